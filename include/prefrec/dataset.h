@@ -1,0 +1,107 @@
+/* prefrec/dataset.h - the in-memory columnar purchase store and its loaders (native).
+ *
+ *   prefrec_load_params lp = prefrec_load_default_params();
+ *   lp.skip_bad_rows = 0;            // default: the first bad row is an error
+ *   prefrec_dataset *ds = NULL;
+ *   prefrec_error err = {0};
+ *   if (prefrec_dataset_load("data/demo", &lp, &ds, &err)) { fprintf(stderr, "%s\n", err.msg); ... }
+ *   for (size_t i = 0; i < ds->n_rows; i++) use(ds->customer[i], ds->product[i], ds->day[i]);
+ *   prefrec_dataset_free(ds);
+ *
+ * PATH is either an L.POINT directory (LPOINT_BIG_COMP_01_DEMO.csv, 02_PDDE.csv, 04_PD_CLAC.csv,
+ * optional 06_LPAY.csv) or a mapping .json describing a generic layout (README, "Input layouts").
+ *
+ * One row per purchase line (a receipt line of the input), in file order. Columns are plain
+ * arrays of n_rows entries, owned by the dataset; ids are dense indices into the dictionaries
+ * (0 .. size-1, in first-seen order: catalog / demographics file first, then transactions).
+ * A loaded dataset is read-only and may be shared by threads. Errors: see prefrec/status.h;
+ * messages name file, line and column. */
+#ifndef PREFREC_DATASET_H
+#define PREFREC_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefrec/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- string <-> dense index dictionary ---------------------------------------------------- */
+typedef struct prefrec_dict prefrec_dict;
+
+prefrec_dict *prefrec_dict_new(void);                       /* caller frees with _free */
+void prefrec_dict_free(prefrec_dict *d);                    /* accepts NULL */
+/* Index of s (len bytes, need not be NUL-terminated), adding it if new; -1 on out of memory. */
+int32_t prefrec_dict_intern(prefrec_dict *d, const char *s, size_t len);
+/* Index of s or -1 if absent. */
+int32_t prefrec_dict_find(const prefrec_dict *d, const char *s, size_t len);
+/* The NUL-terminated string of index i; valid until prefrec_dict_free. */
+const char *prefrec_dict_str(const prefrec_dict *d, int32_t i);
+int32_t prefrec_dict_size(const prefrec_dict *d);
+
+/* ---- the dataset ---------------------------------------------------------------------------- */
+enum { PREFREC_GENDER_UNKNOWN = -1, PREFREC_GENDER_MALE = 0, PREFREC_GENDER_FEMALE = 1 };
+enum { PREFREC_CHANNEL_UNKNOWN = 0, PREFREC_CHANNEL_OFFLINE = 1, PREFREC_CHANNEL_ONLINE = 2 };
+#define PREFREC_HOUR_UNKNOWN 255
+
+typedef struct prefrec_dataset {
+    /* transactions: n_rows purchase lines */
+    size_t n_rows;
+    int32_t *customer;   /* -> customers */
+    int32_t *product;    /* -> products */
+    int32_t *day;        /* days since 1970-01-01 (prefrec/date.h) */
+    uint8_t *hour;       /* 0..23 or PREFREC_HOUR_UNKNOWN */
+    uint8_t *affiliate;  /* -> affiliates ("A01".. or "ALL" when the input has none) */
+    int32_t *receipt;    /* -> receipts, or -1 when the input has no receipt column */
+    float *quantity;     /* buy_ct / quantity; 1 when the input has none */
+    double *amount;      /* buy_am / sales value; 0 when the input has none */
+    uint8_t *channel;    /* PREFREC_CHANNEL_* */
+    uint8_t *lpay;       /* 1 if the line's receipt was paid with Lpay (06 file), else 0 */
+    int32_t *branch;     /* -> branches, or -1 (online / none) */
+
+    prefrec_dict *customers, *products, *affiliates, *receipts, *branches;
+
+    /* product catalog, arrays indexed by product (prefrec_dict_size(products) entries) */
+    int has_catalog;            /* 0: no products file; names are the codes, no categories */
+    prefrec_dict *categories;   /* top categories (clac_hlv_nm / department) */
+    prefrec_dict *subcategories;/* mid categories (clac_mcls_nm / product_category) */
+    const char **product_name;  /* never NULL entries; the code when no name is known */
+    int32_t *product_category;  /* -> categories, or -1 */
+    int32_t *product_subcategory; /* -> subcategories, or -1 */
+
+    /* customer attributes, arrays indexed by customer */
+    int has_demographics;
+    int8_t *gender;             /* PREFREC_GENDER_* */
+    float *age;                 /* years (band midpoint, see prefrec_age_parse), NaN unknown */
+    int32_t n_customers_with_rows; /* customers that appear in the transactions */
+
+    int32_t day_min, day_max;   /* over the transactions (0 when n_rows == 0) */
+    size_t n_skipped;           /* rows dropped under skip_bad_rows (0 otherwise) */
+    char *source;               /* the PATH it was loaded from */
+} prefrec_dataset;
+
+typedef struct prefrec_load_params {
+    int skip_bad_rows;   /* 0: first bad row is an error; 1: skip, count and report (stderr) */
+    int progress;        /* 1: print rows read to stderr while loading (only on a terminal) */
+} prefrec_load_params;
+
+prefrec_load_params prefrec_load_default_params(void);
+
+/* Load PATH (L.POINT directory or mapping .json). *out: caller frees with
+ * prefrec_dataset_free. On error *out is NULL and err names file:line:column. */
+prefrec_status prefrec_dataset_load(const char *path, const prefrec_load_params *params,
+                                    prefrec_dataset **out, prefrec_error *err);
+void prefrec_dataset_free(prefrec_dataset *ds); /* accepts NULL */
+
+/* Age from a number ("37", "37.5") or a band: "20대" -> 25 (the decade's middle), "25-34" ->
+ * 29.5, "65+" -> 70 (lower bound + 5). Returns 0 and sets *age, or -1 if not recognised. */
+int prefrec_age_parse(const char *s, size_t len, float *age);
+/* "남성"/"M"/"male"/"0" -> MALE, "여성"/"F"/"female"/"1" -> FEMALE, "" -> UNKNOWN; -2 if bad. */
+int prefrec_gender_parse(const char *s, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,24 @@
+/* cli.h - shared pieces of the prefrec command: subcommand entry points and option helpers.
+ * Each subcommand lives in src/cli/cmd_<name>.c and returns a process exit code
+ * (0 ok, 1 error in the input or the work, 2 usage). */
+#ifndef PREFREC_CLI_H
+#define PREFREC_CLI_H
+
+#include <stdio.h>
+
+#include "prefrec/status.h"
+
+typedef struct cli_command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand name */
+    const char *summary;
+} cli_command;
+
+/* Print "prefrec <cmd>: <msg>" for err to stderr and return exit code 1. */
+int cli_fail(const char *cmd, const prefrec_error *err);
+/* Print a usage error "prefrec <cmd>: <msg>" and the usage text; return 2. */
+int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...);
+/* 1 if stderr is a terminal (progress lines are only drawn there). */
+int cli_stderr_is_tty(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* main.c - the prefrec command: dispatch to a subcommand (src/cli/cmd_*.c). */
+#include <string.h>
+
+#include "cli.h"
+
+int prefrec_cmd_info(int argc, char **argv);
+int prefrec_cmd_gen(int argc, char **argv);
+
+static const cli_command commands[] = {
+    {"gen", prefrec_cmd_gen, "write a demo data set in the L.POINT layout"},
+    {"info", prefrec_cmd_info, "summarise a data set (L.POINT directory or mapping .json)"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: prefrec <command> [options]   (prefrec <command> --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "prefrec: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
