@@ -68,6 +68,9 @@ typedef struct prefrec_dataset {
     prefrec_dict *categories;   /* top categories (clac_hlv_nm / department) */
     prefrec_dict *subcategories;/* mid categories (clac_mcls_nm / product_category) */
     const char **product_name;  /* never NULL entries; the code when no name is known */
+    prefrec_dict *names;        /* owns the catalog's product names (product_name points into it
+                                   or into products); may be NULL */
+    int32_t n_products_in_catalog; /* products 0 .. n-1 came from the products file */
     int32_t *product_category;  /* -> categories, or -1 */
     int32_t *product_subcategory; /* -> subcategories, or -1 */
 
@@ -76,6 +79,7 @@ typedef struct prefrec_dataset {
     int8_t *gender;             /* PREFREC_GENDER_* */
     float *age;                 /* years (band midpoint, see prefrec_age_parse), NaN unknown */
     int32_t n_customers_with_rows; /* customers that appear in the transactions */
+    int32_t n_customers_in_demographics; /* customers 0 .. n-1 came from the demographics file */
 
     int32_t day_min, day_max;   /* over the transactions (0 when n_rows == 0) */
     size_t n_skipped;           /* rows dropped under skip_bad_rows (0 otherwise) */
@@ -94,6 +98,21 @@ prefrec_load_params prefrec_load_default_params(void);
 prefrec_status prefrec_dataset_load(const char *path, const prefrec_load_params *params,
                                     prefrec_dataset **out, prefrec_error *err);
 void prefrec_dataset_free(prefrec_dataset *ds); /* accepts NULL */
+
+/* Building a dataset by hand (tests, other loaders):
+ *   prefrec_dataset *ds = prefrec_dataset_new(3);   // 3 rows, empty dictionaries
+ *   ds->customer[0] = prefrec_dict_intern(ds->customers, "C1", 2); ... fill every row ...
+ *   prefrec_dataset_finish(ds, &err);                // checks indices, fills the rest
+ * _new: all 11 columns allocated for n_rows (zero; hour UNKNOWN, receipt/branch -1, quantity 1),
+ * all seven dictionaries empty, catalog/customer arrays NULL; caller frees with _free.
+ * _finish: checks every row's indices against the dictionary sizes (PREFREC_E_RANGE if not),
+ * sizes product_name/product_category/product_subcategory to the products dictionary (new
+ * entries: the code, -1, -1) and gender/age to the customers dictionary (UNKNOWN, NaN), and
+ * computes n_customers_with_rows, day_min, day_max. If you set product_name yourself, also set
+ * n_products_in_catalog (entries below it are kept); likewise gender/age and
+ * n_customers_in_demographics. */
+prefrec_dataset *prefrec_dataset_new(size_t n_rows);
+prefrec_status prefrec_dataset_finish(prefrec_dataset *ds, prefrec_error *err);
 
 /* Age from a number ("37", "37.5") or a band: "20대" -> 25 (the decade's middle), "25-34" ->
  * 29.5, "65+" -> 70 (lower bound + 5). Returns 0 and sets *age, or -1 if not recognised. */

@@ -1,0 +1,428 @@
+/* dataset.c - string dictionary, dataset lifetime, attribute parsing and the load dispatch
+ * (see prefrec/dataset.h). The L.POINT reader is in lpoint.c, the mapping reader in mapping.c. */
+#include "prefrec/dataset.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dataset_internal.h"
+
+/* ---- dictionary ----------------------------------------------------------------------------
+ * Open addressing with linear probing. A slot holds (high 32 bits of the hash << 32 | id + 1),
+ * so most probes that miss are rejected without touching the string. Strings live NUL-
+ * terminated in chunked arenas that never move, so prefrec_dict_str pointers stay valid. */
+
+#define DICT_CHUNK (256u * 1024u)
+
+typedef struct dict_chunk {
+    struct dict_chunk *next;
+    size_t used, cap;
+    char data[];
+} dict_chunk;
+
+struct prefrec_dict {
+    uint64_t *slots;      /* cap_slots entries, 0 = empty */
+    size_t mask;          /* cap_slots - 1 (power of two) */
+    const char **strs;    /* by id */
+    uint32_t *lens;       /* by id */
+    int32_t n, cap_ids;
+    dict_chunk *chunks;   /* newest first */
+};
+
+/* A small multiply-xorshift hash over 8-byte words: ids such as "M000034966" or "PD0001" are
+ * short, so one or two rounds and a final avalanche suffice. */
+static uint64_t dict_hash(const char *s, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, s, 8);
+        h = (h ^ v) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t v = 0;
+        memcpy(&v, s, n);
+        h = (h ^ v) * 0x94d049bb133111ebull;
+        h ^= h >> 31;
+    }
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return h;
+}
+
+prefrec_dict *prefrec_dict_new(void) {
+    prefrec_dict *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->mask = 63;
+    d->slots = calloc(64, sizeof *d->slots);
+    if (!d->slots) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void prefrec_dict_free(prefrec_dict *d) {
+    if (!d) return;
+    dict_chunk *c = d->chunks;
+    while (c) {
+        dict_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    free(d->slots);
+    free(d->strs);
+    free(d->lens);
+    free(d);
+}
+
+static int dict_rehash(prefrec_dict *d) {
+    size_t cap = (d->mask + 1) * 2;
+    uint64_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) return -1;
+    for (size_t i = 0; i <= d->mask; i++) {
+        uint64_t e = d->slots[i];
+        if (!e) continue;
+        uint32_t id = (uint32_t)e - 1;
+        size_t j = (size_t)dict_hash(d->strs[id], d->lens[id]) & (cap - 1);
+        while (slots[j]) j = (j + 1) & (cap - 1);
+        slots[j] = e;
+    }
+    free(d->slots);
+    d->slots = slots;
+    d->mask = cap - 1;
+    return 0;
+}
+
+static char *dict_store(prefrec_dict *d, const char *s, size_t len) {
+    dict_chunk *c = d->chunks;
+    if (!c || c->cap - c->used < len + 1) {
+        size_t cap = len + 1 > DICT_CHUNK ? len + 1 : DICT_CHUNK;
+        c = malloc(sizeof *c + cap);
+        if (!c) return NULL;
+        c->next = d->chunks;
+        c->used = 0;
+        c->cap = cap;
+        d->chunks = c;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    c->used += len + 1;
+    return p;
+}
+
+int32_t prefrec_dict_intern(prefrec_dict *d, const char *s, size_t len) {
+    if (len > UINT32_MAX) return -1;
+    uint64_t h = dict_hash(s, len);
+    uint64_t tag = h & 0xffffffff00000000ull;
+    size_t i = (size_t)h & d->mask;
+    for (;;) {
+        uint64_t e = d->slots[i];
+        if (!e) break;
+        if ((e & 0xffffffff00000000ull) == tag) {
+            uint32_t id = (uint32_t)e - 1;
+            if (d->lens[id] == len && memcmp(d->strs[id], s, len) == 0) return (int32_t)id;
+        }
+        i = (i + 1) & d->mask;
+    }
+    if (d->n == INT32_MAX - 1) return -1;
+    if (d->n == d->cap_ids) {
+        int32_t cap = d->cap_ids ? d->cap_ids * 2 : 64;
+        if (cap < 0 || cap > INT32_MAX - 1) cap = INT32_MAX - 1;
+        const char **strs = realloc(d->strs, (size_t)cap * sizeof *strs);
+        if (!strs) return -1;
+        d->strs = strs;
+        uint32_t *lens = realloc(d->lens, (size_t)cap * sizeof *lens);
+        if (!lens) return -1;
+        d->lens = lens;
+        d->cap_ids = cap;
+    }
+    char *copy = dict_store(d, s, len);
+    if (!copy) return -1;
+    int32_t id = d->n++;
+    d->strs[id] = copy;
+    d->lens[id] = (uint32_t)len;
+    d->slots[i] = tag | (uint64_t)(uint32_t)(id + 1);
+    /* keep the load factor at most 1/2 */
+    if ((size_t)d->n * 2 > d->mask + 1 && dict_rehash(d) != 0) return -1;
+    return id;
+}
+
+int32_t prefrec_dict_find(const prefrec_dict *d, const char *s, size_t len) {
+    uint64_t h = dict_hash(s, len);
+    uint64_t tag = h & 0xffffffff00000000ull;
+    size_t i = (size_t)h & d->mask;
+    for (;;) {
+        uint64_t e = d->slots[i];
+        if (!e) return -1;
+        if ((e & 0xffffffff00000000ull) == tag) {
+            uint32_t id = (uint32_t)e - 1;
+            if (d->lens[id] == len && memcmp(d->strs[id], s, len) == 0) return (int32_t)id;
+        }
+        i = (i + 1) & d->mask;
+    }
+}
+
+const char *prefrec_dict_str(const prefrec_dict *d, int32_t i) {
+    if (!d || i < 0 || i >= d->n) return NULL;
+    return d->strs[i];
+}
+
+int32_t prefrec_dict_size(const prefrec_dict *d) { return d ? d->n : 0; }
+
+/* ---- dataset lifetime ---------------------------------------------------------------------- */
+
+prefrec_load_params prefrec_load_default_params(void) {
+    prefrec_load_params p;
+    p.skip_bad_rows = 0;
+    p.progress = 0;
+    return p;
+}
+
+prefrec_dataset *prefrec_dataset_new(size_t n_rows) {
+    prefrec_dataset *ds = calloc(1, sizeof *ds);
+    if (!ds) return NULL;
+    ds->customers = prefrec_dict_new();
+    ds->products = prefrec_dict_new();
+    ds->affiliates = prefrec_dict_new();
+    ds->receipts = prefrec_dict_new();
+    ds->branches = prefrec_dict_new();
+    ds->categories = prefrec_dict_new();
+    ds->subcategories = prefrec_dict_new();
+    if (!ds->customers || !ds->products || !ds->affiliates || !ds->receipts || !ds->branches ||
+        !ds->categories || !ds->subcategories || prefrec_dataset_grow_(ds, n_rows) != 0) {
+        prefrec_dataset_free(ds);
+        return NULL;
+    }
+    memset(ds->customer, 0, n_rows * sizeof *ds->customer);
+    memset(ds->product, 0, n_rows * sizeof *ds->product);
+    memset(ds->day, 0, n_rows * sizeof *ds->day);
+    memset(ds->affiliate, 0, n_rows);
+    memset(ds->channel, 0, n_rows);
+    memset(ds->lpay, 0, n_rows);
+    for (size_t i = 0; i < n_rows; i++) {
+        ds->amount[i] = 0;
+        ds->hour[i] = PREFREC_HOUR_UNKNOWN;
+        ds->receipt[i] = -1;
+        ds->quantity[i] = 1.0f;
+        ds->branch[i] = -1;
+    }
+    ds->n_rows = n_rows;
+    return ds;
+}
+
+#define GROW(field)                                                             \
+    do {                                                                        \
+        void *p_ = realloc(ds->field, (cap ? cap : 1) * sizeof *ds->field);     \
+        if (!p_) return -1;                                                     \
+        ds->field = p_;                                                         \
+    } while (0)
+
+int prefrec_dataset_grow_(prefrec_dataset *ds, size_t cap) {
+    GROW(customer);
+    GROW(product);
+    GROW(day);
+    GROW(hour);
+    GROW(affiliate);
+    GROW(receipt);
+    GROW(quantity);
+    GROW(amount);
+    GROW(channel);
+    GROW(lpay);
+    GROW(branch);
+    return 0;
+}
+#undef GROW
+
+void prefrec_dataset_free(prefrec_dataset *ds) {
+    if (!ds) return;
+    free(ds->customer);
+    free(ds->product);
+    free(ds->day);
+    free(ds->hour);
+    free(ds->affiliate);
+    free(ds->receipt);
+    free(ds->quantity);
+    free(ds->amount);
+    free(ds->channel);
+    free(ds->lpay);
+    free(ds->branch);
+    prefrec_dict_free(ds->customers);
+    prefrec_dict_free(ds->products);
+    prefrec_dict_free(ds->affiliates);
+    prefrec_dict_free(ds->receipts);
+    prefrec_dict_free(ds->branches);
+    prefrec_dict_free(ds->categories);
+    prefrec_dict_free(ds->subcategories);
+    prefrec_dict_free(ds->names);
+    free((void *)ds->product_name);
+    free(ds->product_category);
+    free(ds->product_subcategory);
+    free(ds->gender);
+    free(ds->age);
+    free(ds->source);
+    free(ds);
+}
+
+prefrec_status prefrec_dataset_finish(prefrec_dataset *ds, prefrec_error *err) {
+    int32_t np = prefrec_dict_size(ds->products), nc = prefrec_dict_size(ds->customers);
+    int32_t na = prefrec_dict_size(ds->affiliates), nr = prefrec_dict_size(ds->receipts);
+    int32_t nb = prefrec_dict_size(ds->branches);
+    int32_t ncat = prefrec_dict_size(ds->categories), nsub = prefrec_dict_size(ds->subcategories);
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        if (ds->customer[i] < 0 || ds->customer[i] >= nc || ds->product[i] < 0 ||
+            ds->product[i] >= np || ds->affiliate[i] >= na || ds->receipt[i] >= nr ||
+            ds->receipt[i] < -1 || ds->branch[i] >= nb || ds->branch[i] < -1 ||
+            (ds->hour[i] > 23 && ds->hour[i] != PREFREC_HOUR_UNKNOWN) || ds->channel[i] > 2)
+            return prefrec_error_set(err, PREFREC_E_RANGE,
+                                     "dataset row %zu: an index or code is out of range", i);
+    }
+    /* product catalog arrays: extend to every product, codes stand in for unknown names */
+    size_t old = ds->product_name ? (size_t)ds->n_products_in_catalog : 0;
+    if (!ds->product_name) ds->n_products_in_catalog = 0;
+    const char **names = realloc((void *)ds->product_name, (np ? np : 1) * sizeof *names);
+    if (!names) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory (catalog)");
+    ds->product_name = names;
+    int32_t *cat = realloc(ds->product_category, (np ? np : 1) * sizeof *cat);
+    if (!cat) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory (catalog)");
+    ds->product_category = cat;
+    int32_t *sub = realloc(ds->product_subcategory, (np ? np : 1) * sizeof *sub);
+    if (!sub) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory (catalog)");
+    ds->product_subcategory = sub;
+    for (size_t p = old; p < (size_t)np; p++) {
+        names[p] = prefrec_dict_str(ds->products, (int32_t)p);
+        cat[p] = -1;
+        sub[p] = -1;
+    }
+    for (int32_t p = 0; p < np; p++) {
+        if (!names[p]) names[p] = prefrec_dict_str(ds->products, p);
+        if (cat[p] < -1 || cat[p] >= ncat || sub[p] < -1 || sub[p] >= nsub)
+            return prefrec_error_set(err, PREFREC_E_RANGE, "product %d: category out of range", p);
+    }
+    /* customer attributes: extend, unknown for customers only seen in transactions */
+    old = ds->gender ? (size_t)ds->n_customers_in_demographics : 0;
+    if (!ds->gender) ds->n_customers_in_demographics = 0;
+    int8_t *g = realloc(ds->gender, (nc ? nc : 1) * sizeof *g);
+    if (!g) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory (customers)");
+    ds->gender = g;
+    float *age = realloc(ds->age, (nc ? nc : 1) * sizeof *age);
+    if (!age) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory (customers)");
+    ds->age = age;
+    for (size_t c = old; c < (size_t)nc; c++) {
+        g[c] = PREFREC_GENDER_UNKNOWN;
+        age[c] = NAN;
+    }
+    /* summaries */
+    uint8_t *seen = calloc(nc ? (size_t)nc : 1, 1);
+    if (!seen) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    int32_t with_rows = 0, dmin = 0, dmax = 0;
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        int32_t c = ds->customer[i], d = ds->day[i];
+        if (!seen[c]) {
+            seen[c] = 1;
+            with_rows++;
+        }
+        if (i == 0 || d < dmin) dmin = d;
+        if (i == 0 || d > dmax) dmax = d;
+    }
+    free(seen);
+    ds->n_customers_with_rows = with_rows;
+    ds->day_min = dmin;
+    ds->day_max = dmax;
+    return PREFREC_OK;
+}
+
+/* ---- attributes ---------------------------------------------------------------------------- */
+
+static void trim(const char **s, size_t *len) {
+    while (*len && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) (*len)--;
+}
+
+/* Non-negative decimal "37" or "37.5" filling exactly len bytes; -1 otherwise. */
+static int parse_num(const char *s, size_t len, double *out) {
+    double v = 0, scale = 1;
+    int digits = 0, dot = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (dot) {
+                scale /= 10;
+                v += (c - '0') * scale;
+            } else {
+                v = v * 10 + (c - '0');
+            }
+            digits++;
+        } else if (c == '.' && !dot) {
+            dot = 1;
+        } else {
+            return -1;
+        }
+    }
+    if (!digits || digits > 6) return -1;
+    *out = v;
+    return 0;
+}
+
+int prefrec_age_parse(const char *s, size_t len, float *age) {
+    trim(&s, &len);
+    if (!len) return -1;
+    double a, b;
+    static const char dae[] = "\xeb\x8c\x80"; /* 대 (UTF-8), as in "20대" */
+    if (parse_num(s, len, &a) == 0) {
+        if (a > 150) return -1;
+        *age = (float)a;
+        return 0;
+    }
+    if (len > 3 && memcmp(s + len - 3, dae, 3) == 0 && parse_num(s, len - 3, &a) == 0) {
+        if (a > 150) return -1;
+        *age = (float)(a + 5); /* "20대" is 20..29: its middle */
+        return 0;
+    }
+    if (len > 1 && s[len - 1] == '+' && parse_num(s, len - 1, &a) == 0) {
+        if (a > 150) return -1;
+        *age = (float)(a + 5); /* open band: lower bound + 5 */
+        return 0;
+    }
+    const char *dash = memchr(s, '-', len);
+    if (dash && dash > s && parse_num(s, (size_t)(dash - s), &a) == 0 &&
+        parse_num(dash + 1, len - (size_t)(dash - s) - 1, &b) == 0 && a <= b && b <= 150) {
+        *age = (float)((a + b) / 2); /* "25-34" -> 29.5 */
+        return 0;
+    }
+    return -1;
+}
+
+static int eq_nocase(const char *s, size_t len, const char *lit) {
+    size_t n = strlen(lit);
+    if (n != len) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+        if (c != lit[i]) return 0;
+    }
+    return 1;
+}
+
+int prefrec_gender_parse(const char *s, size_t len) {
+    trim(&s, &len);
+    if (!len || eq_nocase(s, len, "u") || eq_nocase(s, len, "unknown"))
+        return PREFREC_GENDER_UNKNOWN;
+    if ((len == 6 && memcmp(s, "\xeb\x82\xa8\xec\x84\xb1", 6) == 0) /* 남성 */ ||
+        eq_nocase(s, len, "m") || eq_nocase(s, len, "male") || (len == 1 && s[0] == '0'))
+        return PREFREC_GENDER_MALE;
+    if ((len == 6 && memcmp(s, "\xec\x97\xac\xec\x84\xb1", 6) == 0) /* 여성 */ ||
+        eq_nocase(s, len, "f") || eq_nocase(s, len, "female") || (len == 1 && s[0] == '1'))
+        return PREFREC_GENDER_FEMALE;
+    return -2;
+}
