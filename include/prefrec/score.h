@@ -104,13 +104,13 @@ prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_d
 
 /* ---- validation: scores from before a cut-off vs purchases from the cut-off to an end ------- */
 #define PREFREC_VALIDATE_THRESHOLDS 10 /* t = 0.0, 0.5, ..., 4.5 */
-#define PREFREC_VALIDATE_BINS 20       /* score histogram, bins of 0.25 over [0, 5] */
+#define PREFREC_VALIDATE_BINS 21       /* score histogram: 0, 0.25, ..., 5 (nearest quarter) */
 
 typedef struct prefrec_validate_row {
     int affiliate;                                  /* index into ds->affiliates */
     int64_t pairs[PREFREC_VALIDATE_THRESHOLDS];     /* pairs with score >= t */
     int64_t bought[PREFREC_VALIDATE_THRESHOLDS];    /* of those, bought again in [cutoff, end) */
-    int64_t hist[PREFREC_VALIDATE_BINS];            /* pairs per score bin [k/4, (k+1)/4) */
+    int64_t hist[PREFREC_VALIDATE_BINS];            /* pairs whose score rounds to k/4 */
     int64_t hist_bought[PREFREC_VALIDATE_BINS];
 } prefrec_validate_row;
 
