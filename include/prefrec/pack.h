@@ -1,0 +1,138 @@
+/* prefrec/pack.h - the model pack: one versioned binary file of named tensors plus a JSON
+ * manifest (portable reader; the writer is native, src/train/pack_write.c).
+ *
+ *   prefrec_pack *p = NULL;
+ *   prefrec_error err = {0};
+ *   if (prefrec_pack_open(bytes, n_bytes, &p, &err)) { fprintf(stderr, "%s\n", err.msg); ... }
+ *   const char *aff = prefrec_pack_manifest_str(p, "affiliate");      // "A01" or NULL
+ *   const prefrec_tensor *t = prefrec_pack_find(p, "product.emb");
+ *   if (t && t->dtype == PREFREC_DT_F32) use(t->data, t->shape[0], t->shape[1]);
+ *   prefrec_pack_free(p);                                             // then free bytes
+ *
+ * Layout (docs/model.md, "Pack format", byte by byte; all integers little-endian):
+ *   [0,64)      header: magic "PRFPACK\0", version, sizes and offsets, CRC32
+ *   manifest    UTF-8 JSON text (manifest_size bytes, no NUL)
+ *   table       n_tensors entries of 64 bytes: name[32], dtype, ndim, shape[4], offset
+ *   data        from data_offset (64-aligned); each tensor 64-aligned relative to the file start
+ * The CRC32 (IEEE, as zlib) covers every byte of the file except the 4-byte CRC field itself.
+ *
+ * prefrec_pack_open validates everything before handing anything out: magic, version, header
+ * fields, every table entry (name, dtype, ndim, shape, size overflow, offset, alignment, bounds,
+ * no overlap), the checksum and the manifest JSON. It never reads outside [bytes, bytes+len).
+ * Errors: PREFREC_E_FORMAT (with the byte offset), PREFREC_E_VERSION, PREFREC_E_CHECKSUM,
+ * PREFREC_E_PARSE (manifest), PREFREC_E_NOMEM.
+ * Ownership: the pack BORROWS bytes (tensor data pointers point into them): keep the buffer
+ * alive and unchanged until prefrec_pack_free. bytes must be 8-byte aligned (any malloc result
+ * is) so that the 64-aligned tensors are aligned in memory too; otherwise PREFREC_E_INVAL. A pack is immutable once opened: threads may
+ * share it. Tensor data are little-endian; this reader targets little-endian hosts (x86, wasm). */
+#ifndef PREFREC_PACK_H
+#define PREFREC_PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefrec/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PREFREC_PACK_MAGIC "PRFPACK" /* 8 bytes on disk including the trailing NUL */
+#define PREFREC_PACK_VERSION 1u
+#define PREFREC_PACK_HEADER_SIZE 64u
+#define PREFREC_PACK_ENTRY_SIZE 64u
+#define PREFREC_PACK_ALIGN 64u
+#define PREFREC_PACK_NAME_MAX 32u   /* name field bytes, NUL-padded: at most 31 characters */
+#define PREFREC_PACK_MAX_DIMS 4u
+#define PREFREC_PACK_MAX_TENSORS 4096u
+
+/* Header field offsets (bytes from the start of the file). */
+enum {
+    PREFREC_PACK_OFF_MAGIC = 0,        /* 8 bytes "PRFPACK\0" */
+    PREFREC_PACK_OFF_VERSION = 8,      /* u32 format version */
+    PREFREC_PACK_OFF_HEADER_SIZE = 12, /* u32, = 64 */
+    PREFREC_PACK_OFF_FILE_SIZE = 16,   /* u64, total bytes */
+    PREFREC_PACK_OFF_MANIFEST = 24,    /* u32 offset (= 64), u32 size at 28 */
+    PREFREC_PACK_OFF_TABLE = 32,       /* u32 offset, u32 n_tensors at 36 */
+    PREFREC_PACK_OFF_DATA = 40,        /* u64 data offset (64-aligned) */
+    PREFREC_PACK_OFF_DATA_SIZE = 48,   /* u64 data size */
+    PREFREC_PACK_OFF_FLAGS = 56,       /* u32, must be 0 in version 1 */
+    PREFREC_PACK_OFF_CRC = 60          /* u32 CRC32 of the file without these 4 bytes */
+};
+
+typedef enum prefrec_dtype {
+    PREFREC_DT_F32 = 0, /* IEEE binary32 */
+    PREFREC_DT_F16 = 1, /* IEEE binary16 (reserved for smaller packs) */
+    PREFREC_DT_I8 = 2,
+    PREFREC_DT_U8 = 3,  /* also string blobs */
+    PREFREC_DT_I32 = 4,
+    PREFREC_DT_U32 = 5,
+    PREFREC_DT_COUNT
+} prefrec_dtype;
+
+/* Bytes per element of dt, 0 for an unknown dtype. */
+size_t prefrec_dtype_size(uint32_t dt);
+const char *prefrec_dtype_name(uint32_t dt); /* "f32", ...; "?" if unknown */
+
+typedef struct prefrec_tensor {
+    char name[PREFREC_PACK_NAME_MAX]; /* NUL-terminated */
+    uint32_t dtype;                   /* prefrec_dtype */
+    uint32_t ndim;                    /* 1..4 */
+    uint32_t shape[PREFREC_PACK_MAX_DIMS]; /* unused dims are 1 */
+    uint64_t offset;                  /* from the start of the file */
+    uint64_t n_elems, n_bytes;
+    const void *data;                 /* points into the borrowed bytes */
+} prefrec_tensor;
+
+typedef struct prefrec_pack prefrec_pack;
+
+/* Open a pack from bytes[0..len). *out: caller frees with prefrec_pack_free; borrows bytes. */
+prefrec_status prefrec_pack_open(const void *bytes, size_t len, prefrec_pack **out,
+                                 prefrec_error *err);
+void prefrec_pack_free(prefrec_pack *p); /* accepts NULL */
+
+uint32_t prefrec_pack_version(const prefrec_pack *p);
+uint32_t prefrec_pack_crc(const prefrec_pack *p);   /* the stored (and verified) CRC32 */
+/* The manifest text (not NUL-terminated in the file; this copy is) and its length. */
+const char *prefrec_pack_manifest_json(const prefrec_pack *p, size_t *len);
+/* The parsed manifest (a cJSON object); valid until prefrec_pack_free. */
+const struct cJSON *prefrec_pack_manifest(const prefrec_pack *p);
+/* Top-level manifest members: string (NULL if absent or not a string), number (def if absent). */
+const char *prefrec_pack_manifest_str(const prefrec_pack *p, const char *key);
+double prefrec_pack_manifest_num(const prefrec_pack *p, const char *key, double def);
+
+size_t prefrec_pack_tensor_count(const prefrec_pack *p);
+const prefrec_tensor *prefrec_pack_tensor_at(const prefrec_pack *p, size_t i); /* table order */
+const prefrec_tensor *prefrec_pack_find(const prefrec_pack *p, const char *name); /* or NULL */
+
+/* Fetch tensor `name`, requiring dtype dt, ndim dims and, for each i < ndim, shape[i] ==
+ * want[i] unless want[i] is 0 (any). Errors name the tensor and what differs. */
+prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_t dt,
+                                uint32_t ndim, const uint32_t *want, const prefrec_tensor **out,
+                                prefrec_error *err);
+
+/* A string table stored as two tensors: "<base>.off" (u32 [n+1], off[0] = 0, ascending) and
+ * "<base>.str" (u8 blob; string i is bytes [off[i], off[i+1]) and ends with its NUL, no NUL
+ * inside). Validated fully by prefrec_pack_strings. */
+typedef struct prefrec_strings {
+    uint32_t n;
+    const uint32_t *off; /* n+1 entries */
+    const char *blob;
+} prefrec_strings;
+prefrec_status prefrec_pack_strings(const prefrec_pack *p, const char *base, prefrec_strings *out,
+                                    prefrec_error *err);
+static inline const char *prefrec_strings_at(const prefrec_strings *s, uint32_t i) {
+    return s->blob + s->off[i];
+}
+
+/* CRC32 (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF; the zlib crc32). Pass 0 to
+ * start, the previous result to continue over another piece. */
+uint32_t prefrec_crc32(uint32_t crc, const void *data, size_t len);
+
+/* FNV-1a 32-bit hash of a string (the customer shard key: shard = hash % n_shards). */
+uint32_t prefrec_fnv1a32(const char *s, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

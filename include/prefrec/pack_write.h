@@ -1,0 +1,58 @@
+/* prefrec/pack_write.h - build a model pack in memory and write it atomically (native).
+ *
+ *   prefrec_pack_writer *w = prefrec_pack_writer_new();
+ *   uint32_t shape[2] = {n_products, dim};
+ *   prefrec_pack_writer_add(w, "product.emb", PREFREC_DT_F32, 2, shape, emb, &err);
+ *   prefrec_pack_writer_add_strings(w, "product.code", codes, n_products, &err);
+ *   prefrec_pack_writer_set_manifest(w, "{\"kind\":\"neumf\"}", &err);
+ *   prefrec_pack_writer_save(w, "out/A01.pack", &err);      // temp file + fsync + rename
+ *   prefrec_pack_writer_free(w);
+ *
+ * Tensors are laid out in the order added, each at the next 64-byte boundary, zero padding
+ * between them; the manifest text is written verbatim. So the same tensors and manifest always
+ * give the same bytes (save -> load -> re-add -> save is byte-identical). The writer copies
+ * the data it is given. Not thread-safe per writer. */
+#ifndef PREFREC_PACK_WRITE_H
+#define PREFREC_PACK_WRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefrec/pack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct prefrec_pack_writer prefrec_pack_writer;
+
+prefrec_pack_writer *prefrec_pack_writer_new(void); /* caller frees; NULL on out of memory */
+void prefrec_pack_writer_free(prefrec_pack_writer *w); /* accepts NULL */
+
+/* Add a tensor (copies n_elems(shape) * dtype size bytes from data; data may be NULL when the
+ * tensor is empty). Errors: bad name (empty, > 31 chars, non-printable, duplicate), dtype, ndim. */
+prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name, uint32_t dtype,
+                                       uint32_t ndim, const uint32_t *shape, const void *data,
+                                       prefrec_error *err);
+/* Add a string table "<base>.off" + "<base>.str" (see prefrec_pack_strings). */
+prefrec_status prefrec_pack_writer_add_strings(prefrec_pack_writer *w, const char *base,
+                                               const char *const *strs, size_t n,
+                                               prefrec_error *err);
+/* Set the manifest text (a JSON object; copied, written verbatim). */
+prefrec_status prefrec_pack_writer_set_manifest(prefrec_pack_writer *w, const char *json,
+                                                prefrec_error *err);
+/* Serialise: *out (caller frees with free()) holds *len bytes. */
+prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len,
+                                          prefrec_error *err);
+/* Serialise and write atomically to path (prefrec/atomic.h). *size_out may be NULL. */
+prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char *path,
+                                        size_t *size_out, prefrec_error *err);
+
+/* Read a whole file into a malloc'd buffer (caller frees with free()). Native helper for the
+ * CLI and tests: pack loaders themselves take bytes. */
+prefrec_status prefrec_file_read(const char *path, void **out, size_t *len, prefrec_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,121 @@
+/* prefrec/train.h - train the NeuMF score-prediction model on (customer, product, score) pairs
+ * and write it as a model pack (native; pthreads).
+ *
+ *   prefrec_train_data td = {.n_pairs = n, .customer = cust, .product = prod, .target = score,
+ *                            .n_customers = nc, .n_products = np, .gender = g, .age = age};
+ *   prefrec_train_params tp = prefrec_train_default_params();
+ *   tp.seed = 7; tp.threads = 2; tp.label = "A01";
+ *   prefrec_neumf *net = NULL;  prefrec_train_report rep;
+ *   if (prefrec_neumf_train(&td, &tp, &net, &rep, &err)) ...;   // progress lines on stderr
+ *   printf("valid RMSE %.4f\n", rep.valid_rmse);
+ *   prefrec_neumf_save_pack(net, &meta, "out/A01.pack", NULL, &err);
+ *   prefrec_neumf_free(net);
+ *
+ * The data are plain arrays, so the trainer does not depend on how scores are made: indices
+ * are dense (0..n_customers-1, 0..n_products-1); gender per customer (0 male, 1 female, other
+ * unknown) and age per customer (years, NaN unknown) may be NULL (all unknown).
+ *
+ * Training: pairs split train:valid by a seeded permutation (valid_frac, default 0.1); MSE +
+ * l2 * (|u|^2 + |v|^2) per sample, averaged over the mini-batch; Adam (dense Adam for the MLP
+ * and output layer, lazy "sparse" Adam for embedding and bias rows touched by the batch, with
+ * the global step in the bias correction, as torch.optim.SparseAdam); early stopping on
+ * validation RMSE (patience epochs without improvement), the best epoch's weights are kept.
+ * Determinism: every random draw comes from prefrec_rng streams of the seed; each batch is cut
+ * into fixed 32-pair chunks whose gradients are summed in chunk order, whatever the number of
+ * threads, so the trained weights are bit-identical for a seed across thread counts too.
+ * Thread safety: prefrec_neumf_train uses params.threads worker threads internally; a trained
+ * prefrec_neumf is read-only afterwards. */
+#ifndef PREFREC_TRAIN_H
+#define PREFREC_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefrec/model.h"
+#include "prefrec/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct prefrec_train_data {
+    size_t n_pairs;
+    const int32_t *customer; /* [n_pairs] */
+    const int32_t *product;  /* [n_pairs] */
+    const float *target;     /* [n_pairs], 0..5 */
+    int32_t n_customers, n_products;
+    const int8_t *gender;    /* [n_customers] or NULL */
+    const float *age;        /* [n_customers] or NULL */
+} prefrec_train_data;
+
+typedef struct prefrec_train_params {
+    int dim;                 /* embedding dimension (32) */
+    int n_layers;            /* MLP hidden layers (2), widths in layers[] ({64, 32}) */
+    int layers[PREFREC_MODEL_MAX_LAYERS];
+    int epochs;              /* maximum epochs (20) */
+    int batch;               /* mini-batch size (256) */
+    float lr;                /* Adam learning rate (0.002) */
+    float l2;                /* L2 weight on embeddings (1e-4) */
+    float init_std;          /* embedding init N(0, init_std) (0.05) */
+    double valid_frac;       /* 0.1 */
+    int patience;            /* early stopping (3) */
+    int threads;             /* worker threads (1) */
+    uint64_t seed;           /* (1) */
+    int verbose;             /* 1: one progress line per epoch on stderr */
+    const char *label;       /* prefix of progress lines (e.g. the affiliate); may be NULL */
+} prefrec_train_params;
+
+prefrec_train_params prefrec_train_default_params(void);
+
+typedef struct prefrec_train_report {
+    size_t n_train, n_valid;
+    int epochs_run, best_epoch;       /* best_epoch is 1-based */
+    double train_loss;                /* mean batch MSE of the best epoch */
+    double train_rmse, valid_rmse;    /* of the kept weights, predictions clamped to 0..5 */
+    double seconds, seconds_per_epoch;
+} prefrec_train_report;
+
+/* Trained weights as plain arrays (owned by the struct; free with prefrec_neumf_free).
+ * Matrices are row-major, w[l] is [width[l]][in_l] with in_0 = 2*dim + PREFREC_MODEL_N_DEMO. */
+typedef struct prefrec_neumf {
+    int dim, n_layers, width[PREFREC_MODEL_MAX_LAYERS];
+    int32_t n_customers, n_products;
+    float *cemb, *cbias, *pemb, *pbias;
+    float *w[PREFREC_MODEL_MAX_LAYERS], *b[PREFREC_MODEL_MAX_LAYERS];
+    float *wg, *wm, b0;
+    uint64_t seed;
+} prefrec_neumf;
+
+prefrec_status prefrec_neumf_train(const prefrec_train_data *data, const prefrec_train_params *params,
+                                   prefrec_neumf **out, prefrec_train_report *report,
+                                   prefrec_error *err);
+void prefrec_neumf_free(prefrec_neumf *net); /* accepts NULL */
+
+/* Predicted score (clamped to 0..5) of (c, p) with the customer's demographics. */
+float prefrec_neumf_predict(const prefrec_neumf *net, int32_t c, int32_t p, int gender, float age);
+
+/* What goes into a pack besides the weights. Arrays are borrowed. */
+typedef struct prefrec_pack_meta {
+    const char *affiliate;          /* "A01" */
+    const char *asof;               /* "YYYY-MM-DD" or NULL */
+    const char *const *product_code;    /* [n_products] */
+    const char *const *product_name;    /* [n_products] */
+    const int32_t *product_cat;         /* [n_products], index into category_names or -1 */
+    const int32_t *product_sub;         /* [n_products], index into subcategory_names or -1 */
+    const char *const *category_names;  int32_t n_categories;
+    const char *const *subcategory_names; int32_t n_subcategories;
+    const char *const *customer_code;   /* [n_customers] */
+    const prefrec_train_data *data;     /* demographics and the bought sets (all pairs) */
+    const prefrec_train_params *params; /* recorded in the manifest */
+    const prefrec_train_report *report; /* recorded in the manifest (no timings: packs are
+                                           byte-identical for the same inputs and seed) */
+} prefrec_pack_meta;
+
+/* Write a "full" pack (item and customer side) atomically to path; *size_out may be NULL. */
+prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_pack_meta *meta,
+                                       const char *path, size_t *size_out, prefrec_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,372 @@
+/* model.c - NeuMF inference from a model pack (see prefrec/model.h, docs/model.md).
+ *
+ * The weights are borrowed from the pack; the only copies are the precomputed product half of
+ * the first layer (n_products x h1) and transposed weights of the deeper layers, laid out so
+ * the inner loops run over contiguous outputs (vectorisable without reassociating sums). */
+#include "prefrec/model.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct prefrec_model {
+    const prefrec_pack *pack;
+    int d, n_layers, width[PREFREC_MODEL_MAX_LAYERS], in0, wmax;
+    int32_t n_products;
+    const float *pemb, *pbias;                 /* [P][d], [P] */
+    const float *w[PREFREC_MODEL_MAX_LAYERS];  /* [width_l][in_l] as stored */
+    const float *b[PREFREC_MODEL_MAX_LAYERS];
+    float *wt[PREFREC_MODEL_MAX_LAYERS];       /* layers >= 1 transposed: [in_l][width_l] */
+    const float *wg, *wm;                      /* [d], [width_L-1] */
+    float b0;
+    float *p1;                                 /* [P][h1]: W1[:, d:2d] v_p + b1 */
+    prefrec_strings code, name, cat_names, sub_names;
+    const int32_t *cat, *sub;
+    int32_t n_cat, n_sub;
+    uint32_t crc;
+    const char *affiliate;
+};
+
+struct prefrec_customers {
+    const prefrec_pack *pack;
+    int32_t n;
+    int d;
+    prefrec_strings code;
+    const float *emb, *bias, *age;
+    const int8_t *gender;
+    const uint32_t *boff;
+    const int32_t *bidx;
+};
+
+struct prefrec_user {
+    float bias;
+    float *c1;    /* [h1]: W1[:, 0:d] u + W1[:, 2d:] x */
+    float *g;     /* [d]: w_g * u */
+    float *act;   /* scratch, 2 * max width */
+};
+
+void prefrec_model_demo(int gender, float age, float out[PREFREC_MODEL_N_DEMO]) {
+    out[0] = gender == 0 ? 1.0f : 0.0f;
+    out[1] = gender == 1 ? 1.0f : 0.0f;
+    if (isnan(age)) {
+        out[2] = 0.0f;
+        out[3] = 1.0f;
+    } else {
+        out[2] = (age - PREFREC_MODEL_AGE_CENTER) / PREFREC_MODEL_AGE_SCALE;
+        out[3] = 0.0f;
+    }
+}
+
+void prefrec_model_free(prefrec_model *m) {
+    if (!m) return;
+    for (int l = 0; l < PREFREC_MODEL_MAX_LAYERS; l++) free(m->wt[l]);
+    free(m->p1);
+    free(m);
+}
+
+static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t ndim, uint32_t a,
+                              uint32_t b, const float **out, prefrec_error *err) {
+    uint32_t want[2] = {a, b};
+    const prefrec_tensor *t;
+    prefrec_status s = prefrec_pack_get(p, name, PREFREC_DT_F32, ndim, want, &t, err);
+    if (s) return s;
+    *out = (const float *)t->data;
+    return PREFREC_OK;
+}
+
+static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t n, const int32_t **out,
+                              prefrec_error *err) {
+    const prefrec_tensor *t;
+    prefrec_status s = prefrec_pack_get(p, name, PREFREC_DT_I32, 1, &n, &t, err);
+    if (s) return s;
+    *out = (const int32_t *)t->data;
+    return PREFREC_OK;
+}
+
+/* Reads "dim", "mlp" and checks "kind". */
+static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *width, prefrec_error *err) {
+    const char *kind = prefrec_pack_manifest_str(p, "kind");
+    if (!kind || strcmp(kind, "neumf"))
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest kind is '%s', expected 'neumf'", kind ? kind : "(none)");
+    double dd = prefrec_pack_manifest_num(p, "dim", -1);
+    if (!(dd >= 1 && dd <= 1024) || dd != floor(dd))
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest dim must be an integer in 1..1024");
+    *d = (int)dd;
+    const cJSON *mlp = cJSON_GetObjectItemCaseSensitive(prefrec_pack_manifest(p), "mlp");
+    int n = cJSON_IsArray(mlp) ? cJSON_GetArraySize(mlp) : -1;
+    if (n < 1 || n > PREFREC_MODEL_MAX_LAYERS)
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest mlp must list 1..%d layer widths", PREFREC_MODEL_MAX_LAYERS);
+    for (int l = 0; l < n; l++) {
+        const cJSON *v = cJSON_GetArrayItem(mlp, l);
+        if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 4096 || v->valuedouble != floor(v->valuedouble))
+            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest mlp[%d] must be an integer in 1..4096", l);
+        width[l] = (int)v->valuedouble;
+    }
+    *nl = n;
+    return PREFREC_OK;
+}
+
+static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, prefrec_error *err) {
+    uint32_t P = (uint32_t)m->n_products;
+    prefrec_status s = prefrec_pack_strings(p, "product.code", &m->code, err);
+    if (!s) s = prefrec_pack_strings(p, "product.name", &m->name, err);
+    if (!s) s = prefrec_pack_strings(p, "category", &m->cat_names, err);
+    if (!s) s = prefrec_pack_strings(p, "subcategory", &m->sub_names, err);
+    if (!s) s = get_i32(p, "product.cat", P, &m->cat, err);
+    if (!s) s = get_i32(p, "product.sub", P, &m->sub, err);
+    if (s) return s;
+    if (m->code.n != P || m->name.n != P)
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: product code/name tables have %u/%u entries, expected %u",
+                                 m->code.n, m->name.n, P);
+    m->n_cat = (int32_t)m->cat_names.n;
+    m->n_sub = (int32_t)m->sub_names.n;
+    for (uint32_t i = 0; i < P; i++)
+        if (m->cat[i] < -1 || m->cat[i] >= m->n_cat || m->sub[i] < -1 || m->sub[i] >= m->n_sub)
+            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: product %u has a category index out of range", i);
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, prefrec_error *err) {
+    *out = NULL;
+    prefrec_model *m = calloc(1, sizeof *m);
+    if (!m) return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
+    m->pack = p;
+    m->crc = prefrec_pack_crc(p);
+    m->affiliate = prefrec_pack_manifest_str(p, "affiliate");
+    if (!m->affiliate) m->affiliate = "";
+    prefrec_status s = read_dims(p, &m->d, &m->n_layers, m->width, err);
+    const prefrec_tensor *pe = prefrec_pack_find(p, "product.emb");
+    if (!s && !pe) s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor 'product.emb' is missing (a customer shard, not an item pack?)");
+    if (!s) {
+        m->n_products = (int32_t)pe->shape[0];
+        if (pe->shape[0] > INT32_MAX / 2)
+            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: too many products");
+    }
+    uint32_t P = (uint32_t)m->n_products, d = (uint32_t)m->d;
+    m->in0 = 2 * m->d + PREFREC_MODEL_N_DEMO;
+    if (!s) s = get_f32(p, "product.emb", 2, P, d, &m->pemb, err);
+    if (!s) s = get_f32(p, "product.bias", 1, P, 0, &m->pbias, err);
+    for (int l = 0; !s && l < m->n_layers; l++) {
+        char nw[32], nb[32];
+        snprintf(nw, sizeof nw, "mlp.%d.w", l);
+        snprintf(nb, sizeof nb, "mlp.%d.b", l);
+        uint32_t in = l == 0 ? (uint32_t)m->in0 : (uint32_t)m->width[l - 1];
+        s = get_f32(p, nw, 2, (uint32_t)m->width[l], in, &m->w[l], err);
+        if (!s) s = get_f32(p, nb, 1, (uint32_t)m->width[l], 0, &m->b[l], err);
+    }
+    const float *b0 = NULL;
+    if (!s) s = get_f32(p, "out.gmf", 1, d, 0, &m->wg, err);
+    if (!s) s = get_f32(p, "out.mlp", 1, (uint32_t)m->width[m->n_layers - 1], 0, &m->wm, err);
+    if (!s) s = get_f32(p, "out.bias", 1, 1, 0, &b0, err);
+    if (!s) s = load_catalog(m, p, err);
+    if (s) {
+        prefrec_model_free(m);
+        return s;
+    }
+    m->b0 = b0[0];
+    for (int l = 0; l < m->n_layers; l++) m->wmax = m->width[l] > m->wmax ? m->width[l] : m->wmax;
+    int h1 = m->width[0];
+    m->p1 = malloc((size_t)P * (size_t)h1 * sizeof(float) + sizeof(float));
+    for (int l = 1; l < m->n_layers; l++) {
+        m->wt[l] = malloc((size_t)m->width[l] * (size_t)m->width[l - 1] * sizeof(float));
+        if (!m->wt[l]) break;
+    }
+    for (int l = 1; l < m->n_layers; l++)
+        if (!m->wt[l]) m->p1 = (free(m->p1), NULL);
+    if (!m->p1) {
+        prefrec_model_free(m);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
+    }
+    for (int l = 1; l < m->n_layers; l++) {
+        int in = m->width[l - 1], o = m->width[l];
+        for (int j = 0; j < o; j++)
+            for (int i = 0; i < in; i++) m->wt[l][(size_t)i * o + j] = m->w[l][(size_t)j * in + i];
+    }
+    const float *w1 = m->w[0];
+    for (uint32_t q = 0; q < P; q++) {
+        const float *v = m->pemb + (size_t)q * d;
+        float *o = m->p1 + (size_t)q * h1;
+        for (int j = 0; j < h1; j++) {
+            const float *row = w1 + (size_t)j * m->in0 + d;
+            float acc = m->b[0][j];
+            for (uint32_t k = 0; k < d; k++) acc += row[k] * v[k];
+            o[j] = acc;
+        }
+    }
+    *out = m;
+    return PREFREC_OK;
+}
+
+int prefrec_model_dim(const prefrec_model *m) { return m->d; }
+int prefrec_model_n_layers(const prefrec_model *m) { return m->n_layers; }
+int prefrec_model_layer_width(const prefrec_model *m, int l) {
+    return l >= 0 && l < m->n_layers ? m->width[l] : 0;
+}
+int32_t prefrec_model_n_products(const prefrec_model *m) { return m->n_products; }
+const char *prefrec_model_affiliate(const prefrec_model *m) { return m->affiliate; }
+const char *prefrec_model_product_code(const prefrec_model *m, int32_t p) { return prefrec_strings_at(&m->code, (uint32_t)p); }
+const char *prefrec_model_product_name(const prefrec_model *m, int32_t p) { return prefrec_strings_at(&m->name, (uint32_t)p); }
+const char *prefrec_model_product_category(const prefrec_model *m, int32_t p) {
+    return m->cat[p] < 0 ? "" : prefrec_strings_at(&m->cat_names, (uint32_t)m->cat[p]);
+}
+const char *prefrec_model_product_subcategory(const prefrec_model *m, int32_t p) {
+    return m->sub[p] < 0 ? "" : prefrec_strings_at(&m->sub_names, (uint32_t)m->sub[p]);
+}
+int32_t prefrec_model_product_category_id(const prefrec_model *m, int32_t p) { return m->cat[p]; }
+int32_t prefrec_model_n_categories(const prefrec_model *m) { return m->n_cat; }
+int32_t prefrec_model_find_product(const prefrec_model *m, const char *code) {
+    for (int32_t i = 0; i < m->n_products; i++)
+        if (!strcmp(prefrec_strings_at(&m->code, (uint32_t)i), code)) return i;
+    return -1;
+}
+
+/* ---- customers ------------------------------------------------------------------------------ */
+void prefrec_customers_free(prefrec_customers *cs) { free(cs); }
+
+prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model *m, prefrec_customers **out,
+                                      prefrec_error *err) {
+    *out = NULL;
+    int d, nl, width[PREFREC_MODEL_MAX_LAYERS];
+    prefrec_status s = read_dims(p, &d, &nl, width, err);
+    if (s) return s;
+    if (d != m->d) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer dim %d differs from the model's %d", d, m->d);
+    const char *part = prefrec_pack_manifest_str(p, "part");
+    if (part && !strcmp(part, "customers")) {
+        double crc = prefrec_pack_manifest_num(p, "item_crc", -1);
+        if (crc != (double)m->crc)
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: customer shard belongs to item pack %08llx, not this model (%08x)",
+                                     crc >= 0 ? (unsigned long long)crc : 0ull, m->crc);
+    } else if (p != m->pack && prefrec_pack_crc(p) != m->crc) {
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer side comes from a different pack than the model");
+    }
+    prefrec_customers *cs = calloc(1, sizeof *cs);
+    if (!cs) return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
+    cs->pack = p;
+    cs->d = d;
+    s = prefrec_pack_strings(p, "customer.code", &cs->code, err);
+    uint32_t C = cs->code.n;
+    const prefrec_tensor *t;
+    uint32_t c1 = C + 1;
+    if (!s) s = get_f32(p, "customer.emb", 2, C, (uint32_t)d, &cs->emb, err);
+    if (!s) s = get_f32(p, "customer.bias", 1, C, 0, &cs->bias, err);
+    if (!s) s = get_f32(p, "customer.age", 1, C, 0, &cs->age, err);
+    if (!s && !(s = prefrec_pack_get(p, "customer.gender", PREFREC_DT_I8, 1, &C, &t, err))) cs->gender = t->data;
+    if (!s && !(s = prefrec_pack_get(p, "customer.bought.off", PREFREC_DT_U32, 1, &c1, &t, err))) cs->boff = t->data;
+    if (!s && !(s = prefrec_pack_get(p, "customer.bought.idx", PREFREC_DT_I32, 1, NULL, &t, err))) {
+        cs->bidx = t->data;
+        if (cs->boff[0] != 0 || cs->boff[C] != t->n_elems)
+            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer.bought.off must run from 0 to %llu",
+                                  (unsigned long long)t->n_elems);
+    }
+    for (uint32_t c = 0; !s && c < C; c++) {
+        if (cs->boff[c + 1] < cs->boff[c])
+            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer.bought.off[%u] decreases", c + 1);
+        for (uint32_t k = cs->boff[c]; !s && k < cs->boff[c + 1]; k++)
+            if (cs->bidx[k] < 0 || cs->bidx[k] >= m->n_products || (k > cs->boff[c] && cs->bidx[k] <= cs->bidx[k - 1]))
+                s = prefrec_error_set(err, PREFREC_E_FORMAT,
+                                      "pack: customer.bought.idx[%u] is out of range or not ascending", k);
+    }
+    if (s) {
+        free(cs);
+        return s;
+    }
+    cs->n = (int32_t)C;
+    *out = cs;
+    return PREFREC_OK;
+}
+
+int32_t prefrec_customers_count(const prefrec_customers *cs) { return cs->n; }
+int32_t prefrec_customers_find(const prefrec_customers *cs, const char *code) {
+    for (int32_t i = 0; i < cs->n; i++)
+        if (!strcmp(prefrec_strings_at(&cs->code, (uint32_t)i), code)) return i;
+    return -1;
+}
+const char *prefrec_customers_code(const prefrec_customers *cs, int32_t c) { return prefrec_strings_at(&cs->code, (uint32_t)c); }
+int prefrec_customers_gender(const prefrec_customers *cs, int32_t c) {
+    return cs->gender[c] == 0 || cs->gender[c] == 1 ? cs->gender[c] : -1;
+}
+float prefrec_customers_age(const prefrec_customers *cs, int32_t c) { return cs->age[c]; }
+const int32_t *prefrec_customers_bought(const prefrec_customers *cs, int32_t c, size_t *n) {
+    *n = cs->boff[c + 1] - cs->boff[c];
+    return cs->bidx + cs->boff[c];
+}
+
+/* ---- users and scoring ---------------------------------------------------------------------- */
+void prefrec_user_free(prefrec_user *u) {
+    if (!u) return;
+    free(u->c1);
+    free(u);
+}
+
+prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float bias, int gender, float age,
+                                prefrec_user **out, prefrec_error *err) {
+    *out = NULL;
+    int d = m->d, h1 = m->width[0], wmax = m->wmax;
+    prefrec_user *u = calloc(1, sizeof *u);
+    float *buf = u ? malloc(((size_t)h1 + (size_t)d + 2 * (size_t)wmax) * sizeof(float)) : NULL;
+    if (!buf) {
+        free(u);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
+    }
+    u->c1 = buf;
+    u->g = buf + h1;
+    u->act = buf + h1 + d;
+    u->bias = emb ? bias : 0.0f;
+    float x[PREFREC_MODEL_N_DEMO];
+    prefrec_model_demo(gender, age, x);
+    for (int j = 0; j < h1; j++) {
+        const float *row = m->w[0] + (size_t)j * m->in0;
+        float acc = 0.0f;
+        if (emb)
+            for (int k = 0; k < d; k++) acc += row[k] * emb[k];
+        for (int k = 0; k < PREFREC_MODEL_N_DEMO; k++) acc += row[2 * d + k] * x[k];
+        u->c1[j] = acc;
+    }
+    for (int k = 0; k < d; k++) u->g[k] = emb ? m->wg[k] * emb[k] : 0.0f;
+    *out = u;
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_user_from_customer(const prefrec_model *m, const prefrec_customers *cs, int32_t c,
+                                          prefrec_user **out, prefrec_error *err) {
+    if (c < 0 || c >= cs->n) return prefrec_error_set(err, PREFREC_E_NOTFOUND, "model: customer index %d out of range", c);
+    return prefrec_user_new(m, cs->emb + (size_t)c * cs->d, cs->bias[c], prefrec_customers_gender(cs, c), cs->age[c], out, err);
+}
+
+float prefrec_model_score(const prefrec_model *m, prefrec_user *u, int32_t p) {
+    int d = m->d, h = m->width[0];
+    const float *p1 = m->p1 + (size_t)p * h;
+    float *cur = u->act, *nxt = u->act + m->wmax; /* act holds 2 * wmax floats */
+    for (int j = 0; j < h; j++) {
+        float v = u->c1[j] + p1[j];
+        cur[j] = v > 0.0f ? v : 0.0f;
+    }
+    for (int l = 1; l < m->n_layers; l++) {
+        int o = m->width[l];
+        const float *wt = m->wt[l];
+        memcpy(nxt, m->b[l], (size_t)o * sizeof(float));
+        for (int i = 0; i < h; i++) {
+            float ai = cur[i];
+            if (ai == 0.0f) continue; /* ReLU zeros: skip their column */
+            const float *row = wt + (size_t)i * o;
+            for (int j = 0; j < o; j++) nxt[j] += ai * row[j];
+        }
+        for (int j = 0; j < o; j++) nxt[j] = nxt[j] > 0.0f ? nxt[j] : 0.0f;
+        float *t = cur;
+        cur = nxt;
+        nxt = t;
+        h = o;
+    }
+    float y = m->b0 + u->bias + m->pbias[p];
+    const float *v = m->pemb + (size_t)p * d;
+    for (int k = 0; k < d; k++) y += u->g[k] * v[k];
+    for (int j = 0; j < h; j++) y += m->wm[j] * cur[j];
+    if (!(y > 0.0f)) return 0.0f; /* also maps NaN to 0 */
+    return y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX;
+}
+
+void prefrec_model_score_all(const prefrec_model *m, prefrec_user *u, float *out) {
+    for (int32_t p = 0; p < m->n_products; p++) out[p] = prefrec_model_score(m, u, p);
+}

@@ -1,0 +1,57 @@
+/* neumf.h - the NeuMF network's training-time state and its forward/backward pass (internal to
+ * src/train; tests include it for the gradient check).
+ *
+ * Parameters live in three places: the customer table ctab [C][d+1] and the product table
+ * ptab [P][d+1] (embedding followed by the bias, so one row is one sparse update), and one
+ * flat dense vector (all MLP weights and biases, w_g, w_m, b_0) described by nm_layout. */
+#ifndef PREFREC_TRAIN_NEUMF_H
+#define PREFREC_TRAIN_NEUMF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefrec/train.h"
+
+#define NM_CHUNK 32 /* pairs per gradient chunk: fixed, so sums do not depend on threads */
+
+typedef struct nm_layout {
+    int d, n_layers, width[PREFREC_MODEL_MAX_LAYERS], in[PREFREC_MODEL_MAX_LAYERS], wmax;
+    size_t off_w[PREFREC_MODEL_MAX_LAYERS], off_b[PREFREC_MODEL_MAX_LAYERS];
+    size_t off_wg, off_wm, off_b0, n_dense;
+} nm_layout;
+
+typedef struct nm_net {
+    nm_layout L;
+    int32_t C, P;
+    float *ctab, *ptab;   /* [C][d+1], [P][d+1] */
+    float *dense;         /* [n_dense] */
+    float *wt[PREFREC_MODEL_MAX_LAYERS]; /* transposed copies [in][out], kept in sync by nm_sync */
+    float *demo;          /* [C][PREFREC_MODEL_N_DEMO] */
+    float l2;
+} nm_net;
+
+/* Per-thread scratch for nm_chunk (sized by nm_scratch_size floats). */
+size_t nm_scratch_size(const nm_layout *L);
+
+void nm_layout_init(nm_layout *L, int d, int n_layers, const int *width);
+/* Allocate a network with zeroed parameters and demographics from gender/age (may be NULL). */
+prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P, const int8_t *gender,
+                            const float *age, prefrec_error *err);
+void nm_net_free(nm_net *n);
+/* Seeded initialisation (embeddings N(0, std), He-normal MLP, output weights, b_0 = mean). */
+void nm_net_init(nm_net *n, uint64_t seed, float std, float mean_target);
+/* Refresh the transposed weight copies after dense changes. */
+void nm_sync(nm_net *n);
+
+/* Forward + backward over pairs idx[0..n) (positions into cust/prod/target). Adds the dense
+ * gradient of (scale * sum of per-pair losses) into gdense (caller zeroes it) and writes each
+ * pair's row gradients to grow_c[k][d+1] / grow_p[k][d+1]. Returns the sum over the pairs of
+ * (pred - target)^2 (without the L2 term) in *sse and with it as the return value. */
+double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
+                const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c,
+                float *grow_p, float *scratch, double *sse);
+
+/* Unclamped prediction for (c, p). */
+float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch);
+
+#endif

@@ -1,0 +1,165 @@
+/* neumf_pack.c - write a trained NeuMF model as a "full" model pack (item side + customer side),
+ * tensor names and manifest keys as in docs/model.md. */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefrec/pack_write.h"
+#include "prefrec/train.h"
+
+static prefrec_status add_f32(prefrec_pack_writer *w, const char *name, uint32_t a, uint32_t b, const float *x,
+                              prefrec_error *err) {
+    uint32_t shape[2] = {a, b};
+    return prefrec_pack_writer_add(w, name, PREFREC_DT_F32, b ? 2 : 1, shape, x, err);
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The bought sets: each customer's distinct products among all pairs, ascending (CSR). */
+static prefrec_status bought_csr(const prefrec_train_data *td, uint32_t **off_out, int32_t **idx_out, uint32_t *nnz,
+                                 prefrec_error *err) {
+    uint32_t C = (uint32_t)td->n_customers;
+    uint32_t *off = calloc((size_t)C + 1, sizeof *off);
+    int32_t *idx = malloc(td->n_pairs * sizeof *idx + 1);
+    uint32_t *fill = calloc((size_t)C + 1, sizeof *fill);
+    if (!off || !idx || !fill) {
+        free(off), free(idx), free(fill);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
+    }
+    for (size_t i = 0; i < td->n_pairs; i++) off[td->customer[i] + 1]++;
+    for (uint32_t c = 0; c < C; c++) off[c + 1] += off[c];
+    for (size_t i = 0; i < td->n_pairs; i++) {
+        int32_t c = td->customer[i];
+        idx[off[c] + fill[c]++] = td->product[i];
+    }
+    /* sort each row and drop duplicates, compacting in place */
+    uint32_t w = 0, start = 0;
+    for (uint32_t c = 0; c < C; c++) {
+        uint32_t lo = start, hi = off[c + 1];
+        start = hi;
+        qsort(idx + lo, hi - lo, sizeof *idx, cmp_i32);
+        off[c] = w;
+        for (uint32_t k = lo; k < hi; k++)
+            if (k == lo || idx[k] != idx[k - 1]) idx[w++] = idx[k];
+    }
+    off[C] = w;
+    free(fill);
+    *off_out = off;
+    *idx_out = idx;
+    *nnz = w;
+    return PREFREC_OK;
+}
+
+static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *meta, uint32_t nnz) {
+    cJSON *m = cJSON_CreateObject();
+    if (!m) return NULL;
+    char seed[32];
+    snprintf(seed, sizeof seed, "%" PRIu64, net->seed);
+    cJSON_AddStringToObject(m, "format", "prefrec-pack");
+    cJSON_AddStringToObject(m, "kind", "neumf");
+    cJSON_AddStringToObject(m, "part", "full");
+    cJSON_AddStringToObject(m, "affiliate", meta->affiliate ? meta->affiliate : "");
+    if (meta->asof) cJSON_AddStringToObject(m, "asof", meta->asof);
+    cJSON_AddStringToObject(m, "seed", seed);
+    cJSON_AddNumberToObject(m, "dim", net->dim);
+    cJSON *mlp = cJSON_AddArrayToObject(m, "mlp");
+    for (int l = 0; l < net->n_layers; l++) cJSON_AddItemToArray(mlp, cJSON_CreateNumber(net->width[l]));
+    cJSON_AddStringToObject(m, "inputs", "u[dim], v[dim], male, female, (age-45)/15, age_unknown");
+    cJSON_AddNumberToObject(m, "score_max", PREFREC_MODEL_SCORE_MAX);
+    cJSON_AddNumberToObject(m, "n_products", net->n_products);
+    cJSON_AddNumberToObject(m, "n_customers", net->n_customers);
+    cJSON_AddNumberToObject(m, "n_categories", meta->n_categories);
+    cJSON_AddNumberToObject(m, "n_subcategories", meta->n_subcategories);
+    cJSON_AddNumberToObject(m, "n_bought", nnz);
+    const prefrec_train_params *tp = meta->params;
+    const prefrec_train_report *r = meta->report;
+    if (tp && r) {
+        cJSON *t = cJSON_AddObjectToObject(m, "training");
+        cJSON_AddNumberToObject(t, "pairs", (double)(r->n_train + r->n_valid));
+        cJSON_AddNumberToObject(t, "train_pairs", (double)r->n_train);
+        cJSON_AddNumberToObject(t, "valid_pairs", (double)r->n_valid);
+        cJSON_AddNumberToObject(t, "epochs_max", tp->epochs);
+        cJSON_AddNumberToObject(t, "epochs_run", r->epochs_run);
+        cJSON_AddNumberToObject(t, "best_epoch", r->best_epoch);
+        cJSON_AddNumberToObject(t, "batch", tp->batch);
+        cJSON_AddNumberToObject(t, "lr", tp->lr);
+        cJSON_AddNumberToObject(t, "l2", tp->l2);
+        cJSON_AddNumberToObject(t, "valid_frac", tp->valid_frac);
+        cJSON_AddNumberToObject(t, "train_loss", r->train_loss);
+        cJSON_AddNumberToObject(t, "train_rmse", r->train_rmse);
+        cJSON_AddNumberToObject(t, "valid_rmse", isfinite(r->valid_rmse) ? r->valid_rmse : -1.0);
+    }
+    char *s = cJSON_PrintUnformatted(m);
+    cJSON_Delete(m);
+    return s;
+}
+
+prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_pack_meta *meta, const char *path,
+                                       size_t *size_out, prefrec_error *err) {
+    const prefrec_train_data *td = meta->data;
+    if (!td || td->n_customers != net->n_customers || td->n_products != net->n_products)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "pack: training data do not match the model");
+    uint32_t P = (uint32_t)net->n_products, C = (uint32_t)net->n_customers, d = (uint32_t)net->dim;
+    uint32_t *boff = NULL, nnz = 0;
+    int32_t *bidx = NULL;
+    prefrec_status s = bought_csr(td, &boff, &bidx, &nnz, err);
+    if (s) return s;
+    prefrec_pack_writer *w = prefrec_pack_writer_new();
+    int8_t *gender = malloc((size_t)C + 1);
+    float *age = malloc((size_t)C * sizeof(float) + 1);
+    char *json = manifest_json(net, meta, nnz);
+    if (!w || !gender || !age || !json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
+    /* item side first: a browser could stop reading after it */
+    if (!s) s = add_f32(w, "product.emb", P, d, net->pemb, err);
+    if (!s) s = add_f32(w, "product.bias", P, 0, net->pbias, err);
+    int in = 2 * net->dim + PREFREC_MODEL_N_DEMO;
+    for (int l = 0; !s && l < net->n_layers; l++) {
+        char nw[32], nb[32];
+        snprintf(nw, sizeof nw, "mlp.%d.w", l);
+        snprintf(nb, sizeof nb, "mlp.%d.b", l);
+        s = add_f32(w, nw, (uint32_t)net->width[l], (uint32_t)in, net->w[l], err);
+        if (!s) s = add_f32(w, nb, (uint32_t)net->width[l], 0, net->b[l], err);
+        in = net->width[l];
+    }
+    float b0 = net->b0;
+    if (!s) s = add_f32(w, "out.gmf", d, 0, net->wg, err);
+    if (!s) s = add_f32(w, "out.mlp", (uint32_t)in, 0, net->wm, err);
+    if (!s) s = add_f32(w, "out.bias", 1, 0, &b0, err);
+    if (!s) s = prefrec_pack_writer_add_strings(w, "product.code", meta->product_code, P, err);
+    if (!s) s = prefrec_pack_writer_add_strings(w, "product.name", meta->product_name, P, err);
+    if (!s) s = prefrec_pack_writer_add(w, "product.cat", PREFREC_DT_I32, 1, &P, meta->product_cat, err);
+    if (!s) s = prefrec_pack_writer_add(w, "product.sub", PREFREC_DT_I32, 1, &P, meta->product_sub, err);
+    if (!s) s = prefrec_pack_writer_add_strings(w, "category", meta->category_names, (size_t)meta->n_categories, err);
+    if (!s) s = prefrec_pack_writer_add_strings(w, "subcategory", meta->subcategory_names, (size_t)meta->n_subcategories, err);
+    /* customer side */
+    if (!s) {
+        for (uint32_t c = 0; c < C; c++) {
+            int g = td->gender ? td->gender[c] : -1;
+            gender[c] = (int8_t)(g == 0 || g == 1 ? g : -1);
+            age[c] = td->age ? td->age[c] : NAN;
+        }
+        s = prefrec_pack_writer_add_strings(w, "customer.code", meta->customer_code, C, err);
+    }
+    uint32_t c1 = C + 1;
+    if (!s) s = add_f32(w, "customer.emb", C, d, net->cemb, err);
+    if (!s) s = add_f32(w, "customer.bias", C, 0, net->cbias, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.gender", PREFREC_DT_I8, 1, &C, gender, err);
+    if (!s) s = add_f32(w, "customer.age", C, 0, age, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.bought.off", PREFREC_DT_U32, 1, &c1, boff, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, bidx, err);
+    if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
+    if (!s) s = prefrec_pack_writer_save(w, path, size_out, err);
+    prefrec_pack_writer_free(w);
+    cJSON_free(json);
+    free(gender);
+    free(age);
+    free(boff);
+    free(bidx);
+    return s;
+}

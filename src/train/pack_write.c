@@ -1,0 +1,232 @@
+/* pack_write.c - serialise a model pack (see prefrec/pack_write.h and docs/model.md). */
+#include "prefrec/pack_write.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefrec/atomic.h"
+
+typedef struct wtensor {
+    char name[PREFREC_PACK_NAME_MAX];
+    uint32_t dtype, ndim, shape[PREFREC_PACK_MAX_DIMS];
+    size_t n_bytes;
+    void *data;
+} wtensor;
+
+struct prefrec_pack_writer {
+    char *manifest;
+    wtensor *t;
+    size_t n, cap;
+};
+
+prefrec_pack_writer *prefrec_pack_writer_new(void) { return calloc(1, sizeof(prefrec_pack_writer)); }
+
+void prefrec_pack_writer_free(prefrec_pack_writer *w) {
+    if (!w) return;
+    for (size_t i = 0; i < w->n; i++) free(w->t[i].data);
+    free(w->t);
+    free(w->manifest);
+    free(w);
+}
+
+static void put32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+static void put64(unsigned char *p, uint64_t v) {
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name, uint32_t dtype,
+                                       uint32_t ndim, const uint32_t *shape, const void *data,
+                                       prefrec_error *err) {
+    size_t nl = name ? strlen(name) : 0;
+    if (nl == 0 || nl >= PREFREC_PACK_NAME_MAX)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor name '%s' must be 1..31 characters",
+                                 name ? name : "");
+    for (size_t k = 0; k < nl; k++)
+        if (name[k] < 0x21 || name[k] > 0x7E)
+            return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor name '%s' has a non-printable character", name);
+    for (size_t i = 0; i < w->n; i++)
+        if (!strcmp(w->t[i].name, name))
+            return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s' added twice", name);
+    if (prefrec_dtype_size(dtype) == 0)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s': unknown dtype %u", name, dtype);
+    if (ndim < 1 || ndim > PREFREC_PACK_MAX_DIMS)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s': ndim %u not in 1..4", name, ndim);
+    if (w->n == PREFREC_PACK_MAX_TENSORS)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: more than %u tensors", PREFREC_PACK_MAX_TENSORS);
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? 2 * w->cap : 16;
+        wtensor *nt = realloc(w->t, nc * sizeof *nt);
+        if (!nt) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
+        w->t = nt;
+        w->cap = nc;
+    }
+    wtensor *t = &w->t[w->n];
+    memset(t, 0, sizeof *t);
+    memcpy(t->name, name, nl);
+    t->dtype = dtype;
+    t->ndim = ndim;
+    size_t n = 1;
+    for (uint32_t d = 0; d < PREFREC_PACK_MAX_DIMS; d++) {
+        t->shape[d] = d < ndim ? shape[d] : 1;
+        n *= t->shape[d];
+    }
+    t->n_bytes = n * prefrec_dtype_size(dtype);
+    t->data = malloc(t->n_bytes ? t->n_bytes : 1);
+    if (!t->data) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
+    if (t->n_bytes) {
+        if (!data) {
+            free(t->data);
+            return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s': no data", name);
+        }
+        memcpy(t->data, data, t->n_bytes);
+    }
+    w->n++;
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_pack_writer_add_strings(prefrec_pack_writer *w, const char *base,
+                                               const char *const *strs, size_t n, prefrec_error *err) {
+    char n_off[64], n_str[64];
+    snprintf(n_off, sizeof n_off, "%s.off", base);
+    snprintf(n_str, sizeof n_str, "%s.str", base);
+    uint32_t *off = malloc((n + 1) * sizeof *off);
+    if (!off) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
+    size_t total = 0;
+    off[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += strlen(strs[i]) + 1;
+        if (total > UINT32_MAX) {
+            free(off);
+            return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: string table '%s' exceeds 4 GiB", base);
+        }
+        off[i + 1] = (uint32_t)total;
+    }
+    char *blob = malloc(total ? total : 1);
+    if (!blob) {
+        free(off);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) memcpy(blob + off[i], strs[i], off[i + 1] - off[i]);
+    uint32_t s_off = (uint32_t)(n + 1), s_str = (uint32_t)total;
+    prefrec_status s = prefrec_pack_writer_add(w, n_off, PREFREC_DT_U32, 1, &s_off, off, err);
+    if (!s) s = prefrec_pack_writer_add(w, n_str, PREFREC_DT_U8, 1, &s_str, blob, err);
+    free(off);
+    free(blob);
+    return s;
+}
+
+prefrec_status prefrec_pack_writer_set_manifest(prefrec_pack_writer *w, const char *json, prefrec_error *err) {
+    cJSON *j = cJSON_Parse(json);
+    int ok = cJSON_IsObject(j);
+    cJSON_Delete(j);
+    if (!ok) return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: manifest is not a JSON object");
+    size_t n = strlen(json);
+    if (n > UINT32_MAX / 2) return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: manifest too large");
+    char *c = malloc(n + 1);
+    if (!c) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
+    memcpy(c, json, n + 1);
+    free(w->manifest);
+    w->manifest = c;
+    return PREFREC_OK;
+}
+
+static uint64_t align_up(uint64_t x) { return (x + PREFREC_PACK_ALIGN - 1) / PREFREC_PACK_ALIGN * PREFREC_PACK_ALIGN; }
+
+prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len, prefrec_error *err) {
+    *out = NULL;
+    *len = 0;
+    if (!w->manifest) return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: no manifest set");
+    uint64_t m_size = strlen(w->manifest);
+    uint64_t t_off = PREFREC_PACK_HEADER_SIZE + m_size;
+    uint64_t d_off = align_up(t_off + (uint64_t)w->n * PREFREC_PACK_ENTRY_SIZE);
+    uint64_t end = d_off;
+    for (size_t i = 0; i < w->n; i++) end = align_up(end) + w->t[i].n_bytes;
+    if (end > (uint64_t)SIZE_MAX / 2) return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: pack too large");
+    unsigned char *b = calloc(1, (size_t)end);
+    if (!b) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory (%llu bytes)", (unsigned long long)end);
+    memcpy(b, PREFREC_PACK_MAGIC, 8); /* includes the NUL */
+    put32(b + PREFREC_PACK_OFF_VERSION, PREFREC_PACK_VERSION);
+    put32(b + PREFREC_PACK_OFF_HEADER_SIZE, PREFREC_PACK_HEADER_SIZE);
+    put64(b + PREFREC_PACK_OFF_FILE_SIZE, end);
+    put32(b + PREFREC_PACK_OFF_MANIFEST, PREFREC_PACK_HEADER_SIZE);
+    put32(b + PREFREC_PACK_OFF_MANIFEST + 4, (uint32_t)m_size);
+    put32(b + PREFREC_PACK_OFF_TABLE, (uint32_t)t_off);
+    put32(b + PREFREC_PACK_OFF_TABLE + 4, (uint32_t)w->n);
+    put64(b + PREFREC_PACK_OFF_DATA, d_off);
+    put64(b + PREFREC_PACK_OFF_DATA_SIZE, end - d_off);
+    put32(b + PREFREC_PACK_OFF_FLAGS, 0);
+    memcpy(b + PREFREC_PACK_HEADER_SIZE, w->manifest, (size_t)m_size);
+    uint64_t pos = d_off;
+    for (size_t i = 0; i < w->n; i++) {
+        const wtensor *t = &w->t[i];
+        unsigned char *e = b + t_off + i * PREFREC_PACK_ENTRY_SIZE;
+        pos = align_up(pos);
+        memcpy(e, t->name, PREFREC_PACK_NAME_MAX);
+        put32(e + 32, t->dtype);
+        put32(e + 36, t->ndim);
+        for (uint32_t d = 0; d < PREFREC_PACK_MAX_DIMS; d++) put32(e + 40 + 4 * d, t->shape[d]);
+        put64(e + 56, pos);
+        memcpy(b + pos, t->data, t->n_bytes);
+        pos += t->n_bytes;
+    }
+    uint32_t crc = prefrec_crc32(0, b, PREFREC_PACK_OFF_CRC);
+    crc = prefrec_crc32(crc, b + PREFREC_PACK_HEADER_SIZE, (size_t)end - PREFREC_PACK_HEADER_SIZE);
+    put32(b + PREFREC_PACK_OFF_CRC, crc);
+    *out = b;
+    *len = (size_t)end;
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char *path, size_t *size_out,
+                                        prefrec_error *err) {
+    void *buf;
+    size_t len;
+    prefrec_status s = prefrec_pack_writer_finish(w, &buf, &len, err);
+    if (s) return s;
+    s = prefrec_atomic_write_file(path, buf, len, err);
+    free(buf);
+    if (!s && size_out) *size_out = len;
+    return s;
+}
+
+prefrec_status prefrec_file_read(const char *path, void **out, size_t *len, prefrec_error *err) {
+    *out = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *b = malloc(cap);
+    while (b) {
+        if (n == cap) {
+            unsigned char *nb = realloc(b, cap *= 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+        }
+        size_t r = fread(b + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!b) return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
+    if (bad) {
+        free(b);
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: read error", path);
+    }
+    *out = b;
+    *len = n;
+    return PREFREC_OK;
+}

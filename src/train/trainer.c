@@ -1,0 +1,525 @@
+/* trainer.c - mini-batch Adam training of the NeuMF model with pthreads (see prefrec/train.h).
+ *
+ * Parallelism: a batch is cut into fixed NM_CHUNK-pair chunks; worker t computes chunks t,
+ * t+T, t+2T, ... into per-chunk buffers; the main thread then sums the chunks' dense gradients
+ * in chunk order and accumulates row gradients in pair order. Nothing depends on which thread
+ * ran a chunk or when, so the result is the same for every thread count. Two barriers per
+ * batch; the optimizer step itself is serial (it touches only ~10^4 floats). */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "neumf.h"
+#include "prefrec/rng.h"
+
+#define ADAM_B1 0.9f
+#define ADAM_B2 0.999f
+#define ADAM_EPS 1e-8f
+
+prefrec_train_params prefrec_train_default_params(void) {
+    prefrec_train_params p;
+    memset(&p, 0, sizeof p);
+    p.dim = 32;
+    p.n_layers = 2;
+    p.layers[0] = 64;
+    p.layers[1] = 32;
+    p.epochs = 20;
+    p.batch = 256;
+    p.lr = 0.002f;
+    p.l2 = 1e-4f;
+    p.init_std = 0.05f;
+    p.valid_frac = 0.1;
+    p.patience = 3;
+    p.threads = 1;
+    p.seed = 1;
+    p.verbose = 1;
+    return p;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct trainer trainer;
+
+/* A reusable barrier whose party count can shrink before first use (if a thread fails to
+ * start, training goes on with the threads that did). */
+typedef struct barrier {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int parties, waiting;
+    unsigned long gen;
+} barrier;
+
+static void barrier_init(barrier *b, int parties) {
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->parties = parties;
+    b->waiting = 0;
+    b->gen = 0;
+}
+static void barrier_destroy(barrier *b) {
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->cv);
+}
+static void barrier_wait(barrier *b) {
+    pthread_mutex_lock(&b->mu);
+    unsigned long g = b->gen;
+    if (++b->waiting == b->parties) {
+        b->waiting = 0;
+        b->gen++;
+        pthread_cond_broadcast(&b->cv);
+    } else {
+        while (g == b->gen) pthread_cond_wait(&b->cv, &b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+typedef struct worker {
+    trainer *tr;
+    int id;
+    float *scratch;
+    pthread_t th;
+} worker;
+
+struct trainer {
+    nm_net net;
+    const prefrec_train_data *data;
+    int threads, n_chunks_max;
+    /* current job */
+    int job;                 /* 1 gradient, 2 validation, 0 quit */
+    const uint32_t *batch;   /* positions of the current batch */
+    size_t batch_n;
+    float scale;
+    float *gchunk;           /* [n_chunks_max][n_dense] */
+    float *grow_c, *grow_p;  /* [batch][d+1] */
+    double *chunk_loss, *chunk_sse;
+    /* validation job */
+    const uint32_t *vidx;
+    size_t vn, v_chunks;
+    double *v_sse;           /* [v_chunks] */
+    barrier start, done;
+    worker *w;
+};
+
+static void run_chunks(trainer *tr, int id, float *scratch) {
+    const prefrec_train_data *td = tr->data;
+    const nm_layout *L = &tr->net.L;
+    size_t D = (size_t)L->d + 1;
+    if (tr->job == 1) {
+        size_t nch = (tr->batch_n + NM_CHUNK - 1) / NM_CHUNK;
+        for (size_t c = (size_t)id; c < nch; c += (size_t)tr->threads) {
+            size_t lo = c * NM_CHUNK, cnt = tr->batch_n - lo < NM_CHUNK ? tr->batch_n - lo : NM_CHUNK;
+            float *g = tr->gchunk + c * L->n_dense;
+            memset(g, 0, L->n_dense * sizeof(float));
+            tr->chunk_loss[c] = nm_chunk(&tr->net, td->customer, td->product, td->target, tr->batch + lo, cnt,
+                                         tr->scale, g, tr->grow_c + lo * D, tr->grow_p + lo * D, scratch,
+                                         &tr->chunk_sse[c]);
+        }
+    } else if (tr->job == 2) {
+        for (size_t c = (size_t)id; c < tr->v_chunks; c += (size_t)tr->threads) {
+            size_t lo = c * 1024, hi = lo + 1024 < tr->vn ? lo + 1024 : tr->vn;
+            double s = 0.0;
+            for (size_t k = lo; k < hi; k++) {
+                uint32_t i = tr->vidx[k];
+                float y = nm_predict(&tr->net, td->customer[i], td->product[i], scratch);
+                y = y > 0.0f ? (y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX) : 0.0f;
+                double e = (double)y - td->target[i];
+                s += e * e;
+            }
+            tr->v_sse[c] = s;
+        }
+    }
+}
+
+static void *worker_main(void *arg) {
+    worker *w = arg;
+    trainer *tr = w->tr;
+    for (;;) {
+        barrier_wait(&tr->start);
+        if (tr->job == 0) break;
+        run_chunks(tr, w->id, w->scratch);
+        barrier_wait(&tr->done);
+    }
+    return NULL;
+}
+
+/* Run the current job on all threads (the caller is worker 0). */
+static void run_job(trainer *tr) {
+    if (tr->threads > 1) barrier_wait(&tr->start);
+    run_chunks(tr, 0, tr->w[0].scratch);
+    if (tr->threads > 1) barrier_wait(&tr->done);
+}
+
+static double rmse_of(trainer *tr, const uint32_t *idx, size_t n) {
+    if (n == 0) return NAN;
+    tr->vidx = idx;
+    tr->vn = n;
+    tr->v_chunks = (n + 1023) / 1024;
+    double *s = calloc(tr->v_chunks, sizeof *s);
+    if (!s) return NAN;
+    tr->v_sse = s;
+    tr->job = 2;
+    run_job(tr);
+    double t = 0.0;
+    for (size_t c = 0; c < tr->v_chunks; c++) t += s[c];
+    free(s);
+    return sqrt(t / (double)n);
+}
+
+typedef struct adam_rows {
+    float *m, *v;            /* [rows][d+1] */
+    int32_t *slot;           /* [rows] -> slot in the batch, -1 */
+    int32_t *list;           /* touched rows in first-touch order */
+    float *g;                /* [batch][d+1] slot gradients */
+} adam_rows;
+
+/* Lazy Adam on the rows touched by this batch: sum each row's pair gradients in pair order,
+ * then update only those rows (moments of untouched rows stay as they are). */
+static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, const uint32_t *batch, size_t bn,
+                           const float *grow, size_t D, float lr_t, float bc2_sqrt_inv) {
+    size_t nt = 0;
+    for (size_t k = 0; k < bn; k++) {
+        int32_t r = row_of[batch[k]];
+        float *g;
+        if (a->slot[r] < 0) {
+            a->slot[r] = (int32_t)nt;
+            a->list[nt] = r;
+            g = a->g + nt * D;
+            memcpy(g, grow + k * D, D * sizeof(float));
+            nt++;
+        } else {
+            g = a->g + (size_t)a->slot[r] * D;
+            for (size_t q = 0; q < D; q++) g[q] += grow[k * D + q];
+        }
+    }
+    for (size_t s = 0; s < nt; s++) {
+        int32_t r = a->list[s];
+        const float *g = a->g + s * D;
+        float *m = a->m + (size_t)r * D, *v = a->v + (size_t)r * D, *p = tab + (size_t)r * D;
+        for (size_t q = 0; q < D; q++) {
+            m[q] = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * g[q];
+            v[q] = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * g[q] * g[q];
+            p[q] -= lr_t * m[q] / (sqrtf(v[q]) * bc2_sqrt_inv + ADAM_EPS);
+        }
+        a->slot[r] = -1;
+    }
+}
+
+static void adam_dense_step(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float bc2_sqrt_inv) {
+    for (size_t q = 0; q < n; q++) {
+        m[q] = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * g[q];
+        v[q] = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * g[q] * g[q];
+        p[q] -= lr_t * m[q] / (sqrtf(v[q]) * bc2_sqrt_inv + ADAM_EPS);
+    }
+}
+
+static prefrec_status check_inputs(const prefrec_train_data *td, const prefrec_train_params *tp, prefrec_error *err) {
+    if (tp->dim < 1 || tp->dim > 1024) return prefrec_error_set(err, PREFREC_E_RANGE, "train: dim %d not in 1..1024", tp->dim);
+    if (tp->n_layers < 1 || tp->n_layers > PREFREC_MODEL_MAX_LAYERS)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "train: %d MLP layers, expected 1..%d", tp->n_layers, PREFREC_MODEL_MAX_LAYERS);
+    for (int l = 0; l < tp->n_layers; l++)
+        if (tp->layers[l] < 1 || tp->layers[l] > 4096)
+            return prefrec_error_set(err, PREFREC_E_RANGE, "train: MLP layer %d width %d not in 1..4096", l, tp->layers[l]);
+    if (tp->epochs < 1 || tp->batch < 1 || tp->batch > (1 << 20) || tp->threads < 1 || tp->threads > 256 ||
+        !(tp->lr > 0) || !(tp->l2 >= 0) || !(tp->valid_frac >= 0 && tp->valid_frac < 1) || tp->patience < 1)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "train: epochs, batch, threads, lr, l2, valid_frac or patience out of range");
+    if (td->n_pairs < 2 || td->n_pairs > UINT32_MAX)
+        return prefrec_error_set(err, PREFREC_E_EMPTY, "train: %zu pairs; need at least 2", td->n_pairs);
+    if (td->n_customers < 1 || td->n_products < 1)
+        return prefrec_error_set(err, PREFREC_E_EMPTY, "train: no customers or no products");
+    for (size_t i = 0; i < td->n_pairs; i++) {
+        if (td->customer[i] < 0 || td->customer[i] >= td->n_customers || td->product[i] < 0 ||
+            td->product[i] >= td->n_products)
+            return prefrec_error_set(err, PREFREC_E_RANGE, "train: pair %zu has customer %d / product %d out of range",
+                                     i, td->customer[i], td->product[i]);
+        if (!isfinite(td->target[i]))
+            return prefrec_error_set(err, PREFREC_E_RANGE, "train: pair %zu has a non-finite target", i);
+    }
+    return PREFREC_OK;
+}
+
+
+typedef struct snapshot {
+    float *ctab, *ptab, *dense;
+} snapshot;
+
+static void snap_take(snapshot *s, const nm_net *n) {
+    size_t D = (size_t)n->L.d + 1;
+    memcpy(s->ctab, n->ctab, (size_t)n->C * D * sizeof(float));
+    memcpy(s->ptab, n->ptab, (size_t)n->P * D * sizeof(float));
+    memcpy(s->dense, n->dense, n->L.n_dense * sizeof(float));
+}
+static void snap_restore(const snapshot *s, nm_net *n) {
+    size_t D = (size_t)n->L.d + 1;
+    memcpy(n->ctab, s->ctab, (size_t)n->C * D * sizeof(float));
+    memcpy(n->ptab, s->ptab, (size_t)n->P * D * sizeof(float));
+    memcpy(n->dense, s->dense, n->L.n_dense * sizeof(float));
+    nm_sync(n);
+}
+
+/* Copy the trained state into the public plain-array form. */
+static prefrec_status export_net(const nm_net *n, uint64_t seed, prefrec_neumf **out, prefrec_error *err) {
+    const nm_layout *L = &n->L;
+    size_t d = (size_t)L->d, D = d + 1;
+    prefrec_neumf *o = calloc(1, sizeof *o);
+    if (!o) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    o->dim = L->d;
+    o->n_layers = L->n_layers;
+    o->n_customers = n->C;
+    o->n_products = n->P;
+    o->seed = seed;
+    o->cemb = malloc((size_t)n->C * d * sizeof(float) + 1);
+    o->cbias = malloc((size_t)n->C * sizeof(float) + 1);
+    o->pemb = malloc((size_t)n->P * d * sizeof(float) + 1);
+    o->pbias = malloc((size_t)n->P * sizeof(float) + 1);
+    o->wg = malloc(d * sizeof(float));
+    o->wm = malloc((size_t)L->width[L->n_layers - 1] * sizeof(float));
+    int ok = o->cemb && o->cbias && o->pemb && o->pbias && o->wg && o->wm;
+    for (int l = 0; ok && l < L->n_layers; l++) {
+        o->width[l] = L->width[l];
+        o->w[l] = malloc((size_t)L->width[l] * (size_t)L->in[l] * sizeof(float));
+        o->b[l] = malloc((size_t)L->width[l] * sizeof(float));
+        ok = o->w[l] && o->b[l];
+        if (ok) {
+            memcpy(o->w[l], n->dense + L->off_w[l], (size_t)L->width[l] * (size_t)L->in[l] * sizeof(float));
+            memcpy(o->b[l], n->dense + L->off_b[l], (size_t)L->width[l] * sizeof(float));
+        }
+    }
+    if (!ok) {
+        prefrec_neumf_free(o);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    }
+    for (int32_t c = 0; c < n->C; c++) {
+        memcpy(o->cemb + (size_t)c * d, n->ctab + (size_t)c * D, d * sizeof(float));
+        o->cbias[c] = n->ctab[(size_t)c * D + d];
+    }
+    for (int32_t p = 0; p < n->P; p++) {
+        memcpy(o->pemb + (size_t)p * d, n->ptab + (size_t)p * D, d * sizeof(float));
+        o->pbias[p] = n->ptab[(size_t)p * D + d];
+    }
+    memcpy(o->wg, n->dense + L->off_wg, d * sizeof(float));
+    memcpy(o->wm, n->dense + L->off_wm, (size_t)L->width[L->n_layers - 1] * sizeof(float));
+    o->b0 = n->dense[L->off_b0];
+    *out = o;
+    return PREFREC_OK;
+}
+
+void prefrec_neumf_free(prefrec_neumf *o) {
+    if (!o) return;
+    free(o->cemb);
+    free(o->cbias);
+    free(o->pemb);
+    free(o->pbias);
+    free(o->wg);
+    free(o->wm);
+    for (int l = 0; l < PREFREC_MODEL_MAX_LAYERS; l++) {
+        free(o->w[l]);
+        free(o->b[l]);
+    }
+    free(o);
+}
+
+float prefrec_neumf_predict(const prefrec_neumf *o, int32_t c, int32_t p, int gender, float age) {
+    int d = o->dim, in = 2 * d + PREFREC_MODEL_N_DEMO;
+    float x[2 * 1024 + PREFREC_MODEL_N_DEMO], a[4096], z[4096];
+    memcpy(x, o->cemb + (size_t)c * d, (size_t)d * sizeof(float));
+    memcpy(x + d, o->pemb + (size_t)p * d, (size_t)d * sizeof(float));
+    prefrec_model_demo(gender, age, x + 2 * d);
+    const float *cur = x;
+    for (int l = 0; l < o->n_layers; l++) {
+        for (int j = 0; j < o->width[l]; j++) {
+            float s = o->b[l][j];
+            for (int i = 0; i < in; i++) s += o->w[l][(size_t)j * in + i] * cur[i];
+            z[j] = s > 0.0f ? s : 0.0f;
+        }
+        memcpy(a, z, (size_t)o->width[l] * sizeof(float));
+        cur = a;
+        in = o->width[l];
+    }
+    float y = o->b0 + o->cbias[c] + o->pbias[p];
+    for (int k = 0; k < d; k++) y += o->wg[k] * x[k] * x[d + k];
+    for (int j = 0; j < in; j++) y += o->wm[j] * cur[j];
+    return y > 0.0f ? (y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX) : 0.0f;
+}
+
+static void progress(const prefrec_train_params *tp, int epoch, double loss, double vr, double dt) {
+    if (!tp->verbose) return;
+    fprintf(stderr, "%s%sepoch %2d/%d  train loss %.4f  valid RMSE %.4f  %.3f s/epoch\n", tp->label ? tp->label : "",
+            tp->label ? "  " : "", epoch, tp->epochs, loss, vr, dt);
+}
+
+prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_train_params *tp, prefrec_neumf **out,
+                                   prefrec_train_report *rep, prefrec_error *err) {
+    *out = NULL;
+    memset(rep, 0, sizeof *rep);
+    prefrec_status st = check_inputs(td, tp, err);
+    if (st) return st;
+    double t_start = now_s();
+    nm_layout L;
+    nm_layout_init(&L, tp->dim, tp->n_layers, tp->layers);
+    size_t D = (size_t)L.d + 1, n = td->n_pairs, B = (size_t)tp->batch;
+    size_t n_valid = tp->valid_frac > 0 ? (size_t)llround((double)n * tp->valid_frac) : 0;
+    if (tp->valid_frac > 0 && n_valid == 0) n_valid = 1;
+    if (n_valid >= n) n_valid = n - 1;
+    size_t n_train = n - n_valid;
+
+    trainer tr;
+    memset(&tr, 0, sizeof tr);
+    tr.data = td;
+    tr.threads = tp->threads;
+    tr.n_chunks_max = (int)((B + NM_CHUNK - 1) / NM_CHUNK);
+    uint32_t *perm = malloc(n * sizeof *perm);
+    float *gdense = calloc(L.n_dense, sizeof(float)), *dm = calloc(L.n_dense, sizeof(float)),
+          *dv = calloc(L.n_dense, sizeof(float));
+    tr.gchunk = malloc((size_t)tr.n_chunks_max * L.n_dense * sizeof(float));
+    tr.grow_c = malloc(B * D * sizeof(float));
+    tr.grow_p = malloc(B * D * sizeof(float));
+    tr.chunk_loss = calloc((size_t)tr.n_chunks_max, sizeof(double));
+    tr.chunk_sse = calloc((size_t)tr.n_chunks_max, sizeof(double));
+    adam_rows ac = {0}, ap = {0};
+    ac.m = calloc((size_t)td->n_customers * D, sizeof(float));
+    ac.v = calloc((size_t)td->n_customers * D, sizeof(float));
+    ac.slot = malloc((size_t)td->n_customers * sizeof(int32_t));
+    ap.m = calloc((size_t)td->n_products * D, sizeof(float));
+    ap.v = calloc((size_t)td->n_products * D, sizeof(float));
+    ap.slot = malloc((size_t)td->n_products * sizeof(int32_t));
+    ac.list = malloc(B * sizeof(int32_t));
+    ap.list = malloc(B * sizeof(int32_t));
+    ac.g = malloc(B * D * sizeof(float));
+    ap.g = malloc(B * D * sizeof(float));
+    snapshot best = {malloc((size_t)td->n_customers * D * sizeof(float)), malloc((size_t)td->n_products * D * sizeof(float)),
+                     malloc(L.n_dense * sizeof(float))};
+    tr.w = calloc((size_t)tp->threads, sizeof(worker));
+    int ok = perm && gdense && dm && dv && tr.gchunk && tr.grow_c && tr.grow_p && tr.chunk_loss && tr.chunk_sse && ac.m &&
+             ac.v && ac.slot && ap.m && ap.v && ap.slot && ac.list && ap.list && ac.g && ap.g && best.ctab && best.ptab &&
+             best.dense && tr.w;
+    for (int t = 0; ok && t < tp->threads; t++) ok = (tr.w[t].scratch = malloc(nm_scratch_size(&L) * sizeof(float))) != NULL;
+    if (ok) st = nm_net_alloc(&tr.net, &L, td->n_customers, td->n_products, td->gender, td->age, err);
+    else st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    int threads_started = 0;
+    if (!st) {
+        for (int32_t c = 0; c < td->n_customers; c++) ac.slot[c] = -1;
+        for (int32_t p = 0; p < td->n_products; p++) ap.slot[p] = -1;
+        /* the train:valid split: a seeded permutation, the first n_valid pairs validate */
+        prefrec_rng r;
+        prefrec_rng_init(&r, tp->seed, 1);
+        for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
+        for (size_t i = n - 1; i > 0; i--) {
+            size_t j = prefrec_rng_below(&r, (uint32_t)(i + 1));
+            uint32_t t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+        double mean = 0.0;
+        for (size_t i = n_valid; i < n; i++) mean += td->target[perm[i]];
+        mean /= (double)n_train;
+        tr.net.l2 = tp->l2;
+        nm_net_init(&tr.net, tp->seed, tp->init_std, (float)mean);
+        if (tp->threads > 1) {
+            barrier_init(&tr.start, tp->threads);
+            barrier_init(&tr.done, tp->threads);
+            for (int t = 1; t < tp->threads; t++) {
+                tr.w[t].tr = &tr;
+                tr.w[t].id = t;
+                if (pthread_create(&tr.w[t].th, NULL, worker_main, &tr.w[t])) break;
+                threads_started = t;
+            }
+            /* fewer threads than asked: same results (chunking is fixed), just slower */
+            tr.threads = tr.start.parties = tr.done.parties = threads_started + 1;
+        }
+    }
+    uint32_t *vidx = perm, *tidx = perm ? perm + n_valid : NULL;
+    double best_v = INFINITY, b1t = 1.0, b2t = 1.0, train_time = 0.0;
+    int bad = 0;
+    for (int epoch = 1; !st && epoch <= tp->epochs; epoch++) {
+        double t0 = now_s();
+        prefrec_rng r;
+        prefrec_rng_init(&r, tp->seed, 1000 + (uint64_t)epoch);
+        for (size_t i = n_train - 1; i > 0; i--) {
+            size_t j = prefrec_rng_below(&r, (uint32_t)(i + 1));
+            uint32_t t = tidx[i];
+            tidx[i] = tidx[j];
+            tidx[j] = t;
+        }
+        double sse = 0.0;
+        for (size_t b = 0; b < n_train; b += B) {
+            size_t bn = n_train - b < B ? n_train - b : B;
+            tr.batch = tidx + b;
+            tr.batch_n = bn;
+            tr.scale = 1.0f / (float)bn;
+            tr.job = 1;
+            run_job(&tr);
+            size_t nch = (bn + NM_CHUNK - 1) / NM_CHUNK;
+            memcpy(gdense, tr.gchunk, L.n_dense * sizeof(float));
+            sse += tr.chunk_sse[0];
+            for (size_t c = 1; c < nch; c++) {
+                const float *g = tr.gchunk + c * L.n_dense;
+                for (size_t q = 0; q < L.n_dense; q++) gdense[q] += g[q];
+                sse += tr.chunk_sse[c];
+            }
+            b1t *= ADAM_B1;
+            b2t *= ADAM_B2;
+            float lr_t = (float)(tp->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
+            adam_dense_step(tr.net.dense, dm, dv, gdense, L.n_dense, lr_t, bc2);
+            nm_sync(&tr.net);
+            adam_rows_step(&ac, tr.net.ctab, td->customer, tr.batch, bn, tr.grow_c, D, lr_t, bc2);
+            adam_rows_step(&ap, tr.net.ptab, td->product, tr.batch, bn, tr.grow_p, D, lr_t, bc2);
+        }
+        double dt = now_s() - t0;
+        train_time += dt;
+        double loss = sse / (double)n_train;
+        double vr = rmse_of(&tr, vidx, n_valid);
+        progress(tp, epoch, loss, vr, dt);
+        rep->epochs_run = epoch;
+        if (n_valid == 0 || vr < best_v) {
+            best_v = vr;
+            rep->best_epoch = epoch;
+            rep->train_loss = loss;
+            snap_take(&best, &tr.net);
+            bad = 0;
+        } else if (++bad >= tp->patience) {
+            break;
+        }
+    }
+    if (!st) {
+        snap_restore(&best, &tr.net);
+        rep->n_train = n_train;
+        rep->n_valid = n_valid;
+        rep->train_rmse = rmse_of(&tr, tidx, n_train);
+        rep->valid_rmse = rmse_of(&tr, vidx, n_valid);
+        rep->seconds = now_s() - t_start;
+        rep->seconds_per_epoch = rep->epochs_run ? train_time / rep->epochs_run : 0.0;
+        st = export_net(&tr.net, tp->seed, out, err);
+    }
+    if (tp->threads > 1 && ok && tr.net.dense) {
+        if (threads_started > 0) {
+            tr.job = 0;
+            barrier_wait(&tr.start);
+            for (int t = 1; t <= threads_started; t++) pthread_join(tr.w[t].th, NULL);
+        }
+        barrier_destroy(&tr.start);
+        barrier_destroy(&tr.done);
+    }
+    nm_net_free(&tr.net);
+    for (int t = 0; tr.w && t < tp->threads; t++) free(tr.w[t].scratch);
+    free(tr.w);
+    free(perm);
+    free(gdense);
+    free(dm);
+    free(dv);
+    free(tr.gchunk);
+    free(tr.grow_c);
+    free(tr.grow_p);
+    free(tr.chunk_loss);
+    free(tr.chunk_sse);
+    free(ac.m), free(ac.v), free(ac.slot), free(ac.list), free(ac.g);
+    free(ap.m), free(ap.v), free(ap.slot), free(ap.list), free(ap.g);
+    free(best.ctab), free(best.ptab), free(best.dense);
+    return st;
+}
