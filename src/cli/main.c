@@ -7,12 +7,14 @@ int prefrec_cmd_info(int argc, char **argv);
 int prefrec_cmd_gen(int argc, char **argv);
 int prefrec_cmd_score(int argc, char **argv);
 int prefrec_cmd_validate(int argc, char **argv);
+int prefrec_cmd_eval(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"gen", prefrec_cmd_gen, "write a demo data set in the L.POINT layout"},
     {"info", prefrec_cmd_info, "summarise a data set (L.POINT directory or mapping .json)"},
     {"score", prefrec_cmd_score, "preference score per (affiliate, customer, product) as CSV"},
     {"validate", prefrec_cmd_validate, "check the score: repurchase rate by score threshold"},
+    {"eval", prefrec_cmd_eval, "rank products for customers; measure what they buy next"},
 };
 
 static void usage(FILE *f) {

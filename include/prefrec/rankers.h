@@ -1,0 +1,161 @@
+/* prefrec/rankers.h - recommenders as pluggable rankers: fit on a training window, then score
+ * every product for one customer (native).
+ *
+ *   prefrec_interactions *x = NULL;                       // one affiliate, days [from, to)
+ *   prefrec_interactions_build(ds, aff, ds->day_min, cutoff, &x, &err);
+ *   prefrec_fit_input in = {ds, x, 2, 42, 0};              // dataset, window, threads, seed, verbose
+ *   prefrec_ease_params ep = prefrec_ease_default_params();
+ *   void *model = NULL;
+ *   if (prefrec_ranker_ease.fit(&in, &ep, &model, &err)) ...;  // params NULL = defaults
+ *   float *s = malloc(x->n_products * sizeof *s);
+ *   prefrec_ranker_ease.score(model, customer, s);          // higher = recommend first
+ *   prefrec_ranker_ease.free(model);
+ *   prefrec_interactions_free(x);
+ *
+ * A ranker is a prefrec_ranker_def: a name, the tasks it is meant for, and fit / score / free.
+ * The evaluation (prefrec/eval.h) runs any list of them; the default ranker (prefrec_ranker_
+ * default_name) is picked by those measurements (docs/eval.md). To add a ranker, write one
+ * const prefrec_ranker_def and list it in prefrec_rankers_builtin (or pass it to the eval).
+ *
+ * Contract of every ranker:
+ * - fit borrows in->ds and in->train until free: the model reads the customer's history from
+ *   the training window. It never looks at rows outside the window. Same input and seed, same
+ *   model, for any thread count.
+ * - score writes scores[0 .. train->n_products) for any customer index (0 .. n_customers-1),
+ *   including customers with no history (they get a popularity-like fallback). It is
+ *   thread-safe on a fitted model (no state changes) and never fails. Masking of products
+ *   that are not candidates is the caller's job.
+ * - free accepts NULL.
+ * Errors: see prefrec/status.h. */
+#ifndef PREFREC_RANKERS_H
+#define PREFREC_RANKERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefrec/dataset.h"
+#include "prefrec/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- the training window: customer x product purchase matrix of one affiliate ------------- */
+typedef struct prefrec_interactions {
+    int32_t n_customers, n_products; /* the dataset's dictionary sizes: every id is valid */
+    int64_t n_pairs;                 /* distinct (customer, product) pairs in the window */
+    int64_t *row_start;   /* n_customers + 1: customer c's pairs are [row_start[c], row_start[c+1]) */
+    int32_t *product;     /* n_pairs, ascending within a customer */
+    float *count;         /* purchase lines (receipt lines) of the pair in the window */
+    int32_t *last_day;    /* the pair's last purchase day in the window */
+    int64_t *col_start;   /* n_products + 1: the transpose, by product */
+    int32_t *col_customer;/* n_pairs, ascending within a product */
+    float *col_count;     /* the pair's count, aligned with col_customer */
+    int32_t *n_buyers;    /* n_products: distinct customers who bought the product */
+    int affiliate;        /* affiliate index, or -1 for all affiliates */
+    int32_t day_from, day_to; /* the window [day_from, day_to) */
+} prefrec_interactions;
+
+/* Build the window of rows with day in [day_from, day_to) and affiliate == aff (or any when
+ * aff < 0). *out: caller frees with prefrec_interactions_free. Borrows ds during the call. */
+prefrec_status prefrec_interactions_build(const prefrec_dataset *ds, int aff, int32_t day_from,
+                                          int32_t day_to, prefrec_interactions **out,
+                                          prefrec_error *err);
+void prefrec_interactions_free(prefrec_interactions *x); /* accepts NULL */
+/* Pair index of (c, p) or -1 (binary search). */
+int64_t prefrec_interactions_find(const prefrec_interactions *x, int32_t c, int32_t p);
+
+/* ---- the ranker interface -------------------------------------------------------------------- */
+enum { PREFREC_TASK_NEW_ITEMS = 1, PREFREC_TASK_REPURCHASE = 2 };
+
+typedef struct prefrec_fit_input {
+    const prefrec_dataset *ds;          /* borrows: catalog and demographics */
+    const prefrec_interactions *train;  /* borrows: the training window */
+    int threads;                        /* >= 1 */
+    uint64_t seed;
+    int verbose;                        /* 1: progress lines on stderr */
+} prefrec_fit_input;
+
+typedef struct prefrec_ranker_def {
+    const char *name;      /* short, [a-z0-9_] */
+    const char *summary;   /* one line */
+    unsigned tasks;        /* PREFREC_TASK_* it is meant for */
+    /* params: the ranker's own params struct, NULL = its defaults. *model: free with free. */
+    prefrec_status (*fit)(const prefrec_fit_input *in, const void *params, void **model,
+                          prefrec_error *err);
+    void (*score)(const void *model, int32_t customer, float *scores);
+    void (*free)(void *model);
+} prefrec_ranker_def;
+
+/* ---- built-in rankers and their params --------------------------------------------------- */
+/* pop: distinct buyers in the window. pop_seg: the same within the customer's gender x age
+ * band (decade) segment, shrunk toward overall popularity by `prior` pseudo-customers. */
+typedef struct prefrec_pop_params {
+    int by_segment;        /* 0: pop, 1: pop_seg */
+    double prior;          /* pseudo-customers of overall popularity in a segment (default 50) */
+    double half_life_days; /* > 0: weight a buyer by 0.5^(age of their last purchase / h); 0: none */
+} prefrec_pop_params;
+prefrec_pop_params prefrec_pop_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_pop, prefrec_ranker_pop_seg;
+
+/* itemknn: cosine similarity of products over their buyers (binary customer x product matrix),
+ * each product keeping its `neighbours` most similar; score = sum of similarities to the
+ * customer's products (pruned lists keep a browser model small). */
+typedef struct prefrec_itemknn_params {
+    int neighbours;   /* kept per product (default 200) */
+    double shrink;    /* added to the cosine denominator (default 10) */
+} prefrec_itemknn_params;
+prefrec_itemknn_params prefrec_itemknn_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_itemknn;
+
+/* ease: Steck's EASE, B = I - P diag(1/diag P), P = (X'X + lambda I)^-1, over the max_items
+ * most-bought products (the others rank below them, by popularity). Own Cholesky solve. */
+typedef struct prefrec_ease_params {
+    double lambda;    /* > 0: absolute; <= 0: -lambda times the mean diagonal of X'X (default -1) */
+    int max_items;    /* dense size cap (default 3000) */
+} prefrec_ease_params;
+prefrec_ease_params prefrec_ease_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_ease;
+
+/* mf: implicit-feedback matrix factorisation by alternating least squares (Hu, Koren, Volinsky
+ * 2008): confidence 1 + alpha * log(1 + count), preference 1 for bought pairs. Seeded init;
+ * threads split the rows (same result for any thread count). */
+typedef struct prefrec_mf_params {
+    int dim;          /* default 32 */
+    int iterations;   /* default 10 */
+    double reg;       /* L2 (default 0.1) */
+    double alpha;     /* confidence scale (default 10) */
+} prefrec_mf_params;
+prefrec_mf_params prefrec_mf_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_mf;
+
+/* Repurchase rankers (the customer's own history): rep_freq ranks by purchase count (ties by
+ * the later last purchase); rep_recency by the last purchase day (ties by count). Products the
+ * customer never bought get overall popularity scaled far below any bought product. */
+extern const prefrec_ranker_def prefrec_ranker_rep_freq, prefrec_ranker_rep_recency;
+/* seed_score: the deck's preference score (prefrec/score.h) as of the window's end; params:
+ * a prefrec_score_params (its asof_day is replaced). Needs a single-affiliate window. */
+extern const prefrec_ranker_def prefrec_ranker_seed_score;
+
+/* blend: the default ranker. EASE + ItemKNN item-to-item scores, each scaled to the customer's
+ * best candidate, plus the customer's segment popularity and top-category preference. */
+typedef struct prefrec_blend_params {
+    double w_ease, w_knn, w_pop, w_cat;   /* weights (defaults in docs/eval.md) */
+    prefrec_ease_params ease;
+    prefrec_itemknn_params knn;
+    prefrec_pop_params pop;
+} prefrec_blend_params;
+prefrec_blend_params prefrec_blend_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_blend;
+
+/* All built-in rankers in report order; *n set to their number. Static storage. */
+const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n);
+/* The built-in ranker named name, or NULL. */
+const prefrec_ranker_def *prefrec_ranker_find(const char *name);
+/* The name of the default ranker (served by `prefrec recommend`), chosen by measurement. */
+extern const char prefrec_ranker_default_name[];
+
+#ifdef __cplusplus
+}
+#endif
+#endif

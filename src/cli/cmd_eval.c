@@ -1,0 +1,166 @@
+/* cmd_eval.c - `prefrec eval`: every ranker fitted before a cut-off and measured on what
+ * customers bought after it (prefrec/eval.h, docs/eval.md). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "prefrec/dataset.h"
+#include "prefrec/date.h"
+#include "prefrec/eval.h"
+
+static const char *usage_text =
+    "usage: prefrec eval --data PATH --cutoff DATE [--end DATE] [--k 20] [--affiliate CODE]\n"
+    "                    [--rankers a,b,...] [--threads 2] [--seed 42] [--json FILE]\n"
+    "                    [--html FILE] [--skip-bad-rows]\n"
+    "  --cutoff DATE    train on purchases before this day, test from it (e.g. 2021-10-01)\n"
+    "  --end DATE       first day after the test window (default: the data's last day + 1)\n"
+    "  --k N            list length for Recall/NDCG/hit rate/coverage (default 20)\n"
+    "  --affiliate CODE evaluate one affiliate (default: each affiliate, and overall)\n"
+    "  --rankers LIST   comma-separated subset (default: all built-in rankers)\n"
+    "  --json FILE      figures as JSON; --html FILE: every ranker side by side\n";
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing) {
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n)) return NULL;
+    if (argv[*i][n] == '=') return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Fill rk from "a,b,c"; returns the count or -1 (name copied to bad). */
+static int parse_rankers(const char *list, prefrec_eval_ranker *rk, int cap, char *bad,
+                         size_t bad_len) {
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        const char *q = strchr(p, ',');
+        size_t len = q ? (size_t)(q - p) : strlen(p);
+        char name[64];
+        if (len == 0 || len >= sizeof name || n >= cap) {
+            snprintf(bad, bad_len, "%.*s", (int)(len < 60 ? len : 60), p);
+            return -1;
+        }
+        memcpy(name, p, len);
+        name[len] = 0;
+        const prefrec_ranker_def *d = prefrec_ranker_find(name);
+        if (!d) {
+            snprintf(bad, bad_len, "%s", name);
+            return -1;
+        }
+        rk[n].def = d;
+        rk[n].params = NULL;
+        n++;
+        p += len + (q ? 1 : 0);
+    }
+    return n;
+}
+
+int prefrec_cmd_eval(int argc, char **argv) {
+    const char *data = NULL, *cutoff = NULL, *end = NULL, *aff = NULL, *json = NULL;
+    const char *html = NULL, *list = NULL, *v;
+    long k = 20, threads = 2, seed = 42;
+    int skip_bad = 0;
+    for (int i = 1; i < argc; i++) {
+        int missing = 0;
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(usage_text, stdout);
+            size_t n;
+            const prefrec_ranker_def *const *defs = prefrec_rankers_builtin(&n);
+            printf("\nrankers (default: %s):\n", prefrec_ranker_default_name);
+            for (size_t r = 0; r < n; r++) printf("  %-12s %s\n", defs[r]->name, defs[r]->summary);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--skip-bad-rows")) skip_bad = 1;
+        else if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = opt_value(argc, argv, &i, "--cutoff", &missing))) cutoff = v;
+        else if ((v = opt_value(argc, argv, &i, "--end", &missing))) end = v;
+        else if ((v = opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
+        else if ((v = opt_value(argc, argv, &i, "--json", &missing))) json = v;
+        else if ((v = opt_value(argc, argv, &i, "--html", &missing))) html = v;
+        else if ((v = opt_value(argc, argv, &i, "--rankers", &missing))) list = v;
+        else if ((v = opt_value(argc, argv, &i, "--k", &missing))) {
+            if (parse_int(v, 1, 1000, &k))
+                return cli_usage_error("eval", usage_text, "--k must be 1..1000 (got '%s')", v);
+        } else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (parse_int(v, 1, 64, &threads))
+                return cli_usage_error("eval", usage_text, "--threads must be 1..64 (got '%s')", v);
+        } else if ((v = opt_value(argc, argv, &i, "--seed", &missing))) {
+            if (parse_int(v, 0, 0x7fffffffL, &seed))
+                return cli_usage_error("eval", usage_text, "--seed must be a non-negative integer");
+        } else if (missing) return cli_usage_error("eval", usage_text, "%s needs a value", argv[i]);
+        else return cli_usage_error("eval", usage_text, "unknown option '%s'", argv[i]);
+    }
+    if (!data) return cli_usage_error("eval", usage_text, "--data is required");
+    if (!cutoff) return cli_usage_error("eval", usage_text, "--cutoff is required");
+    prefrec_eval_params ep = prefrec_eval_default_params();
+    if (prefrec_date_parse(cutoff, strlen(cutoff), &ep.cutoff))
+        return cli_usage_error("eval", usage_text, "--cutoff '%s' is not a date (YYYY-MM-DD)", cutoff);
+    if (end && prefrec_date_parse(end, strlen(end), &ep.end))
+        return cli_usage_error("eval", usage_text, "--end '%s' is not a date (YYYY-MM-DD)", end);
+    if (end && ep.end <= ep.cutoff)
+        return cli_usage_error("eval", usage_text, "--end must be after --cutoff");
+    ep.k = (int)k;
+    ep.threads = (int)threads;
+    ep.seed = (uint64_t)seed;
+    ep.verbose = 1;
+    prefrec_eval_ranker rk[32];
+    size_t n_rk = 0;
+    if (list) {
+        char bad[64];
+        int n = parse_rankers(list, rk, 32, bad, sizeof bad);
+        if (n <= 0)
+            return cli_usage_error("eval", usage_text, "unknown ranker '%s' (see --help)", bad);
+        n_rk = (size_t)n;
+    } else {
+        const prefrec_ranker_def *const *defs = prefrec_rankers_builtin(&n_rk);
+        for (size_t r = 0; r < n_rk && r < 32; r++) rk[r] = (prefrec_eval_ranker){defs[r], NULL};
+    }
+
+    prefrec_error err = {0};
+    double t0 = now_s();
+    prefrec_load_params lp = prefrec_load_default_params();
+    lp.progress = cli_stderr_is_tty();
+    lp.skip_bad_rows = skip_bad;
+    prefrec_dataset *ds = NULL;
+    if (prefrec_dataset_load(data, &lp, &ds, &err)) return cli_fail("eval", &err);
+    fprintf(stderr, "prefrec eval: %zu rows loaded in %.2f s\n", ds->n_rows, now_s() - t0);
+    if (aff && (ep.affiliate = prefrec_dict_find(ds->affiliates, aff, strlen(aff))) < 0) {
+        fprintf(stderr, "prefrec eval: error: affiliate '%s' not in %s\n", aff, data);
+        prefrec_dataset_free(ds);
+        return 1;
+    }
+    prefrec_eval_result *res = NULL;
+    double t1 = now_s();
+    if (prefrec_eval_run(ds, &ep, rk, n_rk, &res, &err)) {
+        prefrec_dataset_free(ds);
+        return cli_fail("eval", &err);
+    }
+    double t2 = now_s();
+    prefrec_eval_print_table(res, stdout);
+    prefrec_status st = PREFREC_OK;
+    if (json) st = prefrec_eval_write_json(res, json, &err);
+    if (!st && html) st = prefrec_eval_write_html(res, html, &err);
+    fprintf(stderr, "prefrec eval: evaluated %zu rankers in %.2f s\n", n_rk, t2 - t1);
+    prefrec_eval_result_free(res);
+    prefrec_dataset_free(ds);
+    return st ? cli_fail("eval", &err) : 0;
+}

@@ -1,0 +1,236 @@
+/* rank_ease.c - EASE (Steck 2019): the closed-form linear item-to-item model.
+ *
+ * B = I - P diag(1 / diag P), P = (X'X + lambda I)^-1, diag(B) = 0, score = x_u B. X is the
+ * binary customer x product matrix of the window, restricted to the max_items most-bought
+ * products so the dense n x n solve stays a few seconds (n^3 / 2 multiply-adds). The solve is
+ * our own: Cholesky G = L L', the upper factor M = L^-T row by row, then P = M M' as dot
+ * products of contiguous rows (vectorisable; P's rows are split over threads, each entry a
+ * fixed-order sum, so the model does not depend on the thread count). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefrec/rankers.h"
+#include "rank_util.h"
+
+/* Exposed for the tests (declared there): invert the SPD matrix a (n x n, row-major) in
+ * place. Returns 0, or -1 if a is not positive definite, -2 out of memory. */
+int prefrec_ease_spd_inverse(double *a, int n, int threads);
+
+typedef struct ease_model {
+    const prefrec_interactions *x;
+    int32_t n;           /* dense items */
+    int32_t *dense;      /* n_products: dense index or -1 */
+    int32_t *item;       /* n: product of a dense index */
+    float *b;            /* n x n */
+    double lambda;       /* the lambda used */
+} ease_model;
+
+prefrec_ease_params prefrec_ease_default_params(void) {
+    prefrec_ease_params p = {-1.0, 3000};
+    return p;
+}
+
+static void ease_free(void *m) {
+    ease_model *em = m;
+    if (!em) return;
+    free(em->dense);
+    free(em->item);
+    free(em->b);
+    free(em);
+}
+
+typedef struct mm_job {
+    const double *m;
+    double *p;
+    int n, t, nt;
+} mm_job;
+
+/* P[a][b] = sum_{k >= max(a,b)} M[a][k] M[b][k] for b >= a; rows a interleaved over threads. */
+static void *mm_rows(void *arg) {
+    mm_job *jb = arg;
+    int n = jb->n;
+    for (int a = jb->t; a < n; a += jb->nt) {
+        const double *ra = jb->m + (size_t)a * n;
+        for (int b = a; b < n; b++) {
+            const double *rb = jb->m + (size_t)b * n;
+            double s = 0;
+            for (int k = b; k < n; k++) s += ra[k] * rb[k];
+            jb->p[(size_t)a * n + b] = s;
+        }
+    }
+    return NULL;
+}
+
+int prefrec_ease_spd_inverse(double *a, int n, int threads) {
+    size_t nn = (size_t)n * (size_t)n;
+    /* Cholesky, lower factor L into a's lower triangle (row-oriented: contiguous dots) */
+    for (int i = 0; i < n; i++) {
+        double *ri = a + (size_t)i * n;
+        for (int j = 0; j <= i; j++) {
+            const double *rj = a + (size_t)j * n;
+            double s = ri[j];
+            for (int k = 0; k < j; k++) s -= ri[k] * rj[k];
+            if (j == i) {
+                if (!(s > 0)) return -1;
+                ri[i] = sqrt(s);
+            } else {
+                ri[j] = s / rj[j];
+            }
+        }
+    }
+    /* M = L^-T (upper). W = L^-1 has W[i][j] = -(sum_{k=j}^{i-1} L[i][k] W[k][j]) / L[i][i];
+     * with M[j][k] = W[k][j] the sum is a dot of row i of L and row j of M. */
+    double *m = calloc(nn ? nn : 1, sizeof *m);
+    if (!m) return -2;
+    for (int i = 0; i < n; i++) {
+        const double *li = a + (size_t)i * n;
+        for (int j = 0; j < i; j++) {
+            const double *mj = m + (size_t)j * n;
+            double s = 0;
+            for (int k = j; k < i; k++) s += li[k] * mj[k];
+            m[(size_t)j * n + i] = -s / li[i];
+        }
+        m[(size_t)i * n + i] = 1.0 / li[i];
+    }
+    /* P = W' W = M M' (upper triangle), then mirror */
+    int nt = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+    mm_job jobs[64];
+    pthread_t th[64];
+    int started[64] = {0};
+    for (int t = 0; t < nt; t++) {
+        jobs[t] = (mm_job){m, a, n, t, nt};
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, mm_rows, &jobs[t]) == 0;
+    }
+    mm_rows(&jobs[0]);
+    for (int t = 1; t < nt; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else mm_rows(&jobs[t]);
+    }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++) a[(size_t)i * n + j] = a[(size_t)j * n + i];
+    free(m);
+    return 0;
+}
+
+/* descending (buyers, product) keys packed in int64 */
+static int cmp_i64_desc(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, void **model,
+                               prefrec_error *err) {
+    prefrec_ease_params p = params ? *(const prefrec_ease_params *)params
+                                   : prefrec_ease_default_params();
+    *model = NULL;
+    if (p.max_items < 1 || p.lambda == 0)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "ease: max_items must be >= 1 and lambda "
+                                 "nonzero (got %d, %g)", p.max_items, p.lambda);
+    const prefrec_interactions *x = in->train;
+    size_t np = x->n_products ? (size_t)x->n_products : 1;
+    ease_model *m = calloc(1, sizeof *m);
+    int64_t *order = malloc(np * sizeof *order);
+    if (!m || !order) goto nomem;
+    m->x = x;
+    m->dense = malloc(np * sizeof *m->dense);
+    if (!m->dense) goto nomem;
+    /* the most-bought products; ties by lower product index (key = buyers << 32 | ~index) */
+    int32_t cand = 0;
+    for (int32_t j = 0; j < x->n_products; j++) {
+        m->dense[j] = -1;
+        if (x->n_buyers[j] > 0)
+            order[cand++] = ((int64_t)x->n_buyers[j] << 32) | (int64_t)(0x7fffffff - j);
+    }
+    qsort(order, (size_t)cand, sizeof *order, cmp_i64_desc);
+    int32_t n = cand < p.max_items ? cand : p.max_items;
+    m->n = n;
+    m->item = malloc((n ? (size_t)n : 1) * sizeof *m->item);
+    if (!m->item) goto nomem;
+    for (int32_t d = 0; d < n; d++) {
+        int32_t j = 0x7fffffff - (int32_t)(order[d] & 0xffffffff);
+        m->item[d] = j;
+        m->dense[j] = d;
+    }
+    free(order);
+    order = NULL;
+    size_t nn = (size_t)n * (size_t)n;
+    double *g = calloc(nn ? nn : 1, sizeof *g);
+    int32_t *hist = malloc(np * sizeof *hist);
+    if (!g || !hist) {
+        free(g);
+        free(hist);
+        goto nomem;
+    }
+    for (int32_t c = 0; c < x->n_customers; c++) {
+        int32_t h = 0;
+        for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++)
+            if (m->dense[x->product[b]] >= 0) hist[h++] = m->dense[x->product[b]];
+        for (int32_t u = 0; u < h; u++) {
+            double *row = g + (size_t)hist[u] * n;
+            for (int32_t v = 0; v < h; v++) row[hist[v]] += 1.0;
+        }
+    }
+    free(hist);
+    double mean_diag = 0;
+    for (int32_t d = 0; d < n; d++) mean_diag += g[(size_t)d * n + d];
+    mean_diag = n ? mean_diag / n : 1.0;
+    m->lambda = p.lambda > 0 ? p.lambda : -p.lambda * mean_diag;
+    if (!(m->lambda > 0)) m->lambda = 1.0;
+    for (int32_t d = 0; d < n; d++) g[(size_t)d * n + d] += m->lambda;
+    if (in->verbose) fprintf(stderr, "  ease: %d items, lambda %.3g, solving\n", n, m->lambda);
+    int rc = prefrec_ease_spd_inverse(g, n, in->threads);
+    if (rc) {
+        double lambda = m->lambda;
+        free(g);
+        ease_free(m);
+        return rc == -2 ? prefrec_error_set(err, PREFREC_E_NOMEM, "ease: out of memory")
+                        : prefrec_error_set(err, PREFREC_E_RANGE, "ease: X'X + lambda I is not "
+                                            "positive definite (lambda %g)", lambda);
+    }
+    m->b = malloc((nn ? nn : 1) * sizeof *m->b);
+    if (!m->b) {
+        free(g);
+        goto nomem;
+    }
+    for (int32_t i = 0; i < n; i++)
+        for (int32_t j = 0; j < n; j++)
+            m->b[(size_t)i * n + j] =
+                i == j ? 0.0f : (float)(-g[(size_t)i * n + j] / g[(size_t)j * n + j]);
+    free(g);
+    *model = m;
+    return PREFREC_OK;
+nomem:
+    free(order);
+    ease_free(m);
+    return prefrec_error_set(err, PREFREC_E_NOMEM, "ease: out of memory (%d products)",
+                             x->n_products);
+}
+
+static void ease_score(const void *mv, int32_t c, float *scores) {
+    const ease_model *m = mv;
+    const prefrec_interactions *x = m->x;
+    /* products outside the dense set rank below every dense one, by popularity */
+    for (int32_t j = 0; j < x->n_products; j++) scores[j] = m->dense[j] >= 0 ? 0.0f : -1000.0f;
+    int32_t n = m->n;
+    float *acc = calloc(n ? (size_t)n : 1, sizeof *acc);
+    for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
+        int32_t d = m->dense[x->product[b]];
+        if (d < 0) continue;
+        const float *row = m->b + (size_t)d * n;
+        if (acc) {
+            for (int32_t e = 0; e < n; e++) acc[e] += row[e];
+        } else { /* out of memory: the same sums, scattered directly */
+            for (int32_t e = 0; e < n; e++) scores[m->item[e]] += row[e];
+        }
+    }
+    if (acc)
+        for (int32_t e = 0; e < n; e++) scores[m->item[e]] += acc[e];
+    free(acc);
+    rank_add_pop_tiebreak(x, scores, 1e-6f);
+}
+
+const prefrec_ranker_def prefrec_ranker_ease = {
+    "ease", "EASE closed-form item-to-item regression (dense, most-bought products)",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, ease_fit, ease_score, ease_free};

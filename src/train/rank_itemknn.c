@@ -1,0 +1,151 @@
+/* rank_itemknn.c - item-to-item collaborative filtering: cosine over co-purchase.
+ *
+ * sim(i, j) = |buyers(i) & buyers(j)| / (sqrt(|buyers(i)| |buyers(j)|) + shrink), computed one
+ * product row at a time with a dense accumulator (cost: sum over customers of history^2, no
+ * n^2 matrix), keeping each product's `neighbours` best. Rows are independent, so threads
+ * take interleaved rows and the result does not depend on the thread count. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefrec/rankers.h"
+#include "prefrec/topk.h"
+#include "rank_util.h"
+
+typedef struct knn_model {
+    const prefrec_interactions *x;
+    int32_t k;            /* slots per product */
+    int32_t *n_nbr;       /* n_products */
+    int32_t *nbr;         /* n_products x k */
+    float *sim;           /* n_products x k */
+} knn_model;
+
+prefrec_itemknn_params prefrec_itemknn_default_params(void) {
+    prefrec_itemknn_params p = {200, 10.0};
+    return p;
+}
+
+static void knn_free(void *m) {
+    knn_model *km = m;
+    if (!km) return;
+    free(km->n_nbr);
+    free(km->nbr);
+    free(km->sim);
+    free(km);
+}
+
+typedef struct knn_job {
+    knn_model *m;
+    double shrink;
+    int t, nt;
+    int failed;
+} knn_job;
+
+static void *knn_rows(void *arg) {
+    knn_job *jb = arg;
+    knn_model *m = jb->m;
+    const prefrec_interactions *x = m->x;
+    int32_t np = x->n_products;
+    float *acc = calloc((size_t)np + 1, sizeof *acc);
+    int32_t *touched = malloc(((size_t)np + 1) * sizeof *touched);
+    prefrec_scored *buf = malloc(((size_t)m->k + 1) * sizeof *buf);
+    if (!acc || !touched || !buf) {
+        jb->failed = 1;
+        free(acc);
+        free(touched);
+        free(buf);
+        return NULL;
+    }
+    for (int32_t i = jb->t; i < np; i += jb->nt) {
+        int32_t nt = 0;
+        for (int64_t a = x->col_start[i]; a < x->col_start[i + 1]; a++) {
+            int32_t c = x->col_customer[a];
+            for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
+                int32_t j = x->product[b];
+                if (j == i) continue;
+                if (acc[j] == 0.0f) touched[nt++] = j;
+                acc[j] += 1.0f;
+            }
+        }
+        prefrec_topk_heap h;
+        prefrec_topk_heap_init(&h, buf, (size_t)m->k);
+        double ni = x->n_buyers[i];
+        for (int32_t t = 0; t < nt; t++) {
+            int32_t j = touched[t];
+            double s = acc[j] / (sqrt(ni * (double)x->n_buyers[j]) + jb->shrink);
+            prefrec_topk_heap_push(&h, (float)s, j);
+            acc[j] = 0.0f;
+        }
+        size_t n = prefrec_topk_heap_finish(&h);
+        m->n_nbr[i] = (int32_t)n;
+        for (size_t r = 0; r < n; r++) {
+            m->nbr[(size_t)i * m->k + r] = buf[r].index;
+            m->sim[(size_t)i * m->k + r] = buf[r].score;
+        }
+    }
+    free(acc);
+    free(touched);
+    free(buf);
+    return NULL;
+}
+
+static prefrec_status knn_fit(const prefrec_fit_input *in, const void *params, void **model,
+                              prefrec_error *err) {
+    prefrec_itemknn_params p = params ? *(const prefrec_itemknn_params *)params
+                                      : prefrec_itemknn_default_params();
+    *model = NULL;
+    if (p.neighbours < 1 || p.shrink < 0)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "itemknn: neighbours must be >= 1 and "
+                                 "shrink >= 0 (got %d, %g)", p.neighbours, p.shrink);
+    const prefrec_interactions *x = in->train;
+    knn_model *m = calloc(1, sizeof *m);
+    size_t np = x->n_products ? (size_t)x->n_products : 1;
+    if (!m) return prefrec_error_set(err, PREFREC_E_NOMEM, "itemknn: out of memory");
+    m->x = x;
+    m->k = p.neighbours < x->n_products ? p.neighbours : (x->n_products > 0 ? x->n_products : 1);
+    m->n_nbr = calloc(np, sizeof *m->n_nbr);
+    m->nbr = malloc(np * (size_t)m->k * sizeof *m->nbr);
+    m->sim = malloc(np * (size_t)m->k * sizeof *m->sim);
+    if (!m->n_nbr || !m->nbr || !m->sim) {
+        knn_free(m);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "itemknn: out of memory");
+    }
+    int nt = in->threads < 1 ? 1 : in->threads > 64 ? 64 : in->threads;
+    knn_job jobs[64];
+    pthread_t th[64];
+    int started[64] = {0};
+    for (int t = 0; t < nt; t++) {
+        jobs[t] = (knn_job){m, p.shrink, t, nt, 0};
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, knn_rows, &jobs[t]) == 0;
+    }
+    knn_rows(&jobs[0]);
+    int failed = jobs[0].failed;
+    for (int t = 1; t < nt; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else knn_rows(&jobs[t]);
+        failed |= jobs[t].failed;
+    }
+    if (failed) {
+        knn_free(m);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "itemknn: out of memory");
+    }
+    *model = m;
+    return PREFREC_OK;
+}
+
+static void knn_score(const void *mv, int32_t c, float *scores) {
+    const knn_model *m = mv;
+    const prefrec_interactions *x = m->x;
+    memset(scores, 0, (size_t)x->n_products * sizeof *scores);
+    for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
+        int32_t i = x->product[b];
+        const int32_t *nb = m->nbr + (size_t)i * m->k;
+        const float *sm = m->sim + (size_t)i * m->k;
+        for (int32_t r = 0; r < m->n_nbr[i]; r++) scores[nb[r]] += sm[r];
+    }
+    rank_add_pop_tiebreak(x, scores, 1e-6f);
+}
+
+const prefrec_ranker_def prefrec_ranker_itemknn = {
+    "itemknn", "item-to-item cosine over co-purchase (pruned neighbour lists)",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, knn_fit, knn_score, knn_free};

@@ -1,0 +1,107 @@
+/* rank_pop.c - popularity rankers: overall, and within the customer's gender x age band.
+ *
+ * Popularity counts distinct buyers, not receipt lines, so one household buying water every
+ * week does not outrank a product many people buy. The segment version shrinks a segment's
+ * shares toward the overall shares (`prior` pseudo-customers): small segments (70대 men in a
+ * small affiliate) would otherwise rank by a handful of people. */
+#include <stdlib.h>
+
+#include "prefrec/rankers.h"
+#include "rank_util.h"
+
+typedef struct pop_model {
+    const prefrec_dataset *ds;
+    int32_t n_products;
+    int by_segment;
+    float *global;   /* n_products: share of buyers (weighted) */
+    float *seg;      /* RANK_N_SEGMENTS x n_products: smoothed segment shares, or NULL */
+} pop_model;
+
+prefrec_pop_params prefrec_pop_default_params(void) {
+    prefrec_pop_params p = {0, 50.0, 0.0};
+    return p;
+}
+
+static void pop_free(void *m) {
+    pop_model *pm = m;
+    if (!pm) return;
+    free(pm->global);
+    free(pm->seg);
+    free(pm);
+}
+
+static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *params,
+                                     int by_segment, void **model, prefrec_error *err) {
+    prefrec_pop_params p = params ? *(const prefrec_pop_params *)params : prefrec_pop_default_params();
+    const prefrec_interactions *x = in->train;
+    *model = NULL;
+    pop_model *pm = calloc(1, sizeof *pm);
+    if (!pm) return prefrec_error_set(err, PREFREC_E_NOMEM, "pop: out of memory");
+    pm->ds = in->ds;
+    pm->n_products = x->n_products;
+    pm->by_segment = by_segment;
+    size_t np = x->n_products ? (size_t)x->n_products : 1;
+    double *g = calloc(np, sizeof *g);
+    double *sg = by_segment ? calloc(np * RANK_N_SEGMENTS, sizeof *sg) : NULL;
+    double seg_n[RANK_N_SEGMENTS] = {0};
+    pm->global = malloc(np * sizeof *pm->global);
+    if (by_segment) pm->seg = malloc(np * RANK_N_SEGMENTS * sizeof *pm->seg);
+    if (!g || (by_segment && (!sg || !pm->seg)) || !pm->global) {
+        free(g);
+        free(sg);
+        pop_free(pm);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "pop: out of memory");
+    }
+    double n_active = 0;
+    for (int32_t c = 0; c < x->n_customers; c++) {
+        int64_t a = x->row_start[c], b = x->row_start[c + 1];
+        if (a == b) continue;
+        int s = by_segment ? rank_segment(in->ds, c) : 0;
+        n_active += 1;
+        seg_n[s] += 1;
+        for (int64_t i = a; i < b; i++) {
+            double w = 1.0;
+            if (p.half_life_days > 0)
+                w = pow(0.5, (double)(x->day_to - 1 - x->last_day[i]) / p.half_life_days);
+            g[x->product[i]] += w;
+            if (by_segment) sg[(size_t)s * np + (size_t)x->product[i]] += w;
+        }
+    }
+    for (size_t j = 0; j < (size_t)x->n_products; j++)
+        pm->global[j] = n_active > 0 ? (float)(g[j] / n_active) : 0.0f;
+    if (by_segment)
+        for (int s = 0; s < RANK_N_SEGMENTS; s++)
+            for (size_t j = 0; j < (size_t)x->n_products; j++)
+                pm->seg[(size_t)s * np + j] =
+                    (float)((sg[(size_t)s * np + j] + p.prior * pm->global[j]) / (seg_n[s] + p.prior));
+    free(g);
+    free(sg);
+    *model = pm;
+    return PREFREC_OK;
+}
+
+static prefrec_status pop_fit(const prefrec_fit_input *in, const void *params, void **model,
+                              prefrec_error *err) {
+    return pop_fit_common(in, params, 0, model, err);
+}
+
+static prefrec_status pop_seg_fit(const prefrec_fit_input *in, const void *params, void **model,
+                                  prefrec_error *err) {
+    return pop_fit_common(in, params, 1, model, err);
+}
+
+static void pop_score(const void *m, int32_t customer, float *scores) {
+    const pop_model *pm = m;
+    const float *src = pm->global;
+    if (pm->by_segment)
+        src = pm->seg + (size_t)rank_segment(pm->ds, customer) * (size_t)pm->n_products;
+    for (int32_t j = 0; j < pm->n_products; j++) scores[j] = src[j];
+}
+
+const prefrec_ranker_def prefrec_ranker_pop = {
+    "pop", "popularity: distinct buyers in the training window",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, pop_fit, pop_score, pop_free};
+
+const prefrec_ranker_def prefrec_ranker_pop_seg = {
+    "pop_seg", "popularity within the customer's gender x age band, shrunk to overall",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, pop_seg_fit, pop_score, pop_free};

@@ -1,0 +1,32 @@
+/* rank_util.h - small helpers shared by the built-in rankers (internal to src/train). */
+#ifndef PREFREC_RANK_UTIL_H
+#define PREFREC_RANK_UTIL_H
+
+#include <math.h>
+
+#include "prefrec/rankers.h"
+
+/* The popularity tie-break every item-to-item ranker adds: at most `scale`, proportional to the
+ * product's distinct buyers, so customers without history (or equal scores) fall back to
+ * popularity instead of to dictionary order. */
+static inline void rank_add_pop_tiebreak(const prefrec_interactions *x, float *scores,
+                                         float scale) {
+    int32_t mx = 1;
+    for (int32_t p = 0; p < x->n_products; p++)
+        if (x->n_buyers[p] > mx) mx = x->n_buyers[p];
+    for (int32_t p = 0; p < x->n_products; p++)
+        scores[p] += scale * (float)x->n_buyers[p] / (float)mx;
+}
+
+/* Segment of customer c: gender (unknown, male, female) x age decade (0..9, 10 unknown). */
+#define RANK_N_SEGMENTS 33
+static inline int rank_segment(const prefrec_dataset *ds, int32_t c) {
+    if (!ds || !ds->has_demographics || !ds->gender || !ds->age) return 0;
+    int g = ds->gender[c] == PREFREC_GENDER_MALE ? 1 : ds->gender[c] == PREFREC_GENDER_FEMALE ? 2 : 0;
+    float a = ds->age[c];
+    int band = 10;
+    if (!isnan(a) && a >= 0) band = a >= 90 ? 9 : (int)(a / 10.0f);
+    return g * 11 + band;
+}
+
+#endif
