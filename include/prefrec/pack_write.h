@@ -52,6 +52,15 @@ prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char
  * CLI and tests: pack loaders themselves take bytes. */
 prefrec_status prefrec_file_read(const char *path, void **out, size_t *len, prefrec_error *err);
 
+/* Split a "full" NeuMF pack for the web: the item side (every tensor not named "customer.*",
+ * manifest part "item") to dir/<stem>.item.pack, and the customer side to n_shards packs
+ * dir/<stem>.cust.<k>.pack (k = 000..), customer c going to shard fnv1a32(code) % n_shards,
+ * each shard's manifest naming the item pack's CRC ("item_crc"). Customer order within a
+ * shard is the full pack's order; bought sets keep the item pack's product indices.
+ * sizes (optional, n_shards + 1 entries): bytes of the item pack, then of each shard. */
+prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, const char *stem,
+                                   int n_shards, size_t *sizes, prefrec_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,6 +91,11 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *data, const prefrec
                                    prefrec_error *err);
 void prefrec_neumf_free(prefrec_neumf *net); /* accepts NULL */
 
+/* The split prefrec_neumf_train makes for n pairs: is_valid[i] = 1 for validation pairs.
+ * (For benchmarks that must train another implementation on the same split.) */
+prefrec_status prefrec_train_split(size_t n, double valid_frac, uint64_t seed, uint8_t *is_valid,
+                                   prefrec_error *err);
+
 /* Predicted score (clamped to 0..5) of (c, p) with the customer's demographics. */
 float prefrec_neumf_predict(const prefrec_neumf *net, int32_t c, int32_t p, int gender, float age);
 

@@ -8,6 +8,10 @@ int prefrec_cmd_gen(int argc, char **argv);
 int prefrec_cmd_score(int argc, char **argv);
 int prefrec_cmd_validate(int argc, char **argv);
 int prefrec_cmd_eval(int argc, char **argv);
+int prefrec_cmd_train(int argc, char **argv);
+int prefrec_cmd_predict(int argc, char **argv);
+int prefrec_cmd_inspect(int argc, char **argv);
+int prefrec_cmd_export(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"gen", prefrec_cmd_gen, "write a demo data set in the L.POINT layout"},
@@ -15,6 +19,10 @@ static const cli_command commands[] = {
     {"score", prefrec_cmd_score, "preference score per (affiliate, customer, product) as CSV"},
     {"validate", prefrec_cmd_validate, "check the score: repurchase rate by score threshold"},
     {"eval", prefrec_cmd_eval, "rank products for customers; measure what they buy next"},
+    {"train", prefrec_cmd_train, "train the NeuMF score model per affiliate; write model packs"},
+    {"predict", prefrec_cmd_predict, "predicted scores of a customer from a model pack"},
+    {"inspect", prefrec_cmd_inspect, "print a model pack's manifest and tensor table"},
+    {"export", prefrec_cmd_export, "split a pack into the web's item pack + customer shards"},
 };
 
 static void usage(FILE *f) {

@@ -245,6 +245,38 @@ static prefrec_status check_inputs(const prefrec_train_data *td, const prefrec_t
 }
 
 
+/* The train:valid split: a seeded permutation of the pairs; its first n_valid validate. */
+static void split_perm(uint32_t *perm, size_t n, uint64_t seed) {
+    prefrec_rng r;
+    prefrec_rng_init(&r, seed, 1);
+    for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = prefrec_rng_below(&r, (uint32_t)(i + 1));
+        uint32_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+}
+
+static size_t valid_count(size_t n, double frac) {
+    size_t v = frac > 0 ? (size_t)llround((double)n * frac) : 0;
+    if (frac > 0 && v == 0) v = 1;
+    if (v >= n) v = n - 1;
+    return v;
+}
+
+prefrec_status prefrec_train_split(size_t n, double valid_frac, uint64_t seed, uint8_t *is_valid, prefrec_error *err) {
+    if (n < 2 || n > UINT32_MAX) return prefrec_error_set(err, PREFREC_E_EMPTY, "train: %zu pairs; need at least 2", n);
+    uint32_t *perm = malloc(n * sizeof *perm);
+    if (!perm) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    split_perm(perm, n, seed);
+    size_t nv = valid_count(n, valid_frac);
+    memset(is_valid, 0, n);
+    for (size_t i = 0; i < nv; i++) is_valid[perm[i]] = 1;
+    free(perm);
+    return PREFREC_OK;
+}
+
 typedef struct snapshot {
     float *ctab, *ptab, *dense;
 } snapshot;
@@ -364,9 +396,7 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     nm_layout L;
     nm_layout_init(&L, tp->dim, tp->n_layers, tp->layers);
     size_t D = (size_t)L.d + 1, n = td->n_pairs, B = (size_t)tp->batch;
-    size_t n_valid = tp->valid_frac > 0 ? (size_t)llround((double)n * tp->valid_frac) : 0;
-    if (tp->valid_frac > 0 && n_valid == 0) n_valid = 1;
-    if (n_valid >= n) n_valid = n - 1;
+    size_t n_valid = valid_count(n, tp->valid_frac);
     size_t n_train = n - n_valid;
 
     trainer tr;
@@ -406,16 +436,7 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     if (!st) {
         for (int32_t c = 0; c < td->n_customers; c++) ac.slot[c] = -1;
         for (int32_t p = 0; p < td->n_products; p++) ap.slot[p] = -1;
-        /* the train:valid split: a seeded permutation, the first n_valid pairs validate */
-        prefrec_rng r;
-        prefrec_rng_init(&r, tp->seed, 1);
-        for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
-        for (size_t i = n - 1; i > 0; i--) {
-            size_t j = prefrec_rng_below(&r, (uint32_t)(i + 1));
-            uint32_t t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
+        split_perm(perm, n, tp->seed);
         double mean = 0.0;
         for (size_t i = n_valid; i < n; i++) mean += td->target[perm[i]];
         mean /= (double)n_train;

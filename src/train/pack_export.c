@@ -1,0 +1,169 @@
+/* pack_export.c - split a full NeuMF pack into an item pack and hashed customer shards, so a
+ * web page fetches the item side plus the one small shard that holds its customer. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefrec/model.h"
+#include "prefrec/pack_write.h"
+
+static int is_customer_tensor(const char *name) { return strncmp(name, "customer.", 9) == 0; }
+
+static prefrec_status write_item(const prefrec_pack *full, const char *path, int n_shards, uint32_t *crc,
+                                 size_t *size, prefrec_error *err) {
+    prefrec_pack_writer *w = prefrec_pack_writer_new();
+    cJSON *m = cJSON_Duplicate((const cJSON *)prefrec_pack_manifest(full), 1);
+    prefrec_status s = (!w || !m) ? prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory") : PREFREC_OK;
+    for (size_t i = 0; !s && i < prefrec_pack_tensor_count(full); i++) {
+        const prefrec_tensor *t = prefrec_pack_tensor_at(full, i);
+        if (!is_customer_tensor(t->name)) s = prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
+    }
+    char *json = NULL;
+    if (!s) {
+        cJSON_ReplaceItemInObjectCaseSensitive(m, "part", cJSON_CreateString("item"));
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "shards");
+        cJSON_AddNumberToObject(m, "shards", n_shards);
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "shard_hash");
+        cJSON_AddStringToObject(m, "shard_hash", "fnv1a32(customer code) % shards");
+        json = cJSON_PrintUnformatted(m);
+        s = json ? prefrec_pack_writer_set_manifest(w, json, err) : prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    }
+    void *buf = NULL;
+    size_t len = 0;
+    if (!s) s = prefrec_pack_writer_finish(w, &buf, &len, err);
+    if (!s) {
+        const unsigned char *b = buf;
+        *crc = (uint32_t)b[60] | (uint32_t)b[61] << 8 | (uint32_t)b[62] << 16 | (uint32_t)b[63] << 24;
+        s = prefrec_pack_writer_save(w, path, size, err);
+    }
+    free(buf);
+    cJSON_free(json);
+    cJSON_Delete(m);
+    prefrec_pack_writer_free(w);
+    return s;
+}
+
+typedef struct cust_side {
+    prefrec_strings code;
+    const float *emb, *bias, *age;
+    const int8_t *gender;
+    const uint32_t *boff;
+    const int32_t *bidx;
+    uint32_t n, d;
+} cust_side;
+
+static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs, const uint32_t *members, uint32_t nm,
+                                  int k, int n_shards, uint32_t item_crc, const char *path, size_t *size,
+                                  prefrec_error *err) {
+    uint32_t d = cs->d, nnz = 0;
+    for (uint32_t i = 0; i < nm; i++) nnz += cs->boff[members[i] + 1] - cs->boff[members[i]];
+    const char **codes = malloc((size_t)nm * sizeof *codes + 1);
+    float *emb = malloc((size_t)nm * d * sizeof *emb + 1), *bias = malloc((size_t)nm * sizeof *bias + 1),
+          *age = malloc((size_t)nm * sizeof *age + 1);
+    int8_t *gender = malloc((size_t)nm + 1);
+    uint32_t *off = malloc(((size_t)nm + 1) * sizeof *off);
+    int32_t *idx = malloc((size_t)nnz * sizeof *idx + 1);
+    prefrec_pack_writer *w = prefrec_pack_writer_new();
+    cJSON *m = cJSON_CreateObject();
+    char *json = NULL;
+    prefrec_status s = PREFREC_OK;
+    if (!codes || !emb || !bias || !age || !gender || !off || !idx || !w || !m)
+        s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    if (!s) {
+        off[0] = 0;
+        for (uint32_t i = 0; i < nm; i++) {
+            uint32_t c = members[i], b0 = cs->boff[c], b1 = cs->boff[c + 1];
+            codes[i] = prefrec_strings_at(&cs->code, c);
+            memcpy(emb + (size_t)i * d, cs->emb + (size_t)c * d, d * sizeof *emb);
+            bias[i] = cs->bias[c];
+            age[i] = cs->age[c];
+            gender[i] = cs->gender[c];
+            memcpy(idx + off[i], cs->bidx + b0, (size_t)(b1 - b0) * sizeof *idx);
+            off[i + 1] = off[i] + (b1 - b0);
+        }
+        const cJSON *fm = (const cJSON *)prefrec_pack_manifest(full);
+        cJSON_AddStringToObject(m, "format", "prefrec-pack");
+        cJSON_AddStringToObject(m, "kind", "neumf");
+        cJSON_AddStringToObject(m, "part", "customers");
+        const char *aff = prefrec_pack_manifest_str(full, "affiliate");
+        cJSON_AddStringToObject(m, "affiliate", aff ? aff : "");
+        cJSON_AddNumberToObject(m, "dim", d);
+        cJSON_AddItemToObject(m, "mlp", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(fm, "mlp"), 1));
+        cJSON_AddNumberToObject(m, "shard", k);
+        cJSON_AddNumberToObject(m, "shards", n_shards);
+        cJSON_AddStringToObject(m, "shard_hash", "fnv1a32(customer code) % shards");
+        cJSON_AddNumberToObject(m, "item_crc", item_crc);
+        cJSON_AddNumberToObject(m, "n_customers", nm);
+        cJSON_AddNumberToObject(m, "n_bought", nnz);
+        json = cJSON_PrintUnformatted(m);
+        if (!json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    }
+    uint32_t n1 = nm + 1, sh2[2] = {nm, d};
+    if (!s) s = prefrec_pack_writer_add_strings(w, "customer.code", (const char *const *)codes, nm, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.emb", PREFREC_DT_F32, 2, sh2, emb, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.bias", PREFREC_DT_F32, 1, &nm, bias, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.gender", PREFREC_DT_I8, 1, &nm, gender, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.age", PREFREC_DT_F32, 1, &nm, age, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.bought.off", PREFREC_DT_U32, 1, &n1, off, err);
+    if (!s) s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, idx, err);
+    if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
+    if (!s) s = prefrec_pack_writer_save(w, path, size, err);
+    cJSON_free(json);
+    cJSON_Delete(m);
+    prefrec_pack_writer_free(w);
+    free(codes), free(emb), free(bias), free(age), free(gender), free(off), free(idx);
+    return s;
+}
+
+prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, const char *stem, int n_shards,
+                                   size_t *sizes, prefrec_error *err) {
+    if (n_shards < 1 || n_shards > 4096)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "export: %d shards, expected 1..4096", n_shards);
+    const char *part = prefrec_pack_manifest_str(full, "part");
+    if (!part || strcmp(part, "full"))
+        return prefrec_error_set(err, PREFREC_E_INVAL, "export: the pack is a '%s' part, not a full pack", part ? part : "?");
+    /* validate the whole model first: export never writes what the engine would refuse */
+    prefrec_model *model = NULL;
+    prefrec_customers *custs = NULL;
+    prefrec_status s = prefrec_model_load(full, &model, err);
+    if (!s) s = prefrec_customers_load(full, model, &custs, err);
+    prefrec_customers_free(custs);
+    prefrec_model_free(model);
+    if (s) return s;
+    cust_side cs;
+    const prefrec_tensor *t;
+    s = prefrec_pack_strings(full, "customer.code", &cs.code, err);
+    if (s) return s;
+    cs.n = cs.code.n;
+    cs.d = (uint32_t)prefrec_pack_manifest_num(full, "dim", 0);
+    cs.emb = prefrec_pack_find(full, "customer.emb")->data;
+    cs.bias = prefrec_pack_find(full, "customer.bias")->data;
+    cs.age = prefrec_pack_find(full, "customer.age")->data;
+    cs.gender = prefrec_pack_find(full, "customer.gender")->data;
+    cs.boff = prefrec_pack_find(full, "customer.bought.off")->data;
+    t = prefrec_pack_find(full, "customer.bought.idx");
+    cs.bidx = t->data;
+
+    char path[4096];
+    uint32_t item_crc = 0;
+    snprintf(path, sizeof path, "%s/%s.item.pack", dir, stem);
+    s = write_item(full, path, n_shards, &item_crc, sizes ? &sizes[0] : NULL, err);
+    if (s) return s;
+    uint32_t *shard_of = malloc((size_t)cs.n * sizeof *shard_of + 1), *members = malloc((size_t)cs.n * sizeof *members + 1);
+    if (!shard_of || !members) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    for (uint32_t c = 0; !s && c < cs.n; c++) {
+        const char *code = prefrec_strings_at(&cs.code, c);
+        shard_of[c] = prefrec_fnv1a32(code, strlen(code)) % (uint32_t)n_shards;
+    }
+    for (int k = 0; !s && k < n_shards; k++) {
+        uint32_t nm = 0;
+        for (uint32_t c = 0; c < cs.n; c++)
+            if (shard_of[c] == (uint32_t)k) members[nm++] = c;
+        snprintf(path, sizeof path, "%s/%s.cust.%03d.pack", dir, stem, k);
+        s = write_shard(full, &cs, members, nm, k, n_shards, item_crc, path, sizes ? &sizes[1 + k] : NULL, err);
+    }
+    free(shard_of);
+    free(members);
+    return s;
+}
