@@ -83,6 +83,8 @@ typedef struct prefrec_dataset {
 
     int32_t day_min, day_max;   /* over the transactions (0 when n_rows == 0) */
     size_t n_skipped;           /* rows dropped under skip_bad_rows (0 otherwise) */
+    size_t n_lpay_rows;         /* rows of the Lpay file (06), 0 when there is none */
+    size_t n_lpay_unmatched;    /* of those, receipts not in the purchases (other affiliates) */
     char *source;               /* the PATH it was loaded from */
 } prefrec_dataset;
 

@@ -3,6 +3,9 @@
 #ifndef PREFREC_DATASET_INTERNAL_H
 #define PREFREC_DATASET_INTERNAL_H
 
+#include <stdint.h>
+
+#include "prefrec/csv.h"
 #include "prefrec/dataset.h"
 
 /* Reallocate the 11 row columns of ds to hold cap rows (n_rows unchanged). 0 ok, -1 no memory. */
@@ -14,5 +17,60 @@ prefrec_status prefrec_lpoint_load_(const char *dir, const prefrec_load_params *
                                     prefrec_dataset *ds, prefrec_error *err);
 prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_params *p,
                                      prefrec_dataset *ds, prefrec_error *err);
+
+/* ---- shared loader machinery (dataset.c) --------------------------------------------------- */
+
+#define PREFREC_LOADER_REASONS 12
+
+/* One load: skip-bad-rows bookkeeping (reason -> count and first example) and progress. */
+typedef struct prefrec_loader_ {
+    const prefrec_load_params *params;
+    int progress;         /* params->progress and stderr is a terminal */
+    uint64_t rows_read;   /* data rows read over all files (progress) */
+    size_t skipped;
+    int nreasons;
+    struct {
+        const char *why;  /* a string literal */
+        size_t n;
+        char example[256];
+    } reasons[PREFREC_LOADER_REASONS];
+} prefrec_loader_;
+
+void prefrec_loader_init_(prefrec_loader_ *L, const prefrec_load_params *p);
+/* A bad row: under skip_bad_rows count it (why: short fixed reason, a literal; row_err: the full
+ * file:line:col message) and return PREFREC_OK; otherwise copy row_err to err, return its status. */
+prefrec_status prefrec_loader_bad_row_(prefrec_loader_ *L, const char *why,
+                                       const prefrec_error *row_err, prefrec_error *err);
+/* Print "skipped N bad rows" with counts per reason and first examples to stderr (if any). */
+void prefrec_loader_report_(const prefrec_loader_ *L);
+void prefrec_loader_progress_end_(prefrec_loader_ *L);
+
+/* A CSV file with its header row read and kept. */
+typedef struct prefrec_table_ {
+    prefrec_csv *csv;
+    char *path;        /* as opened, for messages */
+    char *base;        /* file name without directories */
+    char **col;        /* header names */
+    size_t ncol;
+    uint64_t rows;     /* data rows returned so far */
+} prefrec_table_;
+
+/* Open path and read its header. Errors: missing/unreadable file (E_IO), empty file (E_EMPTY),
+ * duplicate header names (E_PARSE). */
+prefrec_status prefrec_table_open_(prefrec_table_ *t, const char *path, prefrec_error *err);
+void prefrec_table_close_(prefrec_table_ *t);
+/* Index of header column name, or -1. */
+int prefrec_table_col_(const prefrec_table_ *t, const char *name);
+/* Index of a required column; error "<file>: no column '<name>' (<what>) in the header ...". */
+prefrec_status prefrec_table_require_(const prefrec_table_ *t, const char *name, const char *what,
+                                      int *col, prefrec_error *err);
+/* Next data row with exactly ncol fields: 1 row, 0 end, < 0 error. Malformed rows (CSV errors
+ * that leave the reader usable, blank lines, wrong field counts) go through
+ * prefrec_loader_bad_row_ (skipped and counted, or an error). */
+int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *err);
+
+/* Whole-field numbers. Return 0 on success, -1 if the text is not a number of that kind. */
+int prefrec_parse_int_(const char *s, size_t len, int64_t *out);
+int prefrec_parse_double_(const char *s, size_t len, double *out);
 
 #endif

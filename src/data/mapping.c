@@ -1,0 +1,491 @@
+/* mapping.c - the generic layout: a JSON mapping file names the CSV files and the columns that
+ * hold customer, product, time, quantity, amount, receipt, affiliate and store, and optionally a
+ * products file (name, category, subcategory) and a customers file (age, gender). README,
+ * "Input layouts", documents the format.
+ *
+ * Decisions: paths are relative to the mapping file; a key set to null or left out means "not
+ * available"; unknown keys and column names missing from a header are errors naming them. With
+ * no affiliate column every row belongs to affiliate "ALL". Transactions whose product is not in
+ * the products file are kept (real extracts such as the completejourney sample have a few);
+ * such products get their code as name and no category, and `prefrec info` counts them. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "dataset_internal.h"
+#include "prefrec/date.h"
+
+#define F(i) (f[i].p), (f[i].len)
+
+static const char *const TX_KEYS[] = {"path",     "customer", "product", "time",      "time_format",
+                                      "quantity", "amount",   "receipt", "affiliate", "store", NULL};
+static const char *const PR_KEYS[] = {"path", "product", "name", "category", "subcategory", NULL};
+static const char *const CU_KEYS[] = {"path", "customer", "age", "gender", NULL};
+
+/* ---- time formats ---------------------------------------------------------------------------
+ * A strptime-style subset, parsed here rather than by strptime(3) for speed and so that wasm and
+ * every libc behave alike: %Y (4 digits), %m %d %H %M %S (1 or 2 digits), %% and literal bytes.
+ * The whole field must match. */
+#define TF_MAX 48
+typedef struct {
+    char op[TF_MAX]; /* 'Y','m','d','H','M','S' or 'L' (literal) */
+    char lit[TF_MAX];
+    int n, has_hour;
+} timefmt;
+
+static int tf_compile(const char *s, timefmt *tf, char *bad) {
+    tf->n = 0;
+    tf->has_hour = 0;
+    int seen = 0;
+    for (; *s; s++) {
+        if (tf->n == TF_MAX) return -1;
+        if (*s == '%') {
+            char c = *++s;
+            if (c == '%') {
+                tf->op[tf->n] = 'L';
+                tf->lit[tf->n++] = '%';
+                continue;
+            }
+            if (!c || !strchr("YmdHMS", c)) {
+                *bad = c;
+                return -1;
+            }
+            tf->op[tf->n++] = c;
+            if (c == 'Y') seen |= 1;
+            if (c == 'm') seen |= 2;
+            if (c == 'd') seen |= 4;
+            if (c == 'H') tf->has_hour = 1;
+        } else {
+            tf->op[tf->n] = 'L';
+            tf->lit[tf->n++] = *s;
+        }
+    }
+    if (seen != 7) {
+        *bad = 0;
+        return -2;
+    }
+    return 0;
+}
+
+static int tf_parse(const timefmt *tf, const char *s, size_t len, int32_t *day, int *hour) {
+    int v[128] = {0};
+    size_t i = 0;
+    for (int k = 0; k < tf->n; k++) {
+        char op = tf->op[k];
+        if (op == 'L') {
+            if (i >= len || s[i] != tf->lit[k]) return -1;
+            i++;
+            continue;
+        }
+        int want = op == 'Y' ? 4 : 2, got = 0, x = 0;
+        while (got < want && i < len && s[i] >= '0' && s[i] <= '9') {
+            x = x * 10 + (s[i++] - '0');
+            got++;
+        }
+        if (got == 0 || (op == 'Y' && got != 4)) return -1;
+        v[(unsigned char)op] = x;
+    }
+    if (i != len) return -1;
+    int y = v['Y'], m = v['m'], d = v['d'];
+    if (!prefrec_date_valid(y, m, d) || v['H'] > 23 || v['M'] > 59 || v['S'] > 60) return -1;
+    *day = prefrec_days_from_civil(y, m, d);
+    *hour = tf->has_hour ? v['H'] : PREFREC_HOUR_UNKNOWN;
+    return 0;
+}
+
+/* ---- the mapping file ---------------------------------------------------------------------- */
+
+typedef struct {
+    const char *json;   /* mapping path, for messages */
+    const char *name;   /* "transactions", ... */
+    const cJSON *obj;   /* NULL when the section is absent or null */
+} section;
+
+/* Check keys against the allowed list and that values are strings or null. */
+static prefrec_status check_section(const section *s, const char *const *keys,
+                                    prefrec_error *err) {
+    if (!cJSON_IsObject(s->obj))
+        return prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"%s\" must be an object", s->json,
+                                 s->name);
+    for (const cJSON *c = s->obj->child; c; c = c->next) {
+        int k = 0;
+        while (keys[k] && strcmp(keys[k], c->string)) k++;
+        if (!keys[k]) {
+            char list[200];
+            size_t o = 0;
+            for (int j = 0; keys[j]; j++)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", j ? ", " : "", keys[j]);
+            return prefrec_error_set(err, PREFREC_E_PARSE,
+                                     "%s: unknown key \"%s\" in \"%s\" (known keys: %s)", s->json,
+                                     c->string, s->name, list);
+        }
+        if (!cJSON_IsString(c) && !cJSON_IsNull(c))
+            return prefrec_error_set(err, PREFREC_E_PARSE,
+                                     "%s: \"%s.%s\" must be a string or null", s->json, s->name,
+                                     c->string);
+    }
+    return PREFREC_OK;
+}
+
+/* The string value of key, or NULL when absent/null/empty. */
+static const char *val(const section *s, const char *key) {
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(s->obj, key);
+    return cJSON_IsString(c) && c->valuestring[0] ? c->valuestring : NULL;
+}
+
+static prefrec_status need(const section *s, const char *key, const char **out, prefrec_error *err) {
+    *out = val(s, key);
+    if (*out) return PREFREC_OK;
+    return prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"%s.%s\" is required", s->json, s->name,
+                             key);
+}
+
+/* Column of a mapped key (NULL name: -1, not available). Error names the key and the file. */
+static prefrec_status column(const prefrec_table_ *t, const section *s, const char *key, int *col,
+                             prefrec_error *err) {
+    const char *name = val(s, key);
+    *col = -1;
+    if (!name) return PREFREC_OK;
+    char what[96];
+    snprintf(what, sizeof what, "mapping key %s.%s in %s", s->name, key, s->json);
+    return prefrec_table_require_(t, name, what, col, err);
+}
+
+static char *resolve(const char *json_path, const char *rel) {
+    if (rel[0] == '/') return strdup(rel);
+    const char *slash = strrchr(json_path, '/');
+    size_t d = slash ? (size_t)(slash - json_path) + 1 : 0, n = strlen(rel);
+    char *s = malloc(d + n + 1);
+    if (!s) return NULL;
+    memcpy(s, json_path, d);
+    memcpy(s + d, rel, n + 1);
+    return s;
+}
+
+static prefrec_status bad(prefrec_table_ *t, prefrec_loader_ *L, int col, const char *why,
+                          const char *what, prefrec_error *err) {
+    prefrec_error row = {0};
+    const prefrec_csv_field *f = prefrec_csv_fields(t->csv);
+    int n = (int)(f[col].len > 40 ? 40 : f[col].len);
+    prefrec_csv_errorf(t->csv, (size_t)col, &row, PREFREC_E_PARSE, "%s '%.*s' (column %s)", what,
+                       n, f[col].p, t->col[col]);
+    return prefrec_loader_bad_row_(L, why, &row, err);
+}
+
+#define OPEN_TABLE(t, s)                                                              \
+    do {                                                                              \
+        const char *rel_;                                                             \
+        if ((st = need(&(s), "path", &rel_, err))) return st;                         \
+        path = resolve((s).json, rel_);                                               \
+        if (!path) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");   \
+        st = prefrec_table_open_(&(t), path, err);                                    \
+        free(path);                                                                   \
+        if (st) return st;                                                            \
+    } while (0)
+
+static prefrec_status load_products(const section *s, prefrec_loader_ *L, prefrec_dataset *ds,
+                                    prefrec_error *err) {
+    prefrec_table_ t;
+    char *path;
+    prefrec_status st;
+    OPEN_TABLE(t, *s);
+    int c_id, c_nm, c_cat, c_sub, r;
+    size_t cap = 0;
+    const char *dummy;
+    if ((st = need(s, "product", &dummy, err)) || (st = column(&t, s, "product", &c_id, err)) ||
+        (st = column(&t, s, "name", &c_nm, err)) || (st = column(&t, s, "category", &c_cat, err)) ||
+        (st = column(&t, s, "subcategory", &c_sub, err)))
+        goto done;
+    ds->names = prefrec_dict_new();
+    if (!ds->names) goto nomem;
+    while ((r = prefrec_table_next_(&t, L, err)) == 1) {
+        const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
+        if (!f[c_id].len || prefrec_dict_find(ds->products, F(c_id)) >= 0) {
+            if ((st = bad(&t, L, c_id, f[c_id].len ? "duplicate product" : "empty product id",
+                          f[c_id].len ? "duplicate product" : "empty product id", err)))
+                goto done;
+            continue;
+        }
+        int32_t id = prefrec_dict_intern(ds->products, F(c_id));
+        int32_t nm = c_nm >= 0 && f[c_nm].len ? prefrec_dict_intern(ds->names, F(c_nm)) : -2;
+        int32_t ca = c_cat >= 0 && f[c_cat].len ? prefrec_dict_intern(ds->categories, F(c_cat)) : -2;
+        int32_t su = c_sub >= 0 && f[c_sub].len ? prefrec_dict_intern(ds->subcategories, F(c_sub)) : -2;
+        if (id < 0 || nm == -1 || ca == -1 || su == -1) goto nomem;
+        if ((size_t)id >= cap) {
+            cap = cap ? cap * 2 : 1024;
+            const char **pn = realloc((void *)ds->product_name, cap * sizeof *pn);
+            if (!pn) goto nomem;
+            ds->product_name = pn;
+            int32_t *pc = realloc(ds->product_category, cap * sizeof *pc);
+            if (!pc) goto nomem;
+            ds->product_category = pc;
+            int32_t *ps = realloc(ds->product_subcategory, cap * sizeof *ps);
+            if (!ps) goto nomem;
+            ds->product_subcategory = ps;
+        }
+        ds->product_name[id] = nm >= 0 ? prefrec_dict_str(ds->names, nm) : prefrec_dict_str(ds->products, id);
+        ds->product_category[id] = ca >= 0 ? ca : -1;
+        ds->product_subcategory[id] = su >= 0 ? su : -1;
+        ds->n_products_in_catalog = id + 1;
+    }
+    if (r < 0) st = (prefrec_status)r;
+    else if (t.rows == 0)
+        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no product rows (header only)", t.path);
+    ds->has_catalog = st == PREFREC_OK;
+done:
+    prefrec_table_close_(&t);
+    return st;
+nomem:
+    prefrec_table_close_(&t);
+    return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+}
+
+static prefrec_status load_customers(const section *s, prefrec_loader_ *L, prefrec_dataset *ds,
+                                     prefrec_error *err) {
+    prefrec_table_ t;
+    char *path;
+    prefrec_status st;
+    OPEN_TABLE(t, *s);
+    int c_id, c_age, c_sex, r;
+    size_t cap = 0;
+    const char *dummy;
+    if ((st = need(s, "customer", &dummy, err)) || (st = column(&t, s, "customer", &c_id, err)) ||
+        (st = column(&t, s, "age", &c_age, err)) || (st = column(&t, s, "gender", &c_sex, err)))
+        goto done;
+    while ((r = prefrec_table_next_(&t, L, err)) == 1) {
+        const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
+        if (!f[c_id].len || prefrec_dict_find(ds->customers, F(c_id)) >= 0) {
+            if ((st = bad(&t, L, c_id, f[c_id].len ? "duplicate customer" : "empty customer id",
+                          f[c_id].len ? "duplicate customer" : "empty customer id", err)))
+                goto done;
+            continue;
+        }
+        int g = c_sex >= 0 ? prefrec_gender_parse(F(c_sex)) : PREFREC_GENDER_UNKNOWN;
+        if (g == -2) {
+            if ((st = bad(&t, L, c_sex, "bad gender", "bad gender (expected M/F, male/female, "
+                                                      "남성/여성, 0/1 or empty)", err)))
+                goto done;
+            continue;
+        }
+        float age = NAN;
+        if (c_age >= 0 && f[c_age].len && prefrec_age_parse(F(c_age), &age) != 0) {
+            if ((st = bad(&t, L, c_age, "bad age", "bad age (expected e.g. 37, 20대, 25-34, 65+)",
+                          err)))
+                goto done;
+            continue;
+        }
+        int32_t id = prefrec_dict_intern(ds->customers, F(c_id));
+        if (id < 0) goto nomem;
+        if ((size_t)id >= cap) {
+            cap = cap ? cap * 2 : 1024;
+            int8_t *gg = realloc(ds->gender, cap * sizeof *gg);
+            if (!gg) goto nomem;
+            ds->gender = gg;
+            float *aa = realloc(ds->age, cap * sizeof *aa);
+            if (!aa) goto nomem;
+            ds->age = aa;
+        }
+        ds->gender[id] = (int8_t)g;
+        ds->age[id] = age;
+        ds->n_customers_in_demographics = id + 1;
+    }
+    if (r < 0) st = (prefrec_status)r;
+    else if (t.rows == 0)
+        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no customer rows (header only)", t.path);
+    ds->has_demographics = st == PREFREC_OK;
+done:
+    prefrec_table_close_(&t);
+    return st;
+nomem:
+    prefrec_table_close_(&t);
+    return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+}
+
+static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
+                                        prefrec_dataset *ds, prefrec_error *err) {
+    timefmt tf;
+    const char *fmt = val(s, "time_format");
+    char badc = 0;
+    int tfr = tf_compile(fmt ? fmt : "%Y-%m-%d", &tf, &badc);
+    if (tfr)
+        return prefrec_error_set(err, PREFREC_E_PARSE,
+                                 tfr == -2 ? "%s: transactions.time_format \"%s\" needs %%Y, %%m and %%d"
+                                           : "%s: transactions.time_format \"%s\": unsupported directive "
+                                             "(supported: %%Y %%m %%d %%H %%M %%S %%%%)",
+                                 s->json, fmt);
+    prefrec_table_ t;
+    char *path;
+    prefrec_status st;
+    OPEN_TABLE(t, *s);
+    int c_cu, c_pr, c_tm, c_q, c_am, c_rc, c_af, c_st, r;
+    const char *dummy;
+    if ((st = need(s, "customer", &dummy, err)) || (st = need(s, "product", &dummy, err)) ||
+        (st = need(s, "time", &dummy, err)) || (st = column(&t, s, "customer", &c_cu, err)) ||
+        (st = column(&t, s, "product", &c_pr, err)) || (st = column(&t, s, "time", &c_tm, err)) ||
+        (st = column(&t, s, "quantity", &c_q, err)) || (st = column(&t, s, "amount", &c_am, err)) ||
+        (st = column(&t, s, "receipt", &c_rc, err)) || (st = column(&t, s, "affiliate", &c_af, err)) ||
+        (st = column(&t, s, "store", &c_st, err)))
+        goto done;
+    int32_t all = c_af < 0 ? prefrec_dict_intern(ds->affiliates, "ALL", 3) : 0;
+    struct stat sb;
+    size_t cap = stat(t.path, &sb) == 0 ? (size_t)sb.st_size / 48 + 1024 : 1 << 16, n = 0;
+    if (all < 0 || prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
+    while ((r = prefrec_table_next_(&t, L, err)) == 1) {
+        const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
+        int32_t day;
+        int hour;
+        double q = 1, am = 0;
+        if (!f[c_cu].len || !f[c_pr].len || (c_rc >= 0 && !f[c_rc].len) || (c_af >= 0 && !f[c_af].len)) {
+            int c = !f[c_cu].len ? c_cu : !f[c_pr].len ? c_pr : (c_rc >= 0 && !f[c_rc].len) ? c_rc : c_af;
+            if ((st = bad(&t, L, c, "empty id", "empty value", err))) goto done;
+            continue;
+        }
+        if (tf_parse(&tf, F(c_tm), &day, &hour) != 0) {
+            char what[96];
+            snprintf(what, sizeof what, "bad time (expected format %s)", fmt ? fmt : "%Y-%m-%d");
+            if ((st = bad(&t, L, c_tm, "bad date", what, err))) goto done;
+            continue;
+        }
+        if (c_q >= 0 && prefrec_parse_double_(F(c_q), &q) != 0) {
+            if ((st = bad(&t, L, c_q, "bad quantity", "bad quantity", err))) goto done;
+            continue;
+        }
+        if (c_am >= 0 && prefrec_parse_double_(F(c_am), &am) != 0) {
+            if ((st = bad(&t, L, c_am, "bad amount", "bad amount", err))) goto done;
+            continue;
+        }
+        int32_t aff = c_af >= 0 ? prefrec_dict_intern(ds->affiliates, F(c_af)) : all;
+        if (aff > 255) {
+            st = prefrec_csv_errorf(t.csv, (size_t)c_af, err, PREFREC_E_RANGE,
+                                    "more than 256 affiliates (column %s)", t.col[c_af]);
+            goto done;
+        }
+        int32_t cu = prefrec_dict_intern(ds->customers, F(c_cu));
+        int32_t pr = prefrec_dict_intern(ds->products, F(c_pr));
+        int32_t rc = c_rc >= 0 ? prefrec_dict_intern(ds->receipts, F(c_rc)) : -1;
+        int32_t br = c_st >= 0 && f[c_st].len ? prefrec_dict_intern(ds->branches, F(c_st)) : -1;
+        if (aff < 0 || cu < 0 || pr < 0 || (c_rc >= 0 && rc < 0) || (c_st >= 0 && f[c_st].len && br < 0))
+            goto nomem;
+        if (n == cap) {
+            cap *= 2;
+            if (prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
+        }
+        ds->customer[n] = cu;
+        ds->product[n] = pr;
+        ds->day[n] = day;
+        ds->hour[n] = (uint8_t)hour;
+        ds->affiliate[n] = (uint8_t)aff;
+        ds->receipt[n] = rc;
+        ds->quantity[n] = (float)q;
+        ds->amount[n] = am;
+        ds->channel[n] = PREFREC_CHANNEL_UNKNOWN;
+        ds->lpay[n] = 0;
+        ds->branch[n] = br;
+        ds->n_rows = ++n;
+    }
+    if (r < 0) st = (prefrec_status)r;
+    else if (t.rows == 0)
+        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no transaction rows (header only)", t.path);
+done:
+    prefrec_table_close_(&t);
+    return st;
+nomem:
+    prefrec_table_close_(&t);
+    return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+}
+
+static char *slurp(const char *path, size_t *len, prefrec_error *err) {
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, fp);
+        if (n < cap) break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad_read = ferror(fp);
+    fclose(fp);
+    if (!buf) prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
+    else if (bad_read) {
+        free(buf);
+        buf = NULL;
+        prefrec_error_set(err, PREFREC_E_IO, "%s: read error", path);
+    }
+    *len = n;
+    return buf;
+}
+
+prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_params *p,
+                                     prefrec_dataset *ds, prefrec_error *err) {
+    size_t len;
+    char *text = slurp(json_path, &len, err);
+    if (!text) return err ? err->status : PREFREC_E_IO;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    prefrec_status st = PREFREC_OK;
+    if (!root) {
+        int line = 1, col = 1;
+        for (const char *q = text; end && q < end && q < text + len; q++) {
+            if (*q == '\n') line++, col = 1;
+            else if (((unsigned char)*q & 0xC0) != 0x80) col++;
+        }
+        st = prefrec_error_set(err, PREFREC_E_PARSE, "%s:%d:%d: invalid JSON", json_path, line, col);
+        free(text);
+        return st;
+    }
+    free(text);
+    section tx = {json_path, "transactions", NULL}, pr = {json_path, "products", NULL},
+            cu = {json_path, "customers", NULL};
+    if (!cJSON_IsObject(root)) {
+        st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: the mapping must be a JSON object", json_path);
+        goto done;
+    }
+    for (const cJSON *c = root->child; c; c = c->next) {
+        section *s = !strcmp(c->string, "transactions") ? &tx
+                     : !strcmp(c->string, "products")   ? &pr
+                     : !strcmp(c->string, "customers")  ? &cu
+                                                        : NULL;
+        if (!s) {
+            st = prefrec_error_set(err, PREFREC_E_PARSE,
+                                   "%s: unknown key \"%s\" (known keys: transactions, products, "
+                                   "customers)", json_path, c->string);
+            goto done;
+        }
+        s->obj = cJSON_IsNull(c) ? NULL : c;
+        if (s->obj && (st = check_section(s, s == &tx ? TX_KEYS : s == &pr ? PR_KEYS : CU_KEYS, err)))
+            goto done;
+    }
+    if (!tx.obj) {
+        st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"transactions\" is required", json_path);
+        goto done;
+    }
+    prefrec_loader_ L;
+    prefrec_loader_init_(&L, p);
+    if (pr.obj) st = load_products(&pr, &L, ds, err);
+    if (!st && cu.obj) st = load_customers(&cu, &L, ds, err);
+    if (!st) st = load_transactions(&tx, &L, ds, err);
+    prefrec_loader_progress_end_(&L);
+    if (!st) {
+        ds->n_skipped = L.skipped;
+        prefrec_loader_report_(&L);
+    }
+done:
+    cJSON_Delete(root);
+    return st;
+}
