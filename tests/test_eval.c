@@ -11,6 +11,7 @@
 #include "prefrec/rankers.h"
 
 int prefrec_ease_spd_inverse(double *a, int n, int threads); /* rank_ease.c */
+int prefrec_ease_spd_inverse_own(double *a, int n, int threads);
 
 typedef struct trow {
     const char *cust, *prod, *aff;
@@ -194,8 +195,12 @@ static void test_itemknn_ease(void) {
     double inv[9] = {14, -6, 2, -6, 12, -4, 2, -4, 16};
     CHECK_EQ_INT(prefrec_ease_spd_inverse(a, 3, 2), 0);
     for (int i = 0; i < 9; i++) CHECK_NEAR(a[i], inv[i] / 44.0, 1e-12);
-    double bad[4] = {1, 2, 2, 1};
+    double b2[9] = {4, 2, 0, 2, 5, 1, 0, 1, 3};
+    CHECK_EQ_INT(prefrec_ease_spd_inverse_own(b2, 3, 2), 0);
+    for (int i = 0; i < 9; i++) CHECK_NEAR(b2[i], inv[i] / 44.0, 1e-12);
+    double bad[4] = {1, 2, 2, 1}, bad2[4] = {1, 2, 2, 1};
     CHECK_EQ_INT(prefrec_ease_spd_inverse(bad, 2, 1), -1);
+    CHECK_EQ_INT(prefrec_ease_spd_inverse_own(bad2, 2, 1), -1);
 
     /* EASE against an independent route: Gauss-Jordan on G = X'X + lambda I */
     prefrec_ease_params ep = prefrec_ease_default_params();

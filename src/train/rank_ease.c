@@ -15,8 +15,19 @@
 #include "rank_util.h"
 
 /* Exposed for the tests (declared there): invert the SPD matrix a (n x n, row-major) in
- * place. Returns 0, or -1 if a is not positive definite, -2 out of memory. */
+ * place. Returns 0, or -1 if a is not positive definite, -2 out of memory. _own is the built-in
+ * solve; prefrec_ease_spd_inverse uses LAPACK (dpotrf + dpotri) when the build found it
+ * (PREFREC_HAVE_LAPACK: OpenBLAS is blocked and multi-threaded, about 10x faster at n = 3000). */
 int prefrec_ease_spd_inverse(double *a, int n, int threads);
+int prefrec_ease_spd_inverse_own(double *a, int n, int threads);
+int prefrec_ease_have_lapack(void);
+
+#ifdef PREFREC_HAVE_LAPACK
+/* LAPACK's Fortran interface (no lapacke needed). A symmetric row-major matrix is its own
+ * column-major transpose, so 'L' here factors the row-major upper triangle. */
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+#endif
 
 typedef struct ease_model {
     const prefrec_interactions *x;
@@ -41,6 +52,22 @@ static void ease_free(void *m) {
     free(em);
 }
 
+/* Dot product of a[from..to) and b[from..to) with four fixed partial sums: the compiler can keep
+ * them in vector registers (a plain running sum may not be reordered), and the result is the
+ * same on every run and thread count. */
+static double dot4(const double *a, const double *b, int from, int to) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int k = from;
+    for (; k + 4 <= to; k += 4) {
+        s0 += a[k] * b[k];
+        s1 += a[k + 1] * b[k + 1];
+        s2 += a[k + 2] * b[k + 2];
+        s3 += a[k + 3] * b[k + 3];
+    }
+    for (; k < to; k++) s0 += a[k] * b[k];
+    return (s0 + s1) + (s2 + s3);
+}
+
 typedef struct mm_job {
     const double *m;
     double *p;
@@ -55,23 +82,45 @@ static void *mm_rows(void *arg) {
         const double *ra = jb->m + (size_t)a * n;
         for (int b = a; b < n; b++) {
             const double *rb = jb->m + (size_t)b * n;
-            double s = 0;
-            for (int k = b; k < n; k++) s += ra[k] * rb[k];
-            jb->p[(size_t)a * n + b] = s;
+            jb->p[(size_t)a * n + b] = dot4(ra, rb, b, n);
         }
     }
     return NULL;
 }
 
+int prefrec_ease_have_lapack(void) {
+#ifdef PREFREC_HAVE_LAPACK
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 int prefrec_ease_spd_inverse(double *a, int n, int threads) {
+#ifdef PREFREC_HAVE_LAPACK
+    int info = 0;
+    if (n == 0) return 0;
+    dpotrf_("L", &n, a, &n, &info);
+    if (info > 0) return -1;
+    if (info == 0) dpotri_("L", &n, a, &n, &info);
+    if (info != 0) return -1;
+    /* column-major lower = row-major upper: mirror it into the lower triangle */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < i; j++) a[(size_t)i * n + j] = a[(size_t)j * n + i];
+    return 0;
+#else
+    return prefrec_ease_spd_inverse_own(a, n, threads);
+#endif
+}
+
+int prefrec_ease_spd_inverse_own(double *a, int n, int threads) {
     size_t nn = (size_t)n * (size_t)n;
     /* Cholesky, lower factor L into a's lower triangle (row-oriented: contiguous dots) */
     for (int i = 0; i < n; i++) {
         double *ri = a + (size_t)i * n;
         for (int j = 0; j <= i; j++) {
             const double *rj = a + (size_t)j * n;
-            double s = ri[j];
-            for (int k = 0; k < j; k++) s -= ri[k] * rj[k];
+            double s = ri[j] - dot4(ri, rj, 0, j);
             if (j == i) {
                 if (!(s > 0)) return -1;
                 ri[i] = sqrt(s);
@@ -88,9 +137,7 @@ int prefrec_ease_spd_inverse(double *a, int n, int threads) {
         const double *li = a + (size_t)i * n;
         for (int j = 0; j < i; j++) {
             const double *mj = m + (size_t)j * n;
-            double s = 0;
-            for (int k = j; k < i; k++) s += li[k] * mj[k];
-            m[(size_t)j * n + i] = -s / li[i];
+            m[(size_t)j * n + i] = -dot4(li, mj, j, i) / li[i];
         }
         m[(size_t)i * n + i] = 1.0 / li[i];
     }
