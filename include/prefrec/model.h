@@ -86,6 +86,11 @@ prefrec_status prefrec_user_from_customer(const prefrec_model *m, const prefrec_
                                           int32_t c, prefrec_user **out, prefrec_error *err);
 prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float bias, int gender,
                                 float age, prefrec_user **out, prefrec_error *err);
+/* Fold a customer in from a purchase history (product indices, distinct): solve for the
+ * embedding and bias with product weights fixed (deterministic fixed-step gradient descent,
+ * src/core/model.c). n == 0 gives the demographic-only user. *out: caller frees. */
+prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist, size_t n,
+                                    int gender, float age, prefrec_user **out, prefrec_error *err);
 void prefrec_user_free(prefrec_user *u); /* accepts NULL */
 
 /* Predicted score of product p (0 <= p < n_products) for u, in [0, 5]. */

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -369,4 +370,84 @@ float prefrec_model_score(const prefrec_model *m, prefrec_user *u, int32_t p) {
 
 void prefrec_model_score_all(const prefrec_model *m, prefrec_user *u, float *out) {
     for (int32_t p = 0; p < m->n_products; p++) out[p] = prefrec_model_score(m, u, p);
+}
+
+/* ---- fold-in: a customer vector from a purchase history, product weights fixed ------------- */
+/* Why gradient descent with fixed steps: it needs no solver, runs in a few milliseconds for a
+ * typical history, and is deterministic (fixed iteration count and summation order) so native
+ * and wasm agree. The loss is mean squared error of the history products' predictions against
+ * the manifest's "target_mean" (the mean training score of bought pairs; 3.0 if absent), plus
+ * L2 on the vector and bias, which keeps short histories close to the segment prior. */
+#define FOLD_STEPS 60
+#define FOLD_LR 0.1f
+#define FOLD_L2 0.05f
+
+prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist, size_t n,
+                                    int gender, float age, prefrec_user **out,
+                                    prefrec_error *err) {
+    *out = NULL;
+    int d = m->d, L = m->n_layers, h1 = m->width[0], W = m->wmax;
+    float target = (float)prefrec_pack_manifest_num(m->pack, "target_mean", 3.0);
+    for (size_t i = 0; i < n; i++)
+        if (hist[i] < 0 || hist[i] >= m->n_products)
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "fold-in: product index %d out of range", hist[i]);
+    float *buf = calloc((size_t)d * 2 + (size_t)h1 + (size_t)W * (size_t)(2 * L + 2), sizeof(float));
+    if (!buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "fold-in: out of memory");
+    float *u = buf, *gu = u + d, *c1 = gu + d, *z = c1 + h1; /* z: L layers x W pre-activations */
+    float *delta = z + (size_t)W * L, *dprev = delta + W;
+    float bias = 0.0f, x[PREFREC_MODEL_N_DEMO];
+    prefrec_model_demo(gender, age, x);
+    for (int it = 0; it < FOLD_STEPS && n > 0; it++) {
+        for (int j = 0; j < h1; j++) {
+            const float *row = m->w[0] + (size_t)j * m->in0;
+            float acc = 0.0f;
+            for (int k = 0; k < d; k++) acc += row[k] * u[k];
+            for (int k = 0; k < PREFREC_MODEL_N_DEMO; k++) acc += row[2 * d + k] * x[k];
+            c1[j] = acc;
+        }
+        for (int k = 0; k < d; k++) gu[k] = 2.0f * FOLD_L2 * u[k];
+        float gb = 2.0f * FOLD_L2 * bias;
+        for (size_t i = 0; i < n; i++) {
+            int32_t p = hist[i];
+            const float *v = m->pemb + (size_t)p * d, *p1 = m->p1 + (size_t)p * h1;
+            /* forward, keeping pre-activations */
+            for (int j = 0; j < h1; j++) z[j] = c1[j] + p1[j];
+            for (int l = 1; l < L; l++) {
+                const float *prev = z + (size_t)(l - 1) * W, *wl = m->w[l];
+                float *zl = z + (size_t)l * W;
+                int in = m->width[l - 1];
+                for (int j = 0; j < m->width[l]; j++) {
+                    float acc = m->b[l][j];
+                    for (int k = 0; k < in; k++) acc += wl[(size_t)j * in + k] * (prev[k] > 0.0f ? prev[k] : 0.0f);
+                    zl[j] = acc;
+                }
+            }
+            const float *zL = z + (size_t)(L - 1) * W;
+            float y = m->b0 + bias + m->pbias[p];
+            for (int k = 0; k < d; k++) y += m->wg[k] * u[k] * v[k];
+            for (int j = 0; j < m->width[L - 1]; j++) y += m->wm[j] * (zL[j] > 0.0f ? zL[j] : 0.0f);
+            float g = 2.0f * (y - target) / (float)n;
+            /* backward to c1, then to u */
+            for (int j = 0; j < m->width[L - 1]; j++) delta[j] = zL[j] > 0.0f ? g * m->wm[j] : 0.0f;
+            for (int l = L - 1; l >= 1; l--) {
+                const float *zp = z + (size_t)(l - 1) * W, *wl = m->w[l];
+                int in = m->width[l - 1];
+                for (int k = 0; k < in; k++) dprev[k] = 0.0f;
+                for (int j = 0; j < m->width[l]; j++)
+                    for (int k = 0; k < in; k++) dprev[k] += wl[(size_t)j * in + k] * delta[j];
+                for (int k = 0; k < in; k++) delta[k] = zp[k] > 0.0f ? dprev[k] : 0.0f;
+            }
+            for (int k = 0; k < d; k++) {
+                float acc = g * m->wg[k] * v[k];
+                for (int j = 0; j < h1; j++) acc += m->w[0][(size_t)j * m->in0 + k] * delta[j];
+                gu[k] += acc;
+            }
+            gb += g;
+        }
+        for (int k = 0; k < d; k++) u[k] -= FOLD_LR * gu[k];
+        bias -= FOLD_LR * gb;
+    }
+    prefrec_status s = prefrec_user_new(m, n ? u : NULL, bias, gender, age, out, err);
+    free(buf);
+    return s;
 }

@@ -1,0 +1,420 @@
+/* engine.c - one affiliate's recommender over a pack (see prefrec/engine.h). */
+#include "prefrec/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blend.h"
+#include "prefrec/model.h"
+#include "prefrec/sample.h"
+#include "prefrec/topk.h"
+
+struct prefrec_engine {
+    const prefrec_pack *items;
+    prefrec_model *model;          /* catalog + the deck's score model */
+    prefrec_customers *customers;  /* NULL without a customer side */
+    int has_blend;
+    prefrec_blend blend;
+    int32_t n_products, n_categories;
+    const int32_t *product_cat;    /* per product, -1 none (owned copy) */
+    int32_t *cat_copy;
+    uint32_t *slots;               /* customer code hash table: index + 1, 0 empty */
+    uint32_t n_slots;              /* power of two */
+    const float *lines;            /* optional "customer.lines" f32 [C] */
+};
+
+prefrec_request prefrec_request_default(void) {
+    prefrec_request r;
+    memset(&r, 0, sizeof r);
+    r.gender = -1;
+    r.age = NAN;
+    r.k = 30;
+    return r;
+}
+
+void prefrec_engine_free(prefrec_engine *e) {
+    if (!e) return;
+    prefrec_customers_free(e->customers);
+    prefrec_model_free(e->model);
+    free(e->cat_copy);
+    free(e->slots);
+    free(e);
+}
+
+/* Open addressing over FNV-1a of the code: customer lookups are O(1) for any pack size. */
+static prefrec_status build_customer_index(prefrec_engine *e, prefrec_error *err) {
+    int32_t n = prefrec_customers_count(e->customers);
+    uint32_t cap = 16;
+    while (cap < (uint32_t)n * 2u) cap <<= 1;
+    e->slots = calloc(cap, sizeof *e->slots);
+    if (!e->slots) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    e->n_slots = cap;
+    for (int32_t c = 0; c < n; c++) {
+        const char *code = prefrec_customers_code(e->customers, c);
+        uint32_t h = prefrec_fnv1a32(code, strlen(code)) & (cap - 1);
+        while (e->slots[h]) {
+            if (!strcmp(prefrec_customers_code(e->customers, (int32_t)e->slots[h] - 1), code))
+                return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                         "pack: customer code '%s' appears twice", code);
+            h = (h + 1) & (cap - 1);
+        }
+        e->slots[h] = (uint32_t)c + 1;
+    }
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack *customers,
+                                  prefrec_engine **out, prefrec_error *err) {
+    *out = NULL;
+    prefrec_engine *e = calloc(1, sizeof *e);
+    if (!e) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    e->items = items;
+    prefrec_status s = prefrec_model_load(items, &e->model, err);
+    if (s) goto fail;
+    e->n_products = prefrec_model_n_products(e->model);
+    e->n_categories = prefrec_model_n_categories(e->model);
+    if (e->n_products <= 0) {
+        s = prefrec_error_set(err, PREFREC_E_EMPTY, "pack: empty catalogue");
+        goto fail;
+    }
+    e->cat_copy = malloc((size_t)e->n_products * sizeof *e->cat_copy);
+    if (!e->cat_copy) {
+        s = prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+        goto fail;
+    }
+    for (int32_t p = 0; p < e->n_products; p++) {
+        int32_t c = prefrec_model_product_category_id(e->model, p);
+        e->cat_copy[p] = c >= 0 && c < e->n_categories ? c : -1;
+    }
+    e->product_cat = e->cat_copy;
+
+    s = prefrec_blend_load(items, e->n_products, &e->blend, err);
+    if (s == PREFREC_OK) e->has_blend = 1;
+    else if (s != PREFREC_E_NOTFOUND) goto fail;
+    prefrec_error_clear(err);
+
+    const prefrec_pack *cp = customers ? customers : items;
+    if (customers || prefrec_pack_find(items, "customer.code.off")) {
+        s = prefrec_customers_load(cp, e->model, &e->customers, err);
+        if (s) goto fail;
+        if ((s = build_customer_index(e, err))) goto fail;
+        const prefrec_tensor *t = prefrec_pack_find(cp, "customer.lines");
+        uint32_t C = (uint32_t)prefrec_customers_count(e->customers);
+        if (t) {
+            if ((s = prefrec_pack_get(cp, "customer.lines", PREFREC_DT_F32, 1, &C, &t, err))) goto fail;
+            e->lines = t->data;
+        }
+    }
+    *out = e;
+    return PREFREC_OK;
+fail:
+    prefrec_engine_free(e);
+    return s;
+}
+
+const char *prefrec_engine_affiliate(const prefrec_engine *e) { return prefrec_model_affiliate(e->model); }
+int32_t prefrec_engine_n_products(const prefrec_engine *e) { return e->n_products; }
+int32_t prefrec_engine_n_categories(const prefrec_engine *e) { return e->n_categories; }
+int32_t prefrec_engine_n_customers(const prefrec_engine *e) {
+    return e->customers ? prefrec_customers_count(e->customers) : 0;
+}
+int prefrec_engine_has_ranker(const prefrec_engine *e, int ranker) {
+    return ranker == PREFREC_RANKER_NEUMF || ranker == PREFREC_RANKER_DEFAULT ||
+           (ranker == PREFREC_RANKER_BLEND && e->has_blend);
+}
+const char *prefrec_engine_product_code(const prefrec_engine *e, int32_t p) { return prefrec_model_product_code(e->model, p); }
+const char *prefrec_engine_product_name(const prefrec_engine *e, int32_t p) { return prefrec_model_product_name(e->model, p); }
+const char *prefrec_engine_product_category(const prefrec_engine *e, int32_t p) { return prefrec_model_product_category(e->model, p); }
+const char *prefrec_engine_product_subcategory(const prefrec_engine *e, int32_t p) { return prefrec_model_product_subcategory(e->model, p); }
+const char *prefrec_engine_category_name(const prefrec_engine *e, int32_t c) {
+    for (int32_t p = 0; p < e->n_products; p++)
+        if (e->product_cat[p] == c) return prefrec_model_product_category(e->model, p);
+    return "";
+}
+int32_t prefrec_engine_find_product(const prefrec_engine *e, const char *code) {
+    return code ? prefrec_model_find_product(e->model, code) : -1;
+}
+
+int32_t prefrec_engine_find_customer(const prefrec_engine *e, const char *code) {
+    if (!e->customers || !code) return -1;
+    uint32_t h = prefrec_fnv1a32(code, strlen(code)) & (e->n_slots - 1);
+    while (e->slots[h]) {
+        int32_t c = (int32_t)e->slots[h] - 1;
+        if (!strcmp(prefrec_customers_code(e->customers, c), code)) return c;
+        h = (h + 1) & (e->n_slots - 1);
+    }
+    return -1;
+}
+
+double prefrec_engine_customer_purchases(const prefrec_engine *e, const char *code) {
+    int32_t c = prefrec_engine_find_customer(e, code);
+    if (c < 0) return 0.0;
+    if (e->lines) return e->lines[c] > 0 ? (double)e->lines[c] : 0.0;
+    size_t n;
+    prefrec_customers_bought(e->customers, c, &n);
+    return (double)n;
+}
+
+int prefrec_plan_ratio_pick(const double *weights, size_t n, uint64_t seed) {
+    return prefrec_sample_index(weights, n, seed);
+}
+
+/* ---- one request ---------------------------------------------------------------------------- */
+typedef struct req_state {
+    int source, ranker;
+    int32_t customer;
+    int gender;
+    float age;
+    int32_t *hist;      /* distinct, ascending */
+    size_t n_hist;
+    uint8_t *bought;    /* [P] exclusion mask */
+    float *scores;      /* [P] */
+    float *work;        /* blend parts 4 x [P] + categories */
+    prefrec_blend_parts parts;
+    int32_t top_cat;    /* the customer's most bought category, or -1 */
+    int32_t *cat_count; /* [n_categories] */
+} req_state;
+
+static void state_free(req_state *st) {
+    free(st->hist);
+    free(st->bought);
+    free(st->scores);
+    free(st->work);
+    free(st->cat_count);
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Resolve who the request is for and gather the distinct history (pack side + request). */
+static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq, req_state *st,
+                              prefrec_error *err) {
+    int32_t P = e->n_products;
+    memset(st, 0, sizeof *st);
+    st->customer = -1;
+    st->top_cat = -1;
+    st->gender = rq->gender == 0 || rq->gender == 1 ? rq->gender : -1;
+    st->age = rq->age;
+    if (rq->k < 1 || rq->k > PREFREC_MAX_K)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "k must be 1..%d, got %u", PREFREC_MAX_K, rq->k);
+    if (rq->sample > PREFREC_SAMPLE_POOL)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "sample must be 0..%d, got %u",
+                                 PREFREC_SAMPLE_POOL, rq->sample);
+    if (rq->n_history > PREFREC_MAX_HISTORY)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "history has %zu items, at most %d",
+                                 rq->n_history, PREFREC_MAX_HISTORY);
+    if (rq->n_history && !rq->history)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "history count without items");
+    if (!isnan(rq->age) && (rq->age < 0 || rq->age > 130))
+        return prefrec_error_set(err, PREFREC_E_RANGE, "age must be 0..130, got %g", (double)rq->age);
+    if (rq->ranker == PREFREC_RANKER_BLEND && !e->has_blend)
+        return prefrec_error_set(err, PREFREC_E_NOTFOUND, "this pack has no blend ranker");
+    if (rq->ranker < 0 || rq->ranker > PREFREC_RANKER_NEUMF)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "unknown ranker %d", rq->ranker);
+    st->ranker = rq->ranker == PREFREC_RANKER_DEFAULT
+                     ? (e->has_blend ? PREFREC_RANKER_BLEND : PREFREC_RANKER_NEUMF)
+                     : rq->ranker;
+
+    const int32_t *kb = NULL;
+    size_t nk = 0;
+    if (rq->customer && rq->customer[0]) {
+        st->customer = prefrec_engine_find_customer(e, rq->customer);
+        if (st->customer >= 0) {
+            kb = prefrec_customers_bought(e->customers, st->customer, &nk);
+            st->gender = prefrec_customers_gender(e->customers, st->customer);
+            st->age = prefrec_customers_age(e->customers, st->customer);
+        } else if (!rq->n_history && st->gender < 0 && isnan(st->age)) {
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                     "unknown customer '%s' (not in this pack%s): give a purchase "
+                                     "history or gender and age",
+                                     rq->customer, e->customers ? "" : ", which has no customers");
+        }
+    }
+    st->source = st->customer >= 0 ? PREFREC_SOURCE_KNOWN
+                 : rq->n_history   ? PREFREC_SOURCE_HISTORY
+                                   : PREFREC_SOURCE_SEGMENT;
+
+    size_t cap = nk + rq->n_history;
+    st->hist = malloc((cap ? cap : 1) * sizeof *st->hist);
+    st->bought = calloc((size_t)P, 1);
+    st->scores = malloc((size_t)P * sizeof *st->scores);
+    st->work = malloc((4 * (size_t)P + (size_t)e->n_categories + 1) * sizeof *st->work);
+    st->cat_count = calloc((size_t)e->n_categories + 1, sizeof *st->cat_count);
+    if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count)
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < nk; i++) st->hist[n++] = kb[i];
+    for (size_t i = 0; i < rq->n_history; i++) {
+        int32_t p = rq->history[i];
+        if (p < 0 || p >= P)
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                     "history item %zu: product index %d not in the catalogue "
+                                     "(0..%d)", i, p, P - 1);
+        st->hist[n++] = p;
+    }
+    qsort(st->hist, n, sizeof *st->hist, cmp_i32);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || st->hist[m - 1] != st->hist[i]) st->hist[m++] = st->hist[i];
+    st->n_hist = m;
+    int32_t best = 0;
+    for (size_t i = 0; i < m; i++) {
+        st->bought[st->hist[i]] = 1;
+        int32_t c = e->product_cat[st->hist[i]];
+        if (c >= 0 && ++st->cat_count[c] > best) {
+            best = st->cat_count[c];
+            st->top_cat = c;
+        }
+    }
+    st->parts.ease = st->work;
+    st->parts.knn = st->work + P;
+    st->parts.pop = st->work + 2 * (size_t)P;
+    st->parts.cat = st->work + 3 * (size_t)P;
+    return PREFREC_OK;
+}
+
+static prefrec_status score(const prefrec_engine *e, req_state *st, prefrec_error *err) {
+    if (st->ranker == PREFREC_RANKER_BLEND) {
+        prefrec_blend_score(&e->blend, st->hist, st->n_hist, prefrec_segment(st->gender, st->age),
+                            e->product_cat, e->n_categories, st->work + 4 * (size_t)e->n_products,
+                            &st->parts, st->scores);
+        return PREFREC_OK;
+    }
+    prefrec_user *u = NULL;
+    prefrec_status s;
+    if (st->source == PREFREC_SOURCE_KNOWN)
+        s = prefrec_user_from_customer(e->model, e->customers, st->customer, &u, err);
+    else if (st->source == PREFREC_SOURCE_HISTORY)
+        s = prefrec_user_fold_in(e->model, st->hist, st->n_hist, st->gender, st->age, &u, err);
+    else
+        s = prefrec_user_new(e->model, NULL, 0.0f, st->gender, st->age, &u, err);
+    if (s) return s;
+    prefrec_model_score_all(e->model, u, st->scores);
+    prefrec_user_free(u);
+    return PREFREC_OK;
+}
+
+static void explain(const prefrec_engine *e, const req_state *st, prefrec_item *it) {
+    int32_t p = it->product, c = e->product_cat[p];
+    it->reason_ref = -1;
+    if (st->ranker == PREFREC_RANKER_BLEND) {
+        float i2i = st->parts.ease[p] + st->parts.knn[p];
+        float cat = st->parts.cat[p], pop = st->parts.pop[p];
+        if (i2i > 0 && i2i >= cat && i2i >= pop) {
+            int32_t src = prefrec_blend_best_source(&e->blend, st->hist, st->n_hist, &st->parts, p);
+            if (src >= 0) {
+                it->reason = PREFREC_REASON_BOUGHT_WITH;
+                it->reason_ref = src;
+                return;
+            }
+        }
+        if (cat > 0 && cat >= pop && c >= 0) {
+            it->reason = PREFREC_REASON_CATEGORY;
+            it->reason_ref = c;
+            return;
+        }
+        it->reason = PREFREC_REASON_SEGMENT;
+        return;
+    }
+    if (c >= 0 && st->cat_count[c] > 0) {
+        it->reason = PREFREC_REASON_CATEGORY;
+        it->reason_ref = c;
+    } else {
+        it->reason = st->source == PREFREC_SOURCE_SEGMENT ? PREFREC_REASON_SEGMENT
+                                                          : PREFREC_REASON_PREDICTED;
+    }
+}
+
+prefrec_status prefrec_engine_score_all(const prefrec_engine *e, const prefrec_request *rq,
+                                        float *out, prefrec_error *err) {
+    req_state st;
+    prefrec_status s = resolve(e, rq, &st, err);
+    if (!s) s = score(e, &st, err);
+    if (!s) memcpy(out, st.scores, (size_t)e->n_products * sizeof *out);
+    state_free(&st);
+    return s;
+}
+
+prefrec_status prefrec_engine_recommend(const prefrec_engine *e, const prefrec_request *rq,
+                                        prefrec_response *rs, prefrec_error *err) {
+    memset(rs, 0, sizeof *rs);
+    rs->customer = -1;
+    req_state st;
+    prefrec_status s = resolve(e, rq, &st, err);
+    if (!s) s = score(e, &st, err);
+    if (s) {
+        state_free(&st);
+        return s;
+    }
+    rs->source = st.source;
+    rs->ranker = st.ranker;
+    rs->customer = st.customer;
+    /* the top max(k, 30): the first k are the answer, the first 30 the sampling pool */
+    prefrec_scored top[PREFREC_MAX_K];
+    size_t want = rq->k > PREFREC_SAMPLE_POOL ? rq->k : PREFREC_SAMPLE_POOL;
+    size_t m = prefrec_topk(st.scores, (size_t)e->n_products, st.bought, want, top);
+    if (m == 0) {
+        state_free(&st);
+        return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                 "no product left to recommend: the customer bought all %d",
+                                 e->n_products);
+    }
+    rs->n = (uint32_t)(m < rq->k ? m : rq->k);
+    for (uint32_t i = 0; i < rs->n; i++) {
+        rs->items[i].product = top[i].index;
+        rs->items[i].score = top[i].score;
+        explain(e, &st, &rs->items[i]);
+    }
+    if (rq->sample) {
+        size_t pool = m < PREFREC_SAMPLE_POOL ? m : PREFREC_SAMPLE_POOL;
+        size_t pos[PREFREC_SAMPLE_POOL];
+        size_t got = prefrec_sample_top(top, pool, rq->sample, rq->seed, pos);
+        for (size_t i = 0; i < got; i++) {
+            prefrec_item *it = &rs->sampled[i];
+            it->product = top[pos[i]].index;
+            it->score = top[pos[i]].score;
+            explain(e, &st, it);
+        }
+        rs->n_sampled = (uint32_t)got;
+    }
+    state_free(&st);
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_engine_stamp(const prefrec_engine *e, const prefrec_request *rq,
+                                    size_t n_cats, size_t per_cat, prefrec_stamp_category *board,
+                                    size_t *n_board, prefrec_error *err) {
+    *n_board = 0;
+    req_state st;
+    prefrec_status s = resolve(e, rq, &st, err);
+    if (!s) s = score(e, &st, err);
+    if (!s)
+        s = prefrec_stamp_board(st.scores, st.bought, e->product_cat, (size_t)e->n_products,
+                                e->n_categories, n_cats, per_cat, board, n_board, err);
+    state_free(&st);
+    return s;
+}
+
+size_t prefrec_engine_reason_text(const prefrec_engine *e, const prefrec_item *it, char *buf,
+                                  size_t cap) {
+    int n;
+    switch (it->reason) {
+    case PREFREC_REASON_BOUGHT_WITH:
+        n = snprintf(buf, cap, "Often bought with %s", prefrec_engine_product_name(e, it->reason_ref));
+        break;
+    case PREFREC_REASON_CATEGORY:
+        n = snprintf(buf, cap, "You often buy %s", prefrec_engine_category_name(e, it->reason_ref));
+        break;
+    case PREFREC_REASON_SEGMENT:
+        n = snprintf(buf, cap, "Popular with customers like you");
+        break;
+    default:
+        n = snprintf(buf, cap, "High predicted preference");
+        break;
+    }
+    return n < 0 ? 0 : (size_t)n;
+}
