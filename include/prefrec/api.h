@@ -1,0 +1,39 @@
+/* prefrec/api.h - the JSON request/response API shared by the kiosk (WASI), the browser shim
+ * (Emscripten) and `prefrec recommend|plan --json` (native): one schema, one code path, so the
+ * three give the same answers. Schema: docs/engine.md.
+ *
+ *   const prefrec_engine *engines[6] = {...};          // one per affiliate pack
+ *   char *out = prefrec_api_handle(engines, 6, "{\"plan\":\"recommend\",\"affiliate\":\"A01\","
+ *                                              "\"customer\":\"M000034966\",\"k\":30}");
+ *   puts(out);                                         // {"ok":true,...} or {"ok":false,...}
+ *   prefrec_api_free(out);
+ *
+ * Plans: "recommend" (default), "subscribe" (recommend in the affiliate the customer chose;
+ * "affiliate" required), "ratio" (plan 1: pick the affiliate in proportion to the customer's
+ * purchases per affiliate - from "weights" or the packs' customer sides - then recommend),
+ * "stamp" (plan 3: "categories" x "per_category" board, default 5 x 5).
+ * Never fails to answer: every error (bad JSON, unknown member value, unknown customer, ...)
+ * becomes {"ok": false, "error": {"code", "status", "message"}}. Returns NULL only when memory
+ * runs out. Caller frees the string with prefrec_api_free. Engines are borrowed. Thread-safe. */
+#ifndef PREFREC_API_H
+#define PREFREC_API_H
+
+#include <stddef.h>
+
+#include "prefrec/engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines,
+                         const char *request_json);
+/* Same, for a request of len bytes that need not be NUL-terminated. */
+char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engines,
+                           const char *request, size_t len);
+void prefrec_api_free(char *s); /* accepts NULL */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,368 @@
+/* api.c - JSON requests in, JSON responses out, over a set of engines (see prefrec/api.h).
+ * Validation is strict: unknown members, wrong types and out-of-range values are errors that
+ * name the member, so a page or kiosk sees its own mistake instead of a silent default. */
+#include "prefrec/api.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prefrec/sample.h"
+
+#define MAX_ENGINES 64
+
+typedef struct api_req {
+    const char *plan;
+    const char *affiliate;
+    prefrec_request rq;
+    int32_t *history;       /* product indices in the chosen engine */
+    const cJSON *history_json;
+    const cJSON *weights;   /* ratio: {"A01": n, ...} or NULL */
+    size_t categories, per_category;
+} api_req;
+
+static char *print_error(prefrec_status s, const char *msg) {
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
+    if (!o || !e) {
+        cJSON_Delete(o);
+        cJSON_Delete(e);
+        return NULL;
+    }
+    cJSON_AddBoolToObject(o, "ok", 0);
+    cJSON_AddNumberToObject(e, "code", (double)s);
+    cJSON_AddStringToObject(e, "status", prefrec_status_str(s));
+    cJSON_AddStringToObject(e, "message", msg);
+    cJSON_AddItemToObject(o, "error", e);
+    char *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return out;
+}
+
+static const char *const known_members[] = {"plan", "affiliate", "customer", "history", "gender",
+                                            "age", "k", "sample", "seed", "ranker", "weights",
+                                            "categories", "per_category", NULL};
+
+static prefrec_status get_uint(const cJSON *o, const char *key, double lo, double hi, double *v,
+                               prefrec_error *err) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!it || cJSON_IsNull(it)) return PREFREC_OK;
+    if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) || it->valuedouble < lo ||
+        it->valuedouble > hi)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "request: \"%s\" must be an integer %g..%g",
+                                 key, lo, hi);
+    *v = it->valuedouble;
+    return PREFREC_OK;
+}
+
+/* gender: "M"/"F", "male"/"female", "남성"/"여성", 0/1, null */
+static prefrec_status parse_gender(const cJSON *it, int *g, prefrec_error *err) {
+    *g = -1;
+    if (!it || cJSON_IsNull(it)) return PREFREC_OK;
+    if (cJSON_IsNumber(it) && (it->valuedouble == 0 || it->valuedouble == 1)) {
+        *g = (int)it->valuedouble;
+        return PREFREC_OK;
+    }
+    if (cJSON_IsString(it)) {
+        const char *s = it->valuestring;
+        if (!strcmp(s, "M") || !strcmp(s, "male") || !strcmp(s, "남성")) *g = 0;
+        else if (!strcmp(s, "F") || !strcmp(s, "female") || !strcmp(s, "여성")) *g = 1;
+        else if (!strcmp(s, "") || !strcmp(s, "unknown")) *g = -1;
+        else goto bad;
+        return PREFREC_OK;
+    }
+bad:
+    return prefrec_error_set(err, PREFREC_E_INVAL,
+                             "request: \"gender\" must be \"M\", \"F\", 0, 1 or null");
+}
+
+/* age: a number of years, a band "30대" (-> 35), or null */
+static prefrec_status parse_age(const cJSON *it, float *age, prefrec_error *err) {
+    *age = NAN;
+    if (!it || cJSON_IsNull(it)) return PREFREC_OK;
+    if (cJSON_IsNumber(it) && it->valuedouble >= 0 && it->valuedouble <= 130) {
+        *age = (float)it->valuedouble;
+        return PREFREC_OK;
+    }
+    if (cJSON_IsString(it)) {
+        const char *s = it->valuestring;
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end != s && v >= 0 && v <= 130 && (!strcmp(end, "대") || !strcmp(end, "s"))) {
+            *age = (float)v + 5.0f; /* a decade band: its middle */
+            return PREFREC_OK;
+        }
+        if (end != s && *end == '\0' && v >= 0 && v <= 130) {
+            *age = (float)v;
+            return PREFREC_OK;
+        }
+    }
+    return prefrec_error_set(err, PREFREC_E_INVAL,
+                             "request: \"age\" must be years 0..130, a band like \"30대\", or null");
+}
+
+static prefrec_status parse(const cJSON *root, api_req *r, prefrec_error *err) {
+    memset(r, 0, sizeof *r);
+    r->rq = prefrec_request_default();
+    r->plan = "recommend";
+    r->categories = 5;
+    r->per_category = 5;
+    if (!cJSON_IsObject(root))
+        return prefrec_error_set(err, PREFREC_E_PARSE, "request: not a JSON object");
+    for (const cJSON *it = root->child; it; it = it->next) {
+        int ok = 0;
+        for (int i = 0; known_members[i]; i++) ok |= !strcmp(it->string, known_members[i]);
+        if (!ok) return prefrec_error_set(err, PREFREC_E_INVAL, "request: unknown member \"%s\"", it->string);
+    }
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, "plan");
+    if (it && !cJSON_IsNull(it)) {
+        if (!cJSON_IsString(it) || (strcmp(it->valuestring, "recommend") && strcmp(it->valuestring, "ratio") &&
+                                    strcmp(it->valuestring, "subscribe") && strcmp(it->valuestring, "stamp")))
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "request: \"plan\" must be \"recommend\", \"ratio\", \"subscribe\" or \"stamp\"");
+        r->plan = it->valuestring;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "affiliate");
+    if (it && !cJSON_IsNull(it)) {
+        if (!cJSON_IsString(it)) return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"affiliate\" must be a string");
+        r->affiliate = it->valuestring;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "customer");
+    if (it && !cJSON_IsNull(it)) {
+        if (!cJSON_IsString(it)) return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"customer\" must be a string");
+        r->rq.customer = it->valuestring;
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "history");
+    if (it && !cJSON_IsNull(it)) {
+        if (!cJSON_IsArray(it)) return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"history\" must be an array of product codes");
+        int i = 0;
+        for (const cJSON *h = it->child; h; h = h->next, i++)
+            if (!cJSON_IsString(h))
+                return prefrec_error_set(err, PREFREC_E_INVAL, "request: history[%d] is not a product code string", i);
+        if (i > PREFREC_MAX_HISTORY)
+            return prefrec_error_set(err, PREFREC_E_RANGE, "request: history has %d items, at most %d", i, PREFREC_MAX_HISTORY);
+        r->history_json = it;
+    }
+    prefrec_status s;
+    if ((s = parse_gender(cJSON_GetObjectItemCaseSensitive(root, "gender"), &r->rq.gender, err))) return s;
+    if ((s = parse_age(cJSON_GetObjectItemCaseSensitive(root, "age"), &r->rq.age, err))) return s;
+    double v = r->rq.k;
+    if ((s = get_uint(root, "k", 1, PREFREC_MAX_K, &v, err))) return s;
+    r->rq.k = (uint32_t)v;
+    v = 0;
+    if ((s = get_uint(root, "sample", 0, PREFREC_SAMPLE_POOL, &v, err))) return s;
+    r->rq.sample = (uint32_t)v;
+    v = 0;
+    /* seeds travel as JSON numbers: integers up to 2^53 are exact in every JSON reader */
+    if ((s = get_uint(root, "seed", 0, 9007199254740992.0, &v, err))) return s;
+    r->rq.seed = (uint64_t)v;
+    v = 5;
+    if ((s = get_uint(root, "categories", 1, 20, &v, err))) return s;
+    r->categories = (size_t)v;
+    v = 5;
+    if ((s = get_uint(root, "per_category", 1, PREFREC_STAMP_MAX_PER_CAT, &v, err))) return s;
+    r->per_category = (size_t)v;
+    it = cJSON_GetObjectItemCaseSensitive(root, "ranker");
+    if (it && !cJSON_IsNull(it)) {
+        if (cJSON_IsString(it) && !strcmp(it->valuestring, "default")) r->rq.ranker = PREFREC_RANKER_DEFAULT;
+        else if (cJSON_IsString(it) && !strcmp(it->valuestring, "blend")) r->rq.ranker = PREFREC_RANKER_BLEND;
+        else if (cJSON_IsString(it) && !strcmp(it->valuestring, "neumf")) r->rq.ranker = PREFREC_RANKER_NEUMF;
+        else return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"ranker\" must be \"default\", \"blend\" or \"neumf\"");
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "weights");
+    if (it && !cJSON_IsNull(it)) {
+        if (!cJSON_IsObject(it)) return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"weights\" must be an object {\"A01\": count, ...}");
+        for (const cJSON *w = it->child; w; w = w->next)
+            if (!cJSON_IsNumber(w) || !(w->valuedouble >= 0) || !isfinite(w->valuedouble))
+                return prefrec_error_set(err, PREFREC_E_RANGE, "request: weights.%s must be a number >= 0", w->string);
+        r->weights = it;
+    }
+    return PREFREC_OK;
+}
+
+static int find_engine(const prefrec_engine *const *e, size_t n, const char *aff) {
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(prefrec_engine_affiliate(e[i]), aff)) return (int)i;
+    return -1;
+}
+
+/* Map the history codes to product indices of engine e (unknown codes are errors). */
+static prefrec_status map_history(const prefrec_engine *e, api_req *r, prefrec_error *err) {
+    free(r->history);
+    r->history = NULL;
+    r->rq.history = NULL;
+    r->rq.n_history = 0;
+    if (!r->history_json) return PREFREC_OK;
+    int n = cJSON_GetArraySize(r->history_json);
+    r->history = malloc((size_t)(n ? n : 1) * sizeof *r->history);
+    if (!r->history) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    int i = 0;
+    for (const cJSON *h = r->history_json->child; h; h = h->next, i++) {
+        int32_t p = prefrec_engine_find_product(e, h->valuestring);
+        if (p < 0)
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "request: history[%d]: unknown product '%s' in %s",
+                                     i, h->valuestring, prefrec_engine_affiliate(e));
+        r->history[i] = p;
+    }
+    r->rq.history = r->history;
+    r->rq.n_history = (size_t)n;
+    return PREFREC_OK;
+}
+
+static const char *source_name(int s) {
+    return s == PREFREC_SOURCE_KNOWN ? "known" : s == PREFREC_SOURCE_HISTORY ? "history" : "segment";
+}
+static const char *reason_kind(int r) {
+    return r == PREFREC_REASON_BOUGHT_WITH ? "bought_with" : r == PREFREC_REASON_CATEGORY ? "category"
+         : r == PREFREC_REASON_SEGMENT ? "segment" : "predicted";
+}
+
+static cJSON *item_json(const prefrec_engine *e, const prefrec_item *it, int rank) {
+    char text[512];
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    if (rank > 0) cJSON_AddNumberToObject(o, "rank", rank);
+    cJSON_AddStringToObject(o, "code", prefrec_engine_product_code(e, it->product));
+    cJSON_AddStringToObject(o, "name", prefrec_engine_product_name(e, it->product));
+    cJSON_AddStringToObject(o, "category", prefrec_engine_product_category(e, it->product));
+    cJSON_AddStringToObject(o, "subcategory", prefrec_engine_product_subcategory(e, it->product));
+    cJSON_AddNumberToObject(o, "score", (double)it->score);
+    prefrec_engine_reason_text(e, it, text, sizeof text);
+    cJSON_AddStringToObject(o, "reason", text);
+    cJSON_AddStringToObject(o, "reason_kind", reason_kind(it->reason));
+    if (it->reason == PREFREC_REASON_BOUGHT_WITH)
+        cJSON_AddStringToObject(o, "reason_product", prefrec_engine_product_code(e, it->reason_ref));
+    else if (it->reason == PREFREC_REASON_CATEGORY)
+        cJSON_AddStringToObject(o, "reason_category", prefrec_engine_category_name(e, it->reason_ref));
+    return o;
+}
+
+static prefrec_status recommend_into(const prefrec_engine *e, api_req *r, cJSON *out, prefrec_error *err) {
+    prefrec_status s = map_history(e, r, err);
+    if (s) return s;
+    prefrec_response *rs = malloc(sizeof *rs);
+    if (!rs) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    s = prefrec_engine_recommend(e, &r->rq, rs, err);
+    if (!s) {
+        cJSON_AddStringToObject(out, "affiliate", prefrec_engine_affiliate(e));
+        cJSON_AddStringToObject(out, "source", source_name(rs->source));
+        cJSON_AddStringToObject(out, "ranker", rs->ranker == PREFREC_RANKER_BLEND ? "blend" : "neumf");
+        cJSON *items = cJSON_AddArrayToObject(out, "items");
+        for (uint32_t i = 0; i < rs->n; i++) cJSON_AddItemToArray(items, item_json(e, &rs->items[i], (int)i + 1));
+        if (r->rq.sample) {
+            cJSON *sm = cJSON_AddArrayToObject(out, "sampled");
+            for (uint32_t i = 0; i < rs->n_sampled; i++) cJSON_AddItemToArray(sm, item_json(e, &rs->sampled[i], 0));
+        }
+    }
+    free(rs);
+    return s;
+}
+
+static prefrec_status stamp_into(const prefrec_engine *e, api_req *r, cJSON *out, prefrec_error *err) {
+    prefrec_status s = map_history(e, r, err);
+    if (s) return s;
+    prefrec_stamp_category *board = calloc(r->categories, sizeof *board);
+    size_t nb = 0;
+    if (!board) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    s = prefrec_engine_stamp(e, &r->rq, r->categories, r->per_category, board, &nb, err);
+    if (!s) {
+        cJSON_AddStringToObject(out, "affiliate", prefrec_engine_affiliate(e));
+        cJSON *arr = cJSON_AddArrayToObject(out, "board");
+        for (size_t c = 0; c < nb; c++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "category", prefrec_engine_category_name(e, board[c].category));
+            cJSON_AddNumberToObject(o, "mean_score", (double)board[c].mean_score);
+            cJSON *items = cJSON_AddArrayToObject(o, "items");
+            for (size_t i = 0; i < board[c].n_products; i++) {
+                prefrec_item it = {board[c].products[i].index, board[c].products[i].score,
+                                   PREFREC_REASON_CATEGORY, board[c].category};
+                cJSON *j = item_json(e, &it, (int)i + 1);
+                cJSON_AddBoolToObject(j, "bought", board[c].bought[i]);
+                cJSON_AddItemToArray(items, j);
+            }
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
+    free(board);
+    return s;
+}
+
+static prefrec_status handle(const prefrec_engine *const *engines, size_t n, api_req *r, cJSON *out,
+                             prefrec_error *err) {
+    if (n == 0) return prefrec_error_set(err, PREFREC_E_EMPTY, "no model pack loaded");
+    if (n > MAX_ENGINES) return prefrec_error_set(err, PREFREC_E_RANGE, "at most %d packs", MAX_ENGINES);
+    cJSON_AddStringToObject(out, "plan", r->plan);
+    int idx = 0;
+    if (!strcmp(r->plan, "ratio")) {
+        double w[MAX_ENGINES];
+        for (size_t i = 0; i < n; i++) {
+            const char *aff = prefrec_engine_affiliate(engines[i]);
+            if (r->weights) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->weights, aff);
+                w[i] = v ? v->valuedouble : 0.0;
+            } else {
+                w[i] = prefrec_engine_customer_purchases(engines[i], r->rq.customer);
+            }
+        }
+        if (r->weights)
+            for (const cJSON *v = r->weights->child; v; v = v->next)
+                if (find_engine(engines, n, v->string) < 0)
+                    return prefrec_error_set(err, PREFREC_E_NOTFOUND, "request: weights: unknown affiliate '%s'", v->string);
+        idx = prefrec_plan_ratio_pick(w, n, r->rq.seed);
+        cJSON *ro = cJSON_AddObjectToObject(out, "ratio");
+        cJSON *wo = cJSON_AddObjectToObject(ro, "weights");
+        for (size_t i = 0; i < n; i++) cJSON_AddNumberToObject(wo, prefrec_engine_affiliate(engines[i]), w[i]);
+        if (idx < 0) {
+            /* no purchases anywhere: the affiliate with the most customers serves */
+            idx = 0;
+            for (size_t i = 1; i < n; i++)
+                if (prefrec_engine_n_customers(engines[i]) > prefrec_engine_n_customers(engines[idx])) idx = (int)i;
+            cJSON_AddBoolToObject(ro, "fallback", 1);
+        }
+        cJSON_AddStringToObject(ro, "picked", prefrec_engine_affiliate(engines[idx]));
+        return recommend_into(engines[idx], r, out, err);
+    }
+    if (r->affiliate) {
+        idx = find_engine(engines, n, r->affiliate);
+        if (idx < 0) return prefrec_error_set(err, PREFREC_E_NOTFOUND, "unknown affiliate '%s' (no pack loaded for it)", r->affiliate);
+    } else if (!strcmp(r->plan, "subscribe")) {
+        return prefrec_error_set(err, PREFREC_E_INVAL, "request: plan \"subscribe\" needs \"affiliate\"");
+    } else if (n > 1) {
+        return prefrec_error_set(err, PREFREC_E_INVAL, "request: several packs are loaded: say which \"affiliate\"");
+    }
+    if (!strcmp(r->plan, "stamp")) return stamp_into(engines[idx], r, out, err);
+    return recommend_into(engines[idx], r, out, err);
+}
+
+char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engines,
+                           const char *request, size_t len) {
+    prefrec_error err = {0};
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(request, len, &end, 0);
+    if (!root) {
+        size_t at = end && end >= request ? (size_t)(end - request) : 0;
+        char msg[128];
+        snprintf(msg, sizeof msg, "request: invalid JSON near byte %zu", at);
+        return print_error(PREFREC_E_PARSE, msg);
+    }
+    api_req r;
+    prefrec_status s = parse(root, &r, &err);
+    cJSON *out = cJSON_CreateObject();
+    if (!out) s = prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
+    if (!s) {
+        cJSON_AddBoolToObject(out, "ok", 1);
+        s = handle(engines, n_engines, &r, out, &err);
+    }
+    char *text = s ? print_error(s, err.msg) : cJSON_PrintUnformatted(out);
+    free(r.history);
+    cJSON_Delete(out);
+    cJSON_Delete(root);
+    return text;
+}
+
+char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines, const char *request_json) {
+    return prefrec_api_handle_n(engines, n_engines, request_json, request_json ? strlen(request_json) : 0);
+}
+
+void prefrec_api_free(char *s) { free(s); }

@@ -1,0 +1,71 @@
+/* tiny_pack.h - a 6-product, 2-category, 3-customer pack with both rankers (NeuMF d=2 and the
+ * blend's neighbour lists), built byte by byte for the engine and API tests. Portable. */
+#ifndef PREFREC_TEST_TINY_PACK_H
+#define PREFREC_TEST_TINY_PACK_H
+
+#include <math.h>
+
+#include "pack_builder.h"
+
+#define P 6
+#define M 2
+#define S 33
+static const float pemb[P * 2] = {1, 0.5f, -1, 2, 0.5f, 0.5f, 2, -1, 0, 1, 1, 1};
+static const float pbias[P] = {0.1f, -0.2f, 0, 0.3f, 0, -0.1f};
+static const float w1[16] = {1, 0, 1, 0, 0, 0.5f, 1, 0, /**/ 0, 1, 0, -1, 0.2f, 0, 0, 1};
+static const float b1[2] = {0.0f, 0.5f}, wg[2] = {1.0f, 2.0f}, wm[2] = {0.5f, -1.0f}, b0 = 2.0f;
+static const uint32_t code_off[P + 1] = {0, 3, 6, 9, 12, 15, 18};
+static const char codes[18] = "P0\0P1\0P2\0P3\0P4\0P5";
+static const char names[18] = "n0\0n1\0n2\0n3\0n4\0n5";
+static const int32_t pcat[P] = {0, 0, 0, 1, 1, 1}, psub[P] = {-1, -1, -1, -1, -1, -1};
+static const uint32_t cat_off[3] = {0, 5, 11}, sub_off[1] = {0};
+static const char cats[11] = "food\0drink";
+static const uint32_t cust_off[4] = {0, 3, 6, 9};
+static const char ccodes[9] = "C0\0C1\0C2";
+static const float cemb[6] = {0.5f, -1, 0.2f, 0.3f, 0, 0}, cbias[3] = {0.25f, 0, 0}, cage[3] = {35, 60, NAN};
+static const int8_t cg[3] = {1, 0, -1};
+static const uint32_t boff[4] = {0, 2, 3, 9};
+static const int32_t bidx[9] = {0, 1, 3, 0, 1, 2, 3, 4, 5};
+static const int32_t ease_nbr[P * M] = {2, 3, 2, 4, 0, -1, 5, 4, 3, -1, 4, -1};
+static const float ease_w[P * M] = {0.5f, 0.2f, 0.3f, 0.6f, 0.4f, 0, 0.9f, 0.1f, 0.3f, 0, 0.2f, 0};
+static const int32_t knn_nbr[P * M] = {1, 4, 0, 5, 0, 1, 4, -1, 3, 0, 1, -1};
+static const float knn_w[P * M] = {0.8f, 0.3f, 0.8f, 0.4f, 0.2f, 0.1f, 0.5f, 0, 0.5f, 0.3f, 0.4f, 0};
+static float pop_seg[S * P];
+static const float pop_all[P] = {1, 0.8f, 0.6f, 0.4f, 0.3f, 0.2f};
+static const double W_EASE = 1, W_KNN = 0.5, W_POP = 0.2, W_CAT = 0.1, TB = 1e-6;
+
+static unsigned char *tiny_pack(size_t *len, int with_blend) {
+    static const float base[P] = {0.3f, 0.25f, 0.2f, 0.1f, 0.1f, 0.05f};
+    static const float f30[P] = {0.05f, 0.1f, 0.1f, 0.3f, 0.25f, 0.2f};
+    for (int s = 0; s < S; s++)
+        for (int p = 0; p < P; p++) pop_seg[s * P + p] = s == 25 ? f30[p] : base[p];
+    tb t[] = {{"product.emb", 0, 2, {P, 2}, pemb, sizeof pemb},
+              {"product.bias", 0, 1, {P}, pbias, sizeof pbias},
+              {"mlp.0.w", 0, 2, {2, 8}, w1, sizeof w1}, {"mlp.0.b", 0, 1, {2}, b1, 8},
+              {"out.gmf", 0, 1, {2}, wg, 8}, {"out.mlp", 0, 1, {2}, wm, 8},
+              {"out.bias", 0, 1, {1}, &b0, 4},
+              {"product.code.off", 5, 1, {P + 1}, code_off, sizeof code_off},
+              {"product.code.str", 3, 1, {18}, codes, 18},
+              {"product.name.off", 5, 1, {P + 1}, code_off, sizeof code_off},
+              {"product.name.str", 3, 1, {18}, names, 18},
+              {"product.cat", 4, 1, {P}, pcat, sizeof pcat}, {"product.sub", 4, 1, {P}, psub, sizeof psub},
+              {"category.off", 5, 1, {3}, cat_off, 12}, {"category.str", 3, 1, {11}, cats, 11},
+              {"subcategory.off", 5, 1, {1}, sub_off, 4}, {"subcategory.str", 3, 1, {0}, "", 0},
+              {"customer.code.off", 5, 1, {4}, cust_off, 16}, {"customer.code.str", 3, 1, {9}, ccodes, 9},
+              {"customer.emb", 0, 2, {3, 2}, cemb, 24}, {"customer.bias", 0, 1, {3}, cbias, 12},
+              {"customer.gender", 2, 1, {3}, cg, 3}, {"customer.age", 0, 1, {3}, cage, 12},
+              {"customer.bought.off", 5, 1, {4}, boff, 16}, {"customer.bought.idx", 4, 1, {9}, bidx, 36},
+              {"blend.ease.nbr", 4, 2, {P, M}, ease_nbr, sizeof ease_nbr},
+              {"blend.ease.w", 0, 2, {P, M}, ease_w, sizeof ease_w},
+              {"blend.knn.nbr", 4, 2, {P, M}, knn_nbr, sizeof knn_nbr},
+              {"blend.knn.w", 0, 2, {P, M}, knn_w, sizeof knn_w},
+              {"blend.pop.seg", 0, 2, {S, P}, pop_seg, sizeof pop_seg},
+              {"blend.pop.all", 0, 1, {P}, pop_all, sizeof pop_all}};
+    const char *man = with_blend
+        ? "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\",\"target_mean\":3.0,"
+          "\"blend\":{\"w_ease\":1,\"w_knn\":0.5,\"w_pop\":0.2,\"w_cat\":0.1,\"tiebreak\":1e-6}}"
+        : "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\"}";
+    return tb_build(man, t, with_blend ? sizeof t / sizeof t[0] : 25, len);
+}
+
+#endif
