@@ -12,6 +12,8 @@ int prefrec_cmd_train(int argc, char **argv);
 int prefrec_cmd_predict(int argc, char **argv);
 int prefrec_cmd_inspect(int argc, char **argv);
 int prefrec_cmd_export(int argc, char **argv);
+int prefrec_cmd_recommend(int argc, char **argv);
+int prefrec_cmd_plan(int argc, char **argv);
 
 static const cli_command commands[] = {
     {"gen", prefrec_cmd_gen, "write a demo data set in the L.POINT layout"},
@@ -23,6 +25,8 @@ static const cli_command commands[] = {
     {"predict", prefrec_cmd_predict, "predicted scores of a customer from a model pack"},
     {"inspect", prefrec_cmd_inspect, "print a model pack's manifest and tensor table"},
     {"export", prefrec_cmd_export, "split a pack into the web's item pack + customer shards"},
+    {"recommend", prefrec_cmd_recommend, "top-k never-bought products for a customer (portable engine)"},
+    {"plan", prefrec_cmd_plan, "marketing plans: ratio (affiliate by share), subscribe, stamp"},
 };
 
 static void usage(FILE *f) {

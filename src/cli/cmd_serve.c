@@ -1,0 +1,204 @@
+/* cmd_serve.c - `prefrec recommend` and `prefrec plan ratio|subscribe|stamp`: the portable
+ * engine on the command line. Flags become one JSON request handled by prefrec_api_handle, the
+ * same code the kiosk (WASI) and the browser shim run, so all three answer alike. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_engines.h"
+#include "prefrec/api.h"
+#include "prefrec/pack_write.h"
+
+static const char *usage_text =
+    "usage: prefrec recommend --pack FILE|DIR [options]\n"
+    "       prefrec plan ratio|subscribe|stamp --pack FILE|DIR [options]\n"
+    "  --pack FILE|DIR   a model pack, or a directory of them (one per affiliate); repeatable\n"
+    "  --customers SHARD customer shard for an item pack (prefrec export)\n"
+    "  --customer ID     customer code (known to the pack, or unknown with --history/--gender/--age)\n"
+    "  --history FILE    the customer's purchases: one product code per line (# comments)\n"
+    "  --gender M|F      --age YEARS|30대   demographics for customers the pack does not know\n"
+    "  --affiliate A0x   which pack serves (required with several packs, except plan ratio)\n"
+    "  --k N             how many products (30)    --sample N --seed S  weighted picks of the top 30\n"
+    "  --ranker default|blend|neumf                 --categories N --per-category N  (stamp, 5 x 5)\n"
+    "  --request FILE    send this JSON request as is (docs/engine.md) instead of the flags\n"
+    "  --json            print the JSON response (default: a table)\n";
+
+static prefrec_status read_history(const char *path, cJSON *arr, prefrec_error *err) {
+    void *buf;
+    size_t len;
+    prefrec_status s = prefrec_file_read(path, &buf, &len, err);
+    if (s) return s;
+    char *p = buf, *end = p + len;
+    size_t line = 0;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *e = nl ? nl : end;
+        line++;
+        while (e > p && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) e--;
+        while (p < e && (*p == ' ' || *p == '\t')) p++;
+        if (e > p && *p != '#') {
+            if (memchr(p, ',', (size_t)(e - p)) || memchr(p, '"', (size_t)(e - p))) {
+                free(buf);
+                return prefrec_error_set(err, PREFREC_E_PARSE, "%s:%zu: expected one product code per line", path, line);
+            }
+            char save = *e;
+            *e = '\0';
+            cJSON_AddItemToArray(arr, cJSON_CreateString(p));
+            *e = save;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    free(buf);
+    return PREFREC_OK;
+}
+
+static void print_items(const cJSON *items, const char *title) {
+    if (!cJSON_IsArray(items)) return;
+    printf("%s\n%-4s %-10s %-9s %-28s %-16s %s\n", title, "rank", "product", "score", "name", "category", "reason");
+    int i = 0;
+    for (const cJSON *it = items->child; it; it = it->next, i++) {
+        const cJSON *rank = cJSON_GetObjectItemCaseSensitive(it, "rank");
+        printf("%-4d %-10s %-9.4f %-28s %-16s %s\n", rank ? (int)rank->valuedouble : i + 1,
+               cJSON_GetObjectItemCaseSensitive(it, "code")->valuestring,
+               cJSON_GetObjectItemCaseSensitive(it, "score")->valuedouble,
+               cJSON_GetObjectItemCaseSensitive(it, "name")->valuestring,
+               cJSON_GetObjectItemCaseSensitive(it, "category")->valuestring,
+               cJSON_GetObjectItemCaseSensitive(it, "reason")->valuestring);
+    }
+}
+
+static void print_table(const cJSON *r) {
+    const cJSON *ratio = cJSON_GetObjectItemCaseSensitive(r, "ratio");
+    if (ratio) {
+        printf("purchase share:");
+        for (const cJSON *w = cJSON_GetObjectItemCaseSensitive(ratio, "weights")->child; w; w = w->next)
+            printf(" %s %.0f", w->string, w->valuedouble);
+        printf("  -> %s\n", cJSON_GetObjectItemCaseSensitive(ratio, "picked")->valuestring);
+    }
+    const cJSON *aff = cJSON_GetObjectItemCaseSensitive(r, "affiliate");
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(r, "source");
+    const cJSON *rk = cJSON_GetObjectItemCaseSensitive(r, "ranker");
+    printf("affiliate %s", aff ? aff->valuestring : "?");
+    if (src) printf(", served from %s, ranker %s", src->valuestring, rk ? rk->valuestring : "?");
+    printf("\n");
+    print_items(cJSON_GetObjectItemCaseSensitive(r, "items"), "recommendations (never bought):");
+    print_items(cJSON_GetObjectItemCaseSensitive(r, "sampled"), "sampled from the top 30:");
+    const cJSON *board = cJSON_GetObjectItemCaseSensitive(r, "board");
+    for (const cJSON *c = board ? board->child : NULL; c; c = c->next) {
+        char title[256];
+        snprintf(title, sizeof title, "stamp category %s (mean score %.3f):",
+                 cJSON_GetObjectItemCaseSensitive(c, "category")->valuestring,
+                 cJSON_GetObjectItemCaseSensitive(c, "mean_score")->valuedouble);
+        print_items(cJSON_GetObjectItemCaseSensitive(c, "items"), title);
+    }
+}
+
+static int serve(const char *cmd, const char *plan, int argc, char **argv) {
+    cli_engines ce;
+    memset(&ce, 0, sizeof ce);
+    prefrec_error err = {0};
+    const char *packs[CLI_MAX_PACKS], *shard = NULL, *request_file = NULL, *history = NULL;
+    size_t n_packs = 0;
+    int json = 0, rc = 1;
+    cJSON *req = cJSON_CreateObject();
+    char *request = NULL, *out = NULL;
+    if (plan) cJSON_AddStringToObject(req, "plan", plan);
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+            fputs(usage_text, stdout);
+            cJSON_Delete(req);
+            return 0;
+        }
+        if (!strcmp(o, "--json")) {
+            json = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            cJSON_Delete(req);
+            return cli_usage_error(cmd, usage_text, "%s needs a value", o);
+        }
+        const char *v = argv[++i];
+        char *end;
+        if (!strcmp(o, "--pack")) {
+            if (n_packs < CLI_MAX_PACKS) packs[n_packs++] = v;
+        } else if (!strcmp(o, "--customers")) shard = v;
+        else if (!strcmp(o, "--request")) request_file = v;
+        else if (!strcmp(o, "--history")) history = v;
+        else if (!strcmp(o, "--customer")) cJSON_AddStringToObject(req, "customer", v);
+        else if (!strcmp(o, "--affiliate")) cJSON_AddStringToObject(req, "affiliate", v);
+        else if (!strcmp(o, "--gender")) cJSON_AddStringToObject(req, "gender", v);
+        else if (!strcmp(o, "--age")) cJSON_AddStringToObject(req, "age", v);
+        else if (!strcmp(o, "--ranker")) cJSON_AddStringToObject(req, "ranker", v);
+        else if (!strcmp(o, "--k") || !strcmp(o, "--sample") || !strcmp(o, "--seed") ||
+                 !strcmp(o, "--categories") || !strcmp(o, "--per-category")) {
+            double x = strtod(v, &end);
+            if (end == v || *end) {
+                cJSON_Delete(req);
+                return cli_usage_error(cmd, usage_text, "%s: '%s' is not a number", o, v);
+            }
+            cJSON_AddNumberToObject(req, !strcmp(o, "--per-category") ? "per_category" : o + 2, x);
+        } else {
+            cJSON_Delete(req);
+            return cli_usage_error(cmd, usage_text, "unknown option %s", o);
+        }
+    }
+    if (!n_packs) {
+        cJSON_Delete(req);
+        return cli_usage_error(cmd, usage_text, "--pack is required");
+    }
+    if (history) {
+        cJSON *arr = cJSON_AddArrayToObject(req, "history");
+        if (read_history(history, arr, &err)) goto done;
+    }
+    for (size_t i = 0; i < n_packs; i++)
+        if (cli_engines_add(&ce, packs[i], shard, &err)) goto done;
+    if (request_file) {
+        void *buf;
+        size_t len;
+        if (prefrec_file_read(request_file, &buf, &len, &err)) goto done;
+        out = prefrec_api_handle_n((const prefrec_engine *const *)ce.engines, ce.n, buf, len);
+        free(buf);
+    } else {
+        request = cJSON_PrintUnformatted(req);
+        out = prefrec_api_handle((const prefrec_engine *const *)ce.engines, ce.n, request);
+    }
+    if (!out) {
+        prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
+        goto done;
+    }
+    cJSON *r = cJSON_Parse(out);
+    int ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
+    if (json) {
+        puts(out);
+    } else if (ok) {
+        print_table(r);
+    }
+    if (!ok) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "error"), "message");
+        prefrec_error_set(&err, PREFREC_E_INVAL, "%s", cJSON_IsString(m) ? m->valuestring : out);
+    }
+    cJSON_Delete(r);
+    rc = ok ? 0 : 1;
+done:
+    if (rc) cli_fail(cmd, &err);
+    free(request);
+    prefrec_api_free(out);
+    cJSON_Delete(req);
+    cli_engines_free(&ce);
+    return rc;
+}
+
+int prefrec_cmd_recommend(int argc, char **argv) { return serve("recommend", NULL, argc, argv); }
+
+int prefrec_cmd_plan(int argc, char **argv) {
+    if (argc < 2 || (strcmp(argv[1], "ratio") && strcmp(argv[1], "subscribe") && strcmp(argv[1], "stamp"))) {
+        if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        return cli_usage_error("plan", usage_text, "which plan: ratio, subscribe or stamp");
+    }
+    return serve("plan", argv[1], argc - 1, argv + 1);
+}
