@@ -118,7 +118,7 @@ typedef struct prefrec_validation {
     int32_t cutoff_day, end_day;
     double thresholds[PREFREC_VALIDATE_THRESHOLDS];
     size_t n_rows;               /* affiliates with at least one row in the data */
-    prefrec_validate_row *rows;  /* in affiliate index order */
+    prefrec_validate_row *rows;  /* in affiliate code order (strcmp) */
 } prefrec_validation;
 
 /* Scores as of cutoff_day (p->asof_day is ignored), then for each pair whether the customer

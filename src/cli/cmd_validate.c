@@ -117,6 +117,7 @@ int prefrec_cmd_validate(int argc, char **argv) {
     }
     double t2 = now_s();
     print_table(v, ds);
+    fflush(stdout);
     prefrec_status st = PREFREC_OK;
     if (json) st = prefrec_validation_write_json(v, ds, json, &err);
     if (!st && svg) st = prefrec_validation_write_svg(v, ds, svg, &err);

@@ -1,6 +1,6 @@
 /* score.c - the seed's preference score (see prefrec/score.h and docs/score.md).
  *
- * One pass of selection, four stable counting-sort passes (day, product, customer, affiliate:
+ * One pass of selection, four stable counting-sort passes of row indices (day, product, customer, affiliate:
  * LSD order, so rows end up sorted by (affiliate, customer, product, day)), then one linear scan
  * that emits a pair per (affiliate, customer, product) run and the customer's category counts
  * per (affiliate, customer) run. No comparison sort, no hashing, nothing quadratic. */
@@ -462,17 +462,49 @@ ptrdiff_t prefrec_scores_find(const prefrec_scores *s, int affiliate, int32_t cu
 }
 
 /* A CSV field: quoted only when it holds a comma, quote or line break. */
-static void put_field(FILE *f, const char *v) {
+static char *put_field(char *o, const char *v) {
     if (!strpbrk(v, ",\"\r\n")) {
-        fputs(v, f);
-        return;
+        size_t n = strlen(v);
+        memcpy(o, v, n);
+        return o + n;
     }
-    fputc('"', f);
+    *o++ = '"';
     for (; *v; v++) {
-        if (*v == '"') fputc('"', f);
-        fputc(*v, f);
+        if (*v == '"') *o++ = '"';
+        *o++ = *v;
     }
-    fputc('"', f);
+    *o++ = '"';
+    return o;
+}
+
+static char *put_u64(char *o, uint64_t v) {
+    char t[24];
+    int n = 0;
+    do t[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    while (n) *o++ = t[--n];
+    return o;
+}
+
+/* v with 6 decimals, trailing zeros dropped ("0.25", "3", "1.333333"); NaN writes nothing.
+ * Hand-rolled because printf("%g") dominated the writer's time. */
+static char *put_fixed6(char *o, double v) {
+    if (isnan(v)) return o;
+    if (!(fabs(v) < 1e12)) return o + sprintf(o, "%.6g", v);
+    if (v < 0) {
+        *o++ = '-';
+        v = -v;
+    }
+    uint64_t u = (uint64_t)llround(v * 1e6);
+    o = put_u64(o, u / 1000000);
+    uint32_t f = (uint32_t)(u % 1000000);
+    if (f) {
+        *o++ = '.';
+        for (uint32_t d = 100000; f; d /= 10) {
+            *o++ = (char)('0' + f / d);
+            f %= d;
+        }
+    }
+    return o;
 }
 
 prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_dataset *ds,
@@ -484,19 +516,53 @@ prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_d
     FILE *f = at.f;
     fputs("affiliate,customer,product,count,last_date,buy_level,clac_share,low_clac,range_ratio,"
           "range_score,score\n", f);
-    char date[11];
-    for (size_t i = 0; i < s->n; i++) {
-        put_field(f, prefrec_dict_str(ds->affiliates, s->affiliate[i]));
-        fputc(',', f);
-        put_field(f, prefrec_dict_str(ds->customers, s->customer[i]));
-        fputc(',', f);
-        put_field(f, prefrec_dict_str(ds->products, s->product[i]));
-        fprintf(f, ",%d,%s,%u,", s->count[i], prefrec_date_format(s->last_day[i], date),
-                s->buy_level[i]);
-        if (!isnan(s->clac_share[i])) fprintf(f, "%.6g", s->clac_share[i]);
-        fprintf(f, ",%u,", s->low_clac[i]);
-        if (!isnan(s->range_ratio[i])) fprintf(f, "%.6g", s->range_ratio[i]);
-        fprintf(f, ",%u,%.6g\n", s->range_score[i], s->score[i]);
+    size_t cap = 4096;
+    char *line = malloc(cap);
+    if (!line) {
+        prefrec_atomic_abort(&at);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
     }
+    for (size_t i = 0; i < s->n; i++) {
+        const char *af = prefrec_dict_str(ds->affiliates, s->affiliate[i]);
+        const char *cu = prefrec_dict_str(ds->customers, s->customer[i]);
+        const char *pr = prefrec_dict_str(ds->products, s->product[i]);
+        size_t need = 2 * (strlen(af) + strlen(cu) + strlen(pr)) + 160;
+        if (need > cap) {
+            char *nl = realloc(line, need);
+            if (!nl) {
+                free(line);
+                prefrec_atomic_abort(&at);
+                return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
+            }
+            line = nl;
+            cap = need;
+        }
+        char *o = line;
+        o = put_field(o, af);
+        *o++ = ',';
+        o = put_field(o, cu);
+        *o++ = ',';
+        o = put_field(o, pr);
+        *o++ = ',';
+        o = put_u64(o, (uint64_t)s->count[i]);
+        *o++ = ',';
+        prefrec_date_format(s->last_day[i], o);
+        o += 10;
+        *o++ = ',';
+        *o++ = (char)('0' + s->buy_level[i]);
+        *o++ = ',';
+        o = put_fixed6(o, s->clac_share[i]);
+        *o++ = ',';
+        *o++ = (char)('0' + s->low_clac[i]);
+        *o++ = ',';
+        o = put_fixed6(o, s->range_ratio[i]);
+        *o++ = ',';
+        *o++ = (char)('0' + s->range_score[i]);
+        *o++ = ',';
+        o = put_fixed6(o, s->score[i]);
+        *o++ = '\n';
+        fwrite(line, 1, (size_t)(o - line), f);
+    }
+    free(line);
     return prefrec_atomic_commit(&at, err);
 }

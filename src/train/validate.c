@@ -81,9 +81,17 @@ prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec
         prefrec_scores_free(s);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "validate: out of memory");
     }
-    for (int32_t a = 0, r = 0; a < n_aff; a++) {
-        slot[a] = aff_rows[a] > 0 ? r : -1;
-        if (aff_rows[a] > 0) v->rows[r++].affiliate = a;
+    /* rows in affiliate code order (A01, A02, ...), not first-seen order */
+    for (int32_t a = 0; a < n_aff; a++) {
+        slot[a] = -1;
+        if (aff_rows[a] <= 0) continue;
+        int r = 0;
+        for (int32_t b = 0; b < n_aff; b++)
+            if (aff_rows[b] > 0 && strcmp(prefrec_dict_str(ds->affiliates, b),
+                                          prefrec_dict_str(ds->affiliates, a)) < 0)
+                r++;
+        slot[a] = r;
+        v->rows[r].affiliate = a;
     }
     for (size_t j = 0; j < s->n; j++) {
         int r = slot[s->affiliate[j]];
@@ -208,6 +216,7 @@ prefrec_status prefrec_validation_write_svg(const prefrec_validation *v,
     ch[0].series = s1;
     ch[0].n_series = v->n_rows;
     ch[0].y_min = 0;
+    ch[0].y_max = 1;
     ch[0].x_min = -0.1;
     ch[0].x_max = 4.6;
     ch[0].width = 760;
