@@ -137,13 +137,23 @@ extern const prefrec_ranker_def prefrec_ranker_rep_freq, prefrec_ranker_rep_rece
  * a prefrec_score_params (its asof_day is replaced). Needs a single-affiliate window. */
 extern const prefrec_ranker_def prefrec_ranker_seed_score;
 
-/* blend: the default ranker. EASE + ItemKNN item-to-item scores, each scaled to the customer's
- * best candidate, plus the customer's segment popularity and top-category preference. */
+/* blend: the default ranker. EASE + ItemKNN item-to-item scores and segment / recent
+ * ("trend") popularity, each scaled to the customer's best product, plus the customer's share
+ * of purchases in the product's top category, and that share (top and subcategory) times the
+ * product's popularity. With tune = 1 (default) fit chooses EASE's
+ * lambda (0.3, 1 or 3 x mean diagonal) and the weights (grid 0, 0.1, 0.3, 1, 3, coordinate
+ * ascent) by new-item recall + NDCG@tune_k of a seeded sample of tune_users customers on the
+ * last quarter of the training window, fitted on the first three quarters; then refits on the
+ * whole window. The w_* fields are the starting (tune = 1) or final (tune = 0) weights. */
 typedef struct prefrec_blend_params {
-    double w_ease, w_knn, w_pop, w_cat;   /* weights (defaults in docs/eval.md) */
+    double w_ease, w_knn, w_pop, w_trend, w_cat, w_catpop, w_subpop;
+    int tune;                /* default 1 */
+    int tune_users;          /* default 1000 */
+    int tune_k;              /* default 20 */
+    double trend_half_life_days; /* default 14 */
     prefrec_ease_params ease;
     prefrec_itemknn_params knn;
-    prefrec_pop_params pop;
+    prefrec_pop_params pop;  /* the segment popularity */
 } prefrec_blend_params;
 prefrec_blend_params prefrec_blend_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_blend;
