@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "prefrec/date.h"
@@ -161,6 +162,24 @@ static void test_worked(void) {
     ptrdiff_t j = find(s, ds, "A01", "C1", "P3");
     CHECK(j >= 0 && s->last_day[j] == D("2021-01-30") && s->first_day[j] == D("2021-01-10"));
     CHECK_EQ_INT(find(s, ds, "A01", "C3", "P1"), -1);
+
+    /* the CSV: header, codes, components; no share / ratio is an empty field */
+    char path[] = "/tmp/prefrec_test_score_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ_INT(prefrec_scores_write_csv(s, ds, path, &err), PREFREC_OK);
+    FILE *f = fopen(path, "rb");
+    char buf[4096];
+    size_t len = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[len] = 0;
+    unlink(path);
+    const char *head = "affiliate,customer,product,count,last_date,buy_level,clac_share,low_clac,"
+                       "range_ratio,range_score,score\nA01,C1,P1,4,2021-01-13,2,0.714286,5,4.5,5,3.5\n"
+                       "A01,C1,P2,1,2021-01-20,0,0.714286,5,1.1,3,2\n";
+    CHECK(strncmp(buf, head, strlen(head)) == 0);
+    CHECK_CONTAINS(buf, "\nA02,C4,P3,2,2021-01-07,1,1,5,4,5,3\n");
     prefrec_scores_free(s);
 
     /* one affiliate only: the same numbers for A02, nothing of A01 */
