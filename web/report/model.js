@@ -1,0 +1,220 @@
+// Pure functions of the report page: check the shape of the JSON the CLI writes and format
+// numbers. No DOM here, so node tests can import it directly. Every check throws a
+// ShapeError naming the file and the JSON path of what is wrong.
+
+export class ShapeError extends Error {
+  constructor(file, path, what) {
+    super(`${file}: ${path} ${what}`);
+    this.name = 'ShapeError';
+  }
+}
+
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
+
+function need(cond, file, path, what) {
+  if (!cond) throw new ShapeError(file, path, what);
+}
+
+function numArray(file, path, v, n, { nulls = false } = {}) {
+  need(Array.isArray(v), file, path, 'must be an array');
+  if (n !== undefined) need(v.length === n, file, path, `must have ${n} entries (has ${v.length})`);
+  v.forEach((x, i) => need(isNum(x) || (nulls && x === null), file, `${path}[${i}]`,
+    nulls ? 'must be a number or null' : 'must be a number'));
+  return v;
+}
+
+function optNum(file, path, v) {
+  if (v === undefined || v === null) return null;
+  need(isNum(v), file, path, 'must be a number');
+  return v;
+}
+
+function optStr(file, path, v) {
+  if (v === undefined || v === null) return null;
+  need(typeof v === 'string', file, path, 'must be a string');
+  return v;
+}
+
+/* validate.json (written by `prefrec validate --json`):
+ * {"cutoff","end","thresholds":[10 numbers],"affiliates":{"A01":{"rate":[10 numbers|null],
+ *  "pairs":[10 counts],"bought"?:[10],"hist"?:[bins],"hist_bought"?:[bins]}}}
+ * Returns {cutoff, end, thresholds, affiliates: [{code, rate, pairs, bought, hist, histBought}]}
+ * in the file's key order. */
+export function parseValidate(doc, file = 'validate.json') {
+  need(isObj(doc), file, '(top level)', 'must be a JSON object');
+  const thresholds = numArray(file, 'thresholds', doc.thresholds);
+  const n = thresholds.length;
+  need(n > 0, file, 'thresholds', 'must not be empty');
+  need(isObj(doc.affiliates), file, 'affiliates', 'must be an object keyed by affiliate code');
+  const affiliates = Object.entries(doc.affiliates).map(([code, a]) => {
+    const p = `affiliates[${JSON.stringify(code)}]`;
+    need(isObj(a), file, p, 'must be an object');
+    const out = {
+      code,
+      rate: numArray(file, `${p}.rate`, a.rate, n, { nulls: true }),
+      pairs: numArray(file, `${p}.pairs`, a.pairs, n),
+      bought: a.bought === undefined ? null : numArray(file, `${p}.bought`, a.bought, n),
+      hist: a.hist === undefined ? null : numArray(file, `${p}.hist`, a.hist),
+      histBought: a.hist_bought === undefined ? null : numArray(file, `${p}.hist_bought`, a.hist_bought),
+    };
+    if (out.hist && out.histBought) {
+      need(out.hist.length === out.histBought.length, file, `${p}.hist_bought`,
+        `must have as many entries as hist (${out.hist.length})`);
+    }
+    return out;
+  });
+  need(affiliates.length > 0, file, 'affiliates', 'must not be empty');
+  return {
+    cutoff: optStr(file, 'cutoff', doc.cutoff),
+    end: optStr(file, 'end', doc.end),
+    thresholds,
+    affiliates,
+  };
+}
+
+const METRICS = ['recall', 'ndcg', 'hit_rate', 'coverage', 'users'];
+
+function parseRankers(file, path, v) {
+  need(isObj(v), file, path, 'must be an object keyed by ranker name');
+  return Object.entries(v).map(([name, m]) => {
+    const p = `${path}[${JSON.stringify(name)}]`;
+    need(isObj(m), file, p, 'must be an object of metrics');
+    const out = { name };
+    for (const k of METRICS) out[k] = optNum(file, `${p}.${k}`, m[k]);
+    out.fit_seconds = optNum(file, `${p}.fit_seconds`, m.fit_seconds);
+    return out;
+  });
+}
+
+function parseTask(file, path, v) {
+  need(isObj(v), file, path, 'must be an object with "overall" and "by_affiliate"');
+  const overall = parseRankers(file, `${path}.overall`, v.overall);
+  const byAffiliate = [];
+  if (v.by_affiliate !== undefined) {
+    need(isObj(v.by_affiliate), file, `${path}.by_affiliate`, 'must be an object keyed by affiliate code');
+    for (const [code, r] of Object.entries(v.by_affiliate)) {
+      byAffiliate.push({ code, rankers: parseRankers(file, `${path}.by_affiliate[${JSON.stringify(code)}]`, r) });
+    }
+  }
+  return { overall, byAffiliate };
+}
+
+/* eval.json (written by `prefrec eval --json`):
+ * {"k","cutoff","end","default","new_items":{"overall":{ranker:{recall,ndcg,hit_rate,coverage,
+ *  users}},"by_affiliate":{code:{...}}},"repurchase":{same},"fit_seconds"?:{ranker: seconds}}
+ * A task may be absent (it is then null); at least one must be there. */
+export function parseEval(doc, file = 'eval.json') {
+  need(isObj(doc), file, '(top level)', 'must be a JSON object');
+  const k = optNum(file, 'k', doc.k);
+  const tasks = {};
+  for (const t of ['new_items', 'repurchase']) {
+    tasks[t] = doc[t] === undefined ? null : parseTask(file, t, doc[t]);
+  }
+  need(tasks.new_items || tasks.repurchase, file, 'new_items', 'is missing (and so is repurchase)');
+  const fit = {};
+  if (doc.fit_seconds !== undefined) {
+    need(isObj(doc.fit_seconds), file, 'fit_seconds', 'must be an object keyed by ranker name');
+    for (const [name, s] of Object.entries(doc.fit_seconds)) {
+      fit[name] = optNum(file, `fit_seconds[${JSON.stringify(name)}]`, s);
+    }
+  }
+  return {
+    k,
+    cutoff: optStr(file, 'cutoff', doc.cutoff),
+    end: optStr(file, 'end', doc.end),
+    defaultRanker: optStr(file, 'default', doc.default),
+    newItems: tasks.new_items,
+    repurchase: tasks.repurchase,
+    fitSeconds: fit,
+  };
+}
+
+/* train.json (written by `prefrec train`; the shape is documented in web/report/README.md):
+ * {"asof"?,"dim"?,"seed"?,"threads"?,"affiliates":{"A01":{"rmse","best_epoch"?,"train_pairs"?,
+ *  "valid_pairs"?,"epochs":[{"epoch","train_loss","valid_rmse","seconds"?}]}}} */
+export function parseTrain(doc, file = 'train.json') {
+  need(isObj(doc), file, '(top level)', 'must be a JSON object');
+  need(isObj(doc.affiliates), file, 'affiliates', 'must be an object keyed by affiliate code');
+  const affiliates = Object.entries(doc.affiliates).map(([code, a]) => {
+    const p = `affiliates[${JSON.stringify(code)}]`;
+    need(isObj(a), file, p, 'must be an object');
+    need(Array.isArray(a.epochs), file, `${p}.epochs`, 'must be an array');
+    const epochs = a.epochs.map((e, i) => {
+      const q = `${p}.epochs[${i}]`;
+      need(isObj(e), file, q, 'must be an object');
+      need(isNum(e.epoch), file, `${q}.epoch`, 'must be a number');
+      return {
+        epoch: e.epoch,
+        trainLoss: optNum(file, `${q}.train_loss`, e.train_loss),
+        validRmse: optNum(file, `${q}.valid_rmse`, e.valid_rmse),
+        seconds: optNum(file, `${q}.seconds`, e.seconds),
+      };
+    });
+    return {
+      code,
+      rmse: optNum(file, `${p}.rmse`, a.rmse),
+      bestEpoch: optNum(file, `${p}.best_epoch`, a.best_epoch),
+      trainPairs: optNum(file, `${p}.train_pairs`, a.train_pairs),
+      validPairs: optNum(file, `${p}.valid_pairs`, a.valid_pairs),
+      epochs,
+    };
+  });
+  need(affiliates.length > 0, file, 'affiliates', 'must not be empty');
+  return {
+    asof: optStr(file, 'asof', doc.asof),
+    dim: optNum(file, 'dim', doc.dim),
+    seed: optNum(file, 'seed', doc.seed),
+    threads: optNum(file, 'threads', doc.threads),
+    affiliates,
+  };
+}
+
+export const DASH = '\u2013';
+
+/** A number with a fixed count of decimals; null/undefined/NaN as an en dash. */
+export function fmtFixed(x, digits) {
+  return isNum(x) ? x.toFixed(digits) : DASH;
+}
+
+/** An integer count with thousands separators (always en-US style, so tests are stable). */
+export function fmtCount(x) {
+  return isNum(x) ? Math.round(x).toLocaleString('en-US') : DASH;
+}
+
+/** Seconds: 3 significant-ish digits (0.080 s, 6.40 s, 61.9 s, 1234 s). */
+export function fmtSeconds(x) {
+  if (!isNum(x)) return DASH;
+  if (x < 1) return `${x.toFixed(3)} s`;
+  if (x < 10) return `${x.toFixed(2)} s`;
+  if (x < 100) return `${x.toFixed(1)} s`;
+  return `${x.toFixed(0)} s`;
+}
+
+/** Index of the largest finite value (first on ties), or -1. */
+export function argmax(values) {
+  let best = -1;
+  values.forEach((v, i) => {
+    if (isNum(v) && (best < 0 || v > values[best])) best = i;
+  });
+  return best;
+}
+
+/** Mean of the finite values, or null. */
+export function mean(values) {
+  const v = values.filter(isNum);
+  return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+/** Where the report's files are: the `data` query parameter (a folder, relative to the page)
+ * or the default; `validate`, `eval` and `train` parameters override single files. */
+export const DEFAULT_DATA = '../../demo/report/';
+
+export function sourceUrls(pageHref) {
+  const page = new URL(pageHref);
+  let data = page.searchParams.get('data') || DEFAULT_DATA;
+  if (!data.endsWith('/')) data += '/';
+  const base = new URL(data, page);
+  const pick = (name) => new URL(page.searchParams.get(name) || `${name}.json`, base).href;
+  return { base: base.href, validate: pick('validate'), eval: pick('eval'), train: pick('train') };
+}
