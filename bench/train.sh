@@ -9,7 +9,7 @@
 # machine may be shared, and the two runs are sequential.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-aff=A01 epochs=5 scale=1 data="" threads=2 batch=256 dim=32 layers=64,32 lr=0.002 l2=0.0001
+aff=A01 epochs=5 scale=1 data="" threads=2 batch=256 dim=32 layers=64,32 lr=0.002 l2=0.1
 while (($#)); do
   case "$1" in
     --affiliate) aff=$2; shift 2 ;;

@@ -9,7 +9,7 @@ SparseAdam on embedding rows: the lazy Adam prefrec uses), batch size, epochs, i
 scheme. Prints one line per epoch and a final JSON line:
   {"impl": "torch", "threads": T, "epochs": E, "sec_per_epoch": ..., "best_valid_rmse": ...}
 Usage: bench/train_torch.py PAIRS.csv [--epochs 5] [--batch 256] [--dim 32] [--layers 64,32]
-       [--lr 0.002] [--l2 1e-4] [--threads 2] [--seed 1]
+       [--lr 0.002] [--l2 0.1] [--threads 2] [--seed 1]
 """
 import argparse
 import json
@@ -78,7 +78,7 @@ def main():
     ap.add_argument("--dim", type=int, default=32)
     ap.add_argument("--layers", default="64,32")
     ap.add_argument("--lr", type=float, default=0.002)
-    ap.add_argument("--l2", type=float, default=1e-4)
+    ap.add_argument("--l2", type=float, default=0.1)
     ap.add_argument("--std", type=float, default=0.05)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)

@@ -55,7 +55,7 @@ typedef struct prefrec_train_params {
     int epochs;              /* maximum epochs (20) */
     int batch;               /* mini-batch size (256) */
     float lr;                /* Adam learning rate (0.002) */
-    float l2;                /* L2 weight on embeddings (1e-4) */
+    float l2;                /* L2 weight on embeddings (0.1) */
     float init_std;          /* embedding init N(0, init_std) (0.05) */
     double valid_frac;       /* 0.1 */
     int patience;            /* early stopping (3) */

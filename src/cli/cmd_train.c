@@ -25,7 +25,7 @@ static const char *usage_text =
     "  --layers A,B       MLP hidden widths, 1 to 4 of them (64,32)\n"
     "  --epochs N         maximum epochs (20); early stopping after --patience (3) bad epochs\n"
     "  --batch N          mini-batch size (256)\n"
-    "  --lr X --l2 X      Adam learning rate (0.002), L2 weight on embeddings (0.0001)\n"
+    "  --lr X --l2 X      Adam learning rate (0.002), L2 weight on embeddings (0.1)\n"
     "  --threads T        worker threads (1); results do not depend on T\n"
     "  --seed S           split, initialisation and shuffling seed (1)\n"
     "  --quiet            no per-epoch lines\n"

@@ -29,7 +29,7 @@ prefrec_train_params prefrec_train_default_params(void) {
     p.epochs = 20;
     p.batch = 256;
     p.lr = 0.002f;
-    p.l2 = 1e-4f;
+    p.l2 = 0.1f;
     p.init_std = 0.05f;
     p.valid_frac = 0.1;
     p.patience = 3;

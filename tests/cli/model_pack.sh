@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# model_pack.sh - train -> inspect -> predict -> export -> predict from item pack + shard, on
+# tiny generated data; corrupted, truncated and mismatched packs are refused with a clear error.
+# Run as: bash model_pack.sh <prefrec-binary> <repo-root>
+set -euo pipefail
+bin=$1
+work=$(mktemp -d /tmp/prefrec-cli-pack.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$bin" gen --out "$work/data" --scale 0.01 --seed 3 --quiet
+"$bin" train --data "$work/data" --affiliate A01 --epochs 3 --threads 2 --seed 4 --quiet \
+  --out "$work/p1" >"$work/t1.out" 2>"$work/t1.err" || { cat "$work/t1.err"; fail "train"; }
+[[ -s "$work/p1/A01.pack" ]] || fail "no A01.pack"
+grep -q '^A01 ' "$work/t1.out" || fail "no A01 summary line"
+# same seed, another thread count: byte-identical pack
+"$bin" train --data "$work/data" --affiliate A01 --epochs 3 --threads 1 --seed 4 --quiet --out "$work/p2" >/dev/null 2>&1
+cmp -s "$work/p1/A01.pack" "$work/p2/A01.pack" || fail "pack differs between --threads 2 and 1"
+
+"$bin" inspect "$work/p1/A01.pack" >"$work/insp" || fail "inspect"
+grep -q '"kind":[[:space:]]*"neumf"' "$work/insp" || fail "inspect: no manifest kind"
+grep -q 'product.emb' "$work/insp" || fail "inspect: no tensor table"
+
+# a customer the pack knows: the first A01 buyer in the purchase file (cop_c is column 4)
+cust=$(awk -F, 'NR > 1 && $4 == "A01" {print $1; exit}' "$work/data/LPOINT_BIG_COMP_02_PDDE.csv")
+"$bin" predict --pack "$work/p1/A01.pack" --customer "$cust" --top 5 >"$work/pred" || fail "predict"
+rows=$(grep -c $'^[0-9][0-9]*\t' "$work/pred" || true)
+[[ "$rows" == 5 ]] || fail "predict --top 5 printed $rows rows"
+prod=$(awk -F'\t' '$1 == "1" {print $2}' "$work/pred")
+s1=$(awk -F'\t' '$1 == "1" {print $3}' "$work/pred")
+"$bin" predict --pack "$work/p1/A01.pack" --customer "$cust" --product "$prod" >"$work/pred1"
+s2=$(awk -F'\t' '$1 == "1" {print $3}' "$work/pred1")
+[[ "$s1" == "$s2" ]] || fail "score of $prod: $s1 in the list, $s2 alone"
+
+"$bin" export --pack "$work/p1/A01.pack" --out "$work/web" --shards 4 >/dev/null || fail "export"
+[[ -s "$work/web/A01.item.pack" && -s "$work/web/A01.cust.003.pack" ]] || fail "export files"
+hit=""
+for s in "$work"/web/A01.cust.*.pack; do
+  if "$bin" predict --pack "$work/web/A01.item.pack" --customers "$s" --customer "$cust" --top 5 >"$work/pred2" 2>/dev/null; then
+    hit=$s
+    break
+  fi
+done
+[[ -n "$hit" ]] || fail "customer $cust in no shard"
+diff <(tail -n +2 "$work/pred") <(tail -n +2 "$work/pred2") >/dev/null || fail "item pack + shard scores differ from the full pack"
+
+# corrupted / truncated / wrong-shard packs are refused with a message
+cp "$work/p1/A01.pack" "$work/bad.pack"
+printf '\x7f' | dd of="$work/bad.pack" bs=1 seek=3000 conv=notrunc 2>/dev/null
+if "$bin" inspect "$work/bad.pack" >/dev/null 2>"$work/err"; then fail "corrupt pack accepted"; fi
+grep -q "CRC32 mismatch" "$work/err" || fail "corrupt pack message: $(cat "$work/err")"
+head -c 1000 "$work/p1/A01.pack" >"$work/short.pack"
+if "$bin" inspect "$work/short.pack" >/dev/null 2>"$work/err"; then fail "truncated pack accepted"; fi
+grep -q "truncated" "$work/err" || fail "truncated pack message: $(cat "$work/err")"
+"$bin" train --data "$work/data" --affiliate A01 --epochs 1 --seed 9 --quiet --out "$work/p3" >/dev/null 2>&1
+"$bin" export --pack "$work/p3/A01.pack" --out "$work/web3" --shards 4 >/dev/null
+if "$bin" predict --pack "$work/web3/A01.item.pack" --customers "$hit" --customer "$cust" >/dev/null 2>"$work/err"; then
+  fail "shard of another model accepted"
+fi
+grep -q "belongs to item pack" "$work/err" || fail "wrong shard message: $(cat "$work/err")"
+echo "model_pack.sh: ok"
