@@ -78,7 +78,7 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
     while ((line = strtok_r(NULL, "\n", &save)) && n_prod < MAXP) {
         char *f[8];
         if (split(line, f, 4) != 4) { bad++; continue; }
-        char want[8];
+        char want[16];
         snprintf(want, sizeof want, "PD%04d", n_prod + 1);
         bad += strcmp(f[0], want) != 0 || !*f[1];
         snprintf(tops[n_prod], sizeof tops[0], "%s", f[2]);
