@@ -360,7 +360,7 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
             i++;
         }
     }
-    if (h->trait[GEN_TRAIT_SMOKER] && (a == 3 || (a == 2 && !h->member[3]))) {
+    if (w->top_cigarette >= 0 && h->trait[GEN_TRAIT_SMOKER] && (a == 3 || (a == 2 && !h->member[3]))) {
         int p = gen_catalog_pick_in_top(cat, a, 0, w->top_cigarette, r);
         if (p >= 0) adopt(&s, k, p, h->start - 1, r, 100);
     }
