@@ -11,6 +11,17 @@
 /* Reallocate the 11 row columns of ds to hold cap rows (n_rows unchanged). 0 ok, -1 no memory. */
 int prefrec_dataset_grow_(prefrec_dataset *ds, size_t cap);
 
+/* prefrec_dataset_finish; check = 0 skips the per-row index check (loaders build valid rows). */
+prefrec_status prefrec_dataset_finish_(prefrec_dataset *ds, int check, prefrec_error *err);
+
+/* Size the table for n entries up front (no rehash while they arrive). 0 ok, -1 no memory. */
+int prefrec_dict_reserve_(prefrec_dict *d, size_t n);
+/* Interning in batches: hash first, prefetch the slot, intern later with the same hash, so the
+ * cache misses of many keys overlap instead of queueing one after another. */
+uint64_t prefrec_dict_hash_(const char *s, size_t len);
+void prefrec_dict_prefetch_(const prefrec_dict *d, uint64_t h);
+int32_t prefrec_dict_intern_h_(prefrec_dict *d, const char *s, size_t len, uint64_t h);
+
 /* The two layouts. ds comes from prefrec_dataset_new(0); they fill it (rows, dictionaries,
  * catalog, demographics) and leave prefrec_dataset_finish to the caller. */
 prefrec_status prefrec_lpoint_load_(const char *dir, const prefrec_load_params *p,
@@ -68,6 +79,15 @@ prefrec_status prefrec_table_require_(const prefrec_table_ *t, const char *name,
  * that leave the reader usable, blank lines, wrong field counts) go through
  * prefrec_loader_bad_row_ (skipped and counted, or an error). */
 int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *err);
+
+/* Mid categories belong to a top category: the same mid name under two tops ("티셔츠" under
+ * 남성의류 and 여성의류) is two subcategories. While a catalog loads, intern the pair with
+ * _intern_ (returns the id or -1 on no memory); then _finish_ renames the entries so that
+ * prefrec_dict_str gives the mid name, with " (top)" appended only for names used under more
+ * than one top. Ids are kept. */
+int32_t prefrec_subcategory_intern_(prefrec_dataset *ds, const char *top, size_t top_len,
+                                    const char *mid, size_t mid_len);
+prefrec_status prefrec_subcategories_finish_(prefrec_dataset *ds, prefrec_error *err);
 
 /* Whole-field numbers. Return 0 on success, -1 if the text is not a number of that kind. */
 int prefrec_parse_int_(const char *s, size_t len, int64_t *out);

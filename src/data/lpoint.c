@@ -75,7 +75,7 @@ static prefrec_status load_catalog(const char *path, prefrec_loader_ *L, prefrec
         int32_t id = prefrec_dict_intern(ds->products, F(c_pd));
         int32_t nm = prefrec_dict_intern(ds->names, F(c_nm));
         int32_t hl = f[c_hlv].len ? prefrec_dict_intern(ds->categories, F(c_hlv)) : -1;
-        int32_t mc = f[c_mcls].len ? prefrec_dict_intern(ds->subcategories, F(c_mcls)) : -1;
+        int32_t mc = f[c_mcls].len ? prefrec_subcategory_intern_(ds, F(c_hlv), F(c_mcls)) : -1;
         if (id < 0 || nm < 0 || (f[c_hlv].len && hl < 0) || (f[c_mcls].len && mc < 0)) goto nomem;
         if ((size_t)id >= cap) {
             cap = cap ? cap * 2 : 1024;
@@ -98,6 +98,7 @@ static prefrec_status load_catalog(const char *path, prefrec_loader_ *L, prefrec
     if (r < 0) st = (prefrec_status)r;
     else if (t.rows == 0)
         st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no product rows (header only)", path);
+    if (!st) st = prefrec_subcategories_finish_(ds, err);
     ds->has_catalog = st == PREFREC_OK;
 done:
     prefrec_table_close_(&t);
@@ -195,9 +196,56 @@ static inline int32_t intern_cached(prefrec_dict *d, last_ *c, const char *s, si
     return id;
 }
 
+/* Receipts: a new one every few rows, and the receipt table (a million entries and more) is far
+ * bigger than the caches, so interning one at a time waits on a memory miss per receipt. New
+ * receipts are instead collected RB at a time (rows get a placeholder -2 - k), their slots
+ * prefetched, and interned together; the placeholders of the recent rows are then replaced. */
+#define RB 64
+typedef struct {
+    char str[RB][64];
+    uint32_t len[RB];
+    uint64_t h[RB];
+    int k;
+    size_t first_row;
+    char last[64];
+    size_t last_len;
+    int32_t last_code;
+} rbatch;
+
+static int rbatch_flush(rbatch *b, prefrec_dataset *ds, size_t n) {
+    int32_t ids[RB];
+    for (int j = 0; j < b->k; j++) {
+        ids[j] = prefrec_dict_intern_h_(ds->receipts, b->str[j], b->len[j], b->h[j]);
+        if (ids[j] < 0) return -1;
+    }
+    for (size_t i = b->first_row; b->k && i < n; i++)
+        if (ds->receipt[i] <= -2) ds->receipt[i] = ids[-2 - ds->receipt[i]];
+    if (b->last_code <= -2) b->last_code = ids[-2 - b->last_code];
+    b->k = 0;
+    return 0;
+}
+
+/* Code for receipt s at row n: an id, or a placeholder resolved by rbatch_flush. */
+static int32_t rbatch_code(rbatch *b, prefrec_dataset *ds, const char *s, size_t len, size_t n) {
+    if (len == b->last_len && b->last_code != -1 && memcmp(s, b->last, len) == 0) return b->last_code;
+    if (len > sizeof b->last) return prefrec_dict_intern(ds->receipts, s, len); /* rare */
+    if (b->k == RB && rbatch_flush(b, ds, n) != 0) return -1;
+    int j = b->k++;
+    if (j == 0) b->first_row = n;
+    memcpy(b->str[j], s, len);
+    b->len[j] = (uint32_t)len;
+    b->h[j] = prefrec_dict_hash_(s, len);
+    prefrec_dict_prefetch_(ds->receipts, b->h[j]);
+    memcpy(b->last, s, len);
+    b->last_len = len;
+    b->last_code = -2 - j;
+    return b->last_code;
+}
+
 static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                      prefrec_error *err) {
     prefrec_table_ t;
+    rbatch *rb = NULL;
     prefrec_status st = prefrec_table_open_(&t, path, err);
     if (st) return st;
     int c_cust, c_rct, c_ch, c_cop, c_br, c_pd, c_dt, c_hr, c_am, c_ct;
@@ -213,9 +261,14 @@ static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefr
         (st = prefrec_table_require_(&t, "buy_ct", "count", &c_ct, err)))
         goto done;
     struct stat sb;
-    size_t cap = stat(path, &sb) == 0 ? (size_t)sb.st_size / 64 + 1024 : 1 << 16;
-    if (prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
-    last_ lc = {.id = -1}, lr = {.id = -1}, la = {.id = -1}, lb = {.id = -1};
+    size_t bytes = stat(path, &sb) == 0 ? (size_t)sb.st_size : 0;
+    size_t cap = bytes / 40 + 1024; /* rows are about 64 bytes: room without a realloc */
+    if (prefrec_dataset_grow_(ds, cap) != 0 || prefrec_dict_reserve_(ds->receipts, bytes / 256) != 0)
+        goto nomem;
+    rb = calloc(1, sizeof *rb);
+    if (!rb) goto nomem;
+    rb->last_code = -1;
+    last_ lc = {.id = -1}, la = {.id = -1}, lb = {.id = -1};
     char last_dt[16];
     size_t last_dt_len = 0;
     int32_t last_day = 0;
@@ -287,9 +340,9 @@ static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefr
             goto done;
         }
         int32_t cust = intern_cached(ds->customers, &lc, F(c_cust));
-        int32_t rct = intern_cached(ds->receipts, &lr, F(c_rct));
+        int32_t rct = rbatch_code(rb, ds, F(c_rct), n);
         int32_t br = f[c_br].len ? intern_cached(ds->branches, &lb, F(c_br)) : -1;
-        if (aff < 0 || cust < 0 || rct < 0 || (f[c_br].len && br < 0)) goto nomem;
+        if (aff < 0 || cust < 0 || rct == -1 || (f[c_br].len && br < 0)) goto nomem;
         if (n == cap) {
             cap *= 2;
             if (prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
@@ -310,10 +363,14 @@ static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefr
     if (r < 0) st = (prefrec_status)r;
     else if (t.rows == 0)
         st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no purchase rows (header only)", path);
+    if (!st && rbatch_flush(rb, ds, n) != 0) goto nomem;
+    if (!st && prefrec_dataset_grow_(ds, n) != 0) goto nomem; /* give back the spare rows */
 done:
+    free(rb);
     prefrec_table_close_(&t);
     return st;
 nomem:
+    free(rb);
     prefrec_table_close_(&t);
     return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
 }

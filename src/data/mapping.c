@@ -214,7 +214,10 @@ static prefrec_status load_products(const section *s, prefrec_loader_ *L, prefre
         int32_t id = prefrec_dict_intern(ds->products, F(c_id));
         int32_t nm = c_nm >= 0 && f[c_nm].len ? prefrec_dict_intern(ds->names, F(c_nm)) : -2;
         int32_t ca = c_cat >= 0 && f[c_cat].len ? prefrec_dict_intern(ds->categories, F(c_cat)) : -2;
-        int32_t su = c_sub >= 0 && f[c_sub].len ? prefrec_dict_intern(ds->subcategories, F(c_sub)) : -2;
+        int32_t su = c_sub >= 0 && f[c_sub].len
+                         ? prefrec_subcategory_intern_(ds, c_cat >= 0 ? f[c_cat].p : "",
+                                                       c_cat >= 0 ? f[c_cat].len : 0, F(c_sub))
+                         : -2;
         if (id < 0 || nm == -1 || ca == -1 || su == -1) goto nomem;
         if ((size_t)id >= cap) {
             cap = cap ? cap * 2 : 1024;
@@ -236,6 +239,7 @@ static prefrec_status load_products(const section *s, prefrec_loader_ *L, prefre
     if (r < 0) st = (prefrec_status)r;
     else if (t.rows == 0)
         st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no product rows (header only)", t.path);
+    if (!st) st = prefrec_subcategories_finish_(ds, err);
     ds->has_catalog = st == PREFREC_OK;
 done:
     prefrec_table_close_(&t);
@@ -333,7 +337,7 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
         goto done;
     int32_t all = c_af < 0 ? prefrec_dict_intern(ds->affiliates, "ALL", 3) : 0;
     struct stat sb;
-    size_t cap = stat(t.path, &sb) == 0 ? (size_t)sb.st_size / 48 + 1024 : 1 << 16, n = 0;
+    size_t cap = stat(t.path, &sb) == 0 ? (size_t)sb.st_size / 40 + 1024 : 1 << 16, n = 0;
     if (all < 0 || prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
     while ((r = prefrec_table_next_(&t, L, err)) == 1) {
         const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
@@ -391,6 +395,7 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
     if (r < 0) st = (prefrec_status)r;
     else if (t.rows == 0)
         st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no transaction rows (header only)", t.path);
+    if (!st && prefrec_dataset_grow_(ds, n) != 0) goto nomem; /* give back the spare rows */
 done:
     prefrec_table_close_(&t);
     return st;
