@@ -120,22 +120,39 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
         out[p] = parts->ease[p] + parts->knn[p] + parts->pop[p] + parts->cat[p] + t * b->pop_all[p];
 }
 
-int32_t prefrec_blend_best_source(const prefrec_blend *b, const int32_t *hist, size_t n,
-                                  const prefrec_blend_parts *parts, int32_t p) {
-    int32_t best = -1;
-    float best_w = 0.0f;
+void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, size_t n,
+                                const prefrec_blend_parts *parts, const int32_t *products,
+                                size_t k, int32_t *pos, float *best_w, int32_t *src) {
+    /* pos maps a product to its place in products[] (-1 elsewhere); one pass over the
+     * history's neighbour lists then finds every item's strongest source at once */
+    for (size_t i = 0; i < k; i++) {
+        pos[products[i]] = (int32_t)i;
+        best_w[i] = 0.0f;
+        src[i] = -1;
+    }
     for (size_t i = 0; i < n; i++) {
-        float w = 0.0f;
         const int32_t *ne = b->ease_nbr + (size_t)hist[i] * b->m;
         const int32_t *nk = b->knn_nbr + (size_t)hist[i] * b->m;
+        const float *we = b->ease_w + (size_t)hist[i] * b->m;
+        const float *wk = b->knn_w + (size_t)hist[i] * b->m;
+        /* the contribution of h to each target: sum of its EASE and kNN entries */
         for (int32_t r = 0; r < b->m; r++) {
-            if (ne[r] == p) w += parts->f_ease * b->ease_w[(size_t)hist[i] * b->m + r];
-            if (nk[r] == p) w += parts->f_knn * b->knn_w[(size_t)hist[i] * b->m + r];
+            int32_t t = ne[r];
+            if (t < 0 || pos[t] < 0) continue;
+            float w = parts->f_ease * we[r];
+            for (int32_t q = 0; q < b->m; q++)
+                if (nk[q] == t) w += parts->f_knn * wk[q];
+            if (w > best_w[pos[t]]) best_w[pos[t]] = w, src[pos[t]] = hist[i];
         }
-        if (w > best_w) {
-            best_w = w;
-            best = hist[i];
+        for (int32_t q = 0; q < b->m; q++) {
+            int32_t t = nk[q];
+            if (t < 0 || pos[t] < 0) continue;
+            int in_ease = 0;
+            for (int32_t r = 0; r < b->m && !in_ease; r++) in_ease = ne[r] == t;
+            if (in_ease) continue; /* counted with its EASE entry above */
+            float w = parts->f_knn * wk[q];
+            if (w > best_w[pos[t]]) best_w[pos[t]] = w, src[pos[t]] = hist[i];
         }
     }
-    return best;
+    for (size_t i = 0; i < k; i++) pos[products[i]] = -1;
 }

@@ -49,8 +49,11 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
                          const int32_t *product_cat, int32_t n_cat, float *cat_scratch,
                          prefrec_blend_parts *parts, float *out);
 
-/* The history product whose neighbour lists give p the largest weighted contribution, or -1. */
-int32_t prefrec_blend_best_source(const prefrec_blend *b, const int32_t *hist, size_t n,
-                                  const prefrec_blend_parts *parts, int32_t p);
+/* For each of products[0..k): the history product whose neighbour lists give it the largest
+ * weighted contribution (src[i], -1 if none; ties: the earlier history product). pos: scratch
+ * of n_products int32 all -1 on entry (restored on return); best_w: k floats of scratch. */
+void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, size_t n,
+                                const prefrec_blend_parts *parts, const int32_t *products,
+                                size_t k, int32_t *pos, float *best_w, int32_t *src);
 
 #endif

@@ -298,19 +298,17 @@ static prefrec_status score(const prefrec_engine *e, req_state *st, prefrec_erro
     return PREFREC_OK;
 }
 
-static void explain(const prefrec_engine *e, const req_state *st, prefrec_item *it) {
+/* Reason of item `it`; src: its strongest history source (blend), or -1. */
+static void explain(const prefrec_engine *e, const req_state *st, int32_t src, prefrec_item *it) {
     int32_t p = it->product, c = e->product_cat[p];
     it->reason_ref = -1;
     if (st->ranker == PREFREC_RANKER_BLEND) {
         float i2i = st->parts.ease[p] + st->parts.knn[p];
         float cat = st->parts.cat[p], pop = st->parts.pop[p];
-        if (i2i > 0 && i2i >= cat && i2i >= pop) {
-            int32_t src = prefrec_blend_best_source(&e->blend, st->hist, st->n_hist, &st->parts, p);
-            if (src >= 0) {
-                it->reason = PREFREC_REASON_BOUGHT_WITH;
-                it->reason_ref = src;
-                return;
-            }
+        if (i2i > 0 && i2i >= cat && i2i >= pop && src >= 0) {
+            it->reason = PREFREC_REASON_BOUGHT_WITH;
+            it->reason_ref = src;
+            return;
         }
         if (cat > 0 && cat >= pop && c >= 0) {
             it->reason = PREFREC_REASON_CATEGORY;
@@ -327,6 +325,23 @@ static void explain(const prefrec_engine *e, const req_state *st, prefrec_item *
         it->reason = st->source == PREFREC_SOURCE_SEGMENT ? PREFREC_REASON_SEGMENT
                                                           : PREFREC_REASON_PREDICTED;
     }
+}
+
+/* Fill items[0..n) (product and score set) with reasons; one pass for the blend's sources. */
+static prefrec_status explain_all(const prefrec_engine *e, const req_state *st, prefrec_item *items,
+                                  size_t n, prefrec_error *err) {
+    int32_t prods[PREFREC_MAX_K], src[PREFREC_MAX_K];
+    float best[PREFREC_MAX_K];
+    for (size_t i = 0; i < n; i++) src[i] = -1, prods[i] = items[i].product;
+    if (st->ranker == PREFREC_RANKER_BLEND && st->n_hist && n) {
+        int32_t *pos = malloc((size_t)e->n_products * sizeof *pos);
+        if (!pos) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+        memset(pos, 0xff, (size_t)e->n_products * sizeof *pos); /* all -1 */
+        prefrec_blend_best_sources(&e->blend, st->hist, st->n_hist, &st->parts, prods, n, pos, best, src);
+        free(pos);
+    }
+    for (size_t i = 0; i < n; i++) explain(e, st, src[i], &items[i]);
+    return PREFREC_OK;
 }
 
 prefrec_status prefrec_engine_score_all(const prefrec_engine *e, const prefrec_request *rq,
@@ -367,8 +382,8 @@ prefrec_status prefrec_engine_recommend(const prefrec_engine *e, const prefrec_r
     for (uint32_t i = 0; i < rs->n; i++) {
         rs->items[i].product = top[i].index;
         rs->items[i].score = top[i].score;
-        explain(e, &st, &rs->items[i]);
     }
+    s = explain_all(e, &st, rs->items, rs->n, err);
     if (rq->sample) {
         size_t pool = m < PREFREC_SAMPLE_POOL ? m : PREFREC_SAMPLE_POOL;
         size_t pos[PREFREC_SAMPLE_POOL];
@@ -377,12 +392,12 @@ prefrec_status prefrec_engine_recommend(const prefrec_engine *e, const prefrec_r
             prefrec_item *it = &rs->sampled[i];
             it->product = top[pos[i]].index;
             it->score = top[pos[i]].score;
-            explain(e, &st, it);
         }
         rs->n_sampled = (uint32_t)got;
+        if (!s) s = explain_all(e, &st, rs->sampled, got, err);
     }
     state_free(&st);
-    return PREFREC_OK;
+    return s;
 }
 
 prefrec_status prefrec_engine_stamp(const prefrec_engine *e, const prefrec_request *rq,

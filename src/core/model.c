@@ -336,25 +336,33 @@ prefrec_status prefrec_user_from_customer(const prefrec_model *m, const prefrec_
     return prefrec_user_new(m, cs->emb + (size_t)c * cs->d, cs->bias[c], prefrec_customers_gender(cs, c), cs->age[c], out, err);
 }
 
+/* out[j] = relu(bias[j] + sum_i in[i] * wt[i][j]) with wt transposed [n_in][n_out]: the inner
+ * loop runs over contiguous outputs, so compilers vectorise it (SSE/AVX natively, simd128 in
+ * wasm) without reordering any sum: every output adds its terms in the order i = 0, 1, ...,
+ * which keeps native and wasm results identical. restrict: the buffers never overlap. */
+static void dense_relu(const float *restrict in, int n_in, const float *restrict wt,
+                       const float *restrict bias, int n_out, float *restrict out) {
+    for (int j = 0; j < n_out; j++) out[j] = bias[j];
+    for (int i = 0; i < n_in; i++) {
+        const float ai = in[i];
+        const float *restrict row = wt + (size_t)i * n_out;
+        for (int j = 0; j < n_out; j++) out[j] += ai * row[j];
+    }
+    for (int j = 0; j < n_out; j++) out[j] = out[j] > 0.0f ? out[j] : 0.0f;
+}
+
 float prefrec_model_score(const prefrec_model *m, prefrec_user *u, int32_t p) {
     int d = m->d, h = m->width[0];
-    const float *p1 = m->p1 + (size_t)p * h;
+    const float *restrict p1 = m->p1 + (size_t)p * h;
+    const float *restrict c1 = u->c1;
     float *cur = u->act, *nxt = u->act + m->wmax; /* act holds 2 * wmax floats */
     for (int j = 0; j < h; j++) {
-        float v = u->c1[j] + p1[j];
+        float v = c1[j] + p1[j];
         cur[j] = v > 0.0f ? v : 0.0f;
     }
     for (int l = 1; l < m->n_layers; l++) {
         int o = m->width[l];
-        const float *wt = m->wt[l];
-        memcpy(nxt, m->b[l], (size_t)o * sizeof(float));
-        for (int i = 0; i < h; i++) {
-            float ai = cur[i];
-            if (ai == 0.0f) continue; /* ReLU zeros: skip their column */
-            const float *row = wt + (size_t)i * o;
-            for (int j = 0; j < o; j++) nxt[j] += ai * row[j];
-        }
-        for (int j = 0; j < o; j++) nxt[j] = nxt[j] > 0.0f ? nxt[j] : 0.0f;
+        dense_relu(cur, h, m->wt[l], m->b[l], o, nxt);
         float *t = cur;
         cur = nxt;
         nxt = t;
