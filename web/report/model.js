@@ -38,7 +38,8 @@ function optStr(file, path, v) {
 
 /* validate.json (written by `prefrec validate --json`):
  * {"cutoff","end","thresholds":[10 numbers],"affiliates":{"A01":{"rate":[10 numbers|null],
- *  "pairs":[10 counts],"bought"?:[10],"hist"?:[bins],"hist_bought"?:[bins]}}}
+ *  "pairs":[10 counts],"bought"?:[10],"hist"?:[bins],"hist_bought"?:[bins]}},
+ *  "hist_scores"?:[the score of each histogram bin]}
  * Returns {cutoff, end, thresholds, affiliates: [{code, rate, pairs, bought, hist, histBought}]}
  * in the file's key order. */
 export function parseValidate(doc, file = 'validate.json') {
@@ -65,10 +66,16 @@ export function parseValidate(doc, file = 'validate.json') {
     return out;
   });
   need(affiliates.length > 0, file, 'affiliates', 'must not be empty');
+  const histScores = doc.hist_scores === undefined ? null : numArray(file, 'hist_scores', doc.hist_scores);
+  if (histScores) {
+    affiliates.forEach((a) => need(!a.hist || a.hist.length === histScores.length, file,
+      `affiliates[${JSON.stringify(a.code)}].hist`, `must have as many entries as hist_scores (${histScores.length})`));
+  }
   return {
     cutoff: optStr(file, 'cutoff', doc.cutoff),
     end: optStr(file, 'end', doc.end),
     thresholds,
+    histScores,
     affiliates,
   };
 }
@@ -102,7 +109,8 @@ function parseTask(file, path, v) {
 
 /* eval.json (written by `prefrec eval --json`):
  * {"k","cutoff","end","default","new_items":{"overall":{ranker:{recall,ndcg,hit_rate,coverage,
- *  users}},"by_affiliate":{code:{...}}},"repurchase":{same},"fit_seconds"?:{ranker: seconds}}
+ *  users}},"by_affiliate":{code:{...}}},"repurchase":{same},"fit_seconds"?:{ranker: seconds},
+ *  "rank_seconds"?:{ranker: seconds}} (times summed over affiliates)
  * A task may be absent (it is then null); at least one must be there. */
 export function parseEval(doc, file = 'eval.json') {
   need(isObj(doc), file, '(top level)', 'must be a JSON object');
@@ -112,13 +120,13 @@ export function parseEval(doc, file = 'eval.json') {
     tasks[t] = doc[t] === undefined ? null : parseTask(file, t, doc[t]);
   }
   need(tasks.new_items || tasks.repurchase, file, 'new_items', 'is missing (and so is repurchase)');
-  const fit = {};
-  if (doc.fit_seconds !== undefined) {
-    need(isObj(doc.fit_seconds), file, 'fit_seconds', 'must be an object keyed by ranker name');
-    for (const [name, s] of Object.entries(doc.fit_seconds)) {
-      fit[name] = optNum(file, `fit_seconds[${JSON.stringify(name)}]`, s);
-    }
-  }
+  const seconds = (key) => {
+    const out = {};
+    if (doc[key] === undefined) return out;
+    need(isObj(doc[key]), file, key, 'must be an object keyed by ranker name');
+    for (const [name, s] of Object.entries(doc[key])) out[name] = optNum(file, `${key}[${JSON.stringify(name)}]`, s);
+    return out;
+  };
   return {
     k,
     cutoff: optStr(file, 'cutoff', doc.cutoff),
@@ -126,7 +134,8 @@ export function parseEval(doc, file = 'eval.json') {
     defaultRanker: optStr(file, 'default', doc.default),
     newItems: tasks.new_items,
     repurchase: tasks.repurchase,
-    fitSeconds: fit,
+    fitSeconds: seconds('fit_seconds'),
+    rankSeconds: seconds('rank_seconds'),
   };
 }
 

@@ -48,7 +48,7 @@ async function loadJson(url, name) {
 
 const HINTS = {
   validate: 'Write it with: prefrec validate --data DATA --cutoff 2021-10-01 --json validate.json',
-  train: 'Write it with: prefrec train --data DATA --affiliate all --out DIR (train.json beside the packs)',
+  train: 'Write it with prefrec train (per-affiliate RMSE and epochs; shape in web/report/README.md)',
   eval: 'Write it with: prefrec eval --data DATA --cutoff 2021-10-01 --json eval.json',
 };
 
@@ -108,7 +108,7 @@ function baseOptions({ xTitle, yTitle, yMin, yMax, yTick, xLinear }) {
     scales: {
       x: { type: xLinear ? 'linear' : 'category', title: { display: !!xTitle, text: xTitle },
         ticks: xLinear ? { precision: 0 } : {} },
-      y: { min: yMin, max: yMax, title: { display: !!yTitle, text: yTitle },
+      y: { min: yMin, max: yMax, grace: yMax === undefined ? '4%' : 0, title: { display: !!yTitle, text: yTitle },
         ticks: yTick ? { callback: yTick } : {} },
     },
   };
@@ -147,6 +147,7 @@ function renderValidate(v) {
       datasets: v.affiliates.map((a) => ({
         label: a.code, data: a.rate, borderColor: affiliateColor(a.code),
         backgroundColor: affiliateColor(a.code), spanGaps: false, tension: 0, pointRadius: 3,
+        clip: 6, // a rate of exactly 1.0 keeps its whole point
       })),
     },
     options: baseOptions({ xTitle: 'score threshold t', yTitle: 'bought again (share)', yMin: 0, yMax: 1 }),
@@ -160,12 +161,15 @@ function renderValidate(v) {
   }
   fig.hidden = false;
   const bins = Math.max(...withHist.map((a) => a.hist.length));
-  // The CLI's histogram bins are the nearest quarter point: 0, 0.25, ..., 5 (21 bins).
+  // Bin scores from hist_scores; without it, bins spread evenly over 0..5 (the CLI's bins are
+  // the nearest quarter point: 0, 0.25, ..., 5).
   const step = bins > 1 ? 5 / (bins - 1) : 1;
+  const labels = v.histScores ? v.histScores.map((x) => x.toFixed(2))
+                              : Array.from({ length: bins }, (_, k) => (k * step).toFixed(2));
   drawChart('validate-hist-chart', {
     type: 'line',
     data: {
-      labels: Array.from({ length: bins }, (_, k) => (k * step).toFixed(2)),
+      labels,
       datasets: withHist.map((a) => {
         const total = a.hist.reduce((s, x) => s + x, 0) || 1;
         return {
@@ -221,6 +225,7 @@ const EVAL_COLS = [
   { key: 'coverage', label: () => 'Coverage', fmt: (x) => fmtFixed(x, 4), best: true },
   { key: 'users', label: () => 'Users', fmt: fmtCount },
   { key: 'fit', label: () => 'Fit time', fmt: fmtSeconds },
+  { key: 'rank', label: () => 'Rank time', fmt: fmtSeconds },
 ];
 
 function renderEvalTask(e, task, rankers) {
@@ -235,7 +240,8 @@ function renderEvalTask(e, task, rankers) {
     return;
   }
   box.querySelector('figure').hidden = false;
-  const rows = rankers.map((r) => ({ ...r, fit: r.fit_seconds ?? e.fitSeconds[r.name] ?? null }));
+  const rows = rankers.map((r) => ({ ...r, fit: r.fit_seconds ?? e.fitSeconds[r.name] ?? null,
+    rank: e.rankSeconds[r.name] ?? null }));
   // Show a column only when some ranker has a value for it (repurchase has no coverage).
   const cols = EVAL_COLS.filter((c) => rows.some((r) => r[c.key] !== null));
   const head = el('tr', {}, el('th', { text: 'Ranker', attrs: { scope: 'col' } }),

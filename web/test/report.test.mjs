@@ -126,7 +126,7 @@ test('every ranker side by side, default marked, scope switches to one affiliate
   const { page } = await openReport('../test/fixtures/full/', { reuse: true });
   const e = fixture('full', 'eval.json');
   let rows = await tableText(page, 'eval-new_items-table');
-  assert.deepEqual(rows[0], ['Ranker', 'Recall@20', 'NDCG@20', 'Hit rate@20', 'Coverage', 'Users', 'Fit time']);
+  assert.deepEqual(rows[0], ['Ranker', 'Recall@20', 'NDCG@20', 'Hit rate@20', 'Coverage', 'Users', 'Fit time', 'Rank time']);
   const names = Object.keys(e.new_items.overall);
   assert.deepEqual(rows.slice(1).map((r) => r[0].replace(/default$/, '')), names);
   names.forEach((n, i) => {
@@ -134,7 +134,7 @@ test('every ranker side by side, default marked, scope switches to one affiliate
     assert.deepEqual(rows[i + 1].slice(1, 6), [m.recall.toFixed(4), m.ndcg.toFixed(4),
       m.hit_rate.toFixed(4), m.coverage.toFixed(4), m.users.toLocaleString('en-US')]);
   });
-  assert.deepEqual(rows[names.indexOf('ease') + 1], ['ease', '0.1180', '0.0790', '0.6600', '0.3700', '21,873', '6.40 s']);
+  assert.deepEqual(rows[names.indexOf('ease') + 1], ['ease', '0.1180', '0.0790', '0.6600', '0.3700', '21,873', '6.40 s', '0.520 s']);
   // The default ranker carries the badge; the best recall is bold (deep_rank), best coverage itemknn.
   assert.equal(await page.textContent('#eval-new_items-table tr.default .ranker'), 'deep_rank');
   assert.equal(await page.textContent('#eval-new_items-table tr.default .badge'), 'default');
@@ -144,8 +144,8 @@ test('every ranker side by side, default marked, scope switches to one affiliate
   [['coverage', 'itemknn'], ['hit_rate', 'deep_rank'], ['ndcg', 'deep_rank'], ['recall', 'deep_rank']]);
   // Repurchase has no hit rate / coverage: those columns are left out.
   rows = await tableText(page, 'eval-repurchase-table');
-  assert.deepEqual(rows[0], ['Ranker', 'Recall@20', 'NDCG@20', 'Users', 'Fit time']);
-  assert.deepEqual(rows.at(-1), ['recency', '0.4900', '0.3700', '24,410', '0.040 s']);
+  assert.deepEqual(rows[0], ['Ranker', 'Recall@20', 'NDCG@20', 'Users', 'Fit time', 'Rank time']);
+  assert.deepEqual(rows.at(-1), ['recency', '0.4900', '0.3700', '24,410', '0.040 s', '0.019 s']);
 
   current = null; // the page is changed from here on
   await page.selectOption('#eval-scope', 'A05');

@@ -1,0 +1,110 @@
+// The report page's pure functions (web/report/model.js): shape checks and number formats.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  DEFAULT_DATA, ShapeError, argmax, fmtCount, fmtFixed, fmtSeconds, mean,
+  parseEval, parseTrain, parseValidate, sourceUrls,
+} from '../report/model.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const load = (dir, file) => JSON.parse(readFileSync(join(fixtures, dir, file), 'utf8'));
+const clone = (x) => JSON.parse(JSON.stringify(x));
+
+test('parseValidate keeps the file order and the values', () => {
+  const v = parseValidate(load('full', 'validate.json'));
+  assert.equal(v.cutoff, '2021-10-01');
+  assert.deepEqual(v.thresholds, [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5]);
+  assert.deepEqual(v.affiliates.map((a) => a.code), ['A01', 'A02', 'A03', 'A04', 'A05', 'A06']);
+  assert.equal(v.affiliates[0].rate[6], 0.558);
+  assert.equal(v.affiliates[4].rate[9], null);
+  assert.equal(v.affiliates[0].hist.length, 21);
+  assert.equal(v.histScores[5], 1.25);
+});
+
+test('parseValidate names the file and path of what is wrong', () => {
+  const doc = load('full', 'validate.json');
+  const bad = (mutate, message) => {
+    const d = clone(doc);
+    mutate(d);
+    assert.throws(() => parseValidate(d), (e) => e instanceof ShapeError && e.message === message);
+  };
+  bad((d) => d.hist_scores.pop(), 'validate.json: affiliates["A01"].hist must have as many entries as hist_scores (20)');
+  bad((d) => d.affiliates.A01.rate.pop(), 'validate.json: affiliates["A01"].rate must have 10 entries (has 9)');
+  bad((d) => { d.affiliates.A02.rate[3] = '0.18'; }, 'validate.json: affiliates["A02"].rate[3] must be a number or null');
+  bad((d) => { d.affiliates.A02.pairs[0] = null; }, 'validate.json: affiliates["A02"].pairs[0] must be a number');
+  bad((d) => { delete d.thresholds; }, 'validate.json: thresholds must be an array');
+  bad((d) => { d.affiliates = {}; }, 'validate.json: affiliates must not be empty');
+  bad((d) => { d.affiliates.A03.hist_bought.pop(); }, 'validate.json: affiliates["A03"].hist_bought must have as many entries as hist (21)');
+  assert.throws(() => parseValidate([1, 2]), /validate\.json: \(top level\) must be a JSON object/);
+  // Optional parts may be absent.
+  const d = clone(doc);
+  for (const a of Object.values(d.affiliates)) { delete a.hist; delete a.hist_bought; delete a.bought; }
+  delete d.cutoff;
+  const v = parseValidate(d);
+  assert.equal(v.cutoff, null);
+  assert.equal(v.affiliates[0].hist, null);
+});
+
+test('parseEval reads both tasks, by affiliate, fit times and the default', () => {
+  const e = parseEval(load('full', 'eval.json'));
+  assert.equal(e.k, 20);
+  assert.equal(e.defaultRanker, 'deep_rank');
+  assert.deepEqual(e.newItems.overall.map((r) => r.name),
+    ['popularity', 'popularity_segment', 'itemknn', 'ease', 'als', 'deep_score', 'deep_rank']);
+  assert.deepEqual(e.newItems.overall[3], { name: 'ease', recall: 0.118, ndcg: 0.079, hit_rate: 0.66,
+    coverage: 0.37, users: 21873, fit_seconds: null });
+  assert.equal(e.repurchase.overall.at(-1).hit_rate, null);
+  assert.deepEqual(e.newItems.byAffiliate.map((a) => a.code), ['A01', 'A02', 'A03', 'A04', 'A05', 'A06']);
+  assert.equal(e.fitSeconds.als, 12.7);
+  assert.equal(e.rankSeconds.ease, 0.52);
+  assert.throws(() => parseEval({ k: 20 }), /eval\.json: new_items is missing \(and so is repurchase\)/);
+  assert.throws(() => parseEval(load('broken', 'eval.json')),
+    /^ShapeError: eval\.json: new_items\.overall\["popularity"\]\.ndcg must be a number$/);
+  assert.throws(() => parseEval({ repurchase: { overall: [] } }), /repurchase\.overall must be an object keyed by ranker name/);
+});
+
+test('parseTrain reads per-affiliate RMSE and epochs', () => {
+  const t = parseTrain(load('full', 'train.json'));
+  assert.equal(t.dim, 32);
+  assert.deepEqual(t.affiliates.map((a) => a.code), ['A01', 'A02', 'A03', 'A04', 'A05', 'A06']);
+  assert.equal(t.affiliates[0].rmse, 0.4176);
+  assert.equal(t.affiliates[0].epochs.length, 12);
+  assert.deepEqual(Object.keys(t.affiliates[0].epochs[0]), ['epoch', 'trainLoss', 'validRmse', 'seconds']);
+  assert.throws(() => parseTrain({ affiliates: { A01: { rmse: 0.4 } } }), /train\.json: affiliates\["A01"\]\.epochs must be an array/);
+  assert.throws(() => parseTrain({ affiliates: { A01: { epochs: [{ train_loss: 1 }] } } }),
+    /train\.json: affiliates\["A01"\]\.epochs\[0\]\.epoch must be a number/);
+});
+
+test('number formats', () => {
+  assert.equal(fmtFixed(0.7, 3), '0.700');
+  assert.equal(fmtFixed(null, 3), '\u2013');
+  assert.equal(fmtFixed(Number.NaN, 3), '\u2013');
+  assert.equal(fmtCount(1187342), '1,187,342');
+  assert.equal(fmtCount(0), '0');
+  assert.equal(fmtSeconds(0.08), '0.080 s');
+  assert.equal(fmtSeconds(6.4), '6.40 s');
+  assert.equal(fmtSeconds(61.94), '61.9 s');
+  assert.equal(fmtSeconds(1234.4), '1234 s');
+  assert.equal(argmax([0.1, null, 0.3, 0.3, 0.2]), 2);
+  assert.equal(argmax([null, undefined]), -1);
+  assert.equal(mean([1, 2, null, 6]), 3);
+  assert.equal(mean([]), null);
+});
+
+test('where the data comes from: data parameter, default, per-file overrides', () => {
+  const page = 'http://127.0.0.1:8000/web/report/index.html';
+  assert.equal(DEFAULT_DATA, '../../demo/report/');
+  assert.deepEqual(sourceUrls(page), {
+    base: 'http://127.0.0.1:8000/demo/report/',
+    validate: 'http://127.0.0.1:8000/demo/report/validate.json',
+    eval: 'http://127.0.0.1:8000/demo/report/eval.json',
+    train: 'http://127.0.0.1:8000/demo/report/train.json',
+  });
+  const u = sourceUrls(`${page}?data=../../out/run1&train=../models/train.json`);
+  assert.equal(u.base, 'http://127.0.0.1:8000/out/run1/');
+  assert.equal(u.validate, 'http://127.0.0.1:8000/out/run1/validate.json');
+  assert.equal(u.train, 'http://127.0.0.1:8000/out/models/train.json');
+});
