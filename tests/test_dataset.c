@@ -126,9 +126,167 @@ static void test_hand_built(void) {
     prefrec_dataset_free(NULL);
 }
 
+static int32_t id_of(const prefrec_dict *d, const char *s) { return prefrec_dict_find(d, s, strlen(s)); }
+
+static void test_lpoint(void) {
+    prefrec_dataset *ds = NULL;
+    prefrec_error err = {0};
+    prefrec_load_params lp = prefrec_load_default_params();
+    CHECK_EQ_INT(prefrec_dataset_load(PREFREC_TEST_DATA "/lpoint_small", &lp, &ds, &err), PREFREC_OK);
+    if (!ds) {
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    CHECK_EQ_INT(ds->n_rows, 5);
+    CHECK_EQ_INT(prefrec_dict_size(ds->customers), 4); /* M001-3 from 01, M004 only in 02 */
+    CHECK_EQ_INT(ds->n_customers_in_demographics, 3);
+    CHECK_EQ_INT(ds->n_customers_with_rows, 3);
+    CHECK_EQ_INT(id_of(ds->customers, "M001"), 0); /* demographics order first */
+    CHECK_EQ_INT(id_of(ds->customers, "M004"), 3);
+    CHECK_EQ_INT(prefrec_dict_size(ds->products), 4);
+    CHECK_EQ_INT(ds->n_products_in_catalog, 4);
+    CHECK(ds->has_catalog && ds->has_demographics);
+    CHECK_STR(ds->product_name[1], "사과, 부사");
+    CHECK_EQ_INT(prefrec_dict_size(ds->categories), 4);
+    CHECK_EQ_INT(prefrec_dict_size(ds->subcategories), 4); /* 티셔츠 under two tops */
+    CHECK_STR(prefrec_dict_str(ds->subcategories, ds->product_subcategory[0]), "잎채소");
+    CHECK_STR(prefrec_dict_str(ds->subcategories, ds->product_subcategory[2]), "티셔츠 (남성의류)");
+    CHECK_STR(prefrec_dict_str(ds->subcategories, ds->product_subcategory[3]), "티셔츠 (여성의류)");
+    CHECK_STR(prefrec_dict_str(ds->categories, ds->product_category[3]), "여성의류");
+    CHECK_EQ_INT(ds->gender[0], PREFREC_GENDER_FEMALE);
+    CHECK_EQ_INT(ds->gender[1], PREFREC_GENDER_MALE);
+    CHECK_EQ_INT(ds->gender[3], PREFREC_GENDER_UNKNOWN);
+    CHECK_NEAR(ds->age[0], 25, 0);
+    CHECK_NEAR(ds->age[2], 75, 0);
+    CHECK(isnan(ds->age[3]));
+    /* row 2 (0-based): M001,R2,2,A06,,PD0003,20210301,23,29000,1 */
+    CHECK_EQ_INT(ds->customer[2], 0);
+    CHECK_EQ_INT(ds->product[2], 2);
+    CHECK_EQ_INT(ds->day[2], 18687);
+    CHECK_EQ_INT(ds->hour[2], 23);
+    CHECK_EQ_INT(ds->channel[2], PREFREC_CHANNEL_ONLINE);
+    CHECK_EQ_INT(ds->branch[2], -1);
+    CHECK_STR(prefrec_dict_str(ds->affiliates, ds->affiliate[2]), "A06");
+    CHECK_NEAR(ds->amount[2], 29000, 0);
+    CHECK_NEAR(ds->quantity[1], 2, 0);
+    CHECK_EQ_INT(ds->receipt[0], ds->receipt[1]);
+    CHECK_EQ_INT(prefrec_dict_size(ds->receipts), 4);
+    CHECK_EQ_INT(prefrec_dict_size(ds->branches), 3);
+    CHECK_EQ_INT(prefrec_dict_size(ds->affiliates), 4);
+    CHECK_EQ_INT(ds->day_min, 18632);
+    CHECK_EQ_INT(ds->day_max, 18992);
+    /* 06: R4 paid with Lpay (row 4); X9 is not a purchase receipt */
+    int lp_rows = 0;
+    for (size_t i = 0; i < ds->n_rows; i++) lp_rows += ds->lpay[i];
+    CHECK_EQ_INT(lp_rows, 1);
+    CHECK_EQ_INT(ds->lpay[4], 1);
+    CHECK_EQ_INT(ds->n_lpay_rows, 2);
+    CHECK_EQ_INT(ds->n_lpay_unmatched, 1);
+    CHECK_EQ_INT(ds->n_skipped, 0);
+    CHECK_STR(ds->source, PREFREC_TEST_DATA "/lpoint_small");
+    prefrec_dataset_free(ds);
+}
+
+static void test_mapping(void) {
+    prefrec_dataset *ds = NULL;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_dataset_load(PREFREC_TEST_DATA "/mapping_small/mapping.json", NULL, &ds, &err),
+                 PREFREC_OK);
+    if (!ds) {
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    CHECK_EQ_INT(ds->n_rows, 4);
+    CHECK_EQ_INT(prefrec_dict_size(ds->customers), 4); /* 7, 8, 10 from demo; 9 from tx */
+    CHECK_EQ_INT(ds->n_customers_in_demographics, 3);
+    CHECK_EQ_INT(ds->n_customers_with_rows, 3);
+    CHECK_EQ_INT(prefrec_dict_size(ds->products), 3); /* 300 is not in products.csv: kept */
+    CHECK_EQ_INT(ds->n_products_in_catalog, 2);
+    CHECK_STR(ds->product_name[0], "Milk, 2%");
+    CHECK_STR(ds->product_name[1], "12\" Pizza");
+    CHECK_STR(ds->product_name[2], "300");
+    CHECK_EQ_INT(ds->product_category[2], -1);
+    CHECK_EQ_INT(ds->product_subcategory[0], -1);
+    CHECK_EQ_INT(prefrec_dict_size(ds->affiliates), 1);
+    CHECK_STR(prefrec_dict_str(ds->affiliates, 0), "ALL");
+    CHECK_EQ_INT(ds->day[0], 17194);
+    CHECK_EQ_INT(ds->hour[0], 14);
+    CHECK_EQ_INT(ds->day[3], 17198); /* "1/2/2017" with %d/%m/%Y */
+    CHECK_EQ_INT(ds->hour[3], 9);
+    CHECK_NEAR(ds->amount[0], 3.86, 0);
+    CHECK_NEAR(ds->quantity[3], 3, 0);
+    CHECK_EQ_INT(ds->receipt[0], ds->receipt[2]);
+    CHECK_EQ_INT(ds->branch[0], -1);
+    CHECK_EQ_INT(ds->channel[0], PREFREC_CHANNEL_UNKNOWN);
+    CHECK_EQ_INT(ds->gender[0], PREFREC_GENDER_FEMALE);
+    CHECK_EQ_INT(ds->gender[1], PREFREC_GENDER_UNKNOWN);
+    CHECK_EQ_INT(ds->gender[2], PREFREC_GENDER_MALE);
+    CHECK_NEAR(ds->age[0], 29.5, 0);
+    CHECK_NEAR(ds->age[1], 70, 0);
+    CHECK_NEAR(ds->age[2], 25, 0);
+    CHECK_EQ_INT(ds->day_min, 17194);
+    CHECK_EQ_INT(ds->day_max, 17531);
+    prefrec_dataset_free(ds);
+}
+
+static void put(const char *dir, const char *name, const char *text) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Bad rows: an error naming file:line:col by default; with skip_bad_rows exactly the good rows
+ * load and the skipped ones are counted. */
+static void test_bad_rows(void) {
+    char dir[] = "/tmp/prefrec_test_ds_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    put(dir, "LPOINT_BIG_COMP_04_PD_CLAC.csv", "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,a,b,c\n");
+    put(dir, "LPOINT_BIG_COMP_01_DEMO.csv", "cust,ma_fem_dv,ages,zon_hlv\nM1,여성,30대,Z01\n");
+    put(dir, "LPOINT_BIG_COMP_02_PDDE.csv",
+        "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n"
+        "M1,R1,1,A01,B1,PD0001,20210105,10,3000,1\n"   /* line 2 good */
+        "M1,R2,1,A01,B1,PD0009,20210105,10,3000,1\n"   /* line 3 unknown product */
+        "M1,R3,1,A01,B1,PD0001,20211305,10,3000,1\n"   /* line 4 bad date */
+        "M1,R4,1,A01,B1,PD0001,20210105,10\n"          /* line 5 too few fields */
+        "M2,R5,1,A01,B1,PD0001,20210106,25,3000,1\n"   /* line 6 bad hour */
+        "M\xff,R6,1,A01,B1,PD0001,20210105,10,3000,1\n" /* line 7 invalid UTF-8 */
+        "M3,R7,2,A06,,PD0001,20210107,11,500,2\n");    /* line 8 good */
+    prefrec_dataset *ds = NULL;
+    prefrec_error err = {0};
+    prefrec_load_params lp = prefrec_load_default_params();
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_E_PARSE);
+    CHECK(ds == NULL);
+    CHECK_CONTAINS(err.msg, "LPOINT_BIG_COMP_02_PDDE.csv:3:16: unknown product code 'PD0009'");
+    lp.skip_bad_rows = 1;
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_OK);
+    if (ds) {
+        CHECK_EQ_INT(ds->n_rows, 2);
+        CHECK_EQ_INT(ds->n_skipped, 5);
+        CHECK_EQ_INT(ds->day[1], 18634);
+        CHECK_EQ_INT(prefrec_dict_size(ds->customers), 2); /* M2 was only in a skipped row */
+        CHECK_EQ_INT(prefrec_dict_size(ds->receipts), 2);
+        CHECK_EQ_INT(ds->receipt[1], 1);
+        prefrec_dataset_free(ds);
+    }
+    /* a missing required column names the file and the column */
+    put(dir, "LPOINT_BIG_COMP_01_DEMO.csv", "cust,gender,ages\nM1,여성,30대\n");
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_E_NOTFOUND);
+    CHECK_CONTAINS(err.msg, "LPOINT_BIG_COMP_01_DEMO.csv:1: no column 'ma_fem_dv'");
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void) {
     test_dict();
     test_attributes();
     test_hand_built();
+    test_lpoint();
+    test_mapping();
+    test_bad_rows();
     return check_report("test_dataset");
 }
