@@ -131,8 +131,11 @@ prefrec_status prefrec_validation_write_json(const prefrec_validation *v,
     ok = ok && cJSON_AddStringToObject(root, "end", prefrec_date_format(v->end_day, buf));
     cJSON *th = ok ? cJSON_AddArrayToObject(root, "thresholds") : NULL;
     ok = ok && th;
-    for (int t = 0; ok && t < PREFREC_VALIDATE_THRESHOLDS; t++)
-        ok = cJSON_AddItemToArray(th, cJSON_CreateNumber(v->thresholds[t]));
+    for (int t = 0; ok && t < PREFREC_VALIDATE_THRESHOLDS; t++) {
+        char num[32]; /* "0.0", "0.5", ... as the issue writes them (cJSON would print "0") */
+        snprintf(num, sizeof num, "%.1f", v->thresholds[t]);
+        ok = cJSON_AddItemToArray(th, cJSON_CreateRaw(num));
+    }
     cJSON *bins = ok ? cJSON_AddArrayToObject(root, "hist_scores") : NULL;
     ok = ok && bins;
     for (int b = 0; ok && b < PREFREC_VALIDATE_BINS; b++)
