@@ -4,6 +4,7 @@
 #define PREFREC_TEST_TINY_PACK_H
 
 #include <math.h>
+#include <stdio.h>
 
 #include "pack_builder.h"
 
@@ -17,8 +18,9 @@ static const float b1[2] = {0.0f, 0.5f}, wg[2] = {1.0f, 2.0f}, wm[2] = {0.5f, -1
 static const uint32_t code_off[P + 1] = {0, 3, 6, 9, 12, 15, 18};
 static const char codes[18] = "P0\0P1\0P2\0P3\0P4\0P5";
 static const char names[18] = "n0\0n1\0n2\0n3\0n4\0n5";
-static const int32_t pcat[P] = {0, 0, 0, 1, 1, 1}, psub[P] = {-1, -1, -1, -1, -1, -1};
-static const uint32_t cat_off[3] = {0, 5, 11}, sub_off[1] = {0};
+static const int32_t pcat[P] = {0, 0, 0, 1, 1, 1}, psub[P] = {0, 0, 1, 2, 2, 2};
+static const uint32_t cat_off[3] = {0, 5, 11}, sub_off[4] = {0, 2, 4, 6};
+static const char subs[6] = "a\0b\0c";
 static const char cats[11] = "food\0drink";
 static const uint32_t cust_off[4] = {0, 3, 6, 9};
 static const char ccodes[9] = "C0\0C1\0C2";
@@ -32,9 +34,13 @@ static const int32_t knn_nbr[P * M] = {1, 4, 0, 5, 0, 1, 4, -1, 3, 0, 1, -1};
 static const float knn_w[P * M] = {0.8f, 0.3f, 0.8f, 0.4f, 0.2f, 0.1f, 0.5f, 0, 0.5f, 0.3f, 0.4f, 0};
 static float pop_seg[S * P];
 static const float pop_all[P] = {1, 0.8f, 0.6f, 0.4f, 0.3f, 0.2f};
-static const double W_EASE = 1, W_KNN = 0.5, W_POP = 0.2, W_CAT = 0.1, TB = 1e-6;
+static const float trend[P] = {0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.6f};
+/* blend weights: variant 1 (hand-worked case) and variant 2 (every part on) */
+static const double WV[3][7] = {{0}, {1, 0.5, 0.2, 0, 0.1, 0, 0}, {1, 0.5, 0.2, 0.3, 0.1, 0.4, 0.7}};
+static const double TB = 1e-6;
 
-static unsigned char *tiny_pack(size_t *len, int with_blend) {
+/* variant 0: NeuMF only; 1 and 2: with the blend (weights WV[variant]) */
+static unsigned char *tiny_pack(size_t *len, int variant) {
     static const float base[P] = {0.3f, 0.25f, 0.2f, 0.1f, 0.1f, 0.05f};
     static const float f30[P] = {0.05f, 0.1f, 0.1f, 0.3f, 0.25f, 0.2f};
     for (int s = 0; s < S; s++)
@@ -50,7 +56,7 @@ static unsigned char *tiny_pack(size_t *len, int with_blend) {
               {"product.name.str", 3, 1, {18}, names, 18},
               {"product.cat", 4, 1, {P}, pcat, sizeof pcat}, {"product.sub", 4, 1, {P}, psub, sizeof psub},
               {"category.off", 5, 1, {3}, cat_off, 12}, {"category.str", 3, 1, {11}, cats, 11},
-              {"subcategory.off", 5, 1, {1}, sub_off, 4}, {"subcategory.str", 3, 1, {0}, "", 0},
+              {"subcategory.off", 5, 1, {4}, sub_off, 16}, {"subcategory.str", 3, 1, {6}, subs, 6},
               {"customer.code.off", 5, 1, {4}, cust_off, 16}, {"customer.code.str", 3, 1, {9}, ccodes, 9},
               {"customer.emb", 0, 2, {3, 2}, cemb, 24}, {"customer.bias", 0, 1, {3}, cbias, 12},
               {"customer.gender", 2, 1, {3}, cg, 3}, {"customer.age", 0, 1, {3}, cage, 12},
@@ -60,12 +66,19 @@ static unsigned char *tiny_pack(size_t *len, int with_blend) {
               {"blend.knn.nbr", 4, 2, {P, M}, knn_nbr, sizeof knn_nbr},
               {"blend.knn.w", 0, 2, {P, M}, knn_w, sizeof knn_w},
               {"blend.pop.seg", 0, 2, {S, P}, pop_seg, sizeof pop_seg},
-              {"blend.pop.all", 0, 1, {P}, pop_all, sizeof pop_all}};
-    const char *man = with_blend
-        ? "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\",\"target_mean\":3.0,"
-          "\"blend\":{\"w_ease\":1,\"w_knn\":0.5,\"w_pop\":0.2,\"w_cat\":0.1,\"tiebreak\":1e-6}}"
-        : "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\"}";
-    return tb_build(man, t, with_blend ? sizeof t / sizeof t[0] : 25, len);
+              {"blend.pop.all", 0, 1, {P}, pop_all, sizeof pop_all},
+              {"blend.trend", 0, 1, {P}, trend, sizeof trend}};
+    char man[512];
+    if (variant)
+        snprintf(man, sizeof man,
+                 "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\",\"target_mean\":3.0,"
+                 "\"blend\":{\"w\":{\"ease\":%g,\"knn\":%g,\"pop\":%g,\"trend\":%g,\"cat\":%g,"
+                 "\"catpop\":%g,\"subpop\":%g},\"tiebreak\":1e-6}}",
+                 WV[variant][0], WV[variant][1], WV[variant][2], WV[variant][3], WV[variant][4],
+                 WV[variant][5], WV[variant][6]);
+    else
+        snprintf(man, sizeof man, "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\"}");
+    return tb_build(man, t, variant ? sizeof t / sizeof t[0] : 25, len);
 }
 
 #endif

@@ -65,6 +65,9 @@ const char *prefrec_model_product_category(const prefrec_model *m, int32_t p);  
 const char *prefrec_model_product_subcategory(const prefrec_model *m, int32_t p); /* "" none */
 int32_t prefrec_model_product_category_id(const prefrec_model *m, int32_t p);     /* -1 none */
 int32_t prefrec_model_n_categories(const prefrec_model *m);
+int32_t prefrec_model_product_subcategory_id(const prefrec_model *m, int32_t p);  /* -1 none */
+int32_t prefrec_model_n_subcategories(const prefrec_model *m);
+const char *prefrec_model_category_name(const prefrec_model *m, int32_t c);      /* "" if out of range */
 int32_t prefrec_model_find_product(const prefrec_model *m, const char *code); /* -1 if absent */
 
 /* Customer side of a pack ("full" pack or a "customers" shard) for model m (dims and the item

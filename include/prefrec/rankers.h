@@ -158,6 +158,22 @@ typedef struct prefrec_blend_params {
 prefrec_blend_params prefrec_blend_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_blend;
 
+/* ---- the served form of fitted models (what src/core/blend.h serves from a pack) ---------- */
+/* Top-m neighbours of every product (n_products rows of m; weight desc, index asc; only
+ * positive weights; unused slots -1 and 0): EASE row entries B[h][p] (p != h), and ItemKNN
+ * similarities. nbr and w: n_products * m entries, caller-owned. */
+void prefrec_ease_neighbors(const void *ease_model, int32_t m, int32_t *nbr, float *w);
+void prefrec_itemknn_neighbors(const void *knn_model, int32_t m, int32_t *nbr, float *w);
+/* The table a popularity model scores from: *rows = 33 segments (pop_seg) or 1 (pop). */
+const float *prefrec_pop_table(const void *pop_model, int32_t *rows);
+/* The fitted parts of a blend and its weights in the order ease, itemknn, pop_seg, trend,
+ * category, category x pop, subcategory x pop. Models are NULL when their weight is 0. */
+typedef struct prefrec_blend_fitted {
+    const void *ease, *knn, *pop, *trend;
+    double w[7];
+} prefrec_blend_fitted;
+void prefrec_blend_fitted_parts(const void *blend_model, prefrec_blend_fitted *out);
+
 /* All built-in rankers in report order; *n set to their number. Static storage. */
 const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n);
 /* The built-in ranker named name, or NULL. */

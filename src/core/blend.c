@@ -14,9 +14,21 @@ int prefrec_segment(int gender, float age) {
     return g * 11 + band;
 }
 
+const char *const prefrec_blend_weight_names[PREFREC_BW_COUNT] = {
+    "ease", "knn", "pop", "trend", "cat", "catpop", "subpop"};
+
 static double member_num(const cJSON *o, const char *key, double def) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : def;
+}
+
+static prefrec_status get(const prefrec_pack *pack, const char *name, uint32_t dt, uint32_t nd,
+                          uint32_t a, uint32_t b, const void **out, prefrec_error *err) {
+    uint32_t want[2] = {a, b};
+    const prefrec_tensor *t;
+    prefrec_status s = prefrec_pack_get(pack, name, dt, nd, want, &t, err);
+    if (!s) *out = t->data;
+    return s;
 }
 
 prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, prefrec_blend *b,
@@ -26,44 +38,41 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
     const cJSON *bl = cJSON_GetObjectItemCaseSensitive(man, "blend");
     if (!cJSON_IsObject(bl))
         return prefrec_error_set(err, PREFREC_E_NOTFOUND, "pack has no blend ranker");
-    const prefrec_tensor *t;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(bl, "w");
+    if (!cJSON_IsObject(w))
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest blend.w is not an object");
     uint32_t P = (uint32_t)n_products;
-    uint32_t want[2] = {P, 0};
-    prefrec_status s = prefrec_pack_get(pack, "blend.ease.nbr", PREFREC_DT_I32, 2, want, &t, err);
-    if (s) return s;
+    const prefrec_tensor *t = prefrec_pack_find(pack, "blend.ease.nbr");
+    if (!t || t->ndim != 2)
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: blend.ease.nbr missing or not 2-d");
     uint32_t M = t->shape[1];
-    want[1] = M;
-    b->ease_nbr = t->data;
-    if ((s = prefrec_pack_get(pack, "blend.ease.w", PREFREC_DT_F32, 2, want, &t, err))) return s;
-    b->ease_w = t->data;
-    if ((s = prefrec_pack_get(pack, "blend.knn.nbr", PREFREC_DT_I32, 2, want, &t, err))) return s;
-    b->knn_nbr = t->data;
-    if ((s = prefrec_pack_get(pack, "blend.knn.w", PREFREC_DT_F32, 2, want, &t, err))) return s;
-    b->knn_w = t->data;
-    uint32_t wseg[2] = {PREFREC_N_SEGMENTS, P};
-    if ((s = prefrec_pack_get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, wseg, &t, err))) return s;
-    b->pop_seg = t->data;
-    if ((s = prefrec_pack_get(pack, "blend.pop.all", PREFREC_DT_F32, 1, &P, &t, err))) return s;
-    b->pop_all = t->data;
+    if (M == 0 || M > 4096)
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: blend has %u neighbours per product", M);
+    prefrec_status s;
+    if ((s = get(pack, "blend.ease.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->ease_nbr, err)) ||
+        (s = get(pack, "blend.ease.w", PREFREC_DT_F32, 2, P, M, (const void **)&b->ease_w, err)) ||
+        (s = get(pack, "blend.knn.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->knn_nbr, err)) ||
+        (s = get(pack, "blend.knn.w", PREFREC_DT_F32, 2, P, M, (const void **)&b->knn_w, err)) ||
+        (s = get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, PREFREC_N_SEGMENTS, P, (const void **)&b->pop_seg, err)) ||
+        (s = get(pack, "blend.trend", PREFREC_DT_F32, 1, P, 0, (const void **)&b->trend, err)) ||
+        (s = get(pack, "blend.pop.all", PREFREC_DT_F32, 1, P, 0, (const void **)&b->pop_all, err)))
+        return s;
     /* every neighbour index must be a product or -1: checked once here, trusted when serving */
     for (size_t i = 0; i < (size_t)P * M; i++) {
         if (b->ease_nbr[i] < -1 || b->ease_nbr[i] >= n_products || b->knn_nbr[i] < -1 ||
             b->knn_nbr[i] >= n_products)
             return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "pack: blend neighbour %zu of %u out of range", i, P * M);
+                                     "pack: blend neighbour %zu of %zu out of range", i, (size_t)P * M);
     }
     b->n_products = n_products;
     b->m = (int32_t)M;
-    b->w_ease = member_num(bl, "w_ease", 0);
-    b->w_knn = member_num(bl, "w_knn", 0);
-    b->w_pop = member_num(bl, "w_pop", 0);
-    b->w_cat = member_num(bl, "w_cat", 0);
+    for (int k = 0; k < PREFREC_BW_COUNT; k++) b->w[k] = member_num(w, prefrec_blend_weight_names[k], 0);
     b->tiebreak = member_num(bl, "tiebreak", 1e-6);
     return PREFREC_OK;
 }
 
-/* acc[p] = sum over h in hist of w(h -> p); returns the factor w / max(acc) (0 if max <= 0) and
- * scales acc by it. */
+/* acc[p] = sum over h in hist of w(h -> p); returns w / max(acc) (0 when max <= 0 or the weight
+ * is 0). acc is left unscaled. */
 static float neighbour_sum(const int32_t *nbr, const float *w, int32_t m, const int32_t *hist,
                            size_t n, int32_t P, double weight, float *acc) {
     memset(acc, 0, (size_t)P * sizeof *acc);
@@ -77,47 +86,56 @@ static float neighbour_sum(const int32_t *nbr, const float *w, int32_t m, const 
     float mx = 0.0f;
     for (int32_t p = 0; p < P; p++)
         if (acc[p] > mx) mx = acc[p];
-    if (!(mx > 0.0f)) {
-        memset(acc, 0, (size_t)P * sizeof *acc);
-        return 0.0f;
-    }
-    float f = (float)(weight / mx);
-    for (int32_t p = 0; p < P; p++) acc[p] *= f;
-    return f;
+    return mx > 0.0f ? (float)(weight / mx) : 0.0f;
+}
+
+static float max_of(const float *a, int32_t n) {
+    float mx = 0.0f;
+    for (int32_t p = 0; p < n; p++)
+        if (a[p] > mx) mx = a[p];
+    return mx;
 }
 
 void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, int seg,
-                         const int32_t *product_cat, int32_t n_cat, float *cat_scratch,
+                         const int32_t *product_cat, int32_t n_cat, const int32_t *product_sub,
+                         int32_t n_sub, float *share_scratch, float *tmp,
                          prefrec_blend_parts *parts, float *out) {
     int32_t P = b->n_products;
-    parts->f_ease = neighbour_sum(b->ease_nbr, b->ease_w, b->m, hist, n, P, b->w_ease, parts->ease);
-    parts->f_knn = neighbour_sum(b->knn_nbr, b->knn_w, b->m, hist, n, P, b->w_knn, parts->knn);
+    const double *w = b->w;
+    parts->f_ease = neighbour_sum(b->ease_nbr, b->ease_w, b->m, hist, n, P, w[PREFREC_BW_EASE], parts->i2i);
+    for (int32_t p = 0; p < P; p++) parts->i2i[p] *= parts->f_ease;
+    parts->f_knn = neighbour_sum(b->knn_nbr, b->knn_w, b->m, hist, n, P, w[PREFREC_BW_KNN], tmp);
+    for (int32_t p = 0; p < P; p++) parts->i2i[p] += parts->f_knn * tmp[p];
 
-    /* segment popularity */
+    /* popularity: the segment's row and the trend, each scaled to max 1 */
     const float *row = b->pop_seg + (size_t)(seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0) * P;
-    float mx = 0.0f;
-    for (int32_t p = 0; p < P; p++)
-        if (row[p] > mx) mx = row[p];
-    float fp = b->w_pop != 0 && mx > 0.0f ? (float)(b->w_pop / mx) : 0.0f;
-    for (int32_t p = 0; p < P; p++) parts->pop[p] = fp * row[p];
+    float ms = max_of(row, P), mt = max_of(b->trend, P);
+    float fs = w[PREFREC_BW_POP] != 0 && ms > 0.0f ? (float)(w[PREFREC_BW_POP] / ms) : 0.0f;
+    float ft = w[PREFREC_BW_TREND] != 0 && mt > 0.0f ? (float)(w[PREFREC_BW_TREND] / mt) : 0.0f;
+    for (int32_t p = 0; p < P; p++) parts->pop[p] = fs * row[p] + ft * b->trend[p];
 
-    /* category preference: share of the history's products in each top category */
+    /* category preference: shares of the history's products per top and mid category */
     memset(parts->cat, 0, (size_t)P * sizeof *parts->cat);
-    if (b->w_cat != 0 && n > 0 && product_cat && n_cat > 0) {
-        memset(cat_scratch, 0, (size_t)n_cat * sizeof *cat_scratch);
+    if (n > 0) {
+        float *cs = share_scratch, *ss = share_scratch + (n_cat > 0 ? n_cat : 0);
+        if (n_cat > 0) memset(cs, 0, (size_t)n_cat * sizeof *cs);
+        if (n_sub > 0) memset(ss, 0, (size_t)n_sub * sizeof *ss);
         for (size_t i = 0; i < n; i++) {
-            int32_t c = product_cat[hist[i]];
-            if (c >= 0 && c < n_cat) cat_scratch[c] += 1.0f;
+            int32_t c = product_cat ? product_cat[hist[i]] : -1, u = product_sub ? product_sub[hist[i]] : -1;
+            if (c >= 0 && c < n_cat) cs[c] += 1.0f;
+            if (u >= 0 && u < n_sub) ss[u] += 1.0f;
         }
-        float f = (float)b->w_cat / (float)n;
+        float inv = 1.0f / (float)n;
+        float wc = (float)w[PREFREC_BW_CAT], wcp = (float)w[PREFREC_BW_CATPOP], wsp = (float)w[PREFREC_BW_SUBPOP];
         for (int32_t p = 0; p < P; p++) {
-            int32_t c = product_cat[p];
-            if (c >= 0 && c < n_cat) parts->cat[p] = f * cat_scratch[c];
+            int32_t c = product_cat ? product_cat[p] : -1, u = product_sub ? product_sub[p] : -1;
+            float sc = c >= 0 && c < n_cat ? cs[c] * inv : 0.0f;
+            float su = u >= 0 && u < n_sub ? ss[u] * inv : 0.0f;
+            parts->cat[p] = wc * sc + wcp * sc * b->pop_all[p] + wsp * su * b->pop_all[p];
         }
     }
     float t = (float)b->tiebreak;
-    for (int32_t p = 0; p < P; p++)
-        out[p] = parts->ease[p] + parts->knn[p] + parts->pop[p] + parts->cat[p] + t * b->pop_all[p];
+    for (int32_t p = 0; p < P; p++) out[p] = parts->i2i[p] + parts->pop[p] + parts->cat[p] + t * b->pop_all[p];
 }
 
 void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, size_t n,

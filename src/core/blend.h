@@ -4,12 +4,17 @@
  *   blend.ease.nbr i32 [P, M], blend.ease.w f32 [P, M]   pruned EASE rows: h -> (p, B[h,p])
  *   blend.knn.nbr  i32 [P, M], blend.knn.w  f32 [P, M]   pruned ItemKNN cosine neighbours
  *   blend.pop.seg  f32 [S, P]                            smoothed segment popularity
- *   blend.pop.all  f32 [P]                               buyers / max buyers (tie-break)
- *   manifest "blend": {"w_ease", "w_knn", "w_pop", "w_cat", "tiebreak", "neighbors"}
- * Padding neighbours have index -1 and weight 0. The score of product p for history set H:
- *   w_ease*E[p]/max(E) + w_knn*K[p]/max(K) + w_pop*S[p]/max(S) + w_cat*share(cat p) + t*pop[p]
- * with E[p] = sum over h in H of the pruned EASE weight h -> p (likewise K), S the segment's
- * row, share(c) = |{h in H : cat h = c}| / |H|; a component is skipped when its max is <= 0. */
+ *   blend.trend    f32 [P]                               recency-weighted popularity
+ *   blend.pop.all  f32 [P]                               buyers / max buyers
+ *   manifest "blend": {"w": {"ease", "knn", "pop", "trend", "cat", "catpop", "subpop"},
+ *                      "tiebreak", "neighbors"}
+ * Padding neighbours have index -1 and weight 0. For the distinct history set H and segment s,
+ * with E[p] = sum over h in H of the EASE weight h -> p (likewise K), the score of product p is
+ *   w.ease E[p]/max E + w.knn K[p]/max K + w.pop seg[s][p]/max seg[s] + w.trend T[p]/max T
+ *   + w.cat c(p) + w.catpop c(p) all[p] + w.subpop u(p) all[p] + tiebreak all[p]
+ * where c(p) (u(p)) is the share of H's products in p's top (mid) category; a normalised part is
+ * 0 when its max is <= 0. This is the native ranker "blend" (src/train/rank_blend.c) with its
+ * item-to-item matrices pruned to M neighbours; `prefrec eval` measures this served form too. */
 #ifndef PREFREC_CORE_BLEND_H
 #define PREFREC_CORE_BLEND_H
 
@@ -21,11 +26,16 @@
 
 #define PREFREC_N_SEGMENTS 33
 
+enum { PREFREC_BW_EASE, PREFREC_BW_KNN, PREFREC_BW_POP, PREFREC_BW_TREND, PREFREC_BW_CAT,
+       PREFREC_BW_CATPOP, PREFREC_BW_SUBPOP, PREFREC_BW_COUNT };
+extern const char *const prefrec_blend_weight_names[PREFREC_BW_COUNT];
+
 typedef struct prefrec_blend {
     int32_t n_products, m;
     const int32_t *ease_nbr, *knn_nbr;
-    const float *ease_w, *knn_w, *pop_seg, *pop_all;
-    double w_ease, w_knn, w_pop, w_cat, tiebreak;
+    const float *ease_w, *knn_w, *pop_seg, *trend, *pop_all;
+    double w[PREFREC_BW_COUNT];
+    double tiebreak;
 } prefrec_blend;
 
 /* Segment of a customer: gender (unknown, male, female) x age decade (0..9, 10 unknown). */
@@ -36,17 +46,20 @@ int prefrec_segment(int gender, float age);
 prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, prefrec_blend *b,
                                   prefrec_error *err);
 
-/* Component arrays of one request, each n_products floats (caller's scratch). */
+/* Weighted parts of one request's scores, each n_products floats (caller's scratch). */
 typedef struct prefrec_blend_parts {
-    float *ease, *knn, *pop, *cat;  /* already weighted and normalised */
-    float f_ease, f_knn;            /* the factors w/max applied to E and K (0: skipped) */
+    float *i2i;    /* EASE + ItemKNN */
+    float *pop;    /* segment popularity + trend */
+    float *cat;    /* category and subcategory preference */
+    float f_ease, f_knn; /* w / max applied to E and K (0 when skipped) */
 } prefrec_blend_parts;
 
-/* Score every product for the distinct history set hist[0..n) (indices < n_products, sorted
- * or not, no repeats) and segment seg. product_cat: category per product (-1 none), n_cat
- * categories, cat_scratch n_cat floats. Writes out[P] and, if parts is non-NULL, the parts. */
+/* Score every product for the distinct history hist[0..n) and segment seg. product_cat /
+ * product_sub: category and subcategory per product (-1 none), with n_cat / n_sub of them;
+ * share_scratch: n_cat + n_sub floats. tmp: n_products floats. Writes out[P] and parts. */
 void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, int seg,
-                         const int32_t *product_cat, int32_t n_cat, float *cat_scratch,
+                         const int32_t *product_cat, int32_t n_cat, const int32_t *product_sub,
+                         int32_t n_sub, float *share_scratch, float *tmp,
                          prefrec_blend_parts *parts, float *out);
 
 /* For each of products[0..k): the history product whose neighbour lists give it the largest

@@ -20,6 +20,8 @@ struct prefrec_engine {
     int32_t n_products, n_categories;
     const int32_t *product_cat;    /* per product, -1 none (owned copy) */
     int32_t *cat_copy;
+    int32_t *product_sub;          /* per product subcategory, -1 none (owned) */
+    int32_t n_subcategories;
     uint32_t *slots;               /* customer code hash table: index + 1, 0 empty */
     uint32_t n_slots;              /* power of two */
     const float *lines;            /* optional "customer.lines" f32 [C] */
@@ -39,6 +41,7 @@ void prefrec_engine_free(prefrec_engine *e) {
     prefrec_customers_free(e->customers);
     prefrec_model_free(e->model);
     free(e->cat_copy);
+    free(e->product_sub);
     free(e->slots);
     free(e);
 }
@@ -79,14 +82,18 @@ prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack 
         s = prefrec_error_set(err, PREFREC_E_EMPTY, "pack: empty catalogue");
         goto fail;
     }
+    e->n_subcategories = prefrec_model_n_subcategories(e->model);
     e->cat_copy = malloc((size_t)e->n_products * sizeof *e->cat_copy);
-    if (!e->cat_copy) {
+    e->product_sub = malloc((size_t)e->n_products * sizeof *e->product_sub);
+    if (!e->cat_copy || !e->product_sub) {
         s = prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
         goto fail;
     }
     for (int32_t p = 0; p < e->n_products; p++) {
         int32_t c = prefrec_model_product_category_id(e->model, p);
         e->cat_copy[p] = c >= 0 && c < e->n_categories ? c : -1;
+        int32_t u = prefrec_model_product_subcategory_id(e->model, p);
+        e->product_sub[p] = u >= 0 && u < e->n_subcategories ? u : -1;
     }
     e->product_cat = e->cat_copy;
 
@@ -129,9 +136,7 @@ const char *prefrec_engine_product_name(const prefrec_engine *e, int32_t p) { re
 const char *prefrec_engine_product_category(const prefrec_engine *e, int32_t p) { return prefrec_model_product_category(e->model, p); }
 const char *prefrec_engine_product_subcategory(const prefrec_engine *e, int32_t p) { return prefrec_model_product_subcategory(e->model, p); }
 const char *prefrec_engine_category_name(const prefrec_engine *e, int32_t c) {
-    for (int32_t p = 0; p < e->n_products; p++)
-        if (e->product_cat[p] == c) return prefrec_model_product_category(e->model, p);
-    return "";
+    return prefrec_model_category_name(e->model, c);
 }
 int32_t prefrec_engine_find_product(const prefrec_engine *e, const char *code) {
     return code ? prefrec_model_find_product(e->model, code) : -1;
@@ -171,7 +176,7 @@ typedef struct req_state {
     size_t n_hist;
     uint8_t *bought;    /* [P] exclusion mask */
     float *scores;      /* [P] */
-    float *work;        /* blend parts 4 x [P] + categories */
+    float *work;        /* blend: parts 3 x [P], tmp [P], category + subcategory shares */
     prefrec_blend_parts parts;
     int32_t top_cat;    /* the customer's most bought category, or -1 */
     int32_t *cat_count; /* [n_categories] */
@@ -242,7 +247,8 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
     st->hist = malloc((cap ? cap : 1) * sizeof *st->hist);
     st->bought = calloc((size_t)P, 1);
     st->scores = malloc((size_t)P * sizeof *st->scores);
-    st->work = malloc((4 * (size_t)P + (size_t)e->n_categories + 1) * sizeof *st->work);
+    st->work = malloc((4 * (size_t)P + (size_t)e->n_categories + (size_t)e->n_subcategories + 1) *
+                      sizeof *st->work);
     st->cat_count = calloc((size_t)e->n_categories + 1, sizeof *st->cat_count);
     if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count)
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
@@ -270,18 +276,18 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
             st->top_cat = c;
         }
     }
-    st->parts.ease = st->work;
-    st->parts.knn = st->work + P;
-    st->parts.pop = st->work + 2 * (size_t)P;
-    st->parts.cat = st->work + 3 * (size_t)P;
+    st->parts.i2i = st->work;
+    st->parts.pop = st->work + P;
+    st->parts.cat = st->work + 2 * (size_t)P;
     return PREFREC_OK;
 }
 
 static prefrec_status score(const prefrec_engine *e, req_state *st, prefrec_error *err) {
     if (st->ranker == PREFREC_RANKER_BLEND) {
+        size_t P = (size_t)e->n_products;
         prefrec_blend_score(&e->blend, st->hist, st->n_hist, prefrec_segment(st->gender, st->age),
-                            e->product_cat, e->n_categories, st->work + 4 * (size_t)e->n_products,
-                            &st->parts, st->scores);
+                            e->product_cat, e->n_categories, e->product_sub, e->n_subcategories,
+                            st->work + 4 * P, st->work + 3 * P, &st->parts, st->scores);
         return PREFREC_OK;
     }
     prefrec_user *u = NULL;
@@ -303,7 +309,7 @@ static void explain(const prefrec_engine *e, const req_state *st, int32_t src, p
     int32_t p = it->product, c = e->product_cat[p];
     it->reason_ref = -1;
     if (st->ranker == PREFREC_RANKER_BLEND) {
-        float i2i = st->parts.ease[p] + st->parts.knn[p];
+        float i2i = st->parts.i2i[p];
         float cat = st->parts.cat[p], pop = st->parts.pop[p];
         if (i2i > 0 && i2i >= cat && i2i >= pop && src >= 0) {
             it->reason = PREFREC_REASON_BOUGHT_WITH;

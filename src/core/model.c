@@ -167,15 +167,11 @@ prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, pr
     }
     m->b0 = b0[0];
     for (int l = 0; l < m->n_layers; l++) m->wmax = m->width[l] > m->wmax ? m->width[l] : m->wmax;
-    int h1 = m->width[0];
+    int h1 = m->width[0], ok = 1;
     m->p1 = malloc((size_t)P * (size_t)h1 * sizeof(float) + sizeof(float));
-    for (int l = 1; l < m->n_layers; l++) {
-        m->wt[l] = malloc((size_t)m->width[l] * (size_t)m->width[l - 1] * sizeof(float));
-        if (!m->wt[l]) break;
-    }
     for (int l = 1; l < m->n_layers; l++)
-        if (!m->wt[l]) m->p1 = (free(m->p1), NULL);
-    if (!m->p1) {
+        ok &= (m->wt[l] = malloc((size_t)m->width[l] * (size_t)m->width[l - 1] * sizeof(float))) != NULL;
+    if (!m->p1 || !ok) {
         prefrec_model_free(m);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
     }
@@ -458,4 +454,10 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
     prefrec_status s = prefrec_user_new(m, n ? u : NULL, bias, gender, age, out, err);
     free(buf);
     return s;
+}
+
+int32_t prefrec_model_product_subcategory_id(const prefrec_model *m, int32_t p) { return m->sub[p]; }
+int32_t prefrec_model_n_subcategories(const prefrec_model *m) { return m->n_sub; }
+const char *prefrec_model_category_name(const prefrec_model *m, int32_t c) {
+    return c >= 0 && c < m->n_cat ? prefrec_strings_at(&m->cat_names, (uint32_t)c) : "";
 }

@@ -399,3 +399,13 @@ const prefrec_ranker_def *prefrec_ranker_find(const char *name) {
         if (!strcmp(builtin[i]->name, name)) return builtin[i];
     return NULL;
 }
+
+/* ---- served form (src/core/blend.h) ------------------------------------------------------- */
+void prefrec_blend_fitted_parts(const void *mv, prefrec_blend_fitted *out) {
+    const blend_model *m = mv;
+    out->ease = m->ease;
+    out->knn = m->knn;
+    out->pop = m->pop;
+    out->trend = m->trend;
+    for (int k = 0; k < N_COMP; k++) out->w[k] = m->w[k];
+}

@@ -149,3 +149,24 @@ static void knn_score(const void *mv, int32_t c, float *scores) {
 const prefrec_ranker_def prefrec_ranker_itemknn = {
     "itemknn", "item-to-item cosine over co-purchase (pruned neighbour lists)",
     PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, knn_fit, knn_score, knn_free};
+
+/* ---- served form (src/core/blend.h): each product's m most similar products ---------------- */
+void prefrec_itemknn_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {
+    const knn_model *km = mv;
+    int32_t P = km->x->n_products;
+    prefrec_scored *best = malloc((size_t)(m > 0 ? m : 1) * sizeof *best);
+    for (int32_t h = 0; h < P; h++) {
+        int32_t *nr = nbr + (size_t)h * m;
+        float *wr = w + (size_t)h * m;
+        for (int32_t r = 0; r < m; r++) nr[r] = -1, wr[r] = 0.0f;
+        if (!best) continue;
+        prefrec_topk_heap heap;
+        prefrec_topk_heap_init(&heap, best, (size_t)m);
+        for (int32_t r = 0; r < km->n_nbr[h]; r++)
+            if (km->sim[(size_t)h * km->k + r] > 0.0f)
+                prefrec_topk_heap_push(&heap, km->sim[(size_t)h * km->k + r], km->nbr[(size_t)h * km->k + r]);
+        size_t got = prefrec_topk_heap_finish(&heap);
+        for (size_t r = 0; r < got; r++) nr[r] = best[r].index, wr[r] = best[r].score;
+    }
+    free(best);
+}

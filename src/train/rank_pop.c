@@ -105,3 +105,10 @@ const prefrec_ranker_def prefrec_ranker_pop = {
 const prefrec_ranker_def prefrec_ranker_pop_seg = {
     "pop_seg", "popularity within the customer's gender x age band, shrunk to overall",
     PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, pop_seg_fit, pop_score, pop_free};
+
+/* ---- served form (src/core/blend.h): the table pop_score reads ------------------------------- */
+const float *prefrec_pop_table(const void *mv, int32_t *rows) {
+    const pop_model *pm = mv;
+    *rows = pm->by_segment ? RANK_N_SEGMENTS : 1;
+    return pm->by_segment ? pm->seg : pm->global;
+}

@@ -9,27 +9,32 @@
 #include "prefrec/engine.h"
 #include "prefrec/model.h"
 
-/* The blend formula, evaluated independently in double precision. */
-static void brute_blend(const int *hist, int n, int seg, double *out) {
-    double e[P] = {0}, k[P] = {0}, share[2] = {0}, me = 0, mk = 0, mp = 0;
+/* The blend formula (src/core/blend.h), evaluated independently in double precision. */
+static void brute_blend(int variant, const int *hist, int n, int seg, double *out) {
+    const double *w = WV[variant];
+    double e[P] = {0}, k[P] = {0}, share[2] = {0}, sub[3] = {0}, me = 0, mk = 0, mp = 0, mt = 0;
     for (int i = 0; i < n; i++) {
         for (int r = 0; r < M; r++) {
             if (ease_nbr[hist[i] * M + r] >= 0) e[ease_nbr[hist[i] * M + r]] += ease_w[hist[i] * M + r];
             if (knn_nbr[hist[i] * M + r] >= 0) k[knn_nbr[hist[i] * M + r]] += knn_w[hist[i] * M + r];
         }
         share[pcat[hist[i]]] += 1.0 / n;
+        sub[psub[hist[i]]] += 1.0 / n;
     }
     for (int p = 0; p < P; p++) {
         me = fmax(me, e[p]);
         mk = fmax(mk, k[p]);
         mp = fmax(mp, pop_seg[seg * P + p]);
+        mt = fmax(mt, trend[p]);
     }
     for (int p = 0; p < P; p++)
-        out[p] = (me > 0 ? W_EASE * e[p] / me : 0) + (mk > 0 ? W_KNN * k[p] / mk : 0) +
-                 W_POP * pop_seg[seg * P + p] / mp + (n ? W_CAT * share[pcat[p]] : 0) + TB * pop_all[p];
+        out[p] = (me > 0 ? w[0] * e[p] / me : 0) + (mk > 0 ? w[1] * k[p] / mk : 0) +
+                 w[2] * pop_seg[seg * P + p] / mp + w[3] * trend[p] / mt +
+                 (n ? w[4] * share[pcat[p]] + w[5] * share[pcat[p]] * pop_all[p] + w[6] * sub[psub[p]] * pop_all[p] : 0) +
+                 TB * pop_all[p];
 }
 
-static void test_blend(prefrec_engine *e) {
+static void test_blend(prefrec_engine *e, prefrec_engine *e_all) {
     prefrec_request rq = prefrec_request_default();
     prefrec_response rs;
     prefrec_error err = {0};
@@ -55,7 +60,8 @@ static void test_blend(prefrec_engine *e) {
     prefrec_engine_reason_text(e, &rs.items[0], text, sizeof text);
     CHECK_STR(text, "Often bought with n0");
 
-    /* brute force for every history subset and segment: same order and scores */
+    /* brute force for every history subset and segment, with every part of the blend on: same
+     * order and scores */
     int all_ok = 1;
     for (int mask = 0; mask < (1 << P) - 1; mask++) {
         int hist[P], n = 0;
@@ -66,14 +72,14 @@ static void test_blend(prefrec_engine *e) {
             double bs[P];
             float age = g == 1 ? 35.0f : 72.0f;
             int seg = (g == 0 ? 1 : g == 1 ? 2 : 0) * 11 + (int)(age / 10);
-            brute_blend(hist, n, seg, bs);
+            brute_blend(2, hist, n, seg, bs);
             prefrec_request r2 = prefrec_request_default();
             r2.history = h32;
             r2.n_history = (size_t)n;
             r2.gender = g;
             r2.age = age;
             r2.k = P;
-            if (prefrec_engine_recommend(e, &r2, &rs, &err) != PREFREC_OK) {
+            if (prefrec_engine_recommend(e_all, &r2, &rs, &err) != PREFREC_OK) {
                 all_ok = 0;
                 continue;
             }
@@ -156,7 +162,7 @@ static void test_stamp_and_neumf(prefrec_engine *e) {
     CHECK_EQ_INT(nb, 2);
     double bs[P];
     int h[2] = {0, 1};
-    brute_blend(h, 2, 25, bs);
+    brute_blend(1, h, 2, 25, bs);
     double food = (bs[0] + bs[1] + bs[2]) / 3, drink = (bs[3] + bs[4] + bs[5]) / 3;
     CHECK_EQ_INT(board[0].category, food >= drink ? 0 : 1);
     CHECK_NEAR(board[0].mean_score, fmax(food, drink), 1e-5);
@@ -251,11 +257,15 @@ static void test_bad_requests(prefrec_engine *e, const unsigned char *bytes, siz
 int main(void) {
     size_t len = 0;
     unsigned char *bytes = tiny_pack(&len, 1);
-    prefrec_pack *pk = NULL;
-    prefrec_engine *e = NULL;
+    prefrec_pack *pk = NULL, *pk_all = NULL;
+    prefrec_engine *e = NULL, *e_all = NULL;
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_pack_open(bytes, len, &pk, &err), PREFREC_OK);
     CHECK_EQ_INT(prefrec_engine_new(pk, NULL, &e, &err), PREFREC_OK);
+    size_t len_all = 0;
+    unsigned char *bytes_all = tiny_pack(&len_all, 2);
+    CHECK_EQ_INT(prefrec_pack_open(bytes_all, len_all, &pk_all, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_engine_new(pk_all, NULL, &e_all, &err), PREFREC_OK);
     if (!e) {
         fprintf(stderr, "engine: %s\n", err.msg);
         return check_report("test_engine");
@@ -266,12 +276,15 @@ int main(void) {
     CHECK_EQ_INT(prefrec_engine_find_customer(e, "C9"), -1);
     CHECK_STR(prefrec_engine_category_name(e, 1), "drink");
     CHECK_NEAR(prefrec_engine_customer_purchases(e, "C0"), 2, 0);
-    test_blend(e);
+    test_blend(e, e_all);
     test_sampling(e);
     test_stamp_and_neumf(e);
     test_bad_requests(e, bytes, len);
     prefrec_engine_free(e);
     prefrec_pack_free(pk);
     free(bytes);
+    prefrec_engine_free(e_all);
+    prefrec_pack_free(pk_all);
+    free(bytes_all);
     return check_report("test_engine");
 }
