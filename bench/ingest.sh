@@ -18,8 +18,8 @@ while [ $# -gt 0 ]; do
     *) DIR=$1; shift ;;
     esac
 done
-BIN=$ROOT/build/native/prefrec
-BENCH=$ROOT/build/native/bench_ingest
+BIN=${PREFREC_BIN:-$ROOT/build/native/prefrec}
+BENCH=${PREFREC_BENCH_INGEST:-$ROOT/build/native/bench_ingest}
 [ -x "$BENCH" ] || { echo "build first: cmake --preset native && cmake --build --preset native -j2" >&2; exit 2; }
 if [ ! -f "$DIR/LPOINT_BIG_COMP_02_PDDE.csv" ]; then
     echo "generating $DIR (scale 1, seed 1)" >&2
