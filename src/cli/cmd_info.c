@@ -105,8 +105,9 @@ static void print_text(const prefrec_dataset *ds, const summary *s, int is_dir) 
     printf("receipts:    %s\n", num((unsigned long long)prefrec_dict_size(ds->receipts), a));
     printf("branches:    %s\n", num((unsigned long long)prefrec_dict_size(ds->branches), a));
     if (ds->has_demographics)
-        printf("gender:      %d female, %d male, %d unknown (demographics)\n", s->demo_female,
-               s->demo_male, s->demo_unknown);
+        printf("gender:      %s female, %s male, %s unknown (demographics)\n",
+               num((unsigned long long)s->demo_female, a), num((unsigned long long)s->demo_male, b),
+               num((unsigned long long)s->demo_unknown, c));
     if (ds->n_lpay_rows)
         printf("lpay:        %s payments in 06 (%s not among the purchases), %s purchase lines paid with Lpay\n",
                num(ds->n_lpay_rows, a), num(ds->n_lpay_unmatched, b), num(s->lpay_lines, c));
