@@ -1,0 +1,252 @@
+/* exports.c - the plain C ABI of the Emscripten module, used by web/prefrec.js.
+ *
+ * A session holds the packs loaded into one JS PrefRec object (one engine per affiliate,
+ * each over its own item pack and optional customer shard). The JS side copies each pack
+ * into the heap once (prefrec_wasm_malloc) and hands the buffer to the session, which owns
+ * it from then on; prefrec_wasm_session_free releases everything.
+ *
+ *   s = prefrec_wasm_session_new();
+ *   if (prefrec_wasm_session_add(s, item, item_len, shard, shard_len) < 0)
+ *       message = prefrec_wasm_session_error(s);
+ *   char *resp = prefrec_wasm_session_handle(s, req, req_len);   // JSON, docs/engine.md
+ *   prefrec_wasm_free(resp);
+ *   n = prefrec_wasm_session_recommend(s, engine, ..., out_idx, out_score, out_meta); // typed
+ *   prefrec_wasm_session_free(s);
+ *
+ * Every function is safe on bad input: statuses are negative prefrec_status codes and the
+ * message is in the session (prefrec_wasm_session_error), never a trap. Strings returned as
+ * char * are heap copies the caller frees with prefrec_wasm_free; const char * results are
+ * valid until the session is freed. A session is used by one JS thread at a time (its error
+ * buffer is per session); the engines inside are immutable. No globals. */
+#include <emscripten.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "prefrec/api.h"
+#include "prefrec/engine.h"
+#include "prefrec/pack.h"
+
+#define WASM_MAX_ENGINES 64
+
+typedef struct prefrec_wasm_session {
+    size_t n;
+    void *bytes[WASM_MAX_ENGINES], *cbytes[WASM_MAX_ENGINES];
+    prefrec_pack *packs[WASM_MAX_ENGINES], *cpacks[WASM_MAX_ENGINES];
+    prefrec_engine *engines[WASM_MAX_ENGINES];
+    prefrec_error err;
+} prefrec_wasm_session;
+
+EMSCRIPTEN_KEEPALIVE void *prefrec_wasm_malloc(size_t n) { return malloc(n ? n : 1); }
+EMSCRIPTEN_KEEPALIVE void prefrec_wasm_free(void *p) { free(p); }
+
+EMSCRIPTEN_KEEPALIVE prefrec_wasm_session *prefrec_wasm_session_new(void) {
+    return calloc(1, sizeof(prefrec_wasm_session));
+}
+
+EMSCRIPTEN_KEEPALIVE void prefrec_wasm_session_free(prefrec_wasm_session *s) {
+    if (!s) return;
+    for (size_t i = 0; i < s->n; i++) {
+        prefrec_engine_free(s->engines[i]);
+        prefrec_pack_free(s->packs[i]);
+        prefrec_pack_free(s->cpacks[i]);
+        free(s->bytes[i]);
+        free(s->cbytes[i]);
+    }
+    free(s);
+}
+
+EMSCRIPTEN_KEEPALIVE const char *prefrec_wasm_session_error(const prefrec_wasm_session *s) {
+    return s ? s->err.msg : "no session";
+}
+
+/* Prefix the current message with what was being loaded ("item pack: ..."). */
+static int wrap(prefrec_wasm_session *s, prefrec_status st, const char *what) {
+    char msg[PREFREC_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", s->err.msg);
+    return prefrec_error_set(&s->err, st, "%s: %s", what, msg);
+}
+
+/* Add an engine over the item pack bytes[0..len) and, when cbytes is not NULL, the customer
+ * pack or shard cbytes[0..clen). Takes ownership of both buffers (freed here on failure).
+ * Returns the engine's index (>= 0) or a negative prefrec_status. */
+EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_add(prefrec_wasm_session *s, void *bytes, size_t len,
+                                                  void *cbytes, size_t clen) {
+    if (!s) {
+        free(bytes);
+        free(cbytes);
+        return PREFREC_E_INVAL;
+    }
+    prefrec_error_clear(&s->err);
+    if (s->n >= WASM_MAX_ENGINES) {
+        free(bytes);
+        free(cbytes);
+        return prefrec_error_set(&s->err, PREFREC_E_RANGE, "at most %d packs", WASM_MAX_ENGINES);
+    }
+    prefrec_pack *pk = NULL, *cp = NULL;
+    prefrec_engine *e = NULL;
+    prefrec_status st = bytes ? prefrec_pack_open(bytes, len, &pk, &s->err)
+                              : prefrec_error_set(&s->err, PREFREC_E_INVAL, "no pack bytes");
+    if (st) st = wrap(s, st, "item pack");
+    if (!st && cbytes) {
+        st = prefrec_pack_open(cbytes, clen, &cp, &s->err);
+        if (st) st = wrap(s, st, "customer pack");
+    }
+    if (!st) {
+        st = prefrec_engine_new(pk, cp, &e, &s->err);
+        if (st) st = wrap(s, st, "engine");
+    }
+    if (!st) {
+        const char *aff = prefrec_engine_affiliate(e);
+        for (size_t i = 0; i < s->n && !st; i++)
+            if (!strcmp(prefrec_engine_affiliate(s->engines[i]), aff))
+                st = prefrec_error_set(&s->err, PREFREC_E_INVAL, "a pack for affiliate '%s' is already loaded", aff);
+    }
+    if (st) {
+        prefrec_engine_free(e);
+        prefrec_pack_free(pk);
+        prefrec_pack_free(cp);
+        free(bytes);
+        free(cbytes);
+        return st;
+    }
+    size_t i = s->n++;
+    s->bytes[i] = bytes;
+    s->cbytes[i] = cbytes;
+    s->packs[i] = pk;
+    s->cpacks[i] = cp;
+    s->engines[i] = e;
+    return (int)i;
+}
+
+/* What is loaded, as JSON: [{"affiliate","products","categories","customers","rankers":[..],
+ * "default_ranker"}]. Caller frees. NULL when memory runs out. */
+EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_session_info(const prefrec_wasm_session *s) {
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; s && arr && i < s->n; i++) {
+        const prefrec_engine *e = s->engines[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "affiliate", prefrec_engine_affiliate(e));
+        cJSON_AddNumberToObject(o, "products", prefrec_engine_n_products(e));
+        cJSON_AddNumberToObject(o, "categories", prefrec_engine_n_categories(e));
+        cJSON_AddNumberToObject(o, "customers", prefrec_engine_n_customers(e));
+        int blend = prefrec_engine_has_ranker(e, PREFREC_RANKER_BLEND);
+        cJSON *r = cJSON_AddArrayToObject(o, "rankers");
+        if (blend) cJSON_AddItemToArray(r, cJSON_CreateString("blend"));
+        cJSON_AddItemToArray(r, cJSON_CreateString("neumf"));
+        cJSON_AddStringToObject(o, "default_ranker", blend ? "blend" : "neumf");
+        cJSON_AddItemToArray(arr, o);
+    }
+    char *out = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return out;
+}
+
+/* One JSON request (docs/engine.md) over every loaded pack; the JSON response. Caller frees.
+ * NULL only when memory runs out. */
+EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_session_handle(const prefrec_wasm_session *s, const char *req,
+                                                       size_t len) {
+    if (!s) return NULL;
+    return prefrec_api_handle_n((const prefrec_engine *const *)s->engines, s->n, req ? req : "", req ? len : 0);
+}
+
+/* ---- the typed path: no JSON, results into caller arrays ----------------------------------- */
+
+/* Index of the engine serving affiliate aff (NUL-terminated), -1 if none. */
+EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_find(const prefrec_wasm_session *s, const char *aff) {
+    for (size_t i = 0; s && aff && i < s->n; i++)
+        if (!strcmp(prefrec_engine_affiliate(s->engines[i]), aff)) return (int)i;
+    return -1;
+}
+
+EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_count(const prefrec_wasm_session *s) { return s ? (int)s->n : 0; }
+
+static const prefrec_engine *engine_at(prefrec_wasm_session *s, int i) {
+    if (!s || i < 0 || (size_t)i >= s->n) {
+        if (s) prefrec_error_set(&s->err, PREFREC_E_RANGE, "engine index %d out of range (0..%d)", i, s ? (int)s->n - 1 : -1);
+        return NULL;
+    }
+    return s->engines[i];
+}
+
+/* Catalog strings of engine i, product p: field 0 code, 1 name, 2 category, 3 subcategory.
+ * NULL when out of range. Valid until the session is freed. */
+EMSCRIPTEN_KEEPALIVE const char *prefrec_wasm_session_product(prefrec_wasm_session *s, int i, int32_t p, int field) {
+    const prefrec_engine *e = engine_at(s, i);
+    if (!e || p < 0 || p >= prefrec_engine_n_products(e)) return NULL;
+    switch (field) {
+    case 0: return prefrec_engine_product_code(e, p);
+    case 1: return prefrec_engine_product_name(e, p);
+    case 2: return prefrec_engine_product_category(e, p);
+    case 3: return prefrec_engine_product_subcategory(e, p);
+    default: return NULL;
+    }
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t prefrec_wasm_session_n_products(prefrec_wasm_session *s, int i) {
+    const prefrec_engine *e = engine_at(s, i);
+    return e ? prefrec_engine_n_products(e) : PREFREC_E_RANGE;
+}
+
+/* Top-k for one request straight into caller arrays: out_idx[k] product indices and
+ * out_score[k] scores (best first), out_meta[4] = source, ranker, customer index, n_sampled;
+ * with sample > 0, sampled picks follow the top-k in out_idx/out_score at [k, k + n_sampled)
+ * (so size the arrays k + sample). customer may be NULL; history holds product indices
+ * (n_history of them); gender 0/1/-1; age NaN when unknown; seed a non-negative integer up
+ * to 2^53 (a JS number). Returns the number of top-k items (>= 1) or a negative status
+ * (message: prefrec_wasm_session_error). */
+EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_recommend(prefrec_wasm_session *s, int engine, const char *customer,
+                                                        const int32_t *history, size_t n_history, int gender,
+                                                        float age, uint32_t k, uint32_t sample, double seed,
+                                                        int ranker, int32_t *out_idx, float *out_score,
+                                                        int32_t *out_meta) {
+    const prefrec_engine *e = engine_at(s, engine);
+    if (!e) return s ? s->err.status : PREFREC_E_INVAL;
+    prefrec_error_clear(&s->err);
+    if (!(seed >= 0 && seed <= 9007199254740992.0) || seed != floor(seed))
+        return prefrec_error_set(&s->err, PREFREC_E_RANGE, "seed must be an integer 0..2^53");
+    if (!out_idx || !out_score || !out_meta)
+        return prefrec_error_set(&s->err, PREFREC_E_INVAL, "output arrays missing");
+    prefrec_request rq = prefrec_request_default();
+    rq.customer = customer;
+    rq.history = history;
+    rq.n_history = n_history;
+    rq.gender = gender;
+    rq.age = age;
+    rq.k = k;
+    rq.sample = sample;
+    rq.seed = (uint64_t)seed;
+    rq.ranker = ranker;
+    prefrec_response *rs = malloc(sizeof *rs);
+    if (!rs) return prefrec_error_set(&s->err, PREFREC_E_NOMEM, "out of memory");
+    prefrec_status st = prefrec_engine_recommend(e, &rq, rs, &s->err);
+    if (st) {
+        free(rs);
+        return st;
+    }
+    for (uint32_t i = 0; i < rs->n; i++) {
+        out_idx[i] = rs->items[i].product;
+        out_score[i] = rs->items[i].score;
+    }
+    for (uint32_t i = 0; i < rs->n_sampled; i++) {
+        out_idx[rs->n + i] = rs->sampled[i].product;
+        out_score[rs->n + i] = rs->sampled[i].score;
+    }
+    out_meta[0] = rs->source;
+    out_meta[1] = rs->ranker;
+    out_meta[2] = rs->customer;
+    out_meta[3] = (int32_t)rs->n_sampled;
+    int n = (int)rs->n;
+    free(rs);
+    return n;
+}
+
+/* Product index of code in engine i, -1 if absent. */
+EMSCRIPTEN_KEEPALIVE int32_t prefrec_wasm_session_find_product(prefrec_wasm_session *s, int i, const char *code) {
+    const prefrec_engine *e = engine_at(s, i);
+    return e ? prefrec_engine_find_product(e, code) : -1;
+}
