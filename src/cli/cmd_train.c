@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "prefrec/atomic.h"
+#include "prefrec/blend_export.h"
 #include "prefrec/dataset.h"
 #include "prefrec/date.h"
 #include "prefrec/score.h"
@@ -31,6 +32,8 @@ static const char *usage_text =
     "  --quiet            no per-epoch lines\n"
     "  --dump-pairs DIR   also write DIR/<affiliate>.pairs.csv (customer,product,target,gender,\n"
     "                     age,valid): the exact training data and split, for bench/train_torch.py\n"
+    "  --neighbors N      neighbours per product of the default ranker (blend) added to each\n"
+    "                     pack (50); 0: the NeuMF score model only\n"
     "  --out DIR          writes DIR/<affiliate>.pack (atomically)\n";
 
 static double now_s(void) {
@@ -90,6 +93,40 @@ static void aff_free(aff_set *a) {
     free(a->cust), free(a->prod), free(a->cglob), free(a->pglob), free(a->pcat), free(a->psub);
     free(a->target), free(a->age), free(a->gender), free(a->pcode), free(a->pname), free(a->ccode);
     memset(a, 0, sizeof *a);
+}
+
+/* Fit the default ranker (blend) on the affiliate's purchases before the as-of day and add
+ * its served form to the pack just written, so the pack serves both rankers. */
+static prefrec_status add_blend(const prefrec_dataset *ds, int32_t aff, int32_t asof, const aff_set *a,
+                                const prefrec_train_params *tp, int32_t neighbors, const char *path,
+                                prefrec_error *err) {
+    prefrec_interactions *x = NULL;
+    void *bm = NULL;
+    int32_t NP = prefrec_dict_size(ds->products);
+    int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
+    prefrec_blend_tensors bt;
+    memset(&bt, 0, sizeof bt);
+    prefrec_status st = pmap ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if (!st) st = prefrec_interactions_build(ds, aff, ds->day_min, asof, &x, err);
+    if (!st) {
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose};
+        st = prefrec_ranker_blend.fit(&in, NULL, &bm, err);
+    }
+    if (!st) {
+        for (int32_t g = 0; g < NP; g++) pmap[g] = -1;
+        for (int32_t p = 0; p < a->td.n_products; p++) pmap[a->pglob[p]] = p;
+        st = prefrec_blend_tensors_build(bm, x, pmap, a->td.n_products, neighbors, &bt, err);
+    }
+    if (!st) {
+        double sum = 0;
+        for (size_t i = 0; i < a->td.n_pairs; i++) sum += a->td.target[i];
+        st = prefrec_pack_add_blend(path, &bt, a->td.n_pairs ? sum / (double)a->td.n_pairs : -1, err);
+    }
+    prefrec_blend_tensors_free(&bt);
+    prefrec_ranker_blend.free(bm);
+    prefrec_interactions_free(x);
+    free(pmap);
+    return st;
 }
 
 /* Local indices: customers and products in ascending global index order. */
@@ -195,6 +232,7 @@ static int parse_layers(const char *s, prefrec_train_params *tp) {
 
 int prefrec_cmd_train(int argc, char **argv) {
     const char *data = NULL, *aff = "all", *asof = NULL, *config = NULL, *out = NULL, *dump = NULL;
+    long neighbors = PREFREC_BLEND_NEIGHBORS;
     prefrec_train_params tp = prefrec_train_default_params();
     for (int i = 1; i < argc; i++) {
         int missing = 0;
@@ -226,6 +264,9 @@ int prefrec_cmd_train(int argc, char **argv) {
         } else if ((v = opt_value(argc, argv, &i, "--batch", &missing))) {
             if (parse_long(v, 1, 1 << 20, &l)) return cli_usage_error("train", usage_text, "--batch '%s' is not in 1..1048576", v);
             tp.batch = (int)l;
+        } else if ((v = opt_value(argc, argv, &i, "--neighbors", &missing))) {
+            if (parse_long(v, 0, 4096, &l)) return cli_usage_error("train", usage_text, "--neighbors '%s' is not in 0..4096", v);
+            neighbors = l;
         } else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
             if (parse_long(v, 1, 256, &l)) return cli_usage_error("train", usage_text, "--threads '%s' is not in 1..256", v);
             tp.threads = (int)l;
@@ -329,6 +370,13 @@ int prefrec_cmd_train(int argc, char **argv) {
                                       a.ccode, &a.td, &tp, &rep};
             snprintf(path, sizeof path, "%s/%s.pack", out, code);
             st = prefrec_neumf_save_pack(net, &meta, path, &bytes, &err);
+            if (!st && neighbors > 0) {
+                double tb = now_s();
+                st = add_blend(ds, ai, sp.asof_day, &a, &tp, (int32_t)neighbors, path, &err);
+                struct stat fs;
+                if (!st && stat(path, &fs) == 0) bytes = (size_t)fs.st_size;
+                if (!st) fprintf(stderr, "prefrec train: %s: default ranker (blend) fitted and added in %.2f s\n", code, now_s() - tb);
+            }
         }
         if (st) rc = cli_fail("train", &err);
         else {

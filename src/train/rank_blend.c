@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "prefrec/blend_export.h"
 #include "prefrec/eval.h"
 #include "prefrec/rankers.h"
 #include "prefrec/rng.h"
@@ -386,6 +387,7 @@ static const prefrec_ranker_def *const builtin[] = {
     &prefrec_ranker_pop,  &prefrec_ranker_pop_seg,  &prefrec_ranker_itemknn,
     &prefrec_ranker_ease, &prefrec_ranker_mf,       &prefrec_ranker_rep_freq,
     &prefrec_ranker_rep_recency, &prefrec_ranker_seed_score, &prefrec_ranker_blend,
+    &prefrec_ranker_blend_served,
 };
 
 const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n) {

@@ -21,7 +21,7 @@ static inline void rank_add_pop_tiebreak(const prefrec_interactions *x, float *s
 /* Segment of customer c: gender (unknown, male, female) x age decade (0..9, 10 unknown). */
 #define RANK_N_SEGMENTS 33
 static inline int rank_segment(const prefrec_dataset *ds, int32_t c) {
-    if (!ds || !ds->has_demographics || !ds->gender || !ds->age) return 0;
+    if (!ds || !ds->has_demographics || !ds->gender || !ds->age) return 10; /* unknown, unknown */
     int g = ds->gender[c] == PREFREC_GENDER_MALE ? 1 : ds->gender[c] == PREFREC_GENDER_FEMALE ? 2 : 0;
     float a = ds->age[c];
     int band = 10;

@@ -1,0 +1,246 @@
+/* blend_export.c - the default ranker's served form: build, write into packs, and evaluate
+ * through the portable scorer (see prefrec/blend_export.h). */
+#include "prefrec/blend_export.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/blend.h"
+#include "prefrec/pack.h"
+#include "prefrec/pack_write.h"
+#include "rank_util.h"
+
+void prefrec_blend_tensors_free(prefrec_blend_tensors *t) {
+    if (!t) return;
+    free(t->ease_nbr);
+    free(t->knn_nbr);
+    free(t->ease_w);
+    free(t->knn_w);
+    free(t->pop_seg);
+    free(t->trend);
+    free(t->pop_all);
+    memset(t, 0, sizeof *t);
+}
+
+/* Map neighbour lists from dataset to pack indices, dropping targets outside the pack. */
+static void remap(const int32_t *nbr_d, const float *w_d, int32_t NP, int32_t m, const int32_t *pmap,
+                  int32_t *nbr, float *w) {
+    for (int32_t g = 0; g < NP; g++) {
+        int32_t p = pmap ? pmap[g] : g;
+        if (p < 0) continue;
+        int32_t k = 0;
+        for (int32_t r = 0; r < m; r++) {
+            int32_t t = nbr_d[(size_t)g * m + r];
+            int32_t tp = t < 0 ? -1 : pmap ? pmap[t] : t;
+            if (tp < 0) continue;
+            nbr[(size_t)p * m + k] = tp;
+            w[(size_t)p * m + k++] = w_d[(size_t)g * m + r];
+        }
+    }
+}
+
+prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefrec_interactions *x,
+                                           const int32_t *pmap, int32_t n_products, int32_t m,
+                                           prefrec_blend_tensors *out, prefrec_error *err) {
+    memset(out, 0, sizeof *out);
+    prefrec_blend_fitted f;
+    prefrec_blend_fitted_parts(blend_model, &f);
+    int32_t NP = x->n_products, P = n_products;
+    size_t pm = (size_t)P * (size_t)m, nm = (size_t)NP * (size_t)m;
+    out->n_products = P;
+    out->m = m;
+    out->ease_nbr = malloc(pm * sizeof(int32_t) + 1);
+    out->knn_nbr = malloc(pm * sizeof(int32_t) + 1);
+    out->ease_w = calloc(pm + 1, sizeof(float));
+    out->knn_w = calloc(pm + 1, sizeof(float));
+    out->pop_seg = calloc((size_t)PREFREC_N_SEGMENTS * (size_t)P + 1, sizeof(float));
+    out->trend = calloc((size_t)P + 1, sizeof(float));
+    out->pop_all = calloc((size_t)P + 1, sizeof(float));
+    int32_t *nbr_d = malloc(nm * sizeof(int32_t) + 1);
+    float *w_d = malloc(nm * sizeof(float) + 1);
+    if (!out->ease_nbr || !out->knn_nbr || !out->ease_w || !out->knn_w || !out->pop_seg || !out->trend ||
+        !out->pop_all || !nbr_d || !w_d) {
+        free(nbr_d);
+        free(w_d);
+        prefrec_blend_tensors_free(out);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "blend export: out of memory");
+    }
+    for (size_t i = 0; i < pm; i++) out->ease_nbr[i] = out->knn_nbr[i] = -1;
+    if (f.ease) {
+        prefrec_ease_neighbors(f.ease, m, nbr_d, w_d);
+        remap(nbr_d, w_d, NP, m, pmap, out->ease_nbr, out->ease_w);
+    }
+    if (f.knn) {
+        prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d);
+        remap(nbr_d, w_d, NP, m, pmap, out->knn_nbr, out->knn_w);
+    }
+    free(nbr_d);
+    free(w_d);
+    int32_t mx = 1;
+    for (int32_t g = 0; g < NP; g++)
+        if (x->n_buyers[g] > mx) mx = x->n_buyers[g];
+    int32_t rows = 0;
+    const float *seg = f.pop ? prefrec_pop_table(f.pop, &rows) : NULL;
+    const float *trend = f.trend ? prefrec_pop_table(f.trend, &(int32_t){0}) : NULL;
+    for (int32_t g = 0; g < NP; g++) {
+        int32_t p = pmap ? pmap[g] : g;
+        if (p < 0) continue;
+        out->pop_all[p] = (float)x->n_buyers[g] / (float)mx;
+        if (trend) out->trend[p] = trend[g];
+        for (int32_t s = 0; s < PREFREC_N_SEGMENTS && seg; s++)
+            out->pop_seg[(size_t)s * P + p] = seg[(size_t)(rows == 1 ? 0 : s) * NP + g];
+    }
+    for (int k = 0; k < 7; k++) out->w[k] = f.w[k];
+    return PREFREC_OK;
+}
+
+/* ---- writing into a pack ---------------------------------------------------------------- */
+static prefrec_status add_blend_tensors(prefrec_pack_writer *w, const prefrec_blend_tensors *t,
+                                        prefrec_error *err) {
+    uint32_t P = (uint32_t)t->n_products, m = (uint32_t)t->m;
+    uint32_t pm[2] = {P, m}, sp[2] = {PREFREC_N_SEGMENTS, P};
+    prefrec_status s = prefrec_pack_writer_add(w, "blend.ease.nbr", PREFREC_DT_I32, 2, pm, t->ease_nbr, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.ease.w", PREFREC_DT_F32, 2, pm, t->ease_w, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.knn.nbr", PREFREC_DT_I32, 2, pm, t->knn_nbr, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.knn.w", PREFREC_DT_F32, 2, pm, t->knn_w, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.pop.seg", PREFREC_DT_F32, 2, sp, t->pop_seg, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.trend", PREFREC_DT_F32, 1, &P, t->trend, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.pop.all", PREFREC_DT_F32, 1, &P, t->pop_all, err);
+    return s;
+}
+
+prefrec_status prefrec_pack_add_blend(const char *path, const prefrec_blend_tensors *t,
+                                      double target_mean, prefrec_error *err) {
+    void *bytes = NULL;
+    size_t len = 0;
+    prefrec_pack *pk = NULL;
+    prefrec_pack_writer *w = NULL;
+    cJSON *man = NULL;
+    char *json = NULL;
+    prefrec_status s = prefrec_file_read(path, &bytes, &len, err);
+    if (!s) s = prefrec_pack_open(bytes, len, &pk, err);
+    if (!s && (uint32_t)prefrec_pack_manifest_num(pk, "n_products", -1) != (uint32_t)t->n_products)
+        s = prefrec_error_set(err, PREFREC_E_INVAL, "%s: the pack has %g products, the blend %d", path,
+                              prefrec_pack_manifest_num(pk, "n_products", -1), t->n_products);
+    if (!s && !(w = prefrec_pack_writer_new())) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    /* item side as it was, then the blend, then the customer side (a page can stop early) */
+    size_t n = s ? 0 : prefrec_pack_tensor_count(pk);
+    for (int pass = 0; pass < 2 && !s; pass++) {
+        for (size_t i = 0; i < n && !s; i++) {
+            const prefrec_tensor *tt = prefrec_pack_tensor_at(pk, i);
+            int cust = strncmp(tt->name, "customer.", 9) == 0, blend = strncmp(tt->name, "blend.", 6) == 0;
+            if (blend || cust != pass) continue;
+            s = prefrec_pack_writer_add(w, tt->name, tt->dtype, tt->ndim, tt->shape, tt->data, err);
+        }
+        if (!s && pass == 0) s = add_blend_tensors(w, t, err);
+    }
+    if (!s) {
+        size_t ml;
+        const char *mtext = prefrec_pack_manifest_json(pk, &ml);
+        man = cJSON_ParseWithLength(mtext, ml);
+        cJSON *b = cJSON_CreateObject(), *wo = cJSON_CreateObject();
+        if (!man || !b || !wo) {
+            cJSON_Delete(b);
+            cJSON_Delete(wo);
+            s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        } else {
+            for (int k = 0; k < PREFREC_BW_COUNT; k++) cJSON_AddNumberToObject(wo, prefrec_blend_weight_names[k], t->w[k]);
+            cJSON_AddItemToObject(b, "w", wo);
+            cJSON_AddNumberToObject(b, "tiebreak", 1e-6);
+            cJSON_AddNumberToObject(b, "neighbors", t->m);
+            cJSON_DeleteItemFromObjectCaseSensitive(man, "blend");
+            cJSON_AddItemToObject(man, "blend", b);
+            if (target_mean >= 0) {
+                cJSON_DeleteItemFromObjectCaseSensitive(man, "target_mean");
+                cJSON_AddNumberToObject(man, "target_mean", target_mean);
+            }
+            json = cJSON_PrintUnformatted(man);
+            if (!json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        }
+    }
+    if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
+    if (!s) s = prefrec_pack_writer_save(w, path, NULL, err);
+    cJSON_free(json);
+    cJSON_Delete(man);
+    prefrec_pack_writer_free(w);
+    prefrec_pack_free(pk);
+    free(bytes);
+    return s;
+}
+
+/* ---- the served blend as a ranker, for prefrec eval ---------------------------------------- */
+typedef struct served_model {
+    const prefrec_dataset *ds;
+    const prefrec_interactions *x;
+    prefrec_blend_tensors t;
+    prefrec_blend b;
+} served_model;
+
+static void served_free(void *mv) {
+    served_model *m = mv;
+    if (!m) return;
+    prefrec_blend_tensors_free(&m->t);
+    free(m);
+}
+
+static prefrec_status served_fit(const prefrec_fit_input *in, const void *params, void **model,
+                                 prefrec_error *err) {
+    *model = NULL;
+    void *bm = NULL;
+    prefrec_status s = prefrec_ranker_blend.fit(in, params, &bm, err);
+    if (s) return s;
+    served_model *m = calloc(1, sizeof *m);
+    if (!m) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if (!s) s = prefrec_blend_tensors_build(bm, in->train, NULL, in->train->n_products,
+                                            PREFREC_BLEND_NEIGHBORS, &m->t, err);
+    prefrec_ranker_blend.free(bm);
+    if (s) {
+        served_free(m);
+        return s;
+    }
+    m->ds = in->ds;
+    m->x = in->train;
+    prefrec_blend *b = &m->b;
+    b->n_products = m->t.n_products;
+    b->m = m->t.m;
+    b->ease_nbr = m->t.ease_nbr;
+    b->ease_w = m->t.ease_w;
+    b->knn_nbr = m->t.knn_nbr;
+    b->knn_w = m->t.knn_w;
+    b->pop_seg = m->t.pop_seg;
+    b->trend = m->t.trend;
+    b->pop_all = m->t.pop_all;
+    for (int k = 0; k < PREFREC_BW_COUNT; k++) b->w[k] = m->t.w[k];
+    b->tiebreak = 1e-6;
+    *model = m;
+    return PREFREC_OK;
+}
+
+static void served_score(const void *mv, int32_t c, float *scores) {
+    const served_model *m = mv;
+    const prefrec_dataset *ds = m->ds;
+    const prefrec_interactions *x = m->x;
+    int32_t P = x->n_products;
+    int32_t nk = ds->has_catalog ? prefrec_dict_size(ds->categories) : 0;
+    int32_t ns = ds->has_catalog ? prefrec_dict_size(ds->subcategories) : 0;
+    size_t n = (size_t)(x->row_start[c + 1] - x->row_start[c]);
+    float *buf = malloc((4 * (size_t)P + (size_t)nk + (size_t)ns + 1) * sizeof *buf);
+    if (!buf) {
+        memset(scores, 0, (size_t)P * sizeof *scores);
+        return;
+    }
+    prefrec_blend_parts parts = {buf, buf + P, buf + 2 * (size_t)P, 0, 0};
+    int g = ds->has_demographics && ds->gender ? ds->gender[c] : -1;
+    float age = ds->has_demographics && ds->age ? ds->age[c] : NAN;
+    prefrec_blend_score(&m->b, x->product + x->row_start[c], n, prefrec_segment(g, age),
+                        ds->has_catalog ? ds->product_category : NULL, nk,
+                        ds->has_catalog ? ds->product_subcategory : NULL, ns, buf + 4 * (size_t)P,
+                        buf + 3 * (size_t)P, &parts, scores);
+    free(buf);
+}
+
+const prefrec_ranker_def prefrec_ranker_blend_served = {
+    "blend_served", "the default ranker as the packs serve it (neighbour lists pruned to 50)",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, served_fit, served_score, served_free};
