@@ -46,7 +46,10 @@ diff <(tail -n +2 "$work/pred") <(tail -n +2 "$work/pred2") >/dev/null || fail "
 
 # corrupted / truncated / wrong-shard packs are refused with a message
 cp "$work/p1/A01.pack" "$work/bad.pack"
-printf '\x7f' | dd of="$work/bad.pack" bs=1 seek=3000 conv=notrunc 2>/dev/null
+last=$(( $(stat -c %s "$work/bad.pack") - 1 ))   # the last data byte: only the CRC can catch it
+old=$(od -An -tu1 -j "$last" -N1 "$work/bad.pack" | tr -d ' ')
+printf "\\$(printf %o $(( (old + 1) % 256 )))" | dd of="$work/bad.pack" bs=1 seek="$last" conv=notrunc 2>/dev/null
+cmp -s "$work/bad.pack" "$work/p1/A01.pack" && fail "the byte was not changed"
 if "$bin" inspect "$work/bad.pack" >/dev/null 2>"$work/err"; then fail "corrupt pack accepted"; fi
 grep -q "CRC32 mismatch" "$work/err" || fail "corrupt pack message: $(cat "$work/err")"
 head -c 1000 "$work/p1/A01.pack" >"$work/short.pack"
