@@ -33,7 +33,7 @@ static const char *usage_text =
     "  --dump-pairs DIR   also write DIR/<affiliate>.pairs.csv (customer,product,target,gender,\n"
     "                     age,valid): the exact training data and split, for bench/train_torch.py\n"
     "  --neighbors N      neighbours per product of the default ranker (blend) added to each\n"
-    "                     pack (50); 0: the NeuMF score model only\n"
+    "                     pack (10); 0: the NeuMF score model only\n"
     "  --out DIR          writes DIR/<affiliate>.pack (atomically)\n";
 
 static double now_s(void) {

@@ -242,5 +242,5 @@ static void served_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_blend_served = {
-    "blend_served", "the default ranker as the packs serve it (neighbour lists pruned to 50)",
+    "blend_served", "default: the blend as the packs serve it (neighbour lists pruned to 10 per product)",
     PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, served_fit, served_score, served_free};

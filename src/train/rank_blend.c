@@ -381,7 +381,7 @@ const prefrec_ranker_def prefrec_ranker_blend = {
     PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, blend_fit, blend_score, blend_free};
 
 /* ---- registry ---------------------------------------------------------------------------- */
-const char prefrec_ranker_default_name[] = "blend";
+const char prefrec_ranker_default_name[] = "blend_served"; /* what the packs serve */
 
 static const prefrec_ranker_def *const builtin[] = {
     &prefrec_ranker_pop,  &prefrec_ranker_pop_seg,  &prefrec_ranker_itemknn,
