@@ -1,0 +1,219 @@
+// prefrec.js - the recommender in the browser, over the wasm engine (dist/, scripts/web-dist.sh).
+// Docs: prefrec.d.ts, docs/engine.md.   const pr = await PrefRec.load('models/A01.pack');
+// pr.recommend({ customer: 'M000034966', k: 8 }).items;  pr.close();
+// Packs are copied into the wasm heap once; engine errors throw Error (.code, .status).
+
+const ENGINE = new URL('./dist/prefrec-engine.js', import.meta.url);
+const NODE = typeof process == 'object' && !!process.versions?.node;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const RANKERS = { default: 0, blend: 1, neumf: 2 };
+const SOURCES = ['known', 'history', 'segment'];
+const STATUS = ['ok', 'invalid argument', 'out of memory', 'i/o error', 'parse error', 'bad format',
+  'unsupported version', 'checksum mismatch', 'not found', 'out of range', 'empty'];
+let compiled; // the compiled engine (immutable): one compile per page
+
+/** FNV-1a 32 over the UTF-8 bytes of s: the customer shard key (shard = hash % n). */
+export function fnv1a32(s) {
+  let h = 0x811c9dc5;
+  for (const b of enc.encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+export const shardOf = (customer, n) => fnv1a32(customer) % n;
+
+function fail(message, code = -1, status = STATUS[-code] || 'unknown status') {
+  return Object.assign(new Error(message), { code, status });
+}
+
+async function bytesOf(src, what) {
+  if (src instanceof Uint8Array) return src;
+  if (src instanceof ArrayBuffer) return new Uint8Array(src);
+  if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  if (typeof src != 'string' && !(src instanceof URL)) throw fail(`${what}: expected a URL or bytes`);
+  const url = String(src);
+  if (NODE && !/^(https?|data|blob):/.test(url)) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return new Uint8Array(await readFile(url.startsWith('file:') ? new URL(url) : url));
+    } catch (e) {
+      throw fail(`${what}: cannot read ${url}: ${e.code || e.message}`, -3);
+    }
+  }
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw fail(`${what}: cannot fetch ${url}: ${e.message}`, -3);
+  }
+  if (!res.ok) throw fail(`${what}: cannot fetch ${url}: HTTP ${res.status}`, -3);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+function compile(wasm) {
+  if (wasm instanceof WebAssembly.Module) return Promise.resolve(wasm);
+  if (wasm) return bytesOf(wasm, 'wasm').then((b) => WebAssembly.compile(b));
+  const url = new URL('prefrec-engine.wasm', ENGINE);
+  if (!NODE && WebAssembly.compileStreaming) {
+    return compiled ||= fetch(url).then((r) => {
+      if (!r.ok) throw fail(`engine: cannot fetch ${url}: HTTP ${r.status}`, -3);
+      return WebAssembly.compileStreaming(r);
+    });
+  }
+  return compiled ||= bytesOf(url, 'engine').then((b) => WebAssembly.compile(b));
+}
+
+/** Shard URL of an item pack URL: A01.item.pack -> A01.cust.007.pack. */
+function shardUrl(p, n) {
+  const k = String(n).padStart(3, '0');
+  if (p.shardUrl) return p.shardUrl.replace('{shard}', k);
+  if (typeof p.item != 'string' && !(p.item instanceof URL)) throw fail('pack: shards need an item URL or shardUrl');
+  return String(p.item).replace(/\.item\.pack$|\.pack$/, `.cust.${k}.pack`);
+}
+
+export class PrefRec {
+  #m; #s; #scratch; #codes = [];
+
+  constructor(m, s) {
+    this.#m = m;
+    this.#s = s;
+    this.info = [];
+  }
+
+  /** Load packs (URLs, paths under node, or bytes). See prefrec.d.ts for the forms. */
+  static async load(source, options = {}) {
+    const list = source?.packs || [source];
+    if (!list.length) throw fail('load: no packs given', -10);
+    const [mod, packs] = await Promise.all([
+      compile(options.wasm || source?.wasm),
+      Promise.all(list.map(async (p) => {
+        const o = p?.item ? p : { item: p };
+        const customers = o.customers ?? (o.shards > 0 && o.customer != null
+          ? shardUrl(o, shardOf(o.customer, o.shards)) : null);
+        return Promise.all([bytesOf(o.item, 'item pack'), customers && bytesOf(customers, 'customer pack')]);
+      })),
+    ]);
+    const { default: create } = await import(ENGINE);
+    const m = await create({
+      instantiateWasm: (imports, done) => {
+        WebAssembly.instantiate(mod, imports).then((i) => done(i, mod));
+        return {};
+      },
+    });
+    const s = m._prefrec_wasm_session_new();
+    const pr = new PrefRec(m, s);
+    try {
+      for (const [item, cust] of packs) {
+        const a = pr.#copy(item), b = cust ? pr.#copy(cust) : 0;
+        const st = m._prefrec_wasm_session_add(s, a, item.length, b, cust ? cust.length : 0);
+        if (st < 0) throw pr.#error(st);
+      }
+    } catch (e) {
+      pr.close();
+      throw e;
+    }
+    pr.info = JSON.parse(pr.#take(m._prefrec_wasm_session_info(s)));
+    return pr;
+  }
+
+  #live() {
+    if (!this.#s) throw fail('PrefRec: closed');
+    return this.#m;
+  }
+  #copy(bytes) {
+    const m = this.#m, p = m._prefrec_wasm_malloc(bytes.length);
+    if (!p) throw fail('out of memory copying into the wasm heap', -2);
+    m.HEAPU8.set(bytes, p); // the view is re-read: malloc may have grown memory
+    return p;
+  }
+  #str(p) {
+    const h = this.#m.HEAPU8;
+    return dec.decode(h.subarray(p, h.indexOf(0, p)));
+  }
+  #take(p) {
+    if (!p) throw fail('out of memory', -2);
+    try {
+      return this.#str(p);
+    } finally {
+      this.#m._prefrec_wasm_free(p);
+    }
+  }
+  #error(st) {
+    return fail(this.#str(this.#m._prefrec_wasm_session_error(this.#s)), st);
+  }
+
+  /** Any request of the JSON API (docs/engine.md); the response object, or throws. */
+  request(req) {
+    const m = this.#live();
+    const text = enc.encode(typeof req == 'string' ? req : JSON.stringify(req));
+    const p = this.#copy(text);
+    let out;
+    try {
+      out = JSON.parse(this.#take(m._prefrec_wasm_session_handle(this.#s, p, text.length)));
+    } finally {
+      m._prefrec_wasm_free(p);
+    }
+    if (!out.ok) throw fail(out.error.message, out.error.code, out.error.status);
+    return out;
+  }
+  recommend(q = {}) { return this.request({ ...q, plan: 'recommend' }); }
+  planSubscribe(q = {}) { return this.request({ ...q, plan: 'subscribe' }); }
+  planRatio(q = {}) { return this.request({ ...q, plan: 'ratio' }); }
+  planStamp(q = {}) { return this.request({ ...q, plan: 'stamp' }); }
+
+  /** The typed fast path: top-k product codes and scores, no names or reasons. */
+  recommendTop(q = {}) {
+    const m = this.#live(), s = this.#s;
+    const k = q.k ?? 30, sample = q.sample ?? 0, seed = q.seed ?? 0;
+    let e = 0;
+    if (q.affiliate != null) {
+      e = this.info.findIndex((i) => i.affiliate === q.affiliate);
+      if (e < 0) throw fail(`unknown affiliate '${q.affiliate}' (no pack loaded for it)`, -8);
+    } else if (this.info.length > 1) throw fail('request: several packs are loaded: say which "affiliate"');
+    const ranker = RANKERS[q.ranker ?? 'default'];
+    if (ranker == null) throw fail('request: "ranker" must be "default", "blend" or "neumf"');
+    if (!Number.isInteger(k) || !Number.isInteger(sample)) throw fail('request: "k" and "sample" must be integers', -9);
+    const g = q.gender, a = q.age;
+    const gender = g == null || g === '' ? -1 : ['M', 'male', '남성', 0].includes(g) ? 0 : ['F', 'female', '여성', 1].includes(g) ? 1 : NaN;
+    const age = a == null ? NaN : typeof a == 'number' ? a : /^\d+(대|s)$/.test(a) ? parseInt(a) + 5 : /^\d+$/.test(a) ? +a : -1;
+    if (Number.isNaN(gender)) throw fail('request: "gender" must be "M", "F", 0, 1 or null');
+    if (!this.#scratch) this.#scratch = m._prefrec_wasm_malloc(8 * 130 + 16);
+    const idx = this.#scratch, sc = idx + 4 * 130, meta = sc + 4 * 130;
+    const hist = q.history || [], hp = m._prefrec_wasm_malloc(4 * hist.length);
+    const cp = q.customer != null ? this.#copy(enc.encode(q.customer + '\0')) : 0;
+    try {
+      hist.forEach((code, i) => {
+        const c = this.#copy(enc.encode(code + '\0'));
+        const v = m._prefrec_wasm_session_find_product(s, e, c);
+        m._prefrec_wasm_free(c);
+        if (v < 0) throw fail(`request: history[${i}]: unknown product '${code}' in ${this.info[e].affiliate}`, -8);
+        m.HEAP32[(hp >> 2) + i] = v;
+      });
+      const n = m._prefrec_wasm_session_recommend(s, e, cp, hp, hist.length, gender, age,
+        k, sample, seed, ranker, idx, sc, meta);
+      if (n < 0) throw this.#error(n);
+      const h32 = m.HEAP32, f32 = m.HEAPF32, mt = h32.subarray(meta >> 2, (meta >> 2) + 4);
+      const ids = Int32Array.from(h32.subarray(idx >> 2, (idx >> 2) + n + mt[3]));
+      const scores = Float32Array.from(f32.subarray(sc >> 2, (sc >> 2) + n + mt[3]));
+      const code = (p) => (this.#codes[e] ||= [])[p] ??= this.#str(m._prefrec_wasm_session_product(s, e, p, 0));
+      const res = {
+        affiliate: this.info[e].affiliate, source: SOURCES[mt[0]], ranker: mt[1] == 1 ? 'blend' : 'neumf',
+        indices: ids.subarray(0, n), scores: scores.subarray(0, n), codes: [...ids.subarray(0, n)].map(code),
+      };
+      if (sample) res.sampled = [...ids.subarray(n)].map((p, i) => ({ code: code(p), score: scores[n + i] }));
+      return res;
+    } finally {
+      m._prefrec_wasm_free(hp);
+      m._prefrec_wasm_free(cp);
+    }
+  }
+
+  /** Free the engine's memory; the object is unusable afterwards. Safe to call twice. */
+  close() {
+    if (!this.#s) return;
+    this.#m._prefrec_wasm_free(this.#scratch);
+    this.#m._prefrec_wasm_session_free(this.#s);
+    this.#s = 0;
+  }
+}
+
+export default PrefRec;
