@@ -117,11 +117,26 @@ static prefrec_status add_blend(const prefrec_dataset *ds, int32_t aff, int32_t 
         for (int32_t p = 0; p < a->td.n_products; p++) pmap[a->pglob[p]] = p;
         st = prefrec_blend_tensors_build(bm, x, pmap, a->td.n_products, neighbors, &bt, err);
     }
+    float *ptarget = NULL;
     if (!st) {
-        double sum = 0;
-        for (size_t i = 0; i < a->td.n_pairs; i++) sum += a->td.target[i];
-        st = prefrec_pack_add_blend(path, &bt, a->td.n_pairs ? sum / (double)a->td.n_pairs : -1, err);
+        /* each product's mean training score: the fold-in's target for a bought product */
+        int32_t P = a->td.n_products;
+        double sum = 0, *ps = calloc((size_t)P + 1, sizeof *ps);
+        int32_t *pn = calloc((size_t)P + 1, sizeof *pn);
+        ptarget = malloc(((size_t)P + 1) * sizeof *ptarget);
+        if (!ps || !pn || !ptarget) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        for (size_t i = 0; !st && i < a->td.n_pairs; i++) {
+            sum += a->td.target[i];
+            ps[a->td.product[i]] += a->td.target[i];
+            pn[a->td.product[i]]++;
+        }
+        double mean = a->td.n_pairs ? sum / (double)a->td.n_pairs : -1;
+        for (int32_t p = 0; !st && p < P; p++) ptarget[p] = (float)(pn[p] ? ps[p] / pn[p] : mean);
+        if (!st) st = prefrec_pack_add_blend(path, &bt, mean, ptarget, err);
+        free(ps);
+        free(pn);
     }
+    free(ptarget);
     prefrec_blend_tensors_free(&bt);
     prefrec_ranker_blend.free(bm);
     prefrec_interactions_free(x);

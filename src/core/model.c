@@ -16,6 +16,7 @@ struct prefrec_model {
     int d, n_layers, width[PREFREC_MODEL_MAX_LAYERS], in0, wmax;
     int32_t n_products;
     const float *pemb, *pbias;                 /* [P][d], [P] */
+    const float *ptarget;                      /* [P] mean training score, or NULL (fold-in) */
     const float *w[PREFREC_MODEL_MAX_LAYERS];  /* [width_l][in_l] as stored */
     const float *b[PREFREC_MODEL_MAX_LAYERS];
     float *wt[PREFREC_MODEL_MAX_LAYERS];       /* layers >= 1 transposed: [in_l][width_l] */
@@ -148,6 +149,7 @@ prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, pr
     m->in0 = 2 * m->d + PREFREC_MODEL_N_DEMO;
     if (!s) s = get_f32(p, "product.emb", 2, P, d, &m->pemb, err);
     if (!s) s = get_f32(p, "product.bias", 1, P, 0, &m->pbias, err);
+    if (!s && prefrec_pack_find(p, "product.target")) s = get_f32(p, "product.target", 1, P, 0, &m->ptarget, err);
     for (int l = 0; !s && l < m->n_layers; l++) {
         char nw[32], nb[32];
         snprintf(nw, sizeof nw, "mlp.%d.w", l);
@@ -380,11 +382,12 @@ void prefrec_model_score_all(const prefrec_model *m, prefrec_user *u, float *out
 /* Why gradient descent with fixed steps: it needs no solver, runs in a few milliseconds for a
  * typical history, and is deterministic (fixed iteration count and summation order) so native
  * and wasm agree. The loss is mean squared error of the history products' predictions against
- * the manifest's "target_mean" (the mean training score of bought pairs; 3.0 if absent), plus
- * L2 on the vector and bias, which keeps short histories close to the segment prior. */
+ * their expected score - the product's mean training score ("product.target") when the pack has
+ * it, else the manifest's "target_mean" (3.0 if absent) - plus L2 on the vector and bias, which
+ * keeps short histories close to the segment prior. */
 #define FOLD_STEPS 60
 #define FOLD_LR 0.1f
-#define FOLD_L2 0.05f
+#define FOLD_L2 0.01f
 
 prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist, size_t n,
                                     int gender, float age, prefrec_user **out,
@@ -430,7 +433,7 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
             float y = m->b0 + bias + m->pbias[p];
             for (int k = 0; k < d; k++) y += m->wg[k] * u[k] * v[k];
             for (int j = 0; j < m->width[L - 1]; j++) y += m->wm[j] * (zL[j] > 0.0f ? zL[j] : 0.0f);
-            float g = 2.0f * (y - target) / (float)n;
+            float g = 2.0f * (y - (m->ptarget ? m->ptarget[p] : target)) / (float)n;
             /* backward to c1, then to u */
             for (int j = 0; j < m->width[L - 1]; j++) delta[j] = zL[j] > 0.0f ? g * m->wm[j] : 0.0f;
             for (int l = L - 1; l >= 1; l--) {

@@ -1,0 +1,211 @@
+/* engine.c - native microseconds per request of the portable engine, and how they grow with
+ * the catalogue: synthetic packs of 2,000 .. 100,000 products (NeuMF dim 32, MLP 64-32, the
+ * blend with 10 neighbours per product as served), 1,000 customers with 30-product histories.
+ * Prints, per size and ranker, us per top-30 request and per stamp mission, next to the
+ * arithmetic work of a request and the time it would take at the machine's measured
+ * multiply-add rate (a vectorised dot-product loop timed in the same run).
+ *   build/native/bench_engine [sizes...]   (default 2000 10000 50000 100000) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "prefrec/engine.h"
+#include "prefrec/pack_write.h"
+#include "prefrec/rng.h"
+
+#define D 32
+#define H1 64
+#define H2 32
+#define M 10
+#define C 1000
+#define HIST 30
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static float *rnd(prefrec_rng *r, size_t n, float scale) {
+    float *a = malloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++) a[i] = (float)(prefrec_rng_double(r) * 2 - 1) * scale;
+    return a;
+}
+
+static char **codes(const char *fmt, size_t n) {
+    char **c = malloc(n * sizeof *c);
+    for (size_t i = 0; i < n; i++) {
+        c[i] = malloc(16);
+        snprintf(c[i], 16, fmt, (unsigned)i);
+    }
+    return c;
+}
+
+static void *build(uint32_t P, size_t *len) {
+    prefrec_rng r;
+    prefrec_rng_init(&r, 42, P);
+    prefrec_error err = {0};
+    prefrec_pack_writer *w = prefrec_pack_writer_new();
+    uint32_t s2[2];
+#define ADD(name, nd, a, b, data)                                                      \
+    do {                                                                               \
+        s2[0] = (a);                                                                   \
+        s2[1] = (b);                                                                   \
+        prefrec_pack_writer_add(w, name, PREFREC_DT_F32, nd, s2, data, &err);          \
+    } while (0)
+    float *pemb = rnd(&r, (size_t)P * D, 0.3f), *pbias = rnd(&r, P, 0.1f);
+    float *w1 = rnd(&r, H1 * (2 * D + 4), 0.2f), *b1 = rnd(&r, H1, 0.1f);
+    float *w2 = rnd(&r, H2 * H1, 0.2f), *b2 = rnd(&r, H2, 0.1f);
+    float *wg = rnd(&r, D, 0.5f), *wm = rnd(&r, H2, 0.5f), b0 = 2.5f;
+    ADD("product.emb", 2, P, D, pemb);
+    ADD("product.bias", 1, P, 0, pbias);
+    ADD("mlp.0.w", 2, H1, 2 * D + 4, w1);
+    ADD("mlp.0.b", 1, H1, 0, b1);
+    ADD("mlp.1.w", 2, H2, H1, w2);
+    ADD("mlp.1.b", 1, H2, 0, b2);
+    ADD("out.gmf", 1, D, 0, wg);
+    ADD("out.mlp", 1, H2, 0, wm);
+    ADD("out.bias", 1, 1, 0, &b0);
+    char **pc = codes("P%06u", P), **cats = codes("cat%02u", 60), **cc = codes("C%06u", C);
+    int32_t *pcat = malloc(P * sizeof *pcat), *psub = malloc(P * sizeof *psub);
+    for (uint32_t p = 0; p < P; p++) pcat[p] = (int32_t)prefrec_rng_below(&r, 60), psub[p] = -1;
+    prefrec_pack_writer_add_strings(w, "product.code", (const char *const *)pc, P, &err);
+    prefrec_pack_writer_add_strings(w, "product.name", (const char *const *)pc, P, &err);
+    uint32_t sp = P;
+    prefrec_pack_writer_add(w, "product.cat", PREFREC_DT_I32, 1, &sp, pcat, &err);
+    prefrec_pack_writer_add(w, "product.sub", PREFREC_DT_I32, 1, &sp, psub, &err);
+    prefrec_pack_writer_add_strings(w, "category", (const char *const *)cats, 60, &err);
+    prefrec_pack_writer_add_strings(w, "subcategory", NULL, 0, &err);
+    /* customers: 30 random distinct-ish products each */
+    prefrec_pack_writer_add_strings(w, "customer.code", (const char *const *)cc, C, &err);
+    float *cemb = rnd(&r, (size_t)C * D, 0.3f), *cbias = rnd(&r, C, 0.1f), *age = malloc(C * sizeof *age);
+    int8_t *g = malloc(C);
+    uint32_t *boff = malloc((C + 1) * sizeof *boff);
+    int32_t *bidx = malloc((size_t)C * HIST * sizeof *bidx);
+    for (uint32_t c = 0; c <= C; c++) boff[c] = c * HIST;
+    for (uint32_t c = 0; c < C; c++) {
+        g[c] = (int8_t)(c & 1);
+        age[c] = 20.0f + (float)(c % 50);
+        /* ascending, distinct: stride through the catalogue */
+        uint32_t base = prefrec_rng_below(&r, P / HIST);
+        for (uint32_t i = 0; i < HIST; i++) bidx[c * HIST + i] = (int32_t)(i * (P / HIST) + base);
+    }
+    ADD("customer.emb", 2, C, D, cemb);
+    ADD("customer.bias", 1, C, 0, cbias);
+    sp = C;
+    prefrec_pack_writer_add(w, "customer.gender", PREFREC_DT_I8, 1, &sp, g, &err);
+    ADD("customer.age", 1, C, 0, age);
+    sp = C + 1;
+    prefrec_pack_writer_add(w, "customer.bought.off", PREFREC_DT_U32, 1, &sp, boff, &err);
+    sp = C * HIST;
+    prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &sp, bidx, &err);
+    /* blend */
+    int32_t *nbr = malloc((size_t)P * M * sizeof *nbr);
+    float *ew = rnd(&r, (size_t)P * M, 1.0f), *kw = rnd(&r, (size_t)P * M, 1.0f);
+    for (size_t i = 0; i < (size_t)P * M; i++) nbr[i] = (int32_t)prefrec_rng_below(&r, P);
+    s2[0] = P;
+    s2[1] = M;
+    prefrec_pack_writer_add(w, "blend.ease.nbr", PREFREC_DT_I32, 2, s2, nbr, &err);
+    ADD("blend.ease.w", 2, P, M, ew);
+    prefrec_pack_writer_add(w, "blend.knn.nbr", PREFREC_DT_I32, 2, s2, nbr, &err);
+    ADD("blend.knn.w", 2, P, M, kw);
+    float *seg = rnd(&r, (size_t)33 * P, 1.0f), *all = rnd(&r, P, 1.0f);
+    ADD("blend.pop.seg", 2, 33, P, seg);
+    ADD("blend.pop.all", 1, P, 0, all);
+    ADD("blend.trend", 1, P, 0, all);
+    char man[512];
+    snprintf(man, sizeof man,
+             "{\"kind\":\"neumf\",\"affiliate\":\"SYN\",\"dim\":%d,\"mlp\":[%d,%d],"
+             "\"blend\":{\"w\":{\"ease\":1,\"knn\":0.3,\"pop\":0.3,\"trend\":0.1,\"cat\":0.1,"
+             "\"catpop\":1,\"subpop\":1}}}", D, H1, H2);
+    prefrec_pack_writer_set_manifest(w, man, &err);
+    void *out = NULL;
+    if (prefrec_pack_writer_finish(w, &out, len, &err)) fprintf(stderr, "build: %s\n", err.msg);
+    prefrec_pack_writer_free(w);
+    free(pemb), free(pbias), free(w1), free(b1), free(w2), free(b2), free(wg), free(wm);
+    for (uint32_t i = 0; i < P; i++) free(pc[i]);
+    for (uint32_t i = 0; i < 60; i++) free(cats[i]);
+    for (uint32_t i = 0; i < C; i++) free(cc[i]);
+    free(pc), free(cats), free(cc), free(pcat), free(psub), free(cemb), free(cbias), free(age), free(g);
+    free(boff), free(bidx), free(nbr), free(ew), free(kw), free(seg), free(all);
+    return out;
+}
+
+/* multiply-adds per second of the MLP's inner kernel shape (out[32] += a_i * row_i[32] over
+ * 64 inputs, L1-resident weights): the machine's practical rate for this work, one core */
+static double mac_rate(void) {
+    static float w[H1 * H2], in[H1], out[H2];
+    for (int i = 0; i < H1 * H2; i++) w[i] = (float)(i % 7) * 1e-3f;
+    for (int i = 0; i < H1; i++) in[i] = (float)i * 1e-2f;
+    volatile float sink = 0;
+    int reps = 200000;
+    double t0 = now();
+    for (int r = 0; r < reps; r++) {
+        for (int j = 0; j < H2; j++) out[j] = (float)r;
+        for (int i = 0; i < H1; i++) {
+            float a = in[i];
+            for (int j = 0; j < H2; j++) out[j] += a * w[i * H2 + j];
+        }
+        sink += out[r & (H2 - 1)];
+    }
+    return (double)H1 * H2 * reps / (now() - t0);
+}
+
+int main(int argc, char **argv) {
+    uint32_t sizes[8] = {2000, 10000, 50000, 100000};
+    int ns = 4;
+    if (argc > 1) {
+        ns = 0;
+        for (int i = 1; i < argc && ns < 8; i++) sizes[ns++] = (uint32_t)atoi(argv[i]);
+    }
+    double rate = mac_rate();
+    printf("machine: %.2f G multiply-adds/s (the MLP kernel alone, one core)\n", rate / 1e9);
+    printf("%9s %-6s %12s %12s %14s %12s\n", "products", "ranker", "us/top-30", "us/stamp", "MACs/request", "bound us");
+    for (int si = 0; si < ns; si++) {
+        uint32_t P = sizes[si];
+        size_t len;
+        void *bytes = build(P, &len);
+        prefrec_error err = {0};
+        prefrec_pack *pk;
+        prefrec_engine *e;
+        if (prefrec_pack_open(bytes, len, &pk, &err) || prefrec_engine_new(pk, NULL, &e, &err)) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        prefrec_response *rs = malloc(sizeof *rs);
+        prefrec_stamp_category board[5];
+        for (int rk = PREFREC_RANKER_BLEND; rk <= PREFREC_RANKER_NEUMF; rk++) {
+            int reqs = P <= 10000 ? 400 : 60;
+            char code[16];
+            prefrec_request rq = prefrec_request_default();
+            rq.ranker = rk;
+            double t0 = now();
+            for (int i = 0; i < reqs; i++) {
+                snprintf(code, sizeof code, "C%06u", (unsigned)(i * 7 % C));
+                rq.customer = code;
+                if (prefrec_engine_recommend(e, &rq, rs, &err)) fprintf(stderr, "%s\n", err.msg);
+            }
+            double t1 = now();
+            size_t nb;
+            for (int i = 0; i < reqs; i++) {
+                snprintf(code, sizeof code, "C%06u", (unsigned)(i * 7 % C));
+                rq.customer = code;
+                prefrec_engine_stamp(e, &rq, 5, 5, board, &nb, &err);
+            }
+            double t2 = now();
+            /* work: neumf = per product the MLP from its second layer (H1*H2) + gmf (D) + out
+             * (H2) + the precomputed first layer (H1) ; blend = history x neighbours x 2 lists
+             * + 5 passes over the catalogue */
+            double macs = rk == PREFREC_RANKER_NEUMF ? (double)P * (H1 * H2 + D + H2 + H1)
+                                                     : (double)HIST * M * 2 + 5.0 * P;
+            printf("%9u %-6s %12.1f %12.1f %14.0f %12.1f\n", P, rk == PREFREC_RANKER_BLEND ? "blend" : "neumf",
+                   1e6 * (t1 - t0) / reqs, 1e6 * (t2 - t1) / reqs, macs, 1e6 * macs / rate);
+        }
+        free(rs);
+        prefrec_engine_free(e);
+        prefrec_pack_free(pk);
+        free(bytes);
+    }
+    return 0;
+}
