@@ -1,5 +1,6 @@
-/* dataset.c - string dictionary, dataset lifetime, attribute parsing and the load dispatch
- * (see prefrec/dataset.h). The L.POINT reader is in lpoint.c, the mapping reader in mapping.c. */
+/* dataset.c - dataset lifetime, attribute parsing, loader bookkeeping and the load dispatch (see
+ * prefrec/dataset.h). The dictionary is in dict.c, the L.POINT reader in lpoint.c, the mapping
+ * reader in mapping.c. */
 #include "prefrec/dataset.h"
 
 #include <errno.h>
@@ -12,205 +13,6 @@
 #include <unistd.h>
 
 #include "dataset_internal.h"
-
-/* ---- dictionary ----------------------------------------------------------------------------
- * Open addressing with linear probing. A slot holds (high 32 bits of the hash << 32 | id + 1),
- * so most probes that miss are rejected without touching the string. Strings live NUL-
- * terminated in chunked arenas that never move, so prefrec_dict_str pointers stay valid. */
-
-#define DICT_CHUNK (256u * 1024u)
-
-typedef struct dict_chunk {
-    struct dict_chunk *next;
-    size_t used, cap;
-    char data[];
-} dict_chunk;
-
-struct prefrec_dict {
-    uint64_t *slots;      /* cap_slots entries, 0 = empty */
-    size_t mask;          /* cap_slots - 1 (power of two) */
-    const char **strs;    /* by id */
-    uint32_t *lens;       /* by id */
-    int32_t n, cap_ids;
-    dict_chunk *chunks;   /* newest first */
-};
-
-/* A small multiply-xorshift hash over 8-byte words: ids such as "M000034966" or "PD0001" are
- * short, so one or two rounds and a final avalanche suffice. */
-static uint64_t dict_hash(const char *s, size_t n) {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t v;
-        memcpy(&v, s, 8);
-        h = (h ^ v) * 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 29;
-        s += 8;
-        n -= 8;
-    }
-    if (n) {
-        uint64_t v = 0;
-        memcpy(&v, s, n);
-        h = (h ^ v) * 0x94d049bb133111ebull;
-        h ^= h >> 31;
-    }
-    h ^= h >> 32;
-    h *= 0xd6e8feb86659fd93ull;
-    h ^= h >> 32;
-    return h;
-}
-
-prefrec_dict *prefrec_dict_new(void) {
-    prefrec_dict *d = calloc(1, sizeof *d);
-    if (!d) return NULL;
-    d->mask = 63;
-    d->slots = calloc(64, sizeof *d->slots);
-    if (!d->slots) {
-        free(d);
-        return NULL;
-    }
-    return d;
-}
-
-void prefrec_dict_free(prefrec_dict *d) {
-    if (!d) return;
-    dict_chunk *c = d->chunks;
-    while (c) {
-        dict_chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    free(d->slots);
-    free(d->strs);
-    free(d->lens);
-    free(d);
-}
-
-/* Slot tables of a few MiB and more are asked for in transparent huge pages: a purchase file
- * brings a million receipts, and with 4 KiB pages nearly every probe is also a TLB miss. */
-static uint64_t *slots_alloc(size_t n) {
-    size_t bytes = n * sizeof(uint64_t);
-#ifdef MADV_HUGEPAGE
-    if (bytes >= ((size_t)4 << 20)) {
-        void *p = NULL;
-        if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
-        madvise(p, bytes, MADV_HUGEPAGE);
-        memset(p, 0, bytes);
-        return p;
-    }
-#endif
-    return calloc(n, sizeof(uint64_t));
-}
-
-/* The slot index comes from the tag bits (the hash's high half), so growing the table moves
- * entries without touching their strings. */
-static int dict_rehash(prefrec_dict *d) {
-    size_t cap = (d->mask + 1) * 2;
-    uint64_t *slots = slots_alloc(cap);
-    if (!slots) return -1;
-    for (size_t i = 0; i <= d->mask; i++) {
-        uint64_t e = d->slots[i];
-        if (!e) continue;
-        size_t j = (size_t)(e >> 32) & (cap - 1);
-        while (slots[j]) j = (j + 1) & (cap - 1);
-        slots[j] = e;
-    }
-    free(d->slots);
-    d->slots = slots;
-    d->mask = cap - 1;
-    return 0;
-}
-
-static char *dict_store(prefrec_dict *d, const char *s, size_t len) {
-    dict_chunk *c = d->chunks;
-    if (!c || c->cap - c->used < len + 1) {
-        size_t cap = len + 1 > DICT_CHUNK ? len + 1 : DICT_CHUNK;
-        c = malloc(sizeof *c + cap);
-        if (!c) return NULL;
-        c->next = d->chunks;
-        c->used = 0;
-        c->cap = cap;
-        d->chunks = c;
-    }
-    char *p = c->data + c->used;
-    memcpy(p, s, len);
-    p[len] = '\0';
-    c->used += len + 1;
-    return p;
-}
-
-int prefrec_dict_reserve_(prefrec_dict *d, size_t n) {
-    while ((d->mask + 1) / 2 < n)
-        if (dict_rehash(d) != 0) return -1;
-    return 0;
-}
-
-uint64_t prefrec_dict_hash_(const char *s, size_t len) { return dict_hash(s, len); }
-
-void prefrec_dict_prefetch_(const prefrec_dict *d, uint64_t h) {
-    __builtin_prefetch(&d->slots[(size_t)(h >> 32) & d->mask]);
-}
-
-int32_t prefrec_dict_intern(prefrec_dict *d, const char *s, size_t len) {
-    return prefrec_dict_intern_h_(d, s, len, dict_hash(s, len));
-}
-
-int32_t prefrec_dict_intern_h_(prefrec_dict *d, const char *s, size_t len, uint64_t h) {
-    if (len > UINT32_MAX || d->mask >= UINT32_MAX) return -1;
-    uint64_t tag = h & 0xffffffff00000000ull;
-    size_t i = (size_t)(h >> 32) & d->mask;
-    for (;;) {
-        uint64_t e = d->slots[i];
-        if (!e) break;
-        if ((e & 0xffffffff00000000ull) == tag) {
-            uint32_t id = (uint32_t)e - 1;
-            if (d->lens[id] == len && memcmp(d->strs[id], s, len) == 0) return (int32_t)id;
-        }
-        i = (i + 1) & d->mask;
-    }
-    if (d->n == INT32_MAX - 1) return -1;
-    if (d->n == d->cap_ids) {
-        int32_t cap = d->cap_ids ? d->cap_ids * 2 : 64;
-        if (cap < 0 || cap > INT32_MAX - 1) cap = INT32_MAX - 1;
-        const char **strs = realloc(d->strs, (size_t)cap * sizeof *strs);
-        if (!strs) return -1;
-        d->strs = strs;
-        uint32_t *lens = realloc(d->lens, (size_t)cap * sizeof *lens);
-        if (!lens) return -1;
-        d->lens = lens;
-        d->cap_ids = cap;
-    }
-    char *copy = dict_store(d, s, len);
-    if (!copy) return -1;
-    int32_t id = d->n++;
-    d->strs[id] = copy;
-    d->lens[id] = (uint32_t)len;
-    d->slots[i] = tag | (uint64_t)(uint32_t)(id + 1);
-    /* keep the load factor at most 1/2 */
-    if ((size_t)d->n * 2 > d->mask + 1 && dict_rehash(d) != 0) return -1;
-    return id;
-}
-
-int32_t prefrec_dict_find(const prefrec_dict *d, const char *s, size_t len) {
-    uint64_t h = dict_hash(s, len);
-    uint64_t tag = h & 0xffffffff00000000ull;
-    size_t i = (size_t)(h >> 32) & d->mask;
-    for (;;) {
-        uint64_t e = d->slots[i];
-        if (!e) return -1;
-        if ((e & 0xffffffff00000000ull) == tag) {
-            uint32_t id = (uint32_t)e - 1;
-            if (d->lens[id] == len && memcmp(d->strs[id], s, len) == 0) return (int32_t)id;
-        }
-        i = (i + 1) & d->mask;
-    }
-}
-
-const char *prefrec_dict_str(const prefrec_dict *d, int32_t i) {
-    if (!d || i < 0 || i >= d->n) return NULL;
-    return d->strs[i];
-}
-
-int32_t prefrec_dict_size(const prefrec_dict *d) { return d ? d->n : 0; }
 
 /* ---- dataset lifetime ---------------------------------------------------------------------- */
 
@@ -595,6 +397,19 @@ int prefrec_parse_double_(const char *s, size_t len, double *out) {
     size_t i = 0;
     int neg = 0, dot = 0, frac = 0, nd = 0, digits = 0;
     uint64_t m = 0;
+    if (len - 1 < 15) { /* plain integers ("5170", "1"): one tight loop */
+        for (; i < len; i++) {
+            unsigned dg = (unsigned)(unsigned char)s[i] - '0';
+            if (dg > 9) break;
+            m = m * 10 + dg;
+        }
+        if (i == len) {
+            *out = (double)m;
+            return 0;
+        }
+        i = 0;
+        m = 0;
+    }
     if (len && (s[0] == '-' || s[0] == '+')) {
         neg = s[0] == '-';
         i = 1;
@@ -748,7 +563,9 @@ prefrec_status prefrec_table_require_(const prefrec_table_ *t, const char *name,
 
 int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *err) {
     for (;;) {
-        prefrec_error row = {0};
+        prefrec_error row; /* written only on errors: no 516-byte clear per row */
+        row.status = PREFREC_OK;
+        row.msg[0] = '\0';
         int r = prefrec_csv_next(t->csv, &row);
         if (r == 0) return 0;
         if (r < 0) {

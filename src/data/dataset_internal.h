@@ -16,11 +16,26 @@ prefrec_status prefrec_dataset_finish_(prefrec_dataset *ds, int check, prefrec_e
 
 /* Size the table for n entries up front (no rehash while they arrive). 0 ok, -1 no memory. */
 int prefrec_dict_reserve_(prefrec_dict *d, size_t n);
-/* Interning in batches: hash first, prefetch the slot, intern later with the same hash, so the
- * cache misses of many keys overlap instead of queueing one after another. */
-uint64_t prefrec_dict_hash_(const char *s, size_t len);
-void prefrec_dict_prefetch_(const prefrec_dict *d, uint64_t h);
-int32_t prefrec_dict_intern_h_(prefrec_dict *d, const char *s, size_t len, uint64_t h);
+/* Room for n ids (strings) without moving the id arrays while they arrive. 0 ok, -1 no memory. */
+int prefrec_dict_reserve_ids_(prefrec_dict *d, size_t n);
+/* Bulk building (dict.c): _append_ adds s as a new id without indexing it (the caller knows s
+ * is not in d yet; -1 on out of memory); _index_ then indexes all appended ids in one pass (0 ok,
+ * -1 no memory). Until then prefrec_dict_find still finds them (slowly, by a scan) and
+ * prefrec_dict_intern indexes first. */
+int32_t prefrec_dict_append_(prefrec_dict *d, const char *s, size_t len);
+int prefrec_dict_index_(prefrec_dict *d);
+
+/* Numbered keys (keymap.c): first-seen ids for strings such as receipt numbers "A03000000001"
+ * (any prefix of up to 16 bytes, then 1 to 18 digits) without a probe of a big hash table per
+ * new key: the number picks an entry in a page of 4096 ids, and keys that are numbered densely
+ * (receipts are) fill pages in order. Other strings, and numbers too sparse for pages (past a
+ * memory budget), go through a dictionary of their own. New keys are _append_-ed to dict (which
+ * must be empty at _new_ and not be changed by anything else until _free_); call
+ * prefrec_dict_index_(dict) when done. Ids are identical to prefrec_dict_intern's. */
+typedef struct prefrec_keymap_ prefrec_keymap_;
+prefrec_keymap_ *prefrec_keymap_new_(prefrec_dict *dict); /* NULL: no memory or dict not empty */
+void prefrec_keymap_free_(prefrec_keymap_ *m);             /* accepts NULL */
+int32_t prefrec_keymap_intern_(prefrec_keymap_ *m, const char *s, size_t len); /* -1 no memory */
 
 /* The two layouts. ds comes from prefrec_dataset_new(0); they fill it (rows, dictionaries,
  * catalog, demographics) and leave prefrec_dataset_finish to the caller. */

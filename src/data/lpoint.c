@@ -175,77 +175,95 @@ nomem:
     return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
 }
 
-/* Interning with a one-entry cache: consecutive purchase lines mostly share the customer,
- * receipt, affiliate, branch and date, so most rows skip the hash lookup altogether. */
+/* s (len <= 16) as two words that, with len, identify it: overlapping loads, no copy (first and
+ * last 8 bytes from 8 bytes on, first and last 4 from 4, else bytes 0, len/2 and len-1).
+ * Returns -1 when len > 16. */
+static inline int key16(const char *s, size_t len, uint64_t *a, uint64_t *b) {
+    if (len >= 8) {
+        if (len > 16) return -1;
+        memcpy(a, s, 8);
+        memcpy(b, s + len - 8, 8);
+    } else if (len >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + len - 4, 4);
+        *a = x;
+        *b = y;
+    } else {
+        const unsigned char *u = (const unsigned char *)s;
+        *a = len ? (uint64_t)u[0] | (uint64_t)u[len / 2] << 8 | (uint64_t)u[len - 1] << 16 : 0;
+        *b = 0;
+    }
+    return 0;
+}
+
+/* A one-entry cache in front of interning: consecutive purchase lines mostly share the
+ * customer, receipt, affiliate, branch and date, so most rows skip the lookup altogether. */
 typedef struct {
-    char s[64];
+    uint64_t a, b;
     size_t len;
-    int32_t id;
+    int32_t id; /* -1: empty */
 } last_;
 
-static inline int32_t intern_cached(prefrec_dict *d, last_ *c, const char *s, size_t len) {
-    if (c->id >= 0 && len == c->len && memcmp(s, c->s, len) == 0) return c->id;
-    int32_t id = prefrec_dict_intern(d, s, len);
-    if (len <= sizeof c->s) {
-        memcpy(c->s, s, len);
-        c->len = len;
-        c->id = id;
-    } else {
-        c->id = -1;
+static inline int last_hit(const last_ *c, const char *s, size_t len, uint64_t *a, uint64_t *b) {
+    *a = *b = 0;
+    return key16(s, len, a, b) == 0 && c->id >= 0 && c->len == len && c->a == *a && c->b == *b;
+}
+
+static inline int32_t last_set(last_ *c, size_t len, uint64_t a, uint64_t b, int32_t id) {
+    c->a = a;
+    c->b = b;
+    c->len = len <= 16 ? len : (size_t)-1;
+    c->id = id;
+    return id;
+}
+
+/* Codes of the small dictionaries (products, affiliates, branches, customers): a direct-mapped
+ * cache of 4096 (code -> id) entries in front of the dictionary, compared as two words. Ids
+ * never change once given, so a cached id stays right. */
+#define CCACHE_BITS 12
+typedef struct {
+    uint64_t a, b;
+    size_t len; /* 0: empty (an empty code is never looked up here) */
+    int32_t id;
+} ccache_;
+
+static inline ccache_ *ccache_slot(ccache_ *cc, uint64_t a, uint64_t b, size_t len) {
+    return &cc[((a ^ (b * 0x9E3779B97F4A7C15ull) ^ len) * 0xbf58476d1ce4e5b9ull) >>
+               (64 - CCACHE_BITS)];
+}
+
+/* The id of s in d (intern: adding it if new), through the cache. */
+static inline int32_t cached_id(ccache_ *cc, prefrec_dict *d, int intern, const char *s,
+                                size_t len) {
+    uint64_t a, b;
+    if (len == 0 || key16(s, len, &a, &b) != 0)
+        return intern ? prefrec_dict_intern(d, s, len) : prefrec_dict_find(d, s, len);
+    ccache_ *e = ccache_slot(cc, a, b, len);
+    if (e->len == len && e->a == a && e->b == b) return e->id;
+    int32_t id = intern ? prefrec_dict_intern(d, s, len) : prefrec_dict_find(d, s, len);
+    if (id >= 0) {
+        e->a = a;
+        e->b = b;
+        e->len = len;
+        e->id = id;
     }
     return id;
 }
 
-/* Receipts: a new one every few rows, and the receipt table (a million entries and more) is far
- * bigger than the caches, so interning one at a time waits on a memory miss per receipt. New
- * receipts are instead collected RB at a time (rows get a placeholder -2 - k), their slots
- * prefetched, and interned together; the placeholders of the recent rows are then replaced. */
-#define RB 64
-typedef struct {
-    char str[RB][64];
-    uint32_t len[RB];
-    uint64_t h[RB];
-    int k;
-    size_t first_row;
-    char last[64];
-    size_t last_len;
-    int32_t last_code;
-} rbatch;
-
-static int rbatch_flush(rbatch *b, prefrec_dataset *ds, size_t n) {
-    int32_t ids[RB];
-    for (int j = 0; j < b->k; j++) {
-        ids[j] = prefrec_dict_intern_h_(ds->receipts, b->str[j], b->len[j], b->h[j]);
-        if (ids[j] < 0) return -1;
-    }
-    for (size_t i = b->first_row; b->k && i < n; i++)
-        if (ds->receipt[i] <= -2) ds->receipt[i] = ids[-2 - ds->receipt[i]];
-    if (b->last_code <= -2) b->last_code = ids[-2 - b->last_code];
-    b->k = 0;
-    return 0;
-}
-
-/* Code for receipt s at row n: an id, or a placeholder resolved by rbatch_flush. */
-static int32_t rbatch_code(rbatch *b, prefrec_dataset *ds, const char *s, size_t len, size_t n) {
-    if (len == b->last_len && b->last_code != -1 && memcmp(s, b->last, len) == 0) return b->last_code;
-    if (len > sizeof b->last) return prefrec_dict_intern(ds->receipts, s, len); /* rare */
-    if (b->k == RB && rbatch_flush(b, ds, n) != 0) return -1;
-    int j = b->k++;
-    if (j == 0) b->first_row = n;
-    memcpy(b->str[j], s, len);
-    b->len[j] = (uint32_t)len;
-    b->h[j] = prefrec_dict_hash_(s, len);
-    prefrec_dict_prefetch_(ds->receipts, b->h[j]);
-    memcpy(b->last, s, len);
-    b->last_len = len;
-    b->last_code = -2 - j;
-    return b->last_code;
+/* One cached lookup: the last code first, then the code cache. */
+static inline int32_t intern_cached(ccache_ *cc, prefrec_dict *d, last_ *c, const char *s,
+                                    size_t len) {
+    uint64_t a, b;
+    if (last_hit(c, s, len, &a, &b)) return c->id;
+    return last_set(c, len, a, b, cached_id(cc, d, 1, s, len));
 }
 
 static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                      prefrec_error *err) {
     prefrec_table_ t;
-    rbatch *rb = NULL;
+    prefrec_keymap_ *rk = NULL;
+    ccache_ *pc = NULL, *cc = NULL;
     prefrec_status st = prefrec_table_open_(&t, path, err);
     if (st) return st;
     int c_cust, c_rct, c_ch, c_cop, c_br, c_pd, c_dt, c_hr, c_am, c_ct;
@@ -263,21 +281,22 @@ static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefr
     struct stat sb;
     size_t bytes = stat(path, &sb) == 0 ? (size_t)sb.st_size : 0;
     size_t cap = bytes / 40 + 1024; /* rows are about 64 bytes: room without a realloc */
-    if (prefrec_dataset_grow_(ds, cap) != 0 || prefrec_dict_reserve_(ds->receipts, bytes / 256) != 0)
+    /* receipts: a few rows each (about 3.4 in L.POINT); room for a row in 2.5 */
+    if (prefrec_dataset_grow_(ds, cap) != 0 || prefrec_dict_reserve_ids_(ds->receipts, cap / 5 * 2))
         goto nomem;
-    rb = calloc(1, sizeof *rb);
-    if (!rb) goto nomem;
-    rb->last_code = -1;
-    last_ lc = {.id = -1}, la = {.id = -1}, lb = {.id = -1};
-    char last_dt[16];
-    size_t last_dt_len = 0;
-    int32_t last_day = 0;
+    rk = prefrec_keymap_new_(ds->receipts);
+    pc = calloc((size_t)1 << CCACHE_BITS, sizeof *pc); /* products */
+    cc = calloc((size_t)3 << CCACHE_BITS, sizeof *cc); /* affiliates, customers, branches */
+    if (!rk || !pc || !cc) goto nomem;
+    ccache_ *cc_aff = cc, *cc_cust = cc + ((size_t)1 << CCACHE_BITS),
+            *cc_br = cc + ((size_t)2 << CCACHE_BITS);
+    last_ lc = {.id = -1}, la = {.id = -1}, lb = {.id = -1}, lr = {.id = -1}, ld = {.id = -1};
     size_t n = ds->n_rows;
     int r;
     while ((r = prefrec_table_next_(&t, L, err)) == 1) {
         const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
         /* parse and check everything before interning, so a skipped row leaves no trace */
-        int32_t prod = prefrec_dict_find(ds->products, F(c_pd));
+        int32_t prod = cached_id(pc, ds->products, 0, F(c_pd));
         if (prod < 0) {
             if ((st = bad_value(&t, L, (size_t)c_pd, "unknown product code", err,
                                 "unknown product code '%.*s' (not in the catalog 04_PD_CLAC)",
@@ -286,12 +305,11 @@ static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefr
             continue;
         }
         int32_t day;
-        if (f[c_dt].len == last_dt_len && last_dt_len && !memcmp(f[c_dt].p, last_dt, last_dt_len)) {
-            day = last_day;
+        uint64_t ka, kb;
+        if (last_hit(&ld, F(c_dt), &ka, &kb)) {
+            day = ld.id;
         } else if (prefrec_date_parse(F(c_dt), &day) == 0) {
-            last_dt_len = f[c_dt].len;
-            memcpy(last_dt, f[c_dt].p, last_dt_len);
-            last_day = day;
+            if (day >= 0) last_set(&ld, f[c_dt].len, ka, kb, day);
         } else {
             if ((st = bad_value(&t, L, (size_t)c_dt, "bad date", err,
                                 "bad date '%.*s' (expected yyyymmdd)", F(c_dt))))
@@ -333,16 +351,19 @@ static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefr
                 goto done;
             continue;
         }
-        int32_t aff = intern_cached(ds->affiliates, &la, F(c_cop));
+        int32_t aff = intern_cached(cc_aff, ds->affiliates, &la, F(c_cop));
         if (aff > 255) {
             st = prefrec_csv_errorf(t.csv, (size_t)c_cop, err, PREFREC_E_RANGE,
                                     "more than 256 affiliates (cop_c)");
             goto done;
         }
-        int32_t cust = intern_cached(ds->customers, &lc, F(c_cust));
-        int32_t rct = rbatch_code(rb, ds, F(c_rct), n);
-        int32_t br = f[c_br].len ? intern_cached(ds->branches, &lb, F(c_br)) : -1;
-        if (aff < 0 || cust < 0 || rct == -1 || (f[c_br].len && br < 0)) goto nomem;
+        int32_t cust = intern_cached(cc_cust, ds->customers, &lc, F(c_cust));
+        int32_t rct = last_hit(&lr, F(c_rct), &ka, &kb)
+                          ? lr.id
+                          : last_set(&lr, f[c_rct].len, ka, kb,
+                                     prefrec_keymap_intern_(rk, F(c_rct)));
+        int32_t br = f[c_br].len ? intern_cached(cc_br, ds->branches, &lb, F(c_br)) : -1;
+        if (aff < 0 || cust < 0 || rct < 0 || (f[c_br].len && br < 0)) goto nomem;
         if (n == cap) {
             cap *= 2;
             if (prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
@@ -363,14 +384,18 @@ static prefrec_status load_purchases(const char *path, prefrec_loader_ *L, prefr
     if (r < 0) st = (prefrec_status)r;
     else if (t.rows == 0)
         st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no purchase rows (header only)", path);
-    if (!st && rbatch_flush(rb, ds, n) != 0) goto nomem;
+    if (!st && prefrec_dict_index_(ds->receipts) != 0) goto nomem;
     if (!st && prefrec_dataset_grow_(ds, n) != 0) goto nomem; /* give back the spare rows */
 done:
-    free(rb);
+    prefrec_keymap_free_(rk);
+    free(pc);
+    free(cc);
     prefrec_table_close_(&t);
     return st;
 nomem:
-    free(rb);
+    prefrec_keymap_free_(rk);
+    free(pc);
+    free(cc);
     prefrec_table_close_(&t);
     return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
 }
