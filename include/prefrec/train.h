@@ -67,12 +67,16 @@ typedef struct prefrec_train_params {
 
 prefrec_train_params prefrec_train_default_params(void);
 
+#define PREFREC_TRAIN_LOG_MAX 256
 typedef struct prefrec_train_report {
     size_t n_train, n_valid;
     int epochs_run, best_epoch;       /* best_epoch is 1-based */
     double train_loss;                /* mean batch MSE of the best epoch */
     double train_rmse, valid_rmse;    /* of the kept weights, predictions clamped to 0..5 */
     double seconds, seconds_per_epoch;
+    struct {                          /* per epoch (the first PREFREC_TRAIN_LOG_MAX of them) */
+        double train_loss, valid_rmse, seconds;
+    } log[PREFREC_TRAIN_LOG_MAX];
 } prefrec_train_report;
 
 /* Trained weights as plain arrays (owned by the struct; free with prefrec_neumf_free).

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli.h"
 #include "prefrec/atomic.h"
 #include "prefrec/blend_export.h"
@@ -34,6 +36,7 @@ static const char *usage_text =
     "                     age,valid): the exact training data and split, for bench/train_torch.py\n"
     "  --neighbors N      neighbours per product of the default ranker (blend) added to each\n"
     "                     pack (10); 0: the NeuMF score model only\n"
+    "  --json FILE        training figures per affiliate and epoch (the report page's train.json)\n"
     "  --out DIR          writes DIR/<affiliate>.pack (atomically)\n";
 
 static double now_s(void) {
@@ -247,6 +250,7 @@ static int parse_layers(const char *s, prefrec_train_params *tp) {
 
 int prefrec_cmd_train(int argc, char **argv) {
     const char *data = NULL, *aff = "all", *asof = NULL, *config = NULL, *out = NULL, *dump = NULL;
+    const char *json_path = NULL;
     long neighbors = PREFREC_BLEND_NEIGHBORS;
     prefrec_train_params tp = prefrec_train_default_params();
     for (int i = 1; i < argc; i++) {
@@ -265,6 +269,7 @@ int prefrec_cmd_train(int argc, char **argv) {
         else if ((v = opt_value(argc, argv, &i, "--score-config", &missing))) config = v;
         else if ((v = opt_value(argc, argv, &i, "--out", &missing))) out = v;
         else if ((v = opt_value(argc, argv, &i, "--dump-pairs", &missing))) dump = v;
+        else if ((v = opt_value(argc, argv, &i, "--json", &missing))) json_path = v;
         else if ((v = opt_value(argc, argv, &i, "--layers", &missing))) {
             if (parse_layers(v, &tp)) return cli_usage_error("train", usage_text, "--layers '%s': 1 to 4 widths in 1..4096, comma-separated", v);
         } else if ((v = opt_value(argc, argv, &i, "--dim", &missing))) {
@@ -342,6 +347,15 @@ int prefrec_cmd_train(int argc, char **argv) {
     prefrec_date_format(sp.asof_day, asof_s);
 
     int rc = 0, trained = 0;
+    cJSON *jroot = cJSON_CreateObject(), *jaffs = NULL;
+    if (jroot) {
+        cJSON_AddStringToObject(jroot, "asof", asof_s);
+        cJSON_AddNumberToObject(jroot, "dim", tp.dim);
+        cJSON_AddNumberToObject(jroot, "seed", (double)tp.seed);
+        cJSON_AddNumberToObject(jroot, "threads", tp.threads);
+        cJSON_AddNumberToObject(jroot, "neighbors", (double)neighbors);
+        jaffs = cJSON_AddObjectToObject(jroot, "affiliates");
+    }
     printf("%-4s %9s %9s %8s %6s %5s %10s %10s %9s %10s\n", "aff", "pairs", "customers", "products", "epochs", "best",
            "train_rmse", "valid_rmse", "s/epoch", "pack_bytes");
     for (int32_t ai = a_lo; ai < a_hi && !rc; ai++) {
@@ -400,10 +414,36 @@ int prefrec_cmd_train(int argc, char **argv) {
                    rep.seconds_per_epoch, bytes);
             fflush(stdout);
             trained++;
+            cJSON *ja = cJSON_AddObjectToObject(jaffs, code), *je = cJSON_AddArrayToObject(ja, "epochs");
+            cJSON_AddNumberToObject(ja, "rmse", rep.valid_rmse);
+            cJSON_AddNumberToObject(ja, "train_rmse", rep.train_rmse);
+            cJSON_AddNumberToObject(ja, "best_epoch", rep.best_epoch);
+            cJSON_AddNumberToObject(ja, "train_pairs", (double)rep.n_train);
+            cJSON_AddNumberToObject(ja, "valid_pairs", (double)rep.n_valid);
+            cJSON_AddNumberToObject(ja, "customers", a.td.n_customers);
+            cJSON_AddNumberToObject(ja, "products", a.td.n_products);
+            cJSON_AddNumberToObject(ja, "seconds_per_epoch", rep.seconds_per_epoch);
+            cJSON_AddNumberToObject(ja, "pack_bytes", (double)bytes);
+            for (int ep = 0; ep < rep.epochs_run && ep < PREFREC_TRAIN_LOG_MAX; ep++) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddNumberToObject(o, "epoch", ep + 1);
+                cJSON_AddNumberToObject(o, "train_loss", rep.log[ep].train_loss);
+                cJSON_AddNumberToObject(o, "valid_rmse", rep.log[ep].valid_rmse);
+                cJSON_AddNumberToObject(o, "seconds", rep.log[ep].seconds);
+                cJSON_AddItemToArray(je, o);
+            }
         }
         prefrec_neumf_free(net);
         aff_free(&a);
     }
+    if (!rc && json_path && trained) {
+        char *text = cJSON_Print(jroot);
+        prefrec_status js = text ? prefrec_atomic_write_file(json_path, text, strlen(text), &err)
+                                 : prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
+        cJSON_free(text);
+        if (js) rc = cli_fail("train", &err);
+    }
+    cJSON_Delete(jroot);
     free(cats);
     free(subs);
     prefrec_dataset_free(ds);

@@ -498,6 +498,11 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         double vr = rmse_of(&tr, vidx, n_valid);
         progress(tp, epoch, loss, vr, dt);
         rep->epochs_run = epoch;
+        if (epoch <= PREFREC_TRAIN_LOG_MAX) {
+            rep->log[epoch - 1].train_loss = loss;
+            rep->log[epoch - 1].valid_rmse = vr;
+            rep->log[epoch - 1].seconds = dt;
+        }
         if (n_valid == 0 || vr < best_v) {
             best_v = vr;
             rep->best_epoch = epoch;
