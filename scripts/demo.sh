@@ -1,23 +1,62 @@
 #!/usr/bin/env bash
-# The main job on the built-in demo data: install what is missing, build, generate the demo data
-# set and run the pipeline on it. Outputs go to demo/ (git-ignored).
-#   PREFREC_SCALE=1 (default) ... demo data scale; PREFREC_SEED=1 ... generator seed
+# The main job on the built-in demo data: install what is missing, build, generate the demo
+# data set, then score, validate, train, evaluate and export the model packs the web demo serves.
+#   PREFREC_SCALE=1 (default)  demo data scale (0.05 runs in well under a minute)
+#   PREFREC_SEED=1             generator and training seed
+#   PREFREC_SERVE=1            end by serving web/ on 127.0.0.1 (0: stop after the pipeline)
+# Outputs: demo/ (data, scores, packs, report JSON and plots) and models/ (the exported packs).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 scale=${PREFREC_SCALE:-1}
 seed=${PREFREC_SEED:-1}
+threads=$(nproc)
 out=demo
-bash scripts/setup.sh
-echo "== build (native)"
-cmake --preset native >/dev/null
-cmake --build --preset native -j "$(nproc)" >/dev/null
-bin=build/native/prefrec
-mkdir -p "$out"
+step() { printf '\n== %s\n' "$*"; }
 
-echo "== generate demo data: scale $scale, seed $seed -> $out/data"
+bash scripts/setup.sh
+step "build (native)"
+cmake --preset native >/dev/null
+cmake --build --preset native -j "$threads" >/dev/null
+bin=build/native/prefrec
+mkdir -p "$out/report" models
+
+step "generate demo data: scale $scale, seed $seed -> $out/data"
 "$bin" gen --out "$out/data" --scale "$scale" --seed "$seed"
-echo "== summary"
+step "summary"
 "$bin" info --data "$out/data"
-"$bin" info --data "$out/data" --json > "$out/info.json"
-echo "demo: done (outputs in $out/)"
+"$bin" info --data "$out/data" --json > "$out/report/info.json"
+
+step "preference scores as of 2022-01-01 -> $out/scores.csv"
+"$bin" score --data "$out/data" --out "$out/scores.csv"
+
+step "does the score predict repurchase? (scores from Jan-Sep, repurchase in Oct-Dec)"
+"$bin" validate --data "$out/data" --cutoff 2021-10-01 --end 2022-01-01 \
+  --json "$out/report/validate.json" --svg "$out/report/validate.svg"
+
+step "train per affiliate: the deck's score model (NeuMF) + the default ranker -> $out/packs"
+"$bin" train --data "$out/data" --affiliate all --threads "$threads" --seed "$seed" \
+  --out "$out/packs" --json "$out/report/train.json"
+
+step "evaluate every ranker on what customers bought next (train before 2021-10-01)"
+"$bin" eval --data "$out/data" --cutoff 2021-10-01 --threads "$threads" --seed "$seed" \
+  --json "$out/report/eval.json" --html "$out/report/eval.html"
+
+step "export packs for the browser and kiosk -> models/"
+rm -f models/*.pack
+for p in "$out"/packs/*.pack; do
+  "$bin" export --pack "$p" --out models --shards 16
+done
+ls -l models/*.item.pack
+
+step "build the WebAssembly engine (browser) and the kiosk module (WASI)"
+bash scripts/web-dist.sh
+cmake --preset wasi >/dev/null
+cmake --build --preset wasi -j "$threads" --target prefrec-kiosk >/dev/null
+ls -l build/wasi/prefrec-kiosk.wasm
+
+echo
+echo "demo: pipeline done. Outputs: $out/report/ (validate.json/.svg, train.json, eval.json/.html), models/"
+if [[ "${PREFREC_SERVE:-1}" == 1 && -f scripts/serve.sh ]]; then
+  exec bash scripts/serve.sh
+fi
