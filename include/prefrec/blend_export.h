@@ -46,11 +46,13 @@ void prefrec_blend_tensors_free(prefrec_blend_tensors *t);
 
 /* Rewrite the pack at path with the blend added (tensors after the item side, manifest member
  * "blend") and, for the NeuMF fold-in, "target_mean" when >= 0 and the tensor "product.target"
- * (each product's mean training score, n_products floats) when product_target is not NULL.
- * Atomic: the old pack stays intact on any failure. */
+ * (each product's mean training score, n_products floats) when product_target is not NULL; and
+ * "customer.lines" (purchase lines per customer in the affiliate: plan 1's weights) when
+ * customer_lines is not NULL (the manifest's n_customers floats). Atomic: the old pack stays
+ * intact on any failure. */
 prefrec_status prefrec_pack_add_blend(const char *path, const prefrec_blend_tensors *t,
                                       double target_mean, const float *product_target,
-                                      prefrec_error *err);
+                                      const float *customer_lines, prefrec_error *err);
 
 extern const prefrec_ranker_def prefrec_ranker_blend_served;
 

@@ -120,7 +120,7 @@ static prefrec_status add_blend(const prefrec_dataset *ds, int32_t aff, int32_t 
         for (int32_t p = 0; p < a->td.n_products; p++) pmap[a->pglob[p]] = p;
         st = prefrec_blend_tensors_build(bm, x, pmap, a->td.n_products, neighbors, &bt, err);
     }
-    float *ptarget = NULL;
+    float *ptarget = NULL, *lines = NULL;
     if (!st) {
         /* each product's mean training score: the fold-in's target for a bought product */
         int32_t P = a->td.n_products;
@@ -135,11 +135,25 @@ static prefrec_status add_blend(const prefrec_dataset *ds, int32_t aff, int32_t 
         }
         double mean = a->td.n_pairs ? sum / (double)a->td.n_pairs : -1;
         for (int32_t p = 0; !st && p < P; p++) ptarget[p] = (float)(pn[p] ? ps[p] / pn[p] : mean);
-        if (!st) st = prefrec_pack_add_blend(path, &bt, mean, ptarget, err);
+        /* purchase lines per customer in this affiliate before the as-of day */
+        int32_t NC = prefrec_dict_size(ds->customers), C = a->td.n_customers;
+        int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap);
+        lines = calloc((size_t)C + 1, sizeof *lines);
+        if (!st && (!cmap || !lines)) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        if (!st) {
+            for (int32_t g = 0; g < NC; g++) cmap[g] = -1;
+            for (int32_t c = 0; c < C; c++) cmap[a->cglob[c]] = c;
+            for (size_t r = 0; r < ds->n_rows; r++)
+                if (ds->affiliate[r] == aff && ds->day[r] < asof && cmap[ds->customer[r]] >= 0)
+                    lines[cmap[ds->customer[r]]] += 1.0f;
+            st = prefrec_pack_add_blend(path, &bt, mean, ptarget, lines, err);
+        }
+        free(cmap);
         free(ps);
         free(pn);
     }
     free(ptarget);
+    free(lines);
     prefrec_blend_tensors_free(&bt);
     prefrec_ranker_blend.free(bm);
     prefrec_interactions_free(x);

@@ -113,7 +113,7 @@ static prefrec_status add_blend_tensors(prefrec_pack_writer *w, const prefrec_bl
 
 prefrec_status prefrec_pack_add_blend(const char *path, const prefrec_blend_tensors *t,
                                       double target_mean, const float *product_target,
-                                      prefrec_error *err) {
+                                      const float *customer_lines, prefrec_error *err) {
     void *bytes = NULL;
     size_t len = 0;
     prefrec_pack *pk = NULL;
@@ -132,8 +132,14 @@ prefrec_status prefrec_pack_add_blend(const char *path, const prefrec_blend_tens
         for (size_t i = 0; i < n && !s; i++) {
             const prefrec_tensor *tt = prefrec_pack_tensor_at(pk, i);
             int cust = strncmp(tt->name, "customer.", 9) == 0, blend = strncmp(tt->name, "blend.", 6) == 0;
-            if (blend || cust != pass || (product_target && !strcmp(tt->name, "product.target"))) continue;
+            if (blend || cust != pass || (product_target && !strcmp(tt->name, "product.target")) ||
+                (customer_lines && !strcmp(tt->name, "customer.lines")))
+                continue;
             s = prefrec_pack_writer_add(w, tt->name, tt->dtype, tt->ndim, tt->shape, tt->data, err);
+        }
+        if (!s && pass == 1 && customer_lines) {
+            uint32_t C = (uint32_t)prefrec_pack_manifest_num(pk, "n_customers", 0);
+            s = prefrec_pack_writer_add(w, "customer.lines", PREFREC_DT_F32, 1, &C, customer_lines, err);
         }
         if (!s && pass == 0 && product_target) {
             uint32_t P = (uint32_t)t->n_products;

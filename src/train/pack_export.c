@@ -107,6 +107,15 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
     if (!s) s = prefrec_pack_writer_add(w, "customer.age", PREFREC_DT_F32, 1, &nm, age, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.bought.off", PREFREC_DT_U32, 1, &n1, off, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, idx, err);
+    /* purchase lines per customer (plan 1's affiliate weights), when the full pack has them */
+    const prefrec_tensor *lt = prefrec_pack_find(full, "customer.lines");
+    if (!s && lt && lt->dtype == PREFREC_DT_F32 && lt->ndim == 1 && lt->n_elems == (uint64_t)cs->n) {
+        float *lines = malloc((size_t)nm * sizeof *lines + 1);
+        if (!lines) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+        for (uint32_t i = 0; !s && i < nm; i++) lines[i] = ((const float *)lt->data)[members[i]];
+        if (!s) s = prefrec_pack_writer_add(w, "customer.lines", PREFREC_DT_F32, 1, &nm, lines, err);
+        free(lines);
+    }
     if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
     if (!s) s = prefrec_pack_writer_save(w, path, size, err);
     cJSON_free(json);
