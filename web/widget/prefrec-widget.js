@@ -1,0 +1,238 @@
+// prefrec-widget.js - <prefrec-recommendations>: product recommendations computed in the
+// browser by the prefrec engine (WebAssembly), as a plain custom element (no framework needed).
+//
+//   <script type="module" src="/web/widget/prefrec-widget.js"></script>
+//   <prefrec-recommendations pack="/models/A01.item.pack" shards="16" customer="M000034966" k="8">
+//   </prefrec-recommendations>
+//
+// Attributes (all observed; changing one re-renders):
+//   pack       item pack URL (or a full pack); "{affiliate}" in it is replaced by the affiliate
+//   shards     customer shards next to the item pack (prefrec export --shards N); 0: none
+//   customer   member number; unknown to the pack -> popular products for the segment, marked
+//   gender, age  the segment for unknown or anonymous customers ("F", "30대", 35)
+//   affiliate  the affiliate whose pack serves (needed with "{affiliate}" and for subscribe)
+//   affiliates "A01 A02 A03": the subscription variant, the customer picks one (radio group)
+//   k          how many products, 1..100 (8)
+//   heading    title above the cards ("Recommended for you")
+//   version    appended to pack URLs as ?v= (cache busting; the kiosk passes manifest.version)
+// State for the host page and tests: attribute state="loading|ready|error", source="known|
+// history|segment", fallback (present when the customer was unknown). Events (bubbling):
+// prefrec-ready {detail: response}, prefrec-error {detail: Error}, prefrec-select {detail:
+// item} (click, Enter or Space on a card), prefrec-subscribe {detail: {affiliate}}.
+// Styling: CSS custom properties on the element or any ancestor (see STYLE below), and parts
+// root, heading, note, picker, cards, card, name, category, reason, status.
+// Every text from a pack (names, categories, reasons) is set with textContent, never as HTML.
+import { affiliateName, answer, engineFor } from './engine.js';
+
+const STYLE = `
+:host { display: block; font-family: var(--prefrec-font, system-ui, "Noto Sans CJK KR", sans-serif);
+  color: var(--prefrec-fg, #1d2330); --_accent: var(--prefrec-accent, #d6336c); }
+:host([hidden]) { display: none; }
+.root { background: var(--prefrec-bg, transparent); padding: var(--prefrec-padding, 0); }
+h2 { font-size: var(--prefrec-heading-size, 1.25rem); margin: 0 0 .5rem; }
+.note { margin: 0 0 .75rem; padding: .5rem .75rem; border-radius: var(--prefrec-radius, 10px);
+  background: var(--prefrec-note-bg, #fff4d6); color: var(--prefrec-note-fg, #6b4e00); font-size: .9rem; }
+.picker { border: 0; margin: 0 0 .75rem; padding: 0; display: flex; flex-wrap: wrap; gap: .5rem; }
+.picker legend { font-weight: 600; margin-bottom: .4rem; padding: 0; }
+.picker label { display: inline-flex; align-items: center; gap: .4rem; min-height: var(--prefrec-target, 44px);
+  padding: 0 .9rem; border-radius: 999px; cursor: pointer; border: 2px solid var(--prefrec-card-border, #d9dde5);
+  background: var(--prefrec-card-bg, #fff); }
+.picker input { accent-color: var(--_accent); width: 1.1rem; height: 1.1rem; margin: 0; }
+.picker label:has(input:checked) { border-color: var(--_accent); font-weight: 600; }
+.picker label:has(input:focus-visible) { outline: 3px solid var(--prefrec-focus, #1c7ed6); outline-offset: 2px; }
+.cards { list-style: none; margin: 0; padding: 0; display: grid; gap: var(--prefrec-gap, .75rem);
+  grid-template-columns: repeat(auto-fill, minmax(var(--prefrec-card-min, 11rem), 1fr)); }
+.card { position: relative; display: flex; flex-direction: column; gap: .3rem; padding: .8rem .9rem;
+  min-height: var(--prefrec-card-height, 7rem); background: var(--prefrec-card-bg, #fff);
+  border: 1px solid var(--prefrec-card-border, #d9dde5); border-radius: var(--prefrec-radius, 10px);
+  box-shadow: var(--prefrec-card-shadow, 0 1px 2px rgba(0,0,0,.06)); cursor: pointer; }
+.card:hover { border-color: var(--_accent); }
+.card:focus-visible { outline: 3px solid var(--prefrec-focus, #1c7ed6); outline-offset: 2px; }
+.rank { position: absolute; top: .5rem; right: .6rem; font-size: .75rem; color: var(--prefrec-muted, #6b7280); }
+.name { font-weight: 600; font-size: var(--prefrec-name-size, 1rem); margin: 0; padding-right: 1.6rem;
+  overflow-wrap: anywhere; }
+.category { font-size: .8rem; color: var(--prefrec-muted, #6b7280); margin: 0; }
+.reason { font-size: .85rem; margin: auto 0 0; color: var(--_accent); }
+.status { padding: 1rem; border-radius: var(--prefrec-radius, 10px); background: var(--prefrec-card-bg, #fff);
+  border: 1px dashed var(--prefrec-card-border, #d9dde5); }
+.status.error { border: 1px solid var(--prefrec-error, #c92a2a); color: var(--prefrec-error, #c92a2a); }
+.status button { margin-left: .75rem; min-height: 36px; padding: 0 .9rem; border-radius: 8px; cursor: pointer;
+  border: 1px solid currentColor; background: transparent; color: inherit; font: inherit; }
+.skeleton { cursor: default; background: linear-gradient(90deg, #eef0f4 25%, #f7f8fa 50%, #eef0f4 75%);
+  background-size: 200% 100%; animation: shimmer 1.2s infinite linear; border-color: transparent; }
+@keyframes shimmer { from { background-position: 200% 0; } to { background-position: -200% 0; } }
+@media (prefers-reduced-motion: reduce) { .skeleton { animation: none; } }
+`;
+
+let sheet = null; // one stylesheet shared by every instance
+
+const el = (tag, props = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'text') e.textContent = v;
+    else if (k in e && typeof v != 'string') e[k] = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...kids);
+  return e;
+};
+
+export class PrefRecRecommendations extends HTMLElement {
+  static observedAttributes = ['pack', 'shards', 'customer', 'gender', 'age', 'affiliate', 'affiliates', 'k', 'heading', 'version'];
+  #root; #body; #gen = 0; #queued = false; #response = null;
+
+  constructor() {
+    super();
+    const sh = this.attachShadow({ mode: 'open' });
+    // A constructed sheet: allowed under a strict CSP (style-src 'self'), unlike a <style>.
+    if ('adoptedStyleSheets' in sh) {
+      sheet ||= new CSSStyleSheet();
+      if (!sheet.cssRules.length) sheet.replaceSync(STYLE);
+      sh.adoptedStyleSheets = [sheet];
+    } else sh.append(el('style', { text: STYLE }));
+    this.#root = el('section', { class: 'root', part: 'root' });
+    sh.append(this.#root);
+  }
+
+  connectedCallback() { this.#schedule(); }
+  attributeChangedCallback(_n, a, b) { if (a !== b && this.isConnected) this.#schedule(); }
+
+  /** The last response shown (null while loading or after an error). */
+  get response() { return this.#response; }
+  /** Reload and re-render now; resolves when the new state is shown. */
+  refresh() { return this.#render(); }
+
+  #schedule() {
+    if (this.#queued) return;
+    this.#queued = true;
+    queueMicrotask(() => {
+      this.#queued = false;
+      this.#render();
+    });
+  }
+
+  #attrs() {
+    const list = (this.getAttribute('affiliates') || '').split(/[\s,]+/).filter(Boolean);
+    const k = parseInt(this.getAttribute('k') || '8', 10);
+    return {
+      pack: this.getAttribute('pack'),
+      shards: parseInt(this.getAttribute('shards') || '0', 10) || 0,
+      customer: this.getAttribute('customer') || null,
+      gender: this.getAttribute('gender') || null,
+      age: this.getAttribute('age') || null,
+      affiliates: list,
+      affiliate: this.getAttribute('affiliate') || list[0] || null,
+      k: Number.isFinite(k) ? k : 8,
+      heading: this.getAttribute('heading') ?? 'Recommended for you',
+      version: this.getAttribute('version') || null,
+    };
+  }
+
+  #frame(a) {
+    this.#root.replaceChildren();
+    if (a.heading) this.#root.append(el('h2', { part: 'heading', text: a.heading }));
+    if (a.affiliates.length) this.#root.append(this.#picker(a));
+    this.#body = el('div', { class: 'body' });
+    this.#root.append(this.#body);
+  }
+
+  #picker(a) {
+    const fs = el('fieldset', { class: 'picker', part: 'picker' }, el('legend', { text: 'Subscribe to' }));
+    const name = `aff-${Math.random().toString(36).slice(2)}`;
+    for (const aff of a.affiliates) {
+      const input = el('input', { type: 'radio', name, value: aff });
+      input.checked = aff === a.affiliate;
+      input.addEventListener('change', () => {
+        if (!input.checked) return;
+        this.dispatchEvent(new CustomEvent('prefrec-subscribe', { bubbles: true, composed: true, detail: { affiliate: aff } }));
+        this.setAttribute('affiliate', aff);
+      });
+      fs.append(el('label', { 'data-affiliate': aff }, input, el('span', { text: `${affiliateName(aff)} (${aff})` })));
+    }
+    return fs;
+  }
+
+  #state(state, extra = {}) {
+    this.setAttribute('state', state);
+    for (const k of ['source', 'fallback']) {
+      if (extra[k] == null || extra[k] === false) this.removeAttribute(k);
+      else this.setAttribute(k, extra[k] === true ? '' : extra[k]);
+    }
+    this.#root.setAttribute('aria-busy', String(state === 'loading'));
+  }
+
+  async #render() {
+    const gen = ++this.#gen;
+    const a = this.#attrs();
+    this.#response = null;
+    this.#frame(a);
+    this.#state('loading');
+    const k = Math.max(1, Math.min(a.k, 12));
+    this.#body.append(el('p', { class: 'status', role: 'status', part: 'status', text: 'Loading recommendations…' }),
+      el('ol', { class: 'cards', part: 'cards', 'aria-hidden': 'true' },
+        ...Array.from({ length: k }, () => el('li', { class: 'card skeleton' }))));
+    try {
+      if (!a.pack) throw new Error('no pack: set the "pack" attribute to an item pack URL');
+      if (a.pack.includes('{affiliate}') && !a.affiliate) throw new Error('the pack URL has {affiliate}: set "affiliate"');
+      const item = a.pack.replaceAll('{affiliate}', a.affiliate ?? '');
+      const pr = await engineFor([{ item, shards: a.shards, customer: a.customer, version: a.version }]);
+      if (gen !== this.#gen) return;
+      const affiliate = a.affiliate && pr.info.some((i) => i.affiliate === a.affiliate) ? a.affiliate : pr.info[0].affiliate;
+      if (a.affiliate && affiliate !== a.affiliate) throw new Error(`the pack ${item} serves ${affiliate}, not ${a.affiliate}`);
+      const req = { plan: a.affiliates.length ? 'subscribe' : 'recommend', affiliate, k: a.k };
+      if (a.customer) req.customer = a.customer;
+      if (a.gender) req.gender = a.gender;
+      if (a.age) req.age = /^\d+$/.test(a.age) ? Number(a.age) : a.age;
+      const { res, fallback } = answer(pr, req);
+      this.#show(a, res, fallback);
+    } catch (e) {
+      if (gen !== this.#gen) return;
+      this.#error(e);
+    }
+  }
+
+  #show(a, res, fallback) {
+    this.#body.replaceChildren();
+    if (fallback || res.source === 'segment') {
+      const who = fallback ? `We don't know member ${a.customer} yet: ` : '';
+      this.#body.append(el('p', { class: 'note', part: 'note', role: 'note',
+        text: `${who}popular products for ${a.gender || a.age ? 'customers like you' : 'everyone'} at ${affiliateName(res.affiliate, 'en')}.` }));
+    }
+    const list = el('ol', { class: 'cards', part: 'cards', 'aria-label': `Recommendations at ${affiliateName(res.affiliate, 'en')}` });
+    res.items.forEach((it, i) => list.append(this.#card(it, i + 1, res.affiliate)));
+    this.#body.append(list);
+    this.#response = res;
+    this.#state('ready', { source: res.source, fallback });
+    this.dispatchEvent(new CustomEvent('prefrec-ready', { bubbles: true, composed: true, detail: res }));
+  }
+
+  #card(it, rank, affiliate) {
+    const cat = it.subcategory && it.subcategory !== it.category ? `${it.category} › ${it.subcategory}` : it.category;
+    const li = el('li', { class: 'card', part: 'card', tabindex: '0', 'data-code': it.code },
+      el('span', { class: 'rank', 'aria-hidden': 'true', text: `#${rank}` }),
+      el('h3', { class: 'name', part: 'name', text: it.name }),
+      el('p', { class: 'category', part: 'category', text: cat }),
+      el('p', { class: 'reason', part: 'reason', text: it.reason }));
+    li.setAttribute('aria-label', `${it.name}, ${cat}. ${it.reason}`);
+    const select = () => this.dispatchEvent(new CustomEvent('prefrec-select', { bubbles: true, composed: true, detail: { ...it, affiliate } }));
+    li.addEventListener('click', select);
+    li.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' || ev.key === ' ') {
+        ev.preventDefault();
+        select();
+      }
+    });
+    return li;
+  }
+
+  #error(e) {
+    const retry = el('button', { type: 'button', text: 'Try again' });
+    retry.addEventListener('click', () => this.refresh());
+    const msg = el('span', { text: `Recommendations are unavailable: ${e.message}` });
+    this.#body.replaceChildren(el('div', { class: 'status error', role: 'alert', part: 'status' }, msg, retry));
+    this.#state('error');
+    this.dispatchEvent(new CustomEvent('prefrec-error', { bubbles: true, composed: true, detail: e }));
+  }
+}
+
+if (!customElements.get('prefrec-recommendations')) customElements.define('prefrec-recommendations', PrefRecRecommendations);
