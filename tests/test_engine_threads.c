@@ -1,0 +1,77 @@
+/* test_engine_threads.c - one engine shared by threads: answers equal the single-threaded ones
+ * (the engine is immutable after prefrec_engine_new; every request has its own scratch). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "tiny_pack.h"
+#include "prefrec/engine.h"
+
+#define REQS 600
+static prefrec_engine *engine;
+static prefrec_response expect[REQS];
+
+static void make_request(int i, prefrec_request *rq, int32_t *hist) {
+    static const char *const codes[3] = {"C0", "C1", NULL};
+    *rq = prefrec_request_default();
+    rq->customer = codes[i % 3];
+    rq->ranker = i % 2 ? PREFREC_RANKER_NEUMF : PREFREC_RANKER_DEFAULT;
+    rq->k = 1 + (uint32_t)(i % 4);
+    rq->sample = (uint32_t)(i % 3);
+    rq->seed = (uint64_t)i;
+    if (!rq->customer) { /* history fold-in */
+        hist[0] = i % 6;
+        hist[1] = (i / 6) % 6;
+        rq->history = hist;
+        rq->n_history = 2;
+        rq->gender = i % 2;
+        rq->age = 20.0f + (float)(i % 50);
+    }
+}
+
+static void *worker(void *arg) {
+    int t = (int)(intptr_t)arg, bad = 0;
+    prefrec_response rs;
+    prefrec_error err = {0};
+    for (int i = t; i < REQS; i += 2) {
+        prefrec_request rq;
+        int32_t hist[2];
+        make_request(i, &rq, hist);
+        memset(&rs, 0, sizeof rs);
+        prefrec_status s = prefrec_engine_recommend(engine, &rq, &rs, &err);
+        if (s == PREFREC_OK) bad += memcmp(&rs, &expect[i], sizeof rs) != 0;
+        else bad += expect[i].n != 0;
+    }
+    return (void *)(intptr_t)bad;
+}
+
+int main(void) {
+    size_t len = 0;
+    unsigned char *bytes = tiny_pack(&len, 2);
+    prefrec_pack *pk = NULL;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_pack_open(bytes, len, &pk, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_engine_new(pk, NULL, &engine, &err), PREFREC_OK);
+    int served = 0;
+    for (int i = 0; i < REQS; i++) {
+        prefrec_request rq;
+        int32_t hist[2];
+        make_request(i, &rq, hist);
+        memset(&expect[i], 0, sizeof expect[i]);
+        if (prefrec_engine_recommend(engine, &rq, &expect[i], &err) == PREFREC_OK) served++;
+        else memset(&expect[i], 0, sizeof expect[i]);
+    }
+    CHECK(served > REQS / 2);
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++) pthread_create(&th[t], NULL, worker, (void *)(intptr_t)t);
+    for (int t = 0; t < 2; t++) {
+        void *bad;
+        pthread_join(th[t], &bad);
+        CHECK_EQ_INT((intptr_t)bad, 0);
+    }
+    prefrec_engine_free(engine);
+    prefrec_pack_free(pk);
+    free(bytes);
+    return check_report("test_engine_threads");
+}
