@@ -1,0 +1,157 @@
+// Types of web/prefrec.js, the ES-module shim over the prefrec WebAssembly engine.
+// Request and response schema in full: docs/engine.md.
+//
+//   import { PrefRec } from 'prefrec';
+//   const pr = await PrefRec.load({ packs: ['models/A01.item.pack'] });
+//   const r = pr.recommend({ affiliate: 'A01', gender: 'F', age: '30대', k: 8 });
+//   for (const it of r.items) card.textContent = `${it.name} - ${it.reason}`;  // never innerHTML
+//   pr.close();
+//
+// Errors: every engine error (bad pack, bad request, unknown customer, ...) is thrown as an
+// Error whose message is the engine's, with `code` (negative prefrec_status) and `status`
+// ("bad format", "not found", ...). Nothing traps or hangs on bad input.
+
+/** A pack to load: a URL (or a file path under node), or the bytes. */
+export type PackBytes = string | URL | ArrayBuffer | ArrayBufferView;
+
+export interface PackSource {
+  /** The item pack (or a full pack written by `prefrec train`). */
+  item: PackBytes;
+  /** A customer pack or shard for it (`prefrec export`). */
+  customers?: PackBytes;
+  /** Fetch only the shard of `customer`: fnv1a32(customer) % shards, from `shardUrl` or
+   * from the item URL (A01.item.pack -> A01.cust.007.pack). */
+  shards?: number;
+  customer?: string;
+  /** Shard URL template, "{shard}" replaced by the 3-digit shard number. */
+  shardUrl?: string;
+}
+
+export interface LoadSource {
+  /** One pack per affiliate. */
+  packs: Array<PackBytes | PackSource>;
+  /** The engine's .wasm (default: dist/prefrec-engine.wasm next to the shim). */
+  wasm?: PackBytes | WebAssembly.Module;
+}
+
+export type Gender = 'M' | 'F' | 'male' | 'female' | '남성' | '여성' | 0 | 1 | null;
+export type Ranker = 'default' | 'blend' | 'neumf';
+
+export interface Request {
+  /** Which pack serves; required when several are loaded (not for planRatio). */
+  affiliate?: string;
+  /** A customer code the pack (or shard) knows. */
+  customer?: string;
+  /** Product codes the customer bought (fold-in for customers the pack does not know). */
+  history?: string[];
+  /** Demographics for customers the pack does not know (cold start). */
+  gender?: Gender;
+  /** Years, or a band like "30대" (its middle, 35). */
+  age?: number | string | null;
+  /** How many products, 1..100 (30). */
+  k?: number;
+  /** Weighted picks among the top 30, 0..30 (0), with this seed (integer < 2^53). */
+  sample?: number;
+  seed?: number;
+  ranker?: Ranker;
+}
+
+export interface RatioRequest extends Request {
+  /** Purchases per affiliate, e.g. {A01: 12, A03: 80}; default: from the packs' customers. */
+  weights?: Record<string, number>;
+}
+
+export interface StampRequest extends Request {
+  /** Board size: categories (1..20, 5) x per_category products (5). */
+  categories?: number;
+  per_category?: number;
+}
+
+export interface Item {
+  rank?: number;
+  code: string;
+  name: string;
+  category: string;
+  subcategory: string;
+  score: number;
+  /** A sentence a person can read ("Often bought with 바나나"). */
+  reason: string;
+  reason_kind: 'bought_with' | 'category' | 'segment' | 'predicted';
+  reason_product?: string;
+  reason_category?: string;
+}
+
+export interface Recommendation {
+  ok: true;
+  plan: 'recommend' | 'subscribe' | 'ratio';
+  affiliate: string;
+  /** known: the pack's customer; history: folded in; segment: gender and age only. */
+  source: 'known' | 'history' | 'segment';
+  ranker: 'blend' | 'neumf';
+  items: Item[];
+  sampled?: Item[];
+  /** planRatio: the weights used, the affiliate picked, and whether it fell back. */
+  ratio?: { weights: Record<string, number>; picked: string; fallback?: boolean };
+}
+
+export interface StampBoard {
+  ok: true;
+  plan: 'stamp';
+  affiliate: string;
+  board: Array<{ category: string; mean_score: number; items: Array<Item & { bought: boolean }> }>;
+}
+
+export interface TopResult {
+  affiliate: string;
+  source: 'known' | 'history' | 'segment';
+  ranker: 'blend' | 'neumf';
+  /** Product indices in the pack's catalog, best first (copies). */
+  indices: Int32Array;
+  scores: Float32Array;
+  codes: string[];
+  sampled?: Array<{ code: string; score: number }>;
+}
+
+export interface PackInfo {
+  affiliate: string;
+  products: number;
+  categories: number;
+  customers: number;
+  rankers: Ranker[];
+  default_ranker: Ranker;
+}
+
+/** The engine's error: message from the engine, code a negative prefrec_status. */
+export interface PrefRecError extends Error {
+  code: number;
+  status: string;
+}
+
+export class PrefRec {
+  /** Load one pack (URL, path under node, bytes) or several ({packs: [...]}). Each pack is
+   * copied into the wasm heap once. Rejects with an Error for a bad or missing pack. */
+  static load(source: PackBytes | PackSource | LoadSource, options?: { wasm?: PackBytes | WebAssembly.Module }): Promise<PrefRec>;
+  /** The loaded packs, in load order. */
+  readonly info: PackInfo[];
+  /** Top-k never-bought products with names, categories, scores and reasons. */
+  recommend(q?: Request): Recommendation;
+  /** Plan 2: recommend in the affiliate the customer subscribed to (`affiliate` required). */
+  planSubscribe(q?: Request): Recommendation;
+  /** Plan 1: pick the affiliate in proportion to the customer's purchases, then recommend. */
+  planRatio(q?: RatioRequest): Recommendation;
+  /** Plan 3: this month's stamp board for the affiliate. */
+  planStamp(q?: StampRequest): StampBoard;
+  /** Any JSON API request (an object or its JSON text); the response object. */
+  request(req: object | string): Recommendation | StampBoard;
+  /** The typed fast path: codes and scores only, same order and scores as recommend(). */
+  recommendTop(q?: Request): TopResult;
+  /** Free the engine's memory. Calls afterwards throw. Safe to call twice. */
+  close(): void;
+}
+
+/** FNV-1a 32-bit hash of the UTF-8 bytes of s (the customer shard key). */
+export function fnv1a32(s: string): number;
+/** The shard holding customer among n shards: fnv1a32(customer) % n. */
+export function shardOf(customer: string, n: number): number;
+
+export default PrefRec;
