@@ -79,7 +79,7 @@ const el = (tag, props = {}, ...kids) => {
 
 export class PrefRecRecommendations extends HTMLElement {
   static observedAttributes = ['pack', 'shards', 'customer', 'gender', 'age', 'affiliate', 'affiliates', 'k', 'heading', 'version'];
-  #root; #body; #gen = 0; #queued = false; #response = null;
+  #root; #body; #frameKey = null; #gen = 0; #queued = false; #response = null;
 
   constructor() {
     super();
@@ -129,11 +129,19 @@ export class PrefRecRecommendations extends HTMLElement {
   }
 
   #frame(a) {
-    this.#root.replaceChildren();
-    if (a.heading) this.#root.append(el('h2', { part: 'heading', text: a.heading }));
-    if (a.affiliates.length) this.#root.append(this.#picker(a));
-    this.#body = el('div', { class: 'body' });
-    this.#root.append(this.#body);
+    // The heading and the picker stay across re-renders (the focused radio keeps its focus);
+    // only the body is rebuilt.
+    const key = JSON.stringify([a.heading, a.affiliates]);
+    if (this.#frameKey !== key) {
+      this.#frameKey = key;
+      this.#root.replaceChildren();
+      if (a.heading) this.#root.append(el('h2', { part: 'heading', text: a.heading }));
+      if (a.affiliates.length) this.#root.append(this.#picker(a));
+      this.#body = el('div', { class: 'body' });
+      this.#root.append(this.#body);
+    }
+    for (const r of this.#root.querySelectorAll('.picker input')) r.checked = r.value === a.affiliate;
+    this.#body.replaceChildren();
   }
 
   #picker(a) {
