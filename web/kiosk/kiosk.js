@@ -8,7 +8,7 @@
 // Query: ?models=DIR (default ../../models/: manifest.json + exported packs), &month=YYYY-MM
 // (default this month: the seed of the plan-1 pick and the board's title), and the session
 // (&member=ID or &gender=여성&age=30대), kept in the URL so a reload resumes it.
-import { affiliateName, answer, engineFor, fetchManifest } from '../widget/engine.js';
+import { affiliateName, answer, engineFor, fetchManifest, isUnknownCustomer } from '../widget/engine.js';
 
 const q = new URLSearchParams(location.search);
 const models = new URL(q.get('models') || '../../models/', location.href).href;
@@ -202,14 +202,17 @@ async function show(s) {
     })));
     const who = s.customer ? { customer: s.customer } : { gender: s.gender, age: s.age };
     // plan 1: members by their purchases per affiliate; everyone else by each store's customers
-    let r = pr.planRatio({ ...who, seed: SEED, k: K, ...(s.customer ? {} : {
-      weights: Object.fromEntries(manifest.affiliates.map((a) => [a.affiliate, a.customers || 0])),
-    }) }).ratio;
-    let seg = s;
-    if (s.customer && r.fallback) {
+    const byCustomers = Object.fromEntries(manifest.affiliates.map((a) => [a.affiliate, a.customers || 0]));
+    let r = null, seg = s;
+    try {
+      r = pr.planRatio({ ...who, seed: SEED, k: K, ...(s.customer ? {} : { weights: byCustomers }) }).ratio;
+    } catch (e) {
+      if (!s.customer || !isUnknownCustomer(e)) throw e; // a member no pack knows
+    }
+    if (s.customer && (!r || r.fallback)) {
       notice(`회원번호 ${s.customer}를 찾을 수 없어요: 모든 고객에게 인기 있는 상품을 보여 드려요. (Unknown member: popular products.)`);
       seg = {};
-      r = pr.planRatio({ seed: SEED, weights: Object.fromEntries(manifest.affiliates.map((a) => [a.affiliate, a.customers || 0])) }).ratio;
+      r = pr.planRatio({ seed: SEED, weights: byCustomers }).ratio;
     }
     const picked = r.picked;
     $('ratio-title').textContent = `${affiliateName(picked)} 추천 · ${affiliateName(picked, 'en')}`;
