@@ -1,6 +1,6 @@
 /* bench/ingest.c - rows per second of the native ingest of an L.POINT purchase file.
  *
- *   bench_ingest DIR [--repeat N]
+ *   bench_ingest DIR [--repeat N] [--threads N] [--csv-only | --load-only]
  *
  * DIR holds LPOINT_BIG_COMP_02_PDDE.csv with its 01_DEMO and 04_PD_CLAC (06_LPAY is read too
  * when present; bench/ingest.sh links a directory without it so the figure is the purchase
@@ -29,11 +29,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *dir = argv[1];
-    int repeat = 1, do_csv = 1, do_load = 1;
+    int repeat = 1, do_csv = 1, do_load = 1, threads = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--csv-only")) do_load = 0;
         else if (!strcmp(argv[i], "--load-only")) do_csv = 0;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     }
     if (repeat < 1) repeat = 1;
     char path[4096];
@@ -75,6 +76,7 @@ int main(int argc, char **argv) {
     size_t rows = 0;
     for (int r = 0; r < repeat && do_load; r++) {
         prefrec_load_params lp = prefrec_load_default_params();
+        lp.threads = threads;
         prefrec_dataset *ds = NULL;
         prefrec_error err = {0};
         double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);

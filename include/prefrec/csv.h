@@ -55,6 +55,14 @@ prefrec_csv_params prefrec_csv_default_params(void);
  * Errors: PREFREC_E_IO (names the file and the system's reason). */
 prefrec_status prefrec_csv_open(const char *path, const prefrec_csv_params *params,
                                 prefrec_csv **out, prefrec_error *err);
+/* Read only length bytes of the file from byte offset on (UINT64_MAX: to the end), as if they
+ * were the whole file, e.g. one part of a file split at a line start for parallel parsing.
+ * prefrec_csv_bytes counts from the start of the file; line numbers count from offset (the
+ * range's first line is line 1). Errors as prefrec_csv_open, and E_IO if offset cannot be
+ * reached. */
+prefrec_status prefrec_csv_open_range(const char *path, const prefrec_csv_params *params,
+                                      uint64_t offset, uint64_t length, prefrec_csv **out,
+                                      prefrec_error *err);
 /* Read from memory; name is used in messages (copied). Borrows buf. */
 prefrec_status prefrec_csv_open_mem(const char *buf, size_t len, const char *name,
                                     const prefrec_csv_params *params, prefrec_csv **out,

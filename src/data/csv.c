@@ -30,6 +30,7 @@ struct prefrec_csv {
     const char *data;   /* buf or the borrowed memory */
     size_t pos, end;    /* start of the unread data, end of the data in the buffer */
     int eof;            /* nothing more to read beyond end */
+    uint64_t remain;    /* bytes the reader may still read from fd (a range's end) */
     int bom_checked, dead, recoverable;
     char sep;
     size_t block;
@@ -69,6 +70,7 @@ static prefrec_csv *reader_new(const char *name, const prefrec_csv_params *param
         return NULL;
     }
     r->fd = -1;
+    r->remain = UINT64_MAX;
     r->sep = p.sep;
     r->block = p.block_size;
     r->line = 1;
@@ -98,6 +100,28 @@ prefrec_status prefrec_csv_open(const char *path, const prefrec_csv_params *para
     }
     r->data = r->buf;
     *out = r;
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_csv_open_range(const char *path, const prefrec_csv_params *params,
+                                      uint64_t offset, uint64_t length, prefrec_csv **out,
+                                      prefrec_error *err) {
+    prefrec_status st = prefrec_csv_open(path, params, out, err);
+    if (st || offset == 0) {
+        if (!st) (*out)->remain = length;
+        return st;
+    }
+    prefrec_csv *r = *out;
+    if (lseek(r->fd, (off_t)offset, SEEK_SET) == (off_t)-1) {
+        st = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot seek to byte %llu: %s", path,
+                               (unsigned long long)offset, strerror(errno));
+        prefrec_csv_close(r);
+        *out = NULL;
+        return st;
+    }
+    r->remain = length;
+    r->bytes_before = offset;
+    r->bom_checked = 1; /* a byte order mark only counts at the start of the file */
     return PREFREC_OK;
 }
 
@@ -254,12 +278,15 @@ static prefrec_status fill(prefrec_csv *r, prefrec_error *err) {
         r->cap = cap;
     }
     for (;;) {
-        ssize_t n = read(r->fd, r->buf + r->end, r->cap - r->end);
+        size_t want = r->cap - r->end;
+        if (want > r->remain) want = (size_t)r->remain;
+        ssize_t n = want ? read(r->fd, r->buf + r->end, want) : 0;
         if (n < 0 && errno == EINTR) continue;
         if (n < 0)
             return prefrec_error_set(err, PREFREC_E_IO, "%s: read error: %s", r->name, strerror(errno));
         if (n == 0) r->eof = 1;
         r->end += (size_t)n;
+        r->remain -= (uint64_t)n;
         break;
     }
     memset(r->buf + r->end, 0, 16);

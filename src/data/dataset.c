@@ -20,6 +20,7 @@ prefrec_load_params prefrec_load_default_params(void) {
     prefrec_load_params p;
     p.skip_bad_rows = 0;
     p.progress = 0;
+    p.threads = 0;
     return p;
 }
 
@@ -601,6 +602,17 @@ int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *er
         }
         return 1;
     }
+}
+
+prefrec_status prefrec_table_bad_value_(prefrec_table_ *t, prefrec_loader_ *L, size_t col,
+                                        const char *why, prefrec_error *err, const char *fmt,
+                                        const char *v, size_t n) {
+    prefrec_error row = {0};
+    int shown = (int)(n > 40 ? 40 : n);
+    char what[160];
+    snprintf(what, sizeof what, fmt, shown, v);
+    prefrec_csv_errorf(t->csv, col, &row, PREFREC_E_PARSE, "%s (column %s)", what, t->col[col]);
+    return prefrec_loader_bad_row_(L, why, &row, err);
 }
 
 /* ---- load dispatch ------------------------------------------------------------------------- */

@@ -16,6 +16,8 @@ prefrec_status prefrec_dataset_finish_(prefrec_dataset *ds, int check, prefrec_e
 
 /* Size the table for n entries up front (no rehash while they arrive). 0 ok, -1 no memory. */
 int prefrec_dict_reserve_(prefrec_dict *d, size_t n);
+/* Length of string i (0 .. size-1): strings may hold NUL bytes. */
+size_t prefrec_dict_len_(const prefrec_dict *d, int32_t i);
 /* Room for n ids (strings) without moving the id arrays while they arrive. 0 ok, -1 no memory. */
 int prefrec_dict_reserve_ids_(prefrec_dict *d, size_t n);
 /* Bulk building (dict.c): _append_ adds s as a new id without indexing it (the caller knows s
@@ -25,17 +27,21 @@ int prefrec_dict_reserve_ids_(prefrec_dict *d, size_t n);
 int32_t prefrec_dict_append_(prefrec_dict *d, const char *s, size_t len);
 int prefrec_dict_index_(prefrec_dict *d);
 
-/* Numbered keys (keymap.c): first-seen ids for strings such as receipt numbers "A03000000001"
- * (any prefix of up to 16 bytes, then 1 to 18 digits) without a probe of a big hash table per
- * new key: the number picks an entry in a page of 4096 ids, and keys that are numbered densely
- * (receipts are) fill pages in order. Other strings, and numbers too sparse for pages (past a
- * memory budget), go through a dictionary of their own. New keys are _append_-ed to dict (which
- * must be empty at _new_ and not be changed by anything else until _free_); call
- * prefrec_dict_index_(dict) when done. Ids are identical to prefrec_dict_intern's. */
+/* Numbered keys (keymap.c): a dictionary for strings such as receipt numbers "A03000000001"
+ * (a prefix of up to 16 bytes, then 1 to 18 digits), indexed without a hash table: the number
+ * picks an entry in a page of 4096 ids, and keys numbered densely (receipts are) fill pages in
+ * order, so a new key costs no cache miss in a big table. Other strings, and numbers too sparse
+ * for pages (past a memory budget), go through a hash dictionary of their own. Ids, strings and
+ * the dictionary API are exactly those of a plain dictionary.
+ * prefrec_dict_use_keymap_: switch an empty dictionary to this index (0 ok, -1 no memory or not
+ * empty); from then on prefrec_dict_intern / _find go through the keymap, and the dictionary
+ * owns it. The keymap functions are the dictionary's (dict.c calls them). */
 typedef struct prefrec_keymap_ prefrec_keymap_;
-prefrec_keymap_ *prefrec_keymap_new_(prefrec_dict *dict); /* NULL: no memory or dict not empty */
+int prefrec_dict_use_keymap_(prefrec_dict *d);
+prefrec_keymap_ *prefrec_keymap_new_(prefrec_dict *dict); /* dict: the owner, new keys append */
 void prefrec_keymap_free_(prefrec_keymap_ *m);             /* accepts NULL */
 int32_t prefrec_keymap_intern_(prefrec_keymap_ *m, const char *s, size_t len); /* -1 no memory */
+int32_t prefrec_keymap_find_(const prefrec_keymap_ *m, const char *s, size_t len); /* -1 absent */
 
 /* The two layouts. ds comes from prefrec_dataset_new(0); they fill it (rows, dictionaries,
  * catalog, demographics) and leave prefrec_dataset_finish to the caller. */
@@ -94,6 +100,18 @@ prefrec_status prefrec_table_require_(const prefrec_table_ *t, const char *name,
  * that leave the reader usable, blank lines, wrong field counts) go through
  * prefrec_loader_bad_row_ (skipped and counted, or an error). */
 int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *err);
+
+/* The L.POINT purchase file (pdde.c): rows appended to ds (its catalog and demographics read
+ * before), with one thread or two as L->params->threads says; same result either way. */
+prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
+                                  prefrec_error *err);
+
+/* A bad value in field col of the current row: fmt (with "%.*s" for the value v, n bytes, cut
+ * to 40) plus " (column NAME)" at file:line:col, through prefrec_loader_bad_row_. Returns the
+ * status to propagate (0 when the row is skipped). */
+prefrec_status prefrec_table_bad_value_(prefrec_table_ *t, prefrec_loader_ *L, size_t col,
+                                        const char *why, prefrec_error *err, const char *fmt,
+                                        const char *v, size_t n);
 
 /* Mid categories belong to a top category: the same mid name under two tops ("티셔츠" under
  * 남성의류 and 여성의류) is two subcategories. While a catalog loads, intern the pair with

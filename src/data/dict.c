@@ -30,6 +30,7 @@ struct prefrec_dict {
     int32_t n_indexed;    /* ids 0 .. n_indexed-1 are in slots; the rest were appended by
                              prefrec_dict_append_ and wait for prefrec_dict_index_ */
     dict_chunk *chunks;   /* newest first */
+    prefrec_keymap_ *km;  /* set: numbered keys, the keymap is the index (slots unused) */
 };
 
 /* A small multiply-xorshift hash over 8-byte words: ids such as "M000034966" or "PD0001" are
@@ -119,7 +120,14 @@ void prefrec_dict_free(prefrec_dict *d) {
     slots_free(d->slots, d->mask + 1);
     free(d->strs);
     free(d->lens);
+    prefrec_keymap_free_(d->km);
     free(d);
+}
+
+int prefrec_dict_use_keymap_(prefrec_dict *d) {
+    if (d->n != 0 || d->km) return -1;
+    d->km = prefrec_keymap_new_(d);
+    return d->km ? 0 : -1;
 }
 
 
@@ -211,7 +219,7 @@ int32_t prefrec_dict_append_(prefrec_dict *d, const char *s, size_t len) {
  * inserts, so the cache misses of a batch overlap. Appended strings are distinct, so an insert
  * only looks for a free slot. */
 int prefrec_dict_index_(prefrec_dict *d) {
-    if (d->n_indexed == d->n) return 0;
+    if (d->n_indexed == d->n || d->km) return 0;
     if (prefrec_dict_reserve_(d, (size_t)d->n) != 0) return -1;
     enum { B = 16 };
     uint64_t h[B];
@@ -232,6 +240,7 @@ int prefrec_dict_index_(prefrec_dict *d) {
 }
 
 int32_t prefrec_dict_intern(prefrec_dict *d, const char *s, size_t len) {
+    if (d->km) return prefrec_keymap_intern_(d->km, s, len);
     if (len > UINT32_MAX || d->mask >= UINT32_MAX) return -1;
     if (d->n_indexed != d->n && prefrec_dict_index_(d) != 0) return -1;
     uint64_t h = dict_hash(s, len);
@@ -256,6 +265,7 @@ int32_t prefrec_dict_intern(prefrec_dict *d, const char *s, size_t len) {
 }
 
 int32_t prefrec_dict_find(const prefrec_dict *d, const char *s, size_t len) {
+    if (d->km) return prefrec_keymap_find_(d->km, s, len);
     uint64_t h = dict_hash(s, len);
     uint64_t tag = h & 0xffffffff00000000ull;
     size_t i = (size_t)(h >> 32) & d->mask;
@@ -278,6 +288,8 @@ const char *prefrec_dict_str(const prefrec_dict *d, int32_t i) {
     if (!d || i < 0 || i >= d->n) return NULL;
     return d->strs[i];
 }
+
+size_t prefrec_dict_len_(const prefrec_dict *d, int32_t i) { return d->lens[i]; }
 
 int32_t prefrec_dict_size(const prefrec_dict *d) { return d ? d->n : 0; }
 

@@ -1,8 +1,9 @@
-/* keymap.c - first-seen ids for numbered keys (see dataset_internal.h).
+/* keymap.c - the index of a dictionary of numbered keys (see dataset_internal.h).
  *
  * Why: a purchase file brings a million and more receipts. Interning each new one in a hash
  * table far bigger than the caches costs a memory miss per receipt, the largest single cost of a
- * load once the CSV reader is fast. Receipt numbers are an affiliate prefix and a running number
+ * load once the CSV reader is fast (and the table, a few times the keys in 8-byte slots, is the
+ * biggest memory of the dictionary). Receipt numbers are an affiliate prefix and a running number
  * ("A03000000001"), so a key splits into (prefix, digit count, number) and the number indexes a
  * page of 4096 ids directly; consecutive receipts of an affiliate land in the same page, which
  * stays in cache. The split is a bijection (the digits are zero-padded to their count), so two
@@ -31,7 +32,7 @@ typedef struct {
 } kprefix;
 
 struct prefrec_keymap_ {
-    prefrec_dict *dict;      /* borrowed: gets every new key, in first-seen order */
+    prefrec_dict *dict;      /* the owner: gets every new key, in first-seen order */
     kprefix pre[MAX_PREFIXES];
     int npre, last_pre;
     uint64_t *pkeys;         /* page table: (prefix << 50 | page number) + 1, 0 = empty */
@@ -143,15 +144,22 @@ static int32_t intern_other(prefrec_keymap_ *m, const char *s, size_t len) {
     return id;
 }
 
+/* Index of the prefix (s, len) with ndig digits after it, or -1. */
+static int prefix_find(const prefrec_keymap_ *m, const char *s, size_t len, size_t ndig) {
+    for (int k = 0; k < m->npre; k++) {
+        const kprefix *p = &m->pre[k];
+        if (p->len == len && p->ndig == ndig && memcmp(p->s, s, len) == 0) return k;
+    }
+    return -1;
+}
+
 /* Index of the prefix (s, len) with ndig digits after it, added if new; -1 if the table is full. */
 static int prefix_id(prefrec_keymap_ *m, const char *s, size_t len, size_t ndig) {
     kprefix *p = &m->pre[m->last_pre];
     if (m->npre && p->len == len && p->ndig == ndig && memcmp(p->s, s, len) == 0)
         return m->last_pre;
-    for (int k = 0; k < m->npre; k++) {
-        p = &m->pre[k];
-        if (p->len == len && p->ndig == ndig && memcmp(p->s, s, len) == 0) return m->last_pre = k;
-    }
+    int k = prefix_find(m, s, len, ndig);
+    if (k >= 0) return m->last_pre = k;
     if (m->npre == MAX_PREFIXES) return -1;
     p = &m->pre[m->npre];
     memcpy(p->s, s, len);
@@ -161,15 +169,37 @@ static int prefix_id(prefrec_keymap_ *m, const char *s, size_t len, size_t ndig)
     return m->last_pre = m->npre++;
 }
 
-int32_t prefrec_keymap_intern_(prefrec_keymap_ *m, const char *s, size_t len) {
+/* The number of digits at the end of s (at most MAX_DIGITS) and their value. */
+static size_t split(const char *s, size_t len, uint64_t *num) {
     size_t nd = 0;
     while (nd < len && nd < MAX_DIGITS && (unsigned)(s[len - 1 - nd] - '0') <= 9u) nd++;
-    size_t plen = len - nd;
+    uint64_t v = 0;
+    for (size_t i = len - nd; i < len; i++) v = v * 10 + (uint64_t)(s[i] - '0');
+    *num = v;
+    return nd;
+}
+
+/* A key's route: a page entry (its page exists, made when the key was first seen) or else the
+ * other dictionary. Const: no caches touched, so finds may run in several threads. */
+int32_t prefrec_keymap_find_(const prefrec_keymap_ *m, const char *s, size_t len) {
+    uint64_t num;
+    size_t nd = split(s, len, &num), plen = len - nd;
+    int k = nd && plen <= MAX_PREFIX ? prefix_find(m, s, plen, nd) : -1;
+    if (k >= 0) {
+        uint64_t key = ((uint64_t)k << 50 | num >> PAGE_BITS) + 1;
+        for (size_t i = pslot(key, m->pmask); m->pkeys[i]; i = (i + 1) & m->pmask)
+            if (m->pkeys[i] == key) return m->pages[i][num & (PAGE_SIZE - 1)] - 1;
+    }
+    int32_t lid = prefrec_dict_find(m->other, s, len);
+    return lid < 0 ? -1 : m->other_gid[lid];
+}
+
+int32_t prefrec_keymap_intern_(prefrec_keymap_ *m, const char *s, size_t len) {
+    uint64_t num;
+    size_t nd = split(s, len, &num), plen = len - nd;
     if (nd == 0 || plen > MAX_PREFIX) return intern_other(m, s, len);
     int k = prefix_id(m, s, plen, nd);
     if (k < 0) return intern_other(m, s, len);
-    uint64_t num = 0;
-    for (size_t i = plen; i < len; i++) num = num * 10 + (uint64_t)(s[i] - '0');
     kprefix *p = &m->pre[k];
     uint64_t pg = num >> PAGE_BITS;
     int32_t *page = p->last;

@@ -339,6 +339,8 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
     struct stat sb;
     size_t cap = stat(t.path, &sb) == 0 ? (size_t)sb.st_size / 40 + 1024 : 1 << 16, n = 0;
     if (all < 0 || prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
+    /* receipt ids such as basket numbers: the numbered-key index (keymap.c) */
+    if (c_rc >= 0 && prefrec_dict_use_keymap_(ds->receipts) != 0) goto nomem;
     while ((r = prefrec_table_next_(&t, L, err)) == 1) {
         const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
         int32_t day;
