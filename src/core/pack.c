@@ -274,8 +274,11 @@ prefrec_status prefrec_pack_strings(const prefrec_pack *p, const char *base, pre
                                  "pack: string table '%s': offsets must start at 0 and end at the blob size %llu",
                                  base, (unsigned long long)ts->n_elems);
     for (uint64_t i = 0; i < n; i++) {
-        if (off[i + 1] <= off[i])
-            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: string table '%s': offset %llu is not ascending",
+        /* each offset is checked against the blob before it is used: a later offset equal to
+         * the blob size does not bound an earlier one that is not yet known to be ascending */
+        if (off[i + 1] <= off[i] || off[i + 1] > ts->n_elems)
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: string table '%s': offset %llu is not ascending within the blob",
                                      base, (unsigned long long)i + 1);
         if (blob[off[i + 1] - 1] != 0 || memchr(blob + off[i], 0, off[i + 1] - 1 - off[i]))
             return prefrec_error_set(err, PREFREC_E_FORMAT,
