@@ -54,7 +54,9 @@ async function registerOffline() {
   }
   const check = async () => {
     if (!manifest) return false;
-    const c = await caches.open(`prefrec-kiosk-packs-${manifest.version}`);
+    const name = `prefrec-kiosk-packs-${manifest.version}`;
+    if (!(await caches.has(name))) return false; // caches.open would create it empty
+    const c = await caches.open(name);
     const done = await c.match(new URL('__complete__', models).href);
     if (done) {
       document.body.dataset.offline = 'ready';

@@ -4,11 +4,13 @@
 // and the context set offline, and a reload still shows the recommendations.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startServer } from '../testkit/server.mjs';
 import { launchBrowser, openPage } from '../testkit/browser.mjs';
-import { CLI, ROOT, cliJson, demoModels, urlPath } from '../testkit/packs.mjs';
+import { CLI, ROOT, cliJson, demoModels, remove, urlPath } from '../testkit/packs.mjs';
+import { writeManifest } from '../kiosk/models-manifest.mjs';
 
 const ENGINE = join(ROOT, 'web/dist/prefrec-engine.wasm');
 const skip = !existsSync(CLI) || !existsSync(ENGINE)
@@ -30,6 +32,7 @@ describe('kiosk', { skip }, () => {
   after(async () => {
     await browser?.close();
     await srv?.close();
+    remove(demo);
   });
 
   const kioskUrl = (base, extra = '') => `${base}web/kiosk/?models=${encodeURIComponent(urlPath(demo.models))}&month=${MONTH}${extra}`;
@@ -157,6 +160,36 @@ describe('kiosk', { skip }, () => {
     } finally {
       await context.close();
       await own.close().catch(() => {});
+    }
+  });
+
+  test('a new export replaces the cached packs (versioned caches)', async () => {
+    // a copy of the models the test may change: A05 re-exported with 2 shards instead of 4
+    const dir = join(demo.dir, 'models-v');
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(demo.models, dir, { recursive: true });
+    const v1 = (await writeManifest(dir)).version;
+    const url = `${srv.url}web/kiosk/?models=${encodeURIComponent(urlPath(dir))}&month=${MONTH}&member=${member}`;
+    const { page, context } = await openPage(browser);
+    try {
+      await page.goto(url);
+      await page.waitForSelector('body[data-offline=ready]', { timeout: 60000 });
+      const keys = () => page.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('prefrec-kiosk-packs-')));
+      assert.deepEqual(await keys(), [`prefrec-kiosk-packs-${v1}`]);
+      for (const f of readdirSync(dir).filter((f) => f.startsWith('A05.'))) rmSync(join(dir, f));
+      execFileSync(CLI, ['export', '--pack', join(demo.packs, 'A05.pack'), '--out', dir, '--shards', '2']);
+      const v2 = (await writeManifest(dir)).version;
+      assert.notEqual(v2, v1);
+      await page.reload();
+      // the new version's packs get cached, then the old cache is deleted
+      for (let i = 0; i < 120 && (await keys()).join() !== `prefrec-kiosk-packs-${v2}`; i++) await page.waitForTimeout(500);
+      assert.deepEqual(await keys(), [`prefrec-kiosk-packs-${v2}`]);
+      const cached = await page.evaluate(async (v) => (await (await caches.open(`prefrec-kiosk-packs-${v}`)).keys())
+        .map((r) => new URL(r.url).pathname.split('/').pop()).filter((f) => f.startsWith('A05.')).sort(), v2);
+      assert.deepEqual(cached, ['A05.cust.000.pack', 'A05.cust.001.pack', 'A05.item.pack']);
+      assert.equal((await plans(page)).state, 'ready');
+    } finally {
+      await context.close();
     }
   });
 });

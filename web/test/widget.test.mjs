@@ -10,7 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../testkit/server.mjs';
 import { launchBrowser, openPage } from '../testkit/browser.mjs';
-import { CLI, EVIL, ROOT, cliJson, demoModels, urlPath, xssModels } from '../testkit/packs.mjs';
+import { CLI, EVIL, ROOT, cliJson, demoModels, remove, urlPath, xssModels } from '../testkit/packs.mjs';
 
 const ENGINE = join(ROOT, 'web/dist/prefrec-engine.wasm');
 const skip = !existsSync(CLI) || !existsSync(ENGINE)
@@ -35,6 +35,8 @@ describe('storefront widget', { skip }, () => {
   after(async () => {
     await browser?.close();
     await srv?.close();
+    remove(demo);
+    remove(xss);
   });
 
   const shopUrl = (models, extra = '') => `${srv.url}web/shop/?models=${encodeURIComponent(urlPath(models))}${extra}`;

@@ -1,6 +1,6 @@
 // Model packs for the widget and kiosk browser tests and the first-recs bench, built from the
-// repository with the native CLI into build/web-test/<name>/ (git-ignored; rebuilt each run,
-// never read from /tmp leftovers). Kept out of test/ because node --test runs every .mjs there.
+// repository with the native CLI into build/web-test/<name>-<pid>/ (git-ignored; built each
+// run, never read from /tmp leftovers; remove(d) deletes it). Kept out of test/ because node --test runs every .mjs there.
 //   const d = await demoModels('widget');  // d.models (exported packs + manifest.json), d.packs (full)
 //   const x = await xssModels('widget-xss'); // one affiliate whose catalog has an HTML product name
 import { execFile } from 'node:child_process';
@@ -15,8 +15,9 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CLI = process.env.PREFREC_CLI || join(ROOT, 'build/native/prefrec');
 export const EVIL = '<img src=x onerror=alert(1)>';
 
+/** build/web-test/<name>-<pid>: per process, so that two test runs at once never share it. */
 function fresh(name) {
-  const dir = join(ROOT, 'build', 'web-test', name);
+  const dir = join(ROOT, 'build', 'web-test', `${name}-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   return dir;
@@ -86,3 +87,6 @@ export async function cliJson(args) {
 
 /** URL path (from the repository root) of a folder inside the repository, ending in '/'. */
 export const urlPath = (abs) => '/' + abs.slice(ROOT.length + 1).split('\\').join('/') + '/';
+
+/** Delete a folder made by demoModels / xssModels. */
+export const remove = (d) => d && rmSync(d.dir, { recursive: true, force: true });
