@@ -41,6 +41,14 @@ typedef struct prefrec_wasm_session {
     prefrec_error err;
 } prefrec_wasm_session;
 
+/* cJSON's number round-trip check (only "%lg"; see cjson_scan.h): 1 if s reads as a double. */
+int prefrec_wasm_scan_lg(const char *s, const char *fmt, double *out) {
+    (void)fmt;
+    char *end;
+    *out = strtod(s, &end);
+    return end != s;
+}
+
 EMSCRIPTEN_KEEPALIVE void *prefrec_wasm_malloc(size_t n) { return malloc(n ? n : 1); }
 EMSCRIPTEN_KEEPALIVE void prefrec_wasm_free(void *p) { free(p); }
 
