@@ -6,10 +6,16 @@
  *    with their own trip rate, active months (some join late, some leave), home branches;
  *  - trips follow weekday patterns, closing days (hypermarkets close the 2nd and 4th Sunday),
  *    holiday rushes and trends (A06 falls from June; A04's December Lpay promotion);
- *  - each household keeps regular products per affiliate, bought again when due: the chance on
- *    a trip rises with (days since the last purchase) / (the household's interval for it), so
- *    that ratio really predicts the next purchase; staples are due every week or two,
- *    electronics almost never;
+ *  - each household keeps regular products per affiliate, bought again when due: after each
+ *    purchase the next due day is drawn around the household's interval for it (Erlang, so the
+ *    hazard rises with the time since the last purchase), and from the due day on it is bought
+ *    on a trip more surely the more overdue it is. Overdue regulars stay live: what keeps one
+ *    from being bought is a spell away from the affiliate or a pause (another brand for a
+ *    while), both bounded, after which it is bought again; lapses for good are rare, rarer the
+ *    more often the product was bought and in the household's favourite categories. So a long
+ *    (time since the last purchase) / (usual interval) means a purchase is near, as the seed's
+ *    score assumes. Staples are due every week or two, electronics almost never; seasonal
+ *    products wait out of season;
  *  - on each trip a few more products are explored: a top category by the household's
  *    preferences (gender, age, traits such as a baby, kids, a pet, smoking, a car, and personal
  *    favourites) x the affiliate's assortment x the season, then a product by (skewed)
@@ -35,13 +41,29 @@ static const int N_BRANCH[GEN_N_AFF] = {280, 125, 430, 5400, 440, 0};
 /* Membership probability, trips per week of a member, regulars at the start of the year,
  * products explored per trip, Lpay use relative to a user's habit, online share. */
 static const double P_MEMBER[GEN_N_AFF] = {0.45, 0.58, 0.33, 0.30, 0.12, 0.13};
-static const double TRIPS_WEEK[GEN_N_AFF] = {0.41, 0.62, 0.49, 0.245, 0.035, 0.34};
+static const double TRIPS_WEEK[GEN_N_AFF] = {0.455, 0.685, 0.54, 0.27, 0.038, 0.375};
 static const double REP0[GEN_N_AFF] = {2, 5, 4, 1, 0, 1};
-static const double ADOPT_AFF[GEN_N_AFF] = {0.5, 0.35, 0.33, 0.22, 1, 0.6};
+static const double ADOPT_AFF[GEN_N_AFF] = {0.62, 0.55, 0.51, 0.23, 1, 0.62};
 static const double EXPLORE[GEN_N_AFF] = {1.5, 2.2, 1.6, 0.7, 1.1, 1.2};
 static const double LPAY_AFF[GEN_N_AFF] = {1.0, 0.9, 0.9, 0.45, 0.8, 0.7};
 static const double ONLINE[GEN_N_AFF] = {0.03, 0.06, 0.04, 0, 0.2, 1};
 static const double PRICE_AFF[GEN_N_AFF] = {1.15, 1.0, 1.03, 1.1, 1.0, 0.95};
+/* Repurchase process of a regular product (see shop_affiliate):
+ *  - households that stop shopping for good during the year: rare (the repurchase data of the
+ *    others would otherwise be dominated by customers who left);
+ *  - spells away from an affiliate (shopping elsewhere for a while, travel): one every
+ *    AWAY_EVERY days on average, at least AWAY_GAP days after the last one, lasting AWAY_MIN to
+ *    AWAY_MAX days; the regulars wait and are bought on the return (they are overdue by then);
+ *  - a pause after a purchase (another brand for a while, a stock at home): P_PAUSE, then the
+ *    product is due again PAUSE_MIN to PAUSE_MAX days later; bounded, so a long-overdue regular
+ *    is one about to come back;
+ *  - dropped for good after a purchase: rare, and rarer the more often it was bought (habit:
+ *    falls by e per HABIT_N purchases), for a short interval, and in the household's favourite
+ *    categories (x CAT_LOYAL / (CAT_LOYAL + the category's share of its shopping there)). */
+static const double P_LEAVE = 0.003;
+static const double AWAY_EVERY = 300, AWAY_GAP = 90, AWAY_MIN = 30, AWAY_MAX = 75;
+static const double P_PAUSE = 0.3, PAUSE_MIN = 60, PAUSE_MAX = 125;
+static const double DROP_BASE = 0.15, DROP_YEAR = 0.3, HABIT_N = 2.5, CAT_LOYAL = 0.05;
 
 /* Hour weights (0..23) of offline receipts per affiliate and of online orders. */
 static const float HOURS[GEN_N_AFF + 1][24] = {
@@ -196,7 +218,7 @@ static void draw_household(const gen_world *w, const gen_customer *c, household 
     h->end = 365;
     double u = prefrec_rng_double(r);
     if (u < 0.08) h->start = (int)prefrec_rng_below(r, 300);
-    else if (u < 0.22) h->end = 60 + (int)prefrec_rng_below(r, 305);
+    else if (u < 0.08 + P_LEAVE) h->end = 60 + (int)prefrec_rng_below(r, 305);
     /* category preferences: gender x age x traits x personal taste, plus a few favourites */
     for (int t = 0; t < cat->n_tops && t < 128; t++) {
         const gen_top *tp = &cat->tops[t];
@@ -262,6 +284,14 @@ static void shop_month(shop *s, int month) {
     }
 }
 
+/* The household's share of its shopping at this affiliate that goes to top category t. */
+static double top_share(const shop *s, int t) {
+    const gen_catalog *cat = s->w->cat;
+    double total = s->top_cum[cat->n_tops - 1];
+    if (total <= 0) return 0;
+    return (s->top_cum[t] - (t > 0 ? s->top_cum[t - 1] : 0)) / total;
+}
+
 /* One product to try: a relative of something bought before, or a fresh pick. */
 static int explore_pick(shop *s, gen_work *k, prefrec_rng *r) {
     const gen_catalog *cat = s->w->cat;
@@ -282,6 +312,13 @@ static int explore_pick(shop *s, gen_work *k, prefrec_rng *r) {
     return gen_catalog_pick_in_top(cat, s->a, s->month, lo, r);
 }
 
+/* Days until a regular is due again: Erlang(3) around its interval (spread: CV 0.58), whose
+ * hazard rises with the time since the last purchase. */
+static double next_gap(prefrec_rng *r, double iv) {
+    double u = (1 - prefrec_rng_double(r)) * (1 - prefrec_rng_double(r)) * (1 - prefrec_rng_double(r));
+    return -log(u) / 3.0 * iv;
+}
+
 static void adopt(shop *s, gen_work *k, int p, int day, prefrec_rng *r, double boost) {
     const gen_product *pr = &s->w->cat->products[p];
     for (int i = 0; i < k->n_rep; i++)
@@ -294,6 +331,8 @@ static void adopt(shop *s, gen_work *k, int p, int day, prefrec_rng *r, double b
     if (iv < 0.9 * s->gap) iv = 0.9 * s->gap; /* cannot be due more often than the trips */
     e->interval = (float)iv;
     e->last = (int16_t)day;
+    e->n = 1;
+    e->due = (int16_t)(day + next_gap(r, iv));
     e->pmax = (float)(0.35 + 0.5 * prefrec_rng_double(r));
 }
 
@@ -357,6 +396,7 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
         if (k->n_rep > before) {
             gen_rep *e = &k->rep[k->n_rep - 1];
             e->last = (int16_t)(h->start - (int)(prefrec_rng_double(r) * e->interval));
+            e->due = (int16_t)(e->last + next_gap(r, e->interval));
             i++;
         }
     }
@@ -366,9 +406,16 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
     }
     static const int MONTH_START[13] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365};
     int month = 0;
+    /* spells away (shopping elsewhere, travel): no trips; the regulars wait and are due */
+    int away_from = h->start + (int)(-log(1 - prefrec_rng_double(r)) * AWAY_EVERY), away_to = 0;
     for (int d = h->start; d < h->end; d++) {
         while (d >= MONTH_START[month + 1]) month++;
         if (s.month != month) shop_month(&s, month);
+        if (d >= away_from) {
+            away_to = d + (int)(AWAY_MIN + (AWAY_MAX - AWAY_MIN) * prefrec_rng_double(r));
+            away_from = away_to + (int)(AWAY_GAP - log(1 - prefrec_rng_double(r)) * (AWAY_EVERY - AWAY_GAP));
+        }
+        if (d < away_to) continue;
         double p_trip = rate * w->day_mult[a][d];
         if (prefrec_rng_double(r) >= p_trip) continue;
         /* a trip: open a receipt */
@@ -397,16 +444,30 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
         /* regulars that are due */
         for (int i = 0; i < k->n_rep; i++) {
             gen_rep *e = &k->rep[i];
-            double ratio = (d - e->last) / e->interval;
-            if (ratio < 0.5) continue;
-            double x = (ratio - 0.5) / 0.7;
-            double p = e->pmax * (x >= 1 ? 1 : x * sqrt(x));
+            const gen_product *pr = &cat->products[e->product];
+            double p;
+            if (d < e->due) p = 0.03 * e->pmax; /* early now and then (an offer, passing by) */
+            else {
+                /* due: bought unless forgotten or bought elsewhere, more surely every day late */
+                double over = (d - e->due) / e->interval;
+                p = e->pmax + (0.97 - e->pmax) * (1 - exp(-2 * over));
+            }
+            /* out of season it waits (strawberries in summer); in season it comes sooner */
+            double f = pr->season[month];
+            if (f < 1) p *= f;
             if (prefrec_rng_double(r) >= p) continue;
             if (buy(&s, k, rc, e->product, d, r) < 0) return PREFREC_E_NOMEM;
             e->last = (int16_t)d;
-            /* switched away now and then (sooner for long-cycle products); smokers stay */
-            double drop = 0.02 + 0.3 * e->interval / 365.0;
-            if (cat->products[e->product].top != w->top_cigarette && prefrec_rng_double(r) < drop)
+            e->n++;
+            e->due = (int16_t)(d + next_gap(r, e->interval) / (f > 1 ? sqrt(f) : 1));
+            /* switched away now and then: mostly for a while (another brand, a pack from
+             * elsewhere), rarely for good, and rarer for what is bought often; smokers stay */
+            if (cat->products[e->product].top == w->top_cigarette) continue;
+            double u = prefrec_rng_double(r);
+            if (u < P_PAUSE) {
+                e->due = (int16_t)(d + PAUSE_MIN + (PAUSE_MAX - PAUSE_MIN) * prefrec_rng_double(r));
+            } else if (u < P_PAUSE + (DROP_BASE + DROP_YEAR * e->interval / 365.0) * exp(-e->n / HABIT_N) *
+                                         CAT_LOYAL / (CAT_LOYAL + top_share(&s, pr->top)))
                 k->rep[i--] = k->rep[--k->n_rep];
         }
         /* exploration (at least one line per receipt) */

@@ -156,6 +156,9 @@ static prefrec_status build_mid(gen_catalog *c, int t, const top_def *d, const c
         pr->popularity = (float)(exp(1.1 * prefrec_rng_normal(rng)) * (v == 0 ? 2.0 : 1.0));
         pr->cycle = (float)(d->cycle * mult * exp(0.25 * prefrec_rng_normal(rng)));
         double ad = d->adopt * exp(0.3 * prefrec_rng_normal(rng));
+        /* electronics' consumables and accessories (ink, cables, cases: a short cycle for the
+         * category) are the few electronics bought again regularly */
+        if (d->kind == 'e' && mult < 1) ad *= 1 / (mult * mult);
         pr->adopt = (float)(ad > 0.95 ? 0.95 : ad);
         double price = nm->price > 0 ? nm->price : d->price * exp(d->spread * prefrec_rng_normal(rng));
         pr->price = round_price(price);
@@ -221,7 +224,7 @@ static prefrec_status build_tables(gen_catalog *c, const char **specs, const siz
         float own[GEN_N_MONTH];
         season_of(product_season(c, pi, specs, lens), own);
         const gen_mid *m = &c->mids[c->products[pi].mid];
-        for (int k = 0; k < GEN_N_MONTH; k++) psea[pi][k] = m->season[k] * own[k];
+        for (int k = 0; k < GEN_N_MONTH; k++) c->products[pi].season[k] = psea[pi][k] = m->season[k] * own[k];
     }
     int n = 0;
     for (int a = 0; a < GEN_N_AFF; a++)

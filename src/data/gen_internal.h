@@ -47,6 +47,7 @@ typedef struct gen_product {
     float cycle;       /* days */
     float adopt;
     int32_t price;     /* won */
+    float season[GEN_N_MONTH]; /* its mid's and its own seasons: monthly multipliers, mean 1 */
 } gen_product;
 
 typedef struct gen_catalog {
@@ -108,7 +109,9 @@ typedef struct gen_receipt {
     int64_t amount;
 } gen_receipt;
 
-typedef struct gen_rep { int16_t product; int16_t last; float interval, pmax; } gen_rep;
+/* A regular product: bought again from its due day on (the gap since the last purchase is
+ * drawn with a hazard that rises with the time since it), more surely the longer it is overdue. */
+typedef struct gen_rep { int16_t product; int16_t last, due, n; float interval, pmax; } gen_rep;
 
 /* Per-thread scratch space; reused across customers. */
 typedef struct gen_work {
