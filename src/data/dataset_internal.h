@@ -59,6 +59,8 @@ typedef struct prefrec_loader_ {
     const prefrec_load_params *params;
     int progress;         /* params->progress and stderr is a terminal */
     uint64_t rows_read;   /* data rows read over all files (progress) */
+    int parts;            /* the purchase file was parsed in this many parts (2: two threads,
+                             merged), for tests */
     size_t skipped;
     int nreasons;
     struct {

@@ -15,7 +15,6 @@
  * and their messages are those of a one-thread load, always. */
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,14 +278,18 @@ typedef struct {
     atomic_int stop;        /* set by the first part's thread: give up */
 } helper_;
 
-/* Line ends (LF and CR) in [from, to) of the file: a bound on the records there. -1 on error. */
+/* Line ends (LF and CR) in [from, to) of the file: a bound on the records there. -1 on error or
+ * when told to stop. The helper writes only from this row on, so it must be the full count. */
 static int64_t count_line_ends(int fd, uint64_t from, uint64_t to, atomic_int *stop) {
     enum { BLOCK = 1 << 20 };
     char *buf = malloc(BLOCK);
     if (!buf) return -1;
     int64_t count = 0;
     for (uint64_t at = from; at < to;) {
-        if (atomic_load_explicit(stop, memory_order_relaxed)) break;
+        if (atomic_load_explicit(stop, memory_order_relaxed)) { /* a partial count is no bound */
+            count = -1;
+            break;
+        }
         size_t want = to - at < BLOCK ? (size_t)(to - at) : BLOCK;
         ssize_t got = pread(fd, buf, want, (off_t)at);
         if (got <= 0) {
@@ -471,6 +474,7 @@ prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_
         goto nomem;
     size_t n = ds->n_rows;
     uint64_t cut = 0;
+    L->parts = 1;
     if (n == 0 && use_threads(L->params, bytes)) {
         helping = helper_start(&h, &th, path, prefrec_csv_bytes(t.csv), bytes, t.ncol, cap, ds,
                                &c);
@@ -508,19 +512,20 @@ prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_
             helper_join(&h, th, 0);
             helping = 0;
             int m = h.ok ? helper_merge(&h, ds, n) : 0;
-#ifdef PREFREC_PDDE_TRACE
-            fprintf(stderr, "pdde: cut %llu, first part %zu rows, helper ok %d %zu rows at %zu, merge %d\n",
-                    (unsigned long long)cut, n, h.ok, h.n, h.base, m);
-#endif
             if (m < 0) goto nomem;
             if (m == 1) {
                 n += h.n;
                 ds->n_rows = n;
                 t.rows += h.n;
                 L->rows_read += h.n;
+                L->parts = 2;
                 break; /* the helper read the rest */
             }
         }
+    }
+    if (helping) { /* the end came before the cut (all rows from there on were skipped) */
+        helper_join(&h, th, 1);
+        helping = 0;
     }
     if (r < 0) st = (prefrec_status)r;
     else if (t.rows == 0)
