@@ -53,13 +53,15 @@ function compile(wasm) {
   if (wasm instanceof WebAssembly.Module) return Promise.resolve(wasm);
   if (wasm) return bytesOf(wasm, 'wasm').then((b) => WebAssembly.compile(b));
   const url = new URL('prefrec-engine.wasm', ENGINE);
-  if (!NODE && WebAssembly.compileStreaming) {
-    return compiled ||= fetch(url).then((r) => {
+  return compiled ||= (!NODE && WebAssembly.compileStreaming
+    ? fetch(url).then((r) => {
       if (!r.ok) throw fail(`engine: cannot fetch ${url}: HTTP ${r.status}`, -3);
       return WebAssembly.compileStreaming(r);
-    });
-  }
-  return compiled ||= bytesOf(url, 'engine').then((b) => WebAssembly.compile(b));
+    })
+    : bytesOf(url, 'engine').then((b) => WebAssembly.compile(b))).catch((e) => {
+    compiled = null; // let a later load try again
+    throw e;
+  });
 }
 
 /** Shard URL of an item pack URL: A01.item.pack -> A01.cust.007.pack. */
@@ -93,12 +95,12 @@ export class PrefRec {
       })),
     ]);
     const { default: create } = await import(ENGINE);
-    const m = await create({
+    const m = await new Promise((resolve, reject) => create({
       instantiateWasm: (imports, done) => {
-        WebAssembly.instantiate(mod, imports).then((i) => done(i, mod));
+        WebAssembly.instantiate(mod, imports).then((i) => done(i, mod), reject);
         return {};
       },
-    });
+    }).then(resolve, reject));
     const s = m._prefrec_wasm_session_new();
     const pr = new PrefRec(m, s);
     try {

@@ -3,8 +3,8 @@
 // (read from the same pack) on the same 200 requests: top 30 never-bought products for a known
 // customer (vector, bias and demographics from the pack, bought products masked) or for a cold
 // start (gender and age only). Measures load time (cold: first in the process, compile
-// included; warm: again) and per-request latency (mean over timed passes after a warm-up), and
-// checks the peers' top 30 against the engine's.
+// included; warm: again) and per-request latency (rounds alternating between the engines: best
+// and median round), and checks the peers' top 30 against the engine's.
 import { demo, neumf } from './pack.mjs';
 
 const K = 30;
@@ -31,12 +31,27 @@ function makeRequests(model, n) {
   return out;
 }
 
-/** Mean ms per call of fn over the requests, after `warm` warm-up calls; `passes` timed passes. */
-async function time(reqs, fn, { warm = 40, passes = 3 } = {}) {
-  for (let i = 0; i < warm; i++) await fn(reqs[i % reqs.length]);
-  const t0 = performance.now();
-  for (let p = 0; p < passes; p++) for (const r of reqs) await fn(r);
-  return (performance.now() - t0) / (passes * reqs.length);
+/** Per-request ms of each runner, timed in rounds that alternate between the runners (so a
+ * burst of load on a shared machine hits them all alike): every round times each runner once
+ * over the same `per` requests, after a warm-up; the result per runner is the best round and
+ * the median round. */
+async function timeAll(runners, reqs, { rounds = 5, per = 50, warm = 20 } = {}) {
+  const sample = reqs.slice(0, per), times = Object.fromEntries(Object.keys(runners).map((k) => [k, []]));
+  for (const fn of Object.values(runners)) for (let i = 0; i < warm; i++) await fn(reqs[i % reqs.length]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, fn] of Object.entries(runners)) {
+      const t0 = performance.now();
+      for (const q of sample) await fn(q);
+      times[name].push((performance.now() - t0) / sample.length);
+    }
+  }
+  const best = {}, median = {};
+  for (const [k, v] of Object.entries(times)) {
+    v.sort((a, b) => a - b);
+    best[k] = v[0];
+    median[k] = v[v.length >> 1];
+  }
+  return { best, median };
 }
 
 /** Same top 30 as the engine: the same products in the same order, except that products with
@@ -57,11 +72,12 @@ function compare(ref, idx, val) {
  * opts: PrefRec (the shim class), ort, tf (with the wasm backend registered), pack (bytes of a
  * full pack), onnx {full, split} (bytes), n (requests), log (line printer).
  */
-export async function runSuite({ PrefRec, ort, tf, pack, onnx, n = 200, log = console.log, passes = 3 }) {
+export async function runSuite({ PrefRec, ort, tf, pack, onnx, n = 200, log = console.log, rounds = 5 }) {
   const model = neumf(pack);
   const reqs = makeRequests(model, n);
   const res = { products: model.P, customers: model.customers.codes.length, dim: model.d,
-    mlp: model.layers.map((l) => l.out), requests: n, load: {}, request: {}, check: {} };
+    mlp: model.layers.map((l) => l.out), requests: n, load: {}, check: {} };
+  const runners = {}, cleanup = [];
 
   // ---- prefrec shim ---------------------------------------------------------------------------
   let t0 = performance.now();
@@ -72,12 +88,10 @@ export async function runSuite({ PrefRec, ort, tf, pack, onnx, n = 200, log = co
   pr = await PrefRec.load(pack);
   res.load.prefrec_warm = performance.now() - t0;
   const ref = reqs.map((r) => pr.recommendTop(r.shim));
-  res.request.prefrec_top = await time(reqs, (r) => pr.recommendTop(r.shim), { passes });
-  res.request.prefrec_json = await time(reqs, (r) => pr.recommend(r.shim), { passes });
-  if (pr.info[0].rankers.includes('blend'))
-    res.request.prefrec_blend_json = await time(reqs, (r) => pr.recommend({ ...r.shim, ranker: 'default' }), { passes });
-  log(`prefrec: load cold ${res.load.prefrec_cold.toFixed(1)} ms, warm ${res.load.prefrec_warm.toFixed(1)} ms; ` +
-      `per request ${(res.request.prefrec_top * 1000).toFixed(0)} us (typed), ${(res.request.prefrec_json * 1000).toFixed(0)} us (JSON with names and reasons)`);
+  runners.prefrec_top = (r) => pr.recommendTop(r.shim);
+  runners.prefrec_json = (r) => pr.recommend(r.shim);
+  if (pr.info[0].rankers.includes('blend')) runners.prefrec_blend_json = (r) => pr.recommend({ ...r.shim, ranker: 'default' });
+  log(`prefrec: load cold ${res.load.prefrec_cold.toFixed(1)} ms, warm ${res.load.prefrec_warm.toFixed(1)} ms`);
 
   // ---- ONNX Runtime Web (wasm, one thread) -----------------------------------------------------
   ort.env.wasm.numThreads = 1;
@@ -100,10 +114,10 @@ export async function runSuite({ PrefRec, ort, tf, pack, onnx, n = 200, log = co
       maxDiff = Math.max(maxDiff, c.maxDiff);
     }
     res.check[`ort_${variant}`] = { same_top30: same, max_score_diff: maxDiff };
-    res.request[`ort_${variant}`] = await time(reqs, run, { passes });
-    log(`onnxruntime-web ${variant}: load ${res.load[`ort_${variant}`].toFixed(1)} ms, per request ` +
-        `${(res.request[`ort_${variant}`] * 1000).toFixed(0)} us; same top 30 as prefrec ${same}/${n}, max score diff ${maxDiff.toExponential(1)}`);
-    await s.release?.();
+    runners[`ort_${variant}`] = run;
+    cleanup.push(() => s.release?.());
+    log(`onnxruntime-web ${variant}: load ${res.load[`ort_${variant}`].toFixed(1)} ms; ` +
+        `same top 30 as prefrec ${same}/${n}, max score diff ${maxDiff.toExponential(1)}`);
   }
 
   // ---- TensorFlow.js, wasm backend ---------------------------------------------------------------
@@ -158,16 +172,24 @@ export async function runSuite({ PrefRec, ort, tf, pack, onnx, n = 200, log = co
       maxDiff = Math.max(maxDiff, c.maxDiff);
     }
     res.check[`tfjs_${variant}`] = { same_top30: same, max_score_diff: maxDiff };
-    res.request[`tfjs_${variant}`] = await time(reqs, run, { passes });
-    log(`tfjs-backend-wasm ${variant}: load ${res.load[`tfjs_${variant}`].toFixed(1)} ms (+ backend ${res.load.tfjs_backend.toFixed(1)} ms), ` +
-        `per request ${(res.request[`tfjs_${variant}`] * 1000).toFixed(0)} us; same top 30 as prefrec ${same}/${n}, max score diff ${maxDiff.toExponential(1)}`);
-    tf.dispose([V, pb, wg, wm, ...W, ...B, P1, W1u, W1x].filter(Boolean));
+    runners[`tfjs_${variant}`] = run;
+    cleanup.push(() => tf.dispose([V, pb, wg, wm, ...W, ...B, P1, W1u, W1x].filter(Boolean)));
+    log(`tfjs-backend-wasm ${variant}: load ${res.load[`tfjs_${variant}`].toFixed(1)} ms (+ backend ${res.load.tfjs_backend.toFixed(1)} ms); ` +
+        `same top 30 as prefrec ${same}/${n}, max score diff ${maxDiff.toExponential(1)}`);
   }
+
+  // ---- per-request latency, all runners in alternating rounds -------------------------------------
+  const { best, median } = await timeAll(runners, reqs, { rounds });
+  res.request = best;
+  res.request_median = median;
+  for (const k of Object.keys(best))
+    log(`per request ${k.padEnd(20)} best round ${(best[k] * 1000).toFixed(0).padStart(6)} us, median ${(median[k] * 1000).toFixed(0).padStart(6)} us`);
+  for (const f of cleanup) await f();
   pr.close();
-  const best = Math.min(res.request.ort_full, res.request.ort_split, res.request.tfjs_full, res.request.tfjs_split);
-  res.speedup_vs_fastest_peer = best / res.request.prefrec_top;
-  res.speedup_json_vs_fastest_peer = best / res.request.prefrec_json;
-  log(`prefrec per request vs the fastest peer: ${res.speedup_vs_fastest_peer.toFixed(1)}x (typed), ` +
-      `${res.speedup_json_vs_fastest_peer.toFixed(1)}x (JSON)`);
+  const peers = ['ort_full', 'ort_split', 'tfjs_full', 'tfjs_split'];
+  res.speedup = {};
+  for (const p of peers) res.speedup[p] = { typed: best[p] / best.prefrec_top, json: best[p] / best.prefrec_json };
+  log('prefrec speed-up per request (best rounds): ' +
+      peers.map((p) => `vs ${p} ${res.speedup[p].typed.toFixed(1)}x typed / ${res.speedup[p].json.toFixed(1)}x JSON`).join(', '));
   return res;
 }

@@ -369,6 +369,9 @@ describe('bad packs and bad requests: an Error in JS, a JSON error from WASI', {
     await assert.rejects(PrefRec.load(join(dir, 'nope.pack')), /nope\.pack/);
     await assert.rejects(PrefRec.load({ packs: [] }), /no packs/);
     await assert.rejects(PrefRec.load({ packs: [good, good] }), /already loaded/);
+    // a missing or broken engine binary rejects too (no hang)
+    await assert.rejects(PrefRec.load(good, { wasm: join(dir, 'nope.wasm') }), /nope\.wasm/);
+    await assert.rejects(PrefRec.load(good, { wasm: new Uint8Array([0, 97, 115, 109, 9, 9]) }), (e) => e instanceof Error);
   });
 
   const badRequests = [
