@@ -157,6 +157,8 @@ typedef struct prefrec_blend_params {
 } prefrec_blend_params;
 prefrec_blend_params prefrec_blend_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_blend;
+/* neumf: the deck's score model (prefrec/train.h) trained on the window's scored pairs. */
+extern const prefrec_ranker_def prefrec_ranker_neumf;
 
 /* ---- the served form of fitted models (what src/core/blend.h serves from a pack) ---------- */
 /* Top-m neighbours of every product (n_products rows of m; weight desc, index asc; only
