@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -25,7 +25,7 @@ const WASI_RUN = join(root, 'scripts/wasi-run.mjs');
 const needed = [CLI, KIOSK, join(web, 'dist/prefrec-engine.js'), join(web, 'dist/prefrec-engine.wasm')];
 const missing = needed.filter((f) => !existsSync(f));
 const skip = missing.length
-  ? `build outputs missing (${missing.map((f) => f.slice(root.length + 1)).join(', ')}): run bash scripts/test.sh, ` +
+  ? `build outputs missing (${missing.map((f) => relative(root, f)).join(', ')}): run bash scripts/test.sh, ` +
     'or cmake --build --preset native|emscripten|wasi'
   : false;
 if (skip) console.log(`# engine.test.mjs skipped: ${skip}`);
