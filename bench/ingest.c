@@ -7,8 +7,10 @@
  * file). Two figures, best of N runs each:
  *   csv   the CSV reader alone: every record split into fields (RFC 4180, UTF-8 checked)
  *   load  prefrec_dataset_load: the same plus ids interned, dates and numbers parsed, rows
- *         checked against the catalog, columns built (what `prefrec info` does)
- * Prints wall and CPU seconds; wall time depends on what else runs on the machine. */
+ *         checked against the catalog, columns built (what `prefrec info` does); --threads
+ *         sets prefrec_load_params.threads (0 automatic: two threads on 2+ CPUs, 1 one thread)
+ * Prints wall and CPU seconds (CPU: all threads of the process); wall time depends on what else
+ * runs on the machine. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +93,7 @@ int main(int argc, char **argv) {
         prefrec_dataset_free(ds);
     }
     if (do_load)
-        printf("load rows=%zu wall=%.3f cpu=%.3f rows_per_s=%.0f\n", rows, best_wall, best_cpu,
-           (double)rows / best_wall);
+        printf("load rows=%zu wall=%.3f cpu=%.3f rows_per_s=%.0f threads=%d\n", rows, best_wall,
+               best_cpu, (double)rows / best_wall, threads);
     return 0;
 }

@@ -56,24 +56,38 @@ prefrec_dataset *prefrec_dataset_new(size_t n_rows) {
     return ds;
 }
 
-#define GROW(field)                                                             \
-    do {                                                                        \
-        void *p_ = realloc(ds->field, (cap ? cap : 1) * sizeof *ds->field);     \
-        if (!p_) return -1;                                                     \
-        ds->field = p_;                                                         \
-        huge_hint(p_, (cap ? cap : 1) * sizeof *ds->field);                     \
+#define GROW(field)                                                                     \
+    do {                                                                                \
+        void *p_ = column_realloc(ds->field, ds->n_rows * sizeof *ds->field,            \
+                                  (cap ? cap : 1) * sizeof *ds->field);                 \
+        if (!p_) return -1;                                                             \
+        ds->field = p_;                                                                 \
     } while (0)
 
 /* Columns of millions of rows are first touched row by row; with transparent huge pages that
- * is one page fault per 2 MiB instead of per 4 KiB. Only a hint: errors are ignored. */
-static void huge_hint(void *p, size_t bytes) {
+ * is one page fault per 2 MiB instead of per 4 KiB (and page faults are dear in a VM). A big
+ * column with little in it yet is moved to a fresh block aligned to 2 MiB, so all of it, from
+ * the first row, can be huge pages; otherwise realloc. The hint's errors are ignored. Blocks
+ * stay free()-able (posix_memalign). */
+static void *column_realloc(void *old, size_t used, size_t bytes) {
 #ifdef MADV_HUGEPAGE
-    const uintptr_t huge = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (bytes >= ((size_t)8 << 20) && e > a) madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+    const size_t huge = (size_t)2 << 20;
+    if (bytes >= 4 * huge && used <= huge) {
+        void *p = NULL;
+        if (posix_memalign(&p, huge, bytes) != 0) return NULL;
+        madvise(p, bytes, MADV_HUGEPAGE);
+        if (used) memcpy(p, old, used);
+        free(old);
+        return p;
+    }
+    void *p = realloc(old, bytes);
+    uintptr_t a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1),
+              e = ((uintptr_t)p + bytes) & ~(uintptr_t)(huge - 1);
+    if (p && bytes >= 4 * huge && e > a) madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+    return p;
 #else
-    (void)p;
-    (void)bytes;
+    (void)used;
+    return realloc(old, bytes);
 #endif
 }
 

@@ -8,7 +8,8 @@
 #include "prefrec/csv.h"
 #include "prefrec/dataset.h"
 
-/* Reallocate the 11 row columns of ds to hold cap rows (n_rows unchanged). 0 ok, -1 no memory. */
+/* Reallocate the 11 row columns of ds to hold cap rows (n_rows unchanged; rows 0 .. n_rows-1
+ * are kept, anything past them may not be). 0 ok, -1 no memory. */
 int prefrec_dataset_grow_(prefrec_dataset *ds, size_t cap);
 
 /* prefrec_dataset_finish; check = 0 skips the per-row index check (loaders build valid rows). */

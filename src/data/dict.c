@@ -66,7 +66,7 @@ static void huge_hint(void *p, size_t bytes) {
 #ifdef MADV_HUGEPAGE
     const uintptr_t huge = (uintptr_t)2 << 20;
     uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1), e = ((uintptr_t)p + bytes) & ~(huge - 1);
-    if (bytes >= BIG && e > a) madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+    if (bytes >= ((size_t)2 << 20) && e > a) madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
 #else
     (void)p;
     (void)bytes;
@@ -158,16 +158,33 @@ static char *dict_store(prefrec_dict *d, const char *s, size_t len) {
         size_t cap = c ? c->cap * 2 : DICT_CHUNK;
         if (cap > ((size_t)64 << 20)) cap = (size_t)64 << 20;
         if (cap < len + 1) cap = len + 1;
-        c = malloc(sizeof *c + cap);
+        c = NULL;
+        if (sizeof *c + cap >= ((size_t)2 << 20)) { /* aligned: huge pages from the first byte */
+            if (posix_memalign((void **)&c, (size_t)2 << 20, sizeof *c + cap) != 0) c = NULL;
+            if (c) huge_hint(c, sizeof *c + cap);
+        } else {
+            c = malloc(sizeof *c + cap);
+        }
         if (!c) return NULL;
-        huge_hint(c, sizeof *c + cap);
         c->next = d->chunks;
         c->used = 0;
         c->cap = cap;
         d->chunks = c;
     }
     char *p = c->data + c->used;
-    memcpy(p, s, len);
+    if (len <= 16 && c->cap - c->used >= 17) { /* ids are short: two fixed-size copies */
+        uint64_t a = 0, b = 0;
+        if (len >= 8) {
+            memcpy(&a, s, 8);
+            memcpy(&b, s + len - 8, 8);
+            memcpy(p, &a, 8);
+            memcpy(p + len - 8, &b, 8);
+        } else {
+            memcpy(p, s, len);
+        }
+    } else {
+        memcpy(p, s, len);
+    }
     p[len] = '\0';
     c->used += len + 1;
     return p;
