@@ -71,6 +71,17 @@ static void test_crc(void) {
     CHECK_EQ_U64(prefrec_crc32(prefrec_crc32(0, "1234", 4), "56789", 5), 0xCBF43926u);
     CHECK_EQ_U64(prefrec_fnv1a32("", 0), 2166136261u);
     CHECK_EQ_U64(prefrec_fnv1a32("a", 1), 0xE40C292Cu);
+    /* the 4-bytes-at-a-time path (buffers >= 4096 bytes) equals the byte-wise one (pieces of
+     * 1000 bytes) at every odd length and offset; 100,003 bytes of a fixed pattern */
+    enum { N = 100003 };
+    static unsigned char buf[N];
+    uint32_t x = 12345u;
+    for (size_t i = 0; i < N; i++) buf[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 24);
+    for (size_t start = 0; start < 3; start++) {
+        uint32_t big = prefrec_crc32(0, buf + start, N - start), small = 0;
+        for (size_t i = start; i < N; i += 1000) small = prefrec_crc32(small, buf + i, N - i < 1000 ? N - i : 1000);
+        CHECK_EQ_U64(big, small);
+    }
 }
 
 static const float A[6] = {1.5f, -2.0f, 0.25f, 3.0f, 4.0f, -0.5f};
