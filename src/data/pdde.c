@@ -245,7 +245,8 @@ static int parse_row(rowp_ *p, const prefrec_csv_field *f, prefrec_dataset *ds, 
     int32_t cust = intern_cached(&p->cm[2], p->cust, &p->lc, F(c->cust));
     int32_t rct = last_hit(&p->lr, F(c->rct), &ka, &kb)
                       ? p->lr.id
-                      : last_set(&p->lr, f[c->rct].len, ka, kb, prefrec_dict_intern(p->rct, F(c->rct)));
+                      : last_set(&p->lr, f[c->rct].len, ka, kb,
+                                 prefrec_dict_intern(p->rct, F(c->rct)));
     int32_t br = f[c->br].len ? intern_cached(&p->cm[3], p->br, &p->lb, F(c->br))
                               : -1;
     if (aff < 0 || cust < 0 || rct < 0 || (f[c->br].len && br < 0)) return ROW_NOMEM;
@@ -341,7 +342,8 @@ static void helper_free(helper_ *h) {
 
 /* Start the helper on the part of the file after the line start nearest to the middle of the
  * rows. 1 started, 0 not (too small a file, no line break, no memory, no thread). */
-static int helper_start(helper_ *h, pthread_t *th, const char *path, uint64_t first_end, uint64_t size, size_t ncol, size_t cap,
+static int helper_start(helper_ *h, pthread_t *th, const char *path, uint64_t first_end,
+                        uint64_t size, size_t ncol, size_t cap,
                         prefrec_dataset *ds, const pcols_ *c) {
     memset(h, 0, sizeof *h);
     if (size <= first_end + 2) return 0;
