@@ -8,7 +8,7 @@
  *   csv   the CSV reader alone: every record split into fields (RFC 4180, UTF-8 checked)
  *   load  prefrec_dataset_load: the same plus ids interned, dates and numbers parsed, rows
  *         checked against the catalog, columns built (what `prefrec info` does); --threads
- *         sets prefrec_load_params.threads (0 automatic: two threads on 2+ CPUs, 1 one thread)
+ *         sets prefrec_load_params.threads (0 automatic: two threads when a CPU is idle, 1 one)
  * Prints wall and CPU seconds (CPU: all threads of the process); wall time depends on what else
  * runs on the machine. */
 #include <stdio.h>

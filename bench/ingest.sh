@@ -7,9 +7,9 @@
 # The native figure is a full load (ids interned, dates and numbers parsed, rows checked against
 # the catalog, columns built) of a directory holding 01, 02 and 04 (06 left out, so the time is
 # the purchase file's); pandas gets the 02 file alone. The native load runs as prefrec loads by
-# default (threads automatic: two on 2+ CPUs) and with one thread; both figures and ratios are
-# printed. Wall time depends on what else runs on the machine; CPU seconds (all threads) are
-# printed too. --repeat N: best of N runs for every side.
+# default (threads automatic: two when a CPU is idle, else one) and with one thread; both figures
+# and ratios are printed. Wall time depends on what else runs on the machine; CPU seconds (all
+# threads) are printed too. --repeat N: best of N runs for every side.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=/tmp/demo1

@@ -92,8 +92,9 @@ typedef struct prefrec_load_params {
     int skip_bad_rows;   /* 0: first bad row is an error; 1: skip, count and report (stderr) */
     int progress;        /* 1: print rows read to stderr while loading (only on a terminal) */
     int threads;         /* threads parsing the L.POINT purchase file: 0 = automatic (2 for a
-                            file of 8 MiB and more on 2+ CPUs), 1 = one, 2 = two (any file with
-                            a line break past its middle). The dataset is identical either way. */
+                            file of 8 MiB and more when a CPU is idle: 2+ CPUs and a load
+                            average at most CPUs - 1.5), 1 = one, 2 = two (any file with a line
+                            break past its middle). The dataset is identical either way. */
 } prefrec_load_params;
 
 prefrec_load_params prefrec_load_default_params(void);

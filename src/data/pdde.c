@@ -438,8 +438,12 @@ out:
 static int use_threads(const prefrec_load_params *lp, uint64_t size) {
     if (lp->threads == 1) return 0;
     if (lp->threads >= 2) return 1;
+    /* automatic: a second thread pays only with a CPU to spare; on a machine already busy it
+     * mostly adds work (measured on a shared 2-CPU VM: slower than one thread) */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus >= 2 && size >= ((uint64_t)8 << 20);
+    double load[1];
+    if (cpus < 2 || size < ((uint64_t)8 << 20)) return 0;
+    return getloadavg(load, 1) == 1 && load[0] <= (double)cpus - 1.5;
 }
 
 prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
