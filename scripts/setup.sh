@@ -9,7 +9,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 pkgs=(cmake gcc make pkg-config libcjson-dev
       emscripten binaryen clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
       dpkg-dev python3 libopenblas-dev
-      chromium fonts-noto-cjk)  # browser tests: playwright-core drives Debian's chromium
+      chromium fonts-noto-cjk   # browser tests: playwright-core drives Debian's chromium
+      strace valgrind)          # fault tests (write/kill injection), scripts/leakcheck.sh --valgrind
 # node and npm come with the machine image (Node.js 20); Debian's own only when absent.
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
