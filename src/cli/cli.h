@@ -20,5 +20,13 @@ int cli_fail(const char *cmd, const prefrec_error *err);
 int cli_usage_error(const char *cmd, const char *usage, const char *fmt, ...);
 /* 1 if stderr is a terminal (progress lines are only drawn there). */
 int cli_stderr_is_tty(void);
+/* Monotonic seconds, for the timings the commands print. */
+double cli_now(void);
+/* argv[*i] is "--name VALUE" or "--name=VALUE": returns VALUE (advancing *i past it), or NULL
+ * when argv[*i] is another option; sets *missing when the value is absent. */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name, int *missing);
+/* Whole-string decimal integer in [lo, hi] / finite number: 0 and *out set, or -1. */
+int cli_parse_long(const char *s, long lo, long hi, long *out);
+int cli_parse_double(const char *s, double *out);
 
 #endif

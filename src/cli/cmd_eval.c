@@ -20,32 +20,6 @@ static const char *usage_text =
     "  --rankers LIST   comma-separated subset (default: all built-in rankers)\n"
     "  --json FILE      figures as JSON; --html FILE: every ranker side by side\n";
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing) {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n)) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
 /* Fill rk from "a,b,c"; returns the count or -1 (name copied to bad). */
 static int parse_rankers(const char *list, prefrec_eval_ranker *rk, int cap, char *bad,
                          size_t bad_len) {
@@ -90,21 +64,21 @@ int prefrec_cmd_eval(int argc, char **argv) {
             return 0;
         }
         if (!strcmp(argv[i], "--skip-bad-rows")) skip_bad = 1;
-        else if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = opt_value(argc, argv, &i, "--cutoff", &missing))) cutoff = v;
-        else if ((v = opt_value(argc, argv, &i, "--end", &missing))) end = v;
-        else if ((v = opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
-        else if ((v = opt_value(argc, argv, &i, "--json", &missing))) json = v;
-        else if ((v = opt_value(argc, argv, &i, "--html", &missing))) html = v;
-        else if ((v = opt_value(argc, argv, &i, "--rankers", &missing))) list = v;
-        else if ((v = opt_value(argc, argv, &i, "--k", &missing))) {
-            if (parse_int(v, 1, 1000, &k))
+        else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing))) cutoff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--end", &missing))) end = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing))) json = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--html", &missing))) html = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--rankers", &missing))) list = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--k", &missing))) {
+            if (cli_parse_long(v, 1, 1000, &k))
                 return cli_usage_error("eval", usage_text, "--k must be 1..1000 (got '%s')", v);
-        } else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
-            if (parse_int(v, 1, 64, &threads))
+        } else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (cli_parse_long(v, 1, 64, &threads))
                 return cli_usage_error("eval", usage_text, "--threads must be 1..64 (got '%s')", v);
-        } else if ((v = opt_value(argc, argv, &i, "--seed", &missing))) {
-            if (parse_int(v, 0, 0x7fffffffL, &seed))
+        } else if ((v = cli_opt_value(argc, argv, &i, "--seed", &missing))) {
+            if (cli_parse_long(v, 0, 0x7fffffffL, &seed))
                 return cli_usage_error("eval", usage_text, "--seed must be a non-negative integer");
         } else if (missing) return cli_usage_error("eval", usage_text, "%s needs a value", argv[i]);
         else return cli_usage_error("eval", usage_text, "unknown option '%s'", argv[i]);
@@ -136,25 +110,25 @@ int prefrec_cmd_eval(int argc, char **argv) {
     }
 
     prefrec_error err = {0};
-    double t0 = now_s();
+    double t0 = cli_now();
     prefrec_load_params lp = prefrec_load_default_params();
     lp.progress = cli_stderr_is_tty();
     lp.skip_bad_rows = skip_bad;
     prefrec_dataset *ds = NULL;
     if (prefrec_dataset_load(data, &lp, &ds, &err)) return cli_fail("eval", &err);
-    fprintf(stderr, "prefrec eval: %zu rows loaded in %.2f s\n", ds->n_rows, now_s() - t0);
+    fprintf(stderr, "prefrec eval: %zu rows loaded in %.2f s\n", ds->n_rows, cli_now() - t0);
     if (aff && (ep.affiliate = prefrec_dict_find(ds->affiliates, aff, strlen(aff))) < 0) {
         fprintf(stderr, "prefrec eval: error: affiliate '%s' not in %s\n", aff, data);
         prefrec_dataset_free(ds);
         return 1;
     }
     prefrec_eval_result *res = NULL;
-    double t1 = now_s();
+    double t1 = cli_now();
     if (prefrec_eval_run(ds, &ep, rk, n_rk, &res, &err)) {
         prefrec_dataset_free(ds);
         return cli_fail("eval", &err);
     }
-    double t2 = now_s();
+    double t2 = cli_now();
     prefrec_eval_print_table(res, stdout);
     prefrec_status st = PREFREC_OK;
     if (json) st = prefrec_eval_write_json(res, json, &err);

@@ -21,12 +21,6 @@ static void progress(void *user, double done) {
     fflush(stderr);
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int prefrec_cmd_gen(int argc, char **argv) {
     prefrec_gen_params p = prefrec_gen_default_params();
     const char *dir = NULL;
@@ -62,14 +56,14 @@ int prefrec_cmd_gen(int argc, char **argv) {
     if (!dir) return cli_usage_error("gen", USAGE, "--out DIR is required");
     int tty = cli_stderr_is_tty();
     if (tty && !quiet) p.progress = progress;
-    double t0 = now_s();
+    double t0 = cli_now();
     prefrec_gen_summary s;
     prefrec_error err = {0};
     prefrec_status st = prefrec_gen_write(dir, &p, &s, &err);
     if (tty && !quiet) fputc('\n', stderr);
     if (st) return cli_fail("gen", &err);
     if (quiet) return 0;
-    printf("wrote %s (scale %g, seed %llu) in %.2f s\n", dir, p.scale, (unsigned long long)p.seed, now_s() - t0);
+    printf("wrote %s (scale %g, seed %llu) in %.2f s\n", dir, p.scale, (unsigned long long)p.seed, cli_now() - t0);
     printf("  customers %lld (%lld buying), products %lld in %lld top / %lld mid categories\n",
            (long long)s.customers, (long long)s.buyers, (long long)s.products,
            (long long)s.top_categories, (long long)s.mid_categories);

@@ -19,25 +19,6 @@ static const char *usage_text =
     "  --out FILE        CSV: affiliate,customer,product,count,last_date,buy_level,clac_share,\n"
     "                    low_clac,range_ratio,range_score,score (written atomically)\n";
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* --name VALUE or --name=VALUE; returns the value and advances *i, or NULL if not this option. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing) {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n)) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 int prefrec_cmd_score(int argc, char **argv) {
     const char *data = NULL, *asof = NULL, *aff = NULL, *config = NULL, *out = NULL;
     for (int i = 1; i < argc; i++) {
@@ -47,11 +28,11 @@ int prefrec_cmd_score(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         }
-        if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = opt_value(argc, argv, &i, "--asof", &missing))) asof = v;
-        else if ((v = opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
-        else if ((v = opt_value(argc, argv, &i, "--config", &missing))) config = v;
-        else if ((v = opt_value(argc, argv, &i, "--out", &missing))) out = v;
+        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--asof", &missing))) asof = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--config", &missing))) config = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--out", &missing))) out = v;
         else if (missing) return cli_usage_error("score", usage_text, "%s needs a value", argv[i]);
         else return cli_usage_error("score", usage_text, "unknown option '%s'", argv[i]);
     }
@@ -64,12 +45,12 @@ int prefrec_cmd_score(int argc, char **argv) {
     if (asof && prefrec_date_parse(asof, strlen(asof), &p.asof_day))
         return cli_usage_error("score", usage_text, "--asof '%s' is not a date (YYYY-MM-DD)", asof);
 
-    double t0 = now_s();
+    double t0 = cli_now();
     prefrec_load_params lp = prefrec_load_default_params();
     lp.progress = cli_stderr_is_tty();
     prefrec_dataset *ds = NULL;
     if (prefrec_dataset_load(data, &lp, &ds, &err)) return cli_fail("score", &err);
-    double t1 = now_s();
+    double t1 = cli_now();
     int ai = -1;
     if (aff) {
         ai = prefrec_dict_find(ds->affiliates, aff, strlen(aff));
@@ -87,9 +68,9 @@ int prefrec_cmd_score(int argc, char **argv) {
         prefrec_dataset_free(ds);
         return cli_fail("score", &err);
     }
-    double t2 = now_s();
+    double t2 = cli_now();
     prefrec_status st = prefrec_scores_write_csv(s, ds, out, &err);
-    double t3 = now_s();
+    double t3 = cli_now();
     char d[11];
     if (!st)
         fprintf(stderr, "prefrec score: %zu rows loaded in %.3f s; %zu pairs scored as of %s in "

@@ -39,42 +39,6 @@ static const char *usage_text =
     "  --json FILE        training figures per affiliate and epoch (the report page's train.json)\n"
     "  --out DIR          writes DIR/<affiliate>.pack (atomically)\n";
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing) {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n)) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v)) return -1;
-    *out = v;
-    return 0;
-}
-
 static int make_dir(const char *dir, prefrec_error *err) {
     if (mkdir(dir, 0777) && errno != EEXIST) {
         prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create directory: %s", dir, strerror(errno));
@@ -277,44 +241,44 @@ int prefrec_cmd_train(int argc, char **argv) {
             return 0;
         }
         if (!strcmp(argv[i], "--quiet")) tp.verbose = 0;
-        else if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
-        else if ((v = opt_value(argc, argv, &i, "--asof", &missing))) asof = v;
-        else if ((v = opt_value(argc, argv, &i, "--score-config", &missing))) config = v;
-        else if ((v = opt_value(argc, argv, &i, "--out", &missing))) out = v;
-        else if ((v = opt_value(argc, argv, &i, "--dump-pairs", &missing))) dump = v;
-        else if ((v = opt_value(argc, argv, &i, "--json", &missing))) json_path = v;
-        else if ((v = opt_value(argc, argv, &i, "--layers", &missing))) {
+        else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--asof", &missing))) asof = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--score-config", &missing))) config = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--out", &missing))) out = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--dump-pairs", &missing))) dump = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing))) json_path = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--layers", &missing))) {
             if (parse_layers(v, &tp)) return cli_usage_error("train", usage_text, "--layers '%s': 1 to 4 widths in 1..4096, comma-separated", v);
-        } else if ((v = opt_value(argc, argv, &i, "--dim", &missing))) {
-            if (parse_long(v, 1, 1024, &l)) return cli_usage_error("train", usage_text, "--dim '%s' is not an integer in 1..1024", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--dim", &missing))) {
+            if (cli_parse_long(v, 1, 1024, &l)) return cli_usage_error("train", usage_text, "--dim '%s' is not an integer in 1..1024", v);
             tp.dim = (int)l;
-        } else if ((v = opt_value(argc, argv, &i, "--epochs", &missing))) {
-            if (parse_long(v, 1, 100000, &l)) return cli_usage_error("train", usage_text, "--epochs '%s' is not a positive integer", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--epochs", &missing))) {
+            if (cli_parse_long(v, 1, 100000, &l)) return cli_usage_error("train", usage_text, "--epochs '%s' is not a positive integer", v);
             tp.epochs = (int)l;
-        } else if ((v = opt_value(argc, argv, &i, "--patience", &missing))) {
-            if (parse_long(v, 1, 100000, &l)) return cli_usage_error("train", usage_text, "--patience '%s' is not a positive integer", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--patience", &missing))) {
+            if (cli_parse_long(v, 1, 100000, &l)) return cli_usage_error("train", usage_text, "--patience '%s' is not a positive integer", v);
             tp.patience = (int)l;
-        } else if ((v = opt_value(argc, argv, &i, "--batch", &missing))) {
-            if (parse_long(v, 1, 1 << 20, &l)) return cli_usage_error("train", usage_text, "--batch '%s' is not in 1..1048576", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--batch", &missing))) {
+            if (cli_parse_long(v, 1, 1 << 20, &l)) return cli_usage_error("train", usage_text, "--batch '%s' is not in 1..1048576", v);
             tp.batch = (int)l;
-        } else if ((v = opt_value(argc, argv, &i, "--neighbors", &missing))) {
-            if (parse_long(v, 0, 4096, &l)) return cli_usage_error("train", usage_text, "--neighbors '%s' is not in 0..4096", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--neighbors", &missing))) {
+            if (cli_parse_long(v, 0, 4096, &l)) return cli_usage_error("train", usage_text, "--neighbors '%s' is not in 0..4096", v);
             neighbors = l;
-        } else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
-            if (parse_long(v, 1, 256, &l)) return cli_usage_error("train", usage_text, "--threads '%s' is not in 1..256", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (cli_parse_long(v, 1, 256, &l)) return cli_usage_error("train", usage_text, "--threads '%s' is not in 1..256", v);
             tp.threads = (int)l;
-        } else if ((v = opt_value(argc, argv, &i, "--seed", &missing))) {
+        } else if ((v = cli_opt_value(argc, argv, &i, "--seed", &missing))) {
             char *end;
             errno = 0;
             unsigned long long s = strtoull(v, &end, 10);
             if (errno || end == v || *end || v[0] == '-') return cli_usage_error("train", usage_text, "--seed '%s' is not a non-negative integer", v);
             tp.seed = s;
-        } else if ((v = opt_value(argc, argv, &i, "--lr", &missing))) {
-            if (parse_double(v, &d) || d <= 0) return cli_usage_error("train", usage_text, "--lr '%s' is not a positive number", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--lr", &missing))) {
+            if (cli_parse_double(v, &d) || d <= 0) return cli_usage_error("train", usage_text, "--lr '%s' is not a positive number", v);
             tp.lr = (float)d;
-        } else if ((v = opt_value(argc, argv, &i, "--l2", &missing))) {
-            if (parse_double(v, &d) || d < 0) return cli_usage_error("train", usage_text, "--l2 '%s' is not a number >= 0", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--l2", &missing))) {
+            if (cli_parse_double(v, &d) || d < 0) return cli_usage_error("train", usage_text, "--l2 '%s' is not a number >= 0", v);
             tp.l2 = (float)d;
         } else if (missing) return cli_usage_error("train", usage_text, "%s needs a value", argv[i]);
         else return cli_usage_error("train", usage_text, "unknown option '%s'", argv[i]);
@@ -374,7 +338,7 @@ int prefrec_cmd_train(int argc, char **argv) {
            "train_rmse", "valid_rmse", "s/epoch", "pack_bytes");
     for (int32_t ai = a_lo; ai < a_hi && !rc; ai++) {
         const char *code = prefrec_dict_str(ds->affiliates, ai);
-        double t0 = now_s();
+        double t0 = cli_now();
         prefrec_scores *sc = NULL;
         if (prefrec_scores_compute(ds, &sp, ai, &sc, &err)) {
             rc = cli_fail("train", &err);
@@ -393,7 +357,7 @@ int prefrec_cmd_train(int argc, char **argv) {
             break;
         }
         fprintf(stderr, "prefrec train: %s: %zu pairs, %d customers, %d products (scored in %.2f s)\n", code,
-                a.td.n_pairs, a.td.n_customers, a.td.n_products, now_s() - t0);
+                a.td.n_pairs, a.td.n_customers, a.td.n_products, cli_now() - t0);
         char path[4096];
         if (dump) {
             snprintf(path, sizeof path, "%s/%s.pairs.csv", dump, code);
@@ -414,11 +378,11 @@ int prefrec_cmd_train(int argc, char **argv) {
             snprintf(path, sizeof path, "%s/%s.pack", out, code);
             st = prefrec_neumf_save_pack(net, &meta, path, &bytes, &err);
             if (!st && neighbors > 0) {
-                double tb = now_s();
+                double tb = cli_now();
                 st = add_blend(ds, ai, sp.asof_day, &a, &tp, (int32_t)neighbors, path, &err);
                 struct stat fs;
                 if (!st && stat(path, &fs) == 0) bytes = (size_t)fs.st_size;
-                if (!st) fprintf(stderr, "prefrec train: %s: default ranker (blend) fitted and added in %.2f s\n", code, now_s() - tb);
+                if (!st) fprintf(stderr, "prefrec train: %s: default ranker (blend) fitted and added in %.2f s\n", code, cli_now() - tb);
             }
         }
         if (st) rc = cli_fail("train", &err);

@@ -18,24 +18,6 @@ static const char *usage_text =
     "  --config FILE   weights and cut points as JSON (docs/score.md; its asof is ignored)\n"
     "  --json FILE     the table as JSON; --svg FILE: rate vs threshold and score distribution\n";
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing) {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n)) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 static void print_table(const prefrec_validation *v, const prefrec_dataset *ds) {
     char a[11], b[11];
     printf("repurchase rate in [%s, %s) among (customer, product) pairs with score >= t "
@@ -67,13 +49,13 @@ int prefrec_cmd_validate(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         }
-        if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = opt_value(argc, argv, &i, "--cutoff", &missing))) cutoff = v;
-        else if ((v = opt_value(argc, argv, &i, "--end", &missing))) end = v;
-        else if ((v = opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
-        else if ((v = opt_value(argc, argv, &i, "--config", &missing))) config = v;
-        else if ((v = opt_value(argc, argv, &i, "--json", &missing))) json = v;
-        else if ((v = opt_value(argc, argv, &i, "--svg", &missing))) svg = v;
+        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing))) cutoff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--end", &missing))) end = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--config", &missing))) config = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing))) json = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--svg", &missing))) svg = v;
         else if (missing) return cli_usage_error("validate", usage_text, "%s needs a value", argv[i]);
         else return cli_usage_error("validate", usage_text, "unknown option '%s'", argv[i]);
     }
@@ -91,12 +73,12 @@ int prefrec_cmd_validate(int argc, char **argv) {
     prefrec_score_params p = prefrec_score_default_params();
     if (config && prefrec_score_params_load_json(config, &p, &err)) return cli_fail("validate", &err);
 
-    double t0 = now_s();
+    double t0 = cli_now();
     prefrec_load_params lp = prefrec_load_default_params();
     lp.progress = cli_stderr_is_tty();
     prefrec_dataset *ds = NULL;
     if (prefrec_dataset_load(data, &lp, &ds, &err)) return cli_fail("validate", &err);
-    double t1 = now_s();
+    double t1 = cli_now();
     int ai = -1;
     if (aff && (ai = prefrec_dict_find(ds->affiliates, aff, strlen(aff))) < 0) {
         fprintf(stderr, "prefrec validate: error: affiliate '%s' not in %s\n", aff, data);
@@ -115,7 +97,7 @@ int prefrec_cmd_validate(int argc, char **argv) {
         prefrec_dataset_free(ds);
         return cli_fail("validate", &err);
     }
-    double t2 = now_s();
+    double t2 = cli_now();
     print_table(v, ds);
     fflush(stdout);
     prefrec_status st = PREFREC_OK;

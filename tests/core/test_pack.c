@@ -7,64 +7,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "pack_builder.h"
 #include "prefrec/model.h"
 #include "prefrec/pack.h"
-
-/* ---- a minimal hand-written pack builder ------------------------------------------------- */
-typedef struct tb {
-    const char *name;
-    uint32_t dtype, ndim, shape[4];
-    const void *data;
-    size_t nbytes;
-} tb;
-
-static void w32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void w64(unsigned char *p, uint64_t v) {
-    w32(p, (uint32_t)v);
-    w32(p + 4, (uint32_t)(v >> 32));
-}
-static size_t up64(size_t x) { return (x + 63) / 64 * 64; }
-
-static void fix_crc(unsigned char *b, size_t len) {
-    uint32_t c = prefrec_crc32(0, b, 60);
-    c = prefrec_crc32(c, b + 64, len - 64);
-    w32(b + 60, c);
-}
-
-/* Returns a malloc'd pack of *len bytes. */
-static unsigned char *build(const char *manifest, const tb *t, size_t n, size_t *len) {
-    size_t m = strlen(manifest), toff = 64 + m, doff = up64(toff + 64 * n), end = doff;
-    for (size_t i = 0; i < n; i++) end = up64(end) + t[i].nbytes;
-    unsigned char *b = calloc(1, end);
-    memcpy(b, "PRFPACK", 8);
-    w32(b + 8, 1);
-    w32(b + 12, 64);
-    w64(b + 16, end);
-    w32(b + 24, 64);
-    w32(b + 28, (uint32_t)m);
-    w32(b + 32, (uint32_t)toff);
-    w32(b + 36, (uint32_t)n);
-    w64(b + 40, doff);
-    w64(b + 48, end - doff);
-    memcpy(b + 64, manifest, m);
-    size_t pos = doff;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char *e = b + toff + 64 * i;
-        pos = up64(pos);
-        memcpy(e, t[i].name, strlen(t[i].name));
-        w32(e + 32, t[i].dtype);
-        w32(e + 36, t[i].ndim);
-        for (uint32_t k = 0; k < 4; k++) w32(e + 40 + 4 * k, k < t[i].ndim ? t[i].shape[k] : 1);
-        w64(e + 56, pos);
-        memcpy(b + pos, t[i].data, t[i].nbytes);
-        pos += t[i].nbytes;
-    }
-    fix_crc(b, end);
-    *len = end;
-    return b;
-}
 
 static void test_crc(void) {
     CHECK_EQ_U64(prefrec_crc32(0, "123456789", 9), 0xCBF43926u); /* the standard check value */
@@ -92,7 +37,7 @@ static unsigned char *small_pack(size_t *len) {
     tb t[3] = {{"a", PREFREC_DT_F32, 2, {2, 3}, A, sizeof A},
                {"s.off", PREFREC_DT_U32, 1, {3}, SOFF, sizeof SOFF},
                {"s.str", PREFREC_DT_U8, 1, {6}, SSTR, sizeof SSTR}};
-    return build("{\"kind\":\"test\",\"dim\":3}", t, 3, len);
+    return tb_build("{\"kind\":\"test\",\"dim\":3}", t, 3, len);
 }
 
 static void test_round_trip(void) {
@@ -182,28 +127,28 @@ static void test_corruption(void) {
     CHECK_CONTAINS(err.msg, "CRC32 mismatch");
     /* unknown version, even with a valid checksum */
     memcpy(c, b, len);
-    w32(c + 8, 2);
-    fix_crc(c, len);
+    tb_w32(c + 8, 2);
+    tb_fix_crc(c, len);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_VERSION);
     CHECK_CONTAINS(err.msg, "format version 2");
     /* a misaligned offset with a valid checksum is named */
     memcpy(c, b, len);
     size_t e0 = 64 + 23;
-    w64(c + e0 + 56, 328);
-    fix_crc(c, len);
+    tb_w64(c + e0 + 56, 328);
+    tb_fix_crc(c, len);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_FORMAT);
     CHECK_CONTAINS(err.msg, "not 64-aligned");
     /* a shape that runs past the end, with a valid checksum */
     memcpy(c, b, len);
-    w32(c + e0 + 44, 3000);
-    fix_crc(c, len);
+    tb_w32(c + e0 + 44, 3000);
+    tb_fix_crc(c, len);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_FORMAT);
     CHECK_CONTAINS(err.msg, "tensor 'a'");
     /* a huge shape product must not overflow */
     memcpy(c, b, len);
-    w32(c + e0 + 40, 0xFFFFFFFFu);
-    w32(c + e0 + 44, 0xFFFFFFFFu);
-    fix_crc(c, len);
+    tb_w32(c + e0 + 40, 0xFFFFFFFFu);
+    tb_w32(c + e0 + 44, 0xFFFFFFFFu);
+    tb_fix_crc(c, len);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_FORMAT);
     free(c);
     free(b);
@@ -236,7 +181,7 @@ static void test_model(void) {
               {"customer.age", 0, 1, {1}, cage, 4},     {"customer.bought.off", 5, 1, {2}, cust_off, 8},
               {"customer.bought.idx", 4, 1, {1}, bought, 4}};
     size_t len;
-    unsigned char *b = build("{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A09\"}", t,
+    unsigned char *b = tb_build("{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A09\"}", t,
                              sizeof t / sizeof t[0], &len);
     prefrec_pack *p = NULL;
     prefrec_model *m = NULL;
