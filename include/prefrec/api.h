@@ -31,6 +31,9 @@ char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines,
 /* Same, for a request of len bytes that need not be NUL-terminated. */
 char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engines,
                            const char *request, size_t len);
+/* What is loaded: [{"affiliate","products","categories","customers","rankers":[..],
+ * "default_ranker"}]. Caller frees with prefrec_api_free; NULL when memory runs out. */
+char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines);
 void prefrec_api_free(char *s); /* accepts NULL */
 
 #ifdef __cplusplus

@@ -229,25 +229,9 @@ static int serve(const kiosk *k, const char *req, size_t len) {
 }
 
 static void print_info(const kiosk *k) {
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < k->n; i++) {
-        const prefrec_engine *e = k->engines[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "affiliate", prefrec_engine_affiliate(e));
-        cJSON_AddNumberToObject(o, "products", prefrec_engine_n_products(e));
-        cJSON_AddNumberToObject(o, "categories", prefrec_engine_n_categories(e));
-        cJSON_AddNumberToObject(o, "customers", prefrec_engine_n_customers(e));
-        int blend = prefrec_engine_has_ranker(e, PREFREC_RANKER_BLEND);
-        cJSON *r = cJSON_AddArrayToObject(o, "rankers");
-        if (blend) cJSON_AddItemToArray(r, cJSON_CreateString("blend"));
-        cJSON_AddItemToArray(r, cJSON_CreateString("neumf"));
-        cJSON_AddStringToObject(o, "default_ranker", blend ? "blend" : "neumf");
-        cJSON_AddItemToArray(arr, o);
-    }
-    char *text = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    char *text = prefrec_api_info((const prefrec_engine *const *)k->engines, k->n);
     puts(text ? text : "[]");
-    free(text);
-    cJSON_Delete(arr);
+    prefrec_api_free(text);
 }
 
 /* --lines: serve each non-empty line; returns the number of error responses. */

@@ -365,4 +365,25 @@ char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines,
     return prefrec_api_handle_n(engines, n_engines, request_json, request_json ? strlen(request_json) : 0);
 }
 
+char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines) {
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < n_engines; i++) {
+        const prefrec_engine *e = engines[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "affiliate", prefrec_engine_affiliate(e));
+        cJSON_AddNumberToObject(o, "products", prefrec_engine_n_products(e));
+        cJSON_AddNumberToObject(o, "categories", prefrec_engine_n_categories(e));
+        cJSON_AddNumberToObject(o, "customers", prefrec_engine_n_customers(e));
+        int blend = prefrec_engine_has_ranker(e, PREFREC_RANKER_BLEND);
+        cJSON *r = cJSON_AddArrayToObject(o, "rankers");
+        if (blend) cJSON_AddItemToArray(r, cJSON_CreateString("blend"));
+        cJSON_AddItemToArray(r, cJSON_CreateString("neumf"));
+        cJSON_AddStringToObject(o, "default_ranker", blend ? "blend" : "neumf");
+        cJSON_AddItemToArray(arr, o);
+    }
+    char *out = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return out;
+}
+
 void prefrec_api_free(char *s) { free(s); }

@@ -134,24 +134,7 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_add(prefrec_wasm_session *s, void 
 /* What is loaded, as JSON: [{"affiliate","products","categories","customers","rankers":[..],
  * "default_ranker"}]. Caller frees. NULL when memory runs out. */
 EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_session_info(const prefrec_wasm_session *s) {
-    cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; s && arr && i < s->n; i++) {
-        const prefrec_engine *e = s->engines[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "affiliate", prefrec_engine_affiliate(e));
-        cJSON_AddNumberToObject(o, "products", prefrec_engine_n_products(e));
-        cJSON_AddNumberToObject(o, "categories", prefrec_engine_n_categories(e));
-        cJSON_AddNumberToObject(o, "customers", prefrec_engine_n_customers(e));
-        int blend = prefrec_engine_has_ranker(e, PREFREC_RANKER_BLEND);
-        cJSON *r = cJSON_AddArrayToObject(o, "rankers");
-        if (blend) cJSON_AddItemToArray(r, cJSON_CreateString("blend"));
-        cJSON_AddItemToArray(r, cJSON_CreateString("neumf"));
-        cJSON_AddStringToObject(o, "default_ranker", blend ? "blend" : "neumf");
-        cJSON_AddItemToArray(arr, o);
-    }
-    char *out = arr ? cJSON_PrintUnformatted(arr) : NULL;
-    cJSON_Delete(arr);
-    return out;
+    return prefrec_api_info(s ? (const prefrec_engine *const *)s->engines : NULL, s ? s->n : 0);
 }
 
 /* One JSON request (docs/engine.md) over every loaded pack; the JSON response. Caller frees.
