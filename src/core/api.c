@@ -340,6 +340,13 @@ char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engine
     prefrec_error err = {0};
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(request, len, &end, 0);
+    for (const char *q = end; root && q && q < request + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') { /* text after the object */
+            cJSON_Delete(root);
+            root = NULL;
+            end = q;
+            break;
+        }
     if (!root) {
         size_t at = end && end >= request ? (size_t)(end - request) : 0;
         char msg[128];

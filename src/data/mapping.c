@@ -446,6 +446,14 @@ prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_p
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     prefrec_status st = PREFREC_OK;
+    /* text after the object (a second object, a stray brace) is an error, not ignored */
+    for (const char *q = end; root && q && q < text + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
+            cJSON_Delete(root);
+            root = NULL;
+            end = q;
+            break;
+        }
     if (!root) {
         int line = 1, col = 1;
         for (const char *q = text; end && q < end && q < text + len; q++) {

@@ -82,6 +82,13 @@ prefrec_status prefrec_score_params_parse_json(const char *text, size_t len, con
     if (!name) name = "score config";
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    for (const char *q = end; root && q && q < text + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') { /* text after the object */
+            cJSON_Delete(root);
+            root = NULL;
+            end = q;
+            break;
+        }
     if (!root) {
         size_t off = end ? (size_t)(end - text) : 0;
         return prefrec_error_set(err, PREFREC_E_PARSE, "%s: invalid JSON near byte offset %zu",

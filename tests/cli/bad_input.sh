@@ -76,6 +76,8 @@ sed 's/"store": null/"shop": null/' "$ROOT/tests/data/mapping_small/mapping.json
 expect_fail unknown_key_in_mapping "mapping.json: unknown key \"shop\" in \"transactions\"" -- --data "$T/m/mapping.json"
 printf '{"transactions": {"path": "tx.csv",}\n' >"$T/m/mapping.json"
 expect_fail invalid_json "mapping.json:1:" "invalid JSON" -- --data "$T/m/mapping.json"
+{ cat "$ROOT/tests/data/mapping_small/mapping.json"; printf '\n}\n'; } >"$T/m/mapping.json"
+expect_fail text_after_json "mapping.json:8:1: invalid JSON" -- --data "$T/m/mapping.json"
 
 # 5. missing file (a required file of the layout, a data path, a mapping's file)
 fresh d

@@ -84,6 +84,7 @@ int main(void) {
     /* errors are JSON with a message naming the problem */
     static const struct { const char *req, *msg; } bad[] = {
         {"{\"customer\":", "invalid JSON"},
+        {"{\"customer\":\"C0\"} {}", "invalid JSON near byte 18"},
         {"[1,2]", "not a JSON object"},
         {"{\"custmer\":\"C0\"}", "unknown member \"custmer\""},
         {"{\"customer\":\"ZZ\"}", "unknown customer 'ZZ'"},
