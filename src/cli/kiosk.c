@@ -18,6 +18,9 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <time.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -57,6 +60,34 @@ static void kiosk_free(kiosk *k) {
 }
 
 /* The error response, in the API's shape. */
+/* Write one response line to stdout, whole. A runtime may hand the module a non-blocking pipe
+ * (node's WASI does when stdout is a pipe): a write then fails with EAGAIN while the reader is
+ * slow, and stdio would drop the rest of the line. So: raw writes, retried after a short sleep
+ * until every byte is out. Returns 0, or -1 on a real write error. */
+static int emit_line(const char *text) {
+    size_t n = strlen(text) + 1;
+    char *buf = malloc(n);
+    if (!buf) return -1;
+    memcpy(buf, text, n - 1);
+    buf[n - 1] = '\n';
+    size_t off = 0;
+    int rc = 0;
+    while (off < n) {
+        ssize_t w = write(1, buf + off, n - off);
+        if (w > 0) {
+            off += (size_t)w;
+        } else if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+            struct timespec ts = {0, 1000000}; /* 1 ms */
+            nanosleep(&ts, NULL);
+        } else {
+            rc = -1;
+            break;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
 static void print_error(prefrec_status s, const char *msg) {
     cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
     char *text = NULL;
@@ -69,8 +100,7 @@ static void print_error(prefrec_status s, const char *msg) {
         e = NULL;
         text = cJSON_PrintUnformatted(o);
     }
-    puts(text ? text : "{\"ok\":false,\"error\":{\"code\":-2,\"status\":\"out of memory\",\"message\":\"out of memory\"}}");
-    fflush(stdout);
+    emit_line(text ? text : "{\"ok\":false,\"error\":{\"code\":-2,\"status\":\"out of memory\",\"message\":\"out of memory\"}}");
     free(text);
     cJSON_Delete(o);
     cJSON_Delete(e);
@@ -221,8 +251,7 @@ static int serve(const kiosk *k, const char *req, size_t len) {
         print_error(PREFREC_E_NOMEM, "out of memory");
         return 0;
     }
-    puts(out);
-    fflush(stdout);
+    emit_line(out);
     int ok = !strncmp(out, "{\"ok\":true", 10);
     prefrec_api_free(out);
     return ok;
@@ -230,7 +259,7 @@ static int serve(const kiosk *k, const char *req, size_t len) {
 
 static void print_info(const kiosk *k) {
     char *text = prefrec_api_info((const prefrec_engine *const *)k->engines, k->n);
-    puts(text ? text : "[]");
+    emit_line(text ? text : "[]");
     prefrec_api_free(text);
 }
 
