@@ -659,3 +659,21 @@ prefrec_status prefrec_dataset_load(const char *path, const prefrec_load_params 
     *out = ds;
     return PREFREC_OK;
 }
+
+int prefrec_demographics_put_(prefrec_dataset *ds, size_t *cap, int32_t id, int gender, float age) {
+    if ((size_t)id >= *cap) {
+        size_t n = *cap ? *cap * 2 : 1024;
+        while (n <= (size_t)id) n *= 2;
+        int8_t *gg = realloc(ds->gender, n * sizeof *gg);
+        if (!gg) return -1;
+        ds->gender = gg;
+        float *aa = realloc(ds->age, n * sizeof *aa);
+        if (!aa) return -1;
+        ds->age = aa;
+        *cap = n;
+    }
+    ds->gender[id] = (int8_t)gender;
+    ds->age[id] = age;
+    ds->n_customers_in_demographics = id + 1;
+    return 0;
+}

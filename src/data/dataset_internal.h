@@ -124,6 +124,9 @@ prefrec_status prefrec_table_bad_value_(prefrec_table_ *t, prefrec_loader_ *L, s
 int32_t prefrec_subcategory_intern_(prefrec_dataset *ds, const char *top, size_t top_len,
                                     const char *mid, size_t mid_len);
 prefrec_status prefrec_subcategories_finish_(prefrec_dataset *ds, prefrec_error *err);
+/* Record customer id's gender and age from a demographics file, growing ds->gender/ds->age
+ * (capacity *cap entries) as ids arrive. 0, or -1 when memory runs out. */
+int prefrec_demographics_put_(prefrec_dataset *ds, size_t *cap, int32_t id, int gender, float age);
 
 /* Whole-field numbers. Return 0 on success, -1 if the text is not a number of that kind. */
 int prefrec_parse_int_(const char *s, size_t len, int64_t *out);

@@ -137,19 +137,7 @@ static prefrec_status load_demo(const char *path, prefrec_loader_ *L, prefrec_da
             continue;
         }
         int32_t id = prefrec_dict_intern(ds->customers, F(c_cust));
-        if (id < 0) goto nomem;
-        if ((size_t)id >= cap) {
-            cap = cap ? cap * 2 : 4096;
-            int8_t *gg = realloc(ds->gender, cap * sizeof *gg);
-            if (!gg) goto nomem;
-            ds->gender = gg;
-            float *aa = realloc(ds->age, cap * sizeof *aa);
-            if (!aa) goto nomem;
-            ds->age = aa;
-        }
-        ds->gender[id] = (int8_t)g;
-        ds->age[id] = age;
-        ds->n_customers_in_demographics = id + 1;
+        if (id < 0 || prefrec_demographics_put_(ds, &cap, id, g, age)) goto nomem;
     }
     if (r < 0) st = (prefrec_status)r;
     else if (t.rows == 0)

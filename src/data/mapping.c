@@ -284,19 +284,7 @@ static prefrec_status load_customers(const section *s, prefrec_loader_ *L, prefr
             continue;
         }
         int32_t id = prefrec_dict_intern(ds->customers, F(c_id));
-        if (id < 0) goto nomem;
-        if ((size_t)id >= cap) {
-            cap = cap ? cap * 2 : 1024;
-            int8_t *gg = realloc(ds->gender, cap * sizeof *gg);
-            if (!gg) goto nomem;
-            ds->gender = gg;
-            float *aa = realloc(ds->age, cap * sizeof *aa);
-            if (!aa) goto nomem;
-            ds->age = aa;
-        }
-        ds->gender[id] = (int8_t)g;
-        ds->age[id] = age;
-        ds->n_customers_in_demographics = id + 1;
+        if (id < 0 || prefrec_demographics_put_(ds, &cap, id, g, age)) goto nomem;
     }
     if (r < 0) st = (prefrec_status)r;
     else if (t.rows == 0)
