@@ -247,8 +247,10 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
     st->hist = malloc((cap ? cap : 1) * sizeof *st->hist);
     st->bought = calloc((size_t)P, 1);
     st->scores = malloc((size_t)P * sizeof *st->scores);
-    st->work = malloc((4 * (size_t)P + (size_t)e->n_categories + (size_t)e->n_subcategories + 1) *
-                      sizeof *st->work);
+    /* the blend's parts and shares; the NeuMF needs none of it */
+    st->work = malloc((st->ranker == PREFREC_RANKER_BLEND
+                           ? 4 * (size_t)P + (size_t)e->n_categories + (size_t)e->n_subcategories + 1
+                           : 1) * sizeof *st->work);
     st->cat_count = calloc((size_t)e->n_categories + 1, sizeof *st->cat_count);
     if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count)
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
@@ -262,7 +264,9 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
                                      "(0..%d)", i, p, P - 1);
         st->hist[n++] = p;
     }
-    qsort(st->hist, n, sizeof *st->hist, cmp_i32);
+    int sorted = 1; /* a pack's bought list is ascending already: skip the sort then */
+    for (size_t i = 1; i < n && sorted; i++) sorted = st->hist[i - 1] <= st->hist[i];
+    if (!sorted) qsort(st->hist, n, sizeof *st->hist, cmp_i32);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (m == 0 || st->hist[m - 1] != st->hist[i]) st->hist[m++] = st->hist[i];
@@ -276,9 +280,11 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
             st->top_cat = c;
         }
     }
-    st->parts.i2i = st->work;
-    st->parts.pop = st->work + P;
-    st->parts.cat = st->work + 2 * (size_t)P;
+    if (st->ranker == PREFREC_RANKER_BLEND) {
+        st->parts.i2i = st->work;
+        st->parts.pop = st->work + P;
+        st->parts.cat = st->work + 2 * (size_t)P;
+    }
     return PREFREC_OK;
 }
 
