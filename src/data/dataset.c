@@ -677,3 +677,20 @@ int prefrec_demographics_put_(prefrec_dataset *ds, size_t *cap, int32_t id, int 
     ds->n_customers_in_demographics = id + 1;
     return 0;
 }
+
+int prefrec_catalog_reserve_(prefrec_dataset *ds, size_t *cap, int32_t id) {
+    if ((size_t)id < *cap) return 0;
+    size_t n = *cap ? *cap * 2 : 1024;
+    while (n <= (size_t)id) n *= 2;
+    const char **pn = realloc((void *)ds->product_name, n * sizeof *pn);
+    if (!pn) return -1;
+    ds->product_name = pn;
+    int32_t *pc = realloc(ds->product_category, n * sizeof *pc);
+    if (!pc) return -1;
+    ds->product_category = pc;
+    int32_t *ps = realloc(ds->product_subcategory, n * sizeof *ps);
+    if (!ps) return -1;
+    ds->product_subcategory = ps;
+    *cap = n;
+    return 0;
+}

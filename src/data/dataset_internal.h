@@ -127,6 +127,9 @@ prefrec_status prefrec_subcategories_finish_(prefrec_dataset *ds, prefrec_error 
 /* Record customer id's gender and age from a demographics file, growing ds->gender/ds->age
  * (capacity *cap entries) as ids arrive. 0, or -1 when memory runs out. */
 int prefrec_demographics_put_(prefrec_dataset *ds, size_t *cap, int32_t id, int gender, float age);
+/* Make room for product id in the catalog arrays (name, category, subcategory; capacity *cap
+ * entries) as a products file is read. 0, or -1 when memory runs out. */
+int prefrec_catalog_reserve_(prefrec_dataset *ds, size_t *cap, int32_t id);
 
 /* Whole-field numbers. Return 0 on success, -1 if the text is not a number of that kind. */
 int prefrec_parse_int_(const char *s, size_t len, int64_t *out);

@@ -65,18 +65,7 @@ static prefrec_status load_catalog(const char *path, prefrec_loader_ *L, prefrec
         int32_t hl = f[c_hlv].len ? prefrec_dict_intern(ds->categories, F(c_hlv)) : -1;
         int32_t mc = f[c_mcls].len ? prefrec_subcategory_intern_(ds, F(c_hlv), F(c_mcls)) : -1;
         if (id < 0 || nm < 0 || (f[c_hlv].len && hl < 0) || (f[c_mcls].len && mc < 0)) goto nomem;
-        if ((size_t)id >= cap) {
-            cap = cap ? cap * 2 : 1024;
-            const char **pn = realloc((void *)ds->product_name, cap * sizeof *pn);
-            if (!pn) goto nomem;
-            ds->product_name = pn;
-            int32_t *pc = realloc(ds->product_category, cap * sizeof *pc);
-            if (!pc) goto nomem;
-            ds->product_category = pc;
-            int32_t *ps = realloc(ds->product_subcategory, cap * sizeof *ps);
-            if (!ps) goto nomem;
-            ds->product_subcategory = ps;
-        }
+        if (prefrec_catalog_reserve_(ds, &cap, id)) goto nomem;
         ds->product_name[id] = f[c_nm].len ? prefrec_dict_str(ds->names, nm)
                                            : prefrec_dict_str(ds->products, id);
         ds->product_category[id] = hl;

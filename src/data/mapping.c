@@ -219,18 +219,7 @@ static prefrec_status load_products(const section *s, prefrec_loader_ *L, prefre
                                                        c_cat >= 0 ? f[c_cat].len : 0, F(c_sub))
                          : -2;
         if (id < 0 || nm == -1 || ca == -1 || su == -1) goto nomem;
-        if ((size_t)id >= cap) {
-            cap = cap ? cap * 2 : 1024;
-            const char **pn = realloc((void *)ds->product_name, cap * sizeof *pn);
-            if (!pn) goto nomem;
-            ds->product_name = pn;
-            int32_t *pc = realloc(ds->product_category, cap * sizeof *pc);
-            if (!pc) goto nomem;
-            ds->product_category = pc;
-            int32_t *ps = realloc(ds->product_subcategory, cap * sizeof *ps);
-            if (!ps) goto nomem;
-            ds->product_subcategory = ps;
-        }
+        if (prefrec_catalog_reserve_(ds, &cap, id)) goto nomem;
         ds->product_name[id] = nm >= 0 ? prefrec_dict_str(ds->names, nm) : prefrec_dict_str(ds->products, id);
         ds->product_category[id] = ca >= 0 ? ca : -1;
         ds->product_subcategory[id] = su >= 0 ? su : -1;

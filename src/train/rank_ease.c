@@ -286,21 +286,15 @@ const prefrec_ranker_def prefrec_ranker_ease = {
 /* ---- served form (src/core/blend.h): the strongest positive entries of each EASE row ------- */
 void prefrec_ease_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {
     const ease_model *em = mv;
-    int32_t P = em->x->n_products;
     prefrec_scored *best = malloc((size_t)(m > 0 ? m : 1) * sizeof *best);
-    for (int32_t h = 0; h < P; h++) {
-        int32_t *nr = nbr + (size_t)h * m;
-        float *wr = w + (size_t)h * m;
-        for (int32_t r = 0; r < m; r++) nr[r] = -1, wr[r] = 0.0f;
-        int32_t d = em->dense[h];
-        if (d < 0 || !best) continue;
+    for (int32_t h = 0; h < em->x->n_products; h++) {
         prefrec_topk_heap heap;
-        prefrec_topk_heap_init(&heap, best, (size_t)m);
-        const float *row = em->b + (size_t)d * em->n;
-        for (int32_t e = 0; e < em->n; e++)
+        prefrec_topk_heap_init(&heap, best, best ? (size_t)m : 0);
+        int32_t d = em->dense[h];
+        const float *row = d >= 0 ? em->b + (size_t)d * em->n : NULL;
+        for (int32_t e = 0; row && e < em->n; e++)
             if (e != d && row[e] > 0.0f) prefrec_topk_heap_push(&heap, row[e], em->item[e]);
-        size_t got = prefrec_topk_heap_finish(&heap);
-        for (size_t r = 0; r < got; r++) nr[r] = best[r].index, wr[r] = best[r].score;
+        rank_neighbor_row(&heap, m, nbr + (size_t)h * m, w + (size_t)h * m);
     }
     free(best);
 }

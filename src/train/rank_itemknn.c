@@ -153,20 +153,15 @@ const prefrec_ranker_def prefrec_ranker_itemknn = {
 /* ---- served form (src/core/blend.h): each product's m most similar products ---------------- */
 void prefrec_itemknn_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {
     const knn_model *km = mv;
-    int32_t P = km->x->n_products;
     prefrec_scored *best = malloc((size_t)(m > 0 ? m : 1) * sizeof *best);
-    for (int32_t h = 0; h < P; h++) {
-        int32_t *nr = nbr + (size_t)h * m;
-        float *wr = w + (size_t)h * m;
-        for (int32_t r = 0; r < m; r++) nr[r] = -1, wr[r] = 0.0f;
-        if (!best) continue;
+    for (int32_t h = 0; h < km->x->n_products; h++) {
         prefrec_topk_heap heap;
-        prefrec_topk_heap_init(&heap, best, (size_t)m);
-        for (int32_t r = 0; r < km->n_nbr[h]; r++)
-            if (km->sim[(size_t)h * km->k + r] > 0.0f)
-                prefrec_topk_heap_push(&heap, km->sim[(size_t)h * km->k + r], km->nbr[(size_t)h * km->k + r]);
-        size_t got = prefrec_topk_heap_finish(&heap);
-        for (size_t r = 0; r < got; r++) nr[r] = best[r].index, wr[r] = best[r].score;
+        prefrec_topk_heap_init(&heap, best, best ? (size_t)m : 0);
+        const float *sim = km->sim + (size_t)h * km->k;
+        const int32_t *nb = km->nbr + (size_t)h * km->k;
+        for (int32_t r = 0; best && r < km->n_nbr[h]; r++)
+            if (sim[r] > 0.0f) prefrec_topk_heap_push(&heap, sim[r], nb[r]);
+        rank_neighbor_row(&heap, m, nbr + (size_t)h * m, w + (size_t)h * m);
     }
     free(best);
 }

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "prefrec/rankers.h"
+#include "prefrec/topk.h"
 
 /* The popularity tie-break every item-to-item ranker adds: at most `scale`, proportional to the
  * product's distinct buyers, so customers without history (or equal scores) fall back to
@@ -27,6 +28,16 @@ static inline int rank_segment(const prefrec_dataset *ds, int32_t c) {
     int band = 10;
     if (!isnan(a) && a >= 0) band = a >= 90 ? 9 : (int)(a / 10.0f);
     return g * 11 + band;
+}
+
+/* Finish heap h (the m best (weight, product) of one product's candidates) into one row of a
+ * served neighbour list: best first, unused slots -1 and 0 (src/core/blend.h). */
+static inline void rank_neighbor_row(prefrec_topk_heap *h, int32_t m, int32_t *nr, float *wr) {
+    size_t got = prefrec_topk_heap_finish(h);
+    for (int32_t r = 0; r < m; r++) {
+        nr[r] = (size_t)r < got ? h->items[r].index : -1;
+        wr[r] = (size_t)r < got ? h->items[r].score : 0.0f;
+    }
 }
 
 #endif
