@@ -334,57 +334,23 @@ prefrec_status prefrec_user_from_customer(const prefrec_model *m, const prefrec_
     return prefrec_user_new(m, cs->emb + (size_t)c * cs->d, cs->bias[c], prefrec_customers_gender(cs, c), cs->age[c], out, err);
 }
 
-/* out[j] = relu(bias[j] + sum_i in[i] * wt[i][j]) with wt transposed [n_in][n_out].
- * Every output adds its terms in the order i = 0, 1, ... in every path below, so the SIMD and
- * scalar paths, native and wasm, give bit-identical results (no FMA contraction: ISO C mode
- * natively, and wasm simd128 has no fused multiply-add). Inputs that are exactly 0 (ReLU's
- * zeros, about half) are skipped: adding 0 * w changes no output that the ReLU keeps. */
 #if defined(__GNUC__) || defined(__clang__)
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#elif defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 typedef float v4f __attribute__((vector_size(16), aligned(4))); /* unaligned loads allowed */
 #define PREFREC_V4F 1
 #endif
 
-#ifdef PREFREC_V4F
-#define DENSE_MAX_IN 256
-/* NQ groups of 4 outputs held in registers across the whole input loop (compilers map v4f to
- * SSE natively and to simd128 in wasm; the accumulators never touch memory until the end). */
-#define DENSE_RELU_V(NQ)                                                                      \
-    static void dense_relu_v##NQ(const float *restrict in, int n_in, const float *restrict wt, \
-                                 const float *restrict bias, float *restrict out) {             \
-        v4f acc[NQ];                                                                          \
-        for (int q = 0; q < NQ; q++) acc[q] = *(const v4f *)(bias + 4 * q);                   \
-        /* the nonzero inputs first, without branches: about half are ReLU zeros, and a      \
-         * branch per input mispredicts often; the sums keep their order (i ascending) */     \
-        int idx[DENSE_MAX_IN], nz = 0;                                                        \
-        float val[DENSE_MAX_IN];                                                              \
-        for (int i = 0; i < n_in; i++) {                                                      \
-            idx[nz] = i;                                                                      \
-            val[nz] = in[i];                                                                  \
-            nz += in[i] != 0.0f;                                                              \
-        }                                                                                     \
-        for (int t = 0; t < nz; t++) {                                                        \
-            const float ai = val[t];                                                          \
-            const v4f a = {ai, ai, ai, ai};                                                   \
-            const float *restrict row = wt + (size_t)idx[t] * (4 * NQ);                       \
-            for (int q = 0; q < NQ; q++) acc[q] += a * *(const v4f *)(row + 4 * q);           \
-        }                                                                                     \
-        for (int q = 0; q < NQ; q++)                                                          \
-            for (int k = 0; k < 4; k++) out[4 * q + k] = acc[q][k] > 0.0f ? acc[q][k] : 0.0f; \
-    }
-DENSE_RELU_V(4)
-DENSE_RELU_V(8)
-DENSE_RELU_V(16)
-#endif
-
+/* out[j] = relu(bias[j] + sum_i in[i] * wt[i][j]) with wt transposed [n_in][n_out].
+ * Every output adds its terms in the order i = 0, 1, ... here and in dense_pre below, so the
+ * SIMD and scalar paths, native and wasm, give bit-identical results (no FMA contraction: ISO C
+ * mode natively, and wasm simd128 has no fused multiply-add). Inputs that are exactly 0 (ReLU's
+ * zeros, about 60%) are skipped: adding 0 * w changes no sum. */
 static void dense_relu(const float *restrict in, int n_in, const float *restrict wt,
                        const float *restrict bias, int n_out, float *restrict out) {
-#ifdef PREFREC_V4F
-    if (n_in <= DENSE_MAX_IN) {
-        if (n_out == 32) return dense_relu_v8(in, n_in, wt, bias, out);
-        if (n_out == 16) return dense_relu_v4(in, n_in, wt, bias, out);
-        if (n_out == 64) return dense_relu_v16(in, n_in, wt, bias, out);
-    }
-#endif
     for (int j = 0; j < n_out; j++) out[j] = bias[j];
     for (int i = 0; i < n_in; i++) {
         const float ai = in[i];
@@ -423,34 +389,115 @@ float prefrec_model_score(const prefrec_model *m, prefrec_user *u, int32_t p) {
 #ifdef PREFREC_V4F
 typedef int32_t v4i __attribute__((vector_size(16), aligned(4)));
 
-/* sum of a[i] * b[i], i < n (n a multiple of 4), in four lanes added in a fixed order */
+/* sum of a[i] * relu(b[i]), i < n (n a multiple of 4), in four lanes added in a fixed order */
+static inline float dot_relu_v4(const float *a, const float *b, int n) {
+    const v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
+    v4f acc = zero;
+    for (int k = 0; k < n; k += 4) {
+        v4f x = *(const v4f *)(b + k);
+        acc += *(const v4f *)(a + k) * (v4f)((v4i)x & (v4i)(x > zero)); /* ReLU; NaN -> 0 */
+    }
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
 static inline float dot_v4(const float *a, const float *b, int n) {
     v4f acc = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int k = 0; k < n; k += 4) acc += *(const v4f *)(a + k) * *(const v4f *)(b + k);
     return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
-/* The scoring of prefrec_model_score with the first layer's ReLU, the GMF dot product and the
- * output dot product in four lanes: used by score_all when every width and the dimension are
- * multiples of 4 (the trained shapes are). The four-lane sums round differently from the
- * sequential ones, by a few ulps; the native and wasm builds both take this path. */
+/* bit k set when lane k of v is > 0 (a NaN lane is clear) */
+static inline __attribute__((always_inline)) uint32_t positive4(v4f v) {
+    const v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
+#if defined(__wasm_simd128__)
+    return (uint32_t)wasm_i32x4_bitmask((v128_t)(v > zero));
+#elif defined(__SSE__)
+    return (uint32_t)_mm_movemask_ps((__m128)(v > zero));
+#else
+    v4i c = v > zero; /* lanes are 0 or -1 */
+    return (uint32_t)((c[0] & 1) | (c[1] & 2) | (c[2] & 4) | (c[3] & 8));
+#endif
+}
+
+/* bits[w] bit k set when pre[64 w + k] > 0, for n (a multiple of 4) inputs */
+static inline void positive_bits(const float *pre, int n, uint64_t *bits) {
+    for (int w = 0; w < n; w += 64) {
+        int e = n - w < 64 ? n - w : 64;
+        uint64_t b = 0;
+        for (int j = 0; j < e; j += 4) b |= (uint64_t)positive4(*(const v4f *)(pre + w + j)) << j;
+        bits[w / 64] = b;
+    }
+}
+
+/* out = bias + sum over i with pre[i] > 0 of pre[i] * wt[i][:] (wt transposed [n_in][4 NQ]):
+ * the next layer's pre-activations from this layer's, ReLU applied by skipping. The positive
+ * inputs (about 40% after the first layer), given as bits (positive_bits), are visited in
+ * ascending order, so the sums add in the same order as the dense loop of dense_relu and the
+ * results do not depend on the path. NQ groups of 4 outputs stay in registers throughout. */
+#define DENSE_PRE_V(NQ)                                                                          \
+    static void dense_pre_v##NQ(const float *restrict pre, const uint64_t *bits, int n_in,      \
+                                const float *restrict wt, const float *restrict bias,           \
+                                float *restrict out) {                                          \
+        v4f acc[NQ];                                                                            \
+        for (int q = 0; q < NQ; q++) acc[q] = *(const v4f *)(bias + 4 * q);                     \
+        for (int w = 0; w < n_in; w += 64) {                                                    \
+            for (uint64_t b = bits[w / 64]; b; b &= b - 1) {                                    \
+                int i = w + __builtin_ctzll(b);                                                 \
+                const float ai = pre[i];                                                        \
+                const v4f a = {ai, ai, ai, ai};                                                 \
+                const float *restrict row = wt + (size_t)i * (4 * NQ);                          \
+                for (int q = 0; q < NQ; q++) acc[q] += a * *(const v4f *)(row + 4 * q);         \
+            }                                                                                   \
+        }                                                                                       \
+        for (int q = 0; q < NQ; q++) *(v4f *)(out + 4 * q) = acc[q];                            \
+    }
+DENSE_PRE_V(4)
+DENSE_PRE_V(8)
+DENSE_PRE_V(16)
+
+/* dense_pre_v* for widths 16, 32 and 64, the same sums one by one for other widths */
+static void dense_pre(const float *restrict pre, const uint64_t *bits, int n_in, const float *restrict wt,
+                      const float *restrict bias, int n_out, float *restrict out) {
+    if (n_out == 16) return dense_pre_v4(pre, bits, n_in, wt, bias, out);
+    if (n_out == 32) return dense_pre_v8(pre, bits, n_in, wt, bias, out);
+    if (n_out == 64) return dense_pre_v16(pre, bits, n_in, wt, bias, out);
+    for (int j = 0; j < n_out; j++) out[j] = bias[j];
+    for (int i = 0; i < n_in; i++) {
+        if (!(bits[i / 64] >> (i % 64) & 1)) continue;
+        const float ai = pre[i];
+        const float *restrict row = wt + (size_t)i * n_out;
+        for (int j = 0; j < n_out; j++) out[j] += ai * row[j];
+    }
+}
+
+/* The scoring of prefrec_model_score on pre-activations, with the GMF and output dot products
+ * in four lanes: used by score_all when every width and the dimension are multiples of 4 (the
+ * trained shapes are). The four-lane sums round differently from the sequential ones, by a few
+ * ulps; the native and wasm builds both take this path. */
 static float score_v4(const prefrec_model *m, const prefrec_user *u, int32_t p, float *cur, float *nxt) {
     int d = m->d, h = m->width[0];
     const float *p1 = m->p1 + (size_t)p * h, *c1 = u->c1;
-    const v4f zero = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int j = 0; j < h; j += 4) {
-        v4f v = *(const v4f *)(c1 + j) + *(const v4f *)(p1 + j);
-        *(v4f *)(cur + j) = (v4f)((v4i)v & (v4i)(v > zero)); /* ReLU; NaN -> 0 */
+    uint64_t bits[4096 / 64];
+    for (int w = 0; w < h; w += 64) { /* layer 1: pre-activations and their signs in one pass */
+        int e = h - w < 64 ? h - w : 64;
+        uint64_t b = 0;
+        for (int j = w; j < w + e; j += 4) {
+            v4f v = *(const v4f *)(c1 + j) + *(const v4f *)(p1 + j);
+            *(v4f *)(cur + j) = v;
+            b |= (uint64_t)positive4(v) << (j - w);
+        }
+        bits[w / 64] = b;
     }
     for (int l = 1; l < m->n_layers; l++) {
         int o = m->width[l];
-        dense_relu(cur, h, m->wt[l], m->b[l], o, nxt);
+        if (l > 1) positive_bits(cur, h, bits);
+        dense_pre(cur, bits, h, m->wt[l], m->b[l], o, nxt);
         float *t = cur;
         cur = nxt;
         nxt = t;
         h = o;
     }
-    float y = (m->b0 + u->bias + m->pbias[p]) + dot_v4(u->g, m->pemb + (size_t)p * d, d) + dot_v4(m->wm, cur, h);
+    float y = (m->b0 + u->bias + m->pbias[p]) + dot_v4(u->g, m->pemb + (size_t)p * d, d) + dot_relu_v4(m->wm, cur, h);
     if (!(y > 0.0f)) return 0.0f;
     return y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX;
 }
