@@ -129,6 +129,8 @@ static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, pref
     return PREFREC_OK;
 }
 
+static int product_half(prefrec_model *m);
+
 prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, prefrec_error *err) {
     *out = NULL;
     prefrec_model *m = calloc(1, sizeof *m);
@@ -182,16 +184,9 @@ prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, pr
         for (int j = 0; j < o; j++)
             for (int i = 0; i < in; i++) m->wt[l][(size_t)i * o + j] = m->w[l][(size_t)j * in + i];
     }
-    const float *w1 = m->w[0];
-    for (uint32_t q = 0; q < P; q++) {
-        const float *v = m->pemb + (size_t)q * d;
-        float *o = m->p1 + (size_t)q * h1;
-        for (int j = 0; j < h1; j++) {
-            const float *row = w1 + (size_t)j * m->in0 + d;
-            float acc = m->b[0][j];
-            for (uint32_t k = 0; k < d; k++) acc += row[k] * v[k];
-            o[j] = acc;
-        }
+    if (product_half(m)) {
+        prefrec_model_free(m);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
     }
     *out = m;
     return PREFREC_OK;
@@ -429,11 +424,11 @@ static inline void positive_bits(const float *pre, int n, uint64_t *bits) {
     }
 }
 
-/* out = bias + sum over i with pre[i] > 0 of pre[i] * wt[i][:] (wt transposed [n_in][4 NQ]):
- * the next layer's pre-activations from this layer's, ReLU applied by skipping. The positive
- * inputs (about 40% after the first layer), given as bits (positive_bits), are visited in
- * ascending order, so the sums add in the same order as the dense loop of dense_relu and the
- * results do not depend on the path. NQ groups of 4 outputs stay in registers throughout. */
+/* out = bias + sum over the i whose bit is set of pre[i] * wt[i][:] (wt transposed
+ * [n_in][4 NQ]). With the bits of the positive inputs (positive_bits) this is the next layer's
+ * pre-activations from this layer's, ReLU applied by skipping: the positive inputs (about 40%
+ * after the first layer) are visited in ascending order, so the sums add in the same order as
+ * the dense loop of dense_relu and the results do not depend on the path. NQ groups of 4 outputs stay in registers throughout. */
 #define DENSE_PRE_V(NQ)                                                                          \
     static void dense_pre_v##NQ(const float *restrict pre, const uint64_t *bits, int n_in,      \
                                 const float *restrict wt, const float *restrict bias,           \
@@ -454,13 +449,16 @@ static inline void positive_bits(const float *pre, int n, uint64_t *bits) {
 DENSE_PRE_V(4)
 DENSE_PRE_V(8)
 DENSE_PRE_V(16)
+#endif
 
 /* dense_pre_v* for widths 16, 32 and 64, the same sums one by one for other widths */
 static void dense_pre(const float *restrict pre, const uint64_t *bits, int n_in, const float *restrict wt,
                       const float *restrict bias, int n_out, float *restrict out) {
+#ifdef PREFREC_V4F
     if (n_out == 16) return dense_pre_v4(pre, bits, n_in, wt, bias, out);
     if (n_out == 32) return dense_pre_v8(pre, bits, n_in, wt, bias, out);
     if (n_out == 64) return dense_pre_v16(pre, bits, n_in, wt, bias, out);
+#endif
     for (int j = 0; j < n_out; j++) out[j] = bias[j];
     for (int i = 0; i < n_in; i++) {
         if (!(bits[i / 64] >> (i % 64) & 1)) continue;
@@ -470,6 +468,29 @@ static void dense_pre(const float *restrict pre, const uint64_t *bits, int n_in,
     }
 }
 
+/* p1[q] = b1 + W1[:, d:2d] v_q for every product: dense_pre with every input taken, so each
+ * output sums in the order k = 0, 1, ... (as the scalar loop would), 4 outputs at a time.
+ * Returns nonzero when out of memory. */
+static int product_half(prefrec_model *m) {
+    int d = m->d, h1 = m->width[0];
+    float *w1t = malloc((size_t)d * (size_t)h1 * sizeof(float));
+    uint64_t *all = malloc(((size_t)d + 63) / 64 * sizeof(uint64_t));
+    if (!w1t || !all) {
+        free(w1t);
+        free(all);
+        return 1;
+    }
+    for (int j = 0; j < h1; j++)
+        for (int k = 0; k < d; k++) w1t[(size_t)k * h1 + j] = m->w[0][(size_t)j * m->in0 + d + k];
+    for (int k = 0; k < d; k += 64) all[k / 64] = d - k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (d - k)) - 1;
+    for (int32_t q = 0; q < m->n_products; q++)
+        dense_pre(m->pemb + (size_t)q * d, all, d, w1t, m->b[0], h1, m->p1 + (size_t)q * h1);
+    free(w1t);
+    free(all);
+    return 0;
+}
+
+#ifdef PREFREC_V4F
 /* The scoring of prefrec_model_score on pre-activations, with the GMF and output dot products
  * in four lanes: used by score_all when every width and the dimension are multiples of 4 (the
  * trained shapes are). The four-lane sums round differently from the sequential ones, by a few
