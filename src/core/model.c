@@ -428,7 +428,8 @@ static inline void positive_bits(const float *pre, int n, uint64_t *bits) {
  * [n_in][4 NQ]). With the bits of the positive inputs (positive_bits) this is the next layer's
  * pre-activations from this layer's, ReLU applied by skipping: the positive inputs (about 40%
  * after the first layer) are visited in ascending order, so the sums add in the same order as
- * the dense loop of dense_relu and the results do not depend on the path. NQ groups of 4 outputs stay in registers throughout. */
+ * the dense loop of dense_relu and the results do not depend on the path. NQ groups of 4
+ * outputs stay in registers throughout. */
 #define DENSE_PRE_V(NQ)                                                                          \
     static void dense_pre_v##NQ(const float *restrict pre, const uint64_t *bits, int n_in,      \
                                 const float *restrict wt, const float *restrict bias,           \
