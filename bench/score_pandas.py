@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The preference score and its validation table, as a straightforward pandas groupby program.
 
-The same definition as src/train/score.c (docs/score.md), written the way an analyst would with
+The same definition as src/score/score.c (docs/score.md), written the way an analyst would with
 pandas, as the peer for bench/score.sh. Reads the L.POINT layout (02_PDDE + 04_PD_CLAC).
 
   python3 bench/score_pandas.py DIR [--asof 2022-01-01] [--cutoff 2021-10-01] [--end 2022-01-01]

@@ -46,22 +46,22 @@ static int32_t cid(const prefrec_dataset *ds, const char *s) {
 static void test_list_metrics(void) {
     int32_t ranked[] = {5, 3, 9, 1}, truth[] = {3, 1, 7};
     double r, n;
-    int h = prefrec_eval_list(ranked, 4, truth, 3, 3, &r, &n);
+    int h = prefrec_rank_list_metrics(ranked, 4, truth, 3, 3, &r, &n);
     CHECK_EQ_INT(h, 1);
     CHECK_NEAR(r, 1.0 / 3.0, 1e-12);
     /* DCG = 1/log2(3); IDCG = 1 + 1/log2(3) + 1/log2(4) */
     CHECK_NEAR(n, 0.6309297535714574 / 2.1309297535714574, 1e-12);
-    h = prefrec_eval_list(ranked, 4, truth, 3, 4, &r, &n);
+    h = prefrec_rank_list_metrics(ranked, 4, truth, 3, 4, &r, &n);
     CHECK_EQ_INT(h, 2);
     CHECK_NEAR(r, 2.0 / 3.0, 1e-12);
     CHECK_NEAR(n, (0.6309297535714574 + 0.43067655807339306) / 2.1309297535714574, 1e-12);
     /* fewer truth items than k: recall divides by |truth| */
     int32_t t1[] = {9};
-    h = prefrec_eval_list(ranked, 4, t1, 1, 20, &r, &n);
+    h = prefrec_rank_list_metrics(ranked, 4, t1, 1, 20, &r, &n);
     CHECK_EQ_INT(h, 1);
     CHECK_NEAR(r, 1.0, 1e-12);
     CHECK_NEAR(n, 0.5, 1e-12); /* rank 3: 1/log2(4) */
-    h = prefrec_eval_list(ranked, 0, t1, 1, 20, &r, &n);
+    h = prefrec_rank_list_metrics(ranked, 0, t1, 1, 20, &r, &n);
     CHECK_EQ_INT(h, 0);
     CHECK_NEAR(r, 0.0, 0);
     CHECK_NEAR(n, 0.0, 0);

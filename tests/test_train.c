@@ -255,7 +255,7 @@ static void test_pack_cycle(void) {
     }
     const char *cats[2] = {"채소", "과자"}, *subs[1] = {"스낵"};
     prefrec_pack_meta meta = {"A07", "2022-01-01", (const char *const *)pc, (const char *const *)pc, cat, sub,
-                              cats, 2, subs, 1, (const char *const *)cc, &td, &tp, &rep};
+                              cats, 2, subs, 1, (const char *const *)cc, &td, &tp, &rep, NULL, NULL, 0, NULL};
     char path[] = "test_train_pack_XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);

@@ -1,11 +1,11 @@
 /* prefrec/blend_export.h - the default ranker in its served form (native side).
  *
  *   prefrec_blend_tensors bt;
- *   prefrec_blend_tensors_build(blend_model, train_window, pmap, n_pack_products, 50, &bt, &err);
- *   prefrec_pack_add_blend("models/A01.pack", &bt, target_mean, &err);  // rewrites atomically
+ *   prefrec_blend_tensors_build(blend_model, train_window, pmap, n_pack_products, 10, &bt, &err);
+ *   meta.blend = &bt;  prefrec_neumf_save_pack(net, &meta, "out/A01.pack", NULL, &err);
  *   prefrec_blend_tensors_free(&bt);
  *
- * A fitted "blend" (src/train/rank_blend.c) becomes plain arrays in the pack's product index
+ * A fitted "blend" (src/rank/rank_blend.c) becomes plain arrays in the pack's product index
  * space: each product's m strongest EASE and ItemKNN neighbours, the segment popularity table,
  * the trend and overall popularity, and the seven weights (src/core/blend.h documents the
  * served formula). The ranker "blend_served" (listed by prefrec_rankers_builtin) fits the blend
@@ -43,16 +43,6 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
                                            const int32_t *pmap, int32_t n_products, int32_t m,
                                            prefrec_blend_tensors *out, prefrec_error *err);
 void prefrec_blend_tensors_free(prefrec_blend_tensors *t);
-
-/* Rewrite the pack at path with the blend added (tensors after the item side, manifest member
- * "blend") and, for the NeuMF fold-in, "target_mean" when >= 0 and the tensor "product.target"
- * (each product's mean training score, n_products floats) when product_target is not NULL; and
- * "customer.lines" (purchase lines per customer in the affiliate: plan 1's weights) when
- * customer_lines is not NULL (the manifest's n_customers floats). Atomic: the old pack stays
- * intact on any failure. */
-prefrec_status prefrec_pack_add_blend(const char *path, const prefrec_blend_tensors *t,
-                                      double target_mean, const float *product_target,
-                                      const float *customer_lines, prefrec_error *err);
 
 extern const prefrec_ranker_def prefrec_ranker_blend_served;
 

@@ -95,10 +95,12 @@ const prefrec_metrics *prefrec_eval_get(const prefrec_eval_result *r, int task, 
 /* The ranker (index) with the best overall new-item NDCG, then recall; -1 if none. */
 int prefrec_eval_best(const prefrec_eval_result *r, int task);
 
-/* Metrics of one ranked list (ranked[0] best) against truth (n_truth distinct products) at k:
- * *recall, *ndcg as defined above, returns the number of hits in the top k. */
-int prefrec_eval_list(const int32_t *ranked, size_t n_ranked, const int32_t *truth,
-                      size_t n_truth, int k, double *recall, double *ndcg);
+/* All built-in rankers in report order; *n set to their number. Static storage. */
+const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n);
+/* The built-in ranker named name, or NULL. */
+const prefrec_ranker_def *prefrec_ranker_find(const char *name);
+/* The name of the default ranker (served by `prefrec recommend`), chosen by measurement. */
+extern const char prefrec_ranker_default_name[];
 
 /* Reports (eval_report.c): JSON in the documented shape, a self-contained HTML page of every
  * ranker side by side, and the terminal table. Files are written atomically. */

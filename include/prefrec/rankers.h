@@ -176,12 +176,11 @@ typedef struct prefrec_blend_fitted {
 } prefrec_blend_fitted;
 void prefrec_blend_fitted_parts(const void *blend_model, prefrec_blend_fitted *out);
 
-/* All built-in rankers in report order; *n set to their number. Static storage. */
-const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n);
-/* The built-in ranker named name, or NULL. */
-const prefrec_ranker_def *prefrec_ranker_find(const char *name);
-/* The name of the default ranker (served by `prefrec recommend`), chosen by measurement. */
-extern const char prefrec_ranker_default_name[];
+/* Metrics of one ranked list (ranked[0] best) against truth (n_truth distinct products) at k:
+ * *recall = hits / min(k, n_truth), *ndcg = DCG / ideal DCG (prefrec/eval.h); returns the
+ * number of hits in the top k. Used by the rankers' tuning and by `prefrec eval`. */
+int prefrec_rank_list_metrics(const int32_t *ranked, size_t n_ranked, const int32_t *truth,
+                              size_t n_truth, int k, double *recall, double *ndcg);
 
 #ifdef __cplusplus
 }

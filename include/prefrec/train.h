@@ -38,6 +38,8 @@
 extern "C" {
 #endif
 
+struct prefrec_blend_tensors; /* prefrec/blend_export.h */
+
 typedef struct prefrec_train_data {
     size_t n_pairs;
     const int32_t *customer; /* [n_pairs] */
@@ -118,9 +120,17 @@ typedef struct prefrec_pack_meta {
     const prefrec_train_params *params; /* recorded in the manifest */
     const prefrec_train_report *report; /* recorded in the manifest (no timings: packs are
                                            byte-identical for the same inputs and seed) */
+    /* Optional, added by the training pipeline (prefrec/pipeline.h); NULL: not in the pack. */
+    const struct prefrec_blend_tensors *blend; /* the default ranker's served form: tensors
+                                                  "blend.*" after the item side, manifest "blend" */
+    const float *product_target;  /* [n_products] each product's mean training score (the NeuMF
+                                     fold-in's target), with manifest "target_mean" */
+    double target_mean;           /* the mean over all pairs; written with product_target */
+    const float *customer_lines;  /* [n_customers] purchase lines in the affiliate (plan 1) */
 } prefrec_pack_meta;
 
-/* Write a "full" pack (item and customer side) atomically to path; *size_out may be NULL. */
+/* Write a "full" pack (item side, then the optional blend, then the customer side) atomically
+ * to path, in one pass; *size_out may be NULL. */
 prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_pack_meta *meta,
                                        const char *path, size_t *size_out, prefrec_error *err);
 

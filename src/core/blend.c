@@ -1,7 +1,7 @@
 /* blend.c - serving the default ranker from pruned neighbour lists (see blend.h).
  * Sums run in a fixed order (history order, then neighbour order), so native and wasm builds
  * produce the same floats. */
-#include "blend.h"
+#include "prefrec/blend.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blend.h"
+#include "prefrec/blend.h"
 #include "prefrec/model.h"
 #include "prefrec/sample.h"
 #include "prefrec/topk.h"

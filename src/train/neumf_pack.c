@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prefrec/blend.h"
+#include "prefrec/blend_export.h"
 #include "prefrec/pack_write.h"
 #include "prefrec/train.h"
 
@@ -14,6 +16,21 @@ static prefrec_status add_f32(prefrec_pack_writer *w, const char *name, uint32_t
                               prefrec_error *err) {
     uint32_t shape[2] = {a, b};
     return prefrec_pack_writer_add(w, name, PREFREC_DT_F32, b ? 2 : 1, shape, x, err);
+}
+
+/* The served blend (prefrec/blend.h documents the tensors). */
+static prefrec_status blend_add(prefrec_pack_writer *w, const prefrec_blend_tensors *t,
+                                        prefrec_error *err) {
+    uint32_t P = (uint32_t)t->n_products, m = (uint32_t)t->m;
+    uint32_t pm[2] = {P, m}, sp[2] = {PREFREC_N_SEGMENTS, P};
+    prefrec_status s = prefrec_pack_writer_add(w, "blend.ease.nbr", PREFREC_DT_I32, 2, pm, t->ease_nbr, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.ease.w", PREFREC_DT_F32, 2, pm, t->ease_w, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.knn.nbr", PREFREC_DT_I32, 2, pm, t->knn_nbr, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.knn.w", PREFREC_DT_F32, 2, pm, t->knn_w, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.pop.seg", PREFREC_DT_F32, 2, sp, t->pop_seg, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.trend", PREFREC_DT_F32, 1, &P, t->trend, err);
+    if (!s) s = prefrec_pack_writer_add(w, "blend.pop.all", PREFREC_DT_F32, 1, &P, t->pop_all, err);
+    return s;
 }
 
 static int cmp_i32(const void *a, const void *b) {
@@ -95,6 +112,14 @@ static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *me
         cJSON_AddNumberToObject(t, "train_rmse", r->train_rmse);
         cJSON_AddNumberToObject(t, "valid_rmse", isfinite(r->valid_rmse) ? r->valid_rmse : -1.0);
     }
+    if (meta->blend) {
+        cJSON *b = cJSON_AddObjectToObject(m, "blend"), *wo = cJSON_AddObjectToObject(b, "w");
+        for (int k = 0; k < PREFREC_BW_COUNT; k++)
+            cJSON_AddNumberToObject(wo, prefrec_blend_weight_names[k], meta->blend->w[k]);
+        cJSON_AddNumberToObject(b, "tiebreak", 1e-6);
+        cJSON_AddNumberToObject(b, "neighbors", meta->blend->m);
+    }
+    if (meta->product_target) cJSON_AddNumberToObject(m, "target_mean", meta->target_mean);
     char *s = cJSON_PrintUnformatted(m);
     cJSON_Delete(m);
     return s;
@@ -137,6 +162,8 @@ prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_p
     if (!s) s = prefrec_pack_writer_add(w, "product.sub", PREFREC_DT_I32, 1, &P, meta->product_sub, err);
     if (!s) s = prefrec_pack_writer_add_strings(w, "category", meta->category_names, (size_t)meta->n_categories, err);
     if (!s) s = prefrec_pack_writer_add_strings(w, "subcategory", meta->subcategory_names, (size_t)meta->n_subcategories, err);
+    if (!s && meta->product_target) s = add_f32(w, "product.target", P, 0, meta->product_target, err);
+    if (!s && meta->blend) s = blend_add(w, meta->blend, err);
     /* customer side */
     if (!s) {
         for (uint32_t c = 0; c < C; c++) {
@@ -153,6 +180,7 @@ prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_p
     if (!s) s = add_f32(w, "customer.age", C, 0, age, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.bought.off", PREFREC_DT_U32, 1, &c1, boff, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, bidx, err);
+    if (!s && meta->customer_lines) s = add_f32(w, "customer.lines", C, 0, meta->customer_lines, err);
     if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
     if (!s) s = prefrec_pack_writer_save(w, path, size_out, err);
     prefrec_pack_writer_free(w);

@@ -1,4 +1,4 @@
-/* rank_util.h - small helpers shared by the built-in rankers (internal to src/train). */
+/* rank_util.h - small helpers shared by the built-in rankers (internal to src/rank). */
 #ifndef PREFREC_RANK_UTIL_H
 #define PREFREC_RANK_UTIL_H
 

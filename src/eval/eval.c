@@ -26,26 +26,6 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int prefrec_eval_list(const int32_t *ranked, size_t n_ranked, const int32_t *truth,
-                      size_t n_truth, int k, double *recall, double *ndcg) {
-    int hits = 0;
-    double dcg = 0, idcg = 0;
-    size_t top = n_ranked < (size_t)k ? n_ranked : (size_t)k;
-    for (size_t r = 0; r < top; r++) {
-        for (size_t t = 0; t < n_truth; t++)
-            if (truth[t] == ranked[r]) {
-                hits++;
-                dcg += 1.0 / log2((double)r + 2.0);
-                break;
-            }
-    }
-    size_t ideal = n_truth < (size_t)k ? n_truth : (size_t)k;
-    for (size_t r = 0; r < ideal; r++) idcg += 1.0 / log2((double)r + 2.0);
-    if (recall) *recall = ideal ? (double)hits / (double)ideal : 0.0;
-    if (ndcg) *ndcg = idcg > 0 ? dcg / idcg : 0.0;
-    return hits;
-}
-
 /* ---- test users of one affiliate ---------------------------------------------------------- */
 typedef struct users {
     int32_t n;
@@ -147,7 +127,7 @@ static void *rank_users(void *arg) {
                 ranked[r] = best[r].index;
                 jb->cover[0][best[r].index] = 1;
             }
-            int h = prefrec_eval_list(ranked, m, jb->u->new_truth + na, (size_t)(nb - na), jb->k,
+            int h = prefrec_rank_list_metrics(ranked, m, jb->u->new_truth + na, (size_t)(nb - na), jb->k,
                                       &jb->rec[0][i], &jb->ndcg[0][i]);
             jb->hit[0][i] = h > 0;
         }
@@ -161,7 +141,7 @@ static void *rank_users(void *arg) {
                 ranked[r] = best[r].index;
                 jb->cover[1][best[r].index] = 1;
             }
-            int h = prefrec_eval_list(ranked, m, jb->u->rep_truth + ra, (size_t)(rb - ra), jb->k,
+            int h = prefrec_rank_list_metrics(ranked, m, jb->u->rep_truth + ra, (size_t)(rb - ra), jb->k,
                                       &jb->rec[1][i], &jb->ndcg[1][i]);
             jb->hit[1][i] = h > 0;
         }

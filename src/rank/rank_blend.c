@@ -1,5 +1,5 @@
 /* rank_blend.c - the default ranker: item-to-item signals blended with segment popularity and
- * the customer's category preference; and the registry of built-in rankers.
+ * the customer's category preference.
  *
  * Why a blend: EASE and ItemKNN find products that go with what the customer bought, but say
  * little for customers with short histories; segment popularity carries those, and the
@@ -12,8 +12,6 @@
 
 #include <stdio.h>
 
-#include "prefrec/blend_export.h"
-#include "prefrec/eval.h"
 #include "prefrec/rankers.h"
 #include "prefrec/rng.h"
 #include "prefrec/topk.h"
@@ -186,7 +184,7 @@ static int tune_eval(const blend_model *m, const tune_set *ts, const double *w, 
             size_t got = prefrec_topk(sc, (size_t)n, mask, (size_t)k, best);
             for (size_t r = 0; r < got; r++) ranked[r] = best[r].index;
             double rec, nd;
-            prefrec_eval_list(ranked, got, ts->truth + ts->start[u],
+            prefrec_rank_list_metrics(ranked, got, ts->truth + ts->start[u],
                               (size_t)(ts->start[u + 1] - ts->start[u]), k, &rec, &nd);
             obj[v] += rec + nd;
         }
@@ -379,28 +377,6 @@ static void blend_score(const void *mv, int32_t c, float *scores) {
 const prefrec_ranker_def prefrec_ranker_blend = {
     "blend", "default: EASE + ItemKNN + segment/trend popularity + category share, weights tuned on a validation window",
     PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, blend_fit, blend_score, blend_free};
-
-/* ---- registry ---------------------------------------------------------------------------- */
-const char prefrec_ranker_default_name[] = "blend_served"; /* what the packs serve */
-
-static const prefrec_ranker_def *const builtin[] = {
-    &prefrec_ranker_pop,  &prefrec_ranker_pop_seg,  &prefrec_ranker_itemknn,
-    &prefrec_ranker_ease, &prefrec_ranker_mf,       &prefrec_ranker_rep_freq,
-    &prefrec_ranker_rep_recency, &prefrec_ranker_seed_score, &prefrec_ranker_neumf,
-    &prefrec_ranker_blend, &prefrec_ranker_blend_served,
-};
-
-const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n) {
-    if (n) *n = sizeof builtin / sizeof builtin[0];
-    return builtin;
-}
-
-const prefrec_ranker_def *prefrec_ranker_find(const char *name) {
-    if (!name) return NULL;
-    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
-        if (!strcmp(builtin[i]->name, name)) return builtin[i];
-    return NULL;
-}
 
 /* ---- served form (src/core/blend.h) ------------------------------------------------------- */
 void prefrec_blend_fitted_parts(const void *mv, prefrec_blend_fitted *out) {

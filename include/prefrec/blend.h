@@ -1,4 +1,5 @@
-/* blend.h - the served form of the default ranker "blend" (internal to src/core).
+/* prefrec/blend.h - the served form of the default ranker "blend" (portable: the engine serves
+ * it from packs, `prefrec eval` measures it through the same code, the trainer writes it).
  *
  * Pack tensors (P products, M neighbours per product, S = PREFREC_N_SEGMENTS):
  *   blend.ease.nbr i32 [P, M], blend.ease.w f32 [P, M]   pruned EASE rows: h -> (p, B[h,p])
@@ -13,16 +14,20 @@
  *   w.ease E[p]/max E + w.knn K[p]/max K + w.pop seg[s][p]/max seg[s] + w.trend T[p]/max T
  *   + w.cat c(p) + w.catpop c(p) all[p] + w.subpop u(p) all[p] + tiebreak all[p]
  * where c(p) (u(p)) is the share of H's products in p's top (mid) category; a normalised part is
- * 0 when its max is <= 0. This is the native ranker "blend" (src/train/rank_blend.c) with its
+ * 0 when its max is <= 0. This is the native ranker "blend" (src/rank/rank_blend.c) with its
  * item-to-item matrices pruned to M neighbours; `prefrec eval` measures this served form too. */
-#ifndef PREFREC_CORE_BLEND_H
-#define PREFREC_CORE_BLEND_H
+#ifndef PREFREC_BLEND_H
+#define PREFREC_BLEND_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "prefrec/pack.h"
 #include "prefrec/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define PREFREC_N_SEGMENTS 33
 
@@ -69,4 +74,7 @@ void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, siz
                                 const prefrec_blend_parts *parts, const int32_t *products,
                                 size_t k, int32_t *pos, float *best_w, int32_t *src);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,15 +1,13 @@
-/* blend_export.c - the default ranker's served form: build, write into packs, and evaluate
- * through the portable scorer (see prefrec/blend_export.h). */
+/* served.c - the default ranker's served form: its fitted parts as the plain arrays a pack
+ * carries, and the ranker "blend_served" that scores through the portable scorer (prefrec/blend.h)
+ * exactly as the engine does (see prefrec/blend_export.h). */
 #include "prefrec/blend_export.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/blend.h"
-#include "prefrec/pack.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/blend.h"
 #include "rank_util.h"
 
 void prefrec_blend_tensors_free(prefrec_blend_tensors *t) {
@@ -94,91 +92,6 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     }
     for (int k = 0; k < 7; k++) out->w[k] = f.w[k];
     return PREFREC_OK;
-}
-
-/* ---- writing into a pack ---------------------------------------------------------------- */
-static prefrec_status add_blend_tensors(prefrec_pack_writer *w, const prefrec_blend_tensors *t,
-                                        prefrec_error *err) {
-    uint32_t P = (uint32_t)t->n_products, m = (uint32_t)t->m;
-    uint32_t pm[2] = {P, m}, sp[2] = {PREFREC_N_SEGMENTS, P};
-    prefrec_status s = prefrec_pack_writer_add(w, "blend.ease.nbr", PREFREC_DT_I32, 2, pm, t->ease_nbr, err);
-    if (!s) s = prefrec_pack_writer_add(w, "blend.ease.w", PREFREC_DT_F32, 2, pm, t->ease_w, err);
-    if (!s) s = prefrec_pack_writer_add(w, "blend.knn.nbr", PREFREC_DT_I32, 2, pm, t->knn_nbr, err);
-    if (!s) s = prefrec_pack_writer_add(w, "blend.knn.w", PREFREC_DT_F32, 2, pm, t->knn_w, err);
-    if (!s) s = prefrec_pack_writer_add(w, "blend.pop.seg", PREFREC_DT_F32, 2, sp, t->pop_seg, err);
-    if (!s) s = prefrec_pack_writer_add(w, "blend.trend", PREFREC_DT_F32, 1, &P, t->trend, err);
-    if (!s) s = prefrec_pack_writer_add(w, "blend.pop.all", PREFREC_DT_F32, 1, &P, t->pop_all, err);
-    return s;
-}
-
-prefrec_status prefrec_pack_add_blend(const char *path, const prefrec_blend_tensors *t,
-                                      double target_mean, const float *product_target,
-                                      const float *customer_lines, prefrec_error *err) {
-    void *bytes = NULL;
-    size_t len = 0;
-    prefrec_pack *pk = NULL;
-    prefrec_pack_writer *w = NULL;
-    cJSON *man = NULL;
-    char *json = NULL;
-    prefrec_status s = prefrec_file_read(path, &bytes, &len, err);
-    if (!s) s = prefrec_pack_open(bytes, len, &pk, err);
-    if (!s && (uint32_t)prefrec_pack_manifest_num(pk, "n_products", -1) != (uint32_t)t->n_products)
-        s = prefrec_error_set(err, PREFREC_E_INVAL, "%s: the pack has %g products, the blend %d", path,
-                              prefrec_pack_manifest_num(pk, "n_products", -1), t->n_products);
-    if (!s && !(w = prefrec_pack_writer_new())) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-    /* item side as it was, then the blend, then the customer side (a page can stop early) */
-    size_t n = s ? 0 : prefrec_pack_tensor_count(pk);
-    for (int pass = 0; pass < 2 && !s; pass++) {
-        for (size_t i = 0; i < n && !s; i++) {
-            const prefrec_tensor *tt = prefrec_pack_tensor_at(pk, i);
-            int cust = strncmp(tt->name, "customer.", 9) == 0, blend = strncmp(tt->name, "blend.", 6) == 0;
-            if (blend || cust != pass || (product_target && !strcmp(tt->name, "product.target")) ||
-                (customer_lines && !strcmp(tt->name, "customer.lines")))
-                continue;
-            s = prefrec_pack_writer_add(w, tt->name, tt->dtype, tt->ndim, tt->shape, tt->data, err);
-        }
-        if (!s && pass == 1 && customer_lines) {
-            uint32_t C = (uint32_t)prefrec_pack_manifest_num(pk, "n_customers", 0);
-            s = prefrec_pack_writer_add(w, "customer.lines", PREFREC_DT_F32, 1, &C, customer_lines, err);
-        }
-        if (!s && pass == 0 && product_target) {
-            uint32_t P = (uint32_t)t->n_products;
-            s = prefrec_pack_writer_add(w, "product.target", PREFREC_DT_F32, 1, &P, product_target, err);
-        }
-        if (!s && pass == 0) s = add_blend_tensors(w, t, err);
-    }
-    if (!s) {
-        size_t ml;
-        const char *mtext = prefrec_pack_manifest_json(pk, &ml);
-        man = cJSON_ParseWithLength(mtext, ml);
-        cJSON *b = cJSON_CreateObject(), *wo = cJSON_CreateObject();
-        if (!man || !b || !wo) {
-            cJSON_Delete(b);
-            cJSON_Delete(wo);
-            s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        } else {
-            for (int k = 0; k < PREFREC_BW_COUNT; k++) cJSON_AddNumberToObject(wo, prefrec_blend_weight_names[k], t->w[k]);
-            cJSON_AddItemToObject(b, "w", wo);
-            cJSON_AddNumberToObject(b, "tiebreak", 1e-6);
-            cJSON_AddNumberToObject(b, "neighbors", t->m);
-            cJSON_DeleteItemFromObjectCaseSensitive(man, "blend");
-            cJSON_AddItemToObject(man, "blend", b);
-            if (target_mean >= 0) {
-                cJSON_DeleteItemFromObjectCaseSensitive(man, "target_mean");
-                cJSON_AddNumberToObject(man, "target_mean", target_mean);
-            }
-            json = cJSON_PrintUnformatted(man);
-            if (!json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        }
-    }
-    if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
-    if (!s) s = prefrec_pack_writer_save(w, path, NULL, err);
-    cJSON_free(json);
-    cJSON_Delete(man);
-    prefrec_pack_writer_free(w);
-    prefrec_pack_free(pk);
-    free(bytes);
-    return s;
 }
 
 /* ---- the served blend as a ranker, for prefrec eval ---------------------------------------- */

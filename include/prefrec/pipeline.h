@@ -1,0 +1,68 @@
+/* prefrec/pipeline.h - `prefrec train` as a library call: per affiliate, the deck's preference
+ * scores as of a day, the NeuMF score model trained on them, the default ranker (blend) fitted on
+ * the purchases before that day, and one model pack holding both, written once (native).
+ *
+ *   prefrec_pipeline_params pp = prefrec_pipeline_default_params();
+ *   pp.out_dir = "demo/packs";  pp.train.threads = 2;
+ *   prefrec_pipeline_result res;
+ *   if (prefrec_pipeline_train(ds, &pp, &res, &err)) ...;   // res.n_trained packs in out_dir
+ *   prefrec_pipeline_result_free(&res);
+ *
+ * Affiliates with fewer than 20 scored pairs are skipped (said through pp.log). Deterministic:
+ * the same data, params and seed give byte-identical packs whatever the thread count. */
+#ifndef PREFREC_PIPELINE_H
+#define PREFREC_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prefrec/dataset.h"
+#include "prefrec/score.h"
+#include "prefrec/status.h"
+#include "prefrec/train.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One affiliate's outcome, as the CLI prints it and train.json records it. */
+typedef struct prefrec_pipeline_affiliate {
+    char code[64];
+    size_t n_pairs;
+    int32_t n_customers, n_products;
+    prefrec_train_report report;
+    size_t pack_bytes;
+} prefrec_pipeline_affiliate;
+
+typedef struct prefrec_pipeline_params {
+    prefrec_score_params score;  /* the targets, as of score.asof_day */
+    prefrec_train_params train;  /* the NeuMF (train.label is set per affiliate) */
+    const char *affiliate;       /* one code, or NULL / "all" (default) */
+    int32_t neighbors;           /* per product in the served blend (PREFREC_BLEND_NEIGHBORS);
+                                    0: the NeuMF score model only */
+    const char *out_dir;         /* writes out_dir/<affiliate>.pack atomically (required) */
+    const char *dump_dir;        /* optional: out_dir/<affiliate>.pairs.csv of the training pairs */
+    const char *json_path;       /* optional: train.json (figures per affiliate and epoch) */
+    /* optional callbacks: a progress or note line (no newline), an affiliate finished */
+    void (*log)(void *ctx, const char *line);
+    void (*done)(void *ctx, const prefrec_pipeline_affiliate *a);
+    void *ctx;
+} prefrec_pipeline_params;
+
+prefrec_pipeline_params prefrec_pipeline_default_params(void);
+
+typedef struct prefrec_pipeline_result {
+    int n_trained;                        /* packs written */
+    prefrec_pipeline_affiliate *affiliates; /* n_trained of them; caller frees (result_free) */
+} prefrec_pipeline_result;
+
+/* Train every requested affiliate of ds. Errors: unknown affiliate (the message lists the
+ * known ones), none with enough pairs, I/O, out of memory; packs already written stay. */
+prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
+                                      prefrec_pipeline_result *out, prefrec_error *err);
+void prefrec_pipeline_result_free(prefrec_pipeline_result *r); /* accepts NULL */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

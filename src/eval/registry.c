@@ -1,0 +1,28 @@
+/* registry.c - the built-in rankers `prefrec eval` measures, in report order, and the name of
+ * the default one (what the packs serve). Lives with the evaluation, above every ranker. */
+#include <string.h>
+
+#include "prefrec/blend_export.h"
+#include "prefrec/eval.h"
+#include "prefrec/rankers.h"
+
+const char prefrec_ranker_default_name[] = "blend_served"; /* what the packs serve */
+
+static const prefrec_ranker_def *const builtin[] = {
+    &prefrec_ranker_pop,  &prefrec_ranker_pop_seg,  &prefrec_ranker_itemknn,
+    &prefrec_ranker_ease, &prefrec_ranker_mf,       &prefrec_ranker_rep_freq,
+    &prefrec_ranker_rep_recency, &prefrec_ranker_seed_score, &prefrec_ranker_neumf,
+    &prefrec_ranker_blend, &prefrec_ranker_blend_served,
+};
+
+const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n) {
+    if (n) *n = sizeof builtin / sizeof builtin[0];
+    return builtin;
+}
+
+const prefrec_ranker_def *prefrec_ranker_find(const char *name) {
+    if (!name) return NULL;
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
+        if (!strcmp(builtin[i]->name, name)) return builtin[i];
+    return NULL;
+}

@@ -1,0 +1,378 @@
+/* pipeline.c - `prefrec train` per affiliate: scores -> NeuMF -> blend -> one pack, written once
+ * (prefrec/pipeline.h). The command line only parses options and prints (src/cli/cmd_train.c). */
+#include "prefrec/pipeline.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "prefrec/atomic.h"
+#include "prefrec/blend_export.h"
+#include "prefrec/date.h"
+
+prefrec_pipeline_params prefrec_pipeline_default_params(void) {
+    prefrec_pipeline_params p;
+    memset(&p, 0, sizeof p);
+    p.score = prefrec_score_default_params();
+    p.train = prefrec_train_default_params();
+    p.neighbors = PREFREC_BLEND_NEIGHBORS;
+    return p;
+}
+
+void prefrec_pipeline_result_free(prefrec_pipeline_result *r) {
+    if (!r) return;
+    free(r->affiliates);
+    memset(r, 0, sizeof *r);
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void note(const prefrec_pipeline_params *p, const char *fmt, ...) {
+    if (!p->log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    p->log(p->ctx, line);
+}
+
+static prefrec_status make_dir(const char *dir, prefrec_error *err) {
+    if (mkdir(dir, 0777) && errno != EEXIST)
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create directory: %s", dir, strerror(errno));
+    return PREFREC_OK;
+}
+
+/* One affiliate's training set with local (dense) indices. */
+typedef struct aff_set {
+    prefrec_train_data td;
+    int32_t *cust, *prod, *cglob, *pglob, *pcat, *psub;
+    float *target, *age;
+    int8_t *gender;
+    const char **pcode, **pname, **ccode;
+} aff_set;
+
+static void aff_free(aff_set *a) {
+    free(a->cust), free(a->prod), free(a->cglob), free(a->pglob), free(a->pcat), free(a->psub);
+    free(a->target), free(a->age), free(a->gender), free(a->pcode), free(a->pname), free(a->ccode);
+    memset(a, 0, sizeof *a);
+}
+
+/* What the pack carries besides the NeuMF: the served blend fitted on the affiliate's purchases
+ * before the as-of day, each product's mean training score (the fold-in's target for a bought
+ * product) and each customer's purchase lines in the affiliate (plan 1's weights). */
+typedef struct pack_extras {
+    prefrec_blend_tensors bt;
+    float *ptarget, *lines;
+    double mean;
+} pack_extras;
+
+static void extras_free(pack_extras *e) {
+    prefrec_blend_tensors_free(&e->bt);
+    free(e->ptarget);
+    free(e->lines);
+    memset(e, 0, sizeof *e);
+}
+
+static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof, const aff_set *a,
+                                 const prefrec_train_params *tp, int32_t neighbors, pack_extras *e,
+                                 prefrec_error *err) {
+    memset(e, 0, sizeof *e);
+    prefrec_interactions *x = NULL;
+    void *bm = NULL;
+    int32_t NP = prefrec_dict_size(ds->products);
+    int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
+    prefrec_status st = pmap ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if (!st) st = prefrec_interactions_build(ds, aff, ds->day_min, asof, &x, err);
+    if (!st) {
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose};
+        st = prefrec_ranker_blend.fit(&in, NULL, &bm, err);
+    }
+    if (!st) {
+        for (int32_t g = 0; g < NP; g++) pmap[g] = -1;
+        for (int32_t p = 0; p < a->td.n_products; p++) pmap[a->pglob[p]] = p;
+        st = prefrec_blend_tensors_build(bm, x, pmap, a->td.n_products, neighbors, &e->bt, err);
+    }
+    if (!st) {
+        int32_t P = a->td.n_products;
+        double sum = 0, *ps = calloc((size_t)P + 1, sizeof *ps);
+        int32_t *pn = calloc((size_t)P + 1, sizeof *pn);
+        e->ptarget = malloc(((size_t)P + 1) * sizeof *e->ptarget);
+        if (!ps || !pn || !e->ptarget) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        for (size_t i = 0; !st && i < a->td.n_pairs; i++) {
+            sum += a->td.target[i];
+            ps[a->td.product[i]] += a->td.target[i];
+            pn[a->td.product[i]]++;
+        }
+        e->mean = a->td.n_pairs ? sum / (double)a->td.n_pairs : -1;
+        for (int32_t p = 0; !st && p < P; p++) e->ptarget[p] = (float)(pn[p] ? ps[p] / pn[p] : e->mean);
+        int32_t NC = prefrec_dict_size(ds->customers), C = a->td.n_customers;
+        int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap);
+        e->lines = calloc((size_t)C + 1, sizeof *e->lines);
+        if (!st && (!cmap || !e->lines)) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        if (!st) {
+            for (int32_t g = 0; g < NC; g++) cmap[g] = -1;
+            for (int32_t c = 0; c < C; c++) cmap[a->cglob[c]] = c;
+            for (size_t r = 0; r < ds->n_rows; r++)
+                if (ds->affiliate[r] == aff && ds->day[r] < asof && cmap[ds->customer[r]] >= 0)
+                    e->lines[cmap[ds->customer[r]]] += 1.0f;
+        }
+        free(cmap);
+        free(ps);
+        free(pn);
+    }
+    if (st) extras_free(e);
+    prefrec_ranker_blend.free(bm);
+    prefrec_interactions_free(x);
+    free(pmap);
+    return st;
+}
+
+/* Local indices: customers and products in ascending global index order. */
+static prefrec_status build_set(const prefrec_dataset *ds, const prefrec_scores *s, aff_set *a, prefrec_error *err) {
+    memset(a, 0, sizeof *a);
+    int32_t NC = prefrec_dict_size(ds->customers), NP = prefrec_dict_size(ds->products);
+    int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap), *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
+    a->cust = malloc(s->n * sizeof *a->cust + 1);
+    a->prod = malloc(s->n * sizeof *a->prod + 1);
+    a->target = malloc(s->n * sizeof *a->target + 1);
+    if (!cmap || !pmap || !a->cust || !a->prod || !a->target) goto nomem;
+    for (int32_t i = 0; i < NC; i++) cmap[i] = -1;
+    for (int32_t i = 0; i < NP; i++) pmap[i] = -1;
+    for (size_t i = 0; i < s->n; i++) cmap[s->customer[i]] = pmap[s->product[i]] = 0;
+    int32_t C = 0, P = 0;
+    for (int32_t i = 0; i < NC; i++)
+        if (cmap[i] == 0) cmap[i] = C++;
+    for (int32_t i = 0; i < NP; i++)
+        if (pmap[i] == 0) pmap[i] = P++;
+    a->cglob = malloc((size_t)C * sizeof *a->cglob + 1);
+    a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
+    a->gender = malloc((size_t)C + 1);
+    a->age = malloc((size_t)C * sizeof *a->age + 1);
+    a->ccode = malloc((size_t)C * sizeof *a->ccode + 1);
+    a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
+    a->pname = malloc((size_t)P * sizeof *a->pname + 1);
+    a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
+    a->psub = malloc((size_t)P * sizeof *a->psub + 1);
+    if (!a->cglob || !a->pglob || !a->gender || !a->age || !a->ccode || !a->pcode || !a->pname || !a->pcat || !a->psub)
+        goto nomem;
+    for (int32_t i = 0; i < NC; i++)
+        if (cmap[i] >= 0) {
+            int32_t c = cmap[i];
+            a->cglob[c] = i;
+            a->ccode[c] = prefrec_dict_str(ds->customers, i);
+            a->gender[c] = (int8_t)(ds->has_demographics && ds->gender ? ds->gender[i] : PREFREC_GENDER_UNKNOWN);
+            a->age[c] = ds->has_demographics && ds->age ? ds->age[i] : NAN;
+        }
+    for (int32_t i = 0; i < NP; i++)
+        if (pmap[i] >= 0) {
+            int32_t p = pmap[i];
+            a->pglob[p] = i;
+            a->pcode[p] = prefrec_dict_str(ds->products, i);
+            a->pname[p] = ds->product_name && ds->product_name[i] ? ds->product_name[i] : a->pcode[p];
+            a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[i] : -1;
+            a->psub[p] = ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[i] : -1;
+        }
+    for (size_t i = 0; i < s->n; i++) {
+        a->cust[i] = cmap[s->customer[i]];
+        a->prod[i] = pmap[s->product[i]];
+        a->target[i] = s->score[i];
+    }
+    free(cmap);
+    free(pmap);
+    prefrec_train_data td = {s->n, a->cust, a->prod, a->target, C, P, a->gender, a->age};
+    a->td = td;
+    return PREFREC_OK;
+nomem:
+    free(cmap);
+    free(pmap);
+    aff_free(a);
+    return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+}
+
+static prefrec_status dump_pairs(const aff_set *a, const prefrec_train_params *tp, const char *path, prefrec_error *err) {
+    uint8_t *valid = malloc(a->td.n_pairs + 1);
+    if (!valid) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    prefrec_status s = prefrec_train_split(a->td.n_pairs, tp->valid_frac, tp->seed, valid, err);
+    prefrec_atomic at;
+    if (!s) s = prefrec_atomic_open(&at, path, err);
+    if (!s) {
+        fprintf(at.f, "customer,product,target,gender,age,valid\n");
+        for (size_t i = 0; i < a->td.n_pairs; i++) {
+            int32_t c = a->cust[i];
+            int g = a->gender[c] == 0 || a->gender[c] == 1 ? a->gender[c] : -1;
+            if (isnan(a->age[c]))
+                fprintf(at.f, "%d,%d,%.9g,%d,,%d\n", c, a->prod[i], a->target[i], g, valid[i]);
+            else
+                fprintf(at.f, "%d,%d,%.9g,%d,%.9g,%d\n", c, a->prod[i], a->target[i], g, a->age[c], valid[i]);
+        }
+        s = prefrec_atomic_commit(&at, err);
+    }
+    free(valid);
+    return s;
+}
+
+
+static void json_affiliate(cJSON *jaffs, const prefrec_pipeline_affiliate *a) {
+    const prefrec_train_report *rep = &a->report;
+    cJSON *ja = cJSON_AddObjectToObject(jaffs, a->code), *je = cJSON_AddArrayToObject(ja, "epochs");
+    cJSON_AddNumberToObject(ja, "rmse", rep->valid_rmse);
+    cJSON_AddNumberToObject(ja, "train_rmse", rep->train_rmse);
+    cJSON_AddNumberToObject(ja, "best_epoch", rep->best_epoch);
+    cJSON_AddNumberToObject(ja, "train_pairs", (double)rep->n_train);
+    cJSON_AddNumberToObject(ja, "valid_pairs", (double)rep->n_valid);
+    cJSON_AddNumberToObject(ja, "customers", a->n_customers);
+    cJSON_AddNumberToObject(ja, "products", a->n_products);
+    cJSON_AddNumberToObject(ja, "seconds_per_epoch", rep->seconds_per_epoch);
+    cJSON_AddNumberToObject(ja, "pack_bytes", (double)a->pack_bytes);
+    for (int ep = 0; ep < rep->epochs_run && ep < PREFREC_TRAIN_LOG_MAX; ep++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "epoch", ep + 1);
+        cJSON_AddNumberToObject(o, "train_loss", rep->log[ep].train_loss);
+        cJSON_AddNumberToObject(o, "valid_rmse", rep->log[ep].valid_rmse);
+        cJSON_AddNumberToObject(o, "seconds", rep->log[ep].seconds);
+        cJSON_AddItemToArray(je, o);
+    }
+}
+
+/* train.json: the run's settings and, per affiliate, its figures and epochs. */
+static prefrec_status write_json(const prefrec_pipeline_params *p, const char *asof,
+                                 const prefrec_pipeline_result *r, prefrec_error *err) {
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    cJSON_AddStringToObject(root, "asof", asof);
+    cJSON_AddNumberToObject(root, "dim", p->train.dim);
+    cJSON_AddNumberToObject(root, "seed", (double)p->train.seed);
+    cJSON_AddNumberToObject(root, "threads", p->train.threads);
+    cJSON_AddNumberToObject(root, "neighbors", (double)p->neighbors);
+    cJSON *jaffs = cJSON_AddObjectToObject(root, "affiliates");
+    for (int i = 0; i < r->n_trained; i++) json_affiliate(jaffs, &r->affiliates[i]);
+    char *text = cJSON_Print(root);
+    prefrec_status s = text ? prefrec_atomic_write_file(p->json_path, text, strlen(text), err)
+                            : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    cJSON_free(text);
+    cJSON_Delete(root);
+    return s;
+}
+
+/* One affiliate: its training set, the NeuMF, the extras, the pack. *trained = 0 when skipped. */
+static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipeline_params *p, int32_t ai,
+                                const char *asof_s, const char *const *cats, int32_t n_cat,
+                                const char *const *subs, int32_t n_sub, prefrec_pipeline_affiliate *res,
+                                int *trained, prefrec_error *err) {
+    *trained = 0;
+    const char *code = prefrec_dict_str(ds->affiliates, ai);
+    double t0 = now_seconds();
+    prefrec_scores *sc = NULL;
+    prefrec_status st = prefrec_scores_compute(ds, &p->score, ai, &sc, err);
+    if (st) return st;
+    if (sc->n < 20) {
+        note(p, "%s: only %zu scored pairs before %s; skipped", code, sc->n, asof_s);
+        prefrec_scores_free(sc);
+        return PREFREC_OK;
+    }
+    aff_set a;
+    st = build_set(ds, sc, &a, err);
+    prefrec_scores_free(sc);
+    if (st) return st;
+    note(p, "%s: %zu pairs, %d customers, %d products (scored in %.2f s)", code, a.td.n_pairs,
+         a.td.n_customers, a.td.n_products, now_seconds() - t0);
+    size_t plen = strlen(p->out_dir) + (p->dump_dir ? strlen(p->dump_dir) : 0) + strlen(code) + 16;
+    char *path = malloc(plen);
+    if (!path) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    prefrec_train_params tp = p->train;
+    tp.label = code;
+    if (!st && p->dump_dir) {
+        snprintf(path, plen, "%s/%s.pairs.csv", p->dump_dir, code);
+        st = dump_pairs(&a, &tp, path, err);
+    }
+    prefrec_neumf *net = NULL;
+    memset(res, 0, sizeof *res);
+    if (!st) st = prefrec_neumf_train(&a.td, &tp, &net, &res->report, err);
+    pack_extras ex;
+    memset(&ex, 0, sizeof ex);
+    if (!st && p->neighbors > 0) {
+        double tb = now_seconds();
+        st = fit_extras(ds, ai, p->score.asof_day, &a, &tp, p->neighbors, &ex, err);
+        if (!st) note(p, "%s: default ranker (blend) fitted in %.2f s", code, now_seconds() - tb);
+    }
+    if (!st) {
+        int extra = p->neighbors > 0;
+        prefrec_pack_meta meta = {code, asof_s, a.pcode, a.pname, a.pcat, a.psub, cats, n_cat, subs, n_sub,
+                                  a.ccode, &a.td, &tp, &res->report,
+                                  extra ? &ex.bt : NULL, extra ? ex.ptarget : NULL, ex.mean,
+                                  extra ? ex.lines : NULL};
+        snprintf(path, plen, "%s/%s.pack", p->out_dir, code);
+        st = prefrec_neumf_save_pack(net, &meta, path, &res->pack_bytes, err);
+    }
+    if (!st) {
+        snprintf(res->code, sizeof res->code, "%s", code);
+        res->n_pairs = a.td.n_pairs;
+        res->n_customers = a.td.n_customers;
+        res->n_products = a.td.n_products;
+        *trained = 1;
+    }
+    extras_free(&ex);
+    prefrec_neumf_free(net);
+    aff_free(&a);
+    free(path);
+    return st;
+}
+
+prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
+                                      prefrec_pipeline_result *out, prefrec_error *err) {
+    memset(out, 0, sizeof *out);
+    if (!p->out_dir) return prefrec_error_set(err, PREFREC_E_INVAL, "train: no output directory");
+    prefrec_status st = make_dir(p->out_dir, err);
+    if (!st && p->dump_dir) st = make_dir(p->dump_dir, err);
+    if (st) return st;
+    int32_t n_aff = prefrec_dict_size(ds->affiliates), a_lo = 0, a_hi = n_aff;
+    if (p->affiliate && strcmp(p->affiliate, "all")) {
+        int32_t ai = prefrec_dict_find(ds->affiliates, p->affiliate, strlen(p->affiliate));
+        if (ai < 0) {
+            char known[256] = "";
+            size_t used = 0;
+            for (int32_t k = 0; k < n_aff && used < sizeof known - 1; k++)
+                used += (size_t)snprintf(known + used, sizeof known - used, " %s", prefrec_dict_str(ds->affiliates, k));
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s (has:%s)", p->affiliate,
+                                     ds->source ? ds->source : "the data", known);
+        }
+        a_lo = ai;
+        a_hi = ai + 1;
+    }
+    int32_t n_cat = ds->has_catalog && ds->categories ? prefrec_dict_size(ds->categories) : 0;
+    int32_t n_sub = ds->has_catalog && ds->subcategories ? prefrec_dict_size(ds->subcategories) : 0;
+    const char **cats = malloc(((size_t)n_cat + 1) * sizeof *cats), **subs = malloc(((size_t)n_sub + 1) * sizeof *subs);
+    out->affiliates = calloc((size_t)(a_hi - a_lo) + 1, sizeof *out->affiliates);
+    if (!cats || !subs || !out->affiliates) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    for (int32_t k = 0; !st && k < n_cat; k++) cats[k] = prefrec_dict_str(ds->categories, k);
+    for (int32_t k = 0; !st && k < n_sub; k++) subs[k] = prefrec_dict_str(ds->subcategories, k);
+    char asof_s[11];
+    prefrec_date_format(p->score.asof_day, asof_s);
+    for (int32_t ai = a_lo; !st && ai < a_hi; ai++) {
+        int trained = 0;
+        prefrec_pipeline_affiliate *res = &out->affiliates[out->n_trained];
+        st = train_one(ds, p, ai, asof_s, cats, n_cat, subs, n_sub, res, &trained, err);
+        if (!st && trained) {
+            out->n_trained++;
+            if (p->done) p->done(p->ctx, res);
+        }
+    }
+    if (!st && out->n_trained == 0)
+        st = prefrec_error_set(err, PREFREC_E_EMPTY, "no affiliate had enough scored pairs to train");
+    if (!st && p->json_path) st = write_json(p, asof_s, out, err);
+    free(cats);
+    free(subs);
+    if (st) prefrec_pipeline_result_free(out);
+    return st;
+}
