@@ -181,11 +181,11 @@ static void test_itemknn_ease(void) {
     float s[4];
     /* C3 {P1, P3}: P2 gets cos(P1,P2) = 2/sqrt(3*2), + cos(P3,P2) = 0; P4 gets cos(P3,P4) =
      * 1/sqrt(2*1); each plus the popularity tie-break 1e-6 * buyers / 3 */
-    prefrec_ranker_itemknn.score(model, cid(ds, "C3"), s);
+    CHECK_EQ_INT(prefrec_ranker_itemknn.score(model, cid(ds, "C3"), s), PREFREC_OK);
     CHECK_NEAR(s[pid(ds, "P2")], 2.0 / sqrt(6.0) + 1e-6 * 2 / 3, 1e-6);
     CHECK_NEAR(s[pid(ds, "P4")], 1.0 / sqrt(2.0) + 1e-6 * 1 / 3, 1e-6);
     /* C1 {P1, P2}: P3 = cos(P1,P3) = 1/sqrt(3*2) */
-    prefrec_ranker_itemknn.score(model, cid(ds, "C1"), s);
+    CHECK_EQ_INT(prefrec_ranker_itemknn.score(model, cid(ds, "C1"), s), PREFREC_OK);
     CHECK_NEAR(s[pid(ds, "P3")], 1.0 / sqrt(6.0) + 1e-6 * 2 / 3, 1e-6);
     CHECK_NEAR(s[pid(ds, "P4")], 0.0 + 1e-6 / 3, 1e-7);
     prefrec_ranker_itemknn.free(model);
@@ -226,7 +226,7 @@ static void test_itemknn_ease(void) {
         }
     }
     int32_t c3 = cid(ds, "C3");
-    prefrec_ranker_ease.score(model, c3, s);
+    CHECK_EQ_INT(prefrec_ranker_ease.score(model, c3, s), PREFREC_OK);
     for (int j = 0; j < 4; j++) {
         double want = 0;
         for (int64_t u = x->row_start[c3]; u < x->row_start[c3 + 1]; u++) {
@@ -240,7 +240,7 @@ static void test_itemknn_ease(void) {
     /* max_items = 2 keeps P1, P2 (most buyers); P3 and P4 rank below them */
     ep.max_items = 2;
     CHECK_EQ_INT(prefrec_ranker_ease.fit(&in, &ep, &model, &err), PREFREC_OK);
-    prefrec_ranker_ease.score(model, cid(ds, "C4"), s);
+    CHECK_EQ_INT(prefrec_ranker_ease.score(model, cid(ds, "C4"), s), PREFREC_OK);
     CHECK(s[pid(ds, "P1")] > s[pid(ds, "P3")] && s[pid(ds, "P2")] > s[pid(ds, "P4")]);
     CHECK(s[pid(ds, "P3")] < -999.0f);
     prefrec_ranker_ease.free(model);
@@ -280,8 +280,8 @@ static void test_mf_and_pop_seg(void) {
     CHECK_EQ_INT(prefrec_ranker_mf.fit(&in1, &mp, &m1, &err), PREFREC_OK);
     CHECK_EQ_INT(prefrec_ranker_mf.fit(&in3, &mp, &m2, &err), PREFREC_OK);
     int32_t c0 = cid(ds, "C0");
-    prefrec_ranker_mf.score(m1, c0, s1);
-    prefrec_ranker_mf.score(m2, c0, s2);
+    CHECK_EQ_INT(prefrec_ranker_mf.score(m1, c0, s1), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_ranker_mf.score(m2, c0, s2), PREFREC_OK);
     CHECK(memcmp(s1, s2, sizeof s1) == 0);
     for (int p = 3; p < 6; p++) CHECK(s1[pid(ds, "P2")] > s1[pid(ds, pn[p])]);
     prefrec_ranker_mf.free(m1);
@@ -296,7 +296,7 @@ static void test_mf_and_pop_seg(void) {
     prefrec_pop_params pp = prefrec_pop_default_params();
     pp.prior = 0;
     CHECK_EQ_INT(prefrec_ranker_pop_seg.fit(&in1, &pp, &m1, &err), PREFREC_OK);
-    prefrec_ranker_pop_seg.score(m1, c0, s1);
+    CHECK_EQ_INT(prefrec_ranker_pop_seg.score(m1, c0, s1), PREFREC_OK);
     CHECK_NEAR(s1[pid(ds, "P2")], 5.0 / 6.0, 1e-6);
     CHECK_NEAR(s1[pid(ds, "P1")], 1.0, 1e-6);
     CHECK_NEAR(s1[pid(ds, "P4")], 0.0, 1e-6);
@@ -304,13 +304,13 @@ static void test_mf_and_pop_seg(void) {
     /* prior 6: (5 + 6 * 5/12) / (6 + 6) for P2 in the women's segment */
     pp.prior = 6;
     CHECK_EQ_INT(prefrec_ranker_pop_seg.fit(&in1, &pp, &m1, &err), PREFREC_OK);
-    prefrec_ranker_pop_seg.score(m1, c0, s1);
+    CHECK_EQ_INT(prefrec_ranker_pop_seg.score(m1, c0, s1), PREFREC_OK);
     CHECK_NEAR(s1[pid(ds, "P2")], (5.0 + 6.0 * 5.0 / 12.0) / 12.0, 1e-6);
     CHECK_NEAR(s1[pid(ds, "P4")], (0.0 + 6.0 * 6.0 / 12.0) / 12.0, 1e-6);
     prefrec_ranker_pop_seg.free(m1);
     /* the default blend also ranks P2 first among C0's new items */
     CHECK_EQ_INT(prefrec_ranker_blend.fit(&in1, NULL, &m1, &err), PREFREC_OK);
-    prefrec_ranker_blend.score(m1, c0, s1);
+    CHECK_EQ_INT(prefrec_ranker_blend.score(m1, c0, s1), PREFREC_OK);
     for (int p = 3; p < 6; p++) CHECK(s1[pid(ds, "P2")] > s1[pid(ds, pn[p])]);
     prefrec_ranker_blend.free(m1);
     prefrec_interactions_free(x);

@@ -38,7 +38,8 @@ prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name,
 prefrec_status prefrec_pack_writer_add_strings(prefrec_pack_writer *w, const char *base,
                                                const char *const *strs, size_t n,
                                                prefrec_error *err);
-/* Set the manifest text (a JSON object; copied, written verbatim). */
+/* Set the manifest text (a JSON object; copied, written verbatim). Only its braces are checked
+ * here (PREFREC_E_INVAL); the reader checks the whole manifest when the pack is opened. */
 prefrec_status prefrec_pack_writer_set_manifest(prefrec_pack_writer *w, const char *json,
                                                 prefrec_error *err);
 /* Serialise: *out (caller frees with free()) holds *len bytes. */

@@ -83,7 +83,9 @@ typedef struct prefrec_ranker_def {
     /* params: the ranker's own params struct, NULL = its defaults. *model: free with free. */
     prefrec_status (*fit)(const prefrec_fit_input *in, const void *params, void **model,
                           prefrec_error *err);
-    void (*score)(const void *model, int32_t customer, float *scores);
+    /* Every product's score for customer into scores[n_products]. PREFREC_E_NOMEM when its
+     * scratch could not be allocated (scores then undefined): the caller must not use them. */
+    prefrec_status (*score)(const void *model, int32_t customer, float *scores);
     void (*free)(void *model);
 } prefrec_ranker_def;
 
@@ -163,9 +165,9 @@ extern const prefrec_ranker_def prefrec_ranker_neumf;
 /* ---- the served form of fitted models (what src/core/blend.h serves from a pack) ---------- */
 /* Top-m neighbours of every product (n_products rows of m; weight desc, index asc; only
  * positive weights; unused slots -1 and 0): EASE row entries B[h][p] (p != h), and ItemKNN
- * similarities. nbr and w: n_products * m entries, caller-owned. */
-void prefrec_ease_neighbors(const void *ease_model, int32_t m, int32_t *nbr, float *w);
-void prefrec_itemknn_neighbors(const void *knn_model, int32_t m, int32_t *nbr, float *w);
+ * similarities. nbr and w: n_products * m entries, caller-owned. PREFREC_E_NOMEM: no scratch. */
+prefrec_status prefrec_ease_neighbors(const void *ease_model, int32_t m, int32_t *nbr, float *w);
+prefrec_status prefrec_itemknn_neighbors(const void *knn_model, int32_t m, int32_t *nbr, float *w);
 /* The table a popularity model scores from: *rows = 33 segments (pop_seg) or 1 (pop). */
 const float *prefrec_pop_table(const void *pop_model, int32_t *rows);
 /* The fitted parts of a blend and its weights in the order ease, itemknn, pop_seg, trend,

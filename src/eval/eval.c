@@ -117,7 +117,10 @@ static void *rank_users(void *arg) {
         int64_t ra = jb->u->rep_start[i], rb = jb->u->rep_start[i + 1];
         int want_new = jb->do_new && nb > na, want_rep = jb->do_rep && rb > ra;
         if (!want_new && !want_rep) continue;
-        jb->def->score(jb->model, c, scores);
+        if (jb->def->score(jb->model, c, scores)) {
+            jb->failed = 1;
+            break;
+        }
         int64_t ha = tr->row_start[c], hb = tr->row_start[c + 1];
         if (want_new) {
             for (int64_t b = ha; b < hb; b++) mask[tr->product[b]] = 1;
@@ -246,7 +249,8 @@ static prefrec_status eval_one(const prefrec_dataset *ds, const prefrec_eval_par
         free(buf);
         free(hits);
         free(cover);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: ranker '%s' could not finish: out of memory",
+                                 rk->def->name);
     }
     for (int task = 0; task < 2; task++) {
         int on = task == 0 ? jobs[0].do_new : jobs[0].do_rep;

@@ -65,12 +65,13 @@ static prefrec_status nr_fit(const prefrec_fit_input *in, const void *params, vo
     return PREFREC_OK;
 }
 
-static void nr_score(const void *mv, int32_t c, float *scores) {
+static prefrec_status nr_score(const void *mv, int32_t c, float *scores) {
     const neumf_ranker *m = mv;
     const prefrec_dataset *ds = m->ds;
     int g = ds->has_demographics && ds->gender ? ds->gender[c] : -1;
     float age = ds->has_demographics && ds->age ? ds->age[c] : NAN;
     for (int32_t p = 0; p < m->n_products; p++) scores[p] = prefrec_neumf_predict(m->net, c, p, g, age);
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_neumf = {

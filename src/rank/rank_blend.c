@@ -86,28 +86,24 @@ static void scaled(float *out, const float *s, int32_t n) {
 
 /* The N_COMP component vectors of customer c, each scaled to [.., 1], into comp (N_COMP x n);
  * tmp: n floats. Components without a model are zero. */
-static void components(const blend_model *m, int32_t c, float *comp, float *tmp) {
+static prefrec_status components(const blend_model *m, int32_t c, float *comp, float *tmp) {
     const prefrec_interactions *x = m->x;
     int32_t n = x->n_products;
     memset(comp, 0, (size_t)N_COMP * (size_t)n * sizeof *comp);
-    if (m->ease) {
-        prefrec_ranker_ease.score(m->ease, c, tmp);
-        scaled(comp + (size_t)C_EASE * n, tmp, n);
-    }
-    if (m->knn) {
-        prefrec_ranker_itemknn.score(m->knn, c, tmp);
-        scaled(comp + (size_t)C_KNN * n, tmp, n);
-    }
-    if (m->pop) {
-        prefrec_ranker_pop_seg.score(m->pop, c, tmp);
-        scaled(comp + (size_t)C_POP * n, tmp, n);
-    }
-    if (m->trend) {
-        prefrec_ranker_pop.score(m->trend, c, tmp);
-        scaled(comp + (size_t)C_TREND * n, tmp, n);
+    const struct {
+        const void *model;
+        const prefrec_ranker_def *def;
+        int slot;
+    } parts[] = {{m->ease, &prefrec_ranker_ease, C_EASE}, {m->knn, &prefrec_ranker_itemknn, C_KNN},
+                 {m->pop, &prefrec_ranker_pop_seg, C_POP}, {m->trend, &prefrec_ranker_pop, C_TREND}};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!parts[i].model) continue;
+        prefrec_status s = parts[i].def->score(parts[i].model, c, tmp);
+        if (s) return s;
+        scaled(comp + (size_t)parts[i].slot * n, tmp, n);
     }
     const prefrec_dataset *ds = m->ds;
-    if (!ds || !ds->has_catalog || x->row_start[c + 1] == x->row_start[c]) return;
+    if (!ds || !ds->has_catalog || x->row_start[c + 1] == x->row_start[c]) return PREFREC_OK;
     /* the customer's purchase shares per top category (low_clac's idea) and per subcategory;
      * "x pop": the share times the product's overall popularity scaled to [0, 1] */
     int32_t mx = 1;
@@ -118,7 +114,7 @@ static void components(const blend_model *m, int32_t c, float *comp, float *tmp)
         int32_t nk = of ? prefrec_dict_size(level == 0 ? ds->categories : ds->subcategories) : 0;
         if (nk <= 0) continue;
         float *share = calloc((size_t)nk, sizeof *share);
-        if (!share) return;
+        if (!share) return PREFREC_E_NOMEM;
         float tot = 0;
         for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
             int32_t k = of[x->product[b]];
@@ -134,6 +130,7 @@ static void components(const blend_model *m, int32_t c, float *comp, float *tmp)
         }
         free(share);
     }
+    return PREFREC_OK;
 }
 
 static void combine(const float *comp, const double *w, int32_t n, float *out) {
@@ -177,7 +174,10 @@ static int tune_eval(const blend_model *m, const tune_set *ts, const double *w, 
     for (int v = 0; v < n_w; v++) obj[v] = 0;
     for (int32_t u = 0; u < ts->n_users; u++) {
         int32_t c = ts->cust[u];
-        components(m, c, comp, tmp);
+        if (components(m, c, comp, tmp)) {
+            rc = -1;
+            goto done;
+        }
         for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) mask[x->product[b]] = 1;
         for (int v = 0; v < n_w; v++) {
             combine(comp, w + (size_t)v * N_COMP, n, sc);
@@ -358,20 +358,18 @@ static prefrec_status blend_fit(const prefrec_fit_input *in, const void *params,
     return PREFREC_OK;
 }
 
-static void blend_score(const void *mv, int32_t c, float *scores) {
+static prefrec_status blend_score(const void *mv, int32_t c, float *scores) {
     const blend_model *m = mv;
     int32_t n = m->x->n_products;
     float *comp = malloc((size_t)N_COMP * (size_t)(n ? n : 1) * sizeof *comp);
     float *tmp = malloc((size_t)(n ? n : 1) * sizeof *tmp);
-    if (comp && tmp) {
-        components(m, c, comp, tmp);
-        combine(comp, m->w, n, scores);
-    } else {
-        memset(scores, 0, (size_t)n * sizeof *scores);
-    }
+    prefrec_status s = comp && tmp ? components(m, c, comp, tmp) : PREFREC_E_NOMEM;
+    if (!s) combine(comp, m->w, n, scores);
     free(comp);
     free(tmp);
+    if (s) return s;
     rank_add_pop_tiebreak(m->x, scores, 1e-6f);
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_blend = {

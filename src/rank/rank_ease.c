@@ -256,27 +256,24 @@ nomem:
                              x->n_products);
 }
 
-static void ease_score(const void *mv, int32_t c, float *scores) {
+static prefrec_status ease_score(const void *mv, int32_t c, float *scores) {
     const ease_model *m = mv;
     const prefrec_interactions *x = m->x;
     /* products outside the dense set rank below every dense one, by popularity */
     for (int32_t j = 0; j < x->n_products; j++) scores[j] = m->dense[j] >= 0 ? 0.0f : -1000.0f;
     int32_t n = m->n;
     float *acc = calloc(n ? (size_t)n : 1, sizeof *acc);
+    if (!acc) return PREFREC_E_NOMEM;
     for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
         int32_t d = m->dense[x->product[b]];
         if (d < 0) continue;
         const float *row = m->b + (size_t)d * n;
-        if (acc) {
-            for (int32_t e = 0; e < n; e++) acc[e] += row[e];
-        } else { /* out of memory: the same sums, scattered directly */
-            for (int32_t e = 0; e < n; e++) scores[m->item[e]] += row[e];
-        }
+        for (int32_t e = 0; e < n; e++) acc[e] += row[e];
     }
-    if (acc)
-        for (int32_t e = 0; e < n; e++) scores[m->item[e]] += acc[e];
+    for (int32_t e = 0; e < n; e++) scores[m->item[e]] += acc[e];
     free(acc);
     rank_add_pop_tiebreak(x, scores, 1e-6f);
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_ease = {
@@ -284,9 +281,10 @@ const prefrec_ranker_def prefrec_ranker_ease = {
     PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, ease_fit, ease_score, ease_free};
 
 /* ---- served form (src/core/blend.h): the strongest positive entries of each EASE row ------- */
-void prefrec_ease_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {
+prefrec_status prefrec_ease_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {
     const ease_model *em = mv;
     prefrec_scored *best = malloc((size_t)(m > 0 ? m : 1) * sizeof *best);
+    if (!best) return PREFREC_E_NOMEM;
     for (int32_t h = 0; h < em->x->n_products; h++) {
         prefrec_topk_heap heap;
         prefrec_topk_heap_init(&heap, best, best ? (size_t)m : 0);
@@ -297,4 +295,5 @@ void prefrec_ease_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {
         rank_neighbor_row(&heap, m, nbr + (size_t)h * m, w + (size_t)h * m);
     }
     free(best);
+    return PREFREC_OK;
 }

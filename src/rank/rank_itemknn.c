@@ -133,7 +133,7 @@ static prefrec_status knn_fit(const prefrec_fit_input *in, const void *params, v
     return PREFREC_OK;
 }
 
-static void knn_score(const void *mv, int32_t c, float *scores) {
+static prefrec_status knn_score(const void *mv, int32_t c, float *scores) {
     const knn_model *m = mv;
     const prefrec_interactions *x = m->x;
     memset(scores, 0, (size_t)x->n_products * sizeof *scores);
@@ -144,6 +144,7 @@ static void knn_score(const void *mv, int32_t c, float *scores) {
         for (int32_t r = 0; r < m->n_nbr[i]; r++) scores[nb[r]] += sm[r];
     }
     rank_add_pop_tiebreak(x, scores, 1e-6f);
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_itemknn = {
@@ -151,9 +152,10 @@ const prefrec_ranker_def prefrec_ranker_itemknn = {
     PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, knn_fit, knn_score, knn_free};
 
 /* ---- served form (src/core/blend.h): each product's m most similar products ---------------- */
-void prefrec_itemknn_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {
+prefrec_status prefrec_itemknn_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {
     const knn_model *km = mv;
     prefrec_scored *best = malloc((size_t)(m > 0 ? m : 1) * sizeof *best);
+    if (!best) return PREFREC_E_NOMEM;
     for (int32_t h = 0; h < km->x->n_products; h++) {
         prefrec_topk_heap heap;
         prefrec_topk_heap_init(&heap, best, best ? (size_t)m : 0);
@@ -164,4 +166,5 @@ void prefrec_itemknn_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w
         rank_neighbor_row(&heap, m, nbr + (size_t)h * m, w + (size_t)h * m);
     }
     free(best);
+    return PREFREC_OK;
 }

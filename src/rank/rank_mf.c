@@ -195,7 +195,7 @@ static prefrec_status mf_fit(const prefrec_fit_input *in, const void *params, vo
     return PREFREC_OK;
 }
 
-static void mf_score(const void *mv, int32_t c, float *scores) {
+static prefrec_status mf_score(const void *mv, int32_t c, float *scores) {
     const mf_model *m = mv;
     const prefrec_interactions *x = m->x;
     const float *u = m->cu + (size_t)c * m->dim;
@@ -206,6 +206,7 @@ static void mf_score(const void *mv, int32_t c, float *scores) {
         scores[j] = s;
     }
     rank_add_pop_tiebreak(x, scores, 1e-6f);
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_mf = {

@@ -90,12 +90,13 @@ static prefrec_status pop_seg_fit(const prefrec_fit_input *in, const void *param
     return pop_fit_common(in, params, 1, model, err);
 }
 
-static void pop_score(const void *m, int32_t customer, float *scores) {
+static prefrec_status pop_score(const void *m, int32_t customer, float *scores) {
     const pop_model *pm = m;
     const float *src = pm->global;
     if (pm->by_segment)
         src = pm->seg + (size_t)rank_segment(pm->ds, customer) * (size_t)pm->n_products;
     for (int32_t j = 0; j < pm->n_products; j++) scores[j] = src[j];
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_pop = {

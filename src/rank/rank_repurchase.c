@@ -41,7 +41,7 @@ static void rep_free(void *m) { free(m); }
 
 /* Scores stay exact in float: counts and day offsets are small integers; the secondary key is
  * scaled into [0, 1) so it only breaks ties of the primary one. */
-static void rep_score(const void *mv, int32_t c, float *scores) {
+static prefrec_status rep_score(const void *mv, int32_t c, float *scores) {
     const rep_model *m = mv;
     const prefrec_interactions *x = m->x;
     for (int32_t j = 0; j < x->n_products; j++) scores[j] = -2.0f;
@@ -58,6 +58,7 @@ static void rep_score(const void *mv, int32_t c, float *scores) {
         else
             scores[x->product[b]] = (float)(x->count[b] + 0.5 * recency);
     }
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_rep_freq = {
@@ -113,7 +114,7 @@ static prefrec_status seed_fit(const prefrec_fit_input *in, const void *params, 
     return PREFREC_OK;
 }
 
-static void seed_score(const void *mv, int32_t c, float *scores) {
+static prefrec_status seed_score(const void *mv, int32_t c, float *scores) {
     const seed_model *m = mv;
     const prefrec_interactions *x = m->x;
     for (int32_t j = 0; j < x->n_products; j++) scores[j] = -2.0f;
@@ -123,6 +124,7 @@ static void seed_score(const void *mv, int32_t c, float *scores) {
         if (x->count[b] > max_count) max_count = x->count[b];
     for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++)
         scores[x->product[b]] = m->pair_score[b] + 0.01f * x->count[b] / (max_count + 1.0f);
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_seed_score = {

@@ -66,16 +66,17 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
         return prefrec_error_set(err, PREFREC_E_NOMEM, "blend export: out of memory");
     }
     for (size_t i = 0; i < pm; i++) out->ease_nbr[i] = out->knn_nbr[i] = -1;
-    if (f.ease) {
-        prefrec_ease_neighbors(f.ease, m, nbr_d, w_d);
+    prefrec_status s = PREFREC_OK;
+    if (f.ease && !(s = prefrec_ease_neighbors(f.ease, m, nbr_d, w_d)))
         remap(nbr_d, w_d, NP, m, pmap, out->ease_nbr, out->ease_w);
-    }
-    if (f.knn) {
-        prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d);
+    if (!s && f.knn && !(s = prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d)))
         remap(nbr_d, w_d, NP, m, pmap, out->knn_nbr, out->knn_w);
-    }
     free(nbr_d);
     free(w_d);
+    if (s) {
+        prefrec_blend_tensors_free(out);
+        return prefrec_error_set(err, s, "blend export: out of memory for the neighbour lists");
+    }
     int32_t mx = 1;
     for (int32_t g = 0; g < NP; g++)
         if (x->n_buyers[g] > mx) mx = x->n_buyers[g];
@@ -142,7 +143,7 @@ static prefrec_status served_fit(const prefrec_fit_input *in, const void *params
     return PREFREC_OK;
 }
 
-static void served_score(const void *mv, int32_t c, float *scores) {
+static prefrec_status served_score(const void *mv, int32_t c, float *scores) {
     const served_model *m = mv;
     const prefrec_dataset *ds = m->ds;
     const prefrec_interactions *x = m->x;
@@ -151,10 +152,7 @@ static void served_score(const void *mv, int32_t c, float *scores) {
     int32_t ns = ds->has_catalog ? prefrec_dict_size(ds->subcategories) : 0;
     size_t n = (size_t)(x->row_start[c + 1] - x->row_start[c]);
     float *buf = malloc((4 * (size_t)P + (size_t)nk + (size_t)ns + 1) * sizeof *buf);
-    if (!buf) {
-        memset(scores, 0, (size_t)P * sizeof *scores);
-        return;
-    }
+    if (!buf) return PREFREC_E_NOMEM;
     prefrec_blend_parts parts = {buf, buf + P, buf + 2 * (size_t)P, 0, 0};
     int g = ds->has_demographics && ds->gender ? ds->gender[c] : -1;
     float age = ds->has_demographics && ds->age ? ds->age[c] : NAN;
@@ -163,6 +161,7 @@ static void served_score(const void *mv, int32_t c, float *scores) {
                         ds->has_catalog ? ds->product_subcategory : NULL, ns, buf + 4 * (size_t)P,
                         buf + 3 * (size_t)P, &parts, scores);
     free(buf);
+    return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_blend_served = {

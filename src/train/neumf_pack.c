@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_build.h"
 #include "prefrec/blend.h"
 #include "prefrec/blend_export.h"
 #include "prefrec/pack_write.h"
@@ -74,55 +75,54 @@ static prefrec_status bought_csr(const prefrec_train_data *td, uint32_t **off_ou
 }
 
 static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *meta, uint32_t nnz) {
-    cJSON *m = cJSON_CreateObject();
+    json_build jb = {0};
+    cJSON *m = json_root(&jb);
     if (!m) return NULL;
     char seed[32];
     snprintf(seed, sizeof seed, "%" PRIu64, net->seed);
-    cJSON_AddStringToObject(m, "format", "prefrec-pack");
-    cJSON_AddStringToObject(m, "kind", "neumf");
-    cJSON_AddStringToObject(m, "part", "full");
-    cJSON_AddStringToObject(m, "affiliate", meta->affiliate ? meta->affiliate : "");
-    if (meta->asof) cJSON_AddStringToObject(m, "asof", meta->asof);
-    cJSON_AddStringToObject(m, "seed", seed);
-    cJSON_AddNumberToObject(m, "dim", net->dim);
-    cJSON *mlp = cJSON_AddArrayToObject(m, "mlp");
-    for (int l = 0; l < net->n_layers; l++) cJSON_AddItemToArray(mlp, cJSON_CreateNumber(net->width[l]));
-    cJSON_AddStringToObject(m, "inputs", "u[dim], v[dim], male, female, (age-45)/15, age_unknown");
-    cJSON_AddNumberToObject(m, "score_max", PREFREC_MODEL_SCORE_MAX);
-    cJSON_AddNumberToObject(m, "n_products", net->n_products);
-    cJSON_AddNumberToObject(m, "n_customers", net->n_customers);
-    cJSON_AddNumberToObject(m, "n_categories", meta->n_categories);
-    cJSON_AddNumberToObject(m, "n_subcategories", meta->n_subcategories);
-    cJSON_AddNumberToObject(m, "n_bought", nnz);
+    json_str(&jb, m, "format", "prefrec-pack");
+    json_str(&jb, m, "kind", "neumf");
+    json_str(&jb, m, "part", "full");
+    json_str(&jb, m, "affiliate", meta->affiliate ? meta->affiliate : "");
+    if (meta->asof) json_str(&jb, m, "asof", meta->asof);
+    json_str(&jb, m, "seed", seed);
+    json_num(&jb, m, "dim", net->dim);
+    cJSON *mlp = json_arr(&jb, m, "mlp");
+    for (int l = 0; l < net->n_layers; l++) json_push(&jb, mlp, cJSON_CreateNumber(net->width[l]));
+    json_str(&jb, m, "inputs", "u[dim], v[dim], male, female, (age-45)/15, age_unknown");
+    json_num(&jb, m, "score_max", PREFREC_MODEL_SCORE_MAX);
+    json_num(&jb, m, "n_products", net->n_products);
+    json_num(&jb, m, "n_customers", net->n_customers);
+    json_num(&jb, m, "n_categories", meta->n_categories);
+    json_num(&jb, m, "n_subcategories", meta->n_subcategories);
+    json_num(&jb, m, "n_bought", nnz);
     const prefrec_train_params *tp = meta->params;
     const prefrec_train_report *r = meta->report;
     if (tp && r) {
-        cJSON *t = cJSON_AddObjectToObject(m, "training");
-        cJSON_AddNumberToObject(t, "pairs", (double)(r->n_train + r->n_valid));
-        cJSON_AddNumberToObject(t, "train_pairs", (double)r->n_train);
-        cJSON_AddNumberToObject(t, "valid_pairs", (double)r->n_valid);
-        cJSON_AddNumberToObject(t, "epochs_max", tp->epochs);
-        cJSON_AddNumberToObject(t, "epochs_run", r->epochs_run);
-        cJSON_AddNumberToObject(t, "best_epoch", r->best_epoch);
-        cJSON_AddNumberToObject(t, "batch", tp->batch);
-        cJSON_AddNumberToObject(t, "lr", tp->lr);
-        cJSON_AddNumberToObject(t, "l2", tp->l2);
-        cJSON_AddNumberToObject(t, "valid_frac", tp->valid_frac);
-        cJSON_AddNumberToObject(t, "train_loss", r->train_loss);
-        cJSON_AddNumberToObject(t, "train_rmse", r->train_rmse);
-        cJSON_AddNumberToObject(t, "valid_rmse", isfinite(r->valid_rmse) ? r->valid_rmse : -1.0);
+        cJSON *t = json_obj(&jb, m, "training");
+        json_num(&jb, t, "pairs", (double)(r->n_train + r->n_valid));
+        json_num(&jb, t, "train_pairs", (double)r->n_train);
+        json_num(&jb, t, "valid_pairs", (double)r->n_valid);
+        json_num(&jb, t, "epochs_max", tp->epochs);
+        json_num(&jb, t, "epochs_run", r->epochs_run);
+        json_num(&jb, t, "best_epoch", r->best_epoch);
+        json_num(&jb, t, "batch", tp->batch);
+        json_num(&jb, t, "lr", tp->lr);
+        json_num(&jb, t, "l2", tp->l2);
+        json_num(&jb, t, "valid_frac", tp->valid_frac);
+        json_num(&jb, t, "train_loss", r->train_loss);
+        json_num(&jb, t, "train_rmse", r->train_rmse);
+        json_num(&jb, t, "valid_rmse", isfinite(r->valid_rmse) ? r->valid_rmse : -1.0);
     }
     if (meta->blend) {
-        cJSON *b = cJSON_AddObjectToObject(m, "blend"), *wo = cJSON_AddObjectToObject(b, "w");
+        cJSON *b = json_obj(&jb, m, "blend"), *wo = json_obj(&jb, b, "w");
         for (int k = 0; k < PREFREC_BW_COUNT; k++)
-            cJSON_AddNumberToObject(wo, prefrec_blend_weight_names[k], meta->blend->w[k]);
-        cJSON_AddNumberToObject(b, "tiebreak", 1e-6);
-        cJSON_AddNumberToObject(b, "neighbors", meta->blend->m);
+            json_num(&jb, wo, prefrec_blend_weight_names[k], meta->blend->w[k]);
+        json_num(&jb, b, "tiebreak", 1e-6);
+        json_num(&jb, b, "neighbors", meta->blend->m);
     }
-    if (meta->product_target) cJSON_AddNumberToObject(m, "target_mean", meta->target_mean);
-    char *s = cJSON_PrintUnformatted(m);
-    cJSON_Delete(m);
-    return s;
+    if (meta->product_target) json_num(&jb, m, "target_mean", meta->target_mean);
+    return json_print(&jb, m, 0);
 }
 
 prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_pack_meta *meta, const char *path,

@@ -1,6 +1,8 @@
 /* pack_export.c - split a full NeuMF pack into an item pack and hashed customer shards, so a
  * web page fetches the item side plus the one small shard that holds its customer. */
 #include <cjson/cJSON.h>
+
+#include "core/json_build.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +23,18 @@ static prefrec_status write_item(const prefrec_pack *full, const char *path, int
     }
     char *json = NULL;
     if (!s) {
-        cJSON_ReplaceItemInObjectCaseSensitive(m, "part", cJSON_CreateString("item"));
+        json_build jb = {0};
+        cJSON *part = cJSON_CreateString("item");
+        if (!part || !cJSON_ReplaceItemInObjectCaseSensitive(m, "part", part)) {
+            cJSON_Delete(part);
+            jb.failed = 1;
+        }
         cJSON_DeleteItemFromObjectCaseSensitive(m, "shards");
-        cJSON_AddNumberToObject(m, "shards", n_shards);
+        json_num(&jb, m, "shards", n_shards);
         cJSON_DeleteItemFromObjectCaseSensitive(m, "shard_hash");
-        cJSON_AddStringToObject(m, "shard_hash", "fnv1a32(customer code) % shards");
-        json = cJSON_PrintUnformatted(m);
+        json_str(&jb, m, "shard_hash", "fnv1a32(customer code) % shards");
+        json = json_print(&jb, m, 0);
+        m = NULL;
         s = json ? prefrec_pack_writer_set_manifest(w, json, err) : prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     }
     void *buf = NULL;
@@ -65,7 +73,8 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
     uint32_t *off = malloc(((size_t)nm + 1) * sizeof *off);
     int32_t *idx = malloc((size_t)nnz * sizeof *idx + 1);
     prefrec_pack_writer *w = prefrec_pack_writer_new();
-    cJSON *m = cJSON_CreateObject();
+    json_build jb = {0};
+    cJSON *m = json_root(&jb);
     char *json = NULL;
     prefrec_status s = PREFREC_OK;
     if (!codes || !emb || !bias || !age || !gender || !off || !idx || !w || !m)
@@ -83,20 +92,21 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
             off[i + 1] = off[i] + (b1 - b0);
         }
         const cJSON *fm = (const cJSON *)prefrec_pack_manifest(full);
-        cJSON_AddStringToObject(m, "format", "prefrec-pack");
-        cJSON_AddStringToObject(m, "kind", "neumf");
-        cJSON_AddStringToObject(m, "part", "customers");
+        json_str(&jb, m, "format", "prefrec-pack");
+        json_str(&jb, m, "kind", "neumf");
+        json_str(&jb, m, "part", "customers");
         const char *aff = prefrec_pack_manifest_str(full, "affiliate");
-        cJSON_AddStringToObject(m, "affiliate", aff ? aff : "");
-        cJSON_AddNumberToObject(m, "dim", d);
-        cJSON_AddItemToObject(m, "mlp", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(fm, "mlp"), 1));
-        cJSON_AddNumberToObject(m, "shard", k);
-        cJSON_AddNumberToObject(m, "shards", n_shards);
-        cJSON_AddStringToObject(m, "shard_hash", "fnv1a32(customer code) % shards");
-        cJSON_AddNumberToObject(m, "item_crc", item_crc);
-        cJSON_AddNumberToObject(m, "n_customers", nm);
-        cJSON_AddNumberToObject(m, "n_bought", nnz);
-        json = cJSON_PrintUnformatted(m);
+        json_str(&jb, m, "affiliate", aff ? aff : "");
+        json_num(&jb, m, "dim", d);
+        json_put(&jb, m, "mlp", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(fm, "mlp"), 1));
+        json_num(&jb, m, "shard", k);
+        json_num(&jb, m, "shards", n_shards);
+        json_str(&jb, m, "shard_hash", "fnv1a32(customer code) % shards");
+        json_num(&jb, m, "item_crc", item_crc);
+        json_num(&jb, m, "n_customers", nm);
+        json_num(&jb, m, "n_bought", nnz);
+        json = json_print(&jb, m, 0);
+        m = NULL;
         if (!json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     }
     uint32_t n1 = nm + 1, sh2[2] = {nm, d};

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/json_build.h"
 #include "prefrec/atomic.h"
 #include "prefrec/blend_export.h"
 #include "prefrec/date.h"
@@ -223,45 +224,44 @@ static prefrec_status dump_pairs(const aff_set *a, const prefrec_train_params *t
 }
 
 
-static void json_affiliate(cJSON *jaffs, const prefrec_pipeline_affiliate *a) {
+static void json_affiliate(json_build *jbp, cJSON *jaffs, const prefrec_pipeline_affiliate *a) {
     const prefrec_train_report *rep = &a->report;
-    cJSON *ja = cJSON_AddObjectToObject(jaffs, a->code), *je = cJSON_AddArrayToObject(ja, "epochs");
-    cJSON_AddNumberToObject(ja, "rmse", rep->valid_rmse);
-    cJSON_AddNumberToObject(ja, "train_rmse", rep->train_rmse);
-    cJSON_AddNumberToObject(ja, "best_epoch", rep->best_epoch);
-    cJSON_AddNumberToObject(ja, "train_pairs", (double)rep->n_train);
-    cJSON_AddNumberToObject(ja, "valid_pairs", (double)rep->n_valid);
-    cJSON_AddNumberToObject(ja, "customers", a->n_customers);
-    cJSON_AddNumberToObject(ja, "products", a->n_products);
-    cJSON_AddNumberToObject(ja, "seconds_per_epoch", rep->seconds_per_epoch);
-    cJSON_AddNumberToObject(ja, "pack_bytes", (double)a->pack_bytes);
+    cJSON *ja = json_obj(jbp, jaffs, a->code), *je = json_arr(jbp, ja, "epochs");
+    json_num(jbp, ja, "rmse", rep->valid_rmse);
+    json_num(jbp, ja, "train_rmse", rep->train_rmse);
+    json_num(jbp, ja, "best_epoch", rep->best_epoch);
+    json_num(jbp, ja, "train_pairs", (double)rep->n_train);
+    json_num(jbp, ja, "valid_pairs", (double)rep->n_valid);
+    json_num(jbp, ja, "customers", a->n_customers);
+    json_num(jbp, ja, "products", a->n_products);
+    json_num(jbp, ja, "seconds_per_epoch", rep->seconds_per_epoch);
+    json_num(jbp, ja, "pack_bytes", (double)a->pack_bytes);
     for (int ep = 0; ep < rep->epochs_run && ep < PREFREC_TRAIN_LOG_MAX; ep++) {
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "epoch", ep + 1);
-        cJSON_AddNumberToObject(o, "train_loss", rep->log[ep].train_loss);
-        cJSON_AddNumberToObject(o, "valid_rmse", rep->log[ep].valid_rmse);
-        cJSON_AddNumberToObject(o, "seconds", rep->log[ep].seconds);
-        cJSON_AddItemToArray(je, o);
+        json_num(jbp, o, "epoch", ep + 1);
+        json_num(jbp, o, "train_loss", rep->log[ep].train_loss);
+        json_num(jbp, o, "valid_rmse", rep->log[ep].valid_rmse);
+        json_num(jbp, o, "seconds", rep->log[ep].seconds);
+        json_push(jbp, je, o);
     }
 }
 
 /* train.json: the run's settings and, per affiliate, its figures and epochs. */
 static prefrec_status write_json(const prefrec_pipeline_params *p, const char *asof,
                                  const prefrec_pipeline_result *r, prefrec_error *err) {
-    cJSON *root = cJSON_CreateObject();
-    if (!root) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
-    cJSON_AddStringToObject(root, "asof", asof);
-    cJSON_AddNumberToObject(root, "dim", p->train.dim);
-    cJSON_AddNumberToObject(root, "seed", (double)p->train.seed);
-    cJSON_AddNumberToObject(root, "threads", p->train.threads);
-    cJSON_AddNumberToObject(root, "neighbors", (double)p->neighbors);
-    cJSON *jaffs = cJSON_AddObjectToObject(root, "affiliates");
-    for (int i = 0; i < r->n_trained; i++) json_affiliate(jaffs, &r->affiliates[i]);
-    char *text = cJSON_Print(root);
+    json_build jb = {0};
+    cJSON *root = json_root(&jb);
+    json_str(&jb, root, "asof", asof);
+    json_num(&jb, root, "dim", p->train.dim);
+    json_num(&jb, root, "seed", (double)p->train.seed);
+    json_num(&jb, root, "threads", p->train.threads);
+    json_num(&jb, root, "neighbors", (double)p->neighbors);
+    cJSON *jaffs = json_obj(&jb, root, "affiliates");
+    for (int i = 0; i < r->n_trained; i++) json_affiliate(&jb, jaffs, &r->affiliates[i]);
+    char *text = json_print(&jb, root, 1);
     prefrec_status s = text ? prefrec_atomic_write_file(p->json_path, text, strlen(text), err)
                             : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     cJSON_free(text);
-    cJSON_Delete(root);
     return s;
 }
 

@@ -156,20 +156,23 @@ static void run_job(trainer *tr) {
     if (tr->threads > 1) barrier_wait(&tr->done);
 }
 
-static double rmse_of(trainer *tr, const uint32_t *idx, size_t n) {
-    if (n == 0) return NAN;
+/* RMSE over the pairs idx[0..n) into *out (NaN when n is 0); -1 when out of memory. */
+static int rmse_of(trainer *tr, const uint32_t *idx, size_t n, double *out) {
+    *out = NAN;
+    if (n == 0) return 0;
     tr->vidx = idx;
     tr->vn = n;
     tr->v_chunks = (n + 1023) / 1024;
     double *s = calloc(tr->v_chunks, sizeof *s);
-    if (!s) return NAN;
+    if (!s) return -1;
     tr->v_sse = s;
     tr->job = 2;
     run_job(tr);
     double t = 0.0;
     for (size_t c = 0; c < tr->v_chunks; c++) t += s[c];
     free(s);
-    return sqrt(t / (double)n);
+    *out = sqrt(t / (double)n);
+    return 0;
 }
 
 typedef struct adam_rows {
@@ -495,7 +498,11 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         double dt = now_s() - t0;
         train_time += dt;
         double loss = sse / (double)n_train;
-        double vr = rmse_of(&tr, vidx, n_valid);
+        double vr;
+        if (rmse_of(&tr, vidx, n_valid, &vr)) {
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+            break;
+        }
         progress(tp, epoch, loss, vr, dt);
         rep->epochs_run = epoch;
         if (epoch <= PREFREC_TRAIN_LOG_MAX) {
@@ -517,11 +524,11 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         snap_restore(&best, &tr.net);
         rep->n_train = n_train;
         rep->n_valid = n_valid;
-        rep->train_rmse = rmse_of(&tr, tidx, n_train);
-        rep->valid_rmse = rmse_of(&tr, vidx, n_valid);
+        if (rmse_of(&tr, tidx, n_train, &rep->train_rmse) || rmse_of(&tr, vidx, n_valid, &rep->valid_rmse))
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
         rep->seconds = now_s() - t_start;
         rep->seconds_per_epoch = rep->epochs_run ? train_time / rep->epochs_run : 0.0;
-        st = export_net(&tr.net, tp->seed, out, err);
+        if (!st) st = export_net(&tr.net, tp->seed, out, err);
     }
     if (tp->threads > 1 && ok && tr.net.dense) {
         if (threads_started > 0) {

@@ -1,0 +1,65 @@
+/* json_build.h - build cJSON trees without losing an allocation failure (internal; core and
+ * the native side). cJSON's Add* functions return NULL when they cannot allocate and leave the
+ * tree without the member, so a tree built with unchecked calls can be printed "successfully"
+ * with members missing. These wrappers record any failure in one flag to check once at the end:
+ *
+ *   json_build b = {0};
+ *   cJSON *o = json_root(&b);                      // a new root object
+ *   json_num(&b, o, "dim", 32);
+ *   cJSON *a = json_arr(&b, o, "mlp");
+ *   json_push(&b, a, cJSON_CreateNumber(64));
+ *   char *text = json_print(&b, o, 0);            // NULL if anything failed; deletes o
+ */
+#ifndef PREFREC_JSON_BUILD_H
+#define PREFREC_JSON_BUILD_H
+
+#include <cjson/cJSON.h>
+
+typedef struct json_build {
+    int failed;
+} json_build;
+
+static inline cJSON *json_check_(json_build *b, cJSON *r) {
+    if (!r) b->failed = 1;
+    return r;
+}
+static inline cJSON *json_root(json_build *b) { return json_check_(b, cJSON_CreateObject()); }
+/* A new object parent[key] (parent may be NULL after a failure: then nothing is added). */
+static inline cJSON *json_obj(json_build *b, cJSON *parent, const char *key) {
+    return json_check_(b, parent ? cJSON_AddObjectToObject(parent, key) : NULL);
+}
+static inline cJSON *json_arr(json_build *b, cJSON *parent, const char *key) {
+    return json_check_(b, parent ? cJSON_AddArrayToObject(parent, key) : NULL);
+}
+static inline cJSON *json_num(json_build *b, cJSON *o, const char *key, double v) {
+    return json_check_(b, o ? cJSON_AddNumberToObject(o, key, v) : NULL);
+}
+static inline cJSON *json_str(json_build *b, cJSON *o, const char *key, const char *v) {
+    return json_check_(b, o ? cJSON_AddStringToObject(o, key, v) : NULL);
+}
+static inline cJSON *json_bool(json_build *b, cJSON *o, const char *key, int v) {
+    return json_check_(b, o ? cJSON_AddBoolToObject(o, key, v) : NULL);
+}
+/* Add item (which may be NULL: a failed create) as o[key]; item is deleted on failure. */
+static inline void json_put(json_build *b, cJSON *o, const char *key, cJSON *item) {
+    if (!o || !item || !cJSON_AddItemToObject(o, key, item)) {
+        cJSON_Delete(item);
+        b->failed = 1;
+    }
+}
+/* Append item (which may be NULL) to array a; deleted on failure. */
+static inline void json_push(json_build *b, cJSON *a, cJSON *item) {
+    if (!a || !item || !cJSON_AddItemToArray(a, item)) {
+        cJSON_Delete(item);
+        b->failed = 1;
+    }
+}
+/* The text of root (caller frees with cJSON_free), or NULL when any step failed; deletes root. */
+static inline char *json_print(json_build *b, cJSON *root, int formatted) {
+    char *s = !b->failed && root ? (formatted ? cJSON_Print(root) : cJSON_PrintUnformatted(root)) : NULL;
+    cJSON_Delete(root);
+    if (!s) b->failed = 1;
+    return s;
+}
+
+#endif
