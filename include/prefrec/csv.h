@@ -53,7 +53,8 @@ typedef struct prefrec_csv_params {
     char sep;          /* field separator, default ',' */
     size_t block_size; /* bytes per read(), default 4 MiB; the buffer grows for longer records */
     size_t max_record; /* bytes one record may take (0: PREFREC_CSV_MAX_RECORD); a longer one
-                          is an error that ends the reading */
+                          is an error that ends the reading (files: memory input is bounded
+                          by its length already) */
 } prefrec_csv_params;
 
 prefrec_csv_params prefrec_csv_default_params(void);
