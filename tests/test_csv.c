@@ -108,6 +108,80 @@ static void test_lines_and_errors(void) {
     CHECK(r == NULL);
 }
 
+/* A NUL byte is valid UTF-8 (U+0000), but codes become C strings later (issue 21: "DUP\0a" and
+ * "DUP\0b" both became "DUP"): the record is bad, with its position, and reading goes on. */
+static void test_nul(void) {
+    prefrec_error err = {0};
+    prefrec_csv *r = NULL;
+    /* short unquoted (the 64-byte fast path), quoted, and in a record over 64 bytes */
+    static const char s[] = "a,b\nDUP\0a,1\nok,2\n\"x\0\",3\n"
+                            "long-long-long-long-long-long-long-long-long-long-long-long,4\0\n"
+                            "last,5\n";
+    CHECK_EQ_INT(prefrec_csv_open_mem(s, sizeof s - 1, "n.csv", NULL, &r, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 1);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), PREFREC_E_PARSE);
+    CHECK_STR(err.msg, "n.csv:2:4: NUL byte (U+0000) in a field (codes and names cannot hold one)");
+    CHECK_EQ_INT(prefrec_csv_recoverable(r), PREFREC_CSV_BAD_NUL);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 1);
+    CHECK_EQ_INT(prefrec_csv_fields(r)[0].len, 2);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, "n.csv:4:3: NUL byte");
+    CHECK_EQ_INT(prefrec_csv_recoverable(r), PREFREC_CSV_BAD_NUL);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, "n.csv:5:62: NUL byte");
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 1);
+    CHECK_EQ_INT(prefrec_csv_line(r), 6);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 0);
+    prefrec_csv_close(r);
+    /* other bad records keep their kind */
+    CHECK_EQ_INT(prefrec_csv_open_mem("a\n\xff\n", 4, "u.csv", NULL, &r, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 1);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), PREFREC_E_PARSE);
+    CHECK_EQ_INT(prefrec_csv_recoverable(r), PREFREC_CSV_BAD_MALFORMED);
+    prefrec_csv_close(r);
+}
+
+/* A file with no line end (issue 21: a mapping path to /dev/zero read a gigabyte before failing)
+ * fails once one record passes max_record, and reading ends there. */
+static void test_record_cap(void) {
+    char path[] = "/tmp/prefrec_test_csv_cap_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    /* 64 MiB of NUL bytes, sparse: no disk used; like /dev/zero, but it ends */
+    CHECK_EQ_INT(ftruncate(fd, (off_t)64 << 20), 0);
+    close(fd);
+    prefrec_csv *r = NULL;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_csv_open(path, NULL, &r, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, ":1: a record longer than 16 MiB (no line end found");
+    CHECK_EQ_INT(prefrec_csv_recoverable(r), 0);
+    CHECK(prefrec_csv_bytes(r) < ((uint64_t)32 << 20)); /* stopped near the cap, not at the end */
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 0);
+    prefrec_csv_close(r);
+    /* a smaller cap; records under it read as usual, also across blocks */
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("h\nshort\n", f);
+        for (int i = 0; i < 2000; i++) fputc('y', f);
+        fputs(",\"quoted\nfield\"\n", f);
+        fclose(f);
+    }
+    prefrec_csv_params p = prefrec_csv_default_params();
+    p.block_size = 256;
+    p.max_record = 1000;
+    CHECK_EQ_INT(prefrec_csv_open(path, &p, &r, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 1);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 1);
+    CHECK_EQ_INT(prefrec_csv_fields(r)[0].len, 5);
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, ":3: a record longer than 1000 bytes");
+    CHECK_EQ_INT(prefrec_csv_next(r, &err), 0);
+    prefrec_csv_close(r);
+    unlink(path);
+}
+
 static void test_utf8(void) {
     size_t bad = 99;
     CHECK_EQ_INT(prefrec_utf8_check("plain ascii text!", 17, &bad), 0);
@@ -246,6 +320,8 @@ static void test_roundtrip(void) {
 int main(void) {
     test_basic();
     test_lines_and_errors();
+    test_nul();
+    test_record_cap();
     test_utf8();
     test_roundtrip();
     return check_report("test_csv");

@@ -281,6 +281,256 @@ static void test_bad_rows(void) {
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+static void put_bytes(const char *dir, const char *name, const char *text, size_t len) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    CHECK_EQ_INT(fwrite(text, 1, len, f), len);
+    fclose(f);
+}
+#define PUT_LIT(dir, name, lit) put_bytes(dir, name, lit, sizeof lit - 1)
+
+/* Issue 21: a NUL byte in a code. "DUP\0a" and "DUP\0b" were two customers that every writer
+ * printed as "DUP" (a pack that refused every request, scores.csv with three "C1"). Now a NUL
+ * in any field of any file is a bad row at file:line:col, skippable and counted; a NUL in the
+ * mapping is an error; and a hand-built dataset holding one is refused by finish. */
+static void test_nul(void) {
+    char dir[] = "/tmp/prefrec_test_nul_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char json[600];
+    snprintf(json, sizeof json, "%s/m.json", dir);
+    PUT_LIT(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"customer\", "
+                           "\"product\": \"product\", \"time\": \"time\"}}");
+    PUT_LIT(dir, "tx.csv", "customer,product,time\nDUP\0a,P1,2021-01-01\nDUP\0b,P2,2021-01-02\n"
+                           "C1,P1,2021-01-03\n");
+    prefrec_dataset *ds = NULL;
+    prefrec_error err = {0};
+    prefrec_load_params lp = prefrec_load_default_params();
+    CHECK_EQ_INT(prefrec_dataset_load(json, &lp, &ds, &err), PREFREC_E_PARSE);
+    CHECK(ds == NULL);
+    CHECK_CONTAINS(err.msg, "tx.csv:2:4: NUL byte (U+0000) in a field");
+    lp.skip_bad_rows = 1;
+    CHECK_EQ_INT(prefrec_dataset_load(json, &lp, &ds, &err), PREFREC_OK);
+    if (ds) {
+        CHECK_EQ_INT(ds->n_rows, 1);
+        CHECK_EQ_INT(ds->n_skipped, 2);
+        CHECK_EQ_INT(prefrec_dict_size(ds->customers), 1);
+        CHECK_EQ_INT(prefrec_dict_find(ds->customers, "DUP", 3), -1);
+        CHECK_STR(prefrec_dict_str(ds->customers, 0), "C1");
+        prefrec_dataset_free(ds);
+    }
+    lp.skip_bad_rows = 0;
+    /* in the mapping: raw, or as \u0000 (cJSON would cut the string there: "tx.csv") */
+    PUT_LIT(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\\u0000.bak\", \"customer\": "
+                           "\"customer\", \"product\": \"product\", \"time\": \"time\"}}");
+    CHECK_EQ_INT(prefrec_dataset_load(json, &lp, &ds, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, "m.json:1:34: NUL byte (U+0000) in the mapping");
+    PUT_LIT(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"customer\",\n"
+                           " \"product\": \"prod\0uct\", \"time\": \"time\"}}");
+    CHECK_EQ_INT(prefrec_dataset_load(json, &lp, &ds, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, "m.json:2:18: NUL byte");
+    /* an escaped backslash before u0000 is not a NUL: the path is tx.csv\u0000 (no such file) */
+    PUT_LIT(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\\\\u0000\", \"customer\": "
+                           "\"customer\", \"product\": \"product\", \"time\": \"time\"}}");
+    CHECK_EQ_INT(prefrec_dataset_load(json, &lp, &ds, &err), PREFREC_E_IO);
+    CHECK_CONTAINS(err.msg, "tx.csv\\u0000: cannot open");
+
+    /* L.POINT: the catalog and the demographics go through the same reader */
+    PUT_LIT(dir, "LPOINT_BIG_COMP_04_PD_CLAC.csv",
+            "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,a,b,c\nPD0002,x\0y,b,c\n");
+    PUT_LIT(dir, "LPOINT_BIG_COMP_01_DEMO.csv", "cust,ma_fem_dv,ages\nM1\0,여성,30대\n");
+    PUT_LIT(dir, "LPOINT_BIG_COMP_02_PDDE.csv",
+            "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n"
+            "M1,R1,1,A01,B1,PD0001,20210105,10,3000,1\n");
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, "LPOINT_BIG_COMP_04_PD_CLAC.csv:3:9: NUL byte");
+    PUT_LIT(dir, "LPOINT_BIG_COMP_04_PD_CLAC.csv", "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,a,b,c\n");
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, "LPOINT_BIG_COMP_01_DEMO.csv:2:3: NUL byte");
+    PUT_LIT(dir, "LPOINT_BIG_COMP_01_DEMO.csv", "cust,ma_fem_dv,ages\nM1,여성,30대\n");
+    PUT_LIT(dir, "LPOINT_BIG_COMP_02_PDDE.csv",
+            "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n"
+            "M1,R1,1,A01,B1,PD0001,20210105,10,3000,1\n"
+            "M000034966\0Z,R2,1,A01,B1,PD0001,20210106,10,3000,1\n");
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_E_PARSE);
+    CHECK_CONTAINS(err.msg, "LPOINT_BIG_COMP_02_PDDE.csv:3:11: NUL byte");
+    lp.skip_bad_rows = 1;
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_OK);
+    if (ds) {
+        CHECK_EQ_INT(ds->n_rows, 1);
+        CHECK_EQ_INT(ds->n_skipped, 1);
+        CHECK_EQ_INT(prefrec_dict_find(ds->customers, "M000034966", 10), -1);
+        prefrec_dataset_free(ds);
+    }
+
+    /* built by hand: finish refuses the code rather than let a writer cut it */
+    ds = prefrec_dataset_new(1);
+    ds->customer[0] = prefrec_dict_intern(ds->customers, "DUP\0a", 5);
+    ds->product[0] = prefrec_dict_intern(ds->products, "P1", 2);
+    ds->affiliate[0] = (uint8_t)prefrec_dict_intern(ds->affiliates, "ALL", 3);
+    CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_E_INVAL);
+    CHECK_CONTAINS(err.msg, "customer code 'DUP' holds a NUL byte (byte 4 of 5)");
+    prefrec_dataset_free(ds);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
+typedef struct {
+    const char *cust, *prod;
+    int rct; /* -1: none */
+    int day;
+    double qty;
+} line_t;
+
+static prefrec_dataset *lines(const line_t *l, size_t n) {
+    prefrec_dataset *ds = prefrec_dataset_new(n);
+    int32_t aff = prefrec_dict_intern(ds->affiliates, "ALL", 3);
+    for (size_t i = 0; i < n; i++) {
+        char rc[16];
+        int rn = snprintf(rc, sizeof rc, "R%d", l[i].rct);
+        ds->customer[i] = prefrec_dict_intern(ds->customers, l[i].cust, strlen(l[i].cust));
+        ds->product[i] = prefrec_dict_intern(ds->products, l[i].prod, strlen(l[i].prod));
+        ds->receipt[i] = l[i].rct < 0 ? -1 : prefrec_dict_intern(ds->receipts, rc, (size_t)rn);
+        ds->day[i] = 18700 + l[i].day;
+        ds->affiliate[i] = (uint8_t)aff;
+        ds->quantity[i] = (float)l[i].qty;
+        ds->amount[i] = 1000 * l[i].qty;
+    }
+    return ds;
+}
+
+/* Issue 21: returns, cancellations and zero lines are not purchases (README, "Returns,
+ * cancellations and zero lines"): each case of the rule, counted, rows kept in order. */
+static void test_returns(void) {
+    static const line_t l[] = {
+        {"C1", "P1", 1, 0, 1},    /* 0 kept */
+        {"C1", "P2", 1, 0, 2},    /* 1 bought and returned in receipt 1: nets to 0 */
+        {"C1", "P2", 1, 0, -2},   /* 2 its return */
+        {"C1", "P1", 2, 1, -1},   /* 3 a return of the purchase in receipt 1: that one stays */
+        {"C1", "P3", 3, 2, 0},    /* 4 a zero line */
+        {"C2", "P4", 4, 3, 3},    /* 5 3 bought, 1 returned: nets to 2, a purchase */
+        {"C2", "P4", 4, 3, -1},   /* 6 */
+        {"C2", "P5", 5, 4, 0.1},  /* 7 0.1 + 0.2 - 0.3 kg: 0 within rounding */
+        {"C2", "P5", 5, 4, 0.2},  /* 8 */
+        {"C2", "P5", 5, 4, -0.3}, /* 9 */
+        {"C2", "P6", 6, 5, 1},    /* 10 kept */
+        {"C3", "P1", 7, 9, -1},   /* 11 a later return of someone with no purchase at all */
+    };
+    const size_t n = sizeof l / sizeof l[0];
+    prefrec_dataset *ds = lines(l, n);
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
+    CHECK_EQ_INT(ds->n_rows, 3);
+    CHECK_STR(prefrec_dict_str(ds->products, ds->product[0]), "P1");
+    CHECK_STR(prefrec_dict_str(ds->products, ds->product[1]), "P4");
+    CHECK_STR(prefrec_dict_str(ds->products, ds->product[2]), "P6");
+    CHECK_STR(prefrec_dict_str(ds->receipts, ds->receipt[1]), "R4");
+    CHECK_NEAR(ds->quantity[1], 3, 0); /* kept lines are not rewritten */
+    CHECK_NEAR(ds->amount[1], 3000, 0);
+    CHECK_EQ_INT(ds->day[2], 18705);
+    CHECK_EQ_INT(ds->n_return_lines, 5);      /* rows 2, 3, 6, 9, 11 */
+    CHECK_EQ_INT(ds->n_returns_unmatched, 2); /* rows 3, 11 */
+    CHECK_EQ_INT(ds->n_zero_lines, 1);        /* row 4 */
+    CHECK_EQ_INT(ds->n_cancelled_lines, 3);   /* rows 1, 7, 8 */
+    CHECK_EQ_INT(ds->n_customers_with_rows, 2);
+    CHECK_EQ_INT(ds->day_min, 18700);
+    CHECK_EQ_INT(ds->day_max, 18705); /* over purchases: not the day-9 return */
+    /* a second finish changes nothing */
+    CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
+    CHECK_EQ_INT(ds->n_rows, 3);
+    CHECK_EQ_INT(ds->n_return_lines, 5);
+    prefrec_dataset_free(ds);
+
+    /* no quantity column: the amount decides; neither: every line is a purchase */
+    static const line_t a[] = {{"C1", "P1", 1, 0, 1}, {"C1", "P1", 1, 0, -1}, {"C1", "P2", 1, 0, 1}};
+    ds = lines(a, 3);
+    ds->has_quantity = 0;
+    ds->has_amount = 1;
+    for (int i = 0; i < 3; i++) ds->quantity[i] = 1; /* what a layout without quantity holds */
+    CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
+    CHECK_EQ_INT(ds->n_rows, 1);
+    CHECK_EQ_INT(ds->n_cancelled_lines, 1);
+    prefrec_dataset_free(ds);
+    ds = lines(a, 3);
+    ds->has_quantity = 0;
+    CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
+    CHECK_EQ_INT(ds->n_rows, 3);
+    CHECK_EQ_INT(ds->n_return_lines, 0);
+    prefrec_dataset_free(ds);
+
+    /* no receipt column: the receipt is the customer's day (at the affiliate) */
+    static const line_t d[] = {{"C1", "P1", -1, 0, 1}, {"C1", "P1", -1, 0, -1},
+                               {"C1", "P1", -1, 1, 1}, {"C1", "P1", -1, 2, -1}};
+    ds = lines(d, 4);
+    CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
+    CHECK_EQ_INT(ds->n_rows, 1);
+    CHECK_EQ_INT(ds->day[0], 18701);
+    CHECK_EQ_INT(ds->n_cancelled_lines, 1);
+    CHECK_EQ_INT(ds->n_return_lines, 2);
+    CHECK_EQ_INT(ds->n_returns_unmatched, 1);
+    prefrec_dataset_free(ds);
+}
+
+/* The rule through both loaders: L.POINT (buy_ct) and a mapping with an amount but no
+ * quantity column. */
+static void test_returns_loaded(void) {
+    char dir[] = "/tmp/prefrec_test_ret_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    put(dir, "LPOINT_BIG_COMP_04_PD_CLAC.csv",
+        "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,a,b,c\nPD0002,d,b,c\n");
+    put(dir, "LPOINT_BIG_COMP_01_DEMO.csv", "cust,ma_fem_dv,ages\nM1,여성,30대\n");
+    /* the review's case: bought once, returned twice (buy_ct -1, buy_am -1000) */
+    put(dir, "LPOINT_BIG_COMP_02_PDDE.csv",
+        "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n"
+        "M1,R1,1,A01,B1,PD0001,20210105,10,1000,1\n"
+        "M1,R1,1,A01,B1,PD0002,20210105,10,1000,1\n"
+        "M1,R2,1,A01,B1,PD0001,20210110,10,-1000,-1\n"
+        "M1,R3,1,A01,B1,PD0001,20210115,10,-1000,-1\n"
+        "M1,R4,1,A01,B1,PD0002,20210120,10,0,0\n");
+    prefrec_dataset *ds = NULL;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_dataset_load(dir, NULL, &ds, &err), PREFREC_OK);
+    if (ds) {
+        CHECK_EQ_INT(ds->n_rows, 2);
+        CHECK_EQ_INT(ds->day[0], 18632);
+        CHECK_EQ_INT(ds->day[1], 18632);
+        CHECK_EQ_INT(ds->day_max, 18632);
+        CHECK_EQ_INT(ds->n_return_lines, 2);
+        CHECK_EQ_INT(ds->n_returns_unmatched, 2);
+        CHECK_EQ_INT(ds->n_zero_lines, 1);
+        CHECK(ds->has_quantity && ds->has_amount);
+        prefrec_dataset_free(ds);
+    }
+    char json[600];
+    snprintf(json, sizeof json, "%s/m.json", dir);
+    put(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"c\", "
+                       "\"product\": \"p\", \"time\": \"t\", \"amount\": \"am\", "
+                       "\"receipt\": \"r\"}}");
+    put(dir, "tx.csv", "c,r,p,t,am,qty\n"
+                       "7,B1,100,2017-01-28,3.86,1\n"
+                       "7,B1,100,2017-01-28,-3.86,1\n" /* qty is not mapped: the amount counts */
+                       "7,B1,200,2017-01-28,0.00,1\n"
+                       "8,B2,200,2017-02-01,1.50,1\n");
+    CHECK_EQ_INT(prefrec_dataset_load(json, NULL, &ds, &err), PREFREC_OK);
+    if (ds) {
+        CHECK_EQ_INT(ds->n_rows, 1);
+        CHECK(!ds->has_quantity && ds->has_amount);
+        CHECK_EQ_INT(ds->n_cancelled_lines, 1);
+        CHECK_EQ_INT(ds->n_return_lines, 1);
+        CHECK_EQ_INT(ds->n_returns_unmatched, 0);
+        CHECK_EQ_INT(ds->n_zero_lines, 1);
+        CHECK_EQ_INT(ds->n_customers_with_rows, 1);
+        CHECK_STR(prefrec_dict_str(ds->customers, ds->customer[0]), "8");
+        prefrec_dataset_free(ds);
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_EQ_INT(system(cmd), 0);
+}
+
 int main(void) {
     test_dict();
     test_attributes();
@@ -288,5 +538,8 @@ int main(void) {
     test_lpoint();
     test_mapping();
     test_bad_rows();
+    test_nul();
+    test_returns();
+    test_returns_loaded();
     return check_report("test_dataset");
 }

@@ -273,6 +273,31 @@ static void test_threads(void) {
     CHECK_EQ_INT(compare_threads("invalid UTF-8, second part", 0), 1);
     free(t1);
 
+    /* a NUL byte (issue 21) in the second part: a bad row like the others, one thread's
+     * message and count either way */
+    t1 = replace_line(clean, rows - 20, "M000000001,A01000000001,1,A01,B\001,PD0001,20210101,9,100,1\n");
+    size_t t1n = strlen(t1);
+    *strchr(t1, '\001') = '\0';
+    char path[512];
+    snprintf(path, sizeof path, "%s/LPOINT_BIG_COMP_02_PDDE.csv", tmpdir);
+    FILE *nf = fopen(path, "wb");
+    CHECK(nf && fwrite(t1, 1, t1n, nf) == t1n);
+    if (nf) fclose(nf);
+    CHECK_EQ_INT(compare_threads("NUL byte, second part, skipped", 1), 1);
+    CHECK_EQ_INT(compare_threads("NUL byte, second part", 0), 1);
+    run_ nul = load_pdde(2, 0);
+    CHECK_EQ_INT(nul.st, PREFREC_E_PARSE);
+    snprintf(where, sizeof where, "LPOINT_BIG_COMP_02_PDDE.csv:%d:32: NUL byte", rows - 20);
+    CHECK_CONTAINS(nul.err.msg, where);
+    prefrec_dataset_free(nul.ds);
+    run_ nul_skip = load_pdde(2, 1);
+    CHECK_EQ_INT(nul_skip.st, PREFREC_OK);
+    CHECK_EQ_INT(nul_skip.L.skipped, 1);
+    CHECK(nul_skip.L.nreasons == 1 && !strcmp(nul_skip.L.reasons[0].why, "NUL byte"));
+    CHECK_EQ_INT(nul_skip.ds->n_rows, rows - 1);
+    prefrec_dataset_free(nul_skip.ds);
+    free(t1);
+
     /* the middle of the file inside a quoted field full of line breaks: the cut is not a row
      * start, the helper's work is dropped */
     size_t half = strlen(clean) / 2;
@@ -363,6 +388,29 @@ static void test_generated(void) {
         CHECK(same_dict(a->receipts, c->receipts));
         CHECK(same_dict(a->customers, c->customers));
         prefrec_dataset_free(c);
+    }
+    prefrec_dataset_free(a);
+    prefrec_dataset_free(b);
+
+    /* returns (issue 21): every 50th line returned in its receipt, every 70th also returned in a
+     * receipt of its own; one thread and two give the same purchases and counts */
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && awk -F, -v OFS=, 'NR > 1 && NR %% 50 == 0 { print; $9 = -$9; $10 = -$10 }"
+             " NR > 1 && NR %% 70 == 0 && NR %% 50 != 0 { print; $2 = \"RET\" NR; $9 = -1; $10 = -1 } { print }'"
+             " LPOINT_BIG_COMP_02_PDDE.csv > r.csv && mv r.csv LPOINT_BIG_COMP_02_PDDE.csv",
+             dir);
+    CHECK_EQ_INT(system(cmd), 0);
+    lp.threads = 1;
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &a, &err), PREFREC_OK);
+    lp.threads = 2;
+    CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &b, &err), PREFREC_OK);
+    if (a && b) {
+        CHECK(same_dataset(a, b));
+        CHECK(a->n_return_lines > 100);
+        CHECK_EQ_INT(a->n_return_lines, b->n_return_lines);
+        CHECK_EQ_INT(a->n_returns_unmatched, b->n_returns_unmatched);
+        CHECK_EQ_INT(a->n_cancelled_lines, b->n_cancelled_lines);
+        CHECK_EQ_INT(a->n_return_lines - a->n_returns_unmatched, a->n_cancelled_lines);
     }
     prefrec_dataset_free(a);
     prefrec_dataset_free(b);

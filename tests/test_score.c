@@ -26,8 +26,9 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static prefrec_dataset *build(const row_t *rows, size_t n, const cat_t *cats, size_t ncat,
-                              int catalog) {
+/* qty: each row's quantity, or NULL for 1 (a purchase). */
+static prefrec_dataset *build_q(const row_t *rows, size_t n, const cat_t *cats, size_t ncat,
+                                int catalog, const float *qty) {
     prefrec_dataset *ds = prefrec_dataset_new(n);
     if (!ds) abort();
     /* intern affiliates and customers in code order, products catalog-first, so indices are
@@ -47,6 +48,7 @@ static prefrec_dataset *build(const row_t *rows, size_t n, const cat_t *cats, si
         ds->customer[i] = prefrec_dict_intern(ds->customers, rows[i].cust, strlen(rows[i].cust));
         ds->product[i] = prefrec_dict_intern(ds->products, rows[i].prod, strlen(rows[i].prod));
         ds->day[i] = D(rows[i].date);
+        if (qty) ds->quantity[i] = qty[i];
     }
     if (catalog) {
         int32_t np = prefrec_dict_size(ds->products);
@@ -72,6 +74,11 @@ static prefrec_dataset *build(const row_t *rows, size_t n, const cat_t *cats, si
         abort();
     }
     return ds;
+}
+
+static prefrec_dataset *build(const row_t *rows, size_t n, const cat_t *cats, size_t ncat,
+                              int catalog) {
+    return build_q(rows, n, cats, ncat, catalog, NULL);
 }
 
 static ptrdiff_t find(const prefrec_scores *s, const prefrec_dataset *ds, const char *a,
@@ -278,6 +285,54 @@ static void test_no_category(void) {
     prefrec_dataset_free(ds);
 }
 
+/* Issue 21: a product bought once and returned twice (quantity -1 on two later days) scored 3.5
+ * against 2.5 for one purchase: the returns counted as purchases. Returns and zero lines are not
+ * purchases (README, "Returns, cancellations and zero lines"), so it scores as bought once, and
+ * the data set scores exactly as the same data without those lines. */
+static void test_returns(void) {
+    static const row_t rows[] = {
+        {"A01", "C1", "P1", "2021-01-05"}, {"A01", "C1", "P1", "2021-01-10"},
+        {"A01", "C1", "P1", "2021-01-15"}, {"A01", "C1", "P2", "2021-01-05"},
+        {"A01", "C1", "P2", "2021-01-20"}, {"A01", "C2", "P1", "2021-01-01"},
+        {"A01", "C2", "P1", "2021-01-11"},
+    };
+    static const float qty[] = {1, -1, -1, 1, 0, 1, 1};
+    static const row_t clean[] = {
+        {"A01", "C1", "P1", "2021-01-05"}, {"A01", "C1", "P2", "2021-01-05"},
+        {"A01", "C2", "P1", "2021-01-01"}, {"A01", "C2", "P1", "2021-01-11"},
+    };
+    static const cat_t cats[] = {{"P1", "fruit"}, {"P2", "fruit"}};
+    prefrec_dataset *ds = build_q(rows, 7, cats, 2, 1, qty), *dc = build(clean, 4, cats, 2, 1);
+    CHECK_EQ_INT(ds->n_rows, 4);
+    CHECK_EQ_INT(ds->n_return_lines, 2);
+    CHECK_EQ_INT(ds->n_zero_lines, 1);
+    prefrec_score_params p = prefrec_score_default_params();
+    p.asof_day = D("2021-01-31");
+    prefrec_error err = {0};
+    prefrec_scores *s = NULL, *sc = NULL;
+    CHECK_EQ_INT(prefrec_scores_compute(ds, &p, -1, &s, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_scores_compute(dc, &p, -1, &sc, &err), PREFREC_OK);
+    /* once each; both fruit, C1's only category (share 1 -> 5); C2's interval 10 is fruit's
+     * largest; 26 days since 01-05 -> ratio 2.6 -> 4; (2*0 + 5 + 4) / 4 */
+    const expect_t e1 = {"A01", "C1", "P1", 1, 0, 5, 4, 1.0, 10, 2.6, 2.25, 1};
+    const expect_t e2 = {"A01", "C1", "P2", 1, 0, 5, 4, 1.0, 10, 2.6, 2.25, 1};
+    check_pair(s, ds, &e1);
+    check_pair(s, ds, &e2);
+    ptrdiff_t j = find(s, ds, "A01", "C1", "P1");
+    CHECK(j >= 0 && s->last_day[j] == D("2021-01-05")); /* a return is no later purchase */
+    CHECK_EQ_INT(s->n, sc->n);
+    int same = s->n == sc->n;
+    for (size_t k = 0; same && k < s->n; k++)
+        same = s->score[k] == sc->score[k] && s->count[k] == sc->count[k] &&
+               s->last_day[k] == sc->last_day[k] && s->customer[k] == sc->customer[k] &&
+               s->product[k] == sc->product[k];
+    CHECK(same);
+    prefrec_scores_free(s);
+    prefrec_scores_free(sc);
+    prefrec_dataset_free(ds);
+    prefrec_dataset_free(dc);
+}
+
 /* Brute force, straight from the definition, one pair at a time (quadratic, small data). */
 static void test_reference(void) {
     enum { N = 3000, NA = 3, NC = 25, NP = 18 };
@@ -390,6 +445,7 @@ int main(void) {
     test_worked();
     test_config();
     test_no_category();
+    test_returns();
     test_reference();
     return check_report("test_score");
 }

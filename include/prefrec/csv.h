@@ -14,7 +14,8 @@
  *
  * Quoting per RFC 4180: a field in double quotes may hold the separator, CR/LF and "" (one
  * quote). Records end with LF, CRLF or a lone CR; the last record may lack a line end. A UTF-8
- * byte order mark at the start is skipped. Every record is checked to be valid UTF-8. A quote
+ * byte order mark at the start is skipped. Every record is checked to be valid UTF-8 and to hold
+ * no NUL byte (U+0000 is valid UTF-8, but codes become C strings further on). A quote
  * inside an unquoted field is kept as a literal character (as most writers expect). A blank
  * line is a record with one empty field (callers decide; the loaders call it a bad row).
  *
@@ -44,9 +45,16 @@ typedef struct prefrec_csv_field {
     size_t len;
 } prefrec_csv_field;
 
+/* Default bound on one record: purchase lines are under a kilobyte, catalog rows a few; a file
+ * with no line end in 16 MiB is not a CSV file (a device such as /dev/zero, a binary file). */
+#define PREFREC_CSV_MAX_RECORD ((size_t)16 << 20)
+
 typedef struct prefrec_csv_params {
     char sep;          /* field separator, default ',' */
     size_t block_size; /* bytes per read(), default 4 MiB; the buffer grows for longer records */
+    size_t max_record; /* bytes one record may take (0: PREFREC_CSV_MAX_RECORD); a longer one
+                          is an error that ends the reading (files: memory input is bounded
+                          by its length already) */
 } prefrec_csv_params;
 
 prefrec_csv_params prefrec_csv_default_params(void);
@@ -71,8 +79,11 @@ void prefrec_csv_close(prefrec_csv *r); /* accepts NULL */
 
 /* Read the next record: 1 = a record is available, 0 = end of input, < 0 = a prefrec_status
  * with err set ("file:line:col: what"). After an error, prefrec_csv_recoverable(r) says whether
- * the bad record was consumed (invalid UTF-8, junk after a closing quote) so reading can go on
- * with the next record; otherwise (unterminated quote, I/O error) the reader is at its end. */
+ * the bad record was consumed so reading can go on with the next record, and why it was bad:
+ * PREFREC_CSV_BAD_MALFORMED (invalid UTF-8, junk after a closing quote) or PREFREC_CSV_BAD_NUL
+ * (a NUL byte); 0: the reader is at its end (unterminated quote, a record longer than
+ * max_record, I/O error). */
+enum { PREFREC_CSV_BAD_MALFORMED = 1, PREFREC_CSV_BAD_NUL = 2 };
 int prefrec_csv_next(prefrec_csv *r, prefrec_error *err);
 int prefrec_csv_recoverable(const prefrec_csv *r);
 

@@ -11,7 +11,11 @@
  * PATH is either an L.POINT directory (LPOINT_BIG_COMP_01_DEMO.csv, 02_PDDE.csv, 04_PD_CLAC.csv,
  * optional 06_LPAY.csv) or a mapping .json describing a generic layout (README, "Input layouts").
  *
- * One row per purchase line (a receipt line of the input), in file order. Columns are plain
+ * One row per purchase line (a receipt line of the input), in file order, after the returns
+ * rule (README, "Returns, cancellations and zero lines"): a line whose quantity (or, when the
+ * input has no quantity, amount) is 0 or below is not a purchase, nor is a line of a product
+ * whose lines in the same receipt net to 0 or below; such lines are dropped and counted
+ * (n_return_lines ...). Columns are plain
  * arrays of n_rows entries, owned by the dataset; ids are dense indices into the dictionaries
  * (0 .. size-1, in first-seen order: catalog / demographics file first, then transactions).
  * A loaded dataset is read-only and may be shared by threads. Errors: see prefrec/status.h;
@@ -83,6 +87,17 @@ typedef struct prefrec_dataset {
 
     int32_t day_min, day_max;   /* over the transactions (0 when n_rows == 0) */
     size_t n_skipped;           /* rows dropped under skip_bad_rows (0 otherwise) */
+
+    /* The returns rule. has_quantity / has_amount: the input has that column (_new: quantity
+     * yes, amount no); a line's measure is its quantity, else its amount, else 1. Lines dropped
+     * as not purchases (they are not in the n_rows rows): */
+    int has_quantity, has_amount;
+    size_t n_return_lines;      /* measure below 0: returns, cancellations */
+    size_t n_returns_unmatched; /* of those, no purchase line of the product in the receipt
+                                   (the return of an earlier purchase, which stays a purchase) */
+    size_t n_zero_lines;        /* measure 0 */
+    size_t n_cancelled_lines;   /* measure above 0, but the product's lines in the receipt net
+                                   to 0 or below (bought and returned in one receipt) */
     size_t n_lpay_rows;         /* rows of the Lpay file (06), 0 when there is none */
     size_t n_lpay_unmatched;    /* of those, receipts not in the purchases (other affiliates) */
     char *source;               /* the PATH it was loaded from */
@@ -111,8 +126,10 @@ void prefrec_dataset_free(prefrec_dataset *ds); /* accepts NULL */
  *   prefrec_dataset_finish(ds, &err);                // checks indices, fills the rest
  * _new: all 11 columns allocated for n_rows (zero; hour UNKNOWN, receipt/branch -1, quantity 1),
  * all seven dictionaries empty, catalog/customer arrays NULL; caller frees with _free.
- * _finish: checks every row's indices against the dictionary sizes (PREFREC_E_RANGE if not),
- * sizes product_name/product_category/product_subcategory to the products dictionary (new
+ * _finish: checks every row's indices against the dictionary sizes (PREFREC_E_RANGE if not)
+ * and that no code or name holds a NUL byte (PREFREC_E_INVAL: they are written as C strings),
+ * applies the returns rule (drops those rows, adds to the n_*_lines counts), sizes
+ * product_name/product_category/product_subcategory to the products dictionary (new
  * entries: the code, -1, -1) and gender/age to the customers dictionary (UNKNOWN, NaN), and
  * computes n_customers_with_rows, day_min, day_max. If you set product_name yourself, also set
  * n_products_in_catalog (entries below it are kept); likewise gender/age and

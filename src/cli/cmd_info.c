@@ -20,6 +20,7 @@ static const char USAGE[] =
 
 typedef struct {
     int32_t products_with_rows, products_not_in_catalog;
+    int32_t receipts, branches; /* of the purchase lines (not of returns dropped as such) */
     size_t rows_not_in_catalog, lpay_lines;
     size_t *aff_rows; /* per affiliate */
     int32_t *aff_order; /* affiliates sorted by code */
@@ -35,11 +36,15 @@ static int by_code(const void *a, const void *b) {
 static int summarise(const prefrec_dataset *ds, summary *s) {
     memset(s, 0, sizeof *s);
     int32_t np = prefrec_dict_size(ds->products), na = prefrec_dict_size(ds->affiliates);
+    int32_t nr = prefrec_dict_size(ds->receipts), nb = prefrec_dict_size(ds->branches);
     uint8_t *seen = calloc(np ? (size_t)np : 1, 1);
+    uint8_t *seen_r = calloc(nr ? (size_t)nr : 1, 1), *seen_b = calloc(nb ? (size_t)nb : 1, 1);
     s->aff_rows = calloc(na ? (size_t)na : 1, sizeof *s->aff_rows);
     s->aff_order = malloc((na ? (size_t)na : 1) * sizeof *s->aff_order);
-    if (!seen || !s->aff_rows || !s->aff_order) {
+    if (!seen || !seen_r || !seen_b || !s->aff_rows || !s->aff_order) {
         free(seen);
+        free(seen_r);
+        free(seen_b);
         return -1;
     }
     for (size_t i = 0; i < ds->n_rows; i++) {
@@ -47,13 +52,25 @@ static int summarise(const prefrec_dataset *ds, summary *s) {
         if (!seen[p]) {
             seen[p] = 1;
             s->products_with_rows++;
+            /* products met only in lines that are not purchases (returns.c) are not counted */
+            if (p >= ds->n_products_in_catalog) s->products_not_in_catalog++;
         }
         if (p >= ds->n_products_in_catalog) s->rows_not_in_catalog++;
         s->aff_rows[ds->affiliate[i]]++;
         s->lpay_lines += ds->lpay[i];
+        int32_t r = ds->receipt[i], b = ds->branch[i];
+        if (r >= 0 && !seen_r[r]) {
+            seen_r[r] = 1;
+            s->receipts++;
+        }
+        if (b >= 0 && !seen_b[b]) {
+            seen_b[b] = 1;
+            s->branches++;
+        }
     }
     free(seen);
-    s->products_not_in_catalog = np - ds->n_products_in_catalog;
+    free(seen_r);
+    free(seen_b);
     for (int32_t a = 0; a < na; a++) s->aff_order[a] = a;
     sort_dict = ds->affiliates;
     qsort(s->aff_order, (size_t)na, sizeof *s->aff_order, by_code);
@@ -82,6 +99,21 @@ static void print_text(const prefrec_dataset *ds, const summary *s, int is_dir) 
     char d0[11], d1[11];
     printf("data:        %s (%s)\n", ds->source, is_dir ? "L.POINT directory" : "mapping");
     printf("rows:        %s purchase lines\n", num(ds->n_rows, a));
+    size_t dropped = ds->n_return_lines + ds->n_zero_lines + ds->n_cancelled_lines;
+    const char *by = ds->has_quantity ? "quantity" : ds->has_amount ? "amount" : NULL;
+    if (dropped) {
+        char d[32], e[32];
+        printf("returns:     %s lines not counted as purchases (%s <= 0): %s returns (%s without "
+               "their purchase in the receipt), %s zero lines, %s purchase lines netted away in "
+               "their receipt\n",
+               num(dropped, a), by ? by : "measure", num(ds->n_return_lines, b),
+               num(ds->n_returns_unmatched, c), num(ds->n_zero_lines, d),
+               num(ds->n_cancelled_lines, e));
+    } else if (by) {
+        printf("returns:     none (no line with %s <= 0)\n", by);
+    } else {
+        printf("returns:     none (no quantity or amount column: every line is a purchase)\n");
+    }
     printf("customers:   %s (%s in demographics, %s with purchases)\n",
            num((unsigned long long)prefrec_dict_size(ds->customers), a),
            num((unsigned long long)ds->n_customers_in_demographics, b),
@@ -102,8 +134,8 @@ static void print_text(const prefrec_dataset *ds, const summary *s, int is_dir) 
     if (ds->n_rows)
         printf("dates:       %s .. %s (%d days)\n", prefrec_date_format(ds->day_min, d0),
                prefrec_date_format(ds->day_max, d1), ds->day_max - ds->day_min + 1);
-    printf("receipts:    %s\n", num((unsigned long long)prefrec_dict_size(ds->receipts), a));
-    printf("branches:    %s\n", num((unsigned long long)prefrec_dict_size(ds->branches), a));
+    printf("receipts:    %s\n", num((unsigned long long)s->receipts, a));
+    printf("branches:    %s\n", num((unsigned long long)s->branches, a));
     if (ds->has_demographics)
         printf("gender:      %s female, %s male, %s unknown (demographics)\n",
                num((unsigned long long)s->demo_female, a), num((unsigned long long)s->demo_male, b),
@@ -126,6 +158,15 @@ static int print_json(const prefrec_dataset *ds, const summary *s, int is_dir) {
     cJSON_AddStringToObject(o, "source", ds->source);
     cJSON_AddStringToObject(o, "layout", is_dir ? "lpoint" : "mapping");
     cJSON_AddNumberToObject(o, "rows", (double)ds->n_rows);
+    cJSON *rt = cJSON_AddObjectToObject(o, "not_purchases");
+    cJSON_AddStringToObject(rt, "measure", ds->has_quantity ? "quantity"
+                                           : ds->has_amount ? "amount" : "none");
+    cJSON_AddNumberToObject(rt, "lines", (double)(ds->n_return_lines + ds->n_zero_lines +
+                                                  ds->n_cancelled_lines));
+    cJSON_AddNumberToObject(rt, "returns", (double)ds->n_return_lines);
+    cJSON_AddNumberToObject(rt, "returns_without_purchase", (double)ds->n_returns_unmatched);
+    cJSON_AddNumberToObject(rt, "zero_lines", (double)ds->n_zero_lines);
+    cJSON_AddNumberToObject(rt, "netted_purchase_lines", (double)ds->n_cancelled_lines);
     cJSON *cu = cJSON_AddObjectToObject(o, "customers");
     cJSON_AddNumberToObject(cu, "total", prefrec_dict_size(ds->customers));
     cJSON_AddNumberToObject(cu, "in_demographics", ds->n_customers_in_demographics);
@@ -150,8 +191,8 @@ static int print_json(const prefrec_dataset *ds, const summary *s, int is_dir) {
         cJSON_AddStringToObject(dr, "last", prefrec_date_format(ds->day_max, d));
         cJSON_AddNumberToObject(dr, "days", ds->day_max - ds->day_min + 1);
     }
-    cJSON_AddNumberToObject(o, "receipts", prefrec_dict_size(ds->receipts));
-    cJSON_AddNumberToObject(o, "branches", prefrec_dict_size(ds->branches));
+    cJSON_AddNumberToObject(o, "receipts", s->receipts);
+    cJSON_AddNumberToObject(o, "branches", s->branches);
     cJSON *lp = cJSON_AddObjectToObject(o, "lpay");
     cJSON_AddNumberToObject(lp, "payments", (double)ds->n_lpay_rows);
     cJSON_AddNumberToObject(lp, "payments_not_in_purchases", (double)ds->n_lpay_unmatched);

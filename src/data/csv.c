@@ -34,6 +34,7 @@ struct prefrec_csv {
     int bom_checked, dead, recoverable;
     char sep;
     size_t block;
+    size_t max_record;      /* bytes one record may take before it is an error */
     uint64_t line;          /* line where the next record starts */
     uint64_t bytes_before;  /* bytes dropped from the front of the buffer so far */
     /* the current record */
@@ -51,6 +52,7 @@ prefrec_csv_params prefrec_csv_default_params(void) {
     prefrec_csv_params p;
     p.sep = ',';
     p.block_size = (size_t)4 << 20;
+    p.max_record = PREFREC_CSV_MAX_RECORD;
     return p;
 }
 
@@ -58,6 +60,7 @@ static prefrec_csv *reader_new(const char *name, const prefrec_csv_params *param
     prefrec_csv_params p = params ? *params : prefrec_csv_default_params();
     if (!p.sep) p.sep = ',';
     if (p.block_size < 64) p.block_size = 64;
+    if (!p.max_record) p.max_record = PREFREC_CSV_MAX_RECORD;
     prefrec_csv *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->name = strdup(name ? name : "<memory>");
@@ -73,6 +76,7 @@ static prefrec_csv *reader_new(const char *name, const prefrec_csv_params *param
     r->remain = UINT64_MAX;
     r->sep = p.sep;
     r->block = p.block_size;
+    r->max_record = p.max_record;
     r->line = 1;
     return r;
 }
@@ -371,8 +375,9 @@ static int parse_short(prefrec_csv *r, size_t p, size_t *next, prefrec_error *er
     if (!nl) return 0;
     const uint64_t below = (nl & -nl) - 1; /* the bytes before the first LF */
     const uint64_t other = eq64(x0, x1, x2, x3, _mm_set1_epi8('\r')) |
-                           eq64(x0, x1, x2, x3, _mm_set1_epi8('"'));
-    if (other & below) return 0; /* CR or quotes: the general parser */
+                           eq64(x0, x1, x2, x3, _mm_set1_epi8('"')) |
+                           eq64(x0, x1, x2, x3, _mm_setzero_si128());
+    if (other & below) return 0; /* CR, quotes or a NUL byte: the general parser */
     uint64_t seps = eq64(x0, x1, x2, x3, _mm_set1_epi8(r->sep)) & below;
     const size_t nf = (size_t)__builtin_popcountll(seps) + 1;
     while (r->fcap < nf)
@@ -400,7 +405,7 @@ static int parse_short(prefrec_csv *r, size_t p, size_t *next, prefrec_error *er
                           (uint64_t)(unsigned)_mm_movemask_epi8(x3) << 48;
     size_t bad;
     if ((high & below) && prefrec_utf8_check(d + p, len, &bad)) {
-        r->recoverable = 1;
+        r->recoverable = PREFREC_CSV_BAD_MALFORMED;
         return fail_at(r, p + bad, err, PREFREC_E_PARSE, "invalid UTF-8 (byte 0x%02x)",
                        (unsigned char)d[p + bad]);
     }
@@ -475,7 +480,7 @@ static int parse_record(prefrec_csv *r, size_t *next, prefrec_error *err) {
                 if (!nl && !eof) return NEED_MORE;
                 *next = nl ? (size_t)(nl - d) + 1 : e;
                 r->line += extra_lines + 1;
-                r->recoverable = 1;
+                r->recoverable = PREFREC_CSV_BAD_MALFORMED;
                 return fail_at(r, c_at, err, PREFREC_E_PARSE,
                                "unexpected character '%c' after a closing quote (a quote inside "
                                "a quoted field must be doubled)", d[c_at]);
@@ -510,9 +515,17 @@ static int parse_record(prefrec_csv *r, size_t *next, prefrec_error *err) {
     /* every record must be valid UTF-8 */
     size_t bad;
     if (prefrec_utf8_check(d + r->rec_start, *next - r->rec_start, &bad)) {
-        r->recoverable = 1;
+        r->recoverable = PREFREC_CSV_BAD_MALFORMED;
         return fail_at(r, r->rec_start + bad, err, PREFREC_E_PARSE,
                        "invalid UTF-8 (byte 0x%02x)", (unsigned char)d[r->rec_start + bad]);
+    }
+    /* and hold no NUL byte: it is valid UTF-8 (U+0000), but codes are C strings further on
+     * (scores.csv, packs), where "DUP\0a" and "DUP\0b" would both be "DUP" */
+    const char *nul = memchr(d + r->rec_start, 0, *next - r->rec_start);
+    if (nul) {
+        r->recoverable = PREFREC_CSV_BAD_NUL;
+        return fail_at(r, (size_t)(nul - d), err, PREFREC_E_PARSE,
+                       "NUL byte (U+0000) in a field (codes and names cannot hold one)");
     }
     return 1;
 }
@@ -545,6 +558,22 @@ int prefrec_csv_next(prefrec_csv *r, prefrec_error *err) {
         size_t next = r->pos;
         int st = parse_record(r, &next, err);
         if (st == NEED_MORE) {
+            if (r->end - r->pos >= r->max_record) {
+                /* no line end in max_record bytes: not a CSV file (a device such as /dev/zero,
+                 * a binary file) or a quote that never closes; fail now, not at the end of
+                 * memory */
+                r->dead = 1;
+                char size[32];
+                if (r->max_record % ((size_t)1 << 20) == 0)
+                    snprintf(size, sizeof size, "%zu MiB", r->max_record >> 20);
+                else
+                    snprintf(size, sizeof size, "%zu bytes", r->max_record);
+                return prefrec_error_set(
+                    err, PREFREC_E_PARSE,
+                    "%s:%llu: a record longer than %s (no line end found: not a CSV file, or a "
+                    "quoted field that never closes)",
+                    r->name, (unsigned long long)r->line, size);
+            }
             prefrec_status fs = fill(r, err);
             if (fs) {
                 r->dead = 1;

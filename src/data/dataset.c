@@ -53,6 +53,7 @@ prefrec_dataset *prefrec_dataset_new(size_t n_rows) {
         ds->branch[i] = -1;
     }
     ds->n_rows = n_rows;
+    ds->has_quantity = 1; /* the quantity column is there (1) for a hand builder to set */
     return ds;
 }
 
@@ -141,6 +142,22 @@ prefrec_status prefrec_dataset_finish(prefrec_dataset *ds, prefrec_error *err) {
     return prefrec_dataset_finish_(ds, 1, err);
 }
 
+/* Codes and names are written as C strings (scores.csv, packs, reports): one holding a NUL byte
+ * would be cut there, and two codes "DUP\0a" and "DUP\0b" would both read "DUP". The CSV
+ * reader refuses NUL bytes; this catches any other route (hand-built datasets). */
+static prefrec_status check_no_nul(const prefrec_dict *d, const char *what, prefrec_error *err) {
+    int32_t n = d ? prefrec_dict_size(d) : 0;
+    for (int32_t i = 0; i < n; i++) {
+        const char *s = prefrec_dict_str(d, i);
+        size_t len = prefrec_dict_len_(d, i), at = strlen(s);
+        if (at != len)
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "%s '%.40s' holds a NUL byte (byte %zu of %zu): codes and "
+                                     "names cannot", what, s, at + 1, len);
+    }
+    return PREFREC_OK;
+}
+
 prefrec_status prefrec_dataset_finish_(prefrec_dataset *ds, int check, prefrec_error *err) {
     int32_t np = prefrec_dict_size(ds->products), nc = prefrec_dict_size(ds->customers);
     int32_t na = prefrec_dict_size(ds->affiliates), nr = prefrec_dict_size(ds->receipts);
@@ -154,6 +171,16 @@ prefrec_status prefrec_dataset_finish_(prefrec_dataset *ds, int check, prefrec_e
             return prefrec_error_set(err, PREFREC_E_RANGE,
                                      "dataset row %zu: an index or code is out of range", i);
     }
+    prefrec_status st;
+    if ((st = check_no_nul(ds->customers, "customer code", err)) ||
+        (st = check_no_nul(ds->products, "product code", err)) ||
+        (st = check_no_nul(ds->names, "product name", err)) ||
+        (st = check_no_nul(ds->affiliates, "affiliate code", err)) ||
+        (st = check_no_nul(ds->branches, "branch code", err)) ||
+        (st = check_no_nul(ds->categories, "category", err)) ||
+        (st = check_no_nul(ds->subcategories, "mid category", err)) ||
+        (st = prefrec_dataset_returns_(ds, err)))
+        return st;
     /* product catalog arrays: extend to every product, codes stand in for unknown names */
     size_t old = ds->product_name ? (size_t)ds->n_products_in_catalog : 0;
     if (!ds->product_name) ds->n_products_in_catalog = 0;
@@ -584,11 +611,13 @@ int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *er
         int r = prefrec_csv_next(t->csv, &row);
         if (r == 0) return 0;
         if (r < 0) {
-            if (!prefrec_csv_recoverable(t->csv)) {
+            int kind = prefrec_csv_recoverable(t->csv);
+            if (!kind) {
                 if (err) *err = row;
                 return r;
             }
-            prefrec_status st = prefrec_loader_bad_row_(L, "malformed CSV", &row, err);
+            prefrec_status st = prefrec_loader_bad_row_(
+                L, kind == PREFREC_CSV_BAD_NUL ? "NUL byte" : "malformed CSV", &row, err);
             if (st) return st;
             continue;
         }

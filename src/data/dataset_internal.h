@@ -15,6 +15,11 @@ int prefrec_dataset_grow_(prefrec_dataset *ds, size_t cap);
 /* prefrec_dataset_finish; check = 0 skips the per-row index check (loaders build valid rows). */
 prefrec_status prefrec_dataset_finish_(prefrec_dataset *ds, int check, prefrec_error *err);
 
+/* The returns rule (returns.c): drop the rows that are not purchases (zero lines, returns,
+ * purchases netted away in their receipt) and add them to the dataset's counts. Rows keep their
+ * order. Called by prefrec_dataset_finish_; 0 or E_NOMEM. */
+prefrec_status prefrec_dataset_returns_(prefrec_dataset *ds, prefrec_error *err);
+
 /* Size the table for n entries up front (no rehash while they arrive). 0 ok, -1 no memory. */
 int prefrec_dict_reserve_(prefrec_dict *d, size_t n);
 /* Length of string i (0 .. size-1): strings may hold NUL bytes. */

@@ -188,6 +188,7 @@ prefrec_status prefrec_lpoint_load_(const char *dir, const prefrec_load_params *
     if (!st) st = load_catalog(f04, &L, ds, err);
     if (!st) st = load_demo(f01, &L, ds, err);
     if (!st) st = prefrec_pdde_load_(f02, &L, ds, err);
+    ds->has_quantity = ds->has_amount = 1; /* buy_ct, buy_am */
     struct stat sb;
     if (!st && stat(f06, &sb) == 0) st = load_lpay(f06, &L, ds, err);
     prefrec_loader_progress_end_(&L);

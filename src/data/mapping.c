@@ -312,6 +312,8 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
         (st = column(&t, s, "receipt", &c_rc, err)) || (st = column(&t, s, "affiliate", &c_af, err)) ||
         (st = column(&t, s, "store", &c_st, err)))
         goto done;
+    ds->has_quantity = c_q >= 0; /* the returns rule's measure (returns.c) */
+    ds->has_amount = c_am >= 0;
     int32_t all = c_af < 0 ? prefrec_dict_intern(ds->affiliates, "ALL", 3) : 0;
     struct stat sb;
     size_t cap = stat(t.path, &sb) == 0 ? (size_t)sb.st_size / 40 + 1024 : 1 << 16, n = 0;
@@ -383,6 +385,9 @@ nomem:
     return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
 }
 
+/* A mapping is a few hundred bytes; anything past this is not one (a device, a data file). */
+#define MAPPING_MAX_BYTES ((size_t)1 << 20)
+
 static char *slurp(const char *path, size_t *len, prefrec_error *err) {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -394,6 +399,14 @@ static char *slurp(const char *path, size_t *len, prefrec_error *err) {
     while (buf) {
         n += fread(buf + n, 1, cap - n, fp);
         if (n < cap) break;
+        if (cap >= MAPPING_MAX_BYTES) {
+            fclose(fp);
+            free(buf);
+            prefrec_error_set(err, PREFREC_E_PARSE,
+                              "%s: %zu bytes or more: not a mapping file", path,
+                              MAPPING_MAX_BYTES);
+            return NULL;
+        }
         char *nb = realloc(buf, cap * 2);
         if (!nb) {
             free(buf);
@@ -415,11 +428,39 @@ static char *slurp(const char *path, size_t *len, prefrec_error *err) {
     return buf;
 }
 
+/* Offset of the first NUL in the mapping text, raw or as a \u0000 escape, or len if none.
+ * cJSON keeps strings NUL-terminated without a length, so a path or column name holding one
+ * would be cut there silently ("tx.csv\u0000x" would open tx.csv). */
+static size_t find_nul(const char *t, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] == '\0') return i;
+        if (t[i] == '\\' && i + 1 < len) {
+            if (t[i + 1] == 'u' && i + 5 < len && t[i + 2] == '0' && t[i + 3] == '0' &&
+                t[i + 4] == '0' && t[i + 5] == '0')
+                return i;
+            i++; /* the escaped character ("\\u0000" is a backslash and "u0000") */
+        }
+    }
+    return len;
+}
+
 prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_params *p,
                                      prefrec_dataset *ds, prefrec_error *err) {
     size_t len;
     char *text = slurp(json_path, &len, err);
     if (!text) return err ? err->status : PREFREC_E_IO;
+    size_t nul = find_nul(text, len);
+    if (nul < len) {
+        int line = 1, col = 1;
+        for (size_t q = 0; q < nul; q++) {
+            if (text[q] == '\n') line++, col = 1;
+            else if (((unsigned char)text[q] & 0xC0) != 0x80) col++;
+        }
+        free(text);
+        return prefrec_error_set(err, PREFREC_E_PARSE,
+                                 "%s:%d:%d: NUL byte (U+0000) in the mapping (paths and column "
+                                 "names cannot hold one)", json_path, line, col);
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     prefrec_status st = PREFREC_OK;

@@ -10,6 +10,10 @@ T=$(mktemp -d /tmp/prefrec_bad_input.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0
 passes=0
+# A reader that never stops (the /dev/zero cases below, if they regress) must fail here, not take
+# the machine's memory: 4 GiB of address space, plenty for these inputs. Not under ASan, whose
+# shadow memory reserves terabytes of address space.
+ldd "$BIN" 2>/dev/null | grep -q libasan || ulimit -v 4194304
 
 fresh() { # a clean copy of the small L.POINT fixture in $T/$1
     rm -rf "${T:?}/$1"
@@ -92,6 +96,37 @@ expect_fail missing_mapped_file "demo.csv: cannot open" -- --data "$T/m/mapping.
 fresh d
 printf 'pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,ok,a,b\nPD0002,caf\xe9,a,b\n' >"$T/d/LPOINT_BIG_COMP_04_PD_CLAC.csv"
 expect_fail invalid_utf8 "LPOINT_BIG_COMP_04_PD_CLAC.csv:3:11: invalid UTF-8 (byte 0xe9)" -- --data "$T/d"
+
+# 6b. a NUL byte (issue 21): "M000034966\0Z" was read as M000034966, a real member; "DUP\0a" and
+# "DUP\0b" as two customers that every writer printed as DUP. Now a bad row at line:column.
+fresh d
+printf '%s\nM001,R1,1,A01,A010001,PD0001,20210105,10,3000,1\nM000034966\0Z,R2,1,A01,A010001,PD0001,20210105,10,3000,1\n' "$H02" >"$P02"
+expect_fail nul_byte "LPOINT_BIG_COMP_02_PDDE.csv:3:11: NUL byte (U+0000) in a field" -- --data "$T/d"
+fresh d
+printf 'cust,ma_fem_dv,ages,zon_hlv\nM001,\xec\x97\xac\xec\x84\xb1,20\xeb\x8c\x80,Z\0\n' >"$T/d/LPOINT_BIG_COMP_01_DEMO.csv"
+expect_fail nul_byte_demographics "LPOINT_BIG_COMP_01_DEMO.csv:2:14: NUL byte" -- --data "$T/d"
+mkdir -p "$T/n"
+printf 'customer,product,time\nDUP\0a,P1,2021-01-01\nDUP\0b,P2,2021-01-02\nC1,P1,2021-01-03\n' >"$T/n/tx.csv"
+printf '{"transactions": {"path": "tx.csv", "customer": "customer", "product": "product", "time": "time"}}\n' >"$T/n/m.json"
+expect_fail nul_byte_mapping "tx.csv:2:4: NUL byte" -- --data "$T/n/m.json"
+if "$BIN" info --data "$T/n/m.json" --skip-bad-rows >"$T/out" 2>"$T/err" &&
+    grep -q '^customers: *1 (0 in demographics, 1 with purchases)' "$T/out" &&
+    grep -qF "2 x NUL byte (first: $T/n/tx.csv:2:4: NUL byte" "$T/err"; then
+    passes=$((passes + 1)); echo "ok   nul_byte_skipped: one customer (C1); $(grep -F 'x NUL' "$T/err")"
+else
+    fails=$((fails + 1)); echo "FAIL nul_byte_skipped"; cat "$T/out" "$T/err"
+fi
+printf '{"transactions": {"path": "tx.csv\\u0000.old", "customer": "customer", "product": "product", "time": "time"}}\n' >"$T/n/m.json"
+expect_fail nul_in_mapping "m.json:1:34: NUL byte (U+0000) in the mapping" -- --data "$T/n/m.json"
+
+# 6c. no line end at all (the review's mapping path to /dev/zero read 1 GiB before failing): an
+# error once one record passes 16 MiB. A sparse 64 MiB file of NUL bytes takes no disk.
+truncate -s 64M "$T/n/zeros.csv"
+printf '{"transactions": {"path": "zeros.csv", "customer": "customer", "product": "product", "time": "time"}}\n' >"$T/n/m.json"
+expect_fail no_line_end "zeros.csv:1: a record longer than 16 MiB (no line end found" -- --data "$T/n/m.json"
+ln -s /dev/zero "$T/n/zero.json"
+expect_fail mapping_not_a_file "zero.json: 1048576 bytes or more: not a mapping file" -- --data "$T/n/zero.json"
+rm -f "$T/n/zeros.csv"
 
 # 7. empty file
 fresh d
