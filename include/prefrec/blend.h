@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prefrec/demog.h"
 #include "prefrec/pack.h"
 #include "prefrec/status.h"
 
@@ -29,7 +30,6 @@
 extern "C" {
 #endif
 
-#define PREFREC_N_SEGMENTS 33
 
 enum { PREFREC_BW_EASE, PREFREC_BW_KNN, PREFREC_BW_POP, PREFREC_BW_TREND, PREFREC_BW_CAT,
        PREFREC_BW_CATPOP, PREFREC_BW_SUBPOP, PREFREC_BW_COUNT };
@@ -42,9 +42,6 @@ typedef struct prefrec_blend {
     double w[PREFREC_BW_COUNT];
     double tiebreak;
 } prefrec_blend;
-
-/* Segment of a customer: gender (unknown, male, female) x age decade (0..9, 10 unknown). */
-int prefrec_segment(int gender, float age);
 
 /* Fill b from the pack (n_products from the catalog). PREFREC_E_NOTFOUND when the pack has no
  * blend (no "blend" manifest member), PREFREC_E_FORMAT when it is malformed. Borrows pack. */

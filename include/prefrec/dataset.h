@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prefrec/demog.h"
 #include "prefrec/status.h"
 
 #ifdef __cplusplus
@@ -46,7 +47,6 @@ const char *prefrec_dict_str(const prefrec_dict *d, int32_t i);
 int32_t prefrec_dict_size(const prefrec_dict *d);
 
 /* ---- the dataset ---------------------------------------------------------------------------- */
-enum { PREFREC_GENDER_UNKNOWN = -1, PREFREC_GENDER_MALE = 0, PREFREC_GENDER_FEMALE = 1 };
 enum { PREFREC_CHANNEL_UNKNOWN = 0, PREFREC_CHANNEL_OFFLINE = 1, PREFREC_CHANNEL_ONLINE = 2 };
 #define PREFREC_HOUR_UNKNOWN 255
 
@@ -81,7 +81,7 @@ typedef struct prefrec_dataset {
     /* customer attributes, arrays indexed by customer */
     int has_demographics;
     int8_t *gender;             /* PREFREC_GENDER_* */
-    float *age;                 /* years (band midpoint, see prefrec_age_parse), NaN unknown */
+    float *age;                 /* years (band midpoint, see prefrec/demog.h), NaN unknown */
     int32_t n_customers_with_rows; /* customers that appear in the transactions */
     int32_t n_customers_in_demographics; /* customers 0 .. n-1 came from the demographics file */
 
@@ -137,11 +137,6 @@ void prefrec_dataset_free(prefrec_dataset *ds); /* accepts NULL */
 prefrec_dataset *prefrec_dataset_new(size_t n_rows);
 prefrec_status prefrec_dataset_finish(prefrec_dataset *ds, prefrec_error *err);
 
-/* Age from a number ("37", "37.5") or a band: "20대" -> 25 (the decade's middle), "25-34" ->
- * 29.5, "65+" -> 70 (lower bound + 5). Returns 0 and sets *age, or -1 if not recognised. */
-int prefrec_age_parse(const char *s, size_t len, float *age);
-/* "남성"/"M"/"male"/"0" -> MALE, "여성"/"F"/"female"/"1" -> FEMALE, "" -> UNKNOWN; -2 if bad. */
-int prefrec_gender_parse(const char *s, size_t len);
 
 #ifdef __cplusplus
 }

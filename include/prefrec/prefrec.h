@@ -19,6 +19,7 @@
 #include "prefrec/api.h"
 #include "prefrec/blend.h"
 #include "prefrec/date.h"
+#include "prefrec/demog.h"
 #include "prefrec/engine.h"
 #include "prefrec/model.h"
 #include "prefrec/pack.h"

@@ -7,13 +7,6 @@
 #include <math.h>
 #include <string.h>
 
-int prefrec_segment(int gender, float age) {
-    int g = gender == 0 ? 1 : gender == 1 ? 2 : 0;
-    int band = 10;
-    if (!isnan(age) && age >= 0) band = age >= 90 ? 9 : (int)(age / 10.0f);
-    return g * 11 + band;
-}
-
 const char *const prefrec_blend_weight_names[PREFREC_BW_COUNT] = {
     "ease", "knn", "pop", "trend", "cat", "catpop", "subpop"};
 

@@ -33,7 +33,7 @@ int prefrec_dict_reserve_ids_(prefrec_dict *d, size_t n);
 int32_t prefrec_dict_append_(prefrec_dict *d, const char *s, size_t len);
 int prefrec_dict_index_(prefrec_dict *d);
 
-/* Numbered keys (keymap.c): a dictionary for strings such as receipt numbers "A03000000001"
+/* Numbered keys (dict.c): a dictionary for strings such as receipt numbers "A03000000001"
  * (a prefix of up to 16 bytes, then 1 to 18 digits), indexed without a hash table: the number
  * picks an entry in a page of 4096 ids, and keys numbered densely (receipts are) fill pages in
  * order, so a new key costs no cache miss in a big table. Other strings, and numbers too sparse
@@ -41,13 +41,9 @@ int prefrec_dict_index_(prefrec_dict *d);
  * the dictionary API are exactly those of a plain dictionary.
  * prefrec_dict_use_keymap_: switch an empty dictionary to this index (0 ok, -1 no memory or not
  * empty); from then on prefrec_dict_intern / _find go through the keymap, and the dictionary
- * owns it. The keymap functions are the dictionary's (dict.c calls them). */
+ * owns it. */
 typedef struct prefrec_keymap_ prefrec_keymap_;
 int prefrec_dict_use_keymap_(prefrec_dict *d);
-prefrec_keymap_ *prefrec_keymap_new_(prefrec_dict *dict); /* dict: the owner, new keys append */
-void prefrec_keymap_free_(prefrec_keymap_ *m);             /* accepts NULL */
-int32_t prefrec_keymap_intern_(prefrec_keymap_ *m, const char *s, size_t len); /* -1 no memory */
-int32_t prefrec_keymap_find_(const prefrec_keymap_ *m, const char *s, size_t len); /* -1 absent */
 
 /* The two layouts. ds comes from prefrec_dataset_new(0); they fill it (rows, dictionaries,
  * catalog, demographics) and leave prefrec_dataset_finish to the caller. */
@@ -111,6 +107,19 @@ int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *er
 
 /* The L.POINT purchase file (pdde.c): rows appended to ds (its catalog and demographics read
  * before), with one thread or two as L->params->threads says; same result either way. */
+/* The catalog and demographics rows of an open table (attrs.c), for every layout: the columns
+ * are the layout's (-1: absent; id is required). Set has_catalog / has_demographics. */
+typedef struct prefrec_catalog_cols_ {
+    int id, name, cat, sub;
+} prefrec_catalog_cols_;
+prefrec_status prefrec_catalog_read_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_dataset *ds,
+                                     const prefrec_catalog_cols_ *c, prefrec_error *err);
+typedef struct prefrec_demog_cols_ {
+    int id, gender, age;
+} prefrec_demog_cols_;
+prefrec_status prefrec_demographics_read_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_dataset *ds,
+                                          const prefrec_demog_cols_ *c, prefrec_error *err);
+
 prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                   prefrec_error *err);
 

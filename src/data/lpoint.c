@@ -42,47 +42,11 @@ static prefrec_status load_catalog(const char *path, prefrec_loader_ *L, prefrec
         (st = prefrec_table_require_(&t, "clac_hlv_nm", "top category", &c_hlv, err)) ||
         (st = prefrec_table_require_(&t, "clac_mcls_nm", "mid category", &c_mcls, err)))
         goto done;
-    ds->names = prefrec_dict_new();
-    if (!ds->names) goto nomem;
-    size_t cap = 0;
-    int r;
-    while ((r = prefrec_table_next_(&t, L, err)) == 1) {
-        const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
-        if (f[c_pd].len == 0) {
-            if ((st = prefrec_table_bad_value_(&t, L, (size_t)c_pd, "empty product code", err,
-                                "empty product code%.*s", "", 0)))
-                goto done;
-            continue;
-        }
-        if (prefrec_dict_find(ds->products, F(c_pd)) >= 0) {
-            if ((st = prefrec_table_bad_value_(&t, L, (size_t)c_pd, "duplicate product code", err,
-                                "duplicate product code '%.*s'", F(c_pd))))
-                goto done;
-            continue;
-        }
-        int32_t id = prefrec_dict_intern(ds->products, F(c_pd));
-        int32_t nm = prefrec_dict_intern(ds->names, F(c_nm));
-        int32_t hl = f[c_hlv].len ? prefrec_dict_intern(ds->categories, F(c_hlv)) : -1;
-        int32_t mc = f[c_mcls].len ? prefrec_subcategory_intern_(ds, F(c_hlv), F(c_mcls)) : -1;
-        if (id < 0 || nm < 0 || (f[c_hlv].len && hl < 0) || (f[c_mcls].len && mc < 0)) goto nomem;
-        if (prefrec_catalog_reserve_(ds, &cap, id)) goto nomem;
-        ds->product_name[id] = f[c_nm].len ? prefrec_dict_str(ds->names, nm)
-                                           : prefrec_dict_str(ds->products, id);
-        ds->product_category[id] = hl;
-        ds->product_subcategory[id] = mc;
-        ds->n_products_in_catalog = id + 1;
-    }
-    if (r < 0) st = (prefrec_status)r;
-    else if (t.rows == 0)
-        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no product rows (header only)", path);
-    if (!st) st = prefrec_subcategories_finish_(ds, err);
-    ds->has_catalog = st == PREFREC_OK;
+    prefrec_catalog_cols_ cols = {c_pd, c_nm, c_hlv, c_mcls};
+    st = prefrec_catalog_read_(&t, L, ds, &cols, err);
 done:
     prefrec_table_close_(&t);
     return st;
-nomem:
-    prefrec_table_close_(&t);
-    return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
 }
 
 static prefrec_status load_demo(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
@@ -95,49 +59,11 @@ static prefrec_status load_demo(const char *path, prefrec_loader_ *L, prefrec_da
         (st = prefrec_table_require_(&t, "ma_fem_dv", "gender", &c_sex, err)) ||
         (st = prefrec_table_require_(&t, "ages", "age band", &c_age, err)))
         goto done;
-    size_t cap = 0;
-    int r;
-    while ((r = prefrec_table_next_(&t, L, err)) == 1) {
-        const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
-        if (f[c_cust].len == 0) {
-            if ((st = prefrec_table_bad_value_(&t, L, (size_t)c_cust, "empty customer id", err,
-                                "empty customer id%.*s", "", 0)))
-                goto done;
-            continue;
-        }
-        if (prefrec_dict_find(ds->customers, F(c_cust)) >= 0) {
-            if ((st = prefrec_table_bad_value_(&t, L, (size_t)c_cust, "duplicate customer", err,
-                                "duplicate customer '%.*s'", F(c_cust))))
-                goto done;
-            continue;
-        }
-        int g = prefrec_gender_parse(F(c_sex));
-        if (g == -2) {
-            if ((st = prefrec_table_bad_value_(&t, L, (size_t)c_sex, "bad gender", err,
-                                "bad gender '%.*s' (expected 남성 or 여성)", F(c_sex))))
-                goto done;
-            continue;
-        }
-        float age = NAN;
-        if (f[c_age].len && prefrec_age_parse(F(c_age), &age) != 0) {
-            if ((st = prefrec_table_bad_value_(&t, L, (size_t)c_age, "bad age band", err,
-                                "bad age band '%.*s' (expected e.g. 20대)", F(c_age))))
-                goto done;
-            continue;
-        }
-        int32_t id = prefrec_dict_intern(ds->customers, F(c_cust));
-        if (id < 0 || prefrec_demographics_put_(ds, &cap, id, g, age)) goto nomem;
-    }
-    if (r < 0) st = (prefrec_status)r;
-    else if (t.rows == 0)
-        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no customer rows (header only)", path);
-    ds->has_demographics = st == PREFREC_OK;
+    prefrec_demog_cols_ cols = {c_cust, c_sex, c_age};
+    st = prefrec_demographics_read_(&t, L, ds, &cols, err);
 done:
     prefrec_table_close_(&t);
     return st;
-nomem:
-    prefrec_table_close_(&t);
-    return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
 }
 
 /* 06: which receipts were paid with Lpay. Receipts not among the purchases (the file also

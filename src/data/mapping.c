@@ -194,48 +194,17 @@ static prefrec_status load_products(const section *s, prefrec_loader_ *L, prefre
     char *path;
     prefrec_status st;
     OPEN_TABLE(t, *s);
-    int c_id, c_nm, c_cat, c_sub, r;
-    size_t cap = 0;
+    int c_id, c_nm, c_cat, c_sub;
     const char *dummy;
     if ((st = need(s, "product", &dummy, err)) || (st = column(&t, s, "product", &c_id, err)) ||
         (st = column(&t, s, "name", &c_nm, err)) || (st = column(&t, s, "category", &c_cat, err)) ||
         (st = column(&t, s, "subcategory", &c_sub, err)))
         goto done;
-    ds->names = prefrec_dict_new();
-    if (!ds->names) goto nomem;
-    while ((r = prefrec_table_next_(&t, L, err)) == 1) {
-        const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
-        if (!f[c_id].len || prefrec_dict_find(ds->products, F(c_id)) >= 0) {
-            if ((st = bad(&t, L, c_id, f[c_id].len ? "duplicate product" : "empty product id",
-                          f[c_id].len ? "duplicate product" : "empty product id", err)))
-                goto done;
-            continue;
-        }
-        int32_t id = prefrec_dict_intern(ds->products, F(c_id));
-        int32_t nm = c_nm >= 0 && f[c_nm].len ? prefrec_dict_intern(ds->names, F(c_nm)) : -2;
-        int32_t ca = c_cat >= 0 && f[c_cat].len ? prefrec_dict_intern(ds->categories, F(c_cat)) : -2;
-        int32_t su = c_sub >= 0 && f[c_sub].len
-                         ? prefrec_subcategory_intern_(ds, c_cat >= 0 ? f[c_cat].p : "",
-                                                       c_cat >= 0 ? f[c_cat].len : 0, F(c_sub))
-                         : -2;
-        if (id < 0 || nm == -1 || ca == -1 || su == -1) goto nomem;
-        if (prefrec_catalog_reserve_(ds, &cap, id)) goto nomem;
-        ds->product_name[id] = nm >= 0 ? prefrec_dict_str(ds->names, nm) : prefrec_dict_str(ds->products, id);
-        ds->product_category[id] = ca >= 0 ? ca : -1;
-        ds->product_subcategory[id] = su >= 0 ? su : -1;
-        ds->n_products_in_catalog = id + 1;
-    }
-    if (r < 0) st = (prefrec_status)r;
-    else if (t.rows == 0)
-        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no product rows (header only)", t.path);
-    if (!st) st = prefrec_subcategories_finish_(ds, err);
-    ds->has_catalog = st == PREFREC_OK;
+    prefrec_catalog_cols_ cols = {c_id, c_nm, c_cat, c_sub};
+    st = prefrec_catalog_read_(&t, L, ds, &cols, err);
 done:
     prefrec_table_close_(&t);
     return st;
-nomem:
-    prefrec_table_close_(&t);
-    return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
 }
 
 static prefrec_status load_customers(const section *s, prefrec_loader_ *L, prefrec_dataset *ds,
@@ -244,47 +213,16 @@ static prefrec_status load_customers(const section *s, prefrec_loader_ *L, prefr
     char *path;
     prefrec_status st;
     OPEN_TABLE(t, *s);
-    int c_id, c_age, c_sex, r;
-    size_t cap = 0;
+    int c_id, c_age, c_sex;
     const char *dummy;
     if ((st = need(s, "customer", &dummy, err)) || (st = column(&t, s, "customer", &c_id, err)) ||
         (st = column(&t, s, "age", &c_age, err)) || (st = column(&t, s, "gender", &c_sex, err)))
         goto done;
-    while ((r = prefrec_table_next_(&t, L, err)) == 1) {
-        const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
-        if (!f[c_id].len || prefrec_dict_find(ds->customers, F(c_id)) >= 0) {
-            if ((st = bad(&t, L, c_id, f[c_id].len ? "duplicate customer" : "empty customer id",
-                          f[c_id].len ? "duplicate customer" : "empty customer id", err)))
-                goto done;
-            continue;
-        }
-        int g = c_sex >= 0 ? prefrec_gender_parse(F(c_sex)) : PREFREC_GENDER_UNKNOWN;
-        if (g == -2) {
-            if ((st = bad(&t, L, c_sex, "bad gender", "bad gender (expected M/F, male/female, "
-                                                      "남성/여성, 0/1 or empty)", err)))
-                goto done;
-            continue;
-        }
-        float age = NAN;
-        if (c_age >= 0 && f[c_age].len && prefrec_age_parse(F(c_age), &age) != 0) {
-            if ((st = bad(&t, L, c_age, "bad age", "bad age (expected e.g. 37, 20대, 25-34, 65+)",
-                          err)))
-                goto done;
-            continue;
-        }
-        int32_t id = prefrec_dict_intern(ds->customers, F(c_id));
-        if (id < 0 || prefrec_demographics_put_(ds, &cap, id, g, age)) goto nomem;
-    }
-    if (r < 0) st = (prefrec_status)r;
-    else if (t.rows == 0)
-        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no customer rows (header only)", t.path);
-    ds->has_demographics = st == PREFREC_OK;
+    prefrec_demog_cols_ cols = {c_id, c_sex, c_age};
+    st = prefrec_demographics_read_(&t, L, ds, &cols, err);
 done:
     prefrec_table_close_(&t);
     return st;
-nomem:
-    prefrec_table_close_(&t);
-    return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
 }
 
 static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
@@ -318,7 +256,7 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
     struct stat sb;
     size_t cap = stat(t.path, &sb) == 0 ? (size_t)sb.st_size / 40 + 1024 : 1 << 16, n = 0;
     if (all < 0 || prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
-    /* receipt ids such as basket numbers: the numbered-key index (keymap.c) */
+    /* receipt ids such as basket numbers: the numbered-key index (dict.c) */
     if (c_rc >= 0 && prefrec_dict_use_keymap_(ds->receipts) != 0) goto nomem;
     while ((r = prefrec_table_next_(&t, L, err)) == 1) {
         const prefrec_csv_field *f = prefrec_csv_fields(t.csv);

@@ -474,7 +474,7 @@ prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_
     /* receipts: a few rows each (about 3.4 in L.POINT); room for a row in 2.5 */
     if (prefrec_dataset_grow_(ds, cap) != 0 || prefrec_dict_reserve_ids_(ds->receipts, cap / 5 * 2))
         goto nomem;
-    /* receipt numbers: the numbered-key index (keymap.c) */
+    /* receipt numbers: the numbered-key index (dict.c) */
     if (prefrec_dict_use_keymap_(ds->receipts) != 0 ||
         rowp_init(&p, ds->affiliates, ds->customers, ds->receipts, ds->branches, ds->products, &c))
         goto nomem;

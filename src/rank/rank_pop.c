@@ -14,7 +14,7 @@ typedef struct pop_model {
     int32_t n_products;
     int by_segment;
     float *global;   /* n_products: share of buyers (weighted) */
-    float *seg;      /* RANK_N_SEGMENTS x n_products: smoothed segment shares, or NULL */
+    float *seg;      /* PREFREC_N_SEGMENTS x n_products: smoothed segment shares, or NULL */
 } pop_model;
 
 prefrec_pop_params prefrec_pop_default_params(void) {
@@ -42,10 +42,10 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
     pm->by_segment = by_segment;
     size_t np = x->n_products ? (size_t)x->n_products : 1;
     double *g = calloc(np, sizeof *g);
-    double *sg = by_segment ? calloc(np * RANK_N_SEGMENTS, sizeof *sg) : NULL;
-    double seg_n[RANK_N_SEGMENTS] = {0};
+    double *sg = by_segment ? calloc(np * PREFREC_N_SEGMENTS, sizeof *sg) : NULL;
+    double seg_n[PREFREC_N_SEGMENTS] = {0};
     pm->global = malloc(np * sizeof *pm->global);
-    if (by_segment) pm->seg = malloc(np * RANK_N_SEGMENTS * sizeof *pm->seg);
+    if (by_segment) pm->seg = malloc(np * PREFREC_N_SEGMENTS * sizeof *pm->seg);
     if (!g || (by_segment && (!sg || !pm->seg)) || !pm->global) {
         free(g);
         free(sg);
@@ -70,7 +70,7 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
     for (size_t j = 0; j < (size_t)x->n_products; j++)
         pm->global[j] = n_active > 0 ? (float)(g[j] / n_active) : 0.0f;
     if (by_segment)
-        for (int s = 0; s < RANK_N_SEGMENTS; s++)
+        for (int s = 0; s < PREFREC_N_SEGMENTS; s++)
             for (size_t j = 0; j < (size_t)x->n_products; j++)
                 pm->seg[(size_t)s * np + j] =
                     (float)((sg[(size_t)s * np + j] + p.prior * pm->global[j]) / (seg_n[s] + p.prior));
@@ -110,6 +110,6 @@ const prefrec_ranker_def prefrec_ranker_pop_seg = {
 /* ---- served form (src/core/blend.h): the table pop_score reads ------------------------------- */
 const float *prefrec_pop_table(const void *mv, int32_t *rows) {
     const pop_model *pm = mv;
-    *rows = pm->by_segment ? RANK_N_SEGMENTS : 1;
+    *rows = pm->by_segment ? PREFREC_N_SEGMENTS : 1;
     return pm->by_segment ? pm->seg : pm->global;
 }

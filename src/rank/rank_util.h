@@ -19,15 +19,11 @@ static inline void rank_add_pop_tiebreak(const prefrec_interactions *x, float *s
         scores[p] += scale * (float)x->n_buyers[p] / (float)mx;
 }
 
-/* Segment of customer c: gender (unknown, male, female) x age decade (0..9, 10 unknown). */
-#define RANK_N_SEGMENTS 33
+/* Segment of customer c (prefrec/demog.h: the engine's definition, so training and serving
+ * agree); unknown x unknown without demographics. */
 static inline int rank_segment(const prefrec_dataset *ds, int32_t c) {
-    if (!ds || !ds->has_demographics || !ds->gender || !ds->age) return 10; /* unknown, unknown */
-    int g = ds->gender[c] == PREFREC_GENDER_MALE ? 1 : ds->gender[c] == PREFREC_GENDER_FEMALE ? 2 : 0;
-    float a = ds->age[c];
-    int band = 10;
-    if (!isnan(a) && a >= 0) band = a >= 90 ? 9 : (int)(a / 10.0f);
-    return g * 11 + band;
+    if (!ds || !ds->has_demographics || !ds->gender || !ds->age) return prefrec_segment(PREFREC_GENDER_UNKNOWN, NAN);
+    return prefrec_segment(ds->gender[c], ds->age[c]);
 }
 
 /* Finish heap h (the m best (weight, product) of one product's candidates) into one row of a
