@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "prefrec/engine.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/pack_write.h"
 #include "prefrec/rng.h"
 
 #define D 32

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "prefrec/foldin_check.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/foldin_check.h"
+#include "prefrec/native/pack_write.h"
 
 int main(int argc, char **argv) {
     if (argc < 2) {

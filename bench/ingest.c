@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "prefrec/csv.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/csv.h"
+#include "prefrec/native/dataset.h"
 
 static double now(clockid_t c) {
     struct timespec t;

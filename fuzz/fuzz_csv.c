@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "prefrec/csv.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/csv.h"
+#include "prefrec/native/dataset.h"
 
 static char g_dir[64];
 

@@ -14,8 +14,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "prefrec/dataset.h"
-#include "prefrec/score.h"
+#include "prefrec/native/dataset.h"
+#include "prefrec/native/score.h"
 
 #ifndef FUZZ_FIXTURES
 #error "FUZZ_FIXTURES must name tests/data/mapping_small"

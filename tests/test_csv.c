@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "prefrec/csv.h"
+#include "prefrec/native/csv.h"
 #include "prefrec/rng.h"
 
 /* Read all of buf; join records as "f1|f2\n" into out. Returns the final next() result. */

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
 
 static void test_dict(void) {

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "prefrec/dataset.h"
-#include "prefrec/eval.h"
-#include "prefrec/rankers.h"
+#include "prefrec/native/dataset.h"
+#include "prefrec/native/eval.h"
+#include "prefrec/native/rankers.h"
 
 int prefrec_ease_spd_inverse(double *a, int n, int threads); /* rank_ease.c */
 int prefrec_ease_spd_inverse_own(double *a, int n, int threads);

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "prefrec/foldin_check.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/foldin_check.h"
+#include "prefrec/native/pack_write.h"
 
 int main(void) {
     char dir[] = "/tmp/prefrec_foldin_XXXXXX";

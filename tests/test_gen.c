@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
-#include "prefrec/gen.h"
-#include "prefrec/score.h"
+#include "prefrec/native/gen.h"
+#include "prefrec/native/score.h"
 
 static char *slurp(const char *dir, int i, size_t *len) {
     char path[512];

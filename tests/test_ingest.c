@@ -13,7 +13,7 @@
 
 #include "check.h"
 #include "data/dataset_internal.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/rng.h"
 
 /* ---- keymap ------------------------------------------------------------------------------- */

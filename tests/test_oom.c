@@ -19,12 +19,12 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
-#include "prefrec/eval.h"
-#include "prefrec/gen.h"
-#include "prefrec/pack_write.h"
-#include "prefrec/pipeline.h"
+#include "prefrec/native/eval.h"
+#include "prefrec/native/gen.h"
+#include "prefrec/native/pack_write.h"
+#include "prefrec/native/pipeline.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define OOM_SKIP 1

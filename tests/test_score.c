@@ -8,7 +8,7 @@
 #include "check.h"
 #include "prefrec/date.h"
 #include "prefrec/rng.h"
-#include "prefrec/score.h"
+#include "prefrec/native/score.h"
 
 static int32_t D(const char *s) {
     int32_t d = 0;

@@ -10,9 +10,9 @@
 
 #include "check.h"
 #include "prefrec/model.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/pack_write.h"
 #include "prefrec/rng.h"
-#include "prefrec/train.h"
+#include "prefrec/native/train.h"
 #include "train/neumf.h"
 
 /* ---- gradient check ------------------------------------------------------------------------ */

@@ -10,8 +10,8 @@
 
 #include "check.h"
 #include "prefrec/date.h"
-#include "prefrec/score.h"
-#include "prefrec/svg.h"
+#include "prefrec/native/score.h"
+#include "prefrec/native/svg.h"
 
 static int32_t D(const char *s) {
     int32_t d = 0;

@@ -95,8 +95,6 @@ uint32_t prefrec_pack_version(const prefrec_pack *p);
 uint32_t prefrec_pack_crc(const prefrec_pack *p);   /* the stored (and verified) CRC32 */
 /* The manifest text (not NUL-terminated in the file; this copy is) and its length. */
 const char *prefrec_pack_manifest_json(const prefrec_pack *p, size_t *len);
-/* The parsed manifest (a cJSON object); valid until prefrec_pack_free. */
-const struct cJSON *prefrec_pack_manifest(const prefrec_pack *p);
 /* Top-level manifest members: string (NULL if absent or not a string), number (def if absent). */
 const char *prefrec_pack_manifest_str(const prefrec_pack *p, const char *key);
 double prefrec_pack_manifest_num(const prefrec_pack *p, const char *key, double def);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "prefrec/pack_write.h"
+#include "prefrec/native/pack_write.h"
 
 static prefrec_status open_pack(const char *path, void **bytes, prefrec_pack **pk, prefrec_error *err) {
     size_t len;

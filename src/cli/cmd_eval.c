@@ -1,13 +1,13 @@
 /* cmd_eval.c - `prefrec eval`: every ranker fitted before a cut-off and measured on what
- * customers bought after it (prefrec/eval.h, docs/eval.md). */
+ * customers bought after it (prefrec/native/eval.h, docs/eval.md). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
-#include "prefrec/eval.h"
+#include "prefrec/native/eval.h"
 
 static const char *usage_text =
     "usage: prefrec eval --data PATH --cutoff DATE [--end DATE] [--k 20] [--affiliate CODE]\n"

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "prefrec/pack.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/pack_write.h"
 
 static const char *usage_text =
     "usage: prefrec export --pack FILE --out DIR [--shards N]\n"

@@ -1,11 +1,11 @@
-/* cmd_gen.c - `prefrec gen`: write the demo data set (L.POINT layout) with prefrec/gen.h. */
+/* cmd_gen.c - `prefrec gen`: write the demo data set (L.POINT layout) with prefrec/native/gen.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
-#include "prefrec/gen.h"
+#include "prefrec/native/gen.h"
 
 static const char USAGE[] =
     "usage: prefrec gen --out DIR [--scale S] [--seed N] [--quiet]\n"

@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
 
 static const char USAGE[] =

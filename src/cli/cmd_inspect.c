@@ -5,7 +5,7 @@
 
 #include "cli.h"
 #include "prefrec/pack.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/pack_write.h"
 
 static const char *usage_text =
     "usage: prefrec inspect FILE\n"
@@ -38,9 +38,13 @@ int prefrec_cmd_inspect(int argc, char **argv) {
     }
     printf("file      %s\nformat    prefrec pack version %u\nbytes     %zu\ncrc32     %08x\n", file,
            prefrec_pack_version(p), len, prefrec_pack_crc(p));
-    char *json = cJSON_Print((const cJSON *)prefrec_pack_manifest(p));
+    size_t mlen = 0;
+    const char *mtext = prefrec_pack_manifest_json(p, &mlen);
+    cJSON *man = cJSON_ParseWithLength(mtext, mlen);
+    char *json = man ? cJSON_Print(man) : NULL;
     printf("manifest  %s\n", json ? json : "?");
     cJSON_free(json);
+    cJSON_Delete(man);
     size_t n = prefrec_pack_tensor_count(p), total = 0;
     printf("tensors   %zu\n  %-3s %-22s %-5s %-16s %10s %10s\n", n, "#", "name", "dtype", "shape", "offset", "bytes");
     for (size_t i = 0; i < n; i++) {

@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "prefrec/model.h"
 #include "prefrec/pack.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/pack_write.h"
 #include "prefrec/topk.h"
 
 static const char *usage_text =

@@ -1,13 +1,13 @@
 /* cmd_score.c - `prefrec score`: the seed's preference score per (affiliate, customer, product),
- * written as CSV (see prefrec/score.h, docs/score.md). */
+ * written as CSV (see prefrec/native/score.h, docs/score.md). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
-#include "prefrec/score.h"
+#include "prefrec/native/score.h"
 
 static const char *usage_text =
     "usage: prefrec score --data PATH [--asof DATE] [--affiliate CODE] [--config FILE] --out FILE\n"

@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "cli_engines.h"
 #include "prefrec/api.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/pack_write.h"
 
 static const char *usage_text =
     "usage: prefrec recommend --pack FILE|DIR [options]\n"

@@ -1,14 +1,14 @@
-/* cmd_train.c - `prefrec train`: options in, the training pipeline (prefrec/pipeline.h) run,
+/* cmd_train.c - `prefrec train`: options in, the training pipeline (prefrec/native/pipeline.h) run,
  * one table row per affiliate out. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "prefrec/blend_export.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/blend_export.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
-#include "prefrec/pipeline.h"
+#include "prefrec/native/pipeline.h"
 
 static const char *usage_text =
     "usage: prefrec train --data PATH [--affiliate A0x|all] [--asof DATE] [--dim 32] [--epochs N]\n"

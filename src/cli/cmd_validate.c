@@ -1,14 +1,14 @@
 /* cmd_validate.c - `prefrec validate`: the deck's check of the score. Scores from purchases
  * before the cut-off; per threshold t = 0.0 .. 4.5, the share of pairs with score >= t that were
- * bought again in [cutoff, end), per affiliate (see prefrec/score.h). */
+ * bought again in [cutoff, end), per affiliate (see prefrec/native/score.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
-#include "prefrec/score.h"
+#include "prefrec/native/score.h"
 
 static const char *usage_text =
     "usage: prefrec validate --data PATH --cutoff DATE [--end DATE] [--affiliate CODE]\n"

@@ -2,6 +2,7 @@
  * Sums run in a fixed order (history order, then neighbour order), so native and wasm builds
  * produce the same floats. */
 #include "prefrec/blend.h"
+#include "pack_internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -4,6 +4,7 @@
  * the first layer (n_products x h1) and transposed weights of the deeper layers, laid out so
  * the inner loops run over contiguous outputs (vectorisable without reassociating sums). */
 #include "prefrec/model.h"
+#include "pack_internal.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -6,6 +6,7 @@
  * only then the table entries and the manifest. Every offset is checked with subtraction
  * against the remaining length, never by adding to a pointer first, so nothing overflows. */
 #include "prefrec/pack.h"
+#include "pack_internal.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -217,7 +218,7 @@ const char *prefrec_pack_manifest_json(const prefrec_pack *p, size_t *len) {
     if (len) *len = p->manifest_len;
     return p->manifest_text;
 }
-const struct cJSON *prefrec_pack_manifest(const prefrec_pack *p) { return p->manifest; }
+const cJSON *prefrec_pack_manifest(const prefrec_pack *p) { return p->manifest; }
 
 const char *prefrec_pack_manifest_str(const prefrec_pack *p, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(p->manifest, key);

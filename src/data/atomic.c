@@ -1,6 +1,6 @@
-/* atomic.c - temp file + fsync + rename (see prefrec/atomic.h). */
+/* atomic.c - temp file + fsync + rename (see prefrec/native/atomic.h). */
 #define _POSIX_C_SOURCE 200809L
-#include "prefrec/atomic.h"
+#include "prefrec/native/atomic.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* csv.c - RFC 4180 record reader over large blocks (see prefrec/csv.h).
+/* csv.c - RFC 4180 record reader over large blocks (see prefrec/native/csv.h).
  *
  * Why this shape: the purchase file has millions of short records, so the cost that matters is
  * per byte and per field. Blocks of several MiB are read into one buffer; a record is parsed in
@@ -6,7 +6,7 @@
  * record runs past the end of the buffer, the unread tail moves to the front, more is read (the
  * buffer doubles when one record fills it) and the record is parsed again from its start. The
  * search for the next separator/line end in unquoted fields uses SSE2 16 bytes at a time. */
-#include "prefrec/csv.h"
+#include "prefrec/native/csv.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* dataset.c - the columnar store: lifetime, growth, finishing (dictionaries checked, returns
- * netted), the catalog and demographics arrays (see prefrec/dataset.h). Below it: dict.c (strings)
+ * netted), the catalog and demographics arrays (see prefrec/native/dataset.h). Below it: dict.c (strings)
  * and returns.c; the loaders (table.c, attrs.c, lpoint.c, pdde.c, mapping.c) fill it; load.c picks
  * the loader. */
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 
 #include <errno.h>
 #include <math.h>

@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include "prefrec/csv.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/csv.h"
+#include "prefrec/native/dataset.h"
 
 /* Reallocate the 11 row columns of ds to hold cap rows (n_rows unchanged; rows 0 .. n_rows-1
  * are kept, anything past them may not be). 0 ok, -1 no memory. */

@@ -1,4 +1,4 @@
-/* dict.c - the string <-> dense index dictionary (prefrec/dataset.h) and the loaders' bulk
+/* dict.c - the string <-> dense index dictionary (prefrec/native/dataset.h) and the loaders' bulk
  * interface (dataset_internal.h): strings appended without indexing while a file loads, then
  * indexed in one pass; and its second index for numbered keys (receipts), at the end. The two
  * indexes live in one file because each calls the other: the keymap appends new keys to its
@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 
 #include "dataset_internal.h"
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 
 /* the numbered-key index (below) */
 static prefrec_keymap_ *prefrec_keymap_new_(prefrec_dict *dict);

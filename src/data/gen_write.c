@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 
 #include "gen_internal.h"
-#include "prefrec/atomic.h"
+#include "prefrec/native/atomic.h"
 #include "prefrec/date.h"
-#include "prefrec/gen.h"
+#include "prefrec/native/gen.h"
 
 static const char *const FILES[4] = {"LPOINT_BIG_COMP_01_DEMO.csv", "LPOINT_BIG_COMP_02_PDDE.csv",
                                      "LPOINT_BIG_COMP_04_PD_CLAC.csv", "LPOINT_BIG_COMP_06_LPAY.csv"};

@@ -1,6 +1,6 @@
 /* load.c - prefrec_dataset_load: an L.POINT directory or a mapping .json, to the loader that reads
- * it (lpoint.c, mapping.c), then the dataset is finished (see prefrec/dataset.h). */
-#include "prefrec/dataset.h"
+ * it (lpoint.c, mapping.c), then the dataset is finished (see prefrec/native/dataset.h). */
+#include "prefrec/native/dataset.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* table.c - what every loader reads with: a CSV file with its header (columns by name), bad rows
  * skipped and counted or reported (--skip-bad-rows), progress, and the number parsers (see
  * dataset_internal.h). */
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* eval.c - the evaluation protocol: per affiliate, fit every ranker on the training window,
- * rank for every test user, and average Recall/NDCG/hit rate/coverage at K (prefrec/eval.h).
+ * rank for every test user, and average Recall/NDCG/hit rate/coverage at K (prefrec/native/eval.h).
  *
  * Each user is scored once per ranker and the one score vector serves both tasks (new items:
  * top K over the catalogue minus the history; repurchase: top K over the history). Users are
@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "prefrec/date.h"
-#include "prefrec/eval.h"
+#include "prefrec/native/eval.h"
 #include "prefrec/topk.h"
 
 prefrec_eval_params prefrec_eval_default_params(void) {

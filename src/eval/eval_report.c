@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefrec/atomic.h"
+#include "prefrec/native/atomic.h"
 #include "prefrec/date.h"
-#include "prefrec/eval.h"
+#include "prefrec/native/eval.h"
 
 static const char *task_key[2] = {"new_items", "repurchase"};
 static const char *task_title[2] = {"New items (never bought before the cut-off)",

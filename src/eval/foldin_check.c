@@ -1,5 +1,5 @@
-/* foldin_check.c - trained vs folded-in top-30 overlap (see prefrec/foldin_check.h). */
-#include "prefrec/foldin_check.h"
+/* foldin_check.c - trained vs folded-in top-30 overlap (see prefrec/native/foldin_check.h). */
+#include "prefrec/native/foldin_check.h"
 
 #include <stdlib.h>
 #include <string.h>

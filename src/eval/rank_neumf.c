@@ -1,4 +1,4 @@
-/* rank_neumf.c - the deck's model as a ranker: the NeuMF score regression (prefrec/train.h)
+/* rank_neumf.c - the deck's model as a ranker: the NeuMF score regression (prefrec/native/train.h)
  * trained on the preference scores of the training window's bought pairs, ranking every product
  * by its predicted score. Kept in the evaluation to show how the deck's own approach ranks the
  * never-bought products customers buy next (docs/eval.md), next to the default. */
@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefrec/rankers.h"
-#include "prefrec/score.h"
-#include "prefrec/train.h"
+#include "prefrec/native/rankers.h"
+#include "prefrec/native/score.h"
+#include "prefrec/native/train.h"
 
 typedef struct neumf_ranker {
     const prefrec_dataset *ds;

@@ -2,9 +2,9 @@
  * the default one (what the packs serve). Lives with the evaluation, above every ranker. */
 #include <string.h>
 
-#include "prefrec/blend_export.h"
-#include "prefrec/eval.h"
-#include "prefrec/rankers.h"
+#include "prefrec/native/blend_export.h"
+#include "prefrec/native/eval.h"
+#include "prefrec/native/rankers.h"
 
 const char prefrec_ranker_default_name[] = "blend_served"; /* what the packs serve */
 

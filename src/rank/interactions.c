@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefrec/rankers.h"
+#include "prefrec/native/rankers.h"
 
 typedef struct row_ref {
     int32_t product, day;

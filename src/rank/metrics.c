@@ -1,10 +1,10 @@
-/* metrics.c - Recall and NDCG of one ranked list (prefrec/rankers.h): the measure the rankers
+/* metrics.c - Recall and NDCG of one ranked list (prefrec/native/rankers.h): the measure the rankers
  * tune their weights by and `prefrec eval` reports, defined once. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "prefrec/rankers.h"
+#include "prefrec/native/rankers.h"
 
 int prefrec_rank_list_metrics(const int32_t *ranked, size_t n_ranked, const int32_t *truth,
                               size_t n_truth, int k, double *recall, double *ndcg) {

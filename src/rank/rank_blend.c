@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#include "prefrec/rankers.h"
+#include "prefrec/native/rankers.h"
 #include "prefrec/rng.h"
 #include "prefrec/topk.h"
 #include "rank_util.h"

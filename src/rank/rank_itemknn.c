@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefrec/rankers.h"
+#include "prefrec/native/rankers.h"
 #include "prefrec/topk.h"
 #include "rank_util.h"
 

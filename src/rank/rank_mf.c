@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefrec/rankers.h"
+#include "prefrec/native/rankers.h"
 #include "prefrec/rng.h"
 #include "rank_util.h"
 

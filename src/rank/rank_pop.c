@@ -6,7 +6,7 @@
  * small affiliate) would otherwise rank by a handful of people. */
 #include <stdlib.h>
 
-#include "prefrec/rankers.h"
+#include "prefrec/native/rankers.h"
 #include "rank_util.h"
 
 typedef struct pop_model {

@@ -3,12 +3,12 @@
  * rep_freq: most-bought first (purchase lines in the window), ties by the later purchase.
  * rep_recency: most recently bought first, ties by count. Products the customer never bought
  * score below every bought one, ordered by overall popularity, so the ranking is total.
- * seed_score: the deck's preference score (prefrec/score.h) as of the window's end, computed
+ * seed_score: the deck's preference score (prefrec/native/score.h) as of the window's end, computed
  * from the window's own rows; ties by count. */
 #include <stdlib.h>
 
-#include "prefrec/rankers.h"
-#include "prefrec/score.h"
+#include "prefrec/native/rankers.h"
+#include "prefrec/native/score.h"
 #include "rank_util.h"
 
 typedef struct rep_model {

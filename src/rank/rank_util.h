@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-#include "prefrec/rankers.h"
+#include "prefrec/native/rankers.h"
 #include "prefrec/topk.h"
 
 /* The popularity tie-break every item-to-item ranker adds: at most `scale`, proportional to the

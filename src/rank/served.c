@@ -1,7 +1,7 @@
 /* served.c - the default ranker's served form: its fitted parts as the plain arrays a pack
  * carries, and the ranker "blend_served" that scores through the portable scorer (prefrec/blend.h)
- * exactly as the engine does (see prefrec/blend_export.h). */
-#include "prefrec/blend_export.h"
+ * exactly as the engine does (see prefrec/native/blend_export.h). */
+#include "prefrec/native/blend_export.h"
 
 #include <math.h>
 #include <stdlib.h>

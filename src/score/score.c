@@ -1,10 +1,10 @@
-/* score.c - the seed's preference score (see prefrec/score.h and docs/score.md).
+/* score.c - the seed's preference score (see prefrec/native/score.h and docs/score.md).
  *
  * One pass of selection, four stable counting-sort passes of row indices (day, product, customer, affiliate:
  * LSD order, so rows end up sorted by (affiliate, customer, product, day)), then one linear scan
  * that emits a pair per (affiliate, customer, product) run and the customer's category counts
  * per (affiliate, customer) run. No comparison sort, no hashing, nothing quadratic. */
-#include "prefrec/score.h"
+#include "prefrec/native/score.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "prefrec/atomic.h"
+#include "prefrec/native/atomic.h"
 #include "prefrec/date.h"
 
 prefrec_score_params prefrec_score_default_params(void) {

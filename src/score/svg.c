@@ -1,10 +1,10 @@
-/* svg.c - line and grouped-bar charts as SVG (see prefrec/svg.h). */
-#include "prefrec/svg.h"
+/* svg.c - line and grouped-bar charts as SVG (see prefrec/native/svg.h). */
+#include "prefrec/native/svg.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "prefrec/atomic.h"
+#include "prefrec/native/atomic.h"
 
 /* Colour-blind-safe palette (Okabe-Ito without black), cycled. */
 static const char *const palette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",

@@ -1,6 +1,6 @@
 /* validate.c - the deck's check of the score: scores from before a cut-off, then the share of
  * pairs above each threshold that were bought again from the cut-off to an end date (see
- * prefrec/score.h). The repurchase lookup is a binary search per later row over the sorted
+ * prefrec/native/score.h). The repurchase lookup is a binary search per later row over the sorted
  * pairs: O(rows log pairs). */
 #include <math.h>
 #include <stdio.h>
@@ -9,10 +9,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "prefrec/atomic.h"
+#include "prefrec/native/atomic.h"
 #include "prefrec/date.h"
-#include "prefrec/score.h"
-#include "prefrec/svg.h"
+#include "prefrec/native/score.h"
+#include "prefrec/native/svg.h"
 
 #define SCORE_EPS 1e-6
 

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "prefrec/train.h"
+#include "prefrec/native/train.h"
 
 #define NM_CHUNK 32 /* pairs per gradient chunk: fixed, so sums do not depend on threads */
 

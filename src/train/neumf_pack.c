@@ -9,9 +9,9 @@
 
 #include "core/json_build.h"
 #include "prefrec/blend.h"
-#include "prefrec/blend_export.h"
-#include "prefrec/pack_write.h"
-#include "prefrec/train.h"
+#include "prefrec/native/blend_export.h"
+#include "prefrec/native/pack_write.h"
+#include "prefrec/native/train.h"
 
 static prefrec_status add_f32(prefrec_pack_writer *w, const char *name, uint32_t a, uint32_t b, const float *x,
                               prefrec_error *err) {

@@ -8,14 +8,16 @@
 #include <string.h>
 
 #include "prefrec/model.h"
-#include "prefrec/pack_write.h"
+#include "prefrec/native/pack_write.h"
 
 static int is_customer_tensor(const char *name) { return strncmp(name, "customer.", 9) == 0; }
 
 static prefrec_status write_item(const prefrec_pack *full, const char *path, int n_shards, uint32_t *crc,
                                  size_t *size, prefrec_error *err) {
     prefrec_pack_writer *w = prefrec_pack_writer_new();
-    cJSON *m = cJSON_Duplicate((const cJSON *)prefrec_pack_manifest(full), 1);
+    size_t mlen = 0;
+    const char *mtext = prefrec_pack_manifest_json(full, &mlen);
+    cJSON *m = cJSON_ParseWithLength(mtext, mlen);
     prefrec_status s = (!w || !m) ? prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory") : PREFREC_OK;
     for (size_t i = 0; !s && i < prefrec_pack_tensor_count(full); i++) {
         const prefrec_tensor *t = prefrec_pack_tensor_at(full, i);
@@ -91,7 +93,10 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
             memcpy(idx + off[i], cs->bidx + b0, (size_t)(b1 - b0) * sizeof *idx);
             off[i + 1] = off[i] + (b1 - b0);
         }
-        const cJSON *fm = (const cJSON *)prefrec_pack_manifest(full);
+        size_t mlen = 0;
+        const char *mtext = prefrec_pack_manifest_json(full, &mlen);
+        cJSON *fm = cJSON_ParseWithLength(mtext, mlen);
+        if (!fm) jb.failed = 1;
         json_str(&jb, m, "format", "prefrec-pack");
         json_str(&jb, m, "kind", "neumf");
         json_str(&jb, m, "part", "customers");
@@ -105,6 +110,7 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
         json_num(&jb, m, "item_crc", item_crc);
         json_num(&jb, m, "n_customers", nm);
         json_num(&jb, m, "n_bought", nnz);
+        cJSON_Delete(fm);
         json = json_print(&jb, m, 0);
         m = NULL;
         if (!json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");

@@ -1,5 +1,5 @@
-/* pack_write.c - serialise a model pack (see prefrec/pack_write.h and docs/model.md). */
-#include "prefrec/pack_write.h"
+/* pack_write.c - serialise a model pack (see prefrec/native/pack_write.h and docs/model.md). */
+#include "prefrec/native/pack_write.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefrec/atomic.h"
+#include "prefrec/native/atomic.h"
 
 typedef struct wtensor {
     char name[PREFREC_PACK_NAME_MAX];

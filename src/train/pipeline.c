@@ -1,6 +1,6 @@
 /* pipeline.c - `prefrec train` per affiliate: scores -> NeuMF -> blend -> one pack, written once
- * (prefrec/pipeline.h). The command line only parses options and prints (src/cli/cmd_train.c). */
-#include "prefrec/pipeline.h"
+ * (prefrec/native/pipeline.h). The command line only parses options and prints (src/cli/cmd_train.c). */
+#include "prefrec/native/pipeline.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <time.h>
 
 #include "core/json_build.h"
-#include "prefrec/atomic.h"
-#include "prefrec/blend_export.h"
+#include "prefrec/native/atomic.h"
+#include "prefrec/native/blend_export.h"
 #include "prefrec/date.h"
 
 prefrec_pipeline_params prefrec_pipeline_default_params(void) {

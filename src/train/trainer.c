@@ -1,4 +1,4 @@
-/* trainer.c - mini-batch Adam training of the NeuMF model with pthreads (see prefrec/train.h).
+/* trainer.c - mini-batch Adam training of the NeuMF model with pthreads (see prefrec/native/train.h).
  *
  * Parallelism: a batch is cut into fixed NM_CHUNK-pair chunks; worker t computes chunks t,
  * t+T, t+2T, ... into per-chunk buffers; the main thread then sums the chunks' dense gradients

@@ -1,4 +1,4 @@
-/* prefrec/foldin_check.h - how well the on-device fold-in reproduces trained customers (native).
+/* prefrec/native/foldin_check.h - how well the on-device fold-in reproduces trained customers (native).
  *
  *   prefrec_foldin_stats st;
  *   prefrec_foldin_overlap(pack, PREFREC_RANKER_NEUMF, 500, &st, &err);

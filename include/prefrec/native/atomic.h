@@ -1,4 +1,4 @@
-/* prefrec/atomic.h - write a file so readers see the old version or the whole new one.
+/* prefrec/native/atomic.h - write a file so readers see the old version or the whole new one.
  *
  *   prefrec_atomic a;
  *   if (prefrec_atomic_open(&a, "out.csv", &err)) return err.status;

@@ -1,4 +1,4 @@
-/* prefrec/dataset.h - the in-memory columnar purchase store and its loaders (native).
+/* prefrec/native/dataset.h - the in-memory columnar purchase store and its loaders (native).
  *
  *   prefrec_load_params lp = prefrec_load_default_params();
  *   lp.skip_bad_rows = 0;            // default: the first bad row is an error

@@ -1,4 +1,4 @@
-/* prefrec/blend_export.h - the default ranker in its served form (native side).
+/* prefrec/native/blend_export.h - the default ranker in its served form (native side).
  *
  *   prefrec_blend_tensors bt;
  *   prefrec_blend_tensors_build(blend_model, train_window, pmap, n_pack_products, 10, &bt, &err);
@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "prefrec/rankers.h"
+#include "prefrec/native/rankers.h"
 #include "prefrec/status.h"
 
 #ifdef __cplusplus

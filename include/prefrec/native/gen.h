@@ -1,4 +1,4 @@
-/* prefrec/gen.h - the demo data generator: a year (2021) of shopping in the L.POINT layout.
+/* prefrec/native/gen.h - the demo data generator: a year (2021) of shopping in the L.POINT layout.
  *
  *   prefrec_gen_params p = prefrec_gen_default_params();
  *   p.scale = 0.01; p.seed = 7;
@@ -8,7 +8,7 @@
  *
  * Writes, into dir (created if missing), LPOINT_BIG_COMP_01_DEMO.csv (customers),
  * 02_PDDE.csv (purchase lines), 04_PD_CLAC.csv (product catalog) and 06_LPAY.csv (receipts paid
- * with Lpay): UTF-8, a header row, no BOM, every file through prefrec/atomic.h (a failure leaves
+ * with Lpay): UTF-8, a header row, no BOM, every file through prefrec/native/atomic.h (a failure leaves
  * the old files). At scale 1.0: 29,913 customers, 1,933 products in 60 top / 349 mid
  * categories, about 4.4 M purchase lines; the catalog does not depend on scale or seed, the
  * number of customers is round(29,913 x scale) and customer i is the same at every scale.

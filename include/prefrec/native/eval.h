@@ -1,4 +1,4 @@
-/* prefrec/eval.h - offline evaluation of rankers on what customers buy next (native).
+/* prefrec/native/eval.h - offline evaluation of rankers on what customers buy next (native).
  *
  *   prefrec_eval_params ep = prefrec_eval_default_params();
  *   prefrec_date_parse("2021-10-01", 10, &ep.cutoff);
@@ -31,8 +31,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "prefrec/dataset.h"
-#include "prefrec/rankers.h"
+#include "prefrec/native/dataset.h"
+#include "prefrec/native/rankers.h"
 #include "prefrec/status.h"
 
 #ifdef __cplusplus

@@ -1,4 +1,4 @@
-/* prefrec/train.h - train the NeuMF score-prediction model on (customer, product, score) pairs
+/* prefrec/native/train.h - train the NeuMF score-prediction model on (customer, product, score) pairs
  * and write it as a model pack (native; pthreads).
  *
  *   prefrec_train_data td = {.n_pairs = n, .customer = cust, .product = prod, .target = score,
@@ -38,7 +38,7 @@
 extern "C" {
 #endif
 
-struct prefrec_blend_tensors; /* prefrec/blend_export.h */
+struct prefrec_blend_tensors; /* prefrec/native/blend_export.h */
 
 typedef struct prefrec_train_data {
     size_t n_pairs;
@@ -120,7 +120,7 @@ typedef struct prefrec_pack_meta {
     const prefrec_train_params *params; /* recorded in the manifest */
     const prefrec_train_report *report; /* recorded in the manifest (no timings: packs are
                                            byte-identical for the same inputs and seed) */
-    /* Optional, added by the training pipeline (prefrec/pipeline.h); NULL: not in the pack. */
+    /* Optional, added by the training pipeline (prefrec/native/pipeline.h); NULL: not in the pack. */
     const struct prefrec_blend_tensors *blend; /* the default ranker's served form: tensors
                                                   "blend.*" after the item side, manifest "blend" */
     const float *product_target;  /* [n_products] each product's mean training score (the NeuMF

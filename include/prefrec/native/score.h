@@ -1,4 +1,4 @@
-/* prefrec/score.h - the seed's preference score per (affiliate, customer, product), and its check
+/* prefrec/native/score.h - the seed's preference score per (affiliate, customer, product), and its check
  * against later repurchases (the deck's validation table). Native (needs a prefrec_dataset).
  *
  *   prefrec_score_params p = prefrec_score_default_params();      // as of 2022-01-01
@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/status.h"
 
 #ifdef __cplusplus

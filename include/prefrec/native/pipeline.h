@@ -1,4 +1,4 @@
-/* prefrec/pipeline.h - `prefrec train` as a library call: per affiliate, the deck's preference
+/* prefrec/native/pipeline.h - `prefrec train` as a library call: per affiliate, the deck's preference
  * scores as of a day, the NeuMF score model trained on them, the default ranker (blend) fitted on
  * the purchases before that day, and one model pack holding both, written once (native).
  *
@@ -16,10 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "prefrec/dataset.h"
-#include "prefrec/score.h"
+#include "prefrec/native/dataset.h"
+#include "prefrec/native/score.h"
 #include "prefrec/status.h"
-#include "prefrec/train.h"
+#include "prefrec/native/train.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,4 +1,4 @@
-/* prefrec/pack_write.h - build a model pack in memory and write it atomically (native).
+/* prefrec/native/pack_write.h - build a model pack in memory and write it atomically (native).
  *
  *   prefrec_pack_writer *w = prefrec_pack_writer_new();
  *   uint32_t shape[2] = {n_products, dim};
@@ -45,7 +45,7 @@ prefrec_status prefrec_pack_writer_set_manifest(prefrec_pack_writer *w, const ch
 /* Serialise: *out (caller frees with free()) holds *len bytes. */
 prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len,
                                           prefrec_error *err);
-/* Serialise and write atomically to path (prefrec/atomic.h). *size_out may be NULL. */
+/* Serialise and write atomically to path (prefrec/native/atomic.h). *size_out may be NULL. */
 prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char *path,
                                         size_t *size_out, prefrec_error *err);
 

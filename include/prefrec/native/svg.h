@@ -1,4 +1,4 @@
-/* prefrec/svg.h - a tiny SVG chart writer: line and grouped-bar charts with axes, ticks, labels
+/* prefrec/native/svg.h - a tiny SVG chart writer: line and grouped-bar charts with axes, ticks, labels
  * and a legend, several panels per file. For reports and plots (native).
  *
  *   double x[] = {0, 0.5, 1}, y[] = {0.1, 0.2, NAN};          // NaN: gap / no bar
@@ -49,7 +49,7 @@ prefrec_svg_chart prefrec_svg_chart_default(void);
  * then top to bottom. Returns PREFREC_E_INVAL for a bad argument (nothing written). */
 prefrec_status prefrec_svg_write(FILE *f, const prefrec_svg_chart *charts, size_t n_charts,
                                  int columns, prefrec_error *err);
-/* Same, atomically to path (prefrec/atomic.h). */
+/* Same, atomically to path (prefrec/native/atomic.h). */
 prefrec_status prefrec_svg_write_file(const char *path, const prefrec_svg_chart *charts,
                                       size_t n_charts, int columns, prefrec_error *err);
 /* Draw one chart as a <g> at offset (x0, y0) of a document the caller writes (for custom

@@ -1,4 +1,4 @@
-/* prefrec/rankers.h - recommenders as pluggable rankers: fit on a training window, then score
+/* prefrec/native/rankers.h - recommenders as pluggable rankers: fit on a training window, then score
  * every product for one customer (native).
  *
  *   prefrec_interactions *x = NULL;                       // one affiliate, days [from, to)
@@ -13,7 +13,7 @@
  *   prefrec_interactions_free(x);
  *
  * A ranker is a prefrec_ranker_def: a name, the tasks it is meant for, and fit / score / free.
- * The evaluation (prefrec/eval.h) runs any list of them; the default ranker (prefrec_ranker_
+ * The evaluation (prefrec/native/eval.h) runs any list of them; the default ranker (prefrec_ranker_
  * default_name) is picked by those measurements (docs/eval.md). To add a ranker, write one
  * const prefrec_ranker_def and list it in prefrec_rankers_builtin (or pass it to the eval).
  *
@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "prefrec/dataset.h"
+#include "prefrec/native/dataset.h"
 #include "prefrec/status.h"
 
 #ifdef __cplusplus
@@ -135,7 +135,7 @@ extern const prefrec_ranker_def prefrec_ranker_mf;
  * the later last purchase); rep_recency by the last purchase day (ties by count). Products the
  * customer never bought get overall popularity scaled far below any bought product. */
 extern const prefrec_ranker_def prefrec_ranker_rep_freq, prefrec_ranker_rep_recency;
-/* seed_score: the deck's preference score (prefrec/score.h) as of the window's end; params:
+/* seed_score: the deck's preference score (prefrec/native/score.h) as of the window's end; params:
  * a prefrec_score_params (its asof_day is replaced). Needs a single-affiliate window. */
 extern const prefrec_ranker_def prefrec_ranker_seed_score;
 
@@ -159,7 +159,7 @@ typedef struct prefrec_blend_params {
 } prefrec_blend_params;
 prefrec_blend_params prefrec_blend_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_blend;
-/* neumf: the deck's score model (prefrec/train.h) trained on the window's scored pairs. */
+/* neumf: the deck's score model (prefrec/native/train.h) trained on the window's scored pairs. */
 extern const prefrec_ranker_def prefrec_ranker_neumf;
 
 /* ---- the served form of fitted models (what src/core/blend.h serves from a pack) ---------- */
@@ -179,7 +179,7 @@ typedef struct prefrec_blend_fitted {
 void prefrec_blend_fitted_parts(const void *blend_model, prefrec_blend_fitted *out);
 
 /* Metrics of one ranked list (ranked[0] best) against truth (n_truth distinct products) at k:
- * *recall = hits / min(k, n_truth), *ndcg = DCG / ideal DCG (prefrec/eval.h); returns the
+ * *recall = hits / min(k, n_truth), *ndcg = DCG / ideal DCG (prefrec/native/eval.h); returns the
  * number of hits in the top k. Used by the rankers' tuning and by `prefrec eval`. */
 int prefrec_rank_list_metrics(const int32_t *ranked, size_t n_ranked, const int32_t *truth,
                               size_t n_truth, int k, double *recall, double *ndcg);

@@ -1,4 +1,4 @@
-/* prefrec/csv.h - a fast RFC 4180 CSV record reader (native).
+/* prefrec/native/csv.h - a fast RFC 4180 CSV record reader (native).
  *
  *   prefrec_csv *r = NULL;
  *   prefrec_error err = {0};
