@@ -13,6 +13,10 @@
 
 #include "prefrec/engine.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct prefrec_foldin_stats {
     int customers;          /* compared */
     double mean_overlap;    /* mean |top30(known) & top30(folded)| / |top30(known)| */
@@ -23,4 +27,7 @@ typedef struct prefrec_foldin_stats {
 prefrec_status prefrec_foldin_overlap(const prefrec_pack *pack, int ranker, int max_customers,
                                       prefrec_foldin_stats *out, prefrec_error *err);
 
+#ifdef __cplusplus
+}
+#endif
 #endif
