@@ -4,19 +4,14 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-prefrec_budget prefrec_budget_default(void) {
-    prefrec_budget b;
-    b.per_pack_byte = PREFREC_BUDGET_PER_PACK_BYTE;
-    b.allowance = PREFREC_BUDGET_ALLOWANCE;
-    b.max_bytes = PREFREC_BUDGET_MAX_BYTES;
-    b.max_work = PREFREC_BUDGET_MAX_WORK;
-    b.max_fold_work = PREFREC_BUDGET_MAX_FOLD_WORK;
-    return b;
-}
+static const prefrec_budget default_budget = {PREFREC_BUDGET_PER_PACK_BYTE, PREFREC_BUDGET_ALLOWANCE,
+                                               PREFREC_BUDGET_MAX_BYTES, PREFREC_BUDGET_MAX_WORK,
+                                               PREFREC_BUDGET_MAX_FOLD_WORK};
+
+prefrec_budget prefrec_budget_default(void) { return default_budget; }
 
 uint64_t prefrec_budget_bytes(const prefrec_budget *b, uint64_t pack_bytes) {
-    prefrec_budget d = prefrec_budget_default();
-    if (!b) b = &d;
+    if (!b) b = &default_budget;
     uint64_t v = prefrec_u64_add_sat(prefrec_u64_mul_sat(b->per_pack_byte, pack_bytes), b->allowance);
     if (v > b->max_bytes) v = b->max_bytes;
     /* whatever the caller asks, every allocation must stay representable in size_t, with room
@@ -26,8 +21,7 @@ uint64_t prefrec_budget_bytes(const prefrec_budget *b, uint64_t pack_bytes) {
 }
 
 size_t prefrec_budget_describe(const prefrec_budget *b, uint64_t pack_bytes, char *buf, size_t cap) {
-    prefrec_budget d = prefrec_budget_default();
-    if (!b) b = &d;
+    if (!b) b = &default_budget;
     uint64_t v = prefrec_u64_add_sat(prefrec_u64_mul_sat(b->per_pack_byte, pack_bytes), b->allowance);
     int n = v > prefrec_budget_bytes(b, pack_bytes)
                 ? snprintf(buf, cap, "the limit for any pack")

@@ -11,6 +11,14 @@
 #include "prefrec/sample.h"
 #include "prefrec/topk.h"
 
+/* Building an engine runs once per pack: compiled for size where clang builds it (the wasm
+ * modules; see LOAD_SIDE in model.c), request paths as the build says. */
+#if defined(__clang__)
+#define LOAD_SIDE __attribute__((cold, minsize))
+#else
+#define LOAD_SIDE __attribute__((cold))
+#endif
+
 struct prefrec_engine {
     const prefrec_pack *items;
     prefrec_model *model;          /* catalog + the deck's score model */
@@ -57,7 +65,7 @@ static uint64_t table_slots(uint64_t n) {
 }
 
 /* Open addressing over FNV-1a of the code: customer lookups are O(1) for any pack size. */
-static prefrec_status build_customer_index(prefrec_engine *e, prefrec_error *err) {
+LOAD_SIDE static prefrec_status build_customer_index(prefrec_engine *e, prefrec_error *err) {
     int32_t n = prefrec_customers_count(e->customers); /* < 2^29: prefrec_customers_load */
     uint32_t cap = (uint32_t)table_slots((uint64_t)n);
     e->slots = calloc(cap, sizeof *e->slots);
@@ -79,7 +87,7 @@ static prefrec_status build_customer_index(prefrec_engine *e, prefrec_error *err
 
 /* Product codes: the same index as prefrec_model_find_product's scan (the first of equal codes)
  * in O(1), so a request's history of up to 100,000 codes costs no products x history compares. */
-static prefrec_status build_product_index(prefrec_engine *e, prefrec_error *err) {
+LOAD_SIDE static prefrec_status build_product_index(prefrec_engine *e, prefrec_error *err) {
     uint32_t cap = (uint32_t)table_slots((uint64_t)e->n_products); /* P < 2^30 */
     e->pslots = calloc(cap, sizeof *e->pslots);
     if (!e->pslots) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
@@ -99,7 +107,7 @@ static prefrec_status build_product_index(prefrec_engine *e, prefrec_error *err)
 
 /* Entries of a 1-d string table "<base>.off" minus one, read from its shape only (0 if absent):
  * for the budget, before the tables are validated. */
-static uint64_t table_count(const prefrec_pack *p, const char *off_name) {
+LOAD_SIDE static uint64_t table_count(const prefrec_pack *p, const char *off_name) {
     const prefrec_tensor *t = p ? prefrec_pack_find(p, off_name) : NULL;
     return t && t->n_elems > 0 ? t->n_elems - 1 : 0;
 }
@@ -108,7 +116,7 @@ static uint64_t table_count(const prefrec_pack *p, const char *off_name) {
  * category copies and the two code indexes; per request, resolve()'s scratch, explain_all's
  * positions and the stamp board's per-category sums. The request's own history is not counted:
  * it is bounded by the request (PREFREC_MAX_HISTORY) and the customer's bought list. */
-static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_pack *cp, uint64_t P) {
+LOAD_SIDE static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_pack *cp, uint64_t P) {
     uint64_t n_cat = table_count(items, "category.off"), n_sub = table_count(items, "subcategory.off");
     uint64_t C = cp && prefrec_pack_find(cp, "customer.code.off") ? table_count(cp, "customer.code.off") : 0;
     int blend = prefrec_pack_find(items, "blend.ease.nbr") != NULL;
@@ -119,7 +127,7 @@ static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_pack *cp, 
     return load + request;
 }
 
-prefrec_status prefrec_engine_need(const prefrec_pack *items, const prefrec_pack *customers, uint64_t *bytes,
+LOAD_SIDE prefrec_status prefrec_engine_need(const prefrec_pack *items, const prefrec_pack *customers, uint64_t *bytes,
                                    prefrec_model_cost *cost, prefrec_error *err) {
     prefrec_model_cost c;
     if (!cost) cost = &c;
@@ -130,12 +138,12 @@ prefrec_status prefrec_engine_need(const prefrec_pack *items, const prefrec_pack
     return PREFREC_OK;
 }
 
-prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack *customers,
+LOAD_SIDE prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack *customers,
                                   prefrec_engine **out, prefrec_error *err) {
     return prefrec_engine_new_budget(items, customers, NULL, out, err);
 }
 
-prefrec_status prefrec_engine_new_budget(const prefrec_pack *items, const prefrec_pack *customers,
+LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items, const prefrec_pack *customers,
                                          const prefrec_budget *budget, prefrec_engine **out,
                                          prefrec_error *err) {
     *out = NULL;
@@ -327,22 +335,19 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
                  : rq->n_history   ? PREFREC_SOURCE_HISTORY
                                    : PREFREC_SOURCE_SEGMENT;
 
-    /* sizes checked against size_t (32 bits in wasm): the budget bounds the pack's part at
-     * load, the history's part is the request's */
-    size_t cap, hist_bytes, work_n = 1, work_bytes;
-    if (!prefrec_size_add(nk, rq->n_history, &cap) || !prefrec_size_mul(cap ? cap : 1, sizeof *st->hist, &hist_bytes))
-        return prefrec_error_set(err, PREFREC_E_RANGE, "history of %zu + %zu items is too large", nk, rq->n_history);
-    /* the blend's parts and shares; the NeuMF needs none of it */
-    if (st->ranker == PREFREC_RANKER_BLEND &&
-        (!prefrec_size_mul(4, (size_t)P, &work_n) || !prefrec_size_add(work_n, (size_t)e->n_categories, &work_n) ||
-         !prefrec_size_add(work_n, (size_t)e->n_subcategories + 1, &work_n)))
-        return prefrec_error_set(err, PREFREC_E_RANGE, "engine: blend scratch for %d products is too large", P);
-    if (!prefrec_size_mul(work_n, sizeof *st->work, &work_bytes))
-        return prefrec_error_set(err, PREFREC_E_RANGE, "engine: blend scratch for %d products is too large", P);
+    /* the history's arrays are the request's (nk < 2^30: a pack tensor; n_history <= 100,000),
+     * checked against size_t (32 bits in wasm); the per-product scratch below was counted in
+     * the budget checked at load (prefrec_engine_need), which keeps it under SIZE_MAX / 2 */
+    size_t cap = nk + rq->n_history, hist_bytes;
+    if (cap < nk || !prefrec_size_mul(cap ? cap : 1, sizeof *st->hist, &hist_bytes))
+        return prefrec_error_set(err, PREFREC_E_RANGE, "engine: a history of %zu items does not fit in memory", cap);
     st->hist = malloc(hist_bytes);
     st->bought = calloc((size_t)P, 1);
-    st->scores = calloc((size_t)P, sizeof *st->scores);
-    st->work = malloc(work_bytes);
+    st->scores = malloc((size_t)P * sizeof *st->scores);
+    /* the blend's parts and shares; the NeuMF needs none of it */
+    st->work = malloc((st->ranker == PREFREC_RANKER_BLEND
+                           ? 4 * (size_t)P + (size_t)e->n_categories + (size_t)e->n_subcategories + 1
+                           : 1) * sizeof *st->work);
     st->cat_count = calloc((size_t)e->n_categories + 1, sizeof *st->cat_count);
     if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count)
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");

@@ -33,6 +33,16 @@ struct prefrec_model {
     uint64_t max_fold_work;
 };
 
+/* Loading and validating run once per pack, scoring runs per product: where the browser build
+ * compiles this file for speed (-O2, src/wasm/CMakeLists.txt), the load side is compiled for
+ * size (clang's minsize; the same arithmetic, so the same bits), and product_half, the load's
+ * one hot loop, stays out of it. */
+#if defined(__clang__)
+#define LOAD_SIDE __attribute__((cold, minsize))
+#else
+#define LOAD_SIDE __attribute__((cold))
+#endif
+
 struct prefrec_customers {
     const prefrec_pack *pack;
     int32_t n;
@@ -70,7 +80,7 @@ void prefrec_model_free(prefrec_model *m) {
     free(m);
 }
 
-static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t ndim, uint32_t a,
+LOAD_SIDE static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t ndim, uint32_t a,
                               uint32_t b, const float **out, prefrec_error *err) {
     uint32_t want[2] = {a, b};
     const prefrec_tensor *t;
@@ -80,7 +90,7 @@ static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t 
     return PREFREC_OK;
 }
 
-static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t n, const int32_t **out,
+LOAD_SIDE static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t n, const int32_t **out,
                               prefrec_error *err) {
     const prefrec_tensor *t;
     prefrec_status s = prefrec_pack_get(p, name, PREFREC_DT_I32, 1, &n, &t, err);
@@ -90,7 +100,7 @@ static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t 
 }
 
 /* Reads "dim", "mlp" and checks "kind". */
-static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *width, prefrec_error *err) {
+LOAD_SIDE static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *width, prefrec_error *err) {
     const char *kind = prefrec_pack_manifest_str(p, "kind");
     if (!kind || strcmp(kind, "neumf"))
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest kind is '%s', expected 'neumf'", kind ? kind : "(none)");
@@ -112,7 +122,7 @@ static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *wid
     return PREFREC_OK;
 }
 
-static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, prefrec_error *err) {
+LOAD_SIDE static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, prefrec_error *err) {
     uint32_t P = (uint32_t)m->n_products;
     prefrec_status s = prefrec_pack_strings(p, "product.code", &m->code, err);
     if (!s) s = prefrec_pack_strings(p, "product.name", &m->name, err);
@@ -135,7 +145,7 @@ static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, pref
     return PREFREC_OK;
 }
 
-static int product_half(prefrec_model *m);
+static int product_half(prefrec_model *m) __attribute__((noinline));
 
 #define FOLD_STEPS 60 /* fold-in gradient steps (see prefrec_user_fold_in) */
 
@@ -143,7 +153,7 @@ static int product_half(prefrec_model *m);
  * (products x layer width, width x width), so it is worked out here in 64 bits, saturating,
  * and compared with the budget before anything is allocated; in the wasm builds size_t has 32
  * bits and (size_t)P * h1 * 4 wraps for the sizes a 10 MB pack can declare. */
-prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_model_cost *c, prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_model_cost *c, prefrec_error *err) {
     memset(c, 0, sizeof *c);
     int d, nl, width[PREFREC_MODEL_MAX_LAYERS];
     prefrec_status s = read_dims(p, &d, &nl, width, err);
@@ -177,10 +187,10 @@ prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_model_cost *
 
 static double mib(uint64_t bytes) { return (double)bytes / 1048576.0; }
 
-prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c, uint64_t extra_bytes, const char *who,
+LOAD_SIDE prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c, uint64_t extra_bytes, const char *who,
                                           uint64_t pack_bytes, const prefrec_budget *b, prefrec_error *err) {
-    prefrec_budget d = prefrec_budget_default();
-    if (!b) b = &d;
+    prefrec_budget d;
+    if (!b) d = prefrec_budget_default(), b = &d;
     uint64_t need = prefrec_u64_add_sat(prefrec_u64_add_sat(c->load_bytes, c->user_bytes), extra_bytes);
     uint64_t limit = prefrec_budget_bytes(b, pack_bytes);
     char why[128];
@@ -191,30 +201,29 @@ prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c, uint64_t 
                                  " products x layer-1 width %d, over the budget of %.1f MiB (%s)",
                                  who, mib(need), c->n_products, c->width[0], mib(limit), why);
     }
+    int wmax = 0;
+    for (int l = 0; l < c->n_layers; l++) wmax = c->width[l] > wmax ? c->width[l] : wmax;
     if (c->score_work > b->max_work)
         return prefrec_error_set(err, PREFREC_E_RANGE,
                                  "pack: scoring every product would take %.3g multiply-adds per request "
                                  "(%" PRId32 " products x %d layers of widths up to %d), over the limit of %.3g",
-                                 (double)c->score_work, c->n_products, c->n_layers,
-                                 c->width[0] > c->width[c->n_layers - 1] ? c->width[0] : c->width[c->n_layers - 1],
-                                 (double)b->max_work);
+                                 (double)c->score_work, c->n_products, c->n_layers, wmax, (double)b->max_work);
     return PREFREC_OK;
 }
 
-prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, prefrec_error *err) {
     return prefrec_model_load_budget(p, NULL, out, err);
 }
 
-prefrec_status prefrec_model_load_budget(const prefrec_pack *p, const prefrec_budget *budget, prefrec_model **out,
+LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p, const prefrec_budget *budget, prefrec_model **out,
                                          prefrec_error *err) {
     *out = NULL;
-    prefrec_budget defaults = prefrec_budget_default();
-    if (!budget) budget = &defaults;
+    uint64_t max_fold_work = budget ? budget->max_fold_work : PREFREC_BUDGET_MAX_FOLD_WORK;
     prefrec_model *m = calloc(1, sizeof *m);
     if (!m) return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
     m->pack = p;
     m->crc = prefrec_pack_crc(p);
-    m->max_fold_work = budget->max_fold_work;
+    m->max_fold_work = max_fold_work;
     m->affiliate = prefrec_pack_manifest_str(p, "affiliate");
     if (!m->affiliate) m->affiliate = "";
     prefrec_status s = prefrec_model_cost_of(p, &m->cost, err);
@@ -300,7 +309,7 @@ int32_t prefrec_model_find_product(const prefrec_model *m, const char *code) {
 /* ---- customers ------------------------------------------------------------------------------ */
 void prefrec_customers_free(prefrec_customers *cs) { free(cs); }
 
-prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model *m, prefrec_customers **out,
+LOAD_SIDE prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model *m, prefrec_customers **out,
                                       prefrec_error *err) {
     *out = NULL;
     int d, nl, width[PREFREC_MODEL_MAX_LAYERS];
@@ -653,7 +662,7 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
     if (work > m->max_fold_work)
         return prefrec_error_set(err, PREFREC_E_RANGE,
                                  "fold-in: a history of %zu products would take %.3g multiply-adds with this "
-                                 "model, over the limit of %.3g: at most %" PRIu64 " products",
+                                 "model, over the limit of %.3g: at most %" PRIu64,
                                  n, (double)work, (double)m->max_fold_work,
                                  m->max_fold_work > m->cost.fold_work_base
                                      ? (m->max_fold_work - m->cost.fold_work_base) / m->cost.fold_work_item

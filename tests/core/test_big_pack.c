@@ -240,7 +240,7 @@ static void max_layers(void) {
         CHECK_EQ_INT(serve(&l, hist, 40000, NULL, 5, PREFREC_RANKER_NEUMF, &rs, &err), PREFREC_E_RANGE);
         /* (2^36 - 60 x 5 - 5) / (60 x 32772) = 34948 */
         CHECK_CONTAINS(err.msg, "fold-in: a history of 40000 products would take 7.87e+10 multiply-adds with "
-                                "this model, over the limit of 6.87e+10: at most 34948 products");
+                                "this model, over the limit of 6.87e+10: at most 34948");
         free(hist);
     }
     unload(&l);
