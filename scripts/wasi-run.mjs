@@ -4,6 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import { WASI } from 'node:wasi';
 import process from 'node:process';
+import v8 from 'node:v8';
+
+// node's WASI calls through V8 "fast API calls", which can start a GC in the middle of the call
+// (nodejs/node#46777, #53087): once the module's memory has grown past ~16 MB (a 9 MB pack read
+// whole, a 10 MB request) node itself died with SIGSEGV at the next WASI call or at exit, after
+// the module had answered (exit 139 instead of its status). Off before anything is compiled.
+v8.setFlagsFromString('--no-turbo-fast-api-calls');
 
 const [file, ...args] = process.argv.slice(2);
 if (!file) {

@@ -66,10 +66,12 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
 
 /* For each of products[0..k): the history product whose neighbour lists give it the largest
  * weighted contribution (src[i], -1 if none; ties: the earlier history product). pos: scratch
- * of n_products int32 all -1 on entry (restored on return); best_w: k floats of scratch. */
+ * of n_products int32 all -1 on entry (restored on return); best_w, knn_sum: k floats and
+ * in_ease: k bytes of scratch. Work: O(n M + k), linear in the neighbour lists it reads. */
 void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, size_t n,
                                 const prefrec_blend_parts *parts, const int32_t *products,
-                                size_t k, int32_t *pos, float *best_w, int32_t *src);
+                                size_t k, int32_t *pos, float *best_w, int32_t *src,
+                                float *knn_sum, uint8_t *in_ease);
 
 #ifdef __cplusplus
 }

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prefrec/budget.h"
 #include "prefrec/pack.h"
 #include "prefrec/stamp.h"
 #include "prefrec/status.h"
@@ -55,6 +56,7 @@ enum {
 };
 
 typedef struct prefrec_engine prefrec_engine;
+struct prefrec_model_cost; /* prefrec/model.h */
 
 typedef struct prefrec_request {
     const char *customer;    /* code, or NULL */
@@ -88,9 +90,23 @@ typedef struct prefrec_response {
 prefrec_request prefrec_request_default(void); /* k 30, no sample, gender -1, age NaN */
 
 /* Build an engine over an item pack and, optionally, a separate customer pack or shard
- * (customers NULL: the item pack's own customer side, if any). Borrows both packs. */
+ * (customers NULL: the item pack's own customer side, if any). Borrows both packs.
+ * Within the default budget (prefrec/budget.h): the memory the engine would own, at load and
+ * for one request, is worked out from the packs' dimensions before anything is allocated, and
+ * PREFREC_E_RANGE names the sizes when it exceeds 16 x the packs' bytes + 16 MiB (at most 512
+ * MiB), or when scoring every product would exceed 2^32 multiply-adds. */
 prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack *customers,
                                   prefrec_engine **out, prefrec_error *err);
+/* The bytes the engine over these packs would own (at load and for one request) and the
+ * model's cost (may be NULL), from the packs' dimensions alone: what the budget is checked
+ * against. Errors: the model's (manifest dims, product.emb). */
+prefrec_status prefrec_engine_need(const prefrec_pack *items, const prefrec_pack *customers,
+                                   uint64_t *bytes, struct prefrec_model_cost *cost,
+                                   prefrec_error *err);
+/* The same within budget b (NULL: the default); b is read here only. */
+prefrec_status prefrec_engine_new_budget(const prefrec_pack *items, const prefrec_pack *customers,
+                                         const prefrec_budget *b, prefrec_engine **out,
+                                         prefrec_error *err);
 void prefrec_engine_free(prefrec_engine *e); /* accepts NULL */
 
 /* ---- catalog and customers --------------------------------------------------------------- */

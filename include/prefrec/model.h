@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prefrec/budget.h"
 #include "prefrec/pack.h"
 #include "prefrec/status.h"
 
@@ -49,8 +50,36 @@ typedef struct prefrec_user prefrec_user;
  * unknown; age in years or NaN for unknown. */
 void prefrec_model_demo(int gender, float age, float out[PREFREC_MODEL_N_DEMO]);
 
-/* Load the item side of a pack ("full" or "item" part). *out: caller frees; borrows pack. */
+/* What a pack's model costs, from its manifest and product table alone (64-bit, never
+ * wrapping): computed and checked against the budget before anything is allocated. */
+typedef struct prefrec_model_cost {
+    int32_t n_products;
+    int dim, n_layers, width[PREFREC_MODEL_MAX_LAYERS];
+    uint64_t load_bytes;     /* allocated at load: layer 1's product half (products x width 1
+                              * floats), the transposed deeper layers, the load's scratch */
+    uint64_t user_bytes;     /* per request: one user's scratch and the fold-in buffer */
+    uint64_t score_work;     /* multiply-adds to score every product once */
+    uint64_t fold_work_base; /* multiply-adds of one fold-in, whatever the history ... */
+    uint64_t fold_work_item; /* ... plus this many per history product */
+} prefrec_model_cost;
+
+/* Reads "kind", "dim", "mlp" and the shape of product.emb (errors as prefrec_model_load's). */
+prefrec_status prefrec_model_cost_of(const prefrec_pack *pack, prefrec_model_cost *out,
+                                     prefrec_error *err);
+/* PREFREC_E_RANGE, naming the sizes and the budget, when c's bytes plus extra_bytes exceed
+ * prefrec_budget_bytes(b, pack_bytes) or its score_work exceeds b->max_work. who names the
+ * spender in the message ("model", "engine"). b NULL: the default budget. */
+prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c, uint64_t extra_bytes,
+                                          const char *who, uint64_t pack_bytes,
+                                          const prefrec_budget *b, prefrec_error *err);
+
+/* Load the item side of a pack ("full" or "item" part). *out: caller frees; borrows pack.
+ * Within the default budget (prefrec/budget.h): PREFREC_E_RANGE when the pack asks for more. */
 prefrec_status prefrec_model_load(const prefrec_pack *pack, prefrec_model **out, prefrec_error *err);
+/* The same within budget b (NULL: the default); b->max_fold_work then bounds each fold-in. */
+prefrec_status prefrec_model_load_budget(const prefrec_pack *pack, const prefrec_budget *b,
+                                         prefrec_model **out, prefrec_error *err);
+const prefrec_model_cost *prefrec_model_get_cost(const prefrec_model *m); /* valid until free */
 void prefrec_model_free(prefrec_model *m); /* accepts NULL */
 
 int prefrec_model_dim(const prefrec_model *m);
@@ -91,7 +120,9 @@ prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float 
                                 float age, prefrec_user **out, prefrec_error *err);
 /* Fold a customer in from a purchase history (product indices, distinct): solve for the
  * embedding and bias with product weights fixed (deterministic fixed-step gradient descent,
- * src/core/model.c). n == 0 gives the demographic-only user. *out: caller frees. */
+ * src/core/model.c). n == 0 gives the demographic-only user. *out: caller frees.
+ * PREFREC_E_RANGE when fold_work_base + n x fold_work_item exceeds the budget's max_fold_work
+ * (the message says how many products fit). */
 prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist, size_t n,
                                     int gender, float age, prefrec_user **out, prefrec_error *err);
 void prefrec_user_free(prefrec_user *u); /* accepts NULL */

@@ -17,7 +17,7 @@
  * The CRC32 (IEEE, as zlib) covers every byte of the file except the 4-byte CRC field itself.
  *
  * prefrec_pack_open validates everything before handing anything out: magic, version, header
- * fields, every table entry (name, dtype, ndim, shape, size overflow, offset, alignment, bounds,
+ * fields (a manifest of at most PREFREC_PACK_MANIFEST_MAX bytes), every table entry (name, dtype, ndim, shape, size overflow, offset, alignment, bounds,
  * no overlap), the checksum and the manifest JSON. It never reads outside [bytes, bytes+len).
  * Errors: PREFREC_E_FORMAT (with the byte offset), PREFREC_E_VERSION, PREFREC_E_CHECKSUM,
  * PREFREC_E_PARSE (manifest), PREFREC_E_NOMEM.
@@ -45,6 +45,8 @@ extern "C" {
 #define PREFREC_PACK_NAME_MAX 32u   /* name field bytes, NUL-padded: at most 31 characters */
 #define PREFREC_PACK_MAX_DIMS 4u
 #define PREFREC_PACK_MAX_TENSORS 4096u
+#define PREFREC_PACK_MANIFEST_MAX (256u << 10) /* reader limit on the manifest's bytes */
+#define PREFREC_PACK_STRING_MAX 4096u         /* reader limit on one string's bytes, NUL included */
 
 /* Header field offsets (bytes from the start of the file). */
 enum {
@@ -93,6 +95,7 @@ void prefrec_pack_free(prefrec_pack *p); /* accepts NULL */
 
 uint32_t prefrec_pack_version(const prefrec_pack *p);
 uint32_t prefrec_pack_crc(const prefrec_pack *p);   /* the stored (and verified) CRC32 */
+size_t prefrec_pack_size(const prefrec_pack *p);    /* bytes of the pack (the buffer's length) */
 /* The manifest text (not NUL-terminated in the file; this copy is) and its length. */
 const char *prefrec_pack_manifest_json(const prefrec_pack *p, size_t *len);
 /* Top-level manifest members: string (NULL if absent or not a string), number (def if absent). */
@@ -111,7 +114,7 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
 
 /* A string table stored as two tensors: "<base>.off" (u32 [n+1], off[0] = 0, ascending) and
  * "<base>.str" (u8 blob; string i is bytes [off[i], off[i+1]) and ends with its NUL, no NUL
- * inside). Validated fully by prefrec_pack_strings. */
+ * inside, at most PREFREC_PACK_STRING_MAX bytes). Validated fully by prefrec_pack_strings. */
 typedef struct prefrec_strings {
     uint32_t n;
     const uint32_t *off; /* n+1 entries */

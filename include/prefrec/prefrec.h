@@ -18,6 +18,7 @@
 
 #include "prefrec/api.h"
 #include "prefrec/blend.h"
+#include "prefrec/budget.h"
 #include "prefrec/date.h"
 #include "prefrec/demog.h"
 #include "prefrec/engine.h"

@@ -134,9 +134,15 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
 
 void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, size_t n,
                                 const prefrec_blend_parts *parts, const int32_t *products,
-                                size_t k, int32_t *pos, float *best_w, int32_t *src) {
+                                size_t k, int32_t *pos, float *best_w, int32_t *src,
+                                float *knn_sum, uint8_t *in_ease) {
     /* pos maps a product to its place in products[] (-1 elsewhere); one pass over the
-     * history's neighbour lists then finds every item's strongest source at once */
+     * history's neighbour lists then finds every item's strongest source at once. Per history
+     * product, three passes over its two lists (3 M steps, whatever the pack's M and however
+     * often a list repeats a product): first the kNN weights summed per wanted target, then
+     * each EASE entry with the kNN sum of its target, then the kNN entries whose target has no
+     * EASE entry. A target listed once in each list (as exports write them) gets the same
+     * float as the nested scan this replaces: f_ease w_e + (0 + f_knn w_k). */
     for (size_t i = 0; i < k; i++) {
         pos[products[i]] = (int32_t)i;
         best_w[i] = 0.0f;
@@ -147,21 +153,27 @@ void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, siz
         const int32_t *nk = b->knn_nbr + (size_t)hist[i] * b->m;
         const float *we = b->ease_w + (size_t)hist[i] * b->m;
         const float *wk = b->knn_w + (size_t)hist[i] * b->m;
-        /* the contribution of h to each target: sum of its EASE and kNN entries */
-        for (int32_t r = 0; r < b->m; r++) {
-            int32_t t = ne[r];
-            if (t < 0 || pos[t] < 0) continue;
-            float w = parts->f_ease * we[r];
-            for (int32_t q = 0; q < b->m; q++)
-                if (nk[q] == t) w += parts->f_knn * wk[q];
-            if (w > best_w[pos[t]]) best_w[pos[t]] = w, src[pos[t]] = hist[i];
+        for (size_t j = 0; j < k; j++) {
+            knn_sum[j] = 0.0f;
+            in_ease[j] = 0;
         }
         for (int32_t q = 0; q < b->m; q++) {
             int32_t t = nk[q];
+            if (t >= 0 && pos[t] >= 0) knn_sum[pos[t]] += parts->f_knn * wk[q];
+        }
+        /* the contribution of h to each target: its EASE entry plus its kNN entries */
+        for (int32_t r = 0; r < b->m; r++) {
+            int32_t t = ne[r];
             if (t < 0 || pos[t] < 0) continue;
-            int in_ease = 0;
-            for (int32_t r = 0; r < b->m && !in_ease; r++) in_ease = ne[r] == t;
-            if (in_ease) continue; /* counted with its EASE entry above */
+            int32_t j = pos[t];
+            in_ease[j] = 1;
+            float w = parts->f_ease * we[r];
+            w += knn_sum[j]; /* a statement of its own: never contracted into an FMA */
+            if (w > best_w[j]) best_w[j] = w, src[j] = hist[i];
+        }
+        for (int32_t q = 0; q < b->m; q++) {
+            int32_t t = nk[q];
+            if (t < 0 || pos[t] < 0 || in_ease[pos[t]]) continue; /* counted with its EASE entry */
             float w = parts->f_knn * wk[q];
             if (w > best_w[pos[t]]) best_w[pos[t]] = w, src[pos[t]] = hist[i];
         }

@@ -11,6 +11,14 @@
 #include "prefrec/sample.h"
 #include "prefrec/topk.h"
 
+/* Building an engine runs once per pack: compiled for size where clang builds it (the wasm
+ * modules; see LOAD_SIDE in model.c), request paths as the build says. */
+#if defined(__clang__)
+#define LOAD_SIDE __attribute__((cold, minsize))
+#else
+#define LOAD_SIDE __attribute__((cold))
+#endif
+
 struct prefrec_engine {
     const prefrec_pack *items;
     prefrec_model *model;          /* catalog + the deck's score model */
@@ -24,6 +32,8 @@ struct prefrec_engine {
     int32_t n_subcategories;
     uint32_t *slots;               /* customer code hash table: index + 1, 0 empty */
     uint32_t n_slots;              /* power of two */
+    uint32_t *pslots;              /* product code hash table, likewise (first of equal codes) */
+    uint32_t n_pslots;
     const float *lines;            /* optional "customer.lines" f32 [C] */
 };
 
@@ -43,14 +53,21 @@ void prefrec_engine_free(prefrec_engine *e) {
     free(e->cat_copy);
     free(e->product_sub);
     free(e->slots);
+    free(e->pslots);
     free(e);
 }
 
+/* Slots of an open-addressing table for n keys: a power of two >= 2n, at least 16. */
+static uint64_t table_slots(uint64_t n) {
+    uint64_t cap = 16;
+    while (cap < 2 * n) cap <<= 1;
+    return cap;
+}
+
 /* Open addressing over FNV-1a of the code: customer lookups are O(1) for any pack size. */
-static prefrec_status build_customer_index(prefrec_engine *e, prefrec_error *err) {
-    int32_t n = prefrec_customers_count(e->customers);
-    uint32_t cap = 16;
-    while (cap < (uint32_t)n * 2u) cap <<= 1;
+LOAD_SIDE static prefrec_status build_customer_index(prefrec_engine *e, prefrec_error *err) {
+    int32_t n = prefrec_customers_count(e->customers); /* < 2^29: prefrec_customers_load */
+    uint32_t cap = (uint32_t)table_slots((uint64_t)n);
     e->slots = calloc(cap, sizeof *e->slots);
     if (!e->slots) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
     e->n_slots = cap;
@@ -68,13 +85,80 @@ static prefrec_status build_customer_index(prefrec_engine *e, prefrec_error *err
     return PREFREC_OK;
 }
 
-prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack *customers,
+/* Product codes: the same index as prefrec_model_find_product's scan (the first of equal codes)
+ * in O(1), so a request's history of up to 100,000 codes costs no products x history compares. */
+LOAD_SIDE static prefrec_status build_product_index(prefrec_engine *e, prefrec_error *err) {
+    uint32_t cap = (uint32_t)table_slots((uint64_t)e->n_products); /* P < 2^30 */
+    e->pslots = calloc(cap, sizeof *e->pslots);
+    if (!e->pslots) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    e->n_pslots = cap;
+    for (int32_t p = 0; p < e->n_products; p++) {
+        const char *code = prefrec_model_product_code(e->model, p);
+        uint32_t h = prefrec_fnv1a32(code, strlen(code)) & (cap - 1);
+        int dup = 0;
+        while (e->pslots[h] && !dup) {
+            dup = !strcmp(prefrec_model_product_code(e->model, (int32_t)e->pslots[h] - 1), code);
+            if (!dup) h = (h + 1) & (cap - 1);
+        }
+        if (!dup) e->pslots[h] = (uint32_t)p + 1;
+    }
+    return PREFREC_OK;
+}
+
+/* Entries of a 1-d string table "<base>.off" minus one, read from its shape only (0 if absent):
+ * for the budget, before the tables are validated. */
+LOAD_SIDE static uint64_t table_count(const prefrec_pack *p, const char *off_name) {
+    const prefrec_tensor *t = p ? prefrec_pack_find(p, off_name) : NULL;
+    return t && t->n_elems > 0 ? t->n_elems - 1 : 0;
+}
+
+/* The memory the engine itself owns besides the model's (prefrec_model_cost): at load, the
+ * category copies and the two code indexes; per request, resolve()'s scratch, explain_all's
+ * positions and the stamp board's per-category sums. The request's own history is not counted:
+ * it is bounded by the request (PREFREC_MAX_HISTORY) and the customer's bought list. */
+LOAD_SIDE static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_pack *cp, uint64_t P) {
+    uint64_t n_cat = table_count(items, "category.off"), n_sub = table_count(items, "subcategory.off");
+    uint64_t C = cp && prefrec_pack_find(cp, "customer.code.off") ? table_count(cp, "customer.code.off") : 0;
+    int blend = prefrec_pack_find(items, "blend.ease.nbr") != NULL;
+    uint64_t load = sizeof(prefrec_engine) + 8 * P + 4 * table_slots(P) + 4 * table_slots(C);
+    uint64_t request = P /* bought */ + 4 * P /* scores */ +
+                       4 * (n_cat + 1) /* cat_count */ + 16 * n_cat /* stamp board sums */ +
+                       (blend ? 4 * (4 * P + n_cat + n_sub + 1) + 4 * P /* work, pos */ : 4);
+    return load + request;
+}
+
+LOAD_SIDE prefrec_status prefrec_engine_need(const prefrec_pack *items, const prefrec_pack *customers, uint64_t *bytes,
+                                   prefrec_model_cost *cost, prefrec_error *err) {
+    prefrec_model_cost c;
+    if (!cost) cost = &c;
+    prefrec_status s = prefrec_model_cost_of(items, cost, err);
+    if (s) return s;
+    uint64_t extra = engine_bytes(items, customers ? customers : items, (uint64_t)cost->n_products);
+    *bytes = prefrec_u64_add_sat(prefrec_u64_add_sat(cost->load_bytes, cost->user_bytes), extra);
+    return PREFREC_OK;
+}
+
+LOAD_SIDE prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack *customers,
                                   prefrec_engine **out, prefrec_error *err) {
+    return prefrec_engine_new_budget(items, customers, NULL, out, err);
+}
+
+LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items, const prefrec_pack *customers,
+                                         const prefrec_budget *budget, prefrec_engine **out,
+                                         prefrec_error *err) {
     *out = NULL;
+    /* the whole engine's memory, from the packs' dimensions, before any of it is allocated */
+    prefrec_model_cost cost;
+    uint64_t need;
+    prefrec_status s = prefrec_engine_need(items, customers, &need, &cost, err);
+    if (s) return s;
+    uint64_t pack_bytes = prefrec_pack_size(items) + (customers ? prefrec_pack_size(customers) : 0);
+    s = prefrec_model_check_budget(&cost, need - cost.load_bytes - cost.user_bytes, "engine", pack_bytes, budget, err);
+    if (s) return s;
     prefrec_engine *e = calloc(1, sizeof *e);
     if (!e) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
     e->items = items;
-    prefrec_status s = prefrec_model_load(items, &e->model, err);
+    s = prefrec_model_load_budget(items, budget, &e->model, err);
     if (s) goto fail;
     e->n_products = prefrec_model_n_products(e->model);
     e->n_categories = prefrec_model_n_categories(e->model);
@@ -96,6 +180,7 @@ prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack 
         e->product_sub[p] = u >= 0 && u < e->n_subcategories ? u : -1;
     }
     e->product_cat = e->cat_copy;
+    if ((s = build_product_index(e, err))) goto fail;
 
     s = prefrec_blend_load(items, e->n_products, &e->blend, err);
     if (s == PREFREC_OK) e->has_blend = 1;
@@ -139,7 +224,14 @@ const char *prefrec_engine_category_name(const prefrec_engine *e, int32_t c) {
     return prefrec_model_category_name(e->model, c);
 }
 int32_t prefrec_engine_find_product(const prefrec_engine *e, const char *code) {
-    return code ? prefrec_model_find_product(e->model, code) : -1;
+    if (!code) return -1;
+    uint32_t h = prefrec_fnv1a32(code, strlen(code)) & (e->n_pslots - 1);
+    while (e->pslots[h]) {
+        int32_t p = (int32_t)e->pslots[h] - 1;
+        if (!strcmp(prefrec_model_product_code(e->model, p), code)) return p;
+        h = (h + 1) & (e->n_pslots - 1);
+    }
+    return -1;
 }
 
 int32_t prefrec_engine_find_customer(const prefrec_engine *e, const char *code) {
@@ -243,8 +335,13 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
                  : rq->n_history   ? PREFREC_SOURCE_HISTORY
                                    : PREFREC_SOURCE_SEGMENT;
 
-    size_t cap = nk + rq->n_history;
-    st->hist = malloc((cap ? cap : 1) * sizeof *st->hist);
+    /* the history's arrays are the request's (nk < 2^30: a pack tensor; n_history <= 100,000),
+     * checked against size_t (32 bits in wasm); the per-product scratch below was counted in
+     * the budget checked at load (prefrec_engine_need), which keeps it under SIZE_MAX / 2 */
+    size_t cap = nk + rq->n_history, hist_bytes;
+    if (cap < nk || !prefrec_size_mul(cap ? cap : 1, sizeof *st->hist, &hist_bytes))
+        return prefrec_error_set(err, PREFREC_E_RANGE, "engine: a history of %zu items does not fit in memory", cap);
+    st->hist = malloc(hist_bytes);
     st->bought = calloc((size_t)P, 1);
     st->scores = malloc((size_t)P * sizeof *st->scores);
     /* the blend's parts and shares; the NeuMF needs none of it */
@@ -343,13 +440,15 @@ static void explain(const prefrec_engine *e, const req_state *st, int32_t src, p
 static prefrec_status explain_all(const prefrec_engine *e, const req_state *st, prefrec_item *items,
                                   size_t n, prefrec_error *err) {
     int32_t prods[PREFREC_MAX_K], src[PREFREC_MAX_K];
-    float best[PREFREC_MAX_K];
+    float best[PREFREC_MAX_K], knn_sum[PREFREC_MAX_K];
+    uint8_t in_ease[PREFREC_MAX_K];
     for (size_t i = 0; i < n; i++) src[i] = -1, prods[i] = items[i].product;
     if (st->ranker == PREFREC_RANKER_BLEND && st->n_hist && n) {
-        int32_t *pos = malloc((size_t)e->n_products * sizeof *pos);
+        int32_t *pos = calloc((size_t)e->n_products, sizeof *pos); /* calloc: the product is checked */
         if (!pos) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
         memset(pos, 0xff, (size_t)e->n_products * sizeof *pos); /* all -1 */
-        prefrec_blend_best_sources(&e->blend, st->hist, st->n_hist, &st->parts, prods, n, pos, best, src);
+        prefrec_blend_best_sources(&e->blend, st->hist, st->n_hist, &st->parts, prods, n, pos, best, src,
+                                   knn_sum, in_ease);
         free(pos);
     }
     for (size_t i = 0; i < n; i++) explain(e, st, src[i], &items[i]);

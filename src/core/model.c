@@ -7,6 +7,7 @@
 #include "pack_internal.h"
 
 #include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,19 @@ struct prefrec_model {
     int32_t n_cat, n_sub;
     uint32_t crc;
     const char *affiliate;
+    prefrec_model_cost cost;
+    uint64_t max_fold_work;
 };
+
+/* Loading and validating run once per pack, scoring runs per product: where the browser build
+ * compiles this file for speed (-O2, src/wasm/CMakeLists.txt), the load side is compiled for
+ * size (clang's minsize; the same arithmetic, so the same bits), and product_half, the load's
+ * one hot loop, stays out of it. */
+#if defined(__clang__)
+#define LOAD_SIDE __attribute__((cold, minsize))
+#else
+#define LOAD_SIDE __attribute__((cold))
+#endif
 
 struct prefrec_customers {
     const prefrec_pack *pack;
@@ -68,7 +81,7 @@ void prefrec_model_free(prefrec_model *m) {
     free(m);
 }
 
-static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t ndim, uint32_t a,
+LOAD_SIDE static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t ndim, uint32_t a,
                               uint32_t b, const float **out, prefrec_error *err) {
     uint32_t want[2] = {a, b};
     const prefrec_tensor *t;
@@ -78,7 +91,7 @@ static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t 
     return PREFREC_OK;
 }
 
-static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t n, const int32_t **out,
+LOAD_SIDE static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t n, const int32_t **out,
                               prefrec_error *err) {
     const prefrec_tensor *t;
     prefrec_status s = prefrec_pack_get(p, name, PREFREC_DT_I32, 1, &n, &t, err);
@@ -88,7 +101,7 @@ static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t 
 }
 
 /* Reads "dim", "mlp" and checks "kind". */
-static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *width, prefrec_error *err) {
+LOAD_SIDE static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *width, prefrec_error *err) {
     const char *kind = prefrec_pack_manifest_str(p, "kind");
     if (!kind || strcmp(kind, "neumf"))
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest kind is '%s', expected 'neumf'", kind ? kind : "(none)");
@@ -110,7 +123,7 @@ static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *wid
     return PREFREC_OK;
 }
 
-static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, prefrec_error *err) {
+LOAD_SIDE static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, prefrec_error *err) {
     uint32_t P = (uint32_t)m->n_products;
     prefrec_status s = prefrec_pack_strings(p, "product.code", &m->code, err);
     if (!s) s = prefrec_pack_strings(p, "product.name", &m->name, err);
@@ -122,6 +135,9 @@ static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, pref
     if (m->code.n != P || m->name.n != P)
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: product code/name tables have %u/%u entries, expected %u",
                                  m->code.n, m->name.n, P);
+    if (m->cat_names.n > INT32_MAX / 4 || m->sub_names.n > INT32_MAX / 4)
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: %u categories / %u subcategories, at most %d",
+                                 m->cat_names.n, m->sub_names.n, INT32_MAX / 4);
     m->n_cat = (int32_t)m->cat_names.n;
     m->n_sub = (int32_t)m->sub_names.n;
     for (uint32_t i = 0; i < P; i++)
@@ -130,23 +146,93 @@ static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, pref
     return PREFREC_OK;
 }
 
-static int product_half(prefrec_model *m);
+static int product_half(prefrec_model *m) __attribute__((noinline));
 
-prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, prefrec_error *err) {
+#define FOLD_STEPS 60 /* fold-in gradient steps (see prefrec_user_fold_in) */
+
+/* Why a cost model: every size the model allocates or loops over is a product of pack fields
+ * (products x layer width, width x width), so it is worked out here in 64 bits, saturating,
+ * and compared with the budget before anything is allocated; in the wasm builds size_t has 32
+ * bits and (size_t)P * h1 * 4 wraps for the sizes a 10 MB pack can declare. */
+LOAD_SIDE prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_model_cost *c, prefrec_error *err) {
+    memset(c, 0, sizeof *c);
+    int d, nl, width[PREFREC_MODEL_MAX_LAYERS];
+    prefrec_status s = read_dims(p, &d, &nl, width, err);
+    if (s) return s;
+    const prefrec_tensor *pe = prefrec_pack_find(p, "product.emb");
+    if (!pe)
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: tensor 'product.emb' is missing (a customer shard, not an item pack?)");
+    if (pe->shape[0] > INT32_MAX / 2) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: too many products");
+    uint64_t P = pe->shape[0], D = (uint64_t)d, h1 = (uint64_t)width[0], wmax = 0, deep = 0;
+    for (int l = 0; l < nl; l++) wmax = (uint64_t)width[l] > wmax ? (uint64_t)width[l] : wmax;
+    for (int l = 1; l < nl; l++) deep += (uint64_t)width[l] * (uint64_t)width[l - 1];
+    uint64_t wl = (uint64_t)width[nl - 1], f = sizeof(float);
+    c->n_products = (int32_t)P;
+    c->dim = d;
+    c->n_layers = nl;
+    for (int l = 0; l < nl; l++) c->width[l] = width[l];
+    /* widths <= 4096, d <= 1024, P < 2^30: every product below stays under 2^56 */
+    c->load_bytes = sizeof(prefrec_model) + (P * h1 + 1) * f /* p1 */ + deep * f /* wt */ +
+                    D * h1 * f + (D + 63) / 64 * 8 /* product_half scratch */;
+    c->user_bytes = sizeof(prefrec_user) + (h1 + D + 2 * wmax) * f /* a user */ +
+                    (2 * D + h1 + wmax * (2 * (uint64_t)nl + 2)) * f /* fold-in buffer */;
+    /* per product: layer 1's add, the deeper layers, the output and GMF dot products */
+    c->score_work = P * (h1 + deep + wl + D) + h1 * (D + PREFREC_MODEL_N_DEMO);
+    /* per fold-in step: the customer half of layer 1; per history product and step: forward,
+     * backward through the deeper layers and into u (see prefrec_user_fold_in) */
+    c->fold_work_base = FOLD_STEPS * h1 * (D + PREFREC_MODEL_N_DEMO) + h1 * (D + PREFREC_MODEL_N_DEMO);
+    c->fold_work_item = FOLD_STEPS * (2 * deep + h1 + h1 * D + 2 * D + 2 * wl);
+    return PREFREC_OK;
+}
+
+static double mib(uint64_t bytes) { return (double)bytes / 1048576.0; }
+
+LOAD_SIDE prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c, uint64_t extra_bytes, const char *who,
+                                          uint64_t pack_bytes, const prefrec_budget *b, prefrec_error *err) {
+    prefrec_budget d;
+    if (!b) d = prefrec_budget_default(), b = &d;
+    uint64_t need = prefrec_u64_add_sat(prefrec_u64_add_sat(c->load_bytes, c->user_bytes), extra_bytes);
+    uint64_t limit = prefrec_budget_bytes(b, pack_bytes);
+    char why[128];
+    if (need > limit) {
+        prefrec_budget_describe(b, pack_bytes, why, sizeof why);
+        return prefrec_error_set(err, PREFREC_E_RANGE,
+                                 "pack: the %s would need %.1f MiB of working memory for %" PRId32
+                                 " products x layer-1 width %d, over the budget of %.1f MiB (%s)",
+                                 who, mib(need), c->n_products, c->width[0], mib(limit), why);
+    }
+    int wmax = 0;
+    for (int l = 0; l < c->n_layers; l++) wmax = c->width[l] > wmax ? c->width[l] : wmax;
+    if (c->score_work > b->max_work)
+        return prefrec_error_set(err, PREFREC_E_RANGE,
+                                 "pack: scoring every product would take %.3g multiply-adds per request "
+                                 "(%" PRId32 " products x %d layers of widths up to %d), over the limit of %.3g",
+                                 (double)c->score_work, c->n_products, c->n_layers, wmax, (double)b->max_work);
+    return PREFREC_OK;
+}
+
+LOAD_SIDE prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, prefrec_error *err) {
+    return prefrec_model_load_budget(p, NULL, out, err);
+}
+
+LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p, const prefrec_budget *budget, prefrec_model **out,
+                                         prefrec_error *err) {
     *out = NULL;
+    uint64_t max_fold_work = budget ? budget->max_fold_work : PREFREC_BUDGET_MAX_FOLD_WORK;
     prefrec_model *m = calloc(1, sizeof *m);
     if (!m) return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
     m->pack = p;
     m->crc = prefrec_pack_crc(p);
+    m->max_fold_work = max_fold_work;
     m->affiliate = prefrec_pack_manifest_str(p, "affiliate");
     if (!m->affiliate) m->affiliate = "";
-    prefrec_status s = read_dims(p, &m->d, &m->n_layers, m->width, err);
-    const prefrec_tensor *pe = prefrec_pack_find(p, "product.emb");
-    if (!s && !pe) s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor 'product.emb' is missing (a customer shard, not an item pack?)");
+    prefrec_status s = prefrec_model_cost_of(p, &m->cost, err);
     if (!s) {
-        m->n_products = (int32_t)pe->shape[0];
-        if (pe->shape[0] > INT32_MAX / 2)
-            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: too many products");
+        m->d = m->cost.dim;
+        m->n_layers = m->cost.n_layers;
+        memcpy(m->width, m->cost.width, sizeof m->width);
+        m->n_products = m->cost.n_products;
     }
     uint32_t P = (uint32_t)m->n_products, d = (uint32_t)m->d;
     m->in0 = 2 * m->d + PREFREC_MODEL_N_DEMO;
@@ -166,6 +252,8 @@ prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, pr
     if (!s) s = get_f32(p, "out.mlp", 1, (uint32_t)m->width[m->n_layers - 1], 0, &m->wm, err);
     if (!s) s = get_f32(p, "out.bias", 1, 1, 0, &b0, err);
     if (!s) s = load_catalog(m, p, err);
+    /* before the first allocation sized by the pack */
+    if (!s) s = prefrec_model_check_budget(&m->cost, 0, "model", prefrec_pack_size(p), budget, err);
     if (s) {
         prefrec_model_free(m);
         return s;
@@ -173,6 +261,7 @@ prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, pr
     m->b0 = b0[0];
     for (int l = 0; l < m->n_layers; l++) m->wmax = m->width[l] > m->wmax ? m->width[l] : m->wmax;
     int h1 = m->width[0], ok = 1;
+    /* within the budget, hence within SIZE_MAX / 2: these products cannot wrap */
     m->p1 = malloc((size_t)P * (size_t)h1 * sizeof(float) + sizeof(float));
     for (int l = 1; l < m->n_layers; l++)
         ok &= (m->wt[l] = malloc((size_t)m->width[l] * (size_t)m->width[l - 1] * sizeof(float))) != NULL;
@@ -192,6 +281,8 @@ prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, pr
     *out = m;
     return PREFREC_OK;
 }
+
+const prefrec_model_cost *prefrec_model_get_cost(const prefrec_model *m) { return &m->cost; }
 
 int prefrec_model_dim(const prefrec_model *m) { return m->d; }
 int prefrec_model_n_layers(const prefrec_model *m) { return m->n_layers; }
@@ -219,7 +310,7 @@ int32_t prefrec_model_find_product(const prefrec_model *m, const char *code) {
 /* ---- customers ------------------------------------------------------------------------------ */
 void prefrec_customers_free(prefrec_customers *cs) { free(cs); }
 
-prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model *m, prefrec_customers **out,
+LOAD_SIDE prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model *m, prefrec_customers **out,
                                       prefrec_error *err) {
     *out = NULL;
     int d, nl, width[PREFREC_MODEL_MAX_LAYERS];
@@ -242,6 +333,8 @@ prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model
     cs->d = d;
     s = prefrec_pack_strings(p, "customer.code", &cs->code, err);
     uint32_t C = cs->code.n;
+    if (!s && C > INT32_MAX / 4)
+        s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: %u customers, at most %d", C, INT32_MAX / 4);
     const prefrec_tensor *t;
     uint32_t c1 = C + 1;
     if (!s) s = get_f32(p, "customer.emb", 2, C, (uint32_t)d, &cs->emb, err);
@@ -255,9 +348,17 @@ prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model
             s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer.bought.off must run from 0 to %llu",
                                   (unsigned long long)t->n_elems);
     }
+    /* every offset first (ascending, so within [0, n_elems]), then the lists they bound: an
+     * offset past the index tensor is never used to read it */
+    for (uint32_t c = 1; !s && c <= C; c++) {
+        if (cs->boff[c] > cs->boff[C])
+            s = prefrec_error_set(err, PREFREC_E_FORMAT,
+                                  "pack: customer.bought.off[%u] = %u is past the end of customer.bought.idx (%u entries)",
+                                  c, cs->boff[c], cs->boff[C]);
+        else if (cs->boff[c] < cs->boff[c - 1])
+            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer.bought.off[%u] decreases", c);
+    }
     for (uint32_t c = 0; !s && c < C; c++) {
-        if (cs->boff[c + 1] < cs->boff[c])
-            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer.bought.off[%u] decreases", c + 1);
         for (uint32_t k = cs->boff[c]; !s && k < cs->boff[c + 1]; k++)
             if (cs->bidx[k] < 0 || cs->bidx[k] >= m->n_products || (k > cs->boff[c] && cs->bidx[k] <= cs->bidx[k - 1]))
                 s = prefrec_error_set(err, PREFREC_E_FORMAT,
@@ -545,7 +646,6 @@ void prefrec_model_score_all(const prefrec_model *m, prefrec_user *u, float *out
  * their expected score - the product's mean training score ("product.target") when the pack has
  * it, else the manifest's "target_mean" (3.0 if absent) - plus L2 on the vector and bias, which
  * keeps short histories close to the segment prior. */
-#define FOLD_STEPS 60
 #define FOLD_LR 0.1f
 #define FOLD_L2 0.01f
 
@@ -558,6 +658,16 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
     for (size_t i = 0; i < n; i++)
         if (hist[i] < 0 || hist[i] >= m->n_products)
             return prefrec_error_set(err, PREFREC_E_NOTFOUND, "fold-in: product index %d out of range", hist[i]);
+    /* the work grows with the history times the model's size: bounded per request */
+    uint64_t work = prefrec_u64_add_sat(m->cost.fold_work_base, prefrec_u64_mul_sat(n, m->cost.fold_work_item));
+    if (work > m->max_fold_work)
+        return prefrec_error_set(err, PREFREC_E_RANGE,
+                                 "fold-in: a history of %zu products would take %.3g multiply-adds with this "
+                                 "model, over the limit of %.3g: at most %" PRIu64,
+                                 n, (double)work, (double)m->max_fold_work,
+                                 m->max_fold_work > m->cost.fold_work_base
+                                     ? (m->max_fold_work - m->cost.fold_work_base) / m->cost.fold_work_item
+                                     : 0);
     float *buf = calloc((size_t)d * 2 + (size_t)h1 + (size_t)W * (size_t)(2 * L + 2), sizeof(float));
     if (!buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "fold-in: out of memory");
     float *u = buf, *gu = u + d, *c1 = gu + d, *z = c1 + h1; /* z: L layers x W pre-activations */

@@ -140,6 +140,11 @@ static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
     if (m_off != PREFREC_PACK_HEADER_SIZE || m_size > len - m_off)
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest [%u, +%u) (byte 24) does not fit after the header in %zu bytes",
                                  m_off, m_size, len);
+    /* the parsed manifest (a cJSON tree) takes up to ~32 bytes per byte of text: bounded here */
+    if (m_size > PREFREC_PACK_MANIFEST_MAX)
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: manifest of %u bytes (byte 28) is over the %u bytes a reader accepts",
+                                 m_size, PREFREC_PACK_MANIFEST_MAX);
     if (t_off != m_off + m_size || n_t > PREFREC_PACK_MAX_TENSORS ||
         (uint64_t)n_t * PREFREC_PACK_ENTRY_SIZE > len - t_off)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
@@ -212,6 +217,7 @@ prefrec_status prefrec_pack_open(const void *bytes, size_t len, prefrec_pack **o
 }
 
 uint32_t prefrec_pack_version(const prefrec_pack *p) { return p->version; }
+size_t prefrec_pack_size(const prefrec_pack *p) { return p->len; }
 uint32_t prefrec_pack_crc(const prefrec_pack *p) { return p->crc; }
 
 const char *prefrec_pack_manifest_json(const prefrec_pack *p, size_t *len) {
@@ -285,6 +291,12 @@ prefrec_status prefrec_pack_strings(const prefrec_pack *p, const char *base, pre
             return prefrec_error_set(err, PREFREC_E_FORMAT,
                                      "pack: string table '%s': string %llu is not one NUL-terminated string",
                                      base, (unsigned long long)i);
+        /* a string is copied into every answer that shows it (a category name into each of
+         * 100 items): its length is bounded so that an answer stays small */
+        if (off[i + 1] - off[i] > PREFREC_PACK_STRING_MAX)
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: string table '%s': string %llu is %u bytes, at most %u with its NUL",
+                                     base, (unsigned long long)i, off[i + 1] - off[i], PREFREC_PACK_STRING_MAX);
     }
     out->n = (uint32_t)n;
     out->off = off;
