@@ -13,7 +13,12 @@
  * purchases per affiliate - from "weights" or the packs' customer sides - then recommend),
  * "stamp" (plan 3: "categories" x "per_category" board, default 5 x 5).
  * Never fails to answer: every error (bad JSON, unknown member value, unknown customer, ...)
- * becomes {"ok": false, "error": {"code", "status", "message"}}. Returns NULL only when memory
+ * becomes {"ok": false, "error": {"code", "status", "message"}}. Refused as well, naming where:
+ * strings holding U+0000 or not valid UTF-8, duplicate members at any level (JSON readers
+ * disagree on them: cJSON ends a string at its NUL and finds the first of two members,
+ * JSON.parse keeps the NUL and the last member), nesting deeper than 16 levels (a request has
+ * 2). Reasons quote names whole; text cut into a fixed buffer (error messages) is cut on a
+ * UTF-8 character, so every answer is valid UTF-8. Returns NULL only when memory
  * runs out. Caller frees the string with prefrec_api_free. Engines are borrowed. Thread-safe. */
 #ifndef PREFREC_API_H
 #define PREFREC_API_H

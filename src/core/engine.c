@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "blend.h"
+#include "utf8.h"
 #include "prefrec/model.h"
 #include "prefrec/sample.h"
 #include "prefrec/topk.h"
@@ -443,5 +444,7 @@ size_t prefrec_engine_reason_text(const prefrec_engine *e, const prefrec_item *i
         n = snprintf(buf, cap, "High predicted preference");
         break;
     }
-    return n < 0 ? 0 : (size_t)n;
+    if (n < 0) return 0;
+    if ((size_t)n >= cap && cap > 0) buf[prefrec_utf8_cut(buf, cap - 1)] = '\0'; /* on a character */
+    return (size_t)n;
 }
