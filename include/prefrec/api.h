@@ -36,6 +36,15 @@ char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines,
 /* Same, for a request of len bytes that need not be NUL-terminated. */
 char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engines,
                            const char *request, size_t len);
+/* The typed form of a recommendation (the browser shim's recommendTop): the request text is
+ * read and checked by the same code as prefrec_api_handle_n (same members, ranges, strings and
+ * error messages), the pack chosen the same way (plans "recommend", "subscribe", "ratio"; a
+ * "stamp" request is refused), and the answer left in *rs instead of JSON. *engine (may be
+ * NULL) receives the index of the engine that served. On error err holds the message the JSON
+ * answer would carry. */
+prefrec_status prefrec_api_recommend_n(const prefrec_engine *const *engines, size_t n_engines,
+                                       const char *request, size_t len, size_t *engine,
+                                       prefrec_response *rs, prefrec_error *err);
 /* What is loaded: [{"affiliate","products","categories","customers","rankers":[..],
  * "default_ranker"}]. Caller frees with prefrec_api_free; NULL when memory runs out. */
 char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines);

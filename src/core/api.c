@@ -494,6 +494,25 @@ char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engine
     return text;
 }
 
+prefrec_status prefrec_api_recommend_n(const prefrec_engine *const *engines, size_t n_engines,
+                                       const char *request, size_t len, size_t *engine,
+                                       prefrec_response *rs, prefrec_error *err) {
+    cJSON *root = NULL;
+    api_req r;
+    int idx = 0;
+    prefrec_status s = read_request(request, len, &root, &r, err);
+    if (!s && !strcmp(r.plan, "stamp"))
+        s = prefrec_error_set(err, PREFREC_E_INVAL,
+                              "request: plan \"stamp\" has no typed answer (ask for it as JSON)");
+    if (!s) s = pick(engines, n_engines, &r, NULL, &idx, err);
+    if (!s) s = map_history(engines[idx], &r, err);
+    if (!s) s = prefrec_engine_recommend(engines[idx], &r.rq, rs, err);
+    if (!s && engine) *engine = (size_t)idx;
+    free(r.history);
+    cJSON_Delete(root);
+    return s;
+}
+
 char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines, const char *request_json) {
     return prefrec_api_handle_n(engines, n_engines, request_json, request_json ? strlen(request_json) : 0);
 }
