@@ -435,10 +435,14 @@ describe('bad packs and bad requests: an Error in JS, a JSON error from WASI', {
     const w2 = await kiosk(['--pack', join(dir, 'A04.pack'), '--request', '-'], JSON.stringify({ gender: 'F', age: 33, k: 5 }));
     assert.equal(w2.code, 0);
     same(JSON.parse(w2.stdout), a);
-    // kiosk usage errors are JSON too
+    // kiosk usage errors are JSON too, valid UTF-8 when a long option is cut (it was cut mid-character)
     const u = await kiosk(['--bogus']);
     assert.equal(u.code, 2);
     assert.match(JSON.parse(u.stdout).error.message, /unknown option/);
+    const long = await kiosk([`---${'가'.repeat(300)}`]);
+    assert.equal(long.code, 2);
+    assert.ok(!long.stdout.includes('\uFFFD'), `not valid UTF-8: ${long.stdout}`);
+    assert.match(JSON.parse(long.stdout).error.message, /^usage: unknown option or missing value: ---가가/);
     const x = await PrefRec.load(good);
     x.close();
     x.close();
