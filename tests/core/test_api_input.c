@@ -39,7 +39,14 @@ static char last[8192]; /* the last raw answer, for the UTF-8 checks */
 
 static cJSON *call_n(const prefrec_engine *const *e, size_t n, const char *req, size_t len) {
     char *out = prefrec_api_handle_n(e, n, req, len);
-    printf("%.*s\n-> %s\n", (int)len, req, out ? out : "(null)");
+    /* the request with bytes outside printable ASCII escaped: some are not UTF-8, which node
+     * (the wasm builds' stdout) would print differently */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)req[i];
+        if (c >= 0x20 && c < 0x7f) putchar(c);
+        else printf("\\x%02x", c);
+    }
+    printf("\n-> %s\n", out ? out : "(null)");
     snprintf(last, sizeof last, "%s", out ? out : "");
     cJSON *j = out ? cJSON_Parse(out) : NULL;
     prefrec_api_free(out);
