@@ -320,7 +320,8 @@ int main(int argc, char **argv) {
         else if (i + 1 < argc && !strcmp(o, "--request")) request = argv[++i];
         else {
             prefrec_error e = {0}; /* (cuts a long option on a character: the line stays UTF-8) */
-            prefrec_error_set(&e, PREFREC_E_INVAL, "usage: unknown option or missing value: %s (--help)", o);
+            prefrec_error_set(&e, PREFREC_E_INVAL,
+                              "usage: unknown option or missing value: %s (--help)", o);
             print_error(e.status, e.msg);
             fputs(usage_text, stderr);
             return 2;

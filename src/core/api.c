@@ -122,7 +122,7 @@ typedef struct walk {
 static void scan_strings(const char *s, size_t n, walk *w) {
     w->bad = -1;
     for (size_t i = 0, k = 0, d = 0; i < n; i++) {
-        if (s[i] == '[' || s[i] == '{') w->depth = ++d > (size_t)w->depth ? (int)d : w->depth;
+        if ((s[i] == '[' || s[i] == '{') && ++d > (size_t)w->depth) w->depth = (int)d;
         if (s[i] == ']' || s[i] == '}') d--;
         if (s[i] != '"') continue;
         int nul = 0, bad = 0;
@@ -150,8 +150,10 @@ static prefrec_status bad_string(const walk *w, int depth, int is_name, prefrec_
     prefrec_status s = w->bad_nul ? PREFREC_E_INVAL : PREFREC_E_PARSE;
     const char *what = w->bad_nul ? "contains U+0000" : "is not valid UTF-8";
     if (is_name)
-        return prefrec_error_set(err, s, "request: a member name%s%s %s", w->len ? " in " : "", w->path, what);
-    return prefrec_error_set(err, s, depth == 1 ? "request: \"%s\" %s" : "request: %s %s", w->path, what);
+        return prefrec_error_set(err, s, "request: a member name%s%s %s", w->len ? " in " : "",
+                                 w->path, what);
+    return prefrec_error_set(err, s, depth == 1 ? "request: \"%s\" %s" : "request: %s %s",
+                             w->path, what);
 }
 
 static int cmp_names(const void *a, const void *b) {
@@ -167,7 +169,8 @@ static prefrec_status walk_tree(const cJSON *node, walk *w, int depth, prefrec_e
         size_t keep = w->len, room = sizeof w->path - keep;
         int m = obj ? snprintf(w->path + keep, room, keep ? ".%s" : "%s", c->string)
                     : snprintf(w->path + keep, room, "[%d]", n);
-        w->len = m >= 0 && (size_t)m < room ? keep + (size_t)m : prefrec_utf8_cut(w->path, sizeof w->path - 1);
+        w->len = m >= 0 && (size_t)m < room ? keep + (size_t)m
+                                            : prefrec_utf8_cut(w->path, sizeof w->path - 1);
         w->path[w->len] = '\0';
         prefrec_status s = walk_tree(c, w, depth + 1, err);
         w->len = keep;
@@ -185,8 +188,10 @@ static prefrec_status walk_tree(const cJSON *node, walk *w, int depth, prefrec_e
     for (int i = 1; i < n && !dup; i++)
         if (!strcmp(names[i - 1], names[i])) dup = names[i];
     prefrec_status s = PREFREC_OK;
-    if (dup && w->len) s = prefrec_error_set(err, PREFREC_E_INVAL, "request: %s: duplicate member \"%s\"", w->path, dup);
-    else if (dup) s = prefrec_error_set(err, PREFREC_E_INVAL, "request: duplicate member \"%s\"", dup);
+    if (dup && w->len)
+        s = prefrec_error_set(err, PREFREC_E_INVAL, "request: %s: duplicate member \"%s\"", w->path, dup);
+    else if (dup)
+        s = prefrec_error_set(err, PREFREC_E_INVAL, "request: duplicate member \"%s\"", dup);
     free(names);
     return s;
 }
@@ -212,7 +217,8 @@ static prefrec_status read_request(const char *request, size_t len, cJSON **root
         size_t at = end && end >= request ? (size_t)(end - request) : 0;
         return prefrec_error_set(err, PREFREC_E_PARSE, "request: invalid JSON near byte %zu", at);
     }
-    if (!cJSON_IsObject(j)) return prefrec_error_set(err, PREFREC_E_PARSE, "request: not a JSON object");
+    if (!cJSON_IsObject(j))
+        return prefrec_error_set(err, PREFREC_E_PARSE, "request: not a JSON object");
     walk w;
     memset(&w, 0, sizeof w);
     scan_strings(request, (size_t)(end - request), &w);
@@ -351,7 +357,8 @@ static cJSON *item_json(const prefrec_engine *e, const prefrec_item *it, int ran
     cJSON_AddNumberToObject(o, "score", (double)it->score);
     /* the reason as long as the name it quotes (out of memory: cut on a character) */
     size_t need = prefrec_engine_reason_text(e, it, small, sizeof small);
-    if (need >= sizeof small && (text = malloc(need + 1)) != NULL) prefrec_engine_reason_text(e, it, text, need + 1);
+    if (need >= sizeof small && (text = malloc(need + 1)) != NULL)
+        prefrec_engine_reason_text(e, it, text, need + 1);
     cJSON_AddStringToObject(o, "reason", text ? text : small);
     if (text != small) free(text);
     cJSON_AddStringToObject(o, "reason_kind", reason_kind(it->reason));
@@ -418,8 +425,8 @@ static prefrec_status stamp_into(const prefrec_engine *e, api_req *r, cJSON *out
 
 /* The engine that answers request r: *idx. Plan ratio's choice goes into out (NULL: nowhere;
  * cJSON's adders do nothing on a NULL object). */
-static prefrec_status pick(const prefrec_engine *const *engines, size_t n, api_req *r, cJSON *out, int *pidx,
-                           prefrec_error *err) {
+static prefrec_status pick(const prefrec_engine *const *engines, size_t n, api_req *r, cJSON *out,
+                           int *pidx, prefrec_error *err) {
     int idx = 0;
     *pidx = 0;
     if (n == 0) return prefrec_error_set(err, PREFREC_E_EMPTY, "no model pack loaded");
@@ -482,7 +489,8 @@ char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engine
     cJSON *root = NULL, *out = NULL;
     api_req r;
     prefrec_status s = read_request(request, len, &root, &r, &err);
-    if (!s && !(out = cJSON_CreateObject())) s = prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
+    if (!s && !(out = cJSON_CreateObject()))
+        s = prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
     if (!s) {
         cJSON_AddBoolToObject(out, "ok", 1);
         s = handle(engines, n_engines, &r, out, &err);

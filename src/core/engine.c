@@ -445,6 +445,7 @@ size_t prefrec_engine_reason_text(const prefrec_engine *e, const prefrec_item *i
         break;
     }
     if (n < 0) return 0;
-    if ((size_t)n >= cap && cap > 0) buf[prefrec_utf8_cut(buf, cap - 1)] = '\0'; /* on a character */
+    if ((size_t)n >= cap && cap > 0)
+        buf[prefrec_utf8_cut(buf, cap - 1)] = '\0'; /* cut on a character, not inside one */
     return (size_t)n;
 }

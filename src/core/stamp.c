@@ -28,7 +28,8 @@ prefrec_status prefrec_stamp_board(const float *scores, const uint8_t *bought,
                                  "stamp board: the catalogue has no categories");
     if (n_cats == 0 || per_cat == 0 || per_cat > PREFREC_STAMP_MAX_PER_CAT)
         return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "stamp board: need at least 1 category and 1..%d products per category, got %zu and %zu",
+                                 "stamp board: need at least 1 category and 1..%d products per "
+                                 "category, got %zu and %zu",
                                  PREFREC_STAMP_MAX_PER_CAT, n_cats, per_cat);
     cat_acc *acc = calloc((size_t)n_categories, sizeof *acc);
     if (!acc) return prefrec_error_set(err, PREFREC_E_NOMEM, "stamp board: out of memory");

@@ -190,8 +190,9 @@ EMSCRIPTEN_KEEPALIVE int32_t prefrec_wasm_session_n_products(prefrec_wasm_sessio
  * at most 130); out_meta[5] = source, ranker, customer index, n_sampled, engine index.
  * Returns the number of top-k items (>= 1) or a negative status (message:
  * prefrec_wasm_session_error). */
-EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_top(prefrec_wasm_session *s, const char *req, size_t len,
-                                                  int32_t *out_idx, float *out_score, int32_t *out_meta) {
+EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_top(prefrec_wasm_session *s, const char *req,
+                                                  size_t len, int32_t *out_idx, float *out_score,
+                                                  int32_t *out_meta) {
     if (!s) return PREFREC_E_INVAL;
     prefrec_error_clear(&s->err);
     if (!out_idx || !out_score || !out_meta)
@@ -199,8 +200,8 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_top(prefrec_wasm_session *s, const
     prefrec_response *rs = malloc(sizeof *rs);
     if (!rs) return prefrec_error_set(&s->err, PREFREC_E_NOMEM, "out of memory");
     size_t engine = 0;
-    prefrec_status st = prefrec_api_recommend_n((const prefrec_engine *const *)s->engines, s->n, req ? req : "",
-                                                req ? len : 0, &engine, rs, &s->err);
+    prefrec_status st = prefrec_api_recommend_n((const prefrec_engine *const *)s->engines, s->n,
+                                                req ? req : "", req ? len : 0, &engine, rs, &s->err);
     if (st) {
         free(rs);
         return st;
