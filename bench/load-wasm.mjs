@@ -2,8 +2,9 @@
 // loop under node, memory measured at every tenth: the wasm linear memory (grows only if the C
 // side leaks or fragments), the JS heap in use after a GC (grows if the caller side leaks) and
 // the process RSS. Two phases:
-//   1. the plain C ABI the shim uses (typed recommend: known customer, history fold-in, gender
-//      and age; and JSON requests through prefrec_wasm_session_handle), N requests;
+//   1. the plain C ABI the shim uses (typed top-k through prefrec_wasm_session_top: known
+//      customer, history fold-in, gender and age; and JSON answers through
+//      prefrec_wasm_session_handle), N requests;
 //   2. the JS shim (web/prefrec.js: recommendTop and request), N/10 requests.
 //   node --expose-gc bench/load-wasm.mjs [ITEM_PACK [CUSTOMER_SHARD [N]]]
 //   default: models/A01.item.pack models/A01.cust.000.pack 1000000 (web/dist from scripts/web-dist.sh)
@@ -22,7 +23,6 @@ const { default: create } = await import(root + 'web/dist/prefrec-engine.js');
 const mod = await WebAssembly.compile(readFileSync(root + 'web/dist/prefrec-engine.wasm'));
 const m = await create({ instantiateWasm: (imports, done) => { WebAssembly.instantiate(mod, imports).then((i) => done(i, mod)); return {}; } });
 const copy = (bytes) => { const p = m._prefrec_wasm_malloc(bytes.length); m.HEAPU8.set(bytes, p); return p; };
-const cstr = (s) => copy(enc.encode(s + '\0'));
 const str = (p) => dec.decode(m.HEAPU8.subarray(p, m.HEAPU8.indexOf(0, p)));
 const ib = readFileSync(item), cb = readFileSync(cust);
 const s = m._prefrec_wasm_session_new();
@@ -61,9 +61,8 @@ function report(label, rows) {
 }
 
 // ---- phase 1: the C ABI ------------------------------------------------------------------------
-const idx = m._prefrec_wasm_malloc(4 * 140), sc = m._prefrec_wasm_malloc(4 * 140), meta = m._prefrec_wasm_malloc(16);
-const hist = m._prefrec_wasm_malloc(12);
-const custPtr = codes.map(cstr);
+const idx = m._prefrec_wasm_malloc(4 * 140), sc = m._prefrec_wasm_malloc(4 * 140), meta = m._prefrec_wasm_malloc(20);
+const pcodes = Array.from({ length: np }, (_, p) => str(m._prefrec_wasm_session_product(s, 0, p, 0)));
 let errors = 0, sum = 0;
 const rows = [memory()];
 console.log(`${'requests'.padStart(10)} ${'req/s'.padStart(8)} ${'wasm_MB'.padStart(8)} ${'jsheap_MB'.padStart(9)} ${'rss_MB'.padStart(8)}`);
@@ -85,14 +84,20 @@ for (let i = 0; i < N; i++) {
       m._prefrec_wasm_free(out);
     }
   } else {
-    let c = 0, nh = 0, g = -1, age = NaN;
-    if (kind == 0) c = custPtr[i % custPtr.length];
+    const q = { k: 30, seed: i };
+    if (kind == 0) Object.assign(q, { customer: codes[i % codes.length], sample: 3 });
     if (kind == 1) {
-      m.HEAP32.set([i % np, (i * 7 + 3) % np, (i * 13 + 5) % np], hist >> 2);
-      nh = 3; g = (i >> 2) % 2;
+      q.history = [i % np, (i * 7 + 3) % np, (i * 13 + 5) % np].map((p) => pcodes[p]);
+      q.gender = (i >> 2) % 2;
     }
-    if (kind == 2) { g = ((i >> 2) % 3) - 1; age = 20 + (i % 50); }
-    const n = m._prefrec_wasm_session_recommend(s, 0, c, hist, nh, g, age, 30, kind == 0 ? 3 : 0, i, 0, idx, sc, meta);
+    if (kind == 2) {
+      const g = ((i >> 2) % 3) - 1;
+      if (g >= 0) q.gender = g;
+      q.age = 20 + (i % 50);
+    }
+    const b = enc.encode(JSON.stringify(q)), p = copy(b);
+    const n = m._prefrec_wasm_session_top(s, p, b.length, idx, sc, meta);
+    m._prefrec_wasm_free(p);
     if (n < 0) errors++;
     else sum += m.HEAPF32[sc >> 2];
   }

@@ -20,7 +20,8 @@ export interface PackSource {
   /** A customer pack or shard for it (`prefrec export`). */
   customers?: PackBytes;
   /** Fetch only the shard of `customer`: fnv1a32(customer) % shards, from `shardUrl` or
-   * from the item URL (A01.item.pack -> A01.cust.007.pack). */
+   * from the item URL (A01.item.pack -> A01.cust.007.pack). An integer 1..4096 (as `prefrec
+   * export --shards`); 0 or absent: not sharded. */
   shards?: number;
   customer?: string;
   /** Shard URL template, "{shard}" replaced by the 3-digit shard number. */
@@ -141,9 +142,11 @@ export class PrefRec {
   planRatio(q?: RatioRequest): Recommendation;
   /** Plan 3: this month's stamp board for the affiliate. */
   planStamp(q?: StampRequest): StampBoard;
-  /** Any JSON API request (an object or its JSON text); the response object. */
+  /** Any JSON API request (an object or its JSON text); the response object. Numbers JSON
+   * cannot carry (NaN, Infinity, BigInt) are refused by name, not sent as null. */
   request(req: object | string): Recommendation | StampBoard;
-  /** The typed fast path: codes and scores only, same order and scores as recommend(). */
+  /** The typed fast path: codes and scores only, same order and scores as recommend(); the
+   * request is read and checked by the same engine code (the same errors). */
   recommendTop(q?: Request): TopResult;
   /** Free the engine's memory. Calls afterwards throw. Safe to call twice. */
   close(): void;
@@ -151,7 +154,7 @@ export class PrefRec {
 
 /** FNV-1a 32-bit hash of the UTF-8 bytes of s (the customer shard key). */
 export function fnv1a32(s: string): number;
-/** The shard holding customer among n shards: fnv1a32(customer) % n. */
+/** The shard holding customer among n shards (an integer 1..4096): fnv1a32(customer) % n. */
 export function shardOf(customer: string, n: number): number;
 
 export default PrefRec;

@@ -11,7 +11,6 @@ const WASM = new URL('./dist/prefrec-engine.wasm', import.meta.url);
 const NODE = typeof process == 'object' && !!process.versions?.node;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const RANKERS = { default: 0, blend: 1, neumf: 2 };
 const SOURCES = ['known', 'history', 'segment'];
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'i/o error', 'parse error', 'bad format',
   'unsupported version', 'checksum mismatch', 'not found', 'out of range', 'empty'];
@@ -23,10 +22,29 @@ export function fnv1a32(s) {
   for (const b of enc.encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h;
 }
-export const shardOf = (customer, n) => fnv1a32(customer) % n;
+function shardCount(n) { // as `prefrec export --shards`
+  if (!(Number.isInteger(n) && n >= 1 && n <= 4096)) throw fail(`shards must be an integer 1..4096, got ${n}`, -9);
+  return n;
+}
+export const shardOf = (customer, n) => fnv1a32(customer) % shardCount(n);
 
 function fail(message, code = -1, status = STATUS[-code] || 'unknown status') {
   return Object.assign(new Error(message), { code, status });
+}
+
+// The JSON text of a request. Every number and string is checked by the engine (the same C code
+// for request() and recommendTop()); JSON.stringify would send NaN and Infinity as null (the
+// default) and throws a bare TypeError on a BigInt, so those are refused here, by name.
+function requestText(req) {
+  if (typeof req == 'string') return req;
+  const at = new Map();
+  return JSON.stringify(req, function (k, v) {
+    const base = at.get(this), name = base ? (Array.isArray(this) ? `${base}[${k}]` : `${base}.${k}`) : k;
+    if (v && typeof v == 'object') at.set(v, name);
+    if (typeof v == 'bigint' || (typeof v == 'number' && !isFinite(v)))
+      throw fail(`request: ${base ? name : `"${name}"`} is ${v}${typeof v == 'bigint' ? 'n' : ''}, which JSON cannot carry`);
+    return v;
+  });
 }
 
 async function bytesOf(src, what) {
@@ -92,8 +110,8 @@ export class PrefRec {
       compile(options.wasm || source?.wasm),
       Promise.all(list.map(async (p) => {
         const o = p?.item ? p : { item: p };
-        const customers = o.customers ?? (o.shards > 0 && o.customer != null
-          ? shardUrl(o, shardOf(o.customer, o.shards)) : null);
+        const ns = (o.shards ?? 0) === 0 ? 0 : shardCount(o.shards); // 0 or absent: not sharded
+        const customers = o.customers ?? (ns && o.customer != null ? shardUrl(o, shardOf(o.customer, ns)) : null);
         return Promise.all([bytesOf(o.item, 'item pack'), customers && bytesOf(customers, 'customer pack')]);
       })),
     ]);
@@ -148,7 +166,7 @@ export class PrefRec {
   /** Any request of the JSON API (docs/engine.md); the response object, or throws. */
   request(req) {
     const m = this.#live();
-    const text = enc.encode(typeof req == 'string' ? req : JSON.stringify(req));
+    const text = enc.encode(requestText(req));
     const p = this.#copy(text);
     let out;
     try {
@@ -164,51 +182,30 @@ export class PrefRec {
   planRatio(q = {}) { return this.request({ ...q, plan: 'ratio' }); }
   planStamp(q = {}) { return this.request({ ...q, plan: 'stamp' }); }
 
-  /** The typed fast path: top-k product codes and scores, no names or reasons. */
+  /** The typed fast path: top-k product codes and scores, no names or reasons. The request is
+   * read and checked by the same C code as recommend() (same errors). */
   recommendTop(q = {}) {
     const m = this.#live(), s = this.#s;
-    const k = q.k ?? 30, sample = q.sample ?? 0, seed = q.seed ?? 0;
-    let e = 0;
-    if (q.affiliate != null) {
-      e = this.info.findIndex((i) => i.affiliate === q.affiliate);
-      if (e < 0) throw fail(`unknown affiliate '${q.affiliate}' (no pack loaded for it)`, -8);
-    } else if (this.info.length > 1) throw fail('request: several packs are loaded: say which "affiliate"');
-    const ranker = RANKERS[q.ranker ?? 'default'];
-    if (ranker == null) throw fail('request: "ranker" must be "default", "blend" or "neumf"');
-    if (!Number.isInteger(k) || !Number.isInteger(sample)) throw fail('request: "k" and "sample" must be integers', -9);
-    const g = q.gender, a = q.age;
-    const gender = g == null || g === '' ? -1 : ['M', 'male', '남성', 0].includes(g) ? 0 : ['F', 'female', '여성', 1].includes(g) ? 1 : NaN;
-    const age = a == null ? NaN : typeof a == 'number' ? a : /^\d+(대|s)$/.test(a) ? parseInt(a) + 5 : /^\d+$/.test(a) ? +a : -1;
-    if (Number.isNaN(gender)) throw fail('request: "gender" must be "M", "F", 0, 1 or null');
-    if (!this.#scratch) this.#scratch = m._prefrec_wasm_malloc(8 * 130 + 16);
+    const text = enc.encode(requestText({ ...q, plan: 'recommend' })), p = this.#copy(text);
+    if (!this.#scratch) this.#scratch = m._prefrec_wasm_malloc(8 * 130 + 20);
     const idx = this.#scratch, sc = idx + 4 * 130, meta = sc + 4 * 130;
-    const hist = q.history || [], hp = m._prefrec_wasm_malloc(4 * hist.length);
-    const cp = q.customer != null ? this.#copy(enc.encode(q.customer + '\0')) : 0;
+    let n;
     try {
-      hist.forEach((code, i) => {
-        const c = this.#copy(enc.encode(code + '\0'));
-        const v = m._prefrec_wasm_session_find_product(s, e, c);
-        m._prefrec_wasm_free(c);
-        if (v < 0) throw fail(`request: history[${i}]: unknown product '${code}' in ${this.info[e].affiliate}`, -8);
-        m.HEAP32[(hp >> 2) + i] = v;
-      });
-      const n = m._prefrec_wasm_session_recommend(s, e, cp, hp, hist.length, gender, age,
-        k, sample, seed, ranker, idx, sc, meta);
-      if (n < 0) throw this.#error(n);
-      const h32 = m.HEAP32, f32 = m.HEAPF32, mt = h32.subarray(meta >> 2, (meta >> 2) + 4);
-      const ids = Int32Array.from(h32.subarray(idx >> 2, (idx >> 2) + n + mt[3]));
-      const scores = Float32Array.from(f32.subarray(sc >> 2, (sc >> 2) + n + mt[3]));
-      const code = (p) => (this.#codes[e] ||= [])[p] ??= this.#str(m._prefrec_wasm_session_product(s, e, p, 0));
-      const res = {
-        affiliate: this.info[e].affiliate, source: SOURCES[mt[0]], ranker: mt[1] == 1 ? 'blend' : 'neumf',
-        indices: ids.subarray(0, n), scores: scores.subarray(0, n), codes: [...ids.subarray(0, n)].map(code),
-      };
-      if (sample) res.sampled = [...ids.subarray(n)].map((p, i) => ({ code: code(p), score: scores[n + i] }));
-      return res;
+      n = m._prefrec_wasm_session_top(s, p, text.length, idx, sc, meta);
     } finally {
-      m._prefrec_wasm_free(hp);
-      m._prefrec_wasm_free(cp);
+      m._prefrec_wasm_free(p);
     }
+    if (n < 0) throw this.#error(n);
+    const h32 = m.HEAP32, mt = h32.subarray(meta >> 2, (meta >> 2) + 5), e = mt[4];
+    const ids = Int32Array.from(h32.subarray(idx >> 2, (idx >> 2) + n + mt[3]));
+    const scores = Float32Array.from(m.HEAPF32.subarray(sc >> 2, (sc >> 2) + n + mt[3]));
+    const code = (i) => (this.#codes[e] ||= [])[i] ??= this.#str(m._prefrec_wasm_session_product(s, e, i, 0));
+    const res = {
+      affiliate: this.info[e].affiliate, source: SOURCES[mt[0]], ranker: mt[1] == 1 ? 'blend' : 'neumf',
+      indices: ids.subarray(0, n), scores: scores.subarray(0, n), codes: [...ids.subarray(0, n)].map(code),
+    };
+    if (q.sample > 0) res.sampled = [...ids.subarray(n)].map((i, j) => ({ code: code(i), score: scores[n + j] }));
+    return res;
   }
 
   /** Free the engine's memory; the object is unusable afterwards. Safe to call twice. */

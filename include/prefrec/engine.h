@@ -142,7 +142,9 @@ prefrec_status prefrec_engine_stamp(const prefrec_engine *e, const prefrec_reque
 int prefrec_plan_ratio_pick(const double *weights, size_t n, uint64_t seed);
 
 /* A short English sentence for an item's reason ("Often bought with 바나나"). Writes at most
- * cap bytes including the NUL; returns the length it needed. */
+ * cap bytes including the NUL; returns the length it needed (without the NUL). Text that does
+ * not fit is cut on a UTF-8 character boundary, never inside a character; call again with a
+ * buffer of the returned length + 1 for the whole sentence. */
 size_t prefrec_engine_reason_text(const prefrec_engine *e, const prefrec_item *it, char *buf,
                                   size_t cap);
 

@@ -38,8 +38,9 @@ typedef struct prefrec_stamp_category {
 
 /* bought may be NULL (nothing bought). out must hold n_cats entries; *n_out receives how many
  * categories were filled (fewer when the catalogue has fewer categories with products).
- * Errors: PREFREC_E_INVAL (per_cat > PREFREC_STAMP_MAX_PER_CAT, n_cats == 0, category index
- * out of range), PREFREC_E_EMPTY (no product has a category), PREFREC_E_NOMEM. */
+ * Errors: PREFREC_E_INVAL (per_cat 0 or > PREFREC_STAMP_MAX_PER_CAT, n_cats == 0, category
+ * index out of range), PREFREC_E_EMPTY (no categories at all, or no product has one),
+ * PREFREC_E_NOMEM. */
 prefrec_status prefrec_stamp_board(const float *scores, const uint8_t *bought,
                                    const int32_t *product_category, size_t n_products,
                                    int32_t n_categories, size_t n_cats, size_t per_cat,

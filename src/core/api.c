@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "prefrec/sample.h"
+#include "utf8.h"
 
 #define MAX_ENGINES 64
 
@@ -100,6 +101,132 @@ static prefrec_status parse_age(const cJSON *it, float *age, prefrec_error *err)
     }
     return prefrec_error_set(err, PREFREC_E_INVAL,
                              "request: \"age\" must be years 0..130, a band like \"30대\", or null");
+}
+
+/* ---- what cJSON would read differently from JSON.parse, refused before the members are read:
+ * a string holding U+0000 (cJSON's strings end at the first NUL, so "C0\u0000zz" would be
+ * served as customer C0), a string that is not valid UTF-8 (it would be echoed into answers),
+ * and duplicate members (cJSON finds the first, JSON.parse keeps the last). cJSON does not keep
+ * a string's length, so the text is scanned for the first bad string token, and the tree, walked
+ * in the same document order, names where it is. */
+#define MAX_DEPTH 16 /* nesting the walk allows (the request has 2 levels; cJSON allows 1000) */
+
+typedef struct walk {
+    long bad, at;     /* ordinal of the first bad string token (-1: none); of the next token */
+    int bad_nul;      /* the bad one holds U+0000 (else: it is not valid UTF-8) */
+    int depth;        /* the deepest nesting of arrays and objects */
+    size_t len;       /* path[0..len): where the walk is ("history[1]", "weights.A01") */
+    char path[128];
+} walk;
+
+static void scan_strings(const char *s, size_t n, walk *w) {
+    w->bad = -1;
+    for (size_t i = 0, k = 0, d = 0; i < n; i++) {
+        if ((s[i] == '[' || s[i] == '{') && ++d > (size_t)w->depth) w->depth = (int)d;
+        if (s[i] == ']' || s[i] == '}') d--;
+        if (s[i] != '"') continue;
+        int nul = 0, bad = 0;
+        for (i++; i < n && s[i] != '"';) {
+            const unsigned char *c = (const unsigned char *)s + i;
+            if (*c == '\\') { /* an escape; cJSON checked it, only \u0000 matters here */
+                nul |= i + 5 < n && c[1] == 'u' && !memcmp(c + 2, "0000", 4);
+                i += 2;
+                continue;
+            }
+            size_t l = prefrec_utf8_seq(c, n - i);
+            nul |= !*c;
+            bad |= !l;
+            i += l ? l : 1;
+        }
+        if ((nul || bad) && w->bad < 0) {
+            w->bad = (long)k;
+            w->bad_nul = nul;
+        }
+        k++;
+    }
+}
+
+static prefrec_status bad_string(const walk *w, int depth, int is_name, prefrec_error *err) {
+    prefrec_status s = w->bad_nul ? PREFREC_E_INVAL : PREFREC_E_PARSE;
+    const char *what = w->bad_nul ? "contains U+0000" : "is not valid UTF-8";
+    if (is_name)
+        return prefrec_error_set(err, s, "request: a member name%s%s %s", w->len ? " in " : "",
+                                 w->path, what);
+    return prefrec_error_set(err, s, depth == 1 ? "request: \"%s\" %s" : "request: %s %s",
+                             w->path, what);
+}
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Check node (at depth; the request is depth 0) and everything under it, in document order. */
+static prefrec_status walk_tree(const cJSON *node, walk *w, int depth, prefrec_error *err) {
+    if (cJSON_IsString(node) && w->at++ == w->bad) return bad_string(w, depth, 0, err);
+    int obj = cJSON_IsObject(node), n = 0;
+    for (const cJSON *c = node->child; c; c = c->next, n++) {
+        if (obj && w->at++ == w->bad) return bad_string(w, depth, 1, err);
+        size_t keep = w->len, room = sizeof w->path - keep;
+        int m = obj ? snprintf(w->path + keep, room, keep ? ".%s" : "%s", c->string)
+                    : snprintf(w->path + keep, room, "[%d]", n);
+        w->len = m >= 0 && (size_t)m < room ? keep + (size_t)m
+                                            : prefrec_utf8_cut(w->path, sizeof w->path - 1);
+        w->path[w->len] = '\0';
+        prefrec_status s = walk_tree(c, w, depth + 1, err);
+        w->len = keep;
+        w->path[keep] = '\0';
+        if (s) return s;
+    }
+    if (!obj || n < 2) return PREFREC_OK;
+    /* duplicates: sorted names side by side (an object may have many members: no n^2) */
+    const char **names = malloc((size_t)n * sizeof *names);
+    if (!names) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    n = 0;
+    for (const cJSON *c = node->child; c; c = c->next) names[n++] = c->string;
+    qsort(names, (size_t)n, sizeof *names, cmp_names);
+    const char *dup = NULL;
+    for (int i = 1; i < n && !dup; i++)
+        if (!strcmp(names[i - 1], names[i])) dup = names[i];
+    prefrec_status s = PREFREC_OK;
+    if (dup && w->len)
+        s = prefrec_error_set(err, PREFREC_E_INVAL, "request: %s: duplicate member \"%s\"", w->path, dup);
+    else if (dup)
+        s = prefrec_error_set(err, PREFREC_E_INVAL, "request: duplicate member \"%s\"", dup);
+    free(names);
+    return s;
+}
+
+static prefrec_status parse(const cJSON *root, api_req *r, prefrec_error *err);
+
+/* Parse and check request[0..len) into *r, which points into *root (the caller deletes it and
+ * frees r->history, also on error). */
+static prefrec_status read_request(const char *request, size_t len, cJSON **root, api_req *r,
+                                   prefrec_error *err) {
+    memset(r, 0, sizeof *r);
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(request, len, &end, 0);
+    for (const char *q = end; j && q && q < request + len; q++)
+        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') { /* text after the object */
+            cJSON_Delete(j);
+            j = NULL;
+            end = q;
+            break;
+        }
+    *root = j;
+    if (!j) {
+        size_t at = end && end >= request ? (size_t)(end - request) : 0;
+        return prefrec_error_set(err, PREFREC_E_PARSE, "request: invalid JSON near byte %zu", at);
+    }
+    if (!cJSON_IsObject(j))
+        return prefrec_error_set(err, PREFREC_E_PARSE, "request: not a JSON object");
+    walk w;
+    memset(&w, 0, sizeof w);
+    scan_strings(request, (size_t)(end - request), &w);
+    if (w.depth > MAX_DEPTH) /* the walk recurses: bound it (a wasm stack is small) */
+        return prefrec_error_set(err, PREFREC_E_RANGE, "request: nested %d levels deep, at most %d",
+                                 w.depth, MAX_DEPTH);
+    prefrec_status s = walk_tree(j, &w, 0, err);
+    return s ? s : parse(j, r, err);
 }
 
 static prefrec_status parse(const cJSON *root, api_req *r, prefrec_error *err) {
@@ -219,7 +346,7 @@ static const char *reason_kind(int r) {
 }
 
 static cJSON *item_json(const prefrec_engine *e, const prefrec_item *it, int rank) {
-    char text[512];
+    char small[256], *text = small;
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     if (rank > 0) cJSON_AddNumberToObject(o, "rank", rank);
@@ -228,8 +355,12 @@ static cJSON *item_json(const prefrec_engine *e, const prefrec_item *it, int ran
     cJSON_AddStringToObject(o, "category", prefrec_engine_product_category(e, it->product));
     cJSON_AddStringToObject(o, "subcategory", prefrec_engine_product_subcategory(e, it->product));
     cJSON_AddNumberToObject(o, "score", (double)it->score);
-    prefrec_engine_reason_text(e, it, text, sizeof text);
-    cJSON_AddStringToObject(o, "reason", text);
+    /* the reason as long as the name it quotes (out of memory: cut on a character) */
+    size_t need = prefrec_engine_reason_text(e, it, small, sizeof small);
+    if (need >= sizeof small && (text = malloc(need + 1)) != NULL)
+        prefrec_engine_reason_text(e, it, text, need + 1);
+    cJSON_AddStringToObject(o, "reason", text ? text : small);
+    if (text != small) free(text);
     cJSON_AddStringToObject(o, "reason_kind", reason_kind(it->reason));
     if (it->reason == PREFREC_REASON_BOUGHT_WITH)
         cJSON_AddStringToObject(o, "reason_product", prefrec_engine_product_code(e, it->reason_ref));
@@ -260,6 +391,10 @@ static prefrec_status recommend_into(const prefrec_engine *e, api_req *r, cJSON 
 }
 
 static prefrec_status stamp_into(const prefrec_engine *e, api_req *r, cJSON *out, prefrec_error *err) {
+    if (prefrec_engine_n_categories(e) <= 0)
+        return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                 "plan \"stamp\": the pack for %s has no categories",
+                                 prefrec_engine_affiliate(e));
     prefrec_status s = map_history(e, r, err);
     if (s) return s;
     prefrec_stamp_category *board = calloc(r->categories, sizeof *board);
@@ -288,14 +423,16 @@ static prefrec_status stamp_into(const prefrec_engine *e, api_req *r, cJSON *out
     return s;
 }
 
-static prefrec_status handle(const prefrec_engine *const *engines, size_t n, api_req *r, cJSON *out,
-                             prefrec_error *err) {
+/* The engine that answers request r: *idx. Plan ratio's choice goes into out (NULL: nowhere;
+ * cJSON's adders do nothing on a NULL object). */
+static prefrec_status pick(const prefrec_engine *const *engines, size_t n, api_req *r, cJSON *out,
+                           int *pidx, prefrec_error *err) {
+    int idx = 0;
+    *pidx = 0;
     if (n == 0) return prefrec_error_set(err, PREFREC_E_EMPTY, "no model pack loaded");
     if (n > MAX_ENGINES) return prefrec_error_set(err, PREFREC_E_RANGE, "at most %d packs", MAX_ENGINES);
-    cJSON_AddStringToObject(out, "plan", r->plan);
-    int idx = 0;
     if (!strcmp(r->plan, "ratio")) {
-        double w[MAX_ENGINES];
+        double w[MAX_ENGINES] = {0}; /* (all n set below; the initialiser quiets gcc) */
         for (size_t i = 0; i < n; i++) {
             const char *aff = prefrec_engine_affiliate(engines[i]);
             if (r->weights) {
@@ -321,7 +458,8 @@ static prefrec_status handle(const prefrec_engine *const *engines, size_t n, api
             cJSON_AddBoolToObject(ro, "fallback", 1);
         }
         cJSON_AddStringToObject(ro, "picked", prefrec_engine_affiliate(engines[idx]));
-        return recommend_into(engines[idx], r, out, err);
+        *pidx = idx;
+        return PREFREC_OK;
     }
     if (r->affiliate) {
         idx = find_engine(engines, n, r->affiliate);
@@ -331,6 +469,16 @@ static prefrec_status handle(const prefrec_engine *const *engines, size_t n, api
     } else if (n > 1) {
         return prefrec_error_set(err, PREFREC_E_INVAL, "request: several packs are loaded: say which \"affiliate\"");
     }
+    *pidx = idx;
+    return PREFREC_OK;
+}
+
+static prefrec_status handle(const prefrec_engine *const *engines, size_t n, api_req *r, cJSON *out,
+                             prefrec_error *err) {
+    int idx;
+    cJSON_AddStringToObject(out, "plan", r->plan);
+    prefrec_status s = pick(engines, n, r, out, &idx, err);
+    if (s) return s;
     if (!strcmp(r->plan, "stamp")) return stamp_into(engines[idx], r, out, err);
     return recommend_into(engines[idx], r, out, err);
 }
@@ -338,25 +486,11 @@ static prefrec_status handle(const prefrec_engine *const *engines, size_t n, api
 char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engines,
                            const char *request, size_t len) {
     prefrec_error err = {0};
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(request, len, &end, 0);
-    for (const char *q = end; root && q && q < request + len; q++)
-        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') { /* text after the object */
-            cJSON_Delete(root);
-            root = NULL;
-            end = q;
-            break;
-        }
-    if (!root) {
-        size_t at = end && end >= request ? (size_t)(end - request) : 0;
-        char msg[128];
-        snprintf(msg, sizeof msg, "request: invalid JSON near byte %zu", at);
-        return print_error(PREFREC_E_PARSE, msg);
-    }
+    cJSON *root = NULL, *out = NULL;
     api_req r;
-    prefrec_status s = parse(root, &r, &err);
-    cJSON *out = cJSON_CreateObject();
-    if (!out) s = prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
+    prefrec_status s = read_request(request, len, &root, &r, &err);
+    if (!s && !(out = cJSON_CreateObject()))
+        s = prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
     if (!s) {
         cJSON_AddBoolToObject(out, "ok", 1);
         s = handle(engines, n_engines, &r, out, &err);
@@ -366,6 +500,25 @@ char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engine
     cJSON_Delete(out);
     cJSON_Delete(root);
     return text;
+}
+
+prefrec_status prefrec_api_recommend_n(const prefrec_engine *const *engines, size_t n_engines,
+                                       const char *request, size_t len, size_t *engine,
+                                       prefrec_response *rs, prefrec_error *err) {
+    cJSON *root = NULL;
+    api_req r;
+    int idx = 0;
+    prefrec_status s = read_request(request, len, &root, &r, err);
+    if (!s && !strcmp(r.plan, "stamp"))
+        s = prefrec_error_set(err, PREFREC_E_INVAL,
+                              "request: plan \"stamp\" has no typed answer (ask for it as JSON)");
+    if (!s) s = pick(engines, n_engines, &r, NULL, &idx, err);
+    if (!s) s = map_history(engines[idx], &r, err);
+    if (!s) s = prefrec_engine_recommend(engines[idx], &r.rq, rs, err);
+    if (!s && engine) *engine = (size_t)idx;
+    free(r.history);
+    cJSON_Delete(root);
+    return s;
 }
 
 char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines, const char *request_json) {

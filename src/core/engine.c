@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "prefrec/blend.h"
+#include "utf8.h"
 #include "prefrec/model.h"
 #include "prefrec/sample.h"
 #include "prefrec/topk.h"
@@ -542,5 +543,8 @@ size_t prefrec_engine_reason_text(const prefrec_engine *e, const prefrec_item *i
         n = snprintf(buf, cap, "High predicted preference");
         break;
     }
-    return n < 0 ? 0 : (size_t)n;
+    if (n < 0) return 0;
+    if ((size_t)n >= cap && cap > 0)
+        buf[prefrec_utf8_cut(buf, cap - 1)] = '\0'; /* cut on a character, not inside one */
+    return (size_t)n;
 }

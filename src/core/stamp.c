@@ -23,10 +23,14 @@ prefrec_status prefrec_stamp_board(const float *scores, const uint8_t *bought,
                                    int32_t n_categories, size_t n_cats, size_t per_cat,
                                    prefrec_stamp_category *out, size_t *n_out, prefrec_error *err) {
     *n_out = 0;
-    if (n_cats == 0 || per_cat == 0 || per_cat > PREFREC_STAMP_MAX_PER_CAT || n_categories <= 0)
+    if (n_categories <= 0)
+        return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                 "stamp board: the catalogue has no categories");
+    if (n_cats == 0 || per_cat == 0 || per_cat > PREFREC_STAMP_MAX_PER_CAT)
         return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "stamp board: need 1..%d products per category and categories",
-                                 PREFREC_STAMP_MAX_PER_CAT);
+                                 "stamp board: need at least 1 category and 1..%d products per "
+                                 "category, got %zu and %zu",
+                                 PREFREC_STAMP_MAX_PER_CAT, n_cats, per_cat);
     cat_acc *acc = calloc((size_t)n_categories, sizeof *acc);
     if (!acc) return prefrec_error_set(err, PREFREC_E_NOMEM, "stamp board: out of memory");
     size_t with_cat = 0;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 const char *prefrec_status_str(prefrec_status s) {
     switch (s) {
     case PREFREC_OK: return "ok";
@@ -28,7 +30,10 @@ prefrec_status prefrec_error_vset(prefrec_error *err, prefrec_status s, const ch
         snprintf(err->msg, sizeof err->msg, "%s", prefrec_status_str(s));
         return s;
     }
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    /* a message echoing long text (a customer code, a product name) is cut on a character, so
+     * the JSON error carrying it stays valid UTF-8 */
+    if (n >= (int)sizeof err->msg) err->msg[prefrec_utf8_cut(err->msg, sizeof err->msg - 1)] = '\0';
     return s;
 }
 

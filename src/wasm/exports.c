@@ -10,7 +10,7 @@
  *       message = prefrec_wasm_session_error(s);
  *   char *resp = prefrec_wasm_session_handle(s, req, req_len);   // JSON, docs/engine.md
  *   prefrec_wasm_free(resp);
- *   n = prefrec_wasm_session_recommend(s, engine, ..., out_idx, out_score, out_meta); // typed
+ *   n = prefrec_wasm_session_top(s, req, req_len, out_idx, out_score, out_meta);  // typed
  *   prefrec_wasm_session_free(s);
  *
  * Every function is safe on bad input: statuses are negative prefrec_status codes and the
@@ -19,7 +19,6 @@
  * valid until the session is freed. A session is used by one JS thread at a time (its error
  * buffer is per session); the engines inside are immutable. No globals. */
 #include <emscripten.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,38 +182,26 @@ EMSCRIPTEN_KEEPALIVE int32_t prefrec_wasm_session_n_products(prefrec_wasm_sessio
     return e ? prefrec_engine_n_products(e) : PREFREC_E_RANGE;
 }
 
-/* Top-k for one request straight into caller arrays: out_idx[k] product indices and
- * out_score[k] scores (best first), out_meta[4] = source, ranker, customer index, n_sampled;
- * with sample > 0, sampled picks follow the top-k in out_idx/out_score at [k, k + n_sampled)
- * (so size the arrays k + sample). customer may be NULL; history holds product indices
- * (n_history of them); gender 0/1/-1; age NaN when unknown; seed a non-negative integer up
- * to 2^53 (a JS number). Returns the number of top-k items (>= 1) or a negative status
- * (message: prefrec_wasm_session_error). */
-EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_recommend(prefrec_wasm_session *s, int engine, const char *customer,
-                                                        const int32_t *history, size_t n_history, int gender,
-                                                        float age, uint32_t k, uint32_t sample, double seed,
-                                                        int ranker, int32_t *out_idx, float *out_score,
-                                                        int32_t *out_meta) {
-    const prefrec_engine *e = engine_at(s, engine);
-    if (!e) return s ? s->err.status : PREFREC_E_INVAL;
+/* The typed path: one JSON request (docs/engine.md; plans recommend, subscribe, ratio), read
+ * and checked by the same code as prefrec_wasm_session_handle (same errors: no number the caller
+ * passes can wrap, as k 2^32 + 1 did to 1 when k was a uint32_t parameter here), and the top-k
+ * straight into caller arrays: out_idx[k] product indices and out_score[k] scores (best first);
+ * with sample > 0 the sampled picks follow at [k, k + n_sampled) (size the arrays k + sample,
+ * at most 130); out_meta[5] = source, ranker, customer index, n_sampled, engine index.
+ * Returns the number of top-k items (>= 1) or a negative status (message:
+ * prefrec_wasm_session_error). */
+EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_top(prefrec_wasm_session *s, const char *req,
+                                                  size_t len, int32_t *out_idx, float *out_score,
+                                                  int32_t *out_meta) {
+    if (!s) return PREFREC_E_INVAL;
     prefrec_error_clear(&s->err);
-    if (!(seed >= 0 && seed <= 9007199254740992.0) || seed != floor(seed))
-        return prefrec_error_set(&s->err, PREFREC_E_RANGE, "seed must be an integer 0..2^53");
     if (!out_idx || !out_score || !out_meta)
         return prefrec_error_set(&s->err, PREFREC_E_INVAL, "output arrays missing");
-    prefrec_request rq = prefrec_request_default();
-    rq.customer = customer;
-    rq.history = history;
-    rq.n_history = n_history;
-    rq.gender = gender;
-    rq.age = age;
-    rq.k = k;
-    rq.sample = sample;
-    rq.seed = (uint64_t)seed;
-    rq.ranker = ranker;
     prefrec_response *rs = malloc(sizeof *rs);
     if (!rs) return prefrec_error_set(&s->err, PREFREC_E_NOMEM, "out of memory");
-    prefrec_status st = prefrec_engine_recommend(e, &rq, rs, &s->err);
+    size_t engine = 0;
+    prefrec_status st = prefrec_api_recommend_n((const prefrec_engine *const *)s->engines, s->n,
+                                                req ? req : "", req ? len : 0, &engine, rs, &s->err);
     if (st) {
         free(rs);
         return st;
@@ -231,13 +218,8 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_recommend(prefrec_wasm_session *s,
     out_meta[1] = rs->ranker;
     out_meta[2] = rs->customer;
     out_meta[3] = (int32_t)rs->n_sampled;
+    out_meta[4] = (int32_t)engine;
     int n = (int)rs->n;
     free(rs);
     return n;
-}
-
-/* Product index of code in engine i, -1 if absent. */
-EMSCRIPTEN_KEEPALIVE int32_t prefrec_wasm_session_find_product(prefrec_wasm_session *s, int i, const char *code) {
-    const prefrec_engine *e = engine_at(s, i);
-    return e ? prefrec_engine_find_product(e, code) : -1;
 }

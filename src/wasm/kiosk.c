@@ -319,9 +319,10 @@ int main(int argc, char **argv) {
         } else if (i + 1 < argc && !strcmp(o, "--customers")) shard = argv[++i];
         else if (i + 1 < argc && !strcmp(o, "--request")) request = argv[++i];
         else {
-            char msg[256];
-            snprintf(msg, sizeof msg, "usage: unknown option or missing value: %s (--help)", o);
-            print_error(PREFREC_E_INVAL, msg);
+            prefrec_error e = {0}; /* (cuts a long option on a character: the line stays UTF-8) */
+            prefrec_error_set(&e, PREFREC_E_INVAL,
+                              "usage: unknown option or missing value: %s (--help)", o);
+            print_error(e.status, e.msg);
             fputs(usage_text, stderr);
             return 2;
         }

@@ -49,9 +49,14 @@ int main(void) {
 
     /* errors */
     CHECK_EQ_INT(prefrec_stamp_board(s, NULL, cat, 12, 4, 5, 99, board, &m, &err), PREFREC_E_INVAL);
+    CHECK_CONTAINS(err.msg, "need at least 1 category and 1..16 products per category, got 5 and 99");
     const int32_t none[3] = {-1, -1, -1};
     CHECK_EQ_INT(prefrec_stamp_board(s, NULL, none, 3, 4, 5, 5, board, &m, &err), PREFREC_E_EMPTY);
     CHECK_CONTAINS(err.msg, "no product has a category");
+    /* a catalogue without categories says so (issue 21: it said "need 1..16 products ...") */
+    CHECK_EQ_INT(prefrec_stamp_board(s, NULL, none, 3, 0, 5, 5, board, &m, &err), PREFREC_E_EMPTY);
+    CHECK_CONTAINS(err.msg, "the catalogue has no categories");
+    CHECK_EQ_INT(m, 0);
     const int32_t bad[2] = {0, 7};
     CHECK_EQ_INT(prefrec_stamp_board(s, NULL, bad, 2, 4, 5, 5, board, &m, &err), PREFREC_E_INVAL);
     CHECK_CONTAINS(err.msg, "category 7");

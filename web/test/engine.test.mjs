@@ -306,7 +306,7 @@ describe('bad packs and bad requests: an Error in JS, a JSON error from WASI', {
   let dir, good, pr;
 
   before(async () => {
-    ({ PrefRec } = await import('../prefrec.js'));
+    ({ PrefRec, shardOf } = await import('../prefrec.js'));
     dir = mkdtempSync(join(tmpdir(), 'prefrec-bad-'));
     const data = join(dir, 'data');
     await run(CLI, ['gen', '--out', data, '--scale', '0.02', '--seed', '9', '--quiet']);
@@ -397,6 +397,14 @@ describe('bad packs and bad requests: an Error in JS, a JSON error from WASI', {
     ['{"plan":"ratio","weights":{"Z01":3}}', /unknown affiliate 'Z01'/],
     ['{"plan":"stamp","gender":"F","categories":0}', /categories/],
     ['{"ranker":"magic","gender":"F"}', /ranker/],
+    // issue 21: strings with U+0000, duplicate members, numbers past 2^32, deep nesting
+    ['{"gender":"F","customer":"M1\\u0000zz"}', /^request: "customer" contains U\+0000$/],
+    ['{"gender":"F","history":["PD0001","x\\u0000"]}', /^request: history\[1\] contains U\+0000$/],
+    ['{"plan":"ratio","weights":{"A04\\u0000":1}}', /^request: a member name in weights contains U\+0000$/],
+    ['{"gender":"F","k":5,"k":1000}', /^request: duplicate member "k"$/],
+    ['{"plan":"ratio","weights":{"A04":1,"A04":2}}', /^request: weights: duplicate member "A04"$/],
+    ['{"gender":"F","k":4294967297}', /^request: "k" must be an integer 1\.\.100$/],
+    [`{"history":${'['.repeat(20)}${']'.repeat(20)}}`, /^request: nested 21 levels deep, at most 16$/],
   ];
 
   test('bad requests', { timeout: 60000 }, async () => {
@@ -415,7 +423,7 @@ describe('bad packs and bad requests: an Error in JS, a JSON error from WASI', {
       assert.equal(lines[i].ok, false, text);
     });
     // the typed path checks the same things
-    assert.throws(() => pr.recommendTop({ gender: 'F', k: 0 }), /k must be 1\.\.100/);
+    assert.throws(() => pr.recommendTop({ gender: 'F', k: 0 }), /"k" must be an integer 1\.\.100/);
     assert.throws(() => pr.recommendTop({ gender: 'X' }), /gender/);
     assert.throws(() => pr.recommendTop({ affiliate: 'A99' }), /unknown affiliate/);
     assert.throws(() => pr.recommendTop({ history: ['PD_NOPE'] }), /unknown product 'PD_NOPE'/);
@@ -427,13 +435,101 @@ describe('bad packs and bad requests: an Error in JS, a JSON error from WASI', {
     const w2 = await kiosk(['--pack', join(dir, 'A04.pack'), '--request', '-'], JSON.stringify({ gender: 'F', age: 33, k: 5 }));
     assert.equal(w2.code, 0);
     same(JSON.parse(w2.stdout), a);
-    // kiosk usage errors are JSON too
+    // kiosk usage errors are JSON too, valid UTF-8 when a long option is cut (it was cut mid-character)
     const u = await kiosk(['--bogus']);
     assert.equal(u.code, 2);
     assert.match(JSON.parse(u.stdout).error.message, /unknown option/);
+    const long = await kiosk([`---${'가'.repeat(300)}`]);
+    assert.equal(long.code, 2);
+    assert.ok(!long.stdout.includes('\uFFFD'), `not valid UTF-8: ${long.stdout}`);
+    assert.match(JSON.parse(long.stdout).error.message, /^usage: unknown option or missing value: ---가가/);
     const x = await PrefRec.load(good);
     x.close();
     x.close();
     assert.throws(() => x.recommend({ gender: 'F' }), /closed/);
+  });
+
+  // issue 21 item 2: "customer": "M…\u0000zz" was served as customer M… by every path
+  test('a string with U+0000 or invalid UTF-8 is refused by the shim, the typed path and WASI', { timeout: 60000 }, async () => {
+    const buyers = [...purchases(join(dir, 'data')).get('A04').keys()].sort();
+    const served = (c) => {
+      try {
+        return pr.recommend({ customer: c, k: 1 }).source === 'known';
+      } catch {
+        return false; // a buyer the pack has no scores for
+      }
+    };
+    const known = buyers.find(served);
+    assert.ok(known, 'a customer the pack knows');
+    const cut = { customer: `${known}\u0000zz`, k: 3 };
+    const want = /request: "customer" contains U\+0000$/;
+    assert.throws(() => pr.recommend(cut), want);
+    assert.throws(() => pr.recommendTop(cut), want);
+    assert.throws(() => pr.recommendTop({ history: ['PD\u0000x'], gender: 'F' }), /request: history\[0\] contains U\+0000$/);
+    const pack = join(dir, 'A04.pack');
+    const asJson = await kiosk(['--pack', pack, '--request', '-'], JSON.stringify(cut));
+    assert.equal(asJson.code, 1);
+    assert.match(JSON.parse(asJson.stdout).error.message, want);
+    // raw bytes to the kiosk: a NUL byte, and bytes that are not UTF-8 (the answer stays UTF-8)
+    const raw = await kiosk(['--pack', pack, '--request', '-'], Buffer.from(`{"customer":"${known}\0zz","k":3}`));
+    assert.equal(raw.code, 1);
+    assert.match(JSON.parse(raw.stdout).error.message, want);
+    const bad8 = Buffer.concat([Buffer.from(`{"customer":"${known}`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const w8 = await kiosk(['--pack', pack, '--request', '-'], bad8);
+    assert.equal(w8.code, 1);
+    assert.equal(JSON.parse(w8.stdout).error.message, 'request: "customer" is not valid UTF-8');
+    assert.equal(JSON.parse(w8.stdout).error.status, 'parse error');
+    // the customer itself is still served
+    assert.equal(pr.recommendTop({ customer: known, k: 3 }).source, 'known');
+  });
+
+  // issue 21 item 5: recommendTop wrapped k and sample modulo 2^32 (k 2^32 + 1 served one item)
+  test('the typed path refuses what the JSON path refuses, with the same message', () => {
+    assert.throws(() => pr.recommendTop({ gender: 'F', k: 2 ** 32 + 1 }), /request: "k" must be an integer 1\.\.100$/);
+    assert.throws(() => pr.recommendTop({ gender: 'F', sample: 2 ** 32 + 1 }), /request: "sample" must be an integer 0\.\.30$/);
+    const cases = [
+      { k: 2 ** 32 + 1 }, { k: 2 ** 31 }, { k: 2 ** 32 }, { k: -1 }, { k: 0 }, { k: 1.5 }, { k: '5' }, { k: NaN },
+      { k: Infinity }, { k: -Infinity }, { k: 5n }, { sample: 2 ** 32 }, { sample: -1 }, { sample: 0.5 }, { sample: 31 },
+      { sample: NaN }, { seed: 2 ** 53 + 2 }, { seed: -1 }, { seed: 0.5 }, { seed: NaN }, { seed: 2n ** 64n },
+      { gender: 2 }, { gender: -1 }, { gender: 0.5 }, { gender: NaN }, { gender: 'X' }, { age: 131 }, { age: -1 },
+      { age: NaN }, { age: 'old' }, { customer: 5 }, { customer: 'M\u0000zz' }, { history: 'PD0001' },
+      { history: [1] }, { history: [NaN] }, { history: ['PD_NOPE'] }, { ranker: 'magic' }, { ranker: 1 },
+      { affiliate: 5 }, { affiliate: 'A99' }, { weights: { A04: NaN } }, { weights: { A04: -1 } }, { kk: 1 },
+    ];
+    for (const c of cases) {
+      const q = { gender: 'F', ...c }, what = `${Object.keys(c)[0]}: ${String(Object.values(c)[0])}`;
+      let json, typed;
+      assert.throws(() => pr.recommend(q), (e) => (json = e) instanceof Error, what);
+      assert.throws(() => pr.recommendTop(q), (e) => (typed = e) instanceof Error, what);
+      assert.equal(typed.message, json.message, what);
+      assert.equal(typed.code, json.code, what);
+      assert.match(json.message, /request|unknown affiliate/, what);
+    }
+    // numbers JSON cannot carry are named (JSON.stringify would have sent null: the default)
+    assert.throws(() => pr.recommend({ gender: 'F', k: NaN }), /request: "k" is NaN, which JSON cannot carry$/);
+    assert.throws(() => pr.planRatio({ weights: { A04: Infinity } }), /request: weights\.A04 is Infinity, which JSON cannot carry$/);
+    assert.throws(() => pr.recommendTop({ history: ['PD0001', -Infinity] }), /request: history\[1\] is -Infinity/);
+    assert.throws(() => pr.recommendTop({ gender: 'F', seed: 7n }), /request: "seed" is 7n, which JSON cannot carry$/);
+    // good requests still agree
+    const a = pr.recommend({ gender: 'F', age: '30대', k: 7, sample: 3, seed: 11 });
+    const b = pr.recommendTop({ gender: 'F', age: '30대', k: 7, sample: 3, seed: 11 });
+    assert.deepEqual(b.codes, a.items.map((it) => it.code));
+    assert.deepEqual(b.sampled.map((x) => x.code), a.sampled.map((it) => it.code));
+    assert.equal(b.affiliate, 'A04');
+    assert.equal(pr.recommendTop({ gender: 'F', k: 100 }).codes.length, Math.min(100, pr.info[0].products));
+    // shard counts: 0 or absent means none; anything else an integer 1..4096
+    assert.throws(() => shardOf('M1', 0), /shards must be an integer 1\.\.4096, got 0/);
+    assert.throws(() => shardOf('M1', 2 ** 32 + 1), /shards must be an integer/);
+    assert.throws(() => shardOf('M1', 2.5), /shards must be an integer/);
+    assert.equal(shardOf('M1', 4), shardOf('M1', 4.0));
+  });
+
+  test('a shard count that is not an integer 1..4096 rejects the load', async () => {
+    const item = join(dir, 'A04.pack');
+    for (const shards of [2 ** 32 + 1, -1, 2.5, NaN, 4097])
+      await assert.rejects(PrefRec.load({ packs: [{ item, shards, customer: 'M1' }] }), /shards must be an integer 1\.\.4096/, String(shards));
+    const x = await PrefRec.load({ packs: [{ item, shards: 0, customer: 'M1' }] }); // 0: not sharded
+    assert.equal(x.info[0].affiliate, 'A04');
+    x.close();
   });
 });
