@@ -2,6 +2,7 @@
  * Validation is strict: unknown members, wrong types and out-of-range values are errors that
  * name the member, so a page or kiosk sees its own mistake instead of a silent default. */
 #include "prefrec/api.h"
+#include "prefrec/demog.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -57,50 +58,34 @@ static prefrec_status get_uint(const cJSON *o, const char *key, double lo, doubl
     return PREFREC_OK;
 }
 
-/* gender: "M"/"F", "male"/"female", "남성"/"여성", 0/1, null */
+/* gender and age: the one rule of prefrec/demog.h (the loaders' too), as a string or a number
+ * (0/1; years), or null. */
 static prefrec_status parse_gender(const cJSON *it, int *g, prefrec_error *err) {
-    *g = -1;
+    *g = PREFREC_GENDER_UNKNOWN;
     if (!it || cJSON_IsNull(it)) return PREFREC_OK;
     if (cJSON_IsNumber(it) && (it->valuedouble == 0 || it->valuedouble == 1)) {
         *g = (int)it->valuedouble;
         return PREFREC_OK;
     }
-    if (cJSON_IsString(it)) {
-        const char *s = it->valuestring;
-        if (!strcmp(s, "M") || !strcmp(s, "male") || !strcmp(s, "남성")) *g = 0;
-        else if (!strcmp(s, "F") || !strcmp(s, "female") || !strcmp(s, "여성")) *g = 1;
-        else if (!strcmp(s, "") || !strcmp(s, "unknown")) *g = -1;
-        else goto bad;
+    if (cJSON_IsString(it) && (*g = prefrec_gender_parse(it->valuestring, strlen(it->valuestring))) != -2)
         return PREFREC_OK;
-    }
-bad:
-    return prefrec_error_set(err, PREFREC_E_INVAL,
-                             "request: \"gender\" must be \"M\", \"F\", 0, 1 or null");
+    *g = PREFREC_GENDER_UNKNOWN;
+    return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"gender\" must be \"M\", \"F\", \"male\", "
+                             "\"female\", \"남성\", \"여성\", 0, 1 or null");
 }
 
-/* age: a number of years, a band "30대" (-> 35), or null */
 static prefrec_status parse_age(const cJSON *it, float *age, prefrec_error *err) {
     *age = NAN;
     if (!it || cJSON_IsNull(it)) return PREFREC_OK;
-    if (cJSON_IsNumber(it) && it->valuedouble >= 0 && it->valuedouble <= 130) {
+    if (cJSON_IsNumber(it) && it->valuedouble >= 0 && it->valuedouble <= PREFREC_AGE_MAX) {
         *age = (float)it->valuedouble;
         return PREFREC_OK;
     }
-    if (cJSON_IsString(it)) {
-        const char *s = it->valuestring;
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end != s && v >= 0 && v <= 130 && (!strcmp(end, "대") || !strcmp(end, "s"))) {
-            *age = (float)v + 5.0f; /* a decade band: its middle */
-            return PREFREC_OK;
-        }
-        if (end != s && *end == '\0' && v >= 0 && v <= 130) {
-            *age = (float)v;
-            return PREFREC_OK;
-        }
-    }
-    return prefrec_error_set(err, PREFREC_E_INVAL,
-                             "request: \"age\" must be years 0..130, a band like \"30대\", or null");
+    if (cJSON_IsString(it) && prefrec_age_parse(it->valuestring, strlen(it->valuestring), age) == 0)
+        return PREFREC_OK;
+    *age = NAN;
+    return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"age\" must be years 0..150, a band like "
+                             "\"30대\", \"30s\", \"25-34\" or \"65+\", or null");
 }
 
 /* ---- what cJSON would read differently from JSON.parse, refused before the members are read:

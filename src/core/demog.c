@@ -50,23 +50,28 @@ int prefrec_age_parse(const char *s, size_t len, float *age) {
     double a, b;
     static const char dae[] = "\xeb\x8c\x80"; /* 대 (UTF-8), as in "20대" */
     if (parse_num(s, len, &a) == 0) {
-        if (a > 150) return -1;
+        if (a > PREFREC_AGE_MAX) return -1;
         *age = (float)a;
         return 0;
     }
     if (len > 3 && memcmp(s + len - 3, dae, 3) == 0 && parse_num(s, len - 3, &a) == 0) {
-        if (a > 150) return -1;
+        if (a > PREFREC_AGE_MAX) return -1;
         *age = (float)(a + 5); /* "20대" is 20..29: its middle */
         return 0;
     }
+    if (len > 1 && s[len - 1] == 's' && parse_num(s, len - 1, &a) == 0 && a == floor(a)) {
+        if (a > PREFREC_AGE_MAX) return -1;
+        *age = (float)(a + 5); /* "30s" is 30..39: its middle, as "30대" */
+        return 0;
+    }
     if (len > 1 && s[len - 1] == '+' && parse_num(s, len - 1, &a) == 0) {
-        if (a > 150) return -1;
+        if (a > PREFREC_AGE_MAX) return -1;
         *age = (float)(a + 5); /* open band: lower bound + 5 */
         return 0;
     }
     const char *dash = memchr(s, '-', len);
     if (dash && dash > s && parse_num(s, (size_t)(dash - s), &a) == 0 &&
-        parse_num(dash + 1, len - (size_t)(dash - s) - 1, &b) == 0 && a <= b && b <= 150) {
+        parse_num(dash + 1, len - (size_t)(dash - s) - 1, &b) == 0 && a <= b && b <= PREFREC_AGE_MAX) {
         *age = (float)((a + b) / 2); /* "25-34" -> 29.5 */
         return 0;
     }
