@@ -49,6 +49,10 @@ prefrec_status prefrec_api_recommend_n(const prefrec_engine *const *engines, siz
  * "default_ranker"}]. Caller frees with prefrec_api_free; NULL when memory runs out. */
 char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines);
 void prefrec_api_free(char *s); /* accepts NULL */
+/* An error answer {"ok":false,"error":{"code","status","message"}} for status s and msg, as every
+ * front end (the kiosk, the CLI) gives its own errors. Caller frees with prefrec_api_free; NULL
+ * when memory runs out. */
+char *prefrec_api_error_json(prefrec_status s, const char *msg);
 
 #ifdef __cplusplus
 }

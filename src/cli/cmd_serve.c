@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_engines.h"
+#include "host/packset.h"
 #include "prefrec/api.h"
 #include "prefrec/native/pack_write.h"
 
@@ -95,10 +95,10 @@ static void print_table(const cJSON *r) {
 }
 
 static int serve(const char *cmd, const char *plan, int argc, char **argv) {
-    cli_engines ce;
+    prefrec_packset ce;
     memset(&ce, 0, sizeof ce);
     prefrec_error err = {0};
-    const char *packs[CLI_MAX_PACKS], *shard = NULL, *request_file = NULL, *history = NULL;
+    const char *packs[PREFREC_PACKSET_MAX], *shard = NULL, *request_file = NULL, *history = NULL;
     size_t n_packs = 0;
     int json = 0, rc = 1;
     cJSON *req = cJSON_CreateObject();
@@ -122,7 +122,11 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
         const char *v = argv[++i];
         char *end;
         if (!strcmp(o, "--pack")) {
-            if (n_packs < CLI_MAX_PACKS) packs[n_packs++] = v;
+            if (n_packs == PREFREC_PACKSET_MAX) {
+                cJSON_Delete(req);
+                return cli_usage_error(cmd, usage_text, "at most %d --pack options", PREFREC_PACKSET_MAX);
+            }
+            packs[n_packs++] = v;
         } else if (!strcmp(o, "--customers")) shard = v;
         else if (!strcmp(o, "--request")) request_file = v;
         else if (!strcmp(o, "--history")) history = v;
@@ -153,7 +157,7 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
         if (read_history(history, arr, &err)) goto done;
     }
     for (size_t i = 0; i < n_packs; i++)
-        if (cli_engines_add(&ce, packs[i], shard, &err)) goto done;
+        if (prefrec_packset_add(&ce, packs[i], shard, &err)) goto done;
     if (request_file) {
         void *buf;
         size_t len;
@@ -186,7 +190,7 @@ done:
     free(request);
     prefrec_api_free(out);
     cJSON_Delete(req);
-    cli_engines_free(&ce);
+    prefrec_packset_free(&ce);
     return rc;
 }
 

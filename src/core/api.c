@@ -3,6 +3,7 @@
  * name the member, so a page or kiosk sees its own mistake instead of a silent default. */
 #include "prefrec/api.h"
 #include "prefrec/demog.h"
+#include "json_build.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -25,21 +26,15 @@ typedef struct api_req {
     size_t categories, per_category;
 } api_req;
 
-static char *print_error(prefrec_status s, const char *msg) {
-    cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
-    if (!o || !e) {
-        cJSON_Delete(o);
-        cJSON_Delete(e);
-        return NULL;
-    }
-    cJSON_AddBoolToObject(o, "ok", 0);
-    cJSON_AddNumberToObject(e, "code", (double)s);
-    cJSON_AddStringToObject(e, "status", prefrec_status_str(s));
-    cJSON_AddStringToObject(e, "message", msg);
-    cJSON_AddItemToObject(o, "error", e);
-    char *out = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return out;
+char *prefrec_api_error_json(prefrec_status s, const char *msg) {
+    json_build jb = {0};
+    cJSON *o = json_root(&jb);
+    json_bool(&jb, o, "ok", 0);
+    cJSON *e = json_obj(&jb, o, "error");
+    json_num(&jb, e, "code", (double)s);
+    json_str(&jb, e, "status", prefrec_status_str(s));
+    json_str(&jb, e, "message", msg);
+    return json_print(&jb, o, 0);
 }
 
 static const char *const known_members[] = {"plan", "affiliate", "customer", "history", "gender",
@@ -330,52 +325,58 @@ static const char *reason_kind(int r) {
          : r == PREFREC_REASON_SEGMENT ? "segment" : "predicted";
 }
 
-static cJSON *item_json(const prefrec_engine *e, const prefrec_item *it, int rank) {
+static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_item *it, int rank) {
     char small[256], *text = small;
     cJSON *o = cJSON_CreateObject();
-    if (!o) return NULL;
-    if (rank > 0) cJSON_AddNumberToObject(o, "rank", rank);
-    cJSON_AddStringToObject(o, "code", prefrec_engine_product_code(e, it->product));
-    cJSON_AddStringToObject(o, "name", prefrec_engine_product_name(e, it->product));
-    cJSON_AddStringToObject(o, "category", prefrec_engine_product_category(e, it->product));
-    cJSON_AddStringToObject(o, "subcategory", prefrec_engine_product_subcategory(e, it->product));
-    cJSON_AddNumberToObject(o, "score", (double)it->score);
-    /* the reason as long as the name it quotes (out of memory: cut on a character) */
+    if (!o) {
+        jb->failed = 1;
+        return NULL;
+    }
+    if (rank > 0) json_num(jb, o, "rank", rank);
+    json_str(jb, o, "code", prefrec_engine_product_code(e, it->product));
+    json_str(jb, o, "name", prefrec_engine_product_name(e, it->product));
+    json_str(jb, o, "category", prefrec_engine_product_category(e, it->product));
+    json_str(jb, o, "subcategory", prefrec_engine_product_subcategory(e, it->product));
+    json_num(jb, o, "score", (double)it->score);
+    /* the reason as long as the name it quotes */
     size_t need = prefrec_engine_reason_text(e, it, small, sizeof small);
     if (need >= sizeof small && (text = malloc(need + 1)) != NULL)
         prefrec_engine_reason_text(e, it, text, need + 1);
-    cJSON_AddStringToObject(o, "reason", text ? text : small);
+    if (!text) jb->failed = 1;
+    else json_str(jb, o, "reason", text);
     if (text != small) free(text);
-    cJSON_AddStringToObject(o, "reason_kind", reason_kind(it->reason));
+    json_str(jb, o, "reason_kind", reason_kind(it->reason));
     if (it->reason == PREFREC_REASON_BOUGHT_WITH)
-        cJSON_AddStringToObject(o, "reason_product", prefrec_engine_product_code(e, it->reason_ref));
+        json_str(jb, o, "reason_product", prefrec_engine_product_code(e, it->reason_ref));
     else if (it->reason == PREFREC_REASON_CATEGORY)
-        cJSON_AddStringToObject(o, "reason_category", prefrec_engine_category_name(e, it->reason_ref));
+        json_str(jb, o, "reason_category", prefrec_engine_category_name(e, it->reason_ref));
     return o;
 }
 
-static prefrec_status recommend_into(const prefrec_engine *e, api_req *r, cJSON *out, prefrec_error *err) {
+static prefrec_status recommend_into(json_build *jb, const prefrec_engine *e, api_req *r, cJSON *out,
+                                     prefrec_error *err) {
     prefrec_status s = map_history(e, r, err);
     if (s) return s;
     prefrec_response *rs = malloc(sizeof *rs);
     if (!rs) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     s = prefrec_engine_recommend(e, &r->rq, rs, err);
     if (!s) {
-        cJSON_AddStringToObject(out, "affiliate", prefrec_engine_affiliate(e));
-        cJSON_AddStringToObject(out, "source", source_name(rs->source));
-        cJSON_AddStringToObject(out, "ranker", rs->ranker == PREFREC_RANKER_BLEND ? "blend" : "neumf");
-        cJSON *items = cJSON_AddArrayToObject(out, "items");
-        for (uint32_t i = 0; i < rs->n; i++) cJSON_AddItemToArray(items, item_json(e, &rs->items[i], (int)i + 1));
+        json_str(jb, out, "affiliate", prefrec_engine_affiliate(e));
+        json_str(jb, out, "source", source_name(rs->source));
+        json_str(jb, out, "ranker", rs->ranker == PREFREC_RANKER_BLEND ? "blend" : "neumf");
+        cJSON *items = json_arr(jb, out, "items");
+        for (uint32_t i = 0; i < rs->n; i++) json_push(jb, items, item_json(jb, e, &rs->items[i], (int)i + 1));
         if (r->rq.sample) {
-            cJSON *sm = cJSON_AddArrayToObject(out, "sampled");
-            for (uint32_t i = 0; i < rs->n_sampled; i++) cJSON_AddItemToArray(sm, item_json(e, &rs->sampled[i], 0));
+            cJSON *sm = json_arr(jb, out, "sampled");
+            for (uint32_t i = 0; i < rs->n_sampled; i++) json_push(jb, sm, item_json(jb, e, &rs->sampled[i], 0));
         }
     }
     free(rs);
     return s;
 }
 
-static prefrec_status stamp_into(const prefrec_engine *e, api_req *r, cJSON *out, prefrec_error *err) {
+static prefrec_status stamp_into(json_build *jb, const prefrec_engine *e, api_req *r, cJSON *out,
+                                 prefrec_error *err) {
     if (prefrec_engine_n_categories(e) <= 0)
         return prefrec_error_set(err, PREFREC_E_EMPTY,
                                  "plan \"stamp\": the pack for %s has no categories",
@@ -387,31 +388,31 @@ static prefrec_status stamp_into(const prefrec_engine *e, api_req *r, cJSON *out
     if (!board) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     s = prefrec_engine_stamp(e, &r->rq, r->categories, r->per_category, board, &nb, err);
     if (!s) {
-        cJSON_AddStringToObject(out, "affiliate", prefrec_engine_affiliate(e));
-        cJSON *arr = cJSON_AddArrayToObject(out, "board");
+        json_str(jb, out, "affiliate", prefrec_engine_affiliate(e));
+        cJSON *arr = json_arr(jb, out, "board");
         for (size_t c = 0; c < nb; c++) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "category", prefrec_engine_category_name(e, board[c].category));
-            cJSON_AddNumberToObject(o, "mean_score", (double)board[c].mean_score);
-            cJSON *items = cJSON_AddArrayToObject(o, "items");
+            if (!o) jb->failed = 1;
+            json_str(jb, o, "category", prefrec_engine_category_name(e, board[c].category));
+            json_num(jb, o, "mean_score", (double)board[c].mean_score);
+            cJSON *items = json_arr(jb, o, "items");
             for (size_t i = 0; i < board[c].n_products; i++) {
                 prefrec_item it = {board[c].products[i].index, board[c].products[i].score,
                                    PREFREC_REASON_CATEGORY, board[c].category};
-                cJSON *j = item_json(e, &it, (int)i + 1);
-                cJSON_AddBoolToObject(j, "bought", board[c].bought[i]);
-                cJSON_AddItemToArray(items, j);
+                cJSON *j = item_json(jb, e, &it, (int)i + 1);
+                json_bool(jb, j, "bought", board[c].bought[i]);
+                json_push(jb, items, j);
             }
-            cJSON_AddItemToArray(arr, o);
+            json_push(jb, arr, o);
         }
     }
     free(board);
     return s;
 }
 
-/* The engine that answers request r: *idx. Plan ratio's choice goes into out (NULL: nowhere;
- * cJSON's adders do nothing on a NULL object). */
-static prefrec_status pick(const prefrec_engine *const *engines, size_t n, api_req *r, cJSON *out,
-                           int *pidx, prefrec_error *err) {
+/* The engine that answers request r: *idx. Plan ratio's choice goes into out (jb NULL: nowhere). */
+static prefrec_status pick(json_build *jb, const prefrec_engine *const *engines, size_t n, api_req *r,
+                           cJSON *out, int *pidx, prefrec_error *err) {
     int idx = 0;
     *pidx = 0;
     if (n == 0) return prefrec_error_set(err, PREFREC_E_EMPTY, "no model pack loaded");
@@ -432,17 +433,16 @@ static prefrec_status pick(const prefrec_engine *const *engines, size_t n, api_r
                 if (find_engine(engines, n, v->string) < 0)
                     return prefrec_error_set(err, PREFREC_E_NOTFOUND, "request: weights: unknown affiliate '%s'", v->string);
         idx = prefrec_plan_ratio_pick(w, n, r->rq.seed);
-        cJSON *ro = cJSON_AddObjectToObject(out, "ratio");
-        cJSON *wo = cJSON_AddObjectToObject(ro, "weights");
-        for (size_t i = 0; i < n; i++) cJSON_AddNumberToObject(wo, prefrec_engine_affiliate(engines[i]), w[i]);
+        cJSON *ro = jb ? json_obj(jb, out, "ratio") : NULL, *wo = jb ? json_obj(jb, ro, "weights") : NULL;
+        for (size_t i = 0; jb && i < n; i++) json_num(jb, wo, prefrec_engine_affiliate(engines[i]), w[i]);
         if (idx < 0) {
             /* no purchases anywhere: the affiliate with the most customers serves */
             idx = 0;
             for (size_t i = 1; i < n; i++)
                 if (prefrec_engine_n_customers(engines[i]) > prefrec_engine_n_customers(engines[idx])) idx = (int)i;
-            cJSON_AddBoolToObject(ro, "fallback", 1);
+            if (jb) json_bool(jb, ro, "fallback", 1);
         }
-        cJSON_AddStringToObject(ro, "picked", prefrec_engine_affiliate(engines[idx]));
+        if (jb) json_str(jb, ro, "picked", prefrec_engine_affiliate(engines[idx]));
         *pidx = idx;
         return PREFREC_OK;
     }
@@ -458,31 +458,39 @@ static prefrec_status pick(const prefrec_engine *const *engines, size_t n, api_r
     return PREFREC_OK;
 }
 
-static prefrec_status handle(const prefrec_engine *const *engines, size_t n, api_req *r, cJSON *out,
-                             prefrec_error *err) {
+static prefrec_status handle(json_build *jb, const prefrec_engine *const *engines, size_t n, api_req *r,
+                             cJSON *out, prefrec_error *err) {
     int idx;
-    cJSON_AddStringToObject(out, "plan", r->plan);
-    prefrec_status s = pick(engines, n, r, out, &idx, err);
+    json_str(jb, out, "plan", r->plan);
+    prefrec_status s = pick(jb, engines, n, r, out, &idx, err);
     if (s) return s;
-    if (!strcmp(r->plan, "stamp")) return stamp_into(engines[idx], r, out, err);
-    return recommend_into(engines[idx], r, out, err);
+    if (!strcmp(r->plan, "stamp")) return stamp_into(jb, engines[idx], r, out, err);
+    return recommend_into(jb, engines[idx], r, out, err);
 }
 
 char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engines,
                            const char *request, size_t len) {
     prefrec_error err = {0};
     cJSON *root = NULL, *out = NULL;
+    json_build jb = {0};
     api_req r;
     prefrec_status s = read_request(request, len, &root, &r, &err);
-    if (!s && !(out = cJSON_CreateObject()))
-        s = prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
     if (!s) {
-        cJSON_AddBoolToObject(out, "ok", 1);
-        s = handle(engines, n_engines, &r, out, &err);
+        out = json_root(&jb);
+        json_bool(&jb, out, "ok", 1);
+        s = handle(&jb, engines, n_engines, &r, out, &err);
     }
-    char *text = s ? print_error(s, err.msg) : cJSON_PrintUnformatted(out);
+    char *text = NULL;
+    if (!s) {
+        text = json_print(&jb, out, 0); /* deletes out */
+        out = NULL;
+        if (!text) s = prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
+    }
+    if (s) {
+        cJSON_Delete(out);
+        text = prefrec_api_error_json(s, err.msg);
+    }
     free(r.history);
-    cJSON_Delete(out);
     cJSON_Delete(root);
     return text;
 }
@@ -497,7 +505,7 @@ prefrec_status prefrec_api_recommend_n(const prefrec_engine *const *engines, siz
     if (!s && !strcmp(r.plan, "stamp"))
         s = prefrec_error_set(err, PREFREC_E_INVAL,
                               "request: plan \"stamp\" has no typed answer (ask for it as JSON)");
-    if (!s) s = pick(engines, n_engines, &r, NULL, &idx, err);
+    if (!s) s = pick(NULL, engines, n_engines, &r, NULL, &idx, err);
     if (!s) s = map_history(engines[idx], &r, err);
     if (!s) s = prefrec_engine_recommend(engines[idx], &r.rq, rs, err);
     if (!s && engine) *engine = (size_t)idx;
@@ -511,24 +519,24 @@ char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines,
 }
 
 char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines) {
+    json_build jb = {0};
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < n_engines; i++) {
+    if (!arr) return NULL;
+    for (size_t i = 0; i < n_engines; i++) {
         const prefrec_engine *e = engines[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "affiliate", prefrec_engine_affiliate(e));
-        cJSON_AddNumberToObject(o, "products", prefrec_engine_n_products(e));
-        cJSON_AddNumberToObject(o, "categories", prefrec_engine_n_categories(e));
-        cJSON_AddNumberToObject(o, "customers", prefrec_engine_n_customers(e));
+        json_push(&jb, arr, o);
+        json_str(&jb, o, "affiliate", prefrec_engine_affiliate(e));
+        json_num(&jb, o, "products", prefrec_engine_n_products(e));
+        json_num(&jb, o, "categories", prefrec_engine_n_categories(e));
+        json_num(&jb, o, "customers", prefrec_engine_n_customers(e));
         int blend = prefrec_engine_has_ranker(e, PREFREC_RANKER_BLEND);
-        cJSON *r = cJSON_AddArrayToObject(o, "rankers");
-        if (blend) cJSON_AddItemToArray(r, cJSON_CreateString("blend"));
-        cJSON_AddItemToArray(r, cJSON_CreateString("neumf"));
-        cJSON_AddStringToObject(o, "default_ranker", blend ? "blend" : "neumf");
-        cJSON_AddItemToArray(arr, o);
+        cJSON *r = json_arr(&jb, o, "rankers");
+        if (blend) json_push(&jb, r, cJSON_CreateString("blend"));
+        json_push(&jb, r, cJSON_CreateString("neumf"));
+        json_str(&jb, o, "default_ranker", blend ? "blend" : "neumf");
     }
-    char *out = arr ? cJSON_PrintUnformatted(arr) : NULL;
-    cJSON_Delete(arr);
-    return out;
+    return json_print(&jb, arr, 0);
 }
 
 void prefrec_api_free(char *s) { free(s); }

@@ -15,7 +15,6 @@
  * Every failure, bad packs included, is a JSON error on stdout,
  * {"ok":false,"error":{"code","status","message"}}, and exit status 1 (2 for bad usage);
  * nothing traps. Packs are read whole into memory once; no globals. */
-#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -28,8 +27,8 @@
 #include "prefrec/api.h"
 #include "prefrec/engine.h"
 #include "prefrec/pack.h"
+#include "host/packset.h"
 
-#define KIOSK_MAX_PACKS 64
 #define KIOSK_MAX_REQUEST (64u << 20)
 
 static const char *usage_text =
@@ -41,25 +40,6 @@ static const char *usage_text =
     "  --lines            serve one JSON request per input line until end of input\n"
     "  --info             print the loaded packs (affiliate, products, customers, rankers)\n";
 
-typedef struct kiosk {
-    size_t n;
-    void *bytes[KIOSK_MAX_PACKS], *shard_bytes;
-    prefrec_pack *packs[KIOSK_MAX_PACKS], *shard;
-    prefrec_engine *engines[KIOSK_MAX_PACKS];
-} kiosk;
-
-static void kiosk_free(kiosk *k) {
-    for (size_t i = 0; i < k->n; i++) {
-        prefrec_engine_free(k->engines[i]);
-        prefrec_pack_free(k->packs[i]);
-        free(k->bytes[i]);
-    }
-    prefrec_pack_free(k->shard);
-    free(k->shard_bytes);
-    memset(k, 0, sizeof *k);
-}
-
-/* The error response, in the API's shape. */
 /* Write one response line to stdout, whole. A runtime may hand the module a non-blocking pipe
  * (node's WASI does when stdout is a pipe): a write then fails with EAGAIN while the reader is
  * slow, and stdio would drop the rest of the line. So: raw writes, retried after a short sleep
@@ -89,163 +69,13 @@ static int emit_line(const char *text) {
 }
 
 static void print_error(prefrec_status s, const char *msg) {
-    cJSON *o = cJSON_CreateObject(), *e = cJSON_CreateObject();
-    char *text = NULL;
-    if (o && e) {
-        cJSON_AddBoolToObject(o, "ok", 0);
-        cJSON_AddNumberToObject(e, "code", (double)s);
-        cJSON_AddStringToObject(e, "status", prefrec_status_str(s));
-        cJSON_AddStringToObject(e, "message", msg);
-        cJSON_AddItemToObject(o, "error", e);
-        e = NULL;
-        text = cJSON_PrintUnformatted(o);
-    }
+    char *text = prefrec_api_error_json(s, msg);
     emit_line(text ? text : "{\"ok\":false,\"error\":{\"code\":-2,\"status\":\"out of memory\",\"message\":\"out of memory\"}}");
-    free(text);
-    cJSON_Delete(o);
-    cJSON_Delete(e);
-}
-
-/* Read a whole stream (a file or stdin) into a new buffer, NUL-terminated. */
-static prefrec_status read_stream(FILE *f, const char *name, size_t max, char **out, size_t *len,
-                                  prefrec_error *err) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory reading %s", name);
-    for (;;) {
-        if (n == cap) {
-            if (cap >= max) {
-                free(buf);
-                return prefrec_error_set(err, PREFREC_E_RANGE, "%s: larger than %zu bytes", name, max);
-            }
-            cap = cap * 2 > max ? max : cap * 2;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory reading %s", name);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: read error", name);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return PREFREC_OK;
-}
-
-static prefrec_status read_file(const char *path, size_t max, char **out, size_t *len, prefrec_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open (missing, or outside the directories the WASI runtime grants)", path);
-    prefrec_status s = read_stream(f, path, max, out, len, err);
-    fclose(f);
-    return s;
-}
-
-static prefrec_status open_pack(const char *path, void **bytes, prefrec_pack **pk, prefrec_error *err) {
-    char *buf;
-    size_t len;
-    prefrec_status s = read_file(path, (size_t)1 << 31, &buf, &len, err);
-    if (s) return s;
-    s = prefrec_pack_open(buf, len, pk, err);
-    if (s) {
-        char msg[PREFREC_ERROR_MSG_MAX];
-        snprintf(msg, sizeof msg, "%s", err->msg);
-        prefrec_error_set(err, s, "%s: %s", path, msg);
-        free(buf);
-        return s;
-    }
-    *bytes = buf;
-    return PREFREC_OK;
-}
-
-static prefrec_status add_one(kiosk *k, const char *path, const char *shard, prefrec_error *err) {
-    if (k->n >= KIOSK_MAX_PACKS) return prefrec_error_set(err, PREFREC_E_RANGE, "at most %d packs", KIOSK_MAX_PACKS);
-    size_t i = k->n;
-    prefrec_status s = open_pack(path, &k->bytes[i], &k->packs[i], err);
-    if (!s && shard) s = open_pack(shard, &k->shard_bytes, &k->shard, err);
-    if (!s) {
-        s = prefrec_engine_new(k->packs[i], k->shard, &k->engines[i], err);
-        if (s) {
-            char msg[PREFREC_ERROR_MSG_MAX];
-            snprintf(msg, sizeof msg, "%s", err->msg);
-            prefrec_error_set(err, s, "%s: %s", path, msg);
-        }
-    }
-    if (!s)
-        for (size_t j = 0; j < i && !s; j++)
-            if (!strcmp(prefrec_engine_affiliate(k->engines[j]), prefrec_engine_affiliate(k->engines[i])))
-                s = prefrec_error_set(err, PREFREC_E_INVAL, "%s: a pack for affiliate '%s' is already loaded", path,
-                                      prefrec_engine_affiliate(k->engines[i]));
-    if (s) {
-        prefrec_engine_free(k->engines[i]);
-        prefrec_pack_free(k->packs[i]);
-        free(k->bytes[i]);
-        k->engines[i] = NULL;
-        k->packs[i] = NULL;
-        k->bytes[i] = NULL;
-        return s;
-    }
-    k->n++;
-    return PREFREC_OK;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* A pack file, or every *.pack of a directory in name order (customer shards "*.cust.*" skipped). */
-static prefrec_status add_path(kiosk *k, const char *path, const char *shard, prefrec_error *err) {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: no such file or directory (or outside the directories the WASI runtime grants; "
-                                 "under scripts/wasi-run.mjs give absolute paths)", path);
-    if (!S_ISDIR(st.st_mode)) return add_one(k, path, shard, err);
-    if (shard) return prefrec_error_set(err, PREFREC_E_INVAL, "--customers needs a single item pack file, not a directory");
-    DIR *d = opendir(path);
-    if (!d) return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open directory", path);
-    char *names[KIOSK_MAX_PACKS];
-    size_t n = 0;
-    struct dirent *de;
-    prefrec_status s = PREFREC_OK;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (l <= 5 || strcmp(de->d_name + l - 5, ".pack") || strstr(de->d_name, ".cust.")) continue;
-        if (n == KIOSK_MAX_PACKS) {
-            s = prefrec_error_set(err, PREFREC_E_RANGE, "%s: more than %d packs", path, KIOSK_MAX_PACKS);
-            break;
-        }
-        if (!(names[n] = strdup(de->d_name))) {
-            s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
-    if (!s && !n) s = prefrec_error_set(err, PREFREC_E_NOTFOUND, "%s: no .pack files", path);
-    for (size_t i = 0; i < n; i++) {
-        if (!s) {
-            size_t need = strlen(path) + strlen(names[i]) + 2;
-            char *full = malloc(need);
-            if (!full) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-            else {
-                snprintf(full, need, "%s/%s", path, names[i]);
-                s = add_one(k, full, NULL, err);
-                free(full);
-            }
-        }
-        free(names[i]);
-    }
-    return s;
+    prefrec_api_free(text);
 }
 
 /* Handle one request; print the response line. Returns 1 if it was ok, 0 if an error. */
-static int serve(const kiosk *k, const char *req, size_t len) {
+static int serve(const prefrec_packset *k, const char *req, size_t len) {
     char *out = prefrec_api_handle_n((const prefrec_engine *const *)k->engines, k->n, req, len);
     if (!out) {
         print_error(PREFREC_E_NOMEM, "out of memory");
@@ -257,14 +87,14 @@ static int serve(const kiosk *k, const char *req, size_t len) {
     return ok;
 }
 
-static void print_info(const kiosk *k) {
+static void print_info(const prefrec_packset *k) {
     char *text = prefrec_api_info((const prefrec_engine *const *)k->engines, k->n);
     emit_line(text ? text : "[]");
     prefrec_api_free(text);
 }
 
 /* --lines: serve each non-empty line; returns the number of error responses. */
-static size_t serve_lines(const kiosk *k) {
+static size_t serve_lines(const prefrec_packset *k) {
     size_t cap = 1 << 16, n = 0, errors = 0;
     char *line = malloc(cap);
     if (!line) {
@@ -299,7 +129,7 @@ static size_t serve_lines(const kiosk *k) {
 }
 
 int main(int argc, char **argv) {
-    const char *packs[KIOSK_MAX_PACKS], *shard = NULL, *request = NULL;
+    const char *packs[PREFREC_PACKSET_MAX], *shard = NULL, *request = NULL;
     size_t n_packs = 0;
     int lines = 0, info = 0;
     for (int i = 1; i < argc; i++) {
@@ -311,8 +141,8 @@ int main(int argc, char **argv) {
         if (!strcmp(o, "--lines")) lines = 1;
         else if (!strcmp(o, "--info")) info = 1;
         else if (i + 1 < argc && !strcmp(o, "--pack")) {
-            if (n_packs == KIOSK_MAX_PACKS) {
-                print_error(PREFREC_E_RANGE, "at most 64 --pack options");
+            if (n_packs == PREFREC_PACKSET_MAX) {
+                print_error(PREFREC_E_RANGE, "too many --pack options");
                 return 2;
             }
             packs[n_packs++] = argv[++i];
@@ -336,12 +166,12 @@ int main(int argc, char **argv) {
         print_error(PREFREC_E_INVAL, "usage: --customers goes with exactly one --pack");
         return 2;
     }
-    kiosk k;
+    prefrec_packset k;
     memset(&k, 0, sizeof k);
     prefrec_error err = {0};
     int rc = 0;
     for (size_t i = 0; i < n_packs && !rc; i++)
-        if (add_path(&k, packs[i], shard, &err)) rc = 1;
+        if (prefrec_packset_add(&k, packs[i], shard, &err)) rc = 1;
     if (rc) {
         print_error(err.status, err.msg);
     } else if (info) {
@@ -352,8 +182,8 @@ int main(int argc, char **argv) {
         char *buf = NULL;
         size_t len = 0;
         prefrec_status s = request && strcmp(request, "-")
-                               ? read_file(request, KIOSK_MAX_REQUEST, &buf, &len, &err)
-                               : read_stream(stdin, "standard input", KIOSK_MAX_REQUEST, &buf, &len, &err);
+                               ? prefrec_read_path(request, KIOSK_MAX_REQUEST, &buf, &len, &err)
+                               : prefrec_read_stream(stdin, "standard input", KIOSK_MAX_REQUEST, &buf, &len, &err);
         if (s) {
             print_error(s, err.msg);
             rc = 1;
@@ -362,6 +192,6 @@ int main(int argc, char **argv) {
         }
         free(buf);
     }
-    kiosk_free(&k);
+    prefrec_packset_free(&k);
     return rc;
 }

@@ -1,0 +1,52 @@
+/* packset.h - model packs from files, for the commands that serve them: `prefrec recommend|plan`
+ * (native) and the kiosk (WASI). POSIX files and directories, so not in the portable core.
+ *
+ *   prefrec_packset ps = {0};
+ *   if (prefrec_packset_add(&ps, "models", NULL, &err)) ...;      // every *.pack but shards
+ *   char *answer = prefrec_api_handle((const prefrec_engine *const *)ps.engines, ps.n, req);
+ *   prefrec_packset_free(&ps);
+ *
+ * One engine per item pack, at most one per affiliate (a second pack for the same affiliate is
+ * refused: a request names the affiliate). Errors name the file. */
+#ifndef PREFREC_HOST_PACKSET_H
+#define PREFREC_HOST_PACKSET_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "prefrec/engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PREFREC_PACKSET_MAX 256          /* packs in one set */
+#define PREFREC_PACK_FILE_MAX ((size_t)1 << 31)
+
+typedef struct prefrec_packset {
+    size_t n;
+    prefrec_engine **engines;  /* n of them, in the order added (a directory: by file name) */
+    prefrec_pack **packs;
+    void **bytes;
+    prefrec_pack *shard;       /* the customer shard given with a single item pack, or NULL */
+    void *shard_bytes;
+} prefrec_packset;
+
+/* Add the pack at path, or every *.pack of the directory path in name order (customer shards
+ * "*.cust.*" skipped). shard: a customer pack or shard for the single item pack path, or NULL. */
+prefrec_status prefrec_packset_add(prefrec_packset *ps, const char *path, const char *shard,
+                                   prefrec_error *err);
+void prefrec_packset_free(prefrec_packset *ps); /* accepts a zeroed set */
+
+/* Read the whole stream f (named name in messages) into a new NUL-terminated buffer of *len
+ * bytes (caller frees); PREFREC_E_RANGE past max bytes. */
+prefrec_status prefrec_read_stream(FILE *f, const char *name, size_t max, char **out, size_t *len,
+                                   prefrec_error *err);
+/* The same for the file at path. */
+prefrec_status prefrec_read_path(const char *path, size_t max, char **out, size_t *len,
+                                 prefrec_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
