@@ -154,7 +154,7 @@ fi
 
 say "git clone of $src at ${rev:0:7}"
 git -C "$src" bundle create -q "$root/root/prefrec.bundle" HEAD
-run "git clone -q /root/prefrec.bundle /root/prefrec && git -C /root/prefrec checkout -q $rev && rm /root/prefrec.bundle"
+run "git clone -q /root/prefrec.bundle /root/prefrec && git -C /root/prefrec -c advice.detachedHead=false checkout -q $rev && rm /root/prefrec.bundle"
 
 status=0
 declare -A result
@@ -178,7 +178,8 @@ echo "commit:    $rev"
 echo "node:      $(run 'node --version 2>/dev/null || echo none') ($(run 'command -v node || true')," \
      "$(run "dpkg-query -W -f='\${Package} \${Version}' nodejs 2>/dev/null || echo 'not from apt'"))," \
      "npm $(run 'npm --version 2>/dev/null || echo none')"
-echo "packages:  $(run 'dpkg-query -W -f="\${Package}\n" | wc -l') installed in the root"
+echo "packages:  $(run 'dpkg-query -W -f="\${Package}\n" | wc -l') installed in the root," \
+     "$(du -sx --block-size=1M "$root" | cut -f1) MB on disk (with the clone and its builds)"
 for s in debootstrap git+ca demo test; do
   [[ -n "${took[$s]:-}" ]] && printf '%-11s %5d s  %s\n' "$s:" "${took[$s]}" "${result[$s]:-}"
 done

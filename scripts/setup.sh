@@ -28,6 +28,7 @@ done
 if ((${#missing[@]})); then
   echo "setup: apt-get install ${missing[*]} (and what they depend on)"
   export DEBIAN_FRONTEND=noninteractive
+  t=$SECONDS
   apt-get update -qq
   log=$(mktemp)
   if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
@@ -37,7 +38,7 @@ if ((${#missing[@]})); then
   fi
   # apt's warnings and notices reach the output; the progress lines do not.
   grep -E '^(W|E|N): |^(Warning|WARNING|warning):' "$log" || true
-  echo "setup: apt installed $(grep -c '^Setting up ' "$log") packages"
+  echo "setup: apt installed $(grep -c '^Setting up ' "$log") packages in $((SECONDS - t)) s"
   rm -f "$log"
 fi
 

@@ -73,13 +73,13 @@ if [[ -n "${built[native]:-}" && -n "${built[emscripten]:-}" && -n "${built[wasi
     else
       echo "DIFFERENT: $name (exit status native $ra, emscripten $rb, wasi $rc)"
       for r in "emscripten:$b" "wasi:$c"; do
-        diff <(echo "$a") <(echo "${r#*:}") | head -20 | sed "s/^/  native vs ${r%%:*}: /"
+        diff <(echo "$a") <(echo "${r#*:}") | head -12 | sed "s/^/  native vs ${r%%:*}: /"
       done
       different=$((different + 1))
     fi
   done
   echo "parity: $same same, $different different"
-  ((same > 0 && different == 0)); record "core parity ($same binaries)" $?
+  ((same > 0 && different == 0)); record "core parity ($same of $((same + different)) the same)" $?
 else
   echo "not run: needs the native, emscripten and wasi builds"
   record "core parity" 1
