@@ -1,42 +1,103 @@
 #!/usr/bin/env bash
 # All tests: installs what is missing, builds the native, native-asan, Emscripten and WASI
 # presets, runs ctest in each, checks that the portable core prints identical results in the
-# three builds, then runs the JS tests (node --test) when web/ has them.
-set -euo pipefail
+# three builds, checks that the npm lockfile admits every supported Node.js, then runs the JS
+# tests (node --test) when web/ has them.
+# Every step runs and is named with its result, whatever failed before it (a preset whose build
+# failed skips only its own ctest, which counts as failed); the summary at the end lists the
+# failed steps, and the exit status is 1 when there is one.
+#   PREFREC_SKIP_ASAN=1   leave out the native-asan preset
+set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
-bash scripts/setup.sh
 export NODE_PATH=/usr/share/nodejs
 jobs=$(nproc)
 presets=(native emscripten wasi native-asan)
 [[ "${PREFREC_SKIP_ASAN:-0}" == 1 ]] && presets=(native emscripten wasi)
+mkdir -p build
 
+passed=() failed=()
+t0=$SECONDS
+# record NAME STATUS: prints the step's result and remembers it for the summary.
+record() {
+  if [[ "$2" == 0 ]]; then passed+=("$1"); echo "-- ok: $1"
+  else failed+=("$1"); echo "-- FAILED: $1 (exit $2)"; fi
+}
+
+echo "== setup"
+bash scripts/setup.sh
+record setup $?
+
+declare -A built
 for p in "${presets[@]}"; do
   echo "== build: $p"
-  cmake --preset "$p" >/dev/null
-  cmake --build --preset "$p" -j "$jobs" >"build/$p.build.log" 2>&1 || { tail -40 "build/$p.build.log"; exit 1; }
+  log="build/$p.build.log"
+  if cmake --preset "$p" >"$log" 2>&1 && cmake --build --preset "$p" -j "$jobs" >>"$log" 2>&1; then
+    built[$p]=1
+    grep -E 'warning:' "$log" | sort -u | head -20   # compiler warnings reach the output
+    record "build: $p" 0
+  else
+    rc=$?
+    tail -n 40 "$log"
+    echo "(full log: $log)"
+    record "build: $p" "$rc"
+  fi
 done
 
-status=0
 for p in "${presets[@]}"; do
   echo "== ctest: $p"
-  ctest --preset "$p" -j "$jobs" || status=1
+  if [[ -z "${built[$p]:-}" ]]; then
+    echo "not run: the $p build failed"
+    record "ctest: $p" 1
+    continue
+  fi
+  ctest --preset "$p" -j "$jobs"
+  record "ctest: $p" $?
 done
 
-# The portable core must print the same thing in every build (same seed, same results).
+# The portable core must print the same thing in every build (same seed, same results), and
+# every run must succeed: a failing run is reported with its exit status and output.
 echo "== core parity: native vs emscripten vs wasi"
-for t in build/native/test_*; do
-  [[ -x "$t" && "$t" != *.* ]] || continue
-  name=$(basename "$t")
-  [[ -f "build/emscripten/$name.js" && -f "build/wasi/$name.wasm" ]] || continue
-  a=$("$t" 2>&1); b=$(node "build/emscripten/$name.js" 2>&1)
-  c=$(node --no-warnings scripts/wasi-run.mjs "build/wasi/$name.wasm" 2>&1)
-  if [[ "$a" == "$b" && "$a" == "$c" ]]; then echo "same: $name ($(echo "$a" | wc -l) lines)"
-  else echo "DIFFERENT: $name"; diff <(echo "$a") <(echo "$b") || true; diff <(echo "$a") <(echo "$c") || true; status=1; fi
-done
+same=0 different=0
+if [[ -n "${built[native]:-}" && -n "${built[emscripten]:-}" && -n "${built[wasi]:-}" ]]; then
+  for t in build/native/test_*; do
+    [[ -x "$t" && "$t" != *.* ]] || continue
+    name=$(basename "$t")
+    [[ -f "build/emscripten/$name.js" && -f "build/wasi/$name.wasm" ]] || continue
+    a=$("$t" 2>&1); ra=$?
+    b=$(node "build/emscripten/$name.js" 2>&1); rb=$?
+    c=$(node --no-warnings scripts/wasi-run.mjs "build/wasi/$name.wasm" 2>&1); rc=$?
+    if [[ $ra == 0 && $rb == 0 && $rc == 0 && "$a" == "$b" && "$a" == "$c" ]]; then
+      echo "same: $name ($(echo "$a" | wc -l) lines)"
+      same=$((same + 1))
+    else
+      echo "DIFFERENT: $name (exit status native $ra, emscripten $rb, wasi $rc)"
+      for r in "emscripten:$b" "wasi:$c"; do
+        diff <(echo "$a") <(echo "${r#*:}") | head -12 | sed "s/^/  native vs ${r%%:*}: /"
+      done
+      different=$((different + 1))
+    fi
+  done
+  echo "parity: $same same, $different different"
+  ((same > 0 && different == 0)); record "core parity ($same of $((same + different)) the same)" $?
+else
+  echo "not run: needs the native, emscripten and wasi builds"
+  record "core parity" 1
+fi
+
+echo "== node support: web/package-lock.json admits Node 18 (Debian bookworm), 20, 22"
+node scripts/node-support.mjs
+record "node support" $?
 
 if [[ -f web/package.json ]] && ls web/test/*.test.mjs >/dev/null 2>&1; then
-  echo "== node --test (web)"
-  (cd web && node --test test/) || status=1
+  echo "== node --test (web, node $(node --version))"
+  (cd web && node --test test/*.test.mjs)
+  record "node --test (web)" $?
 fi
-exit $status
+
+echo
+echo "== summary ($((SECONDS - t0)) s)"
+for s in "${passed[@]}"; do echo "ok      $s"; done
+for s in "${failed[@]}"; do echo "FAILED  $s"; done
+echo "test.sh: ${#passed[@]} passed, ${#failed[@]} failed"
+((${#failed[@]} == 0))

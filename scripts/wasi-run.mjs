@@ -25,5 +25,10 @@ const wasi = new WASI({
   returnOnExit: true,
 });
 const mod = await WebAssembly.compile(await readFile(file));
-const instance = await WebAssembly.instantiate(mod, wasi.getImportObject());
+// getImportObject() exists from Node 19.8/20; Node 18 (Debian bookworm's nodejs) has only
+// wasiImport, the same preview1 functions under the module name the import object would give.
+const imports = typeof wasi.getImportObject === 'function'
+  ? wasi.getImportObject()
+  : { wasi_snapshot_preview1: wasi.wasiImport };
+const instance = await WebAssembly.instantiate(mod, imports);
 process.exitCode = wasi.start(instance);
