@@ -25,7 +25,7 @@ int prefrec_gender_parse(const char *s, size_t len);
 /* Age in years from a number ("37", "37.5", at most PREFREC_AGE_MAX) or a band: "20대" or "20s"
  * -> 25 (the decade's middle), "25-34" -> 29.5, "65+" -> 70 (lower bound + 5). Returns 0 and
  * sets *age, or -1 if not recognised. */
-#define PREFREC_AGE_MAX 150
+#define PREFREC_AGE_MAX 130
 int prefrec_age_parse(const char *s, size_t len, float *age);
 
 /* The customer segment the popularity tables are kept by: gender (unknown, male, female) x age

@@ -79,7 +79,7 @@ static prefrec_status parse_age(const cJSON *it, float *age, prefrec_error *err)
     if (cJSON_IsString(it) && prefrec_age_parse(it->valuestring, strlen(it->valuestring), age) == 0)
         return PREFREC_OK;
     *age = NAN;
-    return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"age\" must be years 0..150, a band like "
+    return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"age\" must be years 0..130, a band like "
                              "\"30대\", \"30s\", \"25-34\" or \"65+\", or null");
 }
 

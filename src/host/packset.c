@@ -40,17 +40,23 @@ prefrec_status prefrec_read_stream(FILE *f, const char *name, size_t max, char *
     return PREFREC_OK;
 }
 
+/* "PATH: no such file or directory" and the like, lower case as the rest of the messages. */
+static prefrec_status open_error(const char *path, const char *hint, prefrec_error *err) {
+    int e = errno;
+    if (e == ENOENT) return prefrec_error_set(err, PREFREC_E_IO, "%s: no such file or directory%s", path, hint);
+    return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s%s", path, strerror(e), hint);
+}
+
+#ifdef __wasi__
+#define WASI_HINT " (or outside the directories the WASI runtime grants; under scripts/wasi-run.mjs give absolute paths)"
+#else
+#define WASI_HINT ""
+#endif
+
 prefrec_status prefrec_read_path(const char *path, size_t max, char **out, size_t *len,
                                  prefrec_error *err) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s%s", path, strerror(errno),
-#ifdef __wasi__
-                                 " (or outside the directories the WASI runtime grants)"
-#else
-                                 ""
-#endif
-        );
+    if (!f) return open_error(path, WASI_HINT, err);
     prefrec_status s = prefrec_read_stream(f, path, max, out, len, err);
     fclose(f);
     return s;
@@ -120,15 +126,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 prefrec_status prefrec_packset_add(prefrec_packset *ps, const char *path, const char *shard,
                                    prefrec_error *err) {
     struct stat st;
-    if (stat(path, &st) != 0)
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s%s", path, strerror(errno),
-#ifdef __wasi__
-                                 " (or outside the directories the WASI runtime grants; under "
-                                 "scripts/wasi-run.mjs give absolute paths)"
-#else
-                                 ""
-#endif
-        );
+    if (stat(path, &st) != 0) return open_error(path, WASI_HINT, err);
     if (!S_ISDIR(st.st_mode)) return add_one(ps, path, shard, err);
     if (shard)
         return prefrec_error_set(err, PREFREC_E_INVAL, "%s: a customer shard goes with a single item pack "

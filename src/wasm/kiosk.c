@@ -15,6 +15,7 @@
  * Every failure, bad packs included, is a JSON error on stdout,
  * {"ok":false,"error":{"code","status","message"}}, and exit status 1 (2 for bad usage);
  * nothing traps. Packs are read whole into memory once; no globals. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <dirent.h>
 #include <stdio.h>
 #include <unistd.h>
