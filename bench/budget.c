@@ -66,17 +66,22 @@ static void report(const char *name, unsigned char *b, size_t len, unsigned char
         goto done;
     }
     uint64_t budget = prefrec_budget_bytes(NULL, bytes);
-    printf("%-44s pack %6.1f MiB  budget %5.1f MiB  need %7.1f MiB (%6.1f%%)  work %.3g (%4.1f%%)  fold-in <= %llu",
-           name, bytes / 1048576.0, budget / 1048576.0, need / 1048576.0, 100.0 * (double)need / (double)budget,
-           (double)c.score_work, 100.0 * (double)c.score_work / (double)PREFREC_BUDGET_MAX_WORK,
-           (unsigned long long)((PREFREC_BUDGET_MAX_FOLD_WORK - c.fold_work_base) / c.fold_work_item));
+    printf(
+        "%-44s pack %6.1f MiB  budget %5.1f MiB  need %7.1f MiB (%6.1f%%)  work %.3g (%4.1f%%)  "
+        "fold-in <= %llu",
+        name, bytes / 1048576.0, budget / 1048576.0, need / 1048576.0,
+        100.0 * (double)need / (double)budget, (double)c.score_work,
+        100.0 * (double)c.score_work / (double)PREFREC_BUDGET_MAX_WORK,
+        (unsigned long long)((PREFREC_BUDGET_MAX_FOLD_WORK - c.fold_work_base) / c.fold_work_item));
     long r0 = rss_kib();
     double t0 = now();
     prefrec_status s = prefrec_engine_new(pk, cp, &e, &err);
     double t1 = now();
     long r1 = rss_kib();
-    if (s) printf("  refused in %.3f s (%d)\n", t1 - t0, s);
-    else printf("  built in %.3f s, RSS +%.1f MiB\n", t1 - t0, (r1 - r0) / 1024.0);
+    if (s)
+        printf("  refused in %.3f s (%d)\n", t1 - t0, s);
+    else
+        printf("  built in %.3f s, RSS +%.1f MiB\n", t1 - t0, (r1 - r0) / 1024.0);
 done:
     prefrec_engine_free(e);
     prefrec_pack_free(pk);
@@ -94,7 +99,8 @@ static void generated(const char *name, bp_model m) {
     size_t len = 0;
     unsigned char *b = bp_item_pack(&m, &len);
     if (!b) {
-        printf("%-44s could not generate (over %llu bytes?)\n", name, (unsigned long long)BP_MAX_FILE);
+        printf("%-44s could not generate (over %llu bytes?)\n", name,
+               (unsigned long long)BP_MAX_FILE);
         return;
     }
     report(name, b, len, NULL, 0);
@@ -113,15 +119,18 @@ int main(int argc, char **argv) {
             if ((shard = strchr(item, ':'))) *shard++ = 0;
             size_t len = 0, clen = 0;
             unsigned char *b = read_all(item, &len), *cb = shard ? read_all(shard, &clen) : NULL;
-            if (!b || (shard && !cb)) printf("%-44s cannot read\n", argv[i]);
-            else report(argv[i], b, len, cb, clen);
+            if (!b || (shard && !cb))
+                printf("%-44s cannot read\n", argv[i]);
+            else
+                report(argv[i], b, len, cb, clen);
             free(b);
             free(cb);
         }
         return 0;
     }
     bp_model m = bp_model_default();
-    m.products = 100000, m.dim = 64, m.n_layers = 3, m.width[0] = 64, m.width[1] = 32, m.width[2] = 16;
+    m.products = 100000, m.dim = 64, m.n_layers = 3, m.width[0] = 64, m.width[1] = 32,
+    m.width[2] = 16;
     m.categories = 60, m.subcategories = 349, m.neighbors = 10;
     generated("100000 x dim 64, 64/32/16, blend 10", m);
     m.dim = 32, m.n_layers = 2, m.width[0] = 64, m.width[1] = 32, m.width[2] = 0;

@@ -48,11 +48,11 @@ static void *build(uint32_t P, size_t *len) {
     prefrec_error err = {0};
     prefrec_pack_writer *w = prefrec_pack_writer_new();
     uint32_t s2[2];
-#define ADD(name, nd, a, b, data)                                                      \
-    do {                                                                               \
-        s2[0] = (a);                                                                   \
-        s2[1] = (b);                                                                   \
-        prefrec_pack_writer_add(w, name, PREFREC_DT_F32, nd, s2, data, &err);          \
+#define ADD(name, nd, a, b, data) \
+    do { \
+        s2[0] = (a); \
+        s2[1] = (b); \
+        prefrec_pack_writer_add(w, name, PREFREC_DT_F32, nd, s2, data, &err); \
     } while (0)
     float *pemb = rnd(&r, (size_t)P * D, 0.3f), *pbias = rnd(&r, P, 0.1f);
     float *w1 = rnd(&r, H1 * (2 * D + 4), 0.2f), *b1 = rnd(&r, H1, 0.1f);
@@ -79,7 +79,8 @@ static void *build(uint32_t P, size_t *len) {
     prefrec_pack_writer_add_strings(w, "subcategory", NULL, 0, &err);
     /* customers: 30 random distinct-ish products each */
     prefrec_pack_writer_add_strings(w, "customer.code", (const char *const *)cc, C, &err);
-    float *cemb = rnd(&r, (size_t)C * D, 0.3f), *cbias = rnd(&r, C, 0.1f), *age = malloc(C * sizeof *age);
+    float *cemb = rnd(&r, (size_t)C * D, 0.3f), *cbias = rnd(&r, C, 0.1f),
+          *age = malloc(C * sizeof *age);
     int8_t *g = malloc(C);
     uint32_t *boff = malloc((C + 1) * sizeof *boff);
     int32_t *bidx = malloc((size_t)C * HIST * sizeof *bidx);
@@ -118,7 +119,8 @@ static void *build(uint32_t P, size_t *len) {
     snprintf(man, sizeof man,
              "{\"kind\":\"neumf\",\"affiliate\":\"SYN\",\"dim\":%d,\"mlp\":[%d,%d],"
              "\"blend\":{\"w\":{\"ease\":1,\"knn\":0.3,\"pop\":0.3,\"trend\":0.1,\"cat\":0.1,"
-             "\"catpop\":1,\"subpop\":1}}}", D, H1, H2);
+             "\"catpop\":1,\"subpop\":1}}}",
+             D, H1, H2);
     prefrec_pack_writer_set_manifest(w, man, &err);
     void *out = NULL;
     if (prefrec_pack_writer_finish(w, &out, len, &err)) fprintf(stderr, "build: %s\n", err.msg);
@@ -127,7 +129,8 @@ static void *build(uint32_t P, size_t *len) {
     for (uint32_t i = 0; i < P; i++) free(pc[i]);
     for (uint32_t i = 0; i < 60; i++) free(cats[i]);
     for (uint32_t i = 0; i < C; i++) free(cc[i]);
-    free(pc), free(cats), free(cc), free(pcat), free(psub), free(cemb), free(cbias), free(age), free(g);
+    free(pc), free(cats), free(cc), free(pcat), free(psub), free(cemb), free(cbias), free(age),
+        free(g);
     free(boff), free(bidx), free(nbr), free(ew), free(kw), free(seg), free(all);
     return out;
 }
@@ -161,7 +164,8 @@ int main(int argc, char **argv) {
     }
     double rate = mac_rate();
     printf("machine: %.2f G multiply-adds/s (the MLP kernel alone, one core)\n", rate / 1e9);
-    printf("%9s %-6s %12s %12s %14s %12s\n", "products", "ranker", "us/top-30", "us/stamp", "MACs/request", "bound us");
+    printf("%9s %-6s %12s %12s %14s %12s\n", "products", "ranker", "us/top-30", "us/stamp",
+           "MACs/request", "bound us");
     for (int si = 0; si < ns; si++) {
         uint32_t P = sizes[si];
         size_t len;
@@ -199,8 +203,9 @@ int main(int argc, char **argv) {
              * + 5 passes over the catalogue */
             double macs = rk == PREFREC_RANKER_NEUMF ? (double)P * (H1 * H2 + D + H2 + H1)
                                                      : (double)HIST * M * 2 + 5.0 * P;
-            printf("%9u %-6s %12.1f %12.1f %14.0f %12.1f\n", P, rk == PREFREC_RANKER_BLEND ? "blend" : "neumf",
-                   1e6 * (t1 - t0) / reqs, 1e6 * (t2 - t1) / reqs, macs, 1e6 * macs / rate);
+            printf("%9u %-6s %12.1f %12.1f %14.0f %12.1f\n", P,
+                   rk == PREFREC_RANKER_BLEND ? "blend" : "neumf", 1e6 * (t1 - t0) / reqs,
+                   1e6 * (t2 - t1) / reqs, macs, 1e6 * macs / rate);
         }
         free(rs);
         prefrec_engine_free(e);

@@ -18,7 +18,8 @@ int main(int argc, char **argv) {
     void *bytes;
     size_t len;
     prefrec_pack *pk;
-    if (prefrec_file_read(argv[1], &bytes, &len, &err) || prefrec_pack_open(bytes, len, &pk, &err)) {
+    if (prefrec_file_read(argv[1], &bytes, &len, &err) ||
+        prefrec_pack_open(bytes, len, &pk, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

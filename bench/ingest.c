@@ -33,10 +33,14 @@ int main(int argc, char **argv) {
     const char *dir = argv[1];
     int repeat = 1, do_csv = 1, do_load = 1, threads = 0;
     for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--csv-only")) do_load = 0;
-        else if (!strcmp(argv[i], "--load-only")) do_csv = 0;
-        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+            repeat = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--csv-only"))
+            do_load = 0;
+        else if (!strcmp(argv[i], "--load-only"))
+            do_csv = 0;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = atoi(argv[++i]);
     }
     if (repeat < 1) repeat = 1;
     char path[4096];
@@ -71,8 +75,9 @@ int main(int argc, char **argv) {
         if (fields == 0) return 1;
     }
     if (do_csv)
-        printf("csv  rows=%llu bytes=%llu wall=%.3f cpu=%.3f rows_per_s=%.0f MB_per_s=%.0f\n", records,
-           bytes, best_wall, best_cpu, (double)records / best_wall, (double)bytes / best_wall / 1e6);
+        printf("csv  rows=%llu bytes=%llu wall=%.3f cpu=%.3f rows_per_s=%.0f MB_per_s=%.0f\n",
+               records, bytes, best_wall, best_cpu, (double)records / best_wall,
+               (double)bytes / best_wall / 1e6);
 
     best_wall = best_cpu = 1e30;
     size_t rows = 0;

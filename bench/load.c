@@ -91,37 +91,42 @@ int main(int argc, char **argv) {
     for (long i = 0; i < n; i++) {
         prefrec_request rq = prefrec_request_default();
         prefrec_response rs;
-        int32_t hist[3] = {(int32_t)(i % np), (int32_t)((i * 7 + 3) % np), (int32_t)((i * 13 + 5) % np)};
+        int32_t hist[3] = {(int32_t)(i % np), (int32_t)((i * 7 + 3) % np),
+                           (int32_t)((i * 13 + 5) % np)};
         const char *code = prefrec_customers_code(cs, (int32_t)(i % nc));
         rq.seed = (uint64_t)i;
         switch (i % 4) {
-        case 0:
-            rq.customer = code;
-            rq.sample = 3;
-            break;
-        case 1:
-            rq.history = hist;
-            rq.n_history = 3;
-            rq.gender = (int)(i / 4 % 2);
-            break;
-        case 2:
-            rq.gender = (int)(i / 4 % 3) - 1;
-            rq.age = 20.0f + (float)(i % 50);
-            break;
-        default: {
-            snprintf(req, sizeof req,
-                     i % 8 == 3 ? "{\"affiliate\":\"%s\",\"customer\":\"%s\",\"k\":10,\"seed\":%ld}"
-                                : "{\"plan\":\"stamp\",\"affiliate\":\"%s\",\"customer\":\"%s\",\"seed\":%ld}",
-                     aff, code, i);
-            char *out = prefrec_api_handle(es, 1, req);
-            if (!out || strncmp(out, "{\"ok\":true", 10)) errors++;
-            sum += out ? (double)strlen(out) : 0;
-            prefrec_api_free(out);
-            goto next;
+            case 0:
+                rq.customer = code;
+                rq.sample = 3;
+                break;
+            case 1:
+                rq.history = hist;
+                rq.n_history = 3;
+                rq.gender = (int)(i / 4 % 2);
+                break;
+            case 2:
+                rq.gender = (int)(i / 4 % 3) - 1;
+                rq.age = 20.0f + (float)(i % 50);
+                break;
+            default: {
+                snprintf(req, sizeof req,
+                         i % 8 == 3
+                             ? "{\"affiliate\":\"%s\",\"customer\":\"%s\",\"k\":10,\"seed\":%ld}"
+                             : "{\"plan\":\"stamp\",\"affiliate\":\"%s\",\"customer\":\"%s\","
+                               "\"seed\":%ld}",
+                         aff, code, i);
+                char *out = prefrec_api_handle(es, 1, req);
+                if (!out || strncmp(out, "{\"ok\":true", 10)) errors++;
+                sum += out ? (double)strlen(out) : 0;
+                prefrec_api_free(out);
+                goto next;
+            }
         }
-        }
-        if (prefrec_engine_recommend(e, &rq, &rs, &err) != PREFREC_OK) errors++;
-        else sum += rs.items[0].score;
+        if (prefrec_engine_recommend(e, &rq, &rs, &err) != PREFREC_OK)
+            errors++;
+        else
+            sum += rs.items[0].score;
     next:
         if ((i + 1) % step == 0) {
             double t = now();
@@ -136,7 +141,8 @@ int main(int argc, char **argv) {
     mem(&rss, &heap);
     printf("native: %ld requests in %.1f s = %.0f requests/s, %ld errors (checksum %.3g)\n", n, dt,
            (double)n / dt, errors, sum);
-    printf("memory (RSS MB / heap in use MB): start %.2f / %.3f, middle %.2f / %.3f, end %.2f / %.3f\n",
+    printf("memory (RSS MB / heap in use MB): start %.2f / %.3f, middle %.2f / %.3f, end %.2f / "
+           "%.3f\n",
            rss0, heap0, mid_rss, mid_heap, rss, heap);
     printf("(machine: %ld cores shared with other work; timings are indicative)\n",
            sysconf(_SC_NPROCESSORS_ONLN));

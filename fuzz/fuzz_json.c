@@ -33,8 +33,8 @@ static void write_file(const char *path, const void *d, size_t n) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     snprintf(g_dir, sizeof g_dir, "/tmp/prefrec-fuzz-json.%d", (int)getpid());
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/tx.csv %s/products.csv %s/demo.csv %s/",
-             g_dir, FUZZ_FIXTURES, FUZZ_FIXTURES, FUZZ_FIXTURES, g_dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s && cp %s/tx.csv %s/products.csv %s/demo.csv %s/", g_dir,
+             FUZZ_FIXTURES, FUZZ_FIXTURES, FUZZ_FIXTURES, g_dir);
     if (system(cmd)) abort();
     return 0;
 }

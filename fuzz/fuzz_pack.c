@@ -48,8 +48,10 @@ static void serve(const prefrec_engine *e) {
                             prefrec_engine_product_category(e, p),
                             prefrec_engine_product_subcategory(e, p)};
         for (int i = 0; i < 4; i++)
-            if (!s[i]) __builtin_trap();
-            else (void)strlen(s[i]);
+            if (!s[i])
+                __builtin_trap();
+            else
+                (void)strlen(s[i]);
     }
     int32_t hist[3] = {0, np - 1, np / 2};
     for (int mode = 0; mode < 4; mode++) {

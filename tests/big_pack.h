@@ -105,7 +105,8 @@ static inline uint64_t bp_strings_size(uint32_t n, bp_namer f, const void *arg) 
     return total;
 }
 
-static inline void bp_strings_fill(bp *p, const char *base, uint32_t n, bp_namer f, const void *arg) {
+static inline void bp_strings_fill(bp *p, const char *base, uint32_t n, bp_namer f,
+                                   const void *arg) {
     char on[64], sn[64];
     snprintf(on, sizeof on, "%s.off", base);
     snprintf(sn, sizeof sn, "%s.str", base);
@@ -126,13 +127,13 @@ static inline void bp_strings_fill(bp *p, const char *base, uint32_t n, bp_namer
 typedef struct bp_model {
     uint32_t products, dim, n_layers, width[4];
     uint32_t categories, subcategories; /* table sizes; a product's index is i % count (-1: 0) */
-    int32_t bad_category;               /* >= 0: product 0's category index is this */
-    uint32_t name_len;                  /* bytes of product 0's name (others "n") */
-    uint32_t neighbors;                 /* blend M; 0: no blend */
-    int32_t neighbor_all;               /* >= 0: every neighbour of every product is this one */
-    uint32_t customers, bought;         /* customers in the pack (0: none), each buys `bought` */
-    uint32_t bad_bought_off;            /* nonzero: customer.bought.off[1] is this */
-    int shard;                          /* customers as a separate shard (bp_customer_pack) */
+    int32_t bad_category; /* >= 0: product 0's category index is this */
+    uint32_t name_len; /* bytes of product 0's name (others "n") */
+    uint32_t neighbors; /* blend M; 0: no blend */
+    int32_t neighbor_all; /* >= 0: every neighbour of every product is this one */
+    uint32_t customers, bought; /* customers in the pack (0: none), each buys `bought` */
+    uint32_t bad_bought_off; /* nonzero: customer.bought.off[1] is this */
+    int shard; /* customers as a separate shard (bp_customer_pack) */
 } bp_model;
 
 static inline bp_model bp_model_default(void) {
@@ -172,11 +173,13 @@ static inline void bp_manifest(const bp_model *m, const char *extra, char *man, 
     for (uint32_t l = 0; l < m->n_layers; l++)
         o += (size_t)snprintf(mlp + o, sizeof mlp - o, "%s%u", l ? "," : "", m->width[l]);
     snprintf(man, cap,
-             "{\"kind\":\"neumf\",\"dim\":%u,\"mlp\":[%s],\"affiliate\":\"BIG\",\"target_mean\":3.0%s%s}",
+             "{\"kind\":\"neumf\",\"dim\":%u,\"mlp\":[%s],\"affiliate\":\"BIG\",\"target_mean\":3."
+             "0%s%s}",
              m->dim, mlp,
-             m->neighbors ? ",\"blend\":{\"w\":{\"ease\":1,\"knn\":0.5,\"pop\":0.2,\"trend\":0,\"cat\":0.1,"
-                            "\"catpop\":0,\"subpop\":0},\"tiebreak\":1e-6}"
-                          : "",
+             m->neighbors
+                 ? ",\"blend\":{\"w\":{\"ease\":1,\"knn\":0.5,\"pop\":0.2,\"trend\":0,\"cat\":0.1,"
+                   "\"catpop\":0,\"subpop\":0},\"tiebreak\":1e-6}"
+                 : "",
              extra ? extra : "");
 }
 
@@ -207,7 +210,8 @@ static inline void bp_customer_fill(bp *p, const bp_model *m) {
     bp_strings_fill(p, "customer.code", C, bp_code, "C");
     float *emb = bp_data(p, "customer.emb"), *age = bp_data(p, "customer.age");
     int8_t *g = bp_data(p, "customer.gender");
-    unsigned char *boff = bp_data(p, "customer.bought.off"), *bidx = bp_data(p, "customer.bought.idx");
+    unsigned char *boff = bp_data(p, "customer.bought.off"),
+                  *bidx = bp_data(p, "customer.bought.idx");
     for (uint64_t i = 0; i < (uint64_t)C * d; i++) emb[i] = bp_wval(i + 7, 2);
     for (uint32_t c = 0; c < C; c++) {
         age[c] = 20.0f + (float)(c % 50);
@@ -247,22 +251,29 @@ static inline unsigned char *bp_item_pack(const bp_model *m, size_t *len) {
     for (uint32_t l = 0; l < L; l++) {
         snprintf(wn[l], sizeof wn[l], "mlp.%u.w", l);
         snprintf(bn[l], sizeof bn[l], "mlp.%u.b", l);
-        t[n++] = (bp_spec){wn[l], PREFREC_DT_F32, 2, {m->width[l], l ? m->width[l - 1] : 2 * d + 4}};
+        t[n++] =
+            (bp_spec){wn[l], PREFREC_DT_F32, 2, {m->width[l], l ? m->width[l - 1] : 2 * d + 4}};
         t[n++] = (bp_spec){bn[l], PREFREC_DT_F32, 1, {m->width[l]}};
     }
     t[n++] = (bp_spec){"out.gmf", PREFREC_DT_F32, 1, {d}};
     t[n++] = (bp_spec){"out.mlp", PREFREC_DT_F32, 1, {m->width[L - 1]}};
     t[n++] = (bp_spec){"out.bias", PREFREC_DT_F32, 1, {1}};
     t[n++] = (bp_spec){"product.code.off", PREFREC_DT_U32, 1, {P + 1}};
-    t[n++] = (bp_spec){"product.code.str", PREFREC_DT_U8, 1, {(uint32_t)bp_strings_size(P, bp_code, "P")}};
+    t[n++] = (bp_spec){
+        "product.code.str", PREFREC_DT_U8, 1, {(uint32_t)bp_strings_size(P, bp_code, "P")}};
     t[n++] = (bp_spec){"product.name.off", PREFREC_DT_U32, 1, {P + 1}};
-    t[n++] = (bp_spec){"product.name.str", PREFREC_DT_U8, 1, {(uint32_t)bp_strings_size(P, bp_name, m)}};
+    t[n++] =
+        (bp_spec){"product.name.str", PREFREC_DT_U8, 1, {(uint32_t)bp_strings_size(P, bp_name, m)}};
     t[n++] = (bp_spec){"product.cat", PREFREC_DT_I32, 1, {P}};
     t[n++] = (bp_spec){"product.sub", PREFREC_DT_I32, 1, {P}};
     t[n++] = (bp_spec){"category.off", PREFREC_DT_U32, 1, {m->categories + 1}};
-    t[n++] = (bp_spec){"category.str", PREFREC_DT_U8, 1, {(uint32_t)bp_strings_size(m->categories, bp_cat, "c")}};
+    t[n++] = (bp_spec){
+        "category.str", PREFREC_DT_U8, 1, {(uint32_t)bp_strings_size(m->categories, bp_cat, "c")}};
     t[n++] = (bp_spec){"subcategory.off", PREFREC_DT_U32, 1, {m->subcategories + 1}};
-    t[n++] = (bp_spec){"subcategory.str", PREFREC_DT_U8, 1, {(uint32_t)bp_strings_size(m->subcategories, bp_cat, "s")}};
+    t[n++] = (bp_spec){"subcategory.str",
+                       PREFREC_DT_U8,
+                       1,
+                       {(uint32_t)bp_strings_size(m->subcategories, bp_cat, "s")}};
     if (M) {
         t[n++] = (bp_spec){"blend.ease.nbr", PREFREC_DT_I32, 2, {P, M}};
         t[n++] = (bp_spec){"blend.ease.w", PREFREC_DT_F32, 2, {P, M}};
@@ -272,7 +283,8 @@ static inline unsigned char *bp_item_pack(const bp_model *m, size_t *len) {
         t[n++] = (bp_spec){"blend.pop.all", PREFREC_DT_F32, 1, {P}};
         t[n++] = (bp_spec){"blend.trend", PREFREC_DT_F32, 1, {P}};
     }
-    if (m->customers && !m->shard) n += bp_customer_specs(m, bp_strings_size(m->customers, bp_code, "C"), t + n);
+    if (m->customers && !m->shard)
+        n += bp_customer_specs(m, bp_strings_size(m->customers, bp_code, "C"), t + n);
     bp p;
     if (!bp_layout(&p, man, t, n)) return NULL;
 
@@ -308,8 +320,10 @@ static inline unsigned char *bp_item_pack(const bp_model *m, size_t *len) {
         for (uint64_t i = 0; i < (uint64_t)P * M; i++) {
             uint64_t h = i / M, r = i % M;
             int32_t v = -1;
-            if (m->neighbor_all >= 0) v = m->neighbor_all;
-            else if (r + 1 < P) v = (int32_t)((h + 1 + r) % P);
+            if (m->neighbor_all >= 0)
+                v = m->neighbor_all;
+            else if (r + 1 < P)
+                v = (int32_t)((h + 1 + r) % P);
             en[i] = kn[i] = v;
             ew[i] = v < 0 ? 0.0f : 1.0f / (float)(r + 1);
             kw[i] = v < 0 ? 0.0f : 0.5f / (float)(r + 1);

@@ -186,8 +186,8 @@ static void test_utf8(void) {
     size_t bad = 99;
     CHECK_EQ_INT(prefrec_utf8_check("plain ascii text!", 17, &bad), 0);
     CHECK_EQ_INT(prefrec_utf8_check("\xec\x97\xac\xec\x84\xb1", 6, &bad), 0); /* 여성 */
-    CHECK_EQ_INT(prefrec_utf8_check("\xf0\x9f\x98\x80", 4, &bad), 0);          /* emoji */
-    CHECK_EQ_INT(prefrec_utf8_check("abcdefgh\xc0\x80", 10, &bad), 1);          /* overlong */
+    CHECK_EQ_INT(prefrec_utf8_check("\xf0\x9f\x98\x80", 4, &bad), 0); /* emoji */
+    CHECK_EQ_INT(prefrec_utf8_check("abcdefgh\xc0\x80", 10, &bad), 1); /* overlong */
     CHECK_EQ_INT(bad, 8);
     CHECK_EQ_INT(prefrec_utf8_check("x\xed\xa0\x80", 4, &bad), 1); /* surrogate */
     CHECK_EQ_INT(bad, 1);
@@ -196,7 +196,7 @@ static void test_utf8(void) {
     CHECK_EQ_INT(prefrec_utf8_check("ab\xec\x97", 4, &bad), 1); /* truncated */
     CHECK_EQ_INT(bad, 2);
     CHECK_EQ_INT(prefrec_utf8_check("\xe0\x80\xaf", 3, &bad), 1); /* overlong 3-byte */
-    CHECK_EQ_INT(prefrec_utf8_check("\x80", 1, &bad), 1);         /* lone continuation */
+    CHECK_EQ_INT(prefrec_utf8_check("\x80", 1, &bad), 1); /* lone continuation */
 }
 
 /* Independent writer: quote a field when it holds , " CR or LF (or is empty at random). */

@@ -126,13 +126,16 @@ static void test_hand_built(void) {
     prefrec_dataset_free(NULL);
 }
 
-static int32_t id_of(const prefrec_dict *d, const char *s) { return prefrec_dict_find(d, s, strlen(s)); }
+static int32_t id_of(const prefrec_dict *d, const char *s) {
+    return prefrec_dict_find(d, s, strlen(s));
+}
 
 static void test_lpoint(void) {
     prefrec_dataset *ds = NULL;
     prefrec_error err = {0};
     prefrec_load_params lp = prefrec_load_default_params();
-    CHECK_EQ_INT(prefrec_dataset_load(PREFREC_TEST_DATA "/lpoint_small", &lp, &ds, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_dataset_load(PREFREC_TEST_DATA "/lpoint_small", &lp, &ds, &err),
+                 PREFREC_OK);
     if (!ds) {
         fprintf(stderr, "%s\n", err.msg);
         return;
@@ -190,8 +193,9 @@ static void test_lpoint(void) {
 static void test_mapping(void) {
     prefrec_dataset *ds = NULL;
     prefrec_error err = {0};
-    CHECK_EQ_INT(prefrec_dataset_load(PREFREC_TEST_DATA "/mapping_small/mapping.json", NULL, &ds, &err),
-                 PREFREC_OK);
+    CHECK_EQ_INT(
+        prefrec_dataset_load(PREFREC_TEST_DATA "/mapping_small/mapping.json", NULL, &ds, &err),
+        PREFREC_OK);
     if (!ds) {
         fprintf(stderr, "%s\n", err.msg);
         return;
@@ -244,17 +248,18 @@ static void put(const char *dir, const char *name, const char *text) {
 static void test_bad_rows(void) {
     char dir[] = "/tmp/prefrec_test_ds_XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    put(dir, "LPOINT_BIG_COMP_04_PD_CLAC.csv", "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,a,b,c\n");
+    put(dir, "LPOINT_BIG_COMP_04_PD_CLAC.csv",
+        "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,a,b,c\n");
     put(dir, "LPOINT_BIG_COMP_01_DEMO.csv", "cust,ma_fem_dv,ages,zon_hlv\nM1,여성,30대,Z01\n");
     put(dir, "LPOINT_BIG_COMP_02_PDDE.csv",
         "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n"
-        "M1,R1,1,A01,B1,PD0001,20210105,10,3000,1\n"   /* line 2 good */
-        "M1,R2,1,A01,B1,PD0009,20210105,10,3000,1\n"   /* line 3 unknown product */
-        "M1,R3,1,A01,B1,PD0001,20211305,10,3000,1\n"   /* line 4 bad date */
-        "M1,R4,1,A01,B1,PD0001,20210105,10\n"          /* line 5 too few fields */
-        "M2,R5,1,A01,B1,PD0001,20210106,25,3000,1\n"   /* line 6 bad hour */
+        "M1,R1,1,A01,B1,PD0001,20210105,10,3000,1\n" /* line 2 good */
+        "M1,R2,1,A01,B1,PD0009,20210105,10,3000,1\n" /* line 3 unknown product */
+        "M1,R3,1,A01,B1,PD0001,20211305,10,3000,1\n" /* line 4 bad date */
+        "M1,R4,1,A01,B1,PD0001,20210105,10\n" /* line 5 too few fields */
+        "M2,R5,1,A01,B1,PD0001,20210106,25,3000,1\n" /* line 6 bad hour */
         "M\xff,R6,1,A01,B1,PD0001,20210105,10,3000,1\n" /* line 7 invalid UTF-8 */
-        "M3,R7,2,A06,,PD0001,20210107,11,500,2\n");    /* line 8 good */
+        "M3,R7,2,A06,,PD0001,20210107,11,500,2\n"); /* line 8 good */
     prefrec_dataset *ds = NULL;
     prefrec_error err = {0};
     prefrec_load_params lp = prefrec_load_default_params();
@@ -301,10 +306,12 @@ static void test_nul(void) {
     CHECK(mkdtemp(dir) != NULL);
     char json[600];
     snprintf(json, sizeof json, "%s/m.json", dir);
-    PUT_LIT(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"customer\", "
-                           "\"product\": \"product\", \"time\": \"time\"}}");
-    PUT_LIT(dir, "tx.csv", "customer,product,time\nDUP\0a,P1,2021-01-01\nDUP\0b,P2,2021-01-02\n"
-                           "C1,P1,2021-01-03\n");
+    PUT_LIT(dir, "m.json",
+            "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"customer\", "
+            "\"product\": \"product\", \"time\": \"time\"}}");
+    PUT_LIT(dir, "tx.csv",
+            "customer,product,time\nDUP\0a,P1,2021-01-01\nDUP\0b,P2,2021-01-02\n"
+            "C1,P1,2021-01-03\n");
     prefrec_dataset *ds = NULL;
     prefrec_error err = {0};
     prefrec_load_params lp = prefrec_load_default_params();
@@ -323,17 +330,20 @@ static void test_nul(void) {
     }
     lp.skip_bad_rows = 0;
     /* in the mapping: raw, or as \u0000 (cJSON would cut the string there: "tx.csv") */
-    PUT_LIT(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\\u0000.bak\", \"customer\": "
-                           "\"customer\", \"product\": \"product\", \"time\": \"time\"}}");
+    PUT_LIT(dir, "m.json",
+            "{\"transactions\": {\"path\": \"tx.csv\\u0000.bak\", \"customer\": "
+            "\"customer\", \"product\": \"product\", \"time\": \"time\"}}");
     CHECK_EQ_INT(prefrec_dataset_load(json, &lp, &ds, &err), PREFREC_E_PARSE);
     CHECK_CONTAINS(err.msg, "m.json:1:34: NUL byte (U+0000) in the mapping");
-    PUT_LIT(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"customer\",\n"
-                           " \"product\": \"prod\0uct\", \"time\": \"time\"}}");
+    PUT_LIT(dir, "m.json",
+            "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"customer\",\n"
+            " \"product\": \"prod\0uct\", \"time\": \"time\"}}");
     CHECK_EQ_INT(prefrec_dataset_load(json, &lp, &ds, &err), PREFREC_E_PARSE);
     CHECK_CONTAINS(err.msg, "m.json:2:18: NUL byte");
     /* an escaped backslash before u0000 is not a NUL: the path is tx.csv\u0000 (no such file) */
-    PUT_LIT(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\\\\u0000\", \"customer\": "
-                           "\"customer\", \"product\": \"product\", \"time\": \"time\"}}");
+    PUT_LIT(dir, "m.json",
+            "{\"transactions\": {\"path\": \"tx.csv\\\\u0000\", \"customer\": "
+            "\"customer\", \"product\": \"product\", \"time\": \"time\"}}");
     CHECK_EQ_INT(prefrec_dataset_load(json, &lp, &ds, &err), PREFREC_E_IO);
     CHECK_CONTAINS(err.msg, "tx.csv\\u0000: cannot open");
 
@@ -346,7 +356,8 @@ static void test_nul(void) {
             "M1,R1,1,A01,B1,PD0001,20210105,10,3000,1\n");
     CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_E_PARSE);
     CHECK_CONTAINS(err.msg, "LPOINT_BIG_COMP_04_PD_CLAC.csv:3:9: NUL byte");
-    PUT_LIT(dir, "LPOINT_BIG_COMP_04_PD_CLAC.csv", "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,a,b,c\n");
+    PUT_LIT(dir, "LPOINT_BIG_COMP_04_PD_CLAC.csv",
+            "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,a,b,c\n");
     CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_E_PARSE);
     CHECK_CONTAINS(err.msg, "LPOINT_BIG_COMP_01_DEMO.csv:2:3: NUL byte");
     PUT_LIT(dir, "LPOINT_BIG_COMP_01_DEMO.csv", "cust,ma_fem_dv,ages\nM1,여성,30대\n");
@@ -406,18 +417,18 @@ static prefrec_dataset *lines(const line_t *l, size_t n) {
  * cancellations and zero lines"): each case of the rule, counted, rows kept in order. */
 static void test_returns(void) {
     static const line_t l[] = {
-        {"C1", "P1", 1, 0, 1},    /* 0 kept */
-        {"C1", "P2", 1, 0, 2},    /* 1 bought and returned in receipt 1: nets to 0 */
-        {"C1", "P2", 1, 0, -2},   /* 2 its return */
-        {"C1", "P1", 2, 1, -1},   /* 3 a return of the purchase in receipt 1: that one stays */
-        {"C1", "P3", 3, 2, 0},    /* 4 a zero line */
-        {"C2", "P4", 4, 3, 3},    /* 5 3 bought, 1 returned: nets to 2, a purchase */
-        {"C2", "P4", 4, 3, -1},   /* 6 */
-        {"C2", "P5", 5, 4, 0.1},  /* 7 0.1 + 0.2 - 0.3 kg: 0 within rounding */
-        {"C2", "P5", 5, 4, 0.2},  /* 8 */
+        {"C1", "P1", 1, 0, 1}, /* 0 kept */
+        {"C1", "P2", 1, 0, 2}, /* 1 bought and returned in receipt 1: nets to 0 */
+        {"C1", "P2", 1, 0, -2}, /* 2 its return */
+        {"C1", "P1", 2, 1, -1}, /* 3 a return of the purchase in receipt 1: that one stays */
+        {"C1", "P3", 3, 2, 0}, /* 4 a zero line */
+        {"C2", "P4", 4, 3, 3}, /* 5 3 bought, 1 returned: nets to 2, a purchase */
+        {"C2", "P4", 4, 3, -1}, /* 6 */
+        {"C2", "P5", 5, 4, 0.1}, /* 7 0.1 + 0.2 - 0.3 kg: 0 within rounding */
+        {"C2", "P5", 5, 4, 0.2}, /* 8 */
         {"C2", "P5", 5, 4, -0.3}, /* 9 */
-        {"C2", "P6", 6, 5, 1},    /* 10 kept */
-        {"C3", "P1", 7, 9, -1},   /* 11 a later return of someone with no purchase at all */
+        {"C2", "P6", 6, 5, 1}, /* 10 kept */
+        {"C3", "P1", 7, 9, -1}, /* 11 a later return of someone with no purchase at all */
     };
     const size_t n = sizeof l / sizeof l[0];
     prefrec_dataset *ds = lines(l, n);
@@ -431,10 +442,10 @@ static void test_returns(void) {
     CHECK_NEAR(ds->quantity[1], 3, 0); /* kept lines are not rewritten */
     CHECK_NEAR(ds->amount[1], 3000, 0);
     CHECK_EQ_INT(ds->day[2], 18705);
-    CHECK_EQ_INT(ds->n_return_lines, 5);      /* rows 2, 3, 6, 9, 11 */
+    CHECK_EQ_INT(ds->n_return_lines, 5); /* rows 2, 3, 6, 9, 11 */
     CHECK_EQ_INT(ds->n_returns_unmatched, 2); /* rows 3, 11 */
-    CHECK_EQ_INT(ds->n_zero_lines, 1);        /* row 4 */
-    CHECK_EQ_INT(ds->n_cancelled_lines, 3);   /* rows 1, 7, 8 */
+    CHECK_EQ_INT(ds->n_zero_lines, 1); /* row 4 */
+    CHECK_EQ_INT(ds->n_cancelled_lines, 3); /* rows 1, 7, 8 */
     CHECK_EQ_INT(ds->n_customers_with_rows, 2);
     CHECK_EQ_INT(ds->day_min, 18700);
     CHECK_EQ_INT(ds->day_max, 18705); /* over purchases: not the day-9 return */
@@ -445,7 +456,8 @@ static void test_returns(void) {
     prefrec_dataset_free(ds);
 
     /* no quantity column: the amount decides; neither: every line is a purchase */
-    static const line_t a[] = {{"C1", "P1", 1, 0, 1}, {"C1", "P1", 1, 0, -1}, {"C1", "P2", 1, 0, 1}};
+    static const line_t a[] = {
+        {"C1", "P1", 1, 0, 1}, {"C1", "P1", 1, 0, -1}, {"C1", "P2", 1, 0, 1}};
     ds = lines(a, 3);
     ds->has_quantity = 0;
     ds->has_amount = 1;
@@ -462,8 +474,10 @@ static void test_returns(void) {
     prefrec_dataset_free(ds);
 
     /* no receipt column: the receipt is the customer's day (at the affiliate) */
-    static const line_t d[] = {{"C1", "P1", -1, 0, 1}, {"C1", "P1", -1, 0, -1},
-                               {"C1", "P1", -1, 1, 1}, {"C1", "P1", -1, 2, -1}};
+    static const line_t d[] = {{"C1", "P1", -1, 0, 1},
+                               {"C1", "P1", -1, 0, -1},
+                               {"C1", "P1", -1, 1, 1},
+                               {"C1", "P1", -1, 2, -1}};
     ds = lines(d, 4);
     CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
     CHECK_EQ_INT(ds->n_rows, 1);
@@ -506,14 +520,16 @@ static void test_returns_loaded(void) {
     }
     char json[600];
     snprintf(json, sizeof json, "%s/m.json", dir);
-    put(dir, "m.json", "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"c\", "
-                       "\"product\": \"p\", \"time\": \"t\", \"amount\": \"am\", "
-                       "\"receipt\": \"r\"}}");
-    put(dir, "tx.csv", "c,r,p,t,am,qty\n"
-                       "7,B1,100,2017-01-28,3.86,1\n"
-                       "7,B1,100,2017-01-28,-3.86,1\n" /* qty is not mapped: the amount counts */
-                       "7,B1,200,2017-01-28,0.00,1\n"
-                       "8,B2,200,2017-02-01,1.50,1\n");
+    put(dir, "m.json",
+        "{\"transactions\": {\"path\": \"tx.csv\", \"customer\": \"c\", "
+        "\"product\": \"p\", \"time\": \"t\", \"amount\": \"am\", "
+        "\"receipt\": \"r\"}}");
+    put(dir, "tx.csv",
+        "c,r,p,t,am,qty\n"
+        "7,B1,100,2017-01-28,3.86,1\n"
+        "7,B1,100,2017-01-28,-3.86,1\n" /* qty is not mapped: the amount counts */
+        "7,B1,200,2017-01-28,0.00,1\n"
+        "8,B2,200,2017-02-01,1.50,1\n");
     CHECK_EQ_INT(prefrec_dataset_load(json, NULL, &ds, &err), PREFREC_OK);
     if (ds) {
         CHECK_EQ_INT(ds->n_rows, 1);

@@ -40,8 +40,10 @@ static void *worker(void *arg) {
         make_request(i, &rq, hist);
         memset(&rs, 0, sizeof rs);
         prefrec_status s = prefrec_engine_recommend(engine, &rq, &rs, &err);
-        if (s == PREFREC_OK) bad += memcmp(&rs, &expect[i], sizeof rs) != 0;
-        else bad += expect[i].n != 0;
+        if (s == PREFREC_OK)
+            bad += memcmp(&rs, &expect[i], sizeof rs) != 0;
+        else
+            bad += expect[i].n != 0;
     }
     return (void *)(intptr_t)bad;
 }
@@ -59,8 +61,10 @@ int main(void) {
         int32_t hist[2];
         make_request(i, &rq, hist);
         memset(&expect[i], 0, sizeof expect[i]);
-        if (prefrec_engine_recommend(engine, &rq, &expect[i], &err) == PREFREC_OK) served++;
-        else memset(&expect[i], 0, sizeof expect[i]);
+        if (prefrec_engine_recommend(engine, &rq, &expect[i], &err) == PREFREC_OK)
+            served++;
+        else
+            memset(&expect[i], 0, sizeof expect[i]);
     }
     CHECK(served > REQS / 2);
     pthread_t th[2];

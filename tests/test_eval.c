@@ -24,7 +24,8 @@ static prefrec_dataset *make_ds(const trow *rows, size_t n) {
     for (size_t i = 0; i < n; i++) {
         ds->customer[i] = prefrec_dict_intern(ds->customers, rows[i].cust, strlen(rows[i].cust));
         ds->product[i] = prefrec_dict_intern(ds->products, rows[i].prod, strlen(rows[i].prod));
-        ds->affiliate[i] = (uint8_t)prefrec_dict_intern(ds->affiliates, rows[i].aff, strlen(rows[i].aff));
+        ds->affiliate[i] =
+            (uint8_t)prefrec_dict_intern(ds->affiliates, rows[i].aff, strlen(rows[i].aff));
         ds->day[i] = rows[i].day;
     }
     prefrec_error err = {0};
@@ -74,9 +75,9 @@ static void test_list_metrics(void) {
 static const trow case_rows[] = {
     {"C1", "P1", "A01", 5},  {"C1", "P2", "A01", 1},  {"C1", "P2", "A01", 2},
     {"C2", "P1", "A01", 3},  {"C2", "P3", "A01", 4},  {"C3", "P1", "A01", 6},
-    {"C4", "P2", "A01", 7},  {"C1", "P4", "A02", 8},
-    {"C1", "P3", "A01", 11}, {"C1", "P1", "A01", 12}, {"C2", "P2", "A01", 13},
-    {"C3", "P4", "A01", 14}, {"C3", "P2", "A01", 15}, {"C1", "P1", "A02", 16},
+    {"C4", "P2", "A01", 7},  {"C1", "P4", "A02", 8},  {"C1", "P3", "A01", 11},
+    {"C1", "P1", "A01", 12}, {"C2", "P2", "A01", 13}, {"C3", "P4", "A01", 14},
+    {"C3", "P2", "A01", 15}, {"C1", "P1", "A02", 16},
 };
 
 static void test_protocol(void) {

@@ -30,11 +30,13 @@ int main(void) {
     if (pk) {
         prefrec_foldin_stats st;
         CHECK_EQ_INT(prefrec_foldin_overlap(pk, PREFREC_RANKER_BLEND, 200, &st, &err), PREFREC_OK);
-        printf("blend: %d customers, mean overlap %.3f, min %.3f\n", st.customers, st.mean_overlap, st.min_overlap);
+        printf("blend: %d customers, mean overlap %.3f, min %.3f\n", st.customers, st.mean_overlap,
+               st.min_overlap);
         CHECK(st.customers >= 50);
         CHECK_NEAR(st.min_overlap, 1.0, 0);
         CHECK_EQ_INT(prefrec_foldin_overlap(pk, PREFREC_RANKER_NEUMF, 200, &st, &err), PREFREC_OK);
-        printf("neumf: %d customers, mean overlap %.3f, min %.3f\n", st.customers, st.mean_overlap, st.min_overlap);
+        printf("neumf: %d customers, mean overlap %.3f, min %.3f\n", st.customers, st.mean_overlap,
+               st.min_overlap);
         CHECK(st.mean_overlap >= 0.6); /* 0.916 when written */
     }
     prefrec_pack_free(pk);

@@ -37,15 +37,18 @@ static int split(char *line, char **f, int max) {
     for (char *p = line; *p; p++)
         if (*p == ',') {
             *p = 0;
-            if (n < max) f[n++] = p + 1;
-            else return max + 1;
+            if (n < max)
+                f[n++] = p + 1;
+            else
+                return max + 1;
         }
     return n;
 }
 
 static int is_digits(const char *s, size_t n) {
     if (strlen(s) != n) return 0;
-    for (size_t i = 0; i < n; i++) if (s[i] < '0' || s[i] > '9') return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
     return 1;
 }
 
@@ -58,11 +61,15 @@ static void rm_dir(const char *dir) {
     rmdir(dir);
 }
 
-static const char *const ELECTRONICS[] = {"컴퓨터", "모바일", "생활/주방가전", "계절가전", "영상/음향가전", "이미용가전"};
+static const char *const ELECTRONICS[] = {"컴퓨터",   "모바일",        "생활/주방가전",
+                                          "계절가전", "영상/음향가전", "이미용가전"};
 
 #define MAXP 2000
 #define MAXC 400
-typedef struct pair_key { int cust, aff, prod; int early, late; } pair_key;
+typedef struct pair_key {
+    int cust, aff, prod;
+    int early, late;
+} pair_key;
 
 static void check_files(const char *dir, const prefrec_gen_summary *s) {
     size_t len;
@@ -79,7 +86,10 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
     CHECK_STR(line, "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm");
     while ((line = strtok_r(NULL, "\n", &save)) && n_prod < MAXP) {
         char *f[8];
-        if (split(line, f, 4) != 4) { bad++; continue; }
+        if (split(line, f, 4) != 4) {
+            bad++;
+            continue;
+        }
         char want[16];
         snprintf(want, sizeof want, "PD%04d", n_prod + 1);
         bad += strcmp(f[0], want) != 0 || !*f[1];
@@ -121,7 +131,10 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
     CHECK_STR(line, "cust,ma_fem_dv,ages,zon_hlv");
     while ((line = strtok_r(NULL, "\n", &save)) && n_cust < MAXC) {
         char *f[8];
-        if (split(line, f, 4) != 4) { bad++; continue; }
+        if (split(line, f, 4) != 4) {
+            bad++;
+            continue;
+        }
         bad += !(f[0][0] == 'M' && is_digits(f[0] + 1, 9));
         snprintf(ids[n_cust], sizeof ids[0], "%s", f[0]);
         female += !strcmp(f[1], "여성");
@@ -133,7 +146,8 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
             age_ok |= !strcmp(f[2], b);
         }
         bad += !age_ok;
-        bad += !(f[3][0] == 'Z' && is_digits(f[3] + 1, 2) && atoi(f[3] + 1) >= 1 && atoi(f[3] + 1) <= 17);
+        bad += !(f[3][0] == 'Z' && is_digits(f[3] + 1, 2) && atoi(f[3] + 1) >= 1 &&
+                 atoi(f[3] + 1) <= 17);
         n_cust++;
     }
     CHECK_EQ_INT(bad, 0);
@@ -158,22 +172,36 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
     pair_key *pairs = calloc(200000, sizeof *pairs);
     int n_pairs = 0;
     /* receipts with their totals, to check 06 against */
-    typedef struct { char rct[13]; char key[48]; int64_t amount; } rct_t;
+    typedef struct {
+        char rct[13];
+        char key[48];
+        int64_t amount;
+    } rct_t;
     rct_t *rcts = calloc(60000, sizeof *rcts);
     line = strtok_r(pd, "\n", &save);
     CHECK_STR(line, "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct");
     while ((line = strtok_r(NULL, "\n", &save))) {
         char *f[12];
-        if (split(line, f, 10) != 10) { bad_domain++; continue; }
+        if (split(line, f, 10) != 10) {
+            bad_domain++;
+            continue;
+        }
         rows++;
         int ci = -1;
-        for (int i = 0; i < n_cust; i++) if (!strcmp(ids[i], f[0])) { ci = i; break; }
-        int a = (f[3][0] == 'A' && f[3][1] == '0' && f[3][2] >= '1' && f[3][2] <= '6' && !f[3][3]) ? f[3][2] - '1' : -1;
+        for (int i = 0; i < n_cust; i++)
+            if (!strcmp(ids[i], f[0])) {
+                ci = i;
+                break;
+            }
+        int a = (f[3][0] == 'A' && f[3][1] == '0' && f[3][2] >= '1' && f[3][2] <= '6' && !f[3][3])
+            ? f[3][2] - '1'
+            : -1;
         int32_t day;
         int date_ok = strlen(f[6]) == 8 && prefrec_date_parse(f[6], 8, &day) == 0 &&
-                      !strncmp(f[6], "2021", 4);
+            !strncmp(f[6], "2021", 4);
         int hr = atoi(f[7]);
-        int prod = (f[5][0] == 'P' && f[5][1] == 'D' && is_digits(f[5] + 2, 4)) ? atoi(f[5] + 2) - 1 : -1;
+        int prod =
+            (f[5][0] == 'P' && f[5][1] == 'D' && is_digits(f[5] + 2, 4)) ? atoi(f[5] + 2) - 1 : -1;
         if (ci < 0 || a < 0 || !date_ok || !is_digits(f[7], strlen(f[7])) || hr < 0 || hr > 23 ||
             prod < 0 || prod >= n_prod || atol(f[8]) <= 0 || atoi(f[9]) < 1 ||
             (strcmp(f[2], "1") && strcmp(f[2], "2"))) {
@@ -182,7 +210,8 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
         }
         bought_by[ci] = 1;
         int online = f[2][0] == '2';
-        bad_branch += online ? f[4][0] != 0 : !(strncmp(f[4], f[3], 3) == 0 && is_digits(f[4] + 3, 4));
+        bad_branch +=
+            online ? f[4][0] != 0 : !(strncmp(f[4], f[3], 3) == 0 && is_digits(f[4] + 3, 4));
         bad_a06 += a == 5 && !online;
         bad_a04 += a == 3 && online;
         bad_a05 += a == 4 && !electronic[prod];
@@ -202,19 +231,25 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
                 snprintf(rcts[receipts].key, 48, "%s|%s|%s|%s|%s", f[0], f[3], f[2], f[6], f[7]);
             }
             receipts++;
-        } else bad_rct += strcmp(key, last_key) != 0;
+        } else
+            bad_rct += strcmp(key, last_key) != 0;
         if (receipts <= 60000) rcts[receipts - 1].amount += atol(f[8]);
         /* (customer, affiliate, product): bought in Jan-Sep / Oct-Dec */
         int pi = -1;
         for (int i = n_pairs - 1; i >= 0 && pairs[i].cust == ci; i--)
-            if (pairs[i].aff == a && pairs[i].prod == prod) { pi = i; break; }
+            if (pairs[i].aff == a && pairs[i].prod == prod) {
+                pi = i;
+                break;
+            }
         if (pi < 0 && n_pairs < 200000) {
             pi = n_pairs++;
             pairs[pi] = (pair_key){ci, a, prod, 0, 0};
         }
         if (pi >= 0) {
-            if (month <= 9) pairs[pi].early++;
-            else pairs[pi].late++;
+            if (month <= 9)
+                pairs[pi].early++;
+            else
+                pairs[pi].late++;
         }
     }
     CHECK_EQ_INT(bad_domain, 0);
@@ -235,12 +270,12 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
     CHECK(rows > 2.0 * receipts && rows < 5.0 * receipts);
     double sh[6];
     for (int a = 0; a < 6; a++) sh[a] = (double)aff_rows[a] / (double)(rows ? rows : 1);
-    CHECK(sh[1] > 0.40 && sh[1] < 0.65);          /* A02 0.54 */
-    CHECK(sh[2] > 0.12 && sh[2] < 0.30);          /* A03 0.21 */
-    CHECK(sh[0] > 0.08 && sh[0] < 0.25);          /* A01 0.16 */
-    CHECK(sh[3] > 0.03 && sh[3] < 0.12);          /* A04 0.07 */
-    CHECK(sh[5] > 0.005 && sh[5] < 0.05);         /* A06 0.018 */
-    CHECK(sh[4] > 0.0 && sh[4] < 0.01);           /* A05 0.002 */
+    CHECK(sh[1] > 0.40 && sh[1] < 0.65); /* A02 0.54 */
+    CHECK(sh[2] > 0.12 && sh[2] < 0.30); /* A03 0.21 */
+    CHECK(sh[0] > 0.08 && sh[0] < 0.25); /* A01 0.16 */
+    CHECK(sh[3] > 0.03 && sh[3] < 0.12); /* A04 0.07 */
+    CHECK(sh[5] > 0.005 && sh[5] < 0.05); /* A06 0.018 */
+    CHECK(sh[4] > 0.0 && sh[4] < 0.01); /* A05 0.002 */
     /* A06 falls sharply from June */
     double early = 0, late = 0;
     for (int m = 1; m <= 5; m++) early += a06_month[m] / 5.0;
@@ -268,10 +303,16 @@ static void check_files(const char *dir, const prefrec_gen_summary *s) {
     CHECK_STR(line, "cust,rct_no,cop_c,chnl_dv,de_dt,de_hr,buy_am");
     while ((line = strtok_r(NULL, "\n", &save))) {
         char *f[10];
-        if (split(line, f, 7) != 7) { bad_lpay++; continue; }
+        if (split(line, f, 7) != 7) {
+            bad_lpay++;
+            continue;
+        }
         n_lpay++;
         while (ri < receipts && ri < 60000 && strcmp(rcts[ri].rct, f[1])) ri++;
-        if (ri >= receipts || ri >= 60000) { bad_lpay++; continue; }
+        if (ri >= receipts || ri >= 60000) {
+            bad_lpay++;
+            continue;
+        }
         char key[48];
         snprintf(key, sizeof key, "%s|%s|%s|%s|%s", f[0], f[2], f[3], f[4], f[5]);
         bad_lpay += strcmp(key, rcts[ri].key) != 0 || atol(f[6]) != rcts[ri].amount;

@@ -40,15 +40,17 @@ static void test_keymap(void) {
                            (int)prefrec_rng_below(&r, 9));
         else if (kind == 7) /* not numbered, or digits only, or more than 18 digits */
             len = prefrec_rng_below(&r, 2)
-                      ? snprintf(buf, sizeof buf, "x%dy", (int)prefrec_rng_below(&r, 500))
-                      : snprintf(buf, sizeof buf, "%d12345678901234567890",
-                                 (int)prefrec_rng_below(&r, 50));
+                ? snprintf(buf, sizeof buf, "x%dy", (int)prefrec_rng_below(&r, 500))
+                : snprintf(buf, sizeof buf, "%d12345678901234567890",
+                           (int)prefrec_rng_below(&r, 50));
         else if (kind == 8) /* a prefix over 16 bytes */
-            len = snprintf(buf, sizeof buf, "a-very-long-prefix-%d", (int)prefrec_rng_below(&r, 300));
+            len =
+                snprintf(buf, sizeof buf, "a-very-long-prefix-%d", (int)prefrec_rng_below(&r, 300));
         else /* more than 64 prefixes */
             len = snprintf(buf, sizeof buf, "P%dq%d", (int)prefrec_rng_below(&r, 100),
                            (int)prefrec_rng_below(&r, 100));
-        int32_t a = prefrec_dict_intern(km, buf, (size_t)len), b = prefrec_dict_intern(plain, buf, (size_t)len);
+        int32_t a = prefrec_dict_intern(km, buf, (size_t)len),
+                b = prefrec_dict_intern(plain, buf, (size_t)len);
         same &= a == b && a >= 0;
         n++;
     }
@@ -94,7 +96,8 @@ static char *purchases(int rows, uint64_t seed, const char *eol, int naff) {
     size_t cap = (size_t)rows * 96 + 256, o = 0;
     char *s = malloc(cap);
     if (!s) return NULL;
-    o += (size_t)snprintf(s, cap, "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct%s", eol);
+    o += (size_t)snprintf(s, cap, "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct%s",
+                          eol);
     prefrec_rng r;
     prefrec_rng_init(&r, seed, 1);
     int cust = 0, left_cust = 0, left_rct = 0, aff = 1, br = 0, day = 1, hour = 9;
@@ -120,9 +123,9 @@ static char *purchases(int rows, uint64_t seed, const char *eol, int naff) {
         int prod = (int)prefrec_rng_below(&r, NPROD);
         long am = (long)(100 * (1 + prefrec_rng_below(&r, 500)));
         int ct = 1 + (int)prefrec_rng_below(&r, 3);
-        o += (size_t)snprintf(s + o, cap - o, "M%09d,A%02d%09ld,%d,A%02d,%s,PD%04d,2021%02d%02d,%d,%ld,%d%s",
-                              cust, aff, rct, online ? 2 : 1, aff, branch, prod, 1 + day % 12, day,
-                              hour, am, ct, eol);
+        o += (size_t)snprintf(
+            s + o, cap - o, "M%09d,A%02d%09ld,%d,A%02d,%s,PD%04d,2021%02d%02d,%d,%ld,%d%s", cust,
+            aff, rct, online ? 2 : 1, aff, branch, prod, 1 + day % 12, day, hour, am, ct, eol);
         left_cust--;
         left_rct--;
     }
@@ -167,7 +170,8 @@ static int same_dict(const prefrec_dict *a, const prefrec_dict *b) {
     if (prefrec_dict_size(a) != prefrec_dict_size(b)) return 0;
     for (int32_t i = 0; i < prefrec_dict_size(a); i++) {
         size_t n = prefrec_dict_len_(a, i);
-        if (prefrec_dict_len_(b, i) != n || memcmp(prefrec_dict_str(a, i), prefrec_dict_str(b, i), n))
+        if (prefrec_dict_len_(b, i) != n ||
+            memcmp(prefrec_dict_str(a, i), prefrec_dict_str(b, i), n))
             return 0;
         if (prefrec_dict_find(b, prefrec_dict_str(a, i), n) != i) return 0;
     }
@@ -180,12 +184,12 @@ static int same_dataset(const prefrec_dataset *a, const prefrec_dataset *b) {
     if (b->n_rows != n) return 0;
 #define SAME_COL(c) (memcmp(a->c, b->c, n * sizeof *a->c) == 0)
     int cols = SAME_COL(customer) && SAME_COL(product) && SAME_COL(day) && SAME_COL(hour) &&
-               SAME_COL(affiliate) && SAME_COL(receipt) && SAME_COL(quantity) &&
-               SAME_COL(amount) && SAME_COL(channel) && SAME_COL(lpay) && SAME_COL(branch);
+        SAME_COL(affiliate) && SAME_COL(receipt) && SAME_COL(quantity) && SAME_COL(amount) &&
+        SAME_COL(channel) && SAME_COL(lpay) && SAME_COL(branch);
 #undef SAME_COL
     return cols && same_dict(a->customers, b->customers) && same_dict(a->products, b->products) &&
-           same_dict(a->affiliates, b->affiliates) && same_dict(a->receipts, b->receipts) &&
-           same_dict(a->branches, b->branches);
+        same_dict(a->affiliates, b->affiliates) && same_dict(a->receipts, b->receipts) &&
+        same_dict(a->branches, b->branches);
 }
 
 /* Load the current file with one and two threads; both must agree on everything. Returns the
@@ -193,14 +197,17 @@ static int same_dataset(const prefrec_dataset *a, const prefrec_dataset *b) {
 static int compare_threads(const char *what, int skip) {
     run_ one = load_pdde(1, skip), two = load_pdde(2, skip);
     int ok = one.st == two.st && one.L.parts == 1;
-    if (one.st == PREFREC_OK) ok &= same_dataset(one.ds, two.ds);
-    else ok &= strcmp(one.err.msg, two.err.msg) == 0 && one.err.msg[0];
+    if (one.st == PREFREC_OK)
+        ok &= same_dataset(one.ds, two.ds);
+    else
+        ok &= strcmp(one.err.msg, two.err.msg) == 0 && one.err.msg[0];
     ok &= one.L.skipped == two.L.skipped && one.L.nreasons == two.L.nreasons;
     for (int k = 0; k < one.L.nreasons && k < two.L.nreasons; k++)
         ok &= one.L.reasons[k].n == two.L.reasons[k].n &&
-              strcmp(one.L.reasons[k].example, two.L.reasons[k].example) == 0;
-    if (!ok) fprintf(stderr, "test_ingest: %s: one and two threads differ (%s | %s)\n", what,
-                     one.err.msg, two.err.msg);
+            strcmp(one.L.reasons[k].example, two.L.reasons[k].example) == 0;
+    if (!ok)
+        fprintf(stderr, "test_ingest: %s: one and two threads differ (%s | %s)\n", what,
+                one.err.msg, two.err.msg);
     CHECK(ok);
     int parts = two.L.parts;
     prefrec_dataset_free(one.ds);
@@ -242,8 +249,10 @@ static void test_threads(void) {
     free(crlf);
 
     /* skipped bad rows in the first part: merged, with a gap closed */
-    char *t1 = replace_line(clean, 100, "M000000001,A01000000001,1,A01,Ba0,PD0001,20211399,9,100,1\n");
-    char *t2 = replace_line(t1, 4000, "M000000001,A01000000001,1,A01,Ba0,PX0001,20210101,9,100,1\n");
+    char *t1 =
+        replace_line(clean, 100, "M000000001,A01000000001,1,A01,Ba0,PD0001,20211399,9,100,1\n");
+    char *t2 =
+        replace_line(t1, 4000, "M000000001,A01000000001,1,A01,Ba0,PX0001,20210101,9,100,1\n");
     put("LPOINT_BIG_COMP_02_PDDE.csv", t2);
     CHECK_EQ_INT(compare_threads("bad rows, first part, skipped", 1), 2);
     CHECK(compare_threads("bad rows, first part, not skipped", 0) >= 1);
@@ -251,7 +260,8 @@ static void test_threads(void) {
     free(t2);
 
     /* a bad row in the second part: the helper gives up, one thread reports / skips it */
-    t1 = replace_line(clean, rows - 50, "M000000001,A01000000001,1,A01,Ba0,PD0001,20210101,25,100,1\n");
+    t1 = replace_line(clean, rows - 50,
+                      "M000000001,A01000000001,1,A01,Ba0,PD0001,20210101,25,100,1\n");
     t2 = replace_line(t1, rows - 40, "M000000001,A01000000001,1,A01,Ba0,PD0001,20210101,9,1e,1\n");
     put("LPOINT_BIG_COMP_02_PDDE.csv", t2);
     CHECK_EQ_INT(compare_threads("bad rows, second part, skipped", 1), 1);
@@ -267,7 +277,8 @@ static void test_threads(void) {
     free(t2);
 
     /* invalid UTF-8 in the second part */
-    t1 = replace_line(clean, rows - 10, "M000000001,A01000000001,1,A01,B\xff,PD0001,20210101,9,100,1\n");
+    t1 = replace_line(clean, rows - 10,
+                      "M000000001,A01000000001,1,A01,B\xff,PD0001,20210101,9,100,1\n");
     put("LPOINT_BIG_COMP_02_PDDE.csv", t1);
     CHECK_EQ_INT(compare_threads("invalid UTF-8, second part, skipped", 1), 1);
     CHECK_EQ_INT(compare_threads("invalid UTF-8, second part", 0), 1);
@@ -275,7 +286,8 @@ static void test_threads(void) {
 
     /* a NUL byte (issue 21) in the second part: a bad row like the others, one thread's
      * message and count either way */
-    t1 = replace_line(clean, rows - 20, "M000000001,A01000000001,1,A01,B\001,PD0001,20210101,9,100,1\n");
+    t1 = replace_line(clean, rows - 20,
+                      "M000000001,A01000000001,1,A01,B\001,PD0001,20210101,9,100,1\n");
     size_t t1n = strlen(t1);
     *strchr(t1, '\001') = '\0';
     char path[512];
@@ -309,7 +321,8 @@ static void test_threads(void) {
     snprintf(quoted + q, sizeof quoted - q, "\",PD0001,20210101,9,100,1\n");
     t1 = replace_line(clean, line, quoted);
     /* the loader's middle, (size + header end) / 2, falls inside the 8000 quoted bytes */
-    size_t start = (size_t)(strstr(t1, quoted) - t1), mid = (strlen(t1) + (size_t)(strchr(t1, '\n') - t1 + 1)) / 2;
+    size_t start = (size_t)(strstr(t1, quoted) - t1),
+           mid = (strlen(t1) + (size_t)(strchr(t1, '\n') - t1 + 1)) / 2;
     CHECK(mid > start + 100 && mid < start + 7900);
     put("LPOINT_BIG_COMP_02_PDDE.csv", t1);
     CHECK_EQ_INT(compare_threads("cut inside a quoted field", 0), 1);
@@ -345,7 +358,8 @@ static void test_threads(void) {
 static void test_generated(void) {
     char dir[300], cmd[1024];
     snprintf(dir, sizeof dir, "%s/gen", tmpdir);
-    snprintf(cmd, sizeof cmd, "'%s' gen --out '%s' --scale 0.01 --seed 3 --quiet", PREFREC_CLI, dir);
+    snprintf(cmd, sizeof cmd, "'%s' gen --out '%s' --scale 0.01 --seed 3 --quiet", PREFREC_CLI,
+             dir);
     CHECK_EQ_INT(system(cmd), 0);
     prefrec_load_params lp = prefrec_load_default_params();
     prefrec_dataset *a = NULL, *b = NULL;
@@ -380,10 +394,10 @@ static void test_generated(void) {
         CHECK_EQ_INT(L.parts, 2);
         CHECK_EQ_INT(c->n_rows, a->n_rows);
         int cols = c->n_rows == a->n_rows &&
-                   !memcmp(c->customer, a->customer, a->n_rows * sizeof *a->customer) &&
-                   !memcmp(c->receipt, a->receipt, a->n_rows * sizeof *a->receipt) &&
-                   !memcmp(c->branch, a->branch, a->n_rows * sizeof *a->branch) &&
-                   !memcmp(c->amount, a->amount, a->n_rows * sizeof *a->amount);
+            !memcmp(c->customer, a->customer, a->n_rows * sizeof *a->customer) &&
+            !memcmp(c->receipt, a->receipt, a->n_rows * sizeof *a->receipt) &&
+            !memcmp(c->branch, a->branch, a->n_rows * sizeof *a->branch) &&
+            !memcmp(c->amount, a->amount, a->n_rows * sizeof *a->amount);
         CHECK(cols);
         CHECK(same_dict(a->receipts, c->receipts));
         CHECK(same_dict(a->customers, c->customers));
@@ -396,7 +410,8 @@ static void test_generated(void) {
      * receipt of its own; one thread and two give the same purchases and counts */
     snprintf(cmd, sizeof cmd,
              "cd '%s' && awk -F, -v OFS=, 'NR > 1 && NR %% 50 == 0 { print; $9 = -$9; $10 = -$10 }"
-             " NR > 1 && NR %% 70 == 0 && NR %% 50 != 0 { print; $2 = \"RET\" NR; $9 = -1; $10 = -1 } { print }'"
+             " NR > 1 && NR %% 70 == 0 && NR %% 50 != 0 { print; $2 = \"RET\" NR; $9 = -1; $10 = "
+             "-1 } { print }'"
              " LPOINT_BIG_COMP_02_PDDE.csv > r.csv && mv r.csv LPOINT_BIG_COMP_02_PDDE.csv",
              dir);
     CHECK_EQ_INT(system(cmd), 0);

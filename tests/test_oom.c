@@ -40,8 +40,8 @@ extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
 
-static long oom_at = -1;  /* the allocation (0-based, counted from arming) that fails; -1 none */
-static long oom_count;    /* allocations since arming */
+static long oom_at = -1; /* the allocation (0-based, counted from arming) that fails; -1 none */
+static long oom_count; /* allocations since arming */
 
 /* The code whose allocations may fail: this executable's text and libcjson's. */
 extern const char __executable_start[], etext[];
@@ -61,7 +61,7 @@ static int find_cjson(struct dl_phdr_info *info, size_t size, void *data) {
 
 static int ours(uintptr_t caller) {
     return (caller >= (uintptr_t)__executable_start && caller < (uintptr_t)etext) ||
-           (caller >= cjson_lo && caller < cjson_hi);
+        (caller >= cjson_lo && caller < cjson_hi);
 }
 
 static int oom_trace; /* PREFREC_OOM_TRACE=1: a backtrace at every injected failure */
@@ -97,7 +97,8 @@ typedef struct eval_out {
 } eval_out;
 
 static prefrec_status run_eval(const prefrec_dataset *ds, eval_out *o, prefrec_error *err) {
-    prefrec_eval_ranker rk[2] = {{prefrec_ranker_find("blend_served"), NULL}, {prefrec_ranker_find("ease"), NULL}};
+    prefrec_eval_ranker rk[2] = {{prefrec_ranker_find("blend_served"), NULL},
+                                 {prefrec_ranker_find("ease"), NULL}};
     prefrec_eval_params ep = prefrec_eval_default_params();
     prefrec_date_parse("2021-10-01", 10, &ep.cutoff);
     ep.threads = 1;
@@ -118,8 +119,8 @@ static prefrec_status run_eval(const prefrec_dataset *ds, eval_out *o, prefrec_e
 }
 
 /* ---- the pipeline: the pack's bytes -------------------------------------------------------- */
-static prefrec_status run_train(const prefrec_dataset *ds, const char *dir, void **bytes, size_t *len,
-                                prefrec_error *err) {
+static prefrec_status run_train(const prefrec_dataset *ds, const char *dir, void **bytes,
+                                size_t *len, prefrec_error *err) {
     prefrec_pipeline_params pp = prefrec_pipeline_default_params();
     pp.affiliate = "A01";
     pp.out_dir = dir;
@@ -171,18 +172,22 @@ static void sweep_api(const void *pack_bytes, size_t len) {
             }
             /* an error answer reached the caller: right. (cJSON cannot tell a failed allocation
              * while parsing from bad syntax, so some say "invalid JSON": still an error.) */
-            if (!got || strstr(got, "\"ok\":false")) failed++;
+            if (!got || strstr(got, "\"ok\":false"))
+                failed++;
             else if (strcmp(got, ref)) {
                 wrong++;
-                fprintf(stderr, "api: request %d, allocation %ld failed: answered %.200s\n", q, at, got);
+                fprintf(stderr, "api: request %d, allocation %ld failed: answered %.200s\n", q, at,
+                        got);
             }
             prefrec_api_free(got);
         }
         prefrec_api_free(ref);
     }
     CHECK_EQ_INT(wrong, 0);
-    printf("api: %ld allocations over 3 requests, each made to fail in turn: %ld answered with an error, "
-           "%ld recovered with the same answer, %ld wrong\n", total, failed, total - failed, wrong);
+    printf("api: %ld allocations over 3 requests, each made to fail in turn: %ld answered with an "
+           "error, "
+           "%ld recovered with the same answer, %ld wrong\n",
+           total, failed, total - failed, wrong);
     prefrec_engine_free(e);
     prefrec_pack_free(pk);
 }
@@ -193,7 +198,8 @@ static void sweep(const char *what, const prefrec_dataset *ds, const char *dir) 
     void *ref_p = NULL, *got_p = NULL;
     size_t ref_len = 0, got_len = 0;
     int is_eval = !strcmp(what, "eval");
-    prefrec_status s = is_eval ? run_eval(ds, &ref_e, &err) : run_train(ds, dir, &ref_p, &ref_len, &err);
+    prefrec_status s =
+        is_eval ? run_eval(ds, &ref_e, &err) : run_train(ds, dir, &ref_p, &ref_len, &err);
     CHECK_EQ_INT(s, PREFREC_OK);
     if (s) {
         fprintf(stderr, "%s reference: %s\n", what, err.msg);
@@ -215,15 +221,19 @@ static void sweep(const char *what, const prefrec_dataset *ds, const char *dir) 
             failed++;
             if (s != PREFREC_E_NOMEM || !err.msg[0]) {
                 wrong++;
-                fprintf(stderr, "%s: allocation %ld failed -> status %d '%s' (want PREFREC_E_NOMEM)\n", what, at, s,
-                        err.msg);
+                fprintf(stderr,
+                        "%s: allocation %ld failed -> status %d '%s' (want PREFREC_E_NOMEM)\n",
+                        what, at, s, err.msg);
             }
         } else {
-            int same = is_eval ? got_e.n == ref_e.n && !memcmp(got_e.v, ref_e.v, sizeof(double) * (size_t)ref_e.n)
-                               : got_len == ref_len && !memcmp(got_p, ref_p, ref_len);
+            int same = is_eval
+                ? got_e.n == ref_e.n && !memcmp(got_e.v, ref_e.v, sizeof(double) * (size_t)ref_e.n)
+                : got_len == ref_len && !memcmp(got_p, ref_p, ref_len);
             if (!same) {
                 wrong++;
-                fprintf(stderr, "%s: allocation %ld failed, the run said ok with a different result\n", what, at);
+                fprintf(stderr,
+                        "%s: allocation %ld failed, the run said ok with a different result\n",
+                        what, at);
             }
         }
         free(got_p);
@@ -233,7 +243,8 @@ static void sweep(const char *what, const prefrec_dataset *ds, const char *dir) 
     CHECK(total > 0);
     if (!is_eval) sweep_api(ref_p, ref_len);
     printf("%s: %ld allocations, each made to fail in turn: %ld runs failed with PREFREC_E_NOMEM, "
-           "%ld recovered with the same result, %ld wrong\n", what, total, failed, total - failed, wrong);
+           "%ld recovered with the same result, %ld wrong\n",
+           what, total, failed, total - failed, wrong);
     free(ref_p);
 }
 #endif

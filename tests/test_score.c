@@ -16,11 +16,15 @@ static int32_t D(const char *s) {
     return d;
 }
 
-typedef struct { const char *aff, *cust, *prod, *date; } row_t;
+typedef struct {
+    const char *aff, *cust, *prod, *date;
+} row_t;
 
 /* products: code -> category name (NULL: uncategorised); catalog = 0 builds a dataset with no
  * products file (has_catalog 0). */
-typedef struct { const char *prod, *cat; } cat_t;
+typedef struct {
+    const char *prod, *cat;
+} cat_t;
 
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -42,9 +46,11 @@ static prefrec_dataset *build_q(const row_t *rows, size_t n, const cat_t *cats, 
         prefrec_dict_intern(ds->customers, codes[n + i], strlen(codes[n + i]));
     }
     free(codes);
-    for (size_t i = 0; i < ncat; i++) prefrec_dict_intern(ds->products, cats[i].prod, strlen(cats[i].prod));
+    for (size_t i = 0; i < ncat; i++)
+        prefrec_dict_intern(ds->products, cats[i].prod, strlen(cats[i].prod));
     for (size_t i = 0; i < n; i++) {
-        ds->affiliate[i] = (uint8_t)prefrec_dict_intern(ds->affiliates, rows[i].aff, strlen(rows[i].aff));
+        ds->affiliate[i] =
+            (uint8_t)prefrec_dict_intern(ds->affiliates, rows[i].aff, strlen(rows[i].aff));
         ds->customer[i] = prefrec_dict_intern(ds->customers, rows[i].cust, strlen(rows[i].cust));
         ds->product[i] = prefrec_dict_intern(ds->products, rows[i].prod, strlen(rows[i].prod));
         ds->day[i] = D(rows[i].date);
@@ -64,7 +70,8 @@ static prefrec_dataset *build_q(const row_t *rows, size_t n, const cat_t *cats, 
         for (size_t i = 0; i < ncat; i++) {
             int32_t p = prefrec_dict_find(ds->products, cats[i].prod, strlen(cats[i].prod));
             if (cats[i].cat)
-                ds->product_category[p] = prefrec_dict_intern(ds->categories, cats[i].cat, strlen(cats[i].cat));
+                ds->product_category[p] =
+                    prefrec_dict_intern(ds->categories, cats[i].cat, strlen(cats[i].cat));
         }
         ds->n_products_in_catalog = np;
     }
@@ -119,12 +126,18 @@ static void check_pair(const prefrec_scores *s, const prefrec_dataset *ds, const
     CHECK_EQ_INT(s->low_clac[j], e->clac);
     CHECK_EQ_INT(s->range_score[j], e->range);
     CHECK_EQ_INT(s->interval_fallback[j], e->fallback);
-    if (isnan(e->share)) CHECK(isnan(s->clac_share[j]));
-    else CHECK_NEAR(s->clac_share[j], e->share, 1e-6);
-    if (isnan(e->interval)) CHECK(isnan(s->interval[j]));
-    else CHECK_NEAR(s->interval[j], e->interval, 1e-5);
-    if (isnan(e->ratio)) CHECK(isnan(s->range_ratio[j]));
-    else CHECK_NEAR(s->range_ratio[j], e->ratio, 1e-5);
+    if (isnan(e->share))
+        CHECK(isnan(s->clac_share[j]));
+    else
+        CHECK_NEAR(s->clac_share[j], e->share, 1e-6);
+    if (isnan(e->interval))
+        CHECK(isnan(s->interval[j]));
+    else
+        CHECK_NEAR(s->interval[j], e->interval, 1e-5);
+    if (isnan(e->ratio))
+        CHECK(isnan(s->range_ratio[j]));
+    else
+        CHECK_NEAR(s->range_ratio[j], e->ratio, 1e-5);
     CHECK_NEAR(s->score[j], e->score, 1e-6);
 }
 
@@ -182,9 +195,10 @@ static void test_worked(void) {
     if (f) fclose(f);
     buf[len] = 0;
     unlink(path);
-    const char *head = "affiliate,customer,product,count,last_date,buy_level,clac_share,low_clac,"
-                       "range_ratio,range_score,score\nA01,C1,P1,4,2021-01-13,2,0.714286,5,4.5,5,3.5\n"
-                       "A01,C1,P2,1,2021-01-20,0,0.714286,5,1.1,3,2\n";
+    const char *head =
+        "affiliate,customer,product,count,last_date,buy_level,clac_share,low_clac,"
+        "range_ratio,range_score,score\nA01,C1,P1,4,2021-01-13,2,0.714286,5,4.5,5,3.5\n"
+        "A01,C1,P2,1,2021-01-20,0,0.714286,5,1.1,3,2\n";
     CHECK(strncmp(buf, head, strlen(head)) == 0);
     CHECK_CONTAINS(buf, "\nA02,C4,P3,2,2021-01-07,1,1,5,4,5,3\n");
     prefrec_scores_free(s);
@@ -241,17 +255,24 @@ static void test_config(void) {
     /* errors leave p unchanged and say what */
     prefrec_score_params q = p;
     const char *bad[] = {
-        "{\"buy_level_cuts\": [1, 2, 3]}",          "{\"range_score_cuts\": [1, 2, 3, 2, 5]}",
-        "{\"weights\": {\"buy\": 2}}",               "{\"asof\": \"2021-13-01\"}",
-        "{\"cuts\": 1}",                             "{\"weights\": {\"buy_level\": -1}}",
+        "{\"buy_level_cuts\": [1, 2, 3]}",
+        "{\"range_score_cuts\": [1, 2, 3, 2, 5]}",
+        "{\"weights\": {\"buy\": 2}}",
+        "{\"asof\": \"2021-13-01\"}",
+        "{\"cuts\": 1}",
+        "{\"weights\": {\"buy_level\": -1}}",
         "{\"weights\": {\"buy_level\": 0, \"low_clac\": 0, \"range_score\": 0}}",
-        "{\"low_clac_cuts\": [0.1, 0.2, \"x\", 0.4, 0.5]}", "[1]", "{\"asof\": ",
+        "{\"low_clac_cuts\": [0.1, 0.2, \"x\", 0.4, 0.5]}",
+        "[1]",
+        "{\"asof\": ",
     };
-    const char *want[] = {"array of 5", "non-decreasing", "unknown weight", "asof", "unknown key",
-                          "must be >= 0", "sum to 0", "not a number", "object", "offset"};
+    const char *want[] = {"array of 5",  "non-decreasing", "unknown weight", "asof",
+                          "unknown key", "must be >= 0",   "sum to 0",       "not a number",
+                          "object",      "offset"};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         prefrec_error e2 = {0};
-        CHECK(prefrec_score_params_parse_json(bad[k], strlen(bad[k]), "bad.json", &q, &e2) != PREFREC_OK);
+        CHECK(prefrec_score_params_parse_json(bad[k], strlen(bad[k]), "bad.json", &q, &e2) !=
+              PREFREC_OK);
         CHECK_CONTAINS(e2.msg, want[k]);
         CHECK_CONTAINS(e2.msg, "bad.json");
         CHECK(memcmp(&q, &p, sizeof p) == 0);
@@ -265,7 +286,8 @@ static void test_config(void) {
 /* No products file: low_clac is left out of the score, intervals fall back within the
  * affiliate's uncategorised pairs. */
 static void test_no_category(void) {
-    static const row_t rows[] = {{"ALL", "C1", "P1", "2021-01-01"}, {"ALL", "C1", "P1", "2021-01-11"},
+    static const row_t rows[] = {{"ALL", "C1", "P1", "2021-01-01"},
+                                 {"ALL", "C1", "P1", "2021-01-11"},
                                  {"ALL", "C1", "P2", "2021-01-21"}};
     prefrec_dataset *ds = build(rows, 3, NULL, 0, 0);
     CHECK_EQ_INT(ds->has_catalog, 0);
@@ -298,8 +320,10 @@ static void test_returns(void) {
     };
     static const float qty[] = {1, -1, -1, 1, 0, 1, 1};
     static const row_t clean[] = {
-        {"A01", "C1", "P1", "2021-01-05"}, {"A01", "C1", "P2", "2021-01-05"},
-        {"A01", "C2", "P1", "2021-01-01"}, {"A01", "C2", "P1", "2021-01-11"},
+        {"A01", "C1", "P1", "2021-01-05"},
+        {"A01", "C1", "P2", "2021-01-05"},
+        {"A01", "C2", "P1", "2021-01-01"},
+        {"A01", "C2", "P1", "2021-01-11"},
     };
     static const cat_t cats[] = {{"P1", "fruit"}, {"P2", "fruit"}};
     prefrec_dataset *ds = build_q(rows, 7, cats, 2, 1, qty), *dc = build(clean, 4, cats, 2, 1);
@@ -324,8 +348,8 @@ static void test_returns(void) {
     int same = s->n == sc->n;
     for (size_t k = 0; same && k < s->n; k++)
         same = s->score[k] == sc->score[k] && s->count[k] == sc->count[k] &&
-               s->last_day[k] == sc->last_day[k] && s->customer[k] == sc->customer[k] &&
-               s->product[k] == sc->product[k];
+            s->last_day[k] == sc->last_day[k] && s->customer[k] == sc->customer[k] &&
+            s->product[k] == sc->product[k];
     CHECK(same);
     prefrec_scores_free(s);
     prefrec_scores_free(sc);
@@ -339,16 +363,16 @@ static void test_reference(void) {
     prefrec_rng r;
     prefrec_rng_init(&r, 42, 0);
     row_t *rows = malloc(N * sizeof *rows);
-    char (*names)[3][8] = malloc(N * sizeof *names);
-    char (*dates)[11] = malloc(N * sizeof *dates);
+    char(*names)[3][16] = malloc(N * sizeof *names);
+    char(*dates)[11] = malloc(N * sizeof *dates);
     int32_t base = D("2021-01-01");
     for (int i = 0; i < N; i++) {
-        snprintf(names[i][0], 8, "A%02d", (int)prefrec_rng_below(&r, NA) + 1);
-        snprintf(names[i][1], 8, "C%d", (int)prefrec_rng_below(&r, NC));
+        snprintf(names[i][0], 16, "A%02d", (int)prefrec_rng_below(&r, NA) + 1);
+        snprintf(names[i][1], 16, "C%d", (int)prefrec_rng_below(&r, NC));
         /* skewed products so many pairs repeat */
         int pr = (int)prefrec_rng_below(&r, NP);
         if (prefrec_rng_below(&r, 2)) pr = pr % 5;
-        snprintf(names[i][2], 8, "P%d", pr);
+        snprintf(names[i][2], 16, "P%d", pr);
         prefrec_date_format(base + (int32_t)prefrec_rng_below(&r, 200), dates[i]);
         rows[i] = (row_t){names[i][0], names[i][1], names[i][2], dates[i]};
     }
@@ -388,16 +412,17 @@ static void test_reference(void) {
                         cnt[a][c][q]++;
                     }
                 n_pairs += cnt[a][c][q] > 0;
-                mean_iv[a][c][q] = cnt[a][c][q] >= 2 ? (double)(last[a][c][q] - first[a][c][q]) /
-                                                           (cnt[a][c][q] - 1)
-                                                     : NAN;
+                mean_iv[a][c][q] = cnt[a][c][q] >= 2
+                    ? (double)(last[a][c][q] - first[a][c][q]) / (cnt[a][c][q] - 1)
+                    : NAN;
             }
     CHECK_EQ_INT(s->n, n_pairs);
     size_t bad = 0, prev_ok = 1;
     for (size_t j = 0; j < s->n; j++) {
         int a = s->affiliate[j], c = s->customer[j], q = s->product[j];
         if (j > 0) {
-            long long k0 = ((long long)s->affiliate[j - 1] * NC + s->customer[j - 1]) * NP + s->product[j - 1];
+            long long k0 =
+                ((long long)s->affiliate[j - 1] * NC + s->customer[j - 1]) * NP + s->product[j - 1];
             long long k1 = ((long long)a * NC + c) * NP + q;
             prev_ok &= k0 < k1;
         }

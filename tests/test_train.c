@@ -32,8 +32,8 @@ static double batch_loss(nm_net *n, float *scratch, float *gd, float *rc, float 
 }
 
 /* Compare d loss / d x (x a parameter) by central differences with the analytic value. */
-static int fd_ok(nm_net *n, float *x, int dense, double analytic, float *scratch, float *gd, float *rc, float *rp,
-                 const char *what) {
+static int fd_ok(nm_net *n, float *x, int dense, double analytic, float *scratch, float *gd,
+                 float *rc, float *rp, const char *what) {
     const float h = 1e-3f;
     float keep = *x;
     *x = keep + h;
@@ -46,7 +46,9 @@ static int fd_ok(nm_net *n, float *x, int dense, double analytic, float *scratch
     if (dense) nm_sync(n);
     double fd = (lp - lm) / (2.0 * h);
     int ok = fabs(fd - analytic) <= 2e-3 + 1e-2 * fabs(analytic);
-    if (!ok) fprintf(stderr, "gradient check %s: analytic %.6g, finite difference %.6g\n", what, analytic, fd);
+    if (!ok)
+        fprintf(stderr, "gradient check %s: analytic %.6g, finite difference %.6g\n", what,
+                analytic, fd);
     return ok;
 }
 
@@ -78,13 +80,20 @@ static void test_gradients(void) {
     int bad = 0, checked = 0;
     for (int32_t c = 0; c < 3; c++)
         for (int q = 0; q < 4; q++, checked++)
-            bad += !fd_ok(&n, &n.ctab[c * 4 + q], 0, crow[c][q], scratch, gd2, rc2, rp2, q < 3 ? "customer.emb" : "customer.bias");
+            bad += !fd_ok(&n, &n.ctab[c * 4 + q], 0, crow[c][q], scratch, gd2, rc2, rp2,
+                          q < 3 ? "customer.emb" : "customer.bias");
     for (int32_t p = 0; p < 4; p++)
         for (int q = 0; q < 4; q++, checked++)
-            bad += !fd_ok(&n, &n.ptab[p * 4 + q], 0, prow[p][q], scratch, gd2, rc2, rp2, q < 3 ? "product.emb" : "product.bias");
+            bad += !fd_ok(&n, &n.ptab[p * 4 + q], 0, prow[p][q], scratch, gd2, rc2, rp2,
+                          q < 3 ? "product.emb" : "product.bias");
     for (size_t k = 0; k < L.n_dense; k++, checked++) {
-        const char *what = k >= L.off_b0 ? "out.bias" : k >= L.off_wm ? "out.mlp" : k >= L.off_wg ? "out.gmf"
-                         : k >= L.off_b[1] ? "mlp.1.b" : k >= L.off_w[1] ? "mlp.1.w" : k >= L.off_b[0] ? "mlp.0.b" : "mlp.0.w";
+        const char *what = k >= L.off_b0 ? "out.bias"
+            : k >= L.off_wm              ? "out.mlp"
+            : k >= L.off_wg              ? "out.gmf"
+            : k >= L.off_b[1]            ? "mlp.1.b"
+            : k >= L.off_w[1]            ? "mlp.1.w"
+            : k >= L.off_b[0]            ? "mlp.0.b"
+                                         : "mlp.0.w";
         bad += !fd_ok(&n, &n.dense[k], 1, gd[k], scratch, gd2, rc2, rp2, what);
     }
     CHECK_EQ_INT(bad, 0);
@@ -136,7 +145,7 @@ static toy make_toy(uint64_t seed) {
         for (int k = 0; k < per; k++) {
             int j = (start + 3 * k) % d.P;
             double s = 2.5 + 0.6 * (U[i][0] * V[j][0] + U[i][1] * V[j][1] + U[i][2] * V[j][2]) +
-                       (d.g[i] == 1 ? 0.4 : 0.0) + 0.1 * prefrec_rng_normal(&r);
+                (d.g[i] == 1 ? 0.4 : 0.0) + 0.1 * prefrec_rng_normal(&r);
             d.c[m] = i;
             d.p[m] = j;
             d.t[m] = (float)(s < 0 ? 0 : s > 5 ? 5 : s);
@@ -146,9 +155,7 @@ static toy make_toy(uint64_t seed) {
     return d;
 }
 
-static void toy_free(toy *d) {
-    free(d->c), free(d->p), free(d->t), free(d->g), free(d->age);
-}
+static void toy_free(toy *d) { free(d->c), free(d->p), free(d->t), free(d->g), free(d->age); }
 
 static prefrec_train_data toy_data(const toy *d) {
     prefrec_train_data td = {d->n, d->c, d->p, d->t, d->C, d->P, d->g, d->age};
@@ -174,9 +181,9 @@ static prefrec_train_params toy_params(int threads) {
 static int same_net(const prefrec_neumf *a, const prefrec_neumf *b) {
     size_t d = (size_t)a->dim;
     int same = !memcmp(a->cemb, b->cemb, (size_t)a->n_customers * d * 4) &&
-               !memcmp(a->pemb, b->pemb, (size_t)a->n_products * d * 4) &&
-               !memcmp(a->cbias, b->cbias, (size_t)a->n_customers * 4) && !memcmp(a->wg, b->wg, d * 4) &&
-               a->b0 == b->b0;
+        !memcmp(a->pemb, b->pemb, (size_t)a->n_products * d * 4) &&
+        !memcmp(a->cbias, b->cbias, (size_t)a->n_customers * 4) && !memcmp(a->wg, b->wg, d * 4) &&
+        a->b0 == b->b0;
     int in = 2 * a->dim + PREFREC_MODEL_N_DEMO;
     for (int l = 0; l < a->n_layers; l++) {
         same = same && !memcmp(a->w[l], b->w[l], (size_t)a->width[l] * (size_t)in * 4);
@@ -199,10 +206,10 @@ static void test_training(void) {
     prefrec_train_report ra, rb, rc;
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_neumf_train(&td, &tp, &a, &ra, &err), PREFREC_OK);
-    printf("toy: sd of targets %.3f, train RMSE %.3f, valid RMSE %.3f after %d epochs (best %d)\n", sd,
-           ra.train_rmse, ra.valid_rmse, ra.epochs_run, ra.best_epoch);
+    printf("toy: sd of targets %.3f, train RMSE %.3f, valid RMSE %.3f after %d epochs (best %d)\n",
+           sd, ra.train_rmse, ra.valid_rmse, ra.epochs_run, ra.best_epoch);
     CHECK(sd > 0.9);
-    CHECK(ra.valid_rmse < 0.45);             /* the bound: well under the spread of the targets */
+    CHECK(ra.valid_rmse < 0.45); /* the bound: well under the spread of the targets */
     CHECK(ra.train_rmse < ra.valid_rmse + 0.2);
     CHECK_EQ_INT(ra.n_valid, 600);
     CHECK_EQ_INT(ra.n_train, 5400);
@@ -254,8 +261,24 @@ static void test_pack_cycle(void) {
         snprintf(cc[i], 16, "M%09d", i);
     }
     const char *cats[2] = {"채소", "과자"}, *subs[1] = {"스낵"};
-    prefrec_pack_meta meta = {"A07", "2022-01-01", (const char *const *)pc, (const char *const *)pc, cat, sub,
-                              cats, 2, subs, 1, (const char *const *)cc, &td, &tp, &rep, NULL, NULL, 0, NULL};
+    prefrec_pack_meta meta = {"A07",
+                              "2022-01-01",
+                              (const char *const *)pc,
+                              (const char *const *)pc,
+                              cat,
+                              sub,
+                              cats,
+                              2,
+                              subs,
+                              1,
+                              (const char *const *)cc,
+                              &td,
+                              &tp,
+                              &rep,
+                              NULL,
+                              NULL,
+                              0,
+                              NULL};
     char path[] = "test_train_pack_XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
@@ -278,9 +301,12 @@ static void test_pack_cycle(void) {
     prefrec_pack_writer *w = prefrec_pack_writer_new();
     for (size_t i = 0; i < prefrec_pack_tensor_count(p); i++) {
         const prefrec_tensor *t = prefrec_pack_tensor_at(p, i);
-        CHECK_EQ_INT(prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, &err), PREFREC_OK);
+        CHECK_EQ_INT(
+            prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, &err),
+            PREFREC_OK);
     }
-    CHECK_EQ_INT(prefrec_pack_writer_set_manifest(w, prefrec_pack_manifest_json(p, NULL), &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_pack_writer_set_manifest(w, prefrec_pack_manifest_json(p, NULL), &err),
+                 PREFREC_OK);
     void *again = NULL;
     size_t len2 = 0;
     CHECK_EQ_INT(prefrec_pack_writer_finish(w, &again, &len2, &err), PREFREC_OK);
@@ -296,7 +322,8 @@ static void test_pack_cycle(void) {
         prefrec_user *u = NULL;
         CHECK_EQ_INT(prefrec_user_from_customer(m, cs, c, &u, &err), PREFREC_OK);
         for (int32_t j = 0; j < d.P; j++) {
-            double diff = fabs(prefrec_model_score(m, u, j) - prefrec_neumf_predict(net, c, j, d.g[c], d.age[c]));
+            double diff = fabs(prefrec_model_score(m, u, j) -
+                               prefrec_neumf_predict(net, c, j, d.g[c], d.age[c]));
             if (diff > maxdiff) maxdiff = diff;
         }
         prefrec_user_free(u);

@@ -24,19 +24,22 @@ static const char subs[6] = "a\0b\0c";
 static const char cats[11] = "food\0drink";
 static const uint32_t cust_off[4] = {0, 3, 6, 9};
 static const char ccodes[9] = "C0\0C1\0C2";
-static const float cemb[6] = {0.5f, -1, 0.2f, 0.3f, 0, 0}, cbias[3] = {0.25f, 0, 0}, cage[3] = {35, 60, NAN};
+static const float cemb[6] = {0.5f, -1, 0.2f, 0.3f, 0, 0}, cbias[3] = {0.25f, 0, 0},
+                   cage[3] = {35, 60, NAN};
 static const int8_t cg[3] = {1, 0, -1};
 static const uint32_t boff[4] = {0, 2, 3, 9};
 static const int32_t bidx[9] = {0, 1, 3, 0, 1, 2, 3, 4, 5};
 static const int32_t ease_nbr[P * M] = {2, 3, 2, 4, 0, -1, 5, 4, 3, -1, 4, -1};
 static const float ease_w[P * M] = {0.5f, 0.2f, 0.3f, 0.6f, 0.4f, 0, 0.9f, 0.1f, 0.3f, 0, 0.2f, 0};
 static const int32_t knn_nbr[P * M] = {1, 4, 0, 5, 0, 1, 4, -1, 3, 0, 1, -1};
-static const float knn_w[P * M] = {0.8f, 0.3f, 0.8f, 0.4f, 0.2f, 0.1f, 0.5f, 0, 0.5f, 0.3f, 0.4f, 0};
+static const float knn_w[P * M] = {0.8f, 0.3f, 0.8f, 0.4f, 0.2f, 0.1f,
+                                   0.5f, 0,    0.5f, 0.3f, 0.4f, 0};
 static float pop_seg[S * P];
 static const float pop_all[P] = {1, 0.8f, 0.6f, 0.4f, 0.3f, 0.2f};
 static const float trend[P] = {0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.6f};
 /* blend weights: variant 1 (hand-worked case) and variant 2 (every part on) */
-static const double WV[3][7] = {{0}, {1, 0.5, 0.2, 0, 0.1, 0, 0}, {1, 0.5, 0.2, 0.3, 0.1, 0.4, 0.7}};
+static const double WV[3][7] = {
+    {0}, {1, 0.5, 0.2, 0, 0.1, 0, 0}, {1, 0.5, 0.2, 0.3, 0.1, 0.4, 0.7}};
 static const double TB = 1e-6;
 
 /* variant 0: NeuMF only; 1 and 2: with the blend (weights WV[variant]) */
@@ -47,20 +50,29 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
         for (int p = 0; p < P; p++) pop_seg[s * P + p] = s == 25 ? f30[p] : base[p];
     tb t[] = {{"product.emb", 0, 2, {P, 2}, pemb, sizeof pemb},
               {"product.bias", 0, 1, {P}, pbias, sizeof pbias},
-              {"mlp.0.w", 0, 2, {2, 8}, w1, sizeof w1}, {"mlp.0.b", 0, 1, {2}, b1, 8},
-              {"out.gmf", 0, 1, {2}, wg, 8}, {"out.mlp", 0, 1, {2}, wm, 8},
+              {"mlp.0.w", 0, 2, {2, 8}, w1, sizeof w1},
+              {"mlp.0.b", 0, 1, {2}, b1, 8},
+              {"out.gmf", 0, 1, {2}, wg, 8},
+              {"out.mlp", 0, 1, {2}, wm, 8},
               {"out.bias", 0, 1, {1}, &b0, 4},
               {"product.code.off", 5, 1, {P + 1}, code_off, sizeof code_off},
               {"product.code.str", 3, 1, {18}, codes, 18},
               {"product.name.off", 5, 1, {P + 1}, code_off, sizeof code_off},
               {"product.name.str", 3, 1, {18}, names, 18},
-              {"product.cat", 4, 1, {P}, pcat, sizeof pcat}, {"product.sub", 4, 1, {P}, psub, sizeof psub},
-              {"category.off", 5, 1, {3}, cat_off, 12}, {"category.str", 3, 1, {11}, cats, 11},
-              {"subcategory.off", 5, 1, {4}, sub_off, 16}, {"subcategory.str", 3, 1, {6}, subs, 6},
-              {"customer.code.off", 5, 1, {4}, cust_off, 16}, {"customer.code.str", 3, 1, {9}, ccodes, 9},
-              {"customer.emb", 0, 2, {3, 2}, cemb, 24}, {"customer.bias", 0, 1, {3}, cbias, 12},
-              {"customer.gender", 2, 1, {3}, cg, 3}, {"customer.age", 0, 1, {3}, cage, 12},
-              {"customer.bought.off", 5, 1, {4}, boff, 16}, {"customer.bought.idx", 4, 1, {9}, bidx, 36},
+              {"product.cat", 4, 1, {P}, pcat, sizeof pcat},
+              {"product.sub", 4, 1, {P}, psub, sizeof psub},
+              {"category.off", 5, 1, {3}, cat_off, 12},
+              {"category.str", 3, 1, {11}, cats, 11},
+              {"subcategory.off", 5, 1, {4}, sub_off, 16},
+              {"subcategory.str", 3, 1, {6}, subs, 6},
+              {"customer.code.off", 5, 1, {4}, cust_off, 16},
+              {"customer.code.str", 3, 1, {9}, ccodes, 9},
+              {"customer.emb", 0, 2, {3, 2}, cemb, 24},
+              {"customer.bias", 0, 1, {3}, cbias, 12},
+              {"customer.gender", 2, 1, {3}, cg, 3},
+              {"customer.age", 0, 1, {3}, cage, 12},
+              {"customer.bought.off", 5, 1, {4}, boff, 16},
+              {"customer.bought.idx", 4, 1, {9}, bidx, 36},
               {"blend.ease.nbr", 4, 2, {P, M}, ease_nbr, sizeof ease_nbr},
               {"blend.ease.w", 0, 2, {P, M}, ease_w, sizeof ease_w},
               {"blend.knn.nbr", 4, 2, {P, M}, knn_nbr, sizeof knn_nbr},
@@ -70,14 +82,16 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
               {"blend.trend", 0, 1, {P}, trend, sizeof trend}};
     char man[512];
     if (variant)
-        snprintf(man, sizeof man,
-                 "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\",\"target_mean\":3.0,"
-                 "\"blend\":{\"w\":{\"ease\":%g,\"knn\":%g,\"pop\":%g,\"trend\":%g,\"cat\":%g,"
-                 "\"catpop\":%g,\"subpop\":%g},\"tiebreak\":1e-6}}",
-                 WV[variant][0], WV[variant][1], WV[variant][2], WV[variant][3], WV[variant][4],
-                 WV[variant][5], WV[variant][6]);
+        snprintf(
+            man, sizeof man,
+            "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\",\"target_mean\":3.0,"
+            "\"blend\":{\"w\":{\"ease\":%g,\"knn\":%g,\"pop\":%g,\"trend\":%g,\"cat\":%g,"
+            "\"catpop\":%g,\"subpop\":%g},\"tiebreak\":1e-6}}",
+            WV[variant][0], WV[variant][1], WV[variant][2], WV[variant][3], WV[variant][4],
+            WV[variant][5], WV[variant][6]);
     else
-        snprintf(man, sizeof man, "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\"}");
+        snprintf(man, sizeof man,
+                 "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\"}");
     return tb_build(man, t, variant ? sizeof t / sizeof t[0] : 25, len);
 }
 

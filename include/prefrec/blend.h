@@ -30,9 +30,16 @@
 extern "C" {
 #endif
 
-
-enum { PREFREC_BW_EASE, PREFREC_BW_KNN, PREFREC_BW_POP, PREFREC_BW_TREND, PREFREC_BW_CAT,
-       PREFREC_BW_CATPOP, PREFREC_BW_SUBPOP, PREFREC_BW_COUNT };
+enum {
+    PREFREC_BW_EASE,
+    PREFREC_BW_KNN,
+    PREFREC_BW_POP,
+    PREFREC_BW_TREND,
+    PREFREC_BW_CAT,
+    PREFREC_BW_CATPOP,
+    PREFREC_BW_SUBPOP,
+    PREFREC_BW_COUNT
+};
 extern const char *const prefrec_blend_weight_names[PREFREC_BW_COUNT];
 
 typedef struct prefrec_blend {
@@ -50,9 +57,9 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
 
 /* Weighted parts of one request's scores, each n_products floats (caller's scratch). */
 typedef struct prefrec_blend_parts {
-    float *i2i;    /* EASE + ItemKNN */
-    float *pop;    /* segment popularity + trend */
-    float *cat;    /* category and subcategory preference */
+    float *i2i; /* EASE + ItemKNN */
+    float *pop; /* segment popularity + trend */
+    float *cat; /* category and subcategory preference */
     float f_ease, f_knn; /* w / max applied to E and K (0 when skipped) */
 } prefrec_blend_parts;
 
@@ -69,9 +76,9 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
  * of n_products int32 all -1 on entry (restored on return); best_w, knn_sum: k floats and
  * in_ease: k bytes of scratch. Work: O(n M + k), linear in the neighbour lists it reads. */
 void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, size_t n,
-                                const prefrec_blend_parts *parts, const int32_t *products,
-                                size_t k, int32_t *pos, float *best_w, int32_t *src,
-                                float *knn_sum, uint8_t *in_ease);
+                                const prefrec_blend_parts *parts, const int32_t *products, size_t k,
+                                int32_t *pos, float *best_w, int32_t *src, float *knn_sum,
+                                uint8_t *in_ease);
 
 #ifdef __cplusplus
 }

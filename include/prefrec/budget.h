@@ -28,16 +28,16 @@ extern "C" {
 #endif
 
 #define PREFREC_BUDGET_PER_PACK_BYTE 16u
-#define PREFREC_BUDGET_ALLOWANCE ((uint64_t)16 << 20)  /* 16 MiB */
+#define PREFREC_BUDGET_ALLOWANCE ((uint64_t)16 << 20) /* 16 MiB */
 #define PREFREC_BUDGET_MAX_BYTES ((uint64_t)512 << 20) /* 512 MiB: fits a wasm32 heap */
-#define PREFREC_BUDGET_MAX_WORK ((uint64_t)1 << 32)    /* multiply-adds per full scoring */
+#define PREFREC_BUDGET_MAX_WORK ((uint64_t)1 << 32) /* multiply-adds per full scoring */
 #define PREFREC_BUDGET_MAX_FOLD_WORK ((uint64_t)1 << 36) /* multiply-adds per fold-in */
 
 typedef struct prefrec_budget {
     uint64_t per_pack_byte; /* engine-owned bytes allowed per byte of pack */
-    uint64_t allowance;     /* plus this many bytes, for small packs */
-    uint64_t max_bytes;     /* and never more than this (also capped at SIZE_MAX / 2) */
-    uint64_t max_work;      /* multiply-adds to score every product once (one request) */
+    uint64_t allowance; /* plus this many bytes, for small packs */
+    uint64_t max_bytes; /* and never more than this (also capped at SIZE_MAX / 2) */
+    uint64_t max_work; /* multiply-adds to score every product once (one request) */
     uint64_t max_fold_work; /* multiply-adds to fold one purchase history in (one request) */
 } prefrec_budget;
 

@@ -43,47 +43,47 @@ extern "C" {
 #endif
 
 #define PREFREC_MAX_K 100
-#define PREFREC_SAMPLE_POOL 30     /* sampling draws among the top 30 (the deck) */
+#define PREFREC_SAMPLE_POOL 30 /* sampling draws among the top 30 (the deck) */
 #define PREFREC_MAX_HISTORY 100000
 
 enum { PREFREC_SOURCE_KNOWN = 0, PREFREC_SOURCE_HISTORY = 1, PREFREC_SOURCE_SEGMENT = 2 };
 enum { PREFREC_RANKER_DEFAULT = 0, PREFREC_RANKER_BLEND = 1, PREFREC_RANKER_NEUMF = 2 };
 enum {
     PREFREC_REASON_BOUGHT_WITH = 1, /* ref: a product of the customer's history bought with it */
-    PREFREC_REASON_CATEGORY = 2,    /* ref: the customer's most bought category it belongs to */
-    PREFREC_REASON_SEGMENT = 3,     /* ref: -1; popular with customers of the same gender/age */
-    PREFREC_REASON_PREDICTED = 4    /* ref: -1; high predicted preference score (neumf) */
+    PREFREC_REASON_CATEGORY = 2, /* ref: the customer's most bought category it belongs to */
+    PREFREC_REASON_SEGMENT = 3, /* ref: -1; popular with customers of the same gender/age */
+    PREFREC_REASON_PREDICTED = 4 /* ref: -1; high predicted preference score (neumf) */
 };
 
 typedef struct prefrec_engine prefrec_engine;
 struct prefrec_model_cost; /* prefrec/model.h */
 
 typedef struct prefrec_request {
-    const char *customer;    /* code, or NULL */
-    const int32_t *history;  /* product indices the customer bought (repeats allowed), or NULL */
+    const char *customer; /* code, or NULL */
+    const int32_t *history; /* product indices the customer bought (repeats allowed), or NULL */
     size_t n_history;
-    int gender;              /* 0 male, 1 female, -1 unknown (used when customer is unknown) */
-    float age;               /* years, NaN unknown */
-    uint32_t k;              /* 1 .. PREFREC_MAX_K */
-    uint32_t sample;         /* 0: none; else picks from the top 30, <= PREFREC_SAMPLE_POOL */
-    uint64_t seed;           /* sampling seed */
-    int ranker;              /* PREFREC_RANKER_* */
+    int gender; /* 0 male, 1 female, -1 unknown (used when customer is unknown) */
+    float age; /* years, NaN unknown */
+    uint32_t k; /* 1 .. PREFREC_MAX_K */
+    uint32_t sample; /* 0: none; else picks from the top 30, <= PREFREC_SAMPLE_POOL */
+    uint64_t seed; /* sampling seed */
+    int ranker; /* PREFREC_RANKER_* */
 } prefrec_request;
 
 typedef struct prefrec_item {
-    int32_t product;         /* product index in the pack's catalog */
-    float score;             /* the ranker's score (neumf: predicted preference 0..5) */
-    int32_t reason;          /* PREFREC_REASON_* */
-    int32_t reason_ref;      /* product or category index, or -1 */
+    int32_t product; /* product index in the pack's catalog */
+    float score; /* the ranker's score (neumf: predicted preference 0..5) */
+    int32_t reason; /* PREFREC_REASON_* */
+    int32_t reason_ref; /* product or category index, or -1 */
 } prefrec_item;
 
 typedef struct prefrec_response {
-    int32_t source;          /* PREFREC_SOURCE_* */
-    int32_t ranker;          /* the ranker that served: PREFREC_RANKER_BLEND or _NEUMF */
-    int32_t customer;        /* index in the customer side, or -1 */
-    uint32_t n;              /* items[0 .. n): top-k, best first, never-bought only */
+    int32_t source; /* PREFREC_SOURCE_* */
+    int32_t ranker; /* the ranker that served: PREFREC_RANKER_BLEND or _NEUMF */
+    int32_t customer; /* index in the customer side, or -1 */
+    uint32_t n; /* items[0 .. n): top-k, best first, never-bought only */
     prefrec_item items[PREFREC_MAX_K];
-    uint32_t n_sampled;      /* sampled[0 .. n_sampled): weighted picks among the top 30 */
+    uint32_t n_sampled; /* sampled[0 .. n_sampled): weighted picks among the top 30 */
     prefrec_item sampled[PREFREC_SAMPLE_POOL];
 } prefrec_response;
 
@@ -113,7 +113,7 @@ void prefrec_engine_free(prefrec_engine *e); /* accepts NULL */
 const char *prefrec_engine_affiliate(const prefrec_engine *e);
 int32_t prefrec_engine_n_products(const prefrec_engine *e);
 int32_t prefrec_engine_n_categories(const prefrec_engine *e);
-int32_t prefrec_engine_n_customers(const prefrec_engine *e);   /* 0 without a customer side */
+int32_t prefrec_engine_n_customers(const prefrec_engine *e); /* 0 without a customer side */
 int prefrec_engine_has_ranker(const prefrec_engine *e, int ranker);
 const char *prefrec_engine_product_code(const prefrec_engine *e, int32_t p);
 const char *prefrec_engine_product_name(const prefrec_engine *e, int32_t p);

@@ -37,7 +37,7 @@ extern "C" {
 #endif
 
 #define PREFREC_MODEL_MAX_LAYERS 4
-#define PREFREC_MODEL_N_DEMO 4     /* male, female, age (normalised), age unknown */
+#define PREFREC_MODEL_N_DEMO 4 /* male, female, age (normalised), age unknown */
 #define PREFREC_MODEL_AGE_CENTER 45.0f
 #define PREFREC_MODEL_AGE_SCALE 15.0f
 #define PREFREC_MODEL_SCORE_MAX 5.0f
@@ -55,10 +55,10 @@ void prefrec_model_demo(int gender, float age, float out[PREFREC_MODEL_N_DEMO]);
 typedef struct prefrec_model_cost {
     int32_t n_products;
     int dim, n_layers, width[PREFREC_MODEL_MAX_LAYERS];
-    uint64_t load_bytes;     /* allocated at load: layer 1's product half (products x width 1
+    uint64_t load_bytes; /* allocated at load: layer 1's product half (products x width 1
                               * floats), the transposed deeper layers, the load's scratch */
-    uint64_t user_bytes;     /* per request: one user's scratch and the fold-in buffer */
-    uint64_t score_work;     /* multiply-adds to score every product once */
+    uint64_t user_bytes; /* per request: one user's scratch and the fold-in buffer */
+    uint64_t score_work; /* multiply-adds to score every product once */
     uint64_t fold_work_base; /* multiply-adds of one fold-in, whatever the history ... */
     uint64_t fold_work_item; /* ... plus this many per history product */
 } prefrec_model_cost;
@@ -75,7 +75,8 @@ prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c, uint64_t 
 
 /* Load the item side of a pack ("full" or "item" part). *out: caller frees; borrows pack.
  * Within the default budget (prefrec/budget.h): PREFREC_E_RANGE when the pack asks for more. */
-prefrec_status prefrec_model_load(const prefrec_pack *pack, prefrec_model **out, prefrec_error *err);
+prefrec_status prefrec_model_load(const prefrec_pack *pack, prefrec_model **out,
+                                  prefrec_error *err);
 /* The same within budget b (NULL: the default); b->max_fold_work then bounds each fold-in. */
 prefrec_status prefrec_model_load_budget(const prefrec_pack *pack, const prefrec_budget *b,
                                          prefrec_model **out, prefrec_error *err);
@@ -86,17 +87,17 @@ int prefrec_model_dim(const prefrec_model *m);
 int prefrec_model_n_layers(const prefrec_model *m);
 int prefrec_model_layer_width(const prefrec_model *m, int l);
 int32_t prefrec_model_n_products(const prefrec_model *m);
-const char *prefrec_model_affiliate(const prefrec_model *m);  /* "" if the manifest has none */
+const char *prefrec_model_affiliate(const prefrec_model *m); /* "" if the manifest has none */
 /* Product catalog (index 0 .. n_products-1). Strings valid until the pack is freed. */
 const char *prefrec_model_product_code(const prefrec_model *m, int32_t p);
 const char *prefrec_model_product_name(const prefrec_model *m, int32_t p);
-const char *prefrec_model_product_category(const prefrec_model *m, int32_t p);    /* "" none */
+const char *prefrec_model_product_category(const prefrec_model *m, int32_t p); /* "" none */
 const char *prefrec_model_product_subcategory(const prefrec_model *m, int32_t p); /* "" none */
-int32_t prefrec_model_product_category_id(const prefrec_model *m, int32_t p);     /* -1 none */
+int32_t prefrec_model_product_category_id(const prefrec_model *m, int32_t p); /* -1 none */
 int32_t prefrec_model_n_categories(const prefrec_model *m);
-int32_t prefrec_model_product_subcategory_id(const prefrec_model *m, int32_t p);  /* -1 none */
+int32_t prefrec_model_product_subcategory_id(const prefrec_model *m, int32_t p); /* -1 none */
 int32_t prefrec_model_n_subcategories(const prefrec_model *m);
-const char *prefrec_model_category_name(const prefrec_model *m, int32_t c);      /* "" if out of range */
+const char *prefrec_model_category_name(const prefrec_model *m, int32_t c); /* "" if out of range */
 int32_t prefrec_model_find_product(const prefrec_model *m, const char *code); /* -1 if absent */
 
 /* Customer side of a pack ("full" pack or a "customers" shard) for model m (dims and the item
@@ -107,8 +108,8 @@ void prefrec_customers_free(prefrec_customers *cs); /* accepts NULL */
 int32_t prefrec_customers_count(const prefrec_customers *cs);
 int32_t prefrec_customers_find(const prefrec_customers *cs, const char *code); /* -1 absent */
 const char *prefrec_customers_code(const prefrec_customers *cs, int32_t c);
-int prefrec_customers_gender(const prefrec_customers *cs, int32_t c);   /* 0, 1, -1 unknown */
-float prefrec_customers_age(const prefrec_customers *cs, int32_t c);    /* NaN unknown */
+int prefrec_customers_gender(const prefrec_customers *cs, int32_t c); /* 0, 1, -1 unknown */
+float prefrec_customers_age(const prefrec_customers *cs, int32_t c); /* NaN unknown */
 /* Products customer c bought (the training pairs): ascending product indices of the model. */
 const int32_t *prefrec_customers_bought(const prefrec_customers *cs, int32_t c, size_t *n);
 

@@ -42,31 +42,31 @@ extern "C" {
 #define PREFREC_PACK_HEADER_SIZE 64u
 #define PREFREC_PACK_ENTRY_SIZE 64u
 #define PREFREC_PACK_ALIGN 64u
-#define PREFREC_PACK_NAME_MAX 32u   /* name field bytes, NUL-padded: at most 31 characters */
+#define PREFREC_PACK_NAME_MAX 32u /* name field bytes, NUL-padded: at most 31 characters */
 #define PREFREC_PACK_MAX_DIMS 4u
 #define PREFREC_PACK_MAX_TENSORS 4096u
 #define PREFREC_PACK_MANIFEST_MAX (256u << 10) /* reader limit on the manifest's bytes */
-#define PREFREC_PACK_STRING_MAX 4096u         /* reader limit on one string's bytes, NUL included */
+#define PREFREC_PACK_STRING_MAX 4096u /* reader limit on one string's bytes, NUL included */
 
 /* Header field offsets (bytes from the start of the file). */
 enum {
-    PREFREC_PACK_OFF_MAGIC = 0,        /* 8 bytes "PRFPACK\0" */
-    PREFREC_PACK_OFF_VERSION = 8,      /* u32 format version */
+    PREFREC_PACK_OFF_MAGIC = 0, /* 8 bytes "PRFPACK\0" */
+    PREFREC_PACK_OFF_VERSION = 8, /* u32 format version */
     PREFREC_PACK_OFF_HEADER_SIZE = 12, /* u32, = 64 */
-    PREFREC_PACK_OFF_FILE_SIZE = 16,   /* u64, total bytes */
-    PREFREC_PACK_OFF_MANIFEST = 24,    /* u32 offset (= 64), u32 size at 28 */
-    PREFREC_PACK_OFF_TABLE = 32,       /* u32 offset, u32 n_tensors at 36 */
-    PREFREC_PACK_OFF_DATA = 40,        /* u64 data offset (64-aligned) */
-    PREFREC_PACK_OFF_DATA_SIZE = 48,   /* u64 data size */
-    PREFREC_PACK_OFF_FLAGS = 56,       /* u32, must be 0 in version 1 */
-    PREFREC_PACK_OFF_CRC = 60          /* u32 CRC32 of the file without these 4 bytes */
+    PREFREC_PACK_OFF_FILE_SIZE = 16, /* u64, total bytes */
+    PREFREC_PACK_OFF_MANIFEST = 24, /* u32 offset (= 64), u32 size at 28 */
+    PREFREC_PACK_OFF_TABLE = 32, /* u32 offset, u32 n_tensors at 36 */
+    PREFREC_PACK_OFF_DATA = 40, /* u64 data offset (64-aligned) */
+    PREFREC_PACK_OFF_DATA_SIZE = 48, /* u64 data size */
+    PREFREC_PACK_OFF_FLAGS = 56, /* u32, must be 0 in version 1 */
+    PREFREC_PACK_OFF_CRC = 60 /* u32 CRC32 of the file without these 4 bytes */
 };
 
 typedef enum prefrec_dtype {
     PREFREC_DT_F32 = 0, /* IEEE binary32 */
     PREFREC_DT_F16 = 1, /* IEEE binary16 (reserved for smaller packs) */
     PREFREC_DT_I8 = 2,
-    PREFREC_DT_U8 = 3,  /* also string blobs */
+    PREFREC_DT_U8 = 3, /* also string blobs */
     PREFREC_DT_I32 = 4,
     PREFREC_DT_U32 = 5,
     PREFREC_DT_COUNT
@@ -78,12 +78,12 @@ const char *prefrec_dtype_name(uint32_t dt); /* "f32", ...; "?" if unknown */
 
 typedef struct prefrec_tensor {
     char name[PREFREC_PACK_NAME_MAX]; /* NUL-terminated */
-    uint32_t dtype;                   /* prefrec_dtype */
-    uint32_t ndim;                    /* 1..4 */
+    uint32_t dtype; /* prefrec_dtype */
+    uint32_t ndim; /* 1..4 */
     uint32_t shape[PREFREC_PACK_MAX_DIMS]; /* unused dims are 1 */
-    uint64_t offset;                  /* from the start of the file */
+    uint64_t offset; /* from the start of the file */
     uint64_t n_elems, n_bytes;
-    const void *data;                 /* points into the borrowed bytes */
+    const void *data; /* points into the borrowed bytes */
 } prefrec_tensor;
 
 typedef struct prefrec_pack prefrec_pack;
@@ -94,8 +94,8 @@ prefrec_status prefrec_pack_open(const void *bytes, size_t len, prefrec_pack **o
 void prefrec_pack_free(prefrec_pack *p); /* accepts NULL */
 
 uint32_t prefrec_pack_version(const prefrec_pack *p);
-uint32_t prefrec_pack_crc(const prefrec_pack *p);   /* the stored (and verified) CRC32 */
-size_t prefrec_pack_size(const prefrec_pack *p);    /* bytes of the pack (the buffer's length) */
+uint32_t prefrec_pack_crc(const prefrec_pack *p); /* the stored (and verified) CRC32 */
+size_t prefrec_pack_size(const prefrec_pack *p); /* bytes of the pack (the buffer's length) */
 /* The manifest text (not NUL-terminated in the file; this copy is) and its length. */
 const char *prefrec_pack_manifest_json(const prefrec_pack *p, size_t *len);
 /* Top-level manifest members: string (NULL if absent or not a string), number (def if absent). */
@@ -108,8 +108,8 @@ const prefrec_tensor *prefrec_pack_find(const prefrec_pack *p, const char *name)
 
 /* Fetch tensor `name`, requiring dtype dt, ndim dims and, for each i < ndim, shape[i] ==
  * want[i] unless want[i] is 0 (any). Errors name the tensor and what differs. */
-prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_t dt,
-                                uint32_t ndim, const uint32_t *want, const prefrec_tensor **out,
+prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_t dt, uint32_t ndim,
+                                const uint32_t *want, const prefrec_tensor **out,
                                 prefrec_error *err);
 
 /* A string table stored as two tensors: "<base>.off" (u32 [n+1], off[0] = 0, ascending) and

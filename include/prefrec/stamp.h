@@ -29,11 +29,11 @@ extern "C" {
 #define PREFREC_STAMP_MAX_PER_CAT 16
 
 typedef struct prefrec_stamp_category {
-    int32_t category;          /* category index */
-    float mean_score;          /* mean predicted score over the category's products */
-    size_t n_products;         /* <= per_cat */
+    int32_t category; /* category index */
+    float mean_score; /* mean predicted score over the category's products */
+    size_t n_products; /* <= per_cat */
     prefrec_scored products[PREFREC_STAMP_MAX_PER_CAT]; /* index = product index */
-    uint8_t bought[PREFREC_STAMP_MAX_PER_CAT];          /* 1: a product the customer has bought */
+    uint8_t bought[PREFREC_STAMP_MAX_PER_CAT]; /* 1: a product the customer has bought */
 } prefrec_stamp_category;
 
 /* bought may be NULL (nothing bought). out must hold n_cats entries; *n_out receives how many

@@ -19,16 +19,16 @@ extern "C" {
 
 typedef enum {
     PREFREC_OK = 0,
-    PREFREC_E_INVAL = -1,     /* bad argument or request (programmer or caller error) */
-    PREFREC_E_NOMEM = -2,     /* allocation failed */
-    PREFREC_E_IO = -3,        /* file could not be opened, read or written */
-    PREFREC_E_PARSE = -4,     /* malformed input text (CSV, JSON, dates) */
-    PREFREC_E_FORMAT = -5,    /* malformed binary data (model pack) */
-    PREFREC_E_VERSION = -6,   /* unsupported format version */
-    PREFREC_E_CHECKSUM = -7,  /* checksum mismatch */
-    PREFREC_E_NOTFOUND = -8,  /* unknown id, column, file or affiliate */
-    PREFREC_E_RANGE = -9,     /* value out of its allowed range */
-    PREFREC_E_EMPTY = -10     /* nothing to work with (no rows, empty catalogue) */
+    PREFREC_E_INVAL = -1, /* bad argument or request (programmer or caller error) */
+    PREFREC_E_NOMEM = -2, /* allocation failed */
+    PREFREC_E_IO = -3, /* file could not be opened, read or written */
+    PREFREC_E_PARSE = -4, /* malformed input text (CSV, JSON, dates) */
+    PREFREC_E_FORMAT = -5, /* malformed binary data (model pack) */
+    PREFREC_E_VERSION = -6, /* unsupported format version */
+    PREFREC_E_CHECKSUM = -7, /* checksum mismatch */
+    PREFREC_E_NOTFOUND = -8, /* unknown id, column, file or affiliate */
+    PREFREC_E_RANGE = -9, /* value out of its allowed range */
+    PREFREC_E_EMPTY = -10 /* nothing to work with (no rows, empty catalogue) */
 } prefrec_status;
 
 #define PREFREC_ERROR_MSG_MAX 512
@@ -48,7 +48,8 @@ prefrec_status prefrec_error_set(prefrec_error *err, prefrec_status s, const cha
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-prefrec_status prefrec_error_vset(prefrec_error *err, prefrec_status s, const char *fmt, va_list ap);
+prefrec_status prefrec_error_vset(prefrec_error *err, prefrec_status s, const char *fmt,
+                                  va_list ap);
 
 /* Clear err to PREFREC_OK and an empty message. err may be NULL. */
 void prefrec_error_clear(prefrec_error *err);

@@ -11,7 +11,8 @@
 
 int cli_fail(const char *cmd, const prefrec_error *err) {
     fprintf(stderr, "prefrec %s: error: %s\n", cmd,
-            err && err->msg[0] ? err->msg : prefrec_status_str(err ? err->status : PREFREC_E_INVAL));
+            err && err->msg[0] ? err->msg
+                               : prefrec_status_str(err ? err->status : PREFREC_E_INVAL));
     return 1;
 }
 

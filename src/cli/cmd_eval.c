@@ -63,14 +63,22 @@ int prefrec_cmd_eval(int argc, char **argv) {
             for (size_t r = 0; r < n; r++) printf("  %-12s %s\n", defs[r]->name, defs[r]->summary);
             return 0;
         }
-        if (!strcmp(argv[i], "--skip-bad-rows")) skip_bad = 1;
-        else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing))) cutoff = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--end", &missing))) end = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing))) json = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--html", &missing))) html = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--rankers", &missing))) list = v;
+        if (!strcmp(argv[i], "--skip-bad-rows"))
+            skip_bad = 1;
+        else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing)))
+            data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing)))
+            cutoff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--end", &missing)))
+            end = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing)))
+            aff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing)))
+            json = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--html", &missing)))
+            html = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--rankers", &missing)))
+            list = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--k", &missing))) {
             if (cli_parse_long(v, 1, 1000, &k))
                 return cli_usage_error("eval", usage_text, "--k must be 1..1000 (got '%s')", v);
@@ -80,14 +88,17 @@ int prefrec_cmd_eval(int argc, char **argv) {
         } else if ((v = cli_opt_value(argc, argv, &i, "--seed", &missing))) {
             if (cli_parse_long(v, 0, 0x7fffffffL, &seed))
                 return cli_usage_error("eval", usage_text, "--seed must be a non-negative integer");
-        } else if (missing) return cli_usage_error("eval", usage_text, "%s needs a value", argv[i]);
-        else return cli_usage_error("eval", usage_text, "unknown option '%s'", argv[i]);
+        } else if (missing)
+            return cli_usage_error("eval", usage_text, "%s needs a value", argv[i]);
+        else
+            return cli_usage_error("eval", usage_text, "unknown option '%s'", argv[i]);
     }
     if (!data) return cli_usage_error("eval", usage_text, "--data is required");
     if (!cutoff) return cli_usage_error("eval", usage_text, "--cutoff is required");
     prefrec_eval_params ep = prefrec_eval_default_params();
     if (prefrec_date_parse(cutoff, strlen(cutoff), &ep.cutoff))
-        return cli_usage_error("eval", usage_text, "--cutoff '%s' is not a date (YYYY-MM-DD)", cutoff);
+        return cli_usage_error("eval", usage_text, "--cutoff '%s' is not a date (YYYY-MM-DD)",
+                               cutoff);
     if (end && prefrec_date_parse(end, strlen(end), &ep.end))
         return cli_usage_error("eval", usage_text, "--end '%s' is not a date (YYYY-MM-DD)", end);
     if (end && ep.end <= ep.cutoff)

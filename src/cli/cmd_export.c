@@ -29,8 +29,10 @@ int prefrec_cmd_export(int argc, char **argv) {
             return cli_usage_error("export", usage_text, "unknown option '%s'", o);
         if (i + 1 >= argc) return cli_usage_error("export", usage_text, "%s needs a value", o);
         const char *v = argv[++i];
-        if (!strcmp(o, "--pack")) pack = v;
-        else if (!strcmp(o, "--out")) out = v;
+        if (!strcmp(o, "--pack"))
+            pack = v;
+        else if (!strcmp(o, "--out"))
+            out = v;
         else {
             char *end;
             errno = 0;
@@ -39,10 +41,12 @@ int prefrec_cmd_export(int argc, char **argv) {
                 return cli_usage_error("export", usage_text, "--shards '%s' is not in 1..4096", v);
         }
     }
-    if (!pack || !out) return cli_usage_error("export", usage_text, "--pack and --out are required");
+    if (!pack || !out)
+        return cli_usage_error("export", usage_text, "--pack and --out are required");
     prefrec_error err = {0};
     if (mkdir(out, 0777) && errno != EEXIST) {
-        prefrec_error_set(&err, PREFREC_E_IO, "%s: cannot create directory: %s", out, strerror(errno));
+        prefrec_error_set(&err, PREFREC_E_IO, "%s: cannot create directory: %s", out,
+                          strerror(errno));
         return cli_fail("export", &err);
     }
     void *buf = NULL;
@@ -71,7 +75,8 @@ int prefrec_cmd_export(int argc, char **argv) {
             hi = z > hi ? z : hi;
             tot += z;
         }
-        printf("%s/%s.item.pack  %zu bytes\n%s/%s.cust.%03d..%03ld.pack  %ld shards, %zu..%zu bytes each, %zu total\n",
+        printf("%s/%s.item.pack  %zu bytes\n%s/%s.cust.%03d..%03ld.pack  %ld shards, %zu..%zu "
+               "bytes each, %zu total\n",
                out, stem, sizes[0], out, stem, 0, shards - 1, shards, lo, hi, tot);
     }
     free(sizes);

@@ -41,16 +41,21 @@ int prefrec_cmd_gen(int argc, char **argv) {
         const char *v = argv[++i];
         char *end = NULL;
         errno = 0;
-        if (!strcmp(a, "--out")) dir = v;
+        if (!strcmp(a, "--out"))
+            dir = v;
         else if (!strcmp(a, "--scale")) {
             p.scale = strtod(v, &end);
             if (end == v || *end || errno || !(p.scale > 0 && p.scale <= 100))
-                return cli_usage_error("gen", USAGE, "--scale must be a number in (0, 100], got '%s'", v);
+                return cli_usage_error("gen", USAGE,
+                                       "--scale must be a number in (0, 100], got '%s'", v);
         } else {
-            if (*v == '-') return cli_usage_error("gen", USAGE, "--seed must be a non-negative integer, got '%s'", v);
+            if (*v == '-')
+                return cli_usage_error("gen", USAGE,
+                                       "--seed must be a non-negative integer, got '%s'", v);
             p.seed = strtoull(v, &end, 10);
             if (end == v || *end || errno)
-                return cli_usage_error("gen", USAGE, "--seed must be a non-negative integer, got '%s'", v);
+                return cli_usage_error("gen", USAGE,
+                                       "--seed must be a non-negative integer, got '%s'", v);
         }
     }
     if (!dir) return cli_usage_error("gen", USAGE, "--out DIR is required");
@@ -63,7 +68,8 @@ int prefrec_cmd_gen(int argc, char **argv) {
     if (tty && !quiet) fputc('\n', stderr);
     if (st) return cli_fail("gen", &err);
     if (quiet) return 0;
-    printf("wrote %s (scale %g, seed %llu) in %.2f s\n", dir, p.scale, (unsigned long long)p.seed, cli_now() - t0);
+    printf("wrote %s (scale %g, seed %llu) in %.2f s\n", dir, p.scale, (unsigned long long)p.seed,
+           cli_now() - t0);
     printf("  customers %lld (%lld buying), products %lld in %lld top / %lld mid categories\n",
            (long long)s.customers, (long long)s.buyers, (long long)s.products,
            (long long)s.top_categories, (long long)s.mid_categories);

@@ -75,9 +75,12 @@ static int summarise(const prefrec_dataset *ds, summary *s) {
     sort_dict = ds->affiliates;
     qsort(s->aff_order, (size_t)na, sizeof *s->aff_order, by_code);
     for (int32_t c = 0; c < ds->n_customers_in_demographics; c++) {
-        if (ds->gender[c] == PREFREC_GENDER_FEMALE) s->demo_female++;
-        else if (ds->gender[c] == PREFREC_GENDER_MALE) s->demo_male++;
-        else s->demo_unknown++;
+        if (ds->gender[c] == PREFREC_GENDER_FEMALE)
+            s->demo_female++;
+        else if (ds->gender[c] == PREFREC_GENDER_MALE)
+            s->demo_male++;
+        else
+            s->demo_unknown++;
     }
     return 0;
 }
@@ -119,7 +122,8 @@ static void print_text(const prefrec_dataset *ds, const summary *s, int is_dir) 
            num((unsigned long long)ds->n_customers_in_demographics, b),
            num((unsigned long long)ds->n_customers_with_rows, c));
     if (ds->has_catalog) {
-        printf("products:    %s in the catalog, %s with purchases", num((unsigned long long)ds->n_products_in_catalog, a),
+        printf("products:    %s in the catalog, %s with purchases",
+               num((unsigned long long)ds->n_products_in_catalog, a),
                num((unsigned long long)s->products_with_rows, b));
         if (s->products_not_in_catalog)
             printf(" (%d of them not in the catalog, %s rows)", s->products_not_in_catalog,
@@ -128,7 +132,8 @@ static void print_text(const prefrec_dataset *ds, const summary *s, int is_dir) 
         printf("categories:  %d top, %d mid\n", prefrec_dict_size(ds->categories),
                prefrec_dict_size(ds->subcategories));
     } else {
-        printf("products:    %s with purchases (no catalog)\n", num((unsigned long long)s->products_with_rows, a));
+        printf("products:    %s with purchases (no catalog)\n",
+               num((unsigned long long)s->products_with_rows, a));
         printf("categories:  none (no catalog)\n");
     }
     if (ds->n_rows)
@@ -141,15 +146,18 @@ static void print_text(const prefrec_dataset *ds, const summary *s, int is_dir) 
                num((unsigned long long)s->demo_female, a), num((unsigned long long)s->demo_male, b),
                num((unsigned long long)s->demo_unknown, c));
     if (ds->n_lpay_rows)
-        printf("lpay:        %s payments in 06 (%s not among the purchases), %s purchase lines paid with Lpay\n",
+        printf("lpay:        %s payments in 06 (%s not among the purchases), %s purchase lines "
+               "paid with Lpay\n",
                num(ds->n_lpay_rows, a), num(ds->n_lpay_unmatched, b), num(s->lpay_lines, c));
     printf("affiliates:  %d\n", prefrec_dict_size(ds->affiliates));
     for (int32_t k = 0; k < prefrec_dict_size(ds->affiliates); k++) {
         int32_t af = s->aff_order[k];
-        printf("  %-6s %12s rows  %5.1f%%\n", prefrec_dict_str(ds->affiliates, af), num(s->aff_rows[af], a),
+        printf("  %-6s %12s rows  %5.1f%%\n", prefrec_dict_str(ds->affiliates, af),
+               num(s->aff_rows[af], a),
                ds->n_rows ? 100.0 * (double)s->aff_rows[af] / (double)ds->n_rows : 0.0);
     }
-    if (ds->n_skipped) printf("skipped:     %s bad rows (--skip-bad-rows)\n", num(ds->n_skipped, a));
+    if (ds->n_skipped)
+        printf("skipped:     %s bad rows (--skip-bad-rows)\n", num(ds->n_skipped, a));
 }
 
 static int print_json(const prefrec_dataset *ds, const summary *s, int is_dir) {
@@ -159,10 +167,12 @@ static int print_json(const prefrec_dataset *ds, const summary *s, int is_dir) {
     cJSON_AddStringToObject(o, "layout", is_dir ? "lpoint" : "mapping");
     cJSON_AddNumberToObject(o, "rows", (double)ds->n_rows);
     cJSON *rt = cJSON_AddObjectToObject(o, "not_purchases");
-    cJSON_AddStringToObject(rt, "measure", ds->has_quantity ? "quantity"
-                                           : ds->has_amount ? "amount" : "none");
-    cJSON_AddNumberToObject(rt, "lines", (double)(ds->n_return_lines + ds->n_zero_lines +
-                                                  ds->n_cancelled_lines));
+    cJSON_AddStringToObject(rt, "measure",
+                            ds->has_quantity     ? "quantity"
+                                : ds->has_amount ? "amount"
+                                                 : "none");
+    cJSON_AddNumberToObject(
+        rt, "lines", (double)(ds->n_return_lines + ds->n_zero_lines + ds->n_cancelled_lines));
     cJSON_AddNumberToObject(rt, "returns", (double)ds->n_return_lines);
     cJSON_AddNumberToObject(rt, "returns_without_purchase", (double)ds->n_returns_unmatched);
     cJSON_AddNumberToObject(rt, "zero_lines", (double)ds->n_zero_lines);
@@ -181,7 +191,8 @@ static int print_json(const prefrec_dataset *ds, const summary *s, int is_dir) {
     cJSON_AddNumberToObject(pr, "in_catalog", ds->n_products_in_catalog);
     cJSON_AddNumberToObject(pr, "with_purchases", s->products_with_rows);
     cJSON_AddNumberToObject(pr, "not_in_catalog", ds->has_catalog ? s->products_not_in_catalog : 0);
-    cJSON_AddNumberToObject(pr, "rows_not_in_catalog", ds->has_catalog ? (double)s->rows_not_in_catalog : 0);
+    cJSON_AddNumberToObject(pr, "rows_not_in_catalog",
+                            ds->has_catalog ? (double)s->rows_not_in_catalog : 0);
     cJSON *ca = cJSON_AddObjectToObject(o, "categories");
     cJSON_AddNumberToObject(ca, "top", prefrec_dict_size(ds->categories));
     cJSON_AddNumberToObject(ca, "mid", prefrec_dict_size(ds->subcategories));
@@ -216,10 +227,14 @@ int prefrec_cmd_info(int argc, char **argv) {
     int json = 0;
     prefrec_load_params lp = prefrec_load_default_params();
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
-        else if (!strncmp(argv[i], "--data=", 7)) data = argv[i] + 7;
-        else if (!strcmp(argv[i], "--json")) json = 1;
-        else if (!strcmp(argv[i], "--skip-bad-rows")) lp.skip_bad_rows = 1;
+        if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            data = argv[++i];
+        else if (!strncmp(argv[i], "--data=", 7))
+            data = argv[i] + 7;
+        else if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--skip-bad-rows"))
+            lp.skip_bad_rows = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(USAGE, stdout);
             return 0;

@@ -19,7 +19,8 @@ int prefrec_cmd_inspect(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         }
-        if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("inspect", usage_text, "unknown option '%s'", argv[i]);
+        if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage_error("inspect", usage_text, "unknown option '%s'", argv[i]);
         if (file) return cli_usage_error("inspect", usage_text, "one FILE only");
         file = argv[i];
     }
@@ -46,7 +47,8 @@ int prefrec_cmd_inspect(int argc, char **argv) {
     cJSON_free(json);
     cJSON_Delete(man);
     size_t n = prefrec_pack_tensor_count(p), total = 0;
-    printf("tensors   %zu\n  %-3s %-22s %-5s %-16s %10s %10s\n", n, "#", "name", "dtype", "shape", "offset", "bytes");
+    printf("tensors   %zu\n  %-3s %-22s %-5s %-16s %10s %10s\n", n, "#", "name", "dtype", "shape",
+           "offset", "bytes");
     for (size_t i = 0; i < n; i++) {
         const prefrec_tensor *t = prefrec_pack_tensor_at(p, i);
         char shape[64];
@@ -54,11 +56,12 @@ int prefrec_cmd_inspect(int argc, char **argv) {
         for (uint32_t d = 1; d < t->ndim && k > 0 && (size_t)k < sizeof shape; d++)
             k += snprintf(shape + k, sizeof shape - (size_t)k, ",%u", t->shape[d]);
         if (k > 0 && (size_t)k < sizeof shape) snprintf(shape + k, sizeof shape - (size_t)k, "]");
-        printf("  %-3zu %-22s %-5s %-16s %10llu %10llu\n", i, t->name, prefrec_dtype_name(t->dtype), shape,
-               (unsigned long long)t->offset, (unsigned long long)t->n_bytes);
+        printf("  %-3zu %-22s %-5s %-16s %10llu %10llu\n", i, t->name, prefrec_dtype_name(t->dtype),
+               shape, (unsigned long long)t->offset, (unsigned long long)t->n_bytes);
         total += (size_t)t->n_bytes;
     }
-    printf("tensor bytes %zu of %zu (%.1f%%)\n", total, len, len ? 100.0 * (double)total / (double)len : 0.0);
+    printf("tensor bytes %zu of %zu (%.1f%%)\n", total, len,
+           len ? 100.0 * (double)total / (double)len : 0.0);
     prefrec_pack_free(p);
     free(buf);
     return 0;

@@ -10,7 +10,8 @@
 #include "prefrec/topk.h"
 
 static const char *usage_text =
-    "usage: prefrec predict --pack FILE [--customers SHARD] --customer ID [--product ID] [--top N]\n"
+    "usage: prefrec predict --pack FILE [--customers SHARD] --customer ID [--product ID] [--top "
+    "N]\n"
     "  --pack FILE        a full pack (prefrec train) or an item pack (prefrec export)\n"
     "  --customers SHARD  the customer shard holding ID, when --pack is an item pack\n"
     "  --customer ID      customer code (e.g. M000034966)\n"
@@ -40,22 +41,29 @@ int prefrec_cmd_predict(int argc, char **argv) {
             return 0;
         }
         const char *o = argv[i];
-        if (strcmp(o, "--pack") && strcmp(o, "--customers") && strcmp(o, "--customer") && strcmp(o, "--product") &&
-            strcmp(o, "--top"))
+        if (strcmp(o, "--pack") && strcmp(o, "--customers") && strcmp(o, "--customer") &&
+            strcmp(o, "--product") && strcmp(o, "--top"))
             return cli_usage_error("predict", usage_text, "unknown option '%s'", o);
         if (i + 1 >= argc) return cli_usage_error("predict", usage_text, "%s needs a value", o);
         const char *v = argv[++i];
-        if (!strcmp(o, "--pack")) pack = v;
-        else if (!strcmp(o, "--customers")) shard = v;
-        else if (!strcmp(o, "--customer")) cust = v;
-        else if (!strcmp(o, "--product")) prod = v;
+        if (!strcmp(o, "--pack"))
+            pack = v;
+        else if (!strcmp(o, "--customers"))
+            shard = v;
+        else if (!strcmp(o, "--customer"))
+            cust = v;
+        else if (!strcmp(o, "--product"))
+            prod = v;
         else {
             char *end;
             top = strtol(v, &end, 10);
-            if (end == v || *end || top < 1) return cli_usage_error("predict", usage_text, "--top '%s' is not a positive integer", v);
+            if (end == v || *end || top < 1)
+                return cli_usage_error("predict", usage_text,
+                                       "--top '%s' is not a positive integer", v);
         }
     }
-    if (!pack || !cust) return cli_usage_error("predict", usage_text, "--pack and --customer are required");
+    if (!pack || !cust)
+        return cli_usage_error("predict", usage_text, "--pack and --customer are required");
     prefrec_error err = {0};
     void *b1 = NULL, *b2 = NULL;
     prefrec_pack *p1 = NULL, *p2 = NULL;
@@ -67,10 +75,12 @@ int prefrec_cmd_predict(int argc, char **argv) {
     uint8_t *bought = NULL;
     int rc = 1;
     if (load(pack, &b1, &p1, &err) || (shard && load(shard, &b2, &p2, &err))) goto done;
-    if (prefrec_model_load(p1, &m, &err) || prefrec_customers_load(p2 ? p2 : p1, m, &cs, &err)) goto done;
+    if (prefrec_model_load(p1, &m, &err) || prefrec_customers_load(p2 ? p2 : p1, m, &cs, &err))
+        goto done;
     int32_t c = prefrec_customers_find(cs, cust);
     if (c < 0) {
-        prefrec_error_set(&err, PREFREC_E_NOTFOUND, "customer '%s' is not in %s", cust, shard ? shard : pack);
+        prefrec_error_set(&err, PREFREC_E_NOTFOUND, "customer '%s' is not in %s", cust,
+                          shard ? shard : pack);
         goto done;
     }
     if (prefrec_user_from_customer(m, cs, c, &u, &err)) goto done;
@@ -89,8 +99,8 @@ int prefrec_cmd_predict(int argc, char **argv) {
     if (prod) {
         int32_t q = prefrec_model_find_product(m, prod);
         if (q < 0) {
-            prefrec_error_set(&err, PREFREC_E_NOTFOUND, "product '%s' is not in %s (affiliate %s)", prod, pack,
-                              prefrec_model_affiliate(m));
+            prefrec_error_set(&err, PREFREC_E_NOTFOUND, "product '%s' is not in %s (affiliate %s)",
+                              prod, pack, prefrec_model_affiliate(m));
             goto done;
         }
         best[0].index = q;
@@ -102,13 +112,14 @@ int prefrec_cmd_predict(int argc, char **argv) {
         n_out = prefrec_topk(scores, (size_t)P, NULL, k, best);
     }
     printf("# customer %s  affiliate %s  gender %d  age %g  bought %zu of %d products\n", cust,
-           prefrec_model_affiliate(m), prefrec_customers_gender(cs, c), (double)prefrec_customers_age(cs, c), nb, P);
+           prefrec_model_affiliate(m), prefrec_customers_gender(cs, c),
+           (double)prefrec_customers_age(cs, c), nb, P);
     printf("rank\tproduct\tscore\tbought\tname\tcategory\tsubcategory\n");
     for (size_t k = 0; k < n_out; k++) {
         int32_t q = best[k].index;
-        printf("%zu\t%s\t%.4f\t%d\t%s\t%s\t%s\n", k + 1, prefrec_model_product_code(m, q), (double)best[k].score,
-               bought[q], prefrec_model_product_name(m, q), prefrec_model_product_category(m, q),
-               prefrec_model_product_subcategory(m, q));
+        printf("%zu\t%s\t%.4f\t%d\t%s\t%s\t%s\n", k + 1, prefrec_model_product_code(m, q),
+               (double)best[k].score, bought[q], prefrec_model_product_name(m, q),
+               prefrec_model_product_category(m, q), prefrec_model_product_subcategory(m, q));
     }
     rc = 0;
 done:

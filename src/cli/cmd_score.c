@@ -28,13 +28,20 @@ int prefrec_cmd_score(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         }
-        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--asof", &missing))) asof = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--config", &missing))) config = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--out", &missing))) out = v;
-        else if (missing) return cli_usage_error("score", usage_text, "%s needs a value", argv[i]);
-        else return cli_usage_error("score", usage_text, "unknown option '%s'", argv[i]);
+        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing)))
+            data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--asof", &missing)))
+            asof = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing)))
+            aff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--config", &missing)))
+            config = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--out", &missing)))
+            out = v;
+        else if (missing)
+            return cli_usage_error("score", usage_text, "%s needs a value", argv[i]);
+        else
+            return cli_usage_error("score", usage_text, "unknown option '%s'", argv[i]);
     }
     if (!data) return cli_usage_error("score", usage_text, "--data is required");
     if (!out) return cli_usage_error("score", usage_text, "--out is required");
@@ -73,8 +80,9 @@ int prefrec_cmd_score(int argc, char **argv) {
     double t3 = cli_now();
     char d[11];
     if (!st)
-        fprintf(stderr, "prefrec score: %zu rows loaded in %.3f s; %zu pairs scored as of %s in "
-                        "%.3f s; written to %s in %.3f s\n",
+        fprintf(stderr,
+                "prefrec score: %zu rows loaded in %.3f s; %zu pairs scored as of %s in "
+                "%.3f s; written to %s in %.3f s\n",
                 ds->n_rows, t1 - t0, s->n, prefrec_date_format(p.asof_day, d), t2 - t1, out,
                 t3 - t2);
     prefrec_scores_free(s);

@@ -15,12 +15,15 @@ static const char *usage_text =
     "       prefrec plan ratio|subscribe|stamp --pack FILE|DIR [options]\n"
     "  --pack FILE|DIR   a model pack, or a directory of them (one per affiliate); repeatable\n"
     "  --customers SHARD customer shard for an item pack (prefrec export)\n"
-    "  --customer ID     customer code (known to the pack, or unknown with --history/--gender/--age)\n"
+    "  --customer ID     customer code (known to the pack, or unknown with "
+    "--history/--gender/--age)\n"
     "  --history FILE    the customer's purchases: one product code per line (# comments)\n"
     "  --gender M|F      --age YEARS|30대   demographics for customers the pack does not know\n"
     "  --affiliate A0x   which pack serves (required with several packs, except plan ratio)\n"
-    "  --k N             how many products (30)    --sample N --seed S  weighted picks of the top 30\n"
-    "  --ranker default|blend|neumf                 --categories N --per-category N  (stamp, 5 x 5)\n"
+    "  --k N             how many products (30)    --sample N --seed S  weighted picks of the top "
+    "30\n"
+    "  --ranker default|blend|neumf                 --categories N --per-category N  (stamp, 5 x "
+    "5)\n"
     "  --request FILE    send this JSON request as is (docs/engine.md) instead of the flags\n"
     "  --json            print the JSON response (default: a table)\n";
 
@@ -40,7 +43,8 @@ static prefrec_status read_history(const char *path, cJSON *arr, prefrec_error *
         if (e > p && *p != '#') {
             if (memchr(p, ',', (size_t)(e - p)) || memchr(p, '"', (size_t)(e - p))) {
                 free(buf);
-                return prefrec_error_set(err, PREFREC_E_PARSE, "%s:%zu: expected one product code per line", path, line);
+                return prefrec_error_set(err, PREFREC_E_PARSE,
+                                         "%s:%zu: expected one product code per line", path, line);
             }
             char save = *e;
             *e = '\0';
@@ -55,7 +59,8 @@ static prefrec_status read_history(const char *path, cJSON *arr, prefrec_error *
 
 static void print_items(const cJSON *items, const char *title) {
     if (!cJSON_IsArray(items)) return;
-    printf("%s\n%-4s %-10s %-9s %-28s %-16s %s\n", title, "rank", "product", "score", "name", "category", "reason");
+    printf("%s\n%-4s %-10s %-9s %-28s %-16s %s\n", title, "rank", "product", "score", "name",
+           "category", "reason");
     int i = 0;
     for (const cJSON *it = items->child; it; it = it->next, i++) {
         const cJSON *rank = cJSON_GetObjectItemCaseSensitive(it, "rank");
@@ -72,7 +77,8 @@ static void print_table(const cJSON *r) {
     const cJSON *ratio = cJSON_GetObjectItemCaseSensitive(r, "ratio");
     if (ratio) {
         printf("purchase share:");
-        for (const cJSON *w = cJSON_GetObjectItemCaseSensitive(ratio, "weights")->child; w; w = w->next)
+        for (const cJSON *w = cJSON_GetObjectItemCaseSensitive(ratio, "weights")->child; w;
+             w = w->next)
             printf(" %s %.0f", w->string, w->valuedouble);
         printf("  -> %s\n", cJSON_GetObjectItemCaseSensitive(ratio, "picked")->valuestring);
     }
@@ -124,17 +130,26 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
         if (!strcmp(o, "--pack")) {
             if (n_packs == PREFREC_PACKSET_MAX) {
                 cJSON_Delete(req);
-                return cli_usage_error(cmd, usage_text, "at most %d --pack options", PREFREC_PACKSET_MAX);
+                return cli_usage_error(cmd, usage_text, "at most %d --pack options",
+                                       PREFREC_PACKSET_MAX);
             }
             packs[n_packs++] = v;
-        } else if (!strcmp(o, "--customers")) shard = v;
-        else if (!strcmp(o, "--request")) request_file = v;
-        else if (!strcmp(o, "--history")) history = v;
-        else if (!strcmp(o, "--customer")) cJSON_AddStringToObject(req, "customer", v);
-        else if (!strcmp(o, "--affiliate")) cJSON_AddStringToObject(req, "affiliate", v);
-        else if (!strcmp(o, "--gender")) cJSON_AddStringToObject(req, "gender", v);
-        else if (!strcmp(o, "--age")) cJSON_AddStringToObject(req, "age", v);
-        else if (!strcmp(o, "--ranker")) cJSON_AddStringToObject(req, "ranker", v);
+        } else if (!strcmp(o, "--customers"))
+            shard = v;
+        else if (!strcmp(o, "--request"))
+            request_file = v;
+        else if (!strcmp(o, "--history"))
+            history = v;
+        else if (!strcmp(o, "--customer"))
+            cJSON_AddStringToObject(req, "customer", v);
+        else if (!strcmp(o, "--affiliate"))
+            cJSON_AddStringToObject(req, "affiliate", v);
+        else if (!strcmp(o, "--gender"))
+            cJSON_AddStringToObject(req, "gender", v);
+        else if (!strcmp(o, "--age"))
+            cJSON_AddStringToObject(req, "age", v);
+        else if (!strcmp(o, "--ranker"))
+            cJSON_AddStringToObject(req, "ranker", v);
         else if (!strcmp(o, "--k") || !strcmp(o, "--sample") || !strcmp(o, "--seed") ||
                  !strcmp(o, "--categories") || !strcmp(o, "--per-category")) {
             double x = strtod(v, &end);
@@ -180,7 +195,8 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
         print_table(r);
     }
     if (!ok) {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "error"), "message");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(r, "error"), "message");
         prefrec_error_set(&err, PREFREC_E_INVAL, "%s", cJSON_IsString(m) ? m->valuestring : out);
     }
     cJSON_Delete(r);
@@ -197,7 +213,8 @@ done:
 int prefrec_cmd_recommend(int argc, char **argv) { return serve("recommend", NULL, argc, argv); }
 
 int prefrec_cmd_plan(int argc, char **argv) {
-    if (argc < 2 || (strcmp(argv[1], "ratio") && strcmp(argv[1], "subscribe") && strcmp(argv[1], "stamp"))) {
+    if (argc < 2 ||
+        (strcmp(argv[1], "ratio") && strcmp(argv[1], "subscribe") && strcmp(argv[1], "stamp"))) {
         if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
             fputs(usage_text, stdout);
             return 0;

@@ -40,8 +40,10 @@ static int parse_layers(const char *s, prefrec_train_params *tp) {
         long v = strtol(p, &end, 10);
         if (end == p || v < 1 || v > 4096 || n == PREFREC_MODEL_MAX_LAYERS) return -1;
         tp->layers[n++] = (int)v;
-        if (*end == ',') end++;
-        else if (*end) return -1;
+        if (*end == ',')
+            end++;
+        else if (*end)
+            return -1;
         p = end;
     }
     if (n == 0) return -1;
@@ -57,9 +59,9 @@ static void on_log(void *ctx, const char *line) {
 static void on_done(void *ctx, const prefrec_pipeline_affiliate *a) {
     (void)ctx;
     const prefrec_train_report *rep = &a->report;
-    printf("%-4s %9zu %9d %8d %6d %5d %10.4f %10.4f %9.3f %10zu\n", a->code, a->n_pairs, a->n_customers,
-           a->n_products, rep->epochs_run, rep->best_epoch, rep->train_rmse, rep->valid_rmse,
-           rep->seconds_per_epoch, a->pack_bytes);
+    printf("%-4s %9zu %9d %8d %6d %5d %10.4f %10.4f %9.3f %10zu\n", a->code, a->n_pairs,
+           a->n_customers, a->n_products, rep->epochs_run, rep->best_epoch, rep->train_rmse,
+           rep->valid_rmse, rep->seconds_per_epoch, a->pack_bytes);
     fflush(stdout);
 }
 
@@ -76,54 +78,83 @@ int prefrec_cmd_train(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         }
-        if (!strcmp(argv[i], "--quiet")) tp->verbose = 0;
-        else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing))) pp.affiliate = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--asof", &missing))) asof = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--score-config", &missing))) config = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--out", &missing))) pp.out_dir = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--dump-pairs", &missing))) pp.dump_dir = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing))) pp.json_path = v;
+        if (!strcmp(argv[i], "--quiet"))
+            tp->verbose = 0;
+        else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing)))
+            data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing)))
+            pp.affiliate = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--asof", &missing)))
+            asof = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--score-config", &missing)))
+            config = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--out", &missing)))
+            pp.out_dir = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--dump-pairs", &missing)))
+            pp.dump_dir = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing)))
+            pp.json_path = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--layers", &missing))) {
-            if (parse_layers(v, tp)) return cli_usage_error("train", usage_text, "--layers '%s': 1 to 4 widths in 1..4096, comma-separated", v);
+            if (parse_layers(v, tp))
+                return cli_usage_error("train", usage_text,
+                                       "--layers '%s': 1 to 4 widths in 1..4096, comma-separated",
+                                       v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--dim", &missing))) {
-            if (cli_parse_long(v, 1, 1024, &l)) return cli_usage_error("train", usage_text, "--dim '%s' is not an integer in 1..1024", v);
+            if (cli_parse_long(v, 1, 1024, &l))
+                return cli_usage_error("train", usage_text,
+                                       "--dim '%s' is not an integer in 1..1024", v);
             tp->dim = (int)l;
         } else if ((v = cli_opt_value(argc, argv, &i, "--epochs", &missing))) {
-            if (cli_parse_long(v, 1, 100000, &l)) return cli_usage_error("train", usage_text, "--epochs '%s' is not a positive integer", v);
+            if (cli_parse_long(v, 1, 100000, &l))
+                return cli_usage_error("train", usage_text,
+                                       "--epochs '%s' is not a positive integer", v);
             tp->epochs = (int)l;
         } else if ((v = cli_opt_value(argc, argv, &i, "--patience", &missing))) {
-            if (cli_parse_long(v, 1, 100000, &l)) return cli_usage_error("train", usage_text, "--patience '%s' is not a positive integer", v);
+            if (cli_parse_long(v, 1, 100000, &l))
+                return cli_usage_error("train", usage_text,
+                                       "--patience '%s' is not a positive integer", v);
             tp->patience = (int)l;
         } else if ((v = cli_opt_value(argc, argv, &i, "--batch", &missing))) {
-            if (cli_parse_long(v, 1, 1 << 20, &l)) return cli_usage_error("train", usage_text, "--batch '%s' is not in 1..1048576", v);
+            if (cli_parse_long(v, 1, 1 << 20, &l))
+                return cli_usage_error("train", usage_text, "--batch '%s' is not in 1..1048576", v);
             tp->batch = (int)l;
         } else if ((v = cli_opt_value(argc, argv, &i, "--neighbors", &missing))) {
-            if (cli_parse_long(v, 0, 4096, &l)) return cli_usage_error("train", usage_text, "--neighbors '%s' is not in 0..4096", v);
+            if (cli_parse_long(v, 0, 4096, &l))
+                return cli_usage_error("train", usage_text, "--neighbors '%s' is not in 0..4096",
+                                       v);
             pp.neighbors = (int32_t)l;
         } else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
-            if (cli_parse_long(v, 1, 256, &l)) return cli_usage_error("train", usage_text, "--threads '%s' is not in 1..256", v);
+            if (cli_parse_long(v, 1, 256, &l))
+                return cli_usage_error("train", usage_text, "--threads '%s' is not in 1..256", v);
             tp->threads = (int)l;
         } else if ((v = cli_opt_value(argc, argv, &i, "--seed", &missing))) {
             char *end;
             errno = 0;
             unsigned long long s = strtoull(v, &end, 10);
-            if (errno || end == v || *end || v[0] == '-') return cli_usage_error("train", usage_text, "--seed '%s' is not a non-negative integer", v);
+            if (errno || end == v || *end || v[0] == '-')
+                return cli_usage_error("train", usage_text,
+                                       "--seed '%s' is not a non-negative integer", v);
             tp->seed = s;
         } else if ((v = cli_opt_value(argc, argv, &i, "--lr", &missing))) {
-            if (cli_parse_double(v, &d) || d <= 0) return cli_usage_error("train", usage_text, "--lr '%s' is not a positive number", v);
+            if (cli_parse_double(v, &d) || d <= 0)
+                return cli_usage_error("train", usage_text, "--lr '%s' is not a positive number",
+                                       v);
             tp->lr = (float)d;
         } else if ((v = cli_opt_value(argc, argv, &i, "--l2", &missing))) {
-            if (cli_parse_double(v, &d) || d < 0) return cli_usage_error("train", usage_text, "--l2 '%s' is not a number >= 0", v);
+            if (cli_parse_double(v, &d) || d < 0)
+                return cli_usage_error("train", usage_text, "--l2 '%s' is not a number >= 0", v);
             tp->l2 = (float)d;
-        } else if (missing) return cli_usage_error("train", usage_text, "%s needs a value", argv[i]);
-        else return cli_usage_error("train", usage_text, "unknown option '%s'", argv[i]);
+        } else if (missing)
+            return cli_usage_error("train", usage_text, "%s needs a value", argv[i]);
+        else
+            return cli_usage_error("train", usage_text, "unknown option '%s'", argv[i]);
     }
     if (!data) return cli_usage_error("train", usage_text, "--data is required");
     if (!pp.out_dir) return cli_usage_error("train", usage_text, "--out is required");
 
     prefrec_error err = {0};
-    if (config && prefrec_score_params_load_json(config, &pp.score, &err)) return cli_fail("train", &err);
+    if (config && prefrec_score_params_load_json(config, &pp.score, &err))
+        return cli_fail("train", &err);
     if (asof && prefrec_date_parse(asof, strlen(asof), &pp.score.asof_day))
         return cli_usage_error("train", usage_text, "--asof '%s' is not a date (YYYY-MM-DD)", asof);
 
@@ -133,8 +164,8 @@ int prefrec_cmd_train(int argc, char **argv) {
     if (prefrec_dataset_load(data, &lp, &ds, &err)) return cli_fail("train", &err);
     pp.log = on_log;
     pp.done = on_done;
-    printf("%-4s %9s %9s %8s %6s %5s %10s %10s %9s %10s\n", "aff", "pairs", "customers", "products", "epochs", "best",
-           "train_rmse", "valid_rmse", "s/epoch", "pack_bytes");
+    printf("%-4s %9s %9s %8s %6s %5s %10s %10s %9s %10s\n", "aff", "pairs", "customers", "products",
+           "epochs", "best", "train_rmse", "valid_rmse", "s/epoch", "pack_bytes");
     prefrec_pipeline_result res;
     int rc = prefrec_pipeline_train(ds, &pp, &res, &err) ? cli_fail("train", &err) : 0;
     prefrec_pipeline_result_free(&res);

@@ -30,11 +30,14 @@ static void print_table(const prefrec_validation *v, const prefrec_dataset *ds) 
         const prefrec_validate_row *row = &v->rows[r];
         printf("%-9s %-6s", prefrec_dict_str(ds->affiliates, row->affiliate), "rate");
         for (int t = 0; t < PREFREC_VALIDATE_THRESHOLDS; t++) {
-            if (row->pairs[t]) printf(" %8.3f", (double)row->bought[t] / (double)row->pairs[t]);
-            else printf(" %8s", "-");
+            if (row->pairs[t])
+                printf(" %8.3f", (double)row->bought[t] / (double)row->pairs[t]);
+            else
+                printf(" %8s", "-");
         }
         printf("\n%-9s %-6s", "", "pairs");
-        for (int t = 0; t < PREFREC_VALIDATE_THRESHOLDS; t++) printf(" %8lld", (long long)row->pairs[t]);
+        for (int t = 0; t < PREFREC_VALIDATE_THRESHOLDS; t++)
+            printf(" %8lld", (long long)row->pairs[t]);
         printf("\n");
     }
 }
@@ -49,29 +52,41 @@ int prefrec_cmd_validate(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         }
-        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing))) cutoff = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--end", &missing))) end = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing))) aff = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--config", &missing))) config = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing))) json = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--svg", &missing))) svg = v;
-        else if (missing) return cli_usage_error("validate", usage_text, "%s needs a value", argv[i]);
-        else return cli_usage_error("validate", usage_text, "unknown option '%s'", argv[i]);
+        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing)))
+            data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing)))
+            cutoff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--end", &missing)))
+            end = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--affiliate", &missing)))
+            aff = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--config", &missing)))
+            config = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing)))
+            json = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--svg", &missing)))
+            svg = v;
+        else if (missing)
+            return cli_usage_error("validate", usage_text, "%s needs a value", argv[i]);
+        else
+            return cli_usage_error("validate", usage_text, "unknown option '%s'", argv[i]);
     }
     if (!data) return cli_usage_error("validate", usage_text, "--data is required");
     if (!cutoff) return cli_usage_error("validate", usage_text, "--cutoff is required");
     int32_t cut_day, end_day = prefrec_days_from_civil(2022, 1, 1);
     if (prefrec_date_parse(cutoff, strlen(cutoff), &cut_day))
-        return cli_usage_error("validate", usage_text, "--cutoff '%s' is not a date (YYYY-MM-DD)", cutoff);
+        return cli_usage_error("validate", usage_text, "--cutoff '%s' is not a date (YYYY-MM-DD)",
+                               cutoff);
     if (end && prefrec_date_parse(end, strlen(end), &end_day))
-        return cli_usage_error("validate", usage_text, "--end '%s' is not a date (YYYY-MM-DD)", end);
+        return cli_usage_error("validate", usage_text, "--end '%s' is not a date (YYYY-MM-DD)",
+                               end);
     if (end_day <= cut_day)
         return cli_usage_error("validate", usage_text, "--end must be after --cutoff");
 
     prefrec_error err = {0};
     prefrec_score_params p = prefrec_score_default_params();
-    if (config && prefrec_score_params_load_json(config, &p, &err)) return cli_fail("validate", &err);
+    if (config && prefrec_score_params_load_json(config, &p, &err))
+        return cli_fail("validate", &err);
 
     double t0 = cli_now();
     prefrec_load_params lp = prefrec_load_default_params();

@@ -25,12 +25,15 @@ static const cli_command commands[] = {
     {"predict", prefrec_cmd_predict, "predicted scores of a customer from a model pack"},
     {"inspect", prefrec_cmd_inspect, "print a model pack's manifest and tensor table"},
     {"export", prefrec_cmd_export, "split a pack into the web's item pack + customer shards"},
-    {"recommend", prefrec_cmd_recommend, "top-k never-bought products for a customer (portable engine)"},
+    {"recommend", prefrec_cmd_recommend,
+     "top-k never-bought products for a customer (portable engine)"},
     {"plan", prefrec_cmd_plan, "marketing plans: ratio (affiliate by share), subscribe, stamp"},
 };
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: prefrec <command> [options]   (prefrec <command> --help for its options)\n\ncommands:\n");
+    fprintf(f,
+            "usage: prefrec <command> [options]   (prefrec <command> --help for its "
+            "options)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }

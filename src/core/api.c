@@ -20,9 +20,9 @@ typedef struct api_req {
     const char *plan;
     const char *affiliate;
     prefrec_request rq;
-    int32_t *history;       /* product indices in the chosen engine */
+    int32_t *history; /* product indices in the chosen engine */
     const cJSON *history_json;
-    const cJSON *weights;   /* ratio: {"A01": n, ...} or NULL */
+    const cJSON *weights; /* ratio: {"A01": n, ...} or NULL */
     size_t categories, per_category;
 } api_req;
 
@@ -37,9 +37,9 @@ char *prefrec_api_error_json(prefrec_status s, const char *msg) {
     return json_print(&jb, o, 0);
 }
 
-static const char *const known_members[] = {"plan", "affiliate", "customer", "history", "gender",
-                                            "age", "k", "sample", "seed", "ranker", "weights",
-                                            "categories", "per_category", NULL};
+static const char *const known_members[] = {
+    "plan",   "affiliate", "customer", "history", "gender",     "age",          "k",
+    "sample", "seed",      "ranker",   "weights", "categories", "per_category", NULL};
 
 static prefrec_status get_uint(const cJSON *o, const char *key, double lo, double hi, double *v,
                                prefrec_error *err) {
@@ -62,10 +62,12 @@ static prefrec_status parse_gender(const cJSON *it, int *g, prefrec_error *err) 
         *g = (int)it->valuedouble;
         return PREFREC_OK;
     }
-    if (cJSON_IsString(it) && (*g = prefrec_gender_parse(it->valuestring, strlen(it->valuestring))) != -2)
+    if (cJSON_IsString(it) &&
+        (*g = prefrec_gender_parse(it->valuestring, strlen(it->valuestring))) != -2)
         return PREFREC_OK;
     *g = PREFREC_GENDER_UNKNOWN;
-    return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"gender\" must be \"M\", \"F\", \"male\", "
+    return prefrec_error_set(err, PREFREC_E_INVAL,
+                             "request: \"gender\" must be \"M\", \"F\", \"male\", "
                              "\"female\", \"남성\", \"여성\", 0, 1 or null");
 }
 
@@ -79,7 +81,8 @@ static prefrec_status parse_age(const cJSON *it, float *age, prefrec_error *err)
     if (cJSON_IsString(it) && prefrec_age_parse(it->valuestring, strlen(it->valuestring), age) == 0)
         return PREFREC_OK;
     *age = NAN;
-    return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"age\" must be years 0..130, a band like "
+    return prefrec_error_set(err, PREFREC_E_INVAL,
+                             "request: \"age\" must be years 0..130, a band like "
                              "\"30대\", \"30s\", \"25-34\" or \"65+\", or null");
 }
 
@@ -92,10 +95,10 @@ static prefrec_status parse_age(const cJSON *it, float *age, prefrec_error *err)
 #define MAX_DEPTH 16 /* nesting the walk allows (the request has 2 levels; cJSON allows 1000) */
 
 typedef struct walk {
-    long bad, at;     /* ordinal of the first bad string token (-1: none); of the next token */
-    int bad_nul;      /* the bad one holds U+0000 (else: it is not valid UTF-8) */
-    int depth;        /* the deepest nesting of arrays and objects */
-    size_t len;       /* path[0..len): where the walk is ("history[1]", "weights.A01") */
+    long bad, at; /* ordinal of the first bad string token (-1: none); of the next token */
+    int bad_nul; /* the bad one holds U+0000 (else: it is not valid UTF-8) */
+    int depth; /* the deepest nesting of arrays and objects */
+    size_t len; /* path[0..len): where the walk is ("history[1]", "weights.A01") */
     char path[128];
 } walk;
 
@@ -132,8 +135,8 @@ static prefrec_status bad_string(const walk *w, int depth, int is_name, prefrec_
     if (is_name)
         return prefrec_error_set(err, s, "request: a member name%s%s %s", w->len ? " in " : "",
                                  w->path, what);
-    return prefrec_error_set(err, s, depth == 1 ? "request: \"%s\" %s" : "request: %s %s",
-                             w->path, what);
+    return prefrec_error_set(err, s, depth == 1 ? "request: \"%s\" %s" : "request: %s %s", w->path,
+                             what);
 }
 
 static int cmp_names(const void *a, const void *b) {
@@ -169,7 +172,8 @@ static prefrec_status walk_tree(const cJSON *node, walk *w, int depth, prefrec_e
         if (!strcmp(names[i - 1], names[i])) dup = names[i];
     prefrec_status s = PREFREC_OK;
     if (dup && w->len)
-        s = prefrec_error_set(err, PREFREC_E_INVAL, "request: %s: duplicate member \"%s\"", w->path, dup);
+        s = prefrec_error_set(err, PREFREC_E_INVAL, "request: %s: duplicate member \"%s\"", w->path,
+                              dup);
     else if (dup)
         s = prefrec_error_set(err, PREFREC_E_INVAL, "request: duplicate member \"%s\"", dup);
     free(names);
@@ -220,39 +224,53 @@ static prefrec_status parse(const cJSON *root, api_req *r, prefrec_error *err) {
     for (const cJSON *it = root->child; it; it = it->next) {
         int ok = 0;
         for (int i = 0; known_members[i]; i++) ok |= !strcmp(it->string, known_members[i]);
-        if (!ok) return prefrec_error_set(err, PREFREC_E_INVAL, "request: unknown member \"%s\"", it->string);
+        if (!ok)
+            return prefrec_error_set(err, PREFREC_E_INVAL, "request: unknown member \"%s\"",
+                                     it->string);
     }
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, "plan");
     if (it && !cJSON_IsNull(it)) {
-        if (!cJSON_IsString(it) || (strcmp(it->valuestring, "recommend") && strcmp(it->valuestring, "ratio") &&
-                                    strcmp(it->valuestring, "subscribe") && strcmp(it->valuestring, "stamp")))
-            return prefrec_error_set(err, PREFREC_E_INVAL,
-                                     "request: \"plan\" must be \"recommend\", \"ratio\", \"subscribe\" or \"stamp\"");
+        if (!cJSON_IsString(it) ||
+            (strcmp(it->valuestring, "recommend") && strcmp(it->valuestring, "ratio") &&
+             strcmp(it->valuestring, "subscribe") && strcmp(it->valuestring, "stamp")))
+            return prefrec_error_set(
+                err, PREFREC_E_INVAL,
+                "request: \"plan\" must be \"recommend\", \"ratio\", \"subscribe\" or \"stamp\"");
         r->plan = it->valuestring;
     }
     it = cJSON_GetObjectItemCaseSensitive(root, "affiliate");
     if (it && !cJSON_IsNull(it)) {
-        if (!cJSON_IsString(it)) return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"affiliate\" must be a string");
+        if (!cJSON_IsString(it))
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "request: \"affiliate\" must be a string");
         r->affiliate = it->valuestring;
     }
     it = cJSON_GetObjectItemCaseSensitive(root, "customer");
     if (it && !cJSON_IsNull(it)) {
-        if (!cJSON_IsString(it)) return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"customer\" must be a string");
+        if (!cJSON_IsString(it))
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "request: \"customer\" must be a string");
         r->rq.customer = it->valuestring;
     }
     it = cJSON_GetObjectItemCaseSensitive(root, "history");
     if (it && !cJSON_IsNull(it)) {
-        if (!cJSON_IsArray(it)) return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"history\" must be an array of product codes");
+        if (!cJSON_IsArray(it))
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "request: \"history\" must be an array of product codes");
         int i = 0;
         for (const cJSON *h = it->child; h; h = h->next, i++)
             if (!cJSON_IsString(h))
-                return prefrec_error_set(err, PREFREC_E_INVAL, "request: history[%d] is not a product code string", i);
+                return prefrec_error_set(err, PREFREC_E_INVAL,
+                                         "request: history[%d] is not a product code string", i);
         if (i > PREFREC_MAX_HISTORY)
-            return prefrec_error_set(err, PREFREC_E_RANGE, "request: history has %d items, at most %d", i, PREFREC_MAX_HISTORY);
+            return prefrec_error_set(err, PREFREC_E_RANGE,
+                                     "request: history has %d items, at most %d", i,
+                                     PREFREC_MAX_HISTORY);
         r->history_json = it;
     }
     prefrec_status s;
-    if ((s = parse_gender(cJSON_GetObjectItemCaseSensitive(root, "gender"), &r->rq.gender, err))) return s;
+    if ((s = parse_gender(cJSON_GetObjectItemCaseSensitive(root, "gender"), &r->rq.gender, err)))
+        return s;
     if ((s = parse_age(cJSON_GetObjectItemCaseSensitive(root, "age"), &r->rq.age, err))) return s;
     double v = r->rq.k;
     if ((s = get_uint(root, "k", 1, PREFREC_MAX_K, &v, err))) return s;
@@ -272,17 +290,27 @@ static prefrec_status parse(const cJSON *root, api_req *r, prefrec_error *err) {
     r->per_category = (size_t)v;
     it = cJSON_GetObjectItemCaseSensitive(root, "ranker");
     if (it && !cJSON_IsNull(it)) {
-        if (cJSON_IsString(it) && !strcmp(it->valuestring, "default")) r->rq.ranker = PREFREC_RANKER_DEFAULT;
-        else if (cJSON_IsString(it) && !strcmp(it->valuestring, "blend")) r->rq.ranker = PREFREC_RANKER_BLEND;
-        else if (cJSON_IsString(it) && !strcmp(it->valuestring, "neumf")) r->rq.ranker = PREFREC_RANKER_NEUMF;
-        else return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"ranker\" must be \"default\", \"blend\" or \"neumf\"");
+        if (cJSON_IsString(it) && !strcmp(it->valuestring, "default"))
+            r->rq.ranker = PREFREC_RANKER_DEFAULT;
+        else if (cJSON_IsString(it) && !strcmp(it->valuestring, "blend"))
+            r->rq.ranker = PREFREC_RANKER_BLEND;
+        else if (cJSON_IsString(it) && !strcmp(it->valuestring, "neumf"))
+            r->rq.ranker = PREFREC_RANKER_NEUMF;
+        else
+            return prefrec_error_set(
+                err, PREFREC_E_INVAL,
+                "request: \"ranker\" must be \"default\", \"blend\" or \"neumf\"");
     }
     it = cJSON_GetObjectItemCaseSensitive(root, "weights");
     if (it && !cJSON_IsNull(it)) {
-        if (!cJSON_IsObject(it)) return prefrec_error_set(err, PREFREC_E_INVAL, "request: \"weights\" must be an object {\"A01\": count, ...}");
+        if (!cJSON_IsObject(it))
+            return prefrec_error_set(
+                err, PREFREC_E_INVAL,
+                "request: \"weights\" must be an object {\"A01\": count, ...}");
         for (const cJSON *w = it->child; w; w = w->next)
             if (!cJSON_IsNumber(w) || !(w->valuedouble >= 0) || !isfinite(w->valuedouble))
-                return prefrec_error_set(err, PREFREC_E_RANGE, "request: weights.%s must be a number >= 0", w->string);
+                return prefrec_error_set(err, PREFREC_E_RANGE,
+                                         "request: weights.%s must be a number >= 0", w->string);
         r->weights = it;
     }
     return PREFREC_OK;
@@ -308,8 +336,9 @@ static prefrec_status map_history(const prefrec_engine *e, api_req *r, prefrec_e
     for (const cJSON *h = r->history_json->child; h; h = h->next, i++) {
         int32_t p = prefrec_engine_find_product(e, h->valuestring);
         if (p < 0)
-            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "request: history[%d]: unknown product '%s' in %s",
-                                     i, h->valuestring, prefrec_engine_affiliate(e));
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                     "request: history[%d]: unknown product '%s' in %s", i,
+                                     h->valuestring, prefrec_engine_affiliate(e));
         r->history[i] = p;
     }
     r->rq.history = r->history;
@@ -318,11 +347,15 @@ static prefrec_status map_history(const prefrec_engine *e, api_req *r, prefrec_e
 }
 
 static const char *source_name(int s) {
-    return s == PREFREC_SOURCE_KNOWN ? "known" : s == PREFREC_SOURCE_HISTORY ? "history" : "segment";
+    return s == PREFREC_SOURCE_KNOWN  ? "known"
+        : s == PREFREC_SOURCE_HISTORY ? "history"
+                                      : "segment";
 }
 static const char *reason_kind(int r) {
-    return r == PREFREC_REASON_BOUGHT_WITH ? "bought_with" : r == PREFREC_REASON_CATEGORY ? "category"
-         : r == PREFREC_REASON_SEGMENT ? "segment" : "predicted";
+    return r == PREFREC_REASON_BOUGHT_WITH ? "bought_with"
+        : r == PREFREC_REASON_CATEGORY     ? "category"
+        : r == PREFREC_REASON_SEGMENT      ? "segment"
+                                           : "predicted";
 }
 
 static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_item *it, int rank) {
@@ -342,8 +375,10 @@ static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_i
     size_t need = prefrec_engine_reason_text(e, it, small, sizeof small);
     if (need >= sizeof small && (text = malloc(need + 1)) != NULL)
         prefrec_engine_reason_text(e, it, text, need + 1);
-    if (!text) jb->failed = 1;
-    else json_str(jb, o, "reason", text);
+    if (!text)
+        jb->failed = 1;
+    else
+        json_str(jb, o, "reason", text);
     if (text != small) free(text);
     json_str(jb, o, "reason_kind", reason_kind(it->reason));
     if (it->reason == PREFREC_REASON_BOUGHT_WITH)
@@ -353,8 +388,8 @@ static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_i
     return o;
 }
 
-static prefrec_status recommend_into(json_build *jb, const prefrec_engine *e, api_req *r, cJSON *out,
-                                     prefrec_error *err) {
+static prefrec_status recommend_into(json_build *jb, const prefrec_engine *e, api_req *r,
+                                     cJSON *out, prefrec_error *err) {
     prefrec_status s = map_history(e, r, err);
     if (s) return s;
     prefrec_response *rs = malloc(sizeof *rs);
@@ -365,10 +400,12 @@ static prefrec_status recommend_into(json_build *jb, const prefrec_engine *e, ap
         json_str(jb, out, "source", source_name(rs->source));
         json_str(jb, out, "ranker", rs->ranker == PREFREC_RANKER_BLEND ? "blend" : "neumf");
         cJSON *items = json_arr(jb, out, "items");
-        for (uint32_t i = 0; i < rs->n; i++) json_push(jb, items, item_json(jb, e, &rs->items[i], (int)i + 1));
+        for (uint32_t i = 0; i < rs->n; i++)
+            json_push(jb, items, item_json(jb, e, &rs->items[i], (int)i + 1));
         if (r->rq.sample) {
             cJSON *sm = json_arr(jb, out, "sampled");
-            for (uint32_t i = 0; i < rs->n_sampled; i++) json_push(jb, sm, item_json(jb, e, &rs->sampled[i], 0));
+            for (uint32_t i = 0; i < rs->n_sampled; i++)
+                json_push(jb, sm, item_json(jb, e, &rs->sampled[i], 0));
         }
     }
     free(rs);
@@ -411,12 +448,13 @@ static prefrec_status stamp_into(json_build *jb, const prefrec_engine *e, api_re
 }
 
 /* The engine that answers request r: *idx. Plan ratio's choice goes into out (jb NULL: nowhere). */
-static prefrec_status pick(json_build *jb, const prefrec_engine *const *engines, size_t n, api_req *r,
-                           cJSON *out, int *pidx, prefrec_error *err) {
+static prefrec_status pick(json_build *jb, const prefrec_engine *const *engines, size_t n,
+                           api_req *r, cJSON *out, int *pidx, prefrec_error *err) {
     int idx = 0;
     *pidx = 0;
     if (n == 0) return prefrec_error_set(err, PREFREC_E_EMPTY, "no model pack loaded");
-    if (n > MAX_ENGINES) return prefrec_error_set(err, PREFREC_E_RANGE, "at most %d packs", MAX_ENGINES);
+    if (n > MAX_ENGINES)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "at most %d packs", MAX_ENGINES);
     if (!strcmp(r->plan, "ratio")) {
         double w[MAX_ENGINES] = {0}; /* (all n set below; the initialiser quiets gcc) */
         for (size_t i = 0; i < n; i++) {
@@ -431,15 +469,20 @@ static prefrec_status pick(json_build *jb, const prefrec_engine *const *engines,
         if (r->weights)
             for (const cJSON *v = r->weights->child; v; v = v->next)
                 if (find_engine(engines, n, v->string) < 0)
-                    return prefrec_error_set(err, PREFREC_E_NOTFOUND, "request: weights: unknown affiliate '%s'", v->string);
+                    return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                             "request: weights: unknown affiliate '%s'", v->string);
         idx = prefrec_plan_ratio_pick(w, n, r->rq.seed);
-        cJSON *ro = jb ? json_obj(jb, out, "ratio") : NULL, *wo = jb ? json_obj(jb, ro, "weights") : NULL;
-        for (size_t i = 0; jb && i < n; i++) json_num(jb, wo, prefrec_engine_affiliate(engines[i]), w[i]);
+        cJSON *ro = jb ? json_obj(jb, out, "ratio") : NULL,
+              *wo = jb ? json_obj(jb, ro, "weights") : NULL;
+        for (size_t i = 0; jb && i < n; i++)
+            json_num(jb, wo, prefrec_engine_affiliate(engines[i]), w[i]);
         if (idx < 0) {
             /* no purchases anywhere: the affiliate with the most customers serves */
             idx = 0;
             for (size_t i = 1; i < n; i++)
-                if (prefrec_engine_n_customers(engines[i]) > prefrec_engine_n_customers(engines[idx])) idx = (int)i;
+                if (prefrec_engine_n_customers(engines[i]) >
+                    prefrec_engine_n_customers(engines[idx]))
+                    idx = (int)i;
             if (jb) json_bool(jb, ro, "fallback", 1);
         }
         if (jb) json_str(jb, ro, "picked", prefrec_engine_affiliate(engines[idx]));
@@ -448,18 +491,23 @@ static prefrec_status pick(json_build *jb, const prefrec_engine *const *engines,
     }
     if (r->affiliate) {
         idx = find_engine(engines, n, r->affiliate);
-        if (idx < 0) return prefrec_error_set(err, PREFREC_E_NOTFOUND, "unknown affiliate '%s' (no pack loaded for it)", r->affiliate);
+        if (idx < 0)
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                     "unknown affiliate '%s' (no pack loaded for it)",
+                                     r->affiliate);
     } else if (!strcmp(r->plan, "subscribe")) {
-        return prefrec_error_set(err, PREFREC_E_INVAL, "request: plan \"subscribe\" needs \"affiliate\"");
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "request: plan \"subscribe\" needs \"affiliate\"");
     } else if (n > 1) {
-        return prefrec_error_set(err, PREFREC_E_INVAL, "request: several packs are loaded: say which \"affiliate\"");
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "request: several packs are loaded: say which \"affiliate\"");
     }
     *pidx = idx;
     return PREFREC_OK;
 }
 
-static prefrec_status handle(json_build *jb, const prefrec_engine *const *engines, size_t n, api_req *r,
-                             cJSON *out, prefrec_error *err) {
+static prefrec_status handle(json_build *jb, const prefrec_engine *const *engines, size_t n,
+                             api_req *r, cJSON *out, prefrec_error *err) {
     int idx;
     json_str(jb, out, "plan", r->plan);
     prefrec_status s = pick(jb, engines, n, r, out, &idx, err);
@@ -514,8 +562,10 @@ prefrec_status prefrec_api_recommend_n(const prefrec_engine *const *engines, siz
     return s;
 }
 
-char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines, const char *request_json) {
-    return prefrec_api_handle_n(engines, n_engines, request_json, request_json ? strlen(request_json) : 0);
+char *prefrec_api_handle(const prefrec_engine *const *engines, size_t n_engines,
+                         const char *request_json) {
+    return prefrec_api_handle_n(engines, n_engines, request_json,
+                                request_json ? strlen(request_json) : 0);
 }
 
 char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines) {

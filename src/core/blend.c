@@ -41,13 +41,17 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: blend.ease.nbr missing or not 2-d");
     uint32_t M = t->shape[1];
     if (M == 0 || M > 4096)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: blend has %u neighbours per product", M);
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: blend has %u neighbours per product",
+                                 M);
     prefrec_status s;
-    if ((s = get(pack, "blend.ease.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->ease_nbr, err)) ||
+    if ((s = get(pack, "blend.ease.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->ease_nbr,
+                 err)) ||
         (s = get(pack, "blend.ease.w", PREFREC_DT_F32, 2, P, M, (const void **)&b->ease_w, err)) ||
-        (s = get(pack, "blend.knn.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->knn_nbr, err)) ||
+        (s = get(pack, "blend.knn.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->knn_nbr,
+                 err)) ||
         (s = get(pack, "blend.knn.w", PREFREC_DT_F32, 2, P, M, (const void **)&b->knn_w, err)) ||
-        (s = get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, PREFREC_N_SEGMENTS, P, (const void **)&b->pop_seg, err)) ||
+        (s = get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, PREFREC_N_SEGMENTS, P,
+                 (const void **)&b->pop_seg, err)) ||
         (s = get(pack, "blend.trend", PREFREC_DT_F32, 1, P, 0, (const void **)&b->trend, err)) ||
         (s = get(pack, "blend.pop.all", PREFREC_DT_F32, 1, P, 0, (const void **)&b->pop_all, err)))
         return s;
@@ -56,11 +60,13 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
         if (b->ease_nbr[i] < -1 || b->ease_nbr[i] >= n_products || b->knn_nbr[i] < -1 ||
             b->knn_nbr[i] >= n_products)
             return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "pack: blend neighbour %zu of %zu out of range", i, (size_t)P * M);
+                                     "pack: blend neighbour %zu of %zu out of range", i,
+                                     (size_t)P * M);
     }
     b->n_products = n_products;
     b->m = (int32_t)M;
-    for (int k = 0; k < PREFREC_BW_COUNT; k++) b->w[k] = member_num(w, prefrec_blend_weight_names[k], 0);
+    for (int k = 0; k < PREFREC_BW_COUNT; k++)
+        b->w[k] = member_num(w, prefrec_blend_weight_names[k], 0);
     b->tiebreak = member_num(bl, "tiebreak", 1e-6);
     return PREFREC_OK;
 }
@@ -96,7 +102,8 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
                          prefrec_blend_parts *parts, float *out) {
     int32_t P = b->n_products;
     const double *w = b->w;
-    parts->f_ease = neighbour_sum(b->ease_nbr, b->ease_w, b->m, hist, n, P, w[PREFREC_BW_EASE], parts->i2i);
+    parts->f_ease =
+        neighbour_sum(b->ease_nbr, b->ease_w, b->m, hist, n, P, w[PREFREC_BW_EASE], parts->i2i);
     for (int32_t p = 0; p < P; p++) parts->i2i[p] *= parts->f_ease;
     parts->f_knn = neighbour_sum(b->knn_nbr, b->knn_w, b->m, hist, n, P, w[PREFREC_BW_KNN], tmp);
     for (int32_t p = 0; p < P; p++) parts->i2i[p] += parts->f_knn * tmp[p];
@@ -115,12 +122,14 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
         if (n_cat > 0) memset(cs, 0, (size_t)n_cat * sizeof *cs);
         if (n_sub > 0) memset(ss, 0, (size_t)n_sub * sizeof *ss);
         for (size_t i = 0; i < n; i++) {
-            int32_t c = product_cat ? product_cat[hist[i]] : -1, u = product_sub ? product_sub[hist[i]] : -1;
+            int32_t c = product_cat ? product_cat[hist[i]] : -1,
+                    u = product_sub ? product_sub[hist[i]] : -1;
             if (c >= 0 && c < n_cat) cs[c] += 1.0f;
             if (u >= 0 && u < n_sub) ss[u] += 1.0f;
         }
         float inv = 1.0f / (float)n;
-        float wc = (float)w[PREFREC_BW_CAT], wcp = (float)w[PREFREC_BW_CATPOP], wsp = (float)w[PREFREC_BW_SUBPOP];
+        float wc = (float)w[PREFREC_BW_CAT], wcp = (float)w[PREFREC_BW_CATPOP],
+              wsp = (float)w[PREFREC_BW_SUBPOP];
         for (int32_t p = 0; p < P; p++) {
             int32_t c = product_cat ? product_cat[p] : -1, u = product_sub ? product_sub[p] : -1;
             float sc = c >= 0 && c < n_cat ? cs[c] * inv : 0.0f;
@@ -129,13 +138,14 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
         }
     }
     float t = (float)b->tiebreak;
-    for (int32_t p = 0; p < P; p++) out[p] = parts->i2i[p] + parts->pop[p] + parts->cat[p] + t * b->pop_all[p];
+    for (int32_t p = 0; p < P; p++)
+        out[p] = parts->i2i[p] + parts->pop[p] + parts->cat[p] + t * b->pop_all[p];
 }
 
 void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, size_t n,
-                                const prefrec_blend_parts *parts, const int32_t *products,
-                                size_t k, int32_t *pos, float *best_w, int32_t *src,
-                                float *knn_sum, uint8_t *in_ease) {
+                                const prefrec_blend_parts *parts, const int32_t *products, size_t k,
+                                int32_t *pos, float *best_w, int32_t *src, float *knn_sum,
+                                uint8_t *in_ease) {
     /* pos maps a product to its place in products[] (-1 elsewhere); one pass over the
      * history's neighbour lists then finds every item's strongest source at once. Per history
      * product, three passes over its two lists (3 M steps, whatever the pack's M and however

@@ -3,7 +3,7 @@
  * step eight times), so it is const data: no init call, no global mutable state. */
 #include "prefrec/pack.h"
 
-#define C1(c) (((c) & 1u) ? 0xEDB88320u ^ ((c) >> 1) : ((c) >> 1))
+#define C1(c) (((c)&1u) ? 0xEDB88320u ^ ((c) >> 1) : ((c) >> 1))
 #define C8(c) C1(C1(C1(C1(C1(C1(C1(C1(c))))))))
 #define R4(n) C8(n), C8(n + 1u), C8(n + 2u), C8(n + 3u)
 #define R16(n) R4(n), R4(n + 4u), R4(n + 8u), R4(n + 12u)
@@ -25,13 +25,14 @@ uint32_t prefrec_crc32(uint32_t crc, const void *data, size_t len) {
             for (int k = 0; k < 7; k++) t[k][n] = c = crc_table[c & 0xFFu] ^ (c >> 8);
         }
         for (; len >= 8; len -= 8, p += 8) {
-            uint32_t lo = crc ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                                 (uint32_t)p[3] << 24);
-            uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
-                          (uint32_t)p[7] << 24;
+            uint32_t lo = crc ^
+                ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                 (uint32_t)p[3] << 24);
+            uint32_t hi =
+                (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
             crc = t[6][lo & 0xFFu] ^ t[5][(lo >> 8) & 0xFFu] ^ t[4][(lo >> 16) & 0xFFu] ^
-                  t[3][lo >> 24] ^ t[2][hi & 0xFFu] ^ t[1][(hi >> 8) & 0xFFu] ^
-                  t[0][(hi >> 16) & 0xFFu] ^ crc_table[hi >> 24];
+                t[3][lo >> 24] ^ t[2][hi & 0xFFu] ^ t[1][(hi >> 8) & 0xFFu] ^
+                t[0][(hi >> 16) & 0xFFu] ^ crc_table[hi >> 24];
         }
     }
     for (size_t i = 0; i < len; i++) crc = crc_table[(crc ^ p[i]) & 0xFFu] ^ (crc >> 8);

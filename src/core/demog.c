@@ -71,7 +71,8 @@ int prefrec_age_parse(const char *s, size_t len, float *age) {
     }
     const char *dash = memchr(s, '-', len);
     if (dash && dash > s && parse_num(s, (size_t)(dash - s), &a) == 0 &&
-        parse_num(dash + 1, len - (size_t)(dash - s) - 1, &b) == 0 && a <= b && b <= PREFREC_AGE_MAX) {
+        parse_num(dash + 1, len - (size_t)(dash - s) - 1, &b) == 0 && a <= b &&
+        b <= PREFREC_AGE_MAX) {
         *age = (float)((a + b) / 2); /* "25-34" -> 29.5 */
         return 0;
     }

@@ -22,20 +22,20 @@
 
 struct prefrec_engine {
     const prefrec_pack *items;
-    prefrec_model *model;          /* catalog + the deck's score model */
-    prefrec_customers *customers;  /* NULL without a customer side */
+    prefrec_model *model; /* catalog + the deck's score model */
+    prefrec_customers *customers; /* NULL without a customer side */
     int has_blend;
     prefrec_blend blend;
     int32_t n_products, n_categories;
-    const int32_t *product_cat;    /* per product, -1 none (owned copy) */
+    const int32_t *product_cat; /* per product, -1 none (owned copy) */
     int32_t *cat_copy;
-    int32_t *product_sub;          /* per product subcategory, -1 none (owned) */
+    int32_t *product_sub; /* per product subcategory, -1 none (owned) */
     int32_t n_subcategories;
-    uint32_t *slots;               /* customer code hash table: index + 1, 0 empty */
-    uint32_t n_slots;              /* power of two */
-    uint32_t *pslots;              /* product code hash table, likewise (first of equal codes) */
+    uint32_t *slots; /* customer code hash table: index + 1, 0 empty */
+    uint32_t n_slots; /* power of two */
+    uint32_t *pslots; /* product code hash table, likewise (first of equal codes) */
     uint32_t n_pslots;
-    const float *lines;            /* optional "customer.lines" f32 [C] */
+    const float *lines; /* optional "customer.lines" f32 [C] */
 };
 
 prefrec_request prefrec_request_default(void) {
@@ -117,19 +117,23 @@ LOAD_SIDE static uint64_t table_count(const prefrec_pack *p, const char *off_nam
  * category copies and the two code indexes; per request, resolve()'s scratch, explain_all's
  * positions and the stamp board's per-category sums. The request's own history is not counted:
  * it is bounded by the request (PREFREC_MAX_HISTORY) and the customer's bought list. */
-LOAD_SIDE static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_pack *cp, uint64_t P) {
-    uint64_t n_cat = table_count(items, "category.off"), n_sub = table_count(items, "subcategory.off");
-    uint64_t C = cp && prefrec_pack_find(cp, "customer.code.off") ? table_count(cp, "customer.code.off") : 0;
+LOAD_SIDE static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_pack *cp,
+                                       uint64_t P) {
+    uint64_t n_cat = table_count(items, "category.off"),
+             n_sub = table_count(items, "subcategory.off");
+    uint64_t C =
+        cp && prefrec_pack_find(cp, "customer.code.off") ? table_count(cp, "customer.code.off") : 0;
     int blend = prefrec_pack_find(items, "blend.ease.nbr") != NULL;
     uint64_t load = sizeof(prefrec_engine) + 8 * P + 4 * table_slots(P) + 4 * table_slots(C);
-    uint64_t request = P /* bought */ + 4 * P /* scores */ +
-                       4 * (n_cat + 1) /* cat_count */ + 16 * n_cat /* stamp board sums */ +
-                       (blend ? 4 * (4 * P + n_cat + n_sub + 1) + 4 * P /* work, pos */ : 4);
+    uint64_t request = P /* bought */ + 4 * P /* scores */ + 4 * (n_cat + 1) /* cat_count */ +
+        16 * n_cat /* stamp board sums */ +
+        (blend ? 4 * (4 * P + n_cat + n_sub + 1) + 4 * P /* work, pos */ : 4);
     return load + request;
 }
 
-LOAD_SIDE prefrec_status prefrec_engine_need(const prefrec_pack *items, const prefrec_pack *customers, uint64_t *bytes,
-                                   prefrec_model_cost *cost, prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_engine_need(const prefrec_pack *items,
+                                             const prefrec_pack *customers, uint64_t *bytes,
+                                             prefrec_model_cost *cost, prefrec_error *err) {
     prefrec_model_cost c;
     if (!cost) cost = &c;
     prefrec_status s = prefrec_model_cost_of(items, cost, err);
@@ -139,14 +143,16 @@ LOAD_SIDE prefrec_status prefrec_engine_need(const prefrec_pack *items, const pr
     return PREFREC_OK;
 }
 
-LOAD_SIDE prefrec_status prefrec_engine_new(const prefrec_pack *items, const prefrec_pack *customers,
-                                  prefrec_engine **out, prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_engine_new(const prefrec_pack *items,
+                                            const prefrec_pack *customers, prefrec_engine **out,
+                                            prefrec_error *err) {
     return prefrec_engine_new_budget(items, customers, NULL, out, err);
 }
 
-LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items, const prefrec_pack *customers,
-                                         const prefrec_budget *budget, prefrec_engine **out,
-                                         prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items,
+                                                   const prefrec_pack *customers,
+                                                   const prefrec_budget *budget,
+                                                   prefrec_engine **out, prefrec_error *err) {
     *out = NULL;
     /* the whole engine's memory, from the packs' dimensions, before any of it is allocated */
     prefrec_model_cost cost;
@@ -154,7 +160,8 @@ LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items, co
     prefrec_status s = prefrec_engine_need(items, customers, &need, &cost, err);
     if (s) return s;
     uint64_t pack_bytes = prefrec_pack_size(items) + (customers ? prefrec_pack_size(customers) : 0);
-    s = prefrec_model_check_budget(&cost, need - cost.load_bytes - cost.user_bytes, "engine", pack_bytes, budget, err);
+    s = prefrec_model_check_budget(&cost, need - cost.load_bytes - cost.user_bytes, "engine",
+                                   pack_bytes, budget, err);
     if (s) return s;
     prefrec_engine *e = calloc(1, sizeof *e);
     if (!e) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
@@ -184,8 +191,10 @@ LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items, co
     if ((s = build_product_index(e, err))) goto fail;
 
     s = prefrec_blend_load(items, e->n_products, &e->blend, err);
-    if (s == PREFREC_OK) e->has_blend = 1;
-    else if (s != PREFREC_E_NOTFOUND) goto fail;
+    if (s == PREFREC_OK)
+        e->has_blend = 1;
+    else if (s != PREFREC_E_NOTFOUND)
+        goto fail;
     prefrec_error_clear(err);
 
     const prefrec_pack *cp = customers ? customers : items;
@@ -196,7 +205,8 @@ LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items, co
         const prefrec_tensor *t = prefrec_pack_find(cp, "customer.lines");
         uint32_t C = (uint32_t)prefrec_customers_count(e->customers);
         if (t) {
-            if ((s = prefrec_pack_get(cp, "customer.lines", PREFREC_DT_F32, 1, &C, &t, err))) goto fail;
+            if ((s = prefrec_pack_get(cp, "customer.lines", PREFREC_DT_F32, 1, &C, &t, err)))
+                goto fail;
             e->lines = t->data;
         }
     }
@@ -207,7 +217,9 @@ fail:
     return s;
 }
 
-const char *prefrec_engine_affiliate(const prefrec_engine *e) { return prefrec_model_affiliate(e->model); }
+const char *prefrec_engine_affiliate(const prefrec_engine *e) {
+    return prefrec_model_affiliate(e->model);
+}
 int32_t prefrec_engine_n_products(const prefrec_engine *e) { return e->n_products; }
 int32_t prefrec_engine_n_categories(const prefrec_engine *e) { return e->n_categories; }
 int32_t prefrec_engine_n_customers(const prefrec_engine *e) {
@@ -215,12 +227,20 @@ int32_t prefrec_engine_n_customers(const prefrec_engine *e) {
 }
 int prefrec_engine_has_ranker(const prefrec_engine *e, int ranker) {
     return ranker == PREFREC_RANKER_NEUMF || ranker == PREFREC_RANKER_DEFAULT ||
-           (ranker == PREFREC_RANKER_BLEND && e->has_blend);
+        (ranker == PREFREC_RANKER_BLEND && e->has_blend);
 }
-const char *prefrec_engine_product_code(const prefrec_engine *e, int32_t p) { return prefrec_model_product_code(e->model, p); }
-const char *prefrec_engine_product_name(const prefrec_engine *e, int32_t p) { return prefrec_model_product_name(e->model, p); }
-const char *prefrec_engine_product_category(const prefrec_engine *e, int32_t p) { return prefrec_model_product_category(e->model, p); }
-const char *prefrec_engine_product_subcategory(const prefrec_engine *e, int32_t p) { return prefrec_model_product_subcategory(e->model, p); }
+const char *prefrec_engine_product_code(const prefrec_engine *e, int32_t p) {
+    return prefrec_model_product_code(e->model, p);
+}
+const char *prefrec_engine_product_name(const prefrec_engine *e, int32_t p) {
+    return prefrec_model_product_name(e->model, p);
+}
+const char *prefrec_engine_product_category(const prefrec_engine *e, int32_t p) {
+    return prefrec_model_product_category(e->model, p);
+}
+const char *prefrec_engine_product_subcategory(const prefrec_engine *e, int32_t p) {
+    return prefrec_model_product_subcategory(e->model, p);
+}
 const char *prefrec_engine_category_name(const prefrec_engine *e, int32_t c) {
     return prefrec_model_category_name(e->model, c);
 }
@@ -265,13 +285,13 @@ typedef struct req_state {
     int32_t customer;
     int gender;
     float age;
-    int32_t *hist;      /* distinct, ascending */
+    int32_t *hist; /* distinct, ascending */
     size_t n_hist;
-    uint8_t *bought;    /* [P] exclusion mask */
-    float *scores;      /* [P] */
-    float *work;        /* blend: parts 3 x [P], tmp [P], category + subcategory shares */
+    uint8_t *bought; /* [P] exclusion mask */
+    float *scores; /* [P] */
+    float *work; /* blend: parts 3 x [P], tmp [P], category + subcategory shares */
     prefrec_blend_parts parts;
-    int32_t top_cat;    /* the customer's most bought category, or -1 */
+    int32_t top_cat; /* the customer's most bought category, or -1 */
     int32_t *cat_count; /* [n_categories] */
 } req_state;
 
@@ -298,7 +318,8 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
     st->gender = rq->gender == 0 || rq->gender == 1 ? rq->gender : -1;
     st->age = rq->age;
     if (rq->k < 1 || rq->k > PREFREC_MAX_K)
-        return prefrec_error_set(err, PREFREC_E_RANGE, "k must be 1..%d, got %u", PREFREC_MAX_K, rq->k);
+        return prefrec_error_set(err, PREFREC_E_RANGE, "k must be 1..%d, got %u", PREFREC_MAX_K,
+                                 rq->k);
     if (rq->sample > PREFREC_SAMPLE_POOL)
         return prefrec_error_set(err, PREFREC_E_RANGE, "sample must be 0..%d, got %u",
                                  PREFREC_SAMPLE_POOL, rq->sample);
@@ -308,14 +329,15 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
     if (rq->n_history && !rq->history)
         return prefrec_error_set(err, PREFREC_E_INVAL, "history count without items");
     if (!isnan(rq->age) && (rq->age < 0 || rq->age > PREFREC_AGE_MAX))
-        return prefrec_error_set(err, PREFREC_E_RANGE, "age must be 0..%d, got %g", PREFREC_AGE_MAX, (double)rq->age);
+        return prefrec_error_set(err, PREFREC_E_RANGE, "age must be 0..%d, got %g", PREFREC_AGE_MAX,
+                                 (double)rq->age);
     if (rq->ranker == PREFREC_RANKER_BLEND && !e->has_blend)
         return prefrec_error_set(err, PREFREC_E_NOTFOUND, "this pack has no blend ranker");
     if (rq->ranker < 0 || rq->ranker > PREFREC_RANKER_NEUMF)
         return prefrec_error_set(err, PREFREC_E_RANGE, "unknown ranker %d", rq->ranker);
     st->ranker = rq->ranker == PREFREC_RANKER_DEFAULT
-                     ? (e->has_blend ? PREFREC_RANKER_BLEND : PREFREC_RANKER_NEUMF)
-                     : rq->ranker;
+        ? (e->has_blend ? PREFREC_RANKER_BLEND : PREFREC_RANKER_NEUMF)
+        : rq->ranker;
 
     const int32_t *kb = NULL;
     size_t nk = 0;
@@ -333,7 +355,7 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
         }
     }
     st->source = st->customer >= 0 ? PREFREC_SOURCE_KNOWN
-                 : rq->n_history   ? PREFREC_SOURCE_HISTORY
+        : rq->n_history            ? PREFREC_SOURCE_HISTORY
                                    : PREFREC_SOURCE_SEGMENT;
 
     /* the history's arrays are the request's (nk < 2^30: a pack tensor; n_history <= 100,000),
@@ -341,14 +363,16 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
      * the budget checked at load (prefrec_engine_need), which keeps it under SIZE_MAX / 2 */
     size_t cap = nk + rq->n_history, hist_bytes;
     if (cap < nk || !prefrec_size_mul(cap ? cap : 1, sizeof *st->hist, &hist_bytes))
-        return prefrec_error_set(err, PREFREC_E_RANGE, "engine: a history of %zu items does not fit in memory", cap);
+        return prefrec_error_set(err, PREFREC_E_RANGE,
+                                 "engine: a history of %zu items does not fit in memory", cap);
     st->hist = malloc(hist_bytes);
     st->bought = calloc((size_t)P, 1);
     st->scores = malloc((size_t)P * sizeof *st->scores);
     /* the blend's parts and shares; the NeuMF needs none of it */
-    st->work = malloc((st->ranker == PREFREC_RANKER_BLEND
-                           ? 4 * (size_t)P + (size_t)e->n_categories + (size_t)e->n_subcategories + 1
-                           : 1) * sizeof *st->work);
+    st->work = malloc((st->ranker == PREFREC_RANKER_BLEND ? 4 * (size_t)P +
+                               (size_t)e->n_categories + (size_t)e->n_subcategories + 1
+                                                          : 1) *
+                      sizeof *st->work);
     st->cat_count = calloc((size_t)e->n_categories + 1, sizeof *st->cat_count);
     if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count)
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
@@ -359,7 +383,8 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
         if (p < 0 || p >= P)
             return prefrec_error_set(err, PREFREC_E_NOTFOUND,
                                      "history item %zu: product index %d not in the catalogue "
-                                     "(0..%d)", i, p, P - 1);
+                                     "(0..%d)",
+                                     i, p, P - 1);
         st->hist[n++] = p;
     }
     int sorted = 1; /* a pack's bought list is ascending already: skip the sort then */
@@ -445,11 +470,12 @@ static prefrec_status explain_all(const prefrec_engine *e, const req_state *st, 
     uint8_t in_ease[PREFREC_MAX_K];
     for (size_t i = 0; i < n; i++) src[i] = -1, prods[i] = items[i].product;
     if (st->ranker == PREFREC_RANKER_BLEND && st->n_hist && n) {
-        int32_t *pos = calloc((size_t)e->n_products, sizeof *pos); /* calloc: the product is checked */
+        int32_t *pos =
+            calloc((size_t)e->n_products, sizeof *pos); /* calloc: the product is checked */
         if (!pos) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
         memset(pos, 0xff, (size_t)e->n_products * sizeof *pos); /* all -1 */
-        prefrec_blend_best_sources(&e->blend, st->hist, st->n_hist, &st->parts, prods, n, pos, best, src,
-                                   knn_sum, in_ease);
+        prefrec_blend_best_sources(&e->blend, st->hist, st->n_hist, &st->parts, prods, n, pos, best,
+                                   src, knn_sum, in_ease);
         free(pos);
     }
     for (size_t i = 0; i < n; i++) explain(e, st, src[i], &items[i]);
@@ -530,18 +556,20 @@ size_t prefrec_engine_reason_text(const prefrec_engine *e, const prefrec_item *i
                                   size_t cap) {
     int n;
     switch (it->reason) {
-    case PREFREC_REASON_BOUGHT_WITH:
-        n = snprintf(buf, cap, "Often bought with %s", prefrec_engine_product_name(e, it->reason_ref));
-        break;
-    case PREFREC_REASON_CATEGORY:
-        n = snprintf(buf, cap, "You often buy %s", prefrec_engine_category_name(e, it->reason_ref));
-        break;
-    case PREFREC_REASON_SEGMENT:
-        n = snprintf(buf, cap, "Popular with customers like you");
-        break;
-    default:
-        n = snprintf(buf, cap, "High predicted preference");
-        break;
+        case PREFREC_REASON_BOUGHT_WITH:
+            n = snprintf(buf, cap, "Often bought with %s",
+                         prefrec_engine_product_name(e, it->reason_ref));
+            break;
+        case PREFREC_REASON_CATEGORY:
+            n = snprintf(buf, cap, "You often buy %s",
+                         prefrec_engine_category_name(e, it->reason_ref));
+            break;
+        case PREFREC_REASON_SEGMENT:
+            n = snprintf(buf, cap, "Popular with customers like you");
+            break;
+        default:
+            n = snprintf(buf, cap, "High predicted preference");
+            break;
     }
     if (n < 0) return 0;
     if ((size_t)n >= cap && cap > 0)

@@ -56,7 +56,8 @@ static inline void json_push(json_build *b, cJSON *a, cJSON *item) {
 }
 /* The text of root (caller frees with cJSON_free), or NULL when any step failed; deletes root. */
 static inline char *json_print(json_build *b, cJSON *root, int formatted) {
-    char *s = !b->failed && root ? (formatted ? cJSON_Print(root) : cJSON_PrintUnformatted(root)) : NULL;
+    char *s =
+        !b->failed && root ? (formatted ? cJSON_Print(root) : cJSON_PrintUnformatted(root)) : NULL;
     cJSON_Delete(root);
     if (!s) b->failed = 1;
     return s;

@@ -17,14 +17,14 @@ struct prefrec_model {
     const prefrec_pack *pack;
     int d, n_layers, width[PREFREC_MODEL_MAX_LAYERS], in0, wmax;
     int32_t n_products;
-    const float *pemb, *pbias;                 /* [P][d], [P] */
-    const float *ptarget;                      /* [P] mean training score, or NULL (fold-in) */
-    const float *w[PREFREC_MODEL_MAX_LAYERS];  /* [width_l][in_l] as stored */
+    const float *pemb, *pbias; /* [P][d], [P] */
+    const float *ptarget; /* [P] mean training score, or NULL (fold-in) */
+    const float *w[PREFREC_MODEL_MAX_LAYERS]; /* [width_l][in_l] as stored */
     const float *b[PREFREC_MODEL_MAX_LAYERS];
-    float *wt[PREFREC_MODEL_MAX_LAYERS];       /* layers >= 1 transposed: [in_l][width_l] */
-    const float *wg, *wm;                      /* [d], [width_L-1] */
+    float *wt[PREFREC_MODEL_MAX_LAYERS]; /* layers >= 1 transposed: [in_l][width_l] */
+    const float *wg, *wm; /* [d], [width_L-1] */
     float b0;
-    float *p1;                                 /* [P][h1]: W1[:, d:2d] v_p + b1 */
+    float *p1; /* [P][h1]: W1[:, d:2d] v_p + b1 */
     prefrec_strings code, name, cat_names, sub_names;
     const int32_t *cat, *sub;
     int32_t n_cat, n_sub;
@@ -57,9 +57,9 @@ struct prefrec_customers {
 
 struct prefrec_user {
     float bias;
-    float *c1;    /* [h1]: W1[:, 0:d] u + W1[:, 2d:] x */
-    float *g;     /* [d]: w_g * u */
-    float *act;   /* scratch, 2 * max width */
+    float *c1; /* [h1]: W1[:, 0:d] u + W1[:, 2d:] x */
+    float *g; /* [d]: w_g * u */
+    float *act; /* scratch, 2 * max width */
 };
 
 void prefrec_model_demo(int gender, float age, float out[PREFREC_MODEL_N_DEMO]) {
@@ -81,8 +81,9 @@ void prefrec_model_free(prefrec_model *m) {
     free(m);
 }
 
-LOAD_SIDE static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t ndim, uint32_t a,
-                              uint32_t b, const float **out, prefrec_error *err) {
+LOAD_SIDE static prefrec_status get_f32(const prefrec_pack *p, const char *name, uint32_t ndim,
+                                        uint32_t a, uint32_t b, const float **out,
+                                        prefrec_error *err) {
     uint32_t want[2] = {a, b};
     const prefrec_tensor *t;
     prefrec_status s = prefrec_pack_get(p, name, PREFREC_DT_F32, ndim, want, &t, err);
@@ -91,8 +92,8 @@ LOAD_SIDE static prefrec_status get_f32(const prefrec_pack *p, const char *name,
     return PREFREC_OK;
 }
 
-LOAD_SIDE static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t n, const int32_t **out,
-                              prefrec_error *err) {
+LOAD_SIDE static prefrec_status get_i32(const prefrec_pack *p, const char *name, uint32_t n,
+                                        const int32_t **out, prefrec_error *err) {
     const prefrec_tensor *t;
     prefrec_status s = prefrec_pack_get(p, name, PREFREC_DT_I32, 1, &n, &t, err);
     if (s) return s;
@@ -101,29 +102,38 @@ LOAD_SIDE static prefrec_status get_i32(const prefrec_pack *p, const char *name,
 }
 
 /* Reads "dim", "mlp" and checks "kind". */
-LOAD_SIDE static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *width, prefrec_error *err) {
+LOAD_SIDE static prefrec_status read_dims(const prefrec_pack *p, int *d, int *nl, int *width,
+                                          prefrec_error *err) {
     const char *kind = prefrec_pack_manifest_str(p, "kind");
     if (!kind || strcmp(kind, "neumf"))
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest kind is '%s', expected 'neumf'", kind ? kind : "(none)");
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: manifest kind is '%s', expected 'neumf'",
+                                 kind ? kind : "(none)");
     double dd = prefrec_pack_manifest_num(p, "dim", -1);
     if (!(dd >= 1 && dd <= 1024) || dd != floor(dd))
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest dim must be an integer in 1..1024");
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: manifest dim must be an integer in 1..1024");
     *d = (int)dd;
     const cJSON *mlp = cJSON_GetObjectItemCaseSensitive(prefrec_pack_manifest(p), "mlp");
     int n = cJSON_IsArray(mlp) ? cJSON_GetArraySize(mlp) : -1;
     if (n < 1 || n > PREFREC_MODEL_MAX_LAYERS)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest mlp must list 1..%d layer widths", PREFREC_MODEL_MAX_LAYERS);
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: manifest mlp must list 1..%d layer widths",
+                                 PREFREC_MODEL_MAX_LAYERS);
     for (int l = 0; l < n; l++) {
         const cJSON *v = cJSON_GetArrayItem(mlp, l);
-        if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 4096 || v->valuedouble != floor(v->valuedouble))
-            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest mlp[%d] must be an integer in 1..4096", l);
+        if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 4096 ||
+            v->valuedouble != floor(v->valuedouble))
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: manifest mlp[%d] must be an integer in 1..4096", l);
         width[l] = (int)v->valuedouble;
     }
     *nl = n;
     return PREFREC_OK;
 }
 
-LOAD_SIDE static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p, prefrec_error *err) {
+LOAD_SIDE static prefrec_status load_catalog(prefrec_model *m, const prefrec_pack *p,
+                                             prefrec_error *err) {
     uint32_t P = (uint32_t)m->n_products;
     prefrec_status s = prefrec_pack_strings(p, "product.code", &m->code, err);
     if (!s) s = prefrec_pack_strings(p, "product.name", &m->name, err);
@@ -133,16 +143,19 @@ LOAD_SIDE static prefrec_status load_catalog(prefrec_model *m, const prefrec_pac
     if (!s) s = get_i32(p, "product.sub", P, &m->sub, err);
     if (s) return s;
     if (m->code.n != P || m->name.n != P)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: product code/name tables have %u/%u entries, expected %u",
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: product code/name tables have %u/%u entries, expected %u",
                                  m->code.n, m->name.n, P);
     if (m->cat_names.n > INT32_MAX / 4 || m->sub_names.n > INT32_MAX / 4)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: %u categories / %u subcategories, at most %d",
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: %u categories / %u subcategories, at most %d",
                                  m->cat_names.n, m->sub_names.n, INT32_MAX / 4);
     m->n_cat = (int32_t)m->cat_names.n;
     m->n_sub = (int32_t)m->sub_names.n;
     for (uint32_t i = 0; i < P; i++)
         if (m->cat[i] < -1 || m->cat[i] >= m->n_cat || m->sub[i] < -1 || m->sub[i] >= m->n_sub)
-            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: product %u has a category index out of range", i);
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: product %u has a category index out of range", i);
     return PREFREC_OK;
 }
 
@@ -154,16 +167,19 @@ static int product_half(prefrec_model *m) __attribute__((noinline));
  * (products x layer width, width x width), so it is worked out here in 64 bits, saturating,
  * and compared with the budget before anything is allocated; in the wasm builds size_t has 32
  * bits and (size_t)P * h1 * 4 wraps for the sizes a 10 MB pack can declare. */
-LOAD_SIDE prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_model_cost *c, prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_model_cost *c,
+                                               prefrec_error *err) {
     memset(c, 0, sizeof *c);
     int d, nl, width[PREFREC_MODEL_MAX_LAYERS];
     prefrec_status s = read_dims(p, &d, &nl, width, err);
     if (s) return s;
     const prefrec_tensor *pe = prefrec_pack_find(p, "product.emb");
     if (!pe)
-        return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: tensor 'product.emb' is missing (a customer shard, not an item pack?)");
-    if (pe->shape[0] > INT32_MAX / 2) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: too many products");
+        return prefrec_error_set(
+            err, PREFREC_E_FORMAT,
+            "pack: tensor 'product.emb' is missing (a customer shard, not an item pack?)");
+    if (pe->shape[0] > INT32_MAX / 2)
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: too many products");
     uint64_t P = pe->shape[0], D = (uint64_t)d, h1 = (uint64_t)width[0], wmax = 0, deep = 0;
     for (int l = 0; l < nl; l++) wmax = (uint64_t)width[l] > wmax ? (uint64_t)width[l] : wmax;
     for (int l = 1; l < nl; l++) deep += (uint64_t)width[l] * (uint64_t)width[l - 1];
@@ -174,25 +190,29 @@ LOAD_SIDE prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_mo
     for (int l = 0; l < nl; l++) c->width[l] = width[l];
     /* widths <= 4096, d <= 1024, P < 2^30: every product below stays under 2^56 */
     c->load_bytes = sizeof(prefrec_model) + (P * h1 + 1) * f /* p1 */ + deep * f /* wt */ +
-                    D * h1 * f + (D + 63) / 64 * 8 /* product_half scratch */;
+        D * h1 * f + (D + 63) / 64 * 8 /* product_half scratch */;
     c->user_bytes = sizeof(prefrec_user) + (h1 + D + 2 * wmax) * f /* a user */ +
-                    (2 * D + h1 + wmax * (2 * (uint64_t)nl + 2)) * f /* fold-in buffer */;
+        (2 * D + h1 + wmax * (2 * (uint64_t)nl + 2)) * f /* fold-in buffer */;
     /* per product: layer 1's add, the deeper layers, the output and GMF dot products */
     c->score_work = P * (h1 + deep + wl + D) + h1 * (D + PREFREC_MODEL_N_DEMO);
     /* per fold-in step: the customer half of layer 1; per history product and step: forward,
      * backward through the deeper layers and into u (see prefrec_user_fold_in) */
-    c->fold_work_base = FOLD_STEPS * h1 * (D + PREFREC_MODEL_N_DEMO) + h1 * (D + PREFREC_MODEL_N_DEMO);
+    c->fold_work_base =
+        FOLD_STEPS * h1 * (D + PREFREC_MODEL_N_DEMO) + h1 * (D + PREFREC_MODEL_N_DEMO);
     c->fold_work_item = FOLD_STEPS * (2 * deep + h1 + h1 * D + 2 * D + 2 * wl);
     return PREFREC_OK;
 }
 
 static double mib(uint64_t bytes) { return (double)bytes / 1048576.0; }
 
-LOAD_SIDE prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c, uint64_t extra_bytes, const char *who,
-                                          uint64_t pack_bytes, const prefrec_budget *b, prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c,
+                                                    uint64_t extra_bytes, const char *who,
+                                                    uint64_t pack_bytes, const prefrec_budget *b,
+                                                    prefrec_error *err) {
     prefrec_budget d;
     if (!b) d = prefrec_budget_default(), b = &d;
-    uint64_t need = prefrec_u64_add_sat(prefrec_u64_add_sat(c->load_bytes, c->user_bytes), extra_bytes);
+    uint64_t need =
+        prefrec_u64_add_sat(prefrec_u64_add_sat(c->load_bytes, c->user_bytes), extra_bytes);
     uint64_t limit = prefrec_budget_bytes(b, pack_bytes);
     char why[128];
     if (need > limit) {
@@ -205,19 +225,22 @@ LOAD_SIDE prefrec_status prefrec_model_check_budget(const prefrec_model_cost *c,
     int wmax = 0;
     for (int l = 0; l < c->n_layers; l++) wmax = c->width[l] > wmax ? c->width[l] : wmax;
     if (c->score_work > b->max_work)
-        return prefrec_error_set(err, PREFREC_E_RANGE,
-                                 "pack: scoring every product would take %.3g multiply-adds per request "
-                                 "(%" PRId32 " products x %d layers of widths up to %d), over the limit of %.3g",
-                                 (double)c->score_work, c->n_products, c->n_layers, wmax, (double)b->max_work);
+        return prefrec_error_set(
+            err, PREFREC_E_RANGE,
+            "pack: scoring every product would take %.3g multiply-adds per request "
+            "(%" PRId32 " products x %d layers of widths up to %d), over the limit of %.3g",
+            (double)c->score_work, c->n_products, c->n_layers, wmax, (double)b->max_work);
     return PREFREC_OK;
 }
 
-LOAD_SIDE prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out, prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_model_load(const prefrec_pack *p, prefrec_model **out,
+                                            prefrec_error *err) {
     return prefrec_model_load_budget(p, NULL, out, err);
 }
 
-LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p, const prefrec_budget *budget, prefrec_model **out,
-                                         prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p,
+                                                   const prefrec_budget *budget,
+                                                   prefrec_model **out, prefrec_error *err) {
     *out = NULL;
     uint64_t max_fold_work = budget ? budget->max_fold_work : PREFREC_BUDGET_MAX_FOLD_WORK;
     prefrec_model *m = calloc(1, sizeof *m);
@@ -238,7 +261,8 @@ LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p, const 
     m->in0 = 2 * m->d + PREFREC_MODEL_N_DEMO;
     if (!s) s = get_f32(p, "product.emb", 2, P, d, &m->pemb, err);
     if (!s) s = get_f32(p, "product.bias", 1, P, 0, &m->pbias, err);
-    if (!s && prefrec_pack_find(p, "product.target")) s = get_f32(p, "product.target", 1, P, 0, &m->ptarget, err);
+    if (!s && prefrec_pack_find(p, "product.target"))
+        s = get_f32(p, "product.target", 1, P, 0, &m->ptarget, err);
     for (int l = 0; !s && l < m->n_layers; l++) {
         char nw[32], nb[32];
         snprintf(nw, sizeof nw, "mlp.%d.w", l);
@@ -264,7 +288,8 @@ LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p, const 
     /* within the budget, hence within SIZE_MAX / 2: these products cannot wrap */
     m->p1 = malloc((size_t)P * (size_t)h1 * sizeof(float) + sizeof(float));
     for (int l = 1; l < m->n_layers; l++)
-        ok &= (m->wt[l] = malloc((size_t)m->width[l] * (size_t)m->width[l - 1] * sizeof(float))) != NULL;
+        ok &= (m->wt[l] = malloc((size_t)m->width[l] * (size_t)m->width[l - 1] * sizeof(float))) !=
+            NULL;
     if (!m->p1 || !ok) {
         prefrec_model_free(m);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
@@ -291,8 +316,12 @@ int prefrec_model_layer_width(const prefrec_model *m, int l) {
 }
 int32_t prefrec_model_n_products(const prefrec_model *m) { return m->n_products; }
 const char *prefrec_model_affiliate(const prefrec_model *m) { return m->affiliate; }
-const char *prefrec_model_product_code(const prefrec_model *m, int32_t p) { return prefrec_strings_at(&m->code, (uint32_t)p); }
-const char *prefrec_model_product_name(const prefrec_model *m, int32_t p) { return prefrec_strings_at(&m->name, (uint32_t)p); }
+const char *prefrec_model_product_code(const prefrec_model *m, int32_t p) {
+    return prefrec_strings_at(&m->code, (uint32_t)p);
+}
+const char *prefrec_model_product_name(const prefrec_model *m, int32_t p) {
+    return prefrec_strings_at(&m->name, (uint32_t)p);
+}
 const char *prefrec_model_product_category(const prefrec_model *m, int32_t p) {
     return m->cat[p] < 0 ? "" : prefrec_strings_at(&m->cat_names, (uint32_t)m->cat[p]);
 }
@@ -310,22 +339,26 @@ int32_t prefrec_model_find_product(const prefrec_model *m, const char *code) {
 /* ---- customers ------------------------------------------------------------------------------ */
 void prefrec_customers_free(prefrec_customers *cs) { free(cs); }
 
-LOAD_SIDE prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model *m, prefrec_customers **out,
-                                      prefrec_error *err) {
+LOAD_SIDE prefrec_status prefrec_customers_load(const prefrec_pack *p, const prefrec_model *m,
+                                                prefrec_customers **out, prefrec_error *err) {
     *out = NULL;
     int d, nl, width[PREFREC_MODEL_MAX_LAYERS];
     prefrec_status s = read_dims(p, &d, &nl, width, err);
     if (s) return s;
-    if (d != m->d) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer dim %d differs from the model's %d", d, m->d);
+    if (d != m->d)
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: customer dim %d differs from the model's %d", d, m->d);
     const char *part = prefrec_pack_manifest_str(p, "part");
     if (part && !strcmp(part, "customers")) {
         double crc = prefrec_pack_manifest_num(p, "item_crc", -1);
         if (crc != (double)m->crc)
-            return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "pack: customer shard belongs to item pack %08llx, not this model (%08x)",
-                                     crc >= 0 ? (unsigned long long)crc : 0ull, m->crc);
+            return prefrec_error_set(
+                err, PREFREC_E_FORMAT,
+                "pack: customer shard belongs to item pack %08llx, not this model (%08x)",
+                crc >= 0 ? (unsigned long long)crc : 0ull, m->crc);
     } else if (p != m->pack && prefrec_pack_crc(p) != m->crc) {
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer side comes from a different pack than the model");
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: customer side comes from a different pack than the model");
     }
     prefrec_customers *cs = calloc(1, sizeof *cs);
     if (!cs) return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
@@ -334,18 +367,22 @@ LOAD_SIDE prefrec_status prefrec_customers_load(const prefrec_pack *p, const pre
     s = prefrec_pack_strings(p, "customer.code", &cs->code, err);
     uint32_t C = cs->code.n;
     if (!s && C > INT32_MAX / 4)
-        s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: %u customers, at most %d", C, INT32_MAX / 4);
+        s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: %u customers, at most %d", C,
+                              INT32_MAX / 4);
     const prefrec_tensor *t;
     uint32_t c1 = C + 1;
     if (!s) s = get_f32(p, "customer.emb", 2, C, (uint32_t)d, &cs->emb, err);
     if (!s) s = get_f32(p, "customer.bias", 1, C, 0, &cs->bias, err);
     if (!s) s = get_f32(p, "customer.age", 1, C, 0, &cs->age, err);
-    if (!s && !(s = prefrec_pack_get(p, "customer.gender", PREFREC_DT_I8, 1, &C, &t, err))) cs->gender = t->data;
-    if (!s && !(s = prefrec_pack_get(p, "customer.bought.off", PREFREC_DT_U32, 1, &c1, &t, err))) cs->boff = t->data;
+    if (!s && !(s = prefrec_pack_get(p, "customer.gender", PREFREC_DT_I8, 1, &C, &t, err)))
+        cs->gender = t->data;
+    if (!s && !(s = prefrec_pack_get(p, "customer.bought.off", PREFREC_DT_U32, 1, &c1, &t, err)))
+        cs->boff = t->data;
     if (!s && !(s = prefrec_pack_get(p, "customer.bought.idx", PREFREC_DT_I32, 1, NULL, &t, err))) {
         cs->bidx = t->data;
         if (cs->boff[0] != 0 || cs->boff[C] != t->n_elems)
-            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer.bought.off must run from 0 to %llu",
+            s = prefrec_error_set(err, PREFREC_E_FORMAT,
+                                  "pack: customer.bought.off must run from 0 to %llu",
                                   (unsigned long long)t->n_elems);
     }
     /* every offset first (ascending, so within [0, n_elems]), then the lists they bound: an
@@ -353,16 +390,20 @@ LOAD_SIDE prefrec_status prefrec_customers_load(const prefrec_pack *p, const pre
     for (uint32_t c = 1; !s && c <= C; c++) {
         if (cs->boff[c] > cs->boff[C])
             s = prefrec_error_set(err, PREFREC_E_FORMAT,
-                                  "pack: customer.bought.off[%u] = %u is past the end of customer.bought.idx (%u entries)",
+                                  "pack: customer.bought.off[%u] = %u is past the end of "
+                                  "customer.bought.idx (%u entries)",
                                   c, cs->boff[c], cs->boff[C]);
         else if (cs->boff[c] < cs->boff[c - 1])
-            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer.bought.off[%u] decreases", c);
+            s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: customer.bought.off[%u] decreases",
+                                  c);
     }
     for (uint32_t c = 0; !s && c < C; c++) {
         for (uint32_t k = cs->boff[c]; !s && k < cs->boff[c + 1]; k++)
-            if (cs->bidx[k] < 0 || cs->bidx[k] >= m->n_products || (k > cs->boff[c] && cs->bidx[k] <= cs->bidx[k - 1]))
-                s = prefrec_error_set(err, PREFREC_E_FORMAT,
-                                      "pack: customer.bought.idx[%u] is out of range or not ascending", k);
+            if (cs->bidx[k] < 0 || cs->bidx[k] >= m->n_products ||
+                (k > cs->boff[c] && cs->bidx[k] <= cs->bidx[k - 1]))
+                s = prefrec_error_set(
+                    err, PREFREC_E_FORMAT,
+                    "pack: customer.bought.idx[%u] is out of range or not ascending", k);
     }
     if (s) {
         free(cs);
@@ -379,7 +420,9 @@ int32_t prefrec_customers_find(const prefrec_customers *cs, const char *code) {
         if (!strcmp(prefrec_strings_at(&cs->code, (uint32_t)i), code)) return i;
     return -1;
 }
-const char *prefrec_customers_code(const prefrec_customers *cs, int32_t c) { return prefrec_strings_at(&cs->code, (uint32_t)c); }
+const char *prefrec_customers_code(const prefrec_customers *cs, int32_t c) {
+    return prefrec_strings_at(&cs->code, (uint32_t)c);
+}
 int prefrec_customers_gender(const prefrec_customers *cs, int32_t c) {
     return cs->gender[c] == 0 || cs->gender[c] == 1 ? cs->gender[c] : -1;
 }
@@ -396,8 +439,8 @@ void prefrec_user_free(prefrec_user *u) {
     free(u);
 }
 
-prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float bias, int gender, float age,
-                                prefrec_user **out, prefrec_error *err) {
+prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float bias, int gender,
+                                float age, prefrec_user **out, prefrec_error *err) {
     *out = NULL;
     int d = m->d, h1 = m->width[0], wmax = m->wmax;
     prefrec_user *u = calloc(1, sizeof *u);
@@ -425,10 +468,13 @@ prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float 
     return PREFREC_OK;
 }
 
-prefrec_status prefrec_user_from_customer(const prefrec_model *m, const prefrec_customers *cs, int32_t c,
-                                          prefrec_user **out, prefrec_error *err) {
-    if (c < 0 || c >= cs->n) return prefrec_error_set(err, PREFREC_E_NOTFOUND, "model: customer index %d out of range", c);
-    return prefrec_user_new(m, cs->emb + (size_t)c * cs->d, cs->bias[c], prefrec_customers_gender(cs, c), cs->age[c], out, err);
+prefrec_status prefrec_user_from_customer(const prefrec_model *m, const prefrec_customers *cs,
+                                          int32_t c, prefrec_user **out, prefrec_error *err) {
+    if (c < 0 || c >= cs->n)
+        return prefrec_error_set(err, PREFREC_E_NOTFOUND, "model: customer index %d out of range",
+                                 c);
+    return prefrec_user_new(m, cs->emb + (size_t)c * cs->d, cs->bias[c],
+                            prefrec_customers_gender(cs, c), cs->age[c], out, err);
 }
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -532,22 +578,22 @@ static inline void positive_bits(const float *pre, int n, uint64_t *bits) {
  * after the first layer) are visited in ascending order, so the sums add in the same order as
  * the dense loop of dense_relu and the results do not depend on the path. NQ groups of 4
  * outputs stay in registers throughout. */
-#define DENSE_PRE_V(NQ)                                                                          \
-    static void dense_pre_v##NQ(const float *restrict pre, const uint64_t *bits, int n_in,      \
-                                const float *restrict wt, const float *restrict bias,           \
-                                float *restrict out) {                                          \
-        v4f acc[NQ];                                                                            \
-        for (int q = 0; q < NQ; q++) acc[q] = *(const v4f *)(bias + 4 * q);                     \
-        for (int w = 0; w < n_in; w += 64) {                                                    \
-            for (uint64_t b = bits[w / 64]; b; b &= b - 1) {                                    \
-                int i = w + __builtin_ctzll(b);                                                 \
-                const float ai = pre[i];                                                        \
-                const v4f a = {ai, ai, ai, ai};                                                 \
-                const float *restrict row = wt + (size_t)i * (4 * NQ);                          \
-                for (int q = 0; q < NQ; q++) acc[q] += a * *(const v4f *)(row + 4 * q);         \
-            }                                                                                   \
-        }                                                                                       \
-        for (int q = 0; q < NQ; q++) *(v4f *)(out + 4 * q) = acc[q];                            \
+#define DENSE_PRE_V(NQ) \
+    static void dense_pre_v##NQ(const float *restrict pre, const uint64_t *bits, int n_in, \
+                                const float *restrict wt, const float *restrict bias, \
+                                float *restrict out) { \
+        v4f acc[NQ]; \
+        for (int q = 0; q < NQ; q++) acc[q] = *(const v4f *)(bias + 4 * q); \
+        for (int w = 0; w < n_in; w += 64) { \
+            for (uint64_t b = bits[w / 64]; b; b &= b - 1) { \
+                int i = w + __builtin_ctzll(b); \
+                const float ai = pre[i]; \
+                const v4f a = {ai, ai, ai, ai}; \
+                const float *restrict row = wt + (size_t)i * (4 * NQ); \
+                for (int q = 0; q < NQ; q++) acc[q] += a * *(const v4f *)(row + 4 * q); \
+            } \
+        } \
+        for (int q = 0; q < NQ; q++) *(v4f *)(out + 4 * q) = acc[q]; \
     }
 DENSE_PRE_V(4)
 DENSE_PRE_V(8)
@@ -555,8 +601,9 @@ DENSE_PRE_V(16)
 #endif
 
 /* dense_pre_v* for widths 16, 32 and 64, the same sums one by one for other widths */
-static void dense_pre(const float *restrict pre, const uint64_t *bits, int n_in, const float *restrict wt,
-                      const float *restrict bias, int n_out, float *restrict out) {
+static void dense_pre(const float *restrict pre, const uint64_t *bits, int n_in,
+                      const float *restrict wt, const float *restrict bias, int n_out,
+                      float *restrict out) {
 #ifdef PREFREC_V4F
     if (n_out == 16) return dense_pre_v4(pre, bits, n_in, wt, bias, out);
     if (n_out == 32) return dense_pre_v8(pre, bits, n_in, wt, bias, out);
@@ -585,7 +632,8 @@ static int product_half(prefrec_model *m) {
     }
     for (int j = 0; j < h1; j++)
         for (int k = 0; k < d; k++) w1t[(size_t)k * h1 + j] = m->w[0][(size_t)j * m->in0 + d + k];
-    for (int k = 0; k < d; k += 64) all[k / 64] = d - k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (d - k)) - 1;
+    for (int k = 0; k < d; k += 64)
+        all[k / 64] = d - k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (d - k)) - 1;
     for (int32_t q = 0; q < m->n_products; q++)
         dense_pre(m->pemb + (size_t)q * d, all, d, w1t, m->b[0], h1, m->p1 + (size_t)q * h1);
     free(w1t);
@@ -598,7 +646,8 @@ static int product_half(prefrec_model *m) {
  * in four lanes: used by score_all when every width and the dimension are multiples of 4 (the
  * trained shapes are). The four-lane sums round differently from the sequential ones, by a few
  * ulps; the native and wasm builds both take this path. */
-static float score_v4(const prefrec_model *m, const prefrec_user *u, int32_t p, float *cur, float *nxt) {
+static float score_v4(const prefrec_model *m, const prefrec_user *u, int32_t p, float *cur,
+                      float *nxt) {
     int d = m->d, h = m->width[0];
     const float *p1 = m->p1 + (size_t)p * h, *c1 = u->c1;
     uint64_t bits[4096 / 64];
@@ -621,7 +670,8 @@ static float score_v4(const prefrec_model *m, const prefrec_user *u, int32_t p, 
         nxt = t;
         h = o;
     }
-    float y = (m->b0 + u->bias + m->pbias[p]) + dot_v4(u->g, m->pemb + (size_t)p * d, d) + dot_relu_v4(m->wm, cur, h);
+    float y = (m->b0 + u->bias + m->pbias[p]) + dot_v4(u->g, m->pemb + (size_t)p * d, d) +
+        dot_relu_v4(m->wm, cur, h);
     if (!(y > 0.0f)) return 0.0f;
     return y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX;
 }
@@ -632,7 +682,8 @@ void prefrec_model_score_all(const prefrec_model *m, prefrec_user *u, float *out
     int ok = m->d % 4 == 0;
     for (int l = 0; l < m->n_layers; l++) ok &= m->width[l] % 4 == 0;
     if (ok) {
-        for (int32_t p = 0; p < m->n_products; p++) out[p] = score_v4(m, u, p, u->act, u->act + m->wmax);
+        for (int32_t p = 0; p < m->n_products; p++)
+            out[p] = score_v4(m, u, p, u->act, u->act + m->wmax);
         return;
     }
 #endif
@@ -650,25 +701,28 @@ void prefrec_model_score_all(const prefrec_model *m, prefrec_user *u, float *out
 #define FOLD_L2 0.01f
 
 prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist, size_t n,
-                                    int gender, float age, prefrec_user **out,
-                                    prefrec_error *err) {
+                                    int gender, float age, prefrec_user **out, prefrec_error *err) {
     *out = NULL;
     int d = m->d, L = m->n_layers, h1 = m->width[0], W = m->wmax;
     float target = (float)prefrec_pack_manifest_num(m->pack, "target_mean", 3.0);
     for (size_t i = 0; i < n; i++)
         if (hist[i] < 0 || hist[i] >= m->n_products)
-            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "fold-in: product index %d out of range", hist[i]);
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                     "fold-in: product index %d out of range", hist[i]);
     /* the work grows with the history times the model's size: bounded per request */
-    uint64_t work = prefrec_u64_add_sat(m->cost.fold_work_base, prefrec_u64_mul_sat(n, m->cost.fold_work_item));
+    uint64_t work =
+        prefrec_u64_add_sat(m->cost.fold_work_base, prefrec_u64_mul_sat(n, m->cost.fold_work_item));
     if (work > m->max_fold_work)
-        return prefrec_error_set(err, PREFREC_E_RANGE,
-                                 "fold-in: a history of %zu products would take %.3g multiply-adds with this "
-                                 "model, over the limit of %.3g: at most %" PRIu64,
-                                 n, (double)work, (double)m->max_fold_work,
-                                 m->max_fold_work > m->cost.fold_work_base
-                                     ? (m->max_fold_work - m->cost.fold_work_base) / m->cost.fold_work_item
-                                     : 0);
-    float *buf = calloc((size_t)d * 2 + (size_t)h1 + (size_t)W * (size_t)(2 * L + 2), sizeof(float));
+        return prefrec_error_set(
+            err, PREFREC_E_RANGE,
+            "fold-in: a history of %zu products would take %.3g multiply-adds with this "
+            "model, over the limit of %.3g: at most %" PRIu64,
+            n, (double)work, (double)m->max_fold_work,
+            m->max_fold_work > m->cost.fold_work_base
+                ? (m->max_fold_work - m->cost.fold_work_base) / m->cost.fold_work_item
+                : 0);
+    float *buf =
+        calloc((size_t)d * 2 + (size_t)h1 + (size_t)W * (size_t)(2 * L + 2), sizeof(float));
     if (!buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "fold-in: out of memory");
     float *u = buf, *gu = u + d, *c1 = gu + d, *z = c1 + h1; /* z: L layers x W pre-activations */
     float *delta = z + (size_t)W * L, *dprev = delta + W;
@@ -695,7 +749,8 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
                 int in = m->width[l - 1];
                 for (int j = 0; j < m->width[l]; j++) {
                     float acc = m->b[l][j];
-                    for (int k = 0; k < in; k++) acc += wl[(size_t)j * in + k] * (prev[k] > 0.0f ? prev[k] : 0.0f);
+                    for (int k = 0; k < in; k++)
+                        acc += wl[(size_t)j * in + k] * (prev[k] > 0.0f ? prev[k] : 0.0f);
                     zl[j] = acc;
                 }
             }
@@ -729,7 +784,9 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
     return s;
 }
 
-int32_t prefrec_model_product_subcategory_id(const prefrec_model *m, int32_t p) { return m->sub[p]; }
+int32_t prefrec_model_product_subcategory_id(const prefrec_model *m, int32_t p) {
+    return m->sub[p];
+}
 int32_t prefrec_model_n_subcategories(const prefrec_model *m) { return m->n_sub; }
 const char *prefrec_model_category_name(const prefrec_model *m, int32_t c) {
     return c >= 0 && c < m->n_cat ? prefrec_strings_at(&m->cat_names, (uint32_t)c) : "";

@@ -32,12 +32,16 @@ static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8", "u
 static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4};
 
 size_t prefrec_dtype_size(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_sizes[dt] : 0; }
-const char *prefrec_dtype_name(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_names[dt] : "?"; }
+const char *prefrec_dtype_name(uint32_t dt) {
+    return dt < PREFREC_DT_COUNT ? dtype_names[dt] : "?";
+}
 
 static uint32_t rd32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static uint64_t rd64(const unsigned char *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
+static uint64_t rd64(const unsigned char *p) {
+    return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
 
 void prefrec_pack_free(prefrec_pack *p) {
     if (!p) return;
@@ -56,9 +60,10 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
     size_t nl = 0;
     while (nl < PREFREC_PACK_NAME_MAX && e[nl]) nl++;
     if (nl == 0 || nl == PREFREC_PACK_NAME_MAX)
-        return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: tensor %zu (byte %llu): name is empty or not NUL-terminated",
-                                 i, (unsigned long long)at);
+        return prefrec_error_set(
+            err, PREFREC_E_FORMAT,
+            "pack: tensor %zu (byte %llu): name is empty or not NUL-terminated", i,
+            (unsigned long long)at);
     for (size_t k = 0; k < nl; k++)
         if (e[k] < 0x21 || e[k] > 0x7E)
             return prefrec_error_set(err, PREFREC_E_FORMAT,
@@ -73,22 +78,26 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
     t->dtype = rd32(e + 32);
     t->ndim = rd32(e + 36);
     if (t->dtype >= PREFREC_DT_COUNT)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): unknown dtype %u",
-                                 t->name, (unsigned long long)(at + 32), t->dtype);
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: tensor '%s' (byte %llu): unknown dtype %u", t->name,
+                                 (unsigned long long)(at + 32), t->dtype);
     if (t->ndim < 1 || t->ndim > PREFREC_PACK_MAX_DIMS)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): ndim %u not in 1..4",
-                                 t->name, (unsigned long long)(at + 36), t->ndim);
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: tensor '%s' (byte %llu): ndim %u not in 1..4", t->name,
+                                 (unsigned long long)(at + 36), t->ndim);
     uint64_t n = 1;
     for (uint32_t d = 0; d < PREFREC_PACK_MAX_DIMS; d++) {
         t->shape[d] = rd32(e + 40 + 4 * d);
         if (d >= t->ndim && t->shape[d] != 1)
-            return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "pack: tensor '%s' (byte %llu): unused dimension %u is %u, not 1",
-                                     t->name, (unsigned long long)(at + 40 + 4 * d), d, t->shape[d]);
+            return prefrec_error_set(
+                err, PREFREC_E_FORMAT,
+                "pack: tensor '%s' (byte %llu): unused dimension %u is %u, not 1", t->name,
+                (unsigned long long)(at + 40 + 4 * d), d, t->shape[d]);
         /* each factor < 2^32 and the running product bounded by the file size: no overflow */
         n *= t->shape[d];
         if (n > (uint64_t)p->len)
-            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): shape too large for the file",
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: tensor '%s' (byte %llu): shape too large for the file",
                                      t->name, (unsigned long long)(at + 40));
     }
     t->n_elems = n;
@@ -96,16 +105,18 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
     t->offset = rd64(e + 56);
     if (t->offset % PREFREC_PACK_ALIGN)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: tensor '%s' (byte %llu): offset %llu is not %u-aligned", t->name,
-                                 (unsigned long long)(at + 56), (unsigned long long)t->offset, PREFREC_PACK_ALIGN);
+                                 "pack: tensor '%s' (byte %llu): offset %llu is not %u-aligned",
+                                 t->name, (unsigned long long)(at + 56),
+                                 (unsigned long long)t->offset, PREFREC_PACK_ALIGN);
     if (t->offset < data_off || t->offset < prev_end || t->offset > data_end ||
         t->n_bytes > data_end - t->offset)
-        return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: tensor '%s' (byte %llu): data [%llu, +%llu) outside the data "
-                                 "section [%llu, %llu) or overlapping the previous tensor",
-                                 t->name, (unsigned long long)(at + 56), (unsigned long long)t->offset,
-                                 (unsigned long long)t->n_bytes, (unsigned long long)data_off,
-                                 (unsigned long long)data_end);
+        return prefrec_error_set(
+            err, PREFREC_E_FORMAT,
+            "pack: tensor '%s' (byte %llu): data [%llu, +%llu) outside the data "
+            "section [%llu, %llu) or overlapping the previous tensor",
+            t->name, (unsigned long long)(at + 56), (unsigned long long)t->offset,
+            (unsigned long long)t->n_bytes, (unsigned long long)data_off,
+            (unsigned long long)data_end);
     t->data = p->bytes + t->offset;
     return PREFREC_OK;
 }
@@ -114,59 +125,73 @@ static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
     const unsigned char *b = p->bytes;
     size_t len = p->len;
     if (len < PREFREC_PACK_HEADER_SIZE)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: %zu bytes is shorter than the %u-byte header (truncated?)",
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: %zu bytes is shorter than the %u-byte header (truncated?)",
                                  len, PREFREC_PACK_HEADER_SIZE);
     if (memcmp(b, PREFREC_PACK_MAGIC, 8) != 0)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: bad magic at byte 0 (not a prefrec model pack)");
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: bad magic at byte 0 (not a prefrec model pack)");
     p->version = rd32(b + PREFREC_PACK_OFF_VERSION);
     if (p->version != PREFREC_PACK_VERSION)
-        return prefrec_error_set(err, PREFREC_E_VERSION,
-                                 "pack: format version %u (byte 8) is not supported (this reader reads version %u)",
-                                 p->version, PREFREC_PACK_VERSION);
+        return prefrec_error_set(
+            err, PREFREC_E_VERSION,
+            "pack: format version %u (byte 8) is not supported (this reader reads version %u)",
+            p->version, PREFREC_PACK_VERSION);
     uint32_t hsize = rd32(b + PREFREC_PACK_OFF_HEADER_SIZE);
     uint64_t fsize = rd64(b + PREFREC_PACK_OFF_FILE_SIZE);
-    uint32_t m_off = rd32(b + PREFREC_PACK_OFF_MANIFEST), m_size = rd32(b + PREFREC_PACK_OFF_MANIFEST + 4);
+    uint32_t m_off = rd32(b + PREFREC_PACK_OFF_MANIFEST),
+             m_size = rd32(b + PREFREC_PACK_OFF_MANIFEST + 4);
     uint32_t t_off = rd32(b + PREFREC_PACK_OFF_TABLE), n_t = rd32(b + PREFREC_PACK_OFF_TABLE + 4);
     uint64_t d_off = rd64(b + PREFREC_PACK_OFF_DATA), d_size = rd64(b + PREFREC_PACK_OFF_DATA_SIZE);
     uint32_t flags = rd32(b + PREFREC_PACK_OFF_FLAGS);
     if (hsize != PREFREC_PACK_HEADER_SIZE)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: header size %u (byte 12) is not %u", hsize, PREFREC_PACK_HEADER_SIZE);
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: header size %u (byte 12) is not %u",
+                                 hsize, PREFREC_PACK_HEADER_SIZE);
     if (fsize != (uint64_t)len)
-        return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: header says %llu bytes (byte 16) but the buffer has %zu (truncated or padded?)",
-                                 (unsigned long long)fsize, len);
+        return prefrec_error_set(
+            err, PREFREC_E_FORMAT,
+            "pack: header says %llu bytes (byte 16) but the buffer has %zu (truncated or padded?)",
+            (unsigned long long)fsize, len);
     if (flags != 0)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: flags %#x (byte 56) must be 0 in version 1", flags);
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: flags %#x (byte 56) must be 0 in version 1", flags);
     if (m_off != PREFREC_PACK_HEADER_SIZE || m_size > len - m_off)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest [%u, +%u) (byte 24) does not fit after the header in %zu bytes",
-                                 m_off, m_size, len);
+        return prefrec_error_set(
+            err, PREFREC_E_FORMAT,
+            "pack: manifest [%u, +%u) (byte 24) does not fit after the header in %zu bytes", m_off,
+            m_size, len);
     /* the parsed manifest (a cJSON tree) takes up to ~32 bytes per byte of text: bounded here */
     if (m_size > PREFREC_PACK_MANIFEST_MAX)
-        return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: manifest of %u bytes (byte 28) is over the %u bytes a reader accepts",
-                                 m_size, PREFREC_PACK_MANIFEST_MAX);
+        return prefrec_error_set(
+            err, PREFREC_E_FORMAT,
+            "pack: manifest of %u bytes (byte 28) is over the %u bytes a reader accepts", m_size,
+            PREFREC_PACK_MANIFEST_MAX);
     if (t_off != m_off + m_size || n_t > PREFREC_PACK_MAX_TENSORS ||
         (uint64_t)n_t * PREFREC_PACK_ENTRY_SIZE > len - t_off)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: tensor table at %u with %u entries (byte 32) does not follow the manifest or fit in %zu bytes",
+                                 "pack: tensor table at %u with %u entries (byte 32) does not "
+                                 "follow the manifest or fit in %zu bytes",
                                  t_off, n_t, len);
     uint64_t t_end = (uint64_t)t_off + (uint64_t)n_t * PREFREC_PACK_ENTRY_SIZE;
     uint64_t want_d = (t_end + PREFREC_PACK_ALIGN - 1) / PREFREC_PACK_ALIGN * PREFREC_PACK_ALIGN;
     if (d_off != want_d || d_off > len || d_size != len - d_off)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: data section [%llu, +%llu) (byte 40) should start at %llu and run to the end (%zu)",
+                                 "pack: data section [%llu, +%llu) (byte 40) should start at %llu "
+                                 "and run to the end (%zu)",
                                  (unsigned long long)d_off, (unsigned long long)d_size,
                                  (unsigned long long)want_d, len);
     for (uint64_t k = t_end; k < d_off; k++)
         if (b[k])
-            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: padding byte %llu is not zero", (unsigned long long)k);
+            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: padding byte %llu is not zero",
+                                     (unsigned long long)k);
     uint32_t stored = rd32(b + PREFREC_PACK_OFF_CRC);
     uint32_t crc = prefrec_crc32(0, b, PREFREC_PACK_OFF_CRC);
     crc = prefrec_crc32(crc, b + PREFREC_PACK_HEADER_SIZE, len - PREFREC_PACK_HEADER_SIZE);
     if (crc != stored)
-        return prefrec_error_set(err, PREFREC_E_CHECKSUM,
-                                 "pack: CRC32 mismatch (stored %08x at byte 60, computed %08x): the file is corrupt",
-                                 stored, crc);
+        return prefrec_error_set(
+            err, PREFREC_E_CHECKSUM,
+            "pack: CRC32 mismatch (stored %08x at byte 60, computed %08x): the file is corrupt",
+            stored, crc);
     p->crc = stored;
 
     p->n_tensors = n_t;
@@ -179,7 +204,9 @@ static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
         if (s) return s;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(p->tensors[j].name, p->tensors[i].name))
-                return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor name '%s' appears twice", p->tensors[i].name);
+                return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                         "pack: tensor name '%s' appears twice",
+                                         p->tensors[i].name);
         prev_end = p->tensors[i].offset + p->tensors[i].n_bytes;
     }
 
@@ -192,12 +219,14 @@ static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
         return prefrec_error_set(err, PREFREC_E_PARSE, "pack: manifest contains a NUL byte");
     p->manifest = cJSON_ParseWithLength(p->manifest_text, m_size);
     if (!p->manifest || !cJSON_IsObject(p->manifest))
-        return prefrec_error_set(err, PREFREC_E_PARSE, "pack: manifest (bytes %u..%u) is not a JSON object",
-                                 m_off, m_off + m_size);
+        return prefrec_error_set(err, PREFREC_E_PARSE,
+                                 "pack: manifest (bytes %u..%u) is not a JSON object", m_off,
+                                 m_off + m_size);
     return PREFREC_OK;
 }
 
-prefrec_status prefrec_pack_open(const void *bytes, size_t len, prefrec_pack **out, prefrec_error *err) {
+prefrec_status prefrec_pack_open(const void *bytes, size_t len, prefrec_pack **out,
+                                 prefrec_error *err) {
     if (!out) return prefrec_error_set(err, PREFREC_E_INVAL, "pack: no output handle");
     *out = NULL;
     if (!bytes && len) return prefrec_error_set(err, PREFREC_E_INVAL, "pack: NULL buffer");
@@ -246,20 +275,23 @@ const prefrec_tensor *prefrec_pack_find(const prefrec_pack *p, const char *name)
 }
 
 prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_t dt, uint32_t ndim,
-                                const uint32_t *want, const prefrec_tensor **out, prefrec_error *err) {
+                                const uint32_t *want, const prefrec_tensor **out,
+                                prefrec_error *err) {
     const prefrec_tensor *t = prefrec_pack_find(p, name);
     *out = NULL;
     if (!t) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is missing", name);
     if (t->dtype != dt)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is %s, expected %s", name,
-                                 prefrec_dtype_name(t->dtype), prefrec_dtype_name(dt));
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is %s, expected %s",
+                                 name, prefrec_dtype_name(t->dtype), prefrec_dtype_name(dt));
     if (t->ndim != ndim)
-        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' has %u dimensions, expected %u",
-                                 name, t->ndim, ndim);
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: tensor '%s' has %u dimensions, expected %u", name, t->ndim,
+                                 ndim);
     for (uint32_t d = 0; d < ndim; d++)
         if (want && want[d] && t->shape[d] != want[d])
-            return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' dimension %u is %u, expected %u",
-                                     name, d, t->shape[d], want[d]);
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: tensor '%s' dimension %u is %u, expected %u", name, d,
+                                     t->shape[d], want[d]);
     *out = t;
     return PREFREC_OK;
 }
@@ -277,26 +309,30 @@ prefrec_status prefrec_pack_strings(const prefrec_pack *p, const char *base, pre
     const char *blob = (const char *)ts->data;
     uint64_t n = to->n_elems - 1; /* n_elems >= 1 always: shape factors are >= 1 or n == 0 */
     if (to->n_elems == 0 || off[0] != 0 || off[n] != ts->n_elems)
-        return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: string table '%s': offsets must start at 0 and end at the blob size %llu",
-                                 base, (unsigned long long)ts->n_elems);
+        return prefrec_error_set(
+            err, PREFREC_E_FORMAT,
+            "pack: string table '%s': offsets must start at 0 and end at the blob size %llu", base,
+            (unsigned long long)ts->n_elems);
     for (uint64_t i = 0; i < n; i++) {
         /* each offset is checked against the blob before it is used: a later offset equal to
          * the blob size does not bound an earlier one that is not yet known to be ascending */
         if (off[i + 1] <= off[i] || off[i + 1] > ts->n_elems)
-            return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "pack: string table '%s': offset %llu is not ascending within the blob",
-                                     base, (unsigned long long)i + 1);
+            return prefrec_error_set(
+                err, PREFREC_E_FORMAT,
+                "pack: string table '%s': offset %llu is not ascending within the blob", base,
+                (unsigned long long)i + 1);
         if (blob[off[i + 1] - 1] != 0 || memchr(blob + off[i], 0, off[i + 1] - 1 - off[i]))
-            return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "pack: string table '%s': string %llu is not one NUL-terminated string",
-                                     base, (unsigned long long)i);
+            return prefrec_error_set(
+                err, PREFREC_E_FORMAT,
+                "pack: string table '%s': string %llu is not one NUL-terminated string", base,
+                (unsigned long long)i);
         /* a string is copied into every answer that shows it (a category name into each of
          * 100 items): its length is bounded so that an answer stays small */
         if (off[i + 1] - off[i] > PREFREC_PACK_STRING_MAX)
-            return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "pack: string table '%s': string %llu is %u bytes, at most %u with its NUL",
-                                     base, (unsigned long long)i, off[i + 1] - off[i], PREFREC_PACK_STRING_MAX);
+            return prefrec_error_set(
+                err, PREFREC_E_FORMAT,
+                "pack: string table '%s': string %llu is %u bytes, at most %u with its NUL", base,
+                (unsigned long long)i, off[i + 1] - off[i], PREFREC_PACK_STRING_MAX);
     }
     out->n = (uint32_t)n;
     out->off = off;

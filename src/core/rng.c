@@ -36,9 +36,7 @@ uint64_t prefrec_rng_u64(prefrec_rng *r) {
     return result;
 }
 
-double prefrec_rng_double(prefrec_rng *r) {
-    return (double)(prefrec_rng_u64(r) >> 11) * 0x1.0p-53;
-}
+double prefrec_rng_double(prefrec_rng *r) { return (double)(prefrec_rng_u64(r) >> 11) * 0x1.0p-53; }
 
 uint32_t prefrec_rng_below(prefrec_rng *r, uint32_t n) {
     /* Reject the top (2^32 mod n) values of a 32-bit draw so every residue is equally likely. */

@@ -47,7 +47,10 @@ size_t prefrec_sample_top(const prefrec_scored *items, size_t n, size_t picks, u
             chosen = 0;
             for (size_t i = 0; i < n; i++) {
                 if (taken[i]) continue;
-                if (r-- == 0) { chosen = i; break; }
+                if (r-- == 0) {
+                    chosen = i;
+                    break;
+                }
             }
         }
         out[p] = chosen;

@@ -77,8 +77,10 @@ prefrec_status prefrec_stamp_board(const float *scores, const uint8_t *bought,
         prefrec_topk_heap_init(&ho, old, per_cat);
         for (size_t i = 0; i < n_products; i++) {
             if (product_category[i] != c) continue;
-            if (bought && bought[i]) prefrec_topk_heap_push(&ho, scores[i], (int32_t)i);
-            else prefrec_topk_heap_push(&hf, scores[i], (int32_t)i);
+            if (bought && bought[i])
+                prefrec_topk_heap_push(&ho, scores[i], (int32_t)i);
+            else
+                prefrec_topk_heap_push(&hf, scores[i], (int32_t)i);
         }
         size_t nf = prefrec_topk_heap_finish(&hf), no = prefrec_topk_heap_finish(&ho);
         size_t k = 0;

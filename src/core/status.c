@@ -8,22 +8,34 @@
 
 const char *prefrec_status_str(prefrec_status s) {
     switch (s) {
-    case PREFREC_OK: return "ok";
-    case PREFREC_E_INVAL: return "invalid argument";
-    case PREFREC_E_NOMEM: return "out of memory";
-    case PREFREC_E_IO: return "i/o error";
-    case PREFREC_E_PARSE: return "parse error";
-    case PREFREC_E_FORMAT: return "bad format";
-    case PREFREC_E_VERSION: return "unsupported version";
-    case PREFREC_E_CHECKSUM: return "checksum mismatch";
-    case PREFREC_E_NOTFOUND: return "not found";
-    case PREFREC_E_RANGE: return "out of range";
-    case PREFREC_E_EMPTY: return "empty";
+        case PREFREC_OK:
+            return "ok";
+        case PREFREC_E_INVAL:
+            return "invalid argument";
+        case PREFREC_E_NOMEM:
+            return "out of memory";
+        case PREFREC_E_IO:
+            return "i/o error";
+        case PREFREC_E_PARSE:
+            return "parse error";
+        case PREFREC_E_FORMAT:
+            return "bad format";
+        case PREFREC_E_VERSION:
+            return "unsupported version";
+        case PREFREC_E_CHECKSUM:
+            return "checksum mismatch";
+        case PREFREC_E_NOTFOUND:
+            return "not found";
+        case PREFREC_E_RANGE:
+            return "out of range";
+        case PREFREC_E_EMPTY:
+            return "empty";
     }
     return "unknown status";
 }
 
-prefrec_status prefrec_error_vset(prefrec_error *err, prefrec_status s, const char *fmt, va_list ap) {
+prefrec_status prefrec_error_vset(prefrec_error *err, prefrec_status s, const char *fmt,
+                                  va_list ap) {
     if (!err) return s;
     err->status = s;
     if (!fmt) {

@@ -24,25 +24,25 @@
 
 struct prefrec_csv {
     char *name;
-    int fd;             /* -1: memory input */
-    char *buf;          /* owned buffer (file input) */
-    size_t cap;         /* bytes allocated in buf */
-    const char *data;   /* buf or the borrowed memory */
-    size_t pos, end;    /* start of the unread data, end of the data in the buffer */
-    int eof;            /* nothing more to read beyond end */
-    uint64_t remain;    /* bytes the reader may still read from fd (a range's end) */
+    int fd; /* -1: memory input */
+    char *buf; /* owned buffer (file input) */
+    size_t cap; /* bytes allocated in buf */
+    const char *data; /* buf or the borrowed memory */
+    size_t pos, end; /* start of the unread data, end of the data in the buffer */
+    int eof; /* nothing more to read beyond end */
+    uint64_t remain; /* bytes the reader may still read from fd (a range's end) */
     int bom_checked, dead, recoverable;
     char sep;
     size_t block;
-    size_t max_record;      /* bytes one record may take before it is an error */
-    uint64_t line;          /* line where the next record starts */
-    uint64_t bytes_before;  /* bytes dropped from the front of the buffer so far */
+    size_t max_record; /* bytes one record may take before it is an error */
+    uint64_t line; /* line where the next record starts */
+    uint64_t bytes_before; /* bytes dropped from the front of the buffer so far */
     /* the current record */
     size_t rec_start;
     uint64_t rec_line;
     prefrec_csv_field *fields;
-    size_t *raw;            /* offset (in data) where each field's text begins, quote included */
-    size_t *esc;            /* scratch offset + 1 for escaped fields, else 0 */
+    size_t *raw; /* offset (in data) where each field's text begins, quote included */
+    size_t *esc; /* scratch offset + 1 for escaped fields, else 0 */
     size_t nf, fcap;
     char *scratch;
     size_t sused, scap;
@@ -204,8 +204,10 @@ prefrec_status prefrec_csv_errorf(const prefrec_csv *r, size_t field, prefrec_er
                                   prefrec_status status, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    if (field < r->nf) vfail_at(r, r->raw[field], 1, err, status, fmt, ap);
-    else vfail_at(r, r->rec_start, 0, err, status, fmt, ap);
+    if (field < r->nf)
+        vfail_at(r, r->raw[field], 1, err, status, fmt, ap);
+    else
+        vfail_at(r, r->rec_start, 0, err, status, fmt, ap);
     va_end(ap);
     return status;
 }
@@ -229,14 +231,22 @@ int prefrec_utf8_check(const char *str, size_t len, size_t *bad) {
         }
         size_t n;
         unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF) n = 1;
-        else if (c == 0xE0) n = 2, lo = 0xA0;
-        else if (c >= 0xE1 && c <= 0xEC) n = 2;
-        else if (c == 0xED) n = 2, hi = 0x9F; /* no surrogates */
-        else if (c >= 0xEE && c <= 0xEF) n = 2;
-        else if (c == 0xF0) n = 3, lo = 0x90;
-        else if (c >= 0xF1 && c <= 0xF3) n = 3;
-        else if (c == 0xF4) n = 3, hi = 0x8F;
+        if (c >= 0xC2 && c <= 0xDF)
+            n = 1;
+        else if (c == 0xE0)
+            n = 2, lo = 0xA0;
+        else if (c >= 0xE1 && c <= 0xEC)
+            n = 2;
+        else if (c == 0xED)
+            n = 2, hi = 0x9F; /* no surrogates */
+        else if (c >= 0xEE && c <= 0xEF)
+            n = 2;
+        else if (c == 0xF0)
+            n = 3, lo = 0x90;
+        else if (c >= 0xF1 && c <= 0xF3)
+            n = 3;
+        else if (c == 0xF4)
+            n = 3, hi = 0x8F;
         else {
             *bad = i;
             return 1;
@@ -276,7 +286,9 @@ static prefrec_status fill(prefrec_csv *r, prefrec_error *err) {
         size_t cap = r->cap * 2;
         while (cap - r->end < r->block) cap *= 2;
         char *nb = realloc(r->buf, cap + 16);
-        if (!nb) return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory (a record of %zu+ bytes)", r->name, r->end);
+        if (!nb)
+            return prefrec_error_set(err, PREFREC_E_NOMEM,
+                                     "%s: out of memory (a record of %zu+ bytes)", r->name, r->end);
         r->buf = nb;
         r->data = nb;
         r->cap = cap;
@@ -287,7 +299,8 @@ static prefrec_status fill(prefrec_csv *r, prefrec_error *err) {
         ssize_t n = want ? read(r->fd, r->buf + r->end, want) : 0;
         if (n < 0 && errno == EINTR) continue;
         if (n < 0)
-            return prefrec_error_set(err, PREFREC_E_IO, "%s: read error: %s", r->name, strerror(errno));
+            return prefrec_error_set(err, PREFREC_E_IO, "%s: read error: %s", r->name,
+                                     strerror(errno));
         if (n == 0) r->eof = 1;
         r->end += (size_t)n;
         r->remain -= (uint64_t)n;
@@ -356,9 +369,9 @@ static int unescape(prefrec_csv *r, const char *d, size_t a, size_t b, size_t *l
 /* Bit i set where d[i] == c, over 64 bytes. */
 static inline uint64_t eq64(__m128i x0, __m128i x1, __m128i x2, __m128i x3, __m128i v) {
     return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x0, v)) |
-           (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, v)) << 16 |
-           (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x2, v)) << 32 |
-           (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x3, v)) << 48;
+        (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x1, v)) << 16 |
+        (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x2, v)) << 32 |
+        (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x3, v)) << 48;
 }
 
 /* The common record: shorter than 64 bytes, LF-terminated, no quote. Classifies the 64 bytes at
@@ -375,8 +388,7 @@ static int parse_short(prefrec_csv *r, size_t p, size_t *next, prefrec_error *er
     if (!nl) return 0;
     const uint64_t below = (nl & -nl) - 1; /* the bytes before the first LF */
     const uint64_t other = eq64(x0, x1, x2, x3, _mm_set1_epi8('\r')) |
-                           eq64(x0, x1, x2, x3, _mm_set1_epi8('"')) |
-                           eq64(x0, x1, x2, x3, _mm_setzero_si128());
+        eq64(x0, x1, x2, x3, _mm_set1_epi8('"')) | eq64(x0, x1, x2, x3, _mm_setzero_si128());
     if (other & below) return 0; /* CR, quotes or a NUL byte: the general parser */
     uint64_t seps = eq64(x0, x1, x2, x3, _mm_set1_epi8(r->sep)) & below;
     const size_t nf = (size_t)__builtin_popcountll(seps) + 1;
@@ -400,9 +412,9 @@ static int parse_short(prefrec_csv *r, size_t p, size_t *next, prefrec_error *er
     r->line++;
     *next = p + len + 1;
     const uint64_t high = (uint64_t)(unsigned)_mm_movemask_epi8(x0) |
-                          (uint64_t)(unsigned)_mm_movemask_epi8(x1) << 16 |
-                          (uint64_t)(unsigned)_mm_movemask_epi8(x2) << 32 |
-                          (uint64_t)(unsigned)_mm_movemask_epi8(x3) << 48;
+        (uint64_t)(unsigned)_mm_movemask_epi8(x1) << 16 |
+        (uint64_t)(unsigned)_mm_movemask_epi8(x2) << 32 |
+        (uint64_t)(unsigned)_mm_movemask_epi8(x3) << 48;
     size_t bad;
     if ((high & below) && prefrec_utf8_check(d + p, len, &bad)) {
         r->recoverable = PREFREC_CSV_BAD_MALFORMED;
@@ -483,7 +495,8 @@ static int parse_record(prefrec_csv *r, size_t *next, prefrec_error *err) {
                 r->recoverable = PREFREC_CSV_BAD_MALFORMED;
                 return fail_at(r, c_at, err, PREFREC_E_PARSE,
                                "unexpected character '%c' after a closing quote (a quote inside "
-                               "a quoted field must be doubled)", d[c_at]);
+                               "a quoted field must be doubled)",
+                               d[c_at]);
             }
         } else {
             c_at = find_special(d, p, e, sep);
@@ -516,8 +529,8 @@ static int parse_record(prefrec_csv *r, size_t *next, prefrec_error *err) {
     size_t bad;
     if (prefrec_utf8_check(d + r->rec_start, *next - r->rec_start, &bad)) {
         r->recoverable = PREFREC_CSV_BAD_MALFORMED;
-        return fail_at(r, r->rec_start + bad, err, PREFREC_E_PARSE,
-                       "invalid UTF-8 (byte 0x%02x)", (unsigned char)d[r->rec_start + bad]);
+        return fail_at(r, r->rec_start + bad, err, PREFREC_E_PARSE, "invalid UTF-8 (byte 0x%02x)",
+                       (unsigned char)d[r->rec_start + bad]);
     }
     /* and hold no NUL byte: it is valid UTF-8 (U+0000), but codes are C strings further on
      * (scores.csv, packs), where "DUP\0a" and "DUP\0b" would both be "DUP" */

@@ -50,12 +50,12 @@ prefrec_dataset *prefrec_dataset_new(size_t n_rows) {
     return ds;
 }
 
-#define GROW(field)                                                                     \
-    do {                                                                                \
-        void *p_ = column_realloc(ds->field, ds->n_rows * sizeof *ds->field,            \
-                                  (cap ? cap : 1) * sizeof *ds->field);                 \
-        if (!p_) return -1;                                                             \
-        ds->field = p_;                                                                 \
+#define GROW(field) \
+    do { \
+        void *p_ = column_realloc(ds->field, ds->n_rows * sizeof *ds->field, \
+                                  (cap ? cap : 1) * sizeof *ds->field); \
+        if (!p_) return -1; \
+        ds->field = p_; \
     } while (0)
 
 /* Columns of millions of rows are first touched row by row; with transparent huge pages that
@@ -146,7 +146,8 @@ static prefrec_status check_no_nul(const prefrec_dict *d, const char *what, pref
         if (at != len)
             return prefrec_error_set(err, PREFREC_E_INVAL,
                                      "%s '%.40s' holds a NUL byte (byte %zu of %zu): codes and "
-                                     "names cannot", what, s, at + 1, len);
+                                     "names cannot",
+                                     what, s, at + 1, len);
     }
     return PREFREC_OK;
 }

@@ -59,14 +59,14 @@ prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_p
 /* One load: skip-bad-rows bookkeeping (reason -> count and first example) and progress. */
 typedef struct prefrec_loader_ {
     const prefrec_load_params *params;
-    int progress;         /* params->progress and stderr is a terminal */
-    uint64_t rows_read;   /* data rows read over all files (progress) */
-    int parts;            /* the purchase file was parsed in this many parts (2: two threads,
+    int progress; /* params->progress and stderr is a terminal */
+    uint64_t rows_read; /* data rows read over all files (progress) */
+    int parts; /* the purchase file was parsed in this many parts (2: two threads,
                              merged), for tests */
     size_t skipped;
     int nreasons;
     struct {
-        const char *why;  /* a string literal */
+        const char *why; /* a string literal */
         size_t n;
         char example[256];
     } reasons[PREFREC_LOADER_REASONS];
@@ -84,11 +84,11 @@ void prefrec_loader_progress_end_(prefrec_loader_ *L);
 /* A CSV file with its header row read and kept. */
 typedef struct prefrec_table_ {
     prefrec_csv *csv;
-    char *path;        /* as opened, for messages */
-    char *base;        /* file name without directories */
-    char **col;        /* header names */
+    char *path; /* as opened, for messages */
+    char *base; /* file name without directories */
+    char **col; /* header names */
     size_t ncol;
-    uint64_t rows;     /* data rows returned so far */
+    uint64_t rows; /* data rows returned so far */
 } prefrec_table_;
 
 /* Open path and read its header. Errors: missing/unreadable file (E_IO), empty file (E_EMPTY),
@@ -117,8 +117,9 @@ prefrec_status prefrec_catalog_read_(prefrec_table_ *t, prefrec_loader_ *L, pref
 typedef struct prefrec_demog_cols_ {
     int id, gender, age;
 } prefrec_demog_cols_;
-prefrec_status prefrec_demographics_read_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_dataset *ds,
-                                          const prefrec_demog_cols_ *c, prefrec_error *err);
+prefrec_status prefrec_demographics_read_(prefrec_table_ *t, prefrec_loader_ *L,
+                                          prefrec_dataset *ds, const prefrec_demog_cols_ *c,
+                                          prefrec_error *err);
 
 prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                   prefrec_error *err);

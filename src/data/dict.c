@@ -30,15 +30,15 @@ typedef struct dict_chunk {
 } dict_chunk;
 
 struct prefrec_dict {
-    uint64_t *slots;      /* cap_slots entries, 0 = empty */
-    size_t mask;          /* cap_slots - 1 (power of two) */
-    const char **strs;    /* by id */
-    uint32_t *lens;       /* by id */
+    uint64_t *slots; /* cap_slots entries, 0 = empty */
+    size_t mask; /* cap_slots - 1 (power of two) */
+    const char **strs; /* by id */
+    uint32_t *lens; /* by id */
     int32_t n, cap_ids;
-    int32_t n_indexed;    /* ids 0 .. n_indexed-1 are in slots; the rest were appended by
+    int32_t n_indexed; /* ids 0 .. n_indexed-1 are in slots; the rest were appended by
                              prefrec_dict_append_ and wait for prefrec_dict_index_ */
-    dict_chunk *chunks;   /* newest first */
-    prefrec_keymap_ *km;  /* set: numbered keys, the keymap is the index (slots unused) */
+    dict_chunk *chunks; /* newest first */
+    prefrec_keymap_ *km; /* set: numbered keys, the keymap is the index (slots unused) */
 };
 
 /* A small multiply-xorshift hash over 8-byte words: ids such as "M000034966" or "PD0001" are
@@ -138,7 +138,6 @@ int prefrec_dict_use_keymap_(prefrec_dict *d) {
     return d->km ? 0 : -1;
 }
 
-
 /* The slot index comes from the tag bits (the hash's high half), so growing the table moves
  * entries without touching their strings. */
 static int dict_rehash_to(prefrec_dict *d, size_t cap) {
@@ -221,8 +220,8 @@ static int ids_reserve(prefrec_dict *d, int32_t cap) {
 static int ids_room(prefrec_dict *d) {
     if (d->n == INT32_MAX - 1) return -1;
     if (d->n < d->cap_ids) return 0;
-    return ids_reserve(d, d->cap_ids ? (d->cap_ids > INT32_MAX / 2 ? INT32_MAX - 1 : d->cap_ids * 2)
-                                     : 64);
+    return ids_reserve(
+        d, d->cap_ids ? (d->cap_ids > INT32_MAX / 2 ? INT32_MAX - 1 : d->cap_ids * 2) : 64);
 }
 
 int prefrec_dict_reserve_ids_(prefrec_dict *d, size_t n) {
@@ -349,18 +348,18 @@ typedef struct {
 } kprefix;
 
 struct prefrec_keymap_ {
-    prefrec_dict *dict;      /* the owner: gets every new key, in first-seen order */
+    prefrec_dict *dict; /* the owner: gets every new key, in first-seen order */
     kprefix pre[MAX_PREFIXES];
     int npre, last_pre;
-    uint64_t *pkeys;         /* page table: (prefix << 50 | page number) + 1, 0 = empty */
-    int32_t **pages;         /* entries: id + 1, 0 = not seen */
+    uint64_t *pkeys; /* page table: (prefix << 50 | page number) + 1, 0 = empty */
+    int32_t **pages; /* entries: id + 1, 0 = not seen */
     size_t pmask, npages, entries;
-    int closed;              /* the budget ran out: no new pages */
+    int closed; /* the budget ran out: no new pages */
     int32_t *small[SMALL_PAGES_]; /* the first pages, calloc'd one by one */
-    void **slabs;            /* later pages: cut from 2 MiB slabs */
+    void **slabs; /* later pages: cut from 2 MiB slabs */
     size_t nsmall, nslabs, slab_used;
-    prefrec_dict *other;     /* keys routed around the pages, local ids */
-    int32_t *other_gid;      /* local id -> id in dict */
+    prefrec_dict *other; /* keys routed around the pages, local ids */
+    int32_t *other_gid; /* local id -> id in dict */
     size_t other_cap;
 };
 
@@ -388,7 +387,8 @@ static prefrec_keymap_ *prefrec_keymap_new_(prefrec_dict *dict) {
 
 static void *slab_new(void) {
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    char *p = mmap(NULL, 2 * SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *p =
+        mmap(NULL, 2 * SLAB_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;
     char *a = (char *)(((uintptr_t)p + SLAB_BYTES - 1) & ~(uintptr_t)(SLAB_BYTES - 1));
     if (a > p) munmap(p, (size_t)(a - p));

@@ -35,7 +35,7 @@ static const double AGE_W[GEN_N_AGE] = {3853, 7736, 9863, 5633, 2115, 713};
 /* a few buyers' only affiliate sees no trip in their active months: aim slightly higher */
 static const double P_BUYER = 26917.0 / 29913.0 * 1.005;
 static const double ZONE_W[GEN_N_ZONE] = {18.6, 6.5, 4.7, 5.7, 2.9, 2.9, 2.2, 26.0, 2.9,
-                                          3.0, 3.6, 3.4, 3.4, 5.2, 6.3, 1.3, 0.7};
+                                          3.0,  3.6, 3.4, 3.4, 5.2, 6.3, 1.3, 0.7};
 static const int N_BRANCH[GEN_N_AFF] = {280, 125, 430, 5400, 440, 0};
 
 /* Membership probability, trips per week of a member, regulars at the start of the year,
@@ -136,8 +136,8 @@ prefrec_status gen_world_init(gen_world *w, const gen_catalog *cat, uint64_t see
             if (a <= 2 && (d == seollal || d == chuseok)) f = 0;
             if (a <= 2 && ((d >= seollal - 8 && d < seollal) || (d >= chuseok - 8 && d < chuseok)))
                 f *= 1.35;
-            if (a == 5 && m >= 6) f *= 0.4;          /* A06: sharp fall from June */
-            if (a == 3 && m == 12) f *= 1.1;         /* A04: Lpay promotion month */
+            if (a == 5 && m >= 6) f *= 0.4; /* A06: sharp fall from June */
+            if (a == 3 && m == 12) f *= 1.1; /* A04: Lpay promotion month */
             w->day_mult[a][d] = (float)f;
         }
         /* branches: contiguous blocks per zone, sized by the zone's population */
@@ -185,7 +185,7 @@ void gen_work_free(gen_work *k) {
 /* Everything about one household that drives its purchases. */
 typedef struct household {
     int trait[GEN_N_TRAIT];
-    double pref[128];          /* per top category */
+    double pref[128]; /* per top category */
     double activity, explore, loyalty, multi, online, lpay_rate;
     int hour_habit, start, end;
     int member[GEN_N_AFF];
@@ -193,7 +193,8 @@ typedef struct household {
     int branch[GEN_N_AFF][2];
 } household;
 
-static void draw_household(const gen_world *w, const gen_customer *c, household *h, prefrec_rng *r) {
+static void draw_household(const gen_world *w, const gen_customer *c, household *h,
+                           prefrec_rng *r) {
     const gen_catalog *cat = w->cat;
     memset(h, 0, sizeof *h);
     static const double BABY[GEN_N_AGE] = {.06, .30, .08, .04, .03, .01};
@@ -211,21 +212,26 @@ static void draw_household(const gen_world *w, const gen_customer *c, household 
     static const double ONL_AGE[GEN_N_AGE] = {1.5, 1.4, 1.0, 0.7, 0.4, 0.2};
     h->online = lognorm(r, 0.8) * ONL_AGE[c->age];
     h->lpay_rate = prefrec_rng_double(r) < 0.36 ? 0.3 + 0.65 * prefrec_rng_double(r) : 0;
-    static const double HOUR_W[24] = {0, 0, 0, 0, 0, 0, 0, 1, 2, 2, 3, 4, 5, 4, 4, 4, 5, 6, 8, 9, 7, 5, 3, 1};
+    static const double HOUR_W[24] = {0, 0, 0, 0, 0, 0, 0, 1, 2, 2, 3, 4,
+                                      5, 4, 4, 4, 5, 6, 8, 9, 7, 5, 3, 1};
     h->hour_habit = draw_weighted(r, HOUR_W, 24);
     /* some households join during the year, some leave */
     h->start = 0;
     h->end = 365;
     double u = prefrec_rng_double(r);
-    if (u < 0.08) h->start = (int)prefrec_rng_below(r, 300);
-    else if (u < 0.08 + P_LEAVE) h->end = 60 + (int)prefrec_rng_below(r, 305);
+    if (u < 0.08)
+        h->start = (int)prefrec_rng_below(r, 300);
+    else if (u < 0.08 + P_LEAVE)
+        h->end = 60 + (int)prefrec_rng_below(r, 305);
     /* category preferences: gender x age x traits x personal taste, plus a few favourites */
     for (int t = 0; t < cat->n_tops && t < 128; t++) {
         const gen_top *tp = &cat->tops[t];
         double p = (c->female ? tp->female : tp->male) * tp->age[c->age] * lognorm(r, 0.9);
         if (tp->trait != GEN_TRAIT_NONE) {
-            if (tp->trait == GEN_TRAIT_SMOKER) p *= h->trait[tp->trait] ? 1 : 0;
-            else p *= h->trait[tp->trait] ? 5 : 0.04;
+            if (tp->trait == GEN_TRAIT_SMOKER)
+                p *= h->trait[tp->trait] ? 1 : 0;
+            else
+                p *= h->trait[tp->trait] ? 5 : 0.04;
         }
         h->pref[t] = p;
     }
@@ -241,11 +247,14 @@ static void draw_household(const gen_world *w, const gen_customer *c, household 
         h->member[a] = prefrec_rng_double(r) < p;
         any |= h->member[a];
         h->trips_day[a] = TRIPS_WEEK[a] / 7.0 * h->activity * lognorm(r, 0.4);
-        if (a == 3 && h->trait[GEN_TRAIT_SMOKER]) h->trips_day[a] *= 2.5; /* a pack every few days */
+        if (a == 3 && h->trait[GEN_TRAIT_SMOKER])
+            h->trips_day[a] *= 2.5; /* a pack every few days */
         if (w->n_branch[a]) {
             int z = c->zone;
-            h->branch[a][0] = w->zone_first[a][z] + (int)prefrec_rng_below(r, (uint32_t)w->zone_count[a][z]);
-            h->branch[a][1] = w->zone_first[a][z] + (int)prefrec_rng_below(r, (uint32_t)w->zone_count[a][z]);
+            h->branch[a][0] =
+                w->zone_first[a][z] + (int)prefrec_rng_below(r, (uint32_t)w->zone_count[a][z]);
+            h->branch[a][1] =
+                w->zone_first[a][z] + (int)prefrec_rng_below(r, (uint32_t)w->zone_count[a][z]);
         }
     }
     if (!any) h->member[prefrec_rng_double(r) < 0.7 ? 1 : 2] = 1;
@@ -268,7 +277,7 @@ typedef struct shop {
     const household *h;
     int a, month;
     double top_cum[128];
-    double gap;               /* mean days between trips */
+    double gap; /* mean days between trips */
 } shop;
 
 static void shop_month(shop *s, int month) {
@@ -277,8 +286,9 @@ static void shop_month(shop *s, int month) {
     double acc = 0;
     for (int t = 0; t < cat->n_tops; t++) {
         double v = cat->tops[t].aff[s->a] * s->h->pref[t] *
-                   cat->top_season[((size_t)s->a * GEN_N_MONTH + month) * cat->n_tops + t];
-        if (s->a == 5 && month >= 5 && t == s->w->top_giftcard) v *= 4; /* A06: gift cards hold up */
+            cat->top_season[((size_t)s->a * GEN_N_MONTH + month) * cat->n_tops + t];
+        if (s->a == 5 && month >= 5 && t == s->w->top_giftcard)
+            v *= 4; /* A06: gift cards hold up */
         acc += v;
         s->top_cum[t] = acc;
     }
@@ -306,8 +316,10 @@ static int explore_pick(shop *s, gen_work *k, prefrec_rng *r) {
     int lo = 0, hi = cat->n_tops - 1;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (s->top_cum[mid] > u) hi = mid;
-        else lo = mid + 1;
+        if (s->top_cum[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return gen_catalog_pick_in_top(cat, s->a, s->month, lo, r);
 }
@@ -315,7 +327,8 @@ static int explore_pick(shop *s, gen_work *k, prefrec_rng *r) {
 /* Days until a regular is due again: Erlang(3) around its interval (spread: CV 0.58), whose
  * hazard rises with the time since the last purchase. */
 static double next_gap(prefrec_rng *r, double iv) {
-    double u = (1 - prefrec_rng_double(r)) * (1 - prefrec_rng_double(r)) * (1 - prefrec_rng_double(r));
+    double u =
+        (1 - prefrec_rng_double(r)) * (1 - prefrec_rng_double(r)) * (1 - prefrec_rng_double(r));
     return -log(u) / 3.0 * iv;
 }
 
@@ -400,7 +413,8 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
             i++;
         }
     }
-    if (w->top_cigarette >= 0 && h->trait[GEN_TRAIT_SMOKER] && (a == 3 || (a == 2 && !h->member[3]))) {
+    if (w->top_cigarette >= 0 && h->trait[GEN_TRAIT_SMOKER] &&
+        (a == 3 || (a == 2 && !h->member[3]))) {
         int p = gen_catalog_pick_in_top(cat, a, 0, w->top_cigarette, r);
         if (p >= 0) adopt(&s, k, p, h->start - 1, r, 100);
     }
@@ -413,7 +427,8 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
         if (s.month != month) shop_month(&s, month);
         if (d >= away_from) {
             away_to = d + (int)(AWAY_MIN + (AWAY_MAX - AWAY_MIN) * prefrec_rng_double(r));
-            away_from = away_to + (int)(AWAY_GAP - log(1 - prefrec_rng_double(r)) * (AWAY_EVERY - AWAY_GAP));
+            away_from = away_to +
+                (int)(AWAY_GAP - log(1 - prefrec_rng_double(r)) * (AWAY_EVERY - AWAY_GAP));
         }
         if (d < away_to) continue;
         double p_trip = rate * w->day_mult[a][d];
@@ -432,13 +447,17 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
         rc->aff = (uint8_t)a;
         rc->first_line = (int32_t)k->n_lines;
         double p_online = ONLINE[a] * h->online;
-        int online = a == 5 || (a != 3 && prefrec_rng_double(r) < (p_online > 0.9 ? 0.9 : p_online));
+        int online =
+            a == 5 || (a != 3 && prefrec_rng_double(r) < (p_online > 0.9 ? 0.9 : p_online));
         rc->channel = (uint8_t)(online ? 2 : 1);
-        if (online) rc->branch = -1;
+        if (online)
+            rc->branch = -1;
         else {
             double u = prefrec_rng_double(r);
-            rc->branch = (int16_t)(u < 0.8 ? h->branch[a][0] : u < 0.95 ? h->branch[a][1]
-                                   : (int)prefrec_rng_below(r, (uint32_t)w->n_branch[a]));
+            rc->branch =
+                (int16_t)(u < 0.8        ? h->branch[a][0]
+                              : u < 0.95 ? h->branch[a][1]
+                                         : (int)prefrec_rng_below(r, (uint32_t)w->n_branch[a]));
         }
         rc->hour = (uint8_t)hour_of(h, a, online, r);
         /* regulars that are due */
@@ -446,7 +465,8 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
             gen_rep *e = &k->rep[i];
             const gen_product *pr = &cat->products[e->product];
             double p;
-            if (d < e->due) p = 0.03 * e->pmax; /* early now and then (an offer, passing by) */
+            if (d < e->due)
+                p = 0.03 * e->pmax; /* early now and then (an offer, passing by) */
             else {
                 /* due: bought unless forgotten or bought elsewhere, more surely every day late */
                 double over = (d - e->due) / e->interval;
@@ -466,8 +486,9 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
             double u = prefrec_rng_double(r);
             if (u < P_PAUSE) {
                 e->due = (int16_t)(d + PAUSE_MIN + (PAUSE_MAX - PAUSE_MIN) * prefrec_rng_double(r));
-            } else if (u < P_PAUSE + (DROP_BASE + DROP_YEAR * e->interval / 365.0) * exp(-e->n / HABIT_N) *
-                                         CAT_LOYAL / (CAT_LOYAL + top_share(&s, pr->top)))
+            } else if (u < P_PAUSE +
+                           (DROP_BASE + DROP_YEAR * e->interval / 365.0) * exp(-e->n / HABIT_N) *
+                               CAT_LOYAL / (CAT_LOYAL + top_share(&s, pr->top)))
                 k->rep[i--] = k->rep[--k->n_rep];
         }
         /* exploration (at least one line per receipt) */
@@ -489,7 +510,8 @@ static prefrec_status shop_affiliate(const gen_world *w, const household *h, int
         if (promo && rc->lpay && prefrec_rng_double(r) < 0.85) {
             int64_t eligible = 0;
             for (int32_t i = rc->first_line; i < rc->first_line + rc->n_lines; i++)
-                if (cat->products[k->lines[i].product].top != w->top_cigarette) eligible += k->lines[i].amount;
+                if (cat->products[k->lines[i].product].top != w->top_cigarette)
+                    eligible += k->lines[i].amount;
             for (int tries = 0; eligible < 10000 && tries < 12; tries++) {
                 int p = explore_pick(&s, k, r);
                 if (p < 0 || cat->products[p].top == w->top_cigarette) continue;
@@ -531,7 +553,8 @@ prefrec_status gen_customer_simulate(const gen_world *w, uint32_t idx, gen_custo
         if (!h.member[a]) continue;
         /* each affiliate its own sub-stream: adding a shop elsewhere changes nothing here */
         prefrec_rng ra;
-        prefrec_rng_init(&ra, w->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(a + 1)), 0x100000ull + idx);
+        prefrec_rng_init(&ra, w->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(a + 1)),
+                         0x100000ull + idx);
         prefrec_status st = shop_affiliate(w, &h, a, k, &ra);
         if (st) return st;
     }

@@ -12,7 +12,10 @@
 #define N_TOP_DEFS ((int)(sizeof TOP_DEFS / sizeof TOP_DEFS[0]))
 
 /* Monthly multipliers of the season letters used in the table (normalised to mean 1 below). */
-static const struct { char code; float m[GEN_N_MONTH]; } SEASONS[] = {
+static const struct {
+    char code;
+    float m[GEN_N_MONTH];
+} SEASONS[] = {
     {'S', {.3f, .3f, .5f, .8f, 1.2f, 1.8f, 2.4f, 2.4f, 1.1f, .6f, .35f, .3f}},
     {'W', {2.2f, 1.9f, 1.1f, .6f, .35f, .3f, .3f, .3f, .5f, 1, 1.7f, 2.3f}},
     /* Seollal 2021-02-12, Chuseok 2021-09-21: gifts are bought in the weeks before */
@@ -25,11 +28,16 @@ static const struct { char code; float m[GEN_N_MONTH]; } SEASONS[] = {
 };
 
 /* Name variants that fill a mid category beyond the names it lists, by the top's kind. */
-static const char *const VARIANTS_F[] = {"국산 ", "유기농 ", "대용량 ", "프리미엄 ", "실속 ", "소포장 ", "수입 ", "간편 "};
-static const char *const VARIANTS_C[] = {"베이직 ", "프리미엄 ", "캐주얼 ", "오버핏 ", "슬림핏 ", "데일리 ", "린넨 ", "클래식 "};
-static const char *const VARIANTS_G[] = {"대용량 ", "프리미엄 ", "실속형 ", "미니 ", "리필용 ", "기획 ", "친환경 ", "휴대용 "};
-static const char *const VARIANTS_E[] = {"보급형 ", "고급형 ", "대형 ", "소형 ", "프리미엄 ", "가성비 ", "신형 ", "휴대용 "};
-static const char *const VARIANTS_S[] = {"프리미엄 ", "기본 ", "스페셜 ", "패밀리 ", "실속 ", "대용량 ", "소포장 ", "기획 "};
+static const char *const VARIANTS_F[] = {"국산 ", "유기농 ", "대용량 ", "프리미엄 ",
+                                         "실속 ", "소포장 ", "수입 ",   "간편 "};
+static const char *const VARIANTS_C[] = {"베이직 ", "프리미엄 ", "캐주얼 ", "오버핏 ",
+                                         "슬림핏 ", "데일리 ",   "린넨 ",   "클래식 "};
+static const char *const VARIANTS_G[] = {"대용량 ", "프리미엄 ", "실속형 ", "미니 ",
+                                         "리필용 ", "기획 ",     "친환경 ", "휴대용 "};
+static const char *const VARIANTS_E[] = {"보급형 ",   "고급형 ", "대형 ", "소형 ",
+                                         "프리미엄 ", "가성비 ", "신형 ", "휴대용 "};
+static const char *const VARIANTS_S[] = {"프리미엄 ", "기본 ",   "스페셜 ", "패밀리 ",
+                                         "실속 ",     "대용량 ", "소포장 ", "기획 "};
 
 /* Share of a sold category's products each affiliate carries (a supermarket and a convenience
  * store carry a narrower assortment than a hypermarket). */
@@ -37,10 +45,15 @@ static const double ASSORTMENT[GEN_N_AFF] = {0.6, 0.95, 0.72, 0.45, 1.0, 0.8};
 
 /* Theme details by mid category: the deck's A03 sells no 일반미 (rice) or party goods but many
  * pay-as-you-throw bags; A04's triangle kimbap; A01's food court. */
-static const struct { int aff; const char *mid; double mult; } MID_THEME[] = {
-    {2, "쌀", 0}, {2, "팬시/파티용품", 0}, {2, "종량제봉투", 6},
-    {1, "종량제봉투", 0.5}, {3, "삼각김밥/김밥", 3}, {3, "도시락", 2}, {3, "맥주", 2.5},
-    {0, "푸드코트", 2}, {0, "카페", 1.5}, {5, "원피스", 1.5},
+static const struct {
+    int aff;
+    const char *mid;
+    double mult;
+} MID_THEME[] = {
+    {2, "쌀", 0},           {2, "팬시/파티용품", 0}, {2, "종량제봉투", 6},
+    {1, "종량제봉투", 0.5}, {3, "삼각김밥/김밥", 3}, {3, "도시락", 2},
+    {3, "맥주", 2.5},       {0, "푸드코트", 2},      {0, "카페", 1.5},
+    {5, "원피스", 1.5},
 };
 
 /* out = the monthly multipliers of season letter code, scaled to a mean of 1 (so a season
@@ -51,7 +64,8 @@ static void season_of(char code, float out[GEN_N_MONTH]) {
         if (SEASONS[i].code == code) {
             double s = 0;
             for (int k = 0; k < GEN_N_MONTH; k++) s += SEASONS[i].m[k];
-            for (int k = 0; k < GEN_N_MONTH; k++) out[k] = (float)(SEASONS[i].m[k] * GEN_N_MONTH / s);
+            for (int k = 0; k < GEN_N_MONTH; k++)
+                out[k] = (float)(SEASONS[i].m[k] * GEN_N_MONTH / s);
         }
 }
 
@@ -104,13 +118,19 @@ static int32_t round_price(double p) {
     return (int32_t)(r < step ? step : r);
 }
 
-typedef struct { const char *s; size_t n; char season; double price; } name_ref;
+typedef struct {
+    const char *s;
+    size_t n;
+    char season;
+    double price;
+} name_ref;
 
 /* One mid: parse its names, then create n products (names first, then variants). */
 static prefrec_status build_mid(gen_catalog *c, int t, const top_def *d, const char *spec,
                                 size_t len, int n, prefrec_rng *rng, prefrec_error *err) {
     const char *colon = memchr(spec, ':', len);
-    if (!colon) return prefrec_error_set(err, PREFREC_E_INVAL, "catalog: mid without ':' in %s", d->name);
+    if (!colon)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "catalog: mid without ':' in %s", d->name);
     gen_mid *m = &c->mids[c->n_mids];
     size_t name_len;
     double mult = 1;
@@ -137,8 +157,11 @@ static prefrec_status build_mid(gen_catalog *c, int t, const top_def *d, const c
         refs[nr++] = (name_ref){p, nl, ps, price};
         p = q + 1;
     }
-    const char *const *var = d->kind == 'f' ? VARIANTS_F : d->kind == 'c' ? VARIANTS_C
-                           : d->kind == 'e' ? VARIANTS_E : d->kind == 'g' ? VARIANTS_G : VARIANTS_S;
+    const char *const *var = d->kind == 'f' ? VARIANTS_F
+        : d->kind == 'c'                    ? VARIANTS_C
+        : d->kind == 'e'                    ? VARIANTS_E
+        : d->kind == 'g'                    ? VARIANTS_G
+                                            : VARIANTS_S;
     for (int j = 0; j < n; j++) {
         const name_ref *nm = &refs[j % nr];
         int v = j / nr; /* 0: the plain name */
@@ -160,7 +183,8 @@ static prefrec_status build_mid(gen_catalog *c, int t, const top_def *d, const c
          * category) are the few electronics bought again regularly */
         if (d->kind == 'e' && mult < 1) ad *= 1 / (mult * mult);
         pr->adopt = (float)(ad > 0.95 ? 0.95 : ad);
-        double price = nm->price > 0 ? nm->price : d->price * exp(d->spread * prefrec_rng_normal(rng));
+        double price =
+            nm->price > 0 ? nm->price : d->price * exp(d->spread * prefrec_rng_normal(rng));
         pr->price = round_price(price);
         pr->avail = 0;
         for (int a = 0; a < GEN_N_AFF; a++) {
@@ -197,7 +221,8 @@ static char product_season(const gen_catalog *c, int pi, const char **specs, con
 static double mid_theme(const gen_catalog *c, int a, int md) {
     double w = 1;
     for (size_t i = 0; i < sizeof MID_THEME / sizeof MID_THEME[0]; i++)
-        if (MID_THEME[i].aff == a && !strcmp(MID_THEME[i].mid, c->mids[md].name)) w *= MID_THEME[i].mult;
+        if (MID_THEME[i].aff == a && !strcmp(MID_THEME[i].mid, c->mids[md].name))
+            w *= MID_THEME[i].mult;
     return w;
 }
 
@@ -209,12 +234,12 @@ static prefrec_status build_tables(gen_catalog *c, const char **specs, const siz
         for (int md = 0; md < nm; md++)
             if (mid_theme(c, a, md) == 0)
                 for (int k = 0; k < c->mids[md].n_products; k++)
-                    c->products[c->mids[md].first_product + k].avail &= (uint8_t)~(1u << a);
+                    c->products[c->mids[md].first_product + k].avail &= (uint8_t) ~(1u << a);
     c->aff_mid_off = calloc((size_t)GEN_N_AFF * (nm + 1), sizeof(int));
     c->aff_prod = malloc(sizeof(int) * (size_t)GEN_N_AFF * np);
     c->mid_cum = calloc((size_t)GEN_N_AFF * GEN_N_MONTH * nm, sizeof(double));
     c->top_season = calloc((size_t)GEN_N_AFF * GEN_N_MONTH * nt, sizeof(double));
-    float (*psea)[GEN_N_MONTH] = malloc(sizeof *psea * (size_t)np);
+    float(*psea)[GEN_N_MONTH] = malloc(sizeof *psea * (size_t)np);
     if (!c->aff_mid_off || !c->aff_prod || !c->mid_cum || !c->top_season || !psea) {
         free(psea);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "catalog: out of memory");
@@ -224,7 +249,8 @@ static prefrec_status build_tables(gen_catalog *c, const char **specs, const siz
         float own[GEN_N_MONTH];
         season_of(product_season(c, pi, specs, lens), own);
         const gen_mid *m = &c->mids[c->products[pi].mid];
-        for (int k = 0; k < GEN_N_MONTH; k++) c->products[pi].season[k] = psea[pi][k] = m->season[k] * own[k];
+        for (int k = 0; k < GEN_N_MONTH; k++)
+            c->products[pi].season[k] = psea[pi][k] = m->season[k] * own[k];
     }
     int n = 0;
     for (int a = 0; a < GEN_N_AFF; a++)
@@ -249,7 +275,8 @@ static prefrec_status build_tables(gen_catalog *c, const char **specs, const siz
                 const gen_top *tp = &c->tops[t];
                 double acc = 0;
                 for (int md = tp->first_mid; md < tp->first_mid + tp->n_mids; md++) {
-                    int o0 = c->aff_mid_off[a * (nm + 1) + md], o1 = c->aff_mid_off[a * (nm + 1) + md + 1];
+                    int o0 = c->aff_mid_off[a * (nm + 1) + md],
+                        o1 = c->aff_mid_off[a * (nm + 1) + md + 1];
                     double w = 0;
                     for (int o = o0; o < o1; o++) {
                         w += c->products[c->aff_prod[o]].popularity * psea[c->aff_prod[o]][mo];
@@ -265,7 +292,8 @@ static prefrec_status build_tables(gen_catalog *c, const char **specs, const siz
     for (int a = 0; a < GEN_N_AFF; a++)
         for (int t = 0; t < nt; t++) {
             double s = 0;
-            for (int mo = 0; mo < GEN_N_MONTH; mo++) s += c->top_season[((size_t)a * GEN_N_MONTH + mo) * nt + t];
+            for (int mo = 0; mo < GEN_N_MONTH; mo++)
+                s += c->top_season[((size_t)a * GEN_N_MONTH + mo) * nt + t];
             for (int mo = 0; mo < GEN_N_MONTH; mo++) {
                 double *v = &c->top_season[((size_t)a * GEN_N_MONTH + mo) * nt + t];
                 *v = s > 0 ? *v * GEN_N_MONTH / s : 0;
@@ -337,14 +365,16 @@ prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, prefrec_error
         }
         while (given < d->size) { /* largest remainder */
             int best = 0;
-            for (int i = 1; i < k; i++) if (rem[i] > rem[best]) best = i;
+            for (int i = 1; i < k; i++)
+                if (rem[i] > rem[best]) best = i;
             alloc[best]++;
             rem[best] = -1;
             given++;
         }
         while (given > d->size) { /* too many 1-product mids: take back from the largest */
             int best = 0;
-            for (int i = 1; i < k; i++) if (alloc[i] > alloc[best]) best = i;
+            for (int i = 1; i < k; i++)
+                if (alloc[i] > alloc[best]) best = i;
             alloc[best]--;
             given--;
         }
@@ -367,14 +397,17 @@ static int upper_bound(const double *cum, int n, double x) {
     int lo = 0, hi = n - 1;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (cum[mid] > x) hi = mid;
-        else lo = mid + 1;
+        if (cum[mid] > x)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
     return lo;
 }
 
 int gen_catalog_pick_in_mid(const gen_catalog *c, int a, int m, int md, prefrec_rng *r) {
-    int o0 = c->aff_mid_off[a * (c->n_mids + 1) + md], o1 = c->aff_mid_off[a * (c->n_mids + 1) + md + 1];
+    int o0 = c->aff_mid_off[a * (c->n_mids + 1) + md],
+        o1 = c->aff_mid_off[a * (c->n_mids + 1) + md + 1];
     if (o1 <= o0) return -1;
     const double *cum = c->aff_cum + (size_t)m * c->n_aff_prod + o0;
     double total = cum[o1 - o0 - 1];
@@ -392,11 +425,13 @@ int gen_catalog_pick_in_top(const gen_catalog *c, int a, int m, int t, prefrec_r
 }
 
 int gen_catalog_find_top(const gen_catalog *c, const char *s) {
-    for (int t = 0; t < c->n_tops; t++) if (!strcmp(c->tops[t].name, s)) return t;
+    for (int t = 0; t < c->n_tops; t++)
+        if (!strcmp(c->tops[t].name, s)) return t;
     return -1;
 }
 
 int gen_catalog_find_mid(const gen_catalog *c, const char *s) {
-    for (int i = 0; i < c->n_mids; i++) if (!strcmp(c->mids[i].name, s)) return i;
+    for (int i = 0; i < c->n_mids; i++)
+        if (!strcmp(c->mids[i].name, s)) return i;
     return -1;
 }

@@ -13,7 +13,8 @@
 #include "prefrec/native/gen.h"
 
 static const char *const FILES[4] = {"LPOINT_BIG_COMP_01_DEMO.csv", "LPOINT_BIG_COMP_02_PDDE.csv",
-                                     "LPOINT_BIG_COMP_04_PD_CLAC.csv", "LPOINT_BIG_COMP_06_LPAY.csv"};
+                                     "LPOINT_BIG_COMP_04_PD_CLAC.csv",
+                                     "LPOINT_BIG_COMP_06_LPAY.csv"};
 static const char *const AGES[GEN_N_AGE] = {"20대", "30대", "40대", "50대", "60대", "70대"};
 
 const char *prefrec_gen_file_name(int i) { return i >= 0 && i < 4 ? FILES[i] : NULL; }
@@ -61,7 +62,8 @@ static inline void put_ch(out *o, char c) {
 static inline void put_u64(out *o, uint64_t v) {
     char t[24];
     int k = 0;
-    do t[k++] = (char)('0' + v % 10); while ((v /= 10));
+    do t[k++] = (char)('0' + v % 10);
+    while ((v /= 10));
     out_reserve(o, (size_t)k);
     while (k) o->buf[o->n++] = t[--k];
 }
@@ -108,7 +110,8 @@ static prefrec_status out_commit(out *o, prefrec_error *err) {
     o->buf = NULL;
     o->open = 0;
     if (o->failed) {
-        prefrec_error_set(err, PREFREC_E_IO, "gen: cannot write %s: %s", o->a.path, strerror(errno));
+        prefrec_error_set(err, PREFREC_E_IO, "gen: cannot write %s: %s", o->a.path,
+                          strerror(errno));
         prefrec_atomic_abort(&o->a);
         return PREFREC_E_IO;
     }
@@ -132,8 +135,8 @@ static prefrec_status make_dir(const char *dir, prefrec_error *err) {
         char c = p[i];
         p[i] = 0;
         if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            prefrec_status st = prefrec_error_set(err, PREFREC_E_IO, "gen: cannot create directory %s: %s",
-                                                  p, strerror(errno));
+            prefrec_status st = prefrec_error_set(
+                err, PREFREC_E_IO, "gen: cannot create directory %s: %s", p, strerror(errno));
             free(p);
             return st;
         }
@@ -244,7 +247,8 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
     prefrec_gen_params p = params ? *params : prefrec_gen_default_params();
     if (!dir || !*dir) return prefrec_error_set(err, PREFREC_E_INVAL, "gen: no output directory");
     if (!(p.scale > 0 && p.scale <= 100))
-        return prefrec_error_set(err, PREFREC_E_INVAL, "gen: scale must be in (0, 100], got %g", p.scale);
+        return prefrec_error_set(err, PREFREC_E_INVAL, "gen: scale must be in (0, 100], got %g",
+                                 p.scale);
     prefrec_status st = make_dir(dir, err);
     if (st) return st;
 
@@ -292,7 +296,8 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
         }
         write_customer(o, w, &c, &k, (const char(*)[9])dates, rct_seq, &s);
         s.customers++;
-        if (p.progress && (i + 1) % step == 0) p.progress(p.progress_user, (double)(i + 1) / n_cust);
+        if (p.progress && (i + 1) % step == 0)
+            p.progress(p.progress_user, (double)(i + 1) / n_cust);
     }
     for (int i = 0; i < 4; i++) {
         int64_t before = o[i].bytes + (int64_t)o[i].n;

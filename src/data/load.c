@@ -38,11 +38,13 @@ prefrec_status prefrec_dataset_load(const char *path, const prefrec_load_params 
     if (!ds) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     ds->source = strdup(path);
     prefrec_status st = ds->source ? PREFREC_OK : PREFREC_E_NOMEM;
-    if (!st) st = is_dir ? prefrec_lpoint_load_(path, params, ds, err)
-                         : prefrec_mapping_load_(path, params, ds, err);
+    if (!st)
+        st = is_dir ? prefrec_lpoint_load_(path, params, ds, err)
+                    : prefrec_mapping_load_(path, params, ds, err);
     if (!st) st = prefrec_dataset_finish_(ds, 0, err);
     if (st) {
-        if (st == PREFREC_E_NOMEM && err && !err->msg[0]) prefrec_error_set(err, st, "out of memory");
+        if (st == PREFREC_E_NOMEM && err && !err->msg[0])
+            prefrec_error_set(err, st, "out of memory");
         prefrec_dataset_free(ds);
         return st;
     }

@@ -87,8 +87,10 @@ static prefrec_status load_lpay(const char *path, prefrec_loader_ *L, prefrec_da
         const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
         int32_t id = prefrec_dict_find(ds->receipts, F(c_rct));
         ds->n_lpay_rows++;
-        if (id >= 0) paid[id] = 1;
-        else ds->n_lpay_unmatched++;
+        if (id >= 0)
+            paid[id] = 1;
+        else
+            ds->n_lpay_unmatched++;
     }
     if (r < 0) {
         st = (prefrec_status)r;

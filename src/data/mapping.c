@@ -22,8 +22,9 @@
 
 #define F(i) (f[i].p), (f[i].len)
 
-static const char *const TX_KEYS[] = {"path",     "customer", "product", "time",      "time_format",
-                                      "quantity", "amount",   "receipt", "affiliate", "store", NULL};
+static const char *const TX_KEYS[] = {"path",        "customer", "product", "time",
+                                      "time_format", "quantity", "amount",  "receipt",
+                                      "affiliate",   "store",    NULL};
 static const char *const PR_KEYS[] = {"path", "product", "name", "category", "subcategory", NULL};
 static const char *const CU_KEYS[] = {"path", "customer", "age", "gender", NULL};
 
@@ -101,14 +102,13 @@ static int tf_parse(const timefmt *tf, const char *s, size_t len, int32_t *day, 
 /* ---- the mapping file ---------------------------------------------------------------------- */
 
 typedef struct {
-    const char *json;   /* mapping path, for messages */
-    const char *name;   /* "transactions", ... */
-    const cJSON *obj;   /* NULL when the section is absent or null */
+    const char *json; /* mapping path, for messages */
+    const char *name; /* "transactions", ... */
+    const cJSON *obj; /* NULL when the section is absent or null */
 } section;
 
 /* Check keys against the allowed list and that values are strings or null. */
-static prefrec_status check_section(const section *s, const char *const *keys,
-                                    prefrec_error *err) {
+static prefrec_status check_section(const section *s, const char *const *keys, prefrec_error *err) {
     if (!cJSON_IsObject(s->obj))
         return prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"%s\" must be an object", s->json,
                                  s->name);
@@ -125,9 +125,8 @@ static prefrec_status check_section(const section *s, const char *const *keys,
                                      c->string, s->name, list);
         }
         if (!cJSON_IsString(c) && !cJSON_IsNull(c))
-            return prefrec_error_set(err, PREFREC_E_PARSE,
-                                     "%s: \"%s.%s\" must be a string or null", s->json, s->name,
-                                     c->string);
+            return prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"%s.%s\" must be a string or null",
+                                     s->json, s->name, c->string);
     }
     return PREFREC_OK;
 }
@@ -138,7 +137,8 @@ static const char *val(const section *s, const char *key) {
     return cJSON_IsString(c) && c->valuestring[0] ? c->valuestring : NULL;
 }
 
-static prefrec_status need(const section *s, const char *key, const char **out, prefrec_error *err) {
+static prefrec_status need(const section *s, const char *key, const char **out,
+                           prefrec_error *err) {
     *out = val(s, key);
     if (*out) return PREFREC_OK;
     return prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"%s.%s\" is required", s->json, s->name,
@@ -172,20 +172,20 @@ static prefrec_status bad(prefrec_table_ *t, prefrec_loader_ *L, int col, const 
     prefrec_error row = {0};
     const prefrec_csv_field *f = prefrec_csv_fields(t->csv);
     int n = (int)(f[col].len > 40 ? 40 : f[col].len);
-    prefrec_csv_errorf(t->csv, (size_t)col, &row, PREFREC_E_PARSE, "%s '%.*s' (column %s)", what,
-                       n, f[col].p, t->col[col]);
+    prefrec_csv_errorf(t->csv, (size_t)col, &row, PREFREC_E_PARSE, "%s '%.*s' (column %s)", what, n,
+                       f[col].p, t->col[col]);
     return prefrec_loader_bad_row_(L, why, &row, err);
 }
 
-#define OPEN_TABLE(t, s)                                                              \
-    do {                                                                              \
-        const char *rel_;                                                             \
-        if ((st = need(&(s), "path", &rel_, err))) return st;                         \
-        path = resolve((s).json, rel_);                                               \
-        if (!path) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");   \
-        st = prefrec_table_open_(&(t), path, err);                                    \
-        free(path);                                                                   \
-        if (st) return st;                                                            \
+#define OPEN_TABLE(t, s) \
+    do { \
+        const char *rel_; \
+        if ((st = need(&(s), "path", &rel_, err))) return st; \
+        path = resolve((s).json, rel_); \
+        if (!path) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory"); \
+        st = prefrec_table_open_(&(t), path, err); \
+        free(path); \
+        if (st) return st; \
     } while (0)
 
 static prefrec_status load_products(const section *s, prefrec_loader_ *L, prefrec_dataset *ds,
@@ -225,17 +225,18 @@ done:
     return st;
 }
 
-static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
-                                        prefrec_dataset *ds, prefrec_error *err) {
+static prefrec_status load_transactions(const section *s, prefrec_loader_ *L, prefrec_dataset *ds,
+                                        prefrec_error *err) {
     timefmt tf;
     const char *fmt = val(s, "time_format");
     char badc = 0;
     int tfr = tf_compile(fmt ? fmt : "%Y-%m-%d", &tf, &badc);
     if (tfr)
         return prefrec_error_set(err, PREFREC_E_PARSE,
-                                 tfr == -2 ? "%s: transactions.time_format \"%s\" needs %%Y, %%m and %%d"
-                                           : "%s: transactions.time_format \"%s\": unsupported directive "
-                                             "(supported: %%Y %%m %%d %%H %%M %%S %%%%)",
+                                 tfr == -2
+                                     ? "%s: transactions.time_format \"%s\" needs %%Y, %%m and %%d"
+                                     : "%s: transactions.time_format \"%s\": unsupported directive "
+                                       "(supported: %%Y %%m %%d %%H %%M %%S %%%%)",
                                  s->json, fmt);
     prefrec_table_ t;
     char *path;
@@ -247,8 +248,8 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
         (st = need(s, "time", &dummy, err)) || (st = column(&t, s, "customer", &c_cu, err)) ||
         (st = column(&t, s, "product", &c_pr, err)) || (st = column(&t, s, "time", &c_tm, err)) ||
         (st = column(&t, s, "quantity", &c_q, err)) || (st = column(&t, s, "amount", &c_am, err)) ||
-        (st = column(&t, s, "receipt", &c_rc, err)) || (st = column(&t, s, "affiliate", &c_af, err)) ||
-        (st = column(&t, s, "store", &c_st, err)))
+        (st = column(&t, s, "receipt", &c_rc, err)) ||
+        (st = column(&t, s, "affiliate", &c_af, err)) || (st = column(&t, s, "store", &c_st, err)))
         goto done;
     ds->has_quantity = c_q >= 0; /* the returns rule's measure (returns.c) */
     ds->has_amount = c_am >= 0;
@@ -263,8 +264,12 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
         int32_t day;
         int hour;
         double q = 1, am = 0;
-        if (!f[c_cu].len || !f[c_pr].len || (c_rc >= 0 && !f[c_rc].len) || (c_af >= 0 && !f[c_af].len)) {
-            int c = !f[c_cu].len ? c_cu : !f[c_pr].len ? c_pr : (c_rc >= 0 && !f[c_rc].len) ? c_rc : c_af;
+        if (!f[c_cu].len || !f[c_pr].len || (c_rc >= 0 && !f[c_rc].len) ||
+            (c_af >= 0 && !f[c_af].len)) {
+            int c = !f[c_cu].len              ? c_cu
+                : !f[c_pr].len                ? c_pr
+                : (c_rc >= 0 && !f[c_rc].len) ? c_rc
+                                              : c_af;
             if ((st = bad(&t, L, c, "empty id", "empty value", err))) goto done;
             continue;
         }
@@ -292,7 +297,8 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
         int32_t pr = prefrec_dict_intern(ds->products, F(c_pr));
         int32_t rc = c_rc >= 0 ? prefrec_dict_intern(ds->receipts, F(c_rc)) : -1;
         int32_t br = c_st >= 0 && f[c_st].len ? prefrec_dict_intern(ds->branches, F(c_st)) : -1;
-        if (aff < 0 || cu < 0 || pr < 0 || (c_rc >= 0 && rc < 0) || (c_st >= 0 && f[c_st].len && br < 0))
+        if (aff < 0 || cu < 0 || pr < 0 || (c_rc >= 0 && rc < 0) ||
+            (c_st >= 0 && f[c_st].len && br < 0))
             goto nomem;
         if (n == cap) {
             cap *= 2;
@@ -311,9 +317,11 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L,
         ds->branch[n] = br;
         ds->n_rows = ++n;
     }
-    if (r < 0) st = (prefrec_status)r;
+    if (r < 0)
+        st = (prefrec_status)r;
     else if (t.rows == 0)
-        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no transaction rows (header only)", t.path);
+        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no transaction rows (header only)",
+                               t.path);
     if (!st && prefrec_dataset_grow_(ds, n) != 0) goto nomem; /* give back the spare rows */
 done:
     prefrec_table_close_(&t);
@@ -340,9 +348,8 @@ static char *slurp(const char *path, size_t *len, prefrec_error *err) {
         if (cap >= MAPPING_MAX_BYTES) {
             fclose(fp);
             free(buf);
-            prefrec_error_set(err, PREFREC_E_PARSE,
-                              "%s: %zu bytes or more: not a mapping file", path,
-                              MAPPING_MAX_BYTES);
+            prefrec_error_set(err, PREFREC_E_PARSE, "%s: %zu bytes or more: not a mapping file",
+                              path, MAPPING_MAX_BYTES);
             return NULL;
         }
         char *nb = realloc(buf, cap * 2);
@@ -356,7 +363,8 @@ static char *slurp(const char *path, size_t *len, prefrec_error *err) {
     }
     int bad_read = ferror(fp);
     fclose(fp);
-    if (!buf) prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
+    if (!buf)
+        prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
     else if (bad_read) {
         free(buf);
         buf = NULL;
@@ -391,13 +399,16 @@ prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_p
     if (nul < len) {
         int line = 1, col = 1;
         for (size_t q = 0; q < nul; q++) {
-            if (text[q] == '\n') line++, col = 1;
-            else if (((unsigned char)text[q] & 0xC0) != 0x80) col++;
+            if (text[q] == '\n')
+                line++, col = 1;
+            else if (((unsigned char)text[q] & 0xC0) != 0x80)
+                col++;
         }
         free(text);
         return prefrec_error_set(err, PREFREC_E_PARSE,
                                  "%s:%d:%d: NUL byte (U+0000) in the mapping (paths and column "
-                                 "names cannot hold one)", json_path, line, col);
+                                 "names cannot hold one)",
+                                 json_path, line, col);
     }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -413,10 +424,13 @@ prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_p
     if (!root) {
         int line = 1, col = 1;
         for (const char *q = text; end && q < end && q < text + len; q++) {
-            if (*q == '\n') line++, col = 1;
-            else if (((unsigned char)*q & 0xC0) != 0x80) col++;
+            if (*q == '\n')
+                line++, col = 1;
+            else if (((unsigned char)*q & 0xC0) != 0x80)
+                col++;
         }
-        st = prefrec_error_set(err, PREFREC_E_PARSE, "%s:%d:%d: invalid JSON", json_path, line, col);
+        st =
+            prefrec_error_set(err, PREFREC_E_PARSE, "%s:%d:%d: invalid JSON", json_path, line, col);
         free(text);
         return st;
     }
@@ -424,22 +438,29 @@ prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_p
     section tx = {json_path, "transactions", NULL}, pr = {json_path, "products", NULL},
             cu = {json_path, "customers", NULL};
     if (!cJSON_IsObject(root)) {
-        st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: the mapping must be a JSON object", json_path);
+        st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: the mapping must be a JSON object",
+                               json_path);
         goto done;
     }
     for (const cJSON *c = root->child; c; c = c->next) {
         section *s = !strcmp(c->string, "transactions") ? &tx
-                     : !strcmp(c->string, "products")   ? &pr
-                     : !strcmp(c->string, "customers")  ? &cu
+            : !strcmp(c->string, "products")            ? &pr
+            : !strcmp(c->string, "customers")           ? &cu
                                                         : NULL;
         if (!s) {
             st = prefrec_error_set(err, PREFREC_E_PARSE,
                                    "%s: unknown key \"%s\" (known keys: transactions, products, "
-                                   "customers)", json_path, c->string);
+                                   "customers)",
+                                   json_path, c->string);
             goto done;
         }
         s->obj = cJSON_IsNull(c) ? NULL : c;
-        if (s->obj && (st = check_section(s, s == &tx ? TX_KEYS : s == &pr ? PR_KEYS : CU_KEYS, err)))
+        if (s->obj &&
+            (st = check_section(s,
+                                s == &tx       ? TX_KEYS
+                                    : s == &pr ? PR_KEYS
+                                               : CU_KEYS,
+                                err)))
             goto done;
     }
     if (!tx.obj) {

@@ -162,8 +162,18 @@ typedef struct {
 } pcols_;
 
 /* What parse_row found wrong: the reason (as counted under skip_bad_rows) and the message. */
-enum { ROW_OK, ROW_NOMEM, ROW_AFFILIATES, ROW_PRODUCT, ROW_DATE, ROW_HOUR, ROW_CHANNEL,
-       ROW_AMOUNT, ROW_COUNT, ROW_EMPTY };
+enum {
+    ROW_OK,
+    ROW_NOMEM,
+    ROW_AFFILIATES,
+    ROW_PRODUCT,
+    ROW_DATE,
+    ROW_HOUR,
+    ROW_CHANNEL,
+    ROW_AMOUNT,
+    ROW_COUNT,
+    ROW_EMPTY
+};
 static const struct {
     const char *why, *fmt;
 } bad_rows[] = {
@@ -181,7 +191,7 @@ static const struct {
 typedef struct {
     prefrec_dict *aff, *cust, *rct, *br;
     prefrec_dict *products; /* only searched */
-    codemap_ cm[4];         /* products (all of them), affiliates, customers, branches */
+    codemap_ cm[4]; /* products (all of them), affiliates, customers, branches */
     last_ lc, la, lb, lr, ld;
     pcols_ c;
 } rowp_;
@@ -224,10 +234,12 @@ static int parse_row(rowp_ *p, const prefrec_csv_field *f, prefrec_dataset *ds, 
     if (prod < 0) return *col = c->pd, ROW_PRODUCT;
     int32_t day;
     uint64_t ka, kb;
-    if (last_hit(&p->ld, F(c->dt), &ka, &kb)) day = p->ld.id;
+    if (last_hit(&p->ld, F(c->dt), &ka, &kb))
+        day = p->ld.id;
     else if (prefrec_date_parse(F(c->dt), &day) == 0) {
         if (day >= 0) last_set(&p->ld, f[c->dt].len, ka, kb, day);
-    } else return *col = c->dt, ROW_DATE;
+    } else
+        return *col = c->dt, ROW_DATE;
     int64_t hr;
     if (prefrec_parse_int_(F(c->hr), &hr) != 0 || hr < 0 || hr > 23) return *col = c->hr, ROW_HOUR;
     if (f[c->ch].len != 1 || (f[c->ch].p[0] != '1' && f[c->ch].p[0] != '2'))
@@ -244,11 +256,9 @@ static int parse_row(rowp_ *p, const prefrec_csv_field *f, prefrec_dataset *ds, 
     if (aff > 255) return *col = c->cop, ROW_AFFILIATES;
     int32_t cust = intern_cached(&p->cm[2], p->cust, &p->lc, F(c->cust));
     int32_t rct = last_hit(&p->lr, F(c->rct), &ka, &kb)
-                      ? p->lr.id
-                      : last_set(&p->lr, f[c->rct].len, ka, kb,
-                                 prefrec_dict_intern(p->rct, F(c->rct)));
-    int32_t br = f[c->br].len ? intern_cached(&p->cm[3], p->br, &p->lb, F(c->br))
-                              : -1;
+        ? p->lr.id
+        : last_set(&p->lr, f[c->rct].len, ka, kb, prefrec_dict_intern(p->rct, F(c->rct)));
+    int32_t br = f[c->br].len ? intern_cached(&p->cm[3], p->br, &p->lb, F(c->br)) : -1;
     if (aff < 0 || cust < 0 || rct < 0 || (f[c->br].len && br < 0)) return ROW_NOMEM;
     ds->customer[n] = cust;
     ds->product[n] = prod;
@@ -268,15 +278,15 @@ static int parse_row(rowp_ *p, const prefrec_csv_field *f, prefrec_dataset *ds, 
 
 typedef struct {
     const char *path;
-    uint64_t cut, size;     /* the part: bytes [cut, size) */
-    uint64_t first_end;     /* where the rows of the first part begin (after the header) */
-    size_t ncol, cap;       /* fields per row; rows the columns have room for */
-    prefrec_dataset *ds;    /* columns shared: the helper writes rows base .. base+n-1 only */
+    uint64_t cut, size; /* the part: bytes [cut, size) */
+    uint64_t first_end; /* where the rows of the first part begin (after the header) */
+    size_t ncol, cap; /* fields per row; rows the columns have room for */
+    prefrec_dataset *ds; /* columns shared: the helper writes rows base .. base+n-1 only */
     prefrec_dict *dicts[4]; /* its own affiliates, customers, receipts, branches */
     rowp_ p;
     size_t base, n;
     int ok;
-    atomic_int stop;        /* set by the first part's thread: give up */
+    atomic_int stop; /* set by the first part's thread: give up */
 } helper_;
 
 /* Line ends (LF and CR) in [from, to) of the file: a bound on the records there. -1 on error or
@@ -343,8 +353,8 @@ static void helper_free(helper_ *h) {
 /* Start the helper on the part of the file after the line start nearest to the middle of the
  * rows. 1 started, 0 not (too small a file, no line break, no memory, no thread). */
 static int helper_start(helper_ *h, pthread_t *th, const char *path, uint64_t first_end,
-                        uint64_t size, size_t ncol, size_t cap,
-                        prefrec_dataset *ds, const pcols_ *c) {
+                        uint64_t size, size_t ncol, size_t cap, prefrec_dataset *ds,
+                        const pcols_ *c) {
     memset(h, 0, sizeof *h);
     if (size <= first_end + 2) return 0;
     int fd = open(path, O_RDONLY);
@@ -482,8 +492,7 @@ prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_
     uint64_t cut = 0;
     L->parts = 1;
     if (n == 0 && use_threads(L->params, bytes)) {
-        helping = helper_start(&h, &th, path, prefrec_csv_bytes(t.csv), bytes, t.ncol, cap, ds,
-                               &c);
+        helping = helper_start(&h, &th, path, prefrec_csv_bytes(t.csv), bytes, t.ncol, cap, ds, &c);
         if (helping) cut = h.cut;
     }
     int r, col;
@@ -533,7 +542,8 @@ prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_
         helper_join(&h, th, 1);
         helping = 0;
     }
-    if (r < 0) st = (prefrec_status)r;
+    if (r < 0)
+        st = (prefrec_status)r;
     else if (t.rows == 0)
         st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no purchase rows (header only)", path);
     if (!st && prefrec_dataset_grow_(ds, n) != 0) goto nomem; /* give back the spare rows */

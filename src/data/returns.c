@@ -26,8 +26,8 @@
 typedef struct {
     int32_t receipt, customer, product, day;
     int32_t affiliate; /* -1: empty slot */
-    int has_purchase;  /* a line above 0 */
-    double net, size;  /* sum of the measures, and of their absolute values */
+    int has_purchase; /* a line above 0 */
+    double net, size; /* sum of the measures, and of their absolute values */
 } group_;
 
 typedef struct {
@@ -106,7 +106,8 @@ prefrec_status prefrec_dataset_returns_(prefrec_dataset *ds, prefrec_error *err)
         /* a net within rounding of 0 is 0: 0.3 kg bought, 0.1 + 0.2 kg returned */
         int keep = m > 0 && (!e || e->net > 1e-6 * e->size);
         if (!keep) {
-            if (m > 0) cancelled++;
+            if (m > 0)
+                cancelled++;
             else if (m < 0) {
                 ret++;
                 unmatched += !e->has_purchase;

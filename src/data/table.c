@@ -40,8 +40,8 @@ static int parse_double_slow(const char *s, size_t len, double *out) {
     memcpy(buf, s, len);
     buf[len] = '\0';
     for (size_t i = 0; i < len; i++) /* strtod would accept "inf", "nan", hex and spaces */
-        if (!((buf[i] >= '0' && buf[i] <= '9') || buf[i] == '.' || buf[i] == 'e' ||
-              buf[i] == 'E' || buf[i] == '-' || buf[i] == '+'))
+        if (!((buf[i] >= '0' && buf[i] <= '9') || buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E' ||
+              buf[i] == '-' || buf[i] == '+'))
             return -1;
     char *end = NULL;
     double v = strtod(buf, &end);
@@ -221,8 +221,8 @@ prefrec_status prefrec_table_require_(const prefrec_table_ *t, const char *name,
     for (size_t i = 0; i < t->ncol && o < sizeof cols - 1; i++)
         o += (size_t)snprintf(cols + o, sizeof cols - o, "%s%s", i ? ", " : "", t->col[i]);
     return prefrec_error_set(err, PREFREC_E_NOTFOUND,
-                             "%s:1: no column '%s' (%s) in the header; the header has: %s",
-                             t->path, name, what, cols);
+                             "%s:1: no column '%s' (%s) in the header; the header has: %s", t->path,
+                             name, what, cols);
 }
 
 int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *err) {
@@ -253,8 +253,8 @@ int prefrec_table_next_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_error *er
                                    "blank line (expected %zu fields)", t->ncol);
             } else {
                 prefrec_csv_errorf(t->csv, nf > t->ncol ? t->ncol : (size_t)-1, &row,
-                                   PREFREC_E_PARSE, "wrong number of fields: %zu, the header has %zu",
-                                   nf, t->ncol);
+                                   PREFREC_E_PARSE,
+                                   "wrong number of fields: %zu, the header has %zu", nf, t->ncol);
             }
             prefrec_status st = prefrec_loader_bad_row_(L, why, &row, err);
             if (st) return st;

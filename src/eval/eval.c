@@ -30,9 +30,9 @@ static double now_seconds(void) {
 typedef struct users {
     int32_t n;
     int32_t *cust;
-    int64_t *new_start, *rep_start;   /* n + 1 */
+    int64_t *new_start, *rep_start; /* n + 1 */
     int32_t *new_truth, *rep_truth;
-    int64_t n_new, n_rep;             /* users with new / repurchase truth */
+    int64_t n_new, n_rep; /* users with new / repurchase truth */
 } users;
 
 static void users_free(users *u) {
@@ -88,13 +88,13 @@ typedef struct rank_job {
     const void *model;
     const prefrec_interactions *tr;
     const users *u;
-    const uint8_t *base_mask;   /* 1 = not in the catalogue */
+    const uint8_t *base_mask; /* 1 = not in the catalogue */
     int k;
     int do_new, do_rep;
     int32_t from, to;
-    double *rec[2], *ndcg[2];   /* per user, by task */
+    double *rec[2], *ndcg[2]; /* per user, by task */
     uint8_t *hit[2];
-    uint8_t *cover[2];          /* this thread's n_products flags */
+    uint8_t *cover[2]; /* this thread's n_products flags */
     int failed;
 } rank_job;
 
@@ -130,8 +130,8 @@ static void *rank_users(void *arg) {
                 ranked[r] = best[r].index;
                 jb->cover[0][best[r].index] = 1;
             }
-            int h = prefrec_rank_list_metrics(ranked, m, jb->u->new_truth + na, (size_t)(nb - na), jb->k,
-                                      &jb->rec[0][i], &jb->ndcg[0][i]);
+            int h = prefrec_rank_list_metrics(ranked, m, jb->u->new_truth + na, (size_t)(nb - na),
+                                              jb->k, &jb->rec[0][i], &jb->ndcg[0][i]);
             jb->hit[0][i] = h > 0;
         }
         if (want_rep) {
@@ -144,8 +144,8 @@ static void *rank_users(void *arg) {
                 ranked[r] = best[r].index;
                 jb->cover[1][best[r].index] = 1;
             }
-            int h = prefrec_rank_list_metrics(ranked, m, jb->u->rep_truth + ra, (size_t)(rb - ra), jb->k,
-                                      &jb->rec[1][i], &jb->ndcg[1][i]);
+            int h = prefrec_rank_list_metrics(ranked, m, jb->u->rep_truth + ra, (size_t)(rb - ra),
+                                              jb->k, &jb->rec[1][i], &jb->ndcg[1][i]);
             jb->hit[1][i] = h > 0;
         }
     }
@@ -187,8 +187,7 @@ int prefrec_eval_best(const prefrec_eval_result *r, int task) {
         const prefrec_metrics *m = prefrec_eval_get(r, task, -1, i);
         if (!m->evaluated) continue;
         const prefrec_metrics *b = best >= 0 ? prefrec_eval_get(r, task, -1, (size_t)best) : NULL;
-        if (!b || m->ndcg > b->ndcg || (m->ndcg == b->ndcg && m->recall > b->recall))
-            best = (int)i;
+        if (!b || m->ndcg > b->ndcg || (m->ndcg == b->ndcg && m->recall > b->recall)) best = (int)i;
     }
     return best;
 }
@@ -227,20 +226,31 @@ static prefrec_status eval_one(const prefrec_dataset *ds, const prefrec_eval_par
     pthread_t th[64];
     int started[64] = {0};
     for (int t = 0; t < nt; t++) {
-        rank_job jb = {rk->def, model, tr, u, base_mask, p->k,
+        rank_job jb = {rk->def,
+                       model,
+                       tr,
+                       u,
+                       base_mask,
+                       p->k,
                        (rk->def->tasks & PREFREC_TASK_NEW_ITEMS) != 0,
                        (rk->def->tasks & PREFREC_TASK_REPURCHASE) != 0,
-                       (int32_t)((int64_t)n * t / nt), (int32_t)((int64_t)n * (t + 1) / nt),
-                       {buf, buf + nu}, {buf + 2 * nu, buf + 3 * nu}, {hits, hits + nu},
-                       {cover + (size_t)t * 2 * np, cover + ((size_t)t * 2 + 1) * np}, 0};
+                       (int32_t)((int64_t)n * t / nt),
+                       (int32_t)((int64_t)n * (t + 1) / nt),
+                       {buf, buf + nu},
+                       {buf + 2 * nu, buf + 3 * nu},
+                       {hits, hits + nu},
+                       {cover + (size_t)t * 2 * np, cover + ((size_t)t * 2 + 1) * np},
+                       0};
         jobs[t] = jb;
         if (t > 0) started[t] = pthread_create(&th[t], NULL, rank_users, &jobs[t]) == 0;
     }
     rank_users(&jobs[0]);
     int failed = jobs[0].failed;
     for (int t = 1; t < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else rank_users(&jobs[t]);
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            rank_users(&jobs[t]);
         failed |= jobs[t].failed;
     }
     res->score_seconds[ri] += now_seconds() - t1;
@@ -249,7 +259,8 @@ static prefrec_status eval_one(const prefrec_dataset *ds, const prefrec_eval_par
         free(buf);
         free(hits);
         free(cover);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: ranker '%s' could not finish: out of memory",
+        return prefrec_error_set(err, PREFREC_E_NOMEM,
+                                 "eval: ranker '%s' could not finish: out of memory",
                                  rk->def->name);
     }
     for (int task = 0; task < 2; task++) {
@@ -308,20 +319,26 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
     if (p.end == 0) p.end = ds->day_max + 1;
     char b1[11], b2[11];
     if (ds->n_rows == 0 || ds->day_min >= p.cutoff)
-        return prefrec_error_set(err, PREFREC_E_EMPTY, "eval: no purchases before the cut-off %s "
-                                 "(data starts %s)", prefrec_date_format(p.cutoff, b1),
+        return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                 "eval: no purchases before the cut-off %s "
+                                 "(data starts %s)",
+                                 prefrec_date_format(p.cutoff, b1),
                                  prefrec_date_format(ds->day_min, b2));
     if (ds->day_max < p.cutoff)
-        return prefrec_error_set(err, PREFREC_E_EMPTY, "eval: no purchases on or after the cut-off"
-                                 " %s (data ends %s)", prefrec_date_format(p.cutoff, b1),
+        return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                 "eval: no purchases on or after the cut-off"
+                                 " %s (data ends %s)",
+                                 prefrec_date_format(p.cutoff, b1),
                                  prefrec_date_format(ds->day_max, b2));
     if (p.end <= p.cutoff)
         return prefrec_error_set(err, PREFREC_E_INVAL, "eval: end %s is not after the cut-off %s",
                                  prefrec_date_format(p.end, b1), prefrec_date_format(p.cutoff, b2));
     int n_aff_ds = prefrec_dict_size(ds->affiliates);
     if (p.affiliate >= n_aff_ds)
-        return prefrec_error_set(err, PREFREC_E_NOTFOUND, "eval: affiliate index %d out of range "
-                                 "(%d affiliates)", p.affiliate, n_aff_ds);
+        return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                 "eval: affiliate index %d out of range "
+                                 "(%d affiliates)",
+                                 p.affiliate, n_aff_ds);
     for (size_t r = 0; r < n_rankers; r++)
         if (!rankers[r].def || !rankers[r].def->fit || !rankers[r].def->score)
             return prefrec_error_set(err, PREFREC_E_INVAL, "eval: ranker %zu is incomplete", r);
@@ -354,12 +371,15 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
         res->ranker_names[r] = rankers[r].def->name;
         res->ranker_tasks[r] = rankers[r].def->tasks;
     }
-    if (p.affiliate >= 0) aff[0] = p.affiliate;
+    if (p.affiliate >= 0)
+        aff[0] = p.affiliate;
     else {
         for (int a = 0; a < n_aff; a++) aff[a] = a;
         for (int a = 1; a < n_aff; a++) /* insertion sort by name */
-            for (int b = a; b > 0 && strcmp(prefrec_dict_str(ds->affiliates, aff[b - 1]),
-                                            prefrec_dict_str(ds->affiliates, aff[b])) > 0; b--) {
+            for (int b = a; b > 0 &&
+                 strcmp(prefrec_dict_str(ds->affiliates, aff[b - 1]),
+                        prefrec_dict_str(ds->affiliates, aff[b])) > 0;
+                 b--) {
                 int t = aff[b];
                 aff[b] = aff[b - 1];
                 aff[b - 1] = t;
@@ -391,24 +411,28 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
             }
             res->train_pairs[s] = tr->n_pairs;
             if (p.verbose)
-                fprintf(stderr, "eval: %s: %lld training pairs, %lld products, %lld new-item users, "
-                        "%lld repurchase users\n", res->affiliate_names[s], (long long)tr->n_pairs,
-                        (long long)catalogue, (long long)u.n_new, (long long)u.n_rep);
+                fprintf(stderr,
+                        "eval: %s: %lld training pairs, %lld products, %lld new-item users, "
+                        "%lld repurchase users\n",
+                        res->affiliate_names[s], (long long)tr->n_pairs, (long long)catalogue,
+                        (long long)u.n_new, (long long)u.n_rep);
         }
         for (size_t r = 0; r < n_rankers && !st; r++) {
             if (u.n_new == 0 && u.n_rep == 0) {
                 for (int task = 0; task < 2; task++)
                     slot_of(res, task, (size_t)s, r)->evaluated =
-                        (rankers[r].def->tasks & (task ? PREFREC_TASK_REPURCHASE : PREFREC_TASK_NEW_ITEMS)) != 0;
+                        (rankers[r].def->tasks &
+                         (task ? PREFREC_TASK_REPURCHASE : PREFREC_TASK_NEW_ITEMS)) != 0;
                 continue;
             }
             double f0 = res->fit_seconds[r], s0 = res->score_seconds[r];
             st = eval_one(ds, &p, &rankers[r], r, tr, &u, base, catalogue, s, res, err);
             if (!st && p.verbose)
-                fprintf(stderr, "eval: %s: %-12s fit %7.2f s, ranked in %6.2f s: new-item "
-                        "recall@%d %.4f\n", res->affiliate_names[s], rankers[r].def->name,
-                        res->fit_seconds[r] - f0, res->score_seconds[r] - s0, p.k,
-                        slot_of(res, 0, (size_t)s, r)->recall);
+                fprintf(stderr,
+                        "eval: %s: %-12s fit %7.2f s, ranked in %6.2f s: new-item "
+                        "recall@%d %.4f\n",
+                        res->affiliate_names[s], rankers[r].def->name, res->fit_seconds[r] - f0,
+                        res->score_seconds[r] - s0, p.k, slot_of(res, 0, (size_t)s, r)->recall);
         }
         free(base);
         users_free(&u);

@@ -14,9 +14,12 @@ static const char *task_title[2] = {"New items (never bought before the cut-off)
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
     }
     fputc('"', f);
 }
@@ -30,10 +33,11 @@ static void json_metrics_block(FILE *f, const prefrec_eval_result *r, int task, 
         fprintf(f, "%s", first ? "" : ", ");
         first = 0;
         json_str(f, r->ranker_names[i]);
-        fprintf(f, ": {\"recall\": %.6f, \"ndcg\": %.6f, \"hit_rate\": %.6f, \"coverage\": %.6f, "
-                "\"users\": %lld, \"covered\": %lld, \"catalogue\": %lld}", m->recall, m->ndcg,
-                m->hit_rate, m->coverage, (long long)m->users, (long long)m->covered,
-                (long long)m->catalogue);
+        fprintf(f,
+                ": {\"recall\": %.6f, \"ndcg\": %.6f, \"hit_rate\": %.6f, \"coverage\": %.6f, "
+                "\"users\": %lld, \"covered\": %lld, \"catalogue\": %lld}",
+                m->recall, m->ndcg, m->hit_rate, m->coverage, (long long)m->users,
+                (long long)m->covered, (long long)m->catalogue);
     }
     fputc('}', f);
 }
@@ -52,8 +56,10 @@ prefrec_status prefrec_eval_write_json(const prefrec_eval_result *r, const char 
     for (int t = 0; t < 2; t++) {
         int b = prefrec_eval_best(r, t);
         fprintf(f, "%s\"%s\": ", t ? ", " : "", task_key[t]);
-        if (b >= 0) json_str(f, r->ranker_names[b]);
-        else fprintf(f, "null");
+        if (b >= 0)
+            json_str(f, r->ranker_names[b]);
+        else
+            fprintf(f, "null");
     }
     fprintf(f, "},\n \"fit_seconds\": {");
     for (size_t i = 0; i < r->n_rankers; i++) {
@@ -92,11 +98,16 @@ prefrec_status prefrec_eval_write_json(const prefrec_eval_result *r, const char 
 
 static void html_text(FILE *f, const char *s) {
     for (; *s; s++) {
-        if (*s == '<') fputs("&lt;", f);
-        else if (*s == '>') fputs("&gt;", f);
-        else if (*s == '&') fputs("&amp;", f);
-        else if (*s == '"') fputs("&quot;", f);
-        else fputc(*s, f);
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
+        else
+            fputc(*s, f);
     }
 }
 
@@ -114,20 +125,24 @@ prefrec_status prefrec_eval_write_html(const prefrec_eval_result *r, const char 
     if (st) return st;
     FILE *f = a.f;
     char d1[11], d2[11];
-    fprintf(f, "<!doctype html><html><head><meta charset=utf-8><title>prefrec eval</title><style>"
+    fprintf(f,
+            "<!doctype html><html><head><meta charset=utf-8><title>prefrec eval</title><style>"
             "body{font:14px sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
             "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
             "td{position:relative;min-width:5em}th{background:#f3f3f3}td:first-child{text-align:"
             "left}.b{position:absolute;left:0;top:0;bottom:0;background:#cfe3f7;z-index:-1}"
             "td span{position:relative}.best{font-weight:bold}</style></head><body>\n");
-    fprintf(f, "<h1>prefrec evaluation</h1><p>Trained on purchases before %s, tested on %s to %s "
-            "(exclusive). K = %d. Default ranker: <b>", prefrec_date_format(r->cutoff, d1), d1,
-            prefrec_date_format(r->end, d2), r->k);
+    fprintf(f,
+            "<h1>prefrec evaluation</h1><p>Trained on purchases before %s, tested on %s to %s "
+            "(exclusive). K = %d. Default ranker: <b>",
+            prefrec_date_format(r->cutoff, d1), d1, prefrec_date_format(r->end, d2), r->k);
     html_text(f, r->default_name);
     fprintf(f, "</b>. Bars are relative to the best value in each column.</p>\n");
     for (int t = 0; t < 2; t++) {
-        fprintf(f, "<h2>%s</h2><table><tr><th>ranker</th><th>Recall@%d</th><th>NDCG@%d</th>"
-                "<th>hit rate</th><th>coverage</th>", task_title[t], r->k, r->k);
+        fprintf(f,
+                "<h2>%s</h2><table><tr><th>ranker</th><th>Recall@%d</th><th>NDCG@%d</th>"
+                "<th>hit rate</th><th>coverage</th>",
+                task_title[t], r->k, r->k);
         for (int s = 0; s < r->n_affiliates; s++) {
             fprintf(f, "<th>");
             html_text(f, r->affiliate_names[s]);
@@ -142,7 +157,8 @@ prefrec_status prefrec_eval_write_html(const prefrec_eval_result *r, const char 
             const prefrec_metrics *m = prefrec_eval_get(r, t, -1, i);
             if (!m->evaluated) continue;
             double v[4] = {m->recall, m->ndcg, m->hit_rate, m->coverage};
-            for (int c = 0; c < 4; c++) if (v[c] > best[c]) best[c] = v[c];
+            for (int c = 0; c < 4; c++)
+                if (v[c] > best[c]) best[c] = v[c];
             for (int s = 0; s < r->n_affiliates; s++) {
                 const prefrec_metrics *ms = prefrec_eval_get(r, t, s, i);
                 if (ms->recall > best[4 + 2 * s]) best[4 + 2 * s] = ms->recall;
@@ -168,7 +184,8 @@ prefrec_status prefrec_eval_write_html(const prefrec_eval_result *r, const char 
         free(best);
         fprintf(f, "</table>\n");
     }
-    fprintf(f, "<h2>Time (seconds, summed over affiliates)</h2><table><tr><th>ranker</th>"
+    fprintf(f,
+            "<h2>Time (seconds, summed over affiliates)</h2><table><tr><th>ranker</th>"
             "<th>fit</th><th>rank all users</th></tr>\n");
     for (size_t i = 0; i < r->n_rankers; i++) {
         fprintf(f, "<tr><td>");
@@ -205,7 +222,6 @@ void prefrec_eval_print_table(const prefrec_eval_result *r, FILE *f) {
                     fprintf(f, " %7.4f", prefrec_eval_get(r, t, s, i)->recall);
             fprintf(f, "\n");
         }
-        if (r->n_affiliates > 1)
-            fprintf(f, "  (per-affiliate columns: recall@%d)\n", r->k);
+        if (r->n_affiliates > 1) fprintf(f, "  (per-affiliate columns: recall@%d)\n", r->k);
     }
 }

@@ -21,7 +21,8 @@ prefrec_status prefrec_foldin_overlap(const prefrec_pack *pack, int ranker, int 
     prefrec_model *m = NULL;
     prefrec_customers *cs = NULL;
     prefrec_response *a = malloc(sizeof *a), *b = malloc(sizeof *b);
-    prefrec_status s = a && b ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    prefrec_status s =
+        a && b ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     if (!s) s = prefrec_engine_new(pack, NULL, &e, err);
     if (!s) s = prefrec_model_load(pack, &m, err);
     if (!s) s = prefrec_customers_load(pack, m, &cs, err);
@@ -50,7 +51,8 @@ prefrec_status prefrec_foldin_overlap(const prefrec_pack *pack, int ranker, int 
         tf += now() - t1;
         int common = 0;
         for (uint32_t i = 0; i < a->n; i++)
-            for (uint32_t j = 0; j < b->n; j++) common += a->items[i].product == b->items[j].product;
+            for (uint32_t j = 0; j < b->n; j++)
+                common += a->items[i].product == b->items[j].product;
         double ov = (double)common / (a->n ? a->n : 1);
         sum += ov;
         if (ov < out->min_overlap) out->min_overlap = ov;

@@ -42,17 +42,24 @@ static prefrec_status nr_fit(const prefrec_fit_input *in, const void *params, vo
         return prefrec_error_set(err, PREFREC_E_NOMEM, "neumf ranker: out of memory");
     }
     for (size_t i = 0; i < sc->n; i++) target[i] = sc->score[i];
-    prefrec_train_data td = {sc->n, sc->customer, sc->product, target, NC, NP,
+    prefrec_train_data td = {sc->n,
+                             sc->customer,
+                             sc->product,
+                             target,
+                             NC,
+                             NP,
                              ds->has_demographics ? ds->gender : NULL,
                              ds->has_demographics ? ds->age : NULL};
-    prefrec_train_params tp = params ? *(const prefrec_train_params *)params : prefrec_train_default_params();
+    prefrec_train_params tp =
+        params ? *(const prefrec_train_params *)params : prefrec_train_default_params();
     tp.threads = in->threads;
     tp.seed = in->seed;
     tp.verbose = in->verbose;
     tp.label = "neumf";
     prefrec_train_report rep;
     s = sc->n ? prefrec_neumf_train(&td, &tp, &m->net, &rep, err)
-              : prefrec_error_set(err, PREFREC_E_EMPTY, "neumf ranker: no scored pairs before the cut-off");
+              : prefrec_error_set(err, PREFREC_E_EMPTY,
+                                  "neumf ranker: no scored pairs before the cut-off");
     free(target);
     prefrec_scores_free(sc);
     if (s) {
@@ -70,10 +77,15 @@ static prefrec_status nr_score(const void *mv, int32_t c, float *scores) {
     const prefrec_dataset *ds = m->ds;
     int g = ds->has_demographics && ds->gender ? ds->gender[c] : -1;
     float age = ds->has_demographics && ds->age ? ds->age[c] : NAN;
-    for (int32_t p = 0; p < m->n_products; p++) scores[p] = prefrec_neumf_predict(m->net, c, p, g, age);
+    for (int32_t p = 0; p < m->n_products; p++)
+        scores[p] = prefrec_neumf_predict(m->net, c, p, g, age);
     return PREFREC_OK;
 }
 
 const prefrec_ranker_def prefrec_ranker_neumf = {
-    "neumf", "the deck's model: NeuMF regression of the preference score, ranked by prediction",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, nr_fit, nr_score, nr_free};
+    "neumf",
+    "the deck's model: NeuMF regression of the preference score, ranked by prediction",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    nr_fit,
+    nr_score,
+    nr_free};

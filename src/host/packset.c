@@ -16,7 +16,8 @@ prefrec_status prefrec_read_stream(FILE *f, const char *name, size_t max, char *
         if (n == cap) {
             if (cap >= max) {
                 free(buf);
-                return prefrec_error_set(err, PREFREC_E_RANGE, "%s: larger than %zu bytes", name, max);
+                return prefrec_error_set(err, PREFREC_E_RANGE, "%s: larger than %zu bytes", name,
+                                         max);
             }
             cap = cap * 2 > max ? max : cap * 2;
             char *nb = realloc(buf, cap + 1);
@@ -43,12 +44,15 @@ prefrec_status prefrec_read_stream(FILE *f, const char *name, size_t max, char *
 /* "PATH: no such file or directory" and the like, lower case as the rest of the messages. */
 static prefrec_status open_error(const char *path, const char *hint, prefrec_error *err) {
     int e = errno;
-    if (e == ENOENT) return prefrec_error_set(err, PREFREC_E_IO, "%s: no such file or directory%s", path, hint);
+    if (e == ENOENT)
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: no such file or directory%s", path, hint);
     return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s%s", path, strerror(e), hint);
 }
 
 #ifdef __wasi__
-#define WASI_HINT " (or outside the directories the WASI runtime grants; under scripts/wasi-run.mjs give absolute paths)"
+#define WASI_HINT \
+    " (or outside the directories the WASI runtime grants; under scripts/wasi-run.mjs give " \
+    "absolute paths)"
 #else
 #define WASI_HINT ""
 #endif
@@ -69,7 +73,8 @@ static prefrec_status about(const char *path, prefrec_status s, prefrec_error *e
     return prefrec_error_set(err, s, "%s: %s", path, msg);
 }
 
-static prefrec_status open_pack(const char *path, void **bytes, prefrec_pack **pk, prefrec_error *err) {
+static prefrec_status open_pack(const char *path, void **bytes, prefrec_pack **pk,
+                                prefrec_error *err) {
     char *buf;
     size_t len;
     prefrec_status s = prefrec_read_path(path, PREFREC_PACK_FILE_MAX, &buf, &len, err);
@@ -93,9 +98,11 @@ static prefrec_status grow(prefrec_packset *ps) {
     return e && p && b ? PREFREC_OK : PREFREC_E_NOMEM;
 }
 
-static prefrec_status add_one(prefrec_packset *ps, const char *path, const char *shard, prefrec_error *err) {
+static prefrec_status add_one(prefrec_packset *ps, const char *path, const char *shard,
+                              prefrec_error *err) {
     if (ps->n >= PREFREC_PACKSET_MAX)
-        return prefrec_error_set(err, PREFREC_E_RANGE, "%s: at most %d packs", path, PREFREC_PACKSET_MAX);
+        return prefrec_error_set(err, PREFREC_E_RANGE, "%s: at most %d packs", path,
+                                 PREFREC_PACKSET_MAX);
     if (grow(ps)) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     size_t i = ps->n;
     void *bytes = NULL;
@@ -106,7 +113,8 @@ static prefrec_status add_one(prefrec_packset *ps, const char *path, const char 
     if (!s && (s = prefrec_engine_new(pk, ps->shard, &e, err))) s = about(path, s, err);
     for (size_t j = 0; !s && j < i; j++)
         if (!strcmp(prefrec_engine_affiliate(ps->engines[j]), prefrec_engine_affiliate(e)))
-            s = prefrec_error_set(err, PREFREC_E_INVAL, "%s: a pack for affiliate '%s' is already loaded", path,
+            s = prefrec_error_set(err, PREFREC_E_INVAL,
+                                  "%s: a pack for affiliate '%s' is already loaded", path,
                                   prefrec_engine_affiliate(e));
     if (s) {
         prefrec_engine_free(e);
@@ -121,7 +129,9 @@ static prefrec_status add_one(prefrec_packset *ps, const char *path, const char 
     return PREFREC_OK;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 prefrec_status prefrec_packset_add(prefrec_packset *ps, const char *path, const char *shard,
                                    prefrec_error *err) {
@@ -129,10 +139,14 @@ prefrec_status prefrec_packset_add(prefrec_packset *ps, const char *path, const 
     if (stat(path, &st) != 0) return open_error(path, WASI_HINT, err);
     if (!S_ISDIR(st.st_mode)) return add_one(ps, path, shard, err);
     if (shard)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "%s: a customer shard goes with a single item pack "
-                                 "file, not a directory", path);
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "%s: a customer shard goes with a single item pack "
+                                 "file, not a directory",
+                                 path);
     DIR *d = opendir(path);
-    if (!d) return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open directory: %s", path, strerror(errno));
+    if (!d)
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open directory: %s", path,
+                                 strerror(errno));
     char **names = NULL;
     size_t n = 0, cap = 0;
     prefrec_status s = PREFREC_OK;
@@ -150,8 +164,10 @@ prefrec_status prefrec_packset_add(prefrec_packset *ps, const char *path, const 
             names = nn;
             cap = nc;
         }
-        if (!(names[n] = strdup(de->d_name))) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        else n++;
+        if (!(names[n] = strdup(de->d_name)))
+            s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        else
+            n++;
     }
     closedir(d);
     if (names) qsort(names, n, sizeof *names, cmp_str);
@@ -160,7 +176,8 @@ prefrec_status prefrec_packset_add(prefrec_packset *ps, const char *path, const 
         if (!s) {
             size_t need = strlen(path) + strlen(names[i]) + 2;
             char *full = malloc(need);
-            if (!full) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+            if (!full)
+                s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
             else {
                 snprintf(full, need, "%s/%s", path, names[i]);
                 s = add_one(ps, full, NULL, err);

@@ -20,15 +20,15 @@
 extern "C" {
 #endif
 
-#define PREFREC_PACKSET_MAX 256          /* packs in one set */
+#define PREFREC_PACKSET_MAX 256 /* packs in one set */
 #define PREFREC_PACK_FILE_MAX ((size_t)1 << 31)
 
 typedef struct prefrec_packset {
     size_t n;
-    prefrec_engine **engines;  /* n of them, in the order added (a directory: by file name) */
+    prefrec_engine **engines; /* n of them, in the order added (a directory: by file name) */
     prefrec_pack **packs;
     void **bytes;
-    prefrec_pack *shard;       /* the customer shard given with a single item pack, or NULL */
+    prefrec_pack *shard; /* the customer shard given with a single item pack, or NULL */
     void *shard_bytes;
 } prefrec_packset;
 

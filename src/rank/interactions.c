@@ -59,7 +59,8 @@ prefrec_status prefrec_interactions_build(const prefrec_dataset *ds, int aff, in
             prefrec_interactions_free(x);
             return prefrec_error_set(err, PREFREC_E_RANGE,
                                      "interactions: row %zu has customer %d / product %d outside "
-                                     "the dictionaries (%d / %d)", i, c, p, nc, np);
+                                     "the dictionaries (%d / %d)",
+                                     i, c, p, nc, np);
         }
         cnt[c + 1]++;
         n_in++;
@@ -153,8 +154,10 @@ int64_t prefrec_interactions_find(const prefrec_interactions *x, int32_t c, int3
     int64_t lo = x->row_start[c], hi = x->row_start[c + 1];
     while (lo < hi) {
         int64_t mid = lo + (hi - lo) / 2;
-        if (x->product[mid] < p) lo = mid + 1;
-        else hi = mid;
+        if (x->product[mid] < p)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo < x->row_start[c + 1] && x->product[lo] == p ? lo : -1;
 }

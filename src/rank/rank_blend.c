@@ -18,8 +18,8 @@
 #include "rank_util.h"
 
 enum { C_EASE, C_KNN, C_POP, C_TREND, C_CAT, C_CATPOP, C_SUBPOP, N_COMP };
-static const char *comp_name[N_COMP] = {"ease", "itemknn", "pop_seg", "trend", "category",
-                                        "category x pop", "subcategory x pop"};
+static const char *comp_name[N_COMP] = {"ease",     "itemknn",        "pop_seg",          "trend",
+                                        "category", "category x pop", "subcategory x pop"};
 
 typedef struct blend_model {
     const prefrec_dataset *ds;
@@ -94,8 +94,10 @@ static prefrec_status components(const blend_model *m, int32_t c, float *comp, f
         const void *model;
         const prefrec_ranker_def *def;
         int slot;
-    } parts[] = {{m->ease, &prefrec_ranker_ease, C_EASE}, {m->knn, &prefrec_ranker_itemknn, C_KNN},
-                 {m->pop, &prefrec_ranker_pop_seg, C_POP}, {m->trend, &prefrec_ranker_pop, C_TREND}};
+    } parts[] = {{m->ease, &prefrec_ranker_ease, C_EASE},
+                 {m->knn, &prefrec_ranker_itemknn, C_KNN},
+                 {m->pop, &prefrec_ranker_pop_seg, C_POP},
+                 {m->trend, &prefrec_ranker_pop, C_TREND}};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         if (!parts[i].model) continue;
         prefrec_status s = parts[i].def->score(parts[i].model, c, tmp);
@@ -121,7 +123,8 @@ static prefrec_status components(const blend_model *m, int32_t c, float *comp, f
             if (k >= 0 && k < nk) share[k] += 1.0f;
             tot += 1.0f;
         }
-        float *cat = comp + (size_t)C_CAT * n, *cp = comp + (size_t)(level == 0 ? C_CATPOP : C_SUBPOP) * n;
+        float *cat = comp + (size_t)C_CAT * n,
+              *cp = comp + (size_t)(level == 0 ? C_CATPOP : C_SUBPOP) * n;
         for (int32_t j = 0; j < n; j++) {
             int32_t k = of[j];
             float sh = k >= 0 && k < nk ? share[k] / tot : 0.0f;
@@ -185,7 +188,7 @@ static int tune_eval(const blend_model *m, const tune_set *ts, const double *w, 
             for (size_t r = 0; r < got; r++) ranked[r] = best[r].index;
             double rec, nd;
             prefrec_rank_list_metrics(ranked, got, ts->truth + ts->start[u],
-                              (size_t)(ts->start[u + 1] - ts->start[u]), k, &rec, &nd);
+                                      (size_t)(ts->start[u + 1] - ts->start[u]), k, &rec, &nd);
             obj[v] += rec + nd;
         }
         for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++)
@@ -214,7 +217,8 @@ static prefrec_status blend_tune(const prefrec_fit_input *in, blend_model *m, pr
     tune_set ts = {0, NULL, NULL, NULL};
     blend_model t = *m;
     t.ease = t.knn = t.pop = t.trend = NULL;
-    prefrec_status st = prefrec_interactions_build(in->ds, x->affiliate, x->day_from, vcut, &xf, err);
+    prefrec_status st =
+        prefrec_interactions_build(in->ds, x->affiliate, x->day_from, vcut, &xf, err);
     if (!st) st = prefrec_interactions_build(in->ds, x->affiliate, vcut, x->day_to, &xv, err);
     if (st) goto done;
     t.x = xf;
@@ -245,7 +249,8 @@ static prefrec_status blend_tune(const prefrec_fit_input *in, blend_model *m, pr
         int32_t c = ts.cust[i];
         int64_t s0 = nt;
         for (int64_t b = xv->row_start[c]; b < xv->row_start[c + 1]; b++)
-            if (prefrec_interactions_find(xf, c, xv->product[b]) < 0) ts.truth[nt++] = xv->product[b];
+            if (prefrec_interactions_find(xf, c, xv->product[b]) < 0)
+                ts.truth[nt++] = xv->product[b];
         if (nt > s0) {
             ts.cust[kept] = c;
             ts.start[kept++] = s0;
@@ -310,8 +315,9 @@ static prefrec_status blend_tune(const prefrec_fit_input *in, blend_model *m, pr
         memcpy(m->w, t.w, sizeof m->w);
         m->p.ease.lambda = best_lambda;
         if (in->verbose) {
-            fprintf(stderr, "  blend: tuned on %d customers (new items %s..): lambda %.1fx, weights",
-                    kept, "last quarter", -best_lambda);
+            fprintf(stderr,
+                    "  blend: tuned on %d customers (new items %s..): lambda %.1fx, weights", kept,
+                    "last quarter", -best_lambda);
             for (int q = 0; q < N_COMP; q++) fprintf(stderr, " %s %.1f", comp_name[q], m->w[q]);
             fprintf(stderr, " (validation recall+ndcg %.4f)\n", cur_obj);
         }
@@ -331,8 +337,8 @@ done:
 
 static prefrec_status blend_fit(const prefrec_fit_input *in, const void *params, void **model,
                                 prefrec_error *err) {
-    prefrec_blend_params p = params ? *(const prefrec_blend_params *)params
-                                    : prefrec_blend_default_params();
+    prefrec_blend_params p =
+        params ? *(const prefrec_blend_params *)params : prefrec_blend_default_params();
     *model = NULL;
     if (p.tune_k < 1 || p.tune_users < 0)
         return prefrec_error_set(err, PREFREC_E_INVAL, "blend: tune_k must be >= 1");
@@ -373,8 +379,13 @@ static prefrec_status blend_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_blend = {
-    "blend", "default: EASE + ItemKNN + segment/trend popularity + category share, weights tuned on a validation window",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, blend_fit, blend_score, blend_free};
+    "blend",
+    "default: EASE + ItemKNN + segment/trend popularity + category share, weights tuned on a "
+    "validation window",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    blend_fit,
+    blend_score,
+    blend_free};
 
 /* ---- served form (src/core/blend.h) ------------------------------------------------------- */
 void prefrec_blend_fitted_parts(const void *mv, prefrec_blend_fitted *out) {

@@ -32,11 +32,11 @@ void dpotri_(const char *uplo, const int *n, double *a, const int *lda, int *inf
 
 typedef struct ease_model {
     const prefrec_interactions *x;
-    int32_t n;           /* dense items */
-    int32_t *dense;      /* n_products: dense index or -1 */
-    int32_t *item;       /* n: product of a dense index */
-    float *b;            /* n x n */
-    double lambda;       /* the lambda used */
+    int32_t n; /* dense items */
+    int32_t *dense; /* n_products: dense index or -1 */
+    int32_t *item; /* n: product of a dense index */
+    float *b; /* n x n */
+    double lambda; /* the lambda used */
 } ease_model;
 
 prefrec_ease_params prefrec_ease_default_params(void) {
@@ -153,8 +153,10 @@ int prefrec_ease_spd_inverse_own(double *a, int n, int threads) {
     }
     mm_rows(&jobs[0]);
     for (int t = 1; t < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else mm_rows(&jobs[t]);
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            mm_rows(&jobs[t]);
     }
     for (int i = 0; i < n; i++)
         for (int j = 0; j < i; j++) a[(size_t)i * n + j] = a[(size_t)j * n + i];
@@ -170,12 +172,14 @@ static int cmp_i64_desc(const void *a, const void *b) {
 
 static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, void **model,
                                prefrec_error *err) {
-    prefrec_ease_params p = params ? *(const prefrec_ease_params *)params
-                                   : prefrec_ease_default_params();
+    prefrec_ease_params p =
+        params ? *(const prefrec_ease_params *)params : prefrec_ease_default_params();
     *model = NULL;
     if (p.max_items < 1 || p.lambda == 0)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "ease: max_items must be >= 1 and lambda "
-                                 "nonzero (got %d, %g)", p.max_items, p.lambda);
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "ease: max_items must be >= 1 and lambda "
+                                 "nonzero (got %d, %g)",
+                                 p.max_items, p.lambda);
     const prefrec_interactions *x = in->train;
     size_t np = x->n_products ? (size_t)x->n_products : 1;
     ease_model *m = calloc(1, sizeof *m);
@@ -234,8 +238,10 @@ static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, 
         free(g);
         ease_free(m);
         return rc == -2 ? prefrec_error_set(err, PREFREC_E_NOMEM, "ease: out of memory")
-                        : prefrec_error_set(err, PREFREC_E_RANGE, "ease: X'X + lambda I is not "
-                                            "positive definite (lambda %g)", lambda);
+                        : prefrec_error_set(err, PREFREC_E_RANGE,
+                                            "ease: X'X + lambda I is not "
+                                            "positive definite (lambda %g)",
+                                            lambda);
     }
     m->b = malloc((nn ? nn : 1) * sizeof *m->b);
     if (!m->b) {
@@ -277,8 +283,12 @@ static prefrec_status ease_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_ease = {
-    "ease", "EASE closed-form item-to-item regression (dense, most-bought products)",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, ease_fit, ease_score, ease_free};
+    "ease",
+    "EASE closed-form item-to-item regression (dense, most-bought products)",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    ease_fit,
+    ease_score,
+    ease_free};
 
 /* ---- served form (src/core/blend.h): the strongest positive entries of each EASE row ------- */
 prefrec_status prefrec_ease_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {

@@ -14,10 +14,10 @@
 
 typedef struct knn_model {
     const prefrec_interactions *x;
-    int32_t k;            /* slots per product */
-    int32_t *n_nbr;       /* n_products */
-    int32_t *nbr;         /* n_products x k */
-    float *sim;           /* n_products x k */
+    int32_t k; /* slots per product */
+    int32_t *n_nbr; /* n_products */
+    int32_t *nbr; /* n_products x k */
+    float *sim; /* n_products x k */
 } knn_model;
 
 prefrec_itemknn_params prefrec_itemknn_default_params(void) {
@@ -91,12 +91,14 @@ static void *knn_rows(void *arg) {
 
 static prefrec_status knn_fit(const prefrec_fit_input *in, const void *params, void **model,
                               prefrec_error *err) {
-    prefrec_itemknn_params p = params ? *(const prefrec_itemknn_params *)params
-                                      : prefrec_itemknn_default_params();
+    prefrec_itemknn_params p =
+        params ? *(const prefrec_itemknn_params *)params : prefrec_itemknn_default_params();
     *model = NULL;
     if (p.neighbours < 1 || p.shrink < 0)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "itemknn: neighbours must be >= 1 and "
-                                 "shrink >= 0 (got %d, %g)", p.neighbours, p.shrink);
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "itemknn: neighbours must be >= 1 and "
+                                 "shrink >= 0 (got %d, %g)",
+                                 p.neighbours, p.shrink);
     const prefrec_interactions *x = in->train;
     knn_model *m = calloc(1, sizeof *m);
     size_t np = x->n_products ? (size_t)x->n_products : 1;
@@ -121,8 +123,10 @@ static prefrec_status knn_fit(const prefrec_fit_input *in, const void *params, v
     knn_rows(&jobs[0]);
     int failed = jobs[0].failed;
     for (int t = 1; t < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else knn_rows(&jobs[t]);
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            knn_rows(&jobs[t]);
         failed |= jobs[t].failed;
     }
     if (failed) {
@@ -148,8 +152,12 @@ static prefrec_status knn_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_itemknn = {
-    "itemknn", "item-to-item cosine over co-purchase (pruned neighbour lists)",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, knn_fit, knn_score, knn_free};
+    "itemknn",
+    "item-to-item cosine over co-purchase (pruned neighbour lists)",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    knn_fit,
+    knn_score,
+    knn_free};
 
 /* ---- served form (src/core/blend.h): each product's m most similar products ---------------- */
 prefrec_status prefrec_itemknn_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {

@@ -19,8 +19,8 @@
 typedef struct mf_model {
     const prefrec_interactions *x;
     int dim;
-    float *cu;   /* n_customers x dim */
-    float *it;   /* n_products x dim */
+    float *cu; /* n_customers x dim */
+    float *it; /* n_products x dim */
 } mf_model;
 
 prefrec_mf_params prefrec_mf_default_params(void) {
@@ -64,12 +64,12 @@ static int chol_solve(double *a, double *b, int d) {
 }
 
 typedef struct half_job {
-    const int64_t *start;      /* rows' pair ranges */
-    const int32_t *other;      /* the other side's index per pair */
-    const float *count;        /* per pair */
-    const float *fixed;        /* the other side's factors */
-    const double *gram;        /* fixed' fixed, d x d */
-    float *out;                /* this side's factors */
+    const int64_t *start; /* rows' pair ranges */
+    const int32_t *other; /* the other side's index per pair */
+    const float *count; /* per pair */
+    const float *fixed; /* the other side's factors */
+    const double *gram; /* fixed' fixed, d x d */
+    float *out; /* this side's factors */
     int32_t row_from, row_to;
     int dim;
     double reg, alpha;
@@ -135,16 +135,27 @@ static int half_step(const int64_t *start, const int32_t *other, const float *co
     pthread_t th[64];
     int started[64] = {0};
     for (int t = 0; t < nt; t++) {
-        jobs[t] = (half_job){start, other, count, fixed, gram, out,
+        jobs[t] = (half_job){start,
+                             other,
+                             count,
+                             fixed,
+                             gram,
+                             out,
                              (int32_t)((int64_t)n_rows * t / nt),
-                             (int32_t)((int64_t)n_rows * (t + 1) / nt), d, p->reg, p->alpha, 0};
+                             (int32_t)((int64_t)n_rows * (t + 1) / nt),
+                             d,
+                             p->reg,
+                             p->alpha,
+                             0};
         if (t > 0) started[t] = pthread_create(&th[t], NULL, half_rows, &jobs[t]) == 0;
     }
     half_rows(&jobs[0]);
     int failed = jobs[0].failed;
     for (int t = 1; t < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else half_rows(&jobs[t]);
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            half_rows(&jobs[t]);
         if (jobs[t].failed) failed = jobs[t].failed;
     }
     free(gram);
@@ -156,9 +167,10 @@ static prefrec_status mf_fit(const prefrec_fit_input *in, const void *params, vo
     prefrec_mf_params p = params ? *(const prefrec_mf_params *)params : prefrec_mf_default_params();
     *model = NULL;
     if (p.dim < 1 || p.dim > 512 || p.iterations < 1 || p.reg <= 0 || p.alpha < 0)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "mf: need 1 <= dim <= 512, iterations >= 1,"
-                                 " reg > 0, alpha >= 0 (got %d, %d, %g, %g)", p.dim,
-                                 p.iterations, p.reg, p.alpha);
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "mf: need 1 <= dim <= 512, iterations >= 1,"
+                                 " reg > 0, alpha >= 0 (got %d, %d, %g, %g)",
+                                 p.dim, p.iterations, p.reg, p.alpha);
     const prefrec_interactions *x = in->train;
     mf_model *m = calloc(1, sizeof *m);
     if (!m) return prefrec_error_set(err, PREFREC_E_NOMEM, "mf: out of memory");
@@ -181,12 +193,14 @@ static prefrec_status mf_fit(const prefrec_fit_input *in, const void *params, vo
         int f = half_step(x->row_start, x->product, x->count, m->it, x->n_products, m->cu,
                           x->n_customers, &p, in->threads);
         if (!f)
-            f = half_step(x->col_start, x->col_customer, x->col_count, m->cu, x->n_customers,
-                          m->it, x->n_products, &p, in->threads);
+            f = half_step(x->col_start, x->col_customer, x->col_count, m->cu, x->n_customers, m->it,
+                          x->n_products, &p, in->threads);
         if (f) {
             mf_free(m);
-            return f == 2 ? prefrec_error_set(err, PREFREC_E_RANGE, "mf: singular system at "
-                                              "iteration %d (raise reg)", e + 1)
+            return f == 2 ? prefrec_error_set(err, PREFREC_E_RANGE,
+                                              "mf: singular system at "
+                                              "iteration %d (raise reg)",
+                                              e + 1)
                           : prefrec_error_set(err, PREFREC_E_NOMEM, "mf: out of memory");
         }
         if (in->verbose) fprintf(stderr, "  mf: iteration %d/%d\n", e + 1, p.iterations);
@@ -210,5 +224,9 @@ static prefrec_status mf_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_mf = {
-    "mf", "implicit matrix factorisation (ALS, confidence-weighted)",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, mf_fit, mf_score, mf_free};
+    "mf",
+    "implicit matrix factorisation (ALS, confidence-weighted)",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    mf_fit,
+    mf_score,
+    mf_free};

@@ -13,8 +13,8 @@ typedef struct pop_model {
     const prefrec_dataset *ds;
     int32_t n_products;
     int by_segment;
-    float *global;   /* n_products: share of buyers (weighted) */
-    float *seg;      /* PREFREC_N_SEGMENTS x n_products: smoothed segment shares, or NULL */
+    float *global; /* n_products: share of buyers (weighted) */
+    float *seg; /* PREFREC_N_SEGMENTS x n_products: smoothed segment shares, or NULL */
 } pop_model;
 
 prefrec_pop_params prefrec_pop_default_params(void) {
@@ -32,7 +32,8 @@ static void pop_free(void *m) {
 
 static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *params,
                                      int by_segment, void **model, prefrec_error *err) {
-    prefrec_pop_params p = params ? *(const prefrec_pop_params *)params : prefrec_pop_default_params();
+    prefrec_pop_params p =
+        params ? *(const prefrec_pop_params *)params : prefrec_pop_default_params();
     const prefrec_interactions *x = in->train;
     *model = NULL;
     pop_model *pm = calloc(1, sizeof *pm);
@@ -73,7 +74,8 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
         for (int s = 0; s < PREFREC_N_SEGMENTS; s++)
             for (size_t j = 0; j < (size_t)x->n_products; j++)
                 pm->seg[(size_t)s * np + j] =
-                    (float)((sg[(size_t)s * np + j] + p.prior * pm->global[j]) / (seg_n[s] + p.prior));
+                    (float)((sg[(size_t)s * np + j] + p.prior * pm->global[j]) /
+                            (seg_n[s] + p.prior));
     free(g);
     free(sg);
     *model = pm;
@@ -99,13 +101,20 @@ static prefrec_status pop_score(const void *m, int32_t customer, float *scores) 
     return PREFREC_OK;
 }
 
-const prefrec_ranker_def prefrec_ranker_pop = {
-    "pop", "popularity: distinct buyers in the training window",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, pop_fit, pop_score, pop_free};
+const prefrec_ranker_def prefrec_ranker_pop = {"pop",
+                                               "popularity: distinct buyers in the training window",
+                                               PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+                                               pop_fit,
+                                               pop_score,
+                                               pop_free};
 
 const prefrec_ranker_def prefrec_ranker_pop_seg = {
-    "pop_seg", "popularity within the customer's gender x age band, shrunk to overall",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, pop_seg_fit, pop_score, pop_free};
+    "pop_seg",
+    "popularity within the customer's gender x age band, shrunk to overall",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    pop_seg_fit,
+    pop_score,
+    pop_free};
 
 /* ---- served form (src/core/blend.h): the table pop_score reads ------------------------------- */
 const float *prefrec_pop_table(const void *mv, int32_t *rows) {

@@ -32,8 +32,8 @@ static prefrec_status rep_freq_fit(const prefrec_fit_input *in, const void *para
     return rep_fit_common(in, 0, model, err);
 }
 
-static prefrec_status rep_recency_fit(const prefrec_fit_input *in, const void *params,
-                                      void **model, prefrec_error *err) {
+static prefrec_status rep_recency_fit(const prefrec_fit_input *in, const void *params, void **model,
+                                      prefrec_error *err) {
     return rep_fit_common(in, 1, model, err);
 }
 
@@ -53,8 +53,8 @@ static prefrec_status rep_score(const void *mv, int32_t c, float *scores) {
     for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
         double recency = (double)(x->last_day[b] - x->day_from + 1) / span; /* (0, 1] */
         if (m->by_recency)
-            scores[x->product[b]] = (float)((x->last_day[b] - x->day_from + 1) +
-                                            0.5 * x->count[b] / (max_count + 1.0));
+            scores[x->product[b]] =
+                (float)((x->last_day[b] - x->day_from + 1) + 0.5 * x->count[b] / (max_count + 1.0));
         else
             scores[x->product[b]] = (float)(x->count[b] + 0.5 * recency);
     }
@@ -62,17 +62,25 @@ static prefrec_status rep_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_rep_freq = {
-    "rep_freq", "repurchase: the customer's most-bought products first",
-    PREFREC_TASK_REPURCHASE, rep_freq_fit, rep_score, rep_free};
+    "rep_freq",
+    "repurchase: the customer's most-bought products first",
+    PREFREC_TASK_REPURCHASE,
+    rep_freq_fit,
+    rep_score,
+    rep_free};
 
 const prefrec_ranker_def prefrec_ranker_rep_recency = {
-    "rep_recency", "repurchase: the customer's most recently bought products first",
-    PREFREC_TASK_REPURCHASE, rep_recency_fit, rep_score, rep_free};
+    "rep_recency",
+    "repurchase: the customer's most recently bought products first",
+    PREFREC_TASK_REPURCHASE,
+    rep_recency_fit,
+    rep_score,
+    rep_free};
 
 /* ---- the seed's preference score as a repurchase ranker ----------------------------------- */
 typedef struct seed_model {
     const prefrec_interactions *x;
-    float *pair_score;   /* aligned with x's pairs */
+    float *pair_score; /* aligned with x's pairs */
 } seed_model;
 
 static void seed_free(void *mv) {
@@ -90,8 +98,8 @@ static prefrec_status seed_fit(const prefrec_fit_input *in, const void *params, 
     *model = NULL;
     if (x->affiliate < 0)
         return prefrec_error_set(err, PREFREC_E_INVAL, "seed_score: needs one affiliate's window");
-    prefrec_score_params sp = params ? *(const prefrec_score_params *)params
-                                     : prefrec_score_default_params();
+    prefrec_score_params sp =
+        params ? *(const prefrec_score_params *)params : prefrec_score_default_params();
     sp.asof_day = x->day_to;
     prefrec_scores *sc = NULL;
     prefrec_status st = prefrec_scores_compute(in->ds, &sp, x->affiliate, &sc, err);
@@ -128,5 +136,9 @@ static prefrec_status seed_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_seed_score = {
-    "seed_score", "repurchase: the deck's preference score (count, category share, recency)",
-    PREFREC_TASK_REPURCHASE, seed_fit, seed_score, seed_free};
+    "seed_score",
+    "repurchase: the deck's preference score (count, category share, recency)",
+    PREFREC_TASK_REPURCHASE,
+    seed_fit,
+    seed_score,
+    seed_free};

@@ -22,7 +22,8 @@ static inline void rank_add_pop_tiebreak(const prefrec_interactions *x, float *s
 /* Segment of customer c (prefrec/demog.h: the engine's definition, so training and serving
  * agree); unknown x unknown without demographics. */
 static inline int rank_segment(const prefrec_dataset *ds, int32_t c) {
-    if (!ds || !ds->has_demographics || !ds->gender || !ds->age) return prefrec_segment(PREFREC_GENDER_UNKNOWN, NAN);
+    if (!ds || !ds->has_demographics || !ds->gender || !ds->age)
+        return prefrec_segment(PREFREC_GENDER_UNKNOWN, NAN);
     return prefrec_segment(ds->gender[c], ds->age[c]);
 }
 

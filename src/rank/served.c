@@ -23,8 +23,8 @@ void prefrec_blend_tensors_free(prefrec_blend_tensors *t) {
 }
 
 /* Map neighbour lists from dataset to pack indices, dropping targets outside the pack. */
-static void remap(const int32_t *nbr_d, const float *w_d, int32_t NP, int32_t m, const int32_t *pmap,
-                  int32_t *nbr, float *w) {
+static void remap(const int32_t *nbr_d, const float *w_d, int32_t NP, int32_t m,
+                  const int32_t *pmap, int32_t *nbr, float *w) {
     for (int32_t g = 0; g < NP; g++) {
         int32_t p = pmap ? pmap[g] : g;
         if (p < 0) continue;
@@ -58,8 +58,8 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     out->pop_all = calloc((size_t)P + 1, sizeof(float));
     int32_t *nbr_d = malloc(nm * sizeof(int32_t) + 1);
     float *w_d = malloc(nm * sizeof(float) + 1);
-    if (!out->ease_nbr || !out->knn_nbr || !out->ease_w || !out->knn_w || !out->pop_seg || !out->trend ||
-        !out->pop_all || !nbr_d || !w_d) {
+    if (!out->ease_nbr || !out->knn_nbr || !out->ease_w || !out->knn_w || !out->pop_seg ||
+        !out->trend || !out->pop_all || !nbr_d || !w_d) {
         free(nbr_d);
         free(w_d);
         prefrec_blend_tensors_free(out);
@@ -118,8 +118,9 @@ static prefrec_status served_fit(const prefrec_fit_input *in, const void *params
     if (s) return s;
     served_model *m = calloc(1, sizeof *m);
     if (!m) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-    if (!s) s = prefrec_blend_tensors_build(bm, in->train, NULL, in->train->n_products,
-                                            PREFREC_BLEND_NEIGHBORS, &m->t, err);
+    if (!s)
+        s = prefrec_blend_tensors_build(bm, in->train, NULL, in->train->n_products,
+                                        PREFREC_BLEND_NEIGHBORS, &m->t, err);
     prefrec_ranker_blend.free(bm);
     if (s) {
         served_free(m);
@@ -165,5 +166,9 @@ static prefrec_status served_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_blend_served = {
-    "blend_served", "default: the blend as the packs serve it (neighbour lists pruned to 10 per product)",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE, served_fit, served_score, served_free};
+    "blend_served",
+    "default: the blend as the packs serve it (neighbour lists pruned to 10 per product)",
+    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    served_fit,
+    served_score,
+    served_free};

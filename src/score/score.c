@@ -35,7 +35,8 @@ prefrec_score_params prefrec_score_default_params(void) {
 static prefrec_status check_cuts(const double *c, const char *name, prefrec_error *err) {
     for (int k = 0; k < PREFREC_SCORE_LEVELS; k++) {
         if (!isfinite(c[k]))
-            return prefrec_error_set(err, PREFREC_E_RANGE, "%s[%d] is not a finite number", name, k);
+            return prefrec_error_set(err, PREFREC_E_RANGE, "%s[%d] is not a finite number", name,
+                                     k);
         if (k > 0 && c[k] < c[k - 1])
             return prefrec_error_set(err, PREFREC_E_RANGE,
                                      "%s must be non-decreasing (%s[%d] = %g < %g)", name, name, k,
@@ -50,7 +51,8 @@ prefrec_status prefrec_score_params_check(const prefrec_score_params *p, prefrec
     const char *wn[3] = {"buy_level", "low_clac", "range_score"};
     for (int k = 0; k < 3; k++)
         if (!isfinite(w[k]) || w[k] < 0)
-            return prefrec_error_set(err, PREFREC_E_RANGE, "weight %s = %g: must be >= 0", wn[k], w[k]);
+            return prefrec_error_set(err, PREFREC_E_RANGE, "weight %s = %g: must be >= 0", wn[k],
+                                     w[k]);
     if (!(w[0] + w[1] + w[2] > 0))
         return prefrec_error_set(err, PREFREC_E_RANGE, "weights sum to 0");
     prefrec_status st;
@@ -112,24 +114,26 @@ prefrec_status prefrec_score_params_parse_json(const char *text, size_t len, con
             }
         } else if (!strcmp(k, "weights")) {
             if (!cJSON_IsObject(it)) {
-                st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"weights\" must be an object", name);
+                st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"weights\" must be an object",
+                                       name);
                 goto done;
             }
             const cJSON *w;
             cJSON_ArrayForEach(w, it) {
-                double *dst = !strcmp(w->string, "buy_level")     ? &q.w_buy
-                              : !strcmp(w->string, "low_clac")    ? &q.w_clac
-                              : !strcmp(w->string, "range_score") ? &q.w_range
-                                                                  : NULL;
+                double *dst = !strcmp(w->string, "buy_level") ? &q.w_buy
+                    : !strcmp(w->string, "low_clac")          ? &q.w_clac
+                    : !strcmp(w->string, "range_score")       ? &q.w_range
+                                                              : NULL;
                 if (!dst) {
-                    st = prefrec_error_set(err, PREFREC_E_PARSE,
-                                           "%s: unknown weight \"%s\" (buy_level, low_clac, range_score)",
-                                           name, w->string);
+                    st = prefrec_error_set(
+                        err, PREFREC_E_PARSE,
+                        "%s: unknown weight \"%s\" (buy_level, low_clac, range_score)", name,
+                        w->string);
                     goto done;
                 }
                 if (!cJSON_IsNumber(w)) {
-                    st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: weight \"%s\" is not a number",
-                                           name, w->string);
+                    st = prefrec_error_set(err, PREFREC_E_PARSE,
+                                           "%s: weight \"%s\" is not a number", name, w->string);
                     goto done;
                 }
                 *dst = w->valuedouble;
@@ -143,7 +147,8 @@ prefrec_status prefrec_score_params_parse_json(const char *text, size_t len, con
         } else {
             st = prefrec_error_set(err, PREFREC_E_PARSE,
                                    "%s: unknown key \"%s\" (asof, weights, buy_level_cuts, "
-                                   "low_clac_cuts, range_score_cuts)", name, k);
+                                   "low_clac_cuts, range_score_cuts)",
+                                   name, k);
             goto done;
         }
     }
@@ -175,7 +180,11 @@ prefrec_status prefrec_score_params_load_json(const char *path, prefrec_score_pa
             return prefrec_error_set(err, PREFREC_E_RANGE, "%s: larger than 16 MB", path);
         }
         char *nb = realloc(buf, cap * 2);
-        if (!nb) { free(buf); buf = NULL; break; }
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
         buf = nb;
         cap *= 2;
     }
@@ -329,9 +338,9 @@ prefrec_status prefrec_scores_compute(const prefrec_dataset *ds, const prefrec_s
         if (ds->day[i] < p->asof_day && (affiliate < 0 || ds->affiliate[i] == affiliate))
             a[j++] = (uint32_t)i;
     int fail = counting_pass(ds, a, b, m, key_day, dmin, (size_t)((int64_t)dmax - dmin + 1)) ||
-               counting_pass(ds, b, a, m, key_product, 0, (size_t)n_prod) ||
-               counting_pass(ds, a, b, m, key_customer, 0, (size_t)n_cust) ||
-               counting_pass(ds, b, a, m, key_affiliate, 0, (size_t)n_aff);
+        counting_pass(ds, b, a, m, key_product, 0, (size_t)n_prod) ||
+        counting_pass(ds, a, b, m, key_customer, 0, (size_t)n_cust) ||
+        counting_pass(ds, b, a, m, key_affiliate, 0, (size_t)n_aff);
     free(b);
     if (fail) {
         free(a);
@@ -458,12 +467,14 @@ ptrdiff_t prefrec_scores_find(const prefrec_scores *s, int affiliate, int32_t cu
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int c = s->affiliate[mid] != affiliate ? (s->affiliate[mid] < affiliate ? -1 : 1)
-                : s->customer[mid] != customer ? (s->customer[mid] < customer ? -1 : 1)
-                : s->product[mid] != product   ? (s->product[mid] < product ? -1 : 1)
+            : s->customer[mid] != customer     ? (s->customer[mid] < customer ? -1 : 1)
+            : s->product[mid] != product       ? (s->product[mid] < product ? -1 : 1)
                                                : 0;
         if (c == 0) return (ptrdiff_t)mid;
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return -1;
 }
@@ -487,7 +498,8 @@ static char *put_field(char *o, const char *v) {
 static char *put_u64(char *o, uint64_t v) {
     char t[24];
     int n = 0;
-    do t[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+    do t[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
     while (n) *o++ = t[--n];
     return o;
 }
@@ -516,13 +528,15 @@ static char *put_fixed6(char *o, double v) {
 
 prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_dataset *ds,
                                         const char *path, prefrec_error *err) {
-    if (!s || !ds || !path) return prefrec_error_set(err, PREFREC_E_INVAL, "scores csv: NULL argument");
+    if (!s || !ds || !path)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "scores csv: NULL argument");
     prefrec_atomic at;
     prefrec_status st = prefrec_atomic_open(&at, path, err);
     if (st) return st;
     FILE *f = at.f;
     fputs("affiliate,customer,product,count,last_date,buy_level,clac_share,low_clac,range_ratio,"
-          "range_score,score\n", f);
+          "range_score,score\n",
+          f);
     size_t cap = 4096;
     char *line = malloc(cap);
     if (!line) {

@@ -29,11 +29,20 @@ void prefrec_svg_put_text(FILE *f, const char *s) {
     if (!s) return;
     for (; *s; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default: fputc(*s, f);
+            case '&':
+                fputs("&amp;", f);
+                break;
+            case '<':
+                fputs("&lt;", f);
+                break;
+            case '>':
+                fputs("&gt;", f);
+                break;
+            case '"':
+                fputs("&quot;", f);
+                break;
+            default:
+                fputc(*s, f);
         }
     }
 }
@@ -98,15 +107,17 @@ void prefrec_svg_chart_draw(FILE *f, const prefrec_svg_chart *c, double x0, doub
     if (ymax <= ymin) ymax = ymin + 1;
     const double ystep = nice_step(ymax - ymin, 5), xstep = nice_step(xmax - xmin, 8);
     if (isnan(c->y_max)) ymax = ceil(ymax / ystep - 1e-9) * ystep;
-#define SX(v) (pl + ((v) - xmin) / (xmax - xmin) * (pr - pl))
-#define SY(v) (pb - ((v) - ymin) / (ymax - ymin) * (pb - pt))
+#define SX(v) (pl + ((v)-xmin) / (xmax - xmin) * (pr - pl))
+#define SY(v) (pb - ((v)-ymin) / (ymax - ymin) * (pb - pt))
 
     fprintf(f, "<g font-family=\"sans-serif\" font-size=\"12\">\n");
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\"/>\n", x0,
             y0, W, H);
     if (c->title) {
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\" "
-                   "text-anchor=\"middle\">", (pl + pr) / 2, y0 + 20);
+        fprintf(f,
+                "<text x=\"%.1f\" y=\"%.1f\" font-size=\"14\" font-weight=\"bold\" "
+                "text-anchor=\"middle\">",
+                (pl + pr) / 2, y0 + 20);
         prefrec_svg_put_text(f, c->title);
         fputs("</text>\n", f);
     }
@@ -117,7 +128,8 @@ void prefrec_svg_chart_draw(FILE *f, const prefrec_svg_chart *c, double x0, doub
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", pl,
                 y, pr, y);
         fmt_tick(buf, sizeof buf, v, ystep);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", pl - 6, y + 4, buf);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", pl - 6, y + 4,
+                buf);
     }
     /* x ticks */
     for (double v = ceil(xmin / xstep - 1e-9) * xstep; v <= xmax + xstep * 1e-9; v += xstep) {
@@ -125,9 +137,11 @@ void prefrec_svg_chart_draw(FILE *f, const prefrec_svg_chart *c, double x0, doub
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n", x,
                 pb, x, pb + 5);
         fmt_tick(buf, sizeof buf, v, xstep);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x, pb + 18, buf);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x, pb + 18,
+                buf);
     }
-    fprintf(f, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#333\"/>\n", pl, pt, pb, pr);
+    fprintf(f, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#333\"/>\n", pl, pt, pb,
+            pr);
     if (c->x_label) {
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">", (pl + pr) / 2, pb + 38);
         prefrec_svg_put_text(f, c->x_label);
@@ -135,8 +149,10 @@ void prefrec_svg_chart_draw(FILE *f, const prefrec_svg_chart *c, double x0, doub
     }
     if (c->y_label) {
         double cx = x0 + 16, cy = (pt + pb) / 2;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-                   "transform=\"rotate(-90 %.1f %.1f)\">", cx, cy, cx, cy);
+        fprintf(f,
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+                "transform=\"rotate(-90 %.1f %.1f)\">",
+                cx, cy, cx, cy);
         prefrec_svg_put_text(f, c->y_label);
         fputs("</text>\n", f);
     }
@@ -152,9 +168,14 @@ void prefrec_svg_chart_draw(FILE *f, const prefrec_svg_chart *c, double x0, doub
                 if (!isfinite(s->x[i]) || !isfinite(s->y[i])) continue;
                 double x = SX(s->x[i]) - group_w / 2 + bar_w * (double)k;
                 double y1 = SY(s->y[i]), y0b = SY(ymin > 0 ? ymin : 0);
-                if (y1 > y0b) { double t = y1; y1 = y0b; y0b = t; }
-                fprintf(f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
-                        x, y1, bar_w, y0b - y1, col);
+                if (y1 > y0b) {
+                    double t = y1;
+                    y1 = y0b;
+                    y0b = t;
+                }
+                fprintf(
+                    f, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>\n",
+                    x, y1, bar_w, y0b - y1, col);
             }
             continue;
         }
@@ -199,10 +220,10 @@ static prefrec_status check_charts(const prefrec_svg_chart *charts, size_t n, in
         return prefrec_error_set(err, PREFREC_E_INVAL, "svg: no charts or columns < 1");
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < charts[i].n_series; k++)
-            if (!charts[i].series || (charts[i].series[k].n && (!charts[i].series[k].x ||
-                                                                 !charts[i].series[k].y)))
-                return prefrec_error_set(err, PREFREC_E_INVAL, "svg: chart %zu series %zu has no data",
-                                         i, k);
+            if (!charts[i].series ||
+                (charts[i].series[k].n && (!charts[i].series[k].x || !charts[i].series[k].y)))
+                return prefrec_error_set(err, PREFREC_E_INVAL,
+                                         "svg: chart %zu series %zu has no data", i, k);
     return PREFREC_OK;
 }
 
@@ -225,9 +246,11 @@ prefrec_status prefrec_svg_write(FILE *f, const prefrec_svg_chart *charts, size_
     double W = 0, H = 0;
     for (size_t k = 0; k < cols; k++) W += cw[k];
     for (size_t k = 0; k < rows; k++) H += rh[k];
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\">\n", W, H, W, H);
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\">\n",
+            W, H, W, H);
     for (size_t i = 0; i < n_charts; i++) {
         double x = 0, y = 0;
         for (size_t k = 0; k < i % cols; k++) x += cw[k];

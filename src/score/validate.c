@@ -27,11 +27,13 @@ prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec
                                         prefrec_validation **out, prefrec_error *err) {
     if (!out) return prefrec_error_set(err, PREFREC_E_INVAL, "validate: NULL out");
     *out = NULL;
-    if (!ds || !p) return prefrec_error_set(err, PREFREC_E_INVAL, "validate: NULL dataset or params");
+    if (!ds || !p)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "validate: NULL dataset or params");
     if (end_day <= cutoff_day) {
         char a[11], b[11];
         return prefrec_error_set(err, PREFREC_E_RANGE, "validate: end %s is not after cutoff %s",
-                                 prefrec_date_format(end_day, b), prefrec_date_format(cutoff_day, a));
+                                 prefrec_date_format(end_day, b),
+                                 prefrec_date_format(cutoff_day, a));
     }
     prefrec_score_params q = *p;
     q.asof_day = cutoff_day;
@@ -87,8 +89,9 @@ prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec
         if (aff_rows[a] <= 0) continue;
         int r = 0;
         for (int32_t b = 0; b < n_aff; b++)
-            if (aff_rows[b] > 0 && strcmp(prefrec_dict_str(ds->affiliates, b),
-                                          prefrec_dict_str(ds->affiliates, a)) < 0)
+            if (aff_rows[b] > 0 &&
+                strcmp(prefrec_dict_str(ds->affiliates, b), prefrec_dict_str(ds->affiliates, a)) <
+                    0)
                 r++;
         slot[a] = r;
         v->rows[r].affiliate = a;
@@ -120,10 +123,10 @@ prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec
 
 static double round6(double x) { return round(x * 1e6) / 1e6; }
 
-prefrec_status prefrec_validation_write_json(const prefrec_validation *v,
-                                             const prefrec_dataset *ds, const char *path,
-                                             prefrec_error *err) {
-    if (!v || !ds || !path) return prefrec_error_set(err, PREFREC_E_INVAL, "validate json: NULL argument");
+prefrec_status prefrec_validation_write_json(const prefrec_validation *v, const prefrec_dataset *ds,
+                                             const char *path, prefrec_error *err) {
+    if (!v || !ds || !path)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "validate json: NULL argument");
     cJSON *root = cJSON_CreateObject();
     char buf[11];
     int ok = root != NULL;
@@ -152,20 +155,21 @@ prefrec_status prefrec_validation_write_json(const prefrec_validation *v,
         cJSON *hb = hist ? cJSON_AddArrayToObject(o, "hist_bought") : NULL;
         ok = hb != NULL;
         for (int t = 0; ok && t < PREFREC_VALIDATE_THRESHOLDS; t++) {
-            cJSON *x = row->pairs[t] ? cJSON_CreateNumber(round6((double)row->bought[t] /
-                                                                 (double)row->pairs[t]))
-                                     : cJSON_CreateNull();
+            cJSON *x = row->pairs[t]
+                ? cJSON_CreateNumber(round6((double)row->bought[t] / (double)row->pairs[t]))
+                : cJSON_CreateNull();
             ok = cJSON_AddItemToArray(rate, x) &&
-                 cJSON_AddItemToArray(pairs, cJSON_CreateNumber((double)row->pairs[t])) &&
-                 cJSON_AddItemToArray(bought, cJSON_CreateNumber((double)row->bought[t]));
+                cJSON_AddItemToArray(pairs, cJSON_CreateNumber((double)row->pairs[t])) &&
+                cJSON_AddItemToArray(bought, cJSON_CreateNumber((double)row->bought[t]));
         }
         for (int b = 0; ok && b < PREFREC_VALIDATE_BINS; b++)
             ok = cJSON_AddItemToArray(hist, cJSON_CreateNumber((double)row->hist[b])) &&
-                 cJSON_AddItemToArray(hb, cJSON_CreateNumber((double)row->hist_bought[b]));
+                cJSON_AddItemToArray(hb, cJSON_CreateNumber((double)row->hist_bought[b]));
     }
     char *text = ok ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
-    if (!text) return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory building JSON", path);
+    if (!text)
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory building JSON", path);
     prefrec_atomic at;
     prefrec_status st = prefrec_atomic_open(&at, path, err);
     if (!st) {
@@ -177,10 +181,10 @@ prefrec_status prefrec_validation_write_json(const prefrec_validation *v,
     return st;
 }
 
-prefrec_status prefrec_validation_write_svg(const prefrec_validation *v,
-                                            const prefrec_dataset *ds, const char *path,
-                                            prefrec_error *err) {
-    if (!v || !ds || !path) return prefrec_error_set(err, PREFREC_E_INVAL, "validate svg: NULL argument");
+prefrec_status prefrec_validation_write_svg(const prefrec_validation *v, const prefrec_dataset *ds,
+                                            const char *path, prefrec_error *err) {
+    if (!v || !ds || !path)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "validate svg: NULL argument");
     size_t n = v->n_rows ? v->n_rows : 1;
     double *rate = malloc(n * PREFREC_VALIDATE_THRESHOLDS * sizeof *rate);
     double *share = malloc(n * PREFREC_VALIDATE_BINS * sizeof *share);

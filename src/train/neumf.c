@@ -54,8 +54,8 @@ void nm_net_free(nm_net *n) {
     memset(n, 0, sizeof *n);
 }
 
-prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P, const int8_t *gender,
-                            const float *age, prefrec_error *err) {
+prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P,
+                            const int8_t *gender, const float *age, prefrec_error *err) {
     memset(n, 0, sizeof *n);
     n->L = *L;
     n->C = C;
@@ -70,10 +70,12 @@ prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P,
         ok = (n->wt[l] = calloc((size_t)L->in[l] * (size_t)L->width[l], sizeof(float))) != NULL;
     if (!ok) {
         nm_net_free(n);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory for %d customers x %d products", C, P);
+        return prefrec_error_set(err, PREFREC_E_NOMEM,
+                                 "train: out of memory for %d customers x %d products", C, P);
     }
     for (int32_t c = 0; c < C; c++)
-        prefrec_model_demo(gender ? gender[c] : -1, age ? age[c] : NAN, n->demo + (size_t)c * PREFREC_MODEL_N_DEMO);
+        prefrec_model_demo(gender ? gender[c] : -1, age ? age[c] : NAN,
+                           n->demo + (size_t)c * PREFREC_MODEL_N_DEMO);
     return PREFREC_OK;
 }
 
@@ -105,12 +107,14 @@ void nm_net_init(nm_net *n, uint64_t seed, float std, float mean_target) {
     for (int l = 0; l < L->n_layers; l++) {
         double s = sqrt(2.0 / L->in[l]); /* He initialisation for ReLU */
         float *w = n->dense + L->off_w[l];
-        for (size_t i = 0; i < (size_t)L->width[l] * (size_t)L->in[l]; i++) w[i] = (float)(s * prefrec_rng_normal(&r));
+        for (size_t i = 0; i < (size_t)L->width[l] * (size_t)L->in[l]; i++)
+            w[i] = (float)(s * prefrec_rng_normal(&r));
         memset(n->dense + L->off_b[l], 0, (size_t)L->width[l] * sizeof(float));
     }
     int last = L->width[L->n_layers - 1];
     for (int k = 0; k < L->d; k++) n->dense[L->off_wg + k] = 1.0f; /* GMF starts as a dot product */
-    for (int j = 0; j < last; j++) n->dense[L->off_wm + j] = (float)(sqrt(1.0 / last) * prefrec_rng_normal(&r));
+    for (int j = 0; j < last; j++)
+        n->dense[L->off_wm + j] = (float)(sqrt(1.0 / last) * prefrec_rng_normal(&r));
     n->dense[L->off_b0] = mean_target;
     nm_sync(n);
 }
@@ -148,7 +152,8 @@ static float head(const nm_net *n, const float *u, const float *v, const float *
     return y + g + m;
 }
 
-static void split_scratch(const nm_layout *L, float *scratch, float **x0, float **act, float **da, float **db) {
+static void split_scratch(const nm_layout *L, float *scratch, float **x0, float **act, float **da,
+                          float **db) {
     *x0 = scratch;
     float *p = scratch + L->in[0];
     for (int l = 0; l < L->n_layers; l++) {
@@ -167,16 +172,19 @@ float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch) {
     const float *u = n->ctab + (size_t)c * (d + 1), *v = n->ptab + (size_t)p * (d + 1);
     memcpy(x0, u, (size_t)d * sizeof(float));
     memcpy(x0 + d, v, (size_t)d * sizeof(float));
-    memcpy(x0 + 2 * d, n->demo + (size_t)c * PREFREC_MODEL_N_DEMO, PREFREC_MODEL_N_DEMO * sizeof(float));
+    memcpy(x0 + 2 * d, n->demo + (size_t)c * PREFREC_MODEL_N_DEMO,
+           PREFREC_MODEL_N_DEMO * sizeof(float));
     return head(n, u, v, mlp_forward(n, x0, act));
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
-                const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c,
-                float *grow_p, float *scratch, double *sse) {
+double
+nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
+         const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c, float *grow_p,
+         float *scratch, double *sse) {
     const nm_layout *L = &n->L;
     const int d = L->d, D = d + 1, nl = L->n_layers, last = L->width[nl - 1];
     float *x0, *act[PREFREC_MODEL_MAX_LAYERS], *da, *db;
@@ -191,7 +199,8 @@ double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const
         const float *u = n->ctab + (size_t)c * D, *v = n->ptab + (size_t)p * D;
         memcpy(x0, u, (size_t)d * sizeof(float));
         memcpy(x0 + d, v, (size_t)d * sizeof(float));
-        memcpy(x0 + 2 * d, n->demo + (size_t)c * PREFREC_MODEL_N_DEMO, PREFREC_MODEL_N_DEMO * sizeof(float));
+        memcpy(x0 + 2 * d, n->demo + (size_t)c * PREFREC_MODEL_N_DEMO,
+               PREFREC_MODEL_N_DEMO * sizeof(float));
         const float *aL = mlp_forward(n, x0, act);
         float y = head(n, u, v, aL);
         float e = y - target[i];

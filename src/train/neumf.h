@@ -23,10 +23,10 @@ typedef struct nm_layout {
 typedef struct nm_net {
     nm_layout L;
     int32_t C, P;
-    float *ctab, *ptab;   /* [C][d+1], [P][d+1] */
-    float *dense;         /* [n_dense] */
+    float *ctab, *ptab; /* [C][d+1], [P][d+1] */
+    float *dense; /* [n_dense] */
     float *wt[PREFREC_MODEL_MAX_LAYERS]; /* transposed copies [in][out], kept in sync by nm_sync */
-    float *demo;          /* [C][PREFREC_MODEL_N_DEMO] */
+    float *demo; /* [C][PREFREC_MODEL_N_DEMO] */
     float l2;
 } nm_net;
 
@@ -35,8 +35,8 @@ size_t nm_scratch_size(const nm_layout *L);
 
 void nm_layout_init(nm_layout *L, int d, int n_layers, const int *width);
 /* Allocate a network with zeroed parameters and demographics from gender/age (may be NULL). */
-prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P, const int8_t *gender,
-                            const float *age, prefrec_error *err);
+prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P,
+                            const int8_t *gender, const float *age, prefrec_error *err);
 void nm_net_free(nm_net *n);
 /* Seeded initialisation (embeddings N(0, std), He-normal MLP, output weights, b_0 = mean). */
 void nm_net_init(nm_net *n, uint64_t seed, float std, float mean_target);

@@ -13,18 +13,19 @@
 #include "prefrec/native/pack_write.h"
 #include "prefrec/native/train.h"
 
-static prefrec_status add_f32(prefrec_pack_writer *w, const char *name, uint32_t a, uint32_t b, const float *x,
-                              prefrec_error *err) {
+static prefrec_status add_f32(prefrec_pack_writer *w, const char *name, uint32_t a, uint32_t b,
+                              const float *x, prefrec_error *err) {
     uint32_t shape[2] = {a, b};
     return prefrec_pack_writer_add(w, name, PREFREC_DT_F32, b ? 2 : 1, shape, x, err);
 }
 
 /* The served blend (prefrec/blend.h documents the tensors). */
 static prefrec_status blend_add(prefrec_pack_writer *w, const prefrec_blend_tensors *t,
-                                        prefrec_error *err) {
+                                prefrec_error *err) {
     uint32_t P = (uint32_t)t->n_products, m = (uint32_t)t->m;
     uint32_t pm[2] = {P, m}, sp[2] = {PREFREC_N_SEGMENTS, P};
-    prefrec_status s = prefrec_pack_writer_add(w, "blend.ease.nbr", PREFREC_DT_I32, 2, pm, t->ease_nbr, err);
+    prefrec_status s =
+        prefrec_pack_writer_add(w, "blend.ease.nbr", PREFREC_DT_I32, 2, pm, t->ease_nbr, err);
     if (!s) s = prefrec_pack_writer_add(w, "blend.ease.w", PREFREC_DT_F32, 2, pm, t->ease_w, err);
     if (!s) s = prefrec_pack_writer_add(w, "blend.knn.nbr", PREFREC_DT_I32, 2, pm, t->knn_nbr, err);
     if (!s) s = prefrec_pack_writer_add(w, "blend.knn.w", PREFREC_DT_F32, 2, pm, t->knn_w, err);
@@ -40,8 +41,8 @@ static int cmp_i32(const void *a, const void *b) {
 }
 
 /* The bought sets: each customer's distinct products among all pairs, ascending (CSR). */
-static prefrec_status bought_csr(const prefrec_train_data *td, uint32_t **off_out, int32_t **idx_out, uint32_t *nnz,
-                                 prefrec_error *err) {
+static prefrec_status bought_csr(const prefrec_train_data *td, uint32_t **off_out,
+                                 int32_t **idx_out, uint32_t *nnz, prefrec_error *err) {
     uint32_t C = (uint32_t)td->n_customers;
     uint32_t *off = calloc((size_t)C + 1, sizeof *off);
     int32_t *idx = malloc(td->n_pairs * sizeof *idx + 1);
@@ -125,11 +126,12 @@ static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *me
     return json_print(&jb, m, 0);
 }
 
-prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_pack_meta *meta, const char *path,
-                                       size_t *size_out, prefrec_error *err) {
+prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_pack_meta *meta,
+                                       const char *path, size_t *size_out, prefrec_error *err) {
     const prefrec_train_data *td = meta->data;
     if (!td || td->n_customers != net->n_customers || td->n_products != net->n_products)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "pack: training data do not match the model");
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "pack: training data do not match the model");
     uint32_t P = (uint32_t)net->n_products, C = (uint32_t)net->n_customers, d = (uint32_t)net->dim;
     uint32_t *boff = NULL, nnz = 0;
     int32_t *bidx = NULL;
@@ -139,7 +141,8 @@ prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_p
     int8_t *gender = malloc((size_t)C + 1);
     float *age = malloc((size_t)C * sizeof(float) + 1);
     char *json = manifest_json(net, meta, nnz);
-    if (!w || !gender || !age || !json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
+    if (!w || !gender || !age || !json)
+        s = prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
     /* item side first: a browser could stop reading after it */
     if (!s) s = add_f32(w, "product.emb", P, d, net->pemb, err);
     if (!s) s = add_f32(w, "product.bias", P, 0, net->pbias, err);
@@ -158,11 +161,20 @@ prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_p
     if (!s) s = add_f32(w, "out.bias", 1, 0, &b0, err);
     if (!s) s = prefrec_pack_writer_add_strings(w, "product.code", meta->product_code, P, err);
     if (!s) s = prefrec_pack_writer_add_strings(w, "product.name", meta->product_name, P, err);
-    if (!s) s = prefrec_pack_writer_add(w, "product.cat", PREFREC_DT_I32, 1, &P, meta->product_cat, err);
-    if (!s) s = prefrec_pack_writer_add(w, "product.sub", PREFREC_DT_I32, 1, &P, meta->product_sub, err);
-    if (!s) s = prefrec_pack_writer_add_strings(w, "category", meta->category_names, (size_t)meta->n_categories, err);
-    if (!s) s = prefrec_pack_writer_add_strings(w, "subcategory", meta->subcategory_names, (size_t)meta->n_subcategories, err);
-    if (!s && meta->product_target) s = add_f32(w, "product.target", P, 0, meta->product_target, err);
+    if (!s)
+        s = prefrec_pack_writer_add(w, "product.cat", PREFREC_DT_I32, 1, &P, meta->product_cat,
+                                    err);
+    if (!s)
+        s = prefrec_pack_writer_add(w, "product.sub", PREFREC_DT_I32, 1, &P, meta->product_sub,
+                                    err);
+    if (!s)
+        s = prefrec_pack_writer_add_strings(w, "category", meta->category_names,
+                                            (size_t)meta->n_categories, err);
+    if (!s)
+        s = prefrec_pack_writer_add_strings(w, "subcategory", meta->subcategory_names,
+                                            (size_t)meta->n_subcategories, err);
+    if (!s && meta->product_target)
+        s = add_f32(w, "product.target", P, 0, meta->product_target, err);
     if (!s && meta->blend) s = blend_add(w, meta->blend, err);
     /* customer side */
     if (!s) {
@@ -178,9 +190,12 @@ prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_p
     if (!s) s = add_f32(w, "customer.bias", C, 0, net->cbias, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.gender", PREFREC_DT_I8, 1, &C, gender, err);
     if (!s) s = add_f32(w, "customer.age", C, 0, age, err);
-    if (!s) s = prefrec_pack_writer_add(w, "customer.bought.off", PREFREC_DT_U32, 1, &c1, boff, err);
-    if (!s) s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, bidx, err);
-    if (!s && meta->customer_lines) s = add_f32(w, "customer.lines", C, 0, meta->customer_lines, err);
+    if (!s)
+        s = prefrec_pack_writer_add(w, "customer.bought.off", PREFREC_DT_U32, 1, &c1, boff, err);
+    if (!s)
+        s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, bidx, err);
+    if (!s && meta->customer_lines)
+        s = add_f32(w, "customer.lines", C, 0, meta->customer_lines, err);
     if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
     if (!s) s = prefrec_pack_writer_save(w, path, size_out, err);
     prefrec_pack_writer_free(w);

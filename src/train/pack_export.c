@@ -12,16 +12,18 @@
 
 static int is_customer_tensor(const char *name) { return strncmp(name, "customer.", 9) == 0; }
 
-static prefrec_status write_item(const prefrec_pack *full, const char *path, int n_shards, uint32_t *crc,
-                                 size_t *size, prefrec_error *err) {
+static prefrec_status write_item(const prefrec_pack *full, const char *path, int n_shards,
+                                 uint32_t *crc, size_t *size, prefrec_error *err) {
     prefrec_pack_writer *w = prefrec_pack_writer_new();
     size_t mlen = 0;
     const char *mtext = prefrec_pack_manifest_json(full, &mlen);
     cJSON *m = cJSON_ParseWithLength(mtext, mlen);
-    prefrec_status s = (!w || !m) ? prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory") : PREFREC_OK;
+    prefrec_status s =
+        (!w || !m) ? prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory") : PREFREC_OK;
     for (size_t i = 0; !s && i < prefrec_pack_tensor_count(full); i++) {
         const prefrec_tensor *t = prefrec_pack_tensor_at(full, i);
-        if (!is_customer_tensor(t->name)) s = prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
+        if (!is_customer_tensor(t->name))
+            s = prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
     }
     char *json = NULL;
     if (!s) {
@@ -37,14 +39,16 @@ static prefrec_status write_item(const prefrec_pack *full, const char *path, int
         json_str(&jb, m, "shard_hash", "fnv1a32(customer code) % shards");
         json = json_print(&jb, m, 0);
         m = NULL;
-        s = json ? prefrec_pack_writer_set_manifest(w, json, err) : prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+        s = json ? prefrec_pack_writer_set_manifest(w, json, err)
+                 : prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     }
     void *buf = NULL;
     size_t len = 0;
     if (!s) s = prefrec_pack_writer_finish(w, &buf, &len, err);
     if (!s) {
         const unsigned char *b = buf;
-        *crc = (uint32_t)b[60] | (uint32_t)b[61] << 8 | (uint32_t)b[62] << 16 | (uint32_t)b[63] << 24;
+        *crc =
+            (uint32_t)b[60] | (uint32_t)b[61] << 8 | (uint32_t)b[62] << 16 | (uint32_t)b[63] << 24;
         s = prefrec_pack_writer_save(w, path, size, err);
     }
     free(buf);
@@ -63,13 +67,15 @@ typedef struct cust_side {
     uint32_t n, d;
 } cust_side;
 
-static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs, const uint32_t *members, uint32_t nm,
-                                  int k, int n_shards, uint32_t item_crc, const char *path, size_t *size,
+static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
+                                  const uint32_t *members, uint32_t nm, int k, int n_shards,
+                                  uint32_t item_crc, const char *path, size_t *size,
                                   prefrec_error *err) {
     uint32_t d = cs->d, nnz = 0;
     for (uint32_t i = 0; i < nm; i++) nnz += cs->boff[members[i] + 1] - cs->boff[members[i]];
     const char **codes = malloc((size_t)nm * sizeof *codes + 1);
-    float *emb = malloc((size_t)nm * d * sizeof *emb + 1), *bias = malloc((size_t)nm * sizeof *bias + 1),
+    float *emb = malloc((size_t)nm * d * sizeof *emb + 1),
+          *bias = malloc((size_t)nm * sizeof *bias + 1),
           *age = malloc((size_t)nm * sizeof *age + 1);
     int8_t *gender = malloc((size_t)nm + 1);
     uint32_t *off = malloc(((size_t)nm + 1) * sizeof *off);
@@ -116,20 +122,25 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
         if (!json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     }
     uint32_t n1 = nm + 1, sh2[2] = {nm, d};
-    if (!s) s = prefrec_pack_writer_add_strings(w, "customer.code", (const char *const *)codes, nm, err);
+    if (!s)
+        s = prefrec_pack_writer_add_strings(w, "customer.code", (const char *const *)codes, nm,
+                                            err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.emb", PREFREC_DT_F32, 2, sh2, emb, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.bias", PREFREC_DT_F32, 1, &nm, bias, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.gender", PREFREC_DT_I8, 1, &nm, gender, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.age", PREFREC_DT_F32, 1, &nm, age, err);
     if (!s) s = prefrec_pack_writer_add(w, "customer.bought.off", PREFREC_DT_U32, 1, &n1, off, err);
-    if (!s) s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, idx, err);
+    if (!s)
+        s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, idx, err);
     /* purchase lines per customer (plan 1's affiliate weights), when the full pack has them */
     const prefrec_tensor *lt = prefrec_pack_find(full, "customer.lines");
-    if (!s && lt && lt->dtype == PREFREC_DT_F32 && lt->ndim == 1 && lt->n_elems == (uint64_t)cs->n) {
+    if (!s && lt && lt->dtype == PREFREC_DT_F32 && lt->ndim == 1 &&
+        lt->n_elems == (uint64_t)cs->n) {
         float *lines = malloc((size_t)nm * sizeof *lines + 1);
         if (!lines) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
         for (uint32_t i = 0; !s && i < nm; i++) lines[i] = ((const float *)lt->data)[members[i]];
-        if (!s) s = prefrec_pack_writer_add(w, "customer.lines", PREFREC_DT_F32, 1, &nm, lines, err);
+        if (!s)
+            s = prefrec_pack_writer_add(w, "customer.lines", PREFREC_DT_F32, 1, &nm, lines, err);
         free(lines);
     }
     if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
@@ -141,13 +152,16 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
     return s;
 }
 
-prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, const char *stem, int n_shards,
-                                   size_t *sizes, prefrec_error *err) {
+prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, const char *stem,
+                                   int n_shards, size_t *sizes, prefrec_error *err) {
     if (n_shards < 1 || n_shards > 4096)
-        return prefrec_error_set(err, PREFREC_E_RANGE, "export: %d shards, expected 1..4096", n_shards);
+        return prefrec_error_set(err, PREFREC_E_RANGE, "export: %d shards, expected 1..4096",
+                                 n_shards);
     const char *part = prefrec_pack_manifest_str(full, "part");
     if (!part || strcmp(part, "full"))
-        return prefrec_error_set(err, PREFREC_E_INVAL, "export: the pack is a '%s' part, not a full pack", part ? part : "?");
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "export: the pack is a '%s' part, not a full pack",
+                                 part ? part : "?");
     /* validate the whole model first: export never writes what the engine would refuse */
     prefrec_model *model = NULL;
     prefrec_customers *custs = NULL;
@@ -175,7 +189,8 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
     snprintf(path, sizeof path, "%s/%s.item.pack", dir, stem);
     s = write_item(full, path, n_shards, &item_crc, sizes ? &sizes[0] : NULL, err);
     if (s) return s;
-    uint32_t *shard_of = malloc((size_t)cs.n * sizeof *shard_of + 1), *members = malloc((size_t)cs.n * sizeof *members + 1);
+    uint32_t *shard_of = malloc((size_t)cs.n * sizeof *shard_of + 1),
+             *members = malloc((size_t)cs.n * sizeof *members + 1);
     if (!shard_of || !members) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     for (uint32_t c = 0; !s && c < cs.n; c++) {
         const char *code = prefrec_strings_at(&cs.code, c);
@@ -186,7 +201,8 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
         for (uint32_t c = 0; c < cs.n; c++)
             if (shard_of[c] == (uint32_t)k) members[nm++] = c;
         snprintf(path, sizeof path, "%s/%s.cust.%03d.pack", dir, stem, k);
-        s = write_shard(full, &cs, members, nm, k, n_shards, item_crc, path, sizes ? &sizes[1 + k] : NULL, err);
+        s = write_shard(full, &cs, members, nm, k, n_shards, item_crc, path,
+                        sizes ? &sizes[1 + k] : NULL, err);
     }
     free(shard_of);
     free(members);

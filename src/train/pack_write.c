@@ -22,7 +22,9 @@ struct prefrec_pack_writer {
     size_t n, cap;
 };
 
-prefrec_pack_writer *prefrec_pack_writer_new(void) { return calloc(1, sizeof(prefrec_pack_writer)); }
+prefrec_pack_writer *prefrec_pack_writer_new(void) {
+    return calloc(1, sizeof(prefrec_pack_writer));
+}
 
 void prefrec_pack_writer_free(prefrec_pack_writer *w) {
     if (!w) return;
@@ -48,20 +50,27 @@ prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name,
                                        prefrec_error *err) {
     size_t nl = name ? strlen(name) : 0;
     if (nl == 0 || nl >= PREFREC_PACK_NAME_MAX)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor name '%s' must be 1..31 characters",
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "pack writer: tensor name '%s' must be 1..31 characters",
                                  name ? name : "");
     for (size_t k = 0; k < nl; k++)
         if (name[k] < 0x21 || name[k] > 0x7E)
-            return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor name '%s' has a non-printable character", name);
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "pack writer: tensor name '%s' has a non-printable character",
+                                     name);
     for (size_t i = 0; i < w->n; i++)
         if (!strcmp(w->t[i].name, name))
-            return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s' added twice", name);
+            return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s' added twice",
+                                     name);
     if (prefrec_dtype_size(dtype) == 0)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s': unknown dtype %u", name, dtype);
+        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s': unknown dtype %u",
+                                 name, dtype);
     if (ndim < 1 || ndim > PREFREC_PACK_MAX_DIMS)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s': ndim %u not in 1..4", name, ndim);
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "pack writer: tensor '%s': ndim %u not in 1..4", name, ndim);
     if (w->n == PREFREC_PACK_MAX_TENSORS)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: more than %u tensors", PREFREC_PACK_MAX_TENSORS);
+        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: more than %u tensors",
+                                 PREFREC_PACK_MAX_TENSORS);
     if (w->n == w->cap) {
         size_t nc = w->cap ? 2 * w->cap : 16;
         wtensor *nt = realloc(w->t, nc * sizeof *nt);
@@ -85,7 +94,8 @@ prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name,
     if (t->n_bytes) {
         if (!data) {
             free(t->data);
-            return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s': no data", name);
+            return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: tensor '%s': no data",
+                                     name);
         }
         memcpy(t->data, data, t->n_bytes);
     }
@@ -94,7 +104,8 @@ prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name,
 }
 
 prefrec_status prefrec_pack_writer_add_strings(prefrec_pack_writer *w, const char *base,
-                                               const char *const *strs, size_t n, prefrec_error *err) {
+                                               const char *const *strs, size_t n,
+                                               prefrec_error *err) {
     char n_off[64], n_str[64];
     snprintf(n_off, sizeof n_off, "%s.off", base);
     snprintf(n_str, sizeof n_str, "%s.str", base);
@@ -106,7 +117,8 @@ prefrec_status prefrec_pack_writer_add_strings(prefrec_pack_writer *w, const cha
         total += strlen(strs[i]) + 1;
         if (total > UINT32_MAX) {
             free(off);
-            return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: string table '%s' exceeds 4 GiB", base);
+            return prefrec_error_set(err, PREFREC_E_RANGE,
+                                     "pack writer: string table '%s' exceeds 4 GiB", base);
         }
         off[i + 1] = (uint32_t)total;
     }
@@ -131,13 +143,17 @@ static int braced(const char *s) {
     return n >= 2 && s[0] == '{' && s[n - 1] == '}';
 }
 
-prefrec_status prefrec_pack_writer_set_manifest(prefrec_pack_writer *w, const char *json, prefrec_error *err) {
+prefrec_status prefrec_pack_writer_set_manifest(prefrec_pack_writer *w, const char *json,
+                                                prefrec_error *err) {
     /* Only the braces are checked here: the manifests come from prefrec's own cJSON trees, and
      * parsing them again could fail for want of memory, which is not a malformed manifest. The
      * reader (prefrec_pack_open) checks every manifest fully. */
-    if (!braced(json)) return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: manifest is not a JSON object");
+    if (!braced(json))
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "pack writer: manifest is not a JSON object");
     size_t n = strlen(json);
-    if (n > UINT32_MAX / 2) return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: manifest too large");
+    if (n > UINT32_MAX / 2)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: manifest too large");
     char *c = malloc(n + 1);
     if (!c) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
     memcpy(c, json, n + 1);
@@ -146,20 +162,27 @@ prefrec_status prefrec_pack_writer_set_manifest(prefrec_pack_writer *w, const ch
     return PREFREC_OK;
 }
 
-static uint64_t align_up(uint64_t x) { return (x + PREFREC_PACK_ALIGN - 1) / PREFREC_PACK_ALIGN * PREFREC_PACK_ALIGN; }
+static uint64_t align_up(uint64_t x) {
+    return (x + PREFREC_PACK_ALIGN - 1) / PREFREC_PACK_ALIGN * PREFREC_PACK_ALIGN;
+}
 
-prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len, prefrec_error *err) {
+prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len,
+                                          prefrec_error *err) {
     *out = NULL;
     *len = 0;
-    if (!w->manifest) return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: no manifest set");
+    if (!w->manifest)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: no manifest set");
     uint64_t m_size = strlen(w->manifest);
     uint64_t t_off = PREFREC_PACK_HEADER_SIZE + m_size;
     uint64_t d_off = align_up(t_off + (uint64_t)w->n * PREFREC_PACK_ENTRY_SIZE);
     uint64_t end = d_off;
     for (size_t i = 0; i < w->n; i++) end = align_up(end) + w->t[i].n_bytes;
-    if (end > (uint64_t)SIZE_MAX / 2) return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: pack too large");
+    if (end > (uint64_t)SIZE_MAX / 2)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: pack too large");
     unsigned char *b = calloc(1, (size_t)end);
-    if (!b) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory (%llu bytes)", (unsigned long long)end);
+    if (!b)
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory (%llu bytes)",
+                                 (unsigned long long)end);
     memcpy(b, PREFREC_PACK_MAGIC, 8); /* includes the NUL */
     put32(b + PREFREC_PACK_OFF_VERSION, PREFREC_PACK_VERSION);
     put32(b + PREFREC_PACK_OFF_HEADER_SIZE, PREFREC_PACK_HEADER_SIZE);
@@ -193,8 +216,8 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
     return PREFREC_OK;
 }
 
-prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char *path, size_t *size_out,
-                                        prefrec_error *err) {
+prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char *path,
+                                        size_t *size_out, prefrec_error *err) {
     void *buf;
     size_t len;
     prefrec_status s = prefrec_pack_writer_finish(w, &buf, &len, err);
@@ -209,7 +232,8 @@ prefrec_status prefrec_file_read(const char *path, void **out, size_t *len, pref
     *out = NULL;
     *len = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!f)
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 1 << 16, n = 0;
     unsigned char *b = malloc(cap);
     while (b) {

@@ -50,7 +50,8 @@ static void note(const prefrec_pipeline_params *p, const char *fmt, ...) {
 
 static prefrec_status make_dir(const char *dir, prefrec_error *err) {
     if (mkdir(dir, 0777) && errno != EEXIST)
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create directory: %s", dir, strerror(errno));
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create directory: %s", dir,
+                                 strerror(errno));
     return PREFREC_OK;
 }
 
@@ -85,15 +86,16 @@ static void extras_free(pack_extras *e) {
     memset(e, 0, sizeof *e);
 }
 
-static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof, const aff_set *a,
-                                 const prefrec_train_params *tp, int32_t neighbors, pack_extras *e,
-                                 prefrec_error *err) {
+static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof,
+                                 const aff_set *a, const prefrec_train_params *tp,
+                                 int32_t neighbors, pack_extras *e, prefrec_error *err) {
     memset(e, 0, sizeof *e);
     prefrec_interactions *x = NULL;
     void *bm = NULL;
     int32_t NP = prefrec_dict_size(ds->products);
     int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
-    prefrec_status st = pmap ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    prefrec_status st =
+        pmap ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     if (!st) st = prefrec_interactions_build(ds, aff, ds->day_min, asof, &x, err);
     if (!st) {
         prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose};
@@ -109,18 +111,21 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
         double sum = 0, *ps = calloc((size_t)P + 1, sizeof *ps);
         int32_t *pn = calloc((size_t)P + 1, sizeof *pn);
         e->ptarget = malloc(((size_t)P + 1) * sizeof *e->ptarget);
-        if (!ps || !pn || !e->ptarget) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        if (!ps || !pn || !e->ptarget)
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
         for (size_t i = 0; !st && i < a->td.n_pairs; i++) {
             sum += a->td.target[i];
             ps[a->td.product[i]] += a->td.target[i];
             pn[a->td.product[i]]++;
         }
         e->mean = a->td.n_pairs ? sum / (double)a->td.n_pairs : -1;
-        for (int32_t p = 0; !st && p < P; p++) e->ptarget[p] = (float)(pn[p] ? ps[p] / pn[p] : e->mean);
+        for (int32_t p = 0; !st && p < P; p++)
+            e->ptarget[p] = (float)(pn[p] ? ps[p] / pn[p] : e->mean);
         int32_t NC = prefrec_dict_size(ds->customers), C = a->td.n_customers;
         int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap);
         e->lines = calloc((size_t)C + 1, sizeof *e->lines);
-        if (!st && (!cmap || !e->lines)) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        if (!st && (!cmap || !e->lines))
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
         if (!st) {
             for (int32_t g = 0; g < NC; g++) cmap[g] = -1;
             for (int32_t c = 0; c < C; c++) cmap[a->cglob[c]] = c;
@@ -140,10 +145,12 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
 }
 
 /* Local indices: customers and products in ascending global index order. */
-static prefrec_status build_set(const prefrec_dataset *ds, const prefrec_scores *s, aff_set *a, prefrec_error *err) {
+static prefrec_status build_set(const prefrec_dataset *ds, const prefrec_scores *s, aff_set *a,
+                                prefrec_error *err) {
     memset(a, 0, sizeof *a);
     int32_t NC = prefrec_dict_size(ds->customers), NP = prefrec_dict_size(ds->products);
-    int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap), *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
+    int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap),
+            *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
     a->cust = malloc(s->n * sizeof *a->cust + 1);
     a->prod = malloc(s->n * sizeof *a->prod + 1);
     a->target = malloc(s->n * sizeof *a->target + 1);
@@ -165,14 +172,16 @@ static prefrec_status build_set(const prefrec_dataset *ds, const prefrec_scores 
     a->pname = malloc((size_t)P * sizeof *a->pname + 1);
     a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
     a->psub = malloc((size_t)P * sizeof *a->psub + 1);
-    if (!a->cglob || !a->pglob || !a->gender || !a->age || !a->ccode || !a->pcode || !a->pname || !a->pcat || !a->psub)
+    if (!a->cglob || !a->pglob || !a->gender || !a->age || !a->ccode || !a->pcode || !a->pname ||
+        !a->pcat || !a->psub)
         goto nomem;
     for (int32_t i = 0; i < NC; i++)
         if (cmap[i] >= 0) {
             int32_t c = cmap[i];
             a->cglob[c] = i;
             a->ccode[c] = prefrec_dict_str(ds->customers, i);
-            a->gender[c] = (int8_t)(ds->has_demographics && ds->gender ? ds->gender[i] : PREFREC_GENDER_UNKNOWN);
+            a->gender[c] = (int8_t)(ds->has_demographics && ds->gender ? ds->gender[i]
+                                                                       : PREFREC_GENDER_UNKNOWN);
             a->age[c] = ds->has_demographics && ds->age ? ds->age[i] : NAN;
         }
     for (int32_t i = 0; i < NP; i++)
@@ -180,9 +189,11 @@ static prefrec_status build_set(const prefrec_dataset *ds, const prefrec_scores 
             int32_t p = pmap[i];
             a->pglob[p] = i;
             a->pcode[p] = prefrec_dict_str(ds->products, i);
-            a->pname[p] = ds->product_name && ds->product_name[i] ? ds->product_name[i] : a->pcode[p];
+            a->pname[p] =
+                ds->product_name && ds->product_name[i] ? ds->product_name[i] : a->pcode[p];
             a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[i] : -1;
-            a->psub[p] = ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[i] : -1;
+            a->psub[p] =
+                ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[i] : -1;
         }
     for (size_t i = 0; i < s->n; i++) {
         a->cust[i] = cmap[s->customer[i]];
@@ -201,7 +212,8 @@ nomem:
     return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
 }
 
-static prefrec_status dump_pairs(const aff_set *a, const prefrec_train_params *tp, const char *path, prefrec_error *err) {
+static prefrec_status dump_pairs(const aff_set *a, const prefrec_train_params *tp, const char *path,
+                                 prefrec_error *err) {
     uint8_t *valid = malloc(a->td.n_pairs + 1);
     if (!valid) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     prefrec_status s = prefrec_train_split(a->td.n_pairs, tp->valid_frac, tp->seed, valid, err);
@@ -215,14 +227,14 @@ static prefrec_status dump_pairs(const aff_set *a, const prefrec_train_params *t
             if (isnan(a->age[c]))
                 fprintf(at.f, "%d,%d,%.9g,%d,,%d\n", c, a->prod[i], a->target[i], g, valid[i]);
             else
-                fprintf(at.f, "%d,%d,%.9g,%d,%.9g,%d\n", c, a->prod[i], a->target[i], g, a->age[c], valid[i]);
+                fprintf(at.f, "%d,%d,%.9g,%d,%.9g,%d\n", c, a->prod[i], a->target[i], g, a->age[c],
+                        valid[i]);
         }
         s = prefrec_atomic_commit(&at, err);
     }
     free(valid);
     return s;
 }
-
 
 static void json_affiliate(json_build *jbp, cJSON *jaffs, const prefrec_pipeline_affiliate *a) {
     const prefrec_train_report *rep = &a->report;
@@ -266,10 +278,10 @@ static prefrec_status write_json(const prefrec_pipeline_params *p, const char *a
 }
 
 /* One affiliate: its training set, the NeuMF, the extras, the pack. *trained = 0 when skipped. */
-static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipeline_params *p, int32_t ai,
-                                const char *asof_s, const char *const *cats, int32_t n_cat,
-                                const char *const *subs, int32_t n_sub, prefrec_pipeline_affiliate *res,
-                                int *trained, prefrec_error *err) {
+static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
+                                int32_t ai, const char *asof_s, const char *const *cats,
+                                int32_t n_cat, const char *const *subs, int32_t n_sub,
+                                prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err) {
     *trained = 0;
     const char *code = prefrec_dict_str(ds->affiliates, ai);
     double t0 = now_seconds();
@@ -308,9 +320,23 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     }
     if (!st) {
         int extra = p->neighbors > 0;
-        prefrec_pack_meta meta = {code, asof_s, a.pcode, a.pname, a.pcat, a.psub, cats, n_cat, subs, n_sub,
-                                  a.ccode, &a.td, &tp, &res->report,
-                                  extra ? &ex.bt : NULL, extra ? ex.ptarget : NULL, ex.mean,
+        prefrec_pack_meta meta = {code,
+                                  asof_s,
+                                  a.pcode,
+                                  a.pname,
+                                  a.pcat,
+                                  a.psub,
+                                  cats,
+                                  n_cat,
+                                  subs,
+                                  n_sub,
+                                  a.ccode,
+                                  &a.td,
+                                  &tp,
+                                  &res->report,
+                                  extra ? &ex.bt : NULL,
+                                  extra ? ex.ptarget : NULL,
+                                  ex.mean,
                                   extra ? ex.lines : NULL};
         snprintf(path, plen, "%s/%s.pack", p->out_dir, code);
         st = prefrec_neumf_save_pack(net, &meta, path, &res->pack_bytes, err);
@@ -343,18 +369,21 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
             char known[256] = "";
             size_t used = 0;
             for (int32_t k = 0; k < n_aff && used < sizeof known - 1; k++)
-                used += (size_t)snprintf(known + used, sizeof known - used, " %s", prefrec_dict_str(ds->affiliates, k));
-            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s (has:%s)", p->affiliate,
-                                     ds->source ? ds->source : "the data", known);
+                used += (size_t)snprintf(known + used, sizeof known - used, " %s",
+                                         prefrec_dict_str(ds->affiliates, k));
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s (has:%s)",
+                                     p->affiliate, ds->source ? ds->source : "the data", known);
         }
         a_lo = ai;
         a_hi = ai + 1;
     }
     int32_t n_cat = ds->has_catalog && ds->categories ? prefrec_dict_size(ds->categories) : 0;
     int32_t n_sub = ds->has_catalog && ds->subcategories ? prefrec_dict_size(ds->subcategories) : 0;
-    const char **cats = malloc(((size_t)n_cat + 1) * sizeof *cats), **subs = malloc(((size_t)n_sub + 1) * sizeof *subs);
+    const char **cats = malloc(((size_t)n_cat + 1) * sizeof *cats),
+               **subs = malloc(((size_t)n_sub + 1) * sizeof *subs);
     out->affiliates = calloc((size_t)(a_hi - a_lo) + 1, sizeof *out->affiliates);
-    if (!cats || !subs || !out->affiliates) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    if (!cats || !subs || !out->affiliates)
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     for (int32_t k = 0; !st && k < n_cat; k++) cats[k] = prefrec_dict_str(ds->categories, k);
     for (int32_t k = 0; !st && k < n_sub; k++) subs[k] = prefrec_dict_str(ds->subcategories, k);
     char asof_s[11];
@@ -369,7 +398,8 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
         }
     }
     if (!st && out->n_trained == 0)
-        st = prefrec_error_set(err, PREFREC_E_EMPTY, "no affiliate had enough scored pairs to train");
+        st = prefrec_error_set(err, PREFREC_E_EMPTY,
+                               "no affiliate had enough scored pairs to train");
     if (!st && p->json_path) st = write_json(p, asof_s, out, err);
     free(cats);
     free(subs);

@@ -92,17 +92,17 @@ struct trainer {
     const prefrec_train_data *data;
     int threads, n_chunks_max;
     /* current job */
-    int job;                 /* 1 gradient, 2 validation, 0 quit */
-    const uint32_t *batch;   /* positions of the current batch */
+    int job; /* 1 gradient, 2 validation, 0 quit */
+    const uint32_t *batch; /* positions of the current batch */
     size_t batch_n;
     float scale;
-    float *gchunk;           /* [n_chunks_max][n_dense] */
-    float *grow_c, *grow_p;  /* [batch][d+1] */
+    float *gchunk; /* [n_chunks_max][n_dense] */
+    float *grow_c, *grow_p; /* [batch][d+1] */
     double *chunk_loss, *chunk_sse;
     /* validation job */
     const uint32_t *vidx;
     size_t vn, v_chunks;
-    double *v_sse;           /* [v_chunks] */
+    double *v_sse; /* [v_chunks] */
     barrier start, done;
     worker *w;
 };
@@ -114,12 +114,13 @@ static void run_chunks(trainer *tr, int id, float *scratch) {
     if (tr->job == 1) {
         size_t nch = (tr->batch_n + NM_CHUNK - 1) / NM_CHUNK;
         for (size_t c = (size_t)id; c < nch; c += (size_t)tr->threads) {
-            size_t lo = c * NM_CHUNK, cnt = tr->batch_n - lo < NM_CHUNK ? tr->batch_n - lo : NM_CHUNK;
+            size_t lo = c * NM_CHUNK,
+                   cnt = tr->batch_n - lo < NM_CHUNK ? tr->batch_n - lo : NM_CHUNK;
             float *g = tr->gchunk + c * L->n_dense;
             memset(g, 0, L->n_dense * sizeof(float));
-            tr->chunk_loss[c] = nm_chunk(&tr->net, td->customer, td->product, td->target, tr->batch + lo, cnt,
-                                         tr->scale, g, tr->grow_c + lo * D, tr->grow_p + lo * D, scratch,
-                                         &tr->chunk_sse[c]);
+            tr->chunk_loss[c] = nm_chunk(&tr->net, td->customer, td->product, td->target,
+                                         tr->batch + lo, cnt, tr->scale, g, tr->grow_c + lo * D,
+                                         tr->grow_p + lo * D, scratch, &tr->chunk_sse[c]);
         }
     } else if (tr->job == 2) {
         for (size_t c = (size_t)id; c < tr->v_chunks; c += (size_t)tr->threads) {
@@ -176,16 +177,16 @@ static int rmse_of(trainer *tr, const uint32_t *idx, size_t n, double *out) {
 }
 
 typedef struct adam_rows {
-    float *m, *v;            /* [rows][d+1] */
-    int32_t *slot;           /* [rows] -> slot in the batch, -1 */
-    int32_t *list;           /* touched rows in first-touch order */
-    float *g;                /* [batch][d+1] slot gradients */
+    float *m, *v; /* [rows][d+1] */
+    int32_t *slot; /* [rows] -> slot in the batch, -1 */
+    int32_t *list; /* touched rows in first-touch order */
+    float *g; /* [batch][d+1] slot gradients */
 } adam_rows;
 
 /* Lazy Adam on the rows touched by this batch: sum each row's pair gradients in pair order,
  * then update only those rows (moments of untouched rows stay as they are). */
-static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, const uint32_t *batch, size_t bn,
-                           const float *grow, size_t D, float lr_t, float bc2_sqrt_inv) {
+static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, const uint32_t *batch,
+                           size_t bn, const float *grow, size_t D, float lr_t, float bc2_sqrt_inv) {
     size_t nt = 0;
     for (size_t k = 0; k < bn; k++) {
         int32_t r = row_of[batch[k]];
@@ -214,7 +215,8 @@ static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, cons
     }
 }
 
-static void adam_dense_step(float *p, float *m, float *v, const float *g, size_t n, float lr_t, float bc2_sqrt_inv) {
+static void adam_dense_step(float *p, float *m, float *v, const float *g, size_t n, float lr_t,
+                            float bc2_sqrt_inv) {
     for (size_t q = 0; q < n; q++) {
         m[q] = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * g[q];
         v[q] = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * g[q] * g[q];
@@ -222,31 +224,41 @@ static void adam_dense_step(float *p, float *m, float *v, const float *g, size_t
     }
 }
 
-static prefrec_status check_inputs(const prefrec_train_data *td, const prefrec_train_params *tp, prefrec_error *err) {
-    if (tp->dim < 1 || tp->dim > 1024) return prefrec_error_set(err, PREFREC_E_RANGE, "train: dim %d not in 1..1024", tp->dim);
+static prefrec_status check_inputs(const prefrec_train_data *td, const prefrec_train_params *tp,
+                                   prefrec_error *err) {
+    if (tp->dim < 1 || tp->dim > 1024)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "train: dim %d not in 1..1024", tp->dim);
     if (tp->n_layers < 1 || tp->n_layers > PREFREC_MODEL_MAX_LAYERS)
-        return prefrec_error_set(err, PREFREC_E_RANGE, "train: %d MLP layers, expected 1..%d", tp->n_layers, PREFREC_MODEL_MAX_LAYERS);
+        return prefrec_error_set(err, PREFREC_E_RANGE, "train: %d MLP layers, expected 1..%d",
+                                 tp->n_layers, PREFREC_MODEL_MAX_LAYERS);
     for (int l = 0; l < tp->n_layers; l++)
         if (tp->layers[l] < 1 || tp->layers[l] > 4096)
-            return prefrec_error_set(err, PREFREC_E_RANGE, "train: MLP layer %d width %d not in 1..4096", l, tp->layers[l]);
-    if (tp->epochs < 1 || tp->batch < 1 || tp->batch > (1 << 20) || tp->threads < 1 || tp->threads > 256 ||
-        !(tp->lr > 0) || !(tp->l2 >= 0) || !(tp->valid_frac >= 0 && tp->valid_frac < 1) || tp->patience < 1)
-        return prefrec_error_set(err, PREFREC_E_RANGE, "train: epochs, batch, threads, lr, l2, valid_frac or patience out of range");
+            return prefrec_error_set(err, PREFREC_E_RANGE,
+                                     "train: MLP layer %d width %d not in 1..4096", l,
+                                     tp->layers[l]);
+    if (tp->epochs < 1 || tp->batch < 1 || tp->batch > (1 << 20) || tp->threads < 1 ||
+        tp->threads > 256 || !(tp->lr > 0) || !(tp->l2 >= 0) ||
+        !(tp->valid_frac >= 0 && tp->valid_frac < 1) || tp->patience < 1)
+        return prefrec_error_set(
+            err, PREFREC_E_RANGE,
+            "train: epochs, batch, threads, lr, l2, valid_frac or patience out of range");
     if (td->n_pairs < 2 || td->n_pairs > UINT32_MAX)
-        return prefrec_error_set(err, PREFREC_E_EMPTY, "train: %zu pairs; need at least 2", td->n_pairs);
+        return prefrec_error_set(err, PREFREC_E_EMPTY, "train: %zu pairs; need at least 2",
+                                 td->n_pairs);
     if (td->n_customers < 1 || td->n_products < 1)
         return prefrec_error_set(err, PREFREC_E_EMPTY, "train: no customers or no products");
     for (size_t i = 0; i < td->n_pairs; i++) {
         if (td->customer[i] < 0 || td->customer[i] >= td->n_customers || td->product[i] < 0 ||
             td->product[i] >= td->n_products)
-            return prefrec_error_set(err, PREFREC_E_RANGE, "train: pair %zu has customer %d / product %d out of range",
-                                     i, td->customer[i], td->product[i]);
+            return prefrec_error_set(err, PREFREC_E_RANGE,
+                                     "train: pair %zu has customer %d / product %d out of range", i,
+                                     td->customer[i], td->product[i]);
         if (!isfinite(td->target[i]))
-            return prefrec_error_set(err, PREFREC_E_RANGE, "train: pair %zu has a non-finite target", i);
+            return prefrec_error_set(err, PREFREC_E_RANGE,
+                                     "train: pair %zu has a non-finite target", i);
     }
     return PREFREC_OK;
 }
-
 
 /* The train:valid split: a seeded permutation of the pairs; its first n_valid validate. */
 static void split_perm(uint32_t *perm, size_t n, uint64_t seed) {
@@ -268,8 +280,10 @@ static size_t valid_count(size_t n, double frac) {
     return v;
 }
 
-prefrec_status prefrec_train_split(size_t n, double valid_frac, uint64_t seed, uint8_t *is_valid, prefrec_error *err) {
-    if (n < 2 || n > UINT32_MAX) return prefrec_error_set(err, PREFREC_E_EMPTY, "train: %zu pairs; need at least 2", n);
+prefrec_status prefrec_train_split(size_t n, double valid_frac, uint64_t seed, uint8_t *is_valid,
+                                   prefrec_error *err) {
+    if (n < 2 || n > UINT32_MAX)
+        return prefrec_error_set(err, PREFREC_E_EMPTY, "train: %zu pairs; need at least 2", n);
     uint32_t *perm = malloc(n * sizeof *perm);
     if (!perm) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     split_perm(perm, n, seed);
@@ -299,7 +313,8 @@ static void snap_restore(const snapshot *s, nm_net *n) {
 }
 
 /* Copy the trained state into the public plain-array form. */
-static prefrec_status export_net(const nm_net *n, uint64_t seed, prefrec_neumf **out, prefrec_error *err) {
+static prefrec_status export_net(const nm_net *n, uint64_t seed, prefrec_neumf **out,
+                                 prefrec_error *err) {
     const nm_layout *L = &n->L;
     size_t d = (size_t)L->d, D = d + 1;
     prefrec_neumf *o = calloc(1, sizeof *o);
@@ -322,7 +337,8 @@ static prefrec_status export_net(const nm_net *n, uint64_t seed, prefrec_neumf *
         o->b[l] = malloc((size_t)L->width[l] * sizeof(float));
         ok = o->w[l] && o->b[l];
         if (ok) {
-            memcpy(o->w[l], n->dense + L->off_w[l], (size_t)L->width[l] * (size_t)L->in[l] * sizeof(float));
+            memcpy(o->w[l], n->dense + L->off_w[l],
+                   (size_t)L->width[l] * (size_t)L->in[l] * sizeof(float));
             memcpy(o->b[l], n->dense + L->off_b[l], (size_t)L->width[l] * sizeof(float));
         }
     }
@@ -385,12 +401,13 @@ float prefrec_neumf_predict(const prefrec_neumf *o, int32_t c, int32_t p, int ge
 
 static void progress(const prefrec_train_params *tp, int epoch, double loss, double vr, double dt) {
     if (!tp->verbose) return;
-    fprintf(stderr, "%s%sepoch %2d/%d  train loss %.4f  valid RMSE %.4f  %.3f s/epoch\n", tp->label ? tp->label : "",
-            tp->label ? "  " : "", epoch, tp->epochs, loss, vr, dt);
+    fprintf(stderr, "%s%sepoch %2d/%d  train loss %.4f  valid RMSE %.4f  %.3f s/epoch\n",
+            tp->label ? tp->label : "", tp->label ? "  " : "", epoch, tp->epochs, loss, vr, dt);
 }
 
-prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_train_params *tp, prefrec_neumf **out,
-                                   prefrec_train_report *rep, prefrec_error *err) {
+prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_train_params *tp,
+                                   prefrec_neumf **out, prefrec_train_report *rep,
+                                   prefrec_error *err) {
     *out = NULL;
     memset(rep, 0, sizeof *rep);
     prefrec_status st = check_inputs(td, tp, err);
@@ -426,15 +443,19 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     ap.list = malloc(B * sizeof(int32_t));
     ac.g = malloc(B * D * sizeof(float));
     ap.g = malloc(B * D * sizeof(float));
-    snapshot best = {malloc((size_t)td->n_customers * D * sizeof(float)), malloc((size_t)td->n_products * D * sizeof(float)),
+    snapshot best = {malloc((size_t)td->n_customers * D * sizeof(float)),
+                     malloc((size_t)td->n_products * D * sizeof(float)),
                      malloc(L.n_dense * sizeof(float))};
     tr.w = calloc((size_t)tp->threads, sizeof(worker));
-    int ok = perm && gdense && dm && dv && tr.gchunk && tr.grow_c && tr.grow_p && tr.chunk_loss && tr.chunk_sse && ac.m &&
-             ac.v && ac.slot && ap.m && ap.v && ap.slot && ac.list && ap.list && ac.g && ap.g && best.ctab && best.ptab &&
-             best.dense && tr.w;
-    for (int t = 0; ok && t < tp->threads; t++) ok = (tr.w[t].scratch = malloc(nm_scratch_size(&L) * sizeof(float))) != NULL;
-    if (ok) st = nm_net_alloc(&tr.net, &L, td->n_customers, td->n_products, td->gender, td->age, err);
-    else st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    int ok = perm && gdense && dm && dv && tr.gchunk && tr.grow_c && tr.grow_p && tr.chunk_loss &&
+        tr.chunk_sse && ac.m && ac.v && ac.slot && ap.m && ap.v && ap.slot && ac.list && ap.list &&
+        ac.g && ap.g && best.ctab && best.ptab && best.dense && tr.w;
+    for (int t = 0; ok && t < tp->threads; t++)
+        ok = (tr.w[t].scratch = malloc(nm_scratch_size(&L) * sizeof(float))) != NULL;
+    if (ok)
+        st = nm_net_alloc(&tr.net, &L, td->n_customers, td->n_products, td->gender, td->age, err);
+    else
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     int threads_started = 0;
     if (!st) {
         for (int32_t c = 0; c < td->n_customers; c++) ac.slot[c] = -1;
@@ -524,7 +545,8 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         snap_restore(&best, &tr.net);
         rep->n_train = n_train;
         rep->n_valid = n_valid;
-        if (rmse_of(&tr, tidx, n_train, &rep->train_rmse) || rmse_of(&tr, vidx, n_valid, &rep->valid_rmse))
+        if (rmse_of(&tr, tidx, n_train, &rep->train_rmse) ||
+            rmse_of(&tr, vidx, n_valid, &rep->valid_rmse))
             st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
         rep->seconds = now_s() - t_start;
         rep->seconds_per_epoch = rep->epochs_run ? train_time / rep->epochs_run : 0.0;

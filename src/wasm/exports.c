@@ -111,7 +111,8 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_add(prefrec_wasm_session *s, void 
         const char *aff = prefrec_engine_affiliate(e);
         for (size_t i = 0; i < s->n && !st; i++)
             if (!strcmp(prefrec_engine_affiliate(s->engines[i]), aff))
-                st = prefrec_error_set(&s->err, PREFREC_E_INVAL, "a pack for affiliate '%s' is already loaded", aff);
+                st = prefrec_error_set(&s->err, PREFREC_E_INVAL,
+                                       "a pack for affiliate '%s' is already loaded", aff);
     }
     if (st) {
         prefrec_engine_free(e);
@@ -138,10 +139,11 @@ EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_session_info(const prefrec_wasm_session 
 
 /* One JSON request (docs/engine.md) over every loaded pack; the JSON response. Caller frees.
  * NULL only when memory runs out. */
-EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_session_handle(const prefrec_wasm_session *s, const char *req,
-                                                       size_t len) {
+EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_session_handle(const prefrec_wasm_session *s,
+                                                       const char *req, size_t len) {
     if (!s) return NULL;
-    return prefrec_api_handle_n((const prefrec_engine *const *)s->engines, s->n, req ? req : "", req ? len : 0);
+    return prefrec_api_handle_n((const prefrec_engine *const *)s->engines, s->n, req ? req : "",
+                                req ? len : 0);
 }
 
 /* ---- the typed path: no JSON, results into caller arrays ----------------------------------- */
@@ -153,11 +155,15 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_find(const prefrec_wasm_session *s
     return -1;
 }
 
-EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_count(const prefrec_wasm_session *s) { return s ? (int)s->n : 0; }
+EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_count(const prefrec_wasm_session *s) {
+    return s ? (int)s->n : 0;
+}
 
 static const prefrec_engine *engine_at(prefrec_wasm_session *s, int i) {
     if (!s || i < 0 || (size_t)i >= s->n) {
-        if (s) prefrec_error_set(&s->err, PREFREC_E_RANGE, "engine index %d out of range (0..%d)", i, s ? (int)s->n - 1 : -1);
+        if (s)
+            prefrec_error_set(&s->err, PREFREC_E_RANGE, "engine index %d out of range (0..%d)", i,
+                              s ? (int)s->n - 1 : -1);
         return NULL;
     }
     return s->engines[i];
@@ -165,15 +171,21 @@ static const prefrec_engine *engine_at(prefrec_wasm_session *s, int i) {
 
 /* Catalog strings of engine i, product p: field 0 code, 1 name, 2 category, 3 subcategory.
  * NULL when out of range. Valid until the session is freed. */
-EMSCRIPTEN_KEEPALIVE const char *prefrec_wasm_session_product(prefrec_wasm_session *s, int i, int32_t p, int field) {
+EMSCRIPTEN_KEEPALIVE const char *prefrec_wasm_session_product(prefrec_wasm_session *s, int i,
+                                                              int32_t p, int field) {
     const prefrec_engine *e = engine_at(s, i);
     if (!e || p < 0 || p >= prefrec_engine_n_products(e)) return NULL;
     switch (field) {
-    case 0: return prefrec_engine_product_code(e, p);
-    case 1: return prefrec_engine_product_name(e, p);
-    case 2: return prefrec_engine_product_category(e, p);
-    case 3: return prefrec_engine_product_subcategory(e, p);
-    default: return NULL;
+        case 0:
+            return prefrec_engine_product_code(e, p);
+        case 1:
+            return prefrec_engine_product_name(e, p);
+        case 2:
+            return prefrec_engine_product_category(e, p);
+        case 3:
+            return prefrec_engine_product_subcategory(e, p);
+        default:
+            return NULL;
     }
 }
 
@@ -200,8 +212,9 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_top(prefrec_wasm_session *s, const
     prefrec_response *rs = malloc(sizeof *rs);
     if (!rs) return prefrec_error_set(&s->err, PREFREC_E_NOMEM, "out of memory");
     size_t engine = 0;
-    prefrec_status st = prefrec_api_recommend_n((const prefrec_engine *const *)s->engines, s->n,
-                                                req ? req : "", req ? len : 0, &engine, rs, &s->err);
+    prefrec_status st =
+        prefrec_api_recommend_n((const prefrec_engine *const *)s->engines, s->n, req ? req : "",
+                                req ? len : 0, &engine, rs, &s->err);
     if (st) {
         free(rs);
         return st;

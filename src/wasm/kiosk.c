@@ -71,7 +71,9 @@ static int emit_line(const char *text) {
 
 static void print_error(prefrec_status s, const char *msg) {
     char *text = prefrec_api_error_json(s, msg);
-    emit_line(text ? text : "{\"ok\":false,\"error\":{\"code\":-2,\"status\":\"out of memory\",\"message\":\"out of memory\"}}");
+    emit_line(text ? text
+                   : "{\"ok\":false,\"error\":{\"code\":-2,\"status\":\"out of "
+                     "memory\",\"message\":\"out of memory\"}}");
     prefrec_api_free(text);
 }
 
@@ -139,16 +141,20 @@ int main(int argc, char **argv) {
             fputs(usage_text, stdout);
             return 0;
         }
-        if (!strcmp(o, "--lines")) lines = 1;
-        else if (!strcmp(o, "--info")) info = 1;
+        if (!strcmp(o, "--lines"))
+            lines = 1;
+        else if (!strcmp(o, "--info"))
+            info = 1;
         else if (i + 1 < argc && !strcmp(o, "--pack")) {
             if (n_packs == PREFREC_PACKSET_MAX) {
                 print_error(PREFREC_E_RANGE, "too many --pack options");
                 return 2;
             }
             packs[n_packs++] = argv[++i];
-        } else if (i + 1 < argc && !strcmp(o, "--customers")) shard = argv[++i];
-        else if (i + 1 < argc && !strcmp(o, "--request")) request = argv[++i];
+        } else if (i + 1 < argc && !strcmp(o, "--customers"))
+            shard = argv[++i];
+        else if (i + 1 < argc && !strcmp(o, "--request"))
+            request = argv[++i];
         else {
             prefrec_error e = {0}; /* (cuts a long option on a character: the line stays UTF-8) */
             prefrec_error_set(&e, PREFREC_E_INVAL,
@@ -183,8 +189,8 @@ int main(int argc, char **argv) {
         char *buf = NULL;
         size_t len = 0;
         prefrec_status s = request && strcmp(request, "-")
-                               ? prefrec_read_path(request, KIOSK_MAX_REQUEST, &buf, &len, &err)
-                               : prefrec_read_stream(stdin, "standard input", KIOSK_MAX_REQUEST, &buf, &len, &err);
+            ? prefrec_read_path(request, KIOSK_MAX_REQUEST, &buf, &len, &err)
+            : prefrec_read_stream(stdin, "standard input", KIOSK_MAX_REQUEST, &buf, &len, &err);
         if (s) {
             print_error(s, err.msg);
             rc = 1;

@@ -55,7 +55,9 @@ int main(void) {
     cJSON_Delete(r);
 
     /* history by codes and demographics by band: the same as the known customer */
-    r = call(es, 1, "{\"history\":[\"P1\",\"P0\",\"P1\"],\"gender\":\"F\",\"age\":\"30대\",\"k\":3,\"sample\":2,\"seed\":5}");
+    r = call(es, 1,
+             "{\"history\":[\"P1\",\"P0\",\"P1\"],\"gender\":\"F\",\"age\":\"30대\",\"k\":3,"
+             "\"sample\":2,\"seed\":5}");
     CHECK_STR(cJSON_GetObjectItemCaseSensitive(r, "source")->valuestring, "history");
     CHECK_STR(str_at(r, "items", 0, "code"), "P2");
     CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "sampled")), 2);
@@ -65,24 +67,36 @@ int main(void) {
     r = call(es, 1, "{\"plan\":\"stamp\",\"customer\":\"C0\",\"categories\":2,\"per_category\":2}");
     const cJSON *board = cJSON_GetObjectItemCaseSensitive(r, "board");
     CHECK_EQ_INT(cJSON_GetArraySize(board), 2);
-    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(board, 0), "items"), 1), "bought")));
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(board, 0), "items"),
+                           1),
+        "bought")));
     cJSON_Delete(r);
 
     /* ratio with explicit weights: only A01 is loaded, so it is always picked */
     r = call(es, 1, "{\"plan\":\"ratio\",\"customer\":\"C0\",\"weights\":{\"A01\":3},\"seed\":1}");
-    CHECK_STR(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "ratio"), "picked")->valuestring, "A01");
+    CHECK_STR(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "ratio"), "picked")
+            ->valuestring,
+        "A01");
     cJSON_Delete(r);
     /* ratio from the pack's purchases */
     r = call(es, 1, "{\"plan\":\"ratio\",\"customer\":\"C1\"}");
-    CHECK_NEAR(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "ratio"), "weights"), "A01")->valuedouble, 1, 0);
+    CHECK_NEAR(cJSON_GetObjectItemCaseSensitive(
+                   cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "ratio"),
+                                                    "weights"),
+                   "A01")
+                   ->valuedouble,
+               1, 0);
     cJSON_Delete(r);
     r = call(es, 1, "{\"plan\":\"subscribe\",\"affiliate\":\"A01\",\"customer\":\"C1\",\"k\":2}");
     CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok")));
     cJSON_Delete(r);
 
     /* errors are JSON with a message naming the problem */
-    static const struct { const char *req, *msg; } bad[] = {
+    static const struct {
+        const char *req, *msg;
+    } bad[] = {
         {"{\"customer\":", "invalid JSON"},
         {"{\"customer\":\"C0\"} {}", "invalid JSON near byte 18"},
         {"[1,2]", "not a JSON object"},

@@ -21,7 +21,11 @@ static int utf8_ok(const char *str) {
     const unsigned char *s = (const unsigned char *)str;
     while (*s) {
         unsigned c = *s;
-        size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        size_t n = c < 0x80      ? 1
+            : (c & 0xe0) == 0xc0 ? 2
+            : (c & 0xf0) == 0xe0 ? 3
+            : (c & 0xf8) == 0xf0 ? 4
+                                 : 0;
         if (!n) return 0;
         uint32_t cp = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
         for (size_t i = 1; i < n; i++) {
@@ -43,8 +47,10 @@ static cJSON *call_n(const prefrec_engine *const *e, size_t n, const char *req, 
      * (the wasm builds' stdout) would print differently */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)req[i];
-        if (c >= 0x20 && c < 0x7f) putchar(c);
-        else printf("\\x%02x", c);
+        if (c >= 0x20 && c < 0x7f)
+            putchar(c);
+        else
+            printf("\\x%02x", c);
     }
     printf("\n-> %s\n", out ? out : "(null)");
     snprintf(last, sizeof last, "%s", out ? out : "");
@@ -59,17 +65,20 @@ static cJSON *call(const prefrec_engine *const *e, size_t n, const char *req) {
 static int is_ok(const cJSON *o) { return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ok")); }
 
 static const char *err_msg(const cJSON *o) {
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "error"), "message");
+    const cJSON *m =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "error"), "message");
     return cJSON_IsString(m) ? m->valuestring : NULL;
 }
 
 static const char *item_str(const cJSON *o, const char *arr, int i, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, arr), i), key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, arr), i), key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 /* The error message of request req (NULL if it was served). */
-static void expect_error(const prefrec_engine *const *e, size_t n, const char *req, size_t len, const char *msg) {
+static void expect_error(const prefrec_engine *const *e, size_t n, const char *req, size_t len,
+                         const char *msg) {
     cJSON *r = call_n(e, n, req, len);
     CHECK(r && !is_ok(r));
     CHECK_CONTAINS(err_msg(r), msg);
@@ -79,7 +88,8 @@ static void expect_error(const prefrec_engine *const *e, size_t n, const char *r
 
 /* A copy of the tiny pack (blend variant 1) with the product names, category names and product
  * categories given; categories NULL: a pack without categories (empty table, every product -1). */
-static unsigned char *custom_pack(size_t *len, const char *const pname[P], const char *cat0, const char *cat1) {
+static unsigned char *custom_pack(size_t *len, const char *const pname[P], const char *cat0,
+                                  const char *cat1) {
     static char nblob[4096], cblob[2048];
     static uint32_t noff[P + 1], coff[3];
     static const int32_t nocat[P] = {-1, -1, -1, -1, -1, -1};
@@ -102,8 +112,10 @@ static unsigned char *custom_pack(size_t *len, const char *const pname[P], const
     free(tiny_pack(len, 1)); /* fills pop_seg */
     tb t[] = {{"product.emb", 0, 2, {P, 2}, pemb, sizeof pemb},
               {"product.bias", 0, 1, {P}, pbias, sizeof pbias},
-              {"mlp.0.w", 0, 2, {2, 8}, w1, sizeof w1}, {"mlp.0.b", 0, 1, {2}, b1, 8},
-              {"out.gmf", 0, 1, {2}, wg, 8}, {"out.mlp", 0, 1, {2}, wm, 8},
+              {"mlp.0.w", 0, 2, {2, 8}, w1, sizeof w1},
+              {"mlp.0.b", 0, 1, {2}, b1, 8},
+              {"out.gmf", 0, 1, {2}, wg, 8},
+              {"out.mlp", 0, 1, {2}, wm, 8},
               {"out.bias", 0, 1, {1}, &b0, 4},
               {"product.code.off", 5, 1, {P + 1}, code_off, sizeof code_off},
               {"product.code.str", 3, 1, {18}, codes, 18},
@@ -113,11 +125,16 @@ static unsigned char *custom_pack(size_t *len, const char *const pname[P], const
               {"product.sub", 4, 1, {P}, psub, sizeof psub},
               {"category.off", 5, 1, {cat0 ? 3u : 1u}, coff, cat0 ? 12u : 4u},
               {"category.str", 3, 1, {(uint32_t)cat_n}, cblob, cat_n},
-              {"subcategory.off", 5, 1, {4}, sub_off, 16}, {"subcategory.str", 3, 1, {6}, subs, 6},
-              {"customer.code.off", 5, 1, {4}, cust_off, 16}, {"customer.code.str", 3, 1, {9}, ccodes, 9},
-              {"customer.emb", 0, 2, {3, 2}, cemb, 24}, {"customer.bias", 0, 1, {3}, cbias, 12},
-              {"customer.gender", 2, 1, {3}, cg, 3}, {"customer.age", 0, 1, {3}, cage, 12},
-              {"customer.bought.off", 5, 1, {4}, boff, 16}, {"customer.bought.idx", 4, 1, {9}, bidx, 36},
+              {"subcategory.off", 5, 1, {4}, sub_off, 16},
+              {"subcategory.str", 3, 1, {6}, subs, 6},
+              {"customer.code.off", 5, 1, {4}, cust_off, 16},
+              {"customer.code.str", 3, 1, {9}, ccodes, 9},
+              {"customer.emb", 0, 2, {3, 2}, cemb, 24},
+              {"customer.bias", 0, 1, {3}, cbias, 12},
+              {"customer.gender", 2, 1, {3}, cg, 3},
+              {"customer.age", 0, 1, {3}, cage, 12},
+              {"customer.bought.off", 5, 1, {4}, boff, 16},
+              {"customer.bought.idx", 4, 1, {9}, bidx, 36},
               {"blend.ease.nbr", 4, 2, {P, M}, ease_nbr, sizeof ease_nbr},
               {"blend.ease.w", 0, 2, {P, M}, ease_w, sizeof ease_w},
               {"blend.knn.nbr", 4, 2, {P, M}, knn_nbr, sizeof knn_nbr},
@@ -144,15 +161,21 @@ static prefrec_engine *open_engine(unsigned char *bytes, size_t len, prefrec_pac
 /* ---- item 2: U+0000 and invalid UTF-8 in request strings ------------------------------------ */
 static void test_nul(const prefrec_engine *const *es) {
     /* the review's case: served as customer C0 before */
-    expect_error(es, 1, "{\"customer\":\"C0\\u0000zz\"}", 25, "request: \"customer\" contains U+0000");
-    static const struct { const char *req, *msg; } bad[] = {
-        {"{\"history\":[\"P1\",\"P0\\u0000x\"],\"gender\":\"F\"}", "request: history[1] contains U+0000"},
-        {"{\"affiliate\":\"A01\\u0000\",\"gender\":\"F\"}", "request: \"affiliate\" contains U+0000"},
+    expect_error(es, 1, "{\"customer\":\"C0\\u0000zz\"}", 25,
+                 "request: \"customer\" contains U+0000");
+    static const struct {
+        const char *req, *msg;
+    } bad[] = {
+        {"{\"history\":[\"P1\",\"P0\\u0000x\"],\"gender\":\"F\"}",
+         "request: history[1] contains U+0000"},
+        {"{\"affiliate\":\"A01\\u0000\",\"gender\":\"F\"}",
+         "request: \"affiliate\" contains U+0000"},
         {"{\"plan\":\"stamp\\u0000\",\"gender\":\"F\"}", "request: \"plan\" contains U+0000"},
         {"{\"ranker\":\"neumf\\u0000\",\"gender\":\"F\"}", "request: \"ranker\" contains U+0000"},
         {"{\"gender\":\"F\\u0000\"}", "request: \"gender\" contains U+0000"},
         {"{\"gender\":\"F\",\"age\":\"30\\u0000\"}", "request: \"age\" contains U+0000"},
-        {"{\"plan\":\"ratio\",\"weights\":{\"A01\\u0000\":1}}", "request: a member name in weights contains U+0000"},
+        {"{\"plan\":\"ratio\",\"weights\":{\"A01\\u0000\":1}}",
+         "request: a member name in weights contains U+0000"},
         {"{\"cust\\u0000omer\":\"C0\"}", "request: a member name contains U+0000"},
         /* \\u0000 is an escaped backslash and "u0000": a plain code, refused as unknown */
         {"{\"customer\":\"C0\\\\u0000\"}", "unknown customer 'C0\\u0000'"},
@@ -163,11 +186,15 @@ static void test_nul(const prefrec_engine *const *es) {
     static const char raw[] = "{\"customer\":\"C0\0zz\"}";
     expect_error(es, 1, raw, sizeof raw - 1, "request: \"customer\" contains U+0000");
     /* invalid UTF-8: refused by name, and the answer stays valid UTF-8 (it used to echo it) */
-    static const struct { const char *req, *msg; } bad8[] = {
+    static const struct {
+        const char *req, *msg;
+    } bad8[] = {
         {"{\"customer\":\"C0\xff\"}", "request: \"customer\" is not valid UTF-8"},
-        {"{\"customer\":\"C0\xc0\xaf\"}", "request: \"customer\" is not valid UTF-8"},     /* overlong */
-        {"{\"customer\":\"C0\xed\xa0\x80\"}", "request: \"customer\" is not valid UTF-8"}, /* surrogate */
-        {"{\"customer\":\"C0\xea\xb0\"}", "request: \"customer\" is not valid UTF-8"},     /* cut */
+        {"{\"customer\":\"C0\xc0\xaf\"}",
+         "request: \"customer\" is not valid UTF-8"}, /* overlong */
+        {"{\"customer\":\"C0\xed\xa0\x80\"}",
+         "request: \"customer\" is not valid UTF-8"}, /* surrogate */
+        {"{\"customer\":\"C0\xea\xb0\"}", "request: \"customer\" is not valid UTF-8"}, /* cut */
         {"{\"history\":[\"P0\",\"\xf4\x90\x80\x80\"]}", "request: history[1] is not valid UTF-8"},
         {"{\"c\xffstomer\":\"C0\"}", "request: a member name is not valid UTF-8"},
     };
@@ -185,7 +212,9 @@ static void test_nul(const prefrec_engine *const *es) {
 
 /* ---- item 6: duplicate members -------------------------------------------------------------- */
 static void test_duplicates(const prefrec_engine *const *es) {
-    static const struct { const char *req, *msg; } bad[] = {
+    static const struct {
+        const char *req, *msg;
+    } bad[] = {
         {"{\"customer\":\"C0\",\"k\":5,\"k\":1000}", "request: duplicate member \"k\""},
         {"{\"customer\":\"C0\",\"k\":5,\"k\":5}", "request: duplicate member \"k\""},
         {"{\"customer\":\"C0\",\"customer\":\"C1\"}", "request: duplicate member \"customer\""},
@@ -202,7 +231,8 @@ static void test_duplicates(const prefrec_engine *const *es) {
     char *big = malloc(cap);
     CHECK(big != NULL);
     if (!big) return;
-    n += (size_t)snprintf(big + n, cap - n, "{\"plan\":\"ratio\",\"customer\":\"C0\",\"weights\":{");
+    n +=
+        (size_t)snprintf(big + n, cap - n, "{\"plan\":\"ratio\",\"customer\":\"C0\",\"weights\":{");
     for (int i = 0; i < 20000; i++) n += (size_t)snprintf(big + n, cap - n, "\"Z%05d\":1,", i);
     n += (size_t)snprintf(big + n, cap - n, "\"Z00007\":1}}");
     char *out = prefrec_api_handle_n(es, 1, big, n);
@@ -222,7 +252,8 @@ static void test_duplicates(const prefrec_engine *const *es) {
         for (size_t i = 0; i < depths[t] - 1; i++) deep[dl++] = '[';
         for (size_t i = 0; i < depths[t] - 1; i++) deep[dl++] = ']';
         deep[dl++] = '}';
-        expect_error(es, 1, deep, dl, depths[t] < 1000 ? "levels deep, at most 16" : "invalid JSON");
+        expect_error(es, 1, deep, dl,
+                     depths[t] < 1000 ? "levels deep, at most 16" : "invalid JSON");
     }
     size_t dl = (size_t)sprintf(deep, "{\"history\":");
     for (size_t i = 0; i < 15; i++) deep[dl++] = '[';
@@ -236,7 +267,7 @@ static void test_duplicates(const prefrec_engine *const *es) {
 static void test_long_names(void) {
     char longname[700] = "", longcat[700] = "";
     for (int i = 0; i < 200; i++) strcat(longname, "가"); /* 600 bytes */
-    for (int i = 0; i < 199; i++) strcat(longcat, "음");  /* 597 bytes */
+    for (int i = 0; i < 199; i++) strcat(longcat, "음"); /* 597 bytes */
     strcat(longcat, "s");
     const char *names[P] = {longname, "n1", "n2", "n3", "n4", "n5"};
     size_t len = 0;
@@ -255,7 +286,8 @@ static void test_long_names(void) {
         CHECK_STR(item_str(r, "items", 0, "reason"), want);
         cJSON_Delete(r);
         /* the stamp board's reasons name the category whole */
-        r = call(es, 1, "{\"plan\":\"stamp\",\"customer\":\"C1\",\"categories\":2,\"per_category\":2}");
+        r = call(es, 1,
+                 "{\"plan\":\"stamp\",\"customer\":\"C1\",\"categories\":2,\"per_category\":2}");
         CHECK(is_ok(r));
         CHECK(utf8_ok(last));
         char want_cat[800];
@@ -264,7 +296,8 @@ static void test_long_names(void) {
         const cJSON *board = cJSON_GetObjectItemCaseSensitive(r, "board");
         for (int c = 0; c < cJSON_GetArraySize(board); c++) {
             const cJSON *col = cJSON_GetArrayItem(board, c);
-            if (strcmp(cJSON_GetObjectItemCaseSensitive(col, "category")->valuestring, longcat)) continue;
+            if (strcmp(cJSON_GetObjectItemCaseSensitive(col, "category")->valuestring, longcat))
+                continue;
             found = 1;
             CHECK_STR(item_str(col, "items", 0, "reason"), want_cat);
         }

@@ -58,8 +58,8 @@ static void load(const char *name, const bp_model *m, const prefrec_budget *b, l
 }
 
 /* recommend k for gender F (or the history / customer given); checks the answer is in range */
-static prefrec_status serve(const loaded *l, const int32_t *hist, size_t n, const char *customer, uint32_t k,
-                            int ranker, prefrec_response *rs, prefrec_error *err) {
+static prefrec_status serve(const loaded *l, const int32_t *hist, size_t n, const char *customer,
+                            uint32_t k, int ranker, prefrec_response *rs, prefrec_error *err) {
     prefrec_request rq = prefrec_request_default();
     rq.gender = 1;
     rq.age = 30;
@@ -119,7 +119,9 @@ static void review_pack(void) {
     CHECK(l.len > (9u << 20) && l.len < (12u << 20));
     CHECK_EQ_INT(l.st, PREFREC_E_RANGE);
     CHECK_CONTAINS(l.err.msg, "pack: the engine would need ");
-    CHECK_CONTAINS(l.err.msg, " MiB of working memory for 300000 products x layer-1 width 4096, over the budget of ");
+    CHECK_CONTAINS(
+        l.err.msg,
+        " MiB of working memory for 300000 products x layer-1 width 4096, over the budget of ");
     CHECK_CONTAINS(l.err.msg, "(16 x the pack's ");
     prefrec_model_cost c;
     prefrec_error err = {0};
@@ -159,7 +161,8 @@ static void wrap_2_32(void) {
     huge.max_bytes = UINT64_MAX;
     huge.per_pack_byte = 100000;
     prefrec_engine *e = NULL;
-    CHECK(sizeof(size_t) > 4 || (prefrec_engine_new_budget(l.pk, NULL, &huge, &e, &err) == PREFREC_E_RANGE && !e));
+    CHECK(sizeof(size_t) > 4 ||
+          (prefrec_engine_new_budget(l.pk, NULL, &huge, &e, &err) == PREFREC_E_RANGE && !e));
     unload(&l);
 }
 
@@ -191,7 +194,9 @@ static void max_dim(void) {
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_engine_new_budget(l.pk, NULL, &small, &e, &err), PREFREC_E_RANGE);
     CHECK(e == NULL);
-    CHECK_CONTAINS(err.msg, "for 2048 products x layer-1 width 16, over the budget of 0.1 MiB (0 x the pack's 8.");
+    CHECK_CONTAINS(
+        err.msg,
+        "for 2048 products x layer-1 width 16, over the budget of 0.1 MiB (0 x the pack's 8.");
     unload(&l);
 }
 
@@ -206,8 +211,9 @@ static void max_layers(void) {
     loaded l;
     load("layers 1,4096,1,4096 x 300000", &m, NULL, &l);
     CHECK_EQ_INT(l.st, PREFREC_E_RANGE);
-    CHECK_CONTAINS(l.err.msg, "pack: scoring every product would take 4.92e+09 multiply-adds per request "
-                              "(300000 products x 4 layers of widths up to 4096), over the limit of 4.29e+09");
+    CHECK_CONTAINS(l.err.msg,
+                   "pack: scoring every product would take 4.92e+09 multiply-adds per request "
+                   "(300000 products x 4 layers of widths up to 4096), over the limit of 4.29e+09");
     prefrec_model_cost c;
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_model_cost_of(l.pk, &c, &err), PREFREC_OK);
@@ -237,10 +243,13 @@ static void max_layers(void) {
         prefrec_response rs;
         for (int32_t i = 0; hist && i < 40000; i++) hist[i] = i;
         memset(&err, 0, sizeof err);
-        CHECK_EQ_INT(serve(&l, hist, 40000, NULL, 5, PREFREC_RANKER_NEUMF, &rs, &err), PREFREC_E_RANGE);
+        CHECK_EQ_INT(serve(&l, hist, 40000, NULL, 5, PREFREC_RANKER_NEUMF, &rs, &err),
+                     PREFREC_E_RANGE);
         /* (2^36 - 60 x 5 - 5) / (60 x 32772) = 34948 */
-        CHECK_CONTAINS(err.msg, "fold-in: a history of 40000 products would take 7.87e+10 multiply-adds with "
-                                "this model, over the limit of 6.87e+10: at most 34948");
+        CHECK_CONTAINS(
+            err.msg,
+            "fold-in: a history of 40000 products would take 7.87e+10 multiply-adds with "
+            "this model, over the limit of 6.87e+10: at most 34948");
         free(hist);
     }
     unload(&l);
@@ -253,7 +262,9 @@ static void long_strings(void) {
     loaded l;
     load("name of 8192 bytes", &m, NULL, &l);
     CHECK_EQ_INT(l.st, PREFREC_E_FORMAT);
-    CHECK_STR(l.err.msg, "pack: string table 'product.name': string 0 is 8193 bytes, at most 4096 with its NUL");
+    CHECK_STR(
+        l.err.msg,
+        "pack: string table 'product.name': string 0 is 8193 bytes, at most 4096 with its NUL");
     unload(&l);
     m.name_len = 4095;
     load("name of 4095 bytes", &m, NULL, &l);
@@ -272,7 +283,9 @@ static void shard_offsets(void) {
     loaded l;
     load("shard with bought.off[1] = 0xFFFFFFF0", &m, NULL, &l);
     CHECK_EQ_INT(l.st, PREFREC_E_FORMAT);
-    CHECK_STR(l.err.msg, "pack: customer.bought.off[1] = 4294967280 is past the end of customer.bought.idx (32 entries)");
+    CHECK_STR(l.err.msg,
+              "pack: customer.bought.off[1] = 4294967280 is past the end of customer.bought.idx "
+              "(32 entries)");
     unload(&l);
     m.bad_bought_off = 0;
     load("shard, offsets right", &m, NULL, &l);
@@ -283,7 +296,8 @@ static void shard_offsets(void) {
         CHECK_EQ_INT(serve(&l, NULL, 0, "C1", 5, PREFREC_RANKER_NEUMF, &rs, &err), PREFREC_OK);
         CHECK_EQ_INT(rs.source, PREFREC_SOURCE_KNOWN);
         int fresh = 1; /* C1 bought products 8..15: never recommended back */
-        for (uint32_t i = 0; i < rs.n; i++) fresh &= rs.items[i].product < 8 || rs.items[i].product > 15;
+        for (uint32_t i = 0; i < rs.n; i++)
+            fresh &= rs.items[i].product < 8 || rs.items[i].product > 15;
         CHECK(fresh);
     }
     unload(&l);
@@ -320,7 +334,7 @@ static void categories(void) {
         int ok = 1;
         for (size_t c = 0; c < nb; c++)
             ok &= board[c].n_products == 1 && board[c].category < 1000 &&
-                  board[c].products[0].index == board[c].category;
+                board[c].products[0].index == board[c].category;
         CHECK(ok);
     }
     unload(&l);
@@ -398,14 +412,15 @@ static void blend_neighbours(void) {
 static void wrapping_shapes(void) {
     static const struct {
         uint32_t dtype, ndim, shape[4];
-    } bad[] = {{PREFREC_DT_U8, 2, {65536, 65536}},               /* 2^32 elements */
-               {PREFREC_DT_F32, 2, {32768, 32768}},              /* 2^32 bytes */
+    } bad[] = {{PREFREC_DT_U8, 2, {65536, 65536}}, /* 2^32 elements */
+               {PREFREC_DT_F32, 2, {32768, 32768}}, /* 2^32 bytes */
                {PREFREC_DT_F32, 4, {65536, 65536, 65536, 65536}}, /* 2^64 elements */
-               {PREFREC_DT_I32, 1, {0x40000000}}};               /* 2^32 bytes, 1-d */
+               {PREFREC_DT_I32, 1, {0x40000000}}}; /* 2^32 bytes, 1-d */
     unsigned char data[48] = {0};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        tb t = {"x", bad[i].dtype, bad[i].ndim, {bad[i].shape[0], bad[i].shape[1], bad[i].shape[2], bad[i].shape[3]},
-                data, sizeof data};
+        tb t = {"x",         bad[i].dtype,
+                bad[i].ndim, {bad[i].shape[0], bad[i].shape[1], bad[i].shape[2], bad[i].shape[3]},
+                data,        sizeof data};
         size_t len = 0;
         unsigned char *b = tb_build("{}", &t, 1, &len);
         prefrec_pack *p = NULL;
@@ -431,7 +446,8 @@ static void wrapping_shapes(void) {
     prefrec_error err = {0};
     CHECK(b != NULL);
     CHECK_EQ_INT(b ? prefrec_pack_open(b, len, &p, &err) : PREFREC_E_NOMEM, PREFREC_E_FORMAT);
-    CHECK_STR(err.msg, "pack: manifest of 307200 bytes (byte 28) is over the 262144 bytes a reader accepts");
+    CHECK_STR(err.msg,
+              "pack: manifest of 307200 bytes (byte 28) is over the 262144 bytes a reader accepts");
     free(b);
     free(man);
 }

@@ -15,8 +15,10 @@ static void brute_blend(int variant, const int *hist, int n, int seg, double *ou
     double e[P] = {0}, k[P] = {0}, share[2] = {0}, sub[3] = {0}, me = 0, mk = 0, mp = 0, mt = 0;
     for (int i = 0; i < n; i++) {
         for (int r = 0; r < M; r++) {
-            if (ease_nbr[hist[i] * M + r] >= 0) e[ease_nbr[hist[i] * M + r]] += ease_w[hist[i] * M + r];
-            if (knn_nbr[hist[i] * M + r] >= 0) k[knn_nbr[hist[i] * M + r]] += knn_w[hist[i] * M + r];
+            if (ease_nbr[hist[i] * M + r] >= 0)
+                e[ease_nbr[hist[i] * M + r]] += ease_w[hist[i] * M + r];
+            if (knn_nbr[hist[i] * M + r] >= 0)
+                k[knn_nbr[hist[i] * M + r]] += knn_w[hist[i] * M + r];
         }
         share[pcat[hist[i]]] += 1.0 / n;
         sub[psub[hist[i]]] += 1.0 / n;
@@ -29,9 +31,11 @@ static void brute_blend(int variant, const int *hist, int n, int seg, double *ou
     }
     for (int p = 0; p < P; p++)
         out[p] = (me > 0 ? w[0] * e[p] / me : 0) + (mk > 0 ? w[1] * k[p] / mk : 0) +
-                 w[2] * pop_seg[seg * P + p] / mp + w[3] * trend[p] / mt +
-                 (n ? w[4] * share[pcat[p]] + w[5] * share[pcat[p]] * pop_all[p] + w[6] * sub[psub[p]] * pop_all[p] : 0) +
-                 TB * pop_all[p];
+            w[2] * pop_seg[seg * P + p] / mp + w[3] * trend[p] / mt +
+            (n ? w[4] * share[pcat[p]] + w[5] * share[pcat[p]] * pop_all[p] +
+                     w[6] * sub[psub[p]] * pop_all[p]
+               : 0) +
+            TB * pop_all[p];
 }
 
 static void test_blend(prefrec_engine *e, prefrec_engine *e_all) {
@@ -94,9 +98,11 @@ static void test_blend(prefrec_engine *e, prefrec_engine *e_all) {
                         order[i] = order[j];
                         order[j] = t;
                     }
-            all_ok &= (int)rs.n == m && rs.source == (n ? PREFREC_SOURCE_HISTORY : PREFREC_SOURCE_SEGMENT);
+            all_ok &= (int)rs.n == m &&
+                rs.source == (n ? PREFREC_SOURCE_HISTORY : PREFREC_SOURCE_SEGMENT);
             for (int i = 0; i < m && i < (int)rs.n; i++)
-                all_ok &= rs.items[i].product == order[i] && fabs(rs.items[i].score - bs[order[i]]) < 1e-5;
+                all_ok &= rs.items[i].product == order[i] &&
+                    fabs(rs.items[i].score - bs[order[i]]) < 1e-5;
         }
     }
     CHECK(all_ok);
@@ -146,7 +152,8 @@ static void test_sampling(prefrec_engine *e) {
     rq.seed = 11;
     CHECK_EQ_INT(prefrec_engine_recommend(e, &rq, &rs, &err), PREFREC_OK);
     CHECK_EQ_INT(rs.n_sampled, 3);
-    CHECK(rs.sampled[0].product != rs.sampled[1].product && rs.sampled[1].product != rs.sampled[2].product &&
+    CHECK(rs.sampled[0].product != rs.sampled[1].product &&
+          rs.sampled[1].product != rs.sampled[2].product &&
           rs.sampled[0].product != rs.sampled[2].product);
 }
 
@@ -166,8 +173,8 @@ static void test_stamp_and_neumf(prefrec_engine *e) {
     double food = (bs[0] + bs[1] + bs[2]) / 3, drink = (bs[3] + bs[4] + bs[5]) / 3;
     CHECK_EQ_INT(board[0].category, food >= drink ? 0 : 1);
     CHECK_NEAR(board[0].mean_score, fmax(food, drink), 1e-5);
-    CHECK_EQ_INT(board[0].products[0].index, 2);  /* the only never-bought food product */
-    CHECK_EQ_INT(board[0].bought[1], 1);          /* then a bought one fills the slot */
+    CHECK_EQ_INT(board[0].products[0].index, 2); /* the only never-bought food product */
+    CHECK_EQ_INT(board[0].bought[1], 1); /* then a bought one fills the slot */
 
     /* the deck's model for a known customer: scores equal prefrec_model_score (checked by hand
      * in test_pack), bought excluded */
@@ -192,7 +199,8 @@ static void test_stamp_and_neumf(prefrec_engine *e) {
     CHECK(memcmp(s1, s2, sizeof s1) == 0);
     r2.n_history = 0;
     CHECK_EQ_INT(prefrec_engine_score_all(e, &r2, s0, &err), PREFREC_OK);
-    double before = fabs(s0[3] - 3.0) + fabs(s0[4] - 3.0), after = fabs(s1[3] - 3.0) + fabs(s1[4] - 3.0);
+    double before = fabs(s0[3] - 3.0) + fabs(s0[4] - 3.0),
+           after = fabs(s1[3] - 3.0) + fabs(s1[4] - 3.0);
     printf("fold-in: |pred - target| over the history %.4f -> %.4f\n", before, after);
     CHECK(after < before);
 }

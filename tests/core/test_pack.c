@@ -24,7 +24,8 @@ static void test_crc(void) {
     for (size_t i = 0; i < N; i++) buf[i] = (unsigned char)((x = x * 1103515245u + 12345u) >> 24);
     for (size_t start = 0; start < 3; start++) {
         uint32_t big = prefrec_crc32(0, buf + start, N - start), small = 0;
-        for (size_t i = start; i < N; i += 1000) small = prefrec_crc32(small, buf + i, N - i < 1000 ? N - i : 1000);
+        for (size_t i = start; i < N; i += 1000)
+            small = prefrec_crc32(small, buf + i, N - i < 1000 ? N - i : 1000);
         CHECK_EQ_U64(big, small);
     }
 }
@@ -51,7 +52,8 @@ static void test_round_trip(void) {
         free(b);
         return;
     }
-    CHECK_EQ_INT(len, 454); /* header 64, manifest 23, table 192, pad to 320; 24 @320, 12 @384, 6 @448 */
+    CHECK_EQ_INT(len,
+                 454); /* header 64, manifest 23, table 192, pad to 320; 24 @320, 12 @384, 6 @448 */
     CHECK_EQ_INT(prefrec_pack_version(p), 1);
     CHECK_STR(prefrec_pack_manifest_str(p, "kind"), "test");
     CHECK_NEAR(prefrec_pack_manifest_num(p, "dim", -1), 3, 0);
@@ -167,22 +169,34 @@ static void test_model(void) {
     const uint32_t sub_off[1] = {0};
     const float cemb[2] = {0.5f, -1.0f}, cbias[1] = {0.25f}, cage[1] = {60.0f};
     const int8_t cg[1] = {1};
-    tb t[] = {{"product.emb", 0, 2, {2, 2}, pemb, 16},  {"product.bias", 0, 1, {2}, pbias, 8},
-              {"mlp.0.w", 0, 2, {2, 8}, w1, 64},        {"mlp.0.b", 0, 1, {2}, b1, 8},
-              {"out.gmf", 0, 1, {2}, wg, 8},            {"out.mlp", 0, 1, {2}, wm, 8},
-              {"out.bias", 0, 1, {1}, &b0, 4},          {"product.code.off", 5, 1, {3}, off2, 12},
-              {"product.code.str", 3, 1, {6}, pcode, 6}, {"product.name.off", 5, 1, {3}, off2, 12},
-              {"product.name.str", 3, 1, {6}, pname, 6}, {"product.cat", 4, 1, {2}, pcat, 8},
-              {"product.sub", 4, 1, {2}, psub, 8},      {"category.off", 5, 1, {2}, off1, 8},
-              {"category.str", 3, 1, {5}, cat, 5},      {"subcategory.off", 5, 1, {1}, sub_off, 4},
-              {"subcategory.str", 3, 1, {0}, "", 0},    {"customer.code.off", 5, 1, {2}, off1, 8},
-              {"customer.code.str", 3, 1, {5}, ccode, 5}, {"customer.emb", 0, 2, {1, 2}, cemb, 8},
-              {"customer.bias", 0, 1, {1}, cbias, 4},   {"customer.gender", 2, 1, {1}, cg, 1},
-              {"customer.age", 0, 1, {1}, cage, 4},     {"customer.bought.off", 5, 1, {2}, cust_off, 8},
+    tb t[] = {{"product.emb", 0, 2, {2, 2}, pemb, 16},
+              {"product.bias", 0, 1, {2}, pbias, 8},
+              {"mlp.0.w", 0, 2, {2, 8}, w1, 64},
+              {"mlp.0.b", 0, 1, {2}, b1, 8},
+              {"out.gmf", 0, 1, {2}, wg, 8},
+              {"out.mlp", 0, 1, {2}, wm, 8},
+              {"out.bias", 0, 1, {1}, &b0, 4},
+              {"product.code.off", 5, 1, {3}, off2, 12},
+              {"product.code.str", 3, 1, {6}, pcode, 6},
+              {"product.name.off", 5, 1, {3}, off2, 12},
+              {"product.name.str", 3, 1, {6}, pname, 6},
+              {"product.cat", 4, 1, {2}, pcat, 8},
+              {"product.sub", 4, 1, {2}, psub, 8},
+              {"category.off", 5, 1, {2}, off1, 8},
+              {"category.str", 3, 1, {5}, cat, 5},
+              {"subcategory.off", 5, 1, {1}, sub_off, 4},
+              {"subcategory.str", 3, 1, {0}, "", 0},
+              {"customer.code.off", 5, 1, {2}, off1, 8},
+              {"customer.code.str", 3, 1, {5}, ccode, 5},
+              {"customer.emb", 0, 2, {1, 2}, cemb, 8},
+              {"customer.bias", 0, 1, {1}, cbias, 4},
+              {"customer.gender", 2, 1, {1}, cg, 1},
+              {"customer.age", 0, 1, {1}, cage, 4},
+              {"customer.bought.off", 5, 1, {2}, cust_off, 8},
               {"customer.bought.idx", 4, 1, {1}, bought, 4}};
     size_t len;
-    unsigned char *b = tb_build("{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A09\"}", t,
-                             sizeof t / sizeof t[0], &len);
+    unsigned char *b = tb_build("{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A09\"}",
+                                t, sizeof t / sizeof t[0], &len);
     prefrec_pack *p = NULL;
     prefrec_model *m = NULL;
     prefrec_customers *cs = NULL;

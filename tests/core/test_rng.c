@@ -20,11 +20,25 @@ int main(void) {
     CHECK_EQ_U64(prefrec_rng_u64(&r), 1215971899390074240ull);
 
     /* (seed, stream) seeding, values from tests/core/rng_ref.py */
-    static const struct { uint64_t seed, stream, out[4]; } cases[] = {
-        {42, 0, {0x1ff785474f113b15ull, 0x4b7867ceff5d8325ull, 0x90ca7a95a9909966ull, 0x9c9ea6a358c5008full}},
-        {42, 1, {0x584870a53e6ddcdfull, 0x24862b58ab088c44ull, 0xb77af7ea4c59709eull, 0x3999723345bddfc3ull}},
-        {0, 0, {0xfb5405f7bd79c540ull, 0x780c98e26cea5883ull, 0x2a146e0980febc66ull, 0x4851477db8791fcaull}},
-        {2022, 7, {0x3367765c8492a98dull, 0xf3580ccd71bcb4f3ull, 0x6d0bc96558421508ull, 0x827d6677cc11fa45ull}},
+    static const struct {
+        uint64_t seed, stream, out[4];
+    } cases[] = {
+        {42,
+         0,
+         {0x1ff785474f113b15ull, 0x4b7867ceff5d8325ull, 0x90ca7a95a9909966ull,
+          0x9c9ea6a358c5008full}},
+        {42,
+         1,
+         {0x584870a53e6ddcdfull, 0x24862b58ab088c44ull, 0xb77af7ea4c59709eull,
+          0x3999723345bddfc3ull}},
+        {0,
+         0,
+         {0xfb5405f7bd79c540ull, 0x780c98e26cea5883ull, 0x2a146e0980febc66ull,
+          0x4851477db8791fcaull}},
+        {2022,
+         7,
+         {0x3367765c8492a98dull, 0xf3580ccd71bcb4f3ull, 0x6d0bc96558421508ull,
+          0x827d6677cc11fa45ull}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         prefrec_rng g;

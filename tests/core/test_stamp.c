@@ -49,7 +49,8 @@ int main(void) {
 
     /* errors */
     CHECK_EQ_INT(prefrec_stamp_board(s, NULL, cat, 12, 4, 5, 99, board, &m, &err), PREFREC_E_INVAL);
-    CHECK_CONTAINS(err.msg, "need at least 1 category and 1..16 products per category, got 5 and 99");
+    CHECK_CONTAINS(err.msg,
+                   "need at least 1 category and 1..16 products per category, got 5 and 99");
     const int32_t none[3] = {-1, -1, -1};
     CHECK_EQ_INT(prefrec_stamp_board(s, NULL, none, 3, 4, 5, 5, board, &m, &err), PREFREC_E_EMPTY);
     CHECK_CONTAINS(err.msg, "no product has a category");

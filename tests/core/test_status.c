@@ -7,7 +7,8 @@ int main(void) {
     prefrec_error_clear(&e);
     CHECK_EQ_INT(e.status, PREFREC_OK);
     CHECK_STR(e.msg, "");
-    CHECK_EQ_INT(prefrec_error_set(&e, PREFREC_E_PARSE, "%s:%d:%d: bad", "a.csv", 3, 7), PREFREC_E_PARSE);
+    CHECK_EQ_INT(prefrec_error_set(&e, PREFREC_E_PARSE, "%s:%d:%d: bad", "a.csv", 3, 7),
+                 PREFREC_E_PARSE);
     CHECK_EQ_INT(e.status, PREFREC_E_PARSE);
     CHECK_STR(e.msg, "a.csv:3:7: bad");
     CHECK_EQ_INT(prefrec_error_set(NULL, PREFREC_E_IO, "x"), PREFREC_E_IO);

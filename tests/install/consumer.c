@@ -24,7 +24,8 @@ int main(int argc, char **argv) {
     prefrec_pack *pk = NULL;
     prefrec_engine *e = NULL;
     prefrec_error err = {0};
-    if (got != (size_t)n || prefrec_pack_open(bytes, got, &pk, &err) || prefrec_engine_new(pk, NULL, &e, &err)) {
+    if (got != (size_t)n || prefrec_pack_open(bytes, got, &pk, &err) ||
+        prefrec_engine_new(pk, NULL, &e, &err)) {
         fprintf(stderr, "consumer: %s\n", err.msg[0] ? err.msg : "cannot read the pack");
         prefrec_pack_free(pk);
         free(bytes);

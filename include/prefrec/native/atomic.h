@@ -20,9 +20,9 @@ extern "C" {
 #endif
 
 typedef struct prefrec_atomic {
-    FILE *f;          /* write here between open and commit/abort */
-    char *path;       /* final path (owned) */
-    char *tmp_path;   /* temporary path (owned) */
+    FILE *f; /* write here between open and commit/abort */
+    char *path; /* final path (owned) */
+    char *tmp_path; /* temporary path (owned) */
 } prefrec_atomic;
 
 prefrec_status prefrec_atomic_open(prefrec_atomic *a, const char *path, prefrec_error *err);

@@ -29,11 +29,11 @@ extern "C" {
 
 typedef struct prefrec_blend_tensors {
     int32_t n_products, m;
-    int32_t *ease_nbr, *knn_nbr;   /* [P][m], -1 padding */
-    float *ease_w, *knn_w;         /* [P][m] */
-    float *pop_seg;                /* [33][P] */
-    float *trend, *pop_all;        /* [P] */
-    double w[7];                   /* ease, knn, pop, trend, cat, catpop, subpop */
+    int32_t *ease_nbr, *knn_nbr; /* [P][m], -1 padding */
+    float *ease_w, *knn_w; /* [P][m] */
+    float *pop_seg; /* [33][P] */
+    float *trend, *pop_all; /* [P] */
+    double w[7]; /* ease, knn, pop, trend, cat, catpop, subpop */
 } prefrec_blend_tensors;
 
 /* From a fitted blend model over window x. pmap: dataset product index -> pack product index

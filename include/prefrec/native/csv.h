@@ -50,7 +50,7 @@ typedef struct prefrec_csv_field {
 #define PREFREC_CSV_MAX_RECORD ((size_t)16 << 20)
 
 typedef struct prefrec_csv_params {
-    char sep;          /* field separator, default ',' */
+    char sep; /* field separator, default ',' */
     size_t block_size; /* bytes per read(), default 4 MiB; the buffer grows for longer records */
     size_t max_record; /* bytes one record may take (0: PREFREC_CSV_MAX_RECORD); a longer one
                           is an error that ends the reading (files: memory input is bounded
@@ -89,9 +89,9 @@ int prefrec_csv_recoverable(const prefrec_csv *r);
 
 size_t prefrec_csv_nfields(const prefrec_csv *r);
 const prefrec_csv_field *prefrec_csv_fields(const prefrec_csv *r); /* valid until next call */
-uint64_t prefrec_csv_line(const prefrec_csv *r);   /* line where the current record starts */
+uint64_t prefrec_csv_line(const prefrec_csv *r); /* line where the current record starts */
 const char *prefrec_csv_name(const prefrec_csv *r); /* the file name given to open */
-uint64_t prefrec_csv_bytes(const prefrec_csv *r);   /* bytes consumed so far (for progress) */
+uint64_t prefrec_csv_bytes(const prefrec_csv *r); /* bytes consumed so far (for progress) */
 
 /* Set err to "file:line:col: <message>" for field i of the current record (i out of range:
  * "file:line: <message>"). Returns status. */

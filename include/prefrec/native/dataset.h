@@ -36,8 +36,8 @@ extern "C" {
 /* ---- string <-> dense index dictionary ---------------------------------------------------- */
 typedef struct prefrec_dict prefrec_dict;
 
-prefrec_dict *prefrec_dict_new(void);                       /* caller frees with _free */
-void prefrec_dict_free(prefrec_dict *d);                    /* accepts NULL */
+prefrec_dict *prefrec_dict_new(void); /* caller frees with _free */
+void prefrec_dict_free(prefrec_dict *d); /* accepts NULL */
 /* Index of s (len bytes, need not be NUL-terminated), adding it if new; -1 on out of memory. */
 int32_t prefrec_dict_intern(prefrec_dict *d, const char *s, size_t len);
 /* Index of s or -1 if absent. */
@@ -53,60 +53,60 @@ enum { PREFREC_CHANNEL_UNKNOWN = 0, PREFREC_CHANNEL_OFFLINE = 1, PREFREC_CHANNEL
 typedef struct prefrec_dataset {
     /* transactions: n_rows purchase lines */
     size_t n_rows;
-    int32_t *customer;   /* -> customers */
-    int32_t *product;    /* -> products */
-    int32_t *day;        /* days since 1970-01-01 (prefrec/date.h) */
-    uint8_t *hour;       /* 0..23 or PREFREC_HOUR_UNKNOWN */
-    uint8_t *affiliate;  /* -> affiliates ("A01".. or "ALL" when the input has none) */
-    int32_t *receipt;    /* -> receipts, or -1 when the input has no receipt column */
-    float *quantity;     /* buy_ct / quantity; 1 when the input has none */
-    double *amount;      /* buy_am / sales value; 0 when the input has none */
-    uint8_t *channel;    /* PREFREC_CHANNEL_* */
-    uint8_t *lpay;       /* 1 if the line's receipt was paid with Lpay (06 file), else 0 */
-    int32_t *branch;     /* -> branches, or -1 (online / none) */
+    int32_t *customer; /* -> customers */
+    int32_t *product; /* -> products */
+    int32_t *day; /* days since 1970-01-01 (prefrec/date.h) */
+    uint8_t *hour; /* 0..23 or PREFREC_HOUR_UNKNOWN */
+    uint8_t *affiliate; /* -> affiliates ("A01".. or "ALL" when the input has none) */
+    int32_t *receipt; /* -> receipts, or -1 when the input has no receipt column */
+    float *quantity; /* buy_ct / quantity; 1 when the input has none */
+    double *amount; /* buy_am / sales value; 0 when the input has none */
+    uint8_t *channel; /* PREFREC_CHANNEL_* */
+    uint8_t *lpay; /* 1 if the line's receipt was paid with Lpay (06 file), else 0 */
+    int32_t *branch; /* -> branches, or -1 (online / none) */
 
     prefrec_dict *customers, *products, *affiliates, *receipts, *branches;
 
     /* product catalog, arrays indexed by product (prefrec_dict_size(products) entries) */
-    int has_catalog;            /* 0: no products file; names are the codes, no categories */
-    prefrec_dict *categories;   /* top categories (clac_hlv_nm / department) */
-    prefrec_dict *subcategories;/* mid categories (clac_mcls_nm / product_category) */
-    const char **product_name;  /* never NULL entries; the code when no name is known */
-    prefrec_dict *names;        /* owns the catalog's product names (product_name points into it
+    int has_catalog; /* 0: no products file; names are the codes, no categories */
+    prefrec_dict *categories; /* top categories (clac_hlv_nm / department) */
+    prefrec_dict *subcategories; /* mid categories (clac_mcls_nm / product_category) */
+    const char **product_name; /* never NULL entries; the code when no name is known */
+    prefrec_dict *names; /* owns the catalog's product names (product_name points into it
                                    or into products); may be NULL */
     int32_t n_products_in_catalog; /* products 0 .. n-1 came from the products file */
-    int32_t *product_category;  /* -> categories, or -1 */
+    int32_t *product_category; /* -> categories, or -1 */
     int32_t *product_subcategory; /* -> subcategories, or -1 */
 
     /* customer attributes, arrays indexed by customer */
     int has_demographics;
-    int8_t *gender;             /* PREFREC_GENDER_* */
-    float *age;                 /* years (band midpoint, see prefrec/demog.h), NaN unknown */
+    int8_t *gender; /* PREFREC_GENDER_* */
+    float *age; /* years (band midpoint, see prefrec/demog.h), NaN unknown */
     int32_t n_customers_with_rows; /* customers that appear in the transactions */
     int32_t n_customers_in_demographics; /* customers 0 .. n-1 came from the demographics file */
 
-    int32_t day_min, day_max;   /* over the transactions (0 when n_rows == 0) */
-    size_t n_skipped;           /* rows dropped under skip_bad_rows (0 otherwise) */
+    int32_t day_min, day_max; /* over the transactions (0 when n_rows == 0) */
+    size_t n_skipped; /* rows dropped under skip_bad_rows (0 otherwise) */
 
     /* The returns rule. has_quantity / has_amount: the input has that column (_new: quantity
      * yes, amount no); a line's measure is its quantity, else its amount, else 1. Lines dropped
      * as not purchases (they are not in the n_rows rows): */
     int has_quantity, has_amount;
-    size_t n_return_lines;      /* measure below 0: returns, cancellations */
+    size_t n_return_lines; /* measure below 0: returns, cancellations */
     size_t n_returns_unmatched; /* of those, no purchase line of the product in the receipt
                                    (the return of an earlier purchase, which stays a purchase) */
-    size_t n_zero_lines;        /* measure 0 */
-    size_t n_cancelled_lines;   /* measure above 0, but the product's lines in the receipt net
+    size_t n_zero_lines; /* measure 0 */
+    size_t n_cancelled_lines; /* measure above 0, but the product's lines in the receipt net
                                    to 0 or below (bought and returned in one receipt) */
-    size_t n_lpay_rows;         /* rows of the Lpay file (06), 0 when there is none */
-    size_t n_lpay_unmatched;    /* of those, receipts not in the purchases (other affiliates) */
-    char *source;               /* the PATH it was loaded from */
+    size_t n_lpay_rows; /* rows of the Lpay file (06), 0 when there is none */
+    size_t n_lpay_unmatched; /* of those, receipts not in the purchases (other affiliates) */
+    char *source; /* the PATH it was loaded from */
 } prefrec_dataset;
 
 typedef struct prefrec_load_params {
-    int skip_bad_rows;   /* 0: first bad row is an error; 1: skip, count and report (stderr) */
-    int progress;        /* 1: print rows read to stderr while loading (only on a terminal) */
-    int threads;         /* threads parsing the L.POINT purchase file: 0 = automatic (2 for a
+    int skip_bad_rows; /* 0: first bad row is an error; 1: skip, count and report (stderr) */
+    int progress; /* 1: print rows read to stderr while loading (only on a terminal) */
+    int threads; /* threads parsing the L.POINT purchase file: 0 = automatic (2 for a
                             file of 8 MiB and more when a CPU is idle: 2+ CPUs and a load
                             average at most CPUs - 1.5), 1 = one, 2 = two (any file with a line
                             break past its middle). The dataset is identical either way. */
@@ -136,7 +136,6 @@ void prefrec_dataset_free(prefrec_dataset *ds); /* accepts NULL */
  * n_customers_in_demographics. */
 prefrec_dataset *prefrec_dataset_new(size_t n_rows);
 prefrec_status prefrec_dataset_finish(prefrec_dataset *ds, prefrec_error *err);
-
 
 #ifdef __cplusplus
 }

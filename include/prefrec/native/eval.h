@@ -40,27 +40,27 @@ extern "C" {
 #endif
 
 typedef struct prefrec_eval_params {
-    int32_t cutoff;   /* first test day (required) */
-    int32_t end;      /* first day after the test window; 0 = the data's last day + 1 */
-    int k;            /* list length (default 20) */
-    int affiliate;    /* affiliate index to evaluate, or -1 for every affiliate (default) */
-    int threads;      /* default 2 */
-    uint64_t seed;    /* passed to the rankers (default 42) */
-    int verbose;      /* 1: progress on stderr */
+    int32_t cutoff; /* first test day (required) */
+    int32_t end; /* first day after the test window; 0 = the data's last day + 1 */
+    int k; /* list length (default 20) */
+    int affiliate; /* affiliate index to evaluate, or -1 for every affiliate (default) */
+    int threads; /* default 2 */
+    uint64_t seed; /* passed to the rankers (default 42) */
+    int verbose; /* 1: progress on stderr */
 } prefrec_eval_params;
 
 prefrec_eval_params prefrec_eval_default_params(void);
 
 typedef struct prefrec_eval_ranker {
-    const prefrec_ranker_def *def;  /* borrows */
-    const void *params;             /* borrows; NULL = the ranker's defaults */
+    const prefrec_ranker_def *def; /* borrows */
+    const void *params; /* borrows; NULL = the ranker's defaults */
 } prefrec_eval_ranker;
 
 typedef struct prefrec_metrics {
     double recall, ndcg, hit_rate, coverage;
-    int64_t users;                 /* users evaluated */
-    int64_t covered, catalogue;    /* coverage = covered / catalogue */
-    int evaluated;                 /* 0 when the ranker is not meant for this task */
+    int64_t users; /* users evaluated */
+    int64_t covered, catalogue; /* coverage = covered / catalogue */
+    int evaluated; /* 0 when the ranker is not meant for this task */
 } prefrec_metrics;
 
 enum { PREFREC_EVAL_NEW_ITEMS = 0, PREFREC_EVAL_REPURCHASE = 1, PREFREC_EVAL_TASKS = 2 };
@@ -69,15 +69,15 @@ typedef struct prefrec_eval_result {
     int k;
     int32_t cutoff, end;
     size_t n_rankers;
-    const char **ranker_names;   /* n_rankers; borrowed from the defs */
-    unsigned *ranker_tasks;      /* n_rankers */
-    double *fit_seconds;         /* n_rankers: summed over affiliates */
-    double *score_seconds;       /* n_rankers: scoring + ranking all users, both tasks */
-    int n_affiliates;            /* affiliates evaluated */
-    char **affiliate_names;      /* n_affiliates */
-    int64_t *train_pairs;        /* n_affiliates */
-    prefrec_metrics *m;          /* use prefrec_eval_get */
-    const char *default_name;    /* prefrec_ranker_default_name */
+    const char **ranker_names; /* n_rankers; borrowed from the defs */
+    unsigned *ranker_tasks; /* n_rankers */
+    double *fit_seconds; /* n_rankers: summed over affiliates */
+    double *score_seconds; /* n_rankers: scoring + ranking all users, both tasks */
+    int n_affiliates; /* affiliates evaluated */
+    char **affiliate_names; /* n_affiliates */
+    int64_t *train_pairs; /* n_affiliates */
+    prefrec_metrics *m; /* use prefrec_eval_get */
+    const char *default_name; /* prefrec_ranker_default_name */
 } prefrec_eval_result;
 
 /* Run the evaluation. rankers: borrowed. *out: caller frees with prefrec_eval_result_free.

@@ -18,8 +18,8 @@ extern "C" {
 #endif
 
 typedef struct prefrec_foldin_stats {
-    int customers;          /* compared */
-    double mean_overlap;    /* mean |top30(known) & top30(folded)| / |top30(known)| */
+    int customers; /* compared */
+    double mean_overlap; /* mean |top30(known) & top30(folded)| / |top30(known)| */
     double min_overlap;
     double us_known, us_folded; /* mean microseconds per request */
 } prefrec_foldin_stats;

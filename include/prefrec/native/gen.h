@@ -29,7 +29,7 @@ extern "C" {
 #define PREFREC_GEN_N_AFF 6
 
 typedef struct prefrec_gen_params {
-    double scale;       /* 1.0 = the real data's 29,913 customers; > 0 and <= 100 */
+    double scale; /* 1.0 = the real data's 29,913 customers; > 0 and <= 100 */
     uint64_t seed;
     /* optional: called now and then with the share of customers done (0..1) */
     void (*progress)(void *user, double done);
@@ -37,15 +37,16 @@ typedef struct prefrec_gen_params {
 } prefrec_gen_params;
 
 typedef struct prefrec_gen_summary {
-    int64_t customers;          /* rows of 01 */
-    int64_t buyers;             /* customers with at least one purchase line */
+    int64_t customers; /* rows of 01 */
+    int64_t buyers; /* customers with at least one purchase line */
     int64_t products, top_categories, mid_categories;
-    int64_t rows;               /* purchase lines (02) */
+    int64_t rows; /* purchase lines (02) */
     int64_t receipts;
-    int64_t lpay_rows;          /* rows of 06 */
-    int64_t rows_count_one;     /* lines with buy_ct 1 */
-    int64_t rows_aff[PREFREC_GEN_N_AFF], receipts_aff[PREFREC_GEN_N_AFF], lpay_aff[PREFREC_GEN_N_AFF];
-    int64_t bytes[4];           /* sizes of the 01, 02, 04, 06 files */
+    int64_t lpay_rows; /* rows of 06 */
+    int64_t rows_count_one; /* lines with buy_ct 1 */
+    int64_t rows_aff[PREFREC_GEN_N_AFF], receipts_aff[PREFREC_GEN_N_AFF],
+        lpay_aff[PREFREC_GEN_N_AFF];
+    int64_t bytes[4]; /* sizes of the 01, 02, 04, 06 files */
 } prefrec_gen_summary;
 
 prefrec_gen_params prefrec_gen_default_params(void); /* scale 1.0, seed 1, no progress */

@@ -35,14 +35,14 @@ typedef struct prefrec_pipeline_affiliate {
 } prefrec_pipeline_affiliate;
 
 typedef struct prefrec_pipeline_params {
-    prefrec_score_params score;  /* the targets, as of score.asof_day */
-    prefrec_train_params train;  /* the NeuMF (train.label is set per affiliate) */
-    const char *affiliate;       /* one code, or NULL / "all" (default) */
-    int32_t neighbors;           /* per product in the served blend (PREFREC_BLEND_NEIGHBORS);
+    prefrec_score_params score; /* the targets, as of score.asof_day */
+    prefrec_train_params train; /* the NeuMF (train.label is set per affiliate) */
+    const char *affiliate; /* one code, or NULL / "all" (default) */
+    int32_t neighbors; /* per product in the served blend (PREFREC_BLEND_NEIGHBORS);
                                     0: the NeuMF score model only */
-    const char *out_dir;         /* writes out_dir/<affiliate>.pack atomically (required) */
-    const char *dump_dir;        /* optional: out_dir/<affiliate>.pairs.csv of the training pairs */
-    const char *json_path;       /* optional: train.json (figures per affiliate and epoch) */
+    const char *out_dir; /* writes out_dir/<affiliate>.pack atomically (required) */
+    const char *dump_dir; /* optional: out_dir/<affiliate>.pairs.csv of the training pairs */
+    const char *json_path; /* optional: train.json (figures per affiliate and epoch) */
     /* optional callbacks: a progress or note line (no newline), an affiliate finished */
     void (*log)(void *ctx, const char *line);
     void (*done)(void *ctx, const prefrec_pipeline_affiliate *a);
@@ -52,7 +52,7 @@ typedef struct prefrec_pipeline_params {
 prefrec_pipeline_params prefrec_pipeline_default_params(void);
 
 typedef struct prefrec_pipeline_result {
-    int n_trained;                        /* packs written */
+    int n_trained; /* packs written */
     prefrec_pipeline_affiliate *affiliates; /* n_trained of them; caller frees (result_free) */
 } prefrec_pipeline_result;
 

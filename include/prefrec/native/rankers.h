@@ -43,16 +43,16 @@ extern "C" {
 /* ---- the training window: customer x product purchase matrix of one affiliate ------------- */
 typedef struct prefrec_interactions {
     int32_t n_customers, n_products; /* the dataset's dictionary sizes: every id is valid */
-    int64_t n_pairs;                 /* distinct (customer, product) pairs in the window */
-    int64_t *row_start;   /* n_customers + 1: customer c's pairs are [row_start[c], row_start[c+1]) */
-    int32_t *product;     /* n_pairs, ascending within a customer */
-    float *count;         /* purchase lines (receipt lines) of the pair in the window */
-    int32_t *last_day;    /* the pair's last purchase day in the window */
-    int64_t *col_start;   /* n_products + 1: the transpose, by product */
-    int32_t *col_customer;/* n_pairs, ascending within a product */
-    float *col_count;     /* the pair's count, aligned with col_customer */
-    int32_t *n_buyers;    /* n_products: distinct customers who bought the product */
-    int affiliate;        /* affiliate index, or -1 for all affiliates */
+    int64_t n_pairs; /* distinct (customer, product) pairs in the window */
+    int64_t *row_start; /* n_customers + 1: customer c's pairs are [row_start[c], row_start[c+1]) */
+    int32_t *product; /* n_pairs, ascending within a customer */
+    float *count; /* purchase lines (receipt lines) of the pair in the window */
+    int32_t *last_day; /* the pair's last purchase day in the window */
+    int64_t *col_start; /* n_products + 1: the transpose, by product */
+    int32_t *col_customer; /* n_pairs, ascending within a product */
+    float *col_count; /* the pair's count, aligned with col_customer */
+    int32_t *n_buyers; /* n_products: distinct customers who bought the product */
+    int affiliate; /* affiliate index, or -1 for all affiliates */
     int32_t day_from, day_to; /* the window [day_from, day_to) */
 } prefrec_interactions;
 
@@ -69,17 +69,17 @@ int64_t prefrec_interactions_find(const prefrec_interactions *x, int32_t c, int3
 enum { PREFREC_TASK_NEW_ITEMS = 1, PREFREC_TASK_REPURCHASE = 2 };
 
 typedef struct prefrec_fit_input {
-    const prefrec_dataset *ds;          /* borrows: catalog and demographics */
-    const prefrec_interactions *train;  /* borrows: the training window */
-    int threads;                        /* >= 1 */
+    const prefrec_dataset *ds; /* borrows: catalog and demographics */
+    const prefrec_interactions *train; /* borrows: the training window */
+    int threads; /* >= 1 */
     uint64_t seed;
-    int verbose;                        /* 1: progress lines on stderr */
+    int verbose; /* 1: progress lines on stderr */
 } prefrec_fit_input;
 
 typedef struct prefrec_ranker_def {
-    const char *name;      /* short, [a-z0-9_] */
-    const char *summary;   /* one line */
-    unsigned tasks;        /* PREFREC_TASK_* it is meant for */
+    const char *name; /* short, [a-z0-9_] */
+    const char *summary; /* one line */
+    unsigned tasks; /* PREFREC_TASK_* it is meant for */
     /* params: the ranker's own params struct, NULL = its defaults. *model: free with free. */
     prefrec_status (*fit)(const prefrec_fit_input *in, const void *params, void **model,
                           prefrec_error *err);
@@ -93,9 +93,10 @@ typedef struct prefrec_ranker_def {
 /* pop: distinct buyers in the window. pop_seg: the same within the customer's gender x age
  * band (decade) segment, shrunk toward overall popularity by `prior` pseudo-customers. */
 typedef struct prefrec_pop_params {
-    int by_segment;        /* 0: pop, 1: pop_seg */
-    double prior;          /* pseudo-customers of overall popularity in a segment (default 50) */
-    double half_life_days; /* > 0: weight a buyer by 0.5^(age of their last purchase / h); 0: none */
+    int by_segment; /* 0: pop, 1: pop_seg */
+    double prior; /* pseudo-customers of overall popularity in a segment (default 50) */
+    double
+        half_life_days; /* > 0: weight a buyer by 0.5^(age of their last purchase / h); 0: none */
 } prefrec_pop_params;
 prefrec_pop_params prefrec_pop_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_pop, prefrec_ranker_pop_seg;
@@ -104,8 +105,8 @@ extern const prefrec_ranker_def prefrec_ranker_pop, prefrec_ranker_pop_seg;
  * each product keeping its `neighbours` most similar; score = sum of similarities to the
  * customer's products (pruned lists keep a browser model small). */
 typedef struct prefrec_itemknn_params {
-    int neighbours;   /* kept per product (default 200) */
-    double shrink;    /* added to the cosine denominator (default 10) */
+    int neighbours; /* kept per product (default 200) */
+    double shrink; /* added to the cosine denominator (default 10) */
 } prefrec_itemknn_params;
 prefrec_itemknn_params prefrec_itemknn_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_itemknn;
@@ -113,8 +114,8 @@ extern const prefrec_ranker_def prefrec_ranker_itemknn;
 /* ease: Steck's EASE, B = I - P diag(1/diag P), P = (X'X + lambda I)^-1, over the max_items
  * most-bought products (the others rank below them, by popularity). Own Cholesky solve. */
 typedef struct prefrec_ease_params {
-    double lambda;    /* > 0: absolute; <= 0: -lambda times the mean diagonal of X'X (default -1) */
-    int max_items;    /* dense size cap (default 3000) */
+    double lambda; /* > 0: absolute; <= 0: -lambda times the mean diagonal of X'X (default -1) */
+    int max_items; /* dense size cap (default 3000) */
 } prefrec_ease_params;
 prefrec_ease_params prefrec_ease_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_ease;
@@ -123,10 +124,10 @@ extern const prefrec_ranker_def prefrec_ranker_ease;
  * 2008): confidence 1 + alpha * log(1 + count), preference 1 for bought pairs. Seeded init;
  * threads split the rows (same result for any thread count). */
 typedef struct prefrec_mf_params {
-    int dim;          /* default 32 */
-    int iterations;   /* default 10 */
-    double reg;       /* L2 (default 0.1) */
-    double alpha;     /* confidence scale (default 10) */
+    int dim; /* default 32 */
+    int iterations; /* default 10 */
+    double reg; /* L2 (default 0.1) */
+    double alpha; /* confidence scale (default 10) */
 } prefrec_mf_params;
 prefrec_mf_params prefrec_mf_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_mf;
@@ -149,13 +150,13 @@ extern const prefrec_ranker_def prefrec_ranker_seed_score;
  * whole window. The w_* fields are the starting (tune = 1) or final (tune = 0) weights. */
 typedef struct prefrec_blend_params {
     double w_ease, w_knn, w_pop, w_trend, w_cat, w_catpop, w_subpop;
-    int tune;                /* default 1 */
-    int tune_users;          /* default 1000 */
-    int tune_k;              /* default 20 */
+    int tune; /* default 1 */
+    int tune_users; /* default 1000 */
+    int tune_k; /* default 20 */
     double trend_half_life_days; /* default 14 */
     prefrec_ease_params ease;
     prefrec_itemknn_params knn;
-    prefrec_pop_params pop;  /* the segment popularity */
+    prefrec_pop_params pop; /* the segment popularity */
 } prefrec_blend_params;
 prefrec_blend_params prefrec_blend_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_blend;

@@ -44,11 +44,11 @@ extern "C" {
 #define PREFREC_SCORE_LEVELS 5 /* cut points per component: levels 0..5 */
 
 typedef struct prefrec_score_params {
-    int32_t asof_day;     /* "today": rows with day < asof_day count (default 2022-01-01) */
-    double w_buy, w_clac, w_range;            /* weights (default 2, 1, 1); >= 0, sum > 0 */
-    double buy_cuts[PREFREC_SCORE_LEVELS];    /* purchase counts, ascending (2,3,5,8,12) */
-    double clac_cuts[PREFREC_SCORE_LEVELS];   /* category shares (.02,.05,.10,.20,.40) */
-    double range_cuts[PREFREC_SCORE_LEVELS];  /* elapsed/interval ratios (.25,.5,1,2,4) */
+    int32_t asof_day; /* "today": rows with day < asof_day count (default 2022-01-01) */
+    double w_buy, w_clac, w_range; /* weights (default 2, 1, 1); >= 0, sum > 0 */
+    double buy_cuts[PREFREC_SCORE_LEVELS]; /* purchase counts, ascending (2,3,5,8,12) */
+    double clac_cuts[PREFREC_SCORE_LEVELS]; /* category shares (.02,.05,.10,.20,.40) */
+    double range_cuts[PREFREC_SCORE_LEVELS]; /* elapsed/interval ratios (.25,.5,1,2,4) */
 } prefrec_score_params;
 
 prefrec_score_params prefrec_score_default_params(void);
@@ -73,17 +73,17 @@ prefrec_status prefrec_score_params_check(const prefrec_score_params *p, prefrec
 typedef struct prefrec_scores {
     size_t n;
     int32_t asof_day;
-    uint8_t *affiliate;    /* index into ds->affiliates */
-    int32_t *customer;     /* index into ds->customers */
-    int32_t *product;      /* index into ds->products */
-    int32_t *count;        /* purchase occasions (>= 1) */
+    uint8_t *affiliate; /* index into ds->affiliates */
+    int32_t *customer; /* index into ds->customers */
+    int32_t *product; /* index into ds->products */
+    int32_t *count; /* purchase occasions (>= 1) */
     int32_t *first_day, *last_day;
-    float *clac_share;     /* 0..1, NaN when the product has no top category */
-    float *interval;       /* mean days between occasions, or the fallback; NaN if none */
-    float *range_ratio;    /* (asof - last_day) / interval; NaN if no interval */
+    float *clac_share; /* 0..1, NaN when the product has no top category */
+    float *interval; /* mean days between occasions, or the fallback; NaN if none */
+    float *range_ratio; /* (asof - last_day) / interval; NaN if no interval */
     uint8_t *interval_fallback; /* 1 when interval came from the category fallback */
     uint8_t *buy_level, *low_clac, *range_score; /* 0..5 each */
-    float *score;          /* 0..5 */
+    float *score; /* 0..5 */
 } prefrec_scores;
 
 /* Score the pairs of one affiliate (index into ds->affiliates) or of all (affiliate = -1).
@@ -104,21 +104,21 @@ prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_d
 
 /* ---- validation: scores from before a cut-off vs purchases from the cut-off to an end ------- */
 #define PREFREC_VALIDATE_THRESHOLDS 10 /* t = 0.0, 0.5, ..., 4.5 */
-#define PREFREC_VALIDATE_BINS 21       /* score histogram: 0, 0.25, ..., 5 (nearest quarter) */
+#define PREFREC_VALIDATE_BINS 21 /* score histogram: 0, 0.25, ..., 5 (nearest quarter) */
 
 typedef struct prefrec_validate_row {
-    int affiliate;                                  /* index into ds->affiliates */
-    int64_t pairs[PREFREC_VALIDATE_THRESHOLDS];     /* pairs with score >= t */
-    int64_t bought[PREFREC_VALIDATE_THRESHOLDS];    /* of those, bought again in [cutoff, end) */
-    int64_t hist[PREFREC_VALIDATE_BINS];            /* pairs whose score rounds to k/4 */
+    int affiliate; /* index into ds->affiliates */
+    int64_t pairs[PREFREC_VALIDATE_THRESHOLDS]; /* pairs with score >= t */
+    int64_t bought[PREFREC_VALIDATE_THRESHOLDS]; /* of those, bought again in [cutoff, end) */
+    int64_t hist[PREFREC_VALIDATE_BINS]; /* pairs whose score rounds to k/4 */
     int64_t hist_bought[PREFREC_VALIDATE_BINS];
 } prefrec_validate_row;
 
 typedef struct prefrec_validation {
     int32_t cutoff_day, end_day;
     double thresholds[PREFREC_VALIDATE_THRESHOLDS];
-    size_t n_rows;               /* affiliates with at least one row in the data */
-    prefrec_validate_row *rows;  /* in affiliate code order (strcmp) */
+    size_t n_rows; /* affiliates with at least one row in the data */
+    prefrec_validate_row *rows; /* in affiliate code order (strcmp) */
 } prefrec_validation;
 
 /* Scores as of cutoff_day (p->asof_day is ignored), then for each pair whether the customer
@@ -134,12 +134,10 @@ void prefrec_validation_free(prefrec_validation *v); /* accepts NULL */
 /* The --json document ({"cutoff", "end", "thresholds", "affiliates": {code: {"rate", "pairs",
  * "bought", "hist", "hist_bought"}}}), written atomically; and the SVG (rate vs threshold, one
  * line per affiliate; score distribution). */
-prefrec_status prefrec_validation_write_json(const prefrec_validation *v,
-                                             const prefrec_dataset *ds, const char *path,
-                                             prefrec_error *err);
-prefrec_status prefrec_validation_write_svg(const prefrec_validation *v,
-                                            const prefrec_dataset *ds, const char *path,
-                                            prefrec_error *err);
+prefrec_status prefrec_validation_write_json(const prefrec_validation *v, const prefrec_dataset *ds,
+                                             const char *path, prefrec_error *err);
+prefrec_status prefrec_validation_write_svg(const prefrec_validation *v, const prefrec_dataset *ds,
+                                            const char *path, prefrec_error *err);
 
 #ifdef __cplusplus
 }

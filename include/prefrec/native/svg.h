@@ -26,10 +26,10 @@ extern "C" {
 typedef enum { PREFREC_SVG_LINES = 0, PREFREC_SVG_BARS = 1 } prefrec_svg_kind;
 
 typedef struct prefrec_svg_series {
-    const char *label;   /* legend text (NULL: not in the legend) */
+    const char *label; /* legend text (NULL: not in the legend) */
     const double *x, *y; /* n points; for bars, the series of a chart share their x values */
     size_t n;
-    const char *color;   /* CSS colour, or NULL for the next palette colour */
+    const char *color; /* CSS colour, or NULL for the next palette colour */
 } prefrec_svg_series;
 
 typedef struct prefrec_svg_chart {
@@ -37,10 +37,10 @@ typedef struct prefrec_svg_chart {
     prefrec_svg_kind kind;
     const prefrec_svg_series *series;
     size_t n_series;
-    double x_min, x_max, y_min, y_max;     /* NaN: from the data */
-    int markers;         /* lines: draw a dot at each point (default 1) */
-    int legend;          /* draw the legend (default 1) */
-    int width, height;   /* panel size in px (default 640 x 360) */
+    double x_min, x_max, y_min, y_max; /* NaN: from the data */
+    int markers; /* lines: draw a dot at each point (default 1) */
+    int legend; /* draw the legend (default 1) */
+    int width, height; /* panel size in px (default 640 x 360) */
 } prefrec_svg_chart;
 
 prefrec_svg_chart prefrec_svg_chart_default(void);

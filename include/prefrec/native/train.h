@@ -43,28 +43,28 @@ struct prefrec_blend_tensors; /* prefrec/native/blend_export.h */
 typedef struct prefrec_train_data {
     size_t n_pairs;
     const int32_t *customer; /* [n_pairs] */
-    const int32_t *product;  /* [n_pairs] */
-    const float *target;     /* [n_pairs], 0..5 */
+    const int32_t *product; /* [n_pairs] */
+    const float *target; /* [n_pairs], 0..5 */
     int32_t n_customers, n_products;
-    const int8_t *gender;    /* [n_customers] or NULL */
-    const float *age;        /* [n_customers] or NULL */
+    const int8_t *gender; /* [n_customers] or NULL */
+    const float *age; /* [n_customers] or NULL */
 } prefrec_train_data;
 
 typedef struct prefrec_train_params {
-    int dim;                 /* embedding dimension (32) */
-    int n_layers;            /* MLP hidden layers (2), widths in layers[] ({64, 32}) */
+    int dim; /* embedding dimension (32) */
+    int n_layers; /* MLP hidden layers (2), widths in layers[] ({64, 32}) */
     int layers[PREFREC_MODEL_MAX_LAYERS];
-    int epochs;              /* maximum epochs (20) */
-    int batch;               /* mini-batch size (256) */
-    float lr;                /* Adam learning rate (0.002) */
-    float l2;                /* L2 weight on embeddings (0.1) */
-    float init_std;          /* embedding init N(0, init_std) (0.05) */
-    double valid_frac;       /* 0.1 */
-    int patience;            /* early stopping (3) */
-    int threads;             /* worker threads (1) */
-    uint64_t seed;           /* (1) */
-    int verbose;             /* 1: one progress line per epoch on stderr */
-    const char *label;       /* prefix of progress lines (e.g. the affiliate); may be NULL */
+    int epochs; /* maximum epochs (20) */
+    int batch; /* mini-batch size (256) */
+    float lr; /* Adam learning rate (0.002) */
+    float l2; /* L2 weight on embeddings (0.1) */
+    float init_std; /* embedding init N(0, init_std) (0.05) */
+    double valid_frac; /* 0.1 */
+    int patience; /* early stopping (3) */
+    int threads; /* worker threads (1) */
+    uint64_t seed; /* (1) */
+    int verbose; /* 1: one progress line per epoch on stderr */
+    const char *label; /* prefix of progress lines (e.g. the affiliate); may be NULL */
 } prefrec_train_params;
 
 prefrec_train_params prefrec_train_default_params(void);
@@ -72,11 +72,11 @@ prefrec_train_params prefrec_train_default_params(void);
 #define PREFREC_TRAIN_LOG_MAX 256
 typedef struct prefrec_train_report {
     size_t n_train, n_valid;
-    int epochs_run, best_epoch;       /* best_epoch is 1-based */
-    double train_loss;                /* mean batch MSE of the best epoch */
-    double train_rmse, valid_rmse;    /* of the kept weights, predictions clamped to 0..5 */
+    int epochs_run, best_epoch; /* best_epoch is 1-based */
+    double train_loss; /* mean batch MSE of the best epoch */
+    double train_rmse, valid_rmse; /* of the kept weights, predictions clamped to 0..5 */
     double seconds, seconds_per_epoch;
-    struct {                          /* per epoch (the first PREFREC_TRAIN_LOG_MAX of them) */
+    struct { /* per epoch (the first PREFREC_TRAIN_LOG_MAX of them) */
         double train_loss, valid_rmse, seconds;
     } log[PREFREC_TRAIN_LOG_MAX];
 } prefrec_train_report;
@@ -92,9 +92,9 @@ typedef struct prefrec_neumf {
     uint64_t seed;
 } prefrec_neumf;
 
-prefrec_status prefrec_neumf_train(const prefrec_train_data *data, const prefrec_train_params *params,
-                                   prefrec_neumf **out, prefrec_train_report *report,
-                                   prefrec_error *err);
+prefrec_status prefrec_neumf_train(const prefrec_train_data *data,
+                                   const prefrec_train_params *params, prefrec_neumf **out,
+                                   prefrec_train_report *report, prefrec_error *err);
 void prefrec_neumf_free(prefrec_neumf *net); /* accepts NULL */
 
 /* The split prefrec_neumf_train makes for n pairs: is_valid[i] = 1 for validation pairs.
@@ -107,26 +107,28 @@ float prefrec_neumf_predict(const prefrec_neumf *net, int32_t c, int32_t p, int 
 
 /* What goes into a pack besides the weights. Arrays are borrowed. */
 typedef struct prefrec_pack_meta {
-    const char *affiliate;          /* "A01" */
-    const char *asof;               /* "YYYY-MM-DD" or NULL */
-    const char *const *product_code;    /* [n_products] */
-    const char *const *product_name;    /* [n_products] */
-    const int32_t *product_cat;         /* [n_products], index into category_names or -1 */
-    const int32_t *product_sub;         /* [n_products], index into subcategory_names or -1 */
-    const char *const *category_names;  int32_t n_categories;
-    const char *const *subcategory_names; int32_t n_subcategories;
-    const char *const *customer_code;   /* [n_customers] */
-    const prefrec_train_data *data;     /* demographics and the bought sets (all pairs) */
+    const char *affiliate; /* "A01" */
+    const char *asof; /* "YYYY-MM-DD" or NULL */
+    const char *const *product_code; /* [n_products] */
+    const char *const *product_name; /* [n_products] */
+    const int32_t *product_cat; /* [n_products], index into category_names or -1 */
+    const int32_t *product_sub; /* [n_products], index into subcategory_names or -1 */
+    const char *const *category_names;
+    int32_t n_categories;
+    const char *const *subcategory_names;
+    int32_t n_subcategories;
+    const char *const *customer_code; /* [n_customers] */
+    const prefrec_train_data *data; /* demographics and the bought sets (all pairs) */
     const prefrec_train_params *params; /* recorded in the manifest */
     const prefrec_train_report *report; /* recorded in the manifest (no timings: packs are
                                            byte-identical for the same inputs and seed) */
     /* Optional, added by the training pipeline (prefrec/native/pipeline.h); NULL: not in the pack. */
     const struct prefrec_blend_tensors *blend; /* the default ranker's served form: tensors
                                                   "blend.*" after the item side, manifest "blend" */
-    const float *product_target;  /* [n_products] each product's mean training score (the NeuMF
+    const float *product_target; /* [n_products] each product's mean training score (the NeuMF
                                      fold-in's target), with manifest "target_mean" */
-    double target_mean;           /* the mean over all pairs; written with product_target */
-    const float *customer_lines;  /* [n_customers] purchase lines in the affiliate (plan 1) */
+    double target_mean; /* the mean over all pairs; written with product_target */
+    const float *customer_lines; /* [n_customers] purchase lines in the affiliate (plan 1) */
 } prefrec_pack_meta;
 
 /* Write a "full" pack (item side, then the optional blend, then the customer side) atomically
