@@ -14,7 +14,8 @@ pkgs=(cmake gcc make pkg-config libcjson-dev
       emscripten binaryen clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
       dpkg-dev python3 libopenblas-dev
       chromium fonts-noto-cjk   # browser tests: playwright-core drives Debian's chromium
-      strace valgrind)          # fault tests (write/kill injection), scripts/leakcheck.sh --valgrind
+      strace valgrind           # fault tests (write/kill injection), scripts/leakcheck.sh --valgrind
+      clang-format)             # the style check (scripts/check-style.py)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 if [[ "${1:-}" == "--bench" ]]; then

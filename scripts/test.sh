@@ -85,6 +85,19 @@ else
   record "core parity" 1
 fi
 
+echo "== layers: which folder uses which, no file cycles (scripts/deps.py, from the native objects)"
+if [[ -n "${built[native]:-}" ]]; then
+  python3 scripts/deps.py build/native
+  record "layers" $?
+else
+  echo "not run: the native build failed"
+  record "layers" 1
+fi
+
+echo "== style: .editorconfig and .clang-format (scripts/check-style.py)"
+python3 scripts/check-style.py
+record "style" $?
+
 echo "== node support: web/package-lock.json admits Node 18 (Debian bookworm), 20, 22"
 node scripts/node-support.mjs
 record "node support" $?
