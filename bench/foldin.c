@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "host/file.h"
 #include "prefrec/native/foldin_check.h"
 #include "prefrec/native/pack_write.h"
 
@@ -18,7 +19,7 @@ int main(int argc, char **argv) {
     void *bytes;
     size_t len;
     prefrec_pack *pk;
-    if (prefrec_file_read(argv[1], &bytes, &len, &err) ||
+    if (prefrec_file_read(argv[1], PREFREC_PACK_FILE_MAX, (char **)&bytes, &len, &err) ||
         prefrec_pack_open(bytes, len, &pk, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;

@@ -16,7 +16,7 @@ mkdir -p "$out/obj"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cflags=(-std=c11 -O1 -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc -Itests
         -Wall -Wno-unused-parameter -msse4.2 $san)
-srcs=(src/core/*.c src/data/*.c src/score/*.c src/rank/*.c src/train/*.c src/eval/*.c)
+srcs=(src/core/*.c src/host/*.c src/data/*.c src/score/*.c src/rank/*.c src/train/*.c src/eval/*.c)
 objs=()
 for s in "${srcs[@]}"; do objs+=("$out/obj/$(echo "${s%.c}" | tr / _).o"); done
 for s in "${srcs[@]}"; do

@@ -5,12 +5,12 @@ Which file uses which is read off the compiled objects of the native build (nm: 
 object defines and the ones it needs), so it covers calls, not only includes. Prints the folder
 graph (src/core, src/data, ...) and fails (exit 1) when
   - a folder uses one that is not below it in the layering
-        core < data < score < rank < train < eval < cli      (wasm: core only)
+        core < host < data < score < rank < train < eval < cli   (wasm: core and host)
   - files form a cycle (a file calls into another that calls back), inside a folder or across.
 """
 import collections, os, subprocess, sys
 
-LAYERS = ["core", "data", "score", "rank", "train", "eval", "cli"]
+LAYERS = ["core", "host", "data", "score", "rank", "train", "eval", "cli"]
 
 
 def objects(build):

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "host/file.h"
 #include "prefrec/native/foldin_check.h"
 #include "prefrec/native/pack_write.h"
 
@@ -25,7 +26,8 @@ int main(void) {
     size_t len;
     prefrec_pack *pk = NULL;
     prefrec_error err = {0};
-    CHECK_EQ_INT(prefrec_file_read(cmd, &bytes, &len, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_file_read(cmd, PREFREC_PACK_FILE_MAX, (char **)&bytes, &len, &err),
+                 PREFREC_OK);
     CHECK_EQ_INT(prefrec_pack_open(bytes, len, &pk, &err), PREFREC_OK);
     if (pk) {
         prefrec_foldin_stats st;

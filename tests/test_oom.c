@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "host/file.h"
 #include "prefrec/api.h"
 #include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
@@ -134,7 +135,7 @@ static prefrec_status run_train(const prefrec_dataset *ds, const char *dir, void
     if (!s) {
         char path[512];
         snprintf(path, sizeof path, "%s/A01.pack", dir);
-        s = prefrec_file_read(path, bytes, len, err);
+        s = prefrec_file_read(path, PREFREC_PACK_FILE_MAX, (char **)bytes, len, err);
         unlink(path);
     }
     return s;

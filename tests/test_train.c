@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "host/file.h"
 #include "prefrec/model.h"
 #include "prefrec/native/pack_write.h"
 #include "prefrec/rng.h"
@@ -287,7 +288,8 @@ static void test_pack_cycle(void) {
     CHECK_EQ_INT(prefrec_neumf_save_pack(net, &meta, path, &size, &err), PREFREC_OK);
     void *bytes = NULL;
     size_t len = 0;
-    CHECK_EQ_INT(prefrec_file_read(path, &bytes, &len, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_file_read(path, PREFREC_PACK_FILE_MAX, (char **)&bytes, &len, &err),
+                 PREFREC_OK);
     CHECK_EQ_INT(len, size);
     prefrec_pack *p = NULL;
     CHECK_EQ_INT(prefrec_pack_open(bytes, len, &p, &err), PREFREC_OK);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "host/file.h"
 #include "prefrec/pack.h"
 #include "prefrec/native/pack_write.h"
 
@@ -52,7 +53,8 @@ int prefrec_cmd_export(int argc, char **argv) {
     void *buf = NULL;
     size_t len = 0;
     prefrec_pack *p = NULL;
-    if (prefrec_file_read(pack, &buf, &len, &err)) return cli_fail("export", &err);
+    if (prefrec_file_read(pack, PREFREC_PACK_FILE_MAX, (char **)&buf, &len, &err))
+        return cli_fail("export", &err);
     if (prefrec_pack_open(buf, len, &p, &err)) {
         free(buf);
         return cli_fail("export", &err);

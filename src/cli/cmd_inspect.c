@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "host/file.h"
 #include "prefrec/pack.h"
 #include "prefrec/native/pack_write.h"
 
@@ -29,7 +30,8 @@ int prefrec_cmd_inspect(int argc, char **argv) {
     void *buf = NULL;
     size_t len = 0;
     prefrec_pack *p = NULL;
-    if (prefrec_file_read(file, &buf, &len, &err)) return cli_fail("inspect", &err);
+    if (prefrec_file_read(file, PREFREC_PACK_FILE_MAX, (char **)&buf, &len, &err))
+        return cli_fail("inspect", &err);
     if (prefrec_pack_open(buf, len, &p, &err)) {
         char msg[PREFREC_ERROR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", err.msg);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "host/file.h"
 #include "prefrec/model.h"
 #include "prefrec/pack.h"
 #include "prefrec/native/pack_write.h"
@@ -22,7 +23,7 @@ static const char *usage_text =
 
 static int load(const char *path, void **buf, prefrec_pack **p, prefrec_error *err) {
     size_t len;
-    if (prefrec_file_read(path, buf, &len, err)) return -1;
+    if (prefrec_file_read(path, PREFREC_PACK_FILE_MAX, (char **)buf, &len, err)) return -1;
     if (prefrec_pack_open(*buf, len, p, err)) {
         char msg[PREFREC_ERROR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", err->msg);

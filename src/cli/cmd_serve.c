@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "host/packset.h"
+#include "host/file.h"
 #include "prefrec/api.h"
 #include "prefrec/native/pack_write.h"
 
@@ -30,7 +31,7 @@ static const char *usage_text =
 static prefrec_status read_history(const char *path, cJSON *arr, prefrec_error *err) {
     void *buf;
     size_t len;
-    prefrec_status s = prefrec_file_read(path, &buf, &len, err);
+    prefrec_status s = prefrec_file_read(path, PREFREC_PACK_FILE_MAX, (char **)&buf, &len, err);
     if (s) return s;
     char *p = buf, *end = p + len;
     size_t line = 0;
@@ -176,7 +177,8 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
     if (request_file) {
         void *buf;
         size_t len;
-        if (prefrec_file_read(request_file, &buf, &len, &err)) goto done;
+        if (prefrec_file_read(request_file, PREFREC_PACK_FILE_MAX, (char **)&buf, &len, &err))
+            goto done;
         out = prefrec_api_handle_n((const prefrec_engine *const *)ce.engines, ce.n, buf, len);
         free(buf);
     } else {

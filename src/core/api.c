@@ -4,6 +4,7 @@
 #include "prefrec/api.h"
 #include "prefrec/demog.h"
 #include "json_build.h"
+#include "json_read.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -187,20 +188,12 @@ static prefrec_status parse(const cJSON *root, api_req *r, prefrec_error *err);
 static prefrec_status read_request(const char *request, size_t len, cJSON **root, api_req *r,
                                    prefrec_error *err) {
     memset(r, 0, sizeof *r);
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(request, len, &end, 0);
-    for (const char *q = end; j && q && q < request + len; q++)
-        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') { /* text after the object */
-            cJSON_Delete(j);
-            j = NULL;
-            end = q;
-            break;
-        }
+    size_t at = 0;
+    cJSON *j = prefrec_json_parse_strict(request, len, &at);
     *root = j;
-    if (!j) {
-        size_t at = end && end >= request ? (size_t)(end - request) : 0;
+    if (!j)
         return prefrec_error_set(err, PREFREC_E_PARSE, "request: invalid JSON near byte %zu", at);
-    }
+    const char *end = request + at;
     if (!cJSON_IsObject(j))
         return prefrec_error_set(err, PREFREC_E_PARSE, "request: not a JSON object");
     walk w;

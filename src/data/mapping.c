@@ -18,6 +18,8 @@
 #include <cjson/cJSON.h>
 
 #include "dataset_internal.h"
+#include "core/json_read.h"
+#include "host/file.h"
 #include "prefrec/date.h"
 
 #define F(i) (f[i].p), (f[i].len)
@@ -335,43 +337,12 @@ nomem:
 #define MAPPING_MAX_BYTES ((size_t)1 << 20)
 
 static char *slurp(const char *path, size_t *len, prefrec_error *err) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, fp);
-        if (n < cap) break;
-        if (cap >= MAPPING_MAX_BYTES) {
-            fclose(fp);
-            free(buf);
-            prefrec_error_set(err, PREFREC_E_PARSE, "%s: %zu bytes or more: not a mapping file",
-                              path, MAPPING_MAX_BYTES);
-            return NULL;
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad_read = ferror(fp);
-    fclose(fp);
-    if (!buf)
-        prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
-    else if (bad_read) {
-        free(buf);
-        buf = NULL;
-        prefrec_error_set(err, PREFREC_E_IO, "%s: read error", path);
-    }
-    *len = n;
-    return buf;
+    char *buf = NULL;
+    prefrec_status st = prefrec_file_read(path, MAPPING_MAX_BYTES - 1, &buf, len, err);
+    if (st == PREFREC_E_RANGE)
+        prefrec_error_set(err, PREFREC_E_PARSE, "%s: %zu bytes or more: not a mapping file", path,
+                          MAPPING_MAX_BYTES);
+    return st ? NULL : buf;
 }
 
 /* Offset of the first NUL in the mapping text, raw or as a \u0000 escape, or len if none.
@@ -410,17 +381,10 @@ prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_p
                                  "names cannot hold one)",
                                  json_path, line, col);
     }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t at = 0;
+    cJSON *root = prefrec_json_parse_strict(text, len, &at); /* text after the object: an error */
+    const char *end = text + at;
     prefrec_status st = PREFREC_OK;
-    /* text after the object (a second object, a stray brace) is an error, not ignored */
-    for (const char *q = end; root && q && q < text + len; q++)
-        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') {
-            cJSON_Delete(root);
-            root = NULL;
-            end = q;
-            break;
-        }
     if (!root) {
         int line = 1, col = 1;
         for (const char *q = text; end && q < end && q < text + len; q++) {

@@ -1,70 +1,13 @@
 /* packset.c - packs from files and directories for the serving commands (packset.h). */
 #include "packset.h"
 
+#include "file.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-prefrec_status prefrec_read_stream(FILE *f, const char *name, size_t max, char **out, size_t *len,
-                                   prefrec_error *err) {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    if (!buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory reading %s", name);
-    for (;;) {
-        if (n == cap) {
-            if (cap >= max) {
-                free(buf);
-                return prefrec_error_set(err, PREFREC_E_RANGE, "%s: larger than %zu bytes", name,
-                                         max);
-            }
-            cap = cap * 2 > max ? max : cap * 2;
-            char *nb = realloc(buf, cap + 1);
-            if (!nb) {
-                free(buf);
-                return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory reading %s", name);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) {
-        free(buf);
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: read error", name);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return PREFREC_OK;
-}
-
-/* "PATH: no such file or directory" and the like, lower case as the rest of the messages. */
-static prefrec_status open_error(const char *path, const char *hint, prefrec_error *err) {
-    int e = errno;
-    if (e == ENOENT)
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: no such file or directory%s", path, hint);
-    return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s%s", path, strerror(e), hint);
-}
-
-#ifdef __wasi__
-#define WASI_HINT \
-    " (or outside the directories the WASI runtime grants; under scripts/wasi-run.mjs give " \
-    "absolute paths)"
-#else
-#define WASI_HINT ""
-#endif
-
-prefrec_status prefrec_read_path(const char *path, size_t max, char **out, size_t *len,
-                                 prefrec_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return open_error(path, WASI_HINT, err);
-    prefrec_status s = prefrec_read_stream(f, path, max, out, len, err);
-    fclose(f);
-    return s;
-}
 
 /* err's message prefixed with the file it is about. */
 static prefrec_status about(const char *path, prefrec_status s, prefrec_error *err) {
@@ -77,7 +20,7 @@ static prefrec_status open_pack(const char *path, void **bytes, prefrec_pack **p
                                 prefrec_error *err) {
     char *buf;
     size_t len;
-    prefrec_status s = prefrec_read_path(path, PREFREC_PACK_FILE_MAX, &buf, &len, err);
+    prefrec_status s = prefrec_file_read(path, PREFREC_PACK_FILE_MAX, &buf, &len, err);
     if (s) return s;
     if ((s = prefrec_pack_open(buf, len, pk, err))) {
         free(buf);
@@ -136,7 +79,7 @@ static int cmp_str(const void *a, const void *b) {
 prefrec_status prefrec_packset_add(prefrec_packset *ps, const char *path, const char *shard,
                                    prefrec_error *err) {
     struct stat st;
-    if (stat(path, &st) != 0) return open_error(path, WASI_HINT, err);
+    if (stat(path, &st) != 0) return prefrec_file_open_error(path, err);
     if (!S_ISDIR(st.st_mode)) return add_one(ps, path, shard, err);
     if (shard)
         return prefrec_error_set(err, PREFREC_E_INVAL,

@@ -21,7 +21,6 @@ extern "C" {
 #endif
 
 #define PREFREC_PACKSET_MAX 256 /* packs in one set */
-#define PREFREC_PACK_FILE_MAX ((size_t)1 << 31)
 
 typedef struct prefrec_packset {
     size_t n;
@@ -37,14 +36,6 @@ typedef struct prefrec_packset {
 prefrec_status prefrec_packset_add(prefrec_packset *ps, const char *path, const char *shard,
                                    prefrec_error *err);
 void prefrec_packset_free(prefrec_packset *ps); /* accepts a zeroed set */
-
-/* Read the whole stream f (named name in messages) into a new NUL-terminated buffer of *len
- * bytes (caller frees); PREFREC_E_RANGE past max bytes. */
-prefrec_status prefrec_read_stream(FILE *f, const char *name, size_t max, char **out, size_t *len,
-                                   prefrec_error *err);
-/* The same for the file at path. */
-prefrec_status prefrec_read_path(const char *path, size_t max, char **out, size_t *len,
-                                 prefrec_error *err);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,9 @@
  * per (affiliate, customer) run. No comparison sort, no hashing, nothing quadratic. */
 #include "prefrec/native/score.h"
 
+#include "core/json_read.h"
+#include "host/file.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,20 +85,11 @@ prefrec_status prefrec_score_params_parse_json(const char *text, size_t len, con
                                                prefrec_score_params *p, prefrec_error *err) {
     if (!text || !p) return prefrec_error_set(err, PREFREC_E_INVAL, "score params: NULL argument");
     if (!name) name = "score config";
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    for (const char *q = end; root && q && q < text + len; q++)
-        if (*q != ' ' && *q != '\t' && *q != '\n' && *q != '\r') { /* text after the object */
-            cJSON_Delete(root);
-            root = NULL;
-            end = q;
-            break;
-        }
-    if (!root) {
-        size_t off = end ? (size_t)(end - text) : 0;
+    size_t off = 0;
+    cJSON *root = prefrec_json_parse_strict(text, len, &off);
+    if (!root)
         return prefrec_error_set(err, PREFREC_E_PARSE, "%s: invalid JSON near byte offset %zu",
                                  name, off);
-    }
     prefrec_score_params q = *p;
     prefrec_status st = PREFREC_OK;
     if (!cJSON_IsObject(root)) {
@@ -166,36 +160,10 @@ done:
 
 prefrec_status prefrec_score_params_load_json(const char *path, prefrec_score_params *p,
                                               prefrec_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open", path);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (len < cap) break;
-        if (cap > ((size_t)1 << 24)) {
-            free(buf);
-            fclose(f);
-            return prefrec_error_set(err, PREFREC_E_RANGE, "%s: larger than 16 MB", path);
-        }
-        char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
-    if (bad) {
-        free(buf);
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: read error", path);
-    }
-    prefrec_status st = prefrec_score_params_parse_json(buf, len, path, p, err);
+    char *buf = NULL;
+    size_t len = 0;
+    prefrec_status st = prefrec_file_read(path, (size_t)1 << 24, &buf, &len, err);
+    if (!st) st = prefrec_score_params_parse_json(buf, len, path, p, err);
     free(buf);
     return st;
 }

@@ -227,37 +227,3 @@ prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char
     if (!s && size_out) *size_out = len;
     return s;
 }
-
-prefrec_status prefrec_file_read(const char *path, void **out, size_t *len, prefrec_error *err) {
-    *out = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *b = malloc(cap);
-    while (b) {
-        if (n == cap) {
-            unsigned char *nb = realloc(b, cap *= 2);
-            if (!nb) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-        }
-        size_t r = fread(b + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!b) return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
-    if (bad) {
-        free(b);
-        return prefrec_error_set(err, PREFREC_E_IO, "%s: read error", path);
-    }
-    *out = b;
-    *len = n;
-    return PREFREC_OK;
-}

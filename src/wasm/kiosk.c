@@ -28,6 +28,7 @@
 #include "prefrec/api.h"
 #include "prefrec/engine.h"
 #include "prefrec/pack.h"
+#include "host/file.h"
 #include "host/packset.h"
 
 #define KIOSK_MAX_REQUEST (64u << 20)
@@ -189,8 +190,8 @@ int main(int argc, char **argv) {
         char *buf = NULL;
         size_t len = 0;
         prefrec_status s = request && strcmp(request, "-")
-            ? prefrec_read_path(request, KIOSK_MAX_REQUEST, &buf, &len, &err)
-            : prefrec_read_stream(stdin, "standard input", KIOSK_MAX_REQUEST, &buf, &len, &err);
+            ? prefrec_file_read(request, KIOSK_MAX_REQUEST, &buf, &len, &err)
+            : prefrec_stream_read(stdin, "standard input", KIOSK_MAX_REQUEST, &buf, &len, &err);
         if (s) {
             print_error(s, err.msg);
             rc = 1;

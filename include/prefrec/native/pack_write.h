@@ -49,10 +49,6 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
 prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char *path,
                                         size_t *size_out, prefrec_error *err);
 
-/* Read a whole file into a malloc'd buffer (caller frees with free()). Native helper for the
- * CLI and tests: pack loaders themselves take bytes. */
-prefrec_status prefrec_file_read(const char *path, void **out, size_t *len, prefrec_error *err);
-
 /* Split a "full" NeuMF pack for the web: the item side (every tensor not named "customer.*",
  * manifest part "item") to dir/<stem>.item.pack, and the customer side to n_shards packs
  * dir/<stem>.cust.<k>.pack (k = 000..), customer c going to shard fnv1a32(code) % n_shards,
