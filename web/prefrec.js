@@ -201,7 +201,7 @@ export class PrefRec {
     const scores = Float32Array.from(m.HEAPF32.subarray(sc >> 2, (sc >> 2) + n + mt[3]));
     const code = (i) => (this.#codes[e] ||= [])[i] ??= this.#str(m._prefrec_wasm_session_product(s, e, i, 0));
     const res = {
-      affiliate: this.info[e].affiliate, source: SOURCES[mt[0]], ranker: mt[1] == 1 ? 'blend' : 'neumf',
+      affiliate: this.info[e].affiliate, source: SOURCES[mt[0]], ranker: mt[1] === 1 ? 'blend' : 'neumf',
       indices: ids.subarray(0, n), scores: scores.subarray(0, n), codes: [...ids.subarray(0, n)].map(code),
     };
     if (q.sample > 0) res.sampled = [...ids.subarray(n)].map((i, j) => ({ code: code(i), score: scores[n + j] }));
