@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "prefrec/blend.h"
+#include "prefrec/demog.h"
 #include "utf8.h"
 #include "prefrec/model.h"
 #include "prefrec/sample.h"
@@ -307,8 +308,8 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
                                  rq->n_history, PREFREC_MAX_HISTORY);
     if (rq->n_history && !rq->history)
         return prefrec_error_set(err, PREFREC_E_INVAL, "history count without items");
-    if (!isnan(rq->age) && (rq->age < 0 || rq->age > 130))
-        return prefrec_error_set(err, PREFREC_E_RANGE, "age must be 0..130, got %g", (double)rq->age);
+    if (!isnan(rq->age) && (rq->age < 0 || rq->age > PREFREC_AGE_MAX))
+        return prefrec_error_set(err, PREFREC_E_RANGE, "age must be 0..%d, got %g", PREFREC_AGE_MAX, (double)rq->age);
     if (rq->ranker == PREFREC_RANKER_BLEND && !e->has_blend)
         return prefrec_error_set(err, PREFREC_E_NOTFOUND, "this pack has no blend ranker");
     if (rq->ranker < 0 || rq->ranker > PREFREC_RANKER_NEUMF)

@@ -51,6 +51,8 @@ int main(void) {
         "{\"history\":[\"P1\",\"P0\"],\"gender\":\"F\",\"age\":\"30대\",\"k\":4,\"ranker\":\"neumf\"}",
         "{\"plan\":\"recommend\",\"affiliate\":\"A01\",\"gender\":1,\"age\":61,\"k\":2}",
         "{\"plan\":\"ratio\",\"customer\":\"C1\",\"weights\":{\"A01\":3},\"k\":2}",
+        /* the top of the demographics rule's range (PREFREC_AGE_MAX, demog.h): the engine once stopped at 130 */
+        "{\"gender\":\"male\",\"age\":150,\"k\":2}", "{\"gender\":\"U\",\"age\":\"131\",\"k\":2}",
     };
     for (size_t q = 0; q < sizeof good / sizeof good[0]; q++) {
         size_t engine = 99;
@@ -77,7 +79,7 @@ int main(void) {
         "{\"gender\":\"F\",\"k\":-1}", "{\"gender\":\"F\",\"k\":1.5}", "{\"gender\":\"F\",\"k\":1e999}",
         "{\"gender\":\"F\",\"k\":\"5\"}", "{\"gender\":\"F\",\"sample\":4294967296}",
         "{\"gender\":\"F\",\"sample\":-1}", "{\"gender\":\"F\",\"seed\":9007199254740994}",
-        "{\"gender\":\"F\",\"seed\":0.5}", "{\"gender\":2}", "{\"gender\":-1}", "{\"gender\":\"F\",\"age\":131}",
+        "{\"gender\":\"F\",\"seed\":0.5}", "{\"gender\":2}", "{\"gender\":-1}", "{\"gender\":\"F\",\"age\":151}",
         "{\"gender\":\"F\",\"age\":-1e999}", "{\"customer\":5}", "{\"customer\":\"C0\\u0000zz\"}",
         "{\"customer\":\"C0\",\"k\":5,\"k\":1000}", "{\"affiliate\":\"A09\",\"gender\":\"F\"}",
         "{\"gender\":\"F\"} x", "{\"gender\":\"F\",\"kk\":1}", "{\"history\":[\"NOPE\"]}", "{\"customer\":\"ZZ\"}",
