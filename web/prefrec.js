@@ -6,6 +6,10 @@
 // The glue is a static import, so it downloads with this module (the module graph) instead of
 // after the wasm at the first load: one round trip less before the first recommendation.
 import createEngine from './dist/prefrec-engine.js';
+import { shardCount, shardFile, shardOf } from './shard.js';
+
+// the customer shard rule (one definition, shared with the node tools)
+export { fnv1a32, shardOf, shardFile, shardPath } from './shard.js';
 
 const WASM = new URL('./dist/prefrec-engine.wasm', import.meta.url);
 const NODE = typeof process == 'object' && !!process.versions?.node;
@@ -15,18 +19,6 @@ const SOURCES = ['known', 'history', 'segment'];
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'i/o error', 'parse error', 'bad format',
   'unsupported version', 'checksum mismatch', 'not found', 'out of range', 'empty'];
 let compiled; // the compiled engine (immutable): one compile per page
-
-/** FNV-1a 32 over the UTF-8 bytes of s: the customer shard key (shard = hash % n). */
-export function fnv1a32(s) {
-  let h = 0x811c9dc5;
-  for (const b of enc.encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
-function shardCount(n) { // as `prefrec export --shards`
-  if (!(Number.isInteger(n) && n >= 1 && n <= 4096)) throw fail(`shards must be an integer 1..4096, got ${n}`, -9);
-  return n;
-}
-export const shardOf = (customer, n) => fnv1a32(customer) % shardCount(n);
 
 function fail(message, code = -1, status = STATUS[-code] || 'unknown status') {
   return Object.assign(new Error(message), { code, status });
@@ -85,12 +77,12 @@ function compile(wasm) {
   });
 }
 
-/** Shard URL of an item pack URL: A01.item.pack -> A01.cust.007.pack. */
+/** Shard URL of an item pack URL: A01.item.pack -> A01.cust.007.pack, or from p.shardUrl. */
 function shardUrl(p, n) {
-  const k = String(n).padStart(3, '0');
-  if (p.shardUrl) return p.shardUrl.replace('{shard}', k);
+  if (p.shardUrl) return p.shardUrl.replace('{shard}', String(n).padStart(3, '0'));
   if (typeof p.item != 'string' && !(p.item instanceof URL)) throw fail('pack: shards need an item URL or shardUrl');
-  return String(p.item).replace(/\.item\.pack$|\.pack$/, `.cust.${k}.pack`);
+  const url = p.item instanceof URL ? p.item : /^(https?|file):/.test(p.item) ? new URL(p.item) : null;
+  return url ? new URL(shardFile(url.pathname, n), url).href : shardFile(p.item, n);
 }
 
 export class PrefRec {
