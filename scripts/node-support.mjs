@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const SUPPORTED = [
   { node: '18.20.4', npm: '9.2.0', what: "Debian bookworm's nodejs and npm" },
-  { node: '20.0.0', npm: '9.6.4', what: 'Node 20.0 with its npm' },
+  { node: '20.9.0', npm: '10.1.0', what: 'Node 20.9, the oldest 20 ESLint 9 runs on' },
   { node: '22.0.0', npm: '10.5.1', what: 'Node 22.0 with its npm' },
 ];
 

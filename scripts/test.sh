@@ -102,6 +102,10 @@ echo "== node support: web/package-lock.json admits Node 18 (Debian bookworm), 2
 node scripts/node-support.mjs
 record "node support" $?
 
+echo "== web check: ESLint + tsc --strict of prefrec.d.ts against the shim (npm run check)"
+(cd web && npm run --silent check)
+record "web check (lint, types)" $?
+
 if [[ -f web/package.json ]] && ls web/test/*.test.mjs >/dev/null 2>&1; then
   echo "== node --test (web, node $(node --version))"
   (cd web && node --test test/*.test.mjs)

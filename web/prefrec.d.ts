@@ -35,8 +35,20 @@ export interface LoadSource {
   wasm?: PackBytes | WebAssembly.Module;
 }
 
-export type Gender = 'M' | 'F' | 'male' | 'female' | '남성' | '여성' | 0 | 1 | null;
-export type Ranker = 'default' | 'blend' | 'neumf';
+/** The words of a gender, ASCII case ignored (spaces around them too); also "남성"/"여성",
+ * "0"/"1", 0/1 (male/female), and "U", "unknown", "" or null (not known). One rule with the
+ * training data's loaders (include/prefrec/demog.h). The type lists lower case, upper case and
+ * capitalised spellings; other mixes ("mAlE") are accepted by the engine too. */
+type GenderWord = 'm' | 'f' | 'male' | 'female' | 'u' | 'unknown';
+export type Gender = GenderWord | Uppercase<GenderWord> | Capitalize<GenderWord> | '남성' | '여성' | '0' | '1' | ''
+  | 0 | 1 | null;
+/** Years 0..130, as a number or its text ("37", "37.5"), or a band: "30대" or "30s" (the decade's
+ * middle, 35), "25-34" (the middle, 29.5), "65+" (70); null: not known. */
+export type Age = number | `${number}` | `${number}대` | `${number}s` | `${number}-${number}` | `${number}+` | null;
+/** A ranker a request may ask for: "default" is the pack's default_ranker. */
+export type Ranker = 'default' | RankerName;
+/** A ranker a pack holds and an answer names. */
+export type RankerName = 'blend' | 'neumf';
 
 export interface Request {
   /** Which pack serves; required when several are loaded (not for planRatio). */
@@ -48,13 +60,13 @@ export interface Request {
   /** Demographics for customers the pack does not know (cold start). */
   gender?: Gender;
   /** Years, or a band like "30대" (its middle, 35). */
-  age?: number | string | null;
+  age?: Age;
   /** How many products, 1..100 (30). */
   k?: number;
   /** Weighted picks among the top 30, 0..30 (0), with this seed (integer < 2^53). */
   sample?: number;
   seed?: number;
-  ranker?: Ranker;
+  ranker?: Ranker | null;
 }
 
 export interface RatioRequest extends Request {
@@ -88,7 +100,7 @@ export interface Recommendation {
   affiliate: string;
   /** known: the pack's customer; history: folded in; segment: gender and age only. */
   source: 'known' | 'history' | 'segment';
-  ranker: 'blend' | 'neumf';
+  ranker: RankerName;
   items: Item[];
   sampled?: Item[];
   /** planRatio: the weights used, the affiliate picked, and whether it fell back. */
@@ -105,7 +117,7 @@ export interface StampBoard {
 export interface TopResult {
   affiliate: string;
   source: 'known' | 'history' | 'segment';
-  ranker: 'blend' | 'neumf';
+  ranker: RankerName;
   /** Product indices in the pack's catalog, best first (copies). */
   indices: Int32Array;
   scores: Float32Array;
@@ -118,8 +130,8 @@ export interface PackInfo {
   products: number;
   categories: number;
   customers: number;
-  rankers: Ranker[];
-  default_ranker: Ranker;
+  rankers: RankerName[];
+  default_ranker: RankerName;
 }
 
 /** The engine's error: message from the engine, code a negative prefrec_status. */
@@ -129,6 +141,8 @@ export interface PrefRecError extends Error {
 }
 
 export class PrefRec {
+  /** Not for callers: PrefRec.load() makes one (the engine instance and its session). */
+  private constructor(engine: unknown, session: number);
   /** Load one pack (URL, path under node, bytes) or several ({packs: [...]}). Each pack is
    * copied into the wasm heap once. Rejects with an Error for a bad or missing pack. */
   static load(source: PackBytes | PackSource | LoadSource, options?: { wasm?: PackBytes | WebAssembly.Module }): Promise<PrefRec>;
@@ -156,5 +170,10 @@ export class PrefRec {
 export function fnv1a32(s: string): number;
 /** The shard holding customer among n shards (an integer 1..4096): fnv1a32(customer) % n. */
 export function shardOf(customer: string, n: number): number;
+/** The file of shard number `shard` (0..4095) next to an item pack (a path or a URL's path), as
+ * `prefrec export` names it: A01.item.pack (or A01.pack) -> A01.cust.007.pack. */
+export function shardFile(itemPath: string, shard: number): string;
+/** The file of customer's shard among `shards`: shardFile(itemPath, shardOf(customer, shards)). */
+export function shardPath(itemPath: string, customer: string, shards: number): string;
 
 export default PrefRec;

@@ -6,6 +6,10 @@
 // The glue is a static import, so it downloads with this module (the module graph) instead of
 // after the wasm at the first load: one round trip less before the first recommendation.
 import createEngine from './dist/prefrec-engine.js';
+import { shardCount, shardFile, shardOf } from './shard.js';
+
+// the customer shard rule (one definition, shared with the node tools)
+export { fnv1a32, shardOf, shardFile, shardPath } from './shard.js';
 
 const WASM = new URL('./dist/prefrec-engine.wasm', import.meta.url);
 const NODE = typeof process == 'object' && !!process.versions?.node;
@@ -15,18 +19,6 @@ const SOURCES = ['known', 'history', 'segment'];
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'i/o error', 'parse error', 'bad format',
   'unsupported version', 'checksum mismatch', 'not found', 'out of range', 'empty'];
 let compiled; // the compiled engine (immutable): one compile per page
-
-/** FNV-1a 32 over the UTF-8 bytes of s: the customer shard key (shard = hash % n). */
-export function fnv1a32(s) {
-  let h = 0x811c9dc5;
-  for (const b of enc.encode(s)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
-function shardCount(n) { // as `prefrec export --shards`
-  if (!(Number.isInteger(n) && n >= 1 && n <= 4096)) throw fail(`shards must be an integer 1..4096, got ${n}`, -9);
-  return n;
-}
-export const shardOf = (customer, n) => fnv1a32(customer) % shardCount(n);
 
 function fail(message, code = -1, status = STATUS[-code] || 'unknown status') {
   return Object.assign(new Error(message), { code, status });
@@ -85,12 +77,12 @@ function compile(wasm) {
   });
 }
 
-/** Shard URL of an item pack URL: A01.item.pack -> A01.cust.007.pack. */
+/** Shard URL of an item pack URL: A01.item.pack -> A01.cust.007.pack, or from p.shardUrl. */
 function shardUrl(p, n) {
-  const k = String(n).padStart(3, '0');
-  if (p.shardUrl) return p.shardUrl.replace('{shard}', k);
+  if (p.shardUrl) return p.shardUrl.replace('{shard}', String(n).padStart(3, '0'));
   if (typeof p.item != 'string' && !(p.item instanceof URL)) throw fail('pack: shards need an item URL or shardUrl');
-  return String(p.item).replace(/\.item\.pack$|\.pack$/, `.cust.${k}.pack`);
+  const url = p.item instanceof URL ? p.item : /^(https?|file):/.test(p.item) ? new URL(p.item) : null;
+  return url ? new URL(shardFile(url.pathname, n), url).href : shardFile(p.item, n);
 }
 
 export class PrefRec {
@@ -201,7 +193,7 @@ export class PrefRec {
     const scores = Float32Array.from(m.HEAPF32.subarray(sc >> 2, (sc >> 2) + n + mt[3]));
     const code = (i) => (this.#codes[e] ||= [])[i] ??= this.#str(m._prefrec_wasm_session_product(s, e, i, 0));
     const res = {
-      affiliate: this.info[e].affiliate, source: SOURCES[mt[0]], ranker: mt[1] == 1 ? 'blend' : 'neumf',
+      affiliate: this.info[e].affiliate, source: SOURCES[mt[0]], ranker: mt[1] === 1 ? 'blend' : 'neumf',
       indices: ids.subarray(0, n), scores: scores.subarray(0, n), codes: [...ids.subarray(0, n)].map(code),
     };
     if (q.sample > 0) res.sampled = [...ids.subarray(n)].map((i, j) => ({ code: code(i), score: scores[n + j] }));

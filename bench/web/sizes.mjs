@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const nm = join(here, 'node_modules');
 export const FILES = {
-  prefrec: [join(here, '../../web/dist/prefrec-engine.wasm'), join(here, '../../web/dist/prefrec-engine.js'), join(here, '../../web/prefrec.js')],
+  prefrec: [join(here, '../../web/dist/prefrec-engine.wasm'), join(here, '../../web/dist/prefrec-engine.js'), join(here, '../../web/prefrec.js'), join(here, '../../web/shard.js')],
   'onnxruntime-web (wasm build)': ['onnxruntime-web/dist/ort-wasm-simd-threaded.wasm', 'onnxruntime-web/dist/ort-wasm-simd-threaded.mjs',
     'onnxruntime-web/dist/ort.wasm.min.mjs'].map((f) => join(nm, f)),
   'tfjs-core + tfjs-backend-wasm': ['@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', '@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "prefrec/blend.h"
+#include "prefrec/demog.h"
 #include "utf8.h"
 #include "prefrec/model.h"
 #include "prefrec/sample.h"

@@ -1,7 +1,7 @@
-# Print the raw and gzip sizes of the browser module and the JS shim (cmake -P, after linking).
+# Print the raw and gzip sizes of the browser module and the JS shim (prefrec.js + shard.js) (cmake -P, after linking).
 set(total 0)
 set(total_gz 0)
-foreach(f ${DIR}/prefrec-engine.wasm ${DIR}/prefrec-engine.js ${SHIM})
+foreach(f ${DIR}/prefrec-engine.wasm ${DIR}/prefrec-engine.js ${SHIM} ${SHARD})
   if(EXISTS ${f})
     file(SIZE ${f} raw)
     get_filename_component(name ${f} NAME)

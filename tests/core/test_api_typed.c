@@ -55,6 +55,8 @@ int main(void) {
         "\"neumf\"}",
         "{\"plan\":\"recommend\",\"affiliate\":\"A01\",\"gender\":1,\"age\":61,\"k\":2}",
         "{\"plan\":\"ratio\",\"customer\":\"C1\",\"weights\":{\"A01\":3},\"k\":2}",
+        /* the top of the demographics rule's range (PREFREC_AGE_MAX, demog.h), as a number and text */
+        "{\"gender\":\"male\",\"age\":130,\"k\":2}", "{\"gender\":\"U\",\"age\":\"130\",\"k\":2}",
     };
     for (size_t q = 0; q < sizeof good / sizeof good[0]; q++) {
         size_t engine = 99;

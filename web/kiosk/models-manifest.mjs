@@ -5,41 +5,88 @@
 // example member numbers (customers known to the most affiliates) for the demo pages.
 //   node web/kiosk/models-manifest.mjs models/          (scripts/serve.sh runs this)
 //   import { writeManifest } from './models-manifest.mjs'; await writeManifest(dir);
-// Reads only the documented pack header, manifest and customer string table (docs/model.md).
+// Reads the documented pack header (checked as the engine checks it: magic, version, sizes,
+// CRC32), manifest and customer string table (docs/model.md); shard names by ../shard.js.
 import { readFile, readdir, stat, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAGIC = 'PRFPACK\0';
+import { shardFile } from '../shard.js';
 
-/** Header, manifest JSON and tensor table of one pack file's bytes (throws naming the file). */
+const MAGIC = 'PRFPACK\0';
+const DTYPE_BYTES = [4, 2, 1, 1, 4, 4]; // f32 f16 i8 u8 i32 u32
+let crcTable;
+
+/** CRC32 (IEEE 802.3 / zlib) of the bytes, continuing from crc. */
+function crc32(bytes, crc = 0) {
+  if (!crcTable) {
+    crcTable = new Uint32Array(256);
+    for (let i = 0; i < 256; i++) {
+      let c = i;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      crcTable[i] = c >>> 0;
+    }
+  }
+  crc = ~crc >>> 0;
+  for (let i = 0; i < bytes.length; i++) crc = crcTable[(crc ^ bytes[i]) & 255] ^ (crc >>> 8);
+  return ~crc >>> 0;
+}
+
+/** Header, manifest JSON and tensor table of one pack file's bytes, checked as the engine
+ * checks them (docs/model.md, "The pack format"): magic, version, sizes and offsets, the CRC32,
+ * the manifest JSON, every tensor inside the data section. Throws naming the file and what. */
 export function readPack(buf, name) {
-  const bad = (what) => new Error(`${name}: ${what}`);
-  if (buf.length < 64 || buf.toString('latin1', 0, 8) !== MAGIC) throw bad('not a prefrec pack (magic)');
+  const bad = (what) => new Error(`${name}: not a valid prefrec pack: ${what}`);
+  if (buf.length < 64) throw bad(`${buf.length} bytes, shorter than the 64-byte header`);
+  if (buf.toString('latin1', 0, 8) !== MAGIC) throw bad('wrong magic (expected "PRFPACK\\0" at byte 0)');
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const u32 = (o) => dv.getUint32(o, true);
-  const mOff = u32(24), mLen = u32(28), tOff = u32(32), n = u32(36);
-  if (mOff + mLen > buf.length || tOff + 64 * n > buf.length) throw bad('header offsets outside the file');
-  const manifest = JSON.parse(buf.toString('utf8', mOff, mOff + mLen));
+  const u32 = (o) => dv.getUint32(o, true), u64 = (o) => Number(dv.getBigUint64(o, true));
+  const version = u32(8);
+  if (version !== 1) throw bad(`format version ${version} at byte 8 (this reader knows version 1)`);
+  if (u32(12) !== 64) throw bad(`header size ${u32(12)} at byte 12 (expected 64)`);
+  if (u64(16) !== buf.length) throw bad(`file size ${u64(16)} at byte 16, but the file has ${buf.length} bytes`);
+  const mOff = u32(24), mLen = u32(28), tOff = u32(32), n = u32(36), dOff = u64(40), dLen = u64(48);
+  if (mOff !== 64) throw bad(`manifest offset ${mOff} at byte 24 (expected 64)`);
+  if (tOff !== mOff + mLen) throw bad(`tensor table offset ${tOff} at byte 32 (expected 64 + manifest size ${mLen})`);
+  if (n > 4096) throw bad(`${n} tensors at byte 36 (at most 4096)`);
+  if (dOff !== Math.ceil((tOff + 64 * n) / 64) * 64 || dOff > buf.length) throw bad(`data offset ${dOff} at byte 40`);
+  if (dLen !== buf.length - dOff) throw bad(`data size ${dLen} at byte 48 (expected ${buf.length - dOff})`);
+  if (u32(56) !== 0) throw bad(`flags ${u32(56)} at byte 56 (expected 0)`);
+  const crc = u32(60), got = crc32(buf.subarray(64), crc32(buf.subarray(0, 60)));
+  if (got !== crc) throw bad(`CRC32 ${got.toString(16)} of the contents, header says ${crc.toString(16)} (damaged or truncated)`);
+  let manifest;
+  try {
+    manifest = JSON.parse(buf.toString('utf8', mOff, mOff + mLen));
+  } catch (e) {
+    throw bad(`manifest at byte ${mOff}: ${e.message}`);
+  }
+  if (!manifest || typeof manifest !== 'object' || Array.isArray(manifest)) throw bad(`manifest at byte ${mOff} is not a JSON object`);
   const tensors = {};
   for (let i = 0; i < n; i++) {
     const e = tOff + 64 * i;
     const tname = buf.toString('latin1', e, e + 32).replace(/\0+$/, '');
-    const ndim = u32(e + 36);
+    const dtype = u32(e + 32), ndim = u32(e + 36), offset = u64(e + 56);
+    if (!(dtype < DTYPE_BYTES.length) || ndim < 1 || ndim > 4) throw bad(`tensor ${i} "${tname}" at byte ${e}: dtype ${dtype}, ndim ${ndim}`);
     const shape = [0, 1, 2, 3].slice(0, ndim).map((d) => u32(e + 40 + 4 * d));
-    tensors[tname] = { dtype: u32(e + 32), shape, offset: Number(dv.getBigUint64(e + 56, true)) };
+    const bytes = shape.reduce((a, b) => a * b, DTYPE_BYTES[dtype]);
+    if (offset < dOff || offset + bytes > buf.length) throw bad(`tensor "${tname}" at byte ${e}: data [${offset}, ${offset + bytes}) outside the data section`);
+    tensors[tname] = { dtype, shape, offset, bytes };
   }
-  return { version: u32(8), crc: u32(60), manifest, tensors, dv };
+  return { version, crc, manifest, tensors, dv };
 }
 
-/** Customer codes and purchase counts of a customer shard (or full pack). */
-function customers(pack, buf) {
+/** Customer codes and purchase counts of a customer shard (or full pack) read by readPack; throws
+ * naming the file if the string or offset tables do not fit each other. */
+export function packCustomers(pack, buf, name) {
   const off = pack.tensors['customer.code.off'], str = pack.tensors['customer.code.str'];
   const boff = pack.tensors['customer.bought.off'];
   if (!off || !str) return [];
   const n = off.shape[0] - 1, out = [];
+  const bad = (what) => new Error(`${name}: not a valid prefrec pack: ${what}`);
+  if (n < 0 || (boff && boff.shape[0] !== n + 1)) throw bad('customer.code.off and customer.bought.off disagree on the customer count');
   for (let i = 0; i < n; i++) {
     const a = pack.dv.getUint32(off.offset + 4 * i, true), b = pack.dv.getUint32(off.offset + 4 * i + 4, true);
+    if (!(a < b && b <= str.bytes)) throw bad(`customer.code.off[${i}] = ${a}..${b} outside customer.code.str (${str.bytes} bytes)`);
     const bought = boff ? pack.dv.getUint32(boff.offset + 4 * i + 4, true) - pack.dv.getUint32(boff.offset + 4 * i, true) : 0;
     out.push({ code: buf.toString('utf8', str.offset + a, str.offset + b - 1), bought });
   }
@@ -60,14 +107,14 @@ export async function buildManifest(dir, { examples = 8 } = {}) {
     const shards = p.manifest.shards || 0;
     const shardFiles = [];
     for (let s = 0; s < shards; s++) {
-      const f = `${aff}.cust.${String(s).padStart(3, '0')}.pack`;
+      const f = shardFile(item, s);
       if (!names.includes(f)) throw new Error(`${dir}: ${item} says ${shards} shards but ${f} is missing`);
       const sb = await readFile(join(dir, f));
       const sp = readPack(sb, f);
       if (sp.manifest.item_crc !== undefined && sp.manifest.item_crc !== p.crc) {
         throw new Error(`${dir}: ${f} belongs to another export of ${item} (item_crc differs): re-export`);
       }
-      for (const c of customers(sp, sb)) {
+      for (const c of packCustomers(sp, sb, f)) {
         const e = seen.get(c.code) || { affiliates: 0, bought: 0 };
         e.affiliates++;
         e.bought += c.bought;

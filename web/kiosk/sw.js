@@ -7,13 +7,13 @@
 //                                   deleted, so a new pack replaces the old one.
 // Fetches: the app and manifest.json network first (fresh when online), falling back to the
 // cache; packs and the engine cache first.
-const APP = 'prefrec-kiosk-app-v1';
+const APP = 'prefrec-kiosk-app-v2';
 const PACKS = 'prefrec-kiosk-packs-';
 const MODELS = new URL(new URL(self.location.href).searchParams.get('models') || '../../models/', self.location.href).href;
 const MANIFEST = new URL('manifest.json', MODELS).href;
 const MARK = new URL('__complete__', MODELS).href;
 const SHELL = ['./', './index.html', './kiosk.js', './kiosk.css', '../widget/engine.js', '../widget/prefrec-widget.js',
-  '../prefrec.js', '../dist/prefrec-engine.js', '../dist/prefrec-engine.wasm'].map((u) => new URL(u, self.location.href).href);
+  '../prefrec.js', '../shard.js', '../dist/prefrec-engine.js', '../dist/prefrec-engine.wasm'].map((u) => new URL(u, self.location.href).href);
 
 let caching = null; // the version being cached, so parallel manifest fetches cache once
 

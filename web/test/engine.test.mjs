@@ -32,7 +32,7 @@ if (skip) console.log(`# engine.test.mjs skipped: ${skip}`);
 
 const TOL = 1e-5;
 const ENV = { ...process.env, OPENBLAS_NUM_THREADS: '1' }; // the CLI links OpenBLAS: no thread pool per run
-let tmp, packDir, PrefRec, fnv1a32, shardOf;
+let tmp, packDir, PrefRec, fnv1a32, shardOf, shardFile, shardPath;
 
 /** Deterministic PRNG for the request mix (mulberry32). */
 function rng(seed) {
@@ -181,7 +181,7 @@ describe('prefrec engine: shim, WASI and native agree', { skip }, () => {
   let pr, requests, info, data;
 
   before(async () => {
-    ({ PrefRec, fnv1a32, shardOf } = await import('../prefrec.js'));
+    ({ PrefRec, fnv1a32, shardOf, shardFile, shardPath } = await import('../prefrec.js'));
     tmp = mkdtempSync(join(tmpdir(), 'prefrec-wasm-'));
     data = join(tmp, 'data');
     packDir = join(tmp, 'packs');
@@ -265,6 +265,9 @@ describe('prefrec engine: shim, WASI and native agree', { skip }, () => {
     assert.equal(fnv1a32(''), 0x811c9dc5);
     assert.equal(fnv1a32('a'), 0xe40c292c); // FNV-1a test vector
     const exp = join(tmp, 'export');
+    // the files prefrec export wrote are those the JS rule names (pack_export.c is the reference)
+    assert.deepEqual(readdirSync(exp).filter((f) => f.startsWith('A06.')).sort(),
+      ['A06.item.pack', ...[0, 1, 2, 3].map((s) => shardFile('A06.item.pack', s))].sort());
     const full = info.findIndex((i) => i.affiliate === 'A06');
     assert.ok(full >= 0);
     const buys = purchases(data).get('A06');
@@ -277,11 +280,10 @@ describe('prefrec engine: shim, WASI and native agree', { skip }, () => {
         const got = sh.recommend({ customer, k: 10 });
         assert.equal(got.source, 'known', customer);
         same(got.items, ref.items, customer);
-        const n = shardOf(customer, 4);
         const q = join(tmp, 'shard.json');
         writeFileSync(q, JSON.stringify({ customer, k: 10 }));
         const nat = await nativeAnswer(q, ['--pack', join(exp, 'A06.item.pack'), '--customers',
-          join(exp, `A06.cust.${String(n).padStart(3, '0')}.pack`)]);
+          shardPath(join(exp, 'A06.item.pack'), customer, 4)]);
         same(nat.items, got.items, `native shard ${customer}`);
       } finally {
         sh.close();

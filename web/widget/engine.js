@@ -4,7 +4,7 @@
 // and "unknown customer -> popular for the segment" as one call.
 //   const pr = await engineFor([{ item: 'models/A01.item.pack', shards: 16, customer: 'M1' }]);
 //   const { res, fallback } = answer(pr, { plan: 'recommend', affiliate: 'A01', customer: 'M1', k: 8 });
-import { PrefRec, shardOf } from '../prefrec.js';
+import { PrefRec, shardPath } from '../prefrec.js';
 
 export const AFFILIATES = {
   A01: { ko: '백화점', en: 'Department store' },
@@ -25,9 +25,7 @@ export function packUrls({ item, shards = 0, customer = null, version = null }, 
   const itemUrl = new URL(item, base);
   const out = { item: itemUrl.href + q };
   if (shards > 0 && customer) {
-    const n = String(shardOf(customer, shards)).padStart(3, '0');
-    const path = itemUrl.pathname.replace(/\.item\.pack$|\.pack$/, `.cust.${n}.pack`);
-    out.customers = new URL(path, itemUrl).href + q;
+    out.customers = new URL(shardPath(itemUrl.pathname, customer, shards), itemUrl).href + q;
   }
   return out;
 }
