@@ -1,10 +1,12 @@
 /* file.c - whole files and streams into memory, for every native and WASI program of prefrec
  * (file.h): packs, requests, configs, mappings. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep (the WASI build) */
 #include "file.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 prefrec_status prefrec_stream_read(FILE *f, const char *name, size_t max, char **out, size_t *len,
                                    prefrec_error *err) {
@@ -26,8 +28,17 @@ prefrec_status prefrec_stream_read(FILE *f, const char *name, size_t max, char *
             }
             buf = nb;
         }
+        errno = 0;
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
+        if (got == 0 && ferror(f) && (errno == EAGAIN || errno == EINTR)) {
+            /* a runtime may hand the program a non-blocking pipe (node's WASI does for stdin):
+             * no data yet is not an error; wait a little and read on */
+            clearerr(f);
+            struct timespec ts = {0, 1000000}; /* 1 ms */
+            nanosleep(&ts, NULL);
+            continue;
+        }
         if (got == 0) break;
     }
     if (ferror(f)) {

@@ -51,12 +51,13 @@ int main(void) {
     /* the same request as JSON and typed: the same items, sampled picks and source */
     static const char *const good[] = {
         "{\"customer\":\"C0\",\"k\":3,\"sample\":2,\"seed\":5}",
-        "{\"history\":[\"P1\",\"P0\"],\"gender\":\"F\",\"age\":\"30대\",\"k\":4,\"ranker\":"
-        "\"neumf\"}",
+        ("{\"history\":[\"P1\",\"P0\"],\"gender\":\"F\",\"age\":\"30대\",\"k\":4,"
+         "\"ranker\":\"neumf\"}"),
         "{\"plan\":\"recommend\",\"affiliate\":\"A01\",\"gender\":1,\"age\":61,\"k\":2}",
         "{\"plan\":\"ratio\",\"customer\":\"C1\",\"weights\":{\"A01\":3},\"k\":2}",
         /* the top of the demographics rule's range (PREFREC_AGE_MAX, demog.h), as a number and text */
-        "{\"gender\":\"male\",\"age\":130,\"k\":2}", "{\"gender\":\"U\",\"age\":\"130\",\"k\":2}",
+        "{\"gender\":\"male\",\"age\":130,\"k\":2}",
+        "{\"gender\":\"U\",\"age\":\"130\",\"k\":2}",
     };
     for (size_t q = 0; q < sizeof good / sizeof good[0]; q++) {
         size_t engine = 99;

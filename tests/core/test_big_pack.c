@@ -351,7 +351,7 @@ static void categories(void) {
         rq.gender = 0;
         prefrec_stamp_category board[5];
         size_t nb = 9;
-        CHECK_EQ_INT(prefrec_engine_stamp(l.e, &rq, 5, 5, board, &nb, &err), PREFREC_E_INVAL);
+        CHECK_EQ_INT(prefrec_engine_stamp(l.e, &rq, 5, 5, board, &nb, &err), PREFREC_E_EMPTY);
         CHECK_EQ_INT(nb, 0);
         CHECK_CONTAINS(err.msg, "stamp board");
     }
