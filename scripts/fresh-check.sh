@@ -126,11 +126,22 @@ printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
 chmod 755 "$root/usr/sbin/policy-rc.d"
 
 # --- mounts -------------------------------------------------------------------------------------
+# The root gets its own /dev (a tmpfs with the few nodes a build uses, a new devpts instance),
+# not a bind of the host's: should this script be killed before it unmounts, an `rm -rf` of
+# the left-over root can then never delete the host's device nodes.
 mount -t proc proc "$root/proc" && mounts+=("$root/proc")
-for m in /sys /dev /dev/pts /dev/shm; do
-  mkdir -p "$root$m"
-  mount --bind "$m" "$root$m" && mounts+=("$root$m")
+mount -t sysfs sysfs "$root/sys" && mounts+=("$root/sys")
+mount -t tmpfs -o mode=755,nosuid dev "$root/dev" && mounts+=("$root/dev")
+for n in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
+  IFS=: read -r name major minor <<<"$n"
+  mknod -m 666 "$root/dev/$name" c "$major" "$minor"
 done
+ln -s /proc/self/fd "$root/dev/fd"
+for i in 0:stdin 1:stdout 2:stderr; do ln -s "/proc/self/fd/${i%%:*}" "$root/dev/${i#*:}"; done
+mkdir -p "$root/dev/pts" "$root/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$root/dev/pts" && mounts+=("$root/dev/pts")
+ln -s pts/ptmx "$root/dev/ptmx"
+mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm" && mounts+=("$root/dev/shm")
 
 # run [LOG] COMMAND: a login-like root shell in the root, nothing of the host's environment.
 run() {
