@@ -66,7 +66,9 @@ void prefrec_interactions_free(prefrec_interactions *x); /* accepts NULL */
 int64_t prefrec_interactions_find(const prefrec_interactions *x, int32_t c, int32_t p);
 
 /* ---- the ranker interface -------------------------------------------------------------------- */
-enum { PREFREC_TASK_NEW_ITEMS = 1, PREFREC_TASK_REPURCHASE = 2 };
+/* new items = "discover" (never bought), repurchase = "buy again" (bought before), mixed = one
+ * "next purchases" list over every product, scored against everything bought. */
+enum { PREFREC_TASK_NEW_ITEMS = 1, PREFREC_TASK_REPURCHASE = 2, PREFREC_TASK_MIXED = 4 };
 
 typedef struct prefrec_fit_input {
     const prefrec_dataset *ds; /* borrows: catalog and demographics */
@@ -87,6 +89,14 @@ typedef struct prefrec_ranker_def {
      * scratch could not be allocated (scores then undefined): the caller must not use them. */
     prefrec_status (*score)(const void *model, int32_t customer, float *scores);
     void (*free)(void *model);
+    /* Optional hyper-parameter grid, tuned on a validation window cut from the training window
+     * (never the test window); all three NULL / 0 = nothing to tune. params_size: bytes of the
+     * ranker's params struct. grid(i, params) writes the i-th grid point (i = 0, 1, ...) into
+     * params and returns 1, or returns 0 past the last one. describe writes the params in a
+     * short form ("lambda=500 items=all") for outputs. */
+    size_t params_size;
+    int (*grid)(size_t i, void *params);
+    void (*describe)(const void *params, char *buf, size_t n);
 } prefrec_ranker_def;
 
 /* ---- built-in rankers and their params --------------------------------------------------- */
