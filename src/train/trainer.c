@@ -93,44 +93,64 @@ struct trainer {
     int threads, n_chunks_max;
     /* current job */
     int job;                 /* 1 gradient, 2 validation, 0 quit */
-    const uint32_t *batch;   /* positions of the current batch */
+    /* the pairs of the current job, gathered contiguously (an epoch's shuffle, the validation
+     * pairs): random reads of the pair arrays would miss the cache at every pair */
+    const int32_t *cust, *prod;
+    const float *target;
+    const uint32_t *seq;     /* 0, 1, 2, ...: positions into cust/prod/target */
     size_t batch_n;
     float scale;
     float *gchunk;           /* [n_chunks_max][n_dense] */
     float *grow_c, *grow_p;  /* [batch][d+1] */
     double *chunk_loss, *chunk_sse;
-    /* validation job */
-    const uint32_t *vidx;
+    /* validation job (over cust/prod/target) */
     size_t vn, v_chunks;
     double *v_sse;           /* [v_chunks] */
     barrier start, done;
     worker *w;
 };
 
+/* Ask for the embedding rows of pairs [lo, hi) ahead of their use (a hint: no effect on results). */
+static void prefetch_rows(const trainer *tr, size_t lo, size_t hi) {
+    size_t D = (size_t)tr->net.L.d + 1;
+    for (size_t k = lo; k < hi; k++) {
+        const char *c = (const char *)(tr->net.ctab + (size_t)tr->cust[k] * D);
+        const char *p = (const char *)(tr->net.ptab + (size_t)tr->prod[k] * D);
+        for (size_t o = 0; o < D * sizeof(float); o += 64) {
+            __builtin_prefetch(c + o);
+            __builtin_prefetch(p + o);
+        }
+    }
+}
+
 static void run_chunks(trainer *tr, int id, float *scratch) {
-    const prefrec_train_data *td = tr->data;
     const nm_layout *L = &tr->net.L;
     size_t D = (size_t)L->d + 1;
     if (tr->job == 1) {
         size_t nch = (tr->batch_n + NM_CHUNK - 1) / NM_CHUNK;
         for (size_t c = (size_t)id; c < nch; c += (size_t)tr->threads) {
             size_t lo = c * NM_CHUNK, cnt = tr->batch_n - lo < NM_CHUNK ? tr->batch_n - lo : NM_CHUNK;
+            size_t next = lo + (size_t)tr->threads * NM_CHUNK;
+            if (next < tr->batch_n) prefetch_rows(tr, next, tr->batch_n - next < NM_CHUNK ? tr->batch_n : next + NM_CHUNK);
             float *g = tr->gchunk + c * L->n_dense;
             memset(g, 0, L->n_dense * sizeof(float));
-            tr->chunk_loss[c] = nm_chunk(&tr->net, td->customer, td->product, td->target, tr->batch + lo, cnt,
-                                         tr->scale, g, tr->grow_c + lo * D, tr->grow_p + lo * D, scratch,
-                                         &tr->chunk_sse[c]);
+            tr->chunk_loss[c] = nm_chunk(&tr->net, tr->cust, tr->prod, tr->target, tr->seq + lo, cnt, tr->scale, g,
+                                         tr->grow_c + lo * D, tr->grow_p + lo * D, scratch, &tr->chunk_sse[c]);
         }
     } else if (tr->job == 2) {
         for (size_t c = (size_t)id; c < tr->v_chunks; c += (size_t)tr->threads) {
             size_t lo = c * 1024, hi = lo + 1024 < tr->vn ? lo + 1024 : tr->vn;
             double s = 0.0;
-            for (size_t k = lo; k < hi; k++) {
-                uint32_t i = tr->vidx[k];
-                float y = nm_predict(&tr->net, td->customer[i], td->product[i], scratch);
-                y = y > 0.0f ? (y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX) : 0.0f;
-                double e = (double)y - td->target[i];
-                s += e * e;
+            float yb[NM_CHUNK];
+            for (size_t k0 = lo; k0 < hi; k0 += NM_CHUNK) {
+                size_t m = hi - k0 < NM_CHUNK ? hi - k0 : NM_CHUNK;
+                nm_predict_batch(&tr->net, tr->cust + k0, tr->prod + k0, tr->seq, m, yb, scratch);
+                for (size_t k = 0; k < m; k++) {
+                    float y = yb[k];
+                    y = y > 0.0f ? (y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX) : 0.0f;
+                    double e = (double)y - tr->target[k0 + k];
+                    s += e * e;
+                }
             }
             tr->v_sse[c] = s;
         }
@@ -156,22 +176,42 @@ static void run_job(trainer *tr) {
     if (tr->threads > 1) barrier_wait(&tr->done);
 }
 
+/* Gather the pairs idx[0..n) into c, p, t (contiguous, in idx order) and point the job at them. */
+static void gather_pairs(trainer *tr, const uint32_t *idx, size_t n, int32_t *c, int32_t *p, float *t) {
+    const prefrec_train_data *td = tr->data;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = idx[k];
+        c[k] = td->customer[i];
+        p[k] = td->product[i];
+        t[k] = td->target[i];
+    }
+    tr->cust = c;
+    tr->prod = p;
+    tr->target = t;
+}
+
 /* RMSE over the pairs idx[0..n) into *out (NaN when n is 0); -1 when out of memory. */
 static int rmse_of(trainer *tr, const uint32_t *idx, size_t n, double *out) {
     *out = NAN;
     if (n == 0) return 0;
-    tr->vidx = idx;
     tr->vn = n;
     tr->v_chunks = (n + 1023) / 1024;
     double *s = calloc(tr->v_chunks, sizeof *s);
-    if (!s) return -1;
+    int32_t *c = malloc(n * sizeof *c), *p = malloc(n * sizeof *p);
+    float *t = malloc(n * sizeof *t);
+    if (!s || !c || !p || !t) {
+        free(s), free(c), free(p), free(t);
+        return -1;
+    }
+    gather_pairs(tr, idx, n, c, p, t);
     tr->v_sse = s;
     tr->job = 2;
     run_job(tr);
-    double t = 0.0;
-    for (size_t c = 0; c < tr->v_chunks; c++) t += s[c];
-    free(s);
-    *out = sqrt(t / (double)n);
+    double sum = 0.0;
+    for (size_t k = 0; k < tr->v_chunks; k++) sum += s[k];
+    free(s), free(c), free(p), free(t);
+    double t_ = sum;
+    *out = sqrt(t_ / (double)n);
     return 0;
 }
 
@@ -191,6 +231,11 @@ static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, cons
         int32_t r = row_of[batch[k]];
         float *g;
         if (a->slot[r] < 0) {
+            for (size_t o = 0; o < D; o += 16) { /* the update below reads these rows: ask early */
+                __builtin_prefetch(a->m + (size_t)r * D + o);
+                __builtin_prefetch(a->v + (size_t)r * D + o);
+                __builtin_prefetch(tab + (size_t)r * D + o);
+            }
             a->slot[r] = (int32_t)nt;
             a->list[nt] = r;
             g = a->g + nt * D;
@@ -407,7 +452,9 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     tr.data = td;
     tr.threads = tp->threads;
     tr.n_chunks_max = (int)((B + NM_CHUNK - 1) / NM_CHUNK);
-    uint32_t *perm = malloc(n * sizeof *perm);
+    uint32_t *perm = malloc(n * sizeof *perm), *seq = malloc((B > 1024 ? B : 1024) * sizeof *seq);
+    int32_t *ec = malloc(n_train * sizeof *ec), *ep = malloc(n_train * sizeof *ep);
+    float *et = malloc(n_train * sizeof *et);
     float *gdense = calloc(L.n_dense, sizeof(float)), *dm = calloc(L.n_dense, sizeof(float)),
           *dv = calloc(L.n_dense, sizeof(float));
     tr.gchunk = malloc((size_t)tr.n_chunks_max * L.n_dense * sizeof(float));
@@ -429,7 +476,7 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     snapshot best = {malloc((size_t)td->n_customers * D * sizeof(float)), malloc((size_t)td->n_products * D * sizeof(float)),
                      malloc(L.n_dense * sizeof(float))};
     tr.w = calloc((size_t)tp->threads, sizeof(worker));
-    int ok = perm && gdense && dm && dv && tr.gchunk && tr.grow_c && tr.grow_p && tr.chunk_loss && tr.chunk_sse && ac.m &&
+    int ok = perm && seq && ec && ep && et && gdense && dm && dv && tr.gchunk && tr.grow_c && tr.grow_p && tr.chunk_loss && tr.chunk_sse && ac.m &&
              ac.v && ac.slot && ap.m && ap.v && ap.slot && ac.list && ap.list && ac.g && ap.g && best.ctab && best.ptab &&
              best.dense && tr.w;
     for (int t = 0; ok && t < tp->threads; t++) ok = (tr.w[t].scratch = malloc(nm_scratch_size(&L) * sizeof(float))) != NULL;
@@ -437,6 +484,8 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     else st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     int threads_started = 0;
     if (!st) {
+        for (size_t k = 0; k < (B > 1024 ? B : 1024); k++) seq[k] = (uint32_t)k;
+        tr.seq = seq;
         for (int32_t c = 0; c < td->n_customers; c++) ac.slot[c] = -1;
         for (int32_t p = 0; p < td->n_products; p++) ap.slot[p] = -1;
         split_perm(perm, n, tp->seed);
@@ -472,9 +521,17 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
             tidx[j] = t;
         }
         double sse = 0.0;
+        for (size_t k = 0; k < n_train; k++) {
+            uint32_t i = tidx[k];
+            ec[k] = td->customer[i];
+            ep[k] = td->product[i];
+            et[k] = td->target[i];
+        }
         for (size_t b = 0; b < n_train; b += B) {
             size_t bn = n_train - b < B ? n_train - b : B;
-            tr.batch = tidx + b;
+            tr.cust = ec + b;
+            tr.prod = ep + b;
+            tr.target = et + b;
             tr.batch_n = bn;
             tr.scale = 1.0f / (float)bn;
             tr.job = 1;
@@ -492,8 +549,8 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
             float lr_t = (float)(tp->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
             adam_dense_step(tr.net.dense, dm, dv, gdense, L.n_dense, lr_t, bc2);
             nm_sync(&tr.net);
-            adam_rows_step(&ac, tr.net.ctab, td->customer, tr.batch, bn, tr.grow_c, D, lr_t, bc2);
-            adam_rows_step(&ap, tr.net.ptab, td->product, tr.batch, bn, tr.grow_p, D, lr_t, bc2);
+            adam_rows_step(&ac, tr.net.ctab, ec + b, tr.seq, bn, tr.grow_c, D, lr_t, bc2);
+            adam_rows_step(&ap, tr.net.ptab, ep + b, tr.seq, bn, tr.grow_p, D, lr_t, bc2);
         }
         double dt = now_s() - t0;
         train_time += dt;
@@ -543,6 +600,7 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     for (int t = 0; tr.w && t < tp->threads; t++) free(tr.w[t].scratch);
     free(tr.w);
     free(perm);
+    free(seq), free(ec), free(ep), free(et);
     free(gdense);
     free(dm);
     free(dv);
