@@ -483,6 +483,10 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     if (ok) st = nm_net_alloc(&tr.net, &L, td->n_customers, td->n_products, td->gender, td->age, err);
     else st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     int threads_started = 0;
+    if (!st && tp->verbose)
+        fprintf(stderr, "%s%skernel %s, %d thread%s, %.0f flops per pair (dense products)\n", tp->label ? tp->label : "",
+                tp->label ? "  " : "", nm_kernel_name(tr.net.kern), tp->threads, tp->threads > 1 ? "s" : "",
+                nm_flops_per_pair(&L));
     if (!st) {
         for (size_t k = 0; k < (B > 1024 ? B : 1024); k++) seq[k] = (uint32_t)k;
         tr.seq = seq;
