@@ -99,6 +99,21 @@ void nm_sync(nm_net *n) {
     }
 }
 
+void nm_sync_range(nm_net *n, size_t lo, size_t hi) {
+    const nm_layout *L = &n->L;
+    for (int l = 0; l < L->n_layers; l++) {
+        size_t in = (size_t)L->in[l], o = (size_t)L->width[l], w0 = L->off_w[l], w1 = w0 + o * in;
+        size_t a = lo > w0 ? lo : w0, b = hi < w1 ? hi : w1;
+        if (a >= b) continue;
+        size_t j = (a - w0) / in, i = (a - w0) % in;
+        const float *w = n->dense + a;
+        for (size_t q = a; q < b; q++, w++) {
+            n->wt[l][i * o + j] = *w;
+            if (++i == in) i = 0, j++;
+        }
+    }
+}
+
 void nm_net_init(nm_net *n, uint64_t seed, float std, float mean_target) {
     const nm_layout *L = &n->L;
     size_t D = (size_t)L->d + 1;
@@ -453,6 +468,16 @@ int nm_kernel_set(nm_net *n, int k) {
 }
 
 /* ---- the batched passes ------------------------------------------------------------------ */
+/* v where a > 0, else +0: the ReLU gate as a bit mask (exactly a > 0 ? v : 0.0f, but with no
+ * branch, so the loops around it vectorise). */
+static inline float gate(float v, float a) {
+    uint32_t bits, mask = (uint32_t)0 - (uint32_t)(a > 0.0f);
+    memcpy(&bits, &v, sizeof bits);
+    bits &= mask;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
 static int rnd16(int w) { return (w + 15) & ~15; }
 
 /* Scratch of the batched passes: x0 [NM_CHUNK][S(in0)], act[l] [NM_CHUNK][S(h_l)], two
@@ -515,7 +540,7 @@ static void forward_rows(const nm_net *n, const int32_t *cust, const int32_t *pr
         n->gemm((int)cnt, o, L->in[l], prev, sp, 1, n->wt[l], o, z, s);
         for (size_t r = 0; r < cnt; r++) {
             float *zr = z + r * (size_t)s;
-            for (int j = 0; j < o; j++) zr[j] = zr[j] > 0.0f ? zr[j] : 0.0f;
+            for (int j = 0; j < o; j++) zr[j] = gate(zr[j], zr[j]);
         }
         prev = z;
         sp = s;
@@ -599,14 +624,13 @@ static inline void out_grads(int last, float dy, const float *restrict aL, const
                              float *restrict gwm, float *restrict dz) {
     for (int j = 0; j < last; j++) {
         gwm[j] += dy * aL[j];
-        float t = dy * wm[j];
-        dz[j] = aL[j] > 0.0f ? t : 0.0f;
+        dz[j] = gate(dy * wm[j], aL[j]);
     }
 }
 
 /* Keep dx where the layer's activation a is on, zero elsewhere. */
 static inline void relu_mask(int n, float *restrict dx, const float *restrict a) {
-    for (int q = 0; q < n; q++) dx[q] = a[q] > 0.0f ? dx[q] : 0.0f;
+    for (int q = 0; q < n; q++) dx[q] = gate(dx[q], a[q]);
 }
 
 double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,

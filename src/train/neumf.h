@@ -67,8 +67,10 @@ prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P,
 void nm_net_free(nm_net *n);
 /* Seeded initialisation (embeddings N(0, std), He-normal MLP, output weights, b_0 = mean). */
 void nm_net_init(nm_net *n, uint64_t seed, float std, float mean_target);
-/* Refresh the transposed weight copies after dense changes. */
+/* Refresh the transposed weight copies after dense changes (all, or those of the dense
+ * parameters [lo, hi): threads refreshing disjoint ranges write disjoint entries). */
 void nm_sync(nm_net *n);
+void nm_sync_range(nm_net *n, size_t lo, size_t hi);
 
 /* Forward + backward over pairs idx[0..n) (positions into cust/prod/target). Adds the dense
  * gradient of (scale * sum of per-pair losses) into gdense (caller zeroes it) and writes each
