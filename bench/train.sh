@@ -49,7 +49,7 @@ fi
   "$py" -c 'import json,sys; print(sorted(json.load(sys.stdin)["rows_per_affiliate"])[0])')
 echo "== machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $ncpu CPUs, load average at start $load0"
 echo "== peak (bench_peak, $threads threads):"
-build/native/bench_peak --threads "$threads" | sed 's/^/   /' | tee "$work/peak.txt"
+build/native/bench_peak --threads "$threads" | tee "$work/peak.txt" | sed 's/^/   /'
 peak=$(awk '/^peak:/ {print $2}' "$work/peak.txt")
 fpp=$(build/native/bench_train_kernel --flops --dim "$dim" --layers "$layers")
 echo "== kernel alone (bench_train_kernel, 1 thread):"
