@@ -16,6 +16,15 @@
 #include "prefrec/rng.h"
 #include "rank_util.h"
 
+/* The solves' loops compiled for each vector width, chosen at run time: element-wise adds and
+ * multiplies round the same at any width (C11: no FMA contraction) and the dot products stay
+ * in order, so every clone gives the same factors. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define MF_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define MF_CLONES
+#endif
+
 typedef struct mf_model {
     const prefrec_interactions *x;
     int dim;
@@ -39,7 +48,7 @@ static void mf_free(void *m) {
 /* Solve A z = b in place (A SPD, d x d, row-major, only its upper triangle read and then
  * destroyed) by Cholesky A = U'U, right-looking: every inner loop is an axpy over a contiguous
  * row, which the compiler vectorises (no running sum to keep in order). -1 if not SPD. */
-static int chol_solve(double *restrict a, double *restrict b, int d) {
+MF_CLONES static int chol_solve(double *restrict a, double *restrict b, int d) {
     for (int k = 0; k < d; k++) {
         double *ak = a + (size_t)k * d;
         if (!(ak[k] > 0)) return -1;
@@ -70,7 +79,7 @@ static int chol_solve(double *restrict a, double *restrict b, int d) {
 typedef struct half_job {
     const int64_t *start;      /* rows' pair ranges */
     const int32_t *other;      /* the other side's index per pair */
-    const float *count;        /* per pair */
+    const double *c1;          /* per pair: confidence - 1 = alpha log(1 + count) */
     const float *fixed;        /* the other side's factors */
     const double *gram;        /* fixed' fixed + reg I, d x d */
     const double *minv;        /* its inverse, d x d */
@@ -78,7 +87,6 @@ typedef struct half_job {
     float *out;                /* this side's factors */
     int32_t row_from, row_to;
     int dim;
-    double alpha;
     int failed;
 } half_job;
 
@@ -88,7 +96,7 @@ typedef struct half_job {
  * MF_SHORT_ROW, most products of a large catalogue) uses Woodbury: with Z = Y M^-1 (rows of
  * the precomputed F M^-1), v = M^-1 Y' c = Z' c, K = C1^-1 + Z Y' (n x n, SPD), x = v - Z' K^-1 Y v:
  * about n^2 d instead of d^3 / 6 multiply-adds. Both are exact solves (they differ by rounding). */
-static void *half_rows(void *arg) {
+MF_CLONES static void *half_rows(void *arg) {
     half_job *jb = arg;
     int d = jb->dim;
     double *a = malloc((size_t)d * d * sizeof *a), *b = malloc((size_t)d * sizeof *b);
@@ -108,7 +116,7 @@ static void *half_rows(void *arg) {
         }
         int shortrow = jb->z && n <= MF_SHORT_ROW;
         for (int64_t q = 0; shortrow && q < n; q++) {
-            c1[q] = jb->alpha * log1p((double)jb->count[lo + q]); /* c - 1 */
+            c1[q] = jb->c1[lo + q];
             if (!(c1[q] > 0)) shortrow = 0;
         }
         if (shortrow) {
@@ -144,7 +152,7 @@ static void *half_rows(void *arg) {
             memset(b, 0, (size_t)d * sizeof *b);
             for (int64_t q = lo; q < lo + n; q++) {
                 const float *y = jb->fixed + (size_t)jb->other[q] * d;
-                double c1q = jb->alpha * log1p((double)jb->count[q]);
+                double c1q = jb->c1[q];
                 double yd[512];
                 for (int i = 0; i < d; i++) yd[i] = y[i];
                 for (int i = 0; i < d; i++) {
@@ -165,7 +173,7 @@ static void *half_rows(void *arg) {
     return NULL;
 }
 
-static int half_step(const int64_t *start, const int32_t *other, const float *count,
+MF_CLONES static int half_step(const int64_t *start, const int32_t *other, const double *c1,
                      const float *fixed, int32_t n_fixed, float *out, int32_t n_rows,
                      const prefrec_mf_params *p, int threads) {
     int d = p->dim;
@@ -221,9 +229,9 @@ static int half_step(const int64_t *start, const int32_t *other, const float *co
     pthread_t th[64];
     int started[64] = {0};
     for (int t = 0; t < nt; t++) {
-        jobs[t] = (half_job){start, other, count, fixed, gram, minv, z, out,
+        jobs[t] = (half_job){start, other, c1, fixed, gram, minv, z, out,
                              (int32_t)((int64_t)n_rows * t / nt),
-                             (int32_t)((int64_t)n_rows * (t + 1) / nt), d, p->alpha, 0};
+                             (int32_t)((int64_t)n_rows * (t + 1) / nt), d, 0};
         if (t > 0) started[t] = pthread_create(&th[t], NULL, half_rows, &jobs[t]) == 0;
     }
     half_rows(&jobs[0]);
@@ -263,13 +271,26 @@ static prefrec_status mf_fit(const prefrec_fit_input *in, const void *params, vo
         for (int k = 0; k < p.dim; k++)
             m->it[(size_t)j * p.dim + k] = (float)(0.1 * (prefrec_rng_double(&r) - 0.5));
     }
+    /* confidence - 1 of every pair, by customer and by product (counts do not change) */
+    size_t npairs = (size_t)x->n_pairs;
+    double *c1r = malloc((npairs + 1) * sizeof *c1r), *c1c = malloc((npairs + 1) * sizeof *c1c);
+    if (!c1r || !c1c) {
+        free(c1r), free(c1c);
+        mf_free(m);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "mf: out of memory");
+    }
+    for (size_t q = 0; q < npairs; q++) {
+        c1r[q] = p.alpha * log1p((double)x->count[q]);
+        c1c[q] = p.alpha * log1p((double)x->col_count[q]);
+    }
     for (int e = 0; e < p.iterations; e++) {
-        int f = half_step(x->row_start, x->product, x->count, m->it, x->n_products, m->cu,
+        int f = half_step(x->row_start, x->product, c1r, m->it, x->n_products, m->cu,
                           x->n_customers, &p, in->threads);
         if (!f)
-            f = half_step(x->col_start, x->col_customer, x->col_count, m->cu, x->n_customers,
+            f = half_step(x->col_start, x->col_customer, c1c, m->cu, x->n_customers,
                           m->it, x->n_products, &p, in->threads);
         if (f) {
+            free(c1r), free(c1c);
             mf_free(m);
             return f == 2 ? prefrec_error_set(err, PREFREC_E_RANGE, "mf: singular system at "
                                               "iteration %d (raise reg)", e + 1)
@@ -277,6 +298,7 @@ static prefrec_status mf_fit(const prefrec_fit_input *in, const void *params, vo
         }
         if (in->verbose) fprintf(stderr, "  mf: iteration %d/%d\n", e + 1, p.iterations);
     }
+    free(c1r), free(c1c);
     *model = m;
     return PREFREC_OK;
 }
