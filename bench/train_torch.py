@@ -9,17 +9,23 @@ SparseAdam on embedding rows: the lazy Adam prefrec uses), batch size, epochs, i
 scheme. Prints one line per epoch and a final JSON line:
   {"impl": "torch", "threads": T, "epochs": E, "sec_per_epoch": ..., "best_valid_rmse": ...}
 Usage: bench/train_torch.py PAIRS.csv [--epochs 5] [--batch 256] [--dim 32] [--layers 64,32]
-       [--lr 0.002] [--l2 0.1] [--threads 2] [--seed 1]
+       [--lr 0.002] [--l2 0.1] [--threads (all CPUs)] [--seed 1]
+The peer's configuration (bench/peer_config.py) goes to stderr first; the JSON line lists the
+problems that make it not PyTorch at its best ("problems": [] when none).
 """
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_config  # noqa: E402
 
 
 def load(path):
@@ -80,10 +86,11 @@ def main():
     ap.add_argument("--lr", type=float, default=0.002)
     ap.add_argument("--l2", type=float, default=0.1)
     ap.add_argument("--std", type=float, default=0.05)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=peer_config.cpus())
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    peer_config.configure(a.threads, use_torch=True)
+    problems = peer_config.report(a.threads, use_torch=True)
     torch.manual_seed(a.seed)
     c, p, y, demo, valid = load(a.pairs)
     tr = ~valid
@@ -125,7 +132,8 @@ def main():
               file=sys.stderr, flush=True)
     print(json.dumps({"impl": "torch", "torch": torch.__version__, "threads": a.threads, "epochs": a.epochs,
                       "batch": a.batch, "train_pairs": n, "valid_pairs": int(valid.sum()),
-                      "sec_per_epoch": sum(times) / len(times), "best_valid_rmse": best}))
+                      "sec_per_epoch": sum(times) / len(times), "best_valid_rmse": best,
+                      "problems": problems}))
 
 
 if __name__ == "__main__":

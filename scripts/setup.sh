@@ -19,7 +19,7 @@ pkgs=(cmake gcc make pkg-config libcjson-dev
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
 if [[ "${1:-}" == "--bench" ]]; then
-  pkgs+=(python3-pandas python3-numpy python3-torch libopenblas0-pthread python3-onnx)
+  pkgs+=(python3-pandas python3-numpy python3-scipy python3-threadpoolctl python3-torch libopenblas0-pthread python3-onnx)
 fi
 
 missing=()

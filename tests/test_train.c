@@ -355,9 +355,187 @@ static void test_pack_cycle(void) {
     toy_free(&d);
 }
 
+/* ---- kernel paths ------------------------------------------------------------------------ */
+/* Each kernel's product equals its scalar chain bit for bit: the portable one multiply-then-add,
+ * the FMA ones (AVX2, AVX-512) one fmaf per step, over k in order. So AVX2 and AVX-512 agree
+ * exactly, and the portable path differs from them by rounding only. */
+static void test_kernel_products(void) {
+    static const int shapes[][3] = {{1, 1, 1},   {3, 5, 2},    {4, 16, 7},   {5, 37, 3},
+                                    {8, 64, 68}, {13, 33, 32}, {32, 68, 32}, {4, 100, 1}};
+    prefrec_rng r;
+    prefrec_rng_init(&r, 3, 0);
+    int tested = 0;
+    for (int k = 0; k < NM_KERN_COUNT; k++) {
+        if (!nm_kernel_supported(k)) {
+            fprintf(stderr, "test_train: kernel %s not supported by this CPU: not tested\n",
+                    nm_kernel_name(k));
+            continue;
+        }
+        nm_gemm_fn f = nm_kernel_gemm(k);
+        CHECK(f != NULL);
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+            int trans = (int)(s & 1); /* A read as rows (sam = K + 3) or as columns (sak = M + 2) */
+            ptrdiff_t sam = trans ? 1 : K + 3, sak = trans ? M + 2 : 1, ldb = N + 1, ldc = N + 5;
+            size_t na = trans ? (size_t)K * (size_t)(M + 2) : (size_t)M * (size_t)(K + 3);
+            float *a = malloc(na * sizeof *a), *b = malloc((size_t)K * ldb * sizeof *b);
+            float *c = malloc((size_t)M * ldc * sizeof *c),
+                  *c0 = malloc((size_t)M * ldc * sizeof *c0);
+            for (size_t i = 0; i < na; i++) a[i] = (float)(2 * prefrec_rng_double(&r) - 1);
+            for (size_t i = 0; i < (size_t)K * ldb; i++)
+                b[i] = (float)(2 * prefrec_rng_double(&r) - 1);
+            for (size_t i = 0; i < (size_t)M * ldc; i++)
+                c0[i] = c[i] = (float)(2 * prefrec_rng_double(&r) - 1);
+            f(M, N, K, a, sam, sak, b, ldb, c, ldc);
+            int bad = 0;
+            for (int m = 0; m < M; m++) {
+                for (int j = 0; j < N; j++) {
+                    float y = c0[(size_t)m * ldc + j];
+                    for (int q = 0; q < K; q++) {
+                        float x = a[m * sam + q * sak], w = b[(size_t)q * ldb + j];
+                        y = k == NM_KERN_PORTABLE ? y + x * w : fmaf(x, w, y);
+                    }
+                    bad += memcmp(&y, &c[(size_t)m * ldc + j], sizeof y) != 0;
+                }
+                /* columns past N are not written */
+                for (int j = N; j < ldc; j++)
+                    bad += c[(size_t)m * ldc + j] != c0[(size_t)m * ldc + j];
+            }
+            if (bad)
+                fprintf(stderr,
+                        "kernel %s, shape %dx%dx%d: %d outputs differ from the scalar chain\n",
+                        nm_kernel_name(k), M, N, K, bad);
+            CHECK_EQ_INT(bad, 0);
+            tested++;
+            free(a), free(b), free(c), free(c0);
+        }
+    }
+    CHECK(tested >= 8); /* the portable path at least */
+    CHECK_EQ_INT(nm_kernel_supported(NM_KERN_PORTABLE), 1);
+    CHECK(nm_kernel_gemm(NM_KERN_COUNT) == NULL);
+}
+
+/* A chunk's loss and gradients on every kernel path: the FMA paths give the same bits, the
+ * portable path agrees with them within 2e-5 of the largest magnitude (rounding only). Widths
+ * that are not multiples of 16 and more pairs than one chunk exercise the edges. */
+static void test_kernel_chunks(void) {
+    enum { NP = NM_CHUNK + 5, C = 9, P = 11 };
+    int width[2] = {40, 24};
+    nm_layout L;
+    nm_layout_init(&L, 13, 2, width);
+    int32_t cust[NP], prod[NP];
+    float target[NP];
+    uint32_t idx[NP];
+    int8_t g[C];
+    float age[C];
+    prefrec_rng r;
+    prefrec_rng_init(&r, 9, 0);
+    for (int i = 0; i < C; i++) {
+        g[i] = (int8_t)((int)prefrec_rng_below(&r, 3) - 1);
+        age[i] = i == 4 ? NAN : 20.0f + (float)prefrec_rng_below(&r, 50);
+    }
+    for (int i = 0; i < NP; i++) {
+        cust[i] = (int32_t)prefrec_rng_below(&r, C);
+        prod[i] = (int32_t)prefrec_rng_below(&r, P);
+        target[i] = (float)prefrec_rng_double(&r) * 5.0f;
+        idx[i] = (uint32_t)(NP - 1 - i);
+    }
+    nm_net n;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(nm_net_alloc(&n, &L, C, P, g, age, &err), PREFREC_OK);
+    n.l2 = 0.05f;
+    nm_net_init(&n, 4, 0.5f, 2.5f);
+    size_t D = (size_t)L.d + 1, nd = L.n_dense, nr = (size_t)NP * D;
+    float *scratch = malloc(nm_scratch_size(&L) * sizeof(float));
+    float *gd[NM_KERN_COUNT], *rc[NM_KERN_COUNT], *rp[NM_KERN_COUNT];
+    double loss[NM_KERN_COUNT], sse[NM_KERN_COUNT];
+    float yb[NM_KERN_COUNT][NP];
+    for (int k = 0; k < NM_KERN_COUNT; k++) {
+        gd[k] = calloc(nd, sizeof(float));
+        rc[k] = calloc(nr, sizeof(float));
+        rp[k] = calloc(nr, sizeof(float));
+        if (nm_kernel_set(&n, k)) continue;
+        CHECK_EQ_INT(n.kern, k);
+        loss[k] = nm_chunk(&n, cust, prod, target, idx, NP, 1.0f / NP, gd[k], rc[k], rp[k], scratch,
+                           &sse[k]);
+        nm_predict_batch(&n, cust, prod, idx, NP, yb[k], scratch);
+    }
+    /* the batched forward is the scalar forward on the portable path, bit for bit */
+    CHECK_EQ_INT(nm_kernel_set(&n, NM_KERN_PORTABLE), 0);
+    int same = 1;
+    for (int i = 0; i < NP; i++) {
+        float y = nm_predict(&n, cust[idx[i]], prod[idx[i]], scratch);
+        same &= memcmp(&y, &yb[NM_KERN_PORTABLE][i], sizeof y) == 0;
+    }
+    CHECK(same);
+    double big = 0;
+    for (size_t q = 0; q < nd; q++) big = fmax(big, fabs(gd[0][q]));
+    for (size_t q = 0; q < nr; q++) big = fmax(big, fmax(fabs(rc[0][q]), fabs(rp[0][q])));
+    CHECK(big > 0.01);
+    for (int k = 1; k < NM_KERN_COUNT; k++) {
+        if (!nm_kernel_supported(k)) continue;
+        double worst = 0;
+        for (size_t q = 0; q < nd; q++) worst = fmax(worst, fabs(gd[k][q] - gd[0][q]));
+        for (size_t q = 0; q < nr; q++)
+            worst = fmax(worst, fmax(fabs(rc[k][q] - rc[0][q]), fabs(rp[k][q] - rp[0][q])));
+        CHECK(worst <= 2e-5 * big);
+        CHECK(fabs(loss[k] - loss[0]) <= 1e-5 * loss[0]);
+        for (int i = 0; i < NP; i++)
+            CHECK(fabs(yb[k][i] - yb[0][i]) <= 1e-5 * (1 + fabs(yb[0][i])));
+        fprintf(stderr,
+                "test_train: kernel %s vs portable: largest gradient difference %.2g (largest "
+                "gradient %.3g)\n",
+                nm_kernel_name(k), worst, big);
+    }
+    if (nm_kernel_supported(NM_KERN_AVX2) && nm_kernel_supported(NM_KERN_AVX512)) {
+        CHECK(memcmp(gd[NM_KERN_AVX2], gd[NM_KERN_AVX512], nd * sizeof(float)) == 0);
+        CHECK(memcmp(rc[NM_KERN_AVX2], rc[NM_KERN_AVX512], nr * sizeof(float)) == 0);
+        CHECK(memcmp(rp[NM_KERN_AVX2], rp[NM_KERN_AVX512], nr * sizeof(float)) == 0);
+        CHECK(loss[NM_KERN_AVX2] == loss[NM_KERN_AVX512]);
+        CHECK(memcmp(yb[NM_KERN_AVX2], yb[NM_KERN_AVX512], sizeof yb[0]) == 0);
+    }
+    CHECK_EQ_INT(nm_kernel_set(&n, NM_KERN_COUNT), -1);
+    for (int k = 0; k < NM_KERN_COUNT; k++) free(gd[k]), free(rc[k]), free(rp[k]);
+    free(scratch);
+    nm_net_free(&n);
+}
+
+/* Training end to end on the portable path and on the best one: same split and epochs, the
+ * validation RMSE within 0.01 (the stated tolerance between kernel paths, docs/model.md); a
+ * kernel named in PREFREC_KERNEL that does not exist is an error naming it. */
+static void test_kernel_training(void) {
+    toy d = make_toy(3);
+    prefrec_train_data td = toy_data(&d);
+    prefrec_train_params tp = toy_params(2);
+    tp.epochs = 8;
+    prefrec_neumf *a = NULL, *b = NULL, *c = NULL;
+    prefrec_train_report ra, rb, rc;
+    prefrec_error err = {0};
+    setenv("PREFREC_KERNEL", "portable", 1);
+    CHECK_EQ_INT(prefrec_neumf_train(&td, &tp, &a, &ra, &err), PREFREC_OK);
+    unsetenv("PREFREC_KERNEL");
+    CHECK_EQ_INT(prefrec_neumf_train(&td, &tp, &b, &rb, &err), PREFREC_OK);
+    CHECK(a && b);
+    CHECK(fabs(ra.valid_rmse - rb.valid_rmse) < 0.01);
+    CHECK(nm_kernel_best() == NM_KERN_PORTABLE || !same_net(a, b));
+    fprintf(stderr, "test_train: toy valid RMSE portable %.5f, %s %.5f\n", ra.valid_rmse,
+            nm_kernel_name(nm_kernel_best()), rb.valid_rmse);
+    setenv("PREFREC_KERNEL", "avx1024", 1);
+    CHECK_EQ_INT(prefrec_neumf_train(&td, &tp, &c, &rc, &err), PREFREC_E_RANGE);
+    CHECK_CONTAINS(err.msg, "PREFREC_KERNEL=avx1024");
+    CHECK(c == NULL);
+    unsetenv("PREFREC_KERNEL");
+    prefrec_neumf_free(a);
+    prefrec_neumf_free(b);
+    toy_free(&d);
+}
+
 int main(void) {
     test_gradients();
     test_training();
     test_pack_cycle();
+    test_kernel_products();
+    test_kernel_chunks();
+    test_kernel_training();
     return check_report("test_train");
 }

@@ -2,12 +2,15 @@
  *
  * B = I - P diag(1 / diag P), P = (X'X + lambda I)^-1, diag(B) = 0, score = x_u B. X is the
  * binary customer x product matrix of the window, restricted to the max_items most-bought
- * products so the dense n x n solve stays a few seconds (n^3 / 2 multiply-adds). The solve is
- * our own: Cholesky G = L L', the upper factor M = L^-T row by row, then P = M M' as dot
- * products of contiguous rows (vectorisable; P's rows are split over threads, each entry a
- * fixed-order sum, so the model does not depend on the thread count). */
+ * products so the dense n x n solve stays a few seconds (n^3 / 2 multiply-adds). X'X is summed
+ * into its upper triangle only. The solve is LAPACK's dpotrf + dpotri (OpenBLAS: blocked and
+ * multi-threaded) when the build found it, else our own: Cholesky G = L L', the upper factor
+ * M = L^-T row by row, then P = M M' as dot products of contiguous rows (vectorisable; P's rows
+ * are split over threads, each entry a fixed-order sum, so the model does not depend on the
+ * thread count). */
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +18,8 @@
 #include "prefrec/topk.h"
 #include "rank_util.h"
 
-/* Exposed for the tests (declared there): invert the SPD matrix a (n x n, row-major) in
- * place. Returns 0, or -1 if a is not positive definite, -2 out of memory. _own is the built-in
+/* Exposed for the tests (declared there): invert the SPD matrix a (n x n, row-major; only its
+ * upper triangle is read) in place. Returns 0, or -1 if a is not positive definite, -2 out of memory. _own is the built-in
  * solve; prefrec_ease_spd_inverse uses LAPACK (dpotrf + dpotri) when the build found it
  * (PREFREC_HAVE_LAPACK: OpenBLAS is blocked and multi-threaded, about 10x faster at n = 3000). */
 int prefrec_ease_spd_inverse(double *a, int n, int threads);
@@ -89,6 +92,18 @@ static void *mm_rows(void *arg) {
     return NULL;
 }
 
+/* Copy the upper triangle of a (n x n, row-major) into the lower one, in 64 x 64 tiles: a plain
+ * column walk would touch a new cache line at every element (n = 3000: 4.5 M misses). */
+static void mirror_upper(double *a, int n) {
+    const int T = 64;
+    for (int i0 = 0; i0 < n; i0 += T)
+        for (int j0 = 0; j0 <= i0; j0 += T) {
+            int i1 = i0 + T < n ? i0 + T : n, j1 = j0 + T < n ? j0 + T : n;
+            for (int i = i0; i < i1; i++)
+                for (int j = j0; j < j1 && j < i; j++) a[(size_t)i * n + j] = a[(size_t)j * n + i];
+        }
+}
+
 int prefrec_ease_have_lapack(void) {
 #ifdef PREFREC_HAVE_LAPACK
     return 1;
@@ -106,8 +121,7 @@ int prefrec_ease_spd_inverse(double *a, int n, int threads) {
     if (info == 0) dpotri_("L", &n, a, &n, &info);
     if (info != 0) return -1;
     /* column-major lower = row-major upper: mirror it into the lower triangle */
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < i; j++) a[(size_t)i * n + j] = a[(size_t)j * n + i];
+    mirror_upper(a, n);
     return 0;
 #else
     return prefrec_ease_spd_inverse_own(a, n, threads);
@@ -116,6 +130,8 @@ int prefrec_ease_spd_inverse(double *a, int n, int threads) {
 
 int prefrec_ease_spd_inverse_own(double *a, int n, int threads) {
     size_t nn = (size_t)n * (size_t)n;
+    mirror_upper(
+        a, n); /* the factorisation below reads the lower triangle; callers may fill the upper */
     /* Cholesky, lower factor L into a's lower triangle (row-oriented: contiguous dots) */
     for (int i = 0; i < n; i++) {
         double *ri = a + (size_t)i * n;
@@ -158,10 +174,40 @@ int prefrec_ease_spd_inverse_own(double *a, int n, int threads) {
         else
             mm_rows(&jobs[t]);
     }
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < i; j++) a[(size_t)i * n + j] = a[(size_t)j * n + i];
+    mirror_upper(a, n);
     free(m);
     return 0;
+}
+
+/* A large block (the n x n matrices) on 2 MiB pages where the kernel offers them: filling
+ * 100 MB of fresh 4 KiB pages costs a page fault per page, a large share of the fit. Freed
+ * with free(); zeroed when zero is set. */
+static void *big_alloc(size_t bytes, int zero) {
+    void *p = NULL;
+    if (bytes < ((size_t)4 << 20))
+        return zero ? calloc(bytes ? bytes : 1, 1) : malloc(bytes ? bytes : 1);
+    if (posix_memalign(&p, (size_t)2 << 20, bytes)) return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    if (zero) memset(p, 0, bytes);
+    return p;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* b[i][j] = -p[i][j] / p[j][j] as float, diagonal 0 (restrict: the loop vectorises). */
+static void ease_b_from_p(float *restrict b, const double *restrict p, const double *restrict diag,
+                          int32_t n) {
+    for (int32_t i = 0; i < n; i++) {
+        const double *pi = p + (size_t)i * n;
+        float *bi = b + (size_t)i * n;
+        for (int32_t j = 0; j < n; j++) bi[j] = (float)(-pi[j] / diag[j]);
+        bi[i] = 0.0f;
+    }
 }
 
 /* descending (buyers, product) keys packed in int64 */
@@ -208,20 +254,24 @@ static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, 
     free(order);
     order = NULL;
     size_t nn = (size_t)n * (size_t)n;
-    double *g = calloc(nn ? nn : 1, sizeof *g);
+    double *g = big_alloc(nn * sizeof *g, 1);
     int32_t *hist = malloc(np * sizeof *hist);
     if (!g || !hist) {
         free(g);
         free(hist);
         goto nomem;
     }
+    /* X'X, upper triangle only (the solve reads no more): each customer's dense products in
+     * ascending order, so every row is walked forwards. Counts are exact in double, so the
+     * order of the additions does not matter. */
     for (int32_t c = 0; c < x->n_customers; c++) {
         int32_t h = 0;
         for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++)
             if (m->dense[x->product[b]] >= 0) hist[h++] = m->dense[x->product[b]];
+        qsort(hist, (size_t)h, sizeof *hist, cmp_i32);
         for (int32_t u = 0; u < h; u++) {
             double *row = g + (size_t)hist[u] * n;
-            for (int32_t v = 0; v < h; v++) row[hist[v]] += 1.0;
+            for (int32_t v = u; v < h; v++) row[hist[v]] += 1.0;
         }
     }
     free(hist);
@@ -243,15 +293,16 @@ static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, 
                                             "positive definite (lambda %g)",
                                             lambda);
     }
-    m->b = malloc((nn ? nn : 1) * sizeof *m->b);
-    if (!m->b) {
+    m->b = big_alloc(nn * sizeof *m->b, 0);
+    double *diag = malloc((n ? (size_t)n : 1) * sizeof *diag);
+    if (!m->b || !diag) {
         free(g);
+        free(diag);
         goto nomem;
     }
-    for (int32_t i = 0; i < n; i++)
-        for (int32_t j = 0; j < n; j++)
-            m->b[(size_t)i * n + j] =
-                i == j ? 0.0f : (float)(-g[(size_t)i * n + j] / g[(size_t)j * n + j]);
+    for (int32_t j = 0; j < n; j++) diag[j] = g[(size_t)j * n + j];
+    ease_b_from_p(m->b, g, diag, n);
+    free(diag);
     free(g);
     *model = m;
     return PREFREC_OK;

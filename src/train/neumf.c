@@ -39,10 +39,14 @@ void nm_layout_init(nm_layout *L, int d, int n_layers, const int *width) {
     L->n_dense = off;
 }
 
-size_t nm_scratch_size(const nm_layout *L) {
-    size_t n = (size_t)L->in[0] + 2 * (size_t)L->wmax;
-    for (int l = 0; l < L->n_layers; l++) n += (size_t)L->width[l];
-    return n;
+double nm_flops_per_pair(const nm_layout *L) {
+    double f = 0.0;
+    for (int l = 0; l < L->n_layers; l++) {
+        double io = (double)L->in[l] * L->width[l];
+        f += 2.0 * io + 2.0 * io; /* forward, dW */
+        f += l ? 2.0 * io : 2.0 * (2.0 * L->d) * L->width[l]; /* d input */
+    }
+    return f;
 }
 
 void nm_net_free(nm_net *n) {
@@ -73,6 +77,15 @@ prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P,
         return prefrec_error_set(err, PREFREC_E_NOMEM,
                                  "train: out of memory for %d customers x %d products", C, P);
     }
+    int k = nm_kernel_best();
+    if (k < 0 || nm_kernel_set(n, k)) {
+        const char *e = getenv("PREFREC_KERNEL");
+        nm_net_free(n);
+        return prefrec_error_set(
+            err, PREFREC_E_RANGE,
+            "train: PREFREC_KERNEL=%s is not a kernel this CPU runs (portable, avx2, avx512)",
+            e ? e : "");
+    }
     for (int32_t c = 0; c < C; c++)
         prefrec_model_demo(gender ? gender[c] : -1, age ? age[c] : NAN,
                            n->demo + (size_t)c * PREFREC_MODEL_N_DEMO);
@@ -86,6 +99,21 @@ void nm_sync(nm_net *n) {
         int in = L->in[l], o = L->width[l];
         for (int j = 0; j < o; j++)
             for (int i = 0; i < in; i++) n->wt[l][(size_t)i * o + j] = w[(size_t)j * in + i];
+    }
+}
+
+void nm_sync_range(nm_net *n, size_t lo, size_t hi) {
+    const nm_layout *L = &n->L;
+    for (int l = 0; l < L->n_layers; l++) {
+        size_t in = (size_t)L->in[l], o = (size_t)L->width[l], w0 = L->off_w[l], w1 = w0 + o * in;
+        size_t a = lo > w0 ? lo : w0, b = hi < w1 ? hi : w1;
+        if (a >= b) continue;
+        size_t j = (a - w0) / in, i = (a - w0) % in;
+        const float *w = n->dense + a;
+        for (size_t q = a; q < b; q++, w++) {
+            n->wt[l][i * o + j] = *w;
+            if (++i == in) i = 0, j++;
+        }
     }
 }
 
@@ -152,8 +180,10 @@ static float head(const nm_net *n, const float *u, const float *v, const float *
     return y + g + m;
 }
 
-static void split_scratch(const nm_layout *L, float *scratch, float **x0, float **act, float **da,
-                          float **db) {
+static size_t batch_scratch_size(const nm_layout *L);
+
+static void split_scratch_at(const nm_layout *L, float *scratch, float **x0, float **act,
+                             float **da, float **db) {
     *x0 = scratch;
     float *p = scratch + L->in[0];
     for (int l = 0; l < L->n_layers; l++) {
@@ -162,6 +192,12 @@ static void split_scratch(const nm_layout *L, float *scratch, float **x0, float 
     }
     *da = p;
     *db = p + L->wmax;
+}
+
+/* nm_predict's scratch: after the batched passes' buffers (nm_scratch_size covers both). */
+static void split_scratch(const nm_layout *L, float *scratch, float **x0, float **act, float **da,
+                          float **db) {
+    split_scratch_at(L, scratch + batch_scratch_size(L), x0, act, da, db);
 }
 
 float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch) {
@@ -177,78 +213,513 @@ float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch) {
     return head(n, u, v, mlp_forward(n, x0, act));
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
-__attribute__((target_clones("avx2", "default")))
+/* ---- dense products of a chunk: C[m][c] += sum_k A[m*sam + k*sak] B[k*ldb + c] --------------
+ * Register-blocked: 4 rows x 16 columns of C stay in registers while k runs, then the columns
+ * left over one at a time. Whatever the blocking, each output is one chain over k = 0..K-1 in
+ * order, starting from C's value: that order is what fixes the bits, so the AVX2 and AVX-512
+ * paths (FMA: one rounding per step) agree exactly, and the portable path (multiply, then add:
+ * two roundings, as the per-pair scalar code did) differs from them by rounding only. */
+#define NM_GEMM_DEFINE(NAME, ATTR, VEC, NV, VW, VLOAD, VSTORE, VFMA, VSET1, SFMA) \
+    ATTR static void NAME(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak, \
+                          const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc) { \
+        int m = 0; \
+        for (; m + 4 <= M; m += 4) { \
+            const float *a0 = A + m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam; \
+            float *c0 = C + m * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc; \
+            int c = 0; \
+            for (; c + 16 <= N; c += 16) { \
+                VEC x0[NV], x1[NV], x2[NV], x3[NV]; \
+                for (int v = 0; v < NV; v++) { \
+                    x0[v] = VLOAD(c0 + c + v * VW); \
+                    x1[v] = VLOAD(c1 + c + v * VW); \
+                    x2[v] = VLOAD(c2 + c + v * VW); \
+                    x3[v] = VLOAD(c3 + c + v * VW); \
+                } \
+                const float *b = B + c; \
+                for (int k = 0; k < K; k++, b += ldb) { \
+                    VEC s0 = VSET1(a0[k * sak]), s1 = VSET1(a1[k * sak]), s2 = VSET1(a2[k * sak]), \
+                        s3 = VSET1(a3[k * sak]); \
+                    for (int v = 0; v < NV; v++) { \
+                        VEC bv = VLOAD(b + v * VW); \
+                        x0[v] = VFMA(s0, bv, x0[v]); \
+                        x1[v] = VFMA(s1, bv, x1[v]); \
+                        x2[v] = VFMA(s2, bv, x2[v]); \
+                        x3[v] = VFMA(s3, bv, x3[v]); \
+                    } \
+                } \
+                for (int v = 0; v < NV; v++) { \
+                    VSTORE(c0 + c + v * VW, x0[v]); \
+                    VSTORE(c1 + c + v * VW, x1[v]); \
+                    VSTORE(c2 + c + v * VW, x2[v]); \
+                    VSTORE(c3 + c + v * VW, x3[v]); \
+                } \
+            } \
+            for (; c < N; c++) { \
+                float y0 = c0[c], y1 = c1[c], y2 = c2[c], y3 = c3[c]; \
+                for (int k = 0; k < K; k++) { \
+                    float bk = B[k * ldb + c]; \
+                    y0 = SFMA(a0[k * sak], bk, y0); \
+                    y1 = SFMA(a1[k * sak], bk, y1); \
+                    y2 = SFMA(a2[k * sak], bk, y2); \
+                    y3 = SFMA(a3[k * sak], bk, y3); \
+                } \
+                c0[c] = y0, c1[c] = y1, c2[c] = y2, c3[c] = y3; \
+            } \
+        } \
+        for (; m < M; m++) { \
+            const float *a0 = A + m * sam; \
+            float *c0 = C + m * ldc; \
+            int c = 0; \
+            for (; c + 16 <= N; c += 16) { \
+                VEC x0[NV]; \
+                for (int v = 0; v < NV; v++) x0[v] = VLOAD(c0 + c + v * VW); \
+                const float *b = B + c; \
+                for (int k = 0; k < K; k++, b += ldb) { \
+                    VEC s0 = VSET1(a0[k * sak]); \
+                    for (int v = 0; v < NV; v++) x0[v] = VFMA(s0, VLOAD(b + v * VW), x0[v]); \
+                } \
+                for (int v = 0; v < NV; v++) VSTORE(c0 + c + v * VW, x0[v]); \
+            } \
+            for (; c < N; c++) { \
+                float y0 = c0[c]; \
+                for (int k = 0; k < K; k++) y0 = SFMA(a0[k * sak], B[k * ldb + c], y0); \
+                c0[c] = y0; \
+            } \
+        } \
+    }
+
+/* Portable: GCC/clang vector extensions (SSE on x86-64, NEON on arm64, scalar elsewhere); the
+ * build is C11 (-ffp-contract=off), so a * b + c stays a multiply and an add. */
+typedef float nm_v4 __attribute__((vector_size(16)));
+static inline nm_v4 nm_v4_load(const float *p) {
+    nm_v4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void nm_v4_store(float *p, nm_v4 v) { memcpy(p, &v, sizeof v); }
+static inline nm_v4 nm_v4_set1(float a) { return (nm_v4){a, a, a, a}; }
+#define NM_V4_MULADD(a, b, c) ((a) * (b) + (c))
+#define NM_S_MULADD(a, b, c) ((a) * (b) + (c))
+NM_GEMM_DEFINE(gemm_portable, , nm_v4, 4, 4, nm_v4_load, nm_v4_store, NM_V4_MULADD, nm_v4_set1,
+               NM_S_MULADD)
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define NM_HAVE_X86_KERNELS 1
+
+/* AVX-512: 4 rows x 32 columns (8 accumulators: enough independent FMA chains for two FMA
+ * pipes of latency 4), then 16 columns at a time with masks for the last ones. A masked lane
+ * is the same FMA as an unmasked one, so the tail needs no scalar loop. */
+__attribute__((target("avx512f,avx2,fma"))) static void
+gemm_avx512(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak, const float *B,
+            ptrdiff_t ldb, float *C, ptrdiff_t ldc) {
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+        const float *a0 = A + m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam;
+        float *c0 = C + m * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+        int c = 0;
+        for (; c + 32 <= N; c += 32) {
+            __m512 x00 = _mm512_loadu_ps(c0 + c), x01 = _mm512_loadu_ps(c0 + c + 16);
+            __m512 x10 = _mm512_loadu_ps(c1 + c), x11 = _mm512_loadu_ps(c1 + c + 16);
+            __m512 x20 = _mm512_loadu_ps(c2 + c), x21 = _mm512_loadu_ps(c2 + c + 16);
+            __m512 x30 = _mm512_loadu_ps(c3 + c), x31 = _mm512_loadu_ps(c3 + c + 16);
+            const float *b = B + c;
+            for (int k = 0; k < K; k++, b += ldb) {
+                __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+                __m512 s = _mm512_set1_ps(a0[k * sak]);
+                x00 = _mm512_fmadd_ps(s, b0, x00), x01 = _mm512_fmadd_ps(s, b1, x01);
+                s = _mm512_set1_ps(a1[k * sak]);
+                x10 = _mm512_fmadd_ps(s, b0, x10), x11 = _mm512_fmadd_ps(s, b1, x11);
+                s = _mm512_set1_ps(a2[k * sak]);
+                x20 = _mm512_fmadd_ps(s, b0, x20), x21 = _mm512_fmadd_ps(s, b1, x21);
+                s = _mm512_set1_ps(a3[k * sak]);
+                x30 = _mm512_fmadd_ps(s, b0, x30), x31 = _mm512_fmadd_ps(s, b1, x31);
+            }
+            _mm512_storeu_ps(c0 + c, x00), _mm512_storeu_ps(c0 + c + 16, x01);
+            _mm512_storeu_ps(c1 + c, x10), _mm512_storeu_ps(c1 + c + 16, x11);
+            _mm512_storeu_ps(c2 + c, x20), _mm512_storeu_ps(c2 + c + 16, x21);
+            _mm512_storeu_ps(c3 + c, x30), _mm512_storeu_ps(c3 + c + 16, x31);
+        }
+        for (; c < N; c += 16) {
+            __mmask16 k16 = N - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (N - c)) - 1);
+            __m512 x0 = _mm512_maskz_loadu_ps(k16, c0 + c), x1 = _mm512_maskz_loadu_ps(k16, c1 + c);
+            __m512 x2 = _mm512_maskz_loadu_ps(k16, c2 + c), x3 = _mm512_maskz_loadu_ps(k16, c3 + c);
+            const float *b = B + c;
+            for (int k = 0; k < K; k++, b += ldb) {
+                __m512 b0 = _mm512_maskz_loadu_ps(k16, b);
+                x0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[k * sak]), b0, x0);
+                x1 = _mm512_fmadd_ps(_mm512_set1_ps(a1[k * sak]), b0, x1);
+                x2 = _mm512_fmadd_ps(_mm512_set1_ps(a2[k * sak]), b0, x2);
+                x3 = _mm512_fmadd_ps(_mm512_set1_ps(a3[k * sak]), b0, x3);
+            }
+            _mm512_mask_storeu_ps(c0 + c, k16, x0), _mm512_mask_storeu_ps(c1 + c, k16, x1);
+            _mm512_mask_storeu_ps(c2 + c, k16, x2), _mm512_mask_storeu_ps(c3 + c, k16, x3);
+        }
+    }
+    for (; m < M; m++) {
+        const float *a0 = A + m * sam;
+        float *c0 = C + m * ldc;
+        for (int c = 0; c < N; c += 16) {
+            __mmask16 k16 = N - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (N - c)) - 1);
+            __m512 x0 = _mm512_maskz_loadu_ps(k16, c0 + c);
+            const float *b = B + c;
+            for (int k = 0; k < K; k++, b += ldb)
+                x0 =
+                    _mm512_fmadd_ps(_mm512_set1_ps(a0[k * sak]), _mm512_maskz_loadu_ps(k16, b), x0);
+            _mm512_mask_storeu_ps(c0 + c, k16, x0);
+        }
+    }
+}
+
+/* AVX2 + FMA: 4 rows x 16 columns (8 accumulators), then 8 columns at a time with masks. */
+static const int32_t nm_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+
+__attribute__((target("avx2,fma"))) static void gemm_avx2(int M, int N, int K, const float *A,
+                                                          ptrdiff_t sam, ptrdiff_t sak,
+                                                          const float *B, ptrdiff_t ldb, float *C,
+                                                          ptrdiff_t ldc) {
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+        const float *a0 = A + m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam;
+        float *c0 = C + m * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+        int c = 0;
+        for (; c + 16 <= N; c += 16) {
+            __m256 x00 = _mm256_loadu_ps(c0 + c), x01 = _mm256_loadu_ps(c0 + c + 8);
+            __m256 x10 = _mm256_loadu_ps(c1 + c), x11 = _mm256_loadu_ps(c1 + c + 8);
+            __m256 x20 = _mm256_loadu_ps(c2 + c), x21 = _mm256_loadu_ps(c2 + c + 8);
+            __m256 x30 = _mm256_loadu_ps(c3 + c), x31 = _mm256_loadu_ps(c3 + c + 8);
+            const float *b = B + c;
+            for (int k = 0; k < K; k++, b += ldb) {
+                __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+                __m256 s = _mm256_broadcast_ss(a0 + k * sak);
+                x00 = _mm256_fmadd_ps(s, b0, x00), x01 = _mm256_fmadd_ps(s, b1, x01);
+                s = _mm256_broadcast_ss(a1 + k * sak);
+                x10 = _mm256_fmadd_ps(s, b0, x10), x11 = _mm256_fmadd_ps(s, b1, x11);
+                s = _mm256_broadcast_ss(a2 + k * sak);
+                x20 = _mm256_fmadd_ps(s, b0, x20), x21 = _mm256_fmadd_ps(s, b1, x21);
+                s = _mm256_broadcast_ss(a3 + k * sak);
+                x30 = _mm256_fmadd_ps(s, b0, x30), x31 = _mm256_fmadd_ps(s, b1, x31);
+            }
+            _mm256_storeu_ps(c0 + c, x00), _mm256_storeu_ps(c0 + c + 8, x01);
+            _mm256_storeu_ps(c1 + c, x10), _mm256_storeu_ps(c1 + c + 8, x11);
+            _mm256_storeu_ps(c2 + c, x20), _mm256_storeu_ps(c2 + c + 8, x21);
+            _mm256_storeu_ps(c3 + c, x30), _mm256_storeu_ps(c3 + c + 8, x31);
+        }
+        for (; c < N; c += 8) {
+            __m256i k8 =
+                _mm256_loadu_si256((const __m256i *)(nm_mask8 + 8 - (N - c >= 8 ? 8 : N - c)));
+            __m256 x0 = _mm256_maskload_ps(c0 + c, k8), x1 = _mm256_maskload_ps(c1 + c, k8);
+            __m256 x2 = _mm256_maskload_ps(c2 + c, k8), x3 = _mm256_maskload_ps(c3 + c, k8);
+            const float *b = B + c;
+            for (int k = 0; k < K; k++, b += ldb) {
+                __m256 b0 = _mm256_maskload_ps(b, k8);
+                x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k * sak), b0, x0);
+                x1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + k * sak), b0, x1);
+                x2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + k * sak), b0, x2);
+                x3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + k * sak), b0, x3);
+            }
+            _mm256_maskstore_ps(c0 + c, k8, x0), _mm256_maskstore_ps(c1 + c, k8, x1);
+            _mm256_maskstore_ps(c2 + c, k8, x2), _mm256_maskstore_ps(c3 + c, k8, x3);
+        }
+    }
+    for (; m < M; m++) {
+        const float *a0 = A + m * sam;
+        float *c0 = C + m * ldc;
+        for (int c = 0; c < N; c += 8) {
+            __m256i k8 =
+                _mm256_loadu_si256((const __m256i *)(nm_mask8 + 8 - (N - c >= 8 ? 8 : N - c)));
+            __m256 x0 = _mm256_maskload_ps(c0 + c, k8);
+            const float *b = B + c;
+            for (int k = 0; k < K; k++, b += ldb)
+                x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k * sak), _mm256_maskload_ps(b, k8),
+                                     x0);
+            _mm256_maskstore_ps(c0 + c, k8, x0);
+        }
+    }
+}
 #endif
-double
-nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
-         const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c, float *grow_p,
-         float *scratch, double *sse) {
+
+static const char *const kern_names[NM_KERN_COUNT] = {"portable", "avx2", "avx512"};
+
+const char *nm_kernel_name(int k) { return k >= 0 && k < NM_KERN_COUNT ? kern_names[k] : "?"; }
+
+int nm_kernel_supported(int k) {
+#ifdef NM_HAVE_X86_KERNELS
+    __builtin_cpu_init();
+    if (k == NM_KERN_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (k == NM_KERN_AVX512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+            __builtin_cpu_supports("fma");
+#endif
+    return k == NM_KERN_PORTABLE;
+}
+
+nm_gemm_fn nm_kernel_gemm(int k) {
+#ifdef NM_HAVE_X86_KERNELS
+    if (k == NM_KERN_AVX2) return gemm_avx2;
+    if (k == NM_KERN_AVX512) return gemm_avx512;
+#endif
+    return k == NM_KERN_PORTABLE ? gemm_portable : NULL;
+}
+
+int nm_kernel_best(void) {
+    const char *e = getenv("PREFREC_KERNEL");
+    if (e && *e && strcmp(e, "auto") != 0) {
+        for (int k = 0; k < NM_KERN_COUNT; k++)
+            if (strcmp(e, kern_names[k]) == 0) return nm_kernel_supported(k) ? k : -1;
+        return -1;
+    }
+    for (int k = NM_KERN_COUNT - 1; k > 0; k--)
+        if (nm_kernel_supported(k)) return k;
+    return NM_KERN_PORTABLE;
+}
+
+int nm_kernel_set(nm_net *n, int k) {
+    if (k < 0 || k >= NM_KERN_COUNT || !nm_kernel_supported(k) || !nm_kernel_gemm(k)) return -1;
+    n->kern = k;
+    n->gemm = nm_kernel_gemm(k);
+    return 0;
+}
+
+/* ---- the batched passes ------------------------------------------------------------------ */
+/* v where a > 0, else +0: the ReLU gate as a bit mask (exactly a > 0 ? v : 0.0f, but with no
+ * branch, so the loops around it vectorise). */
+static inline float gate(float v, float a) {
+    uint32_t bits, mask = (uint32_t)0 - (uint32_t)(a > 0.0f);
+    memcpy(&bits, &v, sizeof bits);
+    bits &= mask;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+static int rnd16(int w) { return (w + 15) & ~15; }
+
+/* Scratch of the batched passes: x0 [NM_CHUNK][S(in0)], act[l] [NM_CHUNK][S(h_l)], two
+ * gradient buffers [NM_CHUNK][S(wmax)], rows S() = width rounded up to 16. The scalar
+ * nm_predict's scratch follows. */
+typedef struct nm_bufs {
+    float *x0, *act[PREFREC_MODEL_MAX_LAYERS], *ga, *gb;
+    int s0, s[PREFREC_MODEL_MAX_LAYERS], smax;
+} nm_bufs;
+
+static void bufs_split(const nm_layout *L, float *scratch, nm_bufs *b) {
+    b->s0 = rnd16(L->in[0]);
+    b->smax = rnd16(L->wmax);
+    b->x0 = scratch;
+    float *p = scratch + (size_t)NM_CHUNK * b->s0;
+    for (int l = 0; l < L->n_layers; l++) {
+        b->s[l] = rnd16(L->width[l]);
+        b->act[l] = p;
+        p += (size_t)NM_CHUNK * b->s[l];
+    }
+    b->ga = p;
+    b->gb = p + (size_t)NM_CHUNK * b->smax;
+}
+
+static size_t scalar_scratch_size(const nm_layout *L) {
+    size_t n = (size_t)L->in[0] + 2 * (size_t)L->wmax;
+    for (int l = 0; l < L->n_layers; l++) n += (size_t)L->width[l];
+    return n;
+}
+
+static size_t batch_scratch_size(const nm_layout *L) {
+    size_t n = (size_t)NM_CHUNK * ((size_t)rnd16(L->in[0]) + 2 * (size_t)rnd16(L->wmax));
+    for (int l = 0; l < L->n_layers; l++) n += (size_t)NM_CHUNK * (size_t)rnd16(L->width[l]);
+    return n;
+}
+
+size_t nm_scratch_size(const nm_layout *L) {
+    return batch_scratch_size(L) + scalar_scratch_size(L);
+}
+
+/* Forward of cnt <= NM_CHUNK pairs into b (x0 and every layer's activations after ReLU); the
+ * outputs' head is left to the caller. */
+static void forward_rows(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                         const uint32_t *idx, size_t cnt, nm_bufs *b) {
+    const nm_layout *L = &n->L;
+    const int d = L->d, D = d + 1;
+    for (size_t r = 0; r < cnt; r++) {
+        uint32_t i = idx[r];
+        int32_t c = cust[i];
+        float *x = b->x0 + r * (size_t)b->s0;
+        memcpy(x, n->ctab + (size_t)c * D, (size_t)d * sizeof(float));
+        memcpy(x + d, n->ptab + (size_t)prod[i] * D, (size_t)d * sizeof(float));
+        memcpy(x + 2 * d, n->demo + (size_t)c * PREFREC_MODEL_N_DEMO,
+               PREFREC_MODEL_N_DEMO * sizeof(float));
+    }
+    const float *prev = b->x0;
+    int sp = b->s0;
+    for (int l = 0; l < L->n_layers; l++) {
+        int o = L->width[l], s = b->s[l];
+        float *z = b->act[l];
+        const float *bias = n->dense + L->off_b[l];
+        for (size_t r = 0; r < cnt; r++) memcpy(z + r * (size_t)s, bias, (size_t)o * sizeof(float));
+        n->gemm((int)cnt, o, L->in[l], prev, sp, 1, n->wt[l], o, z, s);
+        for (size_t r = 0; r < cnt; r++) {
+            float *zr = z + r * (size_t)s;
+            for (int j = 0; j < o; j++) zr[j] = gate(zr[j], zr[j]);
+        }
+        prev = z;
+        sp = s;
+    }
+}
+
+/* The head of rows 0..m-1 of a chunk: y[r] = (b_0 + b_c + b_p) + w_g.(u*v) + w_m.a_L, each sum in
+ * the scalar head's order (nm_predict), rows four at a time so the chains overlap; uu[r] =
+ * |u|^2 and vv[r] = |v|^2 for the L2 term when uu is not NULL. w_m.a_L uses the kernel's
+ * arithmetic (a product with one output column). */
+static void head_rows(const nm_net *n, const int32_t *cust, const int32_t *prod, const uint32_t *ix,
+                      size_t m, const nm_bufs *b, float *y, float *uu, float *vv) {
+    const nm_layout *L = &n->L;
+    const int d = L->d, D = d + 1, nl = L->n_layers, sL = b->s[nl - 1];
+    const float *wg = n->dense + L->off_wg;
+    float hm[NM_CHUNK];
+    memset(hm, 0, m * sizeof(float));
+    n->gemm((int)m, 1, L->width[nl - 1], b->act[nl - 1], sL, 1, n->dense + L->off_wm, 1, hm, 1);
+    size_t r = 0;
+    for (; r + 4 <= m; r += 4) {
+        const float *x0 = b->x0 + r * (size_t)b->s0, *x1 = x0 + b->s0, *x2 = x1 + b->s0,
+                    *x3 = x2 + b->s0;
+        float g0 = 0.0f, g1 = 0.0f, g2 = 0.0f, g3 = 0.0f;
+        float p0 = 0.0f, p1 = 0.0f, p2 = 0.0f, p3 = 0.0f, q0 = 0.0f, q1 = 0.0f, q2 = 0.0f,
+              q3 = 0.0f;
+        for (int k = 0; k < d; k++) {
+            float w = wg[k];
+            g0 += w * x0[k] * x0[d + k];
+            g1 += w * x1[k] * x1[d + k];
+            g2 += w * x2[k] * x2[d + k];
+            g3 += w * x3[k] * x3[d + k];
+            p0 += x0[k] * x0[k], p1 += x1[k] * x1[k], p2 += x2[k] * x2[k], p3 += x3[k] * x3[k];
+            q0 += x0[d + k] * x0[d + k], q1 += x1[d + k] * x1[d + k];
+            q2 += x2[d + k] * x2[d + k], q3 += x3[d + k] * x3[d + k];
+        }
+        float g[4] = {g0, g1, g2, g3}, p[4] = {p0, p1, p2, p3}, q[4] = {q0, q1, q2, q3};
+        for (int t = 0; t < 4; t++) {
+            uint32_t i = ix[r + t];
+            float h = n->dense[L->off_b0] + n->ctab[(size_t)cust[i] * D + d] +
+                n->ptab[(size_t)prod[i] * D + d];
+            y[r + t] = h + g[t] + hm[r + t];
+            if (uu) uu[r + t] = p[t], vv[r + t] = q[t];
+        }
+    }
+    for (; r < m; r++) {
+        const float *x = b->x0 + r * (size_t)b->s0;
+        float g = 0.0f, p = 0.0f, q = 0.0f;
+        for (int k = 0; k < d; k++) {
+            g += wg[k] * x[k] * x[d + k];
+            p += x[k] * x[k];
+            q += x[d + k] * x[d + k];
+        }
+        uint32_t i = ix[r];
+        float h = n->dense[L->off_b0] + n->ctab[(size_t)cust[i] * D + d] +
+            n->ptab[(size_t)prod[i] * D + d];
+        y[r] = h + g + hm[r];
+        if (uu) uu[r] = p, vv[r] = q;
+    }
+}
+
+void nm_predict_batch(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                      const uint32_t *idx, size_t cnt, float *y, float *scratch) {
+    nm_bufs b;
+    bufs_split(&n->L, scratch, &b);
+    for (size_t lo = 0; lo < cnt; lo += NM_CHUNK) {
+        size_t m = cnt - lo < NM_CHUNK ? cnt - lo : NM_CHUNK;
+        forward_rows(n, cust, prod, idx + lo, m, &b);
+        head_rows(n, cust, prod, idx + lo, m, &b, y + lo, NULL, NULL);
+    }
+}
+
+/* The GMF branch's gradients of one pair (restrict: no overlap, so the loop vectorises). */
+static inline void gmf_grads(int d, float dy, float l2s, const float *restrict u,
+                             const float *restrict v, const float *restrict wg, float *restrict gwg,
+                             float *restrict gc, float *restrict gp) {
+    for (int q = 0; q < d; q++) {
+        gwg[q] += dy * u[q] * v[q];
+        gc[q] = dy * wg[q] * v[q] + l2s * u[q];
+        gp[q] = dy * wg[q] * u[q] + l2s * v[q];
+    }
+}
+
+/* The output weights' gradient of one pair and the last layer's pre-activation gradient dz
+ * (zero where the ReLU is off). */
+static inline void out_grads(int last, float dy, const float *restrict aL, const float *restrict wm,
+                             float *restrict gwm, float *restrict dz) {
+    for (int j = 0; j < last; j++) {
+        gwm[j] += dy * aL[j];
+        dz[j] = gate(dy * wm[j], aL[j]);
+    }
+}
+
+/* Keep dx where the layer's activation a is on, zero elsewhere. */
+static inline void relu_mask(int n, float *restrict dx, const float *restrict a) {
+    for (int q = 0; q < n; q++) dx[q] = gate(dx[q], a[q]);
+}
+
+double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
+                const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c,
+                float *grow_p, float *scratch, double *sse) {
     const nm_layout *L = &n->L;
     const int d = L->d, D = d + 1, nl = L->n_layers, last = L->width[nl - 1];
-    float *x0, *act[PREFREC_MODEL_MAX_LAYERS], *da, *db;
-    split_scratch(L, scratch, &x0, act, &da, &db);
+    nm_bufs b;
+    bufs_split(L, scratch, &b);
     const float *wg = n->dense + L->off_wg, *wm = n->dense + L->off_wm;
     float *gwg = gdense + L->off_wg, *gwm = gdense + L->off_wm;
     const float l2s = 2.0f * n->l2 * scale;
     double loss = 0.0, s2 = 0.0;
-    for (size_t k = 0; k < cnt; k++) {
-        uint32_t i = idx[k];
-        int32_t c = cust[i], p = prod[i];
-        const float *u = n->ctab + (size_t)c * D, *v = n->ptab + (size_t)p * D;
-        memcpy(x0, u, (size_t)d * sizeof(float));
-        memcpy(x0 + d, v, (size_t)d * sizeof(float));
-        memcpy(x0 + 2 * d, n->demo + (size_t)c * PREFREC_MODEL_N_DEMO,
-               PREFREC_MODEL_N_DEMO * sizeof(float));
-        const float *aL = mlp_forward(n, x0, act);
-        float y = head(n, u, v, aL);
-        float e = y - target[i];
-        float uu = 0.0f, vv = 0.0f;
-        for (int q = 0; q < d; q++) {
-            uu += u[q] * u[q];
-            vv += v[q] * v[q];
+    for (size_t lo = 0; lo < cnt; lo += NM_CHUNK) {
+        const size_t m = cnt - lo < NM_CHUNK ? cnt - lo : NM_CHUNK;
+        const uint32_t *ix = idx + lo;
+        forward_rows(n, cust, prod, ix, m, &b);
+        float y[NM_CHUNK], uu[NM_CHUNK], vv[NM_CHUNK];
+        head_rows(n, cust, prod, ix, m, &b, y, uu, vv);
+        /* loss and the output layer's gradients, pair by pair */
+        const int sL = b.s[nl - 1];
+        float *dz = b.ga;
+        for (size_t r = 0; r < m; r++) {
+            uint32_t i = ix[r];
+            const float *u = n->ctab + (size_t)cust[i] * D, *v = n->ptab + (size_t)prod[i] * D;
+            const float *aL = b.act[nl - 1] + r * (size_t)sL;
+            float e = y[r] - target[i];
+            s2 += (double)e * e;
+            loss += (double)e * e + (double)n->l2 * ((double)uu[r] + vv[r]);
+            float dy = 2.0f * e * scale;
+            float *gc = grow_c + (lo + r) * D, *gp = grow_p + (lo + r) * D;
+            gmf_grads(d, dy, l2s, u, v, wg, gwg, gc, gp);
+            gc[d] = dy;
+            gp[d] = dy;
+            gdense[L->off_b0] += dy;
+            out_grads(last, dy, aL, wm, gwm, dz + r * (size_t)b.smax);
         }
-        s2 += (double)e * e;
-        loss += (double)e * e + (double)n->l2 * ((double)uu + vv);
-        float dy = 2.0f * e * scale;
-        float *gc = grow_c + k * D, *gp = grow_p + k * D;
-        for (int q = 0; q < d; q++) {
-            gwg[q] += dy * u[q] * v[q];
-            gc[q] = dy * wg[q] * v[q] + l2s * u[q];
-            gp[q] = dy * wg[q] * u[q] + l2s * v[q];
-        }
-        gc[d] = dy;
-        gp[d] = dy;
-        gdense[L->off_b0] += dy;
-        for (int j = 0; j < last; j++) {
-            gwm[j] += dy * aL[j];
-            da[j] = dy * wm[j];
-        }
+        /* the layers, last to first, each a few products over the chunk */
         for (int l = nl - 1; l >= 0; l--) {
-            int o = L->width[l], in = L->in[l];
-            const float *al = act[l], *prev = l ? act[l - 1] : x0;
-            const float *w = n->dense + L->off_w[l];
-            float *gw = gdense + L->off_w[l], *gb = gdense + L->off_b[l];
-            memset(db, 0, (size_t)in * sizeof(float));
-            for (int j = 0; j < o; j++) {
-                if (!(al[j] > 0.0f)) continue; /* ReLU off: no gradient through unit j */
-                float g = da[j];
-                gb[j] += g;
-                float *gwr = gw + (size_t)j * in;
-                const float *wr = w + (size_t)j * in;
-                for (int q = 0; q < in; q++) {
-                    gwr[q] += g * prev[q];
-                    db[q] += g * wr[q];
-                }
+            int o = L->width[l], in = L->in[l], sp = l ? b.s[l - 1] : b.s0;
+            const float *prev = l ? b.act[l - 1] : b.x0;
+            float *gw = gdense + L->off_w[l], *gbias = gdense + L->off_b[l];
+            for (size_t r = 0; r < m; r++) {
+                const float *dzr = dz + r * (size_t)b.smax;
+                for (int j = 0; j < o; j++) gbias[j] += dzr[j];
             }
-            float *t = da;
-            da = db;
-            db = t;
+            /* gW[j][q] += sum over pairs r of dz[r][j] * prev[r][q] */
+            n->gemm(o, in, (int)m, dz, 1, b.smax, prev, sp, gw, in);
+            /* the gradient of the layer's input: dz . W (only u and v for the first layer) */
+            int nin = l ? in : 2 * d;
+            float *dx = dz == b.ga ? b.gb : b.ga;
+            for (size_t r = 0; r < m; r++)
+                memset(dx + r * (size_t)b.smax, 0, (size_t)nin * sizeof(float));
+            n->gemm((int)m, nin, o, dz, b.smax, 1, n->dense + L->off_w[l], in, dx, b.smax);
+            if (l) {
+                for (size_t r = 0; r < m; r++)
+                    relu_mask(nin, dx + r * (size_t)b.smax, prev + r * (size_t)sp);
+            }
+            dz = dx;
         }
-        for (int q = 0; q < d; q++) {
-            gc[q] += da[q];
-            gp[q] += da[d + q];
+        for (size_t r = 0; r < m; r++) {
+            float *gc = grow_c + (lo + r) * D, *gp = grow_p + (lo + r) * D;
+            const float *dxr = dz + r * (size_t)b.smax;
+            for (int q = 0; q < d; q++) {
+                gc[q] += dxr[q];
+                gp[q] += dxr[d + q];
+            }
         }
     }
     *sse = s2;

@@ -14,6 +14,16 @@
 
 #define NM_CHUNK 32 /* pairs per gradient chunk: fixed, so sums do not depend on threads */
 
+/* Kernel paths for the dense products of a chunk (chosen once per network, see nm_kernel_set):
+ * NM_KERN_PORTABLE multiplies then adds (two roundings, the arithmetic of the scalar code);
+ * NM_KERN_AVX2 (AVX2 + FMA) and NM_KERN_AVX512 (AVX-512F) use fused multiply-adds and give the
+ * same bits as each other: every output is one chain of FMAs in the same order, only the number
+ * of outputs per instruction differs. */
+enum { NM_KERN_PORTABLE = 0, NM_KERN_AVX2 = 1, NM_KERN_AVX512 = 2, NM_KERN_COUNT = 3 };
+
+typedef void (*nm_gemm_fn)(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak,
+                           const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc);
+
 typedef struct nm_layout {
     int d, n_layers, width[PREFREC_MODEL_MAX_LAYERS], in[PREFREC_MODEL_MAX_LAYERS], wmax;
     size_t off_w[PREFREC_MODEL_MAX_LAYERS], off_b[PREFREC_MODEL_MAX_LAYERS];
@@ -28,20 +38,39 @@ typedef struct nm_net {
     float *wt[PREFREC_MODEL_MAX_LAYERS]; /* transposed copies [in][out], kept in sync by nm_sync */
     float *demo; /* [C][PREFREC_MODEL_N_DEMO] */
     float l2;
+    int kern; /* NM_KERN_*: set by nm_net_alloc to the best this CPU runs */
+    nm_gemm_fn gemm;
 } nm_net;
+
+/* The best kernel this CPU supports, or the one named by the environment variable
+ * PREFREC_KERNEL (portable, avx2, avx512) when set and supported. */
+int nm_kernel_best(void);
+/* Whether this CPU can run kernel k; its name ("portable", "avx2", "avx512"). */
+int nm_kernel_supported(int k);
+const char *nm_kernel_name(int k);
+/* Use kernel k for this network; -1 (and no change) if this CPU cannot run it. */
+int nm_kernel_set(nm_net *n, int k);
+/* C[m][c] += sum over k = 0..K-1, in that order, of A[m*sam + k*sak] * B[k*ldb + c], for m < M,
+ * c < N, with kernel k's arithmetic (exposed for the tests). */
+nm_gemm_fn nm_kernel_gemm(int k);
 
 /* Per-thread scratch for nm_chunk (sized by nm_scratch_size floats). */
 size_t nm_scratch_size(const nm_layout *L);
 
 void nm_layout_init(nm_layout *L, int d, int n_layers, const int *width);
+/* Flops of the dense products of one training pair (forward, weight gradients, input
+ * gradients; a multiply-add is 2): the work the roofline figures divide. */
+double nm_flops_per_pair(const nm_layout *L);
 /* Allocate a network with zeroed parameters and demographics from gender/age (may be NULL). */
 prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P,
                             const int8_t *gender, const float *age, prefrec_error *err);
 void nm_net_free(nm_net *n);
 /* Seeded initialisation (embeddings N(0, std), He-normal MLP, output weights, b_0 = mean). */
 void nm_net_init(nm_net *n, uint64_t seed, float std, float mean_target);
-/* Refresh the transposed weight copies after dense changes. */
+/* Refresh the transposed weight copies after dense changes (all, or those of the dense
+ * parameters [lo, hi): threads refreshing disjoint ranges write disjoint entries). */
 void nm_sync(nm_net *n);
+void nm_sync_range(nm_net *n, size_t lo, size_t hi);
 
 /* Forward + backward over pairs idx[0..n) (positions into cust/prod/target). Adds the dense
  * gradient of (scale * sum of per-pair losses) into gdense (caller zeroes it) and writes each
@@ -51,7 +80,11 @@ double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const
                 const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c,
                 float *grow_p, float *scratch, double *sse);
 
-/* Unclamped prediction for (c, p). */
+/* Unclamped prediction for (c, p), scalar (the reference for the tests). */
 float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch);
+/* Unclamped predictions y[k] for pairs idx[0..cnt) with the network's kernel (the trainer's
+ * validation); the same numbers the forward pass of nm_chunk computes. */
+void nm_predict_batch(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                      const uint32_t *idx, size_t cnt, float *y, float *scratch);
 
 #endif

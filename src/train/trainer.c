@@ -1,12 +1,15 @@
 /* trainer.c - mini-batch Adam training of the NeuMF model with pthreads (see prefrec/native/train.h).
  *
- * Parallelism: a batch is cut into fixed NM_CHUNK-pair chunks; worker t computes chunks t,
- * t+T, t+2T, ... into per-chunk buffers; the main thread then sums the chunks' dense gradients
- * in chunk order and accumulates row gradients in pair order. Nothing depends on which thread
- * ran a chunk or when, so the result is the same for every thread count. Two barriers per
- * batch; the optimizer step itself is serial (it touches only ~10^4 floats). */
+ * Parallelism: all threads run the epoch's batches together. A batch is cut into fixed
+ * NM_CHUNK-pair chunks; thread t computes chunks t, t+T, t+2T, ... into per-chunk buffers.
+ * After a barrier, the step is shared too: thread t sums the chunks' dense gradients in chunk
+ * order and steps Adam over its own slice of the dense parameters (and their transposed
+ * copies); thread 0 steps the customer rows and thread 1 the product rows, each summing a row's
+ * pair gradients in pair order. A second barrier ends the batch. Every sum has a fixed order
+ * whatever thread computes it, so the result is the same for every thread count. */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,16 @@
 
 #include "neumf.h"
 #include "prefrec/rng.h"
+
+/* The element-wise loops (gradient sums, Adam) compiled for each vector width, chosen at run
+ * time: adds, multiplies, divisions and square roots are correctly rounded at any width and the
+ * build contracts nothing into FMAs (C11), so every clone gives the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define TR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TR_CLONES
+#endif
 
 #define ADAM_B1 0.9f
 #define ADAM_B2 0.999f
@@ -52,31 +65,42 @@ typedef struct trainer trainer;
 typedef struct barrier {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int parties, waiting;
-    unsigned long gen;
+    int parties;
+    atomic_int waiting;
+    atomic_ulong gen;
 } barrier;
 
 static void barrier_init(barrier *b, int parties) {
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     b->parties = parties;
-    b->waiting = 0;
-    b->gen = 0;
+    atomic_init(&b->waiting, 0);
+    atomic_init(&b->gen, 0);
 }
 static void barrier_destroy(barrier *b) {
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
 }
+/* Spin a little first (a batch's halves take tens of microseconds: sleeping and waking a thread
+ * would cost as much), then sleep on the condition variable. */
 static void barrier_wait(barrier *b) {
-    pthread_mutex_lock(&b->mu);
-    unsigned long g = b->gen;
-    if (++b->waiting == b->parties) {
-        b->waiting = 0;
-        b->gen++;
+    unsigned long g = atomic_load(&b->gen);
+    if (atomic_fetch_add(&b->waiting, 1) + 1 == b->parties) {
+        atomic_store(&b->waiting, 0);
+        pthread_mutex_lock(&b->mu);
+        atomic_fetch_add(&b->gen, 1);
         pthread_cond_broadcast(&b->cv);
-    } else {
-        while (g == b->gen) pthread_cond_wait(&b->cv, &b->mu);
+        pthread_mutex_unlock(&b->mu);
+        return;
     }
+    for (int i = 0; i < 2000; i++) {
+        if (atomic_load_explicit(&b->gen, memory_order_acquire) != g) return;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_lock(&b->mu);
+    while (atomic_load(&b->gen) == g) pthread_cond_wait(&b->cv, &b->mu);
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -87,51 +111,133 @@ typedef struct worker {
     pthread_t th;
 } worker;
 
+typedef struct adam_rows adam_rows;
+
 struct trainer {
     nm_net net;
     const prefrec_train_data *data;
     int threads, n_chunks_max;
     /* current job */
-    int job; /* 1 gradient, 2 validation, 0 quit */
-    const uint32_t *batch; /* positions of the current batch */
-    size_t batch_n;
-    float scale;
+    int job; /* 3 an epoch's batches, 2 validation, 0 quit */
+    /* epoch job: the shuffled training pairs, batch size, optimiser state */
+    const int32_t *ec, *ep;
+    const float *et;
+    size_t n_train, B;
+    float lr;
+    double b1t, b2t; /* Adam's beta^t, carried across epochs */
+    double sse; /* the epoch's training squared error (thread 0) */
+    float *gdense, *dm, *dv; /* [n_dense] */
+    adam_rows *ac, *ap;
+    barrier mid;
+    /* the pairs of the current job, gathered contiguously (an epoch's shuffle, the validation
+     * pairs): random reads of the pair arrays would miss the cache at every pair */
+    const int32_t *cust, *prod;
+    const float *target;
+    const uint32_t *seq; /* 0, 1, 2, ...: positions into cust/prod/target */
     float *gchunk; /* [n_chunks_max][n_dense] */
     float *grow_c, *grow_p; /* [batch][d+1] */
     double *chunk_loss, *chunk_sse;
-    /* validation job */
-    const uint32_t *vidx;
+    /* validation job (over cust/prod/target) */
     size_t vn, v_chunks;
     double *v_sse; /* [v_chunks] */
     barrier start, done;
     worker *w;
 };
 
-static void run_chunks(trainer *tr, int id, float *scratch) {
-    const prefrec_train_data *td = tr->data;
-    const nm_layout *L = &tr->net.L;
-    size_t D = (size_t)L->d + 1;
-    if (tr->job == 1) {
-        size_t nch = (tr->batch_n + NM_CHUNK - 1) / NM_CHUNK;
-        for (size_t c = (size_t)id; c < nch; c += (size_t)tr->threads) {
-            size_t lo = c * NM_CHUNK,
-                   cnt = tr->batch_n - lo < NM_CHUNK ? tr->batch_n - lo : NM_CHUNK;
-            float *g = tr->gchunk + c * L->n_dense;
-            memset(g, 0, L->n_dense * sizeof(float));
-            tr->chunk_loss[c] = nm_chunk(&tr->net, td->customer, td->product, td->target,
-                                         tr->batch + lo, cnt, tr->scale, g, tr->grow_c + lo * D,
-                                         tr->grow_p + lo * D, scratch, &tr->chunk_sse[c]);
+TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of,
+                                     const uint32_t *batch, size_t bn, const float *grow, size_t D,
+                                     float lr_t, float bc2_sqrt_inv);
+TR_CLONES static void adam_dense_step(float *restrict p, float *restrict m, float *restrict v,
+                                      const float *restrict g, size_t n, float lr_t,
+                                      float bc2_sqrt_inv);
+
+/* Ask for the embedding rows of pairs [lo, hi) ahead of their use (a hint: no effect on results). */
+static void prefetch_rows(const trainer *tr, const int32_t *cust, const int32_t *prod, size_t lo,
+                          size_t hi) {
+    size_t D = (size_t)tr->net.L.d + 1;
+    for (size_t k = lo; k < hi; k++) {
+        const char *c = (const char *)(tr->net.ctab + (size_t)cust[k] * D);
+        const char *p = (const char *)(tr->net.ptab + (size_t)prod[k] * D);
+        for (size_t o = 0; o < D * sizeof(float); o += 64) {
+            __builtin_prefetch(c + o);
+            __builtin_prefetch(p + o);
         }
+    }
+}
+
+TR_CLONES static void vec_add(float *restrict d, const float *restrict s, size_t n) {
+    for (size_t q = 0; q < n; q++) d[q] += s[q];
+}
+
+/* One epoch over the shuffled pairs tr->ec/ep/et, run by every thread (id 0..threads-1). */
+static void run_epoch(trainer *tr, int id, float *scratch) {
+    const nm_layout *L = &tr->net.L;
+    const size_t D = (size_t)L->d + 1, T = (size_t)tr->threads, nd = L->n_dense;
+    double b1t = tr->b1t, b2t = tr->b2t;
+    /* this thread's slice of the dense parameters, in whole cache lines */
+    size_t per = ((nd + T - 1) / T + 15) & ~(size_t)15;
+    size_t lo = (size_t)id * per < nd ? (size_t)id * per : nd, hi = lo + per < nd ? lo + per : nd;
+    int rows_p = T > 1 ? 1 : 0; /* the thread that steps the product rows */
+    for (size_t b = 0; b < tr->n_train; b += tr->B) {
+        size_t bn = tr->n_train - b < tr->B ? tr->n_train - b : tr->B;
+        size_t nch = (bn + NM_CHUNK - 1) / NM_CHUNK;
+        const float scale = 1.0f / (float)bn;
+        for (size_t c = (size_t)id; c < nch; c += T) {
+            size_t clo = c * NM_CHUNK, cnt = bn - clo < NM_CHUNK ? bn - clo : NM_CHUNK;
+            size_t next = clo + T * NM_CHUNK;
+            if (next < bn)
+                prefetch_rows(tr, tr->ec + b, tr->ep + b, next,
+                              bn - next < NM_CHUNK ? bn : next + NM_CHUNK);
+            float *g = tr->gchunk + c * nd;
+            memset(g, 0, nd * sizeof(float));
+            tr->chunk_loss[c] =
+                nm_chunk(&tr->net, tr->ec + b, tr->ep + b, tr->et + b, tr->seq + clo, cnt, scale, g,
+                         tr->grow_c + clo * D, tr->grow_p + clo * D, scratch, &tr->chunk_sse[c]);
+        }
+        if (T > 1) barrier_wait(&tr->mid);
+        b1t *= ADAM_B1;
+        b2t *= ADAM_B2;
+        float lr_t = (float)(tr->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
+        if (hi > lo) {
+            float *gd = tr->gdense;
+            memcpy(gd + lo, tr->gchunk + lo, (hi - lo) * sizeof(float));
+            for (size_t c = 1; c < nch; c++) vec_add(gd + lo, tr->gchunk + c * nd + lo, hi - lo);
+            adam_dense_step(tr->net.dense + lo, tr->dm + lo, tr->dv + lo, gd + lo, hi - lo, lr_t,
+                            bc2);
+            nm_sync_range(&tr->net, lo, hi);
+        }
+        if (id == 0) {
+            adam_rows_step(tr->ac, tr->net.ctab, tr->ec + b, tr->seq, bn, tr->grow_c, D, lr_t, bc2);
+            for (size_t c = 0; c < nch; c++) tr->sse += tr->chunk_sse[c];
+        }
+        if (id == rows_p)
+            adam_rows_step(tr->ap, tr->net.ptab, tr->ep + b, tr->seq, bn, tr->grow_p, D, lr_t, bc2);
+        if (T > 1) barrier_wait(&tr->done);
+    }
+    if (id == 0) {
+        tr->b1t = b1t;
+        tr->b2t = b2t;
+    }
+}
+
+static void run_chunks(trainer *tr, int id, float *scratch) {
+    if (tr->job == 3) {
+        run_epoch(tr, id, scratch);
     } else if (tr->job == 2) {
         for (size_t c = (size_t)id; c < tr->v_chunks; c += (size_t)tr->threads) {
             size_t lo = c * 1024, hi = lo + 1024 < tr->vn ? lo + 1024 : tr->vn;
             double s = 0.0;
-            for (size_t k = lo; k < hi; k++) {
-                uint32_t i = tr->vidx[k];
-                float y = nm_predict(&tr->net, td->customer[i], td->product[i], scratch);
-                y = y > 0.0f ? (y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX) : 0.0f;
-                double e = (double)y - td->target[i];
-                s += e * e;
+            float yb[NM_CHUNK];
+            for (size_t k0 = lo; k0 < hi; k0 += NM_CHUNK) {
+                size_t m = hi - k0 < NM_CHUNK ? hi - k0 : NM_CHUNK;
+                nm_predict_batch(&tr->net, tr->cust + k0, tr->prod + k0, tr->seq, m, yb, scratch);
+                for (size_t k = 0; k < m; k++) {
+                    float y = yb[k];
+                    y = y > 0.0f ? (y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX)
+                                 : 0.0f;
+                    double e = (double)y - tr->target[k0 + k];
+                    s += e * e;
+                }
             }
             tr->v_sse[c] = s;
         }
@@ -157,41 +263,68 @@ static void run_job(trainer *tr) {
     if (tr->threads > 1) barrier_wait(&tr->done);
 }
 
+/* Gather the pairs idx[0..n) into c, p, t (contiguous, in idx order) and point the job at them. */
+static void gather_pairs(trainer *tr, const uint32_t *idx, size_t n, int32_t *c, int32_t *p,
+                         float *t) {
+    const prefrec_train_data *td = tr->data;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = idx[k];
+        c[k] = td->customer[i];
+        p[k] = td->product[i];
+        t[k] = td->target[i];
+    }
+    tr->cust = c;
+    tr->prod = p;
+    tr->target = t;
+}
+
 /* RMSE over the pairs idx[0..n) into *out (NaN when n is 0); -1 when out of memory. */
 static int rmse_of(trainer *tr, const uint32_t *idx, size_t n, double *out) {
     *out = NAN;
     if (n == 0) return 0;
-    tr->vidx = idx;
     tr->vn = n;
     tr->v_chunks = (n + 1023) / 1024;
     double *s = calloc(tr->v_chunks, sizeof *s);
-    if (!s) return -1;
+    int32_t *c = malloc(n * sizeof *c), *p = malloc(n * sizeof *p);
+    float *t = malloc(n * sizeof *t);
+    if (!s || !c || !p || !t) {
+        free(s), free(c), free(p), free(t);
+        return -1;
+    }
+    gather_pairs(tr, idx, n, c, p, t);
     tr->v_sse = s;
     tr->job = 2;
     run_job(tr);
-    double t = 0.0;
-    for (size_t c = 0; c < tr->v_chunks; c++) t += s[c];
-    free(s);
-    *out = sqrt(t / (double)n);
+    double sum = 0.0;
+    for (size_t k = 0; k < tr->v_chunks; k++) sum += s[k];
+    free(s), free(c), free(p), free(t);
+    double t_ = sum;
+    *out = sqrt(t_ / (double)n);
     return 0;
 }
 
-typedef struct adam_rows {
+struct adam_rows {
     float *m, *v; /* [rows][d+1] */
     int32_t *slot; /* [rows] -> slot in the batch, -1 */
     int32_t *list; /* touched rows in first-touch order */
     float *g; /* [batch][d+1] slot gradients */
-} adam_rows;
+};
 
 /* Lazy Adam on the rows touched by this batch: sum each row's pair gradients in pair order,
  * then update only those rows (moments of untouched rows stay as they are). */
-static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, const uint32_t *batch,
-                           size_t bn, const float *grow, size_t D, float lr_t, float bc2_sqrt_inv) {
+TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of,
+                                     const uint32_t *batch, size_t bn, const float *grow, size_t D,
+                                     float lr_t, float bc2_sqrt_inv) {
     size_t nt = 0;
     for (size_t k = 0; k < bn; k++) {
         int32_t r = row_of[batch[k]];
         float *g;
         if (a->slot[r] < 0) {
+            for (size_t o = 0; o < D; o += 16) { /* the update below reads these rows: ask early */
+                __builtin_prefetch(a->m + (size_t)r * D + o);
+                __builtin_prefetch(a->v + (size_t)r * D + o);
+                __builtin_prefetch(tab + (size_t)r * D + o);
+            }
             a->slot[r] = (int32_t)nt;
             a->list[nt] = r;
             g = a->g + nt * D;
@@ -205,7 +338,8 @@ static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, cons
     for (size_t s = 0; s < nt; s++) {
         int32_t r = a->list[s];
         const float *g = a->g + s * D;
-        float *m = a->m + (size_t)r * D, *v = a->v + (size_t)r * D, *p = tab + (size_t)r * D;
+        float *restrict m = a->m + (size_t)r * D, *restrict v = a->v + (size_t)r * D,
+                        *restrict p = tab + (size_t)r * D;
         for (size_t q = 0; q < D; q++) {
             m[q] = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * g[q];
             v[q] = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * g[q] * g[q];
@@ -215,8 +349,9 @@ static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, cons
     }
 }
 
-static void adam_dense_step(float *p, float *m, float *v, const float *g, size_t n, float lr_t,
-                            float bc2_sqrt_inv) {
+TR_CLONES static void adam_dense_step(float *restrict p, float *restrict m, float *restrict v,
+                                      const float *restrict g, size_t n, float lr_t,
+                                      float bc2_sqrt_inv) {
     for (size_t q = 0; q < n; q++) {
         m[q] = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * g[q];
         v[q] = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * g[q] * g[q];
@@ -424,7 +559,9 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     tr.data = td;
     tr.threads = tp->threads;
     tr.n_chunks_max = (int)((B + NM_CHUNK - 1) / NM_CHUNK);
-    uint32_t *perm = malloc(n * sizeof *perm);
+    uint32_t *perm = malloc(n * sizeof *perm), *seq = malloc((B > 1024 ? B : 1024) * sizeof *seq);
+    int32_t *ec = malloc(n_train * sizeof *ec), *ep = malloc(n_train * sizeof *ep);
+    float *et = malloc(n_train * sizeof *et);
     float *gdense = calloc(L.n_dense, sizeof(float)), *dm = calloc(L.n_dense, sizeof(float)),
           *dv = calloc(L.n_dense, sizeof(float));
     tr.gchunk = malloc((size_t)tr.n_chunks_max * L.n_dense * sizeof(float));
@@ -447,9 +584,10 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
                      malloc((size_t)td->n_products * D * sizeof(float)),
                      malloc(L.n_dense * sizeof(float))};
     tr.w = calloc((size_t)tp->threads, sizeof(worker));
-    int ok = perm && gdense && dm && dv && tr.gchunk && tr.grow_c && tr.grow_p && tr.chunk_loss &&
-        tr.chunk_sse && ac.m && ac.v && ac.slot && ap.m && ap.v && ap.slot && ac.list && ap.list &&
-        ac.g && ap.g && best.ctab && best.ptab && best.dense && tr.w;
+    int ok = perm && seq && ec && ep && et && gdense && dm && dv && tr.gchunk && tr.grow_c &&
+        tr.grow_p && tr.chunk_loss && tr.chunk_sse && ac.m && ac.v && ac.slot && ap.m && ap.v &&
+        ap.slot && ac.list && ap.list && ac.g && ap.g && best.ctab && best.ptab && best.dense &&
+        tr.w;
     for (int t = 0; ok && t < tp->threads; t++)
         ok = (tr.w[t].scratch = malloc(nm_scratch_size(&L) * sizeof(float))) != NULL;
     if (ok)
@@ -457,7 +595,13 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     else
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     int threads_started = 0;
+    if (!st && tp->verbose)
+        fprintf(stderr, "%s%skernel %s, %d thread%s, %.0f flops per pair (dense products)\n",
+                tp->label ? tp->label : "", tp->label ? "  " : "", nm_kernel_name(tr.net.kern),
+                tp->threads, tp->threads > 1 ? "s" : "", nm_flops_per_pair(&L));
     if (!st) {
+        for (size_t k = 0; k < (B > 1024 ? B : 1024); k++) seq[k] = (uint32_t)k;
+        tr.seq = seq;
         for (int32_t c = 0; c < td->n_customers; c++) ac.slot[c] = -1;
         for (int32_t p = 0; p < td->n_products; p++) ap.slot[p] = -1;
         split_perm(perm, n, tp->seed);
@@ -469,6 +613,7 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         if (tp->threads > 1) {
             barrier_init(&tr.start, tp->threads);
             barrier_init(&tr.done, tp->threads);
+            barrier_init(&tr.mid, tp->threads);
             for (int t = 1; t < tp->threads; t++) {
                 tr.w[t].tr = &tr;
                 tr.w[t].id = t;
@@ -476,11 +621,18 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
                 threads_started = t;
             }
             /* fewer threads than asked: same results (chunking is fixed), just slower */
-            tr.threads = tr.start.parties = tr.done.parties = threads_started + 1;
+            tr.threads = tr.start.parties = tr.done.parties = tr.mid.parties = threads_started + 1;
         }
     }
     uint32_t *vidx = perm, *tidx = perm ? perm + n_valid : NULL;
-    double best_v = INFINITY, b1t = 1.0, b2t = 1.0, train_time = 0.0;
+    double best_v = INFINITY, train_time = 0.0;
+    tr.ec = ec, tr.ep = ep, tr.et = et;
+    tr.n_train = n_train;
+    tr.B = B;
+    tr.lr = tp->lr;
+    tr.b1t = tr.b2t = 1.0;
+    tr.gdense = gdense, tr.dm = dm, tr.dv = dv;
+    tr.ac = &ac, tr.ap = &ap;
     int bad = 0;
     for (int epoch = 1; !st && epoch <= tp->epochs; epoch++) {
         double t0 = now_s();
@@ -493,29 +645,16 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
             tidx[j] = t;
         }
         double sse = 0.0;
-        for (size_t b = 0; b < n_train; b += B) {
-            size_t bn = n_train - b < B ? n_train - b : B;
-            tr.batch = tidx + b;
-            tr.batch_n = bn;
-            tr.scale = 1.0f / (float)bn;
-            tr.job = 1;
-            run_job(&tr);
-            size_t nch = (bn + NM_CHUNK - 1) / NM_CHUNK;
-            memcpy(gdense, tr.gchunk, L.n_dense * sizeof(float));
-            sse += tr.chunk_sse[0];
-            for (size_t c = 1; c < nch; c++) {
-                const float *g = tr.gchunk + c * L.n_dense;
-                for (size_t q = 0; q < L.n_dense; q++) gdense[q] += g[q];
-                sse += tr.chunk_sse[c];
-            }
-            b1t *= ADAM_B1;
-            b2t *= ADAM_B2;
-            float lr_t = (float)(tp->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
-            adam_dense_step(tr.net.dense, dm, dv, gdense, L.n_dense, lr_t, bc2);
-            nm_sync(&tr.net);
-            adam_rows_step(&ac, tr.net.ctab, td->customer, tr.batch, bn, tr.grow_c, D, lr_t, bc2);
-            adam_rows_step(&ap, tr.net.ptab, td->product, tr.batch, bn, tr.grow_p, D, lr_t, bc2);
+        for (size_t k = 0; k < n_train; k++) {
+            uint32_t i = tidx[k];
+            ec[k] = td->customer[i];
+            ep[k] = td->product[i];
+            et[k] = td->target[i];
         }
+        tr.sse = 0.0;
+        tr.job = 3;
+        run_job(&tr);
+        sse = tr.sse;
         double dt = now_s() - t0;
         train_time += dt;
         double loss = sse / (double)n_train;
@@ -560,11 +699,13 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         }
         barrier_destroy(&tr.start);
         barrier_destroy(&tr.done);
+        barrier_destroy(&tr.mid);
     }
     nm_net_free(&tr.net);
     for (int t = 0; tr.w && t < tp->threads; t++) free(tr.w[t].scratch);
     free(tr.w);
     free(perm);
+    free(seq), free(ec), free(ep), free(et);
     free(gdense);
     free(dm);
     free(dv);
