@@ -12,7 +12,7 @@ static const prefrec_ranker_def *const builtin[] = {
     &prefrec_ranker_pop,         &prefrec_ranker_pop_seg,      &prefrec_ranker_itemknn,
     &prefrec_ranker_ease,        &prefrec_ranker_mf,           &prefrec_ranker_rep_freq,
     &prefrec_ranker_rep_recency, &prefrec_ranker_seed_score,   &prefrec_ranker_neumf,
-    &prefrec_ranker_blend,       &prefrec_ranker_blend_served,
+    &prefrec_ranker_blend,       &prefrec_ranker_blend_served, &prefrec_ranker_due,
 };
 
 const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n) {

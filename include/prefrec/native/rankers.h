@@ -149,6 +149,10 @@ extern const prefrec_ranker_def prefrec_ranker_rep_freq, prefrec_ranker_rep_rece
 /* seed_score: the deck's preference score (prefrec/native/score.h) as of the window's end; params:
  * a prefrec_score_params (its asof_day is replaced). Needs a single-affiliate window. */
 extern const prefrec_ranker_def prefrec_ranker_seed_score;
+/* due: "buy again" by the portable engine's own score (prefrec/repeat.h: decayed purchase days,
+ * how due the product is by the customer's usual interval, the product's rebuy rate), as of
+ * the window's end; params: a prefrec_repeat_params; grid of 36 points. */
+extern const prefrec_ranker_def prefrec_ranker_due;
 
 /* blend: the default ranker. EASE + ItemKNN item-to-item scores and segment / recent
  * ("trend") popularity, each scaled to the customer's best product, plus the customer's share

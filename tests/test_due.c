@@ -1,0 +1,96 @@
+/* test_due.c - the "buy again" ranker (src/rank/rank_due.c) on a hand-worked case: purchase days
+ * gathered per pair (two lines on one day count once), the public prior from rebuyers, and the
+ * scores equal to the portable engine's prefrec_repeat_score (prefrec/repeat.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "prefrec/native/dataset.h"
+#include "prefrec/native/rankers.h"
+#include "prefrec/repeat.h"
+
+typedef struct trow {
+    const char *cust, *prod;
+    int day;
+} trow;
+
+int main(void) {
+    /* c1: milk on 100, 107 (two lines), 114; bread on 110. c2: milk on 101, 108; bread on 105.
+     * c3: eggs on 111. A row on day 130 lies after the window [100, 125) and is not seen. */
+    const trow rows[] = {{"c1", "milk", 100}, {"c1", "milk", 107},  {"c1", "milk", 107},
+                         {"c1", "milk", 114}, {"c1", "bread", 110}, {"c2", "milk", 101},
+                         {"c2", "milk", 108}, {"c2", "bread", 105}, {"c3", "eggs", 111},
+                         {"c1", "bread", 130}};
+    size_t n = sizeof rows / sizeof rows[0];
+    prefrec_dataset *ds = prefrec_dataset_new(n);
+    CHECK(ds != NULL);
+    if (!ds) return check_report("test_due");
+    for (size_t i = 0; i < n; i++) {
+        ds->customer[i] = prefrec_dict_intern(ds->customers, rows[i].cust, strlen(rows[i].cust));
+        ds->product[i] = prefrec_dict_intern(ds->products, rows[i].prod, strlen(rows[i].prod));
+        ds->affiliate[i] = (uint8_t)prefrec_dict_intern(ds->affiliates, "A01", 3);
+        ds->day[i] = rows[i].day;
+    }
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
+    prefrec_interactions *x = NULL;
+    CHECK_EQ_INT(prefrec_interactions_build(ds, 0, 100, 125, &x, &err), PREFREC_OK);
+    int32_t c1 = prefrec_dict_find(ds->customers, "c1", 2),
+            c3 = prefrec_dict_find(ds->customers, "c3", 2);
+    int32_t milk = prefrec_dict_find(ds->products, "milk", 4),
+            bread = prefrec_dict_find(ds->products, "bread", 5),
+            eggs = prefrec_dict_find(ds->products, "eggs", 4);
+
+    /* no decay, due weight 1, prior exponent 1. Rebuyers: milk 2 (c1, c2), bread 0, eggs 0;
+     * priors (r + 1) / (2 + 1): milk 1, bread 1/3, eggs 1/3. As of day 125 (the window's end):
+     * c1 milk: 3 days, interval 7, since 11, r = 12/8, due = 1 / (1 + (1.5 - 1/1.5)^2)
+     *   = 0.590164: 1 * 3 * 1.590164 = 4.770492;  c1 bread: 1 day, due 0: 1/3 * 1 = 0.333333;
+     * c1 eggs: never bought, below both, in [-2, -1] by popularity. */
+    prefrec_repeat_params p = {0.0f, 1.0f, 1.0f, 1.0f};
+    prefrec_fit_input in = {ds, x, 2, 42, 0};
+    void *m = NULL;
+    CHECK_EQ_INT(prefrec_ranker_due.fit(&in, &p, &m, &err), PREFREC_OK);
+    float *s = malloc((size_t)x->n_products * sizeof *s);
+    CHECK_EQ_INT(prefrec_ranker_due.score(m, c1, s), PREFREC_OK);
+    CHECK_NEAR(s[milk], 4.770492, 1e-5);
+    CHECK_NEAR(s[bread], 1.0 / 3.0, 1e-6);
+    CHECK(s[eggs] >= -2.0f && s[eggs] <= -1.0f);
+    /* the same bits as the engine's function on the same days and prior */
+    const int32_t days[] = {100, 107, 114};
+    const float prior[3] = {1.0f, 1.0f, 1.0f};
+    prefrec_repeat_item it = {0, 3, days};
+    float want;
+    CHECK_EQ_INT(prefrec_repeat_score(&p, prior, 3, 125, &it, 1, &want, NULL, &err), PREFREC_OK);
+    CHECK(memcmp(&want, &s[milk], sizeof want) == 0);
+    /* c3 bought only eggs: eggs 1/3, the others below */
+    CHECK_EQ_INT(prefrec_ranker_due.score(m, c3, s), PREFREC_OK);
+    CHECK_NEAR(s[eggs], 1.0 / 3.0, 1e-6);
+    CHECK(s[milk] < 0 && s[bread] < 0);
+    prefrec_ranker_due.free(m);
+
+    /* bad params are refused at fit */
+    p.beta = 2.0f;
+    m = NULL;
+    CHECK_EQ_INT(prefrec_ranker_due.fit(&in, &p, &m, &err), PREFREC_E_INVAL);
+    CHECK(m == NULL);
+    CHECK(strstr(err.msg, "beta") != NULL);
+
+    /* the grid: 36 points, each valid, then the end; describe names them */
+    prefrec_repeat_params g;
+    size_t points = 0;
+    while (prefrec_ranker_due.grid(points, &g)) {
+        CHECK_EQ_INT(prefrec_repeat_params_check(&g, &err), PREFREC_OK);
+        points++;
+    }
+    CHECK_EQ_INT(points, 36);
+    CHECK_EQ_INT(prefrec_ranker_due.params_size, sizeof(prefrec_repeat_params));
+    char buf[96];
+    CHECK(prefrec_ranker_due.grid(35, &g));
+    prefrec_ranker_due.describe(&g, buf, sizeof buf);
+    CHECK(strcmp(buf, "half_life=365 w_due=3 beta=1") == 0);
+
+    free(s);
+    prefrec_interactions_free(x);
+    prefrec_dataset_free(ds);
+    return check_report("test_due");
+}
