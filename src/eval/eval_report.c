@@ -304,6 +304,11 @@ void prefrec_eval_print_table(const prefrec_eval_result *r, FILE *f) {
     int any = 0;
     for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
         for (int g = 0; g < PREFREC_EVAL_GROUPS; g++) any |= r->interval[t][g].evaluated;
+    if (!any && r->bootstrap > 0)
+        fprintf(f,
+                "\nNo interval: the reference ranker '%s' was not measured, or there is nothing "
+                "to compare it with (--default NAME picks another)\n",
+                r->defaults[0]);
     if (any) {
         fprintf(f,
                 "\nDefault minus best other ranker, Recall@%d pooled over windows; 95%% paired "
