@@ -48,8 +48,11 @@ static int task_fields(int task, int *out) {
 
 static void json_mean(FILE *f, const prefrec_metrics *m, int task) {
     int fl[PREFREC_M_COUNT], nf = task_fields(task, fl);
-    for (int j = 0; j < nf; j++)
-        fprintf(f, "\"%s\": %.6f, ", field_key[fl[j]], prefrec_metrics_value(m, fl[j]));
+    for (int j = 0; j < nf; j++) /* null: no users behind the figure */
+        if (prefrec_metrics_users(m, fl[j]) == 0)
+            fprintf(f, "\"%s\": null, ", field_key[fl[j]]);
+        else
+            fprintf(f, "\"%s\": %.6f, ", field_key[fl[j]], prefrec_metrics_value(m, fl[j]));
     fprintf(f, "\"users\": %lld, \"covered\": %lld, \"catalogue\": %lld", (long long)m->users,
             (long long)m->covered, (long long)m->catalogue);
     if (task == PREFREC_EVAL_MIXED)
@@ -72,8 +75,10 @@ static void json_group(FILE *f, const prefrec_eval_result *r, int task, int grou
         fprintf(f, ",\n      \"sd\": {");
         for (int j = 0; j < nf; j++) {
             prefrec_spread sp;
-            prefrec_eval_spread(r, task, group, -1, i, fl[j], &sp);
-            fprintf(f, "%s\"%s\": %.6f", j ? ", " : "", field_key[fl[j]], sp.sd);
+            if (prefrec_eval_spread(r, task, group, -1, i, fl[j], &sp))
+                fprintf(f, "%s\"%s\": %.6f", j ? ", " : "", field_key[fl[j]], sp.sd);
+            else
+                fprintf(f, "%s\"%s\": null", j ? ", " : "", field_key[fl[j]]);
         }
         fprintf(f, "},\n      \"windows\": {");
         for (int j = 0; j <= nf; j++) {
