@@ -38,8 +38,8 @@ static void bar_cell(FILE *f, const prefrec_spread *sp, int nw, double scale, in
         return;
     }
     double k = scale > 0 ? 100.0 / scale : 0;
-    fprintf(f, "<td%s><div class=b style=\"width:%.1f%%\"></div>", best ? " class=best" : "",
-            sp->mean * k);
+    fprintf(f, "<td class=\"bar%s\"><div class=b style=\"width:%.1f%%\"></div>",
+            best ? " best" : "", sp->mean * k);
     if (nw > 1)
         fprintf(f, "<div class=e style=\"left:%.1f%%;width:%.1f%%\"></div>", sp->min * k,
                 (sp->max - sp->min) * k);
@@ -203,11 +203,13 @@ prefrec_status prefrec_eval_write_html(const prefrec_eval_result *r, const char 
             "<!doctype html><html><head><meta charset=utf-8><title>prefrec eval</title><style>"
             "body{font:14px sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
             "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-            "td{position:relative;min-width:5em}th{background:#f3f3f3}td:first-child{text-align:"
-            "left}.b{position:absolute;left:0;top:0;bottom:0;background:#cfe3f7;z-index:-1}"
-            ".e{position:absolute;top:45%%;height:10%%;background:#345;border-left:1px solid #345;"
-            "border-right:1px solid #345;z-index:-1}td span{position:relative}.best{font-weight:"
-            "bold}td.ci{min-width:12em}.ci .z{position:absolute;left:50%%;top:0;bottom:0;"
+            "td{position:relative;min-width:5em}th{background:#f3f3f3}td:first-child,th:first-"
+            "child{text-align:"
+            "left}td.bar{padding-bottom:12px;min-width:7em}.b{position:absolute;left:0;bottom:3px;"
+            "height:6px;background:#8fb8e3}.e{position:absolute;bottom:1px;height:10px;box-sizing:"
+            "border-box;border-left:1px solid #234;border-right:1px solid #234;background:"
+            "linear-gradient(#234,#234) center/100%% 1px no-repeat}.best{font-weight:bold}"
+            "td.ci{min-width:12em}.ci .z{position:absolute;left:50%%;top:0;bottom:0;"
             "border-left:1px dashed #999}.ci .d{position:absolute;top:35%%;width:6px;height:30%%;"
             "margin-left:-3px;background:#c33;border-radius:3px}</style></head><body>\n"
             "<h1>prefrec evaluation</h1>\n<p>");
