@@ -636,8 +636,21 @@ static void test_tuning(void) {
                    0);
         prefrec_eval_result_free(res);
     }
-    /* without tuning the ranker's defaults (mode 2) are used: C2's P2 is found */
+    /* the same choices and figures with 1 and 3 threads */
     ep.k = 2;
+    prefrec_eval_result *t1 = NULL, *t3 = NULL;
+    ep.threads = 1;
+    CHECK_EQ_INT(prefrec_eval_run(ds, &ep, rk, 1, &t1, &err), PREFREC_OK);
+    ep.threads = 3;
+    CHECK_EQ_INT(prefrec_eval_run(ds, &ep, rk, 1, &t3, &err), PREFREC_OK);
+    if (t1 && t3) {
+        CHECK(memcmp(t1->choice, t3->choice, PREFREC_EVAL_TASKS * sizeof *t1->choice) == 0);
+        CHECK(memcmp(t1->m, t3->m,
+                     2 * PREFREC_EVAL_TASKS * PREFREC_EVAL_GROUPS * 2 * sizeof *t1->m) == 0);
+    }
+    prefrec_eval_result_free(t1);
+    prefrec_eval_result_free(t3);
+    /* without tuning the ranker's defaults (mode 2) are used: C2's P2 is found */
     ep.tune = 0;
     toy_n_fits = 0;
     CHECK_EQ_INT(prefrec_eval_run(ds, &ep, rk, 1, &res, &err), PREFREC_OK);
