@@ -1,5 +1,6 @@
-/* cmd_eval.c - `prefrec eval`: every ranker fitted before a cut-off and measured on what
- * customers bought after it (prefrec/native/eval.h, docs/eval.md). */
+/* cmd_eval.c - `prefrec eval`: every ranker fitted before each cut-off (rolling windows, or one
+ * --cutoff) and measured on what customers bought after it (prefrec/native/eval.h,
+ * docs/eval.md). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,15 +11,25 @@
 #include "prefrec/native/eval.h"
 
 static const char *usage_text =
-    "usage: prefrec eval --data PATH --cutoff DATE [--end DATE] [--k 20] [--affiliate CODE]\n"
-    "                    [--rankers a,b,...] [--threads 2] [--seed 42] [--json FILE]\n"
-    "                    [--html FILE] [--skip-bad-rows]\n"
-    "  --cutoff DATE    train on purchases before this day, test from it (e.g. 2021-10-01)\n"
-    "  --end DATE       first day after the test window (default: the data's last day + 1)\n"
+    "usage: prefrec eval --data PATH [--windows 3] [--step 30] [--val-days N] [--end DATE]\n"
+    "                    [--cutoff DATE] [--k 20] [--affiliate CODE] [--rankers a,b,...]\n"
+    "                    [--default NAME] [--bootstrap 1000] [--no-tune] [--threads 2]\n"
+    "                    [--seed 42] [--json FILE] [--html FILE] [--skip-bad-rows]\n"
+    "  --windows N      rolling test windows of --step days, the last ending at --end; each\n"
+    "                   earlier by --step (default 3; fewer, with a message, when the data is\n"
+    "                   short: a window needs 2 x --val-days days of data before its cut-off)\n"
+    "  --step DAYS      test window length and distance between cut-offs (default 30)\n"
+    "  --val-days N     validation window cut from the end of each training window, where\n"
+    "                   rankers with a grid are tuned (default: the test window's length)\n"
+    "  --end DATE       first day after the (last) test window (default: the data's last day + 1)\n"
+    "  --cutoff DATE    one test window [DATE, --end) instead of rolling windows\n"
     "  --k N            list length for Recall/NDCG/hit rate/coverage (default 20)\n"
     "  --affiliate CODE evaluate one affiliate (default: each affiliate, and overall)\n"
     "  --rankers LIST   comma-separated subset (default: all built-in rankers)\n"
-    "  --json FILE      figures as JSON; --html FILE: every ranker side by side\n";
+    "  --default NAME   the ranker compared with the best other one (default: the served one)\n"
+    "  --bootstrap N    resamples of the 95% interval over customers (default 1000; 0: none)\n"
+    "  --no-tune        rankers use their default params (no validation grid)\n"
+    "  --json FILE      figures as JSON; --html FILE: a self-contained report page\n";
 
 /* Fill rk from "a,b,c"; returns the count or -1 (name copied to bad). */
 static int parse_rankers(const char *list, prefrec_eval_ranker *rk, int cap, char *bad,
@@ -50,9 +61,9 @@ static int parse_rankers(const char *list, prefrec_eval_ranker *rk, int cap, cha
 
 int prefrec_cmd_eval(int argc, char **argv) {
     const char *data = NULL, *cutoff = NULL, *end = NULL, *aff = NULL, *json = NULL;
-    const char *html = NULL, *list = NULL, *v;
-    long k = 20, threads = 2, seed = 42;
-    int skip_bad = 0;
+    const char *html = NULL, *list = NULL, *def_name = NULL, *v;
+    long k = 20, threads = 2, seed = 42, windows = -1, step = 30, val_days = 0, boot = 1000;
+    int skip_bad = 0, no_tune = 0;
     for (int i = 1; i < argc; i++) {
         int missing = 0;
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -65,7 +76,27 @@ int prefrec_cmd_eval(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--skip-bad-rows"))
             skip_bad = 1;
-        else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing)))
+        else if (!strcmp(argv[i], "--no-tune"))
+            no_tune = 1;
+        else if ((v = cli_opt_value(argc, argv, &i, "--default", &missing)))
+            def_name = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--windows", &missing))) {
+            if (cli_parse_long(v, 1, 100, &windows))
+                return cli_usage_error("eval", usage_text, "--windows must be 1..100 (got '%s')",
+                                       v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--step", &missing))) {
+            if (cli_parse_long(v, 1, 3660, &step))
+                return cli_usage_error("eval", usage_text, "--step must be 1..3660 days (got '%s')",
+                                       v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--val-days", &missing))) {
+            if (cli_parse_long(v, 1, 3660, &val_days))
+                return cli_usage_error("eval", usage_text,
+                                       "--val-days must be 1..3660 days (got '%s')", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--bootstrap", &missing))) {
+            if (cli_parse_long(v, 0, 1000000, &boot))
+                return cli_usage_error("eval", usage_text,
+                                       "--bootstrap must be 0..1000000 (got '%s')", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing)))
             data = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing)))
             cutoff = v;
@@ -94,30 +125,45 @@ int prefrec_cmd_eval(int argc, char **argv) {
             return cli_usage_error("eval", usage_text, "unknown option '%s'", argv[i]);
     }
     if (!data) return cli_usage_error("eval", usage_text, "--data is required");
-    if (!cutoff) return cli_usage_error("eval", usage_text, "--cutoff is required");
+    if (cutoff && windows > 0)
+        return cli_usage_error("eval", usage_text,
+                               "--cutoff (one window) and --windows (rolling windows) exclude "
+                               "each other");
     prefrec_eval_params ep = prefrec_eval_default_params();
-    if (prefrec_date_parse(cutoff, strlen(cutoff), &ep.cutoff))
+    if (cutoff && prefrec_date_parse(cutoff, strlen(cutoff), &ep.cutoff))
         return cli_usage_error("eval", usage_text, "--cutoff '%s' is not a date (YYYY-MM-DD)",
                                cutoff);
     if (end && prefrec_date_parse(end, strlen(end), &ep.end))
         return cli_usage_error("eval", usage_text, "--end '%s' is not a date (YYYY-MM-DD)", end);
-    if (end && ep.end <= ep.cutoff)
+    if (cutoff && end && ep.end <= ep.cutoff)
         return cli_usage_error("eval", usage_text, "--end must be after --cutoff");
+    if (windows > 0) ep.windows = (int)windows;
+    ep.step_days = (int)step;
+    ep.val_days = (int)val_days;
+    ep.bootstrap = (int)boot;
+    ep.tune = !no_tune;
     ep.k = (int)k;
     ep.threads = (int)threads;
     ep.seed = (uint64_t)seed;
     ep.verbose = 1;
-    prefrec_eval_ranker rk[32];
+    prefrec_eval_ranker rk[64];
     size_t n_rk = 0;
     if (list) {
         char bad[64];
-        int n = parse_rankers(list, rk, 32, bad, sizeof bad);
+        int n = parse_rankers(list, rk, 64, bad, sizeof bad);
         if (n <= 0)
             return cli_usage_error("eval", usage_text, "unknown ranker '%s' (see --help)", bad);
         n_rk = (size_t)n;
     } else {
         const prefrec_ranker_def *const *defs = prefrec_rankers_builtin(&n_rk);
-        for (size_t r = 0; r < n_rk && r < 32; r++) rk[r] = (prefrec_eval_ranker){defs[r], NULL};
+        if (n_rk > 64) n_rk = 64;
+        for (size_t r = 0; r < n_rk; r++) rk[r] = (prefrec_eval_ranker){defs[r], NULL};
+    }
+    if (def_name) {
+        if (!prefrec_ranker_find(def_name))
+            return cli_usage_error("eval", usage_text, "unknown ranker '%s' (see --help)",
+                                   def_name);
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++) ep.defaults[t] = def_name;
     }
 
     prefrec_error err = {0};

@@ -1,22 +1,31 @@
-/* eval.c - the evaluation protocol: per affiliate, fit every ranker on the training window,
- * rank for every test user, and average Recall/NDCG/hit rate/coverage at K (prefrec/native/eval.h).
+/* eval.c - the evaluation protocol (prefrec/native/eval.h, docs/eval.md): the test windows, and
+ * in each window and affiliate the tuning of rankers on a validation window cut from the
+ * training window, the final fit on the whole training window and the figures on the test
+ * window, by user group; then the mean over windows and the intervals (eval_boot.c).
  *
- * Each user is scored once per ranker and the one score vector serves both tasks (new items:
- * top K over the catalogue minus the history; repurchase: top K over the history). Users are
- * split into contiguous blocks over threads; per-user figures go to arrays summed in user
- * order afterwards, so the averages do not depend on the thread count. */
-#include <math.h>
-#include <pthread.h>
+ * Order of work: window, affiliate, ranker; every sum is taken in that order and in user order,
+ * so the figures do not depend on the thread count (threads only split the users of one
+ * ranking, eval_score.c, and the rankers' own fits, which promise the same). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "eval_internal.h"
 #include "prefrec/date.h"
-#include "prefrec/native/eval.h"
-#include "prefrec/topk.h"
+
+enum { GRID_MAX = 256 }; /* grid points tried at most */
 
 prefrec_eval_params prefrec_eval_default_params(void) {
-    prefrec_eval_params p = {0, 0, 20, -1, 2, 42, 0};
+    prefrec_eval_params p;
+    memset(&p, 0, sizeof p);
+    p.k = 20;
+    p.affiliate = -1;
+    p.threads = 2;
+    p.seed = 42;
+    p.windows = 3;
+    p.step_days = 30;
+    p.tune = 1;
+    p.bootstrap = 1000;
     return p;
 }
 
@@ -26,285 +35,416 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- test users of one affiliate ---------------------------------------------------------- */
-typedef struct users {
-    int32_t n;
-    int32_t *cust;
-    int64_t *new_start, *rep_start; /* n + 1 */
-    int32_t *new_truth, *rep_truth;
-    int64_t n_new, n_rep; /* users with new / repurchase truth */
-} users;
-
-static void users_free(users *u) {
-    free(u->cust);
-    free(u->new_start);
-    free(u->rep_start);
-    free(u->new_truth);
-    free(u->rep_truth);
-    memset(u, 0, sizeof *u);
+/* ---- the windows -------------------------------------------------------------------------- */
+prefrec_status prefrec_eval_windows(const prefrec_eval_params *p, int32_t day_min, int32_t day_max,
+                                    prefrec_eval_window *out, int cap, int *n, char *note,
+                                    prefrec_error *err) {
+    char b1[11], b2[11], b3[11];
+    *n = 0;
+    if (note) note[0] = 0;
+    int32_t end = p->end ? p->end : day_max + 1;
+    if (p->val_days < 0 || p->val_days > 3660)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "eval: val_days must be in 0..3660 (got %d)",
+                                 p->val_days);
+    if (p->cutoff > 0) { /* one window [cutoff, end) */
+        if (day_min >= p->cutoff)
+            return prefrec_error_set(
+                err, PREFREC_E_EMPTY, "eval: no purchases before the cut-off %s (data starts %s)",
+                prefrec_date_format(p->cutoff, b1), prefrec_date_format(day_min, b2));
+        if (day_max < p->cutoff)
+            return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                     "eval: no purchases on or after the cut-off %s (data ends %s)",
+                                     prefrec_date_format(p->cutoff, b1),
+                                     prefrec_date_format(day_max, b2));
+        if (end <= p->cutoff)
+            return prefrec_error_set(
+                err, PREFREC_E_INVAL, "eval: end %s is not after the cut-off %s",
+                prefrec_date_format(end, b1), prefrec_date_format(p->cutoff, b2));
+        if (cap < 1) return PREFREC_OK;
+        int32_t val = p->val_days ? p->val_days : end - p->cutoff;
+        out[0].cutoff = p->cutoff;
+        out[0].end = end;
+        out[0].val_from = p->cutoff - val;
+        if (p->cutoff - 2 * val < day_min) {
+            out[0].val_from = p->cutoff;
+            if (note)
+                snprintf(note, 256,
+                         "no validation window: %d days of data before the cut-off %s, tuning "
+                         "needs %d (%d to fit, %d to validate); rankers use their defaults",
+                         p->cutoff - day_min, prefrec_date_format(p->cutoff, b1), 2 * val, val,
+                         val);
+        }
+        *n = 1;
+        return PREFREC_OK;
+    }
+    if (p->windows < 1 || p->windows > 100)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "eval: windows must be in 1..100 (got %d)",
+                                 p->windows);
+    if (p->step_days < 1 || p->step_days > 3660)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "eval: step_days must be in 1..3660 (got %d)", p->step_days);
+    int32_t step = p->step_days, val = p->val_days ? p->val_days : step;
+    if (end - step > day_max)
+        return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                 "eval: no purchases in the last test window %s .. %s (data ends "
+                                 "%s)",
+                                 prefrec_date_format(end - step, b1),
+                                 prefrec_date_format(end - 1, b2),
+                                 prefrec_date_format(day_max, b3));
+    int kept = 0; /* the latest windows first; an earlier one has less data before it */
+    while (kept < p->windows && end - (kept + 1) * step - 2 * val >= day_min) kept++;
+    if (kept == 0)
+        return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                 "eval: no room for a test window of %d days ending %s: the data "
+                                 "(%s .. %s) needs %d days before the cut-off (%d to fit, %d to "
+                                 "validate); try a smaller --step or --val-days",
+                                 step, prefrec_date_format(end - 1, b1),
+                                 prefrec_date_format(day_min, b2), prefrec_date_format(day_max, b3),
+                                 2 * val, val, val);
+    if (kept < p->windows && note)
+        snprintf(note, 256,
+                 "%d of %d windows: the data (%s .. %s) leaves room for %d test windows of %d days "
+                 "with %d days before each cut-off (%d to fit, %d to validate)",
+                 kept, p->windows, prefrec_date_format(day_min, b1),
+                 prefrec_date_format(day_max, b2), kept, step, 2 * val, val, val);
+    int m = kept < cap ? kept : cap;
+    for (int i = 0; i < m; i++) { /* earliest first */
+        int32_t e = end - (kept - 1 - i) * step;
+        out[i].end = e;
+        out[i].cutoff = e - step;
+        out[i].val_from = e - step - val;
+    }
+    *n = m;
+    return PREFREC_OK;
 }
 
-static int users_build(const prefrec_interactions *tr, const prefrec_interactions *te, users *u) {
-    memset(u, 0, sizeof *u);
-    int32_t n = 0;
-    for (int32_t c = 0; c < te->n_customers; c++)
-        if (te->row_start[c + 1] > te->row_start[c]) n++;
-    size_t np = te->n_pairs ? (size_t)te->n_pairs : 1;
-    u->cust = malloc((n ? (size_t)n : 1) * sizeof *u->cust);
-    u->new_start = malloc(((size_t)n + 1) * sizeof *u->new_start);
-    u->rep_start = malloc(((size_t)n + 1) * sizeof *u->rep_start);
-    u->new_truth = malloc(np * sizeof *u->new_truth);
-    u->rep_truth = malloc(np * sizeof *u->rep_truth);
-    if (!u->cust || !u->new_start || !u->rep_start || !u->new_truth || !u->rep_truth) {
-        users_free(u);
-        return -1;
-    }
-    int64_t nn = 0, nr = 0;
-    int32_t k = 0;
-    for (int32_t c = 0; c < te->n_customers; c++) {
-        if (te->row_start[c + 1] == te->row_start[c]) continue;
-        u->cust[k] = c;
-        u->new_start[k] = nn;
-        u->rep_start[k] = nr;
-        for (int64_t b = te->row_start[c]; b < te->row_start[c + 1]; b++) {
-            if (prefrec_interactions_find(tr, c, te->product[b]) >= 0)
-                u->rep_truth[nr++] = te->product[b];
-            else
-                u->new_truth[nn++] = te->product[b];
-        }
-        if (nn > u->new_start[k]) u->n_new++;
-        if (nr > u->rep_start[k]) u->n_rep++;
-        k++;
-    }
-    u->n = n;
-    u->new_start[n] = nn;
-    u->rep_start[n] = nr;
-    return 0;
+/* ---- one window of one affiliate ------------------------------------------------------------ */
+typedef struct run_ctx {
+    const prefrec_dataset *ds;
+    const prefrec_eval_params *p;
+    const prefrec_eval_ranker *rk;
+    prefrec_eval_result *res;
+    eval_pool *pool;
+    int32_t day_min;
+} run_ctx;
+
+/* A ranker's window data: the training and test matrices, their users and catalogue. */
+typedef struct split {
+    prefrec_interactions *tr, *te;
+    eval_users u;
+    uint8_t *base; /* 1 = not in the catalogue (nobody bought it in the training window) */
+    int64_t catalogue;
+    eval_ufig *fig[PREFREC_EVAL_TASKS]; /* per user scratch */
+} split;
+
+static void split_free(split *s) {
+    prefrec_interactions_free(s->tr);
+    prefrec_interactions_free(s->te);
+    eval_users_free(&s->u);
+    free(s->base);
+    free(s->fig[0]);
+    memset(s, 0, sizeof *s);
 }
 
-/* ---- ranking all users with one fitted ranker ----------------------------------------------- */
-typedef struct rank_job {
-    const prefrec_ranker_def *def;
-    const void *model;
-    const prefrec_interactions *tr;
-    const users *u;
-    const uint8_t *base_mask; /* 1 = not in the catalogue */
-    int k;
-    int do_new, do_rep;
-    int32_t from, to;
-    double *rec[2], *ndcg[2]; /* per user, by task */
-    uint8_t *hit[2];
-    uint8_t *cover[2]; /* this thread's n_products flags */
-    int failed;
-} rank_job;
+static prefrec_status split_build(const prefrec_dataset *ds, int aff, int32_t from, int32_t cut,
+                                  int32_t end, split *s, prefrec_error *err) {
+    memset(s, 0, sizeof *s);
+    prefrec_status st = prefrec_interactions_build(ds, aff, from, cut, &s->tr, err);
+    if (!st) st = prefrec_interactions_build(ds, aff, cut, end, &s->te, err);
+    if (st) {
+        split_free(s);
+        return st;
+    }
+    int32_t np = s->tr->n_products;
+    if (eval_users_build(s->tr, s->te, &s->u) || !(s->base = malloc((size_t)(np ? np : 1)))) {
+        split_free(s);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    }
+    size_t nu = s->u.n ? (size_t)s->u.n : 1;
+    if (!(s->fig[0] = calloc(nu * PREFREC_EVAL_TASKS, sizeof *s->fig[0]))) {
+        split_free(s);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    }
+    for (int t = 1; t < PREFREC_EVAL_TASKS; t++) s->fig[t] = s->fig[0] + (size_t)t * nu;
+    for (int32_t j = 0; j < np; j++) {
+        s->base[j] = s->tr->n_buyers[j] == 0;
+        s->catalogue += !s->base[j];
+    }
+    return PREFREC_OK;
+}
 
-static void *rank_users(void *arg) {
-    rank_job *jb = arg;
-    const prefrec_interactions *tr = jb->tr;
-    int32_t np = tr->n_products;
-    float *scores = malloc((size_t)(np ? np : 1) * sizeof *scores);
-    uint8_t *mask = malloc((size_t)(np ? np : 1));
-    prefrec_scored *best = malloc((size_t)jb->k * sizeof *best);
-    int32_t *ranked = malloc((size_t)jb->k * sizeof *ranked);
-    if (!scores || !mask || !best || !ranked) {
-        jb->failed = 1;
-        goto done;
-    }
-    memcpy(mask, jb->base_mask, (size_t)np);
-    for (int32_t i = jb->from; i < jb->to; i++) {
-        int32_t c = jb->u->cust[i];
-        int64_t na = jb->u->new_start[i], nb = jb->u->new_start[i + 1];
-        int64_t ra = jb->u->rep_start[i], rb = jb->u->rep_start[i + 1];
-        int want_new = jb->do_new && nb > na, want_rep = jb->do_rep && rb > ra;
-        if (!want_new && !want_rep) continue;
-        if (jb->def->score(jb->model, c, scores)) {
-            jb->failed = 1;
-            break;
-        }
-        int64_t ha = tr->row_start[c], hb = tr->row_start[c + 1];
-        if (want_new) {
-            for (int64_t b = ha; b < hb; b++) mask[tr->product[b]] = 1;
-            size_t m = prefrec_topk(scores, (size_t)np, mask, (size_t)jb->k, best);
-            for (int64_t b = ha; b < hb; b++) mask[tr->product[b]] = jb->base_mask[tr->product[b]];
-            for (size_t r = 0; r < m; r++) {
-                ranked[r] = best[r].index;
-                jb->cover[0][best[r].index] = 1;
+static void fig_clear(split *s) {
+    memset(s->fig[0], 0, (s->u.n ? (size_t)s->u.n : 1) * PREFREC_EVAL_TASKS * sizeof *s->fig[0]);
+}
+
+/* Add the figures of ranker i on the tasks in mask (window w, affiliate slot a) to the sums. */
+static void accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsigned mask,
+                       const uint8_t *cover) {
+    prefrec_eval_result *r = cx->res;
+    const eval_pool *pool = cx->pool;
+    size_t nc = (size_t)pool->n_customers, nr = pool->n_rankers;
+    int32_t np = s->tr->n_products;
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+        if (!((mask >> t) & 1)) continue;
+        for (int32_t j = 0; j < s->u.n; j++) {
+            const eval_ufig *f = &s->fig[t][j];
+            if (!f->on) continue;
+            int g = s->u.known[j] ? PREFREC_EVAL_KNOWN : PREFREC_EVAL_COLD;
+            int gs[2] = {g, PREFREC_EVAL_ALL}, as[2] = {a, -1};
+            for (int x = 0; x < 4; x++) {
+                prefrec_metrics *m = &r->m[eval_m_index(r, w, t, gs[x & 1], as[x >> 1], i)];
+                m->users++;
+                m->recall += f->rec;
+                m->ndcg += f->ndcg;
+                m->hit_rate += f->hit;
+                m->repeat_ratio += f->rratio;
+                m->users_rep += f->on_rep;
+                m->recall_rep += f->rec_rep;
+                m->hit_rate_rep += f->hit_rep;
+                m->users_expl += f->on_expl;
+                m->recall_expl += f->rec_expl;
+                m->hit_rate_expl += f->hit_expl;
             }
-            int h = prefrec_rank_list_metrics(ranked, m, jb->u->new_truth + na, (size_t)(nb - na),
-                                              jb->k, &jb->rec[0][i], &jb->ndcg[0][i]);
-            jb->hit[0][i] = h > 0;
+            size_t tg = (size_t)t * 2 + (g == PREFREC_EVAL_COLD);
+            pool->sum[(tg * nr + i) * nc + (size_t)s->u.cust[j]] += f->rec;
         }
-        if (want_rep) {
-            prefrec_topk_heap heap;
-            prefrec_topk_heap_init(&heap, best, (size_t)jb->k);
-            for (int64_t b = ha; b < hb; b++)
-                prefrec_topk_heap_push(&heap, scores[tr->product[b]], tr->product[b]);
-            size_t m = prefrec_topk_heap_finish(&heap);
-            for (size_t r = 0; r < m; r++) {
-                ranked[r] = best[r].index;
-                jb->cover[1][best[r].index] = 1;
+        /* coverage by group: known, cold, and overall = either */
+        int64_t cov[PREFREC_EVAL_GROUPS] = {0, 0, 0};
+        const uint8_t *fk = cover + ((size_t)t * 2) * (size_t)np, *fc = fk + np;
+        for (int32_t j = 0; j < np; j++) {
+            if (s->base[j]) continue;
+            cov[PREFREC_EVAL_KNOWN] += fk[j];
+            cov[PREFREC_EVAL_COLD] += fc[j];
+            cov[PREFREC_EVAL_ALL] += fk[j] | fc[j];
+        }
+        for (int g = 0; g < PREFREC_EVAL_GROUPS; g++)
+            for (int x = 0; x < 2; x++) {
+                prefrec_metrics *m = &r->m[eval_m_index(r, w, t, g, x ? -1 : a, i)];
+                m->covered += cov[g];
+                m->catalogue += s->catalogue;
             }
-            int h = prefrec_rank_list_metrics(ranked, m, jb->u->rep_truth + ra, (size_t)(rb - ra),
-                                              jb->k, &jb->rec[1][i], &jb->ndcg[1][i]);
-            jb->hit[1][i] = h > 0;
+    }
+}
+
+/* Mean recall and NDCG over the users measured on task t. */
+static int64_t mean_fig(const split *s, int t, double *rec, double *ndcg) {
+    double sr = 0, sn = 0;
+    int64_t n = 0;
+    for (int32_t j = 0; j < s->u.n; j++) {
+        const eval_ufig *f = &s->fig[t][j];
+        if (!f->on) continue;
+        sr += f->rec;
+        sn += f->ndcg;
+        n++;
+    }
+    *rec = n ? sr / (double)n : 0;
+    *ndcg = n ? sn / (double)n : 0;
+    return n;
+}
+
+/* Tune ranker i on the validation split v: for every task in mask, the grid point with the
+ * best mean Recall@K (ties: NDCG, then the earlier point) into chosen[t] (-1: none had users). */
+static prefrec_status tune(run_ctx *cx, int w, int a, size_t i, split *v, unsigned mask,
+                           int chosen[PREFREC_EVAL_TASKS], prefrec_error *err) {
+    const prefrec_ranker_def *def = cx->rk[i].def;
+    prefrec_eval_result *r = cx->res;
+    double best_r[PREFREC_EVAL_TASKS] = {0}, best_n[PREFREC_EVAL_TASKS] = {0};
+    int64_t best_u[PREFREC_EVAL_TASKS] = {0};
+    void *blob = calloc(1, def->params_size);
+    if (!blob) return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    prefrec_fit_input in = {cx->ds, v->tr, cx->p->threads, cx->p->seed, 0};
+    prefrec_status st = PREFREC_OK;
+    int points = 0;
+    double t0 = now_seconds();
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) chosen[t] = -1;
+    for (size_t g = 0; g < GRID_MAX && !st; g++) {
+        memset(blob, 0, def->params_size);
+        if (!def->grid(g, blob)) break;
+        points++;
+        void *model = NULL;
+        st = def->fit(&in, blob, &model, err);
+        if (st) break;
+        fig_clear(v);
+        if (eval_rank_users(def, model, v->tr, &v->u, v->base, cx->p->k, mask, cx->p->threads,
+                            v->fig, NULL))
+            st = prefrec_error_set(err, PREFREC_E_NOMEM,
+                                   "eval: ranker '%s' could not finish: out of memory", def->name);
+        def->free(model);
+        for (int t = 0; t < PREFREC_EVAL_TASKS && !st; t++) {
+            if (!((mask >> t) & 1)) continue;
+            double rc, nd;
+            int64_t n = mean_fig(v, t, &rc, &nd);
+            if (n == 0) continue;
+            if (chosen[t] < 0 || rc > best_r[t] || (rc == best_r[t] && nd > best_n[t])) {
+                chosen[t] = (int)g;
+                best_r[t] = rc;
+                best_n[t] = nd;
+                best_u[t] = n;
+            }
         }
     }
-done:
-    free(scores);
-    free(mask);
-    free(best);
-    free(ranked);
-    return NULL;
+    r->tune_seconds[i] += now_seconds() - t0;
+    for (int t = 0; t < PREFREC_EVAL_TASKS && !st; t++) {
+        prefrec_eval_choice *c = &r->choice[eval_choice_index(r, w, a, t, i)];
+        c->grid_points = points;
+        if (!((mask >> t) & 1) || chosen[t] < 0) continue;
+        c->tuned = 1;
+        c->grid_index = chosen[t];
+        c->val_recall = best_r[t];
+        c->val_ndcg = best_n[t];
+        c->val_users = best_u[t];
+        memset(blob, 0, def->params_size);
+        def->grid((size_t)chosen[t], blob);
+        if (def->describe) def->describe(blob, c->params, sizeof c->params);
+    }
+    free(blob);
+    return st;
+}
+
+static int tunable(const run_ctx *cx, size_t i) {
+    const prefrec_ranker_def *d = cx->rk[i].def;
+    return cx->p->tune && !cx->rk[i].params && d->grid && d->params_size > 0;
+}
+
+/* Window w, affiliate slot a (dataset affiliate aff): tune, fit and measure every ranker. */
+static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
+                                            prefrec_error *err) {
+    prefrec_eval_result *r = cx->res;
+    const prefrec_eval_window *win = &r->windows[w];
+    const prefrec_eval_params *p = cx->p;
+    split s, v;
+    memset(&v, 0, sizeof v);
+    prefrec_status st = split_build(cx->ds, aff, cx->day_min, win->cutoff, win->end, &s, err);
+    if (st) return st;
+    r->train_pairs[(size_t)w * (size_t)r->n_affiliates + (size_t)a] = s.tr->n_pairs;
+    char d1[11], d2[11];
+    if (p->verbose)
+        fprintf(stderr,
+                "eval: window %d/%d (test %s .. %s) %s: %lld training pairs, %lld products; "
+                "users: %lld new-item, %lld repurchase, %lld known, %lld cold\n",
+                w + 1, r->n_windows, prefrec_date_format(win->cutoff, d1),
+                prefrec_date_format(win->end - 1, d2), r->affiliate_names[a],
+                (long long)s.tr->n_pairs, (long long)s.catalogue, (long long)s.u.n_new,
+                (long long)s.u.n_rep, (long long)s.u.n_known, (long long)(s.u.n - s.u.n_known));
+    if (s.u.n == 0) {
+        split_free(&s);
+        return PREFREC_OK;
+    }
+    /* the pool's row counts: users per task and group, whatever the ranker */
+    eval_pool *pool = cx->pool;
+    for (int32_t j = 0; j < s.u.n; j++) {
+        size_t c = (size_t)s.u.cust[j], h = !s.u.known[j], nc = (size_t)pool->n_customers;
+        int on[PREFREC_EVAL_TASKS] = {s.u.new_start[j + 1] > s.u.new_start[j],
+                                      s.u.rep_start[j + 1] > s.u.rep_start[j], 1};
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+            if (on[t]) pool->count[((size_t)t * 2 + h) * nc + c]++;
+    }
+    int need_val = 0;
+    for (size_t i = 0; i < r->n_rankers; i++) need_val |= tunable(cx, i);
+    int have_val = 0;
+    if (need_val && win->val_from < win->cutoff) {
+        st = split_build(cx->ds, aff, cx->day_min, win->val_from, win->cutoff, &v, err);
+        if (st) {
+            split_free(&s);
+            return st;
+        }
+        have_val = v.u.n > 0 && v.tr->n_pairs > 0;
+    }
+    int32_t np = s.tr->n_products;
+    size_t ncov = (size_t)PREFREC_EVAL_TASKS * 2 * (size_t)(np ? np : 1);
+    uint8_t *cover = malloc(ncov);
+    void *blob = NULL;
+    if (!cover) st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    for (size_t i = 0; i < r->n_rankers && !st; i++) {
+        const prefrec_ranker_def *def = cx->rk[i].def;
+        unsigned mask = r->ranker_tasks[i];
+        int chosen[PREFREC_EVAL_TASKS] = {-1, -1, -1};
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+            prefrec_eval_choice *c = &r->choice[eval_choice_index(r, w, a, t, i)];
+            if (cx->rk[i].params && def->describe)
+                def->describe(cx->rk[i].params, c->params, sizeof c->params);
+        }
+        if (tunable(cx, i) && have_val) {
+            st = tune(cx, w, a, i, &v, mask, chosen, err);
+            if (st) break;
+            if (p->verbose) {
+                fprintf(stderr, "eval: window %d/%d %s: %s tuned on validation (%s ..):", w + 1,
+                        r->n_windows, r->affiliate_names[a], def->name,
+                        prefrec_date_format(win->val_from, d1));
+                for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+                    if ((mask >> t) & 1)
+                        fprintf(stderr, " %s %s", prefrec_eval_task_name(t),
+                                chosen[t] < 0 ? "(defaults)"
+                                              : r->choice[eval_choice_index(r, w, a, t, i)].params);
+                fprintf(stderr, "\n");
+            }
+        }
+        /* one fit per distinct params: tasks that chose the same point share it */
+        unsigned done = 0;
+        for (int t0 = 0; t0 < PREFREC_EVAL_TASKS && !st; t0++) {
+            if (!((mask >> t0) & 1) || ((done >> t0) & 1)) continue;
+            unsigned sub = 0;
+            for (int t = t0; t < PREFREC_EVAL_TASKS; t++)
+                if (((mask >> t) & 1) && chosen[t] == chosen[t0]) sub |= 1u << t;
+            done |= sub;
+            const void *params = cx->rk[i].params;
+            if (chosen[t0] >= 0) {
+                free(blob);
+                if (!(blob = calloc(1, def->params_size))) {
+                    st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+                    break;
+                }
+                def->grid((size_t)chosen[t0], blob);
+                params = blob;
+            }
+            prefrec_fit_input in = {cx->ds, s.tr, p->threads, p->seed, p->verbose};
+            void *model = NULL;
+            double f0 = now_seconds();
+            st = def->fit(&in, params, &model, err);
+            if (st) break;
+            double f1 = now_seconds();
+            memset(cover, 0, ncov);
+            fig_clear(&s);
+            if (eval_rank_users(def, model, s.tr, &s.u, s.base, p->k, sub, p->threads, s.fig,
+                                cover))
+                st = prefrec_error_set(err, PREFREC_E_NOMEM,
+                                       "eval: ranker '%s' could not finish: out of memory",
+                                       def->name);
+            def->free(model);
+            r->fit_seconds[i] += f1 - f0;
+            r->score_seconds[i] += now_seconds() - f1;
+            if (st) break;
+            accumulate(cx, w, a, i, &s, sub, cover);
+            if (p->verbose) {
+                fprintf(
+                    stderr, "eval: window %d/%d %s: %-12s fit %7.2f s, ranked in %6.2f s:", w + 1,
+                    r->n_windows, r->affiliate_names[a], def->name, f1 - f0, now_seconds() - f1);
+                for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+                    if (!((sub >> t) & 1)) continue;
+                    const prefrec_metrics *m = &r->m[eval_m_index(r, w, t, PREFREC_EVAL_ALL, a, i)];
+                    fprintf(stderr, " %s recall@%d %.4f", prefrec_eval_task_name(t), p->k,
+                            m->users ? m->recall / (double)m->users : 0.0);
+                }
+                fprintf(stderr, "\n");
+            }
+        }
+    }
+    free(blob);
+    free(cover);
+    split_free(&v);
+    split_free(&s);
+    return st;
 }
 
 /* ---- the run ------------------------------------------------------------------------------ */
-void prefrec_eval_result_free(prefrec_eval_result *r) {
-    if (!r) return;
-    if (r->affiliate_names)
-        for (int a = 0; a <= r->n_affiliates; a++) free(r->affiliate_names[a]);
-    free(r->affiliate_names);
-    free(r->ranker_names);
-    free(r->ranker_tasks);
-    free(r->fit_seconds);
-    free(r->score_seconds);
-    free(r->train_pairs);
-    free(r->m);
-    free(r);
-}
-
-const prefrec_metrics *prefrec_eval_get(const prefrec_eval_result *r, int task, int aff_slot,
-                                        size_t ranker) {
-    if (!r || task < 0 || task >= PREFREC_EVAL_TASKS || aff_slot >= r->n_affiliates ||
-        ranker >= r->n_rankers)
-        return NULL;
-    size_t slot = aff_slot < 0 ? (size_t)r->n_affiliates : (size_t)aff_slot;
-    return &r->m[((size_t)task * ((size_t)r->n_affiliates + 1) + slot) * r->n_rankers + ranker];
-}
-
-int prefrec_eval_best(const prefrec_eval_result *r, int task) {
-    int best = -1;
-    for (size_t i = 0; r && i < r->n_rankers; i++) {
-        const prefrec_metrics *m = prefrec_eval_get(r, task, -1, i);
-        if (!m->evaluated) continue;
-        const prefrec_metrics *b = best >= 0 ? prefrec_eval_get(r, task, -1, (size_t)best) : NULL;
-        if (!b || m->ndcg > b->ndcg || (m->ndcg == b->ndcg && m->recall > b->recall)) best = (int)i;
-    }
-    return best;
-}
-
-static prefrec_metrics *slot_of(prefrec_eval_result *r, int task, size_t slot, size_t ranker) {
-    return &r->m[((size_t)task * ((size_t)r->n_affiliates + 1) + slot) * r->n_rankers + ranker];
-}
-
-/* Fit one ranker on one affiliate's window and rank its users; adds into the result. */
-static prefrec_status eval_one(const prefrec_dataset *ds, const prefrec_eval_params *p,
-                               const prefrec_eval_ranker *rk, size_t ri,
-                               const prefrec_interactions *tr, const users *u,
-                               const uint8_t *base_mask, int64_t catalogue, int slot,
-                               prefrec_eval_result *res, prefrec_error *err) {
-    prefrec_fit_input in = {ds, tr, p->threads, p->seed, p->verbose};
-    void *model = NULL;
-    double t0 = now_seconds();
-    prefrec_status st = rk->def->fit(&in, rk->params, &model, err);
-    double t1 = now_seconds();
-    if (st) return st;
-    res->fit_seconds[ri] += t1 - t0;
-    int32_t np = tr->n_products, n = u->n;
-    size_t nu = n ? (size_t)n : 1;
-    int nt = p->threads < 1 ? 1 : p->threads > 64 ? 64 : p->threads;
-    double *buf = calloc(nu * 4, sizeof *buf);
-    uint8_t *hits = calloc(nu * 2, 1);
-    uint8_t *cover = calloc((size_t)nt * 2 * (size_t)(np ? np : 1), 1);
-    if (!buf || !hits || !cover) {
-        free(buf);
-        free(hits);
-        free(cover);
-        rk->def->free(model);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-    }
-    rank_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
-    for (int t = 0; t < nt; t++) {
-        rank_job jb = {rk->def,
-                       model,
-                       tr,
-                       u,
-                       base_mask,
-                       p->k,
-                       (rk->def->tasks & PREFREC_TASK_NEW_ITEMS) != 0,
-                       (rk->def->tasks & PREFREC_TASK_REPURCHASE) != 0,
-                       (int32_t)((int64_t)n * t / nt),
-                       (int32_t)((int64_t)n * (t + 1) / nt),
-                       {buf, buf + nu},
-                       {buf + 2 * nu, buf + 3 * nu},
-                       {hits, hits + nu},
-                       {cover + (size_t)t * 2 * np, cover + ((size_t)t * 2 + 1) * np},
-                       0};
-        jobs[t] = jb;
-        if (t > 0) started[t] = pthread_create(&th[t], NULL, rank_users, &jobs[t]) == 0;
-    }
-    rank_users(&jobs[0]);
-    int failed = jobs[0].failed;
-    for (int t = 1; t < nt; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
-        else
-            rank_users(&jobs[t]);
-        failed |= jobs[t].failed;
-    }
-    res->score_seconds[ri] += now_seconds() - t1;
-    rk->def->free(model);
-    if (failed) {
-        free(buf);
-        free(hits);
-        free(cover);
-        return prefrec_error_set(err, PREFREC_E_NOMEM,
-                                 "eval: ranker '%s' could not finish: out of memory",
-                                 rk->def->name);
-    }
-    for (int task = 0; task < 2; task++) {
-        int on = task == 0 ? jobs[0].do_new : jobs[0].do_rep;
-        prefrec_metrics *m = slot_of(res, task, (size_t)slot, ri);
-        prefrec_metrics *o = slot_of(res, task, (size_t)res->n_affiliates, ri);
-        m->evaluated = o->evaluated = on;
-        if (!on) continue;
-        double sr = 0, sn = 0;
-        int64_t sh = 0, users_n = 0;
-        for (int32_t i = 0; i < n; i++) {
-            int64_t a = task == 0 ? u->new_start[i] : u->rep_start[i];
-            int64_t b = task == 0 ? u->new_start[i + 1] : u->rep_start[i + 1];
-            if (b == a) continue;
-            users_n++;
-            sr += buf[(size_t)task * nu + (size_t)i];
-            sn += buf[(size_t)(2 + task) * nu + (size_t)i];
-            sh += hits[(size_t)task * nu + (size_t)i];
-        }
-        int64_t covered = 0;
-        for (int32_t j = 0; j < np; j++) {
-            uint8_t f = 0;
-            for (int t = 0; t < nt; t++) f |= cover[((size_t)t * 2 + (size_t)task) * np + j];
-            covered += f && !base_mask[j];
-        }
-        m->users = users_n;
-        m->recall = users_n ? sr / users_n : 0;
-        m->ndcg = users_n ? sn / users_n : 0;
-        m->hit_rate = users_n ? (double)sh / users_n : 0;
-        m->covered = covered;
-        m->catalogue = catalogue;
-        m->coverage = catalogue ? (double)covered / catalogue : 0;
-        /* overall: keep sums in the overall slot, divided at the end */
-        o->users += users_n;
-        o->recall += sr;
-        o->ndcg += sn;
-        o->hit_rate += (double)sh;
-        o->covered += covered;
-        o->catalogue += catalogue;
-    }
-    free(buf);
-    free(hits);
-    free(cover);
-    return PREFREC_OK;
+static unsigned measured_tasks(unsigned tasks) {
+    unsigned m = 0;
+    if (tasks & PREFREC_TASK_NEW_ITEMS) m |= 1u << PREFREC_EVAL_NEW_ITEMS;
+    if (tasks & PREFREC_TASK_REPURCHASE) m |= 1u << PREFREC_EVAL_REPURCHASE;
+    if ((tasks & PREFREC_TASK_MIXED) ||
+        ((tasks & PREFREC_TASK_NEW_ITEMS) && (tasks & PREFREC_TASK_REPURCHASE)))
+        m |= 1u << PREFREC_EVAL_MIXED;
+    return m;
 }
 
 prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_params *params,
@@ -316,66 +456,62 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
     prefrec_eval_params p = params ? *params : prefrec_eval_default_params();
     if (p.k < 1 || p.k > 10000)
         return prefrec_error_set(err, PREFREC_E_INVAL, "eval: k must be in 1..10000 (got %d)", p.k);
-    if (p.end == 0) p.end = ds->day_max + 1;
-    char b1[11], b2[11];
-    if (ds->n_rows == 0 || ds->day_min >= p.cutoff)
-        return prefrec_error_set(err, PREFREC_E_EMPTY,
-                                 "eval: no purchases before the cut-off %s "
-                                 "(data starts %s)",
-                                 prefrec_date_format(p.cutoff, b1),
-                                 prefrec_date_format(ds->day_min, b2));
-    if (ds->day_max < p.cutoff)
-        return prefrec_error_set(err, PREFREC_E_EMPTY,
-                                 "eval: no purchases on or after the cut-off"
-                                 " %s (data ends %s)",
-                                 prefrec_date_format(p.cutoff, b1),
-                                 prefrec_date_format(ds->day_max, b2));
-    if (p.end <= p.cutoff)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "eval: end %s is not after the cut-off %s",
-                                 prefrec_date_format(p.end, b1), prefrec_date_format(p.cutoff, b2));
+    if (p.bootstrap < 0 || p.bootstrap > 1000000)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "eval: bootstrap must be in 0..1000000 (got %d)", p.bootstrap);
+    if (ds->n_rows == 0)
+        return prefrec_error_set(err, PREFREC_E_EMPTY, "eval: the data has no purchases");
     int n_aff_ds = prefrec_dict_size(ds->affiliates);
     if (p.affiliate >= n_aff_ds)
         return prefrec_error_set(err, PREFREC_E_NOTFOUND,
-                                 "eval: affiliate index %d out of range "
-                                 "(%d affiliates)",
+                                 "eval: affiliate index %d out of range (%d affiliates)",
                                  p.affiliate, n_aff_ds);
-    for (size_t r = 0; r < n_rankers; r++)
-        if (!rankers[r].def || !rankers[r].def->fit || !rankers[r].def->score)
+    for (size_t r = 0; r < n_rankers; r++) {
+        const prefrec_ranker_def *d = rankers[r].def;
+        if (!d || !d->fit || !d->score || !d->free)
             return prefrec_error_set(err, PREFREC_E_INVAL, "eval: ranker %zu is incomplete", r);
-    /* affiliates to evaluate, in dictionary-name order so reports are stable */
+        if (d->grid && d->params_size == 0)
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "eval: ranker '%s' has a grid but no params_size", d->name);
+    }
+    prefrec_eval_window win[100];
+    int n_win = 0;
+    char note[256];
+    prefrec_status st =
+        prefrec_eval_windows(&p, ds->day_min, ds->day_max, win, 100, &n_win, note, err);
+    if (st) return st;
+    if (note[0] && p.verbose) fprintf(stderr, "eval: %s\n", note);
     int n_aff = p.affiliate >= 0 ? 1 : n_aff_ds;
-    prefrec_eval_result *res = calloc(1, sizeof *res);
-    if (!res) return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-    res->k = p.k;
-    res->cutoff = p.cutoff;
-    res->end = p.end;
-    res->n_rankers = n_rankers;
-    res->n_affiliates = n_aff;
-    res->default_name = prefrec_ranker_default_name;
-    size_t nr = n_rankers ? n_rankers : 1;
-    res->ranker_names = calloc(nr, sizeof *res->ranker_names);
-    res->ranker_tasks = calloc(nr, sizeof *res->ranker_tasks);
-    res->fit_seconds = calloc(nr, sizeof *res->fit_seconds);
-    res->score_seconds = calloc(nr, sizeof *res->score_seconds);
-    res->affiliate_names = calloc((size_t)n_aff + 1, sizeof *res->affiliate_names);
-    res->train_pairs = calloc((size_t)n_aff + 1, sizeof *res->train_pairs);
-    res->m = calloc((size_t)PREFREC_EVAL_TASKS * ((size_t)n_aff + 1) * nr, sizeof *res->m);
+    prefrec_eval_result *res = eval_result_new(n_win, n_aff, n_rankers);
     int *aff = calloc((size_t)n_aff + 1, sizeof *aff);
-    if (!res->ranker_names || !res->ranker_tasks || !res->fit_seconds || !res->score_seconds ||
-        !res->affiliate_names || !res->train_pairs || !res->m || !aff) {
+    eval_pool pool;
+    memset(&pool, 0, sizeof pool);
+    if (!res || !aff || eval_pool_init(&pool, prefrec_dict_size(ds->customers), n_rankers)) {
         free(aff);
         prefrec_eval_result_free(res);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
     }
+    memcpy(res->windows, win, (size_t)n_win * sizeof *win);
+    memcpy(res->note, note, sizeof note);
+    res->k = p.k;
+    res->cutoff = win[0].cutoff;
+    res->end = win[n_win - 1].end;
+    res->step_days = p.cutoff > 0 ? win[0].end - win[0].cutoff : p.step_days;
+    res->val_days = p.val_days ? p.val_days : res->step_days;
+    res->bootstrap = p.bootstrap;
+    res->seed = p.seed;
+    res->default_name = prefrec_ranker_default_name;
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+        res->defaults[t] = p.defaults[t] ? p.defaults[t] : prefrec_ranker_default_name;
     for (size_t r = 0; r < n_rankers; r++) {
         res->ranker_names[r] = rankers[r].def->name;
-        res->ranker_tasks[r] = rankers[r].def->tasks;
+        res->ranker_tasks[r] = measured_tasks(rankers[r].def->tasks);
     }
     if (p.affiliate >= 0)
         aff[0] = p.affiliate;
     else {
         for (int a = 0; a < n_aff; a++) aff[a] = a;
-        for (int a = 1; a < n_aff; a++) /* insertion sort by name */
+        for (int a = 1; a < n_aff; a++) /* insertion sort by name: reports are stable */
             for (int b = a; b > 0 &&
                  strcmp(prefrec_dict_str(ds->affiliates, aff[b - 1]),
                         prefrec_dict_str(ds->affiliates, aff[b])) > 0;
@@ -385,77 +521,28 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
                 aff[b - 1] = t;
             }
     }
-    prefrec_status st = PREFREC_OK;
     for (int s = 0; s < n_aff && !st; s++) {
         const char *an = prefrec_dict_str(ds->affiliates, aff[s]);
-        res->affiliate_names[s] = strdup(an ? an : "?");
-        if (!res->affiliate_names[s]) {
+        if (!(res->affiliate_names[s] = strdup(an ? an : "?")))
             st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-            break;
-        }
-        prefrec_interactions *tr = NULL, *te = NULL;
-        users u;
-        memset(&u, 0, sizeof u);
-        uint8_t *base = NULL;
-        st = prefrec_interactions_build(ds, aff[s], ds->day_min, p.cutoff, &tr, err);
-        if (!st) st = prefrec_interactions_build(ds, aff[s], p.cutoff, p.end, &te, err);
-        if (!st && users_build(tr, te, &u))
-            st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-        if (!st && !(base = malloc((size_t)(tr->n_products ? tr->n_products : 1))))
-            st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-        int64_t catalogue = 0;
-        if (!st) {
-            for (int32_t j = 0; j < tr->n_products; j++) {
-                base[j] = tr->n_buyers[j] == 0;
-                catalogue += !base[j];
-            }
-            res->train_pairs[s] = tr->n_pairs;
-            if (p.verbose)
-                fprintf(stderr,
-                        "eval: %s: %lld training pairs, %lld products, %lld new-item users, "
-                        "%lld repurchase users\n",
-                        res->affiliate_names[s], (long long)tr->n_pairs, (long long)catalogue,
-                        (long long)u.n_new, (long long)u.n_rep);
-        }
-        for (size_t r = 0; r < n_rankers && !st; r++) {
-            if (u.n_new == 0 && u.n_rep == 0) {
-                for (int task = 0; task < 2; task++)
-                    slot_of(res, task, (size_t)s, r)->evaluated =
-                        (rankers[r].def->tasks &
-                         (task ? PREFREC_TASK_REPURCHASE : PREFREC_TASK_NEW_ITEMS)) != 0;
-                continue;
-            }
-            double f0 = res->fit_seconds[r], s0 = res->score_seconds[r];
-            st = eval_one(ds, &p, &rankers[r], r, tr, &u, base, catalogue, s, res, err);
-            if (!st && p.verbose)
-                fprintf(stderr,
-                        "eval: %s: %-12s fit %7.2f s, ranked in %6.2f s: new-item "
-                        "recall@%d %.4f\n",
-                        res->affiliate_names[s], rankers[r].def->name, res->fit_seconds[r] - f0,
-                        res->score_seconds[r] - s0, p.k, slot_of(res, 0, (size_t)s, r)->recall);
-        }
-        free(base);
-        users_free(&u);
-        prefrec_interactions_free(tr);
-        prefrec_interactions_free(te);
+    }
+    if (!st && !(res->affiliate_names[n_aff] = strdup("overall")))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    run_ctx cx = {ds, &p, rankers, res, &pool, ds->day_min};
+    for (int w = 0; w < n_win && !st; w++) {
+        for (int s = 0; s < n_aff && !st; s++) st = eval_window_affiliate(&cx, w, s, aff[s], err);
+        if (!st) eval_result_finish_window(res, w);
     }
     free(aff);
+    if (!st) {
+        eval_result_finish_mean(res);
+        st = eval_intervals(res, &pool, p.bootstrap, p.seed, err);
+    }
+    eval_pool_free(&pool);
     if (st) {
         prefrec_eval_result_free(res);
         return st;
     }
-    res->affiliate_names[n_aff] = strdup("overall");
-    for (int task = 0; task < 2; task++)
-        for (size_t r = 0; r < n_rankers; r++) {
-            prefrec_metrics *o = slot_of(res, task, (size_t)n_aff, r);
-            double nu = (double)o->users;
-            o->recall = nu > 0 ? o->recall / nu : 0;
-            o->ndcg = nu > 0 ? o->ndcg / nu : 0;
-            o->hit_rate = nu > 0 ? o->hit_rate / nu : 0;
-            o->coverage = o->catalogue ? (double)o->covered / (double)o->catalogue : 0;
-            o->evaluated = (rankers[r].def->tasks &
-                            (task ? PREFREC_TASK_REPURCHASE : PREFREC_TASK_NEW_ITEMS)) != 0;
-        }
     *out = res;
     return PREFREC_OK;
 }

@@ -1,15 +1,16 @@
-/* eval_report.c - the evaluation's outputs: JSON (the documented shape), a self-contained HTML
- * page with every ranker side by side, and the terminal table. */
+/* eval_report.c - the evaluation's JSON (the shape documented in docs/eval.md) and the terminal
+ * table. The HTML page is eval_html.c. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefrec/native/atomic.h"
 #include "prefrec/date.h"
+#include "prefrec/native/atomic.h"
 #include "prefrec/native/eval.h"
 
-static const char *task_key[2] = {"new_items", "repurchase"};
-static const char *task_title[2] = {"New items (never bought before the cut-off)",
-                                    "Repurchase (bought before, bought again)"};
+static const char *task_title[PREFREC_EVAL_TASKS] = {
+    "New items (explore: never bought there before the cut-off)",
+    "Repurchase (repeat: bought before, bought again)",
+    "Mixed (one list over every product, against everything bought)"};
 
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
@@ -24,22 +25,96 @@ static void json_str(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static void json_metrics_block(FILE *f, const prefrec_eval_result *r, int task, int slot) {
+static const char *field_key[PREFREC_M_COUNT] = {"recall",      "ndcg",          "hit_rate",
+                                                 "coverage",    "recall_rep",    "hit_rate_rep",
+                                                 "recall_expl", "hit_rate_expl", "repeat_ratio"};
+
+/* the figures a task reports, in output order */
+static int task_fields(int task, int *out) {
+    int n = 0;
+    out[n++] = PREFREC_M_RECALL;
+    out[n++] = PREFREC_M_NDCG;
+    out[n++] = PREFREC_M_HIT_RATE;
+    out[n++] = PREFREC_M_COVERAGE;
+    if (task == PREFREC_EVAL_MIXED) {
+        out[n++] = PREFREC_M_RECALL_REP;
+        out[n++] = PREFREC_M_HIT_RATE_REP;
+        out[n++] = PREFREC_M_RECALL_EXPL;
+        out[n++] = PREFREC_M_HIT_RATE_EXPL;
+        out[n++] = PREFREC_M_REPEAT_RATIO;
+    }
+    return n;
+}
+
+static void json_mean(FILE *f, const prefrec_metrics *m, int task) {
+    int fl[PREFREC_M_COUNT], nf = task_fields(task, fl);
+    for (int j = 0; j < nf; j++) /* null: no users behind the figure */
+        if (prefrec_metrics_users(m, fl[j]) == 0)
+            fprintf(f, "\"%s\": null, ", field_key[fl[j]]);
+        else
+            fprintf(f, "\"%s\": %.6f, ", field_key[fl[j]], prefrec_metrics_value(m, fl[j]));
+    fprintf(f, "\"users\": %lld, \"covered\": %lld, \"catalogue\": %lld", (long long)m->users,
+            (long long)m->covered, (long long)m->catalogue);
+    if (task == PREFREC_EVAL_MIXED)
+        fprintf(f, ", \"users_rep\": %lld, \"users_expl\": %lld", (long long)m->users_rep,
+                (long long)m->users_expl);
+}
+
+/* {ranker: {means..., "sd": {...}, "windows": {figure: [per window, null without users]}}} */
+static void json_group(FILE *f, const prefrec_eval_result *r, int task, int group) {
     fputc('{', f);
-    int first = 1;
+    int first = 1, fl[PREFREC_M_COUNT], nf = task_fields(task, fl);
     for (size_t i = 0; i < r->n_rankers; i++) {
-        const prefrec_metrics *m = prefrec_eval_get(r, task, slot, i);
+        const prefrec_metrics *m = prefrec_eval_at(r, -1, task, group, -1, i);
         if (!m->evaluated) continue;
-        fprintf(f, "%s", first ? "" : ", ");
+        fprintf(f, "%s\n    ", first ? "" : ",");
         first = 0;
         json_str(f, r->ranker_names[i]);
-        fprintf(f,
-                ": {\"recall\": %.6f, \"ndcg\": %.6f, \"hit_rate\": %.6f, \"coverage\": %.6f, "
-                "\"users\": %lld, \"covered\": %lld, \"catalogue\": %lld}",
-                m->recall, m->ndcg, m->hit_rate, m->coverage, (long long)m->users,
-                (long long)m->covered, (long long)m->catalogue);
+        fprintf(f, ": {");
+        json_mean(f, m, task);
+        fprintf(f, ",\n      \"sd\": {");
+        for (int j = 0; j < nf; j++) {
+            prefrec_spread sp;
+            if (prefrec_eval_spread(r, task, group, -1, i, fl[j], &sp))
+                fprintf(f, "%s\"%s\": %.6f", j ? ", " : "", field_key[fl[j]], sp.sd);
+            else
+                fprintf(f, "%s\"%s\": null", j ? ", " : "", field_key[fl[j]]);
+        }
+        fprintf(f, "},\n      \"windows\": {");
+        for (int j = 0; j <= nf; j++) {
+            fprintf(f, "%s\"%s\": [", j ? ", " : "", j < nf ? field_key[fl[j]] : "users");
+            for (int w = 0; w < r->n_windows; w++) {
+                const prefrec_metrics *mw = prefrec_eval_at(r, w, task, group, -1, i);
+                fprintf(f, "%s", w ? ", " : "");
+                if (j == nf)
+                    fprintf(f, "%lld", (long long)mw->users);
+                else if (prefrec_metrics_users(mw, fl[j]) == 0)
+                    fprintf(f, "null");
+                else
+                    fprintf(f, "%.6f", prefrec_metrics_value(mw, fl[j]));
+            }
+            fputc(']', f);
+        }
+        fprintf(f, "}}");
     }
     fputc('}', f);
+}
+
+static void json_interval(FILE *f, const prefrec_eval_result *r, const prefrec_eval_interval *iv) {
+    if (!iv->evaluated) {
+        fprintf(f, "null");
+        return;
+    }
+    fprintf(f, "{\"default\": ");
+    json_str(f, r->ranker_names[iv->ref]);
+    fprintf(f, ", \"baseline\": ");
+    json_str(f, r->ranker_names[iv->baseline]);
+    fprintf(f,
+            ", \"metric\": \"recall\", \"default_value\": %.6f, \"baseline_value\": %.6f, "
+            "\"diff\": %.6f, \"lo\": %.6f, \"hi\": %.6f, \"excludes_zero\": %s, \"users\": %lld, "
+            "\"customers\": %lld}",
+            iv->ref_recall, iv->baseline_recall, iv->diff, iv->lo, iv->hi,
+            iv->excludes_zero ? "true" : "false", (long long)iv->users, (long long)iv->customers);
 }
 
 prefrec_status prefrec_eval_write_json(const prefrec_eval_result *r, const char *path,
@@ -48,180 +123,234 @@ prefrec_status prefrec_eval_write_json(const prefrec_eval_result *r, const char 
     prefrec_status st = prefrec_atomic_open(&a, path, err);
     if (st) return st;
     FILE *f = a.f;
-    char d1[11], d2[11];
+    char d1[11], d2[11], d3[11];
     fprintf(f, "{\"k\": %d, \"cutoff\": \"%s\", \"end\": \"%s\", \"default\": ", r->k,
             prefrec_date_format(r->cutoff, d1), prefrec_date_format(r->end, d2));
     json_str(f, r->default_name);
-    fprintf(f, ",\n \"best\": {");
-    for (int t = 0; t < 2; t++) {
+    fprintf(f, ",\n \"step_days\": %d, \"val_days\": %d, \"bootstrap\": %d, \"seed\": %llu",
+            r->step_days, r->val_days, r->bootstrap, (unsigned long long)r->seed);
+    if (r->note[0]) {
+        fprintf(f, ", \"note\": ");
+        json_str(f, r->note);
+    }
+    fprintf(f, ",\n \"windows\": [");
+    for (int w = 0; w < r->n_windows; w++) {
+        const prefrec_eval_window *win = &r->windows[w];
+        fprintf(f,
+                "%s\n  {\"cutoff\": \"%s\", \"end\": \"%s\", \"validation_from\": ", w ? "," : "",
+                prefrec_date_format(win->cutoff, d1), prefrec_date_format(win->end, d2));
+        if (win->val_from < win->cutoff)
+            fprintf(f, "\"%s\"", prefrec_date_format(win->val_from, d3));
+        else
+            fprintf(f, "null");
+        fprintf(f, ", \"train_pairs\": {");
+        for (int s = 0; s < r->n_affiliates; s++) {
+            fprintf(f, "%s", s ? ", " : "");
+            json_str(f, r->affiliate_names[s]);
+            fprintf(f, ": %lld", (long long)r->train_pairs[(size_t)w * r->n_affiliates + s]);
+        }
+        fprintf(f, "}}");
+    }
+    fprintf(f, "],\n \"best\": {");
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
         int b = prefrec_eval_best(r, t);
-        fprintf(f, "%s\"%s\": ", t ? ", " : "", task_key[t]);
+        fprintf(f, "%s\"%s\": ", t ? ", " : "", prefrec_eval_task_name(t));
         if (b >= 0)
             json_str(f, r->ranker_names[b]);
         else
             fprintf(f, "null");
     }
-    fprintf(f, "},\n \"fit_seconds\": {");
-    for (size_t i = 0; i < r->n_rankers; i++) {
-        fprintf(f, "%s", i ? ", " : "");
-        json_str(f, r->ranker_names[i]);
-        fprintf(f, ": %.3f", r->fit_seconds[i]);
-    }
-    fprintf(f, "},\n \"rank_seconds\": {");
-    for (size_t i = 0; i < r->n_rankers; i++) {
-        fprintf(f, "%s", i ? ", " : "");
-        json_str(f, r->ranker_names[i]);
-        fprintf(f, ": %.3f", r->score_seconds[i]);
-    }
-    fprintf(f, "},\n \"train_pairs\": {");
-    for (int s = 0; s < r->n_affiliates; s++) {
-        fprintf(f, "%s", s ? ", " : "");
-        json_str(f, r->affiliate_names[s]);
-        fprintf(f, ": %lld", (long long)r->train_pairs[s]);
+    const char *secs[3] = {"fit_seconds", "rank_seconds", "tune_seconds"};
+    const double *sv[3] = {r->fit_seconds, r->score_seconds, r->tune_seconds};
+    for (int k = 0; k < 3; k++) {
+        fprintf(f, "},\n \"%s\": {", secs[k]);
+        for (size_t i = 0; i < r->n_rankers; i++) {
+            fprintf(f, "%s", i ? ", " : "");
+            json_str(f, r->ranker_names[i]);
+            fprintf(f, ": %.3f", sv[k][i]);
+        }
     }
     fprintf(f, "}");
-    for (int t = 0; t < 2; t++) {
-        fprintf(f, ",\n \"%s\": {\"overall\": ", task_key[t]);
-        json_metrics_block(f, r, t, -1);
-        fprintf(f, ",\n   \"by_affiliate\": {");
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+        fprintf(f, ",\n \"%s\": {", prefrec_eval_task_name(t));
+        for (int g = 0; g < PREFREC_EVAL_GROUPS; g++) {
+            fprintf(f, "%s\n  \"%s\": ", g ? "," : "", prefrec_eval_group_name(g));
+            json_group(f, r, t, g);
+        }
+        fprintf(f, ",\n  \"by_affiliate\": {");
         for (int s = 0; s < r->n_affiliates; s++) {
             fprintf(f, "%s\n    ", s ? "," : "");
             json_str(f, r->affiliate_names[s]);
-            fprintf(f, ": ");
-            json_metrics_block(f, r, t, s);
+            fprintf(f, ": {");
+            int first = 1;
+            for (size_t i = 0; i < r->n_rankers; i++) {
+                const prefrec_metrics *m = prefrec_eval_at(r, -1, t, PREFREC_EVAL_ALL, s, i);
+                if (!m->evaluated) continue;
+                fprintf(f, "%s", first ? "" : ", ");
+                first = 0;
+                json_str(f, r->ranker_names[i]);
+                fprintf(f, ": {");
+                json_mean(f, m, t);
+                fputc('}', f);
+            }
+            fputc('}', f);
         }
         fprintf(f, "}}");
     }
-    fprintf(f, "}\n");
+    fprintf(f, ",\n \"intervals\": {");
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+        fprintf(f, "%s\n  \"%s\": {", t ? "," : "", prefrec_eval_task_name(t));
+        for (int g = 0; g < PREFREC_EVAL_GROUPS; g++) {
+            fprintf(f, "%s\n    \"%s\": ", g ? "," : "", prefrec_eval_group_name(g));
+            json_interval(f, r, &r->interval[t][g]);
+        }
+        fputc('}', f);
+    }
+    fprintf(f, "},\n \"tuning\": [");
+    int first = 1;
+    for (size_t i = 0; i < r->n_rankers; i++)
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+            for (int w = 0; w < r->n_windows; w++)
+                for (int s = 0; s < r->n_affiliates; s++) {
+                    const prefrec_eval_choice *c = prefrec_eval_choice_at(r, w, s, t, i);
+                    if (!c->tuned) continue;
+                    fprintf(f, "%s\n  {\"ranker\": ", first ? "" : ",");
+                    first = 0;
+                    json_str(f, r->ranker_names[i]);
+                    fprintf(f, ", \"task\": \"%s\", \"window\": %d, \"affiliate\": ",
+                            prefrec_eval_task_name(t), w + 1);
+                    json_str(f, r->affiliate_names[s]);
+                    fprintf(f, ", \"params\": ");
+                    json_str(f, c->params);
+                    fprintf(f,
+                            ", \"grid_index\": %d, \"grid_points\": %d, \"val_recall\": %.6f, "
+                            "\"val_ndcg\": %.6f, \"val_users\": %lld}",
+                            c->grid_index, c->grid_points, c->val_recall, c->val_ndcg,
+                            (long long)c->val_users);
+                }
+    fprintf(f, "]}\n");
     return prefrec_atomic_commit(&a, err);
 }
 
-static void html_text(FILE *f, const char *s) {
-    for (; *s; s++) {
-        if (*s == '<')
-            fputs("&lt;", f);
-        else if (*s == '>')
-            fputs("&gt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
-        else if (*s == '"')
-            fputs("&quot;", f);
+/* ---- terminal ------------------------------------------------------------------------------ */
+/* "0.1234±0.0056" (sd over windows; the ± only with more than one window), or "-" */
+static const char *mean_sd(const prefrec_eval_result *r, int t, int g, size_t i, int field,
+                           char *buf, size_t n) {
+    prefrec_spread sp;
+    int nw = prefrec_eval_spread(r, t, g, -1, i, field, &sp);
+    if (nw == 0)
+        snprintf(buf, n, "-");
+    else if (r->n_windows > 1)
+        snprintf(buf, n, "%.4f\xc2\xb1%.4f", sp.mean, sp.sd);
+    else
+        snprintf(buf, n, "%.4f", sp.mean);
+    return buf;
+}
+
+static void print_tasks(const prefrec_eval_result *r, FILE *f) {
+    char b[3][40];
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+        int any = 0;
+        for (size_t i = 0; i < r->n_rankers; i++) any |= (r->ranker_tasks[i] >> t) & 1;
+        if (!any) continue;
+        double uk = 0, uc = 0;
+        for (size_t i = 0; i < r->n_rankers && uk + uc == 0; i++) {
+            if (!((r->ranker_tasks[i] >> t) & 1)) continue;
+            uk = (double)prefrec_eval_at(r, -1, t, PREFREC_EVAL_KNOWN, -1, i)->users;
+            uc = (double)prefrec_eval_at(r, -1, t, PREFREC_EVAL_COLD, -1, i)->users;
+        }
+        fprintf(f, "\n%s; users per window: %.0f known, %.0f cold\n", task_title[t],
+                uk / r->n_windows, uc / r->n_windows);
+        if (t != PREFREC_EVAL_MIXED)
+            fprintf(f, "  %-13s %15s %15s %15s %7s %6s %6s %7s\n", "ranker", "known R@K",
+                    "cold R@K", "overall R@K", "NDCG", "PHR", "cover", "fit s");
         else
-            fputc(*s, f);
-    }
-}
-
-/* a number with a bar scaled to the column's best */
-static void html_cell(FILE *f, double v, double best, int is_best) {
-    double w = best > 0 ? 100.0 * v / best : 0;
-    fprintf(f, "<td%s><div class=b style=\"width:%.1f%%\"></div><span>%.4f</span></td>",
-            is_best ? " class=best" : "", w, v);
-}
-
-prefrec_status prefrec_eval_write_html(const prefrec_eval_result *r, const char *path,
-                                       prefrec_error *err) {
-    prefrec_atomic a;
-    prefrec_status st = prefrec_atomic_open(&a, path, err);
-    if (st) return st;
-    FILE *f = a.f;
-    char d1[11], d2[11];
-    fprintf(f,
-            "<!doctype html><html><head><meta charset=utf-8><title>prefrec eval</title><style>"
-            "body{font:14px sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
-            "margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}"
-            "td{position:relative;min-width:5em}th{background:#f3f3f3}td:first-child{text-align:"
-            "left}.b{position:absolute;left:0;top:0;bottom:0;background:#cfe3f7;z-index:-1}"
-            "td span{position:relative}.best{font-weight:bold}</style></head><body>\n");
-    fprintf(f,
-            "<h1>prefrec evaluation</h1><p>Trained on purchases before %s, tested on %s to %s "
-            "(exclusive). K = %d. Default ranker: <b>",
-            prefrec_date_format(r->cutoff, d1), d1, prefrec_date_format(r->end, d2), r->k);
-    html_text(f, r->default_name);
-    fprintf(f, "</b>. Bars are relative to the best value in each column.</p>\n");
-    for (int t = 0; t < 2; t++) {
-        fprintf(f,
-                "<h2>%s</h2><table><tr><th>ranker</th><th>Recall@%d</th><th>NDCG@%d</th>"
-                "<th>hit rate</th><th>coverage</th>",
-                task_title[t], r->k, r->k);
-        for (int s = 0; s < r->n_affiliates; s++) {
-            fprintf(f, "<th>");
-            html_text(f, r->affiliate_names[s]);
-            fprintf(f, " R@%d</th><th>", r->k);
-            html_text(f, r->affiliate_names[s]);
-            fprintf(f, " N@%d</th>", r->k);
-        }
-        fprintf(f, "<th>users</th></tr>\n");
-        int nc = 4 + 2 * r->n_affiliates;
-        double *best = calloc((size_t)nc, sizeof *best);
-        for (size_t i = 0; best && i < r->n_rankers; i++) {
-            const prefrec_metrics *m = prefrec_eval_get(r, t, -1, i);
+            fprintf(f, "  %-13s %15s %15s %15s %7s %6s %7s %7s %7s %7s %6s\n", "ranker",
+                    "known R@K", "cold R@K", "overall R@K", "NDCG", "PHR", "R_rep", "PHR_rep",
+                    "R_expl", "PHR_exp", "rep%");
+        for (size_t i = 0; i < r->n_rankers; i++) {
+            const prefrec_metrics *m = prefrec_eval_at(r, -1, t, PREFREC_EVAL_ALL, -1, i);
             if (!m->evaluated) continue;
-            double v[4] = {m->recall, m->ndcg, m->hit_rate, m->coverage};
-            for (int c = 0; c < 4; c++)
-                if (v[c] > best[c]) best[c] = v[c];
-            for (int s = 0; s < r->n_affiliates; s++) {
-                const prefrec_metrics *ms = prefrec_eval_get(r, t, s, i);
-                if (ms->recall > best[4 + 2 * s]) best[4 + 2 * s] = ms->recall;
-                if (ms->ndcg > best[5 + 2 * s]) best[5 + 2 * s] = ms->ndcg;
-            }
+            int is_def = !strcmp(r->ranker_names[i], r->defaults[t]);
+            fprintf(f, "%c %-13s %15s %15s %15s %7.4f %6.4f", is_def ? '*' : ' ',
+                    r->ranker_names[i],
+                    mean_sd(r, t, PREFREC_EVAL_KNOWN, i, PREFREC_M_RECALL, b[0], sizeof b[0]),
+                    mean_sd(r, t, PREFREC_EVAL_COLD, i, PREFREC_M_RECALL, b[1], sizeof b[1]),
+                    mean_sd(r, t, PREFREC_EVAL_ALL, i, PREFREC_M_RECALL, b[2], sizeof b[2]),
+                    m->ndcg, m->hit_rate);
+            if (t != PREFREC_EVAL_MIXED)
+                fprintf(f, " %6.4f %7.2f\n", m->coverage, r->fit_seconds[i]);
+            else
+                fprintf(f, " %7.4f %7.4f %7.4f %7.4f %5.1f%%\n", m->recall_rep, m->hit_rate_rep,
+                        m->recall_expl, m->hit_rate_expl, 100.0 * m->repeat_ratio);
         }
-        for (size_t i = 0; best && i < r->n_rankers; i++) {
-            const prefrec_metrics *m = prefrec_eval_get(r, t, -1, i);
-            if (!m->evaluated) continue;
-            fprintf(f, "<tr><td>");
-            html_text(f, r->ranker_names[i]);
-            if (!strcmp(r->ranker_names[i], r->default_name)) fprintf(f, " (default)");
-            fprintf(f, "</td>");
-            double v[4] = {m->recall, m->ndcg, m->hit_rate, m->coverage};
-            for (int c = 0; c < 4; c++) html_cell(f, v[c], best[c], v[c] == best[c]);
-            for (int s = 0; s < r->n_affiliates; s++) {
-                const prefrec_metrics *ms = prefrec_eval_get(r, t, s, i);
-                html_cell(f, ms->recall, best[4 + 2 * s], ms->recall == best[4 + 2 * s]);
-                html_cell(f, ms->ndcg, best[5 + 2 * s], ms->ndcg == best[5 + 2 * s]);
-            }
-            fprintf(f, "<td>%lld</td></tr>\n", (long long)m->users);
-        }
-        free(best);
-        fprintf(f, "</table>\n");
     }
-    fprintf(f,
-            "<h2>Time (seconds, summed over affiliates)</h2><table><tr><th>ranker</th>"
-            "<th>fit</th><th>rank all users</th></tr>\n");
-    for (size_t i = 0; i < r->n_rankers; i++) {
-        fprintf(f, "<tr><td>");
-        html_text(f, r->ranker_names[i]);
-        fprintf(f, "</td><td>%.2f</td><td>%.2f</td></tr>\n", r->fit_seconds[i],
-                r->score_seconds[i]);
-    }
-    fprintf(f, "</table></body></html>\n");
-    return prefrec_atomic_commit(&a, err);
 }
 
 void prefrec_eval_print_table(const prefrec_eval_result *r, FILE *f) {
     char d1[11], d2[11];
-    fprintf(f, "train < %s <= test < %s, K = %d, default ranker: %s\n",
-            prefrec_date_format(r->cutoff, d1), prefrec_date_format(r->end, d2), r->k,
-            r->default_name);
-    for (int t = 0; t < 2; t++) {
-        const prefrec_metrics *m0 = NULL;
-        for (size_t i = 0; i < r->n_rankers && !m0; i++)
-            if (prefrec_eval_get(r, t, -1, i)->evaluated) m0 = prefrec_eval_get(r, t, -1, i);
-        fprintf(f, "\n%s: %lld users\n", task_title[t], m0 ? (long long)m0->users : 0LL);
-        fprintf(f, "  %-12s %9s %9s %9s %9s %8s", "ranker", "recall", "ndcg", "hit", "coverage",
-                "fit s");
-        if (r->n_affiliates > 1)
-            for (int s = 0; s < r->n_affiliates; s++) fprintf(f, " %7.7s", r->affiliate_names[s]);
-        fprintf(f, "\n");
-        for (size_t i = 0; i < r->n_rankers; i++) {
-            const prefrec_metrics *m = prefrec_eval_get(r, t, -1, i);
-            if (!m->evaluated) continue;
-            fprintf(f, "  %-12s %9.4f %9.4f %9.4f %9.4f %8.2f", r->ranker_names[i], m->recall,
-                    m->ndcg, m->hit_rate, m->coverage, r->fit_seconds[i]);
-            if (r->n_affiliates > 1)
-                for (int s = 0; s < r->n_affiliates; s++)
-                    fprintf(f, " %7.4f", prefrec_eval_get(r, t, s, i)->recall);
-            fprintf(f, "\n");
-        }
-        if (r->n_affiliates > 1) fprintf(f, "  (per-affiliate columns: recall@%d)\n", r->k);
+    if (r->n_windows == 1)
+        fprintf(f, "train < %s <= test < %s", prefrec_date_format(r->cutoff, d1),
+                prefrec_date_format(r->end, d2));
+    else {
+        fprintf(f, "%d test windows of %d days, cut-offs", r->n_windows, r->step_days);
+        for (int w = 0; w < r->n_windows; w++)
+            fprintf(f, "%s %s", w ? "," : "", prefrec_date_format(r->windows[w].cutoff, d1));
+        fprintf(f, "; last ends %s", prefrec_date_format(r->end - 1, d2));
     }
+    fprintf(f, "; K = %d; validation %d days; * = default (%s)\n", r->k, r->val_days,
+            r->default_name);
+    if (r->note[0]) fprintf(f, "note: %s\n", r->note);
+    fprintf(f,
+            "figures: %s; known = bought in the affiliate before the cut-off, cold = not; "
+            "PHR = share of users with a hit\n",
+            r->n_windows > 1 ? "mean over windows (R@K: mean\xc2\xb1sd)" : "one window");
+    print_tasks(r, f);
+    int any = 0;
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+        for (int g = 0; g < PREFREC_EVAL_GROUPS; g++) any |= r->interval[t][g].evaluated;
+    if (!any && r->bootstrap > 0)
+        fprintf(f,
+                "\nNo interval: the reference ranker '%s' was not measured, or there is nothing "
+                "to compare it with (--default NAME picks another)\n",
+                r->defaults[0]);
+    if (any) {
+        fprintf(f,
+                "\nDefault minus best other ranker, Recall@%d pooled over windows; 95%% paired "
+                "bootstrap over customers (%d resamples, seed %llu):\n",
+                r->k, r->bootstrap, (unsigned long long)r->seed);
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+            for (int g = 0; g < PREFREC_EVAL_GROUPS; g++) {
+                const prefrec_eval_interval *iv = &r->interval[t][g];
+                if (!iv->evaluated) continue;
+                fprintf(f,
+                        "  %-10s %-7s %s %.4f - %s %.4f = %+.4f [%+.4f, %+.4f] %s (%lld "
+                        "customers)\n",
+                        prefrec_eval_task_name(t), prefrec_eval_group_name(g),
+                        r->ranker_names[iv->ref], iv->ref_recall, r->ranker_names[iv->baseline],
+                        iv->baseline_recall, iv->diff, iv->lo, iv->hi,
+                        iv->excludes_zero ? (iv->diff > 0 ? "better" : "worse") : "no difference",
+                        (long long)iv->customers);
+            }
+    }
+    /* tuned params, one line per ranker and task */
+    int header = 0;
+    for (size_t i = 0; i < r->n_rankers; i++)
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+            int n = 0;
+            for (int w = 0; w < r->n_windows; w++)
+                for (int s = 0; s < r->n_affiliates; s++) {
+                    const prefrec_eval_choice *c = prefrec_eval_choice_at(r, w, s, t, i);
+                    if (!c->tuned) continue;
+                    if (n++ == 0)
+                        fprintf(f, "%s  %s, %s:",
+                                header++ ? ""
+                                         : "\nParams chosen on validation (window/affiliate):\n",
+                                r->ranker_names[i], prefrec_eval_task_name(t));
+                    fprintf(f, " w%d", w + 1);
+                    if (r->n_affiliates > 1) fprintf(f, "/%s", r->affiliate_names[s]);
+                    fprintf(f, " %s;", c->params[0] ? c->params : "(no description)");
+                }
+            if (n) fprintf(f, "\n");
+        }
 }

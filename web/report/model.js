@@ -80,7 +80,15 @@ export function parseValidate(doc, file = 'validate.json') {
   };
 }
 
-const METRICS = ['recall', 'ndcg', 'hit_rate', 'coverage', 'users'];
+const METRICS = ['recall', 'ndcg', 'hit_rate', 'coverage', 'users',
+  'recall_rep', 'hit_rate_rep', 'recall_expl', 'hit_rate_expl', 'repeat_ratio'];
+const SPREAD = ['recall', 'ndcg', 'hit_rate'];
+
+/** min, max and count of the finite values (a null entry is a window without users). */
+function range(values) {
+  const v = values.filter(isNum);
+  return v.length ? { min: Math.min(...v), max: Math.max(...v), n: v.length } : null;
+}
 
 function parseRankers(file, path, v) {
   need(isObj(v), file, path, 'must be an object keyed by ranker name');
@@ -90,13 +98,26 @@ function parseRankers(file, path, v) {
     const out = { name };
     for (const k of METRICS) out[k] = optNum(file, `${p}.${k}`, m[k]);
     out.fit_seconds = optNum(file, `${p}.fit_seconds`, m.fit_seconds);
+    // Over several windows: the per-window values (null: no users that window) and their range.
+    out.spread = {};
+    if (m.windows !== undefined) {
+      need(isObj(m.windows), file, `${p}.windows`, 'must be an object of per-window arrays');
+      for (const k of SPREAD) {
+        if (m.windows[k] === undefined) continue;
+        out.spread[k] = range(numArray(file, `${p}.windows.${k}`, m.windows[k], undefined, { nulls: true }));
+      }
+    }
     return out;
   });
 }
 
+const GROUPS = ['known', 'cold'];
+
 function parseTask(file, path, v) {
   need(isObj(v), file, path, 'must be an object with "overall" and "by_affiliate"');
   const overall = parseRankers(file, `${path}.overall`, v.overall);
+  const groups = {};
+  for (const g of GROUPS) groups[g] = v[g] === undefined ? null : parseRankers(file, `${path}.${g}`, v[g]);
   const byAffiliate = [];
   if (v.by_affiliate !== undefined) {
     need(isObj(v.by_affiliate), file, `${path}.by_affiliate`, 'must be an object keyed by affiliate code');
@@ -104,19 +125,73 @@ function parseTask(file, path, v) {
       byAffiliate.push({ code, rankers: parseRankers(file, `${path}.by_affiliate[${JSON.stringify(code)}]`, r) });
     }
   }
-  return { overall, byAffiliate };
+  return { overall, known: groups.known, cold: groups.cold, byAffiliate };
 }
 
-/* eval.json (written by `prefrec eval --json`):
+export const EVAL_TASKS = ['new_items', 'repurchase', 'mixed'];
+
+function parseIntervals(file, v) {
+  const out = [];
+  if (v === undefined) return out;
+  need(isObj(v), file, 'intervals', 'must be an object keyed by task');
+  for (const [task, groups] of Object.entries(v)) {
+    need(isObj(groups), file, `intervals.${task}`, 'must be an object keyed by customer group');
+    for (const [group, iv] of Object.entries(groups)) {
+      const p = `intervals.${task}.${group}`;
+      if (iv === null) continue;
+      need(isObj(iv), file, p, 'must be an object or null');
+      for (const k of ['diff', 'lo', 'hi']) need(isNum(iv[k]), file, `${p}.${k}`, 'must be a number');
+      out.push({
+        task, group,
+        reference: optStr(file, `${p}.default`, iv.default),
+        baseline: optStr(file, `${p}.baseline`, iv.baseline),
+        referenceValue: optNum(file, `${p}.default_value`, iv.default_value),
+        baselineValue: optNum(file, `${p}.baseline_value`, iv.baseline_value),
+        diff: iv.diff, lo: iv.lo, hi: iv.hi,
+        customers: optNum(file, `${p}.customers`, iv.customers),
+      });
+    }
+  }
+  return out;
+}
+
+function parseTuning(file, v) {
+  if (v === undefined) return [];
+  need(Array.isArray(v), file, 'tuning', 'must be an array');
+  return v.map((t, i) => {
+    const p = `tuning[${i}]`;
+    need(isObj(t), file, p, 'must be an object');
+    return {
+      ranker: optStr(file, `${p}.ranker`, t.ranker), task: optStr(file, `${p}.task`, t.task),
+      window: optNum(file, `${p}.window`, t.window), affiliate: optStr(file, `${p}.affiliate`, t.affiliate),
+      params: optStr(file, `${p}.params`, t.params), valRecall: optNum(file, `${p}.val_recall`, t.val_recall),
+    };
+  });
+}
+
+function parseWindows(file, v) {
+  if (v === undefined) return [];
+  need(Array.isArray(v), file, 'windows', 'must be an array');
+  return v.map((w, i) => {
+    need(isObj(w), file, `windows[${i}]`, 'must be an object');
+    return { cutoff: optStr(file, `windows[${i}].cutoff`, w.cutoff), end: optStr(file, `windows[${i}].end`, w.end) };
+  });
+}
+
+/* eval.json (written by `prefrec eval --json`; docs/eval.md):
  * {"k","cutoff","end","default","new_items":{"overall":{ranker:{recall,ndcg,hit_rate,coverage,
- *  users}},"by_affiliate":{code:{...}}},"repurchase":{same},"fit_seconds"?:{ranker: seconds},
- *  "rank_seconds"?:{ranker: seconds}} (times summed over affiliates)
- * A task may be absent (it is then null); at least one must be there. */
+ *  users, windows?:{recall:[per window],...}}},"known"?:{...},"cold"?:{...},
+ *  "by_affiliate":{code:{...}}},"repurchase":{same},"mixed"?:{same, plus recall_rep,
+ *  hit_rate_rep, recall_expl, hit_rate_expl, repeat_ratio},"fit_seconds"?:{ranker: seconds},
+ *  "rank_seconds"?:{ranker: seconds},"windows"?:[{cutoff,end}],"step_days"?,"val_days"?,
+ *  "intervals"?:{task:{group:{default,baseline,diff,lo,hi,...}|null}},"tuning"?:[...]}
+ * (times summed over affiliates and windows). A task may be absent (it is then null); new_items
+ * or repurchase must be there. */
 export function parseEval(doc, file = 'eval.json') {
   need(isObj(doc), file, '(top level)', 'must be a JSON object');
   const k = optNum(file, 'k', doc.k);
   const tasks = {};
-  for (const t of ['new_items', 'repurchase']) {
+  for (const t of EVAL_TASKS) {
     tasks[t] = doc[t] === undefined ? null : parseTask(file, t, doc[t]);
   }
   need(tasks.new_items || tasks.repurchase, file, 'new_items', 'is missing (and so is repurchase)');
@@ -132,10 +207,17 @@ export function parseEval(doc, file = 'eval.json') {
     cutoff: optStr(file, 'cutoff', doc.cutoff),
     end: optStr(file, 'end', doc.end),
     defaultRanker: optStr(file, 'default', doc.default),
+    stepDays: optNum(file, 'step_days', doc.step_days),
+    valDays: optNum(file, 'val_days', doc.val_days),
+    note: optStr(file, 'note', doc.note),
+    windows: parseWindows(file, doc.windows),
     newItems: tasks.new_items,
     repurchase: tasks.repurchase,
+    mixed: tasks.mixed,
     fitSeconds: seconds('fit_seconds'),
     rankSeconds: seconds('rank_seconds'),
+    intervals: parseIntervals(file, doc.intervals),
+    tuning: parseTuning(file, doc.tuning),
   };
 }
 

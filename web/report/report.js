@@ -9,7 +9,8 @@ import {
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b',
   '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
-const METRIC_COLORS = { recall: '#1f77b4', ndcg: '#ff7f0e', hit_rate: '#2ca02c', coverage: '#9467bd' };
+const METRIC_COLORS = { recall: '#1f77b4', ndcg: '#ff7f0e', hit_rate: '#2ca02c', coverage: '#9467bd',
+  recall_rep: '#8c564b', recall_expl: '#17becf' };
 const FONT = 'system-ui, "Noto Sans CJK KR", "Noto Sans", "DejaVu Sans", sans-serif';
 
 const colorOf = new Map();
@@ -49,7 +50,7 @@ async function loadJson(url, name) {
 const HINTS = {
   validate: 'Write it with: prefrec validate --data DATA --cutoff 2021-10-01 --json validate.json',
   train: 'Write it with prefrec train (per-affiliate RMSE and epochs; shape in web/report/README.md)',
-  eval: 'Write it with: prefrec eval --data DATA --cutoff 2021-10-01 --json eval.json',
+  eval: 'Write it with: prefrec eval --data DATA --json eval.json',
 };
 
 function sectionParts(id) {
@@ -218,22 +219,57 @@ function renderTrain(t) {
 
 // ---- eval.json -----------------------------------------------------------------------------
 
+const fmt4 = (x) => fmtFixed(x, 4);
 const EVAL_COLS = [
-  { key: 'recall', label: (k) => `Recall@${k}`, fmt: (x) => fmtFixed(x, 4), best: true, chart: true },
-  { key: 'ndcg', label: (k) => `NDCG@${k}`, fmt: (x) => fmtFixed(x, 4), best: true, chart: true },
-  { key: 'hit_rate', label: (k) => `Hit rate@${k}`, fmt: (x) => fmtFixed(x, 4), best: true, chart: true },
-  { key: 'coverage', label: () => 'Coverage', fmt: (x) => fmtFixed(x, 4), best: true },
+  { key: 'recall', label: (k) => `Recall@${k}`, fmt: fmt4, best: true, chart: true },
+  { key: 'recall_spread', label: () => 'Recall over windows', fmt: (s) => (s ? `${fmt4(s.min)}${DASH}${fmt4(s.max)} (${s.n})` : DASH) },
+  { key: 'ndcg', label: (k) => `NDCG@${k}`, fmt: fmt4, best: true, chart: true },
+  { key: 'hit_rate', label: (k) => `Hit rate@${k}`, fmt: fmt4, best: true, chart: true },
+  { key: 'recall_rep', label: () => 'Recall (repeat)', fmt: fmt4, best: true, chart: true },
+  { key: 'hit_rate_rep', label: () => 'Hit rate (repeat)', fmt: fmt4, best: true },
+  { key: 'recall_expl', label: () => 'Recall (explore)', fmt: fmt4, best: true, chart: true },
+  { key: 'hit_rate_expl', label: () => 'Hit rate (explore)', fmt: fmt4, best: true },
+  { key: 'repeat_ratio', label: () => 'Repeat share', fmt: (x) => (x === null ? DASH : `${(100 * x).toFixed(1)}%`) },
+  { key: 'coverage', label: () => 'Coverage', fmt: fmt4, best: true },
   { key: 'users', label: () => 'Users', fmt: fmtCount },
   { key: 'fit', label: () => 'Fit time', fmt: fmtSeconds },
   { key: 'rank', label: () => 'Rank time', fmt: fmtSeconds },
 ];
+const TASK_KEYS = [['new_items', 'newItems'], ['repurchase', 'repurchase'], ['mixed', 'mixed']];
+const TASK_LABEL = { new_items: 'new items', repurchase: 'repurchase', mixed: 'mixed' };
 
-function renderEvalTask(e, task, rankers) {
+// Chart.js plugin: an error bar (the windows' min to max) over each bar of the datasets that
+// carry `spread` (one {min, max} or null per bar).
+const errorBars = {
+  id: 'errorBars',
+  afterDatasetsDraw(chart) {
+    const { ctx, scales: { y } } = chart;
+    chart.data.datasets.forEach((ds, i) => {
+      if (!ds.spread || !chart.isDatasetVisible(i)) return;
+      chart.getDatasetMeta(i).data.forEach((bar, j) => {
+        const s = ds.spread[j];
+        if (!s || s.n < 2) return;
+        const top = y.getPixelForValue(s.max), bottom = y.getPixelForValue(s.min), w = Math.min(8, bar.width / 3);
+        ctx.save();
+        ctx.strokeStyle = '#1d2330';
+        ctx.lineWidth = 1.5;
+        ctx.beginPath();
+        ctx.moveTo(bar.x, top); ctx.lineTo(bar.x, bottom);
+        ctx.moveTo(bar.x - w, top); ctx.lineTo(bar.x + w, top);
+        ctx.moveTo(bar.x - w, bottom); ctx.lineTo(bar.x + w, bottom);
+        ctx.stroke();
+        ctx.restore();
+      });
+    });
+  },
+};
+
+function renderEvalTask(e, task, rankers, why) {
   const box = document.getElementById(`eval-${task}`);
   const table = document.getElementById(`eval-${task}-table`);
   const k = e.k ?? 'K';
   if (!rankers) {
-    table.replaceChildren(el('caption', { cls: 'error', text: `eval.json has no "${task}" figures for this scope.` }));
+    table.replaceChildren(el('caption', { cls: 'error', text: why ?? `eval.json has no "${task}" figures for this scope.` }));
     charts.get(`eval-${task}-chart`)?.destroy();
     charts.delete(`eval-${task}-chart`);
     box.querySelector('figure').hidden = true;
@@ -241,9 +277,9 @@ function renderEvalTask(e, task, rankers) {
   }
   box.querySelector('figure').hidden = false;
   const rows = rankers.map((r) => ({ ...r, fit: r.fit_seconds ?? e.fitSeconds[r.name] ?? null,
-    rank: e.rankSeconds[r.name] ?? null }));
+    rank: e.rankSeconds[r.name] ?? null, recall_spread: r.spread?.recall ?? null }));
   // Show a column only when some ranker has a value for it (repurchase has no coverage).
-  const cols = EVAL_COLS.filter((c) => rows.some((r) => r[c.key] !== null));
+  const cols = EVAL_COLS.filter((c) => rows.some((r) => r[c.key] !== null && r[c.key] !== undefined));
   const head = el('tr', {}, el('th', { text: 'Ranker', attrs: { scope: 'col' } }),
     ...cols.map((c) => el('th', { text: c.label(k), attrs: { scope: 'col', 'data-key': c.key } })));
   const bestRow = Object.fromEntries(cols.filter((c) => c.best).map((c) => [c.key, argmax(rows.map((r) => r[c.key]))]));
@@ -272,19 +308,61 @@ function renderEvalTask(e, task, rankers) {
       datasets: metricCols.map((c) => ({
         label: c.label(k), data: rows.map((r) => r[c.key]),
         backgroundColor: METRIC_COLORS[c.key], borderColor: METRIC_COLORS[c.key],
+        spread: rows.map((r) => r.spread?.[c.key] ?? null),
       })),
     },
     options: baseOptions({ yTitle: 'score (higher is better)', yMin: 0 }),
+    plugins: [errorBars],
   });
 }
 
-function renderEval(e) {
-  const bits = [e.k !== null && `K = ${e.k}`, e.cutoff && `trained before ${e.cutoff}`,
-    e.end && `tested up to ${e.end}`, e.defaultRanker && `default ranker: ${e.defaultRanker}`].filter(Boolean);
-  showBody('eval', bits.join('; ') + '.');
+function renderIntervals(e) {
+  const box = document.getElementById('eval-intervals');
+  const table = document.getElementById('eval-intervals-table');
+  box.hidden = e.intervals.length === 0;
+  if (box.hidden) return;
+  const cols = ['Task', 'Customers', 'Default', 'Best other ranker', 'Difference', '95% interval', 'Verdict', 'Customers resampled'];
+  const tbody = el('tbody');
+  for (const iv of e.intervals) {
+    const verdict = iv.lo > 0 ? 'better' : iv.hi < 0 ? 'worse' : 'no difference';
+    const sign = (x) => (x >= 0 ? `+${x.toFixed(4)}` : x.toFixed(4));
+    const who = (n, v) => (v === null ? n ?? DASH : `${n} ${fmt4(v)}`);
+    const tr = el('tr', { cls: verdict.replace(' ', '-') },
+      el('th', { text: TASK_LABEL[iv.task] ?? iv.task, attrs: { scope: 'row' } }),
+      ...[iv.group, who(iv.reference, iv.referenceValue), who(iv.baseline, iv.baselineValue), sign(iv.diff),
+        `[${sign(iv.lo)}, ${sign(iv.hi)}]`, verdict, fmtCount(iv.customers)].map((t) => el('td', { text: t })));
+    tbody.append(tr);
+  }
+  table.replaceChildren(el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { text: c, attrs: { scope: 'col' } })))), tbody);
+}
 
+function renderTuning(e) {
+  const box = document.getElementById('eval-tuning');
+  const table = document.getElementById('eval-tuning-table');
+  box.hidden = e.tuning.length === 0;
+  if (box.hidden) return;
+  const cols = ['Ranker', 'Task', 'Window', 'Affiliate', 'Params', 'Validation recall'];
+  const tbody = el('tbody');
+  for (const t of e.tuning) {
+    tbody.append(el('tr', {}, el('th', { text: t.ranker ?? DASH, attrs: { scope: 'row' } }),
+      ...[TASK_LABEL[t.task] ?? t.task ?? DASH, t.window ?? DASH, t.affiliate ?? DASH, t.params || DASH,
+        fmt4(t.valRecall)].map((x) => el('td', { text: x }))));
+  }
+  table.replaceChildren(el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { text: c, attrs: { scope: 'col' } })))), tbody);
+}
+
+function renderEval(e) {
+  const windows = e.windows.length > 1
+    ? `${e.windows.length} test windows${e.stepDays !== null ? ` of ${e.stepDays} days` : ''} from ${e.windows[0].cutoff} (mean over windows)`
+    : null;
+  const bits = [e.k !== null && `K = ${e.k}`, windows || (e.cutoff && `trained before ${e.cutoff}`),
+    e.end && `tested up to ${e.end}`, e.valDays !== null && `tuned on ${e.valDays} validation days`,
+    e.defaultRanker && `default ranker: ${e.defaultRanker}`].filter(Boolean);
+  showBody('eval', bits.join('; ') + '.' + (e.note ? ` Note: ${e.note}.` : ''));
+
+  const tasks = TASK_KEYS.map(([task, key]) => [task, e[key]]);
   const codes = [];
-  for (const t of [e.newItems, e.repurchase]) {
+  for (const [, t] of tasks) {
     for (const a of t ? t.byAffiliate : []) if (!codes.includes(a.code)) codes.push(a.code);
   }
   const select = document.getElementById('eval-scope');
@@ -295,17 +373,36 @@ function renderEval(e) {
     select.append(o);
   }
   select.parentElement.hidden = codes.length === 0;
+  // Customer groups, when the file has them: by_affiliate figures are for every customer.
+  const group = document.getElementById('eval-group');
+  const hasGroups = tasks.some(([, t]) => t && (t.known || t.cold));
+  group.value = '';
+  group.parentElement.hidden = !hasGroups;
+  for (const [task, t] of tasks) document.getElementById(`eval-${task}`).hidden = !t;
 
   const draw = () => {
-    const scope = select.value;
-    for (const [task, t] of [['new_items', e.newItems], ['repurchase', e.repurchase]]) {
-      let rankers = null;
-      if (t) rankers = scope === '' ? t.overall : (t.byAffiliate.find((a) => a.code === scope)?.rankers ?? null);
-      renderEvalTask(e, task, rankers);
+    const scope = select.value, g = group.value;
+    select.disabled = g !== '';
+    for (const [task, t] of tasks) {
+      if (!t) continue;
+      let rankers = null, why;
+      if (g !== '') rankers = t[g];
+      else rankers = scope === '' ? t.overall : (t.byAffiliate.find((a) => a.code === scope)?.rankers ?? null);
+      if (rankers && rankers.length && rankers.every((r) => r.users === 0)) {
+        why = `There are no ${g || 'such'} customers in this task.`;
+        rankers = null;
+      }
+      renderEvalTask(e, task, rankers, why);
     }
   };
   select.onchange = draw;
+  group.onchange = () => {
+    if (group.value !== '') select.value = '';
+    draw();
+  };
   draw();
+  renderIntervals(e);
+  renderTuning(e);
 }
 
 // ---- main ----------------------------------------------------------------------------------

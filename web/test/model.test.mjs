@@ -55,7 +55,12 @@ test('parseEval reads both tasks, by affiliate, fit times and the default', () =
   assert.deepEqual(e.newItems.overall.map((r) => r.name),
     ['popularity', 'popularity_segment', 'itemknn', 'ease', 'als', 'deep_score', 'deep_rank']);
   assert.deepEqual(e.newItems.overall[3], { name: 'ease', recall: 0.118, ndcg: 0.079, hit_rate: 0.66,
-    coverage: 0.37, users: 21873, fit_seconds: null });
+    coverage: 0.37, users: 21873, recall_rep: null, hit_rate_rep: null, recall_expl: null,
+    hit_rate_expl: null, repeat_ratio: null, fit_seconds: null, spread: {} });
+  assert.equal(e.mixed, null);
+  assert.equal(e.newItems.known, null);
+  assert.deepEqual(e.intervals, []);
+  assert.deepEqual(e.windows, []);
   assert.equal(e.repurchase.overall.at(-1).hit_rate, null);
   assert.deepEqual(e.newItems.byAffiliate.map((a) => a.code), ['A01', 'A02', 'A03', 'A04', 'A05', 'A06']);
   assert.equal(e.fitSeconds.als, 12.7);
@@ -64,6 +69,41 @@ test('parseEval reads both tasks, by affiliate, fit times and the default', () =
   assert.throws(() => parseEval(load('broken', 'eval.json')),
     /^ShapeError: eval\.json: new_items\.overall\["popularity"\]\.ndcg must be a number$/);
   assert.throws(() => parseEval({ repurchase: { overall: [] } }), /repurchase\.overall must be an object keyed by ranker name/);
+});
+
+test('parseEval reads windows, customer groups, the mixed list, intervals and tuning', () => {
+  const doc = load('windows', 'eval.json');
+  const e = parseEval(doc);
+  assert.equal(e.windows.length, 3);
+  assert.deepEqual(e.windows[0], { cutoff: '2021-10-03', end: '2021-11-02' });
+  assert.equal(e.stepDays, 30);
+  assert.equal(e.valDays, 30);
+  const ease = e.mixed.overall.find((r) => r.name === 'ease');
+  const m = doc.mixed.overall.ease;
+  for (const k of ['recall', 'recall_rep', 'hit_rate_rep', 'recall_expl', 'hit_rate_expl', 'repeat_ratio']) {
+    assert.equal(ease[k], m[k], k);
+  }
+  // the spread is the min and max of the per-window values
+  assert.deepEqual(ease.spread.recall, { min: Math.min(...m.windows.recall), max: Math.max(...m.windows.recall), n: 3 });
+  // a window without users (null) does not count
+  const cold = e.newItems.cold.find((r) => r.name === 'pop');
+  assert.equal(cold.spread.recall.n, doc.new_items.cold.pop.windows.recall.filter((x) => x !== null).length);
+  assert.ok(e.repurchase.cold.every((r) => r.users === 0 && r.recall === null));
+  // intervals: null entries (nothing to compare) are left out
+  const n = Object.values(doc.intervals).flatMap((g) => Object.values(g)).filter((x) => x !== null).length;
+  assert.equal(e.intervals.length, n);
+  const iv = e.intervals.find((x) => x.task === 'new_items' && x.group === 'overall');
+  assert.deepEqual([iv.reference, iv.baseline, iv.diff, iv.lo, iv.hi],
+    ['blend_served', 'ease', doc.intervals.new_items.overall.diff, doc.intervals.new_items.overall.lo,
+      doc.intervals.new_items.overall.hi]);
+  assert.equal(e.tuning.length, 1);
+  assert.equal(e.tuning[0].params.startsWith('lambda=500'), true);
+  const bad = clone(doc);
+  bad.intervals.mixed.known.lo = 'x';
+  assert.throws(() => parseEval(bad), /eval\.json: intervals\.mixed\.known\.lo must be a number/);
+  const bad2 = clone(doc);
+  bad2.mixed.overall.ease.windows.recall[1] = 'x';
+  assert.throws(() => parseEval(bad2), /eval\.json: mixed\.overall\["ease"\]\.windows\.recall\[1\] must be a number or null/);
 });
 
 test('parseTrain reads per-affiliate RMSE and epochs', () => {

@@ -145,6 +145,10 @@ test('every ranker side by side, default marked, scope switches to one affiliate
   // Repurchase has no hit rate / coverage: those columns are left out.
   rows = await tableText(page, 'eval-repurchase-table');
   assert.deepEqual(rows[0], ['Ranker', 'Recall@20', 'NDCG@20', 'Users', 'Fit time', 'Rank time']);
+  // a file of the one-window shape: no customer groups, mixed list, intervals or tuning to show
+  for (const id of ['eval-group', 'eval-mixed', 'eval-intervals', 'eval-tuning']) {
+    assert.equal(await page.isVisible(`#${id}`), false, id);
+  }
   assert.deepEqual(rows.at(-1), ['recency', '0.4900', '0.3700', '24,410', '0.040 s', '0.019 s']);
 
   current = null; // the page is changed from here on
@@ -156,6 +160,61 @@ test('every ranker side by side, default marked, scope switches to one affiliate
     assert.equal(rows[i + 1][5], a05[n].users.toLocaleString('en-US'));
   });
   assert.equal(rows[1][5], '612');
+});
+
+test('windows: customer groups, the mixed list, spread over windows, intervals and tuned params', async () => {
+  const { page } = await openReport('../test/fixtures/windows/');
+  const e = fixture('windows', 'eval.json');
+  const k4 = (x) => x.toFixed(4);
+  // the mixed list has its repeat / explore columns; the spread column shows min-max (windows)
+  let rows = await tableText(page, 'eval-mixed-table');
+  assert.deepEqual(rows[0], ['Ranker', 'Recall@20', 'Recall over windows', 'NDCG@20', 'Hit rate@20',
+    'Recall (repeat)', 'Hit rate (repeat)', 'Recall (explore)', 'Hit rate (explore)',
+    'Repeat share', 'Coverage', 'Users', 'Fit time', 'Rank time']);
+  const names = Object.keys(e.mixed.overall);
+  assert.deepEqual(rows.slice(1).map((r) => r[0].replace(/default$/, '')), names);
+  const m = e.mixed.overall.ease, r = rows[names.indexOf('ease') + 1];
+  assert.deepEqual(r.slice(1, 11), [k4(m.recall),
+    `${k4(Math.min(...m.windows.recall))}${DASH}${k4(Math.max(...m.windows.recall))} (3)`,
+    k4(m.ndcg), k4(m.hit_rate), k4(m.recall_rep), k4(m.hit_rate_rep), k4(m.recall_expl),
+    k4(m.hit_rate_expl), `${(100 * m.repeat_ratio).toFixed(1)}%`, k4(m.coverage)]);
+  // new items has no repeat / explore columns
+  rows = await tableText(page, 'eval-new_items-table');
+  assert.deepEqual(rows[0], ['Ranker', 'Recall@20', 'Recall over windows', 'NDCG@20', 'Hit rate@20',
+    'Coverage', 'Users', 'Fit time', 'Rank time']);
+  const mixedChart = await canvasInfo(page, 'eval-mixed-chart');
+  assert.equal(mixedChart.datasets, 5); // recall, ndcg, hit rate, recall repeat, recall explore
+  assert.ok(mixedChart.painted > 2000);
+  // intervals: one row per task and group that has one
+  rows = await tableText(page, 'eval-intervals-table');
+  assert.deepEqual(rows[0], ['Task', 'Customers', 'Default', 'Best other ranker', 'Difference',
+    '95% interval', 'Verdict', 'Customers resampled']);
+  const iv = e.intervals.new_items.overall;
+  const sign = (x) => (x >= 0 ? `+${k4(x)}` : k4(x));
+  assert.deepEqual(rows[1], ['new items', 'overall', `blend_served ${k4(iv.default_value)}`,
+    `${iv.baseline} ${k4(iv.baseline_value)}`, sign(iv.diff), `[${sign(iv.lo)}, ${sign(iv.hi)}]`,
+    iv.lo > 0 ? 'better' : iv.hi < 0 ? 'worse' : 'no difference', String(iv.customers)]);
+  const n = Object.values(e.intervals).flatMap((g) => Object.values(g)).filter((x) => x !== null).length;
+  assert.equal(rows.length, n + 1);
+  rows = await tableText(page, 'eval-tuning-table');
+  assert.deepEqual(rows[1], ['ease', 'new items', '1', 'A01', e.tuning[0].params, '0.1712']);
+  assert.match(await page.textContent('#eval .meta'), /3 test windows of 30 days from 2021-10-03/);
+
+  current = null; // the page is changed from here on
+  // known customers: the group's figures; the affiliate choice is off meanwhile
+  await page.selectOption('#eval-group', 'known');
+  assert.equal(await page.isDisabled('#eval-scope'), true);
+  rows = await tableText(page, 'eval-new_items-table');
+  assert.equal(rows[names.indexOf('ease') + 1][1], k4(e.new_items.known.ease.recall));
+  // cold customers have no repurchase figures: the table says so
+  await page.selectOption('#eval-group', 'cold');
+  rows = await tableText(page, 'eval-mixed-table');
+  assert.equal(rows[1][1], k4(e.mixed.cold.pop.recall));
+  assert.match(await page.textContent('#eval-repurchase-table caption'), /no cold customers/);
+  await page.selectOption('#eval-group', '');
+  assert.equal(await page.isDisabled('#eval-scope'), false);
+  rows = await tableText(page, 'eval-new_items-table');
+  assert.equal(rows[1][1], k4(e.new_items.overall.pop.recall));
 });
 
 test('missing files show a clear message in their section, the rest still renders', async () => {
