@@ -502,7 +502,7 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
     res->seed = p.seed;
     res->default_name = prefrec_ranker_default_name;
     for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
-        res->defaults[t] = p.defaults[t] ? p.defaults[t] : prefrec_ranker_default_name;
+        res->defaults[t] = p.defaults[t] ? p.defaults[t] : prefrec_ranker_task_default[t];
     for (size_t r = 0; r < n_rankers; r++) {
         res->ranker_names[r] = rankers[r].def->name;
         res->ranker_tasks[r] = measured_tasks(rankers[r].def->tasks);

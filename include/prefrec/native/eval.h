@@ -86,7 +86,7 @@ typedef struct prefrec_eval_params {
     int tune; /* 1 (default): tune rankers that have a grid and no given params */
     int bootstrap; /* resamples for the intervals (default 1000; 0: no intervals) */
     /* per task, the ranker whose interval against the best other ranker is reported; NULL =
-     * prefrec_ranker_default_name */
+     * prefrec_ranker_task_default[task] */
     const char *defaults[PREFREC_EVAL_TASKS];
 } prefrec_eval_params;
 
@@ -221,6 +221,8 @@ const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n);
 const prefrec_ranker_def *prefrec_ranker_find(const char *name);
 /* The name of the default ranker (served by `prefrec recommend`), chosen by measurement. */
 extern const char prefrec_ranker_default_name[];
+/* The default ranker of each task (PREFREC_EVAL_*): discover, buy again, mixed. */
+extern const char *const prefrec_ranker_task_default[PREFREC_EVAL_TASKS];
 
 /* Names: "new_items", "repurchase", "mixed"; "overall", "known", "cold". */
 const char *prefrec_eval_task_name(int task);
