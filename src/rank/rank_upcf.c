@@ -2,7 +2,7 @@
  * filtering over recency-windowed personal popularity (rankers.h has the formulas).
  *
  * fit keeps, per customer, rc(v, i) for the products of his last r baskets (rank_baskets.h) and
- * the two powers of his product count the asymmetric cosine needs. score counts |I_u & I_v|
+ * the two powers of his product count that sim^q needs. score counts |I_u & I_v|
  * for every customer v sharing a product with u (through the product lists), so it costs the
  * buyers of u's products plus the recent products of those customers; customers sharing nothing
  * have similarity 0 and add nothing. The customer himself is one of the v (similarity 1), as in
@@ -22,7 +22,7 @@ typedef struct upcf_model {
     int64_t *rc_start; /* n_customers + 1 */
     int32_t *rc_item;
     float *rc_val;
-    double *pow_a, *pow_b; /* n_customers: |I_c|^alpha, |I_c|^(1 - alpha) */
+    double *inv_a, *inv_b; /* n_customers: |I_c|^(-alpha q), |I_c|^(-(1 - alpha) q) */
 } upcf_model;
 
 prefrec_upcf_params prefrec_upcf_default_params(void) {
@@ -36,8 +36,8 @@ static void upcf_free(void *mv) {
     free(m->rc_start);
     free(m->rc_item);
     free(m->rc_val);
-    free(m->pow_a);
-    free(m->pow_b);
+    free(m->inv_a);
+    free(m->inv_b);
     free(m);
 }
 
@@ -63,10 +63,10 @@ static prefrec_status upcf_fit(const prefrec_fit_input *in, const void *params, 
         m->rc_start = calloc(nc + 1, sizeof *m->rc_start);
         m->rc_item = malloc(npair * sizeof *m->rc_item);
         m->rc_val = malloc(npair * sizeof *m->rc_val);
-        m->pow_a = malloc(nc * sizeof *m->pow_a);
-        m->pow_b = malloc(nc * sizeof *m->pow_b);
+        m->inv_a = malloc(nc * sizeof *m->inv_a);
+        m->inv_b = malloc(nc * sizeof *m->inv_b);
     }
-    if (!cnt || !m || !m->rc_start || !m->rc_item || !m->rc_val || !m->pow_a || !m->pow_b ||
+    if (!cnt || !m || !m->rc_start || !m->rc_item || !m->rc_val || !m->inv_a || !m->inv_b ||
         rank_baskets_build(in->ds, x, &bk)) {
         rank_baskets_free(bk);
         free(cnt);
@@ -92,8 +92,8 @@ static prefrec_status upcf_fit(const prefrec_fit_input *in, const void *params, 
                 cnt[bk->item[q]] = 0;
         m->rc_start[c + 1] = n;
         double size = (double)(x->row_start[c + 1] - x->row_start[c]);
-        m->pow_a[c] = pow(size, p.alpha);
-        m->pow_b[c] = pow(size, 1.0 - p.alpha);
+        m->inv_a[c] = size > 0 ? pow(size, -p.alpha * p.q) : 0.0;
+        m->inv_b[c] = size > 0 ? pow(size, -(1.0 - p.alpha) * p.q) : 0.0;
     }
     rank_baskets_free(bk);
     free(cnt);
@@ -113,10 +113,13 @@ static prefrec_status upcf_score(const void *mv, int32_t u, float *scores) {
         rank_fill_unscored(x, scores);
         return PREFREC_OK;
     }
+    int64_t h = x->row_start[u + 1] - x->row_start[u];
     int32_t *inter = calloc((size_t)nc, sizeof *inter);
     int32_t *touched = malloc((size_t)nc * sizeof *touched);
     double *acc = calloc((size_t)np, sizeof *acc);
-    if (!inter || !touched || !acc) {
+    double *ipow = malloc(((size_t)h + 1) * sizeof *ipow); /* i^q * |I_u|^(-alpha q) */
+    if (!inter || !touched || !acc || !ipow) {
+        free(ipow);
         free(inter);
         free(touched);
         free(acc);
@@ -130,14 +133,16 @@ static prefrec_status upcf_score(const void *mv, int32_t u, float *scores) {
             if (!inter[v]++) touched[nt++] = v;
         }
     }
+    /* sim^q = |I_u & I_v|^q |I_u|^(-alpha q) |I_v|^(-(1-alpha) q): no pow per customer */
+    for (int64_t i = 0; i <= h; i++) ipow[i] = pow((double)i, m->p.q) * m->inv_a[u];
     for (int32_t t = 0; t < nt; t++) {
         int32_t v = touched[t];
-        double sim = (double)inter[v] / (m->pow_a[u] * m->pow_b[v]);
-        double w = pow(sim, m->p.q);
+        double w = ipow[inter[v]] * m->inv_b[v];
         for (int64_t q = m->rc_start[v]; q < m->rc_start[v + 1]; q++)
             acc[m->rc_item[q]] += w * m->rc_val[q];
     }
     for (int32_t j = 0; j < np; j++) scores[j] = (float)acc[j];
+    free(ipow);
     free(inter);
     free(touched);
     free(acc);
