@@ -385,6 +385,48 @@ static void test_ease(void) {
     prefrec_dataset_free(ds);
 }
 
+/* The memory cap: 400 products in a ring (customer i buys products i and i+1 mod 400), so
+ * every product has 2 buyers. max_mb 1 allows floor(sqrt(2^20 / 8)) = 362 dense products (8 n^2
+ * bytes at the peak): the 362 lowest indices (equal buyers: lower index first). Customer 398
+ * bought products 398 and 399, both outside: they, and every product outside, rank below the
+ * dense ones (-1000 + a popularity tie-break), while customer 0's neighbour product 1 (in the
+ * dense set) scores above 0. */
+static void test_ease_cap(void) {
+    enum { NP = 400 };
+    brow rows[2 * NP];
+    static char cn[NP][8], pn[NP][8];
+    for (int i = 0; i < NP; i++) {
+        snprintf(cn[i], sizeof cn[i], "C%d", i);
+        snprintf(pn[i], sizeof pn[i], "P%d", i);
+    }
+    for (int i = 0; i < NP; i++) {
+        rows[2 * i] = (brow){cn[i], pn[i], NULL, 1, -1};
+        rows[2 * i + 1] = (brow){cn[i], pn[(i + 1) % NP], NULL, 1, -1};
+    }
+    prefrec_dataset *ds = make_ds(rows, 2 * NP);
+    CHECK(ds != NULL);
+    if (!ds) return;
+    prefrec_interactions *x = window(ds, 10);
+    prefrec_ease_params p = prefrec_ease_default_params();
+    p.lambda = 1.0;
+    p.max_mb = 1;
+    float *s = fit_score(&prefrec_ranker_ease, ds, x, &p, 1, cid(ds, "C398"));
+    if (s) {
+        CHECK(s[pid(ds, "P361")] > -1.0f); /* dense */
+        CHECK(s[pid(ds, "P362")] < -999.0f); /* outside */
+        CHECK(s[pid(ds, "P399")] < -999.0f);
+    }
+    free(s);
+    s = fit_score(&prefrec_ranker_ease, ds, x, &p, 1, cid(ds, "C0"));
+    if (s) {
+        /* C0 bought P0, P1: P1 is C1's too, with P2; B[P1][P2] > 0 */
+        CHECK(s[pid(ds, "P2")] > 0.0f);
+    }
+    free(s);
+    prefrec_interactions_free(x);
+    prefrec_dataset_free(ds);
+}
+
 /* ---- BPR and ALS: a dominant co-purchase pattern ------------------------------------------ */
 /* 30 customers buy A and B together, 10 buy C and D, 15 buy E alone (buyers: A, B 30, E 15,
  * C, D 10). T bought only A. Among the products T has not bought, B goes with A in every
@@ -511,6 +553,7 @@ int main(void) {
     test_upcf();
     test_rp3beta();
     test_ease();
+    test_ease_cap();
     test_bpr_als();
     test_contract();
     return check_report("test_baselines");

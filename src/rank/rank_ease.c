@@ -203,7 +203,7 @@ static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, 
     double n_mem = floor(sqrt((double)p.max_mb * 1048576.0 / 8.0)); /* 8 n^2 bytes at the peak */
     if ((double)n > n_mem) {
         fprintf(stderr,
-                "  ease: %d products need %.0f MiB for the dense solve, over max_mb %d: keeping "
+                "  ease: %d products need %.1f MiB for the dense solve, over max_mb %d: keeping "
                 "the %d most-bought (the others rank below them, by popularity)\n",
                 n, 8.0 * n * (double)n / 1048576.0, p.max_mb, (int)n_mem);
         n = (int32_t)n_mem;
