@@ -27,6 +27,7 @@
 #include "prefrec/native/gen.h"
 #include "prefrec/native/pack_write.h"
 #include "prefrec/native/pipeline.h"
+#include "prefrec/native/rankers.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define OOM_SKIP 1
@@ -119,6 +120,39 @@ static prefrec_status run_eval(const prefrec_dataset *ds, eval_out *o, prefrec_e
     return s;
 }
 
+/* ---- the baselines (rankers.h): fit each on A01's window, score ten customers (some without
+ * history there); the result is a weighted sum of each ranker's scores ------------------------ */
+static prefrec_status run_baselines(const prefrec_dataset *ds, eval_out *o, prefrec_error *err) {
+    const prefrec_ranker_def *defs[] = {
+        &prefrec_ranker_g_topfreq, &prefrec_ranker_p_topfreq, &prefrec_ranker_gp_topfreq,
+        &prefrec_ranker_tifu_knn,  &prefrec_ranker_upcf,      &prefrec_ranker_rp3beta,
+        &prefrec_ranker_ease,      &prefrec_ranker_mf,        &prefrec_ranker_bpr};
+    int32_t cutoff = 0;
+    prefrec_date_parse("2021-10-01", 10, &cutoff);
+    prefrec_interactions *x = NULL;
+    o->n = 0;
+    prefrec_status s = prefrec_interactions_build(ds, 0, ds->day_min, cutoff, &x, err);
+    float *sc = s ? NULL : malloc((size_t)x->n_products * sizeof *sc);
+    if (!s && !sc) s = prefrec_error_set(err, PREFREC_E_NOMEM, "baselines: out of memory");
+    prefrec_fit_input in = {ds, x, 2, 42, 0};
+    for (size_t r = 0; !s && r < sizeof defs / sizeof defs[0]; r++) {
+        void *model = NULL;
+        s = defs[r]->fit(&in, NULL, &model, err);
+        double sum = 0;
+        for (int32_t c = 0; !s && c < 10 && c < x->n_customers; c++) {
+            if (defs[r]->score(model, c, sc))
+                s = prefrec_error_set(err, PREFREC_E_NOMEM, "%s: score: out of memory",
+                                      defs[r]->name);
+            for (int32_t j = 0; !s && j < x->n_products; j++) sum += sc[j] * (double)(j % 7 + 1);
+        }
+        defs[r]->free(model);
+        o->v[o->n++] = sum;
+    }
+    free(sc);
+    prefrec_interactions_free(x);
+    return s;
+}
+
 /* ---- the pipeline: the pack's bytes -------------------------------------------------------- */
 static prefrec_status run_train(const prefrec_dataset *ds, const char *dir, void **bytes,
                                 size_t *len, prefrec_error *err) {
@@ -198,9 +232,10 @@ static void sweep(const char *what, const prefrec_dataset *ds, const char *dir) 
     eval_out ref_e, got_e;
     void *ref_p = NULL, *got_p = NULL;
     size_t ref_len = 0, got_len = 0;
-    int is_eval = !strcmp(what, "eval");
-    prefrec_status s =
-        is_eval ? run_eval(ds, &ref_e, &err) : run_train(ds, dir, &ref_p, &ref_len, &err);
+    int is_base = !strcmp(what, "baselines"), is_eval = is_base || !strcmp(what, "eval");
+    prefrec_status s = is_base ? run_baselines(ds, &ref_e, &err)
+        : is_eval              ? run_eval(ds, &ref_e, &err)
+                               : run_train(ds, dir, &ref_p, &ref_len, &err);
     CHECK_EQ_INT(s, PREFREC_OK);
     if (s) {
         fprintf(stderr, "%s reference: %s\n", what, err.msg);
@@ -210,7 +245,9 @@ static void sweep(const char *what, const prefrec_dataset *ds, const char *dir) 
     for (long at = 0;; at++) {
         memset(&err, 0, sizeof err);
         arm(at);
-        s = is_eval ? run_eval(ds, &got_e, &err) : run_train(ds, dir, &got_p, &got_len, &err);
+        s = is_base   ? run_baselines(ds, &got_e, &err)
+            : is_eval ? run_eval(ds, &got_e, &err)
+                      : run_train(ds, dir, &got_p, &got_len, &err);
         long made = disarm();
         if (made <= at) { /* nothing failed: the sweep is complete */
             CHECK_EQ_INT(s, PREFREC_OK);
@@ -272,6 +309,7 @@ int main(void) {
     CHECK_EQ_INT(prefrec_dataset_load(dir, &lp, &ds, &err), PREFREC_OK);
     if (ds) {
         sweep("eval", ds, dir);
+        sweep("baselines", ds, dir);
         sweep("train", ds, dir);
     }
     prefrec_dataset_free(ds);

@@ -13,10 +13,13 @@ const char prefrec_ranker_default_name[] = "blend_served"; /* what the packs ser
 const char *const prefrec_ranker_task_default[PREFREC_EVAL_TASKS] = {"blend_served", "due", "due"};
 
 static const prefrec_ranker_def *const builtin[] = {
-    &prefrec_ranker_pop,         &prefrec_ranker_pop_seg,      &prefrec_ranker_itemknn,
-    &prefrec_ranker_ease,        &prefrec_ranker_mf,           &prefrec_ranker_rep_freq,
-    &prefrec_ranker_rep_recency, &prefrec_ranker_seed_score,   &prefrec_ranker_neumf,
-    &prefrec_ranker_blend,       &prefrec_ranker_blend_served, &prefrec_ranker_due,
+    &prefrec_ranker_pop,       &prefrec_ranker_pop_seg,     &prefrec_ranker_g_topfreq,
+    &prefrec_ranker_p_topfreq, &prefrec_ranker_gp_topfreq,  &prefrec_ranker_itemknn,
+    &prefrec_ranker_rp3beta,   &prefrec_ranker_ease,        &prefrec_ranker_mf,
+    &prefrec_ranker_bpr,       &prefrec_ranker_tifu_knn,    &prefrec_ranker_upcf,
+    &prefrec_ranker_rep_freq,  &prefrec_ranker_rep_recency, &prefrec_ranker_seed_score,
+    &prefrec_ranker_neumf,     &prefrec_ranker_blend,       &prefrec_ranker_blend_served,
+    &prefrec_ranker_due,
 };
 
 const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n) {

@@ -42,6 +42,7 @@ prefrec_blend_params prefrec_blend_default_params(void) {
     p.tune_users = 1000;
     p.tune_k = 20;
     p.ease = prefrec_ease_default_params();
+    p.ease.max_items = 3000; /* the blend's EASE stays the 3,000 most-bought (docs/eval.md) */
     p.knn = prefrec_itemknn_default_params();
     p.pop = prefrec_pop_default_params();
     p.pop.by_segment = 1;

@@ -1,13 +1,15 @@
 /* rank_ease.c - EASE (Steck 2019): the closed-form linear item-to-item model.
  *
  * B = I - P diag(1 / diag P), P = (X'X + lambda I)^-1, diag(B) = 0, score = x_u B. X is the
- * binary customer x product matrix of the window, restricted to the max_items most-bought
- * products so the dense n x n solve stays a few seconds (n^3 / 2 multiply-adds). X'X is summed
- * into its upper triangle only. The solve is LAPACK's dpotrf + dpotri (OpenBLAS: blocked and
- * multi-threaded) when the build found it, else our own: Cholesky G = L L', the upper factor
- * M = L^-T row by row, then P = M M' as dot products of contiguous rows (vectorisable; P's rows
- * are split over threads, each entry a fixed-order sum, so the model does not depend on the
- * thread count). */
+ * binary customer x product matrix of the window over every product bought in it (or the
+ * max_items most-bought; and, when the dense solve would need more than max_mb, the most-bought
+ * that fit, said on stderr). Memory: X'X + lambda I in doubles (8 n^2 bytes) plus B in floats
+ * (4 n^2). X'X is summed into its upper triangle only. The solve is LAPACK's dpotrf + dpotri
+ * (OpenBLAS: blocked and multi-threaded) when the build found it, else our own: Cholesky
+ * G = L L', the upper factor M = L^-T row by row, then P = M M' as dot products of contiguous
+ * rows (vectorisable; P's rows are split over threads, each entry a fixed-order sum, so the
+ * model does not depend on the thread count). */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -43,7 +45,7 @@ typedef struct ease_model {
 } ease_model;
 
 prefrec_ease_params prefrec_ease_default_params(void) {
-    prefrec_ease_params p = {-1.0, 3000};
+    prefrec_ease_params p = {-1.0, 0, 6144};
     return p;
 }
 
@@ -221,11 +223,11 @@ static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, 
     prefrec_ease_params p =
         params ? *(const prefrec_ease_params *)params : prefrec_ease_default_params();
     *model = NULL;
-    if (p.max_items < 1 || p.lambda == 0)
+    if (p.max_items < 0 || p.lambda == 0 || p.max_mb < 1)
         return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "ease: max_items must be >= 1 and lambda "
-                                 "nonzero (got %d, %g)",
-                                 p.max_items, p.lambda);
+                                 "ease: max_items must be >= 0 (0: all), lambda nonzero and "
+                                 "max_mb >= 1 (got %d, %g, %d)",
+                                 p.max_items, p.lambda, p.max_mb);
     const prefrec_interactions *x = in->train;
     size_t np = x->n_products ? (size_t)x->n_products : 1;
     ease_model *m = calloc(1, sizeof *m);
@@ -242,7 +244,15 @@ static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, 
             order[cand++] = ((int64_t)x->n_buyers[j] << 32) | (int64_t)(0x7fffffff - j);
     }
     qsort(order, (size_t)cand, sizeof *order, cmp_i64_desc);
-    int32_t n = cand < p.max_items ? cand : p.max_items;
+    int32_t n = p.max_items > 0 && p.max_items < cand ? p.max_items : cand;
+    double n_mem = floor(sqrt((double)p.max_mb * 1048576.0 / 12.0)); /* 12 n^2 bytes at the peak */
+    if ((double)n > n_mem) {
+        fprintf(stderr,
+                "  ease: %d products need %.1f MiB for the dense solve, over max_mb %d: keeping "
+                "the %d most-bought (the others rank below them, by popularity)\n",
+                n, 12.0 * n * (double)n / 1048576.0, p.max_mb, (int)n_mem);
+        n = (int32_t)n_mem;
+    }
     m->n = n;
     m->item = malloc((n ? (size_t)n : 1) * sizeof *m->item);
     if (!m->item) goto nomem;
@@ -281,7 +291,9 @@ static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, 
     m->lambda = p.lambda > 0 ? p.lambda : -p.lambda * mean_diag;
     if (!(m->lambda > 0)) m->lambda = 1.0;
     for (int32_t d = 0; d < n; d++) g[(size_t)d * n + d] += m->lambda;
-    if (in->verbose) fprintf(stderr, "  ease: %d items, lambda %.3g, solving\n", n, m->lambda);
+    if (in->verbose)
+        fprintf(stderr, "  ease: %d products%s, lambda %.3g, solving\n", n,
+                n == cand ? " (all bought)" : "", m->lambda);
     int rc = prefrec_ease_spd_inverse(g, n, in->threads);
     if (rc) {
         double lambda = m->lambda;
@@ -333,13 +345,42 @@ static prefrec_status ease_score(const void *mv, int32_t c, float *scores) {
     return PREFREC_OK;
 }
 
+/* lambda 3 .. 10000 in half-decade steps, every product (Steck's 500 and the issue's
+ * numpy run sit between 300 and 1000); the memory cap stays the default. */
+static int ease_grid(size_t i, void *params) {
+    static const double lambdas[8] = {3, 10, 30, 100, 300, 1000, 3000, 10000};
+    if (i >= 8) return 0;
+    prefrec_ease_params p = prefrec_ease_default_params();
+    p.lambda = lambdas[i];
+    *(prefrec_ease_params *)params = p;
+    return 1;
+}
+
+static void ease_describe(const void *params, char *buf, size_t n) {
+    prefrec_ease_params p =
+        params ? *(const prefrec_ease_params *)params : prefrec_ease_default_params();
+    char lam[48], items[32];
+    if (p.lambda > 0)
+        snprintf(lam, sizeof lam, "lambda=%g", p.lambda);
+    else
+        snprintf(lam, sizeof lam, "lambda=%gx mean diag", -p.lambda);
+    if (p.max_items > 0)
+        snprintf(items, sizeof items, "%d", p.max_items);
+    else
+        snprintf(items, sizeof items, "all");
+    snprintf(buf, n, "%s items=%s (memory cap %d MiB)", lam, items, p.max_mb);
+}
+
 const prefrec_ranker_def prefrec_ranker_ease = {
-    "ease",
-    "EASE closed-form item-to-item regression (dense, most-bought products)",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
-    ease_fit,
-    ease_score,
-    ease_free};
+    .name = "ease",
+    .summary = "EASE closed-form item-to-item regression (dense, every product bought)",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE | PREFREC_TASK_MIXED,
+    .fit = ease_fit,
+    .score = ease_score,
+    .free = ease_free,
+    .params_size = sizeof(prefrec_ease_params),
+    .grid = ease_grid,
+    .describe = ease_describe};
 
 /* ---- served form (src/core/blend.h): the strongest positive entries of each EASE row ------- */
 prefrec_status prefrec_ease_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {

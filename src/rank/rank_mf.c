@@ -34,7 +34,7 @@ typedef struct mf_model {
 } mf_model;
 
 prefrec_mf_params prefrec_mf_default_params(void) {
-    prefrec_mf_params p = {32, 10, 0.1, 10.0};
+    prefrec_mf_params p = {32, 10, 0.1, 10.0, 0};
     return p;
 }
 
@@ -88,8 +88,64 @@ typedef struct half_job {
     float *out; /* this side's factors */
     int32_t row_from, row_to;
     int dim;
+    int cg_steps; /* > 0: that many conjugate-gradient steps per row instead of the solve */
     int failed;
 } half_job;
+
+/* out = M v + sum over the row's pairs of (c - 1) (y . v) y, M = F'F + reg I (gram) */
+static void cg_apply(const half_job *jb, int64_t q0, int64_t q1, const double *v, double *out) {
+    int d = jb->dim;
+    for (int i = 0; i < d; i++) {
+        const double *g = jb->gram + (size_t)i * d;
+        double s = 0;
+        for (int j = 0; j < d; j++) s += g[j] * v[j];
+        out[i] = s;
+    }
+    for (int64_t q = q0; q < q1; q++) {
+        const float *y = jb->fixed + (size_t)jb->other[q] * d;
+        double yv = 0;
+        for (int k = 0; k < d; k++) yv += y[k] * v[k];
+        yv *= jb->c1[q];
+        for (int k = 0; k < d; k++) out[k] += yv * y[k];
+    }
+}
+
+/* cg_steps conjugate-gradient steps on row r's system (Takacs, Pilaszy, Tikk 2011) from its
+ * current factors: d^2 + 2 d per pair and step instead of a d x d build and factorisation. */
+static void cg_row(const half_job *jb, int32_t r, double *xv, double *res, double *dir,
+                   double *ad) {
+    int d = jb->dim;
+    int64_t q0 = jb->start[r], q1 = jb->start[r + 1];
+    float *o = jb->out + (size_t)r * d;
+    for (int k = 0; k < d; k++) xv[k] = o[k];
+    cg_apply(jb, q0, q1, xv, ad);
+    for (int k = 0; k < d; k++) res[k] = -ad[k];
+    for (int64_t q = q0; q < q1; q++) {
+        const float *y = jb->fixed + (size_t)jb->other[q] * d;
+        double c = 1.0 + jb->c1[q];
+        for (int k = 0; k < d; k++) res[k] += c * y[k];
+    }
+    double rs = 0;
+    for (int k = 0; k < d; k++) {
+        dir[k] = res[k];
+        rs += res[k] * res[k];
+    }
+    for (int it = 0; it < jb->cg_steps && rs > 1e-20; it++) {
+        cg_apply(jb, q0, q1, dir, ad);
+        double pap = 0;
+        for (int k = 0; k < d; k++) pap += dir[k] * ad[k];
+        if (!(pap > 0)) break;
+        double a = rs / pap, rs_new = 0;
+        for (int k = 0; k < d; k++) {
+            xv[k] += a * dir[k];
+            res[k] -= a * ad[k];
+            rs_new += res[k] * res[k];
+        }
+        for (int k = 0; k < d; k++) dir[k] = res[k] + rs_new / rs * dir[k];
+        rs = rs_new;
+    }
+    for (int k = 0; k < d; k++) o[k] = (float)xv[k];
+}
 
 /* Row r's system is (M + Y' C1 Y) x = Y' c with M = F'F + reg I shared by every row, Y the n
  * fixed rows of its pairs, C1 = diag(c - 1). A long row builds the d x d matrix (upper
@@ -104,8 +160,9 @@ MF_CLONES static void *half_rows(void *arg) {
     double *k = malloc(MF_SHORT_ROW * MF_SHORT_ROW * sizeof *k),
            *t = malloc(MF_SHORT_ROW * sizeof *t);
     double *c1 = malloc(MF_SHORT_ROW * sizeof *c1);
-    if (!a || !b || !k || !t || !c1) {
-        free(a), free(b), free(k), free(t), free(c1);
+    double *cg = jb->cg_steps > 0 ? malloc((size_t)4 * d * sizeof *cg) : NULL;
+    if (!a || !b || !k || !t || !c1 || (jb->cg_steps > 0 && !cg)) {
+        free(a), free(b), free(k), free(t), free(c1), free(cg);
         jb->failed = 1;
         return NULL;
     }
@@ -114,6 +171,10 @@ MF_CLONES static void *half_rows(void *arg) {
         int64_t lo = jb->start[r], n = jb->start[r + 1] - lo;
         if (n == 0) {
             memset(o, 0, (size_t)d * sizeof *o);
+            continue;
+        }
+        if (cg) {
+            cg_row(jb, r, cg, cg + d, cg + 2 * d, cg + 3 * d);
             continue;
         }
         int shortrow = jb->z && n <= MF_SHORT_ROW;
@@ -171,7 +232,7 @@ MF_CLONES static void *half_rows(void *arg) {
         }
         for (int i = 0; i < d; i++) o[i] = (float)b[i];
     }
-    free(a), free(b), free(k), free(t), free(c1);
+    free(a), free(b), free(k), free(t), free(c1), free(cg);
     return NULL;
 }
 
@@ -197,7 +258,8 @@ MF_CLONES static int half_step(const int64_t *start, const int32_t *other, const
     }
     /* M^-1 and Z = F M^-1 for the short rows, when any row is short */
     int64_t shorts = 0;
-    for (int32_t r = 0; r < n_rows; r++) shorts += start[r + 1] - start[r] <= MF_SHORT_ROW;
+    for (int32_t r = 0; p->cg_steps == 0 && r < n_rows; r++)
+        shorts += start[r + 1] - start[r] <= MF_SHORT_ROW;
     double *z = NULL;
     if (shorts > 0) {
         double *a = malloc((size_t)d * d * sizeof *a), *e = malloc((size_t)d * sizeof *e);
@@ -244,6 +306,7 @@ MF_CLONES static int half_step(const int64_t *start, const int32_t *other, const
                              (int32_t)((int64_t)n_rows * t / nt),
                              (int32_t)((int64_t)n_rows * (t + 1) / nt),
                              d,
+                             p->cg_steps,
                              0};
         if (t > 0) started[t] = pthread_create(&th[t], NULL, half_rows, &jobs[t]) == 0;
     }
@@ -264,11 +327,12 @@ static prefrec_status mf_fit(const prefrec_fit_input *in, const void *params, vo
                              prefrec_error *err) {
     prefrec_mf_params p = params ? *(const prefrec_mf_params *)params : prefrec_mf_default_params();
     *model = NULL;
-    if (p.dim < 1 || p.dim > 512 || p.iterations < 1 || p.reg <= 0 || p.alpha < 0)
+    if (p.dim < 1 || p.dim > 512 || p.iterations < 1 || !(p.reg > 0) || !(p.alpha >= 0) ||
+        p.cg_steps < 0 || p.cg_steps > 64)
         return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "mf: need 1 <= dim <= 512, iterations >= 1,"
-                                 " reg > 0, alpha >= 0 (got %d, %d, %g, %g)",
-                                 p.dim, p.iterations, p.reg, p.alpha);
+                                 "mf: need 1 <= dim <= 512, iterations >= 1, reg > 0, alpha >= 0,"
+                                 " 0 <= cg_steps <= 64 (got %d, %d, %g, %g, %d)",
+                                 p.dim, p.iterations, p.reg, p.alpha, p.cg_steps);
     const prefrec_interactions *x = in->train;
     mf_model *m = calloc(1, sizeof *m);
     if (!m) return prefrec_error_set(err, PREFREC_E_NOMEM, "mf: out of memory");
@@ -335,10 +399,46 @@ static prefrec_status mf_score(const void *mv, int32_t c, float *scores) {
     return PREFREC_OK;
 }
 
+/* dim 32, 64, 128 x reg 0.1, 1, 10 at alpha 10, then alpha 1 and 40 at dim 64, reg 1: 11
+ * points, each 15 iterations of 3 conjugate-gradient steps (the exact solve at 128 factors
+ * would take minutes on the scale-1 demo data). */
+static int mf_grid(size_t i, void *params) {
+    static const int dims[3] = {32, 64, 128};
+    static const double regs[3] = {0.1, 1.0, 10.0};
+    prefrec_mf_params p = prefrec_mf_default_params();
+    p.iterations = 15;
+    p.cg_steps = 3;
+    if (i < 9) {
+        p.dim = dims[i / 3];
+        p.reg = regs[i % 3];
+    } else if (i < 11) {
+        p.dim = 64;
+        p.reg = 1.0;
+        p.alpha = i == 9 ? 1.0 : 40.0;
+    } else
+        return 0;
+    *(prefrec_mf_params *)params = p;
+    return 1;
+}
+
+static void mf_describe(const void *params, char *buf, size_t n) {
+    prefrec_mf_params p = params ? *(const prefrec_mf_params *)params : prefrec_mf_default_params();
+    char solve[32];
+    if (p.cg_steps > 0)
+        snprintf(solve, sizeof solve, "cg=%d", p.cg_steps);
+    else
+        snprintf(solve, sizeof solve, "exact");
+    snprintf(buf, n, "dim=%d reg=%g alpha=%g iterations=%d %s", p.dim, p.reg, p.alpha, p.iterations,
+             solve);
+}
+
 const prefrec_ranker_def prefrec_ranker_mf = {
-    "mf",
-    "implicit matrix factorisation (ALS, confidence-weighted)",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
-    mf_fit,
-    mf_score,
-    mf_free};
+    .name = "mf",
+    .summary = "implicit matrix factorisation (ALS, confidence-weighted)",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE | PREFREC_TASK_MIXED,
+    .fit = mf_fit,
+    .score = mf_score,
+    .free = mf_free,
+    .params_size = sizeof(prefrec_mf_params),
+    .grid = mf_grid,
+    .describe = mf_describe};

@@ -1,4 +1,5 @@
-/* rank_pop.c - popularity rankers: overall, and within the customer's gender x age band.
+/* rank_pop.c - popularity rankers: overall, and within the customer's gender x age band; and
+ * G-TopFreq (overall purchase lines, the next-basket literature's global baseline).
  *
  * Popularity counts distinct buyers, not receipt lines, so one household buying water every
  * week does not outrank a product many people buy. The segment version shrinks a segment's
@@ -18,7 +19,7 @@ typedef struct pop_model {
 } pop_model;
 
 prefrec_pop_params prefrec_pop_default_params(void) {
-    prefrec_pop_params p = {0, 50.0, 0.0};
+    prefrec_pop_params p = {0, 50.0, 0.0, 0};
     return p;
 }
 
@@ -61,9 +62,9 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
         n_active += 1;
         seg_n[s] += 1;
         for (int64_t i = a; i < b; i++) {
-            double w = 1.0;
+            double w = p.by_lines ? (double)x->count[i] : 1.0;
             if (p.half_life_days > 0)
-                w = pow(0.5, (double)(x->day_to - 1 - x->last_day[i]) / p.half_life_days);
+                w *= pow(0.5, (double)(x->day_to - 1 - x->last_day[i]) / p.half_life_days);
             g[x->product[i]] += w;
             if (by_segment) sg[(size_t)s * np + (size_t)x->product[i]] += w;
         }
@@ -92,6 +93,13 @@ static prefrec_status pop_seg_fit(const prefrec_fit_input *in, const void *param
     return pop_fit_common(in, params, 1, model, err);
 }
 
+static prefrec_status g_topfreq_fit(const prefrec_fit_input *in, const void *params, void **model,
+                                    prefrec_error *err) {
+    prefrec_pop_params p = prefrec_pop_default_params();
+    p.by_lines = 1;
+    return pop_fit_common(in, params ? params : &p, 0, model, err);
+}
+
 static prefrec_status pop_score(const void *m, int32_t customer, float *scores) {
     const pop_model *pm = m;
     const float *src = pm->global;
@@ -101,20 +109,29 @@ static prefrec_status pop_score(const void *m, int32_t customer, float *scores) 
     return PREFREC_OK;
 }
 
-const prefrec_ranker_def prefrec_ranker_pop = {"pop",
-                                               "popularity: distinct buyers in the training window",
-                                               PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
-                                               pop_fit,
-                                               pop_score,
-                                               pop_free};
+const prefrec_ranker_def prefrec_ranker_pop = {
+    .name = "pop",
+    .summary = "popularity: distinct buyers in the training window",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    .fit = pop_fit,
+    .score = pop_score,
+    .free = pop_free};
+
+const prefrec_ranker_def prefrec_ranker_g_topfreq = {
+    .name = "g_topfreq",
+    .summary = "G-TopFreq: overall popularity by purchase lines in the training window",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE | PREFREC_TASK_MIXED,
+    .fit = g_topfreq_fit,
+    .score = pop_score,
+    .free = pop_free};
 
 const prefrec_ranker_def prefrec_ranker_pop_seg = {
-    "pop_seg",
-    "popularity within the customer's gender x age band, shrunk to overall",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
-    pop_seg_fit,
-    pop_score,
-    pop_free};
+    .name = "pop_seg",
+    .summary = "popularity within the customer's gender x age band, shrunk to overall",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    .fit = pop_seg_fit,
+    .score = pop_score,
+    .free = pop_free};
 
 /* ---- served form (src/core/blend.h): the table pop_score reads ------------------------------- */
 const float *prefrec_pop_table(const void *mv, int32_t *rows) {

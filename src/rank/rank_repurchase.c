@@ -4,7 +4,11 @@
  * rep_recency: most recently bought first, ties by count. Products the customer never bought
  * score below every bought one, ordered by overall popularity, so the ranking is total.
  * seed_score: the deck's preference score (prefrec/native/score.h) as of the window's end, computed
- * from the window's own rows; ties by count. */
+ * from the window's own rows; ties by count.
+ * p_topfreq / gp_topfreq: the next-basket literature's P-TopFreq and GP-TopFreq (rankers.h): own
+ * products by purchase lines, ties by the later last purchase (then the lower index, the
+ * evaluation's tie rule); never-bought products all tie below (p_) or follow by G-TopFreq (gp_);
+ * without history both are G-TopFreq. */
 #include <stdlib.h>
 
 #include "prefrec/native/rankers.h"
@@ -14,6 +18,9 @@
 typedef struct rep_model {
     const prefrec_interactions *x;
     int by_recency;
+    void *global; /* p_ / gp_topfreq: the fitted g_topfreq, else NULL */
+    int fill_global; /* gp_topfreq: never-bought products by G-TopFreq */
+    float gmax; /* the largest G-TopFreq value */
 } rep_model;
 
 static prefrec_status rep_fit_common(const prefrec_fit_input *in, int by_recency, void **model,
@@ -37,7 +44,63 @@ static prefrec_status rep_recency_fit(const prefrec_fit_input *in, const void *p
     return rep_fit_common(in, 1, model, err);
 }
 
-static void rep_free(void *m) { free(m); }
+static void rep_free(void *mv) {
+    rep_model *m = mv;
+    if (m) prefrec_ranker_g_topfreq.free(m->global);
+    free(m);
+}
+
+static prefrec_status topfreq_fit_common(const prefrec_fit_input *in, int fill_global, void **model,
+                                         prefrec_error *err) {
+    rep_model *m = NULL;
+    prefrec_status st = rep_fit_common(in, 0, (void **)&m, err);
+    if (st) return st;
+    m->fill_global = fill_global;
+    st = prefrec_ranker_g_topfreq.fit(in, NULL, &m->global, err);
+    if (st) {
+        rep_free(m);
+        return st;
+    }
+    int32_t rows = 0;
+    const float *g = prefrec_pop_table(m->global, &rows);
+    for (int32_t j = 0; j < in->train->n_products; j++)
+        if (g[j] > m->gmax) m->gmax = g[j];
+    *model = m;
+    return PREFREC_OK;
+}
+
+static prefrec_status p_topfreq_fit(const prefrec_fit_input *in, const void *params, void **model,
+                                    prefrec_error *err) {
+    return topfreq_fit_common(in, 0, model, err);
+}
+
+static prefrec_status gp_topfreq_fit(const prefrec_fit_input *in, const void *params, void **model,
+                                     prefrec_error *err) {
+    return topfreq_fit_common(in, 1, model, err);
+}
+
+/* Own products: 2 + lines + 0.5 * recency (recency in (0, 1], so it only breaks ties of the
+ * lines; float keeps the day apart while lines stay below 2^22 / window days, 11,000 for a
+ * year's window); never bought:
+ * gp_ G-TopFreq / (max + 1) in [0, 1), p_ 0 for all; no history: G-TopFreq itself. */
+static prefrec_status topfreq_score(const void *mv, int32_t c, float *scores) {
+    const rep_model *m = mv;
+    const prefrec_interactions *x = m->x;
+    int32_t rows = 0;
+    const float *g = prefrec_pop_table(m->global, &rows);
+    if (x->row_start[c] == x->row_start[c + 1]) {
+        for (int32_t j = 0; j < x->n_products; j++) scores[j] = g[j];
+        return PREFREC_OK;
+    }
+    float f = 1.0f / (m->gmax + 1.0f);
+    for (int32_t j = 0; j < x->n_products; j++) scores[j] = m->fill_global ? g[j] * f : 0.0f;
+    double span = (double)(x->day_to - x->day_from) + 1.0;
+    for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
+        double recency = (double)(x->last_day[b] - x->day_from + 1) / span; /* (0, 1] */
+        scores[x->product[b]] = (float)(2.0 + x->count[b] + 0.5 * recency);
+    }
+    return PREFREC_OK;
+}
 
 /* Scores stay exact in float: counts and day offsets are small integers; the secondary key is
  * scaled into [0, 1) so it only breaks ties of the primary one. */
@@ -62,20 +125,36 @@ static prefrec_status rep_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_rep_freq = {
-    "rep_freq",
-    "repurchase: the customer's most-bought products first",
-    PREFREC_TASK_REPURCHASE,
-    rep_freq_fit,
-    rep_score,
-    rep_free};
+    .name = "rep_freq",
+    .summary = "repurchase: the customer's most-bought products first",
+    .tasks = PREFREC_TASK_REPURCHASE,
+    .fit = rep_freq_fit,
+    .score = rep_score,
+    .free = rep_free};
 
 const prefrec_ranker_def prefrec_ranker_rep_recency = {
-    "rep_recency",
-    "repurchase: the customer's most recently bought products first",
-    PREFREC_TASK_REPURCHASE,
-    rep_recency_fit,
-    rep_score,
-    rep_free};
+    .name = "rep_recency",
+    .summary = "repurchase: the customer's most recently bought products first",
+    .tasks = PREFREC_TASK_REPURCHASE,
+    .fit = rep_recency_fit,
+    .score = rep_score,
+    .free = rep_free};
+
+const prefrec_ranker_def prefrec_ranker_p_topfreq = {
+    .name = "p_topfreq",
+    .summary = "P-TopFreq: the customer's most-bought products (ties: later last purchase)",
+    .tasks = PREFREC_TASK_REPURCHASE | PREFREC_TASK_MIXED,
+    .fit = p_topfreq_fit,
+    .score = topfreq_score,
+    .free = rep_free};
+
+const prefrec_ranker_def prefrec_ranker_gp_topfreq = {
+    .name = "gp_topfreq",
+    .summary = "GP-TopFreq: the customer's most-bought products, then G-TopFreq",
+    .tasks = PREFREC_TASK_REPURCHASE | PREFREC_TASK_MIXED,
+    .fit = gp_topfreq_fit,
+    .score = topfreq_score,
+    .free = rep_free};
 
 /* ---- the seed's preference score as a repurchase ranker ----------------------------------- */
 typedef struct seed_model {
@@ -136,9 +215,9 @@ static prefrec_status seed_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_seed_score = {
-    "seed_score",
-    "repurchase: the deck's preference score (count, category share, recency)",
-    PREFREC_TASK_REPURCHASE,
-    seed_fit,
-    seed_score,
-    seed_free};
+    .name = "seed_score",
+    .summary = "repurchase: the deck's preference score (count, category share, recency)",
+    .tasks = PREFREC_TASK_REPURCHASE,
+    .fit = seed_fit,
+    .score = seed_score,
+    .free = seed_free};

@@ -107,6 +107,7 @@ typedef struct prefrec_pop_params {
     double prior; /* pseudo-customers of overall popularity in a segment (default 50) */
     double
         half_life_days; /* > 0: weight a buyer by 0.5^(age of their last purchase / h); 0: none */
+    int by_lines; /* 1: count purchase lines instead of distinct buyers (g_topfreq; default 0) */
 } prefrec_pop_params;
 prefrec_pop_params prefrec_pop_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_pop, prefrec_ranker_pop_seg;
@@ -121,26 +122,100 @@ typedef struct prefrec_itemknn_params {
 prefrec_itemknn_params prefrec_itemknn_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_itemknn;
 
-/* ease: Steck's EASE, B = I - P diag(1/diag P), P = (X'X + lambda I)^-1, over the max_items
- * most-bought products (the others rank below them, by popularity). Own Cholesky solve. */
+/* ease: Steck's EASE, B = I - P diag(1/diag P), P = (X'X + lambda I)^-1, over every product
+ * bought in the window (max_items 0) or the max_items most-bought (the others rank below them,
+ * by popularity). LAPACK solve when linked, else our own Cholesky. The dense solve needs
+ * 8 n^2 bytes at its peak (the model keeps 4 n^2): when that exceeds max_mb, fit keeps the
+ * most-bought products that fit and says so on stderr. Grid: lambda in 3, 10, 30, 100, 300,
+ * 1000, 3000, 10000 (every product). */
 typedef struct prefrec_ease_params {
     double lambda; /* > 0: absolute; <= 0: -lambda times the mean diagonal of X'X (default -1) */
-    int max_items; /* dense size cap (default 3000) */
+    int max_items; /* 0: every product bought in the window (default); > 0: at most that many */
+    int max_mb; /* memory cap of the dense solve in MiB (default 6144) */
 } prefrec_ease_params;
 prefrec_ease_params prefrec_ease_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_ease;
 
 /* mf: implicit-feedback matrix factorisation by alternating least squares (Hu, Koren, Volinsky
  * 2008): confidence 1 + alpha * log(1 + count), preference 1 for bought pairs. Seeded init;
- * threads split the rows (same result for any thread count). */
+ * threads split the rows (same result for any thread count). Grid (docs/eval.md): dim 32, 64,
+ * 128 x reg 0.1, 1, 10 at alpha 10, and alpha 1, 40 at dim 64, reg 1; 15 iterations of 3
+ * conjugate-gradient steps (Takacs et al. 2011) per row. */
 typedef struct prefrec_mf_params {
     int dim; /* default 32 */
     int iterations; /* default 10 */
     double reg; /* L2 (default 0.1) */
     double alpha; /* confidence scale (default 10) */
+    int cg_steps; /* 0: exact solve per row (default); > 0: that many conjugate-gradient steps */
 } prefrec_mf_params;
 prefrec_mf_params prefrec_mf_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_mf;
+
+/* bpr: BPR-MF (Rendle et al. 2009): p_u . q_i + b_i learned by SGD on (customer, bought,
+ * not bought) triples, the negative drawn uniformly from the window's products the customer
+ * did not buy. One seeded stream, one thread: the same model for any thread count. Customers
+ * without history get overall popularity. Grid: dim 32, 64 x lr 0.01, 0.05 x reg 0.001, 0.01
+ * x epochs 20, 60. */
+typedef struct prefrec_bpr_params {
+    int dim; /* default 64 */
+    int epochs; /* each draws n_pairs triples (default 30) */
+    double lr; /* learning rate (default 0.05) */
+    double reg; /* L2 on the factors and biases touched by a step (default 0.01) */
+} prefrec_bpr_params;
+prefrec_bpr_params prefrec_bpr_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_bpr;
+
+/* ---- next-basket baselines (Li et al., "A Next Basket Recommendation Reality Check", 2023;
+ * docs/eval.md, "Baselines"). Baskets: rank_baskets.h (a receipt, or a day without receipts). */
+/* g_topfreq: G-TopFreq, overall popularity by purchase lines in the window (pop's code, params a
+ * prefrec_pop_params, NULL = by_lines). p_topfreq: P-TopFreq, the customer's products by their
+ * purchase lines, ties by the later last purchase, then by the lower product index; products
+ * they never bought all tie below (so: dictionary order); a customer without history gets
+ * G-TopFreq. gp_topfreq: GP-TopFreq, the same own products first, then the rest by G-TopFreq.
+ * p_ and gp_ take no params. */
+extern const prefrec_ranker_def prefrec_ranker_g_topfreq, prefrec_ranker_p_topfreq,
+    prefrec_ranker_gp_topfreq;
+
+/* tifu_knn (Hu et al., SIGIR 2020): the customer's baskets, oldest first, cut into m groups
+ * (floor(N/m) baskets in the earlier, ceil(N/m) in the later ones; with N < m, N groups of one);
+ * basket j of a group of n weighs r_b^(n-j) / n (j = 1..n), group i of m weighs r_g^(m-i) / m
+ * (i = 1..m); the customer's vector is the weighted sum of multi-hot baskets. score = alpha *
+ * own + (1 - alpha) * mean of the k nearest customers' vectors, nearest by Euclidean distance
+ * (as the paper) among the window's other customers (ties: lower index). Products scored 0 and
+ * customers without history: overall popularity below. Grid: 13 points (docs/eval.md). */
+typedef struct prefrec_tifu_params {
+    int k; /* nearest customers (default 300) */
+    int m; /* groups (default 7) */
+    double r_b; /* within-group decay (default 0.9) */
+    double r_g; /* group decay (default 0.7) */
+    double alpha; /* weight of the customer's own vector (default 0.7) */
+} prefrec_tifu_params;
+prefrec_tifu_params prefrec_tifu_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_tifu_knn;
+
+/* upcf (UP-CF@r, Faggioli et al., UMAP 2020): rc(v, i) = share of v's last r baskets that hold
+ * i; sim(u, v) = |I_u & I_v| / (|I_u|^alpha |I_v|^(1 - alpha)) over the products bought in the
+ * window; score(u, i) = sum over every customer v (u included, sim 1) of sim^q rc(v, i).
+ * Grid: r 5, 25 x alpha 0.25, 0.75 x q 1, 5, 10, and (10, 0.5, 5). */
+typedef struct prefrec_upcf_params {
+    int recency; /* r: the last r baskets (default 10); 0 = all */
+    double alpha; /* asymmetric cosine (default 0.5) */
+    double q; /* locality exponent (default 5) */
+} prefrec_upcf_params;
+prefrec_upcf_params prefrec_upcf_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_upcf;
+
+/* rp3beta (Paudel et al. 2016; Dacrema et al. 2019): W[i][j] = sum over customers u who bought
+ * i and j of (1/deg i)^alpha (1/|I_u|)^alpha, divided by (deg j)^beta, j != i, each row keeping
+ * its `neighbours` largest; score(u, j) = sum over u's products i of W[i][j] (binary purchases;
+ * deg = distinct buyers). Grid: alpha 0.5, 1 x beta 0.3, 0.5, 0.7 x neighbours 50, 200. */
+typedef struct prefrec_rp3beta_params {
+    double alpha; /* default 1 */
+    double beta; /* default 0.5 */
+    int neighbours; /* kept per product (default 200) */
+} prefrec_rp3beta_params;
+prefrec_rp3beta_params prefrec_rp3beta_default_params(void);
+extern const prefrec_ranker_def prefrec_ranker_rp3beta;
 
 /* Repurchase rankers (the customer's own history): rep_freq ranks by purchase count (ties by
  * the later last purchase); rep_recency by the last purchase day (ties by count). Products the
