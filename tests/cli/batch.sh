@@ -169,6 +169,11 @@ expect_err "plan subscribe needs --affiliate" 1 plan subscribe --pack "$packs" -
 expect_err "unknown affiliate 'A09'" 1 recommend --pack "$packs" --affiliate A09 --all --out "$work/x.csv"
 mkdir "$work/lone" && cp "$sample/A05.item.pack" "$work/lone/"
 expect_err "the packs have no customers" 1 recommend --pack "$work/lone/A05.item.pack" --all --out "$work/x.csv"
+# a shard exported from another model beside an item pack: named, not served
+mkdir "$work/mix" && cp "$sample/A05.item.pack" "$work/mix/"
+"$bin" export --pack "$packs/A05.pack" --out "$work/mix/other" --shards 2 >/dev/null
+cp "$work/mix/other/A05.cust.001.pack" "$work/mix/"
+expect_err "mix/A05.cust.001.pack: pack: customer shard belongs to item pack" 1 recommend --pack "$work/mix" --all --out "$work/x.csv"
 expect_err "needs --out FILE" 2 recommend --pack "$packs" --affiliate A01 --all
 expect_err "--all or --members, not both" 2 recommend --pack "$packs" --affiliate A01 --all --members "$work/m.txt" --out "$work/x.csv"
 expect_err "--customer is for one customer" 2 recommend --pack "$packs" --affiliate A01 --all --customer "$c1" --out "$work/x.csv"
