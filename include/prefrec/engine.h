@@ -122,6 +122,9 @@ const char *prefrec_engine_product_subcategory(const prefrec_engine *e, int32_t 
 const char *prefrec_engine_category_name(const prefrec_engine *e, int32_t c);
 int32_t prefrec_engine_find_product(const prefrec_engine *e, const char *code); /* -1 */
 int32_t prefrec_engine_find_customer(const prefrec_engine *e, const char *code); /* -1 */
+/* Customer c's code (0 <= c < prefrec_engine_n_customers), or NULL out of range; borrowed from
+ * the customer pack: valid while it is. Lets a batch walk every customer a pack knows. */
+const char *prefrec_engine_customer_code(const prefrec_engine *e, int32_t c);
 /* The customer's purchases in this affiliate (purchase lines if the pack has them, else
  * distinct products): the weight of this affiliate in plan 1. 0 if unknown. */
 double prefrec_engine_customer_purchases(const prefrec_engine *e, const char *code);

@@ -1,11 +1,14 @@
 /* cmd_serve.c - `prefrec recommend` and `prefrec plan ratio|subscribe|stamp`: the portable
  * engine on the command line. Flags become one JSON request handled by prefrec_api_handle, the
- * same code the kiosk (WASI) and the browser shim run, so all three answer alike. */
+ * same code the kiosk (WASI) and the browser shim run, so all three answer alike. With --all or
+ * --members FILE, the same request for every member, written to --out (cli_batch.c). */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "cli_batch.h"
 #include "host/packset.h"
 #include "host/file.h"
 #include "prefrec/api.h"
@@ -26,7 +29,22 @@ static const char *usage_text =
     "  --ranker default|blend|neumf                 --categories N --per-category N  (stamp, 5 x "
     "5)\n"
     "  --request FILE    send this JSON request as is (docs/engine.md) instead of the flags\n"
-    "  --json            print the JSON response (default: a table)\n";
+    "  --json            print the JSON response (default: a table)\n"
+    "campaign batches (one request per member, the same answers as one at a time):\n"
+    "  --all             every customer of the packs that serve (the --affiliate's, or all of\n"
+    "                    them for plan ratio), by code; a directory's customer shards included\n"
+    "  --members FILE    the members to serve, one code per line (# comments), in file order;\n"
+    "                    unknown or repeated codes are listed as FILE:LINE and fail the run\n"
+    "  --errors FILE     instead: list members that cannot be served there (CSV where,member,\n"
+    "                    status,message) and serve the others\n"
+    "  --out FILE        where the lines go (required; written atomically)\n"
+    "  --format csv|jsonl  csv (default): a header, then one row per product: member,plan,\n"
+    "                    affiliate,source,ranker,list (top|sampled|stamp),group (stamp\n"
+    "                    category),rank,product,name,category,subcategory,score,bought,\n"
+    "                    reason_kind,reason,reason_ref.  jsonl: one line per member,\n"
+    "                    {\"member\":CODE, then the members of its --json answer}\n"
+    "  --threads N       worker threads (2); the output is the same bytes for any N\n"
+    "  --verbose         progress on stderr even when it is not a terminal\n";
 
 static prefrec_status read_history(const char *path, cJSON *arr, prefrec_error *err) {
     void *buf;
@@ -101,13 +119,93 @@ static void print_table(const cJSON *r) {
     }
 }
 
+/* The directory whose shards go with --pack path (a directory, or the directory of an item
+ * pack file) into dir; 0 when path is neither. */
+static int shard_dir(const char *path, char *dir, size_t cap) {
+    struct stat st;
+    size_t l = strlen(path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(dir, cap, "%s", path);
+        return 1;
+    }
+    if (l < 10 || strcmp(path + l - 10, ".item.pack")) return 0;
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, cap, ".");
+    else
+        snprintf(dir, cap, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return 1;
+}
+
+/* The customer shards beside the --pack options, each directory once: a batch serves every
+ * customer of an exported set (item packs + shards). */
+static prefrec_status add_shards(prefrec_packset *ps, const char *const *packs, size_t n_packs,
+                                 prefrec_error *err) {
+    char(*dirs)[1024] = malloc(n_packs * sizeof *dirs);
+    if (!dirs) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    size_t n_dirs = 0;
+    prefrec_status s = PREFREC_OK;
+    for (size_t i = 0; !s && i < n_packs; i++) {
+        char *dir = dirs[n_dirs];
+        if (!shard_dir(packs[i], dir, sizeof dirs[0])) continue;
+        int seen = 0;
+        for (size_t j = 0; j < n_dirs && !seen; j++) seen = !strcmp(dirs[j], dir);
+        if (seen) continue;
+        n_dirs++;
+        s = prefrec_packset_add_shards(ps, dir, err);
+    }
+    free(dirs);
+    return s;
+}
+
+static int serve_batch(const char *cmd, const char *plan, cJSON *req, cli_batch_params *bp,
+                       const char *const *packs, size_t n_packs, const char *shard,
+                       const char *format, const char *threads, int verbose) {
+    prefrec_packset ps;
+    memset(&ps, 0, sizeof ps);
+    prefrec_error err = {0};
+    long nt = 2;
+    if (format && strcmp(format, "csv") && strcmp(format, "jsonl")) {
+        cJSON_Delete(req);
+        return cli_usage_error(cmd, usage_text, "--format '%s': csv or jsonl", format);
+    }
+    if (threads && cli_parse_long(threads, 1, 256, &nt)) {
+        cJSON_Delete(req);
+        return cli_usage_error(cmd, usage_text, "--threads '%s': an integer 1..256", threads);
+    }
+    bp->cmd = cmd;
+    bp->plan = plan ? plan : "recommend";
+    bp->format = format && !strcmp(format, "jsonl") ? CLI_BATCH_JSONL : CLI_BATCH_CSV;
+    bp->threads = (int)nt;
+    bp->verbose = verbose;
+    char *request = cJSON_PrintUnformatted(req);
+    cJSON_Delete(req);
+    int rc = 1;
+    prefrec_status s =
+        request ? PREFREC_OK : prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
+    for (size_t i = 0; !s && i < n_packs; i++) s = prefrec_packset_add(&ps, packs[i], shard, &err);
+    if (!s && !shard) s = add_shards(&ps, packs, n_packs, &err);
+    if (s) {
+        cli_fail(cmd, &err);
+    } else {
+        bp->request = request;
+        rc = cli_batch_run(bp, &ps);
+    }
+    free(request);
+    prefrec_packset_free(&ps);
+    return rc;
+}
+
 static int serve(const char *cmd, const char *plan, int argc, char **argv) {
     prefrec_packset ce;
     memset(&ce, 0, sizeof ce);
     prefrec_error err = {0};
     const char *packs[PREFREC_PACKSET_MAX], *shard = NULL, *request_file = NULL, *history = NULL;
     size_t n_packs = 0;
-    int json = 0, rc = 1;
+    int json = 0, rc = 1, all = 0, verbose = 0;
+    const char *one = NULL; /* an option for one customer (refused in a batch) */
+    cli_batch_params bp = cli_batch_default_params();
+    const char *format = NULL, *threads = NULL;
     cJSON *req = cJSON_CreateObject();
     char *request = NULL, *out = NULL;
     if (plan) cJSON_AddStringToObject(req, "plan", plan);
@@ -118,8 +216,11 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
             cJSON_Delete(req);
             return 0;
         }
-        if (!strcmp(o, "--json")) {
-            json = 1;
+        if (!strcmp(o, "--json") || !strcmp(o, "--all") || !strcmp(o, "--verbose")) {
+            json |= !strcmp(o, "--json");
+            all |= !strcmp(o, "--all");
+            verbose |= !strcmp(o, "--verbose");
+            if (json && !one) one = "--json";
             continue;
         }
         if (i + 1 >= argc) {
@@ -137,18 +238,28 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
             packs[n_packs++] = v;
         } else if (!strcmp(o, "--customers"))
             shard = v;
+        else if (!strcmp(o, "--members"))
+            bp.members_path = v;
+        else if (!strcmp(o, "--out"))
+            bp.out_path = v;
+        else if (!strcmp(o, "--errors"))
+            bp.errors_path = v;
+        else if (!strcmp(o, "--format"))
+            format = v;
+        else if (!strcmp(o, "--threads"))
+            threads = v;
         else if (!strcmp(o, "--request"))
-            request_file = v;
+            request_file = v, one = o;
         else if (!strcmp(o, "--history"))
-            history = v;
+            history = v, one = o;
         else if (!strcmp(o, "--customer"))
-            cJSON_AddStringToObject(req, "customer", v);
+            cJSON_AddStringToObject(req, "customer", v), one = o;
         else if (!strcmp(o, "--affiliate"))
-            cJSON_AddStringToObject(req, "affiliate", v);
+            cJSON_AddStringToObject(req, "affiliate", v), bp.affiliate = v;
         else if (!strcmp(o, "--gender"))
-            cJSON_AddStringToObject(req, "gender", v);
+            cJSON_AddStringToObject(req, "gender", v), one = o;
         else if (!strcmp(o, "--age"))
-            cJSON_AddStringToObject(req, "age", v);
+            cJSON_AddStringToObject(req, "age", v), one = o;
         else if (!strcmp(o, "--ranker"))
             cJSON_AddStringToObject(req, "ranker", v);
         else if (!strcmp(o, "--k") || !strcmp(o, "--sample") || !strcmp(o, "--seed") ||
@@ -168,6 +279,26 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
         cJSON_Delete(req);
         return cli_usage_error(cmd, usage_text, "--pack is required");
     }
+    int batch = all || bp.members_path;
+    const char *misplaced = batch ? one
+        : bp.out_path             ? "--out"
+        : bp.errors_path          ? "--errors"
+        : format                  ? "--format"
+        : threads                 ? "--threads"
+        : verbose                 ? "--verbose"
+                                  : NULL;
+    if (misplaced || (all && bp.members_path) || (batch && !bp.out_path)) {
+        cJSON_Delete(req);
+        if (all && bp.members_path)
+            return cli_usage_error(cmd, usage_text, "--all or --members, not both");
+        if (batch && !misplaced)
+            return cli_usage_error(cmd, usage_text, "a batch (--all, --members) needs --out FILE");
+        return cli_usage_error(cmd, usage_text, "%s %s", misplaced,
+                               batch ? "is for one customer, not a batch (--all, --members)"
+                                     : "is for a batch: give --all or --members FILE");
+    }
+    if (batch)
+        return serve_batch(cmd, plan, req, &bp, packs, n_packs, shard, format, threads, verbose);
     if (history) {
         cJSON *arr = cJSON_AddArrayToObject(req, "history");
         if (read_history(history, arr, &err)) goto done;

@@ -267,6 +267,11 @@ int32_t prefrec_engine_find_customer(const prefrec_engine *e, const char *code) 
     return -1;
 }
 
+const char *prefrec_engine_customer_code(const prefrec_engine *e, int32_t c) {
+    if (!e->customers || c < 0 || c >= prefrec_customers_count(e->customers)) return NULL;
+    return prefrec_customers_code(e->customers, c);
+}
+
 double prefrec_engine_customer_purchases(const prefrec_engine *e, const char *code) {
     int32_t c = prefrec_engine_find_customer(e, code);
     if (c < 0) return 0.0;

@@ -282,6 +282,11 @@ int main(void) {
     CHECK_EQ_INT(prefrec_engine_n_customers(e), 3);
     CHECK_EQ_INT(prefrec_engine_find_customer(e, "C1"), 1);
     CHECK_EQ_INT(prefrec_engine_find_customer(e, "C9"), -1);
+    /* codes by index, the inverse of find_customer; NULL outside 0..2 */
+    CHECK_STR(prefrec_engine_customer_code(e, 1), "C1");
+    CHECK_STR(prefrec_engine_customer_code(e, 2), "C2");
+    CHECK(prefrec_engine_customer_code(e, 3) == NULL);
+    CHECK(prefrec_engine_customer_code(e, -1) == NULL);
     CHECK_STR(prefrec_engine_category_name(e, 1), "drink");
     CHECK_NEAR(prefrec_engine_customer_purchases(e, "C0"), 2, 0);
     test_blend(e, e_all);
