@@ -228,6 +228,9 @@ extern const prefrec_ranker_def prefrec_ranker_seed_score;
  * how due the product is by the customer's usual interval, the product's rebuy rate), as of
  * the window's end; params: a prefrec_repeat_params; grid of 36 points. */
 extern const prefrec_ranker_def prefrec_ranker_due;
+/* mixed: one "next purchases" list, due's buy-again list and blend_served's discover list merged
+ * by a repeat share chosen on the window's last quarter (src/rank/rank_mixed.c). */
+extern const prefrec_ranker_def prefrec_ranker_mixed;
 
 /* blend: the default ranker. EASE + ItemKNN item-to-item scores and segment / recent
  * ("trend") popularity, each scaled to the customer's best product, plus the customer's share
