@@ -28,6 +28,6 @@ for s in "${srcs[@]}"; do
 done | xargs -P "${PREFREC_FUZZ_JOBS:-2}" -I{} sh -c '{}'
 for t in csv json pack api; do
   "$cc" -fsanitize=fuzzer "${cflags[@]}" -DFUZZ_FIXTURES="\"$here/tests/data/mapping_small\"" \
-    "$fuzzdir/fuzz_$t.c" "${objs[@]}" -lcjson -lm -lpthread -o "$out/fuzz_$t"
+    "$fuzzdir/fuzz_$t.c" "${objs[@]}" -lcjson -lsodium -lm -lpthread -o "$out/fuzz_$t"
   echo "built $out/fuzz_$t"
 done
