@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "host/file.h"
+#include "prefrec/native/atomic.h"
 #include "prefrec/native/member_export.h"
 #include "prefrec/native/member_seal.h"
 #include "prefrec/native/pack_write.h"
@@ -20,6 +21,7 @@
 static const char *usage_text =
     "usage: prefrec export --pack FILE [--pack FILE ...] --out DIR [--shards N]\n"
     "                      [--records DIR --data PATH --token-key FILE] [--opt-out FILE]\n"
+    "                      [--site DIR] [--export-id HEX]\n"
     "  --pack FILE       a full pack written by prefrec train (DIR/A01.pack); repeatable\n"
     "  --out DIR         writes DIR/<name>.item.pack (product embeddings, MLP, catalog) and\n"
     "                    DIR/<name>.cust.000.pack .. (customer embeddings, biases, codes, bought\n"
@@ -35,6 +37,8 @@ static const char *usage_text =
     "                    (mode 0600) when FILE does not exist. Members' card tokens derive from "
     "it\n"
     "  --opt-out FILE    member codes, one a line ('#' comments): absent from every file written\n"
+    "  --site DIR        also copy exactly the public model files into DIR: the item packs\n"
+    "                    (with an export id and no member counts), no shard, no record\n"
     "  --export-id HEX   32 hex digits instead of a random export id (reproducible item packs)\n";
 
 static int hex_val(int c) {
@@ -94,6 +98,23 @@ static prefrec_status token_key(const char *path, uint8_t key[32], int *created,
     return PREFREC_OK;
 }
 
+/* --site: copy out/<stem>.item.pack to site/ (atomically), nothing else */
+static prefrec_status copy_to_site(const char *out, const char *site, const char *stem,
+                                   prefrec_error *err) {
+    if (mkdir(site, 0777) && errno != EEXIST)
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create directory: %s", site,
+                                 strerror(errno));
+    char from[4096], to[4096], *buf = NULL;
+    size_t len = 0;
+    snprintf(from, sizeof from, "%s/%s.item.pack", out, stem);
+    snprintf(to, sizeof to, "%s/%s.item.pack", site, stem);
+    prefrec_status s = prefrec_file_read(from, PREFREC_PACK_FILE_MAX, &buf, &len, err);
+    if (!s) s = prefrec_atomic_write_file(to, buf, len, err);
+    if (!s) printf("%s  %zu bytes (public)\n", to, len);
+    free(buf);
+    return s;
+}
+
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -145,7 +166,8 @@ static prefrec_status read_opt_out(const char *path, char **text, char ***codes,
 
 int prefrec_cmd_export(int argc, char **argv) {
     const char *packs[EXPORT_MAX_PACKS], *out = NULL, *records = NULL, *data = NULL,
-                                         *key_path = NULL, *opt_path = NULL, *eid_hex = NULL;
+                                         *key_path = NULL, *opt_path = NULL, *eid_hex = NULL,
+                                         *site = NULL;
     size_t n_packs = 0;
     long shards = 16;
     for (int i = 1; i < argc; i++) {
@@ -154,8 +176,9 @@ int prefrec_cmd_export(int argc, char **argv) {
             return 0;
         }
         const char *o = argv[i];
-        static const char *const known[] = {"--pack", "--out",       "--shards",  "--records",
-                                            "--data", "--token-key", "--opt-out", "--export-id"};
+        static const char *const known[] = {"--pack",    "--out",       "--shards",
+                                            "--records", "--data",      "--token-key",
+                                            "--opt-out", "--export-id", "--site"};
         int ok = 0;
         for (size_t k = 0; k < sizeof known / sizeof *known; k++) ok |= !strcmp(o, known[k]);
         if (!ok) return cli_usage_error("export", usage_text, "unknown option '%s'", o);
@@ -177,6 +200,8 @@ int prefrec_cmd_export(int argc, char **argv) {
             opt_path = v;
         else if (!strcmp(o, "--export-id"))
             eid_hex = v;
+        else if (!strcmp(o, "--site"))
+            site = v;
         else if (cli_parse_long(v, 1, 4096, &shards))
             return cli_usage_error("export", usage_text, "--shards '%s' is not in 1..4096", v);
     }
@@ -193,10 +218,13 @@ int prefrec_cmd_export(int argc, char **argv) {
                                eid_hex);
     prefrec_error err = {0};
     prefrec_status s = PREFREC_OK;
-    if (!eid_hex && records) s = prefrec_member_random(mp.export_id, 16, &err);
+    if (!eid_hex && (records || site)) s = prefrec_member_random(mp.export_id, 16, &err);
     char eid[33];
     to_hex(mp.export_id, 16, eid);
-    const char *manifest_eid = eid_hex || records ? eid : NULL;
+    const char *manifest_eid = eid_hex || records || site ? eid : NULL;
+    if (site && (!strcmp(site, out) || (records && !strcmp(site, records))))
+        return cli_usage_error("export", usage_text,
+                               "--site must be a directory of its own (not --out or --records)");
     char *opt_text = NULL, **opt = NULL;
     size_t n_opt = 0;
     if (!s && opt_path) s = read_opt_out(opt_path, &opt_text, &opt, &n_opt, &err);
@@ -233,6 +261,7 @@ int prefrec_cmd_export(int argc, char **argv) {
                    "bytes each, %zu total\n",
                    out, stem, sizes[0], out, stem, 0, shards - 1, shards, lo, hi, tot);
         }
+        if (!s && site) s = copy_to_site(out, site, stem, &err);
     }
     if (!s && records) {
         int created = 0;

@@ -40,7 +40,16 @@ static prefrec_status write_item(const prefrec_pack *full, const char *path, int
         cJSON_DeleteItemFromObjectCaseSensitive(m, "shard_hash");
         json_str(&jb, m, "shard_hash", "fnv1a32(customer code) % shards");
         cJSON_DeleteItemFromObjectCaseSensitive(m, "export_id");
-        if (export_id) json_str(&jb, m, "export_id", export_id);
+        if (export_id) {
+            /* a public item pack (its export has member records): nothing that counts members */
+            json_str(&jb, m, "export_id", export_id);
+            cJSON_DeleteItemFromObjectCaseSensitive(m, "n_customers");
+            cJSON_DeleteItemFromObjectCaseSensitive(m, "n_bought");
+            cJSON *tr = cJSON_GetObjectItemCaseSensitive(m, "training");
+            cJSON_DeleteItemFromObjectCaseSensitive(tr, "pairs");
+            cJSON_DeleteItemFromObjectCaseSensitive(tr, "train_pairs");
+            cJSON_DeleteItemFromObjectCaseSensitive(tr, "valid_pairs");
+        }
         json = json_print(&jb, m, 0);
         m = NULL;
         s = json ? prefrec_pack_writer_set_manifest(w, json, err)

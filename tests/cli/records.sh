@@ -25,7 +25,7 @@ packs=()
 for f in full/*.pack; do packs+=(--pack "$f"); done
 
 "$bin" export "${packs[@]}" --out web --shards 4 --records rec --data data --token-key tok.key \
-  --opt-out optout.txt >export.out 2>export.err || { cat export.err; fail "export"; }
+  --opt-out optout.txt --site site >export.out 2>export.err || { cat export.err; fail "export"; }
 grep -q "created the token master key tok.key" export.err || fail "no note that the key was created"
 [[ $(stat -c %a tok.key) == 600 ]] || fail "token key mode $(stat -c %a tok.key)"
 # every member with a purchase line has a record, but the two who opted out
@@ -43,6 +43,20 @@ done
 # records hold no member code in clear (a member who is kept is in the shards, not in rec/)
 grep -qaF "$keep" web/*.cust.*.pack || fail "test premise: $keep is in a shard"
 if grep -rlaF "$keep" rec; then fail "member code $keep in clear in rec/"; fi
+
+# --site: exactly the six item packs; no member code (any of the data's) in any byte of them, no
+# customer tensor, no member count in their manifests
+[[ "$(cd site && ls | tr '\n' ' ')" == "A01.item.pack A02.item.pack A03.item.pack A04.item.pack A05.item.pack A06.item.pack " ]] \
+  || fail "site holds: $(ls site)"
+echo "$members" > codes.txt
+if grep -laF -f codes.txt site/*; then fail "a member code in the site files above"; fi
+for f in site/*.pack; do
+  "$bin" inspect "$f" > insp.txt || fail "inspect $f"
+  grep -q 'customer\.' insp.txt && fail "$f has customer tensors"
+  grep -qE '"(n_customers|n_bought|pairs|train_pairs|valid_pairs)"' insp.txt && fail "$f counts members"
+  cmp -s "$f" "web/$(basename "$f")" || fail "$f differs from the export's item pack"
+done
+"$bin" inspect web/A01.item.pack >/dev/null || fail "site item pack does not open"
 
 # the item packs name the export; the same id as the records'
 eid=$(sed 's/.*"export_id": "\([0-9a-f]*\)".*/\1/' rec/export.json)
