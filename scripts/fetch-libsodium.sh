@@ -3,7 +3,7 @@
 # builds, from Debian's source package with Debian's patches applied (apt-get source): the same
 # libsodium 1.0.18 the native build links as libsodium-dev. CMakeLists.txt compiles them with
 # the wasm toolchains (the portable C code: no assembly, no x86 intrinsics); the linker keeps
-# only what prefrec calls (member records: XChaCha20-Poly1305, BLAKE2b, Argon2id).
+# only what prefrec calls (member records: XChaCha20-Poly1305, HMAC-SHA-256, Argon2id).
 #   third_party/libsodium/src/libsodium/...   the library's sources, as in the package
 #   third_party/libsodium/.../sodium/version.h  generated from version.h.in as configure would
 #   third_party/libsodium/LICENSE, VERSION    the licence; the Debian version fetched

@@ -20,13 +20,15 @@
  * The whole header is the AEAD's associated data: a record moved to another member, presented
  * with another export or changed in any byte does not open.
  *
- * Keys (all BLAKE2b and Argon2id are libsodium's):
- *   member key id = BLAKE2b-128(key = the export's naming key, "prefrec kid v1" || code)
- *   card token    = BLAKE2b-128(key = the shop's token master key, "prefrec token v1" || code)
- *   record key    = BLAKE2b-256(key = secret, "prefrec record v1" || kind || export id || kid)
+ * Keys (HMAC-SHA-256 and Argon2id are libsodium's; "first 16" = the MAC cut to 16 bytes):
+ *   member key id = first 16 of HMAC-SHA-256(key = the export's naming key, "prefrec kid v1" || code)
+ *   card token    = first 16 of HMAC-SHA-256(key = the shop's token master key,
+ *                   "prefrec token v1" || code)
+ *   record key    = HMAC-SHA-256(key = secret, "prefrec record v1" || kind || export id || kid)
  *                   secret = the token (kind 1), or Argon2id(PIN, salt, passes, memory) (kind 2)
  * where the quoted contexts are hashed with their terminating NUL, kind is a u32 and "||" is
- * concatenation (any language can derive them: Python's hashlib.blake2b(msg, key=, digest_size=)).
+ * concatenation. A shop's backend in any language derives them with its standard library's
+ * HMAC (node:crypto createHmac('sha256', key), Python hmac.new(key, msg, 'sha256')).
  *
  * Errors: a wrong secret and an altered record are the same PREFREC_E_DENIED "cannot open"; a
  * record of another member PREFREC_E_DENIED (naming it); of another export PREFREC_E_STALE; a

@@ -11,12 +11,13 @@
 
 static const char *usage_text =
     "usage: prefrec member --code CODE --token-key FILE --card\n"
-    "       prefrec member --records DIR --code CODE (--token-key FILE | --token HEX)\n"
+    "       prefrec member --records DIR --code CODE (--token-key FILE | --token HEX | --key HEX)\n"
     "  --card            print the member's card token (32 hex digits, for the card's QR code)\n"
     "  --records DIR     a records directory written by prefrec export --records: the member's\n"
     "                    record is opened and their state printed as JSON\n"
     "  --token-key FILE  the shop's token master key (the backend's way)\n"
-    "  --token HEX       the member's card token (the kiosk's way)\n";
+    "  --token HEX       the member's card token (the kiosk's way)\n"
+    "  --key HEX         the record's key, 64 hex digits (the web page's way: from the backend)\n";
 
 static int unhex(const char *s, uint8_t *out, size_t n) {
     if (strlen(s) != 2 * n) return -1;
@@ -66,7 +67,7 @@ static void print_state(const prefrec_member_state *m, const prefrec_member_head
 }
 
 int prefrec_cmd_member(int argc, char **argv) {
-    const char *code = NULL, *key_path = NULL, *token_hex = NULL, *records = NULL;
+    const char *code = NULL, *key_path = NULL, *token_hex = NULL, *records = NULL, *key_hex = NULL;
     int card = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i];
@@ -86,25 +87,29 @@ int prefrec_cmd_member(int argc, char **argv) {
             key_path = v;
         else if (!strcmp(o, "--token"))
             token_hex = v;
+        else if (!strcmp(o, "--key"))
+            key_hex = v;
         else if (!strcmp(o, "--records"))
             records = v;
         else
             return cli_usage_error("member", usage_text, "unknown option '%s'", o);
     }
-    if (!code || (!key_path == !token_hex) || (card && (!key_path || records)) ||
+    if (!code || (!!key_path + !!token_hex + !!key_hex != 1) || (card && (!key_path || records)) ||
         (!card && !records))
         return cli_usage_error("member", usage_text,
                                "give --code and either --card with --token-key, or --records "
-                               "with --token-key or --token");
+                               "with one of --token-key, --token, --key");
     prefrec_error err = {0};
-    uint8_t master[32], token[16];
+    uint8_t master[32], token[16], rkey[32];
     prefrec_status s = PREFREC_OK;
     if (key_path) {
         s = read_hex_file(key_path, master, 32, &err);
         if (!s) s = prefrec_member_token(master, code, strlen(code), token, &err);
         memset(master, 0, sizeof master);
-    } else if (unhex(token_hex, token, 16)) {
+    } else if (token_hex && unhex(token_hex, token, 16)) {
         return cli_usage_error("member", usage_text, "--token is 32 hex digits");
+    } else if (key_hex && unhex(key_hex, rkey, 32)) {
+        return cli_usage_error("member", usage_text, "--key is 64 hex digits");
     }
     if (!s && card) {
         for (int i = 0; i < 16; i++) printf("%02x", token[i]);
@@ -140,7 +145,10 @@ int prefrec_cmd_member(int argc, char **argv) {
         size_t pn = 0;
         prefrec_member_header h;
         prefrec_member_state *m = NULL;
-        if (!s) s = prefrec_member_open_token(rec, rn, export_id, kid, token, 16, &pl, &pn, &err);
+        if (!s)
+            s = key_hex
+                ? prefrec_member_open(rec, rn, export_id, kid, rkey, &pl, &pn, &err)
+                : prefrec_member_open_token(rec, rn, export_id, kid, token, 16, &pl, &pn, &err);
         if (!s) s = prefrec_member_header_read(rec, rn, &h, &err);
         if (!s) s = prefrec_member_state_decode(pl, pn, &m, &err);
         if (!s) print_state(m, &h);
@@ -149,5 +157,6 @@ int prefrec_cmd_member(int argc, char **argv) {
         free(rec);
     }
     memset(token, 0, sizeof token);
+    memset(rkey, 0, sizeof rkey);
     return s ? cli_fail("member", &err) : 0;
 }

@@ -1,6 +1,6 @@
 /* member_record.c - sealed member records and the member state they carry (prefrec/member.h,
  * SECURITY.md). The cryptography is libsodium's: XChaCha20-Poly1305 (IETF) with the header as
- * associated data, keyed BLAKE2b for ids and key derivation, Argon2id for PINs. Nothing here is
+ * associated data, HMAC-SHA-256 for ids and key derivation, Argon2id for PINs. Nothing here is
  * home-made but the byte layout and its checks.
  *
  * Checking order (what a user sees first): magic (is this a record at all?), the length against
@@ -72,21 +72,26 @@ void prefrec_member_wipe_free(void *p, size_t n) {
     free(p);
 }
 
-/* BLAKE2b(key, ctx || a || b) of out_len bytes; a and b may be NULL. */
+/* HMAC-SHA-256(key, ctx || NUL || a || b), the first out_len (<= 32) bytes; a and b may be NULL.
+ * HMAC-SHA-256 rather than keyed BLAKE2b: a shop's backend derives ids and keys too, and every
+ * language's standard library has it (node:crypto createHmac, Python hmac, Java Mac, Go, PHP). */
 static prefrec_status kdf(const uint8_t *key, size_t key_len, const char *ctx, const uint8_t *a,
                           size_t a_len, const uint8_t *b, size_t b_len, uint8_t *out,
                           size_t out_len, prefrec_error *err) {
     prefrec_status s = crypto_ready(err);
     if (s) return s;
-    crypto_generichash_blake2b_state st;
-    if (crypto_generichash_blake2b_init(&st, key, key_len, out_len) ||
-        crypto_generichash_blake2b_update(&st, (const uint8_t *)ctx, strlen(ctx) + 1) ||
-        (a && crypto_generichash_blake2b_update(&st, a, a_len)) ||
-        (b && crypto_generichash_blake2b_update(&st, b, b_len)) ||
-        crypto_generichash_blake2b_final(&st, out, out_len)) {
+    crypto_auth_hmacsha256_state st;
+    uint8_t mac[crypto_auth_hmacsha256_BYTES];
+    if (out_len > sizeof mac || crypto_auth_hmacsha256_init(&st, key, key_len) ||
+        crypto_auth_hmacsha256_update(&st, (const uint8_t *)ctx, strlen(ctx) + 1) ||
+        (a && crypto_auth_hmacsha256_update(&st, a, a_len)) ||
+        (b && crypto_auth_hmacsha256_update(&st, b, b_len)) ||
+        crypto_auth_hmacsha256_final(&st, mac)) {
         sodium_memzero(&st, sizeof st);
-        return prefrec_error_set(err, PREFREC_E_INVAL, "member record: BLAKE2b failed");
+        return prefrec_error_set(err, PREFREC_E_INVAL, "member record: HMAC-SHA-256 failed");
     }
+    memcpy(out, mac, out_len);
+    sodium_memzero(mac, sizeof mac);
     sodium_memzero(&st, sizeof st);
     return PREFREC_OK;
 }
@@ -124,7 +129,7 @@ prefrec_status prefrec_member_token(const uint8_t master[PREFREC_MEMBER_KEY_SIZE
                token, PREFREC_MEMBER_ID_SIZE, err);
 }
 
-/* record key = BLAKE2b-256(key = secret, ctx || kind || export id || kid) */
+/* record key = HMAC-SHA-256(key = secret, ctx || kind || export id || kid) */
 static prefrec_status record_key(const uint8_t *secret, size_t secret_len, uint32_t kind,
                                  const uint8_t export_id[PREFREC_MEMBER_ID_SIZE],
                                  const uint8_t kid[PREFREC_MEMBER_ID_SIZE],

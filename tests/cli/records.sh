@@ -79,6 +79,25 @@ if [[ ${card:0:1} == 0 ]]; then bad=1${card:1}; else bad=0${card:1}; fi
 "$bin" member --records rec --code "$keep" --token "$bad" >/dev/null 2>w.err && fail "wrong token opened"
 grep -q "cannot open (wrong card token or PIN, or the record was altered)" w.err || fail "$(cat w.err)"
 
+# the reference backend handler (web/server/records.mjs, node's HMAC): the kept member's record
+# and a key that opens it here (C, libsodium); 404 for an opted-out member
+node "$2/web/server/records.mjs" --records rec --token-key tok.key --code "$keep" >h.out || fail "handler: $(cat h.out)"
+python3 - <<'EOF' || fail "handler answer"
+import base64, json, glob
+status, body = open('h.out').read().split(' ', 1)
+a = json.loads(body)
+assert status == '200', status
+e = json.load(open('rec/export.json'))
+assert a['export_id'] == e['export_id']
+rec = base64.b64decode(a['record'])
+assert any(open(f, 'rb').read() == rec for f in glob.glob('rec/*.rec'))
+open('key.hex', 'w').write(base64.b64decode(a['key']).hex())
+EOF
+"$bin" member --records rec --code "$keep" --key "$(cat key.hex)" >s3.json || fail "open with the handler's key"
+cmp -s s1.json s3.json || fail "the handler's key opens another state"
+node "$2/web/server/records.mjs" --records rec --token-key tok.key --code "$out1" >h2.out && fail "handler: opted-out member"
+grep -q '^404 {"error":"no record"}' h2.out || fail "handler, opted out: $(cat h2.out)"
+
 # a second export replaces rec/ whole: new export id, new file names; an old record copied
 # under the new name of its member is refused as another export's
 cp -r rec rec1
@@ -89,18 +108,18 @@ eid2=$(sed 's/.*"export_id": "\([0-9a-f]*\)".*/\1/' rec/export.json)
 [[ $(ls rec/*.rec | wc -l) == "$want" ]] || fail "second export: $(ls rec/*.rec | wc -l) records"
 [[ -z $(comm -12 <(ls rec1) <(ls rec) | grep '\.rec$') ]] || fail "file names repeat across exports"
 n1=$(python3 - "$keep" <<'EOF'
-import hashlib, json, sys
+import hmac, json, sys
 e = json.load(open('rec1/export.json'))
-print(hashlib.blake2b(b'prefrec kid v1\0' + sys.argv[1].encode(), key=bytes.fromhex(e['naming_key']), digest_size=16).hexdigest())
+print(hmac.new(bytes.fromhex(e['naming_key']), b'prefrec kid v1\0' + sys.argv[1].encode(), 'sha256').hexdigest()[:32])
 EOF
 )
 n2=$(python3 - "$keep" <<'EOF'
-import hashlib, json, sys
+import hmac, json, sys
 e = json.load(open('rec/export.json'))
-print(hashlib.blake2b(b'prefrec kid v1\0' + sys.argv[1].encode(), key=bytes.fromhex(e['naming_key']), digest_size=16).hexdigest())
+print(hmac.new(bytes.fromhex(e['naming_key']), b'prefrec kid v1\0' + sys.argv[1].encode(), 'sha256').hexdigest()[:32])
 EOF
 )
-[[ -f rec1/$n1.rec && -f rec/$n2.rec ]] || fail "record names are not the member key ids (BLAKE2b)"
+[[ -f rec1/$n1.rec && -f rec/$n2.rec ]] || fail "record names are not the member key ids (HMAC-SHA-256)"
 cp rec1/$n1.rec rec/$n2.rec
 "$bin" member --records rec --code "$keep" --token-key tok.key >/dev/null 2>r.err && fail "replay opened"
 grep -q "not of the current export $eid2 (an old or replayed record)" r.err || fail "replay: $(cat r.err)"
