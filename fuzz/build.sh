@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets with Debian's clang (ASan + UBSan + libFuzzer):
-#   bash fuzz/build.sh            -> build/fuzz/fuzz_{csv,json,pack,api}
+#   bash fuzz/build.sh            -> build/fuzz/fuzz_{csv,json,pack,api,member}
 # The library sources (src/core, src/data, src/score, src/rank, src/train, src/eval) are compiled once with
 # -fsanitize=fuzzer-no-link so libFuzzer sees their branches; each target links them.
 #   PREFREC_FUZZ_ROOT=<dir> bash fuzz/build.sh   builds the sources of another tree (e.g. a
@@ -26,8 +26,8 @@ for s in "${srcs[@]}"; do
     echo "$cc -fsanitize=fuzzer-no-link ${cflags[*]} -c $s -o $o"
   fi
 done | xargs -P "${PREFREC_FUZZ_JOBS:-2}" -I{} sh -c '{}'
-for t in csv json pack api; do
+for t in csv json pack api member; do
   "$cc" -fsanitize=fuzzer "${cflags[@]}" -DFUZZ_FIXTURES="\"$here/tests/data/mapping_small\"" \
-    "$fuzzdir/fuzz_$t.c" "${objs[@]}" -lcjson -lm -lpthread -o "$out/fuzz_$t"
+    "$fuzzdir/fuzz_$t.c" "${objs[@]}" -lcjson -lsodium -lm -lpthread -o "$out/fuzz_$t"
   echo "built $out/fuzz_$t"
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run one libFuzzer target for a given time:  bash fuzz/run.sh csv|json|pack|api SECONDS
+# Run one libFuzzer target for a given time:  bash fuzz/run.sh csv|json|pack|api|member SECONDS
 # Builds the targets if needed (fuzz/build.sh). The committed seeds (fuzz/corpus/<target>) are
 # read-only inputs; new corpus entries go to build/fuzz/corpus/<target>, crashes to
 # build/fuzz/artifacts/<target>/. Extra arguments are passed to libFuzzer.
@@ -7,7 +7,7 @@
 set -euo pipefail
 fuzzdir=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$fuzzdir/.." && pwd)
-t=${1:?usage: fuzz/run.sh csv|json|pack|api SECONDS [libFuzzer args]}
+t=${1:?usage: fuzz/run.sh csv|json|pack|api|member SECONDS [libFuzzer args]}
 secs=${2:?usage: fuzz/run.sh TARGET SECONDS}
 shift 2
 out=${PREFREC_FUZZ_OUT:-$root/build/fuzz}

@@ -1,21 +1,13 @@
 #!/usr/bin/env bash
 # Put cJSON's sources (cJSON.c, cJSON.h) into third_party/cjson (git-ignored) for the two wasm
 # builds, from Debian's source package: the same cJSON the native build links as libcjson-dev.
-# Adds a deb-src entry mirroring the system's deb entries when none exists.
+# Adds a deb-src entry mirroring the system's deb entries when none exists (scripts/deb-src.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 dest="$here/third_party/cjson"
 [[ -f "$dest/cJSON.c" && -f "$dest/cJSON.h" ]] && exit 0
 
-src_list=/etc/apt/sources.list.d/prefrec-deb-src.sources
-if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src_list"
-  else
-    grep '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > /etc/apt/sources.list.d/prefrec-deb-src.list
-  fi
-  apt-get update -qq
-fi
+"$here/scripts/deb-src.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get source -qq cjson >/dev/null 2>&1 || (apt-get update -qq && apt-get source -qq cjson >/dev/null))

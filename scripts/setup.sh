@@ -10,7 +10,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 node_min=18
 
-pkgs=(cmake gcc make pkg-config libcjson-dev
+pkgs=(cmake gcc make pkg-config libcjson-dev libsodium-dev
       emscripten binaryen clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
       dpkg-dev python3 libopenblas-dev
       chromium fonts-noto-cjk   # browser tests: playwright-core drives Debian's chromium
@@ -55,6 +55,7 @@ fi
 echo "setup: Node.js $node_v ($(command -v node)), npm $(npm --version 2>/dev/null || echo missing)"
 
 "$here/scripts/fetch-cjson.sh"
+"$here/scripts/fetch-libsodium.sh"
 
 if [[ -f "$here/web/package-lock.json" ]]; then
   if [[ ! -d "$here/web/node_modules" || "$here/web/package-lock.json" -nt "$here/web/node_modules/.package-lock.json" ]]; then

@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 export NODE_PATH=/usr/share/nodejs
 [[ -f third_party/cjson/cJSON.c ]] || bash scripts/fetch-cjson.sh
+[[ -f third_party/libsodium/VERSION ]] || bash scripts/fetch-libsodium.sh
 cmake --preset emscripten >/dev/null
 cmake --build --preset emscripten -j2 --target prefrec-engine | grep -E "prefrec size|error" || true
 for f in web/dist/prefrec-engine.wasm web/dist/prefrec-engine.js web/prefrec.js; do

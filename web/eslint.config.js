@@ -57,7 +57,8 @@ export default [
     languageOptions: { globals: globals.serviceworker },
   },
   {
-    files: ['web/eslint.config.js', 'web/kiosk/models-manifest.mjs', 'web/test/**', 'web/testkit/**', 'web/scripts/**'],
+    files: ['web/eslint.config.js', 'web/kiosk/models-manifest.mjs', 'web/test/**', 'web/testkit/**', 'web/scripts/**',
+      'web/server/**'],
     languageOptions: { globals: globals.node },
   },
   { // browser tests: the functions given to page.evaluate run in the page

@@ -17,7 +17,8 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const SOURCES = ['known', 'history', 'segment'];
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'i/o error', 'parse error', 'bad format',
-  'unsupported version', 'checksum mismatch', 'not found', 'out of range', 'empty'];
+  'unsupported version', 'checksum mismatch', 'not found', 'out of range', 'empty',
+  'cannot open', 'other export'];
 let compiled; // the compiled engine (immutable): one compile per page
 
 function fail(message, code = -1, status = STATUS[-code] || 'unknown status') {

@@ -28,7 +28,9 @@ typedef enum {
     PREFREC_E_CHECKSUM = -7, /* checksum mismatch */
     PREFREC_E_NOTFOUND = -8, /* unknown id, column, file or affiliate */
     PREFREC_E_RANGE = -9, /* value out of its allowed range */
-    PREFREC_E_EMPTY = -10 /* nothing to work with (no rows, empty catalogue) */
+    PREFREC_E_EMPTY = -10, /* nothing to work with (no rows, empty catalogue) */
+    PREFREC_E_DENIED = -11, /* a sealed member record did not open: wrong secret or altered */
+    PREFREC_E_STALE = -12 /* a member record of another export (an old or replayed record) */
 } prefrec_status;
 
 #define PREFREC_ERROR_MSG_MAX 512

@@ -1,24 +1,174 @@
-/* cmd_export.c - `prefrec export`: split a full pack into the web's item pack + customer shards. */
+/* cmd_export.c - `prefrec export`: split full packs into the web's item packs + customer shards,
+ * and (--records) write one sealed member record per member (SECURITY.md). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "host/file.h"
-#include "prefrec/pack.h"
+#include "prefrec/native/atomic.h"
+#include "prefrec/native/member_export.h"
+#include "prefrec/native/member_seal.h"
 #include "prefrec/native/pack_write.h"
+#include "prefrec/pack.h"
+
+#define EXPORT_MAX_PACKS 64
 
 static const char *usage_text =
-    "usage: prefrec export --pack FILE --out DIR [--shards N]\n"
-    "  --pack FILE   a full pack written by prefrec train (DIR/A01.pack)\n"
-    "  --out DIR     writes DIR/<name>.item.pack (product embeddings, MLP, catalog) and\n"
-    "                DIR/<name>.cust.000.pack .. (customer embeddings, biases, codes, bought\n"
-    "                sets, demographics), customer with code C in shard fnv1a32(C) % N\n"
-    "  --shards N    number of customer shards (16)\n";
+    "usage: prefrec export --pack FILE [--pack FILE ...] --out DIR [--shards N]\n"
+    "                      [--records DIR --data PATH --token-key FILE] [--opt-out FILE]\n"
+    "                      [--site DIR] [--export-id HEX]\n"
+    "  --pack FILE       a full pack written by prefrec train (DIR/A01.pack); repeatable\n"
+    "  --out DIR         writes DIR/<name>.item.pack (product embeddings, MLP, catalog) and\n"
+    "                    DIR/<name>.cust.000.pack .. (customer embeddings, biases, codes, bought\n"
+    "                    sets, demographics), customer with code C in shard fnv1a32(C) % N\n"
+    "  --shards N        number of customer shards (16)\n"
+    "  --records DIR     also write one sealed member record per member into DIR (replaced\n"
+    "                    whole; private: for the shop's backend and kiosks, never a web root),\n"
+    "                    DIR/export.json (export id, naming key), and the export id into each\n"
+    "                    item pack's manifest\n"
+    "  --data PATH       with --records: the purchases the packs were trained from (L.POINT\n"
+    "                    directory or mapping .json): counts, first and last days\n"
+    "  --token-key FILE  with --records: the shop's token master key (64 hex digits); created\n"
+    "                    (mode 0600) when FILE does not exist. Members' card tokens derive from "
+    "it\n"
+    "  --opt-out FILE    member codes, one a line ('#' comments): absent from every file written\n"
+    "  --site DIR        also copy exactly the public model files into DIR: the item packs\n"
+    "                    (with an export id and no member counts), no shard, no record\n"
+    "  --export-id HEX   32 hex digits instead of a random export id (reproducible item packs)\n";
+
+static int hex_val(int c) {
+    return c >= '0' && c <= '9' ? c - '0'
+        : c >= 'a' && c <= 'f'  ? c - 'a' + 10
+        : c >= 'A' && c <= 'F'  ? c - 'A' + 10
+                                : -1;
+}
+
+/* exactly 2n hex digits -> n bytes; 0 or -1 */
+static int parse_hex(const char *s, size_t len, uint8_t *out, size_t n) {
+    if (len != 2 * n) return -1;
+    for (size_t i = 0; i < n; i++) {
+        int a = hex_val(s[2 * i]), b = hex_val(s[2 * i + 1]);
+        if (a < 0 || b < 0) return -1;
+        out[i] = (uint8_t)(a << 4 | b);
+    }
+    return 0;
+}
+
+static void to_hex(const uint8_t *b, size_t n, char *out) {
+    for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+/* Read the token master key, or create it (random, mode 0600) when path does not exist. */
+static prefrec_status token_key(const char *path, uint8_t key[32], int *created,
+                                prefrec_error *err) {
+    *created = 0;
+    char *buf = NULL;
+    size_t len = 0;
+    struct stat sb;
+    if (stat(path, &sb) && errno == ENOENT) {
+        prefrec_status s = prefrec_member_random(key, 32, err);
+        if (s) return s;
+        char text[66];
+        to_hex(key, 32, text);
+        text[64] = '\n';
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        int bad = fd < 0 || write(fd, text, 65) != 65 || fsync(fd) != 0;
+        if (fd >= 0) bad |= close(fd) != 0;
+        memset(text, 0, sizeof text);
+        if (bad)
+            return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create the token key: %s", path,
+                                     strerror(errno));
+        *created = 1;
+        return PREFREC_OK;
+    }
+    prefrec_status s = prefrec_file_read(path, 4096, &buf, &len, err);
+    if (s) return s;
+    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ')) len--;
+    int bad = parse_hex(buf, len, key, 32);
+    memset(buf, 0, len);
+    free(buf);
+    if (bad)
+        return prefrec_error_set(err, PREFREC_E_PARSE,
+                                 "%s: a token key is 64 hex digits (32 bytes) on one line", path);
+    return PREFREC_OK;
+}
+
+/* --site: copy out/<stem>.item.pack to site/ (atomically), nothing else */
+static prefrec_status copy_to_site(const char *out, const char *site, const char *stem,
+                                   prefrec_error *err) {
+    if (mkdir(site, 0777) && errno != EEXIST)
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create directory: %s", site,
+                                 strerror(errno));
+    char from[4096], to[4096], *buf = NULL;
+    size_t len = 0;
+    snprintf(from, sizeof from, "%s/%s.item.pack", out, stem);
+    snprintf(to, sizeof to, "%s/%s.item.pack", site, stem);
+    prefrec_status s = prefrec_file_read(from, PREFREC_PACK_FILE_MAX, &buf, &len, err);
+    if (!s) s = prefrec_atomic_write_file(to, buf, len, err);
+    if (!s) printf("%s  %zu bytes (public)\n", to, len);
+    free(buf);
+    return s;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The opt-out list: one code a line, '#' starts a comment line, spaces around a code ignored.
+ * *codes point into *text (both freed by the caller); sorted, without repeats. */
+static prefrec_status read_opt_out(const char *path, char **text, char ***codes, size_t *n,
+                                   prefrec_error *err) {
+    size_t len = 0;
+    *codes = NULL;
+    *n = 0;
+    prefrec_status s = prefrec_file_read(path, (size_t)1 << 30, text, &len, err);
+    if (s) return s;
+    size_t cap = 1;
+    for (size_t i = 0; i < len; i++) cap += (*text)[i] == '\n';
+    char **v = malloc(cap * sizeof *v);
+    if (!v) return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
+    size_t line = 0, k = 0;
+    for (char *p = *text, *end = *text + len; p < end && !s;) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *e = nl ? nl : end;
+        line++;
+        *e = 0;
+        while (p < e && (*p == ' ' || *p == '\t')) p++;
+        char *q = e;
+        while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r')) *--q = 0;
+        if (q > p && *p != '#') {
+            if (memchr(p, 0, (size_t)(q - p)) || (size_t)(q - p) > PREFREC_MEMBER_CODE_MAX)
+                s = prefrec_error_set(err, PREFREC_E_PARSE,
+                                      "%s:%zu: not a member code (a NUL byte, or over %u bytes)",
+                                      path, line, PREFREC_MEMBER_CODE_MAX);
+            else
+                v[k++] = p;
+        }
+        p = e + 1;
+    }
+    if (s) {
+        free(v);
+        return s;
+    }
+    qsort(v, k, sizeof *v, cmp_str);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!u || strcmp(v[u - 1], v[i])) v[u++] = v[i];
+    *codes = v;
+    *n = u;
+    return PREFREC_OK;
+}
 
 int prefrec_cmd_export(int argc, char **argv) {
-    const char *pack = NULL, *out = NULL;
+    const char *packs[EXPORT_MAX_PACKS], *out = NULL, *records = NULL, *data = NULL,
+                                         *key_path = NULL, *opt_path = NULL, *eid_hex = NULL,
+                                         *site = NULL;
+    size_t n_packs = 0;
     long shards = 16;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -26,63 +176,134 @@ int prefrec_cmd_export(int argc, char **argv) {
             return 0;
         }
         const char *o = argv[i];
-        if (strcmp(o, "--pack") && strcmp(o, "--out") && strcmp(o, "--shards"))
-            return cli_usage_error("export", usage_text, "unknown option '%s'", o);
+        static const char *const known[] = {"--pack",    "--out",       "--shards",
+                                            "--records", "--data",      "--token-key",
+                                            "--opt-out", "--export-id", "--site"};
+        int ok = 0;
+        for (size_t k = 0; k < sizeof known / sizeof *known; k++) ok |= !strcmp(o, known[k]);
+        if (!ok) return cli_usage_error("export", usage_text, "unknown option '%s'", o);
         if (i + 1 >= argc) return cli_usage_error("export", usage_text, "%s needs a value", o);
         const char *v = argv[++i];
-        if (!strcmp(o, "--pack"))
-            pack = v;
-        else if (!strcmp(o, "--out"))
+        if (!strcmp(o, "--pack")) {
+            if (n_packs == EXPORT_MAX_PACKS)
+                return cli_usage_error("export", usage_text, "at most %d --pack", EXPORT_MAX_PACKS);
+            packs[n_packs++] = v;
+        } else if (!strcmp(o, "--out"))
             out = v;
-        else {
-            char *end;
-            errno = 0;
-            shards = strtol(v, &end, 10);
-            if (errno || end == v || *end || shards < 1 || shards > 4096)
-                return cli_usage_error("export", usage_text, "--shards '%s' is not in 1..4096", v);
-        }
+        else if (!strcmp(o, "--records"))
+            records = v;
+        else if (!strcmp(o, "--data"))
+            data = v;
+        else if (!strcmp(o, "--token-key"))
+            key_path = v;
+        else if (!strcmp(o, "--opt-out"))
+            opt_path = v;
+        else if (!strcmp(o, "--export-id"))
+            eid_hex = v;
+        else if (!strcmp(o, "--site"))
+            site = v;
+        else if (cli_parse_long(v, 1, 4096, &shards))
+            return cli_usage_error("export", usage_text, "--shards '%s' is not in 1..4096", v);
     }
-    if (!pack || !out)
+    if (!n_packs || !out)
         return cli_usage_error("export", usage_text, "--pack and --out are required");
+    if (records && (!data || !key_path))
+        return cli_usage_error("export", usage_text, "--records needs --data and --token-key");
+    if (!records && (data || key_path))
+        return cli_usage_error("export", usage_text, "--data and --token-key go with --records");
+    prefrec_member_export_params mp;
+    memset(&mp, 0, sizeof mp);
+    if (eid_hex && parse_hex(eid_hex, strlen(eid_hex), mp.export_id, 16))
+        return cli_usage_error("export", usage_text, "--export-id '%s' is not 32 hex digits",
+                               eid_hex);
     prefrec_error err = {0};
-    if (mkdir(out, 0777) && errno != EEXIST) {
-        prefrec_error_set(&err, PREFREC_E_IO, "%s: cannot create directory: %s", out,
-                          strerror(errno));
-        return cli_fail("export", &err);
-    }
-    void *buf = NULL;
-    size_t len = 0;
-    prefrec_pack *p = NULL;
-    if (prefrec_file_read(pack, PREFREC_PACK_FILE_MAX, (char **)&buf, &len, &err))
-        return cli_fail("export", &err);
-    if (prefrec_pack_open(buf, len, &p, &err)) {
-        free(buf);
-        return cli_fail("export", &err);
-    }
-    /* stem: the file name without directory and ".pack" */
-    const char *base = strrchr(pack, '/');
-    base = base ? base + 1 : pack;
-    char stem[256];
-    snprintf(stem, sizeof stem, "%s", base);
-    size_t sl = strlen(stem);
-    if (sl > 5 && !strcmp(stem + sl - 5, ".pack")) stem[sl - 5] = 0;
+    prefrec_status s = PREFREC_OK;
+    if (!eid_hex && (records || site)) s = prefrec_member_random(mp.export_id, 16, &err);
+    char eid[33];
+    to_hex(mp.export_id, 16, eid);
+    const char *manifest_eid = eid_hex || records || site ? eid : NULL;
+    if (site && (!strcmp(site, out) || (records && !strcmp(site, records))))
+        return cli_usage_error("export", usage_text,
+                               "--site must be a directory of its own (not --out or --records)");
+    char *opt_text = NULL, **opt = NULL;
+    size_t n_opt = 0;
+    if (!s && opt_path) s = read_opt_out(opt_path, &opt_text, &opt, &n_opt, &err);
+    if (!s && mkdir(out, 0777) && errno != EEXIST)
+        s = prefrec_error_set(&err, PREFREC_E_IO, "%s: cannot create directory: %s", out,
+                              strerror(errno));
+    void *bufs[EXPORT_MAX_PACKS] = {0};
+    prefrec_pack *ps[EXPORT_MAX_PACKS] = {0};
     size_t *sizes = calloc((size_t)shards + 1, sizeof *sizes);
-    prefrec_status s = sizes ? prefrec_pack_export(p, out, stem, (int)shards, sizes, &err)
-                             : prefrec_error_set(&err, PREFREC_E_NOMEM, "export: out of memory");
-    if (!s) {
-        size_t lo = (size_t)-1, hi = 0, tot = 0;
-        for (long k = 0; k < shards; k++) {
-            size_t z = sizes[1 + k];
-            lo = z < lo ? z : lo;
-            hi = z > hi ? z : hi;
-            tot += z;
+    if (!sizes && !s) s = prefrec_error_set(&err, PREFREC_E_NOMEM, "export: out of memory");
+    for (size_t k = 0; !s && k < n_packs; k++) {
+        size_t len = 0;
+        s = prefrec_file_read(packs[k], PREFREC_PACK_FILE_MAX, (char **)&bufs[k], &len, &err);
+        if (!s) s = prefrec_pack_open(bufs[k], len, &ps[k], &err);
+        /* stem: the file name without directory and ".pack" */
+        const char *base = strrchr(packs[k], '/');
+        base = base ? base + 1 : packs[k];
+        char stem[256];
+        snprintf(stem, sizeof stem, "%s", base);
+        size_t sl = strlen(stem);
+        if (sl > 5 && !strcmp(stem + sl - 5, ".pack")) stem[sl - 5] = 0;
+        if (!s)
+            s = prefrec_pack_export(ps[k], out, stem, (int)shards, manifest_eid,
+                                    (const char *const *)opt, n_opt, sizes, &err);
+        if (!s) {
+            size_t lo = (size_t)-1, hi = 0, tot = 0;
+            for (long j = 0; j < shards; j++) {
+                size_t z = sizes[1 + j];
+                lo = z < lo ? z : lo;
+                hi = z > hi ? z : hi;
+                tot += z;
+            }
+            printf("%s/%s.item.pack  %zu bytes\n%s/%s.cust.%03d..%03ld.pack  %ld shards, %zu..%zu "
+                   "bytes each, %zu total\n",
+                   out, stem, sizes[0], out, stem, 0, shards - 1, shards, lo, hi, tot);
         }
-        printf("%s/%s.item.pack  %zu bytes\n%s/%s.cust.%03d..%03ld.pack  %ld shards, %zu..%zu "
-               "bytes each, %zu total\n",
-               out, stem, sizes[0], out, stem, 0, shards - 1, shards, lo, hi, tot);
+        if (!s && site) s = copy_to_site(out, site, stem, &err);
+    }
+    if (!s && records) {
+        int created = 0;
+        prefrec_dataset *ds = NULL;
+        prefrec_load_params lp = prefrec_load_default_params();
+        s = token_key(key_path, mp.token_master, &created, &err);
+        if (!s && created)
+            fprintf(stderr,
+                    "prefrec export: created the token master key %s (keep it secret and "
+                    "backed up: the members' card tokens derive from it)\n",
+                    key_path);
+        if (!s) s = prefrec_dataset_load(data, &lp, &ds, &err);
+        if (!s) s = prefrec_member_random(mp.naming_key, sizeof mp.naming_key, &err);
+        if (!s) {
+            mp.packs = (const prefrec_pack *const *)ps;
+            mp.n_packs = n_packs;
+            mp.ds = ds;
+            mp.opt_out = (const char *const *)opt;
+            mp.n_opt_out = n_opt;
+            mp.issued_day = (int32_t)(time(NULL) / 86400);
+            prefrec_member_export_stats st;
+            s = prefrec_member_export(&mp, records, &st, &err);
+            if (!s)
+                printf("%s/  %zu member records (%zu opted out, absent), %zu..%zu bytes each, %zu "
+                       "total; export id %s\n",
+                       records, st.records, st.opted_out, st.min_bytes, st.max_bytes, st.bytes,
+                       eid);
+            if (!s && st.lines_not_in_pack)
+                fprintf(stderr,
+                        "prefrec export: %zu purchase lines are of an affiliate or product no "
+                        "pack given has (not in any record)\n",
+                        st.lines_not_in_pack);
+        }
+        prefrec_dataset_free(ds);
+        memset(&mp, 0, sizeof mp);
+    }
+    for (size_t k = 0; k < n_packs; k++) {
+        prefrec_pack_free(ps[k]);
+        free(bufs[k]);
     }
     free(sizes);
-    prefrec_pack_free(p);
-    free(buf);
+    free(opt);
+    free(opt_text);
     return s ? cli_fail("export", &err) : 0;
 }

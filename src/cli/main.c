@@ -12,6 +12,7 @@ int prefrec_cmd_train(int argc, char **argv);
 int prefrec_cmd_predict(int argc, char **argv);
 int prefrec_cmd_inspect(int argc, char **argv);
 int prefrec_cmd_export(int argc, char **argv);
+int prefrec_cmd_member(int argc, char **argv);
 int prefrec_cmd_recommend(int argc, char **argv);
 int prefrec_cmd_plan(int argc, char **argv);
 
@@ -25,6 +26,7 @@ static const cli_command commands[] = {
     {"predict", prefrec_cmd_predict, "predicted scores of a customer from a model pack"},
     {"inspect", prefrec_cmd_inspect, "print a model pack's manifest and tensor table"},
     {"export", prefrec_cmd_export, "split a pack into the web's item pack + customer shards"},
+    {"member", prefrec_cmd_member, "a member's card token; their sealed record opened"},
     {"recommend", prefrec_cmd_recommend,
      "top-k never-bought products for a customer (portable engine)"},
     {"plan", prefrec_cmd_plan, "marketing plans: ratio (affiliate by share), subscribe, stamp"},

@@ -30,6 +30,10 @@ const char *prefrec_status_str(prefrec_status s) {
             return "out of range";
         case PREFREC_E_EMPTY:
             return "empty";
+        case PREFREC_E_DENIED:
+            return "cannot open";
+        case PREFREC_E_STALE:
+            return "other export";
     }
     return "unknown status";
 }

@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "prefrec/model.h"
+#include "prefrec/native/member_export.h"
 #include "prefrec/native/pack_write.h"
 
 static int is_customer_tensor(const char *name) { return strncmp(name, "customer.", 9) == 0; }
 
 static prefrec_status write_item(const prefrec_pack *full, const char *path, int n_shards,
-                                 uint32_t *crc, size_t *size, prefrec_error *err) {
+                                 const char *export_id, uint32_t *crc, size_t *size,
+                                 prefrec_error *err) {
     prefrec_pack_writer *w = prefrec_pack_writer_new();
     size_t mlen = 0;
     const char *mtext = prefrec_pack_manifest_json(full, &mlen);
@@ -37,6 +39,17 @@ static prefrec_status write_item(const prefrec_pack *full, const char *path, int
         json_num(&jb, m, "shards", n_shards);
         cJSON_DeleteItemFromObjectCaseSensitive(m, "shard_hash");
         json_str(&jb, m, "shard_hash", "fnv1a32(customer code) % shards");
+        cJSON_DeleteItemFromObjectCaseSensitive(m, "export_id");
+        if (export_id) {
+            /* a public item pack (its export has member records): nothing that counts members */
+            json_str(&jb, m, "export_id", export_id);
+            cJSON_DeleteItemFromObjectCaseSensitive(m, "n_customers");
+            cJSON_DeleteItemFromObjectCaseSensitive(m, "n_bought");
+            cJSON *tr = cJSON_GetObjectItemCaseSensitive(m, "training");
+            cJSON_DeleteItemFromObjectCaseSensitive(tr, "pairs");
+            cJSON_DeleteItemFromObjectCaseSensitive(tr, "train_pairs");
+            cJSON_DeleteItemFromObjectCaseSensitive(tr, "valid_pairs");
+        }
         json = json_print(&jb, m, 0);
         m = NULL;
         s = json ? prefrec_pack_writer_set_manifest(w, json, err)
@@ -153,7 +166,8 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
 }
 
 prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, const char *stem,
-                                   int n_shards, size_t *sizes, prefrec_error *err) {
+                                   int n_shards, const char *export_id, const char *const *opt_out,
+                                   size_t n_opt_out, size_t *sizes, prefrec_error *err) {
     if (n_shards < 1 || n_shards > 4096)
         return prefrec_error_set(err, PREFREC_E_RANGE, "export: %d shards, expected 1..4096",
                                  n_shards);
@@ -187,7 +201,7 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
     char path[4096];
     uint32_t item_crc = 0;
     snprintf(path, sizeof path, "%s/%s.item.pack", dir, stem);
-    s = write_item(full, path, n_shards, &item_crc, sizes ? &sizes[0] : NULL, err);
+    s = write_item(full, path, n_shards, export_id, &item_crc, sizes ? &sizes[0] : NULL, err);
     if (s) return s;
     uint32_t *shard_of = malloc((size_t)cs.n * sizeof *shard_of + 1),
              *members = malloc((size_t)cs.n * sizeof *members + 1);
@@ -195,6 +209,7 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
     for (uint32_t c = 0; !s && c < cs.n; c++) {
         const char *code = prefrec_strings_at(&cs.code, c);
         shard_of[c] = prefrec_fnv1a32(code, strlen(code)) % (uint32_t)n_shards;
+        if (prefrec_member_listed(opt_out, n_opt_out, code)) shard_of[c] = UINT32_MAX; /* none */
     }
     for (int k = 0; !s && k < n_shards; k++) {
         uint32_t nm = 0;

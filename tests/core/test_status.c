@@ -14,6 +14,8 @@ int main(void) {
     CHECK_EQ_INT(prefrec_error_set(NULL, PREFREC_E_IO, "x"), PREFREC_E_IO);
     CHECK_STR(prefrec_status_str(PREFREC_OK), "ok");
     CHECK_STR(prefrec_status_str(PREFREC_E_CHECKSUM), "checksum mismatch");
+    CHECK_STR(prefrec_status_str(PREFREC_E_DENIED), "cannot open");
+    CHECK_STR(prefrec_status_str(PREFREC_E_STALE), "other export");
     CHECK_STR(prefrec_status_str((prefrec_status)-99), "unknown status");
     /* a long message is truncated, never overflows */
     char big[2000];

@@ -54,9 +54,14 @@ prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char
  * dir/<stem>.cust.<k>.pack (k = 000..), customer c going to shard fnv1a32(code) % n_shards,
  * each shard's manifest naming the item pack's CRC ("item_crc"). Customer order within a
  * shard is the full pack's order; bought sets keep the item pack's product indices.
- * sizes (optional, n_shards + 1 entries): bytes of the item pack, then of each shard. */
+ * sizes (optional, n_shards + 1 entries): bytes of the item pack, then of each shard.
+ * export_id (optional, hex): written into the item pack's manifest ("export_id": the export its
+ * member records belong to, prefrec/member.h), which then leaves out what counts members
+ * (n_customers, n_bought, the training's pair counts): a public item pack. Customers whose codes are in opt_out (n_opt_out,
+ * sorted with strcmp) are in no shard. */
 prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, const char *stem,
-                                   int n_shards, size_t *sizes, prefrec_error *err);
+                                   int n_shards, const char *export_id, const char *const *opt_out,
+                                   size_t n_opt_out, size_t *sizes, prefrec_error *err);
 
 #ifdef __cplusplus
 }
