@@ -13,7 +13,8 @@
 /* What `prefrec eval` measures without --rankers: the task defaults and the baselines whose
  * grids tune in minutes at demo scale 1 (tifu_knn, upcf, mf and bpr take far longer: --rankers
  * all or by name). */
-#define STANDARD_RANKERS "pop,pop_seg,gp_topfreq,itemknn,ease,rep_freq,seed_score,blend_served,due"
+#define STANDARD_RANKERS \
+    "pop,pop_seg,gp_topfreq,itemknn,ease,rep_freq,seed_score,blend_served,due,mixed"
 
 static const char *usage_text =
     "usage: prefrec eval --data PATH [--windows 3] [--step 30] [--val-days N] [--end DATE]\n"

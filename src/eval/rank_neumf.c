@@ -83,9 +83,9 @@ static prefrec_status nr_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_neumf = {
-    "neumf",
-    "the deck's model: NeuMF regression of the preference score, ranked by prediction",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
-    nr_fit,
-    nr_score,
-    nr_free};
+    .name = "neumf",
+    .summary = "the deck's model: NeuMF regression of the preference score, ranked by prediction",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    .fit = nr_fit,
+    .score = nr_score,
+    .free = nr_free};

@@ -8,9 +8,10 @@
 
 const char prefrec_ranker_default_name[] = "blend_served"; /* what the packs serve */
 /* Per task, chosen on validation windows (docs/eval.md): buy again is 'due' (prefrec/repeat.h),
- * which beat every baseline's repeat recall on the demo data and on completejourney; mixed is
- * 'due' too for now (its list, about 80% repeat items, led both data sets' mixed recall). */
-const char *const prefrec_ranker_task_default[PREFREC_EVAL_TASKS] = {"blend_served", "due", "due"};
+ * which led repeat recall on the demo data and on completejourney; mixed is 'mixed' (due's and
+ * blend_served's lists merged by a learned repeat share), which led mixed recall on both. */
+const char *const prefrec_ranker_task_default[PREFREC_EVAL_TASKS] = {"blend_served", "due",
+                                                                     "mixed"};
 
 static const prefrec_ranker_def *const builtin[] = {
     &prefrec_ranker_pop,       &prefrec_ranker_pop_seg,     &prefrec_ranker_g_topfreq,

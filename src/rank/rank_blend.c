@@ -380,13 +380,13 @@ static prefrec_status blend_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_blend = {
-    "blend",
-    "default: EASE + ItemKNN + segment/trend popularity + category share, weights tuned on a "
-    "validation window",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
-    blend_fit,
-    blend_score,
-    blend_free};
+    .name = "blend",
+    .summary = "EASE + ItemKNN + segment/trend popularity + category share, weights tuned on a "
+               "validation window",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    .fit = blend_fit,
+    .score = blend_score,
+    .free = blend_free};
 
 /* ---- served form (src/core/blend.h) ------------------------------------------------------- */
 void prefrec_blend_fitted_parts(const void *mv, prefrec_blend_fitted *out) {

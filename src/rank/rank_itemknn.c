@@ -152,12 +152,12 @@ static prefrec_status knn_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_itemknn = {
-    "itemknn",
-    "item-to-item cosine over co-purchase (pruned neighbour lists)",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
-    knn_fit,
-    knn_score,
-    knn_free};
+    .name = "itemknn",
+    .summary = "item-to-item cosine over co-purchase (pruned neighbour lists)",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    .fit = knn_fit,
+    .score = knn_score,
+    .free = knn_free};
 
 /* ---- served form (src/core/blend.h): each product's m most similar products ---------------- */
 prefrec_status prefrec_itemknn_neighbors(const void *mv, int32_t m, int32_t *nbr, float *w) {

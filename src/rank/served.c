@@ -166,9 +166,10 @@ static prefrec_status served_score(const void *mv, int32_t c, float *scores) {
 }
 
 const prefrec_ranker_def prefrec_ranker_blend_served = {
-    "blend_served",
-    "default: the blend as the packs serve it (neighbour lists pruned to 10 per product)",
-    PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
-    served_fit,
-    served_score,
-    served_free};
+    .name = "blend_served",
+    .summary = "default for discover: the blend as the packs serve it (neighbour lists pruned to "
+               "10 per product)",
+    .tasks = PREFREC_TASK_NEW_ITEMS | PREFREC_TASK_REPURCHASE,
+    .fit = served_fit,
+    .score = served_score,
+    .free = served_free};
