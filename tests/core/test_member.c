@@ -2,11 +2,10 @@
  * against values computed independently (Python's hmac), the state round trip, a
  * token and a PIN record opened, and refused: a wrong token or PIN, a byte changed at every
  * offset, a record cut at every length, another member's record, another export's, a bad
- * version, a PIN cost over the budget. Prints the open times (not asserted). */
+ * version, a PIN cost over the budget. Prints the record size (compared between builds). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "prefrec/demog.h"
@@ -18,12 +17,6 @@ static uint8_t naming[32], master[32], ex1[16], ex2[16], nonce[24], salt[16];
 
 static void hex(const uint8_t *b, size_t n, char *out) {
     for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
-}
-
-static double now_ms(void) {
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* A's state: 2 affiliates; encoded size worked out below. */
@@ -185,14 +178,12 @@ int main(void) {
 
     uint8_t *out = NULL;
     size_t on = 0;
-    double t0 = now_ms();
-    int reps = 2000;
+    int reps = 2000; /* the same record opens every time (no state kept between opens) */
     for (int r = 0; r < reps; r++) {
         CHECK_EQ_INT(prefrec_member_open_token(rec, rn, ex1, kid_a, tok_a, 16, &out, &on, &e),
                      PREFREC_OK);
         if (r + 1 < reps) prefrec_member_wipe_free(out, on);
     }
-    double t_token = (now_ms() - t0) / reps;
     CHECK_EQ_INT(on, pln);
     CHECK(out && !memcmp(out, pl, pln));
     prefrec_member_wipe_free(out, on);
@@ -368,10 +359,8 @@ int main(void) {
     CHECK_EQ_INT(prefrec_member_header_read(prec, prn, &h, &e), PREFREC_OK);
     CHECK_EQ_INT(h.pin_ops, 3);
     CHECK_EQ_INT(h.pin_mem_kib, 65536);
-    t0 = now_ms();
     CHECK_EQ_INT(prefrec_member_open_pin(prec, prn, ex1, kid_a, "482916", 6, &out, &on, &e),
                  PREFREC_OK);
-    double t_pin = now_ms() - t0;
     CHECK(out && !memcmp(out, pl, pln));
     prefrec_member_wipe_free(out, on);
     free(prec);
@@ -383,10 +372,8 @@ int main(void) {
               "member record: payload of 2097408 bytes (byte 56) is over the 2097152 a "
               "reader accepts");
 
-    fprintf(stderr,
-            "test_member: record %zu bytes (payload %zu); open: token %.1f us, PIN (3 x 64 "
-            "MiB) %.0f ms\n",
-            rn, pln, t_token * 1e3, t_pin);
+    /* no times here: test output is compared between the builds (test.sh, core parity) */
+    printf("test_member: record %zu bytes (payload %zu)\n", rn, pln);
     free(rec);
     free(pl);
     return check_report("test_member");
