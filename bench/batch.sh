@@ -42,7 +42,7 @@ for r in "${runs[@]}"; do
       if ((rate > best)); then
         best=$rate
         read -r u sy wall < "$tmp/time"
-        cpu=$(echo "$u + $sy" | bc)
+        cpu=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
       fi
     done
     printf '%-34s %8s %8s %10s %8.2f %8.2f\n' "$r" "$n" "$t" "$best" "$cpu" "$wall"

@@ -102,7 +102,7 @@ EOF
 # shards, each as the one-member request on its own shard (shard = fnv1a32(code) % 4) does
 sample=$root/models/sample
 "$bin" recommend --pack "$sample" --affiliate A05 --k 5 --all --format jsonl --out "$work/s.jsonl"
-n_shard=$(for s in "$sample"/A05.cust.*.pack; do "$bin" inspect "$s" | awk '/"n_customers"/ {gsub(",", ""); print $2}'; done | paste -sd+ | bc)
+n_shard=$(for s in "$sample"/A05.cust.*.pack; do "$bin" inspect "$s" | awk '/"n_customers"/ {gsub(",", ""); print $2}'; done | awk '{ n += $1 } END { print n + 0 }')
 [[ $(wc -l < "$work/s.jsonl") == "$n_shard" ]] || fail "--all over shards: $(wc -l < "$work/s.jsonl") lines, $n_shard customers"
 python3 - "$work/s.jsonl" > "$work/s.members" <<'EOF'
 import json, sys
