@@ -52,11 +52,14 @@ static void mixed_free(void *mv) {
     free(m);
 }
 
+/* The customer's repeat share, kept inside (0, 1) so both lists' keys stay finite. */
 static double cust_share(double rep, double lines, double s, double a) {
-    if (a < 0) return s;
-    double v = lines + a > 0 ? (rep + a * s) / (lines + a) : s;
+    double v = a >= 0 && lines + a > 0 ? (rep + a * s) / (lines + a) : s;
     return v < 0.001 ? 0.001 : v > 0.999 ? 0.999 : v;
 }
+
+/* The merge key of rank r in a list that gets the share frac of the merged list. */
+static double merge_key(int32_t r, double frac) { return (r + 0.5) / frac; }
 
 typedef struct ranked {
     float score;
@@ -167,7 +170,7 @@ static prefrec_status tune(const prefrec_fit_input *in, const mixed_params *mp, 
                 double s = cust_share(rep_l[c], lines[c], SHARES[si], SHRINKS[ai]);
                 int32_t i = 0, j = 0, h = 0;
                 for (int k = 0; k < K && (i < nr || j < nd); k++) {
-                    int take_rep = j >= nd || (i < nr && (i + 0.5) / s <= (j + 0.5) / (1 - s));
+                    int take_rep = j >= nd || (i < nr && merge_key(i, s) <= merge_key(j, 1 - s));
                     int32_t p = take_rep ? rep[i++].p : dis[j++].p;
                     if (prefrec_interactions_find(x2, c, p) >= 0) h++;
                 }
@@ -184,7 +187,7 @@ static prefrec_status tune(const prefrec_fit_input *in, const mixed_params *mp, 
     *shrink = SHRINKS[ba];
     if (in->verbose)
         fprintf(stderr,
-                "  mixed: tuned on %lld customers (last quarter): repeat share %.1f, shrink %s "
+                "  mixed: tuned on %lld customers (last quarter): repeat share %.2f, shrink %s "
                 "(validation recall@%d %.4f)\n",
                 (long long)users, *share,
                 *shrink < 0        ? "global"
@@ -246,8 +249,8 @@ static prefrec_status mixed_score(const void *mv, int32_t c, float *scores) {
     if (s1 && s2 && rep && dis &&
         !(st = two_lists(x, m->due, m->disc, c, s1, s2, rep, &nr, dis, &nd))) {
         double s = cust_share(m->rep_lines[c], m->lines[c], m->share, m->shrink);
-        for (int32_t i = 0; i < nr; i++) scores[rep[i].p] = (float)(-(i + 0.5) / s);
-        for (int32_t j = 0; j < nd; j++) scores[dis[j].p] = (float)(-(j + 0.5) / (1 - s));
+        for (int32_t i = 0; i < nr; i++) scores[rep[i].p] = (float)-merge_key(i, s);
+        for (int32_t j = 0; j < nd; j++) scores[dis[j].p] = (float)-merge_key(j, 1 - s);
     }
     free(s1), free(s2), free(rep), free(dis);
     return st;
