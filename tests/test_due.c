@@ -68,6 +68,25 @@ int main(void) {
     CHECK(s[milk] < 0 && s[bread] < 0);
     prefrec_ranker_due.free(m);
 
+    /* mixed with a given global share merges due's list and the discover list by the keys
+     * (rank + 0.5) / s and (rank + 0.5) / (1 - s). s = 0.5: c1's milk (due's first) and the
+     * discover list's first both get 1, bread 3; s = 0.75: milk 0.5/0.75, bread 1.5/0.75 = 2,
+     * the discover list's first 0.5/0.25 = 2 as well. Scores are the negated keys. */
+    const double shares[2] = {0.5, 0.75};
+    const float want_milk[2] = {-1.0f, (float)(-0.5 / 0.75)}, want_bread[2] = {-3.0f, -2.0f},
+                want_first_new[2] = {-1.0f, -2.0f};
+    for (int k = 0; k < 2; k++) {
+        prefrec_mixed_params mp = {shares[k], -1.0, 0, 1000, 20};
+        void *mm = NULL;
+        CHECK_EQ_INT(prefrec_ranker_mixed.fit(&in, &mp, &mm, &err), PREFREC_OK);
+        if (!mm) continue;
+        CHECK_EQ_INT(prefrec_ranker_mixed.score(mm, c1, s), PREFREC_OK);
+        CHECK(s[milk] == want_milk[k]);
+        CHECK(s[bread] == want_bread[k]);
+        CHECK(s[eggs] == want_first_new[k]); /* eggs: the one product c1 never bought */
+        prefrec_ranker_mixed.free(mm);
+    }
+
     /* bad params are refused at fit */
     p.beta = 2.0f;
     m = NULL;

@@ -23,14 +23,6 @@
 #include "prefrec/native/rankers.h"
 #include "prefrec/repeat.h"
 
-typedef struct mixed_params {
-    double share; /* global repeat share s in [0, 1] (tune = 0) */
-    double shrink; /* a: lines of pseudo-history toward s; < 0 = global share only */
-    int tune; /* 1 (default): choose share and shrink on the window's last quarter */
-    int tune_users; /* default 1000 */
-    int tune_k; /* default 20 */
-} mixed_params;
-
 #define N_SHARES 11
 static const double SHARES[N_SHARES] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
 static const double SHRINKS[4] = {0.0, 5.0, 20.0, -1.0};
@@ -120,8 +112,8 @@ static prefrec_status fit_parts(const prefrec_fit_input *in, const prefrec_inter
 }
 
 /* Recall@k of every (share, shrink) over the known customers of the last quarter. */
-static prefrec_status tune(const prefrec_fit_input *in, const mixed_params *mp, double *share,
-                           double *shrink, prefrec_error *err) {
+static prefrec_status tune(const prefrec_fit_input *in, const prefrec_mixed_params *mp,
+                           double *share, double *shrink, prefrec_error *err) {
     const prefrec_interactions *x = in->train;
     int32_t cut = x->day_from + (int32_t)(((int64_t)x->day_to - x->day_from) * 3 / 4);
     prefrec_interactions *x1 = NULL, *x2 = NULL;
@@ -207,8 +199,8 @@ done:
 static prefrec_status mixed_fit(const prefrec_fit_input *in, const void *params, void **model,
                                 prefrec_error *err) {
     *model = NULL;
-    mixed_params mp = {0.5, -1.0, 1, 1000, 20};
-    if (params) mp = *(const mixed_params *)params;
+    prefrec_mixed_params mp = {0.5, -1.0, 1, 1000, 20};
+    if (params) mp = *(const prefrec_mixed_params *)params;
     if (!(mp.share >= 0 && mp.share <= 1) || mp.tune_users < 1 || mp.tune_k < 1)
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "mixed: need 0 <= share <= 1, tune_users >= 1, tune_k >= 1");

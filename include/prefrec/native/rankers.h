@@ -230,6 +230,13 @@ extern const prefrec_ranker_def prefrec_ranker_seed_score;
 extern const prefrec_ranker_def prefrec_ranker_due;
 /* mixed: one "next purchases" list, due's buy-again list and blend_served's discover list merged
  * by a repeat share chosen on the window's last quarter (src/rank/rank_mixed.c). */
+typedef struct prefrec_mixed_params {
+    double share; /* global repeat share s in [0, 1] (tune = 0; default 0.5) */
+    double shrink; /* a: lines of pseudo-history toward s; < 0 = global share only (default) */
+    int tune; /* 1 (default): choose share and shrink on the window's last quarter */
+    int tune_users; /* default 1000 */
+    int tune_k; /* default 20 */
+} prefrec_mixed_params;
 extern const prefrec_ranker_def prefrec_ranker_mixed;
 
 /* blend: the default ranker. EASE + ItemKNN item-to-item scores and segment / recent
