@@ -57,9 +57,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     /* a member state of 40 products in one affiliate, as a middle-sized demo member */
+    static const int32_t days[2] = {19000, 19030};
     prefrec_member_item items[40];
-    for (int i = 0; i < 40; i++)
-        items[i] = (prefrec_member_item){(uint32_t)(3 * i), 2, 19000, 19030};
+    for (int i = 0; i < 40; i++) items[i] = (prefrec_member_item){(uint32_t)(3 * i), 2, 2, days};
     prefrec_member_aff aff = {0};
     memcpy(aff.affiliate, "A01", 4);
     aff.n_items = 40;

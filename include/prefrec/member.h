@@ -51,7 +51,7 @@ extern "C" {
 #endif
 
 #define PREFREC_MEMBER_MAGIC "PRFMEMB" /* 8 bytes on disk including the trailing NUL */
-#define PREFREC_MEMBER_VERSION 1u
+#define PREFREC_MEMBER_VERSION 2u /* 2: items carry their purchase days */
 #define PREFREC_MEMBER_HEADER_SIZE 112u
 #define PREFREC_MEMBER_TAG_SIZE 16u
 #define PREFREC_MEMBER_ID_SIZE 16u /* export id, member key id, card token */
@@ -167,8 +167,9 @@ void prefrec_member_wipe_free(void *p, size_t n);
  *   (years, NaN unknown), code bytes (UTF-8, no NUL);
  *   A times: u8 affiliate name length N (1..PREFREC_MEMBER_AFF_MAX), its bytes (printable
  *   ASCII), u16 dim D (0: no customer vector), u32 items I, when D > 0 f32 bias and D f32 vector,
- *   then I items of 16 bytes: u32 product index (ascending, distinct), u32 count (>= 1), i32 first
- *   day, i32 last day (first <= last);
+ *   then I items: u32 product index (ascending, distinct), u32 count (purchase lines, >= 1), u32
+ *   days N (1 <= N <= count), N i32 days (days since 1970-01-01 it was bought on: ascending,
+ *   distinct; what "buy again" needs, prefrec/repeat.h);
  *   zero bytes up to a multiple of PREFREC_MEMBER_PAD (hides small size differences).
  * Product indices are the item pack's of that affiliate and export (the record is bound to the
  * export); the engine checks them against its catalogue when it uses them. */
@@ -179,9 +180,11 @@ void prefrec_member_wipe_free(void *p, size_t n);
 #define PREFREC_MEMBER_ITEMS_MAX 100000u /* all affiliates together (the API's history limit) */
 #define PREFREC_MEMBER_PAD 256u
 
+#define PREFREC_MEMBER_DAYS_MAX 400000u /* every item's days together, all affiliates */
+
 typedef struct prefrec_member_item {
-    uint32_t product, count;
-    int32_t first_day, last_day;
+    uint32_t product, count, n_days;
+    const int32_t *days; /* n_days, ascending, distinct (decode: into the affiliate's days) */
 } prefrec_member_item;
 
 typedef struct prefrec_member_aff {
@@ -191,6 +194,8 @@ typedef struct prefrec_member_aff {
     float *vec; /* dim floats, or NULL */
     uint32_t n_items;
     prefrec_member_item *items;
+    int32_t *days; /* decode: every item's days, in item order (NULL when encoding from items) */
+    uint32_t n_days; /* entries of days[] */
 } prefrec_member_aff;
 
 typedef struct prefrec_member_state {

@@ -58,9 +58,13 @@ static void print_state(const prefrec_member_state *m, const prefrec_member_head
         const prefrec_member_aff *f = &m->aff[a];
         printf("%s{\"affiliate\": \"%s\", \"dim\": %u, \"items\": [", a ? ", " : "", f->affiliate,
                f->dim);
-        for (uint32_t i = 0; i < f->n_items; i++)
-            printf("%s[%u, %u, %d, %d]", i ? ", " : "", f->items[i].product, f->items[i].count,
-                   f->items[i].first_day, f->items[i].last_day);
+        for (uint32_t i = 0; i < f->n_items; i++) {
+            const prefrec_member_item *it = &f->items[i];
+            printf("%s{\"product\": %u, \"lines\": %u, \"days\": [", i ? ", " : "", it->product,
+                   it->count);
+            for (uint32_t d = 0; d < it->n_days; d++) printf("%s%d", d ? ", " : "", it->days[d]);
+            printf("]}");
+        }
         printf("]}");
     }
     printf("]}\n");

@@ -243,7 +243,7 @@ prefrec_status prefrec_member_header_read(const void *bytes, size_t len, prefrec
     uint32_t flags = rd32(b + PREFREC_MEMBER_OFF_FLAGS);
     if (flags)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "member record: flags %#x (byte 68) must be 0 in version 1",
+                                 "member record: flags %#x (byte 68) must be 0 in version 2",
                                  flags);
     if (h->payload_len > PREFREC_MEMBER_PAYLOAD_MAX)
         return prefrec_error_set(err, PREFREC_E_RANGE,
@@ -445,6 +445,7 @@ void prefrec_member_state_free(prefrec_member_state *s) {
         prefrec_member_aff *f = &s->aff[a];
         prefrec_member_wipe_free(f->vec, (size_t)f->dim * sizeof(float));
         prefrec_member_wipe_free(f->items, (size_t)f->n_items * sizeof *f->items);
+        prefrec_member_wipe_free(f->days, (size_t)f->n_days * sizeof *f->days);
     }
     prefrec_member_wipe_free(s->aff, (size_t)s->n_aff * sizeof *s->aff);
     prefrec_member_wipe_free(s, sizeof *s);
@@ -463,21 +464,26 @@ static int aff_name_ok(const char *s, size_t n) {
     return 1;
 }
 
-/* The checks shared by decode (at = the byte of the item) and encode. */
-static prefrec_status check_items(const prefrec_member_aff *f, size_t at, prefrec_error *err) {
-    for (uint32_t i = 0; i < f->n_items; i++, at += 16) {
-        const prefrec_member_item *it = &f->items[i];
-        if (i && it->product <= f->items[i - 1].product)
+/* The checks of item i shared by decode (at = the byte of the item) and encode. */
+static prefrec_status check_item(const prefrec_member_aff *f, uint32_t i, size_t at,
+                                 prefrec_error *err) {
+    const prefrec_member_item *it = &f->items[i];
+    if (i && it->product <= f->items[i - 1].product)
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "member state: %s item %u (byte %zu): product %u is not after %u "
+                                 "(ascending, distinct)",
+                                 f->affiliate, i, at, it->product, f->items[i - 1].product);
+    if (it->count < 1 || it->n_days < 1 || it->n_days > it->count)
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "member state: %s item %u (byte %zu): count %u, %u days (need "
+                                 "1 <= days <= count)",
+                                 f->affiliate, i, at, it->count, it->n_days);
+    for (uint32_t d = 1; d < it->n_days; d++)
+        if (it->days[d] <= it->days[d - 1])
             return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "member state: %s item %u (byte %zu): product %u is not "
-                                     "after %u (ascending, distinct)",
-                                     f->affiliate, i, at, it->product, f->items[i - 1].product);
-        if (it->count < 1 || it->first_day > it->last_day)
-            return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "member state: %s item %u (byte %zu): count %u, days %d..%d "
-                                     "(need a count >= 1 and first <= last)",
-                                     f->affiliate, i, at, it->count, it->first_day, it->last_day);
-    }
+                                     "member state: %s item %u (byte %zu): day %u (%d) is not "
+                                     "after %d (ascending, distinct)",
+                                     f->affiliate, i, at, d, it->days[d], it->days[d - 1]);
     return PREFREC_OK;
 }
 
@@ -521,7 +527,7 @@ prefrec_status prefrec_member_state_decode(const uint8_t *p, size_t len, prefrec
     *out = NULL;
     prefrec_status s = PREFREC_OK;
     size_t at = 0;
-    uint64_t items_total = 0;
+    uint64_t items_total = 0, days_total = 0;
     prefrec_member_state *m = calloc(1, sizeof *m);
     if (!m) return prefrec_error_set(err, PREFREC_E_NOMEM, "member state: out of memory");
     NEED(8);
@@ -599,22 +605,48 @@ prefrec_status prefrec_member_state_decode(const uint8_t *p, size_t len, prefrec
             if ((s = check_vec(f, err))) goto fail;
             at += 4 + (size_t)f->dim * 4;
         }
-        NEED((size_t)ni * 16);
         f->items = malloc((ni ? ni : 1) * sizeof *f->items);
         if (!f->items) {
             s = prefrec_error_set(err, PREFREC_E_NOMEM, "member state: out of memory");
             goto fail;
         }
-        f->n_items = ni;
+        /* the days of every item of this affiliate: counted on a first pass over the items */
+        size_t nd = 0, at0 = at;
         for (uint32_t i = 0; i < ni; i++) {
-            const uint8_t *q = p + at + 16 * (size_t)i;
-            f->items[i].product = rd32(q);
-            f->items[i].count = rd32(q + 4);
-            f->items[i].first_day = (int32_t)rd32(q + 8);
-            f->items[i].last_day = (int32_t)rd32(q + 12);
+            NEED(12);
+            uint32_t n = rd32(p + at + 8);
+            if (n > PREFREC_MEMBER_DAYS_MAX - days_total) {
+                s = prefrec_error_set(err, PREFREC_E_RANGE,
+                                      "member state: %s item %u (byte %zu): %u days, over %u "
+                                      "days in all",
+                                      f->affiliate, i, at, n, PREFREC_MEMBER_DAYS_MAX);
+                goto fail;
+            }
+            days_total += n;
+            nd += n;
+            at += 12;
+            NEED((size_t)n * 4);
+            at += (size_t)n * 4;
         }
-        if ((s = check_items(f, at, err))) goto fail;
-        at += (size_t)ni * 16;
+        f->days = malloc((nd ? nd : 1) * sizeof *f->days);
+        if (!f->days) {
+            s = prefrec_error_set(err, PREFREC_E_NOMEM, "member state: out of memory");
+            goto fail;
+        }
+        f->n_days = (uint32_t)nd;
+        f->n_items = ni;
+        at = at0;
+        for (uint32_t i = 0, k = 0; i < ni; i++) {
+            prefrec_member_item *it = &f->items[i];
+            it->product = rd32(p + at);
+            it->count = rd32(p + at + 4);
+            it->n_days = rd32(p + at + 8);
+            it->days = f->days + k;
+            for (uint32_t d = 0; d < it->n_days; d++)
+                f->days[k++] = (int32_t)rd32(p + at + 12 + 4 * (size_t)d);
+            if ((s = check_item(f, i, at, err))) goto fail;
+            at += 12 + 4 * (size_t)it->n_days;
+        }
     }
     if (len % PREFREC_MEMBER_PAD || len - at >= PREFREC_MEMBER_PAD) {
         s = prefrec_error_set(err, PREFREC_E_FORMAT,
@@ -648,7 +680,7 @@ prefrec_status prefrec_member_state_encode(const prefrec_member_state *s, uint8_
     if (s->n_aff > PREFREC_MEMBER_AFFS_MAX)
         return prefrec_error_set(err, PREFREC_E_RANGE, "member state: %u affiliates, at most %u",
                                  s->n_aff, PREFREC_MEMBER_AFFS_MAX);
-    uint64_t need = 8 + cl, items = 0;
+    uint64_t need = 8 + cl, items = 0, days = 0;
     for (uint32_t a = 0; a < s->n_aff; a++) {
         const prefrec_member_aff *f = &s->aff[a];
         size_t nl = bounded_len(f->affiliate, sizeof f->affiliate);
@@ -658,13 +690,24 @@ prefrec_status prefrec_member_state_encode(const prefrec_member_state *s, uint8_
             if (!strcmp(s->aff[b].affiliate, f->affiliate))
                 return prefrec_error_set(err, PREFREC_E_INVAL,
                                          "member state: affiliate %s given twice", f->affiliate);
-        if ((st = check_vec(f, err)) || (st = check_items(f, 0, err))) return st;
+        if ((st = check_vec(f, err))) return st;
+        uint64_t nd = 0;
+        for (uint32_t i = 0; i < f->n_items; i++) {
+            if ((st = check_item(f, i, 0, err))) return st;
+            nd += f->items[i].n_days;
+        }
+        days += nd;
+        if (days > PREFREC_MEMBER_DAYS_MAX)
+            return prefrec_error_set(err, PREFREC_E_RANGE,
+                                     "member state: %llu days, at most %u in all",
+                                     (unsigned long long)days, PREFREC_MEMBER_DAYS_MAX);
         items += f->n_items;
         if (items > PREFREC_MEMBER_ITEMS_MAX)
             return prefrec_error_set(err, PREFREC_E_RANGE,
                                      "member state: %llu items, at most %u in all",
                                      (unsigned long long)items, PREFREC_MEMBER_ITEMS_MAX);
-        need += 1 + nl + 6 + (f->dim ? 4 + 4 * (uint64_t)f->dim : 0) + 16 * (uint64_t)f->n_items;
+        need += 1 + nl + 6 + (f->dim ? 4 + 4 * (uint64_t)f->dim : 0) + 12 * (uint64_t)f->n_items +
+            4 * nd;
     }
     uint64_t padded = (need + PREFREC_MEMBER_PAD - 1) / PREFREC_MEMBER_PAD * PREFREC_MEMBER_PAD;
     if (padded > PREFREC_MEMBER_PAYLOAD_MAX)
@@ -693,11 +736,14 @@ prefrec_status prefrec_member_state_encode(const prefrec_member_state *s, uint8_
             for (uint32_t d = 0; d < f->dim; d++) wrf32(p + at + 4 + 4 * (size_t)d, f->vec[d]);
             at += 4 + 4 * (size_t)f->dim;
         }
-        for (uint32_t i = 0; i < f->n_items; i++, at += 16) {
-            wr32(p + at, f->items[i].product);
-            wr32(p + at + 4, f->items[i].count);
-            wr32(p + at + 8, (uint32_t)f->items[i].first_day);
-            wr32(p + at + 12, (uint32_t)f->items[i].last_day);
+        for (uint32_t i = 0; i < f->n_items; i++) {
+            const prefrec_member_item *it = &f->items[i];
+            wr32(p + at, it->product);
+            wr32(p + at + 4, it->count);
+            wr32(p + at + 8, it->n_days);
+            for (uint32_t d = 0; d < it->n_days; d++)
+                wr32(p + at + 12 + 4 * (size_t)d, (uint32_t)it->days[d]);
+            at += 12 + 4 * (size_t)it->n_days;
         }
     }
     *out = p;

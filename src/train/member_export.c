@@ -125,10 +125,12 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
     line *lines = malloc((ds->n_rows + 1) * sizeof *lines);
     prefrec_member_aff *aff = calloc(K + 1, sizeof *aff);
     prefrec_member_item *items = malloc((ds->n_rows + 1) * sizeof *items);
+    int32_t *days = malloc((ds->n_rows + 1) * sizeof *days); /* each item's distinct days */
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
     int made_tmp = 0;
-    if (!prods || !custs || !aff_name || !dim || !aff_pack || !prod_map || !lines || !aff || !items)
+    if (!prods || !custs || !aff_name || !dim || !aff_pack || !prod_map || !lines || !aff || !items ||
+        !days)
         s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     for (size_t k = 0; !s && k < K; k++) {
         aff_name[k] = prefrec_pack_manifest_str(mp->packs[k], "affiliate");
@@ -208,7 +210,7 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
         m.gender = ds->gender ? ds->gender[c] : PREFREC_GENDER_UNKNOWN;
         m.age = ds->age ? ds->age[c] : NAN;
         m.aff = aff;
-        size_t ni = 0;
+        size_t ni = 0, nd = 0;
         for (size_t k = 0; k < K; k++) {
             prefrec_member_aff *f = &aff[m.n_aff];
             memset(f, 0, sizeof *f);
@@ -219,11 +221,11 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
             while (j < li && lines[j].k == (int32_t)k) {
                 prefrec_member_item *it = &items[ni];
                 if (f->n_items && it[-1].product == (uint32_t)lines[j].p) {
-                    it[-1].count++;
-                    it[-1].last_day = lines[j].day;
+                    it[-1].count++; /* lines ascend by day within a product */
+                    if (days[nd - 1] != lines[j].day) days[nd++] = lines[j].day, it[-1].n_days++;
                 } else {
-                    *it =
-                        (prefrec_member_item){(uint32_t)lines[j].p, 1, lines[j].day, lines[j].day};
+                    days[nd] = lines[j].day;
+                    *it = (prefrec_member_item){(uint32_t)lines[j].p, 1, 1, days + nd++};
                     f->n_items++;
                     ni++;
                 }
@@ -298,6 +300,6 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
     if (made_tmp) remove_records_dir(tmp, NULL);
     for (size_t k = 0; k < K && prods && custs; k++) free(prods[k].order), free(custs[k].order);
     free(prods), free(custs), free(aff_name), free(dim), free(aff_pack), free(prod_map);
-    free(lines), free(aff), free(items);
+    free(lines), free(aff), free(items), free(days);
     return s;
 }

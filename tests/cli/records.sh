@@ -73,7 +73,7 @@ cmp -s s1.json s2.json || fail "card and key open different states"
 # purchase lines of the member in A01, counted by hand from the CSV: the record's A01 item counts
 # add up to them (cop_c is column 4; the generator writes no returns at this scale)
 n_a01=$(awk -F, -v c="$keep" 'NR > 1 && $1 == c && $4 == "A01"' $pdde | wc -l)
-got=$(python3 -c "import json,sys; s=json.load(open('s1.json')); print(sum(i[1] for a in s['affiliates'] if a['affiliate']=='A01' for i in a['items']))")
+got=$(python3 -c "import json,sys; s=json.load(open('s1.json')); print(sum(i['lines'] for a in s['affiliates'] if a['affiliate']=='A01' for i in a['items']))")
 [[ "$got" == "$n_a01" ]] || fail "A01 purchases in the record $got, in the CSV $n_a01"
 if [[ ${card:0:1} == 0 ]]; then bad=1${card:1}; else bad=0${card:1}; fi
 "$bin" member --records rec --code "$keep" --token "$bad" >/dev/null 2>w.err && fail "wrong token opened"

@@ -20,9 +20,10 @@ static void hex(const uint8_t *b, size_t n, char *out) {
 }
 
 /* A's state: 2 affiliates; encoded size worked out below. */
-static prefrec_member_item items1[3] = {
-    {5, 2, 19000, 19040}, {17, 1, 19010, 19010}, {230, 7, 18800, 19100}};
-static prefrec_member_item items2[1] = {{0, 1, 19050, 19050}};
+static int32_t days5[2] = {19000, 19040}, days17[1] = {19010}, days230[3] = {18800, 18900, 19100},
+               days0[1] = {19050};
+static prefrec_member_item items1[3] = {{5, 2, 2, days5}, {17, 1, 1, days17}, {230, 7, 3, days230}};
+static prefrec_member_item items2[1] = {{0, 1, 1, days0}};
 static float vec1[4] = {0.5f, -1.25f, 2.0f, 0.0f};
 
 static prefrec_member_state state_a(prefrec_member_aff aff[2]) {
@@ -106,15 +107,16 @@ int main(void) {
     CHECK(strstr(e.msg, "15 bytes, must be 16..64") != NULL);
     prefrec_member_kid(naming, code_b, strlen(code_b), kid_b, NULL);
 
-    /* --- the state: 8 + 10 (code) = 18; A01: 1 + 3 + 6 + (4 + 16) + 3 * 16 = 78 -> 96; A02:
-     * 1 + 3 + 6 + 16 = 26 -> 122 bytes of content, padded to 256 */
+    /* --- the state: 8 + 10 (code) = 18; A01: 1 + 3 + 6 + (4 + 16) + (12 + 2 * 4) + (12 + 4) +
+     * (12 + 3 * 4) = 90 -> 108; A02: 1 + 3 + 6 + (12 + 4) = 26 -> 134 bytes of content, padded
+     * to 256 */
     prefrec_member_aff aff[2];
     prefrec_member_state sa = state_a(aff);
     uint8_t *pl = NULL;
     size_t pln = 0;
     CHECK_EQ_INT(prefrec_member_state_encode(&sa, &pl, &pln, &e), PREFREC_OK);
     CHECK_EQ_INT(pln, 256);
-    for (size_t k = 122; k < pln; k++) CHECK(pl[k] == 0);
+    for (size_t k = 134; k < pln; k++) CHECK(pl[k] == 0);
     prefrec_member_state *m = NULL;
     CHECK_EQ_INT(prefrec_member_state_decode(pl, pln, &m, &e), PREFREC_OK);
     if (m) {
@@ -128,10 +130,13 @@ int main(void) {
         CHECK_EQ_INT(m->aff[0].n_items, 3);
         CHECK_EQ_INT(m->aff[0].items[2].product, 230);
         CHECK_EQ_INT(m->aff[0].items[2].count, 7);
-        CHECK_EQ_INT(m->aff[0].items[2].first_day, 18800);
+        CHECK_EQ_INT(m->aff[0].items[2].n_days, 3);
+        CHECK_EQ_INT(m->aff[0].items[2].days[0], 18800);
+        CHECK_EQ_INT(m->aff[0].items[2].days[2], 19100);
+        CHECK_EQ_INT(m->aff[0].n_days, 6);
         CHECK_STR(m->aff[1].affiliate, "A02");
         CHECK(m->aff[1].dim == 0 && m->aff[1].vec == NULL);
-        CHECK_EQ_INT(m->aff[1].items[0].last_day, 19050);
+        CHECK_EQ_INT(m->aff[1].items[0].days[0], 19050);
     }
     prefrec_member_state_free(m);
     /* every cut of the state, and a non-zero padding byte, is refused (never read past) */
@@ -144,16 +149,28 @@ int main(void) {
     CHECK_EQ_INT(prefrec_member_state_decode(pl, pln, &m, &e), PREFREC_E_FORMAT);
     CHECK_STR(e.msg, "member state: padding byte 200 is not zero");
     pl[200] = 0;
-    /* items out of order: A01's second item (byte 18 + 1 + 3 + 6 + 20 + 16 = 64) */
+    /* items out of order: A01's second item (byte 18 + 1 + 3 + 6 + 20 + (12 + 2 x 4) = 68) */
     items1[1].product = 5;
     uint8_t *bad = NULL;
     size_t badn = 0;
     CHECK_EQ_INT(prefrec_member_state_encode(&sa, &bad, &badn, &e), PREFREC_E_FORMAT);
     items1[1].product = 17;
-    pl[64] = 5;
+    pl[68] = 5;
     CHECK_EQ_INT(prefrec_member_state_decode(pl, pln, &m, &e), PREFREC_E_FORMAT);
-    CHECK(strstr(e.msg, "A01 item 1 (byte 64): product 5 is not after 5") != NULL);
-    pl[64] = 17;
+    CHECK(strstr(e.msg, "A01 item 1 (byte 68): product 5 is not after 5") != NULL);
+    pl[68] = 17;
+    /* days out of order: A01's first item's second day (bytes 48 + 16 .. 20) equal to its first */
+    uint8_t keep[4];
+    memcpy(keep, pl + 64, 4);
+    memcpy(pl + 64, pl + 60, 4);
+    CHECK_EQ_INT(prefrec_member_state_decode(pl, pln, &m, &e), PREFREC_E_FORMAT);
+    CHECK(strstr(e.msg, "A01 item 0 (byte 48): day 1 (19000) is not after 19000") != NULL);
+    memcpy(pl + 64, keep, 4);
+    /* more days than lines */
+    items1[0].count = 1;
+    CHECK_EQ_INT(prefrec_member_state_encode(&sa, &bad, &badn, &e), PREFREC_E_FORMAT);
+    CHECK(strstr(e.msg, "count 1, 2 days (need 1 <= days <= count)") != NULL);
+    items1[0].count = 2;
     vec1[2] = NAN;
     CHECK_EQ_INT(prefrec_member_state_encode(&sa, &bad, &badn, &e), PREFREC_E_FORMAT);
     vec1[2] = 2.0f;
@@ -166,7 +183,7 @@ int main(void) {
     CHECK_EQ_INT(prefrec_member_seal_with(&sp, pl, pln, nonce, NULL, &rec, &rn, &e), PREFREC_OK);
     CHECK_EQ_INT(rn, 384);
     /* the same inputs give the same bytes in every build (pinned: native, Emscripten, WASI) */
-    CHECK_EQ_U64(prefrec_crc32(0, rec, rn), 0xd0d028dbu);
+    CHECK_EQ_U64(prefrec_crc32(0, rec, rn), 0x64746f5du);
     prefrec_member_header h;
     CHECK_EQ_INT(prefrec_member_header_read(rec, rn, &h, &e), PREFREC_OK);
     CHECK_EQ_INT(h.kind, PREFREC_MEMBER_KIND_TOKEN);
@@ -284,12 +301,12 @@ int main(void) {
     free(rec2);
 
     /* a bad version */
-    rec[8] = 2;
+    rec[8] = 1; /* version 1 records (items without their days) are no longer read */
     CHECK_EQ_INT(try_token(rec, rn, kid_a, tok_a, &e), PREFREC_E_VERSION);
     CHECK_STR(e.msg,
-              "member record: format version 2 (byte 8) is not supported (this reader "
-              "reads version 1)");
-    rec[8] = 1;
+              "member record: format version 1 (byte 8) is not supported (this reader "
+              "reads version 2)");
+    rec[8] = 2;
 
     /* --- a PIN record, at a small cost (1 pass, 64 KiB) for the loops */
     prefrec_member_seal_params pp;
