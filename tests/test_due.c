@@ -1,6 +1,7 @@
 /* test_due.c - the "buy again" ranker (src/rank/rank_due.c) on a hand-worked case: purchase days
  * gathered per pair (two lines on one day count once), the public prior from rebuyers, and the
  * scores equal to the portable engine's prefrec_repeat_score (prefrec/repeat.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,62 @@ typedef struct trow {
     int day;
 } trow;
 
+/* fit without params tunes on the window's last quarter. Window [0, 80), cut 60. Four customers
+ * each bought 25 products b0..b24 on each of days 1..20 and product a on days 0, 10, .., 50; in
+ * the last quarter they buy only a. Every product is rebought by all four: priors 1, beta moot.
+ * As of day 60 the b's have 20 days each (interval 1, last 40 days ago: due ~ 0) and a has 6
+ * days (interval 10, last 10 days ago: r = 11/11 = 1, due = 1). With no decay (half-life 0) a
+ * scores 6 (1 + w): w 0 -> 6, w 1 -> 12, both below the b's 20 (a ranks 26th, outside the top 20:
+ * recall 0); w 3 -> 24, first: recall 1. The grid walks beta fastest, then w, then half-life, so
+ * the first point with recall 1 is point 6: half-life 0, w_due 3, beta 0. */
+static void tuning(void) {
+    prefrec_dataset *ds = prefrec_dataset_new(4 * (25 * 20 + 6 + 2));
+    CHECK(ds != NULL);
+    if (!ds) return;
+    size_t r = 0;
+    char code[8];
+    for (int c = 0; c < 4; c++) {
+        char cust[4] = {'c', (char)('0' + c), 0};
+        for (int b = 0; b < 25; b++)
+            for (int d = 1; d <= 20; d++) {
+                snprintf(code, sizeof code, "b%d", b);
+                ds->customer[r] = prefrec_dict_intern(ds->customers, cust, 2);
+                ds->product[r] = prefrec_dict_intern(ds->products, code, strlen(code));
+                ds->affiliate[r] = (uint8_t)prefrec_dict_intern(ds->affiliates, "A01", 3);
+                ds->day[r++] = d;
+            }
+        for (int d = 0; d <= 70; d += 10) { /* 0..50 before the cut, 60 and 70 after */
+            ds->customer[r] = prefrec_dict_intern(ds->customers, cust, 2);
+            ds->product[r] = prefrec_dict_intern(ds->products, "a", 1);
+            ds->affiliate[r] = (uint8_t)prefrec_dict_intern(ds->affiliates, "A01", 3);
+            ds->day[r++] = d;
+        }
+    }
+    ds->n_rows = r;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
+    prefrec_interactions *x = NULL;
+    CHECK_EQ_INT(prefrec_interactions_build(ds, 0, 0, 80, &x, &err), PREFREC_OK);
+    prefrec_fit_input in = {ds, x, 1, 42, 0};
+    void *m = NULL;
+    CHECK_EQ_INT(prefrec_ranker_due.fit(&in, NULL, &m, &err), PREFREC_OK);
+    if (m) {
+        prefrec_repeat_params p;
+        const float *prior = NULL;
+        prefrec_due_fitted(m, &p, &prior);
+        CHECK(p.half_life_days == 0.0f && p.w_due == 3.0f && p.beta == 0.0f);
+        for (int32_t j = 0; j < x->n_products; j++) CHECK(prior[j] == 1.0f);
+        char buf[96];
+        prefrec_ranker_due.describe(&p, buf, sizeof buf);
+        CHECK_STR(buf, "half_life=0 w_due=3 beta=0");
+    }
+    prefrec_ranker_due.free(m);
+    prefrec_interactions_free(x);
+    prefrec_dataset_free(ds);
+}
+
 int main(void) {
+    tuning();
     /* c1: milk on 100, 107 (two lines), 114; bread on 110. c2: milk on 101, 108; bread on 105.
      * c3: eggs on 111. A row on day 130 lies after the window [100, 125) and is not seen. */
     const trow rows[] = {{"c1", "milk", 100}, {"c1", "milk", 107},  {"c1", "milk", 107},
@@ -94,19 +150,9 @@ int main(void) {
     CHECK(m == NULL);
     CHECK(strstr(err.msg, "beta") != NULL);
 
-    /* the grid: 36 points, each valid, then the end; describe names them */
-    prefrec_repeat_params g;
-    size_t points = 0;
-    while (prefrec_ranker_due.grid(points, &g)) {
-        CHECK_EQ_INT(prefrec_repeat_params_check(&g, &err), PREFREC_OK);
-        points++;
-    }
-    CHECK_EQ_INT(points, 36);
+    /* no grid for eval to tune: fit tunes itself (below), as a pack's fit does */
+    CHECK(prefrec_ranker_due.grid == NULL);
     CHECK_EQ_INT(prefrec_ranker_due.params_size, sizeof(prefrec_repeat_params));
-    char buf[96];
-    CHECK(prefrec_ranker_due.grid(35, &g));
-    prefrec_ranker_due.describe(&g, buf, sizeof buf);
-    CHECK(strcmp(buf, "half_life=365 w_due=3 beta=1") == 0);
 
     free(s);
     prefrec_interactions_free(x);

@@ -226,8 +226,12 @@ extern const prefrec_ranker_def prefrec_ranker_rep_freq, prefrec_ranker_rep_rece
 extern const prefrec_ranker_def prefrec_ranker_seed_score;
 /* due: "buy again" by the portable engine's own score (prefrec/repeat.h: decayed purchase days,
  * how due the product is by the customer's usual interval, the product's rebuy rate), as of
- * the window's end; params: a prefrec_repeat_params; grid of 36 points. */
+ * the window's end; params: a prefrec_repeat_params, or NULL: the best of 36 grid points on the
+ * window's last quarter (fit tunes itself, so a pack serves what eval measures). */
 extern const prefrec_ranker_def prefrec_ranker_due;
+/* A fitted due model's params and its per-product priors (n_products of the window; borrowed). */
+struct prefrec_repeat_params;
+void prefrec_due_fitted(const void *model, struct prefrec_repeat_params *p, const float **prior);
 /* mixed: one "next purchases" list, due's buy-again list and blend_served's discover list merged
  * by a repeat share chosen on the window's last quarter (src/rank/rank_mixed.c). */
 typedef struct prefrec_mixed_params {
