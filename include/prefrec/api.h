@@ -45,8 +45,21 @@ char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engine
 prefrec_status prefrec_api_recommend_n(const prefrec_engine *const *engines, size_t n_engines,
                                        const char *request, size_t len, size_t *engine,
                                        prefrec_response *rs, prefrec_error *err);
+/* The same for a member who proved who they are: member is their own state (a member record,
+ * opened and decoded by the caller: prefrec/member.h), which says who the request is for (it may
+ * not name "customer", "gender" or "age"); "list" may then be "buy_again" or "mixed" as well
+ * as "discover", and plan "ratio" weighs the affiliates by the member's own purchases.
+ * member NULL: prefrec_api_handle_n. */
+struct prefrec_member_state;
+char *prefrec_api_handle_member(const prefrec_engine *const *engines, size_t n_engines,
+                                const struct prefrec_member_state *member, const char *request,
+                                size_t len);
+prefrec_status prefrec_api_recommend_member(const prefrec_engine *const *engines, size_t n_engines,
+                                            const struct prefrec_member_state *member,
+                                            const char *request, size_t len, size_t *engine,
+                                            prefrec_response *rs, prefrec_error *err);
 /* What is loaded: [{"affiliate","products","categories","customers","rankers":[..],
- * "default_ranker"}]. Caller frees with prefrec_api_free; NULL when memory runs out. */
+ * "default_ranker","lists":[..],"asof"}]. Caller frees with prefrec_api_free; NULL when memory runs out. */
 char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines);
 void prefrec_api_free(char *s); /* accepts NULL */
 /* An error answer {"ok":false,"error":{"code","status","message"}} for status s and msg, as every

@@ -46,13 +46,24 @@ extern "C" {
 #define PREFREC_SAMPLE_POOL 30 /* sampling draws among the top 30 (the deck) */
 #define PREFREC_MAX_HISTORY 100000
 
-enum { PREFREC_SOURCE_KNOWN = 0, PREFREC_SOURCE_HISTORY = 1, PREFREC_SOURCE_SEGMENT = 2 };
+enum {
+    PREFREC_SOURCE_KNOWN = 0,
+    PREFREC_SOURCE_HISTORY = 1,
+    PREFREC_SOURCE_SEGMENT = 2,
+    PREFREC_SOURCE_MEMBER = 3 /* the member's own record (prefrec/member.h) */
+};
+/* Which list (docs/engine.md, "List kinds"): what the deck asks for, never-bought products
+ * (discover, the default); the member's own products by how due they are (buy again, the
+ * "due" ranker of prefrec/repeat.h); or both in one list, merged by the member's repeat share
+ * (mixed). Buy again and mixed need the member's purchase days (a member record). */
+enum { PREFREC_LIST_DISCOVER = 0, PREFREC_LIST_BUY_AGAIN = 1, PREFREC_LIST_MIXED = 2 };
 enum { PREFREC_RANKER_DEFAULT = 0, PREFREC_RANKER_BLEND = 1, PREFREC_RANKER_NEUMF = 2 };
 enum {
     PREFREC_REASON_BOUGHT_WITH = 1, /* ref: a product of the customer's history bought with it */
     PREFREC_REASON_CATEGORY = 2, /* ref: the customer's most bought category it belongs to */
     PREFREC_REASON_SEGMENT = 3, /* ref: -1; popular with customers of the same gender/age */
-    PREFREC_REASON_PREDICTED = 4 /* ref: -1; high predicted preference score (neumf) */
+    PREFREC_REASON_PREDICTED = 4, /* ref: -1; high predicted preference score (neumf) */
+    PREFREC_REASON_REPEAT = 5 /* ref: -1; bought before: every_days, since_days, n_days */
 };
 
 typedef struct prefrec_engine prefrec_engine;
@@ -67,7 +78,13 @@ typedef struct prefrec_request {
     uint32_t k; /* 1 .. PREFREC_MAX_K */
     uint32_t sample; /* 0: none; else picks from the top 30, <= PREFREC_SAMPLE_POOL */
     uint64_t seed; /* sampling seed */
-    int ranker; /* PREFREC_RANKER_* */
+    int ranker; /* PREFREC_RANKER_*: the discover part's ranker */
+    int list; /* PREFREC_LIST_* (0: discover) */
+    int32_t today; /* the day served, days since 1970-01-01; 0: the pack's as-of day */
+    /* the member's own state in this affiliate (their record, opened and decoded; borrowed), or
+     * NULL. Its products are the history, its vector (when of the model's dim) the customer's;
+     * customer must then be NULL. Gender and age stay the request's (from the record). */
+    const struct prefrec_member_aff *member;
 } prefrec_request;
 
 typedef struct prefrec_item {
@@ -75,6 +92,9 @@ typedef struct prefrec_item {
     float score; /* the ranker's score (neumf: predicted preference 0..5) */
     int32_t reason; /* PREFREC_REASON_* */
     int32_t reason_ref; /* product or category index, or -1 */
+    int32_t n_days; /* REPEAT: days the member bought it on (else 0) */
+    int32_t every_days; /* REPEAT: the usual interval, rounded (0: bought on one day only) */
+    int32_t since_days; /* REPEAT: days since the last purchase, as of the day served */
 } prefrec_item;
 
 typedef struct prefrec_response {
@@ -115,6 +135,10 @@ int32_t prefrec_engine_n_products(const prefrec_engine *e);
 int32_t prefrec_engine_n_categories(const prefrec_engine *e);
 int32_t prefrec_engine_n_customers(const prefrec_engine *e); /* 0 without a customer side */
 int prefrec_engine_has_ranker(const prefrec_engine *e, int ranker);
+/* 1 when the pack carries what list kind `list` needs (buy again and mixed: "repeat"). */
+int prefrec_engine_has_list(const prefrec_engine *e, int list);
+/* The pack's as-of day (manifest "asof"), days since 1970-01-01; 0 if it names none. */
+int32_t prefrec_engine_asof(const prefrec_engine *e);
 const char *prefrec_engine_product_code(const prefrec_engine *e, int32_t p);
 const char *prefrec_engine_product_name(const prefrec_engine *e, int32_t p);
 const char *prefrec_engine_product_category(const prefrec_engine *e, int32_t p);

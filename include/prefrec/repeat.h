@@ -66,6 +66,33 @@ prefrec_status prefrec_repeat_score(const prefrec_repeat_params *p, const float 
                                     const prefrec_repeat_item *items, size_t n, float *scores,
                                     prefrec_repeat_why *why, prefrec_error *err);
 
+/* ---- in a pack (written by prefrec train; docs/engine.md) ----------------------------------
+ *   tensor "repeat.prior" f32 [P]: each product's prior in (0, 1]
+ *   manifest "repeat": {"half_life_days", "w_due", "beta", "due_width"}  (tuned by the trainer)
+ *   manifest "mixed":  {"share", "shrink"}   the mixed list's repeat share s and shrink a (< 0:
+ *                                              the global share for everyone) */
+struct prefrec_pack;
+typedef struct prefrec_repeat_model {
+    prefrec_repeat_params p;
+    const float *prior; /* n_products, borrowed from the pack */
+    double share, shrink;
+} prefrec_repeat_model;
+
+/* PREFREC_E_NOTFOUND when the pack has no "repeat" (a pack from before buy again); else
+ * PREFREC_E_FORMAT naming what is wrong (params out of range, a prior not in (0, 1], shapes). */
+prefrec_status prefrec_repeat_load(const struct prefrec_pack *pack, int32_t n_products,
+                                   prefrec_repeat_model *m, prefrec_error *err);
+
+/* The mixed list (one "next purchases" list of owned and never-bought products).
+ * A customer's repeat share: s_u = (rep + a s) / (lines + a) over their purchase lines (rep: the
+ * lines that repeated a product bought before, i.e. sum of count - 1), shrunk toward the global
+ * share s by a lines (a < 0: s itself), kept inside [0.001, 0.999].
+ * The merge key of rank r (0-based) in a list that gets the share frac: (r + 0.5) / frac; the
+ * owned list gets s_u, the never-bought list 1 - s_u; the mixed list is by ascending key and its
+ * score is -key (as a float; ties by product index, prefrec/topk.h). */
+double prefrec_mixed_share(double rep, double lines, double share, double shrink);
+double prefrec_mixed_key(int32_t rank, double frac);
+
 /* A product's prior: (rebuyers + 1) / (most + 1), most = the largest rebuyers of any product. */
 static inline float prefrec_repeat_prior(int64_t rebuyers, int64_t most) {
     return (float)(((double)rebuyers + 1.0) / ((double)most + 1.0));

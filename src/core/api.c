@@ -2,7 +2,9 @@
  * Validation is strict: unknown members, wrong types and out-of-range values are errors that
  * name the member, so a page or kiosk sees its own mistake instead of a silent default. */
 #include "prefrec/api.h"
+#include "prefrec/date.h"
 #include "prefrec/demog.h"
+#include "prefrec/member.h"
 #include "json_build.h"
 #include "json_read.h"
 
@@ -18,6 +20,8 @@
 #define MAX_ENGINES 64
 
 typedef struct api_req {
+    const prefrec_member_state *member; /* the member's own record, or NULL */
+    prefrec_member_aff none; /* the member's part in an affiliate they never bought in */
     const char *plan;
     const char *affiliate;
     prefrec_request rq;
@@ -39,8 +43,8 @@ char *prefrec_api_error_json(prefrec_status s, const char *msg) {
 }
 
 static const char *const known_members[] = {
-    "plan",   "affiliate", "customer", "history", "gender",     "age",          "k",
-    "sample", "seed",      "ranker",   "weights", "categories", "per_category", NULL};
+    "plan", "affiliate", "customer", "history",    "gender",       "age",  "k",   "sample",
+    "seed", "ranker",    "weights",  "categories", "per_category", "list", "day", NULL};
 
 static prefrec_status get_uint(const cJSON *o, const char *key, double lo, double hi, double *v,
                                prefrec_error *err) {
@@ -294,6 +298,27 @@ static prefrec_status parse(const cJSON *root, api_req *r, prefrec_error *err) {
                 err, PREFREC_E_INVAL,
                 "request: \"ranker\" must be \"default\", \"blend\" or \"neumf\"");
     }
+    it = cJSON_GetObjectItemCaseSensitive(root, "list");
+    if (it && !cJSON_IsNull(it)) {
+        const char *l = cJSON_IsString(it) ? it->valuestring : "";
+        r->rq.list = !strcmp(l, "discover") ? PREFREC_LIST_DISCOVER
+            : !strcmp(l, "buy_again")       ? PREFREC_LIST_BUY_AGAIN
+            : !strcmp(l, "mixed")           ? PREFREC_LIST_MIXED
+                                            : -1;
+        if (r->rq.list < 0)
+            return prefrec_error_set(
+                err, PREFREC_E_INVAL,
+                "request: \"list\" must be \"discover\", \"buy_again\" or \"mixed\"");
+    }
+    it = cJSON_GetObjectItemCaseSensitive(root, "day");
+    if (it && !cJSON_IsNull(it)) {
+        int32_t d = 0;
+        if (!cJSON_IsString(it) ||
+            prefrec_date_parse(it->valuestring, strlen(it->valuestring), &d) || d <= 0)
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "request: \"day\" must be a date \"YYYY-MM-DD\" after 1970");
+        r->rq.today = d;
+    }
     it = cJSON_GetObjectItemCaseSensitive(root, "weights");
     if (it && !cJSON_IsNull(it)) {
         if (!cJSON_IsObject(it))
@@ -342,14 +367,17 @@ static prefrec_status map_history(const prefrec_engine *e, api_req *r, prefrec_e
 static const char *source_name(int s) {
     return s == PREFREC_SOURCE_KNOWN  ? "known"
         : s == PREFREC_SOURCE_HISTORY ? "history"
+        : s == PREFREC_SOURCE_MEMBER  ? "member"
                                       : "segment";
 }
 static const char *reason_kind(int r) {
     return r == PREFREC_REASON_BOUGHT_WITH ? "bought_with"
         : r == PREFREC_REASON_CATEGORY     ? "category"
         : r == PREFREC_REASON_SEGMENT      ? "segment"
+        : r == PREFREC_REASON_REPEAT       ? "repeat"
                                            : "predicted";
 }
+static const char *const list_names[3] = {"discover", "buy_again", "mixed"};
 
 static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_item *it, int rank) {
     char small[256], *text = small;
@@ -378,6 +406,11 @@ static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_i
         json_str(jb, o, "reason_product", prefrec_engine_product_code(e, it->reason_ref));
     else if (it->reason == PREFREC_REASON_CATEGORY)
         json_str(jb, o, "reason_category", prefrec_engine_category_name(e, it->reason_ref));
+    else if (it->reason == PREFREC_REASON_REPEAT) {
+        json_num(jb, o, "days_bought", it->n_days);
+        json_num(jb, o, "every_days", it->every_days);
+        json_num(jb, o, "days_since", it->since_days);
+    }
     return o;
 }
 
@@ -390,6 +423,7 @@ static prefrec_status recommend_into(json_build *jb, const prefrec_engine *e, ap
     s = prefrec_engine_recommend(e, &r->rq, rs, err);
     if (!s) {
         json_str(jb, out, "affiliate", prefrec_engine_affiliate(e));
+        json_str(jb, out, "list", list_names[r->rq.list]);
         json_str(jb, out, "source", source_name(rs->source));
         json_str(jb, out, "ranker", rs->ranker == PREFREC_RANKER_BLEND ? "blend" : "neumf");
         cJSON *items = json_arr(jb, out, "items");
@@ -427,8 +461,13 @@ static prefrec_status stamp_into(json_build *jb, const prefrec_engine *e, api_re
             json_num(jb, o, "mean_score", (double)board[c].mean_score);
             cJSON *items = json_arr(jb, o, "items");
             for (size_t i = 0; i < board[c].n_products; i++) {
-                prefrec_item it = {board[c].products[i].index, board[c].products[i].score,
-                                   PREFREC_REASON_CATEGORY, board[c].category};
+                prefrec_item it = {board[c].products[i].index,
+                                   board[c].products[i].score,
+                                   PREFREC_REASON_CATEGORY,
+                                   board[c].category,
+                                   0,
+                                   0,
+                                   0};
                 cJSON *j = item_json(jb, e, &it, (int)i + 1);
                 json_bool(jb, j, "bought", board[c].bought[i]);
                 json_push(jb, items, j);
@@ -455,6 +494,11 @@ static prefrec_status pick(json_build *jb, const prefrec_engine *const *engines,
             if (r->weights) {
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->weights, aff);
                 w[i] = v ? v->valuedouble : 0.0;
+            } else if (r->member) { /* the member's own purchase lines per affiliate */
+                for (uint32_t a = 0; a < r->member->n_aff; a++)
+                    if (!strcmp(r->member->aff[a].affiliate, aff))
+                        for (uint32_t k = 0; k < r->member->aff[a].n_items; k++)
+                            w[i] += r->member->aff[a].items[k].count;
             } else {
                 w[i] = prefrec_engine_customer_purchases(engines[i], r->rq.customer);
             }
@@ -499,23 +543,61 @@ static prefrec_status pick(json_build *jb, const prefrec_engine *const *engines,
     return PREFREC_OK;
 }
 
+/* With a member record: who the request is for comes from the record alone. */
+static prefrec_status bind_member(const cJSON *root, api_req *r, const prefrec_member_state *m,
+                                  prefrec_error *err) {
+    r->member = m;
+    if (!m) return PREFREC_OK;
+    static const char *const theirs[] = {"customer", "gender", "age"};
+    for (int i = 0; i < 3; i++)
+        if (cJSON_GetObjectItemCaseSensitive(root, theirs[i]))
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "request: \"%s\" cannot be given with a member record (the "
+                                     "record says who the member is)",
+                                     theirs[i]);
+    r->rq.gender = m->gender == PREFREC_GENDER_MALE ? 0
+        : m->gender == PREFREC_GENDER_FEMALE        ? 1
+                                                    : -1;
+    r->rq.age = m->age;
+    return PREFREC_OK;
+}
+
+/* The member's part in engine e's affiliate (an empty one if they never bought there). */
+static void member_part(const prefrec_engine *e, api_req *r) {
+    if (!r->member) return;
+    const char *aff = prefrec_engine_affiliate(e);
+    r->rq.member = &r->none;
+    memset(&r->none, 0, sizeof r->none);
+    snprintf(r->none.affiliate, sizeof r->none.affiliate, "%s", aff);
+    for (uint32_t a = 0; a < r->member->n_aff; a++)
+        if (!strcmp(r->member->aff[a].affiliate, aff)) r->rq.member = &r->member->aff[a];
+}
+
 static prefrec_status handle(json_build *jb, const prefrec_engine *const *engines, size_t n,
                              api_req *r, cJSON *out, prefrec_error *err) {
     int idx;
     json_str(jb, out, "plan", r->plan);
     prefrec_status s = pick(jb, engines, n, r, out, &idx, err);
     if (s) return s;
+    member_part(engines[idx], r);
     if (!strcmp(r->plan, "stamp")) return stamp_into(jb, engines[idx], r, out, err);
     return recommend_into(jb, engines[idx], r, out, err);
 }
 
 char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engines,
                            const char *request, size_t len) {
+    return prefrec_api_handle_member(engines, n_engines, NULL, request, len);
+}
+
+char *prefrec_api_handle_member(const prefrec_engine *const *engines, size_t n_engines,
+                                const prefrec_member_state *member, const char *request,
+                                size_t len) {
     prefrec_error err = {0};
     cJSON *root = NULL, *out = NULL;
     json_build jb = {0};
     api_req r;
     prefrec_status s = read_request(request, len, &root, &r, &err);
+    if (!s) s = bind_member(root, &r, member, &err);
     if (!s) {
         out = json_root(&jb);
         json_bool(&jb, out, "ok", 1);
@@ -539,14 +621,23 @@ char *prefrec_api_handle_n(const prefrec_engine *const *engines, size_t n_engine
 prefrec_status prefrec_api_recommend_n(const prefrec_engine *const *engines, size_t n_engines,
                                        const char *request, size_t len, size_t *engine,
                                        prefrec_response *rs, prefrec_error *err) {
+    return prefrec_api_recommend_member(engines, n_engines, NULL, request, len, engine, rs, err);
+}
+
+prefrec_status prefrec_api_recommend_member(const prefrec_engine *const *engines, size_t n_engines,
+                                            const prefrec_member_state *member, const char *request,
+                                            size_t len, size_t *engine, prefrec_response *rs,
+                                            prefrec_error *err) {
     cJSON *root = NULL;
     api_req r;
     int idx = 0;
     prefrec_status s = read_request(request, len, &root, &r, err);
+    if (!s) s = bind_member(root, &r, member, err);
     if (!s && !strcmp(r.plan, "stamp"))
         s = prefrec_error_set(err, PREFREC_E_INVAL,
                               "request: plan \"stamp\" has no typed answer (ask for it as JSON)");
     if (!s) s = pick(NULL, engines, n_engines, &r, NULL, &idx, err);
+    if (!s) member_part(engines[idx], &r);
     if (!s) s = map_history(engines[idx], &r, err);
     if (!s) s = prefrec_engine_recommend(engines[idx], &r.rq, rs, err);
     if (!s && engine) *engine = (size_t)idx;
@@ -578,6 +669,12 @@ char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines) {
         if (blend) json_push(&jb, r, cJSON_CreateString("blend"));
         json_push(&jb, r, cJSON_CreateString("neumf"));
         json_str(&jb, o, "default_ranker", blend ? "blend" : "neumf");
+        cJSON *l = json_arr(&jb, o, "lists");
+        for (int k = 0; k < 3; k++)
+            if (prefrec_engine_has_list(e, k)) json_push(&jb, l, cJSON_CreateString(list_names[k]));
+        char d[11];
+        if (prefrec_engine_asof(e))
+            json_str(&jb, o, "asof", prefrec_date_format(prefrec_engine_asof(e), d));
     }
     return json_print(&jb, arr, 0);
 }

@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "prefrec/blend.h"
+#include "prefrec/date.h"
 #include "prefrec/demog.h"
+#include "prefrec/member.h"
+#include "prefrec/repeat.h"
 #include "utf8.h"
 #include "prefrec/model.h"
 #include "prefrec/sample.h"
@@ -37,6 +40,9 @@ struct prefrec_engine {
     uint32_t *pslots; /* product code hash table, likewise (first of equal codes) */
     uint32_t n_pslots;
     const float *lines; /* optional "customer.lines" f32 [C] */
+    int has_repeat; /* buy again and mixed (prefrec/repeat.h) */
+    prefrec_repeat_model rep;
+    int32_t asof; /* manifest "asof" as a day number, 0 if none */
 };
 
 prefrec_request prefrec_request_default(void) {
@@ -128,7 +134,8 @@ LOAD_SIDE static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_
     uint64_t load = sizeof(prefrec_engine) + 8 * P + 4 * table_slots(P) + 4 * table_slots(C);
     uint64_t request = P /* bought */ + 4 * P /* scores */ + 4 * (n_cat + 1) /* cat_count */ +
         16 * n_cat /* stamp board sums */ +
-        (blend ? 4 * (4 * P + n_cat + n_sub + 1) + 4 * P /* work, pos */ : 4);
+        (blend ? 4 * (4 * P + n_cat + n_sub + 1) + 4 * P /* work, pos */ : 4) +
+        4 * P /* list: the buy-again scores */;
     return load + request;
 }
 
@@ -197,6 +204,17 @@ LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items,
     else if (s != PREFREC_E_NOTFOUND)
         goto fail;
     prefrec_error_clear(err);
+    s = prefrec_repeat_load(items, e->n_products, &e->rep, err);
+    if (s == PREFREC_OK)
+        e->has_repeat = 1;
+    else if (s != PREFREC_E_NOTFOUND)
+        goto fail;
+    prefrec_error_clear(err);
+    const char *asof = prefrec_pack_manifest_str(items, "asof");
+    if (asof && prefrec_date_parse(asof, strlen(asof), &e->asof)) {
+        s = prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest \"asof\" is not a date");
+        goto fail;
+    }
 
     const prefrec_pack *cp = customers ? customers : items;
     if (customers || prefrec_pack_find(items, "customer.code.off")) {
@@ -226,6 +244,11 @@ int32_t prefrec_engine_n_categories(const prefrec_engine *e) { return e->n_categ
 int32_t prefrec_engine_n_customers(const prefrec_engine *e) {
     return e->customers ? prefrec_customers_count(e->customers) : 0;
 }
+int prefrec_engine_has_list(const prefrec_engine *e, int list) {
+    return list == PREFREC_LIST_DISCOVER ||
+        ((list == PREFREC_LIST_BUY_AGAIN || list == PREFREC_LIST_MIXED) && e->has_repeat);
+}
+int32_t prefrec_engine_asof(const prefrec_engine *e) { return e->asof; }
 int prefrec_engine_has_ranker(const prefrec_engine *e, int ranker) {
     return ranker == PREFREC_RANKER_NEUMF || ranker == PREFREC_RANKER_DEFAULT ||
         (ranker == PREFREC_RANKER_BLEND && e->has_blend);
@@ -287,6 +310,7 @@ int prefrec_plan_ratio_pick(const double *weights, size_t n, uint64_t seed) {
 
 /* ---- one request ---------------------------------------------------------------------------- */
 typedef struct req_state {
+    const prefrec_member_aff *member; /* the member's record part, or NULL */
     int source, ranker;
     int32_t customer;
     int gender;
@@ -341,6 +365,22 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
         return prefrec_error_set(err, PREFREC_E_NOTFOUND, "this pack has no blend ranker");
     if (rq->ranker < 0 || rq->ranker > PREFREC_RANKER_NEUMF)
         return prefrec_error_set(err, PREFREC_E_RANGE, "unknown ranker %d", rq->ranker);
+    if (rq->list < PREFREC_LIST_DISCOVER || rq->list > PREFREC_LIST_MIXED)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "unknown list kind %d", rq->list);
+    if (!prefrec_engine_has_list(e, rq->list))
+        return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                 "this pack has no buy-again model (train it with this prefrec)");
+    if (rq->list != PREFREC_LIST_DISCOVER && !rq->member)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "a %s list needs the member's own purchases (their record)",
+                                 rq->list == PREFREC_LIST_MIXED ? "mixed" : "buy-again");
+    const prefrec_member_aff *mem = rq->member;
+    if (mem && rq->customer && rq->customer[0])
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "a request with a member record names no customer code");
+    if (mem && mem->n_items > PREFREC_MEMBER_ITEMS_MAX)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "member record: %u items, at most %u",
+                                 mem->n_items, PREFREC_MEMBER_ITEMS_MAX);
     st->ranker = rq->ranker == PREFREC_RANKER_DEFAULT
         ? (e->has_blend ? PREFREC_RANKER_BLEND : PREFREC_RANKER_NEUMF)
         : rq->ranker;
@@ -360,14 +400,17 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
                                      rq->customer, e->customers ? "" : ", which has no customers");
         }
     }
-    st->source = st->customer >= 0 ? PREFREC_SOURCE_KNOWN
-        : rq->n_history            ? PREFREC_SOURCE_HISTORY
-                                   : PREFREC_SOURCE_SEGMENT;
+    st->source = mem        ? PREFREC_SOURCE_MEMBER
+        : st->customer >= 0 ? PREFREC_SOURCE_KNOWN
+        : rq->n_history     ? PREFREC_SOURCE_HISTORY
+                            : PREFREC_SOURCE_SEGMENT;
+    st->member = mem;
 
     /* the history's arrays are the request's (nk < 2^30: a pack tensor; n_history <= 100,000),
      * checked against size_t (32 bits in wasm); the per-product scratch below was counted in
      * the budget checked at load (prefrec_engine_need), which keeps it under SIZE_MAX / 2 */
-    size_t cap = nk + rq->n_history, hist_bytes;
+    size_t n_mem = mem ? mem->n_items : 0;
+    size_t cap = nk + rq->n_history + n_mem, hist_bytes;
     if (cap < nk || !prefrec_size_mul(cap ? cap : 1, sizeof *st->hist, &hist_bytes))
         return prefrec_error_set(err, PREFREC_E_RANGE,
                                  "engine: a history of %zu items does not fit in memory", cap);
@@ -384,6 +427,15 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
     size_t n = 0;
     for (size_t i = 0; i < nk; i++) st->hist[n++] = kb[i];
+    for (size_t i = 0; i < n_mem; i++) {
+        uint32_t p = mem->items[i].product;
+        if (p >= (uint32_t)P)
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "member record: %s item %zu: product index %u not in this "
+                                     "pack's catalogue (0..%d): a record of another export?",
+                                     mem->affiliate, i, p, P - 1);
+        st->hist[n++] = (int32_t)p;
+    }
     for (size_t i = 0; i < rq->n_history; i++) {
         int32_t p = rq->history[i];
         if (p < 0 || p >= P)
@@ -429,6 +481,12 @@ static prefrec_status score(const prefrec_engine *e, req_state *st, prefrec_erro
     prefrec_status s;
     if (st->source == PREFREC_SOURCE_KNOWN)
         s = prefrec_user_from_customer(e->model, e->customers, st->customer, &u, err);
+    else if (st->source == PREFREC_SOURCE_MEMBER && st->member->dim &&
+             st->member->dim == (uint32_t)prefrec_model_dim(e->model))
+        s = prefrec_user_new(e->model, st->member->vec, st->member->bias, st->gender, st->age, &u,
+                             err);
+    else if (st->source == PREFREC_SOURCE_MEMBER)
+        s = prefrec_user_fold_in(e->model, st->hist, st->n_hist, st->gender, st->age, &u, err);
     else if (st->source == PREFREC_SOURCE_HISTORY)
         s = prefrec_user_fold_in(e->model, st->hist, st->n_hist, st->gender, st->age, &u, err);
     else
@@ -498,37 +556,148 @@ prefrec_status prefrec_engine_score_all(const prefrec_engine *e, const prefrec_r
     return s;
 }
 
+/* ---- buy again and the mixed list ------------------------------------------------------------ */
+typedef struct due_list {
+    float *score; /* [n_items] the member's items by prefrec_repeat_score, as of the day served */
+    prefrec_repeat_why *why; /* [n_items] */
+} due_list;
+
+static prefrec_status due_member(const prefrec_engine *e, const prefrec_request *rq, due_list *d,
+                                 prefrec_error *err) {
+    const prefrec_member_aff *m = rq->member;
+    int32_t today = rq->today ? rq->today : e->asof;
+    if (!today)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "buy again: no day to serve as of (the request gives none and "
+                                 "the pack names no as-of day)");
+    size_t n = m->n_items;
+    prefrec_repeat_item *it = malloc((n ? n : 1) * sizeof *it);
+    d->score = malloc((n ? n : 1) * sizeof *d->score);
+    d->why = malloc((n ? n : 1) * sizeof *d->why);
+    if (!it || !d->score || !d->why) {
+        free(it);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    }
+    prefrec_status s = PREFREC_OK;
+    for (size_t i = 0; i < n && !s; i++) {
+        const prefrec_member_item *mi = &m->items[i];
+        it[i] = (prefrec_repeat_item){(int32_t)mi->product, mi->n_days, mi->days};
+        if (mi->n_days && mi->days[mi->n_days - 1] >= today) {
+            char d1[11], d2[11];
+            s = prefrec_error_set(err, PREFREC_E_RANGE,
+                                  "member record: %s item %zu was bought on %s, not before the "
+                                  "day served (%s)",
+                                  m->affiliate, i,
+                                  prefrec_date_format(mi->days[mi->n_days - 1], d1),
+                                  prefrec_date_format(today, d2));
+        }
+    }
+    if (!s)
+        s = prefrec_repeat_score(&e->rep.p, e->rep.prior, e->n_products, today, it, n, d->score,
+                                 d->why, err);
+    free(it);
+    return s;
+}
+
+/* The top `want` of the list kind into top[0..*m): discover, buy again or mixed (the merge of
+ * prefrec/repeat.h, as the "mixed" ranker of `prefrec eval` does it). */
+static prefrec_status rank_list(const prefrec_engine *e, const prefrec_request *rq,
+                                const req_state *st, due_list *d, size_t want, prefrec_scored *top,
+                                size_t *m, prefrec_error *err) {
+    size_t P = (size_t)e->n_products;
+    if (rq->list == PREFREC_LIST_DISCOVER) {
+        *m = prefrec_topk(st->scores, P, st->bought, want, top);
+        return PREFREC_OK;
+    }
+    prefrec_status s = due_member(e, rq, d, err);
+    if (s) return s;
+    const prefrec_member_aff *mem = rq->member;
+    prefrec_scored rep[PREFREC_MAX_K], dis[PREFREC_MAX_K];
+    prefrec_topk_heap h;
+    prefrec_topk_heap_init(&h, rq->list == PREFREC_LIST_BUY_AGAIN ? top : rep, want);
+    for (uint32_t i = 0; i < mem->n_items; i++)
+        prefrec_topk_heap_push(&h, d->score[i], (int32_t)mem->items[i].product);
+    size_t nr = prefrec_topk_heap_finish(&h);
+    if (rq->list == PREFREC_LIST_BUY_AGAIN) {
+        *m = nr;
+        return PREFREC_OK;
+    }
+    size_t nd = prefrec_topk(st->scores, P, st->bought, want, dis);
+    double rep_lines = 0, lines = 0;
+    for (uint32_t i = 0; i < mem->n_items; i++) {
+        lines += mem->items[i].count;
+        rep_lines += mem->items[i].count - 1.0;
+    }
+    double su = prefrec_mixed_share(rep_lines, lines, e->rep.share, e->rep.shrink);
+    /* only the first `want` of each list can be among the merged list's first `want` */
+    prefrec_topk_heap_init(&h, top, want);
+    for (size_t i = 0; i < nr; i++)
+        prefrec_topk_heap_push(&h, (float)-prefrec_mixed_key((int32_t)i, su), rep[i].index);
+    for (size_t j = 0; j < nd; j++)
+        prefrec_topk_heap_push(&h, (float)-prefrec_mixed_key((int32_t)j, 1 - su), dis[j].index);
+    *m = prefrec_topk_heap_finish(&h);
+    for (size_t i = 0; i < *m; i++) top[i].score = -1.0f / top[i].score; /* 1 / key: > 0 */
+    return PREFREC_OK;
+}
+
+/* The member's own products among items[0..n) get the buy-again reason. */
+static void explain_repeat(const prefrec_member_aff *mem, const due_list *d, prefrec_item *items,
+                           size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        uint32_t lo = 0, hi = mem->n_items, p = (uint32_t)items[i].product;
+        while (lo < hi) { /* the record's items ascend by product */
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (mem->items[mid].product < p)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == mem->n_items || mem->items[lo].product != p) continue;
+        items[i].reason = PREFREC_REASON_REPEAT;
+        items[i].reason_ref = -1;
+        items[i].n_days = d->why[lo].n_days;
+        items[i].every_days = d->why[lo].interval_days;
+        items[i].since_days = d->why[lo].since_days;
+    }
+}
+
+static prefrec_status explain_list(const prefrec_engine *e, const prefrec_request *rq,
+                                   const req_state *st, const due_list *d, prefrec_item *items,
+                                   size_t n, prefrec_error *err) {
+    prefrec_status s =
+        rq->list == PREFREC_LIST_BUY_AGAIN ? PREFREC_OK : explain_all(e, st, items, n, err);
+    if (!s && rq->list != PREFREC_LIST_DISCOVER) explain_repeat(rq->member, d, items, n);
+    return s;
+}
+
 prefrec_status prefrec_engine_recommend(const prefrec_engine *e, const prefrec_request *rq,
                                         prefrec_response *rs, prefrec_error *err) {
     memset(rs, 0, sizeof *rs);
     rs->customer = -1;
     req_state st;
+    due_list d = {NULL, NULL};
     prefrec_status s = resolve(e, rq, &st, err);
-    if (!s) s = score(e, &st, err);
-    if (s) {
-        state_free(&st);
-        return s;
-    }
+    if (!s && rq->list != PREFREC_LIST_BUY_AGAIN) s = score(e, &st, err);
     rs->source = st.source;
     rs->ranker = st.ranker;
     rs->customer = st.customer;
     /* the top max(k, 30): the first k are the answer, the first 30 the sampling pool */
     prefrec_scored top[PREFREC_MAX_K];
-    size_t want = rq->k > PREFREC_SAMPLE_POOL ? rq->k : PREFREC_SAMPLE_POOL;
-    size_t m = prefrec_topk(st.scores, (size_t)e->n_products, st.bought, want, top);
-    if (m == 0) {
-        state_free(&st);
-        return prefrec_error_set(err, PREFREC_E_EMPTY,
-                                 "no product left to recommend: the customer bought all %d",
-                                 e->n_products);
+    size_t want = rq->k > PREFREC_SAMPLE_POOL ? rq->k : PREFREC_SAMPLE_POOL, m = 0;
+    if (!s) s = rank_list(e, rq, &st, &d, want, top, &m, err);
+    if (!s && m == 0 && rq->list != PREFREC_LIST_BUY_AGAIN) /* nothing to buy again: n = 0 */
+        s = prefrec_error_set(err, PREFREC_E_EMPTY,
+                              "no product left to recommend: the customer bought all %d",
+                              e->n_products);
+    if (!s) {
+        rs->n = (uint32_t)(m < rq->k ? m : rq->k);
+        for (uint32_t i = 0; i < rs->n; i++) {
+            rs->items[i].product = top[i].index;
+            rs->items[i].score = top[i].score;
+        }
+        s = explain_list(e, rq, &st, &d, rs->items, rs->n, err);
     }
-    rs->n = (uint32_t)(m < rq->k ? m : rq->k);
-    for (uint32_t i = 0; i < rs->n; i++) {
-        rs->items[i].product = top[i].index;
-        rs->items[i].score = top[i].score;
-    }
-    s = explain_all(e, &st, rs->items, rs->n, err);
-    if (rq->sample) {
+    if (!s && rq->sample && m) {
         size_t pool = m < PREFREC_SAMPLE_POOL ? m : PREFREC_SAMPLE_POOL;
         size_t pos[PREFREC_SAMPLE_POOL];
         size_t got = prefrec_sample_top(top, pool, rq->sample, rq->seed, pos);
@@ -538,9 +707,15 @@ prefrec_status prefrec_engine_recommend(const prefrec_engine *e, const prefrec_r
             it->score = top[pos[i]].score;
         }
         rs->n_sampled = (uint32_t)got;
-        if (!s) s = explain_all(e, &st, rs->sampled, got, err);
+        s = explain_list(e, rq, &st, &d, rs->sampled, got, err);
     }
+    free(d.score);
+    free(d.why);
     state_free(&st);
+    if (s) {
+        memset(rs, 0, sizeof *rs);
+        rs->customer = -1;
+    }
     return s;
 }
 
@@ -572,6 +747,16 @@ size_t prefrec_engine_reason_text(const prefrec_engine *e, const prefrec_item *i
             break;
         case PREFREC_REASON_SEGMENT:
             n = snprintf(buf, cap, "Popular with customers like you");
+            break;
+        case PREFREC_REASON_REPEAT:
+            if (it->every_days > 0)
+                n = snprintf(buf, cap,
+                             "You buy this about every %d day%s; last bought %d day%s ago",
+                             it->every_days, it->every_days == 1 ? "" : "s", it->since_days,
+                             it->since_days == 1 ? "" : "s");
+            else
+                n = snprintf(buf, cap, "You bought this %d day%s ago", it->since_days,
+                             it->since_days == 1 ? "" : "s");
             break;
         default:
             n = snprintf(buf, cap, "High predicted preference");

@@ -2,8 +2,11 @@
  *
  * Every step is an IEEE basic operation in float (or sqrtf), evaluated in a fixed order, so the
  * three builds agree bit for bit; no libm transcendental is used. */
+#include <cjson/cJSON.h>
 #include <math.h>
 
+#include "pack_internal.h"
+#include "prefrec/pack.h"
 #include "prefrec/repeat.h"
 
 prefrec_repeat_params prefrec_repeat_default_params(void) {
@@ -65,5 +68,56 @@ prefrec_status prefrec_repeat_score(const prefrec_repeat_params *p, const float 
             why[i].since_days = since;
         }
     }
+    return PREFREC_OK;
+}
+
+double prefrec_mixed_share(double rep, double lines, double share, double shrink) {
+    double v =
+        shrink >= 0 && lines + shrink > 0 ? (rep + shrink * share) / (lines + shrink) : share;
+    return v < 0.001 ? 0.001 : v > 0.999 ? 0.999 : v;
+}
+
+double prefrec_mixed_key(int32_t rank, double frac) { return (rank + 0.5) / frac; }
+
+static int num_in(const cJSON *o, const char *key, double lo, double hi, double *v) {
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(it) || !(it->valuedouble >= lo && it->valuedouble <= hi)) return 0;
+    *v = it->valuedouble;
+    return 1;
+}
+
+prefrec_status prefrec_repeat_load(const prefrec_pack *pack, int32_t n_products,
+                                   prefrec_repeat_model *m, prefrec_error *err) {
+    const cJSON *man = (const cJSON *)prefrec_pack_manifest(pack);
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(man, "repeat"),
+                *x = cJSON_GetObjectItemCaseSensitive(man, "mixed");
+    if (!r) return prefrec_error_set(err, PREFREC_E_NOTFOUND, "pack has no buy-again model");
+    double h, w, b, dw;
+    if (!cJSON_IsObject(r) || !num_in(r, "half_life_days", 0, 1e6, &h) ||
+        !num_in(r, "w_due", 0, 1e6, &w) || !num_in(r, "beta", 0, 1, &b) ||
+        !num_in(r, "due_width", 1e-30, 1e6, &dw))
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: manifest \"repeat\" needs half_life_days, w_due, beta and "
+                                 "due_width in range");
+    m->p.half_life_days = (float)h;
+    m->p.w_due = (float)w;
+    m->p.beta = (float)b;
+    m->p.due_width = (float)dw;
+    prefrec_status s = prefrec_repeat_params_check(&m->p, err);
+    if (s)
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: manifest \"repeat\": %s", err->msg);
+    if (!cJSON_IsObject(x) || !num_in(x, "share", 0, 1, &m->share) ||
+        !num_in(x, "shrink", -1, 1e9, &m->shrink))
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: manifest \"mixed\" needs share 0..1 and shrink");
+    uint32_t P = (uint32_t)n_products;
+    const prefrec_tensor *t;
+    if ((s = prefrec_pack_get(pack, "repeat.prior", PREFREC_DT_F32, 1, &P, &t, err))) return s;
+    m->prior = t->data;
+    for (uint32_t p = 0; p < P; p++)
+        if (!(m->prior[p] > 0.0f && m->prior[p] <= 1.0f))
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: repeat.prior[%u] = %g is not in (0, 1]", p,
+                                     (double)m->prior[p]);
     return PREFREC_OK;
 }

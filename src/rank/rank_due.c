@@ -184,7 +184,8 @@ static prefrec_status due_tune(const prefrec_fit_input *in, prefrec_repeat_param
     due_cand *cand = NULL;
     double sum[36] = {0};
     int64_t users = 0;
-    prefrec_status st = prefrec_interactions_build(in->ds, x->affiliate, x->day_from, cut, &x1, err);
+    prefrec_status st =
+        prefrec_interactions_build(in->ds, x->affiliate, x->day_from, cut, &x1, err);
     if (!st) st = prefrec_interactions_build(in->ds, x->affiliate, cut, x->day_to, &x2, err);
     if (!st) st = due_build(in->ds, x1, &p0, &m, err);
     if (st) goto done;
@@ -246,8 +247,9 @@ static prefrec_status due_tune(const prefrec_fit_input *in, prefrec_repeat_param
     if (in->verbose) {
         char d[96];
         due_describe(best_p, d, sizeof d);
-        fprintf(stderr, "  due: tuned on %lld customers (last quarter): %s (validation recall@%d "
-                        "%.4f)\n",
+        fprintf(stderr,
+                "  due: tuned on %lld customers (last quarter): %s (validation recall@%d "
+                "%.4f)\n",
                 (long long)users, d, DUE_TUNE_K, users ? sum[best] / (double)users : 0.0);
     }
 done:

@@ -44,14 +44,9 @@ static void mixed_free(void *mv) {
     free(m);
 }
 
-/* The customer's repeat share, kept inside (0, 1) so both lists' keys stay finite. */
-static double cust_share(double rep, double lines, double s, double a) {
-    double v = a >= 0 && lines + a > 0 ? (rep + a * s) / (lines + a) : s;
-    return v < 0.001 ? 0.001 : v > 0.999 ? 0.999 : v;
-}
-
-/* The merge key of rank r in a list that gets the share frac of the merged list. */
-static double merge_key(int32_t r, double frac) { return (r + 0.5) / frac; }
+/* The customer's repeat share and the merge key: the portable engine's (prefrec/repeat.h). */
+#define cust_share prefrec_mixed_share
+#define merge_key prefrec_mixed_key
 
 typedef struct ranked {
     float score;
@@ -78,7 +73,7 @@ static prefrec_status two_lists(const prefrec_interactions *x, const void *due, 
         if (b < e && x->product[b] == p) { /* the customer's pairs ascend by product */
             rep[nr++] = (ranked){s1[p], p};
             b++;
-        } else
+        } else if (x->n_buyers[p]) /* the catalogue (a pack's products): bought in the window */
             dis[nd++] = (ranked){s2[p], p};
     }
     qsort(rep, (size_t)nr, sizeof *rep, by_score_desc);
@@ -241,11 +236,19 @@ static prefrec_status mixed_score(const void *mv, int32_t c, float *scores) {
     if (s1 && s2 && rep && dis &&
         !(st = two_lists(x, m->due, m->disc, c, s1, s2, rep, &nr, dis, &nd))) {
         double s = cust_share(m->rep_lines[c], m->lines[c], m->share, m->shrink);
+        for (int32_t p = 0; p < x->n_products; p++) scores[p] = -INFINITY; /* not in the window */
         for (int32_t i = 0; i < nr; i++) scores[rep[i].p] = (float)-merge_key(i, s);
         for (int32_t j = 0; j < nd; j++) scores[dis[j].p] = (float)-merge_key(j, 1 - s);
     }
     free(s1), free(s2), free(rep), free(dis);
     return st;
+}
+
+void prefrec_mixed_fitted(const void *model, double *share, double *shrink, const void **due) {
+    const mixed_model *m = model;
+    *share = m->share;
+    *shrink = m->shrink;
+    *due = m->due;
 }
 
 const prefrec_ranker_def prefrec_ranker_mixed = {

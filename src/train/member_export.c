@@ -129,8 +129,8 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
     int made_tmp = 0;
-    if (!prods || !custs || !aff_name || !dim || !aff_pack || !prod_map || !lines || !aff || !items ||
-        !days)
+    if (!prods || !custs || !aff_name || !dim || !aff_pack || !prod_map || !lines || !aff ||
+        !items || !days)
         s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     for (size_t k = 0; !s && k < K; k++) {
         aff_name[k] = prefrec_pack_manifest_str(mp->packs[k], "affiliate");

@@ -12,6 +12,7 @@
 #include "prefrec/native/blend_export.h"
 #include "prefrec/native/pack_write.h"
 #include "prefrec/native/train.h"
+#include "prefrec/repeat.h"
 
 static prefrec_status add_f32(prefrec_pack_writer *w, const char *name, uint32_t a, uint32_t b,
                               const float *x, prefrec_error *err) {
@@ -123,6 +124,17 @@ static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *me
         json_num(&jb, b, "neighbors", meta->blend->m);
     }
     if (meta->product_target) json_num(&jb, m, "target_mean", meta->target_mean);
+    if (meta->repeat && meta->repeat_prior) {
+        const prefrec_repeat_params *rp = meta->repeat;
+        cJSON *r = json_obj(&jb, m, "repeat");
+        json_num(&jb, r, "half_life_days", rp->half_life_days);
+        json_num(&jb, r, "w_due", rp->w_due);
+        json_num(&jb, r, "beta", rp->beta);
+        json_num(&jb, r, "due_width", rp->due_width);
+        cJSON *x = json_obj(&jb, m, "mixed");
+        json_num(&jb, x, "share", meta->mixed_share);
+        json_num(&jb, x, "shrink", meta->mixed_shrink);
+    }
     return json_print(&jb, m, 0);
 }
 
@@ -176,6 +188,8 @@ prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_p
     if (!s && meta->product_target)
         s = add_f32(w, "product.target", P, 0, meta->product_target, err);
     if (!s && meta->blend) s = blend_add(w, meta->blend, err);
+    if (!s && meta->repeat && meta->repeat_prior)
+        s = add_f32(w, "repeat.prior", P, 0, meta->repeat_prior, err);
     /* customer side */
     if (!s) {
         for (uint32_t c = 0; c < C; c++) {

@@ -15,6 +15,7 @@
 #include "core/json_build.h"
 #include "prefrec/native/atomic.h"
 #include "prefrec/native/blend_export.h"
+#include "prefrec/repeat.h"
 #include "prefrec/date.h"
 
 prefrec_pipeline_params prefrec_pipeline_default_params(void) {
@@ -77,12 +78,16 @@ typedef struct pack_extras {
     prefrec_blend_tensors bt;
     float *ptarget, *lines;
     double mean;
+    float *prior; /* buy again: the due ranker's per-product prior, pack indices */
+    prefrec_repeat_params rp;
+    double share, shrink; /* the mixed list's */
 } pack_extras;
 
 static void extras_free(pack_extras *e) {
     prefrec_blend_tensors_free(&e->bt);
     free(e->ptarget);
     free(e->lines);
+    free(e->prior);
     memset(e, 0, sizeof *e);
 }
 
@@ -106,6 +111,23 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
         for (int32_t p = 0; p < a->td.n_products; p++) pmap[a->pglob[p]] = p;
         st = prefrec_blend_tensors_build(bm, x, pmap, a->td.n_products, neighbors, &e->bt, err);
     }
+    /* buy again and the mixed list: the rankers `prefrec eval` measures (due, mixed), fitted
+     * (and tuned on the last quarter) on the same window, so the pack serves what was measured */
+    void *mm = NULL;
+    if (!st) {
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose};
+        st = prefrec_ranker_mixed.fit(&in, NULL, &mm, err);
+    }
+    if (!st) {
+        const void *due = NULL;
+        const float *prior = NULL;
+        prefrec_mixed_fitted(mm, &e->share, &e->shrink, &due);
+        prefrec_due_fitted(due, &e->rp, &prior);
+        e->prior = malloc(((size_t)a->td.n_products + 1) * sizeof *e->prior);
+        if (!e->prior) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        for (int32_t p = 0; !st && p < a->td.n_products; p++) e->prior[p] = prior[a->pglob[p]];
+    }
+    prefrec_ranker_mixed.free(mm);
     if (!st) {
         int32_t P = a->td.n_products;
         double sum = 0, *ps = calloc((size_t)P + 1, sizeof *ps);
@@ -337,7 +359,11 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
                                   extra ? &ex.bt : NULL,
                                   extra ? ex.ptarget : NULL,
                                   ex.mean,
-                                  extra ? ex.lines : NULL};
+                                  extra ? ex.lines : NULL,
+                                  extra ? ex.prior : NULL,
+                                  extra ? &ex.rp : NULL,
+                                  ex.share,
+                                  ex.shrink};
         snprintf(path, plen, "%s/%s.pack", p->out_dir, code);
         st = prefrec_neumf_save_pack(net, &meta, path, &res->pack_bytes, err);
     }

@@ -304,7 +304,7 @@ static void test_long_names(void) {
         CHECK(found);
         cJSON_Delete(r);
         /* reason_text into small buffers: the length it needed, the text cut on a character */
-        prefrec_item it = {2, 1.0f, PREFREC_REASON_BOUGHT_WITH, 0};
+        prefrec_item it = {2, 1.0f, PREFREC_REASON_BOUGHT_WITH, 0, 0, 0, 0};
         char buf[64];
         for (size_t cap = 1; cap <= sizeof buf; cap++) {
             memset(buf, 'x', sizeof buf);

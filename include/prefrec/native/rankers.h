@@ -242,6 +242,8 @@ typedef struct prefrec_mixed_params {
     int tune_k; /* default 20 */
 } prefrec_mixed_params;
 extern const prefrec_ranker_def prefrec_ranker_mixed;
+/* A fitted mixed model's share and shrink (as chosen), and its buy-again part (a due model). */
+void prefrec_mixed_fitted(const void *model, double *share, double *shrink, const void **due);
 
 /* blend: the default ranker. EASE + ItemKNN item-to-item scores and segment / recent
  * ("trend") popularity, each scaled to the customer's best product, plus the customer's share

@@ -129,6 +129,11 @@ typedef struct prefrec_pack_meta {
                                      fold-in's target), with manifest "target_mean" */
     double target_mean; /* the mean over all pairs; written with product_target */
     const float *customer_lines; /* [n_customers] purchase lines in the affiliate (plan 1) */
+    /* "buy again" and the mixed list (prefrec/repeat.h, docs/engine.md): tensor "repeat.prior"
+     * [n_products], manifest "repeat" (the params) and "mixed" (share, shrink < 0: global) */
+    const float *repeat_prior;
+    const struct prefrec_repeat_params *repeat;
+    double mixed_share, mixed_shrink;
 } prefrec_pack_meta;
 
 /* Write a "full" pack (item side, then the optional blend, then the customer side) atomically
