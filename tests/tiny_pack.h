@@ -42,8 +42,13 @@ static const double WV[3][7] = {
     {0}, {1, 0.5, 0.2, 0, 0.1, 0, 0}, {1, 0.5, 0.2, 0.3, 0.1, 0.4, 0.7}};
 static const double TB = 1e-6;
 
-/* variant 0: NeuMF only; 1 and 2: with the blend (weights WV[variant]) */
+static const float rprior[P] = {1, 0.5f, 1, 1, 1, 0.25f};
+
+/* variant 0: NeuMF only; 1 and 2: with the blend (weights WV[variant]); 3: variant 1 with buy
+ * again and the mixed list (no decay, w_due 1, beta 1; share 0.5, global) as of 2022-01-01 */
 static unsigned char *tiny_pack(size_t *len, int variant) {
+    int rep = variant == 3;
+    if (rep) variant = 1;
     static const float base[P] = {0.3f, 0.25f, 0.2f, 0.1f, 0.1f, 0.05f};
     static const float f30[P] = {0.05f, 0.1f, 0.1f, 0.3f, 0.25f, 0.2f};
     for (int s = 0; s < S; s++)
@@ -79,20 +84,25 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
               {"blend.knn.w", 0, 2, {P, M}, knn_w, sizeof knn_w},
               {"blend.pop.seg", 0, 2, {S, P}, pop_seg, sizeof pop_seg},
               {"blend.pop.all", 0, 1, {P}, pop_all, sizeof pop_all},
-              {"blend.trend", 0, 1, {P}, trend, sizeof trend}};
-    char man[512];
+              {"blend.trend", 0, 1, {P}, trend, sizeof trend},
+              {"repeat.prior", 0, 1, {P}, rprior, sizeof rprior}};
+    char man[768];
     if (variant)
         snprintf(
             man, sizeof man,
             "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\",\"target_mean\":3.0,"
             "\"blend\":{\"w\":{\"ease\":%g,\"knn\":%g,\"pop\":%g,\"trend\":%g,\"cat\":%g,"
-            "\"catpop\":%g,\"subpop\":%g},\"tiebreak\":1e-6}}",
+            "\"catpop\":%g,\"subpop\":%g},\"tiebreak\":1e-6}%s}",
             WV[variant][0], WV[variant][1], WV[variant][2], WV[variant][3], WV[variant][4],
-            WV[variant][5], WV[variant][6]);
+            WV[variant][5], WV[variant][6],
+            rep ? ",\"asof\":\"2022-01-01\",\"repeat\":{\"half_life_days\":0,\"w_due\":1,"
+                  "\"beta\":1,\"due_width\":1},\"mixed\":{\"share\":0.5,\"shrink\":-1}"
+                : "");
     else
         snprintf(man, sizeof man,
                  "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\"}");
-    return tb_build(man, t, variant ? sizeof t / sizeof t[0] : 25, len);
+    return tb_build(man, t, rep ? sizeof t / sizeof t[0] : variant ? sizeof t / sizeof t[0] - 1 : 25,
+                    len);
 }
 
 #endif
