@@ -15,7 +15,7 @@ const WASM = new URL('./dist/prefrec-engine.wasm', import.meta.url);
 const NODE = typeof process == 'object' && !!process.versions?.node;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const SOURCES = ['known', 'history', 'segment'];
+const SOURCES = ['known', 'history', 'segment', 'member'];
 const STATUS = ['ok', 'invalid argument', 'out of memory', 'i/o error', 'parse error', 'bad format',
   'unsupported version', 'checksum mismatch', 'not found', 'out of range', 'empty',
   'cannot open', 'other export'];
@@ -86,6 +86,21 @@ function shardUrl(p, n) {
   return url ? new URL(shardFile(url.pathname, n), url).href : shardFile(p.item, n);
 }
 
+// Bytes from a Uint8Array, an ArrayBuffer (view), a base64 string or (hex: true) hex digits.
+function bytesFrom(v, what, { hex = false, size = 0 } = {}) {
+  let b;
+  if (v instanceof Uint8Array) b = v;
+  else if (v instanceof ArrayBuffer) b = new Uint8Array(v);
+  else if (ArrayBuffer.isView(v)) b = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  else if (typeof v == 'string' && hex && /^([0-9a-fA-F]{2})+$/.test(v)) b = Uint8Array.from(v.match(/../g), (h) => parseInt(h, 16));
+  else if (typeof v == 'string' && !hex && /^[A-Za-z0-9+/]*={0,2}$/.test(v)) b = Uint8Array.from(atob(v), (c) => c.charCodeAt(0));
+  else throw fail(`${what}: expected bytes or ${hex ? 'hex digits' : 'base64'}`, -1);
+  if (size && b.length != size) throw fail(`${what}: ${b.length} bytes, expected ${size}`, -1);
+  return b;
+}
+
+const KINDS = { key: 0, token: 1, pin: 2 };
+
 export class PrefRec {
   #m; #s; #scratch; #codes = [];
 
@@ -93,6 +108,56 @@ export class PrefRec {
     this.#m = m;
     this.#s = s;
     this.info = [];
+    /** The signed-in member's own summary ({gender, age, affiliates}) or null. */
+    this.member = null;
+  }
+
+  /** The loaded packs' export id (32 hex digits), or null when they have none (SECURITY.md). */
+  get exportId() {
+    return this.info.find((i) => i.export_id)?.export_id ?? null;
+  }
+
+  /** A member's record file name: hex(kid) + '.rec', kid = HMAC-SHA-256(naming key,
+   * "prefrec kid v1\0" + code) cut to 16 bytes (WebCrypto; a kiosk's records directory). */
+  static async memberKid(namingKey, code) {
+    const k = await crypto.subtle.importKey('raw', bytesFrom(namingKey, 'naming key', { hex: true, size: 32 }),
+      { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const msg = enc.encode(`prefrec kid v1\0${code}`);
+    return new Uint8Array(await crypto.subtle.sign('HMAC', k, msg)).subarray(0, 16);
+  }
+
+  /** Open the signed-in member's sealed record with the key the shop's backend gave for it
+   * ({record, key}), or with the member's card token ({record, token}) or PIN ({record, pin}).
+   * Every later request is for this member (no customer, gender or age in it). Throws with
+   * .status 'cannot open' (wrong secret or altered record), 'other export', 'bad format'... */
+  openMember({ record, key, token, pin, kid, exportId } = {}) {
+    const m = this.#live();
+    const kind = key != null ? 'key' : token != null ? 'token' : pin != null ? 'pin' : null;
+    if (!kind) throw fail('openMember: give the record with its key, a card token or a PIN', -1);
+    const eidHex = exportId ?? this.exportId;
+    if (!eidHex) throw fail('openMember: the packs name no export id (prefrec export --records)', -12);
+    const rec = bytesFrom(record, 'record'), eid = bytesFrom(eidHex, 'export id', { hex: true, size: 16 });
+    const secret = kind == 'key' ? bytesFrom(key, 'key', { size: 32 })
+      : kind == 'token' ? bytesFrom(token, 'token', { hex: true }) : enc.encode(String(pin));
+    const kidB = kid != null ? bytesFrom(kid, 'kid', { hex: true, size: 16 }) : null;
+    const bufs = [rec, eid, secret, kidB].map((b) => (b ? this.#copy(b) : 0));
+    let st;
+    try {
+      st = m._prefrec_wasm_member_open(this.#s, bufs[0], rec.length, bufs[1], bufs[3], KINDS[kind], bufs[2], secret.length);
+    } finally {
+      m.HEAPU8.fill(0, bufs[2], bufs[2] + secret.length); // the secret does not stay in the heap
+      for (const b of bufs) if (b) m._prefrec_wasm_free(b);
+      if (kind != 'key') secret.fill(0);
+    }
+    if (st < 0) throw this.#error(st);
+    this.member = JSON.parse(this.#take(m._prefrec_wasm_member_info(this.#s)));
+    return this.member;
+  }
+
+  /** Forget the member (their state is wiped from the engine's memory). */
+  closeMember() {
+    if (this.#s) this.#m._prefrec_wasm_member_close(this.#s);
+    this.member = null;
   }
 
   /** Load packs (URLs, paths under node, or bytes). See prefrec.d.ts for the forms. */
@@ -205,8 +270,9 @@ export class PrefRec {
   close() {
     if (!this.#s) return;
     this.#m._prefrec_wasm_free(this.#scratch);
-    this.#m._prefrec_wasm_session_free(this.#s);
+    this.#m._prefrec_wasm_session_free(this.#s); // wipes the member's state too
     this.#s = 0;
+    this.member = null;
   }
 }
 

@@ -137,6 +137,9 @@ int32_t prefrec_engine_n_customers(const prefrec_engine *e); /* 0 without a cust
 int prefrec_engine_has_ranker(const prefrec_engine *e, int ranker);
 /* 1 when the pack carries what list kind `list` needs (buy again and mixed: "repeat"). */
 int prefrec_engine_has_list(const prefrec_engine *e, int list);
+/* The export id of the item pack (manifest "export_id", 32 hex digits), or NULL: a member's
+ * record opens only with its own export's id. */
+const char *prefrec_engine_export_id(const prefrec_engine *e);
 /* The pack's as-of day (manifest "asof"), days since 1970-01-01; 0 if it names none. */
 int32_t prefrec_engine_asof(const prefrec_engine *e);
 const char *prefrec_engine_product_code(const prefrec_engine *e, int32_t p);

@@ -29,4 +29,14 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name, int *
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *s, double *out);
 
+/* The member CODE's record in a records directory (prefrec export --records) opened with the
+ * shop's token master key file, the member's card token (32 hex) or the record key (64 hex):
+ * exactly one of the three. *out: the decoded state (free with prefrec_member_state_free). */
+struct prefrec_member_state;
+struct prefrec_member_header;
+prefrec_status cli_member_load(const char *records, const char *code, const char *key_path,
+                               const char *token_hex, const char *key_hex,
+                               struct prefrec_member_state **out, struct prefrec_member_header *h,
+                               prefrec_error *err);
+
 #endif

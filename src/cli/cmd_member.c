@@ -70,6 +70,63 @@ static void print_state(const prefrec_member_state *m, const prefrec_member_head
     printf("]}\n");
 }
 
+prefrec_status cli_member_load(const char *records, const char *code, const char *key_path,
+                               const char *token_hex, const char *key_hex,
+                               prefrec_member_state **out, prefrec_member_header *h,
+                               prefrec_error *err) {
+    *out = NULL;
+    uint8_t master[32], token[16], rkey[32];
+    prefrec_status s = PREFREC_OK;
+    if (key_path) {
+        s = read_hex_file(key_path, master, 32, err);
+        if (!s) s = prefrec_member_token(master, code, strlen(code), token, err);
+        memset(master, 0, sizeof master);
+    } else if (token_hex && unhex(token_hex, token, 16)) {
+        return prefrec_error_set(err, PREFREC_E_INVAL, "--token is 32 hex digits");
+    } else if (key_hex && unhex(key_hex, rkey, 32)) {
+        return prefrec_error_set(err, PREFREC_E_INVAL, "--key is 64 hex digits");
+    } else if (!token_hex && !key_hex) {
+        return prefrec_error_set(err, PREFREC_E_INVAL, "the member's secret is missing");
+    }
+    char path[4096], *json = NULL, *rec = NULL;
+    size_t jn = 0, rn = 0;
+    uint8_t export_id[16], naming[32], kid[16];
+    snprintf(path, sizeof path, "%s/export.json", records);
+    if (!s) s = prefrec_file_read(path, 1 << 16, &json, &jn, err);
+    cJSON *j = s ? NULL : cJSON_ParseWithLength(json, jn);
+    const char *e =
+        j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "export_id")) : NULL;
+    const char *nk =
+        j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "naming_key")) : NULL;
+    if (!s && (!e || !nk || unhex(e, export_id, 16) || unhex(nk, naming, 32)))
+        s = prefrec_error_set(err, PREFREC_E_PARSE,
+                              "%s: no export_id (32 hex digits) and naming_key (64)", path);
+    cJSON_Delete(j);
+    free(json);
+    if (!s) s = prefrec_member_kid(naming, code, strlen(code), kid, err);
+    if (!s) {
+        char name[33];
+        for (int i = 0; i < 16; i++) sprintf(name + 2 * i, "%02x", kid[i]);
+        snprintf(path, sizeof path, "%s/%s.rec", records, name);
+        s = prefrec_file_read(path, PREFREC_MEMBER_PAYLOAD_MAX + 4096, &rec, &rn, err);
+        if (s == PREFREC_E_IO || s == PREFREC_E_NOTFOUND)
+            s = prefrec_error_set(err, PREFREC_E_NOTFOUND, "no record for member %s in %s", code,
+                                  records);
+    }
+    uint8_t *pl = NULL;
+    size_t pn = 0;
+    if (!s)
+        s = key_hex ? prefrec_member_open(rec, rn, export_id, kid, rkey, &pl, &pn, err)
+                    : prefrec_member_open_token(rec, rn, export_id, kid, token, 16, &pl, &pn, err);
+    if (!s) s = prefrec_member_header_read(rec, rn, h, err);
+    if (!s) s = prefrec_member_state_decode(pl, pn, out, err);
+    prefrec_member_wipe_free(pl, pn);
+    free(rec);
+    memset(token, 0, sizeof token);
+    memset(rkey, 0, sizeof rkey);
+    return s;
+}
+
 int prefrec_cmd_member(int argc, char **argv) {
     const char *code = NULL, *key_path = NULL, *token_hex = NULL, *records = NULL, *key_hex = NULL;
     int card = 0;
@@ -104,63 +161,21 @@ int prefrec_cmd_member(int argc, char **argv) {
                                "give --code and either --card with --token-key, or --records "
                                "with one of --token-key, --token, --key");
     prefrec_error err = {0};
-    uint8_t master[32], token[16], rkey[32];
     prefrec_status s = PREFREC_OK;
-    if (key_path) {
+    if (card) {
+        uint8_t master[32], token[16];
         s = read_hex_file(key_path, master, 32, &err);
         if (!s) s = prefrec_member_token(master, code, strlen(code), token, &err);
+        for (int i = 0; !s && i < 16; i++) printf("%02x", token[i]);
+        if (!s) printf("\n");
         memset(master, 0, sizeof master);
-    } else if (token_hex && unhex(token_hex, token, 16)) {
-        return cli_usage_error("member", usage_text, "--token is 32 hex digits");
-    } else if (key_hex && unhex(key_hex, rkey, 32)) {
-        return cli_usage_error("member", usage_text, "--key is 64 hex digits");
-    }
-    if (!s && card) {
-        for (int i = 0; i < 16; i++) printf("%02x", token[i]);
-        printf("\n");
-    }
-    if (!s && records) {
-        char path[4096], *json = NULL, *rec = NULL;
-        size_t jn = 0, rn = 0;
-        uint8_t export_id[16], naming[32], kid[16];
-        snprintf(path, sizeof path, "%s/export.json", records);
-        s = prefrec_file_read(path, 1 << 16, &json, &jn, &err);
-        cJSON *j = s ? NULL : cJSON_ParseWithLength(json, jn);
-        const char *e =
-            j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "export_id")) : NULL;
-        const char *nk =
-            j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "naming_key")) : NULL;
-        if (!s && (!e || !nk || unhex(e, export_id, 16) || unhex(nk, naming, 32)))
-            s = prefrec_error_set(&err, PREFREC_E_PARSE,
-                                  "%s: no export_id (32 hex digits) and naming_key (64)", path);
-        cJSON_Delete(j);
-        free(json);
-        if (!s) s = prefrec_member_kid(naming, code, strlen(code), kid, &err);
-        if (!s) {
-            char name[33];
-            for (int i = 0; i < 16; i++) sprintf(name + 2 * i, "%02x", kid[i]);
-            snprintf(path, sizeof path, "%s/%s.rec", records, name);
-            s = prefrec_file_read(path, PREFREC_MEMBER_PAYLOAD_MAX + 4096, &rec, &rn, &err);
-            if (s == PREFREC_E_IO || s == PREFREC_E_NOTFOUND)
-                s = prefrec_error_set(&err, PREFREC_E_NOTFOUND, "no record for member %s in %s",
-                                      code, records);
-        }
-        uint8_t *pl = NULL;
-        size_t pn = 0;
+        memset(token, 0, sizeof token);
+    } else {
         prefrec_member_header h;
         prefrec_member_state *m = NULL;
-        if (!s)
-            s = key_hex
-                ? prefrec_member_open(rec, rn, export_id, kid, rkey, &pl, &pn, &err)
-                : prefrec_member_open_token(rec, rn, export_id, kid, token, 16, &pl, &pn, &err);
-        if (!s) s = prefrec_member_header_read(rec, rn, &h, &err);
-        if (!s) s = prefrec_member_state_decode(pl, pn, &m, &err);
+        s = cli_member_load(records, code, key_path, token_hex, key_hex, &m, &h, &err);
         if (!s) print_state(m, &h);
         prefrec_member_state_free(m);
-        prefrec_member_wipe_free(pl, pn);
-        free(rec);
     }
-    memset(token, 0, sizeof token);
-    memset(rkey, 0, sizeof rkey);
     return s ? cli_fail("member", &err) : 0;
 }

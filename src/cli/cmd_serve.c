@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "prefrec/member.h"
 #include "cli_batch.h"
 #include "host/packset.h"
 #include "host/file.h"
@@ -29,6 +30,11 @@ static const char *usage_text =
     "  --ranker default|blend|neumf                 --categories N --per-category N  (stamp, 5 x "
     "5)\n"
     "  --request FILE    send this JSON request as is (docs/engine.md) instead of the flags\n"
+    "  --list discover|buy_again|mixed   which list (discover); --day YYYY-MM-DD as of (the\n"
+    "                    pack's as-of day)\n"
+    "  --records DIR --member CODE (--token-key FILE | --token HEX | --key HEX)\n"
+    "                    serve a member from their sealed record (prefrec export --records), as\n"
+    "                    a kiosk or the shop's page does; no --customer/--gender/--age then\n"
     "  --json            print the JSON response (default: a table)\n"
     "campaign batches (one request per member, the same answers as one at a time):\n"
     "  --all             every customer of the packs that serve (the --affiliate's, or all of\n"
@@ -107,7 +113,12 @@ static void print_table(const cJSON *r) {
     printf("affiliate %s", aff ? aff->valuestring : "?");
     if (src) printf(", served from %s, ranker %s", src->valuestring, rk ? rk->valuestring : "?");
     printf("\n");
-    print_items(cJSON_GetObjectItemCaseSensitive(r, "items"), "recommendations (never bought):");
+    const char *list = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "list"));
+    print_items(cJSON_GetObjectItemCaseSensitive(r, "items"),
+                list && !strcmp(list, "buy_again") ? "buy again (bought before, most due first):"
+                    : list && !strcmp(list, "mixed")
+                    ? "next purchases (bought before and new, mixed):"
+                    : "recommendations (never bought):");
     print_items(cJSON_GetObjectItemCaseSensitive(r, "sampled"), "sampled from the top 30:");
     const cJSON *board = cJSON_GetObjectItemCaseSensitive(r, "board");
     for (const cJSON *c = board ? board->child : NULL; c; c = c->next) {
@@ -206,6 +217,8 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
     const char *one = NULL; /* an option for one customer (refused in a batch) */
     cli_batch_params bp = cli_batch_default_params();
     const char *format = NULL, *threads = NULL;
+    const char *records = NULL, *member = NULL, *token_key = NULL, *token = NULL, *rkey = NULL;
+    prefrec_member_state *ms = NULL;
     cJSON *req = cJSON_CreateObject();
     char *request = NULL, *out = NULL;
     if (plan) cJSON_AddStringToObject(req, "plan", plan);
@@ -262,6 +275,18 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
             cJSON_AddStringToObject(req, "age", v), one = o;
         else if (!strcmp(o, "--ranker"))
             cJSON_AddStringToObject(req, "ranker", v);
+        else if (!strcmp(o, "--list") || !strcmp(o, "--day"))
+            cJSON_AddStringToObject(req, o + 2, v);
+        else if (!strcmp(o, "--records"))
+            records = v, one = o;
+        else if (!strcmp(o, "--member"))
+            member = v, one = o;
+        else if (!strcmp(o, "--token-key"))
+            token_key = v, one = o;
+        else if (!strcmp(o, "--token"))
+            token = v, one = o;
+        else if (!strcmp(o, "--key"))
+            rkey = v, one = o;
         else if (!strcmp(o, "--k") || !strcmp(o, "--sample") || !strcmp(o, "--seed") ||
                  !strcmp(o, "--categories") || !strcmp(o, "--per-category")) {
             double x = strtod(v, &end);
@@ -305,16 +330,31 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
     }
     for (size_t i = 0; i < n_packs; i++)
         if (prefrec_packset_add(&ce, packs[i], shard, &err)) goto done;
+    if ((records || member || token_key || token || rkey) &&
+        (!records || !member || !!token_key + !!token + !!rkey != 1)) {
+        cJSON_Delete(req);
+        prefrec_packset_free(&ce);
+        return cli_usage_error(cmd, usage_text,
+                               "a member is served with --records DIR --member CODE and one of "
+                               "--token-key, --token, --key");
+    }
+    if (records) {
+        prefrec_member_header h;
+        if (cli_member_load(records, member, token_key, token, rkey, &ms, &h, &err)) goto done;
+    }
     if (request_file) {
         void *buf;
         size_t len;
         if (prefrec_file_read(request_file, PREFREC_PACK_FILE_MAX, (char **)&buf, &len, &err))
             goto done;
-        out = prefrec_api_handle_n((const prefrec_engine *const *)ce.engines, ce.n, buf, len);
+        out = prefrec_api_handle_member((const prefrec_engine *const *)ce.engines, ce.n, ms, buf,
+                                        len);
         free(buf);
     } else {
         request = cJSON_PrintUnformatted(req);
-        out = prefrec_api_handle((const prefrec_engine *const *)ce.engines, ce.n, request);
+        out = request ? prefrec_api_handle_member((const prefrec_engine *const *)ce.engines, ce.n,
+                                                  ms, request, strlen(request))
+                      : NULL;
     }
     if (!out) {
         prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
@@ -336,6 +376,7 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
     rc = ok ? 0 : 1;
 done:
     if (rc) cli_fail(cmd, &err);
+    prefrec_member_state_free(ms);
     free(request);
     prefrec_api_free(out);
     cJSON_Delete(req);

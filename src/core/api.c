@@ -672,6 +672,8 @@ char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines) {
         cJSON *l = json_arr(&jb, o, "lists");
         for (int k = 0; k < 3; k++)
             if (prefrec_engine_has_list(e, k)) json_push(&jb, l, cJSON_CreateString(list_names[k]));
+        const char *eid = prefrec_engine_export_id(e);
+        if (eid) json_str(&jb, o, "export_id", eid);
         char d[11];
         if (prefrec_engine_asof(e))
             json_str(&jb, o, "asof", prefrec_date_format(prefrec_engine_asof(e), d));

@@ -249,6 +249,9 @@ int prefrec_engine_has_list(const prefrec_engine *e, int list) {
         ((list == PREFREC_LIST_BUY_AGAIN || list == PREFREC_LIST_MIXED) && e->has_repeat);
 }
 int32_t prefrec_engine_asof(const prefrec_engine *e) { return e->asof; }
+const char *prefrec_engine_export_id(const prefrec_engine *e) {
+    return prefrec_pack_manifest_str(e->items, "export_id");
+}
 int prefrec_engine_has_ranker(const prefrec_engine *e, int ranker) {
     return ranker == PREFREC_RANKER_NEUMF || ranker == PREFREC_RANKER_DEFAULT ||
         (ranker == PREFREC_RANKER_BLEND && e->has_blend);

@@ -27,7 +27,9 @@
 #include <cjson/cJSON.h>
 
 #include "prefrec/api.h"
+#include "prefrec/demog.h"
 #include "prefrec/engine.h"
+#include "prefrec/member.h"
 #include "prefrec/pack.h"
 
 #define WASM_MAX_ENGINES 64
@@ -37,6 +39,7 @@ typedef struct prefrec_wasm_session {
     void *bytes[WASM_MAX_ENGINES], *cbytes[WASM_MAX_ENGINES];
     prefrec_pack *packs[WASM_MAX_ENGINES], *cpacks[WASM_MAX_ENGINES];
     prefrec_engine *engines[WASM_MAX_ENGINES];
+    prefrec_member_state *member; /* the signed-in member's opened record, or NULL */
     prefrec_error err;
 } prefrec_wasm_session;
 
@@ -57,6 +60,7 @@ EMSCRIPTEN_KEEPALIVE prefrec_wasm_session *prefrec_wasm_session_new(void) {
 
 EMSCRIPTEN_KEEPALIVE void prefrec_wasm_session_free(prefrec_wasm_session *s) {
     if (!s) return;
+    prefrec_member_state_free(s->member);
     for (size_t i = 0; i < s->n; i++) {
         prefrec_engine_free(s->engines[i]);
         prefrec_pack_free(s->packs[i]);
@@ -142,8 +146,8 @@ EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_session_info(const prefrec_wasm_session 
 EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_session_handle(const prefrec_wasm_session *s,
                                                        const char *req, size_t len) {
     if (!s) return NULL;
-    return prefrec_api_handle_n((const prefrec_engine *const *)s->engines, s->n, req ? req : "",
-                                req ? len : 0);
+    return prefrec_api_handle_member((const prefrec_engine *const *)s->engines, s->n, s->member,
+                                     req ? req : "", req ? len : 0);
 }
 
 /* ---- the typed path: no JSON, results into caller arrays ----------------------------------- */
@@ -213,8 +217,8 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_top(prefrec_wasm_session *s, const
     if (!rs) return prefrec_error_set(&s->err, PREFREC_E_NOMEM, "out of memory");
     size_t engine = 0;
     prefrec_status st =
-        prefrec_api_recommend_n((const prefrec_engine *const *)s->engines, s->n, req ? req : "",
-                                req ? len : 0, &engine, rs, &s->err);
+        prefrec_api_recommend_member((const prefrec_engine *const *)s->engines, s->n, s->member,
+                                     req ? req : "", req ? len : 0, &engine, rs, &s->err);
     if (st) {
         free(rs);
         return st;
@@ -235,4 +239,75 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_session_top(prefrec_wasm_session *s, const
     int n = (int)rs->n;
     free(rs);
     return n;
+}
+
+/* ---- the signed-in member (SECURITY.md, "Members' data") -------------------------------------
+ * Open the member record rec[0..len) of export eid[16] for member kid[16] (NULL: any) with
+ * secret[0..n): kind 0 the record key (32 bytes, from the shop's backend), 1 the member's card
+ * token, 2 their PIN. On success the member's state replaces the session's (the old one wiped)
+ * and every request of the session is for that member; 0 or a negative status (message:
+ * prefrec_wasm_session_error; a wrong secret and an altered record are the same "cannot open").
+ * The caller's buffers are not kept (the JS side wipes and frees them). */
+EMSCRIPTEN_KEEPALIVE int prefrec_wasm_member_open(prefrec_wasm_session *s, const void *rec,
+                                                  size_t len, const uint8_t *eid,
+                                                  const uint8_t *kid, int kind,
+                                                  const uint8_t *secret, size_t n) {
+    if (!s) return PREFREC_E_INVAL;
+    prefrec_error_clear(&s->err);
+    uint8_t *state = NULL;
+    size_t sn = 0;
+    prefrec_status st;
+    if (!rec || !eid || !secret)
+        st = prefrec_error_set(&s->err, PREFREC_E_INVAL, "member record: missing bytes");
+    else if (kind == 0 && n != PREFREC_MEMBER_KEY_SIZE)
+        st = prefrec_error_set(&s->err, PREFREC_E_INVAL, "member record: a key is 32 bytes");
+    else if (kind == 0)
+        st = prefrec_member_open(rec, len, eid, kid, secret, &state, &sn, &s->err);
+    else if (kind == 1)
+        st = prefrec_member_open_token(rec, len, eid, kid, secret, n, &state, &sn, &s->err);
+    else if (kind == 2)
+        st = prefrec_member_open_pin(rec, len, eid, kid, (const char *)secret, n, &state, &sn,
+                                     &s->err);
+    else
+        st = prefrec_error_set(&s->err, PREFREC_E_INVAL, "member record: unknown kind %d", kind);
+    prefrec_member_state *m = NULL;
+    if (!st) st = prefrec_member_state_decode(state, sn, &m, &s->err);
+    prefrec_member_wipe_free(state, sn);
+    if (st) return st;
+    prefrec_member_state_free(s->member);
+    s->member = m;
+    return 0;
+}
+
+EMSCRIPTEN_KEEPALIVE void prefrec_wasm_member_close(prefrec_wasm_session *s) {
+    if (!s) return;
+    prefrec_member_state_free(s->member);
+    s->member = NULL;
+}
+
+/* The open member's own summary as JSON {"gender","age","affiliates":[{"affiliate","products"}]}
+ * (null when none); caller frees. Nothing of any other member is in the session to show. */
+EMSCRIPTEN_KEEPALIVE char *prefrec_wasm_member_info(const prefrec_wasm_session *s) {
+    const prefrec_member_state *m = s ? s->member : NULL;
+    if (!m) {
+        char *z = malloc(5);
+        if (z) memcpy(z, "null", 5);
+        return z;
+    }
+    cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "affiliates");
+    cJSON_AddItemToObject(o, "gender",
+                          m->gender == PREFREC_GENDER_MALE         ? cJSON_CreateString("M")
+                              : m->gender == PREFREC_GENDER_FEMALE ? cJSON_CreateString("F")
+                                                                   : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "age",
+                          m->age == m->age ? cJSON_CreateNumber(m->age) : cJSON_CreateNull());
+    for (uint32_t i = 0; a && i < m->n_aff; i++) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "affiliate", m->aff[i].affiliate);
+        cJSON_AddNumberToObject(f, "products", m->aff[i].n_items);
+        cJSON_AddItemToArray(a, f);
+    }
+    char *out = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return out;
 }
