@@ -67,6 +67,39 @@ export interface Request {
   sample?: number;
   seed?: number;
   ranker?: Ranker | null;
+  /** Which list: never-bought products (discover, the default), the member's own products by
+   * how due they are (buy_again), or both in one list (mixed). buy_again and mixed need an open
+   * member (openMember). */
+  list?: ListKind | null;
+  /** The day served, "YYYY-MM-DD" (default: the pack's as-of day): "last bought N days ago". */
+  day?: string | null;
+}
+
+export type ListKind = 'discover' | 'buy_again' | 'mixed';
+
+/** The signed-in member's own summary (nothing of any other member is in the engine). */
+export interface MemberInfo {
+  gender: 'M' | 'F' | null;
+  age: number | null;
+  affiliates: Array<{ affiliate: string; products: number }>;
+}
+
+/** Bytes, or their base64 text (a backend's JSON answer). */
+export type SecretBytes = Uint8Array | ArrayBuffer | ArrayBufferView | string;
+
+export interface OpenMember {
+  /** The member's sealed record (prefrec export --records; the backend's "record"). */
+  record: SecretBytes;
+  /** The record's key (32 bytes) from the shop's backend (web/server/records.mjs), or ... */
+  key?: SecretBytes;
+  /** ... the member's card token (16 bytes or 32 hex digits; the kiosk's card scan). */
+  token?: SecretBytes;
+  /** A PIN record's PIN (native and WASI builds only: the web engine leaves Argon2id out). */
+  pin?: string;
+  /** The member key id expected (16 bytes or hex), e.g. from PrefRec.memberKid. */
+  kid?: SecretBytes;
+  /** The export the record must belong to (default: the loaded packs' exportId). */
+  exportId?: string;
 }
 
 export interface RatioRequest extends Request {
@@ -89,17 +122,24 @@ export interface Item {
   score: number;
   /** A sentence a person can read ("Often bought with 바나나"). */
   reason: string;
-  reason_kind: 'bought_with' | 'category' | 'segment' | 'predicted';
+  reason_kind: 'bought_with' | 'category' | 'segment' | 'predicted' | 'repeat';
   reason_product?: string;
   reason_category?: string;
+  /** repeat: the days the member bought it on, the usual interval (0: bought on one day only)
+   * and the days since the last purchase, as of the day served. */
+  days_bought?: number;
+  every_days?: number;
+  days_since?: number;
 }
 
 export interface Recommendation {
   ok: true;
   plan: 'recommend' | 'subscribe' | 'ratio';
   affiliate: string;
-  /** known: the pack's customer; history: folded in; segment: gender and age only. */
-  source: 'known' | 'history' | 'segment';
+  list: ListKind;
+  /** known: the pack's customer; history: folded in; segment: gender and age only; member: the
+   * signed-in member's own record. */
+  source: 'known' | 'history' | 'segment' | 'member';
   ranker: RankerName;
   items: Item[];
   sampled?: Item[];
@@ -116,7 +156,7 @@ export interface StampBoard {
 
 export interface TopResult {
   affiliate: string;
-  source: 'known' | 'history' | 'segment';
+  source: 'known' | 'history' | 'segment' | 'member';
   ranker: RankerName;
   /** Product indices in the pack's catalog, best first (copies). */
   indices: Int32Array;
@@ -132,6 +172,11 @@ export interface PackInfo {
   customers: number;
   rankers: RankerName[];
   default_ranker: RankerName;
+  /** The list kinds the pack serves (buy_again and mixed need "repeat" in the pack). */
+  lists: ListKind[];
+  /** The pack's as-of day and, for packs exported with member records, the export id. */
+  asof?: string;
+  export_id?: string;
 }
 
 /** The engine's error: message from the engine, code a negative prefrec_status. */
@@ -162,6 +207,18 @@ export class PrefRec {
   /** The typed fast path: codes and scores only, same order and scores as recommend(); the
    * request is read and checked by the same engine code (the same errors). */
   recommendTop(q?: Request): TopResult;
+  /** The loaded packs' export id (32 hex digits), or null. */
+  readonly exportId: string | null;
+  /** The open member's summary, or null (anonymous). */
+  readonly member: MemberInfo | null;
+  /** Open the signed-in member's sealed record; every later request is for them. Throws a
+   * PrefRecError: status 'cannot open' (wrong key/token or altered record), 'other export',
+   * 'bad format'. */
+  openMember(m: OpenMember): MemberInfo;
+  /** Forget the member: their state is wiped from the engine's memory. */
+  closeMember(): void;
+  /** A member's record file name is hex(kid) + ".rec": kid from the export's naming key. */
+  static memberKid(namingKey: SecretBytes, code: string): Promise<Uint8Array>;
   /** Free the engine's memory. Calls afterwards throw. Safe to call twice. */
   close(): void;
 }

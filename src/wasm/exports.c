@@ -265,9 +265,16 @@ EMSCRIPTEN_KEEPALIVE int prefrec_wasm_member_open(prefrec_wasm_session *s, const
         st = prefrec_member_open(rec, len, eid, kid, secret, &state, &sn, &s->err);
     else if (kind == 1)
         st = prefrec_member_open_token(rec, len, eid, kid, secret, n, &state, &sn, &s->err);
+#ifndef PREFREC_WASM_NO_PIN
     else if (kind == 2)
         st = prefrec_member_open_pin(rec, len, eid, kid, (const char *)secret, n, &state, &sn,
                                      &s->err);
+#else /* the web module leaves Argon2id out (25 KB): PIN records open natively and in WASI */
+    else if (kind == 2)
+        st = prefrec_error_set(&s->err, PREFREC_E_INVAL,
+                               "member record: this engine opens records with a key or a card "
+                               "token; PIN records need the kiosk build with Argon2id");
+#endif
     else
         st = prefrec_error_set(&s->err, PREFREC_E_INVAL, "member record: unknown kind %d", kind);
     prefrec_member_state *m = NULL;
