@@ -3,11 +3,12 @@
 // card token, and serves discover, buy_again and mixed exactly as the native CLI does from the
 // same record (same products in the same order, scores within 1e-5; the native lists are the
 // evaluated ones: tests/test_served.c). Wrong keys, another member's record, another export's
-// record and requests without a member are refused with the engine's message.
-// Needs the native and emscripten builds; skips with a message otherwise.
+// record and requests without a member are refused with the engine's message. The WASI kiosk
+// module, given the records directory and a member's card token or a wrong one, answers alike.
+// Needs the native, emscripten and wasi builds; skips with a message otherwise.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,8 @@ const run = promisify(execFile);
 const web = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = join(web, '..');
 const CLI = process.env.PREFREC_CLI || join(root, 'build/native/prefrec');
-const needed = [CLI, join(web, 'dist/prefrec-engine.js'), join(web, 'dist/prefrec-engine.wasm')];
+const KIOSK = join(root, 'build/wasi/prefrec-kiosk.wasm');
+const needed = [CLI, KIOSK, join(web, 'dist/prefrec-engine.js'), join(web, 'dist/prefrec-engine.wasm')];
 const missing = needed.filter((f) => !existsSync(f));
 const skip = missing.length
   ? `build outputs missing (${missing.map((f) => relative(root, f)).join(', ')}): run bash scripts/test.sh`
@@ -101,6 +103,30 @@ describe('member records in the browser engine', { skip }, () => {
       }
     }
     assert.ok(repeat >= 16);
+  });
+
+  test('the WASI kiosk serves the same lists from the records directory and the card token', async () => {
+    const reqs = [], want = [];
+    for (const code of codes)
+      for (const list of LISTS) {
+        reqs.push(JSON.stringify({ member: { code, token: createToken(code) }, affiliate: 'A01', list, k: 10,
+          day: '2022-01-15' }));
+        want.push(JSON.parse(await cli('recommend', '--pack', join(tmp, 'web'), '--records', join(tmp, 'rec'),
+          '--member', code, '--token', createToken(code), '--affiliate', 'A01', '--list', list, '--k', '10',
+          '--day', '2022-01-15', '--json')));
+      }
+    reqs.push(JSON.stringify({ member: { code: codes[0], token: '00'.repeat(16) }, list: 'buy_again', affiliate: 'A01' }));
+    const r = spawnSync(process.execPath, ['--no-warnings', join(root, 'scripts/wasi-run.mjs'), KIOSK, '--pack',
+      join(tmp, 'web'), '--records', join(tmp, 'rec'), '--lines'], { input: reqs.join('\n') + '\n', encoding: 'utf8',
+      timeout: 120000 });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, reqs.length, r.stderr);
+    want.forEach((w, i) => {
+      assert.ok(lines[i].ok, JSON.stringify(lines[i]));
+      assert.deepEqual(lines[i].items.map((it) => it.code), w.items.map((it) => it.code), reqs[i]);
+      lines[i].items.forEach((it, j) => assert.ok(Math.abs(it.score - w.items[j].score) <= 1e-5));
+    });
+    assert.equal(lines.at(-1).error.status, 'cannot open');
   });
 
   test('wrong secrets, another member, another export, no member: refused by name', () => {
