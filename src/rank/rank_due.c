@@ -160,6 +160,7 @@ static void due_describe(const void *params, char *buf, size_t n) {
  * seen. */
 #define DUE_TUNE_USERS 2000
 #define DUE_TUNE_K 20
+#define DUE_TUNE_DAYS 30 /* the validation window: a month, or a quarter of shorter windows */
 
 typedef struct due_cand {
     float s;
@@ -175,7 +176,8 @@ static int by_s_desc(const void *a, const void *b) {
 static prefrec_status due_tune(const prefrec_fit_input *in, prefrec_repeat_params *best_p,
                                prefrec_error *err) {
     const prefrec_interactions *x = in->train;
-    int32_t cut = x->day_from + (int32_t)(((int64_t)x->day_to - x->day_from) * 3 / 4);
+    int32_t span = x->day_to - x->day_from, v = span / 4 < DUE_TUNE_DAYS ? span / 4 : DUE_TUNE_DAYS;
+    int32_t cut = x->day_to - v;
     prefrec_interactions *x1 = NULL, *x2 = NULL;
     due_model *m = NULL;
     prefrec_repeat_params p0 = prefrec_repeat_default_params();
