@@ -24,5 +24,6 @@ echo "lists.sh: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), d
 "$bin" train --data "$work/data" --affiliate "$aff" --epochs 1 --threads "$threads" --seed 1 \
   --out "$work/full" 2>&1 | grep -E "served rankers|due: tuned|mixed: tuned" | sed 's/^/  /'
 "$bin" export --pack "$work/full/$aff.pack" --out "$work/web" --shards 2 --records "$work/rec" \
-  --data "$work/data" --token-key "$work/tok.key" >/dev/null 2>&1
+  --data "$work/data" --token-key "$work/tok.key" 2>/dev/null | grep -E "member records" | sed 's/^/  /'
+ls -l "$work/web/$aff.item.pack" | awk '{print "  item pack " $5 " bytes"}'
 "$here/build/native/bench_lists" "$work/web/$aff.item.pack" "$work/rec" "$work/tok.key" "$work/data"
