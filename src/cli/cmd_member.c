@@ -20,7 +20,7 @@ static const char *usage_text =
     "  --token HEX       the member's card token (the kiosk's way)\n"
     "  --key HEX         the record's key, 64 hex digits (the web page's way: from the backend)\n";
 
-static prefrec_status read_hex_file(const char *path, uint8_t *out, size_t n, prefrec_error *err) {
+prefrec_status cli_read_hex_file(const char *path, uint8_t *out, size_t n, prefrec_error *err) {
     char *buf = NULL;
     size_t len = 0;
     prefrec_status s = prefrec_file_read(path, 4096, &buf, &len, err);
@@ -67,7 +67,7 @@ prefrec_status cli_member_load(const char *records, const char *code, const char
     int kind = PREFREC_MEMBER_KIND_TOKEN;
     prefrec_status s = PREFREC_OK;
     if (key_path) {
-        s = read_hex_file(key_path, master, 32, err);
+        s = cli_read_hex_file(key_path, master, 32, err);
         if (!s) s = prefrec_member_token(master, code, strlen(code), secret, err);
         memset(master, 0, sizeof master);
     } else if (token_hex && prefrec_unhex(token_hex, secret, 16)) {
@@ -121,7 +121,7 @@ int prefrec_cmd_member(int argc, char **argv) {
     prefrec_status s = PREFREC_OK;
     if (card) {
         uint8_t master[32], token[16];
-        s = read_hex_file(key_path, master, 32, &err);
+        s = cli_read_hex_file(key_path, master, 32, &err);
         if (!s) s = prefrec_member_token(master, code, strlen(code), token, &err);
         for (int i = 0; !s && i < 16; i++) printf("%02x", token[i]);
         if (!s) printf("\n");

@@ -34,7 +34,9 @@ static const char *usage_text =
     "                    pack's as-of day)\n"
     "  --records DIR --member CODE (--token-key FILE | --token HEX | --key HEX)\n"
     "                    serve a member from their sealed record (prefrec export --records), as\n"
-    "                    a kiosk or the shop's page does; no --customer/--gender/--age then\n"
+    "                    a kiosk or the shop's page does; no --customer/--gender/--age then.\n"
+    "                    A batch (--members FILE or --all) with --records DIR --token-key FILE\n"
+    "                    serves each member from their record (campaigns: --list buy_again)\n"
     "  --json            print the JSON response (default: a table)\n"
     "campaign batches (one request per member, the same answers as one at a time):\n"
     "  --all             every customer of the packs that serve (the --affiliate's, or all of\n"
@@ -278,11 +280,11 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
         else if (!strcmp(o, "--list") || !strcmp(o, "--day"))
             cJSON_AddStringToObject(req, o + 2, v);
         else if (!strcmp(o, "--records"))
-            records = v, one = o;
+            records = v;
         else if (!strcmp(o, "--member"))
             member = v, one = o;
         else if (!strcmp(o, "--token-key"))
-            token_key = v, one = o;
+            token_key = v;
         else if (!strcmp(o, "--token"))
             token = v, one = o;
         else if (!strcmp(o, "--key"))
@@ -322,8 +324,25 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
                                batch ? "is for one customer, not a batch (--all, --members)"
                                      : "is for a batch: give --all or --members FILE");
     }
-    if (batch)
-        return serve_batch(cmd, plan, req, &bp, packs, n_packs, shard, format, threads, verbose);
+    uint8_t master[32];
+    if (batch && (records || token_key)) {
+        if (!records || !token_key) {
+            cJSON_Delete(req);
+            return cli_usage_error(cmd, usage_text,
+                                   "a batch from records needs --records DIR and --token-key FILE");
+        }
+        if (cli_read_hex_file(token_key, master, sizeof master, &err)) {
+            cJSON_Delete(req);
+            return cli_fail(cmd, &err);
+        }
+        bp.records = records;
+        bp.token_master = master;
+    }
+    if (batch) {
+        int brc = serve_batch(cmd, plan, req, &bp, packs, n_packs, shard, format, threads, verbose);
+        memset(master, 0, sizeof master);
+        return brc;
+    }
     if (history) {
         cJSON *arr = cJSON_AddArrayToObject(req, "history");
         if (read_history(history, arr, &err)) goto done;
