@@ -17,6 +17,7 @@
  * its static struct with the same values (cJSON's number reading and printing): no shared state
  * of prefrec's is written. */
 #include "cli_batch.h"
+#include "cli_i18n.h"
 #include "host/records.h"
 #include "prefrec/member.h"
 
@@ -336,8 +337,9 @@ static const char *get_str(const cJSON *o, const char *key) {
 }
 
 /* One CSV row per product of the answer's lists; returns the rows written. */
-static size_t csv_items(sbuf *b, const char *member, const cJSON *r, const char *list,
-                        const char *group, const cJSON *items) {
+static size_t csv_items(sbuf *b, const cli_i18n *lang, const char *member, const cJSON *r,
+                        const char *list, const char *group, const cJSON *items) {
+    char reason[1024];
     size_t rows = 0;
     int pos = 0;
     for (const cJSON *it = cJSON_IsArray(items) ? items->child : NULL; it; it = it->next) {
@@ -372,7 +374,9 @@ static size_t csv_items(sbuf *b, const char *member, const cJSON *r, const char 
                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "bought")));
         sb_csv(b, get_str(it, "reason_kind"));
         sb_putc(b, ',');
-        sb_csv(b, get_str(it, "reason"));
+        sb_csv(b,
+               lang ? (cli_i18n_json_reason(lang, it, reason, sizeof reason), reason)
+                    : get_str(it, "reason"));
         sb_putc(b, ',');
         sb_csv(b, ref);
         sb_putc(b, '\n');
@@ -384,18 +388,22 @@ static size_t csv_items(sbuf *b, const char *member, const cJSON *r, const char 
 /* ---- CSV rows from the typed answer (prefrec_api_recommend_n: the same request, checks, pick
  * and engine call as the JSON answer), without building and re-reading its JSON: the same
  * fields as item_json in src/core/api.c writes (tests/cli/batch.sh compares the two). */
-static void typed_item(sbuf *b, worker_state *w, const char *member, const char *plan,
-                       const prefrec_engine *e, const prefrec_item *it, const char *list,
-                       int rank) {
+static void typed_item(sbuf *b, worker_state *w, const cli_i18n *lang, const char *member,
+                       const char *plan, const prefrec_engine *e, const prefrec_item *it,
+                       const char *list, int rank) {
     char score[64] = "";
     cJSON_SetNumberValue(w->num, (double)it->score);
     if (!cJSON_PrintPreallocated(w->num, score, (int)sizeof score, 0)) b->failed = 1;
     /* the reason as long as the name it quotes */
-    size_t need = sb_reserve(&w->reason, 256)
-        ? 0
-        : prefrec_engine_reason_text(e, it, w->reason.p, w->reason.cap);
-    if (need >= w->reason.cap && !sb_reserve(&w->reason, need + 1))
-        prefrec_engine_reason_text(e, it, w->reason.p, w->reason.cap);
+    size_t need = sb_reserve(&w->reason, 256) ? 0
+        : lang ? cli_i18n_item_reason(lang, e, it, w->reason.p, w->reason.cap)
+               : prefrec_engine_reason_text(e, it, w->reason.p, w->reason.cap);
+    if (need >= w->reason.cap && !sb_reserve(&w->reason, need + 1)) {
+        if (lang)
+            cli_i18n_item_reason(lang, e, it, w->reason.p, w->reason.cap);
+        else
+            prefrec_engine_reason_text(e, it, w->reason.p, w->reason.cap);
+    }
     if (w->reason.failed) {
         b->failed = 1;
         return;
@@ -448,20 +456,22 @@ static int typed_rows(const batch *bt, worker_state *w, sbuf *b, const member *x
     }
     const prefrec_engine *e = w->vec[idx];
     for (uint32_t i = 0; i < w->rs->n; i++)
-        typed_item(b, w, x->code, bt->bp->plan, e, &w->rs->items[i], "top", (int)i + 1);
+        typed_item(b, w, bt->bp->lang, x->code, bt->bp->plan, e, &w->rs->items[i], "top",
+                   (int)i + 1);
     for (uint32_t i = 0; i < w->rs->n_sampled; i++)
-        typed_item(b, w, x->code, bt->bp->plan, e, &w->rs->sampled[i], "sampled", (int)i + 1);
+        typed_item(b, w, bt->bp->lang, x->code, bt->bp->plan, e, &w->rs->sampled[i], "sampled",
+                   (int)i + 1);
     return 1;
 }
 
-static size_t csv_rows(sbuf *b, const char *member, const cJSON *r) {
+static size_t csv_rows(sbuf *b, const cli_i18n *lang, const char *member, const cJSON *r) {
     size_t rows =
-        csv_items(b, member, r, "top", NULL, cJSON_GetObjectItemCaseSensitive(r, "items"));
-    rows +=
-        csv_items(b, member, r, "sampled", NULL, cJSON_GetObjectItemCaseSensitive(r, "sampled"));
+        csv_items(b, lang, member, r, "top", NULL, cJSON_GetObjectItemCaseSensitive(r, "items"));
+    rows += csv_items(b, lang, member, r, "sampled", NULL,
+                      cJSON_GetObjectItemCaseSensitive(r, "sampled"));
     const cJSON *board = cJSON_GetObjectItemCaseSensitive(r, "board");
     for (const cJSON *c = cJSON_IsArray(board) ? board->child : NULL; c; c = c->next)
-        rows += csv_items(b, member, r, "stamp", get_str(c, "category"),
+        rows += csv_items(b, lang, member, r, "stamp", get_str(c, "category"),
                           cJSON_GetObjectItemCaseSensitive(c, "items"));
     return rows;
 }
@@ -554,7 +564,7 @@ static void serve_member(shared *sh, worker_state *w, slot *sl, size_t i) {
             sb_putc(&sl->out, '\n');
         } else if (ok) {
             size_t at = sl->out.len;
-            if (!r || !csv_rows(&sl->out, x->code, r)) {
+            if (!r || !csv_rows(&sl->out, bt->bp->lang, x->code, r)) {
                 sl->out.len = at;
                 ok = 0;
                 status = prefrec_status_str(r ? PREFREC_E_EMPTY : PREFREC_E_NOMEM);

@@ -36,6 +36,8 @@ typedef struct cli_batch_params {
      * campaigns. NULL: from the packs' customer sides. */
     const char *records;
     const uint8_t *token_master; /* 32 bytes, with records */
+    const struct cli_i18n
+        *lang; /* the reasons' language in CSV rows (NULL: the engine's English) */
 } cli_batch_params;
 
 cli_batch_params cli_batch_default_params(void); /* CSV, 2 threads */

@@ -387,9 +387,10 @@ static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_i
         json_str(jb, o, "reason", text);
     if (text != small) free(text);
     json_str(jb, o, "reason_kind", prefrec_reason_kind_name(it->reason));
-    if (it->reason == PREFREC_REASON_BOUGHT_WITH)
+    if (it->reason == PREFREC_REASON_BOUGHT_WITH) {
         json_str(jb, o, "reason_product", prefrec_engine_product_code(e, it->reason_ref));
-    else if (it->reason == PREFREC_REASON_CATEGORY)
+        json_str(jb, o, "reason_product_name", prefrec_engine_product_name(e, it->reason_ref));
+    } else if (it->reason == PREFREC_REASON_CATEGORY)
         json_str(jb, o, "reason_category", prefrec_engine_category_name(e, it->reason_ref));
     else if (it->reason == PREFREC_REASON_REPEAT) {
         json_num(jb, o, "days_bought", it->n_days);

@@ -10,13 +10,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { loadExport, memberKeys } from '../server/records.mjs';
+import { loadCatalog, reasonText } from '../i18n/i18n.js';
 
 const run = promisify(execFile);
 const web = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -127,6 +128,31 @@ describe('member records in the browser engine', { skip }, () => {
       lines[i].items.forEach((it, j) => assert.ok(Math.abs(it.score - w.items[j].score) <= 1e-5));
     });
     assert.equal(lines.at(-1).error.status, 'cannot open');
+  });
+
+  test('reasons in Korean and English: the CLI (web/i18n compiled in) and i18n.js say the same', async () => {
+    writeFileSync(join(tmp, 'members.txt'), codes.join('\n') + '\n');
+    const batch = (...extra) => cli('recommend', '--pack', join(tmp, 'web'), '--affiliate', 'A01', '--members',
+      join(tmp, 'members.txt'), '--records', join(tmp, 'rec'), '--token-key', join(tmp, 'tok.key'), '--list', 'mixed',
+      '--k', '12', '--day', '2022-01-15', '--out', join(tmp, extra.includes('jsonl') ? 'b.jsonl' : 'b.csv'), ...extra);
+    await batch('--format', 'jsonl');
+    const answers = readFileSync(join(tmp, 'b.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const kinds = new Set();
+    for (const lang of ['ko', 'en']) {
+      const cat = await loadCatalog(lang);
+      await batch('--format', 'csv', '--lang', lang);
+      const rows = readFileSync(join(tmp, 'b.csv'), 'utf8').trim().split('\n').slice(1);
+      const want = answers.flatMap((a) => a.items.map((it) => reasonText(cat, it)));
+      assert.equal(rows.length, want.length);
+      // the reason column: the CSV's 16th field (names hold no commas here; quoted fields are unquoted)
+      rows.forEach((r, i) => {
+        const f = r.match(/("([^"]|"")*"|[^,]*)(,|$)/g).map((x) => x.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
+        assert.equal(f[15], want[i], `${lang} row ${i}`);
+      });
+      for (const a of answers) for (const it of a.items) kinds.add(it.reason_kind);
+      if (lang === 'en') answers.forEach((a) => a.items.forEach((it) => assert.equal(reasonText(cat, it), it.reason)));
+    }
+    assert.ok(kinds.has('repeat') && kinds.size >= 2, [...kinds].join());
   });
 
   test('wrong secrets, another member, another export, no member: refused by name', () => {
