@@ -115,55 +115,6 @@ static prefrec_status copy_to_site(const char *out, const char *site, const char
     return s;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The opt-out list: one code a line, '#' starts a comment line, spaces around a code ignored.
- * *codes point into *text (both freed by the caller); sorted, without repeats. */
-static prefrec_status read_opt_out(const char *path, char **text, char ***codes, size_t *n,
-                                   prefrec_error *err) {
-    size_t len = 0;
-    *codes = NULL;
-    *n = 0;
-    prefrec_status s = prefrec_file_read(path, (size_t)1 << 30, text, &len, err);
-    if (s) return s;
-    size_t cap = 1;
-    for (size_t i = 0; i < len; i++) cap += (*text)[i] == '\n';
-    char **v = malloc(cap * sizeof *v);
-    if (!v) return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
-    size_t line = 0, k = 0;
-    for (char *p = *text, *end = *text + len; p < end && !s;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *e = nl ? nl : end;
-        line++;
-        *e = 0;
-        while (p < e && (*p == ' ' || *p == '\t')) p++;
-        char *q = e;
-        while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r')) *--q = 0;
-        if (q > p && *p != '#') {
-            if (memchr(p, 0, (size_t)(q - p)) || (size_t)(q - p) > PREFREC_MEMBER_CODE_MAX)
-                s = prefrec_error_set(err, PREFREC_E_PARSE,
-                                      "%s:%zu: not a member code (a NUL byte, or over %u bytes)",
-                                      path, line, PREFREC_MEMBER_CODE_MAX);
-            else
-                v[k++] = p;
-        }
-        p = e + 1;
-    }
-    if (s) {
-        free(v);
-        return s;
-    }
-    qsort(v, k, sizeof *v, cmp_str);
-    size_t u = 0;
-    for (size_t i = 0; i < k; i++)
-        if (!u || strcmp(v[u - 1], v[i])) v[u++] = v[i];
-    *codes = v;
-    *n = u;
-    return PREFREC_OK;
-}
-
 int prefrec_cmd_export(int argc, char **argv) {
     const char *packs[EXPORT_MAX_PACKS], *out = NULL, *records = NULL, *data = NULL,
                                          *key_path = NULL, *opt_path = NULL, *eid_hex = NULL,
@@ -227,7 +178,7 @@ int prefrec_cmd_export(int argc, char **argv) {
                                "--site must be a directory of its own (not --out or --records)");
     char *opt_text = NULL, **opt = NULL;
     size_t n_opt = 0;
-    if (!s && opt_path) s = read_opt_out(opt_path, &opt_text, &opt, &n_opt, &err);
+    if (!s && opt_path) s = cli_read_opt_out(opt_path, &opt_text, &opt, &n_opt, &err);
     if (!s && mkdir(out, 0777) && errno != EEXIST)
         s = prefrec_error_set(&err, PREFREC_E_IO, "%s: cannot create directory: %s", out,
                               strerror(errno));
