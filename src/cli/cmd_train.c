@@ -31,6 +31,10 @@ static const char *usage_text =
     "                     age,valid): the exact training data and split, for bench/train_torch.py\n"
     "  --neighbors N      neighbours per product of the default ranker (blend) added to each\n"
     "                     pack (10); 0: the NeuMF score model only\n"
+    "  --min-group K      the blend's served aggregates rest on at least K members (10): a\n"
+    "                     gender x age segment with fewer active customers is served as the\n"
+    "                     overall popularity, a neighbour pair bought together by fewer is\n"
+    "                     dropped (SECURITY.md); 0: no rule\n"
     "  --json FILE        training figures per affiliate and epoch (the report page's train.json)\n"
     "  --out DIR          writes DIR/<affiliate>.pack (atomically)\n";
 
@@ -151,6 +155,11 @@ int prefrec_cmd_train(int argc, char **argv) {
                 return cli_usage_error("train", usage_text, "--neighbors '%s' is not in 0..4096",
                                        v);
             pp.neighbors = (int32_t)l;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--min-group", &missing))) {
+            if (cli_parse_long(v, 0, 1000000, &l))
+                return cli_usage_error("train", usage_text, "--min-group '%s' is not in 0..1000000",
+                                       v);
+            pp.min_group = (int32_t)l;
         } else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
             if (cli_parse_long(v, 1, 256, &l))
                 return cli_usage_error("train", usage_text, "--threads '%s' is not in 1..256", v);

@@ -39,8 +39,70 @@ static void remap(const int32_t *nbr_d, const float *w_d, int32_t NP, int32_t m,
     }
 }
 
-prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefrec_interactions *x,
-                                           const int32_t *pmap, int32_t n_products, int32_t m,
+/* Customers who bought both products: the two ascending buyer lists merged. */
+static int32_t co_buyers(const prefrec_interactions *x, int32_t a, int32_t b) {
+    const int32_t *p = x->col_customer + x->col_start[a],
+                  *pe = x->col_customer + x->col_start[a + 1];
+    const int32_t *q = x->col_customer + x->col_start[b],
+                  *qe = x->col_customer + x->col_start[b + 1];
+    int32_t n = 0;
+    while (p < pe && q < qe) {
+        if (*p < *q)
+            p++;
+        else if (*q < *p)
+            q++;
+        else
+            n++, p++, q++;
+    }
+    return n;
+}
+
+/* min_group, neighbour pairs: entries h -> t bought together by fewer customers become -1. */
+static void drop_small_pairs(const prefrec_interactions *x, const int32_t *pmap, int32_t m,
+                             int32_t min_group, int32_t *nbr_d, prefrec_blend_tensors *out) {
+    for (int32_t g = 0; g < x->n_products; g++) {
+        if (pmap && pmap[g] < 0) continue;
+        for (int32_t r = 0; r < m; r++) {
+            int32_t *t = &nbr_d[(size_t)g * m + r];
+            if (*t < 0 || (pmap && pmap[*t] < 0)) continue;
+            if (co_buyers(x, g, *t) < min_group) {
+                *t = -1;
+                out->pairs_dropped++;
+            } else {
+                out->pairs_kept++;
+            }
+        }
+    }
+}
+
+/* min_group, segments: which rows are served as the overall row (see blend_export.h). */
+static void small_segments(const prefrec_dataset *ds, const prefrec_interactions *x,
+                           int32_t min_group, uint8_t suppress[PREFREC_N_SEGMENTS],
+                           prefrec_blend_tensors *out) {
+    int64_t n[PREFREC_N_SEGMENTS] = {0}, total = 0;
+    for (int32_t c = 0; c < x->n_customers; c++)
+        if (x->row_start[c + 1] > x->row_start[c]) n[rank_segment(ds, c)]++;
+    for (int s = 0; s < PREFREC_N_SEGMENTS; s++) {
+        suppress[s] = n[s] > 0 && n[s] < min_group;
+        out->seg_nonempty += n[s] > 0;
+        total += suppress[s] ? n[s] : 0;
+    }
+    /* complementary suppression: the overall row minus the served ones is the suppressed ones'
+     * sum, so it must rest on min_group members too (or on none) */
+    while (total > 0 && total < min_group) {
+        int best = -1;
+        for (int s = 0; s < PREFREC_N_SEGMENTS; s++)
+            if (n[s] > 0 && !suppress[s] && (best < 0 || n[s] < n[best])) best = s;
+        if (best < 0) break; /* every segment: fewer than min_group members in the window */
+        suppress[best] = 1;
+        total += n[best];
+    }
+    for (int s = 0; s < PREFREC_N_SEGMENTS; s++) out->seg_suppressed += suppress[s];
+}
+
+prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefrec_dataset *ds,
+                                           const prefrec_interactions *x, const int32_t *pmap,
+                                           int32_t n_products, int32_t m, int32_t min_group,
                                            prefrec_blend_tensors *out, prefrec_error *err) {
     memset(out, 0, sizeof *out);
     prefrec_blend_fitted f;
@@ -49,6 +111,7 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     size_t pm = (size_t)P * (size_t)m, nm = (size_t)NP * (size_t)m;
     out->n_products = P;
     out->m = m;
+    out->min_group = min_group > 1 ? min_group : 0;
     out->ease_nbr = malloc(pm * sizeof(int32_t) + 1);
     out->knn_nbr = malloc(pm * sizeof(int32_t) + 1);
     out->ease_w = calloc(pm + 1, sizeof(float));
@@ -67,10 +130,14 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     }
     for (size_t i = 0; i < pm; i++) out->ease_nbr[i] = out->knn_nbr[i] = -1;
     prefrec_status s = PREFREC_OK;
-    if (f.ease && !(s = prefrec_ease_neighbors(f.ease, m, nbr_d, w_d)))
+    if (f.ease && !(s = prefrec_ease_neighbors(f.ease, m, nbr_d, w_d))) {
+        if (min_group > 1) drop_small_pairs(x, pmap, m, min_group, nbr_d, out);
         remap(nbr_d, w_d, NP, m, pmap, out->ease_nbr, out->ease_w);
-    if (!s && f.knn && !(s = prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d)))
+    }
+    if (!s && f.knn && !(s = prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d))) {
+        if (min_group > 1) drop_small_pairs(x, pmap, m, min_group, nbr_d, out);
         remap(nbr_d, w_d, NP, m, pmap, out->knn_nbr, out->knn_w);
+    }
     free(nbr_d);
     free(w_d);
     if (s) {
@@ -83,13 +150,17 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     int32_t rows = 0;
     const float *seg = f.pop ? prefrec_pop_table(f.pop, &rows) : NULL;
     const float *trend = f.trend ? prefrec_pop_table(f.trend, &(int32_t){0}) : NULL;
+    const float *overall = f.pop ? prefrec_pop_overall(f.pop) : NULL;
+    uint8_t suppress[PREFREC_N_SEGMENTS] = {0};
+    if (seg && rows > 1 && min_group > 1) small_segments(ds, x, min_group, suppress, out);
     for (int32_t g = 0; g < NP; g++) {
         int32_t p = pmap ? pmap[g] : g;
         if (p < 0) continue;
         out->pop_all[p] = (float)x->n_buyers[g] / (float)mx;
         if (trend) out->trend[p] = trend[g];
         for (int32_t s = 0; s < PREFREC_N_SEGMENTS && seg; s++)
-            out->pop_seg[(size_t)s * P + p] = seg[(size_t)(rows == 1 ? 0 : s) * NP + g];
+            out->pop_seg[(size_t)s * P + p] =
+                suppress[s] ? overall[g] : seg[(size_t)(rows == 1 ? 0 : s) * NP + g];
     }
     for (int k = 0; k < 7; k++) out->w[k] = f.w[k];
     return PREFREC_OK;
@@ -119,8 +190,8 @@ static prefrec_status served_fit(const prefrec_fit_input *in, const void *params
     served_model *m = calloc(1, sizeof *m);
     if (!m) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     if (!s)
-        s = prefrec_blend_tensors_build(bm, in->train, NULL, in->train->n_products,
-                                        PREFREC_BLEND_NEIGHBORS, &m->t, err);
+        s = prefrec_blend_tensors_build(bm, in->ds, in->train, NULL, in->train->n_products,
+                                        PREFREC_BLEND_NEIGHBORS, in->min_group, &m->t, err);
     prefrec_ranker_blend.free(bm);
     if (s) {
         served_free(m);
