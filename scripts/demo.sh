@@ -5,7 +5,8 @@
 #   PREFREC_SEED=1             generator and training seed
 #   PREFREC_SERVE=1            end by serving the public site on 127.0.0.1 (0: stop after the
 #                              pipeline)
-# Outputs: demo/ (data, scores, packs, report JSON and plots, records/ and the keys: private),
+# Outputs: demo/ (data, scores, packs, report JSON and plots, records/, token.key and sign.key:
+# private),
 # models/ (the exported packs: item packs, customer shards: private) and demo/site/ (the public
 # site scripts/serve.sh serves: pages, engine, item packs; scripts/site.sh).
 set -euo pipefail
@@ -50,7 +51,7 @@ rm -f models/*.pack models/*.pack.sig
 packs=()
 for p in "$out"/packs/*.pack; do packs+=(--pack "$p"); done
 "$bin" export "${packs[@]}" --out models --shards 16 --records "$out/records" --data "$out/data" \
-  --token-key "$out/token.key"
+  --token-key "$out/token.key" --sign-key "$out/sign.key"
 ls -l models/*.item.pack
 
 step "build the WebAssembly engine (browser) and the kiosk module (WASI)"

@@ -39,40 +39,54 @@ static void remap(const int32_t *nbr_d, const float *w_d, int32_t NP, int32_t m,
     }
 }
 
-/* Customers who bought both products: the two ascending buyer lists merged. */
-static int32_t co_buyers(const prefrec_interactions *x, int32_t a, int32_t b) {
-    const int32_t *p = x->col_customer + x->col_start[a],
-                  *pe = x->col_customer + x->col_start[a + 1];
-    const int32_t *q = x->col_customer + x->col_start[b],
-                  *qe = x->col_customer + x->col_start[b + 1];
-    int32_t n = 0;
-    while (p < pe && q < qe) {
-        if (*p < *q)
-            p++;
-        else if (*q < *p)
-            q++;
+/* 1 if customer c bought product t in the window (c's products are ascending). */
+static int bought(const prefrec_interactions *x, int32_t c, int32_t t) {
+    int64_t lo = x->row_start[c], hi = x->row_start[c + 1];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (x->product[mid] == t) return 1;
+        if (x->product[mid] < t)
+            lo = mid + 1;
         else
-            n++, p++, q++;
+            hi = mid;
     }
-    return n;
+    return 0;
 }
 
-/* min_group, neighbour pairs: entries h -> t bought together by fewer customers become -1. */
-static void drop_small_pairs(const prefrec_interactions *x, const int32_t *pmap, int32_t m,
-                             int32_t min_group, int32_t *nbr_d, prefrec_blend_tensors *out) {
+/* min_group, neighbour pairs: entries h -> t bought together by fewer customers become -1.
+ * Co-buyers are counted over h's buyers, each looked up in their own history (binary search):
+ * work m x (pairs in the window) x log(history), whatever the popularity of the targets. */
+static prefrec_status drop_small_pairs(const prefrec_interactions *x, const int32_t *pmap,
+                                       int32_t m, int32_t min_group, int32_t *nbr_d,
+                                       prefrec_blend_tensors *out) {
+    int32_t *co = malloc(((size_t)m + 1) * sizeof *co);
+    if (!co) return PREFREC_E_NOMEM;
     for (int32_t g = 0; g < x->n_products; g++) {
         if (pmap && pmap[g] < 0) continue;
+        int32_t *row = nbr_d + (size_t)g * m;
+        int any = 0;
         for (int32_t r = 0; r < m; r++) {
-            int32_t *t = &nbr_d[(size_t)g * m + r];
-            if (*t < 0 || (pmap && pmap[*t] < 0)) continue;
-            if (co_buyers(x, g, *t) < min_group) {
-                *t = -1;
+            co[r] = 0;
+            if (row[r] >= 0 && pmap && pmap[row[r]] < 0) row[r] = -1; /* not served anyway */
+            any |= row[r] >= 0;
+        }
+        if (!any) continue;
+        for (int64_t a = x->col_start[g]; a < x->col_start[g + 1]; a++)
+            for (int32_t r = 0; r < m; r++)
+                if (row[r] >= 0 && co[r] < min_group)
+                    co[r] += bought(x, x->col_customer[a], row[r]);
+        for (int32_t r = 0; r < m; r++) {
+            if (row[r] < 0) continue;
+            if (co[r] < min_group) {
+                row[r] = -1;
                 out->pairs_dropped++;
             } else {
                 out->pairs_kept++;
             }
         }
     }
+    free(co);
+    return PREFREC_OK;
 }
 
 /* min_group, segments: which rows are served as the overall row (see blend_export.h). */
@@ -130,14 +144,12 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     }
     for (size_t i = 0; i < pm; i++) out->ease_nbr[i] = out->knn_nbr[i] = -1;
     prefrec_status s = PREFREC_OK;
-    if (f.ease && !(s = prefrec_ease_neighbors(f.ease, m, nbr_d, w_d))) {
-        if (min_group > 1) drop_small_pairs(x, pmap, m, min_group, nbr_d, out);
+    if (f.ease && !(s = prefrec_ease_neighbors(f.ease, m, nbr_d, w_d)) &&
+        !(min_group > 1 && (s = drop_small_pairs(x, pmap, m, min_group, nbr_d, out))))
         remap(nbr_d, w_d, NP, m, pmap, out->ease_nbr, out->ease_w);
-    }
-    if (!s && f.knn && !(s = prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d))) {
-        if (min_group > 1) drop_small_pairs(x, pmap, m, min_group, nbr_d, out);
+    if (!s && f.knn && !(s = prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d)) &&
+        !(min_group > 1 && (s = drop_small_pairs(x, pmap, m, min_group, nbr_d, out))))
         remap(nbr_d, w_d, NP, m, pmap, out->knn_nbr, out->knn_w);
-    }
     free(nbr_d);
     free(w_d);
     if (s) {

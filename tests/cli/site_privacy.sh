@@ -44,14 +44,14 @@ mkdir -p demo/report
 packs=()
 for f in demo/packs/*.pack; do packs+=(--pack "$f"); done
 "$bin" export "${packs[@]}" --out models --shards 4 --records demo/records --data demo/data \
-  --token-key demo/token.key >/dev/null 2>&1 || fail "export"
+  --token-key demo/token.key --sign-key demo/sign.key >/dev/null 2>&1 || fail "export"
 
 # the paths that must not be served, wherever the server's root is
 private=(/demo/data/LPOINT_BIG_COMP_01_DEMO.csv /demo/data/LPOINT_BIG_COMP_02_PDDE.csv
   /demo/scores.csv /demo/records/export.json /demo/token.key /models/A01.cust.000.pack
   /A01.cust.000.pack /models/A01.pack /demo/packs/A01.pack /export.json /records/export.json
   /models/export.json /../models/A01.cust.000.pack /../../demo/data/LPOINT_BIG_COMP_01_DEMO.csv
-  /%2e%2e/models/A01.cust.000.pack /..%2fmodels%2fA01.cust.000.pack
+  /demo/sign.key /models/sign.pub /%2e%2e/models/A01.cust.000.pack /..%2fmodels%2fA01.cust.000.pack
   /..%2f..%2fdemo%2ftoken.key /web/shop/../../models/A01.cust.000.pack)
 
 # 1. the layout before issue 16 (the repository root) fails the check
@@ -93,7 +93,7 @@ stop_server
 (cd demo/site && find . -type f | sort) > files.txt
 for f in ./index.html ./shop/index.html ./kiosk/index.html ./kiosk/sw.js ./widget/engine.js \
   ./report/index.html ./report/data/eval.json ./prefrec.js ./shard.js ./models/manifest.json \
-  ./models/A01.item.pack ./models/A06.item.pack; do
+  ./models/A01.item.pack ./models/A06.item.pack ./models/A06.item.pack.sig; do
   grep -qxF "$f" files.txt || fail "the site has no $f"
 done
 if grep -vE '^\./((shop|kiosk|widget|report)/[^/]+\.(html|css|js)|index\.html|[a-z]+\.js|dist/prefrec-engine\.(js|wasm)|vendor/[^/]+\.js|models/A0[1-6]\.item\.pack(\.sig)?|models/manifest\.json|report/data/(validate|train|eval)\.json)$' files.txt; then
