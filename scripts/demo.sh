@@ -3,8 +3,12 @@
 # data set, then score, validate, train, evaluate and export the model packs the web demo serves.
 #   PREFREC_SCALE=1 (default)  demo data scale (0.05 runs in well under a minute)
 #   PREFREC_SEED=1             generator and training seed
-#   PREFREC_SERVE=1            end by serving web/ on 127.0.0.1 (0: stop after the pipeline)
-# Outputs: demo/ (data, scores, packs, report JSON and plots) and models/ (the exported packs).
+#   PREFREC_SERVE=1            end by serving the public site on 127.0.0.1 (0: stop after the
+#                              pipeline)
+# Outputs: demo/ (data, scores, packs, report JSON and plots, records/, token.key and sign.key:
+# private),
+# models/ (the exported packs: item packs, customer shards: private) and demo/site/ (the public
+# site scripts/serve.sh serves: pages, engine, item packs; scripts/site.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -42,11 +46,12 @@ step "evaluate every ranker on what customers bought next (train before 2021-10-
 "$bin" eval --data "$out/data" --cutoff 2021-10-01 --threads "$threads" --seed "$seed" \
   --json "$out/report/eval.json" --html "$out/report/eval.html"
 
-step "export packs for the browser and kiosk -> models/"
-rm -f models/*.pack
-for p in "$out"/packs/*.pack; do
-  "$bin" export --pack "$p" --out models --shards 16
-done
+step "export packs for the browser and kiosk -> models/, sealed member records -> $out/records/"
+rm -f models/*.pack models/*.pack.sig
+packs=()
+for p in "$out"/packs/*.pack; do packs+=(--pack "$p"); done
+"$bin" export "${packs[@]}" --out models --shards 16 --records "$out/records" --data "$out/data" \
+  --token-key "$out/token.key" --sign-key "$out/sign.key"
 ls -l models/*.item.pack
 
 step "build the WebAssembly engine (browser) and the kiosk module (WASI)"
@@ -55,8 +60,13 @@ cmake --preset wasi >/dev/null
 cmake --build --preset wasi -j "$threads" --target prefrec-kiosk >/dev/null
 ls -l build/wasi/prefrec-kiosk.wasm
 
+step "the public site (pages, engine, item packs; no member data) -> $out/site"
+[[ -f web/vendor/chart.umd.min.js ]] || (cd web && node scripts/vendor.mjs)
+bash scripts/site.sh --report "$out/report" models "$out/site"
+
 echo
-echo "demo: pipeline done. Outputs: $out/report/ (validate.json/.svg, train.json, eval.json/.html), models/"
+echo "demo: pipeline done. Outputs: $out/report/ (validate.json/.svg, train.json, eval.json/.html), models/, $out/records/"
+echo "      and the public site $out/site/ (scripts/serve.sh rebuilds and serves it)"
 if [[ "${PREFREC_SERVE:-1}" == 1 && -f scripts/serve.sh ]]; then
   exec bash scripts/serve.sh
 fi

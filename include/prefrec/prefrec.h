@@ -24,6 +24,7 @@
 #include "prefrec/engine.h"
 #include "prefrec/model.h"
 #include "prefrec/pack.h"
+#include "prefrec/pack_sign.h"
 #include "prefrec/rng.h"
 #include "prefrec/sample.h"
 #include "prefrec/stamp.h"

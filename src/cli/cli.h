@@ -29,6 +29,12 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name, int *
 /* Whole-string decimal integer in [lo, hi] / finite number: 0 and *out set, or -1. */
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *s, double *out);
+/* The opt-out list of `export --opt-out` and `train --opt-out` (cli_optout.c): one member code
+ * a line, '#' starts a comment line, spaces around a code ignored; a line with a NUL byte or over
+ * PREFREC_MEMBER_CODE_MAX bytes is an error naming FILE:LINE. *codes point into *text (the
+ * caller frees both, also on error); sorted, without repeats; *n of them. */
+prefrec_status cli_read_opt_out(const char *path, char **text, char ***codes, size_t *n,
+                                prefrec_error *err);
 
 /* The member CODE's record in a records directory (prefrec export --records) opened with the
  * shop's token master key file, the member's card token (32 hex) or the record key (64 hex):

@@ -37,6 +37,8 @@ static const char *usage_text =
     "  --default NAME   the ranker compared with the best other one (default: the served one)\n"
     "  --bootstrap N    resamples of the 95% interval over customers (default 1000; 0: none)\n"
     "  --no-tune        rankers use their default params (no validation grid)\n"
+    "  --min-group K    blend_served and mixed serve aggregates resting on at least K members,\n"
+    "                   as prefrec train does (default 10; 0: no rule; SECURITY.md)\n"
     "  --json FILE      figures as JSON; --html FILE: a self-contained report page\n";
 
 /* Fill rk from "a,b,c"; returns the count or -1 (name copied to bad). */
@@ -71,6 +73,7 @@ int prefrec_cmd_eval(int argc, char **argv) {
     const char *data = NULL, *cutoff = NULL, *end = NULL, *aff = NULL, *json = NULL;
     const char *html = NULL, *list = NULL, *def_name = NULL, *v;
     long k = 20, threads = 2, seed = 42, windows = -1, step = 30, val_days = 0, boot = 1000;
+    long min_group = -1;
     int skip_bad = 0, no_tune = 0;
     for (int i = 1; i < argc; i++) {
         int missing = 0;
@@ -104,6 +107,10 @@ int prefrec_cmd_eval(int argc, char **argv) {
             if (cli_parse_long(v, 0, 1000000, &boot))
                 return cli_usage_error("eval", usage_text,
                                        "--bootstrap must be 0..1000000 (got '%s')", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--min-group", &missing))) {
+            if (cli_parse_long(v, 0, 1000000, &min_group))
+                return cli_usage_error("eval", usage_text,
+                                       "--min-group must be 0..1000000 (got '%s')", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing)))
             data = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing)))
@@ -154,6 +161,7 @@ int prefrec_cmd_eval(int argc, char **argv) {
     ep.threads = (int)threads;
     ep.seed = (uint64_t)seed;
     ep.verbose = 1;
+    if (min_group >= 0) ep.min_group = (int32_t)min_group;
     prefrec_eval_ranker rk[64];
     size_t n_rk = 0;
     if (!list) list = STANDARD_RANKERS;

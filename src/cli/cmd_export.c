@@ -15,13 +15,14 @@
 #include "prefrec/native/member_seal.h"
 #include "prefrec/native/pack_write.h"
 #include "prefrec/pack.h"
+#include "prefrec/pack_sign.h"
 
 #define EXPORT_MAX_PACKS 64
 
 static const char *usage_text =
     "usage: prefrec export --pack FILE [--pack FILE ...] --out DIR [--shards N]\n"
     "                      [--records DIR --data PATH --token-key FILE] [--opt-out FILE]\n"
-    "                      [--site DIR] [--export-id HEX]\n"
+    "                      [--site DIR] [--export-id HEX] [--sign-key FILE]\n"
     "  --pack FILE       a full pack written by prefrec train (DIR/A01.pack); repeatable\n"
     "  --out DIR         writes DIR/<name>.item.pack (product embeddings, MLP, catalog) and\n"
     "                    DIR/<name>.cust.000.pack .. (customer embeddings, biases, codes, bought\n"
@@ -39,7 +40,11 @@ static const char *usage_text =
     "  --opt-out FILE    member codes, one a line ('#' comments): absent from every file written\n"
     "  --site DIR        also copy exactly the public model files into DIR: the item packs\n"
     "                    (with an export id and no member counts), no shard, no record\n"
-    "  --export-id HEX   32 hex digits instead of a random export id (reproducible item packs)\n";
+    "  --export-id HEX   32 hex digits instead of a random export id (reproducible item packs)\n"
+    "  --sign-key FILE   the packs' Ed25519 secret key (64 hex digits; created, mode 0600, when\n"
+    "                    FILE does not exist): writes DIR/<name>.item.pack.sig (64 bytes) beside\n"
+    "                    each item pack (and into --site) and the public key to DIR/sign.pub;\n"
+    "                    pages and kiosks verify with that public key (SECURITY.md)\n";
 
 static int hex_val(int c) {
     return c >= '0' && c <= '9' ? c - '0'
@@ -63,9 +68,10 @@ static void to_hex(const uint8_t *b, size_t n, char *out) {
     for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
 }
 
-/* Read the token master key, or create it (random, mode 0600) when path does not exist. */
-static prefrec_status token_key(const char *path, uint8_t key[32], int *created,
-                                prefrec_error *err) {
+/* Read a 32-byte secret key (64 hex digits on one line; what names it in messages), or create
+ * it (random, mode 0600) when path does not exist. */
+static prefrec_status secret_key_file(const char *path, const char *what, uint8_t key[32],
+                                      int *created, prefrec_error *err) {
     *created = 0;
     char *buf = NULL;
     size_t len = 0;
@@ -81,7 +87,7 @@ static prefrec_status token_key(const char *path, uint8_t key[32], int *created,
         if (fd >= 0) bad |= close(fd) != 0;
         memset(text, 0, sizeof text);
         if (bad)
-            return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create the token key: %s", path,
+            return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create the %s: %s", path, what,
                                      strerror(errno));
         *created = 1;
         return PREFREC_OK;
@@ -94,20 +100,20 @@ static prefrec_status token_key(const char *path, uint8_t key[32], int *created,
     free(buf);
     if (bad)
         return prefrec_error_set(err, PREFREC_E_PARSE,
-                                 "%s: a token key is 64 hex digits (32 bytes) on one line", path);
+                                 "%s: a %s is 64 hex digits (32 bytes) on one line", path, what);
     return PREFREC_OK;
 }
 
-/* --site: copy out/<stem>.item.pack to site/ (atomically), nothing else */
+/* --site: copy out/<stem>.item.pack<suffix> to site/ (atomically), nothing else */
 static prefrec_status copy_to_site(const char *out, const char *site, const char *stem,
-                                   prefrec_error *err) {
+                                   const char *suffix, prefrec_error *err) {
     if (mkdir(site, 0777) && errno != EEXIST)
         return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create directory: %s", site,
                                  strerror(errno));
     char from[4096], to[4096], *buf = NULL;
     size_t len = 0;
-    snprintf(from, sizeof from, "%s/%s.item.pack", out, stem);
-    snprintf(to, sizeof to, "%s/%s.item.pack", site, stem);
+    snprintf(from, sizeof from, "%s/%s.item.pack%s", out, stem, suffix);
+    snprintf(to, sizeof to, "%s/%s.item.pack%s", site, stem, suffix);
     prefrec_status s = prefrec_file_read(from, PREFREC_PACK_FILE_MAX, &buf, &len, err);
     if (!s) s = prefrec_atomic_write_file(to, buf, len, err);
     if (!s) printf("%s  %zu bytes (public)\n", to, len);
@@ -115,59 +121,49 @@ static prefrec_status copy_to_site(const char *out, const char *site, const char
     return s;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+/* --sign-key: out/<stem>.item.pack.sig, the Ed25519 signature of the item pack's bytes */
+static prefrec_status sign_item(const char *out, const char *stem, const uint8_t seed[32],
+                                prefrec_error *err) {
+    char path[4096], sig_path[4100], *buf = NULL;
+    size_t len = 0;
+    uint8_t sig[PREFREC_SIGN_BYTES];
+    snprintf(path, sizeof path, "%s/%s.item.pack", out, stem);
+    snprintf(sig_path, sizeof sig_path, "%s.sig", path);
+    prefrec_status s = prefrec_file_read(path, PREFREC_PACK_FILE_MAX, &buf, &len, err);
+    if (!s) s = prefrec_pack_sign(buf, len, seed, sig, err);
+    if (!s) s = prefrec_atomic_write_file(sig_path, sig, sizeof sig, err);
+    if (!s) printf("%s  %d bytes (Ed25519 signature)\n", sig_path, PREFREC_SIGN_BYTES);
+    free(buf);
+    return s;
 }
 
-/* The opt-out list: one code a line, '#' starts a comment line, spaces around a code ignored.
- * *codes point into *text (both freed by the caller); sorted, without repeats. */
-static prefrec_status read_opt_out(const char *path, char **text, char ***codes, size_t *n,
-                                   prefrec_error *err) {
-    size_t len = 0;
-    *codes = NULL;
-    *n = 0;
-    prefrec_status s = prefrec_file_read(path, (size_t)1 << 30, text, &len, err);
-    if (s) return s;
-    size_t cap = 1;
-    for (size_t i = 0; i < len; i++) cap += (*text)[i] == '\n';
-    char **v = malloc(cap * sizeof *v);
-    if (!v) return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
-    size_t line = 0, k = 0;
-    for (char *p = *text, *end = *text + len; p < end && !s;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *e = nl ? nl : end;
-        line++;
-        *e = 0;
-        while (p < e && (*p == ' ' || *p == '\t')) p++;
-        char *q = e;
-        while (q > p && (q[-1] == ' ' || q[-1] == '\t' || q[-1] == '\r')) *--q = 0;
-        if (q > p && *p != '#') {
-            if (memchr(p, 0, (size_t)(q - p)) || (size_t)(q - p) > PREFREC_MEMBER_CODE_MAX)
-                s = prefrec_error_set(err, PREFREC_E_PARSE,
-                                      "%s:%zu: not a member code (a NUL byte, or over %u bytes)",
-                                      path, line, PREFREC_MEMBER_CODE_MAX);
-            else
-                v[k++] = p;
-        }
-        p = e + 1;
+/* --sign-key: the secret seed (read or created) and out/sign.pub (the public key, hex) */
+static prefrec_status sign_setup(const char *key_path, const char *out, uint8_t seed[32],
+                                 prefrec_error *err) {
+    int created = 0;
+    uint8_t pk[PREFREC_SIGN_PUBLIC_BYTES];
+    char text[2 * PREFREC_SIGN_PUBLIC_BYTES + 2], path[4096];
+    prefrec_status s = secret_key_file(key_path, "signing key", seed, &created, err);
+    if (!s && created)
+        fprintf(stderr,
+                "prefrec export: created the pack signing key %s (keep it secret and backed up: "
+                "pages and kiosks trust the packs it signs)\n",
+                key_path);
+    if (!s) s = prefrec_pack_sign_public(seed, pk, err);
+    if (!s) {
+        to_hex(pk, sizeof pk, text);
+        text[2 * sizeof pk] = '\n';
+        snprintf(path, sizeof path, "%s/sign.pub", out);
+        s = prefrec_atomic_write_file(path, text, sizeof text - 1, err);
     }
-    if (s) {
-        free(v);
-        return s;
-    }
-    qsort(v, k, sizeof *v, cmp_str);
-    size_t u = 0;
-    for (size_t i = 0; i < k; i++)
-        if (!u || strcmp(v[u - 1], v[i])) v[u++] = v[i];
-    *codes = v;
-    *n = u;
-    return PREFREC_OK;
+    if (!s) printf("%s  public key %.64s (configure pages and kiosks with it)\n", path, text);
+    return s;
 }
 
 int prefrec_cmd_export(int argc, char **argv) {
     const char *packs[EXPORT_MAX_PACKS], *out = NULL, *records = NULL, *data = NULL,
                                          *key_path = NULL, *opt_path = NULL, *eid_hex = NULL,
-                                         *site = NULL;
+                                         *site = NULL, *sign_path = NULL;
     size_t n_packs = 0;
     long shards = 16;
     for (int i = 1; i < argc; i++) {
@@ -176,9 +172,9 @@ int prefrec_cmd_export(int argc, char **argv) {
             return 0;
         }
         const char *o = argv[i];
-        static const char *const known[] = {"--pack",    "--out",       "--shards",
-                                            "--records", "--data",      "--token-key",
-                                            "--opt-out", "--export-id", "--site"};
+        static const char *const known[] = {"--pack", "--out",       "--shards",  "--records",
+                                            "--data", "--token-key", "--opt-out", "--export-id",
+                                            "--site", "--sign-key"};
         int ok = 0;
         for (size_t k = 0; k < sizeof known / sizeof *known; k++) ok |= !strcmp(o, known[k]);
         if (!ok) return cli_usage_error("export", usage_text, "unknown option '%s'", o);
@@ -202,6 +198,8 @@ int prefrec_cmd_export(int argc, char **argv) {
             eid_hex = v;
         else if (!strcmp(o, "--site"))
             site = v;
+        else if (!strcmp(o, "--sign-key"))
+            sign_path = v;
         else if (cli_parse_long(v, 1, 4096, &shards))
             return cli_usage_error("export", usage_text, "--shards '%s' is not in 1..4096", v);
     }
@@ -227,10 +225,13 @@ int prefrec_cmd_export(int argc, char **argv) {
                                "--site must be a directory of its own (not --out or --records)");
     char *opt_text = NULL, **opt = NULL;
     size_t n_opt = 0;
-    if (!s && opt_path) s = read_opt_out(opt_path, &opt_text, &opt, &n_opt, &err);
+    if (!s && opt_path) s = cli_read_opt_out(opt_path, &opt_text, &opt, &n_opt, &err);
     if (!s && mkdir(out, 0777) && errno != EEXIST)
         s = prefrec_error_set(&err, PREFREC_E_IO, "%s: cannot create directory: %s", out,
                               strerror(errno));
+    uint8_t sign_seed[PREFREC_SIGN_SEED_BYTES] = {0};
+    int signing = sign_path != NULL;
+    if (!s && signing) s = sign_setup(sign_path, out, sign_seed, &err);
     void *bufs[EXPORT_MAX_PACKS] = {0};
     prefrec_pack *ps[EXPORT_MAX_PACKS] = {0};
     size_t *sizes = calloc((size_t)shards + 1, sizeof *sizes);
@@ -261,13 +262,20 @@ int prefrec_cmd_export(int argc, char **argv) {
                    "bytes each, %zu total\n",
                    out, stem, sizes[0], out, stem, 0, shards - 1, shards, lo, hi, tot);
         }
-        if (!s && site) s = copy_to_site(out, site, stem, &err);
+        if (!s && signing) s = sign_item(out, stem, sign_seed, &err);
+        if (!s && !signing) { /* a signature left from an earlier export signs another pack */
+            char old_sig[4200];
+            snprintf(old_sig, sizeof old_sig, "%s/%s.item.pack.sig", out, stem);
+            unlink(old_sig);
+        }
+        if (!s && site) s = copy_to_site(out, site, stem, "", &err);
+        if (!s && site && signing) s = copy_to_site(out, site, stem, ".sig", &err);
     }
     if (!s && records) {
         int created = 0;
         prefrec_dataset *ds = NULL;
         prefrec_load_params lp = prefrec_load_default_params();
-        s = token_key(key_path, mp.token_master, &created, &err);
+        s = secret_key_file(key_path, "token key", mp.token_master, &created, &err);
         if (!s && created)
             fprintf(stderr,
                     "prefrec export: created the token master key %s (keep it secret and "
@@ -305,5 +313,6 @@ int prefrec_cmd_export(int argc, char **argv) {
     free(sizes);
     free(opt);
     free(opt_text);
+    memset(sign_seed, 0, sizeof sign_seed);
     return s ? cli_fail("export", &err) : 0;
 }

@@ -12,8 +12,10 @@
 
 static const char *usage_text =
     "usage: prefrec train --data PATH [--affiliate A0x|all] [--asof DATE] [--dim 32] [--epochs N]\n"
-    "                     [--threads T] [--seed S] --out DIR\n"
+    "                     [--threads T] [--seed S] [--opt-out FILE] --out DIR\n"
     "  --data PATH        L.POINT directory or mapping .json\n"
+    "  --opt-out FILE     member codes, one a line ('#' comments), as for export: their rows\n"
+    "                     and demographics are removed before anything is trained or written\n"
     "  --affiliate CODE   train one affiliate (e.g. A01) or all (default)\n"
     "  --asof DATE        score as of this day (default 2022-01-01 or the --score-config's)\n"
     "  --score-config F   score weights and cut points (JSON, docs/score.md)\n"
@@ -29,6 +31,10 @@ static const char *usage_text =
     "                     age,valid): the exact training data and split, for bench/train_torch.py\n"
     "  --neighbors N      neighbours per product of the default ranker (blend) added to each\n"
     "                     pack (10); 0: the NeuMF score model only\n"
+    "  --min-group K      the blend's served aggregates rest on at least K members (10): a\n"
+    "                     gender x age segment with fewer active customers is served as the\n"
+    "                     overall popularity, a neighbour pair bought together by fewer is\n"
+    "                     dropped (SECURITY.md); 0: no rule\n"
     "  --json FILE        training figures per affiliate and epoch (the report page's train.json)\n"
     "  --out DIR          writes DIR/<affiliate>.pack (atomically)\n";
 
@@ -65,8 +71,32 @@ static void on_done(void *ctx, const prefrec_pipeline_affiliate *a) {
     fflush(stdout);
 }
 
+/* --opt-out: the listed members' rows and demographics leave the dataset before training. */
+static prefrec_status opt_out(prefrec_dataset *ds, const char *path, prefrec_error *err) {
+    char *text = NULL, **codes = NULL;
+    size_t n = 0, rows = 0, members = 0;
+    int32_t nc = prefrec_dict_size(ds->customers);
+    prefrec_status s = cli_read_opt_out(path, &text, &codes, &n, err);
+    uint8_t *drop = s ? NULL : calloc(nc > 0 ? (size_t)nc : 1, 1);
+    if (!s && !drop) s = prefrec_error_set(err, PREFREC_E_NOMEM, "opt-out: out of memory");
+    for (size_t i = 0; !s && i < n; i++) {
+        int32_t c = prefrec_dict_find(ds->customers, codes[i], strlen(codes[i]));
+        if (c >= 0) drop[c] = 1, members++;
+    }
+    if (!s) s = prefrec_dataset_drop_customers(ds, drop, &rows, err);
+    if (!s)
+        fprintf(stderr,
+                "prefrec train: opt-out %s: %zu members excluded (%zu purchase rows removed); %zu "
+                "listed codes are not in the data\n",
+                path, members, rows, n - members);
+    free(drop);
+    free(codes);
+    free(text);
+    return s;
+}
+
 int prefrec_cmd_train(int argc, char **argv) {
-    const char *data = NULL, *asof = NULL, *config = NULL;
+    const char *data = NULL, *asof = NULL, *config = NULL, *opt_path = NULL;
     prefrec_pipeline_params pp = prefrec_pipeline_default_params();
     prefrec_train_params *tp = &pp.train;
     for (int i = 1; i < argc; i++) {
@@ -90,6 +120,8 @@ int prefrec_cmd_train(int argc, char **argv) {
             config = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--out", &missing)))
             pp.out_dir = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--opt-out", &missing)))
+            opt_path = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--dump-pairs", &missing)))
             pp.dump_dir = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--json", &missing)))
@@ -123,6 +155,11 @@ int prefrec_cmd_train(int argc, char **argv) {
                 return cli_usage_error("train", usage_text, "--neighbors '%s' is not in 0..4096",
                                        v);
             pp.neighbors = (int32_t)l;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--min-group", &missing))) {
+            if (cli_parse_long(v, 0, 1000000, &l))
+                return cli_usage_error("train", usage_text, "--min-group '%s' is not in 0..1000000",
+                                       v);
+            pp.min_group = (int32_t)l;
         } else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
             if (cli_parse_long(v, 1, 256, &l))
                 return cli_usage_error("train", usage_text, "--threads '%s' is not in 1..256", v);
@@ -162,6 +199,10 @@ int prefrec_cmd_train(int argc, char **argv) {
     lp.progress = cli_stderr_is_tty();
     prefrec_dataset *ds = NULL;
     if (prefrec_dataset_load(data, &lp, &ds, &err)) return cli_fail("train", &err);
+    if (opt_path && opt_out(ds, opt_path, &err)) {
+        prefrec_dataset_free(ds);
+        return cli_fail("train", &err);
+    }
     pp.log = on_log;
     pp.done = on_done;
     printf("%-4s %9s %9s %8s %6s %5s %10s %10s %9s %10s\n", "aff", "pairs", "customers", "products",

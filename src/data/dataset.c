@@ -230,6 +230,55 @@ prefrec_status prefrec_dataset_finish_(prefrec_dataset *ds, int check, prefrec_e
     return PREFREC_OK;
 }
 
+/* ---- opt-out: a customer's rows and attributes removed ----------------------------------- */
+
+prefrec_status prefrec_dataset_drop_customers(prefrec_dataset *ds, const uint8_t *drop,
+                                              size_t *rows, prefrec_error *err) {
+    size_t w = 0;
+    int32_t nc = prefrec_dict_size(ds->customers);
+    uint8_t *seen = calloc(nc > 0 ? (size_t)nc : 1, 1);
+    if (!seen) return prefrec_error_set(err, PREFREC_E_NOMEM, "opt-out: out of memory");
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        if (drop[ds->customer[i]]) continue;
+        if (w != i) {
+            ds->customer[w] = ds->customer[i];
+            ds->product[w] = ds->product[i];
+            ds->day[w] = ds->day[i];
+            ds->hour[w] = ds->hour[i];
+            ds->affiliate[w] = ds->affiliate[i];
+            ds->receipt[w] = ds->receipt[i];
+            ds->quantity[w] = ds->quantity[i];
+            ds->amount[w] = ds->amount[i];
+            ds->channel[w] = ds->channel[i];
+            ds->lpay[w] = ds->lpay[i];
+            ds->branch[w] = ds->branch[i];
+        }
+        w++;
+    }
+    if (rows) *rows = ds->n_rows - w;
+    ds->n_rows = w;
+    int32_t with_rows = 0, dmin = 0, dmax = 0;
+    for (int32_t c = 0; c < nc; c++)
+        if (drop[c]) {
+            if (ds->gender) ds->gender[c] = PREFREC_GENDER_UNKNOWN;
+            if (ds->age) ds->age[c] = NAN;
+        }
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        int32_t c = ds->customer[i], d = ds->day[i];
+        if (!seen[c]) {
+            seen[c] = 1;
+            with_rows++;
+        }
+        if (i == 0 || d < dmin) dmin = d;
+        if (i == 0 || d > dmax) dmax = d;
+    }
+    free(seen);
+    ds->n_customers_with_rows = with_rows;
+    ds->day_min = dmin;
+    ds->day_max = dmax;
+    return PREFREC_OK;
+}
+
 /* ---- subcategories ------------------------------------------------------------------------- */
 
 int32_t prefrec_subcategory_intern_(prefrec_dataset *ds, const char *top, size_t top_len,

@@ -139,3 +139,5 @@ const float *prefrec_pop_table(const void *mv, int32_t *rows) {
     *rows = pm->by_segment ? PREFREC_N_SEGMENTS : 1;
     return pm->by_segment ? pm->seg : pm->global;
 }
+
+const float *prefrec_pop_overall(const void *mv) { return ((const pop_model *)mv)->global; }

@@ -39,8 +39,84 @@ static void remap(const int32_t *nbr_d, const float *w_d, int32_t NP, int32_t m,
     }
 }
 
-prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefrec_interactions *x,
-                                           const int32_t *pmap, int32_t n_products, int32_t m,
+/* 1 if customer c bought product t in the window (c's products are ascending). */
+static int bought(const prefrec_interactions *x, int32_t c, int32_t t) {
+    int64_t lo = x->row_start[c], hi = x->row_start[c + 1];
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (x->product[mid] == t) return 1;
+        if (x->product[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* min_group, neighbour pairs: entries h -> t bought together by fewer customers become -1.
+ * Co-buyers are counted over h's buyers, each looked up in their own history (binary search):
+ * work m x (pairs in the window) x log(history), whatever the popularity of the targets. */
+static prefrec_status drop_small_pairs(const prefrec_interactions *x, const int32_t *pmap,
+                                       int32_t m, int32_t min_group, int32_t *nbr_d,
+                                       prefrec_blend_tensors *out) {
+    int32_t *co = malloc(((size_t)m + 1) * sizeof *co);
+    if (!co) return PREFREC_E_NOMEM;
+    for (int32_t g = 0; g < x->n_products; g++) {
+        if (pmap && pmap[g] < 0) continue;
+        int32_t *row = nbr_d + (size_t)g * m;
+        int any = 0;
+        for (int32_t r = 0; r < m; r++) {
+            co[r] = 0;
+            if (row[r] >= 0 && pmap && pmap[row[r]] < 0) row[r] = -1; /* not served anyway */
+            any |= row[r] >= 0;
+        }
+        if (!any) continue;
+        for (int64_t a = x->col_start[g]; a < x->col_start[g + 1]; a++)
+            for (int32_t r = 0; r < m; r++)
+                if (row[r] >= 0 && co[r] < min_group)
+                    co[r] += bought(x, x->col_customer[a], row[r]);
+        for (int32_t r = 0; r < m; r++) {
+            if (row[r] < 0) continue;
+            if (co[r] < min_group) {
+                row[r] = -1;
+                out->pairs_dropped++;
+            } else {
+                out->pairs_kept++;
+            }
+        }
+    }
+    free(co);
+    return PREFREC_OK;
+}
+
+/* min_group, segments: which rows are served as the overall row (see blend_export.h). */
+static void small_segments(const prefrec_dataset *ds, const prefrec_interactions *x,
+                           int32_t min_group, uint8_t suppress[PREFREC_N_SEGMENTS],
+                           prefrec_blend_tensors *out) {
+    int64_t n[PREFREC_N_SEGMENTS] = {0}, total = 0;
+    for (int32_t c = 0; c < x->n_customers; c++)
+        if (x->row_start[c + 1] > x->row_start[c]) n[rank_segment(ds, c)]++;
+    for (int s = 0; s < PREFREC_N_SEGMENTS; s++) {
+        suppress[s] = n[s] > 0 && n[s] < min_group;
+        out->seg_nonempty += n[s] > 0;
+        total += suppress[s] ? n[s] : 0;
+    }
+    /* complementary suppression: the overall row minus the served ones is the suppressed ones'
+     * sum, so it must rest on min_group members too (or on none) */
+    while (total > 0 && total < min_group) {
+        int best = -1;
+        for (int s = 0; s < PREFREC_N_SEGMENTS; s++)
+            if (n[s] > 0 && !suppress[s] && (best < 0 || n[s] < n[best])) best = s;
+        if (best < 0) break; /* every segment: fewer than min_group members in the window */
+        suppress[best] = 1;
+        total += n[best];
+    }
+    for (int s = 0; s < PREFREC_N_SEGMENTS; s++) out->seg_suppressed += suppress[s];
+}
+
+prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefrec_dataset *ds,
+                                           const prefrec_interactions *x, const int32_t *pmap,
+                                           int32_t n_products, int32_t m, int32_t min_group,
                                            prefrec_blend_tensors *out, prefrec_error *err) {
     memset(out, 0, sizeof *out);
     prefrec_blend_fitted f;
@@ -49,6 +125,7 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     size_t pm = (size_t)P * (size_t)m, nm = (size_t)NP * (size_t)m;
     out->n_products = P;
     out->m = m;
+    out->min_group = min_group > 1 ? min_group : 0;
     out->ease_nbr = malloc(pm * sizeof(int32_t) + 1);
     out->knn_nbr = malloc(pm * sizeof(int32_t) + 1);
     out->ease_w = calloc(pm + 1, sizeof(float));
@@ -67,9 +144,11 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     }
     for (size_t i = 0; i < pm; i++) out->ease_nbr[i] = out->knn_nbr[i] = -1;
     prefrec_status s = PREFREC_OK;
-    if (f.ease && !(s = prefrec_ease_neighbors(f.ease, m, nbr_d, w_d)))
+    if (f.ease && !(s = prefrec_ease_neighbors(f.ease, m, nbr_d, w_d)) &&
+        !(min_group > 1 && (s = drop_small_pairs(x, pmap, m, min_group, nbr_d, out))))
         remap(nbr_d, w_d, NP, m, pmap, out->ease_nbr, out->ease_w);
-    if (!s && f.knn && !(s = prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d)))
+    if (!s && f.knn && !(s = prefrec_itemknn_neighbors(f.knn, m, nbr_d, w_d)) &&
+        !(min_group > 1 && (s = drop_small_pairs(x, pmap, m, min_group, nbr_d, out))))
         remap(nbr_d, w_d, NP, m, pmap, out->knn_nbr, out->knn_w);
     free(nbr_d);
     free(w_d);
@@ -83,13 +162,17 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     int32_t rows = 0;
     const float *seg = f.pop ? prefrec_pop_table(f.pop, &rows) : NULL;
     const float *trend = f.trend ? prefrec_pop_table(f.trend, &(int32_t){0}) : NULL;
+    const float *overall = f.pop ? prefrec_pop_overall(f.pop) : NULL;
+    uint8_t suppress[PREFREC_N_SEGMENTS] = {0};
+    if (seg && rows > 1 && min_group > 1) small_segments(ds, x, min_group, suppress, out);
     for (int32_t g = 0; g < NP; g++) {
         int32_t p = pmap ? pmap[g] : g;
         if (p < 0) continue;
         out->pop_all[p] = (float)x->n_buyers[g] / (float)mx;
         if (trend) out->trend[p] = trend[g];
         for (int32_t s = 0; s < PREFREC_N_SEGMENTS && seg; s++)
-            out->pop_seg[(size_t)s * P + p] = seg[(size_t)(rows == 1 ? 0 : s) * NP + g];
+            out->pop_seg[(size_t)s * P + p] =
+                suppress[s] ? overall[g] : seg[(size_t)(rows == 1 ? 0 : s) * NP + g];
     }
     for (int k = 0; k < 7; k++) out->w[k] = f.w[k];
     return PREFREC_OK;
@@ -119,8 +202,8 @@ static prefrec_status served_fit(const prefrec_fit_input *in, const void *params
     served_model *m = calloc(1, sizeof *m);
     if (!m) s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     if (!s)
-        s = prefrec_blend_tensors_build(bm, in->train, NULL, in->train->n_products,
-                                        PREFREC_BLEND_NEIGHBORS, &m->t, err);
+        s = prefrec_blend_tensors_build(bm, in->ds, in->train, NULL, in->train->n_products,
+                                        PREFREC_BLEND_NEIGHBORS, in->min_group, &m->t, err);
     prefrec_ranker_blend.free(bm);
     if (s) {
         served_free(m);

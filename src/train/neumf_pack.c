@@ -122,6 +122,7 @@ static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *me
             json_num(&jb, wo, prefrec_blend_weight_names[k], meta->blend->w[k]);
         json_num(&jb, b, "tiebreak", 1e-6);
         json_num(&jb, b, "neighbors", meta->blend->m);
+        json_num(&jb, b, "min_group", meta->blend->min_group);
     }
     if (meta->product_target) json_num(&jb, m, "target_mean", meta->target_mean);
     if (meta->repeat && meta->repeat_prior) {

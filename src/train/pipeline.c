@@ -24,6 +24,7 @@ prefrec_pipeline_params prefrec_pipeline_default_params(void) {
     p.score = prefrec_score_default_params();
     p.train = prefrec_train_default_params();
     p.neighbors = PREFREC_BLEND_NEIGHBORS;
+    p.min_group = PREFREC_BLEND_MIN_GROUP;
     return p;
 }
 
@@ -93,7 +94,8 @@ static void extras_free(pack_extras *e) {
 
 static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof,
                                  const aff_set *a, const prefrec_train_params *tp,
-                                 int32_t neighbors, pack_extras *e, prefrec_error *err) {
+                                 int32_t neighbors, int32_t min_group, pack_extras *e,
+                                 prefrec_error *err) {
     memset(e, 0, sizeof *e);
     prefrec_interactions *x = NULL;
     void *bm = NULL;
@@ -103,19 +105,20 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
         pmap ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     if (!st) st = prefrec_interactions_build(ds, aff, ds->day_min, asof, &x, err);
     if (!st) {
-        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose};
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose, min_group};
         st = prefrec_ranker_blend.fit(&in, NULL, &bm, err);
     }
     if (!st) {
         for (int32_t g = 0; g < NP; g++) pmap[g] = -1;
         for (int32_t p = 0; p < a->td.n_products; p++) pmap[a->pglob[p]] = p;
-        st = prefrec_blend_tensors_build(bm, x, pmap, a->td.n_products, neighbors, &e->bt, err);
+        st = prefrec_blend_tensors_build(bm, ds, x, pmap, a->td.n_products, neighbors, min_group,
+                                         &e->bt, err);
     }
     /* buy again and the mixed list: the rankers `prefrec eval` measures (due, mixed), fitted
      * (and tuned on the last quarter) on the same window, so the pack serves what was measured */
     void *mm = NULL;
     if (!st) {
-        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose};
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose, min_group};
         st = prefrec_ranker_mixed.fit(&in, NULL, &mm, err);
     }
     if (!st) {
@@ -337,10 +340,17 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     memset(&ex, 0, sizeof ex);
     if (!st && p->neighbors > 0) {
         double tb = now_seconds();
-        st = fit_extras(ds, ai, p->score.asof_day, &a, &tp, p->neighbors, &ex, err);
+        st = fit_extras(ds, ai, p->score.asof_day, &a, &tp, p->neighbors, p->min_group, &ex, err);
         if (!st)
             note(p, "%s: served rankers (blend, due, mixed share) fitted in %.2f s", code,
                  now_seconds() - tb);
+        if (!st && p->min_group > 1)
+            note(p,
+                 "%s: served aggregates rest on >= %d members: %d of %d segments served as the "
+                 "overall popularity, %lld of %lld neighbour entries dropped",
+                 code, (int)p->min_group, (int)ex.bt.seg_suppressed, (int)ex.bt.seg_nonempty,
+                 (long long)ex.bt.pairs_dropped,
+                 (long long)(ex.bt.pairs_dropped + ex.bt.pairs_kept));
     }
     if (!st) {
         int extra = p->neighbors > 0;

@@ -12,10 +12,10 @@ bad() { echo "FAIL $*"; fails=$((fails + 1)); }
 
 cmake --install "$build" --prefix "$T/prefix" >"$T/install.log" 2>&1 || { cat "$T/install.log"; bad "cmake --install"; exit 1; }
 inc=$T/prefix/include/prefrec
-for h in api blend budget date demog engine member model pack prefrec rng sample stamp status topk; do
+for h in api blend budget date demog engine member model pack pack_sign prefrec rng sample stamp status topk; do
   [[ -f "$inc/$h.h" ]] || bad "installed header prefrec/$h.h missing"
 done
-extra=$(cd "$inc" && ls | grep -v -x -E '(api|blend|budget|date|demog|engine|member|model|pack|prefrec|rng|sample|stamp|status|topk)\.h')
+extra=$(cd "$inc" && ls | grep -v -x -E '(api|blend|budget|date|demog|engine|member|model|pack|pack_sign|prefrec|rng|sample|stamp|status|topk)\.h')
 [[ -z "$extra" ]] || bad "native-only headers installed: $extra"
 export PKG_CONFIG_PATH=$(ls -d "$T"/prefix/lib*/pkgconfig | head -1)
 flags=$(pkg-config --cflags --libs --static prefrec) || bad "pkg-config prefrec"

@@ -3,8 +3,12 @@
 // which affiliates there are, their shard counts, every file (for the kiosk's offline cache),
 // a version that changes whenever any pack changes (the CRC32s in the pack headers), and a few
 // example member numbers (customers known to the most affiliates) for the demo pages.
-//   node web/kiosk/models-manifest.mjs models/          (scripts/serve.sh runs this)
-//   import { writeManifest } from './models-manifest.mjs'; await writeManifest(dir);
+// Public mode (--public; { public: true }), for a site directory (scripts/site.sh): the item
+// packs only, and nothing about members: no shards, no example member numbers, no member
+// counts; it refuses a directory holding a customer shard, a pack with a customer tensor or a
+// member count, or item packs of different exports (SECURITY.md, "Members' data").
+//   node web/kiosk/models-manifest.mjs [--public] models/   (scripts/site.sh: --public)
+//   import { writeManifest } from './models-manifest.mjs'; await writeManifest(dir, { public: true });
 // Reads the documented pack header (checked as the engine checks it: magic, version, sizes,
 // CRC32), manifest and customer string table (docs/model.md); shard names by ../shard.js.
 import { readFile, readdir, stat, writeFile, rename } from 'node:fs/promises';
@@ -93,8 +97,57 @@ export function packCustomers(pack, buf, name) {
   return out;
 }
 
-/** The manifest object for the packs in dir (throws if there are none). */
-export async function buildManifest(dir, { examples = 8 } = {}) {
+// Manifest members of an item pack that count members (prefrec export drops them when the export
+// has an export id: --site or --records).
+const COUNTS = ['n_customers', 'n_bought'];
+const TRAINING_COUNTS = ['pairs', 'train_pairs', 'valid_pairs'];
+
+/** The public manifest of a site's models folder: item packs (and their .sig files) only. */
+async function buildPublicManifest(dir) {
+  const names = (await readdir(dir)).sort();
+  const bad = (what) => new Error(`${dir}: not a public models folder: ${what}`);
+  for (const f of names) {
+    if (!/^[^.]+\.item\.pack(\.sig)?$/.test(f) && f !== 'manifest.json') {
+      throw bad(`${f} is not an item pack or its signature (only <AFF>.item.pack and <AFF>.item.pack.sig belong here)`);
+    }
+  }
+  const items = names.filter((f) => f.endsWith('.item.pack'));
+  if (!items.length) throw new Error(`${dir}: no <AFF>.item.pack files (run prefrec export, or bash scripts/demo.sh)`);
+  const affiliates = [], files = [], crcs = [];
+  let exportId = null;
+  for (const item of items) {
+    const buf = await readFile(join(dir, item));
+    const p = readPack(buf, item);
+    const m = p.manifest;
+    if (m.part !== 'item') throw bad(`${item} is a "${m.part}" pack, not an item pack`);
+    const cust = Object.keys(p.tensors).find((t) => t.startsWith('customer.'));
+    if (cust) throw bad(`${item} holds the customer tensor ${cust}`);
+    const counts = COUNTS.filter((k) => k in m).concat(TRAINING_COUNTS.filter((k) => m.training && k in m.training));
+    if (counts.length) throw bad(`${item} counts members (${counts.join(', ')}): export it with --site or --records`);
+    if (typeof m.export_id !== 'string' || !/^[0-9a-f]{32}$/.test(m.export_id)) throw bad(`${item} has no export_id`);
+    if (exportId && m.export_id !== exportId) throw bad(`${item} is of export ${m.export_id}, ${items[0]} of ${exportId}: export them together`);
+    exportId = m.export_id;
+    crcs.push(p.crc);
+    const sig = names.includes(`${item}.sig`) ? `${item}.sig` : null;
+    if (sig) crcs.push(crc32(await readFile(join(dir, sig))));
+    files.push(item, ...(sig ? [sig] : []));
+    affiliates.push({
+      affiliate: m.affiliate || item.split('.')[0], item, shards: 0, bytes: (await stat(join(dir, item))).size,
+      products: m.n_products ?? null, ...(sig ? { sig } : {}),
+    });
+  }
+  for (const f of names) {
+    if (f.endsWith('.sig') && !files.includes(f)) throw bad(`${f} signs no item pack here`);
+  }
+  let h = 0x811c9dc5;
+  for (const c of crcs) for (let k = 0; k < 4; k++) h = Math.imul(h ^ ((c >>> (8 * k)) & 255), 0x01000193) >>> 0;
+  return { format: 'prefrec-models', version: h.toString(16).padStart(8, '0'), export_id: exportId, affiliates, files, examples: [] };
+}
+
+/** The manifest object for the packs in dir (throws if there are none). With { public: true }:
+ * the public manifest of a site (see the top of this file). */
+export async function buildManifest(dir, { examples = 8, public: pub = false } = {}) {
+  if (pub) return buildPublicManifest(dir);
   const names = (await readdir(dir)).filter((f) => f.endsWith('.pack')).sort();
   const items = names.filter((f) => /^[^.]+\.item\.pack$/.test(f));
   if (!items.length) throw new Error(`${dir}: no <AFF>.item.pack files (run prefrec export, or bash scripts/demo.sh)`);
@@ -148,11 +201,13 @@ export async function writeManifest(dir, opts) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const dir = process.argv[2] || 'models';
+  const args = process.argv.slice(2);
+  const pub = args[0] === '--public';
+  const dir = (pub ? args[1] : args[0]) || 'models';
   try {
-    const m = await writeManifest(dir);
+    const m = await writeManifest(dir, { public: pub });
     console.error(`models-manifest: ${join(dir, 'manifest.json')}: ${m.affiliates.length} affiliates, ` +
-      `${m.files.length} files, version ${m.version}`);
+      `${m.files.length} files, version ${m.version}${pub ? ' (public: item packs only, no member data)' : ''}`);
   } catch (e) {
     console.error(`models-manifest: ${e.message}`);
     process.exit(1);

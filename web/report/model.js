@@ -298,8 +298,9 @@ export function mean(values) {
 }
 
 /** Where the report's files are: the `data` query parameter (a folder, relative to the page)
- * or the default; `validate`, `eval` and `train` parameters override single files. */
-export const DEFAULT_DATA = '../../demo/report/';
+ * or the default, data/ beside the page (where scripts/site.sh --report puts them);
+ * `validate`, `eval` and `train` parameters override single files. */
+export const DEFAULT_DATA = 'data/';
 
 export function sourceUrls(pageHref) {
   const page = new URL(pageHref);

@@ -135,15 +135,15 @@ test('number formats', () => {
 });
 
 test('where the data comes from: data parameter, default, per-file overrides', () => {
-  const page = 'http://127.0.0.1:8000/web/report/index.html';
-  assert.equal(DEFAULT_DATA, '../../demo/report/');
+  const page = 'http://127.0.0.1:8000/report/index.html'; // the site layout (scripts/site.sh)
+  assert.equal(DEFAULT_DATA, 'data/');
   assert.deepEqual(sourceUrls(page), {
-    base: 'http://127.0.0.1:8000/demo/report/',
-    validate: 'http://127.0.0.1:8000/demo/report/validate.json',
-    eval: 'http://127.0.0.1:8000/demo/report/eval.json',
-    train: 'http://127.0.0.1:8000/demo/report/train.json',
+    base: 'http://127.0.0.1:8000/report/data/',
+    validate: 'http://127.0.0.1:8000/report/data/validate.json',
+    eval: 'http://127.0.0.1:8000/report/data/eval.json',
+    train: 'http://127.0.0.1:8000/report/data/train.json',
   });
-  const u = sourceUrls(`${page}?data=../../out/run1&train=../models/train.json`);
+  const u = sourceUrls(`${page}?data=../out/run1&train=../models/train.json`);
   assert.equal(u.base, 'http://127.0.0.1:8000/out/run1/');
   assert.equal(u.validate, 'http://127.0.0.1:8000/out/run1/validate.json');
   assert.equal(u.train, 'http://127.0.0.1:8000/out/models/train.json');

@@ -27,20 +27,35 @@ extern "C" {
  * drops weak, noisy co-purchase links and keeps an affiliate's item pack under 1 MB. */
 #define PREFREC_BLEND_NEIGHBORS 10
 
+/* The fewest members a served aggregate may rest on (SECURITY.md, "Residual risks"): a
+ * segment's popularity row backed by fewer active customers is served as the overall row, and a
+ * neighbour pair (EASE or ItemKNN, h -> p) bought together by fewer customers is not served.
+ * Also suppressed: the smallest further segments until the suppressed ones together hold at
+ * least this many (or none), so that the overall row minus the served rows cannot single out a
+ * suppressed segment's few members. 0 or 1: no rule. */
+#define PREFREC_BLEND_MIN_GROUP 10
+
 typedef struct prefrec_blend_tensors {
     int32_t n_products, m;
+    int32_t min_group; /* the rule applied (0: none): the manifest's "blend"."min_group" */
     int32_t *ease_nbr, *knn_nbr; /* [P][m], -1 padding */
     float *ease_w, *knn_w; /* [P][m] */
     float *pop_seg; /* [33][P] */
     float *trend, *pop_all; /* [P] */
     double w[7]; /* ease, knn, pop, trend, cat, catpop, subpop */
+    /* the min_group rule's work: segments served as the overall row (of those with members),
+     * neighbour entries dropped and kept */
+    int32_t seg_suppressed, seg_nonempty;
+    int64_t pairs_dropped, pairs_kept;
 } prefrec_blend_tensors;
 
-/* From a fitted blend model over window x. pmap: dataset product index -> pack product index
- * (-1: not in the pack), or NULL for the identity; n_products: the pack's product count.
- * out: caller frees with prefrec_blend_tensors_free. */
-prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefrec_interactions *x,
-                                           const int32_t *pmap, int32_t n_products, int32_t m,
+/* From a fitted blend model over window x (ds: its demographics, for the segments). pmap:
+ * dataset product index -> pack product index (-1: not in the pack), or NULL for the identity;
+ * n_products: the pack's product count; min_group: PREFREC_BLEND_MIN_GROUP's rule with this
+ * many members (0: none). out: caller frees with prefrec_blend_tensors_free. */
+prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefrec_dataset *ds,
+                                           const prefrec_interactions *x, const int32_t *pmap,
+                                           int32_t n_products, int32_t m, int32_t min_group,
                                            prefrec_blend_tensors *out, prefrec_error *err);
 void prefrec_blend_tensors_free(prefrec_blend_tensors *t);
 

@@ -137,6 +137,15 @@ void prefrec_dataset_free(prefrec_dataset *ds); /* accepts NULL */
 prefrec_dataset *prefrec_dataset_new(size_t n_rows);
 prefrec_status prefrec_dataset_finish(prefrec_dataset *ds, prefrec_error *err);
 
+/* Opt-out and erasure (`prefrec train --opt-out`): remove every row of the customers flagged in
+ * drop[0 .. prefrec_dict_size(customers)) (1 = drop), keeping the other rows in order, and forget
+ * their gender and age (UNKNOWN, NaN). Their codes stay in the customers dictionary, so every
+ * other index is unchanged, but nothing of them is left to read. n_customers_with_rows, day_min
+ * and day_max are recomputed. *rows (may be NULL): the rows removed. PREFREC_E_NOMEM (nothing
+ * changed) or PREFREC_OK. */
+prefrec_status prefrec_dataset_drop_customers(prefrec_dataset *ds, const uint8_t *drop,
+                                              size_t *rows, prefrec_error *err);
+
 #ifdef __cplusplus
 }
 #endif

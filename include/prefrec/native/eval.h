@@ -85,6 +85,9 @@ typedef struct prefrec_eval_params {
     int val_days; /* validation window; 0 = the test window's length (default) */
     int tune; /* 1 (default): tune rankers that have a grid and no given params */
     int bootstrap; /* resamples for the intervals (default 1000; 0: no intervals) */
+    int32_t min_group; /* served forms (blend_served, mixed): aggregates rest on at least this
+                          many members, as prefrec train serves them (default
+                          PREFREC_BLEND_MIN_GROUP; 0: no rule) */
     /* per task, the ranker whose interval against the best other ranker is reported; NULL =
      * prefrec_ranker_task_default[task] */
     const char *defaults[PREFREC_EVAL_TASKS];

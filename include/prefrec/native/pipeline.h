@@ -40,6 +40,8 @@ typedef struct prefrec_pipeline_params {
     const char *affiliate; /* one code, or NULL / "all" (default) */
     int32_t neighbors; /* per product in the served blend (PREFREC_BLEND_NEIGHBORS);
                                     0: the NeuMF score model only */
+    int32_t min_group; /* the served blend's aggregates rest on at least this many members
+                          (PREFREC_BLEND_MIN_GROUP, blend_export.h); 0: no rule */
     const char *out_dir; /* writes out_dir/<affiliate>.pack atomically (required) */
     const char *dump_dir; /* optional: out_dir/<affiliate>.pairs.csv of the training pairs */
     const char *json_path; /* optional: train.json (figures per affiliate and epoch) */

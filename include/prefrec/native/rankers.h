@@ -76,6 +76,9 @@ typedef struct prefrec_fit_input {
     int threads; /* >= 1 */
     uint64_t seed;
     int verbose; /* 1: progress lines on stderr */
+    int32_t min_group; /* rankers that score through a pack's served form (blend_served, mixed):
+                          the fewest members a served aggregate rests on (blend_export.h,
+                          PREFREC_BLEND_MIN_GROUP); 0: no rule */
 } prefrec_fit_input;
 
 typedef struct prefrec_ranker_def {
@@ -276,6 +279,9 @@ prefrec_status prefrec_ease_neighbors(const void *ease_model, int32_t m, int32_t
 prefrec_status prefrec_itemknn_neighbors(const void *knn_model, int32_t m, int32_t *nbr, float *w);
 /* The table a popularity model scores from: *rows = 33 segments (pop_seg) or 1 (pop). */
 const float *prefrec_pop_table(const void *pop_model, int32_t *rows);
+/* The overall table of a popularity model (n_products: share of buyers), the row a segment is
+ * shrunk toward. */
+const float *prefrec_pop_overall(const void *pop_model);
 /* The fitted parts of a blend and its weights in the order ease, itemknn, pop_seg, trend,
  * category, category x pop, subcategory x pop. Models are NULL when their weight is 0. */
 typedef struct prefrec_blend_fitted {

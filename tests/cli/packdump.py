@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""packdump.py - an independent reader of prefrec packs for the shell tests (docs/model.md, "The
+pack format"): checks the header, the CRC32 and the tensor table, and prints one JSON object per
+file: {"file", "manifest", "tensors": {name: [dtype, shape]}, "strings": {base: [...]}, "floats":
+{name: [...]}} with every string table (<base>.off + <base>.str) decoded and, with --floats
+NAME, that f32 tensor's values. Exit 1 naming the file and what when a pack is not valid.
+  python3 packdump.py [--floats NAME ...] FILE...
+"""
+import json
+import struct
+import sys
+import zlib
+
+DTYPES = {0: ('f32', 4), 1: ('f16', 2), 2: ('i8', 1), 3: ('u8', 1), 4: ('i32', 4), 5: ('u32', 4)}
+
+
+def dump(path, floats):
+    buf = open(path, 'rb').read()
+    bad = lambda what: SystemExit(f'{path}: not a valid prefrec pack: {what}')
+    if len(buf) < 64 or buf[:8] != b'PRFPACK\0':
+        raise bad('short or wrong magic')
+    version, hsize, fsize, moff, mlen, toff, n, doff, dlen, flags, crc = struct.unpack_from(
+        '<IIQIIIIQQII', buf, 8)
+    if version != 1 or hsize != 64 or fsize != len(buf) or flags != 0:
+        raise bad(f'header: version {version}, header size {hsize}, file size {fsize}')
+    if zlib.crc32(buf[64:], zlib.crc32(buf[:60])) != crc:
+        raise bad('CRC32')
+    manifest = json.loads(buf[moff:moff + mlen].decode('utf-8'))
+    tensors, raw = {}, {}
+    for i in range(n):
+        e = toff + 64 * i
+        name = buf[e:e + 32].rstrip(b'\0').decode('ascii')
+        dtype, ndim = struct.unpack_from('<II', buf, e + 32)
+        shape = list(struct.unpack_from('<4I', buf, e + 40))[:ndim]
+        off, = struct.unpack_from('<Q', buf, e + 56)
+        if dtype not in DTYPES or not 1 <= ndim <= 4:
+            raise bad(f'tensor {name}: dtype {dtype}, ndim {ndim}')
+        size = DTYPES[dtype][1]
+        for d in shape:
+            size *= d
+        if off < doff or off + size > len(buf):
+            raise bad(f'tensor {name} outside the file')
+        tensors[name] = [DTYPES[dtype][0], shape]
+        raw[name] = buf[off:off + size]
+    strings = {}
+    for name in tensors:
+        if name.endswith('.off') and name[:-4] + '.str' in tensors:
+            base = name[:-4]
+            offs = struct.unpack(f'<{len(raw[name]) // 4}I', raw[name])
+            s = raw[base + '.str']
+            strings[base] = [s[offs[i]:offs[i + 1] - 1].decode('utf-8') for i in range(len(offs) - 1)]
+    out = {'file': path, 'manifest': manifest, 'tensors': tensors, 'strings': strings}
+    out['floats'] = {f: list(struct.unpack(f'<{len(raw[f]) // 4}f', raw[f])) for f in floats
+                     if f in raw and tensors[f][0] == 'f32'}
+    return out
+
+
+def main(argv):
+    floats, files = [], []
+    it = iter(argv)
+    for a in it:
+        if a == '--floats':
+            floats.append(next(it))
+        else:
+            files.append(a)
+    for f in files:
+        print(json.dumps(dump(f, floats), ensure_ascii=False))
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])
