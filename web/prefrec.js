@@ -1,6 +1,6 @@
 // prefrec.js - the recommender in the browser, over the wasm engine (dist/, scripts/web-dist.sh).
 // Docs: prefrec.d.ts, docs/engine.md.   const pr = await PrefRec.load('models/A01.pack');
-// pr.recommend({ customer: 'M000034966', k: 8 }).items;  pr.close();
+// pr.recommend({ affiliate: 'A01', gender: 'F', age: '30대', k: 8 }).items;  pr.close();
 // Packs are copied into the wasm heap once; engine errors throw Error (.code, .status).
 
 // The glue is a static import, so it downloads with this module (the module graph) instead of
