@@ -13,7 +13,8 @@
 // public site): kid = HMAC(naming key, code) names the file, the card token opens it. A member
 // number alone opens nothing. 5 failed sign-ins for one member lock that member out for 30 s,
 // doubling with each further failure (kept in localStorage, so a reload does not reset it).
-// "Sign out", or 2 minutes without a touch, wipes the member from the engine.
+// The engine holds a member's state only while it answers (withMember); "Sign out", or 2 minutes
+// without a touch, forgets the member's record and token.
 // Works offline after one load with the network on (sw.js caches the app, engine, packs and the
 // records listed in records.json).
 // Query: ?models=DIR (default ../../models/: manifest.json + item packs), &records=DIR (default
@@ -21,7 +22,7 @@
 // board's title), and an anonymous session (&gender=여성&age=30대), kept in the URL so a reload
 // resumes it (a member's session never is).
 import { PrefRec } from '../prefrec.js';
-import { affiliateName, closeMember, engineFor, fetchManifest } from '../widget/engine.js';
+import { affiliateName, engineFor, fetchManifest, withMember } from '../widget/engine.js';
 
 const q = new URLSearchParams(location.search);
 const models = new URL(q.get('models') || '../../models/', location.href).href;
@@ -171,8 +172,9 @@ async function signIn(cred) {
     if (!r.ok) throw new Error(`${kid}.rec: HTTP ${r.status}`);
     const record = new Uint8Array(await r.arrayBuffer());
     const member = cred.pin != null ? { record, pin: cred.pin, kid } : { record, token: cred.token, kid };
+    const pr = await engineFor(sources());
     try {
-      await engineFor(sources(), member);
+      withMember(pr, member, () => {}); // opens and wipes it again: the record is theirs
     } catch (e) {
       if (!e.member) throw e;
       if (e.status === 'cannot open') return refuse();
@@ -190,16 +192,13 @@ async function signIn(cred) {
   }
 }
 
-/** Forget the member: every engine with them open is closed (their state wiped). */
-async function signOut(why = '') {
+/** Forget the member (the engine holds their state only while it answers a request). */
+function signOut(why = '') {
   const s = current;
   current = null;
   clearTimeout(idle);
   for (const id of ['ratio-widget', 'sub-widget', 'again-widget']) $(id).setMember(null);
-  if (s?.member) {
-    await closeMember(s.member);
-    s.member.record.fill(0);
-  }
+  s?.member?.record.fill(0);
   $('card').value = '';
   $('member').value = '';
   $('pin').value = '';
@@ -370,12 +369,13 @@ async function show(s) {
   try {
     if (!manifest) throw new Error('모델 팩 목록(manifest.json)을 읽지 못했어요.');
     const affs = manifest.affiliates.map((a) => a.affiliate);
-    const pr = await engineFor(sources(), s.member || null);
+    const pr = await engineFor(sources());
     // plan 1: a member by their purchases per affiliate; anyone else by each store's customers
     // where the manifest counts them, else every store alike (public packs count no members)
     const counts = Object.fromEntries(manifest.affiliates.map((a) => [a.affiliate, a.customers || 0]));
     const alike = Object.values(counts).some((c) => c > 0) ? counts : Object.fromEntries(affs.map((a) => [a, 1]));
-    let r = pr.planRatio(s.member ? { seed: SEED, k: K } : { gender: s.gender, age: s.age, seed: SEED, k: K, weights: alike }).ratio;
+    let r = withMember(pr, s.member, () => pr.planRatio(s.member ? { seed: SEED, k: K }
+      : { gender: s.gender, age: s.age, seed: SEED, k: K, weights: alike })).ratio;
     let byMember = !!s.member;
     if (s.member && r.fallback) { // a member with no purchases in any loaded store
       byMember = false;
@@ -397,7 +397,8 @@ async function show(s) {
       widgetSetup($('again-widget'), s, picked);
       ids.push('again-widget');
     }
-    board(pr.planStamp(s.member ? { affiliate: picked } : { affiliate: picked, gender: s.gender, age: s.age }), !!s.member);
+    board(withMember(pr, s.member, () => pr.planStamp(s.member ? { affiliate: picked }
+      : { affiliate: picked, gender: s.gender, age: s.age })), !!s.member);
     await Promise.resolve(); // the widgets re-render in a microtask queued by setAttribute
     await widgetsDone(ids);
     if (current === s) setState('ready');

@@ -8,7 +8,7 @@
 // Query: ?models=DIR (default ../../models/: manifest.json and the item packs), &affiliate=A0x
 // (default A01), &subscribe=A0x, &api=URL (default /api/: demo/login, demo/logout, demo/me,
 // prefrec/record).
-import { affiliateName, closeMember, fetchManifest } from '../widget/engine.js';
+import { affiliateName, fetchManifest, forgetMembers } from '../widget/engine.js';
 
 const q = new URLSearchParams(location.search);
 const models = q.get('models') || '../../models/';
@@ -69,12 +69,13 @@ async function signIn(ev) {
     return;
   }
   shopError('');
+  forgetMembers(); // the widgets ask the backend again, for this session
   setSignedIn((await r.json()).code);
 }
 
 async function signOut() {
   await apiCall('demo/logout', { method: 'POST' });
-  await closeMember(); // the member's state is wiped from the page's engines
+  forgetMembers(); // the page keeps nothing of the member
   setSignedIn(null);
 }
 

@@ -61,25 +61,35 @@ export async function memberModels(name, { scale = 0.03 } = {}) {
     '--token-key', tokenKeyFile, '--site', site];
   for (const f of readdirSync(packs).filter((f) => f.endsWith('.pack')).sort()) args.push('--pack', join(packs, f));
   await run(CLI, args, { timeout: 120000 });
-  const manifest = await publicManifest(site, join(dir, 'models'));
+  const manifest = await publicManifest(site);
   const tokenKey = Buffer.from(readFileSync(tokenKeyFile, 'utf8').trim(), 'hex');
   const log = readFileSync(join(data, 'LPOINT_BIG_COMP_02_PDDE.csv'), 'utf8').trim().split('\n').slice(1);
   const codes = [...new Set(log.map((l) => l.split(',')[0]))];
   return { dir, data, packs, site, records, tokenKeyFile, tokenKey, manifest, codes };
 }
 
-/** site/manifest.json: the public manifest (models-manifest.mjs { public: true }) where that
- * mode exists; until then the same from the full export's manifest, kept to the item packs. */
-async function publicManifest(site, models) {
+/** dir/manifest.json for a folder of public item packs: models-manifest.mjs's public mode
+ * ({ public: true }) where it exists; until then the same fields from the packs' headers (item
+ * packs only, no member count or example member, version from the packs' CRC32s). */
+export async function publicManifest(dir) {
   try {
-    return await writeManifest(site, { public: true });
-  } catch {
-    const m = await writeManifest(models);
-    const pub = { ...m, examples: [], files: m.affiliates.map((a) => a.item),
-      affiliates: m.affiliates.map(({ customers, ...a }) => ({ ...a, shards: 0 })) };
-    writeFileSync(join(site, 'manifest.json'), JSON.stringify(pub, null, 1) + '\n');
-    return pub;
+    return await writeManifest(dir, { public: true });
+  } catch (e) {
+    if (!/says \d+ shards|missing/.test(e.message)) throw e;
   }
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { readPack } = await import('../kiosk/models-manifest.mjs');
+  const items = readdirSync(dir).filter((f) => /^[^.]+\.item\.pack$/.test(f)).sort();
+  let h = 0x811c9dc5, exportId = null;
+  const affiliates = items.map((item) => {
+    const p = readPack(readFileSync(join(dir, item)), item);
+    for (let k = 0; k < 4; k++) h = Math.imul(h ^ ((p.crc >>> (8 * k)) & 255), 0x01000193) >>> 0;
+    exportId = p.manifest.export_id;
+    return { affiliate: p.manifest.affiliate, item, shards: 0, bytes: statSync(join(dir, item)).size, products: p.manifest.n_products ?? null };
+  });
+  const m = { format: 'prefrec-models', version: h.toString(16).padStart(8, '0'), export_id: exportId, affiliates, files: items, examples: [] };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 1) + '\n');
+  return m;
 }
 
 /** A tiny hand-written L.POINT data set (40 customers, 12 products, A01 only) whose catalog

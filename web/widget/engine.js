@@ -1,10 +1,10 @@
 // engine.js - shared loading for the widget and the kiosk, over the shim (../prefrec.js):
-// one PrefRec per set of item pack URLs and member per page (several widgets on a page share
-// it), the signed-in member's record from the shop's backend, the models folder's
-// manifest.json (web/kiosk/models-manifest.mjs writes it) and affiliate display names.
+// one PrefRec per set of item pack URLs per page (several widgets on a page share it), the
+// signed-in member's record from the shop's backend, opened for one request at a time, the
+// models folder's manifest.json (web/kiosk/models-manifest.mjs writes it) and affiliate names.
 //   const m = await fetchMember('/api/prefrec/record');   // {status: 200, member} | {status: 401|404}
-//   const pr = await engineFor([{ item: 'models/A01.item.pack' }], m.member);
-//   pr.recommend({ affiliate: 'A01', list: 'buy_again', k: 8 });   // the member's own list
+//   const pr = await engineFor([{ item: 'models/A01.item.pack' }]);
+//   withMember(pr, m.member, () => pr.recommend({ affiliate: 'A01', list: 'buy_again', k: 8 }));
 // No customer shard is ever fetched: a member's state comes only as their sealed record, opened
 // with the key the backend gives the signed-in member or the member's card token (SECURITY.md,
 // "Members' data").
@@ -20,18 +20,9 @@ export const AFFILIATES = {
 };
 export const affiliateName = (a, lang = 'ko') => AFFILIATES[a]?.[lang] || a;
 
-const engines = new Map(); // key: pack URLs + member id -> Promise<PrefRec>
-const memberIds = new WeakMap(); // member object -> its id (engines of one member share a key)
-let nextMember = 1;
+const engines = new Map(); // key: the item pack URLs -> Promise<PrefRec>
 const records = new Map(); // record URL -> Promise<{status, member?, error?}> (fetchMember)
-
-/** A member object's id for the engine cache: 'm1', 'm2', ... (null: anonymous). */
-export function memberId(member) {
-  if (!member) return null;
-  let id = memberIds.get(member);
-  if (!id) memberIds.set(member, (id = `m${nextMember++}`));
-  return id;
-}
+const inflight = new Set(); // record URLs being fetched
 
 /** The absolute URL of an item pack; `version` (from manifest.json) is appended as ?v= so
  * caches key on the pack version. */
@@ -40,68 +31,62 @@ export function packUrl({ item, version = null }, base = document.baseURI) {
   return new URL(item, base).href + q;
 }
 
-/** A PrefRec over these item packs, loaded once per page for the same URLs and member. With a
- * member ({record, key} from the backend, or {record, token, kid} / {record, pin, kid} at a
- * kiosk) the record is opened in it, and every request is then that member's. A failed load or
- * open is forgotten so that a retry tries again. A record that does not open throws the
- * engine's error (.status 'cannot open', 'other export', 'bad format', ...) with .member = true. */
-export function engineFor(sources, member = null, base) {
+/** A PrefRec over these item packs, loaded once per page for the same URLs (every widget and
+ * every member share it: no member stays open in it, see withMember). A failed load is
+ * forgotten so that a retry fetches again. */
+export function engineFor(sources, base) {
   const urls = sources.map((s) => packUrl(s, base));
-  const id = memberId(member);
-  const key = JSON.stringify([urls, id]);
+  const key = JSON.stringify(urls);
   let p = engines.get(key);
   if (!p) {
-    p = PrefRec.load({ packs: urls }).then((pr) => {
-      if (!member) return pr;
-      try {
-        // the record must be of the loaded packs' export: never the backend's export_id instead
-        const { record, key, token, pin, kid } = member;
-        pr.openMember({ record, key, token, pin, kid });
-      } catch (e) {
-        pr.close();
-        e.member = true; // the packs loaded; the record did not open
-        throw e;
-      }
-      return pr;
-    });
+    p = PrefRec.load({ packs: urls });
     engines.set(key, p);
-    p.catch(() => { if (engines.get(key) === p) engines.delete(key); });
+    p.catch(() => engines.delete(key));
   }
   return p;
 }
 
-/** Sign a member out of this page's engines: every engine that has this member open is closed
- * (the engine wipes the member's state) and forgotten. member null: every member's, and the
- * records fetched from the backend are forgotten too. */
-export async function closeMember(member = null) {
-  const id = member ? memberIds.get(member) : null;
-  if (!member) records.clear();
-  if (member && !id) return;
-  const gone = [];
-  for (const [key, p] of engines) {
-    const mid = JSON.parse(key)[1];
-    if (mid && (!id || mid === id)) {
-      engines.delete(key);
-      gone.push(p);
-    }
+/** fn(pr) with the member's record open in pr, closed (wiped) again before it returns, in one
+ * go: widgets sharing the engine never see each other's member, and no member's state stays in
+ * the engine between requests. member: {record, key} from the shop's backend, or {record, token,
+ * kid} / {record, pin, kid} at a kiosk; null: fn(pr) as is (anonymous). A record that does not
+ * open throws the engine's error (.status 'cannot open', 'other export', 'bad format', ...)
+ * with .member = true. The record must be of the loaded packs' export: the backend's export_id
+ * is never given instead. */
+export function withMember(pr, member, fn) {
+  if (!member) return fn(pr);
+  const { record, key, token, pin, kid } = member;
+  try {
+    pr.openMember({ record, key, token, pin, kid });
+  } catch (e) {
+    e.member = true;
+    throw e;
   }
-  for (const r of await Promise.allSettled(gone)) {
-    if (r.status === 'fulfilled') {
-      r.value.closeMember();
-      r.value.close();
-    }
+  try {
+    return fn(pr);
+  } finally {
+    pr.closeMember();
   }
+}
+
+/** Forget the members' records fetched from the backend (after a sign-out or a sign-in: the
+ * next fetchMember asks again). */
+export function forgetMembers() {
+  records.clear();
+  inflight.clear();
 }
 
 /** The signed-in member's record from the shop's backend (web/server/records.mjs): GET `url`
  * with the page's cookies, JSON {export_id, record, key} (base64). Resolves {status: 200,
  * member: {record, key, exportId}}, {status: 401} (nobody signed in), {status: 404} (no record:
  * new member, opted out), or {status: 0|5xx, error} (backend unreachable). Fetched once per page
- * and URL; fresh = true fetches again (after a sign-in or sign-out). */
+ * and URL; fresh = true fetches again unless a fetch is under way (several widgets asking at
+ * once share one). */
 export function fetchMember(url, { fresh = false, base = document.baseURI } = {}) {
   const abs = new URL(url, base).href;
   let p = records.get(abs);
-  if (!p || fresh) {
+  if (!p || (fresh && !inflight.has(abs))) {
+    inflight.add(abs);
     p = (async () => {
       let r;
       try {
@@ -123,12 +108,10 @@ export function fetchMember(url, { fresh = false, base = document.baseURI } = {}
       return { status: 200, member: { record: j.record, key: j.key, exportId: j.export_id ?? null } };
     })();
     records.set(abs, p);
+    p.finally(() => inflight.delete(abs));
   }
   return p;
 }
-
-/** The engine's request for an open member: no customer, gender or age (the record has them). */
-export const memberRequest = ({ customer, gender, age, history, ...rest }) => rest;
 
 /** The models folder's manifest.json (affiliates, files, version). */
 export async function fetchManifest(models, base = document.baseURI) {

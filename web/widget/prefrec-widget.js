@@ -40,7 +40,7 @@
 // Styling: CSS custom properties on the element or any ancestor (see STYLE below), and parts
 // root, heading, note, picker, cards, card, name, category, reason, due, empty, status.
 // Every text from a pack (names, categories, reasons) is set with textContent, never as HTML.
-import { affiliateName, engineFor, fetchMember } from './engine.js';
+import { affiliateName, engineFor, fetchMember, withMember } from './engine.js';
 
 const STYLE = `
 :host { display: block; font-family: var(--prefrec-font, system-ui, "Noto Sans CJK KR", sans-serif);
@@ -136,7 +136,7 @@ export class PrefRecRecommendations extends HTMLElement {
    * backend answers), or at a kiosk {record, token, kid}; null forgets it. Re-renders. */
   setMember(member) {
     if (member != null && (typeof member !== 'object' || member.record == null)) {
-      throw new TypeError('setMember: expected {record, key} (or {record, token}) or null');
+      throw new TypeError('setMember: expected {record, key} (or {record, token, kid}) or null');
     }
     this.#member = member ?? null;
     this.#schedule();
@@ -246,32 +246,32 @@ export class PrefRecRecommendations extends HTMLElement {
       if (a.pack.includes('{affiliate}') && !a.affiliate) throw new Error('the pack URL has {affiliate}: set "affiliate"');
       const item = a.pack.replaceAll('{affiliate}', a.affiliate ?? '');
       const sources = [{ item, version: a.version }];
-      let { member, fallback = null } = await this.#whom(a);
+      const [who, pr] = await Promise.all([this.#whom(a), engineFor(sources)]);
       if (gen !== this.#gen) return;
-      let pr = null;
-      if (member) {
-        try {
-          pr = await engineFor(sources, member);
-        } catch (e) {
-          if (!e.member) throw e; // the packs did not load: the error state
-          fallback = e.status === 'other export' ? 'other-export' : 'cannot-open';
-          member = null;
-        }
-      }
-      pr ||= await engineFor(sources, null);
-      if (gen !== this.#gen) return;
+      let { member, fallback = null } = who;
       const affiliate = a.affiliate && pr.info.some((i) => i.affiliate === a.affiliate) ? a.affiliate : pr.info[0].affiliate;
       if (a.affiliate && affiliate !== a.affiliate) throw new Error(`the pack ${item} serves ${affiliate}, not ${a.affiliate}`);
       const req = { plan: a.affiliates.length ? 'subscribe' : 'recommend', affiliate, k: a.k };
+      let res = null;
       if (member) {
         req.list = a.list;
         if (a.day) req.day = a.day;
-      } else {
+        try {
+          res = withMember(pr, member, () => pr.request(req));
+        } catch (e) {
+          if (!e.member) throw e; // the request itself failed: the error state
+          fallback = e.status === 'other export' ? 'other-export' : 'cannot-open';
+          member = null;
+          delete req.list;
+          delete req.day;
+        }
+      }
+      if (!member) {
         if (a.list === 'buy_again') return this.#empty(a, affiliate, 'signed-out', fallback);
         if (a.gender) req.gender = a.gender;
         if (a.age) req.age = /^\d+$/.test(a.age) ? Number(a.age) : a.age;
+        res = pr.request(req);
       }
-      const res = pr.request(req);
       if (a.list === 'buy_again' && !res.items.length) return this.#empty(a, affiliate, 'nothing', null, res);
       this.#show(a, res, fallback);
     } catch (e) {
@@ -305,13 +305,14 @@ export class PrefRecRecommendations extends HTMLElement {
     this.dispatchEvent(new CustomEvent('prefrec-ready', { bubbles: true, composed: true, detail: res }));
   }
 
-  /** buy_again with nothing to show: no member (why = 'signed-out'), or a member who has
-   * bought nothing here yet that comes back (why = 'nothing'). */
+  /** buy_again with nothing to show: no member (why = 'signed-out', fallback says why), or a
+   * member who has bought nothing here yet that comes back (why = 'nothing'). */
   #empty(a, affiliate, why, fallback, res = null) {
     const at = affiliateName(affiliate, 'en');
-    const text = why === 'nothing'
-      ? `Nothing to buy again at ${at} yet: the products you buy here often will show up here.`
-      : `Sign in to see the products you buy again at ${at}.`;
+    const text = why === 'nothing' ? `Nothing to buy again at ${at} yet: the products you buy here often will show up here.`
+      : fallback === 'no-record' ? `We don't know your purchases yet: nothing to buy again at ${at}.`
+        : fallback && fallback !== 'signed-out' ? `Your buy-again list is unavailable right now (${fallback}).`
+          : `Sign in to see the products you buy again at ${at}.`;
     this.#body.replaceChildren(el('p', { class: 'empty', part: 'empty', role: 'note', text }));
     this.#response = res;
     this.#state('ready', { source: res?.source ?? null, fallback, empty: why });
