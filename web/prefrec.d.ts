@@ -208,7 +208,7 @@ export class PrefRec {
    * request is read and checked by the same engine code (the same errors). */
   recommendTop(q?: Request): TopResult;
   /** The loaded packs' export id (32 hex digits), or null. */
-  readonly exportId: string | null;
+  get exportId(): string | null;
   /** The open member's summary, or null (anonymous). */
   readonly member: MemberInfo | null;
   /** Open the signed-in member's sealed record; every later request is for them. Throws a

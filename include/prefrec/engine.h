@@ -171,6 +171,12 @@ prefrec_status prefrec_engine_stamp(const prefrec_engine *e, const prefrec_reque
  * weights are 0: the caller falls back (e.g. to the affiliate with the most customers). */
 int prefrec_plan_ratio_pick(const double *weights, size_t n, uint64_t seed);
 
+/* The fixed names the JSON answers use: "known" "history" "segment" "member"; "bought_with"
+ * "category" "segment" "predicted" "repeat"; "discover" "buy_again" "mixed" ("?" out of range). */
+const char *prefrec_source_name(int source);
+const char *prefrec_reason_kind_name(int reason);
+const char *prefrec_list_name(int list);
+
 /* A short English sentence for an item's reason ("Often bought with 바나나"). Writes at most
  * cap bytes including the NUL; returns the length it needed (without the NUL). Text that does
  * not fit is cut on a UTF-8 character boundary, never inside a character; call again with a

@@ -4,6 +4,7 @@
 #ifndef PREFREC_CLI_H
 #define PREFREC_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "prefrec/status.h"
@@ -34,6 +35,8 @@ int cli_parse_double(const char *s, double *out);
  * exactly one of the three. *out: the decoded state (free with prefrec_member_state_free). */
 struct prefrec_member_state;
 struct prefrec_member_header;
+/* A file of exactly 2n hex digits (a key), trailing white space allowed, into out[n]. */
+prefrec_status cli_read_hex_file(const char *path, uint8_t *out, size_t n, prefrec_error *err);
 prefrec_status cli_member_load(const char *records, const char *code, const char *key_path,
                                const char *token_hex, const char *key_hex,
                                struct prefrec_member_state **out, struct prefrec_member_header *h,

@@ -17,6 +17,9 @@
  * its static struct with the same values (cJSON's number reading and printing): no shared state
  * of prefrec's is written. */
 #include "cli_batch.h"
+#include "cli_i18n.h"
+#include "host/records.h"
+#include "prefrec/member.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -279,13 +282,19 @@ typedef struct worker_state {
     cJSON *num;
 } worker_state;
 
-/* Member x's request into w->req and the engines that serve it into w->vec; -1 out of memory. */
+/* Member x's request into w->req and the engines that serve it into w->vec; -1 out of memory.
+ * From records the record says who the member is: no "customer" then. */
 static int build_request(const batch *bt, worker_state *w, const member *x) {
     for (size_t g = 0; g < bt->n_groups; g++) {
         const prefrec_engine *e = engine_for(bt->ps, bt->g0 + g, x->code);
         w->vec[g] = e ? e : bt->ps->engines[bt->g0 + g];
     }
     w->req.len = 0;
+    if (bt->bp->records) {
+        sb_putc(&w->req, '{');
+        sb_puts(&w->req, bt->req_tail);
+        return w->req.failed ? -1 : 0;
+    }
     sb_puts(&w->req, "{\"customer\":");
     sb_json_str(&w->req, x->code);
     if (bt->req_tail[0] != '}') sb_putc(&w->req, ',');
@@ -293,10 +302,33 @@ static int build_request(const batch *bt, worker_state *w, const member *x) {
     return w->req.failed ? -1 : 0;
 }
 
+/* With records: member x's record opened with their card token (NULL state without records). */
+static prefrec_status open_member(const batch *bt, const member *x, prefrec_member_state **m,
+                                  prefrec_error *err) {
+    *m = NULL;
+    if (!bt->bp->records) return PREFREC_OK;
+    uint8_t token[PREFREC_MEMBER_ID_SIZE];
+    prefrec_member_header h;
+    prefrec_status s =
+        prefrec_member_token(bt->bp->token_master, x->code, strlen(x->code), token, err);
+    if (!s)
+        s = prefrec_records_open(bt->bp->records, x->code, PREFREC_MEMBER_KIND_TOKEN, token,
+                                 sizeof token, m, &h, err);
+    memset(token, 0, sizeof token);
+    return s;
+}
+
 /* The answer for member x (caller frees with prefrec_api_free), NULL when memory runs out. */
 static char *answer(const batch *bt, worker_state *w, const member *x) {
     if (build_request(bt, w, x)) return NULL;
-    return prefrec_api_handle((const prefrec_engine *const *)w->vec, bt->n_groups, w->req.p);
+    prefrec_error err = {0};
+    prefrec_member_state *m = NULL;
+    prefrec_status s = open_member(bt, x, &m, &err);
+    if (s) return prefrec_api_error_json(s, err.msg);
+    char *a = prefrec_api_handle_member((const prefrec_engine *const *)w->vec, bt->n_groups, m,
+                                        w->req.p, w->req.len);
+    prefrec_member_state_free(m);
+    return a;
 }
 
 static const char *get_str(const cJSON *o, const char *key) {
@@ -305,8 +337,9 @@ static const char *get_str(const cJSON *o, const char *key) {
 }
 
 /* One CSV row per product of the answer's lists; returns the rows written. */
-static size_t csv_items(sbuf *b, const char *member, const cJSON *r, const char *list,
-                        const char *group, const cJSON *items) {
+static size_t csv_items(sbuf *b, const cli_i18n *lang, const char *member, const cJSON *r,
+                        const char *list, const char *group, const cJSON *items) {
+    char reason[1024];
     size_t rows = 0;
     int pos = 0;
     for (const cJSON *it = cJSON_IsArray(items) ? items->child : NULL; it; it = it->next) {
@@ -341,7 +374,9 @@ static size_t csv_items(sbuf *b, const char *member, const cJSON *r, const char 
                   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "bought")));
         sb_csv(b, get_str(it, "reason_kind"));
         sb_putc(b, ',');
-        sb_csv(b, get_str(it, "reason"));
+        sb_csv(b,
+               lang ? (cli_i18n_json_reason(lang, it, reason, sizeof reason), reason)
+                    : get_str(it, "reason"));
         sb_putc(b, ',');
         sb_csv(b, ref);
         sb_putc(b, '\n');
@@ -353,30 +388,22 @@ static size_t csv_items(sbuf *b, const char *member, const cJSON *r, const char 
 /* ---- CSV rows from the typed answer (prefrec_api_recommend_n: the same request, checks, pick
  * and engine call as the JSON answer), without building and re-reading its JSON: the same
  * fields as item_json in src/core/api.c writes (tests/cli/batch.sh compares the two). */
-static const char *reason_kind(int r) {
-    return r == PREFREC_REASON_BOUGHT_WITH ? "bought_with"
-        : r == PREFREC_REASON_CATEGORY     ? "category"
-        : r == PREFREC_REASON_SEGMENT      ? "segment"
-                                           : "predicted";
-}
-static const char *source_name(int s) {
-    return s == PREFREC_SOURCE_KNOWN  ? "known"
-        : s == PREFREC_SOURCE_HISTORY ? "history"
-                                      : "segment";
-}
-
-static void typed_item(sbuf *b, worker_state *w, const char *member, const char *plan,
-                       const prefrec_engine *e, const prefrec_item *it, const char *list,
-                       int rank) {
+static void typed_item(sbuf *b, worker_state *w, const cli_i18n *lang, const char *member,
+                       const char *plan, const prefrec_engine *e, const prefrec_item *it,
+                       const char *list, int rank) {
     char score[64] = "";
     cJSON_SetNumberValue(w->num, (double)it->score);
     if (!cJSON_PrintPreallocated(w->num, score, (int)sizeof score, 0)) b->failed = 1;
     /* the reason as long as the name it quotes */
-    size_t need = sb_reserve(&w->reason, 256)
-        ? 0
-        : prefrec_engine_reason_text(e, it, w->reason.p, w->reason.cap);
-    if (need >= w->reason.cap && !sb_reserve(&w->reason, need + 1))
-        prefrec_engine_reason_text(e, it, w->reason.p, w->reason.cap);
+    size_t need = sb_reserve(&w->reason, 256) ? 0
+        : lang ? cli_i18n_item_reason(lang, e, it, w->reason.p, w->reason.cap)
+               : prefrec_engine_reason_text(e, it, w->reason.p, w->reason.cap);
+    if (need >= w->reason.cap && !sb_reserve(&w->reason, need + 1)) {
+        if (lang)
+            cli_i18n_item_reason(lang, e, it, w->reason.p, w->reason.cap);
+        else
+            prefrec_engine_reason_text(e, it, w->reason.p, w->reason.cap);
+    }
     if (w->reason.failed) {
         b->failed = 1;
         return;
@@ -391,7 +418,7 @@ static void typed_item(sbuf *b, worker_state *w, const char *member, const char 
     sb_csv(b, plan);
     sb_putc(b, ',');
     sb_csv(b, prefrec_engine_affiliate(e));
-    sb_printf(b, ",%s,%s,%s,,%d,", source_name(rs->source),
+    sb_printf(b, ",%s,%s,%s,,%d,", prefrec_source_name(rs->source),
               rs->ranker == PREFREC_RANKER_BLEND ? "blend" : "neumf", list, rank);
     sb_csv(b, prefrec_engine_product_code(e, it->product));
     sb_putc(b, ',');
@@ -400,7 +427,7 @@ static void typed_item(sbuf *b, worker_state *w, const char *member, const char 
     sb_csv(b, prefrec_engine_product_category(e, it->product));
     sb_putc(b, ',');
     sb_csv(b, prefrec_engine_product_subcategory(e, it->product));
-    sb_printf(b, ",%s,0,%s,", score, reason_kind(it->reason));
+    sb_printf(b, ",%s,0,%s,", score, prefrec_reason_kind_name(it->reason));
     sb_csv(b, w->reason.p);
     sb_putc(b, ',');
     sb_csv(b, ref);
@@ -412,10 +439,14 @@ static int typed_rows(const batch *bt, worker_state *w, sbuf *b, const member *x
                       size_t cap, const char **status) {
     prefrec_error err = {0};
     size_t idx = 0;
+    prefrec_member_state *m = NULL;
     prefrec_status s = build_request(bt, w, x)
         ? prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory")
-        : prefrec_api_recommend_n((const prefrec_engine *const *)w->vec, bt->n_groups, w->req.p,
-                                  w->req.len, &idx, w->rs, &err);
+        : open_member(bt, x, &m, &err);
+    if (!s)
+        s = prefrec_api_recommend_member((const prefrec_engine *const *)w->vec, bt->n_groups, m,
+                                         w->req.p, w->req.len, &idx, w->rs, &err);
+    prefrec_member_state_free(m);
     if (!s && !w->rs->n && !w->rs->n_sampled)
         s = prefrec_error_set(&err, PREFREC_E_EMPTY, "the answer has no products");
     if (s) {
@@ -425,20 +456,22 @@ static int typed_rows(const batch *bt, worker_state *w, sbuf *b, const member *x
     }
     const prefrec_engine *e = w->vec[idx];
     for (uint32_t i = 0; i < w->rs->n; i++)
-        typed_item(b, w, x->code, bt->bp->plan, e, &w->rs->items[i], "top", (int)i + 1);
+        typed_item(b, w, bt->bp->lang, x->code, bt->bp->plan, e, &w->rs->items[i], "top",
+                   (int)i + 1);
     for (uint32_t i = 0; i < w->rs->n_sampled; i++)
-        typed_item(b, w, x->code, bt->bp->plan, e, &w->rs->sampled[i], "sampled", (int)i + 1);
+        typed_item(b, w, bt->bp->lang, x->code, bt->bp->plan, e, &w->rs->sampled[i], "sampled",
+                   (int)i + 1);
     return 1;
 }
 
-static size_t csv_rows(sbuf *b, const char *member, const cJSON *r) {
+static size_t csv_rows(sbuf *b, const cli_i18n *lang, const char *member, const cJSON *r) {
     size_t rows =
-        csv_items(b, member, r, "top", NULL, cJSON_GetObjectItemCaseSensitive(r, "items"));
-    rows +=
-        csv_items(b, member, r, "sampled", NULL, cJSON_GetObjectItemCaseSensitive(r, "sampled"));
+        csv_items(b, lang, member, r, "top", NULL, cJSON_GetObjectItemCaseSensitive(r, "items"));
+    rows += csv_items(b, lang, member, r, "sampled", NULL,
+                      cJSON_GetObjectItemCaseSensitive(r, "sampled"));
     const cJSON *board = cJSON_GetObjectItemCaseSensitive(r, "board");
     for (const cJSON *c = cJSON_IsArray(board) ? board->child : NULL; c; c = c->next)
-        rows += csv_items(b, member, r, "stamp", get_str(c, "category"),
+        rows += csv_items(b, lang, member, r, "stamp", get_str(c, "category"),
                           cJSON_GetObjectItemCaseSensitive(c, "items"));
     return rows;
 }
@@ -496,7 +529,7 @@ static const char *unknown_why(const batch *bt, char *buf, size_t cap) {
 static void serve_member(shared *sh, worker_state *w, slot *sl, size_t i) {
     batch *bt = sh->bt;
     const member *x = &bt->m[i];
-    char msg[PREFREC_ERROR_MSG_MAX + 64];
+    char msg[PREFREC_ERROR_MSG_MAX + 64], status_buf[64];
     const char *status = prefrec_status_str(PREFREC_E_NOMEM);
     snprintf(msg, sizeof msg, "out of memory");
     if (x->skip == SKIP_UNKNOWN) {
@@ -521,7 +554,8 @@ static void serve_member(shared *sh, worker_state *w, slot *sl, size_t i) {
             const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
             const char *m = get_str(e, "message"), *st = get_str(e, "status");
             snprintf(msg, sizeof msg, "%s", m ? m : a);
-            status = st ? st : "error";
+            snprintf(status_buf, sizeof status_buf, "%s", st ? st : "error"); /* r is freed below */
+            status = status_buf;
         } else if (ok && bt->bp->format == CLI_BATCH_JSONL) {
             sb_puts(&sl->out, "{\"member\":");
             sb_json_str(&sl->out, x->code);
@@ -530,7 +564,7 @@ static void serve_member(shared *sh, worker_state *w, slot *sl, size_t i) {
             sb_putc(&sl->out, '\n');
         } else if (ok) {
             size_t at = sl->out.len;
-            if (!r || !csv_rows(&sl->out, x->code, r)) {
+            if (!r || !csv_rows(&sl->out, bt->bp->lang, x->code, r)) {
                 sl->out.len = at;
                 ok = 0;
                 status = prefrec_status_str(r ? PREFREC_E_EMPTY : PREFREC_E_NOMEM);
@@ -721,7 +755,8 @@ static prefrec_status choose_groups(batch *bt, prefrec_error *err) {
     return PREFREC_OK;
 }
 
-/* Mark members no serving pack knows; returns how many. */
+/* Mark members no serving pack knows; returns how many. With records a member is known by
+ * their record, found when they are served (no record: an error row naming them). */
 static size_t find_unknown(batch *bt) {
     size_t bad = 0;
     for (size_t i = 0; i < bt->n; i++) {
@@ -730,6 +765,7 @@ static size_t find_unknown(batch *bt) {
             bad++;
             continue;
         }
+        if (bt->bp->records) continue;
         int known = 0;
         for (size_t g = bt->g0; !known && g < bt->g0 + bt->n_groups; g++)
             known = engine_for(bt->ps, g, x->code) != NULL;

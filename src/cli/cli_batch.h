@@ -31,6 +31,13 @@ typedef struct cli_batch_params {
     int threads; /* >= 1 */
     int verbose; /* progress on stderr even when it is not a terminal */
     const char *request; /* JSON object every member's request shares (no "customer"); borrowed */
+    /* members served from their sealed records (prefrec export --records DIR), opened with the
+     * card token derived from the shop's token master key: buy again and mixed lists for
+     * campaigns. NULL: from the packs' customer sides. */
+    const char *records;
+    const uint8_t *token_master; /* 32 bytes, with records */
+    const struct cli_i18n
+        *lang; /* the reasons' language in CSV rows (NULL: the engine's English) */
 } cli_batch_params;
 
 cli_batch_params cli_batch_default_params(void); /* CSV, 2 threads */

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "host/file.h"
+#include "host/records.h"
 #include "prefrec/member.h"
 
 static const char *usage_text =
@@ -19,28 +20,14 @@ static const char *usage_text =
     "  --token HEX       the member's card token (the kiosk's way)\n"
     "  --key HEX         the record's key, 64 hex digits (the web page's way: from the backend)\n";
 
-static int unhex(const char *s, uint8_t *out, size_t n) {
-    if (strlen(s) != 2 * n) return -1;
-    for (size_t i = 0; i < 2 * n; i++) {
-        int c = s[i],
-            v = c >= '0' && c <= '9' ? c - '0'
-            : c >= 'a' && c <= 'f'   ? c - 'a' + 10
-            : c >= 'A' && c <= 'F'   ? c - 'A' + 10
-                                     : -1;
-        if (v < 0) return -1;
-        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
-    }
-    return 0;
-}
-
-static prefrec_status read_hex_file(const char *path, uint8_t *out, size_t n, prefrec_error *err) {
+prefrec_status cli_read_hex_file(const char *path, uint8_t *out, size_t n, prefrec_error *err) {
     char *buf = NULL;
     size_t len = 0;
     prefrec_status s = prefrec_file_read(path, 4096, &buf, &len, err);
     if (s) return s;
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ')) len--;
     buf[len] = 0;
-    if (unhex(buf, out, n))
+    if (prefrec_unhex(buf, out, n))
         s = prefrec_error_set(err, PREFREC_E_PARSE, "%s: expected %zu hex digits", path, 2 * n);
     memset(buf, 0, len);
     free(buf);
@@ -75,55 +62,25 @@ prefrec_status cli_member_load(const char *records, const char *code, const char
                                prefrec_member_state **out, prefrec_member_header *h,
                                prefrec_error *err) {
     *out = NULL;
-    uint8_t master[32], token[16], rkey[32];
+    uint8_t master[32], secret[32];
+    size_t n = 16;
+    int kind = PREFREC_MEMBER_KIND_TOKEN;
     prefrec_status s = PREFREC_OK;
     if (key_path) {
-        s = read_hex_file(key_path, master, 32, err);
-        if (!s) s = prefrec_member_token(master, code, strlen(code), token, err);
+        s = cli_read_hex_file(key_path, master, 32, err);
+        if (!s) s = prefrec_member_token(master, code, strlen(code), secret, err);
         memset(master, 0, sizeof master);
-    } else if (token_hex && unhex(token_hex, token, 16)) {
+    } else if (token_hex && prefrec_unhex(token_hex, secret, 16)) {
         return prefrec_error_set(err, PREFREC_E_INVAL, "--token is 32 hex digits");
-    } else if (key_hex && unhex(key_hex, rkey, 32)) {
+    } else if (key_hex && prefrec_unhex(key_hex, secret, 32)) {
         return prefrec_error_set(err, PREFREC_E_INVAL, "--key is 64 hex digits");
-    } else if (!token_hex && !key_hex) {
+    } else if (key_hex) {
+        kind = 0, n = 32;
+    } else if (!token_hex) {
         return prefrec_error_set(err, PREFREC_E_INVAL, "the member's secret is missing");
     }
-    char path[4096], *json = NULL, *rec = NULL;
-    size_t jn = 0, rn = 0;
-    uint8_t export_id[16], naming[32], kid[16];
-    snprintf(path, sizeof path, "%s/export.json", records);
-    if (!s) s = prefrec_file_read(path, 1 << 16, &json, &jn, err);
-    cJSON *j = s ? NULL : cJSON_ParseWithLength(json, jn);
-    const char *e =
-        j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "export_id")) : NULL;
-    const char *nk =
-        j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "naming_key")) : NULL;
-    if (!s && (!e || !nk || unhex(e, export_id, 16) || unhex(nk, naming, 32)))
-        s = prefrec_error_set(err, PREFREC_E_PARSE,
-                              "%s: no export_id (32 hex digits) and naming_key (64)", path);
-    cJSON_Delete(j);
-    free(json);
-    if (!s) s = prefrec_member_kid(naming, code, strlen(code), kid, err);
-    if (!s) {
-        char name[33];
-        for (int i = 0; i < 16; i++) sprintf(name + 2 * i, "%02x", kid[i]);
-        snprintf(path, sizeof path, "%s/%s.rec", records, name);
-        s = prefrec_file_read(path, PREFREC_MEMBER_PAYLOAD_MAX + 4096, &rec, &rn, err);
-        if (s == PREFREC_E_IO || s == PREFREC_E_NOTFOUND)
-            s = prefrec_error_set(err, PREFREC_E_NOTFOUND, "no record for member %s in %s", code,
-                                  records);
-    }
-    uint8_t *pl = NULL;
-    size_t pn = 0;
-    if (!s)
-        s = key_hex ? prefrec_member_open(rec, rn, export_id, kid, rkey, &pl, &pn, err)
-                    : prefrec_member_open_token(rec, rn, export_id, kid, token, 16, &pl, &pn, err);
-    if (!s) s = prefrec_member_header_read(rec, rn, h, err);
-    if (!s) s = prefrec_member_state_decode(pl, pn, out, err);
-    prefrec_member_wipe_free(pl, pn);
-    free(rec);
-    memset(token, 0, sizeof token);
-    memset(rkey, 0, sizeof rkey);
+    if (!s) s = prefrec_records_open(records, code, kind, secret, n, out, h, err);
+    memset(secret, 0, sizeof secret);
     return s;
 }
 
@@ -164,7 +121,7 @@ int prefrec_cmd_member(int argc, char **argv) {
     prefrec_status s = PREFREC_OK;
     if (card) {
         uint8_t master[32], token[16];
-        s = read_hex_file(key_path, master, 32, &err);
+        s = cli_read_hex_file(key_path, master, 32, &err);
         if (!s) s = prefrec_member_token(master, code, strlen(code), token, &err);
         for (int i = 0; !s && i < 16; i++) printf("%02x", token[i]);
         if (!s) printf("\n");

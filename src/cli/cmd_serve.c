@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "prefrec/member.h"
 #include "cli_batch.h"
+#include "cli_i18n.h"
 #include "host/packset.h"
 #include "host/file.h"
 #include "prefrec/api.h"
@@ -30,11 +31,15 @@ static const char *usage_text =
     "  --ranker default|blend|neumf                 --categories N --per-category N  (stamp, 5 x "
     "5)\n"
     "  --request FILE    send this JSON request as is (docs/engine.md) instead of the flags\n"
+    "  --lang ko|en      the language of the reasons in tables and CSV (default: the locale's,\n"
+    "                    LC_ALL / LC_MESSAGES / LANG; the pages' catalogues, web/i18n/)\n"
     "  --list discover|buy_again|mixed   which list (discover); --day YYYY-MM-DD as of (the\n"
     "                    pack's as-of day)\n"
     "  --records DIR --member CODE (--token-key FILE | --token HEX | --key HEX)\n"
     "                    serve a member from their sealed record (prefrec export --records), as\n"
-    "                    a kiosk or the shop's page does; no --customer/--gender/--age then\n"
+    "                    a kiosk or the shop's page does; no --customer/--gender/--age then.\n"
+    "                    A batch (--members FILE or --all) with --records DIR --token-key FILE\n"
+    "                    serves each member from their record (campaigns: --list buy_again)\n"
     "  --json            print the JSON response (default: a table)\n"
     "campaign batches (one request per member, the same answers as one at a time):\n"
     "  --all             every customer of the packs that serve (the --affiliate's, or all of\n"
@@ -82,8 +87,9 @@ static prefrec_status read_history(const char *path, cJSON *arr, prefrec_error *
     return PREFREC_OK;
 }
 
-static void print_items(const cJSON *items, const char *title) {
+static void print_items(const cli_i18n *l, const cJSON *items, const char *title) {
     if (!cJSON_IsArray(items)) return;
+    char reason[1024];
     printf("%s\n%-4s %-10s %-9s %-28s %-16s %s\n", title, "rank", "product", "score", "name",
            "category", "reason");
     int i = 0;
@@ -94,11 +100,11 @@ static void print_items(const cJSON *items, const char *title) {
                cJSON_GetObjectItemCaseSensitive(it, "score")->valuedouble,
                cJSON_GetObjectItemCaseSensitive(it, "name")->valuestring,
                cJSON_GetObjectItemCaseSensitive(it, "category")->valuestring,
-               cJSON_GetObjectItemCaseSensitive(it, "reason")->valuestring);
+               (cli_i18n_json_reason(l, it, reason, sizeof reason), reason));
     }
 }
 
-static void print_table(const cJSON *r) {
+static void print_table(const cli_i18n *l, const cJSON *r) {
     const cJSON *ratio = cJSON_GetObjectItemCaseSensitive(r, "ratio");
     if (ratio) {
         printf("purchase share:");
@@ -114,19 +120,19 @@ static void print_table(const cJSON *r) {
     if (src) printf(", served from %s, ranker %s", src->valuestring, rk ? rk->valuestring : "?");
     printf("\n");
     const char *list = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "list"));
-    print_items(cJSON_GetObjectItemCaseSensitive(r, "items"),
+    print_items(l, cJSON_GetObjectItemCaseSensitive(r, "items"),
                 list && !strcmp(list, "buy_again") ? "buy again (bought before, most due first):"
                     : list && !strcmp(list, "mixed")
                     ? "next purchases (bought before and new, mixed):"
                     : "recommendations (never bought):");
-    print_items(cJSON_GetObjectItemCaseSensitive(r, "sampled"), "sampled from the top 30:");
+    print_items(l, cJSON_GetObjectItemCaseSensitive(r, "sampled"), "sampled from the top 30:");
     const cJSON *board = cJSON_GetObjectItemCaseSensitive(r, "board");
     for (const cJSON *c = board ? board->child : NULL; c; c = c->next) {
         char title[256];
         snprintf(title, sizeof title, "stamp category %s (mean score %.3f):",
                  cJSON_GetObjectItemCaseSensitive(c, "category")->valuestring,
                  cJSON_GetObjectItemCaseSensitive(c, "mean_score")->valuedouble);
-        print_items(cJSON_GetObjectItemCaseSensitive(c, "items"), title);
+        print_items(l, cJSON_GetObjectItemCaseSensitive(c, "items"), title);
     }
 }
 
@@ -218,6 +224,7 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
     cli_batch_params bp = cli_batch_default_params();
     const char *format = NULL, *threads = NULL;
     const char *records = NULL, *member = NULL, *token_key = NULL, *token = NULL, *rkey = NULL;
+    const char *lang = NULL;
     prefrec_member_state *ms = NULL;
     cJSON *req = cJSON_CreateObject();
     char *request = NULL, *out = NULL;
@@ -275,14 +282,16 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
             cJSON_AddStringToObject(req, "age", v), one = o;
         else if (!strcmp(o, "--ranker"))
             cJSON_AddStringToObject(req, "ranker", v);
+        else if (!strcmp(o, "--lang"))
+            lang = v;
         else if (!strcmp(o, "--list") || !strcmp(o, "--day"))
             cJSON_AddStringToObject(req, o + 2, v);
         else if (!strcmp(o, "--records"))
-            records = v, one = o;
+            records = v;
         else if (!strcmp(o, "--member"))
             member = v, one = o;
         else if (!strcmp(o, "--token-key"))
-            token_key = v, one = o;
+            token_key = v;
         else if (!strcmp(o, "--token"))
             token = v, one = o;
         else if (!strcmp(o, "--key"))
@@ -304,6 +313,13 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
         cJSON_Delete(req);
         return cli_usage_error(cmd, usage_text, "--pack is required");
     }
+    const char *lang_code = cli_i18n_lang(lang);
+    const cli_i18n *i18n = lang_code ? cli_i18n_get(lang_code) : NULL;
+    if (!i18n) {
+        cJSON_Delete(req);
+        return cli_usage_error(cmd, usage_text, "--lang '%s': ko or en", lang ? lang : "?");
+    }
+    bp.lang = i18n;
     int batch = all || bp.members_path;
     const char *misplaced = batch ? one
         : bp.out_path             ? "--out"
@@ -322,8 +338,25 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
                                batch ? "is for one customer, not a batch (--all, --members)"
                                      : "is for a batch: give --all or --members FILE");
     }
-    if (batch)
-        return serve_batch(cmd, plan, req, &bp, packs, n_packs, shard, format, threads, verbose);
+    uint8_t master[32];
+    if (batch && (records || token_key)) {
+        if (!records || !token_key) {
+            cJSON_Delete(req);
+            return cli_usage_error(cmd, usage_text,
+                                   "a batch from records needs --records DIR and --token-key FILE");
+        }
+        if (cli_read_hex_file(token_key, master, sizeof master, &err)) {
+            cJSON_Delete(req);
+            return cli_fail(cmd, &err);
+        }
+        bp.records = records;
+        bp.token_master = master;
+    }
+    if (batch) {
+        int brc = serve_batch(cmd, plan, req, &bp, packs, n_packs, shard, format, threads, verbose);
+        memset(master, 0, sizeof master);
+        return brc;
+    }
     if (history) {
         cJSON *arr = cJSON_AddArrayToObject(req, "history");
         if (read_history(history, arr, &err)) goto done;
@@ -365,7 +398,7 @@ static int serve(const char *cmd, const char *plan, int argc, char **argv) {
     if (json) {
         puts(out);
     } else if (ok) {
-        print_table(r);
+        print_table(i18n, r);
     }
     if (!ok) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(

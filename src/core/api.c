@@ -364,21 +364,6 @@ static prefrec_status map_history(const prefrec_engine *e, api_req *r, prefrec_e
     return PREFREC_OK;
 }
 
-static const char *source_name(int s) {
-    return s == PREFREC_SOURCE_KNOWN  ? "known"
-        : s == PREFREC_SOURCE_HISTORY ? "history"
-        : s == PREFREC_SOURCE_MEMBER  ? "member"
-                                      : "segment";
-}
-static const char *reason_kind(int r) {
-    return r == PREFREC_REASON_BOUGHT_WITH ? "bought_with"
-        : r == PREFREC_REASON_CATEGORY     ? "category"
-        : r == PREFREC_REASON_SEGMENT      ? "segment"
-        : r == PREFREC_REASON_REPEAT       ? "repeat"
-                                           : "predicted";
-}
-static const char *const list_names[3] = {"discover", "buy_again", "mixed"};
-
 static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_item *it, int rank) {
     char small[256], *text = small;
     cJSON *o = cJSON_CreateObject();
@@ -401,10 +386,11 @@ static cJSON *item_json(json_build *jb, const prefrec_engine *e, const prefrec_i
     else
         json_str(jb, o, "reason", text);
     if (text != small) free(text);
-    json_str(jb, o, "reason_kind", reason_kind(it->reason));
-    if (it->reason == PREFREC_REASON_BOUGHT_WITH)
+    json_str(jb, o, "reason_kind", prefrec_reason_kind_name(it->reason));
+    if (it->reason == PREFREC_REASON_BOUGHT_WITH) {
         json_str(jb, o, "reason_product", prefrec_engine_product_code(e, it->reason_ref));
-    else if (it->reason == PREFREC_REASON_CATEGORY)
+        json_str(jb, o, "reason_product_name", prefrec_engine_product_name(e, it->reason_ref));
+    } else if (it->reason == PREFREC_REASON_CATEGORY)
         json_str(jb, o, "reason_category", prefrec_engine_category_name(e, it->reason_ref));
     else if (it->reason == PREFREC_REASON_REPEAT) {
         json_num(jb, o, "days_bought", it->n_days);
@@ -423,8 +409,8 @@ static prefrec_status recommend_into(json_build *jb, const prefrec_engine *e, ap
     s = prefrec_engine_recommend(e, &r->rq, rs, err);
     if (!s) {
         json_str(jb, out, "affiliate", prefrec_engine_affiliate(e));
-        json_str(jb, out, "list", list_names[r->rq.list]);
-        json_str(jb, out, "source", source_name(rs->source));
+        json_str(jb, out, "list", prefrec_list_name(r->rq.list));
+        json_str(jb, out, "source", prefrec_source_name(rs->source));
         json_str(jb, out, "ranker", rs->ranker == PREFREC_RANKER_BLEND ? "blend" : "neumf");
         cJSON *items = json_arr(jb, out, "items");
         for (uint32_t i = 0; i < rs->n; i++)
@@ -671,7 +657,8 @@ char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines) {
         json_str(&jb, o, "default_ranker", blend ? "blend" : "neumf");
         cJSON *l = json_arr(&jb, o, "lists");
         for (int k = 0; k < 3; k++)
-            if (prefrec_engine_has_list(e, k)) json_push(&jb, l, cJSON_CreateString(list_names[k]));
+            if (prefrec_engine_has_list(e, k))
+                json_push(&jb, l, cJSON_CreateString(prefrec_list_name(k)));
         const char *eid = prefrec_engine_export_id(e);
         if (eid) json_str(&jb, o, "export_id", eid);
         char d[11];

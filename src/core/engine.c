@@ -736,6 +736,20 @@ prefrec_status prefrec_engine_stamp(const prefrec_engine *e, const prefrec_reque
     return s;
 }
 
+const char *prefrec_source_name(int s) {
+    static const char *const n[] = {"known", "history", "segment", "member"};
+    return s >= 0 && s < 4 ? n[s] : "?";
+}
+const char *prefrec_reason_kind_name(int r) {
+    static const char *const n[] = {"?",       "bought_with", "category",
+                                    "segment", "predicted",   "repeat"};
+    return r >= 1 && r <= 5 ? n[r] : "?";
+}
+const char *prefrec_list_name(int l) {
+    static const char *const n[] = {"discover", "buy_again", "mixed"};
+    return l >= 0 && l < 3 ? n[l] : "?";
+}
+
 size_t prefrec_engine_reason_text(const prefrec_engine *e, const prefrec_item *it, char *buf,
                                   size_t cap) {
     int n;

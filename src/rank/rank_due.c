@@ -160,28 +160,19 @@ static void due_describe(const void *params, char *buf, size_t n) {
  * seen. */
 #define DUE_TUNE_USERS 2000
 #define DUE_TUNE_K 20
-
-typedef struct due_cand {
-    float s;
-    int32_t p;
-} due_cand;
-
-static int by_s_desc(const void *a, const void *b) {
-    const due_cand *x = a, *y = b;
-    if (x->s != y->s) return x->s > y->s ? -1 : 1;
-    return (x->p > y->p) - (x->p < y->p);
-}
+#define DUE_TUNE_DAYS 30 /* the validation window: a month, or a quarter of shorter windows */
 
 static prefrec_status due_tune(const prefrec_fit_input *in, prefrec_repeat_params *best_p,
                                prefrec_error *err) {
     const prefrec_interactions *x = in->train;
-    int32_t cut = x->day_from + (int32_t)(((int64_t)x->day_to - x->day_from) * 3 / 4);
+    int32_t span = x->day_to - x->day_from, v = span / 4 < DUE_TUNE_DAYS ? span / 4 : DUE_TUNE_DAYS;
+    int32_t cut = x->day_to - v;
     prefrec_interactions *x1 = NULL, *x2 = NULL;
     due_model *m = NULL;
     prefrec_repeat_params p0 = prefrec_repeat_default_params();
     prefrec_repeat_item *it = NULL;
     float *sc = NULL;
-    due_cand *cand = NULL;
+    prefrec_scored *cand = NULL;
     double sum[36] = {0};
     int64_t users = 0;
     prefrec_status st =
@@ -227,11 +218,11 @@ static prefrec_status due_tune(const prefrec_fit_input *in, prefrec_repeat_param
         prefrec_repeat_params p;
         for (size_t g = 0; due_grid(g, &p) && !st; g++) {
             st = prefrec_repeat_score(&p, m->rate, x1->n_products, cut, it, n, sc, NULL, err);
-            for (size_t i = 0; i < n; i++) cand[i] = (due_cand){sc[i], it[i].product};
-            qsort(cand, n, sizeof *cand, by_s_desc);
+            for (size_t i = 0; i < n; i++) cand[i] = (prefrec_scored){sc[i], it[i].product};
+            qsort(cand, n, sizeof *cand, rank_scored_desc);
             int hits = 0;
             for (size_t i = 0; i < n && i < DUE_TUNE_K; i++)
-                hits += prefrec_interactions_find(x2, c, cand[i].p) >= 0;
+                hits += prefrec_interactions_find(x2, c, cand[i].index) >= 0;
             sum[g] += hits / denom;
         }
         users++;

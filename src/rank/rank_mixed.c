@@ -22,6 +22,7 @@
 #include "prefrec/native/blend_export.h"
 #include "prefrec/native/rankers.h"
 #include "prefrec/repeat.h"
+#include "rank_util.h"
 
 #define N_SHARES 11
 static const double SHARES[N_SHARES] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
@@ -48,16 +49,7 @@ static void mixed_free(void *mv) {
 #define cust_share prefrec_mixed_share
 #define merge_key prefrec_mixed_key
 
-typedef struct ranked {
-    float score;
-    int32_t p;
-} ranked;
-
-static int by_score_desc(const void *a, const void *b) {
-    const ranked *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
-    return (x->p > y->p) - (x->p < y->p);
-}
+typedef prefrec_scored ranked; /* .index: the product */
 
 /* The customer's owned products by the buy-again score and the others by the discover score,
  * both best first: rep[0..*n_rep), dis[0..*n_dis). */
@@ -76,8 +68,8 @@ static prefrec_status two_lists(const prefrec_interactions *x, const void *due, 
         } else if (x->n_buyers[p]) /* the catalogue (a pack's products): bought in the window */
             dis[nd++] = (ranked){s2[p], p};
     }
-    qsort(rep, (size_t)nr, sizeof *rep, by_score_desc);
-    qsort(dis, (size_t)nd, sizeof *dis, by_score_desc);
+    qsort(rep, (size_t)nr, sizeof *rep, rank_scored_desc);
+    qsort(dis, (size_t)nd, sizeof *dis, rank_scored_desc);
     *n_rep = nr;
     *n_dis = nd;
     return PREFREC_OK;
@@ -158,7 +150,7 @@ static prefrec_status tune(const prefrec_fit_input *in, const prefrec_mixed_para
                 int32_t i = 0, j = 0, h = 0;
                 for (int k = 0; k < K && (i < nr || j < nd); k++) {
                     int take_rep = j >= nd || (i < nr && merge_key(i, s) <= merge_key(j, 1 - s));
-                    int32_t p = take_rep ? rep[i++].p : dis[j++].p;
+                    int32_t p = take_rep ? rep[i++].index : dis[j++].index;
                     if (prefrec_interactions_find(x2, c, p) >= 0) h++;
                 }
                 hits[si][ai] += h / denom;
@@ -237,8 +229,8 @@ static prefrec_status mixed_score(const void *mv, int32_t c, float *scores) {
         !(st = two_lists(x, m->due, m->disc, c, s1, s2, rep, &nr, dis, &nd))) {
         double s = cust_share(m->rep_lines[c], m->lines[c], m->share, m->shrink);
         for (int32_t p = 0; p < x->n_products; p++) scores[p] = -INFINITY; /* not in the window */
-        for (int32_t i = 0; i < nr; i++) scores[rep[i].p] = (float)-merge_key(i, s);
-        for (int32_t j = 0; j < nd; j++) scores[dis[j].p] = (float)-merge_key(j, 1 - s);
+        for (int32_t i = 0; i < nr; i++) scores[rep[i].index] = (float)-merge_key(i, s);
+        for (int32_t j = 0; j < nd; j++) scores[dis[j].index] = (float)-merge_key(j, 1 - s);
     }
     free(s1), free(s2), free(rep), free(dis);
     return st;

@@ -20,6 +20,13 @@ static inline void rank_add_pop_tiebreak(const prefrec_interactions *x, float *s
         scores[p] += scale * (float)x->n_buyers[p] / (float)mx;
 }
 
+/* qsort order of prefrec_scored: higher score first, then lower index (prefrec/topk.h's). */
+static inline int rank_scored_desc(const void *a, const void *b) {
+    const prefrec_scored *x = a, *y = b;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
 /* For rankers whose scores are >= 0 with 0 meaning "no evidence" (TIFU-KNN, UP-CF, RP3beta):
  * every product scored 0 goes below every scored one, ordered by distinct buyers (-1 + buyers /
  * max, in [-1, 0)); a customer without history so gets overall popularity. */

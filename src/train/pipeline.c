@@ -338,7 +338,9 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     if (!st && p->neighbors > 0) {
         double tb = now_seconds();
         st = fit_extras(ds, ai, p->score.asof_day, &a, &tp, p->neighbors, &ex, err);
-        if (!st) note(p, "%s: default ranker (blend) fitted in %.2f s", code, now_seconds() - tb);
+        if (!st)
+            note(p, "%s: served rankers (blend, due, mixed share) fitted in %.2f s", code,
+                 now_seconds() - tb);
     }
     if (!st) {
         int extra = p->neighbors > 0;

@@ -7,6 +7,10 @@
  *   prefrec-kiosk --pack DIR --lines                      one request per stdin line, one
  *                                                         response line each (stays loaded)
  *   prefrec-kiosk --pack DIR --info                       what is loaded, as JSON
+ *   prefrec-kiosk --pack DIR --records REC --lines        members sign in per request:
+ *     {"member": {"code": "M000034966", "token": "<32 hex>"}, "list": "buy_again", ...}
+ *     or {"member": {"code": ..., "pin": "1234"}}: the member's sealed record REC/<kid>.rec is
+ *     opened with their card token or PIN (SECURITY.md) and the request served for them
  * Run it under any WASI runtime that grants the pack folder, e.g. node:
  *   node scripts/wasi-run.mjs build/wasi/prefrec-kiosk.wasm --pack "$PWD/models" --request -
  * (paths resolve against the runtime's preopened directories; wasi-run.mjs maps "/" to the
@@ -30,6 +34,9 @@
 #include "prefrec/pack.h"
 #include "host/file.h"
 #include "host/packset.h"
+#include "host/records.h"
+
+#include <cjson/cJSON.h>
 
 #define KIOSK_MAX_REQUEST (64u << 20)
 
@@ -40,7 +47,10 @@ static const char *usage_text =
     "  --customers SHARD  customer pack or shard for the single item pack given\n"
     "  --request FILE|-   the JSON request (docs/engine.md); '-' or absent: standard input\n"
     "  --lines            serve one JSON request per input line until end of input\n"
-    "  --info             print the loaded packs (affiliate, products, customers, rankers)\n";
+    "  --info             print the loaded packs (affiliate, products, customers, rankers)\n"
+    "  --records DIR      the export's sealed member records: a request's \"member\":\n"
+    "                     {\"code\", \"token\" (32 hex) | \"pin\"} serves that member from "
+    "theirs\n";
 
 /* Write one response line to stdout, whole. A runtime may hand the module a non-blocking pipe
  * (node's WASI does when stdout is a pipe): a write then fails with EAGAIN while the reader is
@@ -78,9 +88,61 @@ static void print_error(prefrec_status s, const char *msg) {
     prefrec_api_free(text);
 }
 
+/* A request's "member" ({"code", "token" | "pin"}): taken out of the request, the member's
+ * record opened from the records directory. *text: the request without it (caller frees). */
+static prefrec_status sign_in(const char *records, const char *req, size_t len, char **text,
+                              prefrec_member_state **m, prefrec_error *err) {
+    *text = NULL;
+    *m = NULL;
+    cJSON *root = cJSON_ParseWithLength(req, len);
+    cJSON *who =
+        cJSON_IsObject(root) ? cJSON_DetachItemFromObjectCaseSensitive(root, "member") : NULL;
+    prefrec_status s = PREFREC_OK;
+    if (who) {
+        const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(who, "code"));
+        const char *tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(who, "token"));
+        const char *pin = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(who, "pin"));
+        uint8_t token[16];
+        prefrec_member_header h;
+        if (!records)
+            s = prefrec_error_set(err, PREFREC_E_INVAL,
+                                  "request: \"member\" needs the kiosk's --records DIR");
+        else if (!code || !*code || !!tok + !!pin != 1)
+            s = prefrec_error_set(
+                err, PREFREC_E_INVAL,
+                "request: \"member\" must be {\"code\", and \"token\" or \"pin\"}");
+        else if (tok && prefrec_unhex(tok, token, 16))
+            s = prefrec_error_set(err, PREFREC_E_INVAL,
+                                  "request: member.token must be 32 hex digits");
+        else if (tok)
+            s = prefrec_records_open(records, code, PREFREC_MEMBER_KIND_TOKEN, token, 16, m, &h,
+                                     err);
+        else
+            s = prefrec_records_open(records, code, PREFREC_MEMBER_KIND_PIN, (const uint8_t *)pin,
+                                     strlen(pin), m, &h, err);
+        memset(token, 0, sizeof token);
+        if (!s && !(*text = cJSON_PrintUnformatted(root)))
+            s = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        cJSON_Delete(who);
+    }
+    cJSON_Delete(root);
+    return s;
+}
+
 /* Handle one request; print the response line. Returns 1 if it was ok, 0 if an error. */
-static int serve(const prefrec_packset *k, const char *req, size_t len) {
-    char *out = prefrec_api_handle_n((const prefrec_engine *const *)k->engines, k->n, req, len);
+static int serve(const prefrec_packset *k, const char *records, const char *req, size_t len) {
+    char *text = NULL;
+    prefrec_member_state *m = NULL;
+    prefrec_error err = {0};
+    if (sign_in(records, req, len, &text, &m, &err)) {
+        print_error(err.status, err.msg);
+        return 0;
+    }
+    if (text) req = text, len = strlen(text);
+    char *out =
+        prefrec_api_handle_member((const prefrec_engine *const *)k->engines, k->n, m, req, len);
+    prefrec_member_state_free(m);
+    free(text);
     if (!out) {
         print_error(PREFREC_E_NOMEM, "out of memory");
         return 0;
@@ -98,7 +160,7 @@ static void print_info(const prefrec_packset *k) {
 }
 
 /* --lines: serve each non-empty line; returns the number of error responses. */
-static size_t serve_lines(const prefrec_packset *k) {
+static size_t serve_lines(const prefrec_packset *k, const char *records) {
     size_t cap = 1 << 16, n = 0, errors = 0;
     char *line = malloc(cap);
     if (!line) {
@@ -125,7 +187,7 @@ static size_t serve_lines(const prefrec_packset *k) {
             continue;
         }
         while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) n--;
-        if (n) errors += !serve(k, line, n);
+        if (n) errors += !serve(k, records, line, n);
         n = 0;
     } while (c != EOF);
     free(line);
@@ -133,7 +195,7 @@ static size_t serve_lines(const prefrec_packset *k) {
 }
 
 int main(int argc, char **argv) {
-    const char *packs[PREFREC_PACKSET_MAX], *shard = NULL, *request = NULL;
+    const char *packs[PREFREC_PACKSET_MAX], *shard = NULL, *request = NULL, *records = NULL;
     size_t n_packs = 0;
     int lines = 0, info = 0;
     for (int i = 1; i < argc; i++) {
@@ -156,6 +218,8 @@ int main(int argc, char **argv) {
             shard = argv[++i];
         else if (i + 1 < argc && !strcmp(o, "--request"))
             request = argv[++i];
+        else if (i + 1 < argc && !strcmp(o, "--records"))
+            records = argv[++i];
         else {
             prefrec_error e = {0}; /* (cuts a long option on a character: the line stays UTF-8) */
             prefrec_error_set(&e, PREFREC_E_INVAL,
@@ -185,7 +249,7 @@ int main(int argc, char **argv) {
     } else if (info) {
         print_info(&k);
     } else if (lines) {
-        rc = serve_lines(&k) ? 1 : 0;
+        rc = serve_lines(&k, records) ? 1 : 0;
     } else {
         char *buf = NULL;
         size_t len = 0;
@@ -196,7 +260,7 @@ int main(int argc, char **argv) {
             print_error(s, err.msg);
             rc = 1;
         } else {
-            rc = serve(&k, buf, len) ? 0 : 1;
+            rc = serve(&k, records, buf, len) ? 0 : 1;
         }
         free(buf);
     }

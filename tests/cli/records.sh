@@ -135,4 +135,26 @@ grep -q "holds notes.txt, so it is not a records directory" o.err || fail "$(cat
 rc=0
 "$bin" export --pack full/A01.pack --out w4 --records r4 >/dev/null 2>&1 || rc=$?
 [[ $rc == 2 ]] || fail "--records without --data: exit $rc"
-echo "ok   records: $want sealed records ($n_members members, 2 opted out and absent everywhere), card and key open, wrong token and replay refused"
+# a campaign batch from the records (buy again for the CRM): each line is the member's one-by-one
+# answer from their record; an opted-out member has no record and is listed, not served
+a01=$(awk -F, 'NR > 1 && $4 == "A01" {print $1}' $pdde | awk '!s[$0]++' | grep -v -x -e "$out1" -e "$out2" | head -5)
+{ echo "$a01"; echo "$out1"; } >campaign.txt
+"$bin" recommend --pack web2 --affiliate A01 --members campaign.txt --records rec --token-key tok.key \
+  --list buy_again --k 5 --format jsonl --out ba.jsonl --errors ba.err 2>/dev/null || fail "campaign batch"
+[[ $(wc -l <ba.jsonl) == 5 ]] || fail "campaign: $(wc -l <ba.jsonl) lines"
+grep -q "campaign.txt:6,$out1,not found,no record for member $out1 in rec" ba.err || fail "campaign errors: $(cat ba.err)"
+i=0
+for c in $a01; do
+  i=$((i + 1))
+  "$bin" recommend --pack web2 --affiliate A01 --records rec --member "$c" --token-key tok.key \
+    --list buy_again --k 5 --json >one.json || fail "one-by-one $c"
+  sed -n "${i}p" ba.jsonl >line.json
+  python3 -c '
+import json, sys
+line, one = json.load(open("line.json")), json.load(open("one.json"))
+assert line.pop("member") == sys.argv[1], "member order"
+assert line == one, "batch line differs from the one-by-one answer"
+assert one["source"] == "member" and one["items"] and all(i["reason_kind"] == "repeat" for i in one["items"])
+' "$c" || fail "campaign: $c"
+done
+echo "ok   records: $want sealed records ($n_members members, 2 opted out and absent everywhere), card and key open, wrong token and replay refused, a buy-again campaign batch from the records"

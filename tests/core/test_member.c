@@ -4,6 +4,7 @@
  * offset, a record cut at every length, another member's record, another export's, a bad
  * version, a PIN cost over the budget. Prints the record size (compared between builds). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,17 @@ static prefrec_status try_token(const uint8_t *rec, size_t n, const uint8_t *kid
         prefrec_member_wipe_free(p, pn);
     }
     return s;
+}
+
+static void seed_file(const char *dir, const char *name, uint8_t mode, const uint8_t *b, size_t n) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputc(mode, f);
+    fwrite(b, 1, n, f);
+    fclose(f);
 }
 
 int main(void) {
@@ -192,6 +204,13 @@ int main(void) {
     CHECK(!memcmp(h.member_kid, kid_a, 16) && !memcmp(h.export_id, ex1, 16));
     /* the plaintext does not appear in the record */
     for (size_t k = 0; k + 10 <= rn; k++) CHECK(memcmp(rec + k, code_a, 10) != 0);
+    /* PREFREC_FUZZ_CORPUS=DIR: the fuzz target's seeds (fuzz/corpus/member: mode byte, then a
+     * record (even) or a member state (odd)), written from these exact bytes */
+    const char *corpus = getenv("PREFREC_FUZZ_CORPUS");
+    if (corpus) {
+        seed_file(corpus, "record-token", 0, rec, rn);
+        seed_file(corpus, "state-2aff", 1, pl, pln);
+    }
 
     uint8_t *out = NULL;
     size_t on = 0;
@@ -322,6 +341,7 @@ int main(void) {
     uint8_t *prec = NULL;
     size_t prn = 0;
     CHECK_EQ_INT(prefrec_member_seal_with(&pp, pl, pln, nonce, salt, &prec, &prn, &e), PREFREC_OK);
+    if (corpus && prec) seed_file(corpus, "record-pin", 2, prec, prn);
     CHECK_EQ_INT(prn, 384);
     CHECK_EQ_INT(prefrec_member_open_pin(prec, prn, ex1, kid_a, "482916", 6, &out, &on, &e),
                  PREFREC_OK);

@@ -3,25 +3,28 @@
 // card token, and serves discover, buy_again and mixed exactly as the native CLI does from the
 // same record (same products in the same order, scores within 1e-5; the native lists are the
 // evaluated ones: tests/test_served.c). Wrong keys, another member's record, another export's
-// record and requests without a member are refused with the engine's message.
-// Needs the native and emscripten builds; skips with a message otherwise.
+// record and requests without a member are refused with the engine's message. The WASI kiosk
+// module, given the records directory and a member's card token or a wrong one, answers alike.
+// Needs the native, emscripten and wasi builds; skips with a message otherwise.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import { loadExport, memberKeys } from '../server/records.mjs';
+import { loadCatalog, reasonText } from '../i18n/i18n.js';
 
 const run = promisify(execFile);
 const web = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = join(web, '..');
 const CLI = process.env.PREFREC_CLI || join(root, 'build/native/prefrec');
-const needed = [CLI, join(web, 'dist/prefrec-engine.js'), join(web, 'dist/prefrec-engine.wasm')];
+const KIOSK = join(root, 'build/wasi/prefrec-kiosk.wasm');
+const needed = [CLI, KIOSK, join(web, 'dist/prefrec-engine.js'), join(web, 'dist/prefrec-engine.wasm')];
 const missing = needed.filter((f) => !existsSync(f));
 const skip = missing.length
   ? `build outputs missing (${missing.map((f) => relative(root, f)).join(', ')}): run bash scripts/test.sh`
@@ -101,6 +104,55 @@ describe('member records in the browser engine', { skip }, () => {
       }
     }
     assert.ok(repeat >= 16);
+  });
+
+  test('the WASI kiosk serves the same lists from the records directory and the card token', async () => {
+    const reqs = [], want = [];
+    for (const code of codes)
+      for (const list of LISTS) {
+        reqs.push(JSON.stringify({ member: { code, token: createToken(code) }, affiliate: 'A01', list, k: 10,
+          day: '2022-01-15' }));
+        want.push(JSON.parse(await cli('recommend', '--pack', join(tmp, 'web'), '--records', join(tmp, 'rec'),
+          '--member', code, '--token', createToken(code), '--affiliate', 'A01', '--list', list, '--k', '10',
+          '--day', '2022-01-15', '--json')));
+      }
+    reqs.push(JSON.stringify({ member: { code: codes[0], token: '00'.repeat(16) }, list: 'buy_again', affiliate: 'A01' }));
+    const r = spawnSync(process.execPath, ['--no-warnings', join(root, 'scripts/wasi-run.mjs'), KIOSK, '--pack',
+      join(tmp, 'web'), '--records', join(tmp, 'rec'), '--lines'], { input: reqs.join('\n') + '\n', encoding: 'utf8',
+      timeout: 120000 });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, reqs.length, r.stderr);
+    want.forEach((w, i) => {
+      assert.ok(lines[i].ok, JSON.stringify(lines[i]));
+      assert.deepEqual(lines[i].items.map((it) => it.code), w.items.map((it) => it.code), reqs[i]);
+      lines[i].items.forEach((it, j) => assert.ok(Math.abs(it.score - w.items[j].score) <= 1e-5));
+    });
+    assert.equal(lines.at(-1).error.status, 'cannot open');
+  });
+
+  test('reasons in Korean and English: the CLI (web/i18n compiled in) and i18n.js say the same', async () => {
+    writeFileSync(join(tmp, 'members.txt'), codes.join('\n') + '\n');
+    const batch = (...extra) => cli('recommend', '--pack', join(tmp, 'web'), '--affiliate', 'A01', '--members',
+      join(tmp, 'members.txt'), '--records', join(tmp, 'rec'), '--token-key', join(tmp, 'tok.key'), '--list', 'mixed',
+      '--k', '12', '--day', '2022-01-15', '--out', join(tmp, extra.includes('jsonl') ? 'b.jsonl' : 'b.csv'), ...extra);
+    await batch('--format', 'jsonl');
+    const answers = readFileSync(join(tmp, 'b.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const kinds = new Set();
+    for (const lang of ['ko', 'en']) {
+      const cat = await loadCatalog(lang);
+      await batch('--format', 'csv', '--lang', lang);
+      const rows = readFileSync(join(tmp, 'b.csv'), 'utf8').trim().split('\n').slice(1);
+      const want = answers.flatMap((a) => a.items.map((it) => reasonText(cat, it)));
+      assert.equal(rows.length, want.length);
+      // the reason column: the CSV's 16th field (names hold no commas here; quoted fields are unquoted)
+      rows.forEach((r, i) => {
+        const f = r.match(/("([^"]|"")*"|[^,]*)(,|$)/g).map((x) => x.replace(/,$/, '').replace(/^"|"$/g, '').replace(/""/g, '"'));
+        assert.equal(f[15], want[i], `${lang} row ${i}`);
+      });
+      for (const a of answers) for (const it of a.items) kinds.add(it.reason_kind);
+      if (lang === 'en') answers.forEach((a) => a.items.forEach((it) => assert.equal(reasonText(cat, it), it.reason)));
+    }
+    assert.ok(kinds.has('repeat') && kinds.size >= 2, [...kinds].join());
   });
 
   test('wrong secrets, another member, another export, no member: refused by name', () => {

@@ -5,6 +5,7 @@ import PrefRecDefault, {
   PrefRec, fnv1a32, shardOf, shardFile, shardPath,
   type Age, type Gender, type Item, type LoadSource, type PackInfo, type PackSource, type PrefRecError,
   type RatioRequest, type Recommendation, type Request, type StampBoard, type StampRequest, type TopResult,
+  type ListKind, type MemberInfo,
 } from '../../prefrec.js';
 
 export async function shop(card: HTMLElement): Promise<void> {
@@ -24,7 +25,16 @@ export async function shop(card: HTMLElement): Promise<void> {
 
   const r: Recommendation = pr.recommend({ affiliate: 'A01', customer: 'M000034966', k: 8 });
   for (const it of r.items) card.textContent = `${it.name} - ${it.reason} (${it.reason_kind}, ${it.score.toFixed(2)})`;
-  const source: 'known' | 'history' | 'segment' = r.source;
+  const source: 'known' | 'history' | 'segment' | 'member' = r.source;
+  // a signed-in member: the backend's record and key, then their own lists
+  const eid: string | null = pr.exportId;
+  const me: MemberInfo = pr.openMember({ record: 'AAAA', key: 'AAAA', exportId: eid ?? undefined });
+  console.log(me.gender, me.age, me.affiliates.map((a) => a.products));
+  const again: Recommendation = pr.recommend({ affiliate: 'A01', list: 'buy_again', day: '2022-01-15' });
+  for (const it of again.items) console.log(it.every_days, it.days_since, it.days_bought, again.list);
+  const lists: ListKind[] = info[0].lists;
+  console.log(lists, pr.member?.affiliates.length, await PrefRecDefault.memberKid('00', 'M1'));
+  pr.closeMember();
   console.log(source, r.ranker, r.plan, r.affiliate, r.sampled?.length);
   pr.recommend({ affiliate: 'A01', history: ['P1', 'P2'], k: 5, sample: 3, seed: 42, ranker: 'default' });
   pr.planSubscribe({ affiliate: 'A01', customer: 'M1', ranker: 'neumf' });

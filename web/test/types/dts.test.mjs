@@ -55,7 +55,7 @@ test('prefrec.d.ts declares what prefrec.js exports: names, methods, constructor
   assert.deepEqual(dts.methods, js.methods, 'methods of PrefRec');
   assert.deepEqual(dts.props, js.props, 'public fields of PrefRec');
   assert.equal(dts.ctorParams, js.ctorParams, 'constructor parameters');
-  assert.deepEqual(js.statics, ['load']);
+  assert.deepEqual(js.statics, ['load', 'memberKid']);
   assert.ok(js.exports.includes('shardPath') && js.methods.includes('recommendTop'));
   // the constructor is internal: declared private, so `new PrefRec()` does not compile
   const ctor = parse('prefrec.d.ts').statements.find(ts.isClassDeclaration).members.find(ts.isConstructorDeclaration);
@@ -86,7 +86,10 @@ test('the loaded module and engine match the types', { skip: !dist && 'web/dist 
   const { PrefRec } = mod;
   assert.equal(mod.default, PrefRec);
   const dts = surface('prefrec.d.ts');
-  assert.deepEqual(sorted(Object.getOwnPropertyNames(PrefRec.prototype).filter((k) => k !== 'constructor')), dts.methods);
+  const own = Object.getOwnPropertyNames(PrefRec.prototype).filter((k) => k !== 'constructor');
+  const isGetter = (k) => !!Object.getOwnPropertyDescriptor(PrefRec.prototype, k).get;
+  assert.deepEqual(sorted(own.filter((k) => !isGetter(k))), dts.methods);
+  assert.deepEqual(sorted(own.filter(isGetter)), ['exportId']); // declared as an accessor
   const pr = await PrefRec.load({ packs: [{ item: join(web, '../models/sample/A01.item.pack') }] });
   try {
     assert.deepEqual(sorted(Object.keys(pr)), dts.props);
