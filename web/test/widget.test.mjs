@@ -6,12 +6,12 @@
 // equal the native CLI's: member.test.mjs) from the same record: same products in the same order,
 // same reasons. A member who signs in with their card sees their buy-again list (repeat reasons
 // with interval and days since) and their discover list; a wrong card, a member number alone or
-// a customer attribute shows nothing of theirs; guests get the segment list; no page fetches a
-// customer shard. Also: the subscription switch (click and keyboard), an HTML product name shown
+// a customer attribute shows nothing of theirs; a member with no record (404) and guests get the
+// segment list, marked; no page fetches a customer shard. Also: the subscription switch (click and keyboard), an HTML product name shown
 // as text and run never, a missing pack -> the error state.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer } from '../testkit/server.mjs';
 import { launchBrowser, openPage } from '../testkit/browser.mjs';
@@ -276,6 +276,29 @@ describe('storefront widget', { skip }, () => {
     assert.deepEqual(m.codes, expected(null, { affiliate: aff, k: 5 }).items.map((i) => i.code));
     assert.deepEqual(errors, []);
     await context.close();
+  });
+
+  test('a signed-in member with no record (new, or opted out) gets the popular products, said so', async () => {
+    const code = fx.codes.find((c) => c !== member);
+    const rec = join(fx.records, `${memberKeys(ex.tokenKey, ex.namingKey, ex.exportId, code).kid.toString('hex')}.rec`);
+    renameSync(rec, `${rec}.away`);
+    try {
+      const { page, errors, context } = await shop('&affiliate=A01');
+      await signIn(page, code, token(code));
+      await page.waitForFunction(() => document.getElementById('main-widget').getAttribute('fallback') === 'no-record');
+      const w = await widget(page, 'main-widget');
+      assert.equal(w.source, 'segment');
+      assert.match(w.note, /^We don't know your purchases yet: popular products for everyone at Department store\.$/);
+      assert.deepEqual(w.codes, expected(null, { affiliate: 'A01', k: 8 }).items.map((i) => i.code));
+      const again = await widget(page, 'again-widget', { empty: 'signed-out' });
+      assert.equal(again.fallback, 'no-record');
+      assert.equal(again.emptyText, 'We don\'t know your purchases yet: nothing to buy again at Department store.');
+      assert.equal(await recordStatus(page), 404);
+      assert.deepEqual(errors, []);
+      await context.close();
+    } finally {
+      renameSync(`${rec}.away`, rec);
+    }
   });
 
   test('a product name holding HTML is shown as text and runs nothing', async () => {
