@@ -7,18 +7,18 @@
 // and records are built now from generated data (scale 0.03) into build/web-test/.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ROOT, memberModels, publicManifest, urlPath } from '../testkit/packs.mjs';
+import { ROOT, memberModels, publicManifest, remove, urlPath } from '../testkit/packs.mjs';
 import { startServer } from '../testkit/server.mjs';
 import { launchBrowser, openPage } from '../testkit/browser.mjs';
 import { cardPayload, demoApi } from '../server/demo.mjs';
 import { writeRecordsManifest } from '../kiosk/records-manifest.mjs';
 
-let models, records, tokenKeyFile, codes = null;
+let models, records, tokenKeyFile, codes = null, fx = null;
 if (process.argv[2]) {
   [models, records, tokenKeyFile] = process.argv.slice(2, 5).map((p) => resolve(p));
   await publicManifest(models);
 } else {
-  const fx = await memberModels('screenshot');
+  fx = await memberModels('screenshot');
   ({ site: models, records, tokenKeyFile, codes } = fx);
 }
 await writeRecordsManifest(records);
@@ -80,4 +80,5 @@ try {
 } finally {
   await browser.close();
   await srv.close();
+  remove(fx);
 }
