@@ -2,8 +2,8 @@
 // ESLint's recommended rules plus what the code already follows: strict equality except against
 // null/undefined or between typeof and a string, no var, const where nothing is reassigned.
 // Globals per place: the shim runs in browsers and node; the widget, kiosk, shop and report
-// pages in browsers; sw.js in a service worker; tests, testkit, scripts and the manifest
-// writer in node (the browser tests also in the page they drive); bench/web in node and in the
+// pages in browsers; sw.js in a service worker; tests, testkit, scripts, servers and the manifest
+// writers in node (the browser tests also in the page they drive); bench/web in node and in the
 // bench page. Run from the repository root so that bench/web is inside the base path:
 //   cd web && npm run lint     (= cd .. && eslint -c web/eslint.config.js web bench/web)
 import js from '@eslint/js';
@@ -57,7 +57,7 @@ export default [
     languageOptions: { globals: globals.serviceworker },
   },
   {
-    files: ['web/eslint.config.js', 'web/kiosk/models-manifest.mjs', 'web/test/**', 'web/testkit/**', 'web/scripts/**',
+    files: ['web/eslint.config.js', 'web/kiosk/models-manifest.mjs', 'web/kiosk/records-manifest.mjs', 'web/test/**', 'web/testkit/**', 'web/scripts/**',
       'web/server/**'],
     languageOptions: { globals: globals.node },
   },

@@ -1,24 +1,43 @@
-// kiosk.js - the in-store app: a member number (or anonymous: gender and age band), then the
-// three plans, all computed on the device by the prefrec engine (WebAssembly):
+// kiosk.js - the in-store app: a member proves who they are with their card (the QR payload
+// PRM1:<code>:<32 hex token>, typed by the scanner) or, where the records are PIN records, their
+// member number and PIN; or shops anonymously (gender and age band). Then the three plans and,
+// for a member, their buy-again list beside them, all computed on the device by the prefrec
+// engine (WebAssembly):
 //   plan 1  the store picked in proportion to the member's purchases per affiliate, its picks
 //   plan 2  the customer chooses a store to subscribe to (the <prefrec-recommendations> widget)
 //   plan 3  this month's stamp board for the plan-1 store: 5 categories x 5 products, stamps on
 //           the products already bought
-// Works offline after one load with the network on (sw.js caches the app, engine and packs).
-// Query: ?models=DIR (default ../../models/: manifest.json + exported packs), &month=YYYY-MM
-// (default this month: the seed of the plan-1 pick and the board's title), and the session
-// (&member=ID or &gender=여성&age=30대), kept in the URL so a reload resumes it.
-import { affiliateName, answer, engineFor, fetchManifest, isUnknownCustomer } from '../widget/engine.js';
+//   다시 구매  the member's own products at the plan-1 store, most due first
+// A member's state is their sealed record from the kiosk's records directory (prefrec export
+// --records: export.json + <kid>.rec; the kiosk's own disk, served by its local server, never the
+// public site): kid = HMAC(naming key, code) names the file, the card token opens it. A member
+// number alone opens nothing. 5 failed sign-ins for one member lock that member out for 30 s,
+// doubling with each further failure (kept in localStorage, so a reload does not reset it).
+// The engine holds a member's state only while it answers (withMember); "Sign out", or 2 minutes
+// without a touch, forgets the member's record and token.
+// Works offline after one load with the network on (sw.js caches the app, engine, packs and the
+// records listed in records.json).
+// Query: ?models=DIR (default ../../models/: manifest.json + item packs), &records=DIR (default
+// /kiosk-records/), &month=YYYY-MM (default this month: the seed of the plan-1 pick and the
+// board's title), and an anonymous session (&gender=여성&age=30대), kept in the URL so a reload
+// resumes it (a member's session never is).
+import { PrefRec } from '../prefrec.js';
+import { affiliateName, engineFor, fetchManifest, withMember } from '../widget/engine.js';
 
 const q = new URLSearchParams(location.search);
 const models = new URL(q.get('models') || '../../models/', location.href).href;
+const records = new URL(q.get('records') || '/kiosk-records/', location.href).href;
 const $ = (id) => document.getElementById(id);
 const now = new Date();
 const [year, month] = /^\d{4}-\d{2}$/.test(q.get('month') || '')
   ? q.get('month').split('-').map(Number) : [now.getFullYear(), now.getMonth() + 1];
 const SEED = year * 100 + month; // the plan-1 pick is stable for the month
 const K = 8;
+const LOCK_AFTER = 5, LOCK_MS = 30000, LOCK_MAX_MS = 24 * 3600 * 1000, IDLE_MS = 120000;
+const LOCKS = 'prefrec-kiosk-locks';
 let manifest = null;
+let current = null; // the session shown: {member, code} or {gender, age}
+let idle = 0;
 
 const el = (tag, props = {}, ...kids) => {
   const e = document.createElement(tag);
@@ -46,30 +65,152 @@ async function registerOffline() {
     return;
   }
   try {
-    await navigator.serviceWorker.register(`sw.js?models=${encodeURIComponent(models)}`, { scope: './' });
+    await navigator.serviceWorker.register(`sw.js?models=${encodeURIComponent(models)}&records=${encodeURIComponent(records)}`,
+      { scope: './' });
   } catch (e) {
     $('net').textContent = '오프라인 불가';
     $('net').title = `Service worker: ${e.message}`;
     return;
   }
+  const complete = async (name, mark) => (await caches.has(name)) && !!(await (await caches.open(name)).match(mark));
   const check = async () => {
     if (!manifest) return false;
-    const name = `prefrec-kiosk-packs-${manifest.version}`;
-    if (!(await caches.has(name))) return false; // caches.open would create it empty
-    const c = await caches.open(name);
-    const done = await c.match(new URL('__complete__', models).href);
-    if (done) {
+    const packs = await complete(`prefrec-kiosk-packs-${manifest.version}`, new URL('__complete__', models).href);
+    const ex = await recordsExport().catch(() => null);
+    const recs = !ex || await complete(`prefrec-kiosk-records-${ex.export_id}`, new URL('__complete__', records).href);
+    if (packs && recs) {
       document.body.dataset.offline = 'ready';
       $('net').textContent = '오프라인 준비됨';
-      $('net').title = `Offline ready: packs version ${manifest.version}`;
+      $('net').title = `Offline ready: packs version ${manifest.version}${ex ? `, member records of export ${ex.export_id}` : ''}`;
     }
-    return !!done;
+    return packs && recs;
   };
   navigator.serviceWorker.addEventListener('message', (ev) => {
-    if (ev.data?.type === 'packs-cached') check();
+    if (/-cached$/.test(ev.data?.type || '')) check();
   });
   for (let i = 0; i < 120 && !(await check()); i++) await new Promise((r) => setTimeout(r, 500));
 }
+
+/* ---- member records and the lockout ---- */
+let exportInfo = null;
+/** The records directory's export.json: {export_id, naming_key, kind} (fetched once per page). */
+async function recordsExport() {
+  exportInfo ||= (async () => {
+    const url = new URL('export.json', records);
+    const r = await fetch(url, { cache: 'no-cache' });
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    const e = await r.json();
+    if (e.format !== 'prefrec-records' || !/^[0-9a-f]{32}$/.test(e.export_id) || !/^[0-9a-f]{64}$/.test(e.naming_key)) {
+      throw new Error(`${url}: not a prefrec records export`);
+    }
+    return e;
+  })();
+  exportInfo.catch(() => { exportInfo = null; });
+  return exportInfo;
+}
+
+const hex = (b) => [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+
+function locks() {
+  try {
+    return JSON.parse(localStorage.getItem(LOCKS) || '{}') || {};
+  } catch {
+    return {};
+  }
+}
+
+/** Seconds this member key id is still locked for (0: not locked). */
+function lockedFor(kid) {
+  const l = locks()[kid];
+  return l?.until > Date.now() ? Math.ceil((l.until - Date.now()) / 1000) : 0;
+}
+
+/** Count a failed sign-in; returns {fails, lockedFor}. 5 failures lock for 30 s, each further
+ * failure doubles it (at most a day). */
+function failed(kid) {
+  const all = locks();
+  const l = all[kid] || { fails: 0, until: 0 };
+  l.fails++;
+  if (l.fails >= LOCK_AFTER) l.until = Date.now() + Math.min(LOCK_MS * 2 ** (l.fails - LOCK_AFTER), LOCK_MAX_MS);
+  all[kid] = l;
+  localStorage.setItem(LOCKS, JSON.stringify(all));
+  return { fails: l.fails, lockedFor: lockedFor(kid) };
+}
+
+function succeeded(kid) {
+  const all = locks();
+  delete all[kid];
+  localStorage.setItem(LOCKS, JSON.stringify(all));
+}
+
+const lockText = (s) => `${LOCK_AFTER}번 이상 실패해서 ${s}초 동안 잠겼어요. 잠시 후 다시 시도하세요. ` +
+  `(Locked for ${s} s after ${LOCK_AFTER} failed sign-ins.)`;
+
+/** Sign a member in: {code, token} (card) or {code, pin}. Shows their plans, or says why not. */
+async function signIn(cred) {
+  notice('');
+  setState('signing-in');
+  try {
+    if (!manifest) throw new Error('모델 팩 목록(manifest.json)을 읽지 못했어요.');
+    const ex = await recordsExport();
+    const kid = hex(await PrefRec.memberKid(ex.naming_key, cred.code));
+    const wait = lockedFor(kid);
+    if (wait) {
+      notice(lockText(wait));
+      setState('locked');
+      return;
+    }
+    const refuse = () => {
+      const f = failed(kid);
+      notice(f.lockedFor ? lockText(f.lockedFor)
+        : `${cred.pin != null ? '회원번호나 PIN이' : '카드가'} 맞지 않아요. (${cred.pin != null ? 'Wrong member number or PIN' : 'This card could not be verified'}; ` +
+          `${LOCK_AFTER - f.fails}번 더 틀리면 잠겨요 · ${LOCK_AFTER - f.fails} more and it locks.)`);
+      setState(f.lockedFor ? 'locked' : 'refused');
+    };
+    const r = await fetch(new URL(`${kid}.rec`, records));
+    if (r.status === 404) return refuse(); // the same answer as a wrong secret: no membership oracle
+    if (!r.ok) throw new Error(`${kid}.rec: HTTP ${r.status}`);
+    const record = new Uint8Array(await r.arrayBuffer());
+    const member = cred.pin != null ? { record, pin: cred.pin, kid } : { record, token: cred.token, kid };
+    const pr = await engineFor(sources());
+    try {
+      withMember(pr, member, () => {}); // opens and wipes it again: the record is theirs
+    } catch (e) {
+      if (!e.member) throw e;
+      if (e.status === 'cannot open') return refuse();
+      if (e.status === 'other export') {
+        notice('이 키오스크의 회원 기록이 모델과 맞지 않아요: 직원에게 문의하세요. (The member records are of another export: ask staff.)');
+      } else notice(`회원 기록을 열 수 없어요 (${e.message}).`);
+      setState('refused');
+      return;
+    }
+    succeeded(kid);
+    await show({ member, code: cred.code });
+  } catch (e) {
+    notice(`로그인할 수 없어요 (${e.message}).`);
+    setState('error');
+  }
+}
+
+/** Forget the member (the engine holds their state only while it answers a request). */
+function signOut(why = '') {
+  const s = current;
+  current = null;
+  clearTimeout(idle);
+  for (const id of ['ratio-widget', 'sub-widget', 'again-widget']) $(id).setMember(null);
+  s?.member?.record.fill(0);
+  $('card').value = '';
+  $('member').value = '';
+  $('pin').value = '';
+  go(null);
+  notice(why);
+}
+
+function touch() {
+  clearTimeout(idle);
+  if (current?.member) idle = setTimeout(() => signOut('오래 사용하지 않아 로그아웃했어요. (Signed out after 2 minutes idle.)'), IDLE_MS);
+}
+for (const t of ['pointerdown', 'keydown']) document.addEventListener(t, touch, { passive: true });
 
 /* ---- start screen ---- */
 function startScreen() {
@@ -77,50 +218,63 @@ function startScreen() {
   $('start').hidden = false;
   $('results').hidden = true;
   $('home').hidden = true;
+  $('sign-out').hidden = true;
   $('who').textContent = '';
   setState('start');
 }
 
 function session() {
-  if (q.get('member')) return { customer: q.get('member') };
   if (q.get('gender') || q.get('age')) return { gender: q.get('gender') || null, age: q.get('age') || null };
   return null;
 }
 
 function go(s) {
   for (const k of ['member', 'gender', 'age']) q.delete(k);
-  if (s?.customer) q.set('member', s.customer);
   if (s?.gender) q.set('gender', s.gender);
   if (s?.age) q.set('age', s.age);
   history.replaceState(null, '', `${location.pathname}?${q}`);
   return s ? show(s) : startScreen();
 }
 
-$('member-form').addEventListener('submit', (ev) => {
+const CARD = /^PRM1:([^:\s]{1,64}):([0-9a-fA-F]{32})$/;
+$('card-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const v = $('member').value.trim();
-  if (!v) {
-    notice('회원번호를 입력하세요. (Enter a member number.)');
+  const m = CARD.exec($('card').value.trim());
+  $('card').value = '';
+  if (!m) {
+    notice('카드를 읽을 수 없어요: 다시 스캔해 주세요. (Not a member card: scan it again.)');
     return;
   }
-  go({ customer: v });
+  signIn({ code: m[1], token: m[2].toLowerCase() });
+});
+$('pin-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const code = $('member').value.trim(), pin = $('pin').value;
+  $('pin').value = '';
+  if (!code || !pin) {
+    notice('회원번호와 PIN을 입력하세요. (Enter your member number and PIN.)');
+    return;
+  }
+  signIn({ code, pin });
 });
 $('anon-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
   go({ gender: f.get('gender'), age: f.get('age') });
 });
+let keyTarget = $('member');
+for (const id of ['member', 'pin']) $(id).addEventListener('focus', () => { keyTarget = $(id); });
 for (const b of document.querySelectorAll('.keypad button')) {
   b.addEventListener('click', () => {
-    const i = $('member');
+    const i = keyTarget;
     i.value = b.dataset.key === 'back' ? i.value.slice(0, -1) : i.value + b.dataset.key;
   });
 }
 $('home').addEventListener('click', () => {
   notice('');
-  $('member').value = '';
   go(null);
 });
+$('sign-out').addEventListener('click', () => signOut());
 
 /* ---- tabs ---- */
 const tabs = [...document.querySelectorAll('[role=tab]')];
@@ -144,16 +298,18 @@ tabs.forEach((t, i) => {
 });
 
 /* ---- results ---- */
+const sources = () => manifest.affiliates.map((a) => ({ item: new URL(a.item, manifest.base).href, version: manifest.version }));
+
 function widgetSetup(w, s, affiliate, extra = {}) {
   w.setAttribute('pack', `${manifest.base}{affiliate}.item.pack`);
-  w.setAttribute('shards', String(manifest.affiliates[0].shards));
   w.setAttribute('version', manifest.version);
   w.setAttribute('affiliate', affiliate);
-  for (const k of ['customer', 'gender', 'age']) {
-    if (s[k]) w.setAttribute(k, s[k]);
+  for (const k of ['gender', 'age']) {
+    if (!s.member && s[k]) w.setAttribute(k, s[k]);
     else w.removeAttribute(k);
   }
   for (const [k, v] of Object.entries(extra)) w.setAttribute(k, v);
+  w.setMember(s.member || null);
 }
 
 function shares(weights, picked) {
@@ -168,7 +324,7 @@ function shares(weights, picked) {
   }));
 }
 
-function board(res, fallback) {
+function board(res, member) {
   const cols = res.board.map((c) => el('section', { class: 'column', 'aria-label': c.category },
     el('h3', { text: c.category }),
     el('ol', {}, ...c.items.map((it) => {
@@ -183,60 +339,69 @@ function board(res, fallback) {
   const all = res.board.reduce((a, c) => a + c.items.length, 0);
   $('stamp-title').textContent = `${month}월 스탬프 미션 · ${affiliateName(res.affiliate)}`;
   $('stamp-lede').textContent = `스탬프 ${n} / ${all}: 카테고리마다 다섯 상품 중 구매한 상품에 스탬프가 찍혀요.` +
-    (fallback ? ' (회원 정보가 없어 인기 상품으로 만든 보드예요.)' : '');
+    (member ? '' : ' (회원 정보가 없어 인기 상품으로 만든 보드예요.)');
   $('board').dataset.stamps = String(n);
 }
 
+function widgetsDone(ids) {
+  return Promise.all(ids.map((id) => new Promise((ok) => {
+    const w = $(id);
+    if (['ready', 'error'].includes(w.getAttribute('state'))) return ok();
+    const done = () => { w.removeEventListener('prefrec-ready', done); w.removeEventListener('prefrec-error', done); ok(); };
+    w.addEventListener('prefrec-ready', done);
+    w.addEventListener('prefrec-error', done);
+  })));
+}
+
 async function show(s) {
+  current = s;
   document.body.dataset.screen = 'results';
   $('start').hidden = true;
   $('results').hidden = false;
-  $('home').hidden = false;
+  $('home').hidden = !!s.member;
+  $('sign-out').hidden = !s.member;
+  $('again').hidden = !s.member;
   setState('loading');
   notice('');
   selectTab(tabs[0]);
-  $('who').textContent = s.customer ? `회원 ${s.customer} 님` : `비회원 · ${s.gender || ''} ${s.age || ''}`;
+  touch();
+  $('who').textContent = s.member ? `회원 ${s.code} 님` : `비회원 · ${s.gender || ''} ${s.age || ''}`;
   try {
     if (!manifest) throw new Error('모델 팩 목록(manifest.json)을 읽지 못했어요.');
     const affs = manifest.affiliates.map((a) => a.affiliate);
-    const pr = await engineFor(manifest.affiliates.map((a) => ({
-      item: new URL(a.item, manifest.base).href, shards: s.customer ? a.shards : 0, customer: s.customer, version: manifest.version,
-    })));
-    const who = s.customer ? { customer: s.customer } : { gender: s.gender, age: s.age };
-    // plan 1: members by their purchases per affiliate; everyone else by each store's customers
-    const byCustomers = Object.fromEntries(manifest.affiliates.map((a) => [a.affiliate, a.customers || 0]));
-    let r = null, seg = s;
-    try {
-      r = pr.planRatio({ ...who, seed: SEED, k: K, ...(s.customer ? {} : { weights: byCustomers }) }).ratio;
-    } catch (e) {
-      if (!s.customer || !isUnknownCustomer(e)) throw e; // a member no pack knows
-    }
-    if (s.customer && (!r || r.fallback)) {
-      notice(`회원번호 ${s.customer}를 찾을 수 없어요: 모든 고객에게 인기 있는 상품을 보여 드려요. (Unknown member: popular products.)`);
-      seg = {};
-      r = pr.planRatio({ seed: SEED, weights: byCustomers }).ratio;
+    const pr = await engineFor(sources());
+    // plan 1: a member by their purchases per affiliate; anyone else by each store's customers
+    // where the manifest counts them, else every store alike (public packs count no members)
+    const counts = Object.fromEntries(manifest.affiliates.map((a) => [a.affiliate, a.customers || 0]));
+    const alike = Object.values(counts).some((c) => c > 0) ? counts : Object.fromEntries(affs.map((a) => [a, 1]));
+    let r = withMember(pr, s.member, () => pr.planRatio(s.member ? { seed: SEED, k: K }
+      : { gender: s.gender, age: s.age, seed: SEED, k: K, weights: alike })).ratio;
+    let byMember = !!s.member;
+    if (s.member && r.fallback) { // a member with no purchases in any loaded store
+      byMember = false;
+      r = pr.planRatio({ seed: SEED, k: K, weights: alike }).ratio;
     }
     const picked = r.picked;
     $('ratio-title').textContent = `${affiliateName(picked)} 추천 · ${affiliateName(picked, 'en')}`;
-    $('ratio-lede').textContent = s.customer && seg === s
+    $('ratio-lede').textContent = byMember
       ? `${month}월의 매장: 회원님의 매장별 구매 비중에 따라 골랐어요.`
-      : `${month}월의 매장: 매장별 고객 수에 따라 골랐어요 (구매 기록 없음).`;
+      : alike === counts ? `${month}월의 매장: 매장별 고객 수에 따라 골랐어요 (구매 기록 없음).`
+        : `${month}월의 매장: 모든 매장 중에서 골고루 골랐어요 (구매 기록 없음).`;
     shares(r.weights, picked);
     $('plan-ratio').dataset.affiliate = picked;
-    widgetSetup($('ratio-widget'), seg, picked);
-    widgetSetup($('sub-widget'), seg, q.get('subscribe') && affs.includes(q.get('subscribe')) ? q.get('subscribe') : picked,
+    widgetSetup($('ratio-widget'), s, picked);
+    widgetSetup($('sub-widget'), s, q.get('subscribe') && affs.includes(q.get('subscribe')) ? q.get('subscribe') : picked,
       { affiliates: affs.join(' ') });
-    const st = answer(pr, { plan: 'stamp', affiliate: picked, ...(seg.customer ? { customer: seg.customer } : { gender: seg.gender, age: seg.age }) });
-    board(st.res, st.fallback);
+    const ids = ['ratio-widget', 'sub-widget'];
+    if (s.member) {
+      widgetSetup($('again-widget'), s, picked);
+      ids.push('again-widget');
+    }
+    board(withMember(pr, s.member, () => pr.planStamp(s.member ? { affiliate: picked }
+      : { affiliate: picked, gender: s.gender, age: s.age })), !!s.member);
     await Promise.resolve(); // the widgets re-render in a microtask queued by setAttribute
-    await Promise.all(['ratio-widget', 'sub-widget'].map((id) => new Promise((ok) => {
-      const w = $(id);
-      if (['ready', 'error'].includes(w.getAttribute('state'))) return ok();
-      const done = () => { w.removeEventListener('prefrec-ready', done); w.removeEventListener('prefrec-error', done); ok(); };
-      w.addEventListener('prefrec-ready', done);
-      w.addEventListener('prefrec-error', done);
-    })));
-    setState('ready');
+    await widgetsDone(ids);
+    if (current === s) setState('ready');
   } catch (e) {
     notice(`추천을 불러오지 못했어요 (${e.message}).`);
     setState('error');
@@ -251,18 +416,22 @@ $('sub-widget').addEventListener('prefrec-subscribe', (ev) => {
 async function start() {
   try {
     manifest = await fetchManifest(models, location.href);
-    for (const c of manifest.examples.slice(0, 4)) {
-      const b = el('button', { type: 'button', class: 'chip', text: c });
-      b.addEventListener('click', () => { $('member').value = c; });
-      $('examples').append(b);
-    }
   } catch (e) {
     notice(`모델 팩을 찾을 수 없어요: ${e.message}`);
     setState('error');
   }
   registerOffline();
+  recordsExport().then((ex) => { $('pin-form').hidden = ex.kind !== 'pin'; }, () => {});
   const s = session();
   if (manifest && s) await show(s);
-  else if (manifest) startScreen();
+  else if (manifest) {
+    startScreen();
+    if (q.get('member')) {
+      // an old link or a typed URL: a member number alone shows nothing of that member
+      notice('회원번호만으로는 볼 수 없어요: 회원 카드를 스캔해 주세요. (A member number alone is not enough: scan your card.)');
+      q.delete('member');
+      history.replaceState(null, '', `${location.pathname}?${q}`);
+    }
+  }
 }
 start();

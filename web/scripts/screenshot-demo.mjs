@@ -1,17 +1,45 @@
-// Screenshots of the demo shop (docs/shop.png) and the kiosk (docs/kiosk.png) on the exported
-// packs in models/ (bash scripts/demo.sh makes them), in headless Chromium; serves the
-// repository root on 127.0.0.1 for the duration.
-//   node web/scripts/screenshot-demo.mjs [MODELS_DIR]
+// Screenshots of the demo shop (docs/shop.png) and the kiosk (docs/kiosk.png, kiosk-stamps.png)
+// for a member signed in with their card, in headless Chromium; serves the repository root on
+// 127.0.0.1 with the demo backend (web/server/demo.mjs) for the duration.
+//   node web/scripts/screenshot-demo.mjs [MODELS RECORDS TOKEN_KEY]
+// MODELS: public item packs with manifest.json (scripts/site.sh's SITE/models), RECORDS and
+// TOKEN_KEY: prefrec export --records DIR --token-key FILE of the same export. Without them, packs
+// and records are built now from generated data (scale 0.03) into build/web-test/.
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ROOT, urlPath } from '../testkit/packs.mjs';
+import { ROOT, memberModels, publicManifest, remove, urlPath } from '../testkit/packs.mjs';
 import { startServer } from '../testkit/server.mjs';
 import { launchBrowser, openPage } from '../testkit/browser.mjs';
-import { writeManifest } from '../kiosk/models-manifest.mjs';
+import { cardPayload, demoApi } from '../server/demo.mjs';
+import { writeRecordsManifest } from '../kiosk/records-manifest.mjs';
 
-const models = resolve(process.argv[2] || join(ROOT, 'models'));
-const m = await writeManifest(models);
+let models, records, tokenKeyFile, codes = null, fx = null;
+if (process.argv[2]) {
+  [models, records, tokenKeyFile] = process.argv.slice(2, 5).map((p) => resolve(p));
+  await publicManifest(models);
+} else {
+  fx = await memberModels('screenshot');
+  ({ site: models, records, tokenKeyFile, codes } = fx);
+}
+await writeRecordsManifest(records);
+const tokenKey = Buffer.from(readFileSync(tokenKeyFile, 'utf8').trim(), 'hex');
+// the member shown: the first code of the purchase log (generated data), or the one given
+const member = process.env.PREFREC_MEMBER || codes?.[0];
+if (!member) throw new Error('screenshot-demo: set PREFREC_MEMBER to a member code of the export');
+const card = cardPayload(tokenKey, member);
+// the shop's store tab: where the member has the most to buy again (the engine's answer in node)
+const { PrefRec } = await import('../prefrec.js');
+const { loadExport, memberKeys } = await import('../server/records.mjs');
+const { readdirSync } = await import('node:fs');
+const ex = await loadExport(records, tokenKeyFile);
+const pr = await PrefRec.load({ packs: readdirSync(models).filter((f) => f.endsWith('.item.pack')).sort().map((f) => join(models, f)) });
+const { kid, key } = memberKeys(ex.tokenKey, ex.namingKey, ex.exportId, member);
+pr.openMember({ record: readFileSync(join(records, `${kid.toString('hex')}.rec`)), key });
+const affiliate = pr.info.map((i) => i.affiliate)
+  .map((a) => [a, pr.request({ affiliate: a, list: 'buy_again', k: 8 }).items.length]).sort((a, b) => b[1] - a[1])[0][0];
+pr.close();
 const q = `models=${encodeURIComponent(urlPath(models))}`;
-const srv = await startServer(ROOT);
+const srv = await startServer(ROOT, { api: await demoApi({ records, tokenKeyFile, kioskRecords: true }) });
 const browser = await launchBrowser();
 try {
   const shot = async (path, out, { width, height, ready, before }) => {
@@ -25,15 +53,26 @@ try {
     console.error(`screenshot: ${path} -> docs/${out}`);
     await context.close();
   };
-  await shot(`web/shop/?${q}&customer=${m.examples[0]}&affiliate=A01`, 'shop.png', {
-    width: 1280, height: 900, ready: '#main-widget[state=ready] >> xpath=//ancestor::body//*[@id="sub-widget"][@state="ready"]',
+  const scan = async (page) => {
+    await page.waitForSelector('body[data-state=start]');
+    await page.fill('#card', card);
+    await page.click('#card-form button[type=submit]');
+  };
+  await shot(`web/shop/?${q}&affiliate=${affiliate}`, 'shop.png', {
+    width: 1280, height: 900, ready: '#again-widget[state=ready][source=member]',
+    before: async (page) => {
+      await page.waitForSelector('body[data-ready]');
+      await page.fill('#card-token', card);
+      await page.click('#member-form button[type=submit]');
+      await page.waitForSelector('#main-widget[source=member][state=ready]');
+      await page.waitForSelector('#sub-widget[state=ready]');
+    },
   });
-  await shot(`web/kiosk/?${q}&member=${m.examples[0]}&month=2021-12`, 'kiosk.png', {
-    width: 1280, height: 800, ready: 'body[data-state=ready]',
-  });
-  await shot(`web/kiosk/?${q}&member=${m.examples[0]}&month=2021-12`, 'kiosk-stamps.png', {
+  await shot(`web/kiosk/?${q}&month=2021-12`, 'kiosk.png', { width: 1280, height: 800, ready: 'body[data-state=ready]', before: scan });
+  await shot(`web/kiosk/?${q}&month=2021-12`, 'kiosk-stamps.png', {
     width: 1280, height: 800, ready: 'body[data-state=ready]',
     before: async (page) => {
+      await scan(page);
       await page.waitForSelector('body[data-state=ready]');
       await page.click('#tab-stamp');
     },
@@ -41,4 +80,5 @@ try {
 } finally {
   await browser.close();
   await srv.close();
+  remove(fx);
 }

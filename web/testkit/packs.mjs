@@ -3,6 +3,8 @@
 // run, never read from /tmp leftovers; remove(d) deletes it). Kept out of test/ because node --test runs every .mjs there.
 //   const d = await demoModels('widget');  // d.models (exported packs + manifest.json), d.packs (full)
 //   const x = await xssModels('widget-xss'); // one affiliate whose catalog has an HTML product name
+//   const r = await memberModels('shop');   // r.site (public item packs + manifest.json), r.records
+//                                           // (sealed member records), r.tokenKey, r.codes
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -41,6 +43,53 @@ export async function demoModels(name, { scale = 0.03, shards = 4 } = {}) {
   const dir = fresh(name), data = join(dir, 'data');
   await run(CLI, ['gen', '--out', data, '--scale', String(scale), '--seed', '1', '--quiet'], { timeout: 300000 });
   return trainExport(dir, data, { epochs: 3, shards });
+}
+
+/** Generated demo data (scale 0.03, seed 1), every affiliate trained 3 epochs and exported in one
+ * export with member records: d.site holds the public item packs and manifest.json (no shard),
+ * d.records the sealed records and export.json, d.tokenKeyFile the token master key (d.tokenKey
+ * its bytes), d.codes the members with purchases (purchase log order). */
+export async function memberModels(name, { scale = 0.03 } = {}) {
+  if (!existsSync(CLI)) throw new Error(`${CLI} missing: cmake --preset native && cmake --build --preset native`);
+  const dir = fresh(name), data = join(dir, 'data'), packs = join(dir, 'packs');
+  await run(CLI, ['gen', '--out', data, '--scale', String(scale), '--seed', '1', '--quiet'], { timeout: 300000 });
+  await run(CLI, ['train', '--data', data, '--affiliate', 'all', '--epochs', '3', '--seed', '1', '--quiet', '--out', packs],
+    { timeout: 300000 });
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const site = join(dir, 'site'), records = join(dir, 'records'), tokenKeyFile = join(dir, 'token.key');
+  const args = ['export', '--out', join(dir, 'models'), '--shards', '1', '--records', records, '--data', data,
+    '--token-key', tokenKeyFile, '--site', site];
+  for (const f of readdirSync(packs).filter((f) => f.endsWith('.pack')).sort()) args.push('--pack', join(packs, f));
+  await run(CLI, args, { timeout: 120000 });
+  const manifest = await publicManifest(site);
+  const tokenKey = Buffer.from(readFileSync(tokenKeyFile, 'utf8').trim(), 'hex');
+  const log = readFileSync(join(data, 'LPOINT_BIG_COMP_02_PDDE.csv'), 'utf8').trim().split('\n').slice(1);
+  const codes = [...new Set(log.map((l) => l.split(',')[0]))];
+  return { dir, data, packs, site, records, tokenKeyFile, tokenKey, manifest, codes };
+}
+
+/** dir/manifest.json for a folder of public item packs: models-manifest.mjs's public mode
+ * ({ public: true }) where it exists; until then the same fields from the packs' headers (item
+ * packs only, no member count or example member, version from the packs' CRC32s). */
+export async function publicManifest(dir) {
+  try {
+    return await writeManifest(dir, { public: true });
+  } catch (e) {
+    if (!/says \d+ shards|missing/.test(e.message)) throw e;
+  }
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { readPack } = await import('../kiosk/models-manifest.mjs');
+  const items = readdirSync(dir).filter((f) => /^[^.]+\.item\.pack$/.test(f)).sort();
+  let h = 0x811c9dc5, exportId = null;
+  const affiliates = items.map((item) => {
+    const p = readPack(readFileSync(join(dir, item)), item);
+    for (let k = 0; k < 4; k++) h = Math.imul(h ^ ((p.crc >>> (8 * k)) & 255), 0x01000193) >>> 0;
+    exportId = p.manifest.export_id;
+    return { affiliate: p.manifest.affiliate, item, shards: 0, bytes: statSync(join(dir, item)).size, products: p.manifest.n_products ?? null };
+  });
+  const m = { format: 'prefrec-models', version: h.toString(16).padStart(8, '0'), export_id: exportId, affiliates, files: items, examples: [] };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 1) + '\n');
+  return m;
 }
 
 /** A tiny hand-written L.POINT data set (40 customers, 12 products, A01 only) whose catalog

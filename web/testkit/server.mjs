@@ -2,6 +2,8 @@
 // 127.0.0.1 on a random free port, serves files under one root folder, nothing else. Kept out
 // of test/ because node --test runs every .mjs file under a folder named "test".
 //   const srv = await startServer('/path/to/web');  // srv.url = 'http://127.0.0.1:PORT/'
+//   startServer(root, { api })   api(req, res) -> Promise<boolean>: a backend's routes first (true:
+//                                answered), e.g. the demo shop's (web/server/demo.mjs)
 //   ... await srv.close();
 //   node testkit/server.mjs [root] [port]   serve until Ctrl-C (root defaults to web/)
 import { createServer } from 'node:http';
@@ -24,9 +26,22 @@ const TYPES = {
   '.md': 'text/plain; charset=utf-8',
 };
 
-export async function startServer(root, { port = 0 } = {}) {
+/** The backend's routes before the static files: true when `api` answered the request. */
+async function apiAnswered(api, req, res) {
+  if (!api) return false;
+  try {
+    return await api(req, res);
+  } catch {
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('internal error\n');
+    return true;
+  }
+}
+
+export async function startServer(root, { port = 0, api = null } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
+    if (await apiAnswered(api, req, res)) return;
     const send = (code, text) => {
       res.writeHead(code, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(text);

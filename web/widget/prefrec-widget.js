@@ -1,28 +1,46 @@
 // prefrec-widget.js - <prefrec-recommendations>: product recommendations computed in the
 // browser by the prefrec engine (WebAssembly), as a plain custom element (no framework needed).
 //
-//   <script type="module" src="/web/widget/prefrec-widget.js"></script>
-//   <prefrec-recommendations pack="/models/A01.item.pack" shards="16" customer="M000034966" k="8">
-//   </prefrec-recommendations>
+//   <script type="module" src="/widget/prefrec-widget.js"></script>
+//   <prefrec-recommendations pack="/models/A01.item.pack" k="8"></prefrec-recommendations>
+//   <prefrec-recommendations pack="/models/A01.item.pack" list="buy_again"
+//                            record-url="/api/prefrec/record"></prefrec-recommendations>
 //
 // Attributes (all observed; changing one re-renders):
-//   pack       item pack URL (or a full pack); "{affiliate}" in it is replaced by the affiliate
-//   shards     customer shards next to the item pack (prefrec export --shards N); 0: none
-//   customer   member number; unknown to the pack -> popular products for the segment, marked
-//   gender, age  the segment for unknown or anonymous customers ("F", "30대", 35)
-//   affiliate  the affiliate whose pack serves (needed with "{affiliate}" and for subscribe)
-//   affiliates "A01 A02 A03": the subscription variant, the customer picks one (radio group)
-//   k          how many products, 1..100 (8)
-//   heading    title above the cards ("Recommended for you")
-//   version    appended to pack URLs as ?v= (cache busting; the kiosk passes manifest.version)
-// State for the host page and tests: attribute state="loading|ready|error", source="known|
-// history|segment", fallback (present when the customer was unknown). Events (bubbling):
-// prefrec-ready {detail: response}, prefrec-error {detail: Error}, prefrec-select {detail:
-// item} (click, Enter or Space on a card), prefrec-subscribe {detail: {affiliate}}.
+//   pack        item pack URL; "{affiliate}" in it is replaced by the affiliate
+//   list        discover (default: products the visitor has not bought), buy_again (the member's
+//               own products, most due first: "다시 구매 · Buy again"), mixed (both in one list)
+//   record-url  the shop's backend URL that answers the signed-in member's own record:
+//               GET with the page's cookies -> 200 {export_id, record, key} (base64), 401 when
+//               nobody is signed in, 404 when the member has no record (new, opted out). The
+//               reference handler is web/server/records.mjs (docs/engine.md, "Signed-in members")
+//   gender, age  the segment for anonymous visitors ("F", "30대", 35)
+//   affiliate   the affiliate whose pack serves (needed with "{affiliate}" and for subscribe)
+//   affiliates  "A01 A02 A03": the subscription variant, the customer picks one (radio group)
+//   k           how many products, 1..100 (8)
+//   day         the day served, YYYY-MM-DD ("last bought N days ago" counts to it; default: the
+//               pack's as-of day)
+//   heading     title above the cards ("Recommended for you"; "다시 구매 · Buy again" for buy_again)
+//   version     appended to pack URLs as ?v= (cache busting; the kiosk passes manifest.version)
+// There is no "customer" attribute: a member number typed into a page must show nothing of that
+// member (SECURITY.md, "Members' data"); setting it shows an error that says so. Customer shards
+// are never fetched.
+// JS API: widget.setMember({record, key}) gives the member's record and key directly (from
+// the shop's own API call; a kiosk passes {record, token, kid}); setMember(null) forgets it
+// (then record-url, if any, applies). refresh() fetches the record again and re-renders.
+// Who is served: the member when their record opens (source="member"); otherwise the segment
+// (source="segment") with a note and fallback="signed-out" (401), "no-record" (404),
+// "unavailable" (backend unreachable) or "cannot-open" / "other-export" (the record does not
+// open with these packs). buy_again without a member shows an empty state (empty="signed-out");
+// a member with nothing to buy again gets empty="nothing".
+// State for the host page and tests: attribute state="loading|ready|error", source, fallback,
+// empty. Events (bubbling): prefrec-ready {detail: response}, prefrec-error {detail: Error},
+// prefrec-select {detail: item} (click, Enter or Space on a card), prefrec-subscribe {detail:
+// {affiliate}}.
 // Styling: CSS custom properties on the element or any ancestor (see STYLE below), and parts
-// root, heading, note, picker, cards, card, name, category, reason, status.
+// root, heading, note, picker, cards, card, name, category, reason, due, empty, status.
 // Every text from a pack (names, categories, reasons) is set with textContent, never as HTML.
-import { affiliateName, answer, engineFor } from './engine.js';
+import { affiliateName, engineFor, fetchMember, withMember } from './engine.js';
 
 const STYLE = `
 :host { display: block; font-family: var(--prefrec-font, system-ui, "Noto Sans CJK KR", sans-serif);
@@ -53,6 +71,11 @@ h2 { font-size: var(--prefrec-heading-size, 1.25rem); margin: 0 0 .5rem; }
   overflow-wrap: anywhere; }
 .category { font-size: .8rem; color: var(--prefrec-muted, #6b7280); margin: 0; }
 .reason { font-size: .85rem; margin: auto 0 0; color: var(--_accent); }
+.due { align-self: flex-start; font-size: .75rem; font-weight: 600; margin: 0; padding: .1rem .5rem;
+  border-radius: 999px; background: var(--prefrec-due-bg, #f1f3f5); color: var(--prefrec-muted, #495057); }
+.due.now { background: var(--prefrec-due-now-bg, #fff0f6); color: var(--_accent); }
+.empty { padding: 1rem; border-radius: var(--prefrec-radius, 10px); background: var(--prefrec-card-bg, #fff);
+  border: 1px dashed var(--prefrec-card-border, #d9dde5); color: var(--prefrec-muted, #6b7280); margin: 0; }
 .status { padding: 1rem; border-radius: var(--prefrec-radius, 10px); background: var(--prefrec-card-bg, #fff);
   border: 1px dashed var(--prefrec-card-border, #d9dde5); }
 .status.error { border: 1px solid var(--prefrec-error, #c92a2a); color: var(--prefrec-error, #c92a2a); }
@@ -78,8 +101,9 @@ const el = (tag, props = {}, ...kids) => {
 };
 
 export class PrefRecRecommendations extends HTMLElement {
-  static observedAttributes = ['pack', 'shards', 'customer', 'gender', 'age', 'affiliate', 'affiliates', 'k', 'heading', 'version'];
-  #root; #body; #frameKey = null; #gen = 0; #queued = false; #response = null;
+  static observedAttributes = ['pack', 'customer', 'gender', 'age', 'affiliate', 'affiliates', 'k', 'heading', 'version',
+    'list', 'record-url', 'day'];
+  #root; #body; #frameKey = null; #gen = 0; #queued = false; #response = null; #member = null; #fresh = false;
 
   constructor() {
     super();
@@ -95,12 +119,28 @@ export class PrefRecRecommendations extends HTMLElement {
   }
 
   connectedCallback() { this.#schedule(); }
-  attributeChangedCallback(_n, a, b) { if (a !== b && this.isConnected) this.#schedule(); }
+  attributeChangedCallback(n, a, b) {
+    if (a === b) return;
+    if (n === 'record-url') this.#fresh = true; // a sign-in or sign-out: ask the backend again
+    if (this.isConnected) this.#schedule();
+  }
 
-  /** The last response shown (null while loading or after an error). */
+  /** The last response shown (null while loading, after an error, or for an empty state). */
   get response() { return this.#response; }
-  /** Reload and re-render now; resolves when the new state is shown. */
-  refresh() { return this.#render(); }
+  /** Fetch the member's record again (record-url) and re-render; resolves when shown. */
+  refresh() {
+    this.#fresh = true;
+    return this.#render();
+  }
+  /** The signed-in member's record and its key ({record, key}, base64 or bytes, as the shop's
+   * backend answers), or at a kiosk {record, token, kid}; null forgets it. Re-renders. */
+  setMember(member) {
+    if (member != null && (typeof member !== 'object' || member.record == null)) {
+      throw new TypeError('setMember: expected {record, key} (or {record, token, kid}) or null');
+    }
+    this.#member = member ?? null;
+    this.#schedule();
+  }
 
   #schedule() {
     if (this.#queued) return;
@@ -114,16 +154,19 @@ export class PrefRecRecommendations extends HTMLElement {
   #attrs() {
     const list = (this.getAttribute('affiliates') || '').split(/[\s,]+/).filter(Boolean);
     const k = parseInt(this.getAttribute('k') || '8', 10);
+    const kind = this.getAttribute('list') || 'discover';
     return {
       pack: this.getAttribute('pack'),
-      shards: parseInt(this.getAttribute('shards') || '0', 10) || 0,
-      customer: this.getAttribute('customer') || null,
+      customer: this.getAttribute('customer'),
+      list: kind,
+      recordUrl: this.getAttribute('record-url') || null,
+      day: this.getAttribute('day') || null,
       gender: this.getAttribute('gender') || null,
       age: this.getAttribute('age') || null,
       affiliates: list,
       affiliate: this.getAttribute('affiliate') || list[0] || null,
       k: Number.isFinite(k) ? k : 8,
-      heading: this.getAttribute('heading') ?? 'Recommended for you',
+      heading: this.getAttribute('heading') ?? (kind === 'buy_again' ? '다시 구매 · Buy again' : 'Recommended for you'),
       version: this.getAttribute('version') || null,
     };
   }
@@ -162,11 +205,22 @@ export class PrefRecRecommendations extends HTMLElement {
 
   #state(state, extra = {}) {
     this.setAttribute('state', state);
-    for (const k of ['source', 'fallback']) {
+    for (const k of ['source', 'fallback', 'empty']) {
       if (extra[k] == null || extra[k] === false) this.removeAttribute(k);
       else this.setAttribute(k, extra[k] === true ? '' : extra[k]);
     }
     this.#root.setAttribute('aria-busy', String(state === 'loading'));
+  }
+
+  /** The member to serve: setMember's, else the backend's (record-url); or why there is none. */
+  async #whom(a) {
+    if (this.#member) return { member: this.#member };
+    if (!a.recordUrl) return { member: null };
+    const fresh = this.#fresh;
+    this.#fresh = false;
+    const m = await fetchMember(a.recordUrl, { fresh });
+    if (m.status === 200) return { member: m.member };
+    return { member: null, fallback: m.status === 401 ? 'signed-out' : m.status === 404 ? 'no-record' : 'unavailable', why: m.error };
   }
 
   async #render() {
@@ -180,18 +234,45 @@ export class PrefRecRecommendations extends HTMLElement {
       el('ol', { class: 'cards', part: 'cards', 'aria-hidden': 'true' },
         ...Array.from({ length: k }, () => el('li', { class: 'card skeleton' }))));
     try {
+      if (a.customer != null) {
+        throw new Error('the "customer" attribute is gone: a member number alone must not show anyone\'s recommendations ' +
+          '(SECURITY.md). Give the signed-in member\'s record instead: record-url (the shop\'s backend, web/server/records.mjs) ' +
+          'or widget.setMember({record, key})');
+      }
+      if (!['discover', 'buy_again', 'mixed'].includes(a.list)) {
+        throw new Error(`list="${a.list}": expected discover, buy_again or mixed`);
+      }
       if (!a.pack) throw new Error('no pack: set the "pack" attribute to an item pack URL');
       if (a.pack.includes('{affiliate}') && !a.affiliate) throw new Error('the pack URL has {affiliate}: set "affiliate"');
       const item = a.pack.replaceAll('{affiliate}', a.affiliate ?? '');
-      const pr = await engineFor([{ item, shards: a.shards, customer: a.customer, version: a.version }]);
+      const sources = [{ item, version: a.version }];
+      const [who, pr] = await Promise.all([this.#whom(a), engineFor(sources)]);
       if (gen !== this.#gen) return;
+      let { member, fallback = null } = who;
       const affiliate = a.affiliate && pr.info.some((i) => i.affiliate === a.affiliate) ? a.affiliate : pr.info[0].affiliate;
       if (a.affiliate && affiliate !== a.affiliate) throw new Error(`the pack ${item} serves ${affiliate}, not ${a.affiliate}`);
       const req = { plan: a.affiliates.length ? 'subscribe' : 'recommend', affiliate, k: a.k };
-      if (a.customer) req.customer = a.customer;
-      if (a.gender) req.gender = a.gender;
-      if (a.age) req.age = /^\d+$/.test(a.age) ? Number(a.age) : a.age;
-      const { res, fallback } = answer(pr, req);
+      let res = null;
+      if (member) {
+        req.list = a.list;
+        if (a.day) req.day = a.day;
+        try {
+          res = withMember(pr, member, () => pr.request(req));
+        } catch (e) {
+          if (!e.member) throw e; // the request itself failed: the error state
+          fallback = e.status === 'other export' ? 'other-export' : 'cannot-open';
+          member = null;
+          delete req.list;
+          delete req.day;
+        }
+      }
+      if (!member) {
+        if (a.list === 'buy_again') return this.#empty(a, affiliate, 'signed-out', fallback);
+        if (a.gender) req.gender = a.gender;
+        if (a.age) req.age = /^\d+$/.test(a.age) ? Number(a.age) : a.age;
+        res = pr.request(req);
+      }
+      if (a.list === 'buy_again' && !res.items.length) return this.#empty(a, affiliate, 'nothing', null, res);
       this.#show(a, res, fallback);
     } catch (e) {
       if (gen !== this.#gen) return;
@@ -199,12 +280,22 @@ export class PrefRecRecommendations extends HTMLElement {
     }
   }
 
+  #note(a, res, fallback) {
+    const who = a.gender || a.age ? 'customers like you' : 'everyone';
+    const lead = {
+      'signed-out': 'Sign in to see your own picks: ',
+      'no-record': 'We don\'t know your purchases yet: ',
+      unavailable: 'Your own picks are unavailable right now: ',
+      'cannot-open': 'Your saved picks could not be opened: ',
+      'other-export': 'Your picks are being updated: ',
+    }[fallback] ?? '';
+    return `${lead}popular products for ${who} at ${affiliateName(res.affiliate, 'en')}.`;
+  }
+
   #show(a, res, fallback) {
     this.#body.replaceChildren();
     if (fallback || res.source === 'segment') {
-      const who = fallback ? `We don't know member ${a.customer} yet: ` : '';
-      this.#body.append(el('p', { class: 'note', part: 'note', role: 'note',
-        text: `${who}popular products for ${a.gender || a.age ? 'customers like you' : 'everyone'} at ${affiliateName(res.affiliate, 'en')}.` }));
+      this.#body.append(el('p', { class: 'note', part: 'note', role: 'note', text: this.#note(a, res, fallback) }));
     }
     const list = el('ol', { class: 'cards', part: 'cards', 'aria-label': `Recommendations at ${affiliateName(res.affiliate, 'en')}` });
     res.items.forEach((it, i) => list.append(this.#card(it, i + 1, res.affiliate)));
@@ -214,14 +305,40 @@ export class PrefRecRecommendations extends HTMLElement {
     this.dispatchEvent(new CustomEvent('prefrec-ready', { bubbles: true, composed: true, detail: res }));
   }
 
+  /** buy_again with nothing to show: no member (why = 'signed-out', fallback says why), or a
+   * member who has bought nothing here yet that comes back (why = 'nothing'). */
+  #empty(a, affiliate, why, fallback, res = null) {
+    const at = affiliateName(affiliate, 'en');
+    const text = why === 'nothing' ? `Nothing to buy again at ${at} yet: the products you buy here often will show up here.`
+      : fallback === 'no-record' ? `We don't know your purchases yet: nothing to buy again at ${at}.`
+        : fallback && fallback !== 'signed-out' ? `Your buy-again list is unavailable right now (${fallback}).`
+          : `Sign in to see the products you buy again at ${at}.`;
+    this.#body.replaceChildren(el('p', { class: 'empty', part: 'empty', role: 'note', text }));
+    this.#response = res;
+    this.#state('ready', { source: res?.source ?? null, fallback, empty: why });
+    this.dispatchEvent(new CustomEvent('prefrec-ready', { bubbles: true, composed: true, detail: res }));
+  }
+
   #card(it, rank, affiliate) {
     const cat = it.subcategory && it.subcategory !== it.category ? `${it.category} › ${it.subcategory}` : it.category;
     const li = el('li', { class: 'card', part: 'card', tabindex: '0', 'data-code': it.code },
       el('span', { class: 'rank', 'aria-hidden': 'true', text: `#${rank}` }),
       el('h3', { class: 'name', part: 'name', text: it.name }),
-      el('p', { class: 'category', part: 'category', text: cat }),
-      el('p', { class: 'reason', part: 'reason', text: it.reason }));
-    li.setAttribute('aria-label', `${it.name}, ${cat}. ${it.reason}`);
+      el('p', { class: 'category', part: 'category', text: cat }));
+    let label = `${it.name}, ${cat}. ${it.reason}`;
+    if (it.reason_kind === 'repeat') {
+      // the interval and the days since the last purchase, as the engine computed them
+      li.dataset.every = String(it.every_days ?? 0);
+      li.dataset.since = String(it.days_since ?? 0);
+      const every = it.every_days ?? 0, since = it.days_since ?? 0;
+      const left = every - since;
+      const due = !every ? `${since}일 전 구매 · bought ${since} days ago`
+        : left <= 0 ? '지금 살 때 · Due now' : `${left}일 후 · Due in ${left} day${left === 1 ? '' : 's'}`;
+      li.append(el('p', { class: `due${every && left <= 0 ? ' now' : ''}`, part: 'due', text: due }));
+      label += ` ${due}.`;
+    }
+    li.append(el('p', { class: 'reason', part: 'reason', text: it.reason }));
+    li.setAttribute('aria-label', label);
     const select = () => this.dispatchEvent(new CustomEvent('prefrec-select', { bubbles: true, composed: true, detail: { ...it, affiliate } }));
     li.addEventListener('click', select);
     li.addEventListener('keydown', (ev) => {
