@@ -45,7 +45,7 @@ export default [
     rules,
   },
   { // the shim: browsers and node
-    files: ['web/prefrec.js', 'web/shard.js'],
+    files: ['web/prefrec.js', 'web/shard.js', 'web/i18n/i18n.js'],
     languageOptions: { globals: { ...globals.browser, process: 'readonly' } },
   },
   { // the pages

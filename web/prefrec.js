@@ -95,7 +95,7 @@ function bytesFrom(v, what, { hex = false, size = 0 } = {}) {
   else if (typeof v == 'string' && hex && /^([0-9a-fA-F]{2})+$/.test(v)) b = Uint8Array.from(v.match(/../g), (h) => parseInt(h, 16));
   else if (typeof v == 'string' && !hex && /^[A-Za-z0-9+/]*={0,2}$/.test(v)) b = Uint8Array.from(atob(v), (c) => c.charCodeAt(0));
   else throw fail(`${what}: expected bytes or ${hex ? 'hex digits' : 'base64'}`, -1);
-  if (size && b.length != size) throw fail(`${what}: ${b.length} bytes, expected ${size}`, -1);
+  if (size && b.length !== size) throw fail(`${what}: ${b.length} bytes, expected ${size}`, -1);
   return b;
 }
 
@@ -132,14 +132,15 @@ export class PrefRec {
    * .status 'cannot open' (wrong secret or altered record), 'other export', 'bad format'... */
   openMember({ record, key, token, pin, kid, exportId } = {}) {
     const m = this.#live();
-    const kind = key != null ? 'key' : token != null ? 'token' : pin != null ? 'pin' : null;
+    const kind = key !== undefined && key !== null ? 'key' : token !== undefined && token !== null ? 'token'
+      : pin !== undefined && pin !== null ? 'pin' : null;
     if (!kind) throw fail('openMember: give the record with its key, a card token or a PIN', -1);
     const eidHex = exportId ?? this.exportId;
     if (!eidHex) throw fail('openMember: the packs name no export id (prefrec export --records)', -12);
     const rec = bytesFrom(record, 'record'), eid = bytesFrom(eidHex, 'export id', { hex: true, size: 16 });
-    const secret = kind == 'key' ? bytesFrom(key, 'key', { size: 32 })
-      : kind == 'token' ? bytesFrom(token, 'token', { hex: true }) : enc.encode(String(pin));
-    const kidB = kid != null ? bytesFrom(kid, 'kid', { hex: true, size: 16 }) : null;
+    const secret = kind === 'key' ? bytesFrom(key, 'key', { size: 32 })
+      : kind === 'token' ? bytesFrom(token, 'token', { hex: true }) : enc.encode(String(pin));
+    const kidB = kid !== undefined && kid !== null ? bytesFrom(kid, 'kid', { hex: true, size: 16 }) : null;
     const bufs = [rec, eid, secret, kidB].map((b) => (b ? this.#copy(b) : 0));
     let st;
     try {
@@ -147,7 +148,7 @@ export class PrefRec {
     } finally {
       m.HEAPU8.fill(0, bufs[2], bufs[2] + secret.length); // the secret does not stay in the heap
       for (const b of bufs) if (b) m._prefrec_wasm_free(b);
-      if (kind != 'key') secret.fill(0);
+      if (kind !== 'key') secret.fill(0);
     }
     if (st < 0) throw this.#error(st);
     this.member = JSON.parse(this.#take(m._prefrec_wasm_member_info(this.#s)));
