@@ -26,6 +26,9 @@ export interface PackSource {
   customer?: string;
   /** Shard URL template, "{shard}" replaced by the 3-digit shard number. */
   shardUrl?: string;
+  /** "sha256-<base64>" of the item pack (the site's manifest.json names it): a pack whose bytes
+   * differ (replaced on a CDN, altered) is refused with status 'checksum mismatch'. */
+  integrity?: string;
 }
 
 export interface LoadSource {

@@ -64,6 +64,19 @@ async function bytesOf(src, what) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+// A pack's Subresource Integrity ("sha256-<base64>", as the site's manifest.json names it): a
+// pack replaced on a CDN is refused before it is read (SECURITY.md, "Pack authenticity").
+async function checkIntegrity(bytes, integrity, what) {
+  const m = /^sha256-([A-Za-z0-9+/]+={0,2})$/.exec(integrity);
+  if (!m) throw fail(`${what}: integrity must be "sha256-<base64>"`, -1);
+  let digest;
+  if (globalThis.crypto?.subtle) digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
+  else digest = (await import('node:crypto')).createHash('sha256').update(bytes).digest();
+  if (btoa(String.fromCharCode(...digest)) !== m[1])
+    throw fail(`${what}: its SHA-256 is not the one its manifest names (the file was replaced or altered)`, -7);
+  return bytes;
+}
+
 function compile(wasm) {
   if (wasm instanceof WebAssembly.Module) return Promise.resolve(wasm);
   if (wasm) return bytesOf(wasm, 'wasm').then((b) => WebAssembly.compile(b));
@@ -171,7 +184,9 @@ export class PrefRec {
         const o = p?.item ? p : { item: p };
         const ns = (o.shards ?? 0) === 0 ? 0 : shardCount(o.shards); // 0 or absent: not sharded
         const customers = o.customers ?? (ns && o.customer != null ? shardUrl(o, shardOf(o.customer, ns)) : null);
-        return Promise.all([bytesOf(o.item, 'item pack'), customers && bytesOf(customers, 'customer pack')]);
+        const item = bytesOf(o.item, 'item pack');
+        return Promise.all([o.integrity ? item.then((b) => checkIntegrity(b, o.integrity, `item pack ${o.item}`)) : item,
+          customers && bytesOf(customers, 'customer pack')]);
       })),
     ]);
     const m = await new Promise((resolve, reject) => createEngine({

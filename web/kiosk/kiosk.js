@@ -298,7 +298,8 @@ tabs.forEach((t, i) => {
 });
 
 /* ---- results ---- */
-const sources = () => manifest.affiliates.map((a) => ({ item: new URL(a.item, manifest.base).href, version: manifest.version }));
+const sources = () => manifest.affiliates.map((a) => ({ item: new URL(a.item, manifest.base).href, version: manifest.version,
+  integrity: a.integrity }));
 
 function widgetSetup(w, s, affiliate, extra = {}) {
   w.setAttribute('pack', `${manifest.base}{affiliate}.item.pack`);

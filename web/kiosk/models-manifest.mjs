@@ -11,6 +11,7 @@
 //   import { writeManifest } from './models-manifest.mjs'; await writeManifest(dir, { public: true });
 // Reads the documented pack header (checked as the engine checks it: magic, version, sizes,
 // CRC32), manifest and customer string table (docs/model.md); shard names by ../shard.js.
+import { createHash } from 'node:crypto';
 import { readFile, readdir, stat, writeFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +135,8 @@ async function buildPublicManifest(dir) {
     affiliates.push({
       affiliate: m.affiliate || item.split('.')[0], item, shards: 0, bytes: (await stat(join(dir, item))).size,
       products: m.n_products ?? null, ...(sig ? { sig } : {}),
+      // Subresource Integrity of the pack: the pages refuse a pack replaced on a CDN
+      integrity: `sha256-${createHash('sha256').update(buf).digest('base64')}`,
     });
   }
   for (const f of names) {

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -62,6 +62,18 @@ describe('member records in the browser engine', { skip }, () => {
   after(() => {
     pr?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a pack whose bytes differ from its manifest integrity is refused', async () => {
+    const item = join(tmp, 'web/A01.item.pack');
+    const good = `sha256-${createHash('sha256').update(readFileSync(item)).digest('base64')}`;
+    const ok = await PrefRec.load({ packs: [{ item, integrity: good }] });
+    assert.equal(ok.info[0].affiliate, 'A01');
+    ok.close();
+    const other = `sha256-${createHash('sha256').update(readFileSync(join(tmp, 'web/A02.item.pack'))).digest('base64')}`;
+    await assert.rejects(PrefRec.load({ packs: [{ item, integrity: other }] }),
+      (e) => e.status === 'checksum mismatch' && /replaced or altered/.test(e.message));
+    await assert.rejects(PrefRec.load({ packs: [{ item, integrity: 'md5-abc' }] }), /integrity must be/);
   });
 
   test('the packs name their export; no member is open at first', () => {

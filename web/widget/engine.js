@@ -39,7 +39,7 @@ export function engineFor(sources, base) {
   const key = JSON.stringify(urls);
   let p = engines.get(key);
   if (!p) {
-    p = PrefRec.load({ packs: urls });
+    p = PrefRec.load({ packs: urls.map((item, i) => (sources[i].integrity ? { item, integrity: sources[i].integrity } : item)) });
     engines.set(key, p);
     p.catch(() => engines.delete(key));
   }

@@ -102,6 +102,7 @@ const el = (tag, props = {}, ...kids) => {
 
 export class PrefRecRecommendations extends HTMLElement {
   static observedAttributes = ['pack', 'customer', 'gender', 'age', 'affiliate', 'affiliates', 'k', 'heading', 'version',
+    'integrity',
     'list', 'record-url', 'day'];
   #root; #body; #frameKey = null; #gen = 0; #queued = false; #response = null; #member = null; #fresh = false;
 
@@ -168,6 +169,7 @@ export class PrefRecRecommendations extends HTMLElement {
       k: Number.isFinite(k) ? k : 8,
       heading: this.getAttribute('heading') ?? (kind === 'buy_again' ? '다시 구매 · Buy again' : 'Recommended for you'),
       version: this.getAttribute('version') || null,
+      integrity: this.getAttribute('integrity') || null,
     };
   }
 
@@ -245,7 +247,7 @@ export class PrefRecRecommendations extends HTMLElement {
       if (!a.pack) throw new Error('no pack: set the "pack" attribute to an item pack URL');
       if (a.pack.includes('{affiliate}') && !a.affiliate) throw new Error('the pack URL has {affiliate}: set "affiliate"');
       const item = a.pack.replaceAll('{affiliate}', a.affiliate ?? '');
-      const sources = [{ item, version: a.version }];
+      const sources = [{ item, version: a.version, integrity: a.integrity }];
       const [who, pr] = await Promise.all([this.#whom(a), engineFor(sources)]);
       if (gen !== this.#gen) return;
       let { member, fallback = null } = who;
