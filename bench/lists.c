@@ -30,8 +30,9 @@ static int cmp_d(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     if (argc < 5) {
-        fprintf(stderr, "usage: bench_lists ITEM_PACK RECORDS_DIR TOKEN_KEY_FILE DATA_DIR "
-                        "[members 200] [reps 20]\n");
+        fprintf(stderr,
+                "usage: bench_lists ITEM_PACK RECORDS_DIR TOKEN_KEY_FILE DATA_DIR "
+                "[members 200] [reps 20]\n");
         return 2;
     }
     int want = argc > 5 ? atoi(argv[5]) : 200, reps = argc > 6 ? atoi(argv[6]) : 20;

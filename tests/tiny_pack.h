@@ -101,7 +101,10 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
     else
         snprintf(man, sizeof man,
                  "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\"}");
-    return tb_build(man, t, rep ? sizeof t / sizeof t[0] : variant ? sizeof t / sizeof t[0] - 1 : 25,
+    return tb_build(man, t,
+                    rep           ? sizeof t / sizeof t[0]
+                        : variant ? sizeof t / sizeof t[0] - 1
+                                  : 25,
                     len);
 }
 
