@@ -46,8 +46,8 @@
 // Styling: CSS custom properties on the element or any ancestor (see STYLE below), and parts
 // root, heading, note, picker, cards, card, name, category, reason, due, empty, status.
 // Every text from a pack (names, categories, reasons) is set with textContent, never as HTML.
-// Long names wrap (a card grows) and stop at three lines, ellipsised, with the full name in the
-// card's title attribute.
+// Long names and reasons wrap (a card grows) and stop at three lines, ellipsised (--prefrec-name-
+// lines, --prefrec-reason-lines), the full name in the card's title, the full reason in its own.
 import { affiliateName, engineFor, fetchMember, withMember } from './engine.js';
 import { LANGS, loadCatalog, message, reasonText } from '../i18n/i18n.js';
 
@@ -80,7 +80,8 @@ h2 { font-size: var(--prefrec-heading-size, 1.25rem); margin: 0 0 .5rem; }
   overflow-wrap: anywhere; word-break: keep-all; line-height: 1.3; display: -webkit-box; -webkit-box-orient: vertical;
   -webkit-line-clamp: var(--prefrec-name-lines, 3); line-clamp: var(--prefrec-name-lines, 3); overflow: hidden; }
 .category { font-size: .8rem; color: var(--prefrec-muted, #6b7280); margin: 0; }
-.reason { font-size: .85rem; margin: auto 0 0; color: var(--_accent); }
+.reason { font-size: .85rem; margin: auto 0 0; color: var(--_accent); overflow-wrap: anywhere; display: -webkit-box;
+  -webkit-box-orient: vertical; -webkit-line-clamp: var(--prefrec-reason-lines, 3); line-clamp: var(--prefrec-reason-lines, 3); overflow: hidden; }
 .due { align-self: flex-start; font-size: .75rem; font-weight: 600; margin: 0; padding: .1rem .5rem;
   border-radius: 999px; background: var(--prefrec-due-bg, #f1f3f5); color: var(--prefrec-muted, #495057); }
 .due.now { background: var(--prefrec-due-now-bg, #fff0f6); color: var(--_accent); }
@@ -361,7 +362,7 @@ export class PrefRecRecommendations extends HTMLElement {
       li.append(el('p', { class: `due${every && left <= 0 ? ' now' : ''}`, part: 'due', text: due }));
       label += ` ${due}.`;
     }
-    li.append(el('p', { class: 'reason', part: 'reason', text: reason }));
+    li.append(el('p', { class: 'reason', part: 'reason', text: reason, title: reason }));
     li.setAttribute('aria-label', label);
     const select = () => this.dispatchEvent(new CustomEvent('prefrec-select', { bubbles: true, composed: true, detail: { ...it, affiliate } }));
     li.addEventListener('click', select);
