@@ -247,6 +247,7 @@ export class PrefRecRecommendations extends HTMLElement {
     const gen = ++this.#gen;
     const a = this.#attrs();
     this.#response = null;
+    this.#state('loading'); // at once: a host waiting for ready/error never sees the last render's
     let cat;
     try {
       cat = await loadCatalog(this.language);
@@ -256,7 +257,6 @@ export class PrefRecRecommendations extends HTMLElement {
     }
     if (gen !== this.#gen) return;
     this.#frame(a, cat);
-    this.#state('loading');
     const k = Math.max(1, Math.min(a.k, 12));
     this.#body.append(el('p', { class: 'status', role: 'status', part: 'status', text: message(cat, 'widget.loading') }),
       el('ol', { class: 'cards', part: 'cards', 'aria-hidden': 'true' },
