@@ -382,7 +382,7 @@ function board(res, member) {
   const cols = res.board.map((c) => el('section', { class: 'column', 'aria-label': c.category },
     el('h3', { text: c.category }),
     el('ol', {}, ...c.items.map((it) => {
-      const li = el('li', { class: `tile${it.bought ? ' stamped' : ''}`, 'data-code': it.code },
+      const li = el('li', { class: `tile${it.bought ? ' stamped' : ''}`, 'data-code': it.code, title: it.name },
         el('span', { class: 'name', text: it.name }),
         el('span', { class: 'sub', text: it.subcategory }));
       if (it.bought) li.append(el('span', { class: 'stamp', 'data-i18n-aria-label': 'kiosk.stamp.stamped', 'aria-label': t('kiosk.stamp.stamped'), text: '★' }));
