@@ -17,12 +17,16 @@
 // without a touch, forgets the member's record and token.
 // Works offline after one load with the network on (sw.js caches the app, engine, packs and the
 // records listed in records.json).
+// Language: Korean first, English on the 한국어 / English switch in the bar; the choice is kept in
+// localStorage and the URL (&lang=ko|en) and is every text's: the page's (data-i18n keys), the
+// notices, the widgets' (their lang attribute). The words are the catalogues' (web/i18n).
 // Query: ?models=DIR (default ../../models/: manifest.json + item packs), &records=DIR (default
 // /kiosk-records/), &month=YYYY-MM (default this month: the seed of the plan-1 pick and the
 // board's title), and an anonymous session (&gender=여성&age=30대), kept in the URL so a reload
 // resumes it (a member's session never is).
 import { PrefRec } from '../prefrec.js';
 import { affiliateName, engineFor, fetchManifest, withMember } from '../widget/engine.js';
+import { LANGS, loadCatalog, message } from '../i18n/i18n.js';
 
 const q = new URLSearchParams(location.search);
 const models = new URL(q.get('models') || '../../models/', location.href).href;
@@ -34,8 +38,11 @@ const [year, month] = /^\d{4}-\d{2}$/.test(q.get('month') || '')
 const SEED = year * 100 + month; // the plan-1 pick is stable for the month
 const K = 8;
 const LOCK_AFTER = 5, LOCK_MS = 30000, LOCK_MAX_MS = 24 * 3600 * 1000, IDLE_MS = 120000;
-const LOCKS = 'prefrec-kiosk-locks';
+const LOCKS = 'prefrec-kiosk-locks', LANG = 'prefrec-kiosk-lang';
+const WIDGETS = ['ratio-widget', 'sub-widget', 'again-widget'];
 let manifest = null;
+let cat = null; // the message catalogue of the language shown
+const shown = new Map(); // element id -> () => its text in the language shown (redrawn on a switch)
 let current = null; // the session shown: {member, code} or {gender, age}
 let idle = 0;
 
@@ -49,10 +56,56 @@ const el = (tag, props = {}, ...kids) => {
   return e;
 };
 
-function notice(text) {
-  $('notice').hidden = !text;
-  $('notice').textContent = text || '';
+/** The message `key` in the language shown. */
+const t = (key, args) => message(cat, key, args);
+
+/** Show text made by fn() in the element `id`, and again in the new language after a switch. */
+function say(id, fn) {
+  if (fn) shown.set(id, fn);
+  else shown.delete(id);
+  $(id).textContent = fn ? fn() : '';
 }
+
+function notice(fn) {
+  $('notice').hidden = !fn;
+  say('notice', fn || null);
+}
+
+/* ---- language ---- */
+function storedLang() {
+  try {
+    return localStorage.getItem(LANG);
+  } catch {
+    return null;
+  }
+}
+
+/** Show every text in `lang` (ko or en): the page's data-i18n keys, the texts shown (say), the
+ * widgets; kept in localStorage and the URL. */
+async function setLang(lang) {
+  const l = LANGS.includes(lang) ? lang : 'ko';
+  cat = await loadCatalog(l);
+  document.documentElement.lang = l;
+  for (const e of document.querySelectorAll('[data-i18n]')) {
+    e.textContent = t(e.dataset.i18n, { decade: Number(e.dataset.i18nDecade) });
+  }
+  for (const a of ['aria-label', 'title']) {
+    for (const e of document.querySelectorAll(`[data-i18n-${a}]`)) e.setAttribute(a, t(e.getAttribute(`data-i18n-${a}`)));
+  }
+  for (const b of document.querySelectorAll('#lang button')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === l));
+    b.textContent = (await loadCatalog(b.dataset.lang)).$name;
+  }
+  for (const id of WIDGETS) $(id).setAttribute('lang', l);
+  for (const [id, fn] of shown) $(id).textContent = fn();
+  try {
+    localStorage.setItem(LANG, l);
+  } catch { /* private mode: the URL keeps it */ }
+  q.set('lang', l);
+  history.replaceState(null, '', `${location.pathname}?${q}`);
+  document.body.dataset.lang = l;
+}
+for (const b of document.querySelectorAll('#lang button')) b.addEventListener('click', () => setLang(b.dataset.lang));
 
 function setState(state) {
   document.body.dataset.state = state;
@@ -61,14 +114,14 @@ function setState(state) {
 /* ---- service worker: the offline copy ---- */
 async function registerOffline() {
   if (!('serviceWorker' in navigator)) {
-    $('net').textContent = '온라인 전용';
+    say('net', () => t('kiosk.net.online_only'));
     return;
   }
   try {
     await navigator.serviceWorker.register(`sw.js?models=${encodeURIComponent(models)}&records=${encodeURIComponent(records)}`,
       { scope: './' });
   } catch (e) {
-    $('net').textContent = '오프라인 불가';
+    say('net', () => t('kiosk.net.no_offline'));
     $('net').title = `Service worker: ${e.message}`;
     return;
   }
@@ -80,7 +133,7 @@ async function registerOffline() {
     const recs = !ex || await complete(`prefrec-kiosk-records-${ex.export_id}`, new URL('__complete__', records).href);
     if (packs && recs) {
       document.body.dataset.offline = 'ready';
-      $('net').textContent = '오프라인 준비됨';
+      say('net', () => t('kiosk.net.ready'));
       $('net').title = `Offline ready: packs version ${manifest.version}${ex ? `, member records of export ${ex.export_id}` : ''}`;
     }
     return packs && recs;
@@ -143,15 +196,14 @@ function succeeded(kid) {
   localStorage.setItem(LOCKS, JSON.stringify(all));
 }
 
-const lockText = (s) => `${LOCK_AFTER}번 이상 실패해서 ${s}초 동안 잠겼어요. 잠시 후 다시 시도하세요. ` +
-  `(Locked for ${s} s after ${LOCK_AFTER} failed sign-ins.)`;
+const lockText = (s) => () => t('kiosk.lock', { n: s, fails: LOCK_AFTER });
 
 /** Sign a member in: {code, token} (card) or {code, pin}. Shows their plans, or says why not. */
 async function signIn(cred) {
-  notice('');
+  notice(null);
   setState('signing-in');
   try {
-    if (!manifest) throw new Error('모델 팩 목록(manifest.json)을 읽지 못했어요.');
+    if (!manifest) throw new Error(t('kiosk.error.manifest'));
     const ex = await recordsExport();
     const kid = hex(await PrefRec.memberKid(ex.naming_key, cred.code));
     const wait = lockedFor(kid);
@@ -163,8 +215,7 @@ async function signIn(cred) {
     const refuse = () => {
       const f = failed(kid);
       notice(f.lockedFor ? lockText(f.lockedFor)
-        : `${cred.pin != null ? '회원번호나 PIN이' : '카드가'} 맞지 않아요. (${cred.pin != null ? 'Wrong member number or PIN' : 'This card could not be verified'}; ` +
-          `${LOCK_AFTER - f.fails}번 더 틀리면 잠겨요 · ${LOCK_AFTER - f.fails} more and it locks.)`);
+        : () => `${t(cred.pin != null ? 'kiosk.refused.pin' : 'kiosk.refused.card')} ${t('kiosk.refused.left', { n: LOCK_AFTER - f.fails })}`);
       setState(f.lockedFor ? 'locked' : 'refused');
     };
     const r = await fetch(new URL(`${kid}.rec`, records));
@@ -179,25 +230,25 @@ async function signIn(cred) {
       if (!e.member) throw e;
       if (e.status === 'cannot open') return refuse();
       if (e.status === 'other export') {
-        notice('이 키오스크의 회원 기록이 모델과 맞지 않아요: 직원에게 문의하세요. (The member records are of another export: ask staff.)');
-      } else notice(`회원 기록을 열 수 없어요 (${e.message}).`);
+        notice(() => t('kiosk.error.other_export'));
+      } else notice(() => t('kiosk.error.record', { why: e.message }));
       setState('refused');
       return;
     }
     succeeded(kid);
     await show({ member, code: cred.code });
   } catch (e) {
-    notice(`로그인할 수 없어요 (${e.message}).`);
+    notice(() => t('kiosk.error.sign_in', { why: e.message }));
     setState('error');
   }
 }
 
 /** Forget the member (the engine holds their state only while it answers a request). */
-function signOut(why = '') {
+function signOut(why = null) {
   const s = current;
   current = null;
   clearTimeout(idle);
-  for (const id of ['ratio-widget', 'sub-widget', 'again-widget']) $(id).setMember(null);
+  for (const id of WIDGETS) $(id).setMember(null);
   s?.member?.record.fill(0);
   $('card').value = '';
   $('member').value = '';
@@ -208,7 +259,7 @@ function signOut(why = '') {
 
 function touch() {
   clearTimeout(idle);
-  if (current?.member) idle = setTimeout(() => signOut('오래 사용하지 않아 로그아웃했어요. (Signed out after 2 minutes idle.)'), IDLE_MS);
+  if (current?.member) idle = setTimeout(() => signOut(() => t('kiosk.idle', { n: IDLE_MS / 60000 })), IDLE_MS);
 }
 for (const t of ['pointerdown', 'keydown']) document.addEventListener(t, touch, { passive: true });
 
@@ -219,7 +270,7 @@ function startScreen() {
   $('results').hidden = true;
   $('home').hidden = true;
   $('sign-out').hidden = true;
-  $('who').textContent = '';
+  say('who', null);
   setState('start');
 }
 
@@ -242,7 +293,7 @@ $('card-form').addEventListener('submit', (ev) => {
   const m = CARD.exec($('card').value.trim());
   $('card').value = '';
   if (!m) {
-    notice('카드를 읽을 수 없어요: 다시 스캔해 주세요. (Not a member card: scan it again.)');
+    notice(() => t('kiosk.card.bad'));
     return;
   }
   signIn({ code: m[1], token: m[2].toLowerCase() });
@@ -252,7 +303,7 @@ $('pin-form').addEventListener('submit', (ev) => {
   const code = $('member').value.trim(), pin = $('pin').value;
   $('pin').value = '';
   if (!code || !pin) {
-    notice('회원번호와 PIN을 입력하세요. (Enter your member number and PIN.)');
+    notice(() => t('kiosk.pin.missing'));
     return;
   }
   signIn({ code, pin });
@@ -271,7 +322,7 @@ for (const b of document.querySelectorAll('.keypad button')) {
   });
 }
 $('home').addEventListener('click', () => {
-  notice('');
+  notice(null);
   go(null);
 });
 $('sign-out').addEventListener('click', () => signOut());
@@ -319,28 +370,30 @@ function shares(weights, picked) {
     const bar = el('span', { class: 'fill' });
     bar.style.width = `${(100 * w / total).toFixed(1)}%`;
     return el('div', { class: `share${a === picked ? ' picked' : ''}`, 'data-affiliate': a },
-      el('span', { class: 'label', text: affiliateName(a) }),
+      el('span', { class: 'label', 'data-i18n': `affiliate.${a}`, text: affiliateName(a, cat) }),
       el('span', { class: 'track' }, bar),
       el('span', { class: 'pct', text: `${Math.round(100 * w / total)}%` }));
   }));
 }
 
+/** The month served, in the language shown ("12월", "December"). */
+const monthName = () => new Intl.DateTimeFormat(cat.$lang, { month: 'long', timeZone: 'UTC' }).format(Date.UTC(year, month - 1, 1));
+
 function board(res, member) {
   const cols = res.board.map((c) => el('section', { class: 'column', 'aria-label': c.category },
     el('h3', { text: c.category }),
     el('ol', {}, ...c.items.map((it) => {
-      const li = el('li', { class: `tile${it.bought ? ' stamped' : ''}`, 'data-code': it.code },
+      const li = el('li', { class: `tile${it.bought ? ' stamped' : ''}`, 'data-code': it.code, title: it.name },
         el('span', { class: 'name', text: it.name }),
         el('span', { class: 'sub', text: it.subcategory }));
-      if (it.bought) li.append(el('span', { class: 'stamp', 'aria-label': '스탬프 Stamped', text: '★' }));
+      if (it.bought) li.append(el('span', { class: 'stamp', 'data-i18n-aria-label': 'kiosk.stamp.stamped', 'aria-label': t('kiosk.stamp.stamped'), text: '★' }));
       return li;
     }))));
   $('board').replaceChildren(...cols);
   const n = res.board.reduce((a, c) => a + c.items.filter((i) => i.bought).length, 0);
   const all = res.board.reduce((a, c) => a + c.items.length, 0);
-  $('stamp-title').textContent = `${month}월 스탬프 미션 · ${affiliateName(res.affiliate)}`;
-  $('stamp-lede').textContent = `스탬프 ${n} / ${all}: 카테고리마다 다섯 상품 중 구매한 상품에 스탬프가 찍혀요.` +
-    (member ? '' : ' (회원 정보가 없어 인기 상품으로 만든 보드예요.)');
+  say('stamp-title', () => t('kiosk.stamp.title', { month: monthName(), store: affiliateName(res.affiliate, cat) }));
+  say('stamp-lede', () => t('kiosk.stamp.lede', { n, all }) + (member ? '' : t('kiosk.stamp.popular')));
   $('board').dataset.stamps = String(n);
 }
 
@@ -354,6 +407,10 @@ function widgetsDone(ids) {
   })));
 }
 
+/** The segment's values are the data's ("여성", "30대"); shown in the language shown. */
+const genderName = (g) => ({ 여성: t('kiosk.gender.F'), 남성: t('kiosk.gender.M') }[g] ?? g ?? '');
+const ageName = (a) => (/^\d+대$/.test(a || '') ? t('kiosk.age', { decade: parseInt(a, 10) }) : a ?? '');
+
 async function show(s) {
   current = s;
   document.body.dataset.screen = 'results';
@@ -363,12 +420,13 @@ async function show(s) {
   $('sign-out').hidden = !s.member;
   $('again').hidden = !s.member;
   setState('loading');
-  notice('');
+  notice(null);
   selectTab(tabs[0]);
   touch();
-  $('who').textContent = s.member ? `회원 ${s.code} 님` : `비회원 · ${s.gender || ''} ${s.age || ''}`;
+  say('who', () => (s.member ? t('kiosk.who.member', { code: s.code })
+    : t('kiosk.who.guest', { gender: genderName(s.gender), age: ageName(s.age) })));
   try {
-    if (!manifest) throw new Error('모델 팩 목록(manifest.json)을 읽지 못했어요.');
+    if (!manifest) throw new Error(t('kiosk.error.manifest'));
     const affs = manifest.affiliates.map((a) => a.affiliate);
     const pr = await engineFor(sources());
     // plan 1: a member by their purchases per affiliate; anyone else by each store's customers
@@ -383,11 +441,9 @@ async function show(s) {
       r = pr.planRatio({ seed: SEED, k: K, weights: alike }).ratio;
     }
     const picked = r.picked;
-    $('ratio-title').textContent = `${affiliateName(picked)} 추천 · ${affiliateName(picked, 'en')}`;
-    $('ratio-lede').textContent = byMember
-      ? `${month}월의 매장: 회원님의 매장별 구매 비중에 따라 골랐어요.`
-      : alike === counts ? `${month}월의 매장: 매장별 고객 수에 따라 골랐어요 (구매 기록 없음).`
-        : `${month}월의 매장: 모든 매장 중에서 골고루 골랐어요 (구매 기록 없음).`;
+    say('ratio-title', () => t('kiosk.ratio.title', { store: affiliateName(picked, cat) }));
+    const lede = byMember ? 'kiosk.ratio.member' : alike === counts ? 'kiosk.ratio.customers' : 'kiosk.ratio.alike';
+    say('ratio-lede', () => t(lede, { month: monthName() }));
     shares(r.weights, picked);
     $('plan-ratio').dataset.affiliate = picked;
     widgetSetup($('ratio-widget'), s, picked);
@@ -404,7 +460,7 @@ async function show(s) {
     await widgetsDone(ids);
     if (current === s) setState('ready');
   } catch (e) {
-    notice(`추천을 불러오지 못했어요 (${e.message}).`);
+    notice(() => t('kiosk.error.recs', { why: e.message }));
     setState('error');
   }
 }
@@ -415,10 +471,11 @@ $('sub-widget').addEventListener('prefrec-subscribe', (ev) => {
 });
 
 async function start() {
+  await setLang(q.get('lang') || storedLang() || 'ko');
   try {
     manifest = await fetchManifest(models, location.href);
   } catch (e) {
-    notice(`모델 팩을 찾을 수 없어요: ${e.message}`);
+    notice(() => t('kiosk.error.packs', { why: e.message }));
     setState('error');
   }
   registerOffline();
@@ -429,7 +486,7 @@ async function start() {
     startScreen();
     if (q.get('member')) {
       // an old link or a typed URL: a member number alone shows nothing of that member
-      notice('회원번호만으로는 볼 수 없어요: 회원 카드를 스캔해 주세요. (A member number alone is not enough: scan your card.)');
+      notice(() => t('kiosk.member_only'));
       q.delete('member');
       history.replaceState(null, '', `${location.pathname}?${q}`);
     }

@@ -12,7 +12,7 @@
 //                                   a new export's records replace the old export's the same way.
 // Fetches: the app, manifest.json and export.json network first (fresh when online), falling back
 // to the cache; packs, records and the engine cache first.
-const APP = 'prefrec-kiosk-app-v3';
+const APP = 'prefrec-kiosk-app-v4';
 const PACKS = 'prefrec-kiosk-packs-';
 const RECS = 'prefrec-kiosk-records-';
 const params = new URL(self.location.href).searchParams;
@@ -25,6 +25,7 @@ const LIST = new URL('records.json', RECORDS).href;
 const RMARK = new URL('__complete__', RECORDS).href;
 const SHARD = /\.cust\.\d{3}\.pack$/;
 const SHELL = ['./', './index.html', './kiosk.js', './kiosk.css', '../widget/engine.js', '../widget/prefrec-widget.js',
+  '../i18n/i18n.js', '../i18n/ko.json', '../i18n/en.json',
   '../prefrec.js', '../shard.js', '../dist/prefrec-engine.js', '../dist/prefrec-engine.wasm'].map((u) => new URL(u, self.location.href).href);
 
 let caching = null; // the version being cached, so parallel manifest fetches cache once

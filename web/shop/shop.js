@@ -5,10 +5,13 @@
 //   anonymous   no record-url: the popular products (segment), and no buy-again panel
 // The demo's sign-in is the member's card (code + card token, or the card's QR payload
 // PRM1:<code>:<token>): a member number alone signs nobody in.
+// Language: ?lang=ko|en (default the page's <html lang>, ko), switched by the 한국어 / English links;
+// every text is the catalogues' (web/i18n), the widgets follow the page's lang.
 // Query: ?models=DIR (default ../../models/: manifest.json and the item packs), &affiliate=A0x
 // (default A01), &subscribe=A0x, &api=URL (default /api/: demo/login, demo/logout, demo/me,
 // prefrec/record).
 import { affiliateName, fetchManifest, forgetMembers } from '../widget/engine.js';
+import { LANGS, loadCatalog, message } from '../i18n/i18n.js';
 
 const q = new URLSearchParams(location.search);
 const models = q.get('models') || '../../models/';
@@ -16,6 +19,21 @@ const api = new URL(q.get('api') || '/api/', location.href);
 const $ = (id) => document.getElementById(id);
 const main = $('main-widget'), again = $('again-widget'), sub = $('sub-widget');
 const widgets = [main, again, sub];
+const lang = LANGS.includes(q.get('lang')) ? q.get('lang') : LANGS.includes(document.documentElement.lang) ? document.documentElement.lang : 'ko';
+document.documentElement.lang = lang;
+const cat = await loadCatalog(lang);
+const t = (key, args) => message(cat, key, args);
+for (const e of document.querySelectorAll('[data-i18n]')) e.textContent = t(e.dataset.i18n);
+for (const a of ['aria-label', 'title', 'placeholder']) {
+  for (const e of document.querySelectorAll(`[data-i18n-${a}]`)) e.setAttribute(a, t(e.getAttribute(`data-i18n-${a}`)));
+}
+for (const a of document.querySelectorAll('#lang a')) {
+  const u = new URLSearchParams(q);
+  u.set('lang', a.dataset.lang);
+  a.href = `?${u}`;
+  if (a.dataset.lang === lang) a.setAttribute('aria-current', 'true');
+}
+sub.setAttribute('heading', t('shop.subscribe.heading'));
 
 function shopError(text) {
   $('shop-error').hidden = !text;
@@ -31,8 +49,8 @@ function setSignedIn(code) {
   $('again').hidden = !code;
   $('member-form').hidden = !!code;
   $('signed-in').hidden = !code;
-  $('member-code').textContent = code ? `회원 ${code}` : '';
-  $('who').textContent = code ? `Signed in as ${code}.` : 'Browsing as a guest.';
+  $('member-code').textContent = code ? t('shop.member_code', { code }) : '';
+  $('who').textContent = code ? t('shop.who.member', { code }) : t('shop.who.guest');
 }
 
 function setAffiliate(aff) {
@@ -54,18 +72,17 @@ async function signIn(ev) {
   const code = $('member').value.trim(), token = $('card-token').value.trim();
   const body = token.startsWith('PRM1:') ? { card: token } : code.startsWith('PRM1:') ? { card: code } : { code, token };
   if (!body.card && (!code || !token)) {
-    shopError('회원번호와 카드를 입력하세요. Enter your member number and your card\'s token (or scan the card).');
+    shopError(t('shop.error.missing'));
     return;
   }
   const r = await apiCall('demo/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   $('card-token').value = '';
   if (!r || r.status === 404 || r.status === 405) {
-    shopError('Sign-in needs the demo backend (node web/server/demo.mjs): this server serves files only.');
+    shopError(t('shop.error.backend'));
     return;
   }
   if (!r.ok) {
-    shopError(r.status === 401 ? '회원번호와 카드가 맞지 않아요. The member number and the card do not match.'
-      : 'That is not a member number and card token (32 hex digits), nor a card\'s PRM1: code.');
+    shopError(t(r.status === 401 ? 'shop.error.mismatch' : 'shop.error.format'));
     return;
   }
   shopError('');
@@ -82,7 +99,7 @@ async function signOut() {
 async function start() {
   let m = null;
   const [man, me] = await Promise.all([fetchManifest(models).catch((e) => e), apiCall('demo/me')]);
-  if (man instanceof Error) shopError(`The model packs are not available (${man.message}).`);
+  if (man instanceof Error) shopError(t('shop.error.packs', { why: man.message }));
   else m = man;
   // who is signed in first, so that each widget renders once, for the right person
   setSignedIn(me?.ok ? (await me.json()).code : null);
@@ -98,8 +115,8 @@ async function start() {
     const b = document.createElement('button');
     b.type = 'button';
     b.dataset.affiliate = a;
-    b.textContent = affiliateName(a);
-    b.title = affiliateName(a, 'en');
+    b.textContent = affiliateName(a, cat);
+    b.title = a;
     b.addEventListener('click', () => setAffiliate(a));
     $('aff-tabs').append(b);
   }
@@ -110,9 +127,9 @@ async function start() {
 $('member-form').addEventListener('submit', signIn);
 $('sign-out').addEventListener('click', signOut);
 document.addEventListener('prefrec-select', (ev) => {
-  $('log').textContent = `Selected: ${ev.detail.name} (${ev.detail.code}, ${affiliateName(ev.detail.affiliate, 'en')})`;
+  $('log').textContent = t('shop.log.selected', { name: ev.detail.name, code: ev.detail.code, store: affiliateName(ev.detail.affiliate, cat) });
 });
 document.addEventListener('prefrec-subscribe', (ev) => {
-  $('log').textContent = `Subscribed to ${affiliateName(ev.detail.affiliate, 'en')} (${ev.detail.affiliate})`;
+  $('log').textContent = t('shop.log.subscribed', { store: affiliateName(ev.detail.affiliate, cat), code: ev.detail.affiliate });
 });
 start();

@@ -7,7 +7,9 @@
 // plans. The offline copy: after one load with the network on, the server is stopped and the
 // context set offline, and a member who never signed in before signs in and sees their plans
 // (the records come from the service worker's cache). A new models version replaces the cached
-// packs. No page fetches a customer shard.
+// packs. No page fetches a customer shard. Languages: Korean first; the 한국어 / English switch
+// redraws the page, the notices and the widgets (reasons, due labels) in place, a signed-in member
+// staying signed in, and the choice persists across a reload (localStorage and the URL).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { CLI, ROOT, memberModels, remove, urlPath } from '../testkit/packs.mjs';
 import { loadExport, memberKeys } from '../server/records.mjs';
 import { cardPayload, demoApi } from '../server/demo.mjs';
 import { writeRecordsManifest } from '../kiosk/records-manifest.mjs';
+import { loadCatalog, reasonText } from '../i18n/i18n.js';
 
 const ENGINE = join(ROOT, 'web/dist/prefrec-engine.wasm');
 const skip = !existsSync(CLI) || !existsSync(ENGINE)
@@ -28,7 +31,7 @@ if (skip) console.log(`# kiosk.test.mjs skipped: ${skip}`);
 const MONTH = '2021-12', SEED = 202112;
 
 describe('kiosk', { skip }, () => {
-  let srv, browser, fx, ex, pr, affs, api, members;
+  let srv, browser, fx, ex, pr, affs, api, members, ko, en;
 
   const open = (code) => {
     const { kid, key } = memberKeys(ex.tokenKey, ex.namingKey, ex.exportId, code);
@@ -59,6 +62,7 @@ describe('kiosk', { skip }, () => {
     affs = fx.manifest.affiliates.map((a) => a.affiliate);
     const { PrefRec } = await import('../prefrec.js');
     pr = await PrefRec.load({ packs: affs.map((a) => join(fx.site, `${a}.item.pack`)) });
+    [ko, en] = await Promise.all([loadCatalog('ko'), loadCatalog('en')]);
     // members whose plan-1 store has repeat purchases with an interval to show
     members = fx.codes.filter((c) => expected(c).again.filter((i) => i.every_days > 0).length >= 2).slice(0, 3);
     assert.equal(members.length, 3);
@@ -123,11 +127,11 @@ describe('kiosk', { skip }, () => {
   }
 
   /** The page's plans equal the engine's answer for the member. */
-  async function assertMember(page, code) {
+  async function assertMember(page, code, lang = 'ko') {
     const p = await plans(page);
     const want = expected(code);
     assert.equal(p.state, 'ready', p.notice);
-    assert.equal(p.who, `회원 ${code} 님`);
+    assert.equal(p.who, lang === 'ko' ? `회원 ${code} 님` : `Member ${code}`);
     assert.equal(p.picked, want.picked);
     assert.deepEqual(p.shares, want.weights);
     assert.equal(p.ratio.source, 'member');
@@ -136,9 +140,9 @@ describe('kiosk', { skip }, () => {
     assert.deepEqual(p.board, want.board);
     // beside the plans: the member's buy-again list at the plan-1 store, with the repeat reasons
     assert.equal(p.again.source, 'member');
-    assert.equal(p.again.heading, '다시 구매 · Buy again');
+    assert.equal(p.again.heading, lang === 'ko' ? '다시 구매' : 'Buy again');
     assert.deepEqual(p.again.codes, want.again.map((i) => i.code));
-    assert.deepEqual(p.again.reasons, want.again.map((i) => i.reason));
+    assert.deepEqual(p.again.reasons, want.again.map((i) => reasonText(lang === 'ko' ? ko : en, i)));
     assert.deepEqual(p.again.repeat, want.again.map((i) => [i.every_days, i.days_since]));
     assert.ok(p.again.repeat.filter(([every]) => every > 0).length >= 2);
     return p;
@@ -188,15 +192,15 @@ describe('kiosk', { skip }, () => {
     const { page, errors, context } = await kiosk(srv.url, `&member=${member}`);
     // an old link with &member=: the start screen, said why
     assert.equal(await page.isVisible('#results'), false);
-    assert.match(await page.textContent('#notice'), /A member number alone is not enough: scan your card/);
+    assert.equal(await page.textContent('#notice'), '회원번호만으로는 볼 수 없어요. 회원 카드를 스캔해 주세요.');
     assert.doesNotMatch(page.url(), /member=/);
     await scan(page, `PRM1:${member}`);
-    assert.match(await page.textContent('#notice'), /Not a member card: scan it again/);
+    assert.equal(await page.textContent('#notice'), '카드를 읽을 수 없어요. 다시 스캔해 주세요.');
     const bad = card(member).replace(/.$/, (c) => (c === '0' ? '1' : '0'));
     await scan(page, bad);
     const p = await plans(page);
     assert.equal(p.state, 'refused');
-    assert.match(p.notice, /카드가 맞지 않아요\. \(This card could not be verified; 4번 더 틀리면 잠겨요 · 4 more and it locks\.\)/);
+    assert.equal(p.notice, '카드가 맞지 않아요. 4번 더 틀리면 잠겨요.');
     assert.equal(p.results, false);
     assert.equal(p.who, '');
     assert.deepEqual(await codesOf(page, 'again-widget'), []);
@@ -204,7 +208,7 @@ describe('kiosk', { skip }, () => {
     await scan(page, `PRM1:M000000001:${'ab'.repeat(16)}`);
     await page.waitForFunction(() => Object.keys(JSON.parse(localStorage.getItem('prefrec-kiosk-locks') || '{}')).length === 2);
     assert.deepEqual(await page.evaluate(() => Object.values(JSON.parse(localStorage.getItem('prefrec-kiosk-locks'))).map((l) => l.fails)), [1, 1]);
-    assert.match(await page.textContent('#notice'), /This card could not be verified; 4번 더 틀리면 잠겨요 · 4 more and it locks/);
+    assert.equal(await page.textContent('#notice'), '카드가 맞지 않아요. 4번 더 틀리면 잠겨요.');
     assert.equal(await page.isVisible('#results'), false);
     assert.deepEqual(errors, []);
     await context.close();
@@ -212,15 +216,16 @@ describe('kiosk', { skip }, () => {
 
   test('5 failed sign-ins lock the member out for 30 s, then 60 s; kept across a reload; the right card after it works', async () => {
     const member = members[1];
-    const { page, errors, context } = await kiosk();
+    const { page, errors, context } = await kiosk(srv.url, '&lang=en'); // in English
     const bad = card(member).replace(/.$/, (c) => (c === '0' ? '1' : '0'));
     for (let i = 1; i <= 4; i++) {
       await scan(page, bad);
-      await page.waitForFunction((n) => document.getElementById('notice').textContent.includes(`${n} more and it locks`), 5 - i);
+      await page.waitForFunction((n) => document.getElementById('notice').textContent ===
+        `This card could not be verified. ${n} more failure${n === 1 ? '' : 's'} and it locks.`, 5 - i);
     }
     await scan(page, bad);
     await page.waitForFunction(() => document.body.dataset.state === 'locked');
-    assert.match(await page.textContent('#notice'), /Locked for 30 s after 5 failed sign-ins/);
+    assert.equal(await page.textContent('#notice'), 'Locked for 30 s after 5 failed sign-ins. Please try again later.');
     // the right card is refused while locked, and a reload does not reset the lock
     await page.reload();
     await page.waitForSelector('body[data-state=start]');
@@ -245,11 +250,11 @@ describe('kiosk', { skip }, () => {
     assert.equal((await lock()).fails, 6);
     await expire();
     await scan(page, card(member));
-    await assertMember(page, member);
+    await assertMember(page, member, 'en');
     assert.equal(await lock(), null, 'a right card clears the count');
     await page.click('#sign-out');
     await scan(page, card(other));
-    await assertMember(page, other);
+    await assertMember(page, other, 'en');
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -261,7 +266,10 @@ describe('kiosk', { skip }, () => {
     await page.click('#anon-form button[type=submit]');
     const p = await plans(page);
     assert.equal(p.state, 'ready', p.notice);
-    assert.match(p.who, /비회원 · 남성 40대/);
+    assert.equal(p.who, '비회원 · 남성 40대');
+    // the segment's reason on every card, in Korean
+    assert.deepEqual(await page.$eval('#ratio-widget', (w) => [...new Set([...w.shadowRoot.querySelectorAll('.card .reason')].map((c) => c.textContent))]),
+      ['비슷한 고객에게 인기 있어요']);
     // public packs count no members: every store alike, the month's seed picks
     const weights = Object.fromEntries(affs.map((a) => [a, 1]));
     const want = pr.planRatio({ weights, gender: '남성', age: '40대', seed: SEED, k: 8 });
@@ -277,6 +285,75 @@ describe('kiosk', { skip }, () => {
     // start over returns to the entry screen
     await page.click('#home');
     assert.equal(await page.isVisible('#card-form'), true);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('한국어 / English: the switch redraws every text in place (the member stays), and persists across a reload', async () => {
+    const member = members[0];
+    const { page, errors, context } = await kiosk();
+    const texts = () => page.evaluate(() => ({
+      lang: document.documentElement.lang,
+      pressed: [...document.querySelectorAll('#lang button[aria-pressed=true]')].map((b) => b.textContent),
+      start: document.querySelector('#card-form button[type=submit]').textContent,
+      anon: document.querySelector('#anon-form h1').textContent,
+      male: document.querySelector('label:has(input[value=남성]) span').textContent,
+      age: document.querySelector('label:has(input[value="40대"]) span').textContent,
+      tab: document.getElementById('tab-stamp').textContent,
+      stored: localStorage.getItem('prefrec-kiosk-lang'),
+    }));
+    // Korean first, the switch's buttons in their own language
+    assert.deepEqual(await texts(), { lang: 'ko', pressed: ['한국어'], start: '카드로 시작', anon: '비회원', male: '남성', age: '40대', tab: '③ 스탬프', stored: 'ko' });
+    assert.deepEqual(await page.$$eval('#lang button', (b) => b.map((x) => x.textContent)), ['한국어', 'English']);
+    await page.click('#lang button[data-lang=en]');
+    await page.waitForSelector('html[lang=en]');
+    const english = { lang: 'en', pressed: ['English'], start: 'Start with my card', anon: 'No membership', male: 'Male', age: '40s', tab: '③ Stamps', stored: 'en' };
+    assert.deepEqual(await texts(), english);
+    assert.match(page.url(), /[?&]lang=en/);
+    // a reload keeps it: by the URL, and without it by localStorage
+    await page.reload();
+    await page.waitForSelector('body[data-state=start][data-lang=en]');
+    assert.deepEqual(await texts(), english);
+    await page.goto(kioskUrl(srv.url));
+    await page.waitForSelector('body[data-state=start][data-lang=en]');
+    assert.deepEqual(await texts(), english);
+    // a notice shown is redrawn too
+    await scan(page, 'PRM1:nope');
+    assert.equal(await page.textContent('#notice'), 'Not a member card: scan it again.');
+    await page.click('#lang button[data-lang=ko]');
+    await page.waitForSelector('html[lang=ko]');
+    assert.equal(await page.textContent('#notice'), '카드를 읽을 수 없어요. 다시 스캔해 주세요.');
+    await page.click('#lang button[data-lang=en]');
+    await page.waitForSelector('html[lang=en]');
+    // a member in English: the buy-again list's repeat reasons and due labels, the plan's title
+    await scan(page, card(member));
+    const p = await assertMember(page, member, 'en');
+    const want = expected(member);
+    const storeEn = en[`affiliate.${want.picked}`], storeKo = ko[`affiliate.${want.picked}`];
+    assert.equal(await page.textContent('#ratio-title'), `Picks at ${storeEn}`);
+    assert.equal(await page.textContent('#ratio-lede'), 'December\'s store, picked by your share of purchases at each store.');
+    const s = (n) => (n === 1 ? '' : 's');
+    const periodic = want.again.filter((i) => i.every_days > 0);
+    assert.ok(periodic.length >= 2);
+    for (const i of periodic) {
+      assert.ok(p.again.reasons.includes(`You buy this about every ${i.every_days} day${s(i.every_days)}; last bought ${i.days_since} day${s(i.days_since)} ago`));
+    }
+    const dues = () => page.$eval('#again-widget', (w) => [...w.shadowRoot.querySelectorAll('.card .due')].map((d) => d.textContent));
+    const left = (i) => i.every_days - i.days_since;
+    assert.deepEqual(await dues(), want.again.map((i) => (!i.every_days ? `Bought ${i.days_since} day${s(i.days_since)} ago`
+      : left(i) <= 0 ? 'Due now' : `Due in ${left(i)} day${s(left(i))}`)));
+    // switched in place: still signed in, every text in Korean
+    await page.click('#lang button[data-lang=ko]');
+    await page.waitForFunction(() => document.getElementById('again-widget').shadowRoot.querySelector('.root')?.lang === 'ko' &&
+      document.getElementById('again-widget').getAttribute('state') === 'ready');
+    await assertMember(page, member, 'ko');
+    assert.equal(await page.textContent('#ratio-title'), `${storeKo} 추천`);
+    assert.equal(await page.textContent('#ratio-lede'), '12월의 매장: 회원님의 매장별 구매 비중에 따라 골랐어요.');
+    assert.match(await page.textContent('#stamp-title'), new RegExp(`^12월 스탬프 미션 · ${storeKo}$`));
+    for (const i of periodic) assert.ok((await plans(page)).again.reasons.includes(`보통 ${i.every_days}일마다 구매 · 마지막 구매 ${i.days_since}일 전`));
+    assert.deepEqual(await dues(), want.again.map((i) => (!i.every_days ? `${i.days_since}일 전 구매` : left(i) <= 0 ? '지금 살 때' : `${left(i)}일 후`)));
+    assert.equal(await page.evaluate(() => localStorage.getItem('prefrec-kiosk-lang')), 'ko');
+    assert.match(page.url(), /[?&]lang=ko/);
     assert.deepEqual(errors, []);
     await context.close();
   });

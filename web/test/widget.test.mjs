@@ -7,8 +7,10 @@
 // same reasons. A member who signs in with their card sees their buy-again list (repeat reasons
 // with interval and days since) and their discover list; a wrong card, a member number alone or
 // a customer attribute shows nothing of theirs; a member with no record (404) and guests get the
-// segment list, marked; no page fetches a customer shard. Also: the subscription switch (click and keyboard), an HTML product name shown
-// as text and run never, a missing pack -> the error state.
+// segment list, marked; no page fetches a customer shard. Also: the subscription switch (click and
+// keyboard), an HTML product name shown as text and run never, a missing pack -> the error state.
+// Languages: every reason kind (bought_with, category, segment, repeat) and the due labels in
+// Korean and English, by the widget's lang attribute, an ancestor's lang and the shop's switch.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { launchBrowser, openPage } from '../testkit/browser.mjs';
 import { CLI, EVIL, ROOT, memberModels, remove, urlPath, xssModels } from '../testkit/packs.mjs';
 import { loadExport, memberKeys } from '../server/records.mjs';
 import { cardToken, demoApi } from '../server/demo.mjs';
+import { loadCatalog, reasonText } from '../i18n/i18n.js';
 
 const ENGINE = join(ROOT, 'web/dist/prefrec-engine.wasm');
 const skip = !existsSync(CLI) || !existsSync(ENGINE)
@@ -26,7 +29,7 @@ const skip = !existsSync(CLI) || !existsSync(ENGINE)
 if (skip) console.log(`# widget.test.mjs skipped: ${skip}`);
 
 describe('storefront widget', { skip }, () => {
-  let srv, browser, fx, xss, ex, pr, xpr, affs;
+  let srv, browser, fx, xss, ex, pr, xpr, affs, ko, en;
   let member, aff, emptyAff; // a member with repeat purchases (every_days > 0) at aff, none at emptyAff
 
   const recordOf = (code) => {
@@ -51,6 +54,7 @@ describe('storefront widget', { skip }, () => {
     const { PrefRec } = await import('../prefrec.js');
     pr = await PrefRec.load({ packs: affs.map((a) => join(fx.site, `${a}.item.pack`)) });
     xpr = await PrefRec.load({ packs: [join(xss.models, 'A01.item.pack')] });
+    [ko, en] = await Promise.all([loadCatalog('ko'), loadCatalog('en')]);
     for (const code of fx.codes) {
       const lists = affs.map((a) => expected(code, { affiliate: a, list: 'buy_again', k: 8 }).items);
       const at = lists.findIndex((l) => l.length === 8 && l.filter((i) => i.every_days > 0).length >= 3);
@@ -117,7 +121,7 @@ describe('storefront widget', { skip }, () => {
   const recordStatus = (page) => page.evaluate(() => fetch('/api/prefrec/record', { credentials: 'same-origin' }).then((r) => r.status));
 
   test('a member who signs in with their card sees their buy-again list with repeat reasons, and their own discover list', async () => {
-    const { page, errors, context, requests } = await shop(`&affiliate=${aff}`);
+    const { page, errors, context, requests } = await shop(`&affiliate=${aff}&lang=en`);
     // a guest first: the segment list, no buy-again panel
     assert.equal((await widget(page, 'main-widget')).source, 'segment');
     assert.equal(await page.isVisible('#again'), false);
@@ -127,9 +131,11 @@ describe('storefront widget', { skip }, () => {
     const want = expected(member, { affiliate: aff, list: 'buy_again', k: 8 });
     assert.equal(again.state, 'ready');
     assert.equal(again.source, 'member');
-    assert.equal(again.heading, '다시 구매 · Buy again');
+    assert.equal(again.heading, 'Buy again');
     assert.equal(again.codes.length, 8);
     assert.deepEqual(again.codes, want.items.map((i) => i.code));
+    assert.deepEqual(again.reasons, want.items.map((i) => reasonText(en, i)));
+    // the catalogue's English says what the engine's English fallback says
     assert.deepEqual(again.reasons, want.items.map((i) => i.reason));
     // every card is a repeat: the interval and days since as the engine says, and whether it is due
     assert.deepEqual(again.repeat.map(({ every, since }) => ({ every, since })),
@@ -140,8 +146,8 @@ describe('storefront widget', { skip }, () => {
       assert.equal(it.reason_kind, 'repeat');
       if (it.every_days > 0) assert.match(it.reason, new RegExp(`every ${it.every_days} days?; last bought ${it.days_since} days? ago`));
       const due = again.repeat[n].due;
-      if (!it.every_days) assert.equal(due, `${it.days_since}일 전 구매 · bought ${it.days_since} days ago`);
-      else if (it.days_since >= it.every_days) assert.equal(due, '지금 살 때 · Due now');
+      if (!it.every_days) assert.equal(due, `Bought ${it.days_since} day${it.days_since === 1 ? '' : 's'} ago`);
+      else if (it.days_since >= it.every_days) assert.equal(due, 'Due now');
       else assert.match(due, new RegExp(`Due in ${it.every_days - it.days_since} days?$`));
     }
     // the discover list is the member's too, from the same record
@@ -150,7 +156,7 @@ describe('storefront widget', { skip }, () => {
     assert.equal(main.source, 'member');
     assert.equal(main.fallback, null);
     assert.deepEqual(main.codes, disc.items.map((i) => i.code));
-    assert.deepEqual(main.reasons, disc.items.map((i) => i.reason));
+    assert.deepEqual(main.reasons, disc.items.map((i) => reasonText(en, i)));
     assert.equal(await page.textContent('#who'), `Signed in as ${member}.`);
     // a store where the member bought nothing that comes back: the empty state, no cards
     await page.click(`#aff-tabs button[data-affiliate=${emptyAff}]`);
@@ -171,7 +177,7 @@ describe('storefront widget', { skip }, () => {
   });
 
   test('the card\'s QR payload signs in too; the subscription switch serves the member (mouse and keyboard)', async () => {
-    const { page, errors, context } = await shop('&subscribe=A02');
+    const { page, errors, context } = await shop('&subscribe=A02&lang=en');
     await page.fill('#card-token', `PRM1:${member}:${token(member)}`);
     await page.click('#member-form button[type=submit]');
     let w = await widget(page, 'sub-widget', { source: 'member' });
@@ -196,7 +202,7 @@ describe('storefront widget', { skip }, () => {
   });
 
   test('a wrong card or a member number alone shows nothing of the member', async () => {
-    const { page, errors, context, requests } = await shop(`&affiliate=${aff}&customer=${member}`);
+    const { page, errors, context, requests } = await shop(`&affiliate=${aff}&customer=${member}&lang=en`);
     const guest = expected(null, { affiliate: aff, k: 8 }).items.map((i) => i.code);
     const mine = expected(member, { affiliate: aff, list: 'buy_again', k: 8 }).items.map((i) => i.code);
     // ?customer= in the URL is not a sign-in
@@ -234,7 +240,7 @@ describe('storefront widget', { skip }, () => {
   });
 
   test('a guest gets the popular products (segment), marked, and no buy-again list', async () => {
-    const { page, errors, context } = await shop('&affiliate=A01');
+    const { page, errors, context } = await shop('&affiliate=A01&lang=en');
     const w = await widget(page, 'main-widget');
     assert.equal(w.state, 'ready');
     assert.equal(w.source, 'segment');
@@ -283,7 +289,7 @@ describe('storefront widget', { skip }, () => {
     const rec = join(fx.records, `${memberKeys(ex.tokenKey, ex.namingKey, ex.exportId, code).kid.toString('hex')}.rec`);
     renameSync(rec, `${rec}.away`);
     try {
-      const { page, errors, context } = await shop('&affiliate=A01');
+      const { page, errors, context } = await shop('&affiliate=A01&lang=en');
       await signIn(page, code, token(code));
       await page.waitForFunction(() => document.getElementById('main-widget').getAttribute('fallback') === 'no-record');
       const w = await widget(page, 'main-widget');
@@ -299,6 +305,114 @@ describe('storefront widget', { skip }, () => {
     } finally {
       renameSync(`${rec}.away`, rec);
     }
+  });
+
+  test('every reason kind in Korean and English: an ancestor\'s lang, then the widget\'s lang attribute', async () => {
+    // where each kind shows for the member (the engine's answers in node): a list and a store
+    const at = {};
+    for (const a of affs) {
+      for (const list of ['discover', 'buy_again']) {
+        for (const it of expected(member, { affiliate: a, list, k: 8 }).items) at[it.reason_kind] ??= { a, list };
+      }
+    }
+    at.segment = { a: aff, list: 'discover', guest: true };
+    assert.ok(at.bought_with && at.category && at.repeat, `kinds found: ${Object.keys(at)}`);
+    const { page, errors, context } = await shop();
+    const packOf = (a) => `${srv.url}${urlPath(fx.site).slice(1)}${a}.item.pack`;
+    const kinds = ['bought_with', 'category', 'segment', 'repeat'];
+    await page.setContent(`<div lang="ko-KR">${kinds.map((kd) =>
+      `<prefrec-recommendations id="w-${kd}" k="8" list="${at[kd].list}" pack="${packOf(at[kd].a)}"></prefrec-recommendations>`).join('')}</div>`);
+    const { record, key } = recordOf(member);
+    await page.addScriptTag({ type: 'module', url: `${srv.url}web/widget/prefrec-widget.js` });
+    await page.evaluate((m) => {
+      for (const w of document.querySelectorAll('prefrec-recommendations')) if (w.id !== 'w-segment') w.setMember(m);
+    }, { record: record.toString('base64'), key: key.toString('base64') });
+    const cards = (id, lang) => page.waitForFunction(([i, l]) => {
+      const w = document.getElementById(i);
+      return w.getAttribute('state') === 'ready' && w.shadowRoot.querySelector('.root').lang === l &&
+        (i === 'w-segment' || w.getAttribute('source') === 'member');
+    }, [id, lang]).then(() => page.$eval(`#${id}`, (w) => ({
+      heading: w.shadowRoot.querySelector('h2')?.textContent,
+      note: w.shadowRoot.querySelector('.note')?.textContent ?? null,
+      cards: [...w.shadowRoot.querySelectorAll('.card')].map((c) => ({
+        code: c.dataset.code, kind: c.dataset.reasonKind, title: c.title, reason: c.querySelector('.reason').textContent,
+        due: c.querySelector('.due')?.textContent ?? null })),
+    })));
+    const s = (n) => (n === 1 ? '' : 's');
+    // hand-written sentences per kind (web/i18n/ko.json, en.json), filled from the engine's arguments
+    const want = {
+      ko: {
+        bought_with: (i) => `${i.reason_product_name}와(과) 함께 자주 구매해요`,
+        category: (i) => `${i.reason_category} 상품을 자주 구매하셨어요`,
+        segment: () => '비슷한 고객에게 인기 있어요',
+        repeat: (i) => (i.every_days ? `보통 ${i.every_days}일마다 구매 · 마지막 구매 ${i.days_since}일 전` : `${i.days_since}일 전에 구매했어요`),
+        due: (i) => (!i.every_days ? `${i.days_since}일 전 구매` : i.days_since >= i.every_days ? '지금 살 때' : `${i.every_days - i.days_since}일 후`),
+        heading: { discover: '회원님을 위한 추천', buy_again: '다시 구매' },
+      },
+      en: {
+        bought_with: (i) => `Often bought with ${i.reason_product_name}`,
+        category: (i) => `You often buy ${i.reason_category}`,
+        segment: () => 'Popular with customers like you',
+        repeat: (i) => (i.every_days ? `You buy this about every ${i.every_days} day${s(i.every_days)}; last bought ${i.days_since} day${s(i.days_since)} ago`
+          : `You bought this ${i.days_since} day${s(i.days_since)} ago`),
+        due: (i) => (!i.every_days ? `Bought ${i.days_since} day${s(i.days_since)} ago` : i.days_since >= i.every_days ? 'Due now'
+          : `Due in ${i.every_days - i.days_since} day${s(i.every_days - i.days_since)}`),
+        heading: { discover: 'Recommended for you', buy_again: 'Buy again' },
+      },
+    };
+    for (const lang of ['ko', 'en']) {
+      for (const kd of kinds) {
+        if (lang === 'en') await page.$eval(`#w-${kd}`, (w) => w.setAttribute('lang', 'en'));
+        const got = await cards(`w-${kd}`, lang);
+        const ans = expected(at[kd].guest ? null : member, { affiliate: at[kd].a, list: at[kd].list, k: 8 });
+        const cat = lang === 'ko' ? ko : en;
+        assert.deepEqual(got.cards.map((c) => c.code), ans.items.map((i) => i.code), `${kd} ${lang}`);
+        assert.deepEqual(got.cards.map((c) => c.reason), ans.items.map((i) => reasonText(cat, i)), `${kd} ${lang}`);
+        assert.equal(got.heading, want[lang].heading[at[kd].list]);
+        const some = ans.items.filter((i) => i.reason_kind === kd);
+        assert.ok(some.length, `${kd}: a card of the kind`);
+        for (const i of some) {
+          const c = got.cards.find((x) => x.code === i.code);
+          assert.equal(c.kind, kd);
+          assert.equal(c.reason, want[lang][kd](i), `${kd} ${lang}`);
+          assert.equal(c.title, i.name, 'the full name in the title');
+          if (kd === 'repeat') assert.equal(c.due, want[lang].due(i));
+        }
+        if (kd === 'segment') {
+          assert.equal(got.note, lang === 'ko' ? `${ko[`affiliate.${aff}`]}에서 인기 있는 상품이에요.`
+            : `popular products for everyone at ${en[`affiliate.${aff}`]}.`);
+        }
+      }
+    }
+    assert.notEqual(ko[`affiliate.${aff}`], en[`affiliate.${aff}`]);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('the shop in Korean by default, in English by its switch: the page\'s texts and the widgets\'', async () => {
+    const { page, errors, context } = await shop('&affiliate=A01');
+    assert.equal(await page.getAttribute('html', 'lang'), 'ko');
+    let w = await widget(page, 'main-widget');
+    assert.equal(w.heading, '회원님을 위한 추천');
+    assert.equal(w.note, '백화점에서 인기 있는 상품이에요.');
+    assert.ok(w.reasons.length && w.reasons.every((r) => r === '비슷한 고객에게 인기 있어요'), w.reasons.join());
+    assert.equal(await page.textContent('#who'), '비회원으로 둘러보는 중이에요.');
+    assert.equal(await page.textContent('#member-form button[type=submit]'), '로그인');
+    assert.equal(await page.textContent('#aff-tabs button[data-affiliate=A01]'), '백화점');
+    assert.equal((await widget(page, 'sub-widget')).heading, '구독 매장');
+    await page.click('#lang a[data-lang=en]');
+    await page.waitForSelector('html[lang=en] body[data-ready]');
+    assert.match(page.url(), /[?&]lang=en/);
+    assert.match(page.url(), /[?&]affiliate=A01/);
+    w = await widget(page, 'main-widget');
+    assert.equal(w.heading, 'Recommended for you');
+    assert.equal(w.note, 'popular products for everyone at Department store.');
+    assert.ok(w.reasons.every((r) => r === 'Popular with customers like you'));
+    assert.equal(await page.textContent('#who'), 'Browsing as a guest.');
+    assert.equal(await page.textContent('#member-form button[type=submit]'), 'Sign in');
+    assert.equal(await page.textContent('#aff-tabs button[data-affiliate=A01]'), 'Department store');
+    assert.deepEqual(errors, []);
+    await context.close();
   });
 
   test('a product name holding HTML is shown as text and runs nothing', async () => {
@@ -321,7 +435,7 @@ describe('storefront widget', { skip }, () => {
   });
 
   test('a missing pack shows the error state, not a blank page', async () => {
-    const { page, context } = await shop('', join(ROOT, 'build/web-test/no-such-models'));
+    const { page, context } = await shop('&lang=en', join(ROOT, 'build/web-test/no-such-models'));
     const w = await widget(page, 'main-widget');
     assert.equal(w.state, 'error');
     assert.match(w.alert, /Recommendations are unavailable: .*A01\.item\.pack.*HTTP 404/);

@@ -6,7 +6,7 @@
 //   const r = await memberModels('shop');   // r.site (public item packs + manifest.json), r.records
 //                                           // (sealed member records), r.tokenKey, r.codes
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,6 +16,8 @@ const run = promisify(execFile);
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = process.env.PREFREC_CLI || join(ROOT, 'build/native/prefrec');
 export const EVIL = '<img src=x onerror=alert(1)>';
+/** What memberModels' longNames appends to a product's name. */
+export const LONG_NAME = ' 국내산 원료 100% 대용량 가족 기획 세트 1+1 증정 특별 한정판';
 
 /** build/web-test/<name>-<pid>: per process, so that two test runs at once never share it. */
 function fresh(name) {
@@ -48,14 +50,21 @@ export async function demoModels(name, { scale = 0.03, shards = 4 } = {}) {
 /** Generated demo data (scale 0.03, seed 1), every affiliate trained 3 epochs and exported in one
  * export with member records: d.site holds the public item packs and manifest.json (no shard),
  * d.records the sealed records and export.json, d.tokenKeyFile the token master key (d.tokenKey
- * its bytes), d.codes the members with purchases (purchase log order). */
-export async function memberModels(name, { scale = 0.03 } = {}) {
+ * its bytes), d.codes the members with purchases (purchase log order). longNames: every third
+ * product's name gets LONG_NAME appended (the screenshots' check that long Korean names fit). */
+export async function memberModels(name, { scale = 0.03, longNames = false } = {}) {
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: cmake --preset native && cmake --build --preset native`);
   const dir = fresh(name), data = join(dir, 'data'), packs = join(dir, 'packs');
   await run(CLI, ['gen', '--out', data, '--scale', String(scale), '--seed', '1', '--quiet'], { timeout: 300000 });
+  if (longNames) {
+    const f = join(data, 'LPOINT_BIG_COMP_04_PD_CLAC.csv');
+    const [head, ...rows] = readFileSync(f, 'utf8').trim().split('\n');
+    const out = rows.map((r, i) => (i % 3 ? r : r.replace(/^([^,]*),([^,]*),/, (_, pd, nm) => `${pd},${nm}${LONG_NAME},`)));
+    writeFileSync(f, [head, ...out].join('\n') + '\n');
+  }
   await run(CLI, ['train', '--data', data, '--affiliate', 'all', '--epochs', '3', '--seed', '1', '--quiet', '--out', packs],
     { timeout: 300000 });
-  const { readdirSync, readFileSync } = await import('node:fs');
+  const { readdirSync } = await import('node:fs');
   const site = join(dir, 'site'), records = join(dir, 'records'), tokenKeyFile = join(dir, 'token.key');
   const args = ['export', '--out', join(dir, 'models'), '--shards', '1', '--records', records, '--data', data,
     '--token-key', tokenKeyFile, '--site', site];

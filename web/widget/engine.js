@@ -1,7 +1,8 @@
 // engine.js - shared loading for the widget and the kiosk, over the shim (../prefrec.js):
 // one PrefRec per set of item pack URLs per page (several widgets on a page share it), the
 // signed-in member's record from the shop's backend, opened for one request at a time, the
-// models folder's manifest.json (web/kiosk/models-manifest.mjs writes it) and affiliate names.
+// models folder's manifest.json (web/kiosk/models-manifest.mjs writes it) and affiliate names
+// (from the message catalogues, web/i18n).
 //   const m = await fetchMember('/api/prefrec/record');   // {status: 200, member} | {status: 401|404}
 //   const pr = await engineFor([{ item: 'models/A01.item.pack' }]);
 //   withMember(pr, m.member, () => pr.recommend({ affiliate: 'A01', list: 'buy_again', k: 8 }));
@@ -10,15 +11,9 @@
 // "Members' data").
 import { PrefRec } from '../prefrec.js';
 
-export const AFFILIATES = {
-  A01: { ko: '백화점', en: 'Department store' },
-  A02: { ko: '대형마트', en: 'Hypermarket' },
-  A03: { ko: '슈퍼마켓', en: 'Supermarket' },
-  A04: { ko: '편의점', en: 'Convenience store' },
-  A05: { ko: '전자제품', en: 'Electronics' },
-  A06: { ko: '온라인몰', en: 'Online mall' },
-};
-export const affiliateName = (a, lang = 'ko') => AFFILIATES[a]?.[lang] || a;
+/** An affiliate's name in a message catalogue (web/i18n/<lang>.json, key "affiliate.<code>"),
+ * else its code. */
+export const affiliateName = (a, cat) => cat?.[`affiliate.${a}`] ?? a;
 
 const engines = new Map(); // key: the item pack URLs -> Promise<PrefRec>
 const records = new Map(); // record URL -> Promise<{status, member?, error?}> (fetchMember)

@@ -20,7 +20,13 @@
 //   k           how many products, 1..100 (8)
 //   day         the day served, YYYY-MM-DD ("last bought N days ago" counts to it; default: the
 //               pack's as-of day)
-//   heading     title above the cards ("Recommended for you"; "다시 구매 · Buy again" for buy_again)
+//   heading     title above the cards (default: the catalogue's "Recommended for you", or "Buy
+//               again" for buy_again, in the widget's language)
+//   lang        the language of every text (ko or en); without it the closest ancestor's lang,
+//               i.e. the page's <html lang>; another language falls back to English. The words
+//               are the message catalogues' (web/i18n/<lang>.json, fetched beside i18n.js);
+//               each card's reason is made from the answer's reason_kind and arguments
+//               (reasonText), never the engine's English sentence
 //   version     appended to pack URLs as ?v= (cache busting; the kiosk passes manifest.version)
 // There is no "customer" attribute: a member number typed into a page must show nothing of that
 // member (SECURITY.md, "Members' data"); setting it shows an error that says so. Customer shards
@@ -40,7 +46,10 @@
 // Styling: CSS custom properties on the element or any ancestor (see STYLE below), and parts
 // root, heading, note, picker, cards, card, name, category, reason, due, empty, status.
 // Every text from a pack (names, categories, reasons) is set with textContent, never as HTML.
+// Long names and reasons wrap (a card grows) and stop at three lines, ellipsised (--prefrec-name-
+// lines, --prefrec-reason-lines), the full name in the card's title, the full reason in its own.
 import { affiliateName, engineFor, fetchMember, withMember } from './engine.js';
+import { LANGS, loadCatalog, message, reasonText } from '../i18n/i18n.js';
 
 const STYLE = `
 :host { display: block; font-family: var(--prefrec-font, system-ui, "Noto Sans CJK KR", sans-serif);
@@ -68,9 +77,11 @@ h2 { font-size: var(--prefrec-heading-size, 1.25rem); margin: 0 0 .5rem; }
 .card:focus-visible { outline: 3px solid var(--prefrec-focus, #1c7ed6); outline-offset: 2px; }
 .rank { position: absolute; top: .5rem; right: .6rem; font-size: .75rem; color: var(--prefrec-muted, #6b7280); }
 .name { font-weight: 600; font-size: var(--prefrec-name-size, 1rem); margin: 0; padding-right: 1.6rem;
-  overflow-wrap: anywhere; }
+  overflow-wrap: anywhere; word-break: keep-all; line-height: 1.3; display: -webkit-box; -webkit-box-orient: vertical;
+  -webkit-line-clamp: var(--prefrec-name-lines, 3); line-clamp: var(--prefrec-name-lines, 3); overflow: hidden; }
 .category { font-size: .8rem; color: var(--prefrec-muted, #6b7280); margin: 0; }
-.reason { font-size: .85rem; margin: auto 0 0; color: var(--_accent); }
+.reason { font-size: .85rem; margin: auto 0 0; color: var(--_accent); overflow-wrap: anywhere; display: -webkit-box;
+  -webkit-box-orient: vertical; -webkit-line-clamp: var(--prefrec-reason-lines, 3); line-clamp: var(--prefrec-reason-lines, 3); overflow: hidden; }
 .due { align-self: flex-start; font-size: .75rem; font-weight: 600; margin: 0; padding: .1rem .5rem;
   border-radius: 999px; background: var(--prefrec-due-bg, #f1f3f5); color: var(--prefrec-muted, #495057); }
 .due.now { background: var(--prefrec-due-now-bg, #fff0f6); color: var(--_accent); }
@@ -102,8 +113,7 @@ const el = (tag, props = {}, ...kids) => {
 
 export class PrefRecRecommendations extends HTMLElement {
   static observedAttributes = ['pack', 'customer', 'gender', 'age', 'affiliate', 'affiliates', 'k', 'heading', 'version',
-    'integrity',
-    'list', 'record-url', 'day'];
+    'integrity', 'list', 'record-url', 'day', 'lang'];
   #root; #body; #frameKey = null; #gen = 0; #queued = false; #response = null; #member = null; #fresh = false;
 
   constructor() {
@@ -167,21 +177,30 @@ export class PrefRecRecommendations extends HTMLElement {
       affiliates: list,
       affiliate: this.getAttribute('affiliate') || list[0] || null,
       k: Number.isFinite(k) ? k : 8,
-      heading: this.getAttribute('heading') ?? (kind === 'buy_again' ? '다시 구매 · Buy again' : 'Recommended for you'),
+      heading: this.getAttribute('heading'),
       version: this.getAttribute('version') || null,
       integrity: this.getAttribute('integrity') || null,
     };
   }
 
-  #frame(a) {
+  /** The language of the texts: the lang attribute, else the closest ancestor's (the page's
+   * <html lang>); ko or en by its primary subtag, else en. */
+  get language() {
+    const tag = (this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en').toLowerCase().split('-')[0];
+    return LANGS.includes(tag) ? tag : 'en';
+  }
+
+  #frame(a, cat) {
     // The heading and the picker stay across re-renders (the focused radio keeps its focus);
     // only the body is rebuilt.
-    const key = JSON.stringify([a.heading, a.affiliates]);
+    const heading = a.heading ?? message(cat, a.list === 'buy_again' ? 'widget.heading.buy_again' : 'widget.heading');
+    const key = JSON.stringify([heading, a.affiliates, cat.$lang]);
     if (this.#frameKey !== key) {
       this.#frameKey = key;
       this.#root.replaceChildren();
-      if (a.heading) this.#root.append(el('h2', { part: 'heading', text: a.heading }));
-      if (a.affiliates.length) this.#root.append(this.#picker(a));
+      this.#root.setAttribute('lang', cat.$lang);
+      if (heading) this.#root.append(el('h2', { part: 'heading', text: heading }));
+      if (a.affiliates.length) this.#root.append(this.#picker(a, cat));
       this.#body = el('div', { class: 'body' });
       this.#root.append(this.#body);
     }
@@ -189,8 +208,8 @@ export class PrefRecRecommendations extends HTMLElement {
     this.#body.replaceChildren();
   }
 
-  #picker(a) {
-    const fs = el('fieldset', { class: 'picker', part: 'picker' }, el('legend', { text: 'Subscribe to' }));
+  #picker(a, cat) {
+    const fs = el('fieldset', { class: 'picker', part: 'picker' }, el('legend', { text: message(cat, 'widget.subscribe_to') }));
     const name = `aff-${Math.random().toString(36).slice(2)}`;
     for (const aff of a.affiliates) {
       const input = el('input', { type: 'radio', name, value: aff });
@@ -200,7 +219,7 @@ export class PrefRecRecommendations extends HTMLElement {
         this.dispatchEvent(new CustomEvent('prefrec-subscribe', { bubbles: true, composed: true, detail: { affiliate: aff } }));
         this.setAttribute('affiliate', aff);
       });
-      fs.append(el('label', { 'data-affiliate': aff }, input, el('span', { text: `${affiliateName(aff)} (${aff})` })));
+      fs.append(el('label', { 'data-affiliate': aff }, input, el('span', { text: message(cat, 'widget.store', { store: affiliateName(aff, cat), code: aff }) })));
     }
     return fs;
   }
@@ -229,10 +248,18 @@ export class PrefRecRecommendations extends HTMLElement {
     const gen = ++this.#gen;
     const a = this.#attrs();
     this.#response = null;
-    this.#frame(a);
-    this.#state('loading');
+    this.#state('loading'); // at once: a host waiting for ready/error never sees the last render's
+    let cat;
+    try {
+      cat = await loadCatalog(this.language);
+    } catch (e) {
+      if (gen === this.#gen) this.#error(e, null);
+      return;
+    }
+    if (gen !== this.#gen) return;
+    this.#frame(a, cat);
     const k = Math.max(1, Math.min(a.k, 12));
-    this.#body.append(el('p', { class: 'status', role: 'status', part: 'status', text: 'Loading recommendations…' }),
+    this.#body.append(el('p', { class: 'status', role: 'status', part: 'status', text: message(cat, 'widget.loading') }),
       el('ol', { class: 'cards', part: 'cards', 'aria-hidden': 'true' },
         ...Array.from({ length: k }, () => el('li', { class: 'card skeleton' }))));
     try {
@@ -269,38 +296,33 @@ export class PrefRecRecommendations extends HTMLElement {
         }
       }
       if (!member) {
-        if (a.list === 'buy_again') return this.#empty(a, affiliate, 'signed-out', fallback);
+        if (a.list === 'buy_again') return this.#empty(cat, affiliate, 'signed-out', fallback);
         if (a.gender) req.gender = a.gender;
         if (a.age) req.age = /^\d+$/.test(a.age) ? Number(a.age) : a.age;
         res = pr.request(req);
       }
-      if (a.list === 'buy_again' && !res.items.length) return this.#empty(a, affiliate, 'nothing', null, res);
-      this.#show(a, res, fallback);
+      if (a.list === 'buy_again' && !res.items.length) return this.#empty(cat, affiliate, 'nothing', null, res);
+      this.#show(a, cat, res, fallback);
     } catch (e) {
       if (gen !== this.#gen) return;
-      this.#error(e);
+      this.#error(e, cat);
     }
   }
 
-  #note(a, res, fallback) {
-    const who = a.gender || a.age ? 'customers like you' : 'everyone';
-    const lead = {
-      'signed-out': 'Sign in to see your own picks: ',
-      'no-record': 'We don\'t know your purchases yet: ',
-      unavailable: 'Your own picks are unavailable right now: ',
-      'cannot-open': 'Your saved picks could not be opened: ',
-      'other-export': 'Your picks are being updated: ',
-    }[fallback] ?? '';
-    return `${lead}popular products for ${who} at ${affiliateName(res.affiliate, 'en')}.`;
+  #note(a, cat, res, fallback) {
+    const store = affiliateName(res.affiliate, cat);
+    const lead = fallback ? message(cat, `widget.lead.${fallback}`) : '';
+    return lead + message(cat, a.gender || a.age ? 'widget.popular.like_you' : 'widget.popular.everyone', { store });
   }
 
-  #show(a, res, fallback) {
+  #show(a, cat, res, fallback) {
     this.#body.replaceChildren();
     if (fallback || res.source === 'segment') {
-      this.#body.append(el('p', { class: 'note', part: 'note', role: 'note', text: this.#note(a, res, fallback) }));
+      this.#body.append(el('p', { class: 'note', part: 'note', role: 'note', text: this.#note(a, cat, res, fallback) }));
     }
-    const list = el('ol', { class: 'cards', part: 'cards', 'aria-label': `Recommendations at ${affiliateName(res.affiliate, 'en')}` });
-    res.items.forEach((it, i) => list.append(this.#card(it, i + 1, res.affiliate)));
+    const list = el('ol', { class: 'cards', part: 'cards',
+      'aria-label': message(cat, 'widget.list_label', { store: affiliateName(res.affiliate, cat) }) });
+    res.items.forEach((it, i) => list.append(this.#card(cat, it, i + 1, res.affiliate)));
     this.#body.append(list);
     this.#response = res;
     this.#state('ready', { source: res.source, fallback });
@@ -309,37 +331,39 @@ export class PrefRecRecommendations extends HTMLElement {
 
   /** buy_again with nothing to show: no member (why = 'signed-out', fallback says why), or a
    * member who has bought nothing here yet that comes back (why = 'nothing'). */
-  #empty(a, affiliate, why, fallback, res = null) {
-    const at = affiliateName(affiliate, 'en');
-    const text = why === 'nothing' ? `Nothing to buy again at ${at} yet: the products you buy here often will show up here.`
-      : fallback === 'no-record' ? `We don't know your purchases yet: nothing to buy again at ${at}.`
-        : fallback && fallback !== 'signed-out' ? `Your buy-again list is unavailable right now (${fallback}).`
-          : `Sign in to see the products you buy again at ${at}.`;
+  #empty(cat, affiliate, why, fallback, res = null) {
+    const store = affiliateName(affiliate, cat);
+    const text = why === 'nothing' ? message(cat, 'widget.empty.nothing', { store })
+      : fallback === 'no-record' ? message(cat, 'widget.empty.no-record', { store })
+        : fallback && fallback !== 'signed-out' ? message(cat, 'widget.empty.unavailable', { why: fallback })
+          : message(cat, 'widget.empty.signed-out', { store });
     this.#body.replaceChildren(el('p', { class: 'empty', part: 'empty', role: 'note', text }));
     this.#response = res;
     this.#state('ready', { source: res?.source ?? null, fallback, empty: why });
     this.dispatchEvent(new CustomEvent('prefrec-ready', { bubbles: true, composed: true, detail: res }));
   }
 
-  #card(it, rank, affiliate) {
-    const cat = it.subcategory && it.subcategory !== it.category ? `${it.category} › ${it.subcategory}` : it.category;
-    const li = el('li', { class: 'card', part: 'card', tabindex: '0', 'data-code': it.code },
-      el('span', { class: 'rank', 'aria-hidden': 'true', text: `#${rank}` }),
-      el('h3', { class: 'name', part: 'name', text: it.name }),
-      el('p', { class: 'category', part: 'category', text: cat }));
-    let label = `${it.name}, ${cat}. ${it.reason}`;
+  #card(cat, it, rank, affiliate) {
+    const category = it.subcategory && it.subcategory !== it.category ? `${it.category} › ${it.subcategory}` : it.category;
+    const reason = reasonText(cat, it);
+    const li = el('li', { class: 'card', part: 'card', tabindex: '0', 'data-code': it.code, 'data-reason-kind': it.reason_kind ?? '',
+      title: it.name },
+    el('span', { class: 'rank', 'aria-hidden': 'true', text: `#${rank}` }),
+    el('h3', { class: 'name', part: 'name', text: it.name }),
+    el('p', { class: 'category', part: 'category', text: category }));
+    let label = `${it.name}, ${category}. ${reason}`;
     if (it.reason_kind === 'repeat') {
       // the interval and the days since the last purchase, as the engine computed them
       li.dataset.every = String(it.every_days ?? 0);
       li.dataset.since = String(it.days_since ?? 0);
       const every = it.every_days ?? 0, since = it.days_since ?? 0;
       const left = every - since;
-      const due = !every ? `${since}일 전 구매 · bought ${since} days ago`
-        : left <= 0 ? '지금 살 때 · Due now' : `${left}일 후 · Due in ${left} day${left === 1 ? '' : 's'}`;
+      const due = !every ? message(cat, 'widget.due.bought', { n: since })
+        : left <= 0 ? message(cat, 'widget.due.now') : message(cat, 'widget.due.in', { n: left });
       li.append(el('p', { class: `due${every && left <= 0 ? ' now' : ''}`, part: 'due', text: due }));
       label += ` ${due}.`;
     }
-    li.append(el('p', { class: 'reason', part: 'reason', text: it.reason }));
+    li.append(el('p', { class: 'reason', part: 'reason', text: reason, title: reason }));
     li.setAttribute('aria-label', label);
     const select = () => this.dispatchEvent(new CustomEvent('prefrec-select', { bubbles: true, composed: true, detail: { ...it, affiliate } }));
     li.addEventListener('click', select);
@@ -352,10 +376,16 @@ export class PrefRecRecommendations extends HTMLElement {
     return li;
   }
 
-  #error(e) {
-    const retry = el('button', { type: 'button', text: 'Try again' });
+  /** The error state; cat null when the catalogue itself could not be fetched (then the error's
+   * own text and a ↻ retry button). */
+  #error(e, cat) {
+    const retry = el('button', { type: 'button', text: cat ? message(cat, 'widget.retry') : '↻' });
     retry.addEventListener('click', () => this.refresh());
-    const msg = el('span', { text: `Recommendations are unavailable: ${e.message}` });
+    const msg = el('span', { text: cat ? message(cat, 'widget.error', { why: e.message }) : e.message });
+    if (!this.#body) {
+      this.#body = el('div', { class: 'body' });
+      this.#root.append(this.#body);
+    }
     this.#body.replaceChildren(el('div', { class: 'status error', role: 'alert', part: 'status' }, msg, retry));
     this.#state('error');
     this.dispatchEvent(new CustomEvent('prefrec-error', { bubbles: true, composed: true, detail: e }));
