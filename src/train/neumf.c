@@ -49,6 +49,13 @@ double nm_flops_per_pair(const nm_layout *L) {
     return f;
 }
 
+void *nm_zalloc64(size_t bytes) {
+    size_t n = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, n ? n : 64);
+    if (p) memset(p, 0, n ? n : 64);
+    return p;
+}
+
 void nm_net_free(nm_net *n) {
     free(n->ctab);
     free(n->ptab);
@@ -65,13 +72,14 @@ prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P,
     n->C = C;
     n->P = P;
     size_t D = (size_t)L->d + 1;
-    n->ctab = calloc((size_t)C * D + 1, sizeof(float));
-    n->ptab = calloc((size_t)P * D + 1, sizeof(float));
-    n->dense = calloc(L->n_dense, sizeof(float));
+    n->ctab = nm_zalloc64(((size_t)C * D + 1) * sizeof(float));
+    n->ptab = nm_zalloc64(((size_t)P * D + 1) * sizeof(float));
+    n->dense = nm_zalloc64(L->n_dense * sizeof(float));
     n->demo = calloc((size_t)C * PREFREC_MODEL_N_DEMO + 1, sizeof(float));
     int ok = n->ctab && n->ptab && n->dense && n->demo;
     for (int l = 0; ok && l < L->n_layers; l++)
-        ok = (n->wt[l] = calloc((size_t)L->in[l] * (size_t)L->width[l], sizeof(float))) != NULL;
+        ok = (n->wt[l] = nm_zalloc64((size_t)L->in[l] * (size_t)L->width[l] * sizeof(float))) !=
+            NULL;
     if (!ok) {
         nm_net_free(n);
         return prefrec_error_set(err, PREFREC_E_NOMEM,
@@ -102,18 +110,37 @@ void nm_sync(nm_net *n) {
     }
 }
 
+/* W[j][i] -> wt[i][j] for the entries [a, b) of one layer's weights (offset w0, in inputs, o
+ * outputs), one by one. */
+static void sync_entries(float *wt, const float *dense, size_t w0, size_t in, size_t o, size_t a,
+                         size_t b) {
+    size_t j = (a - w0) / in, i = (a - w0) % in;
+    for (size_t q = a; q < b; q++) {
+        wt[i * o + j] = dense[q];
+        if (++i == in) i = 0, j++;
+    }
+}
+
+/* Whole rows are copied column by column: each wt row gets one contiguous run (a thread that
+ * owns rows j0..j1 of W writes only its own part of every wt row, whole cache lines when j0 and
+ * j1 are multiples of 16), the reads stride through rows that are in the cache. */
 void nm_sync_range(nm_net *n, size_t lo, size_t hi) {
     const nm_layout *L = &n->L;
     for (int l = 0; l < L->n_layers; l++) {
         size_t in = (size_t)L->in[l], o = (size_t)L->width[l], w0 = L->off_w[l], w1 = w0 + o * in;
         size_t a = lo > w0 ? lo : w0, b = hi < w1 ? hi : w1;
         if (a >= b) continue;
-        size_t j = (a - w0) / in, i = (a - w0) % in;
-        const float *w = n->dense + a;
-        for (size_t q = a; q < b; q++, w++) {
-            n->wt[l][i * o + j] = *w;
-            if (++i == in) i = 0, j++;
+        size_t ja = (a - w0 + in - 1) / in, jb = (b - w0) / in; /* whole rows [ja, jb) */
+        if (ja >= jb) {
+            sync_entries(n->wt[l], n->dense, w0, in, o, a, b);
+            continue;
         }
+        sync_entries(n->wt[l], n->dense, w0, in, o, a, w0 + ja * in);
+        sync_entries(n->wt[l], n->dense, w0, in, o, w0 + jb * in, b);
+        const float *w = n->dense + w0;
+        float *t = n->wt[l];
+        for (size_t i = 0; i < in; i++)
+            for (size_t j = ja; j < jb; j++) t[i * o + j] = w[j * in + i];
     }
 }
 

@@ -57,6 +57,11 @@ nm_gemm_fn nm_kernel_gemm(int k);
 /* Per-thread scratch for nm_chunk (sized by nm_scratch_size floats). */
 size_t nm_scratch_size(const nm_layout *L);
 
+/* Zeroed memory aligned to a cache line (64 bytes), released with free(); NULL when out of
+ * memory. Tables whose rows threads update side by side start on a line, so a block of 16 rows of
+ * d+1 = 33 floats is whole lines (no line shared between two threads' blocks). */
+void *nm_zalloc64(size_t bytes);
+
 void nm_layout_init(nm_layout *L, int d, int n_layers, const int *width);
 /* Flops of the dense products of one training pair (forward, weight gradients, input
  * gradients; a multiply-add is 2): the work the roofline figures divide. */
