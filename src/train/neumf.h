@@ -24,13 +24,21 @@ enum { NM_KERN_PORTABLE = 0, NM_KERN_AVX2 = 1, NM_KERN_AVX512 = 2, NM_KERN_COUNT
 typedef void (*nm_gemm_fn)(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak,
                            const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc);
 
+typedef struct nm_net nm_net;
+typedef double (*nm_chunk_fn)(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                              const float *target, const uint32_t *idx, size_t cnt, float scale,
+                              float *gdense, float *grow_c, float *grow_p, float *scratch,
+                              double *sse);
+typedef void (*nm_predict_fn)(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                              const uint32_t *idx, size_t cnt, float *y, float *scratch);
+
 typedef struct nm_layout {
     int d, n_layers, width[PREFREC_MODEL_MAX_LAYERS], in[PREFREC_MODEL_MAX_LAYERS], wmax;
     size_t off_w[PREFREC_MODEL_MAX_LAYERS], off_b[PREFREC_MODEL_MAX_LAYERS];
     size_t off_wg, off_wm, off_b0, n_dense;
 } nm_layout;
 
-typedef struct nm_net {
+struct nm_net {
     nm_layout L;
     int32_t C, P;
     float *ctab, *ptab; /* [C][d+1], [P][d+1] */
@@ -40,7 +48,9 @@ typedef struct nm_net {
     float l2;
     int kern; /* NM_KERN_*: set by nm_net_alloc to the best this CPU runs */
     nm_gemm_fn gemm;
-} nm_net;
+    nm_chunk_fn chunk; /* nm_chunk and nm_predict_batch on kernel kern */
+    nm_predict_fn predict;
+};
 
 /* The best kernel this CPU supports, or the one named by the environment variable
  * PREFREC_KERNEL (portable, avx2, avx512) when set and supported. */
