@@ -675,6 +675,10 @@ NM_INLINE void forward_rows(const nm_net *n, const int32_t *cust, const int32_t 
  * the scalar head's order (nm_predict), rows four at a time so the chains overlap; uu[r] =
  * |u|^2 and vv[r] = |v|^2 for the L2 term when uu is not NULL. w_m.a_L uses the kernel's
  * arithmetic (a product with one output column). */
+typedef void (*nm_head_fn)(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                           const uint32_t *ix, size_t m, const nm_bufs *b, float *y, float *uu,
+                           float *vv);
+
 NM_INLINE void head_rows(const nm_net *n, const int32_t *cust, const int32_t *prod,
                          const uint32_t *ix, size_t m, const nm_bufs *b, float *y, float *uu,
                          float *vv, nm_gemm_fn gemm0) {
@@ -725,6 +729,89 @@ NM_INLINE void head_rows(const nm_net *n, const int32_t *cust, const int32_t *pr
     }
 }
 
+#ifdef NM_HAVE_X86_KERNELS
+/* A 16 x 16 block transposed in registers: r[i] holds row i on entry, column i on return. */
+NM_AVX512 NM_INLINE void tr16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]),
+                c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+}
+
+/* Columns c..c+15 of rows 0..rows-1 (row stride ld, a pointing at column c of row 0) as 16
+ * vectors over the rows (lanes of rows past the end are 0). Reads 16 floats of each row: inside
+ * the chunk's scratch (rows are padded to 16 floats and another buffer follows). */
+NM_AVX512 NM_INLINE void cols16(const float *a, ptrdiff_t ld, int rows, __m512 r[16]) {
+    for (int i = 0; i < 16; i++)
+        r[i] = i < rows ? _mm512_loadu_ps(a + i * ld) : _mm512_setzero_ps();
+    tr16(r);
+}
+
+/* The head on AVX-512, 16 pairs per vector: the rows of x0 and a_L transposed 16 x 16 at a time,
+ * then every per-pair sum is one lane's chain over k in the same order as the scalar head (adds
+ * and multiplies), w_m.a_L the kernel's FMA chain: the same bits as head_rows. */
+NM_AVX512 static void head_avx512(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                                  const uint32_t *ix, size_t m, const nm_bufs *b, float *y,
+                                  float *uu, float *vv) {
+    const nm_layout *L = &n->L;
+    const int d = L->d, D = d + 1, nl = L->n_layers, last = L->width[nl - 1];
+    const ptrdiff_t s0 = b->s0, sL = b->s[nl - 1];
+    const float *wg = n->dense + L->off_wg, *wm = n->dense + L->off_wm;
+    for (size_t r0 = 0; r0 < m; r0 += 16) {
+        int rows = m - r0 < 16 ? (int)(m - r0) : 16;
+        const float *x = b->x0 + r0 * (size_t)s0, *a = b->act[nl - 1] + r0 * (size_t)sL;
+        __m512 g = _mm512_setzero_ps(), p = g, q = g, h = g, U[16], V[16];
+        for (int kb = 0; kb < d; kb += 16) {
+            cols16(x + kb, s0, rows, U);
+            cols16(x + d + kb, s0, rows, V);
+            int ke = d - kb < 16 ? d - kb : 16;
+            for (int k = 0; k < ke; k++) {
+                __m512 w = _mm512_set1_ps(wg[kb + k]);
+                g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_mul_ps(w, U[k]), V[k]));
+                p = _mm512_add_ps(p, _mm512_mul_ps(U[k], U[k]));
+                q = _mm512_add_ps(q, _mm512_mul_ps(V[k], V[k]));
+            }
+        }
+        for (int jb = 0; jb < last; jb += 16) {
+            cols16(a + jb, sL, rows, U);
+            int je = last - jb < 16 ? last - jb : 16;
+            for (int j = 0; j < je; j++) h = _mm512_fmadd_ps(U[j], _mm512_set1_ps(wm[jb + j]), h);
+        }
+        float gs[16], ps[16], qs[16], hs[16];
+        _mm512_storeu_ps(gs, g), _mm512_storeu_ps(ps, p), _mm512_storeu_ps(qs, q);
+        _mm512_storeu_ps(hs, h);
+        for (int t = 0; t < rows; t++) {
+            uint32_t i = ix[r0 + (size_t)t];
+            float hb = n->dense[L->off_b0] + n->ctab[(size_t)cust[i] * D + d] +
+                n->ptab[(size_t)prod[i] * D + d];
+            y[r0 + (size_t)t] = hb + gs[t] + hs[t];
+            if (uu) uu[r0 + (size_t)t] = ps[t], vv[r0 + (size_t)t] = qs[t];
+        }
+    }
+}
+#endif
+
 /* The GMF branch's gradients of one pair (restrict: no overlap, so the loop vectorises). */
 static inline void gmf_grads(int d, float dy, float l2s, const float *restrict u,
                              const float *restrict v, const float *restrict wg, float *restrict gwg,
@@ -754,7 +841,7 @@ static inline void relu_mask(int n, float *restrict dx, const float *restrict a)
 NM_INLINE double chunk_body(const nm_net *n, const int32_t *cust, const int32_t *prod,
                             const float *target, const uint32_t *idx, size_t cnt, float scale,
                             float *gdense, float *grow_c, float *grow_p, float *scratch,
-                            double *sse, nm_gemm_fn gemm, nm_gemm_fn gemm0) {
+                            double *sse, nm_gemm_fn gemm, nm_gemm_fn gemm0, nm_head_fn head) {
     const nm_layout *L = &n->L;
     const int d = L->d, D = d + 1, nl = L->n_layers, last = L->width[nl - 1];
     nm_bufs b;
@@ -768,7 +855,7 @@ NM_INLINE double chunk_body(const nm_net *n, const int32_t *cust, const int32_t 
         const uint32_t *ix = idx + lo;
         forward_rows(n, cust, prod, ix, m, &b, gemm);
         float y[NM_CHUNK], uu[NM_CHUNK], vv[NM_CHUNK];
-        head_rows(n, cust, prod, ix, m, &b, y, uu, vv, gemm0);
+        head(n, cust, prod, ix, m, &b, y, uu, vv);
         /* loss and the output layer's gradients, pair by pair */
         const int sL = b.s[nl - 1];
         float *dz = b.ga;
@@ -823,36 +910,46 @@ NM_INLINE double chunk_body(const nm_net *n, const int32_t *cust, const int32_t 
 
 NM_INLINE void predict_body(const nm_net *n, const int32_t *cust, const int32_t *prod,
                             const uint32_t *idx, size_t cnt, float *y, float *scratch,
-                            nm_gemm_fn gemm, nm_gemm_fn gemm0) {
+                            nm_gemm_fn gemm, nm_head_fn head) {
     nm_bufs b;
     bufs_split(&n->L, scratch, &b);
     for (size_t lo = 0; lo < cnt; lo += NM_CHUNK) {
         size_t m = cnt - lo < NM_CHUNK ? cnt - lo : NM_CHUNK;
         forward_rows(n, cust, prod, idx + lo, m, &b, gemm);
-        head_rows(n, cust, prod, idx + lo, m, &b, y + lo, NULL, NULL, gemm0);
+        head(n, cust, prod, idx + lo, m, &b, y + lo, NULL, NULL);
     }
 }
 
 /* The passes compiled once per kernel path: the element-wise loops at that path's vector width
  * too (correctly rounded adds and multiplies, nothing contracted: the same bits at any width),
  * the products calling that path's kernels directly. */
-#define NM_PATH_DEFINE(P, ATTR) \
+#define NM_PATH_DEFINE(P, ATTR, HEAD) \
     ATTR static double chunk_##P(const nm_net *n, const int32_t *cust, const int32_t *prod, \
                                  const float *target, const uint32_t *idx, size_t cnt, \
                                  float scale, float *gdense, float *grow_c, float *grow_p, \
                                  float *scratch, double *sse) { \
         return chunk_body(n, cust, prod, target, idx, cnt, scale, gdense, grow_c, grow_p, scratch, \
-                          sse, gemm_##P, gemm_##P##0); \
+                          sse, gemm_##P, gemm_##P##0, HEAD); \
     } \
     ATTR static void predict_##P(const nm_net *n, const int32_t *cust, const int32_t *prod, \
                                  const uint32_t *idx, size_t cnt, float *y, float *scratch) { \
-        predict_body(n, cust, prod, idx, cnt, y, scratch, gemm_##P, gemm_##P##0); \
+        predict_body(n, cust, prod, idx, cnt, y, scratch, gemm_##P, HEAD); \
     }
 
-NM_PATH_DEFINE(portable, )
+/* The scalar head with each path's product for w_m.a_L. */
+#define NM_HEAD_DEFINE(P, ATTR) \
+    ATTR static void head_##P(const nm_net *n, const int32_t *cust, const int32_t *prod, \
+                              const uint32_t *ix, size_t m, const nm_bufs *b, float *y, float *uu, \
+                              float *vv) { \
+        head_rows(n, cust, prod, ix, m, b, y, uu, vv, gemm_##P##0); \
+    }
+
+NM_HEAD_DEFINE(portable, )
+NM_PATH_DEFINE(portable, , head_portable)
 #ifdef NM_HAVE_X86_KERNELS
-NM_PATH_DEFINE(avx2, NM_AVX2)
-NM_PATH_DEFINE(avx512, NM_AVX512)
+NM_HEAD_DEFINE(avx2, NM_AVX2)
+NM_PATH_DEFINE(avx2, NM_AVX2, head_avx2)
+NM_PATH_DEFINE(avx512, NM_AVX512, head_avx512)
 #endif
 
 int nm_kernel_set(nm_net *n, int k) {
