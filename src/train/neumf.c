@@ -850,6 +850,12 @@ NM_INLINE double chunk_body(const nm_net *n, const int32_t *cust, const int32_t 
     float *gwg = gdense + L->off_wg, *gwm = gdense + L->off_wm;
     const float l2s = 2.0f * n->l2 * scale;
     double loss = 0.0, s2 = 0.0;
+    /* the biases and the head's weights are summed into zeros; the weights' first product
+     * overwrites them (all of gdense when there are no pairs) */
+    if (cnt == 0) memset(gdense, 0, L->n_dense * sizeof(float));
+    for (int l = 0; l < nl; l++)
+        memset(gdense + L->off_b[l], 0, (size_t)L->width[l] * sizeof(float));
+    memset(gdense + L->off_wg, 0, (L->n_dense - L->off_wg) * sizeof(float));
     for (size_t lo = 0; lo < cnt; lo += NM_CHUNK) {
         const size_t m = cnt - lo < NM_CHUNK ? cnt - lo : NM_CHUNK;
         const uint32_t *ix = idx + lo;
@@ -883,8 +889,9 @@ NM_INLINE double chunk_body(const nm_net *n, const int32_t *cust, const int32_t 
                 const float *dzr = dz + r * (size_t)b.smax;
                 for (int j = 0; j < o; j++) gbias[j] += dzr[j];
             }
-            /* gW[j][q] += sum over pairs r of dz[r][j] * prev[r][q] */
-            gemm(o, in, (int)m, dz, 1, b.smax, prev, sp, gw, in);
+            /* gW[j][q] += sum over pairs r of dz[r][j] * prev[r][q] (the first pairs' product
+             * overwrites: the same bits as adding it to zeros) */
+            (lo ? gemm : gemm0)(o, in, (int)m, dz, 1, b.smax, prev, sp, gw, in);
             /* the gradient of the layer's input: dz . W (only u and v for the first layer) */
             int nin = l ? in : 2 * d;
             float *dx = dz == b.ga ? b.gb : b.ga;

@@ -87,9 +87,9 @@ void nm_net_init(nm_net *n, uint64_t seed, float std, float mean_target);
 void nm_sync(nm_net *n);
 void nm_sync_range(nm_net *n, size_t lo, size_t hi);
 
-/* Forward + backward over pairs idx[0..n) (positions into cust/prod/target). Adds the dense
- * gradient of (scale * sum of per-pair losses) into gdense (caller zeroes it) and writes each
- * pair's row gradients to grow_c[k][d+1] / grow_p[k][d+1]. Returns the sum over the pairs of
+/* Forward + backward over pairs idx[0..n) (positions into cust/prod/target). Writes the dense
+ * gradient of (scale * sum of per-pair losses) to gdense (whatever it held: the same bits as
+ * summing into zeros) and writes each pair's row gradients to grow_c[k][d+1] / grow_p[k][d+1]. Returns the sum over the pairs of
  * (pred - target)^2 (without the L2 term) in *sse and with it as the return value. */
 double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
                 const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c,

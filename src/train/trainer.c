@@ -221,7 +221,6 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
                 prefetch_rows(tr, tr->ec + b, tr->ep + b, next,
                               bn - next < NM_CHUNK ? bn : next + NM_CHUNK);
             float *g = tr->gchunk + c * nd;
-            memset(g, 0, nd * sizeof(float));
             tr->chunk_loss[c] =
                 nm_chunk(&tr->net, tr->ec + b, tr->ep + b, tr->et + b, tr->seq + clo, cnt, scale, g,
                          tr->grow_c + clo * D, tr->grow_p + clo * D, scratch, &tr->chunk_sse[c]);
