@@ -570,6 +570,14 @@ nm_gemm_fn nm_kernel_gemm(int k) {
     return k == NM_KERN_PORTABLE ? gemm_portable : NULL;
 }
 
+nm_gemm_fn nm_kernel_gemm0(int k) {
+#ifdef NM_HAVE_X86_KERNELS
+    if (k == NM_KERN_AVX2) return gemm_avx20;
+    if (k == NM_KERN_AVX512) return gemm_avx5120;
+#endif
+    return k == NM_KERN_PORTABLE ? gemm_portable0 : NULL;
+}
+
 int nm_kernel_best(void) {
     const char *e = getenv("PREFREC_KERNEL");
     if (e && *e && strcmp(e, "auto") != 0) {

@@ -63,6 +63,9 @@ int nm_kernel_set(nm_net *n, int k);
 /* C[m][c] += sum over k = 0..K-1, in that order, of A[m*sam + k*sak] * B[k*ldb + c], for m < M,
  * c < N, with kernel k's arithmetic (exposed for the tests). */
 nm_gemm_fn nm_kernel_gemm(int k);
+/* The same product overwriting C: each output's chain starts from +0 instead of C's value (the
+ * bits of zeroing C first); C's old values are not read. */
+nm_gemm_fn nm_kernel_gemm0(int k);
 
 /* Per-thread scratch for nm_chunk (sized by nm_scratch_size floats). */
 size_t nm_scratch_size(const nm_layout *L);
