@@ -113,10 +113,7 @@ typedef struct worker {
     pthread_t th;
 } worker;
 
-typedef struct adam_rows {
-    float *m, *v; /* [rows][d+1], line-aligned */
-    int32_t *slot; /* [rows] -> the batch's first pair of the row, -1 */
-} adam_rows;
+typedef struct adam_rows adam_rows;
 
 struct trainer {
     nm_net net;
@@ -157,13 +154,6 @@ TR_CLONES static void adam_dense_step(float *restrict p, float *restrict m, floa
                                       const float *g, size_t stride, size_t nch, size_t n,
                                       float lr_t, float bc2_sqrt_inv);
 
-/* The thread that steps row r: blocks of 16 rows (whole cache lines of the table, its moments
- * and its slots) spread over the threads by a multiplicative hash. Which thread steps a row
- * changes no bit: every row's step reads only that row and its pairs' gradients. */
-static inline uint32_t row_owner(int32_t r, uint32_t T) {
-    return (uint32_t)(((uint64_t)((uint32_t)r >> 4) * 2654435761u & 0xFFFFFFFFu) * T >> 32);
-}
-
 /* Ask for the embedding rows of pairs [lo, hi) ahead of their use (a hint: no effect on results). */
 static void prefetch_rows(const trainer *tr, const int32_t *cust, const int32_t *prod, size_t lo,
                           size_t hi) {
@@ -174,26 +164,6 @@ static void prefetch_rows(const trainer *tr, const int32_t *cust, const int32_t 
         for (size_t o = 0; o < D * sizeof(float); o += 64) {
             __builtin_prefetch(c + o);
             __builtin_prefetch(p + o);
-        }
-    }
-}
-
-/* Ask for the optimiser state of the rows of pairs [lo, hi) that thread id steps, so that it is
- * in the cache when the step comes (a hint, like prefetch_rows). */
-static void prefetch_owned(const trainer *tr, const int32_t *cust, const int32_t *prod, size_t lo,
-                           size_t hi, uint32_t id, uint32_t T) {
-    size_t D = (size_t)tr->net.L.d + 1;
-    for (size_t k = lo; k < hi; k++) {
-        for (int t = 0; t < 2; t++) {
-            int32_t r = t ? prod[k] : cust[k];
-            if (T > 1 && row_owner(r, T) != id) continue;
-            const adam_rows *a = t ? tr->ap : tr->ac;
-            const char *m = (const char *)(a->m + (size_t)r * D),
-                       *v = (const char *)(a->v + (size_t)r * D);
-            for (size_t o = 0; o < D * sizeof(float); o += 64) {
-                __builtin_prefetch(m + o, 1);
-                __builtin_prefetch(v + o, 1);
-            }
         }
     }
 }
@@ -209,13 +179,8 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
         size_t bn = tr->n_train - b < tr->B ? tr->n_train - b : tr->B;
         size_t nch = (bn + NM_CHUNK - 1) / NM_CHUNK;
         const float scale = 1.0f / (float)bn;
-        /* this thread's chunks: a share of the batch's rows to prefetch the state of before each */
-        size_t mine = nch > (size_t)id ? (nch - (size_t)id + T - 1) / T : 0, j = 0;
-        if (mine == 0) prefetch_owned(tr, tr->ec + b, tr->ep + b, 0, bn, (uint32_t)id, (uint32_t)T);
-        for (size_t c = (size_t)id; c < nch; c += T, j++) {
+        for (size_t c = (size_t)id; c < nch; c += T) {
             size_t clo = c * NM_CHUNK, cnt = bn - clo < NM_CHUNK ? bn - clo : NM_CHUNK;
-            prefetch_owned(tr, tr->ec + b, tr->ep + b, j * bn / mine, (j + 1) * bn / mine,
-                           (uint32_t)id, (uint32_t)T);
             size_t next = clo + T * NM_CHUNK;
             if (next < bn)
                 prefetch_rows(tr, tr->ec + b, tr->ep + b, next,
@@ -329,6 +294,18 @@ static int rmse_of(trainer *tr, const uint32_t *idx, size_t n, double *out) {
     double t_ = sum;
     *out = sqrt(t_ / (double)n);
     return 0;
+}
+
+struct adam_rows {
+    float *m, *v; /* [rows][d+1], line-aligned */
+    int32_t *slot; /* [rows] -> the batch's first pair of the row, -1 */
+};
+
+/* The thread that steps row r: blocks of 16 rows (whole cache lines of the table, its moments
+ * and its slots) spread over the threads by a multiplicative hash. Which thread steps a row
+ * changes no bit: every row's step reads only that row and its pairs' gradients. */
+static inline uint32_t row_owner(int32_t r, uint32_t T) {
+    return (uint32_t)(((uint64_t)((uint32_t)r >> 4) * 2654435761u & 0xFFFFFFFFu) * T >> 32);
 }
 
 /* Lazy Adam on the rows of one table that this batch touched and this thread owns: each row's
