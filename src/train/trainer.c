@@ -191,6 +191,13 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
                          tr->grow_c + clo * D, tr->grow_p + clo * D, scratch, &tr->chunk_sse[c]);
         }
         if (T > 1) barrier_wait(&tr->mid);
+        /* this thread's first chunk of the next batch: its rows arrive during the step (a row the
+         * step changes is fetched again, a hint only) */
+        size_t nb = b + tr->B, c0 = (size_t)id * NM_CHUNK;
+        if (nb + c0 < tr->n_train) {
+            size_t c1 = c0 + NM_CHUNK < tr->n_train - nb ? c0 + NM_CHUNK : tr->n_train - nb;
+            prefetch_rows(tr, tr->ec + nb, tr->ep + nb, c0, c1);
+        }
         b1t *= ADAM_B1;
         b2t *= ADAM_B2;
         float lr_t = (float)(tr->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
