@@ -168,6 +168,7 @@ static void prefetch_rows(const trainer *tr, const int32_t *cust, const int32_t 
     for (size_t k = lo; k < hi; k++) {
         const char *c = (const char *)(tr->net.ctab + (size_t)cust[k] * D);
         const char *p = (const char *)(tr->net.ptab + (size_t)prod[k] * D);
+        __builtin_prefetch(tr->net.demo + (size_t)cust[k] * PREFREC_MODEL_N_DEMO);
         for (size_t o = 0; o < D * sizeof(float); o += 64) {
             __builtin_prefetch(c + o);
             __builtin_prefetch(p + o);
