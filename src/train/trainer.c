@@ -110,14 +110,10 @@ typedef struct worker {
     int id;
     float *scratch;
     int32_t *list_c, *list_p; /* [batch]: the first pair of each row this thread steps */
-    uint8_t *cnt_c, *cnt_p; /* [customers], [products]: pairs of the row in the batch (2: more) */
     pthread_t th;
 } worker;
 
-typedef struct adam_rows {
-    float *m, *v; /* [rows][d+1], line-aligned */
-    int32_t *slot; /* [rows] -> the batch's first pair of the row, -1 */
-} adam_rows;
+typedef struct adam_rows adam_rows;
 
 struct trainer {
     nm_net net;
@@ -152,11 +148,8 @@ struct trainer {
 };
 
 TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, size_t bn,
-                                     float *grow, size_t D, int32_t *list, const uint8_t *cnt,
-                                     uint32_t id, uint32_t T, float lr_t, float bc2_sqrt_inv);
-TR_CLONES static void adam_rows_once(const adam_rows *a, float *tab, const int32_t *row_of,
-                                     const uint8_t *cnt, const float *grow, size_t lo, size_t hi,
-                                     size_t D, float lr_t, float bc2_sqrt_inv);
+                                     float *grow, size_t D, int32_t *list, uint32_t id, uint32_t T,
+                                     float lr_t, float bc2_sqrt_inv);
 TR_CLONES static void adam_dense_step(float *restrict p, float *restrict m, float *restrict v,
                                       const float *g, size_t stride, size_t nch, size_t n,
                                       float lr_t, float bc2_sqrt_inv);
@@ -187,38 +180,16 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
         size_t bn = tr->n_train - b < tr->B ? tr->n_train - b : tr->B;
         size_t nch = (bn + NM_CHUNK - 1) / NM_CHUNK;
         const float scale = 1.0f / (float)bn;
-        b1t *= ADAM_B1;
-        b2t *= ADAM_B2;
-        float lr_t = (float)(tr->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
-        /* how often each row is in the batch (every thread counts all of it, in its own arrays):
-         * a row of one pair is stepped right after that pair's chunk, by the thread that computed
-         * it, while its gradient and state are in the cache; no other pair of the batch reads it */
-        const int32_t *bc = tr->ec + b, *bp = tr->ep + b;
-        for (size_t k = 0; k < bn; k++) {
-            uint8_t *x = me->cnt_c + bc[k], *y = me->cnt_p + bp[k];
-            *x = (uint8_t)(*x < 2 ? *x + 1 : 2);
-            *y = (uint8_t)(*y < 2 ? *y + 1 : 2);
-        }
         for (size_t c = (size_t)id; c < nch; c += T) {
             size_t clo = c * NM_CHUNK, cnt = bn - clo < NM_CHUNK ? bn - clo : NM_CHUNK;
             size_t next = clo + T * NM_CHUNK;
             if (next < bn)
-                prefetch_rows(tr, bc, bp, next, bn - next < NM_CHUNK ? bn : next + NM_CHUNK);
-            /* the state of the rows stepped after this chunk: in the cache by then */
-            for (size_t k = clo; k < clo + cnt; k++) {
-                const float *mv[4] = {tr->ac->m + (size_t)bc[k] * D, tr->ac->v + (size_t)bc[k] * D,
-                                      tr->ap->m + (size_t)bp[k] * D, tr->ap->v + (size_t)bp[k] * D};
-                for (int t = 0; t < 4; t++)
-                    for (size_t o = 0; o < D; o += 16) __builtin_prefetch(mv[t] + o, 1);
-            }
+                prefetch_rows(tr, tr->ec + b, tr->ep + b, next,
+                              bn - next < NM_CHUNK ? bn : next + NM_CHUNK);
             float *g = tr->gchunk + c * nd;
             tr->chunk_loss[c] =
-                nm_chunk(&tr->net, bc, bp, tr->et + b, tr->seq + clo, cnt, scale, g,
+                nm_chunk(&tr->net, tr->ec + b, tr->ep + b, tr->et + b, tr->seq + clo, cnt, scale, g,
                          tr->grow_c + clo * D, tr->grow_p + clo * D, scratch, &tr->chunk_sse[c]);
-            adam_rows_once(tr->ac, tr->net.ctab, bc, me->cnt_c, tr->grow_c, clo, clo + cnt, D, lr_t,
-                           bc2);
-            adam_rows_once(tr->ap, tr->net.ptab, bp, me->cnt_p, tr->grow_p, clo, clo + cnt, D, lr_t,
-                           bc2);
         }
         if (T > 1) barrier_wait(&tr->mid);
         /* this thread's first chunk of the next batch: its rows arrive during the step (a row the
@@ -228,6 +199,9 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
             size_t c1 = c0 + NM_CHUNK < tr->n_train - nb ? c0 + NM_CHUNK : tr->n_train - nb;
             prefetch_rows(tr, tr->ec + nb, tr->ep + nb, c0, c1);
         }
+        b1t *= ADAM_B1;
+        b2t *= ADAM_B2;
+        float lr_t = (float)(tr->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
         if (hi > lo) {
             adam_dense_step(tr->net.dense + lo, tr->dm + lo, tr->dv + lo, tr->gchunk + lo, nd, nch,
                             hi - lo, lr_t, bc2);
@@ -235,11 +209,10 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
         }
         if (id == 0)
             for (size_t c = 0; c < nch; c++) tr->sse += tr->chunk_sse[c];
-        adam_rows_step(tr->ac, tr->net.ctab, bc, bn, tr->grow_c, D, me->list_c, me->cnt_c,
+        adam_rows_step(tr->ac, tr->net.ctab, tr->ec + b, bn, tr->grow_c, D, me->list_c,
                        (uint32_t)id, (uint32_t)T, lr_t, bc2);
-        adam_rows_step(tr->ap, tr->net.ptab, bp, bn, tr->grow_p, D, me->list_p, me->cnt_p,
+        adam_rows_step(tr->ap, tr->net.ptab, tr->ep + b, bn, tr->grow_p, D, me->list_p,
                        (uint32_t)id, (uint32_t)T, lr_t, bc2);
-        for (size_t k = 0; k < bn; k++) me->cnt_c[bc[k]] = 0, me->cnt_p[bp[k]] = 0;
         if (T > 1) barrier_wait(&tr->done);
     }
     if (id == 0) {
@@ -331,6 +304,11 @@ static int rmse_of(trainer *tr, const uint32_t *idx, size_t n, double *out) {
     return 0;
 }
 
+struct adam_rows {
+    float *m, *v; /* [rows][d+1], line-aligned */
+    int32_t *slot; /* [rows] -> the batch's first pair of the row, -1 */
+};
+
 /* The thread that steps row r: blocks of 16 rows (whole cache lines of the table, its moments
  * and its slots) spread over the threads by a multiplicative hash. Which thread steps a row
  * changes no bit: every row's step reads only that row and its pairs' gradients. */
@@ -338,39 +316,16 @@ static inline uint32_t row_owner(int32_t r, uint32_t T) {
     return (uint32_t)(((uint64_t)((uint32_t)r >> 4) * 2654435761u & 0xFFFFFFFFu) * T >> 32);
 }
 
-/* Adam on the rows of pairs [lo, hi) whose row is in no other pair of the batch (cnt 1): the
- * row's gradient is its one pair's. */
-TR_CLONES static void adam_rows_once(const adam_rows *a, float *tab, const int32_t *row_of,
-                                     const uint8_t *cnt, const float *grow, size_t lo, size_t hi,
-                                     size_t D, float lr_t, float bc2_sqrt_inv) {
-    for (size_t k = lo; k < hi; k++) {
-        int32_t r = row_of[k];
-        if (cnt[r] != 1) continue;
-        const float *restrict g = grow + k * D;
-        float *restrict m = a->m + (size_t)r * D, *restrict v = a->v + (size_t)r * D,
-                        *restrict p = tab + (size_t)r * D;
-        for (size_t q = 0; q < D; q++) {
-            float gq = g[q];
-            float mq = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * gq;
-            float vq = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * gq * gq;
-            m[q] = mq;
-            v[q] = vq;
-            p[q] -= lr_t * mq / (sqrtf(vq) * bc2_sqrt_inv + ADAM_EPS);
-        }
-    }
-}
-
-/* Lazy Adam on the rows of one table that are in more than one pair of this batch (cnt 2) and
- * that this thread owns: each row's pair gradients are summed in pair order into its first
- * pair's gradient (grow is the batch's scratch), then only those rows are updated (moments of
- * untouched rows stay as they are). */
+/* Lazy Adam on the rows of one table that this batch touched and this thread owns: each row's
+ * pair gradients are summed in pair order into its first pair's gradient (grow is the batch's
+ * scratch), then only those rows are updated (moments of untouched rows stay as they are). */
 TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, size_t bn,
-                                     float *grow, size_t D, int32_t *list, const uint8_t *cnt,
-                                     uint32_t id, uint32_t T, float lr_t, float bc2_sqrt_inv) {
+                                     float *grow, size_t D, int32_t *list, uint32_t id, uint32_t T,
+                                     float lr_t, float bc2_sqrt_inv) {
     size_t nt = 0;
     for (size_t k = 0; k < bn; k++) {
         int32_t r = row_of[k];
-        if (cnt[r] < 2 || (T > 1 && row_owner(r, T) != id)) continue;
+        if (T > 1 && row_owner(r, T) != id) continue;
         int32_t s = a->slot[r];
         if (s < 0) {
             for (size_t o = 0; o < D; o += 16) { /* the update below reads these rows: ask early */
@@ -674,9 +629,7 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         tr.w[t].scratch = malloc(nm_scratch_size(&L) * sizeof(float));
         tr.w[t].list_c = malloc(B * sizeof(int32_t));
         tr.w[t].list_p = malloc(B * sizeof(int32_t));
-        tr.w[t].cnt_c = calloc((size_t)td->n_customers, 1);
-        tr.w[t].cnt_p = calloc((size_t)td->n_products, 1);
-        ok = tr.w[t].scratch && tr.w[t].list_c && tr.w[t].list_p && tr.w[t].cnt_c && tr.w[t].cnt_p;
+        ok = tr.w[t].scratch && tr.w[t].list_c && tr.w[t].list_p;
     }
     if (ok)
         st = nm_net_alloc(&tr.net, &L, td->n_customers, td->n_products, td->gender, td->age, err);
@@ -793,8 +746,7 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     }
     nm_net_free(&tr.net);
     for (int t = 0; tr.w && t < tp->threads; t++)
-        free(tr.w[t].scratch), free(tr.w[t].list_c), free(tr.w[t].list_p), free(tr.w[t].cnt_c),
-            free(tr.w[t].cnt_p);
+        free(tr.w[t].scratch), free(tr.w[t].list_c), free(tr.w[t].list_p);
     free(tr.w);
     free(perm);
     free(seq), free(ec), free(ep), free(et);
