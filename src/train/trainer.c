@@ -147,9 +147,12 @@ struct trainer {
     worker *w;
 };
 
-TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, size_t bn,
-                                     float *grow, size_t D, int32_t *list, uint32_t id, uint32_t T,
-                                     float lr_t, float bc2_sqrt_inv);
+TR_CLONES static size_t rows_gather(adam_rows *a, const float *tab, const int32_t *row_of,
+                                    size_t bn, float *grow, size_t D, int32_t *list, uint32_t id,
+                                    uint32_t T);
+TR_CLONES static void rows_step(adam_rows *a, float *tab, const int32_t *row_of, const float *grow,
+                                size_t D, const int32_t *list, size_t nt, float lr_t,
+                                float bc2_sqrt_inv);
 TR_CLONES static void adam_dense_step(float *restrict p, float *restrict m, float *restrict v,
                                       const float *g, size_t stride, size_t nch, size_t n,
                                       float lr_t, float bc2_sqrt_inv);
@@ -202,6 +205,10 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
         b1t *= ADAM_B1;
         b2t *= ADAM_B2;
         float lr_t = (float)(tr->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
+        size_t nc = rows_gather(tr->ac, tr->net.ctab, tr->ec + b, bn, tr->grow_c, D, me->list_c,
+                                (uint32_t)id, (uint32_t)T);
+        size_t np = rows_gather(tr->ap, tr->net.ptab, tr->ep + b, bn, tr->grow_p, D, me->list_p,
+                                (uint32_t)id, (uint32_t)T);
         if (hi > lo) {
             adam_dense_step(tr->net.dense + lo, tr->dm + lo, tr->dv + lo, tr->gchunk + lo, nd, nch,
                             hi - lo, lr_t, bc2);
@@ -209,10 +216,8 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
         }
         if (id == 0)
             for (size_t c = 0; c < nch; c++) tr->sse += tr->chunk_sse[c];
-        adam_rows_step(tr->ac, tr->net.ctab, tr->ec + b, bn, tr->grow_c, D, me->list_c,
-                       (uint32_t)id, (uint32_t)T, lr_t, bc2);
-        adam_rows_step(tr->ap, tr->net.ptab, tr->ep + b, bn, tr->grow_p, D, me->list_p,
-                       (uint32_t)id, (uint32_t)T, lr_t, bc2);
+        rows_step(tr->ac, tr->net.ctab, tr->ec + b, tr->grow_c, D, me->list_c, nc, lr_t, bc2);
+        rows_step(tr->ap, tr->net.ptab, tr->ep + b, tr->grow_p, D, me->list_p, np, lr_t, bc2);
         if (T > 1) barrier_wait(&tr->done);
     }
     if (id == 0) {
@@ -316,12 +321,14 @@ static inline uint32_t row_owner(int32_t r, uint32_t T) {
     return (uint32_t)(((uint64_t)((uint32_t)r >> 4) * 2654435761u & 0xFFFFFFFFu) * T >> 32);
 }
 
-/* Lazy Adam on the rows of one table that this batch touched and this thread owns: each row's
- * pair gradients are summed in pair order into its first pair's gradient (grow is the batch's
- * scratch), then only those rows are updated (moments of untouched rows stay as they are). */
-TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of, size_t bn,
-                                     float *grow, size_t D, int32_t *list, uint32_t id, uint32_t T,
-                                     float lr_t, float bc2_sqrt_inv) {
+/* Lazy Adam on the rows of one table that this batch touched and this thread owns, in two
+ * parts: rows_gather lists the rows and sums each row's pair gradients in pair order into its
+ * first pair's gradient (grow is the batch's scratch), asking for the rows' state; rows_step,
+ * after the dense step has given that state time to arrive, updates only those rows (moments of
+ * untouched rows stay as they are). */
+TR_CLONES static size_t rows_gather(adam_rows *a, const float *tab, const int32_t *row_of,
+                                    size_t bn, float *grow, size_t D, int32_t *list, uint32_t id,
+                                    uint32_t T) {
     size_t nt = 0;
     for (size_t k = 0; k < bn; k++) {
         int32_t r = row_of[k];
@@ -341,6 +348,13 @@ TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *ro
             for (size_t q = 0; q < D; q++) g[q] += h[q];
         }
     }
+    return nt;
+}
+
+/* Adam on the nt rows listed by rows_gather, each with its summed gradient. */
+TR_CLONES static void rows_step(adam_rows *a, float *tab, const int32_t *row_of, const float *grow,
+                                size_t D, const int32_t *list, size_t nt, float lr_t,
+                                float bc2_sqrt_inv) {
     for (size_t s = 0; s < nt; s++) {
         size_t k = (size_t)list[s];
         int32_t r = row_of[k];
