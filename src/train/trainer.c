@@ -185,7 +185,7 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
         const float scale = 1.0f / (float)bn;
         for (size_t c = (size_t)id; c < nch; c += T) {
             size_t clo = c * NM_CHUNK, cnt = bn - clo < NM_CHUNK ? bn - clo : NM_CHUNK;
-            size_t next = clo + T * NM_CHUNK;
+            size_t next = clo + 2 * T * NM_CHUNK;
             if (next < bn)
                 prefetch_rows(tr, tr->ec + b, tr->ep + b, next,
                               bn - next < NM_CHUNK ? bn : next + NM_CHUNK);
@@ -197,10 +197,11 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
         if (T > 1) barrier_wait(&tr->mid);
         /* this thread's first chunk of the next batch: its rows arrive during the step (a row the
          * step changes is fetched again, a hint only) */
-        size_t nb = b + tr->B, c0 = (size_t)id * NM_CHUNK;
-        if (nb + c0 < tr->n_train) {
+        size_t nb = b + tr->B;
+        for (size_t c0 = (size_t)id * NM_CHUNK; c0 < 2 * T * NM_CHUNK; c0 += T * NM_CHUNK) {
+            if (nb + c0 >= tr->n_train || c0 >= tr->B) break;
             size_t c1 = c0 + NM_CHUNK < tr->n_train - nb ? c0 + NM_CHUNK : tr->n_train - nb;
-            prefetch_rows(tr, tr->ec + nb, tr->ep + nb, c0, c1);
+            prefetch_rows(tr, tr->ec + nb, tr->ep + nb, c0, c1 < tr->B ? c1 : tr->B);
         }
         b1t *= ADAM_B1;
         b2t *= ADAM_B2;
