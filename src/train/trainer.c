@@ -195,8 +195,8 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
                          tr->grow_c + clo * D, tr->grow_p + clo * D, scratch, &tr->chunk_sse[c]);
         }
         if (T > 1) barrier_wait(&tr->mid);
-        /* this thread's first chunk of the next batch: its rows arrive during the step (a row the
-         * step changes is fetched again, a hint only) */
+        /* this thread's first two chunks of the next batch: their rows arrive during the step (a
+         * row the step changes is fetched again, a hint only) */
         size_t nb = b + tr->B;
         for (size_t c0 = (size_t)id * NM_CHUNK; c0 < 2 * T * NM_CHUNK; c0 += T * NM_CHUNK) {
             if (nb + c0 >= tr->n_train || c0 >= tr->B) break;
