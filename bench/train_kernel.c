@@ -1,8 +1,8 @@
 /* bench/train_kernel.c - the NeuMF trainer's forward+backward pass (nm_chunk, src/train/neumf.c)
  * alone, on one thread, for each kernel path this CPU runs: GFLOP/s of the dense products
  * (the flops counted by nm_flops_per_pair) against the measured peak of one thread.
- *   build/native/bench_train_kernel [--dim 32] [--layers 64,32] [--seconds 1] [--flops]
- * --flops only prints the dense-product flops per training pair of that shape (bench/train.sh
+ *   build/native/bench_train_kernel [--dim 32] [--layers 64,32] [--seconds 1] [--kernel K] [--flops]
+ * --kernel times that path alone (portable, avx2, avx512; a profiler sees one path); --flops only prints the dense-product flops per training pair of that shape (bench/train.sh
  * uses it for the roofline line). Random pairs over 12,000 customers x 1,200 products (the
  * demo's A01 at scale 1), chunks of NM_CHUNK pairs as the trainer cuts them; the best of 3
  * runs, timed by the thread's CPU clock so a busy machine disturbs it less. */
@@ -34,7 +34,7 @@ static int parse_layers(const char *s, int *w) {
 }
 
 int main(int argc, char **argv) {
-    int dim = 32, width[PREFREC_MODEL_MAX_LAYERS] = {64, 32}, nl = 2, flops_only = 0;
+    int dim = 32, width[PREFREC_MODEL_MAX_LAYERS] = {64, 32}, nl = 2, flops_only = 0, only = -1;
     double seconds = 1.0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dim") == 0 && i + 1 < argc)
@@ -43,14 +43,21 @@ int main(int argc, char **argv) {
             nl = parse_layers(argv[++i], width);
         else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc)
             seconds = atof(argv[++i]);
-        else if (strcmp(argv[i], "--flops") == 0)
+        else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
+            const char *k = argv[++i];
+            for (int j = 0; j < NM_KERN_COUNT; j++)
+                if (strcmp(k, nm_kernel_name(j)) == 0) only = j;
+            if (only < 0) nl = -1;
+        } else if (strcmp(argv[i], "--flops") == 0)
             flops_only = 1;
         else
             nl = -1;
     }
     if (nl < 1 || dim < 1 || dim > 1024 || !(seconds > 0)) {
         fprintf(stderr,
-                "usage: bench_train_kernel [--dim 32] [--layers 64,32] [--seconds 1] [--flops]\n");
+                "usage: bench_train_kernel [--dim 32] [--layers 64,32] [--seconds 1] [--kernel "
+                "portable|avx2|avx512] "
+                "[--flops]\n");
         return 2;
     }
     nm_layout L;
@@ -99,6 +106,7 @@ int main(int argc, char **argv) {
     for (int l = 0; l < nl; l++) printf("%s%d", l ? "," : " ", width[l]);
     printf(", %d pairs per chunk, %.0f flops per pair (dense products), 1 thread\n", NM_CHUNK, fpp);
     for (int k = 0; k < NM_KERN_COUNT; k++) {
+        if (only >= 0 && k != only) continue;
         if (nm_kernel_set(&n, k)) {
             printf("%-9s not supported by this CPU\n", nm_kernel_name(k));
             continue;

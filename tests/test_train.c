@@ -214,12 +214,17 @@ static void test_training(void) {
     CHECK(ra.train_rmse < ra.valid_rmse + 0.2);
     CHECK_EQ_INT(ra.n_valid, 600);
     CHECK_EQ_INT(ra.n_train, 5400);
-    /* deterministic: same seed, 3 threads instead of 1 -> the very same weights */
-    tp.threads = 3;
-    CHECK_EQ_INT(prefrec_neumf_train(&td, &tp, &b, &rb, &err), PREFREC_OK);
-    CHECK(a && b && same_net(a, b));
-    CHECK_EQ_INT(ra.best_epoch, rb.best_epoch);
-    CHECK(ra.valid_rmse == rb.valid_rmse);
+    /* deterministic: same seed, 2 or 3 threads instead of 1 -> the very same weights (the rows
+     * and dense parameters each thread steps differ; with 3 threads one has no chunk of a
+     * 64-pair batch) */
+    for (int t = 2; t <= 3; t++) {
+        tp.threads = t;
+        CHECK_EQ_INT(prefrec_neumf_train(&td, &tp, &b, &rb, &err), PREFREC_OK);
+        CHECK(a && b && same_net(a, b));
+        CHECK_EQ_INT(ra.best_epoch, rb.best_epoch);
+        CHECK(ra.valid_rmse == rb.valid_rmse);
+        if (t == 2) prefrec_neumf_free(b), b = NULL;
+    }
     /* another seed -> a different model */
     tp.seed = 6;
     tp.epochs = 2;
@@ -358,10 +363,15 @@ static void test_pack_cycle(void) {
 /* ---- kernel paths ------------------------------------------------------------------------ */
 /* Each kernel's product equals its scalar chain bit for bit: the portable one multiply-then-add,
  * the FMA ones (AVX2, AVX-512) one fmaf per step, over k in order. So AVX2 and AVX-512 agree
- * exactly, and the portable path differs from them by rounding only. */
+ * exactly, and the portable path differs from them by rounding only. The overwriting variant
+ * (gemm0) is the chain from +0 whatever C held (NaN here). The shapes reach every blocking of
+ * the AVX-512 kernel: 8 rows x 32 columns (N <= 32), 4 x 64, 4 x 32, masked columns, leftover
+ * rows, and the leftover columns of a product read by columns (sam = 1, N % 16 != 0, M >= 8)
+ * done as the transposed product, in blocks of 128 rows (M = 200). */
 static void test_kernel_products(void) {
     static const int shapes[][3] = {{1, 1, 1},   {3, 5, 2},    {4, 16, 7},   {5, 37, 3},
-                                    {8, 64, 68}, {13, 33, 32}, {32, 68, 32}, {4, 100, 1}};
+                                    {8, 64, 68}, {13, 33, 32}, {32, 68, 32}, {4, 100, 1},
+                                    {9, 20, 3},  {200, 40, 5}, {17, 32, 4},  {64, 68, 32}};
     prefrec_rng r;
     prefrec_rng_init(&r, 3, 0);
     int tested = 0;
@@ -371,8 +381,8 @@ static void test_kernel_products(void) {
                     nm_kernel_name(k));
             continue;
         }
-        nm_gemm_fn f = nm_kernel_gemm(k);
-        CHECK(f != NULL);
+        nm_gemm_fn f = nm_kernel_gemm(k), f0 = nm_kernel_gemm0(k);
+        CHECK(f != NULL && f0 != NULL);
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
             int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
             int trans = (int)(s & 1); /* A read as rows (sam = K + 3) or as columns (sak = M + 2) */
@@ -380,26 +390,32 @@ static void test_kernel_products(void) {
             size_t na = trans ? (size_t)K * (size_t)(M + 2) : (size_t)M * (size_t)(K + 3);
             float *a = malloc(na * sizeof *a), *b = malloc((size_t)K * ldb * sizeof *b);
             float *c = malloc((size_t)M * ldc * sizeof *c),
-                  *c0 = malloc((size_t)M * ldc * sizeof *c0);
+                  *c0 = malloc((size_t)M * ldc * sizeof *c0),
+                  *cz = malloc((size_t)M * ldc * sizeof *cz);
             for (size_t i = 0; i < na; i++) a[i] = (float)(2 * prefrec_rng_double(&r) - 1);
             for (size_t i = 0; i < (size_t)K * ldb; i++)
                 b[i] = (float)(2 * prefrec_rng_double(&r) - 1);
             for (size_t i = 0; i < (size_t)M * ldc; i++)
                 c0[i] = c[i] = (float)(2 * prefrec_rng_double(&r) - 1);
             f(M, N, K, a, sam, sak, b, ldb, c, ldc);
+            for (size_t i = 0; i < (size_t)M * ldc; i++) cz[i] = NAN;
+            f0(M, N, K, a, sam, sak, b, ldb, cz, ldc);
             int bad = 0;
             for (int m = 0; m < M; m++) {
                 for (int j = 0; j < N; j++) {
-                    float y = c0[(size_t)m * ldc + j];
+                    float y = c0[(size_t)m * ldc + j], z = 0.0f;
                     for (int q = 0; q < K; q++) {
                         float x = a[m * sam + q * sak], w = b[(size_t)q * ldb + j];
                         y = k == NM_KERN_PORTABLE ? y + x * w : fmaf(x, w, y);
+                        z = k == NM_KERN_PORTABLE ? z + x * w : fmaf(x, w, z);
                     }
                     bad += memcmp(&y, &c[(size_t)m * ldc + j], sizeof y) != 0;
+                    bad += memcmp(&z, &cz[(size_t)m * ldc + j], sizeof z) != 0;
                 }
                 /* columns past N are not written */
                 for (int j = N; j < ldc; j++)
-                    bad += c[(size_t)m * ldc + j] != c0[(size_t)m * ldc + j];
+                    bad += c[(size_t)m * ldc + j] != c0[(size_t)m * ldc + j] ||
+                        !isnan(cz[(size_t)m * ldc + j]);
             }
             if (bad)
                 fprintf(stderr,
@@ -407,12 +423,12 @@ static void test_kernel_products(void) {
                         nm_kernel_name(k), M, N, K, bad);
             CHECK_EQ_INT(bad, 0);
             tested++;
-            free(a), free(b), free(c), free(c0);
+            free(a), free(b), free(c), free(c0), free(cz);
         }
     }
-    CHECK(tested >= 8); /* the portable path at least */
+    CHECK(tested >= 12); /* the portable path at least */
     CHECK_EQ_INT(nm_kernel_supported(NM_KERN_PORTABLE), 1);
-    CHECK(nm_kernel_gemm(NM_KERN_COUNT) == NULL);
+    CHECK(nm_kernel_gemm(NM_KERN_COUNT) == NULL && nm_kernel_gemm0(NM_KERN_COUNT) == NULL);
 }
 
 /* A chunk's loss and gradients on every kernel path: the FMA paths give the same bits, the
@@ -494,6 +510,21 @@ static void test_kernel_chunks(void) {
         CHECK(loss[NM_KERN_AVX2] == loss[NM_KERN_AVX512]);
         CHECK(memcmp(yb[NM_KERN_AVX2], yb[NM_KERN_AVX512], sizeof yb[0]) == 0);
     }
+    /* nm_chunk writes the dense gradient: a buffer of NaN before gives the same bits as zeros */
+    float *gx = malloc(nd * sizeof(float)), *rx = malloc(2 * nr * sizeof(float));
+    for (int k = 0; k < NM_KERN_COUNT; k++) {
+        if (nm_kernel_set(&n, k)) continue;
+        for (size_t q = 0; q < nd; q++) gx[q] = NAN;
+        for (size_t q = 0; q < 2 * nr; q++) rx[q] = NAN;
+        double sx,
+            lx =
+                nm_chunk(&n, cust, prod, target, idx, NP, 1.0f / NP, gx, rx, rx + nr, scratch, &sx);
+        CHECK(memcmp(gx, gd[k], nd * sizeof(float)) == 0);
+        CHECK(lx == loss[k] && sx == sse[k]);
+        CHECK(memcmp(rx, rc[k], nr * sizeof(float)) == 0 &&
+              memcmp(rx + nr, rp[k], nr * sizeof(float)) == 0);
+    }
+    free(gx), free(rx);
     CHECK_EQ_INT(nm_kernel_set(&n, NM_KERN_COUNT), -1);
     for (int k = 0; k < NM_KERN_COUNT; k++) free(gd[k]), free(rc[k]), free(rp[k]);
     free(scratch);

@@ -49,6 +49,13 @@ double nm_flops_per_pair(const nm_layout *L) {
     return f;
 }
 
+void *nm_zalloc64(size_t bytes) {
+    size_t n = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, n ? n : 64);
+    if (p) memset(p, 0, n ? n : 64);
+    return p;
+}
+
 void nm_net_free(nm_net *n) {
     free(n->ctab);
     free(n->ptab);
@@ -65,13 +72,14 @@ prefrec_status nm_net_alloc(nm_net *n, const nm_layout *L, int32_t C, int32_t P,
     n->C = C;
     n->P = P;
     size_t D = (size_t)L->d + 1;
-    n->ctab = calloc((size_t)C * D + 1, sizeof(float));
-    n->ptab = calloc((size_t)P * D + 1, sizeof(float));
-    n->dense = calloc(L->n_dense, sizeof(float));
+    n->ctab = nm_zalloc64(((size_t)C * D + 1) * sizeof(float));
+    n->ptab = nm_zalloc64(((size_t)P * D + 1) * sizeof(float));
+    n->dense = nm_zalloc64(L->n_dense * sizeof(float));
     n->demo = calloc((size_t)C * PREFREC_MODEL_N_DEMO + 1, sizeof(float));
     int ok = n->ctab && n->ptab && n->dense && n->demo;
     for (int l = 0; ok && l < L->n_layers; l++)
-        ok = (n->wt[l] = calloc((size_t)L->in[l] * (size_t)L->width[l], sizeof(float))) != NULL;
+        ok = (n->wt[l] = nm_zalloc64((size_t)L->in[l] * (size_t)L->width[l] * sizeof(float))) !=
+            NULL;
     if (!ok) {
         nm_net_free(n);
         return prefrec_error_set(err, PREFREC_E_NOMEM,
@@ -102,18 +110,37 @@ void nm_sync(nm_net *n) {
     }
 }
 
+/* W[j][i] -> wt[i][j] for the entries [a, b) of one layer's weights (offset w0, in inputs, o
+ * outputs), one by one. */
+static void sync_entries(float *wt, const float *dense, size_t w0, size_t in, size_t o, size_t a,
+                         size_t b) {
+    size_t j = (a - w0) / in, i = (a - w0) % in;
+    for (size_t q = a; q < b; q++) {
+        wt[i * o + j] = dense[q];
+        if (++i == in) i = 0, j++;
+    }
+}
+
+/* Whole rows are copied column by column: each wt row gets one contiguous run (a thread that
+ * owns rows j0..j1 of W writes only its own part of every wt row, whole cache lines when j0 and
+ * j1 are multiples of 16), the reads stride through rows that are in the cache. */
 void nm_sync_range(nm_net *n, size_t lo, size_t hi) {
     const nm_layout *L = &n->L;
     for (int l = 0; l < L->n_layers; l++) {
         size_t in = (size_t)L->in[l], o = (size_t)L->width[l], w0 = L->off_w[l], w1 = w0 + o * in;
         size_t a = lo > w0 ? lo : w0, b = hi < w1 ? hi : w1;
         if (a >= b) continue;
-        size_t j = (a - w0) / in, i = (a - w0) % in;
-        const float *w = n->dense + a;
-        for (size_t q = a; q < b; q++, w++) {
-            n->wt[l][i * o + j] = *w;
-            if (++i == in) i = 0, j++;
+        size_t ja = (a - w0 + in - 1) / in, jb = (b - w0) / in; /* whole rows [ja, jb) */
+        if (ja >= jb) {
+            sync_entries(n->wt[l], n->dense, w0, in, o, a, b);
+            continue;
         }
+        sync_entries(n->wt[l], n->dense, w0, in, o, a, w0 + ja * in);
+        sync_entries(n->wt[l], n->dense, w0, in, o, w0 + jb * in, b);
+        const float *w = n->dense + w0;
+        float *t = n->wt[l];
+        for (size_t i = 0; i < in; i++)
+            for (size_t j = ja; j < jb; j++) t[i * o + j] = w[j * in + i];
     }
 }
 
@@ -214,14 +241,18 @@ float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch) {
 }
 
 /* ---- dense products of a chunk: C[m][c] += sum_k A[m*sam + k*sak] B[k*ldb + c] --------------
- * Register-blocked: 4 rows x 16 columns of C stay in registers while k runs, then the columns
- * left over one at a time. Whatever the blocking, each output is one chain over k = 0..K-1 in
- * order, starting from C's value: that order is what fixes the bits, so the AVX2 and AVX-512
- * paths (FMA: one rounding per step) agree exactly, and the portable path (multiply, then add:
- * two roundings, as the per-pair scalar code did) differs from them by rounding only. */
-#define NM_GEMM_DEFINE(NAME, ATTR, VEC, NV, VW, VLOAD, VSTORE, VFMA, VSET1, SFMA) \
-    ATTR static void NAME(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak, \
-                          const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc) { \
+ * Register-blocked: a few rows x 16 or more columns of C stay in registers while k runs.
+ * Whatever the blocking, each output is one chain over k = 0..K-1 in order, starting from C's
+ * value (or from +0 in the "0" variants, which overwrite C: the same bits as zeroing C first):
+ * that order is what fixes the bits, so the AVX2 and AVX-512 paths (FMA: one rounding per step)
+ * agree exactly, and the portable path (multiply, then add: two roundings, as the per-pair
+ * scalar code did) differs from them by rounding only. */
+#define NM_INLINE static inline __attribute__((always_inline))
+
+#define NM_GEMM_DEFINE(NAME, ATTR, VEC, NV, VW, VLOAD, VSTORE, VZERO, VFMA, VSET1, SFMA) \
+    ATTR NM_INLINE void NAME##_impl(int M, int N, int K, const float *A, ptrdiff_t sam, \
+                                    ptrdiff_t sak, const float *B, ptrdiff_t ldb, float *C, \
+                                    ptrdiff_t ldc, const int zero) { \
         int m = 0; \
         for (; m + 4 <= M; m += 4) { \
             const float *a0 = A + m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam; \
@@ -230,10 +261,10 @@ float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch) {
             for (; c + 16 <= N; c += 16) { \
                 VEC x0[NV], x1[NV], x2[NV], x3[NV]; \
                 for (int v = 0; v < NV; v++) { \
-                    x0[v] = VLOAD(c0 + c + v * VW); \
-                    x1[v] = VLOAD(c1 + c + v * VW); \
-                    x2[v] = VLOAD(c2 + c + v * VW); \
-                    x3[v] = VLOAD(c3 + c + v * VW); \
+                    x0[v] = zero ? VZERO : VLOAD(c0 + c + v * VW); \
+                    x1[v] = zero ? VZERO : VLOAD(c1 + c + v * VW); \
+                    x2[v] = zero ? VZERO : VLOAD(c2 + c + v * VW); \
+                    x3[v] = zero ? VZERO : VLOAD(c3 + c + v * VW); \
                 } \
                 const float *b = B + c; \
                 for (int k = 0; k < K; k++, b += ldb) { \
@@ -255,7 +286,8 @@ float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch) {
                 } \
             } \
             for (; c < N; c++) { \
-                float y0 = c0[c], y1 = c1[c], y2 = c2[c], y3 = c3[c]; \
+                float y0 = zero ? 0.0f : c0[c], y1 = zero ? 0.0f : c1[c], \
+                      y2 = zero ? 0.0f : c2[c], y3 = zero ? 0.0f : c3[c]; \
                 for (int k = 0; k < K; k++) { \
                     float bk = B[k * ldb + c]; \
                     y0 = SFMA(a0[k * sak], bk, y0); \
@@ -272,7 +304,7 @@ float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch) {
             int c = 0; \
             for (; c + 16 <= N; c += 16) { \
                 VEC x0[NV]; \
-                for (int v = 0; v < NV; v++) x0[v] = VLOAD(c0 + c + v * VW); \
+                for (int v = 0; v < NV; v++) x0[v] = zero ? VZERO : VLOAD(c0 + c + v * VW); \
                 const float *b = B + c; \
                 for (int k = 0; k < K; k++, b += ldb) { \
                     VEC s0 = VSET1(a0[k * sak]); \
@@ -281,11 +313,19 @@ float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch) {
                 for (int v = 0; v < NV; v++) VSTORE(c0 + c + v * VW, x0[v]); \
             } \
             for (; c < N; c++) { \
-                float y0 = c0[c]; \
+                float y0 = zero ? 0.0f : c0[c]; \
                 for (int k = 0; k < K; k++) y0 = SFMA(a0[k * sak], B[k * ldb + c], y0); \
                 c0[c] = y0; \
             } \
         } \
+    } \
+    ATTR static void NAME(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak, \
+                          const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc) { \
+        NAME##_impl(M, N, K, A, sam, sak, B, ldb, C, ldc, 0); \
+    } \
+    ATTR static void NAME##0(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak, \
+                             const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc) { \
+        NAME##_impl(M, N, K, A, sam, sak, B, ldb, C, ldc, 1); \
     }
 
 /* Portable: GCC/clang vector extensions (SSE on x86-64, NEON on arm64, scalar elsewhere); the
@@ -298,96 +338,154 @@ static inline nm_v4 nm_v4_load(const float *p) {
 }
 static inline void nm_v4_store(float *p, nm_v4 v) { memcpy(p, &v, sizeof v); }
 static inline nm_v4 nm_v4_set1(float a) { return (nm_v4){a, a, a, a}; }
+#define NM_V4_ZERO ((nm_v4){0.0f, 0.0f, 0.0f, 0.0f})
 #define NM_V4_MULADD(a, b, c) ((a) * (b) + (c))
 #define NM_S_MULADD(a, b, c) ((a) * (b) + (c))
-NM_GEMM_DEFINE(gemm_portable, , nm_v4, 4, 4, nm_v4_load, nm_v4_store, NM_V4_MULADD, nm_v4_set1,
-               NM_S_MULADD)
+NM_GEMM_DEFINE(gemm_portable, , nm_v4, 4, 4, nm_v4_load, nm_v4_store, NM_V4_ZERO, NM_V4_MULADD,
+               nm_v4_set1, NM_S_MULADD)
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define NM_HAVE_X86_KERNELS 1
+#define NM_AVX512 __attribute__((target("avx512f,avx2,fma")))
+#define NM_AVX2 __attribute__((target("avx2,fma")))
 
-/* AVX-512: 4 rows x 32 columns (8 accumulators: enough independent FMA chains for two FMA
- * pipes of latency 4), then 16 columns at a time with masks for the last ones. A masked lane
- * is the same FMA as an unmasked one, so the tail needs no scalar loop. */
-__attribute__((target("avx512f,avx2,fma"))) static void
-gemm_avx512(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak, const float *B,
-            ptrdiff_t ldb, float *C, ptrdiff_t ldc) {
+/* AVX-512, one block: R rows x NC vectors of 16 columns, the last vector's lanes masked by
+ * `last` (a masked lane is the same FMA as an unmasked one, so no scalar tail). R and NC are
+ * constants where it is called, so the R x NC accumulators live in registers. */
+NM_AVX512 NM_INLINE void blk512(const int R, const int NC, __mmask16 last, int K, const float *a,
+                                ptrdiff_t sam, ptrdiff_t sak, const float *b, ptrdiff_t ldb,
+                                float *c, ptrdiff_t ldc, const int zero) {
+    __m512 x[8][4];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NC; v++)
+            x[r][v] = zero    ? _mm512_setzero_ps()
+                : v == NC - 1 ? _mm512_maskz_loadu_ps(last, c + r * ldc + 16 * v)
+                              : _mm512_loadu_ps(c + r * ldc + 16 * v);
+    for (int k = 0; k < K; k++, b += ldb) {
+        __m512 bv[4];
+        const float *ak = a + k * sak;
+#pragma GCC unroll 4
+        for (int v = 0; v < NC; v++)
+            bv[v] =
+                v == NC - 1 ? _mm512_maskz_loadu_ps(last, b + 16 * v) : _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            __m512 s = _mm512_set1_ps(ak[r * sam]);
+#pragma GCC unroll 4
+            for (int v = 0; v < NC; v++) x[r][v] = _mm512_fmadd_ps(s, bv[v], x[r][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < NC; v++) {
+            if (v == NC - 1)
+                _mm512_mask_storeu_ps(c + r * ldc + 16 * v, last, x[r][v]);
+            else
+                _mm512_storeu_ps(c + r * ldc + 16 * v, x[r][v]);
+        }
+}
+
+static inline __mmask16 mask16(int n) {
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+}
+
+/* Rows m0..M-1 (R at a time, then one by one) of columns c0..N-1 in vectors of 16. */
+NM_AVX512 NM_INLINE void rows512(const int R, int m0, int M, int c0, int N, int K, const float *A,
+                                 ptrdiff_t sam, ptrdiff_t sak, const float *B, ptrdiff_t ldb,
+                                 float *C, ptrdiff_t ldc, const int zero) {
+    int m = m0;
+    for (; m + R <= M; m += R)
+        for (int c = c0; c < N; c += 16)
+            blk512(R, 1, mask16(N - c), K, A + m * sam, sam, sak, B + c, ldb, C + m * ldc + c, ldc,
+                   zero);
+    for (; m < M; m++)
+        for (int c = c0; c < N; c += 16)
+            blk512(1, 1, mask16(N - c), K, A + m * sam, sam, sak, B + c, ldb, C + m * ldc + c, ldc,
+                   zero);
+}
+
+/* Up to 32 columns: 8 rows x 2 vectors (16 accumulators). Wider: 4 rows x 64 columns, then 32,
+ * then 16 at a time. When A's rows are its columns' neighbours (sam == 1, the weight gradients)
+ * and N leaves a few columns over, those are computed as the transposed product (their nt
+ * outputs per row become nt rows of up to 128 outputs, full vectors) into a small buffer: the
+ * same chains, FMA being symmetric in its two factors. */
+NM_AVX512 NM_INLINE void gemm512(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak,
+                                 const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc,
+                                 const int zero, int transpose_tail) {
+    int nt = N & 15;
+    if (transpose_tail && nt && N > 16 && sam == 1 && M >= 8) {
+        float T[16 * 128];
+        int nf = N - nt;
+        for (int m0 = 0; m0 < M; m0 += 128) {
+            int mc = M - m0 < 128 ? M - m0 : 128;
+            if (!zero)
+                for (int t = 0; t < nt; t++)
+                    for (int q = 0; q < mc; q++) T[t * mc + q] = C[(m0 + q) * ldc + nf + t];
+            gemm512(nt, mc, K, B + nf, 1, ldb, A + m0, sak, T, mc, zero, 0);
+            for (int t = 0; t < nt; t++)
+                for (int q = 0; q < mc; q++) C[(m0 + q) * ldc + nf + t] = T[t * mc + q];
+        }
+        N = nf;
+    }
+    if (N <= 32) {
+        int m = 0;
+        if (N > 16) {
+            __mmask16 last = mask16(N - 16);
+            for (; m + 8 <= M; m += 8)
+                blk512(8, 2, last, K, A + m * sam, sam, sak, B, ldb, C + m * ldc, ldc, zero);
+        }
+        rows512(8, m, M, 0, N, K, A, sam, sak, B, ldb, C, ldc, zero);
+        return;
+    }
     int m = 0;
     for (; m + 4 <= M; m += 4) {
-        const float *a0 = A + m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam;
-        float *c0 = C + m * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
-        int c = 0;
-        for (; c + 32 <= N; c += 32) {
-            __m512 x00 = _mm512_loadu_ps(c0 + c), x01 = _mm512_loadu_ps(c0 + c + 16);
-            __m512 x10 = _mm512_loadu_ps(c1 + c), x11 = _mm512_loadu_ps(c1 + c + 16);
-            __m512 x20 = _mm512_loadu_ps(c2 + c), x21 = _mm512_loadu_ps(c2 + c + 16);
-            __m512 x30 = _mm512_loadu_ps(c3 + c), x31 = _mm512_loadu_ps(c3 + c + 16);
-            const float *b = B + c;
-            for (int k = 0; k < K; k++, b += ldb) {
-                __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-                __m512 s = _mm512_set1_ps(a0[k * sak]);
-                x00 = _mm512_fmadd_ps(s, b0, x00), x01 = _mm512_fmadd_ps(s, b1, x01);
-                s = _mm512_set1_ps(a1[k * sak]);
-                x10 = _mm512_fmadd_ps(s, b0, x10), x11 = _mm512_fmadd_ps(s, b1, x11);
-                s = _mm512_set1_ps(a2[k * sak]);
-                x20 = _mm512_fmadd_ps(s, b0, x20), x21 = _mm512_fmadd_ps(s, b1, x21);
-                s = _mm512_set1_ps(a3[k * sak]);
-                x30 = _mm512_fmadd_ps(s, b0, x30), x31 = _mm512_fmadd_ps(s, b1, x31);
-            }
-            _mm512_storeu_ps(c0 + c, x00), _mm512_storeu_ps(c0 + c + 16, x01);
-            _mm512_storeu_ps(c1 + c, x10), _mm512_storeu_ps(c1 + c + 16, x11);
-            _mm512_storeu_ps(c2 + c, x20), _mm512_storeu_ps(c2 + c + 16, x21);
-            _mm512_storeu_ps(c3 + c, x30), _mm512_storeu_ps(c3 + c + 16, x31);
-        }
-        for (; c < N; c += 16) {
-            __mmask16 k16 = N - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (N - c)) - 1);
-            __m512 x0 = _mm512_maskz_loadu_ps(k16, c0 + c), x1 = _mm512_maskz_loadu_ps(k16, c1 + c);
-            __m512 x2 = _mm512_maskz_loadu_ps(k16, c2 + c), x3 = _mm512_maskz_loadu_ps(k16, c3 + c);
-            const float *b = B + c;
-            for (int k = 0; k < K; k++, b += ldb) {
-                __m512 b0 = _mm512_maskz_loadu_ps(k16, b);
-                x0 = _mm512_fmadd_ps(_mm512_set1_ps(a0[k * sak]), b0, x0);
-                x1 = _mm512_fmadd_ps(_mm512_set1_ps(a1[k * sak]), b0, x1);
-                x2 = _mm512_fmadd_ps(_mm512_set1_ps(a2[k * sak]), b0, x2);
-                x3 = _mm512_fmadd_ps(_mm512_set1_ps(a3[k * sak]), b0, x3);
-            }
-            _mm512_mask_storeu_ps(c0 + c, k16, x0), _mm512_mask_storeu_ps(c1 + c, k16, x1);
-            _mm512_mask_storeu_ps(c2 + c, k16, x2), _mm512_mask_storeu_ps(c3 + c, k16, x3);
-        }
+        const float *a = A + m * sam;
+        float *c = C + m * ldc;
+        int j = 0;
+        for (; j + 64 <= N; j += 64)
+            blk512(4, 4, 0xFFFF, K, a, sam, sak, B + j, ldb, c + j, ldc, zero);
+        for (; j + 32 <= N; j += 32)
+            blk512(4, 2, 0xFFFF, K, a, sam, sak, B + j, ldb, c + j, ldc, zero);
+        for (; j < N; j += 16)
+            blk512(4, 1, mask16(N - j), K, a, sam, sak, B + j, ldb, c + j, ldc, zero);
     }
-    for (; m < M; m++) {
-        const float *a0 = A + m * sam;
-        float *c0 = C + m * ldc;
-        for (int c = 0; c < N; c += 16) {
-            __mmask16 k16 = N - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (N - c)) - 1);
-            __m512 x0 = _mm512_maskz_loadu_ps(k16, c0 + c);
-            const float *b = B + c;
-            for (int k = 0; k < K; k++, b += ldb)
-                x0 =
-                    _mm512_fmadd_ps(_mm512_set1_ps(a0[k * sak]), _mm512_maskz_loadu_ps(k16, b), x0);
-            _mm512_mask_storeu_ps(c0 + c, k16, x0);
-        }
-    }
+    rows512(1, m, M, 0, N, K, A, sam, sak, B, ldb, C, ldc, zero);
+}
+
+NM_AVX512 static void gemm_avx512(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak,
+                                  const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc) {
+    gemm512(M, N, K, A, sam, sak, B, ldb, C, ldc, 0, 1);
+}
+NM_AVX512 static void gemm_avx5120(int M, int N, int K, const float *A, ptrdiff_t sam,
+                                   ptrdiff_t sak, const float *B, ptrdiff_t ldb, float *C,
+                                   ptrdiff_t ldc) {
+    gemm512(M, N, K, A, sam, sak, B, ldb, C, ldc, 1, 1);
 }
 
 /* AVX2 + FMA: 4 rows x 16 columns (8 accumulators), then 8 columns at a time with masks. */
 static const int32_t nm_mask8[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
 
-__attribute__((target("avx2,fma"))) static void gemm_avx2(int M, int N, int K, const float *A,
-                                                          ptrdiff_t sam, ptrdiff_t sak,
-                                                          const float *B, ptrdiff_t ldb, float *C,
-                                                          ptrdiff_t ldc) {
+NM_AVX2 NM_INLINE void gemm256(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak,
+                               const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc,
+                               const int zero) {
     int m = 0;
     for (; m + 4 <= M; m += 4) {
         const float *a0 = A + m * sam, *a1 = a0 + sam, *a2 = a1 + sam, *a3 = a2 + sam;
         float *c0 = C + m * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
         int c = 0;
         for (; c + 16 <= N; c += 16) {
-            __m256 x00 = _mm256_loadu_ps(c0 + c), x01 = _mm256_loadu_ps(c0 + c + 8);
-            __m256 x10 = _mm256_loadu_ps(c1 + c), x11 = _mm256_loadu_ps(c1 + c + 8);
-            __m256 x20 = _mm256_loadu_ps(c2 + c), x21 = _mm256_loadu_ps(c2 + c + 8);
-            __m256 x30 = _mm256_loadu_ps(c3 + c), x31 = _mm256_loadu_ps(c3 + c + 8);
+            __m256 x00 = (zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c0 + c)),
+                   x01 = (zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c0 + c + 8));
+            __m256 x10 = (zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c1 + c)),
+                   x11 = (zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c1 + c + 8));
+            __m256 x20 = (zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c2 + c)),
+                   x21 = (zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c2 + c + 8));
+            __m256 x30 = (zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c3 + c)),
+                   x31 = (zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c3 + c + 8));
             const float *b = B + c;
             for (int k = 0; k < K; k++, b += ldb) {
                 __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
@@ -408,8 +506,10 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(int M, int N, int K, c
         for (; c < N; c += 8) {
             __m256i k8 =
                 _mm256_loadu_si256((const __m256i *)(nm_mask8 + 8 - (N - c >= 8 ? 8 : N - c)));
-            __m256 x0 = _mm256_maskload_ps(c0 + c, k8), x1 = _mm256_maskload_ps(c1 + c, k8);
-            __m256 x2 = _mm256_maskload_ps(c2 + c, k8), x3 = _mm256_maskload_ps(c3 + c, k8);
+            __m256 x0 = (zero ? _mm256_setzero_ps() : _mm256_maskload_ps(c0 + c, k8)),
+                   x1 = (zero ? _mm256_setzero_ps() : _mm256_maskload_ps(c1 + c, k8));
+            __m256 x2 = (zero ? _mm256_setzero_ps() : _mm256_maskload_ps(c2 + c, k8)),
+                   x3 = (zero ? _mm256_setzero_ps() : _mm256_maskload_ps(c3 + c, k8));
             const float *b = B + c;
             for (int k = 0; k < K; k++, b += ldb) {
                 __m256 b0 = _mm256_maskload_ps(b, k8);
@@ -428,7 +528,7 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(int M, int N, int K, c
         for (int c = 0; c < N; c += 8) {
             __m256i k8 =
                 _mm256_loadu_si256((const __m256i *)(nm_mask8 + 8 - (N - c >= 8 ? 8 : N - c)));
-            __m256 x0 = _mm256_maskload_ps(c0 + c, k8);
+            __m256 x0 = (zero ? _mm256_setzero_ps() : _mm256_maskload_ps(c0 + c, k8));
             const float *b = B + c;
             for (int k = 0; k < K; k++, b += ldb)
                 x0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k * sak), _mm256_maskload_ps(b, k8),
@@ -436,6 +536,14 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(int M, int N, int K, c
             _mm256_maskstore_ps(c0 + c, k8, x0);
         }
     }
+}
+NM_AVX2 static void gemm_avx2(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak,
+                              const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc) {
+    gemm256(M, N, K, A, sam, sak, B, ldb, C, ldc, 0);
+}
+NM_AVX2 static void gemm_avx20(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak,
+                               const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc) {
+    gemm256(M, N, K, A, sam, sak, B, ldb, C, ldc, 1);
 }
 #endif
 
@@ -462,6 +570,14 @@ nm_gemm_fn nm_kernel_gemm(int k) {
     return k == NM_KERN_PORTABLE ? gemm_portable : NULL;
 }
 
+nm_gemm_fn nm_kernel_gemm0(int k) {
+#ifdef NM_HAVE_X86_KERNELS
+    if (k == NM_KERN_AVX2) return gemm_avx20;
+    if (k == NM_KERN_AVX512) return gemm_avx5120;
+#endif
+    return k == NM_KERN_PORTABLE ? gemm_portable0 : NULL;
+}
+
 int nm_kernel_best(void) {
     const char *e = getenv("PREFREC_KERNEL");
     if (e && *e && strcmp(e, "auto") != 0) {
@@ -472,13 +588,6 @@ int nm_kernel_best(void) {
     for (int k = NM_KERN_COUNT - 1; k > 0; k--)
         if (nm_kernel_supported(k)) return k;
     return NM_KERN_PORTABLE;
-}
-
-int nm_kernel_set(nm_net *n, int k) {
-    if (k < 0 || k >= NM_KERN_COUNT || !nm_kernel_supported(k) || !nm_kernel_gemm(k)) return -1;
-    n->kern = k;
-    n->gemm = nm_kernel_gemm(k);
-    return 0;
 }
 
 /* ---- the batched passes ------------------------------------------------------------------ */
@@ -533,28 +642,34 @@ size_t nm_scratch_size(const nm_layout *L) {
 }
 
 /* Forward of cnt <= NM_CHUNK pairs into b (x0 and every layer's activations after ReLU); the
- * outputs' head is left to the caller. */
-static void forward_rows(const nm_net *n, const int32_t *cust, const int32_t *prod,
-                         const uint32_t *idx, size_t cnt, nm_bufs *b) {
+ * outputs' head is left to the caller. Copies are loops (not memcpy calls: a row is a few
+ * vectors). */
+NM_INLINE void forward_rows(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                            const uint32_t *idx, size_t cnt, nm_bufs *b, nm_gemm_fn gemm) {
     const nm_layout *L = &n->L;
     const int d = L->d, D = d + 1;
     for (size_t r = 0; r < cnt; r++) {
         uint32_t i = idx[r];
         int32_t c = cust[i];
-        float *x = b->x0 + r * (size_t)b->s0;
-        memcpy(x, n->ctab + (size_t)c * D, (size_t)d * sizeof(float));
-        memcpy(x + d, n->ptab + (size_t)prod[i] * D, (size_t)d * sizeof(float));
-        memcpy(x + 2 * d, n->demo + (size_t)c * PREFREC_MODEL_N_DEMO,
-               PREFREC_MODEL_N_DEMO * sizeof(float));
+        float *restrict x = b->x0 + r * (size_t)b->s0;
+        const float *restrict u = n->ctab + (size_t)c * D,
+                              *restrict v = n->ptab + (size_t)prod[i] * D,
+                              *restrict dm = n->demo + (size_t)c * PREFREC_MODEL_N_DEMO;
+        for (int k = 0; k < d; k++) x[k] = u[k];
+        for (int k = 0; k < d; k++) x[d + k] = v[k];
+        for (int k = 0; k < PREFREC_MODEL_N_DEMO; k++) x[2 * d + k] = dm[k];
     }
     const float *prev = b->x0;
     int sp = b->s0;
     for (int l = 0; l < L->n_layers; l++) {
         int o = L->width[l], s = b->s[l];
         float *z = b->act[l];
-        const float *bias = n->dense + L->off_b[l];
-        for (size_t r = 0; r < cnt; r++) memcpy(z + r * (size_t)s, bias, (size_t)o * sizeof(float));
-        n->gemm((int)cnt, o, L->in[l], prev, sp, 1, n->wt[l], o, z, s);
+        const float *restrict bias = n->dense + L->off_b[l];
+        for (size_t r = 0; r < cnt; r++) {
+            float *restrict zr = z + r * (size_t)s;
+            for (int j = 0; j < o; j++) zr[j] = bias[j];
+        }
+        gemm((int)cnt, o, L->in[l], prev, sp, 1, n->wt[l], o, z, s);
         for (size_t r = 0; r < cnt; r++) {
             float *zr = z + r * (size_t)s;
             for (int j = 0; j < o; j++) zr[j] = gate(zr[j], zr[j]);
@@ -568,14 +683,18 @@ static void forward_rows(const nm_net *n, const int32_t *cust, const int32_t *pr
  * the scalar head's order (nm_predict), rows four at a time so the chains overlap; uu[r] =
  * |u|^2 and vv[r] = |v|^2 for the L2 term when uu is not NULL. w_m.a_L uses the kernel's
  * arithmetic (a product with one output column). */
-static void head_rows(const nm_net *n, const int32_t *cust, const int32_t *prod, const uint32_t *ix,
-                      size_t m, const nm_bufs *b, float *y, float *uu, float *vv) {
+typedef void (*nm_head_fn)(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                           const uint32_t *ix, size_t m, const nm_bufs *b, float *y, float *uu,
+                           float *vv);
+
+NM_INLINE void head_rows(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                         const uint32_t *ix, size_t m, const nm_bufs *b, float *y, float *uu,
+                         float *vv, nm_gemm_fn gemm0) {
     const nm_layout *L = &n->L;
     const int d = L->d, D = d + 1, nl = L->n_layers, sL = b->s[nl - 1];
     const float *wg = n->dense + L->off_wg;
     float hm[NM_CHUNK];
-    memset(hm, 0, m * sizeof(float));
-    n->gemm((int)m, 1, L->width[nl - 1], b->act[nl - 1], sL, 1, n->dense + L->off_wm, 1, hm, 1);
+    gemm0((int)m, 1, L->width[nl - 1], b->act[nl - 1], sL, 1, n->dense + L->off_wm, 1, hm, 1);
     size_t r = 0;
     for (; r + 4 <= m; r += 4) {
         const float *x0 = b->x0 + r * (size_t)b->s0, *x1 = x0 + b->s0, *x2 = x1 + b->s0,
@@ -618,16 +737,88 @@ static void head_rows(const nm_net *n, const int32_t *cust, const int32_t *prod,
     }
 }
 
-void nm_predict_batch(const nm_net *n, const int32_t *cust, const int32_t *prod,
-                      const uint32_t *idx, size_t cnt, float *y, float *scratch) {
-    nm_bufs b;
-    bufs_split(&n->L, scratch, &b);
-    for (size_t lo = 0; lo < cnt; lo += NM_CHUNK) {
-        size_t m = cnt - lo < NM_CHUNK ? cnt - lo : NM_CHUNK;
-        forward_rows(n, cust, prod, idx + lo, m, &b);
-        head_rows(n, cust, prod, idx + lo, m, &b, y + lo, NULL, NULL);
+#ifdef NM_HAVE_X86_KERNELS
+/* A 16 x 16 block transposed in registers: r[i] holds row i on entry, column i on return. */
+NM_AVX512 NM_INLINE void tr16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 1]),
+                c = _mm512_castps_pd(t[4 * i + 2]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
     }
 }
+
+/* Columns c..c+15 of rows 0..rows-1 (row stride ld, a pointing at column c of row 0) as 16
+ * vectors over the rows (lanes of rows past the end are 0). Reads 16 floats of each row: inside
+ * the chunk's scratch (rows are padded to 16 floats and another buffer follows). */
+NM_AVX512 NM_INLINE void cols16(const float *a, ptrdiff_t ld, int rows, __m512 r[16]) {
+    for (int i = 0; i < 16; i++)
+        r[i] = i < rows ? _mm512_loadu_ps(a + i * ld) : _mm512_setzero_ps();
+    tr16(r);
+}
+
+/* The head on AVX-512, 16 pairs per vector: the rows of x0 and a_L transposed 16 x 16 at a time,
+ * then every per-pair sum is one lane's chain over k in the same order as the scalar head (adds
+ * and multiplies), w_m.a_L the kernel's FMA chain: the same bits as head_rows. */
+NM_AVX512 static void head_avx512(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                                  const uint32_t *ix, size_t m, const nm_bufs *b, float *y,
+                                  float *uu, float *vv) {
+    const nm_layout *L = &n->L;
+    const int d = L->d, D = d + 1, nl = L->n_layers, last = L->width[nl - 1];
+    const ptrdiff_t s0 = b->s0, sL = b->s[nl - 1];
+    const float *wg = n->dense + L->off_wg, *wm = n->dense + L->off_wm;
+    for (size_t r0 = 0; r0 < m; r0 += 16) {
+        int rows = m - r0 < 16 ? (int)(m - r0) : 16;
+        const float *x = b->x0 + r0 * (size_t)s0, *a = b->act[nl - 1] + r0 * (size_t)sL;
+        __m512 g = _mm512_setzero_ps(), p = g, q = g, h = g, U[16], V[16];
+        for (int kb = 0; kb < d; kb += 16) {
+            cols16(x + kb, s0, rows, U);
+            cols16(x + d + kb, s0, rows, V);
+            int ke = d - kb < 16 ? d - kb : 16;
+            for (int k = 0; k < ke; k++) {
+                __m512 w = _mm512_set1_ps(wg[kb + k]);
+                g = _mm512_add_ps(g, _mm512_mul_ps(_mm512_mul_ps(w, U[k]), V[k]));
+                p = _mm512_add_ps(p, _mm512_mul_ps(U[k], U[k]));
+                q = _mm512_add_ps(q, _mm512_mul_ps(V[k], V[k]));
+            }
+        }
+        for (int jb = 0; jb < last; jb += 16) {
+            cols16(a + jb, sL, rows, U);
+            int je = last - jb < 16 ? last - jb : 16;
+            for (int j = 0; j < je; j++) h = _mm512_fmadd_ps(U[j], _mm512_set1_ps(wm[jb + j]), h);
+        }
+        float gs[16], ps[16], qs[16], hs[16];
+        _mm512_storeu_ps(gs, g), _mm512_storeu_ps(ps, p), _mm512_storeu_ps(qs, q);
+        _mm512_storeu_ps(hs, h);
+        for (int t = 0; t < rows; t++) {
+            uint32_t i = ix[r0 + (size_t)t];
+            float hb = n->dense[L->off_b0] + n->ctab[(size_t)cust[i] * D + d] +
+                n->ptab[(size_t)prod[i] * D + d];
+            y[r0 + (size_t)t] = hb + gs[t] + hs[t];
+            if (uu) uu[r0 + (size_t)t] = ps[t], vv[r0 + (size_t)t] = qs[t];
+        }
+    }
+}
+#endif
 
 /* The GMF branch's gradients of one pair (restrict: no overlap, so the loop vectorises). */
 static inline void gmf_grads(int d, float dy, float l2s, const float *restrict u,
@@ -655,9 +846,10 @@ static inline void relu_mask(int n, float *restrict dx, const float *restrict a)
     for (int q = 0; q < n; q++) dx[q] = gate(dx[q], a[q]);
 }
 
-double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
-                const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c,
-                float *grow_p, float *scratch, double *sse) {
+NM_INLINE double chunk_body(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                            const float *target, const uint32_t *idx, size_t cnt, float scale,
+                            float *gdense, float *grow_c, float *grow_p, float *scratch,
+                            double *sse, nm_gemm_fn gemm, nm_gemm_fn gemm0, nm_head_fn head) {
     const nm_layout *L = &n->L;
     const int d = L->d, D = d + 1, nl = L->n_layers, last = L->width[nl - 1];
     nm_bufs b;
@@ -666,12 +858,18 @@ double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const
     float *gwg = gdense + L->off_wg, *gwm = gdense + L->off_wm;
     const float l2s = 2.0f * n->l2 * scale;
     double loss = 0.0, s2 = 0.0;
+    /* the biases and the head's weights are summed into zeros; the weights' first product
+     * overwrites them (all of gdense when there are no pairs) */
+    if (cnt == 0) memset(gdense, 0, L->n_dense * sizeof(float));
+    for (int l = 0; l < nl; l++)
+        memset(gdense + L->off_b[l], 0, (size_t)L->width[l] * sizeof(float));
+    memset(gdense + L->off_wg, 0, (L->n_dense - L->off_wg) * sizeof(float));
     for (size_t lo = 0; lo < cnt; lo += NM_CHUNK) {
         const size_t m = cnt - lo < NM_CHUNK ? cnt - lo : NM_CHUNK;
         const uint32_t *ix = idx + lo;
-        forward_rows(n, cust, prod, ix, m, &b);
+        forward_rows(n, cust, prod, ix, m, &b, gemm);
         float y[NM_CHUNK], uu[NM_CHUNK], vv[NM_CHUNK];
-        head_rows(n, cust, prod, ix, m, &b, y, uu, vv);
+        head(n, cust, prod, ix, m, &b, y, uu, vv);
         /* loss and the output layer's gradients, pair by pair */
         const int sL = b.s[nl - 1];
         float *dz = b.ga;
@@ -699,14 +897,13 @@ double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const
                 const float *dzr = dz + r * (size_t)b.smax;
                 for (int j = 0; j < o; j++) gbias[j] += dzr[j];
             }
-            /* gW[j][q] += sum over pairs r of dz[r][j] * prev[r][q] */
-            n->gemm(o, in, (int)m, dz, 1, b.smax, prev, sp, gw, in);
+            /* gW[j][q] += sum over pairs r of dz[r][j] * prev[r][q] (the first pairs' product
+             * overwrites: the same bits as adding it to zeros) */
+            (lo ? gemm : gemm0)(o, in, (int)m, dz, 1, b.smax, prev, sp, gw, in);
             /* the gradient of the layer's input: dz . W (only u and v for the first layer) */
             int nin = l ? in : 2 * d;
             float *dx = dz == b.ga ? b.gb : b.ga;
-            for (size_t r = 0; r < m; r++)
-                memset(dx + r * (size_t)b.smax, 0, (size_t)nin * sizeof(float));
-            n->gemm((int)m, nin, o, dz, b.smax, 1, n->dense + L->off_w[l], in, dx, b.smax);
+            gemm0((int)m, nin, o, dz, b.smax, 1, n->dense + L->off_w[l], in, dx, b.smax);
             if (l) {
                 for (size_t r = 0; r < m; r++)
                     relu_mask(nin, dx + r * (size_t)b.smax, prev + r * (size_t)sp);
@@ -724,4 +921,72 @@ double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const
     }
     *sse = s2;
     return loss;
+}
+
+NM_INLINE void predict_body(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                            const uint32_t *idx, size_t cnt, float *y, float *scratch,
+                            nm_gemm_fn gemm, nm_head_fn head) {
+    nm_bufs b;
+    bufs_split(&n->L, scratch, &b);
+    for (size_t lo = 0; lo < cnt; lo += NM_CHUNK) {
+        size_t m = cnt - lo < NM_CHUNK ? cnt - lo : NM_CHUNK;
+        forward_rows(n, cust, prod, idx + lo, m, &b, gemm);
+        head(n, cust, prod, idx + lo, m, &b, y + lo, NULL, NULL);
+    }
+}
+
+/* The passes compiled once per kernel path: the element-wise loops at that path's vector width
+ * too (correctly rounded adds and multiplies, nothing contracted: the same bits at any width),
+ * the products calling that path's kernels directly. */
+#define NM_PATH_DEFINE(P, ATTR, HEAD) \
+    ATTR static double chunk_##P(const nm_net *n, const int32_t *cust, const int32_t *prod, \
+                                 const float *target, const uint32_t *idx, size_t cnt, \
+                                 float scale, float *gdense, float *grow_c, float *grow_p, \
+                                 float *scratch, double *sse) { \
+        return chunk_body(n, cust, prod, target, idx, cnt, scale, gdense, grow_c, grow_p, scratch, \
+                          sse, gemm_##P, gemm_##P##0, HEAD); \
+    } \
+    ATTR static void predict_##P(const nm_net *n, const int32_t *cust, const int32_t *prod, \
+                                 const uint32_t *idx, size_t cnt, float *y, float *scratch) { \
+        predict_body(n, cust, prod, idx, cnt, y, scratch, gemm_##P, HEAD); \
+    }
+
+/* The scalar head with each path's product for w_m.a_L. */
+#define NM_HEAD_DEFINE(P, ATTR) \
+    ATTR static void head_##P(const nm_net *n, const int32_t *cust, const int32_t *prod, \
+                              const uint32_t *ix, size_t m, const nm_bufs *b, float *y, float *uu, \
+                              float *vv) { \
+        head_rows(n, cust, prod, ix, m, b, y, uu, vv, gemm_##P##0); \
+    }
+
+NM_HEAD_DEFINE(portable, )
+NM_PATH_DEFINE(portable, , head_portable)
+#ifdef NM_HAVE_X86_KERNELS
+NM_HEAD_DEFINE(avx2, NM_AVX2)
+NM_PATH_DEFINE(avx2, NM_AVX2, head_avx2)
+NM_PATH_DEFINE(avx512, NM_AVX512, head_avx512)
+#endif
+
+int nm_kernel_set(nm_net *n, int k) {
+    if (k < 0 || k >= NM_KERN_COUNT || !nm_kernel_supported(k) || !nm_kernel_gemm(k)) return -1;
+    n->kern = k;
+    n->gemm = nm_kernel_gemm(k);
+    n->chunk = chunk_portable;
+    n->predict = predict_portable;
+#ifdef NM_HAVE_X86_KERNELS
+    if (k == NM_KERN_AVX2) n->chunk = chunk_avx2, n->predict = predict_avx2;
+    if (k == NM_KERN_AVX512) n->chunk = chunk_avx512, n->predict = predict_avx512;
+#endif
+    return 0;
+}
+
+double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
+                const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c,
+                float *grow_p, float *scratch, double *sse) {
+    return n->chunk(n, cust, prod, target, idx, cnt, scale, gdense, grow_c, grow_p, scratch, sse);
+}
+
+void nm_predict_batch(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                      const uint32_t *idx, size_t cnt, float *y, float *scratch) {
+    n->predict(n, cust, prod, idx, cnt, y, scratch);
 }

@@ -24,13 +24,21 @@ enum { NM_KERN_PORTABLE = 0, NM_KERN_AVX2 = 1, NM_KERN_AVX512 = 2, NM_KERN_COUNT
 typedef void (*nm_gemm_fn)(int M, int N, int K, const float *A, ptrdiff_t sam, ptrdiff_t sak,
                            const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc);
 
+typedef struct nm_net nm_net;
+typedef double (*nm_chunk_fn)(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                              const float *target, const uint32_t *idx, size_t cnt, float scale,
+                              float *gdense, float *grow_c, float *grow_p, float *scratch,
+                              double *sse);
+typedef void (*nm_predict_fn)(const nm_net *n, const int32_t *cust, const int32_t *prod,
+                              const uint32_t *idx, size_t cnt, float *y, float *scratch);
+
 typedef struct nm_layout {
     int d, n_layers, width[PREFREC_MODEL_MAX_LAYERS], in[PREFREC_MODEL_MAX_LAYERS], wmax;
     size_t off_w[PREFREC_MODEL_MAX_LAYERS], off_b[PREFREC_MODEL_MAX_LAYERS];
     size_t off_wg, off_wm, off_b0, n_dense;
 } nm_layout;
 
-typedef struct nm_net {
+struct nm_net {
     nm_layout L;
     int32_t C, P;
     float *ctab, *ptab; /* [C][d+1], [P][d+1] */
@@ -40,7 +48,9 @@ typedef struct nm_net {
     float l2;
     int kern; /* NM_KERN_*: set by nm_net_alloc to the best this CPU runs */
     nm_gemm_fn gemm;
-} nm_net;
+    nm_chunk_fn chunk; /* nm_chunk and nm_predict_batch on kernel kern */
+    nm_predict_fn predict;
+};
 
 /* The best kernel this CPU supports, or the one named by the environment variable
  * PREFREC_KERNEL (portable, avx2, avx512) when set and supported. */
@@ -53,9 +63,17 @@ int nm_kernel_set(nm_net *n, int k);
 /* C[m][c] += sum over k = 0..K-1, in that order, of A[m*sam + k*sak] * B[k*ldb + c], for m < M,
  * c < N, with kernel k's arithmetic (exposed for the tests). */
 nm_gemm_fn nm_kernel_gemm(int k);
+/* The same product overwriting C: each output's chain starts from +0 instead of C's value (the
+ * bits of zeroing C first); C's old values are not read. */
+nm_gemm_fn nm_kernel_gemm0(int k);
 
 /* Per-thread scratch for nm_chunk (sized by nm_scratch_size floats). */
 size_t nm_scratch_size(const nm_layout *L);
+
+/* Zeroed memory aligned to a cache line (64 bytes), released with free(); NULL when out of
+ * memory. Tables whose rows threads update side by side start on a line, so a block of 16 rows of
+ * d+1 = 33 floats is whole lines (no line shared between two threads' blocks). */
+void *nm_zalloc64(size_t bytes);
 
 void nm_layout_init(nm_layout *L, int d, int n_layers, const int *width);
 /* Flops of the dense products of one training pair (forward, weight gradients, input
@@ -72,9 +90,9 @@ void nm_net_init(nm_net *n, uint64_t seed, float std, float mean_target);
 void nm_sync(nm_net *n);
 void nm_sync_range(nm_net *n, size_t lo, size_t hi);
 
-/* Forward + backward over pairs idx[0..n) (positions into cust/prod/target). Adds the dense
- * gradient of (scale * sum of per-pair losses) into gdense (caller zeroes it) and writes each
- * pair's row gradients to grow_c[k][d+1] / grow_p[k][d+1]. Returns the sum over the pairs of
+/* Forward + backward over pairs idx[0..n) (positions into cust/prod/target). Writes the dense
+ * gradient of (scale * sum of per-pair losses) to gdense (whatever it held: the same bits as
+ * summing into zeros) and writes each pair's row gradients to grow_c[k][d+1] / grow_p[k][d+1]. Returns the sum over the pairs of
  * (pred - target)^2 (without the L2 term) in *sse and with it as the return value. */
 double nm_chunk(const nm_net *n, const int32_t *cust, const int32_t *prod, const float *target,
                 const uint32_t *idx, size_t cnt, float scale, float *gdense, float *grow_c,

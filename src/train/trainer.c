@@ -4,9 +4,10 @@
  * NM_CHUNK-pair chunks; thread t computes chunks t, t+T, t+2T, ... into per-chunk buffers.
  * After a barrier, the step is shared too: thread t sums the chunks' dense gradients in chunk
  * order and steps Adam over its own slice of the dense parameters (and their transposed
- * copies); thread 0 steps the customer rows and thread 1 the product rows, each summing a row's
- * pair gradients in pair order. A second barrier ends the batch. Every sum has a fixed order
- * whatever thread computes it, so the result is the same for every thread count. */
+ * copies), and steps the customer and product rows it owns (blocks of 16 rows spread over the
+ * threads), summing each row's pair gradients in pair order. A second barrier ends the batch.
+ * Every sum has a fixed order whatever thread computes it, so the result is the same for every
+ * thread count. */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -108,6 +109,7 @@ typedef struct worker {
     trainer *tr;
     int id;
     float *scratch;
+    int32_t *list_c, *list_p; /* [batch]: the first pair of each row this thread steps */
     pthread_t th;
 } worker;
 
@@ -126,7 +128,8 @@ struct trainer {
     float lr;
     double b1t, b2t; /* Adam's beta^t, carried across epochs */
     double sse; /* the epoch's training squared error (thread 0) */
-    float *gdense, *dm, *dv; /* [n_dense] */
+    float *dm, *dv; /* [n_dense] */
+    size_t *cut; /* [threads + 1]: thread t steps the dense parameters [cut[t], cut[t+1]) */
     adam_rows *ac, *ap;
     barrier mid;
     /* the pairs of the current job, gathered contiguously (an epoch's shuffle, the validation
@@ -144,12 +147,15 @@ struct trainer {
     worker *w;
 };
 
-TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of,
-                                     const uint32_t *batch, size_t bn, const float *grow, size_t D,
-                                     float lr_t, float bc2_sqrt_inv);
+TR_CLONES static size_t rows_gather(adam_rows *a, const float *tab, const int32_t *row_of,
+                                    size_t bn, float *grow, size_t D, int32_t *list, uint32_t id,
+                                    uint32_t T);
+TR_CLONES static void rows_step(adam_rows *a, float *tab, const int32_t *row_of, const float *grow,
+                                size_t D, const int32_t *list, size_t nt, float lr_t,
+                                float bc2_sqrt_inv);
 TR_CLONES static void adam_dense_step(float *restrict p, float *restrict m, float *restrict v,
-                                      const float *restrict g, size_t n, float lr_t,
-                                      float bc2_sqrt_inv);
+                                      const float *g, size_t stride, size_t nch, size_t n,
+                                      float lr_t, float bc2_sqrt_inv);
 
 /* Ask for the embedding rows of pairs [lo, hi) ahead of their use (a hint: no effect on results). */
 static void prefetch_rows(const trainer *tr, const int32_t *cust, const int32_t *prod, size_t lo,
@@ -158,6 +164,7 @@ static void prefetch_rows(const trainer *tr, const int32_t *cust, const int32_t 
     for (size_t k = lo; k < hi; k++) {
         const char *c = (const char *)(tr->net.ctab + (size_t)cust[k] * D);
         const char *p = (const char *)(tr->net.ptab + (size_t)prod[k] * D);
+        __builtin_prefetch(tr->net.demo + (size_t)cust[k] * PREFREC_MODEL_N_DEMO);
         for (size_t o = 0; o < D * sizeof(float); o += 64) {
             __builtin_prefetch(c + o);
             __builtin_prefetch(p + o);
@@ -165,53 +172,53 @@ static void prefetch_rows(const trainer *tr, const int32_t *cust, const int32_t 
     }
 }
 
-TR_CLONES static void vec_add(float *restrict d, const float *restrict s, size_t n) {
-    for (size_t q = 0; q < n; q++) d[q] += s[q];
-}
-
 /* One epoch over the shuffled pairs tr->ec/ep/et, run by every thread (id 0..threads-1). */
 static void run_epoch(trainer *tr, int id, float *scratch) {
     const nm_layout *L = &tr->net.L;
     const size_t D = (size_t)L->d + 1, T = (size_t)tr->threads, nd = L->n_dense;
     double b1t = tr->b1t, b2t = tr->b2t;
-    /* this thread's slice of the dense parameters, in whole cache lines */
-    size_t per = ((nd + T - 1) / T + 15) & ~(size_t)15;
-    size_t lo = (size_t)id * per < nd ? (size_t)id * per : nd, hi = lo + per < nd ? lo + per : nd;
-    int rows_p = T > 1 ? 1 : 0; /* the thread that steps the product rows */
+    const size_t lo = tr->cut[id], hi = tr->cut[id + 1]; /* this thread's dense parameters */
+    worker *me = &tr->w[id];
     for (size_t b = 0; b < tr->n_train; b += tr->B) {
         size_t bn = tr->n_train - b < tr->B ? tr->n_train - b : tr->B;
         size_t nch = (bn + NM_CHUNK - 1) / NM_CHUNK;
         const float scale = 1.0f / (float)bn;
         for (size_t c = (size_t)id; c < nch; c += T) {
             size_t clo = c * NM_CHUNK, cnt = bn - clo < NM_CHUNK ? bn - clo : NM_CHUNK;
-            size_t next = clo + T * NM_CHUNK;
+            size_t next = clo + 2 * T * NM_CHUNK;
             if (next < bn)
                 prefetch_rows(tr, tr->ec + b, tr->ep + b, next,
                               bn - next < NM_CHUNK ? bn : next + NM_CHUNK);
             float *g = tr->gchunk + c * nd;
-            memset(g, 0, nd * sizeof(float));
             tr->chunk_loss[c] =
                 nm_chunk(&tr->net, tr->ec + b, tr->ep + b, tr->et + b, tr->seq + clo, cnt, scale, g,
                          tr->grow_c + clo * D, tr->grow_p + clo * D, scratch, &tr->chunk_sse[c]);
         }
         if (T > 1) barrier_wait(&tr->mid);
+        /* this thread's first two chunks of the next batch: their rows arrive during the step (a
+         * row the step changes is fetched again, a hint only) */
+        size_t nb = b + tr->B;
+        for (size_t c0 = (size_t)id * NM_CHUNK; c0 < 2 * T * NM_CHUNK; c0 += T * NM_CHUNK) {
+            if (nb + c0 >= tr->n_train || c0 >= tr->B) break;
+            size_t c1 = c0 + NM_CHUNK < tr->n_train - nb ? c0 + NM_CHUNK : tr->n_train - nb;
+            prefetch_rows(tr, tr->ec + nb, tr->ep + nb, c0, c1 < tr->B ? c1 : tr->B);
+        }
         b1t *= ADAM_B1;
         b2t *= ADAM_B2;
         float lr_t = (float)(tr->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
+        size_t nc = rows_gather(tr->ac, tr->net.ctab, tr->ec + b, bn, tr->grow_c, D, me->list_c,
+                                (uint32_t)id, (uint32_t)T);
+        size_t np = rows_gather(tr->ap, tr->net.ptab, tr->ep + b, bn, tr->grow_p, D, me->list_p,
+                                (uint32_t)id, (uint32_t)T);
         if (hi > lo) {
-            float *gd = tr->gdense;
-            memcpy(gd + lo, tr->gchunk + lo, (hi - lo) * sizeof(float));
-            for (size_t c = 1; c < nch; c++) vec_add(gd + lo, tr->gchunk + c * nd + lo, hi - lo);
-            adam_dense_step(tr->net.dense + lo, tr->dm + lo, tr->dv + lo, gd + lo, hi - lo, lr_t,
-                            bc2);
+            adam_dense_step(tr->net.dense + lo, tr->dm + lo, tr->dv + lo, tr->gchunk + lo, nd, nch,
+                            hi - lo, lr_t, bc2);
             nm_sync_range(&tr->net, lo, hi);
         }
-        if (id == 0) {
-            adam_rows_step(tr->ac, tr->net.ctab, tr->ec + b, tr->seq, bn, tr->grow_c, D, lr_t, bc2);
+        if (id == 0)
             for (size_t c = 0; c < nch; c++) tr->sse += tr->chunk_sse[c];
-        }
-        if (id == rows_p)
-            adam_rows_step(tr->ap, tr->net.ptab, tr->ep + b, tr->seq, bn, tr->grow_p, D, lr_t, bc2);
+        rows_step(tr->ac, tr->net.ctab, tr->ec + b, tr->grow_c, D, me->list_c, nc, lr_t, bc2);
+        rows_step(tr->ap, tr->net.ptab, tr->ep + b, tr->grow_p, D, me->list_p, np, lr_t, bc2);
         if (T > 1) barrier_wait(&tr->done);
     }
     if (id == 0) {
@@ -304,59 +311,108 @@ static int rmse_of(trainer *tr, const uint32_t *idx, size_t n, double *out) {
 }
 
 struct adam_rows {
-    float *m, *v; /* [rows][d+1] */
-    int32_t *slot; /* [rows] -> slot in the batch, -1 */
-    int32_t *list; /* touched rows in first-touch order */
-    float *g; /* [batch][d+1] slot gradients */
+    float *m, *v; /* [rows][d+1], line-aligned */
+    int32_t *slot; /* [rows] -> the batch's first pair of the row, -1 */
 };
 
-/* Lazy Adam on the rows touched by this batch: sum each row's pair gradients in pair order,
- * then update only those rows (moments of untouched rows stay as they are). */
-TR_CLONES static void adam_rows_step(adam_rows *a, float *tab, const int32_t *row_of,
-                                     const uint32_t *batch, size_t bn, const float *grow, size_t D,
-                                     float lr_t, float bc2_sqrt_inv) {
+/* The thread that steps row r: blocks of 16 rows (whole cache lines of the table, its moments
+ * and its slots) spread over the threads by a multiplicative hash. Which thread steps a row
+ * changes no bit: every row's step reads only that row and its pairs' gradients. */
+static inline uint32_t row_owner(int32_t r, uint32_t T) {
+    return (uint32_t)(((uint64_t)((uint32_t)r >> 4) * 2654435761u & 0xFFFFFFFFu) * T >> 32);
+}
+
+/* Lazy Adam on the rows of one table that this batch touched and this thread owns, in two
+ * parts: rows_gather lists the rows and sums each row's pair gradients in pair order into its
+ * first pair's gradient (grow is the batch's scratch), asking for the rows' state; rows_step,
+ * after the dense step has given that state time to arrive, updates only those rows (moments of
+ * untouched rows stay as they are). */
+TR_CLONES static size_t rows_gather(adam_rows *a, const float *tab, const int32_t *row_of,
+                                    size_t bn, float *grow, size_t D, int32_t *list, uint32_t id,
+                                    uint32_t T) {
     size_t nt = 0;
     for (size_t k = 0; k < bn; k++) {
-        int32_t r = row_of[batch[k]];
-        float *g;
-        if (a->slot[r] < 0) {
+        int32_t r = row_of[k];
+        if (T > 1 && row_owner(r, T) != id) continue;
+        int32_t s = a->slot[r];
+        if (s < 0) {
             for (size_t o = 0; o < D; o += 16) { /* the update below reads these rows: ask early */
                 __builtin_prefetch(a->m + (size_t)r * D + o);
                 __builtin_prefetch(a->v + (size_t)r * D + o);
                 __builtin_prefetch(tab + (size_t)r * D + o);
             }
-            a->slot[r] = (int32_t)nt;
-            a->list[nt] = r;
-            g = a->g + nt * D;
-            memcpy(g, grow + k * D, D * sizeof(float));
-            nt++;
+            a->slot[r] = (int32_t)k;
+            list[nt++] = (int32_t)k;
         } else {
-            g = a->g + (size_t)a->slot[r] * D;
-            for (size_t q = 0; q < D; q++) g[q] += grow[k * D + q];
+            float *restrict g = grow + (size_t)s * D;
+            const float *restrict h = grow + k * D;
+            for (size_t q = 0; q < D; q++) g[q] += h[q];
         }
     }
+    return nt;
+}
+
+/* Adam on the nt rows listed by rows_gather, each with its summed gradient. */
+TR_CLONES static void rows_step(adam_rows *a, float *tab, const int32_t *row_of, const float *grow,
+                                size_t D, const int32_t *list, size_t nt, float lr_t,
+                                float bc2_sqrt_inv) {
     for (size_t s = 0; s < nt; s++) {
-        int32_t r = a->list[s];
-        const float *g = a->g + s * D;
+        size_t k = (size_t)list[s];
+        int32_t r = row_of[k];
+        const float *restrict g = grow + k * D;
         float *restrict m = a->m + (size_t)r * D, *restrict v = a->v + (size_t)r * D,
                         *restrict p = tab + (size_t)r * D;
         for (size_t q = 0; q < D; q++) {
-            m[q] = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * g[q];
-            v[q] = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * g[q] * g[q];
-            p[q] -= lr_t * m[q] / (sqrtf(v[q]) * bc2_sqrt_inv + ADAM_EPS);
+            float gq = g[q];
+            float mq = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * gq;
+            float vq = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * gq * gq;
+            m[q] = mq;
+            v[q] = vq;
+            p[q] -= lr_t * mq / (sqrtf(vq) * bc2_sqrt_inv + ADAM_EPS);
         }
         a->slot[r] = -1;
     }
 }
 
+/* Adam on n dense parameters whose gradient is the sum of the nch chunk gradients g, g + stride,
+ * g + 2 stride, ..., summed in chunk order (a block at a time, in the cache). */
 TR_CLONES static void adam_dense_step(float *restrict p, float *restrict m, float *restrict v,
-                                      const float *restrict g, size_t n, float lr_t,
-                                      float bc2_sqrt_inv) {
-    for (size_t q = 0; q < n; q++) {
-        m[q] = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * g[q];
-        v[q] = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * g[q] * g[q];
-        p[q] -= lr_t * m[q] / (sqrtf(v[q]) * bc2_sqrt_inv + ADAM_EPS);
+                                      const float *g, size_t stride, size_t nch, size_t n,
+                                      float lr_t, float bc2_sqrt_inv) {
+    float acc[256];
+    for (size_t q0 = 0; q0 < n; q0 += 256) {
+        size_t w = n - q0 < 256 ? n - q0 : 256;
+        memcpy(acc, g + q0, w * sizeof(float));
+        for (size_t c = 1; c < nch; c++) {
+            const float *restrict gc = g + c * stride + q0;
+            for (size_t q = 0; q < w; q++) acc[q] += gc[q];
+        }
+        float *restrict pp = p + q0, *restrict mm = m + q0, *restrict vv = v + q0;
+        for (size_t q = 0; q < w; q++) {
+            float gq = acc[q];
+            float mq = ADAM_B1 * mm[q] + (1.0f - ADAM_B1) * gq;
+            float vq = ADAM_B2 * vv[q] + (1.0f - ADAM_B2) * gq * gq;
+            mm[q] = mq;
+            vv[q] = vq;
+            pp[q] -= lr_t * mq / (sqrtf(vq) * bc2_sqrt_inv + ADAM_EPS);
+        }
     }
+}
+
+/* Where thread t's dense parameters start (t = 0..T; cut T is n_dense): near t/T of them, moved
+ * to a boundary of 16 rows inside a weight matrix, so that refreshing the transposed copies
+ * (nm_sync_range) writes whole cache lines of them per thread. */
+static size_t dense_cut(const nm_layout *L, size_t t, size_t T) {
+    size_t nd = L->n_dense, x = t * nd / T;
+    if (t == 0 || t >= T) return t == 0 ? 0 : nd;
+    for (int l = 0; l < L->n_layers; l++) {
+        size_t in = (size_t)L->in[l], o = (size_t)L->width[l], w0 = L->off_w[l];
+        if (x >= w0 && x < w0 + o * in) {
+            size_t j = ((x - w0) / in + 8) / 16 * 16;
+            return j >= o ? w0 + o * in : w0 + j * in;
+        }
+    }
+    return x;
 }
 
 static prefrec_status check_inputs(const prefrec_train_data *td, const prefrec_train_params *tp,
@@ -562,34 +618,34 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     uint32_t *perm = malloc(n * sizeof *perm), *seq = malloc((B > 1024 ? B : 1024) * sizeof *seq);
     int32_t *ec = malloc(n_train * sizeof *ec), *ep = malloc(n_train * sizeof *ep);
     float *et = malloc(n_train * sizeof *et);
-    float *gdense = calloc(L.n_dense, sizeof(float)), *dm = calloc(L.n_dense, sizeof(float)),
-          *dv = calloc(L.n_dense, sizeof(float));
+    float *dm = nm_zalloc64(L.n_dense * sizeof(float)),
+          *dv = nm_zalloc64(L.n_dense * sizeof(float));
     tr.gchunk = malloc((size_t)tr.n_chunks_max * L.n_dense * sizeof(float));
     tr.grow_c = malloc(B * D * sizeof(float));
     tr.grow_p = malloc(B * D * sizeof(float));
     tr.chunk_loss = calloc((size_t)tr.n_chunks_max, sizeof(double));
     tr.chunk_sse = calloc((size_t)tr.n_chunks_max, sizeof(double));
     adam_rows ac = {0}, ap = {0};
-    ac.m = calloc((size_t)td->n_customers * D, sizeof(float));
-    ac.v = calloc((size_t)td->n_customers * D, sizeof(float));
-    ac.slot = malloc((size_t)td->n_customers * sizeof(int32_t));
-    ap.m = calloc((size_t)td->n_products * D, sizeof(float));
-    ap.v = calloc((size_t)td->n_products * D, sizeof(float));
-    ap.slot = malloc((size_t)td->n_products * sizeof(int32_t));
-    ac.list = malloc(B * sizeof(int32_t));
-    ap.list = malloc(B * sizeof(int32_t));
-    ac.g = malloc(B * D * sizeof(float));
-    ap.g = malloc(B * D * sizeof(float));
+    ac.m = nm_zalloc64((size_t)td->n_customers * D * sizeof(float));
+    ac.v = nm_zalloc64((size_t)td->n_customers * D * sizeof(float));
+    ac.slot = nm_zalloc64((size_t)td->n_customers * sizeof(int32_t));
+    ap.m = nm_zalloc64((size_t)td->n_products * D * sizeof(float));
+    ap.v = nm_zalloc64((size_t)td->n_products * D * sizeof(float));
+    ap.slot = nm_zalloc64((size_t)td->n_products * sizeof(int32_t));
+    tr.cut = malloc(((size_t)tp->threads + 1) * sizeof(size_t));
     snapshot best = {malloc((size_t)td->n_customers * D * sizeof(float)),
                      malloc((size_t)td->n_products * D * sizeof(float)),
                      malloc(L.n_dense * sizeof(float))};
     tr.w = calloc((size_t)tp->threads, sizeof(worker));
-    int ok = perm && seq && ec && ep && et && gdense && dm && dv && tr.gchunk && tr.grow_c &&
-        tr.grow_p && tr.chunk_loss && tr.chunk_sse && ac.m && ac.v && ac.slot && ap.m && ap.v &&
-        ap.slot && ac.list && ap.list && ac.g && ap.g && best.ctab && best.ptab && best.dense &&
-        tr.w;
-    for (int t = 0; ok && t < tp->threads; t++)
-        ok = (tr.w[t].scratch = malloc(nm_scratch_size(&L) * sizeof(float))) != NULL;
+    int ok = perm && seq && ec && ep && et && dm && dv && tr.gchunk && tr.grow_c && tr.grow_p &&
+        tr.chunk_loss && tr.chunk_sse && ac.m && ac.v && ac.slot && ap.m && ap.v && ap.slot &&
+        tr.cut && best.ctab && best.ptab && best.dense && tr.w;
+    for (int t = 0; ok && t < tp->threads; t++) {
+        tr.w[t].scratch = malloc(nm_scratch_size(&L) * sizeof(float));
+        tr.w[t].list_c = malloc(B * sizeof(int32_t));
+        tr.w[t].list_p = malloc(B * sizeof(int32_t));
+        ok = tr.w[t].scratch && tr.w[t].list_c && tr.w[t].list_p;
+    }
     if (ok)
         st = nm_net_alloc(&tr.net, &L, td->n_customers, td->n_products, td->gender, td->age, err);
     else
@@ -623,6 +679,8 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
             /* fewer threads than asked: same results (chunking is fixed), just slower */
             tr.threads = tr.start.parties = tr.done.parties = tr.mid.parties = threads_started + 1;
         }
+        for (int t = 0; t <= tr.threads; t++)
+            tr.cut[t] = dense_cut(&L, (size_t)t, (size_t)tr.threads);
     }
     uint32_t *vidx = perm, *tidx = perm ? perm + n_valid : NULL;
     double best_v = INFINITY, train_time = 0.0;
@@ -631,7 +689,7 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     tr.B = B;
     tr.lr = tp->lr;
     tr.b1t = tr.b2t = 1.0;
-    tr.gdense = gdense, tr.dm = dm, tr.dv = dv;
+    tr.dm = dm, tr.dv = dv;
     tr.ac = &ac, tr.ap = &ap;
     int bad = 0;
     for (int epoch = 1; !st && epoch <= tp->epochs; epoch++) {
@@ -702,11 +760,11 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         barrier_destroy(&tr.mid);
     }
     nm_net_free(&tr.net);
-    for (int t = 0; tr.w && t < tp->threads; t++) free(tr.w[t].scratch);
+    for (int t = 0; tr.w && t < tp->threads; t++)
+        free(tr.w[t].scratch), free(tr.w[t].list_c), free(tr.w[t].list_p);
     free(tr.w);
     free(perm);
     free(seq), free(ec), free(ep), free(et);
-    free(gdense);
     free(dm);
     free(dv);
     free(tr.gchunk);
@@ -714,8 +772,9 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     free(tr.grow_p);
     free(tr.chunk_loss);
     free(tr.chunk_sse);
-    free(ac.m), free(ac.v), free(ac.slot), free(ac.list), free(ac.g);
-    free(ap.m), free(ap.v), free(ap.slot), free(ap.list), free(ap.g);
+    free(ac.m), free(ac.v), free(ac.slot);
+    free(ap.m), free(ap.v), free(ap.slot);
+    free(tr.cut);
     free(best.ctab), free(best.ptab), free(best.dense);
     return st;
 }
