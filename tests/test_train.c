@@ -284,7 +284,11 @@ static void test_pack_cycle(void) {
                               NULL,
                               NULL,
                               0,
-                              NULL};
+                              NULL,
+                              NULL,
+                              NULL,
+                              0,
+                              0};
     char path[] = "test_train_pack_XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
