@@ -61,6 +61,9 @@ done
 for f in "$here"/web/*.js; do
   [[ "$(basename "$f")" == eslint.config.js ]] || cp "$f" "$tmp/"
 done
+# the message catalogues (web/i18n: i18n.js and one JSON per language)
+mkdir -p "$tmp/i18n"
+cp "$here"/web/i18n/*.js "$here"/web/i18n/*.json "$tmp/i18n/"
 for dep in dist vendor; do
   if [[ -d "$here/web/$dep" ]] && ls "$here/web/$dep"/* >/dev/null 2>&1; then
     mkdir -p "$tmp/$dep"
@@ -122,7 +125,7 @@ HTML
 bad=$(cd "$tmp" && find . -type f ! \( -name '*.html' -o -name '*.css' -o -name '*.js' \
   -o -name '*.wasm' -o -name '*.map' -o -name '*.svg' -o -name '*.png' -o -name '*.ico' \
   -o -name '*.webmanifest' -o -name '*.item.pack' -o -name '*.item.pack.sig' \
-  -o -path './models/manifest.json' -o -path './report/data/*.json' \) | sort)
+  -o -path './models/manifest.json' -o -path './report/data/*.json' -o -path './i18n/*.json' \) | sort)
 [[ -z "$bad" ]] || die "not public files, refusing to build the site: $bad"
 
 if [[ -e "$site" ]]; then

@@ -96,7 +96,7 @@ for f in ./index.html ./shop/index.html ./kiosk/index.html ./kiosk/sw.js ./widge
   ./models/A01.item.pack ./models/A06.item.pack ./models/A06.item.pack.sig; do
   grep -qxF "$f" files.txt || fail "the site has no $f"
 done
-if grep -vE '^\./((shop|kiosk|widget|report)/[^/]+\.(html|css|js)|index\.html|[a-z]+\.js|dist/prefrec-engine\.(js|wasm)|vendor/[^/]+\.js|models/A0[1-6]\.item\.pack(\.sig)?|models/manifest\.json|report/data/(validate|train|eval)\.json)$' files.txt; then
+if grep -vE '^\./((shop|kiosk|widget|report)/[^/]+\.(html|css|js)|index\.html|[a-z]+\.js|dist/prefrec-engine\.(js|wasm)|vendor/[^/]+\.js|models/A0[1-6]\.item\.pack(\.sig)?|models/manifest\.json|report/data/(validate|train|eval)\.json|i18n/(i18n\.js|[a-z]+\.json))$' files.txt; then
   fail "unexpected files in the site (above)"
 fi
 # the pages' relative references (HTML src/href, JS imports, new URL(..., import.meta.url)) all
