@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "host/records.h"
 #include "host/file.h"
 #include "prefrec/native/atomic.h"
 #include "prefrec/native/member_export.h"
@@ -46,24 +47,6 @@ static const char *usage_text =
     "                    each item pack (and into --site) and the public key to DIR/sign.pub;\n"
     "                    pages and kiosks verify with that public key (SECURITY.md)\n";
 
-static int hex_val(int c) {
-    return c >= '0' && c <= '9' ? c - '0'
-        : c >= 'a' && c <= 'f'  ? c - 'a' + 10
-        : c >= 'A' && c <= 'F'  ? c - 'A' + 10
-                                : -1;
-}
-
-/* exactly 2n hex digits -> n bytes; 0 or -1 */
-static int parse_hex(const char *s, size_t len, uint8_t *out, size_t n) {
-    if (len != 2 * n) return -1;
-    for (size_t i = 0; i < n; i++) {
-        int a = hex_val(s[2 * i]), b = hex_val(s[2 * i + 1]);
-        if (a < 0 || b < 0) return -1;
-        out[i] = (uint8_t)(a << 4 | b);
-    }
-    return 0;
-}
-
 static void to_hex(const uint8_t *b, size_t n, char *out) {
     for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
 }
@@ -95,7 +78,7 @@ static prefrec_status secret_key_file(const char *path, const char *what, uint8_
     prefrec_status s = prefrec_file_read(path, 4096, &buf, &len, err);
     if (s) return s;
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ')) len--;
-    int bad = parse_hex(buf, len, key, 32);
+    int bad = prefrec_unhex_n(buf, len, key, 32);
     memset(buf, 0, len);
     free(buf);
     if (bad)
@@ -211,7 +194,7 @@ int prefrec_cmd_export(int argc, char **argv) {
         return cli_usage_error("export", usage_text, "--data and --token-key go with --records");
     prefrec_member_export_params mp;
     memset(&mp, 0, sizeof mp);
-    if (eid_hex && parse_hex(eid_hex, strlen(eid_hex), mp.export_id, 16))
+    if (eid_hex && prefrec_unhex_n(eid_hex, strlen(eid_hex), mp.export_id, 16))
         return cli_usage_error("export", usage_text, "--export-id '%s' is not 32 hex digits",
                                eid_hex);
     prefrec_error err = {0};

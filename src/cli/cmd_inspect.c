@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "host/file.h"
+#include "host/records.h"
 #include "prefrec/pack.h"
 #include "prefrec/pack_sign.h"
 #include "prefrec/native/pack_write.h"
@@ -19,22 +20,13 @@ static const char *usage_text =
     "                    digits, or a file holding them (DIR/sign.pub); exits 1 if it does not\n"
     "                    match, before anything of the pack is read\n";
 
-static int hexv(int c) {
-    return c >= '0' && c <= '9' ? c - '0'
-        : c >= 'a' && c <= 'f'  ? c - 'a' + 10
-        : c >= 'A' && c <= 'F'  ? c - 'A' + 10
-                                : -1;
-}
-
 /* KEY: 64 hex digits, or a file whose first line is */
 static prefrec_status public_key(const char *arg, uint8_t pk[PREFREC_SIGN_PUBLIC_BYTES],
                                  prefrec_error *err) {
     char *buf = NULL;
     size_t len = strlen(arg);
     const char *text = arg;
-    int is_hex = len == 2 * PREFREC_SIGN_PUBLIC_BYTES;
-    for (size_t i = 0; is_hex && i < len; i++) is_hex = hexv(arg[i]) >= 0;
-    if (!is_hex) {
+    if (prefrec_unhex_n(arg, len, pk, PREFREC_SIGN_PUBLIC_BYTES)) { /* not hex: a file */
         prefrec_error ferr = {0};
         prefrec_status s = prefrec_file_read(arg, 4096, &buf, &len, &ferr);
         if (s)
@@ -45,12 +37,7 @@ static prefrec_status public_key(const char *arg, uint8_t pk[PREFREC_SIGN_PUBLIC
         while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ')) len--;
         text = buf;
     }
-    int bad = len != 2 * PREFREC_SIGN_PUBLIC_BYTES;
-    for (size_t i = 0; !bad && i < PREFREC_SIGN_PUBLIC_BYTES; i++) {
-        int a = hexv(text[2 * i]), b = hexv(text[2 * i + 1]);
-        bad = a < 0 || b < 0;
-        if (!bad) pk[i] = (uint8_t)(a << 4 | b);
-    }
+    int bad = text != arg && prefrec_unhex_n(text, len, pk, PREFREC_SIGN_PUBLIC_BYTES);
     free(buf);
     if (bad)
         return prefrec_error_set(err, PREFREC_E_PARSE,

@@ -131,6 +131,28 @@ void prefrec_dataset_free(prefrec_dataset *ds) {
     free(ds);
 }
 
+/* The summaries of the rows: customers with rows, first and last day. */
+static prefrec_status summarise(prefrec_dataset *ds, prefrec_error *err) {
+    int32_t nc = prefrec_dict_size(ds->customers);
+    uint8_t *seen = calloc(nc > 0 ? (size_t)nc : 1, 1);
+    if (!seen) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    int32_t with_rows = 0, dmin = 0, dmax = 0;
+    for (size_t i = 0; i < ds->n_rows; i++) {
+        int32_t c = ds->customer[i], d = ds->day[i];
+        if (!seen[c]) {
+            seen[c] = 1;
+            with_rows++;
+        }
+        if (i == 0 || d < dmin) dmin = d;
+        if (i == 0 || d > dmax) dmax = d;
+    }
+    free(seen);
+    ds->n_customers_with_rows = with_rows;
+    ds->day_min = dmin;
+    ds->day_max = dmax;
+    return PREFREC_OK;
+}
+
 prefrec_status prefrec_dataset_finish(prefrec_dataset *ds, prefrec_error *err) {
     return prefrec_dataset_finish_(ds, 1, err);
 }
@@ -210,24 +232,7 @@ prefrec_status prefrec_dataset_finish_(prefrec_dataset *ds, int check, prefrec_e
         g[c] = PREFREC_GENDER_UNKNOWN;
         age[c] = NAN;
     }
-    /* summaries */
-    uint8_t *seen = calloc(nc ? (size_t)nc : 1, 1);
-    if (!seen) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-    int32_t with_rows = 0, dmin = 0, dmax = 0;
-    for (size_t i = 0; i < ds->n_rows; i++) {
-        int32_t c = ds->customer[i], d = ds->day[i];
-        if (!seen[c]) {
-            seen[c] = 1;
-            with_rows++;
-        }
-        if (i == 0 || d < dmin) dmin = d;
-        if (i == 0 || d > dmax) dmax = d;
-    }
-    free(seen);
-    ds->n_customers_with_rows = with_rows;
-    ds->day_min = dmin;
-    ds->day_max = dmax;
-    return PREFREC_OK;
+    return summarise(ds, err);
 }
 
 /* ---- opt-out: a customer's rows and attributes removed ----------------------------------- */
@@ -236,8 +241,6 @@ prefrec_status prefrec_dataset_drop_customers(prefrec_dataset *ds, const uint8_t
                                               size_t *rows, prefrec_error *err) {
     size_t w = 0;
     int32_t nc = prefrec_dict_size(ds->customers);
-    uint8_t *seen = calloc(nc > 0 ? (size_t)nc : 1, 1);
-    if (!seen) return prefrec_error_set(err, PREFREC_E_NOMEM, "opt-out: out of memory");
     for (size_t i = 0; i < ds->n_rows; i++) {
         if (drop[ds->customer[i]]) continue;
         if (w != i) {
@@ -257,26 +260,12 @@ prefrec_status prefrec_dataset_drop_customers(prefrec_dataset *ds, const uint8_t
     }
     if (rows) *rows = ds->n_rows - w;
     ds->n_rows = w;
-    int32_t with_rows = 0, dmin = 0, dmax = 0;
     for (int32_t c = 0; c < nc; c++)
         if (drop[c]) {
             if (ds->gender) ds->gender[c] = PREFREC_GENDER_UNKNOWN;
             if (ds->age) ds->age[c] = NAN;
         }
-    for (size_t i = 0; i < ds->n_rows; i++) {
-        int32_t c = ds->customer[i], d = ds->day[i];
-        if (!seen[c]) {
-            seen[c] = 1;
-            with_rows++;
-        }
-        if (i == 0 || d < dmin) dmin = d;
-        if (i == 0 || d > dmax) dmax = d;
-    }
-    free(seen);
-    ds->n_customers_with_rows = with_rows;
-    ds->day_min = dmin;
-    ds->day_max = dmax;
-    return PREFREC_OK;
+    return summarise(ds, err);
 }
 
 /* ---- subcategories ------------------------------------------------------------------------- */

@@ -8,8 +8,8 @@
 
 #include "file.h"
 
-int prefrec_unhex(const char *s, uint8_t *out, size_t n) {
-    if (!s || strlen(s) != 2 * n) return -1;
+int prefrec_unhex_n(const char *s, size_t len, uint8_t *out, size_t n) {
+    if (!s || len != 2 * n) return -1;
     for (size_t i = 0; i < 2 * n; i++) {
         int c = s[i],
             v = c >= '0' && c <= '9' ? c - '0'
@@ -20,6 +20,10 @@ int prefrec_unhex(const char *s, uint8_t *out, size_t n) {
         out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
     }
     return 0;
+}
+
+int prefrec_unhex(const char *s, uint8_t *out, size_t n) {
+    return s ? prefrec_unhex_n(s, strlen(s), out, n) : -1;
 }
 
 prefrec_status prefrec_records_open(const char *dir, const char *code, int kind,

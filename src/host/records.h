@@ -23,7 +23,9 @@
 prefrec_status prefrec_records_open(const char *dir, const char *code, int kind,
                                     const uint8_t *secret, size_t n, prefrec_member_state **out,
                                     prefrec_member_header *h, prefrec_error *err);
-/* hex digits (exactly 2n of them) into n bytes; -1 if not. */
+/* hex digits (exactly 2n of them: a NUL-terminated s, or s[0..len)) into n bytes; -1 if not
+ * (out may then be partly written). */
 int prefrec_unhex(const char *s, uint8_t *out, size_t n);
+int prefrec_unhex_n(const char *s, size_t len, uint8_t *out, size_t n);
 
 #endif
