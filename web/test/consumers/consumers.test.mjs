@@ -9,7 +9,8 @@
 // worker.html (scoring in a dedicated Web Worker), react.html (React 19 creates the widget; Vite
 // only). Also in the Vite project: ssr.js (the entry points imported in node: no window, no
 // document, nothing runs before load()) and types.ts (tsc --strict over every export).
-// Needs the npm registry (or a filled npm cache). Run: cd web && node --test test/consumers/
+// Needs the npm registry (or a filled npm cache). Run: cd web && node --test test/consumers/consumers.test.mjs
+// (scripts/test.sh's "npm package" step; about 2-3 minutes).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
