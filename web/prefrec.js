@@ -74,13 +74,14 @@ async function bytesOf(src, what, signal) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-// p, or signal's reason as soon as it is aborted (the work under p goes on; its result is dropped).
+// p, or signal's reason as soon as it is aborted (the work under p goes on; its result, or its
+// error, is dropped: p always has a handler).
 function abortable(p, signal) {
   if (!signal) return p;
-  signal.throwIfAborted();
   return new Promise((resolve, reject) => {
     const stop = () => reject(signal.reason);
-    signal.addEventListener('abort', stop, { once: true });
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
   });
 }
@@ -202,6 +203,7 @@ export class PrefRec {
     const list = source?.packs || [source];
     if (!list.length) throw fail('load: no packs given', -10);
     const signal = options.signal ?? null;
+    signal?.throwIfAborted(); // before any fetch starts
     const [mod, packs] = await abortable(Promise.all([
       compile(options.wasm || source?.wasm),
       Promise.all(list.map(async (p) => {

@@ -56,6 +56,8 @@ test('packFormats: exported, in package.json, the major version, and what the en
 test('load({signal}): aborted before or during the load, it rejects with the reason; never aborted, it loads', { skip }, async () => {
   const { PrefRec } = await import('../prefrec.js');
   await assert.rejects(PrefRec.load(A01, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+  // already aborted: no fetch starts (a fetch failing later would be an unhandled rejection here)
+  await assert.rejects(PrefRec.load('http://127.0.0.1:9/never.pack', { signal: AbortSignal.abort() }), { name: 'AbortError' });
   const ac = new AbortController();
   const p = PrefRec.load({ packs: [A01, join(web, '../models/sample/A02.item.pack')] }, { signal: ac.signal });
   const why = new Error('the shopper left the page');
