@@ -63,5 +63,6 @@ if [[ -f "$here/web/package-lock.json" ]]; then
     # makes an engine mismatch an error naming the package instead of a failure at test time.
     (cd "$here/web" && npm ci --no-audit --no-fund --engine-strict)
   fi
+  (cd "$here/web" && node scripts/vendor.mjs) # Chart.js for the report page (web/vendor)
 fi
 echo "setup: ok"

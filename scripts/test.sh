@@ -112,6 +112,19 @@ if [[ -f web/package.json ]] && ls web/test/*.test.mjs >/dev/null 2>&1; then
   record "node --test (web)" $?
 fi
 
+# The package as a shop gets it (web/test/consumers): npm pack, installed into fresh Vite and
+# webpack projects from the npm registry (pinned by their lockfiles; about 2-3 minutes, most of it
+# npm ci and the two builds), run in Chromium under a strict CSP, in a worker, in React 19, imported
+# in node (SSR), type-checked with tsc --strict.
+if [[ -f web/test/consumers/consumers.test.mjs ]]; then
+  echo "== npm package: npm pack into Vite and webpack apps, Chromium + CSP, worker, React, SSR, tsc"
+  t=$SECONDS
+  (cd web && node --test test/consumers/consumers.test.mjs)
+  rc=$?
+  echo "(npm package step: $((SECONDS - t)) s)"
+  record "npm package (consumers)" $rc
+fi
+
 echo
 echo "== summary ($((SECONDS - t0)) s)"
 for s in "${passed[@]}"; do echo "ok      $s"; done

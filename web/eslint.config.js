@@ -65,6 +65,18 @@ export default [
     files: ['web/test/kiosk.test.mjs', 'web/test/report.test.mjs', 'web/test/soak.test.mjs', 'web/test/widget.test.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
+  { // the package's consumer test: node, and its page.evaluate functions in the page
+    files: ['web/test/consumers/consumers.test.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  { // the shop's pages built by Vite and webpack; worker.js in a dedicated worker
+    files: ['web/test/consumers/app/main.js', 'web/test/consumers/app/worker-main.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    files: ['web/test/consumers/app/worker.js'],
+    languageOptions: { globals: globals.worker },
+  },
   { // node and the bench page (page.html imports suite.mjs)
     files: ['bench/web/*.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },

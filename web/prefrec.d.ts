@@ -31,6 +31,15 @@ export interface PackSource {
   integrity?: string;
 }
 
+export interface LoadOptions {
+  /** The engine's .wasm (default: dist/prefrec-engine.wasm next to the shim, which bundlers
+   * ship as an asset; also importable as 'prefrec/engine.wasm'). */
+  wasm?: PackBytes | WebAssembly.Module;
+  /** Stops the load: its fetches are aborted and the promise rejects with signal.reason (an
+   * AbortError DOMException unless abort() was given another). */
+  signal?: AbortSignal;
+}
+
 export interface LoadSource {
   /** One pack per affiliate. */
   packs: Array<PackBytes | PackSource>;
@@ -54,12 +63,13 @@ export type Ranker = 'default' | RankerName;
 export type RankerName = 'blend' | 'neumf';
 
 export interface Request {
-  /** Which pack serves; required when several are loaded (not for planRatio). */
-  affiliate?: string;
+  /** Which pack serves; required when several are loaded (not for planRatio). null: absent. */
+  affiliate?: string | null;
   /** A customer code the pack (or shard) knows. */
-  customer?: string;
-  /** Product codes the customer bought (fold-in for customers the pack does not know). */
-  history?: string[];
+  customer?: string | null;
+  /** Product codes the customer bought (fold-in for customers the pack does not know), at most
+   * PREFREC_MAX_HISTORY. */
+  history?: string[] | null;
   /** Demographics for customers the pack does not know (cold start). */
   gender?: Gender;
   /** Years, or a band like "30대" (its middle, 35). */
@@ -79,6 +89,12 @@ export interface Request {
 }
 
 export type ListKind = 'discover' | 'buy_again' | 'mixed';
+
+/** A request of the JSON API (request()): any plan with its members; the engine refuses a member
+ * it does not know (status 'invalid argument'). */
+export interface ApiRequest extends RatioRequest, StampRequest {
+  plan?: 'recommend' | 'subscribe' | 'ratio' | 'stamp' | null;
+}
 
 /** The signed-in member's own summary (nothing of any other member is in the engine). */
 export interface MemberInfo {
@@ -126,7 +142,9 @@ export interface Item {
   /** A sentence a person can read ("Often bought with 바나나"). */
   reason: string;
   reason_kind: 'bought_with' | 'category' | 'segment' | 'predicted' | 'repeat';
+  /** bought_with: the product it was often bought with, its code and name. */
   reason_product?: string;
+  reason_product_name?: string;
   reason_category?: string;
   /** repeat: the days the member bought it on, the usual interval (0: bought on one day only)
    * and the days since the last purchase, as of the day served. */
@@ -193,7 +211,7 @@ export class PrefRec {
   private constructor(engine: unknown, session: number);
   /** Load one pack (URL, path under node, bytes) or several ({packs: [...]}). Each pack is
    * copied into the wasm heap once. Rejects with an Error for a bad or missing pack. */
-  static load(source: PackBytes | PackSource | LoadSource, options?: { wasm?: PackBytes | WebAssembly.Module }): Promise<PrefRec>;
+  static load(source: PackBytes | PackSource | LoadSource, options?: LoadOptions): Promise<PrefRec>;
   /** The loaded packs, in load order. */
   readonly info: PackInfo[];
   /** Top-k never-bought products with names, categories, scores and reasons. */
@@ -206,7 +224,7 @@ export class PrefRec {
   planStamp(q?: StampRequest): StampBoard;
   /** Any JSON API request (an object or its JSON text); the response object. Numbers JSON
    * cannot carry (NaN, Infinity, BigInt) are refused by name, not sent as null. */
-  request(req: object | string): Recommendation | StampBoard;
+  request(req: ApiRequest | string): Recommendation | StampBoard;
   /** The typed fast path: codes and scores only, same order and scores as recommend(); the
    * request is read and checked by the same engine code (the same errors). */
   recommendTop(q?: Request): TopResult;
@@ -225,6 +243,10 @@ export class PrefRec {
   /** Free the engine's memory. Calls afterwards throw. Safe to call twice. */
   close(): void;
 }
+
+/** The pack format versions this engine reads (a pack of another format is refused with status
+ * 'unsupported version', the message naming them). The package's major version is the newest. */
+export const packFormats: readonly number[];
 
 /** FNV-1a 32-bit hash of the UTF-8 bytes of s (the customer shard key). */
 export function fnv1a32(s: string): number;

@@ -11,8 +11,17 @@ import { shardCount, shardFile, shardOf } from './shard.js';
 // the customer shard rule (one definition, shared with the node tools)
 export { fnv1a32, shardOf, shardFile, shardPath } from './shard.js';
 
+/** The pack format versions this engine reads (include/prefrec/pack.h PREFREC_PACK_VERSION; the
+ * engine refuses another with 'unsupported version' naming them). package.json's
+ * prefrec.packFormats says the same (test/package.test.mjs); the package's major version changes
+ * when a format is no longer read. */
+export const packFormats = Object.freeze([1]);
+
 const WASM = new URL('./dist/prefrec-engine.wasm', import.meta.url);
 const NODE = typeof process == 'object' && !!process.versions?.node;
+// node's own modules, under node only: a computed specifier that bundlers leave alone (nothing to
+// resolve or ship to a browser; Vite and webpack neither warn nor split a chunk for it)
+const nodeImport = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ `node:${name}`);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const SOURCES = ['known', 'history', 'segment', 'member'];
@@ -40,14 +49,14 @@ function requestText(req) {
   });
 }
 
-async function bytesOf(src, what) {
+async function bytesOf(src, what, signal) {
   if (src instanceof Uint8Array) return src;
   if (src instanceof ArrayBuffer) return new Uint8Array(src);
   if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   if (typeof src != 'string' && !(src instanceof URL)) throw fail(`${what}: expected a URL or bytes`);
   const url = String(src);
   if (NODE && !/^(https?|data|blob):/.test(url)) {
-    const { readFile } = await import('node:fs/promises');
+    const { readFile } = await nodeImport('fs/promises');
     try {
       return new Uint8Array(await readFile(url.startsWith('file:') ? new URL(url) : url));
     } catch (e) {
@@ -56,12 +65,25 @@ async function bytesOf(src, what) {
   }
   let res;
   try {
-    res = await fetch(url);
+    res = await fetch(url, { signal });
   } catch (e) {
+    if (signal?.aborted) throw signal.reason;
     throw fail(`${what}: cannot fetch ${url}: ${e.message}`, -3);
   }
   if (!res.ok) throw fail(`${what}: cannot fetch ${url}: HTTP ${res.status}`, -3);
   return new Uint8Array(await res.arrayBuffer());
+}
+
+// p, or signal's reason as soon as it is aborted (the work under p goes on; its result, or its
+// error, is dropped: p always has a handler).
+function abortable(p, signal) {
+  if (!signal) return p;
+  return new Promise((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) stop();
+    else signal.addEventListener('abort', stop, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
 
 // A pack's Subresource Integrity ("sha256-<base64>", as the site's manifest.json names it): a
@@ -71,7 +93,7 @@ async function checkIntegrity(bytes, integrity, what) {
   if (!m) throw fail(`${what}: integrity must be "sha256-<base64>"`, -1);
   let digest;
   if (globalThis.crypto?.subtle) digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes));
-  else digest = (await import('node:crypto')).createHash('sha256').update(bytes).digest();
+  else digest = (await nodeImport('crypto')).createHash('sha256').update(bytes).digest();
   if (btoa(String.fromCharCode(...digest)) !== m[1])
     throw fail(`${what}: its SHA-256 is not the one its manifest names (the file was replaced or altered)`, -7);
   return bytes;
@@ -174,27 +196,32 @@ export class PrefRec {
     this.member = null;
   }
 
-  /** Load packs (URLs, paths under node, or bytes). See prefrec.d.ts for the forms. */
+  /** Load packs (URLs, paths under node, or bytes). See prefrec.d.ts for the forms.
+   * options.signal (an AbortSignal) stops it: fetches are aborted, the promise rejects with the
+   * signal's reason, and nothing stays allocated. */
   static async load(source, options = {}) {
     const list = source?.packs || [source];
     if (!list.length) throw fail('load: no packs given', -10);
-    const [mod, packs] = await Promise.all([
+    const signal = options.signal ?? null;
+    signal?.throwIfAborted(); // before any fetch starts
+    const [mod, packs] = await abortable(Promise.all([
       compile(options.wasm || source?.wasm),
       Promise.all(list.map(async (p) => {
         const o = p?.item ? p : { item: p };
         const ns = (o.shards ?? 0) === 0 ? 0 : shardCount(o.shards); // 0 or absent: not sharded
         const customers = o.customers ?? (ns && o.customer != null ? shardUrl(o, shardOf(o.customer, ns)) : null);
-        const item = bytesOf(o.item, 'item pack');
+        const item = bytesOf(o.item, 'item pack', signal);
         return Promise.all([o.integrity ? item.then((b) => checkIntegrity(b, o.integrity, `item pack ${o.item}`)) : item,
-          customers && bytesOf(customers, 'customer pack')]);
+          customers && bytesOf(customers, 'customer pack', signal)]);
       })),
-    ]);
+    ]), signal);
     const m = await new Promise((resolve, reject) => createEngine({
       instantiateWasm: (imports, done) => {
         WebAssembly.instantiate(mod, imports).then((i) => done(i, mod), reject);
         return {};
       },
     }).then(resolve, reject));
+    signal?.throwIfAborted();
     const s = m._prefrec_wasm_session_new();
     const pr = new PrefRec(m, s);
     try {

@@ -1,7 +1,12 @@
-# Print the raw and gzip sizes of the browser module and the JS shim (prefrec.js + shard.js) (cmake -P, after linking).
+# Print the raw and gzip sizes of what a shop's page loads from the npm package (cmake -P, after
+# linking): the browser module (wasm + glue), the JS shim (prefrec.js + shard.js), and the widget
+# (widget/*.js, i18n.js and one message catalogue), against web/package.json's
+# prefrec.sizeBudget (web/scripts/sizes.mjs prints the same before `npm pack`).
 set(total 0)
 set(total_gz 0)
-foreach(f ${DIR}/prefrec-engine.wasm ${DIR}/prefrec-engine.js ${SHIM} ${SHARD})
+set(engine_total 0)
+foreach(f ${DIR}/prefrec-engine.wasm ${DIR}/prefrec-engine.js ${WEB}/prefrec.js ${WEB}/shard.js
+          ${WEB}/widget/prefrec-widget.js ${WEB}/widget/engine.js ${WEB}/i18n/i18n.js ${WEB}/i18n/ko.json)
   if(EXISTS ${f})
     file(SIZE ${f} raw)
     get_filename_component(name ${f} NAME)
@@ -11,6 +16,16 @@ foreach(f ${DIR}/prefrec-engine.wasm ${DIR}/prefrec-engine.js ${SHIM} ${SHARD})
     message(STATUS "prefrec size: ${name} ${raw} bytes, gzip ${gz}")
     math(EXPR total "${total} + ${raw}")
     math(EXPR total_gz "${total_gz} + ${gz}")
+    if(name MATCHES "^(prefrec-engine|prefrec|shard)\\.")
+      math(EXPR engine_total "${engine_total} + ${raw}")
+    endif()
   endif()
 endforeach()
-message(STATUS "prefrec size: engine + shim ${total} bytes, gzip ${total_gz} (target: under 102400)")
+file(READ ${WEB}/package.json pkg)
+string(JSON budget GET "${pkg}" prefrec sizeBudget raw)
+string(JSON budget_gz GET "${pkg}" prefrec sizeBudget gzip)
+message(STATUS "prefrec size: engine + glue + shim ${engine_total} bytes")
+message(STATUS "prefrec size: runtime (with the widget and a catalogue) ${total} bytes, gzip ${total_gz} (budget ${budget}, gzip ${budget_gz})")
+if(total GREATER budget OR total_gz GREATER budget_gz)
+  message(WARNING "prefrec size: over budget (web/package.json prefrec.sizeBudget)")
+endif()

@@ -7,6 +7,9 @@
 //   card.textContent = reasonText(cat, item);       // item: an answer's item
 // Plurals by Intl.PluralRules, numbers by Intl.NumberFormat, in the catalogue's language.
 const NODE = typeof process == 'object' && !!process.versions?.node;
+// node's own modules, under node only: a computed specifier that bundlers leave alone (nothing to
+// resolve or ship to a browser; Vite and webpack neither warn nor split a chunk for it)
+const nodeImport = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ `node:${name}`);
 export const LANGS = ['ko', 'en'];
 const cache = new Map();
 
@@ -15,10 +18,11 @@ export async function loadCatalog(lang = 'en') {
   const base = String(lang).toLowerCase().split('-')[0];
   const l = LANGS.includes(base) ? base : 'en';
   if (!cache.has(l)) {
-    const url = new URL(`./${l}.json`, import.meta.url);
+    // literal URLs: a bundler (Vite, webpack) sees both catalogues and ships them as assets
+    const url = l === 'ko' ? new URL('./ko.json', import.meta.url) : new URL('./en.json', import.meta.url);
     cache.set(l, (async () => {
       if (NODE) {
-        const { readFile } = await import('node:fs/promises');
+        const { readFile } = await nodeImport('fs/promises');
         return JSON.parse(await readFile(url, 'utf8'));
       }
       const r = await fetch(url);

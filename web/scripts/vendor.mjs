@@ -1,6 +1,6 @@
 // Copies the report page's chart library from node_modules into web/vendor/ (ignored by git) so
-// the page works offline and without a bundler. Run by `npm ci` / `npm install` (the "prepare"
-// script) and by the browser tests; safe to run again (it only copies when the source changed).
+// the page works offline and without a bundler. Run by scripts/setup.sh after `npm ci` (`npm run
+// vendor`; not a "prepare" script, which the published package would carry) and by the browser tests; safe to run again (it only copies when the source changed).
 //   node scripts/vendor.mjs           copy, print what was copied
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

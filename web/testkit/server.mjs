@@ -4,6 +4,7 @@
 //   const srv = await startServer('/path/to/web');  // srv.url = 'http://127.0.0.1:PORT/'
 //   startServer(root, { api })   api(req, res) -> Promise<boolean>: a backend's routes first (true:
 //                                answered), e.g. the demo shop's (web/server/demo.mjs)
+//   startServer(root, { headers }) extra headers on every file served (e.g. a Content-Security-Policy)
 //   ... await srv.close();
 //   node testkit/server.mjs [root] [port]   serve until Ctrl-C (root defaults to web/)
 import { createServer } from 'node:http';
@@ -38,7 +39,7 @@ async function apiAnswered(api, req, res) {
   }
 }
 
-export async function startServer(root, { port = 0, api = null } = {}) {
+export async function startServer(root, { port = 0, api = null, headers = {} } = {}) {
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     if (await apiAnswered(api, req, res)) return;
@@ -69,6 +70,7 @@ export async function startServer(root, { port = 0, api = null } = {}) {
         'content-type': TYPES[extname(file).toLowerCase()] || 'application/octet-stream',
         'content-length': st.size,
         'cache-control': 'no-cache',
+        ...headers,
       });
       if (req.method === 'HEAD') return res.end();
       createReadStream(file).on('error', () => res.destroy()).pipe(res);

@@ -40,9 +40,16 @@
 // open with these packs). buy_again without a member shows an empty state (empty="signed-out");
 // a member with nothing to buy again gets empty="nothing".
 // State for the host page and tests: attribute state="loading|ready|error", source, fallback,
-// empty. Events (bubbling): prefrec-ready {detail: response}, prefrec-error {detail: Error},
-// prefrec-select {detail: item} (click, Enter or Space on a card), prefrec-subscribe {detail:
-// {affiliate}}.
+// empty. Events (CustomEvents on the element, bubbling and composed, for the shop's analytics):
+//   prefrec-ready     {detail: response} the answer is rendered (null detail: an empty state)
+//   prefrec-shown     {detail: {affiliate, source, list, codes}} the cards came into view (an
+//                     impression: once per rendered answer, when any card is on screen)
+//   prefrec-select    {detail: item + {affiliate}} a card was clicked (or Enter/Space on it)
+//   prefrec-subscribe {detail: {affiliate}} the subscription picker's choice
+//   prefrec-error     {detail: Error}
+// Importing this module defines the element and nothing else: no global but the element's
+// name; every widget on a page shares one engine per set of packs (engine.js). Under node (server-
+// side rendering) it defines nothing and touches no window or document.
 // Styling: CSS custom properties on the element or any ancestor (see STYLE below), and parts
 // root, heading, note, picker, cards, card, name, category, reason, due, empty, status.
 // Every text from a pack (names, categories, reasons) is set with textContent, never as HTML.
@@ -111,10 +118,14 @@ const el = (tag, props = {}, ...kids) => {
   return e;
 };
 
-export class PrefRecRecommendations extends HTMLElement {
+// Under node (SSR) there is no HTMLElement: the class is defined over a stand-in, never used.
+const Base = globalThis.HTMLElement ?? class {};
+
+export class PrefRecRecommendations extends Base {
   static observedAttributes = ['pack', 'customer', 'gender', 'age', 'affiliate', 'affiliates', 'k', 'heading', 'version',
     'integrity', 'list', 'record-url', 'day', 'lang'];
   #root; #body; #frameKey = null; #gen = 0; #queued = false; #response = null; #member = null; #fresh = false;
+  #seen = null; // the IntersectionObserver waiting for the shown cards to come into view
 
   constructor() {
     super();
@@ -130,6 +141,7 @@ export class PrefRecRecommendations extends HTMLElement {
   }
 
   connectedCallback() { this.#schedule(); }
+  disconnectedCallback() { this.#unwatch(); }
   attributeChangedCallback(n, a, b) {
     if (a === b) return;
     if (n === 'record-url') this.#fresh = true; // a sign-in or sign-out: ask the backend again
@@ -246,6 +258,7 @@ export class PrefRecRecommendations extends HTMLElement {
 
   async #render() {
     const gen = ++this.#gen;
+    this.#unwatch();
     const a = this.#attrs();
     this.#response = null;
     this.#state('loading'); // at once: a host waiting for ready/error never sees the last render's
@@ -327,6 +340,25 @@ export class PrefRecRecommendations extends HTMLElement {
     this.#response = res;
     this.#state('ready', { source: res.source, fallback });
     this.dispatchEvent(new CustomEvent('prefrec-ready', { bubbles: true, composed: true, detail: res }));
+    if (res.items.length) this.#watch(list, res);
+  }
+
+  /** prefrec-shown once any card of this answer is on screen (at once without IntersectionObserver). */
+  #watch(list, res) {
+    const shown = () => this.dispatchEvent(new CustomEvent('prefrec-shown', { bubbles: true, composed: true,
+      detail: { affiliate: res.affiliate, source: res.source, list: res.list, codes: res.items.map((it) => it.code) } }));
+    if (typeof IntersectionObserver != 'function') return shown();
+    const seen = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      this.#unwatch();
+      shown();
+    });
+    this.#seen = seen;
+    seen.observe(list);
+  }
+  #unwatch() {
+    this.#seen?.disconnect();
+    this.#seen = null;
   }
 
   /** buy_again with nothing to show: no member (why = 'signed-out', fallback says why), or a
@@ -392,4 +424,4 @@ export class PrefRecRecommendations extends HTMLElement {
   }
 }
 
-if (!customElements.get('prefrec-recommendations')) customElements.define('prefrec-recommendations', PrefRecRecommendations);
+if (globalThis.customElements && !customElements.get('prefrec-recommendations')) customElements.define('prefrec-recommendations', PrefRecRecommendations);
