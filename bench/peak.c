@@ -4,8 +4,13 @@
  * the best figure at T threads.
  *   build/native/bench_peak [--threads T (all online CPUs)] [--json]
  * Prints one line per (instruction set, threads) with GFLOP/s (2 flops per FMA lane), the best
- * of 5 timed runs of about 0.2 s each, and a last line "peak: X GFLOP/s (set, T threads)". */
+ * of 5 timed runs of about 0.2 s each, and a last line "peak: X GFLOP/s (set, T threads)".
+ * With T > 1 it also prints how long a cache line takes to travel from one core to another and
+ * back (two threads handing a counter to each other, best of 5 runs of 100,000 round trips):
+ * the cost a data-parallel trainer pays for every line of shared state one thread writes and
+ * another reads; it bounds how far a short batch step can scale over cores. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +117,40 @@ static double measure(const kind *k, int t, long iters) {
     return best;
 }
 
+/* The core-to-core round trip: two threads hand a counter (one cache line) to each other. */
+static _Alignas(64) atomic_long pp_flag;
+enum { PP_ROUNDS = 100000 };
+
+static void *pp_other(void *arg) {
+    (void)arg;
+    for (long i = 0; i < PP_ROUNDS; i++) {
+        while (atomic_load_explicit(&pp_flag, memory_order_acquire) != 2 * i + 1) {
+        }
+        atomic_store_explicit(&pp_flag, 2 * i + 2, memory_order_release);
+    }
+    return NULL;
+}
+
+/* Nanoseconds per round trip, best of 5; 0 if the second thread cannot start. */
+static double pingpong_ns(void) {
+    double best = 0.0;
+    for (int rep = 0; rep < 5; rep++) {
+        pthread_t th;
+        atomic_store(&pp_flag, 0);
+        if (pthread_create(&th, NULL, pp_other, NULL)) return 0.0;
+        double t0 = now_s();
+        for (long i = 0; i < PP_ROUNDS; i++) {
+            atomic_store_explicit(&pp_flag, 2 * i + 1, memory_order_release);
+            while (atomic_load_explicit(&pp_flag, memory_order_acquire) != 2 * i + 2) {
+            }
+        }
+        double ns = (now_s() - t0) * 1e9 / PP_ROUNDS;
+        pthread_join(th, NULL);
+        if (best == 0.0 || ns < best) best = ns;
+    }
+    return best;
+}
+
 int main(int argc, char **argv) {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = ncpu > 0 ? (int)ncpu : 1, json = 0;
@@ -163,6 +202,11 @@ int main(int argc, char **argv) {
             }
         }
     }
+    double rt = threads > 1 ? pingpong_ns() : 0.0;
+    if (rt > 0.0 && json)
+        printf("{\"core_to_core_round_trip_ns\":%.0f}\n", rt);
+    else if (rt > 0.0)
+        printf("core to core: a cache line there and back in %.0f ns (2 threads)\n", rt);
     if (json)
         printf("{\"peak_gflops\":%.2f,\"kind\":\"%s\",\"threads\":%d}\n", peak, peak_kind, threads);
     else

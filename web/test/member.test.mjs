@@ -128,6 +128,10 @@ describe('member records in the browser engine', { skip }, () => {
           '--member', code, '--token', createToken(code), '--affiliate', 'A01', '--list', list, '--k', '10',
           '--day', '2022-01-15', '--json')));
       }
+    // U+0000 in another string of a member's request: refused by the engine, naming the string (the
+    // kiosk once re-printed the request after cJSON had cut that string at the NUL, serving "A01")
+    reqs.push(JSON.stringify({ member: { code: codes[0], token: createToken(codes[0]) }, affiliate: 'A01\u0000x',
+      list: 'buy_again' }));
     reqs.push(JSON.stringify({ member: { code: codes[0], token: '00'.repeat(16) }, list: 'buy_again', affiliate: 'A01' }));
     const r = spawnSync(process.execPath, ['--no-warnings', join(root, 'scripts/wasi-run.mjs'), KIOSK, '--pack',
       join(tmp, 'web'), '--records', join(tmp, 'rec'), '--lines'], { input: reqs.join('\n') + '\n', encoding: 'utf8',
@@ -139,6 +143,8 @@ describe('member records in the browser engine', { skip }, () => {
       assert.deepEqual(lines[i].items.map((it) => it.code), w.items.map((it) => it.code), reqs[i]);
       lines[i].items.forEach((it, j) => assert.ok(Math.abs(it.score - w.items[j].score) <= 1e-5));
     });
+    assert.equal(lines.at(-2).ok, false, JSON.stringify(lines.at(-2)));
+    assert.match(lines.at(-2).error.message, /"affiliate" contains U\+0000/);
     assert.equal(lines.at(-1).error.status, 'cannot open');
   });
 
