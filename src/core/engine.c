@@ -30,6 +30,7 @@ struct prefrec_engine {
     prefrec_customers *customers; /* NULL without a customer side */
     int has_blend;
     prefrec_blend blend;
+    prefrec_blend_index bix; /* the blend's top without the whole catalogue (bix.ok) */
     int32_t n_products, n_categories;
     const int32_t *product_cat; /* per product, -1 none (owned copy) */
     int32_t *cat_copy;
@@ -58,6 +59,7 @@ void prefrec_engine_free(prefrec_engine *e) {
     if (!e) return;
     prefrec_customers_free(e->customers);
     prefrec_model_free(e->model);
+    prefrec_blend_index_free(&e->bix);
     free(e->cat_copy);
     free(e->product_sub);
     free(e->slots);
@@ -131,9 +133,10 @@ LOAD_SIDE static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_
     uint64_t C =
         cp && prefrec_pack_find(cp, "customer.code.off") ? table_count(cp, "customer.code.off") : 0;
     int blend = prefrec_pack_find(items, "blend.ease.nbr") != NULL;
-    uint64_t load = sizeof(prefrec_engine) + 8 * P + 4 * table_slots(P) + 4 * table_slots(C);
+    uint64_t load = sizeof(prefrec_engine) + 8 * P + 4 * table_slots(P) + 4 * table_slots(C) +
+        (blend ? prefrec_blend_index_bytes(P, n_cat) : 0);
     uint64_t request = P /* bought */ + 4 * P /* scores */ + 4 * (n_cat + 1) /* cat_count */ +
-        16 * n_cat /* stamp board sums */ +
+        (blend ? P : 0) /* the blend's top: marks */ + 16 * n_cat /* stamp board sums */ +
         (blend ? 4 * (4 * P + n_cat + n_sub + 1) + 4 * P /* work, pos */ : 4) +
         4 * P /* list: the buy-again scores */;
     return load + request;
@@ -199,10 +202,14 @@ LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items,
     if ((s = build_product_index(e, err))) goto fail;
 
     s = prefrec_blend_load(items, e->n_products, &e->blend, err);
-    if (s == PREFREC_OK)
+    if (s == PREFREC_OK) {
         e->has_blend = 1;
-    else if (s != PREFREC_E_NOTFOUND)
+        s = prefrec_blend_index_build(&e->blend, e->product_cat, e->n_categories, e->product_sub,
+                                      e->n_subcategories, &e->bix, err);
+        if (s) goto fail;
+    } else if (s != PREFREC_E_NOTFOUND) {
         goto fail;
+    }
     prefrec_error_clear(err);
     s = prefrec_repeat_load(items, e->n_products, &e->rep, err);
     if (s == PREFREC_OK)
@@ -324,6 +331,7 @@ typedef struct req_state {
     float *scores; /* [P] */
     float *work; /* blend: parts 3 x [P], tmp [P], category + subcategory shares */
     prefrec_blend_parts parts;
+    uint8_t *mark; /* [P] the blend's top (prefrec_blend_top), when its index is usable */
     int32_t top_cat; /* the customer's most bought category, or -1 */
     int32_t *cat_count; /* [n_categories] */
 } req_state;
@@ -333,6 +341,7 @@ static void state_free(req_state *st) {
     free(st->bought);
     free(st->scores);
     free(st->work);
+    free(st->mark);
     free(st->cat_count);
 }
 
@@ -426,7 +435,9 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
                                                           : 1) *
                       sizeof *st->work);
     st->cat_count = calloc((size_t)e->n_categories + 1, sizeof *st->cat_count);
-    if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count)
+    if (st->ranker == PREFREC_RANKER_BLEND && e->bix.ok) st->mark = calloc((size_t)P, 1);
+    if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count ||
+        (st->ranker == PREFREC_RANKER_BLEND && e->bix.ok && !st->mark))
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
     size_t n = 0;
     for (size_t i = 0; i < nk; i++) st->hist[n++] = kb[i];
@@ -602,14 +613,33 @@ static prefrec_status due_member(const prefrec_engine *e, const prefrec_request 
     return s;
 }
 
+/* Whether the request's discover list comes from prefrec_blend_top (no scores of the whole
+ * catalogue): the blend with a usable index. */
+static int blend_fast(const prefrec_engine *e, const req_state *st) {
+    return st->ranker == PREFREC_RANKER_BLEND && e->bix.ok && st->mark;
+}
+
+/* The best `want` products not bought: prefrec_blend_top where it serves, else from the
+ * scores of the whole catalogue (score() ran). Both give the same list. */
+static size_t discover_top(const prefrec_engine *e, req_state *st, size_t want,
+                           prefrec_scored *top) {
+    if (!blend_fast(e, st))
+        return prefrec_topk(st->scores, (size_t)e->n_products, st->bought, want, top);
+    size_t P = (size_t)e->n_products;
+    prefrec_blend_top_scratch sc = {st->work + 3 * P, st->scores, st->work + 4 * P, st->mark};
+    return prefrec_blend_top(&e->blend, &e->bix, st->hist, st->n_hist,
+                             prefrec_segment(st->gender, st->age), e->product_cat, e->n_categories,
+                             e->product_sub, e->n_subcategories, st->bought, want, &sc, &st->parts,
+                             top, NULL);
+}
+
 /* The top `want` of the list kind into top[0..*m): discover, buy again or mixed (the merge of
  * prefrec/repeat.h, as the "mixed" ranker of `prefrec eval` does it). */
-static prefrec_status rank_list(const prefrec_engine *e, const prefrec_request *rq,
-                                const req_state *st, due_list *d, size_t want, prefrec_scored *top,
-                                size_t *m, prefrec_error *err) {
-    size_t P = (size_t)e->n_products;
+static prefrec_status rank_list(const prefrec_engine *e, const prefrec_request *rq, req_state *st,
+                                due_list *d, size_t want, prefrec_scored *top, size_t *m,
+                                prefrec_error *err) {
     if (rq->list == PREFREC_LIST_DISCOVER) {
-        *m = prefrec_topk(st->scores, P, st->bought, want, top);
+        *m = discover_top(e, st, want, top);
         return PREFREC_OK;
     }
     prefrec_status s = due_member(e, rq, d, err);
@@ -625,7 +655,7 @@ static prefrec_status rank_list(const prefrec_engine *e, const prefrec_request *
         *m = nr;
         return PREFREC_OK;
     }
-    size_t nd = prefrec_topk(st->scores, P, st->bought, want, dis);
+    size_t nd = discover_top(e, st, want, dis);
     double rep_lines = 0, lines = 0;
     for (uint32_t i = 0; i < mem->n_items; i++) {
         lines += mem->items[i].count;
@@ -680,7 +710,7 @@ prefrec_status prefrec_engine_recommend(const prefrec_engine *e, const prefrec_r
     req_state st;
     due_list d = {NULL, NULL};
     prefrec_status s = resolve(e, rq, &st, err);
-    if (!s && rq->list != PREFREC_LIST_BUY_AGAIN) s = score(e, &st, err);
+    if (!s && rq->list != PREFREC_LIST_BUY_AGAIN && !blend_fast(e, &st)) s = score(e, &st, err);
     rs->source = st.source;
     rs->ranker = st.ranker;
     rs->customer = st.customer;
