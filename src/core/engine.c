@@ -548,13 +548,22 @@ static prefrec_status explain_all(const prefrec_engine *e, const req_state *st, 
     uint8_t in_ease[PREFREC_MAX_K];
     for (size_t i = 0; i < n; i++) src[i] = -1, prods[i] = items[i].product;
     if (st->ranker == PREFREC_RANKER_BLEND && st->n_hist && n) {
-        int32_t *pos =
-            calloc((size_t)e->n_products, sizeof *pos); /* calloc: the product is checked */
-        if (!pos) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
-        memset(pos, 0xff, (size_t)e->n_products * sizeof *pos); /* all -1 */
-        prefrec_blend_best_sources(&e->blend, st->hist, st->n_hist, &st->parts, prods, n, pos, best,
-                                   src, knn_sum, in_ease);
-        free(pos);
+        /* positions in the blend's [P] scratch that is free once scored (tmp, or the top's
+         * EASE sums): only the entries prefrec_blend_best_sources reads are set to -1 (the
+         * history's neighbours and the items), not the whole catalogue */
+        const prefrec_blend *b = &e->blend;
+        int32_t *pos = (int32_t *)(void *)(st->work + 3 * (size_t)e->n_products);
+        for (size_t i = 0; i < st->n_hist; i++) {
+            const int32_t *ne = b->ease_nbr + (size_t)st->hist[i] * b->m,
+                          *nk = b->knn_nbr + (size_t)st->hist[i] * b->m;
+            for (int32_t r = 0; r < b->m; r++) {
+                if (ne[r] >= 0) pos[ne[r]] = -1;
+                if (nk[r] >= 0) pos[nk[r]] = -1;
+            }
+        }
+        for (size_t i = 0; i < n; i++) pos[prods[i]] = -1;
+        prefrec_blend_best_sources(b, st->hist, st->n_hist, &st->parts, prods, n, pos, best, src,
+                                   knn_sum, in_ease);
     }
     for (size_t i = 0; i < n; i++) explain(e, st, src[i], &items[i]);
     return PREFREC_OK;
