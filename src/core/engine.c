@@ -333,6 +333,7 @@ typedef struct req_state {
     prefrec_blend_parts parts;
     uint8_t *mark; /* [P] the blend's top (prefrec_blend_top), when its index is usable */
     int32_t top_cat; /* the customer's most bought category, or -1 */
+    uint32_t candidates; /* NeuMF: score the blend's top this many only (0: all) */
     int32_t *cat_count; /* [n_categories] */
 } req_state;
 
@@ -396,6 +397,17 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
     st->ranker = rq->ranker == PREFREC_RANKER_DEFAULT
         ? (e->has_blend ? PREFREC_RANKER_BLEND : PREFREC_RANKER_NEUMF)
         : rq->ranker;
+    if (rq->candidates && st->ranker != PREFREC_RANKER_NEUMF)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "candidates are for the NeuMF (ranker \"neumf\")");
+    if (rq->candidates && !e->has_blend)
+        return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                 "candidates come from the blend ranker, which this pack has not");
+    if (rq->candidates && (rq->candidates < rq->k || rq->candidates > PREFREC_MAX_CANDIDATES))
+        return prefrec_error_set(err, PREFREC_E_RANGE, "candidates must be k (%u) .. %d, got %u",
+                                 rq->k, PREFREC_MAX_CANDIDATES, rq->candidates);
+    st->candidates = rq->candidates;
+    int blend_scratch = st->ranker == PREFREC_RANKER_BLEND || st->candidates;
 
     const int32_t *kb = NULL;
     size_t nk = 0;
@@ -429,15 +441,15 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
     st->hist = malloc(hist_bytes);
     st->bought = calloc((size_t)P, 1);
     st->scores = malloc((size_t)P * sizeof *st->scores);
-    /* the blend's parts and shares; the NeuMF needs none of it */
-    st->work = malloc((st->ranker == PREFREC_RANKER_BLEND ? 4 * (size_t)P +
-                               (size_t)e->n_categories + (size_t)e->n_subcategories + 1
-                                                          : 1) *
-                      sizeof *st->work);
+    /* the blend's parts and shares; the NeuMF needs none of it (but for its candidates) */
+    st->work = malloc(
+        (blend_scratch ? 4 * (size_t)P + (size_t)e->n_categories + (size_t)e->n_subcategories + 1
+                       : 1) *
+        sizeof *st->work);
     st->cat_count = calloc((size_t)e->n_categories + 1, sizeof *st->cat_count);
-    if (st->ranker == PREFREC_RANKER_BLEND && e->bix.ok) st->mark = calloc((size_t)P, 1);
+    if (blend_scratch && e->bix.ok) st->mark = calloc((size_t)P, 1);
     if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count ||
-        (st->ranker == PREFREC_RANKER_BLEND && e->bix.ok && !st->mark))
+        (blend_scratch && e->bix.ok && !st->mark))
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
     size_t n = 0;
     for (size_t i = 0; i < nk; i++) st->hist[n++] = kb[i];
@@ -475,11 +487,44 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
             st->top_cat = c;
         }
     }
-    if (st->ranker == PREFREC_RANKER_BLEND) {
+    if (blend_scratch) {
         st->parts.i2i = st->work;
         st->parts.pop = st->work + P;
         st->parts.cat = st->work + 2 * (size_t)P;
     }
+    return PREFREC_OK;
+}
+
+/* The NeuMF over the blend's top st->candidates never-bought products (the same list as the
+ * blend's own top that many); every other product scores -inf. */
+static prefrec_status neumf_candidates(const prefrec_engine *e, req_state *st, prefrec_user *u,
+                                       prefrec_error *err) {
+    size_t P = (size_t)e->n_products, n;
+    prefrec_scored *top = malloc(st->candidates * sizeof *top);
+    if (!top) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    int seg = prefrec_segment(st->gender, st->age);
+    if (e->bix.ok) {
+        prefrec_blend_top_scratch sc = {st->work + 3 * P, st->scores, st->work + 4 * P, st->mark};
+        n = prefrec_blend_top(&e->blend, &e->bix, st->hist, st->n_hist, seg, e->product_cat,
+                              e->n_categories, e->product_sub, e->n_subcategories, st->bought,
+                              st->candidates, &sc, &st->parts, top, NULL);
+    } else {
+        prefrec_blend_score(&e->blend, st->hist, st->n_hist, seg, e->product_cat, e->n_categories,
+                            e->product_sub, e->n_subcategories, st->work + 4 * P, st->work + 3 * P,
+                            &st->parts, st->scores);
+        n = prefrec_topk(st->scores, P, st->bought, st->candidates, top);
+    }
+    int32_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    float *val = malloc((n ? n : 1) * sizeof *val);
+    if (!idx || !val) {
+        free(top), free(idx), free(val);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) idx[i] = top[i].index;
+    prefrec_model_score_some(e->model, u, idx, n, val);
+    for (size_t p = 0; p < P; p++) st->scores[p] = -INFINITY;
+    for (size_t i = 0; i < n; i++) st->scores[idx[i]] = val[i];
+    free(top), free(idx), free(val);
     return PREFREC_OK;
 }
 
@@ -506,6 +551,11 @@ static prefrec_status score(const prefrec_engine *e, req_state *st, prefrec_erro
     else
         s = prefrec_user_new(e->model, NULL, 0.0f, st->gender, st->age, &u, err);
     if (s) return s;
+    if (st->candidates) {
+        s = neumf_candidates(e, st, u, err);
+        prefrec_user_free(u);
+        return s;
+    }
     prefrec_model_score_all(e->model, u, st->scores);
     prefrec_user_free(u);
     return PREFREC_OK;

@@ -301,6 +301,63 @@ static void engine_lists(void) {
         }
     }
     printf("engine: %d lists compared, %d differ\n", checked, bad);
+
+    /* the NeuMF on the blend's top 300 never-bought products: every item is a candidate, in
+     * the order and with the floats of the whole-catalogue NeuMF scores restricted to the
+     * candidates (prefrec_model_score_some runs score_all's kernel) */
+    int nbad = 0, nchecked = 0;
+    float *nscores = malloc((size_t)P * sizeof *nscores);
+    prefrec_scored *cand = malloc(300 * sizeof *cand);
+    uint8_t *notc = malloc((size_t)P);
+    for (int32_t c = 1; c < 400; c += 7) {
+        char code[16];
+        snprintf(code, sizeof code, "C%d", c);
+        prefrec_request rq = prefrec_request_default();
+        rq.customer = code;
+        memset(ex, 0, (size_t)P);
+        for (uint32_t j = 0; j < m.bought; j++) ex[((uint32_t)c * m.bought + j) % (uint32_t)P] = 1;
+        rq.ranker = PREFREC_RANKER_BLEND;
+        CHECK_EQ_INT(prefrec_engine_score_all(e, &rq, scores, &err), PREFREC_OK);
+        size_t nc = prefrec_topk(scores, (size_t)P, ex, 300, cand);
+        rq.ranker = PREFREC_RANKER_NEUMF;
+        CHECK_EQ_INT(prefrec_engine_score_all(e, &rq, nscores, &err), PREFREC_OK);
+        memset(notc, 1, (size_t)P);
+        for (size_t i = 0; i < nc; i++) notc[cand[i].index] = 0;
+        prefrec_scored want[30];
+        size_t mw = prefrec_topk(nscores, (size_t)P, notc, 30, want);
+        rq.candidates = 300;
+        if (prefrec_engine_recommend(e, &rq, rs, &err)) {
+            nbad++;
+            continue;
+        }
+        int same = nc == 300 && rs->n == mw && rs->ranker == PREFREC_RANKER_NEUMF;
+        for (size_t i = 0; same && i < mw; i++)
+            same = rs->items[i].product == want[i].index &&
+                !memcmp(&rs->items[i].score, &want[i].score, sizeof(float));
+        if (!same)
+            for (size_t i = 0; i < mw && i < rs->n; i++)
+                if (rs->items[i].product != want[i].index)
+                    fprintf(stderr, "%s %zu: %d %.9g vs %d %.9g\n", code, i, rs->items[i].product,
+                            rs->items[i].score, want[i].index, want[i].score);
+        nbad += !same;
+        nchecked++;
+    }
+    printf("engine, NeuMF on 300 candidates: %d lists compared, %d differ\n", nchecked, nbad);
+    CHECK(nchecked > 50);
+    CHECK_EQ_INT(nbad, 0);
+    /* bad uses: not the NeuMF, fewer candidates than k, more than the most */
+    prefrec_request rq = prefrec_request_default();
+    rq.customer = "C3";
+    rq.candidates = 300;
+    CHECK_EQ_INT(prefrec_engine_recommend(e, &rq, rs, &err), PREFREC_E_INVAL); /* default: blend */
+    CHECK_CONTAINS(err.msg, "NeuMF");
+    rq.ranker = PREFREC_RANKER_NEUMF;
+    rq.candidates = 20; /* k 30 */
+    CHECK_EQ_INT(prefrec_engine_recommend(e, &rq, rs, &err), PREFREC_E_RANGE);
+    CHECK_CONTAINS(err.msg, "candidates must be k (30) .. 10000, got 20");
+    rq.candidates = PREFREC_MAX_CANDIDATES + 1;
+    CHECK_EQ_INT(prefrec_engine_recommend(e, &rq, rs, &err), PREFREC_E_RANGE);
+    free(nscores), free(cand), free(notc);
     CHECK(checked > 200);
     CHECK_EQ_INT(bad, 0);
     free(scores), free(ex), free(rs);
