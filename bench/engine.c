@@ -1,10 +1,14 @@
 /* engine.c - native microseconds per request of the portable engine, and how they grow with
  * the catalogue: synthetic packs of 2,000 .. 100,000 products (NeuMF dim 32, MLP 64-32, the
  * blend with 10 neighbours per product as served), 1,000 customers with 30-product histories.
- * Prints, per size and ranker, us per top-30 request and per stamp mission, next to the
- * arithmetic work of a request and the time it would take at the machine's measured
- * multiply-add rate (a vectorised dot-product loop timed in the same run).
- *   build/native/bench_engine [sizes...]   (default 2000 10000 50000 100000) */
+ * Popularity is long-tailed and non-negative as in trained packs (the blend's top list walks
+ * the catalogue only while a product's bound can still enter: prefrec/blend.h).
+ * Prints, per size and ranker, ms to build the engine from the opened pack, us per top-30
+ * request and per stamp mission, next to the arithmetic work of a request and the time it
+ * would take at the machine's measured multiply-add rate (a vectorised dot-product loop timed
+ * in the same run), and the load average.
+ *   build/native/bench_engine [--write DIR] [sizes...]   (default 2000 10000 100000)
+ * --write DIR: also write each pack as DIR/syn<P>.pack (for bench/web/scale.mjs). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,10 +115,20 @@ static void *build(uint32_t P, size_t *len) {
     ADD("blend.ease.w", 2, P, M, ew);
     prefrec_pack_writer_add(w, "blend.knn.nbr", PREFREC_DT_I32, 2, s2, nbr, &err);
     ADD("blend.knn.w", 2, P, M, kw);
-    float *seg = rnd(&r, (size_t)33 * P, 1.0f), *all = rnd(&r, P, 1.0f);
+    /* popularity: non-negative, long-tailed (Zipf-like by a random rank), each segment a
+     * noisy copy of the overall one */
+    float *seg = malloc((size_t)33 * P * sizeof *seg), *all = malloc(P * sizeof *all),
+          *trend = malloc(P * sizeof *trend);
+    for (uint32_t p = 0; p < P; p++) {
+        double rank = 1 + prefrec_rng_below(&r, P);
+        all[p] = (float)(1.0 / rank);
+        trend[p] = (float)(all[p] * prefrec_rng_double(&r));
+        for (int s = 0; s < 33; s++)
+            seg[(size_t)s * P + p] = (float)(all[p] * (0.5 + prefrec_rng_double(&r)));
+    }
     ADD("blend.pop.seg", 2, 33, P, seg);
     ADD("blend.pop.all", 1, P, 0, all);
-    ADD("blend.trend", 1, P, 0, all);
+    ADD("blend.trend", 1, P, 0, trend);
     char man[512];
     snprintf(man, sizeof man,
              "{\"kind\":\"neumf\",\"affiliate\":\"SYN\",\"dim\":%d,\"mlp\":[%d,%d],"
@@ -131,7 +145,7 @@ static void *build(uint32_t P, size_t *len) {
     for (uint32_t i = 0; i < C; i++) free(cc[i]);
     free(pc), free(cats), free(cc), free(pcat), free(psub), free(cemb), free(cbias), free(age),
         free(g);
-    free(boff), free(bidx), free(nbr), free(ew), free(kw), free(seg), free(all);
+    free(boff), free(bidx), free(nbr), free(ew), free(kw), free(seg), free(all), free(trend);
     return out;
 }
 
@@ -155,17 +169,32 @@ static double mac_rate(void) {
     return (double)H1 * H2 * reps / (now() - t0);
 }
 
+static double loadavg(void) {
+    double a = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &a) != 1) a = -1;
+        fclose(f);
+    }
+    return a;
+}
+
 int main(int argc, char **argv) {
-    uint32_t sizes[8] = {2000, 10000, 50000, 100000};
-    int ns = 4;
-    if (argc > 1) {
-        ns = 0;
-        for (int i = 1; i < argc && ns < 8; i++) sizes[ns++] = (uint32_t)atoi(argv[i]);
+    uint32_t sizes[8] = {2000, 10000, 100000};
+    int ns = 3, given = 0;
+    const char *dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--write") && i + 1 < argc) {
+            dir = argv[++i];
+            continue;
+        }
+        if (!given++) ns = 0;
+        if (ns < 8) sizes[ns++] = (uint32_t)atoi(argv[i]);
     }
     double rate = mac_rate();
     printf("machine: %.2f G multiply-adds/s (the MLP kernel alone, one core)\n", rate / 1e9);
-    printf("%9s %-6s %12s %12s %14s %12s\n", "products", "ranker", "us/top-30", "us/stamp",
-           "MACs/request", "bound us");
+    printf("%9s %-6s %9s %12s %12s %14s %12s %6s\n", "products", "ranker", "load ms", "us/top-30",
+           "us/stamp", "MACs/request", "bound us", "load");
     for (int si = 0; si < ns; si++) {
         uint32_t P = sizes[si];
         size_t len;
@@ -173,10 +202,21 @@ int main(int argc, char **argv) {
         prefrec_error err = {0};
         prefrec_pack *pk;
         prefrec_engine *e;
+        if (dir) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/syn%u.pack", dir, (unsigned)P);
+            FILE *f = fopen(path, "wb");
+            if (!f || fwrite(bytes, 1, len, f) != len || fclose(f)) {
+                fprintf(stderr, "bench_engine: cannot write %s\n", path);
+                return 1;
+            }
+        }
+        double l0 = now();
         if (prefrec_pack_open(bytes, len, &pk, &err) || prefrec_engine_new(pk, NULL, &e, &err)) {
             fprintf(stderr, "%s\n", err.msg);
             return 1;
         }
+        double load_ms = 1e3 * (now() - l0);
         prefrec_response *rs = malloc(sizeof *rs);
         prefrec_stamp_category board[5];
         for (int rk = PREFREC_RANKER_BLEND; rk <= PREFREC_RANKER_NEUMF; rk++) {
@@ -203,9 +243,9 @@ int main(int argc, char **argv) {
              * + 5 passes over the catalogue */
             double macs = rk == PREFREC_RANKER_NEUMF ? (double)P * (H1 * H2 + D + H2 + H1)
                                                      : (double)HIST * M * 2 + 5.0 * P;
-            printf("%9u %-6s %12.1f %12.1f %14.0f %12.1f\n", P,
-                   rk == PREFREC_RANKER_BLEND ? "blend" : "neumf", 1e6 * (t1 - t0) / reqs,
-                   1e6 * (t2 - t1) / reqs, macs, 1e6 * macs / rate);
+            printf("%9u %-6s %9.1f %12.1f %12.1f %14.0f %12.1f %6.2f\n", P,
+                   rk == PREFREC_RANKER_BLEND ? "blend" : "neumf", load_ms, 1e6 * (t1 - t0) / reqs,
+                   1e6 * (t2 - t1) / reqs, macs, 1e6 * macs / rate, loadavg());
         }
         free(rs);
         prefrec_engine_free(e);

@@ -80,6 +80,9 @@ export interface Request {
   sample?: number;
   seed?: number;
   ranker?: Ranker | null;
+  /** `neumf` only: score just the blend's top N never-bought products, 0 or k..10000 (0: every
+   * product); needs a pack with the blend. */
+  candidates?: number | null;
   /** Which list: never-bought products (discover, the default), the member's own products by
    * how due they are (buy_again), or both in one list (mixed). buy_again and mixed need an open
    * member (openMember). */

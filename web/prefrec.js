@@ -86,6 +86,91 @@ function abortable(p, signal) {
   });
 }
 
+// Where a pack's bytes come from, opened but not read (the body is read straight into the wasm
+// heap once the engine exists, by intoHeap): {bytes}, {file} (node) or {res} (a fetch Response).
+async function openSource(src, what, signal) {
+  if (src instanceof Uint8Array || src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return { bytes: await bytesOf(src, what) };
+  if (typeof src != 'string' && !(src instanceof URL)) throw fail(`${what}: expected a URL or bytes`);
+  const url = String(src);
+  if (NODE && !/^(https?|data|blob):/.test(url)) return { file: url.startsWith('file:') ? new URL(url) : url, url };
+  let res;
+  try {
+    res = await fetch(url, { signal });
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw fail(`${what}: cannot fetch ${url}: ${e.message}`, -3);
+  }
+  if (!res.ok) throw fail(`${what}: cannot fetch ${url}: HTTP ${res.status}`, -3);
+  return { res, url };
+}
+
+// One copy of a pack into the wasm heap: { p, n } (the caller hands p to the engine, which owns
+// it). A fetch body is read chunk by chunk into a heap block sized from Content-Length (grown by
+// doubling when the length is absent or is the compressed one: then one copy inside the heap);
+// a node file is read into the heap block; given bytes are copied once.
+async function intoHeap(m, src, what, signal) {
+  const alloc = (n) => {
+    const p = m._prefrec_wasm_malloc(n || 1);
+    if (!p) throw fail(`${what}: out of memory copying into the wasm heap`, -2);
+    return p;
+  };
+  if (src.bytes) {
+    const p = alloc(src.bytes.length);
+    m.HEAPU8.set(src.bytes, p); // the view is re-read: malloc may have grown memory
+    return { p, n: src.bytes.length };
+  }
+  let p = 0, n = 0;
+  try {
+    if (src.file) {
+      const { open } = await import('node:fs/promises');
+      let fh;
+      try {
+        fh = await open(src.file);
+        const size = (await fh.stat()).size;
+        p = alloc(size);
+        while (n < size) { // nothing else allocates in this engine meanwhile: the view stays valid
+          const { bytesRead } = await fh.read(m.HEAPU8, p + n, size - n, n);
+          if (!bytesRead) break;
+          n += bytesRead;
+        }
+      } catch (e) {
+        throw e.status ? e : fail(`${what}: cannot read ${src.url}: ${e.code || e.message}`, -3);
+      } finally {
+        await fh?.close();
+      }
+      return { p, n };
+    }
+    const res = src.res, len = Number(res.headers.get('content-length')) || 0;
+    if (!res.body?.getReader) { // no stream: the whole body, then one copy
+      const b = new Uint8Array(await res.arrayBuffer());
+      p = alloc(b.length);
+      m.HEAPU8.set(b, p);
+      return { p, n: b.length };
+    }
+    let cap = len || 1 << 20;
+    p = alloc(cap);
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (n + value.length > cap) {
+        const ncap = Math.max(2 * cap, n + value.length), q = alloc(ncap);
+        m.HEAPU8.copyWithin(q, p, p + n);
+        m._prefrec_wasm_free(p);
+        p = q;
+        cap = ncap;
+      }
+      m.HEAPU8.set(value, p + n);
+      n += value.length;
+    }
+    return { p, n };
+  } catch (e) {
+    if (p) m._prefrec_wasm_free(p);
+    if (signal?.aborted) throw signal.reason;
+    throw e.status ? e : fail(`${what}: cannot read ${src.url}: ${e.message}`, -3);
+  }
+}
+
 // A pack's Subresource Integrity ("sha256-<base64>", as the site's manifest.json names it): a
 // pack replaced on a CDN is refused before it is read (SECURITY.md, "Pack authenticity").
 async function checkIntegrity(bytes, integrity, what) {
@@ -204,15 +289,17 @@ export class PrefRec {
     if (!list.length) throw fail('load: no packs given', -10);
     const signal = options.signal ?? null;
     signal?.throwIfAborted(); // before any fetch starts
+    // the fetches start with the compile; their bodies are read into the heap (one copy) once
+    // the engine is instantiated, and each pack is checked (CRC, bounds) by the engine as before
     const [mod, packs] = await abortable(Promise.all([
       compile(options.wasm || source?.wasm),
       Promise.all(list.map(async (p) => {
         const o = p?.item ? p : { item: p };
         const ns = (o.shards ?? 0) === 0 ? 0 : shardCount(o.shards); // 0 or absent: not sharded
         const customers = o.customers ?? (ns && o.customer != null ? shardUrl(o, shardOf(o.customer, ns)) : null);
-        const item = bytesOf(o.item, 'item pack', signal);
-        return Promise.all([o.integrity ? item.then((b) => checkIntegrity(b, o.integrity, `item pack ${o.item}`)) : item,
-          customers && bytesOf(customers, 'customer pack', signal)]);
+        const [item, cust] = await Promise.all([openSource(o.item, 'item pack', signal),
+          customers && openSource(customers, 'customer pack', signal)]);
+        return { item, cust, integrity: o.integrity, name: o.item };
       })),
     ]), signal);
     const m = await new Promise((resolve, reject) => createEngine({
@@ -225,9 +312,18 @@ export class PrefRec {
     const s = m._prefrec_wasm_session_new();
     const pr = new PrefRec(m, s);
     try {
-      for (const [item, cust] of packs) {
-        const a = pr.#copy(item), b = cust ? pr.#copy(cust) : 0;
-        const st = m._prefrec_wasm_session_add(s, a, item.length, b, cust ? cust.length : 0);
+      for (const { item, cust, integrity, name } of packs) {
+        signal?.throwIfAborted();
+        const a = await intoHeap(m, item, 'item pack', signal);
+        let b = { p: 0, n: 0 };
+        try {
+          if (integrity) await checkIntegrity(m.HEAPU8.subarray(a.p, a.p + a.n), integrity, `item pack ${name}`);
+          if (cust) b = await intoHeap(m, cust, 'customer pack', signal);
+        } catch (e) {
+          m._prefrec_wasm_free(a.p);
+          throw e;
+        }
+        const st = m._prefrec_wasm_session_add(s, a.p, a.n, b.p, b.n); // owns both from here
         if (st < 0) throw pr.#error(st);
       }
     } catch (e) {

@@ -25,6 +25,7 @@
 #include "prefrec/demog.h"
 #include "prefrec/pack.h"
 #include "prefrec/status.h"
+#include "prefrec/topk.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,6 +80,58 @@ void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, siz
                                 const prefrec_blend_parts *parts, const int32_t *products, size_t k,
                                 int32_t *pos, float *best_w, int32_t *src, float *knn_sum,
                                 uint8_t *in_ease);
+
+/* ---- the top of the list without scoring the whole catalogue (src/core/blend_top.c) ---------
+ * A request's blend scores are the neighbour sums of its history plus parts that do not depend
+ * on the history (segment popularity, trend, tiebreak) or only on its categories. The index,
+ * built once per pack, bounds the history-free parts per product (its best segment's share,
+ * whatever the segment) and sorts the catalogue by that bound, overall and within each top
+ * category. prefrec_blend_top then scores the history's neighbours, and walks the sorted lists
+ * only while the bound of the next product can still reach the k-th best score: the same top
+ * list, scores and order as prefrec_blend_score + prefrec_topk (the same float operations on
+ * the products it scores; every product it skips provably scores below the k-th, with a margin
+ * far wider than float rounding). Where a bound does not hold (a negative weight or
+ * popularity, a non-finite value, subcategories that cross top categories) the index is
+ * marked unusable (ok = 0) and the engine scores the whole catalogue as before. */
+typedef struct prefrec_blend_index {
+    int ok; /* 0: not usable, serve with prefrec_blend_score */
+    int32_t n_products, n_cat;
+    float seg_max[PREFREC_N_SEGMENTS], trend_max; /* the normalisers of prefrec_blend_score */
+    float *ub; /* [P] bound of the history-free part of a product's score */
+    int32_t *order; /* [P] products by ub, descending (ties: lower index first) */
+    int32_t *cat_order; /* [P] products with a category, grouped by it, each group by ub */
+    int32_t *cat_start; /* [n_cat + 1] group c is cat_order[cat_start[c] .. cat_start[c+1]) */
+    float *cat_tail_all; /* [P] max of pop.all from this place to the end of its group */
+} prefrec_blend_index;
+
+/* Bytes prefrec_blend_index_build allocates for P products and n_cat categories. */
+uint64_t prefrec_blend_index_bytes(uint64_t n_products, uint64_t n_cat);
+
+/* Build the index of b (borrowed; product_cat / product_sub as for prefrec_blend_score, also
+ * borrowed only during the call). PREFREC_E_NOMEM only; a pack where bounds do not hold gets
+ * ok = 0 and PREFREC_OK. Free with prefrec_blend_index_free (NULL-safe fields). */
+prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *product_cat,
+                                         int32_t n_cat, const int32_t *product_sub, int32_t n_sub,
+                                         prefrec_blend_index *ix, prefrec_error *err);
+void prefrec_blend_index_free(prefrec_blend_index *ix);
+
+/* Scratch of one prefrec_blend_top call. acc_e, acc_k: n_products floats each, any content;
+ * mark: n_products bytes, all 0 on entry (left dirty); share: n_cat + n_sub floats. parts'
+ * arrays (n_products each) get the entries of the products scored (all the returned ones). */
+typedef struct prefrec_blend_top_scratch {
+    float *acc_e, *acc_k, *share;
+    uint8_t *mark;
+} prefrec_blend_top_scratch;
+
+/* The best k (score descending, lower index first on ties) of the products not excluded
+ * (exclude[p] nonzero), as prefrec_topk over prefrec_blend_score's output would give them, into
+ * top[0..return). ix->ok must be set. *n_scored (may be NULL): products scored, for the bench
+ * and tests (the whole catalogue would be n_products). */
+size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, const int32_t *hist,
+                         size_t n, int seg, const int32_t *product_cat, int32_t n_cat,
+                         const int32_t *product_sub, int32_t n_sub, const uint8_t *exclude,
+                         size_t k, prefrec_blend_top_scratch *sc, prefrec_blend_parts *parts,
+                         prefrec_scored *top, size_t *n_scored);
 
 #ifdef __cplusplus
 }

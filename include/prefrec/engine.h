@@ -85,7 +85,13 @@ typedef struct prefrec_request {
      * NULL. Its products are the history, its vector (when of the model's dim) the customer's;
      * customer must then be NULL. Gender and age stay the request's (from the record). */
     const struct prefrec_member_aff *member;
+    /* NeuMF only: score just the default ranker's (the blend's) top `candidates` never-bought
+     * products, k .. PREFREC_MAX_CANDIDATES; the rest rank after them (score -inf). 0: every
+     * product. Needs a pack with the blend. Cost: candidates, not the catalogue (issue 18). */
+    uint32_t candidates;
 } prefrec_request;
+
+#define PREFREC_MAX_CANDIDATES 10000
 
 typedef struct prefrec_item {
     int32_t product; /* product index in the pack's catalog */

@@ -132,6 +132,10 @@ void prefrec_user_free(prefrec_user *u); /* accepts NULL */
 float prefrec_model_score(const prefrec_model *m, prefrec_user *u, int32_t p);
 /* Scores of every product into out[n_products]. */
 void prefrec_model_score_all(const prefrec_model *m, prefrec_user *u, float *out);
+/* out[i] = the score of products[i] (each 0 <= . < n_products) as prefrec_model_score_all gives
+ * it (the same kernel, the same floats), for i < n. */
+void prefrec_model_score_some(const prefrec_model *m, prefrec_user *u, const int32_t *products,
+                              size_t n, float *out);
 
 #ifdef __cplusplus
 }

@@ -43,8 +43,9 @@ char *prefrec_api_error_json(prefrec_status s, const char *msg) {
 }
 
 static const char *const known_members[] = {
-    "plan", "affiliate", "customer", "history",    "gender",       "age",  "k",   "sample",
-    "seed", "ranker",    "weights",  "categories", "per_category", "list", "day", NULL};
+    "plan",   "affiliate",  "customer", "history", "gender",     "age",          "k",
+    "sample", "seed",       "ranker",   "weights", "categories", "per_category", "list",
+    "day",    "candidates", NULL};
 
 static prefrec_status get_uint(const cJSON *o, const char *key, double lo, double hi, double *v,
                                prefrec_error *err) {
@@ -275,6 +276,9 @@ static prefrec_status parse(const cJSON *root, api_req *r, prefrec_error *err) {
     v = 0;
     if ((s = get_uint(root, "sample", 0, PREFREC_SAMPLE_POOL, &v, err))) return s;
     r->rq.sample = (uint32_t)v;
+    v = 0;
+    if ((s = get_uint(root, "candidates", 0, PREFREC_MAX_CANDIDATES, &v, err))) return s;
+    r->rq.candidates = (uint32_t)v;
     v = 0;
     /* seeds travel as JSON numbers: integers up to 2^53 are exact in every JSON reader */
     if ((s = get_uint(root, "seed", 0, 9007199254740992.0, &v, err))) return s;

@@ -30,6 +30,7 @@ struct prefrec_engine {
     prefrec_customers *customers; /* NULL without a customer side */
     int has_blend;
     prefrec_blend blend;
+    prefrec_blend_index bix; /* the blend's top without the whole catalogue (bix.ok) */
     int32_t n_products, n_categories;
     const int32_t *product_cat; /* per product, -1 none (owned copy) */
     int32_t *cat_copy;
@@ -58,6 +59,7 @@ void prefrec_engine_free(prefrec_engine *e) {
     if (!e) return;
     prefrec_customers_free(e->customers);
     prefrec_model_free(e->model);
+    prefrec_blend_index_free(&e->bix);
     free(e->cat_copy);
     free(e->product_sub);
     free(e->slots);
@@ -131,9 +133,10 @@ LOAD_SIDE static uint64_t engine_bytes(const prefrec_pack *items, const prefrec_
     uint64_t C =
         cp && prefrec_pack_find(cp, "customer.code.off") ? table_count(cp, "customer.code.off") : 0;
     int blend = prefrec_pack_find(items, "blend.ease.nbr") != NULL;
-    uint64_t load = sizeof(prefrec_engine) + 8 * P + 4 * table_slots(P) + 4 * table_slots(C);
+    uint64_t load = sizeof(prefrec_engine) + 8 * P + 4 * table_slots(P) + 4 * table_slots(C) +
+        (blend ? prefrec_blend_index_bytes(P, n_cat) : 0);
     uint64_t request = P /* bought */ + 4 * P /* scores */ + 4 * (n_cat + 1) /* cat_count */ +
-        16 * n_cat /* stamp board sums */ +
+        (blend ? P : 0) /* the blend's top: marks */ + 16 * n_cat /* stamp board sums */ +
         (blend ? 4 * (4 * P + n_cat + n_sub + 1) + 4 * P /* work, pos */ : 4) +
         4 * P /* list: the buy-again scores */;
     return load + request;
@@ -199,10 +202,14 @@ LOAD_SIDE prefrec_status prefrec_engine_new_budget(const prefrec_pack *items,
     if ((s = build_product_index(e, err))) goto fail;
 
     s = prefrec_blend_load(items, e->n_products, &e->blend, err);
-    if (s == PREFREC_OK)
+    if (s == PREFREC_OK) {
         e->has_blend = 1;
-    else if (s != PREFREC_E_NOTFOUND)
+        s = prefrec_blend_index_build(&e->blend, e->product_cat, e->n_categories, e->product_sub,
+                                      e->n_subcategories, &e->bix, err);
+        if (s) goto fail;
+    } else if (s != PREFREC_E_NOTFOUND) {
         goto fail;
+    }
     prefrec_error_clear(err);
     s = prefrec_repeat_load(items, e->n_products, &e->rep, err);
     if (s == PREFREC_OK)
@@ -324,7 +331,9 @@ typedef struct req_state {
     float *scores; /* [P] */
     float *work; /* blend: parts 3 x [P], tmp [P], category + subcategory shares */
     prefrec_blend_parts parts;
+    uint8_t *mark; /* [P] the blend's top (prefrec_blend_top), when its index is usable */
     int32_t top_cat; /* the customer's most bought category, or -1 */
+    uint32_t candidates; /* NeuMF: score the blend's top this many only (0: all) */
     int32_t *cat_count; /* [n_categories] */
 } req_state;
 
@@ -333,6 +342,7 @@ static void state_free(req_state *st) {
     free(st->bought);
     free(st->scores);
     free(st->work);
+    free(st->mark);
     free(st->cat_count);
 }
 
@@ -387,6 +397,17 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
     st->ranker = rq->ranker == PREFREC_RANKER_DEFAULT
         ? (e->has_blend ? PREFREC_RANKER_BLEND : PREFREC_RANKER_NEUMF)
         : rq->ranker;
+    if (rq->candidates && st->ranker != PREFREC_RANKER_NEUMF)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "candidates are for the NeuMF (ranker \"neumf\")");
+    if (rq->candidates && !e->has_blend)
+        return prefrec_error_set(err, PREFREC_E_NOTFOUND,
+                                 "candidates come from the blend ranker, which this pack has not");
+    if (rq->candidates && (rq->candidates < rq->k || rq->candidates > PREFREC_MAX_CANDIDATES))
+        return prefrec_error_set(err, PREFREC_E_RANGE, "candidates must be k (%u) .. %d, got %u",
+                                 rq->k, PREFREC_MAX_CANDIDATES, rq->candidates);
+    st->candidates = rq->candidates;
+    int blend_scratch = st->ranker == PREFREC_RANKER_BLEND || st->candidates;
 
     const int32_t *kb = NULL;
     size_t nk = 0;
@@ -420,13 +441,15 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
     st->hist = malloc(hist_bytes);
     st->bought = calloc((size_t)P, 1);
     st->scores = malloc((size_t)P * sizeof *st->scores);
-    /* the blend's parts and shares; the NeuMF needs none of it */
-    st->work = malloc((st->ranker == PREFREC_RANKER_BLEND ? 4 * (size_t)P +
-                               (size_t)e->n_categories + (size_t)e->n_subcategories + 1
-                                                          : 1) *
-                      sizeof *st->work);
+    /* the blend's parts and shares; the NeuMF needs none of it (but for its candidates) */
+    st->work = malloc(
+        (blend_scratch ? 4 * (size_t)P + (size_t)e->n_categories + (size_t)e->n_subcategories + 1
+                       : 1) *
+        sizeof *st->work);
     st->cat_count = calloc((size_t)e->n_categories + 1, sizeof *st->cat_count);
-    if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count)
+    if (blend_scratch && e->bix.ok) st->mark = calloc((size_t)P, 1);
+    if (!st->hist || !st->bought || !st->scores || !st->work || !st->cat_count ||
+        (blend_scratch && e->bix.ok && !st->mark))
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
     size_t n = 0;
     for (size_t i = 0; i < nk; i++) st->hist[n++] = kb[i];
@@ -464,11 +487,44 @@ static prefrec_status resolve(const prefrec_engine *e, const prefrec_request *rq
             st->top_cat = c;
         }
     }
-    if (st->ranker == PREFREC_RANKER_BLEND) {
+    if (blend_scratch) {
         st->parts.i2i = st->work;
         st->parts.pop = st->work + P;
         st->parts.cat = st->work + 2 * (size_t)P;
     }
+    return PREFREC_OK;
+}
+
+/* The NeuMF over the blend's top st->candidates never-bought products (the same list as the
+ * blend's own top that many); every other product scores -inf. */
+static prefrec_status neumf_candidates(const prefrec_engine *e, req_state *st, prefrec_user *u,
+                                       prefrec_error *err) {
+    size_t P = (size_t)e->n_products, n;
+    prefrec_scored *top = malloc(st->candidates * sizeof *top);
+    if (!top) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    int seg = prefrec_segment(st->gender, st->age);
+    if (e->bix.ok) {
+        prefrec_blend_top_scratch sc = {st->work + 3 * P, st->scores, st->work + 4 * P, st->mark};
+        n = prefrec_blend_top(&e->blend, &e->bix, st->hist, st->n_hist, seg, e->product_cat,
+                              e->n_categories, e->product_sub, e->n_subcategories, st->bought,
+                              st->candidates, &sc, &st->parts, top, NULL);
+    } else {
+        prefrec_blend_score(&e->blend, st->hist, st->n_hist, seg, e->product_cat, e->n_categories,
+                            e->product_sub, e->n_subcategories, st->work + 4 * P, st->work + 3 * P,
+                            &st->parts, st->scores);
+        n = prefrec_topk(st->scores, P, st->bought, st->candidates, top);
+    }
+    int32_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    float *val = malloc((n ? n : 1) * sizeof *val);
+    if (!idx || !val) {
+        free(top), free(idx), free(val);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    }
+    for (size_t i = 0; i < n; i++) idx[i] = top[i].index;
+    prefrec_model_score_some(e->model, u, idx, n, val);
+    for (size_t p = 0; p < P; p++) st->scores[p] = -INFINITY;
+    for (size_t i = 0; i < n; i++) st->scores[idx[i]] = val[i];
+    free(top), free(idx), free(val);
     return PREFREC_OK;
 }
 
@@ -495,6 +551,11 @@ static prefrec_status score(const prefrec_engine *e, req_state *st, prefrec_erro
     else
         s = prefrec_user_new(e->model, NULL, 0.0f, st->gender, st->age, &u, err);
     if (s) return s;
+    if (st->candidates) {
+        s = neumf_candidates(e, st, u, err);
+        prefrec_user_free(u);
+        return s;
+    }
     prefrec_model_score_all(e->model, u, st->scores);
     prefrec_user_free(u);
     return PREFREC_OK;
@@ -537,13 +598,22 @@ static prefrec_status explain_all(const prefrec_engine *e, const req_state *st, 
     uint8_t in_ease[PREFREC_MAX_K];
     for (size_t i = 0; i < n; i++) src[i] = -1, prods[i] = items[i].product;
     if (st->ranker == PREFREC_RANKER_BLEND && st->n_hist && n) {
-        int32_t *pos =
-            calloc((size_t)e->n_products, sizeof *pos); /* calloc: the product is checked */
-        if (!pos) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
-        memset(pos, 0xff, (size_t)e->n_products * sizeof *pos); /* all -1 */
-        prefrec_blend_best_sources(&e->blend, st->hist, st->n_hist, &st->parts, prods, n, pos, best,
-                                   src, knn_sum, in_ease);
-        free(pos);
+        /* positions in the blend's [P] scratch that is free once scored (tmp, or the top's
+         * EASE sums): only the entries prefrec_blend_best_sources reads are set to -1 (the
+         * history's neighbours and the items), not the whole catalogue */
+        const prefrec_blend *b = &e->blend;
+        int32_t *pos = (int32_t *)(void *)(st->work + 3 * (size_t)e->n_products);
+        for (size_t i = 0; i < st->n_hist; i++) {
+            const int32_t *ne = b->ease_nbr + (size_t)st->hist[i] * b->m,
+                          *nk = b->knn_nbr + (size_t)st->hist[i] * b->m;
+            for (int32_t r = 0; r < b->m; r++) {
+                if (ne[r] >= 0) pos[ne[r]] = -1;
+                if (nk[r] >= 0) pos[nk[r]] = -1;
+            }
+        }
+        for (size_t i = 0; i < n; i++) pos[prods[i]] = -1;
+        prefrec_blend_best_sources(b, st->hist, st->n_hist, &st->parts, prods, n, pos, best, src,
+                                   knn_sum, in_ease);
     }
     for (size_t i = 0; i < n; i++) explain(e, st, src[i], &items[i]);
     return PREFREC_OK;
@@ -602,14 +672,33 @@ static prefrec_status due_member(const prefrec_engine *e, const prefrec_request 
     return s;
 }
 
+/* Whether the request's discover list comes from prefrec_blend_top (no scores of the whole
+ * catalogue): the blend with a usable index. */
+static int blend_fast(const prefrec_engine *e, const req_state *st) {
+    return st->ranker == PREFREC_RANKER_BLEND && e->bix.ok && st->mark;
+}
+
+/* The best `want` products not bought: prefrec_blend_top where it serves, else from the
+ * scores of the whole catalogue (score() ran). Both give the same list. */
+static size_t discover_top(const prefrec_engine *e, req_state *st, size_t want,
+                           prefrec_scored *top) {
+    if (!blend_fast(e, st))
+        return prefrec_topk(st->scores, (size_t)e->n_products, st->bought, want, top);
+    size_t P = (size_t)e->n_products;
+    prefrec_blend_top_scratch sc = {st->work + 3 * P, st->scores, st->work + 4 * P, st->mark};
+    return prefrec_blend_top(&e->blend, &e->bix, st->hist, st->n_hist,
+                             prefrec_segment(st->gender, st->age), e->product_cat, e->n_categories,
+                             e->product_sub, e->n_subcategories, st->bought, want, &sc, &st->parts,
+                             top, NULL);
+}
+
 /* The top `want` of the list kind into top[0..*m): discover, buy again or mixed (the merge of
  * prefrec/repeat.h, as the "mixed" ranker of `prefrec eval` does it). */
-static prefrec_status rank_list(const prefrec_engine *e, const prefrec_request *rq,
-                                const req_state *st, due_list *d, size_t want, prefrec_scored *top,
-                                size_t *m, prefrec_error *err) {
-    size_t P = (size_t)e->n_products;
+static prefrec_status rank_list(const prefrec_engine *e, const prefrec_request *rq, req_state *st,
+                                due_list *d, size_t want, prefrec_scored *top, size_t *m,
+                                prefrec_error *err) {
     if (rq->list == PREFREC_LIST_DISCOVER) {
-        *m = prefrec_topk(st->scores, P, st->bought, want, top);
+        *m = discover_top(e, st, want, top);
         return PREFREC_OK;
     }
     prefrec_status s = due_member(e, rq, d, err);
@@ -625,7 +714,7 @@ static prefrec_status rank_list(const prefrec_engine *e, const prefrec_request *
         *m = nr;
         return PREFREC_OK;
     }
-    size_t nd = prefrec_topk(st->scores, P, st->bought, want, dis);
+    size_t nd = discover_top(e, st, want, dis);
     double rep_lines = 0, lines = 0;
     for (uint32_t i = 0; i < mem->n_items; i++) {
         lines += mem->items[i].count;
@@ -680,7 +769,7 @@ prefrec_status prefrec_engine_recommend(const prefrec_engine *e, const prefrec_r
     req_state st;
     due_list d = {NULL, NULL};
     prefrec_status s = resolve(e, rq, &st, err);
-    if (!s && rq->list != PREFREC_LIST_BUY_AGAIN) s = score(e, &st, err);
+    if (!s && rq->list != PREFREC_LIST_BUY_AGAIN && !blend_fast(e, &st)) s = score(e, &st, err);
     rs->source = st.source;
     rs->ranker = st.ranker;
     rs->customer = st.customer;

@@ -690,6 +690,20 @@ void prefrec_model_score_all(const prefrec_model *m, prefrec_user *u, float *out
     for (int32_t p = 0; p < m->n_products; p++) out[p] = prefrec_model_score(m, u, p);
 }
 
+void prefrec_model_score_some(const prefrec_model *m, prefrec_user *u, const int32_t *products,
+                              size_t n, float *out) {
+#ifdef PREFREC_V4F
+    int ok = m->d % 4 == 0;
+    for (int l = 0; l < m->n_layers; l++) ok &= m->width[l] % 4 == 0;
+    if (ok) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = score_v4(m, u, products[i], u->act, u->act + m->wmax);
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++) out[i] = prefrec_model_score(m, u, products[i]);
+}
+
 /* ---- fold-in: a customer vector from a purchase history, product weights fixed ------------- */
 /* Why gradient descent with fixed steps: it needs no solver, runs in a few milliseconds for a
  * typical history, and is deterministic (fixed iteration count and summation order) so native

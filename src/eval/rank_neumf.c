@@ -9,6 +9,8 @@
 #include "prefrec/native/rankers.h"
 #include "prefrec/native/score.h"
 #include "prefrec/native/train.h"
+#include "prefrec/native/blend_export.h"
+#include "prefrec/topk.h"
 
 typedef struct neumf_ranker {
     const prefrec_dataset *ds;
@@ -89,3 +91,72 @@ const prefrec_ranker_def prefrec_ranker_neumf = {
     .fit = nr_fit,
     .score = nr_score,
     .free = nr_free};
+
+/* ---- neumf_blend300: the NeuMF ranking only the default ranker's candidates --------------
+ * What the engine would serve if the NeuMF scored the blend's top 300 never-bought products
+ * instead of the whole catalogue (issue 18: a NeuMF request linear in the candidates, not the
+ * catalogue). Products outside the candidates rank after them (their NeuMF score - 1e6), so
+ * the top 30 comes from the candidates. Measures the recall cost of that cut (docs/engine.md,
+ * "Benchmark"); not a default. */
+#define CAND_N 300
+
+typedef struct cand_ranker {
+    void *neumf, *blend;
+    const prefrec_interactions *train;
+    int32_t n_products;
+} cand_ranker;
+
+static void cr_free(void *mv) {
+    cand_ranker *m = mv;
+    if (!m) return;
+    prefrec_ranker_neumf.free(m->neumf);
+    prefrec_ranker_blend_served.free(m->blend);
+    free(m);
+}
+
+static prefrec_status cr_fit(const prefrec_fit_input *in, const void *params, void **model,
+                             prefrec_error *err) {
+    (void)params;
+    *model = NULL;
+    cand_ranker *m = calloc(1, sizeof *m);
+    if (!m) return prefrec_error_set(err, PREFREC_E_NOMEM, "neumf_blend300: out of memory");
+    prefrec_status s = prefrec_ranker_blend_served.fit(in, NULL, &m->blend, err);
+    if (!s) s = prefrec_ranker_neumf.fit(in, NULL, &m->neumf, err);
+    if (s) {
+        cr_free(m);
+        return s;
+    }
+    m->train = in->train;
+    m->n_products = in->train->n_products;
+    *model = m;
+    return PREFREC_OK;
+}
+
+static prefrec_status cr_score(const void *mv, int32_t c, float *scores) {
+    const cand_ranker *m = mv;
+    int32_t P = m->n_products;
+    float *bs = malloc((size_t)P * sizeof *bs);
+    uint8_t *ex = calloc((size_t)P, 1), *cand = calloc((size_t)P, 1);
+    prefrec_scored *top = malloc(CAND_N * sizeof *top);
+    prefrec_status s = bs && ex && cand && top ? PREFREC_OK : PREFREC_E_NOMEM;
+    if (!s) s = prefrec_ranker_blend_served.score(m->blend, c, bs);
+    if (!s) s = prefrec_ranker_neumf.score(m->neumf, c, scores);
+    if (!s) {
+        for (int64_t i = m->train->row_start[c]; i < m->train->row_start[c + 1]; i++)
+            ex[m->train->product[i]] = 1; /* bought in the window: not a candidate */
+        size_t n = prefrec_topk(bs, (size_t)P, ex, CAND_N, top);
+        for (size_t i = 0; i < n; i++) cand[top[i].index] = 1;
+        for (int32_t p = 0; p < P; p++)
+            if (!cand[p]) scores[p] -= 1e6f;
+    }
+    free(bs), free(ex), free(cand), free(top);
+    return s;
+}
+
+const prefrec_ranker_def prefrec_ranker_neumf_blend300 = {
+    .name = "neumf_blend300",
+    .summary = "the NeuMF ranking only the blend's top 300 never-bought products (issue 18)",
+    .tasks = PREFREC_TASK_NEW_ITEMS,
+    .fit = cr_fit,
+    .score = cr_score,
+    .free = cr_free};

@@ -20,7 +20,7 @@ static const prefrec_ranker_def *const builtin[] = {
     &prefrec_ranker_bpr,       &prefrec_ranker_tifu_knn,    &prefrec_ranker_upcf,
     &prefrec_ranker_rep_freq,  &prefrec_ranker_rep_recency, &prefrec_ranker_seed_score,
     &prefrec_ranker_neumf,     &prefrec_ranker_blend,       &prefrec_ranker_blend_served,
-    &prefrec_ranker_due,       &prefrec_ranker_mixed,
+    &prefrec_ranker_due,       &prefrec_ranker_mixed,       &prefrec_ranker_neumf_blend300,
 };
 
 const prefrec_ranker_def *const *prefrec_rankers_builtin(size_t *n) {

@@ -270,6 +270,8 @@ prefrec_blend_params prefrec_blend_default_params(void);
 extern const prefrec_ranker_def prefrec_ranker_blend;
 /* neumf: the deck's score model (prefrec/native/train.h) trained on the window's scored pairs. */
 extern const prefrec_ranker_def prefrec_ranker_neumf;
+/* neumf_blend300: the NeuMF over the blend's top 300 never-bought products (measurement) */
+extern const prefrec_ranker_def prefrec_ranker_neumf_blend300;
 
 /* ---- the served form of fitted models (what src/core/blend.h serves from a pack) ---------- */
 /* Top-m neighbours of every product (n_products rows of m; weight desc, index asc; only

@@ -1,0 +1,199 @@
+// bench/web/scale.mjs - pack load and request time by catalogue size, two shims side by side
+// (say main's and a branch's), in node and in headless Chromium, alternating, medians.
+//   node bench/web/scale.mjs PACK_DIR BEFORE_WEB AFTER_WEB [--sizes 2000,10000,100000]
+//        [--cold 5] [--rounds 5] [--no-browser] [--out OUT.json]
+// PACK_DIR holds syn<P>.pack (build/native/bench_engine --write PACK_DIR: synthetic NeuMF +
+// blend packs, 1,000 customers with 30 purchases). BEFORE_WEB / AFTER_WEB: folders with
+// prefrec.js, shard.js and dist/ (the Emscripten engine: scripts/web-dist.sh). Measures:
+//   load ms   PrefRec.load of the pack, median of --cold loads. node: the engine module
+//             compiled once per process (each load instantiates it, reads the pack into the
+//             heap and builds the engine); Chromium: a cold page each time (new context, empty
+//             cache): the shim's import, the wasm's fetch and compile, the pack's fetch, the
+//             engine; both from a server on 127.0.0.1.
+//   from-bytes  the same load from bytes already in memory (the engine's part: instantiate,
+//             copy, CRC and bounds, engine build); load - from-bytes ~ the pack's transfer
+//   request   ms per top-30 request for a known customer: the default ranker (the blend) and
+//             the NeuMF, typed (recommendTop) and JSON (recommend); rounds alternate between
+//             the shims, the median round per shim is reported.
+// Prints the load average beside each size: the machine is shared, figures move with it.
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  if (i < 0) return def;
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const flag = (name) => {
+  const i = args.indexOf(name);
+  if (i >= 0) args.splice(i, 1);
+  return i >= 0;
+};
+const sizes = opt('--sizes', '2000,10000,100000').split(',').map(Number);
+const cold = Number(opt('--cold', '5')), rounds = Number(opt('--rounds', '5'));
+const out = opt('--out', null), noBrowser = flag('--no-browser');
+const [packDir, beforeWeb, afterWeb] = args;
+if (!packDir || !beforeWeb || !afterWeb) {
+  console.error('usage: node bench/web/scale.mjs PACK_DIR BEFORE_WEB AFTER_WEB [--sizes 2000,10000,100000] [--cold 5] [--rounds 5] [--no-browser] [--out OUT.json]');
+  process.exit(2);
+}
+const SHIMS = { before: resolve(beforeWeb), after: resolve(afterWeb) };
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y), n = s.length;
+  return n ? (n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : NaN;
+};
+const la = () => loadavg()[0].toFixed(2);
+const KINDS = [['blend', 'typed'], ['blend', 'json'], ['neumf', 'typed'], ['neumf', 'json'],
+  ['neumf300', 'typed'], ['neumf300', 'json']]; // neumf300: the NeuMF on the blend's top 300 (after only)
+// requests per round: the NeuMF scores the whole catalogue (tens of ms at 100,000 products)
+const per = (P, ranker) => (ranker === 'neumf' ? Math.max(4, Math.round(200000 / P)) : 50);
+
+// One round of `n` requests of a kind against a loaded PrefRec; ms per request. (Also sent to
+// the page as text: self-contained.)
+function roundOf(pr, ranker, api, n, start) {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const q = { affiliate: 'SYN', customer: 'C' + String(((start + i) * 7) % 1000).padStart(6, '0'), k: 30 };
+    if (ranker !== 'blend') q.ranker = 'neumf';
+    if (ranker === 'neumf300') q.candidates = 300;
+    let r;
+    try {
+      r = api === 'typed' ? pr.recommendTop(q) : pr.recommend(q);
+    } catch (e) {
+      if (ranker === 'neumf300' && /candidates/.test(e.message)) return NaN; // a shim without them
+      throw e;
+    }
+    if (!(api === 'typed' ? r.indices.length : r.items.length)) throw new Error('empty answer');
+  }
+  return (performance.now() - t0) / n;
+}
+
+async function nodeBench() {
+  const mods = {};
+  for (const [k, dir] of Object.entries(SHIMS)) mods[k] = (await import(pathToFileURL(join(dir, 'prefrec.js')).href)).PrefRec;
+  const res = [];
+  for (const P of sizes) {
+    const pack = join(resolve(packDir), `syn${P}.pack`);
+    const load = { before: [], after: [] }, engine = { before: [], after: [] }, prs = {};
+    const bytes = readFileSync(pack);
+    for (const k of Object.keys(mods)) (await mods[k].load(pack)).close(); // compile once
+    for (let r = 0; r < cold; r++) {
+      for (const k of Object.keys(mods)) {
+        const t1 = performance.now();
+        (await mods[k].load(bytes)).close();
+        engine[k].push(performance.now() - t1);
+        const t0 = performance.now();
+        const pr = await mods[k].load(pack);
+        load[k].push(performance.now() - t0);
+        if (r === cold - 1) prs[k] = pr;
+        else pr.close();
+      }
+    }
+    const req = {};
+    for (const [ranker, api] of KINDS) {
+      const t = { before: [], after: [] }, n = per(P, ranker);
+      for (const k of Object.keys(prs)) roundOf(prs[k], ranker, api, Math.min(n, 5), 0); // warm
+      for (let r = 0; r < rounds; r++) for (const k of Object.keys(prs)) t[k].push(roundOf(prs[k], ranker, api, n, r * n));
+      req[`${ranker}.${api}`] = { before: median(t.before), after: median(t.after) };
+    }
+    for (const pr of Object.values(prs)) pr.close();
+    res.push({ products: P, load: { before: median(load.before), after: median(load.after) },
+      engine: { before: median(engine.before), after: median(engine.after) }, req, loadavg: la() });
+    print('node', res.at(-1));
+  }
+  return res;
+}
+
+function print(where, r) {
+  const f = (x) => (x >= 10 ? x.toFixed(1) : x.toFixed(3));
+  const cells = [`load ${f(r.load.before)} -> ${f(r.load.after)}`, `from-bytes ${f(r.engine.before)} -> ${f(r.engine.after)}`];
+  for (const [k, v] of Object.entries(r.req)) cells.push(`${k} ${f(v.before)} -> ${f(v.after)}`);
+  console.log(`${where.padEnd(8)} ${String(r.products).padStart(6)}  ${cells.join('  ')}  (ms, before -> after; load avg ${r.loadavg})`);
+}
+
+async function browserBench() {
+  const { startServer } = await import('../../web/testkit/server.mjs');
+  const { launchBrowser } = await import('../../web/testkit/browser.mjs');
+  const root = mkdtempSync(join(tmpdir(), 'prefrec-scale-'));
+  symlinkSync(SHIMS.before, join(root, 'before'));
+  symlinkSync(SHIMS.after, join(root, 'after'));
+  symlinkSync(resolve(packDir), join(root, 'packs'));
+  writeFileSync(join(root, 'page.html'), `<!doctype html><meta charset="utf-8"><script type="module">
+const q = new URLSearchParams(location.search);
+const roundOf = ${roundOf.toString()};
+window.bench = (async () => {
+  const t0 = performance.now();
+  const { PrefRec } = await import('/' + q.get('shim') + '/prefrec.js');
+  const pr = await PrefRec.load('/packs/' + q.get('pack'));
+  const load = performance.now() - t0;
+  window.round = (ranker, api, n, start) => roundOf(pr, ranker, api, n, start);
+  // the engine's part alone: the same pack from bytes already in memory (instantiate, copy,
+  // CRC and bounds, engine build), warm compile
+  const b = new Uint8Array(await (await fetch('/packs/' + q.get('pack'))).arrayBuffer());
+  const t1 = performance.now();
+  (await PrefRec.load(b)).close();
+  return [load, performance.now() - t1];
+})();
+</script>`);
+  const srv = await startServer(root);
+  const browser = await launchBrowser();
+  const res = [];
+  try {
+    const open = async (k, P) => {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(600000);
+      await page.goto(`${srv.url}page.html?shim=${k}&pack=syn${P}.pack`);
+      const [load, engine] = await page.evaluate(() => window.bench);
+      return { ctx, page, load, engine };
+    };
+    for (const P of sizes) {
+      const load = { before: [], after: [] }, engine = { before: [], after: [] }, pages = {};
+      for (let r = 0; r < cold; r++) {
+        for (const k of Object.keys(SHIMS)) {
+          const o = await open(k, P);
+          load[k].push(o.load);
+          engine[k].push(o.engine);
+          if (r === cold - 1) pages[k] = o;
+          else await o.ctx.close();
+        }
+      }
+      const req = {};
+      for (const [ranker, api] of KINDS) {
+        const t = { before: [], after: [] }, n = per(P, ranker);
+        for (const k of Object.keys(pages)) await pages[k].page.evaluate(([a, b, c]) => window.round(a, b, c, 0), [ranker, api, Math.min(n, 5)]);
+        for (let r = 0; r < rounds; r++) {
+          for (const k of Object.keys(pages))
+            t[k].push(await pages[k].page.evaluate(([a, b, c, d]) => window.round(a, b, c, d), [ranker, api, n, r * n]));
+        }
+        req[`${ranker}.${api}`] = { before: median(t.before), after: median(t.after) };
+      }
+      for (const o of Object.values(pages)) await o.ctx.close();
+      res.push({ products: P, load: { before: median(load.before), after: median(load.after) },
+        engine: { before: median(engine.before), after: median(engine.after) }, req, loadavg: la() });
+      print('chromium', res.at(-1));
+    }
+  } finally {
+    await browser.close();
+    await srv.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+  return res;
+}
+
+console.log(`== packs (bytes raw / gzip -6), load average ${la()}`);
+const packs = sizes.map((P) => {
+  const b = readFileSync(join(resolve(packDir), `syn${P}.pack`));
+  const r = { products: P, raw: statSync(join(resolve(packDir), `syn${P}.pack`)).size, gz: gzipSync(b, { level: 6 }).length };
+  console.log(`${String(P).padStart(8)} ${r.raw} ${r.gz}`);
+  return r;
+});
+const result = { packs, node: await nodeBench() };
+if (!noBrowser) result.chromium = await browserBench();
+if (out) writeFileSync(out, JSON.stringify(result, null, 2));

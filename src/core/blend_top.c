@@ -1,0 +1,338 @@
+/* blend_top.c - the blend's top list from the history's neighbours and a bounded walk of the
+ * catalogue (see "the top of the list" in prefrec/blend.h).
+ *
+ * Why bounds and not a fixed candidate set: a fixed set (say the segment's top 500 and the
+ * neighbours) changes the served list whenever a category bonus lifts a product from outside
+ * it. The bounds make the walk stop exactly where nothing left can enter the list, so the
+ * served lists stay those of the full scoring (tests/core/test_blend_top.c compares them). */
+#include "prefrec/blend.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Relative margin of every bound comparison: a score is a sum of at most six non-negative float
+ * terms (error below 1e-6 relative), so 1e-5 can never skip a product that could enter. */
+#define BOUND_MARGIN 1e-5
+
+enum { MARK_EASE = 1, MARK_KNN = 2, MARK_DONE = 4 };
+
+uint64_t prefrec_blend_index_bytes(uint64_t n_products, uint64_t n_cat) {
+    /* kept: ub, order, cat_order, cat_tail_all; during the build: the sort's pairs */
+    return 16 * n_products + 4 * (n_cat + 1) + 8 * n_products;
+}
+
+void prefrec_blend_index_free(prefrec_blend_index *ix) {
+    if (!ix) return;
+    free(ix->ub);
+    free(ix->order);
+    free(ix->cat_order);
+    free(ix->cat_start);
+    free(ix->cat_tail_all);
+    memset(ix, 0, sizeof *ix);
+}
+
+static int finite_nonneg(const float *a, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!(a[i] >= 0.0f) || !isfinite(a[i])) return 0;
+    return 1;
+}
+
+static int finite_all(const float *a, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(a[i])) return 0;
+    return 1;
+}
+
+/* the same max as blend.c's: from 0, strictly greater */
+static float max_from0(const float *a, int32_t n) {
+    float mx = 0.0f;
+    for (int32_t p = 0; p < n; p++)
+        if (a[p] > mx) mx = a[p];
+    return mx;
+}
+
+/* the scale of a normalised part, as prefrec_blend_score computes it */
+static float part_scale(double weight, float mx) {
+    return weight != 0 && mx > 0.0f ? (float)(weight / mx) : 0.0f;
+}
+
+/* Whether the category bounds hold: with a subcategory weight, a subcategory's products must
+ * all lie in one top category (so a product with a subcategory share is in a walked group). */
+static int nested(const int32_t *product_cat, const int32_t *product_sub, int32_t P, int32_t n_sub,
+                  int *ok) {
+    if (n_sub <= 0 || !product_sub) return *ok = 1, 0;
+    int32_t *of = malloc((size_t)n_sub * sizeof *of);
+    if (!of) return -1;
+    for (int32_t u = 0; u < n_sub; u++) of[u] = -2;
+    *ok = 1;
+    for (int32_t p = 0; p < P && *ok; p++) {
+        int32_t u = product_sub[p], c = product_cat ? product_cat[p] : -1;
+        if (u < 0 || u >= n_sub) continue;
+        if (c < 0 || (of[u] != -2 && of[u] != c)) *ok = 0;
+        of[u] = c;
+    }
+    free(of);
+    return 0;
+}
+
+typedef struct keyed {
+    float key;
+    int32_t index;
+} keyed;
+
+static int by_key_desc(const void *a, const void *b) {
+    const keyed *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? 1 : -1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *product_cat,
+                                         int32_t n_cat, const int32_t *product_sub, int32_t n_sub,
+                                         prefrec_blend_index *ix, prefrec_error *err) {
+    memset(ix, 0, sizeof *ix);
+    int32_t P = b->n_products;
+    size_t PM = (size_t)P * (size_t)b->m;
+    const double *w = b->w;
+    int ok = P > 0 && b->tiebreak >= 0;
+    for (int k = 0; k < PREFREC_BW_COUNT; k++) ok = ok && w[k] >= 0;
+    ok = ok && finite_nonneg(b->pop_seg, (size_t)PREFREC_N_SEGMENTS * P) &&
+        finite_nonneg(b->trend, (size_t)P) && finite_nonneg(b->pop_all, (size_t)P) &&
+        finite_all(b->ease_w, PM) && finite_all(b->knn_w, PM);
+    if (ok && w[PREFREC_BW_SUBPOP] != 0 && nested(product_cat, product_sub, P, n_sub, &ok))
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    if (!ok) return PREFREC_OK; /* served by prefrec_blend_score */
+    if (n_cat < 0) n_cat = 0;
+    ix->n_products = P;
+    ix->n_cat = n_cat;
+    ix->ub = malloc((size_t)P * sizeof *ix->ub);
+    ix->order = malloc((size_t)P * sizeof *ix->order);
+    ix->cat_order = malloc((size_t)P * sizeof *ix->cat_order);
+    ix->cat_start = calloc((size_t)n_cat + 1, sizeof *ix->cat_start);
+    ix->cat_tail_all = malloc((size_t)P * sizeof *ix->cat_tail_all);
+    keyed *kv = malloc((size_t)P * sizeof *kv);
+    if (!ix->ub || !ix->order || !ix->cat_order || !ix->cat_start || !ix->cat_tail_all || !kv) {
+        free(kv);
+        prefrec_blend_index_free(ix);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    }
+    /* ub: the largest segment part over all segments + trend + tiebreak, rounded up */
+    for (int s = 0; s < PREFREC_N_SEGMENTS; s++)
+        ix->seg_max[s] = max_from0(b->pop_seg + (size_t)s * P, P);
+    ix->trend_max = max_from0(b->trend, P);
+    float ft = part_scale(w[PREFREC_BW_TREND], ix->trend_max);
+    for (int32_t p = 0; p < P; p++) ix->ub[p] = 0.0f;
+    for (int s = 0; s < PREFREC_N_SEGMENTS; s++) {
+        float fs = part_scale(w[PREFREC_BW_POP], ix->seg_max[s]);
+        const float *row = b->pop_seg + (size_t)s * P;
+        for (int32_t p = 0; p < P; p++) {
+            float v = fs * row[p];
+            if (v > ix->ub[p]) ix->ub[p] = v;
+        }
+    }
+    for (int32_t p = 0; p < P; p++) {
+        double u = ((double)ix->ub[p] + (double)ft * b->trend[p] + b->tiebreak * b->pop_all[p]) *
+            (1 + BOUND_MARGIN);
+        float f = (float)u;
+        ix->ub[p] = (double)f < u ? nextafterf(f, INFINITY) : f;
+        kv[p] = (keyed){ix->ub[p], p};
+    }
+    qsort(kv, (size_t)P, sizeof *kv, by_key_desc);
+    for (int32_t i = 0; i < P; i++) ix->order[i] = kv[i].index;
+    free(kv);
+    /* the groups: a stable counting sort of the global order by category */
+    for (int32_t p = 0; p < P; p++) {
+        int32_t c = product_cat ? product_cat[p] : -1;
+        if (c >= 0 && c < n_cat) ix->cat_start[c + 1]++;
+    }
+    for (int32_t c = 0; c < n_cat; c++) ix->cat_start[c + 1] += ix->cat_start[c];
+    int32_t *fill = malloc(((size_t)n_cat + 1) * sizeof *fill);
+    if (!fill) {
+        prefrec_blend_index_free(ix);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    }
+    memcpy(fill, ix->cat_start, ((size_t)n_cat + 1) * sizeof *fill);
+    for (int32_t i = 0; i < P; i++) {
+        int32_t p = ix->order[i], c = product_cat ? product_cat[p] : -1;
+        if (c >= 0 && c < n_cat) ix->cat_order[fill[c]++] = p;
+    }
+    free(fill);
+    for (int32_t c = 0; c < n_cat; c++) {
+        float mx = 0.0f;
+        for (int32_t i = ix->cat_start[c + 1]; i-- > ix->cat_start[c];) {
+            float a = b->pop_all[ix->cat_order[i]];
+            if (a > mx) mx = a;
+            ix->cat_tail_all[i] = mx;
+        }
+    }
+    ix->ok = 1;
+    return PREFREC_OK;
+}
+
+/* One request's state: what prefrec_blend_score would compute once per request. */
+typedef struct top_ctx {
+    const prefrec_blend *b;
+    const int32_t *product_cat, *product_sub;
+    int32_t n_cat, n_sub;
+    size_t n;
+    const float *row, *cs, *ss;
+    float fs, ft, inv, wc, wcp, wsp, t;
+    prefrec_blend_top_scratch *sc;
+    prefrec_blend_parts *parts;
+    const uint8_t *exclude;
+    prefrec_topk_heap heap;
+    size_t scored;
+} top_ctx;
+
+/* Score product p with prefrec_blend_score's statements (the same floats), unless it was
+ * scored or is excluded; push it. */
+static void visit(top_ctx *x, int32_t p) {
+    uint8_t *mark = x->sc->mark;
+    if (mark[p] & MARK_DONE) return;
+    mark[p] |= MARK_DONE;
+    if (x->exclude[p]) return;
+    const prefrec_blend *b = x->b;
+    prefrec_blend_parts *parts = x->parts;
+    float ea = mark[p] & MARK_EASE ? x->sc->acc_e[p] : 0.0f;
+    float ka = mark[p] & MARK_KNN ? x->sc->acc_k[p] : 0.0f;
+    parts->i2i[p] = ea;
+    parts->i2i[p] *= parts->f_ease;
+    parts->i2i[p] += parts->f_knn * ka;
+    parts->pop[p] = x->fs * x->row[p] + x->ft * b->trend[p];
+    parts->cat[p] = 0.0f;
+    if (x->n > 0) {
+        const int32_t *product_cat = x->product_cat, *product_sub = x->product_sub;
+        int32_t c = product_cat ? product_cat[p] : -1, u = product_sub ? product_sub[p] : -1;
+        float sc = c >= 0 && c < x->n_cat ? x->cs[c] * x->inv : 0.0f;
+        float su = u >= 0 && u < x->n_sub ? x->ss[u] * x->inv : 0.0f;
+        float wc = x->wc, wcp = x->wcp, wsp = x->wsp;
+        parts->cat[p] = wc * sc + wcp * sc * b->pop_all[p] + wsp * su * b->pop_all[p];
+    }
+    float t = x->t;
+    float out = parts->i2i[p] + parts->pop[p] + parts->cat[p] + t * b->pop_all[p];
+    prefrec_topk_heap_push(&x->heap, out, p);
+    x->scored++;
+}
+
+/* Whether a product whose score is at most `bound` may still enter the list. */
+static int may_enter(const top_ctx *x, double bound) {
+    if (x->heap.size < x->heap.cap) return 1;
+    float kth = x->heap.items[0].score; /* the worst kept; NaN: keep walking */
+    return !(bound * (1 + BOUND_MARGIN) + DBL_MIN < (double)kth);
+}
+
+/* acc[t] = sum over the history of list weights to t (neighbour_sum's order); marks t. Returns
+ * the largest sum, from 0. */
+static float accumulate(const int32_t *nbr, const float *wt, int32_t m, const int32_t *hist,
+                        size_t n, uint8_t bit, float *acc, uint8_t *mark) {
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *nb = nbr + (size_t)hist[i] * m;
+        const float *ww = wt + (size_t)hist[i] * m;
+        for (int32_t r = 0; r < m; r++) {
+            int32_t q = nb[r];
+            if (q < 0) continue;
+            if (!(mark[q] & bit)) acc[q] = 0.0f, mark[q] |= bit;
+            acc[q] += ww[r];
+        }
+    }
+    float mx = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t *nb = nbr + (size_t)hist[i] * m;
+        for (int32_t r = 0; r < m; r++)
+            if (nb[r] >= 0 && acc[nb[r]] > mx) mx = acc[nb[r]];
+    }
+    return mx;
+}
+
+size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, const int32_t *hist,
+                         size_t n, int seg, const int32_t *product_cat, int32_t n_cat,
+                         const int32_t *product_sub, int32_t n_sub, const uint8_t *exclude,
+                         size_t k, prefrec_blend_top_scratch *sc, prefrec_blend_parts *parts,
+                         prefrec_scored *top, size_t *n_scored) {
+    const double *w = b->w;
+    int32_t P = b->n_products;
+    top_ctx x;
+    memset(&x, 0, sizeof x);
+    x.b = b;
+    x.product_cat = product_cat;
+    x.product_sub = product_sub;
+    x.n_cat = n_cat;
+    x.n_sub = n_sub;
+    x.n = n;
+    x.sc = sc;
+    x.parts = parts;
+    x.exclude = exclude;
+    prefrec_topk_heap_init(&x.heap, top, k);
+
+    /* the neighbour sums and their scales (neighbour_sum: 0 when the weight is 0) */
+    parts->f_ease = parts->f_knn = 0.0f;
+    if (w[PREFREC_BW_EASE] != 0) {
+        float mx =
+            accumulate(b->ease_nbr, b->ease_w, b->m, hist, n, MARK_EASE, sc->acc_e, sc->mark);
+        parts->f_ease = mx > 0.0f ? (float)(w[PREFREC_BW_EASE] / mx) : 0.0f;
+    }
+    if (w[PREFREC_BW_KNN] != 0) {
+        float mx = accumulate(b->knn_nbr, b->knn_w, b->m, hist, n, MARK_KNN, sc->acc_k, sc->mark);
+        parts->f_knn = mx > 0.0f ? (float)(w[PREFREC_BW_KNN] / mx) : 0.0f;
+    }
+    int s = seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0;
+    x.row = b->pop_seg + (size_t)s * P;
+    x.fs = part_scale(w[PREFREC_BW_POP], ix->seg_max[s]);
+    x.ft = part_scale(w[PREFREC_BW_TREND], ix->trend_max);
+    x.t = (float)b->tiebreak;
+
+    /* the history's category and subcategory shares, as prefrec_blend_score counts them */
+    float *cs = sc->share, *ss = sc->share + (n_cat > 0 ? n_cat : 0);
+    x.cs = cs;
+    x.ss = ss;
+    float su_max = 0.0f;
+    if (n > 0) {
+        if (n_cat > 0) memset(cs, 0, (size_t)n_cat * sizeof *cs);
+        if (n_sub > 0) memset(ss, 0, (size_t)n_sub * sizeof *ss);
+        for (size_t i = 0; i < n; i++) {
+            int32_t c = product_cat ? product_cat[hist[i]] : -1,
+                    u = product_sub ? product_sub[hist[i]] : -1;
+            if (c >= 0 && c < n_cat) cs[c] += 1.0f;
+            if (u >= 0 && u < n_sub) ss[u] += 1.0f;
+        }
+        x.inv = 1.0f / (float)n;
+        x.wc = (float)w[PREFREC_BW_CAT];
+        x.wcp = (float)w[PREFREC_BW_CATPOP];
+        x.wsp = (float)w[PREFREC_BW_SUBPOP];
+        for (size_t i = 0; i < n; i++) {
+            int32_t u = product_sub ? product_sub[hist[i]] : -1;
+            if (u >= 0 && u < n_sub && ss[u] * x.inv > su_max) su_max = ss[u] * x.inv;
+        }
+    }
+
+    /* 1. the history's neighbours, scored exactly */
+    for (int list = 0; list < 2; list++) {
+        const int32_t *nbr = list ? b->knn_nbr : b->ease_nbr;
+        if (w[list ? PREFREC_BW_KNN : PREFREC_BW_EASE] == 0) continue;
+        for (size_t i = 0; i < n; i++) {
+            const int32_t *nb = nbr + (size_t)hist[i] * b->m;
+            for (int32_t r = 0; r < b->m; r++)
+                if (nb[r] >= 0) visit(&x, nb[r]);
+        }
+    }
+    /* 2. each category of the history, while ub + its category bonus can still enter */
+    for (int32_t c = 0; n > 0 && c < n_cat && c < ix->n_cat; c++) {
+        if (!(cs[c] > 0.0f)) continue;
+        float sc_c = cs[c] * x.inv;
+        double bonus = (double)x.wc * sc_c, per_all = (double)x.wcp * sc_c + (double)x.wsp * su_max;
+        for (int32_t j = ix->cat_start[c]; j < ix->cat_start[c + 1]; j++) {
+            int32_t p = ix->cat_order[j];
+            if (!may_enter(&x, (double)ix->ub[p] + bonus + per_all * ix->cat_tail_all[j])) break;
+            visit(&x, p);
+        }
+    }
+    /* 3. everything else, while its history-free bound can still enter */
+    for (int32_t j = 0; j < P; j++) {
+        int32_t p = ix->order[j];
+        if (!may_enter(&x, (double)ix->ub[p])) break;
+        visit(&x, p);
+    }
+    if (n_scored) *n_scored = x.scored;
+    return prefrec_topk_heap_finish(&x.heap);
+}
