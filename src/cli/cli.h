@@ -22,6 +22,9 @@ void cli_set_dist(prefrec_dist *d);
 prefrec_dist *cli_dist(void);
 /* 1 when the command runs sharded: the native-mpi build, whatever the number of ranks. */
 #define CLI_SHARDED() (prefrec_dist_built_with_mpi() && cli_dist() != NULL)
+/* After a sharded command: rank 0 prints the ranks' peak memory and bytes sent (collective). */
+#include "prefrec/native/shard.h"
+void cli_dist_report(const char *cmd, const prefrec_shard_info *info);
 
 /* Print "prefrec <cmd>: <msg>" for err to stderr and return exit code 1. */
 int cli_fail(const char *cmd, const prefrec_error *err);

@@ -132,6 +132,7 @@ static int score_sharded(const char *data, const prefrec_score_params *p, const 
                 (unsigned long long)info.rows_total, n, t1 - t0, (long long)pairs,
                 prefrec_date_format(p->asof_day, dd), t2 - t1, out, t3 - t2);
     prefrec_scores_free(s);
+    if (!st) cli_dist_report("score", &info);
     prefrec_shard_info_free(&info);
     prefrec_dataset_free(ds);
     return st ? (root ? cli_fail("score", &err) : 1) : 0;

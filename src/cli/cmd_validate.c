@@ -89,6 +89,7 @@ static int validate_sharded(const char *data, const prefrec_score_params *p, int
                 "%.3f s\n",
                 (unsigned long long)info.rows_total, prefrec_dist_size(d), t1 - t0, t2 - t1);
     prefrec_validation_free(v);
+    if (!st) cli_dist_report("validate", &info);
     prefrec_shard_info_free(&info);
     prefrec_dataset_free(ds);
     return st ? (root ? cli_fail("validate", &err) : 1) : 0;
