@@ -78,6 +78,15 @@ for n in 2 3; do
     fi
   fi
 done
+# two bad lines, in rank 0's and rank 2's ranges (a bad count, then the bad date): the job
+# reports the first one, as one process does
+awk -F, -v OFS=, -v at="$at" -v early=$((lines / 6)) 'NR == early { $10 = "x1" } NR == at { $7 = "2021-13-45" } { print }' \
+  "$work/d/$f" >"$work/bad/$f"
+one "$bin" score --data "$work/bad" --out "$work/one.csv" 2>"$work/one.err"
+grep -q "$f:$((lines / 6)):.*bad count 'x1'" "$work/one.err" || bad "one process: not the first bad line: $(cat "$work/one.err")"
+run 3 "$bin" score --data "$work/bad" --out "$work/n.csv" 2>"$work/err" && bad "two bad lines, 3 ranks: exit 0"
+grep -Fq "$(cat "$work/one.err")" "$work/err" && ok "two bad lines, 3 ranks: the first one reported" ||
+  bad "two bad lines, 3 ranks: $(head -c 400 "$work/err")"
 # a quoted field with a line break: refused with its line
 mkdir -p "$work/q" && cp "$work/d"/*.csv "$work/q/"
 awk -F, -v OFS=, 'NR == 100 { $5 = "\"BR\nX\"" } { print }' "$work/d/$f" >"$work/q/$f"
