@@ -14,6 +14,7 @@ pkgs=(cmake gcc make pkg-config libcjson-dev libsodium-dev
       emscripten binaryen clang lld llvm wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
       dpkg-dev python3 libopenblas-dev
       chromium fonts-noto-cjk   # browser tests: playwright-core drives Debian's chromium
+      openmpi-bin libopenmpi-dev  # the native-mpi build (docs/mpi.md)
       strace valgrind           # fault tests (write/kill injection), scripts/leakcheck.sh --valgrind
       clang-format)             # the style check (scripts/check-style.py)
 command -v node >/dev/null || pkgs+=(nodejs)

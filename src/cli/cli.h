@@ -15,6 +15,17 @@ typedef struct cli_command {
     const char *summary;
 } cli_command;
 
+/* The ranks of this run (src/host/dist.h): NULL in the normal build; in the native-mpi build
+ * the MPI world of the commands that run sharded (score, validate). */
+#include "host/dist.h"
+void cli_set_dist(prefrec_dist *d);
+prefrec_dist *cli_dist(void);
+/* 1 when the command runs sharded: the native-mpi build, whatever the number of ranks. */
+#define CLI_SHARDED() (prefrec_dist_built_with_mpi() && cli_dist() != NULL)
+/* After a sharded command: rank 0 prints the ranks' peak memory and bytes sent (collective). */
+#include "prefrec/native/shard.h"
+void cli_dist_report(const char *cmd, const prefrec_shard_info *info);
+
 /* Print "prefrec <cmd>: <msg>" for err to stderr and return exit code 1. */
 int cli_fail(const char *cmd, const prefrec_error *err);
 /* Print a usage error "prefrec <cmd>: <msg>" and the usage text; return 2. */

@@ -1,4 +1,5 @@
 /* main.c - the prefrec command: dispatch to a subcommand (src/cli/cmd_*.c). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -48,6 +49,24 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return 0;
+    }
+    /* the native-mpi build: score and validate run as the ranks mpirun started (docs/mpi.md) */
+    /* (PREFREC_ONE_PROCESS=1: the one-process path of the same binary, which tests compare) */
+    const char *one = getenv("PREFREC_ONE_PROCESS");
+    if (prefrec_dist_built_with_mpi() && !(one && !strcmp(one, "1")) &&
+        (!strcmp(argv[1], "score") || !strcmp(argv[1], "validate"))) {
+        prefrec_dist *d = NULL;
+        if (prefrec_dist_init(&argc, &argv, &d)) {
+            fprintf(stderr, "prefrec %s: error: MPI did not start\n", argv[1]);
+            return 1;
+        }
+        cli_set_dist(d);
+        int rc = 2;
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[1], commands[i].name)) rc = commands[i].run(argc - 1, argv + 1);
+        cli_set_dist(NULL);
+        prefrec_dist_finish(d);
+        return rc;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);

@@ -94,6 +94,10 @@ typedef struct prefrec_table_ {
 /* Open path and read its header. Errors: missing/unreadable file (E_IO), empty file (E_EMPTY),
  * duplicate header names (E_PARSE). */
 prefrec_status prefrec_table_open_(prefrec_table_ *t, const char *path, prefrec_error *err);
+/* The same over buf[0..len) (borrowed until close), named name in messages (the sharded
+ * loader, shard.c: the file's header and this rank's records, or a broadcast catalog). */
+prefrec_status prefrec_table_open_mem_(prefrec_table_ *t, const char *buf, size_t len,
+                                       const char *name, prefrec_error *err);
 void prefrec_table_close_(prefrec_table_ *t);
 /* Index of header column name, or -1. */
 int prefrec_table_col_(const prefrec_table_ *t, const char *name);
@@ -123,6 +127,18 @@ prefrec_status prefrec_demographics_read_(prefrec_table_ *t, prefrec_loader_ *L,
 
 prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                   prefrec_error *err);
+/* The same from memory (one thread): buf[0..len) holds the header and the rows, name is used in
+ * messages. */
+prefrec_status prefrec_pdde_load_mem_(const char *buf, size_t len, const char *name,
+                                      prefrec_loader_ *L, prefrec_dataset *ds, prefrec_error *err);
+/* The L.POINT catalog (04) and demographics (01) tables, already open (lpoint.c). */
+prefrec_status prefrec_lpoint_catalog_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_dataset *ds,
+                                       prefrec_error *err);
+prefrec_status prefrec_lpoint_demo_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_dataset *ds,
+                                    prefrec_error *err);
+/* 06: the Lpay receipts file at path, matched against ds's receipts (lpoint.c). */
+prefrec_status prefrec_lpoint_lpay_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
+                                    prefrec_error *err);
 
 /* A bad value in field col of the current row: fmt (with "%.*s" for the value v, n bytes, cut
  * to 40) plus " (column NAME)" at file:line:col, through prefrec_loader_bad_row_. Returns the

@@ -31,20 +31,37 @@ static char *join(const char *dir, const char *name) {
     return s;
 }
 
+prefrec_status prefrec_lpoint_catalog_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_dataset *ds,
+                                       prefrec_error *err) {
+    int c_pd, c_nm, c_hlv, c_mcls;
+    prefrec_status st;
+    if ((st = prefrec_table_require_(t, "pd_c", "product code", &c_pd, err)) ||
+        (st = prefrec_table_require_(t, "pd_nm", "product name", &c_nm, err)) ||
+        (st = prefrec_table_require_(t, "clac_hlv_nm", "top category", &c_hlv, err)) ||
+        (st = prefrec_table_require_(t, "clac_mcls_nm", "mid category", &c_mcls, err)))
+        return st;
+    prefrec_catalog_cols_ cols = {c_pd, c_nm, c_hlv, c_mcls};
+    return prefrec_catalog_read_(t, L, ds, &cols, err);
+}
+
+prefrec_status prefrec_lpoint_demo_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_dataset *ds,
+                                    prefrec_error *err) {
+    int c_cust, c_sex, c_age;
+    prefrec_status st;
+    if ((st = prefrec_table_require_(t, "cust", "customer id", &c_cust, err)) ||
+        (st = prefrec_table_require_(t, "ma_fem_dv", "gender", &c_sex, err)) ||
+        (st = prefrec_table_require_(t, "ages", "age band", &c_age, err)))
+        return st;
+    prefrec_demog_cols_ cols = {c_cust, c_sex, c_age};
+    return prefrec_demographics_read_(t, L, ds, &cols, err);
+}
+
 static prefrec_status load_catalog(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                    prefrec_error *err) {
     prefrec_table_ t;
     prefrec_status st = prefrec_table_open_(&t, path, err);
     if (st) return st;
-    int c_pd, c_nm, c_hlv, c_mcls;
-    if ((st = prefrec_table_require_(&t, "pd_c", "product code", &c_pd, err)) ||
-        (st = prefrec_table_require_(&t, "pd_nm", "product name", &c_nm, err)) ||
-        (st = prefrec_table_require_(&t, "clac_hlv_nm", "top category", &c_hlv, err)) ||
-        (st = prefrec_table_require_(&t, "clac_mcls_nm", "mid category", &c_mcls, err)))
-        goto done;
-    prefrec_catalog_cols_ cols = {c_pd, c_nm, c_hlv, c_mcls};
-    st = prefrec_catalog_read_(&t, L, ds, &cols, err);
-done:
+    st = prefrec_lpoint_catalog_(&t, L, ds, err);
     prefrec_table_close_(&t);
     return st;
 }
@@ -54,22 +71,15 @@ static prefrec_status load_demo(const char *path, prefrec_loader_ *L, prefrec_da
     prefrec_table_ t;
     prefrec_status st = prefrec_table_open_(&t, path, err);
     if (st) return st;
-    int c_cust, c_sex, c_age;
-    if ((st = prefrec_table_require_(&t, "cust", "customer id", &c_cust, err)) ||
-        (st = prefrec_table_require_(&t, "ma_fem_dv", "gender", &c_sex, err)) ||
-        (st = prefrec_table_require_(&t, "ages", "age band", &c_age, err)))
-        goto done;
-    prefrec_demog_cols_ cols = {c_cust, c_sex, c_age};
-    st = prefrec_demographics_read_(&t, L, ds, &cols, err);
-done:
+    st = prefrec_lpoint_demo_(&t, L, ds, err);
     prefrec_table_close_(&t);
     return st;
 }
 
 /* 06: which receipts were paid with Lpay. Receipts not among the purchases (the file also
  * covers the non-retail affiliates of 03_COP_U) are counted in n_lpay_unmatched. */
-static prefrec_status load_lpay(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
-                                prefrec_error *err) {
+prefrec_status prefrec_lpoint_lpay_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
+                                    prefrec_error *err) {
     prefrec_table_ t;
     prefrec_status st = prefrec_table_open_(&t, path, err);
     if (st) return st;
@@ -118,7 +128,7 @@ prefrec_status prefrec_lpoint_load_(const char *dir, const prefrec_load_params *
     if (!st) st = prefrec_pdde_load_(f02, &L, ds, err);
     ds->has_quantity = ds->has_amount = 1; /* buy_ct, buy_am */
     struct stat sb;
-    if (!st && stat(f06, &sb) == 0) st = load_lpay(f06, &L, ds, err);
+    if (!st && stat(f06, &sb) == 0) st = prefrec_lpoint_lpay_(f06, &L, ds, err);
     prefrec_loader_progress_end_(&L);
     if (!st) {
         ds->n_skipped = L.skipped;

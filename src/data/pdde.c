@@ -456,16 +456,39 @@ static int use_threads(const prefrec_load_params *lp, uint64_t size) {
     return getloadavg(load, 1) == 1 && load[0] <= (double)cpus - 1.5;
 }
 
+static prefrec_status pdde_read(prefrec_table_ *tp, const char *path, uint64_t bytes,
+                                prefrec_loader_ *L, prefrec_dataset *ds, prefrec_error *err);
+
 prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                   prefrec_error *err) {
     prefrec_table_ t;
+    prefrec_status st = prefrec_table_open_(&t, path, err);
+    if (st) return st;
+    struct stat sb;
+    return pdde_read(&t, path, stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0, L, ds, err);
+}
+
+prefrec_status prefrec_pdde_load_mem_(const char *buf, size_t len, const char *name,
+                                      prefrec_loader_ *L, prefrec_dataset *ds, prefrec_error *err) {
+    prefrec_table_ t;
+    prefrec_status st = prefrec_table_open_mem_(&t, buf, len, name, err);
+    if (st) return st;
+    return pdde_read(&t, NULL, (uint64_t)len, L, ds, err);
+}
+
+/* The rows of the open table *tp (closed here); path: the file, for the helper thread (NULL:
+ * one thread). */
+static prefrec_status pdde_read(prefrec_table_ *tp, const char *path, uint64_t bytes,
+                                prefrec_loader_ *L, prefrec_dataset *ds, prefrec_error *err) {
+    prefrec_table_ t = *tp;
     rowp_ p = {0};
     helper_ h;
     memset(&h, 0, sizeof h);
     pthread_t th;
     int helping = 0;
-    prefrec_status st = prefrec_table_open_(&t, path, err);
-    if (st) return st;
+    prefrec_status st = PREFREC_OK;
+    const int may_thread = path != NULL;
+    if (!path) path = t.path;
     pcols_ c;
     if ((st = prefrec_table_require_(&t, "cust", "customer id", &c.cust, err)) ||
         (st = prefrec_table_require_(&t, "rct_no", "receipt", &c.rct, err)) ||
@@ -478,8 +501,6 @@ prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_
         (st = prefrec_table_require_(&t, "buy_am", "amount", &c.am, err)) ||
         (st = prefrec_table_require_(&t, "buy_ct", "count", &c.ct, err)))
         goto done;
-    struct stat sb;
-    uint64_t bytes = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
     size_t cap = (size_t)(bytes / 40) + 1024; /* rows are about 64 bytes: room without a realloc */
     /* receipts: a few rows each (about 3.4 in L.POINT); room for a row in 2.5 */
     if (prefrec_dataset_grow_(ds, cap) != 0 || prefrec_dict_reserve_ids_(ds->receipts, cap / 5 * 2))
@@ -491,7 +512,7 @@ prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_
     size_t n = ds->n_rows;
     uint64_t cut = 0;
     L->parts = 1;
-    if (n == 0 && use_threads(L->params, bytes)) {
+    if (n == 0 && may_thread && use_threads(L->params, bytes)) {
         helping = helper_start(&h, &th, path, prefrec_csv_bytes(t.csv), bytes, t.ncol, cap, ds, &c);
         if (helping) cut = h.cut;
     }

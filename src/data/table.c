@@ -159,10 +159,25 @@ void prefrec_table_close_(prefrec_table_ *t) {
     memset(t, 0, sizeof *t);
 }
 
+static prefrec_status read_header(prefrec_table_ *t, const char *path, prefrec_error *err);
+
 prefrec_status prefrec_table_open_(prefrec_table_ *t, const char *path, prefrec_error *err) {
     memset(t, 0, sizeof *t);
     prefrec_status st = prefrec_csv_open(path, NULL, &t->csv, err);
     if (st) return st;
+    return read_header(t, path, err);
+}
+
+prefrec_status prefrec_table_open_mem_(prefrec_table_ *t, const char *buf, size_t len,
+                                       const char *name, prefrec_error *err) {
+    memset(t, 0, sizeof *t);
+    prefrec_status st = prefrec_csv_open_mem(buf, len, name, NULL, &t->csv, err);
+    if (st) return st;
+    return read_header(t, name, err);
+}
+
+static prefrec_status read_header(prefrec_table_ *t, const char *path, prefrec_error *err) {
+    prefrec_status st;
     t->path = strdup(path);
     if (!t->path) goto nomem;
     const char *slash = strrchr(t->path, '/');

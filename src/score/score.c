@@ -7,6 +7,7 @@
 #include "prefrec/native/score.h"
 
 #include "core/json_read.h"
+#include "host/dist.h"
 #include "host/file.h"
 
 #include <math.h>
@@ -260,6 +261,23 @@ static void finish_customer(prefrec_scores *s, size_t from, size_t to, const int
 
 prefrec_status prefrec_scores_compute(const prefrec_dataset *ds, const prefrec_score_params *p,
                                       int affiliate, prefrec_scores **out, prefrec_error *err) {
+    return prefrec_scores_compute_dist(ds, p, affiliate, NULL, out, err);
+}
+
+/* The largest mean intervals over the ranks. NaN (none yet) travels as -1: intervals are > 0. */
+static int reduce_max(prefrec_dist *dist, double *v, size_t n) {
+    if (prefrec_dist_size(dist) == 1) return 0;
+    for (size_t k = 0; k < n; k++)
+        if (isnan(v[k])) v[k] = -1;
+    if (prefrec_dist_allreduce_f64(dist, v, n, PREFREC_DIST_MAX)) return -1;
+    for (size_t k = 0; k < n; k++)
+        if (v[k] < 0) v[k] = NAN;
+    return 0;
+}
+
+prefrec_status prefrec_scores_compute_dist(const prefrec_dataset *ds, const prefrec_score_params *p,
+                                           int affiliate, prefrec_dist *dist, prefrec_scores **out,
+                                           prefrec_error *err) {
     if (!out) return prefrec_error_set(err, PREFREC_E_INVAL, "scores: NULL out");
     *out = NULL;
     if (!ds || !p) return prefrec_error_set(err, PREFREC_E_INVAL, "scores: NULL dataset or params");
@@ -290,6 +308,15 @@ prefrec_status prefrec_scores_compute(const prefrec_dataset *ds, const prefrec_s
         m++;
     }
     if (m == 0) {
+        if (prefrec_dist_size(dist) > 1) { /* no pairs here, but the others' maxima need us */
+            size_t n_red = (size_t)n_aff * ((size_t)n_cat + 1) + (size_t)n_aff + 1;
+            double *none = malloc(n_red * sizeof *none);
+            if (!none) return prefrec_error_set(err, PREFREC_E_NOMEM, "scores: out of memory");
+            for (size_t k = 0; k < n_red; k++) none[k] = NAN;
+            int bad = reduce_max(dist, none, n_red);
+            free(none);
+            if (bad) return prefrec_error_set(err, PREFREC_E_IO, "scores: reduction failed");
+        }
         prefrec_scores *s = scores_alloc(0);
         if (!s) return prefrec_error_set(err, PREFREC_E_NOMEM, "scores: out of memory");
         s->asof_day = p->asof_day;
@@ -393,6 +420,29 @@ prefrec_status prefrec_scores_compute(const prefrec_dataset *ds, const prefrec_s
         }
     }
     free(a);
+    /* one array (cat_max, then aff_max) so that the ranks meet once */
+    if (prefrec_dist_size(dist) > 1) {
+        size_t n_red = n_slots + (size_t)n_aff + 1;
+        double *both = malloc(n_red * sizeof *both);
+        int bad = !both;
+        if (both) {
+            memcpy(both, cat_max, n_slots * sizeof *both);
+            memcpy(both + n_slots, aff_max, ((size_t)n_aff + 1) * sizeof *both);
+            bad = reduce_max(dist, both, n_red);
+            memcpy(cat_max, both, n_slots * sizeof *both);
+            memcpy(aff_max, both + n_slots, ((size_t)n_aff + 1) * sizeof *both);
+            free(both);
+        }
+        if (bad) {
+            prefrec_scores_free(s);
+            free(pair_cat);
+            free(ival);
+            free(cat_count);
+            free(cat_max);
+            free(aff_max);
+            return prefrec_error_set(err, PREFREC_E_IO, "scores: reduction failed");
+        }
+    }
 
     /* intervals with the fallback, the ratio and the levels */
     for (j = 0; j < n; j++) {
@@ -494,24 +544,12 @@ static char *put_fixed6(char *o, double v) {
     return o;
 }
 
-prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_dataset *ds,
-                                        const char *path, prefrec_error *err) {
-    if (!s || !ds || !path)
-        return prefrec_error_set(err, PREFREC_E_INVAL, "scores csv: NULL argument");
-    prefrec_atomic at;
-    prefrec_status st = prefrec_atomic_open(&at, path, err);
-    if (st) return st;
-    FILE *f = at.f;
-    fputs("affiliate,customer,product,count,last_date,buy_level,clac_share,low_clac,range_ratio,"
-          "range_score,score\n",
-          f);
+int prefrec_scores_write_rows(const prefrec_scores *s, const prefrec_dataset *ds, size_t from,
+                              size_t to, FILE *f) {
     size_t cap = 4096;
     char *line = malloc(cap);
-    if (!line) {
-        prefrec_atomic_abort(&at);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
-    }
-    for (size_t i = 0; i < s->n; i++) {
+    if (!line) return -1;
+    for (size_t i = from; i < to; i++) {
         const char *af = prefrec_dict_str(ds->affiliates, s->affiliate[i]);
         const char *cu = prefrec_dict_str(ds->customers, s->customer[i]);
         const char *pr = prefrec_dict_str(ds->products, s->product[i]);
@@ -520,8 +558,7 @@ prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_d
             char *nl = realloc(line, need);
             if (!nl) {
                 free(line);
-                prefrec_atomic_abort(&at);
-                return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
+                return -1;
             }
             line = nl;
             cap = need;
@@ -553,5 +590,20 @@ prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_d
         fwrite(line, 1, (size_t)(o - line), f);
     }
     free(line);
+    return ferror(f) ? -1 : 0;
+}
+
+prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_dataset *ds,
+                                        const char *path, prefrec_error *err) {
+    if (!s || !ds || !path)
+        return prefrec_error_set(err, PREFREC_E_INVAL, "scores csv: NULL argument");
+    prefrec_atomic at;
+    prefrec_status st = prefrec_atomic_open(&at, path, err);
+    if (st) return st;
+    fputs(PREFREC_SCORES_CSV_HEADER, at.f);
+    if (prefrec_scores_write_rows(s, ds, 0, s->n, at.f) && !ferror(at.f)) {
+        prefrec_atomic_abort(&at);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", path);
+    }
     return prefrec_atomic_commit(&at, err);
 }

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "host/dist.h"
 #include "prefrec/native/atomic.h"
 #include "prefrec/date.h"
 #include "prefrec/native/score.h"
@@ -25,6 +26,13 @@ void prefrec_validation_free(prefrec_validation *v) {
 prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec_score_params *p,
                                         int32_t cutoff_day, int32_t end_day, int affiliate,
                                         prefrec_validation **out, prefrec_error *err) {
+    return prefrec_validate_compute_dist(ds, p, cutoff_day, end_day, affiliate, NULL, out, err);
+}
+
+prefrec_status prefrec_validate_compute_dist(const prefrec_dataset *ds,
+                                             const prefrec_score_params *p, int32_t cutoff_day,
+                                             int32_t end_day, int affiliate, prefrec_dist *dist,
+                                             prefrec_validation **out, prefrec_error *err) {
     if (!out) return prefrec_error_set(err, PREFREC_E_INVAL, "validate: NULL out");
     *out = NULL;
     if (!ds || !p)
@@ -38,7 +46,7 @@ prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec
     prefrec_score_params q = *p;
     q.asof_day = cutoff_day;
     prefrec_scores *s = NULL;
-    prefrec_status st = prefrec_scores_compute(ds, &q, affiliate, &s, err);
+    prefrec_status st = prefrec_scores_compute_dist(ds, &q, affiliate, dist, &s, err);
     if (st) return st;
 
     const int32_t n_aff = prefrec_dict_size(ds->affiliates);
@@ -60,6 +68,7 @@ prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec
         ptrdiff_t j = prefrec_scores_find(s, af, ds->customer[i], ds->product[i]);
         if (j >= 0) bought[j] = 1;
     }
+    int red_bad = prefrec_dist_allreduce_i64(dist, aff_rows, (size_t)n_aff, PREFREC_DIST_SUM);
     size_t n_rows = 0;
     for (int32_t a = 0; a < n_aff; a++) n_rows += aff_rows[a] > 0;
     v->rows = calloc(n_rows ? n_rows : 1, sizeof *v->rows);
@@ -117,6 +126,26 @@ prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec
     free(bought);
     free(aff_rows);
     prefrec_scores_free(s);
+    /* the counts of every rank (rows are in the same affiliate order everywhere) */
+    for (size_t r = 0; r < n_rows && prefrec_dist_size(dist) > 1; r++) {
+        prefrec_validate_row *row = &v->rows[r];
+        int64_t c[2 * PREFREC_VALIDATE_THRESHOLDS + 2 * PREFREC_VALIDATE_BINS];
+        int64_t *q = c;
+        memcpy(q, row->pairs, sizeof row->pairs), q += PREFREC_VALIDATE_THRESHOLDS;
+        memcpy(q, row->bought, sizeof row->bought), q += PREFREC_VALIDATE_THRESHOLDS;
+        memcpy(q, row->hist, sizeof row->hist), q += PREFREC_VALIDATE_BINS;
+        memcpy(q, row->hist_bought, sizeof row->hist_bought);
+        red_bad |= prefrec_dist_allreduce_i64(dist, c, sizeof c / sizeof c[0], PREFREC_DIST_SUM);
+        q = c;
+        memcpy(row->pairs, q, sizeof row->pairs), q += PREFREC_VALIDATE_THRESHOLDS;
+        memcpy(row->bought, q, sizeof row->bought), q += PREFREC_VALIDATE_THRESHOLDS;
+        memcpy(row->hist, q, sizeof row->hist), q += PREFREC_VALIDATE_BINS;
+        memcpy(row->hist_bought, q, sizeof row->hist_bought);
+    }
+    if (red_bad) {
+        prefrec_validation_free(v);
+        return prefrec_error_set(err, PREFREC_E_IO, "validate: reduction failed");
+    }
     *out = v;
     return PREFREC_OK;
 }

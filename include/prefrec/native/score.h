@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "prefrec/native/dataset.h"
 #include "prefrec/status.h"
@@ -93,14 +94,32 @@ prefrec_status prefrec_scores_compute(const prefrec_dataset *ds, const prefrec_s
                                       int affiliate, prefrec_scores **out, prefrec_error *err);
 void prefrec_scores_free(prefrec_scores *s); /* accepts NULL */
 
+/* The same on one rank of a sharded data set (prefrec/native/shard.h, docs/mpi.md): ds holds the
+ * rows of this rank's customers, with the affiliate and catalog ids of every rank; the pairs are
+ * this rank's. The one item-side figure, the largest mean interval per (affiliate, category)
+ * and per affiliate, is reduced over the ranks (a maximum: the same bits for any N), so each
+ * pair gets the one-process values. Collective: every rank calls it. dist NULL: one rank. */
+typedef struct prefrec_dist prefrec_dist;
+prefrec_status prefrec_scores_compute_dist(const prefrec_dataset *ds, const prefrec_score_params *p,
+                                           int affiliate, prefrec_dist *dist, prefrec_scores **out,
+                                           prefrec_error *err);
+
 /* Index of (affiliate, customer, product) in s (binary search), or -1. */
 ptrdiff_t prefrec_scores_find(const prefrec_scores *s, int affiliate, int32_t customer,
                               int32_t product);
+
+#define PREFREC_SCORES_CSV_HEADER \
+    "affiliate,customer,product,count,last_date,buy_level,clac_share,low_clac,range_ratio," \
+    "range_score,score\n"
 
 /* Write s as CSV (header: affiliate,customer,product,count,last_date,buy_level,clac_share,
  * low_clac,range_ratio,range_score,score) with the dataset's codes, atomically to path. */
 prefrec_status prefrec_scores_write_csv(const prefrec_scores *s, const prefrec_dataset *ds,
                                         const char *path, prefrec_error *err);
+/* The lines of pairs [from, to) of s as prefrec_scores_write_csv writes them (no header), to f
+ * (a merge of ranks' outputs, docs/mpi.md). 0, or -1 when memory runs out or f fails. */
+int prefrec_scores_write_rows(const prefrec_scores *s, const prefrec_dataset *ds, size_t from,
+                              size_t to, FILE *f);
 
 /* ---- validation: scores from before a cut-off vs purchases from the cut-off to an end ------- */
 #define PREFREC_VALIDATE_THRESHOLDS 10 /* t = 0.0, 0.5, ..., 4.5 */
@@ -129,6 +148,12 @@ typedef struct prefrec_validation {
 prefrec_status prefrec_validate_compute(const prefrec_dataset *ds, const prefrec_score_params *p,
                                         int32_t cutoff_day, int32_t end_day, int affiliate,
                                         prefrec_validation **out, prefrec_error *err);
+/* The same on one rank of a sharded data set: the counts are summed over the ranks (integers:
+ * the same for any N), so every rank returns the one-process table. Collective. */
+prefrec_status prefrec_validate_compute_dist(const prefrec_dataset *ds,
+                                             const prefrec_score_params *p, int32_t cutoff_day,
+                                             int32_t end_day, int affiliate, prefrec_dist *dist,
+                                             prefrec_validation **out, prefrec_error *err);
 void prefrec_validation_free(prefrec_validation *v); /* accepts NULL */
 
 /* The --json document ({"cutoff", "end", "thresholds", "affiliates": {code: {"rate", "pairs",

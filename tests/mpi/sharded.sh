@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# sharded.sh - `mpirun -n N prefrec score|validate` (the native-mpi build, docs/mpi.md) writes
+# byte for byte what one process writes, for N = 1, 2, 3; a bad line on any rank ends the job
+# with the one-process error (file:line:column), a non-zero status and no output; a quoted line
+# break is refused with its line. The one-process outputs come from the same binary with
+# PREFREC_ONE_PROCESS=1 (the code of the normal build: no MPI call is made).
+# Run as: bash sharded.sh <prefrec-binary> <repo-root> <mpiexec>
+set -uo pipefail
+bin=$(realpath "$1")
+mpiexec=${3:-mpirun}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # tests run as root here and on CI
+export OMPI_MCA_rmaps_base_oversubscribe=1 # 3 ranks on a 2-CPU machine
+work=$(mktemp -d /tmp/prefrec-mpi.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fails=0
+bad() { fails=$((fails + 1)); echo "FAIL $*"; }
+ok() { echo "ok   $*"; }
+run() { "$mpiexec" --oversubscribe -n "$1" "${@:2}"; }
+one() { PREFREC_ONE_PROCESS=1 "$@"; }
+
+"$bin" gen --out "$work/d" --scale 0.01 --seed 3 --quiet || exit 1
+f=LPOINT_BIG_COMP_02_PDDE.csv
+# A second data set where customers first seen late in the file and affiliates first seen in
+# different orders on different ranks matter: the purchase lines reversed (header kept), with
+# CRLF line ends and no line end after the last line.
+mkdir -p "$work/r" && cp "$work/d"/*.csv "$work/r/"
+{ head -n 1 "$work/d/$f"; tail -n +2 "$work/d/$f" | tac; } | sed 's/$/\r/' | head -c -2 >"$work/r/$f"
+
+for data in d r; do
+  one "$bin" score --data "$work/$data" --out "$work/one.csv" 2>/dev/null || bad "one-process score $data"
+  one "$bin" validate --data "$work/$data" --cutoff 2021-10-01 --json "$work/one.json" \
+    >"$work/one.txt" 2>/dev/null || bad "one-process validate $data"
+  [[ $(wc -l <"$work/one.csv") -gt 1000 ]] || bad "$data: the one-process score has too few pairs"
+  for n in 1 2 3; do
+    rm -f "$work/n.csv" "$work/n.json"
+    if run "$n" "$bin" score --data "$work/$data" --out "$work/n.csv" 2>"$work/err"; then
+      cmp -s "$work/one.csv" "$work/n.csv" && ok "$data: score, $n ranks: the same bytes" ||
+        bad "$data: score, $n ranks: differs from one process"
+    else
+      bad "$data: score, $n ranks failed: $(head -c 300 "$work/err")"
+    fi
+    if run "$n" "$bin" validate --data "$work/$data" --cutoff 2021-10-01 --json "$work/n.json" \
+      >"$work/n.txt" 2>"$work/err"; then
+      cmp -s "$work/one.json" "$work/n.json" && cmp -s "$work/one.txt" "$work/n.txt" &&
+        ok "$data: validate, $n ranks: the same JSON and table" ||
+        bad "$data: validate, $n ranks: differs from one process"
+    else
+      bad "$data: validate, $n ranks failed: $(head -c 300 "$work/err")"
+    fi
+  done
+done
+# --affiliate: one affiliate's pairs, the same
+one "$bin" score --data "$work/d" --affiliate A02 --out "$work/one.csv" 2>/dev/null
+run 3 "$bin" score --data "$work/d" --affiliate A02 --out "$work/n.csv" 2>/dev/null &&
+  cmp -s "$work/one.csv" "$work/n.csv" && ok "--affiliate A02, 3 ranks: the same bytes" ||
+  bad "--affiliate A02, 3 ranks"
+
+# A bad date on a line in the last third of the file (rank 2's range): the one-process message,
+# every rank non-zero (mpirun's status), no output file.
+mkdir -p "$work/bad" && cp "$work/d"/*.csv "$work/bad/"
+lines=$(wc -l <"$work/d/$f")
+at=$((lines * 5 / 6))
+awk -F, -v OFS=, -v at="$at" 'NR == at { $7 = "2021-13-45" } { print }' "$work/d/$f" >"$work/bad/$f"
+one "$bin" score --data "$work/bad" --out "$work/one.csv" 2>"$work/one.err" && bad "one process took the bad date"
+grep -q "$f:$at:" "$work/one.err" || bad "one-process error does not name line $at: $(cat "$work/one.err")"
+for n in 2 3; do
+  rm -f "$work/n.csv"
+  if run "$n" "$bin" score --data "$work/bad" --out "$work/n.csv" 2>"$work/err"; then
+    bad "bad date, $n ranks: exit 0"
+  else
+    grep -Fq "$(cat "$work/one.err")" "$work/err" && ok "bad date, $n ranks: $(cat "$work/one.err")" ||
+      bad "bad date, $n ranks: not the one-process error: $(head -c 400 "$work/err")"
+    [[ $(grep -c "error:" "$work/err") -eq 1 ]] || bad "bad date, $n ranks: not exactly one error line"
+    if [[ -e "$work/n.csv" ]] || ls "$work" | grep -q '\.tmp\.'; then
+      bad "bad date, $n ranks: an output or temp file was written"
+    else
+      ok "bad date, $n ranks: no output written"
+    fi
+  fi
+done
+# two bad lines, in rank 0's and rank 2's ranges (a bad count, then the bad date): the job
+# reports the first one, as one process does
+awk -F, -v OFS=, -v at="$at" -v early=$((lines / 6)) 'NR == early { $10 = "x1" } NR == at { $7 = "2021-13-45" } { print }' \
+  "$work/d/$f" >"$work/bad/$f"
+one "$bin" score --data "$work/bad" --out "$work/one.csv" 2>"$work/one.err"
+grep -q "$f:$((lines / 6)):.*bad count 'x1'" "$work/one.err" || bad "one process: not the first bad line: $(cat "$work/one.err")"
+run 3 "$bin" score --data "$work/bad" --out "$work/n.csv" 2>"$work/err" && bad "two bad lines, 3 ranks: exit 0"
+grep -Fq "$(cat "$work/one.err")" "$work/err" && ok "two bad lines, 3 ranks: the first one reported" ||
+  bad "two bad lines, 3 ranks: $(head -c 400 "$work/err")"
+# a quoted field with a line break: refused with its line
+mkdir -p "$work/q" && cp "$work/d"/*.csv "$work/q/"
+awk -F, -v OFS=, 'NR == 100 { $5 = "\"BR\nX\"" } { print }' "$work/d/$f" >"$work/q/$f"
+if run 2 "$bin" validate --data "$work/q" --cutoff 2021-10-01 >/dev/null 2>"$work/err"; then
+  bad "quoted line break: exit 0"
+else
+  grep -q "$f:100: a quoted field holds a line break" "$work/err" &&
+    ok "quoted line break refused at line 100" || bad "quoted line break: $(head -c 300 "$work/err")"
+fi
+# a mapping .json is not read sharded yet: said so
+if run 2 "$bin" score --data "$2/tests/data/mapping_small/mapping.json" --out "$work/m.csv" \
+  2>"$work/err"; then
+  bad "mapping: exit 0"
+else
+  grep -q "L.POINT layout (a directory) only so far" "$work/err" && ok "mapping .json: refused, said why" ||
+    bad "mapping: $(head -c 300 "$work/err")"
+fi
+[[ $fails -eq 0 ]] && echo "sharded: all ok" || echo "sharded: $fails failure(s)"
+exit $((fails > 0))

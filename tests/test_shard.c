@@ -1,0 +1,147 @@
+/* test_shard.c - the sharded load (prefrec/native/shard.h) on one rank (no MPI: a NULL dist) is
+ * the ordinary load: the same rows, ids and dictionaries, plus each customer's place in the
+ * one-process order; its own refusals name file and line. The N-rank runs are tests/mpi. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "prefrec/date.h"
+#include "prefrec/native/dataset.h"
+#include "prefrec/native/shard.h"
+
+static char tmpdir[64];
+
+static void same_dataset(const prefrec_dataset *a, const prefrec_dataset *b) {
+    CHECK_EQ_U64(a->n_rows, b->n_rows);
+    if (a->n_rows != b->n_rows) return;
+    size_t n = a->n_rows;
+    CHECK(!memcmp(a->customer, b->customer, n * sizeof *a->customer));
+    CHECK(!memcmp(a->product, b->product, n * sizeof *a->product));
+    CHECK(!memcmp(a->day, b->day, n * sizeof *a->day));
+    CHECK(!memcmp(a->affiliate, b->affiliate, n));
+    CHECK(!memcmp(a->quantity, b->quantity, n * sizeof *a->quantity));
+    CHECK(!memcmp(a->amount, b->amount, n * sizeof *a->amount));
+    CHECK(!memcmp(a->lpay, b->lpay, n));
+    prefrec_dict *da[3] = {a->customers, a->products, a->affiliates};
+    prefrec_dict *db[3] = {b->customers, b->products, b->affiliates};
+    for (int k = 0; k < 3; k++) {
+        CHECK_EQ_INT(prefrec_dict_size(da[k]), prefrec_dict_size(db[k]));
+        for (int32_t i = 0; i < prefrec_dict_size(da[k]) && i < prefrec_dict_size(db[k]); i++)
+            CHECK(!strcmp(prefrec_dict_str(da[k], i), prefrec_dict_str(db[k], i)));
+    }
+    CHECK_EQ_INT(a->n_customers_in_demographics, b->n_customers_in_demographics);
+    CHECK_EQ_INT(a->has_catalog, b->has_catalog);
+}
+
+static void test_small(void) {
+    const char *dir = PREFREC_TEST_DATA "/lpoint_small";
+    prefrec_error err = {0};
+    prefrec_dataset *one = NULL, *sh = NULL;
+    prefrec_shard_info info;
+    CHECK_EQ_INT(prefrec_dataset_load(dir, NULL, &one, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_dataset_load_sharded(dir, NULL, NULL, &sh, &info, &err), PREFREC_OK);
+    if (!one || !sh) {
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    same_dataset(one, sh);
+    /* 01_DEMO lists M001, M002, M003 (ids 0, 1, 2: their keys); M004 is first seen on the
+     * purchase file's line 5, at byte 201 (the header is 62 bytes, the lines before it 47, 47
+     * and 45) */
+    CHECK_EQ_INT(prefrec_dict_size(sh->customers), 4);
+    CHECK_EQ_U64(info.customer_key[0], 0);
+    CHECK_EQ_U64(info.customer_key[2], 2);
+    int32_t m4 = prefrec_dict_find(sh->customers, "M004", 4);
+    CHECK_EQ_INT(m4, 3);
+    if (m4 == 3) CHECK_EQ_U64(info.customer_key[3], ((uint64_t)1 << 62) + 201);
+    CHECK_EQ_U64(info.rows_total, 5);
+    CHECK_EQ_INT(info.day_min, prefrec_days_from_civil(2021, 1, 5));
+    CHECK_EQ_INT(info.day_max, prefrec_days_from_civil(2021, 12, 31));
+    CHECK_EQ_U64(info.lines_kept, 5);
+    CHECK_EQ_U64(info.bytes_read, 296 - 62); /* the file (296 bytes) less its header */
+    prefrec_shard_info_free(&info);
+    prefrec_dataset_free(one);
+    prefrec_dataset_free(sh);
+}
+
+/* dir/<name> := text */
+static void put(const char *name, const char *text) {
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "wb");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_refusals(void) {
+    put("LPOINT_BIG_COMP_01_DEMO.csv", "ages,cust,zon_hlv,ma_fem_dv\n20대,M001,Z01,여성\n");
+    put("LPOINT_BIG_COMP_04_PD_CLAC.csv",
+        "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,배추,채소,잎채소\n");
+    const char *head = "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n";
+    const char *ok = "M001,R1,1,A01,A010001,PD0001,20210105,10,3000,1\n";
+    char text[1024];
+    prefrec_error e1 = {0}, e2 = {0};
+    prefrec_dataset *ds = NULL;
+    prefrec_shard_info info;
+
+    /* a bad date on line 3: the one-process message, word for word */
+    snprintf(text, sizeof text, "%s%s%s", head, ok,
+             "M001,R2,1,A01,A010001,PD0001,20211345,10,3000,1\n");
+    put("LPOINT_BIG_COMP_02_PDDE.csv", text);
+    CHECK(prefrec_dataset_load(tmpdir, NULL, &ds, &e1) != PREFREC_OK);
+    CHECK(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &ds, &info, &e2) != PREFREC_OK);
+    CHECK(ds == NULL);
+    CHECK(strstr(e1.msg, "LPOINT_BIG_COMP_02_PDDE.csv:3:") != NULL);
+    CHECK(!strcmp(e1.msg, e2.msg));
+
+    /* a quoted line break on line 3: refused, with the line */
+    snprintf(text, sizeof text, "%s%s%s", head, ok,
+             "M001,R2,1,A01,\"A01\n0001\",PD0001,20210105,10,3000,1\n");
+    put("LPOINT_BIG_COMP_02_PDDE.csv", text);
+    CHECK(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &ds, &info, &e2) != PREFREC_OK);
+    CHECK(strstr(e2.msg, "LPOINT_BIG_COMP_02_PDDE.csv:3: a quoted field holds a line break"));
+
+    /* header only: the one-process error */
+    put("LPOINT_BIG_COMP_02_PDDE.csv", head);
+    CHECK(prefrec_dataset_load(tmpdir, NULL, &ds, &e1) != PREFREC_OK);
+    CHECK(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &ds, &info, &e2) == PREFREC_E_EMPTY);
+    CHECK(!strcmp(e1.msg, e2.msg));
+
+    /* a quoted customer code and CRLF: read, and the same as one process */
+    snprintf(text, sizeof text,
+             "%s\"M001\",R1,1,A01,A010001,PD0001,20210105,10,3000,1\r\n"
+             "M002,R2,1,A02,A010001,PD0001,20210106,10,3000,1",
+             head);
+    put("LPOINT_BIG_COMP_02_PDDE.csv", text);
+    prefrec_dataset *one = NULL;
+    CHECK_EQ_INT(prefrec_dataset_load(tmpdir, NULL, &one, &e1), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &ds, &info, &e2), PREFREC_OK);
+    if (one && ds) {
+        same_dataset(one, ds);
+        CHECK_EQ_U64(ds->n_rows, 2);
+        CHECK_EQ_U64(info.customer_key[1], ((uint64_t)1 << 62) + 62 + 51); /* M002: line 3 */
+    }
+    prefrec_shard_info_free(&info);
+    prefrec_dataset_free(one);
+    prefrec_dataset_free(ds);
+}
+
+int main(void) {
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/prefrec_test_shard.XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_small();
+    test_refusals();
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+    printf("test_shard: %d passed, %d failed\n", check_passed_, check_failed_);
+    return check_failed_ != 0;
+}
