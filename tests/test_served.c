@@ -113,7 +113,7 @@ int main(void) {
     prefrec_interactions *x = NULL;
     CHECK_EQ_INT(prefrec_interactions_build(ds, aff, ds->day_min, prefrec_engine_asof(e), &x, &err),
                  PREFREC_OK);
-    prefrec_fit_input in = {ds, x, 2, 3, 0, PREFREC_BLEND_MIN_GROUP}; /* as prefrec train */
+    prefrec_fit_input in = {ds, x, 2, 3, 0, PREFREC_BLEND_MIN_GROUP, NULL}; /* as prefrec train */
     const prefrec_ranker_def *defs[3] = {&prefrec_ranker_blend_served, &prefrec_ranker_due,
                                          &prefrec_ranker_mixed};
     void *models[3] = {NULL, NULL, NULL};
