@@ -146,7 +146,7 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
 static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
     uint64_t total = 0;
     for (size_t i = 0; i < p->n_tensors; i++)
-        if (prefrec_dtype_quantised(p->tensors[i].dtype))
+        if (p->version >= 2 && prefrec_dtype_quantised(p->tensors[i].dtype))
             total += (p->tensors[i].n_elems + 15) / 16 * 16;
     if (!total) return PREFREC_OK;
     if (total > (SIZE_MAX - 64) / sizeof(float))
@@ -158,7 +158,7 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
     float *out = p->decoded;
     for (size_t i = 0; i < p->n_tensors; i++) {
         const prefrec_tensor *t = &p->tensors[i];
-        if (!prefrec_dtype_quantised(t->dtype)) continue;
+        if (!prefrec_dtype_quantised(t->dtype)) continue; /* (none in version 1: total 0) */
         if (t->dtype == PREFREC_DT_F16) {
             const unsigned char *h = t->data;
             for (uint64_t k = 0; k < t->n_elems; k++)
@@ -359,7 +359,7 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
     const prefrec_tensor *t = prefrec_pack_find(p, name);
     *out = NULL;
     if (!t) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is missing", name);
-    if (dt == PREFREC_DT_F32 && prefrec_dtype_quantised(t->dtype))
+    if (dt == PREFREC_DT_F32 && p->views && prefrec_dtype_quantised(t->dtype))
         t = &p->views[t - p->tensors]; /* its values, decoded at open */
     if (t->dtype != dt)
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is %s, expected %s",

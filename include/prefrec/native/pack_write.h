@@ -78,8 +78,8 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
 /* The item packs' storage plan in version 2, chosen by measurement (docs/model.md, "Smaller
  * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. */
 #define PREFREC_PACK_STORAGE_DEFAULT \
-    "product.emb=q8r,blend.ease.w=q8r,blend.knn.w=q8r,blend.pop.seg=q8r,mlp.*=f16,out.*=f16," \
-    "product.bias=f16,product.target=f16,blend.pop.all=f16,blend.trend=f16,repeat.prior=f16"
+    "product.emb=q8r,product.bias=f16,mlp.*=f16,out.*=f16,blend.ease.w=q8r,blend.knn.w=q8r," \
+    "blend.pop.seg=q8r,blend.pop.all=f16,blend.trend=f16"
 
 #ifdef __cplusplus
 }
