@@ -58,7 +58,7 @@ static void tiny_store(tb *t, size_t n, const char *name, uint32_t dt, unsigned 
                 buf[2 * k + 1] = (unsigned char)(h >> 8);
             }
             t[i].nbytes = 2 * ne;
-        } else {
+        } else if (dt == PREFREC_DT_Q8R) {
             for (size_t r = 0; r < rows; r++) {
                 float s = 0;
                 prefrec_q8_encode_row(x + r * cols, cols, &s,
@@ -66,6 +66,19 @@ static void tiny_store(tb *t, size_t n, const char *name, uint32_t dt, unsigned 
                 memcpy(buf + 4 * r, &s, 4);
             }
             t[i].nbytes = 4 * rows + ne;
+        } else { /* q4r: two codes a byte, low nibble first, rows byte-aligned */
+            size_t rb = (cols + 1) / 2;
+            memset(buf, 0, 4 * rows + rows * rb);
+            for (size_t r = 0; r < rows; r++) {
+                float s = 0;
+                int8_t q[64];
+                prefrec_q_encode_row(x + r * cols, cols, 7, &s, q);
+                memcpy(buf + 4 * r, &s, 4);
+                for (size_t k = 0; k < cols; k++)
+                    buf[4 * rows + r * rb + k / 2] |=
+                        (unsigned char)(((unsigned)q[k] & 15u) << (4 * (k & 1)));
+            }
+            t[i].nbytes = rows * (4 + rb);
         }
         t[i].dtype = dt;
         t[i].data = buf;
@@ -123,7 +136,7 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
         uint32_t dt;
     } QT[12] = {{"product.emb", 6}, {"product.bias", 1},  {"mlp.0.w", 1},       {"mlp.0.b", 1},
                 {"out.gmf", 1},     {"out.mlp", 1},       {"out.bias", 1},      {"blend.ease.w", 6},
-                {"blend.knn.w", 6}, {"blend.pop.seg", 6}, {"blend.pop.all", 1}, {"blend.trend", 1}};
+                {"blend.knn.w", 7}, {"blend.pop.seg", 6}, {"blend.pop.all", 1}, {"blend.trend", 1}};
     for (int q = 0; quant && q < 12; q++)
         tiny_store(t, sizeof t / sizeof t[0], QT[q].name, QT[q].dt, qbuf[q]);
     char man[768];

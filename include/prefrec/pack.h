@@ -74,6 +74,10 @@ typedef enum prefrec_dtype {
      * shape[0] (the whole tensor is one row when ndim is 1); stored as rows f32 scales, then
      * rows x cols int8, row-major. */
     PREFREC_DT_Q8R = 6,
+    /* version 2: 4-bit codes -7..7 with an f32 scale per row (value = scale[r] * q): rows f32
+     * scales, then each row's codes two to a byte (low nibble first, two's complement), a row
+     * taking (cols + 1) / 2 bytes */
+    PREFREC_DT_Q4R = 7,
     PREFREC_DT_COUNT
 } prefrec_dtype;
 
@@ -81,9 +85,10 @@ typedef enum prefrec_dtype {
  * an unknown dtype. */
 size_t prefrec_dtype_size(uint32_t dt);
 const char *prefrec_dtype_name(uint32_t dt); /* "f32", ...; "?" if unknown */
-/* Stored bytes of a tensor of dtype dt, shape[0..ndim) and n elements (q8r: rows x 4 + n). */
+/* Stored bytes of a tensor of dtype dt, shape[0..ndim) and n elements (q8r: rows x 4 + n;
+ * q4r: rows x (4 + (cols + 1) / 2)). */
 uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n);
-/* 1 when dt is stored quantised and read as f32 (f16, q8r). */
+/* 1 when dt is stored quantised and read as f32 (f16, q8r, q4r). */
 int prefrec_dtype_quantised(uint32_t dt);
 
 typedef struct prefrec_tensor {
@@ -145,11 +150,13 @@ uint16_t prefrec_f32_to_f16(float f); /* round to nearest even; overflow to infi
 /* q8r, one row of n floats: scale = max |x| / 127 (0 for an all-zero row), q = x / scale
  * rounded to nearest (ties to even), in -127..127. Non-finite x are refused (returns 1). */
 int prefrec_q8_encode_row(const float *x, size_t n, float *scale, int8_t *q);
+/* the same with codes in -levels..levels (q8r: 127, q4r: 7), scale = max |x| / levels */
+int prefrec_q_encode_row(const float *x, size_t n, int levels, float *scale, int8_t *q);
 static inline float prefrec_q8_value(float scale, int8_t q) { return scale * (float)q; }
 /* Replace x (rows x cols floats) by what a reader decodes after storing it as dt (f32: no
  * change). Returns 1 for a dtype that is not a float storage or for non-finite input. */
 int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x);
-/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16 or q8r; a name may end in '*' to
+/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r or q4r; a name may end in '*' to
  * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
  * plan is malformed (prefrec_quant_plan_check says where). */
 int prefrec_quant_plan_dtype(const char *plan, const char *name);

@@ -31,22 +31,25 @@ struct prefrec_pack {
     float *decoded; /* the views' values, decoded once at open */
 };
 
-static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8", "u8",
-                                                          "i32", "u32", "q8r"};
-static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1};
+static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8",  "u8",
+                                                          "i32", "u32", "q8r", "q4r"};
+static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1};
 
 size_t prefrec_dtype_size(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_sizes[dt] : 0; }
 const char *prefrec_dtype_name(uint32_t dt) {
     return dt < PREFREC_DT_COUNT ? dtype_names[dt] : "?";
 }
-int prefrec_dtype_quantised(uint32_t dt) { return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R; }
+int prefrec_dtype_quantised(uint32_t dt) {
+    return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R || dt == PREFREC_DT_Q4R;
+}
 
 /* rows of a q8r tensor: shape[0], or 1 for a vector */
 static uint64_t q8_rows(uint32_t ndim, const uint32_t *shape) { return ndim > 1 ? shape[0] : 1; }
 
 uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n) {
-    uint64_t b = n * prefrec_dtype_size(dt);
-    return dt == PREFREC_DT_Q8R ? b + 4 * q8_rows(ndim, shape) : b;
+    uint64_t b = n * prefrec_dtype_size(dt), rows = q8_rows(ndim, shape);
+    if (dt == PREFREC_DT_Q4R) return rows ? rows * (4 + (n / rows + 1) / 2) : 0;
+    return dt == PREFREC_DT_Q8R ? b + 4 * rows : b;
 }
 
 static uint32_t rd32(const unsigned char *p) {
@@ -96,11 +99,12 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): unknown dtype %u", t->name,
                                  (unsigned long long)(at + 32), t->dtype);
-    if (t->dtype == PREFREC_DT_Q8R && p->version < 2)
+    if ((t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R) && p->version < 2)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: tensor '%s' (byte %llu): dtype q8r needs pack version 2, "
+                                 "pack: tensor '%s' (byte %llu): dtype %s needs pack version 2, "
                                  "the header says %u",
-                                 t->name, (unsigned long long)(at + 32), p->version);
+                                 t->name, (unsigned long long)(at + 32), dtype_names[t->dtype],
+                                 p->version);
     if (t->ndim < 1 || t->ndim > PREFREC_PACK_MAX_DIMS)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): ndim %u not in 1..4", t->name,
@@ -167,6 +171,7 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
             uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0;
             const unsigned char *sc = t->data;
             const int8_t *q = (const int8_t *)(sc + 4 * rows);
+            uint64_t rb = (cols + 1) / 2; /* q4r: bytes per row */
             for (uint64_t r = 0; r < rows; r++) {
                 uint32_t bits = rd32(sc + 4 * r);
                 float scale;
@@ -177,8 +182,15 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
                                              "not a finite number >= 0",
                                              t->name, (unsigned long long)(t->offset + 4 * r),
                                              (unsigned long long)r);
-                for (uint64_t k = 0; k < cols; k++)
-                    out[r * cols + k] = prefrec_q8_value(scale, q[r * cols + k]);
+                if (t->dtype == PREFREC_DT_Q8R)
+                    for (uint64_t k = 0; k < cols; k++)
+                        out[r * cols + k] = prefrec_q8_value(scale, q[r * cols + k]);
+                else
+                    for (uint64_t k = 0; k < cols; k++) {
+                        unsigned nib = (unsigned)((uint8_t)q[r * rb + k / 2] >> (4 * (k & 1))) & 15;
+                        int8_t code = (int8_t)(nib >= 8 ? (int)nib - 16 : (int)nib);
+                        out[r * cols + k] = prefrec_q8_value(scale, code);
+                    }
             }
         }
         prefrec_tensor *v = &p->views[i];

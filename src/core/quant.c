@@ -60,17 +60,21 @@ static float row_max(const float *x, size_t n) {
     return mx;
 }
 
-static int8_t q8_code(float x, float s) {
+static int8_t q_code(float x, float s, float lv) {
     float v = s > 0.0f ? rintf(x / s) : 0.0f; /* default rounding: to nearest, ties to even */
-    return (int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
+    return (int8_t)(v > lv ? lv : v < -lv ? -lv : v);
+}
+
+int prefrec_q_encode_row(const float *x, size_t n, int levels, float *scale, int8_t *q) {
+    float mx = row_max(x, n), lv = (float)levels;
+    if (mx < 0.0f) return 1;
+    *scale = mx / lv;
+    for (size_t i = 0; i < n; i++) q[i] = q_code(x[i], *scale, lv);
+    return 0;
 }
 
 int prefrec_q8_encode_row(const float *x, size_t n, float *scale, int8_t *q) {
-    float mx = row_max(x, n);
-    if (mx < 0.0f) return 1;
-    *scale = mx / 127.0f;
-    for (size_t i = 0; i < n; i++) q[i] = q8_code(x[i], *scale);
-    return 0;
+    return prefrec_q_encode_row(x, n, 127, scale, q);
 }
 
 int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x) {
@@ -80,12 +84,13 @@ int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x)
         for (size_t i = 0; i < n; i++) x[i] = prefrec_f16_to_f32(prefrec_f32_to_f16(x[i]));
         return 0;
     }
-    if (dt != PREFREC_DT_Q8R) return 1;
+    if (dt != PREFREC_DT_Q8R && dt != PREFREC_DT_Q4R) return 1;
+    float lv = dt == PREFREC_DT_Q8R ? 127.0f : 7.0f;
     for (uint32_t r = 0; r < rows; r++) {
         float *row = x + (size_t)r * cols, mx = row_max(row, cols);
         if (mx < 0.0f) return 1;
-        float s = mx / 127.0f;
-        for (uint32_t i = 0; i < cols; i++) row[i] = prefrec_q8_value(s, q8_code(row[i], s));
+        float s = mx / lv;
+        for (uint32_t i = 0; i < cols; i++) row[i] = prefrec_q8_value(s, q_code(row[i], s, lv));
     }
     return 0;
 }
@@ -95,6 +100,7 @@ static int dtype_of_word(const char *s, size_t n) {
     if (n == 3 && !memcmp(s, "f32", 3)) return PREFREC_DT_F32;
     if (n == 3 && !memcmp(s, "f16", 3)) return PREFREC_DT_F16;
     if (n == 3 && !memcmp(s, "q8r", 3)) return PREFREC_DT_Q8R;
+    if (n == 3 && !memcmp(s, "q4r", 3)) return PREFREC_DT_Q4R;
     return -1;
 }
 
@@ -134,7 +140,7 @@ prefrec_status prefrec_quant_plan_check(const char *plan, prefrec_error *err) {
     if (plan_walk(plan, NULL, &at) == -1)
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "storage plan: entry at character %zu of '%s' is not "
-                                 "name=f32|f16|q8r (a name of 1..31 characters, '*' ends a "
+                                 "name=f32|f16|q8r|q4r (a name of 1..31 characters, '*' ends a "
                                  "prefix)",
                                  at, plan);
     return PREFREC_OK;

@@ -161,7 +161,7 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
                                  "pack writer: tensor '%s': ndim %u not in 1..4", name, ndim);
     uint64_t n = 1;
     for (uint32_t d = 0; d < ndim; d++) n *= shape[d];
-    uint64_t rows = store == PREFREC_DT_Q8R && ndim > 1 ? shape[0] : 1;
+    uint64_t rows = store != PREFREC_DT_F16 && ndim > 1 ? shape[0] : 1;
     uint64_t cols = rows ? n / rows : 0, bytes = prefrec_dtype_bytes(store, ndim, shape, n);
     if (bytes > (uint64_t)SIZE_MAX / 2)
         return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: tensor '%s' too large", name);
@@ -175,19 +175,30 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
             b[2 * k + 1] = (unsigned char)(h >> 8);
         }
     } else {
+        int q4 = store == PREFREC_DT_Q4R;
+        int8_t *codes = q4 ? malloc((size_t)cols + 1) : NULL;
+        uint64_t rb = q4 ? (cols + 1) / 2 : cols;
+        bad = q4 && !codes ? 2 : 0;
+        if (q4) memset(b + 4 * rows, 0, (size_t)(rows * rb));
         for (uint64_t r = 0; r < rows && !bad; r++) {
             float sc = 0.0f;
-            bad = prefrec_q8_encode_row(data + r * cols, (size_t)cols, &sc,
-                                        (int8_t *)(b + 4 * rows + r * cols));
+            int8_t *q = q4 ? codes : (int8_t *)(b + 4 * rows + r * cols);
+            bad = prefrec_q_encode_row(data + r * cols, (size_t)cols, q4 ? 7 : 127, &sc, q);
+            for (uint64_t k = 0; q4 && k < cols; k++) /* low nibble first */
+                b[4 * rows + r * rb + k / 2] |=
+                    (unsigned char)(((unsigned)q[k] & 15u) << (4 * (k & 1)));
             uint32_t bits;
             memcpy(&bits, &sc, sizeof bits);
             put32(b + 4 * r, bits);
         }
+        free(codes);
     }
-    prefrec_status s = bad
-        ? prefrec_error_set(err, PREFREC_E_INVAL,
-                            "pack writer: tensor '%s' has a value that is not finite (q8r)", name)
-        : prefrec_pack_writer_add(w, name, store, ndim, shape, b, err);
+    prefrec_status s = bad == 2
+        ? prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory")
+        : bad ? prefrec_error_set(err, PREFREC_E_INVAL,
+                                  "pack writer: tensor '%s' has a value that is not finite (%s)",
+                                  name, prefrec_dtype_name(store))
+              : prefrec_pack_writer_add(w, name, store, ndim, shape, b, err);
     free(b);
     return s;
 }
@@ -235,7 +246,7 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
     uint32_t version = w->version ? w->version : PREFREC_PACK_VERSION_MIN;
     for (size_t i = 0; i < w->n; i++) {
         end = align_up(end) + w->t[i].n_bytes;
-        if (w->t[i].dtype == PREFREC_DT_Q8R && version < 2) {
+        if ((w->t[i].dtype == PREFREC_DT_Q8R || w->t[i].dtype == PREFREC_DT_Q4R) && version < 2) {
             if (w->version)
                 return prefrec_error_set(err, PREFREC_E_INVAL,
                                          "pack writer: tensor '%s' is q8r, which version %u "

@@ -109,11 +109,11 @@ static int fault_run(int variant) {
             fixed_served += r == 2;
             /* header fields, and an entry's dtype, ndim, shape and offset (bytes 32..63) */
             int is_struct = i < 64 || (i >= toff && i < toff + 64 * n_t && (i - toff) % 64 >= 32);
-            /* version 2 reads f32 and f16 tensors alike (as f32): a dtype byte turned from one
-             * into the other, CRC recomputed, is a well-formed pack of other values, which may
-             * serve (in range, never reading outside: checked above) */
+            /* version 2 reads f32, f16, q8r and q4r tensors alike (as f32): a dtype byte turned
+             * from f32 to f16 or q8r to q4r (or back), CRC recomputed, can be a well-formed pack
+             * of other values, which may serve (in range, never reading outside: checked) */
             if (variant >= 10 && i >= toff && (i - toff) % 64 == 32 && FLIPS[f] == 0x01 &&
-                b[i] <= PREFREC_DT_F16) {
+                (b[i] <= PREFREC_DT_F16 || b[i] == PREFREC_DT_Q8R || b[i] == PREFREC_DT_Q4R)) {
                 float_swaps += r == 2;
                 is_struct = 0;
             }
@@ -127,7 +127,7 @@ static int fault_run(int variant) {
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(structural_refused, structural);
     printf("flips before data: %d; re-CRC'd: %d refused by open, %d by engine_new, %d served "
-           "(%d of them f32 <-> f16 dtype swaps)\n",
+           "(%d of them float dtype swaps: f32 <-> f16, q8r <-> q4r)\n",
            total, fixed_open, fixed_engine, fixed_served, float_swaps);
     /* a flipped CRC field is a checksum mismatch */
     for (size_t i = 60; i < 64; i++) {

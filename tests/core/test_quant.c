@@ -78,22 +78,40 @@ static void test_q8(void) {
     CHECK_EQ_INT(prefrec_quant_plan_dtype(plan, "mlp.1.w"), PREFREC_DT_F16);
     CHECK_EQ_INT(prefrec_quant_plan_dtype(plan, "product.bias"), PREFREC_DT_F32);
     CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q4", "a"), -1);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q4r", "a"), PREFREC_DT_Q4R);
+    /* q4r round trip: max 1, scale 1/7: 0.3 x 7 = 2.1 -> 2, read back 2/7 */
+    float r4[2] = {1.0f, 0.3f};
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q4R, 1, 2, r4), 0);
+    CHECK_NEAR(r4[1], 2.0 / 7.0, 1e-7);
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_quant_plan_check("x=f16,=q8r", &err), PREFREC_E_INVAL);
     CHECK(strstr(err.msg, "character 6") != NULL);
 }
 
-/* a pack with "a" (f16 [3]) and "b" (q8r [2, 3]) */
+/* a pack with "a" (f16 [3]), "b" (q8r [2, 3]) and "c" (q4r [1, 5]) */
 static unsigned char *quant_pack(size_t *len) {
-    static unsigned char a[6], b[8 + 6];
+    static unsigned char a[6], b[8 + 6], c[4 + 3];
+    /* q4r of {7, -3.5, 1, 0, 2.4}: scale 7 / 7 = 1, codes {7, -4 (tie to even), 1, 0, 2}, two
+     * to a byte low nibble first: 0xC7 (7, -4 = 0xC), 0x01, 0x02 (2, padding 0) */
+    const float row[5] = {7.0f, -3.5f, 1.0f, 0.0f, 2.4f};
+    float s4 = 0;
+    int8_t q4[5];
+    prefrec_q_encode_row(row, 5, 7, &s4, q4);
+    memcpy(c, &s4, 4);
+    memset(c + 4, 0, 3);
+    for (int k = 0; k < 5; k++)
+        c[4 + k / 2] |= (unsigned char)(((unsigned)q4[k] & 15u) << (4 * (k & 1)));
     const uint16_t ha[3] = {0x3C00, 0x2E66, 0x7BFF}; /* 1, 0.0999755859375, 65504 */
     for (int i = 0; i < 3; i++) a[2 * i] = (unsigned char)ha[i], a[2 * i + 1] = ha[i] >> 8;
     const float sc[2] = {0.5f, 1.0f};
     const int8_t qb[6] = {127, -64, 31, 2, -3, 0};
     memcpy(b, sc, 8);
     memcpy(b + 8, qb, 6);
-    tb t[] = {{"a", PREFREC_DT_F16, 1, {3}, a, 6}, {"b", PREFREC_DT_Q8R, 2, {2, 3}, b, 14}};
-    return tb_build("{\"kind\":\"test\"}", t, 2, len);
+    CHECK(s4 == 1.0f && c[4] == 0xC7 && c[5] == 0x01 && c[6] == 0x02);
+    tb t[] = {{"a", PREFREC_DT_F16, 1, {3}, a, 6},
+              {"b", PREFREC_DT_Q8R, 2, {2, 3}, b, 14},
+              {"c", PREFREC_DT_Q4R, 2, {1, 5}, c, 7}};
+    return tb_build("{\"kind\":\"test\"}", t, 3, len);
 }
 
 static void test_pack_v2(void) {
@@ -119,6 +137,10 @@ static void test_pack_v2(void) {
     CHECK(x[0] == 63.5f && x[1] == -32.0f && x[2] == 15.5f);
     CHECK(x[3] == 2.0f && x[4] == -3.0f && x[5] == 0.0f);
     CHECK_EQ_INT(prefrec_pack_get(p, "b", PREFREC_DT_I8, 2, w23, &v, &err), PREFREC_E_FORMAT);
+    CHECK_EQ_INT(prefrec_pack_find(p, "c")->n_bytes, 7);
+    CHECK_EQ_INT(prefrec_pack_get(p, "c", PREFREC_DT_F32, 2, NULL, &v, &err), PREFREC_OK);
+    x = v->data;
+    CHECK(x[0] == 7.0f && x[1] == -4.0f && x[2] == 1.0f && x[3] == 0.0f && x[4] == 2.0f);
     prefrec_pack_free(p);
 
     unsigned char *c = malloc(len);
