@@ -25,7 +25,7 @@ for pack in "$@"; do
   done
   stem=$(basename "$pack" .pack)
   i1=$tmp/v1/$stem.item.pack i2=$tmp/v2/$stem.item.pack
-  products=$("$bin" inspect "$i1" | grep -o '"n_products":[0-9]*' | head -1 | cut -d: -f2)
+  products=$("$bin" inspect "$i1" | awk '$2 == "product.bias" {gsub(/[][]/, "", $4); print $4}')
   r1=$(stat -c %s "$i1") r2=$(stat -c %s "$i2")
   g1=$(gzip -9 -c "$i1" | wc -c) g2=$(gzip -9 -c "$i2" | wc -c)
   printf '%-40s %9s %10d %9d %10d %9d %7.2f %7.2f\n' "$pack" "${products:-?}" "$r1" "$g1" "$r2" \

@@ -421,6 +421,8 @@ prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, int32_t want,
         }
         tp->n_mids = c->n_mids - tp->first_mid;
     }
+    c->code_width = 4;
+    for (int v = c->n_products; v > 9999; v /= 10) c->code_width++;
     if (!st) st = build_tables(c, specs, lens, err);
 done:
     free(specs);

@@ -59,6 +59,7 @@ typedef struct gen_product {
 
 typedef struct gen_catalog {
     int n_tops, n_mids, n_products;
+    int code_width; /* digits of the product codes PD0001..: 4, more past 9,999 products */
     gen_top *tops;
     gen_mid *mids;
     gen_product *products;

@@ -154,7 +154,7 @@ static void write_catalog(out *o, const gen_catalog *cat) {
     for (int i = 0; i < cat->n_products; i++) {
         const gen_product *p = &cat->products[i];
         put_str(o, "PD");
-        put_digits(o, (uint64_t)i + 1, 4);
+        put_digits(o, (uint64_t)i + 1, cat->code_width);
         put_ch(o, ',');
         put_field(o, p->name);
         put_ch(o, ',');
@@ -206,7 +206,7 @@ static void write_customer(out *o, const gen_world *w, const gen_customer *c, co
                 put_digits(o2, (uint64_t)rc->branch + 1, 4);
             }
             put_str(o2, ",PD");
-            put_digits(o2, (uint64_t)ln->product + 1, 4);
+            put_digits(o2, (uint64_t)ln->product + 1, w->cat->code_width);
             put_ch(o2, ',');
             put_str(o2, dates[rc->day]);
             put_ch(o2, ',');
