@@ -65,7 +65,7 @@ enum {
 
 typedef enum prefrec_dtype {
     PREFREC_DT_F32 = 0, /* IEEE binary32 */
-    PREFREC_DT_F16 = 1, /* IEEE binary16: read as f32 (exactly) */
+    PREFREC_DT_F16 = 1, /* IEEE binary16: read as f32 (exactly) in version 2 */
     PREFREC_DT_I8 = 2,
     PREFREC_DT_U8 = 3, /* also string blobs */
     PREFREC_DT_I32 = 4,
@@ -123,7 +123,7 @@ const prefrec_tensor *prefrec_pack_find(const prefrec_pack *p, const char *name)
 
 /* Fetch tensor `name`, requiring dtype dt, ndim dims and, for each i < ndim, shape[i] ==
  * want[i] unless want[i] is 0 (any). Errors name the tensor and what differs. A quantised
- * tensor (f16, q8r) asked for as f32 is handed out as its f32 values, decoded once when the
+ * tensor of a version-2 pack (f16, q8r, q4r) asked for as f32 is handed out as its f32 values, decoded once when the
  * pack was opened (the decoded copy belongs to the pack; *out's dtype is then f32). */
 prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_t dt, uint32_t ndim,
                                 const uint32_t *want, const prefrec_tensor **out,
