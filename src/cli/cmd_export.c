@@ -50,7 +50,7 @@ static const char *usage_text =
     "  --pack-version V  format version of the packs written (2): version 2 stores the item\n"
     "                    pack's float tensors as --storage says (smaller), version 1 all as\n"
     "                    f32, for engines older than version 2 packs\n"
-    "  --storage PLAN    version 2's storage per tensor, name=f32|f16|q8r,... ('*' ends a\n"
+    "  --storage PLAN    version 2's storage per tensor, name=f32|f16|q8r|q4r,... ('*' ends a\n"
     "                    prefix; unlisted: f32), default " PREFREC_PACK_STORAGE_DEFAULT "\n";
 
 static void to_hex(const uint8_t *b, size_t n, char *out) {
