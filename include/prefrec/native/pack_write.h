@@ -77,10 +77,11 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
 
 /* The item packs' storage plan in version 2, chosen by measurement (docs/model.md, "Smaller
  * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. product.emb stays
- * q8r: in q4r the NeuMF's new-item recall fell 1.4%. */
+ * q8r: in q4r the NeuMF's new-item recall fell 1.4%; blend.pop.seg stays f16: in q8r the
+ * served new-item recall on completejourney fell 1.1%. */
 #define PREFREC_PACK_STORAGE_DEFAULT \
     "product.emb=q8r,product.bias=f16,mlp.*=f16,out.*=f16,blend.ease.w=q4r,blend.knn.w=q4r," \
-    "blend.pop.seg=q8r,blend.pop.all=f16,blend.trend=f16"
+    "blend.pop.seg=f16,blend.pop.all=f16,blend.trend=f16"
 
 #ifdef __cplusplus
 }
