@@ -16,6 +16,8 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
 rm -f "$out"/*.pack
 for p in "$work"/packs/*.pack; do
-  "$bin" export --pack "$p" --out "$out" --shards 4 >/dev/null
+  # version 1 (all f32) until the sample packs are rebuilt as version 2 (docs/model.md,
+  # "Smaller packs"): the committed bytes stay what the web tests were written against
+  "$bin" export --pack "$p" --out "$out" --shards 4 --pack-version 1 >/dev/null
 done
 ls "$out"/*.pack | wc -l | xargs echo "build-models: packs written to $out:"

@@ -58,7 +58,7 @@ static prefrec_interactions *window(const prefrec_dataset *ds, int32_t cutoff) {
 /* Fit def on x and score customer c (NULL on failure, reported). Caller frees. */
 static float *fit_score(const prefrec_ranker_def *def, const prefrec_dataset *ds,
                         const prefrec_interactions *x, const void *params, int threads, int32_t c) {
-    prefrec_fit_input in = {ds, x, threads, 42, 0, 0};
+    prefrec_fit_input in = {ds, x, threads, 42, 0, 0, NULL};
     prefrec_error err = {0};
     void *model = NULL;
     if (def->fit(&in, params, &model, &err)) {
@@ -376,7 +376,7 @@ static void test_ease(void) {
     prefrec_ranker_ease.describe(&p, buf, sizeof buf);
     CHECK_STR(buf, "lambda=2 items=all (memory cap 6144 MiB)");
     p.max_mb = 0;
-    prefrec_fit_input in = {ds, x, 1, 42, 0, 0};
+    prefrec_fit_input in = {ds, x, 1, 42, 0, 0, NULL};
     void *model = NULL;
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_ranker_ease.fit(&in, &p, &model, &err), PREFREC_E_INVAL);

@@ -51,7 +51,7 @@ static void tuning(void) {
     CHECK_EQ_INT(prefrec_dataset_finish(ds, &err), PREFREC_OK);
     prefrec_interactions *x = NULL;
     CHECK_EQ_INT(prefrec_interactions_build(ds, 0, 0, 80, &x, &err), PREFREC_OK);
-    prefrec_fit_input in = {ds, x, 1, 42, 0, 0};
+    prefrec_fit_input in = {ds, x, 1, 42, 0, 0, NULL};
     void *m = NULL;
     CHECK_EQ_INT(prefrec_ranker_due.fit(&in, NULL, &m, &err), PREFREC_OK);
     if (m) {
@@ -103,7 +103,7 @@ int main(void) {
      *   = 0.590164: 1 * 3 * 1.590164 = 4.770492;  c1 bread: 1 day, due 0: 1/3 * 1 = 0.333333;
      * c1 eggs: never bought, below both, in [-2, -1] by popularity. */
     prefrec_repeat_params p = {0.0f, 1.0f, 1.0f, 1.0f};
-    prefrec_fit_input in = {ds, x, 2, 42, 0, 0};
+    prefrec_fit_input in = {ds, x, 2, 42, 0, 0, NULL};
     void *m = NULL;
     CHECK_EQ_INT(prefrec_ranker_due.fit(&in, &p, &m, &err), PREFREC_OK);
     float *s = malloc((size_t)x->n_products * sizeof *s);

@@ -174,7 +174,7 @@ static void test_itemknn_ease(void) {
     CHECK_EQ_INT(x->n_buyers[pid(ds, "P1")], 3);
     CHECK(prefrec_interactions_find(x, cid(ds, "C4"), pid(ds, "P3")) >= 0);
     CHECK(prefrec_interactions_find(x, cid(ds, "C4"), pid(ds, "P1")) < 0);
-    prefrec_fit_input in = {ds, x, 2, 1, 0, 0};
+    prefrec_fit_input in = {ds, x, 2, 1, 0, 0, NULL};
     prefrec_itemknn_params kp = prefrec_itemknn_default_params();
     kp.shrink = 0;
     void *model = NULL;

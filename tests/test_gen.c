@@ -435,6 +435,27 @@ int main(void) {
     snprintf(want, sizeof want, "\"receipts\":\t%lld", (long long)s1.receipts);
     CHECK_CONTAINS(out, want);
 
+    /* a larger catalog (gen --products): the same customers (the demographics file is the
+     * same bytes), 12,000 products in the same 60 / 349 categories, 5-digit product codes */
+    p.seed = 7;
+    p.products = 12000;
+    prefrec_gen_summary s5;
+    CHECK_EQ_INT(prefrec_gen_write(d3, &p, &s5, &err), PREFREC_OK);
+    CHECK_EQ_INT(s5.products, 12000);
+    CHECK_EQ_INT(s5.top_categories, 60);
+    CHECK_EQ_INT(s5.mid_categories, 349);
+    CHECK_EQ_INT(s5.customers, s1.customers);
+    CHECK(same_files(d1, d3, 0));
+    size_t clen = 0;
+    char *catalog = slurp(d3, 2, &clen);
+    CHECK(catalog && strstr(catalog, "\nPD00001,") && strstr(catalog, "\nPD12000,"));
+    CHECK(catalog && !strstr(catalog, "\nPD12001,"));
+    free(catalog);
+    p.products = 50;
+    CHECK_EQ_INT(prefrec_gen_write(d3, &p, NULL, &err), PREFREC_E_INVAL);
+    CHECK_CONTAINS(err.msg, "products");
+    p.products = 0;
+
     /* bad arguments */
     p.scale = 0;
     CHECK_EQ_INT(prefrec_gen_write(d1, &p, NULL, &err), PREFREC_E_INVAL);

@@ -84,7 +84,7 @@ static void build(const prefrec_dataset *ds, const prefrec_interactions *x, int3
                   prefrec_blend_tensors *t) {
     prefrec_blend_params bp = prefrec_blend_default_params();
     bp.tune = 0;
-    prefrec_fit_input in = {ds, x, 1, 42, 0, min_group};
+    prefrec_fit_input in = {ds, x, 1, 42, 0, min_group, NULL};
     prefrec_error err = {0};
     void *bm = NULL;
     CHECK_EQ_INT(prefrec_ranker_blend.fit(&in, &bp, &bm, &err), PREFREC_OK);

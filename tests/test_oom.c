@@ -134,7 +134,7 @@ static prefrec_status run_baselines(const prefrec_dataset *ds, eval_out *o, pref
     prefrec_status s = prefrec_interactions_build(ds, 0, ds->day_min, cutoff, &x, err);
     float *sc = s ? NULL : malloc((size_t)x->n_products * sizeof *sc);
     if (!s && !sc) s = prefrec_error_set(err, PREFREC_E_NOMEM, "baselines: out of memory");
-    prefrec_fit_input in = {ds, x, 2, 42, 0, 0};
+    prefrec_fit_input in = {ds, x, 2, 42, 0, 0, NULL};
     for (size_t r = 0; !s && r < sizeof defs / sizeof defs[0]; r++) {
         void *model = NULL;
         s = defs[r]->fit(&in, NULL, &model, err);

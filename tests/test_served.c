@@ -16,6 +16,7 @@
 #include "prefrec/engine.h"
 #include "prefrec/member.h"
 #include "prefrec/native/blend_export.h"
+#include "prefrec/native/pack_write.h"
 #include "prefrec/native/dataset.h"
 #include "prefrec/native/rankers.h"
 #include "prefrec/topk.h"
@@ -113,7 +114,8 @@ int main(void) {
     prefrec_interactions *x = NULL;
     CHECK_EQ_INT(prefrec_interactions_build(ds, aff, ds->day_min, prefrec_engine_asof(e), &x, &err),
                  PREFREC_OK);
-    prefrec_fit_input in = {ds, x, 2, 3, 0, PREFREC_BLEND_MIN_GROUP}; /* as prefrec train */
+    /* as prefrec train, scoring through what the exported (version 2) item pack decodes */
+    prefrec_fit_input in = {ds, x, 2, 3, 0, PREFREC_BLEND_MIN_GROUP, PREFREC_PACK_STORAGE_DEFAULT};
     const prefrec_ranker_def *defs[3] = {&prefrec_ranker_blend_served, &prefrec_ranker_due,
                                          &prefrec_ranker_mixed};
     void *models[3] = {NULL, NULL, NULL};

@@ -44,9 +44,53 @@ static const double TB = 1e-6;
 
 static const float rprior[P] = {1, 0.5f, 1, 1, 1, 0.25f};
 
+/* Stores t's float tensor named name as dt (f16 or q8r, prefrec/pack.h) in buf (at least
+ * 4 x its floats + 4 x its rows bytes): what `prefrec export --pack-version 2` writes. */
+static void tiny_store(tb *t, size_t n, const char *name, uint32_t dt, unsigned char *buf) {
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].name, name)) continue;
+        const float *x = (const float *)t[i].data;
+        size_t ne = t[i].nbytes / 4, rows = t[i].ndim > 1 ? t[i].shape[0] : 1, cols = ne / rows;
+        if (dt == PREFREC_DT_F16) {
+            for (size_t k = 0; k < ne; k++) {
+                uint16_t h = prefrec_f32_to_f16(x[k]);
+                buf[2 * k] = (unsigned char)h;
+                buf[2 * k + 1] = (unsigned char)(h >> 8);
+            }
+            t[i].nbytes = 2 * ne;
+        } else if (dt == PREFREC_DT_Q8R) {
+            for (size_t r = 0; r < rows; r++) {
+                float s = 0;
+                prefrec_q8_encode_row(x + r * cols, cols, &s,
+                                      (int8_t *)(buf + 4 * rows + r * cols));
+                memcpy(buf + 4 * r, &s, 4);
+            }
+            t[i].nbytes = 4 * rows + ne;
+        } else { /* q4r: two codes a byte, low nibble first, rows byte-aligned */
+            size_t rb = (cols + 1) / 2;
+            memset(buf, 0, 4 * rows + rows * rb);
+            for (size_t r = 0; r < rows; r++) {
+                float s = 0;
+                int8_t q[64];
+                prefrec_q_encode_row(x + r * cols, cols, 7, &s, q);
+                memcpy(buf + 4 * r, &s, 4);
+                for (size_t k = 0; k < cols; k++)
+                    buf[4 * rows + r * rb + k / 2] |=
+                        (unsigned char)(((unsigned)q[k] & 15u) << (4 * (k & 1)));
+            }
+            t[i].nbytes = rows * (4 + rb);
+        }
+        t[i].dtype = dt;
+        t[i].data = buf;
+    }
+}
+
 /* variant 0: NeuMF only; 1 and 2: with the blend (weights WV[variant]); 3: variant 1 with buy
  * again and the mixed list (no decay, w_due 1, beta 1; share 0.5, global) as of 2022-01-01 */
 static unsigned char *tiny_pack(size_t *len, int variant) {
+    int quant = variant >= 10; /* variant + 10: its float item tensors stored as a version-2
+                                  export stores them (PREFREC_PACK_STORAGE_DEFAULT) */
+    variant %= 10;
     int rep = variant == 3;
     if (rep) variant = 1;
     static const float base[P] = {0.3f, 0.25f, 0.2f, 0.1f, 0.1f, 0.05f};
@@ -86,6 +130,15 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
               {"blend.pop.all", 0, 1, {P}, pop_all, sizeof pop_all},
               {"blend.trend", 0, 1, {P}, trend, sizeof trend},
               {"repeat.prior", 0, 1, {P}, rprior, sizeof rprior}};
+    static unsigned char qbuf[12][S * P * 4 + 4 * S];
+    static const struct {
+        const char *name;
+        uint32_t dt;
+    } QT[12] = {{"product.emb", 6}, {"product.bias", 1},  {"mlp.0.w", 1},       {"mlp.0.b", 1},
+                {"out.gmf", 1},     {"out.mlp", 1},       {"out.bias", 1},      {"blend.ease.w", 6},
+                {"blend.knn.w", 7}, {"blend.pop.seg", 6}, {"blend.pop.all", 1}, {"blend.trend", 1}};
+    for (int q = 0; quant && q < 12; q++)
+        tiny_store(t, sizeof t / sizeof t[0], QT[q].name, QT[q].dt, qbuf[q]);
     char man[768];
     if (variant)
         snprintf(

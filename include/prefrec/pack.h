@@ -38,7 +38,8 @@ extern "C" {
 #endif
 
 #define PREFREC_PACK_MAGIC "PRFPACK" /* 8 bytes on disk including the trailing NUL */
-#define PREFREC_PACK_VERSION 1u
+#define PREFREC_PACK_VERSION 2u /* the newest version this reader reads (and the writer's) */
+#define PREFREC_PACK_VERSION_MIN 1u /* the oldest: version 1 has no q8r tensors */
 #define PREFREC_PACK_HEADER_SIZE 64u
 #define PREFREC_PACK_ENTRY_SIZE 64u
 #define PREFREC_PACK_ALIGN 64u
@@ -64,17 +65,31 @@ enum {
 
 typedef enum prefrec_dtype {
     PREFREC_DT_F32 = 0, /* IEEE binary32 */
-    PREFREC_DT_F16 = 1, /* IEEE binary16 (reserved for smaller packs) */
+    PREFREC_DT_F16 = 1, /* IEEE binary16: read as f32 (exactly) in version 2 */
     PREFREC_DT_I8 = 2,
     PREFREC_DT_U8 = 3, /* also string blobs */
     PREFREC_DT_I32 = 4,
     PREFREC_DT_U32 = 5,
+    /* version 2: int8 with an f32 scale per row, read as f32 (value = scale[r] * q). Rows are
+     * shape[0] (the whole tensor is one row when ndim is 1); stored as rows f32 scales, then
+     * rows x cols int8, row-major. */
+    PREFREC_DT_Q8R = 6,
+    /* version 2: 4-bit codes -7..7 with an f32 scale per row (value = scale[r] * q): rows f32
+     * scales, then each row's codes two to a byte (low nibble first, two's complement), a row
+     * taking (cols + 1) / 2 bytes */
+    PREFREC_DT_Q4R = 7,
     PREFREC_DT_COUNT
 } prefrec_dtype;
 
-/* Bytes per element of dt, 0 for an unknown dtype. */
+/* Bytes per element of dt (1 for q8r, whose scales come on top: prefrec_dtype_bytes), 0 for
+ * an unknown dtype. */
 size_t prefrec_dtype_size(uint32_t dt);
 const char *prefrec_dtype_name(uint32_t dt); /* "f32", ...; "?" if unknown */
+/* Stored bytes of a tensor of dtype dt, shape[0..ndim) and n elements (q8r: rows x 4 + n;
+ * q4r: rows x (4 + (cols + 1) / 2)). */
+uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n);
+/* 1 when dt is stored quantised and read as f32 (f16, q8r, q4r). */
+int prefrec_dtype_quantised(uint32_t dt);
 
 typedef struct prefrec_tensor {
     char name[PREFREC_PACK_NAME_MAX]; /* NUL-terminated */
@@ -82,7 +97,7 @@ typedef struct prefrec_tensor {
     uint32_t ndim; /* 1..4 */
     uint32_t shape[PREFREC_PACK_MAX_DIMS]; /* unused dims are 1 */
     uint64_t offset; /* from the start of the file */
-    uint64_t n_elems, n_bytes;
+    uint64_t n_elems, n_bytes; /* n_bytes: as stored in the file */
     const void *data; /* points into the borrowed bytes */
 } prefrec_tensor;
 
@@ -107,7 +122,9 @@ const prefrec_tensor *prefrec_pack_tensor_at(const prefrec_pack *p, size_t i); /
 const prefrec_tensor *prefrec_pack_find(const prefrec_pack *p, const char *name); /* or NULL */
 
 /* Fetch tensor `name`, requiring dtype dt, ndim dims and, for each i < ndim, shape[i] ==
- * want[i] unless want[i] is 0 (any). Errors name the tensor and what differs. */
+ * want[i] unless want[i] is 0 (any). Errors name the tensor and what differs. A quantised
+ * tensor of a version-2 pack (f16, q8r, q4r) asked for as f32 is handed out as its f32 values, decoded once when the
+ * pack was opened (the decoded copy belongs to the pack; *out's dtype is then f32). */
 prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_t dt, uint32_t ndim,
                                 const uint32_t *want, const prefrec_tensor **out,
                                 prefrec_error *err);
@@ -125,6 +142,25 @@ prefrec_status prefrec_pack_strings(const prefrec_pack *p, const char *base, pre
 static inline const char *prefrec_strings_at(const prefrec_strings *s, uint32_t i) {
     return s->blob + s->off[i];
 }
+
+/* ---- quantised storage (src/core/quant.c): the writer's encoders and the reader's decoders,
+ * bit-exact in every build (integer and single IEEE operations only) ------------------------ */
+float prefrec_f16_to_f32(uint16_t h); /* exact, NaN and infinities kept */
+uint16_t prefrec_f32_to_f16(float f); /* round to nearest even; overflow to infinity */
+/* q8r, one row of n floats: scale = max |x| / 127 (0 for an all-zero row), q = x / scale
+ * rounded to nearest (ties to even), in -127..127. Non-finite x are refused (returns 1). */
+int prefrec_q8_encode_row(const float *x, size_t n, float *scale, int8_t *q);
+/* the same with codes in -levels..levels (q8r: 127, q4r: 7), scale = max |x| / levels */
+int prefrec_q_encode_row(const float *x, size_t n, int levels, float *scale, int8_t *q);
+static inline float prefrec_q8_value(float scale, int8_t q) { return scale * (float)q; }
+/* Replace x (rows x cols floats) by what a reader decodes after storing it as dt (f32: no
+ * change). Returns 1 for a dtype that is not a float storage or for non-finite input. */
+int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x);
+/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r or q4r; a name may end in '*' to
+ * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
+ * plan is malformed (prefrec_quant_plan_check says where). */
+int prefrec_quant_plan_dtype(const char *plan, const char *name);
+prefrec_status prefrec_quant_plan_check(const char *plan, prefrec_error *err);
 
 /* CRC32 (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF; the zlib crc32). Pass 0 to
  * start, the previous result to continue over another piece. */

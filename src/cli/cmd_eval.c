@@ -9,6 +9,7 @@
 #include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
 #include "prefrec/native/eval.h"
+#include "prefrec/pack.h"
 
 /* What `prefrec eval` measures without --rankers: the task defaults and the baselines whose
  * grids tune in minutes at demo scale 1 and on a large catalogue (ease on every product, whose
@@ -39,6 +40,8 @@ static const char *usage_text =
     "  --no-tune        rankers use their default params (no validation grid)\n"
     "  --min-group K    blend_served and mixed serve aggregates resting on at least K members,\n"
     "                   as prefrec train does (default 10; 0: no rule; SECURITY.md)\n"
+    "  --storage PLAN   blend_served, mixed and neumf score through the values a version-2\n"
+    "                   pack stored with PLAN decodes (name=f32|f16|q8r|q4r,...: prefrec export)\n"
     "  --json FILE      figures as JSON; --html FILE: a self-contained report page\n";
 
 /* Fill rk from "a,b,c"; returns the count or -1 (name copied to bad). */
@@ -74,6 +77,7 @@ int prefrec_cmd_eval(int argc, char **argv) {
     const char *html = NULL, *list = NULL, *def_name = NULL, *v;
     long k = 20, threads = 2, seed = 42, windows = -1, step = 30, val_days = 0, boot = 1000;
     long min_group = -1;
+    const char *storage = NULL;
     int skip_bad = 0, no_tune = 0;
     for (int i = 1; i < argc; i++) {
         int missing = 0;
@@ -111,6 +115,11 @@ int prefrec_cmd_eval(int argc, char **argv) {
             if (cli_parse_long(v, 0, 1000000, &min_group))
                 return cli_usage_error("eval", usage_text,
                                        "--min-group must be 0..1000000 (got '%s')", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--storage", &missing))) {
+            prefrec_error perr = {0};
+            if (prefrec_quant_plan_check(v, &perr))
+                return cli_usage_error("eval", usage_text, "--storage: %s", perr.msg);
+            storage = v;
         } else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing)))
             data = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--cutoff", &missing)))
@@ -162,6 +171,7 @@ int prefrec_cmd_eval(int argc, char **argv) {
     ep.seed = (uint64_t)seed;
     ep.verbose = 1;
     if (min_group >= 0) ep.min_group = (int32_t)min_group;
+    ep.storage = storage;
     prefrec_eval_ranker rk[64];
     size_t n_rk = 0;
     if (!list) list = STANDARD_RANKERS;

@@ -24,6 +24,7 @@ static const char *usage_text =
     "usage: prefrec export --pack FILE [--pack FILE ...] --out DIR [--shards N]\n"
     "                      [--records DIR --data PATH --token-key FILE] [--opt-out FILE]\n"
     "                      [--site DIR] [--export-id HEX] [--sign-key FILE]\n"
+    "                      [--pack-version 1|2] [--storage PLAN]\n"
     "  --pack FILE       a full pack written by prefrec train (DIR/A01.pack); repeatable\n"
     "  --out DIR         writes DIR/<name>.item.pack (product embeddings, MLP, catalog) and\n"
     "                    DIR/<name>.cust.000.pack .. (customer embeddings, biases, codes, bought\n"
@@ -45,7 +46,12 @@ static const char *usage_text =
     "  --sign-key FILE   the packs' Ed25519 secret key (64 hex digits; created, mode 0600, when\n"
     "                    FILE does not exist): writes DIR/<name>.item.pack.sig (64 bytes) beside\n"
     "                    each item pack (and into --site) and the public key to DIR/sign.pub;\n"
-    "                    pages and kiosks verify with that public key (SECURITY.md)\n";
+    "                    pages and kiosks verify with that public key (SECURITY.md)\n"
+    "  --pack-version V  format version of the packs written (2): version 2 stores the item\n"
+    "                    pack's float tensors as --storage says (smaller), version 1 all as\n"
+    "                    f32, for engines older than version 2 packs\n"
+    "  --storage PLAN    version 2's storage per tensor, name=f32|f16|q8r|q4r,... ('*' ends a\n"
+    "                    prefix; unlisted: f32), default " PREFREC_PACK_STORAGE_DEFAULT "\n";
 
 static void to_hex(const uint8_t *b, size_t n, char *out) {
     for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
@@ -148,16 +154,17 @@ int prefrec_cmd_export(int argc, char **argv) {
                                          *key_path = NULL, *opt_path = NULL, *eid_hex = NULL,
                                          *site = NULL, *sign_path = NULL;
     size_t n_packs = 0;
-    long shards = 16;
+    long shards = 16, version = PREFREC_PACK_VERSION;
+    const char *storage = PREFREC_PACK_STORAGE_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(usage_text, stdout);
             return 0;
         }
         const char *o = argv[i];
-        static const char *const known[] = {"--pack", "--out",       "--shards",  "--records",
-                                            "--data", "--token-key", "--opt-out", "--export-id",
-                                            "--site", "--sign-key"};
+        static const char *const known[] = {
+            "--pack",    "--out",       "--shards", "--records",  "--data",         "--token-key",
+            "--opt-out", "--export-id", "--site",   "--sign-key", "--pack-version", "--storage"};
         int ok = 0;
         for (size_t k = 0; k < sizeof known / sizeof *known; k++) ok |= !strcmp(o, known[k]);
         if (!ok) return cli_usage_error("export", usage_text, "unknown option '%s'", o);
@@ -183,7 +190,13 @@ int prefrec_cmd_export(int argc, char **argv) {
             site = v;
         else if (!strcmp(o, "--sign-key"))
             sign_path = v;
-        else if (cli_parse_long(v, 1, 4096, &shards))
+        else if (!strcmp(o, "--storage"))
+            storage = v;
+        else if (!strcmp(o, "--pack-version")) {
+            if (cli_parse_long(v, PREFREC_PACK_VERSION_MIN, PREFREC_PACK_VERSION, &version))
+                return cli_usage_error("export", usage_text, "--pack-version '%s' is not 1 or 2",
+                                       v);
+        } else if (cli_parse_long(v, 1, 4096, &shards))
             return cli_usage_error("export", usage_text, "--shards '%s' is not in 1..4096", v);
     }
     if (!n_packs || !out)
@@ -198,6 +211,8 @@ int prefrec_cmd_export(int argc, char **argv) {
         return cli_usage_error("export", usage_text, "--export-id '%s' is not 32 hex digits",
                                eid_hex);
     prefrec_error err = {0};
+    if (prefrec_quant_plan_check(storage, &err))
+        return cli_usage_error("export", usage_text, "--storage: %s", err.msg);
     prefrec_status s = PREFREC_OK;
     if (!eid_hex && (records || site)) s = prefrec_member_random(mp.export_id, 16, &err);
     char eid[33];
@@ -232,7 +247,8 @@ int prefrec_cmd_export(int argc, char **argv) {
         if (sl > 5 && !strcmp(stem + sl - 5, ".pack")) stem[sl - 5] = 0;
         if (!s)
             s = prefrec_pack_export(ps[k], out, stem, (int)shards, manifest_eid,
-                                    (const char *const *)opt, n_opt, sizes, &err);
+                                    (const char *const *)opt, n_opt, (uint32_t)version, storage,
+                                    sizes, &err);
         if (!s) {
             size_t lo = (size_t)-1, hi = 0, tot = 0;
             for (long j = 0; j < shards; j++) {

@@ -8,11 +8,13 @@
 #include "prefrec/native/gen.h"
 
 static const char USAGE[] =
-    "usage: prefrec gen --out DIR [--scale S] [--seed N] [--quiet]\n"
+    "usage: prefrec gen --out DIR [--scale S] [--seed N] [--products N] [--quiet]\n"
     "  --out DIR    directory for LPOINT_BIG_COMP_01_DEMO.csv, 02_PDDE.csv, 04_PD_CLAC.csv,\n"
     "               06_LPAY.csv (created if missing; files are replaced atomically)\n"
     "  --scale S    1.0 = 29,913 customers, about 4.4 M purchase lines (default 1; 0 < S <= 100)\n"
     "  --seed N     random seed (default 1); same scale and seed give the same bytes\n"
+    "  --products N a catalog of N products (100..1000000) in the same categories, with a\n"
+    "               longer popularity tail, and the same customers (default: the fixed 1,933)\n"
     "  --quiet      no summary\n";
 
 static void progress(void *user, double done) {
@@ -35,7 +37,8 @@ int prefrec_cmd_gen(int argc, char **argv) {
             quiet = 1;
             continue;
         }
-        if (strcmp(a, "--out") && strcmp(a, "--scale") && strcmp(a, "--seed"))
+        if (strcmp(a, "--out") && strcmp(a, "--scale") && strcmp(a, "--seed") &&
+            strcmp(a, "--products"))
             return cli_usage_error("gen", USAGE, "unknown option '%s'", a);
         if (i + 1 >= argc) return cli_usage_error("gen", USAGE, "%s needs a value", a);
         const char *v = argv[++i];
@@ -48,6 +51,12 @@ int prefrec_cmd_gen(int argc, char **argv) {
             if (end == v || *end || errno || !(p.scale > 0 && p.scale <= 100))
                 return cli_usage_error("gen", USAGE,
                                        "--scale must be a number in (0, 100], got '%s'", v);
+        } else if (!strcmp(a, "--products")) {
+            long n = 0;
+            if (cli_parse_long(v, 100, PREFREC_GEN_PRODUCTS_MAX, &n))
+                return cli_usage_error("gen", USAGE, "--products must be %d..%d, got '%s'", 100,
+                                       PREFREC_GEN_PRODUCTS_MAX, v);
+            p.products = (int32_t)n;
         } else {
             if (*v == '-')
                 return cli_usage_error("gen", USAGE,

@@ -9,6 +9,7 @@
 #include "pack_internal.h"
 
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +27,29 @@ struct prefrec_pack {
     cJSON *manifest;
     size_t n_tensors;
     prefrec_tensor *tensors;
+    prefrec_tensor *views; /* [n_tensors]: a quantised tensor's f32 view (dtype f32), else 0 */
+    float *decoded; /* the views' values, decoded once at open */
 };
 
-static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8", "u8", "i32", "u32"};
-static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4};
+static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8",  "u8",
+                                                          "i32", "u32", "q8r", "q4r"};
+static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1};
 
 size_t prefrec_dtype_size(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_sizes[dt] : 0; }
 const char *prefrec_dtype_name(uint32_t dt) {
     return dt < PREFREC_DT_COUNT ? dtype_names[dt] : "?";
+}
+int prefrec_dtype_quantised(uint32_t dt) {
+    return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R || dt == PREFREC_DT_Q4R;
+}
+
+/* rows of a q8r tensor: shape[0], or 1 for a vector */
+static uint64_t q8_rows(uint32_t ndim, const uint32_t *shape) { return ndim > 1 ? shape[0] : 1; }
+
+uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n) {
+    uint64_t b = n * prefrec_dtype_size(dt), rows = q8_rows(ndim, shape);
+    if (dt == PREFREC_DT_Q4R) return rows ? rows * (4 + (n / rows + 1) / 2) : 0;
+    return dt == PREFREC_DT_Q8R ? b + 4 * rows : b;
 }
 
 static uint32_t rd32(const unsigned char *p) {
@@ -48,6 +64,8 @@ void prefrec_pack_free(prefrec_pack *p) {
     cJSON_Delete(p->manifest);
     free(p->manifest_text);
     free(p->tensors);
+    free(p->views);
+    free(p->decoded);
     free(p);
 }
 
@@ -81,6 +99,12 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): unknown dtype %u", t->name,
                                  (unsigned long long)(at + 32), t->dtype);
+    if ((t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R) && p->version < 2)
+        return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                 "pack: tensor '%s' (byte %llu): dtype %s needs pack version 2, "
+                                 "the header says %u",
+                                 t->name, (unsigned long long)(at + 32), dtype_names[t->dtype],
+                                 p->version);
     if (t->ndim < 1 || t->ndim > PREFREC_PACK_MAX_DIMS)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): ndim %u not in 1..4", t->name,
@@ -101,7 +125,7 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
                                      t->name, (unsigned long long)(at + 40));
     }
     t->n_elems = n;
-    t->n_bytes = n * dtype_sizes[t->dtype];
+    t->n_bytes = prefrec_dtype_bytes(t->dtype, t->ndim, t->shape, n); /* <= 5 x the file */
     t->offset = rd64(e + 56);
     if (t->offset % PREFREC_PACK_ALIGN)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
@@ -121,6 +145,64 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
     return PREFREC_OK;
 }
 
+/* The f32 views of the quantised tensors, decoded into one buffer (each view 64-byte aligned
+ * within it). Their size is bounded by the file's: 4 bytes per q8r byte, 2 per f16 byte. */
+static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < p->n_tensors; i++)
+        if (p->version >= 2 && prefrec_dtype_quantised(p->tensors[i].dtype))
+            total += (p->tensors[i].n_elems + 15) / 16 * 16;
+    if (!total) return PREFREC_OK;
+    if (total > (SIZE_MAX - 64) / sizeof(float))
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: quantised tensors too large");
+    p->views = calloc(p->n_tensors, sizeof *p->views);
+    p->decoded = malloc((size_t)total * sizeof(float));
+    if (!p->views || !p->decoded)
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
+    float *out = p->decoded;
+    for (size_t i = 0; i < p->n_tensors; i++) {
+        const prefrec_tensor *t = &p->tensors[i];
+        if (!prefrec_dtype_quantised(t->dtype)) continue; /* (none in version 1: total 0) */
+        if (t->dtype == PREFREC_DT_F16) {
+            const unsigned char *h = t->data;
+            for (uint64_t k = 0; k < t->n_elems; k++)
+                out[k] = prefrec_f16_to_f32((uint16_t)(h[2 * k] | h[2 * k + 1] << 8));
+        } else {
+            uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0;
+            const unsigned char *sc = t->data;
+            const int8_t *q = (const int8_t *)(sc + 4 * rows);
+            uint64_t rb = (cols + 1) / 2; /* q4r: bytes per row */
+            for (uint64_t r = 0; r < rows; r++) {
+                uint32_t bits = rd32(sc + 4 * r);
+                float scale;
+                memcpy(&scale, &bits, sizeof scale);
+                if (!(scale >= 0.0f && scale <= FLT_MAX))
+                    return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                             "pack: tensor '%s' (byte %llu): row %llu's scale is "
+                                             "not a finite number >= 0",
+                                             t->name, (unsigned long long)(t->offset + 4 * r),
+                                             (unsigned long long)r);
+                if (t->dtype == PREFREC_DT_Q8R)
+                    for (uint64_t k = 0; k < cols; k++)
+                        out[r * cols + k] = prefrec_q8_value(scale, q[r * cols + k]);
+                else
+                    for (uint64_t k = 0; k < cols; k++) {
+                        unsigned nib = (unsigned)((uint8_t)q[r * rb + k / 2] >> (4 * (k & 1))) & 15;
+                        int8_t code = (int8_t)(nib >= 8 ? (int)nib - 16 : (int)nib);
+                        out[r * cols + k] = prefrec_q8_value(scale, code);
+                    }
+            }
+        }
+        prefrec_tensor *v = &p->views[i];
+        *v = *t;
+        v->dtype = PREFREC_DT_F32;
+        v->n_bytes = t->n_elems * sizeof(float);
+        v->data = out;
+        out += (t->n_elems + 15) / 16 * 16;
+    }
+    return PREFREC_OK;
+}
+
 static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
     const unsigned char *b = p->bytes;
     size_t len = p->len;
@@ -132,11 +214,17 @@ static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: bad magic at byte 0 (not a prefrec model pack)");
     p->version = rd32(b + PREFREC_PACK_OFF_VERSION);
-    if (p->version != PREFREC_PACK_VERSION)
+    if (p->version > PREFREC_PACK_VERSION)
         return prefrec_error_set(
             err, PREFREC_E_VERSION,
-            "pack: format version %u (byte 8) is not supported (this reader reads version %u)",
-            p->version, PREFREC_PACK_VERSION);
+            "pack: format version %u (byte 8) needs a newer engine: this one reads versions %u "
+            "to %u (export the pack with --pack-version %u for it)",
+            p->version, PREFREC_PACK_VERSION_MIN, PREFREC_PACK_VERSION, PREFREC_PACK_VERSION);
+    if (p->version < PREFREC_PACK_VERSION_MIN)
+        return prefrec_error_set(err, PREFREC_E_VERSION,
+                                 "pack: format version %u (byte 8) is not a version: this engine "
+                                 "reads versions %u to %u",
+                                 p->version, PREFREC_PACK_VERSION_MIN, PREFREC_PACK_VERSION);
     uint32_t hsize = rd32(b + PREFREC_PACK_OFF_HEADER_SIZE);
     uint64_t fsize = rd64(b + PREFREC_PACK_OFF_FILE_SIZE);
     uint32_t m_off = rd32(b + PREFREC_PACK_OFF_MANIFEST),
@@ -154,7 +242,7 @@ static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
             (unsigned long long)fsize, len);
     if (flags != 0)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: flags %#x (byte 56) must be 0 in version 1", flags);
+                                 "pack: flags %#x (byte 56) must be 0 in versions 1 and 2", flags);
     if (m_off != PREFREC_PACK_HEADER_SIZE || m_size > len - m_off)
         return prefrec_error_set(
             err, PREFREC_E_FORMAT,
@@ -198,9 +286,10 @@ static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
     p->tensors = calloc(n_t ? n_t : 1, sizeof *p->tensors);
     if (!p->tensors) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
     uint64_t prev_end = d_off;
+    prefrec_status s;
     for (size_t i = 0; i < n_t; i++) {
-        prefrec_status s = read_entry(p, i, t_off + (uint64_t)i * PREFREC_PACK_ENTRY_SIZE, d_off,
-                                      (uint64_t)len, prev_end, &p->tensors[i], err);
+        s = read_entry(p, i, t_off + (uint64_t)i * PREFREC_PACK_ENTRY_SIZE, d_off, (uint64_t)len,
+                       prev_end, &p->tensors[i], err);
         if (s) return s;
         for (size_t j = 0; j < i; j++)
             if (!strcmp(p->tensors[j].name, p->tensors[i].name))
@@ -209,6 +298,8 @@ static prefrec_status validate(prefrec_pack *p, prefrec_error *err) {
                                          p->tensors[i].name);
         prev_end = p->tensors[i].offset + p->tensors[i].n_bytes;
     }
+    s = decode_quantised(p, err);
+    if (s) return s;
 
     p->manifest_text = malloc((size_t)m_size + 1);
     if (!p->manifest_text) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
@@ -280,6 +371,8 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
     const prefrec_tensor *t = prefrec_pack_find(p, name);
     *out = NULL;
     if (!t) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is missing", name);
+    if (dt == PREFREC_DT_F32 && p->views && prefrec_dtype_quantised(t->dtype))
+        t = &p->views[t - p->tensors]; /* its values, decoded at open */
     if (t->dtype != dt)
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is %s, expected %s",
                                  name, prefrec_dtype_name(t->dtype), prefrec_dtype_name(dt));

@@ -161,7 +161,7 @@ prefrec_status gen_world_init(gen_world *w, const gen_catalog *cat, uint64_t see
 prefrec_status gen_work_init(gen_work *k, const gen_catalog *cat) {
     memset(k, 0, sizeof *k);
     k->bought = calloc((size_t)cat->n_products, 1);
-    k->hist = malloc(sizeof(int16_t) * (size_t)cat->n_products);
+    k->hist = malloc(sizeof(int32_t) * (size_t)cat->n_products);
     k->cap_receipts = 512;
     k->cap_lines = 4096;
     k->receipts = malloc(sizeof *k->receipts * k->cap_receipts);
@@ -339,7 +339,7 @@ static void adopt(shop *s, gen_work *k, int p, int day, prefrec_rng *r, double b
     if (k->n_rep >= GEN_REP_MAX) return;
     if (prefrec_rng_double(r) >= pr->adopt * ADOPT_AFF[s->a] * s->h->loyalty * boost) return;
     gen_rep *e = &k->rep[k->n_rep++];
-    e->product = (int16_t)p;
+    e->product = (int32_t)p;
     double iv = pr->cycle * lognorm(r, 0.3);
     if (iv < 0.9 * s->gap) iv = 0.9 * s->gap; /* cannot be due more often than the trips */
     e->interval = (float)iv;
@@ -364,14 +364,14 @@ static int buy(shop *s, gen_work *k, gen_receipt *rc, int p, int day, prefrec_rn
     }
     double am = pr->price * PRICE_AFF[s->a] * ct;
     if (prefrec_rng_double(r) < 0.15) am *= 0.7 + 0.25 * prefrec_rng_double(r); /* discounts */
-    ln->product = (int16_t)p;
+    ln->product = (int32_t)p;
     ln->count = (int16_t)ct;
     ln->amount = (int32_t)(floor(am / 10 + 0.5) * 10);
     rc->n_lines++;
     rc->amount += ln->amount;
     if (!k->bought[p]) {
         k->bought[p] = 1;
-        k->hist[k->n_hist++] = (int16_t)p;
+        k->hist[k->n_hist++] = (int32_t)p;
     }
     (void)day;
     return 1;

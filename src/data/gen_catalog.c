@@ -3,6 +3,7 @@
  * popularity, repurchase cycle and the affiliates that sell it, and prepares the tables the
  * purchase simulation samples from. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,7 +128,8 @@ typedef struct {
 
 /* One mid: parse its names, then create n products (names first, then variants). */
 static prefrec_status build_mid(gen_catalog *c, int t, const top_def *d, const char *spec,
-                                size_t len, int n, prefrec_rng *rng, prefrec_error *err) {
+                                size_t len, int n, double sigma, int numbered, prefrec_rng *rng,
+                                prefrec_error *err) {
     const char *colon = memchr(spec, ':', len);
     if (!colon)
         return prefrec_error_set(err, PREFREC_E_INVAL, "catalog: mid without ':' in %s", d->name);
@@ -168,15 +170,19 @@ static prefrec_status build_mid(gen_catalog *c, int t, const top_def *d, const c
         const char *pre = v == 0 ? "" : var[(v - 1) % 8];
         size_t pl = strlen(pre);
         gen_product *pr = &c->products[c->n_products++];
-        pr->name = malloc(pl + nm->n + 1);
+        /* a large catalog (gen --products) numbers the variants past the eighth: "... 2" */
+        char num[16] = "";
+        if (numbered && v > 8) snprintf(num, sizeof num, " %d", (v - 1) / 8 + 1);
+        size_t ul = strlen(num);
+        pr->name = malloc(pl + nm->n + ul + 1);
         if (!pr->name) return prefrec_error_set(err, PREFREC_E_NOMEM, "catalog: out of memory");
         memcpy(pr->name, pre, pl);
         memcpy(pr->name + pl, nm->s, nm->n);
-        pr->name[pl + nm->n] = 0;
+        memcpy(pr->name + pl + nm->n, num, ul + 1);
         pr->top = t;
         pr->mid = c->n_mids;
         /* Heavy-tailed popularity; the plain names are the staples of their shelf. */
-        pr->popularity = (float)(exp(1.1 * prefrec_rng_normal(rng)) * (v == 0 ? 2.0 : 1.0));
+        pr->popularity = (float)(exp(sigma * prefrec_rng_normal(rng)) * (v == 0 ? 2.0 : 1.0));
         pr->cycle = (float)(d->cycle * mult * exp(0.25 * prefrec_rng_normal(rng)));
         double ad = d->adopt * exp(0.3 * prefrec_rng_normal(rng));
         /* electronics' consumables and accessories (ink, cables, cases: a short cycle for the
@@ -303,11 +309,41 @@ static prefrec_status build_tables(gen_catalog *c, const char **specs, const siz
     return PREFREC_OK;
 }
 
-prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, prefrec_error *err) {
-    memset(c, 0, sizeof *c);
-    int n_mids = 0, n_products = 0;
+/* size[t]: products of top t. The table's sizes, or (want > 0) want products in the table's
+ * proportions, largest remainder first, at least one per top. */
+static void top_sizes(int32_t want, int *size) {
+    int base = 0;
+    for (int t = 0; t < N_TOP_DEFS; t++) base += size[t] = TOP_DEFS[t].size;
+    if (want <= 0) return;
+    double rem[N_TOP_DEFS];
+    int given = 0;
     for (int t = 0; t < N_TOP_DEFS; t++) {
-        n_products += TOP_DEFS[t].size;
+        double share = (double)TOP_DEFS[t].size * want / base;
+        size[t] = share < 1 ? 1 : (int)share;
+        rem[t] = share - (int)share;
+        given += size[t];
+    }
+    while (given < want) {
+        int best = 0;
+        for (int t = 1; t < N_TOP_DEFS; t++)
+            if (rem[t] > rem[best]) best = t;
+        size[best]++;
+        rem[best] = -1;
+        given++;
+    }
+}
+
+prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, int32_t want,
+                                 prefrec_error *err) {
+    memset(c, 0, sizeof *c);
+    int n_mids = 0, n_products = 0, size[N_TOP_DEFS];
+    top_sizes(want, size);
+    /* Popularity is lognormal, sigma 1.1 for the fixed catalog (the deck's 1,933 products); a
+     * larger catalog has a longer tail (a department store's slow sellers): sigma grows by 0.3
+     * per tenfold, 1.41 at 20,000 products, 1.61 at 100,000 */
+    double sigma = want > 0 ? 1.1 + 0.3 * log10((double)want / 1933.0) : 1.1;
+    for (int t = 0; t < N_TOP_DEFS; t++) {
+        n_products += size[t];
         for (const char *p = TOP_DEFS[t].mids; *p; p++) n_mids += *p == ';';
         n_mids++;
     }
@@ -326,7 +362,7 @@ prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, prefrec_error
         const top_def *d = &TOP_DEFS[t];
         gen_top *tp = &c->tops[t];
         tp->name = d->name;
-        tp->n_products = d->size;
+        tp->n_products = size[t];
         tp->cycle = d->cycle;
         tp->adopt = d->adopt;
         tp->multi = d->multi;
@@ -357,13 +393,13 @@ prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, prefrec_error
         int alloc[32], given = 0;
         double rem[32];
         for (int i = 0; i < k; i++) {
-            double share = (double)d->size * nn[i] / names;
+            double share = (double)size[t] * nn[i] / names;
             alloc[i] = (int)share;
             if (alloc[i] < 1) alloc[i] = 1;
             rem[i] = share - (int)share;
             given += alloc[i];
         }
-        while (given < d->size) { /* largest remainder */
+        while (given < size[t]) { /* largest remainder */
             int best = 0;
             for (int i = 1; i < k; i++)
                 if (rem[i] > rem[best]) best = i;
@@ -371,7 +407,7 @@ prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, prefrec_error
             rem[best] = -1;
             given++;
         }
-        while (given > d->size) { /* too many 1-product mids: take back from the largest */
+        while (given > size[t]) { /* too many 1-product mids: take back from the largest */
             int best = 0;
             for (int i = 1; i < k; i++)
                 if (alloc[i] > alloc[best]) best = i;
@@ -381,10 +417,12 @@ prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, prefrec_error
         for (int i = 0; i < k && !st; i++) {
             specs[c->n_mids] = ms[i];
             lens[c->n_mids] = ml[i];
-            st = build_mid(c, t, d, ms[i], ml[i], alloc[i], rng, err);
+            st = build_mid(c, t, d, ms[i], ml[i], alloc[i], sigma, want > 0, rng, err);
         }
         tp->n_mids = c->n_mids - tp->first_mid;
     }
+    c->code_width = 4;
+    for (int v = c->n_products; v > 9999; v /= 10) c->code_width++;
     if (!st) st = build_tables(c, specs, lens, err);
 done:
     free(specs);

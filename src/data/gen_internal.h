@@ -59,6 +59,7 @@ typedef struct gen_product {
 
 typedef struct gen_catalog {
     int n_tops, n_mids, n_products;
+    int code_width; /* digits of the product codes PD0001..: 4, more past 9,999 products */
     gen_top *tops;
     gen_mid *mids;
     gen_product *products;
@@ -73,9 +74,12 @@ typedef struct gen_catalog {
     double *top_season; /* [aff][month][n_tops] */
 } gen_catalog;
 
-/* Build the fixed catalog (names and categories do not depend on the seed; prices and
- * popularity are drawn from rng). Caller frees with gen_catalog_free. */
-prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, prefrec_error *err);
+/* Build the catalog (names and categories do not depend on the seed; prices and popularity
+ * are drawn from rng): the fixed 1,933 products when n_products is 0, else n_products spread
+ * over the same categories in the same proportions, with a longer tail of popularity (see
+ * gen_catalog.c). Caller frees with gen_catalog_free. */
+prefrec_status gen_catalog_build(gen_catalog *c, prefrec_rng *rng, int32_t n_products,
+                                 prefrec_error *err);
 void gen_catalog_free(gen_catalog *c);
 
 /* Draw a product of top t sold at affiliate a in month m (mid by season x popularity, then
@@ -109,7 +113,7 @@ typedef struct gen_customer {
 } gen_customer;
 
 typedef struct gen_line {
-    int16_t product;
+    int32_t product; /* 32 bits: gen --products goes past 32,767 */
     int16_t count;
     int32_t amount;
 } gen_line;
@@ -124,7 +128,7 @@ typedef struct gen_receipt {
 /* A regular product: bought again from its due day on (the gap since the last purchase is
  * drawn with a hazard that rises with the time since it), more surely the longer it is overdue. */
 typedef struct gen_rep {
-    int16_t product;
+    int32_t product;
     int16_t last, due, n;
     float interval, pmax;
 } gen_rep;
@@ -138,7 +142,7 @@ typedef struct gen_work {
     gen_rep rep[GEN_REP_MAX];
     int n_rep;
     uint8_t *bought; /* [n_products]: bought at the current affiliate */
-    int16_t *hist;
+    int32_t *hist;
     int n_hist; /* products bought at the current affiliate, in order */
 } gen_work;
 

@@ -154,7 +154,7 @@ static void write_catalog(out *o, const gen_catalog *cat) {
     for (int i = 0; i < cat->n_products; i++) {
         const gen_product *p = &cat->products[i];
         put_str(o, "PD");
-        put_digits(o, (uint64_t)i + 1, 4);
+        put_digits(o, (uint64_t)i + 1, cat->code_width);
         put_ch(o, ',');
         put_field(o, p->name);
         put_ch(o, ',');
@@ -206,7 +206,7 @@ static void write_customer(out *o, const gen_world *w, const gen_customer *c, co
                 put_digits(o2, (uint64_t)rc->branch + 1, 4);
             }
             put_str(o2, ",PD");
-            put_digits(o2, (uint64_t)ln->product + 1, 4);
+            put_digits(o2, (uint64_t)ln->product + 1, w->cat->code_width);
             put_ch(o2, ',');
             put_str(o2, dates[rc->day]);
             put_ch(o2, ',');
@@ -249,6 +249,10 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
     if (!(p.scale > 0 && p.scale <= 100))
         return prefrec_error_set(err, PREFREC_E_INVAL, "gen: scale must be in (0, 100], got %g",
                                  p.scale);
+    if (p.products != 0 && (p.products < 100 || p.products > PREFREC_GEN_PRODUCTS_MAX))
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "gen: products must be 0 (the fixed catalog) or %d..%d, got %d",
+                                 100, PREFREC_GEN_PRODUCTS_MAX, (int)p.products);
     prefrec_status st = make_dir(dir, err);
     if (st) return st;
 
@@ -257,7 +261,7 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
     gen_catalog cat;
     prefrec_rng crng;
     prefrec_rng_init(&crng, p.seed, 1);
-    st = gen_catalog_build(&cat, &crng, err);
+    st = gen_catalog_build(&cat, &crng, p.products, err);
     if (st) return st;
     gen_world *w = malloc(sizeof *w);
     gen_work k;

@@ -254,7 +254,8 @@ static prefrec_status tune(run_ctx *cx, int w, int a, size_t i, split *v, unsign
     int64_t best_u[PREFREC_EVAL_TASKS] = {0};
     void *blob = calloc(1, def->params_size);
     if (!blob) return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-    prefrec_fit_input in = {cx->ds, v->tr, cx->p->threads, cx->p->seed, 0, cx->p->min_group};
+    prefrec_fit_input in = {cx->ds,           v->tr,         cx->p->threads, cx->p->seed, 0,
+                            cx->p->min_group, cx->p->storage};
     prefrec_status st = PREFREC_OK;
     int points = 0;
     double t0 = now_seconds();
@@ -399,7 +400,8 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
                 def->grid((size_t)chosen[t0], blob);
                 params = blob;
             }
-            prefrec_fit_input in = {cx->ds, s.tr, p->threads, p->seed, p->verbose, p->min_group};
+            prefrec_fit_input in = {cx->ds,     s.tr,         p->threads, p->seed,
+                                    p->verbose, p->min_group, p->storage};
             void *model = NULL;
             double f0 = now_seconds();
             st = def->fit(&in, params, &model, err);

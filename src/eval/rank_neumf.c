@@ -68,6 +68,11 @@ static prefrec_status nr_fit(const prefrec_fit_input *in, const void *params, vo
         nr_free(m);
         return s;
     }
+    if (in->storage && prefrec_neumf_store_items(m->net, in->storage)) {
+        nr_free(m);
+        return prefrec_error_set(err, PREFREC_E_INVAL, "neumf ranker: storage plan '%s' failed",
+                                 in->storage);
+    }
     m->ds = ds;
     m->n_products = NP;
     *model = m;

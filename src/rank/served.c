@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "prefrec/blend.h"
+#include "prefrec/pack.h"
 #include "rank_util.h"
 
 void prefrec_blend_tensors_free(prefrec_blend_tensors *t) {
@@ -178,6 +179,25 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     return PREFREC_OK;
 }
 
+int prefrec_blend_tensors_store(prefrec_blend_tensors *t, const char *plan) {
+    uint32_t P = (uint32_t)t->n_products, m = (uint32_t)t->m;
+    const struct {
+        const char *name;
+        float *x;
+        uint32_t rows, cols;
+    } ts[] = {{"blend.ease.w", t->ease_w, P, m},
+              {"blend.knn.w", t->knn_w, P, m},
+              {"blend.pop.seg", t->pop_seg, PREFREC_N_SEGMENTS, P},
+              {"blend.trend", t->trend, 1, P},
+              {"blend.pop.all", t->pop_all, 1, P}};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+        int dt = prefrec_quant_plan_dtype(plan, ts[i].name);
+        if (dt < 0 || prefrec_quant_roundtrip((uint32_t)dt, ts[i].rows, ts[i].cols, ts[i].x))
+            return 1;
+    }
+    return 0;
+}
+
 /* ---- the served blend as a ranker, for prefrec eval ---------------------------------------- */
 typedef struct served_model {
     const prefrec_dataset *ds;
@@ -205,6 +225,9 @@ static prefrec_status served_fit(const prefrec_fit_input *in, const void *params
         s = prefrec_blend_tensors_build(bm, in->ds, in->train, NULL, in->train->n_products,
                                         PREFREC_BLEND_NEIGHBORS, in->min_group, &m->t, err);
     prefrec_ranker_blend.free(bm);
+    if (!s && in->storage && prefrec_blend_tensors_store(&m->t, in->storage))
+        s = prefrec_error_set(err, PREFREC_E_INVAL, "blend_served: storage plan '%s' failed",
+                              in->storage);
     if (s) {
         served_free(m);
         return s;

@@ -20,6 +20,32 @@ static prefrec_status add_f32(prefrec_pack_writer *w, const char *name, uint32_t
     return prefrec_pack_writer_add(w, name, PREFREC_DT_F32, b ? 2 : 1, shape, x, err);
 }
 
+int prefrec_neumf_store_items(prefrec_neumf *net, const char *plan) {
+    uint32_t P = (uint32_t)net->n_products, d = (uint32_t)net->dim;
+    int bad = 0;
+    char name[32];
+    /* rows as in the pack: a matrix's rows, a vector is one row */
+#define STORE(nm, x, r, c) \
+    do { \
+        int dt_ = prefrec_quant_plan_dtype(plan, nm); \
+        bad |= dt_ < 0 || prefrec_quant_roundtrip((uint32_t)dt_, r, c, x); \
+    } while (0)
+    STORE("product.emb", net->pemb, P, d);
+    STORE("product.bias", net->pbias, 1, P);
+    for (int l = 0; l < net->n_layers; l++) {
+        uint32_t in = l ? (uint32_t)net->width[l - 1] : 2 * d + PREFREC_MODEL_N_DEMO;
+        snprintf(name, sizeof name, "mlp.%d.w", l);
+        STORE(name, net->w[l], (uint32_t)net->width[l], in);
+        snprintf(name, sizeof name, "mlp.%d.b", l);
+        STORE(name, net->b[l], 1, (uint32_t)net->width[l]);
+    }
+    STORE("out.gmf", net->wg, 1, d);
+    STORE("out.mlp", net->wm, 1, (uint32_t)net->width[net->n_layers - 1]);
+    STORE("out.bias", &net->b0, 1, 1);
+#undef STORE
+    return bad;
+}
+
 /* The served blend (prefrec/blend.h documents the tensors). */
 static prefrec_status blend_add(prefrec_pack_writer *w, const prefrec_blend_tensors *t,
                                 prefrec_error *err) {

@@ -13,19 +13,37 @@
 
 static int is_customer_tensor(const char *name) { return strncmp(name, "customer.", 9) == 0; }
 
+/* One item tensor in the storage the version and plan give it: float tensors (f32 or already
+ * quantised) as the plan says in version 2 and as f32 in version 1, the others as they are. */
+static prefrec_status add_item_tensor(prefrec_pack_writer *w, const prefrec_pack *full,
+                                      const prefrec_tensor *t, uint32_t version, const char *plan,
+                                      prefrec_error *err) {
+    int is_float = t->dtype == PREFREC_DT_F32 || prefrec_dtype_quantised(t->dtype);
+    int store = version >= 2 ? prefrec_quant_plan_dtype(plan, t->name) : PREFREC_DT_F32;
+    if (!is_float || store == (int)t->dtype)
+        return prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
+    if (store < 0) return prefrec_quant_plan_check(plan, err);
+    const prefrec_tensor *v;
+    prefrec_status s = prefrec_pack_get(full, t->name, PREFREC_DT_F32, t->ndim, NULL, &v, err);
+    if (!s)
+        s = prefrec_pack_writer_add_stored(w, t->name, (uint32_t)store, t->ndim, t->shape, v->data,
+                                           err);
+    return s;
+}
+
 static prefrec_status write_item(const prefrec_pack *full, const char *path, int n_shards,
-                                 const char *export_id, uint32_t *crc, size_t *size,
-                                 prefrec_error *err) {
+                                 const char *export_id, uint32_t version, const char *plan,
+                                 uint32_t *crc, size_t *size, prefrec_error *err) {
     prefrec_pack_writer *w = prefrec_pack_writer_new();
     size_t mlen = 0;
     const char *mtext = prefrec_pack_manifest_json(full, &mlen);
     cJSON *m = cJSON_ParseWithLength(mtext, mlen);
     prefrec_status s =
         (!w || !m) ? prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory") : PREFREC_OK;
+    if (!s) s = prefrec_pack_writer_set_version(w, version, err);
     for (size_t i = 0; !s && i < prefrec_pack_tensor_count(full); i++) {
         const prefrec_tensor *t = prefrec_pack_tensor_at(full, i);
-        if (!is_customer_tensor(t->name))
-            s = prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
+        if (!is_customer_tensor(t->name)) s = add_item_tensor(w, full, t, version, plan, err);
     }
     char *json = NULL;
     if (!s) {
@@ -82,8 +100,8 @@ typedef struct cust_side {
 
 static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
                                   const uint32_t *members, uint32_t nm, int k, int n_shards,
-                                  uint32_t item_crc, const char *path, size_t *size,
-                                  prefrec_error *err) {
+                                  uint32_t item_crc, uint32_t version, const char *path,
+                                  size_t *size, prefrec_error *err) {
     uint32_t d = cs->d, nnz = 0;
     for (uint32_t i = 0; i < nm; i++) nnz += cs->boff[members[i] + 1] - cs->boff[members[i]];
     const char **codes = malloc((size_t)nm * sizeof *codes + 1);
@@ -135,6 +153,7 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
         if (!json) s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     }
     uint32_t n1 = nm + 1, sh2[2] = {nm, d};
+    if (!s) s = prefrec_pack_writer_set_version(w, version, err);
     if (!s)
         s = prefrec_pack_writer_add_strings(w, "customer.code", (const char *const *)codes, nm,
                                             err);
@@ -167,10 +186,17 @@ static prefrec_status write_shard(const prefrec_pack *full, const cust_side *cs,
 
 prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, const char *stem,
                                    int n_shards, const char *export_id, const char *const *opt_out,
-                                   size_t n_opt_out, size_t *sizes, prefrec_error *err) {
+                                   size_t n_opt_out, uint32_t version, const char *plan,
+                                   size_t *sizes, prefrec_error *err) {
     if (n_shards < 1 || n_shards > 4096)
         return prefrec_error_set(err, PREFREC_E_RANGE, "export: %d shards, expected 1..4096",
                                  n_shards);
+    if (version < PREFREC_PACK_VERSION_MIN || version > PREFREC_PACK_VERSION)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "export: pack version %u, expected %u..%u",
+                                 version, PREFREC_PACK_VERSION_MIN, PREFREC_PACK_VERSION);
+    if (!plan) plan = PREFREC_PACK_STORAGE_DEFAULT;
+    prefrec_status s = prefrec_quant_plan_check(plan, err);
+    if (s) return s;
     const char *part = prefrec_pack_manifest_str(full, "part");
     if (!part || strcmp(part, "full"))
         return prefrec_error_set(err, PREFREC_E_INVAL,
@@ -179,7 +205,7 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
     /* validate the whole model first: export never writes what the engine would refuse */
     prefrec_model *model = NULL;
     prefrec_customers *custs = NULL;
-    prefrec_status s = prefrec_model_load(full, &model, err);
+    s = prefrec_model_load(full, &model, err);
     if (!s) s = prefrec_customers_load(full, model, &custs, err);
     prefrec_customers_free(custs);
     prefrec_model_free(model);
@@ -201,7 +227,8 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
     char path[4096];
     uint32_t item_crc = 0;
     snprintf(path, sizeof path, "%s/%s.item.pack", dir, stem);
-    s = write_item(full, path, n_shards, export_id, &item_crc, sizes ? &sizes[0] : NULL, err);
+    s = write_item(full, path, n_shards, export_id, version, plan, &item_crc,
+                   sizes ? &sizes[0] : NULL, err);
     if (s) return s;
     uint32_t *shard_of = malloc((size_t)cs.n * sizeof *shard_of + 1),
              *members = malloc((size_t)cs.n * sizeof *members + 1);
@@ -216,7 +243,7 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
         for (uint32_t c = 0; c < cs.n; c++)
             if (shard_of[c] == (uint32_t)k) members[nm++] = c;
         snprintf(path, sizeof path, "%s/%s.cust.%03d.pack", dir, stem, k);
-        s = write_shard(full, &cs, members, nm, k, n_shards, item_crc, path,
+        s = write_shard(full, &cs, members, nm, k, n_shards, item_crc, version, path,
                         sizes ? &sizes[1 + k] : NULL, err);
     }
     free(shard_of);

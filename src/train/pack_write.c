@@ -17,6 +17,7 @@ typedef struct wtensor {
 } wtensor;
 
 struct prefrec_pack_writer {
+    uint32_t version; /* 0: PREFREC_PACK_VERSION_MIN (1) unless a q8r tensor needs 2 */
     char *manifest;
     wtensor *t;
     size_t n, cap;
@@ -88,7 +89,7 @@ prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name,
         t->shape[d] = d < ndim ? shape[d] : 1;
         n *= t->shape[d];
     }
-    t->n_bytes = n * prefrec_dtype_size(dtype);
+    t->n_bytes = (size_t)prefrec_dtype_bytes(dtype, ndim, t->shape, n);
     t->data = malloc(t->n_bytes ? t->n_bytes : 1);
     if (!t->data) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
     if (t->n_bytes) {
@@ -136,6 +137,72 @@ prefrec_status prefrec_pack_writer_add_strings(prefrec_pack_writer *w, const cha
     return s;
 }
 
+prefrec_status prefrec_pack_writer_set_version(prefrec_pack_writer *w, uint32_t version,
+                                               prefrec_error *err) {
+    if (version < PREFREC_PACK_VERSION_MIN || version > PREFREC_PACK_VERSION)
+        return prefrec_error_set(err, PREFREC_E_RANGE,
+                                 "pack writer: version %u, this writer writes versions %u to %u",
+                                 version, PREFREC_PACK_VERSION_MIN, PREFREC_PACK_VERSION);
+    w->version = version;
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char *name,
+                                              uint32_t store, uint32_t ndim, const uint32_t *shape,
+                                              const float *data, prefrec_error *err) {
+    if (store == PREFREC_DT_F32)
+        return prefrec_pack_writer_add(w, name, PREFREC_DT_F32, ndim, shape, data, err);
+    if (!prefrec_dtype_quantised(store))
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "pack writer: tensor '%s': %s is not a float storage", name,
+                                 prefrec_dtype_name(store));
+    if (ndim < 1 || ndim > PREFREC_PACK_MAX_DIMS)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "pack writer: tensor '%s': ndim %u not in 1..4", name, ndim);
+    uint64_t n = 1;
+    for (uint32_t d = 0; d < ndim; d++) n *= shape[d];
+    uint64_t rows = store != PREFREC_DT_F16 && ndim > 1 ? shape[0] : 1;
+    uint64_t cols = rows ? n / rows : 0, bytes = prefrec_dtype_bytes(store, ndim, shape, n);
+    if (bytes > (uint64_t)SIZE_MAX / 2)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: tensor '%s' too large", name);
+    unsigned char *b = malloc((size_t)bytes + 1);
+    if (!b) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
+    int bad = 0;
+    if (store == PREFREC_DT_F16) {
+        for (uint64_t k = 0; k < n; k++) {
+            uint16_t h = prefrec_f32_to_f16(data[k]);
+            b[2 * k] = (unsigned char)h;
+            b[2 * k + 1] = (unsigned char)(h >> 8);
+        }
+    } else {
+        int q4 = store == PREFREC_DT_Q4R;
+        int8_t *codes = q4 ? malloc((size_t)cols + 1) : NULL;
+        uint64_t rb = q4 ? (cols + 1) / 2 : cols;
+        bad = q4 && !codes ? 2 : 0;
+        if (q4) memset(b + 4 * rows, 0, (size_t)(rows * rb));
+        for (uint64_t r = 0; r < rows && !bad; r++) {
+            float sc = 0.0f;
+            int8_t *q = q4 ? codes : (int8_t *)(b + 4 * rows + r * cols);
+            bad = prefrec_q_encode_row(data + r * cols, (size_t)cols, q4 ? 7 : 127, &sc, q);
+            for (uint64_t k = 0; q4 && k < cols; k++) /* low nibble first */
+                b[4 * rows + r * rb + k / 2] |=
+                    (unsigned char)(((unsigned)q[k] & 15u) << (4 * (k & 1)));
+            uint32_t bits;
+            memcpy(&bits, &sc, sizeof bits);
+            put32(b + 4 * r, bits);
+        }
+        free(codes);
+    }
+    prefrec_status s = bad == 2
+        ? prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory")
+        : bad ? prefrec_error_set(err, PREFREC_E_INVAL,
+                                  "pack writer: tensor '%s' has a value that is not finite (%s)",
+                                  name, prefrec_dtype_name(store))
+              : prefrec_pack_writer_add(w, name, store, ndim, shape, b, err);
+    free(b);
+    return s;
+}
+
 static int braced(const char *s) {
     size_t n = strlen(s);
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\n' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
@@ -176,7 +243,18 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
     uint64_t t_off = PREFREC_PACK_HEADER_SIZE + m_size;
     uint64_t d_off = align_up(t_off + (uint64_t)w->n * PREFREC_PACK_ENTRY_SIZE);
     uint64_t end = d_off;
-    for (size_t i = 0; i < w->n; i++) end = align_up(end) + w->t[i].n_bytes;
+    uint32_t version = w->version ? w->version : PREFREC_PACK_VERSION_MIN;
+    for (size_t i = 0; i < w->n; i++) {
+        end = align_up(end) + w->t[i].n_bytes;
+        if ((w->t[i].dtype == PREFREC_DT_Q8R || w->t[i].dtype == PREFREC_DT_Q4R) && version < 2) {
+            if (w->version)
+                return prefrec_error_set(err, PREFREC_E_INVAL,
+                                         "pack writer: tensor '%s' is q8r, which version %u "
+                                         "packs cannot hold (version 2 can)",
+                                         w->t[i].name, version);
+            version = 2;
+        }
+    }
     if (end > (uint64_t)SIZE_MAX / 2)
         return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: pack too large");
     unsigned char *b = calloc(1, (size_t)end);
@@ -184,7 +262,7 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
         return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory (%llu bytes)",
                                  (unsigned long long)end);
     memcpy(b, PREFREC_PACK_MAGIC, 8); /* includes the NUL */
-    put32(b + PREFREC_PACK_OFF_VERSION, PREFREC_PACK_VERSION);
+    put32(b + PREFREC_PACK_OFF_VERSION, version);
     put32(b + PREFREC_PACK_OFF_HEADER_SIZE, PREFREC_PACK_HEADER_SIZE);
     put64(b + PREFREC_PACK_OFF_FILE_SIZE, end);
     put32(b + PREFREC_PACK_OFF_MANIFEST, PREFREC_PACK_HEADER_SIZE);

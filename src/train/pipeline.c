@@ -105,7 +105,7 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
         pmap ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     if (!st) st = prefrec_interactions_build(ds, aff, ds->day_min, asof, &x, err);
     if (!st) {
-        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose, min_group};
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose, min_group, NULL};
         st = prefrec_ranker_blend.fit(&in, NULL, &bm, err);
     }
     if (!st) {
@@ -118,7 +118,7 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
      * (and tuned on the last quarter) on the same window, so the pack serves what was measured */
     void *mm = NULL;
     if (!st) {
-        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose, min_group};
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose, min_group, NULL};
         st = prefrec_ranker_mixed.fit(&in, NULL, &mm, err);
     }
     if (!st) {

@@ -11,7 +11,20 @@ import struct
 import sys
 import zlib
 
-DTYPES = {0: ('f32', 4), 1: ('f16', 2), 2: ('i8', 1), 3: ('u8', 1), 4: ('i32', 4), 5: ('u32', 4)}
+DTYPES = {0: ('f32', 4), 1: ('f16', 2), 2: ('i8', 1), 3: ('u8', 1), 4: ('i32', 4), 5: ('u32', 4),
+          6: ('q8r', 1), 7: ('q4r', 1)}  # 6, 7: version 2, an f32 scale per row on top
+
+
+def stored_bytes(dtype, shape):
+    n = 1
+    for d in shape:
+        n *= d
+    rows = shape[0] if len(shape) > 1 else 1
+    if dtype == 6:
+        return 4 * rows + n
+    if dtype == 7:
+        return rows * (4 + (n // rows + 1) // 2) if rows else 0
+    return n * DTYPES[dtype][1]
 
 
 def dump(path, floats):
@@ -21,7 +34,7 @@ def dump(path, floats):
         raise bad('short or wrong magic')
     version, hsize, fsize, moff, mlen, toff, n, doff, dlen, flags, crc = struct.unpack_from(
         '<IIQIIIIQQII', buf, 8)
-    if version != 1 or hsize != 64 or fsize != len(buf) or flags != 0:
+    if version not in (1, 2) or hsize != 64 or fsize != len(buf) or flags != 0:
         raise bad(f'header: version {version}, header size {hsize}, file size {fsize}')
     if zlib.crc32(buf[64:], zlib.crc32(buf[:60])) != crc:
         raise bad('CRC32')
@@ -33,11 +46,9 @@ def dump(path, floats):
         dtype, ndim = struct.unpack_from('<II', buf, e + 32)
         shape = list(struct.unpack_from('<4I', buf, e + 40))[:ndim]
         off, = struct.unpack_from('<Q', buf, e + 56)
-        if dtype not in DTYPES or not 1 <= ndim <= 4:
+        if dtype not in DTYPES or not 1 <= ndim <= 4 or (dtype >= 6 and version < 2):
             raise bad(f'tensor {name}: dtype {dtype}, ndim {ndim}')
-        size = DTYPES[dtype][1]
-        for d in shape:
-            size *= d
+        size = stored_bytes(dtype, shape)
         if off < doff or off + size > len(buf):
             raise bad(f'tensor {name} outside the file')
         tensors[name] = [DTYPES[dtype][0], shape]

@@ -9,6 +9,7 @@
  *      every flip of the 64-byte header and of a table entry's dtype/ndim/shape/offset fields
  *      must be refused;
  *   4. each byte of the tensor data flipped, CRC as stored: PREFREC_E_CHECKSUM.
+ * Twice: the version-1 pack (all f32) and the version-2 one (f16 and q8r tensors).
  * The counts printed are the same in every build (tests/core parity). */
 #include <stdlib.h>
 
@@ -63,11 +64,14 @@ static int open_and_serve(const unsigned char *c, size_t len, int *bad) {
     return 2;
 }
 
-int main(void) {
+/* Every damage above to the tiny pack of this variant (2: f32, version 1; 12: the same with
+ * its float item tensors stored f16 and q8r, version 2). */
+static int fault_run(int variant) {
     size_t len;
-    unsigned char *b = tiny_pack(&len, 2);
+    unsigned char *b = tiny_pack(&len, variant);
     unsigned char *c = malloc(len);
     if (!b || !c) return 1;
+    CHECK_EQ_INT(rd32(b + 8), variant >= 10 ? 2 : 1);
     const size_t toff = rd32(b + 32), n_t = rd32(b + 36), doff = (size_t)rd64(b + 40);
     CHECK_EQ_INT(n_t, 32);
     int bad = 0;
@@ -89,7 +93,7 @@ int main(void) {
 
     /* 2 and 3. flips over header, manifest and table */
     int total = 0, by_crc = 0, fixed_open = 0, fixed_engine = 0, fixed_served = 0;
-    int structural = 0, structural_refused = 0;
+    int structural = 0, structural_refused = 0, float_swaps = 0;
     bad = 0;
     for (size_t i = 0; i < doff; i++) {
         if (i >= 60 && i < 64) continue; /* the CRC field itself: see below */
@@ -105,6 +109,14 @@ int main(void) {
             fixed_served += r == 2;
             /* header fields, and an entry's dtype, ndim, shape and offset (bytes 32..63) */
             int is_struct = i < 64 || (i >= toff && i < toff + 64 * n_t && (i - toff) % 64 >= 32);
+            /* version 2 reads f32, f16, q8r and q4r tensors alike (as f32): a dtype byte turned
+             * from f32 to f16 or q8r to q4r (or back), CRC recomputed, can be a well-formed pack
+             * of other values, which may serve (in range, never reading outside: checked) */
+            if (variant >= 10 && i >= toff && (i - toff) % 64 == 32 && FLIPS[f] == 0x01 &&
+                (b[i] <= PREFREC_DT_F16 || b[i] == PREFREC_DT_Q8R || b[i] == PREFREC_DT_Q4R)) {
+                float_swaps += r == 2;
+                is_struct = 0;
+            }
             if (is_struct) {
                 structural++;
                 structural_refused += r != 2;
@@ -114,8 +126,9 @@ int main(void) {
     CHECK_EQ_INT(by_crc, total);
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(structural_refused, structural);
-    printf("flips before data: %d; re-CRC'd: %d refused by open, %d by engine_new, %d served\n",
-           total, fixed_open, fixed_engine, fixed_served);
+    printf("flips before data: %d; re-CRC'd: %d refused by open, %d by engine_new, %d served "
+           "(%d of them float dtype swaps: f32 <-> f16, q8r <-> q4r)\n",
+           total, fixed_open, fixed_engine, fixed_served, float_swaps);
     /* a flipped CRC field is a checksum mismatch */
     for (size_t i = 60; i < 64; i++) {
         memcpy(c, b, len);
@@ -144,5 +157,10 @@ int main(void) {
            len, data_total);
     free(c);
     free(b);
+    return 0;
+}
+
+int main(void) {
+    if (fault_run(2) || fault_run(12)) return 1;
     return check_report("test_fault_pack");
 }

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { shardFile } from '../shard.js';
 
 const MAGIC = 'PRFPACK\0';
-const DTYPE_BYTES = [4, 2, 1, 1, 4, 4]; // f32 f16 i8 u8 i32 u32
+const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1]; // f32 f16 i8 u8 i32 u32 q8r q4r (+ row scales)
 let crcTable;
 
 /** CRC32 (IEEE 802.3 / zlib) of the bytes, continuing from crc. */
@@ -47,7 +47,7 @@ export function readPack(buf, name) {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const u32 = (o) => dv.getUint32(o, true), u64 = (o) => Number(dv.getBigUint64(o, true));
   const version = u32(8);
-  if (version !== 1) throw bad(`format version ${version} at byte 8 (this reader knows version 1)`);
+  if (version !== 1 && version !== 2) throw bad(`format version ${version} at byte 8 (this reader knows versions 1 and 2)`);
   if (u32(12) !== 64) throw bad(`header size ${u32(12)} at byte 12 (expected 64)`);
   if (u64(16) !== buf.length) throw bad(`file size ${u64(16)} at byte 16, but the file has ${buf.length} bytes`);
   const mOff = u32(24), mLen = u32(28), tOff = u32(32), n = u32(36), dOff = u64(40), dLen = u64(48);
@@ -71,9 +71,13 @@ export function readPack(buf, name) {
     const e = tOff + 64 * i;
     const tname = buf.toString('latin1', e, e + 32).replace(/\0+$/, '');
     const dtype = u32(e + 32), ndim = u32(e + 36), offset = u64(e + 56);
-    if (!(dtype < DTYPE_BYTES.length) || ndim < 1 || ndim > 4) throw bad(`tensor ${i} "${tname}" at byte ${e}: dtype ${dtype}, ndim ${ndim}`);
+    if (!(dtype < DTYPE_BYTES.length) || ndim < 1 || ndim > 4 || (dtype >= 6 && version < 2)) throw bad(`tensor ${i} "${tname}" at byte ${e}: dtype ${dtype}, ndim ${ndim}`);
     const shape = [0, 1, 2, 3].slice(0, ndim).map((d) => u32(e + 40 + 4 * d));
-    const bytes = shape.reduce((a, b) => a * b, DTYPE_BYTES[dtype]);
+    const elems = shape.reduce((a, b) => a * b, 1), rows = ndim > 1 ? shape[0] : 1;
+    // q8r: a f32 scale per row, then a byte a value; q4r: a scale and (cols + 1) / 2 bytes a row
+    const bytes = dtype === 6 ? 4 * rows + elems
+      : dtype === 7 ? (rows ? rows * (4 + Math.floor((elems / rows + 1) / 2)) : 0)
+        : elems * DTYPE_BYTES[dtype];
     if (offset < dOff || offset + bytes > buf.length) throw bad(`tensor "${tname}" at byte ${e}: data [${offset}, ${offset + bytes}) outside the data section`);
     tensors[tname] = { dtype, shape, offset, bytes };
   }

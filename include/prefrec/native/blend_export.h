@@ -58,6 +58,9 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
                                            int32_t n_products, int32_t m, int32_t min_group,
                                            prefrec_blend_tensors *out, prefrec_error *err);
 void prefrec_blend_tensors_free(prefrec_blend_tensors *t);
+/* Replace the float tensors by what a version-2 pack stored with plan decodes (prefrec/pack.h,
+ * prefrec_quant_roundtrip); 1 for a malformed plan or a value that is not finite. */
+int prefrec_blend_tensors_store(prefrec_blend_tensors *t, const char *plan);
 
 extern const prefrec_ranker_def prefrec_ranker_blend_served;
 

@@ -88,6 +88,8 @@ typedef struct prefrec_eval_params {
     int32_t min_group; /* served forms (blend_served, mixed): aggregates rest on at least this
                           many members, as prefrec train serves them (default
                           PREFREC_BLEND_MIN_GROUP; 0: no rule) */
+    const char *storage; /* served forms and neumf: score through the values a version-2 pack
+                            with this storage plan decodes (prefrec/pack.h); NULL: f32 */
     /* per task, the ranker whose interval against the best other ranker is reported; NULL =
      * prefrec_ranker_task_default[task] */
     const char *defaults[PREFREC_EVAL_TASKS];

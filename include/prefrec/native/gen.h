@@ -27,10 +27,15 @@ extern "C" {
 #endif
 
 #define PREFREC_GEN_N_AFF 6
+#define PREFREC_GEN_PRODUCTS_MAX 1000000
 
 typedef struct prefrec_gen_params {
     double scale; /* 1.0 = the real data's 29,913 customers; > 0 and <= 100 */
     uint64_t seed;
+    /* 0: the fixed catalog (1,933 products, the default: same bytes as before). Else this
+     * many products (100..PREFREC_GEN_PRODUCTS_MAX) in the same 60 top / 349 mid categories,
+     * each top's share as in the fixed one, a longer popularity tail; the same customers */
+    int32_t products;
     /* optional: called now and then with the share of customers done (0..1) */
     void (*progress)(void *user, double done);
     void *progress_user; /* borrowed, passed to progress */

@@ -79,6 +79,9 @@ typedef struct prefrec_fit_input {
     int32_t min_group; /* rankers that score through a pack's served form (blend_served, mixed):
                           the fewest members a served aggregate rests on (blend_export.h,
                           PREFREC_BLEND_MIN_GROUP); 0: no rule */
+    const char *storage; /* blend_served, mixed, neumf: round their pack tensors through this
+                            storage plan (prefrec_quant_plan_dtype), as an exported version-2
+                            pack would decode them; NULL: f32 */
 } prefrec_fit_input;
 
 typedef struct prefrec_ranker_def {

@@ -102,6 +102,11 @@ void prefrec_neumf_free(prefrec_neumf *net); /* accepts NULL */
 prefrec_status prefrec_train_split(size_t n, double valid_frac, uint64_t seed, uint8_t *is_valid,
                                    prefrec_error *err);
 
+/* Replace the item-side weights (product.emb, product.bias, mlp.*, out.*) by what a version-2
+ * item pack stored with plan decodes (prefrec/pack.h); 1 for a malformed plan or a value that
+ * is not finite. For measuring a storage plan (prefrec eval --storage). */
+int prefrec_neumf_store_items(prefrec_neumf *net, const char *plan);
+
 /* Predicted score (clamped to 0..5) of (c, p) with the customer's demographics. */
 float prefrec_neumf_predict(const prefrec_neumf *net, int32_t c, int32_t p, int gender, float age);
 

@@ -1,0 +1,222 @@
+/* test_quant.c - quantised pack storage (src/core/quant.c, pack.c; version 2), in all three
+ * builds: f16 and q8r encoders and decoders on hand-worked values, a version-2 pack's tensors
+ * read back as f32, version checks (a version-3 pack refused with the version it needs, q8r in
+ * a version-1 pack refused), and the engine's answers from the quantised tiny pack printed in
+ * hexadecimal floats: tests/core parity compares them across native, Emscripten and WASI. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "prefrec/engine.h"
+#include "tiny_pack.h"
+
+static float f_of(uint32_t bits) {
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static void test_f16(void) {
+    CHECK_EQ_INT(prefrec_f32_to_f16(1.0f), 0x3C00);
+    CHECK_EQ_INT(prefrec_f32_to_f16(-2.0f), 0xC000);
+    /* 0.1f = 0x3DCCCCCD: exponent 123 -> 11, mantissa >> 13 = 0x266, dropped bits 0xCCD <
+     * 0x1000: rounds down: 0x2E66 = 0.0999755859375 */
+    CHECK_EQ_INT(prefrec_f32_to_f16(0.1f), 0x2E66);
+    CHECK(prefrec_f16_to_f32(0x2E66) == 0.0999755859375f);
+    CHECK_EQ_INT(prefrec_f32_to_f16(65504.0f), 0x7BFF); /* the largest half */
+    CHECK_EQ_INT(prefrec_f32_to_f16(65519.0f), 0x7BFF); /* below the midpoint 65520 */
+    CHECK_EQ_INT(prefrec_f32_to_f16(65520.0f), 0x7C00); /* the midpoint rounds to infinity */
+    CHECK_EQ_INT(prefrec_f32_to_f16(f_of(0x33800000)), 0x0001); /* 2^-24: smallest subnormal */
+    CHECK_EQ_INT(prefrec_f32_to_f16(f_of(0x33000000)), 0x0000); /* 2^-25: tie, to even 0 */
+    CHECK_EQ_INT(prefrec_f32_to_f16(f_of(0x33C00000)), 0x0002); /* 1.5 x 2^-24: tie, to 2 */
+    CHECK_EQ_INT(prefrec_f32_to_f16(1.0f + 1.0f / 2048), 0x3C00); /* tie: to even */
+    CHECK_EQ_INT(prefrec_f32_to_f16(1.0f + 3.0f / 2048), 0x3C02); /* tie: to even */
+    CHECK_EQ_INT(prefrec_f32_to_f16(f_of(0x7FC00000)), 0x7E00); /* NaN stays NaN */
+    /* 0x3555: (1 + 341/1024) / 4 */
+    CHECK(prefrec_f16_to_f32(0x3555) == 0.333251953125f);
+    CHECK(prefrec_f16_to_f32(0x8001) == -f_of(0x33800000));
+    CHECK(prefrec_f16_to_f32(0x0400) == f_of(0x38800000)); /* 2^-14 */
+    CHECK(isinf(prefrec_f16_to_f32(0x7C00)));
+    /* every half that is not a NaN survives half -> float -> half */
+    int same = 0;
+    for (uint32_t h = 0; h < 65536; h++)
+        if ((h & 0x7C00) != 0x7C00 || !(h & 0x3FF))
+            same += prefrec_f32_to_f16(prefrec_f16_to_f32((uint16_t)h)) == h;
+    CHECK_EQ_INT(same, 65536 - 2 * 1023);
+}
+
+static void test_q8(void) {
+    /* max 63.5: scale 0.5, codes exact */
+    const float r1[4] = {63.5f, -32.0f, 15.5f, 0.0f};
+    float s = -1;
+    int8_t q[4];
+    CHECK_EQ_INT(prefrec_q8_encode_row(r1, 4, &s, q), 0);
+    CHECK(s == 0.5f);
+    CHECK_EQ_INT(q[0], 127);
+    CHECK_EQ_INT(q[1], -64);
+    CHECK_EQ_INT(q[2], 31);
+    CHECK_EQ_INT(q[3], 0);
+    /* scale 1: halves round to even */
+    const float r2[4] = {127.0f, 2.5f, 3.5f, -2.5f};
+    CHECK_EQ_INT(prefrec_q8_encode_row(r2, 4, &s, q), 0);
+    CHECK(s == 1.0f);
+    CHECK_EQ_INT(q[1], 2);
+    CHECK_EQ_INT(q[2], 4);
+    CHECK_EQ_INT(q[3], -2);
+    /* 0.3 with max 1: 0.3 x 127 = 38.1 -> 38, read back 38/127 = 0.299212598 */
+    float r3[2] = {1.0f, 0.3f};
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q8R, 1, 2, r3), 0);
+    CHECK_NEAR(r3[1], 38.0 / 127.0, 1e-7);
+    CHECK_NEAR(r3[0], 1.0, 1e-7);
+    const float zero[3] = {0, 0, 0};
+    CHECK_EQ_INT(prefrec_q8_encode_row(zero, 3, &s, q), 0);
+    CHECK(s == 0.0f && q[0] == 0 && q[2] == 0);
+    const float bad[2] = {1.0f, f_of(0x7FC00000)};
+    CHECK_EQ_INT(prefrec_q8_encode_row(bad, 2, &s, q), 1);
+    /* plans */
+    const char *plan = "product.emb=q8r,mlp.*=f16";
+    CHECK_EQ_INT(prefrec_quant_plan_dtype(plan, "product.emb"), PREFREC_DT_Q8R);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype(plan, "mlp.1.w"), PREFREC_DT_F16);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype(plan, "product.bias"), PREFREC_DT_F32);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q4", "a"), -1);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q4r", "a"), PREFREC_DT_Q4R);
+    /* q4r round trip: max 1, scale 1/7: 0.3 x 7 = 2.1 -> 2, read back 2/7 */
+    float r4[2] = {1.0f, 0.3f};
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q4R, 1, 2, r4), 0);
+    CHECK_NEAR(r4[1], 2.0 / 7.0, 1e-7);
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_quant_plan_check("x=f16,=q8r", &err), PREFREC_E_INVAL);
+    CHECK(strstr(err.msg, "character 6") != NULL);
+}
+
+/* a pack with "a" (f16 [3]), "b" (q8r [2, 3]) and "c" (q4r [1, 5]) */
+static unsigned char *quant_pack(size_t *len) {
+    static unsigned char a[6], b[8 + 6], c[4 + 3];
+    /* q4r of {7, -3.5, 1, 0, 2.4}: scale 7 / 7 = 1, codes {7, -4 (tie to even), 1, 0, 2}, two
+     * to a byte low nibble first: 0xC7 (7, -4 = 0xC), 0x01, 0x02 (2, padding 0) */
+    const float row[5] = {7.0f, -3.5f, 1.0f, 0.0f, 2.4f};
+    float s4 = 0;
+    int8_t q4[5];
+    prefrec_q_encode_row(row, 5, 7, &s4, q4);
+    memcpy(c, &s4, 4);
+    memset(c + 4, 0, 3);
+    for (int k = 0; k < 5; k++)
+        c[4 + k / 2] |= (unsigned char)(((unsigned)q4[k] & 15u) << (4 * (k & 1)));
+    const uint16_t ha[3] = {0x3C00, 0x2E66, 0x7BFF}; /* 1, 0.0999755859375, 65504 */
+    for (int i = 0; i < 3; i++) a[2 * i] = (unsigned char)ha[i], a[2 * i + 1] = ha[i] >> 8;
+    const float sc[2] = {0.5f, 1.0f};
+    const int8_t qb[6] = {127, -64, 31, 2, -3, 0};
+    memcpy(b, sc, 8);
+    memcpy(b + 8, qb, 6);
+    CHECK(s4 == 1.0f && c[4] == 0xC7 && c[5] == 0x01 && c[6] == 0x02);
+    tb t[] = {{"a", PREFREC_DT_F16, 1, {3}, a, 6},
+              {"b", PREFREC_DT_Q8R, 2, {2, 3}, b, 14},
+              {"c", PREFREC_DT_Q4R, 2, {1, 5}, c, 7}};
+    return tb_build("{\"kind\":\"test\"}", t, 3, len);
+}
+
+static void test_pack_v2(void) {
+    size_t len;
+    unsigned char *b = quant_pack(&len);
+    prefrec_pack *p = NULL;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_pack_version(p), 2);
+    const prefrec_tensor *ta = prefrec_pack_find(p, "a"), *tq = prefrec_pack_find(p, "b"), *v;
+    CHECK_EQ_INT(ta->dtype, PREFREC_DT_F16);
+    CHECK_EQ_INT(ta->n_bytes, 6);
+    CHECK_EQ_INT(tq->dtype, PREFREC_DT_Q8R);
+    CHECK_EQ_INT(tq->n_bytes, 14); /* 2 scales + 6 codes */
+    uint32_t w3 = 3, w23[2] = {2, 3};
+    CHECK_EQ_INT(prefrec_pack_get(p, "a", PREFREC_DT_F32, 1, &w3, &v, &err), PREFREC_OK);
+    const float *x = v->data;
+    CHECK(v->dtype == PREFREC_DT_F32 && x[0] == 1.0f && x[1] == 0.0999755859375f &&
+          x[2] == 65504.0f);
+    CHECK_EQ_INT(prefrec_pack_get(p, "b", PREFREC_DT_F32, 2, w23, &v, &err), PREFREC_OK);
+    x = v->data;
+    /* row 0: 0.5 x {127, -64, 31}; row 1: 1 x {2, -3, 0} */
+    CHECK(x[0] == 63.5f && x[1] == -32.0f && x[2] == 15.5f);
+    CHECK(x[3] == 2.0f && x[4] == -3.0f && x[5] == 0.0f);
+    CHECK_EQ_INT(prefrec_pack_get(p, "b", PREFREC_DT_I8, 2, w23, &v, &err), PREFREC_E_FORMAT);
+    CHECK_EQ_INT(prefrec_pack_find(p, "c")->n_bytes, 7);
+    CHECK_EQ_INT(prefrec_pack_get(p, "c", PREFREC_DT_F32, 2, NULL, &v, &err), PREFREC_OK);
+    x = v->data;
+    CHECK(x[0] == 7.0f && x[1] == -4.0f && x[2] == 1.0f && x[3] == 0.0f && x[4] == 2.0f);
+    prefrec_pack_free(p);
+
+    unsigned char *c = malloc(len);
+    /* version 3: refused, naming the versions this engine reads */
+    memcpy(c, b, len);
+    c[8] = 3;
+    tb_fix_crc(c, len);
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_VERSION);
+    CHECK(strstr(err.msg, "version 3") && strstr(err.msg, "reads versions 1 to 2"));
+    printf("version 3: %s\n", err.msg);
+    /* version 1 cannot hold q8r */
+    c[8] = 1;
+    tb_fix_crc(c, len);
+    CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_FORMAT);
+    CHECK(strstr(err.msg, "needs pack version 2") != NULL);
+    /* a scale that is not a finite number >= 0 */
+    memcpy(c, b, len);
+    const prefrec_tensor *tb1 = NULL;
+    prefrec_pack *p2 = NULL;
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p2, &err), PREFREC_OK);
+    tb1 = prefrec_pack_find(p2, "b");
+    size_t off = (size_t)tb1->offset;
+    prefrec_pack_free(p2);
+    const float nan_scale = f_of(0x7FC00000), neg = -1.0f;
+    memcpy(c + off + 4, &nan_scale, 4);
+    tb_fix_crc(c, len);
+    CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_FORMAT);
+    CHECK(strstr(err.msg, "row 1's scale") != NULL);
+    memcpy(c + off + 4, &neg, 4);
+    tb_fix_crc(c, len);
+    CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_FORMAT);
+    free(c);
+    free(b);
+}
+
+/* The engine's lists from the f32 tiny pack and its quantised twin: printed exactly (parity). */
+static void test_engine(void) {
+    for (int variant = 2; variant <= 12; variant += 10) {
+        size_t len;
+        unsigned char *b = tiny_pack(&len, variant);
+        prefrec_pack *p = NULL;
+        prefrec_engine *e = NULL;
+        prefrec_error err = {0};
+        CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+        CHECK_EQ_INT(prefrec_engine_new(p, NULL, &e, &err), PREFREC_OK);
+        if (!e) {
+            fprintf(stderr, "%s\n", err.msg);
+            prefrec_pack_free(p);
+            free(b);
+            continue;
+        }
+        for (int ranker = PREFREC_RANKER_BLEND; ranker <= PREFREC_RANKER_NEUMF; ranker++)
+            for (int c = 0; c < 2; c++) { /* (C2 bought every product) */
+                const char *cust[2] = {"C0", "C1"};
+                prefrec_request rq = prefrec_request_default();
+                rq.k = 6;
+                rq.ranker = ranker;
+                rq.customer = cust[c];
+                prefrec_response rs;
+                CHECK_EQ_INT(prefrec_engine_recommend(e, &rq, &rs, &err), PREFREC_OK);
+                printf("pack v%u ranker %d %s:", prefrec_pack_version(p), ranker, cust[c]);
+                for (uint32_t i = 0; i < rs.n; i++)
+                    printf(" %d:%a", rs.items[i].product, (double)rs.items[i].score);
+                printf("\n");
+            }
+        prefrec_engine_free(e);
+        prefrec_pack_free(p);
+        free(b);
+    }
+}
+
+int main(void) {
+    test_f16();
+    test_q8();
+    test_pack_v2();
+    test_engine();
+    return check_report("test_quant");
+}
