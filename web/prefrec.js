@@ -122,7 +122,7 @@ async function intoHeap(m, src, what, signal) {
   let p = 0, n = 0;
   try {
     if (src.file) {
-      const { open } = await import('node:fs/promises');
+      const { open } = await nodeImport('fs/promises');
       let fh;
       try {
         fh = await open(src.file);

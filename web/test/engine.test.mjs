@@ -189,7 +189,10 @@ describe('prefrec engine: shim, WASI and native agree', { skip }, () => {
     // three affiliates (the smaller ones: quick to train, blend and NeuMF both in each pack)
     await Promise.all(['A04', 'A05', 'A06'].map((a) =>
       run(CLI, ['train', '--data', data, '--affiliate', a, '--epochs', '2', '--seed', '5', '--quiet', '--out', packDir], { env: ENV })));
-    await run(CLI, ['export', '--pack', join(packDir, 'A06.pack'), '--out', join(tmp, 'export'), '--shards', '4']);
+    // format 1: the trained floats as they are, so a shard serves exactly the full pack's scores
+    // (format 2's rounded tensors: tests/test_served.c, and every pack testkit exports)
+    await run(CLI, ['export', '--pack', join(packDir, 'A06.pack'), '--out', join(tmp, 'export'), '--shards', '4',
+      '--pack-version', '1']);
     const files = readdirSync(packDir).filter((f) => f.endsWith('.pack')).sort();
     pr = await PrefRec.load({ packs: files.map((f) => join(packDir, f)) });
     info = pr.info;
@@ -330,7 +333,7 @@ describe('bad packs and bad requests: an Error in JS, a JSON error from WASI', {
     flipped[flipped.length - 100] ^= 0x40;
     v.flipped_byte = flipped;
     const ver = Uint8Array.from(good);
-    new DataView(ver.buffer).setUint32(8, 2, true);
+    new DataView(ver.buffer).setUint32(8, 3, true); // a format from the future (the engine reads 1 and 2)
     v.wrong_version = ver;
     const ver2 = Uint8Array.from(ver); // wrong version with a valid checksum
     const body = new Uint8Array(ver2.length - 4);
