@@ -53,25 +53,14 @@ async function bytesOf(src, what, signal) {
   if (src instanceof Uint8Array) return src;
   if (src instanceof ArrayBuffer) return new Uint8Array(src);
   if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
-  if (typeof src != 'string' && !(src instanceof URL)) throw fail(`${what}: expected a URL or bytes`);
-  const url = String(src);
-  if (NODE && !/^(https?|data|blob):/.test(url)) {
-    const { readFile } = await nodeImport('fs/promises');
-    try {
-      return new Uint8Array(await readFile(url.startsWith('file:') ? new URL(url) : url));
-    } catch (e) {
-      throw fail(`${what}: cannot read ${url}: ${e.code || e.message}`, -3);
-    }
-  }
-  let res;
+  const o = await openSource(src, what, signal); // a URL: fetched, or a node file
+  if (o.res) return new Uint8Array(await o.res.arrayBuffer());
+  const { readFile } = await nodeImport('fs/promises');
   try {
-    res = await fetch(url, { signal });
+    return new Uint8Array(await readFile(o.file));
   } catch (e) {
-    if (signal?.aborted) throw signal.reason;
-    throw fail(`${what}: cannot fetch ${url}: ${e.message}`, -3);
+    throw fail(`${what}: cannot read ${o.url}: ${e.code || e.message}`, -3);
   }
-  if (!res.ok) throw fail(`${what}: cannot fetch ${url}: HTTP ${res.status}`, -3);
-  return new Uint8Array(await res.arrayBuffer());
 }
 
 // p, or signal's reason as soon as it is aborted (the work under p goes on; its result, or its
