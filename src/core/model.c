@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,10 @@ struct prefrec_model {
     float *wt[PREFREC_MODEL_MAX_LAYERS]; /* layers >= 1 transposed: [in_l][width_l] */
     const float *wg, *wm; /* [d], [width_L-1] */
     float b0;
-    float *p1; /* [P][h1]: W1[:, d:2d] v_p + b1 */
+    float *p1; /* [P][h1]: W1[:, d:2d] v_p + b1, each row filled on first use (p1_row) */
+    _Atomic unsigned char *p1_state; /* [P]: P1_EMPTY, P1_BUSY (being filled), P1_READY */
+    float *w1t; /* [d][h1]: W1[:, d:2d] transposed, for p1_row */
+    uint64_t *all; /* [(d + 63) / 64]: every input bit set */
     prefrec_strings code, name, cat_names, sub_names;
     const int32_t *cat, *sub;
     int32_t n_cat, n_sub;
@@ -60,6 +64,7 @@ struct prefrec_user {
     float *c1; /* [h1]: W1[:, 0:d] u + W1[:, 2d:] x */
     float *g; /* [d]: w_g * u */
     float *act; /* scratch, 2 * max width */
+    float *p1tmp; /* [h1]: a product-half row another thread is still filling (p1_row) */
 };
 
 void prefrec_model_demo(int gender, float age, float out[PREFREC_MODEL_N_DEMO]) {
@@ -78,6 +83,9 @@ void prefrec_model_free(prefrec_model *m) {
     if (!m) return;
     for (int l = 0; l < PREFREC_MODEL_MAX_LAYERS; l++) free(m->wt[l]);
     free(m->p1);
+    free((void *)m->p1_state);
+    free(m->w1t);
+    free(m->all);
     free(m);
 }
 
@@ -159,7 +167,7 @@ LOAD_SIDE static prefrec_status load_catalog(prefrec_model *m, const prefrec_pac
     return PREFREC_OK;
 }
 
-static int product_half(prefrec_model *m) __attribute__((noinline));
+static const float *p1_row(const prefrec_model *m, int32_t p, float *tmp);
 
 #define FOLD_STEPS 60 /* fold-in gradient steps (see prefrec_user_fold_in) */
 
@@ -189,10 +197,10 @@ LOAD_SIDE prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_mo
     c->n_layers = nl;
     for (int l = 0; l < nl; l++) c->width[l] = width[l];
     /* widths <= 4096, d <= 1024, P < 2^30: every product below stays under 2^56 */
-    c->load_bytes = sizeof(prefrec_model) + (P * h1 + 1) * f /* p1 */ + deep * f /* wt */ +
-        D * h1 * f + (D + 63) / 64 * 8 /* product_half scratch */;
-    c->user_bytes = sizeof(prefrec_user) + (h1 + D + 2 * wmax) * f /* a user */ +
-        (2 * D + h1 + wmax * (2 * (uint64_t)nl + 2)) * f /* fold-in buffer */;
+    c->load_bytes = sizeof(prefrec_model) + (P * h1 + 1) * f + P /* p1 and its row states */ +
+        deep * f /* wt */ + D * h1 * f + (D + 63) / 64 * 8 /* w1t, all */;
+    c->user_bytes = sizeof(prefrec_user) + (2 * h1 + D + 2 * wmax) * f /* a user */ +
+        (2 * D + 2 * h1 + wmax * (2 * (uint64_t)nl + 2)) * f /* fold-in buffer */;
     /* per product: layer 1's add, the deeper layers, the output and GMF dot products */
     c->score_work = P * (h1 + deep + wl + D) + h1 * (D + PREFREC_MODEL_N_DEMO);
     /* per fold-in step: the customer half of layer 1; per history product and step: forward,
@@ -299,10 +307,20 @@ LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p,
         for (int j = 0; j < o; j++)
             for (int i = 0; i < in; i++) m->wt[l][(size_t)i * o + j] = m->w[l][(size_t)j * in + i];
     }
-    if (product_half(m)) {
+    /* the product half of layer 1 is filled row by row on first use (p1_row): a page that asks
+     * the blend first, or the NeuMF over a candidate set, never pays for the whole catalogue */
+    m->p1_state = calloc((size_t)P + 1, 1);
+    m->w1t = malloc((size_t)d * (size_t)h1 * sizeof(float));
+    m->all = malloc(((size_t)d + 63) / 64 * sizeof(uint64_t));
+    if (!m->p1_state || !m->w1t || !m->all) {
         prefrec_model_free(m);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
     }
+    for (int j = 0; j < h1; j++)
+        for (uint32_t k = 0; k < d; k++)
+            m->w1t[(size_t)k * h1 + j] = m->w[0][(size_t)j * m->in0 + d + k];
+    for (uint32_t k = 0; k < d; k += 64)
+        m->all[k / 64] = d - k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (d - k)) - 1;
     *out = m;
     return PREFREC_OK;
 }
@@ -444,7 +462,7 @@ prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float 
     *out = NULL;
     int d = m->d, h1 = m->width[0], wmax = m->wmax;
     prefrec_user *u = calloc(1, sizeof *u);
-    float *buf = u ? malloc(((size_t)h1 + (size_t)d + 2 * (size_t)wmax) * sizeof(float)) : NULL;
+    float *buf = u ? malloc((2 * (size_t)h1 + (size_t)d + 2 * (size_t)wmax) * sizeof(float)) : NULL;
     if (!buf) {
         free(u);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
@@ -452,6 +470,7 @@ prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float 
     u->c1 = buf;
     u->g = buf + h1;
     u->act = buf + h1 + d;
+    u->p1tmp = u->act + 2 * wmax;
     u->bias = emb ? bias : 0.0f;
     float x[PREFREC_MODEL_N_DEMO];
     prefrec_model_demo(gender, age, x);
@@ -506,7 +525,7 @@ static void dense_relu(const float *restrict in, int n_in, const float *restrict
 
 float prefrec_model_score(const prefrec_model *m, prefrec_user *u, int32_t p) {
     int d = m->d, h = m->width[0];
-    const float *restrict p1 = m->p1 + (size_t)p * h;
+    const float *restrict p1 = p1_row(m, p, u->p1tmp);
     const float *restrict c1 = u->c1;
     float *cur = u->act, *nxt = u->act + m->wmax; /* act holds 2 * wmax floats */
     for (int j = 0; j < h; j++) {
@@ -618,27 +637,28 @@ static void dense_pre(const float *restrict pre, const uint64_t *bits, int n_in,
     }
 }
 
-/* p1[q] = b1 + W1[:, d:2d] v_q for every product: dense_pre with every input taken, so each
- * output sums in the order k = 0, 1, ... (as the scalar loop would), 4 outputs at a time.
- * Returns nonzero when out of memory. */
-static int product_half(prefrec_model *m) {
-    int d = m->d, h1 = m->width[0];
-    float *w1t = malloc((size_t)d * (size_t)h1 * sizeof(float));
-    uint64_t *all = malloc(((size_t)d + 63) / 64 * sizeof(uint64_t));
-    if (!w1t || !all) {
-        free(w1t);
-        free(all);
-        return 1;
-    }
-    for (int j = 0; j < h1; j++)
-        for (int k = 0; k < d; k++) w1t[(size_t)k * h1 + j] = m->w[0][(size_t)j * m->in0 + d + k];
-    for (int k = 0; k < d; k += 64)
-        all[k / 64] = d - k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (d - k)) - 1;
-    for (int32_t q = 0; q < m->n_products; q++)
-        dense_pre(m->pemb + (size_t)q * d, all, d, w1t, m->b[0], h1, m->p1 + (size_t)q * h1);
-    free(w1t);
-    free(all);
-    return 0;
+/* p1[q] = b1 + W1[:, d:2d] v_q: dense_pre with every input taken, so each output sums in the
+ * order k = 0, 1, ... (as the scalar loop would), 4 outputs at a time. Rows are filled on first
+ * use, the same bits whenever and by whichever thread: the first caller claims the row
+ * (EMPTY -> BUSY), fills it and publishes it (READY, release); a caller that finds it BUSY
+ * computes the same values into its own tmp ([h1]) instead of waiting. The engine stays
+ * shareable between threads (prefrec/engine.h): the rows are a cache of a pure function. */
+enum { P1_EMPTY, P1_BUSY, P1_READY };
+
+static const float *p1_row(const prefrec_model *m, int32_t p, float *tmp) {
+    size_t h1 = (size_t)m->width[0];
+    float *row = m->p1 + (size_t)p * h1;
+    unsigned char st = atomic_load_explicit(&m->p1_state[p], memory_order_acquire);
+    if (st == P1_READY) return row;
+    unsigned char empty = P1_EMPTY;
+    int mine = st == P1_EMPTY &&
+        atomic_compare_exchange_strong_explicit(&m->p1_state[p], &empty, P1_BUSY,
+                                                memory_order_acquire, memory_order_acquire);
+    if (!mine && empty == P1_READY) return row;
+    float *out = mine ? row : tmp;
+    dense_pre(m->pemb + (size_t)p * m->d, m->all, m->d, m->w1t, m->b[0], (int)h1, out);
+    if (mine) atomic_store_explicit(&m->p1_state[p], P1_READY, memory_order_release);
+    return out;
 }
 
 #ifdef PREFREC_V4F
@@ -649,7 +669,7 @@ static int product_half(prefrec_model *m) {
 static float score_v4(const prefrec_model *m, const prefrec_user *u, int32_t p, float *cur,
                       float *nxt) {
     int d = m->d, h = m->width[0];
-    const float *p1 = m->p1 + (size_t)p * h, *c1 = u->c1;
+    const float *p1 = p1_row(m, p, u->p1tmp), *c1 = u->c1;
     uint64_t bits[4096 / 64];
     for (int w = 0; w < h; w += 64) { /* layer 1: pre-activations and their signs in one pass */
         int e = h - w < 64 ? h - w : 64;
@@ -736,9 +756,10 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
                 ? (m->max_fold_work - m->cost.fold_work_base) / m->cost.fold_work_item
                 : 0);
     float *buf =
-        calloc((size_t)d * 2 + (size_t)h1 + (size_t)W * (size_t)(2 * L + 2), sizeof(float));
+        calloc((size_t)d * 2 + 2 * (size_t)h1 + (size_t)W * (size_t)(2 * L + 2), sizeof(float));
     if (!buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "fold-in: out of memory");
-    float *u = buf, *gu = u + d, *c1 = gu + d, *z = c1 + h1; /* z: L layers x W pre-activations */
+    float *p1tmp = buf, *u = p1tmp + h1, *gu = u + d, *c1 = gu + d;
+    float *z = c1 + h1; /* z: L layers x W pre-activations */
     float *delta = z + (size_t)W * L, *dprev = delta + W;
     float bias = 0.0f, x[PREFREC_MODEL_N_DEMO];
     prefrec_model_demo(gender, age, x);
@@ -754,7 +775,7 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
         float gb = 2.0f * FOLD_L2 * bias;
         for (size_t i = 0; i < n; i++) {
             int32_t p = hist[i];
-            const float *v = m->pemb + (size_t)p * d, *p1 = m->p1 + (size_t)p * h1;
+            const float *v = m->pemb + (size_t)p * d, *p1 = p1_row(m, p, p1tmp);
             /* forward, keeping pre-activations */
             for (int j = 0; j < h1; j++) z[j] = c1[j] + p1[j];
             for (int l = 1; l < L; l++) {

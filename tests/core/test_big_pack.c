@@ -128,9 +128,10 @@ static void review_pack(void) {
     CHECK_EQ_INT(prefrec_model_cost_of(l.pk, &c, &err), PREFREC_OK);
     CHECK_EQ_INT(c.n_products, 300000);
     CHECK_EQ_INT(c.width[0], 4096);
-    /* p1 (P x h1 + 1 floats) + layer 1's transposed product half (d x h1) + 1 bitmask word,
-     * plus the model struct (under 1 KiB): 4.9 GB, not the 620 MB a 32-bit size_t made of it */
-    uint64_t p1 = (300000ull * 4096 + 1) * 4 + 1 * 4096 * 4 + 8;
+    /* p1 (P x h1 + 1 floats) + its row states (P bytes) + layer 1's transposed product half
+     * (d x h1) + 1 bitmask word, plus the model struct (under 1 KiB): 4.9 GB, not the 620 MB a
+     * 32-bit size_t made of it */
+    uint64_t p1 = (300000ull * 4096 + 1) * 4 + 300000 + 1 * 4096 * 4 + 8;
     CHECK(c.load_bytes >= p1 && c.load_bytes < p1 + 1024);
     /* per product: layer 1's 4096 adds, the output's 4096 and the GMF's 1; plus the user */
     CHECK_EQ_U64(c.score_work, 300000ull * (4096 + 4096 + 1) + 4096 * 5);
