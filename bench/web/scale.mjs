@@ -1,9 +1,11 @@
 // bench/web/scale.mjs - pack load and request time by catalogue size, two shims side by side
 // (say main's and a branch's), in node and in headless Chromium, alternating, medians.
 //   node bench/web/scale.mjs PACK_DIR BEFORE_WEB AFTER_WEB [--sizes 2000,10000,100000]
-//        [--cold 5] [--rounds 5] [--no-browser] [--out OUT.json]
+//        [--cold 5] [--rounds 5] [--no-browser] [--after-packs DIR] [--out OUT.json]
 // PACK_DIR holds syn<P>.pack (build/native/bench_engine --write PACK_DIR: synthetic NeuMF +
-// blend packs, 1,000 customers with 30 purchases). BEFORE_WEB / AFTER_WEB: folders with
+// blend packs, 1,000 customers with 30 purchases); --after-packs DIR: the after shim loads
+// DIR/syn<P>.pack instead (bench_engine --v2 --write DIR: the same model in format 2, stored
+// as prefrec export stores it, which a shim before format 2 cannot read). BEFORE_WEB / AFTER_WEB: folders with
 // prefrec.js, shard.js and dist/ (the Emscripten engine: scripts/web-dist.sh). Measures:
 //   load ms   PrefRec.load of the pack, median of --cold loads. node: the engine module
 //             compiled once per process (each load instantiates it, reads the pack into the
@@ -38,12 +40,14 @@ const flag = (name) => {
 const sizes = opt('--sizes', '2000,10000,100000').split(',').map(Number);
 const cold = Number(opt('--cold', '5')), rounds = Number(opt('--rounds', '5'));
 const out = opt('--out', null), noBrowser = flag('--no-browser');
+const afterPacks = opt('--after-packs', null);
 const [packDir, beforeWeb, afterWeb] = args;
 if (!packDir || !beforeWeb || !afterWeb) {
   console.error('usage: node bench/web/scale.mjs PACK_DIR BEFORE_WEB AFTER_WEB [--sizes 2000,10000,100000] [--cold 5] [--rounds 5] [--no-browser] [--out OUT.json]');
   process.exit(2);
 }
 const SHIMS = { before: resolve(beforeWeb), after: resolve(afterWeb) };
+const PACKS = { before: resolve(packDir), after: resolve(afterPacks || packDir) };
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y), n = s.length;
   return n ? (n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : NaN;
@@ -79,17 +83,17 @@ async function nodeBench() {
   for (const [k, dir] of Object.entries(SHIMS)) mods[k] = (await import(pathToFileURL(join(dir, 'prefrec.js')).href)).PrefRec;
   const res = [];
   for (const P of sizes) {
-    const pack = join(resolve(packDir), `syn${P}.pack`);
+    const pack = (k) => join(PACKS[k], `syn${P}.pack`);
     const load = { before: [], after: [] }, engine = { before: [], after: [] }, prs = {};
-    const bytes = readFileSync(pack);
-    for (const k of Object.keys(mods)) (await mods[k].load(pack)).close(); // compile once
+    const bytes = { before: readFileSync(pack('before')), after: readFileSync(pack('after')) };
+    for (const k of Object.keys(mods)) (await mods[k].load(pack(k))).close(); // compile once
     for (let r = 0; r < cold; r++) {
       for (const k of Object.keys(mods)) {
         const t1 = performance.now();
-        (await mods[k].load(bytes)).close();
+        (await mods[k].load(bytes[k])).close();
         engine[k].push(performance.now() - t1);
         const t0 = performance.now();
-        const pr = await mods[k].load(pack);
+        const pr = await mods[k].load(pack(k));
         load[k].push(performance.now() - t0);
         if (r === cold - 1) prs[k] = pr;
         else pr.close();
@@ -123,19 +127,20 @@ async function browserBench() {
   const root = mkdtempSync(join(tmpdir(), 'prefrec-scale-'));
   symlinkSync(SHIMS.before, join(root, 'before'));
   symlinkSync(SHIMS.after, join(root, 'after'));
-  symlinkSync(resolve(packDir), join(root, 'packs'));
+  symlinkSync(PACKS.before, join(root, 'packs-before'));
+  symlinkSync(PACKS.after, join(root, 'packs-after'));
   writeFileSync(join(root, 'page.html'), `<!doctype html><meta charset="utf-8"><script type="module">
 const q = new URLSearchParams(location.search);
 const roundOf = ${roundOf.toString()};
 window.bench = (async () => {
   const t0 = performance.now();
   const { PrefRec } = await import('/' + q.get('shim') + '/prefrec.js');
-  const pr = await PrefRec.load('/packs/' + q.get('pack'));
+  const pr = await PrefRec.load('/packs-' + q.get('shim') + '/' + q.get('pack'));
   const load = performance.now() - t0;
   window.round = (ranker, api, n, start) => roundOf(pr, ranker, api, n, start);
   // the engine's part alone: the same pack from bytes already in memory (instantiate, copy,
   // CRC and bounds, engine build), warm compile
-  const b = new Uint8Array(await (await fetch('/packs/' + q.get('pack'))).arrayBuffer());
+  const b = new Uint8Array(await (await fetch('/packs-' + q.get('shim') + '/' + q.get('pack'))).arrayBuffer());
   const t1 = performance.now();
   (await PrefRec.load(b)).close();
   return [load, performance.now() - t1];
@@ -187,11 +192,14 @@ window.bench = (async () => {
   return res;
 }
 
-console.log(`== packs (bytes raw / gzip -6), load average ${la()}`);
+console.log(`== packs (bytes raw / gzip -6, before -> after), load average ${la()}`);
 const packs = sizes.map((P) => {
-  const b = readFileSync(join(resolve(packDir), `syn${P}.pack`));
-  const r = { products: P, raw: statSync(join(resolve(packDir), `syn${P}.pack`)).size, gz: gzipSync(b, { level: 6 }).length };
-  console.log(`${String(P).padStart(8)} ${r.raw} ${r.gz}`);
+  const r = { products: P };
+  for (const k of ['before', 'after']) {
+    const b = readFileSync(join(PACKS[k], `syn${P}.pack`));
+    r[k] = { raw: b.length, gz: gzipSync(b, { level: 6 }).length };
+  }
+  console.log(`${String(P).padStart(8)} ${r.before.raw} / ${r.before.gz} -> ${r.after.raw} / ${r.after.gz}`);
   return r;
 });
 const result = { packs, node: await nodeBench() };
