@@ -7,13 +7,15 @@
 // DIR/syn<P>.pack instead (bench_engine --v2 --write DIR: the same model in format 2, stored
 // as prefrec export stores it, which a shim before format 2 cannot read). BEFORE_WEB / AFTER_WEB: folders with
 // prefrec.js, shard.js and dist/ (the Emscripten engine: scripts/web-dist.sh). Measures:
-//   load ms   PrefRec.load of the pack, median of --cold loads. node: the engine module
+//   load ms   node: PrefRec.load of the pack file, median of --cold loads, the engine module
 //             compiled once per process (each load instantiates it, reads the pack into the
-//             heap and builds the engine); Chromium: a cold page each time (new context, empty
-//             cache): the shim's import, the wasm's fetch and compile, the pack's fetch, the
-//             engine; both from a server on 127.0.0.1.
-//   from-bytes  the same load from bytes already in memory (the engine's part: instantiate,
-//             copy, CRC and bounds, engine build); load - from-bytes ~ the pack's transfer
+//             heap and builds the engine); from-bytes: the same from bytes already in memory.
+//   Chromium, a cold page each time (new context, empty cache), from a server on 127.0.0.1:
+//     page    the shim's import, the pack's fetch and the first PrefRec.load
+//     cold    that first load alone, from the fetched bytes: the glue and the wasm fetched and
+//             compiled, instantiated, the pack copied into the heap, CRC, decoding, the engine
+//             built (bench/web/suite.mjs's "cold load")
+//     warm    a second load in the page from the same bytes
 //   request   ms per top-30 request for a known customer: the default ranker (the blend) and
 //             the NeuMF, typed (recommendTop) and JSON (recommend); rounds alternate between
 //             the shims, the median round per shim is reported.
@@ -116,7 +118,9 @@ async function nodeBench() {
 
 function print(where, r) {
   const f = (x) => (x >= 10 ? x.toFixed(1) : x.toFixed(3));
-  const cells = [`load ${f(r.load.before)} -> ${f(r.load.after)}`, `from-bytes ${f(r.engine.before)} -> ${f(r.engine.after)}`];
+  const cells = [`${r.cold ? 'page' : 'load'} ${f(r.load.before)} -> ${f(r.load.after)}`];
+  if (r.cold) cells.push(`cold ${f(r.cold.before)} -> ${f(r.cold.after)}`);
+  cells.push(`${r.cold ? 'warm' : 'from-bytes'} ${f(r.engine.before)} -> ${f(r.engine.after)}`);
   for (const [k, v] of Object.entries(r.req)) cells.push(`${k} ${f(v.before)} -> ${f(v.after)}`);
   console.log(`${where.padEnd(8)} ${String(r.products).padStart(6)}  ${cells.join('  ')}  (ms, before -> after; load avg ${r.loadavg})`);
 }
@@ -133,17 +137,20 @@ async function browserBench() {
 const q = new URLSearchParams(location.search);
 const roundOf = ${roundOf.toString()};
 window.bench = (async () => {
+  // page: the shim's import, the pack's fetch and the first load, as a shop page does them;
+  // cold: that first load alone, from the fetched bytes (the glue and wasm fetched and compiled,
+  // instantiated, the pack copied into the heap, CRC, decoding, engine build: what
+  // bench/web/suite.mjs calls the cold load); warm: a second load from the same bytes
   const t0 = performance.now();
   const { PrefRec } = await import('/' + q.get('shim') + '/prefrec.js');
-  const pr = await PrefRec.load('/packs-' + q.get('shim') + '/' + q.get('pack'));
-  const load = performance.now() - t0;
-  window.round = (ranker, api, n, start) => roundOf(pr, ranker, api, n, start);
-  // the engine's part alone: the same pack from bytes already in memory (instantiate, copy,
-  // CRC and bounds, engine build), warm compile
   const b = new Uint8Array(await (await fetch('/packs-' + q.get('shim') + '/' + q.get('pack'))).arrayBuffer());
   const t1 = performance.now();
   (await PrefRec.load(b)).close();
-  return [load, performance.now() - t1];
+  const t2 = performance.now();
+  const pr = await PrefRec.load(b);
+  const t3 = performance.now();
+  window.round = (ranker, api, n, start) => roundOf(pr, ranker, api, n, start);
+  return [t2 - t0, t2 - t1, t3 - t2];
 })();
 </script>`);
   const srv = await startServer(root);
@@ -155,15 +162,17 @@ window.bench = (async () => {
       const page = await ctx.newPage();
       page.setDefaultTimeout(600000);
       await page.goto(`${srv.url}page.html?shim=${k}&pack=syn${P}.pack`);
-      const [load, engine] = await page.evaluate(() => window.bench);
-      return { ctx, page, load, engine };
+      const [load, cold, engine] = await page.evaluate(() => window.bench);
+      return { ctx, page, load, cold, engine };
     };
     for (const P of sizes) {
       const load = { before: [], after: [] }, engine = { before: [], after: [] }, pages = {};
+      const coldL = { before: [], after: [] };
       for (let r = 0; r < cold; r++) {
         for (const k of Object.keys(SHIMS)) {
           const o = await open(k, P);
           load[k].push(o.load);
+          coldL[k].push(o.cold);
           engine[k].push(o.engine);
           if (r === cold - 1) pages[k] = o;
           else await o.ctx.close();
@@ -181,6 +190,7 @@ window.bench = (async () => {
       }
       for (const o of Object.values(pages)) await o.ctx.close();
       res.push({ products: P, load: { before: median(load.before), after: median(load.after) },
+        cold: { before: median(coldL.before), after: median(coldL.after) },
         engine: { before: median(engine.before), after: median(engine.after) }, req, loadavg: la() });
       print('chromium', res.at(-1));
     }
