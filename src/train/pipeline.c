@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/json_build.h"
+#include "host/dist.h"
 #include "prefrec/native/atomic.h"
 #include "prefrec/native/blend_export.h"
 #include "prefrec/repeat.h"
@@ -302,6 +303,12 @@ static prefrec_status write_json(const prefrec_pipeline_params *p, const char *a
     return s;
 }
 
+static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
+                                int32_t ai, const char *code, const char *asof_s,
+                                const char *const *cats, int32_t n_cat, const char *const *subs,
+                                int32_t n_sub, aff_set *ap, prefrec_pipeline_affiliate *res,
+                                int *trained, prefrec_error *err);
+
 /* One affiliate: its training set, the NeuMF, the extras, the pack. *trained = 0 when skipped. */
 static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
                                 int32_t ai, const char *asof_s, const char *const *cats,
@@ -324,6 +331,19 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     if (st) return st;
     note(p, "%s: %zu pairs, %d customers, %d products (scored in %.2f s)", code, a.td.n_pairs,
          a.td.n_customers, a.td.n_products, now_seconds() - t0);
+    st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, res, trained, err);
+    aff_free(&a);
+    return st;
+}
+
+/* The affiliate's set a trained and its pack written (ds: for the blend only, neighbors > 0). */
+static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
+                                int32_t ai, const char *code, const char *asof_s,
+                                const char *const *cats, int32_t n_cat, const char *const *subs,
+                                int32_t n_sub, aff_set *ap, prefrec_pipeline_affiliate *res,
+                                int *trained, prefrec_error *err) {
+    aff_set a = *ap;
+    prefrec_status st = PREFREC_OK;
     size_t plen = strlen(p->out_dir) + (p->dump_dir ? strlen(p->dump_dir) : 0) + strlen(code) + 16;
     char *path = malloc(plen);
     if (!path) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
@@ -388,7 +408,6 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     }
     extras_free(&ex);
     prefrec_neumf_free(net);
-    aff_free(&a);
     free(path);
     return st;
 }
@@ -439,6 +458,274 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
         st = prefrec_error_set(err, PREFREC_E_EMPTY,
                                "no affiliate had enough scored pairs to train");
     if (!st && p->json_path) st = write_json(p, asof_s, out, err);
+    free(cats);
+    free(subs);
+    if (st) prefrec_pipeline_result_free(out);
+    return st;
+}
+
+/* ---- the sharded path (mpirun -n N prefrec train, docs/mpi.md) --------------------------------
+ * Each rank scores its own customers (prefrec_scores_compute_dist); the training pairs are then
+ * gathered to rank 0 in the one-process order (customers by customer_key, products as scored)
+ * and rank 0 trains and writes the pack: a stop-gap that holds every pair of the affiliate on
+ * rank 0 (the data-parallel NeuMF is not written yet). The records: per customer, key u64,
+ * pairs u32, gender i32, age f32, code length u32, the code's bytes; per pair, product i32 and
+ * target f32 (memcpy'd: no alignment). */
+enum { CUST_REC = 24, PAIR_REC = 8 };
+
+/* This rank's customers and pairs of scores sc as records. */
+static prefrec_status pack_records(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                   const prefrec_scores *sc, char **cbuf, size_t *clen, char **pbuf,
+                                   size_t *plen, prefrec_error *err) {
+    FILE *cf = open_memstream(cbuf, clen);
+    *pbuf = malloc(sc->n * PAIR_REC + 1);
+    *plen = sc->n * PAIR_REC;
+    if (!cf || !*pbuf) {
+        if (cf) fclose(cf);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    }
+    for (size_t j = 0; j < sc->n;) {
+        size_t k = j + 1;
+        int32_t c = sc->customer[j];
+        while (k < sc->n && sc->customer[k] == c) k++;
+        const char *code = prefrec_dict_str(ds->customers, c);
+        uint64_t key = customer_key[c];
+        uint32_t np = (uint32_t)(k - j), len = (uint32_t)strlen(code);
+        int32_t g = ds->has_demographics && ds->gender ? ds->gender[c] : PREFREC_GENDER_UNKNOWN;
+        float age = ds->has_demographics && ds->age ? ds->age[c] : NAN;
+        char rec[CUST_REC];
+        memcpy(rec, &key, 8), memcpy(rec + 8, &np, 4), memcpy(rec + 12, &g, 4);
+        memcpy(rec + 16, &age, 4), memcpy(rec + 20, &len, 4);
+        fwrite(rec, 1, CUST_REC, cf);
+        fwrite(code, 1, len, cf);
+        for (size_t i = j; i < k; i++) {
+            memcpy(*pbuf + i * PAIR_REC, &sc->product[i], 4);
+            memcpy(*pbuf + i * PAIR_REC + 4, &sc->score[i], 4);
+        }
+        j = k;
+    }
+    if (fclose(cf)) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    return PREFREC_OK;
+}
+
+/* Rank 0: the ranks' records merged into the affiliate's set, as build_set makes it from the
+ * one-process scores (customers ascending in the one-process order, products ascending by id).
+ * *arena (caller frees) holds the customer codes. */
+static prefrec_status merge_records(const prefrec_dataset *ds, int n, const char *call,
+                                    const size_t *ccnt, const char *pall, const size_t *pcnt,
+                                    aff_set *a, char **arena, prefrec_error *err) {
+    memset(a, 0, sizeof *a);
+    *arena = NULL;
+    size_t *ci = calloc(4 * (size_t)n, sizeof *ci), *pi = ci + n, *cb = ci + 2 * n,
+           *pb = ci + 3 * n;
+    size_t C = 0, N = 0, bytes = 0;
+    int32_t NP = prefrec_dict_size(ds->products);
+    int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
+    if (!ci || !pmap) goto nomem;
+    for (int r = 0; r < n; r++) {
+        if (r) cb[r] = cb[r - 1] + ccnt[r - 1], pb[r] = pb[r - 1] + pcnt[r - 1];
+        N += pcnt[r] / PAIR_REC;
+        for (size_t at = 0; at < ccnt[r]; C++) {
+            uint32_t len;
+            memcpy(&len, call + cb[r] + at + 20, 4);
+            at += CUST_REC + len, bytes += len + 1;
+        }
+    }
+    a->cust = malloc(N * sizeof *a->cust + 1);
+    a->prod = malloc(N * sizeof *a->prod + 1);
+    a->target = malloc(N * sizeof *a->target + 1);
+    a->cglob = malloc(C * sizeof *a->cglob + 1);
+    a->gender = malloc(C + 1);
+    a->age = malloc(C * sizeof *a->age + 1);
+    a->ccode = malloc(C * sizeof *a->ccode + 1);
+    *arena = malloc(bytes + 1);
+    if (!a->cust || !a->prod || !a->target || !a->cglob || !a->gender || !a->age || !a->ccode ||
+        !*arena)
+        goto nomem;
+    char *w = *arena;
+    size_t i = 0;
+    for (int32_t c = 0; (size_t)c < C; c++) {
+        int best = -1;
+        uint64_t bk = 0;
+        for (int r = 0; r < n; r++) {
+            uint64_t k;
+            if (ci[r] >= ccnt[r]) continue;
+            memcpy(&k, call + cb[r] + ci[r], 8);
+            if (best < 0 || k < bk) best = r, bk = k;
+        }
+        const char *rec = call + cb[best] + ci[best];
+        uint32_t np, len;
+        int32_t g;
+        memcpy(&np, rec + 8, 4), memcpy(&g, rec + 12, 4), memcpy(a->age + c, rec + 16, 4);
+        memcpy(&len, rec + 20, 4);
+        memcpy(w, rec + CUST_REC, len);
+        w[len] = '\0';
+        a->ccode[c] = w, w += len + 1;
+        a->gender[c] = (int8_t)g;
+        a->cglob[c] = c;
+        ci[best] += CUST_REC + len;
+        for (uint32_t k = 0; k < np; k++, i++, pi[best] += PAIR_REC) {
+            a->cust[i] = c;
+            memcpy(a->prod + i, pall + pb[best] + pi[best], 4);
+            memcpy(a->target + i, pall + pb[best] + pi[best] + 4, 4);
+        }
+    }
+    int32_t P = 0;
+    for (int32_t g = 0; g < NP; g++) pmap[g] = -1;
+    for (size_t k = 0; k < N; k++) pmap[a->prod[k]] = 0;
+    for (int32_t g = 0; g < NP; g++)
+        if (pmap[g] == 0) pmap[g] = P++;
+    a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
+    a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
+    a->pname = malloc((size_t)P * sizeof *a->pname + 1);
+    a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
+    a->psub = malloc((size_t)P * sizeof *a->psub + 1);
+    if (!a->pglob || !a->pcode || !a->pname || !a->pcat || !a->psub) goto nomem;
+    for (int32_t g = 0; g < NP; g++)
+        if (pmap[g] >= 0) {
+            int32_t p = pmap[g];
+            a->pglob[p] = g;
+            a->pcode[p] = prefrec_dict_str(ds->products, g);
+            a->pname[p] =
+                ds->product_name && ds->product_name[g] ? ds->product_name[g] : a->pcode[p];
+            a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[g] : -1;
+            a->psub[p] =
+                ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[g] : -1;
+        }
+    for (size_t k = 0; k < N; k++) a->prod[k] = pmap[a->prod[k]];
+    free(ci);
+    free(pmap);
+    prefrec_train_data td = {N, a->cust, a->prod, a->target, (int32_t)C, P, a->gender, a->age};
+    a->td = td;
+    return PREFREC_OK;
+nomem:
+    free(ci);
+    free(pmap);
+    free(*arena);
+    *arena = NULL;
+    aff_free(a);
+    return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+}
+
+/* One affiliate on every rank: scored where the customers are, trained on rank 0. */
+static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                     prefrec_dist *d, const prefrec_pipeline_params *p, int32_t ai,
+                                     const char *asof_s, const char *const *cats, int32_t n_cat,
+                                     const char *const *subs, int32_t n_sub,
+                                     prefrec_pipeline_affiliate *res, int *trained,
+                                     prefrec_error *err) {
+    *trained = 0;
+    const int root = prefrec_dist_rank(d) == 0, n = prefrec_dist_size(d);
+    const char *code = prefrec_dict_str(ds->affiliates, ai);
+    double t0 = now_seconds();
+    prefrec_scores *sc = NULL;
+    prefrec_status st =
+        prefrec_dist_agree(d, prefrec_scores_compute_dist(ds, &p->score, ai, d, &sc, err), 0, err);
+    if (st) return st;
+    int64_t total = (int64_t)sc->n;
+    if (prefrec_dist_allreduce_i64(d, &total, 1, PREFREC_DIST_SUM)) {
+        prefrec_scores_free(sc);
+        return prefrec_error_set(err, PREFREC_E_IO, "train: counting the pairs over the ranks");
+    }
+    if (total < 20) {
+        if (root)
+            note(p, "%s: only %lld scored pairs before %s; skipped", code, (long long)total,
+                 asof_s);
+        prefrec_scores_free(sc);
+        return PREFREC_OK;
+    }
+    char *cbuf = NULL, *pbuf = NULL, *call = NULL, *pall = NULL, *arena = NULL;
+    size_t clen = 0, plen = 0;
+    size_t *cnt = calloc(2 * (size_t)n, sizeof *cnt);
+    st = cnt ? pack_records(ds, customer_key, sc, &cbuf, &clen, &pbuf, &plen, err)
+             : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    prefrec_scores_free(sc);
+    if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
+        (prefrec_dist_gatherv(d, cbuf, clen, 0, &call, cnt) ||
+         prefrec_dist_gatherv(d, pbuf, plen, 0, &pall, cnt + n)))
+        st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the pairs to rank 0 failed");
+    free(cbuf);
+    free(pbuf);
+    aff_set a;
+    memset(&a, 0, sizeof a);
+    if (!st && root) st = merge_records(ds, n, call, cnt, pall, cnt + n, &a, &arena, err);
+    free(call);
+    free(pall);
+    free(cnt);
+    if (!st && root) {
+        note(p, "%s: %zu pairs, %d customers, %d products (scored on %d ranks in %.2f s)", code,
+             a.td.n_pairs, a.td.n_customers, a.td.n_products, n, now_seconds() - t0);
+        st = train_set(NULL, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, res, trained, err);
+    }
+    aff_free(&a);
+    free(arena);
+    st = prefrec_dist_agree(d, st, 0, err);
+    if (!st) *trained = 1;
+    return st;
+}
+
+prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                           prefrec_dist *d, const prefrec_pipeline_params *p,
+                                           prefrec_pipeline_result *out, prefrec_error *err) {
+    memset(out, 0, sizeof *out);
+    const int root = prefrec_dist_rank(d) == 0;
+    if (!p->out_dir) return prefrec_error_set(err, PREFREC_E_INVAL, "train: no output directory");
+    if (p->neighbors > 0)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "train: the blend (--neighbors %d) is not trained sharded yet; "
+                                 "give --neighbors 0 (the NeuMF score model only) or run one "
+                                 "process (PREFREC_ONE_PROCESS=1)",
+                                 (int)p->neighbors);
+    prefrec_status st = PREFREC_OK;
+    if (root) st = make_dir(p->out_dir, err);
+    if (root && !st && p->dump_dir) st = make_dir(p->dump_dir, err);
+    if ((st = prefrec_dist_agree(d, st, 0, err))) return st;
+    int32_t n_aff = prefrec_dict_size(ds->affiliates), a_lo = 0, a_hi = n_aff;
+    if (p->affiliate && strcmp(p->affiliate, "all")) {
+        int32_t ai = prefrec_dict_find(ds->affiliates, p->affiliate, strlen(p->affiliate));
+        if (ai < 0) {
+            char known[256] = "";
+            size_t used = 0;
+            for (int32_t k = 0; k < n_aff && used < sizeof known - 1; k++)
+                used += (size_t)snprintf(known + used, sizeof known - used, " %s",
+                                         prefrec_dict_str(ds->affiliates, k));
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s (has:%s)",
+                                     p->affiliate, ds->source ? ds->source : "the data", known);
+        }
+        a_lo = ai;
+        a_hi = ai + 1;
+    }
+    int32_t n_cat = ds->has_catalog && ds->categories ? prefrec_dict_size(ds->categories) : 0;
+    int32_t n_sub = ds->has_catalog && ds->subcategories ? prefrec_dict_size(ds->subcategories) : 0;
+    const char **cats = malloc(((size_t)n_cat + 1) * sizeof *cats),
+               **subs = malloc(((size_t)n_sub + 1) * sizeof *subs);
+    out->affiliates = calloc((size_t)(a_hi - a_lo) + 1, sizeof *out->affiliates);
+    if (!cats || !subs || !out->affiliates)
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    if ((st = prefrec_dist_agree(d, st, 0, err))) {
+        free(cats), free(subs);
+        prefrec_pipeline_result_free(out);
+        return st;
+    }
+    for (int32_t k = 0; k < n_cat; k++) cats[k] = prefrec_dict_str(ds->categories, k);
+    for (int32_t k = 0; k < n_sub; k++) subs[k] = prefrec_dict_str(ds->subcategories, k);
+    char asof_s[11];
+    prefrec_date_format(p->score.asof_day, asof_s);
+    for (int32_t ai = a_lo; !st && ai < a_hi; ai++) {
+        int trained = 0;
+        prefrec_pipeline_affiliate *res = &out->affiliates[out->n_trained];
+        st = train_one_dist(ds, customer_key, d, p, ai, asof_s, cats, n_cat, subs, n_sub, res,
+                            &trained, err);
+        if (!st && trained) {
+            out->n_trained++;
+            if (root && p->done) p->done(p->ctx, res);
+        }
+    }
+    if (!st && out->n_trained == 0)
+        st = prefrec_error_set(err, PREFREC_E_EMPTY,
+                               "no affiliate had enough scored pairs to train");
+    if (!st && root && p->json_path) st = write_json(p, asof_s, out, err);
+    st = prefrec_dist_agree(d, st, 0, err);
     free(cats);
     free(subs);
     if (st) prefrec_pipeline_result_free(out);

@@ -64,6 +64,17 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
                                       prefrec_pipeline_result *out, prefrec_error *err);
 void prefrec_pipeline_result_free(prefrec_pipeline_result *r); /* accepts NULL */
 
+/* The same, run by every rank of d (mpirun -n N prefrec train, docs/mpi.md) on its shard ds
+ * (prefrec_dataset_load_sharded; customer_key: the shard info's, the one-process order). Each
+ * rank scores its own customers; rank 0 gathers the training pairs in the one-process order,
+ * trains and writes the packs, byte for byte the one-process packs (a stop-gap: every pair of an
+ * affiliate is held by rank 0). Only the NeuMF score model so far: neighbors > 0 is refused.
+ * Collective; every rank returns the same status and message. out: filled on rank 0. */
+typedef struct prefrec_dist prefrec_dist;
+prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                           prefrec_dist *d, const prefrec_pipeline_params *p,
+                                           prefrec_pipeline_result *out, prefrec_error *err);
+
 #ifdef __cplusplus
 }
 #endif
