@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# sharded.sh - `mpirun -n N prefrec score|validate` (the native-mpi build, docs/mpi.md) writes
-# byte for byte what one process writes, for N = 1, 2, 3; a bad line on any rank ends the job
-# with the one-process error (file:line:column), a non-zero status and no output; a quoted line
-# break is refused with its line. The one-process outputs come from the same binary with
-# PREFREC_ONE_PROCESS=1 (the code of the normal build: no MPI call is made).
+# sharded.sh - `mpirun -n N prefrec score|validate|train` (the native-mpi build, docs/mpi.md)
+# writes byte for byte what one process writes, for N = 1, 2, 3 (train: 2, 3, --neighbors 0);
+# a bad line on any rank ends the job with the one-process error (file:line:column), a non-zero
+# status and no output; a quoted line break is refused with its line. The one-process outputs
+# come from the same binary with PREFREC_ONE_PROCESS=1 (the code of the normal build: no MPI
+# call is made).
 # Run as: bash sharded.sh <prefrec-binary> <repo-root> <mpiexec>
 set -uo pipefail
 bin=$(realpath "$1")
@@ -49,6 +50,37 @@ for data in d r; do
     fi
   done
 done
+# train (the NeuMF score model, --neighbors 0): every rank scores its customers, rank 0 trains
+# on the gathered pairs; the packs and train.json (but its timings) are the one-process bytes
+tr=(--neighbors 0 --epochs 2 --dim 8 --seed 5 --quiet)
+for data in d r; do
+  rm -rf "$work/one.p"
+  one "$bin" train --data "$work/$data" "${tr[@]}" --out "$work/one.p" --json "$work/one.tj" \
+    >/dev/null 2>&1 || bad "one-process train $data"
+  [[ $(ls "$work/one.p"/*.pack 2>/dev/null | wc -l) -ge 3 ]] || bad "$data: one-process train wrote too few packs"
+  for n in 2 3; do
+    rm -rf "$work/n.p"
+    if run "$n" "$bin" train --data "$work/$data" "${tr[@]}" --out "$work/n.p" --json "$work/n.tj" \
+      >/dev/null 2>"$work/err"; then
+      same=1
+      for pk in "$work/one.p"/*.pack; do cmp -s "$pk" "$work/n.p/${pk##*/}" || same=0; done
+      [[ $(ls "$work/n.p" | wc -l) -eq $(ls "$work/one.p" | wc -l) ]] || same=0
+      cmp -s <(grep -v seconds "$work/one.tj") <(grep -v seconds "$work/n.tj") || same=0
+      [[ $same -eq 1 ]] && ok "$data: train, $n ranks: the same packs and train.json" ||
+        bad "$data: train, $n ranks: differs from one process"
+    else
+      bad "$data: train, $n ranks failed: $(head -c 300 "$work/err")"
+    fi
+  done
+done
+# the blend is not trained sharded yet: refused, said why, nothing written
+if run 2 "$bin" train --data "$work/d" --epochs 1 --out "$work/b.p" >/dev/null 2>"$work/err"; then
+  bad "train with the blend, 2 ranks: exit 0"
+else
+  grep -q "is not trained sharded yet" "$work/err" && [[ ! -e "$work/b.p" ]] &&
+    ok "train with the blend, 2 ranks: refused, said why" || bad "train blend: $(head -c 300 "$work/err")"
+fi
+
 # --affiliate: one affiliate's pairs, the same
 one "$bin" score --data "$work/d" --affiliate A02 --out "$work/one.csv" 2>/dev/null
 run 3 "$bin" score --data "$work/d" --affiliate A02 --out "$work/n.csv" 2>/dev/null &&
@@ -78,6 +110,16 @@ for n in 2 3; do
     fi
   fi
 done
+# train: the same error, no pack (nor the output directory) written
+rm -rf "$work/n.p"
+if run 3 "$bin" train --data "$work/bad" "${tr[@]}" --out "$work/n.p" >/dev/null 2>"$work/err"; then
+  bad "bad date, train, 3 ranks: exit 0"
+else
+  msg=$(cat "$work/one.err")
+  grep -Fq "prefrec train: error: ${msg#*error: }" "$work/err" && [[ ! -e "$work/n.p" ]] &&
+    ok "bad date, train, 3 ranks: the one-process error, nothing written" ||
+    bad "bad date, train, 3 ranks: $(head -c 400 "$work/err")"
+fi
 # two bad lines, in rank 0's and rank 2's ranges (a bad count, then the bad date): the job
 # reports the first one, as one process does
 awk -F, -v OFS=, -v at="$at" -v early=$((lines / 6)) 'NR == early { $10 = "x1" } NR == at { $7 = "2021-13-45" } { print }' \
