@@ -14,6 +14,7 @@
 
 #include "core/json_build.h"
 #include "host/dist.h"
+#include "neumf.h"
 #include "prefrec/native/atomic.h"
 #include "prefrec/native/blend_export.h"
 #include "prefrec/repeat.h"
@@ -306,8 +307,9 @@ static prefrec_status write_json(const prefrec_pipeline_params *p, const char *a
 static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
                                 int32_t ai, const char *code, const char *asof_s,
                                 const char *const *cats, int32_t n_cat, const char *const *subs,
-                                int32_t n_sub, aff_set *ap, prefrec_pipeline_affiliate *res,
-                                int *trained, prefrec_error *err);
+                                int32_t n_sub, aff_set *ap, prefrec_neumf *given,
+                                const prefrec_train_report *given_rep,
+                                prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err);
 
 /* One affiliate: its training set, the NeuMF, the extras, the pack. *trained = 0 when skipped. */
 static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
@@ -331,17 +333,20 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     if (st) return st;
     note(p, "%s: %zu pairs, %d customers, %d products (scored in %.2f s)", code, a.td.n_pairs,
          a.td.n_customers, a.td.n_products, now_seconds() - t0);
-    st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, res, trained, err);
+    st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, NULL, NULL, res, trained,
+                   err);
     aff_free(&a);
     return st;
 }
 
-/* The affiliate's set a trained and its pack written (ds: for the blend only, neighbors > 0). */
+/* The affiliate's set a trained (or the network given, trained elsewhere: taken over) and its
+ * pack written (ds: for the blend only, neighbors > 0). */
 static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
                                 int32_t ai, const char *code, const char *asof_s,
                                 const char *const *cats, int32_t n_cat, const char *const *subs,
-                                int32_t n_sub, aff_set *ap, prefrec_pipeline_affiliate *res,
-                                int *trained, prefrec_error *err) {
+                                int32_t n_sub, aff_set *ap, prefrec_neumf *given,
+                                const prefrec_train_report *given_rep,
+                                prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err) {
     aff_set a = *ap;
     prefrec_status st = PREFREC_OK;
     size_t plen = strlen(p->out_dir) + (p->dump_dir ? strlen(p->dump_dir) : 0) + strlen(code) + 16;
@@ -353,9 +358,10 @@ static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipelin
         snprintf(path, plen, "%s/%s.pairs.csv", p->dump_dir, code);
         st = dump_pairs(&a, &tp, path, err);
     }
-    prefrec_neumf *net = NULL;
+    prefrec_neumf *net = given;
     memset(res, 0, sizeof *res);
-    if (!st) st = prefrec_neumf_train(&a.td, &tp, &net, &res->report, err);
+    if (given_rep) res->report = *given_rep;
+    if (!st && !given) st = prefrec_neumf_train(&a.td, &tp, &net, &res->report, err);
     pack_extras ex;
     memset(&ex, 0, sizeof ex);
     if (!st && p->neighbors > 0) {
@@ -510,17 +516,24 @@ static prefrec_status pack_records(const prefrec_dataset *ds, const uint64_t *cu
 
 /* Rank 0: the ranks' records merged into the affiliate's set, as build_set makes it from the
  * one-process scores (customers ascending in the one-process order, products ascending by id).
- * *arena (caller frees) holds the customer codes. */
-static prefrec_status merge_records(const prefrec_dataset *ds, int n, const char *call,
-                                    const size_t *ccnt, const char *pall, const size_t *pcnt,
-                                    aff_set *a, char **arena, prefrec_error *err) {
+ * *arena (caller frees) holds the customer codes; *pmap_out (caller frees) maps product ids to
+ * the pack's; *flags_out (caller frees): the one-process split's validation flag of every pair,
+ * in the gathered (rank by rank) order; *csrc_out (caller frees): per customer, the rank it came
+ * from and its place there. */
+static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_train_params *tp,
+                                    int n, const char *call, const size_t *ccnt, const char *pall,
+                                    const size_t *pcnt, aff_set *a, char **arena,
+                                    int32_t **pmap_out, uint8_t **flags_out, int32_t **csrc_out,
+                                    prefrec_error *err) {
     memset(a, 0, sizeof *a);
-    *arena = NULL;
-    size_t *ci = calloc(4 * (size_t)n, sizeof *ci), *pi = ci + n, *cb = ci + 2 * n,
-           *pb = ci + 3 * n;
+    *arena = NULL, *pmap_out = NULL, *flags_out = NULL, *csrc_out = NULL;
+    size_t *ci = calloc(5 * (size_t)n, sizeof *ci), *pi = ci + n, *cb = ci + 2 * n,
+           *pb = ci + 3 * n, *ck = ci + 4 * n;
     size_t C = 0, N = 0, bytes = 0;
     int32_t NP = prefrec_dict_size(ds->products);
-    int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
+    int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap), *csrc = NULL;
+    uint32_t *src = NULL;
+    uint8_t *valid = NULL, *flags = NULL;
     if (!ci || !pmap) goto nomem;
     for (int r = 0; r < n; r++) {
         if (r) cb[r] = cb[r - 1] + ccnt[r - 1], pb[r] = pb[r - 1] + pcnt[r - 1];
@@ -539,8 +552,12 @@ static prefrec_status merge_records(const prefrec_dataset *ds, int n, const char
     a->age = malloc(C * sizeof *a->age + 1);
     a->ccode = malloc(C * sizeof *a->ccode + 1);
     *arena = malloc(bytes + 1);
+    src = malloc(N * sizeof *src + 1);
+    valid = malloc(N + 1);
+    flags = malloc(N + 1);
+    csrc = malloc(2 * C * sizeof *csrc + 1);
     if (!a->cust || !a->prod || !a->target || !a->cglob || !a->gender || !a->age || !a->ccode ||
-        !*arena)
+        !*arena || !src || !valid || !flags || !csrc)
         goto nomem;
     char *w = *arena;
     size_t i = 0;
@@ -563,11 +580,13 @@ static prefrec_status merge_records(const prefrec_dataset *ds, int n, const char
         a->ccode[c] = w, w += len + 1;
         a->gender[c] = (int8_t)g;
         a->cglob[c] = c;
+        csrc[2 * c] = best, csrc[2 * c + 1] = (int32_t)ck[best]++;
         ci[best] += CUST_REC + len;
         for (uint32_t k = 0; k < np; k++, i++, pi[best] += PAIR_REC) {
             a->cust[i] = c;
             memcpy(a->prod + i, pall + pb[best] + pi[best], 4);
             memcpy(a->target + i, pall + pb[best] + pi[best] + 4, 4);
+            src[i] = (uint32_t)((pb[best] + pi[best]) / PAIR_REC);
         }
     }
     int32_t P = 0;
@@ -593,21 +612,93 @@ static prefrec_status merge_records(const prefrec_dataset *ds, int n, const char
                 ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[g] : -1;
         }
     for (size_t k = 0; k < N; k++) a->prod[k] = pmap[a->prod[k]];
+    prefrec_status st = prefrec_train_split(N, tp->valid_frac, tp->seed, valid, err);
+    if (st) {
+        free(ci), free(pmap), free(src), free(valid), free(flags), free(csrc);
+        free(*arena);
+        *arena = NULL;
+        aff_free(a);
+        return st;
+    }
+    for (size_t k = 0; k < N; k++) flags[src[k]] = valid[k];
     free(ci);
-    free(pmap);
+    free(src);
+    free(valid);
+    *pmap_out = pmap, *flags_out = flags, *csrc_out = csrc;
     prefrec_train_data td = {N, a->cust, a->prod, a->target, (int32_t)C, P, a->gender, a->age};
     a->td = td;
     return PREFREC_OK;
 nomem:
-    free(ci);
-    free(pmap);
+    free(ci), free(pmap), free(src), free(valid), free(flags), free(csrc);
     free(*arena);
     *arena = NULL;
     aff_free(a);
     return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
 }
 
-/* One affiliate on every rank: scored where the customers are, trained on rank 0. */
+/* This rank's training data from its scores: customers in the order of its records, products
+ * in the pack's indices (pmap). Arrays owned by l (aff_free). */
+static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores *sc,
+                                const int32_t *pmap, int32_t P, aff_set *l, prefrec_error *err) {
+    memset(l, 0, sizeof *l);
+    size_t C = 0;
+    for (size_t j = 0; j < sc->n; j++)
+        if (j == 0 || sc->customer[j] != sc->customer[j - 1]) C++;
+    l->cust = malloc(sc->n * sizeof *l->cust + 1);
+    l->prod = malloc(sc->n * sizeof *l->prod + 1);
+    l->target = malloc(sc->n * sizeof *l->target + 1);
+    l->gender = malloc(C + 1);
+    l->age = malloc(C * sizeof *l->age + 1);
+    if (!l->cust || !l->prod || !l->target || !l->gender || !l->age) {
+        aff_free(l);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    }
+    int32_t c = -1;
+    for (size_t j = 0; j < sc->n; j++) {
+        int32_t g = sc->customer[j];
+        if (j == 0 || g != sc->customer[j - 1]) {
+            c++;
+            l->gender[c] = (int8_t)(ds->has_demographics && ds->gender ? ds->gender[g]
+                                                                       : PREFREC_GENDER_UNKNOWN);
+            l->age[c] = ds->has_demographics && ds->age ? ds->age[g] : NAN;
+        }
+        l->cust[j] = c;
+        l->prod[j] = pmap[sc->product[j]];
+        l->target[j] = sc->score[j];
+    }
+    prefrec_train_data td = {sc->n, l->cust, l->prod, l->target, (int32_t)C, P, l->gender, l->age};
+    l->td = td;
+    return PREFREC_OK;
+}
+
+/* Rank 0: the ranks' customer rows (embedding, bias; in each rank's order) put into net in the
+ * pack's customer order. */
+static prefrec_status place_customers(prefrec_neumf *net, int n, const char *rows,
+                                      const size_t *counts, const int32_t *csrc, int32_t C,
+                                      prefrec_error *err) {
+    size_t d = (size_t)net->dim, rb = (d + 1) * sizeof(float);
+    size_t *base = calloc((size_t)n, sizeof *base);
+    float *cemb = malloc((size_t)C * d * sizeof *cemb + 1),
+          *cbias = malloc((size_t)C * sizeof *cbias + 1);
+    if (!base || !cemb || !cbias) {
+        free(base), free(cemb), free(cbias);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    }
+    for (int r = 1; r < n; r++) base[r] = base[r - 1] + counts[r - 1];
+    for (int32_t c = 0; c < C; c++) {
+        const char *x = rows + base[csrc[2 * c]] + (size_t)csrc[2 * c + 1] * rb;
+        memcpy(cemb + (size_t)c * d, x, d * sizeof(float));
+        memcpy(cbias + c, x + d * sizeof(float), sizeof(float));
+    }
+    free(base);
+    free(net->cemb);
+    free(net->cbias);
+    net->cemb = cemb, net->cbias = cbias, net->n_customers = C;
+    return PREFREC_OK;
+}
+
+/* One affiliate on every rank: scored where the customers are, the NeuMF trained data-parallel
+ * (trainer_dist.c), the pack written by rank 0 (its per-customer parts gathered there). */
 static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
                                      prefrec_dist *d, const prefrec_pipeline_params *p, int32_t ai,
                                      const char *asof_s, const char *const *cats, int32_t n_cat,
@@ -634,31 +725,76 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
         prefrec_scores_free(sc);
         return PREFREC_OK;
     }
-    char *cbuf = NULL, *pbuf = NULL, *call = NULL, *pall = NULL, *arena = NULL;
+    prefrec_train_params tp = p->train;
+    tp.label = code;
+    char *cbuf = NULL, *pbuf = NULL, *call = NULL, *pall = NULL, *arena = NULL, *rows = NULL;
+    char *myflags = NULL, *rall = NULL;
+    int32_t *pmap = NULL, *csrc = NULL, NP = prefrec_dict_size(ds->products), P = 0;
+    uint8_t *flags = NULL;
     size_t clen = 0, plen = 0;
-    size_t *cnt = calloc(2 * (size_t)n, sizeof *cnt);
+    size_t *cnt = calloc(4 * (size_t)n, sizeof *cnt), *fcnt = cnt ? cnt + 2 * n : NULL;
     st = cnt ? pack_records(ds, customer_key, sc, &cbuf, &clen, &pbuf, &plen, err)
              : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
-    prefrec_scores_free(sc);
     if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
         (prefrec_dist_gatherv(d, cbuf, clen, 0, &call, cnt) ||
          prefrec_dist_gatherv(d, pbuf, plen, 0, &pall, cnt + n)))
         st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the pairs to rank 0 failed");
     free(cbuf);
     free(pbuf);
-    aff_set a;
+    aff_set a, l;
     memset(&a, 0, sizeof a);
-    if (!st && root) st = merge_records(ds, n, call, cnt, pall, cnt + n, &a, &arena, err);
+    memset(&l, 0, sizeof l);
+    if (!st && root)
+        st = merge_records(ds, &tp, n, call, cnt, pall, cnt + n, &a, &arena, &pmap, &flags, &csrc,
+                           err);
     free(call);
     free(pall);
-    free(cnt);
-    if (!st && root) {
+    if (!st && !root && !(pmap = malloc(((size_t)NP + 1) * sizeof *pmap)))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    st = prefrec_dist_agree(d, st, 0, err);
+    /* the pack's product indices to every rank; each rank's validation flags from rank 0 */
+    if (!st) {
+        if (root) P = a.td.n_products;
+        for (int r = 0; r < n; r++) fcnt[r] = root ? cnt[n + r] / PAIR_REC : 0;
+        if (prefrec_dist_bcast(d, pmap, (size_t)NP * sizeof *pmap, 0) ||
+            prefrec_dist_bcast(d, &P, sizeof P, 0) ||
+            prefrec_dist_alltoallv(d, root ? (const char *)flags : "", fcnt, &myflags, fcnt + n))
+            st = prefrec_error_set(err, PREFREC_E_IO, "train: sending the split failed");
+    }
+    if (!st) st = local_set(ds, sc, pmap, P, &l, err);
+    prefrec_scores_free(sc);
+    st = prefrec_dist_agree(d, st, 0, err);
+    prefrec_neumf *net = NULL;
+    prefrec_train_report rep;
+    memset(&rep, 0, sizeof rep);
+    if (!st && root)
         note(p, "%s: %zu pairs, %d customers, %d products (scored on %d ranks in %.2f s)", code,
              a.td.n_pairs, a.td.n_customers, a.td.n_products, n, now_seconds() - t0);
-        st = train_set(NULL, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, res, trained, err);
+    if (!st) st = nm_train_dist(&l.td, (const uint8_t *)myflags, d, &tp, &net, &rep, err);
+    /* the customer rows to rank 0, in each rank's order */
+    if (!st) {
+        size_t D = (size_t)net->dim + 1, C = (size_t)l.td.n_customers;
+        rows = malloc(C * D * sizeof(float) + 1);
+        for (size_t c = 0; rows && c < C; c++) {
+            memcpy(rows + c * D * sizeof(float), net->cemb + c * (D - 1), (D - 1) * sizeof(float));
+            memcpy(rows + (c * D + D - 1) * sizeof(float), net->cbias + c, sizeof(float));
+        }
+        if (!rows) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+        if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
+            prefrec_dist_gatherv(d, rows, C * D * sizeof(float), 0, &rall, cnt))
+            st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the customers failed");
+        if (!st && root) st = place_customers(net, n, rall, cnt, csrc, a.td.n_customers, err);
     }
+    if (!st && root) {
+        st = train_set(NULL, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, net, &rep, res,
+                       trained, err);
+        net = NULL; /* taken over */
+    }
+    prefrec_neumf_free(net);
     aff_free(&a);
-    free(arena);
+    aff_free(&l);
+    free(arena), free(pmap), free(flags), free(csrc), free(myflags), free(rows), free(rall);
+    free(cnt);
     st = prefrec_dist_agree(d, st, 0, err);
     if (!st) *trained = 1;
     return st;

@@ -50,29 +50,74 @@ for data in d r; do
     fi
   done
 done
-# train (the NeuMF score model, --neighbors 0): every rank scores its customers, rank 0 trains
-# on the gathered pairs; the packs and train.json (but its timings) are the one-process bytes
+# train (the NeuMF score model, --neighbors 0): each rank scores its customers and trains the
+# NeuMF data-parallel (its pairs' gradients, summed over the ranks in rank order); rank 0 writes
+# the packs. Everything but the NeuMF weights and the manifest's training figures is the
+# one-process bytes; the NeuMF is within a tolerance of one process (docs/mpi.md: the validation
+# RMSE per affiliate of >= 1000 pairs within 0.03; measured here at -n 1..4: at most 0.009 off,
+# and -n 1, which only reorders the batches, 0.004 off); -n 2 twice gives the same bytes.
 tr=(--neighbors 0 --epochs 2 --dim 8 --seed 5 --quiet)
+neumf='^(product\.emb|product\.bias|mlp\.|out\.|customer\.emb|customer\.bias)'
+# sections_same A B: the manifests without the training figures, the tensor table's names and
+# sizes, and the bytes of every tensor but the NeuMF weights are equal
+sections_same() {
+  "$bin" inspect "$1" >"$work/ia" && "$bin" inspect "$2" >"$work/ib" || return 1
+  local figs='"(train_loss|train_rmse|valid_rmse|best_epoch|epochs_run)"'
+  cmp -s <(sed -n '/^manifest/,/^tensors/p' "$work/ia" | grep -vE "$figs") \
+    <(sed -n '/^manifest/,/^tensors/p' "$work/ib" | grep -vE "$figs") || return 1
+  local na oa ba nb ob bb k=0
+  while read -r na oa ba nb ob bb; do
+    [[ $na == "$nb" && $ba == "$bb" ]] || return 1
+    k=$((k + 1))
+    [[ $na =~ $neumf ]] && continue
+    cmp -s <(tail -c +$((oa + 1)) "$1" | head -c "$ba") <(tail -c +$((ob + 1)) "$2" | head -c "$bb") ||
+      return 1
+  done < <(paste -d ' ' <(awk '/^  [0-9]/ { print $2, $(NF - 1), $NF }' "$work/ia") \
+    <(awk '/^  [0-9]/ { print $2, $(NF - 1), $NF }' "$work/ib"))
+  [[ $k -ge 20 ]]
+}
+# rmse_close ONE.json N.json: every affiliate of >= 1000 pairs within 0.03 (valid RMSE)
+rmse_close() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(f))["affiliates"] for f in sys.argv[1:3])
+assert a.keys() == b.keys(), (a.keys(), b.keys())
+worst = max(abs(a[k]["rmse"] - b[k]["rmse"]) for k in a if a[k]["train_pairs"] + a[k]["valid_pairs"] >= 1000)
+print("%.4f" % worst)
+sys.exit(0 if worst <= 0.03 else 1)
+PY
+}
 for data in d r; do
   rm -rf "$work/one.p"
   one "$bin" train --data "$work/$data" "${tr[@]}" --out "$work/one.p" --json "$work/one.tj" \
     >/dev/null 2>&1 || bad "one-process train $data"
   [[ $(ls "$work/one.p"/*.pack 2>/dev/null | wc -l) -ge 3 ]] || bad "$data: one-process train wrote too few packs"
   for n in 2 3; do
+    [[ $data == r && $n == 2 ]] && continue # the reversed data once (3 ranks): time
     rm -rf "$work/n.p"
     if run "$n" "$bin" train --data "$work/$data" "${tr[@]}" --out "$work/n.p" --json "$work/n.tj" \
       >/dev/null 2>"$work/err"; then
       same=1
-      for pk in "$work/one.p"/*.pack; do cmp -s "$pk" "$work/n.p/${pk##*/}" || same=0; done
+      for pk in "$work/one.p"/*.pack; do sections_same "$pk" "$work/n.p/${pk##*/}" || same=0; done
       [[ $(ls "$work/n.p" | wc -l) -eq $(ls "$work/one.p" | wc -l) ]] || same=0
-      cmp -s <(grep -v seconds "$work/one.tj") <(grep -v seconds "$work/n.tj") || same=0
-      [[ $same -eq 1 ]] && ok "$data: train, $n ranks: the same packs and train.json" ||
-        bad "$data: train, $n ranks: differs from one process"
+      [[ $same -eq 1 ]] && ok "$data: train, $n ranks: all but the NeuMF the one-process bytes" ||
+        bad "$data: train, $n ranks: a non-NeuMF section differs from one process"
+      if w=$(rmse_close "$work/one.tj" "$work/n.tj"); then
+        ok "$data: train, $n ranks: valid RMSE within 0.03 of one process (worst $w)"
+      else
+        bad "$data: train, $n ranks: valid RMSE off by $w"
+      fi
     else
       bad "$data: train, $n ranks failed: $(head -c 300 "$work/err")"
     fi
   done
 done
+# -n 2 twice: the same bytes (deterministic for a given N and seed)
+rm -rf "$work/n2a" "$work/n2b"
+run 2 "$bin" train --data "$work/d" "${tr[@]}" --out "$work/n2a" >/dev/null 2>&1
+run 2 "$bin" train --data "$work/d" "${tr[@]}" --out "$work/n2b" >/dev/null 2>&1
+[[ -n $(ls "$work/n2a") ]] && diff -r "$work/n2a" "$work/n2b" >/dev/null &&
+  ok "train, 2 ranks twice: the same packs" || bad "train, 2 ranks twice: packs differ"
 # the blend is not trained sharded yet: refused, said why, nothing written
 if run 2 "$bin" train --data "$work/d" --epochs 1 --out "$work/b.p" >/dev/null 2>"$work/err"; then
   bad "train with the blend, 2 ranks: exit 0"
