@@ -471,12 +471,12 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
 }
 
 /* ---- the sharded path (mpirun -n N prefrec train, docs/mpi.md) --------------------------------
- * Each rank scores its own customers (prefrec_scores_compute_dist); the training pairs are then
- * gathered to rank 0 in the one-process order (customers by customer_key, products as scored)
- * and rank 0 trains and writes the pack: a stop-gap that holds every pair of the affiliate on
- * rank 0 (the data-parallel NeuMF is not written yet). The records: per customer, key u64,
- * pairs u32, gender i32, age f32, code length u32, the code's bytes; per pair, product i32 and
- * target f32 (memcpy'd: no alignment). */
+ * Each rank scores its own customers (prefrec_scores_compute_dist) and trains the NeuMF on them
+ * data-parallel (trainer_dist.c). The pack's per-customer parts are gathered to rank 0 in the
+ * one-process order (customers by customer_key, products as scored), which also makes the
+ * one-process split of the pairs and sends each rank its pairs' validation flags. Records: per
+ * customer, key u64, pairs u32, gender i32, age f32, code length u32, the code's bytes; per
+ * pair, product i32 and target f32 (memcpy'd: no alignment). */
 enum { CUST_REC = 24, PAIR_REC = 8 };
 
 /* This rank's customers and pairs of scores sc as records. */

@@ -6,10 +6,10 @@
  * global step s covers positions [s*B, s*B + bn) of the epoch's NT training pairs, and rank r
  * takes the matching share of its n_r pairs, [s*B*n_r/NT, (s*B + bn)*n_r/NT), so a step holds
  * about B pairs over all ranks and an epoch NT. Each rank computes its pairs' gradients in
- * NM_CHUNK chunks (scaled by 1/bn, the global batch), sums its dense and product-row gradients
- * in pair order, and sends them to every rank; every rank adds the ranks' parts in rank order
- * and takes the same Adam step (dense Adam, lazy Adam on the product rows any rank touched),
- * so the replicas stay bit-identical. Customer rows get lazy Adam on their owner. Losses and
+ * NM_CHUNK chunks (scaled by 1/bn, the global batch) and sums its dense and product-row
+ * gradients in pair order; rank 0 gathers the ranks' parts, adds them in rank order and sends
+ * the sum to every rank, and every rank takes the same Adam step (dense Adam, lazy Adam on the
+ * product rows any rank touched), so the replicas stay bit-identical. Customer rows get lazy Adam on their owner. Losses and
  * validation errors are per-rank sums added in rank order. For a given number of ranks and seed
  * the result is deterministic; it differs from the one-process training (batches mix ranks'
  * pairs), which docs/mpi.md's tolerance covers. */
@@ -202,11 +202,12 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
     int32_t *prow = malloc((size_t)P * sizeof *prow);
     float *pg = malloc((size_t)P * D * sizeof *pg);
     char *msg = malloc(nd * sizeof(float) + 4 + SB * (4 + D * sizeof(float)));
+    char *smsg = malloc(nd * sizeof(float) + 4 + (size_t)P * (4 + D * sizeof(float)));
     float *best_c = malloc((size_t)C1 * D * sizeof(float)),
           *best_p = malloc((size_t)P * D * sizeof(float)), *best_d = malloc(nd * sizeof(float));
     size_t *counts = calloc((size_t)n, sizeof *counts);
     int ok = seq && bc && bp && bt && gchunk && gd && grow_c && grow_p && scratch && list_c &&
-        list_p && cm && cv && pm && pv && dm && dv && cslot && pslot && prow && pg && msg &&
+        list_p && cm && cv && pm && pv && dm && dv && cslot && pslot && prow && pg && msg && smsg &&
         best_c && best_p && best_d && counts;
     if (!st && !ok) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     if (!st)
@@ -283,43 +284,69 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
                 memcpy(w, grow_p + at * D, D * sizeof(float)), w += D * sizeof(float);
                 pslot[bp[at]] = -1;
             }
+            /* rank 0 adds the ranks' parts in rank order and sends the sum to every rank */
             char *all = NULL;
-            if (allgather(d, msg, (size_t)(w - msg), &all, counts)) {
+            uint64_t slen = 0;
+            if (prefrec_dist_gatherv(d, msg, (size_t)(w - msg), 0, &all, counts)) {
                 st = prefrec_error_set(err, PREFREC_E_IO, "train: exchanging gradients failed");
                 break;
             }
-            /* every rank's parts added in rank order */
-            size_t at = 0, npr = 0;
-            for (int rr = 0; rr < n; rr++) {
-                const char *x = all + at;
-                for (size_t q = 0; q < nd; q++) {
-                    float v;
-                    memcpy(&v, x + q * sizeof(float), sizeof v);
-                    gd[q] = rr ? gd[q] + v : v;
-                }
-                x += nd * sizeof(float);
-                uint32_t m;
-                memcpy(&m, x, 4), x += 4;
-                for (uint32_t k = 0; k < m; k++) {
-                    int32_t row;
-                    memcpy(&row, x, 4), x += 4;
-                    int32_t sl = pslot[row];
-                    if (sl < 0) {
-                        sl = pslot[row] = (int32_t)npr;
-                        prow[npr++] = row;
-                        memcpy(pg + (size_t)sl * D, x, D * sizeof(float));
-                    } else {
-                        for (size_t q = 0; q < D; q++) {
-                            float v;
-                            memcpy(&v, x + q * sizeof(float), sizeof v);
-                            pg[(size_t)sl * D + q] += v;
-                        }
+            size_t npr = 0;
+            if (me == 0) {
+                size_t at = 0;
+                for (int rr = 0; rr < n; rr++) {
+                    const char *x = all + at;
+                    for (size_t q = 0; q < nd; q++) {
+                        float v;
+                        memcpy(&v, x + q * sizeof(float), sizeof v);
+                        gd[q] = rr ? gd[q] + v : v;
                     }
-                    x += D * sizeof(float);
+                    x += nd * sizeof(float);
+                    uint32_t m;
+                    memcpy(&m, x, 4), x += 4;
+                    for (uint32_t k = 0; k < m; k++) {
+                        int32_t row;
+                        memcpy(&row, x, 4), x += 4;
+                        int32_t sl = pslot[row];
+                        if (sl < 0) {
+                            sl = pslot[row] = (int32_t)npr;
+                            prow[npr++] = row;
+                            memcpy(pg + (size_t)sl * D, x, D * sizeof(float));
+                        } else {
+                            for (size_t q = 0; q < D; q++) {
+                                float v;
+                                memcpy(&v, x + q * sizeof(float), sizeof v);
+                                pg[(size_t)sl * D + q] += v;
+                            }
+                        }
+                        x += D * sizeof(float);
+                    }
+                    at += counts[rr];
                 }
-                at += counts[rr];
+                char *y = smsg;
+                uint32_t m = (uint32_t)npr;
+                memcpy(y, gd, nd * sizeof(float)), y += nd * sizeof(float);
+                memcpy(y, &m, 4), y += 4;
+                memcpy(y, prow, npr * sizeof *prow), y += npr * sizeof *prow;
+                memcpy(y, pg, npr * D * sizeof(float)), y += npr * D * sizeof(float);
+                slen = (uint64_t)(y - smsg);
+                for (size_t k = 0; k < npr; k++) pslot[prow[k]] = -1;
             }
             free(all);
+            if (prefrec_dist_bcast(d, &slen, sizeof slen, 0) ||
+                prefrec_dist_bcast(d, smsg, (size_t)slen, 0)) {
+                st = prefrec_error_set(err, PREFREC_E_IO, "train: exchanging gradients failed");
+                break;
+            }
+            if (me != 0) {
+                const char *y = smsg;
+                uint32_t m;
+                memcpy(gd, y, nd * sizeof(float)), y += nd * sizeof(float);
+                memcpy(&m, y, 4), y += 4;
+                npr = m;
+                memcpy(prow, y, npr * sizeof *prow), y += npr * sizeof *prow;
+                memcpy(pg, y, npr * D * sizeof(float));
+            }
             b1t *= ADAM_B1;
             b2t *= ADAM_B2;
             float lr_t = (float)(tp->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
@@ -393,6 +420,7 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
     free(tidx), free(vidx), free(seq), free(bc), free(bp), free(bt), free(gchunk), free(gd);
     free(grow_c), free(grow_p), free(scratch), free(list_c), free(list_p);
     free(cm), free(cv), free(pm), free(pv), free(dm), free(dv), free(cslot), free(pslot);
-    free(prow), free(pg), free(msg), free(best_c), free(best_p), free(best_d), free(counts);
+    free(prow), free(pg), free(msg), free(smsg), free(best_c), free(best_p), free(best_d),
+        free(counts);
     return st;
 }
