@@ -9,6 +9,7 @@
 #include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
 #include "prefrec/native/pipeline.h"
+#include "prefrec/native/shard.h"
 
 static const char *usage_text =
     "usage: prefrec train --data PATH [--affiliate A0x|all] [--asof DATE] [--dim 32] [--epochs N]\n"
@@ -93,6 +94,79 @@ static prefrec_status opt_out(prefrec_dataset *ds, const char *path, prefrec_err
     free(codes);
     free(text);
     return s;
+}
+
+/* `mpirun -n N prefrec train` (the native-mpi build, docs/mpi.md): each rank loads and scores
+ * its customers; rank 0 trains on the gathered pairs and writes the packs. */
+static int train_sharded(const char *data, const char *opt_path, prefrec_pipeline_params *pp) {
+    prefrec_dist *d = cli_dist();
+    const int root = prefrec_dist_rank(d) == 0;
+    prefrec_error err = {0};
+    prefrec_shard_info info;
+    prefrec_dataset *ds = NULL;
+    if (pp->neighbors > 0) { /* said before the load; the pipeline refuses it too */
+        if (root)
+            fprintf(stderr,
+                    "prefrec train: error: the blend (--neighbors %d) is not trained sharded yet; "
+                    "give --neighbors 0 (the NeuMF score model only) or run one process "
+                    "(PREFREC_ONE_PROCESS=1)\n",
+                    (int)pp->neighbors);
+        return 1;
+    }
+    prefrec_load_params lp = prefrec_load_default_params();
+    double t0 = cli_now();
+    prefrec_status st = prefrec_dataset_load_sharded(data, &lp, d, &ds, &info, &err);
+    if (st) return root ? cli_fail("train", &err) : 1;
+    if (root)
+        fprintf(stderr, "prefrec train: %llu rows loaded by %d ranks in %.3f s\n",
+                (unsigned long long)info.rows_total, prefrec_dist_size(d), cli_now() - t0);
+    if (opt_path) {
+        /* each rank drops the listed members it owns; the counts are summed */
+        char *text = NULL, **codes = NULL;
+        size_t n = 0;
+        int32_t nc = prefrec_dict_size(ds->customers);
+        int64_t v[2] = {0, 0}; /* members, rows */
+        st = cli_read_opt_out(opt_path, &text, &codes, &n, &err);
+        uint8_t *drop = st ? NULL : calloc(nc > 0 ? (size_t)nc : 1, 1);
+        int64_t *seen = st ? NULL : calloc(n + 1, sizeof *seen); /* per code: known on a rank */
+        if (!st && (!drop || !seen))
+            st = prefrec_error_set(&err, PREFREC_E_NOMEM, "opt-out: out of memory");
+        for (size_t i = 0; !st && i < n; i++) {
+            int32_t c = prefrec_dict_find(ds->customers, codes[i], strlen(codes[i]));
+            if (c >= 0) drop[c] = 1, seen[i] = 1;
+        }
+        size_t rows = 0;
+        if (!st) st = prefrec_dataset_drop_customers(ds, drop, &rows, &err);
+        v[1] = (int64_t)rows;
+        /* a customer of the customer file is known on every rank: a code counts once */
+        if (!(st = prefrec_dist_agree(d, st, 0, &err)) &&
+            (prefrec_dist_allreduce_i64(d, seen, n, PREFREC_DIST_MAX) ||
+             prefrec_dist_allreduce_i64(d, v + 1, 1, PREFREC_DIST_SUM)))
+            st = prefrec_error_set(&err, PREFREC_E_IO, "opt-out: counting over the ranks");
+        for (size_t i = 0; !st && i < n; i++) v[0] += seen[i];
+        free(seen), free(drop), free(codes), free(text);
+        if (!st && root)
+            fprintf(stderr,
+                    "prefrec train: opt-out %s: %lld members excluded (%lld purchase rows "
+                    "removed); %lld listed codes are not in the data\n",
+                    opt_path, (long long)v[0], (long long)v[1], (long long)n - v[0]);
+    }
+    if (!st) {
+        pp->log = root ? on_log : NULL;
+        pp->done = root ? on_done : NULL;
+        if (!root) pp->train.verbose = 0;
+        if (root)
+            printf("%-4s %9s %9s %8s %6s %5s %10s %10s %9s %10s\n", "aff", "pairs", "customers",
+                   "products", "epochs", "best", "train_rmse", "valid_rmse", "s/epoch",
+                   "pack_bytes");
+        prefrec_pipeline_result res;
+        st = prefrec_pipeline_train_dist(ds, info.customer_key, d, pp, &res, &err);
+        prefrec_pipeline_result_free(&res);
+    }
+    if (!st) cli_dist_report("train", &info);
+    prefrec_shard_info_free(&info);
+    prefrec_dataset_free(ds);
+    return st ? (root ? cli_fail("train", &err) : 1) : 0;
 }
 
 int prefrec_cmd_train(int argc, char **argv) {
@@ -195,6 +269,7 @@ int prefrec_cmd_train(int argc, char **argv) {
     if (asof && prefrec_date_parse(asof, strlen(asof), &pp.score.asof_day))
         return cli_usage_error("train", usage_text, "--asof '%s' is not a date (YYYY-MM-DD)", asof);
 
+    if (CLI_SHARDED()) return train_sharded(data, opt_path, &pp);
     prefrec_load_params lp = prefrec_load_default_params();
     lp.progress = cli_stderr_is_tty();
     prefrec_dataset *ds = NULL;

@@ -105,4 +105,20 @@ float nm_predict(const nm_net *n, int32_t c, int32_t p, float *scratch);
 void nm_predict_batch(const nm_net *n, const int32_t *cust, const int32_t *prod,
                       const uint32_t *idx, size_t cnt, float *y, float *scratch);
 
+/* The network's weights copied into the public form (prefrec_neumf_free frees it). */
+prefrec_status nm_export(const nm_net *n, uint64_t seed, prefrec_neumf **out, prefrec_error *err);
+
+/* ---- data-parallel training over the ranks of an MPI job (trainer_dist.c, docs/mpi.md) ----
+ * td: this rank's pairs (its own customers 0..n_customers-1, products in the pack's indices,
+ * the same n_products on every rank); is_valid[i]: pair i is a validation pair (the one-process
+ * split). Every step, each rank computes the gradient of its share of the step's pairs; the
+ * dense and product-row gradients are summed over the ranks in rank order and every rank takes
+ * the same Adam step; customer rows are stepped by their owner only. Deterministic for a given
+ * number of ranks and seed (one thread per rank; tp->threads is not used). *out holds this
+ * rank's customers and the (identical) item side. Collective. */
+typedef struct prefrec_dist prefrec_dist;
+prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_valid, prefrec_dist *d,
+                             const prefrec_train_params *tp, prefrec_neumf **out,
+                             prefrec_train_report *rep, prefrec_error *err);
+
 #endif

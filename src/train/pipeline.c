@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "core/json_build.h"
+#include "host/dist.h"
+#include "neumf.h"
 #include "prefrec/native/atomic.h"
 #include "prefrec/native/blend_export.h"
 #include "prefrec/repeat.h"
@@ -302,6 +304,13 @@ static prefrec_status write_json(const prefrec_pipeline_params *p, const char *a
     return s;
 }
 
+static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
+                                int32_t ai, const char *code, const char *asof_s,
+                                const char *const *cats, int32_t n_cat, const char *const *subs,
+                                int32_t n_sub, aff_set *ap, prefrec_neumf *given,
+                                const prefrec_train_report *given_rep,
+                                prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err);
+
 /* One affiliate: its training set, the NeuMF, the extras, the pack. *trained = 0 when skipped. */
 static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
                                 int32_t ai, const char *asof_s, const char *const *cats,
@@ -324,6 +333,22 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     if (st) return st;
     note(p, "%s: %zu pairs, %d customers, %d products (scored in %.2f s)", code, a.td.n_pairs,
          a.td.n_customers, a.td.n_products, now_seconds() - t0);
+    st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, NULL, NULL, res, trained,
+                   err);
+    aff_free(&a);
+    return st;
+}
+
+/* The affiliate's set a trained (or the network given, trained elsewhere: taken over) and its
+ * pack written (ds: for the blend only, neighbors > 0). */
+static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
+                                int32_t ai, const char *code, const char *asof_s,
+                                const char *const *cats, int32_t n_cat, const char *const *subs,
+                                int32_t n_sub, aff_set *ap, prefrec_neumf *given,
+                                const prefrec_train_report *given_rep,
+                                prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err) {
+    aff_set a = *ap;
+    prefrec_status st = PREFREC_OK;
     size_t plen = strlen(p->out_dir) + (p->dump_dir ? strlen(p->dump_dir) : 0) + strlen(code) + 16;
     char *path = malloc(plen);
     if (!path) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
@@ -333,9 +358,10 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
         snprintf(path, plen, "%s/%s.pairs.csv", p->dump_dir, code);
         st = dump_pairs(&a, &tp, path, err);
     }
-    prefrec_neumf *net = NULL;
+    prefrec_neumf *net = given;
     memset(res, 0, sizeof *res);
-    if (!st) st = prefrec_neumf_train(&a.td, &tp, &net, &res->report, err);
+    if (given_rep) res->report = *given_rep;
+    if (!st && !given) st = prefrec_neumf_train(&a.td, &tp, &net, &res->report, err);
     pack_extras ex;
     memset(&ex, 0, sizeof ex);
     if (!st && p->neighbors > 0) {
@@ -388,7 +414,6 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     }
     extras_free(&ex);
     prefrec_neumf_free(net);
-    aff_free(&a);
     free(path);
     return st;
 }
@@ -439,6 +464,404 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
         st = prefrec_error_set(err, PREFREC_E_EMPTY,
                                "no affiliate had enough scored pairs to train");
     if (!st && p->json_path) st = write_json(p, asof_s, out, err);
+    free(cats);
+    free(subs);
+    if (st) prefrec_pipeline_result_free(out);
+    return st;
+}
+
+/* ---- the sharded path (mpirun -n N prefrec train, docs/mpi.md) --------------------------------
+ * Each rank scores its own customers (prefrec_scores_compute_dist) and trains the NeuMF on them
+ * data-parallel (trainer_dist.c). The pack's per-customer parts are gathered to rank 0 in the
+ * one-process order (customers by customer_key, products as scored), which also makes the
+ * one-process split of the pairs and sends each rank its pairs' validation flags. Records: per
+ * customer, key u64, pairs u32, gender i32, age f32, code length u32, the code's bytes; per
+ * pair, product i32 and target f32 (memcpy'd: no alignment). */
+enum { CUST_REC = 24, PAIR_REC = 8 };
+
+/* This rank's customers and pairs of scores sc as records. */
+static prefrec_status pack_records(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                   const prefrec_scores *sc, char **cbuf, size_t *clen, char **pbuf,
+                                   size_t *plen, prefrec_error *err) {
+    FILE *cf = open_memstream(cbuf, clen);
+    *pbuf = malloc(sc->n * PAIR_REC + 1);
+    *plen = sc->n * PAIR_REC;
+    if (!cf || !*pbuf) {
+        if (cf) fclose(cf);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    }
+    for (size_t j = 0; j < sc->n;) {
+        size_t k = j + 1;
+        int32_t c = sc->customer[j];
+        while (k < sc->n && sc->customer[k] == c) k++;
+        const char *code = prefrec_dict_str(ds->customers, c);
+        uint64_t key = customer_key[c];
+        uint32_t np = (uint32_t)(k - j), len = (uint32_t)strlen(code);
+        int32_t g = ds->has_demographics && ds->gender ? ds->gender[c] : PREFREC_GENDER_UNKNOWN;
+        float age = ds->has_demographics && ds->age ? ds->age[c] : NAN;
+        char rec[CUST_REC];
+        memcpy(rec, &key, 8), memcpy(rec + 8, &np, 4), memcpy(rec + 12, &g, 4);
+        memcpy(rec + 16, &age, 4), memcpy(rec + 20, &len, 4);
+        fwrite(rec, 1, CUST_REC, cf);
+        fwrite(code, 1, len, cf);
+        for (size_t i = j; i < k; i++) {
+            memcpy(*pbuf + i * PAIR_REC, &sc->product[i], 4);
+            memcpy(*pbuf + i * PAIR_REC + 4, &sc->score[i], 4);
+        }
+        j = k;
+    }
+    if (fclose(cf)) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    return PREFREC_OK;
+}
+
+/* Rank 0: the ranks' records merged into the affiliate's set, as build_set makes it from the
+ * one-process scores (customers ascending in the one-process order, products ascending by id).
+ * *arena (caller frees) holds the customer codes; *pmap_out (caller frees) maps product ids to
+ * the pack's; *flags_out (caller frees): the one-process split's validation flag of every pair,
+ * in the gathered (rank by rank) order; *csrc_out (caller frees): per customer, the rank it came
+ * from and its place there. */
+static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_train_params *tp,
+                                    int n, const char *call, const size_t *ccnt, const char *pall,
+                                    const size_t *pcnt, aff_set *a, char **arena,
+                                    int32_t **pmap_out, uint8_t **flags_out, int32_t **csrc_out,
+                                    prefrec_error *err) {
+    memset(a, 0, sizeof *a);
+    *arena = NULL, *pmap_out = NULL, *flags_out = NULL, *csrc_out = NULL;
+    size_t *ci = calloc(5 * (size_t)n, sizeof *ci), *pi = ci + n, *cb = ci + 2 * n,
+           *pb = ci + 3 * n, *ck = ci + 4 * n;
+    size_t C = 0, N = 0, bytes = 0;
+    int32_t NP = prefrec_dict_size(ds->products);
+    int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap), *csrc = NULL;
+    uint32_t *src = NULL;
+    uint8_t *valid = NULL, *flags = NULL;
+    if (!ci || !pmap) goto nomem;
+    for (int r = 0; r < n; r++) {
+        if (r) cb[r] = cb[r - 1] + ccnt[r - 1], pb[r] = pb[r - 1] + pcnt[r - 1];
+        N += pcnt[r] / PAIR_REC;
+        for (size_t at = 0; at < ccnt[r]; C++) {
+            uint32_t len;
+            memcpy(&len, call + cb[r] + at + 20, 4);
+            at += CUST_REC + len, bytes += len + 1;
+        }
+    }
+    a->cust = malloc(N * sizeof *a->cust + 1);
+    a->prod = malloc(N * sizeof *a->prod + 1);
+    a->target = malloc(N * sizeof *a->target + 1);
+    a->cglob = malloc(C * sizeof *a->cglob + 1);
+    a->gender = malloc(C + 1);
+    a->age = malloc(C * sizeof *a->age + 1);
+    a->ccode = malloc(C * sizeof *a->ccode + 1);
+    *arena = malloc(bytes + 1);
+    src = malloc(N * sizeof *src + 1);
+    valid = malloc(N + 1);
+    flags = malloc(N + 1);
+    csrc = malloc(2 * C * sizeof *csrc + 1);
+    if (!a->cust || !a->prod || !a->target || !a->cglob || !a->gender || !a->age || !a->ccode ||
+        !*arena || !src || !valid || !flags || !csrc)
+        goto nomem;
+    char *w = *arena;
+    size_t i = 0;
+    for (int32_t c = 0; (size_t)c < C; c++) {
+        int best = -1;
+        uint64_t bk = 0;
+        for (int r = 0; r < n; r++) {
+            uint64_t k;
+            if (ci[r] >= ccnt[r]) continue;
+            memcpy(&k, call + cb[r] + ci[r], 8);
+            if (best < 0 || k < bk) best = r, bk = k;
+        }
+        const char *rec = call + cb[best] + ci[best];
+        uint32_t np, len;
+        int32_t g;
+        memcpy(&np, rec + 8, 4), memcpy(&g, rec + 12, 4), memcpy(a->age + c, rec + 16, 4);
+        memcpy(&len, rec + 20, 4);
+        memcpy(w, rec + CUST_REC, len);
+        w[len] = '\0';
+        a->ccode[c] = w, w += len + 1;
+        a->gender[c] = (int8_t)g;
+        a->cglob[c] = c;
+        csrc[2 * c] = best, csrc[2 * c + 1] = (int32_t)ck[best]++;
+        ci[best] += CUST_REC + len;
+        for (uint32_t k = 0; k < np; k++, i++, pi[best] += PAIR_REC) {
+            a->cust[i] = c;
+            memcpy(a->prod + i, pall + pb[best] + pi[best], 4);
+            memcpy(a->target + i, pall + pb[best] + pi[best] + 4, 4);
+            src[i] = (uint32_t)((pb[best] + pi[best]) / PAIR_REC);
+        }
+    }
+    int32_t P = 0;
+    for (int32_t g = 0; g < NP; g++) pmap[g] = -1;
+    for (size_t k = 0; k < N; k++) pmap[a->prod[k]] = 0;
+    for (int32_t g = 0; g < NP; g++)
+        if (pmap[g] == 0) pmap[g] = P++;
+    a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
+    a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
+    a->pname = malloc((size_t)P * sizeof *a->pname + 1);
+    a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
+    a->psub = malloc((size_t)P * sizeof *a->psub + 1);
+    if (!a->pglob || !a->pcode || !a->pname || !a->pcat || !a->psub) goto nomem;
+    for (int32_t g = 0; g < NP; g++)
+        if (pmap[g] >= 0) {
+            int32_t p = pmap[g];
+            a->pglob[p] = g;
+            a->pcode[p] = prefrec_dict_str(ds->products, g);
+            a->pname[p] =
+                ds->product_name && ds->product_name[g] ? ds->product_name[g] : a->pcode[p];
+            a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[g] : -1;
+            a->psub[p] =
+                ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[g] : -1;
+        }
+    for (size_t k = 0; k < N; k++) a->prod[k] = pmap[a->prod[k]];
+    prefrec_status st = prefrec_train_split(N, tp->valid_frac, tp->seed, valid, err);
+    if (st) {
+        free(ci), free(pmap), free(src), free(valid), free(flags), free(csrc);
+        free(*arena);
+        *arena = NULL;
+        aff_free(a);
+        return st;
+    }
+    for (size_t k = 0; k < N; k++) flags[src[k]] = valid[k];
+    free(ci);
+    free(src);
+    free(valid);
+    *pmap_out = pmap, *flags_out = flags, *csrc_out = csrc;
+    prefrec_train_data td = {N, a->cust, a->prod, a->target, (int32_t)C, P, a->gender, a->age};
+    a->td = td;
+    return PREFREC_OK;
+nomem:
+    free(ci), free(pmap), free(src), free(valid), free(flags), free(csrc);
+    free(*arena);
+    *arena = NULL;
+    aff_free(a);
+    return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+}
+
+/* This rank's training data from its scores: customers in the order of its records, products
+ * in the pack's indices (pmap). Arrays owned by l (aff_free). */
+static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores *sc,
+                                const int32_t *pmap, int32_t P, aff_set *l, prefrec_error *err) {
+    memset(l, 0, sizeof *l);
+    size_t C = 0;
+    for (size_t j = 0; j < sc->n; j++)
+        if (j == 0 || sc->customer[j] != sc->customer[j - 1]) C++;
+    l->cust = malloc(sc->n * sizeof *l->cust + 1);
+    l->prod = malloc(sc->n * sizeof *l->prod + 1);
+    l->target = malloc(sc->n * sizeof *l->target + 1);
+    l->gender = malloc(C + 1);
+    l->age = malloc(C * sizeof *l->age + 1);
+    if (!l->cust || !l->prod || !l->target || !l->gender || !l->age) {
+        aff_free(l);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    }
+    int32_t c = -1;
+    for (size_t j = 0; j < sc->n; j++) {
+        int32_t g = sc->customer[j];
+        if (j == 0 || g != sc->customer[j - 1]) {
+            c++;
+            l->gender[c] = (int8_t)(ds->has_demographics && ds->gender ? ds->gender[g]
+                                                                       : PREFREC_GENDER_UNKNOWN);
+            l->age[c] = ds->has_demographics && ds->age ? ds->age[g] : NAN;
+        }
+        l->cust[j] = c;
+        l->prod[j] = pmap[sc->product[j]];
+        l->target[j] = sc->score[j];
+    }
+    prefrec_train_data td = {sc->n, l->cust, l->prod, l->target, (int32_t)C, P, l->gender, l->age};
+    l->td = td;
+    return PREFREC_OK;
+}
+
+/* Rank 0: the ranks' customer rows (embedding, bias; in each rank's order) put into net in the
+ * pack's customer order. */
+static prefrec_status place_customers(prefrec_neumf *net, int n, const char *rows,
+                                      const size_t *counts, const int32_t *csrc, int32_t C,
+                                      prefrec_error *err) {
+    size_t d = (size_t)net->dim, rb = (d + 1) * sizeof(float);
+    size_t *base = calloc((size_t)n, sizeof *base);
+    float *cemb = malloc((size_t)C * d * sizeof *cemb + 1),
+          *cbias = malloc((size_t)C * sizeof *cbias + 1);
+    if (!base || !cemb || !cbias) {
+        free(base), free(cemb), free(cbias);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    }
+    for (int r = 1; r < n; r++) base[r] = base[r - 1] + counts[r - 1];
+    for (int32_t c = 0; c < C; c++) {
+        const char *x = rows + base[csrc[2 * c]] + (size_t)csrc[2 * c + 1] * rb;
+        memcpy(cemb + (size_t)c * d, x, d * sizeof(float));
+        memcpy(cbias + c, x + d * sizeof(float), sizeof(float));
+    }
+    free(base);
+    free(net->cemb);
+    free(net->cbias);
+    net->cemb = cemb, net->cbias = cbias, net->n_customers = C;
+    return PREFREC_OK;
+}
+
+/* One affiliate on every rank: scored where the customers are, the NeuMF trained data-parallel
+ * (trainer_dist.c), the pack written by rank 0 (its per-customer parts gathered there). */
+static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                     prefrec_dist *d, const prefrec_pipeline_params *p, int32_t ai,
+                                     const char *asof_s, const char *const *cats, int32_t n_cat,
+                                     const char *const *subs, int32_t n_sub,
+                                     prefrec_pipeline_affiliate *res, int *trained,
+                                     prefrec_error *err) {
+    *trained = 0;
+    const int root = prefrec_dist_rank(d) == 0, n = prefrec_dist_size(d);
+    const char *code = prefrec_dict_str(ds->affiliates, ai);
+    double t0 = now_seconds();
+    prefrec_scores *sc = NULL;
+    prefrec_status st =
+        prefrec_dist_agree(d, prefrec_scores_compute_dist(ds, &p->score, ai, d, &sc, err), 0, err);
+    if (st) return st;
+    int64_t total = (int64_t)sc->n;
+    if (prefrec_dist_allreduce_i64(d, &total, 1, PREFREC_DIST_SUM)) {
+        prefrec_scores_free(sc);
+        return prefrec_error_set(err, PREFREC_E_IO, "train: counting the pairs over the ranks");
+    }
+    if (total < 20) {
+        if (root)
+            note(p, "%s: only %lld scored pairs before %s; skipped", code, (long long)total,
+                 asof_s);
+        prefrec_scores_free(sc);
+        return PREFREC_OK;
+    }
+    prefrec_train_params tp = p->train;
+    tp.label = code;
+    char *cbuf = NULL, *pbuf = NULL, *call = NULL, *pall = NULL, *arena = NULL, *rows = NULL;
+    char *myflags = NULL, *rall = NULL;
+    int32_t *pmap = NULL, *csrc = NULL, NP = prefrec_dict_size(ds->products), P = 0;
+    uint8_t *flags = NULL;
+    size_t clen = 0, plen = 0;
+    size_t *cnt = calloc(4 * (size_t)n, sizeof *cnt), *fcnt = cnt ? cnt + 2 * n : NULL;
+    st = cnt ? pack_records(ds, customer_key, sc, &cbuf, &clen, &pbuf, &plen, err)
+             : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
+        (prefrec_dist_gatherv(d, cbuf, clen, 0, &call, cnt) ||
+         prefrec_dist_gatherv(d, pbuf, plen, 0, &pall, cnt + n)))
+        st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the pairs to rank 0 failed");
+    free(cbuf);
+    free(pbuf);
+    aff_set a, l;
+    memset(&a, 0, sizeof a);
+    memset(&l, 0, sizeof l);
+    if (!st && root)
+        st = merge_records(ds, &tp, n, call, cnt, pall, cnt + n, &a, &arena, &pmap, &flags, &csrc,
+                           err);
+    free(call);
+    free(pall);
+    if (!st && !root && !(pmap = malloc(((size_t)NP + 1) * sizeof *pmap)))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    st = prefrec_dist_agree(d, st, 0, err);
+    /* the pack's product indices to every rank; each rank's validation flags from rank 0 */
+    if (!st) {
+        if (root) P = a.td.n_products;
+        for (int r = 0; r < n; r++) fcnt[r] = root ? cnt[n + r] / PAIR_REC : 0;
+        if (prefrec_dist_bcast(d, pmap, (size_t)NP * sizeof *pmap, 0) ||
+            prefrec_dist_bcast(d, &P, sizeof P, 0) ||
+            prefrec_dist_alltoallv(d, root ? (const char *)flags : "", fcnt, &myflags, fcnt + n))
+            st = prefrec_error_set(err, PREFREC_E_IO, "train: sending the split failed");
+    }
+    if (!st) st = local_set(ds, sc, pmap, P, &l, err);
+    prefrec_scores_free(sc);
+    st = prefrec_dist_agree(d, st, 0, err);
+    prefrec_neumf *net = NULL;
+    prefrec_train_report rep;
+    memset(&rep, 0, sizeof rep);
+    if (!st && root)
+        note(p, "%s: %zu pairs, %d customers, %d products (scored on %d ranks in %.2f s)", code,
+             a.td.n_pairs, a.td.n_customers, a.td.n_products, n, now_seconds() - t0);
+    if (!st) st = nm_train_dist(&l.td, (const uint8_t *)myflags, d, &tp, &net, &rep, err);
+    /* the customer rows to rank 0, in each rank's order */
+    if (!st) {
+        size_t D = (size_t)net->dim + 1, C = (size_t)l.td.n_customers;
+        rows = malloc(C * D * sizeof(float) + 1);
+        for (size_t c = 0; rows && c < C; c++) {
+            memcpy(rows + c * D * sizeof(float), net->cemb + c * (D - 1), (D - 1) * sizeof(float));
+            memcpy(rows + (c * D + D - 1) * sizeof(float), net->cbias + c, sizeof(float));
+        }
+        if (!rows) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+        if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
+            prefrec_dist_gatherv(d, rows, C * D * sizeof(float), 0, &rall, cnt))
+            st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the customers failed");
+        if (!st && root) st = place_customers(net, n, rall, cnt, csrc, a.td.n_customers, err);
+    }
+    if (!st && root) {
+        st = train_set(NULL, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, net, &rep, res,
+                       trained, err);
+        net = NULL; /* taken over */
+    }
+    prefrec_neumf_free(net);
+    aff_free(&a);
+    aff_free(&l);
+    free(arena), free(pmap), free(flags), free(csrc), free(myflags), free(rows), free(rall);
+    free(cnt);
+    st = prefrec_dist_agree(d, st, 0, err);
+    if (!st) *trained = 1;
+    return st;
+}
+
+prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                           prefrec_dist *d, const prefrec_pipeline_params *p,
+                                           prefrec_pipeline_result *out, prefrec_error *err) {
+    memset(out, 0, sizeof *out);
+    const int root = prefrec_dist_rank(d) == 0;
+    if (!p->out_dir) return prefrec_error_set(err, PREFREC_E_INVAL, "train: no output directory");
+    if (p->neighbors > 0)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "train: the blend (--neighbors %d) is not trained sharded yet; "
+                                 "give --neighbors 0 (the NeuMF score model only) or run one "
+                                 "process (PREFREC_ONE_PROCESS=1)",
+                                 (int)p->neighbors);
+    prefrec_status st = PREFREC_OK;
+    if (root) st = make_dir(p->out_dir, err);
+    if (root && !st && p->dump_dir) st = make_dir(p->dump_dir, err);
+    if ((st = prefrec_dist_agree(d, st, 0, err))) return st;
+    int32_t n_aff = prefrec_dict_size(ds->affiliates), a_lo = 0, a_hi = n_aff;
+    if (p->affiliate && strcmp(p->affiliate, "all")) {
+        int32_t ai = prefrec_dict_find(ds->affiliates, p->affiliate, strlen(p->affiliate));
+        if (ai < 0) {
+            char known[256] = "";
+            size_t used = 0;
+            for (int32_t k = 0; k < n_aff && used < sizeof known - 1; k++)
+                used += (size_t)snprintf(known + used, sizeof known - used, " %s",
+                                         prefrec_dict_str(ds->affiliates, k));
+            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s (has:%s)",
+                                     p->affiliate, ds->source ? ds->source : "the data", known);
+        }
+        a_lo = ai;
+        a_hi = ai + 1;
+    }
+    int32_t n_cat = ds->has_catalog && ds->categories ? prefrec_dict_size(ds->categories) : 0;
+    int32_t n_sub = ds->has_catalog && ds->subcategories ? prefrec_dict_size(ds->subcategories) : 0;
+    const char **cats = malloc(((size_t)n_cat + 1) * sizeof *cats),
+               **subs = malloc(((size_t)n_sub + 1) * sizeof *subs);
+    out->affiliates = calloc((size_t)(a_hi - a_lo) + 1, sizeof *out->affiliates);
+    if (!cats || !subs || !out->affiliates)
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    if ((st = prefrec_dist_agree(d, st, 0, err))) {
+        free(cats), free(subs);
+        prefrec_pipeline_result_free(out);
+        return st;
+    }
+    for (int32_t k = 0; k < n_cat; k++) cats[k] = prefrec_dict_str(ds->categories, k);
+    for (int32_t k = 0; k < n_sub; k++) subs[k] = prefrec_dict_str(ds->subcategories, k);
+    char asof_s[11];
+    prefrec_date_format(p->score.asof_day, asof_s);
+    for (int32_t ai = a_lo; !st && ai < a_hi; ai++) {
+        int trained = 0;
+        prefrec_pipeline_affiliate *res = &out->affiliates[out->n_trained];
+        st = train_one_dist(ds, customer_key, d, p, ai, asof_s, cats, n_cat, subs, n_sub, res,
+                            &trained, err);
+        if (!st && trained) {
+            out->n_trained++;
+            if (root && p->done) p->done(p->ctx, res);
+        }
+    }
+    if (!st && out->n_trained == 0)
+        st = prefrec_error_set(err, PREFREC_E_EMPTY,
+                               "no affiliate had enough scored pairs to train");
+    if (!st && root && p->json_path) st = write_json(p, asof_s, out, err);
+    st = prefrec_dist_agree(d, st, 0, err);
     free(cats);
     free(subs);
     if (st) prefrec_pipeline_result_free(out);

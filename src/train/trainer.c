@@ -565,6 +565,10 @@ static prefrec_status export_net(const nm_net *n, uint64_t seed, prefrec_neumf *
     return PREFREC_OK;
 }
 
+prefrec_status nm_export(const nm_net *n, uint64_t seed, prefrec_neumf **out, prefrec_error *err) {
+    return export_net(n, seed, out, err);
+}
+
 void prefrec_neumf_free(prefrec_neumf *o) {
     if (!o) return;
     free(o->cemb);

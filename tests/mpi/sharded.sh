@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# sharded.sh - `mpirun -n N prefrec score|validate` (the native-mpi build, docs/mpi.md) writes
-# byte for byte what one process writes, for N = 1, 2, 3; a bad line on any rank ends the job
-# with the one-process error (file:line:column), a non-zero status and no output; a quoted line
-# break is refused with its line. The one-process outputs come from the same binary with
-# PREFREC_ONE_PROCESS=1 (the code of the normal build: no MPI call is made).
+# sharded.sh - `mpirun -n N prefrec score|validate|train` (the native-mpi build, docs/mpi.md)
+# writes byte for byte what one process writes, for N = 1, 2, 3 (train: 2, 3, --neighbors 0);
+# a bad line on any rank ends the job with the one-process error (file:line:column), a non-zero
+# status and no output; a quoted line break is refused with its line. The one-process outputs
+# come from the same binary with PREFREC_ONE_PROCESS=1 (the code of the normal build: no MPI
+# call is made).
 # Run as: bash sharded.sh <prefrec-binary> <repo-root> <mpiexec>
 set -uo pipefail
 bin=$(realpath "$1")
@@ -49,6 +50,82 @@ for data in d r; do
     fi
   done
 done
+# train (the NeuMF score model, --neighbors 0): each rank scores its customers and trains the
+# NeuMF data-parallel (its pairs' gradients, summed over the ranks in rank order); rank 0 writes
+# the packs. Everything but the NeuMF weights and the manifest's training figures is the
+# one-process bytes; the NeuMF is within a tolerance of one process (docs/mpi.md: the validation
+# RMSE per affiliate of >= 1000 pairs within 0.03; measured here at -n 1..4: at most 0.009 off,
+# and -n 1, which only reorders the batches, 0.004 off); -n 2 twice gives the same bytes.
+tr=(--neighbors 0 --epochs 2 --dim 8 --seed 5 --quiet)
+neumf='^(product\.emb|product\.bias|mlp\.|out\.|customer\.emb|customer\.bias)'
+# sections_same A B: the manifests without the training figures, the tensor table's names and
+# sizes, and the bytes of every tensor but the NeuMF weights are equal
+sections_same() {
+  "$bin" inspect "$1" >"$work/ia" && "$bin" inspect "$2" >"$work/ib" || return 1
+  local figs='"(train_loss|train_rmse|valid_rmse|best_epoch|epochs_run)"'
+  cmp -s <(sed -n '/^manifest/,/^tensors/p' "$work/ia" | grep -vE "$figs") \
+    <(sed -n '/^manifest/,/^tensors/p' "$work/ib" | grep -vE "$figs") || return 1
+  local na oa ba nb ob bb k=0
+  while read -r na oa ba nb ob bb; do
+    [[ $na == "$nb" && $ba == "$bb" ]] || return 1
+    k=$((k + 1))
+    [[ $na =~ $neumf ]] && continue
+    cmp -s <(tail -c +$((oa + 1)) "$1" | head -c "$ba") <(tail -c +$((ob + 1)) "$2" | head -c "$bb") ||
+      return 1
+  done < <(paste -d ' ' <(awk '/^  [0-9]/ { print $2, $(NF - 1), $NF }' "$work/ia") \
+    <(awk '/^  [0-9]/ { print $2, $(NF - 1), $NF }' "$work/ib"))
+  [[ $k -ge 20 ]]
+}
+# rmse_close ONE.json N.json: every affiliate of >= 1000 pairs within 0.03 (valid RMSE)
+rmse_close() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(f))["affiliates"] for f in sys.argv[1:3])
+assert a.keys() == b.keys(), (a.keys(), b.keys())
+worst = max(abs(a[k]["rmse"] - b[k]["rmse"]) for k in a if a[k]["train_pairs"] + a[k]["valid_pairs"] >= 1000)
+print("%.4f" % worst)
+sys.exit(0 if worst <= 0.03 else 1)
+PY
+}
+for data in d r; do
+  rm -rf "$work/one.p"
+  one "$bin" train --data "$work/$data" "${tr[@]}" --out "$work/one.p" --json "$work/one.tj" \
+    >/dev/null 2>&1 || bad "one-process train $data"
+  [[ $(ls "$work/one.p"/*.pack 2>/dev/null | wc -l) -ge 3 ]] || bad "$data: one-process train wrote too few packs"
+  for n in 2 3; do
+    [[ $data == r && $n == 2 ]] && continue # the reversed data once (3 ranks): time
+    rm -rf "$work/n.p"
+    if run "$n" "$bin" train --data "$work/$data" "${tr[@]}" --out "$work/n.p" --json "$work/n.tj" \
+      >/dev/null 2>"$work/err"; then
+      same=1
+      for pk in "$work/one.p"/*.pack; do sections_same "$pk" "$work/n.p/${pk##*/}" || same=0; done
+      [[ $(ls "$work/n.p" | wc -l) -eq $(ls "$work/one.p" | wc -l) ]] || same=0
+      [[ $same -eq 1 ]] && ok "$data: train, $n ranks: all but the NeuMF the one-process bytes" ||
+        bad "$data: train, $n ranks: a non-NeuMF section differs from one process"
+      if w=$(rmse_close "$work/one.tj" "$work/n.tj"); then
+        ok "$data: train, $n ranks: valid RMSE within 0.03 of one process (worst $w)"
+      else
+        bad "$data: train, $n ranks: valid RMSE off by $w"
+      fi
+    else
+      bad "$data: train, $n ranks failed: $(head -c 300 "$work/err")"
+    fi
+  done
+done
+# -n 2 twice: the same bytes (deterministic for a given N and seed)
+rm -rf "$work/n2a" "$work/n2b"
+run 2 "$bin" train --data "$work/d" "${tr[@]}" --out "$work/n2a" >/dev/null 2>&1
+run 2 "$bin" train --data "$work/d" "${tr[@]}" --out "$work/n2b" >/dev/null 2>&1
+[[ -n $(ls "$work/n2a") ]] && diff -r "$work/n2a" "$work/n2b" >/dev/null &&
+  ok "train, 2 ranks twice: the same packs" || bad "train, 2 ranks twice: packs differ"
+# the blend is not trained sharded yet: refused, said why, nothing written
+if run 2 "$bin" train --data "$work/d" --epochs 1 --out "$work/b.p" >/dev/null 2>"$work/err"; then
+  bad "train with the blend, 2 ranks: exit 0"
+else
+  grep -q "is not trained sharded yet" "$work/err" && [[ ! -e "$work/b.p" ]] &&
+    ok "train with the blend, 2 ranks: refused, said why" || bad "train blend: $(head -c 300 "$work/err")"
+fi
+
 # --affiliate: one affiliate's pairs, the same
 one "$bin" score --data "$work/d" --affiliate A02 --out "$work/one.csv" 2>/dev/null
 run 3 "$bin" score --data "$work/d" --affiliate A02 --out "$work/n.csv" 2>/dev/null &&
@@ -78,6 +155,16 @@ for n in 2 3; do
     fi
   fi
 done
+# train: the same error, no pack (nor the output directory) written
+rm -rf "$work/n.p"
+if run 3 "$bin" train --data "$work/bad" "${tr[@]}" --out "$work/n.p" >/dev/null 2>"$work/err"; then
+  bad "bad date, train, 3 ranks: exit 0"
+else
+  msg=$(cat "$work/one.err")
+  grep -Fq "prefrec train: error: ${msg#*error: }" "$work/err" && [[ ! -e "$work/n.p" ]] &&
+    ok "bad date, train, 3 ranks: the one-process error, nothing written" ||
+    bad "bad date, train, 3 ranks: $(head -c 400 "$work/err")"
+fi
 # two bad lines, in rank 0's and rank 2's ranges (a bad count, then the bad date): the job
 # reports the first one, as one process does
 awk -F, -v OFS=, -v at="$at" -v early=$((lines / 6)) 'NR == early { $10 = "x1" } NR == at { $7 = "2021-13-45" } { print }' \

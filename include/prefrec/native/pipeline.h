@@ -64,6 +64,20 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
                                       prefrec_pipeline_result *out, prefrec_error *err);
 void prefrec_pipeline_result_free(prefrec_pipeline_result *r); /* accepts NULL */
 
+/* The same, run by every rank of d (mpirun -n N prefrec train, docs/mpi.md) on its shard ds
+ * (prefrec_dataset_load_sharded; customer_key: the shard info's, the one-process order). Each
+ * rank scores its own customers and trains the NeuMF data-parallel (its customers' rows and its
+ * share of every step's pairs; item-side and MLP gradients summed over the ranks in rank order:
+ * deterministic for a given N and seed, within a tolerance of one process); rank 0 gathers the
+ * per-customer parts (codes, demographics, bought sets, customer rows) in the one-process order
+ * and writes the packs, whose other sections are the one-process bytes. Only the NeuMF score
+ * model so far: neighbors > 0 (the blend) is refused. Collective; every rank returns the same
+ * status and message. out: filled on rank 0. */
+typedef struct prefrec_dist prefrec_dist;
+prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                           prefrec_dist *d, const prefrec_pipeline_params *p,
+                                           prefrec_pipeline_result *out, prefrec_error *err);
+
 #ifdef __cplusplus
 }
 #endif
