@@ -127,8 +127,9 @@ static long field_of(const char *s, size_t n, int col, buf_ *tmp, const char **o
 }
 
 /* The purchase file, or one part of a part directory. The parts' rows, headers left out, are
- * one stream: "stream offsets" number its bytes (part k's row bytes start at vbase); they order
- * lines, customers and errors as one process reading the parts in order would. */
+ * one stream: "stream offsets" number its bytes (part k's row bytes start at vbase, part 0's at
+ * its header length: for a single file they are its byte offsets); they order lines, customers
+ * and errors as one process reading the parts in order would. */
 typedef struct {
     int fd;
     const char *path;
@@ -482,20 +483,22 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     st = prefrec_parts_open_(&parts, f02, err);
     if (!st && !(pf = calloc((size_t)parts.n, sizeof *pf)))
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-    uint64_t span = 0;
+    uint64_t lo = 0, end = 0; /* the stream: [lo, end), lo the first part's header length, so
+                                 that for one file stream offsets are its byte offsets */
     for (; !st && np < parts.n; np++) { /* every part's header, and the stream's layout */
         st = open_purchases(&pf[np], parts.path[np], np ? &head : NULL, np ? NULL : &head, err);
-        pf[np].vbase = span;
-        if (!st) span += pf[np].size - pf[np].header_len;
+        if (!st && np == 0) lo = end = pf[0].header_len;
+        pf[np].vbase = end;
+        if (!st) end += pf[np].size - pf[np].header_len;
     }
     uint64_t bad_at = 0;
     if (!st) {
-        const uint64_t n = (uint64_t)nranks;
-        uint64_t from = stream_line_start(pf, np, span / n * (uint64_t)me + span % n * me / n);
+        const uint64_t n = (uint64_t)nranks, span = end - lo;
+        uint64_t from = stream_line_start(pf, np, lo + span / n * (uint64_t)me + span % n * me / n);
         uint64_t to = me + 1 == nranks
-            ? span
-            : stream_line_start(pf, np,
-                                span / n * (uint64_t)(me + 1) + span % n * (uint64_t)(me + 1) / n);
+            ? end
+            : stream_line_start(
+                  pf, np, lo + span / n * (uint64_t)(me + 1) + span % n * (uint64_t)(me + 1) / n);
         info->bytes_read = to > from ? to - from : 0;
         /* room up front for a fair share of lines plus 12 bytes each (lines are ~60 bytes): no
          * copying while they arrive (untouched room costs no memory) */

@@ -39,6 +39,9 @@ cut -d, -f1 <(tail -q -n +2 "$work/p/$f"/part-*.csv) | uniq | sort | uniq -d | h
 "$bin" score --data "$work/p" --out "$work/p.csv" 2>/dev/null || bad "score on the part directory"
 [[ $(wc -l <"$work/s.csv") -gt 1000 ]] && cmp -s "$work/s.csv" "$work/p.csv" &&
   ok "score: a part directory gives the single file's bytes" || bad "score differs on the parts"
+# (in the native-mpi build the line above took the sharded path: this one the one-process path)
+PREFREC_ONE_PROCESS=1 "$bin" score --data "$work/p" --out "$work/p1.csv" 2>/dev/null &&
+  cmp -s "$work/s.csv" "$work/p1.csv" || bad "score (PREFREC_ONE_PROCESS=1) differs on the parts"
 "$bin" validate --data "$work/s" --cutoff 2021-10-01 --json "$work/s.json" >"$work/s.txt" 2>/dev/null
 "$bin" validate --data "$work/p" --cutoff 2021-10-01 --json "$work/p.json" >"$work/p.txt" 2>/dev/null
 cmp -s "$work/s.json" "$work/p.json" && cmp -s "$work/s.txt" "$work/p.txt" &&
