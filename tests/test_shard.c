@@ -132,8 +132,8 @@ static void test_refusals(void) {
 }
 
 /* A part directory: the one-process and the sharded load read its parts, in name order, as the
- * one file whose rows they hold (an empty part, a part without a final line end, _SUCCESS
- * skipped); a bad row is named by its part and line in both; a part with another header, or a
+ * one file whose rows they hold (a header-only part, a 0-byte file, a part without a final
+ * line end, _SUCCESS skipped); a bad row is named by its part and line in both; a part with another header, or a
  * stray file, is refused by name. */
 static void test_parts(void) {
     put("LPOINT_BIG_COMP_01_DEMO.csv", "ages,cust,zon_hlv,ma_fem_dv\n20대,M001,Z01,여성\n");
@@ -161,6 +161,7 @@ static void test_parts(void) {
     snprintf(text, sizeof text, "%s%s%.*s", head, l2, (int)strlen(l3) - 1, l3);
     put("LPOINT_BIG_COMP_02_PDDE.csv/part-2.csv", text);
     put("LPOINT_BIG_COMP_02_PDDE.csv/_SUCCESS", "");
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-1b.csv", ""); /* 0 bytes: no part (Spark's empty) */
     CHECK_EQ_INT(prefrec_dataset_load(tmpdir, NULL, &parts, &e1), PREFREC_OK);
     CHECK_EQ_INT(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &sh, &info, &e2), PREFREC_OK);
     if (one && parts && sh) {

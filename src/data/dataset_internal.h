@@ -135,7 +135,8 @@ prefrec_status prefrec_pdde_load_mem_(const char *buf, size_t len, const char *n
                                       prefrec_loader_ *L, prefrec_dataset *ds, prefrec_error *err);
 /* A table's files (parts.c): the file at path, or when path is a directory, its part-*.csv
  * files in name order (a part directory, as Spark writes a table: files starting with '.' or
- * '_' are skipped, any other file is refused with its name; none at all is an error). */
+ * '_' are skipped, and 0-byte files; any other file is refused with its name; none at all is
+ * an error). */
 typedef struct prefrec_parts_ {
     char **path; /* n paths */
     uint64_t *size; /* bytes of each */

@@ -1,7 +1,8 @@
 /* parts.c - a table given as a directory of part files (see dataset_internal.h): the purchase
  * file LPOINT_BIG_COMP_02_PDDE.csv may be a directory holding part-*.csv, as Spark and Hive
  * write a table (`prefrec gen --parts N` writes one, docs/mpi.md). The parts, in name order,
- * are one table: each has the same header, their rows follow one another. */
+ * are one table: each has the same header, their rows follow one another; an empty file (0
+ * bytes: no header, no rows) is no part. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -90,14 +91,26 @@ prefrec_status prefrec_parts_open_(prefrec_parts_ *p, const char *path, prefrec_
     p->size = malloc((size_t)p->n * sizeof *p->size);
     if (!p->size) goto nomem;
     p->dir = 1;
+    int kept = 0;
     for (int i = 0; i < p->n; i++) {
         if (stat(p->path[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
             prefrec_error_set(err, PREFREC_E_IO, "%s: not a readable file", p->path[i]);
             prefrec_parts_free_(p);
             return PREFREC_E_IO;
         }
-        p->size[i] = (uint64_t)sb.st_size;
-        p->total += p->size[i];
+        if (sb.st_size == 0) { /* no header, no rows (Spark writes such for empty partitions) */
+            free(p->path[i]);
+            continue;
+        }
+        p->path[kept] = p->path[i];
+        p->size[kept++] = (uint64_t)sb.st_size;
+        p->total += (uint64_t)sb.st_size;
+    }
+    p->n = kept;
+    if (kept == 0) {
+        prefrec_parts_free_(p);
+        return prefrec_error_set(err, PREFREC_E_EMPTY, "%s: every part file is empty (0 bytes)",
+                                 path);
     }
     return PREFREC_OK;
 nomem:
