@@ -131,6 +131,82 @@ static void test_refusals(void) {
     prefrec_dataset_free(ds);
 }
 
+/* A part directory: the one-process and the sharded load read its parts, in name order, as the
+ * one file whose rows they hold (a header-only part, a 0-byte file, a part without a final
+ * line end, _SUCCESS skipped); a bad row is named by its part and line in both; a part with another header, or a
+ * stray file, is refused by name. */
+static void test_parts(void) {
+    put("LPOINT_BIG_COMP_01_DEMO.csv", "ages,cust,zon_hlv,ma_fem_dv\n20대,M001,Z01,여성\n");
+    put("LPOINT_BIG_COMP_04_PD_CLAC.csv",
+        "pd_c,pd_nm,clac_hlv_nm,clac_mcls_nm\nPD0001,배추,채소,잎채소\nPD0002,무,채소,뿌리채소\n");
+    const char *head = "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n";
+    const char *l1 = "M002,R1,1,A02,A020001,PD0001,20210105,10,3000,1\n";
+    const char *l2 = "M001,R2,1,A01,A010001,PD0002,20210106,11,2000,2\n";
+    const char *l3 = "M003,R3,2,A01,,PD0001,20210107,12,1000,1\n";
+    char text[1024], p[300];
+    prefrec_error e1 = {0}, e2 = {0};
+    prefrec_dataset *one = NULL, *parts = NULL, *sh = NULL;
+    prefrec_shard_info info;
+    /* the single file: l1 l2 l3 */
+    snprintf(text, sizeof text, "%s%s%s%s", head, l1, l2, l3);
+    put("LPOINT_BIG_COMP_02_PDDE.csv", text);
+    CHECK_EQ_INT(prefrec_dataset_load(tmpdir, NULL, &one, &e1), PREFREC_OK);
+    /* the same rows as parts: part-0 (l1), part-1 (empty), part-2 (l2 l3, no final line end) */
+    snprintf(p, sizeof p, "%s/LPOINT_BIG_COMP_02_PDDE.csv", tmpdir);
+    unlink(p);
+    CHECK(mkdir(p, 0777) == 0);
+    snprintf(text, sizeof text, "%s%s", head, l1);
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-0.csv", text);
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-1.csv", head);
+    snprintf(text, sizeof text, "%s%s%.*s", head, l2, (int)strlen(l3) - 1, l3);
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-2.csv", text);
+    put("LPOINT_BIG_COMP_02_PDDE.csv/_SUCCESS", "");
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-1b.csv", ""); /* 0 bytes: no part (Spark's empty) */
+    CHECK_EQ_INT(prefrec_dataset_load(tmpdir, NULL, &parts, &e1), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &sh, &info, &e2), PREFREC_OK);
+    if (one && parts && sh) {
+        same_dataset(one, parts);
+        same_dataset(one, sh);
+        CHECK_EQ_U64(sh->n_rows, 3);
+        /* M001 is in 01_DEMO (key 0); M002 first seen at stream offset 62 (the first part's
+         * header length: its first row), M003 at 62 + 48 (l1) + 48 (l2): the rows of the parts
+         * without their headers, one after another */
+        CHECK_EQ_U64(info.customer_key[prefrec_dict_find(sh->customers, "M002", 4)],
+                     ((uint64_t)1 << 62) + 62);
+        CHECK_EQ_U64(info.customer_key[prefrec_dict_find(sh->customers, "M003", 4)],
+                     ((uint64_t)1 << 62) + 62 + 48 + 48);
+        CHECK_EQ_U64(info.bytes_read, 48 + 48 + 40); /* the rows (l3: 41 bytes less its LF) */
+    }
+    prefrec_shard_info_free(&info);
+    prefrec_dataset_free(parts);
+    prefrec_dataset_free(sh);
+    parts = sh = NULL;
+    /* a bad hour on line 3 of part-2 (its second row): the same message, naming the part */
+    snprintf(text, sizeof text, "%s%s%s", head, l2, "M003,R3,2,A01,,PD0001,20210107,25,1000,1\n");
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-2.csv", text);
+    CHECK(prefrec_dataset_load(tmpdir, NULL, &parts, &e1) != PREFREC_OK);
+    CHECK(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &sh, &info, &e2) != PREFREC_OK);
+    CHECK(strstr(e1.msg, "LPOINT_BIG_COMP_02_PDDE.csv/part-2.csv:3:") != NULL);
+    CHECK(!strcmp(e1.msg, e2.msg));
+    /* another header in part-1 */
+    snprintf(text, sizeof text, "%s%s", head, l2);
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-2.csv", text);
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-1.csv",
+        "rct_no,cust,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n");
+    CHECK(prefrec_dataset_load(tmpdir, NULL, &parts, &e1) != PREFREC_OK);
+    CHECK(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &sh, &info, &e2) != PREFREC_OK);
+    CHECK(strstr(e1.msg, "part-1.csv:1: the header differs from the first part's") != NULL);
+    CHECK(!strcmp(e1.msg, e2.msg));
+    put("LPOINT_BIG_COMP_02_PDDE.csv/part-1.csv", head);
+    /* a stray file */
+    put("LPOINT_BIG_COMP_02_PDDE.csv/notes.txt", "x");
+    CHECK(prefrec_dataset_load(tmpdir, NULL, &parts, &e1) != PREFREC_OK);
+    CHECK(prefrec_dataset_load_sharded(tmpdir, NULL, NULL, &sh, &info, &e2) != PREFREC_OK);
+    CHECK(strstr(e1.msg, "notes.txt: not a part file") != NULL);
+    CHECK(!strcmp(e1.msg, e2.msg));
+    prefrec_dataset_free(one);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/prefrec_test_shard.XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -139,6 +215,7 @@ int main(void) {
     }
     test_small();
     test_refusals();
+    test_parts();
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

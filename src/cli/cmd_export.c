@@ -149,6 +149,104 @@ static prefrec_status sign_setup(const char *key_path, const char *out, uint8_t 
     return s;
 }
 
+/* ---- mpirun -n N prefrec export (the native-mpi build, docs/mpi.md) ------------------------
+ * Rank r writes customer shards r, r + N, ..; rank 0 the item pack. Every file goes first to a
+ * staging directory beside them (OUT/.export.tmp.<rank 0's pid>, on the file system all ranks
+ * share), and is renamed into OUT only once every rank has written all of its files: a failing
+ * rank fails the job with its message and no new file appears in OUT. */
+
+/* Rank 0 makes the staging directory; every rank gets its name. */
+static prefrec_status staging_open(prefrec_dist *d, const char *out, char **staging,
+                                   prefrec_error *err) {
+    prefrec_status s = PREFREC_OK;
+    size_t len = 0;
+    *staging = NULL;
+    if (prefrec_dist_rank(d) == 0) {
+        len = strlen(out) + 48;
+        *staging = malloc(len);
+        if (!*staging) return prefrec_dist_agree(d, PREFREC_E_NOMEM, 0, err);
+        len = (size_t)snprintf(*staging, len, "%s/.export.tmp.%ld", out, (long)getpid()) + 1;
+        if (mkdir(*staging, 0777) && errno != EEXIST)
+            s = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create directory: %s", *staging,
+                                  strerror(errno));
+    }
+    if ((s = prefrec_dist_agree(d, s, 0, err))) return s;
+    if (prefrec_dist_bcast_bytes(d, staging, &len, 0))
+        return prefrec_error_set(err, PREFREC_E_IO, "export: broadcast failed");
+    return PREFREC_OK;
+}
+
+enum { STAGED_REMOVE, STAGED_COMMIT, STAGED_CHECK };
+
+/* One staged file: renamed from staging into out (commit), removed, or checked (can it replace
+ * what out holds under its name: not a directory). */
+static prefrec_status staged_file(const char *staging, const char *out, const char *name,
+                                  int commit, prefrec_error *err) {
+    char from[4096], to[4096];
+    snprintf(from, sizeof from, "%s/%s", staging, name);
+    snprintf(to, sizeof to, "%s/%s", out, name);
+    struct stat sb;
+    if (commit == STAGED_CHECK) {
+        if (lstat(to, &sb) == 0 && S_ISDIR(sb.st_mode))
+            return prefrec_error_set(err, PREFREC_E_IO, "%s: is a directory, cannot be replaced",
+                                     to);
+        return PREFREC_OK;
+    }
+    if (commit == STAGED_REMOVE) {
+        unlink(from);
+        return PREFREC_OK;
+    }
+    if (rename(from, to) == 0) return PREFREC_OK;
+    return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot rename into %s: %s", from, out,
+                             strerror(errno));
+}
+
+/* This rank's files of pack stem (the item pack on rank 0, shards rank, rank + N, ..): into
+ * out, removed from staging, or checked (commit: STAGED_*). */
+static prefrec_status staged_files(const char *staging, const char *out, const char *stem,
+                                   long shards, int rank, int n_ranks, int commit,
+                                   prefrec_error *err) {
+    prefrec_status s = PREFREC_OK;
+    char name[512];
+    if (rank == 0) {
+        snprintf(name, sizeof name, "%s.item.pack", stem);
+        s = staged_file(staging, out, name, commit, err);
+    }
+    for (long k = rank; k < shards; k += n_ranks) {
+        snprintf(name, sizeof name, "%s.cust.%03ld.pack", stem, k);
+        prefrec_status t = staged_file(staging, out, name, s ? STAGED_REMOVE : commit, err);
+        if (!s) s = t;
+    }
+    return s;
+}
+
+/* After a pack's files are in out: say what was written, sign the item pack (seed: NULL, no
+ * signing: an old signature is removed, it signs another pack) and copy it to site. */
+static prefrec_status finish_pack(const char *out, const char *stem, long shards,
+                                  const size_t *sizes, const uint8_t *seed, const char *site,
+                                  prefrec_error *err) {
+    size_t lo = (size_t)-1, hi = 0, tot = 0;
+    for (long j = 0; j < shards; j++) {
+        size_t z = sizes[1 + j];
+        lo = z < lo ? z : lo;
+        hi = z > hi ? z : hi;
+        tot += z;
+    }
+    printf("%s/%s.item.pack  %zu bytes\n%s/%s.cust.%03d..%03ld.pack  %ld shards, %zu..%zu "
+           "bytes each, %zu total\n",
+           out, stem, sizes[0], out, stem, 0, shards - 1, shards, lo, hi, tot);
+    prefrec_status s = PREFREC_OK;
+    if (seed) s = sign_item(out, stem, seed, err);
+    if (!seed) {
+        char old_sig[4200];
+        snprintf(old_sig, sizeof old_sig, "%s/%s.item.pack.sig", out, stem);
+        unlink(old_sig);
+    }
+    if (!s && site) s = copy_to_site(out, site, stem, "", err);
+    if (!s && site && seed) s = copy_to_site(out, site, stem, ".sig", err);
+    return s;
+}
+
 int prefrec_cmd_export(int argc, char **argv) {
     const char *packs[EXPORT_MAX_PACKS], *out = NULL, *records = NULL, *data = NULL,
                                          *key_path = NULL, *opt_path = NULL, *eid_hex = NULL,
@@ -214,7 +312,19 @@ int prefrec_cmd_export(int argc, char **argv) {
     if (prefrec_quant_plan_check(storage, &err))
         return cli_usage_error("export", usage_text, "--storage: %s", err.msg);
     prefrec_status s = PREFREC_OK;
-    if (!eid_hex && (records || site)) s = prefrec_member_random(mp.export_id, 16, &err);
+    prefrec_dist *d = cli_dist();
+    const int sharded = CLI_SHARDED(), me = prefrec_dist_rank(d), nr = prefrec_dist_size(d);
+    if (sharded && records)
+        s = prefrec_error_set(&err, PREFREC_E_INVAL,
+                              "--records is not written by several ranks yet: run that export "
+                              "as one process (docs/mpi.md)");
+    if (!s && !eid_hex && (records || site) && me == 0)
+        s = prefrec_member_random(mp.export_id, 16, &err);
+    if (sharded) { /* one export id for every rank */
+        s = prefrec_dist_agree(d, s, 0, &err);
+        if (!s && prefrec_dist_bcast(d, mp.export_id, 16, 0))
+            s = prefrec_error_set(&err, PREFREC_E_IO, "export: broadcast failed");
+    }
     char eid[33];
     to_hex(mp.export_id, 16, eid);
     const char *manifest_eid = eid_hex || records || site ? eid : NULL;
@@ -229,11 +339,17 @@ int prefrec_cmd_export(int argc, char **argv) {
                               strerror(errno));
     uint8_t sign_seed[PREFREC_SIGN_SEED_BYTES] = {0};
     int signing = sign_path != NULL;
-    if (!s && signing) s = sign_setup(sign_path, out, sign_seed, &err);
+    if (!s && signing && me == 0) s = sign_setup(sign_path, out, sign_seed, &err);
     void *bufs[EXPORT_MAX_PACKS] = {0};
     prefrec_pack *ps[EXPORT_MAX_PACKS] = {0};
     size_t *sizes = calloc((size_t)shards + 1, sizeof *sizes);
     if (!sizes && !s) s = prefrec_error_set(&err, PREFREC_E_NOMEM, "export: out of memory");
+    char *staging = NULL;
+    if (sharded && !(s = prefrec_dist_agree(d, s, 0, &err)))
+        s = staging_open(d, out, &staging, &err);
+    char(*stems)[256] = calloc(n_packs, sizeof *stems);
+    size_t *psizes = calloc(n_packs * ((size_t)shards + 1), sizeof *psizes); /* sharded: per pack */
+    if ((!stems || !psizes) && !s) s = prefrec_error_set(&err, PREFREC_E_NOMEM, "out of memory");
     for (size_t k = 0; !s && k < n_packs; k++) {
         size_t len = 0;
         s = prefrec_file_read(packs[k], PREFREC_PACK_FILE_MAX, (char **)&bufs[k], &len, &err);
@@ -241,35 +357,47 @@ int prefrec_cmd_export(int argc, char **argv) {
         /* stem: the file name without directory and ".pack" */
         const char *base = strrchr(packs[k], '/');
         base = base ? base + 1 : packs[k];
-        char stem[256];
-        snprintf(stem, sizeof stem, "%s", base);
+        char *stem = stems[k];
+        snprintf(stem, sizeof stems[k], "%s", base);
         size_t sl = strlen(stem);
         if (sl > 5 && !strcmp(stem + sl - 5, ".pack")) stem[sl - 5] = 0;
         if (!s)
-            s = prefrec_pack_export(ps[k], out, stem, (int)shards, manifest_eid,
-                                    (const char *const *)opt, n_opt, (uint32_t)version, storage,
-                                    sizes, &err);
-        if (!s) {
-            size_t lo = (size_t)-1, hi = 0, tot = 0;
-            for (long j = 0; j < shards; j++) {
-                size_t z = sizes[1 + j];
-                lo = z < lo ? z : lo;
-                hi = z > hi ? z : hi;
-                tot += z;
-            }
-            printf("%s/%s.item.pack  %zu bytes\n%s/%s.cust.%03d..%03ld.pack  %ld shards, %zu..%zu "
-                   "bytes each, %zu total\n",
-                   out, stem, sizes[0], out, stem, 0, shards - 1, shards, lo, hi, tot);
+            s = prefrec_pack_export_rank(ps[k], sharded ? staging : out, stem, (int)shards,
+                                         manifest_eid, (const char *const *)opt, n_opt,
+                                         (uint32_t)version, storage, me, nr, sizes, &err);
+        if (!sharded) {
+            if (!s)
+                s = finish_pack(out, stem, shards, sizes, signing ? sign_seed : NULL, site, &err);
+            continue;
         }
-        if (!s && signing) s = sign_item(out, stem, sign_seed, &err);
-        if (!s && !signing) { /* a signature left from an earlier export signs another pack */
-            char old_sig[4200];
-            snprintf(old_sig, sizeof old_sig, "%s/%s.item.pack.sig", out, stem);
-            unlink(old_sig);
-        }
-        if (!s && site) s = copy_to_site(out, site, stem, "", &err);
-        if (!s && site && signing) s = copy_to_site(out, site, stem, ".sig", &err);
+        /* every rank's files of this pack staged, and replaceable in out */
+        if (!s) s = staged_files(staging, out, stem, shards, me, nr, STAGED_CHECK, &err);
+        s = prefrec_dist_agree(d, s, 0, &err);
+        int64_t z[4097];
+        for (long j = 0; j <= shards; j++) z[j] = (int64_t)sizes[j];
+        if (!s && prefrec_dist_allreduce_i64(d, z, (size_t)shards + 1, PREFREC_DIST_SUM))
+            s = prefrec_error_set(&err, PREFREC_E_IO, "export: reduction failed");
+        for (long j = 0; j <= shards; j++)
+            psizes[k * ((size_t)shards + 1) + (size_t)j] = (size_t)z[j];
     }
+    if (sharded) { /* every pack's files from every rank: into out; else none of them */
+        prefrec_status c = PREFREC_OK;
+        for (size_t k = 0; staging && stems && k < n_packs; k++) {
+            prefrec_status t = staged_files(staging, out, stems[k], shards, me, nr,
+                                            s || c ? STAGED_REMOVE : STAGED_COMMIT, &err);
+            if (!c) c = t;
+        }
+        c = prefrec_dist_agree(d, c, 0, &err); /* also: every rank is done with staging */
+        if (!s) s = c;
+        if (staging && me == 0) rmdir(staging); /* empty: every rank's files moved or removed */
+        for (size_t k = 0; !s && me == 0 && k < n_packs; k++) /* the signatures, --site */
+            s = finish_pack(out, stems[k], shards, psizes + k * ((size_t)shards + 1),
+                            signing ? sign_seed : NULL, site, &err);
+        s = prefrec_dist_agree(d, s, 0, &err);
+    }
+    free(staging);
+    free(stems);
+    free(psizes);
     if (!s && records) {
         int created = 0;
         prefrec_dataset *ds = NULL;
@@ -313,5 +441,6 @@ int prefrec_cmd_export(int argc, char **argv) {
     free(opt);
     free(opt_text);
     memset(sign_seed, 0, sizeof sign_seed);
+    if (s && sharded && me != 0) return 1; /* rank 0 says it, once */
     return s ? cli_fail("export", &err) : 0;
 }

@@ -8,13 +8,16 @@
 #include "prefrec/native/gen.h"
 
 static const char USAGE[] =
-    "usage: prefrec gen --out DIR [--scale S] [--seed N] [--products N] [--quiet]\n"
+    "usage: prefrec gen --out DIR [--scale S] [--seed N] [--products N] [--parts N] [--quiet]\n"
     "  --out DIR    directory for LPOINT_BIG_COMP_01_DEMO.csv, 02_PDDE.csv, 04_PD_CLAC.csv,\n"
     "               06_LPAY.csv (created if missing; files are replaced atomically)\n"
     "  --scale S    1.0 = 29,913 customers, about 4.4 M purchase lines (default 1; 0 < S <= 100)\n"
     "  --seed N     random seed (default 1); same scale and seed give the same bytes\n"
     "  --products N a catalog of N products (100..1000000) in the same categories, with a\n"
     "               longer popularity tail, and the same customers (default: the fixed 1,933)\n"
+    "  --parts N    the purchases as a part directory: 02_PDDE.csv/part-00000.csv .. N files,\n"
+    "               each with the header, customers in order (read as the one file; for\n"
+    "               mpirun, docs/mpi.md); written one part at a time\n"
     "  --quiet      no summary\n";
 
 static void progress(void *user, double done) {
@@ -38,7 +41,7 @@ int prefrec_cmd_gen(int argc, char **argv) {
             continue;
         }
         if (strcmp(a, "--out") && strcmp(a, "--scale") && strcmp(a, "--seed") &&
-            strcmp(a, "--products"))
+            strcmp(a, "--products") && strcmp(a, "--parts"))
             return cli_usage_error("gen", USAGE, "unknown option '%s'", a);
         if (i + 1 >= argc) return cli_usage_error("gen", USAGE, "%s needs a value", a);
         const char *v = argv[++i];
@@ -57,6 +60,12 @@ int prefrec_cmd_gen(int argc, char **argv) {
                 return cli_usage_error("gen", USAGE, "--products must be %d..%d, got '%s'", 100,
                                        PREFREC_GEN_PRODUCTS_MAX, v);
             p.products = (int32_t)n;
+        } else if (!strcmp(a, "--parts")) {
+            long n = 0;
+            if (cli_parse_long(v, 1, PREFREC_GEN_PARTS_MAX, &n))
+                return cli_usage_error("gen", USAGE, "--parts must be 1..%d, got '%s'",
+                                       PREFREC_GEN_PARTS_MAX, v);
+            p.parts = (int32_t)n;
         } else {
             if (*v == '-')
                 return cli_usage_error("gen", USAGE,
@@ -90,6 +99,7 @@ int prefrec_cmd_gen(int argc, char **argv) {
         printf("  A0%d      %10lld %9lld %8lld\n", a + 1, (long long)s.rows_aff[a],
                (long long)s.receipts_aff[a], (long long)s.lpay_aff[a]);
     for (int i = 0; i < 4; i++)
-        printf("  %-32s %10.1f MB\n", prefrec_gen_file_name(i), s.bytes[i] / 1e6);
+        printf("  %-32s %10.1f MB%s\n", prefrec_gen_file_name(i), s.bytes[i] / 1e6,
+               i == 1 && p.parts ? " (a part directory)" : "");
     return 0;
 }

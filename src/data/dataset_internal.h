@@ -125,12 +125,29 @@ prefrec_status prefrec_demographics_read_(prefrec_table_ *t, prefrec_loader_ *L,
                                           prefrec_dataset *ds, const prefrec_demog_cols_ *c,
                                           prefrec_error *err);
 
+/* The purchase file at path, or its parts in order when path is a part directory (one table:
+ * errors name the part and its line). */
 prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                   prefrec_error *err);
 /* The same from memory (one thread): buf[0..len) holds the header and the rows, name is used in
  * messages. */
 prefrec_status prefrec_pdde_load_mem_(const char *buf, size_t len, const char *name,
                                       prefrec_loader_ *L, prefrec_dataset *ds, prefrec_error *err);
+/* A table's files (parts.c): the file at path, or when path is a directory, its part-*.csv
+ * files in name order (a part directory, as Spark writes a table: files starting with '.' or
+ * '_' are skipped, and 0-byte files; any other file is refused with its name; none at all is
+ * an error). */
+typedef struct prefrec_parts_ {
+    char **path; /* n paths */
+    uint64_t *size; /* bytes of each */
+    uint64_t total;
+    int n, dir; /* dir: path was a part directory */
+} prefrec_parts_;
+prefrec_status prefrec_parts_open_(prefrec_parts_ *p, const char *path, prefrec_error *err);
+void prefrec_parts_free_(prefrec_parts_ *p);
+/* PREFREC_OK when part t has the columns of first, in the same order; else E_PARSE naming t. */
+prefrec_status prefrec_parts_same_header_(const prefrec_table_ *first, const prefrec_table_ *t,
+                                          prefrec_error *err);
 /* The L.POINT catalog (04) and demographics (01) tables, already open (lpoint.c). */
 prefrec_status prefrec_lpoint_catalog_(prefrec_table_ *t, prefrec_loader_ *L, prefrec_dataset *ds,
                                        prefrec_error *err);

@@ -1,11 +1,16 @@
 /* gen_write.c - prefrec_gen_write: turns the catalog (gen_catalog.c) and the simulated customers
  * (gen.c) into the four L.POINT files, through buffered writes on prefrec_atomic files (numbers
  * formatted by hand: 4.4 M lines in a few seconds). */
+#define _GNU_SOURCE /* renameat2 (RENAME_EXCHANGE): a part directory replaced in one step */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "gen_internal.h"
 #include "prefrec/native/atomic.h"
@@ -88,12 +93,13 @@ static void put_field(out *o, const char *s) {
     put_ch(o, '"');
 }
 
-static prefrec_status out_open(out *o, const char *dir, int i, prefrec_error *err) {
+/* Open dir/name (i >= 0: FILES[i]) for writing through prefrec_atomic. */
+static prefrec_status out_open_name(out *o, const char *dir, const char *name, prefrec_error *err) {
     memset(o, 0, sizeof *o);
-    size_t l = strlen(dir) + strlen(FILES[i]) + 2;
+    size_t l = strlen(dir) + strlen(name) + 2;
     char *path = malloc(l);
     if (!path) return prefrec_error_set(err, PREFREC_E_NOMEM, "gen: out of memory");
-    snprintf(path, l, "%s/%s", dir, FILES[i]);
+    snprintf(path, l, "%s/%s", dir, name);
     prefrec_status st = prefrec_atomic_open(&o->a, path, err);
     free(path);
     if (st) return st;
@@ -102,6 +108,10 @@ static prefrec_status out_open(out *o, const char *dir, int i, prefrec_error *er
     o->buf = malloc(o->cap);
     if (!o->buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "gen: out of memory");
     return PREFREC_OK;
+}
+
+static prefrec_status out_open(out *o, const char *dir, int i, prefrec_error *err) {
+    return out_open_name(o, dir, FILES[i], err);
 }
 
 static prefrec_status out_commit(out *o, prefrec_error *err) {
@@ -147,6 +157,64 @@ static prefrec_status make_dir(const char *dir, prefrec_error *err) {
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return prefrec_error_set(err, PREFREC_E_IO, "gen: %s is not a directory", dir);
     return PREFREC_OK;
+}
+
+/* ---- the purchases as a part directory (--parts) ------------------------------------------
+ * DIR/LPOINT_BIG_COMP_02_PDDE.csv becomes a directory of part-00000.csv .. (as Spark and Hive
+ * write a table; the loaders read it as the one file, docs/mpi.md). Part p holds the rows of
+ * customers [n p / N, n (p + 1) / N), each part with the header, so the parts' rows in order
+ * are the single file's rows. They are written one at a time (one open file, one customer in
+ * memory) into a hidden temporary directory, put in place when all are written. */
+static const char HEADER_02[] = "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n";
+
+static char *path_join(const char *dir, const char *name) {
+    size_t l = strlen(dir) + strlen(name) + 2;
+    char *s = malloc(l);
+    if (s) snprintf(s, l, "%s/%s", dir, name);
+    return s;
+}
+
+/* Remove a directory of plain files (a part directory) or a file. */
+static void remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) {
+        unlink(path);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char *p = path_join(path, e->d_name);
+        if (p) unlink(p);
+        free(p);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+/* Put the written directory tmp at final: a plain rename when nothing is there, else an
+ * exchange (one step: readers see the old data or the new, never a mix), then the old removed. */
+static prefrec_status parts_put_in_place(const char *tmp, const char *final, prefrec_error *err) {
+    struct stat sb;
+    if (lstat(final, &sb) != 0) {
+        if (rename(tmp, final) == 0) return PREFREC_OK;
+    } else if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
+        remove_tree(tmp); /* the old file or directory, now at tmp */
+        return PREFREC_OK;
+    }
+    int e = errno;
+    remove_tree(tmp);
+    return prefrec_error_set(err, PREFREC_E_IO, "gen: cannot put the parts in place at %s: %s",
+                             final, strerror(e));
+}
+
+/* Open part p of the purchases in tmpdir, with the header. */
+static prefrec_status part_open(out *o, const char *tmpdir, int p, prefrec_error *err) {
+    char name[32];
+    snprintf(name, sizeof name, "part-%05d.csv", p);
+    prefrec_status st = out_open_name(o, tmpdir, name, err);
+    if (!st) put_str(o, HEADER_02);
+    return st;
 }
 
 static void write_catalog(out *o, const gen_catalog *cat) {
@@ -249,6 +317,10 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
     if (!(p.scale > 0 && p.scale <= 100))
         return prefrec_error_set(err, PREFREC_E_INVAL, "gen: scale must be in (0, 100], got %g",
                                  p.scale);
+    if (p.parts < 0 || p.parts > PREFREC_GEN_PARTS_MAX)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "gen: parts must be 0 (one file) or 1..%d, got %d",
+                                 PREFREC_GEN_PARTS_MAX, (int)p.parts);
     if (p.products != 0 && (p.products < 100 || p.products > PREFREC_GEN_PRODUCTS_MAX))
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "gen: products must be 0 (the fixed catalog) or %d..%d, got %d",
@@ -268,17 +340,48 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
     memset(&k, 0, sizeof k);
     out o[4];
     memset(o, 0, sizeof o);
+    char *f02 = NULL, *tmpdir = NULL;
     if (!w || gen_work_init(&k, &cat)) {
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "gen: out of memory");
         goto done;
     }
     gen_world_init(w, &cat, p.seed);
-    for (int i = 0; i < 4 && !st; i++) st = out_open(&o[i], dir, i, err);
+    f02 = path_join(dir, FILES[1]);
+    if (!f02) {
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "gen: out of memory");
+        goto done;
+    }
+    struct stat sb;
+    if (!p.parts && stat(f02, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        st = prefrec_error_set(err, PREFREC_E_IO,
+                               "gen: %s is a part directory (gen --parts): give --parts, or "
+                               "remove it to write one file",
+                               f02);
+        goto done;
+    }
+    if (p.parts) {
+        size_t l = strlen(dir) + strlen(FILES[1]) + 32;
+        if (!(tmpdir = malloc(l))) {
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "gen: out of memory");
+            goto done;
+        }
+        snprintf(tmpdir, l, "%s/.%s.tmp.%ld", dir, FILES[1], (long)getpid());
+        remove_tree(tmpdir); /* left by an earlier run of this pid that was killed */
+        if (mkdir(tmpdir, 0777) != 0) {
+            st = prefrec_error_set(err, PREFREC_E_IO, "gen: cannot create directory %s: %s", tmpdir,
+                                   strerror(errno));
+            free(tmpdir);
+            tmpdir = NULL;
+            goto done;
+        }
+    }
+    for (int i = 0; i < 4 && !st; i++)
+        st = i == 1 && p.parts ? part_open(&o[i], tmpdir, 0, err) : out_open(&o[i], dir, i, err);
     if (st) goto done;
 
     write_catalog(&o[2], &cat);
     put_str(&o[0], "cust,ma_fem_dv,ages,zon_hlv\n");
-    put_str(&o[1], "cust,rct_no,chnl_dv,cop_c,br_c,pd_c,de_dt,de_hr,buy_am,buy_ct\n");
+    if (!p.parts) put_str(&o[1], HEADER_02);
     put_str(&o[3], "cust,rct_no,cop_c,chnl_dv,de_dt,de_hr,buy_am\n");
     char dates[365][9];
     int32_t d0 = prefrec_days_from_civil(2021, 1, 1);
@@ -291,7 +394,14 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
     if (n_cust < 1) n_cust = 1;
     int64_t rct_seq[GEN_N_AFF] = {0};
     int64_t step = n_cust / 100 > 0 ? n_cust / 100 : 1;
+    int part = 0;
+    int64_t bytes02 = 0;
     for (int64_t i = 0; i < n_cust; i++) {
+        while (p.parts && part + 1 < p.parts && i >= n_cust * (part + 1) / p.parts) {
+            bytes02 += o[1].bytes + (int64_t)o[1].n; /* the next part starts here */
+            if ((st = out_commit(&o[1], err)) || (st = part_open(&o[1], tmpdir, ++part, err)))
+                goto done;
+        }
         gen_customer c;
         st = gen_customer_simulate(w, (uint32_t)i, &c, &k);
         if (st) {
@@ -303,11 +413,22 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
         if (p.progress && (i + 1) % step == 0)
             p.progress(p.progress_user, (double)(i + 1) / n_cust);
     }
+    while (p.parts && part + 1 < p.parts) { /* more parts than customers: empty parts */
+        bytes02 += o[1].bytes + (int64_t)o[1].n;
+        if ((st = out_commit(&o[1], err)) || (st = part_open(&o[1], tmpdir, ++part, err)))
+            goto done;
+    }
     for (int i = 0; i < 4; i++) {
         int64_t before = o[i].bytes + (int64_t)o[i].n;
         st = out_commit(&o[i], err);
         if (st) goto done;
-        s.bytes[i] = before;
+        s.bytes[i] = before + (i == 1 ? bytes02 : 0);
+        if (i == 1 && p.parts) {
+            st = parts_put_in_place(tmpdir, f02, err);
+            free(tmpdir);
+            tmpdir = NULL;
+            if (st) goto done;
+        }
     }
     s.products = cat.n_products;
     s.top_categories = cat.n_tops;
@@ -315,6 +436,9 @@ prefrec_status prefrec_gen_write(const char *dir, const prefrec_gen_params *para
     if (summary) *summary = s;
 done:
     for (int i = 0; i < 4; i++) out_abort(&o[i]);
+    if (tmpdir) remove_tree(tmpdir);
+    free(tmpdir);
+    free(f02);
     gen_work_free(&k);
     free(w);
     gen_catalog_free(&cat);

@@ -457,15 +457,19 @@ static int use_threads(const prefrec_load_params *lp, uint64_t size) {
 }
 
 static prefrec_status pdde_read(prefrec_table_ *tp, const char *path, uint64_t bytes,
-                                prefrec_loader_ *L, prefrec_dataset *ds, prefrec_error *err);
+                                const prefrec_parts_ *parts, prefrec_loader_ *L,
+                                prefrec_dataset *ds, prefrec_error *err);
 
 prefrec_status prefrec_pdde_load_(const char *path, prefrec_loader_ *L, prefrec_dataset *ds,
                                   prefrec_error *err) {
-    prefrec_table_ t;
-    prefrec_status st = prefrec_table_open_(&t, path, err);
+    prefrec_parts_ parts;
+    prefrec_status st = prefrec_parts_open_(&parts, path, err);
     if (st) return st;
-    struct stat sb;
-    return pdde_read(&t, path, stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0, L, ds, err);
+    prefrec_table_ t;
+    st = prefrec_table_open_(&t, parts.path[0], err);
+    if (!st) st = pdde_read(&t, parts.dir ? path : parts.path[0], parts.total, &parts, L, ds, err);
+    prefrec_parts_free_(&parts);
+    return st;
 }
 
 prefrec_status prefrec_pdde_load_mem_(const char *buf, size_t len, const char *name,
@@ -473,21 +477,26 @@ prefrec_status prefrec_pdde_load_mem_(const char *buf, size_t len, const char *n
     prefrec_table_ t;
     prefrec_status st = prefrec_table_open_mem_(&t, buf, len, name, err);
     if (st) return st;
-    return pdde_read(&t, NULL, (uint64_t)len, L, ds, err);
+    return pdde_read(&t, NULL, (uint64_t)len, NULL, L, ds, err);
 }
 
 /* The rows of the open table *tp (closed here); path: the file, for the helper thread (NULL:
- * one thread). */
+ * one thread), or the part directory; parts (NULL: memory input): *tp is parts->path[0], the
+ * others are read after it, in order, one thread. */
 static prefrec_status pdde_read(prefrec_table_ *tp, const char *path, uint64_t bytes,
-                                prefrec_loader_ *L, prefrec_dataset *ds, prefrec_error *err) {
-    prefrec_table_ t = *tp;
+                                const prefrec_parts_ *parts, prefrec_loader_ *L,
+                                prefrec_dataset *ds, prefrec_error *err) {
+    prefrec_table_ t = *tp, first;
+    memset(&first, 0, sizeof first);
+    int part = 0;
+    uint64_t rows_before = 0; /* rows of the parts before this one */
     rowp_ p = {0};
     helper_ h;
     memset(&h, 0, sizeof h);
     pthread_t th;
     int helping = 0;
     prefrec_status st = PREFREC_OK;
-    const int may_thread = path != NULL;
+    const int may_thread = path != NULL && parts && !parts->dir;
     if (!path) path = t.path;
     pcols_ c;
     if ((st = prefrec_table_require_(&t, "cust", "customer id", &c.cust, err)) ||
@@ -517,6 +526,7 @@ static prefrec_status pdde_read(prefrec_table_ *tp, const char *path, uint64_t b
         if (helping) cut = h.cut;
     }
     int r, col;
+next_part:
     while ((r = prefrec_table_next_(&t, L, err)) == 1) {
         uint64_t at = prefrec_csv_bytes(t.csv); /* where this row ends */
         if (helping && at > cut) { /* the cut was inside a record: go on alone */
@@ -563,15 +573,31 @@ static prefrec_status pdde_read(prefrec_table_ *tp, const char *path, uint64_t b
         helper_join(&h, th, 1);
         helping = 0;
     }
+    if (r == 0 && parts && part + 1 < parts->n) { /* the next part: the same table goes on */
+        rows_before += t.rows;
+        if (part == 0) {
+            first = t; /* its header, to compare the others' with */
+            prefrec_csv_close(first.csv);
+            first.csv = NULL;
+        } else {
+            prefrec_table_close_(&t);
+        }
+        memset(&t, 0, sizeof t);
+        if ((st = prefrec_table_open_(&t, parts->path[++part], err)) ||
+            (st = prefrec_parts_same_header_(&first, &t, err)))
+            goto done;
+        goto next_part;
+    }
     if (r < 0)
         st = (prefrec_status)r;
-    else if (t.rows == 0)
+    else if (rows_before + t.rows == 0)
         st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no purchase rows (header only)", path);
     if (!st && prefrec_dataset_grow_(ds, n) != 0) goto nomem; /* give back the spare rows */
 done:
     if (helping) helper_join(&h, th, 1);
     if (h.path) helper_free(&h);
     rowp_free(&p);
+    if (part > 0) prefrec_table_close_(&first);
     prefrec_table_close_(&t);
     return st;
 nomem:

@@ -126,19 +126,26 @@ static long field_of(const char *s, size_t n, int col, buf_ *tmp, const char **o
     }
 }
 
+/* The purchase file, or one part of a part directory. The parts' rows, headers left out, are
+ * one stream: "stream offsets" number its bytes (part k's row bytes start at vbase, part 0's at
+ * its header length: for a single file they are its byte offsets); they order lines, customers
+ * and errors as one process reading the parts in order would. */
 typedef struct {
     int fd;
     const char *path;
     uint64_t size, header_len;
+    uint64_t vbase; /* stream offset of the byte at header_len */
     char *header; /* header_len bytes, ending with a line end (one is added if the file has none) */
     size_t header_size;
     int cust_col;
 } pfile_;
 
-/* Read [from, to) line by line and append each line, as (u64 offset, u32 length, bytes), to
- * out[owner]. A line with an odd number of quotes starts a field that spans lines: refused. */
+/* Read [from, to) of f line by line and append each line, as (u64 stream offset, u32 length,
+ * bytes), to out[owner]. A line with an odd number of quotes starts a field that spans lines:
+ * refused. *bad_at: the stream offset of a refused line. */
 static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nranks, buf_ *out,
                                   uint64_t *bad_at, prefrec_error *err) {
+    const uint64_t shift = f->vbase - f->header_len; /* file offset + shift = stream offset */
     size_t cap = (size_t)4 << 20, have = 0;
     char *b = malloc(cap);
     buf_ tmp = {0};
@@ -155,11 +162,11 @@ static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nra
             if (!nl && !(eof && end > i)) break;
             const char *line = b + i;
             size_t len = end - i;
-            uint64_t off = base + i;
+            uint64_t off = base + i, voff = off + shift;
             size_t quotes = 0;
             for (size_t k = 0; k < len; k++) quotes += line[k] == '"';
             if (quotes & 1) {
-                *bad_at = off;
+                *bad_at = voff;
                 st = prefrec_error_set(err, PREFREC_E_PARSE,
                                        "%s:%" PRIu64 ": a quoted field holds a line break; the "
                                        "sharded (MPI) reading needs one record per line",
@@ -172,12 +179,12 @@ static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nra
             int owner = (int)(prefrec_fnv1a32(code, (size_t)cl) % (uint32_t)nranks);
             uint32_t l32 = (uint32_t)len;
             if (len > PREFREC_CSV_MAX_RECORD) {
-                *bad_at = off;
+                *bad_at = voff;
                 st = prefrec_error_set(err, PREFREC_E_PARSE, "%s:%" PRIu64 ": a line of %zu bytes",
                                        f->path, line_of(f->fd, off), len);
                 break;
             }
-            if (buf_put(&out[owner], &off, 8) || buf_put(&out[owner], &l32, 4) ||
+            if (buf_put(&out[owner], &voff, 8) || buf_put(&out[owner], &l32, 4) ||
                 buf_put(&out[owner], line, len)) {
                 st = prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", f->path);
                 break;
@@ -190,7 +197,7 @@ static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nra
         base += i;
         if (have == cap) {
             if (cap >= PREFREC_CSV_MAX_RECORD * 2) {
-                *bad_at = base;
+                *bad_at = base + shift;
                 st = prefrec_error_set(err, PREFREC_E_PARSE,
                                        "%s:%" PRIu64 ": no line end in %zu bytes", f->path,
                                        line_of(f->fd, base), cap);
@@ -222,7 +229,11 @@ static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nra
     return st;
 }
 
-static prefrec_status open_purchases(pfile_ *f, const char *path, prefrec_error *err) {
+/* Open the purchase file (or a part) and read its header; first (NULL for the first part): the
+ * first part's header, which this one must repeat; keep (may be NULL): the header's table,
+ * left open (it borrows f->header). */
+static prefrec_status open_purchases(pfile_ *f, const char *path, const prefrec_table_ *first,
+                                     prefrec_table_ *keep, prefrec_error *err) {
     memset(f, 0, sizeof *f);
     f->path = path;
     f->fd = open(path, O_RDONLY);
@@ -249,24 +260,46 @@ static prefrec_status open_purchases(pfile_ *f, const char *path, prefrec_error 
     prefrec_status st = prefrec_table_open_mem_(&t, f->header, f->header_size, path, err);
     if (st) return st;
     st = prefrec_table_require_(&t, "cust", "customer id", &f->cust_col, err);
-    prefrec_table_close_(&t);
+    if (!st && first) st = prefrec_parts_same_header_(first, &t, err);
+    if (!st && keep)
+        *keep = t;
+    else
+        prefrec_table_close_(&t);
     return st;
 }
 
-/* "path:K:..." from parsing this rank's records (header = line 1, record i = line i + 2) back to
- * the file's own line K'; *key: the record's offset. */
-static void relocate_error(const pfile_ *f, const uint64_t *offs, size_t n, prefrec_error *err,
-                           uint64_t *key) {
-    size_t pl = strlen(f->path);
+/* The part holding stream offset v (the last part for the stream's end). */
+static int part_of(const pfile_ *pf, int n, uint64_t v) {
+    int k = 0;
+    while (k + 1 < n && v >= pf[k + 1].vbase) k++;
+    return k;
+}
+
+/* The first line start at or after stream offset b, as a stream offset (the next part's start
+ * when b is in the last line of a part). */
+static uint64_t stream_line_start(const pfile_ *pf, int n, uint64_t b) {
+    int k = part_of(pf, n, b);
+    const pfile_ *f = &pf[k];
+    uint64_t x = line_start(f->fd, f->header_len + (b - f->vbase), f->header_len, f->size);
+    return f->vbase + (x - f->header_len);
+}
+
+/* "name:K:..." from parsing this rank's records (header = line 1, record i = line i + 2) back to
+ * the file's (or part's) own line K'; *key: the record's stream offset. */
+static void relocate_error(const pfile_ *pf, int nparts, const char *name, const uint64_t *offs,
+                           size_t n, prefrec_error *err, uint64_t *key) {
+    size_t pl = strlen(name);
     *key = UINT64_MAX;
-    if (!err || strncmp(err->msg, f->path, pl) || err->msg[pl] != ':') return;
+    if (!err || strncmp(err->msg, name, pl) || err->msg[pl] != ':') return;
     char *end = NULL;
     unsigned long long k = strtoull(err->msg + pl + 1, &end, 10);
     if (!end || end == err->msg + pl + 1 || k < 2 || k - 2 >= n) return;
     *key = offs[k - 2];
     char rest[PREFREC_ERROR_MSG_MAX];
     snprintf(rest, sizeof rest, "%s", end);
-    prefrec_error_set(err, err->status, "%s:%" PRIu64 "%s", f->path, line_of(f->fd, *key), rest);
+    const pfile_ *f = &pf[part_of(pf, nparts, *key)];
+    prefrec_error_set(err, err->status, "%s:%" PRIu64 "%s", f->path,
+                      line_of(f->fd, *key - f->vbase + f->header_len), rest);
 }
 
 /* Rank 0's bytes of path to every rank. */
@@ -427,9 +460,12 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     size_t *counts = calloc(2 * (size_t)nranks, sizeof *counts);
     uint64_t *offs = NULL, *first_aff = NULL;
     char *send = NULL, *recv = NULL;
-    pfile_ pf;
-    memset(&pf, 0, sizeof pf);
-    pf.fd = -1;
+    prefrec_parts_ parts;
+    memset(&parts, 0, sizeof parts);
+    pfile_ *pf = NULL;
+    int np = 0; /* parts opened */
+    prefrec_table_ head;
+    memset(&head, 0, sizeof head);
     prefrec_loader_ L;
     prefrec_loader_init_(&L, params);
     if (!f01 || !f02 || !f04 || !f06 || !ds || !route || !counts)
@@ -441,22 +477,28 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     if ((st = read_attrs(d, f04, 0, &L, ds, err))) goto done;
     if ((st = read_attrs(d, f01, 1, &L, ds, err))) goto done;
 
-    /* this rank's range of the purchase file, routed by customer */
+    /* this rank's range of the purchase file (or of its parts' rows taken as one stream),
+     * routed by customer */
     double t0 = now();
-    st = open_purchases(&pf, f02, err);
+    st = prefrec_parts_open_(&parts, f02, err);
+    if (!st && !(pf = calloc((size_t)parts.n, sizeof *pf)))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    uint64_t lo = 0, end = 0; /* the stream: [lo, end), lo the first part's header length, so
+                                 that for one file stream offsets are its byte offsets */
+    for (; !st && np < parts.n; np++) { /* every part's header, and the stream's layout */
+        st = open_purchases(&pf[np], parts.path[np], np ? &head : NULL, np ? NULL : &head, err);
+        if (!st && np == 0) lo = end = pf[0].header_len;
+        pf[np].vbase = end;
+        if (!st) end += pf[np].size - pf[np].header_len;
+    }
     uint64_t bad_at = 0;
     if (!st) {
-        uint64_t lo = pf.header_len, span = pf.size - lo;
-        uint64_t from = line_start(pf.fd,
-                                   lo + span / (uint64_t)nranks * (uint64_t)me +
-                                       span % (uint64_t)nranks * (uint64_t)me / (uint64_t)nranks,
-                                   lo, pf.size);
+        const uint64_t n = (uint64_t)nranks, span = end - lo;
+        uint64_t from = stream_line_start(pf, np, lo + span / n * (uint64_t)me + span % n * me / n);
         uint64_t to = me + 1 == nranks
-            ? pf.size
-            : line_start(pf.fd,
-                         lo + span / (uint64_t)nranks * (uint64_t)(me + 1) +
-                             span % (uint64_t)nranks * (uint64_t)(me + 1) / (uint64_t)nranks,
-                         lo, pf.size);
+            ? end
+            : stream_line_start(
+                  pf, np, lo + span / n * (uint64_t)(me + 1) + span % n * (uint64_t)(me + 1) / n);
         info->bytes_read = to > from ? to - from : 0;
         /* room up front for a fair share of lines plus 12 bytes each (lines are ~60 bytes): no
          * copying while they arrive (untouched room costs no memory) */
@@ -466,7 +508,14 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
                 st = prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", f02);
             else
                 route[r].cap = room;
-        if (!st && to > from) st = route_range(&pf, from, to, nranks, route, &bad_at, err);
+        for (int k = 0; !st && k < np; k++) { /* the parts the range covers */
+            uint64_t a = from > pf[k].vbase ? from : pf[k].vbase;
+            uint64_t e = pf[k].vbase + (pf[k].size - pf[k].header_len);
+            if (to < e) e = to;
+            if (e > a)
+                st = route_range(&pf[k], pf[k].header_len + (a - pf[k].vbase),
+                                 pf[k].header_len + (e - pf[k].vbase), nranks, route, &bad_at, err);
+        }
     }
     if ((st = prefrec_dist_agree(d, st, st ? bad_at : 0, err))) goto done;
     {
@@ -508,7 +557,7 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     }
     info->lines_kept = n_rec;
     offs = malloc((n_rec ? n_rec : 1) * sizeof *offs);
-    if (!offs || buf_put(&mem, pf.header, pf.header_size))
+    if (!offs || buf_put(&mem, pf[0].header, pf[0].header_size))
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     for (size_t at = 0, i = 0; !st && at < tot; i++) {
         uint32_t l;
@@ -524,7 +573,7 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     if (!st && n_rec) {
         st = prefrec_pdde_load_mem_(mem.p, mem.n, f02, &L, ds, err);
         if (st)
-            relocate_error(&pf, offs, n_rec, err, &key);
+            relocate_error(pf, np, f02, offs, n_rec, err, &key);
         else if (ds->n_rows != n_rec) /* no row is skipped here: rows are the records */
             st = prefrec_error_set(err, PREFREC_E_INVAL, "%s: %zu rows from %zu lines", f02,
                                    ds->n_rows, n_rec);
@@ -595,8 +644,13 @@ done:
     free(mem.p);
     free(offs);
     free(first_aff);
-    free(pf.header);
-    if (pf.fd >= 0) close(pf.fd);
+    prefrec_table_close_(&head);
+    for (int k = 0; pf && k < np; k++) {
+        free(pf[k].header);
+        if (pf[k].fd >= 0) close(pf[k].fd);
+    }
+    free(pf);
+    prefrec_parts_free_(&parts);
     free(f01);
     free(f02);
     free(f04);

@@ -80,7 +80,7 @@ static prefrec_status write_item(const prefrec_pack *full, const char *path, int
         const unsigned char *b = buf;
         *crc =
             (uint32_t)b[60] | (uint32_t)b[61] << 8 | (uint32_t)b[62] << 16 | (uint32_t)b[63] << 24;
-        s = prefrec_pack_writer_save(w, path, size, err);
+        if (path) s = prefrec_pack_writer_save(w, path, size, err); /* NULL: the checksum only */
     }
     free(buf);
     cJSON_free(json);
@@ -188,6 +188,17 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
                                    int n_shards, const char *export_id, const char *const *opt_out,
                                    size_t n_opt_out, uint32_t version, const char *plan,
                                    size_t *sizes, prefrec_error *err) {
+    return prefrec_pack_export_rank(full, dir, stem, n_shards, export_id, opt_out, n_opt_out,
+                                    version, plan, 0, 1, sizes, err);
+}
+
+prefrec_status prefrec_pack_export_rank(const prefrec_pack *full, const char *dir, const char *stem,
+                                        int n_shards, const char *export_id,
+                                        const char *const *opt_out, size_t n_opt_out,
+                                        uint32_t version, const char *plan, int rank, int n_ranks,
+                                        size_t *sizes, prefrec_error *err) {
+    if (n_ranks < 1 || rank < 0 || rank >= n_ranks)
+        return prefrec_error_set(err, PREFREC_E_RANGE, "export: rank %d of %d", rank, n_ranks);
     if (n_shards < 1 || n_shards > 4096)
         return prefrec_error_set(err, PREFREC_E_RANGE, "export: %d shards, expected 1..4096",
                                  n_shards);
@@ -227,7 +238,8 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
     char path[4096];
     uint32_t item_crc = 0;
     snprintf(path, sizeof path, "%s/%s.item.pack", dir, stem);
-    s = write_item(full, path, n_shards, export_id, version, plan, &item_crc,
+    if (sizes) memset(sizes, 0, (size_t)(n_shards + 1) * sizeof *sizes);
+    s = write_item(full, rank == 0 ? path : NULL, n_shards, export_id, version, plan, &item_crc,
                    sizes ? &sizes[0] : NULL, err);
     if (s) return s;
     uint32_t *shard_of = malloc((size_t)cs.n * sizeof *shard_of + 1),
@@ -238,7 +250,7 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
         shard_of[c] = prefrec_fnv1a32(code, strlen(code)) % (uint32_t)n_shards;
         if (prefrec_member_listed(opt_out, n_opt_out, code)) shard_of[c] = UINT32_MAX; /* none */
     }
-    for (int k = 0; !s && k < n_shards; k++) {
+    for (int k = rank; !s && k < n_shards; k += n_ranks) {
         uint32_t nm = 0;
         for (uint32_t c = 0; c < cs.n; c++)
             if (shard_of[c] == (uint32_t)k) members[nm++] = c;

@@ -132,6 +132,36 @@ run 3 "$bin" score --data "$work/d" --affiliate A02 --out "$work/n.csv" 2>/dev/n
   cmp -s "$work/one.csv" "$work/n.csv" && ok "--affiliate A02, 3 ranks: the same bytes" ||
   bad "--affiliate A02, 3 ranks"
 
+# A part directory (gen --parts 4: the same lines in 4 part files; a fifth, empty part): score
+# and validate on N ranks write the bytes of one process on the single file.
+"$bin" gen --out "$work/p" --scale 0.01 --seed 3 --parts 4 --quiet || bad "gen --parts 4"
+{ head -n 1 "$work/d/$f"; } >"$work/p/$f/part-00004.csv"
+one "$bin" score --data "$work/d" --out "$work/one.csv" 2>/dev/null
+one "$bin" validate --data "$work/d" --cutoff 2021-10-01 --json "$work/one.json" >"$work/one.txt" 2>/dev/null
+for n in 2 3; do
+  rm -f "$work/n.csv" "$work/n.json"
+  run "$n" "$bin" score --data "$work/p" --out "$work/n.csv" 2>"$work/err" &&
+    cmp -s "$work/one.csv" "$work/n.csv" && ok "parts: score, $n ranks: the single file's bytes" ||
+    bad "parts: score, $n ranks: $(head -c 300 "$work/err")"
+  run "$n" "$bin" validate --data "$work/p" --cutoff 2021-10-01 --json "$work/n.json" \
+    >"$work/n.txt" 2>"$work/err" && cmp -s "$work/one.json" "$work/n.json" &&
+    cmp -s "$work/one.txt" "$work/n.txt" && ok "parts: validate, $n ranks: the same JSON and table" ||
+    bad "parts: validate, $n ranks: $(head -c 300 "$work/err")"
+done
+# a bad count in part 3 and a bad date in part 1: the first one in part order is reported, by
+# its part and line, as one process reports it
+cp -r "$work/p" "$work/pb"
+awk -F, -v OFS=, 'NR == 7 { $10 = "x1" } { print }' "$work/p/$f/part-00003.csv" >"$work/pb/$f/part-00003.csv"
+awk -F, -v OFS=, 'NR == 900 { $7 = "2021-13-45" } { print }' "$work/p/$f/part-00001.csv" >"$work/pb/$f/part-00001.csv"
+one "$bin" score --data "$work/pb" --out "$work/one.csv" 2>"$work/one.err" && bad "parts: one process took the bad date"
+grep -q "$f/part-00001.csv:900:.*bad date" "$work/one.err" || bad "parts: one-process error: $(cat "$work/one.err")"
+for n in 2 3; do
+  rm -f "$work/n.csv"
+  run "$n" "$bin" score --data "$work/pb" --out "$work/n.csv" 2>"$work/err" && bad "parts, bad lines, $n ranks: exit 0"
+  grep -Fq "$(cat "$work/one.err")" "$work/err" && [[ ! -e "$work/n.csv" ]] &&
+    ok "parts, bad lines, $n ranks: $(cat "$work/one.err")" || bad "parts, bad lines, $n ranks: $(head -c 400 "$work/err")"
+done
+
 # A bad date on a line in the last third of the file (rank 2's range): the one-process message,
 # every rank non-zero (mpirun's status), no output file.
 mkdir -p "$work/bad" && cp "$work/d"/*.csv "$work/bad/"

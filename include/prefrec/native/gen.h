@@ -28,6 +28,7 @@ extern "C" {
 
 #define PREFREC_GEN_N_AFF 6
 #define PREFREC_GEN_PRODUCTS_MAX 1000000
+#define PREFREC_GEN_PARTS_MAX 100000
 
 typedef struct prefrec_gen_params {
     double scale; /* 1.0 = the real data's 29,913 customers; > 0 and <= 100 */
@@ -36,6 +37,11 @@ typedef struct prefrec_gen_params {
      * many products (100..PREFREC_GEN_PRODUCTS_MAX) in the same 60 top / 349 mid categories,
      * each top's share as in the fixed one, a longer popularity tail; the same customers */
     int32_t products;
+    /* 0: the purchases in one file. N (1..PREFREC_GEN_PARTS_MAX): LPOINT_BIG_COMP_02_PDDE.csv is
+     * a directory of N files part-00000.csv .. (each with the header; part p holds the lines of
+     * customers [n p / N, n (p + 1) / N)), read as the one file by every loader: the same lines
+     * in the same order. Written part after part, never the whole table in memory */
+    int32_t parts;
     /* optional: called now and then with the share of customers done (0..1) */
     void (*progress)(void *user, double done);
     void *progress_user; /* borrowed, passed to progress */
@@ -51,7 +57,7 @@ typedef struct prefrec_gen_summary {
     int64_t rows_count_one; /* lines with buy_ct 1 */
     int64_t rows_aff[PREFREC_GEN_N_AFF], receipts_aff[PREFREC_GEN_N_AFF],
         lpay_aff[PREFREC_GEN_N_AFF];
-    int64_t bytes[4]; /* sizes of the 01, 02, 04, 06 files */
+    int64_t bytes[4]; /* sizes of the 01, 02 (all parts), 04, 06 files */
 } prefrec_gen_summary;
 
 prefrec_gen_params prefrec_gen_default_params(void); /* scale 1.0, seed 1, no progress */

@@ -74,6 +74,15 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
                                    int n_shards, const char *export_id, const char *const *opt_out,
                                    size_t n_opt_out, uint32_t version, const char *plan,
                                    size_t *sizes, prefrec_error *err);
+/* One rank's part of that export (mpirun prefrec export, docs/mpi.md): the item pack when rank
+ * is 0, and the customer shards k with k % n_ranks == rank. Every rank checks the whole model
+ * and builds the item pack (the shards carry its checksum), so each file has the bytes
+ * prefrec_pack_export writes. sizes[0] and sizes[1 + k] of files not written are 0. */
+prefrec_status prefrec_pack_export_rank(const prefrec_pack *full, const char *dir, const char *stem,
+                                        int n_shards, const char *export_id,
+                                        const char *const *opt_out, size_t n_opt_out,
+                                        uint32_t version, const char *plan, int rank, int n_ranks,
+                                        size_t *sizes, prefrec_error *err);
 
 /* The item packs' storage plan in version 2, chosen by measurement (docs/model.md, "Smaller
  * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. product.emb stays

@@ -8,7 +8,8 @@
  *   ... ds: the rows of this rank's customers, the whole catalog and demographics ...
  *   prefrec_shard_info_free(&info); prefrec_dataset_free(ds);
  *
- * Each rank reads a byte range of the purchase file (02_PDDE.csv), cut at line starts; every
+ * Each rank reads a byte range of the purchase file (02_PDDE.csv; for a part directory, of its
+ * parts' rows taken as one stream, parts in name order), cut at line starts; every
  * line goes to the rank that owns its customer, fnv1a32(customer code) % N (the rule of the
  * customer shards, prefrec export), with one all-to-all exchange; the catalog (04) and the
  * demographics (01) are read by rank 0 and broadcast. The owner parses its lines in file order,
@@ -38,7 +39,9 @@ typedef struct prefrec_dist prefrec_dist; /* src/host/dist.h */
 typedef struct prefrec_shard_info {
     uint64_t *customer_key; /* per customer id of ds: ascending in the one-process id order
                                (customer-file ids as they are, then 2^62 + the byte offset of
-                               the customer's first line); owned, free with _info_free */
+                               the customer's first line: in a part directory, its offset in
+                               the stream of the parts' rows, starting at the first part's
+                               header length); owned, free with _info_free */
     uint64_t rows_total; /* purchase rows over all ranks */
     int32_t day_min, day_max; /* over all ranks (0 when there are no rows) */
     uint64_t bytes_read; /* of the purchase file, by this rank */
