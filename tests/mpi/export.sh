@@ -20,7 +20,7 @@ run() { "$mpiexec" --oversubscribe -n "$1" "${@:2}"; }
 one() { PREFREC_ONE_PROCESS=1 "$@"; }
 
 "$bin" gen --out data --scale 0.01 --seed 3 --quiet || exit 1
-"$bin" train --data data --affiliate all --epochs 1 --seed 4 --quiet --out full >/dev/null 2>&1 || exit 1
+one "$bin" train --data data --affiliate all --epochs 1 --seed 4 --quiet --out full >/dev/null 2>&1 || exit 1
 packs=()
 for f in full/*.pack; do packs+=(--pack "$f"); done
 np=$((${#packs[@]} / 2))
