@@ -78,6 +78,15 @@ typedef enum prefrec_dtype {
      * scales, then each row's codes two to a byte (low nibble first, two's complement), a row
      * taking (cols + 1) / 2 bytes */
     PREFREC_DT_Q4R = 7,
+    /* version 2: 8-bit codes into a per-tensor codebook of 256 f32 levels in [-1, 1], times an
+     * f32 scale per row (value = scale[r] * level[code]): 256 f32 levels, rows f32 scales, then
+     * rows x cols u8 codes. The writer fits the levels (prefrec_qc_encode): for a tensor with no
+     * negative value, 0 and 255 logarithmically spaced levels up to 1 (popularity tables) */
+    PREFREC_DT_Q8C = 8,
+    /* version 2: 4-bit codes into a per-tensor codebook of 16 f32 levels in [-1, 1] (fitted by
+     * 1-D k-means on the row-scaled values), an f32 scale per row: 16 f32 levels, rows f32
+     * scales, then each row's codes two to a byte (low nibble first), (cols + 1) / 2 a row */
+    PREFREC_DT_Q4C = 9,
     PREFREC_DT_COUNT
 } prefrec_dtype;
 
@@ -86,9 +95,10 @@ typedef enum prefrec_dtype {
 size_t prefrec_dtype_size(uint32_t dt);
 const char *prefrec_dtype_name(uint32_t dt); /* "f32", ...; "?" if unknown */
 /* Stored bytes of a tensor of dtype dt, shape[0..ndim) and n elements (q8r: rows x 4 + n;
- * q4r: rows x (4 + (cols + 1) / 2)). */
+ * q4r: rows x (4 + (cols + 1) / 2); q8c: 1024 + rows x 4 + n; q4c: 64 + rows x (4 + (cols + 1)
+ * / 2)). */
 uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n);
-/* 1 when dt is stored quantised and read as f32 (f16, q8r, q4r). */
+/* 1 when dt is stored quantised and read as f32 (f16, q8r, q4r, q8c, q4c). */
 int prefrec_dtype_quantised(uint32_t dt);
 
 typedef struct prefrec_tensor {
@@ -153,10 +163,20 @@ int prefrec_q8_encode_row(const float *x, size_t n, float *scale, int8_t *q);
 /* the same with codes in -levels..levels (q8r: 127, q4r: 7), scale = max |x| / levels */
 int prefrec_q_encode_row(const float *x, size_t n, int levels, float *scale, int8_t *q);
 static inline float prefrec_q8_value(float scale, int8_t q) { return scale * (float)q; }
+/* q8c / q4c (dt): store rows x cols floats x as out (prefrec_dtype_bytes(dt, ...) bytes): row
+ * scales max |x|, the codebook fitted to the row-scaled values (deterministic), each value's
+ * nearest level. Returns 1 for non-finite input, 2 when out of memory. */
+int prefrec_qc_encode(uint32_t dt, const float *x, uint64_t rows, uint64_t cols,
+                      unsigned char *out);
+/* Decode a stored q8c / q4c tensor into out (rows x cols floats): one IEEE multiply a value.
+ * Returns 0, or 1 when a level is not a finite number in [-1, 1] (*bad: its byte offset within
+ * the tensor), 2 when a row's scale is not a finite number >= 0 (*bad: its byte offset). */
+int prefrec_qc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                      float *out, uint64_t *bad);
 /* Replace x (rows x cols floats) by what a reader decodes after storing it as dt (f32: no
  * change). Returns 1 for a dtype that is not a float storage or for non-finite input. */
 int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x);
-/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r or q4r; a name may end in '*' to
+/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c or q4c; a name may end in '*' to
  * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
  * plan is malformed (prefrec_quant_plan_check says where). */
 int prefrec_quant_plan_dtype(const char *plan, const char *name);

@@ -31,17 +31,20 @@ struct prefrec_pack {
     float *decoded; /* the views' values, decoded once at open */
 };
 
-static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8",  "u8",
-                                                          "i32", "u32", "q8r", "q4r"};
-static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1};
+static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8",  "u8",  "i32",
+                                                          "u32", "q8r", "q4r", "q8c", "q4c"};
+static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1, 1, 1};
 
 size_t prefrec_dtype_size(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_sizes[dt] : 0; }
 const char *prefrec_dtype_name(uint32_t dt) {
     return dt < PREFREC_DT_COUNT ? dtype_names[dt] : "?";
 }
 int prefrec_dtype_quantised(uint32_t dt) {
-    return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R || dt == PREFREC_DT_Q4R;
+    return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R || dt == PREFREC_DT_Q4R ||
+        dt == PREFREC_DT_Q8C || dt == PREFREC_DT_Q4C;
 }
+/* 1 for the dtypes version 1 does not have */
+static int dtype_v2(uint32_t dt) { return dt >= PREFREC_DT_Q8R && dt < PREFREC_DT_COUNT; }
 
 /* rows of a q8r tensor: shape[0], or 1 for a vector */
 static uint64_t q8_rows(uint32_t ndim, const uint32_t *shape) { return ndim > 1 ? shape[0] : 1; }
@@ -49,6 +52,8 @@ static uint64_t q8_rows(uint32_t ndim, const uint32_t *shape) { return ndim > 1 
 uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n) {
     uint64_t b = n * prefrec_dtype_size(dt), rows = q8_rows(ndim, shape);
     if (dt == PREFREC_DT_Q4R) return rows ? rows * (4 + (n / rows + 1) / 2) : 0;
+    if (dt == PREFREC_DT_Q8C) return 1024 + 4 * rows + n;
+    if (dt == PREFREC_DT_Q4C) return 64 + (rows ? rows * (4 + (n / rows + 1) / 2) : 0);
     return dt == PREFREC_DT_Q8R ? b + 4 * rows : b;
 }
 
@@ -99,7 +104,7 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): unknown dtype %u", t->name,
                                  (unsigned long long)(at + 32), t->dtype);
-    if ((t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R) && p->version < 2)
+    if (dtype_v2(t->dtype) && p->version < 2)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): dtype %s needs pack version 2, "
                                  "the header says %u",
@@ -146,7 +151,8 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
 }
 
 /* The f32 views of the quantised tensors, decoded into one buffer (each view 64-byte aligned
- * within it). Their size is bounded by the file's: 4 bytes per q8r byte, 2 per f16 byte. */
+ * within it). Their size is bounded by the file's: 4 bytes per q8r or q8c byte, 8 per q4r or q4c
+ * byte, 2 per f16 byte. */
 static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
     uint64_t total = 0;
     for (size_t i = 0; i < p->n_tensors; i++)
@@ -167,6 +173,14 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
             const unsigned char *h = t->data;
             for (uint64_t k = 0; k < t->n_elems; k++)
                 out[k] = prefrec_f16_to_f32((uint16_t)(h[2 * k] | h[2 * k + 1] << 8));
+        } else if (t->dtype == PREFREC_DT_Q8C || t->dtype == PREFREC_DT_Q4C) {
+            uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
+            int bad = prefrec_qc_decode(t->dtype, t->data, rows, cols, out, &at);
+            if (bad)
+                return prefrec_error_set(
+                    err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): %s %s", t->name,
+                    (unsigned long long)(t->offset + at), bad == 1 ? "codebook level" : "row scale",
+                    bad == 1 ? "is not a finite number in [-1, 1]" : "is not a finite number >= 0");
         } else {
             uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0;
             const unsigned char *sc = t->data;

@@ -34,13 +34,14 @@ void prefrec_pack_writer_free(prefrec_pack_writer *w); /* accepts NULL */
 prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name, uint32_t dtype,
                                        uint32_t ndim, const uint32_t *shape, const void *data,
                                        prefrec_error *err);
-/* Add a float tensor stored as store: f32 (as prefrec_pack_writer_add), f16 or q8r (int8 rows
- * with an f32 scale each; prefrec/pack.h). Errors: a non-float store, a non-finite value (q8r). */
+/* Add a float tensor stored as store: f32 (as prefrec_pack_writer_add), f16, q8r / q4r (int8 /
+ * int4 rows with an f32 scale each) or q8c / q4c (codes into a fitted per-tensor codebook, an
+ * f32 scale a row; prefrec/pack.h). Errors: a non-float store, a non-finite value. */
 prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char *name,
                                               uint32_t store, uint32_t ndim, const uint32_t *shape,
                                               const float *data, prefrec_error *err);
-/* The format version to write (1 or 2). Unset: 1, or 2 when a q8r tensor is added; set to 1,
- * finishing a pack with a q8r tensor fails. Versions 1 and 2 differ only in q8r. */
+/* The format version to write (1 or 2). Unset: 1, or 2 when a q8r, q4r, q8c or q4c tensor is
+ * added; set to 1, finishing a pack with one fails. Versions 1 and 2 differ only in those. */
 prefrec_status prefrec_pack_writer_set_version(prefrec_pack_writer *w, uint32_t version,
                                                prefrec_error *err);
 /* Add a string table "<base>.off" + "<base>.str" (see prefrec_pack_strings). */
