@@ -145,6 +145,15 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
                 {"blend.knn.w", 7}, {"blend.pop.seg", 8}, {"blend.pop.all", 8}, {"blend.trend", 1}};
     for (int q = 0; quant && q < 12; q++)
         tiny_store(t, sizeof t / sizeof t[0], QT[q].name, QT[q].dt, qbuf[q]);
+    static uint16_t knn16[P * M]; /* and one index list u16 (-1 as 0xFFFF) */
+    for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].name, "blend.knn.nbr")) {
+            for (int k = 0; k < P * M; k++)
+                knn16[k] = (uint16_t)(knn_nbr[k] < 0 ? 0xFFFF : knn_nbr[k]);
+            t[i].dtype = PREFREC_DT_U16;
+            t[i].data = knn16;
+            t[i].nbytes = sizeof knn16;
+        }
     char man[768];
     if (variant)
         snprintf(

@@ -87,6 +87,9 @@ typedef enum prefrec_dtype {
      * 1-D k-means on the row-scaled values), an f32 scale per row: 16 f32 levels, rows f32
      * scales, then each row's codes two to a byte (low nibble first), (cols + 1) / 2 a row */
     PREFREC_DT_Q4C = 9,
+    /* version 2: unsigned 16-bit, for index lists of catalogues up to 65,535 products; asked for
+     * as i32 it is handed out as i32 values, 0xFFFF read as -1 (a neighbour list's "none") */
+    PREFREC_DT_U16 = 10,
     PREFREC_DT_COUNT
 } prefrec_dtype;
 
@@ -157,14 +160,16 @@ static inline const char *prefrec_strings_at(const prefrec_strings *s, uint32_t 
  * bit-exact in every build (integer and single IEEE operations only) ------------------------ */
 float prefrec_f16_to_f32(uint16_t h); /* exact, NaN and infinities kept */
 uint16_t prefrec_f32_to_f16(float f); /* round to nearest even; overflow to infinity */
-/* q8r, one row of n floats: scale = max |x| / 127 (0 for an all-zero row), q = x / scale
+/* q8r, one row of n floats: scale = max |x| / 127 rounded up to 11 significant bits (an f16's
+ * precision: gzip stores such f32s in fewer bytes; 0 for an all-zero row), q = x / scale
  * rounded to nearest (ties to even), in -127..127. Non-finite x are refused (returns 1). */
 int prefrec_q8_encode_row(const float *x, size_t n, float *scale, int8_t *q);
-/* the same with codes in -levels..levels (q8r: 127, q4r: 7), scale = max |x| / levels */
+/* the same with codes in -levels..levels (q8r: 127, q4r: 7), scale = max |x| / levels (so
+ * rounded up) */
 int prefrec_q_encode_row(const float *x, size_t n, int levels, float *scale, int8_t *q);
 static inline float prefrec_q8_value(float scale, int8_t q) { return scale * (float)q; }
 /* q8c / q4c (dt): store rows x cols floats x as out (prefrec_dtype_bytes(dt, ...) bytes): row
- * scales max |x|, the codebook fitted to the row-scaled values (deterministic), each value's
+ * scales max |x| (rounded up as q8r's), the codebook fitted to the row-scaled values (deterministic), each value's
  * nearest level. Returns 1 for non-finite input, 2 when out of memory. */
 int prefrec_qc_encode(uint32_t dt, const float *x, uint64_t rows, uint64_t cols,
                       unsigned char *out);
@@ -176,7 +181,13 @@ int prefrec_qc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
 /* Replace x (rows x cols floats) by what a reader decodes after storing it as dt (f32: no
  * change). Returns 1 for a dtype that is not a float storage or for non-finite input. */
 int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x);
-/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c or q4c; a name may end in '*' to
+/* Plan words q5r and q6r: q8r tensors whose codes stay in -15..15 / -31..31 (scale max |x| /
+ * 15, / 31). No dtype of their own: any reader of q8r reads them; gzip's Huffman codes store the
+ * few byte values used in about 4.5 / 5.5 bits. prefrec_quant_plan_dtype returns these codes
+ * for them, which prefrec_quant_roundtrip and the pack writer take as stores. */
+#define PREFREC_STORE_Q5R 271 /* 256 + 15 levels a side */
+#define PREFREC_STORE_Q6R 287 /* 256 + 31 */
+/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, or q5r / q6r; a name may end in '*' to
  * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
  * plan is malformed (prefrec_quant_plan_check says where). */
 int prefrec_quant_plan_dtype(const char *plan, const char *name);

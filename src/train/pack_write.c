@@ -152,6 +152,8 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
                                               const float *data, prefrec_error *err) {
     if (store == PREFREC_DT_F32)
         return prefrec_pack_writer_add(w, name, PREFREC_DT_F32, ndim, shape, data, err);
+    int levels = store == PREFREC_STORE_Q5R ? 15 : store == PREFREC_STORE_Q6R ? 31 : 127;
+    if (levels < 127) store = PREFREC_DT_Q8R; /* q5r, q6r: q8r codes in a narrower range */
     if (!prefrec_dtype_quantised(store))
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "pack writer: tensor '%s': %s is not a float storage", name,
@@ -185,7 +187,7 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
         for (uint64_t r = 0; r < rows && !bad; r++) {
             float sc = 0.0f;
             int8_t *q = q4 ? codes : (int8_t *)(b + 4 * rows + r * cols);
-            bad = prefrec_q_encode_row(data + r * cols, (size_t)cols, q4 ? 7 : 127, &sc, q);
+            bad = prefrec_q_encode_row(data + r * cols, (size_t)cols, q4 ? 7 : levels, &sc, q);
             for (uint64_t k = 0; q4 && k < cols; k++) /* low nibble first */
                 b[4 * rows + r * rb + k / 2] |=
                     (unsigned char)(((unsigned)q[k] & 15u) << (4 * (k & 1)));

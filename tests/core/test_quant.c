@@ -62,11 +62,18 @@ static void test_q8(void) {
     CHECK_EQ_INT(q[1], 2);
     CHECK_EQ_INT(q[2], 4);
     CHECK_EQ_INT(q[3], -2);
-    /* 0.3 with max 1: 0.3 x 127 = 38.1 -> 38, read back 38/127 = 0.299212598 */
+    /* 0.3 with max 1: scale 1 / 127 = 0x3C010204 rounded up to 11 significant bits (the 13 low
+     * mantissa bits cleared, plus one unit of 2^13): 0x3C012000 = 2^-7 x 1.0087890625 =
+     * 0.00788116455078125; 0.3 / scale = 38.07 -> 38, read back 38 x scale; the max 1 reads
+     * back as 127 x scale = 1.0009079 (the grid under 0.1% coarser than max / 127's) */
     float r3[2] = {1.0f, 0.3f};
     CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q8R, 1, 2, r3), 0);
-    CHECK_NEAR(r3[1], 38.0 / 127.0, 1e-7);
-    CHECK_NEAR(r3[0], 1.0, 1e-7);
+    CHECK(r3[1] == (float)(38 * 0.00788116455078125));
+    CHECK(r3[0] == (float)(127 * 0.00788116455078125));
+    CHECK_EQ_INT(prefrec_q8_encode_row(r3, 2, &s, q), 0);
+    CHECK(s == 0.00788116455078125f); /* its own grid: scale unchanged, codes exact */
+    CHECK_EQ_INT(q[0], 127);
+    CHECK_EQ_INT(q[1], 38);
     const float zero[3] = {0, 0, 0};
     CHECK_EQ_INT(prefrec_q8_encode_row(zero, 3, &s, q), 0);
     CHECK(s == 0.0f && q[0] == 0 && q[2] == 0);
@@ -79,10 +86,18 @@ static void test_q8(void) {
     CHECK_EQ_INT(prefrec_quant_plan_dtype(plan, "product.bias"), PREFREC_DT_F32);
     CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q4", "a"), -1);
     CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q4r", "a"), PREFREC_DT_Q4R);
-    /* q4r round trip: max 1, scale 1/7: 0.3 x 7 = 2.1 -> 2, read back 2/7 */
+    /* q4r round trip: max 1, scale 1 / 7 = 0x3E124925 rounded up: 0x3E126000 = 0.1429443359375;
+     * 0.3 / scale = 2.099 -> 2, read back 0.285888671875 */
     float r4[2] = {1.0f, 0.3f};
     CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q4R, 1, 2, r4), 0);
-    CHECK_NEAR(r4[1], 2.0 / 7.0, 1e-7);
+    CHECK(r4[1] == 0.285888671875f);
+    /* q5r, q6r (plan words): q8r codes in -15..15, -31..31. Max 1, scale 1 / 15 = 0x3D888889
+     * rounded up: 0x3D88A000 = 0.066711425781; 0.3 / scale = 4.497 -> 4: 0.266845703125 */
+    float r5[2] = {1.0f, 0.3f};
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("e=q5r", "e"), PREFREC_STORE_Q5R);
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_STORE_Q5R, 1, 2, r5), 0);
+    CHECK(r5[1] == 0.266845703125f);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("e=q6r", "e"), PREFREC_STORE_Q6R);
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_quant_plan_check("x=f16,=q8r", &err), PREFREC_E_INVAL);
     CHECK(strstr(err.msg, "character 6") != NULL);
@@ -283,6 +298,37 @@ static void test_qc(void) {
     free(b);
 }
 
+/* u16: an index list read as i32, 0xFFFF as -1 */
+static void test_u16(void) {
+    static const uint16_t h[4] = {0, 7, 0xFFFF, 65534};
+    tb t[] = {{"n", PREFREC_DT_U16, 2, {2, 2}, h, sizeof h}};
+    size_t len;
+    unsigned char *b = tb_build("{\"kind\":\"test\"}", t, 1, &len);
+    prefrec_pack *p = NULL;
+    prefrec_error err = {0};
+    const prefrec_tensor *v;
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_pack_version(p), 2);
+    CHECK_EQ_INT(prefrec_pack_find(p, "n")->n_bytes, 8);
+    CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_I32, 2, NULL, &v, &err), PREFREC_OK);
+    const int32_t *x = v->data;
+    CHECK(v->dtype == PREFREC_DT_I32 && x[0] == 0 && x[1] == 7 && x[2] == -1 && x[3] == 65534);
+    CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_U16, 2, NULL, &v, &err), PREFREC_OK);
+    CHECK(((const uint16_t *)v->data)[2] == 0xFFFF);
+    CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_F32, 2, NULL, &v, &err), PREFREC_E_FORMAT);
+    CHECK(strstr(err.msg, "is u16, expected f32") != NULL);
+    prefrec_pack_free(p);
+    b[8] = 1; /* version 1 has no u16 */
+    tb_fix_crc(b, len);
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_E_FORMAT);
+    CHECK(strstr(err.msg, "dtype u16 needs pack version 2") != NULL);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("blend.*.nbr=u16", "blend.*.nbr"), PREFREC_DT_U16);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("blend.*=u16", "blend.knn.nbr"), PREFREC_DT_U16);
+    float f[1] = {1.0f}; /* not a float storage */
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_U16, 1, 1, f), 1);
+    free(b);
+}
+
 /* The engine's lists from the f32 tiny pack and its quantised twin: printed exactly (parity). */
 static void test_engine(void) {
     for (int variant = 2; variant <= 12; variant += 10) {
@@ -324,6 +370,7 @@ int main(void) {
     test_q8();
     test_pack_v2();
     test_qc();
+    test_u16();
     test_engine();
     return check_report("test_quant");
 }
