@@ -90,6 +90,9 @@ typedef enum prefrec_dtype {
     /* version 2: unsigned 16-bit, for index lists of catalogues up to 65,535 products; asked for
      * as i32 it is handed out as i32 values, 0xFFFF read as -1 (a neighbour list's "none") */
     PREFREC_DT_U16 = 10,
+    /* version 2: u8 steps of an ascending u32 list (a string table's offsets: the strings'
+     * lengths); asked for as u32 it is handed out as the running sums (element i: steps 0..i) */
+    PREFREC_DT_U8D = 11,
     PREFREC_DT_COUNT
 } prefrec_dtype;
 
@@ -187,7 +190,7 @@ int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x)
  * for them, which prefrec_quant_roundtrip and the pack writer take as stores. */
 #define PREFREC_STORE_Q5R 271 /* 256 + 15 levels a side */
 #define PREFREC_STORE_Q6R 287 /* 256 + 31 */
-/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, or q5r / q6r; a name may end in '*' to
+/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, u8d, or q5r / q6r; a name may end in '*' to
  * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
  * plan is malformed (prefrec_quant_plan_check says where). */
 int prefrec_quant_plan_dtype(const char *plan, const char *name);

@@ -28,13 +28,13 @@ struct prefrec_pack {
     size_t n_tensors;
     prefrec_tensor *tensors;
     prefrec_tensor *views; /* [n_tensors]: a quantised tensor's f32 view (dtype f32), a u16
-                              tensor's i32 view, else 0 */
+                              tensor's i32 view, a u8d tensor's u32 view, else 0 */
     float *decoded; /* the views' values (i32 ones stored in their place), decoded once at open */
 };
 
 static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8",  "u8",  "i32", "u32",
-                                                          "q8r", "q4r", "q8c", "q4c", "u16"};
-static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2};
+                                                          "q8r", "q4r", "q8c", "q4c", "u16", "u8d"};
+static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1};
 
 size_t prefrec_dtype_size(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_sizes[dt] : 0; }
 const char *prefrec_dtype_name(uint32_t dt) {
@@ -151,9 +151,11 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
     return PREFREC_OK;
 }
 
-/* 1 when tensor t of a version-2 pack has a view: f32 (quantised) or i32 (u16) */
+/* 1 when tensor t of a version-2 pack has a view: f32 (quantised), i32 (u16) or u32 (u8d) */
 static int has_view(const prefrec_pack *p, const prefrec_tensor *t) {
-    return p->version >= 2 && (prefrec_dtype_quantised(t->dtype) || t->dtype == PREFREC_DT_U16);
+    return p->version >= 2 &&
+        (prefrec_dtype_quantised(t->dtype) || t->dtype == PREFREC_DT_U16 ||
+         t->dtype == PREFREC_DT_U8D);
 }
 
 /* The f32 views of the quantised tensors and the i32 views of the u16 ones, decoded into one
@@ -174,7 +176,14 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
     for (size_t i = 0; i < p->n_tensors; i++) {
         const prefrec_tensor *t = &p->tensors[i];
         if (!has_view(p, t)) continue; /* (none in version 1: total 0) */
-        if (t->dtype == PREFREC_DT_U16) {
+        if (t->dtype == PREFREC_DT_U8D) {
+            const unsigned char *d = t->data;
+            uint32_t sum = 0; /* wraps only past 2^32 (a string table then refuses the order) */
+            for (uint64_t k = 0; k < t->n_elems; k++) {
+                sum += d[k];
+                memcpy(&out[k], &sum, sizeof sum);
+            }
+        } else if (t->dtype == PREFREC_DT_U16) {
             const unsigned char *h = t->data;
             for (uint64_t k = 0; k < t->n_elems; k++) {
                 uint32_t v = (uint32_t)(h[2 * k] | h[2 * k + 1] << 8);
@@ -221,7 +230,9 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
         }
         prefrec_tensor *v = &p->views[i];
         *v = *t;
-        v->dtype = t->dtype == PREFREC_DT_U16 ? PREFREC_DT_I32 : PREFREC_DT_F32;
+        v->dtype = t->dtype == PREFREC_DT_U16 ? PREFREC_DT_I32
+            : t->dtype == PREFREC_DT_U8D      ? PREFREC_DT_U32
+                                              : PREFREC_DT_F32;
         v->n_bytes = t->n_elems * sizeof(float);
         v->data = out;
         out += (t->n_elems + 15) / 16 * 16;
@@ -399,7 +410,8 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
     if (!t) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is missing", name);
     if (p->views &&
         ((dt == PREFREC_DT_F32 && prefrec_dtype_quantised(t->dtype)) ||
-         (dt == PREFREC_DT_I32 && t->dtype == PREFREC_DT_U16)))
+         (dt == PREFREC_DT_I32 && t->dtype == PREFREC_DT_U16) ||
+         (dt == PREFREC_DT_U32 && t->dtype == PREFREC_DT_U8D)))
         t = &p->views[t - p->tensors]; /* its values, decoded at open */
     if (t->dtype != dt)
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is %s, expected %s",

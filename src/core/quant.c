@@ -283,6 +283,7 @@ static int dtype_of_word(const char *s, size_t n) {
     if (n == 3 && !memcmp(s, "q8c", 3)) return PREFREC_DT_Q8C;
     if (n == 3 && !memcmp(s, "q4c", 3)) return PREFREC_DT_Q4C;
     if (n == 3 && !memcmp(s, "u16", 3)) return PREFREC_DT_U16;
+    if (n == 3 && !memcmp(s, "u8d", 3)) return PREFREC_DT_U8D;
     if (n == 3 && !memcmp(s, "q5r", 3)) return PREFREC_STORE_Q5R;
     if (n == 3 && !memcmp(s, "q6r", 3)) return PREFREC_STORE_Q6R;
     return -1;
@@ -325,7 +326,7 @@ prefrec_status prefrec_quant_plan_check(const char *plan, prefrec_error *err) {
         return prefrec_error_set(
             err, PREFREC_E_INVAL,
             "storage plan: entry at character %zu of '%s' is not "
-            "name=f32|f16|q8r|q4r|q8c|q4c|u16|q5r|q6r (a name of 1..31 characters, '*' ends a "
+            "name=f32|f16|q8r|q4r|q8c|q4c|u16|u8d|q5r|q6r (a name of 1..31 characters, '*' ends a "
             "prefix)",
             at, plan);
     return PREFREC_OK;

@@ -12,7 +12,7 @@ import sys
 import zlib
 
 DTYPES = {0: ('f32', 4), 1: ('f16', 2), 2: ('i8', 1), 3: ('u8', 1), 4: ('i32', 4), 5: ('u32', 4),
-          6: ('q8r', 1), 7: ('q4r', 1), 8: ('q8c', 1), 9: ('q4c', 1), 10: ('u16', 2)}
+          6: ('q8r', 1), 7: ('q4r', 1), 8: ('q8c', 1), 9: ('q4c', 1), 10: ('u16', 2), 11: ('u8d', 1)}
 # 6..10: version 2; 6..9: an f32 scale per row on top (8, 9: and a codebook of 256 / 16 levels)
 
 

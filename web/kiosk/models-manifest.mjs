@@ -19,8 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { shardFile } from '../shard.js';
 
 const MAGIC = 'PRFPACK\0';
-// f32 f16 i8 u8 i32 u32 q8r q4r q8c q4c u16 (+ row scales, codebooks)
-const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2];
+// f32 f16 i8 u8 i32 u32 q8r q4r q8c q4c u16 u8d (+ row scales, codebooks)
+const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1];
 let crcTable;
 
 /** CRC32 (IEEE 802.3 / zlib) of the bytes, continuing from crc. */

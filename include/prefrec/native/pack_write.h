@@ -77,12 +77,15 @@ prefrec_status prefrec_pack_export(const prefrec_pack *full, const char *dir, co
                                    size_t *sizes, prefrec_error *err);
 
 /* The item packs' storage plan in version 2, chosen by measurement (docs/model.md, "Smaller
- * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. product.emb stays
- * q8r: in q4r the NeuMF's new-item recall fell 1.4%; blend.pop.seg stays f16: in q8r the
- * served new-item recall on completejourney fell 1.1%. */
+ * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. product.emb stays q8r:
+ * q4r / q4c cost the NeuMF's new-item recall 1.4%, q5r 0.7%, q6r 0.7%; blend.pop.seg stays f16:
+ * 8-bit codes (q8r linear, q8c logarithmic) cost completejourney's served new-item recall 1.1%
+ * (and q8c its mixed list 2.4%). Index lists u16 and string offsets u8d where they fit
+ * (lossless); row scales are rounded to 11 significant bits (src/core/quant.c). */
 #define PREFREC_PACK_STORAGE_DEFAULT \
     "product.emb=q8r,product.bias=f16,mlp.*=f16,out.*=f16,blend.ease.w=q4r,blend.knn.w=q4r," \
-    "blend.pop.seg=f16,blend.pop.all=f16,blend.trend=f16"
+    "blend.pop.seg=f16,blend.pop.all=f16,blend.trend=f16,blend.ease.nbr=u16,blend.knn.nbr=u16," \
+    "product.code.off=u8d,product.name.off=u8d,category.off=u8d,subcategory.off=u8d"
 
 #ifdef __cplusplus
 }
