@@ -154,6 +154,15 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
             t[i].data = knn16;
             t[i].nbytes = sizeof knn16;
         }
+    static unsigned char name8[P + 1]; /* and one string table's offsets u8d (their steps) */
+    for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].name, "product.name.off")) {
+            for (int k = 0; k <= P; k++)
+                name8[k] = (unsigned char)(code_off[k] - (k ? code_off[k - 1] : 0));
+            t[i].dtype = PREFREC_DT_U8D;
+            t[i].data = name8;
+            t[i].nbytes = sizeof name8;
+        }
     char man[768];
     if (variant)
         snprintf(
