@@ -249,8 +249,10 @@ int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x)
     size_t n = (size_t)rows * cols;
     if (dt == PREFREC_DT_F32) return 0;
     if (qc_levels(dt)) {
-        uint32_t shape[2] = {rows, cols};
-        uint64_t bytes = prefrec_dtype_bytes(dt, 2, shape, n), at = 0;
+        int k = qc_levels(dt); /* the stored layout (prefrec_dtype_bytes, not called: pack.c
+                                  calls this file) */
+        uint64_t rb = k == 256 ? cols : ((uint64_t)cols + 1) / 2, at = 0;
+        uint64_t bytes = 4 * (uint64_t)k + (uint64_t)rows * (4 + rb);
         unsigned char *b = malloc((size_t)bytes);
         int bad = !b || prefrec_qc_encode(dt, x, rows, cols, b) ||
             prefrec_qc_decode(dt, b, rows, cols, x, &at);
