@@ -58,7 +58,13 @@ def dump(path, floats):
     for name in tensors:
         if name.endswith('.off') and name[:-4] + '.str' in tensors:
             base = name[:-4]
-            offs = struct.unpack(f'<{len(raw[name]) // 4}I', raw[name])
+            if tensors[name][0] == 'u8d':  # u8 steps: the offsets are their running sums
+                offs, total = [], 0
+                for step in raw[name]:
+                    total += step
+                    offs.append(total)
+            else:
+                offs = struct.unpack(f'<{len(raw[name]) // 4}I', raw[name])
             s = raw[base + '.str']
             strings[base] = [s[offs[i]:offs[i + 1] - 1].decode('utf-8') for i in range(len(offs) - 1)]
     out = {'file': path, 'manifest': manifest, 'tensors': tensors, 'strings': strings}
