@@ -42,9 +42,8 @@ static inline unsigned char *tb_build(const char *manifest, const tb *t, size_t 
     for (size_t i = 0; i < n; i++) end = tb_up64(end) + t[i].nbytes;
     unsigned char *b = calloc(1, end);
     if (!b) return NULL;
-    uint32_t version = 1; /* 2 when a tensor needs it (q8r) */
-    for (size_t i = 0; i < n; i++)
-        version = t[i].dtype == PREFREC_DT_Q8R || t[i].dtype == PREFREC_DT_Q4R ? 2 : version;
+    uint32_t version = 1; /* 2 when a tensor needs it (q8r, q4r, q8c, q4c) */
+    for (size_t i = 0; i < n; i++) version = t[i].dtype >= PREFREC_DT_Q8R ? 2 : version;
     memcpy(b, "PRFPACK", 8);
     tb_w32(b + 8, version);
     tb_w32(b + 12, 64);

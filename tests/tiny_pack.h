@@ -44,14 +44,19 @@ static const double TB = 1e-6;
 
 static const float rprior[P] = {1, 0.5f, 1, 1, 1, 0.25f};
 
-/* Stores t's float tensor named name as dt (f16 or q8r, prefrec/pack.h) in buf (at least
- * 4 x its floats + 4 x its rows bytes): what `prefrec export --pack-version 2` writes. */
+/* Stores t's float tensor named name as dt (f16, q8r, q4r, q8c or q4c, prefrec/pack.h) in buf
+ * (at least 4 x its floats + 4 x its rows + 1024 bytes): what `prefrec export --pack-version 2`
+ * writes. */
 static void tiny_store(tb *t, size_t n, const char *name, uint32_t dt, unsigned char *buf) {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(t[i].name, name)) continue;
         const float *x = (const float *)t[i].data;
         size_t ne = t[i].nbytes / 4, rows = t[i].ndim > 1 ? t[i].shape[0] : 1, cols = ne / rows;
-        if (dt == PREFREC_DT_F16) {
+        if (dt == PREFREC_DT_Q8C || dt == PREFREC_DT_Q4C) {
+            uint32_t shape[2] = {(uint32_t)rows, (uint32_t)cols};
+            prefrec_qc_encode(dt, x, rows, cols, buf);
+            t[i].nbytes = (size_t)prefrec_dtype_bytes(dt, 2, shape, ne);
+        } else if (dt == PREFREC_DT_F16) {
             for (size_t k = 0; k < ne; k++) {
                 uint16_t h = prefrec_f32_to_f16(x[k]);
                 buf[2 * k] = (unsigned char)h;
@@ -130,15 +135,34 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
               {"blend.pop.all", 0, 1, {P}, pop_all, sizeof pop_all},
               {"blend.trend", 0, 1, {P}, trend, sizeof trend},
               {"repeat.prior", 0, 1, {P}, rprior, sizeof rprior}};
-    static unsigned char qbuf[12][S * P * 4 + 4 * S];
+    static unsigned char qbuf[12][S * P * 4 + 4 * S + 1024];
     static const struct {
         const char *name;
         uint32_t dt;
-    } QT[12] = {{"product.emb", 6}, {"product.bias", 1},  {"mlp.0.w", 1},       {"mlp.0.b", 1},
+    } QT[12] = {/* every float storage of version 2: f16, q8r, q4r, q8c, q4c */
+                {"product.emb", 9}, {"product.bias", 1},  {"mlp.0.w", 6},       {"mlp.0.b", 1},
                 {"out.gmf", 1},     {"out.mlp", 1},       {"out.bias", 1},      {"blend.ease.w", 6},
-                {"blend.knn.w", 7}, {"blend.pop.seg", 6}, {"blend.pop.all", 1}, {"blend.trend", 1}};
+                {"blend.knn.w", 7}, {"blend.pop.seg", 8}, {"blend.pop.all", 8}, {"blend.trend", 1}};
     for (int q = 0; quant && q < 12; q++)
         tiny_store(t, sizeof t / sizeof t[0], QT[q].name, QT[q].dt, qbuf[q]);
+    static uint16_t knn16[P * M]; /* and one index list u16 (-1 as 0xFFFF) */
+    for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].name, "blend.knn.nbr")) {
+            for (int k = 0; k < P * M; k++)
+                knn16[k] = (uint16_t)(knn_nbr[k] < 0 ? 0xFFFF : knn_nbr[k]);
+            t[i].dtype = PREFREC_DT_U16;
+            t[i].data = knn16;
+            t[i].nbytes = sizeof knn16;
+        }
+    static unsigned char name8[P + 1]; /* and one string table's offsets u8d (their steps) */
+    for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].name, "product.name.off")) {
+            for (int k = 0; k <= P; k++)
+                name8[k] = (unsigned char)(code_off[k] - (k ? code_off[k - 1] : 0));
+            t[i].dtype = PREFREC_DT_U8D;
+            t[i].data = name8;
+            t[i].nbytes = sizeof name8;
+        }
     char man[768];
     if (variant)
         snprintf(

@@ -78,6 +78,21 @@ typedef enum prefrec_dtype {
      * scales, then each row's codes two to a byte (low nibble first, two's complement), a row
      * taking (cols + 1) / 2 bytes */
     PREFREC_DT_Q4R = 7,
+    /* version 2: 8-bit codes into a per-tensor codebook of 256 f32 levels in [-1, 1], times an
+     * f32 scale per row (value = scale[r] * level[code]): 256 f32 levels, rows f32 scales, then
+     * rows x cols u8 codes. The writer fits the levels (prefrec_qc_encode): for a tensor with no
+     * negative value, 0 and 255 logarithmically spaced levels up to 1 (popularity tables) */
+    PREFREC_DT_Q8C = 8,
+    /* version 2: 4-bit codes into a per-tensor codebook of 16 f32 levels in [-1, 1] (fitted by
+     * 1-D k-means on the row-scaled values), an f32 scale per row: 16 f32 levels, rows f32
+     * scales, then each row's codes two to a byte (low nibble first), (cols + 1) / 2 a row */
+    PREFREC_DT_Q4C = 9,
+    /* version 2: unsigned 16-bit, for index lists of catalogues up to 65,535 products; asked for
+     * as i32 it is handed out as i32 values, 0xFFFF read as -1 (a neighbour list's "none") */
+    PREFREC_DT_U16 = 10,
+    /* version 2: u8 steps of an ascending u32 list (a string table's offsets: the strings'
+     * lengths); asked for as u32 it is handed out as the running sums (element i: steps 0..i) */
+    PREFREC_DT_U8D = 11,
     PREFREC_DT_COUNT
 } prefrec_dtype;
 
@@ -86,9 +101,10 @@ typedef enum prefrec_dtype {
 size_t prefrec_dtype_size(uint32_t dt);
 const char *prefrec_dtype_name(uint32_t dt); /* "f32", ...; "?" if unknown */
 /* Stored bytes of a tensor of dtype dt, shape[0..ndim) and n elements (q8r: rows x 4 + n;
- * q4r: rows x (4 + (cols + 1) / 2)). */
+ * q4r: rows x (4 + (cols + 1) / 2); q8c: 1024 + rows x 4 + n; q4c: 64 + rows x (4 + (cols + 1)
+ * / 2)). */
 uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n);
-/* 1 when dt is stored quantised and read as f32 (f16, q8r, q4r). */
+/* 1 when dt is stored quantised and read as f32 (f16, q8r, q4r, q8c, q4c). */
 int prefrec_dtype_quantised(uint32_t dt);
 
 typedef struct prefrec_tensor {
@@ -147,16 +163,34 @@ static inline const char *prefrec_strings_at(const prefrec_strings *s, uint32_t 
  * bit-exact in every build (integer and single IEEE operations only) ------------------------ */
 float prefrec_f16_to_f32(uint16_t h); /* exact, NaN and infinities kept */
 uint16_t prefrec_f32_to_f16(float f); /* round to nearest even; overflow to infinity */
-/* q8r, one row of n floats: scale = max |x| / 127 (0 for an all-zero row), q = x / scale
+/* q8r, one row of n floats: scale = max |x| / 127 rounded up to 11 significant bits (an f16's
+ * precision: gzip stores such f32s in fewer bytes; 0 for an all-zero row), q = x / scale
  * rounded to nearest (ties to even), in -127..127. Non-finite x are refused (returns 1). */
 int prefrec_q8_encode_row(const float *x, size_t n, float *scale, int8_t *q);
-/* the same with codes in -levels..levels (q8r: 127, q4r: 7), scale = max |x| / levels */
+/* the same with codes in -levels..levels (q8r: 127, q4r: 7), scale = max |x| / levels (so
+ * rounded up) */
 int prefrec_q_encode_row(const float *x, size_t n, int levels, float *scale, int8_t *q);
 static inline float prefrec_q8_value(float scale, int8_t q) { return scale * (float)q; }
+/* q8c / q4c (dt): store rows x cols floats x as out (prefrec_dtype_bytes(dt, ...) bytes): row
+ * scales max |x| (rounded up as q8r's), the codebook fitted to the row-scaled values (deterministic), each value's
+ * nearest level. Returns 1 for non-finite input, 2 when out of memory. */
+int prefrec_qc_encode(uint32_t dt, const float *x, uint64_t rows, uint64_t cols,
+                      unsigned char *out);
+/* Decode a stored q8c / q4c tensor into out (rows x cols floats): one IEEE multiply a value.
+ * Returns 0, or 1 when a level is not a finite number in [-1, 1] (*bad: its byte offset within
+ * the tensor), 2 when a row's scale is not a finite number >= 0 (*bad: its byte offset). */
+int prefrec_qc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                      float *out, uint64_t *bad);
 /* Replace x (rows x cols floats) by what a reader decodes after storing it as dt (f32: no
  * change). Returns 1 for a dtype that is not a float storage or for non-finite input. */
 int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x);
-/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r or q4r; a name may end in '*' to
+/* Plan words q5r and q6r: q8r tensors whose codes stay in -15..15 / -31..31 (scale max |x| /
+ * 15, / 31). No dtype of their own: any reader of q8r reads them; gzip's Huffman codes store the
+ * few byte values used in about 4.5 / 5.5 bits. prefrec_quant_plan_dtype returns these codes
+ * for them, which prefrec_quant_roundtrip and the pack writer take as stores. */
+#define PREFREC_STORE_Q5R 271 /* 256 + 15 levels a side */
+#define PREFREC_STORE_Q6R 287 /* 256 + 31 */
+/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, u8d, or q5r / q6r; a name may end in '*' to
  * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
  * plan is malformed (prefrec_quant_plan_check says where). */
 int prefrec_quant_plan_dtype(const char *plan, const char *name);

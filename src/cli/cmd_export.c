@@ -50,8 +50,11 @@ static const char *usage_text =
     "  --pack-version V  format version of the packs written (2): version 2 stores the item\n"
     "                    pack's float tensors as --storage says (smaller), version 1 all as\n"
     "                    f32, for engines older than version 2 packs\n"
-    "  --storage PLAN    version 2's storage per tensor, name=f32|f16|q8r|q4r,... ('*' ends a\n"
-    "                    prefix; unlisted: f32), default " PREFREC_PACK_STORAGE_DEFAULT "\n";
+    "  --storage PLAN    version 2's storage per tensor, name=f32|f16|q8r|q4r|q8c|q4c|q5r|q6r|\n"
+    "                    u16|u8d,... ('*' ends a prefix; unlisted: f32; q5r, q6r: q8r codes in\n"
+    "                    -15..15, -31..31; u16, u8d: an i32 index list, a u32 string table's\n"
+    "                    offsets, when they fit), default\n"
+    "                    " PREFREC_PACK_STORAGE_DEFAULT "\n";
 
 static void to_hex(const uint8_t *b, size_t n, char *out) {
     for (size_t i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);

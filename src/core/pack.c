@@ -27,21 +27,25 @@ struct prefrec_pack {
     cJSON *manifest;
     size_t n_tensors;
     prefrec_tensor *tensors;
-    prefrec_tensor *views; /* [n_tensors]: a quantised tensor's f32 view (dtype f32), else 0 */
-    float *decoded; /* the views' values, decoded once at open */
+    prefrec_tensor *views; /* [n_tensors]: a quantised tensor's f32 view (dtype f32), a u16
+                              tensor's i32 view, a u8d tensor's u32 view, else 0 */
+    float *decoded; /* the views' values (i32 ones stored in their place), decoded once at open */
 };
 
-static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8",  "u8",
-                                                          "i32", "u32", "q8r", "q4r"};
-static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1};
+static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8",  "u8",  "i32", "u32",
+                                                          "q8r", "q4r", "q8c", "q4c", "u16", "u8d"};
+static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1};
 
 size_t prefrec_dtype_size(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_sizes[dt] : 0; }
 const char *prefrec_dtype_name(uint32_t dt) {
     return dt < PREFREC_DT_COUNT ? dtype_names[dt] : "?";
 }
 int prefrec_dtype_quantised(uint32_t dt) {
-    return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R || dt == PREFREC_DT_Q4R;
+    return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R || dt == PREFREC_DT_Q4R ||
+        dt == PREFREC_DT_Q8C || dt == PREFREC_DT_Q4C;
 }
+/* 1 for the dtypes version 1 does not have */
+static int dtype_v2(uint32_t dt) { return dt >= PREFREC_DT_Q8R && dt < PREFREC_DT_COUNT; }
 
 /* rows of a q8r tensor: shape[0], or 1 for a vector */
 static uint64_t q8_rows(uint32_t ndim, const uint32_t *shape) { return ndim > 1 ? shape[0] : 1; }
@@ -49,6 +53,8 @@ static uint64_t q8_rows(uint32_t ndim, const uint32_t *shape) { return ndim > 1 
 uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n) {
     uint64_t b = n * prefrec_dtype_size(dt), rows = q8_rows(ndim, shape);
     if (dt == PREFREC_DT_Q4R) return rows ? rows * (4 + (n / rows + 1) / 2) : 0;
+    if (dt == PREFREC_DT_Q8C) return 1024 + 4 * rows + n;
+    if (dt == PREFREC_DT_Q4C) return 64 + (rows ? rows * (4 + (n / rows + 1) / 2) : 0);
     return dt == PREFREC_DT_Q8R ? b + 4 * rows : b;
 }
 
@@ -99,7 +105,7 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): unknown dtype %u", t->name,
                                  (unsigned long long)(at + 32), t->dtype);
-    if ((t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R) && p->version < 2)
+    if (dtype_v2(t->dtype) && p->version < 2)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): dtype %s needs pack version 2, "
                                  "the header says %u",
@@ -145,13 +151,20 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
     return PREFREC_OK;
 }
 
-/* The f32 views of the quantised tensors, decoded into one buffer (each view 64-byte aligned
- * within it). Their size is bounded by the file's: 4 bytes per q8r byte, 2 per f16 byte. */
+/* 1 when tensor t of a version-2 pack has a view: f32 (quantised), i32 (u16) or u32 (u8d) */
+static int has_view(const prefrec_pack *p, const prefrec_tensor *t) {
+    return p->version >= 2 &&
+        (prefrec_dtype_quantised(t->dtype) || t->dtype == PREFREC_DT_U16 ||
+         t->dtype == PREFREC_DT_U8D);
+}
+
+/* The f32 views of the quantised tensors and the i32 views of the u16 ones, decoded into one
+ * buffer (each view 64-byte aligned within it). Their size is bounded by the file's: 4 bytes per q8r or q8c byte, 8 per q4r or q4c
+ * byte, 2 per f16 byte. */
 static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
     uint64_t total = 0;
     for (size_t i = 0; i < p->n_tensors; i++)
-        if (p->version >= 2 && prefrec_dtype_quantised(p->tensors[i].dtype))
-            total += (p->tensors[i].n_elems + 15) / 16 * 16;
+        if (has_view(p, &p->tensors[i])) total += (p->tensors[i].n_elems + 15) / 16 * 16;
     if (!total) return PREFREC_OK;
     if (total > (SIZE_MAX - 64) / sizeof(float))
         return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: quantised tensors too large");
@@ -162,11 +175,33 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
     float *out = p->decoded;
     for (size_t i = 0; i < p->n_tensors; i++) {
         const prefrec_tensor *t = &p->tensors[i];
-        if (!prefrec_dtype_quantised(t->dtype)) continue; /* (none in version 1: total 0) */
-        if (t->dtype == PREFREC_DT_F16) {
+        if (!has_view(p, t)) continue; /* (none in version 1: total 0) */
+        if (t->dtype == PREFREC_DT_U8D) {
+            const unsigned char *d = t->data;
+            uint32_t sum = 0; /* wraps only past 2^32 (a string table then refuses the order) */
+            for (uint64_t k = 0; k < t->n_elems; k++) {
+                sum += d[k];
+                memcpy(&out[k], &sum, sizeof sum);
+            }
+        } else if (t->dtype == PREFREC_DT_U16) {
+            const unsigned char *h = t->data;
+            for (uint64_t k = 0; k < t->n_elems; k++) {
+                uint32_t v = (uint32_t)(h[2 * k] | h[2 * k + 1] << 8);
+                int32_t x = v == 0xFFFFu ? -1 : (int32_t)v;
+                memcpy(&out[k], &x, sizeof x); /* the buffer holds 4-byte values of either kind */
+            }
+        } else if (t->dtype == PREFREC_DT_F16) {
             const unsigned char *h = t->data;
             for (uint64_t k = 0; k < t->n_elems; k++)
                 out[k] = prefrec_f16_to_f32((uint16_t)(h[2 * k] | h[2 * k + 1] << 8));
+        } else if (t->dtype == PREFREC_DT_Q8C || t->dtype == PREFREC_DT_Q4C) {
+            uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
+            int bad = prefrec_qc_decode(t->dtype, t->data, rows, cols, out, &at);
+            if (bad)
+                return prefrec_error_set(
+                    err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): %s %s", t->name,
+                    (unsigned long long)(t->offset + at), bad == 1 ? "codebook level" : "row scale",
+                    bad == 1 ? "is not a finite number in [-1, 1]" : "is not a finite number >= 0");
         } else {
             uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0;
             const unsigned char *sc = t->data;
@@ -195,7 +230,9 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
         }
         prefrec_tensor *v = &p->views[i];
         *v = *t;
-        v->dtype = PREFREC_DT_F32;
+        v->dtype = t->dtype == PREFREC_DT_U16 ? PREFREC_DT_I32
+            : t->dtype == PREFREC_DT_U8D      ? PREFREC_DT_U32
+                                              : PREFREC_DT_F32;
         v->n_bytes = t->n_elems * sizeof(float);
         v->data = out;
         out += (t->n_elems + 15) / 16 * 16;
@@ -371,7 +408,10 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
     const prefrec_tensor *t = prefrec_pack_find(p, name);
     *out = NULL;
     if (!t) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is missing", name);
-    if (dt == PREFREC_DT_F32 && p->views && prefrec_dtype_quantised(t->dtype))
+    if (p->views &&
+        ((dt == PREFREC_DT_F32 && prefrec_dtype_quantised(t->dtype)) ||
+         (dt == PREFREC_DT_I32 && t->dtype == PREFREC_DT_U16) ||
+         (dt == PREFREC_DT_U32 && t->dtype == PREFREC_DT_U8D)))
         t = &p->views[t - p->tensors]; /* its values, decoded at open */
     if (t->dtype != dt)
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is %s, expected %s",

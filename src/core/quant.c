@@ -1,12 +1,15 @@
 /* quant.c - quantised tensor storage (see prefrec/pack.h, docs/model.md "Pack format"):
- * binary16 and int8 rows with an f32 scale, and the storage plans that pick one per tensor.
+ * binary16, int8 / int4 rows with an f32 scale, 8- / 4-bit codes into a per-tensor codebook,
+ * and the storage plans that pick one per tensor.
  *
  * Why bit manipulation and single float operations: a pack is decoded natively, in Emscripten's
  * and in WASI's wasm, and the engine's output must be the same bits in all three. The f16
  * conversions are integer code; a q8r value is one IEEE multiply (scale x q), exact to round
  * the same everywhere; nothing here depends on the compiler's choice of instructions. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "prefrec/pack.h"
@@ -60,6 +63,19 @@ static float row_max(const float *x, size_t n) {
     return mx;
 }
 
+/* A row scale rounded up to 11 significant bits (an f16's precision in an f32's range): its 13
+ * low mantissa bits are zero, which gzip stores in about half the bytes (and the grid is at most
+ * 0.1% coarser). Up, so that max |x| / scale stays within the levels. */
+static float scale_up(float s) {
+    uint32_t b;
+    memcpy(&b, &s, sizeof b);
+    if (!(b & 0x1FFFu)) return s;
+    b = (b | 0x1FFFu) + 1u; /* a carry into the exponent is still the right value */
+    float r;
+    memcpy(&r, &b, sizeof r);
+    return r <= FLT_MAX ? r : s;
+}
+
 static int8_t q_code(float x, float s, float lv) {
     float v = s > 0.0f ? rintf(x / s) : 0.0f; /* default rounding: to nearest, ties to even */
     return (int8_t)(v > lv ? lv : v < -lv ? -lv : v);
@@ -68,7 +84,7 @@ static int8_t q_code(float x, float s, float lv) {
 int prefrec_q_encode_row(const float *x, size_t n, int levels, float *scale, int8_t *q) {
     float mx = row_max(x, n), lv = (float)levels;
     if (mx < 0.0f) return 1;
-    *scale = mx / lv;
+    *scale = scale_up(mx / lv);
     for (size_t i = 0; i < n; i++) q[i] = q_code(x[i], *scale, lv);
     return 0;
 }
@@ -77,19 +93,184 @@ int prefrec_q8_encode_row(const float *x, size_t n, float *scale, int8_t *q) {
     return prefrec_q_encode_row(x, n, 127, scale, q);
 }
 
+/* ---- q8c / q4c: codes into a per-tensor codebook ------------------------------------------ */
+static int qc_levels(uint32_t dt) {
+    return dt == PREFREC_DT_Q8C ? 256 : dt == PREFREC_DT_Q4C ? 16 : 0;
+}
+
+static uint32_t qc_rd32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static void qc_put32(unsigned char *p, float f) {
+    uint32_t v;
+    memcpy(&v, &f, sizeof v);
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* the nearest of k ascending levels to u (the lower on a tie) */
+static unsigned qc_nearest(const float *book, int k, float u) {
+    int lo = 0, hi = k - 1;
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (book[mid] <= u)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return fabsf(u - book[lo]) <= fabsf(book[hi] - u) ? (unsigned)lo : (unsigned)hi;
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* The codebook for row-scaled values u[0..n) (each in [-1, 1]). No negative value and 256
+ * levels: 0, then 255 levels spaced by equal ratios from the smallest positive u to 1 (relative
+ * error under ratio / 2 everywhere: a popularity's long tail keeps its order, where linear
+ * codes would round it to 0). Otherwise Lloyd's 1-D k-means from the k quantiles, 30 rounds
+ * over the sorted values (each level the mean of the values nearest it). */
+static int qc_fit(float *u, size_t n, int k, float *book) {
+    float lo = 1.0f, umin = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        umin = u[i] < umin ? u[i] : umin;
+        if (u[i] > 0.0f && u[i] < lo) lo = u[i];
+    }
+    if (!n) {
+        for (int j = 0; j < k; j++) book[j] = 0.0f;
+        return 0;
+    }
+    if (k == 256 && umin >= 0.0f) {
+        book[0] = 0.0f;
+        for (int j = 1; j < 255; j++) book[j] = (float)exp(log((double)lo) * (255 - j) / 254.0);
+        book[255] = 1.0f;
+        return 0;
+    }
+    qsort(u, n, sizeof *u, cmp_float); /* u is the caller's scratch copy */
+    for (int j = 0; j < k; j++) book[j] = u[((size_t)2 * j + 1) * n / (2 * (size_t)k)];
+    for (int round = 0; round < 30; round++) {
+        size_t i = 0;
+        for (int j = 0; j < k; j++) {
+            /* values up to the midpoint with the next level belong to level j */
+            float edge = j + 1 < k ? book[j] + (book[j + 1] - book[j]) / 2.0f : FLT_MAX;
+            double sum = 0.0;
+            size_t c = 0;
+            for (; i < n && (u[i] <= edge || j + 1 == k); i++, c++) sum += u[i];
+            if (c) {
+                double m = sum / (double)c;
+                book[j] = (float)(m > 1.0 ? 1.0 : m < -1.0 ? -1.0 : m);
+            }
+        }
+        for (int j = 1; j < k; j++) /* keep them ascending (an empty level kept its place) */
+            for (int a = j; a > 0 && book[a - 1] > book[a]; a--) {
+                float t = book[a];
+                book[a] = book[a - 1];
+                book[a - 1] = t;
+            }
+    }
+    return 0;
+}
+
+int prefrec_qc_encode(uint32_t dt, const float *x, uint64_t rows, uint64_t cols,
+                      unsigned char *out) {
+    int k = qc_levels(dt);
+    uint64_t n = rows * cols, rb = k == 256 ? cols : (cols + 1) / 2;
+    if (!k || n > SIZE_MAX / sizeof(float)) return 1;
+    float *u = malloc((size_t)(n ? n : 1) * sizeof *u), *scale = malloc((rows ? rows : 1) * 4);
+    float book[256];
+    if (!u || !scale) {
+        free(u);
+        free(scale);
+        return 2;
+    }
+    int bad = 0;
+    for (uint64_t r = 0; r < rows && !bad; r++) {
+        const float *row = x + r * cols;
+        float mx = row_max(row, (size_t)cols);
+        bad = mx < 0.0f;
+        mx = bad ? mx : scale_up(mx);
+        scale[r] = mx;
+        for (uint64_t c = 0; c < cols && !bad; c++)
+            u[r * cols + c] = mx > 0.0f ? row[c] / mx : 0.0f;
+    }
+    if (!bad) qc_fit(u, (size_t)n, k, book);
+    unsigned char *sc = out + 4 * (uint64_t)k, *q = sc + 4 * rows;
+    for (int j = 0; j < k && !bad; j++) qc_put32(out + 4 * j, book[j]);
+    if (!bad) memset(q, 0, (size_t)(rows * rb));
+    for (uint64_t r = 0; r < rows && !bad; r++) {
+        qc_put32(sc + 4 * r, scale[r]);
+        for (uint64_t c = 0; c < cols; c++) {
+            float v = scale[r] > 0.0f ? x[r * cols + c] / scale[r] : 0.0f;
+            unsigned code = qc_nearest(book, k, v);
+            if (k == 256)
+                q[r * rb + c] = (unsigned char)code;
+            else
+                q[r * rb + c / 2] |= (unsigned char)(code << (4 * (c & 1))); /* low first */
+        }
+    }
+    free(u);
+    free(scale);
+    return bad;
+}
+
+int prefrec_qc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                      float *out, uint64_t *bad) {
+    int k = qc_levels(dt);
+    float book[256];
+    uint64_t rb = k == 256 ? cols : (cols + 1) / 2;
+    for (int j = 0; j < k; j++) {
+        uint32_t bits = qc_rd32(in + 4 * j);
+        memcpy(&book[j], &bits, sizeof bits);
+        if (!(book[j] >= -1.0f && book[j] <= 1.0f)) {
+            *bad = 4 * (uint64_t)j;
+            return 1;
+        }
+    }
+    const unsigned char *sc = in + 4 * (uint64_t)k, *q = sc + 4 * rows;
+    for (uint64_t r = 0; r < rows; r++) {
+        uint32_t bits = qc_rd32(sc + 4 * r);
+        float s;
+        memcpy(&s, &bits, sizeof s);
+        if (!(s >= 0.0f && s <= FLT_MAX)) {
+            *bad = 4 * (uint64_t)k + 4 * r;
+            return 2;
+        }
+        const unsigned char *row = q + r * rb;
+        float *o = out + r * cols;
+        if (k == 256)
+            for (uint64_t c = 0; c < cols; c++) o[c] = s * book[row[c]];
+        else
+            for (uint64_t c = 0; c < cols; c++) o[c] = s * book[(row[c / 2] >> (4 * (c & 1))) & 15];
+    }
+    return 0;
+}
+
 int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x) {
     size_t n = (size_t)rows * cols;
     if (dt == PREFREC_DT_F32) return 0;
+    if (qc_levels(dt)) {
+        int k = qc_levels(dt); /* the stored layout (prefrec_dtype_bytes, not called: pack.c
+                                  calls this file) */
+        uint64_t rb = k == 256 ? cols : ((uint64_t)cols + 1) / 2, at = 0;
+        uint64_t bytes = 4 * (uint64_t)k + (uint64_t)rows * (4 + rb);
+        unsigned char *b = malloc((size_t)bytes);
+        int bad = !b || prefrec_qc_encode(dt, x, rows, cols, b) ||
+            prefrec_qc_decode(dt, b, rows, cols, x, &at);
+        free(b);
+        return bad;
+    }
     if (dt == PREFREC_DT_F16) {
         for (size_t i = 0; i < n; i++) x[i] = prefrec_f16_to_f32(prefrec_f32_to_f16(x[i]));
         return 0;
     }
-    if (dt != PREFREC_DT_Q8R && dt != PREFREC_DT_Q4R) return 1;
-    float lv = dt == PREFREC_DT_Q8R ? 127.0f : 7.0f;
+    if (dt != PREFREC_DT_Q8R && dt != PREFREC_DT_Q4R && dt != PREFREC_STORE_Q5R &&
+        dt != PREFREC_STORE_Q6R)
+        return 1;
+    float lv = dt == PREFREC_DT_Q8R ? 127.0f : dt == PREFREC_DT_Q4R ? 7.0f : (float)(dt - 256);
     for (uint32_t r = 0; r < rows; r++) {
         float *row = x + (size_t)r * cols, mx = row_max(row, cols);
         if (mx < 0.0f) return 1;
-        float s = mx / lv;
+        float s = scale_up(mx / lv);
         for (uint32_t i = 0; i < cols; i++) row[i] = prefrec_q8_value(s, q_code(row[i], s, lv));
     }
     return 0;
@@ -101,6 +282,12 @@ static int dtype_of_word(const char *s, size_t n) {
     if (n == 3 && !memcmp(s, "f16", 3)) return PREFREC_DT_F16;
     if (n == 3 && !memcmp(s, "q8r", 3)) return PREFREC_DT_Q8R;
     if (n == 3 && !memcmp(s, "q4r", 3)) return PREFREC_DT_Q4R;
+    if (n == 3 && !memcmp(s, "q8c", 3)) return PREFREC_DT_Q8C;
+    if (n == 3 && !memcmp(s, "q4c", 3)) return PREFREC_DT_Q4C;
+    if (n == 3 && !memcmp(s, "u16", 3)) return PREFREC_DT_U16;
+    if (n == 3 && !memcmp(s, "u8d", 3)) return PREFREC_DT_U8D;
+    if (n == 3 && !memcmp(s, "q5r", 3)) return PREFREC_STORE_Q5R;
+    if (n == 3 && !memcmp(s, "q6r", 3)) return PREFREC_STORE_Q6R;
     return -1;
 }
 
@@ -138,10 +325,11 @@ int prefrec_quant_plan_dtype(const char *plan, const char *name) {
 prefrec_status prefrec_quant_plan_check(const char *plan, prefrec_error *err) {
     size_t at = 0;
     if (plan_walk(plan, NULL, &at) == -1)
-        return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "storage plan: entry at character %zu of '%s' is not "
-                                 "name=f32|f16|q8r|q4r (a name of 1..31 characters, '*' ends a "
-                                 "prefix)",
-                                 at, plan);
+        return prefrec_error_set(
+            err, PREFREC_E_INVAL,
+            "storage plan: entry at character %zu of '%s' is not "
+            "name=f32|f16|q8r|q4r|q8c|q4c|u16|u8d|q5r|q6r (a name of 1..31 characters, '*' ends a "
+            "prefix)",
+            at, plan);
     return PREFREC_OK;
 }

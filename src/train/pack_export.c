@@ -13,13 +13,48 @@
 
 static int is_customer_tensor(const char *name) { return strncmp(name, "customer.", 9) == 0; }
 
+/* An i32 tensor as u16 (-1 as 0xFFFF) when every value is in -1..65534, else as it is. */
+static prefrec_status add_u16(prefrec_pack_writer *w, const prefrec_tensor *t, prefrec_error *err) {
+    const int32_t *x = (const int32_t *)t->data;
+    uint64_t k = 0;
+    while (k < t->n_elems && x[k] >= -1 && x[k] < 0xFFFF) k++;
+    if (k < t->n_elems) /* a bigger catalogue: the list stays i32 (prefrec inspect shows it) */
+        return prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
+    uint16_t *h = malloc((size_t)(t->n_elems ? t->n_elems : 1) * sizeof *h);
+    if (!h) return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    for (k = 0; k < t->n_elems; k++) h[k] = (uint16_t)(x[k] < 0 ? 0xFFFF : x[k]);
+    prefrec_status s =
+        prefrec_pack_writer_add(w, t->name, PREFREC_DT_U16, t->ndim, t->shape, h, err);
+    free(h);
+    return s;
+}
+
+/* A u32 tensor as u8d (its steps) when it ascends by at most 255 a step, else as it is. */
+static prefrec_status add_u8d(prefrec_pack_writer *w, const prefrec_tensor *t, prefrec_error *err) {
+    const uint32_t *x = (const uint32_t *)t->data;
+    uint64_t k = 0;
+    while (k < t->n_elems && x[k] >= (k ? x[k - 1] : 0) && x[k] - (k ? x[k - 1] : 0) < 256) k++;
+    if (k < t->n_elems) /* a longer string: the offsets stay u32 (prefrec inspect shows it) */
+        return prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
+    unsigned char *d = malloc((size_t)(t->n_elems ? t->n_elems : 1));
+    if (!d) return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    for (k = 0; k < t->n_elems; k++) d[k] = (unsigned char)(x[k] - (k ? x[k - 1] : 0));
+    prefrec_status s =
+        prefrec_pack_writer_add(w, t->name, PREFREC_DT_U8D, t->ndim, t->shape, d, err);
+    free(d);
+    return s;
+}
+
 /* One item tensor in the storage the version and plan give it: float tensors (f32 or already
- * quantised) as the plan says in version 2 and as f32 in version 1, the others as they are. */
+ * quantised) as the plan says in version 2 and as f32 in version 1, i32 ones as u16 and u32
+ * ones as u8d where the plan says so and their values fit, the others as they are. */
 static prefrec_status add_item_tensor(prefrec_pack_writer *w, const prefrec_pack *full,
                                       const prefrec_tensor *t, uint32_t version, const char *plan,
                                       prefrec_error *err) {
     int is_float = t->dtype == PREFREC_DT_F32 || prefrec_dtype_quantised(t->dtype);
     int store = version >= 2 ? prefrec_quant_plan_dtype(plan, t->name) : PREFREC_DT_F32;
+    if (t->dtype == PREFREC_DT_I32 && store == PREFREC_DT_U16) return add_u16(w, t, err);
+    if (t->dtype == PREFREC_DT_U32 && store == PREFREC_DT_U8D) return add_u8d(w, t, err);
     if (!is_float || store == (int)t->dtype)
         return prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
     if (store < 0) return prefrec_quant_plan_check(plan, err);

@@ -17,7 +17,7 @@ typedef struct wtensor {
 } wtensor;
 
 struct prefrec_pack_writer {
-    uint32_t version; /* 0: PREFREC_PACK_VERSION_MIN (1) unless a q8r tensor needs 2 */
+    uint32_t version; /* 0: PREFREC_PACK_VERSION_MIN (1) unless a q8r..q4c tensor needs 2 */
     char *manifest;
     wtensor *t;
     size_t n, cap;
@@ -152,6 +152,8 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
                                               const float *data, prefrec_error *err) {
     if (store == PREFREC_DT_F32)
         return prefrec_pack_writer_add(w, name, PREFREC_DT_F32, ndim, shape, data, err);
+    int levels = store == PREFREC_STORE_Q5R ? 15 : store == PREFREC_STORE_Q6R ? 31 : 127;
+    if (levels < 127) store = PREFREC_DT_Q8R; /* q5r, q6r: q8r codes in a narrower range */
     if (!prefrec_dtype_quantised(store))
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "pack writer: tensor '%s': %s is not a float storage", name,
@@ -168,7 +170,9 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
     unsigned char *b = malloc((size_t)bytes + 1);
     if (!b) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
     int bad = 0;
-    if (store == PREFREC_DT_F16) {
+    if (store == PREFREC_DT_Q8C || store == PREFREC_DT_Q4C) {
+        bad = prefrec_qc_encode(store, data, rows, cols, b);
+    } else if (store == PREFREC_DT_F16) {
         for (uint64_t k = 0; k < n; k++) {
             uint16_t h = prefrec_f32_to_f16(data[k]);
             b[2 * k] = (unsigned char)h;
@@ -183,7 +187,7 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
         for (uint64_t r = 0; r < rows && !bad; r++) {
             float sc = 0.0f;
             int8_t *q = q4 ? codes : (int8_t *)(b + 4 * rows + r * cols);
-            bad = prefrec_q_encode_row(data + r * cols, (size_t)cols, q4 ? 7 : 127, &sc, q);
+            bad = prefrec_q_encode_row(data + r * cols, (size_t)cols, q4 ? 7 : levels, &sc, q);
             for (uint64_t k = 0; q4 && k < cols; k++) /* low nibble first */
                 b[4 * rows + r * rb + k / 2] |=
                     (unsigned char)(((unsigned)q[k] & 15u) << (4 * (k & 1)));
@@ -246,12 +250,12 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
     uint32_t version = w->version ? w->version : PREFREC_PACK_VERSION_MIN;
     for (size_t i = 0; i < w->n; i++) {
         end = align_up(end) + w->t[i].n_bytes;
-        if ((w->t[i].dtype == PREFREC_DT_Q8R || w->t[i].dtype == PREFREC_DT_Q4R) && version < 2) {
+        if (w->t[i].dtype >= PREFREC_DT_Q8R && version < 2) {
             if (w->version)
                 return prefrec_error_set(err, PREFREC_E_INVAL,
-                                         "pack writer: tensor '%s' is q8r, which version %u "
+                                         "pack writer: tensor '%s' is %s, which version %u "
                                          "packs cannot hold (version 2 can)",
-                                         w->t[i].name, version);
+                                         w->t[i].name, prefrec_dtype_name(w->t[i].dtype), version);
             version = 2;
         }
     }

@@ -12,7 +12,8 @@ import sys
 import zlib
 
 DTYPES = {0: ('f32', 4), 1: ('f16', 2), 2: ('i8', 1), 3: ('u8', 1), 4: ('i32', 4), 5: ('u32', 4),
-          6: ('q8r', 1), 7: ('q4r', 1)}  # 6, 7: version 2, an f32 scale per row on top
+          6: ('q8r', 1), 7: ('q4r', 1), 8: ('q8c', 1), 9: ('q4c', 1), 10: ('u16', 2), 11: ('u8d', 1)}
+# 6..10: version 2; 6..9: an f32 scale per row on top (8, 9: and a codebook of 256 / 16 levels)
 
 
 def stored_bytes(dtype, shape):
@@ -20,10 +21,10 @@ def stored_bytes(dtype, shape):
     for d in shape:
         n *= d
     rows = shape[0] if len(shape) > 1 else 1
-    if dtype == 6:
-        return 4 * rows + n
-    if dtype == 7:
-        return rows * (4 + (n // rows + 1) // 2) if rows else 0
+    if dtype in (6, 8):
+        return 4 * rows + n + (1024 if dtype == 8 else 0)
+    if dtype in (7, 9):
+        return (rows * (4 + (n // rows + 1) // 2) if rows else 0) + (64 if dtype == 9 else 0)
     return n * DTYPES[dtype][1]
 
 
@@ -57,7 +58,13 @@ def dump(path, floats):
     for name in tensors:
         if name.endswith('.off') and name[:-4] + '.str' in tensors:
             base = name[:-4]
-            offs = struct.unpack(f'<{len(raw[name]) // 4}I', raw[name])
+            if tensors[name][0] == 'u8d':  # u8 steps: the offsets are their running sums
+                offs, total = [], 0
+                for step in raw[name]:
+                    total += step
+                    offs.append(total)
+            else:
+                offs = struct.unpack(f'<{len(raw[name]) // 4}I', raw[name])
             s = raw[base + '.str']
             strings[base] = [s[offs[i]:offs[i + 1] - 1].decode('utf-8') for i in range(len(offs) - 1)]
     out = {'file': path, 'manifest': manifest, 'tensors': tensors, 'strings': strings}

@@ -9,7 +9,7 @@
  *      every flip of the 64-byte header and of a table entry's dtype/ndim/shape/offset fields
  *      must be refused;
  *   4. each byte of the tensor data flipped, CRC as stored: PREFREC_E_CHECKSUM.
- * Twice: the version-1 pack (all f32) and the version-2 one (f16 and q8r tensors).
+ * Twice: the version-1 pack (all f32) and the version-2 one (f16, q8r, q4r, q8c, q4c).
  * The counts printed are the same in every build (tests/core parity). */
 #include <stdlib.h>
 
@@ -65,7 +65,7 @@ static int open_and_serve(const unsigned char *c, size_t len, int *bad) {
 }
 
 /* Every damage above to the tiny pack of this variant (2: f32, version 1; 12: the same with
- * its float item tensors stored f16 and q8r, version 2). */
+ * its float item tensors stored f16, q8r, q4r, q8c and q4c, version 2). */
 static int fault_run(int variant) {
     size_t len;
     unsigned char *b = tiny_pack(&len, variant);
@@ -109,11 +109,13 @@ static int fault_run(int variant) {
             fixed_served += r == 2;
             /* header fields, and an entry's dtype, ndim, shape and offset (bytes 32..63) */
             int is_struct = i < 64 || (i >= toff && i < toff + 64 * n_t && (i - toff) % 64 >= 32);
-            /* version 2 reads f32, f16, q8r and q4r tensors alike (as f32): a dtype byte turned
-             * from f32 to f16 or q8r to q4r (or back), CRC recomputed, can be a well-formed pack
-             * of other values, which may serve (in range, never reading outside: checked) */
+            /* version 2 reads f32, f16, q8r, q4r, q8c and q4c tensors alike (as f32): a dtype
+             * byte turned from f32 to f16, q8r to q4r or q8c to q4c (or back), CRC recomputed,
+             * can be a well-formed pack of other values, which may serve (in range, never
+             * reading outside: checked) */
             if (variant >= 10 && i >= toff && (i - toff) % 64 == 32 && FLIPS[f] == 0x01 &&
-                (b[i] <= PREFREC_DT_F16 || b[i] == PREFREC_DT_Q8R || b[i] == PREFREC_DT_Q4R)) {
+                (b[i] <= PREFREC_DT_F16 || b[i] == PREFREC_DT_Q8R || b[i] == PREFREC_DT_Q4R ||
+                 b[i] == PREFREC_DT_Q8C || b[i] == PREFREC_DT_Q4C)) {
                 float_swaps += r == 2;
                 is_struct = 0;
             }
@@ -127,7 +129,7 @@ static int fault_run(int variant) {
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(structural_refused, structural);
     printf("flips before data: %d; re-CRC'd: %d refused by open, %d by engine_new, %d served "
-           "(%d of them float dtype swaps: f32 <-> f16, q8r <-> q4r)\n",
+           "(%d of them float dtype swaps: f32 <-> f16, q8r <-> q4r, q8c <-> q4c)\n",
            total, fixed_open, fixed_engine, fixed_served, float_swaps);
     /* a flipped CRC field is a checksum mismatch */
     for (size_t i = 60; i < 64; i++) {

@@ -62,11 +62,18 @@ static void test_q8(void) {
     CHECK_EQ_INT(q[1], 2);
     CHECK_EQ_INT(q[2], 4);
     CHECK_EQ_INT(q[3], -2);
-    /* 0.3 with max 1: 0.3 x 127 = 38.1 -> 38, read back 38/127 = 0.299212598 */
+    /* 0.3 with max 1: scale 1 / 127 = 0x3C010204 rounded up to 11 significant bits (the 13 low
+     * mantissa bits cleared, plus one unit of 2^13): 0x3C012000 = 2^-7 x 1.0087890625 =
+     * 0.00788116455078125; 0.3 / scale = 38.07 -> 38, read back 38 x scale; the max 1 reads
+     * back as 127 x scale = 1.0009079 (the grid under 0.1% coarser than max / 127's) */
     float r3[2] = {1.0f, 0.3f};
     CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q8R, 1, 2, r3), 0);
-    CHECK_NEAR(r3[1], 38.0 / 127.0, 1e-7);
-    CHECK_NEAR(r3[0], 1.0, 1e-7);
+    CHECK(r3[1] == (float)(38 * 0.00788116455078125));
+    CHECK(r3[0] == (float)(127 * 0.00788116455078125));
+    CHECK_EQ_INT(prefrec_q8_encode_row(r3, 2, &s, q), 0);
+    CHECK(s == 0.00788116455078125f); /* its own grid: scale unchanged, codes exact */
+    CHECK_EQ_INT(q[0], 127);
+    CHECK_EQ_INT(q[1], 38);
     const float zero[3] = {0, 0, 0};
     CHECK_EQ_INT(prefrec_q8_encode_row(zero, 3, &s, q), 0);
     CHECK(s == 0.0f && q[0] == 0 && q[2] == 0);
@@ -79,10 +86,18 @@ static void test_q8(void) {
     CHECK_EQ_INT(prefrec_quant_plan_dtype(plan, "product.bias"), PREFREC_DT_F32);
     CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q4", "a"), -1);
     CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q4r", "a"), PREFREC_DT_Q4R);
-    /* q4r round trip: max 1, scale 1/7: 0.3 x 7 = 2.1 -> 2, read back 2/7 */
+    /* q4r round trip: max 1, scale 1 / 7 = 0x3E124925 rounded up: 0x3E126000 = 0.1429443359375;
+     * 0.3 / scale = 2.099 -> 2, read back 0.285888671875 */
     float r4[2] = {1.0f, 0.3f};
     CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q4R, 1, 2, r4), 0);
-    CHECK_NEAR(r4[1], 2.0 / 7.0, 1e-7);
+    CHECK(r4[1] == 0.285888671875f);
+    /* q5r, q6r (plan words): q8r codes in -15..15, -31..31. Max 1, scale 1 / 15 = 0x3D888889
+     * rounded up: 0x3D88A000 = 0.066711425781; 0.3 / scale = 4.497 -> 4: 0.266845703125 */
+    float r5[2] = {1.0f, 0.3f};
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("e=q5r", "e"), PREFREC_STORE_Q5R);
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_STORE_Q5R, 1, 2, r5), 0);
+    CHECK(r5[1] == 0.266845703125f);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("e=q6r", "e"), PREFREC_STORE_Q6R);
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_quant_plan_check("x=f16,=q8r", &err), PREFREC_E_INVAL);
     CHECK(strstr(err.msg, "character 6") != NULL);
@@ -177,6 +192,143 @@ static void test_pack_v2(void) {
     free(b);
 }
 
+/* q8c and q4c: codes into a per-tensor codebook (quant.c) */
+static void test_qc(void) {
+    /* q4c of 0, 1, .., 16 (one row, scale 16: u = k / 16). Lloyd from the quantiles
+     * u[(2j + 1) x 17 / 32]: indices 0..7, 9..16 (8 / 16 is no level); the first round puts 8 / 16
+     * with 7 / 16 (the midpoint to 9 / 16 is 8 / 16, ties go low): that level becomes
+     * 15 / 32, and stays. Read back: 7 and 8 both 7.5, every other value exact. */
+    float x[17], y[17];
+    for (int k = 0; k < 17; k++) x[k] = y[k] = (float)k;
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q4C, 1, 17, y), 0);
+    int exact = 0;
+    for (int k = 0; k < 17; k++) exact += y[k] == x[k];
+    CHECK_EQ_INT(exact, 15);
+    CHECK(y[7] == 7.5f && y[8] == 7.5f);
+    uint32_t sh[2] = {1, 17};
+    CHECK_EQ_INT(prefrec_dtype_bytes(PREFREC_DT_Q4C, 2, sh, 17), 64 + 4 + 9);
+    CHECK_EQ_INT(prefrec_dtype_bytes(PREFREC_DT_Q8C, 2, sh, 17), 1024 + 4 + 17);
+    /* q8c of a tensor with no negative value: levels 0, then 0.001 x 1000^((j - 1) / 254) up to
+     * 1 (ratio 1000^(1 / 254) = 1.0276 a level: relative error under 1.4%). Row max 1: 0 and 1
+     * read back exactly, 0.001 as 0.001 (level 1), sqrt(0.001) as level 128 */
+    float z[5] = {0.0f, 0.001f, 1.0f, 0.0316227766f, 0.5f};
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q8C, 1, 5, z), 0);
+    CHECK(z[0] == 0.0f && z[2] == 1.0f);
+    CHECK_NEAR(z[1], 0.001, 1e-9);
+    CHECK_NEAR(z[3], 0.0316227766, 1e-6);
+    CHECK(fabsf(z[4] - 0.5f) < 0.5f * 0.014f && z[4] != 0.5f);
+    /* signed: 256 k-means levels, 5 distinct values: all exact */
+    float w[5] = {-3.0f, 1.0f, 0.25f, 0.0f, 3.0f};
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q8C, 1, 5, w), 0);
+    CHECK(w[0] == -3.0f && w[1] == 1.0f && w[2] == 0.25f && w[3] == 0.0f && w[4] == 3.0f);
+    float nan_row[2] = {1.0f, f_of(0x7FC00000)};
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_Q4C, 1, 2, nan_row), 1);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q8c,b=q4c", "a"), PREFREC_DT_Q8C);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("a=q8c,b=q4c", "b"), PREFREC_DT_Q4C);
+
+    /* a pack: "p" q8c [2, 3] (rows {4, 0, 1}, {0, 0, 0}), "e" q4c [1, 17] (0..16) */
+    static unsigned char bp[1024 + 8 + 6], be[64 + 4 + 9];
+    const float p0[6] = {4.0f, 0.0f, 1.0f, 0.0f, 0.0f, 0.0f};
+    CHECK_EQ_INT(prefrec_qc_encode(PREFREC_DT_Q8C, p0, 2, 3, bp), 0);
+    CHECK_EQ_INT(prefrec_qc_encode(PREFREC_DT_Q4C, x, 1, 17, be), 0);
+    tb t[] = {{"p", PREFREC_DT_Q8C, 2, {2, 3}, bp, sizeof bp},
+              {"e", PREFREC_DT_Q4C, 2, {1, 17}, be, sizeof be}};
+    size_t len;
+    unsigned char *b = tb_build("{\"kind\":\"test\"}", t, 2, &len), *c = malloc(len);
+    prefrec_pack *p = NULL;
+    prefrec_error err = {0};
+    const prefrec_tensor *v;
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_pack_version(p), 2);
+    CHECK_EQ_INT(prefrec_pack_get(p, "p", PREFREC_DT_F32, 2, NULL, &v, &err), PREFREC_OK);
+    const float *f = v->data; /* 4 x 1, 4 x 0, 4 x 0.25 (the smallest positive: level 1) */
+    CHECK(f[0] == 4.0f && f[1] == 0.0f && f[2] == 1.0f && f[3] == 0.0f && f[5] == 0.0f);
+    CHECK_EQ_INT(prefrec_pack_get(p, "e", PREFREC_DT_F32, 2, NULL, &v, &err), PREFREC_OK);
+    CHECK(((const float *)v->data)[16] == 16.0f && ((const float *)v->data)[8] == 7.5f);
+    const size_t op = (size_t)prefrec_pack_find(p, "p")->offset,
+                 oe = (size_t)prefrec_pack_find(p, "e")->offset;
+    prefrec_pack_free(p);
+    /* version 1 cannot hold q8c / q4c */
+    memcpy(c, b, len);
+    c[8] = 1;
+    tb_fix_crc(c, len);
+    CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_FORMAT);
+    CHECK(strstr(err.msg, "dtype q8c needs pack version 2") != NULL);
+    /* a level outside [-1, 1] or not a number, a row scale below 0: refused, naming the byte */
+    const float bad_vals[3] = {f_of(0x7FC00000), 1.5f, -1.0f};
+    const size_t bad_at[3] = {oe + 4 * 3, op + 4 * 255, op + 1024 + 4};
+    for (int k = 0; k < 3; k++) {
+        memcpy(c, b, len);
+        memcpy(c + bad_at[k], &bad_vals[k], 4);
+        tb_fix_crc(c, len);
+        char want[32];
+        snprintf(want, sizeof want, "(byte %zu)", bad_at[k]);
+        CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_FORMAT);
+        CHECK(strstr(err.msg, want) != NULL);
+        CHECK(strstr(err.msg, k < 2 ? "codebook level" : "row scale") != NULL);
+        if (k == 2) printf("bad q8c scale: %s\n", err.msg);
+    }
+    /* every byte of both tensors flipped (CRC recomputed): refused with a message, or read as
+     * finite values (a code is always some level) */
+    int refused = 0, read = 0, nonfinite = 0;
+    for (size_t i = op; i < len; i++)
+        for (int fl = 0; fl < 2; fl++) {
+            memcpy(c, b, len);
+            c[i] ^= fl ? 0x80 : 0x01;
+            tb_fix_crc(c, len);
+            memset(&err, 0, sizeof err);
+            if (prefrec_pack_open(c, len, &p, &err) != PREFREC_OK) {
+                refused += err.msg[0] != 0 && !p;
+                continue;
+            }
+            read++;
+            for (int k = 0; k < 2; k++) {
+                CHECK_EQ_INT(prefrec_pack_get(p, k ? "e" : "p", PREFREC_DT_F32, 2, NULL, &v, &err),
+                             PREFREC_OK);
+                for (uint64_t j = 0; j < v->n_elems; j++)
+                    nonfinite += !isfinite(((const float *)v->data)[j]);
+            }
+            prefrec_pack_free(p);
+        }
+    CHECK_EQ_INT(nonfinite, 0);
+    CHECK_EQ_INT(refused + read, 2 * (long long)(len - op));
+    printf("q8c/q4c data flips (CRC recomputed): %d refused, %d read as finite values\n", refused,
+           read);
+    free(c);
+    free(b);
+}
+
+/* u16: an index list read as i32, 0xFFFF as -1 */
+static void test_u16(void) {
+    static const uint16_t h[4] = {0, 7, 0xFFFF, 65534};
+    tb t[] = {{"n", PREFREC_DT_U16, 2, {2, 2}, h, sizeof h}};
+    size_t len;
+    unsigned char *b = tb_build("{\"kind\":\"test\"}", t, 1, &len);
+    prefrec_pack *p = NULL;
+    prefrec_error err = {0};
+    const prefrec_tensor *v;
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_pack_version(p), 2);
+    CHECK_EQ_INT(prefrec_pack_find(p, "n")->n_bytes, 8);
+    CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_I32, 2, NULL, &v, &err), PREFREC_OK);
+    const int32_t *x = v->data;
+    CHECK(v->dtype == PREFREC_DT_I32 && x[0] == 0 && x[1] == 7 && x[2] == -1 && x[3] == 65534);
+    CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_U16, 2, NULL, &v, &err), PREFREC_OK);
+    CHECK(((const uint16_t *)v->data)[2] == 0xFFFF);
+    CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_F32, 2, NULL, &v, &err), PREFREC_E_FORMAT);
+    CHECK(strstr(err.msg, "is u16, expected f32") != NULL);
+    prefrec_pack_free(p);
+    b[8] = 1; /* version 1 has no u16 */
+    tb_fix_crc(b, len);
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_E_FORMAT);
+    CHECK(strstr(err.msg, "dtype u16 needs pack version 2") != NULL);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("blend.*.nbr=u16", "blend.*.nbr"), PREFREC_DT_U16);
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("blend.*=u16", "blend.knn.nbr"), PREFREC_DT_U16);
+    float f[1] = {1.0f}; /* not a float storage */
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_U16, 1, 1, f), 1);
+    free(b);
+}
+
 /* The engine's lists from the f32 tiny pack and its quantised twin: printed exactly (parity). */
 static void test_engine(void) {
     for (int variant = 2; variant <= 12; variant += 10) {
@@ -217,6 +369,8 @@ int main(void) {
     test_f16();
     test_q8();
     test_pack_v2();
+    test_qc();
+    test_u16();
     test_engine();
     return check_report("test_quant");
 }

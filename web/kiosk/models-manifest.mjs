@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import { shardFile } from '../shard.js';
 
 const MAGIC = 'PRFPACK\0';
-const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1]; // f32 f16 i8 u8 i32 u32 q8r q4r (+ row scales)
+// f32 f16 i8 u8 i32 u32 q8r q4r q8c q4c u16 u8d (+ row scales, codebooks)
+const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1];
 let crcTable;
 
 /** CRC32 (IEEE 802.3 / zlib) of the bytes, continuing from crc. */
@@ -74,9 +75,11 @@ export function readPack(buf, name) {
     if (!(dtype < DTYPE_BYTES.length) || ndim < 1 || ndim > 4 || (dtype >= 6 && version < 2)) throw bad(`tensor ${i} "${tname}" at byte ${e}: dtype ${dtype}, ndim ${ndim}`);
     const shape = [0, 1, 2, 3].slice(0, ndim).map((d) => u32(e + 40 + 4 * d));
     const elems = shape.reduce((a, b) => a * b, 1), rows = ndim > 1 ? shape[0] : 1;
-    // q8r: a f32 scale per row, then a byte a value; q4r: a scale and (cols + 1) / 2 bytes a row
-    const bytes = dtype === 6 ? 4 * rows + elems
-      : dtype === 7 ? (rows ? rows * (4 + Math.floor((elems / rows + 1) / 2)) : 0)
+    // q8r: a f32 scale per row, then a byte a value; q4r: a scale and (cols + 1) / 2 bytes a row;
+    // q8c, q4c: the same after a codebook of 256 / 16 f32 levels
+    const book = dtype === 8 ? 1024 : dtype === 9 ? 64 : 0;
+    const bytes = dtype === 6 || dtype === 8 ? book + 4 * rows + elems
+      : dtype === 7 || dtype === 9 ? book + (rows ? rows * (4 + Math.floor((elems / rows + 1) / 2)) : 0)
         : elems * DTYPE_BYTES[dtype];
     if (offset < dOff || offset + bytes > buf.length) throw bad(`tensor "${tname}" at byte ${e}: data [${offset}, ${offset + bytes}) outside the data section`);
     tensors[tname] = { dtype, shape, offset, bytes };

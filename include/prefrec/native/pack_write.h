@@ -34,13 +34,14 @@ void prefrec_pack_writer_free(prefrec_pack_writer *w); /* accepts NULL */
 prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name, uint32_t dtype,
                                        uint32_t ndim, const uint32_t *shape, const void *data,
                                        prefrec_error *err);
-/* Add a float tensor stored as store: f32 (as prefrec_pack_writer_add), f16 or q8r (int8 rows
- * with an f32 scale each; prefrec/pack.h). Errors: a non-float store, a non-finite value (q8r). */
+/* Add a float tensor stored as store: f32 (as prefrec_pack_writer_add), f16, q8r / q4r (int8 /
+ * int4 rows with an f32 scale each) or q8c / q4c (codes into a fitted per-tensor codebook, an
+ * f32 scale a row; prefrec/pack.h). Errors: a non-float store, a non-finite value. */
 prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char *name,
                                               uint32_t store, uint32_t ndim, const uint32_t *shape,
                                               const float *data, prefrec_error *err);
-/* The format version to write (1 or 2). Unset: 1, or 2 when a q8r tensor is added; set to 1,
- * finishing a pack with a q8r tensor fails. Versions 1 and 2 differ only in q8r. */
+/* The format version to write (1 or 2). Unset: 1, or 2 when a q8r, q4r, q8c or q4c tensor is
+ * added; set to 1, finishing a pack with one fails. Versions 1 and 2 differ only in those. */
 prefrec_status prefrec_pack_writer_set_version(prefrec_pack_writer *w, uint32_t version,
                                                prefrec_error *err);
 /* Add a string table "<base>.off" + "<base>.str" (see prefrec_pack_strings). */
@@ -85,12 +86,15 @@ prefrec_status prefrec_pack_export_rank(const prefrec_pack *full, const char *di
                                         size_t *sizes, prefrec_error *err);
 
 /* The item packs' storage plan in version 2, chosen by measurement (docs/model.md, "Smaller
- * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. product.emb stays
- * q8r: in q4r the NeuMF's new-item recall fell 1.4%; blend.pop.seg stays f16: in q8r the
- * served new-item recall on completejourney fell 1.1%. */
+ * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. product.emb stays q8r:
+ * q4r / q4c cost the NeuMF's new-item recall 1.4%, q5r 0.7%, q6r 0.7%; blend.pop.seg stays f16:
+ * 8-bit codes (q8r linear, q8c logarithmic) cost completejourney's served new-item recall 1.1%
+ * (and q8c its mixed list 2.4%). Index lists u16 and string offsets u8d where they fit
+ * (lossless); row scales are rounded to 11 significant bits (src/core/quant.c). */
 #define PREFREC_PACK_STORAGE_DEFAULT \
     "product.emb=q8r,product.bias=f16,mlp.*=f16,out.*=f16,blend.ease.w=q4r,blend.knn.w=q4r," \
-    "blend.pop.seg=f16,blend.pop.all=f16,blend.trend=f16"
+    "blend.pop.seg=f16,blend.pop.all=f16,blend.trend=f16,blend.ease.nbr=u16,blend.knn.nbr=u16," \
+    "product.code.off=u8d,product.name.off=u8d,category.off=u8d,subcategory.off=u8d"
 
 #ifdef __cplusplus
 }
