@@ -20,7 +20,7 @@
 //             the NeuMF, typed (recommendTop) and JSON (recommend); rounds alternate between
 //             the shims, the median round per shim is reported.
 // Prints the load average beside each size: the machine is shared, figures move with it.
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
