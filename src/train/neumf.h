@@ -7,6 +7,7 @@
 #ifndef PREFREC_TRAIN_NEUMF_H
 #define PREFREC_TRAIN_NEUMF_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -107,6 +108,33 @@ void nm_predict_batch(const nm_net *n, const int32_t *cust, const int32_t *prod,
 
 /* The network's weights copied into the public form (prefrec_neumf_free frees it). */
 prefrec_status nm_export(const nm_net *n, uint64_t seed, prefrec_neumf **out, prefrec_error *err);
+
+/* Adam on n parameters p with gradient g and moments m, v: the update both trainers take (lr_t:
+ * the step's rate with beta1's bias correction; bc2: 1 / sqrt(1 - beta2^t)). Inline, so each
+ * caller's loop (and each of its target clones) vectorises it in place. */
+#define NM_ADAM_B1 0.9f
+#define NM_ADAM_B2 0.999f
+#define NM_ADAM_EPS 1e-8f
+static inline void nm_adam(float *restrict p, float *restrict m, float *restrict v,
+                           const float *restrict g, size_t n, float lr_t, float bc2) {
+    for (size_t q = 0; q < n; q++) {
+        float gq = g[q];
+        float mq = NM_ADAM_B1 * m[q] + (1.0f - NM_ADAM_B1) * gq;
+        float vq = NM_ADAM_B2 * v[q] + (1.0f - NM_ADAM_B2) * gq * gq;
+        m[q] = mq;
+        v[q] = vq;
+        p[q] -= lr_t * mq / (sqrtf(vq) * bc2 + NM_ADAM_EPS);
+    }
+}
+
+/* The end of an epoch, the same in both trainers: the progress line (tp->verbose), the
+ * report's epoch count and log, and early stopping on the validation RMSE vr (every epoch is
+ * the best when there is no validation pair: has_valid 0). Returns NM_EPOCH_BEST when this
+ * epoch is the best so far (the caller keeps a copy of the weights), NM_EPOCH_STOP when
+ * tp->patience epochs in a row were not, else NM_EPOCH_ON. */
+enum { NM_EPOCH_ON, NM_EPOCH_BEST, NM_EPOCH_STOP };
+int nm_epoch_end(const prefrec_train_params *tp, prefrec_train_report *rep, int epoch, double loss,
+                 double vr, double dt, int has_valid, double *best_v, int *bad);
 
 /* ---- data-parallel training over the ranks of an MPI job (trainer_dist.c, docs/mpi.md) ----
  * td: this rank's pairs (its own customers 0..n_customers-1, products in the pack's indices,

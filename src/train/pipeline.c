@@ -418,6 +418,47 @@ static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipelin
     return st;
 }
 
+/* The affiliates to train, [*lo, *hi) in the data's affiliate ids: all of them, or the one
+ * named (NULL or "all": all); an unknown name is an error listing the known ones. */
+static prefrec_status affiliate_range(const prefrec_dataset *ds, const char *name, int32_t *lo,
+                                      int32_t *hi, prefrec_error *err) {
+    int32_t n_aff = prefrec_dict_size(ds->affiliates);
+    *lo = 0;
+    *hi = n_aff;
+    if (!name || !strcmp(name, "all")) return PREFREC_OK;
+    int32_t ai = prefrec_dict_find(ds->affiliates, name, strlen(name));
+    if (ai < 0) {
+        char known[256] = "";
+        size_t used = 0;
+        for (int32_t k = 0; k < n_aff && used < sizeof known - 1; k++)
+            used += (size_t)snprintf(known + used, sizeof known - used, " %s",
+                                     prefrec_dict_str(ds->affiliates, k));
+        return prefrec_error_set(err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s (has:%s)", name,
+                                 ds->source ? ds->source : "the data", known);
+    }
+    *lo = ai;
+    *hi = ai + 1;
+    return PREFREC_OK;
+}
+
+/* What training every affiliate needs: the category and subcategory names the packs carry
+ * (*cats, *subs: the caller frees them, also on an error) and the result's n_aff affiliate
+ * slots. */
+static prefrec_status train_begin(const prefrec_dataset *ds, int32_t n_aff, const char ***cats,
+                                  int32_t *n_cat, const char ***subs, int32_t *n_sub,
+                                  prefrec_pipeline_result *out, prefrec_error *err) {
+    *n_cat = ds->has_catalog && ds->categories ? prefrec_dict_size(ds->categories) : 0;
+    *n_sub = ds->has_catalog && ds->subcategories ? prefrec_dict_size(ds->subcategories) : 0;
+    *cats = malloc(((size_t)*n_cat + 1) * sizeof **cats);
+    *subs = malloc(((size_t)*n_sub + 1) * sizeof **subs);
+    out->affiliates = calloc((size_t)n_aff + 1, sizeof *out->affiliates);
+    if (!*cats || !*subs || !out->affiliates)
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    for (int32_t k = 0; k < *n_cat; k++) (*cats)[k] = prefrec_dict_str(ds->categories, k);
+    for (int32_t k = 0; k < *n_sub; k++) (*subs)[k] = prefrec_dict_str(ds->subcategories, k);
+    return PREFREC_OK;
+}
+
 prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
                                       prefrec_pipeline_result *out, prefrec_error *err) {
     memset(out, 0, sizeof *out);
@@ -425,30 +466,11 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
     prefrec_status st = make_dir(p->out_dir, err);
     if (!st && p->dump_dir) st = make_dir(p->dump_dir, err);
     if (st) return st;
-    int32_t n_aff = prefrec_dict_size(ds->affiliates), a_lo = 0, a_hi = n_aff;
-    if (p->affiliate && strcmp(p->affiliate, "all")) {
-        int32_t ai = prefrec_dict_find(ds->affiliates, p->affiliate, strlen(p->affiliate));
-        if (ai < 0) {
-            char known[256] = "";
-            size_t used = 0;
-            for (int32_t k = 0; k < n_aff && used < sizeof known - 1; k++)
-                used += (size_t)snprintf(known + used, sizeof known - used, " %s",
-                                         prefrec_dict_str(ds->affiliates, k));
-            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s (has:%s)",
-                                     p->affiliate, ds->source ? ds->source : "the data", known);
-        }
-        a_lo = ai;
-        a_hi = ai + 1;
-    }
-    int32_t n_cat = ds->has_catalog && ds->categories ? prefrec_dict_size(ds->categories) : 0;
-    int32_t n_sub = ds->has_catalog && ds->subcategories ? prefrec_dict_size(ds->subcategories) : 0;
-    const char **cats = malloc(((size_t)n_cat + 1) * sizeof *cats),
-               **subs = malloc(((size_t)n_sub + 1) * sizeof *subs);
-    out->affiliates = calloc((size_t)(a_hi - a_lo) + 1, sizeof *out->affiliates);
-    if (!cats || !subs || !out->affiliates)
-        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
-    for (int32_t k = 0; !st && k < n_cat; k++) cats[k] = prefrec_dict_str(ds->categories, k);
-    for (int32_t k = 0; !st && k < n_sub; k++) subs[k] = prefrec_dict_str(ds->subcategories, k);
+    int32_t a_lo, a_hi;
+    if ((st = affiliate_range(ds, p->affiliate, &a_lo, &a_hi, err))) return st;
+    const char **cats = NULL, **subs = NULL;
+    int32_t n_cat = 0, n_sub = 0;
+    st = train_begin(ds, a_hi - a_lo, &cats, &n_cat, &subs, &n_sub, out, err);
     char asof_s[11];
     prefrec_date_format(p->score.asof_day, asof_s);
     for (int32_t ai = a_lo; !st && ai < a_hi; ai++) {
@@ -816,35 +838,16 @@ prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint
     if (root) st = make_dir(p->out_dir, err);
     if (root && !st && p->dump_dir) st = make_dir(p->dump_dir, err);
     if ((st = prefrec_dist_agree(d, st, 0, err))) return st;
-    int32_t n_aff = prefrec_dict_size(ds->affiliates), a_lo = 0, a_hi = n_aff;
-    if (p->affiliate && strcmp(p->affiliate, "all")) {
-        int32_t ai = prefrec_dict_find(ds->affiliates, p->affiliate, strlen(p->affiliate));
-        if (ai < 0) {
-            char known[256] = "";
-            size_t used = 0;
-            for (int32_t k = 0; k < n_aff && used < sizeof known - 1; k++)
-                used += (size_t)snprintf(known + used, sizeof known - used, " %s",
-                                         prefrec_dict_str(ds->affiliates, k));
-            return prefrec_error_set(err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s (has:%s)",
-                                     p->affiliate, ds->source ? ds->source : "the data", known);
-        }
-        a_lo = ai;
-        a_hi = ai + 1;
-    }
-    int32_t n_cat = ds->has_catalog && ds->categories ? prefrec_dict_size(ds->categories) : 0;
-    int32_t n_sub = ds->has_catalog && ds->subcategories ? prefrec_dict_size(ds->subcategories) : 0;
-    const char **cats = malloc(((size_t)n_cat + 1) * sizeof *cats),
-               **subs = malloc(((size_t)n_sub + 1) * sizeof *subs);
-    out->affiliates = calloc((size_t)(a_hi - a_lo) + 1, sizeof *out->affiliates);
-    if (!cats || !subs || !out->affiliates)
-        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    int32_t a_lo, a_hi;
+    if ((st = affiliate_range(ds, p->affiliate, &a_lo, &a_hi, err))) return st;
+    const char **cats = NULL, **subs = NULL;
+    int32_t n_cat = 0, n_sub = 0;
+    st = train_begin(ds, a_hi - a_lo, &cats, &n_cat, &subs, &n_sub, out, err);
     if ((st = prefrec_dist_agree(d, st, 0, err))) {
         free(cats), free(subs);
         prefrec_pipeline_result_free(out);
         return st;
     }
-    for (int32_t k = 0; k < n_cat; k++) cats[k] = prefrec_dict_str(ds->categories, k);
-    for (int32_t k = 0; k < n_sub; k++) subs[k] = prefrec_dict_str(ds->subcategories, k);
     char asof_s[11];
     prefrec_date_format(p->score.asof_day, asof_s);
     for (int32_t ai = a_lo; !st && ai < a_hi; ai++) {

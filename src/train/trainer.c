@@ -39,10 +39,6 @@
 #define PREFETCH_W(p) __builtin_prefetch((p), 1)
 #endif
 
-#define ADAM_B1 0.9f
-#define ADAM_B2 0.999f
-#define ADAM_EPS 1e-8f
-
 prefrec_train_params prefrec_train_default_params(void) {
     prefrec_train_params p;
     memset(&p, 0, sizeof p);
@@ -213,8 +209,8 @@ static void run_epoch(trainer *tr, int id, float *scratch) {
             size_t c1 = c0 + NM_CHUNK < tr->n_train - nb ? c0 + NM_CHUNK : tr->n_train - nb;
             prefetch_rows(tr, tr->ec + nb, tr->ep + nb, c0, c1 < tr->B ? c1 : tr->B);
         }
-        b1t *= ADAM_B1;
-        b2t *= ADAM_B2;
+        b1t *= NM_ADAM_B1;
+        b2t *= NM_ADAM_B2;
         float lr_t = (float)(tr->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
         size_t nc = rows_gather(tr->ac, tr->net.ctab, tr->ec + b, bn, tr->grow_c, D, me->list_c,
                                 (uint32_t)id, (uint32_t)T);
@@ -373,16 +369,8 @@ TR_CLONES static void rows_step(adam_rows *a, float *tab, const int32_t *row_of,
         size_t k = (size_t)list[s];
         int32_t r = row_of[k];
         const float *restrict g = grow + k * D;
-        float *restrict m = a->m + (size_t)r * D, *restrict v = a->v + (size_t)r * D,
-                        *restrict p = tab + (size_t)r * D;
-        for (size_t q = 0; q < D; q++) {
-            float gq = g[q];
-            float mq = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * gq;
-            float vq = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * gq * gq;
-            m[q] = mq;
-            v[q] = vq;
-            p[q] -= lr_t * mq / (sqrtf(vq) * bc2_sqrt_inv + ADAM_EPS);
-        }
+        nm_adam(tab + (size_t)r * D, a->m + (size_t)r * D, a->v + (size_t)r * D, g, D, lr_t,
+                bc2_sqrt_inv);
         a->slot[r] = -1;
     }
 }
@@ -400,15 +388,7 @@ TR_CLONES static void adam_dense_step(float *restrict p, float *restrict m, floa
             const float *restrict gc = g + c * stride + q0;
             for (size_t q = 0; q < w; q++) acc[q] += gc[q];
         }
-        float *restrict pp = p + q0, *restrict mm = m + q0, *restrict vv = v + q0;
-        for (size_t q = 0; q < w; q++) {
-            float gq = acc[q];
-            float mq = ADAM_B1 * mm[q] + (1.0f - ADAM_B1) * gq;
-            float vq = ADAM_B2 * vv[q] + (1.0f - ADAM_B2) * gq * gq;
-            mm[q] = mq;
-            vv[q] = vq;
-            pp[q] -= lr_t * mq / (sqrtf(vq) * bc2_sqrt_inv + ADAM_EPS);
-        }
+        nm_adam(p + q0, m + q0, v + q0, acc, w, lr_t, bc2_sqrt_inv);
     }
 }
 
@@ -607,10 +587,25 @@ float prefrec_neumf_predict(const prefrec_neumf *o, int32_t c, int32_t p, int ge
     return y > 0.0f ? (y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX) : 0.0f;
 }
 
-static void progress(const prefrec_train_params *tp, int epoch, double loss, double vr, double dt) {
-    if (!tp->verbose) return;
-    fprintf(stderr, "%s%sepoch %2d/%d  train loss %.4f  valid RMSE %.4f  %.3f s/epoch\n",
-            tp->label ? tp->label : "", tp->label ? "  " : "", epoch, tp->epochs, loss, vr, dt);
+int nm_epoch_end(const prefrec_train_params *tp, prefrec_train_report *rep, int epoch, double loss,
+                 double vr, double dt, int has_valid, double *best_v, int *bad) {
+    if (tp->verbose)
+        fprintf(stderr, "%s%sepoch %2d/%d  train loss %.4f  valid RMSE %.4f  %.3f s/epoch\n",
+                tp->label ? tp->label : "", tp->label ? "  " : "", epoch, tp->epochs, loss, vr, dt);
+    rep->epochs_run = epoch;
+    if (epoch <= PREFREC_TRAIN_LOG_MAX) {
+        rep->log[epoch - 1].train_loss = loss;
+        rep->log[epoch - 1].valid_rmse = vr;
+        rep->log[epoch - 1].seconds = dt;
+    }
+    if (!has_valid || vr < *best_v) {
+        *best_v = vr;
+        rep->best_epoch = epoch;
+        rep->train_loss = loss;
+        *bad = 0;
+        return NM_EPOCH_BEST;
+    }
+    return ++*bad >= tp->patience ? NM_EPOCH_STOP : NM_EPOCH_ON;
 }
 
 prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_train_params *tp,
@@ -738,22 +733,9 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
             st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
             break;
         }
-        progress(tp, epoch, loss, vr, dt);
-        rep->epochs_run = epoch;
-        if (epoch <= PREFREC_TRAIN_LOG_MAX) {
-            rep->log[epoch - 1].train_loss = loss;
-            rep->log[epoch - 1].valid_rmse = vr;
-            rep->log[epoch - 1].seconds = dt;
-        }
-        if (n_valid == 0 || vr < best_v) {
-            best_v = vr;
-            rep->best_epoch = epoch;
-            rep->train_loss = loss;
-            snap_take(&best, &tr.net);
-            bad = 0;
-        } else if (++bad >= tp->patience) {
-            break;
-        }
+        int e = nm_epoch_end(tp, rep, epoch, loss, vr, dt, n_valid > 0, &best_v, &bad);
+        if (e == NM_EPOCH_BEST) snap_take(&best, &tr.net);
+        if (e == NM_EPOCH_STOP) break;
     }
     if (!st) {
         snap_restore(&best, &tr.net);

@@ -23,10 +23,6 @@
 #include "neumf.h"
 #include "prefrec/rng.h"
 
-#define ADAM_B1 0.9f
-#define ADAM_B2 0.999f
-#define ADAM_EPS 1e-8f
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -76,19 +72,6 @@ static int sum_ranks(prefrec_dist *d, const double *v, size_t k, double *out) {
         }
     free(all);
     return 0;
-}
-
-/* Adam on one parameter row p[0..D) with gradient g. */
-static void adam_row(float *p, float *m, float *v, const float *g, size_t D, float lr_t,
-                     float bc2) {
-    for (size_t q = 0; q < D; q++) {
-        float gq = g[q];
-        float mq = ADAM_B1 * m[q] + (1.0f - ADAM_B1) * gq;
-        float vq = ADAM_B2 * v[q] + (1.0f - ADAM_B2) * gq * gq;
-        m[q] = mq;
-        v[q] = vq;
-        p[q] -= lr_t * mq / (sqrtf(vq) * bc2 + ADAM_EPS);
-    }
 }
 
 /* The rows of row_of[0..bn) each listed once (first pair's position in list[]), their pair
@@ -347,21 +330,21 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
                 memcpy(prow, y, npr * sizeof *prow), y += npr * sizeof *prow;
                 memcpy(pg, y, npr * D * sizeof(float));
             }
-            b1t *= ADAM_B1;
-            b2t *= ADAM_B2;
+            b1t *= NM_ADAM_B1;
+            b2t *= NM_ADAM_B2;
             float lr_t = (float)(tp->lr / (1.0 - b1t)), bc2 = (float)(1.0 / sqrt(1.0 - b2t));
             for (size_t q = 0; q < nd; q++)
-                adam_row(net.dense + q, dm + q, dv + q, gd + q, 1, lr_t, bc2);
+                nm_adam(net.dense + q, dm + q, dv + q, gd + q, 1, lr_t, bc2);
             nm_sync(&net);
             for (size_t k = 0; k < npr; k++) {
                 size_t row = (size_t)prow[k];
-                adam_row(net.ptab + row * D, pm + row * D, pv + row * D, pg + k * D, D, lr_t, bc2);
+                nm_adam(net.ptab + row * D, pm + row * D, pv + row * D, pg + k * D, D, lr_t, bc2);
                 pslot[row] = -1;
             }
             for (size_t k = 0; k < nc; k++) {
                 size_t kk = (size_t)list_c[k], row = (size_t)bc[kk];
-                adam_row(net.ctab + row * D, cm + row * D, cv + row * D, grow_c + kk * D, D, lr_t,
-                         bc2);
+                nm_adam(net.ctab + row * D, cm + row * D, cv + row * D, grow_c + kk * D, D, lr_t,
+                        bc2);
                 cslot[row] = -1;
             }
         }
@@ -374,27 +357,13 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
             break;
         }
         double loss = tot / (double)NT;
-        if (tp->verbose)
-            fprintf(stderr, "%s%sepoch %2d/%d  train loss %.4f  valid RMSE %.4f  %.3f s/epoch\n",
-                    tp->label ? tp->label : "", tp->label ? "  " : "", epoch, tp->epochs, loss, vr,
-                    dt);
-        rep->epochs_run = epoch;
-        if (epoch <= PREFREC_TRAIN_LOG_MAX) {
-            rep->log[epoch - 1].train_loss = loss;
-            rep->log[epoch - 1].valid_rmse = vr;
-            rep->log[epoch - 1].seconds = dt;
-        }
-        if (NV == 0 || vr < best_v) {
-            best_v = vr;
-            rep->best_epoch = epoch;
-            rep->train_loss = loss;
+        int e = nm_epoch_end(tp, rep, epoch, loss, vr, dt, NV > 0, &best_v, &bad);
+        if (e == NM_EPOCH_BEST) {
             memcpy(best_c, net.ctab, (size_t)C1 * D * sizeof(float));
             memcpy(best_p, net.ptab, (size_t)P * D * sizeof(float));
             memcpy(best_d, net.dense, nd * sizeof(float));
-            bad = 0;
-        } else if (++bad >= tp->patience) {
-            break;
         }
+        if (e == NM_EPOCH_STOP) break;
     }
     if (!st) {
         memcpy(net.ctab, best_c, (size_t)C1 * D * sizeof(float));
