@@ -93,6 +93,25 @@ typedef enum prefrec_dtype {
     /* version 2: u8 steps of an ascending u32 list (a string table's offsets: the strings'
      * lengths); asked for as u32 it is handed out as the running sums (element i: steps 0..i) */
     PREFREC_DT_U8D = 11,
+    /* version 2: the segment popularity table (blend.pop.seg, rows segments x cols products) as
+     * the integer counts it is computed from, read as f32 exactly as training computed it
+     * (prefrec_pc_decode). Stored: f64 prior; rows + 1 u32 segment sizes (members active in
+     * the window): 0x80000000 for a row served as the overall share (a segment under the
+     * min_group rule: its size and counts are not stored), and last the suppressed rows'
+     * total; then (rows + 1) x cols buyer counts, the last row the suppressed rows' sum, as u8
+     * (pc8) or u16 in two planes (pc16: every low byte, then every high byte). Lossless, and
+     * gzip stores the counts (mostly 0 or small) in far fewer bits than f16 shares. */
+    PREFREC_DT_PC8 = 12,
+    PREFREC_DT_PC16 = 13,
+    /* version 2: a neighbour list table whose rows ascend (-1 padding last), asked for as i32:
+     * per row the first index, then the steps between entries, 0xFFFF for "none" (-1), as u16
+     * in two planes (every low byte, then every high byte). Lossless; rows x cols x 2 bytes */
+    PREFREC_DT_D16 = 14,
+    /* version 2: a float vector of small integers over a common denominator, read as f32
+     * (float)((k + a) / b) in double (prefrec_r16_value): f64 a, f64 b, then n u16 k in two
+     * planes (every low byte, then every high byte). Written only where it gives the exact bits:
+     * blend.pop.all (buyers / the most buyers), repeat.prior ((rebuyers + 1) / (most + 1)) */
+    PREFREC_DT_R16 = 15,
     PREFREC_DT_COUNT
 } prefrec_dtype;
 
@@ -190,7 +209,27 @@ int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x)
  * for them, which prefrec_quant_roundtrip and the pack writer take as stores. */
 #define PREFREC_STORE_Q5R 271 /* 256 + 15 levels a side */
 #define PREFREC_STORE_Q6R 287 /* 256 + 31 */
-/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, u8d, or q5r / q6r; a name may end in '*' to
+/* Plan word pcn: blend.pop.seg as its counts (pc8 or pc16, whichever holds them) when the full
+ * pack carries them ("blend.pop.cnt", written by training) and they decode to its exact bits;
+ * else f16. prefrec_quant_roundtrip takes it as no change. */
+#define PREFREC_STORE_PCN 512
+/* Decode a stored pc8 / pc16 tensor (rows x cols) into out: for each product p, g = the sum of
+ * its counts and gl = (float)(g / n), n the sum of the segment sizes; a row's value is gl when
+ * the row is served as the overall share, else (float)((count + prior gl) / (size + prior)), in
+ * double: rank_pop.c's formula, so the floats are training's bits in every build. Returns 0, or
+ * 1 when the prior is not a finite number > 0 (*bad: its byte offset), 2 when a count is above
+ * its segment's size (*bad: the count's low byte), 3 when a size has bit 31 set other than as
+ * exactly 0x80000000 in a segment row (*bad: its byte offset). */
+static inline float prefrec_r16_value(uint32_t k, double a, double b) {
+    return (float)(((double)k + a) / b);
+}
+/* r16: when every x[0..n) is (float)(k / b) for integers k in 0..65535 and b = 1 / (the
+ * smallest x > 0), rounded (a product bought once, a product never rebought: k = 1): 1 with a
+ * = 0, b and the k (k may be NULL); else 0 */
+int prefrec_r16_fit(const float *x, size_t n, double *a, double *b, uint16_t *k);
+int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                      float *out, uint64_t *bad);
+/* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, d16, u8d, r16, or q5r / q6r / pcn; a name may end in '*' to
  * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
  * plan is malformed (prefrec_quant_plan_check says where). */
 int prefrec_quant_plan_dtype(const char *plan, const char *name);

@@ -32,9 +32,11 @@ struct prefrec_pack {
     float *decoded; /* the views' values (i32 ones stored in their place), decoded once at open */
 };
 
-static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16", "i8",  "u8",  "i32", "u32",
-                                                          "q8r", "q4r", "q8c", "q4c", "u16", "u8d"};
-static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1};
+static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16",  "i8",  "u8",  "i32", "u32",
+                                                          "q8r", "q4r",  "q8c", "q4c", "u16", "u8d",
+                                                          "pc8", "pc16", "d16", "r16"};
+static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1,
+                                                     1, 1, 2, 1, 1, 2, 2, 2};
 
 size_t prefrec_dtype_size(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_sizes[dt] : 0; }
 const char *prefrec_dtype_name(uint32_t dt) {
@@ -42,7 +44,8 @@ const char *prefrec_dtype_name(uint32_t dt) {
 }
 int prefrec_dtype_quantised(uint32_t dt) {
     return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R || dt == PREFREC_DT_Q4R ||
-        dt == PREFREC_DT_Q8C || dt == PREFREC_DT_Q4C;
+        dt == PREFREC_DT_Q8C || dt == PREFREC_DT_Q4C || dt == PREFREC_DT_PC8 ||
+        dt == PREFREC_DT_PC16 || dt == PREFREC_DT_R16;
 }
 /* 1 for the dtypes version 1 does not have */
 static int dtype_v2(uint32_t dt) { return dt >= PREFREC_DT_Q8R && dt < PREFREC_DT_COUNT; }
@@ -55,6 +58,9 @@ uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, 
     if (dt == PREFREC_DT_Q4R) return rows ? rows * (4 + (n / rows + 1) / 2) : 0;
     if (dt == PREFREC_DT_Q8C) return 1024 + 4 * rows + n;
     if (dt == PREFREC_DT_Q4C) return 64 + (rows ? rows * (4 + (n / rows + 1) / 2) : 0);
+    if (dt == PREFREC_DT_R16) return 16 + b;
+    if (dt == PREFREC_DT_PC8 || dt == PREFREC_DT_PC16) /* a sizes entry and a count row more */
+        return 8 + 4 * (rows + 1) + (rows ? b + b / rows : 0);
     return dt == PREFREC_DT_Q8R ? b + 4 * rows : b;
 }
 
@@ -155,7 +161,7 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
 static int has_view(const prefrec_pack *p, const prefrec_tensor *t) {
     return p->version >= 2 &&
         (prefrec_dtype_quantised(t->dtype) || t->dtype == PREFREC_DT_U16 ||
-         t->dtype == PREFREC_DT_U8D);
+         t->dtype == PREFREC_DT_D16 || t->dtype == PREFREC_DT_U8D);
 }
 
 /* The f32 views of the quantised tensors and the i32 views of the u16 ones, decoded into one
@@ -190,10 +196,45 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
                 int32_t x = v == 0xFFFFu ? -1 : (int32_t)v;
                 memcpy(&out[k], &x, sizeof x); /* the buffer holds 4-byte values of either kind */
             }
+        } else if (t->dtype == PREFREC_DT_R16) {
+            const unsigned char *h = t->data, *lo = h + 16, *hi = lo + t->n_elems;
+            double ab[2];
+            for (int j = 0; j < 2; j++) {
+                uint64_t bits = rd64(h + 8 * j);
+                memcpy(&ab[j], &bits, sizeof bits);
+            }
+            if (!(ab[0] >= 0 && ab[0] <= DBL_MAX && ab[1] > 0 && ab[1] <= DBL_MAX))
+                return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                         "pack: tensor '%s' (byte %llu): its offset and "
+                                         "denominator are not finite numbers >= 0 and > 0",
+                                         t->name, (unsigned long long)t->offset);
+            for (uint64_t k = 0; k < t->n_elems; k++)
+                out[k] = prefrec_r16_value((uint32_t)(lo[k] | hi[k] << 8), ab[0], ab[1]);
+        } else if (t->dtype == PREFREC_DT_D16) {
+            const unsigned char *lo = t->data, *hi = lo + t->n_elems;
+            uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0;
+            for (uint64_t r = 0; r < rows; r++) {
+                uint32_t at = 0; /* the running index, mod 2^16 (the engine checks the range) */
+                for (uint64_t k = r * cols; k < (r + 1) * cols; k++) {
+                    uint32_t v = (uint32_t)(lo[k] | hi[k] << 8);
+                    if (v != 0xFFFFu) at = (at + v) & 0xFFFFu;
+                    int32_t x = v == 0xFFFFu ? -1 : (int32_t)at;
+                    memcpy(&out[k], &x, sizeof x);
+                }
+            }
         } else if (t->dtype == PREFREC_DT_F16) {
             const unsigned char *h = t->data;
             for (uint64_t k = 0; k < t->n_elems; k++)
                 out[k] = prefrec_f16_to_f32((uint16_t)(h[2 * k] | h[2 * k + 1] << 8));
+        } else if (t->dtype == PREFREC_DT_PC8 || t->dtype == PREFREC_DT_PC16) {
+            uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
+            int bad = prefrec_pc_decode(t->dtype, t->data, rows, cols, out, &at);
+            if (bad)
+                return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): %s",
+                                         t->name, (unsigned long long)(t->offset + at),
+                                         bad == 1       ? "the prior is not a finite number > 0"
+                                             : bad == 2 ? "a count is above its segment's size"
+                                                        : "a segment size has bit 31 set");
         } else if (t->dtype == PREFREC_DT_Q8C || t->dtype == PREFREC_DT_Q4C) {
             uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
             int bad = prefrec_qc_decode(t->dtype, t->data, rows, cols, out, &at);
@@ -230,9 +271,9 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
         }
         prefrec_tensor *v = &p->views[i];
         *v = *t;
-        v->dtype = t->dtype == PREFREC_DT_U16 ? PREFREC_DT_I32
-            : t->dtype == PREFREC_DT_U8D      ? PREFREC_DT_U32
-                                              : PREFREC_DT_F32;
+        v->dtype = t->dtype == PREFREC_DT_U16 || t->dtype == PREFREC_DT_D16 ? PREFREC_DT_I32
+            : t->dtype == PREFREC_DT_U8D                                    ? PREFREC_DT_U32
+                                                                            : PREFREC_DT_F32;
         v->n_bytes = t->n_elems * sizeof(float);
         v->data = out;
         out += (t->n_elems + 15) / 16 * 16;
@@ -410,7 +451,7 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
     if (!t) return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is missing", name);
     if (p->views &&
         ((dt == PREFREC_DT_F32 && prefrec_dtype_quantised(t->dtype)) ||
-         (dt == PREFREC_DT_I32 && t->dtype == PREFREC_DT_U16) ||
+         (dt == PREFREC_DT_I32 && (t->dtype == PREFREC_DT_U16 || t->dtype == PREFREC_DT_D16)) ||
          (dt == PREFREC_DT_U32 && t->dtype == PREFREC_DT_U8D)))
         t = &p->views[t - p->tensors]; /* its values, decoded at open */
     if (t->dtype != dt)

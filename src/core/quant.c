@@ -245,9 +245,79 @@ int prefrec_qc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
     return 0;
 }
 
+/* ---- pc8 / pc16: the segment popularity table as its counts ---------------------------------- */
+static uint32_t pc_count(uint32_t dt, const unsigned char *q, uint64_t n, uint64_t k) {
+    return dt == PREFREC_DT_PC8 ? q[k] : (uint32_t)q[k] | (uint32_t)q[n + k] << 8;
+}
+
+int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                      float *out, uint64_t *bad) {
+    uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
+    double prior, n_all = 0;
+    memcpy(&prior, &bits, sizeof prior);
+    if (!(prior > 0 && prior <= DBL_MAX)) {
+        *bad = 0;
+        return 1;
+    }
+    /* rows + 1 sizes and count rows: the last is the suppressed rows' sum (theirs are 0) */
+    const unsigned char *sz = in + 8, *q = sz + 4 * (rows + 1);
+    uint64_t n = (rows + 1) * cols;
+    for (uint64_t r = 0; r <= rows; r++) {
+        uint32_t size = qc_rd32(sz + 4 * r);
+        if (size >> 31 && (r == rows || size != 0x80000000u)) {
+            *bad = 8 + 4 * r;
+            return 3;
+        }
+        n_all += (double)(size & 0x7FFFFFFFu);
+    }
+    for (uint64_t c = 0; c < cols; c++) {
+        double g = 0; /* the product's buyers: integer sums, exact in any order */
+        for (uint64_t r = 0; r <= rows; r++) {
+            uint32_t k = pc_count(dt, q, n, r * cols + c);
+            if (k > (qc_rd32(sz + 4 * r) & 0x7FFFFFFFu)) {
+                *bad = 8 + 4 * (rows + 1) + r * cols + c;
+                return 2;
+            }
+            g += (double)k;
+        }
+        float gl = n_all > 0 ? (float)(g / n_all) : 0.0f;
+        for (uint64_t r = 0; r < rows; r++) {
+            uint32_t size = qc_rd32(sz + 4 * r);
+            double k = (double)pc_count(dt, q, n, r * cols + c);
+            out[r * cols + c] =
+                size >> 31 ? gl : (float)((k + prior * (double)gl) / ((double)size + prior));
+        }
+    }
+    return 0;
+}
+
+/* ---- r16: small integers over a common denominator --------------------------------------- */
+int prefrec_r16_fit(const float *x, size_t n, double *a, double *b, uint16_t *k) {
+    float lo = 0.0f; /* the smallest value > 0: 1 / b when some k is 1 */
+    for (size_t i = 0; i < n; i++) {
+        if (!(x[i] >= 0.0f && x[i] <= FLT_MAX)) return 0;
+        if (x[i] > 0.0f && (lo == 0.0f || x[i] < lo)) lo = x[i];
+    }
+    double den = lo > 0.0f ? floor(1.0 / (double)lo + 0.5) : 0;
+    if (!(den >= 1 && den <= 4294967296.0)) return 0;
+    for (size_t i = 0; i < n; i++) {
+        double q = floor((double)x[i] * den + 0.5);
+        if (!(q < 65536) || prefrec_r16_value((uint32_t)q, 0, den) != x[i]) return 0;
+        if (k) k[i] = (uint16_t)q;
+    }
+    *a = 0;
+    *b = den;
+    return 1;
+}
+
 int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x) {
     size_t n = (size_t)rows * cols;
-    if (dt == PREFREC_DT_F32) return 0;
+    if (dt == PREFREC_DT_F32 || dt == PREFREC_STORE_PCN) return 0; /* pcn: lossless or f16 */
+    if (dt == PREFREC_DT_R16) { /* exact where it fits, else what the writer stores: f16 */
+        double a, b;
+        if (prefrec_r16_fit(x, n, &a, &b, NULL)) return 0;
+        dt = PREFREC_DT_F16;
+    }
     if (qc_levels(dt)) {
         int k = qc_levels(dt); /* the stored layout (prefrec_dtype_bytes, not called: pack.c
                                   calls this file) */
@@ -285,9 +355,12 @@ static int dtype_of_word(const char *s, size_t n) {
     if (n == 3 && !memcmp(s, "q8c", 3)) return PREFREC_DT_Q8C;
     if (n == 3 && !memcmp(s, "q4c", 3)) return PREFREC_DT_Q4C;
     if (n == 3 && !memcmp(s, "u16", 3)) return PREFREC_DT_U16;
+    if (n == 3 && !memcmp(s, "d16", 3)) return PREFREC_DT_D16;
+    if (n == 3 && !memcmp(s, "r16", 3)) return PREFREC_DT_R16;
     if (n == 3 && !memcmp(s, "u8d", 3)) return PREFREC_DT_U8D;
     if (n == 3 && !memcmp(s, "q5r", 3)) return PREFREC_STORE_Q5R;
     if (n == 3 && !memcmp(s, "q6r", 3)) return PREFREC_STORE_Q6R;
+    if (n == 3 && !memcmp(s, "pcn", 3)) return PREFREC_STORE_PCN;
     return -1;
 }
 
@@ -328,7 +401,8 @@ prefrec_status prefrec_quant_plan_check(const char *plan, prefrec_error *err) {
         return prefrec_error_set(
             err, PREFREC_E_INVAL,
             "storage plan: entry at character %zu of '%s' is not "
-            "name=f32|f16|q8r|q4r|q8c|q4c|u16|u8d|q5r|q6r (a name of 1..31 characters, '*' ends a "
+            "name=f32|f16|q8r|q4r|q8c|q4c|u16|d16|u8d|r16|q5r|q6r|pcn (a name of "
+            "1..31 characters, '*' ends a "
             "prefix)",
             at, plan);
     return PREFREC_OK;

@@ -14,6 +14,8 @@ typedef struct pop_model {
     const prefrec_dataset *ds;
     int32_t n_products;
     int by_segment;
+    double prior; /* the segment rows' shrinkage, in pseudo-customers */
+    int counted; /* segment rows from buyer counts: no half-life, not by lines */
     float *global; /* n_products: share of buyers (weighted) */
     float *seg; /* PREFREC_N_SEGMENTS x n_products: smoothed segment shares, or NULL */
 } pop_model;
@@ -42,6 +44,8 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
     pm->ds = in->ds;
     pm->n_products = x->n_products;
     pm->by_segment = by_segment;
+    pm->prior = p.prior;
+    pm->counted = by_segment && !p.by_lines && !(p.half_life_days > 0);
     size_t np = x->n_products ? (size_t)x->n_products : 1;
     double *g = calloc(np, sizeof *g);
     double *sg = by_segment ? calloc(np * PREFREC_N_SEGMENTS, sizeof *sg) : NULL;
@@ -141,3 +145,9 @@ const float *prefrec_pop_table(const void *mv, int32_t *rows) {
 }
 
 const float *prefrec_pop_overall(const void *mv) { return ((const pop_model *)mv)->global; }
+
+double prefrec_pop_prior(const void *mv, int *counted) {
+    const pop_model *pm = mv;
+    *counted = pm->counted;
+    return pm->prior;
+}

@@ -20,6 +20,7 @@ void prefrec_blend_tensors_free(prefrec_blend_tensors *t) {
     free(t->pop_seg);
     free(t->trend);
     free(t->pop_all);
+    free(t->pop_code);
     memset(t, 0, sizeof *t);
 }
 
@@ -115,6 +116,86 @@ static void small_segments(const prefrec_dataset *ds, const prefrec_interactions
     for (int s = 0; s < PREFREC_N_SEGMENTS; s++) out->seg_suppressed += suppress[s];
 }
 
+/* Each neighbour row in ascending product order, -1 padding last. Every sum over a row adds
+ * each target once (a row lists a product at most once), so no score changes; ascending rows
+ * compress better in a pack (gzip sees small steps). Insertion sort: rows are short. */
+static void sort_rows(int32_t *nbr, float *w, int32_t P, int32_t m) {
+    for (int32_t p = 0; p < P; p++) {
+        int32_t *nb = nbr + (size_t)p * m;
+        float *ww = w + (size_t)p * m;
+        for (int32_t i = 1; i < m; i++) {
+            int32_t t = nb[i];
+            float tw = ww[i];
+            int32_t j = i;
+            for (; j > 0 && (uint32_t)nb[j - 1] > (uint32_t)t; j--) { /* -1 sorts last */
+                nb[j] = nb[j - 1];
+                ww[j] = ww[j - 1];
+            }
+            nb[j] = t;
+            ww[j] = tw;
+        }
+    }
+}
+
+/* blend.pop.seg as its counts (prefrec/pack.h, pc16 layout): the segment sizes and each
+ * segment's buyers per pack product, the suppressed segments folded into the last row, exactly
+ * as rank_pop.c counts them. Kept only when it decodes to out->pop_seg's bits (else
+ * out->pop_code stays NULL: the pack stores the floats). */
+static prefrec_status pop_counts(const prefrec_dataset *ds, const prefrec_interactions *x,
+                                 const int32_t *pmap, int32_t P, double prior,
+                                 const uint8_t *suppress, prefrec_blend_tensors *out) {
+    enum { S = PREFREC_N_SEGMENTS };
+    uint64_t size[S + 1] = {0}, n = (uint64_t)(S + 1) * (uint64_t)P;
+    uint32_t *cnt = calloc((size_t)n + 1, sizeof *cnt);
+    size_t nb = 8 + 4 * (size_t)(S + 1) + 2 * (size_t)n;
+    unsigned char *b = malloc(nb);
+    float *dec = malloc((size_t)S * (size_t)P * sizeof *dec + 1);
+    if (!cnt || !b || !dec) {
+        free(cnt), free(b), free(dec);
+        return PREFREC_E_NOMEM;
+    }
+    int ok = 1;
+    for (int32_t c = 0; ok && c < x->n_customers; c++) {
+        int64_t a = x->row_start[c], e = x->row_start[c + 1];
+        if (a == e) continue;
+        int s = rank_segment(ds, c);
+        if (suppress[s]) s = S;
+        size[s]++;
+        for (int64_t i = a; i < e; i++) {
+            int32_t p = pmap ? pmap[x->product[i]] : x->product[i];
+            if (p >= 0) cnt[(size_t)s * P + p]++;
+        }
+    }
+    for (int s = 0; s <= S; s++) ok = ok && size[s] < 0x80000000u;
+    for (uint64_t k = 0; ok && k < n; k++) ok = cnt[k] <= 0xFFFFu;
+    if (ok) {
+        uint64_t bits;
+        memcpy(&bits, &prior, sizeof bits);
+        for (int k = 0; k < 8; k++) b[k] = (unsigned char)(bits >> (8 * k));
+        for (int s = 0; s <= S; s++) {
+            uint32_t v = s < S && suppress[s] ? 0x80000000u : (uint32_t)size[s];
+            for (int k = 0; k < 4; k++) b[8 + 4 * s + k] = (unsigned char)(v >> (8 * k));
+        }
+        unsigned char *lo = b + 8 + 4 * (S + 1), *hi = lo + n;
+        for (uint64_t k = 0; k < n; k++) {
+            lo[k] = (unsigned char)cnt[k];
+            hi[k] = (unsigned char)(cnt[k] >> 8);
+        }
+        uint64_t at = 0;
+        ok = !prefrec_pc_decode(PREFREC_DT_PC16, b, S, (uint64_t)P, dec, &at) &&
+            !memcmp(dec, out->pop_seg, (size_t)S * (size_t)P * sizeof *dec);
+    }
+    free(cnt);
+    free(dec);
+    if (!ok) {
+        free(b);
+        return PREFREC_OK;
+    }
+    out->pop_code = b;
+    out->pop_code_bytes = nb;
+    return PREFREC_OK;
+}
+
 prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefrec_dataset *ds,
                                            const prefrec_interactions *x, const int32_t *pmap,
                                            int32_t n_products, int32_t m, int32_t min_group,
@@ -175,6 +256,15 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
             out->pop_seg[(size_t)s * P + p] =
                 suppress[s] ? overall[g] : seg[(size_t)(rows == 1 ? 0 : s) * NP + g];
     }
+    sort_rows(out->ease_nbr, out->ease_w, P, m);
+    sort_rows(out->knn_nbr, out->knn_w, P, m);
+    int counted = 0;
+    double prior = f.pop ? prefrec_pop_prior(f.pop, &counted) : 0;
+    if (seg && rows == PREFREC_N_SEGMENTS && counted &&
+        pop_counts(ds, x, pmap, P, prior, suppress, out)) {
+        prefrec_blend_tensors_free(out);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "blend export: out of memory");
+    }
     for (int k = 0; k < 7; k++) out->w[k] = f.w[k];
     return PREFREC_OK;
 }
@@ -192,6 +282,8 @@ int prefrec_blend_tensors_store(prefrec_blend_tensors *t, const char *plan) {
               {"blend.pop.all", t->pop_all, 1, P}};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
         int dt = prefrec_quant_plan_dtype(plan, ts[i].name);
+        if (dt == PREFREC_STORE_PCN && !(t->pop_code && ts[i].x == t->pop_seg))
+            dt = PREFREC_DT_F16; /* what the export stores without the counts */
         if (dt < 0 || prefrec_quant_roundtrip((uint32_t)dt, ts[i].rows, ts[i].cols, ts[i].x))
             return 1;
     }

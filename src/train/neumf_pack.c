@@ -59,6 +59,10 @@ static prefrec_status blend_add(prefrec_pack_writer *w, const prefrec_blend_tens
     if (!s) s = prefrec_pack_writer_add(w, "blend.pop.seg", PREFREC_DT_F32, 2, sp, t->pop_seg, err);
     if (!s) s = prefrec_pack_writer_add(w, "blend.trend", PREFREC_DT_F32, 1, &P, t->trend, err);
     if (!s) s = prefrec_pack_writer_add(w, "blend.pop.all", PREFREC_DT_F32, 1, &P, t->pop_all, err);
+    /* blend.pop.seg's counts, for export's pc8 / pc16 (not copied into item packs as such) */
+    uint32_t nc = (uint32_t)t->pop_code_bytes;
+    if (!s && t->pop_code)
+        s = prefrec_pack_writer_add(w, "blend.pop.cnt", PREFREC_DT_U8, 1, &nc, t->pop_code, err);
     return s;
 }
 

@@ -13,18 +13,37 @@
 
 static int is_customer_tensor(const char *name) { return strncmp(name, "customer.", 9) == 0; }
 
-/* An i32 tensor as u16 (-1 as 0xFFFF) when every value is in -1..65534, else as it is. */
-static prefrec_status add_u16(prefrec_pack_writer *w, const prefrec_tensor *t, prefrec_error *err) {
+/* 1 when every row of x (rows of cols) ascends strictly, -1 entries only at its end */
+static int rows_ascend(const int32_t *x, uint64_t rows, uint64_t cols) {
+    for (uint64_t r = 0; r < rows; r++)
+        for (uint64_t k = 1; k < cols; k++) {
+            int32_t a = x[r * cols + k - 1], b = x[r * cols + k];
+            if (b >= 0 && !(a >= 0 && a < b)) return 0;
+        }
+    return 1;
+}
+
+/* An i32 tensor as u16 (-1 as 0xFFFF) when every value is in -1..65534, else as it is; asked
+ * for d16, as d16 (steps within rows, two planes) when its rows also ascend, else as u16. */
+static prefrec_status add_u16(prefrec_pack_writer *w, const prefrec_tensor *t, int d16,
+                              prefrec_error *err) {
     const int32_t *x = (const int32_t *)t->data;
-    uint64_t k = 0;
-    while (k < t->n_elems && x[k] >= -1 && x[k] < 0xFFFF) k++;
-    if (k < t->n_elems) /* a bigger catalogue: the list stays i32 (prefrec inspect shows it) */
+    uint64_t k = 0, n = t->n_elems, rows = t->ndim > 1 ? t->shape[0] : 1,
+             cols = rows ? n / rows : 0;
+    while (k < n && x[k] >= -1 && x[k] < 0xFFFF) k++;
+    if (k < n) /* a bigger catalogue: the list stays i32 (prefrec inspect shows it) */
         return prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
-    uint16_t *h = malloc((size_t)(t->n_elems ? t->n_elems : 1) * sizeof *h);
+    d16 = d16 && rows_ascend(x, rows, cols);
+    unsigned char *h = malloc((size_t)(n ? n : 1) * 2);
     if (!h) return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
-    for (k = 0; k < t->n_elems; k++) h[k] = (uint16_t)(x[k] < 0 ? 0xFFFF : x[k]);
-    prefrec_status s =
-        prefrec_pack_writer_add(w, t->name, PREFREC_DT_U16, t->ndim, t->shape, h, err);
+    for (k = 0; k < n; k++) {
+        uint32_t v = x[k] < 0 ? 0xFFFFu : (uint32_t)x[k];
+        if (d16 && x[k] >= 0 && k % cols) v -= (uint32_t)x[k - 1]; /* the step from the last */
+        h[d16 ? k : 2 * k] = (unsigned char)v; /* d16: planes; u16: little-endian pairs */
+        h[d16 ? n + k : 2 * k + 1] = (unsigned char)(v >> 8);
+    }
+    prefrec_status s = prefrec_pack_writer_add(w, t->name, d16 ? PREFREC_DT_D16 : PREFREC_DT_U16,
+                                               t->ndim, t->shape, h, err);
     free(h);
     return s;
 }
@@ -45,6 +64,40 @@ static prefrec_status add_u8d(prefrec_pack_writer *w, const prefrec_tensor *t, p
     return s;
 }
 
+/* blend.pop.seg as its counts (plan word pcn): pc8 when every count fits a byte, else pc16, when
+ * the full pack carries them (blend.pop.cnt, the pc16 layout) and they decode to its exact
+ * bits; else f16 (a table not made of counts: older full packs, a weighted popularity). */
+static prefrec_status add_counts(prefrec_pack_writer *w, const prefrec_pack *full,
+                                 const prefrec_tensor *t, prefrec_error *err) {
+    const prefrec_tensor *c = prefrec_pack_find(full, "blend.pop.cnt"), *v = NULL;
+    prefrec_status s = prefrec_pack_get(full, t->name, PREFREC_DT_F32, t->ndim, NULL, &v, err);
+    if (s) return s;
+    uint64_t rows = t->ndim == 2 ? t->shape[0] : 0, cols = rows ? t->n_elems / rows : 0;
+    uint64_t n = (rows + 1) * cols, at = 0;
+    float *dec = malloc((size_t)t->n_elems * sizeof *dec + 1);
+    unsigned char *b = NULL;
+    if (!dec) return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    int ok = rows && c && c->dtype == PREFREC_DT_U8 && c->n_bytes == 8 + 4 * (rows + 1) + 2 * n &&
+        !prefrec_pc_decode(PREFREC_DT_PC16, c->data, rows, cols, dec, &at) &&
+        !memcmp(dec, v->data, (size_t)t->n_elems * sizeof *dec);
+    free(dec);
+    if (!ok)
+        return prefrec_pack_writer_add_stored(w, t->name, PREFREC_DT_F16, t->ndim, t->shape,
+                                              v->data, err);
+    const unsigned char *hi = (const unsigned char *)c->data + 8 + 4 * (rows + 1) + n;
+    uint64_t k = 0;
+    while (k < n && !hi[k]) k++;
+    if (k < n) /* a count past 255: pc16, the stored bytes as they are */
+        return prefrec_pack_writer_add(w, t->name, PREFREC_DT_PC16, t->ndim, t->shape, c->data,
+                                       err);
+    if (!(b = malloc((size_t)(8 + 4 * (rows + 1) + n))))
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    memcpy(b, c->data, (size_t)(8 + 4 * (rows + 1) + n)); /* header and the low bytes */
+    s = prefrec_pack_writer_add(w, t->name, PREFREC_DT_PC8, t->ndim, t->shape, b, err);
+    free(b);
+    return s;
+}
+
 /* One item tensor in the storage the version and plan give it: float tensors (f32 or already
  * quantised) as the plan says in version 2 and as f32 in version 1, i32 ones as u16 and u32
  * ones as u8d where the plan says so and their values fit, the others as they are. */
@@ -53,8 +106,13 @@ static prefrec_status add_item_tensor(prefrec_pack_writer *w, const prefrec_pack
                                       prefrec_error *err) {
     int is_float = t->dtype == PREFREC_DT_F32 || prefrec_dtype_quantised(t->dtype);
     int store = version >= 2 ? prefrec_quant_plan_dtype(plan, t->name) : PREFREC_DT_F32;
-    if (t->dtype == PREFREC_DT_I32 && store == PREFREC_DT_U16) return add_u16(w, t, err);
+    if (t->dtype == PREFREC_DT_I32 && (store == PREFREC_DT_U16 || store == PREFREC_DT_D16))
+        return add_u16(w, t, store == PREFREC_DT_D16, err);
     if (t->dtype == PREFREC_DT_U32 && store == PREFREC_DT_U8D) return add_u8d(w, t, err);
+    if (store == PREFREC_STORE_PCN) {
+        if (is_float && !strcmp(t->name, "blend.pop.seg")) return add_counts(w, full, t, err);
+        store = PREFREC_DT_F16; /* pcn names blend.pop.seg's counts: other floats as f16 */
+    }
     if (!is_float || store == (int)t->dtype)
         return prefrec_pack_writer_add(w, t->name, t->dtype, t->ndim, t->shape, t->data, err);
     if (store < 0) return prefrec_quant_plan_check(plan, err);
@@ -78,7 +136,8 @@ static prefrec_status write_item(const prefrec_pack *full, const char *path, int
     if (!s) s = prefrec_pack_writer_set_version(w, version, err);
     for (size_t i = 0; !s && i < prefrec_pack_tensor_count(full); i++) {
         const prefrec_tensor *t = prefrec_pack_tensor_at(full, i);
-        if (!is_customer_tensor(t->name)) s = add_item_tensor(w, full, t, version, plan, err);
+        if (!is_customer_tensor(t->name) && strcmp(t->name, "blend.pop.cnt"))
+            s = add_item_tensor(w, full, t, version, plan, err);
     }
     char *json = NULL;
     if (!s) {

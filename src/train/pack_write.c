@@ -152,12 +152,42 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
                                               const float *data, prefrec_error *err) {
     if (store == PREFREC_DT_F32)
         return prefrec_pack_writer_add(w, name, PREFREC_DT_F32, ndim, shape, data, err);
+    if (store == PREFREC_DT_R16) { /* exact where it fits, else f16 */
+        uint64_t n = 1;
+        for (uint32_t d = 0; d < ndim && d < PREFREC_PACK_MAX_DIMS; d++) n *= shape[d];
+        double ab[2];
+        unsigned char *b = n < SIZE_MAX / 4 ? malloc((size_t)(16 + 4 * n)) : NULL;
+        uint16_t *k = b ? (uint16_t *)(void *)(b + 16 + 2 * n) : NULL;
+        if (!b) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
+        prefrec_status s = PREFREC_OK;
+        if (prefrec_r16_fit(data, (size_t)n, &ab[0], &ab[1], k)) {
+            for (int j = 0; j < 2; j++) {
+                uint64_t bits;
+                memcpy(&bits, &ab[j], sizeof bits);
+                put32(b + 8 * j, (uint32_t)bits);
+                put32(b + 8 * j + 4, (uint32_t)(bits >> 32));
+            }
+            for (uint64_t i = 0; i < n; i++) {
+                b[16 + i] = (unsigned char)k[i]; /* planes: low bytes, then high bytes */
+                b[16 + n + i] = (unsigned char)(k[i] >> 8);
+            }
+            s = prefrec_pack_writer_add(w, name, PREFREC_DT_R16, ndim, shape, b, err);
+        } else {
+            store = PREFREC_DT_F16;
+        }
+        free(b);
+        if (s || store == PREFREC_DT_R16) return s;
+    }
     int levels = store == PREFREC_STORE_Q5R ? 15 : store == PREFREC_STORE_Q6R ? 31 : 127;
     if (levels < 127) store = PREFREC_DT_Q8R; /* q5r, q6r: q8r codes in a narrower range */
-    if (!prefrec_dtype_quantised(store))
+    if (!prefrec_dtype_quantised(store) || store == PREFREC_DT_PC8 || store == PREFREC_DT_PC16 ||
+        store == PREFREC_DT_R16)
         return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "pack writer: tensor '%s': %s is not a float storage", name,
-                                 prefrec_dtype_name(store));
+                                 "pack writer: tensor '%s': %s is not a storage of floats alone%s",
+                                 name, prefrec_dtype_name(store),
+                                 store == PREFREC_DT_PC8 || store == PREFREC_DT_PC16
+                                     ? " (counts: prefrec_pack_writer_add with the stored bytes)"
+                                     : "");
     if (ndim < 1 || ndim > PREFREC_PACK_MAX_DIMS)
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "pack writer: tensor '%s': ndim %u not in 1..4", name, ndim);

@@ -12,8 +12,10 @@ import sys
 import zlib
 
 DTYPES = {0: ('f32', 4), 1: ('f16', 2), 2: ('i8', 1), 3: ('u8', 1), 4: ('i32', 4), 5: ('u32', 4),
-          6: ('q8r', 1), 7: ('q4r', 1), 8: ('q8c', 1), 9: ('q4c', 1), 10: ('u16', 2), 11: ('u8d', 1)}
-# 6..10: version 2; 6..9: an f32 scale per row on top (8, 9: and a codebook of 256 / 16 levels)
+          6: ('q8r', 1), 7: ('q4r', 1), 8: ('q8c', 1), 9: ('q4c', 1), 10: ('u16', 2), 11: ('u8d', 1),
+          12: ('pc8', 1), 13: ('pc16', 2), 14: ('d16', 2), 15: ('r16', 2)}
+# 6..15: version 2; 6..9: an f32 scale per row on top (8, 9: and a codebook of 256 / 16 levels);
+# 12, 13: a prior and rows + 1 segment sizes, and a count row more; 15: an offset and a denominator
 
 
 def stored_bytes(dtype, shape):
@@ -25,6 +27,10 @@ def stored_bytes(dtype, shape):
         return 4 * rows + n + (1024 if dtype == 8 else 0)
     if dtype in (7, 9):
         return (rows * (4 + (n // rows + 1) // 2) if rows else 0) + (64 if dtype == 9 else 0)
+    if dtype in (12, 13):
+        return 8 + 4 * (rows + 1) + ((n + n // rows) * DTYPES[dtype][1] if rows else 0)
+    if dtype == 15:
+        return 16 + 2 * n
     return n * DTYPES[dtype][1]
 
 

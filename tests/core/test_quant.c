@@ -329,6 +329,163 @@ static void test_u16(void) {
     free(b);
 }
 
+static void put_u32(unsigned char *p, uint32_t v) {
+    for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
+}
+/* the first tensor's bytes: the data section's start (header bytes 40..47) */
+static size_t data_off(const unsigned char *b) {
+    size_t o = 0;
+    for (int k = 7; k >= 0; k--) o = o << 8 | b[40 + k];
+    return o;
+}
+static void put_f64(unsigned char *p, double d) {
+    uint64_t bits;
+    memcpy(&bits, &d, 8);
+    put_u32(p, (uint32_t)bits);
+    put_u32(p + 4, (uint32_t)(bits >> 32));
+}
+
+/* Every data byte of pack b flipped (CRC recomputed): refused with a message, or read with
+ * every float finite and every index list within -1..65535; never a crash (asan build). */
+static void flip_all(const unsigned char *b, size_t len, const char *what) {
+    int refused = 0, read = 0;
+    unsigned char *d = malloc(len);
+    for (size_t i = data_off(b); i < len; i++) {
+        memcpy(d, b, len);
+        d[i] ^= 0xFF;
+        tb_fix_crc(d, len);
+        prefrec_pack *p = NULL;
+        prefrec_error err = {0};
+        if (prefrec_pack_open(d, len, &p, &err) != PREFREC_OK) {
+            refused += err.msg[0] != 0 && !p;
+            continue;
+        }
+        read++;
+        for (size_t t = 0; t < prefrec_pack_tensor_count(p); t++) {
+            const prefrec_tensor *x = prefrec_pack_tensor_at(p, t), *v;
+            int idx = x->dtype == PREFREC_DT_D16;
+            CHECK_EQ_INT(prefrec_pack_get(p, x->name, idx ? PREFREC_DT_I32 : PREFREC_DT_F32,
+                                          x->ndim, NULL, &v, &err),
+                         PREFREC_OK);
+            for (uint64_t j = 0; j < v->n_elems; j++)
+                CHECK(idx ? ((const int32_t *)v->data)[j] >= -1
+                          : isfinite(((const float *)v->data)[j]));
+        }
+        prefrec_pack_free(p);
+    }
+    CHECK_EQ_INT(refused + read, (long long)(len - data_off(b)));
+    printf("%s data flips (CRC recomputed): %d refused, %d read\n", what, refused, read);
+    free(d);
+}
+
+/* pc8 / pc16: 2 segments x 3 products, prior 2. Segment 0 has 4 members, segment 1 is served as
+ * the overall share (its counts fold into the last row, which holds 2 members). Counts: segment
+ * 0 {2, 0, 4}, the rest {1, 2, 0}: buyers g = {3, 2, 4} of 6, overall gl = g / 6 = {0.5, 1/3,
+ * 2/3}; segment 0 = (count + 2 gl) / (4 + 2): {(2 + 1) / 6 = 0.5, (2/3) / 6, (4 + 4/3) / 6 = 8/9}. */
+static void test_pc(void) {
+    for (int wide = 0; wide < 2; wide++) {
+        static const unsigned cnt[9] = {2, 0, 4, 0, 0, 0, 1, 2, 0};
+        unsigned char in[8 + 12 + 18];
+        size_t nb = 8 + 12 + (wide ? 18 : 9);
+        put_f64(in, 2.0);
+        put_u32(in + 8, 4);
+        put_u32(in + 12, 0x80000000u);
+        put_u32(in + 16, 2);
+        for (int k = 0; k < 9; k++) {
+            in[20 + k] = (unsigned char)cnt[k];
+            if (wide) in[29 + k] = 0; /* the high plane */
+        }
+        uint32_t dt = wide ? PREFREC_DT_PC16 : PREFREC_DT_PC8;
+        tb t[] = {{"blend.pop.seg", dt, 2, {2, 3}, in, nb}};
+        size_t len;
+        unsigned char *b = tb_build("{\"kind\":\"test\"}", t, 1, &len);
+        prefrec_pack *p = NULL;
+        prefrec_error err = {0};
+        const prefrec_tensor *v;
+        uint32_t sh[2] = {2, 3};
+        CHECK_EQ_INT(prefrec_dtype_bytes(dt, 2, sh, 6), nb);
+        CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+        CHECK_EQ_INT(prefrec_pack_get(p, "blend.pop.seg", PREFREC_DT_F32, 2, NULL, &v, &err),
+                     PREFREC_OK);
+        const float *x = v->data;
+        float third = (float)(2.0 / 6), two3 = (float)(4.0 / 6);
+        CHECK(x[0] == 0.5f);
+        CHECK(x[1] == (float)((0 + 2 * (double)third) / 6));
+        CHECK(x[2] == (float)((4 + 2 * (double)two3) / 6));
+        CHECK(fabsf(x[1] - 1.0f / 9) < 1e-7f && fabsf(x[2] - 8.0f / 9) < 1e-7f);
+        CHECK(x[3] == 0.5f && x[4] == third && x[5] == two3); /* segment 1: the overall share */
+        prefrec_pack_free(p);
+        /* a count above its segment's size, a prior of 0, a size with bit 31 and a value */
+        size_t at[3] = {20 + 2, 0, 12};
+        const char *msg[3] = {"a count is above its segment's size",
+                              "the prior is not a finite number > 0",
+                              "a segment size has bit 31 set"};
+        for (int c = 0; c < 3; c++) {
+            unsigned char *d = malloc(len);
+            memcpy(d, b, len);
+            size_t o = data_off(d);
+            if (c == 0) d[o + at[c]] = 5;
+            if (c == 1) memset(d + o, 0, 8);
+            if (c == 2) d[o + at[c]] = 1;
+            tb_fix_crc(d, len);
+            CHECK_EQ_INT(prefrec_pack_open(d, len, &p, &err), PREFREC_E_FORMAT);
+            CHECK(strstr(err.msg, msg[c]) != NULL);
+            CHECK(strstr(err.msg, "blend.pop.seg") != NULL);
+            free(d);
+        }
+        flip_all(b, len, wide ? "pc16" : "pc8");
+        free(b);
+    }
+    CHECK_EQ_INT(prefrec_quant_plan_dtype("blend.pop.seg=pcn", "blend.pop.seg"), PREFREC_STORE_PCN);
+    float f[2] = {0.1f, 0.3f}; /* pcn is the counts or f16 at export: no change here */
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_STORE_PCN, 1, 2, f), 0);
+    CHECK(f[0] == 0.1f && f[1] == 0.3f);
+}
+
+/* d16: rows {1, 5, 9} and {0, -1, -1} stored as their steps {1, 4, 4}, {0, none, none} in two
+ * planes; r16: {0, 0.25, 1, 0.5} = k / 4 for k {0, 1, 4, 2} */
+static void test_d16_r16(void) {
+    static const unsigned char d[12] = {1, 4, 4, 0, 0xFF, 0xFF, 0, 0, 0, 0, 0xFF, 0xFF};
+    unsigned char r[16 + 8];
+    put_f64(r, 0.0);
+    put_f64(r + 8, 4.0);
+    static const unsigned char k[8] = {0, 1, 4, 2, 0, 0, 0, 0};
+    memcpy(r + 16, k, 8);
+    tb t[] = {{"n", PREFREC_DT_D16, 2, {2, 3}, d, sizeof d},
+              {"r", PREFREC_DT_R16, 1, {4}, r, sizeof r}};
+    size_t len;
+    unsigned char *b = tb_build("{\"kind\":\"test\"}", t, 2, &len);
+    prefrec_pack *p = NULL;
+    prefrec_error err = {0};
+    const prefrec_tensor *v;
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_I32, 2, NULL, &v, &err), PREFREC_OK);
+    const int32_t *n = v->data;
+    CHECK(n[0] == 1 && n[1] == 5 && n[2] == 9 && n[3] == 0 && n[4] == -1 && n[5] == -1);
+    CHECK_EQ_INT(prefrec_pack_get(p, "r", PREFREC_DT_F32, 1, NULL, &v, &err), PREFREC_OK);
+    const float *x = v->data;
+    CHECK(x[0] == 0.0f && x[1] == 0.25f && x[2] == 1.0f && x[3] == 0.5f);
+    prefrec_pack_free(p);
+    flip_all(b, len, "d16 and r16");
+    size_t o = data_off(b);
+    put_f64(b + o + 64 + 8, 0.0); /* r16's denominator 0 (r sits after n, 64-aligned) */
+    tb_fix_crc(b, len);
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_E_FORMAT);
+    CHECK(strstr(err.msg, "'r'") != NULL && strstr(err.msg, "denominator") != NULL);
+    free(b);
+    /* the fit: k / b with b = 1 / the smallest value > 0; else none (then f16 at export) */
+    float y[4] = {0.0f, 0.25f, 1.0f, 0.5f}, z[2] = {0.3f, 0.123456f};
+    double a = -1, den = 0;
+    uint16_t q[4];
+    CHECK_EQ_INT(prefrec_r16_fit(y, 4, &a, &den, q), 1);
+    CHECK(a == 0 && den == 4 && q[0] == 0 && q[1] == 1 && q[2] == 4 && q[3] == 2);
+    CHECK_EQ_INT(prefrec_r16_fit(z, 2, &a, &den, NULL), 0);
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_R16, 1, 4, y), 0); /* exact: unchanged */
+    CHECK(y[1] == 0.25f);
+    CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_DT_R16, 1, 2, z), 0); /* as f16 */
+    CHECK(z[0] == prefrec_f16_to_f32(prefrec_f32_to_f16(0.3f)));
+}
+
 /* The engine's lists from the f32 tiny pack and its quantised twin: printed exactly (parity). */
 static void test_engine(void) {
     for (int variant = 2; variant <= 12; variant += 10) {
@@ -371,6 +528,8 @@ int main(void) {
     test_pack_v2();
     test_qc();
     test_u16();
+    test_pc();
+    test_d16_r16();
     test_engine();
     return check_report("test_quant");
 }

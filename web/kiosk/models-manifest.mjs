@@ -19,8 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { shardFile } from '../shard.js';
 
 const MAGIC = 'PRFPACK\0';
-// f32 f16 i8 u8 i32 u32 q8r q4r q8c q4c u16 u8d (+ row scales, codebooks)
-const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1];
+// f32 f16 i8 u8 i32 u32 q8r q4r q8c q4c u16 u8d pc8 pc16 d16 r16 (+ row scales, codebooks,
+// segment sizes, denominators)
+const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1, 1, 2, 2, 2];
 let crcTable;
 
 /** CRC32 (IEEE 802.3 / zlib) of the bytes, continuing from crc. */
@@ -78,9 +79,12 @@ export function readPack(buf, name) {
     // q8r: a f32 scale per row, then a byte a value; q4r: a scale and (cols + 1) / 2 bytes a row;
     // q8c, q4c: the same after a codebook of 256 / 16 f32 levels
     const book = dtype === 8 ? 1024 : dtype === 9 ? 64 : 0;
+    // pc8, pc16: a prior, rows + 1 segment sizes and a count row more; r16: offset, denominator
     const bytes = dtype === 6 || dtype === 8 ? book + 4 * rows + elems
       : dtype === 7 || dtype === 9 ? book + (rows ? rows * (4 + Math.floor((elems / rows + 1) / 2)) : 0)
-        : elems * DTYPE_BYTES[dtype];
+        : dtype === 12 || dtype === 13 ? 8 + 4 * (rows + 1) + (rows ? (elems + elems / rows) * DTYPE_BYTES[dtype] : 0)
+          : dtype === 15 ? 16 + 2 * elems
+            : elems * DTYPE_BYTES[dtype];
     if (offset < dOff || offset + bytes > buf.length) throw bad(`tensor "${tname}" at byte ${e}: data [${offset}, ${offset + bytes}) outside the data section`);
     tensors[tname] = { dtype, shape, offset, bytes };
   }

@@ -42,6 +42,11 @@ typedef struct prefrec_blend_tensors {
     float *ease_w, *knn_w; /* [P][m] */
     float *pop_seg; /* [33][P] */
     float *trend, *pop_all; /* [P] */
+    /* pop_seg as its counts (prefrec/pack.h: the pc16 layout), the full pack's
+     * "blend.pop.cnt", from which export stores it losslessly; NULL when the table is not
+     * made of counts (then export stores the floats) */
+    unsigned char *pop_code;
+    size_t pop_code_bytes;
     double w[7]; /* ease, knn, pop, trend, cat, catpop, subpop */
     /* the min_group rule's work: segments served as the overall row (of those with members),
      * neighbour entries dropped and kept */

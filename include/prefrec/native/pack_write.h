@@ -93,8 +93,9 @@ prefrec_status prefrec_pack_export_rank(const prefrec_pack *full, const char *di
  * (lossless); row scales are rounded to 11 significant bits (src/core/quant.c). */
 #define PREFREC_PACK_STORAGE_DEFAULT \
     "product.emb=q8r,product.bias=f16,mlp.*=f16,out.*=f16,blend.ease.w=q4r,blend.knn.w=q4r," \
-    "blend.pop.seg=f16,blend.pop.all=f16,blend.trend=f16,blend.ease.nbr=u16,blend.knn.nbr=u16," \
-    "product.code.off=u8d,product.name.off=u8d,category.off=u8d,subcategory.off=u8d"
+    "blend.pop.seg=pcn,blend.pop.all=r16,blend.trend=f16,blend.ease.nbr=d16,blend.knn.nbr=d16," \
+    "product.code.off=u8d,product.name.off=u8d,category.off=u8d,subcategory.off=u8d," \
+    "repeat.prior=r16,product.target=f16"
 
 #ifdef __cplusplus
 }

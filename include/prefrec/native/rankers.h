@@ -287,6 +287,10 @@ const float *prefrec_pop_table(const void *pop_model, int32_t *rows);
 /* The overall table of a popularity model (n_products: share of buyers), the row a segment is
  * shrunk toward. */
 const float *prefrec_pop_overall(const void *pop_model);
+/* A segment popularity model's prior (pseudo-customers a row is shrunk by); *counted: 1 when
+ * its rows come from distinct-buyer counts (no half-life, not by lines), so a pack can store
+ * them as counts (prefrec/pack.h, pc8 / pc16). */
+double prefrec_pop_prior(const void *pop_model, int *counted);
 /* The fitted parts of a blend and its weights in the order ease, itemknn, pop_seg, trend,
  * category, category x pop, subcategory x pop. Models are NULL when their weight is 0. */
 typedef struct prefrec_blend_fitted {
