@@ -2,7 +2,8 @@
  * (the engine is immutable after prefrec_engine_new but for the NeuMF's product half of layer 1,
  * a cache filled row by row on first use; every request has its own scratch). Run twice: on the
  * engine whose rows the single-threaded pass filled, and on a fresh engine whose rows the two
- * threads race to fill. */
+ * threads race to fill. Whether a thread finds a row BUSY here is chance: that path is held
+ * open by hand in tests/core/test_model_busy.c. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>

@@ -20,25 +20,15 @@
 //             the NeuMF, typed (recommendTop) and JSON (recommend); rounds alternate between
 //             the shims, the median round per shim is reported.
 // Prints the load average beside each size: the machine is shared, figures move with it.
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir, loadavg } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { flag as flagOf, loadAvg as la, median, openPages, option } from './harness.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  if (i < 0) return def;
-  const v = args[i + 1];
-  args.splice(i, 2);
-  return v;
-};
-const flag = (name) => {
-  const i = args.indexOf(name);
-  if (i >= 0) args.splice(i, 1);
-  return i >= 0;
-};
+const opt = (name, def) => option(args, name, def);
+const flag = (name) => flagOf(args, name);
 const sizes = opt('--sizes', '2000,10000,100000').split(',').map(Number);
 const cold = Number(opt('--cold', '5')), rounds = Number(opt('--rounds', '5'));
 const out = opt('--out', null), noBrowser = flag('--no-browser');
@@ -50,11 +40,6 @@ if (!packDir || !beforeWeb || !afterWeb) {
 }
 const SHIMS = { before: resolve(beforeWeb), after: resolve(afterWeb) };
 const PACKS = { before: resolve(packDir), after: resolve(afterPacks || packDir) };
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y), n = s.length;
-  return n ? (n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : NaN;
-};
-const la = () => loadavg()[0].toFixed(2);
 const KINDS = [['blend', 'typed'], ['blend', 'json'], ['neumf', 'typed'], ['neumf', 'json'],
   ['neumf300', 'typed'], ['neumf300', 'json']]; // neumf300: the NeuMF on the blend's top 300 (after only)
 // requests per round: the NeuMF scores the whole catalogue (tens of ms at 100,000 products)
@@ -126,15 +111,9 @@ function print(where, r) {
 }
 
 async function browserBench() {
-  const { startServer } = await import('../../web/testkit/server.mjs');
-  const { launchBrowser } = await import('../../web/testkit/browser.mjs');
-  const root = mkdtempSync(join(tmpdir(), 'prefrec-scale-'));
-  symlinkSync(SHIMS.before, join(root, 'before'));
-  symlinkSync(SHIMS.after, join(root, 'after'));
-  symlinkSync(PACKS.before, join(root, 'packs-before'));
-  symlinkSync(PACKS.after, join(root, 'packs-after'));
-  writeFileSync(join(root, 'page.html'), `<!doctype html><meta charset="utf-8"><script type="module">
-const q = new URLSearchParams(location.search);
+  const pages = await openPages('prefrec-scale-', {
+    before: SHIMS.before, after: SHIMS.after, 'packs-before': PACKS.before, 'packs-after': PACKS.after,
+  }, `const q = new URLSearchParams(location.search);
 const roundOf = ${roundOf.toString()};
 window.bench = (async () => {
   // page: the shim's import, the pack's fetch and the first load, as a shop page does them;
@@ -151,18 +130,11 @@ window.bench = (async () => {
   const t3 = performance.now();
   window.round = (ranker, api, n, start) => roundOf(pr, ranker, api, n, start);
   return [t2 - t0, t2 - t1, t3 - t2];
-})();
-</script>`);
-  const srv = await startServer(root);
-  const browser = await launchBrowser();
+})();`);
   const res = [];
   try {
     const open = async (k, P) => {
-      const ctx = await browser.newContext();
-      const page = await ctx.newPage();
-      page.setDefaultTimeout(600000);
-      await page.goto(`${srv.url}page.html?shim=${k}&pack=syn${P}.pack`);
-      const [load, cold, engine] = await page.evaluate(() => window.bench);
+      const { ctx, page, bench: [load, cold, engine] } = await pages.open(`?shim=${k}&pack=syn${P}.pack`);
       return { ctx, page, load, cold, engine };
     };
     for (const P of sizes) {
@@ -195,9 +167,7 @@ window.bench = (async () => {
       print('chromium', res.at(-1));
     }
   } finally {
-    await browser.close();
-    await srv.close();
-    rmSync(root, { recursive: true, force: true });
+    await pages.close();
   }
   return res;
 }

@@ -9,14 +9,12 @@
 // default ranker and by the NeuMF over 300 candidates. Medians over the pages. Uses web/ and
 // web/dist/ of this checkout (scripts/web-dist.sh). Prints the load average: the machine's
 // other work moves the figures.
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadAvg as la, median as med, openPages, option } from './harness.mjs';
 
 const args = process.argv.slice(2);
-const ci = args.indexOf('--cold');
-const cold = ci >= 0 ? Number(args.splice(ci, 2)[1]) : 5;
+const cold = Number(option(args, '--cold', '5'));
 const [packArg, aff] = args;
 if (!packArg || !aff) {
   console.error('usage: node bench/web/trained.mjs ITEM_PACK AFFILIATE [--cold 5]');
@@ -24,8 +22,6 @@ if (!packArg || !aff) {
 }
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '../../web');
 const pack = resolve(packArg);
-const la = () => loadavg()[0].toFixed(2);
-const med = (a) => [...a].sort((x, y) => x - y)[(a.length - 1) >> 1];
 const { PrefRec } = await import(pathToFileURL(join(web, 'prefrec.js')).href);
 
 (await PrefRec.load(pack)).close(); // compile once
@@ -37,13 +33,7 @@ for (let i = 0; i < cold; i++) {
 }
 console.log(`node      ${basename(pack)}: load ${med(t).toFixed(1)} ms (median of ${cold}: ${t.map((x) => x.toFixed(0)).join(' ')}; load avg ${la()})`);
 
-const { startServer } = await import('../../web/testkit/server.mjs');
-const { launchBrowser } = await import('../../web/testkit/browser.mjs');
-const root = mkdtempSync(join(tmpdir(), 'prefrec-trained-'));
-symlinkSync(web, join(root, 'web'));
-symlinkSync(pack, join(root, 'item.pack'));
-writeFileSync(join(root, 'page.html'), `<!doctype html><meta charset="utf-8"><script type="module">
-window.bench = (async () => {
+const pages = await openPages('prefrec-trained-', { web, 'item.pack': pack }, `window.bench = (async () => {
   const { PrefRec } = await import('/web/prefrec.js');
   const b = new Uint8Array(await (await fetch('/item.pack')).arrayBuffer());
   const t1 = performance.now();
@@ -59,18 +49,12 @@ window.bench = (async () => {
   };
   const seg = { affiliate: ${JSON.stringify(aff)}, gender: 1, age: 35, k: 30 };
   return [t2 - t1, t3 - t2, per(seg, 50), per({ ...seg, ranker: 'neumf', candidates: 300 }, 20)];
-})();
-</script>`);
-const srv = await startServer(root);
-const browser = await launchBrowser();
+})();`);
 try {
   const r = [];
   for (let i = 0; i < cold; i++) {
-    const ctx = await browser.newContext();
-    const page = await ctx.newPage();
-    page.setDefaultTimeout(600000);
-    await page.goto(`${srv.url}page.html`);
-    r.push(await page.evaluate(() => window.bench));
+    const { ctx, bench } = await pages.open();
+    r.push(bench);
     await ctx.close();
   }
   const col = (k) => med(r.map((x) => x[k]));
@@ -78,7 +62,5 @@ try {
     `default ranker ${col(2).toFixed(3)} ms, NeuMF over 300 candidates ${col(3).toFixed(3)} ms ` +
     `(typed, top 30, a segment; medians of ${cold} pages; load avg ${la()})`);
 } finally {
-  await browser.close();
-  await srv.close();
-  rmSync(root, { recursive: true, force: true });
+  await pages.close();
 }

@@ -250,6 +250,135 @@ static prefrec_status finish_pack(const char *out, const char *stem, long shards
     return s;
 }
 
+/* The summary line of the records written (one process and several ranks alike). */
+static void records_said(const char *records, const prefrec_member_export_stats *st,
+                         const char *eid) {
+    printf("%s/  %zu member records (%zu opted out, absent), %zu..%zu bytes each, %zu "
+           "total; export id %s\n",
+           records, st->records, st->opted_out, st->min_bytes, st->max_bytes, st->bytes, eid);
+    if (st->lines_not_in_pack)
+        fprintf(stderr,
+                "prefrec export: %zu purchase lines are of an affiliate or product no "
+                "pack given has (not in any record)\n",
+                st->lines_not_in_pack);
+}
+
+/* The token master key, read or created (saying so); by rank 0 alone under several ranks */
+static prefrec_status token_key(const char *key_path, uint8_t key[32], prefrec_error *err) {
+    int created = 0;
+    prefrec_status s = secret_key_file(key_path, "token key", key, &created, err);
+    if (!s && created)
+        fprintf(stderr,
+                "prefrec export: created the token master key %s (keep it secret and "
+                "backed up: the members' card tokens derive from it)\n",
+                key_path);
+    return s;
+}
+
+/* --records under several ranks (docs/mpi.md): rank 0 reads or creates the token key, checks
+ * DIR and makes DIR.tmp.<its pid>; every other rank reads the key file too (the key does not
+ * travel between ranks; a card token of a code no member has, "\n", says it is rank 0's key),
+ * each rank loads its share of the purchases (the sharded load: the lines of the customers it
+ * owns) and seals the records of its members (fnv1a32(code) % N, the shards' rule) into that
+ * directory; rank 0 writes export.json with the counts summed over the ranks. On success *tmp
+ * names the directory, which records_commit renames into place once the packs are in place;
+ * on failure it is removed (after every rank has stopped writing) and *tmp is NULL. Collective;
+ * every rank returns the same status. */
+static prefrec_status records_stage(prefrec_dist *d, const char *records, const char *data,
+                                    const char *key_path, prefrec_member_export_params *mp,
+                                    char **tmp, prefrec_member_export_stats *st,
+                                    prefrec_error *err) {
+    const int me = prefrec_dist_rank(d);
+    const char check_code[] = "\n"; /* no member's code: a CSV field holds no line break */
+    uint8_t check[2][PREFREC_MEMBER_ID_SIZE];
+    prefrec_status s = PREFREC_OK;
+    size_t len = 0;
+    *tmp = NULL;
+    memset(st, 0, sizeof *st);
+    if (me == 0) {
+        s = token_key(key_path, mp->token_master, err);
+        if (!s) s = prefrec_member_export_check_dir(records, err);
+        if (!s) s = prefrec_member_random(mp->naming_key, sizeof mp->naming_key, err);
+        mp->issued_day = (int32_t)(time(NULL) / 86400);
+        len = strlen(records) + 48;
+        if (!s && !(*tmp = malloc(len)))
+            s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+        if (!s) {
+            len = (size_t)snprintf(*tmp, len, "%s.tmp.%ld", records, (long)getpid()) + 1;
+            if (mkdir(*tmp, 0700)) {
+                s = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create: %s", *tmp,
+                                      strerror(errno));
+                free(*tmp), *tmp = NULL;
+            }
+        }
+    }
+    s = prefrec_dist_agree(d, s, 0, err);
+    if (!s &&
+        (prefrec_dist_bcast_bytes(d, tmp, &len, 0) ||
+         prefrec_dist_bcast(d, mp->naming_key, sizeof mp->naming_key, 0) ||
+         prefrec_dist_bcast(d, &mp->issued_day, sizeof mp->issued_day, 0)))
+        s = prefrec_error_set(err, PREFREC_E_IO, "export: broadcast failed");
+    if (!s && me != 0) s = cli_read_hex_file(key_path, mp->token_master, 32, err);
+    if (!s) s = prefrec_member_token(mp->token_master, check_code, 1, check[me != 0], err);
+    if (!s && me == 0) memcpy(check[1], check[0], sizeof check[0]);
+    s = prefrec_dist_agree(d, s, 0, err);
+    if (!s && prefrec_dist_bcast(d, check[0], sizeof check[0], 0))
+        s = prefrec_error_set(err, PREFREC_E_IO, "export: broadcast failed");
+    if (!s && memcmp(check[0], check[1], sizeof check[0]))
+        s = prefrec_error_set(err, PREFREC_E_INVAL,
+                              "%s: rank %d reads another token key than rank 0: every rank must "
+                              "read the same file (a shared file system)",
+                              key_path, me);
+    s = prefrec_dist_agree(d, s, 0, err);
+    prefrec_dataset *ds = NULL;
+    prefrec_shard_info info;
+    memset(&info, 0, sizeof info);
+    prefrec_load_params lp = prefrec_load_default_params();
+    if (!s) s = prefrec_dataset_load_sharded(data, &lp, d, &ds, &info, err); /* agreed */
+    if (!s) {
+        mp->ds = ds;
+        mp->rank = me;
+        mp->n_ranks = prefrec_dist_size(d);
+        s = prefrec_dist_agree(d, prefrec_member_export_records(mp, *tmp, st, err), 0, err);
+        mp->ds = NULL;
+    }
+    prefrec_dataset_free(ds);
+    prefrec_shard_info_free(&info);
+    if (!s) { /* the counts over the ranks; the sizes of a rank without records are left out */
+        int64_t v[4] = {(int64_t)st->records, (int64_t)st->opted_out, (int64_t)st->bytes,
+                        (int64_t)st->lines_not_in_pack};
+        int64_t lo = st->records ? (int64_t)st->min_bytes : INT64_MAX, hi = (int64_t)st->max_bytes;
+        if (prefrec_dist_allreduce_i64(d, v, 4, PREFREC_DIST_SUM) ||
+            prefrec_dist_allreduce_i64(d, &lo, 1, PREFREC_DIST_MIN) ||
+            prefrec_dist_allreduce_i64(d, &hi, 1, PREFREC_DIST_MAX))
+            s = prefrec_error_set(err, PREFREC_E_IO, "export: reduction failed");
+        st->records = (size_t)v[0], st->opted_out = (size_t)v[1], st->bytes = (size_t)v[2];
+        st->lines_not_in_pack = (size_t)v[3];
+        st->min_bytes = st->records ? (size_t)lo : 0, st->max_bytes = (size_t)hi;
+    }
+    if (!s && me == 0) s = prefrec_member_export_index(mp, *tmp, st, err);
+    s = prefrec_dist_agree(d, s, 0, err); /* also: every rank is done writing into *tmp */
+    if (s && *tmp) {
+        if (me == 0) prefrec_member_export_discard(*tmp);
+        free(*tmp), *tmp = NULL;
+    }
+    return s;
+}
+
+/* After the packs: rank 0 renames the staged records directory into place (fail: none of it
+ * is left), or removes it (fail: an earlier step failed); every rank returns the same status. */
+static prefrec_status records_commit(prefrec_dist *d, prefrec_status fail, char *tmp,
+                                     const char *records, const prefrec_member_export_stats *st,
+                                     const char *eid, prefrec_error *err) {
+    prefrec_status s = fail;
+    if (prefrec_dist_rank(d) == 0) {
+        if (!s) s = prefrec_member_export_commit(tmp, records, err);
+        if (!s) records_said(records, st, eid);
+        if (s) prefrec_member_export_discard(tmp); /* (gone once renamed) */
+    }
+    return prefrec_dist_agree(d, s, 0, err);
+}
+
 int prefrec_cmd_export(int argc, char **argv) {
     const char *packs[EXPORT_MAX_PACKS], *out = NULL, *records = NULL, *data = NULL,
                                          *key_path = NULL, *opt_path = NULL, *eid_hex = NULL,
@@ -317,12 +446,7 @@ int prefrec_cmd_export(int argc, char **argv) {
     prefrec_status s = PREFREC_OK;
     prefrec_dist *d = cli_dist();
     const int sharded = CLI_SHARDED(), me = prefrec_dist_rank(d), nr = prefrec_dist_size(d);
-    if (sharded && records)
-        s = prefrec_error_set(&err, PREFREC_E_INVAL,
-                              "--records is not written by several ranks yet: run that export "
-                              "as one process (docs/mpi.md)");
-    if (!s && !eid_hex && (records || site) && me == 0)
-        s = prefrec_member_random(mp.export_id, 16, &err);
+    if (!eid_hex && (records || site) && me == 0) s = prefrec_member_random(mp.export_id, 16, &err);
     if (sharded) { /* one export id for every rank */
         s = prefrec_dist_agree(d, s, 0, &err);
         if (!s && prefrec_dist_bcast(d, mp.export_id, 16, 0))
@@ -383,6 +507,16 @@ int prefrec_cmd_export(int argc, char **argv) {
         for (long j = 0; j <= shards; j++)
             psizes[k * ((size_t)shards + 1) + (size_t)j] = (size_t)z[j];
     }
+    char *rec_tmp = NULL; /* sharded --records: the staged records directory */
+    prefrec_member_export_stats rst;
+    memset(&rst, 0, sizeof rst);
+    if (sharded && records && !s) { /* every rank's records staged before any file moves */
+        mp.packs = (const prefrec_pack *const *)ps;
+        mp.n_packs = n_packs;
+        mp.opt_out = (const char *const *)opt;
+        mp.n_opt_out = n_opt;
+        s = records_stage(d, records, data, key_path, &mp, &rec_tmp, &rst, &err);
+    }
     if (sharded) { /* every pack's files from every rank: into out; else none of them */
         prefrec_status c = PREFREC_OK;
         for (size_t k = 0; staging && stems && k < n_packs; k++) {
@@ -397,20 +531,16 @@ int prefrec_cmd_export(int argc, char **argv) {
             s = finish_pack(out, stems[k], shards, psizes + k * ((size_t)shards + 1),
                             signing ? sign_seed : NULL, site, &err);
         s = prefrec_dist_agree(d, s, 0, &err);
+        if (rec_tmp) s = records_commit(d, s, rec_tmp, records, &rst, eid, &err);
     }
+    free(rec_tmp);
     free(staging);
     free(stems);
     free(psizes);
-    if (!s && records) {
-        int created = 0;
+    if (!s && records && !sharded) {
         prefrec_dataset *ds = NULL;
         prefrec_load_params lp = prefrec_load_default_params();
-        s = secret_key_file(key_path, "token key", mp.token_master, &created, &err);
-        if (!s && created)
-            fprintf(stderr,
-                    "prefrec export: created the token master key %s (keep it secret and "
-                    "backed up: the members' card tokens derive from it)\n",
-                    key_path);
+        s = token_key(key_path, mp.token_master, &err);
         if (!s) s = prefrec_dataset_load(data, &lp, &ds, &err);
         if (!s) s = prefrec_member_random(mp.naming_key, sizeof mp.naming_key, &err);
         if (!s) {
@@ -422,20 +552,11 @@ int prefrec_cmd_export(int argc, char **argv) {
             mp.issued_day = (int32_t)(time(NULL) / 86400);
             prefrec_member_export_stats st;
             s = prefrec_member_export(&mp, records, &st, &err);
-            if (!s)
-                printf("%s/  %zu member records (%zu opted out, absent), %zu..%zu bytes each, %zu "
-                       "total; export id %s\n",
-                       records, st.records, st.opted_out, st.min_bytes, st.max_bytes, st.bytes,
-                       eid);
-            if (!s && st.lines_not_in_pack)
-                fprintf(stderr,
-                        "prefrec export: %zu purchase lines are of an affiliate or product no "
-                        "pack given has (not in any record)\n",
-                        st.lines_not_in_pack);
+            if (!s) records_said(records, &st, eid);
         }
         prefrec_dataset_free(ds);
-        memset(&mp, 0, sizeof mp);
     }
+    memset(&mp, 0, sizeof mp); /* the token and naming keys */
     for (size_t k = 0; k < n_packs; k++) {
         prefrec_pack_free(ps[k]);
         free(bufs[k]);

@@ -4,6 +4,7 @@
  * the first layer (n_products x h1) and transposed weights of the deeper layers, laid out so
  * the inner loops run over contiguous outputs (vectorisable without reassociating sums). */
 #include "prefrec/model.h"
+#include "model_internal.h"
 #include "pack_internal.h"
 
 #include <cjson/cJSON.h>
@@ -13,30 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct prefrec_model {
-    const prefrec_pack *pack;
-    int d, n_layers, width[PREFREC_MODEL_MAX_LAYERS], in0, wmax;
-    int32_t n_products;
-    const float *pemb, *pbias; /* [P][d], [P] */
-    const float *ptarget; /* [P] mean training score, or NULL (fold-in) */
-    const float *w[PREFREC_MODEL_MAX_LAYERS]; /* [width_l][in_l] as stored */
-    const float *b[PREFREC_MODEL_MAX_LAYERS];
-    float *wt[PREFREC_MODEL_MAX_LAYERS]; /* layers >= 1 transposed: [in_l][width_l] */
-    const float *wg, *wm; /* [d], [width_L-1] */
-    float b0;
-    float *p1; /* [P][h1]: W1[:, d:2d] v_p + b1, each row filled on first use (p1_row) */
-    _Atomic unsigned char *p1_state; /* [P]: P1_EMPTY, P1_BUSY (being filled), P1_READY */
-    float *w1t; /* [d][h1]: W1[:, d:2d] transposed, for p1_row */
-    uint64_t *all; /* [(d + 63) / 64]: every input bit set */
-    prefrec_strings code, name, cat_names, sub_names;
-    const int32_t *cat, *sub;
-    int32_t n_cat, n_sub;
-    uint32_t crc;
-    const char *affiliate;
-    prefrec_model_cost cost;
-    uint64_t max_fold_work;
-};
 
 /* Loading and validating run once per pack, scoring runs per product: where the browser build
  * compiles this file for speed (-O2, src/wasm/CMakeLists.txt), the load side is compiled for
@@ -642,9 +619,9 @@ static void dense_pre(const float *restrict pre, const uint64_t *bits, int n_in,
  * use, the same bits whenever and by whichever thread: the first caller claims the row
  * (EMPTY -> BUSY), fills it and publishes it (READY, release); a caller that finds it BUSY
  * computes the same values into its own tmp ([h1]) instead of waiting. The engine stays
- * shareable between threads (prefrec/engine.h): the rows are a cache of a pure function. */
-enum { P1_EMPTY, P1_BUSY, P1_READY };
-
+ * shareable between threads (prefrec/engine.h): the rows are a cache of a pure function.
+ * (P1_EMPTY, P1_BUSY, P1_READY: model_internal.h, where tests/core/test_model_busy.c holds a
+ * row BUSY.) */
 static const float *p1_row(const prefrec_model *m, int32_t p, float *tmp) {
     size_t h1 = (size_t)m->width[0];
     float *row = m->p1 + (size_t)p * h1;

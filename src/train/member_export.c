@@ -109,8 +109,28 @@ static prefrec_status write_file(const char *path, const void *data, size_t n, p
                : PREFREC_OK;
 }
 
-prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, const char *dir,
-                                     prefrec_member_export_stats *st, prefrec_error *err) {
+prefrec_status prefrec_member_export_check_dir(const char *dir, prefrec_error *err) {
+    prefrec_status s = PREFREC_OK;
+    DIR *old_dir = opendir(dir);
+    if (old_dir) {
+        struct dirent *e;
+        while (!s && (e = readdir(old_dir))) {
+            size_t n = strlen(e->d_name);
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                strcmp(e->d_name, "export.json") && !(n > 4 && !strcmp(e->d_name + n - 4, ".rec")))
+                s = prefrec_error_set(err, PREFREC_E_INVAL,
+                                      "%s: holds %s, so it is not a records directory: not "
+                                      "replacing it",
+                                      dir, e->d_name);
+        }
+        closedir(old_dir);
+    }
+    return s;
+}
+
+prefrec_status prefrec_member_export_records(const prefrec_member_export_params *mp,
+                                             const char *tmp, prefrec_member_export_stats *st,
+                                             prefrec_error *err) {
     memset(st, 0, sizeof *st);
     const prefrec_dataset *ds = mp->ds;
     size_t K = mp->n_packs;
@@ -126,9 +146,7 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
     prefrec_member_aff *aff = calloc(K + 1, sizeof *aff);
     prefrec_member_item *items = malloc((ds->n_rows + 1) * sizeof *items);
     int32_t *days = malloc((ds->n_rows + 1) * sizeof *days); /* each item's distinct days */
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
-    int made_tmp = 0;
+    uint32_t n_ranks = mp->n_ranks > 1 ? (uint32_t)mp->n_ranks : 1;
     if (!prods || !custs || !aff_name || !dim || !aff_pack || !prod_map || !lines || !aff ||
         !items || !days)
         s = prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
@@ -165,27 +183,6 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
         lines[nl++] = (line){ds->customer[i], k, p, ds->day[i]};
     }
     if (!s) qsort(lines, nl, sizeof *lines, cmp_line);
-    /* an existing DIR is replaced only when it is a records directory (nothing else in it) */
-    DIR *old_dir = s ? NULL : opendir(dir);
-    if (old_dir) {
-        struct dirent *e;
-        while (!s && (e = readdir(old_dir))) {
-            size_t n = strlen(e->d_name);
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-                strcmp(e->d_name, "export.json") && !(n > 4 && !strcmp(e->d_name + n - 4, ".rec")))
-                s = prefrec_error_set(err, PREFREC_E_INVAL,
-                                      "%s: holds %s, so it is not a records directory: not "
-                                      "replacing it",
-                                      dir, e->d_name);
-        }
-        closedir(old_dir);
-    }
-    if (!s) {
-        if (mkdir(tmp, 0700))
-            s = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        else
-            made_tmp = 1;
-    }
     size_t li = 0;
     for (int32_t c = 0; !s && c < n_cust; c++) {
         const char *code = prefrec_dict_str(ds->customers, c);
@@ -194,6 +191,8 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
         int in_pack = 0;
         for (size_t k = 0; k < K && !in_pack; k++) in_pack = find_code(&custs[k], code) >= 0;
         if (li == l0 && !in_pack) continue; /* no purchase in any exported affiliate */
+        if (n_ranks > 1 && prefrec_fnv1a32(code, strlen(code)) % n_ranks != (uint32_t)mp->rank)
+            continue; /* another rank's member (one of the customer file's, known everywhere) */
         if (prefrec_member_listed(mp->opt_out, mp->n_opt_out, code)) {
             st->opted_out++;
             continue;
@@ -270,36 +269,57 @@ prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, con
         prefrec_member_wipe_free(pl, pln);
         free(rec);
     }
-    if (!s) {
-        char eid[33], nk[65], path[4200], json[1024];
-        hex(mp->export_id, PREFREC_MEMBER_ID_SIZE, eid);
-        hex(mp->naming_key, PREFREC_MEMBER_KEY_SIZE, nk);
-        int n = snprintf(json, sizeof json,
-                         "{\"format\": \"prefrec-records\", \"version\": 1, \"export_id\": \"%s\", "
-                         "\"naming_key\": \"%s\", \"issued_day\": %d, \"kind\": \"token\", "
-                         "\"records\": %zu, \"opted_out\": %zu}\n",
-                         eid, nk, (int)mp->issued_day, st->records, st->opted_out);
-        snprintf(path, sizeof path, "%s/export.json", tmp);
-        s = write_file(path, json, (size_t)n, err);
-        memset(nk, 0, sizeof nk);
-        memset(json, 0, sizeof json);
-    }
-    if (!s) {
-        char old[4200];
-        snprintf(old, sizeof old, "%s.old.%ld", dir, (long)getpid());
-        int had = rename(dir, old) == 0;
-        if (rename(tmp, dir)) {
-            s = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot rename %s over it: %s", dir, tmp,
-                                  strerror(errno));
-            if (had) rename(old, dir);
-        } else {
-            made_tmp = 0;
-            if (had) s = remove_records_dir(old, err);
-        }
-    }
-    if (made_tmp) remove_records_dir(tmp, NULL);
     for (size_t k = 0; k < K && prods && custs; k++) free(prods[k].order), free(custs[k].order);
     free(prods), free(custs), free(aff_name), free(dim), free(aff_pack), free(prod_map);
     free(lines), free(aff), free(items), free(days);
+    return s;
+}
+
+prefrec_status prefrec_member_export_index(const prefrec_member_export_params *mp, const char *tmp,
+                                           const prefrec_member_export_stats *st,
+                                           prefrec_error *err) {
+    char eid[33], nk[65], path[4200], json[1024];
+    hex(mp->export_id, PREFREC_MEMBER_ID_SIZE, eid);
+    hex(mp->naming_key, PREFREC_MEMBER_KEY_SIZE, nk);
+    int n = snprintf(json, sizeof json,
+                     "{\"format\": \"prefrec-records\", \"version\": 1, \"export_id\": \"%s\", "
+                     "\"naming_key\": \"%s\", \"issued_day\": %d, \"kind\": \"token\", "
+                     "\"records\": %zu, \"opted_out\": %zu}\n",
+                     eid, nk, (int)mp->issued_day, st->records, st->opted_out);
+    snprintf(path, sizeof path, "%s/export.json", tmp);
+    prefrec_status s = write_file(path, json, (size_t)n, err);
+    memset(nk, 0, sizeof nk);
+    memset(json, 0, sizeof json);
+    return s;
+}
+
+prefrec_status prefrec_member_export_commit(const char *tmp, const char *dir, prefrec_error *err) {
+    char old[4200];
+    snprintf(old, sizeof old, "%s.old.%ld", dir, (long)getpid());
+    int had = rename(dir, old) == 0;
+    if (rename(tmp, dir)) {
+        prefrec_status s = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot rename %s over it: %s",
+                                             dir, tmp, strerror(errno));
+        if (had) rename(old, dir);
+        return s;
+    }
+    return had ? remove_records_dir(old, err) : PREFREC_OK;
+}
+
+void prefrec_member_export_discard(const char *tmp) { remove_records_dir(tmp, NULL); }
+
+prefrec_status prefrec_member_export(const prefrec_member_export_params *mp, const char *dir,
+                                     prefrec_member_export_stats *st, prefrec_error *err) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", dir, (long)getpid());
+    memset(st, 0, sizeof *st);
+    prefrec_status s = prefrec_member_export_check_dir(dir, err);
+    if (s) return s;
+    if (mkdir(tmp, 0700))
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
+    s = prefrec_member_export_records(mp, tmp, st, err);
+    if (!s) s = prefrec_member_export_index(mp, tmp, st, err);
+    if (!s) return prefrec_member_export_commit(tmp, dir, err);
+    remove_records_dir(tmp, NULL);
     return s;
 }

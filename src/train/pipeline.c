@@ -304,41 +304,6 @@ static prefrec_status write_json(const prefrec_pipeline_params *p, const char *a
     return s;
 }
 
-static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
-                                int32_t ai, const char *code, const char *asof_s,
-                                const char *const *cats, int32_t n_cat, const char *const *subs,
-                                int32_t n_sub, aff_set *ap, prefrec_neumf *given,
-                                const prefrec_train_report *given_rep,
-                                prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err);
-
-/* One affiliate: its training set, the NeuMF, the extras, the pack. *trained = 0 when skipped. */
-static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
-                                int32_t ai, const char *asof_s, const char *const *cats,
-                                int32_t n_cat, const char *const *subs, int32_t n_sub,
-                                prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err) {
-    *trained = 0;
-    const char *code = prefrec_dict_str(ds->affiliates, ai);
-    double t0 = now_seconds();
-    prefrec_scores *sc = NULL;
-    prefrec_status st = prefrec_scores_compute(ds, &p->score, ai, &sc, err);
-    if (st) return st;
-    if (sc->n < 20) {
-        note(p, "%s: only %zu scored pairs before %s; skipped", code, sc->n, asof_s);
-        prefrec_scores_free(sc);
-        return PREFREC_OK;
-    }
-    aff_set a;
-    st = build_set(ds, sc, &a, err);
-    prefrec_scores_free(sc);
-    if (st) return st;
-    note(p, "%s: %zu pairs, %d customers, %d products (scored in %.2f s)", code, a.td.n_pairs,
-         a.td.n_customers, a.td.n_products, now_seconds() - t0);
-    st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, NULL, NULL, res, trained,
-                   err);
-    aff_free(&a);
-    return st;
-}
-
 /* The affiliate's set a trained (or the network given, trained elsewhere: taken over) and its
  * pack written (ds: for the blend only, neighbors > 0). */
 static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
@@ -415,6 +380,34 @@ static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipelin
     extras_free(&ex);
     prefrec_neumf_free(net);
     free(path);
+    return st;
+}
+
+/* One affiliate: its training set, the NeuMF, the extras, the pack. *trained = 0 when skipped. */
+static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipeline_params *p,
+                                int32_t ai, const char *asof_s, const char *const *cats,
+                                int32_t n_cat, const char *const *subs, int32_t n_sub,
+                                prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err) {
+    *trained = 0;
+    const char *code = prefrec_dict_str(ds->affiliates, ai);
+    double t0 = now_seconds();
+    prefrec_scores *sc = NULL;
+    prefrec_status st = prefrec_scores_compute(ds, &p->score, ai, &sc, err);
+    if (st) return st;
+    if (sc->n < 20) {
+        note(p, "%s: only %zu scored pairs before %s; skipped", code, sc->n, asof_s);
+        prefrec_scores_free(sc);
+        return PREFREC_OK;
+    }
+    aff_set a;
+    st = build_set(ds, sc, &a, err);
+    prefrec_scores_free(sc);
+    if (st) return st;
+    note(p, "%s: %zu pairs, %d customers, %d products (scored in %.2f s)", code, a.td.n_pairs,
+         a.td.n_customers, a.td.n_products, now_seconds() - t0);
+    st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, NULL, NULL, res, trained,
+                   err);
+    aff_free(&a);
     return st;
 }
 
