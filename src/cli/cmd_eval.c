@@ -42,7 +42,7 @@ static const char *usage_text =
     "                   as prefrec train does (default 10; 0: no rule; SECURITY.md)\n"
     "  --storage PLAN   blend_served, mixed and neumf score through the values a version-2\n"
     "                   pack stored with PLAN decodes (name=f32|f16|q8r|q4r|q8c|q4c|q5r|\n"
-    "                   q6r|u16|u8d,...: prefrec export)\n"
+    "                   q6r|u16|d16|u8d|r16|pcn,...: prefrec export)\n"
     "  --json FILE      figures as JSON; --html FILE: a self-contained report page\n";
 
 /* Fill rk from "a,b,c"; returns the count or -1 (name copied to bad). */

@@ -51,9 +51,11 @@ static const char *usage_text =
     "                    pack's float tensors as --storage says (smaller), version 1 all as\n"
     "                    f32, for engines older than version 2 packs\n"
     "  --storage PLAN    version 2's storage per tensor, name=f32|f16|q8r|q4r|q8c|q4c|q5r|q6r|\n"
-    "                    u16|u8d,... ('*' ends a prefix; unlisted: f32; q5r, q6r: q8r codes in\n"
-    "                    -15..15, -31..31; u16, u8d: an i32 index list, a u32 string table's\n"
-    "                    offsets, when they fit), default\n"
+    "                    u16|d16|u8d|r16|pcn,... ('*' ends a prefix; unlisted: f32; q5r, q6r:\n"
+    "                    q8r codes in -15..15, -31..31; u16, d16, u8d: an i32 index list (d16:\n"
+    "                    ascending rows as steps), a u32 string table's offsets, when they fit;\n"
+    "                    r16, pcn: exact integer forms of pop.all / repeat.prior and of\n"
+    "                    blend.pop.seg (its counts), else f16), default\n"
     "                    " PREFREC_PACK_STORAGE_DEFAULT "\n";
 
 static void to_hex(const uint8_t *b, size_t n, char *out) {

@@ -87,10 +87,13 @@ prefrec_status prefrec_pack_export_rank(const prefrec_pack *full, const char *di
 
 /* The item packs' storage plan in version 2, chosen by measurement (docs/model.md, "Smaller
  * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. product.emb stays q8r:
- * q4r / q4c cost the NeuMF's new-item recall 1.4%, q5r 0.7%, q6r 0.7%; blend.pop.seg stays f16:
+ * q4r / q4c cost the NeuMF's new-item recall 1.4%, q5r 0.7%, q6r 0.7%; for blend.pop.seg
  * 8-bit codes (q8r linear, q8c logarithmic) cost completejourney's served new-item recall 1.1%
- * (and q8c its mixed list 2.4%). Index lists u16 and string offsets u8d where they fit
- * (lossless); row scales are rounded to 11 significant bits (src/core/quant.c). */
+ * (and q8c its mixed list 2.4%), so it is stored as its buyer counts (pcn: pc8 / pc16,
+ * lossless). Lossless too: neighbour lists as ascending steps (d16), string offsets u8d,
+ * pop.all and repeat.prior as integers over a denominator (r16); product.target f16 (the
+ * fold-in's top 30 unchanged for 400 of 400 demo histories); row scales are rounded to 11
+ * significant bits (src/core/quant.c). */
 #define PREFREC_PACK_STORAGE_DEFAULT \
     "product.emb=q8r,product.bias=f16,mlp.*=f16,out.*=f16,blend.ease.w=q4r,blend.knn.w=q4r," \
     "blend.pop.seg=pcn,blend.pop.all=r16,blend.trend=f16,blend.ease.nbr=d16,blend.knn.nbr=d16," \
