@@ -63,10 +63,9 @@ static void to_hex(const uint8_t *b, size_t n, char *out) {
 }
 
 /* Read a 32-byte secret key (64 hex digits on one line; what names it in messages), or create
- * it (random, mode 0600) when path does not exist. */
-static prefrec_status secret_key_file(const char *path, const char *what, uint8_t key[32],
-                                      int *created, prefrec_error *err) {
-    *created = 0;
+ * it (random, mode 0600) when path does not exist, saying so and why it must be kept. */
+static prefrec_status secret_key_file(const char *path, const char *what, const char *why,
+                                      uint8_t key[32], prefrec_error *err) {
     char *buf = NULL;
     size_t len = 0;
     struct stat sb;
@@ -83,7 +82,8 @@ static prefrec_status secret_key_file(const char *path, const char *what, uint8_
         if (bad)
             return prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create the %s: %s", path, what,
                                      strerror(errno));
-        *created = 1;
+        fprintf(stderr, "prefrec export: created the %s %s (keep it secret and backed up: %s)\n",
+                what, path, why);
         return PREFREC_OK;
     }
     prefrec_status s = prefrec_file_read(path, 4096, &buf, &len, err);
@@ -134,15 +134,10 @@ static prefrec_status sign_item(const char *out, const char *stem, const uint8_t
 /* --sign-key: the secret seed (read or created) and out/sign.pub (the public key, hex) */
 static prefrec_status sign_setup(const char *key_path, const char *out, uint8_t seed[32],
                                  prefrec_error *err) {
-    int created = 0;
     uint8_t pk[PREFREC_SIGN_PUBLIC_BYTES];
     char text[2 * PREFREC_SIGN_PUBLIC_BYTES + 2], path[4096];
-    prefrec_status s = secret_key_file(key_path, "signing key", seed, &created, err);
-    if (!s && created)
-        fprintf(stderr,
-                "prefrec export: created the pack signing key %s (keep it secret and backed up: "
-                "pages and kiosks trust the packs it signs)\n",
-                key_path);
+    prefrec_status s = secret_key_file(key_path, "pack signing key",
+                                       "pages and kiosks trust the packs it signs", seed, err);
     if (!s) s = prefrec_pack_sign_public(seed, pk, err);
     if (!s) {
         to_hex(pk, sizeof pk, text);
@@ -267,14 +262,8 @@ static void records_said(const char *records, const prefrec_member_export_stats 
 
 /* The token master key, read or created (saying so); by rank 0 alone under several ranks */
 static prefrec_status token_key(const char *key_path, uint8_t key[32], prefrec_error *err) {
-    int created = 0;
-    prefrec_status s = secret_key_file(key_path, "token key", key, &created, err);
-    if (!s && created)
-        fprintf(stderr,
-                "prefrec export: created the token master key %s (keep it secret and "
-                "backed up: the members' card tokens derive from it)\n",
-                key_path);
-    return s;
+    return secret_key_file(key_path, "token master key", "the members' card tokens derive from it",
+                           key, err);
 }
 
 /* --records under several ranks (docs/mpi.md): rank 0 reads or creates the token key, checks

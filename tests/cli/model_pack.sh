@@ -45,6 +45,19 @@ done
 [[ -n "$hit" ]] || fail "customer $cust in no shard"
 diff <(tail -n +2 "$work/pred") <(tail -n +2 "$work/pred2") >/dev/null || fail "item pack + shard scores differ from the full pack"
 
+# version 2 (the default): the lossless integer forms are chosen where training's tables are made
+# of counts (docs/model.md, "Third round"): blend.pop.seg as its counts (pc8 or pc16, from the
+# full pack's blend.pop.cnt, which no item pack carries), neighbour rows as steps (d16),
+# pop.all and repeat.prior as integers over a denominator (r16)
+"$bin" inspect "$work/p1/A01.pack" | grep -q ' blend.pop.cnt ' || fail "full pack: no blend.pop.cnt"
+"$bin" export --pack "$work/p1/A01.pack" --out "$work/web2" --shards 4 >/dev/null || fail "export v2"
+"$bin" inspect "$work/web2/A01.item.pack" >"$work/insp2" || fail "inspect v2"
+for want in 'blend.pop.seg +pc(8|16) ' 'blend.ease.nbr +d16 ' 'blend.knn.nbr +d16 ' 'blend.pop.all +r16 ' 'repeat.prior +r16 '; do
+  grep -Eq "$want" "$work/insp2" || fail "v2 item pack: no '$want' in $(grep -E 'blend|repeat' "$work/insp2")"
+done
+grep -q ' blend.pop.cnt ' "$work/insp2" && fail "v2 item pack carries blend.pop.cnt"
+"$bin" predict --pack "$work/web2/A01.item.pack" --customers "$work/web2/$(basename "$hit")" --customer "$cust" --top 5 >/dev/null || fail "predict from the v2 packs"
+
 # corrupted / truncated / wrong-shard packs are refused with a message
 cp "$work/p1/A01.pack" "$work/bad.pack"
 last=$(( $(stat -c %s "$work/bad.pack") - 1 ))   # the last data byte: only the CRC can catch it

@@ -83,7 +83,7 @@ cmp -s web/A01.item.pack.sig web3/A01.item.pack.sig || fail "same key, same pack
 # a bad key file
 echo "not a key" > bad.key
 "$bin" export --pack full/A01.pack --out web4 --sign-key bad.key >/dev/null 2>b.err && fail "bad key accepted"
-grep -q "bad.key: a signing key is 64 hex digits (32 bytes) on one line" b.err || fail "$(cat b.err)"
+grep -q "bad.key: a pack signing key is 64 hex digits (32 bytes) on one line" b.err || fail "$(cat b.err)"
 
 # the public site carries the signatures, listed in its manifest
 PREFREC_SITE_PARTIAL=1 bash "$repo/scripts/site.sh" web pub >/dev/null 2>&1 || fail "site.sh"
