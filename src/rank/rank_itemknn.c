@@ -10,6 +10,7 @@
 
 #include "prefrec/native/rankers.h"
 #include "prefrec/topk.h"
+#include "rank_dist.h"
 #include "rank_util.h"
 
 typedef struct knn_model {
@@ -89,6 +90,59 @@ static void *knn_rows(void *arg) {
     return NULL;
 }
 
+/* Sharded (x->dist): the co-purchase counts of a block of product rows from this rank's
+ * customers, summed over the ranks (exact integers), then every rank keeps each row's best as
+ * knn_rows does from the same counts (the heap orders ties by index, so the order in which
+ * candidates are pushed does not matter): the one-process lists, for any number of ranks. The
+ * block is at most 4 M counts (32 MiB); every rank scans the block's rows, n_products^2 work. */
+static int knn_rows_dist(knn_model *m, double shrink) {
+    const prefrec_interactions *x = m->x;
+    int32_t np = x->n_products;
+    size_t B = np > 0 ? (size_t)(4u << 20) / (size_t)np : 1;
+    if (B < 1) B = 1;
+    if (B > (size_t)np) B = np > 0 ? (size_t)np : 1;
+    int64_t *acc = malloc(B * ((size_t)np + 1) * sizeof *acc);
+    prefrec_scored *buf = malloc(((size_t)m->k + 1) * sizeof *buf);
+    int rc = acc && buf ? 0 : -1;
+    for (int32_t i0 = 0; !rc && i0 < np; i0 += (int32_t)B) {
+        int32_t i1 = i0 + (int32_t)B < np ? i0 + (int32_t)B : np;
+        size_t n = (size_t)(i1 - i0) * (size_t)np;
+        memset(acc, 0, n * sizeof *acc);
+        for (int32_t i = i0; i < i1; i++) {
+            int64_t *row = acc + (size_t)(i - i0) * (size_t)np;
+            for (int64_t a = x->col_start[i]; a < x->col_start[i + 1]; a++) {
+                int32_t c = x->col_customer[a];
+                for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++)
+                    row[x->product[b]]++;
+            }
+        }
+        if (rank_dist_sum(x, acc, n)) {
+            rc = -1;
+            break;
+        }
+        for (int32_t i = i0; i < i1; i++) {
+            const int64_t *row = acc + (size_t)(i - i0) * (size_t)np;
+            prefrec_topk_heap h;
+            prefrec_topk_heap_init(&h, buf, (size_t)m->k);
+            double ni = x->n_buyers[i];
+            for (int32_t j = 0; j < np; j++) {
+                if (j == i || row[j] == 0) continue;
+                double s = (double)(float)row[j] / (sqrt(ni * (double)x->n_buyers[j]) + shrink);
+                prefrec_topk_heap_push(&h, (float)s, j);
+            }
+            size_t got = prefrec_topk_heap_finish(&h);
+            m->n_nbr[i] = (int32_t)got;
+            for (size_t r = 0; r < got; r++) {
+                m->nbr[(size_t)i * m->k + r] = buf[r].index;
+                m->sim[(size_t)i * m->k + r] = buf[r].score;
+            }
+        }
+    }
+    free(acc);
+    free(buf);
+    return rc;
+}
+
 static prefrec_status knn_fit(const prefrec_fit_input *in, const void *params, void **model,
                               prefrec_error *err) {
     prefrec_itemknn_params p =
@@ -111,6 +165,14 @@ static prefrec_status knn_fit(const prefrec_fit_input *in, const void *params, v
     if (!m->n_nbr || !m->nbr || !m->sim) {
         knn_free(m);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "itemknn: out of memory");
+    }
+    if (x->dist) {
+        if (knn_rows_dist(m, p.shrink)) {
+            knn_free(m);
+            return prefrec_error_set(err, PREFREC_E_NOMEM, "itemknn: out of memory");
+        }
+        *model = m;
+        return PREFREC_OK;
     }
     int nt = in->threads < 1 ? 1 : in->threads > 64 ? 64 : in->threads;
     knn_job jobs[64];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "prefrec/native/rankers.h"
+#include "rank_dist.h"
 #include "rank_util.h"
 
 typedef struct pop_model {
@@ -43,42 +44,62 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
     pm->n_products = x->n_products;
     pm->by_segment = by_segment;
     size_t np = x->n_products ? (size_t)x->n_products : 1;
-    double *g = calloc(np, sizeof *g);
-    double *sg = by_segment ? calloc(np * PREFREC_N_SEGMENTS, sizeof *sg) : NULL;
-    double seg_n[PREFREC_N_SEGMENTS] = {0};
+    /* count, then compute: integer counts per product (and segment) and, with a half-life, per
+     * age in days of the pair's last purchase (x->day_to - 1 - last_day), summed over the ranks
+     * (exact); the weights are then added in one order (ages ascending), so the result is the
+     * same for any number of ranks */
+    int32_t n_age = p.half_life_days > 0 && x->day_to > x->day_from ? x->day_to - x->day_from : 1;
+    size_t planes = by_segment ? 1 + PREFREC_N_SEGMENTS : 1, per = np * (size_t)n_age;
+    int64_t *cnt = calloc(planes * per + 2 + PREFREC_N_SEGMENTS, sizeof *cnt);
+    double *wt = malloc((size_t)n_age * sizeof *wt);
     pm->global = malloc(np * sizeof *pm->global);
     if (by_segment) pm->seg = malloc(np * PREFREC_N_SEGMENTS * sizeof *pm->seg);
-    if (!g || (by_segment && (!sg || !pm->seg)) || !pm->global) {
-        free(g);
-        free(sg);
+    if (!cnt || !wt || (by_segment && !pm->seg) || !pm->global) {
+        free(cnt);
+        free(wt);
         pop_free(pm);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "pop: out of memory");
     }
-    double n_active = 0;
+    int64_t *act = cnt + planes * per; /* [0]: active customers, [1 + s]: in segment s */
     for (int32_t c = 0; c < x->n_customers; c++) {
         int64_t a = x->row_start[c], b = x->row_start[c + 1];
         if (a == b) continue;
         int s = by_segment ? rank_segment(in->ds, c) : 0;
-        n_active += 1;
-        seg_n[s] += 1;
+        act[0]++;
+        act[1 + s]++;
         for (int64_t i = a; i < b; i++) {
-            double w = p.by_lines ? (double)x->count[i] : 1.0;
-            if (p.half_life_days > 0)
-                w *= pow(0.5, (double)(x->day_to - 1 - x->last_day[i]) / p.half_life_days);
-            g[x->product[i]] += w;
-            if (by_segment) sg[(size_t)s * np + (size_t)x->product[i]] += w;
+            int64_t w = p.by_lines ? (int64_t)x->count[i] : 1;
+            size_t age = n_age > 1 ? (size_t)(x->day_to - 1 - x->last_day[i]) : 0;
+            size_t at = (size_t)x->product[i] * (size_t)n_age + age;
+            cnt[at] += w;
+            if (by_segment) cnt[(size_t)(1 + s) * per + at] += w;
         }
     }
-    for (size_t j = 0; j < (size_t)x->n_products; j++)
-        pm->global[j] = n_active > 0 ? (float)(g[j] / n_active) : 0.0f;
+    if (rank_dist_sum(x, cnt, planes * per + 2 + PREFREC_N_SEGMENTS)) {
+        free(cnt);
+        free(wt);
+        pop_free(pm);
+        return prefrec_error_set(err, PREFREC_E_IO, "pop: summing over the ranks failed");
+    }
+    for (int32_t k = 0; k < n_age; k++)
+        wt[k] = n_age > 1 ? pow(0.5, (double)k / p.half_life_days) : 1.0;
+    double n_active = (double)act[0];
+    for (size_t j = 0; j < (size_t)x->n_products; j++) {
+        double g = 0;
+        for (int32_t k = 0; k < n_age; k++) g += (double)cnt[j * (size_t)n_age + k] * wt[k];
+        pm->global[j] = n_active > 0 ? (float)(g / n_active) : 0.0f;
+    }
     if (by_segment)
         for (int s = 0; s < PREFREC_N_SEGMENTS; s++)
-            for (size_t j = 0; j < (size_t)x->n_products; j++)
+            for (size_t j = 0; j < (size_t)x->n_products; j++) {
+                double sg = 0;
+                const int64_t *row = cnt + (size_t)(1 + s) * per + j * (size_t)n_age;
+                for (int32_t k = 0; k < n_age; k++) sg += (double)row[k] * wt[k];
                 pm->seg[(size_t)s * np + j] =
-                    (float)((sg[(size_t)s * np + j] + p.prior * pm->global[j]) /
-                            (seg_n[s] + p.prior));
-    free(g);
-    free(sg);
+                    (float)((sg + p.prior * pm->global[j]) / ((double)act[1 + s] + p.prior));
+            }
+    free(cnt);
+    free(wt);
     *model = pm;
     return PREFREC_OK;
 }
