@@ -256,7 +256,8 @@ static prefrec_status due_tune(const prefrec_fit_input *in, prefrec_repeat_param
     int64_t bad[2] = {st != 0, users};
     if (rank_dist_ordered_sum(x1, pos, row, st ? 0 : n_rows, 36, sum) ||
         rank_dist_sum(x1, bad, 2) || bad[0]) {
-        if (!st) st = prefrec_error_set(err, PREFREC_E_IO, "due: tuning failed on another rank");
+        /* the sums fail only for memory (here or on another rank: MPI errors end the job) */
+        if (!st) st = prefrec_error_set(err, PREFREC_E_NOMEM, "due: out of memory");
         goto done;
     }
     users = bad[1];

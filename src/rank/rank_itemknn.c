@@ -93,41 +93,57 @@ static void *knn_rows(void *arg) {
 /* Sharded (x->dist): the co-purchase counts of a block of product rows from this rank's
  * customers, summed over the ranks (exact integers), then every rank keeps each row's best as
  * knn_rows does from the same counts (the heap orders ties by index, so the order in which
- * candidates are pushed does not matter): the one-process lists, for any number of ranks. The
- * block is at most 4 M counts (32 MiB); every rank scans the block's rows, n_products^2 work. */
+ * candidates are pushed does not matter): the one-process lists, for any number of ranks. Rows
+ * and columns are the nb products bought in the window (n_buyers, over every rank); a block is
+ * at most 4 M counts (32 MiB); every rank scans the block's rows: nb^2 work and nb^2 counts
+ * sent per fit, whatever the number of customers. */
 static int knn_rows_dist(knn_model *m, double shrink) {
     const prefrec_interactions *x = m->x;
-    int32_t np = x->n_products;
-    size_t B = np > 0 ? (size_t)(4u << 20) / (size_t)np : 1;
+    int32_t np = x->n_products, nb = 0;
+    int32_t *col = malloc(((size_t)np + 1) * sizeof *col),
+            *prod = malloc(((size_t)np + 1) * sizeof *prod);
+    if (!col || !prod) {
+        free(col);
+        free(prod);
+        return -1;
+    }
+    for (int32_t j = 0; j < np; j++) {
+        col[j] = x->n_buyers[j] > 0 ? nb : -1;
+        if (x->n_buyers[j] > 0) prod[nb++] = j;
+    }
+    size_t B = nb > 0 ? (size_t)(4u << 20) / (size_t)nb : 1;
     if (B < 1) B = 1;
-    if (B > (size_t)np) B = np > 0 ? (size_t)np : 1;
-    int64_t *acc = malloc(B * ((size_t)np + 1) * sizeof *acc);
+    if (B > (size_t)nb) B = nb > 0 ? (size_t)nb : 1;
+    int64_t *acc = malloc(B * ((size_t)nb + 1) * sizeof *acc);
     prefrec_scored *buf = malloc(((size_t)m->k + 1) * sizeof *buf);
     int rc = acc && buf ? 0 : -1;
-    for (int32_t i0 = 0; !rc && i0 < np; i0 += (int32_t)B) {
-        int32_t i1 = i0 + (int32_t)B < np ? i0 + (int32_t)B : np;
-        size_t n = (size_t)(i1 - i0) * (size_t)np;
+    for (int32_t i0 = 0; !rc && i0 < nb; i0 += (int32_t)B) {
+        int32_t i1 = i0 + (int32_t)B < nb ? i0 + (int32_t)B : nb;
+        size_t n = (size_t)(i1 - i0) * (size_t)nb;
         memset(acc, 0, n * sizeof *acc);
-        for (int32_t i = i0; i < i1; i++) {
-            int64_t *row = acc + (size_t)(i - i0) * (size_t)np;
+        for (int32_t ii = i0; ii < i1; ii++) {
+            int64_t *row = acc + (size_t)(ii - i0) * (size_t)nb;
+            int32_t i = prod[ii];
             for (int64_t a = x->col_start[i]; a < x->col_start[i + 1]; a++) {
                 int32_t c = x->col_customer[a];
                 for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++)
-                    row[x->product[b]]++;
+                    row[col[x->product[b]]]++;
             }
         }
         if (rank_dist_sum(x, acc, n)) {
             rc = -1;
             break;
         }
-        for (int32_t i = i0; i < i1; i++) {
-            const int64_t *row = acc + (size_t)(i - i0) * (size_t)np;
+        for (int32_t ii = i0; ii < i1; ii++) {
+            const int64_t *row = acc + (size_t)(ii - i0) * (size_t)nb;
+            int32_t i = prod[ii];
             prefrec_topk_heap h;
             prefrec_topk_heap_init(&h, buf, (size_t)m->k);
             double ni = x->n_buyers[i];
-            for (int32_t j = 0; j < np; j++) {
-                if (j == i || row[j] == 0) continue;
-                double s = (double)(float)row[j] / (sqrt(ni * (double)x->n_buyers[j]) + shrink);
+            for (int32_t jj = 0; jj < nb; jj++) {
+                int32_t j = prod[jj];
+                if (j == i || row[jj] == 0) continue;
+                double s = (double)(float)row[jj] / (sqrt(ni * (double)x->n_buyers[j]) + shrink);
                 prefrec_topk_heap_push(&h, (float)s, j);
             }
             size_t got = prefrec_topk_heap_finish(&h);
@@ -140,6 +156,8 @@ static int knn_rows_dist(knn_model *m, double shrink) {
     }
     free(acc);
     free(buf);
+    free(col);
+    free(prod);
     return rc;
 }
 

@@ -170,7 +170,8 @@ static prefrec_status tune(const prefrec_fit_input *in, const prefrec_mixed_para
     int64_t bad[2] = {st != 0, (int64_t)n_rows};
     if (rank_dist_ordered_sum(x1, pos, row, st ? 0 : n_rows, N_SHARES * 4, &hits[0][0]) ||
         rank_dist_sum(x1, bad, 2) || bad[0]) {
-        if (!st) st = prefrec_error_set(err, PREFREC_E_IO, "mixed: tuning failed on another rank");
+        /* the sums fail only for memory (here or on another rank: MPI errors end the job) */
+        if (!st) st = prefrec_error_set(err, PREFREC_E_NOMEM, "mixed: out of memory");
         goto done;
     }
     users = bad[1];

@@ -49,12 +49,18 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
      * (exact); the weights are then added in one order (ages ascending), so the result is the
      * same for any number of ranks */
     int32_t n_age = p.half_life_days > 0 && x->day_to > x->day_from ? x->day_to - x->day_from : 1;
-    size_t planes = by_segment ? 1 + PREFREC_N_SEGMENTS : 1, per = np * (size_t)n_age;
+    /* the products bought in the window (n_buyers, over every rank) are the histogram's rows */
+    int32_t *row_of = malloc(np * sizeof *row_of), nb = 0;
+    for (size_t j = 0; row_of && j < (size_t)x->n_products; j++)
+        row_of[j] = x->n_buyers[j] > 0 ? nb++ : -1;
+    size_t planes = by_segment ? 1 + PREFREC_N_SEGMENTS : 1,
+           per = (nb ? (size_t)nb : 1) * (size_t)n_age;
     int64_t *cnt = calloc(planes * per + 2 + PREFREC_N_SEGMENTS, sizeof *cnt);
     double *wt = malloc((size_t)n_age * sizeof *wt);
     pm->global = malloc(np * sizeof *pm->global);
     if (by_segment) pm->seg = malloc(np * PREFREC_N_SEGMENTS * sizeof *pm->seg);
-    if (!cnt || !wt || (by_segment && !pm->seg) || !pm->global) {
+    if (!row_of || !cnt || !wt || (by_segment && !pm->seg) || !pm->global) {
+        free(row_of);
         free(cnt);
         free(wt);
         pop_free(pm);
@@ -70,12 +76,13 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
         for (int64_t i = a; i < b; i++) {
             int64_t w = p.by_lines ? (int64_t)x->count[i] : 1;
             size_t age = n_age > 1 ? (size_t)(x->day_to - 1 - x->last_day[i]) : 0;
-            size_t at = (size_t)x->product[i] * (size_t)n_age + age;
+            size_t at = (size_t)row_of[x->product[i]] * (size_t)n_age + age;
             cnt[at] += w;
             if (by_segment) cnt[(size_t)(1 + s) * per + at] += w;
         }
     }
     if (rank_dist_sum(x, cnt, planes * per + 2 + PREFREC_N_SEGMENTS)) {
+        free(row_of);
         free(cnt);
         free(wt);
         pop_free(pm);
@@ -86,18 +93,21 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
     double n_active = (double)act[0];
     for (size_t j = 0; j < (size_t)x->n_products; j++) {
         double g = 0;
-        for (int32_t k = 0; k < n_age; k++) g += (double)cnt[j * (size_t)n_age + k] * wt[k];
+        for (int32_t k = 0; row_of[j] >= 0 && k < n_age; k++)
+            g += (double)cnt[(size_t)row_of[j] * (size_t)n_age + k] * wt[k];
         pm->global[j] = n_active > 0 ? (float)(g / n_active) : 0.0f;
     }
     if (by_segment)
         for (int s = 0; s < PREFREC_N_SEGMENTS; s++)
             for (size_t j = 0; j < (size_t)x->n_products; j++) {
                 double sg = 0;
-                const int64_t *row = cnt + (size_t)(1 + s) * per + j * (size_t)n_age;
-                for (int32_t k = 0; k < n_age; k++) sg += (double)row[k] * wt[k];
+                size_t r = row_of[j] >= 0 ? (size_t)row_of[j] : 0; /* -1: not bought, sg 0 */
+                const int64_t *row = cnt + (size_t)(1 + s) * per + r * (size_t)n_age;
+                for (int32_t k = 0; row_of[j] >= 0 && k < n_age; k++) sg += (double)row[k] * wt[k];
                 pm->seg[(size_t)s * np + j] =
                     (float)((sg + p.prior * pm->global[j]) / ((double)act[1 + s] + p.prior));
             }
+    free(row_of);
     free(cnt);
     free(wt);
     *model = pm;

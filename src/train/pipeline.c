@@ -100,7 +100,7 @@ static void extras_free(pack_extras *e) {
  * and P are the pack's on every rank. a: the affiliate's set (one process, or rank 0 of a
  * sharded run: the pack's pairs for the mean targets), NULL on the other ranks, which keep only
  * what the collective fits need. The per-customer line counts are made here in one process
- * only (a->cglob are dataset customers there); train_one_dist gathers them. */
+ * only (customer_key NULL: a->cglob are dataset customers there); train_one_dist gathers them. */
 static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof,
                                  const aff_set *a, const int32_t *pmap, int32_t P, prefrec_dist *d,
                                  const uint64_t *customer_key, const prefrec_train_params *tp,
@@ -152,7 +152,7 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
         free(ps);
         free(pn);
     }
-    if (!st && a && !d) {
+    if (!st && a && !customer_key) {
         int32_t NC = prefrec_dict_size(ds->customers), C = a->td.n_customers;
         int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap);
         e->lines = calloc((size_t)C + 1, sizeof *e->lines);
