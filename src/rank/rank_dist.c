@@ -6,6 +6,8 @@
 
 #include "host/dist.h"
 
+static int all_gather(prefrec_dist *d, const void *buf, size_t len, char **all, size_t *n_all);
+
 int rank_dist_sum(const prefrec_interactions *x, int64_t *v, size_t n) {
     return prefrec_dist_allreduce_i64(x->dist, v, n, PREFREC_DIST_SUM);
 }
@@ -13,6 +15,11 @@ int rank_dist_sum(const prefrec_interactions *x, int64_t *v, size_t n) {
 static int cmp_u64(const void *a, const void *b) {
     uint64_t p = *(const uint64_t *)a, q = *(const uint64_t *)b;
     return (p > q) - (p < q);
+}
+
+int rank_dist_all_gather(const prefrec_interactions *x, const void *buf, size_t len, char **all,
+                         size_t *n_all) {
+    return all_gather(x->dist, buf, len, all, n_all);
 }
 
 /* Every rank's buf[0..len) to every rank, rank after rank: *all (caller frees), *n_all bytes. */

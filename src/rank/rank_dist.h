@@ -14,6 +14,11 @@
 /* v[0..n) summed over the ranks, in place. 0 or -1. */
 int rank_dist_sum(const prefrec_interactions *x, int64_t *v, size_t n);
 
+/* Every rank's buf[0..len) to every rank, rank 0's first: *all (caller frees), *n_all bytes.
+ * 0 or -1. */
+int rank_dist_all_gather(const prefrec_interactions *x, const void *buf, size_t len, char **all,
+                         size_t *n_all);
+
 /* The customers cust[0..n) of this rank (x's indices) among those of every rank, in the
  * one-process customer order (x->customer_key, else the index): pos[i] (caller's array) gets
  * cust[i]'s place, *total the count over the ranks; *owner (caller frees; may be NULL to skip)
