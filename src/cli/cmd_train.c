@@ -104,15 +104,6 @@ static int train_sharded(const char *data, const char *opt_path, prefrec_pipelin
     prefrec_error err = {0};
     prefrec_shard_info info;
     prefrec_dataset *ds = NULL;
-    if (pp->neighbors > 0) { /* said before the load; the pipeline refuses it too */
-        if (root)
-            fprintf(stderr,
-                    "prefrec train: error: the blend (--neighbors %d) is not trained sharded yet; "
-                    "give --neighbors 0 (the NeuMF score model only) or run one process "
-                    "(PREFREC_ONE_PROCESS=1)\n",
-                    (int)pp->neighbors);
-        return 1;
-    }
     prefrec_load_params lp = prefrec_load_default_params();
     double t0 = cli_now();
     prefrec_status st = prefrec_dataset_load_sharded(data, &lp, d, &ds, &info, &err);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/dist.h"
 #include "prefrec/native/rankers.h"
 
 typedef struct row_ref {
@@ -147,6 +148,39 @@ nomem:
     free(cnt);
     prefrec_interactions_free(x);
     return prefrec_error_set(err, PREFREC_E_NOMEM, "interactions: out of memory");
+}
+
+prefrec_status prefrec_interactions_build_dist(const prefrec_dataset *ds, int aff, int32_t day_from,
+                                               int32_t day_to, prefrec_dist *dist,
+                                               const uint64_t *customer_key,
+                                               prefrec_interactions **out, prefrec_error *err) {
+    prefrec_status st = prefrec_interactions_build(ds, aff, day_from, day_to, out, err);
+    if (prefrec_dist_size(dist) > 1) st = prefrec_dist_agree(dist, st, 0, err);
+    if (st) return st;
+    prefrec_interactions *x = *out;
+    x->dist = dist;
+    x->customer_key = customer_key;
+    if (prefrec_dist_size(dist) <= 1) return PREFREC_OK;
+    size_t np = (size_t)x->n_products;
+    int64_t *b = malloc((np ? np : 1) * sizeof *b);
+    if (!b) return prefrec_error_set(err, PREFREC_E_NOMEM, "interactions: out of memory");
+    for (size_t j = 0; j < np; j++) b[j] = x->n_buyers[j];
+    int rc = prefrec_dist_allreduce_i64(dist, b, np, PREFREC_DIST_SUM);
+    for (size_t j = 0; j < np; j++) x->n_buyers[j] = (int32_t)b[j];
+    free(b);
+    if (rc) {
+        prefrec_interactions_free(x);
+        *out = NULL;
+        return prefrec_error_set(err, PREFREC_E_IO, "interactions: summing over the ranks failed");
+    }
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_interactions_window(const prefrec_dataset *ds, const prefrec_interactions *x,
+                                           int32_t day_from, int32_t day_to,
+                                           prefrec_interactions **out, prefrec_error *err) {
+    return prefrec_interactions_build_dist(ds, x->affiliate, day_from, day_to, x->dist,
+                                           x->customer_key, out, err);
 }
 
 int64_t prefrec_interactions_find(const prefrec_interactions *x, int32_t c, int32_t p) {

@@ -15,6 +15,7 @@
 #include "prefrec/native/rankers.h"
 #include "prefrec/rng.h"
 #include "prefrec/topk.h"
+#include "rank_dist.h"
 #include "rank_util.h"
 
 enum { C_EASE, C_KNN, C_POP, C_TREND, C_CAT, C_CATPOP, C_SUBPOP, N_COMP };
@@ -152,13 +153,16 @@ static void combine(const float *comp, const double *w, int32_t n, float *out) {
 static const double grid[N_GRID] = {0.0, 0.1, 0.3, 1.0, 3.0};
 
 typedef struct tune_set {
-    int32_t n_users;
+    int32_t n_users; /* this rank's */
+    int32_t n_all; /* over the ranks: the mean's divisor */
     int32_t *cust;
+    int64_t *slot; /* the user's place in the sample (the one-process order of the sum) */
     int64_t *start;
     int32_t *truth;
 } tune_set;
 
-/* Mean (recall + NDCG)@k over the tuning users for each of n_w weight vectors (w: n_w x N_COMP). */
+/* Mean (recall + NDCG)@k over the tuning users for each of n_w weight vectors (w: n_w x N_COMP):
+ * each user's values, summed over every rank's users in the sample's order. */
 static int tune_eval(const blend_model *m, const tune_set *ts, const double *w, int n_w, int k,
                      double *obj) {
     const prefrec_interactions *x = m->x;
@@ -169,8 +173,9 @@ static int tune_eval(const blend_model *m, const tune_set *ts, const double *w, 
     uint8_t *mask = malloc((size_t)(n ? n : 1));
     prefrec_scored *best = malloc((size_t)k * sizeof *best);
     int32_t *ranked = malloc((size_t)k * sizeof *ranked);
+    double *row = malloc(((size_t)ts->n_users * (size_t)n_w + 1) * sizeof *row);
     int rc = 0;
-    if (!comp || !tmp || !sc || !mask || !best || !ranked) {
+    if (!comp || !tmp || !sc || !mask || !best || !ranked || !row) {
         rc = -1;
         goto done;
     }
@@ -190,13 +195,18 @@ static int tune_eval(const blend_model *m, const tune_set *ts, const double *w, 
             double rec, nd;
             prefrec_rank_list_metrics(ranked, got, ts->truth + ts->start[u],
                                       (size_t)(ts->start[u + 1] - ts->start[u]), k, &rec, &nd);
-            obj[v] += rec + nd;
+            row[(size_t)u * n_w + v] = rec + nd;
         }
         for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++)
             mask[x->product[b]] = x->n_buyers[x->product[b]] == 0;
     }
-    for (int v = 0; v < n_w; v++) obj[v] /= ts->n_users ? ts->n_users : 1;
 done:
+    /* every rank comes here (also after a failure) for the collective sum */
+    if (rank_dist_ordered_sum(x, ts->slot, row, rc ? 0 : (size_t)ts->n_users, n_w, obj)) rc = -1;
+    int64_t bad = rc != 0; /* one rank's failure is every rank's */
+    if (rank_dist_sum(x, &bad, 1) || bad) rc = -1;
+    for (int v = 0; v < n_w; v++) obj[v] /= ts->n_all ? ts->n_all : 1;
+    free(row);
     free(comp);
     free(tmp);
     free(sc);
@@ -215,51 +225,75 @@ static prefrec_status blend_tune(const prefrec_fit_input *in, blend_model *m, pr
     if (vdays < 7 || len - vdays < 14) return PREFREC_OK; /* too short to split: keep defaults */
     int32_t vcut = x->day_to - vdays;
     prefrec_interactions *xf = NULL, *xv = NULL;
-    tune_set ts = {0, NULL, NULL, NULL};
+    tune_set ts = {0, 0, NULL, NULL, NULL, NULL};
+    int64_t *pos = NULL;
+    int32_t *owner = NULL, *cand = NULL;
     blend_model t = *m;
     t.ease = t.knn = t.pop = t.trend = NULL;
-    prefrec_status st =
-        prefrec_interactions_build(in->ds, x->affiliate, x->day_from, vcut, &xf, err);
-    if (!st) st = prefrec_interactions_build(in->ds, x->affiliate, vcut, x->day_to, &xv, err);
+    prefrec_status st = prefrec_interactions_window(in->ds, x, x->day_from, vcut, &xf, err);
+    if (!st) st = prefrec_interactions_window(in->ds, x, vcut, x->day_to, &xv, err);
     if (st) goto done;
     t.x = xf;
-    /* tuning users: new items in the validation quarter; a seeded sample of tune_users */
-    int32_t nu = 0;
+    /* tuning users: new items in the validation quarter; a seeded sample of tune_users, drawn
+     * from every rank's candidates in the one-process customer order (the same draw for any
+     * number of ranks); each rank scores the drawn users it holds */
+    int32_t nl = 0;
     ts.cust = malloc((size_t)(xv->n_customers ? xv->n_customers : 1) * sizeof *ts.cust);
+    ts.slot = malloc((size_t)(xv->n_customers ? xv->n_customers : 1) * sizeof *ts.slot);
     ts.start = malloc(((size_t)xv->n_customers + 1) * sizeof *ts.start);
     ts.truth = malloc((size_t)(xv->n_pairs ? xv->n_pairs : 1) * sizeof *ts.truth);
-    if (!ts.cust || !ts.start || !ts.truth) {
+    pos = malloc((size_t)(xv->n_customers ? xv->n_customers : 1) * sizeof *pos);
+    cand = malloc((size_t)(xv->n_customers ? xv->n_customers : 1) * sizeof *cand);
+    int failed = !ts.cust || !ts.slot || !ts.start || !ts.truth || !pos || !cand;
+    for (int32_t c = 0; !failed && c < xv->n_customers; c++)
+        if (xv->row_start[c + 1] > xv->row_start[c]) cand[nl++] = c;
+    int64_t nu = 0;
+    if (rank_dist_places(xf, cand, failed ? 0 : (size_t)nl, pos, &nu, &owner) || failed) {
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "blend: out of memory");
         goto done;
     }
-    for (int32_t c = 0; c < xv->n_customers; c++)
-        if (xv->row_start[c + 1] > xv->row_start[c]) ts.cust[nu++] = c;
+    int32_t *draw = malloc((size_t)(nu ? nu : 1) * sizeof *draw); /* candidates' places */
+    if (!draw) {
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "blend: out of memory");
+        goto done;
+    }
+    for (int64_t i = 0; i < nu; i++) draw[i] = (int32_t)i;
     prefrec_rng rng;
     prefrec_rng_init(&rng, in->seed, 0x626c656e64ULL /* "blend" */);
     int32_t want = m->p.tune_users;
     for (int32_t i = 0; i < nu && i < want; i++) { /* partial Fisher-Yates */
         int32_t j = i + (int32_t)prefrec_rng_below(&rng, (uint32_t)(nu - i));
-        int32_t tmpc = ts.cust[i];
-        ts.cust[i] = ts.cust[j];
-        ts.cust[j] = tmpc;
+        int32_t tmpc = draw[i];
+        draw[i] = draw[j];
+        draw[j] = tmpc;
     }
     if (nu > want) nu = want;
     int32_t kept = 0;
-    int64_t nt = 0;
-    for (int32_t i = 0; i < nu; i++) {
-        int32_t c = ts.cust[i];
+    int64_t nt = 0, kept_all = 0;
+    for (int32_t i = 0; i < nu; i++) { /* in the draw's order: kept users keep it */
+        int32_t o = owner[draw[i]];
+        if (o < 0) continue; /* another rank's */
+        int32_t c = cand[o];
         int64_t s0 = nt;
         for (int64_t b = xv->row_start[c]; b < xv->row_start[c + 1]; b++)
             if (prefrec_interactions_find(xf, c, xv->product[b]) < 0)
                 ts.truth[nt++] = xv->product[b];
         if (nt > s0) {
             ts.cust[kept] = c;
+            ts.slot[kept] = i;
             ts.start[kept++] = s0;
         }
     }
+    free(draw);
     ts.start[kept] = nt;
     ts.n_users = kept;
-    if (kept < 20) goto done; /* too few to choose by: keep defaults */
+    kept_all = kept;
+    if (rank_dist_sum(xf, &kept_all, 1)) {
+        st = prefrec_error_set(err, PREFREC_E_IO, "blend: summing over the ranks failed");
+        goto done;
+    }
+    ts.n_all = (int32_t)kept_all;
+    if (kept_all < 20) goto done; /* too few to choose by: keep defaults */
     prefrec_fit_input fin = *in;
     fin.train = xf;
     fin.verbose = 0;
@@ -317,8 +351,8 @@ static prefrec_status blend_tune(const prefrec_fit_input *in, blend_model *m, pr
         m->p.ease.lambda = best_lambda;
         if (in->verbose) {
             fprintf(stderr,
-                    "  blend: tuned on %d customers (new items %s..): lambda %.1fx, weights", kept,
-                    "last quarter", -best_lambda);
+                    "  blend: tuned on %d customers (new items %s..): lambda %.1fx, weights",
+                    ts.n_all, "last quarter", -best_lambda);
             for (int q = 0; q < N_COMP; q++) fprintf(stderr, " %s %.1f", comp_name[q], m->w[q]);
             fprintf(stderr, " (validation recall+ndcg %.4f)\n", cur_obj);
         }
@@ -329,8 +363,12 @@ done:
     prefrec_ranker_pop_seg.free(t.pop);
     prefrec_ranker_pop.free(t.trend);
     free(ts.cust);
+    free(ts.slot);
     free(ts.start);
     free(ts.truth);
+    free(pos);
+    free(owner);
+    free(cand);
     prefrec_interactions_free(xf);
     prefrec_interactions_free(xv);
     return st;

@@ -12,6 +12,7 @@
 
 #include "prefrec/native/rankers.h"
 #include "prefrec/repeat.h"
+#include "rank_dist.h"
 #include "rank_util.h"
 
 typedef struct due_model {
@@ -80,6 +81,20 @@ static prefrec_status due_build(const prefrec_dataset *ds, const prefrec_interac
         if (w - m->day_start[b] >= 2) rebuyers[x->product[b]]++;
     }
     m->day_start[np] = w;
+    /* sharded: the rebuyers of every rank (an integer sum) */
+    size_t nprod = (size_t)x->n_products;
+    int64_t *rb = malloc((nprod ? nprod : 1) * sizeof *rb);
+    if (!rb) goto nomem;
+    for (size_t p = 0; p < nprod; p++) rb[p] = rebuyers[p];
+    int rc = rank_dist_sum(x, rb, nprod);
+    for (size_t p = 0; p < nprod; p++) rebuyers[p] = (int32_t)rb[p];
+    free(rb);
+    if (rc) {
+        free(fill);
+        free(rebuyers);
+        due_free(m);
+        return prefrec_error_set(err, PREFREC_E_IO, "due: summing over the ranks failed");
+    }
     int32_t most = 0;
     for (int32_t p = 0; p < x->n_products; p++)
         if (rebuyers[p] > most) most = rebuyers[p];
@@ -175,37 +190,47 @@ static prefrec_status due_tune(const prefrec_fit_input *in, prefrec_repeat_param
     prefrec_scored *cand = NULL;
     double sum[36] = {0};
     int64_t users = 0;
-    prefrec_status st =
-        prefrec_interactions_build(in->ds, x->affiliate, x->day_from, cut, &x1, err);
-    if (!st) st = prefrec_interactions_build(in->ds, x->affiliate, cut, x->day_to, &x2, err);
+    int32_t *owner = NULL;
+    int64_t *pos = NULL;
+    double *row = NULL;
+    prefrec_status st = prefrec_interactions_window(in->ds, x, x->day_from, cut, &x1, err);
+    if (!st) st = prefrec_interactions_window(in->ds, x, cut, x->day_to, &x2, err);
     if (!st) st = due_build(in->ds, x1, &p0, &m, err);
     if (st) goto done;
     int64_t most = 1;
     for (int32_t c = 0; c < x1->n_customers; c++)
         if (x1->row_start[c + 1] - x1->row_start[c] > most)
             most = x1->row_start[c + 1] - x1->row_start[c];
+    size_t nc = x2->n_customers ? (size_t)x2->n_customers : 1;
     it = malloc((size_t)most * sizeof *it);
     sc = malloc((size_t)most * sizeof *sc);
     cand = malloc((size_t)most * sizeof *cand);
-    if (!it || !sc || !cand) {
-        st = prefrec_error_set(err, PREFREC_E_NOMEM, "due: out of memory");
-        goto done;
-    }
-    /* who bought again in the last quarter */
-    int32_t n_rep = 0;
-    for (int32_t c = 0; c < x2->n_customers; c++) {
+    owner = malloc(nc * sizeof *owner); /* this rank's customers who bought again */
+    pos = malloc(nc * sizeof *pos);
+    row = malloc(nc * 36 * sizeof *row);
+    int failed = !it || !sc || !cand || !owner || !pos || !row;
+    /* who bought again in the last quarter: their places in the one-process customer order
+     * over every rank; every stride-th is measured, its 36 values summed in that order */
+    int32_t n_mine = 0;
+    for (int32_t c = 0; !failed && c < x2->n_customers; c++) {
         int rep = 0;
         for (int64_t b = x2->row_start[c]; b < x2->row_start[c + 1] && !rep; b++)
             rep = prefrec_interactions_find(x1, c, x2->product[b]) >= 0;
-        n_rep += rep;
+        if (rep) owner[n_mine++] = c;
     }
-    int32_t stride = n_rep > DUE_TUNE_USERS ? (n_rep + DUE_TUNE_USERS - 1) / DUE_TUNE_USERS : 1;
-    int32_t seen = 0;
-    for (int32_t c = 0; c < x2->n_customers && !st; c++) {
+    int64_t n_rep = 0;
+    if (rank_dist_places(x1, owner, failed ? 0 : (size_t)n_mine, pos, &n_rep, NULL) || failed) {
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "due: out of memory");
+        goto done;
+    }
+    int64_t stride = n_rep > DUE_TUNE_USERS ? (n_rep + DUE_TUNE_USERS - 1) / DUE_TUNE_USERS : 1;
+    size_t n_rows = 0;
+    for (int32_t u = 0; u < n_mine && !st; u++) {
+        int32_t c = owner[u];
+        if (pos[u] % stride) continue;
         int64_t rel = 0;
         for (int64_t b = x2->row_start[c]; b < x2->row_start[c + 1]; b++)
             rel += prefrec_interactions_find(x1, c, x2->product[b]) >= 0;
-        if (!rel || seen++ % stride) continue;
         int64_t lo = x1->row_start[c], hi = x1->row_start[c + 1];
         size_t n = (size_t)(hi - lo);
         for (size_t i = 0; i < n; i++) {
@@ -223,10 +248,19 @@ static prefrec_status due_tune(const prefrec_fit_input *in, prefrec_repeat_param
             int hits = 0;
             for (size_t i = 0; i < n && i < DUE_TUNE_K; i++)
                 hits += prefrec_interactions_find(x2, c, cand[i].index) >= 0;
-            sum[g] += hits / denom;
+            row[n_rows * 36 + g] = hits / denom;
         }
-        users++;
+        pos[n_rows++] = pos[u]; /* n_rows <= u: compacted in place */
     }
+    users = (int64_t)n_rows;
+    int64_t bad[2] = {st != 0, users};
+    if (rank_dist_ordered_sum(x1, pos, row, st ? 0 : n_rows, 36, sum) ||
+        rank_dist_sum(x1, bad, 2) || bad[0]) {
+        /* the sums fail only for memory (here or on another rank: MPI errors end the job) */
+        if (!st) st = prefrec_error_set(err, PREFREC_E_NOMEM, "due: out of memory");
+        goto done;
+    }
+    users = bad[1];
     if (st) goto done;
     size_t best = 0;
     for (size_t g = 1; due_grid(g, best_p); g++)
@@ -247,7 +281,7 @@ done:
     due_free(m);
     prefrec_interactions_free(x1);
     prefrec_interactions_free(x2);
-    free(it), free(sc), free(cand);
+    free(it), free(sc), free(cand), free(owner), free(pos), free(row);
     return st;
 }
 

@@ -18,6 +18,8 @@
 
 #include "prefrec/native/rankers.h"
 #include "prefrec/topk.h"
+#include "host/dist.h"
+#include "rank_dist.h"
 #include "rank_util.h"
 
 /* Exposed for the tests (declared there): invert the SPD matrix a (n x n, row-major; only its
@@ -285,6 +287,37 @@ static prefrec_status ease_fit(const prefrec_fit_input *in, const void *params, 
         }
     }
     free(hist);
+    /* sharded: the Gram of this rank's customers summed over the ranks, its upper triangle in
+     * blocks of rows through integers (exact: the counts are integers) */
+    if (prefrec_dist_size(x->dist) > 1) {
+        size_t cap = (size_t)1 << 20, used = 0;
+        int64_t *blk = malloc(cap * sizeof *blk);
+        int rc = blk ? 0 : -1;
+        for (int32_t r0 = 0, r1; !rc && r0 < n; r0 = r1) {
+            used = 0;
+            for (r1 = r0; r1 < n && (used == 0 || used + (size_t)(n - r1) <= cap); r1++)
+                used += (size_t)(n - r1);
+            int64_t *big = used > cap ? malloc(used * sizeof *big) : blk;
+            if (!big) {
+                rc = -1;
+                break;
+            }
+            size_t k = 0;
+            for (int32_t i = r0; i < r1; i++)
+                for (int32_t j = i; j < n; j++) big[k++] = (int64_t)g[(size_t)i * n + j];
+            rc = rank_dist_sum(x, big, used);
+            k = 0;
+            for (int32_t i = r0; !rc && i < r1; i++)
+                for (int32_t j = i; j < n; j++) g[(size_t)i * n + j] = (double)big[k++];
+            if (big != blk) free(big);
+        }
+        free(blk);
+        if (rc) {
+            free(g);
+            ease_free(m);
+            return prefrec_error_set(err, PREFREC_E_IO, "ease: summing the Gram over the ranks");
+        }
+    }
     double mean_diag = 0;
     for (int32_t d = 0; d < n; d++) mean_diag += g[(size_t)d * n + d];
     mean_diag = n ? mean_diag / n : 1.0;

@@ -22,6 +22,7 @@
 #include "prefrec/native/blend_export.h"
 #include "prefrec/native/rankers.h"
 #include "prefrec/repeat.h"
+#include "rank_dist.h"
 #include "rank_util.h"
 
 #define N_SHARES 11
@@ -110,37 +111,46 @@ static prefrec_status tune(const prefrec_fit_input *in, const prefrec_mixed_para
     double hits[N_SHARES][4] = {{0}};
     int64_t users = 0;
     int32_t P = x->n_products, K = mp->tune_k;
-    prefrec_status st =
-        prefrec_interactions_build(in->ds, x->affiliate, x->day_from, cut, &x1, err);
-    if (!st) st = prefrec_interactions_build(in->ds, x->affiliate, cut, x->day_to, &x2, err);
+    int32_t *known = NULL;
+    int64_t *pos = NULL;
+    double *row = NULL;
+    prefrec_status st = prefrec_interactions_window(in->ds, x, x->day_from, cut, &x1, err);
+    if (!st) st = prefrec_interactions_window(in->ds, x, cut, x->day_to, &x2, err);
     if (!st) st = fit_parts(in, x1, &due, &disc, err);
     if (st) goto done;
+    size_t nc = x1->n_customers ? (size_t)x1->n_customers : 1;
     s1 = malloc((size_t)P * sizeof *s1);
     s2 = malloc((size_t)P * sizeof *s2);
     rep = malloc((size_t)P * sizeof *rep);
     dis = malloc((size_t)P * sizeof *dis);
-    rep_l = malloc((size_t)x1->n_customers * sizeof *rep_l);
-    lines = malloc((size_t)x1->n_customers * sizeof *lines);
-    if (!s1 || !s2 || !rep || !dis || !rep_l || !lines) {
+    rep_l = malloc(nc * sizeof *rep_l);
+    lines = malloc(nc * sizeof *lines);
+    known = malloc(nc * sizeof *known);
+    pos = malloc(nc * sizeof *pos);
+    row = malloc(nc * N_SHARES * 4 * sizeof *row);
+    int failed = !s1 || !s2 || !rep || !dis || !rep_l || !lines || !known || !pos || !row;
+    if (!failed) line_shares(x1, rep_l, lines);
+    /* the known customers of the last quarter, in the one-process customer order over every
+     * rank; every stride-th is measured, the (share, shrink) values summed in that order */
+    int32_t n_mine = 0;
+    for (int32_t c = 0; !failed && c < x2->n_customers; c++)
+        if (x2->row_start[c + 1] > x2->row_start[c] && x1->row_start[c + 1] > x1->row_start[c])
+            known[n_mine++] = c;
+    int64_t n_known = 0;
+    if (rank_dist_places(x1, known, failed ? 0 : (size_t)n_mine, pos, &n_known, NULL) || failed) {
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "mixed: out of memory");
         goto done;
     }
-    line_shares(x1, rep_l, lines);
-    int32_t n_known = 0;
-    for (int32_t c = 0; c < x2->n_customers; c++)
-        n_known +=
-            x2->row_start[c + 1] > x2->row_start[c] && x1->row_start[c + 1] > x1->row_start[c];
-    int32_t stride = n_known > mp->tune_users ? (n_known + mp->tune_users - 1) / mp->tune_users : 1;
-    int32_t seen = 0;
-    for (int32_t c = 0; c < x2->n_customers; c++) {
-        if (x2->row_start[c + 1] == x2->row_start[c] || x1->row_start[c + 1] == x1->row_start[c])
-            continue;
-        if (seen++ % stride) continue;
+    int64_t stride = n_known > mp->tune_users ? (n_known + mp->tune_users - 1) / mp->tune_users : 1;
+    size_t n_rows = 0;
+    for (int32_t u = 0; u < n_mine; u++) {
+        int32_t c = known[u];
+        if (pos[u] % stride) continue;
         int32_t nr, nd;
         st = two_lists(x1, due, disc, c, s1, s2, rep, &nr, dis, &nd);
         if (st) {
             st = prefrec_error_set(err, st, "mixed: out of memory scoring");
-            goto done;
+            break;
         }
         int64_t tb = x2->row_start[c], te = x2->row_start[c + 1];
         double denom = (double)(te - tb < K ? te - tb : K);
@@ -153,10 +163,18 @@ static prefrec_status tune(const prefrec_fit_input *in, const prefrec_mixed_para
                     int32_t p = take_rep ? rep[i++].index : dis[j++].index;
                     if (prefrec_interactions_find(x2, c, p) >= 0) h++;
                 }
-                hits[si][ai] += h / denom;
+                row[n_rows * N_SHARES * 4 + (size_t)si * 4 + (size_t)ai] = h / denom;
             }
-        users++;
+        pos[n_rows++] = pos[u]; /* n_rows <= u: compacted in place */
     }
+    int64_t bad[2] = {st != 0, (int64_t)n_rows};
+    if (rank_dist_ordered_sum(x1, pos, row, st ? 0 : n_rows, N_SHARES * 4, &hits[0][0]) ||
+        rank_dist_sum(x1, bad, 2) || bad[0]) {
+        /* the sums fail only for memory (here or on another rank: MPI errors end the job) */
+        if (!st) st = prefrec_error_set(err, PREFREC_E_NOMEM, "mixed: out of memory");
+        goto done;
+    }
+    users = bad[1];
     int bs = 4, ba = 3; /* no users: the global share 0.5 */
     double best = -1;
     for (int si = 0; si < N_SHARES && users; si++)
@@ -180,6 +198,7 @@ done:
     prefrec_interactions_free(x1);
     prefrec_interactions_free(x2);
     free(s1), free(s2), free(rep), free(dis), free(rep_l), free(lines);
+    free(known), free(pos), free(row);
     return st;
 }
 

@@ -6,9 +6,13 @@
  * shares toward the overall shares (`prior` pseudo-customers): small segments (70대 men in a
  * small affiliate) would otherwise rank by a handful of people. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "prefrec/native/rankers.h"
+#include "rank_dist.h"
 #include "rank_util.h"
+
+#define POP_BLOCK (1 << 22) /* counts per block: 32 MiB */
 
 typedef struct pop_model {
     const prefrec_dataset *ds;
@@ -47,42 +51,91 @@ static prefrec_status pop_fit_common(const prefrec_fit_input *in, const void *pa
     pm->prior = p.prior;
     pm->counted = by_segment && !p.by_lines && !(p.half_life_days > 0);
     size_t np = x->n_products ? (size_t)x->n_products : 1;
-    double *g = calloc(np, sizeof *g);
-    double *sg = by_segment ? calloc(np * PREFREC_N_SEGMENTS, sizeof *sg) : NULL;
-    double seg_n[PREFREC_N_SEGMENTS] = {0};
+    /* count, then compute: integer counts per product (and segment) and, with a half-life, per
+     * age in days of the pair's last purchase (x->day_to - 1 - last_day), summed over the ranks
+     * (exact); the weights are then added in one order (ages ascending), so the result is the
+     * same for any number of ranks. The rows of counts are the products bought in the window
+     * (n_buyers, over every rank), taken in blocks of at most POP_BLOCK counts. */
+    int32_t n_age = p.half_life_days > 0 && x->day_to > x->day_from ? x->day_to - x->day_from : 1;
+    size_t planes = by_segment ? 1 + PREFREC_N_SEGMENTS : 1;
+    int32_t *row_of = malloc(np * sizeof *row_of), nb = 0;
+    for (size_t j = 0; row_of && j < (size_t)x->n_products; j++)
+        row_of[j] = x->n_buyers[j] > 0 ? nb++ : -1;
+    size_t rows = (size_t)POP_BLOCK / (planes * (size_t)n_age);
+    if (rows < 1) rows = 1;
+    if (rows > (size_t)nb) rows = nb ? (size_t)nb : 1;
+    int64_t *cnt = malloc(planes * rows * (size_t)n_age * sizeof *cnt);
+    double *wt = malloc((size_t)n_age * sizeof *wt);
+    double *sum = calloc(planes * (nb ? (size_t)nb : 1), sizeof *sum); /* plane x bought product */
+    int64_t act[1 + PREFREC_N_SEGMENTS] = {0}; /* active customers, then per segment */
     pm->global = malloc(np * sizeof *pm->global);
     if (by_segment) pm->seg = malloc(np * PREFREC_N_SEGMENTS * sizeof *pm->seg);
-    if (!g || (by_segment && (!sg || !pm->seg)) || !pm->global) {
-        free(g);
-        free(sg);
-        pop_free(pm);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "pop: out of memory");
-    }
-    double n_active = 0;
-    for (int32_t c = 0; c < x->n_customers; c++) {
-        int64_t a = x->row_start[c], b = x->row_start[c + 1];
-        if (a == b) continue;
-        int s = by_segment ? rank_segment(in->ds, c) : 0;
-        n_active += 1;
-        seg_n[s] += 1;
-        for (int64_t i = a; i < b; i++) {
-            double w = p.by_lines ? (double)x->count[i] : 1.0;
-            if (p.half_life_days > 0)
-                w *= pow(0.5, (double)(x->day_to - 1 - x->last_day[i]) / p.half_life_days);
-            g[x->product[i]] += w;
-            if (by_segment) sg[(size_t)s * np + (size_t)x->product[i]] += w;
+    prefrec_status st = !row_of || !cnt || !wt || !sum || (by_segment && !pm->seg) || !pm->global
+        ? prefrec_error_set(err, PREFREC_E_NOMEM, "pop: out of memory")
+        : PREFREC_OK;
+    for (int32_t c = 0; !st && c < x->n_customers; c++)
+        if (x->row_start[c + 1] > x->row_start[c]) {
+            act[0]++;
+            if (by_segment) act[1 + rank_segment(in->ds, c)]++;
         }
+    if (!st && rank_dist_sum(x, act, 1 + PREFREC_N_SEGMENTS))
+        st = prefrec_error_set(err, PREFREC_E_IO, "pop: summing over the ranks failed");
+    for (int32_t k = 0; !st && k < n_age; k++)
+        wt[k] = n_age > 1 ? pow(0.5, (double)k / p.half_life_days) : 1.0;
+    for (int32_t r0 = 0; !st && r0 < nb; r0 += (int32_t)rows) {
+        int32_t r1 = r0 + (int32_t)rows < nb ? r0 + (int32_t)rows : nb;
+        size_t per = (size_t)(r1 - r0) * (size_t)n_age, n = planes * per;
+        memset(cnt, 0, n * sizeof *cnt);
+        for (int32_t c = 0; c < x->n_customers; c++) {
+            int64_t a = x->row_start[c], b = x->row_start[c + 1];
+            if (a == b) continue;
+            int s = by_segment ? rank_segment(in->ds, c) : 0;
+            for (int64_t i = a; i < b; i++) {
+                int32_t r = row_of[x->product[i]];
+                if (r < r0 || r >= r1) continue;
+                int64_t w = p.by_lines ? (int64_t)x->count[i] : 1;
+                size_t age = n_age > 1 ? (size_t)(x->day_to - 1 - x->last_day[i]) : 0;
+                size_t at = (size_t)(r - r0) * (size_t)n_age + age;
+                cnt[at] += w;
+                if (by_segment) cnt[(size_t)(1 + s) * per + at] += w;
+            }
+        }
+        if (rank_dist_sum(x, cnt, n)) {
+            st = prefrec_error_set(err, PREFREC_E_IO, "pop: summing over the ranks failed");
+            break;
+        }
+        for (size_t q = 0; q < planes; q++)
+            for (int32_t r = r0; r < r1; r++) {
+                const int64_t *row = cnt + q * per + (size_t)(r - r0) * (size_t)n_age;
+                double g = 0;
+                for (int32_t k = 0; k < n_age; k++) g += (double)row[k] * wt[k];
+                sum[q * (size_t)nb + (size_t)r] = g;
+            }
     }
-    for (size_t j = 0; j < (size_t)x->n_products; j++)
-        pm->global[j] = n_active > 0 ? (float)(g[j] / n_active) : 0.0f;
+    if (st) {
+        free(row_of);
+        free(cnt);
+        free(wt);
+        free(sum);
+        pop_free(pm);
+        return st;
+    }
+    double n_active = (double)act[0];
+    for (size_t j = 0; j < (size_t)x->n_products; j++) {
+        double g = row_of[j] >= 0 ? sum[row_of[j]] : 0;
+        pm->global[j] = n_active > 0 ? (float)(g / n_active) : 0.0f;
+    }
     if (by_segment)
         for (int s = 0; s < PREFREC_N_SEGMENTS; s++)
-            for (size_t j = 0; j < (size_t)x->n_products; j++)
+            for (size_t j = 0; j < (size_t)x->n_products; j++) {
+                double sg = row_of[j] >= 0 ? sum[(size_t)(1 + s) * (size_t)nb + row_of[j]] : 0;
                 pm->seg[(size_t)s * np + j] =
-                    (float)((sg[(size_t)s * np + j] + p.prior * pm->global[j]) /
-                            (seg_n[s] + p.prior));
-    free(g);
-    free(sg);
+                    (float)((sg + p.prior * pm->global[j]) / ((double)act[1 + s] + p.prior));
+            }
+    free(row_of);
+    free(cnt);
+    free(wt);
+    free(sum);
     *model = pm;
     return PREFREC_OK;
 }

@@ -9,6 +9,7 @@
 
 #include "prefrec/blend.h"
 #include "prefrec/pack.h"
+#include "rank_dist.h"
 #include "rank_util.h"
 
 void prefrec_blend_tensors_free(prefrec_blend_tensors *t) {
@@ -57,29 +58,41 @@ static int bought(const prefrec_interactions *x, int32_t c, int32_t t) {
 
 /* min_group, neighbour pairs: entries h -> t bought together by fewer customers become -1.
  * Co-buyers are counted over h's buyers, each looked up in their own history (binary search):
- * work m x (pairs in the window) x log(history), whatever the popularity of the targets. */
+ * work m x (pairs in the window) x log(history), whatever the popularity of the targets.
+ * Sharded (x->dist): each rank counts its own buyers (up to min_group: a sum over the ranks of
+ * counts capped so reaches min_group exactly when the whole count does) and the counts are
+ * summed over the ranks, so every rank drops the same entries. */
 static prefrec_status drop_small_pairs(const prefrec_interactions *x, const int32_t *pmap,
                                        int32_t m, int32_t min_group, int32_t *nbr_d,
                                        prefrec_blend_tensors *out) {
-    int32_t *co = malloc(((size_t)m + 1) * sizeof *co);
+    size_t nm = (size_t)x->n_products * (size_t)m;
+    int64_t *co = calloc(nm + 1, sizeof *co);
     if (!co) return PREFREC_E_NOMEM;
     for (int32_t g = 0; g < x->n_products; g++) {
         if (pmap && pmap[g] < 0) continue;
         int32_t *row = nbr_d + (size_t)g * m;
+        int64_t *cr = co + (size_t)g * m;
         int any = 0;
         for (int32_t r = 0; r < m; r++) {
-            co[r] = 0;
             if (row[r] >= 0 && pmap && pmap[row[r]] < 0) row[r] = -1; /* not served anyway */
             any |= row[r] >= 0;
         }
         if (!any) continue;
         for (int64_t a = x->col_start[g]; a < x->col_start[g + 1]; a++)
             for (int32_t r = 0; r < m; r++)
-                if (row[r] >= 0 && co[r] < min_group)
-                    co[r] += bought(x, x->col_customer[a], row[r]);
+                if (row[r] >= 0 && cr[r] < min_group)
+                    cr[r] += bought(x, x->col_customer[a], row[r]);
+    }
+    if (rank_dist_sum(x, co, nm)) {
+        free(co);
+        return PREFREC_E_IO;
+    }
+    for (int32_t g = 0; g < x->n_products; g++) {
+        if (pmap && pmap[g] < 0) continue;
+        int32_t *row = nbr_d + (size_t)g * m;
         for (int32_t r = 0; r < m; r++) {
             if (row[r] < 0) continue;
-            if (co[r] < min_group) {
+            if (co[(size_t)g * m + r] < min_group) {
                 row[r] = -1;
                 out->pairs_dropped++;
             } else {
@@ -92,12 +105,13 @@ static prefrec_status drop_small_pairs(const prefrec_interactions *x, const int3
 }
 
 /* min_group, segments: which rows are served as the overall row (see blend_export.h). */
-static void small_segments(const prefrec_dataset *ds, const prefrec_interactions *x,
-                           int32_t min_group, uint8_t suppress[PREFREC_N_SEGMENTS],
-                           prefrec_blend_tensors *out) {
+static prefrec_status small_segments(const prefrec_dataset *ds, const prefrec_interactions *x,
+                                     int32_t min_group, uint8_t suppress[PREFREC_N_SEGMENTS],
+                                     prefrec_blend_tensors *out) {
     int64_t n[PREFREC_N_SEGMENTS] = {0}, total = 0;
     for (int32_t c = 0; c < x->n_customers; c++)
         if (x->row_start[c + 1] > x->row_start[c]) n[rank_segment(ds, c)]++;
+    if (rank_dist_sum(x, n, PREFREC_N_SEGMENTS)) return PREFREC_E_IO; /* sharded: every rank's */
     for (int s = 0; s < PREFREC_N_SEGMENTS; s++) {
         suppress[s] = n[s] > 0 && n[s] < min_group;
         out->seg_nonempty += n[s] > 0;
@@ -114,6 +128,7 @@ static void small_segments(const prefrec_dataset *ds, const prefrec_interactions
         total += n[best];
     }
     for (int s = 0; s < PREFREC_N_SEGMENTS; s++) out->seg_suppressed += suppress[s];
+    return PREFREC_OK;
 }
 
 /* Each neighbour row in ascending product order, -1 padding last. Every sum over a row adds
@@ -246,7 +261,10 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     const float *trend = f.trend ? prefrec_pop_table(f.trend, &(int32_t){0}) : NULL;
     const float *overall = f.pop ? prefrec_pop_overall(f.pop) : NULL;
     uint8_t suppress[PREFREC_N_SEGMENTS] = {0};
-    if (seg && rows > 1 && min_group > 1) small_segments(ds, x, min_group, suppress, out);
+    if (seg && rows > 1 && min_group > 1 && small_segments(ds, x, min_group, suppress, out)) {
+        prefrec_blend_tensors_free(out);
+        return prefrec_error_set(err, PREFREC_E_IO, "blend export: summing over the ranks failed");
+    }
     for (int32_t g = 0; g < NP; g++) {
         int32_t p = pmap ? pmap[g] : g;
         if (p < 0) continue;

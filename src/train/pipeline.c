@@ -94,36 +94,38 @@ static void extras_free(pack_extras *e) {
     memset(e, 0, sizeof *e);
 }
 
+/* The served rankers fitted on the affiliate's purchases before asof. Sharded (d, every rank
+ * calls it; the window is this rank's customers, customer_key their one-process order), the
+ * fits are the one-process fits (src/rank/rank_dist.h); pmap (dataset -> pack product index)
+ * and P are the pack's on every rank. a: the affiliate's set (one process, or rank 0 of a
+ * sharded run: the pack's pairs for the mean targets), NULL on the other ranks, which keep only
+ * what the collective fits need. The per-customer line counts are made here in one process
+ * only (customer_key NULL: a->cglob are dataset customers there); train_one_dist gathers them. */
 static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof,
-                                 const aff_set *a, const prefrec_train_params *tp,
+                                 const aff_set *a, const int32_t *pmap, int32_t P, prefrec_dist *d,
+                                 const uint64_t *customer_key, const prefrec_train_params *tp,
                                  int32_t neighbors, int32_t min_group, pack_extras *e,
                                  prefrec_error *err) {
     memset(e, 0, sizeof *e);
     prefrec_interactions *x = NULL;
     void *bm = NULL;
-    int32_t NP = prefrec_dict_size(ds->products);
-    int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
+    int verbose = tp->verbose && prefrec_dist_rank(d) == 0;
     prefrec_status st =
-        pmap ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-    if (!st) st = prefrec_interactions_build(ds, aff, ds->day_min, asof, &x, err);
+        prefrec_interactions_build_dist(ds, aff, ds->day_min, asof, d, customer_key, &x, err);
     if (!st) {
-        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose, min_group, NULL};
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, verbose, min_group, NULL};
         st = prefrec_ranker_blend.fit(&in, NULL, &bm, err);
     }
-    if (!st) {
-        for (int32_t g = 0; g < NP; g++) pmap[g] = -1;
-        for (int32_t p = 0; p < a->td.n_products; p++) pmap[a->pglob[p]] = p;
-        st = prefrec_blend_tensors_build(bm, ds, x, pmap, a->td.n_products, neighbors, min_group,
-                                         &e->bt, err);
-    }
+    if (!st)
+        st = prefrec_blend_tensors_build(bm, ds, x, pmap, P, neighbors, min_group, &e->bt, err);
     /* buy again and the mixed list: the rankers `prefrec eval` measures (due, mixed), fitted
      * (and tuned on the last quarter) on the same window, so the pack serves what was measured */
     void *mm = NULL;
     if (!st) {
-        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, tp->verbose, min_group, NULL};
+        prefrec_fit_input in = {ds, x, tp->threads, tp->seed, verbose, min_group, NULL};
         st = prefrec_ranker_mixed.fit(&in, NULL, &mm, err);
     }
-    if (!st) {
+    if (!st && a) {
         const void *due = NULL;
         const float *prior = NULL;
         prefrec_mixed_fitted(mm, &e->share, &e->shrink, &due);
@@ -133,8 +135,7 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
         for (int32_t p = 0; !st && p < a->td.n_products; p++) e->prior[p] = prior[a->pglob[p]];
     }
     prefrec_ranker_mixed.free(mm);
-    if (!st) {
-        int32_t P = a->td.n_products;
+    if (!st && a) {
         double sum = 0, *ps = calloc((size_t)P + 1, sizeof *ps);
         int32_t *pn = calloc((size_t)P + 1, sizeof *pn);
         e->ptarget = malloc(((size_t)P + 1) * sizeof *e->ptarget);
@@ -148,11 +149,14 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
         e->mean = a->td.n_pairs ? sum / (double)a->td.n_pairs : -1;
         for (int32_t p = 0; !st && p < P; p++)
             e->ptarget[p] = (float)(pn[p] ? ps[p] / pn[p] : e->mean);
+        free(ps);
+        free(pn);
+    }
+    if (!st && a && !customer_key) {
         int32_t NC = prefrec_dict_size(ds->customers), C = a->td.n_customers;
         int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap);
         e->lines = calloc((size_t)C + 1, sizeof *e->lines);
-        if (!st && (!cmap || !e->lines))
-            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        if (!cmap || !e->lines) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
         if (!st) {
             for (int32_t g = 0; g < NC; g++) cmap[g] = -1;
             for (int32_t c = 0; c < C; c++) cmap[a->cglob[c]] = c;
@@ -161,13 +165,10 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
                     e->lines[cmap[ds->customer[r]]] += 1.0f;
         }
         free(cmap);
-        free(ps);
-        free(pn);
     }
     if (st) extras_free(e);
     prefrec_ranker_blend.free(bm);
     prefrec_interactions_free(x);
-    free(pmap);
     return st;
 }
 
@@ -310,7 +311,7 @@ static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipelin
                                 int32_t ai, const char *code, const char *asof_s,
                                 const char *const *cats, int32_t n_cat, const char *const *subs,
                                 int32_t n_sub, aff_set *ap, prefrec_neumf *given,
-                                const prefrec_train_report *given_rep,
+                                const prefrec_train_report *given_rep, pack_extras *given_ex,
                                 prefrec_pipeline_affiliate *res, int *trained, prefrec_error *err) {
     aff_set a = *ap;
     prefrec_status st = PREFREC_OK;
@@ -329,12 +330,25 @@ static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipelin
     if (!st && !given) st = prefrec_neumf_train(&a.td, &tp, &net, &res->report, err);
     pack_extras ex;
     memset(&ex, 0, sizeof ex);
-    if (!st && p->neighbors > 0) {
+    if (given_ex) { /* fitted by every rank (train_one_dist): taken over */
+        ex = *given_ex;
+        memset(given_ex, 0, sizeof *given_ex);
+    } else if (!st && p->neighbors > 0) {
         double tb = now_seconds();
-        st = fit_extras(ds, ai, p->score.asof_day, &a, &tp, p->neighbors, p->min_group, &ex, err);
+        int32_t NP = prefrec_dict_size(ds->products);
+        int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap);
+        if (!pmap) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        for (int32_t g = 0; !st && g < NP; g++) pmap[g] = -1;
+        for (int32_t q = 0; !st && q < a.td.n_products; q++) pmap[a.pglob[q]] = q;
+        if (!st)
+            st = fit_extras(ds, ai, p->score.asof_day, &a, pmap, a.td.n_products, NULL, NULL, &tp,
+                            p->neighbors, p->min_group, &ex, err);
+        free(pmap);
         if (!st)
             note(p, "%s: served rankers (blend, due, mixed share) fitted in %.2f s", code,
                  now_seconds() - tb);
+    }
+    if (!st && p->neighbors > 0) {
         if (!st && p->min_group > 1)
             note(p,
                  "%s: served aggregates rest on >= %d members: %d of %d segments served as the "
@@ -405,8 +419,8 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     if (st) return st;
     note(p, "%s: %zu pairs, %d customers, %d products (scored in %.2f s)", code, a.td.n_pairs,
          a.td.n_customers, a.td.n_products, now_seconds() - t0);
-    st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, NULL, NULL, res, trained,
-                   err);
+    st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, NULL, NULL, NULL, res,
+                   trained, err);
     aff_free(&a);
     return st;
 }
@@ -686,6 +700,27 @@ static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores 
     return PREFREC_OK;
 }
 
+/* This rank's customers' purchase lines in affiliate ai before asof, in the order of their
+ * scores (local_set's customer order): *lines (caller frees). */
+static prefrec_status local_lines(const prefrec_dataset *ds, const prefrec_scores *sc, int32_t ai,
+                                  int32_t asof, float **lines, prefrec_error *err) {
+    int32_t NC = prefrec_dict_size(ds->customers), C = 0;
+    int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap);
+    *lines = calloc(sc->n + 1, sizeof **lines);
+    if (!cmap || !*lines) {
+        free(cmap);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    }
+    for (int32_t g = 0; g < NC; g++) cmap[g] = -1;
+    for (size_t j = 0; j < sc->n; j++)
+        if (j == 0 || sc->customer[j] != sc->customer[j - 1]) cmap[sc->customer[j]] = C++;
+    for (size_t r = 0; r < ds->n_rows; r++)
+        if (ds->affiliate[r] == ai && ds->day[r] < asof && cmap[ds->customer[r]] >= 0)
+            (*lines)[cmap[ds->customer[r]]] += 1.0f;
+    free(cmap);
+    return PREFREC_OK;
+}
+
 /* Rank 0: the ranks' customer rows (embedding, bias; in each rank's order) put into net in the
  * pack's customer order. */
 static prefrec_status place_customers(prefrec_neumf *net, int n, const char *rows,
@@ -744,6 +779,7 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
     tp.label = code;
     char *cbuf = NULL, *pbuf = NULL, *call = NULL, *pall = NULL, *arena = NULL, *rows = NULL;
     char *myflags = NULL, *rall = NULL;
+    float *my_lines = NULL;
     int32_t *pmap = NULL, *csrc = NULL, NP = prefrec_dict_size(ds->products), P = 0;
     uint8_t *flags = NULL;
     size_t clen = 0, plen = 0;
@@ -777,6 +813,8 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
             st = prefrec_error_set(err, PREFREC_E_IO, "train: sending the split failed");
     }
     if (!st) st = local_set(ds, sc, pmap, P, &l, err);
+    /* the blend's per-customer line counts (plan 1's weights), in this rank's customer order */
+    if (!st && p->neighbors > 0) st = local_lines(ds, sc, ai, p->score.asof_day, &my_lines, err);
     prefrec_scores_free(sc);
     st = prefrec_dist_agree(d, st, 0, err);
     prefrec_neumf *net = NULL;
@@ -800,11 +838,42 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
             st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the customers failed");
         if (!st && root) st = place_customers(net, n, rall, cnt, csrc, a.td.n_customers, err);
     }
+    /* the served rankers, fitted by every rank on its customers (exact sums, fit_extras) */
+    pack_extras ex;
+    memset(&ex, 0, sizeof ex);
+    st = prefrec_dist_agree(d, st, 0, err);
+    if (!st && p->neighbors > 0) {
+        double tb = now_seconds();
+        st = fit_extras(ds, ai, p->score.asof_day, root ? &a : NULL, pmap, P, d, customer_key, &tp,
+                        p->neighbors, p->min_group, &ex, err);
+        st = prefrec_dist_agree(d, st, 0, err);
+        char *lall = NULL;
+        size_t C = (size_t)l.td.n_customers;
+        if (!st && prefrec_dist_gatherv(d, my_lines, C * sizeof(float), 0, &lall, cnt))
+            st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the line counts failed");
+        if (!st && root) {
+            size_t *base = calloc((size_t)n, sizeof *base);
+            ex.lines = calloc((size_t)a.td.n_customers + 1, sizeof *ex.lines);
+            if (!base || !ex.lines) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+            for (int r = 1; !st && r < n; r++) base[r] = base[r - 1] + cnt[r - 1];
+            for (int32_t c = 0; !st && c < a.td.n_customers; c++)
+                memcpy(ex.lines + c,
+                       lall + base[csrc[2 * c]] + (size_t)csrc[2 * c + 1] * sizeof(float),
+                       sizeof(float));
+            free(base);
+        }
+        free(lall);
+        if (!st && root)
+            note(p, "%s: served rankers (blend, due, mixed share) fitted on %d ranks in %.2f s",
+                 code, n, now_seconds() - tb);
+    }
     if (!st && root) {
-        st = train_set(NULL, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, net, &rep, res,
-                       trained, err);
+        st = train_set(NULL, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, net, &rep,
+                       p->neighbors > 0 ? &ex : NULL, res, trained, err);
         net = NULL; /* taken over */
     }
+    extras_free(&ex);
+    free(my_lines);
     prefrec_neumf_free(net);
     aff_free(&a);
     aff_free(&l);
@@ -821,12 +890,6 @@ prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint
     memset(out, 0, sizeof *out);
     const int root = prefrec_dist_rank(d) == 0;
     if (!p->out_dir) return prefrec_error_set(err, PREFREC_E_INVAL, "train: no output directory");
-    if (p->neighbors > 0)
-        return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "train: the blend (--neighbors %d) is not trained sharded yet; "
-                                 "give --neighbors 0 (the NeuMF score model only) or run one "
-                                 "process (PREFREC_ONE_PROCESS=1)",
-                                 (int)p->neighbors);
     prefrec_status st = PREFREC_OK;
     if (root) st = make_dir(p->out_dir, err);
     if (root && !st && p->dump_dir) st = make_dir(p->dump_dir, err);

@@ -70,9 +70,11 @@ void prefrec_pipeline_result_free(prefrec_pipeline_result *r); /* accepts NULL *
  * share of every step's pairs; item-side and MLP gradients summed over the ranks in rank order:
  * deterministic for a given N and seed, within a tolerance of one process); rank 0 gathers the
  * per-customer parts (codes, demographics, bought sets, customer rows) in the one-process order
- * and writes the packs, whose other sections are the one-process bytes. Only the NeuMF score
- * model so far: neighbors > 0 (the blend) is refused. Collective; every rank returns the same
- * status and message. out: filled on rank 0. */
+ * and writes the packs, whose other sections are the one-process bytes. With neighbors > 0 the
+ * served rankers (blend, due, mixed share) are fitted by every rank on its customers, their
+ * item-side statistics summed over the ranks as integers and their tuning sums taken in the
+ * one-process customer order, so those sections are the one-process bytes too. Collective;
+ * every rank returns the same status and message. out: filled on rank 0. */
 typedef struct prefrec_dist prefrec_dist;
 prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
                                            prefrec_dist *d, const prefrec_pipeline_params *p,

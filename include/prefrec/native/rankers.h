@@ -36,6 +36,8 @@
 #include "prefrec/native/dataset.h"
 #include "prefrec/status.h"
 
+struct prefrec_dist; /* src/host/dist.h */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -54,6 +56,14 @@ typedef struct prefrec_interactions {
     int32_t *n_buyers; /* n_products: distinct customers who bought the product */
     int affiliate; /* affiliate index, or -1 for all affiliates */
     int32_t day_from, day_to; /* the window [day_from, day_to) */
+    /* Sharded (mpirun -n N prefrec train, docs/mpi.md): the ranks that hold the other customers
+     * (NULL: this process holds them all) and each customer's place in the one-process
+     * customer order (NULL: the customer index). The rows are this rank's customers only;
+     * n_buyers is over every rank (an integer sum). The rankers' item-side statistics are
+     * integer sums over the ranks and their tuning sums go in the global customer order, so
+     * a fit is the one-process fit whatever N is. */
+    struct prefrec_dist *dist;
+    const uint64_t *customer_key;
 } prefrec_interactions;
 
 /* Build the window of rows with day in [day_from, day_to) and affiliate == aff (or any when
@@ -61,6 +71,17 @@ typedef struct prefrec_interactions {
 prefrec_status prefrec_interactions_build(const prefrec_dataset *ds, int aff, int32_t day_from,
                                           int32_t day_to, prefrec_interactions **out,
                                           prefrec_error *err);
+/* The same, sharded: every rank calls it (collective over dist, which may be NULL); the window
+ * keeps dist and customer_key (borrowed: they must outlive it) and its n_buyers are summed
+ * over the ranks. */
+prefrec_status prefrec_interactions_build_dist(const prefrec_dataset *ds, int aff, int32_t day_from,
+                                               int32_t day_to, struct prefrec_dist *dist,
+                                               const uint64_t *customer_key,
+                                               prefrec_interactions **out, prefrec_error *err);
+/* Another window [day_from, day_to) of x's affiliate, sharded as x is (collective). */
+prefrec_status prefrec_interactions_window(const prefrec_dataset *ds, const prefrec_interactions *x,
+                                           int32_t day_from, int32_t day_to,
+                                           prefrec_interactions **out, prefrec_error *err);
 void prefrec_interactions_free(prefrec_interactions *x); /* accepts NULL */
 /* Pair index of (c, p) or -1 (binary search). */
 int64_t prefrec_interactions_find(const prefrec_interactions *x, int32_t c, int32_t p);
