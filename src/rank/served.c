@@ -160,8 +160,9 @@ static prefrec_status pop_counts(const prefrec_dataset *ds, const prefrec_intera
                                  const int32_t *pmap, int32_t P, double prior,
                                  const uint8_t *suppress, prefrec_blend_tensors *out) {
     enum { S = PREFREC_N_SEGMENTS };
-    uint64_t size[S + 1] = {0}, n = (uint64_t)(S + 1) * (uint64_t)P;
-    uint32_t *cnt = calloc((size_t)n + 1, sizeof *cnt);
+    int64_t size[S + 1] = {0};
+    uint64_t n = (uint64_t)(S + 1) * (uint64_t)P;
+    int64_t *cnt = calloc((size_t)n + 1, sizeof *cnt);
     size_t nb = 8 + 4 * (size_t)(S + 1) + 2 * (size_t)n;
     unsigned char *b = malloc(nb);
     float *dec = malloc((size_t)S * (size_t)P * sizeof *dec + 1);
@@ -181,8 +182,13 @@ static prefrec_status pop_counts(const prefrec_dataset *ds, const prefrec_intera
             if (p >= 0) cnt[(size_t)s * P + p]++;
         }
     }
-    for (int s = 0; s <= S; s++) ok = ok && size[s] < 0x80000000u;
-    for (uint64_t k = 0; ok && k < n; k++) ok = cnt[k] <= 0xFFFFu;
+    /* sharded (docs/mpi.md): every rank's customers, summed; the same on every rank after */
+    if (rank_dist_sum(x, size, S + 1) || rank_dist_sum(x, cnt, (size_t)n)) {
+        free(cnt), free(b), free(dec);
+        return PREFREC_E_IO;
+    }
+    for (int s = 0; s <= S; s++) ok = ok && size[s] < 0x80000000;
+    for (uint64_t k = 0; ok && k < n; k++) ok = cnt[k] <= 0xFFFF;
     if (ok) {
         uint64_t bits;
         memcpy(&bits, &prior, sizeof bits);
@@ -279,9 +285,11 @@ prefrec_status prefrec_blend_tensors_build(const void *blend_model, const prefre
     int counted = 0;
     double prior = f.pop ? prefrec_pop_prior(f.pop, &counted) : 0;
     if (seg && rows == PREFREC_N_SEGMENTS && counted &&
-        pop_counts(ds, x, pmap, P, prior, suppress, out)) {
+        (s = pop_counts(ds, x, pmap, P, prior, suppress, out))) {
         prefrec_blend_tensors_free(out);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "blend export: out of memory");
+        return prefrec_error_set(err, s, "blend export: %s",
+                                 s == PREFREC_E_NOMEM ? "out of memory"
+                                                      : "summing the counts over the ranks failed");
     }
     for (int k = 0; k < 7; k++) out->w[k] = f.w[k];
     return PREFREC_OK;

@@ -49,7 +49,7 @@ diff <(tail -n +2 "$work/pred") <(tail -n +2 "$work/pred2") >/dev/null || fail "
 # of counts (docs/model.md, "Third round"): blend.pop.seg as its counts (pc8 or pc16, from the
 # full pack's blend.pop.cnt, which no item pack carries), neighbour rows as steps (d16),
 # pop.all and repeat.prior as integers over a denominator (r16)
-"$bin" inspect "$work/p1/A01.pack" | grep -q ' blend.pop.cnt ' || fail "full pack: no blend.pop.cnt"
+grep -q ' blend.pop.cnt ' "$work/insp" || fail "full pack: no blend.pop.cnt"
 "$bin" export --pack "$work/p1/A01.pack" --out "$work/web2" --shards 4 >/dev/null || fail "export v2"
 "$bin" inspect "$work/web2/A01.item.pack" >"$work/insp2" || fail "inspect v2"
 for want in 'blend.pop.seg +pc(8|16) ' 'blend.ease.nbr +d16 ' 'blend.knn.nbr +d16 ' 'blend.pop.all +r16 ' 'repeat.prior +r16 '; do
