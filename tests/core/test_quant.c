@@ -298,16 +298,24 @@ static void test_qc(void) {
     free(b);
 }
 
+/* tensors t[0..n) built into a version-2 pack (*b, *len: the caller frees *b) and opened */
+static prefrec_pack *built(tb *t, size_t n, unsigned char **b, size_t *len) {
+    prefrec_pack *p = NULL;
+    prefrec_error err = {0};
+    *b = tb_build("{\"kind\":\"test\"}", t, n, len);
+    CHECK_EQ_INT(prefrec_pack_open(*b, *len, &p, &err), PREFREC_OK);
+    return p;
+}
+
 /* u16: an index list read as i32, 0xFFFF as -1 */
 static void test_u16(void) {
     static const uint16_t h[4] = {0, 7, 0xFFFF, 65534};
     tb t[] = {{"n", PREFREC_DT_U16, 2, {2, 2}, h, sizeof h}};
     size_t len;
-    unsigned char *b = tb_build("{\"kind\":\"test\"}", t, 1, &len);
-    prefrec_pack *p = NULL;
+    unsigned char *b;
+    prefrec_pack *p = built(t, 1, &b, &len);
     prefrec_error err = {0};
     const prefrec_tensor *v;
-    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
     CHECK_EQ_INT(prefrec_pack_version(p), 2);
     CHECK_EQ_INT(prefrec_pack_find(p, "n")->n_bytes, 8);
     CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_I32, 2, NULL, &v, &err), PREFREC_OK);
@@ -398,13 +406,12 @@ static void test_pc(void) {
         uint32_t dt = wide ? PREFREC_DT_PC16 : PREFREC_DT_PC8;
         tb t[] = {{"blend.pop.seg", dt, 2, {2, 3}, in, nb}};
         size_t len;
-        unsigned char *b = tb_build("{\"kind\":\"test\"}", t, 1, &len);
-        prefrec_pack *p = NULL;
+        unsigned char *b;
+        prefrec_pack *p = built(t, 1, &b, &len);
         prefrec_error err = {0};
         const prefrec_tensor *v;
         uint32_t sh[2] = {2, 3};
         CHECK_EQ_INT(prefrec_dtype_bytes(dt, 2, sh, 6), nb);
-        CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
         CHECK_EQ_INT(prefrec_pack_get(p, "blend.pop.seg", PREFREC_DT_F32, 2, NULL, &v, &err),
                      PREFREC_OK);
         const float *x = v->data;
@@ -454,11 +461,10 @@ static void test_d16_r16(void) {
     tb t[] = {{"n", PREFREC_DT_D16, 2, {2, 3}, d, sizeof d},
               {"r", PREFREC_DT_R16, 1, {4}, r, sizeof r}};
     size_t len;
-    unsigned char *b = tb_build("{\"kind\":\"test\"}", t, 2, &len);
-    prefrec_pack *p = NULL;
+    unsigned char *b;
+    prefrec_pack *p = built(t, 2, &b, &len);
     prefrec_error err = {0};
     const prefrec_tensor *v;
-    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
     CHECK_EQ_INT(prefrec_pack_get(p, "n", PREFREC_DT_I32, 2, NULL, &v, &err), PREFREC_OK);
     const int32_t *n = v->data;
     CHECK(n[0] == 1 && n[1] == 5 && n[2] == 9 && n[3] == 0 && n[4] == -1 && n[5] == -1);
