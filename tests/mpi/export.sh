@@ -11,6 +11,7 @@ set -uo pipefail
 bin=$(realpath "$1")
 mpiexec=${3:-mpirun}
 dump=$(realpath "$4")
+[[ -x "$dump" ]] || { echo "FAIL: $dump is not built (cmake --build --preset native-mpi --target records_dump)" >&2; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
 work=$(mktemp -d /tmp/prefrec-mpi-export.XXXXXX)
