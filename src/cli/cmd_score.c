@@ -37,12 +37,14 @@ static const char *usage_text =
 /* A chunk: u64 runs, u64 flags, runs x {affiliate, customer key, bytes of text}, the text. */
 enum { CHUNK_LAST = 1, CHUNK_FAILED = 2 };
 
-/* Bytes of text per chunk: 64 MiB / N clamped to [64 KiB, 16 MiB] (rank 0 then holds about
- * 64 MiB of lines up to 16 ranks, 2 x 16 MiB x N beyond), or PREFREC_MPI_CHUNK=BYTES (>= 1;
- * the tests force tiny chunks so that many rounds run). */
+/* Bytes of text per chunk: 64 MiB / N clamped to [64 KiB, 16 MiB] (rank 0, holding up to
+ * 2 x N chunks, then needs at most about 128 MiB for them up to 1,024 ranks), or
+ * PREFREC_MPI_CHUNK=BYTES (1 .. 1 GiB; the tests force tiny chunks so that many rounds run). */
 static prefrec_status chunk_bytes(int n, size_t *out, prefrec_error *err) {
     size_t b = ((size_t)64 << 20) / (size_t)n;
-    *out = b < ((size_t)64 << 10) ? (size_t)64 << 10 : b > ((size_t)16 << 20) ? (size_t)16 << 20 : b;
+    if (b < ((size_t)64 << 10)) b = (size_t)64 << 10;
+    if (b > ((size_t)16 << 20)) b = (size_t)16 << 20;
+    *out = b;
     const char *e = getenv("PREFREC_MPI_CHUNK");
     if (!e || !*e) return PREFREC_OK;
     char *end = NULL;
@@ -208,16 +210,16 @@ static int merge_some(pending_chunk *p, int n, FILE *f) {
 /* The rounds (collective): rank 0 writes out atomically from every rank's cursor. Returns this
  * rank's own failure (rank 0: also the file's); a failure on another rank makes rank 0 stop and
  * drop the file, and that rank's message reaches everyone through prefrec_dist_agree after. */
-static prefrec_status stream_write(prefrec_dist *d, const char *out, score_cursor *c,
-                                   size_t budget, prefrec_error *err) {
+static prefrec_status stream_write(prefrec_dist *d, const char *out, score_cursor *c, size_t budget,
+                                   prefrec_error *err) {
     const int n = prefrec_dist_size(d), me = prefrec_dist_rank(d);
     prefrec_atomic at = {0};
     unsigned char *msg = calloc(1 + (size_t)n, 1); /* stop, then "send your next chunk" per rank */
     pending_chunk *p = me == 0 ? calloc((size_t)n, sizeof *p) : NULL;
     size_t *cnt = calloc((size_t)n, sizeof *cnt);
     prefrec_status st = !msg || !cnt || (me == 0 && !p)
-                            ? prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory")
-                            : PREFREC_OK;
+        ? prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory")
+        : PREFREC_OK;
     if ((st = prefrec_dist_agree(d, st, 0, err))) goto done;
     int gone = 0; /* rank 0: 1 a rank (or the file) failed, 2 everything is written */
     if (me == 0) {
@@ -238,7 +240,8 @@ static prefrec_status stream_write(prefrec_dist *d, const char *out, score_curso
         int rc = prefrec_dist_gatherv(d, buf ? buf : (char *)failed, len, 0, &all, cnt);
         free(buf);
         if (rc) {
-            if (!st) st = prefrec_error_set(err, PREFREC_E_IO, "%s: gathering the lines failed", out);
+            if (!st)
+                st = prefrec_error_set(err, PREFREC_E_IO, "%s: gathering the lines failed", out);
             free(all);
             break;
         }
@@ -248,7 +251,8 @@ static prefrec_status stream_write(prefrec_dist *d, const char *out, score_curso
                 if (!cnt[r]) continue;
                 int t = take_chunk(&p[r], all + off, cnt[r]);
                 if (t == -1)
-                    st = prefrec_error_set(err, PREFREC_E_IO, "%s: rank %d sent a bad chunk", out, r);
+                    st = prefrec_error_set(err, PREFREC_E_IO, "%s: rank %d sent a bad chunk", out,
+                                           r);
                 else if (t == -2)
                     st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
                 else if (t == 1)

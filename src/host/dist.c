@@ -68,8 +68,10 @@ int prefrec_dist_init(int *argc, char ***argv, prefrec_dist **out) {
         unsigned long long v = strtoull(e, &end, 10);
         if (*e < '0' || *e > '9' || *end || errno || v < 16 || v > INT_MAX) {
             if (d->rank == 0)
-                fprintf(stderr, "prefrec: error: PREFREC_MPI_CALL_MAX='%s' is not a byte count "
-                        "in 16 .. %d\n", e, INT_MAX);
+                fprintf(stderr,
+                        "prefrec: error: PREFREC_MPI_CALL_MAX='%s' is not a byte count "
+                        "in 16 .. %d\n",
+                        e, INT_MAX);
             free(d);
             MPI_Finalize();
             return -1;
@@ -275,8 +277,8 @@ static int gatherv_mpi(prefrec_dist *d, const void *buf, size_t len, int root, c
     if ((uint64_t)most[0] <= d->call_max) {
         if (d->rank == root)
             for (int i = 0; i < n; i++) rc[i] = (int)all[i], rd[i] = (int)off[i];
-        fail = MPI_Gatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, root,
-                           MPI_COMM_WORLD) != MPI_SUCCESS;
+        fail = MPI_Gatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, root, MPI_COMM_WORLD) !=
+            MPI_SUCCESS;
     } else {
         uint64_t cap = min_u64(d->call_max, ROUND_MAX) / (uint64_t)n;
         if (cap == 0) cap = 1;
