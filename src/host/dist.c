@@ -2,7 +2,9 @@
  * one rank (a NULL handle; the MPI code below never runs with one either). */
 #include "dist.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +15,12 @@
 struct prefrec_dist {
     int rank, size;
     uint64_t sent;
+    size_t call_max; /* bytes one MPI call may carry per rank (INT_MAX; PREFREC_MPI_CALL_MAX) */
 };
+
+/* An exchange above call_max goes in rounds through staging buffers of at most this many bytes
+ * per rank (each way): the rounds' extra memory, 2 x 256 MiB at most. */
+#define ROUND_MAX ((size_t)256 << 20)
 
 int prefrec_dist_rank(const prefrec_dist *d) { return d ? d->rank : 0; }
 int prefrec_dist_size(const prefrec_dist *d) { return d ? d->size : 1; }
@@ -52,6 +59,25 @@ int prefrec_dist_init(int *argc, char ***argv, prefrec_dist **out) {
     }
     MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+    d->call_max = INT_MAX;
+    /* the tests lower the per-call limit so that the rounds run on small data (tests/mpi) */
+    const char *e = getenv("PREFREC_MPI_CALL_MAX");
+    if (e && *e) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(e, &end, 10);
+        if (*e < '0' || *e > '9' || *end || errno || v < 16 || v > INT_MAX) {
+            if (d->rank == 0)
+                fprintf(stderr,
+                        "prefrec: error: PREFREC_MPI_CALL_MAX='%s' is not a byte count "
+                        "in 16 .. %d\n",
+                        e, INT_MAX);
+            free(d);
+            MPI_Finalize();
+            return -1;
+        }
+        d->call_max = (size_t)v;
+    }
     *out = d;
     return 0;
 }
@@ -66,11 +92,12 @@ static MPI_Op op_of(int op) {
     return op == PREFREC_DIST_MIN ? MPI_MIN : op == PREFREC_DIST_MAX ? MPI_MAX : MPI_SUM;
 }
 
-/* Reductions in pieces of at most INT_MAX elements (MPI counts are int). */
+/* Reductions in pieces of at most call_max bytes (MPI counts are int). */
 int prefrec_dist_allreduce_i64(prefrec_dist *d, int64_t *v, size_t n, int op) {
     if (!d || d->size == 1) return 0;
     for (size_t at = 0; at < n;) {
-        int k = n - at > INT_MAX ? INT_MAX : (int)(n - at);
+        size_t most = d->call_max / 8;
+        int k = (int)(n - at > most ? most : n - at);
         if (MPI_Allreduce(MPI_IN_PLACE, v + at, k, MPI_INT64_T, op_of(op), MPI_COMM_WORLD))
             return -1;
         d->sent += (uint64_t)k * 8;
@@ -82,7 +109,8 @@ int prefrec_dist_allreduce_i64(prefrec_dist *d, int64_t *v, size_t n, int op) {
 int prefrec_dist_allreduce_f64(prefrec_dist *d, double *v, size_t n, int op) {
     if (!d || d->size == 1) return 0;
     for (size_t at = 0; at < n;) {
-        int k = n - at > INT_MAX ? INT_MAX : (int)(n - at);
+        size_t most = d->call_max / 8;
+        int k = (int)(n - at > most ? most : n - at);
         if (MPI_Allreduce(MPI_IN_PLACE, v + at, k, MPI_DOUBLE, op_of(op), MPI_COMM_WORLD))
             return -1;
         d->sent += (uint64_t)k * 8;
@@ -104,7 +132,7 @@ int prefrec_dist_exscan_u64(prefrec_dist *d, uint64_t v, uint64_t *before) {
 int prefrec_dist_bcast(prefrec_dist *d, void *buf, size_t len, int root) {
     if (!d || d->size == 1) return 0;
     for (size_t at = 0; at < len;) {
-        int k = len - at > INT_MAX ? INT_MAX : (int)(len - at);
+        int k = (int)(len - at > d->call_max ? d->call_max : len - at);
         if (MPI_Bcast((char *)buf + at, k, MPI_BYTE, root, MPI_COMM_WORLD)) return -1;
         if (d->rank == root) d->sent += (uint64_t)k * (uint64_t)(d->size - 1);
         at += (size_t)k;
@@ -129,51 +157,167 @@ int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root)
 
 /* ---- byte exchanges (one rank: a copy) ----------------------------------------------------- */
 
+#ifdef PREFREC_HAVE_MPI
+/* The piece of a count of bytes that round k of an exchange in rounds of cap bytes per pair
+ * carries: sender and receiver both know the count, so they agree without a message. */
+static int piece(uint64_t count, uint64_t k, uint64_t cap) {
+    uint64_t at = k * cap;
+    return at >= count ? 0 : (int)(count - at < cap ? count - at : cap);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* One MPI_Alltoallv when no rank sends or receives more than call_max bytes in all (the
+ * buffers are used in place); else rounds: in round k every (source, destination) pair moves
+ * its bytes [k cap, (k + 1) cap), cap = min(call_max, ROUND_MAX) / size, through a send and a
+ * receive staging buffer, so no call carries more than call_max bytes per rank and every
+ * displacement fits in an int. The rounds' number is the largest pair's, agreed by a MAX. */
+static int alltoallv_mpi(prefrec_dist *d, const char *send, const size_t *counts, char **recv,
+                         size_t *recv_counts) {
+    int n = d->size, fail = 0;
+    int *sc = malloc(4 * (size_t)n * sizeof *sc);
+    uint64_t *c64 = malloc(4 * (size_t)n * sizeof *c64);
+    if (!sc || !c64) MPI_Abort(MPI_COMM_WORLD, 1);
+    int *sd = sc + n, *rc = sc + 2 * n, *rd = sc + 3 * n;
+    uint64_t *soff = c64 + 2 * n, *roff = c64 + 3 * n; /* where each pair's bytes start */
+    uint64_t stot = 0, rtot = 0;
+    for (int i = 0; i < n; i++) {
+        c64[i] = counts[i];
+        soff[i] = stot;
+        stot += counts[i];
+        if (i != d->rank) d->sent += counts[i];
+    }
+    if (MPI_Alltoall(c64, 1, MPI_UINT64_T, c64 + n, 1, MPI_UINT64_T, MPI_COMM_WORLD)) {
+        free(sc);
+        free(c64);
+        return -1;
+    }
+    int64_t most[2] = {0, 0}; /* the most one rank sends or receives; the largest pair */
+    for (int i = 0; i < n; i++) {
+        roff[i] = rtot;
+        rtot += c64[n + i];
+        recv_counts[i] = (size_t)c64[n + i];
+        if ((int64_t)c64[i] > most[1]) most[1] = (int64_t)c64[i];
+        if ((int64_t)c64[n + i] > most[1]) most[1] = (int64_t)c64[n + i];
+    }
+    most[0] = (int64_t)(stot > rtot ? stot : rtot);
+    if (prefrec_dist_allreduce_i64(d, most, 2, PREFREC_DIST_MAX)) fail = 1;
+    char *r = fail ? NULL : malloc(rtot ? rtot : 1);
+    if (!fail && !r) MPI_Abort(MPI_COMM_WORLD, 1);
+    if (!fail && (uint64_t)most[0] <= d->call_max) {
+        for (int i = 0; i < n; i++) {
+            sc[i] = (int)c64[i], sd[i] = (int)soff[i];
+            rc[i] = (int)c64[n + i], rd[i] = (int)roff[i];
+        }
+        fail = MPI_Alltoallv(send, sc, sd, MPI_BYTE, r, rc, rd, MPI_BYTE, MPI_COMM_WORLD) != 0;
+    } else if (!fail) {
+        uint64_t cap = min_u64(d->call_max, ROUND_MAX) / (uint64_t)n;
+        if (cap == 0) cap = 1;
+        uint64_t rounds = ((uint64_t)most[1] + cap - 1) / cap;
+        char *sb = malloc(min_u64(stot, cap * n) + 1), *rb = malloc(min_u64(rtot, cap * n) + 1);
+        if (!sb || !rb) MPI_Abort(MPI_COMM_WORLD, 1);
+        for (uint64_t k = 0; k < rounds && !fail; k++) {
+            int st = 0, rt = 0;
+            for (int i = 0; i < n; i++) {
+                sc[i] = piece(c64[i], k, cap), sd[i] = st;
+                if (sc[i]) memcpy(sb + st, send + soff[i] + k * cap, (size_t)sc[i]);
+                st += sc[i];
+                rc[i] = piece(c64[n + i], k, cap), rd[i] = rt;
+                rt += rc[i];
+            }
+            fail = MPI_Alltoallv(sb, sc, sd, MPI_BYTE, rb, rc, rd, MPI_BYTE, MPI_COMM_WORLD) != 0;
+            for (int i = 0; i < n && !fail; i++)
+                if (rc[i]) memcpy(r + roff[i] + k * cap, rb + rd[i], (size_t)rc[i]);
+        }
+        free(sb);
+        free(rb);
+    }
+    free(sc);
+    free(c64);
+    if (fail) {
+        free(r);
+        return -1;
+    }
+    *recv = r;
+    return 0;
+}
+
+/* One MPI_Gatherv when root receives at most call_max bytes in all; else rounds: in round k
+ * every rank sends its bytes [k cap, (k + 1) cap), cap = min(call_max, ROUND_MAX) / size, into
+ * a staging buffer on root, which copies them into place. */
+static int gatherv_mpi(prefrec_dist *d, const void *buf, size_t len, int root, char **recv,
+                       size_t *recv_counts) {
+    int n = d->size, fail = 0;
+    uint64_t mine = len, *all = malloc(2 * (size_t)n * sizeof *all), *off = all + n;
+    int *rc = malloc(2 * (size_t)n * sizeof *rc), *rd = rc + n;
+    if (!all || !rc) MPI_Abort(MPI_COMM_WORLD, 1);
+    if (MPI_Gather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, root, MPI_COMM_WORLD)) {
+        free(all);
+        free(rc);
+        return -1;
+    }
+    int64_t most[2] = {0, (int64_t)len}; /* root's total; the largest rank's part */
+    uint64_t tot = 0;
+    if (d->rank == root) {
+        for (int i = 0; i < n; i++) {
+            off[i] = tot;
+            tot += all[i];
+            recv_counts[i] = (size_t)all[i];
+        }
+        most[0] = (int64_t)tot;
+    }
+    if (prefrec_dist_allreduce_i64(d, most, 2, PREFREC_DIST_MAX)) {
+        free(all);
+        free(rc);
+        return -1;
+    }
+    char *r = NULL;
+    if (d->rank == root && !(r = malloc(tot ? tot : 1))) MPI_Abort(MPI_COMM_WORLD, 1);
+    if (d->rank != root) d->sent += len;
+    if ((uint64_t)most[0] <= d->call_max) {
+        if (d->rank == root)
+            for (int i = 0; i < n; i++) rc[i] = (int)all[i], rd[i] = (int)off[i];
+        fail = MPI_Gatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, root, MPI_COMM_WORLD) !=
+            MPI_SUCCESS;
+    } else {
+        uint64_t cap = min_u64(d->call_max, ROUND_MAX) / (uint64_t)n;
+        if (cap == 0) cap = 1;
+        uint64_t rounds = ((uint64_t)most[1] + cap - 1) / cap;
+        char *rb = NULL;
+        if (d->rank == root && !(rb = malloc(min_u64(tot, cap * n) + 1)))
+            MPI_Abort(MPI_COMM_WORLD, 1);
+        for (uint64_t k = 0; k < rounds && !fail; k++) {
+            int rt = 0;
+            if (d->rank == root)
+                for (int i = 0; i < n; i++) {
+                    rc[i] = piece(all[i], k, cap), rd[i] = rt;
+                    rt += rc[i];
+                }
+            int p = piece(len, k, cap);
+            fail = MPI_Gatherv(p ? (const char *)buf + k * cap : buf, p, MPI_BYTE, rb, rc, rd,
+                               MPI_BYTE, root, MPI_COMM_WORLD) != MPI_SUCCESS;
+            if (d->rank == root)
+                for (int i = 0; i < n && !fail; i++)
+                    if (rc[i]) memcpy(r + off[i] + k * cap, rb + rd[i], (size_t)rc[i]);
+        }
+        free(rb);
+    }
+    free(all);
+    free(rc);
+    if (fail) {
+        free(r);
+        return -1;
+    }
+    *recv = r;
+    return 0;
+}
+#endif
+
 int prefrec_dist_alltoallv(prefrec_dist *d, const char *send, const size_t *counts, char **recv,
                            size_t *recv_counts) {
     *recv = NULL;
 #ifdef PREFREC_HAVE_MPI
-    if (d && d->size > 1) {
-        int n = d->size, fail = 0;
-        int *sc = malloc(4 * (size_t)n * sizeof *sc);
-        uint64_t *c64 = malloc(2 * (size_t)n * sizeof *c64);
-        if (!sc || !c64) MPI_Abort(MPI_COMM_WORLD, 1);
-        int *sd = sc + n, *rc = sc + 2 * n, *rd = sc + 3 * n;
-        uint64_t stot = 0, rtot = 0;
-        for (int i = 0; i < n; i++) {
-            c64[i] = counts[i];
-            sd[i] = (int)stot;
-            stot += counts[i];
-            if (i != d->rank) d->sent += counts[i];
-        }
-        if (MPI_Alltoall(c64, 1, MPI_UINT64_T, c64 + n, 1, MPI_UINT64_T, MPI_COMM_WORLD)) {
-            free(sc);
-            free(c64);
-            return -1;
-        }
-        for (int i = 0; i < n; i++) {
-            rd[i] = (int)rtot;
-            rtot += c64[n + i];
-            recv_counts[i] = (size_t)c64[n + i];
-            sc[i] = (int)counts[i];
-            rc[i] = (int)c64[n + i];
-        }
-        /* every rank decides the same: one too big exchange fails the call on all of them */
-        int64_t big = stot > INT_MAX || rtot > INT_MAX;
-        if (prefrec_dist_allreduce_i64(d, &big, 1, PREFREC_DIST_MAX) || big) fail = 1;
-        char *r = fail ? NULL : malloc(rtot ? rtot : 1);
-        if (!fail && !r) MPI_Abort(MPI_COMM_WORLD, 1);
-        if (!fail && MPI_Alltoallv(send, sc, sd, MPI_BYTE, r, rc, rd, MPI_BYTE, MPI_COMM_WORLD))
-            fail = 1;
-        free(sc);
-        free(c64);
-        if (fail) {
-            free(r);
-            return -1;
-        }
-        *recv = r;
-        return 0;
-    }
+    if (d && d->size > 1) return alltoallv_mpi(d, send, counts, recv, recv_counts);
 #endif
     (void)d;
     recv_counts[0] = counts[0];
@@ -187,46 +331,7 @@ int prefrec_dist_gatherv(prefrec_dist *d, const void *buf, size_t len, int root,
                          size_t *recv_counts) {
     *recv = NULL;
 #ifdef PREFREC_HAVE_MPI
-    if (d && d->size > 1) {
-        int n = d->size;
-        uint64_t mine = len, *all = malloc((size_t)n * sizeof *all);
-        int *rc = malloc(2 * (size_t)n * sizeof *rc);
-        if (!all || !rc) MPI_Abort(MPI_COMM_WORLD, 1);
-        if (MPI_Gather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, root, MPI_COMM_WORLD)) {
-            free(all);
-            free(rc);
-            return -1;
-        }
-        int64_t big = 0;
-        uint64_t tot = 0;
-        if (d->rank == root) {
-            for (int i = 0; i < n; i++) {
-                rc[n + i] = (int)tot;
-                tot += all[i];
-                rc[i] = (int)all[i];
-                recv_counts[i] = (size_t)all[i];
-            }
-            big = tot > INT_MAX;
-        }
-        if (prefrec_dist_allreduce_i64(d, &big, 1, PREFREC_DIST_MAX) || big) {
-            free(all);
-            free(rc);
-            return -1;
-        }
-        char *r = NULL;
-        if (d->rank == root && !(r = malloc(tot ? tot : 1))) MPI_Abort(MPI_COMM_WORLD, 1);
-        if (d->rank != root) d->sent += len;
-        int fail = MPI_Gatherv(buf, (int)len, MPI_BYTE, r, rc, rc + n, MPI_BYTE, root,
-                               MPI_COMM_WORLD) != MPI_SUCCESS;
-        free(all);
-        free(rc);
-        if (fail) {
-            free(r);
-            return -1;
-        }
-        *recv = r;
-        return 0;
-    }
+    if (d && d->size > 1) return gatherv_mpi(d, buf, len, root, recv, recv_counts);
 #endif
     (void)d;
     (void)root;

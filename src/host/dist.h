@@ -14,8 +14,11 @@
  * same counts (except the byte exchanges, whose sizes differ per rank). A NULL dist is one rank
  * on its own: the collectives do nothing (reductions and exchanges are the identity), which is
  * what library code and tests use. Communication failures end the job (MPI's default error
- * handler): there is nothing a rank can do about a lost peer. Sizes are size_t; a single message
- * above 2^31-1 bytes is refused with -1 (MPI counts are int).
+ * handler): there is nothing a rank can do about a lost peer. Sizes are size_t: MPI counts are
+ * int, so a collective that would carry more than 2^31-1 bytes per rank goes as several MPI calls
+ * of at most that many (rounds), with the same result; PREFREC_MPI_CALL_MAX=BYTES (16 ..
+ * 2^31-1, read by prefrec_dist_init) lowers that per-call limit, which the tests do to run the
+ * rounds on small data.
  * Not thread safe: one thread per rank calls these. */
 #ifndef PREFREC_HOST_DIST_H
 #define PREFREC_HOST_DIST_H
@@ -37,7 +40,8 @@ enum { PREFREC_DIST_SUM = 0, PREFREC_DIST_MIN = 1, PREFREC_DIST_MAX = 2 };
 int prefrec_dist_built_with_mpi(void);
 
 /* Start: MPI_Init in the MPI build (*out a handle for MPI_COMM_WORLD; caller finishes it with
- * prefrec_dist_finish), *out = NULL otherwise. Returns 0, or -1 when MPI could not start. */
+ * prefrec_dist_finish), *out = NULL otherwise. Returns 0, or -1 when MPI could not start or
+ * PREFREC_MPI_CALL_MAX is not a byte count (said on stderr by rank 0). */
 int prefrec_dist_init(int *argc, char ***argv, prefrec_dist **out);
 void prefrec_dist_finish(prefrec_dist *d); /* MPI_Finalize; accepts NULL */
 
@@ -64,7 +68,9 @@ int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root)
 
 /* Each rank sends send[dest] (counts[dest] bytes, laid out one destination after another in
  * rank order) to every rank; *recv (caller frees) gets what every source sent it, source 0
- * first, and recv_counts[src] (size entries, caller's array) how much came from each. 0 or -1. */
+ * first, and recv_counts[src] (size entries, caller's array) how much came from each. 0 or -1.
+ * Past the per-call limit it goes in rounds through staging buffers of at most 256 MiB each
+ * way (the extra memory of the rounds). */
 int prefrec_dist_alltoallv(prefrec_dist *d, const char *send, const size_t *counts, char **recv,
                            size_t *recv_counts);
 
