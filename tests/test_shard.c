@@ -235,11 +235,13 @@ static void test_mapping(void) {
     one = sh = NULL;
 
     /* no products file: every product in the order of its first line; a return netted away */
-    put("m.json", "{\"transactions\": {\"path\": \"t.csv\", \"customer\": \"c\", \"product\": "
-                  "\"p\", \"time\": \"d\", \"quantity\": \"q\", \"receipt\": \"r\", "
-                  "\"affiliate\": \"a\"}}");
-    put("t.csv", "c,p,d,q,r,a\r\nX,P9,2021-01-02,1,R1,S2\r\nY,P3,2021-01-03,2,R2,S1\r\n"
-                 "X,P9,2021-01-02,-1,R1,S2\r\nZ,\"P1\",2021-01-04,0,R3,S1\r\nY,P9,2021-01-05,1,R4,S1");
+    put("m.json",
+        "{\"transactions\": {\"path\": \"t.csv\", \"customer\": \"c\", \"product\": "
+        "\"p\", \"time\": \"d\", \"quantity\": \"q\", \"receipt\": \"r\", "
+        "\"affiliate\": \"a\"}}");
+    put("t.csv",
+        "c,p,d,q,r,a\r\nX,P9,2021-01-02,1,R1,S2\r\nY,P3,2021-01-03,2,R2,S1\r\n"
+        "X,P9,2021-01-02,-1,R1,S2\r\nZ,\"P1\",2021-01-04,0,R3,S1\r\nY,P9,2021-01-05,1,R4,S1");
     char path[128];
     snprintf(path, sizeof path, "%s/m.json", tmpdir);
     CHECK_EQ_INT(prefrec_dataset_load(path, NULL, &one, &e1), PREFREC_OK);
@@ -259,8 +261,9 @@ static void test_mapping(void) {
     one = sh = NULL;
 
     /* a bad time on line 4, a missing column, a bad time format: the one-process messages */
-    put("t.csv", "c,p,d,q,r,a\nX,P9,2021-01-02,1,R1,S2\nY,P3,2021-01-03,2,R2,S1\n"
-                 "X,P9,2021-02-30,1,R1,S2\n");
+    put("t.csv",
+        "c,p,d,q,r,a\nX,P9,2021-01-02,1,R1,S2\nY,P3,2021-01-03,2,R2,S1\n"
+        "X,P9,2021-02-30,1,R1,S2\n");
     CHECK(prefrec_dataset_load(path, NULL, &one, &e1) != PREFREC_OK);
     CHECK(prefrec_dataset_load_sharded(path, NULL, NULL, &sh, &info, &e2) != PREFREC_OK);
     CHECK(strstr(e1.msg, "t.csv:4:") != NULL);
@@ -274,8 +277,9 @@ static void test_mapping(void) {
     CHECK(prefrec_dataset_load(path, NULL, &one, &e1) == PREFREC_E_EMPTY);
     CHECK(prefrec_dataset_load_sharded(path, NULL, NULL, &sh, &info, &e2) == PREFREC_E_EMPTY);
     CHECK(!strcmp(e1.msg, e2.msg));
-    put("m.json", "{\"transactions\": {\"path\": \"t.csv\", \"customer\": \"c\", \"product\": "
-                  "\"p\", \"time\": \"d\", \"time_format\": \"%Y-%q\"}}");
+    put("m.json",
+        "{\"transactions\": {\"path\": \"t.csv\", \"customer\": \"c\", \"product\": "
+        "\"p\", \"time\": \"d\", \"time_format\": \"%Y-%q\"}}");
     CHECK(prefrec_dataset_load(path, NULL, &one, &e1) != PREFREC_OK);
     CHECK(prefrec_dataset_load_sharded(path, NULL, NULL, &sh, &info, &e2) != PREFREC_OK);
     CHECK(strstr(e1.msg, "time_format") != NULL);

@@ -183,7 +183,11 @@ int prefrec_catalog_reserve_(prefrec_dataset *ds, size_t *cap, int32_t id);
  * (prefrec_mapping_load_) and the sharded one (shard.c, which reads the files its own way and
  * hands the tables here): the same columns, rows and messages in both. */
 typedef struct prefrec_mapping_ prefrec_mapping_;
-enum { PREFREC_MAPPING_TRANSACTIONS = 0, PREFREC_MAPPING_PRODUCTS = 1, PREFREC_MAPPING_CUSTOMERS = 2 };
+enum {
+    PREFREC_MAPPING_TRANSACTIONS = 0,
+    PREFREC_MAPPING_PRODUCTS = 1,
+    PREFREC_MAPPING_CUSTOMERS = 2
+};
 prefrec_status prefrec_mapping_open_(const char *json_path, prefrec_mapping_ **out,
                                      prefrec_error *err);
 void prefrec_mapping_free_(prefrec_mapping_ *m); /* accepts NULL */

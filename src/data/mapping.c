@@ -451,12 +451,12 @@ prefrec_status prefrec_mapping_open_(const char *json_path, prefrec_mapping_ **o
         }
         section *s = &m->sec[k];
         s->obj = cJSON_IsNull(c) ? NULL : c;
-        if (s->obj && (st = check_section(s,
-                                          k == PREFREC_MAPPING_TRANSACTIONS ? TX_KEYS
-                                              : k == PREFREC_MAPPING_PRODUCTS
-                                              ? PR_KEYS
-                                              : CU_KEYS,
-                                          err)))
+        if (s->obj &&
+            (st = check_section(s,
+                                k == PREFREC_MAPPING_TRANSACTIONS   ? TX_KEYS
+                                    : k == PREFREC_MAPPING_PRODUCTS ? PR_KEYS
+                                                                    : CU_KEYS,
+                                err)))
             goto done;
     }
     if (!tx->obj)

@@ -374,8 +374,8 @@ static prefrec_status read_attrs(prefrec_dist *d, const char *path, int demo,
  * length, bytes each; codes no line holds, offset UINT64_MAX, last), and *n_all their number.
  * Rank 0 gathers the entries and orders them (a code keeps its smallest offset), then broadcasts
  * the list. */
-static prefrec_status first_seen_order(prefrec_dist *d, const buf_ *mine, buf_ *all,
-                                       size_t *n_all, const char *what, prefrec_error *err) {
+static prefrec_status first_seen_order(prefrec_dist *d, const buf_ *mine, buf_ *all, size_t *n_all,
+                                       const char *what, prefrec_error *err) {
     int n = prefrec_dist_size(d);
     size_t *counts = calloc((size_t)n, sizeof *counts);
     char *got = NULL;
@@ -517,7 +517,8 @@ static prefrec_status add_new_products(prefrec_dist *d, prefrec_dataset *ds, con
     buf_ all = {0};
     size_t n_all = 0;
     prefrec_status st = first_seen_order(d, &nc->out, &all, &n_all, "products", err);
-    if (!st && prefrec_dict_reserve_ids_(ds->products, (size_t)prefrec_dict_size(ds->products) + n_all))
+    if (!st &&
+        prefrec_dict_reserve_ids_(ds->products, (size_t)prefrec_dict_size(ds->products) + n_all))
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     for (size_t at = 0; !st && at < all.n;) {
         uint32_t l;
@@ -629,8 +630,8 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     uint64_t lo = 0, end = 0; /* the stream: [lo, end), lo the first part's header length, so
                                  that for one file stream offsets are its byte offsets */
     for (; !st && np < parts.n; np++) { /* every part's header, and the stream's layout */
-        st = open_purchases(&pf[np], parts.path[np], np ? &head : NULL, np ? NULL : &head,
-                            map, err);
+        st =
+            open_purchases(&pf[np], parts.path[np], np ? &head : NULL, np ? NULL : &head, map, err);
         pf[np].cust_col = pf[0].cust_col; /* the parts' headers are the same */
         if (!st && np == 0) lo = end = pf[0].header_len;
         pf[np].vbase = end;
