@@ -365,7 +365,8 @@ static prefrec_status read_attrs(prefrec_dist *d, const char *path, int demo,
         prefrec_table_close_(&t);
     }
     free(buf);
-    return st; /* the same bytes everywhere: the same outcome on every rank */
+    /* the same bytes everywhere: the same outcome on every rank, but for running out of memory */
+    return prefrec_dist_agree(d, st, 0, err);
 }
 
 /* The one-process order of codes each rank saw some of: mine holds this rank's entries (u64
@@ -373,18 +374,24 @@ static prefrec_status read_attrs(prefrec_dist *d, const char *path, int demo,
  * gets in *all each code of any rank once, in the order of its first line in the file (u32
  * length, bytes each; codes no line holds, offset UINT64_MAX, last), and *n_all their number.
  * Rank 0 gathers the entries and orders them (a code keeps its smallest offset), then broadcasts
- * the list. */
-static prefrec_status first_seen_order(prefrec_dist *d, const buf_ *mine, buf_ *all, size_t *n_all,
-                                       const char *what, prefrec_error *err) {
+ * the list. st: this rank's status so far (a failure to build mine), agreed on before the
+ * gather, so that no rank waits in it for one that left. */
+static prefrec_status first_seen_order(prefrec_dist *d, prefrec_status st, const buf_ *mine,
+                                       buf_ *all, size_t *n_all, const char *what,
+                                       prefrec_error *err) {
     int n = prefrec_dist_size(d);
     size_t *counts = calloc((size_t)n, sizeof *counts);
     char *got = NULL;
     prefrec_dict *codes = NULL;
     uint64_t *first = NULL;
     int32_t *order = NULL;
-    prefrec_status st = PREFREC_OK;
     *n_all = 0;
-    if (!counts || prefrec_dist_gatherv(d, mine->p, mine->n, 0, &got, counts))
+    if (!st && !counts) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if ((st = prefrec_dist_agree(d, st, 0, err))) {
+        free(counts);
+        return st;
+    }
+    if (prefrec_dist_gatherv(d, mine->p, mine->n, 0, &got, counts))
         st = prefrec_error_set(err, PREFREC_E_IO, "%s: gather failed", what);
     if (!st && prefrec_dist_rank(d) == 0) {
         size_t tot = 0, cap = 0;
@@ -464,17 +471,16 @@ static prefrec_status first_seen_order(prefrec_dist *d, const buf_ *mine, buf_ *
 static prefrec_status order_affiliates(prefrec_dist *d, prefrec_dataset *ds, const uint64_t *first,
                                        prefrec_error *err) {
     buf_ mine = {0}, all = {0};
+    prefrec_status st = PREFREC_OK;
     int32_t na = prefrec_dict_size(ds->affiliates);
-    for (int32_t a = 0; a < na; a++) {
+    for (int32_t a = 0; !st && a < na; a++) {
         const char *s = prefrec_dict_str(ds->affiliates, a);
         uint32_t l = (uint32_t)strlen(s);
-        if (buf_put(&mine, &first[a], 8) || buf_put(&mine, &l, 4) || buf_put(&mine, s, l)) {
-            free(mine.p);
-            return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        }
+        if (buf_put(&mine, &first[a], 8) || buf_put(&mine, &l, 4) || buf_put(&mine, s, l))
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     }
     size_t n_all = 0;
-    prefrec_status st = first_seen_order(d, &mine, &all, &n_all, "affiliates", err);
+    st = first_seen_order(d, st, &mine, &all, &n_all, "affiliates", err);
     free(mine.p);
     if (st) {
         free(all.p);
@@ -502,7 +508,11 @@ static prefrec_status order_affiliates(prefrec_dist *d, prefrec_dataset *ds, con
         at += 4 + l;
     }
     free(all.p);
-    if (!nd) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if (!nd) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if ((st = prefrec_dist_agree(d, st, 0, err))) { /* no rank goes on without the others */
+        prefrec_dict_free(nd);
+        return st;
+    }
     for (size_t i = 0; i < ds->n_rows; i++) ds->affiliate[i] = (uint8_t)map[ds->affiliate[i]];
     prefrec_dict_free(ds->affiliates);
     ds->affiliates = nd;
@@ -516,7 +526,7 @@ static prefrec_status add_new_products(prefrec_dist *d, prefrec_dataset *ds, con
                                        prefrec_error *err) {
     buf_ all = {0};
     size_t n_all = 0;
-    prefrec_status st = first_seen_order(d, &nc->out, &all, &n_all, "products", err);
+    prefrec_status st = first_seen_order(d, PREFREC_OK, &nc->out, &all, &n_all, "products", err);
     if (!st &&
         prefrec_dict_reserve_ids_(ds->products, (size_t)prefrec_dict_size(ds->products) + n_all))
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
@@ -528,7 +538,7 @@ static prefrec_status add_new_products(prefrec_dist *d, prefrec_dataset *ds, con
         at += 4 + l;
     }
     free(all.p);
-    return st;
+    return prefrec_dist_agree(d, st, 0, err);
 }
 
 static char *join(const char *dir, const char *name) {
@@ -683,13 +693,12 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     if ((st = prefrec_dist_agree(d, st, 0, err))) goto done;
     double t1 = now();
     info->sec_route = t1 - t0;
-    if (prefrec_dist_alltoallv(d, send, counts, &recv, counts + nranks)) {
+    if (prefrec_dist_alltoallv(d, send, counts, &recv, counts + nranks))
         st = prefrec_error_set(err, PREFREC_E_IO,
                                "%s: the exchange of lines failed (more than 2 GiB for one rank: "
                                "use more ranks)",
                                f02);
-        goto done;
-    }
+    if ((st = prefrec_dist_agree(d, st, 0, err))) goto done; /* one rank's, or all */
     free(send);
     send = NULL;
     double t2 = now();
