@@ -144,7 +144,7 @@ typedef struct {
  * line holding it (a mapping's products missing from its products file, or all of them when it
  * has none: the one-process load numbers them in the order of their first line). */
 typedef struct {
-    int col; /* -1: none collected */
+    int col; /* the column (-1: none) */
     const prefrec_dict *known;
     prefrec_dict *seen;
     buf_ out; /* (u64 stream offset, u32 length, bytes) per code, in order of first sight */
@@ -200,10 +200,11 @@ static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nra
                 st = prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", f->path);
                 break;
             }
+            /* a code not seen before (a short line or an empty code: its owner's parse fails) */
             const char *pc;
             long pl = nc && nc->col >= 0 ? field_of(line, len, nc->col, &tmp, &pc) : -1;
             if (pl > 0 && prefrec_dict_find(nc->known, pc, (size_t)pl) < 0 &&
-                prefrec_dict_find(nc->seen, pc, (size_t)pl) < 0) { /* a short line: its error */
+                prefrec_dict_find(nc->seen, pc, (size_t)pl) < 0) {
                 uint32_t p32 = (uint32_t)pl;
                 if (prefrec_dict_intern(nc->seen, pc, (size_t)pl) < 0 ||
                     buf_put(&nc->out, &voff, 8) || buf_put(&nc->out, &p32, 4) ||
@@ -589,9 +590,8 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
         f06 = join(path, "LPOINT_BIG_COMP_06_LPAY.csv");
         if (!f01 || !f02 || !f04 || !f06)
             st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-    } else {
+    } else { /* each file's path when one process reads it, for the same first error */
         st = prefrec_mapping_file_(map, PREFREC_MAPPING_PRODUCTS, &f04, err);
-        if (!st) st = prefrec_mapping_file_(map, PREFREC_MAPPING_CUSTOMERS, &f01, err);
     }
     newcodes_ newp = {-1, NULL, NULL, {0}};
     prefrec_dataset *ds = prefrec_dataset_new(0);
@@ -613,6 +613,8 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
 
     /* the catalog and the demographics: read by rank 0, parsed everywhere */
     if (f04 && (st = read_attrs(d, f04, 0, map, &L, ds, err))) goto done;
+    if (map) st = prefrec_mapping_file_(map, PREFREC_MAPPING_CUSTOMERS, &f01, err);
+    if ((st = prefrec_dist_agree(d, st, 0, err))) goto done;
     if (f01 && (st = read_attrs(d, f01, 1, map, &L, ds, err))) goto done;
     if (map) { /* the transactions file: a plain file (what the one-process load opens) */
         st = prefrec_mapping_tx_format_(map, err);
@@ -624,7 +626,6 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
                 st = prefrec_error_set(err, PREFREC_E_IO, "%s: not a file", f02);
             }
         }
-        newp.col = -2; /* set from the header below */
         newp.known = ds->products;
         if (!st && !(newp.seen = prefrec_dict_new()))
             st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
