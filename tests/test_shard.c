@@ -207,6 +207,86 @@ static void test_parts(void) {
     prefrec_dataset_free(one);
 }
 
+/* A mapping .json (the generic layout): the sharded load on one rank is the one-process load
+ * (products missing from the products file numbered after it in the order of their first
+ * line, the ALL affiliate, the returns rule), and its errors are the one-process messages. */
+static void test_mapping(void) {
+    const char *json = PREFREC_TEST_DATA "/mapping_small/mapping.json";
+    prefrec_error e1 = {0}, e2 = {0};
+    prefrec_dataset *one = NULL, *sh = NULL;
+    prefrec_shard_info info;
+    CHECK_EQ_INT(prefrec_dataset_load(json, NULL, &one, &e1), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_dataset_load_sharded(json, NULL, NULL, &sh, &info, &e2), PREFREC_OK);
+    if (one && sh) {
+        same_dataset(one, sh);
+        CHECK_EQ_INT(prefrec_dict_find(sh->products, "300", 3), 2); /* not in products.csv */
+        CHECK_EQ_INT(prefrec_dict_size(sh->affiliates), 1);
+        CHECK(!strcmp(prefrec_dict_str(sh->affiliates, 0), "ALL"));
+        CHECK_EQ_INT(sh->has_quantity, one->has_quantity);
+        CHECK_EQ_INT(sh->has_amount, one->has_amount);
+        int32_t c9 = prefrec_dict_find(sh->customers, "9", 1); /* not in demo.csv */
+        CHECK_EQ_INT(c9, 3);
+        if (c9 == 3) CHECK(info.customer_key[3] > ((uint64_t)1 << 62));
+        CHECK_EQ_U64(info.customer_key[1], 1);
+    }
+    prefrec_shard_info_free(&info);
+    prefrec_dataset_free(one);
+    prefrec_dataset_free(sh);
+    one = sh = NULL;
+
+    /* no products file: every product in the order of its first line; a return netted away */
+    put("m.json",
+        "{\"transactions\": {\"path\": \"t.csv\", \"customer\": \"c\", \"product\": "
+        "\"p\", \"time\": \"d\", \"quantity\": \"q\", \"receipt\": \"r\", "
+        "\"affiliate\": \"a\"}}");
+    put("t.csv",
+        "c,p,d,q,r,a\r\nX,P9,2021-01-02,1,R1,S2\r\nY,P3,2021-01-03,2,R2,S1\r\n"
+        "X,P9,2021-01-02,-1,R1,S2\r\nZ,\"P1\",2021-01-04,0,R3,S1\r\nY,P9,2021-01-05,1,R4,S1");
+    char path[128];
+    snprintf(path, sizeof path, "%s/m.json", tmpdir);
+    CHECK_EQ_INT(prefrec_dataset_load(path, NULL, &one, &e1), PREFREC_OK);
+    CHECK_EQ_INT(prefrec_dataset_load_sharded(path, NULL, NULL, &sh, &info, &e2), PREFREC_OK);
+    if (one && sh) {
+        same_dataset(one, sh);
+        CHECK_EQ_INT(prefrec_dict_find(sh->products, "P1", 2), 2);
+        CHECK(!strcmp(prefrec_dict_str(sh->affiliates, 0), "S2"));
+        CHECK_EQ_U64(sh->n_rows, 2); /* P9 bought and returned in R1, a zero line: dropped */
+        CHECK_EQ_U64(sh->n_zero_lines, one->n_zero_lines);
+        CHECK_EQ_U64(sh->n_cancelled_lines, one->n_cancelled_lines);
+        CHECK_EQ_U64(sh->n_return_lines, 1);
+    }
+    prefrec_shard_info_free(&info);
+    prefrec_dataset_free(one);
+    prefrec_dataset_free(sh);
+    one = sh = NULL;
+
+    /* a bad time on line 4, a missing column, a bad time format: the one-process messages */
+    put("t.csv",
+        "c,p,d,q,r,a\nX,P9,2021-01-02,1,R1,S2\nY,P3,2021-01-03,2,R2,S1\n"
+        "X,P9,2021-02-30,1,R1,S2\n");
+    CHECK(prefrec_dataset_load(path, NULL, &one, &e1) != PREFREC_OK);
+    CHECK(prefrec_dataset_load_sharded(path, NULL, NULL, &sh, &info, &e2) != PREFREC_OK);
+    CHECK(strstr(e1.msg, "t.csv:4:") != NULL);
+    CHECK(!strcmp(e1.msg, e2.msg));
+    put("t.csv", "c,p,day,q,r,a\nX,P9,2021-01-02,1,R1,S2\n");
+    CHECK(prefrec_dataset_load(path, NULL, &one, &e1) != PREFREC_OK);
+    CHECK(prefrec_dataset_load_sharded(path, NULL, NULL, &sh, &info, &e2) != PREFREC_OK);
+    CHECK(strstr(e1.msg, "no column 'd'") != NULL);
+    CHECK(!strcmp(e1.msg, e2.msg));
+    put("t.csv", "c,p,d,q,r,a\n");
+    CHECK(prefrec_dataset_load(path, NULL, &one, &e1) == PREFREC_E_EMPTY);
+    CHECK(prefrec_dataset_load_sharded(path, NULL, NULL, &sh, &info, &e2) == PREFREC_E_EMPTY);
+    CHECK(!strcmp(e1.msg, e2.msg));
+    put("m.json",
+        "{\"transactions\": {\"path\": \"t.csv\", \"customer\": \"c\", \"product\": "
+        "\"p\", \"time\": \"d\", \"time_format\": \"%Y-%q\"}}");
+    CHECK(prefrec_dataset_load(path, NULL, &one, &e1) != PREFREC_OK);
+    CHECK(prefrec_dataset_load_sharded(path, NULL, NULL, &sh, &info, &e2) != PREFREC_OK);
+    CHECK(strstr(e1.msg, "time_format") != NULL);
+    CHECK(!strcmp(e1.msg, e2.msg));
+    CHECK(one == NULL && sh == NULL);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/prefrec_test_shard.XXXXXX");
     if (!mkdtemp(tmpdir)) {
@@ -216,6 +296,7 @@ int main(void) {
     test_small();
     test_refusals();
     test_parts();
+    test_mapping();
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);

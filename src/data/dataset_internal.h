@@ -179,6 +179,42 @@ int prefrec_demographics_put_(prefrec_dataset *ds, size_t *cap, int32_t id, int 
  * entries) as a products file is read. 0, or -1 when memory runs out. */
 int prefrec_catalog_reserve_(prefrec_dataset *ds, size_t *cap, int32_t id);
 
+/* A mapping .json (mapping.c), parsed and checked, for the one-process load
+ * (prefrec_mapping_load_) and the sharded one (shard.c, which reads the files its own way and
+ * hands the tables here): the same columns, rows and messages in both. */
+typedef struct prefrec_mapping_ prefrec_mapping_;
+enum {
+    PREFREC_MAPPING_TRANSACTIONS = 0,
+    PREFREC_MAPPING_PRODUCTS = 1,
+    PREFREC_MAPPING_CUSTOMERS = 2
+};
+prefrec_status prefrec_mapping_open_(const char *json_path, prefrec_mapping_ **out,
+                                     prefrec_error *err);
+void prefrec_mapping_free_(prefrec_mapping_ *m); /* accepts NULL */
+/* The file of a section, resolved against the mapping's directory (caller frees); NULL when the
+ * section is absent. */
+prefrec_status prefrec_mapping_file_(const prefrec_mapping_ *m, int which, char **path,
+                                     prefrec_error *err);
+/* The products / customers rows of an open table (its columns found by the mapping's names). */
+prefrec_status prefrec_mapping_products_(const prefrec_mapping_ *m, prefrec_table_ *t,
+                                         prefrec_loader_ *L, prefrec_dataset *ds,
+                                         prefrec_error *err);
+prefrec_status prefrec_mapping_customers_(const prefrec_mapping_ *m, prefrec_table_ *t,
+                                          prefrec_loader_ *L, prefrec_dataset *ds,
+                                          prefrec_error *err);
+/* The transactions, in three steps: the time format (checked before the file is opened), the
+ * columns of the file's header, then the rows of a table with that header, appended to ds (cap:
+ * rows to make room for up front). _rows_ does not refuse a table without rows (the caller
+ * does: a rank of the sharded load may own none). */
+prefrec_status prefrec_mapping_tx_format_(prefrec_mapping_ *m, prefrec_error *err);
+prefrec_status prefrec_mapping_tx_columns_(prefrec_mapping_ *m, const prefrec_table_ *t,
+                                           prefrec_error *err);
+int prefrec_mapping_tx_customer_col_(const prefrec_mapping_ *m);
+int prefrec_mapping_tx_product_col_(const prefrec_mapping_ *m);
+prefrec_status prefrec_mapping_tx_rows_(const prefrec_mapping_ *m, prefrec_table_ *t,
+                                        prefrec_loader_ *L, prefrec_dataset *ds, size_t cap,
+                                        prefrec_error *err);
+
 /* Whole-field numbers. Return 0 on success, -1 if the text is not a number of that kind. */
 int prefrec_parse_int_(const char *s, size_t len, int64_t *out);
 int prefrec_parse_double_(const char *s, size_t len, double *out);

@@ -179,60 +179,62 @@ static prefrec_status bad(prefrec_table_ *t, prefrec_loader_ *L, int col, const 
     return prefrec_loader_bad_row_(L, why, &row, err);
 }
 
-#define OPEN_TABLE(t, s) \
-    do { \
-        const char *rel_; \
-        if ((st = need(&(s), "path", &rel_, err))) return st; \
-        path = resolve((s).json, rel_); \
-        if (!path) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory"); \
-        st = prefrec_table_open_(&(t), path, err); \
-        free(path); \
-        if (st) return st; \
-    } while (0)
+/* A parsed mapping file: its three sections (checked keys), the transactions' time format and
+ * columns once they are known. */
+struct prefrec_mapping_ {
+    char *json; /* the mapping's path, for messages and to resolve relative paths */
+    cJSON *root;
+    section sec[3]; /* transactions, products, customers (obj NULL: absent) */
+    timefmt tf;
+    int c_cu, c_pr, c_tm, c_q, c_am, c_rc, c_af, c_st;
+};
 
-static prefrec_status load_products(const section *s, prefrec_loader_ *L, prefrec_dataset *ds,
-                                    prefrec_error *err) {
-    prefrec_table_ t;
-    char *path;
-    prefrec_status st;
-    OPEN_TABLE(t, *s);
+prefrec_status prefrec_mapping_file_(const prefrec_mapping_ *m, int which, char **path,
+                                     prefrec_error *err) {
+    *path = NULL;
+    const section *s = &m->sec[which];
+    if (!s->obj) return PREFREC_OK;
+    const char *rel;
+    prefrec_status st = need(s, "path", &rel, err);
+    if (st) return st;
+    *path = resolve(s->json, rel);
+    return *path ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+}
+
+prefrec_status prefrec_mapping_products_(const prefrec_mapping_ *m, prefrec_table_ *t,
+                                         prefrec_loader_ *L, prefrec_dataset *ds,
+                                         prefrec_error *err) {
+    const section *s = &m->sec[PREFREC_MAPPING_PRODUCTS];
     int c_id, c_nm, c_cat, c_sub;
     const char *dummy;
-    if ((st = need(s, "product", &dummy, err)) || (st = column(&t, s, "product", &c_id, err)) ||
-        (st = column(&t, s, "name", &c_nm, err)) || (st = column(&t, s, "category", &c_cat, err)) ||
-        (st = column(&t, s, "subcategory", &c_sub, err)))
-        goto done;
+    prefrec_status st;
+    if ((st = need(s, "product", &dummy, err)) || (st = column(t, s, "product", &c_id, err)) ||
+        (st = column(t, s, "name", &c_nm, err)) || (st = column(t, s, "category", &c_cat, err)) ||
+        (st = column(t, s, "subcategory", &c_sub, err)))
+        return st;
     prefrec_catalog_cols_ cols = {c_id, c_nm, c_cat, c_sub};
-    st = prefrec_catalog_read_(&t, L, ds, &cols, err);
-done:
-    prefrec_table_close_(&t);
-    return st;
+    return prefrec_catalog_read_(t, L, ds, &cols, err);
 }
 
-static prefrec_status load_customers(const section *s, prefrec_loader_ *L, prefrec_dataset *ds,
-                                     prefrec_error *err) {
-    prefrec_table_ t;
-    char *path;
-    prefrec_status st;
-    OPEN_TABLE(t, *s);
+prefrec_status prefrec_mapping_customers_(const prefrec_mapping_ *m, prefrec_table_ *t,
+                                          prefrec_loader_ *L, prefrec_dataset *ds,
+                                          prefrec_error *err) {
+    const section *s = &m->sec[PREFREC_MAPPING_CUSTOMERS];
     int c_id, c_age, c_sex;
     const char *dummy;
-    if ((st = need(s, "customer", &dummy, err)) || (st = column(&t, s, "customer", &c_id, err)) ||
-        (st = column(&t, s, "age", &c_age, err)) || (st = column(&t, s, "gender", &c_sex, err)))
-        goto done;
+    prefrec_status st;
+    if ((st = need(s, "customer", &dummy, err)) || (st = column(t, s, "customer", &c_id, err)) ||
+        (st = column(t, s, "age", &c_age, err)) || (st = column(t, s, "gender", &c_sex, err)))
+        return st;
     prefrec_demog_cols_ cols = {c_id, c_sex, c_age};
-    st = prefrec_demographics_read_(&t, L, ds, &cols, err);
-done:
-    prefrec_table_close_(&t);
-    return st;
+    return prefrec_demographics_read_(t, L, ds, &cols, err);
 }
 
-static prefrec_status load_transactions(const section *s, prefrec_loader_ *L, prefrec_dataset *ds,
-                                        prefrec_error *err) {
-    timefmt tf;
+prefrec_status prefrec_mapping_tx_format_(prefrec_mapping_ *m, prefrec_error *err) {
+    const section *s = &m->sec[PREFREC_MAPPING_TRANSACTIONS];
     const char *fmt = val(s, "time_format");
     char badc = 0;
-    int tfr = tf_compile(fmt ? fmt : "%Y-%m-%d", &tf, &badc);
+    int tfr = tf_compile(fmt ? fmt : "%Y-%m-%d", &m->tf, &badc);
     if (tfr)
         return prefrec_error_set(err, PREFREC_E_PARSE,
                                  tfr == -2
@@ -240,29 +242,51 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L, pr
                                      : "%s: transactions.time_format \"%s\": unsupported directive "
                                        "(supported: %%Y %%m %%d %%H %%M %%S %%%%)",
                                  s->json, fmt);
-    prefrec_table_ t;
-    char *path;
-    prefrec_status st;
-    OPEN_TABLE(t, *s);
-    int c_cu, c_pr, c_tm, c_q, c_am, c_rc, c_af, c_st, r;
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_mapping_tx_columns_(prefrec_mapping_ *m, const prefrec_table_ *t,
+                                           prefrec_error *err) {
+    const section *s = &m->sec[PREFREC_MAPPING_TRANSACTIONS];
     const char *dummy;
+    prefrec_status st;
     if ((st = need(s, "customer", &dummy, err)) || (st = need(s, "product", &dummy, err)) ||
-        (st = need(s, "time", &dummy, err)) || (st = column(&t, s, "customer", &c_cu, err)) ||
-        (st = column(&t, s, "product", &c_pr, err)) || (st = column(&t, s, "time", &c_tm, err)) ||
-        (st = column(&t, s, "quantity", &c_q, err)) || (st = column(&t, s, "amount", &c_am, err)) ||
-        (st = column(&t, s, "receipt", &c_rc, err)) ||
-        (st = column(&t, s, "affiliate", &c_af, err)) || (st = column(&t, s, "store", &c_st, err)))
-        goto done;
+        (st = need(s, "time", &dummy, err)) || (st = column(t, s, "customer", &m->c_cu, err)) ||
+        (st = column(t, s, "product", &m->c_pr, err)) ||
+        (st = column(t, s, "time", &m->c_tm, err)) ||
+        (st = column(t, s, "quantity", &m->c_q, err)) ||
+        (st = column(t, s, "amount", &m->c_am, err)) ||
+        (st = column(t, s, "receipt", &m->c_rc, err)) ||
+        (st = column(t, s, "affiliate", &m->c_af, err)) ||
+        (st = column(t, s, "store", &m->c_st, err)))
+        return st;
+    return PREFREC_OK;
+}
+
+int prefrec_mapping_tx_customer_col_(const prefrec_mapping_ *m) { return m->c_cu; }
+int prefrec_mapping_tx_product_col_(const prefrec_mapping_ *m) { return m->c_pr; }
+
+prefrec_status prefrec_mapping_tx_rows_(const prefrec_mapping_ *m, prefrec_table_ *t,
+                                        prefrec_loader_ *L, prefrec_dataset *ds, size_t cap,
+                                        prefrec_error *err) {
+    const timefmt tf = m->tf;
+    const char *fmt = val(&m->sec[PREFREC_MAPPING_TRANSACTIONS], "time_format");
+    const int c_cu = m->c_cu, c_pr = m->c_pr, c_tm = m->c_tm, c_q = m->c_q, c_am = m->c_am,
+              c_rc = m->c_rc, c_af = m->c_af, c_st = m->c_st;
+    prefrec_status st = PREFREC_OK;
+    int r;
     ds->has_quantity = c_q >= 0; /* the returns rule's measure (returns.c) */
     ds->has_amount = c_am >= 0;
     int32_t all = c_af < 0 ? prefrec_dict_intern(ds->affiliates, "ALL", 3) : 0;
-    struct stat sb;
-    size_t cap = stat(t.path, &sb) == 0 ? (size_t)sb.st_size / 40 + 1024 : 1 << 16, n = 0;
+    size_t n = ds->n_rows;
+    if (cap < n + 1024) cap = n + 1024;
     if (all < 0 || prefrec_dataset_grow_(ds, cap) != 0) goto nomem;
     /* receipt ids such as basket numbers: the numbered-key index (dict.c) */
-    if (c_rc >= 0 && prefrec_dict_use_keymap_(ds->receipts) != 0) goto nomem;
-    while ((r = prefrec_table_next_(&t, L, err)) == 1) {
-        const prefrec_csv_field *f = prefrec_csv_fields(t.csv);
+    if (c_rc >= 0 && prefrec_dict_size(ds->receipts) == 0 &&
+        prefrec_dict_use_keymap_(ds->receipts) != 0)
+        goto nomem;
+    while ((r = prefrec_table_next_(t, L, err)) == 1) {
+        const prefrec_csv_field *f = prefrec_csv_fields(t->csv);
         int32_t day;
         int hour;
         double q = 1, am = 0;
@@ -272,28 +296,28 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L, pr
                 : !f[c_pr].len                ? c_pr
                 : (c_rc >= 0 && !f[c_rc].len) ? c_rc
                                               : c_af;
-            if ((st = bad(&t, L, c, "empty id", "empty value", err))) goto done;
+            if ((st = bad(t, L, c, "empty id", "empty value", err))) return st;
             continue;
         }
         if (tf_parse(&tf, F(c_tm), &day, &hour) != 0) {
             char what[96];
             snprintf(what, sizeof what, "bad time (expected format %s)", fmt ? fmt : "%Y-%m-%d");
-            if ((st = bad(&t, L, c_tm, "bad date", what, err))) goto done;
+            if ((st = bad(t, L, c_tm, "bad date", what, err))) return st;
             continue;
         }
         if (c_q >= 0 && prefrec_parse_double_(F(c_q), &q) != 0) {
-            if ((st = bad(&t, L, c_q, "bad quantity", "bad quantity", err))) goto done;
+            if ((st = bad(t, L, c_q, "bad quantity", "bad quantity", err))) return st;
             continue;
         }
         if (c_am >= 0 && prefrec_parse_double_(F(c_am), &am) != 0) {
-            if ((st = bad(&t, L, c_am, "bad amount", "bad amount", err))) goto done;
+            if ((st = bad(t, L, c_am, "bad amount", "bad amount", err))) return st;
             continue;
         }
         int32_t aff = c_af >= 0 ? prefrec_dict_intern(ds->affiliates, F(c_af)) : all;
         if (aff > 255) {
-            st = prefrec_csv_errorf(t.csv, (size_t)c_af, err, PREFREC_E_RANGE,
-                                    "more than 256 affiliates (column %s)", t.col[c_af]);
-            goto done;
+            st = prefrec_csv_errorf(t->csv, (size_t)c_af, err, PREFREC_E_RANGE,
+                                    "more than 256 affiliates (column %s)", t->col[c_af]);
+            return st;
         }
         int32_t cu = prefrec_dict_intern(ds->customers, F(c_cu));
         int32_t pr = prefrec_dict_intern(ds->products, F(c_pr));
@@ -319,17 +343,10 @@ static prefrec_status load_transactions(const section *s, prefrec_loader_ *L, pr
         ds->branch[n] = br;
         ds->n_rows = ++n;
     }
-    if (r < 0)
-        st = (prefrec_status)r;
-    else if (t.rows == 0)
-        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no transaction rows (header only)",
-                               t.path);
+    if (r < 0) st = (prefrec_status)r;
     if (!st && prefrec_dataset_grow_(ds, n) != 0) goto nomem; /* give back the spare rows */
-done:
-    prefrec_table_close_(&t);
     return st;
 nomem:
-    prefrec_table_close_(&t);
     return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
 }
 
@@ -361,8 +378,16 @@ static size_t find_nul(const char *t, size_t len) {
     return len;
 }
 
-prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_params *p,
-                                     prefrec_dataset *ds, prefrec_error *err) {
+void prefrec_mapping_free_(prefrec_mapping_ *m) {
+    if (!m) return;
+    cJSON_Delete(m->root);
+    free(m->json);
+    free(m);
+}
+
+prefrec_status prefrec_mapping_open_(const char *json_path, prefrec_mapping_ **out,
+                                     prefrec_error *err) {
+    *out = NULL;
     size_t len;
     char *text = slurp(json_path, &len, err);
     if (!text) return err ? err->status : PREFREC_E_IO;
@@ -399,49 +424,97 @@ prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_p
         return st;
     }
     free(text);
-    section tx = {json_path, "transactions", NULL}, pr = {json_path, "products", NULL},
-            cu = {json_path, "customers", NULL};
+    prefrec_mapping_ *m = calloc(1, sizeof *m);
+    if (!m || !(m->json = strdup(json_path))) {
+        cJSON_Delete(root);
+        free(m);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    }
+    m->root = root;
+    static const char *const names[3] = {"transactions", "products", "customers"};
+    for (int k = 0; k < 3; k++) m->sec[k] = (section){m->json, names[k], NULL};
+    section *tx = &m->sec[PREFREC_MAPPING_TRANSACTIONS];
     if (!cJSON_IsObject(root)) {
         st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: the mapping must be a JSON object",
                                json_path);
         goto done;
     }
     for (const cJSON *c = root->child; c; c = c->next) {
-        section *s = !strcmp(c->string, "transactions") ? &tx
-            : !strcmp(c->string, "products")            ? &pr
-            : !strcmp(c->string, "customers")           ? &cu
-                                                        : NULL;
-        if (!s) {
+        int k = 0;
+        while (k < 3 && strcmp(c->string, names[k])) k++;
+        if (k == 3) {
             st = prefrec_error_set(err, PREFREC_E_PARSE,
                                    "%s: unknown key \"%s\" (known keys: transactions, products, "
                                    "customers)",
                                    json_path, c->string);
             goto done;
         }
+        section *s = &m->sec[k];
         s->obj = cJSON_IsNull(c) ? NULL : c;
         if (s->obj &&
             (st = check_section(s,
-                                s == &tx       ? TX_KEYS
-                                    : s == &pr ? PR_KEYS
-                                               : CU_KEYS,
+                                k == PREFREC_MAPPING_TRANSACTIONS   ? TX_KEYS
+                                    : k == PREFREC_MAPPING_PRODUCTS ? PR_KEYS
+                                                                    : CU_KEYS,
                                 err)))
             goto done;
     }
-    if (!tx.obj) {
+    if (!tx->obj)
         st = prefrec_error_set(err, PREFREC_E_PARSE, "%s: \"transactions\" is required", json_path);
-        goto done;
-    }
+done:
+    if (st)
+        prefrec_mapping_free_(m);
+    else
+        *out = m;
+    return st;
+}
+
+/* Open the table of section which (its "path", relative to the mapping). */
+static prefrec_status open_section(const prefrec_mapping_ *m, int which, prefrec_table_ *t,
+                                   prefrec_error *err) {
+    char *path;
+    prefrec_status st = prefrec_mapping_file_(m, which, &path, err);
+    if (st) return st;
+    st = prefrec_table_open_(t, path, err);
+    free(path);
+    return st;
+}
+
+prefrec_status prefrec_mapping_load_(const char *json_path, const prefrec_load_params *p,
+                                     prefrec_dataset *ds, prefrec_error *err) {
+    prefrec_mapping_ *m;
+    prefrec_status st = prefrec_mapping_open_(json_path, &m, err);
+    if (st) return st;
     prefrec_loader_ L;
     prefrec_loader_init_(&L, p);
-    if (pr.obj) st = load_products(&pr, &L, ds, err);
-    if (!st && cu.obj) st = load_customers(&cu, &L, ds, err);
-    if (!st) st = load_transactions(&tx, &L, ds, err);
+    prefrec_table_ t;
+    memset(&t, 0, sizeof t);
+    if (m->sec[PREFREC_MAPPING_PRODUCTS].obj &&
+        !(st = open_section(m, PREFREC_MAPPING_PRODUCTS, &t, err))) {
+        st = prefrec_mapping_products_(m, &t, &L, ds, err);
+        prefrec_table_close_(&t);
+    }
+    if (!st && m->sec[PREFREC_MAPPING_CUSTOMERS].obj &&
+        !(st = open_section(m, PREFREC_MAPPING_CUSTOMERS, &t, err))) {
+        st = prefrec_mapping_customers_(m, &t, &L, ds, err);
+        prefrec_table_close_(&t);
+    }
+    if (!st) st = prefrec_mapping_tx_format_(m, err);
+    if (!st && !(st = open_section(m, PREFREC_MAPPING_TRANSACTIONS, &t, err))) {
+        st = prefrec_mapping_tx_columns_(m, &t, err);
+        struct stat sb;
+        size_t cap = stat(t.path, &sb) == 0 ? (size_t)sb.st_size / 40 + 1024 : 1 << 16;
+        if (!st) st = prefrec_mapping_tx_rows_(m, &t, &L, ds, cap, err);
+        if (!st && t.rows == 0)
+            st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no transaction rows (header only)",
+                                   t.path);
+        prefrec_table_close_(&t);
+    }
     prefrec_loader_progress_end_(&L);
     if (!st) {
         ds->n_skipped = L.skipped;
         prefrec_loader_report_(&L);
     }
-done:
-    cJSON_Delete(root);
+    prefrec_mapping_free_(m);
     return st;
 }

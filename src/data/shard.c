@@ -140,11 +140,22 @@ typedef struct {
     int cust_col;
 } pfile_;
 
+/* The codes of one column not in a known dictionary, each with the stream offset of the first
+ * line holding it (a mapping's products missing from its products file, or all of them when it
+ * has none: the one-process load numbers them in the order of their first line). */
+typedef struct {
+    int col; /* the column (-1: none) */
+    const prefrec_dict *known;
+    prefrec_dict *seen;
+    buf_ out; /* (u64 stream offset, u32 length, bytes) per code, in order of first sight */
+} newcodes_;
+
 /* Read [from, to) of f line by line and append each line, as (u64 stream offset, u32 length,
- * bytes), to out[owner]. A line with an odd number of quotes starts a field that spans lines:
- * refused. *bad_at: the stream offset of a refused line. */
+ * bytes), to out[owner]; nc: codes to collect (may be NULL). A line with an odd number of
+ * quotes starts a field that spans lines: refused. *bad_at: the stream offset of a refused
+ * line. */
 static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nranks, buf_ *out,
-                                  uint64_t *bad_at, prefrec_error *err) {
+                                  newcodes_ *nc, uint64_t *bad_at, prefrec_error *err) {
     const uint64_t shift = f->vbase - f->header_len; /* file offset + shift = stream offset */
     size_t cap = (size_t)4 << 20, have = 0;
     char *b = malloc(cap);
@@ -189,6 +200,19 @@ static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nra
                 st = prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", f->path);
                 break;
             }
+            /* a code not seen before (a short line or an empty code: its owner's parse fails) */
+            const char *pc;
+            long pl = nc && nc->col >= 0 ? field_of(line, len, nc->col, &tmp, &pc) : -1;
+            if (pl > 0 && prefrec_dict_find(nc->known, pc, (size_t)pl) < 0 &&
+                prefrec_dict_find(nc->seen, pc, (size_t)pl) < 0) {
+                uint32_t p32 = (uint32_t)pl;
+                if (prefrec_dict_intern(nc->seen, pc, (size_t)pl) < 0 ||
+                    buf_put(&nc->out, &voff, 8) || buf_put(&nc->out, &p32, 4) ||
+                    buf_put(&nc->out, pc, p32)) {
+                    st = prefrec_error_set(err, PREFREC_E_NOMEM, "%s: out of memory", f->path);
+                    break;
+                }
+            }
             i = nl ? end + 1 : have;
         }
         if (st || (eof && i >= have)) break;
@@ -231,9 +255,11 @@ static prefrec_status route_range(pfile_ *f, uint64_t from, uint64_t to, int nra
 
 /* Open the purchase file (or a part) and read its header; first (NULL for the first part): the
  * first part's header, which this one must repeat; keep (may be NULL): the header's table,
- * left open (it borrows f->header). */
+ * left open (it borrows f->header); map: the mapping whose columns the first part's header
+ * must have (NULL: the L.POINT file, whose customer column is cust). */
 static prefrec_status open_purchases(pfile_ *f, const char *path, const prefrec_table_ *first,
-                                     prefrec_table_ *keep, prefrec_error *err) {
+                                     prefrec_table_ *keep, prefrec_mapping_ *map,
+                                     prefrec_error *err) {
     memset(f, 0, sizeof *f);
     f->path = path;
     f->fd = open(path, O_RDONLY);
@@ -259,8 +285,12 @@ static prefrec_status open_purchases(pfile_ *f, const char *path, const prefrec_
     prefrec_table_ t;
     prefrec_status st = prefrec_table_open_mem_(&t, f->header, f->header_size, path, err);
     if (st) return st;
-    st = prefrec_table_require_(&t, "cust", "customer id", &f->cust_col, err);
-    if (!st && first) st = prefrec_parts_same_header_(first, &t, err);
+    if (first)
+        st = prefrec_parts_same_header_(first, &t, err);
+    else if (map && !(st = prefrec_mapping_tx_columns_(map, &t, err)))
+        f->cust_col = prefrec_mapping_tx_customer_col_(map);
+    else if (!map)
+        st = prefrec_table_require_(&t, "cust", "customer id", &f->cust_col, err);
     if (!st && keep)
         *keep = t;
     else
@@ -315,7 +345,10 @@ static prefrec_status bcast_file(prefrec_dist *d, const char *path, char **buf, 
     return PREFREC_OK;
 }
 
-static prefrec_status read_attrs(prefrec_dist *d, const char *path, int demo, prefrec_loader_ *L,
+/* The catalog (demo 0) or the demographics (demo 1) at path, rank 0's bytes parsed by every
+ * rank: the L.POINT file (map NULL) or the mapping's products / customers file. */
+static prefrec_status read_attrs(prefrec_dist *d, const char *path, int demo,
+                                 const prefrec_mapping_ *map, prefrec_loader_ *L,
                                  prefrec_dataset *ds, prefrec_error *err) {
     char *buf;
     size_t len;
@@ -324,11 +357,114 @@ static prefrec_status read_attrs(prefrec_dist *d, const char *path, int demo, pr
     prefrec_table_ t;
     st = prefrec_table_open_mem_(&t, buf, len, path, err);
     if (!st) {
-        st = demo ? prefrec_lpoint_demo_(&t, L, ds, err) : prefrec_lpoint_catalog_(&t, L, ds, err);
+        if (map)
+            st = demo ? prefrec_mapping_customers_(map, &t, L, ds, err)
+                      : prefrec_mapping_products_(map, &t, L, ds, err);
+        else
+            st = demo ? prefrec_lpoint_demo_(&t, L, ds, err)
+                      : prefrec_lpoint_catalog_(&t, L, ds, err);
         prefrec_table_close_(&t);
     }
     free(buf);
-    return st; /* the same bytes everywhere: the same outcome on every rank */
+    /* the same bytes everywhere: the same outcome on every rank, but for running out of memory */
+    return prefrec_dist_agree(d, st, 0, err);
+}
+
+/* The one-process order of codes each rank saw some of: mine holds this rank's entries (u64
+ * stream offset of the first line holding the code, u32 length, bytes), one per code; every rank
+ * gets in *all each code of any rank once, in the order of its first line in the file (u32
+ * length, bytes each; codes no line holds, offset UINT64_MAX, last), and *n_all their number.
+ * Rank 0 gathers the entries and orders them (a code keeps its smallest offset), then broadcasts
+ * the list. st: this rank's status so far (a failure to build mine), agreed on before the
+ * gather, so that no rank waits in it for one that left. */
+static prefrec_status first_seen_order(prefrec_dist *d, prefrec_status st, const buf_ *mine,
+                                       buf_ *all, size_t *n_all, const char *what,
+                                       prefrec_error *err) {
+    int n = prefrec_dist_size(d);
+    size_t *counts = calloc((size_t)n, sizeof *counts);
+    char *got = NULL;
+    prefrec_dict *codes = NULL;
+    uint64_t *first = NULL;
+    int32_t *order = NULL;
+    *n_all = 0;
+    if (!st && !counts) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if ((st = prefrec_dist_agree(d, st, 0, err))) {
+        free(counts);
+        return st;
+    }
+    if (prefrec_dist_gatherv(d, mine->p, mine->n, 0, &got, counts))
+        st = prefrec_error_set(err, PREFREC_E_IO, "%s: gather failed", what);
+    if (!st && prefrec_dist_rank(d) == 0) {
+        size_t tot = 0, cap = 0;
+        for (int r = 0; r < n; r++) tot += counts[r];
+        codes = prefrec_dict_new();
+        if (!codes) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        for (size_t at = 0; !st && at < tot;) {
+            uint64_t off;
+            uint32_t l;
+            memcpy(&off, got + at, 8);
+            memcpy(&l, got + at + 8, 4);
+            int32_t id = prefrec_dict_intern(codes, got + at + 12, l);
+            at += 12 + l;
+            if (id >= 0 && (size_t)id >= cap) {
+                size_t nc = cap ? cap * 2 : 256;
+                uint64_t *nf = realloc(first, nc * sizeof *nf);
+                if (nf) first = nf, cap = nc;
+            }
+            if (id < 0 || (size_t)id >= cap) {
+                st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+            } else if ((size_t)id == *n_all) { /* a new code (ids come in order) */
+                first[id] = off;
+                (*n_all)++;
+            } else if (off < first[id]) {
+                first[id] = off;
+            }
+        }
+        if (!st && !(order = malloc((*n_all ? *n_all : 1) * sizeof *order)))
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        for (size_t i = 0; !st && i < *n_all; i++) order[i] = (int32_t)i;
+        /* by first offset, ties (codes no line holds) by id, the order of arrival */
+        if (!st) {
+            const uint64_t *key = first;
+            size_t m = *n_all;
+            int32_t *tmp = malloc((m ? m : 1) * sizeof *tmp);
+            if (!tmp) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+            for (size_t w = 1; !st && w < m; w *= 2) { /* bottom-up merge sort: stable */
+                for (size_t lo = 0; lo < m; lo += 2 * w) {
+                    size_t mid = lo + w < m ? lo + w : m, hi = lo + 2 * w < m ? lo + 2 * w : m;
+                    size_t i = lo, j = mid, k = lo;
+                    while (i < mid && j < hi)
+                        tmp[k++] = key[order[j]] < key[order[i]] ? order[j++] : order[i++];
+                    while (i < mid) tmp[k++] = order[i++];
+                    while (j < hi) tmp[k++] = order[j++];
+                }
+                memcpy(order, tmp, m * sizeof *order);
+            }
+            free(tmp);
+        }
+        for (size_t i = 0; !st && i < *n_all; i++) {
+            uint32_t l = (uint32_t)prefrec_dict_len_(codes, order[i]);
+            if (buf_put(all, &l, 4) || buf_put(all, prefrec_dict_str(codes, order[i]), l))
+                st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        }
+    }
+    free(got);
+    free(counts);
+    free(first);
+    free(order);
+    prefrec_dict_free(codes);
+    if ((st = prefrec_dist_agree(d, st, 0, err))) return st;
+    if (prefrec_dist_bcast_bytes(d, &all->p, &all->n, 0))
+        return prefrec_error_set(err, PREFREC_E_IO, "%s: broadcast failed", what);
+    all->cap = all->n;
+    size_t k = 0;
+    for (size_t at = 0; at < all->n; k++) {
+        uint32_t l;
+        memcpy(&l, all->p + at, 4);
+        at += 4 + l;
+    }
+    *n_all = k;
+    return PREFREC_OK;
 }
 
 /* Put the affiliates in the one-process order (first line anywhere) on every rank. first[a]:
@@ -336,63 +472,25 @@ static prefrec_status read_attrs(prefrec_dist *d, const char *path, int demo, pr
 static prefrec_status order_affiliates(prefrec_dist *d, prefrec_dataset *ds, const uint64_t *first,
                                        prefrec_error *err) {
     buf_ mine = {0}, all = {0};
+    prefrec_status st = PREFREC_OK;
     int32_t na = prefrec_dict_size(ds->affiliates);
-    for (int32_t a = 0; a < na; a++) {
+    for (int32_t a = 0; !st && a < na; a++) {
         const char *s = prefrec_dict_str(ds->affiliates, a);
         uint32_t l = (uint32_t)strlen(s);
         if (buf_put(&mine, &first[a], 8) || buf_put(&mine, &l, 4) || buf_put(&mine, s, l))
-            return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     }
-    int n = prefrec_dist_size(d);
-    size_t *counts = calloc((size_t)n, sizeof *counts);
-    char *got = NULL;
-    prefrec_status st = PREFREC_OK;
-    if (!counts || prefrec_dist_gatherv(d, mine.p, mine.n, 0, &got, counts))
-        st = prefrec_error_set(err, PREFREC_E_IO, "affiliates: gather failed");
-    if (!st && prefrec_dist_rank(d) == 0) {
-        /* (offset, code) entries; a code keeps its smallest offset; then sorted by offset */
-        size_t tot = 0, m = 0;
-        for (int r = 0; r < n; r++) tot += counts[r];
-        struct ent {
-            uint64_t off;
-            const char *s;
-            uint32_t l;
-        } *e = malloc((tot / 12 + 1) * sizeof *e);
-        if (!e) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        for (size_t at = 0; !st && at < tot;) {
-            struct ent x;
-            memcpy(&x.off, got + at, 8);
-            memcpy(&x.l, got + at + 8, 4);
-            x.s = got + at + 12;
-            at += 12 + x.l;
-            size_t k = 0;
-            while (k < m && !(e[k].l == x.l && !memcmp(e[k].s, x.s, x.l))) k++;
-            if (k == m)
-                e[m++] = x;
-            else if (x.off < e[k].off)
-                e[k].off = x.off;
-        }
-        for (size_t i = 1; !st && i < m; i++) /* insertion sort: at most 256 */
-            for (size_t k = i; k > 0 && e[k].off < e[k - 1].off; k--) {
-                struct ent t = e[k];
-                e[k] = e[k - 1];
-                e[k - 1] = t;
-            }
-        for (size_t i = 0; !st && i < m; i++)
-            if (buf_put(&all, &e[i].l, 4) || buf_put(&all, e[i].s, e[i].l))
-                st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        free(e);
-    }
-    free(got);
-    free(counts);
+    size_t n_all = 0;
+    st = first_seen_order(d, st, &mine, &all, &n_all, "affiliates", err);
     free(mine.p);
-    if ((st = prefrec_dist_agree(d, st, 0, err))) {
+    if (st) {
         free(all.p);
         return st;
     }
-    if (prefrec_dist_bcast_bytes(d, &all.p, &all.n, 0)) {
+    if (n_all > 256) { /* every rank sees the same list */
         free(all.p);
-        return prefrec_error_set(err, PREFREC_E_IO, "affiliates: broadcast failed");
+        return prefrec_error_set(err, PREFREC_E_RANGE, "%s: more than 256 affiliates",
+                                 ds->source ? ds->source : "purchases");
     }
     prefrec_dict *nd = prefrec_dict_new();
     int32_t map[256];
@@ -411,11 +509,37 @@ static prefrec_status order_affiliates(prefrec_dist *d, prefrec_dataset *ds, con
         at += 4 + l;
     }
     free(all.p);
-    if (!nd) return prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if (!nd) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    if ((st = prefrec_dist_agree(d, st, 0, err))) { /* no rank goes on without the others */
+        prefrec_dict_free(nd);
+        return st;
+    }
     for (size_t i = 0; i < ds->n_rows; i++) ds->affiliate[i] = (uint8_t)map[ds->affiliate[i]];
     prefrec_dict_free(ds->affiliates);
     ds->affiliates = nd;
     return PREFREC_OK;
+}
+
+/* The codes of nc (this rank's new products) in the one-process order, added to ds->products
+ * on every rank, after the products file's: every rank then numbers every product as one
+ * process does, before it parses its lines. */
+static prefrec_status add_new_products(prefrec_dist *d, prefrec_dataset *ds, const newcodes_ *nc,
+                                       prefrec_error *err) {
+    buf_ all = {0};
+    size_t n_all = 0;
+    prefrec_status st = first_seen_order(d, PREFREC_OK, &nc->out, &all, &n_all, "products", err);
+    if (!st &&
+        prefrec_dict_reserve_ids_(ds->products, (size_t)prefrec_dict_size(ds->products) + n_all))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    for (size_t at = 0; !st && at < all.n;) {
+        uint32_t l;
+        memcpy(&l, all.p + at, 4);
+        if (prefrec_dict_intern(ds->products, all.p + at + 4, l) < 0)
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        at += 4 + l;
+    }
+    free(all.p);
+    return prefrec_dist_agree(d, st, 0, err);
 }
 
 static char *join(const char *dir, const char *name) {
@@ -439,22 +563,37 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     const int nranks = prefrec_dist_size(d), me = prefrec_dist_rank(d);
     prefrec_status st = PREFREC_OK;
     struct stat sb;
+    size_t plen = strlen(path);
+    prefrec_mapping_ *map = NULL; /* the layout: a mapping .json, else L.POINT */
     if (stat(path, &sb) != 0)
         st = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    else if (!S_ISDIR(sb.st_mode))
+    else if (!S_ISDIR(sb.st_mode) && !(plen > 5 && !strcmp(path + plen - 5, ".json")))
         st = prefrec_error_set(err, PREFREC_E_INVAL,
-                               "%s: the sharded (MPI) load reads the L.POINT layout (a directory) "
-                               "only so far; a mapping .json is not supported yet (docs/mpi.md)",
-                               path);
+                               "%s: not an L.POINT directory or a mapping .json file", path);
     else if (params->skip_bad_rows)
         st = prefrec_error_set(err, PREFREC_E_INVAL,
                                "the sharded (MPI) load does not skip bad rows (docs/mpi.md)");
-    if ((st = prefrec_dist_agree(d, st, 0, err))) return st;
+    else if (!S_ISDIR(sb.st_mode))
+        st = prefrec_mapping_open_(path, &map, err); /* every rank: a few hundred bytes */
+    if ((st = prefrec_dist_agree(d, st, 0, err))) {
+        prefrec_mapping_free_(map);
+        return st;
+    }
 
-    char *f01 = join(path, "LPOINT_BIG_COMP_01_DEMO.csv");
-    char *f02 = join(path, "LPOINT_BIG_COMP_02_PDDE.csv");
-    char *f04 = join(path, "LPOINT_BIG_COMP_04_PD_CLAC.csv");
-    char *f06 = join(path, "LPOINT_BIG_COMP_06_LPAY.csv");
+    /* the files: demographics (01), purchases (02), catalog (04), Lpay (06); a mapping's
+     * customers, transactions and products files (NULL: absent), and no Lpay */
+    char *f01 = NULL, *f02 = NULL, *f04 = NULL, *f06 = NULL;
+    if (!map) {
+        f01 = join(path, "LPOINT_BIG_COMP_01_DEMO.csv");
+        f02 = join(path, "LPOINT_BIG_COMP_02_PDDE.csv");
+        f04 = join(path, "LPOINT_BIG_COMP_04_PD_CLAC.csv");
+        f06 = join(path, "LPOINT_BIG_COMP_06_LPAY.csv");
+        if (!f01 || !f02 || !f04 || !f06)
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+    } else { /* each file's path when one process reads it, for the same first error */
+        st = prefrec_mapping_file_(map, PREFREC_MAPPING_PRODUCTS, &f04, err);
+    }
+    newcodes_ newp = {-1, NULL, NULL, {0}};
     prefrec_dataset *ds = prefrec_dataset_new(0);
     buf_ *route = calloc((size_t)nranks, sizeof *route), mem = {0};
     size_t *counts = calloc(2 * (size_t)nranks, sizeof *counts);
@@ -468,14 +607,30 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     memset(&head, 0, sizeof head);
     prefrec_loader_ L;
     prefrec_loader_init_(&L, params);
-    if (!f01 || !f02 || !f04 || !f06 || !ds || !route || !counts)
+    if (!st && (!ds || !route || !counts || !(ds->source = strdup(path))))
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-    if (!st) ds->source = strdup(path);
     if ((st = prefrec_dist_agree(d, st, 0, err))) goto done;
 
     /* the catalog and the demographics: read by rank 0, parsed everywhere */
-    if ((st = read_attrs(d, f04, 0, &L, ds, err))) goto done;
-    if ((st = read_attrs(d, f01, 1, &L, ds, err))) goto done;
+    if (f04 && (st = read_attrs(d, f04, 0, map, &L, ds, err))) goto done;
+    if (map) st = prefrec_mapping_file_(map, PREFREC_MAPPING_CUSTOMERS, &f01, err);
+    if ((st = prefrec_dist_agree(d, st, 0, err))) goto done;
+    if (f01 && (st = read_attrs(d, f01, 1, map, &L, ds, err))) goto done;
+    if (map) { /* the transactions file: a plain file (what the one-process load opens) */
+        st = prefrec_mapping_tx_format_(map, err);
+        if (!st) st = prefrec_mapping_file_(map, PREFREC_MAPPING_TRANSACTIONS, &f02, err);
+        if (!st && (stat(f02, &sb) != 0 || S_ISDIR(sb.st_mode) || sb.st_size == 0)) {
+            prefrec_table_ t; /* the one-process load's message */
+            if (!(st = prefrec_table_open_(&t, f02, err))) {
+                prefrec_table_close_(&t);
+                st = prefrec_error_set(err, PREFREC_E_IO, "%s: not a file", f02);
+            }
+        }
+        newp.known = ds->products;
+        if (!st && !(newp.seen = prefrec_dict_new()))
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        if ((st = prefrec_dist_agree(d, st, 0, err))) goto done;
+    }
 
     /* this rank's range of the purchase file (or of its parts' rows taken as one stream),
      * routed by customer */
@@ -486,11 +641,14 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     uint64_t lo = 0, end = 0; /* the stream: [lo, end), lo the first part's header length, so
                                  that for one file stream offsets are its byte offsets */
     for (; !st && np < parts.n; np++) { /* every part's header, and the stream's layout */
-        st = open_purchases(&pf[np], parts.path[np], np ? &head : NULL, np ? NULL : &head, err);
+        st =
+            open_purchases(&pf[np], parts.path[np], np ? &head : NULL, np ? NULL : &head, map, err);
+        pf[np].cust_col = pf[0].cust_col; /* the parts' headers are the same */
         if (!st && np == 0) lo = end = pf[0].header_len;
         pf[np].vbase = end;
         if (!st) end += pf[np].size - pf[np].header_len;
     }
+    if (!st && map) newp.col = prefrec_mapping_tx_product_col_(map);
     uint64_t bad_at = 0;
     if (!st) {
         const uint64_t n = (uint64_t)nranks, span = end - lo;
@@ -514,10 +672,12 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
             if (to < e) e = to;
             if (e > a)
                 st = route_range(&pf[k], pf[k].header_len + (a - pf[k].vbase),
-                                 pf[k].header_len + (e - pf[k].vbase), nranks, route, &bad_at, err);
+                                 pf[k].header_len + (e - pf[k].vbase), nranks, route,
+                                 map ? &newp : NULL, &bad_at, err);
         }
     }
     if ((st = prefrec_dist_agree(d, st, st ? bad_at : 0, err))) goto done;
+    if (map && (st = add_new_products(d, ds, &newp, err))) goto done;
     {
         size_t tot = 0, at = 0;
         for (int r = 0; r < nranks; r++) tot += route[r].n;
@@ -534,13 +694,12 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     if ((st = prefrec_dist_agree(d, st, 0, err))) goto done;
     double t1 = now();
     info->sec_route = t1 - t0;
-    if (prefrec_dist_alltoallv(d, send, counts, &recv, counts + nranks)) {
+    if (prefrec_dist_alltoallv(d, send, counts, &recv, counts + nranks))
         st = prefrec_error_set(err, PREFREC_E_IO,
                                "%s: the exchange of lines failed (more than 2 GiB for one rank: "
                                "use more ranks)",
                                f02);
-        goto done;
-    }
+    if ((st = prefrec_dist_agree(d, st, 0, err))) goto done; /* one rank's, or all */
     free(send);
     send = NULL;
     double t2 = now();
@@ -570,7 +729,19 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     free(recv);
     recv = NULL;
     uint64_t key = 0;
-    if (!st && n_rec) {
+    if (!st && map) { /* the mapping's row parser, on every rank (it sets the measures) */
+        prefrec_table_ t;
+        st = prefrec_table_open_mem_(&t, mem.p, mem.n, f02, err);
+        if (!st) {
+            st = prefrec_mapping_tx_rows_(map, &t, &L, ds, n_rec, err);
+            prefrec_table_close_(&t);
+        }
+        if (st)
+            relocate_error(pf, np, f02, offs, n_rec, err, &key);
+        else if (ds->n_rows != n_rec)
+            st = prefrec_error_set(err, PREFREC_E_INVAL, "%s: %zu rows from %zu lines", f02,
+                                   ds->n_rows, n_rec);
+    } else if (!st && n_rec) {
         st = prefrec_pdde_load_mem_(mem.p, mem.n, f02, &L, ds, err);
         if (st)
             relocate_error(pf, np, f02, offs, n_rec, err, &key);
@@ -581,7 +752,7 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     free(mem.p);
     mem.p = NULL;
     info->sec_parse = now() - t2;
-    ds->has_quantity = ds->has_amount = 1; /* buy_ct, buy_am */
+    if (!map) ds->has_quantity = ds->has_amount = 1; /* buy_ct, buy_am */
     if ((st = prefrec_dist_agree(d, st, key, err))) goto done;
     int64_t total = (int64_t)n_rec;
     if (prefrec_dist_allreduce_i64(d, &total, 1, PREFREC_DIST_SUM)) {
@@ -589,7 +760,8 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
         goto done;
     }
     if (total == 0) {
-        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no purchase rows (header only)", f02);
+        st = prefrec_error_set(err, PREFREC_E_EMPTY, "%s:2: no %s rows (header only)", f02,
+                               map ? "transaction" : "purchase");
         goto done;
     }
 
@@ -614,7 +786,7 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     if ((st = order_affiliates(d, ds, first_aff, err))) goto done;
 
     /* Lpay (06): each rank marks its own receipts */
-    if (stat(f06, &sb) == 0) st = prefrec_lpoint_lpay_(f06, &L, ds, err);
+    if (f06 && stat(f06, &sb) == 0) st = prefrec_lpoint_lpay_(f06, &L, ds, err);
     if (!st) st = prefrec_dataset_finish_(ds, 0, err);
     if ((st = prefrec_dist_agree(d, st, 0, err))) goto done;
     int64_t g[3] = {(int64_t)ds->n_rows, ds->n_rows ? ds->day_min : INT32_MAX,
@@ -655,5 +827,8 @@ done:
     free(f02);
     free(f04);
     free(f06);
+    prefrec_dict_free(newp.seen);
+    free(newp.out.p);
+    prefrec_mapping_free_(map);
     return st;
 }

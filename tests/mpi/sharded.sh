@@ -19,6 +19,8 @@ bad() { fails=$((fails + 1)); echo "FAIL $*"; }
 ok() { echo "ok   $*"; }
 run() { "$mpiexec" --oversubscribe -n "$1" "${@:2}"; }
 one() { PREFREC_ONE_PROCESS=1 "$@"; }
+# shellcheck source=common.bash
+source "$(dirname "$0")/common.bash"
 
 "$bin" gen --out "$work/d" --scale 0.01 --seed 3 --quiet || exit 1
 f=LPOINT_BIG_COMP_02_PDDE.csv
@@ -58,36 +60,7 @@ done
 # RMSE per affiliate of >= 1000 pairs within 0.03; measured here at -n 1..4: at most 0.009 off,
 # and -n 1, which only reorders the batches, 0.004 off); -n 2 twice gives the same bytes.
 tr=(--neighbors 0 --epochs 2 --dim 8 --seed 5 --quiet)
-neumf='^(product\.emb|product\.bias|mlp\.|out\.|customer\.emb|customer\.bias)'
-# sections_same A B: the manifests without the training figures, the tensor table's names and
-# sizes, and the bytes of every tensor but the NeuMF weights are equal
-sections_same() {
-  "$bin" inspect "$1" >"$work/ia" && "$bin" inspect "$2" >"$work/ib" || return 1
-  local figs='"(train_loss|train_rmse|valid_rmse|best_epoch|epochs_run)"'
-  cmp -s <(sed -n '/^manifest/,/^tensors/p' "$work/ia" | grep -vE "$figs") \
-    <(sed -n '/^manifest/,/^tensors/p' "$work/ib" | grep -vE "$figs") || return 1
-  local na oa ba nb ob bb k=0
-  while read -r na oa ba nb ob bb; do
-    [[ $na == "$nb" && $ba == "$bb" ]] || return 1
-    k=$((k + 1))
-    [[ $na =~ $neumf ]] && continue
-    cmp -s <(tail -c +$((oa + 1)) "$1" | head -c "$ba") <(tail -c +$((ob + 1)) "$2" | head -c "$bb") ||
-      return 1
-  done < <(paste -d ' ' <(awk '/^  [0-9]/ { print $2, $(NF - 1), $NF }' "$work/ia") \
-    <(awk '/^  [0-9]/ { print $2, $(NF - 1), $NF }' "$work/ib"))
-  [[ $k -ge 20 ]]
-}
-# rmse_close ONE.json N.json: every affiliate of >= 1000 pairs within 0.03 (valid RMSE)
-rmse_close() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys
-a, b = (json.load(open(f))["affiliates"] for f in sys.argv[1:3])
-assert a.keys() == b.keys(), (a.keys(), b.keys())
-worst = max(abs(a[k]["rmse"] - b[k]["rmse"]) for k in a if a[k]["train_pairs"] + a[k]["valid_pairs"] >= 1000)
-print("%.4f" % worst)
-sys.exit(0 if worst <= 0.03 else 1)
-PY
-}
+# sections_same, rmse_close: tests/mpi/common.bash
 for data in d r; do
   rm -rf "$work/one.p"
   one "$bin" train --data "$work/$data" "${tr[@]}" --out "$work/one.p" --json "$work/one.tj" \
@@ -234,14 +207,6 @@ if run 2 "$bin" validate --data "$work/q" --cutoff 2021-10-01 >/dev/null 2>"$wor
 else
   grep -q "$f:100: a quoted field holds a line break" "$work/err" &&
     ok "quoted line break refused at line 100" || bad "quoted line break: $(head -c 300 "$work/err")"
-fi
-# a mapping .json is not read sharded yet: said so
-if run 2 "$bin" score --data "$2/tests/data/mapping_small/mapping.json" --out "$work/m.csv" \
-  2>"$work/err"; then
-  bad "mapping: exit 0"
-else
-  grep -q "L.POINT layout (a directory) only so far" "$work/err" && ok "mapping .json: refused, said why" ||
-    bad "mapping: $(head -c 300 "$work/err")"
 fi
 [[ $fails -eq 0 ]] && echo "sharded: all ok" || echo "sharded: $fails failure(s)"
 exit $((fails > 0))

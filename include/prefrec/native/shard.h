@@ -18,8 +18,12 @@
  * other customers in the same relative order; customer_key says where each stands in the
  * one-process order, so outputs can be merged back into it.
  *
- * Limits: the L.POINT layout (a mapping .json is refused with a message); records end with LF
- * or CRLF, and a quoted field holding a line break is refused (file:line); skip_bad_rows is
+ * A mapping .json (the generic layout) is read the same way: its transactions file by byte
+ * ranges, routed by its customer column and parsed by the mapping's row parser; its products and
+ * customers files read by rank 0 and broadcast; products the products file lacks (all of them
+ * without one) are numbered by every rank in the one-process order (their first line in the
+ * file) before the lines are parsed, so product ids are the one-process ids on every rank.
+ * Limits: records end with LF or CRLF, and a quoted field holding a line break is refused (file:line); skip_bad_rows is
  * refused. The first bad line of the file (smallest line number over all ranks) is the error
  * every rank returns, named file:line:column as in the one-process load.
  * With a NULL dist (one rank) this is the ordinary load plus customer_key. */
