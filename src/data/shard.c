@@ -696,8 +696,8 @@ prefrec_status prefrec_dataset_load_sharded(const char *path, const prefrec_load
     info->sec_route = t1 - t0;
     if (prefrec_dist_alltoallv(d, send, counts, &recv, counts + nranks))
         st = prefrec_error_set(err, PREFREC_E_IO,
-                               "%s: the exchange of lines failed (more than 2 GiB for one rank: "
-                               "use more ranks)",
+                               "%s: the exchange of lines failed (out of memory for a rank's "
+                               "lines, or MPI failed: use more ranks)",
                                f02);
     if ((st = prefrec_dist_agree(d, st, 0, err))) goto done; /* one rank's, or all */
     free(send);

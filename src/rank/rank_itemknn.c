@@ -255,8 +255,8 @@ static prefrec_status knn_fit(const prefrec_fit_input *in, const void *params, v
         if (knn_rows_dist(m, p.shrink)) {
             knn_free(m);
             return prefrec_error_set(err, PREFREC_E_NOMEM,
-                                     "itemknn: out of memory, or a rank's co-purchase records "
-                                     "over 2 GiB (give more ranks)");
+                                     "itemknn: out of memory for a rank's co-purchase records, "
+                                     "or MPI failed (give more ranks)");
         }
         *model = m;
         return PREFREC_OK;
