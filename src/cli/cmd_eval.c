@@ -241,6 +241,7 @@ int prefrec_cmd_eval(int argc, char **argv) {
     }
 
     if (CLI_SHARDED()) {
+        if (skip_bad && prefrec_dist_rank(cli_dist()) != 0) return 2; /* rank 0 says why */
         if (skip_bad)
             return cli_usage_error("eval", usage_text,
                                    "--skip-bad-rows is not available on several ranks (the "

@@ -208,38 +208,6 @@ static void view_free(users_view *v) {
     memset(v, 0, sizeof *v);
 }
 
-static int cmp_key(const void *a, const void *b) {
-    uint64_t p, q;
-    memcpy(&p, a, sizeof p);
-    memcpy(&q, b, sizeof q);
-    return (p > q) - (p < q);
-}
-
-/* Records of size rec bytes, each starting with a uint64 key, from every rank to rank 0 sorted
- * by key (keys distinct over the ranks): on rank 0 *all (caller frees) and *m records; elsewhere
- * NULL and 0. Collective. 0 or -1. */
-int eval_gather_sorted(prefrec_dist *d, const char *recs, size_t n, size_t rec, char **all,
-                       size_t *m) {
-    int nr = prefrec_dist_size(d);
-    size_t *cnt = calloc((size_t)nr, sizeof *cnt);
-    *all = NULL;
-    *m = 0;
-    int rc = cnt ? prefrec_dist_gatherv(d, recs ? recs : "", n * rec, 0, all, cnt) : -1;
-    if (!rc && prefrec_dist_rank(d) == 0) {
-        size_t tot = 0;
-        for (int r = 0; r < nr; r++) tot += cnt[r];
-        *m = tot / rec;
-        if (*m > 1) qsort(*all, *m, rec, cmp_key);
-    }
-    free(cnt);
-    if (rc) {
-        free(*all);
-        *all = NULL;
-        *m = 0;
-    }
-    return rc;
-}
-
 /* The view of s's figures (collective under cx->dist). 0 or -1 (out of memory, exchange). */
 static int view_build(const run_ctx *cx, const split *s, users_view *v) {
     memset(v, 0, sizeof *v);
@@ -388,11 +356,11 @@ static prefrec_status fit_and_rank(run_ctx *cx, const prefrec_ranker_def *def, c
     prefrec_fit_input in = {cx->ds, s->tr, p->threads, p->seed, verbose, p->min_group, p->storage};
     void *model = NULL;
     double f0 = now_seconds();
-    prefrec_status st = def->fit(&in, params, &model, err);
-    st = prefrec_dist_agree(cx->dist, st, 0, err);
+    prefrec_status own = def->fit(&in, params, &model, err);
+    prefrec_status st = prefrec_dist_agree(cx->dist, own, 0, err);
     if (fit_s) *fit_s = now_seconds() - f0;
-    if (st) {
-        def->free(model);
+    if (st) { /* a failed fit leaves no model; another rank's failure leaves ours */
+        if (!own) def->free(model);
         return st;
     }
     fig_clear(s);
