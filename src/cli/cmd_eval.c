@@ -9,6 +9,7 @@
 #include "prefrec/native/dataset.h"
 #include "prefrec/date.h"
 #include "prefrec/native/eval.h"
+#include "prefrec/native/shard.h"
 #include "prefrec/pack.h"
 
 /* What `prefrec eval` measures without --rankers: the task defaults and the baselines whose
@@ -71,6 +72,51 @@ static int parse_rankers(const char *list, prefrec_eval_ranker *rk, int cap, cha
         p += len + (q ? 1 : 0);
     }
     return n;
+}
+
+/* `mpirun -n N prefrec eval` (the native-mpi build, docs/mpi.md): each rank loads its
+ * customers (the sharded load), fits the rankers sharded and ranks its own users; rank 0 adds
+ * the figures up in the one-process customer order and writes the reports, only when every
+ * rank got there. */
+static int eval_sharded(const char *data, const char *aff, prefrec_eval_params *ep,
+                        const prefrec_eval_ranker *rk, size_t n_rk, const char *json,
+                        const char *html) {
+    prefrec_dist *d = cli_dist();
+    const int root = prefrec_dist_rank(d) == 0;
+    prefrec_error err = {0};
+    prefrec_shard_info info;
+    memset(&info, 0, sizeof info);
+    prefrec_dataset *ds = NULL;
+    prefrec_load_params lp = prefrec_load_default_params();
+    double t0 = cli_now();
+    prefrec_status st = prefrec_dataset_load_sharded(data, &lp, d, &ds, &info, &err);
+    if (st) return root ? cli_fail("eval", &err) : 1;
+    if (root)
+        fprintf(stderr, "prefrec eval: %llu rows loaded by %d ranks in %.2f s\n",
+                (unsigned long long)info.rows_total, prefrec_dist_size(d), cli_now() - t0);
+    /* the affiliates are the same on every rank (the sharded load orders them) */
+    if (aff && (ep->affiliate = prefrec_dict_find(ds->affiliates, aff, strlen(aff))) < 0)
+        st = prefrec_error_set(&err, PREFREC_E_NOTFOUND, "affiliate '%s' not in %s", aff, data);
+    prefrec_eval_result *res = NULL;
+    double t1 = cli_now();
+    if (!st)
+        st = prefrec_eval_run_dist(ds, info.customer_key, info.day_min, info.day_max,
+                                   info.rows_total, d, ep, rk, n_rk, &res, &err);
+    st = prefrec_dist_agree(d, st, 0, &err);
+    double t2 = cli_now();
+    if (!st && root) {
+        prefrec_eval_print_table(res, stdout);
+        if (json) st = prefrec_eval_write_json(res, json, &err);
+        if (!st && html) st = prefrec_eval_write_html(res, html, &err);
+        fprintf(stderr, "prefrec eval: evaluated %zu rankers on %d ranks in %.2f s\n", n_rk,
+                prefrec_dist_size(d), t2 - t1);
+    }
+    st = prefrec_dist_agree(d, st, 0, &err);
+    if (!st) cli_dist_report("eval", &info);
+    prefrec_eval_result_free(res);
+    prefrec_shard_info_free(&info);
+    prefrec_dataset_free(ds);
+    return st ? (root ? cli_fail("eval", &err) : 1) : 0;
 }
 
 int prefrec_cmd_eval(int argc, char **argv) {
@@ -194,6 +240,26 @@ int prefrec_cmd_eval(int argc, char **argv) {
         for (int t = 0; t < PREFREC_EVAL_TASKS; t++) ep.defaults[t] = def_name;
     }
 
+    if (CLI_SHARDED()) {
+        if (skip_bad && prefrec_dist_rank(cli_dist()) != 0) return 2; /* rank 0 says why */
+        if (skip_bad)
+            return cli_usage_error("eval", usage_text,
+                                   "--skip-bad-rows is not available on several ranks (the "
+                                   "sharded load stops at the first bad line)");
+        /* refused before any work: a ranker whose fit reads every customer's rows */
+        for (size_t r = 0; prefrec_dist_size(cli_dist()) > 1 && r < n_rk; r++)
+            if (!prefrec_ranker_sharded(rk[r].def)) {
+                if (prefrec_dist_rank(cli_dist()) == 0)
+                    fprintf(stderr,
+                            "prefrec eval: error: ranker '%s' is not sharded: on several ranks "
+                            "eval runs %s; run it in one process (without mpirun, or "
+                            "PREFREC_ONE_PROCESS=1)\n",
+                            rk[r].def->name, prefrec_rankers_sharded_names());
+                return 1;
+            }
+        if (prefrec_dist_rank(cli_dist()) != 0) ep.verbose = 0;
+        return eval_sharded(data, aff, &ep, rk, n_rk, json, html);
+    }
     prefrec_error err = {0};
     double t0 = cli_now();
     prefrec_load_params lp = prefrec_load_default_params();

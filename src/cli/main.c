@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     /* the native-mpi build: score and validate run as the ranks mpirun started (docs/mpi.md);
-     * train and export too, when an MPI launcher started them (mpirun, mpiexec, srun: their
+     * train, export and eval too, when an MPI launcher started them (mpirun, mpiexec, srun: their
      * environment), else they run as the normal build's (train's sharded path refuses the
      * blend: a plain `prefrec train` of this build must still train everything) */
     /* (PREFREC_ONE_PROCESS=1: the one-process path of the same binary, which tests compare) */
@@ -60,7 +60,8 @@ int main(int argc, char **argv) {
         getenv("PMI_SIZE");
     if (prefrec_dist_built_with_mpi() && !(one && !strcmp(one, "1")) &&
         (!strcmp(argv[1], "score") || !strcmp(argv[1], "validate") ||
-         ((!strcmp(argv[1], "train") || !strcmp(argv[1], "export")) && launched))) {
+         ((!strcmp(argv[1], "train") || !strcmp(argv[1], "export") || !strcmp(argv[1], "eval")) &&
+          launched))) {
         prefrec_dist *d = NULL;
         if (prefrec_dist_init(&argc, &argv, &d)) {
             fprintf(stderr, "prefrec %s: error: MPI did not start\n", argv[1]);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "eval_internal.h"
+#include "host/dist.h"
 #include "prefrec/date.h"
 #include "prefrec/native/blend_export.h"
 
@@ -128,6 +129,12 @@ typedef struct run_ctx {
     prefrec_eval_result *res;
     eval_pool *pool;
     int32_t day_min;
+    /* sharded (prefrec_eval_run_dist): the ranks (NULL: one process), each customer's place in
+     * the one-process order (NULL: the index), and whether this is rank 0, which adds up the
+     * figures */
+    prefrec_dist *dist;
+    const uint64_t *key;
+    int root;
 } run_ctx;
 
 /* A ranker's window data: the training and test matrices, their users and catalogue. */
@@ -148,24 +155,29 @@ static void split_free(split *s) {
     memset(s, 0, sizeof *s);
 }
 
-static prefrec_status split_build(const prefrec_dataset *ds, int aff, int32_t from, int32_t cut,
+/* Collective under cx->dist: the windows' buyer counts are summed over the ranks (the
+ * catalogue is every rank's), the users are this rank's. */
+static prefrec_status split_build(const run_ctx *cx, int aff, int32_t from, int32_t cut,
                                   int32_t end, split *s, prefrec_error *err) {
     memset(s, 0, sizeof *s);
-    prefrec_status st = prefrec_interactions_build(ds, aff, from, cut, &s->tr, err);
-    if (!st) st = prefrec_interactions_build(ds, aff, cut, end, &s->te, err);
+    const prefrec_dataset *ds = cx->ds;
+    prefrec_status st =
+        prefrec_interactions_build_dist(ds, aff, from, cut, cx->dist, cx->key, &s->tr, err);
+    if (!st)
+        st = prefrec_interactions_build_dist(ds, aff, cut, end, cx->dist, cx->key, &s->te, err);
     if (st) {
         split_free(s);
         return st;
     }
     int32_t np = s->tr->n_products;
-    if (eval_users_build(s->tr, s->te, &s->u) || !(s->base = malloc((size_t)(np ? np : 1)))) {
+    size_t nu = 1;
+    if (eval_users_build(s->tr, s->te, &s->u) || !(s->base = malloc((size_t)(np ? np : 1))) ||
+        !(s->fig[0] =
+              calloc((nu = s->u.n ? (size_t)s->u.n : 1) * PREFREC_EVAL_TASKS, sizeof *s->fig[0])))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    if ((st = prefrec_dist_agree(cx->dist, st, 0, err))) {
         split_free(s);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-    }
-    size_t nu = s->u.n ? (size_t)s->u.n : 1;
-    if (!(s->fig[0] = calloc(nu * PREFREC_EVAL_TASKS, sizeof *s->fig[0]))) {
-        split_free(s);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+        return st;
     }
     for (int t = 1; t < PREFREC_EVAL_TASKS; t++) s->fig[t] = s->fig[0] + (size_t)t * nu;
     for (int32_t j = 0; j < np; j++) {
@@ -179,9 +191,95 @@ static void fig_clear(split *s) {
     memset(s->fig[0], 0, (s->u.n ? (size_t)s->u.n : 1) * PREFREC_EVAL_TASKS * sizeof *s->fig[0]);
 }
 
-/* Add the figures of ranker i on the tasks in mask (window w, affiliate slot a) to the sums. */
-static void accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsigned mask,
-                       const uint8_t *cover) {
+/* Every user's figures in the one-process user order: a split's own (one process), or on rank 0
+ * every rank's users gathered and put in the one-process customer order (sharded; empty on the
+ * other ranks), so that the sums below are the one-process loops' additions, bit for bit. */
+typedef struct users_view {
+    int32_t n;
+    const uint8_t *known;
+    const eval_ufig *fig[PREFREC_EVAL_TASKS];
+    uint8_t *own_known; /* gathered copies, freed by view_free */
+    eval_ufig *own_fig;
+} users_view;
+
+static void view_free(users_view *v) {
+    free(v->own_known);
+    free(v->own_fig);
+    memset(v, 0, sizeof *v);
+}
+
+/* The view of s's figures (collective under cx->dist). 0 or -1 (out of memory, exchange). */
+static int view_build(const run_ctx *cx, const split *s, users_view *v) {
+    memset(v, 0, sizeof *v);
+    if (!cx->dist) {
+        v->n = s->u.n;
+        v->known = s->u.known;
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++) v->fig[t] = s->fig[t];
+        return 0;
+    }
+    const size_t rec = 2 * sizeof(uint64_t) + PREFREC_EVAL_TASKS * sizeof(eval_ufig);
+    size_t n = (size_t)s->u.n;
+    char *buf = calloc(n ? n : 1, rec), *all = NULL;
+    for (size_t j = 0; buf && j < n; j++) {
+        int32_t c = s->u.cust[j];
+        uint64_t key = cx->key ? cx->key[c] : (uint64_t)c, known = s->u.known[j];
+        char *r = buf + j * rec;
+        memcpy(r, &key, sizeof key);
+        memcpy(r + sizeof key, &known, sizeof known);
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+            memcpy(r + 2 * sizeof key + (size_t)t * sizeof(eval_ufig), &s->fig[t][j],
+                   sizeof(eval_ufig));
+    }
+    size_t m = 0;
+    int rc = eval_gather_sorted(cx->dist, buf, buf ? n : 0, rec, &all, &m);
+    free(buf);
+    if (!buf) rc = -1;
+    if (!rc && cx->root) {
+        v->own_known = malloc(m ? m : 1);
+        v->own_fig = malloc((m ? m : 1) * PREFREC_EVAL_TASKS * sizeof *v->own_fig);
+        if (!v->own_known || !v->own_fig) rc = -1;
+        for (size_t j = 0; !rc && j < m; j++) {
+            const char *r = all + j * rec;
+            uint64_t known;
+            memcpy(&known, r + sizeof known, sizeof known);
+            v->own_known[j] = (uint8_t)known;
+            for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+                memcpy(&v->own_fig[(size_t)t * m + j],
+                       r + 2 * sizeof known + (size_t)t * sizeof(eval_ufig), sizeof(eval_ufig));
+        }
+        v->n = (int32_t)m;
+        v->known = v->own_known;
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++) v->fig[t] = v->own_fig + (size_t)t * m;
+    }
+    free(all);
+    if (rc) view_free(v);
+    return rc;
+}
+
+/* The coverage flags of every rank OR-ed into rank 0's cover (collective; one process: as is). */
+static int cover_merge(const run_ctx *cx, uint8_t *cover, size_t ncov) {
+    if (!cx->dist) return 0;
+    int nr = prefrec_dist_size(cx->dist);
+    size_t *cnt = calloc((size_t)nr, sizeof *cnt);
+    char *all = NULL;
+    int rc = cnt ? prefrec_dist_gatherv(cx->dist, cover, ncov, 0, &all, cnt) : -1;
+    for (int r = 0; !rc && cx->root && r < nr; r++) {
+        if (cnt[r] != ncov) {
+            rc = -1;
+            break;
+        }
+        for (size_t j = 0; j < ncov; j++) cover[j] |= (uint8_t)all[(size_t)r * ncov + j];
+    }
+    free(all);
+    free(cnt);
+    return rc;
+}
+
+/* Add the figures of ranker i on the tasks in mask (window w, affiliate slot a) to the sums:
+ * the metrics from the view v (rank 0's, in the one-process user order), the coverage from
+ * cover (every rank's, OR-ed), and the bootstrap pool from this rank's own users of s. */
+static void accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, const users_view *v,
+                       unsigned mask, const uint8_t *cover) {
     prefrec_eval_result *r = cx->res;
     const eval_pool *pool = cx->pool;
     size_t nc = (size_t)pool->n_customers, nr = pool->n_rankers;
@@ -191,7 +289,14 @@ static void accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsi
         for (int32_t j = 0; j < s->u.n; j++) {
             const eval_ufig *f = &s->fig[t][j];
             if (!f->on) continue;
-            int g = s->u.known[j] ? PREFREC_EVAL_KNOWN : PREFREC_EVAL_COLD;
+            size_t tg = (size_t)t * 2 + !s->u.known[j];
+            pool->sum[(tg * nr + i) * nc + (size_t)s->u.cust[j]] += f->rec;
+        }
+        if (!cx->root) continue;
+        for (int32_t j = 0; j < v->n; j++) {
+            const eval_ufig *f = &v->fig[t][j];
+            if (!f->on) continue;
+            int g = v->known[j] ? PREFREC_EVAL_KNOWN : PREFREC_EVAL_COLD;
             int gs[2] = {g, PREFREC_EVAL_ALL}, as[2] = {a, -1};
             for (int x = 0; x < 4; x++) {
                 prefrec_metrics *m = &r->m[eval_m_index(r, w, t, gs[x & 1], as[x >> 1], i)];
@@ -207,8 +312,6 @@ static void accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsi
                 m->recall_expl += f->rec_expl;
                 m->hit_rate_expl += f->hit_expl;
             }
-            size_t tg = (size_t)t * 2 + (g == PREFREC_EVAL_COLD);
-            pool->sum[(tg * nr + i) * nc + (size_t)s->u.cust[j]] += f->rec;
         }
         /* coverage by group: known, cold, and overall = either */
         int64_t cov[PREFREC_EVAL_GROUPS] = {0, 0, 0};
@@ -229,11 +332,11 @@ static void accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsi
 }
 
 /* Mean recall and NDCG over the users measured on task t. */
-static int64_t mean_fig(const split *s, int t, double *rec, double *ndcg) {
+static int64_t mean_fig(const users_view *v, int t, double *rec, double *ndcg) {
     double sr = 0, sn = 0;
     int64_t n = 0;
-    for (int32_t j = 0; j < s->u.n; j++) {
-        const eval_ufig *f = &s->fig[t][j];
+    for (int32_t j = 0; j < v->n; j++) {
+        const eval_ufig *f = &v->fig[t][j];
         if (!f->on) continue;
         sr += f->rec;
         sn += f->ndcg;
@@ -244,58 +347,90 @@ static int64_t mean_fig(const split *s, int t, double *rec, double *ndcg) {
     return n;
 }
 
+/* Fit def with params on s and rank s's users into s->fig (and cover); one error for every
+ * rank (collective under cx->dist). */
+static prefrec_status fit_and_rank(run_ctx *cx, const prefrec_ranker_def *def, const void *params,
+                                   split *s, unsigned mask, int verbose, uint8_t *cover,
+                                   double *fit_s, prefrec_error *err) {
+    const prefrec_eval_params *p = cx->p;
+    prefrec_fit_input in = {cx->ds, s->tr, p->threads, p->seed, verbose, p->min_group, p->storage};
+    void *model = NULL;
+    double f0 = now_seconds();
+    prefrec_status own = def->fit(&in, params, &model, err);
+    prefrec_status st = prefrec_dist_agree(cx->dist, own, 0, err);
+    if (fit_s) *fit_s = now_seconds() - f0;
+    if (st) { /* a failed fit leaves no model; another rank's failure leaves ours */
+        if (!own) def->free(model);
+        return st;
+    }
+    fig_clear(s);
+    if (eval_rank_users(def, model, s->tr, &s->u, s->base, p->k, mask, p->threads, s->fig, cover))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM,
+                               "eval: ranker '%s' could not finish: out of memory", def->name);
+    def->free(model);
+    return prefrec_dist_agree(cx->dist, st, 0, err);
+}
+
 /* Tune ranker i on the validation split v: for every task in mask, the grid point with the
- * best mean Recall@K (ties: NDCG, then the earlier point) into chosen[t] (-1: none had users). */
+ * best mean Recall@K (ties: NDCG, then the earlier point) into chosen[t] (-1: none had users).
+ * Sharded, rank 0 chooses from every rank's users and sends the choice to the others. */
 static prefrec_status tune(run_ctx *cx, int w, int a, size_t i, split *v, unsigned mask,
                            int chosen[PREFREC_EVAL_TASKS], prefrec_error *err) {
     const prefrec_ranker_def *def = cx->rk[i].def;
     prefrec_eval_result *r = cx->res;
-    double best_r[PREFREC_EVAL_TASKS] = {0}, best_n[PREFREC_EVAL_TASKS] = {0};
-    int64_t best_u[PREFREC_EVAL_TASKS] = {0};
+    struct {
+        double best_r[PREFREC_EVAL_TASKS], best_n[PREFREC_EVAL_TASKS];
+        int64_t best_u[PREFREC_EVAL_TASKS], chosen[PREFREC_EVAL_TASKS];
+    } b;
+    memset(&b, 0, sizeof b);
     void *blob = calloc(1, def->params_size);
-    if (!blob) return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-    prefrec_fit_input in = {cx->ds,           v->tr,         cx->p->threads, cx->p->seed, 0,
-                            cx->p->min_group, cx->p->storage};
-    prefrec_status st = PREFREC_OK;
+    prefrec_status st =
+        blob ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    if ((st = prefrec_dist_agree(cx->dist, st, 0, err))) {
+        free(blob);
+        return st;
+    }
     int points = 0;
     double t0 = now_seconds();
-    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) chosen[t] = -1;
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) b.chosen[t] = -1;
     for (size_t g = 0; g < GRID_MAX && !st; g++) {
         memset(blob, 0, def->params_size);
         if (!def->grid(g, blob)) break;
         points++;
-        void *model = NULL;
-        st = def->fit(&in, blob, &model, err);
+        st = fit_and_rank(cx, def, blob, v, mask, 0, NULL, NULL, err);
         if (st) break;
-        fig_clear(v);
-        if (eval_rank_users(def, model, v->tr, &v->u, v->base, cx->p->k, mask, cx->p->threads,
-                            v->fig, NULL))
-            st = prefrec_error_set(err, PREFREC_E_NOMEM,
-                                   "eval: ranker '%s' could not finish: out of memory", def->name);
-        def->free(model);
-        for (int t = 0; t < PREFREC_EVAL_TASKS && !st; t++) {
+        users_view uv;
+        if (view_build(cx, v, &uv)) {
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: gathering the users failed");
+            break;
+        }
+        for (int t = 0; t < PREFREC_EVAL_TASKS && cx->root; t++) {
             if (!((mask >> t) & 1)) continue;
             double rc, nd;
-            int64_t n = mean_fig(v, t, &rc, &nd);
+            int64_t n = mean_fig(&uv, t, &rc, &nd);
             if (n == 0) continue;
-            if (chosen[t] < 0 || rc > best_r[t] || (rc == best_r[t] && nd > best_n[t])) {
-                chosen[t] = (int)g;
-                best_r[t] = rc;
-                best_n[t] = nd;
-                best_u[t] = n;
+            if (b.chosen[t] < 0 || rc > b.best_r[t] || (rc == b.best_r[t] && nd > b.best_n[t])) {
+                b.chosen[t] = (int64_t)g;
+                b.best_r[t] = rc;
+                b.best_n[t] = nd;
+                b.best_u[t] = n;
             }
         }
+        view_free(&uv);
     }
+    if (!st && prefrec_dist_bcast(cx->dist, &b, sizeof b, 0))
+        st = prefrec_error_set(err, PREFREC_E_IO, "eval: sending the tuning choice failed");
     r->tune_seconds[i] += now_seconds() - t0;
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) chosen[t] = (int)b.chosen[t];
     for (int t = 0; t < PREFREC_EVAL_TASKS && !st; t++) {
         prefrec_eval_choice *c = &r->choice[eval_choice_index(r, w, a, t, i)];
         c->grid_points = points;
         if (!((mask >> t) & 1) || chosen[t] < 0) continue;
         c->tuned = 1;
         c->grid_index = chosen[t];
-        c->val_recall = best_r[t];
-        c->val_ndcg = best_n[t];
-        c->val_users = best_u[t];
+        c->val_recall = b.best_r[t];
+        c->val_ndcg = b.best_n[t];
+        c->val_users = b.best_u[t];
         memset(blob, 0, def->params_size);
         def->grid((size_t)chosen[t], blob);
         if (def->describe) def->describe(blob, c->params, sizeof c->params);
@@ -317,19 +452,25 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
     const prefrec_eval_params *p = cx->p;
     split s, v;
     memset(&v, 0, sizeof v);
-    prefrec_status st = split_build(cx->ds, aff, cx->day_min, win->cutoff, win->end, &s, err);
+    prefrec_status st = split_build(cx, aff, cx->day_min, win->cutoff, win->end, &s, err);
     if (st) return st;
-    r->train_pairs[(size_t)w * (size_t)r->n_affiliates + (size_t)a] = s.tr->n_pairs;
+    /* counts over every rank (one process: as they are) */
+    int64_t tot[5] = {s.tr->n_pairs, s.u.n_new, s.u.n_rep, s.u.n_known, s.u.n};
+    if (prefrec_dist_allreduce_i64(cx->dist, tot, 5, PREFREC_DIST_SUM)) {
+        split_free(&s);
+        return prefrec_error_set(err, PREFREC_E_IO, "eval: summing over the ranks failed");
+    }
+    r->train_pairs[(size_t)w * (size_t)r->n_affiliates + (size_t)a] = tot[0];
     char d1[11], d2[11];
     if (p->verbose)
         fprintf(stderr,
                 "eval: window %d/%d (test %s .. %s) %s: %lld training pairs, %lld products; "
                 "users: %lld new-item, %lld repurchase, %lld known, %lld cold\n",
                 w + 1, r->n_windows, prefrec_date_format(win->cutoff, d1),
-                prefrec_date_format(win->end - 1, d2), r->affiliate_names[a],
-                (long long)s.tr->n_pairs, (long long)s.catalogue, (long long)s.u.n_new,
-                (long long)s.u.n_rep, (long long)s.u.n_known, (long long)(s.u.n - s.u.n_known));
-    if (s.u.n == 0) {
+                prefrec_date_format(win->end - 1, d2), r->affiliate_names[a], (long long)tot[0],
+                (long long)s.catalogue, (long long)tot[1], (long long)tot[2], (long long)tot[3],
+                (long long)(tot[4] - tot[3]));
+    if (tot[4] == 0) {
         split_free(&s);
         return PREFREC_OK;
     }
@@ -346,18 +487,22 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
     for (size_t i = 0; i < r->n_rankers; i++) need_val |= tunable(cx, i);
     int have_val = 0;
     if (need_val && win->val_from < win->cutoff) {
-        st = split_build(cx->ds, aff, cx->day_min, win->val_from, win->cutoff, &v, err);
+        st = split_build(cx, aff, cx->day_min, win->val_from, win->cutoff, &v, err);
         if (st) {
             split_free(&s);
             return st;
         }
-        have_val = v.u.n > 0 && v.tr->n_pairs > 0;
+        int64_t vn[2] = {v.u.n, v.tr->n_pairs};
+        if (prefrec_dist_allreduce_i64(cx->dist, vn, 2, PREFREC_DIST_SUM))
+            st = prefrec_error_set(err, PREFREC_E_IO, "eval: summing over the ranks failed");
+        have_val = vn[0] > 0 && vn[1] > 0;
     }
     int32_t np = s.tr->n_products;
     size_t ncov = (size_t)PREFREC_EVAL_TASKS * 2 * (size_t)(np ? np : 1);
-    uint8_t *cover = malloc(ncov);
+    uint8_t *cover = st ? NULL : malloc(ncov);
     void *blob = NULL;
-    if (!cover) st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    if (!st && !cover) st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+    st = prefrec_dist_agree(cx->dist, st, 0, err);
     for (size_t i = 0; i < r->n_rankers && !st; i++) {
         const prefrec_ranker_def *def = cx->rk[i].def;
         unsigned mask = r->ranker_tasks[i];
@@ -393,36 +538,37 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
             const void *params = cx->rk[i].params;
             if (chosen[t0] >= 0) {
                 free(blob);
-                if (!(blob = calloc(1, def->params_size))) {
-                    st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+                blob = calloc(1, def->params_size);
+                if ((st = prefrec_dist_agree(
+                         cx->dist,
+                         blob ? PREFREC_OK
+                              : prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory"),
+                         0, err)))
                     break;
-                }
                 def->grid((size_t)chosen[t0], blob);
                 params = blob;
             }
-            prefrec_fit_input in = {cx->ds,     s.tr,         p->threads, p->seed,
-                                    p->verbose, p->min_group, p->storage};
-            void *model = NULL;
-            double f0 = now_seconds();
-            st = def->fit(&in, params, &model, err);
-            if (st) break;
-            double f1 = now_seconds();
+            double f1 = now_seconds(), fit_s = 0;
             memset(cover, 0, ncov);
-            fig_clear(&s);
-            if (eval_rank_users(def, model, s.tr, &s.u, s.base, p->k, sub, p->threads, s.fig,
-                                cover))
-                st = prefrec_error_set(err, PREFREC_E_NOMEM,
-                                       "eval: ranker '%s' could not finish: out of memory",
-                                       def->name);
-            def->free(model);
-            r->fit_seconds[i] += f1 - f0;
-            r->score_seconds[i] += now_seconds() - f1;
+            st = fit_and_rank(cx, def, params, &s, sub, p->verbose, cover, &fit_s, err);
+            r->fit_seconds[i] += fit_s;
+            r->score_seconds[i] += now_seconds() - f1 - fit_s;
             if (st) break;
-            accumulate(cx, w, a, i, &s, sub, cover);
+            users_view uv;
+            int bad = view_build(cx, &s, &uv);
+            bad |= cover_merge(cx, cover, ncov); /* both collective: every rank calls both */
+            if (bad) {
+                view_free(&uv);
+                st = prefrec_error_set(err, PREFREC_E_IO, "eval: gathering the users failed");
+                break;
+            }
+            accumulate(cx, w, a, i, &s, &uv, sub, cover);
+            view_free(&uv);
             if (p->verbose) {
-                fprintf(
-                    stderr, "eval: window %d/%d %s: %-12s fit %7.2f s, ranked in %6.2f s:", w + 1,
-                    r->n_windows, r->affiliate_names[a], def->name, f1 - f0, now_seconds() - f1);
+                fprintf(stderr,
+                        "eval: window %d/%d %s: %-12s fit %7.2f s, ranked in %6.2f s:", w + 1,
+                        r->n_windows, r->affiliate_names[a], def->name, fit_s,
+                        now_seconds() - f1 - fit_s);
                 for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
                     if (!((sub >> t) & 1)) continue;
                     const prefrec_metrics *m = &r->m[eval_m_index(r, w, t, PREFREC_EVAL_ALL, a, i)];
@@ -451,19 +597,22 @@ static unsigned measured_tasks(unsigned tasks) {
     return m;
 }
 
-prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_params *params,
-                                const prefrec_eval_ranker *rankers, size_t n_rankers,
-                                prefrec_eval_result **out, prefrec_error *err) {
+static prefrec_status run(const prefrec_dataset *ds, const uint64_t *customer_key, int32_t day_min,
+                          int32_t day_max, uint64_t rows_total, prefrec_dist *d,
+                          const prefrec_eval_params *params, const prefrec_eval_ranker *rankers,
+                          size_t n_rankers, prefrec_eval_result **out, prefrec_error *err) {
     if (!ds || !out || (!rankers && n_rankers))
         return prefrec_error_set(err, PREFREC_E_INVAL, "eval: NULL argument");
     *out = NULL;
+    const int root = prefrec_dist_rank(d) == 0;
     prefrec_eval_params p = params ? *params : prefrec_eval_default_params();
+    if (!root) p.verbose = 0; /* rank 0 speaks for the job */
     if (p.k < 1 || p.k > 10000)
         return prefrec_error_set(err, PREFREC_E_INVAL, "eval: k must be in 1..10000 (got %d)", p.k);
     if (p.bootstrap < 0 || p.bootstrap > 1000000)
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "eval: bootstrap must be in 0..1000000 (got %d)", p.bootstrap);
-    if (ds->n_rows == 0)
+    if (rows_total == 0)
         return prefrec_error_set(err, PREFREC_E_EMPTY, "eval: the data has no purchases");
     int n_aff_ds = prefrec_dict_size(ds->affiliates);
     if (p.affiliate >= n_aff_ds)
@@ -471,18 +620,22 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
                                  "eval: affiliate index %d out of range (%d affiliates)",
                                  p.affiliate, n_aff_ds);
     for (size_t r = 0; r < n_rankers; r++) {
-        const prefrec_ranker_def *d = rankers[r].def;
-        if (!d || !d->fit || !d->score || !d->free)
+        const prefrec_ranker_def *rd = rankers[r].def;
+        if (!rd || !rd->fit || !rd->score || !rd->free)
             return prefrec_error_set(err, PREFREC_E_INVAL, "eval: ranker %zu is incomplete", r);
-        if (d->grid && d->params_size == 0)
+        if (rd->grid && rd->params_size == 0)
             return prefrec_error_set(err, PREFREC_E_INVAL,
-                                     "eval: ranker '%s' has a grid but no params_size", d->name);
+                                     "eval: ranker '%s' has a grid but no params_size", rd->name);
+        if (prefrec_dist_size(d) > 1 && !prefrec_ranker_sharded(rd))
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "eval: ranker '%s' is not sharded (on several ranks eval "
+                                     "runs %s; run it in one process)",
+                                     rd->name, prefrec_rankers_sharded_names());
     }
     prefrec_eval_window win[100];
     int n_win = 0;
     char note[256];
-    prefrec_status st =
-        prefrec_eval_windows(&p, ds->day_min, ds->day_max, win, 100, &n_win, note, err);
+    prefrec_status st = prefrec_eval_windows(&p, day_min, day_max, win, 100, &n_win, note, err);
     if (st) return st;
     if (note[0] && p.verbose) fprintf(stderr, "eval: %s\n", note);
     int n_aff = p.affiliate >= 0 ? 1 : n_aff_ds;
@@ -490,10 +643,14 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
     int *aff = calloc((size_t)n_aff + 1, sizeof *aff);
     eval_pool pool;
     memset(&pool, 0, sizeof pool);
-    if (!res || !aff || eval_pool_init(&pool, prefrec_dict_size(ds->customers), n_rankers)) {
+    st = !res || !aff || eval_pool_init(&pool, prefrec_dict_size(ds->customers), n_rankers)
+        ? prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory")
+        : PREFREC_OK;
+    if ((st = prefrec_dist_agree(d, st, 0, err))) {
         free(aff);
+        eval_pool_free(&pool);
         prefrec_eval_result_free(res);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
+        return st;
     }
     memcpy(res->windows, win, (size_t)n_win * sizeof *win);
     memcpy(res->note, note, sizeof note);
@@ -532,7 +689,8 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
     }
     if (!st && !(res->affiliate_names[n_aff] = strdup("overall")))
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
-    run_ctx cx = {ds, &p, rankers, res, &pool, ds->day_min};
+    st = prefrec_dist_agree(d, st, 0, err);
+    run_ctx cx = {ds, &p, rankers, res, &pool, day_min, d, customer_key, root};
     for (int w = 0; w < n_win && !st; w++) {
         for (int s = 0; s < n_aff && !st; s++) st = eval_window_affiliate(&cx, w, s, aff[s], err);
         if (!st) eval_result_finish_window(res, w);
@@ -540,7 +698,15 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
     free(aff);
     if (!st) {
         eval_result_finish_mean(res);
-        st = eval_intervals(res, &pool, p.bootstrap, p.seed, err);
+        if (d) { /* every rank's customers to rank 0, in the one-process order */
+            eval_pool all;
+            if (eval_pool_gather(d, customer_key, &pool, &all))
+                st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: bootstrap: gathering failed");
+            eval_pool_free(&pool);
+            pool = all;
+        }
+        if (!st && root) st = eval_intervals(res, &pool, p.bootstrap, p.seed, err);
+        st = prefrec_dist_agree(d, st, 0, err);
     }
     eval_pool_free(&pool);
     if (st) {
@@ -549,4 +715,21 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
     }
     *out = res;
     return PREFREC_OK;
+}
+
+prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_params *params,
+                                const prefrec_eval_ranker *rankers, size_t n_rankers,
+                                prefrec_eval_result **out, prefrec_error *err) {
+    if (!ds) return prefrec_error_set(err, PREFREC_E_INVAL, "eval: NULL argument");
+    return run(ds, NULL, ds->day_min, ds->day_max, ds->n_rows, NULL, params, rankers, n_rankers,
+               out, err);
+}
+
+prefrec_status prefrec_eval_run_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                     int32_t day_min, int32_t day_max, uint64_t rows_total,
+                                     prefrec_dist *d, const prefrec_eval_params *params,
+                                     const prefrec_eval_ranker *rankers, size_t n_rankers,
+                                     prefrec_eval_result **out, prefrec_error *err) {
+    return run(ds, customer_key, day_min, day_max, rows_total, d, params, rankers, n_rankers, out,
+               err);
 }

@@ -34,6 +34,51 @@ void eval_pool_free(eval_pool *p) {
     memset(p, 0, sizeof *p);
 }
 
+int eval_pool_gather(struct prefrec_dist *d, const uint64_t *key, const eval_pool *local,
+                     eval_pool *out) {
+    memset(out, 0, sizeof *out);
+    size_t nc = (size_t)local->n_customers, nr = local->n_rankers, ng = PREFREC_EVAL_TASKS * 2;
+    /* a record: key, the counts (int32, padded to 8 bytes), the sums */
+    size_t cb = (ng * sizeof(int32_t) + 7) / 8 * 8, rec = sizeof(uint64_t) + cb + ng * nr * 8;
+    size_t n = 0;
+    for (size_t c = 0; c < nc; c++) {
+        int any = 0;
+        for (size_t tg = 0; tg < ng; tg++) any |= local->count[tg * nc + c] != 0;
+        n += any;
+    }
+    char *buf = calloc(n ? n : 1, rec), *all = NULL;
+    size_t k = 0;
+    for (size_t c = 0; buf && c < nc; c++) {
+        int any = 0;
+        for (size_t tg = 0; tg < ng; tg++) any |= local->count[tg * nc + c] != 0;
+        if (!any) continue;
+        char *r = buf + k++ * rec;
+        uint64_t kc = key ? key[c] : (uint64_t)c;
+        memcpy(r, &kc, sizeof kc);
+        for (size_t tg = 0; tg < ng; tg++) {
+            memcpy(r + 8 + tg * sizeof(int32_t), &local->count[tg * nc + c], sizeof(int32_t));
+            for (size_t i = 0; i < nr; i++)
+                memcpy(r + 8 + cb + (tg * nr + i) * 8, &local->sum[(tg * nr + i) * nc + c], 8);
+        }
+    }
+    size_t m = 0;
+    int rc = eval_gather_sorted(d, buf, buf ? n : 0, rec, &all, &m);
+    if (!buf) rc = -1;
+    free(buf);
+    if (!rc && eval_pool_init(out, (int32_t)m, nr)) rc = -1;
+    for (size_t c = 0; !rc && c < m; c++) {
+        const char *r = all + c * rec;
+        for (size_t tg = 0; tg < ng; tg++) {
+            memcpy(&out->count[tg * m + c], r + 8 + tg * sizeof(int32_t), sizeof(int32_t));
+            for (size_t i = 0; i < nr; i++)
+                memcpy(&out->sum[(tg * nr + i) * m + c], r + 8 + cb + (tg * nr + i) * 8, 8);
+        }
+    }
+    free(all);
+    if (rc) eval_pool_free(out);
+    return rc;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);

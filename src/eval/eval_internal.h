@@ -69,6 +69,18 @@ typedef struct eval_pool {
 } eval_pool;
 int eval_pool_init(eval_pool *p, int32_t n_customers, size_t n_rankers); /* -1: no memory */
 void eval_pool_free(eval_pool *p);
+/* Sharded: every rank's customers with a user row in local (keys: their places in the
+ * one-process order, NULL: the index) to rank 0, in that order: *out on rank 0 is the pool of
+ * those customers only (the bootstrap skips customers without rows, so its draws are the
+ * one-process draws), elsewhere an empty pool. Collective. 0 or -1. */
+struct prefrec_dist;
+int eval_pool_gather(struct prefrec_dist *d, const uint64_t *key, const eval_pool *local,
+                     eval_pool *out);
+/* Records of size rec bytes, each starting with a uint64 key, from every rank to rank 0 sorted
+ * by key (keys distinct over the ranks): on rank 0 *all (caller frees) and *m records;
+ * elsewhere NULL and 0. Collective. 0 or -1. */
+int eval_gather_sorted(struct prefrec_dist *d, const char *recs, size_t n, size_t rec, char **all,
+                       size_t *m);
 /* Fill r->interval from the pool: reference per task = the ranker named r->defaults[t]. */
 prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int resamples,
                               uint64_t seed, prefrec_error *err);

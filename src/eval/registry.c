@@ -34,3 +34,27 @@ const prefrec_ranker_def *prefrec_ranker_find(const char *name) {
         if (!strcmp(builtin[i]->name, name)) return builtin[i];
     return NULL;
 }
+
+/* The rankers whose fit is the one-process fit on a sharded window (x->dist, docs/mpi.md):
+ * every statistic they take over customers is an integer sum over the ranks (popularity, the
+ * G-TopFreq lines, the ItemKNN co-purchases, the EASE Gram, the blend's and due's counts), or a
+ * maximum (the seed score's intervals), or a sum in the one-process customer order (the blend's,
+ * due's and mixed's tuning); the rest read only the customer's own history. Not here: rp3beta,
+ * mf, bpr, tifu_knn, upcf, neumf, neumf_blend300 (their fits read every customer's rows). */
+static const char sharded_names[] =
+    "pop,pop_seg,g_topfreq,p_topfreq,gp_topfreq,itemknn,ease,rep_freq,rep_recency,seed_score,"
+    "blend,blend_served,due,mixed";
+
+int prefrec_ranker_sharded(const prefrec_ranker_def *def) {
+    if (!def || !def->name) return 0;
+    size_t len = strlen(def->name);
+    for (const char *p = sharded_names; *p;) {
+        const char *q = strchr(p, ',');
+        size_t n = q ? (size_t)(q - p) : strlen(p);
+        if (n == len && !strncmp(p, def->name, len)) return 1;
+        p += n + (q ? 1 : 0);
+    }
+    return 0;
+}
+
+const char *prefrec_rankers_sharded_names(void) { return sharded_names; }

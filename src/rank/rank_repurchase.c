@@ -181,7 +181,9 @@ static prefrec_status seed_fit(const prefrec_fit_input *in, const void *params, 
         params ? *(const prefrec_score_params *)params : prefrec_score_default_params();
     sp.asof_day = x->day_to;
     prefrec_scores *sc = NULL;
-    prefrec_status st = prefrec_scores_compute(in->ds, &sp, x->affiliate, &sc, err);
+    /* sharded (x->dist): the score's one figure over customers, the largest mean interval, is
+     * a maximum over the ranks; the rest is per customer */
+    prefrec_status st = prefrec_scores_compute_dist(in->ds, &sp, x->affiliate, x->dist, &sc, err);
     if (st) return st;
     seed_model *m = calloc(1, sizeof *m);
     if (m) m->pair_score = malloc((size_t)(x->n_pairs ? x->n_pairs : 1) * sizeof *m->pair_score);

@@ -188,6 +188,27 @@ prefrec_status prefrec_eval_run(const prefrec_dataset *ds, const prefrec_eval_pa
                                 prefrec_eval_result **out, prefrec_error *err);
 void prefrec_eval_result_free(prefrec_eval_result *r); /* accepts NULL */
 
+/* The same, sharded (mpirun -n N prefrec eval, docs/mpi.md): ds holds this rank's customers
+ * (prefrec_dataset_load_sharded), customer_key their places in the one-process customer order
+ * (the shard info's), day_min / day_max / rows_total the data's over every rank. Collective:
+ * every rank calls it with the same params and rankers. Each rank ranks its own users; the
+ * per-user figures go to rank 0 and are added there in the one-process customer order, so
+ * rank 0's *out (and the reports written from it) is the one-process result for any N; on the
+ * other ranks *out holds the windows and choices only. Every ranker must be sharded
+ * (prefrec_ranker_sharded) when there are several ranks, else PREFREC_E_INVAL. A NULL dist is
+ * prefrec_eval_run. */
+typedef struct prefrec_dist prefrec_dist;
+prefrec_status prefrec_eval_run_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                     int32_t day_min, int32_t day_max, uint64_t rows_total,
+                                     prefrec_dist *d, const prefrec_eval_params *params,
+                                     const prefrec_eval_ranker *rankers, size_t n_rankers,
+                                     prefrec_eval_result **out, prefrec_error *err);
+/* 1 when def fits the same model on a sharded window as on the whole data (its statistics over
+ * customers are sums over the ranks), so prefrec_eval_run_dist may run it on several ranks. */
+int prefrec_ranker_sharded(const prefrec_ranker_def *def);
+/* The sharded built-in rankers' names, comma-separated, in report order (static storage). */
+const char *prefrec_rankers_sharded_names(void);
+
 /* The test windows of params on data spanning days [day_min, day_max] (the rule above): writes
  * up to cap windows into out (earliest first) and returns how many; note (may be NULL, 256
  * bytes) says why there are fewer than asked. PREFREC_E_INVAL / PREFREC_E_EMPTY as
