@@ -111,7 +111,7 @@ int main(int argc, char **argv) {
            "%d customers scored\n",
            "first day", argv[2], aff ? aff : "all", n_hist, (long long)x->n_pairs, threads,
            n_users);
-    prefrec_fit_input in = {ds, x, threads, 42, 0, 0};
+    prefrec_fit_input in = {ds, x, threads, 42, 0, 0, NULL};
     int rc = 0;
     for (int r = first; r < argc; r++) {
         const prefrec_ranker_def *def = prefrec_ranker_find(argv[r]);

@@ -277,7 +277,7 @@ static void test_mf_and_pop_seg(void) {
     mp.iterations = 8;
     float s1[NP], s2[NP];
     void *m1 = NULL, *m2 = NULL;
-    prefrec_fit_input in1 = {ds, x, 1, 7, 0, 0}, in3 = {ds, x, 3, 7, 0, 0};
+    prefrec_fit_input in1 = {ds, x, 1, 7, 0, 0, NULL}, in3 = {ds, x, 3, 7, 0, 0, NULL};
     CHECK_EQ_INT(prefrec_ranker_mf.fit(&in1, &mp, &m1, &err), PREFREC_OK);
     CHECK_EQ_INT(prefrec_ranker_mf.fit(&in3, &mp, &m2, &err), PREFREC_OK);
     int32_t c0 = cid(ds, "C0");
