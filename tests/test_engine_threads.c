@@ -61,7 +61,8 @@ static void *get_view(void *arg) {
     const prefrec_tensor *t = NULL;
     prefrec_error err = {0};
     (void)arg;
-    if (prefrec_pack_get(shared_pack, "product.emb", PREFREC_DT_F32, 2, NULL, &t, &err)) return NULL;
+    if (prefrec_pack_get(shared_pack, "product.emb", PREFREC_DT_F32, 2, NULL, &t, &err))
+        return NULL;
     return (void *)t->data;
 }
 
@@ -126,7 +127,7 @@ static void run(int variant) {
 }
 
 int main(void) {
-    run(2);  /* f32 (version 1) */
+    run(2); /* f32 (version 1) */
     run(22); /* the same model in version 2, product.emb q8r (the engine decodes its rows) */
     return check_report("test_engine_threads");
 }

@@ -517,8 +517,7 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
     if (p->views &&
         ((dt == PREFREC_DT_F32 && prefrec_dtype_quantised(t->dtype)) ||
          (dt == PREFREC_DT_I32 && (t->dtype == PREFREC_DT_U16 || t->dtype == PREFREC_DT_D16)) ||
-         (dt == PREFREC_DT_U32 && t->dtype == PREFREC_DT_U8D)))
-    {
+         (dt == PREFREC_DT_U32 && t->dtype == PREFREC_DT_U8D))) {
         size_t i = (size_t)(t - p->tensors);
         /* its values, decoded at open or (lazy_view) now */
         t = lazy_view(t) ? decoded_view(p, i) : &p->views[i];
