@@ -3,7 +3,10 @@
  * a cache filled row by row on first use; every request has its own scratch). Run twice: on the
  * engine whose rows the single-threaded pass filled, and on a fresh engine whose rows the two
  * threads race to fill. Whether a thread finds a row BUSY here is chance: that path is held
- * open by hand in tests/core/test_model_busy.c. */
+ * open by hand in tests/core/test_model_busy.c. Both for the f32 pack and for its version-2
+ * twin, whose product embeddings (q8r) are decoded a row at a time into those rows, and whose
+ * f16 / q8r / q4r views prefrec_pack_get decodes on first use: two threads ask a fresh pack
+ * for the same view at once and get the values prefrec_pack_row_f32 gives. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +55,43 @@ static void *worker(void *arg) {
     return (void *)(intptr_t)bad;
 }
 
-int main(void) {
+static prefrec_pack *shared_pack;
+
+static void *get_view(void *arg) {
+    const prefrec_tensor *t = NULL;
+    prefrec_error err = {0};
+    (void)arg;
+    if (prefrec_pack_get(shared_pack, "product.emb", PREFREC_DT_F32, 2, NULL, &t, &err))
+        return NULL;
+    return (void *)t->data;
+}
+
+/* Two threads ask a freshly opened version-2 pack for its q8r product.emb as f32 at once: one
+ * copy is published, both get it, and it holds what prefrec_pack_row_f32 decodes. */
+static void race_view(const unsigned char *bytes, size_t len) {
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_pack_open(bytes, len, &shared_pack, &err), PREFREC_OK);
+    const prefrec_tensor *st = prefrec_pack_find(shared_pack, "product.emb");
+    CHECK(st && st->dtype == PREFREC_DT_Q8R && st->ndim == 2);
+    pthread_t th[2];
+    void *got[2];
+    for (int t = 0; t < 2; t++) pthread_create(&th[t], NULL, get_view, NULL);
+    for (int t = 0; t < 2; t++) pthread_join(th[t], &got[t]);
+    CHECK(got[0] && got[0] == got[1]);
+    float *rows = malloc((size_t)st->n_elems * sizeof *rows);
+    prefrec_pack_row_f32(st, 0, st->shape[0], rows);
+    CHECK(got[0] && !memcmp(got[0], rows, (size_t)st->n_elems * sizeof *rows));
+    int nonzero = 0;
+    for (uint64_t i = 0; i < st->n_elems; i++) nonzero += rows[i] != 0.0f;
+    CHECK(nonzero > 0);
+    free(rows);
+    prefrec_pack_free(shared_pack);
+}
+
+static void run(int variant) {
     size_t len = 0;
-    unsigned char *bytes = tiny_pack(&len, 2);
+    unsigned char *bytes = tiny_pack(&len, variant);
+    if (variant >= 20) race_view(bytes, len);
     prefrec_pack *pk = NULL;
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_pack_open(bytes, len, &pk, &err), PREFREC_OK);
@@ -87,5 +124,10 @@ int main(void) {
     prefrec_engine_free(engine);
     prefrec_pack_free(pk);
     free(bytes);
+}
+
+int main(void) {
+    run(2); /* f32 (version 1) */
+    run(22); /* the same model in version 2, product.emb q8r (the engine decodes its rows) */
     return check_report("test_engine_threads");
 }

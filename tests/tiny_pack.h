@@ -95,6 +95,8 @@ static void tiny_store(tb *t, size_t n, const char *name, uint32_t dt, unsigned 
 static unsigned char *tiny_pack(size_t *len, int variant) {
     int quant = variant >= 10; /* variant + 10: its float item tensors stored as a version-2
                                   export stores them (PREFREC_PACK_STORAGE_DEFAULT) */
+    int emb_q8r = variant >= 20; /* variant + 20: the same with product.emb q8r (as the default
+                                    plan stores it: the engine reads it a row at a time) */
     variant %= 10;
     int rep = variant == 3;
     if (rep) variant = 1;
@@ -144,7 +146,8 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
                 {"out.gmf", 1},     {"out.mlp", 1},       {"out.bias", 1},      {"blend.ease.w", 6},
                 {"blend.knn.w", 7}, {"blend.pop.seg", 8}, {"blend.pop.all", 8}, {"blend.trend", 1}};
     for (int q = 0; quant && q < 12; q++)
-        tiny_store(t, sizeof t / sizeof t[0], QT[q].name, QT[q].dt, qbuf[q]);
+        tiny_store(t, sizeof t / sizeof t[0], QT[q].name,
+                   q == 0 && emb_q8r ? PREFREC_DT_Q8R : QT[q].dt, qbuf[q]);
     static uint16_t knn16[P * M]; /* and one index list u16 (-1 as 0xFFFF) */
     for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].name, "blend.knn.nbr")) {

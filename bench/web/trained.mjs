@@ -1,20 +1,24 @@
 // bench/web/trained.mjs - load time and first requests of a trained item pack (prefrec export),
 // in node and in headless Chromium: the figure bench/web/scale.mjs gives for synthetic packs.
-//   node bench/web/trained.mjs ITEM_PACK AFFILIATE [--cold 5]
+//   node bench/web/trained.mjs ITEM_PACK AFFILIATE [--cold 5] [--before WEB_DIR]
 // node: PrefRec.load of the file (module compiled once), median of --cold loads. Chromium: a
 // new context per page (empty cache), from a server on 127.0.0.1: "cold" is the page's first
 // PrefRec.load from the fetched bytes (the glue and the wasm fetched and compiled, the pack
-// copied into the heap, checked, decoded, the engine built), "warm" a second one; then ms per
-// top-30 request for a gender and age (a segment: an item pack holds no customer) by the
-// default ranker and by the NeuMF over 300 candidates. Medians over the pages. Uses web/ and
-// web/dist/ of this checkout (scripts/web-dist.sh). Prints the load average: the machine's
-// other work moves the figures.
+// copied into the heap, checked, decoded, the engine built), "warm" a second one; "page" is the
+// shim's import, the pack's fetch and that first load; then ms per top-30 request for a gender
+// and age (a segment: an item pack holds no customer) by the default ranker and by the NeuMF
+// over 300 candidates, typed (recommendTop) and JSON (recommend). Medians over the pages. Uses
+// web/ and web/dist/ of this checkout (scripts/web-dist.sh); --before DIR: another such folder
+// (prefrec.js, shard.js, dist/: say main's), measured alternately with it in the same run, a
+// page or load of one then of the other. Prints the load average: the machine's other work
+// moves the figures.
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadAvg as la, median as med, openPages, option } from './harness.mjs';
 
 const args = process.argv.slice(2);
 const cold = Number(option(args, '--cold', '5'));
+const beforeArg = option(args, '--before', null);
 const [packArg, aff] = args;
 if (!packArg || !aff) {
   console.error('usage: node bench/web/trained.mjs ITEM_PACK AFFILIATE [--cold 5]');
@@ -22,45 +26,64 @@ if (!packArg || !aff) {
 }
 const web = resolve(dirname(fileURLToPath(import.meta.url)), '../../web');
 const pack = resolve(packArg);
-const { PrefRec } = await import(pathToFileURL(join(web, 'prefrec.js')).href);
+const SHIMS = beforeArg ? { before: resolve(beforeArg), after: web } : { after: web };
+const mods = {};
+for (const [k, dir] of Object.entries(SHIMS)) mods[k] = (await import(pathToFileURL(join(dir, 'prefrec.js')).href)).PrefRec;
 
-(await PrefRec.load(pack)).close(); // compile once
-const t = [];
-for (let i = 0; i < cold; i++) {
-  const t0 = performance.now();
-  (await PrefRec.load(pack)).close();
-  t.push(performance.now() - t0);
+const t = {};
+for (const k of Object.keys(mods)) {
+  (await mods[k].load(pack)).close(); // compile once
+  t[k] = [];
 }
-console.log(`node      ${basename(pack)}: load ${med(t).toFixed(1)} ms (median of ${cold}: ${t.map((x) => x.toFixed(0)).join(' ')}; load avg ${la()})`);
+for (let i = 0; i < cold; i++) {
+  for (const k of Object.keys(mods)) {
+    const t0 = performance.now();
+    (await mods[k].load(pack)).close();
+    t[k].push(performance.now() - t0);
+  }
+}
+for (const k of Object.keys(mods))
+  console.log(`node      ${k.padEnd(6)} ${basename(pack)}: load ${med(t[k]).toFixed(1)} ms (median of ${cold}: ${t[k].map((x) => x.toFixed(0)).join(' ')}; load avg ${la()})`);
 
-const pages = await openPages('prefrec-trained-', { web, 'item.pack': pack }, `window.bench = (async () => {
-  const { PrefRec } = await import('/web/prefrec.js');
+const links = { 'item.pack': pack };
+for (const [k, dir] of Object.entries(SHIMS)) links[k] = dir;
+const pages = await openPages('prefrec-trained-', links, `const q = new URLSearchParams(location.search);
+window.bench = (async () => {
+  const t0 = performance.now();
+  const { PrefRec } = await import('/' + q.get('shim') + '/prefrec.js');
   const b = new Uint8Array(await (await fetch('/item.pack')).arrayBuffer());
   const t1 = performance.now();
   (await PrefRec.load(b)).close();
   const t2 = performance.now();
   const pr = await PrefRec.load(b);
   const t3 = performance.now();
-  const per = (q, n) => {
-    for (let i = 0; i < 5; i++) pr.recommendTop(q);
+  const per = (q, n, json) => {
+    for (let i = 0; i < 5; i++) json ? pr.recommend(q) : pr.recommendTop(q);
     const t = performance.now();
-    for (let i = 0; i < n; i++) pr.recommendTop(q);
+    for (let i = 0; i < n; i++) json ? pr.recommend(q) : pr.recommendTop(q);
     return (performance.now() - t) / n;
   };
   const seg = { affiliate: ${JSON.stringify(aff)}, gender: 1, age: 35, k: 30 };
-  return [t2 - t1, t3 - t2, per(seg, 50), per({ ...seg, ranker: 'neumf', candidates: 300 }, 20)];
+  const nm = { ...seg, ranker: 'neumf', candidates: 300 };
+  return [t2 - t1, t3 - t2, per(seg, 50), per(nm, 20), t2 - t0, per(seg, 50, true), per(nm, 20, true)];
 })();`);
 try {
-  const r = [];
+  const r = {};
+  for (const k of Object.keys(SHIMS)) r[k] = [];
   for (let i = 0; i < cold; i++) {
-    const { ctx, bench } = await pages.open();
-    r.push(bench);
-    await ctx.close();
+    for (const k of Object.keys(SHIMS)) {
+      const { ctx, bench } = await pages.open(`?shim=${k}`);
+      r[k].push(bench);
+      await ctx.close();
+    }
   }
-  const col = (k) => med(r.map((x) => x[k]));
-  console.log(`chromium  ${basename(pack)}: cold ${col(0).toFixed(1)} ms, warm ${col(1).toFixed(1)} ms; ` +
-    `default ranker ${col(2).toFixed(3)} ms, NeuMF over 300 candidates ${col(3).toFixed(3)} ms ` +
-    `(typed, top 30, a segment; medians of ${cold} pages; load avg ${la()})`);
+  for (const k of Object.keys(SHIMS)) {
+    const col = (j) => med(r[k].map((x) => x[j]));
+    console.log(`chromium  ${k.padEnd(6)} ${basename(pack)}: cold ${col(0).toFixed(1)} ms, warm ${col(1).toFixed(1)} ms, ` +
+      `page ${col(4).toFixed(1)} ms; default ranker ${col(2).toFixed(3)} / ${col(5).toFixed(3)} ms, ` +
+      `NeuMF over 300 candidates ${col(3).toFixed(3)} / ${col(6).toFixed(3)} ms ` +
+      `(typed / JSON, top 30, a segment; medians of ${cold} pages; load avg ${la()})`);
+  }
 } finally {
   await pages.close();
 }

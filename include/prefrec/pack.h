@@ -158,11 +158,18 @@ const prefrec_tensor *prefrec_pack_find(const prefrec_pack *p, const char *name)
 
 /* Fetch tensor `name`, requiring dtype dt, ndim dims and, for each i < ndim, shape[i] ==
  * want[i] unless want[i] is 0 (any). Errors name the tensor and what differs. A quantised
- * tensor of a version-2 pack (f16, q8r, q4r) asked for as f32 is handed out as its f32 values, decoded once when the
- * pack was opened (the decoded copy belongs to the pack; *out's dtype is then f32). */
+ * tensor of a version-2 pack asked for as f32 is handed out as its f32 values (the decoded copy
+ * belongs to the pack; *out's dtype is then f32): decoded once when the pack was opened, or, for
+ * f16, q8r and q4r (whose stored bytes were checked at open), by the first call that asks for
+ * it (PREFREC_E_NOMEM if that copy cannot be allocated). Threads may call it at once. */
 prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_t dt, uint32_t ndim,
                                 const uint32_t *want, const prefrec_tensor **out,
                                 prefrec_error *err);
+/* Rows r0 .. r0 + n_rows - 1 of a stored f32, f16, q8r or q4r tensor t (from prefrec_pack_find
+ * of an open pack; rows: shape[0] of a 2-d tensor, a vector is one row) into out (n_rows x
+ * cols floats): the values prefrec_pack_get hands out, bit for bit, without the whole copy.
+ * The caller checks the dtype and the row range. Reads only the pack's bytes: thread-safe. */
+void prefrec_pack_row_f32(const prefrec_tensor *t, uint64_t r0, uint64_t n_rows, float *out);
 
 /* A string table stored as two tensors: "<base>.off" (u32 [n+1], off[0] = 0, ascending) and
  * "<base>.str" (u8 blob; string i is bytes [off[i], off[i+1]) and ends with its NUL, no NUL

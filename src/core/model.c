@@ -41,7 +41,7 @@ struct prefrec_user {
     float *c1; /* [h1]: W1[:, 0:d] u + W1[:, 2d:] x */
     float *g; /* [d]: w_g * u */
     float *act; /* scratch, 2 * max width */
-    float *p1tmp; /* [h1]: a product-half row another thread is still filling (p1_row) */
+    float *p1tmp; /* [h1 + d]: a product-half row another thread is still filling (p1_row) */
 };
 
 void prefrec_model_demo(int gender, float age, float out[PREFREC_MODEL_N_DEMO]) {
@@ -145,8 +145,20 @@ LOAD_SIDE static prefrec_status load_catalog(prefrec_model *m, const prefrec_pac
 }
 
 static const float *p1_row(const prefrec_model *m, int32_t p, float *tmp);
+/* Product p's embedding: in the pack (f32), or decoded by p1_row behind its p1 row p1 (the
+ * row p1_row returned for p). */
+static inline const float *pemb_row(const prefrec_model *m, int32_t p, const float *p1) {
+    return m->pemb ? m->pemb + (size_t)p * m->d : p1 + m->width[0];
+}
 
 #define FOLD_STEPS 60 /* fold-in gradient steps (see prefrec_user_fold_in) */
+
+/* 1 when product.emb (t) is read a row at a time (prefrec_pack_row_f32) into the p1 rows: stored
+ * as f16, q8r or q4r in a version-2 pack (which prefrec_pack_get would decode whole). */
+LOAD_SIDE static int pemb_by_rows(const prefrec_pack *p, const prefrec_tensor *t) {
+    return prefrec_pack_version(p) >= 2 &&
+        (t->dtype == PREFREC_DT_F16 || t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R);
+}
 
 /* Why a cost model: every size the model allocates or loops over is a product of pack fields
  * (products x layer width, width x width), so it is worked out here in 64 bits, saturating,
@@ -174,10 +186,13 @@ LOAD_SIDE prefrec_status prefrec_model_cost_of(const prefrec_pack *p, prefrec_mo
     c->n_layers = nl;
     for (int l = 0; l < nl; l++) c->width[l] = width[l];
     /* widths <= 4096, d <= 1024, P < 2^30: every product below stays under 2^56 */
-    c->load_bytes = sizeof(prefrec_model) + (P * h1 + 1) * f + P /* p1 and its row states */ +
+    /* a quantised product.emb is decoded a row at a time into the p1 rows (p1_row), not by the
+     * pack: the row is h1 + d floats then */
+    uint64_t row = h1 + (pemb_by_rows(p, pe) ? D : 0);
+    c->load_bytes = sizeof(prefrec_model) + (P * row + 1) * f + P /* p1 and its row states */ +
         deep * f /* wt */ + D * h1 * f + (D + 63) / 64 * 8 /* w1t, all */;
-    c->user_bytes = sizeof(prefrec_user) + (2 * h1 + D + 2 * wmax) * f /* a user */ +
-        (2 * D + 2 * h1 + wmax * (2 * (uint64_t)nl + 2)) * f /* fold-in buffer */;
+    c->user_bytes = sizeof(prefrec_user) + (2 * h1 + 2 * D + 2 * wmax) * f /* a user */ +
+        (3 * D + 2 * h1 + wmax * (2 * (uint64_t)nl + 2)) * f /* fold-in buffer */;
     /* per product: layer 1's add, the deeper layers, the output and GMF dot products */
     c->score_work = P * (h1 + deep + wl + D) + h1 * (D + PREFREC_MODEL_N_DEMO);
     /* per fold-in step: the customer half of layer 1; per history product and step: forward,
@@ -244,7 +259,25 @@ LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p,
     }
     uint32_t P = (uint32_t)m->n_products, d = (uint32_t)m->d;
     m->in0 = 2 * m->d + PREFREC_MODEL_N_DEMO;
-    if (!s) s = get_f32(p, "product.emb", 2, P, d, &m->pemb, err);
+    if (!s) { /* read in place (f32) or a row at a time (p1_row): never decoded whole */
+        const uint32_t want[2] = {P, d};
+        const prefrec_tensor *t = prefrec_pack_find(p, "product.emb");
+        if (t && pemb_by_rows(p, t)) { /* the checks prefrec_pack_get makes, with its messages */
+            if (t->ndim != 2)
+                s = prefrec_error_set(err, PREFREC_E_FORMAT,
+                                      "pack: tensor 'product.emb' has %u dimensions, expected 2",
+                                      t->ndim);
+            for (uint32_t k = 0; !s && k < 2; k++)
+                if (t->shape[k] != want[k])
+                    s = prefrec_error_set(err, PREFREC_E_FORMAT,
+                                          "pack: tensor 'product.emb' dimension %u is %u, "
+                                          "expected %u",
+                                          k, t->shape[k], want[k]);
+            m->pemb_t = t;
+        } else {
+            s = get_f32(p, "product.emb", 2, P, d, &m->pemb, err);
+        }
+    }
     if (!s) s = get_f32(p, "product.bias", 1, P, 0, &m->pbias, err);
     if (!s && prefrec_pack_find(p, "product.target"))
         s = get_f32(p, "product.target", 1, P, 0, &m->ptarget, err);
@@ -271,7 +304,8 @@ LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p,
     for (int l = 0; l < m->n_layers; l++) m->wmax = m->width[l] > m->wmax ? m->width[l] : m->wmax;
     int h1 = m->width[0], ok = 1;
     /* within the budget, hence within SIZE_MAX / 2: these products cannot wrap */
-    m->p1 = malloc((size_t)P * (size_t)h1 * sizeof(float) + sizeof(float));
+    m->p1_stride = (size_t)h1 + (m->pemb ? 0 : (size_t)d);
+    m->p1 = malloc((size_t)P * m->p1_stride * sizeof(float) + sizeof(float));
     for (int l = 1; l < m->n_layers; l++)
         ok &= (m->wt[l] = malloc((size_t)m->width[l] * (size_t)m->width[l - 1] * sizeof(float))) !=
             NULL;
@@ -439,7 +473,8 @@ prefrec_status prefrec_user_new(const prefrec_model *m, const float *emb, float 
     *out = NULL;
     int d = m->d, h1 = m->width[0], wmax = m->wmax;
     prefrec_user *u = calloc(1, sizeof *u);
-    float *buf = u ? malloc((2 * (size_t)h1 + (size_t)d + 2 * (size_t)wmax) * sizeof(float)) : NULL;
+    float *buf =
+        u ? malloc((2 * (size_t)h1 + 2 * (size_t)d + 2 * (size_t)wmax) * sizeof(float)) : NULL;
     if (!buf) {
         free(u);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "model: out of memory");
@@ -518,7 +553,7 @@ float prefrec_model_score(const prefrec_model *m, prefrec_user *u, int32_t p) {
         h = o;
     }
     float y = m->b0 + u->bias + m->pbias[p];
-    const float *v = m->pemb + (size_t)p * d;
+    const float *v = pemb_row(m, p, p1);
     for (int k = 0; k < d; k++) y += u->g[k] * v[k];
     for (int j = 0; j < h; j++) y += m->wm[j] * cur[j];
     if (!(y > 0.0f)) return 0.0f; /* also maps NaN to 0 */
@@ -624,7 +659,7 @@ static void dense_pre(const float *restrict pre, const uint64_t *bits, int n_in,
  * row BUSY.) */
 static const float *p1_row(const prefrec_model *m, int32_t p, float *tmp) {
     size_t h1 = (size_t)m->width[0];
-    float *row = m->p1 + (size_t)p * h1;
+    float *row = m->p1 + (size_t)p * m->p1_stride;
     unsigned char st = atomic_load_explicit(&m->p1_state[p], memory_order_acquire);
     if (st == P1_READY) return row;
     unsigned char empty = P1_EMPTY;
@@ -633,7 +668,8 @@ static const float *p1_row(const prefrec_model *m, int32_t p, float *tmp) {
                                                 memory_order_acquire, memory_order_acquire);
     if (!mine && empty == P1_READY) return row;
     float *out = mine ? row : tmp;
-    dense_pre(m->pemb + (size_t)p * m->d, m->all, m->d, m->w1t, m->b[0], (int)h1, out);
+    if (!m->pemb) prefrec_pack_row_f32(m->pemb_t, (uint64_t)p, 1, out + h1);
+    dense_pre(pemb_row(m, p, out), m->all, m->d, m->w1t, m->b[0], (int)h1, out);
     if (mine) atomic_store_explicit(&m->p1_state[p], P1_READY, memory_order_release);
     return out;
 }
@@ -667,7 +703,7 @@ static float score_v4(const prefrec_model *m, const prefrec_user *u, int32_t p, 
         nxt = t;
         h = o;
     }
-    float y = (m->b0 + u->bias + m->pbias[p]) + dot_v4(u->g, m->pemb + (size_t)p * d, d) +
+    float y = (m->b0 + u->bias + m->pbias[p]) + dot_v4(u->g, pemb_row(m, p, p1), d) +
         dot_relu_v4(m->wm, cur, h);
     if (!(y > 0.0f)) return 0.0f;
     return y < PREFREC_MODEL_SCORE_MAX ? y : PREFREC_MODEL_SCORE_MAX;
@@ -733,9 +769,9 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
                 ? (m->max_fold_work - m->cost.fold_work_base) / m->cost.fold_work_item
                 : 0);
     float *buf =
-        calloc((size_t)d * 2 + 2 * (size_t)h1 + (size_t)W * (size_t)(2 * L + 2), sizeof(float));
+        calloc((size_t)d * 3 + 2 * (size_t)h1 + (size_t)W * (size_t)(2 * L + 2), sizeof(float));
     if (!buf) return prefrec_error_set(err, PREFREC_E_NOMEM, "fold-in: out of memory");
-    float *p1tmp = buf, *u = p1tmp + h1, *gu = u + d, *c1 = gu + d;
+    float *p1tmp = buf, *u = p1tmp + h1 + d, *gu = u + d, *c1 = gu + d;
     float *z = c1 + h1; /* z: L layers x W pre-activations */
     float *delta = z + (size_t)W * L, *dprev = delta + W;
     float bias = 0.0f, x[PREFREC_MODEL_N_DEMO];
@@ -752,7 +788,7 @@ prefrec_status prefrec_user_fold_in(const prefrec_model *m, const int32_t *hist,
         float gb = 2.0f * FOLD_L2 * bias;
         for (size_t i = 0; i < n; i++) {
             int32_t p = hist[i];
-            const float *v = m->pemb + (size_t)p * d, *p1 = p1_row(m, p, p1tmp);
+            const float *p1 = p1_row(m, p, p1tmp), *v = pemb_row(m, p, p1);
             /* forward, keeping pre-activations */
             for (int j = 0; j < h1; j++) z[j] = c1[j] + p1[j];
             for (int l = 1; l < L; l++) {

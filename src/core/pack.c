@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <float.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ struct prefrec_pack {
     prefrec_tensor *views; /* [n_tensors]: a quantised tensor's f32 view (dtype f32), a u16
                               tensor's i32 view, a u8d tensor's u32 view, else 0 */
     float *decoded; /* the views' values (i32 ones stored in their place), decoded once at open */
+    _Atomic(prefrec_tensor *) *lazy; /* [n_tensors]: an f16, q8r or q4r tensor's view, decoded
+                                        by the first prefrec_pack_get that asks for it (NULL
+                                        until then; one block: the view, then its values) */
 };
 
 static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16",  "i8",  "u8",  "i32", "u32",
@@ -78,6 +82,9 @@ void prefrec_pack_free(prefrec_pack *p) {
     free(p->tensors);
     free(p->views);
     free(p->decoded);
+    for (size_t i = 0; p->lazy && i < p->n_tensors; i++)
+        free(atomic_load_explicit(&p->lazy[i], memory_order_acquire));
+    free((void *)p->lazy);
     free(p);
 }
 
@@ -164,24 +171,86 @@ static int has_view(const prefrec_pack *p, const prefrec_tensor *t) {
          t->dtype == PREFREC_DT_D16 || t->dtype == PREFREC_DT_U8D);
 }
 
+/* 1 for the views decoded on first use (prefrec_pack_get) instead of at open: their stored
+ * values need no check beyond a row's scale, and a reader may take their rows from the stored
+ * bytes instead (prefrec_pack_row_f32: the product embeddings, read a row per product scored),
+ * so a load does not write a float copy of them into fresh memory. */
+static int lazy_view(const prefrec_tensor *t) {
+    return t->dtype == PREFREC_DT_F16 || t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R;
+}
+
+void prefrec_pack_row_f32(const prefrec_tensor *t, uint64_t r0, uint64_t n_rows, float *out) {
+    uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0;
+    const unsigned char *d = t->data;
+    if (t->dtype == PREFREC_DT_F32) {
+        memcpy(out, d + 4 * r0 * cols, (size_t)(n_rows * cols) * sizeof *out);
+    } else if (t->dtype == PREFREC_DT_F16) {
+        const unsigned char *h = d + 2 * r0 * cols;
+        for (uint64_t k = 0; k < n_rows * cols; k++)
+            out[k] = prefrec_f16_to_f32((uint16_t)(h[2 * k] | h[2 * k + 1] << 8));
+    } else { /* q8r, q4r: the scales were checked at open */
+        const int8_t *q = (const int8_t *)(d + 4 * rows);
+        uint64_t rb = (cols + 1) / 2; /* q4r: bytes per row */
+        for (uint64_t r = r0; r < r0 + n_rows; r++, out += cols) {
+            uint32_t bits = rd32(d + 4 * r);
+            float scale;
+            memcpy(&scale, &bits, sizeof scale);
+            if (t->dtype == PREFREC_DT_Q8R)
+                for (uint64_t k = 0; k < cols; k++)
+                    out[k] = prefrec_q8_value(scale, q[r * cols + k]);
+            else
+                for (uint64_t k = 0; k < cols; k++) {
+                    unsigned nib = (unsigned)((uint8_t)q[r * rb + k / 2] >> (4 * (k & 1))) & 15;
+                    int8_t code = (int8_t)(nib >= 8 ? (int)nib - 16 : (int)nib);
+                    out[k] = prefrec_q8_value(scale, code);
+                }
+        }
+    }
+}
+
 /* The f32 views of the quantised tensors and the i32 views of the u16 ones, decoded into one
  * buffer (each view 64-byte aligned within it). Their size is bounded by the file's: 4 bytes per q8r or q8c byte, 8 per q4r or q4c
  * byte, 2 per f16 byte. */
 static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
-    uint64_t total = 0;
+    uint64_t total = 0, any = 0;
     for (size_t i = 0; i < p->n_tensors; i++)
-        if (has_view(p, &p->tensors[i])) total += (p->tensors[i].n_elems + 15) / 16 * 16;
-    if (!total) return PREFREC_OK;
+        if (has_view(p, &p->tensors[i])) {
+            any = 1;
+            if (!lazy_view(&p->tensors[i])) total += (p->tensors[i].n_elems + 15) / 16 * 16;
+        }
+    if (!any) return PREFREC_OK;
     if (total > (SIZE_MAX - 64) / sizeof(float))
         return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: quantised tensors too large");
     p->views = calloc(p->n_tensors, sizeof *p->views);
-    p->decoded = malloc((size_t)total * sizeof(float));
-    if (!p->views || !p->decoded)
+    p->lazy = calloc(p->n_tensors, sizeof *p->lazy);
+    p->decoded = malloc((size_t)(total ? total : 1) * sizeof(float));
+    if (!p->views || !p->lazy || !p->decoded)
         return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
     float *out = p->decoded;
     for (size_t i = 0; i < p->n_tensors; i++) {
         const prefrec_tensor *t = &p->tensors[i];
-        if (!has_view(p, t)) continue; /* (none in version 1: total 0) */
+        if (!has_view(p, t)) continue; /* (none in version 1) */
+        if (lazy_view(t)) {
+            /* decoded by prefrec_pack_get; the scales are checked here, with open's message */
+            uint64_t rows = q8_rows(t->ndim, t->shape);
+            for (uint64_t r = 0; t->dtype != PREFREC_DT_F16 && r < rows; r++) {
+                uint32_t bits = rd32((const unsigned char *)t->data + 4 * r);
+                float scale;
+                memcpy(&scale, &bits, sizeof scale);
+                if (!(scale >= 0.0f && scale <= FLT_MAX))
+                    return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                             "pack: tensor '%s' (byte %llu): row %llu's scale is "
+                                             "not a finite number >= 0",
+                                             t->name, (unsigned long long)(t->offset + 4 * r),
+                                             (unsigned long long)r);
+            }
+            prefrec_tensor *v = &p->views[i];
+            *v = *t;
+            v->dtype = PREFREC_DT_F32;
+            v->n_bytes = t->n_elems * sizeof(float);
+            v->data = NULL;
+            continue;
+        }
         if (t->dtype == PREFREC_DT_U8D) {
             const unsigned char *d = t->data;
             uint32_t sum = 0; /* wraps only past 2^32 (a string table then refuses the order) */
@@ -222,10 +291,6 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
                     memcpy(&out[k], &x, sizeof x);
                 }
             }
-        } else if (t->dtype == PREFREC_DT_F16) {
-            const unsigned char *h = t->data;
-            for (uint64_t k = 0; k < t->n_elems; k++)
-                out[k] = prefrec_f16_to_f32((uint16_t)(h[2 * k] | h[2 * k + 1] << 8));
         } else if (t->dtype == PREFREC_DT_PC8 || t->dtype == PREFREC_DT_PC16) {
             uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
             int bad = prefrec_pc_decode(t->dtype, t->data, rows, cols, out, &at);
@@ -243,31 +308,6 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
                     err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): %s %s", t->name,
                     (unsigned long long)(t->offset + at), bad == 1 ? "codebook level" : "row scale",
                     bad == 1 ? "is not a finite number in [-1, 1]" : "is not a finite number >= 0");
-        } else {
-            uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0;
-            const unsigned char *sc = t->data;
-            const int8_t *q = (const int8_t *)(sc + 4 * rows);
-            uint64_t rb = (cols + 1) / 2; /* q4r: bytes per row */
-            for (uint64_t r = 0; r < rows; r++) {
-                uint32_t bits = rd32(sc + 4 * r);
-                float scale;
-                memcpy(&scale, &bits, sizeof scale);
-                if (!(scale >= 0.0f && scale <= FLT_MAX))
-                    return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                             "pack: tensor '%s' (byte %llu): row %llu's scale is "
-                                             "not a finite number >= 0",
-                                             t->name, (unsigned long long)(t->offset + 4 * r),
-                                             (unsigned long long)r);
-                if (t->dtype == PREFREC_DT_Q8R)
-                    for (uint64_t k = 0; k < cols; k++)
-                        out[r * cols + k] = prefrec_q8_value(scale, q[r * cols + k]);
-                else
-                    for (uint64_t k = 0; k < cols; k++) {
-                        unsigned nib = (unsigned)((uint8_t)q[r * rb + k / 2] >> (4 * (k & 1))) & 15;
-                        int8_t code = (int8_t)(nib >= 8 ? (int)nib - 16 : (int)nib);
-                        out[r * cols + k] = prefrec_q8_value(scale, code);
-                    }
-            }
         }
         prefrec_tensor *v = &p->views[i];
         *v = *t;
@@ -443,6 +483,31 @@ const prefrec_tensor *prefrec_pack_find(const prefrec_pack *p, const char *name)
     return NULL;
 }
 
+/* The view of lazy tensor i, decoded by the first caller: the block is built apart and published
+ * with a compare-and-swap, so threads sharing the pack may ask at once (a loser frees its copy,
+ * the same bits, and takes the winner's). NULL when out of memory. */
+static const prefrec_tensor *decoded_view(const prefrec_pack *p, size_t i) {
+    prefrec_tensor *v = atomic_load_explicit(&p->lazy[i], memory_order_acquire);
+    if (v) return v;
+    const prefrec_tensor *t = &p->tensors[i];
+    uint64_t rows = q8_rows(t->ndim, t->shape);
+    uint64_t bytes = (t->n_elems * sizeof(float) + 63) / 64 * 64; /* n_elems <= 2 x the file */
+    if (bytes > SIZE_MAX - 128) return NULL;
+    unsigned char *blk = aligned_alloc(64, (size_t)bytes + 128); /* the view, then the values */
+    if (!blk) return NULL;
+    v = (prefrec_tensor *)(void *)blk;
+    *v = p->views[i];
+    v->data = blk + 128;
+    prefrec_pack_row_f32(t, 0, rows, (float *)(void *)(blk + 128));
+    prefrec_tensor *none = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&p->lazy[i], &none, v, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        free(blk);
+        return none;
+    }
+    return v;
+}
+
 prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_t dt, uint32_t ndim,
                                 const uint32_t *want, const prefrec_tensor **out,
                                 prefrec_error *err) {
@@ -452,8 +517,14 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
     if (p->views &&
         ((dt == PREFREC_DT_F32 && prefrec_dtype_quantised(t->dtype)) ||
          (dt == PREFREC_DT_I32 && (t->dtype == PREFREC_DT_U16 || t->dtype == PREFREC_DT_D16)) ||
-         (dt == PREFREC_DT_U32 && t->dtype == PREFREC_DT_U8D)))
-        t = &p->views[t - p->tensors]; /* its values, decoded at open */
+         (dt == PREFREC_DT_U32 && t->dtype == PREFREC_DT_U8D))) {
+        size_t i = (size_t)(t - p->tensors);
+        /* its values, decoded at open or (lazy_view) now */
+        t = lazy_view(t) ? decoded_view(p, i) : &p->views[i];
+        if (!t)
+            return prefrec_error_set(err, PREFREC_E_NOMEM,
+                                     "pack: out of memory decoding tensor '%s'", name);
+    }
     if (t->dtype != dt)
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' is %s, expected %s",
                                  name, prefrec_dtype_name(t->dtype), prefrec_dtype_name(dt));

@@ -4,7 +4,9 @@
  * the bits a READY row gives. Threads racing (tests/test_engine_threads.c) reach this path only
  * by chance; here the row is held BUSY by hand (model_internal.h) with a sentinel in it, for
  * each caller of p1_row: prefrec_model_score (scalar, the tiny pack's d = 2), score_all and
- * score_some (four lanes: d = 4, width 8) and the fold-in. Portable: all builds. */
+ * score_some (four lanes: d = 4, width 8) and the fold-in; and the tiny pack's version-2 twin
+ * whose product.emb is q8r, where a row also holds the product's embedding, decoded by whoever
+ * fills it (p1_stride = h1 + d). Portable: all builds. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,16 +20,16 @@
 
 /* Hold product p's row BUSY with every value SENTINEL, as if a thread were filling it. */
 static void hold_busy(prefrec_model *m, int32_t p) {
-    float *row = m->p1 + (size_t)p * (size_t)m->width[0];
-    for (int j = 0; j < m->width[0]; j++) row[j] = SENTINEL;
+    float *row = m->p1 + (size_t)p * m->p1_stride;
+    for (size_t j = 0; j < m->p1_stride; j++) row[j] = SENTINEL;
     atomic_store(&m->p1_state[p], P1_BUSY);
 }
 
 /* Still BUSY and every value of the row still SENTINEL. */
 static int untouched(const prefrec_model *m, int32_t p) {
-    const float *row = m->p1 + (size_t)p * (size_t)m->width[0];
+    const float *row = m->p1 + (size_t)p * m->p1_stride;
     int ok = atomic_load(&m->p1_state[p]) == P1_BUSY;
-    for (int j = 0; j < m->width[0]; j++) ok &= row[j] == SENTINEL;
+    for (size_t j = 0; j < m->p1_stride; j++) ok &= row[j] == SENTINEL;
     return ok;
 }
 
@@ -35,10 +37,10 @@ static int same_bits(const float *a, const float *b, size_t n) {
     return memcmp(a, b, n * sizeof *a) == 0;
 }
 
-/* the tiny pack: scalar path (d = 2, h1 = 2, not a multiple of 4) */
-static void tiny(void) {
+/* the tiny pack: scalar path (d = 2, h1 = 2, not a multiple of 4); variant 22: product.emb q8r */
+static void tiny(int variant) {
     size_t len = 0;
-    unsigned char *bytes = tiny_pack(&len, 2);
+    unsigned char *bytes = tiny_pack(&len, variant);
     prefrec_pack *pk = NULL;
     prefrec_model *ready = NULL, *busy = NULL;
     prefrec_user *ur = NULL, *ub = NULL;
@@ -56,8 +58,10 @@ static void tiny(void) {
      *   p1 = b1 + W1[:, 2:4] v = (0 + 1, 0.5 - 0.5) = (1, 0)
      *   relu(c1 + p1) = (2, 0); wg*u . v = 0.5*1 - 2*0.5 = -0.5
      *   y = b0 2 + 0.25 + 0.1 - 0.5 + wm . (2, 0) = 0.5*2 -> 2.85 */
+    CHECK_EQ_U64(busy->p1_stride, variant == 22 ? 4 : 2);
     float want = prefrec_model_score(ready, ur, 0);
-    CHECK(fabsf(want - 2.85f) < 1e-6f);
+    if (variant == 2) CHECK(fabsf(want - 2.85f) < 1e-6f);
+    if (variant == 22) CHECK(want > 0.0f && want < 5.0f);
     CHECK_EQ_INT(atomic_load(&ready->p1_state[0]), P1_READY);
     hold_busy(busy, 0);
     float got = prefrec_model_score(busy, ub, 0);
@@ -128,7 +132,8 @@ static void lanes(void) {
 }
 
 int main(void) {
-    tiny();
+    tiny(2);
+    tiny(22);
     lanes();
     return check_report("test_model_busy");
 }
