@@ -56,6 +56,9 @@ static void add_float(prefrec_pack_writer *w, const char *name, uint32_t nd, con
     int store = v2 && strncmp(name, "customer.", 9)
         ? prefrec_quant_plan_dtype(PREFREC_PACK_STORAGE_DEFAULT, name)
         : PREFREC_DT_F32;
+    /* pcn: the popularity table as its buyer counts, which random floats do not have; the
+     * export stores such a table in f16 (pack_export.c), and so does this bench */
+    if (store == PREFREC_STORE_PCN) store = PREFREC_DT_F16;
     if (prefrec_pack_writer_add_stored(w, name, (uint32_t)store, nd, shape, data, err))
         fprintf(stderr, "build: %s: %s\n", name, err->msg);
 }
