@@ -1,5 +1,16 @@
-# common.bash - helpers the tests/mpi scripts source (not a test itself: ctest runs *.sh).
-# They use $bin (the prefrec binary) and $work (the test's temporary directory).
+# common.bash - what the tests/mpi scripts share (not a test itself: ctest runs *.sh), sourced
+# once $bin (the prefrec binary) and $mpiexec are set: OpenMPI as root and oversubscribed, a
+# temporary directory $work removed at exit, bad / ok to count the checks, run N CMD... on N
+# ranks and one CMD... as one process (the same binary with PREFREC_ONE_PROCESS=1).
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # tests run as root here and on CI
+export OMPI_MCA_rmaps_base_oversubscribe=1 # 3 ranks on a 2-CPU machine
+work=$(mktemp -d "/tmp/prefrec-mpi-$(basename "$0" .sh).XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fails=0
+bad() { fails=$((fails + 1)); echo "FAIL $*"; }
+ok() { echo "ok   $*"; }
+run() { "$mpiexec" --oversubscribe -n "$1" "${@:2}"; }
+one() { PREFREC_ONE_PROCESS=1 "$@"; }
 
 # the NeuMF weights: the pack sections a sharded train does not reproduce bit for bit
 neumf='^(product\.emb|product\.bias|mlp\.|out\.|customer\.emb|customer\.bias)'

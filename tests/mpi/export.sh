@@ -12,16 +12,9 @@ bin=$(realpath "$1")
 mpiexec=${3:-mpirun}
 dump=$(realpath "$4")
 [[ -x "$dump" ]] || { echo "FAIL: $dump is not built (cmake --build --preset native-mpi --target records_dump)" >&2; exit 1; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
-work=$(mktemp -d /tmp/prefrec-mpi-export.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=common.bash
+source "$(dirname "$0")/common.bash" # $work, bad, ok, run, one
 cd "$work" || exit 1
-fails=0
-bad() { fails=$((fails + 1)); echo "FAIL $*"; }
-ok() { echo "ok   $*"; }
-run() { "$mpiexec" --oversubscribe -n "$1" "${@:2}"; }
-one() { PREFREC_ONE_PROCESS=1 "$@"; }
 
 "$bin" gen --out data --scale 0.01 --seed 3 --quiet || exit 1
 one "$bin" train --data data --affiliate all --epochs 1 --seed 4 --quiet --out full >/dev/null 2>&1 || exit 1

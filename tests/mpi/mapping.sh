@@ -17,18 +17,9 @@ bin=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 mpiexec=${3:-mpirun}
 dump=${4:+$(realpath "$4")}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_rmaps_base_oversubscribe=1
-work=$(mktemp -d /tmp/prefrec-mpi-mapping.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-fails=0
-bad() { fails=$((fails + 1)); echo "FAIL $*"; }
-ok() { echo "ok   $*"; }
-run() { "$mpiexec" --oversubscribe -n "$1" "${@:2}"; }
-one() { PREFREC_ONE_PROCESS=1 "$@"; }
 # shellcheck source=common.bash
-source "$here/common.bash"
+source "$(dirname "$0")/common.bash" # $work, bad, ok, run, one
+cd "$work" || exit 1
 
 "$bin" gen --out g --scale 0.01 --seed 3 --quiet || exit 1
 mkdir -p a b

@@ -10,15 +10,8 @@
 set -uo pipefail
 bin=$(realpath "$1")
 mpiexec=${3:-mpirun}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 # tests run as root here and on CI
-export OMPI_MCA_rmaps_base_oversubscribe=1 # 3 ranks on a 2-CPU machine
-work=$(mktemp -d /tmp/prefrec-stream.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-fails=0
-bad() { fails=$((fails + 1)); echo "FAIL $*"; }
-ok() { echo "ok   $*"; }
-run() { "$mpiexec" --oversubscribe -n "$1" "${@:2}"; }
-one() { PREFREC_ONE_PROCESS=1 "$@"; }
+# shellcheck source=common.bash
+source "$(dirname "$0")/common.bash" # $work, bad, ok, run, one
 # no_output FILE: neither FILE nor a temp file beside it
 no_output() { [[ ! -e $1 ]] && ! ls "$work" | grep -q '\.tmp\.'; }
 
