@@ -262,21 +262,10 @@ LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p,
     if (!s) { /* read in place (f32) or a row at a time (p1_row): never decoded whole */
         const uint32_t want[2] = {P, d};
         const prefrec_tensor *t = prefrec_pack_find(p, "product.emb");
-        if (t && pemb_by_rows(p, t)) { /* the checks prefrec_pack_get makes, with its messages */
-            if (t->ndim != 2)
-                s = prefrec_error_set(err, PREFREC_E_FORMAT,
-                                      "pack: tensor 'product.emb' has %u dimensions, expected 2",
-                                      t->ndim);
-            for (uint32_t k = 0; !s && k < 2; k++)
-                if (t->shape[k] != want[k])
-                    s = prefrec_error_set(err, PREFREC_E_FORMAT,
-                                          "pack: tensor 'product.emb' dimension %u is %u, "
-                                          "expected %u",
-                                          k, t->shape[k], want[k]);
-            m->pemb_t = t;
-        } else {
+        if (t && pemb_by_rows(p, t)) /* asked for as stored: the shape checked, not decoded */
+            s = prefrec_pack_get(p, "product.emb", t->dtype, 2, want, &m->pemb_t, err);
+        else
             s = get_f32(p, "product.emb", 2, P, d, &m->pemb, err);
-        }
     }
     if (!s) s = get_f32(p, "product.bias", 1, P, 0, &m->pbias, err);
     if (!s && prefrec_pack_find(p, "product.target"))
