@@ -370,6 +370,17 @@ static prefrec_status read_attrs(prefrec_dist *d, const char *path, int demo,
     return prefrec_dist_agree(d, st, 0, err);
 }
 
+typedef struct {
+    uint64_t off; /* the stream offset of the code's first line */
+    int32_t id; /* its id in the gathered dictionary: the order of arrival */
+} code_first_;
+
+static int cmp_code_first(const void *a, const void *b) {
+    const code_first_ *x = a, *y = b;
+    if (x->off != y->off) return x->off < y->off ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
 /* The one-process order of codes each rank saw some of: mine holds this rank's entries (u64
  * stream offset of the first line holding the code, u32 length, bytes), one per code; every rank
  * gets in *all each code of any rank once, in the order of its first line in the file (u32
@@ -384,8 +395,7 @@ static prefrec_status first_seen_order(prefrec_dist *d, prefrec_status st, const
     size_t *counts = calloc((size_t)n, sizeof *counts);
     char *got = NULL;
     prefrec_dict *codes = NULL;
-    uint64_t *first = NULL;
-    int32_t *order = NULL;
+    code_first_ *first = NULL; /* [id]: the code's first offset, then sorted by it */
     *n_all = 0;
     if (!st && !counts) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
     if ((st = prefrec_dist_agree(d, st, 0, err))) {
@@ -408,50 +418,31 @@ static prefrec_status first_seen_order(prefrec_dist *d, prefrec_status st, const
             at += 12 + l;
             if (id >= 0 && (size_t)id >= cap) {
                 size_t nc = cap ? cap * 2 : 256;
-                uint64_t *nf = realloc(first, nc * sizeof *nf);
+                code_first_ *nf = realloc(first, nc * sizeof *nf);
                 if (nf) first = nf, cap = nc;
             }
             if (id < 0 || (size_t)id >= cap) {
                 st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
             } else if ((size_t)id == *n_all) { /* a new code (ids come in order) */
-                first[id] = off;
+                first[id].off = off;
+                first[id].id = id;
                 (*n_all)++;
-            } else if (off < first[id]) {
-                first[id] = off;
+            } else if (off < first[id].off) {
+                first[id].off = off;
             }
         }
-        if (!st && !(order = malloc((*n_all ? *n_all : 1) * sizeof *order)))
-            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        for (size_t i = 0; !st && i < *n_all; i++) order[i] = (int32_t)i;
         /* by first offset, ties (codes no line holds) by id, the order of arrival */
-        if (!st) {
-            const uint64_t *key = first;
-            size_t m = *n_all;
-            int32_t *tmp = malloc((m ? m : 1) * sizeof *tmp);
-            if (!tmp) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-            for (size_t w = 1; !st && w < m; w *= 2) { /* bottom-up merge sort: stable */
-                for (size_t lo = 0; lo < m; lo += 2 * w) {
-                    size_t mid = lo + w < m ? lo + w : m, hi = lo + 2 * w < m ? lo + 2 * w : m;
-                    size_t i = lo, j = mid, k = lo;
-                    while (i < mid && j < hi)
-                        tmp[k++] = key[order[j]] < key[order[i]] ? order[j++] : order[i++];
-                    while (i < mid) tmp[k++] = order[i++];
-                    while (j < hi) tmp[k++] = order[j++];
-                }
-                memcpy(order, tmp, m * sizeof *order);
-            }
-            free(tmp);
-        }
+        if (!st && *n_all > 1) qsort(first, *n_all, sizeof *first, cmp_code_first);
         for (size_t i = 0; !st && i < *n_all; i++) {
-            uint32_t l = (uint32_t)prefrec_dict_len_(codes, order[i]);
-            if (buf_put(all, &l, 4) || buf_put(all, prefrec_dict_str(codes, order[i]), l))
+            int32_t id = first[i].id;
+            uint32_t l = (uint32_t)prefrec_dict_len_(codes, id);
+            if (buf_put(all, &l, 4) || buf_put(all, prefrec_dict_str(codes, id), l))
                 st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
         }
     }
     free(got);
     free(counts);
     free(first);
-    free(order);
     prefrec_dict_free(codes);
     if ((st = prefrec_dist_agree(d, st, 0, err))) return st;
     if (prefrec_dist_bcast_bytes(d, &all->p, &all->n, 0))
