@@ -52,8 +52,8 @@ int main(int argc, char **argv) {
     }
     /* the native-mpi build: score and validate run as the ranks mpirun started (docs/mpi.md);
      * train, export and eval too, when an MPI launcher started them (mpirun, mpiexec, srun: their
-     * environment), else they run as the normal build's (train's sharded path refuses the
-     * blend: a plain `prefrec train` of this build must still train everything) */
+     * environment), else they run as the normal build's (a plain `prefrec train` of this build
+     * is the one-process train) */
     /* (PREFREC_ONE_PROCESS=1: the one-process path of the same binary, which tests compare) */
     const char *one = getenv("PREFREC_ONE_PROCESS");
     int launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") ||

@@ -34,6 +34,14 @@ void eval_pool_free(eval_pool *p) {
     memset(p, 0, sizeof *p);
 }
 
+/* 1 when customer c has a user row in p (a count on some task and group) */
+static int pool_has_row(const eval_pool *p, size_t c) {
+    size_t nc = (size_t)p->n_customers;
+    for (size_t tg = 0; tg < PREFREC_EVAL_TASKS * 2; tg++)
+        if (p->count[tg * nc + c]) return 1;
+    return 0;
+}
+
 int eval_pool_gather(struct prefrec_dist *d, const uint64_t *key, const eval_pool *local,
                      eval_pool *out) {
     memset(out, 0, sizeof *out);
@@ -41,17 +49,11 @@ int eval_pool_gather(struct prefrec_dist *d, const uint64_t *key, const eval_poo
     /* a record: key, the counts (int32, padded to 8 bytes), the sums */
     size_t cb = (ng * sizeof(int32_t) + 7) / 8 * 8, rec = sizeof(uint64_t) + cb + ng * nr * 8;
     size_t n = 0;
-    for (size_t c = 0; c < nc; c++) {
-        int any = 0;
-        for (size_t tg = 0; tg < ng; tg++) any |= local->count[tg * nc + c] != 0;
-        n += any;
-    }
+    for (size_t c = 0; c < nc; c++) n += (size_t)pool_has_row(local, c);
     char *buf = calloc(n ? n : 1, rec), *all = NULL;
     size_t k = 0;
     for (size_t c = 0; buf && c < nc; c++) {
-        int any = 0;
-        for (size_t tg = 0; tg < ng; tg++) any |= local->count[tg * nc + c] != 0;
-        if (!any) continue;
+        if (!pool_has_row(local, c)) continue;
         char *r = buf + k++ * rec;
         uint64_t kc = key ? key[c] : (uint64_t)c;
         memcpy(r, &kc, sizeof kc);

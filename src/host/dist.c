@@ -167,6 +167,15 @@ static int piece(uint64_t count, uint64_t k, uint64_t cap) {
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
+/* The bytes per (rank, peer) pair of a round, cap = min(call_max, ROUND_MAX) / size (at least
+ * 1), and the rounds that move a largest pair of `largest` bytes. */
+static uint64_t round_cap(const prefrec_dist *d, uint64_t largest, uint64_t *rounds) {
+    uint64_t cap = min_u64(d->call_max, ROUND_MAX) / (uint64_t)d->size;
+    if (cap == 0) cap = 1;
+    *rounds = (largest + cap - 1) / cap;
+    return cap;
+}
+
 /* One MPI_Alltoallv when no rank sends or receives more than call_max bytes in all (the
  * buffers are used in place); else rounds: in round k every (source, destination) pair moves
  * its bytes [k cap, (k + 1) cap), cap = min(call_max, ROUND_MAX) / size, through a send and a
@@ -211,9 +220,7 @@ static int alltoallv_mpi(prefrec_dist *d, const char *send, const size_t *counts
         }
         fail = MPI_Alltoallv(send, sc, sd, MPI_BYTE, r, rc, rd, MPI_BYTE, MPI_COMM_WORLD) != 0;
     } else if (!fail) {
-        uint64_t cap = min_u64(d->call_max, ROUND_MAX) / (uint64_t)n;
-        if (cap == 0) cap = 1;
-        uint64_t rounds = ((uint64_t)most[1] + cap - 1) / cap;
+        uint64_t rounds, cap = round_cap(d, (uint64_t)most[1], &rounds);
         char *sb = malloc(min_u64(stot, cap * n) + 1), *rb = malloc(min_u64(rtot, cap * n) + 1);
         if (!sb || !rb) MPI_Abort(MPI_COMM_WORLD, 1);
         for (uint64_t k = 0; k < rounds && !fail; k++) {
@@ -280,9 +287,7 @@ static int gatherv_mpi(prefrec_dist *d, const void *buf, size_t len, int root, c
         fail = MPI_Gatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, root, MPI_COMM_WORLD) !=
             MPI_SUCCESS;
     } else {
-        uint64_t cap = min_u64(d->call_max, ROUND_MAX) / (uint64_t)n;
-        if (cap == 0) cap = 1;
-        uint64_t rounds = ((uint64_t)most[1] + cap - 1) / cap;
+        uint64_t rounds, cap = round_cap(d, (uint64_t)most[1], &rounds);
         char *rb = NULL;
         if (d->rank == root && !(rb = malloc(min_u64(tot, cap * n) + 1)))
             MPI_Abort(MPI_COMM_WORLD, 1);
