@@ -234,6 +234,8 @@ static inline float prefrec_r16_value(uint32_t k, double a, double b) {
  * smallest x > 0), rounded (a product bought once, a product never rebought: k = 1): 1 with a
  * = 0, b and the k (k may be NULL); else 0 */
 int prefrec_r16_fit(const float *x, size_t n, double *a, double *b, uint16_t *k);
+/* pc8 / pc16 (rows x cols) into out: 0; else 1 (the prior), 2 (a count above its segment's
+ * size), 3 (a size's bit 31) with *bad the offending byte's offset in `in`, 4 out of memory */
 int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                       float *out, uint64_t *bad);
 /* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, d16, u8d, r16, or q5r / q6r / pcn; a name may end in '*' to

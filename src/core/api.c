@@ -651,9 +651,9 @@ char *prefrec_api_info(const prefrec_engine *const *engines, size_t n_engines) {
         cJSON *o = cJSON_CreateObject();
         json_push(&jb, arr, o);
         json_str(&jb, o, "affiliate", prefrec_engine_affiliate(e));
-        json_num(&jb, o, "products", prefrec_engine_n_products(e));
-        json_num(&jb, o, "categories", prefrec_engine_n_categories(e));
-        json_num(&jb, o, "customers", prefrec_engine_n_customers(e));
+        json_int(&jb, o, "products", prefrec_engine_n_products(e));
+        json_int(&jb, o, "categories", prefrec_engine_n_categories(e));
+        json_int(&jb, o, "customers", prefrec_engine_n_customers(e));
         int blend = prefrec_engine_has_ranker(e, PREFREC_RANKER_BLEND);
         cJSON *r = json_arr(&jb, o, "rankers");
         if (blend) json_push(&jb, r, cJSON_CreateString("blend"));

@@ -3,6 +3,7 @@
 #include "prefrec/date.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int32_t prefrec_days_from_civil(int y, int m, int d) {
     y -= m <= 2;
@@ -59,6 +60,23 @@ int prefrec_date_parse(const char *s, size_t len, int32_t *days) {
 char *prefrec_date_format(int32_t days, char buf[11]) {
     int y, m, d;
     prefrec_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, d);
+    /* "%04d-%02d-%02d" of y % 10000, m, d, written out: no printf (a wasm page's first load
+     * would compile it for this one call) */
+    int v[3] = {y % 10000, m, d}, w[3] = {4, 2, 2};
+    char out[16], *p = out; /* at most "-9999-12-31": cut to 10 characters, as snprintf */
+    for (int f = 0; f < 3; f++) {
+        int x = v[f];
+        if (f) *p++ = '-';
+        if (x < 0) *p++ = '-', x = -x, w[f]--; /* a year before 0: as %04d prints it */
+        char t[8];
+        int n = 0;
+        do t[n++] = (char)('0' + x % 10);
+        while ((x /= 10) && n < 7);
+        while (n < w[f]) t[n++] = '0';
+        while (n) *p++ = t[--n];
+    }
+    *p = 0;
+    memcpy(buf, out, 10);
+    buf[10] = 0;
     return buf;
 }

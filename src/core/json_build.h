@@ -14,6 +14,7 @@
 #define PREFREC_JSON_BUILD_H
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 
 typedef struct json_build {
     int failed;
@@ -33,6 +34,18 @@ static inline cJSON *json_arr(json_build *b, cJSON *parent, const char *key) {
 }
 static inline cJSON *json_num(json_build *b, cJSON *o, const char *key, double v) {
     return json_check_(b, o ? cJSON_AddNumberToObject(o, key, v) : NULL);
+}
+/* o[key] = the integer v, as cJSON prints an integer ("%d") but without printf: in the wasm
+ * builds printf is a large function compiled on first use (a page's first load pays it),
+ * its float half computing in software long double. */
+static inline cJSON *json_int(json_build *b, cJSON *o, const char *key, int32_t v) {
+    char t[12], *p = t + sizeof t;
+    uint32_t u = v < 0 ? 0u - (uint32_t)v : (uint32_t)v;
+    *--p = 0;
+    do *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) *--p = '-';
+    return json_check_(b, o ? cJSON_AddRawToObject(o, key, p) : NULL);
 }
 static inline cJSON *json_str(json_build *b, cJSON *o, const char *key, const char *v) {
     return json_check_(b, o ? cJSON_AddStringToObject(o, key, v) : NULL);

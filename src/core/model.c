@@ -5,6 +5,8 @@
  * the inner loops run over contiguous outputs (vectorisable without reassociating sums). */
 #include "prefrec/model.h"
 #include "model_internal.h"
+
+_Static_assert(PREFREC_MODEL_MAX_LAYERS <= 10, "layer names have one digit");
 #include "pack_internal.h"
 
 #include <cjson/cJSON.h>
@@ -271,9 +273,9 @@ LOAD_SIDE prefrec_status prefrec_model_load_budget(const prefrec_pack *p,
     if (!s && prefrec_pack_find(p, "product.target"))
         s = get_f32(p, "product.target", 1, P, 0, &m->ptarget, err);
     for (int l = 0; !s && l < m->n_layers; l++) {
-        char nw[32], nb[32];
-        snprintf(nw, sizeof nw, "mlp.%d.w", l);
-        snprintf(nb, sizeof nb, "mlp.%d.b", l);
+        char nw[] = "mlp.0.w", nb[] = "mlp.0.b"; /* l < PREFREC_MODEL_MAX_LAYERS <= 10; no
+                                                     printf on the load path (docs/engine.md) */
+        nw[4] = nb[4] = (char)('0' + l);
         uint32_t in = l == 0 ? (uint32_t)m->in0 : (uint32_t)m->width[l - 1];
         s = get_f32(p, nw, 2, (uint32_t)m->width[l], in, &m->w[l], err);
         if (!s) s = get_f32(p, nb, 1, (uint32_t)m->width[l], 0, &m->b[l], err);

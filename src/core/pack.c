@@ -294,6 +294,7 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
         } else if (t->dtype == PREFREC_DT_PC8 || t->dtype == PREFREC_DT_PC16) {
             uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
             int bad = prefrec_pc_decode(t->dtype, t->data, rows, cols, out, &at);
+            if (bad == 4) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
             if (bad)
                 return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): %s",
                                          t->name, (unsigned long long)(t->offset + at),
@@ -543,9 +544,14 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
 
 prefrec_status prefrec_pack_strings(const prefrec_pack *p, const char *base, prefrec_strings *out,
                                     prefrec_error *err) {
-    char n_off[64], n_str[64];
-    snprintf(n_off, sizeof n_off, "%s.off", base);
-    snprintf(n_str, sizeof n_str, "%s.str", base);
+    char n_off[64], n_str[64]; /* base + ".off" / ".str" (bases are short names; no printf on
+                                  the load path: docs/engine.md) */
+    size_t bl = strlen(base);
+    if (bl > sizeof n_off - 5) bl = sizeof n_off - 5;
+    memcpy(n_off, base, bl);
+    memcpy(n_str, base, bl);
+    memcpy(n_off + bl, ".off", 5);
+    memcpy(n_str + bl, ".str", 5);
     const prefrec_tensor *to, *ts;
     prefrec_status s = prefrec_pack_get(p, n_off, PREFREC_DT_U32, 1, NULL, &to, err);
     if (!s) s = prefrec_pack_get(p, n_str, PREFREC_DT_U8, 1, NULL, &ts, err);

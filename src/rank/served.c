@@ -203,8 +203,12 @@ static prefrec_status pop_counts(const prefrec_dataset *ds, const prefrec_intera
             hi[k] = (unsigned char)(cnt[k] >> 8);
         }
         uint64_t at = 0;
-        ok = !prefrec_pc_decode(PREFREC_DT_PC16, b, S, (uint64_t)P, dec, &at) &&
-            !memcmp(dec, out->pop_seg, (size_t)S * (size_t)P * sizeof *dec);
+        int bad = prefrec_pc_decode(PREFREC_DT_PC16, b, S, (uint64_t)P, dec, &at);
+        if (bad == 4) {
+            free(cnt), free(b), free(dec);
+            return PREFREC_E_NOMEM;
+        }
+        ok = !bad && !memcmp(dec, out->pop_seg, (size_t)S * (size_t)P * sizeof *dec);
     }
     free(cnt);
     free(dec);

@@ -77,10 +77,11 @@ static prefrec_status add_counts(prefrec_pack_writer *w, const prefrec_pack *ful
     float *dec = malloc((size_t)t->n_elems * sizeof *dec + 1);
     unsigned char *b = NULL;
     if (!dec) return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
-    int ok = rows && c && c->dtype == PREFREC_DT_U8 && c->n_bytes == 8 + 4 * (rows + 1) + 2 * n &&
-        !prefrec_pc_decode(PREFREC_DT_PC16, c->data, rows, cols, dec, &at) &&
-        !memcmp(dec, v->data, (size_t)t->n_elems * sizeof *dec);
+    int ok = rows && c && c->dtype == PREFREC_DT_U8 && c->n_bytes == 8 + 4 * (rows + 1) + 2 * n;
+    int bad = ok ? prefrec_pc_decode(PREFREC_DT_PC16, c->data, rows, cols, dec, &at) : 0;
+    ok = ok && !bad && !memcmp(dec, v->data, (size_t)t->n_elems * sizeof *dec);
     free(dec);
+    if (bad == 4) return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     if (!ok)
         return prefrec_pack_writer_add_stored(w, t->name, PREFREC_DT_F16, t->ndim, t->shape,
                                               v->data, err);

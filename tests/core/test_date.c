@@ -1,4 +1,7 @@
 /* test_date.c - day numbers against known dates, parsing and round trips. */
+#include <stdio.h>
+#include <string.h>
+
 #include "check.h"
 #include "prefrec/date.h"
 
@@ -29,5 +32,18 @@ int main(void) {
         ok &= prefrec_days_from_civil(y, m, dd) == x;
     }
     CHECK(ok);
+    /* the formatter writes what snprintf's "%04d-%02d-%02d" of (y % 10000, m, d) wrote, cut to
+     * 10 characters (years before 0 and past 9999 included) */
+    int same = 1;
+    for (int32_t x = -4400000; x < 3700000; x += 11) {
+        int y, m, dd;
+        char want[32];
+        prefrec_civil_from_days(x, &y, &m, &dd);
+        snprintf(want, sizeof want, "%04d-%02d-%02d", y % 10000, m, dd);
+        want[10] = 0; /* what an 11-byte buffer holds */
+        same &= !strcmp(prefrec_date_format(x, buf), want);
+    }
+    CHECK(same);
+    CHECK_STR(prefrec_date_format(prefrec_days_from_civil(-9999, 12, 31), buf), "-9999-12-3");
     return check_report("test_date");
 }
