@@ -43,13 +43,28 @@ enum {
 };
 extern const char *const prefrec_blend_weight_names[PREFREC_BW_COUNT];
 
+/* Lists of at most this many neighbours may be read a row at a time (prefrec_blend_w_row). */
+#define PREFREC_BLEND_ROW_MAX 256
+
 typedef struct prefrec_blend {
     int32_t n_products, m;
     const int32_t *ease_nbr, *knn_nbr;
     const float *ease_w, *knn_w, *pop_seg, *trend, *pop_all;
     double w[PREFREC_BW_COUNT];
     double tiebreak;
+    /* the list weights as stored (f16, q8r, q4r in a version-2 pack, m <= PREFREC_BLEND_ROW_MAX):
+     * read a row at a time, ease_w / knn_w then NULL; else NULL */
+    const prefrec_tensor *ease_wt, *knn_wt;
 } prefrec_blend;
+
+/* Product p's m list weights: its row of w, or decoded from the stored tensor wt into tmp
+ * (m floats; the same floats a whole decode gives). */
+static inline const float *prefrec_blend_w_row(const float *w, const prefrec_tensor *wt, int32_t m,
+                                               int32_t p, float *tmp) {
+    if (w) return w + (size_t)p * (size_t)m;
+    prefrec_pack_row_f32(wt, (uint64_t)p, 1, tmp);
+    return tmp;
+}
 
 /* Fill b from the pack (n_products from the catalog). PREFREC_E_NOTFOUND when the pack has no
  * blend (no "blend" manifest member), PREFREC_E_FORMAT when it is malformed. Borrows pack. */

@@ -170,6 +170,14 @@ prefrec_status prefrec_pack_get(const prefrec_pack *p, const char *name, uint32_
  * cols floats): the values prefrec_pack_get hands out, bit for bit, without the whole copy.
  * The caller checks the dtype and the row range. Reads only the pack's bytes: thread-safe. */
 void prefrec_pack_row_f32(const prefrec_tensor *t, uint64_t r0, uint64_t n_rows, float *out);
+/* 1 when tensor t of pack p can be read a row at a time from its stored bytes
+ * (prefrec_pack_row_f32) instead of decoded whole by prefrec_pack_get: f16, q8r, q4r in a
+ * version-2 pack (ask prefrec_pack_get for t->dtype to check its shape without decoding). */
+int prefrec_pack_by_rows(const prefrec_pack *p, const prefrec_tensor *t);
+/* 1 when every float t decodes to is finite, found without decoding: f32 values scanned, an
+ * f16's exponent, a q8r / q4r row's scale times its largest code (conservative: 0 may also
+ * mean a scale too large for some code the row does not hold); 0 for other dtypes. */
+int prefrec_pack_finite(const prefrec_tensor *t);
 
 /* A string table stored as two tensors: "<base>.off" (u32 [n+1], off[0] = 0, ascending) and
  * "<base>.str" (u8 blob; string i is bytes [off[i], off[i+1]) and ends with its NUL, no NUL

@@ -25,6 +25,17 @@ static prefrec_status get(const prefrec_pack *pack, const char *name, uint32_t d
     return s;
 }
 
+/* A list's weights: read a row at a time where the pack stores them so (no float copy of the
+ * whole table at load: prefrec_blend_w_row), else as f32 values (stored, or decoded whole). */
+static prefrec_status get_w(const prefrec_pack *pack, const char *name, uint32_t P, uint32_t M,
+                            const float **w, const prefrec_tensor **wt, prefrec_error *err) {
+    const prefrec_tensor *t = prefrec_pack_find(pack, name);
+    uint32_t want[2] = {P, M};
+    if (t && M <= PREFREC_BLEND_ROW_MAX && prefrec_pack_by_rows(pack, t))
+        return prefrec_pack_get(pack, name, t->dtype, 2, want, wt, err); /* checked, not decoded */
+    return get(pack, name, PREFREC_DT_F32, 2, P, M, (const void **)w, err);
+}
+
 prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, prefrec_blend *b,
                                   prefrec_error *err) {
     memset(b, 0, sizeof *b);
@@ -46,10 +57,10 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
     prefrec_status s;
     if ((s = get(pack, "blend.ease.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->ease_nbr,
                  err)) ||
-        (s = get(pack, "blend.ease.w", PREFREC_DT_F32, 2, P, M, (const void **)&b->ease_w, err)) ||
+        (s = get_w(pack, "blend.ease.w", P, M, &b->ease_w, &b->ease_wt, err)) ||
         (s = get(pack, "blend.knn.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->knn_nbr,
                  err)) ||
-        (s = get(pack, "blend.knn.w", PREFREC_DT_F32, 2, P, M, (const void **)&b->knn_w, err)) ||
+        (s = get_w(pack, "blend.knn.w", P, M, &b->knn_w, &b->knn_wt, err)) ||
         (s = get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, PREFREC_N_SEGMENTS, P,
                  (const void **)&b->pop_seg, err)) ||
         (s = get(pack, "blend.trend", PREFREC_DT_F32, 1, P, 0, (const void **)&b->trend, err)) ||
@@ -73,13 +84,15 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
 
 /* acc[p] = sum over h in hist of w(h -> p); returns w / max(acc) (0 when max <= 0 or the weight
  * is 0). acc is left unscaled. */
-static float neighbour_sum(const int32_t *nbr, const float *w, int32_t m, const int32_t *hist,
-                           size_t n, int32_t P, double weight, float *acc) {
+static float neighbour_sum(const int32_t *nbr, const float *w, const prefrec_tensor *wt,
+                           int32_t m, const int32_t *hist, size_t n, int32_t P, double weight,
+                           float *acc) {
     memset(acc, 0, (size_t)P * sizeof *acc);
     if (weight == 0) return 0.0f;
+    float tmp[PREFREC_BLEND_ROW_MAX];
     for (size_t i = 0; i < n; i++) {
         const int32_t *nb = nbr + (size_t)hist[i] * m;
-        const float *ww = w + (size_t)hist[i] * m;
+        const float *ww = prefrec_blend_w_row(w, wt, m, hist[i], tmp);
         for (int32_t r = 0; r < m; r++)
             if (nb[r] >= 0) acc[nb[r]] += ww[r];
     }
@@ -103,9 +116,11 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
     int32_t P = b->n_products;
     const double *w = b->w;
     parts->f_ease =
-        neighbour_sum(b->ease_nbr, b->ease_w, b->m, hist, n, P, w[PREFREC_BW_EASE], parts->i2i);
+        neighbour_sum(b->ease_nbr, b->ease_w, b->ease_wt, b->m, hist, n, P, w[PREFREC_BW_EASE],
+                      parts->i2i);
     for (int32_t p = 0; p < P; p++) parts->i2i[p] *= parts->f_ease;
-    parts->f_knn = neighbour_sum(b->knn_nbr, b->knn_w, b->m, hist, n, P, w[PREFREC_BW_KNN], tmp);
+    parts->f_knn =
+        neighbour_sum(b->knn_nbr, b->knn_w, b->knn_wt, b->m, hist, n, P, w[PREFREC_BW_KNN], tmp);
     for (int32_t p = 0; p < P; p++) parts->i2i[p] += parts->f_knn * tmp[p];
 
     /* popularity: the segment's row and the trend, each scaled to max 1 */
@@ -158,11 +173,12 @@ void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, siz
         best_w[i] = 0.0f;
         src[i] = -1;
     }
+    float te[PREFREC_BLEND_ROW_MAX], tk[PREFREC_BLEND_ROW_MAX];
     for (size_t i = 0; i < n; i++) {
         const int32_t *ne = b->ease_nbr + (size_t)hist[i] * b->m;
         const int32_t *nk = b->knn_nbr + (size_t)hist[i] * b->m;
-        const float *we = b->ease_w + (size_t)hist[i] * b->m;
-        const float *wk = b->knn_w + (size_t)hist[i] * b->m;
+        const float *we = prefrec_blend_w_row(b->ease_w, b->ease_wt, b->m, hist[i], te);
+        const float *wk = prefrec_blend_w_row(b->knn_w, b->knn_wt, b->m, hist[i], tk);
         for (size_t j = 0; j < k; j++) {
             knn_sum[j] = 0.0f;
             in_ease[j] = 0;

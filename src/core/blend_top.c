@@ -123,8 +123,9 @@ prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *
     for (int s = 0; ok && s < PREFREC_N_SEGMENTS; s++)
         ok = max_finite_nonneg(b->pop_seg + (size_t)s * P, (size_t)P, &seg_max[s]);
     ok = ok && max_finite_nonneg(b->trend, (size_t)P, &trend_max) &&
-        max_finite_nonneg(b->pop_all, (size_t)P, NULL) && finite_all(b->ease_w, PM) &&
-        finite_all(b->knn_w, PM);
+        max_finite_nonneg(b->pop_all, (size_t)P, NULL) &&
+        (b->ease_w ? finite_all(b->ease_w, PM) : prefrec_pack_finite(b->ease_wt)) &&
+        (b->knn_w ? finite_all(b->knn_w, PM) : prefrec_pack_finite(b->knn_wt));
     if (ok && w[PREFREC_BW_SUBPOP] != 0 && nested(product_cat, product_sub, P, n_sub, &ok))
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
     if (!ok) return PREFREC_OK; /* served by prefrec_blend_score */
@@ -246,11 +247,12 @@ static int may_enter(const top_ctx *x, double bound) {
 
 /* acc[t] = sum over the history of list weights to t (neighbour_sum's order); marks t. Returns
  * the largest sum, from 0. */
-static float accumulate(const int32_t *nbr, const float *wt, int32_t m, const int32_t *hist,
-                        size_t n, uint8_t bit, float *acc, uint8_t *mark) {
+static float accumulate(const int32_t *nbr, const float *w, const prefrec_tensor *wt, int32_t m,
+                        const int32_t *hist, size_t n, uint8_t bit, float *acc, uint8_t *mark) {
+    float tmp[PREFREC_BLEND_ROW_MAX];
     for (size_t i = 0; i < n; i++) {
         const int32_t *nb = nbr + (size_t)hist[i] * m;
-        const float *ww = wt + (size_t)hist[i] * m;
+        const float *ww = prefrec_blend_w_row(w, wt, m, hist[i], tmp);
         for (int32_t r = 0; r < m; r++) {
             int32_t q = nb[r];
             if (q < 0) continue;
@@ -291,11 +293,13 @@ size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, 
     parts->f_ease = parts->f_knn = 0.0f;
     if (w[PREFREC_BW_EASE] != 0) {
         float mx =
-            accumulate(b->ease_nbr, b->ease_w, b->m, hist, n, MARK_EASE, sc->acc_e, sc->mark);
+            accumulate(b->ease_nbr, b->ease_w, b->ease_wt, b->m, hist, n, MARK_EASE, sc->acc_e,
+                       sc->mark);
         parts->f_ease = mx > 0.0f ? (float)(w[PREFREC_BW_EASE] / mx) : 0.0f;
     }
     if (w[PREFREC_BW_KNN] != 0) {
-        float mx = accumulate(b->knn_nbr, b->knn_w, b->m, hist, n, MARK_KNN, sc->acc_k, sc->mark);
+        float mx = accumulate(b->knn_nbr, b->knn_w, b->knn_wt, b->m, hist, n, MARK_KNN, sc->acc_k,
+                              sc->mark);
         parts->f_knn = mx > 0.0f ? (float)(w[PREFREC_BW_KNN] / mx) : 0.0f;
     }
     int s = seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0;

@@ -158,8 +158,7 @@ static inline const float *pemb_row(const prefrec_model *m, int32_t p, const flo
 /* 1 when product.emb (t) is read a row at a time (prefrec_pack_row_f32) into the p1 rows: stored
  * as f16, q8r or q4r in a version-2 pack (which prefrec_pack_get would decode whole). */
 LOAD_SIDE static int pemb_by_rows(const prefrec_pack *p, const prefrec_tensor *t) {
-    return prefrec_pack_version(p) >= 2 &&
-        (t->dtype == PREFREC_DT_F16 || t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R);
+    return prefrec_pack_by_rows(p, t);
 }
 
 /* Why a cost model: every size the model allocates or loops over is a product of pack fields

@@ -179,6 +179,38 @@ static int lazy_view(const prefrec_tensor *t) {
     return t->dtype == PREFREC_DT_F16 || t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R;
 }
 
+int prefrec_pack_by_rows(const prefrec_pack *p, const prefrec_tensor *t) {
+    return p->version >= 2 && lazy_view(t);
+}
+
+int prefrec_pack_finite(const prefrec_tensor *t) {
+    const unsigned char *d = t->data;
+    int good = 1;
+    if (t->dtype == PREFREC_DT_F32) {
+        for (uint64_t k = 0; k < t->n_elems; k++) {
+            float v;
+            memcpy(&v, d + 4 * k, sizeof v);
+            good &= v >= -FLT_MAX && v <= FLT_MAX;
+        }
+    } else if (t->dtype == PREFREC_DT_F16) { /* exponent 31: an infinity or a NaN */
+        for (uint64_t k = 0; k < t->n_elems; k++) good &= (d[2 * k + 1] & 0x7Cu) != 0x7Cu;
+    } else if (t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R) {
+        /* value = scale x code, |code| <= 128 (q8r) or 8 (q4r): exact powers of two, so the
+         * product is finite when scale <= FLT_MAX / that (scales are finite and >= 0: open) */
+        float lim = t->dtype == PREFREC_DT_Q8R ? FLT_MAX / 128.0f : FLT_MAX / 8.0f;
+        uint64_t rows = q8_rows(t->ndim, t->shape);
+        for (uint64_t r = 0; r < rows; r++) {
+            uint32_t bits = rd32(d + 4 * r);
+            float scale;
+            memcpy(&scale, &bits, sizeof scale);
+            good &= scale <= lim;
+        }
+    } else {
+        good = 0;
+    }
+    return good;
+}
+
 void prefrec_pack_row_f32(const prefrec_tensor *t, uint64_t r0, uint64_t n_rows, float *out) {
     uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0;
     const unsigned char *d = t->data;

@@ -3,7 +3,10 @@
  * read back as f32, version checks (a version-3 pack refused with the version it needs, q8r in
  * a version-1 pack refused), and the engine's answers from the quantised tiny pack printed in
  * hexadecimal floats: tests/core parity compares them across native, Emscripten and WASI. */
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "prefrec/engine.h"
@@ -335,6 +338,60 @@ static prefrec_pack *built(tb *t, size_t n, unsigned char **b, size_t *len) {
     return p;
 }
 
+/* Row reads (prefrec_pack_row_f32) give the whole decode's floats; prefrec_pack_finite knows,
+ * without decoding, which stored tensors decode to finite values only. */
+static void test_rows_finite(void) {
+    size_t len;
+    unsigned char *b = quant_pack(&len);
+    prefrec_pack *p = NULL;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+    const char *names[3] = {"a", "b", "c"};
+    for (int i = 0; i < 3; i++) {
+        const prefrec_tensor *t = prefrec_pack_find(p, names[i]), *v = NULL;
+        CHECK(prefrec_pack_by_rows(p, t));
+        CHECK(prefrec_pack_finite(t));
+        CHECK_EQ_INT(prefrec_pack_get(p, names[i], PREFREC_DT_F32, t->ndim, NULL, &v, &err),
+                     PREFREC_OK);
+        uint64_t rows = t->ndim > 1 ? t->shape[0] : 1, cols = t->n_elems / rows;
+        float row[8];
+        for (uint64_t r = 0; r < rows; r++) {
+            prefrec_pack_row_f32(t, r, 1, row);
+            CHECK(!memcmp(row, (const float *)v->data + r * cols, (size_t)cols * sizeof *row));
+        }
+    }
+    prefrec_pack_free(p);
+    /* an f16 infinity; a q8r scale past FLT_MAX / 128 (valid at open: finite, >= 0); q4r's
+     * limit FLT_MAX / 8 itself is finite */
+    static unsigned char h[4], q8[4 + 2], q4[4 + 1], q4b[4 + 1];
+    const uint16_t hv[2] = {0x3C00, 0x7C00};
+    for (int i = 0; i < 2; i++) h[2 * i] = (unsigned char)hv[i], h[2 * i + 1] = hv[i] >> 8;
+    const float big = FLT_MAX, lim4 = FLT_MAX / 8.0f, over4 = nextafterf(FLT_MAX / 8.0f, FLT_MAX);
+    memcpy(q8, &big, 4);
+    memcpy(q4, &lim4, 4);
+    memcpy(q4b, &over4, 4);
+    q8[4] = 1, q4[4] = 0x87, q4b[4] = 0x11;
+    tb t[] = {{"h", PREFREC_DT_F16, 1, {2}, h, 4},
+              {"q8", PREFREC_DT_Q8R, 2, {1, 2}, q8, 6},
+              {"q4", PREFREC_DT_Q4R, 2, {1, 2}, q4, 5},
+              {"q4b", PREFREC_DT_Q4R, 2, {1, 2}, q4b, 5}};
+    unsigned char *bb = NULL;
+    size_t blen = 0;
+    p = built(t, 4, &bb, &blen);
+    if (p) {
+        CHECK(!prefrec_pack_finite(prefrec_pack_find(p, "h")));
+        CHECK(!prefrec_pack_finite(prefrec_pack_find(p, "q8")));
+        CHECK(prefrec_pack_finite(prefrec_pack_find(p, "q4")));
+        CHECK(!prefrec_pack_finite(prefrec_pack_find(p, "q4b")));
+        float r4[2];
+        prefrec_pack_row_f32(prefrec_pack_find(p, "q4"), 0, 1, r4); /* codes 7, -8 */
+        CHECK(r4[0] == 7.0f * lim4 && r4[1] == -8.0f * lim4 && r4[1] >= -FLT_MAX);
+    }
+    prefrec_pack_free(p);
+    free(bb);
+    free(b);
+}
+
 /* u16: an index list read as i32, 0xFFFF as -1 */
 static void test_u16(void) {
     static const uint16_t h[4] = {0, 7, 0xFFFF, 65534};
@@ -511,6 +568,7 @@ int main(void) {
     test_f16();
     test_q8();
     test_pack_v2();
+    test_rows_finite();
     test_qc();
     test_u16();
     test_pc();
