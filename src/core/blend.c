@@ -84,9 +84,8 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
 
 /* acc[p] = sum over h in hist of w(h -> p); returns w / max(acc) (0 when max <= 0 or the weight
  * is 0). acc is left unscaled. */
-static float neighbour_sum(const int32_t *nbr, const float *w, const prefrec_tensor *wt,
-                           int32_t m, const int32_t *hist, size_t n, int32_t P, double weight,
-                           float *acc) {
+static float neighbour_sum(const int32_t *nbr, const float *w, const prefrec_tensor *wt, int32_t m,
+                           const int32_t *hist, size_t n, int32_t P, double weight, float *acc) {
     memset(acc, 0, (size_t)P * sizeof *acc);
     if (weight == 0) return 0.0f;
     float tmp[PREFREC_BLEND_ROW_MAX];
@@ -115,9 +114,8 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
                          prefrec_blend_parts *parts, float *out) {
     int32_t P = b->n_products;
     const double *w = b->w;
-    parts->f_ease =
-        neighbour_sum(b->ease_nbr, b->ease_w, b->ease_wt, b->m, hist, n, P, w[PREFREC_BW_EASE],
-                      parts->i2i);
+    parts->f_ease = neighbour_sum(b->ease_nbr, b->ease_w, b->ease_wt, b->m, hist, n, P,
+                                  w[PREFREC_BW_EASE], parts->i2i);
     for (int32_t p = 0; p < P; p++) parts->i2i[p] *= parts->f_ease;
     parts->f_knn =
         neighbour_sum(b->knn_nbr, b->knn_w, b->knn_wt, b->m, hist, n, P, w[PREFREC_BW_KNN], tmp);

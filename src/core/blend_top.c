@@ -292,9 +292,8 @@ size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, 
     /* the neighbour sums and their scales (neighbour_sum: 0 when the weight is 0) */
     parts->f_ease = parts->f_knn = 0.0f;
     if (w[PREFREC_BW_EASE] != 0) {
-        float mx =
-            accumulate(b->ease_nbr, b->ease_w, b->ease_wt, b->m, hist, n, MARK_EASE, sc->acc_e,
-                       sc->mark);
+        float mx = accumulate(b->ease_nbr, b->ease_w, b->ease_wt, b->m, hist, n, MARK_EASE,
+                              sc->acc_e, sc->mark);
         parts->f_ease = mx > 0.0f ? (float)(w[PREFREC_BW_EASE] / mx) : 0.0f;
     }
     if (w[PREFREC_BW_KNN] != 0) {
