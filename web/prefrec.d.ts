@@ -215,6 +215,10 @@ export class PrefRec {
   /** Load one pack (URL, path under node, bytes) or several ({packs: [...]}). Each pack is
    * copied into the wasm heap once. Rejects with an Error for a bad or missing pack. */
   static load(source: PackBytes | PackSource | LoadSource, options?: LoadOptions): Promise<PrefRec>;
+  /** Start fetching and compiling the engine (options.wasm as load's) so that a later load()
+   * finds it compiled: call it early, before the packs are known. Resolves when compiled; on a
+   * failure it rejects and the next load() tries again. */
+  static prepare(options?: { wasm?: PackBytes | WebAssembly.Module }): Promise<void>;
   /** The loaded packs, in load order. */
   readonly info: PackInfo[];
   /** Top-k never-bought products with names, categories, scores and reasons. */

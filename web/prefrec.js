@@ -270,6 +270,14 @@ export class PrefRec {
     this.member = null;
   }
 
+  /** Start fetching and compiling the engine now, so that a later load() finds it compiled:
+   * a page calls it as soon as it knows it will recommend, before it knows its packs (the
+   * widget and the kiosk do while they fetch their messages or manifest). Resolves once the
+   * engine is compiled; a failure rejects here and a later load() tries again. */
+  static prepare(options = {}) {
+    return compile(options.wasm).then(() => undefined);
+  }
+
   /** Load packs (URLs, paths under node, or bytes). See prefrec.d.ts for the forms.
    * options.signal (an AbortSignal) stops it: fetches are aborted, the promise rejects with the
    * signal's reason, and nothing stays allocated. */

@@ -25,7 +25,7 @@
 // board's title), and an anonymous session (&gender=여성&age=30대), kept in the URL so a reload
 // resumes it (a member's session never is).
 import { PrefRec } from '../prefrec.js';
-import { affiliateName, engineFor, fetchManifest, withMember } from '../widget/engine.js';
+import { affiliateName, engineFor, fetchManifest, prepareEngine, withMember } from '../widget/engine.js';
 import { LANGS, loadCatalog, message } from '../i18n/i18n.js';
 
 const q = new URLSearchParams(location.search);
@@ -471,6 +471,7 @@ $('sub-widget').addEventListener('prefrec-subscribe', (ev) => {
 });
 
 async function start() {
+  prepareEngine(); // the engine compiles while the messages and the manifest arrive
   await setLang(q.get('lang') || storedLang() || 'ko');
   try {
     manifest = await fetchManifest(models, location.href);

@@ -64,6 +64,16 @@ describe('one copy into the heap: every route loads the same pack', { skip }, ()
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  test('prepare(): the engine compiled before the load; a broken engine rejects there, by name', async () => {
+    await assert.rejects(PrefRec.prepare({ wasm: join(dir, 'nope.wasm') }), /nope\.wasm/);
+    await assert.rejects(PrefRec.prepare({ wasm: new Uint8Array([0, 97, 115, 109, 9, 9]) }), (e) => e instanceof Error);
+    assert.equal(await PrefRec.prepare(), undefined);
+    const pr = await PrefRec.load(bytes);
+    assert.equal(pr.info[0].affiliate, 'A04');
+    assert.equal(pr.recommendTop({ gender: 1, age: 40, k: 5 }).codes.length, 5);
+    pr.close();
+  });
+
   test('bytes, a file, a fetch with and without a length and gzip give the same answers', async () => {
     const ref = await PrefRec.load(bytes);
     const want = answers(ref);

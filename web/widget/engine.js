@@ -26,6 +26,12 @@ export function packUrl({ item, version = null }, base = document.baseURI) {
   return new URL(item, base).href + q;
 }
 
+/** Start compiling the engine while the page fetches what it needs before its packs (its
+ * messages, the models' manifest): a failure is left for the load to report. */
+export function prepareEngine() {
+  PrefRec.prepare().catch(() => {});
+}
+
 /** A PrefRec over these item packs, loaded once per page for the same URLs (every widget and
  * every member share it: no member stays open in it, see withMember). A failed load is
  * forgotten so that a retry fetches again. */

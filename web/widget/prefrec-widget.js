@@ -55,7 +55,7 @@
 // Every text from a pack (names, categories, reasons) is set with textContent, never as HTML.
 // Long names and reasons wrap (a card grows) and stop at three lines, ellipsised (--prefrec-name-
 // lines, --prefrec-reason-lines), the full name in the card's title, the full reason in its own.
-import { affiliateName, engineFor, fetchMember, withMember } from './engine.js';
+import { affiliateName, engineFor, fetchMember, prepareEngine, withMember } from './engine.js';
 import { LANGS, loadCatalog, message, reasonText } from '../i18n/i18n.js';
 
 const STYLE = `
@@ -262,6 +262,7 @@ export class PrefRecRecommendations extends Base {
     const a = this.#attrs();
     this.#response = null;
     this.#state('loading'); // at once: a host waiting for ready/error never sees the last render's
+    prepareEngine(); // the engine compiles while the messages arrive
     let cat;
     try {
       cat = await loadCatalog(this.language);

@@ -10,6 +10,9 @@ import PrefRecDefault, {
 
 export async function shop(card: HTMLElement): Promise<void> {
   // every load form: a URL, bytes, a pack source with a shard, several packs, an explicit wasm
+  const ready: void = await PrefRec.prepare();
+  void ready;
+  await PrefRec.prepare({ wasm: new Uint8Array(8) });
   const one: PrefRec = await PrefRec.load('models/A01.item.pack');
   one.close();
   await PrefRec.load(new URL('https://shop.example/models/A01.pack'));

@@ -55,7 +55,7 @@ test('prefrec.d.ts declares what prefrec.js exports: names, methods, constructor
   assert.deepEqual(dts.methods, js.methods, 'methods of PrefRec');
   assert.deepEqual(dts.props, js.props, 'public fields of PrefRec');
   assert.equal(dts.ctorParams, js.ctorParams, 'constructor parameters');
-  assert.deepEqual(js.statics, ['load', 'memberKid']);
+  assert.deepEqual(js.statics, ['load', 'memberKid', 'prepare']);
   assert.ok(js.exports.includes('shardPath') && js.methods.includes('recommendTop'));
   // the constructor is internal: declared private, so `new PrefRec()` does not compile
   const ctor = parse('prefrec.d.ts').statements.find(ts.isClassDeclaration).members.find(ts.isConstructorDeclaration);
