@@ -14,6 +14,9 @@
 //              part once the heap has its pages and the code is warm
 //   load       then, in a new context: import + PrefRec.load(bytes) (the shim's cold load, what
 //              bench/web/trained.mjs calls "cold"); page: import + fetch + PrefRec.load(URL)
+//   prepared   in a new context: import, PrefRec.prepare(), the pack's fetch, then PrefRec.load
+//              (bytes): the load once the engine was compiled during the fetch (pwait: what was
+//              left of the compile when the fetch ended)
 // WEB defaults to web/ of this checkout (with dist/: scripts/web-dist.sh). Prints the load
 // average: the machine is shared.
 import { basename, dirname, resolve } from 'node:path';
@@ -37,6 +40,16 @@ window.bench = (async () => {
   if (q.get('mode') === 'shim') {
     const { PrefRec } = await import('/web/prefrec.js');
     mark();
+    if (q.get('prepare')) { // the page prepares the engine at import, then fetches its pack
+      const ready = PrefRec.prepare();
+      const b = new Uint8Array(await (await fetch('/item.pack')).arrayBuffer());
+      mark();
+      await ready; // (its own time is the compile, overlapped with the fetch above)
+      mark();
+      (await PrefRec.load(b)).close();
+      mark();
+      return { prepared: t[4] - t[3], pwait: t[3] - t[2] };
+    }
     if (q.get('url')) {
       (await PrefRec.load('/item.pack')).close();
       mark();
@@ -79,14 +92,14 @@ try {
   const r = [];
   for (let i = 0; i < cold; i++) {
     // alternate the three kinds of page, each in a new context
-    for (const query of ['?mode=steps', '?mode=shim', '?mode=shim&url=1']) {
+    for (const query of ['?mode=steps', '?mode=shim', '?mode=shim&url=1', '?mode=shim&prepare=1']) {
       const { ctx, bench } = await pages.open(query);
       r.push(bench);
       await ctx.close();
     }
   }
   const col = (k) => med(r.map((x) => x[k]).filter((x) => x !== undefined));
-  const keys = ['import', 'fetch', 'compile', 'inst', 'copy', 'add', 'add2', 'load', 'page'];
+  const keys = ['import', 'fetch', 'compile', 'inst', 'copy', 'add', 'add2', 'load', 'page', 'pwait', 'prepared'];
   console.log(`chromium  ${basename(pack)}: ${keys.map((k) => `${k} ${col(k).toFixed(1)}`).join(', ')} ` +
     `(ms, medians of ${cold} cold pages each; load avg ${la()})`);
 } finally {
