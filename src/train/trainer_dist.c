@@ -267,6 +267,14 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
                 memcpy(w, grow_p + at * D, D * sizeof(float)), w += D * sizeof(float);
                 pslot[bp[at]] = -1;
             }
+            /* PREFREC_MPI_FAIL=R:step:K (tests/mpi/fail.sh): rank R fails at its K-th step, as
+             * an allocation failing here would; the others learn it in this step's exchange */
+            if (prefrec_dist_hook(d, "step")) {
+                st = prefrec_error_set(err, PREFREC_E_NOMEM,
+                                       "train: out of memory in a NeuMF step (PREFREC_MPI_FAIL, "
+                                       "a test hook)");
+                break;
+            }
             /* rank 0 adds the ranks' parts in rank order and sends the sum to every rank */
             char *all = NULL;
             uint64_t slen = 0;
