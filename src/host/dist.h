@@ -89,6 +89,10 @@ int prefrec_dist_exscan_u64(prefrec_dist *d, uint64_t v, uint64_t *before);
 
 /* buf[0..len) of rank root to every rank (len the same everywhere). 0 or -1. */
 int prefrec_dist_bcast(prefrec_dist *d, void *buf, size_t len, int root);
+/* The same without a failure flag of its own, for a broadcast that continues a collective just
+ * made (no failure can come between, and a stopped job left both out on every rank): the
+ * NeuMF step's two broadcasts after its gather, one flag exchange per step instead of three. */
+int prefrec_dist_bcast_noflag(prefrec_dist *d, void *buf, size_t len, int root);
 /* A buffer of root's choosing to every rank: on root *buf and *len are given; elsewhere *buf is
  * allocated (caller frees with free()) and *len set. 0 or -1 (out of memory: the job ends). */
 int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root);

@@ -324,8 +324,9 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
                 for (size_t k = 0; k < npr; k++) pslot[prow[k]] = -1;
             }
             free(all);
-            if (prefrec_dist_bcast(d, &slen, sizeof slen, 0) ||
-                prefrec_dist_bcast(d, smsg, (size_t)slen, 0)) {
+            /* the gather's failure flag covers them (nothing can fail between: host/dist.h) */
+            if (prefrec_dist_bcast_noflag(d, &slen, sizeof slen, 0) ||
+                prefrec_dist_bcast_noflag(d, smsg, (size_t)slen, 0)) {
                 st = prefrec_error_set(err, PREFREC_E_IO, "train: exchanging gradients failed");
                 break;
             }
