@@ -20,7 +20,6 @@ struct prefrec_dist {
      * failure every rank learned at the same call (from then on every collective returns -1) */
     int failed, stopped;
     prefrec_error fail_err, stop_err;
-    uint64_t gates; /* failure flag exchanges done (docs/mpi.md "Errors": their cost) */
     /* PREFREC_MPI_FAIL=RANK:SITE[:K] (tests): hook_rank fails the K-th time it reaches site */
     int hook_rank;
     long hook_at, hook_seen;
@@ -34,7 +33,6 @@ struct prefrec_dist {
 int prefrec_dist_rank(const prefrec_dist *d) { return d ? d->rank : 0; }
 int prefrec_dist_size(const prefrec_dist *d) { return d ? d->size : 1; }
 uint64_t prefrec_dist_bytes_sent(const prefrec_dist *d) { return d ? d->sent : 0; }
-uint64_t prefrec_dist_gates(const prefrec_dist *d) { return d ? d->gates : 0; }
 
 void prefrec_dist_fail(prefrec_dist *d, const prefrec_error *err) {
     if (!d || d->size == 1 || d->stopped || d->failed) return;
@@ -43,8 +41,7 @@ void prefrec_dist_fail(prefrec_dist *d, const prefrec_error *err) {
         d->fail_err = *err;
         d->fail_err.msg[sizeof d->fail_err.msg - 1] = '\0';
     } else {
-        prefrec_error_set(&d->fail_err, err && err->status ? err->status : PREFREC_E_IO,
-                          "failed (no message)");
+        prefrec_error_set(&d->fail_err, PREFREC_E_IO, "failed (no message)");
     }
 }
 
@@ -191,7 +188,6 @@ static int bcast_raw(prefrec_dist *d, void *buf, size_t len, int root) {
 static prefrec_status gate(prefrec_dist *d, int in_agree, prefrec_status st, uint64_t key,
                            const prefrec_error *mine, prefrec_error *win) {
     int v[2] = {d->failed ? 2 : st ? 1 : 0, !in_agree};
-    d->gates++;
     d->sent += sizeof v;
     if (MPI_Allreduce(MPI_IN_PLACE, v, 2, MPI_INT, MPI_MAX, MPI_COMM_WORLD)) {
         d->stopped = 1;

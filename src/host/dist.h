@@ -26,11 +26,12 @@
  * error paths (removing its temp files) and the job ends with r's message. An error given to
  * prefrec_dist_agree while every rank is in an agree is the agreed error of before (the job
  * goes on). A rank that fails must not make a collective that the others do not make at that
- * point with its failure unsaid: it calls prefrec_dist_fail, or agrees (or returns) first. Sizes are size_t: MPI counts are
- * int, so a collective that would carry more than 2^31-1 bytes per rank goes as several MPI calls
- * of at most that many (rounds), with the same result; PREFREC_MPI_CALL_MAX=BYTES (16 ..
- * 2^31-1, read by prefrec_dist_init) lowers that per-call limit, which the tests do to run the
- * rounds on small data.
+ * point with its failure unsaid: it calls prefrec_dist_fail, or agrees (or returns) first.
+ *
+ * Sizes are size_t: MPI counts are int, so a collective that would carry more than 2^31-1
+ * bytes per rank goes as several MPI calls of at most that many (rounds), with the same result;
+ * PREFREC_MPI_CALL_MAX=BYTES (16 .. 2^31-1, read by prefrec_dist_init) lowers that per-call
+ * limit, which the tests do to run the rounds on small data.
  * Not thread safe: one thread per rank calls these. */
 #ifndef PREFREC_HOST_DIST_H
 #define PREFREC_HOST_DIST_H
@@ -57,9 +58,6 @@ void prefrec_dist_fail(prefrec_dist *d, const prefrec_error *err);
  * 1 on rank RANK the K-th time (0 the first, the default) it reaches site, where the caller
  * then fails as an allocation failing there would; else 0 (always 0 for one rank). */
 int prefrec_dist_hook(prefrec_dist *d, const char *site);
-
-/* Failure flag exchanges made so far (one per collective; their cost in docs/mpi.md). */
-uint64_t prefrec_dist_gates(const prefrec_dist *d);
 
 /* 1 when this program was built with MPI (PREFREC_MPI=ON), else 0. */
 int prefrec_dist_built_with_mpi(void);
