@@ -177,9 +177,9 @@ int prefrec_pack_by_rows(const prefrec_pack *p, const prefrec_tensor *t);
 /* 1 when t is a 2-d pc8 / pc16 table of a version-2 pack, checked at open and readable a row or
  * a value at a time from its counts (prefrec_pc_shares, prefrec_pc_row, prefrec_pc_value) */
 int prefrec_pack_pc_table(const prefrec_pack *p, const prefrec_tensor *t);
-/* 1 when every float t decodes to is finite, found without decoding: f32 values scanned, an
- * f16's exponent, a q8r / q4r row's scale times its largest code (conservative: 0 may also
- * mean a scale too large for some code the row does not hold); 0 for other dtypes. */
+/* 1 when every float t decodes to is finite, found without decoding: an f16's exponent, a q8r
+ * / q4r row's scale times its largest code (conservative: 0 may also mean a scale too large for
+ * some code the row does not hold); 0 for other dtypes (the row-read ones are these three). */
 int prefrec_pack_finite(const prefrec_tensor *t);
 
 /* A string table stored as two tensors: "<base>.off" (u32 [n+1], off[0] = 0, ascending) and
@@ -246,7 +246,8 @@ static inline float prefrec_r16_value(uint32_t k, double a, double b) {
  * = 0, b and the k (k may be NULL); else 0 */
 int prefrec_r16_fit(const float *x, size_t n, double *a, double *b, uint16_t *k);
 /* pc8 / pc16 (rows x cols) into out: 0; else 1 (the prior), 2 (a count above its segment's
- * size), 3 (a size's bit 31) with *bad the offending byte's offset in `in`, 4 out of memory */
+ * size), 3 (a size's bit 31), 5 (over 65,535 rows) with *bad the offending byte's offset in
+ * `in`, 4 out of memory */
 int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                       float *out, uint64_t *bad);
 /* (out NULL: the checks alone, nothing written.) A table that passed them, read without a whole

@@ -40,7 +40,7 @@ static int max_finite_nonneg(const float *a, size_t n, float *mx) {
     int good = 1;
     for (size_t i = 0; i < n; i++) {
         float v = a[i];
-        good &= v >= 0.0f && v <= FLT_MAX;
+        good &= (v >= 0.0f) & (v <= FLT_MAX); /* & not &&: no branch per value */
         if (v > m) m = v;
     }
     if (mx) *mx = m;
@@ -49,7 +49,7 @@ static int max_finite_nonneg(const float *a, size_t n, float *mx) {
 
 static int finite_all(const float *a, size_t n) {
     int good = 1;
-    for (size_t i = 0; i < n; i++) good &= a[i] >= -FLT_MAX && a[i] <= FLT_MAX;
+    for (size_t i = 0; i < n; i++) good &= (a[i] >= -FLT_MAX) & (a[i] <= FLT_MAX);
     return good;
 }
 
@@ -132,7 +132,15 @@ prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *
     for (int32_t p = 0; ok && p < P; p++) ub[p] = 0.0f;
     for (int s = 0; ok && s < PREFREC_N_SEGMENTS; s++) {
         const float *row = prefrec_blend_pop_row(b, s, rowbuf);
-        ok = max_finite_nonneg(row, (size_t)P, &seg_max[s]);
+        if (b->pop_seg) {
+            ok = max_finite_nonneg(row, (size_t)P, &seg_max[s]);
+        } else { /* from counts: in [0, 1] by construction (each count is at most its row's
+                    size: checked at open; each share at most 1), only the max to take */
+            float mx = 0.0f;
+            for (int32_t p = 0; p < P; p++)
+                if (row[p] > mx) mx = row[p];
+            seg_max[s] = mx;
+        }
         float fs = part_scale(w[PREFREC_BW_POP], seg_max[s]);
         for (int32_t p = 0; ok && p < P; p++) {
             float v = fs * row[p];

@@ -199,13 +199,7 @@ int prefrec_pack_pc_table(const prefrec_pack *p, const prefrec_tensor *t) {
 int prefrec_pack_finite(const prefrec_tensor *t) {
     const unsigned char *d = t->data;
     int good = 1;
-    if (t->dtype == PREFREC_DT_F32) {
-        for (uint64_t k = 0; k < t->n_elems; k++) {
-            float v;
-            memcpy(&v, d + 4 * k, sizeof v);
-            good &= v >= -FLT_MAX && v <= FLT_MAX;
-        }
-    } else if (t->dtype == PREFREC_DT_F16) { /* exponent 31: an infinity or a NaN */
+    if (t->dtype == PREFREC_DT_F16) { /* exponent 31: an infinity or a NaN */
         for (uint64_t k = 0; k < t->n_elems; k++) good &= (d[2 * k + 1] & 0x7Cu) != 0x7Cu;
     } else if (t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R) {
         /* value = scale x code, |code| <= 128 (q8r) or 8 (q4r): exact powers of two, so the
@@ -261,6 +255,7 @@ static prefrec_status pc_status(const prefrec_tensor *t, int bad, uint64_t at, p
                                  t->name, (unsigned long long)(t->offset + at),
                                  bad == 1       ? "the prior is not a finite number > 0"
                                      : bad == 2 ? "a count is above its segment's size"
+                                     : bad == 5 ? "more than 65,535 segment rows"
                                                 : "a segment size has bit 31 set");
     return PREFREC_OK;
 }

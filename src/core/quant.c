@@ -246,10 +246,23 @@ int prefrec_qc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
 }
 
 /* ---- pc8 / pc16: the segment popularity table as its counts ---------------------------------- */
-/* pc8 / pc16: the count at (r, c) (a byte, or a pc16 value from its low and high planes; n:
- * the counts per plane). */
+/* pc8 / pc16: the counts from stored index k on (a byte, or a pc16 value from its low and high
+ * planes; n: the counts per plane), read without a test of the dtype per count: a pc8 reads
+ * its byte twice and masks the second read away. */
+typedef struct pc_span {
+    const unsigned char *lo, *hi;
+    uint32_t mask;
+} pc_span;
+static pc_span pc_at(uint32_t dt, const unsigned char *q, uint64_t n, uint64_t k) {
+    pc_span a = {q + k, dt == PREFREC_DT_PC8 ? q + k : q + n + k,
+                 dt == PREFREC_DT_PC8 ? 0u : 0xFF00u};
+    return a;
+}
+static inline uint32_t pc_k(pc_span a, uint64_t c) {
+    return (uint32_t)a.lo[c] | ((uint32_t)a.hi[c] << 8 & a.mask);
+}
 static uint32_t pc_count(uint32_t dt, const unsigned char *q, uint64_t n, uint64_t k) {
-    return dt == PREFREC_DT_PC8 ? q[k] : (uint32_t)q[k] | (uint32_t)q[n + k] << 8;
+    return pc_k(pc_at(dt, q, n, k), 0);
 }
 
 /* Checked, then decoded as prefrec_pc_shares and prefrec_pc_row read it (the floats training
@@ -268,12 +281,22 @@ int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
     uint64_t n = (rows + 1) * cols;
     for (uint64_t r = 0; r <= rows; r++) {
         uint32_t size = qc_rd32(sz + 4 * r);
+        if (r >= 65536) { /* a product's buyers, summed over the rows, must fit 32 bits */
+            *bad = 8 + 4 * r;
+            return 5;
+        }
         if (size >> 31 && (r == rows || size != 0x80000000u)) {
             *bad = 8 + 4 * r;
             return 3;
         }
     }
-    for (uint64_t c = 0; c < cols; c++) /* product by product, each count against its size */
+    int over = 0; /* each count against its size: a row at a time, in memory order */
+    for (uint64_t r = 0; r <= rows; r++) {
+        uint32_t size = qc_rd32(sz + 4 * r) & 0x7FFFFFFFu;
+        pc_span a = pc_at(dt, q, n, r * cols);
+        for (uint64_t c = 0; c < cols; c++) over |= pc_k(a, c) > size;
+    }
+    for (uint64_t c = 0; over && c < cols; c++) /* the first, product by product, to name it */
         for (uint64_t r = 0; r <= rows; r++)
             if (pc_count(dt, q, n, r * cols + c) > (qc_rd32(sz + 4 * r) & 0x7FFFFFFFu)) {
                 *bad = 8 + 4 * (rows + 1) + r * cols + c;
@@ -300,42 +323,51 @@ void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint
     uint64_t n = (rows + 1) * cols;
     double n_all = 0;
     for (uint64_t r = 0; r <= rows; r++) n_all += (double)(qc_rd32(sz + 4 * r) & 0x7FFFFFFFu);
-    for (uint64_t c = 0; c < cols; c++) {
-        double g = 0; /* the rows' counts in row order, as prefrec_pc_decode adds them */
-        for (uint64_t r = 0; r <= rows; r++) {
-            g += (double)pc_count(dt, q, n, r * cols + c);
+    /* the buyers g per product, integers summed a row at a time in gl's own words (at most
+     * 65,536 rows of counts below 2^16, checked at open: below 2^32, so exact, the double sums
+     * of the same counts), then g / n_all */
+    memset(gl, 0, (size_t)cols * sizeof *gl);
+    for (uint64_t r = 0; r <= rows; r++) {
+        pc_span a = pc_at(dt, q, n, r * cols);
+        for (uint64_t c = 0; c < cols; c++) {
+            uint32_t g;
+            memcpy(&g, &gl[c], sizeof g);
+            g += pc_k(a, c);
+            memcpy(&gl[c], &g, sizeof g);
         }
-        gl[c] = n_all > 0 ? (float)(g / n_all) : 0.0f;
     }
+    for (uint64_t c = 0; c < cols; c++) {
+        uint32_t g;
+        memcpy(&g, &gl[c], sizeof g);
+        gl[c] = n_all > 0 ? (float)((double)g / n_all) : 0.0f;
+    }
+}
+
+/* Values c0 .. c1 - 1 of row r into out[0 .. c1 - c0). */
+static void pc_values(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                      const float *gl, uint64_t r, uint64_t c0, uint64_t c1, float *out) {
+    uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
+    double prior;
+    memcpy(&prior, &bits, sizeof prior);
+    const unsigned char *sz = in + 8, *q = sz + 4 * (rows + 1);
+    uint32_t size = qc_rd32(sz + 4 * r);
+    double den = (double)size + prior;
+    pc_span a = pc_at(dt, q, (rows + 1) * cols, r * cols + c0);
+    for (uint64_t c = 0; c < c1 - c0; c++)
+        out[c] = size >> 31 ? gl[c0 + c]
+                            : (float)(((double)pc_k(a, c) + prior * (double)gl[c0 + c]) / den);
 }
 
 void prefrec_pc_row(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                     const float *gl, uint64_t r, float *out) {
-    uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
-    double prior;
-    memcpy(&prior, &bits, sizeof prior);
-    const unsigned char *sz = in + 8, *q = sz + 4 * (rows + 1);
-    uint64_t n = (rows + 1) * cols;
-    uint32_t size = qc_rd32(sz + 4 * r);
-    if (size >> 31) {
-        memcpy(out, gl, (size_t)cols * sizeof *out);
-        return;
-    }
-    double den = (double)size + prior;
-    for (uint64_t c = 0; c < cols; c++)
-        out[c] = (float)(((double)pc_count(dt, q, n, r * cols + c) + prior * (double)gl[c]) / den);
+    pc_values(dt, in, rows, cols, gl, r, 0, cols, out);
 }
 
 float prefrec_pc_value(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                        const float *gl, uint64_t r, uint64_t c) {
-    uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
-    double prior;
-    memcpy(&prior, &bits, sizeof prior);
-    const unsigned char *sz = in + 8, *q = sz + 4 * (rows + 1);
-    uint32_t size = qc_rd32(sz + 4 * r);
-    if (size >> 31) return gl[c];
-    uint32_t k = pc_count(dt, q, (rows + 1) * cols, r * cols + c);
-    return (float)(((double)k + prior * (double)gl[c]) / ((double)size + prior));
+    float v;
+    pc_values(dt, in, rows, cols, gl, r, c, c + 1, &v);
+    return v;
 }
 
 /* ---- r16: small integers over a common denominator --------------------------------------- */
