@@ -100,6 +100,31 @@ int main(void) {
     CHECK_EQ_INT(rc, 0);
     CHECK(g == (rank_fx)isum * ((rank_fx)1 << 24));
 
+    /* the fast form (two int64 lanes, flushed): the same integers as one term at a time, for
+     * terms up to its bound, ties included */
+    rank_fx slow = 0, fast = 0;
+    int64_t h = 0, l = 0;
+    for (int i = 0; i < N_TERMS; i++) {
+        double e = (double)((int)prefrec_rng_below(&r, 84) - 66);
+        double x = (prefrec_rng_double(&r) - 0.5) * pow(2.0, e);
+        if (i % 7 == 0) x = ldexp((double)((int64_t)prefrec_rng_below(&r, 1u << 20) * 2 + 1), -65);
+        if (i % 11 == 0) x = -x;
+        if (i == 5) x = RANK_FX_FAST_MAX - 0x1p-30;
+        if (i == 6) x = -(RANK_FX_FAST_MAX - 0x1p-30);
+        rank_fx one_term = 0, lane_term = 0;
+        int64_t h1 = 0, l1 = 0;
+        rc |= rank_fx_add(&one_term, x);
+        rank_fx_split(x, &h1, &l1);
+        rc |= rank_fx_flush(&lane_term, h1, l1);
+        if (!same_fx(one_term, lane_term)) rc |= 2;
+        rc |= rank_fx_add(&slow, x);
+        rank_fx_split(x, &h, &l);
+        if ((i + 1) % RANK_FX_FAST_TERMS == 0) rc |= rank_fx_flush(&fast, h, l), h = l = 0;
+    }
+    rc |= rank_fx_flush(&fast, h, l);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(same_fx(slow, fast));
+
     /* one process: the reduction over the ranks is the identity */
     prefrec_interactions x = {0};
     rank_fx one[2] = {fwd, g};

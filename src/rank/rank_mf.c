@@ -338,23 +338,64 @@ MF_CLONES static int half_step(const int64_t *start, const int32_t *other, const
 /* Sums per item: the upper triangle of sum c1 x x' (row-major), then sum (1 + c1) x. */
 static size_t item_width(int d) { return (size_t)d * (size_t)(d + 1) / 2 + (size_t)d; }
 
-/* Adds the terms of item j's buyers held here (x's customers) to s[0..item_width). 0 or -1
- * (a term or a sum out of the grid's range). */
+/* The upper triangle of c u u' into the lanes h, l (rank_fx_split): the caller has checked
+ * |c| max|u|^2 < RANK_FX_FAST_MAX. */
+MF_CLONES static void tri_terms(double c, const float *restrict u, int d, int64_t *restrict h,
+                                int64_t *restrict l) {
+    for (int i = 0; i < d; i++) {
+        double ci = c * u[i];
+        for (int k = i; k < d; k++) rank_fx_split(ci * u[k], h++, l++);
+    }
+}
+
+/* The largest |u[i]|, or infinity if one is not finite. */
+static double max_abs(const float *u, int d) {
+    double mu = 0;
+    for (int i = 0; i < d; i++) {
+        double v = fabs((double)u[i]);
+        if (!(v <= 0x1p100)) return INFINITY;
+        if (v > mu) mu = v;
+    }
+    return mu;
+}
+
+/* s[0..n) += the lanes, which are then zeroed. 0 or -1 (out of range). */
+static int flush_lanes(rank_fx *s, int64_t *h, int64_t *l, size_t n) {
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) rc |= rank_fx_flush(&s[i], h[i], l[i]);
+    memset(h, 0, n * sizeof *h);
+    memset(l, 0, n * sizeof *l);
+    return rc;
+}
+
+/* Adds the terms of item j's buyers held here (x's customers) to s[0..item_width): a buyer's
+ * terms go through the int64 lanes h, l (item_width each, zero on entry and on return) when
+ * they are small enough, else one by one (where a term out of range is an error). The same
+ * integers either way. 0 or -1 (a term or a sum out of the grid's range). */
 static int item_terms(const prefrec_interactions *x, const double *c1, const float *cu, int d,
-                      int32_t j, rank_fx *s) {
-    for (int64_t a = x->col_start[j]; a < x->col_start[j + 1]; a++) {
+                      int32_t j, rank_fx *s, int64_t *h, int64_t *l) {
+    size_t w = item_width(d), tri = w - (size_t)d;
+    int in_lanes = 0, rc = 0;
+    for (int64_t a = x->col_start[j]; !rc && a < x->col_start[j + 1]; a++) {
         const float *u = cu + (size_t)x->col_customer[a] * d;
-        double c = c1[a];
+        double c = c1[a], mu = max_abs(u, d);
+        if (fabs(c) * mu * mu < RANK_FX_FAST_MAX && fabs(1.0 + c) * mu < RANK_FX_FAST_MAX) {
+            tri_terms(c, u, d, h, l);
+            for (int i = 0; i < d; i++) rank_fx_split((1.0 + c) * u[i], h + tri + i, l + tri + i);
+            if (++in_lanes == RANK_FX_FAST_TERMS) rc = flush_lanes(s, h, l, w), in_lanes = 0;
+            continue;
+        }
         rank_fx *t = s;
-        for (int i = 0; i < d; i++) {
+        for (int i = 0; !rc && i < d; i++) {
             double ci = c * u[i];
             for (int k = i; k < d; k++)
-                if (rank_fx_add(t++, ci * u[k])) return -1;
+                if (rank_fx_add(t++, ci * u[k])) rc = -1;
         }
-        for (int i = 0; i < d; i++)
-            if (rank_fx_add(t++, (1.0 + c) * u[i])) return -1;
+        for (int i = 0; !rc && i < d; i++)
+            if (rank_fx_add(t++, (1.0 + c) * u[i])) rc = -1;
     }
-    return 0;
+    if (in_lanes || rc) rc |= flush_lanes(s, h, l, w);
+    return rc;
 }
 
 /* The item's factors from its summed terms s and the summed Gram g (upper triangle): 0, 2
@@ -394,8 +435,9 @@ static void *item_rows(void *arg) {
     size_t w = item_width(d);
     double *a = malloc((size_t)d * d * sizeof *a), *b = malloc((size_t)d * sizeof *b);
     rank_fx *s = jb->sums ? NULL : malloc(w * sizeof *s);
-    if (!a || !b || (!jb->sums && !s)) {
-        free(a), free(b), free(s);
+    int64_t *lanes = jb->sums ? NULL : calloc(2 * w, sizeof *lanes);
+    if (!a || !b || (!jb->sums && (!s || !lanes))) {
+        free(a), free(b), free(s), free(lanes);
         jb->failed = 1;
         return NULL;
     }
@@ -409,14 +451,14 @@ static void *item_rows(void *arg) {
         const rank_fx *sj = jb->sums ? jb->sums + (size_t)k * w : s;
         if (!jb->sums) {
             memset(s, 0, w * sizeof *s);
-            if (item_terms(jb->x, jb->c1, jb->cu, d, j, s)) {
+            if (item_terms(jb->x, jb->c1, jb->cu, d, j, s, lanes, lanes + w)) {
                 jb->failed = 3;
                 break;
             }
         }
         jb->failed = item_solve(sj, jb->g, jb->reg, d, a, b, o);
     }
-    free(a), free(b), free(s);
+    free(a), free(b), free(s), free(lanes);
     return NULL;
 }
 
@@ -455,13 +497,14 @@ static int item_step_dist(item_job base, int rc, int threads) {
     int32_t per = (int32_t)(MF_ROUND_BYTES / rec > 0 ? MF_ROUND_BYTES / rec : 1);
     int32_t mine_max = per / N + 1;
     rank_fx *sums = malloc((size_t)mine_max * w * sizeof *sums), *s = malloc(w * sizeof *s);
+    int64_t *lanes = calloc(2 * w, sizeof *lanes);
     int32_t *items = malloc((size_t)mine_max * sizeof *items);
     size_t *cnt = calloc(3 * (size_t)N, sizeof *cnt); /* send counts, receive counts, offsets */
     if (!cnt) { /* cannot take part in the rounds (docs/mpi.md "Not done yet": not shared) */
-        free(sums), free(s), free(items);
+        free(sums), free(s), free(items), free(lanes);
         return 1;
     }
-    if (!rc && (!sums || !s || !items)) rc = 1;
+    if (!rc && (!sums || !s || !items || !lanes)) rc = 1;
     size_t *sc = cnt;
     for (int32_t j0 = 0; j0 < np; j0 += per) {
         int32_t j1 = np - j0 > per ? j0 + per : np;
@@ -475,7 +518,7 @@ static int item_step_dist(item_job base, int rc, int threads) {
         for (int32_t j = j0; !rc && j < j1; j++) {
             if (x->col_start[j + 1] == x->col_start[j]) continue;
             memset(s, 0, w * sizeof *s);
-            if (item_terms(x, base.c1, base.cu, d, j, s)) {
+            if (item_terms(x, base.c1, base.cu, d, j, s, lanes, lanes + w)) {
                 rc = 3;
                 break;
             }
@@ -533,7 +576,7 @@ static int item_step_dist(item_job base, int rc, int threads) {
         memcpy(&j, all + at, 4);
         if (j >= 0 && j < np) memcpy(base.out + (size_t)j * d, all + at + 4, frec - 4);
     }
-    free(mine), free(all), free(sums), free(s), free(items), free(cnt);
+    free(mine), free(all), free(sums), free(s), free(items), free(lanes), free(cnt);
     return rc;
 }
 
@@ -545,17 +588,28 @@ static int item_step(const prefrec_interactions *x, const double *c1, const floa
     int d = p->dim;
     size_t ng = (size_t)d * (size_t)(d + 1) / 2;
     rank_fx *g = calloc(ng, sizeof *g);
-    if (!rc && !g) rc = 1;
+    int64_t *lanes = calloc(2 * ng, sizeof *lanes);
+    if (!rc && (!g || !lanes)) rc = 1;
+    int in_lanes = 0;
     for (int32_t c = 0; !rc && c < x->n_customers; c++) {
         const float *u = cu + (size_t)c * d;
+        double mu = max_abs(u, d);
+        if (mu * mu < RANK_FX_FAST_MAX) {
+            tri_terms(1.0, u, d, lanes, lanes + ng);
+            if (++in_lanes == RANK_FX_FAST_TERMS)
+                rc = flush_lanes(g, lanes, lanes + ng, ng) ? 3 : 0, in_lanes = 0;
+            continue;
+        }
         rank_fx *t = g;
         for (int i = 0; !rc && i < d; i++)
             for (int k = i; k < d; k++)
-                if (rank_fx_add(t++, (double)u[i] * u[k])) {
+                if (rank_fx_add(t++, (1.0 * u[i]) * u[k])) {
                     rc = 3;
                     break;
                 }
     }
+    if (!rc && in_lanes && flush_lanes(g, lanes, lanes + ng, ng)) rc = 3;
+    free(lanes);
     int sharded = prefrec_dist_size(x->dist) > 1;
     if (sharded) { /* collective: every rank calls it, also after a failure (its sums then 0) */
         if (rc && g) memset(g, 0, ng * sizeof *g);
