@@ -5,7 +5,9 @@
  * c_ui = 1 + alpha log(1 + count). Each half-step solves a d x d system per row using
  * Y'Y + sum over the row's pairs of (c - 1) y y' (the "Y'Y trick"), so the cost is linear in
  * the pairs; rows with few pairs go through the Woodbury identity instead (half_rows). Rows are split into fixed contiguous blocks over threads and every row's solve
- * is independent, so the factors do not depend on the thread count. Initial item factors
+ * is independent, so the factors do not depend on the thread count. The item half-step takes
+ * its sums over customers exactly (item_step, below), so that a fit on customers sharded over
+ * ranks (x->dist, docs/mpi.md) has the one-process bits. Initial item factors
  * come from the seed (one rng stream per product). */
 #include <pthread.h>
 #include <stdio.h>
@@ -331,9 +333,11 @@ MF_CLONES static int half_step(const int64_t *start, const int32_t *other, const
  * Its sums over customers are taken on the 2^-64 grid, so they have the same bits in any order
  * and on any split of the customers over ranks: X'X over every customer, and per item its
  * buyers' terms, summed to the item's owner (rank j % N). The owner forms the d x d system (X'X
- * added to the item's sums exactly, then rounded once to double) and solves it by Cholesky: the
- * Woodbury and conjugate-gradient shortcuts need products across the buyers, which a sum of
- * per-customer terms cannot give, so the item side always takes the normal equations. */
+ * added to the item's sums exactly, then rounded once to double) and solves it by Cholesky, or
+ * takes cg_steps conjugate-gradient steps on the formed matrix (the grid's setting). Woodbury
+ * needs products across the item's buyers, which a sum of per-customer terms cannot give, so
+ * short items are no longer solved through it; and the formed matrix costs d^2 / 2 per pair
+ * (the Cholesky path's cost before), not CG's 2 d per pair and step. */
 
 /* Sums per item: the upper triangle of sum c1 x x' (row-major), then sum (1 + c1) x. */
 static size_t item_width(int d) { return (size_t)d * (size_t)(d + 1) / 2 + (size_t)d; }
@@ -398,20 +402,62 @@ static int item_terms(const prefrec_interactions *x, const double *c1, const flo
     return rc;
 }
 
-/* The item's factors from its summed terms s and the summed Gram g (upper triangle): 0, 2
- * (not SPD) or 3 (out of the grid's range). a: d x d, b: d scratch. */
-static int item_solve(const rank_fx *s, const rank_fx *g, double reg, int d, double *a, double *b,
-                      float *out) {
+/* steps conjugate-gradient steps on A z = b (A d x d, full) from the current factors o, as
+ * cg_row does with A applied pair by pair; the result to o. w: 4 d scratch. */
+static void item_cg(const double *a, const double *b, int d, int steps, double *w, float *o) {
+    double *xv = w, *res = w + d, *dir = w + 2 * d, *ad = w + 3 * d;
+    for (int k = 0; k < d; k++) xv[k] = o[k];
+    double rs = 0;
+    for (int i = 0; i < d; i++) {
+        double v = 0;
+        for (int k = 0; k < d; k++) v += a[(size_t)i * d + k] * xv[k];
+        res[i] = b[i] - v;
+        dir[i] = res[i];
+        rs += res[i] * res[i];
+    }
+    for (int it = 0; it < steps && rs > 1e-20; it++) {
+        double pap = 0;
+        for (int i = 0; i < d; i++) {
+            double v = 0;
+            for (int k = 0; k < d; k++) v += a[(size_t)i * d + k] * dir[k];
+            ad[i] = v;
+            pap += dir[i] * v;
+        }
+        if (!(pap > 0)) break;
+        double al = rs / pap, rs_new = 0;
+        for (int k = 0; k < d; k++) {
+            xv[k] += al * dir[k];
+            res[k] -= al * ad[k];
+            rs_new += res[k] * res[k];
+        }
+        for (int k = 0; k < d; k++) dir[k] = res[k] + rs_new / rs * dir[k];
+        rs = rs_new;
+    }
+    for (int k = 0; k < d; k++) o[k] = (float)xv[k];
+}
+
+/* The item's factors from its summed terms s and the summed Gram g (upper triangle), by
+ * Cholesky, or by cg_steps conjugate-gradient steps from its current factors o (the grid's
+ * setting, as on the customer side): 0, 2 (not SPD) or 3 (out of the grid's range). a: d x d,
+ * w: 5 d scratch. */
+static int item_solve(const rank_fx *s, const rank_fx *g, double reg, int d, int cg_steps,
+                      double *a, double *w, float *o) {
     size_t t = 0;
     for (int i = 0; i < d; i++)
         for (int k = i; k < d; k++, t++) {
             rank_fx v = s[t];
             if (rank_fx_add_fx(&v, g[t])) return 3;
             a[(size_t)i * d + k] = rank_fx_double(v) + (i == k ? reg : 0.0);
+            if (cg_steps > 0) a[(size_t)k * d + i] = a[(size_t)i * d + k];
         }
+    double *b = w + 4 * d;
     for (int i = 0; i < d; i++) b[i] = rank_fx_double(s[t + (size_t)i]);
+    if (cg_steps > 0) {
+        item_cg(a, b, d, cg_steps, w, o);
+        return 0;
+    }
     if (chol_solve(a, b, d)) return 2;
-    for (int i = 0; i < d; i++) out[i] = (float)b[i];
+    for (int i = 0; i < d; i++) o[i] = (float)b[i];
     return 0;
 }
 
@@ -426,6 +472,7 @@ typedef struct item_job {
     float *out; /* n_products x dim */
     double reg;
     int dim;
+    int cg_steps; /* > 0: that many conjugate-gradient steps per item instead of the solve */
     int failed; /* 1 out of memory, 2 not SPD, 3 out of range */
 } item_job;
 
@@ -433,7 +480,7 @@ static void *item_rows(void *arg) {
     item_job *jb = arg;
     int d = jb->dim;
     size_t w = item_width(d);
-    double *a = malloc((size_t)d * d * sizeof *a), *b = malloc((size_t)d * sizeof *b);
+    double *a = malloc((size_t)d * d * sizeof *a), *b = malloc((size_t)5 * d * sizeof *b);
     rank_fx *s = jb->sums ? NULL : malloc(w * sizeof *s);
     int64_t *lanes = jb->sums ? NULL : calloc(2 * w, sizeof *lanes);
     if (!a || !b || (!jb->sums && (!s || !lanes))) {
@@ -456,7 +503,7 @@ static void *item_rows(void *arg) {
                 break;
             }
         }
-        jb->failed = item_solve(sj, jb->g, jb->reg, d, a, b, o);
+        jb->failed = item_solve(sj, jb->g, jb->reg, d, jb->cg_steps, a, b, o);
     }
     free(a), free(b), free(s), free(lanes);
     return NULL;
@@ -615,7 +662,7 @@ static int item_step(const prefrec_interactions *x, const double *c1, const floa
         if (rc && g) memset(g, 0, ng * sizeof *g);
         if (rank_fx_sum_ranks(x, g ? g : (rank_fx[1]){0}, g ? ng : 0) && !rc) rc = 3;
     }
-    item_job base = {x, c1, cu, g, NULL, NULL, 0, 0, it, p->reg, d, 0};
+    item_job base = {x, c1, cu, g, NULL, NULL, 0, 0, it, p->reg, d, p->cg_steps, 0};
     if (!sharded) {
         if (!rc) rc = item_solve_all(base, NULL, x->n_products, threads);
     } else
