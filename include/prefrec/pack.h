@@ -174,6 +174,9 @@ void prefrec_pack_row_f32(const prefrec_tensor *t, uint64_t r0, uint64_t n_rows,
  * (prefrec_pack_row_f32) instead of decoded whole by prefrec_pack_get: f16, q8r, q4r in a
  * version-2 pack (ask prefrec_pack_get for t->dtype to check its shape without decoding). */
 int prefrec_pack_by_rows(const prefrec_pack *p, const prefrec_tensor *t);
+/* 1 when t is a 2-d pc8 / pc16 table of a version-2 pack, checked at open and readable a row or
+ * a value at a time from its counts (prefrec_pc_shares, prefrec_pc_row, prefrec_pc_value) */
+int prefrec_pack_pc_table(const prefrec_pack *p, const prefrec_tensor *t);
 /* 1 when every float t decodes to is finite, found without decoding: f32 values scanned, an
  * f16's exponent, a q8r / q4r row's scale times its largest code (conservative: 0 may also
  * mean a scale too large for some code the row does not hold); 0 for other dtypes. */
@@ -246,6 +249,15 @@ int prefrec_r16_fit(const float *x, size_t n, double *a, double *b, uint16_t *k)
  * size), 3 (a size's bit 31) with *bad the offending byte's offset in `in`, 4 out of memory */
 int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                       float *out, uint64_t *bad);
+/* (out NULL: the checks alone, nothing written.) A table that passed them, read without a whole
+ * decode, with the same floats: gl[0..cols) each product's overall share (prefrec_pc_shares),
+ * then row r into out[0..cols) (prefrec_pc_row) or the one value (r, c) (prefrec_pc_value). */
+void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                       float *gl);
+void prefrec_pc_row(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                    const float *gl, uint64_t r, float *out);
+float prefrec_pc_value(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                       const float *gl, uint64_t r, uint64_t c);
 /* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, d16, u8d, r16, or q5r / q6r / pcn; a name may end in '*' to
  * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
  * plan is malformed (prefrec_quant_plan_check says where). */

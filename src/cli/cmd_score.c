@@ -79,6 +79,7 @@ typedef struct score_cursor {
     size_t j;
     int fail_at; /* PREFREC_MPI_FAIL_CHUNK: this chunk number fails (tests), else -1 */
     int chunks, rank;
+    prefrec_dist *d; /* PREFREC_MPI_FAIL=R:merge:K: chunk K of rank R fails (host/dist.h) */
 } score_cursor;
 
 /* The next chunk of runs from c, until its text reaches budget bytes (at least one run).
@@ -96,6 +97,11 @@ static prefrec_status next_chunk(score_cursor *c, size_t budget, char **buf, siz
                                  "rank %d: chunk %d of its score lines failed "
                                  "(PREFREC_MPI_FAIL_CHUNK, a test hook)",
                                  c->rank, c->fail_at);
+    if (prefrec_dist_hook(c->d, "merge"))
+        return prefrec_error_set(err, PREFREC_E_NOMEM,
+                                 "rank %d: out of memory writing its score lines "
+                                 "(PREFREC_MPI_FAIL, a test hook)",
+                                 c->rank);
     FILE *tf = open_memstream(&text, &text_len);
     int bad = !tf;
     long at = 0;
@@ -311,7 +317,7 @@ static int score_sharded(const char *data, const prefrec_score_params *p, const 
     /* the lines go to rank 0 in chunks, written as they come (stream_write) */
     size_t budget = 0;
     if (!st) st = chunk_bytes(n, &budget, &err);
-    score_cursor cur = {s, ds, info.customer_key, 0, -1, 0, prefrec_dist_rank(d)};
+    score_cursor cur = {s, ds, info.customer_key, 0, -1, 0, prefrec_dist_rank(d), d};
     if (!st) st = fail_hook(prefrec_dist_rank(d), &cur.fail_at, &err);
     int64_t pairs = s ? (int64_t)s->n : 0;
     if (!(st = prefrec_dist_agree(d, st, 0, &err))) {

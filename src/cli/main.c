@@ -72,6 +72,8 @@ int main(int argc, char **argv) {
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (!strcmp(argv[1], commands[i].name)) rc = commands[i].run(argc - 1, argv + 1);
         cli_set_dist(NULL);
+        /* a rank that failed without telling the others stops them in the finish (dist.h) */
+        if (rc) prefrec_dist_fail(d, NULL);
         prefrec_dist_finish(d);
         return rc;
     }

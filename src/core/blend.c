@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const prefrec_blend_weight_names[PREFREC_BW_COUNT] = {
@@ -36,6 +37,39 @@ static prefrec_status get_w(const prefrec_pack *pack, const char *name, uint32_t
     return get(pack, name, PREFREC_DT_F32, 2, P, M, (const void **)w, err);
 }
 
+/* The segment popularity: kept as its stored counts where the pack has them (pc8 / pc16: no
+ * float table written at load; the shares pop_gl are made at the end of the load), else the
+ * f32 table. */
+static prefrec_status get_pop(const prefrec_pack *pack, uint32_t P, prefrec_blend *b,
+                              prefrec_error *err) {
+    const prefrec_tensor *t = prefrec_pack_find(pack, "blend.pop.seg");
+    uint32_t want[2] = {PREFREC_N_SEGMENTS, P};
+    if (t && prefrec_pack_pc_table(pack, t))
+        return prefrec_pack_get(pack, "blend.pop.seg", t->dtype, 2, want, &b->pop_t, err);
+    return get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, PREFREC_N_SEGMENTS, P,
+               (const void **)&b->pop_seg, err);
+}
+
+const float *prefrec_blend_pop_row(const prefrec_blend *b, int s, float *tmp) {
+    if (b->pop_seg) return b->pop_seg + (size_t)s * (size_t)b->n_products;
+    prefrec_pc_row(b->pop_t->dtype, (const unsigned char *)b->pop_t->data, PREFREC_N_SEGMENTS,
+                   (uint64_t)b->n_products, b->pop_gl, (uint64_t)s, tmp);
+    return tmp;
+}
+
+float prefrec_blend_pop_at(const prefrec_blend *b, int s, int32_t p) {
+    if (b->pop_seg) return b->pop_seg[(size_t)s * (size_t)b->n_products + (size_t)p];
+    return prefrec_pc_value(b->pop_t->dtype, (const unsigned char *)b->pop_t->data,
+                            PREFREC_N_SEGMENTS, (uint64_t)b->n_products, b->pop_gl, (uint64_t)s,
+                            (uint64_t)p);
+}
+
+void prefrec_blend_free(prefrec_blend *b) {
+    if (!b) return;
+    free(b->pop_gl);
+    b->pop_gl = NULL;
+}
+
 prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, prefrec_blend *b,
                                   prefrec_error *err) {
     memset(b, 0, sizeof *b);
@@ -61,8 +95,7 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
         (s = get(pack, "blend.knn.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->knn_nbr,
                  err)) ||
         (s = get_w(pack, "blend.knn.w", P, M, &b->knn_w, &b->knn_wt, err)) ||
-        (s = get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, PREFREC_N_SEGMENTS, P,
-                 (const void **)&b->pop_seg, err)) ||
+        (s = get_pop(pack, P, b, err)) ||
         (s = get(pack, "blend.trend", PREFREC_DT_F32, 1, P, 0, (const void **)&b->trend, err)) ||
         (s = get(pack, "blend.pop.all", PREFREC_DT_F32, 1, P, 0, (const void **)&b->pop_all, err)))
         return s;
@@ -79,6 +112,12 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
     for (int k = 0; k < PREFREC_BW_COUNT; k++)
         b->w[k] = member_num(w, prefrec_blend_weight_names[k], 0);
     b->tiebreak = member_num(bl, "tiebreak", 1e-6);
+    if (b->pop_t) { /* last: nothing to free on the error paths above */
+        b->pop_gl = malloc((size_t)P * sizeof *b->pop_gl + 1);
+        if (!b->pop_gl) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+        prefrec_pc_shares(b->pop_t->dtype, (const unsigned char *)b->pop_t->data,
+                          PREFREC_N_SEGMENTS, P, b->pop_gl);
+    }
     return PREFREC_OK;
 }
 
@@ -122,7 +161,9 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
     for (int32_t p = 0; p < P; p++) parts->i2i[p] += parts->f_knn * tmp[p];
 
     /* popularity: the segment's row and the trend, each scaled to max 1 */
-    const float *row = b->pop_seg + (size_t)(seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0) * P;
+    /* (tmp is free again: the kNN sums are in i2i) */
+    const float *row =
+        prefrec_blend_pop_row(b, seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0, tmp);
     float ms = max_of(row, P), mt = max_of(b->trend, P);
     float fs = w[PREFREC_BW_POP] != 0 && ms > 0.0f ? (float)(w[PREFREC_BW_POP] / ms) : 0.0f;
     float ft = w[PREFREC_BW_TREND] != 0 && mt > 0.0f ? (float)(w[PREFREC_BW_TREND] / mt) : 0.0f;

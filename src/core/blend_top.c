@@ -119,20 +119,43 @@ prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *
     const double *w = b->w;
     int ok = P > 0 && b->tiebreak >= 0;
     for (int k = 0; k < PREFREC_BW_COUNT; k++) ok = ok && w[k] >= 0;
+    /* ub starts as the largest segment part of each product: each segment's row read once
+     * (decoded from its counts into row when the pack stores them so), checked, its max taken
+     * and its scaled values folded into ub */
     float seg_max[PREFREC_N_SEGMENTS], trend_max = 0.0f;
-    for (int s = 0; ok && s < PREFREC_N_SEGMENTS; s++)
-        ok = max_finite_nonneg(b->pop_seg + (size_t)s * P, (size_t)P, &seg_max[s]);
+    float *ub = ok ? malloc((size_t)P * sizeof *ub) : NULL;
+    float *rowbuf = ok && !b->pop_seg ? malloc((size_t)P * sizeof *rowbuf) : NULL;
+    if (ok && (!ub || (!b->pop_seg && !rowbuf))) {
+        free(ub), free(rowbuf);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    }
+    for (int32_t p = 0; ok && p < P; p++) ub[p] = 0.0f;
+    for (int s = 0; ok && s < PREFREC_N_SEGMENTS; s++) {
+        const float *row = prefrec_blend_pop_row(b, s, rowbuf);
+        ok = max_finite_nonneg(row, (size_t)P, &seg_max[s]);
+        float fs = part_scale(w[PREFREC_BW_POP], seg_max[s]);
+        for (int32_t p = 0; ok && p < P; p++) {
+            float v = fs * row[p];
+            if (v > ub[p]) ub[p] = v;
+        }
+    }
+    free(rowbuf);
     ok = ok && max_finite_nonneg(b->trend, (size_t)P, &trend_max) &&
         max_finite_nonneg(b->pop_all, (size_t)P, NULL) &&
         (b->ease_w ? finite_all(b->ease_w, PM) : prefrec_pack_finite(b->ease_wt)) &&
         (b->knn_w ? finite_all(b->knn_w, PM) : prefrec_pack_finite(b->knn_wt));
-    if (ok && w[PREFREC_BW_SUBPOP] != 0 && nested(product_cat, product_sub, P, n_sub, &ok))
+    if (ok && w[PREFREC_BW_SUBPOP] != 0 && nested(product_cat, product_sub, P, n_sub, &ok)) {
+        free(ub);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
-    if (!ok) return PREFREC_OK; /* served by prefrec_blend_score */
+    }
+    if (!ok) { /* served by prefrec_blend_score */
+        free(ub);
+        return PREFREC_OK;
+    }
     if (n_cat < 0) n_cat = 0;
     ix->n_products = P;
     ix->n_cat = n_cat;
-    ix->ub = malloc((size_t)P * sizeof *ix->ub);
+    ix->ub = ub;
     ix->order = malloc((size_t)P * sizeof *ix->order);
     ix->cat_order = malloc((size_t)P * sizeof *ix->cat_order);
     ix->cat_start = calloc((size_t)n_cat + 1, sizeof *ix->cat_start);
@@ -145,15 +168,6 @@ prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *
     memcpy(ix->seg_max, seg_max, sizeof seg_max);
     ix->trend_max = trend_max;
     float ft = part_scale(w[PREFREC_BW_TREND], ix->trend_max);
-    for (int32_t p = 0; p < P; p++) ix->ub[p] = 0.0f;
-    for (int s = 0; s < PREFREC_N_SEGMENTS; s++) {
-        float fs = part_scale(w[PREFREC_BW_POP], ix->seg_max[s]);
-        const float *row = b->pop_seg + (size_t)s * P;
-        for (int32_t p = 0; p < P; p++) {
-            float v = fs * row[p];
-            if (v > ix->ub[p]) ix->ub[p] = v;
-        }
-    }
     for (int32_t p = 0; p < P; p++) {
         double u = ((double)ix->ub[p] + (double)ft * b->trend[p] + b->tiebreak * b->pop_all[p]) *
             (1 + BOUND_MARGIN);
@@ -199,7 +213,8 @@ typedef struct top_ctx {
     const int32_t *product_cat, *product_sub;
     int32_t n_cat, n_sub;
     size_t n;
-    const float *row, *cs, *ss;
+    const float *row, *cs, *ss; /* row: the segment's popularity, NULL when read from counts */
+    int seg;
     float fs, ft, inv, wc, wcp, wsp, t;
     prefrec_blend_top_scratch *sc;
     prefrec_blend_parts *parts;
@@ -222,7 +237,8 @@ static void visit(top_ctx *x, int32_t p) {
     parts->i2i[p] = ea;
     parts->i2i[p] *= parts->f_ease;
     parts->i2i[p] += parts->f_knn * ka;
-    parts->pop[p] = x->fs * x->row[p] + x->ft * b->trend[p];
+    float pv = x->row ? x->row[p] : prefrec_blend_pop_at(b, x->seg, p);
+    parts->pop[p] = x->fs * pv + x->ft * b->trend[p];
     parts->cat[p] = 0.0f;
     if (x->n > 0) {
         const int32_t *product_cat = x->product_cat, *product_sub = x->product_sub;
@@ -302,7 +318,8 @@ size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, 
         parts->f_knn = mx > 0.0f ? (float)(w[PREFREC_BW_KNN] / mx) : 0.0f;
     }
     int s = seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0;
-    x.row = b->pop_seg + (size_t)s * P;
+    x.seg = s;
+    x.row = b->pop_seg ? b->pop_seg + (size_t)s * P : NULL; /* else a value at a time */
     x.fs = part_scale(w[PREFREC_BW_POP], ix->seg_max[s]);
     x.ft = part_scale(w[PREFREC_BW_TREND], ix->trend_max);
     x.t = (float)b->tiebreak;

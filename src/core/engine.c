@@ -60,6 +60,7 @@ void prefrec_engine_free(prefrec_engine *e) {
     prefrec_customers_free(e->customers);
     prefrec_model_free(e->model);
     prefrec_blend_index_free(&e->bix);
+    prefrec_blend_free(&e->blend);
     free(e->cat_copy);
     free(e->product_sub);
     free(e->slots);

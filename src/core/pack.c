@@ -175,12 +175,25 @@ static int has_view(const prefrec_pack *p, const prefrec_tensor *t) {
  * values need no check beyond a row's scale, and a reader may take their rows from the stored
  * bytes instead (prefrec_pack_row_f32: the product embeddings, read a row per product scored),
  * so a load does not write a float copy of them into fresh memory. */
-static int lazy_view(const prefrec_tensor *t) {
+static int row_view(const prefrec_tensor *t) {
     return t->dtype == PREFREC_DT_F16 || t->dtype == PREFREC_DT_Q8R || t->dtype == PREFREC_DT_Q4R;
 }
 
+/* pc8 / pc16 (the segment popularity table as counts) are lazy too: checked at open, decoded
+ * whole by the first prefrec_pack_get, or read a row or a value at a time from the counts
+ * (prefrec_pc_row: the blend, which reads one segment's row per request). */
+static int pc_view(const prefrec_tensor *t) {
+    return t->dtype == PREFREC_DT_PC8 || t->dtype == PREFREC_DT_PC16;
+}
+
+static int lazy_view(const prefrec_tensor *t) { return row_view(t) || pc_view(t); }
+
 int prefrec_pack_by_rows(const prefrec_pack *p, const prefrec_tensor *t) {
-    return p->version >= 2 && lazy_view(t);
+    return p->version >= 2 && row_view(t);
+}
+
+int prefrec_pack_pc_table(const prefrec_pack *p, const prefrec_tensor *t) {
+    return p->version >= 2 && pc_view(t) && t->ndim == 2;
 }
 
 int prefrec_pack_finite(const prefrec_tensor *t) {
@@ -240,6 +253,18 @@ void prefrec_pack_row_f32(const prefrec_tensor *t, uint64_t r0, uint64_t n_rows,
     }
 }
 
+/* prefrec_pc_decode's result for tensor t as a status (at: the offending byte in t). */
+static prefrec_status pc_status(const prefrec_tensor *t, int bad, uint64_t at, prefrec_error *err) {
+    if (bad == 4) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
+    if (bad)
+        return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): %s",
+                                 t->name, (unsigned long long)(t->offset + at),
+                                 bad == 1       ? "the prior is not a finite number > 0"
+                                     : bad == 2 ? "a count is above its segment's size"
+                                                : "a segment size has bit 31 set");
+    return PREFREC_OK;
+}
+
 /* The f32 views of the quantised tensors and the i32 views of the u16 ones, decoded into one
  * buffer (each view 64-byte aligned within it). Their size is bounded by the file's: 4 bytes per q8r or q8c byte, 8 per q4r or q4c
  * byte, 2 per f16 byte. */
@@ -262,9 +287,15 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
     for (size_t i = 0; i < p->n_tensors; i++) {
         const prefrec_tensor *t = &p->tensors[i];
         if (!has_view(p, t)) continue; /* (none in version 1) */
+        if (pc_view(t)) { /* checked here (open's messages), decoded when asked for */
+            uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
+            prefrec_status bs =
+                pc_status(t, prefrec_pc_decode(t->dtype, t->data, rows, cols, NULL, &at), at, err);
+            if (bs) return bs;
+        }
         if (lazy_view(t)) {
             /* decoded by prefrec_pack_get; the scales are checked here, with open's message */
-            uint64_t rows = q8_rows(t->ndim, t->shape);
+            uint64_t rows = pc_view(t) ? 0 : q8_rows(t->ndim, t->shape);
             for (uint64_t r = 0; t->dtype != PREFREC_DT_F16 && r < rows; r++) {
                 uint32_t bits = rd32((const unsigned char *)t->data + 4 * r);
                 float scale;
@@ -323,16 +354,6 @@ static prefrec_status decode_quantised(prefrec_pack *p, prefrec_error *err) {
                     memcpy(&out[k], &x, sizeof x);
                 }
             }
-        } else if (t->dtype == PREFREC_DT_PC8 || t->dtype == PREFREC_DT_PC16) {
-            uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
-            int bad = prefrec_pc_decode(t->dtype, t->data, rows, cols, out, &at);
-            if (bad == 4) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
-            if (bad)
-                return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: tensor '%s' (byte %llu): %s",
-                                         t->name, (unsigned long long)(t->offset + at),
-                                         bad == 1       ? "the prior is not a finite number > 0"
-                                             : bad == 2 ? "a count is above its segment's size"
-                                                        : "a segment size has bit 31 set");
         } else if (t->dtype == PREFREC_DT_Q8C || t->dtype == PREFREC_DT_Q4C) {
             uint64_t rows = q8_rows(t->ndim, t->shape), cols = rows ? t->n_elems / rows : 0, at = 0;
             int bad = prefrec_qc_decode(t->dtype, t->data, rows, cols, out, &at);
@@ -531,7 +552,16 @@ static const prefrec_tensor *decoded_view(const prefrec_pack *p, size_t i) {
     v = (prefrec_tensor *)(void *)blk;
     *v = p->views[i];
     v->data = blk + 128;
-    prefrec_pack_row_f32(t, 0, rows, (float *)(void *)(blk + 128));
+    if (pc_view(t)) { /* checked at open: only memory can fail */
+        uint64_t at = 0;
+        if (prefrec_pc_decode(t->dtype, t->data, rows, rows ? t->n_elems / rows : 0,
+                              (float *)(void *)(blk + 128), &at)) {
+            free(blk);
+            return NULL;
+        }
+    } else {
+        prefrec_pack_row_f32(t, 0, rows, (float *)(void *)(blk + 128));
+    }
     prefrec_tensor *none = NULL;
     if (!atomic_compare_exchange_strong_explicit(&p->lazy[i], &none, v, memory_order_acq_rel,
                                                  memory_order_acquire)) {

@@ -246,30 +246,18 @@ int prefrec_qc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
 }
 
 /* ---- pc8 / pc16: the segment popularity table as its counts ---------------------------------- */
-/* Row r's counts (a pc8 byte, or a pc16 value from its low and high planes) added to g and,
- * when o is not NULL, written to o as floats (exact: counts are below 2^16); 1 if a count is
- * above size. */
-static int pc_row(uint32_t dt, const unsigned char *q, uint64_t n, uint64_t r, uint64_t cols,
-                  uint32_t size, double *g, float *o) {
-    const unsigned char *lo = q + r * cols;
-    int over = 0;
-    for (uint64_t c = 0; c < cols; c++) {
-        uint32_t k = dt == PREFREC_DT_PC8 ? lo[c] : (uint32_t)lo[c] | (uint32_t)lo[n + c] << 8;
-        over |= k > size;
-        g[c] += (double)k;
-        if (o) o[c] = (float)k;
-    }
-    return over;
+/* pc8 / pc16: the count at (r, c) (a byte, or a pc16 value from its low and high planes; n:
+ * the counts per plane). */
+static uint32_t pc_count(uint32_t dt, const unsigned char *q, uint64_t n, uint64_t k) {
+    return dt == PREFREC_DT_PC8 ? q[k] : (uint32_t)q[k] | (uint32_t)q[n + k] << 8;
 }
 
-/* Row by row (rows are the segments, in memory order): the counts go into out and are added per
- * product into its buyers g (integers: exact in any order), then each row's shares are computed
- * in place from them. Per value the arithmetic of the column-by-column loop this replaced (the
- * same bits), in two passes over the table instead of one per segment for every product. */
+/* Checked, then decoded as prefrec_pc_shares and prefrec_pc_row read it (the floats training
+ * computed): the products' overall shares first, then each segment's row. */
 int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                       float *out, uint64_t *bad) {
     uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
-    double prior, n_all = 0;
+    double prior;
     memcpy(&prior, &bits, sizeof prior);
     if (!(prior > 0 && prior <= DBL_MAX)) {
         *bad = 0;
@@ -284,42 +272,70 @@ int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
             *bad = 8 + 4 * r;
             return 3;
         }
-        n_all += (double)(size & 0x7FFFFFFFu);
     }
-    double *g = calloc(cols ? cols : 1, sizeof *g); /* the buyers, then the overall share */
-    if (!g) {
+    for (uint64_t c = 0; c < cols; c++) /* product by product, each count against its size */
+        for (uint64_t r = 0; r <= rows; r++)
+            if (pc_count(dt, q, n, r * cols + c) > (qc_rd32(sz + 4 * r) & 0x7FFFFFFFu)) {
+                *bad = 8 + 4 * (rows + 1) + r * cols + c;
+                return 2;
+            }
+    if (!out) return 0;
+    float *gl = malloc((cols ? cols : 1) * sizeof *gl);
+    if (!gl) {
         *bad = 0;
         return 4; /* out of memory */
     }
-    int over = 0;
-    for (uint64_t r = 0; r <= rows; r++)
-        over |= pc_row(dt, q, n, r, cols, qc_rd32(sz + 4 * r) & 0x7FFFFFFFu, g,
-                       r < rows ? out + r * cols : NULL);
-    if (over) { /* name the first count above its size in the order the check has always used */
-        free(g);
-        for (uint64_t c = 0; c < cols; c++)
-            for (uint64_t r = 0; r <= rows; r++) {
-                const unsigned char *lo = q + r * cols + c;
-                uint32_t k = dt == PREFREC_DT_PC8 ? lo[0] : (uint32_t)lo[0] | (uint32_t)lo[n] << 8;
-                if (k > (qc_rd32(sz + 4 * r) & 0x7FFFFFFFu)) {
-                    *bad = 8 + 4 * (rows + 1) + r * cols + c;
-                    return 2;
-                }
-            }
-        return 2;
-    }
-    for (uint64_t c = 0; c < cols; c++) g[c] = n_all > 0 ? (double)(float)(g[c] / n_all) : 0.0;
-    for (uint64_t r = 0; r < rows; r++) {
-        uint32_t size = qc_rd32(sz + 4 * r);
-        float *o = out + r * cols;
-        double den = (double)size + prior;
-        if (size >> 31)
-            for (uint64_t c = 0; c < cols; c++) o[c] = (float)g[c];
-        else
-            for (uint64_t c = 0; c < cols; c++) o[c] = (float)(((double)o[c] + prior * g[c]) / den);
-    }
-    free(g);
+    prefrec_pc_shares(dt, in, rows, cols, gl);
+    for (uint64_t r = 0; r < rows; r++) prefrec_pc_row(dt, in, rows, cols, gl, r, out + r * cols);
+    free(gl);
     return 0;
+}
+
+/* A checked pc8 / pc16 table read without decoding it whole: gl[c] = product c's overall
+ * share, the float every row's value starts from; then row r's values one at a time or a row
+ * at a time, the same floats prefrec_pc_decode writes. */
+void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                       float *gl) {
+    const unsigned char *sz = in + 8, *q = sz + 4 * (rows + 1);
+    uint64_t n = (rows + 1) * cols;
+    double n_all = 0;
+    for (uint64_t r = 0; r <= rows; r++) n_all += (double)(qc_rd32(sz + 4 * r) & 0x7FFFFFFFu);
+    for (uint64_t c = 0; c < cols; c++) {
+        double g = 0; /* the rows' counts in row order, as prefrec_pc_decode adds them */
+        for (uint64_t r = 0; r <= rows; r++) {
+            g += (double)pc_count(dt, q, n, r * cols + c);
+        }
+        gl[c] = n_all > 0 ? (float)(g / n_all) : 0.0f;
+    }
+}
+
+void prefrec_pc_row(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                    const float *gl, uint64_t r, float *out) {
+    uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
+    double prior;
+    memcpy(&prior, &bits, sizeof prior);
+    const unsigned char *sz = in + 8, *q = sz + 4 * (rows + 1);
+    uint64_t n = (rows + 1) * cols;
+    uint32_t size = qc_rd32(sz + 4 * r);
+    if (size >> 31) {
+        memcpy(out, gl, (size_t)cols * sizeof *out);
+        return;
+    }
+    double den = (double)size + prior;
+    for (uint64_t c = 0; c < cols; c++)
+        out[c] = (float)(((double)pc_count(dt, q, n, r * cols + c) + prior * (double)gl[c]) / den);
+}
+
+float prefrec_pc_value(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                       const float *gl, uint64_t r, uint64_t c) {
+    uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
+    double prior;
+    memcpy(&prior, &bits, sizeof prior);
+    const unsigned char *sz = in + 8, *q = sz + 4 * (rows + 1);
+    uint32_t size = qc_rd32(sz + 4 * r);
+    if (size >> 31) return gl[c];
+    uint32_t k = pc_count(dt, q, (rows + 1) * cols, r * cols + c);
+    return (float)(((double)k + prior * (double)gl[c]) / ((double)size + prior));
 }
 
 /* ---- r16: small integers over a common denominator --------------------------------------- */

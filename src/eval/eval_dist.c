@@ -20,7 +20,10 @@ int eval_gather_sorted(prefrec_dist *d, const char *recs, size_t n, size_t rec, 
     size_t *cnt = calloc((size_t)nr, sizeof *cnt);
     *all = NULL;
     *m = 0;
-    int rc = cnt ? prefrec_dist_gatherv(d, recs ? recs : "", n * rec, 0, all, cnt) : -1;
+    /* PREFREC_MPI_FAIL=R:records (tests/mpi/fail.sh): rank R fails here as if cnt had failed */
+    int rc = cnt && !prefrec_dist_hook(d, "records")
+        ? prefrec_dist_gatherv(d, recs ? recs : "", n * rec, 0, all, cnt)
+        : -1;
     if (!rc && prefrec_dist_rank(d) == 0) {
         size_t tot = 0;
         for (int r = 0; r < nr; r++) tot += cnt[r];

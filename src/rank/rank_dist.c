@@ -9,6 +9,9 @@
 static int all_gather(prefrec_dist *d, const void *buf, size_t len, char **all, size_t *n_all);
 
 int rank_dist_sum(const prefrec_interactions *x, int64_t *v, size_t n) {
+    /* PREFREC_MPI_FAIL=R:fit:K (tests/mpi/fail.sh): rank R leaves out its K-th sum, as a fit
+     * whose allocation failed before it does; its error reaches the others (host/dist.h) */
+    if (prefrec_dist_hook(x->dist, "fit")) return -1;
     return prefrec_dist_allreduce_i64(x->dist, v, n, PREFREC_DIST_SUM);
 }
 

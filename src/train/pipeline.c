@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/json_build.h"
 #include "host/dist.h"
@@ -891,6 +892,9 @@ prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint
     const int root = prefrec_dist_rank(d) == 0;
     if (!p->out_dir) return prefrec_error_set(err, PREFREC_E_INVAL, "train: no output directory");
     prefrec_status st = PREFREC_OK;
+    /* a failed job removes the output directory it created, with the packs written in it */
+    struct stat sb;
+    int created = root && stat(p->out_dir, &sb) != 0;
     if (root) st = make_dir(p->out_dir, err);
     if (root && !st && p->dump_dir) st = make_dir(p->dump_dir, err);
     if ((st = prefrec_dist_agree(d, st, 0, err))) return st;
@@ -923,6 +927,14 @@ prefrec_status prefrec_pipeline_train_dist(const prefrec_dataset *ds, const uint
     st = prefrec_dist_agree(d, st, 0, err);
     free(cats);
     free(subs);
+    if (st && created) {
+        char path[4096];
+        for (int k = 0; k < out->n_trained; k++)
+            if ((size_t)snprintf(path, sizeof path, "%s/%s.pack", p->out_dir,
+                                 out->affiliates[k].code) < sizeof path)
+                unlink(path);
+        rmdir(p->out_dir);
+    }
     if (st) prefrec_pipeline_result_free(out);
     return st;
 }

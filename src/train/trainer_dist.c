@@ -267,6 +267,14 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
                 memcpy(w, grow_p + at * D, D * sizeof(float)), w += D * sizeof(float);
                 pslot[bp[at]] = -1;
             }
+            /* PREFREC_MPI_FAIL=R:step:K (tests/mpi/fail.sh): rank R fails at its K-th step, as
+             * an allocation failing here would; the others learn it in this step's exchange */
+            if (prefrec_dist_hook(d, "step")) {
+                st = prefrec_error_set(err, PREFREC_E_NOMEM,
+                                       "train: out of memory in a NeuMF step (PREFREC_MPI_FAIL, "
+                                       "a test hook)");
+                break;
+            }
             /* rank 0 adds the ranks' parts in rank order and sends the sum to every rank */
             char *all = NULL;
             uint64_t slen = 0;
@@ -316,8 +324,9 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
                 for (size_t k = 0; k < npr; k++) pslot[prow[k]] = -1;
             }
             free(all);
-            if (prefrec_dist_bcast(d, &slen, sizeof slen, 0) ||
-                prefrec_dist_bcast(d, smsg, (size_t)slen, 0)) {
+            /* the gather's failure flag covers them (nothing can fail between: host/dist.h) */
+            if (prefrec_dist_bcast_noflag(d, &slen, sizeof slen, 0) ||
+                prefrec_dist_bcast_noflag(d, smsg, (size_t)slen, 0)) {
                 st = prefrec_error_set(err, PREFREC_E_IO, "train: exchanging gradients failed");
                 break;
             }

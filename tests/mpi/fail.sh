@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# fail.sh - a rank that fails after the load ends the job, never hangs (docs/mpi.md "Errors"):
+# with PREFREC_MPI_FAIL=RANK:SITE[:K] (a test hook, src/host/dist.h) rank RANK fails as an
+# allocation failing there would, at score's streamed merge, a NeuMF step of train, an EASE Gram
+# reduction of train's served rankers and of eval's fit, eval's gather of the per-user records.
+# For each, at -n 2 (rank 1) and -n 3 (rank 2, and rank 0 once): the job ends within a timeout
+# (a hang fails the test instead of blocking CI), exits non-zero, prints the failing rank's
+# message once, and leaves no output nor temp file (train: not even its output directory).
+# Run as: bash fail.sh <prefrec-binary> <repo-root> <mpiexec>
+set -uo pipefail
+bin=$(realpath "$1")
+mpiexec=${3:-mpirun}
+# shellcheck source=common.bash
+source "$(dirname "$0")/common.bash" # $work, bad, ok, run, one
+
+"$bin" gen --out "$work/d" --scale 0.01 --seed 3 --quiet || exit 1
+mkdir -p "$work/o"
+tr=(train --data "$work/d" --epochs 1 --dim 8 --seed 5 --quiet --out "$work/o/packs")
+ev=(eval --data "$work/d" --windows 1 --step 45 --bootstrap 50 --affiliate A06
+  --rankers g_topfreq,p_topfreq,rep_recency,ease,pop --default ease
+  --json "$work/o/e.json" --html "$work/o/e.html")
+
+# check NAME N HOOK MESSAGE CMD...: CMD on N ranks with PREFREC_MPI_FAIL=HOOK fails within 120 s
+# with exactly one error line, "rank R: MESSAGE", and $work/o is left empty (no output, no temp)
+check() {
+  local name=$1 n=$2 hook=$3 msg=$4 r=${3%%:*}
+  shift 4
+  rm -rf "$work/o" && mkdir "$work/o"
+  PREFREC_MPI_FAIL=$hook timeout 120 "$mpiexec" --oversubscribe -n "$n" "$bin" "$@" \
+    >"$work/out" 2>"$work/err"
+  local rc=$?
+  if [[ $rc -eq 124 ]]; then
+    bad "$name, $n ranks, rank $r fails: still running after 120 s (a hang)"
+    return
+  fi
+  [[ $rc -ne 0 ]] || bad "$name, $n ranks, rank $r fails: exit 0"
+  local lines
+  lines=$(grep -c 'error:' "$work/err")
+  if [[ $lines -eq 1 ]] && grep -qF "error: rank $r: $msg" "$work/err"; then
+    ok "$name, $n ranks, rank $r fails: exit $rc, its message once"
+  else
+    bad "$name, $n ranks, rank $r fails: $lines error lines, not 'rank $r: $msg': $(head -c 400 "$work/err")"
+  fi
+  [[ -z $(ls -A "$work/o") ]] && ok "$name, $n ranks, rank $r fails: no output, no temp file" ||
+    bad "$name, $n ranks, rank $r fails: left $(ls -A "$work/o" | tr '\n' ' ')"
+  [[ $name != eval* || ! -s $work/out ]] || bad "$name, $n ranks: the table was printed"
+}
+
+merge='out of memory writing its score lines (PREFREC_MPI_FAIL'
+step='train: out of memory in a NeuMF step (PREFREC_MPI_FAIL'
+gram='ease: summing the Gram over the ranks'
+recs='eval: gathering the users failed'
+for n in 2 3; do
+  r=$((n - 1))
+  check "score, the streamed merge" "$n" "$r:merge" "$merge" score --data "$work/d" --out "$work/o/s.csv"
+  check "train, a NeuMF step" "$n" "$r:step:3" "$step" "${tr[@]}"
+  # the sums of the served rankers' fits are the same calls on every rank: the 15th is the
+  # first affiliate's EASE Gram (14), the 39th a later one's, after packs were written (38)
+  check "train, EASE's Gram of the first affiliate" "$n" "$r:fit:14" "$gram" "${tr[@]}"
+  check "train, EASE's Gram after packs were written" "$n" "$r:fit:38" "$gram" "${tr[@]}"
+  check "eval, EASE's Gram" "$n" "$r:fit:4" "$gram" "${ev[@]}"
+  check "eval, the per-user records" "$n" "$r:records:2" "$recs" "${ev[@]}"
+done
+check "train, a NeuMF step, rank 0" 3 "0:step" "$step" "${tr[@]}"
+check "eval, the per-user records, rank 0" 3 "0:records" "$recs" "${ev[@]}"
+
+# an older output stays as it was (score: the atomic write is not committed)
+rm -rf "$work/o" && mkdir "$work/o" && echo old >"$work/o/s.csv"
+PREFREC_MPI_FAIL=1:merge timeout 120 "$mpiexec" --oversubscribe -n 2 "$bin" score --data "$work/d" \
+  --out "$work/o/s.csv" 2>/dev/null && bad "score with a failing rank exited 0"
+[[ $(cat "$work/o/s.csv") == old && $(ls -A "$work/o") == s.csv ]] &&
+  ok "score, a failing rank: the older output untouched, no temp file" ||
+  bad "score, a failing rank: the older output changed or a temp file left"
+# the hook itself is checked: a bad value is refused by name
+PREFREC_MPI_FAIL=1:merge:x timeout 120 "$mpiexec" --oversubscribe -n 2 "$bin" score --data "$work/d" \
+  --out "$work/o/s.csv" 2>"$work/err" && bad "a bad PREFREC_MPI_FAIL was taken"
+grep -q "PREFREC_MPI_FAIL='1:merge:x' is not RANK:SITE" "$work/err" && ok "a bad PREFREC_MPI_FAIL is refused" ||
+  bad "a bad PREFREC_MPI_FAIL: $(head -c 300 "$work/err")"
+# without the hook the same commands succeed (the runs above failed for the hook's reason)
+rm -rf "$work/o" && mkdir "$work/o"
+run 3 "$bin" "${tr[@]}" >/dev/null 2>&1 && [[ -n $(ls "$work/o/packs"/*.pack 2>/dev/null) ]] &&
+  ok "train, 3 ranks, no hook: packs written" || bad "train, 3 ranks, no hook"
+run 3 "$bin" "${ev[@]}" >/dev/null 2>&1 && [[ -s $work/o/e.json ]] && ok "eval, 3 ranks, no hook: JSON written" ||
+  bad "eval, 3 ranks, no hook"
+
+[[ $fails -eq 0 ]] && echo "all fail checks passed" || {
+  echo "$fails failed"
+  exit 1
+}
