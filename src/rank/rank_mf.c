@@ -547,7 +547,8 @@ static int item_step_dist(item_job base, int rc, int threads) {
     int64_t *lanes = calloc(2 * w, sizeof *lanes);
     int32_t *items = malloc((size_t)mine_max * sizeof *items);
     size_t *cnt = calloc(3 * (size_t)N, sizeof *cnt); /* send counts, receive counts, offsets */
-    if (!cnt) { /* cannot take part in the rounds (docs/mpi.md "Not done yet": not shared) */
+    if (!cnt) { /* cannot take part in the rounds: the next collective stops the job (host/dist.h) */
+        prefrec_dist_fail(dist, NULL);
         free(sums), free(s), free(items), free(lanes);
         return 1;
     }

@@ -156,7 +156,8 @@ static int rp3_rows_dist(rp3_model *m, const rank_fx *cu, const double *dj) {
     prefrec_scored *buf = malloc(((size_t)m->k + 1) * sizeof *buf);
     char *send = NULL, *recv = NULL, *lists = NULL, *all = NULL;
     int32_t *start = NULL, *order = NULL;
-    if (!cnt) { /* cannot take part (docs/mpi.md "Not done yet": not shared) */
+    if (!cnt) { /* cannot take part: the next collective stops the job (host/dist.h) */
+        prefrec_dist_fail(d, NULL);
         free(prod), free(acc), free(touched), free(mark), free(out), free(buf);
         return -1;
     }
