@@ -37,13 +37,15 @@ const prefrec_ranker_def *prefrec_ranker_find(const char *name) {
 
 /* The rankers whose fit is the one-process fit on a sharded window (x->dist, docs/mpi.md):
  * every statistic they take over customers is an integer sum over the ranks (popularity, the
- * G-TopFreq lines, the ItemKNN co-purchases, the EASE Gram, the blend's and due's counts), or a
- * maximum (the seed score's intervals), or a sum in the one-process customer order (the blend's,
- * due's and mixed's tuning); the rest read only the customer's own history. Not here: rp3beta,
- * mf, bpr, tifu_knn, upcf, neumf, neumf_blend300 (their fits read every customer's rows). */
+ * G-TopFreq lines, the ItemKNN co-purchases, the EASE Gram, the blend's and due's counts), or an
+ * exact sum on a fixed-point grid (rank_exact.h: RP3beta's weighted co-purchases, ALS's item
+ * side), or a maximum (the seed score's intervals), or a sum in the one-process customer order
+ * (the blend's, due's and mixed's tuning); the rest read only the customer's own history (and
+ * ALS's customer side the replicated item factors). Not here: bpr, tifu_knn, upcf, neumf,
+ * neumf_blend300 (their fits read every customer's rows). */
 static const char sharded_names[] =
-    "pop,pop_seg,g_topfreq,p_topfreq,gp_topfreq,itemknn,ease,rep_freq,rep_recency,seed_score,"
-    "blend,blend_served,due,mixed";
+    "pop,pop_seg,g_topfreq,p_topfreq,gp_topfreq,itemknn,rp3beta,ease,mf,rep_freq,rep_recency,"
+    "seed_score,blend,blend_served,due,mixed";
 
 int prefrec_ranker_sharded(const prefrec_ranker_def *def) {
     if (!def || !def->name) return 0;

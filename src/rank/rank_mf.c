@@ -5,15 +5,20 @@
  * c_ui = 1 + alpha log(1 + count). Each half-step solves a d x d system per row using
  * Y'Y + sum over the row's pairs of (c - 1) y y' (the "Y'Y trick"), so the cost is linear in
  * the pairs; rows with few pairs go through the Woodbury identity instead (half_rows). Rows are split into fixed contiguous blocks over threads and every row's solve
- * is independent, so the factors do not depend on the thread count. Initial item factors
+ * is independent, so the factors do not depend on the thread count. The item half-step takes
+ * its sums over customers exactly (item_step, below), so that a fit on customers sharded over
+ * ranks (x->dist, docs/mpi.md) has the one-process bits. Initial item factors
  * come from the seed (one rng stream per product). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/dist.h"
 #include "prefrec/native/rankers.h"
 #include "prefrec/rng.h"
+#include "rank_dist.h"
+#include "rank_exact.h"
 #include "rank_util.h"
 
 /* The solves' loops compiled for each vector width, chosen at run time: element-wise adds and
@@ -323,6 +328,355 @@ MF_CLONES static int half_step(const int64_t *start, const int32_t *other, const
     return failed;
 }
 
+/* ---- the item half-step from exact sums (rank_exact.h, docs/mpi.md "Exact sums") ------------
+ * Item j's system is (X'X + reg I + sum over j's buyers u of c1 x_u x_u') y = sum (1 + c1) x_u.
+ * Its sums over customers are taken on the 2^-64 grid, so they have the same bits in any order
+ * and on any split of the customers over ranks: X'X over every customer, and per item its
+ * buyers' terms, summed to the item's owner (rank j % N). The owner forms the d x d system (X'X
+ * added to the item's sums exactly, then rounded once to double) and solves it by Cholesky, or
+ * takes cg_steps conjugate-gradient steps on the formed matrix (the grid's setting). Woodbury
+ * needs products across the item's buyers, which a sum of per-customer terms cannot give, so
+ * short items are no longer solved through it; and the formed matrix costs d^2 / 2 per pair
+ * (the Cholesky path's cost before), not CG's 2 d per pair and step. */
+
+/* Sums per item: the upper triangle of sum c1 x x' (row-major), then sum (1 + c1) x. */
+static size_t item_width(int d) { return (size_t)d * (size_t)(d + 1) / 2 + (size_t)d; }
+
+/* The upper triangle of c u u' into the lanes h, l (rank_fx_split): the caller has checked
+ * |c| max|u|^2 < RANK_FX_FAST_MAX. */
+MF_CLONES static void tri_terms(double c, const float *restrict u, int d, int64_t *restrict h,
+                                int64_t *restrict l) {
+    for (int i = 0; i < d; i++) {
+        double ci = c * u[i];
+        for (int k = i; k < d; k++) rank_fx_split(ci * u[k], h++, l++);
+    }
+}
+
+/* The largest |u[i]|, or infinity if one is not finite. */
+static double max_abs(const float *u, int d) {
+    double mu = 0;
+    for (int i = 0; i < d; i++) {
+        double v = fabs((double)u[i]);
+        if (!(v <= 0x1p100)) return INFINITY;
+        if (v > mu) mu = v;
+    }
+    return mu;
+}
+
+/* s[0..n) += the lanes, which are then zeroed. 0 or -1 (out of range). */
+static int flush_lanes(rank_fx *s, int64_t *h, int64_t *l, size_t n) {
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) rc |= rank_fx_flush(&s[i], h[i], l[i]);
+    memset(h, 0, n * sizeof *h);
+    memset(l, 0, n * sizeof *l);
+    return rc;
+}
+
+/* Adds the terms of item j's buyers held here (x's customers) to s[0..item_width): a buyer's
+ * terms go through the int64 lanes h, l (item_width each, zero on entry and on return) when
+ * they are small enough, else one by one (where a term out of range is an error). The same
+ * integers either way. 0 or -1 (a term or a sum out of the grid's range). */
+static int item_terms(const prefrec_interactions *x, const double *c1, const float *cu, int d,
+                      int32_t j, rank_fx *s, int64_t *h, int64_t *l) {
+    size_t w = item_width(d), tri = w - (size_t)d;
+    int in_lanes = 0, rc = 0;
+    for (int64_t a = x->col_start[j]; !rc && a < x->col_start[j + 1]; a++) {
+        const float *u = cu + (size_t)x->col_customer[a] * d;
+        double c = c1[a], mu = max_abs(u, d);
+        if (fabs(c) * mu * mu < RANK_FX_FAST_MAX && fabs(1.0 + c) * mu < RANK_FX_FAST_MAX) {
+            tri_terms(c, u, d, h, l);
+            for (int i = 0; i < d; i++) rank_fx_split((1.0 + c) * u[i], h + tri + i, l + tri + i);
+            if (++in_lanes == RANK_FX_FAST_TERMS) rc = flush_lanes(s, h, l, w), in_lanes = 0;
+            continue;
+        }
+        rank_fx *t = s;
+        for (int i = 0; !rc && i < d; i++) {
+            double ci = c * u[i];
+            for (int k = i; k < d; k++)
+                if (rank_fx_add(t++, ci * u[k])) rc = -1;
+        }
+        for (int i = 0; !rc && i < d; i++)
+            if (rank_fx_add(t++, (1.0 + c) * u[i])) rc = -1;
+    }
+    if (in_lanes || rc) rc |= flush_lanes(s, h, l, w);
+    return rc;
+}
+
+/* steps conjugate-gradient steps on A z = b (A d x d, full) from the current factors o, as
+ * cg_row does with A applied pair by pair; the result to o. w: 4 d scratch. */
+static void item_cg(const double *a, const double *b, int d, int steps, double *w, float *o) {
+    double *xv = w, *res = w + d, *dir = w + 2 * d, *ad = w + 3 * d;
+    for (int k = 0; k < d; k++) xv[k] = o[k];
+    double rs = 0;
+    for (int i = 0; i < d; i++) {
+        double v = 0;
+        for (int k = 0; k < d; k++) v += a[(size_t)i * d + k] * xv[k];
+        res[i] = b[i] - v;
+        dir[i] = res[i];
+        rs += res[i] * res[i];
+    }
+    for (int it = 0; it < steps && rs > 1e-20; it++) {
+        double pap = 0;
+        for (int i = 0; i < d; i++) {
+            double v = 0;
+            for (int k = 0; k < d; k++) v += a[(size_t)i * d + k] * dir[k];
+            ad[i] = v;
+            pap += dir[i] * v;
+        }
+        if (!(pap > 0)) break;
+        double al = rs / pap, rs_new = 0;
+        for (int k = 0; k < d; k++) {
+            xv[k] += al * dir[k];
+            res[k] -= al * ad[k];
+            rs_new += res[k] * res[k];
+        }
+        for (int k = 0; k < d; k++) dir[k] = res[k] + rs_new / rs * dir[k];
+        rs = rs_new;
+    }
+    for (int k = 0; k < d; k++) o[k] = (float)xv[k];
+}
+
+/* The item's factors from its summed terms s and the summed Gram g (upper triangle), by
+ * Cholesky, or by cg_steps conjugate-gradient steps from its current factors o (the grid's
+ * setting, as on the customer side): 0, 2 (not SPD) or 3 (out of the grid's range). a: d x d,
+ * w: 5 d scratch. */
+static int item_solve(const rank_fx *s, const rank_fx *g, double reg, int d, int cg_steps,
+                      double *a, double *w, float *o) {
+    size_t t = 0;
+    for (int i = 0; i < d; i++)
+        for (int k = i; k < d; k++, t++) {
+            rank_fx v = s[t];
+            if (rank_fx_add_fx(&v, g[t])) return 3;
+            a[(size_t)i * d + k] = rank_fx_double(v) + (i == k ? reg : 0.0);
+            if (cg_steps > 0) a[(size_t)k * d + i] = a[(size_t)i * d + k];
+        }
+    double *b = w + 4 * d;
+    for (int i = 0; i < d; i++) b[i] = rank_fx_double(s[t + (size_t)i]);
+    if (cg_steps > 0) {
+        item_cg(a, b, d, cg_steps, w, o);
+        return 0;
+    }
+    if (chol_solve(a, b, d)) return 2;
+    for (int i = 0; i < d; i++) o[i] = (float)b[i];
+    return 0;
+}
+
+typedef struct item_job {
+    const prefrec_interactions *x;
+    const double *c1; /* per pair, by product */
+    const float *cu; /* this rank's customer factors */
+    const rank_fx *g; /* X'X summed over every customer, upper triangle */
+    const int32_t *items; /* NULL: the products from .. to; else items[from .. to) */
+    const rank_fx *sums; /* NULL: each item's terms from x's buyers; else item k's at k x width */
+    int32_t from, to;
+    float *out; /* n_products x dim */
+    double reg;
+    int dim;
+    int cg_steps; /* > 0: that many conjugate-gradient steps per item instead of the solve */
+    int failed; /* 1 out of memory, 2 not SPD, 3 out of range */
+} item_job;
+
+static void *item_rows(void *arg) {
+    item_job *jb = arg;
+    int d = jb->dim;
+    size_t w = item_width(d);
+    double *a = malloc((size_t)d * d * sizeof *a), *b = malloc((size_t)5 * d * sizeof *b);
+    rank_fx *s = jb->sums ? NULL : malloc(w * sizeof *s);
+    int64_t *lanes = jb->sums ? NULL : calloc(2 * w, sizeof *lanes);
+    if (!a || !b || (!jb->sums && (!s || !lanes))) {
+        free(a), free(b), free(s), free(lanes);
+        jb->failed = 1;
+        return NULL;
+    }
+    for (int32_t k = jb->from; k < jb->to && !jb->failed; k++) {
+        int32_t j = jb->items ? jb->items[k] : k;
+        float *o = jb->out + (size_t)j * d;
+        if (jb->x->n_buyers[j] == 0) { /* no buyer on any rank */
+            memset(o, 0, (size_t)d * sizeof *o);
+            continue;
+        }
+        const rank_fx *sj = jb->sums ? jb->sums + (size_t)k * w : s;
+        if (!jb->sums) {
+            memset(s, 0, w * sizeof *s);
+            if (item_terms(jb->x, jb->c1, jb->cu, d, j, s, lanes, lanes + w)) {
+                jb->failed = 3;
+                break;
+            }
+        }
+        jb->failed = item_solve(sj, jb->g, jb->reg, d, jb->cg_steps, a, b, o);
+    }
+    free(a), free(b), free(s), free(lanes);
+    return NULL;
+}
+
+/* Solves items[0..n) (or the products 0..n when items is NULL) on the threads: 0 or a code. */
+static int item_solve_all(item_job base, const int32_t *items, int32_t n, int threads) {
+    int nt = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+    item_job jobs[64];
+    for (int t = 0; t < nt; t++) {
+        jobs[t] = base;
+        jobs[t].items = items;
+        jobs[t].from = (int32_t)((int64_t)n * t / nt);
+        jobs[t].to = (int32_t)((int64_t)n * (t + 1) / nt);
+        jobs[t].failed = 0;
+    }
+    rank_run_threads(nt, item_rows, jobs, sizeof jobs[0]);
+    int failed = 0;
+    for (int t = 0; t < nt; t++)
+        if (jobs[t].failed) failed = jobs[t].failed;
+    return failed;
+}
+
+/* Bytes of summed terms a rank sends per round at most (the rounds bound the buffers). */
+#define MF_ROUND_BYTES ((size_t)64 << 20)
+
+/* Sharded: the products in rounds of `per` (the same rounds on every rank). Each rank sums its
+ * customers' terms per product it has buyers of and sends the record (j, 2 int64 limbs per sum)
+ * to rank j % N (one all-to-all a round); the owner adds the records up exactly and solves its
+ * products; at the end every rank's solved products go to every rank. rc: an earlier failure
+ * here (the collectives still run, sending nothing). Returns 0 or a failure code (this rank's). */
+static int item_step_dist(item_job base, int rc, int threads) {
+    const prefrec_interactions *x = base.x;
+    prefrec_dist *dist = x->dist;
+    int N = prefrec_dist_size(dist), me = prefrec_dist_rank(dist), d = base.dim;
+    int32_t np = x->n_products;
+    size_t w = item_width(d), rec = 8 + w * 2 * sizeof(int64_t);
+    int32_t per = (int32_t)(MF_ROUND_BYTES / rec > 0 ? MF_ROUND_BYTES / rec : 1);
+    int32_t mine_max = per / N + 1;
+    rank_fx *sums = malloc((size_t)mine_max * w * sizeof *sums), *s = malloc(w * sizeof *s);
+    int64_t *lanes = calloc(2 * w, sizeof *lanes);
+    int32_t *items = malloc((size_t)mine_max * sizeof *items);
+    size_t *cnt = calloc(3 * (size_t)N, sizeof *cnt); /* send counts, receive counts, offsets */
+    if (!cnt) { /* cannot take part in the rounds: the next collective stops the job (host/dist.h) */
+        prefrec_dist_fail(dist, NULL);
+        free(sums), free(s), free(items), free(lanes);
+        return 1;
+    }
+    if (!rc && (!sums || !s || !items || !lanes)) rc = 1;
+    size_t *sc = cnt;
+    for (int32_t j0 = 0; j0 < np; j0 += per) {
+        int32_t j1 = np - j0 > per ? j0 + per : np;
+        char *send = NULL, *recv = NULL;
+        for (int r = 0; r < N; r++) sc[r] = 0;
+        for (int32_t j = j0; !rc && j < j1; j++)
+            if (x->col_start[j + 1] > x->col_start[j]) sc[j % N] += rec;
+        size_t total = 0;
+        for (int r = 0; r < N; r++) sc[2 * N + r] = total, total += sc[r];
+        if (!rc && !(send = malloc(total + 1))) rc = 1;
+        for (int32_t j = j0; !rc && j < j1; j++) {
+            if (x->col_start[j + 1] == x->col_start[j]) continue;
+            memset(s, 0, w * sizeof *s);
+            if (item_terms(x, base.c1, base.cu, d, j, s, lanes, lanes + w)) {
+                rc = 3;
+                break;
+            }
+            char *at = send + sc[2 * N + j % N];
+            int32_t head[2] = {j, 0};
+            memcpy(at, head, 8);
+            for (size_t i = 0; i < w; i++) {
+                int64_t limb[2];
+                rank_fx_to_limbs(s[i], limb);
+                memcpy(at + 8 + i * sizeof limb, limb, sizeof limb);
+            }
+            sc[2 * N + j % N] += rec;
+        }
+        if (rc)
+            for (int r = 0; r < N; r++) sc[r] = 0; /* send nothing, still take part */
+        if (prefrec_dist_alltoallv(dist, send ? send : "", sc, &recv, sc + N) && !rc) rc = 1;
+        free(send);
+        /* this rank's products of the round: j = first + N q */
+        int32_t first = j0 + (int32_t)(((me - j0 % N) % N + N) % N), n_mine = 0;
+        for (int32_t j = first; !rc && j < j1; j += N) items[n_mine++] = j;
+        if (!rc) memset(sums, 0, (size_t)n_mine * w * sizeof *sums);
+        size_t got = 0;
+        for (int r = 0; !rc && r < N; r++) got += sc[N + r];
+        for (size_t at = 0; !rc && at + rec <= got; at += rec) {
+            int32_t j;
+            memcpy(&j, recv + at, 4);
+            if (j < first || j >= j1 || (j - first) % N) {
+                rc = 1; /* cannot happen: a record for another rank */
+                break;
+            }
+            rank_fx *t = sums + (size_t)((j - first) / N) * w;
+            for (size_t i = 0; !rc && i < w; i++) {
+                int64_t limb[2];
+                memcpy(limb, recv + at + 8 + i * sizeof limb, sizeof limb);
+                if (rank_fx_add_fx(&t[i], rank_fx_from_limbs(limb))) rc = 3;
+            }
+        }
+        free(recv);
+        if (!rc) {
+            base.sums = sums;
+            rc = item_solve_all(base, items, n_mine, threads);
+        }
+    }
+    /* every rank's products to every rank: (j, d floats) records */
+    size_t frec = 4 + (size_t)d * sizeof(float), len = 0, n_all = 0;
+    char *mine = malloc(((size_t)np / N + 1) * frec + 1), *all = NULL;
+    if (!rc && !mine) rc = 1;
+    for (int32_t j = me; !rc && j < np; j += N, len += frec) {
+        memcpy(mine + len, &j, 4);
+        memcpy(mine + len + 4, base.out + (size_t)j * d, (size_t)d * sizeof(float));
+    }
+    if (rank_dist_all_gather(x, mine ? mine : "", rc ? 0 : len, &all, &n_all) && !rc) rc = 1;
+    for (size_t at = 0; !rc && at + frec <= n_all; at += frec) {
+        int32_t j;
+        memcpy(&j, all + at, 4);
+        if (j >= 0 && j < np) memcpy(base.out + (size_t)j * d, all + at + 4, frec - 4);
+    }
+    free(mine), free(all), free(sums), free(s), free(items), free(lanes), free(cnt);
+    return rc;
+}
+
+/* The item half-step (see above): X'X from this rank's customers summed over the ranks, then the
+ * items solved here (one process) or by their owners. rc: this rank's failure so far (the
+ * sharded collectives still run). Returns 0 or the code of a failure on any rank. */
+static int item_step(const prefrec_interactions *x, const double *c1, const float *cu, float *it,
+                     const prefrec_mf_params *p, int threads, int rc) {
+    int d = p->dim;
+    size_t ng = (size_t)d * (size_t)(d + 1) / 2;
+    rank_fx *g = calloc(ng, sizeof *g);
+    int64_t *lanes = calloc(2 * ng, sizeof *lanes);
+    if (!rc && (!g || !lanes)) rc = 1;
+    int in_lanes = 0;
+    for (int32_t c = 0; !rc && c < x->n_customers; c++) {
+        const float *u = cu + (size_t)c * d;
+        double mu = max_abs(u, d);
+        if (mu * mu < RANK_FX_FAST_MAX) {
+            tri_terms(1.0, u, d, lanes, lanes + ng);
+            if (++in_lanes == RANK_FX_FAST_TERMS)
+                rc = flush_lanes(g, lanes, lanes + ng, ng) ? 3 : 0, in_lanes = 0;
+            continue;
+        }
+        rank_fx *t = g;
+        for (int i = 0; !rc && i < d; i++)
+            for (int k = i; k < d; k++)
+                if (rank_fx_add(t++, (1.0 * u[i]) * u[k])) {
+                    rc = 3;
+                    break;
+                }
+    }
+    if (!rc && in_lanes && flush_lanes(g, lanes, lanes + ng, ng)) rc = 3;
+    free(lanes);
+    int sharded = prefrec_dist_size(x->dist) > 1;
+    if (sharded) { /* collective: every rank calls it, also after a failure (its sums then 0) */
+        if (rc && g) memset(g, 0, ng * sizeof *g);
+        if (rank_fx_sum_ranks(x, g ? g : (rank_fx[1]){0}, g ? ng : 0) && !rc) rc = 3;
+    }
+    item_job base = {x, c1, cu, g, NULL, NULL, 0, 0, it, p->reg, d, p->cg_steps, 0};
+    if (!sharded) {
+        if (!rc) rc = item_solve_all(base, NULL, x->n_products, threads);
+    } else
+        rc = item_step_dist(base, rc, threads);
+    free(g);
+    if (sharded) { /* one rank's failure is every rank's (the largest code wins) */
+        int64_t bad[3] = {rc == 1, rc == 2, rc == 3};
+        if (rank_dist_sum(x, bad, 3)) bad[0] = 1;
+        rc = bad[2] ? 3 : bad[1] ? 2 : bad[0] ? 1 : 0;
+    }
+    return rc;
+}
+
 static prefrec_status mf_fit(const prefrec_fit_input *in, const void *params, void **model,
                              prefrec_error *err) {
     prefrec_mf_params p = params ? *(const prefrec_mf_params *)params : prefrec_mf_default_params();
@@ -366,17 +720,22 @@ static prefrec_status mf_fit(const prefrec_fit_input *in, const void *params, vo
     for (int e = 0; e < p.iterations; e++) {
         int f = half_step(x->row_start, x->product, c1r, m->it, x->n_products, m->cu,
                           x->n_customers, &p, in->threads);
-        if (!f)
-            f = half_step(x->col_start, x->col_customer, c1c, m->cu, x->n_customers, m->it,
-                          x->n_products, &p, in->threads);
+        f = item_step(x, c1c, m->cu, m->it, &p, in->threads, f);
         if (f) {
             free(c1r), free(c1c);
             mf_free(m);
-            return f == 2 ? prefrec_error_set(err, PREFREC_E_RANGE,
-                                              "mf: singular system at "
-                                              "iteration %d (raise reg)",
-                                              e + 1)
-                          : prefrec_error_set(err, PREFREC_E_NOMEM, "mf: out of memory");
+            if (f == 3)
+                return prefrec_error_set(err, PREFREC_E_RANGE,
+                                         "mf: a sum of the item step left the exact sums' range "
+                                         "(|term| < 2^62, |sum| < 2^63) at iteration %d "
+                                         "(lower alpha or raise reg)",
+                                         e + 1);
+            return f == 2
+                ? prefrec_error_set(err, PREFREC_E_RANGE,
+                                    "mf: singular system at "
+                                    "iteration %d (raise reg)",
+                                    e + 1)
+                : prefrec_error_set(err, PREFREC_E_NOMEM, "mf: out of memory (or MPI failed)");
         }
         if (in->verbose) fprintf(stderr, "  mf: iteration %d/%d\n", e + 1, p.iterations);
     }

@@ -5,6 +5,8 @@
 # one process too, and are blanked before comparing), with the default rankers, tuning on the
 # validation window and the bootstrap interval; the other sharded rankers (ease tuned on its grid)
 # and --affiliate too.
+# mf (ALS) and rp3beta, whose item-side sums over customers are exact (the 2^-64 grid,
+# src/rank/rank_exact.h), give the one-process bytes too (untuned, small, so quick).
 # A ranker that is not sharded is refused by name before any work; a bad purchase line owned by
 # a rank other than 0 ends the job with the one-process file:line error and writes nothing.
 # The one-process outputs come from the same binary with PREFREC_ONE_PROCESS=1.
@@ -80,15 +82,38 @@ for n in 2 3; do
     bad "other rankers, $n ranks: $(tail -c 300 "$work/err")"
 done
 
+# mf (ALS: the item half-step from exact sums, the item factors gathered) and rp3beta (its
+# weighted co-purchases exchanged as exact sums), untuned (mf's defaults: dim 32, 10 iterations,
+# about a second a fit here), two windows, the bootstrap interval against mf
+opts=(--data "$work/d" --windows 2 --step 45 --bootstrap 20 --no-tune --rankers mf,rp3beta,pop
+  --default mf)
+one "$bin" eval "${opts[@]}" --json "$work/one.json" --html "$work/one.html" >"$work/one.txt" 2>/dev/null ||
+  bad "one-process eval (mf, rp3beta) failed"
+blank "$work/one"
+python3 - "$work/one.json" <<'EOF2' && ok "one process: mf and rp3beta measured" || bad "one-process JSON (mf, rp3beta, above)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+o = d["new_items"]["overall"]
+assert set(o) == {"mf", "rp3beta", "pop"}, o.keys()
+assert o["mf"]["users"] > 100 and o["mf"]["recall"] > 0 and o["rp3beta"]["recall"] > 0, o
+assert o["mf"]["recall"] != o["pop"]["recall"] and o["rp3beta"]["recall"] != o["pop"]["recall"], o
+EOF2
+for n in 1 2 3; do
+  rm -f "$work/n.json" "$work/n.html"
+  run "$n" "$bin" eval "${opts[@]}" --json "$work/n.json" --html "$work/n.html" >"$work/n.txt" 2>"$work/err" &&
+    blank "$work/n" && same one n && ok "mf, rp3beta, 2 windows, $n ranks: the one-process JSON, HTML and table" ||
+    bad "mf, rp3beta, $n ranks: $(diff "$work/one.json.b" "$work/n.json.b" | head -5) $(tail -c 300 "$work/err")"
+done
+
 # a ranker that is not sharded: refused by name before any work (the data path does not exist)
 rm -f "$work/n.json"
-if run 2 "$bin" eval --data "$work/nothing" --rankers pop,rp3beta --json "$work/n.json" >/dev/null 2>"$work/err"; then
-  bad "rp3beta on 2 ranks: exit 0"
+if run 2 "$bin" eval --data "$work/nothing" --rankers pop,bpr --json "$work/n.json" >/dev/null 2>"$work/err"; then
+  bad "bpr on 2 ranks: exit 0"
 else
-  grep -q "ranker 'rp3beta' is not sharded: on several ranks eval runs pop,pop_seg,.*mixed; run it in one process" "$work/err" &&
+  grep -q "ranker 'bpr' is not sharded: on several ranks eval runs pop,pop_seg,.*mixed; run it in one process" "$work/err" &&
     ! grep -q "nothing" "$work/err" && [[ ! -e "$work/n.json" && $(grep -c "error:" "$work/err") -eq 1 ]] &&
-    ok "rp3beta on 2 ranks: refused by name before loading: $(head -c 120 "$work/err")..." ||
-    bad "rp3beta on 2 ranks: $(head -c 400 "$work/err")"
+    ok "bpr on 2 ranks: refused by name before loading: $(head -c 120 "$work/err")..." ||
+    bad "bpr on 2 ranks: $(head -c 400 "$work/err")"
 fi
 
 # a bad date on a line of a customer owned by rank 1 of 2 and rank 2 of 3 (fnv1a32(code) % N,
