@@ -56,16 +56,16 @@ typedef struct prefrec_blend {
      * read a row at a time, ease_w / knn_w then NULL; else NULL */
     const prefrec_tensor *ease_wt, *knn_wt;
     /* the segment popularity as stored counts (pc8 / pc16 in a version-2 pack): read a segment's
-     * row or one value at a time (prefrec_blend_pop_row / _at), pop_seg then NULL, pop_gl the
+     * row or one value at a time (prefrec_blend_pop_row, prefrec_pc_read), pop_seg then NULL, pop_gl the
      * products' overall shares (owned: prefrec_blend_free); else NULL */
     const prefrec_tensor *pop_t;
     float *pop_gl;
 } prefrec_blend;
 
 /* Segment s's popularity row (n_products floats): b->pop_seg's, or decoded from the stored
- * counts into tmp; and one value of it. The same floats either way. */
+ * counts into tmp (the same floats; one value at a time: prefrec_pc_reader_at and
+ * prefrec_pc_read over b->pop_t and b->pop_gl). */
 const float *prefrec_blend_pop_row(const prefrec_blend *b, int s, float *tmp);
-float prefrec_blend_pop_at(const prefrec_blend *b, int s, int32_t p);
 
 /* What prefrec_blend_load allocated (the popularity shares); b stays loadable again. */
 void prefrec_blend_free(prefrec_blend *b);

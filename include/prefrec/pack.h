@@ -175,7 +175,7 @@ void prefrec_pack_row_f32(const prefrec_tensor *t, uint64_t r0, uint64_t n_rows,
  * version-2 pack (ask prefrec_pack_get for t->dtype to check its shape without decoding). */
 int prefrec_pack_by_rows(const prefrec_pack *p, const prefrec_tensor *t);
 /* 1 when t is a 2-d pc8 / pc16 table of a version-2 pack, checked at open and readable a row or
- * a value at a time from its counts (prefrec_pc_shares, prefrec_pc_row, prefrec_pc_value) */
+ * a value at a time from its counts (prefrec_pc_shares, prefrec_pc_row, prefrec_pc_read) */
 int prefrec_pack_pc_table(const prefrec_pack *p, const prefrec_tensor *t);
 /* 1 when every float t decodes to is finite, found without decoding: an f16's exponent, a q8r
  * / q4r row's scale times its largest code (conservative: 0 may also mean a scale too large for
@@ -252,13 +252,27 @@ int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
                       float *out, uint64_t *bad);
 /* (out NULL: the checks alone, nothing written.) A table that passed them, read without a whole
  * decode, with the same floats: gl[0..cols) each product's overall share (prefrec_pc_shares),
- * then row r into out[0..cols) (prefrec_pc_row) or the one value (r, c) (prefrec_pc_value). */
+ * then row r into out[0..cols) (prefrec_pc_row) or a value at a time (prefrec_pc_read, below). */
 void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                        float *gl);
 void prefrec_pc_row(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                     const float *gl, uint64_t r, float *out);
-float prefrec_pc_value(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
-                       const float *gl, uint64_t r, uint64_t c);
+/* Row r of a checked pc table, set up once (prefrec_pc_reader_at) for reading its values one at
+ * a time at the cost of a stored float's read and a division (prefrec_pc_read: the same floats
+ * as prefrec_pc_row). */
+typedef struct prefrec_pc_reader {
+    const unsigned char *lo, *hi; /* the row's counts: low bytes, high bytes (pc8: lo again) */
+    uint32_t mask; /* 0xFF00 (pc16) or 0 (pc8) */
+    int whole; /* a row served as the overall share: the value is gl[c] */
+    double prior, den;
+} prefrec_pc_reader;
+void prefrec_pc_reader_at(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                          uint64_t r, prefrec_pc_reader *rd);
+static inline float prefrec_pc_read(const prefrec_pc_reader *rd, const float *gl, uint64_t c) {
+    if (rd->whole) return gl[c];
+    uint32_t k = (uint32_t)rd->lo[c] | ((uint32_t)rd->hi[c] << 8 & rd->mask);
+    return (float)(((double)k + rd->prior * (double)gl[c]) / rd->den);
+}
 /* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, d16, u8d, r16, or q5r / q6r / pcn; a name may end in '*' to
  * match a prefix). The dtype a plan gives tensor name (f32 when no entry matches); -1 when the
  * plan is malformed (prefrec_quant_plan_check says where). */

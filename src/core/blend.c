@@ -57,13 +57,6 @@ const float *prefrec_blend_pop_row(const prefrec_blend *b, int s, float *tmp) {
     return tmp;
 }
 
-float prefrec_blend_pop_at(const prefrec_blend *b, int s, int32_t p) {
-    if (b->pop_seg) return b->pop_seg[(size_t)s * (size_t)b->n_products + (size_t)p];
-    return prefrec_pc_value(b->pop_t->dtype, (const unsigned char *)b->pop_t->data,
-                            PREFREC_N_SEGMENTS, (uint64_t)b->n_products, b->pop_gl, (uint64_t)s,
-                            (uint64_t)p);
-}
-
 void prefrec_blend_free(prefrec_blend *b) {
     if (!b) return;
     free(b->pop_gl);

@@ -222,7 +222,7 @@ typedef struct top_ctx {
     int32_t n_cat, n_sub;
     size_t n;
     const float *row, *cs, *ss; /* row: the segment's popularity, NULL when read from counts */
-    int seg;
+    prefrec_pc_reader pc; /* (then) the segment's row of counts */
     float fs, ft, inv, wc, wcp, wsp, t;
     prefrec_blend_top_scratch *sc;
     prefrec_blend_parts *parts;
@@ -245,7 +245,7 @@ static void visit(top_ctx *x, int32_t p) {
     parts->i2i[p] = ea;
     parts->i2i[p] *= parts->f_ease;
     parts->i2i[p] += parts->f_knn * ka;
-    float pv = x->row ? x->row[p] : prefrec_blend_pop_at(b, x->seg, p);
+    float pv = x->row ? x->row[p] : prefrec_pc_read(&x->pc, b->pop_gl, (uint64_t)p);
     parts->pop[p] = x->fs * pv + x->ft * b->trend[p];
     parts->cat[p] = 0.0f;
     if (x->n > 0) {
@@ -326,8 +326,10 @@ size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, 
         parts->f_knn = mx > 0.0f ? (float)(w[PREFREC_BW_KNN] / mx) : 0.0f;
     }
     int s = seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0;
-    x.seg = s;
     x.row = b->pop_seg ? b->pop_seg + (size_t)s * P : NULL; /* else a value at a time */
+    if (!x.row)
+        prefrec_pc_reader_at(b->pop_t->dtype, (const unsigned char *)b->pop_t->data,
+                             PREFREC_N_SEGMENTS, (uint64_t)P, (uint64_t)s, &x.pc);
     x.fs = part_scale(w[PREFREC_BW_POP], ix->seg_max[s]);
     x.ft = part_scale(w[PREFREC_BW_TREND], ix->trend_max);
     x.t = (float)b->tiebreak;

@@ -343,31 +343,25 @@ void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint
     }
 }
 
-/* Values c0 .. c1 - 1 of row r into out[0 .. c1 - c0). */
-static void pc_values(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
-                      const float *gl, uint64_t r, uint64_t c0, uint64_t c1, float *out) {
+void prefrec_pc_reader_at(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
+                          uint64_t r, prefrec_pc_reader *rd) {
     uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
-    double prior;
-    memcpy(&prior, &bits, sizeof prior);
+    memcpy(&rd->prior, &bits, sizeof rd->prior);
     const unsigned char *sz = in + 8, *q = sz + 4 * (rows + 1);
     uint32_t size = qc_rd32(sz + 4 * r);
-    double den = (double)size + prior;
-    pc_span a = pc_at(dt, q, (rows + 1) * cols, r * cols + c0);
-    for (uint64_t c = 0; c < c1 - c0; c++)
-        out[c] = size >> 31 ? gl[c0 + c]
-                            : (float)(((double)pc_k(a, c) + prior * (double)gl[c0 + c]) / den);
+    pc_span a = pc_at(dt, q, (rows + 1) * cols, r * cols);
+    rd->lo = a.lo;
+    rd->hi = a.hi;
+    rd->mask = a.mask;
+    rd->whole = (int)(size >> 31);
+    rd->den = (double)size + rd->prior;
 }
 
 void prefrec_pc_row(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                     const float *gl, uint64_t r, float *out) {
-    pc_values(dt, in, rows, cols, gl, r, 0, cols, out);
-}
-
-float prefrec_pc_value(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
-                       const float *gl, uint64_t r, uint64_t c) {
-    float v;
-    pc_values(dt, in, rows, cols, gl, r, c, c + 1, &v);
-    return v;
+    prefrec_pc_reader rd;
+    prefrec_pc_reader_at(dt, in, rows, cols, r, &rd);
+    for (uint64_t c = 0; c < cols; c++) out[c] = prefrec_pc_read(&rd, gl, c);
 }
 
 /* ---- r16: small integers over a common denominator --------------------------------------- */
