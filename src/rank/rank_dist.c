@@ -200,12 +200,11 @@ int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t n
     if (!rc) start[0] = 0;
     /* each row: its best k, as records (row, n, n x (product, value)) */
     size_t llen = 0;
-    if (!rc && !(lists = malloc((size_t)mine * (2 + 2 * (size_t)k) * sizeof(int32_t) + 1)))
-        rc = -1;
+    if (!rc && !(lists = malloc((size_t)mine * (2 + 2 * (size_t)k) * sizeof(int32_t) + 1))) rc = -1;
     for (int32_t q = 0; !rc && q < mine; q++) {
         int32_t ii = me + N * q;
-        int32_t got = ops->top(ops->ctx, ii, order + start[q], (size_t)(start[q + 1] - start[q]),
-                               buf);
+        int32_t got =
+            ops->top(ops->ctx, ii, order + start[q], (size_t)(start[q + 1] - start[q]), buf);
         if (got < 0 || got > k) {
             rc = -1;
             break;

@@ -50,8 +50,7 @@ typedef struct rank_rows_ops {
     int (*emit)(void *ctx, int32_t ii, rank_rows_sink *sink);
     /* the n records of row ii, rec[t] each pointing at (int32 product, value): the row's best
      * into buf[0..k) in the heap's order; their count, or -1 */
-    int32_t (*top)(void *ctx, int32_t ii, const char *const *rec, size_t n,
-                   prefrec_scored *buf);
+    int32_t (*top)(void *ctx, int32_t ii, const char *const *rec, size_t n, prefrec_scored *buf);
     void *ctx;
 } rank_rows_ops;
 /* Appends row ii's record (product j, value: vsize bytes) to the sink. 0 or -1. */

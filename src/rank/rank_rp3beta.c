@@ -184,8 +184,13 @@ static int rp3_rows_dist(rp3_model *m, const rank_fx *cu, const double *dj) {
     const prefrec_interactions *x = m->x;
     int32_t np = x->n_products, nb = 0;
     int32_t *prod = malloc(((size_t)np + 1) * sizeof *prod);
-    rp3_dist rd = {m, prod, cu, dj, calloc((size_t)np + 1, sizeof(rank_fx)),
-                   malloc(((size_t)np + 1) * sizeof(int32_t)), calloc((size_t)np + 1, 1)};
+    rp3_dist rd = {m,
+                   prod,
+                   cu,
+                   dj,
+                   calloc((size_t)np + 1, sizeof(rank_fx)),
+                   malloc(((size_t)np + 1) * sizeof(int32_t)),
+                   calloc((size_t)np + 1, 1)};
     for (int32_t j = 0; prod && j < np; j++)
         if (x->n_buyers[j] > 0) prod[nb++] = j;
     rank_rows_ops ops = {2 * sizeof(int64_t), rp3_emit, rp3_top, &rd};
