@@ -69,8 +69,9 @@ static void sums(const int *ord, const int *part, int rank, const rank_fx *d, co
     for (int i = 0; i < N_CUST; i++) {
         int c = ord[i];
         if (part && part[c] != rank) continue;
-        CHECK_EQ_INT(eval_boot_add(num, den, nb, b0, eval_boot_stream(9, key_of(c)), d[c], n[c]),
-                     0);
+        uint8_t w[N_REP];
+        eval_boot_weights(eval_boot_stream(9, key_of(c)), b0, nb, w);
+        CHECK_EQ_INT(eval_boot_add(num, den, nb, w, d[c], n[c]), 0);
     }
 }
 
@@ -142,7 +143,9 @@ static void test_interval(void) {
         int64_t k = 1 + c % 3;
         rank_fx dd = 0;
         CHECK_EQ_INT(rank_fx_round(0.25 * (double)k, &dd), 0);
-        CHECK_EQ_INT(eval_boot_add(num, den, B, 0, eval_boot_stream(1, key_of(c)), dd, k), 0);
+        uint8_t w[B];
+        eval_boot_weights(eval_boot_stream(1, key_of(c)), 0, B, w);
+        CHECK_EQ_INT(eval_boot_add(num, den, B, w, dd, k), 0);
     }
     int nv = 0;
     for (int b = 0; b < B; b++)
@@ -154,10 +157,11 @@ static void test_interval(void) {
      * 4000, so the 95% interval is about 0.5 -+ 0.0155 */
     memset(num, 0, sizeof num);
     memset(den, 0, sizeof den);
-    for (int c = 0; c < 4000; c++)
-        CHECK_EQ_INT(eval_boot_add(num, den, B, 0, eval_boot_stream(3, key_of(c)),
-                                   (rank_fx)(c & 1) << 64, 1),
-                     0);
+    for (int c = 0; c < 4000; c++) {
+        uint8_t w[B];
+        eval_boot_weights(eval_boot_stream(3, key_of(c)), 0, B, w);
+        CHECK_EQ_INT(eval_boot_add(num, den, B, w, (rank_fx)(c & 1) << 64, 1), 0);
+    }
     for (int b = 0; b < B; b++) r[b] = rank_fx_double(num[b]) / (double)(int64_t)den[b];
     CHECK_EQ_INT(eval_boot_percentiles(r, B, &lo, &hi), 0);
     printf("known case: [%.4f, %.4f] (0.5 -+ 0.0155 expected)\n", lo, hi);

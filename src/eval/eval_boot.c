@@ -81,13 +81,14 @@ int eval_boot_weight(uint64_t stream, uint64_t b) {
     return k;
 }
 
-int eval_boot_add(rank_fx *num, rank_fx *den, int nb, uint64_t b0, uint64_t stream, rank_fx d,
-                  int64_t n) {
-    for (int b = 0; b < nb; b++) {
-        int w = eval_boot_weight(stream, b0 + (uint64_t)b);
-        if (w && (rank_fx_add_fx(&num[b], d * w) || rank_fx_add_fx(&den[b], (rank_fx)n * w)))
+void eval_boot_weights(uint64_t stream, uint64_t b0, int nb, uint8_t *w) {
+    for (int b = 0; b < nb; b++) w[b] = (uint8_t)eval_boot_weight(stream, b0 + (uint64_t)b);
+}
+
+int eval_boot_add(rank_fx *num, rank_fx *den, int nb, const uint8_t *w, rank_fx d, int64_t n) {
+    for (int b = 0; b < nb; b++)
+        if (w[b] && (rank_fx_add_fx(&num[b], d * w[b]) || rank_fx_add_fx(&den[b], (rank_fx)n * w[b])))
             return -1;
-    }
     return 0;
 }
 
@@ -167,7 +168,8 @@ prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int re
     double *v = malloc((size_t)N_IV * (size_t)resamples * sizeof *v);
     int *nv = calloc(N_IV, sizeof *nv);
     rank_fx *acc = malloc((size_t)N_IV * 2 * (size_t)nb_max * sizeof *acc);
-    prefrec_status st = !v || !nv || !acc
+    uint8_t *w = malloc((size_t)nb_max);
+    prefrec_status st = !v || !nv || !acc || !w
         ? prefrec_error_set(err, PREFREC_E_NOMEM, "eval: bootstrap: out of memory")
         : PREFREC_OK;
     if (!st && bad) st = prefrec_error_set(err, PREFREC_E_RANGE, "eval: bootstrap: sums out of range");
@@ -177,6 +179,7 @@ prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int re
         free(v);
         free(nv);
         free(acc);
+        free(w);
         return prefrec_dist_agree(dist, st, 0, err);
     }
     /* the replicates, a block at a time: every rank adds its customers' weighted terms, the
@@ -186,7 +189,7 @@ prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int re
         memset(acc, 0, (size_t)N_IV * 2 * (size_t)nb * sizeof *acc);
         bad = 0;
         for (size_t c = 0; c < nc && !bad; c++) {
-            uint64_t stream = eval_boot_stream(seed, p->key[c]);
+            int drawn = 0; /* the block's weights of c, drawn once for every interval */
             for (int q = 0; q < N_IV && !bad; q++) {
                 if (base[q] < 0) continue;
                 int32_t k;
@@ -194,8 +197,9 @@ prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int re
                 cust_terms(p, c, q / PREFREC_EVAL_GROUPS, q % PREFREC_EVAL_GROUPS, ref[q], base[q],
                            &k, &a, &b);
                 if (!k) continue;
+                if (!drawn++) eval_boot_weights(eval_boot_stream(seed, p->key[c]), (uint64_t)b0, nb, w);
                 rank_fx *num = acc + (size_t)q * 2 * (size_t)nb, *den = num + nb;
-                bad = eval_boot_add(num, den, nb, (uint64_t)b0, stream, a - b, k);
+                bad = eval_boot_add(num, den, nb, w, a - b, k);
             }
         }
         if (bad) st = prefrec_error_set(err, PREFREC_E_RANGE, "eval: bootstrap: sums out of range");
@@ -233,5 +237,6 @@ prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int re
     free(v);
     free(nv);
     free(acc);
+    free(w);
     return st;
 }

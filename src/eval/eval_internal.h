@@ -79,10 +79,11 @@ void eval_pool_free(eval_pool *p);
 uint64_t eval_boot_key(const char *code, size_t len);
 uint64_t eval_boot_stream(uint64_t seed, uint64_t key);
 int eval_boot_weight(uint64_t stream, uint64_t b);
-/* One customer (its stream, difference d on the grid, n rows) into the replicate sums num[b] +=
- * w d, den[b] += w n of replicates b0 .. b0 + nb - 1. 0, or -1 if a sum leaves the range. */
-int eval_boot_add(rank_fx *num, rank_fx *den, int nb, uint64_t b0, uint64_t stream, rank_fx d,
-                  int64_t n);
+/* w[0..nb) = the weights of replicates b0 .. b0 + nb - 1 for a customer's stream. */
+void eval_boot_weights(uint64_t stream, uint64_t b0, int nb, uint8_t *w);
+/* One customer (its weights w of a block of nb replicates, difference d on the grid, n rows)
+ * into the block's sums num[b] += w[b] d, den[b] += w[b] n. 0, or -1 if a sum leaves the range. */
+int eval_boot_add(rank_fx *num, rank_fx *den, int nb, const uint8_t *w, rank_fx d, int64_t n);
 /* Sort v[0..nv) and take the 2.5% and 97.5% percentiles (v[nv/40], v[nv-1-nv/40]). -1: nv 0. */
 int eval_boot_percentiles(double *v, int nv, double *lo, double *hi);
 /* Fill r->interval from every rank's pool (collective under dist, NULL: one process; r's
