@@ -248,7 +248,7 @@ static int accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsig
                       const uint8_t *cover) {
     prefrec_eval_result *r = cx->res;
     const eval_pool *pool = cx->pool;
-    size_t nc = (size_t)pool->n_customers, nr = pool->n_rankers;
+    size_t nr = pool->n_rankers, ng = PREFREC_EVAL_TASKS * 2;
     int32_t np = s->tr->n_products;
     rank_fx sum[PREFREC_EVAL_TASKS][2][F_N];
     memset(sum, 0, sizeof sum);
@@ -259,7 +259,8 @@ static int accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsig
             const eval_ufig *f = &s->fig[t][j];
             if (!f->on) continue;
             size_t h = !s->u.known[j], tg = (size_t)t * 2 + h;
-            pool->sum[(tg * nr + i) * nc + (size_t)s->u.cust[j]] += f->rec;
+            size_t row = (size_t)pool->slot[s->u.cust[j]]; /* made with the counts */
+            pool->sum[(row * ng + tg) * nr + i] += f->rec;
             rank_fx *x = sum[t][h];
             bad |= rank_fx_add(&x[F_REC], f->rec) | rank_fx_add(&x[F_NDCG], f->ndcg) |
                 rank_fx_add(&x[F_RRATIO], f->rratio) | rank_fx_add(&x[F_REC_REP], f->rec_rep) |
@@ -466,12 +467,23 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
     }
     /* the pool's row counts: users per task and group, whatever the ranker */
     eval_pool *pool = cx->pool;
-    for (int32_t j = 0; j < s.u.n; j++) {
-        size_t c = (size_t)s.u.cust[j], h = !s.u.known[j], nc = (size_t)pool->n_customers;
+    for (int32_t j = 0; j < s.u.n && !st; j++) {
+        int32_t c = s.u.cust[j], row;
+        size_t h = !s.u.known[j];
+        const char *code = prefrec_dict_str(cx->ds->customers, c);
+        if ((row = eval_pool_row(pool, c, eval_boot_key(code ? code : "", code ? strlen(code) : 0))) <
+            0) {
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: bootstrap: out of memory");
+            break;
+        }
         int on[PREFREC_EVAL_TASKS] = {s.u.new_start[j + 1] > s.u.new_start[j],
                                       s.u.rep_start[j + 1] > s.u.rep_start[j], 1};
         for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
-            if (on[t]) pool->count[((size_t)t * 2 + h) * nc + c]++;
+            if (on[t]) pool->count[(size_t)row * PREFREC_EVAL_TASKS * 2 + (size_t)t * 2 + h]++;
+    }
+    if ((st = prefrec_dist_agree(cx->dist, st, 0, err))) {
+        split_free(&s);
+        return st;
     }
     int need_val = 0;
     for (size_t i = 0; i < r->n_rankers; i++) need_val |= tunable(cx, i);
@@ -636,11 +648,6 @@ static prefrec_status run(const prefrec_dataset *ds, const uint64_t *customer_ke
     st = !res || !aff || !fx || eval_pool_init(&pool, prefrec_dict_size(ds->customers), n_rankers)
         ? prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory")
         : PREFREC_OK;
-    /* the bootstrap's customer keys: their codes' hashes, the same on every rank */
-    for (int32_t c = 0; !st && c < pool.n_customers; c++) {
-        const char *code = prefrec_dict_str(ds->customers, c);
-        pool.key[c] = eval_boot_key(code ? code : "", code ? strlen(code) : 0);
-    }
     if ((st = prefrec_dist_agree(d, st, 0, err))) {
         free(aff);
         free(fx);

@@ -29,24 +29,41 @@ enum { BLOCK = 1024 }; /* replicates summed per reduction */
 
 int eval_pool_init(eval_pool *p, int32_t n_customers, size_t n_rankers) {
     memset(p, 0, sizeof *p);
-    size_t nc = n_customers > 0 ? (size_t)n_customers : 1, nr = n_rankers ? n_rankers : 1;
-    p->sum = calloc((size_t)PREFREC_EVAL_TASKS * 2 * nr * nc, sizeof *p->sum);
-    p->count = calloc((size_t)PREFREC_EVAL_TASKS * 2 * nc, sizeof *p->count);
-    p->key = calloc(nc, sizeof *p->key);
-    if (!p->sum || !p->count || !p->key) {
-        eval_pool_free(p);
-        return -1;
-    }
+    size_t nc = n_customers > 0 ? (size_t)n_customers : 1;
+    if (!(p->slot = malloc(nc * sizeof *p->slot))) return -1;
+    for (size_t c = 0; c < nc; c++) p->slot[c] = -1;
     p->n_customers = n_customers;
     p->n_rankers = n_rankers;
     return 0;
 }
 
 void eval_pool_free(eval_pool *p) {
+    free(p->slot);
     free(p->sum);
     free(p->count);
     free(p->key);
     memset(p, 0, sizeof *p);
+}
+
+int32_t eval_pool_row(eval_pool *p, int32_t c, uint64_t key) {
+    if (p->slot[c] >= 0) return p->slot[c];
+    const size_t ng = PREFREC_EVAL_TASKS * 2, nr = p->n_rankers ? p->n_rankers : 1;
+    if (p->n == p->cap) { /* grow by half: rows are added one customer at a time */
+        size_t cap = p->cap ? p->cap + p->cap / 2 : 1024;
+        double *sum = realloc(p->sum, cap * ng * nr * sizeof *sum);
+        if (sum) p->sum = sum;
+        int32_t *count = sum ? realloc(p->count, cap * ng * sizeof *count) : NULL;
+        if (count) p->count = count;
+        uint64_t *k = count ? realloc(p->key, cap * sizeof *k) : NULL;
+        if (!k) return -1;
+        p->key = k;
+        p->cap = cap;
+    }
+    size_t s = p->n++;
+    memset(p->sum + s * ng * nr, 0, ng * nr * sizeof *p->sum);
+    memset(p->count + s * ng, 0, ng * sizeof *p->count);
+    p->key[s] = key;
+    return p->slot[c] = (int32_t)s;
 }
 
 /* splitmix64's output function: a bijection that mixes every bit into every bit */
@@ -112,18 +129,19 @@ static int find_ranker(const prefrec_eval_result *r, const char *name, int task)
     return -1;
 }
 
-/* Customer c's rows k, and its ref and baseline sums on the grid, in interval (t, g). */
-static void cust_terms(const eval_pool *p, size_t c, int t, int g, int ref, int base, int32_t *k,
+/* The customer in row s: its rows k, and its ref and baseline sums on the grid, in interval
+ * (t, g). */
+static void cust_terms(const eval_pool *p, size_t s, int t, int g, int ref, int base, int32_t *k,
                        rank_fx *a, rank_fx *b) {
-    size_t nc = (size_t)p->n_customers, nr = p->n_rankers;
+    size_t nr = p->n_rankers, ng = PREFREC_EVAL_TASKS * 2;
     double sa = 0, sb = 0;
     *k = 0;
     for (int h = 0; h < 2; h++) { /* h 0 known, 1 cold */
         if ((g == PREFREC_EVAL_KNOWN && h == 1) || (g == PREFREC_EVAL_COLD && h == 0)) continue;
-        size_t tg = (size_t)t * 2 + (size_t)h;
-        *k += p->count[tg * nc + c];
-        sa += p->sum[(tg * nr + (size_t)ref) * nc + c];
-        sb += p->sum[(tg * nr + (size_t)base) * nc + c];
+        size_t tg = s * ng + (size_t)t * 2 + (size_t)h;
+        *k += p->count[tg];
+        sa += p->sum[tg * nr + (size_t)ref];
+        sb += p->sum[tg * nr + (size_t)base];
     }
     /* recalls are in [0, 1]: a customer's sum is below its rows, far inside the grid's range */
     *a = *b = 0;
@@ -134,8 +152,8 @@ static void cust_terms(const eval_pool *p, size_t c, int t, int g, int ref, int 
 prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int resamples,
                               uint64_t seed, struct prefrec_dist *dist, prefrec_error *err) {
     memset(r->interval, 0, sizeof r->interval);
-    if (resamples <= 0 || !p->sum) return PREFREC_OK;
-    size_t nc = (size_t)p->n_customers;
+    if (resamples <= 0) return PREFREC_OK;
+    size_t nc = p->n; /* this rank's customers with a row */
     int ref[N_IV], base[N_IV], any = 0;
     /* per interval: the ref and baseline sums, rows and customers, over every rank */
     rank_fx tot[N_IV][4];

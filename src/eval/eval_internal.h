@@ -59,19 +59,25 @@ void eval_result_finish_window(prefrec_eval_result *r, int w);
 void eval_result_finish_mean(prefrec_eval_result *r);
 
 /* ---- bootstrap (eval_boot.c) ---------------------------------------------------------------- */
-/* This rank's customers' sums, pooled over windows and affiliates: for task t, group g (0 known,
- * 1 cold), ranker i: sum[((t * 2 + g) * n_rankers + i) * n_customers + c] of the user's recall,
- * count[(t * 2 + g) * n_customers + c] of user rows, and key[c] = eval_boot_key of the
- * customer's code (set by the caller). Sharded, each rank's pool holds its own customers only. */
+/* This rank's customers' sums, pooled over windows and affiliates, a row per customer with a
+ * user row (added as they come: sharded, a rank's own users only, not the data set's every
+ * customer): slot[c] = customer c's row s or -1; for task t, group g (0 known, 1 cold), ranker
+ * i: sum[(s * PREFREC_EVAL_TASKS * 2 + t * 2 + g) * n_rankers + i] of the user's recall,
+ * count[s * PREFREC_EVAL_TASKS * 2 + t * 2 + g] of user rows, key[s] = eval_boot_key of the
+ * customer's code. */
 typedef struct eval_pool {
-    int32_t n_customers;
+    int32_t n_customers; /* slot's size */
     size_t n_rankers;
+    int32_t *slot;
+    size_t n, cap; /* rows used, allocated */
     double *sum;
     int32_t *count;
     uint64_t *key;
 } eval_pool;
 int eval_pool_init(eval_pool *p, int32_t n_customers, size_t n_rankers); /* -1: no memory */
 void eval_pool_free(eval_pool *p);
+/* Customer c's row (made with key on first use). -1: no memory. */
+int32_t eval_pool_row(eval_pool *p, int32_t c, uint64_t key);
 
 /* The Poisson bootstrap's draws (eval_boot.c): a customer's key from its code (FNV-1a 64,
  * mixed), its stream for a seed, and its weight in replicate b, Poisson(1): a function of
