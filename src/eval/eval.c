@@ -321,8 +321,8 @@ static int accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsig
 
 /* Mean recall and NDCG over the users of s measured on task t, every rank's (collective): the
  * sums exact, so the choice is the same on every rank and for any N. 0 or -1. */
-static int mean_fig(const run_ctx *cx, const split *s, unsigned mask, double rec[],
-                    double ndcg[], int64_t n[]) {
+static int mean_fig(const run_ctx *cx, const split *s, unsigned mask, double rec[], double ndcg[],
+                    int64_t n[]) {
     rank_fx sum[PREFREC_EVAL_TASKS][3];
     memset(sum, 0, sizeof sum);
     int bad = 0;
@@ -471,8 +471,8 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
         int32_t c = s.u.cust[j], row;
         size_t h = !s.u.known[j];
         const char *code = prefrec_dict_str(cx->ds->customers, c);
-        if ((row = eval_pool_row(pool, c, eval_boot_key(code ? code : "", code ? strlen(code) : 0))) <
-            0) {
+        if ((row = eval_pool_row(pool, c,
+                                 eval_boot_key(code ? code : "", code ? strlen(code) : 0))) < 0) {
             st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: bootstrap: out of memory");
             break;
         }
@@ -559,7 +559,8 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
             int bad = cover_merge(cx, cover, ncov);
             bad |= accumulate(cx, w, a, i, &s, sub, cover); /* both collective: every rank */
             if (bad) {
-                st = prefrec_error_set(err, PREFREC_E_IO, "eval: summing the users' figures failed");
+                st =
+                    prefrec_error_set(err, PREFREC_E_IO, "eval: summing the users' figures failed");
                 break;
             }
             if (p->verbose) {

@@ -104,7 +104,8 @@ void eval_boot_weights(uint64_t stream, uint64_t b0, int nb, uint8_t *w) {
 
 int eval_boot_add(rank_fx *num, rank_fx *den, int nb, const uint8_t *w, rank_fx d, int64_t n) {
     for (int b = 0; b < nb; b++)
-        if (w[b] && (rank_fx_add_fx(&num[b], d * w[b]) || rank_fx_add_fx(&den[b], (rank_fx)n * w[b])))
+        if (w[b] &&
+            (rank_fx_add_fx(&num[b], d * w[b]) || rank_fx_add_fx(&den[b], (rank_fx)n * w[b])))
             return -1;
     return 0;
 }
@@ -190,7 +191,8 @@ prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int re
     prefrec_status st = !v || !nv || !acc || !w
         ? prefrec_error_set(err, PREFREC_E_NOMEM, "eval: bootstrap: out of memory")
         : PREFREC_OK;
-    if (!st && bad) st = prefrec_error_set(err, PREFREC_E_RANGE, "eval: bootstrap: sums out of range");
+    if (!st && bad)
+        st = prefrec_error_set(err, PREFREC_E_RANGE, "eval: bootstrap: sums out of range");
     if ((st = prefrec_dist_agree(dist, st, 0, err)) ||
         rank_fx_sum_dist(dist, &tot[0][0], sizeof tot / sizeof tot[0][0])) {
         if (!st) st = prefrec_error_set(err, PREFREC_E_IO, "eval: bootstrap: summing failed");
@@ -215,7 +217,8 @@ prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int re
                 cust_terms(p, c, q / PREFREC_EVAL_GROUPS, q % PREFREC_EVAL_GROUPS, ref[q], base[q],
                            &k, &a, &b);
                 if (!k) continue;
-                if (!drawn++) eval_boot_weights(eval_boot_stream(seed, p->key[c]), (uint64_t)b0, nb, w);
+                if (!drawn++)
+                    eval_boot_weights(eval_boot_stream(seed, p->key[c]), (uint64_t)b0, nb, w);
                 rank_fx *num = acc + (size_t)q * 2 * (size_t)nb, *den = num + nb;
                 bad = eval_boot_add(num, den, nb, w, a - b, k);
             }
