@@ -3,9 +3,12 @@
  * training window, the final fit on the whole training window and the figures on the test
  * window, by user group; then the mean over windows and the intervals (eval_boot.c).
  *
- * Order of work: window, affiliate, ranker; every sum is taken in that order and in user order,
- * so the figures do not depend on the thread count (threads only split the users of one
- * ranking, eval_score.c, and the rankers' own fits, which promise the same). */
+ * Order of work: window, affiliate, ranker. Every sum over users is exact (each user's figure
+ * rounded once to the grid 2^-64 and the integers added, src/rank/rank_exact.h), so it does not
+ * depend on the users' order, the thread count (threads only split the users of one ranking,
+ * eval_score.c, and the rankers' own fits, which promise the same) or, sharded, on how the
+ * users are split over the ranks: each rank adds up its own users and the ranks' sums are
+ * added (docs/mpi.md). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -131,11 +134,38 @@ typedef struct run_ctx {
     int32_t day_min;
     /* sharded (prefrec_eval_run_dist): the ranks (NULL: one process), each customer's place in
      * the one-process order (NULL: the index), and whether this is rank 0, which adds up the
-     * figures */
+     * coverage flags */
     prefrec_dist *dist;
     const uint64_t *key;
     int root;
+    /* the window's sums over users of each figure of res->m, exact, every rank's users:
+     * fx[eval_m_index(..) * F_N + f] */
+    rank_fx *fx;
 } run_ctx;
+
+/* The figures summed over users: F_N per user row, in this order in run_ctx.fx. The counts go
+ * as integers on the grid's units (exact too). */
+enum {
+    F_REC,
+    F_NDCG,
+    F_HIT,
+    F_RRATIO,
+    F_REC_REP,
+    F_HIT_REP,
+    F_REC_EXPL,
+    F_HIT_EXPL,
+    F_USERS,
+    F_USERS_REP,
+    F_USERS_EXPL,
+    F_N
+};
+
+/* v[0..n) summed over the ranks (collective; one process: nothing). 0 or -1. */
+static int users_sum(const run_ctx *cx, rank_fx *v, size_t n) {
+    /* PREFREC_MPI_FAIL=R:users (tests/mpi/fail.sh): rank R fails here as if a sum had failed */
+    if (prefrec_dist_hook(cx->dist, "users")) return -1;
+    return rank_fx_sum_dist(cx->dist, v, n);
+}
 
 /* A ranker's window data: the training and test matrices, their users and catalogue. */
 typedef struct split {
@@ -191,71 +221,6 @@ static void fig_clear(split *s) {
     memset(s->fig[0], 0, (s->u.n ? (size_t)s->u.n : 1) * PREFREC_EVAL_TASKS * sizeof *s->fig[0]);
 }
 
-/* Every user's figures in the one-process user order: a split's own (one process), or on rank 0
- * every rank's users gathered and put in the one-process customer order (sharded; empty on the
- * other ranks), so that the sums below are the one-process loops' additions, bit for bit. */
-typedef struct users_view {
-    int32_t n;
-    const uint8_t *known;
-    const eval_ufig *fig[PREFREC_EVAL_TASKS];
-    uint8_t *own_known; /* gathered copies, freed by view_free */
-    eval_ufig *own_fig;
-} users_view;
-
-static void view_free(users_view *v) {
-    free(v->own_known);
-    free(v->own_fig);
-    memset(v, 0, sizeof *v);
-}
-
-/* The view of s's figures (collective under cx->dist). 0 or -1 (out of memory, exchange). */
-static int view_build(const run_ctx *cx, const split *s, users_view *v) {
-    memset(v, 0, sizeof *v);
-    if (!cx->dist) {
-        v->n = s->u.n;
-        v->known = s->u.known;
-        for (int t = 0; t < PREFREC_EVAL_TASKS; t++) v->fig[t] = s->fig[t];
-        return 0;
-    }
-    const size_t rec = 2 * sizeof(uint64_t) + PREFREC_EVAL_TASKS * sizeof(eval_ufig);
-    size_t n = (size_t)s->u.n;
-    char *buf = calloc(n ? n : 1, rec), *all = NULL;
-    for (size_t j = 0; buf && j < n; j++) {
-        int32_t c = s->u.cust[j];
-        uint64_t key = cx->key ? cx->key[c] : (uint64_t)c, known = s->u.known[j];
-        char *r = buf + j * rec;
-        memcpy(r, &key, sizeof key);
-        memcpy(r + sizeof key, &known, sizeof known);
-        for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
-            memcpy(r + 2 * sizeof key + (size_t)t * sizeof(eval_ufig), &s->fig[t][j],
-                   sizeof(eval_ufig));
-    }
-    size_t m = 0;
-    int rc = eval_gather_sorted(cx->dist, buf, buf ? n : 0, rec, &all, &m);
-    free(buf);
-    if (!buf) rc = -1;
-    if (!rc && cx->root) {
-        v->own_known = malloc(m ? m : 1);
-        v->own_fig = malloc((m ? m : 1) * PREFREC_EVAL_TASKS * sizeof *v->own_fig);
-        if (!v->own_known || !v->own_fig) rc = -1;
-        for (size_t j = 0; !rc && j < m; j++) {
-            const char *r = all + j * rec;
-            uint64_t known;
-            memcpy(&known, r + sizeof known, sizeof known);
-            v->own_known[j] = (uint8_t)known;
-            for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
-                memcpy(&v->own_fig[(size_t)t * m + j],
-                       r + 2 * sizeof known + (size_t)t * sizeof(eval_ufig), sizeof(eval_ufig));
-        }
-        v->n = (int32_t)m;
-        v->known = v->own_known;
-        for (int t = 0; t < PREFREC_EVAL_TASKS; t++) v->fig[t] = v->own_fig + (size_t)t * m;
-    }
-    free(all);
-    if (rc) view_free(v);
-    return rc;
-}
-
 /* The coverage flags of every rank OR-ed into rank 0's cover (collective; one process: as is). */
 static int cover_merge(const run_ctx *cx, uint8_t *cover, size_t ncov) {
     if (!cx->dist) return 0;
@@ -276,43 +241,65 @@ static int cover_merge(const run_ctx *cx, uint8_t *cover, size_t ncov) {
 }
 
 /* Add the figures of ranker i on the tasks in mask (window w, affiliate slot a) to the sums:
- * the metrics from the view v (rank 0's, in the one-process user order), the coverage from
- * cover (every rank's, OR-ed), and the bootstrap pool from this rank's own users of s. */
-static void accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, const users_view *v,
-                       unsigned mask, const uint8_t *cover) {
+ * this rank's users of s summed exactly per task and group (known, cold) and the sums added over
+ * the ranks (collective), the coverage from cover (every rank's, OR-ed, on rank 0), and the
+ * bootstrap pool from this rank's own users. 0, or -1 (a sum out of range, the exchange). */
+static int accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsigned mask,
+                      const uint8_t *cover) {
     prefrec_eval_result *r = cx->res;
     const eval_pool *pool = cx->pool;
-    size_t nc = (size_t)pool->n_customers, nr = pool->n_rankers;
+    size_t nr = pool->n_rankers, ng = PREFREC_EVAL_TASKS * 2;
     int32_t np = s->tr->n_products;
+    rank_fx sum[PREFREC_EVAL_TASKS][2][F_N];
+    memset(sum, 0, sizeof sum);
+    int bad = 0;
     for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
         if (!((mask >> t) & 1)) continue;
         for (int32_t j = 0; j < s->u.n; j++) {
             const eval_ufig *f = &s->fig[t][j];
             if (!f->on) continue;
-            size_t tg = (size_t)t * 2 + !s->u.known[j];
-            pool->sum[(tg * nr + i) * nc + (size_t)s->u.cust[j]] += f->rec;
+            size_t h = !s->u.known[j], tg = (size_t)t * 2 + h;
+            size_t row = (size_t)pool->slot[s->u.cust[j]]; /* made with the counts */
+            pool->sum[(row * ng + tg) * nr + i] += f->rec;
+            rank_fx *x = sum[t][h];
+            bad |= rank_fx_add(&x[F_REC], f->rec) | rank_fx_add(&x[F_NDCG], f->ndcg) |
+                rank_fx_add(&x[F_RRATIO], f->rratio) | rank_fx_add(&x[F_REC_REP], f->rec_rep) |
+                rank_fx_add(&x[F_REC_EXPL], f->rec_expl);
+            x[F_HIT] += f->hit;
+            x[F_HIT_REP] += f->hit_rep;
+            x[F_HIT_EXPL] += f->hit_expl;
+            x[F_USERS]++;
+            x[F_USERS_REP] += f->on_rep;
+            x[F_USERS_EXPL] += f->on_expl;
         }
-        if (!cx->root) continue;
-        for (int32_t j = 0; j < v->n; j++) {
-            const eval_ufig *f = &v->fig[t][j];
-            if (!f->on) continue;
-            int g = v->known[j] ? PREFREC_EVAL_KNOWN : PREFREC_EVAL_COLD;
-            int gs[2] = {g, PREFREC_EVAL_ALL}, as[2] = {a, -1};
+    }
+    /* the same call on every rank (a rank out of range still sends its sums, then all agree) */
+    if (users_sum(cx, &sum[0][0][0], sizeof sum / sizeof sum[0][0][0]) || bad) return -1;
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+        if (!((mask >> t) & 1)) continue;
+        for (int h = 0; h < 2; h++) {
+            int gs[2] = {h ? PREFREC_EVAL_COLD : PREFREC_EVAL_KNOWN, PREFREC_EVAL_ALL};
+            int as[2] = {a, -1};
             for (int x = 0; x < 4; x++) {
-                prefrec_metrics *m = &r->m[eval_m_index(r, w, t, gs[x & 1], as[x >> 1], i)];
-                m->users++;
-                m->recall += f->rec;
-                m->ndcg += f->ndcg;
-                m->hit_rate += f->hit;
-                m->repeat_ratio += f->rratio;
-                m->users_rep += f->on_rep;
-                m->recall_rep += f->rec_rep;
-                m->hit_rate_rep += f->hit_rep;
-                m->users_expl += f->on_expl;
-                m->recall_expl += f->rec_expl;
-                m->hit_rate_expl += f->hit_expl;
+                size_t mi = eval_m_index(r, w, t, gs[x & 1], as[x >> 1], i);
+                rank_fx *acc = cx->fx + mi * F_N;
+                for (int f = 0; f < F_N; f++) bad |= rank_fx_add_fx(&acc[f], sum[t][h][f]);
+                /* the window's sums so far (eval_result_finish_window makes the means) */
+                prefrec_metrics *m = &r->m[mi];
+                m->recall = rank_fx_double(acc[F_REC]);
+                m->ndcg = rank_fx_double(acc[F_NDCG]);
+                m->hit_rate = (double)(int64_t)acc[F_HIT];
+                m->repeat_ratio = rank_fx_double(acc[F_RRATIO]);
+                m->recall_rep = rank_fx_double(acc[F_REC_REP]);
+                m->hit_rate_rep = (double)(int64_t)acc[F_HIT_REP];
+                m->recall_expl = rank_fx_double(acc[F_REC_EXPL]);
+                m->hit_rate_expl = (double)(int64_t)acc[F_HIT_EXPL];
+                m->users = (int64_t)acc[F_USERS];
+                m->users_rep = (int64_t)acc[F_USERS_REP];
+                m->users_expl = (int64_t)acc[F_USERS_EXPL];
             }
         }
+        if (!cx->root) continue;
         /* coverage by group: known, cold, and overall = either */
         int64_t cov[PREFREC_EVAL_GROUPS] = {0, 0, 0};
         const uint8_t *fk = cover + ((size_t)t * 2) * (size_t)np, *fc = fk + np;
@@ -329,22 +316,30 @@ static void accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, cons
                 m->catalogue += s->catalogue;
             }
     }
+    return bad ? -1 : 0;
 }
 
-/* Mean recall and NDCG over the users measured on task t. */
-static int64_t mean_fig(const users_view *v, int t, double *rec, double *ndcg) {
-    double sr = 0, sn = 0;
-    int64_t n = 0;
-    for (int32_t j = 0; j < v->n; j++) {
-        const eval_ufig *f = &v->fig[t][j];
-        if (!f->on) continue;
-        sr += f->rec;
-        sn += f->ndcg;
-        n++;
+/* Mean recall and NDCG over the users of s measured on task t, every rank's (collective): the
+ * sums exact, so the choice is the same on every rank and for any N. 0 or -1. */
+static int mean_fig(const run_ctx *cx, const split *s, unsigned mask, double rec[], double ndcg[],
+                    int64_t n[]) {
+    rank_fx sum[PREFREC_EVAL_TASKS][3];
+    memset(sum, 0, sizeof sum);
+    int bad = 0;
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
+        for (int32_t j = 0; ((mask >> t) & 1) && j < s->u.n; j++) {
+            const eval_ufig *f = &s->fig[t][j];
+            if (!f->on) continue;
+            bad |= rank_fx_add(&sum[t][0], f->rec) | rank_fx_add(&sum[t][1], f->ndcg);
+            sum[t][2]++;
+        }
+    if (users_sum(cx, &sum[0][0], sizeof sum / sizeof sum[0][0]) || bad) return -1;
+    for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+        n[t] = (int64_t)sum[t][2];
+        rec[t] = n[t] ? rank_fx_double(sum[t][0]) / (double)n[t] : 0;
+        ndcg[t] = n[t] ? rank_fx_double(sum[t][1]) / (double)n[t] : 0;
     }
-    *rec = n ? sr / (double)n : 0;
-    *ndcg = n ? sn / (double)n : 0;
-    return n;
+    return 0;
 }
 
 /* Fit def with params on s and rank s's users into s->fig (and cover); one error for every
@@ -373,7 +368,7 @@ static prefrec_status fit_and_rank(run_ctx *cx, const prefrec_ranker_def *def, c
 
 /* Tune ranker i on the validation split v: for every task in mask, the grid point with the
  * best mean Recall@K (ties: NDCG, then the earlier point) into chosen[t] (-1: none had users).
- * Sharded, rank 0 chooses from every rank's users and sends the choice to the others. */
+ * Sharded, every rank chooses from the same exact sums over every rank's users. */
 static prefrec_status tune(run_ctx *cx, int w, int a, size_t i, split *v, unsigned mask,
                            int chosen[PREFREC_EVAL_TASKS], prefrec_error *err) {
     const prefrec_ranker_def *def = cx->rk[i].def;
@@ -399,27 +394,23 @@ static prefrec_status tune(run_ctx *cx, int w, int a, size_t i, split *v, unsign
         points++;
         st = fit_and_rank(cx, def, blob, v, mask, 0, NULL, NULL, err);
         if (st) break;
-        users_view uv;
-        if (view_build(cx, v, &uv)) {
-            st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: gathering the users failed");
+        double rc[PREFREC_EVAL_TASKS], nd[PREFREC_EVAL_TASKS];
+        int64_t n[PREFREC_EVAL_TASKS];
+        if (mean_fig(cx, v, mask, rc, nd, n)) {
+            st = prefrec_error_set(err, PREFREC_E_IO, "eval: summing the users' figures failed");
             break;
         }
-        for (int t = 0; t < PREFREC_EVAL_TASKS && cx->root; t++) {
-            if (!((mask >> t) & 1)) continue;
-            double rc, nd;
-            int64_t n = mean_fig(&uv, t, &rc, &nd);
-            if (n == 0) continue;
-            if (b.chosen[t] < 0 || rc > b.best_r[t] || (rc == b.best_r[t] && nd > b.best_n[t])) {
+        for (int t = 0; t < PREFREC_EVAL_TASKS; t++) {
+            if (!((mask >> t) & 1) || n[t] == 0) continue;
+            if (b.chosen[t] < 0 || rc[t] > b.best_r[t] ||
+                (rc[t] == b.best_r[t] && nd[t] > b.best_n[t])) {
                 b.chosen[t] = (int64_t)g;
-                b.best_r[t] = rc;
-                b.best_n[t] = nd;
-                b.best_u[t] = n;
+                b.best_r[t] = rc[t];
+                b.best_n[t] = nd[t];
+                b.best_u[t] = n[t];
             }
         }
-        view_free(&uv);
     }
-    if (!st && prefrec_dist_bcast(cx->dist, &b, sizeof b, 0))
-        st = prefrec_error_set(err, PREFREC_E_IO, "eval: sending the tuning choice failed");
     r->tune_seconds[i] += now_seconds() - t0;
     for (int t = 0; t < PREFREC_EVAL_TASKS; t++) chosen[t] = (int)b.chosen[t];
     for (int t = 0; t < PREFREC_EVAL_TASKS && !st; t++) {
@@ -476,12 +467,23 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
     }
     /* the pool's row counts: users per task and group, whatever the ranker */
     eval_pool *pool = cx->pool;
-    for (int32_t j = 0; j < s.u.n; j++) {
-        size_t c = (size_t)s.u.cust[j], h = !s.u.known[j], nc = (size_t)pool->n_customers;
+    for (int32_t j = 0; j < s.u.n && !st; j++) {
+        int32_t c = s.u.cust[j], row;
+        size_t h = !s.u.known[j];
+        const char *code = prefrec_dict_str(cx->ds->customers, c);
+        if ((row = eval_pool_row(pool, c,
+                                 eval_boot_key(code ? code : "", code ? strlen(code) : 0))) < 0) {
+            st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: bootstrap: out of memory");
+            break;
+        }
         int on[PREFREC_EVAL_TASKS] = {s.u.new_start[j + 1] > s.u.new_start[j],
                                       s.u.rep_start[j + 1] > s.u.rep_start[j], 1};
         for (int t = 0; t < PREFREC_EVAL_TASKS; t++)
-            if (on[t]) pool->count[((size_t)t * 2 + h) * nc + c]++;
+            if (on[t]) pool->count[(size_t)row * PREFREC_EVAL_TASKS * 2 + (size_t)t * 2 + h]++;
+    }
+    if ((st = prefrec_dist_agree(cx->dist, st, 0, err))) {
+        split_free(&s);
+        return st;
     }
     int need_val = 0;
     for (size_t i = 0; i < r->n_rankers; i++) need_val |= tunable(cx, i);
@@ -554,16 +556,13 @@ static prefrec_status eval_window_affiliate(run_ctx *cx, int w, int a, int aff,
             r->fit_seconds[i] += fit_s;
             r->score_seconds[i] += now_seconds() - f1 - fit_s;
             if (st) break;
-            users_view uv;
-            int bad = view_build(cx, &s, &uv);
-            bad |= cover_merge(cx, cover, ncov); /* both collective: every rank calls both */
+            int bad = cover_merge(cx, cover, ncov);
+            bad |= accumulate(cx, w, a, i, &s, sub, cover); /* both collective: every rank */
             if (bad) {
-                view_free(&uv);
-                st = prefrec_error_set(err, PREFREC_E_IO, "eval: gathering the users failed");
+                st =
+                    prefrec_error_set(err, PREFREC_E_IO, "eval: summing the users' figures failed");
                 break;
             }
-            accumulate(cx, w, a, i, &s, &uv, sub, cover);
-            view_free(&uv);
             if (p->verbose) {
                 fprintf(stderr,
                         "eval: window %d/%d %s: %-12s fit %7.2f s, ranked in %6.2f s:", w + 1,
@@ -643,11 +642,16 @@ static prefrec_status run(const prefrec_dataset *ds, const uint64_t *customer_ke
     int *aff = calloc((size_t)n_aff + 1, sizeof *aff);
     eval_pool pool;
     memset(&pool, 0, sizeof pool);
-    st = !res || !aff || eval_pool_init(&pool, prefrec_dict_size(ds->customers), n_rankers)
+    size_t nm = res ? ((size_t)n_win + 1) * PREFREC_EVAL_TASKS * PREFREC_EVAL_GROUPS *
+            ((size_t)n_aff + 1) * (n_rankers ? n_rankers : 1)
+                    : 1;
+    rank_fx *fx = calloc(nm * F_N, sizeof *fx);
+    st = !res || !aff || !fx || eval_pool_init(&pool, prefrec_dict_size(ds->customers), n_rankers)
         ? prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory")
         : PREFREC_OK;
     if ((st = prefrec_dist_agree(d, st, 0, err))) {
         free(aff);
+        free(fx);
         eval_pool_free(&pool);
         prefrec_eval_result_free(res);
         return st;
@@ -690,24 +694,20 @@ static prefrec_status run(const prefrec_dataset *ds, const uint64_t *customer_ke
     if (!st && !(res->affiliate_names[n_aff] = strdup("overall")))
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: out of memory");
     st = prefrec_dist_agree(d, st, 0, err);
-    run_ctx cx = {ds, &p, rankers, res, &pool, day_min, d, customer_key, root};
+    run_ctx cx = {ds, &p, rankers, res, &pool, day_min, d, customer_key, root, fx};
     for (int w = 0; w < n_win && !st; w++) {
         for (int s = 0; s < n_aff && !st; s++) st = eval_window_affiliate(&cx, w, s, aff[s], err);
         if (!st) eval_result_finish_window(res, w);
     }
     free(aff);
     if (!st) {
+        /* every rank has the figures (exact sums over every rank's users), so every rank picks
+         * the same baselines; each adds its own customers to the replicates */
         eval_result_finish_mean(res);
-        if (d) { /* every rank's customers to rank 0, in the one-process order */
-            eval_pool all;
-            if (eval_pool_gather(d, customer_key, &pool, &all))
-                st = prefrec_error_set(err, PREFREC_E_NOMEM, "eval: bootstrap: gathering failed");
-            eval_pool_free(&pool);
-            pool = all;
-        }
-        if (!st && root) st = eval_intervals(res, &pool, p.bootstrap, p.seed, err);
+        st = eval_intervals(res, &pool, p.bootstrap, p.seed, d, err);
         st = prefrec_dist_agree(d, st, 0, err);
     }
+    free(fx);
     eval_pool_free(&pool);
     if (st) {
         prefrec_eval_result_free(res);

@@ -9,6 +9,7 @@
 
 #include "prefrec/native/eval.h"
 #include "prefrec/native/rankers.h"
+#include "rank/rank_exact.h"
 
 /* ---- the users of one window of one affiliate (eval_score.c) ------------------------------- */
 typedef struct eval_users {
@@ -58,31 +59,44 @@ void eval_result_finish_window(prefrec_eval_result *r, int w);
 void eval_result_finish_mean(prefrec_eval_result *r);
 
 /* ---- bootstrap (eval_boot.c) ---------------------------------------------------------------- */
-/* Per customer sums, pooled over windows and affiliates: for task t, group g (0 known, 1 cold),
- * ranker i: sum[((t * 2 + g) * n_rankers + i) * n_customers + c] of the user's recall, and
- * count[(t * 2 + g) * n_customers + c] of user rows. */
+/* This rank's customers' sums, pooled over windows and affiliates, a row per customer with a
+ * user row (added as they come: sharded, a rank's own users only, not the data set's every
+ * customer): slot[c] = customer c's row s or -1; for task t, group g (0 known, 1 cold), ranker
+ * i: sum[(s * PREFREC_EVAL_TASKS * 2 + t * 2 + g) * n_rankers + i] of the user's recall,
+ * count[s * PREFREC_EVAL_TASKS * 2 + t * 2 + g] of user rows, key[s] = eval_boot_key of the
+ * customer's code. */
 typedef struct eval_pool {
-    int32_t n_customers;
+    int32_t n_customers; /* slot's size */
     size_t n_rankers;
+    int32_t *slot;
+    size_t n, cap; /* rows used, allocated */
     double *sum;
     int32_t *count;
+    uint64_t *key;
 } eval_pool;
 int eval_pool_init(eval_pool *p, int32_t n_customers, size_t n_rankers); /* -1: no memory */
 void eval_pool_free(eval_pool *p);
-/* Sharded: every rank's customers with a user row in local (keys: their places in the
- * one-process order, NULL: the index) to rank 0, in that order: *out on rank 0 is the pool of
- * those customers only (the bootstrap skips customers without rows, so its draws are the
- * one-process draws), elsewhere an empty pool. Collective. 0 or -1. */
+/* Customer c's row (made with key on first use). -1: no memory. */
+int32_t eval_pool_row(eval_pool *p, int32_t c, uint64_t key);
+
+/* The Poisson bootstrap's draws (eval_boot.c): a customer's key from its code (FNV-1a 64,
+ * mixed), its stream for a seed, and its weight in replicate b, Poisson(1): a function of
+ * (seed, key, b) alone, so the same on every rank and for any order of the customers. */
+uint64_t eval_boot_key(const char *code, size_t len);
+uint64_t eval_boot_stream(uint64_t seed, uint64_t key);
+int eval_boot_weight(uint64_t stream, uint64_t b);
+/* w[0..nb) = the weights of replicates b0 .. b0 + nb - 1 for a customer's stream. */
+void eval_boot_weights(uint64_t stream, uint64_t b0, int nb, uint8_t *w);
+/* One customer (its weights w of a block of nb replicates, difference d on the grid, n rows)
+ * into the block's sums num[b] += w[b] d, den[b] += w[b] n. 0, or -1 if a sum leaves the range. */
+int eval_boot_add(rank_fx *num, rank_fx *den, int nb, const uint8_t *w, rank_fx d, int64_t n);
+/* Sort v[0..nv) and take the 2.5% and 97.5% percentiles (v[nv/40], v[nv-1-nv/40]). -1: nv 0. */
+int eval_boot_percentiles(double *v, int nv, double *lo, double *hi);
+/* Fill r->interval from every rank's pool (collective under dist, NULL: one process; r's
+ * figures must be the same on every rank): reference per task = the ranker named
+ * r->defaults[t], resamples Poisson replicates. */
 struct prefrec_dist;
-int eval_pool_gather(struct prefrec_dist *d, const uint64_t *key, const eval_pool *local,
-                     eval_pool *out);
-/* Records of size rec bytes, each starting with a uint64 key, from every rank to rank 0 sorted
- * by key (keys distinct over the ranks): on rank 0 *all (caller frees) and *m records;
- * elsewhere NULL and 0. Collective. 0 or -1. */
-int eval_gather_sorted(struct prefrec_dist *d, const char *recs, size_t n, size_t rec, char **all,
-                       size_t *m);
-/* Fill r->interval from the pool: reference per task = the ranker named r->defaults[t]. */
 prefrec_status eval_intervals(prefrec_eval_result *r, const eval_pool *p, int resamples,
-                              uint64_t seed, prefrec_error *err);
+                              uint64_t seed, struct prefrec_dist *dist, prefrec_error *err);
 
 #endif

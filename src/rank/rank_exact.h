@@ -94,4 +94,12 @@ static inline rank_fx rank_fx_from_limbs(const int64_t in[2]) {
  * the range; out of memory or MPI failing on one rank: that rank). */
 int rank_fx_sum_ranks(const prefrec_interactions *x, rank_fx *v, size_t n);
 
+/* The same over d (NULL or one rank: nothing), as a true reduction: each sum is cut into three
+ * int64 lanes (the top bits, signed, and two lanes of 42 bits), the lanes are summed with
+ * MPI's integer sum (exact in any order for up to 2^21 ranks) and put back together, so a rank
+ * holds n sums, not n per rank (eval's per-user figures and bootstrap replicates, docs/mpi.md).
+ * 0, or -1 on every rank alike when a sum leaves the range (MPI failing: as its collectives). */
+struct prefrec_dist;
+int rank_fx_sum_dist(struct prefrec_dist *d, rank_fx *v, size_t n);
+
 #endif

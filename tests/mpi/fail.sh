@@ -2,7 +2,7 @@
 # fail.sh - a rank that fails after the load ends the job, never hangs (docs/mpi.md "Errors"):
 # with PREFREC_MPI_FAIL=RANK:SITE[:K] (a test hook, src/host/dist.h) rank RANK fails as an
 # allocation failing there would, at score's streamed merge, a NeuMF step of train, an EASE Gram
-# reduction of train's served rankers and of eval's fit, eval's gather of the per-user records,
+# reduction of train's served rankers and of eval's fit, eval's sums of the users' figures,
 # mf's item step and rp3beta's exchange in eval.
 # For each, at -n 2 (rank 1) and -n 3 (rank 2, and rank 0 once): the job ends within a timeout
 # (a hang fails the test instead of blocking CI), exits non-zero, prints the failing rank's
@@ -50,7 +50,7 @@ check() {
 merge='out of memory writing its score lines (PREFREC_MPI_FAIL'
 step='train: out of memory in a NeuMF step (PREFREC_MPI_FAIL'
 gram='ease: summing the Gram over the ranks'
-recs='eval: gathering the users failed'
+recs="eval: summing the users' figures failed"
 mfx='mf: out of memory (or MPI failed)'
 rpx="rp3beta: out of memory for a rank's co-purchase records, or MPI failed"
 evx=(eval --data "$work/d" --windows 1 --step 45 --bootstrap 0 --affiliate A06 --no-tune
@@ -66,14 +66,14 @@ for n in 2 3; do
   check "train, EASE's Gram of the first affiliate" "$n" "$r:fit:14" "$gram" "${tr[@]}"
   check "train, EASE's Gram after packs were written" "$n" "$r:fit:39" "$gram" "${tr[@]}"
   check "eval, EASE's Gram" "$n" "$r:fit:4" "$gram" "${ev[@]}"
-  check "eval, the per-user records" "$n" "$r:records:2" "$recs" "${ev[@]}"
+  check "eval, the users' figures" "$n" "$r:users:2" "$recs" "${ev[@]}"
   # mf's and rp3beta's fits (exact sums, docs/mpi.md): each agrees on failures with one sum, mf
   # at the end of every item half-step (the 3rd: 2), rp3beta after its exchange (0)
   check "eval, mf's item step" "$n" "$r:fit:2" "$mfx" "${evx[@]}" --rankers mf --default mf
   check "eval, rp3beta's exchange" "$n" "$r:fit:0" "$rpx" "${evx[@]}" --rankers rp3beta --default rp3beta
 done
 check "train, a NeuMF step, rank 0" 3 "0:step" "$step" "${tr[@]}"
-check "eval, the per-user records, rank 0" 3 "0:records" "$recs" "${ev[@]}"
+check "eval, the users' figures, rank 0" 3 "0:users" "$recs" "${ev[@]}"
 
 # an older output stays as it was (score: the atomic write is not committed)
 rm -rf "$work/o" && mkdir "$work/o" && echo old >"$work/o/s.csv"

@@ -42,7 +42,8 @@
  * test window is never seen before the refit.
  * Intervals: per task and group, the default ranker minus the best other ranker (by mean Recall@K
  * over windows), Recall@K pooled over every window's users; a 95% percentile interval from a
- * paired bootstrap that resamples customers (all their rows come along), seeded.
+ * paired Poisson bootstrap over customers (all their rows come along; weights keyed by seed,
+ * replicate and customer code), seeded.
  * Deterministic for any thread count. Errors: see prefrec/status.h. */
 #ifndef PREFREC_EVAL_H
 #define PREFREC_EVAL_H
