@@ -108,6 +108,17 @@ int prefrec_dist_alltoallv(prefrec_dist *d, const char *send, const size_t *coun
 int prefrec_dist_gatherv(prefrec_dist *d, const void *buf, size_t len, int root, char **recv,
                          size_t *recv_counts);
 
+/* Every rank's buf[0..len) to every rank, in rank order: *recv (caller frees) and
+ * recv_counts[src] (size entries, caller's array). 0 or -1. Past the per-call limit it goes in
+ * rounds through a receive staging buffer of at most 256 MiB. */
+int prefrec_dist_allgatherv(prefrec_dist *d, const void *buf, size_t len, char **recv,
+                            size_t *recv_counts);
+/* The same without a failure flag of its own, for an all-gather that continues a collective
+ * just made (no failure can come between): the NeuMF step's all-gather of the summed segments
+ * after its reduce-scatter, one flag exchange per step. */
+int prefrec_dist_allgatherv_noflag(prefrec_dist *d, const void *buf, size_t len, char **recv,
+                                   size_t *recv_counts);
+
 /* Agree on one error: each rank passes its status (0 = fine) and a key saying where its error
  * is (e.g. the global line number; smaller wins, then the lower rank). Returns the winning
  * status on every rank (0 when every rank is fine) and copies the winner's message into *err
