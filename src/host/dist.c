@@ -67,7 +67,6 @@ int prefrec_dist_exscan_u64(prefrec_dist *d, uint64_t v, uint64_t *before) {
     return 0;
 }
 int prefrec_dist_bcast(prefrec_dist *d, void *buf, size_t len, int root) { return 0; }
-int prefrec_dist_bcast_noflag(prefrec_dist *d, void *buf, size_t len, int root) { return 0; }
 int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root) { return 0; }
 
 #else /* PREFREC_HAVE_MPI */
@@ -278,11 +277,6 @@ int prefrec_dist_exscan_u64(prefrec_dist *d, uint64_t v, uint64_t *before) {
 int prefrec_dist_bcast(prefrec_dist *d, void *buf, size_t len, int root) {
     if (!d || d->size == 1) return 0;
     return enter(d) ? -1 : bcast_raw(d, buf, len, root);
-}
-
-int prefrec_dist_bcast_noflag(prefrec_dist *d, void *buf, size_t len, int root) {
-    if (!d || d->size == 1) return 0;
-    return d->stopped ? -1 : bcast_raw(d, buf, len, root);
 }
 
 int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root) {

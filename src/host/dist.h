@@ -87,10 +87,6 @@ int prefrec_dist_exscan_u64(prefrec_dist *d, uint64_t v, uint64_t *before);
 
 /* buf[0..len) of rank root to every rank (len the same everywhere). 0 or -1. */
 int prefrec_dist_bcast(prefrec_dist *d, void *buf, size_t len, int root);
-/* The same without a failure flag of its own, for a broadcast that continues a collective just
- * made (no failure can come between, and a stopped job left both out on every rank): the
- * NeuMF step's two broadcasts after its gather, one flag exchange per step instead of three. */
-int prefrec_dist_bcast_noflag(prefrec_dist *d, void *buf, size_t len, int root);
 /* A buffer of root's choosing to every rank: on root *buf and *len are given; elsewhere *buf is
  * allocated (caller frees with free()) and *len set. 0 or -1 (out of memory: the job ends). */
 int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root);
@@ -114,8 +110,8 @@ int prefrec_dist_gatherv(prefrec_dist *d, const void *buf, size_t len, int root,
 int prefrec_dist_allgatherv(prefrec_dist *d, const void *buf, size_t len, char **recv,
                             size_t *recv_counts);
 /* The same without a failure flag of its own, for an all-gather that continues a collective
- * just made (no failure can come between): the NeuMF step's all-gather of the summed segments
- * after its reduce-scatter, one flag exchange per step. */
+ * just made (no failure can come between, and a stopped job leaves both out on every rank):
+ * the NeuMF step's all-gather of the sums after its all-to-all, one flag exchange a step. */
 int prefrec_dist_allgatherv_noflag(prefrec_dist *d, const void *buf, size_t len, char **recv,
                                    size_t *recv_counts);
 

@@ -113,15 +113,15 @@ static int rmse_dist(prefrec_dist *d, const nm_net *net, const prefrec_train_dat
  * every owner (each row once). pslot: rows_sum's slots of this rank's rows before, -1
  * everywhere after. */
 typedef struct {
-    size_t *seg;            /* n + 1 */
+    size_t *seg; /* n + 1 */
     size_t *counts, *recvd; /* n each: bytes to and from each rank */
-    size_t *cur;            /* n: write positions in msg */
-    char *msg, *smsg;       /* the all-to-all's and the all-gather's send buffers */
+    size_t *cur; /* n: write positions in msg */
+    char *msg, *smsg; /* the all-to-all's and the all-gather's send buffers */
 } nm_xbuf;
 
 static int exchange(prefrec_dist *d, nm_xbuf *x, size_t D, float *gd, size_t np,
-                    const int32_t *list_p, const int32_t *bp, const float *grow_p,
-                    int32_t *pslot, int32_t *prow, float *pg, size_t *npr) {
+                    const int32_t *list_p, const int32_t *bp, const float *grow_p, int32_t *pslot,
+                    int32_t *prow, float *pg, size_t *npr) {
     const int n = prefrec_dist_size(d), me = prefrec_dist_rank(d);
     const size_t row_bytes = 4 + D * sizeof(float);
     for (int s = 0; s < n; s++) x->counts[s] = 0;
@@ -274,7 +274,8 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
     xb.recvd = xb.counts ? xb.counts + n : NULL;
     xb.cur = xb.counts ? xb.counts + 2 * n : NULL;
     xb.msg = malloc(nd * sizeof(float) + 4 * (size_t)n + SB * (4 + D * sizeof(float)));
-    xb.smsg = malloc((nd / (size_t)n + 1) * sizeof(float) + 4 + (size_t)P * (4 + D * sizeof(float)));
+    xb.smsg =
+        malloc((nd / (size_t)n + 1) * sizeof(float) + 4 + (size_t)P * (4 + D * sizeof(float)));
     for (int s = 0; xb.seg && s <= n; s++) xb.seg[s] = nd * (size_t)s / (size_t)n;
     float *best_c = malloc((size_t)C1 * D * sizeof(float)),
           *best_p = malloc((size_t)P * D * sizeof(float)), *best_d = malloc(nd * sizeof(float));
