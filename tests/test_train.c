@@ -159,7 +159,7 @@ static toy make_toy(uint64_t seed) {
 static void toy_free(toy *d) { free(d->c), free(d->p), free(d->t), free(d->g), free(d->age); }
 
 static prefrec_train_data toy_data(const toy *d) {
-    prefrec_train_data td = {d->n, d->c, d->p, d->t, d->C, d->P, d->g, d->age};
+    prefrec_train_data td = {d->n, d->c, d->p, d->t, d->C, d->P, d->g, d->age, NULL};
     return td;
 }
 
@@ -241,6 +241,91 @@ static void test_training(void) {
     prefrec_neumf_free(b);
     prefrec_neumf_free(c);
     toy_free(&d);
+}
+
+/* ---- the pipeline's split: a hash of (seed, customer code, product code) ------------------- */
+static void test_split_valid(void) {
+    enum { NC = 200, NPR = 500, N = NC * NPR };
+    char cc[NC][16], pc[NPR][16];
+    for (int c = 0; c < NC; c++) snprintf(cc[c], sizeof cc[c], "C%05d", c);
+    for (int p = 0; p < NPR; p++) snprintf(pc[p], sizeof pc[p], "P%06d", p * 7);
+    uint8_t *f = malloc(N), *g = malloc(N);
+    uint32_t *perm = malloc(N * sizeof *perm);
+    CHECK(f && g && perm);
+    if (!f || !g || !perm) return;
+    /* the fraction: 100,000 pairs, binomial sd about 0.001; within 5 sd of valid_frac */
+    const double fracs[3] = {0.1, 0.25, 0.5};
+    for (int k = 0; k < 3; k++) {
+        size_t nv = 0;
+        for (int i = 0; i < N; i++)
+            nv += (size_t)prefrec_train_split_valid(7, cc[i / NPR], pc[i % NPR], fracs[k]);
+        printf("split: valid_frac %.2f -> %zu of %d pairs validate\n", fracs[k], nv, N);
+        CHECK(fabs((double)nv / N - fracs[k]) < 0.0075);
+    }
+    size_t none = 0;
+    for (int i = 0; i < N; i++)
+        none += (size_t)prefrec_train_split_valid(7, cc[i / NPR], pc[i % NPR], 0.0);
+    CHECK_EQ_INT(none, 0);
+    /* deterministic and independent of the pairs' order: the flags of the pairs taken in a
+     * shuffled order are those of the same pairs in order; a pair's flag is monotone in
+     * valid_frac (0.1's validation pairs validate at 0.25 too); another seed, another split */
+    for (int i = 0; i < N; i++) {
+        f[i] = (uint8_t)prefrec_train_split_valid(7, cc[i / NPR], pc[i % NPR], 0.1);
+        perm[i] = (uint32_t)i;
+    }
+    prefrec_rng r;
+    prefrec_rng_init(&r, 11, 0);
+    for (uint32_t i = N - 1; i > 0; i--) {
+        uint32_t j = prefrec_rng_below(&r, i + 1), t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+    int same = 1, monotone = 1;
+    size_t differ = 0;
+    for (int k = 0; k < N; k++) {
+        uint32_t i = perm[k];
+        g[i] = (uint8_t)prefrec_train_split_valid(7, cc[i / NPR], pc[i % NPR], 0.1);
+        same &= g[i] == f[i];
+        monotone &= !f[i] || prefrec_train_split_valid(7, cc[i / NPR], pc[i % NPR], 0.25);
+        differ += (size_t)(prefrec_train_split_valid(8, cc[i / NPR], pc[i % NPR], 0.1) != f[i]);
+    }
+    CHECK(same);
+    CHECK(monotone);
+    CHECK(differ > N / 10); /* independent draws differ on 2 x 0.1 x 0.9 = 18 % of the pairs */
+    /* the codes apart: ("C1", "23") and ("C12", "3") are other pairs, hashed apart */
+    int apart = 0;
+    for (uint64_t s = 0; s < 64; s++)
+        apart += prefrec_train_split_valid(s, "C1", "23", 0.5) !=
+            prefrec_train_split_valid(s, "C12", "3", 0.5);
+    CHECK(apart > 10);
+
+    /* the trainer takes the flags: its validation pairs are the flagged ones */
+    toy d = make_toy(3);
+    prefrec_train_data td = toy_data(&d);
+    size_t nv = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        char c[16], p[16];
+        snprintf(c, sizeof c, "C%d", d.c[i]);
+        snprintf(p, sizeof p, "P%d", d.p[i]);
+        f[i] = (uint8_t)prefrec_train_split_valid(5, c, p, 0.1);
+        nv += f[i];
+    }
+    td.is_valid = f;
+    prefrec_train_params tp = toy_params(1);
+    tp.epochs = 2;
+    prefrec_neumf *a = NULL;
+    prefrec_train_report ra;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_neumf_train(&td, &tp, &a, &ra, &err), PREFREC_OK);
+    CHECK_EQ_INT(ra.n_valid, nv);
+    CHECK_EQ_INT(ra.n_train, d.n - nv);
+    CHECK(nv > 0 && nv < d.n);
+    prefrec_neumf_free(a), a = NULL;
+    memset(f, 1, d.n); /* every pair validates: nothing to train on, refused */
+    CHECK_EQ_INT(prefrec_neumf_train(&td, &tp, &a, &ra, &err), PREFREC_E_EMPTY);
+    CHECK_CONTAINS(err.msg, "no training pairs");
+    CHECK(a == NULL);
+    toy_free(&d);
+    free(f), free(g), free(perm);
 }
 
 /* ---- pack save -> load -> save, and inference = training forward --------------------------- */
@@ -568,6 +653,7 @@ static void test_kernel_training(void) {
 int main(void) {
     test_gradients();
     test_training();
+    test_split_valid();
     test_pack_cycle();
     test_kernel_products();
     test_kernel_chunks();

@@ -258,7 +258,11 @@ static pc_span pc_at(uint32_t dt, const unsigned char *q, uint64_t n, uint64_t k
                  dt == PREFREC_DT_PC8 ? 0u : 0xFF00u};
     return a;
 }
-static inline uint32_t pc_k(pc_span a, uint64_t c) {
+/* Always inlined, and the loops over a row count in size_t: in wasm's first tier (Chromium's
+ * Liftoff, which runs a page's first load) a call per count, or 64-bit counters on 32-bit
+ * addresses, cost more than the rest of the load's reading of the table (a table is checked to
+ * lie in the pack's bytes, so its row fits size_t) */
+static inline __attribute__((always_inline)) uint32_t pc_k(pc_span a, size_t c) {
     return (uint32_t)a.lo[c] | ((uint32_t)a.hi[c] << 8 & a.mask);
 }
 static uint32_t pc_count(uint32_t dt, const unsigned char *q, uint64_t n, uint64_t k) {
@@ -294,7 +298,12 @@ int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
     for (uint64_t r = 0; r <= rows; r++) {
         uint32_t size = qc_rd32(sz + 4 * r) & 0x7FFFFFFFu;
         pc_span a = pc_at(dt, q, n, r * cols);
-        for (uint64_t c = 0; c < cols; c++) over |= pc_k(a, c) > size;
+        uint32_t mx = 0;
+        for (size_t c = 0; c < (size_t)cols; c++) {
+            uint32_t k = pc_k(a, c);
+            mx = k > mx ? k : mx;
+        }
+        over |= mx > size;
     }
     for (uint64_t c = 0; over && c < cols; c++) /* the first, product by product, to name it */
         for (uint64_t r = 0; r <= rows; r++)
@@ -329,7 +338,7 @@ void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint
     memset(gl, 0, (size_t)cols * sizeof *gl);
     for (uint64_t r = 0; r <= rows; r++) {
         pc_span a = pc_at(dt, q, n, r * cols);
-        for (uint64_t c = 0; c < cols; c++) {
+        for (size_t c = 0; c < (size_t)cols; c++) {
             uint32_t g;
             memcpy(&g, &gl[c], sizeof g);
             g += pc_k(a, c);
@@ -361,7 +370,13 @@ void prefrec_pc_row(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_
                     const float *gl, uint64_t r, float *out) {
     prefrec_pc_reader rd;
     prefrec_pc_reader_at(dt, in, rows, cols, r, &rd);
-    for (uint64_t c = 0; c < cols; c++) out[c] = prefrec_pc_read(&rd, gl, c);
+    if (rd.whole) {
+        memcpy(out, gl, (size_t)cols * sizeof *out);
+        return;
+    }
+    pc_span a = {rd.lo, rd.hi, rd.mask}; /* prefrec_pc_read's arithmetic, no call per value */
+    for (size_t c = 0; c < (size_t)cols; c++)
+        out[c] = (float)(((double)pc_k(a, c) + rd.prior * (double)gl[c]) / rd.den);
 }
 
 /* ---- r16: small integers over a common denominator --------------------------------------- */

@@ -51,7 +51,8 @@ static prefrec_status nr_fit(const prefrec_fit_input *in, const void *params, vo
                              NC,
                              NP,
                              ds->has_demographics ? ds->gender : NULL,
-                             ds->has_demographics ? ds->age : NULL};
+                             ds->has_demographics ? ds->age : NULL,
+                             NULL}; /* the seeded permutation's split */
     prefrec_train_params tp =
         params ? *(const prefrec_train_params *)params : prefrec_train_default_params();
     tp.threads = in->threads;

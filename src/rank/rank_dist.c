@@ -118,3 +118,124 @@ int rank_dist_ordered_sum(const prefrec_interactions *x, const int64_t *pos, con
     if (n_ranks > 1 && prefrec_dist_bcast(d, out, (size_t)w * sizeof *out, 0)) rc = -1;
     return rc;
 }
+
+/* The records bound for each rank, one growable buffer per rank. */
+typedef struct rows_buf {
+    char *v;
+    size_t n, cap;
+} rows_buf;
+struct rank_rows_sink {
+    rows_buf *out; /* one per rank */
+    int n_ranks;
+    size_t rec; /* 8 + vsize: row, product, value */
+};
+
+int rank_rows_put(rank_rows_sink *s, int32_t ii, int32_t j, const void *value) {
+    rows_buf *b = &s->out[ii % s->n_ranks];
+    if (b->n + s->rec > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 1024 * s->rec;
+        char *v = realloc(b->v, cap);
+        if (!v) return -1;
+        b->v = v, b->cap = cap;
+    }
+    memcpy(b->v + b->n, &ii, 4), memcpy(b->v + b->n + 4, &j, 4);
+    memcpy(b->v + b->n + 8, value, s->rec - 8);
+    b->n += s->rec;
+    return 0;
+}
+
+int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t nb, int32_t k,
+                   const rank_rows_ops *ops, int32_t *n_nbr, int32_t *nbr, float *val) {
+    prefrec_dist *d = x->dist;
+    int N = prefrec_dist_size(d), me = prefrec_dist_rank(d);
+    size_t rec = 8 + (ops ? ops->vsize : 0);
+    rank_rows_sink sink = {calloc((size_t)N, sizeof(rows_buf)), N, rec};
+    size_t *cnt = calloc(2 * (size_t)N, sizeof *cnt);
+    prefrec_scored *buf = malloc(((size_t)k + 1) * sizeof *buf);
+    char *send = NULL, *recv = NULL, *lists = NULL, *all = NULL;
+    int32_t *start = NULL;
+    const char **order = NULL;
+    int rc = ops && sink.out && cnt && buf ? 0 : -1;
+    /* this rank's records, row by row, to the rows' ranks */
+    for (int32_t ii = 0; !rc && ii < nb; ii++) rc = ops->emit(ops->ctx, ii, &sink);
+    size_t total = 0;
+    for (int r = 0; !rc && r < N; r++) total += sink.out[r].n;
+    if (!rc && !(send = malloc(total + 1))) rc = -1;
+    for (size_t r = 0, at = 0; !rc && r < (size_t)N; at += cnt[r++]) { /* one after another */
+        cnt[r] = sink.out[r].n;
+        if (cnt[r]) memcpy(send + at, sink.out[r].v, cnt[r]);
+    }
+    for (int r = 0; sink.out && r < N; r++) free(sink.out[r].v);
+    free(sink.out);
+    if (rc) { /* send nothing: the exchange below stops the job on every rank (host/dist.h) */
+        prefrec_dist_fail(d, NULL);
+        for (int r = 0; cnt && r < N; r++) cnt[r] = 0;
+    }
+    size_t dummy[1];
+    if (prefrec_dist_alltoallv(d, send ? send : "", cnt ? cnt : dummy, &recv,
+                               cnt ? cnt + N : dummy) &&
+        !rc)
+        rc = -1;
+    free(send);
+    /* the rows of this rank: ii = me + N q, q < mine; the records grouped by row */
+    int32_t mine = nb > me ? (nb - me + N - 1) / N : 0;
+    size_t n_rec = 0;
+    for (int r = 0; !rc && r < N; r++) n_rec += cnt[N + r] / rec;
+    start = calloc((size_t)mine + 2, sizeof *start);
+    order = malloc((n_rec + 1) * sizeof *order);
+    if (!rc && (!start || !order)) rc = -1;
+    for (size_t q = 0; !rc && q < n_rec; q++) {
+        int32_t ii;
+        memcpy(&ii, recv + rec * q, 4);
+        if (ii < 0 || ii % N != me || ii / N >= mine) rc = -1; /* cannot: another rank's row */
+        if (!rc) start[ii / N + 1]++;
+    }
+    for (int32_t q = 0; !rc && q < mine; q++) start[q + 1] += start[q];
+    for (size_t q = 0; !rc && q < n_rec; q++) {
+        int32_t ii;
+        memcpy(&ii, recv + rec * q, 4);
+        order[start[ii / N]++] = recv + rec * q + 4;
+    }
+    for (int32_t q = mine; !rc && q > 0; q--) start[q] = start[q - 1];
+    if (!rc) start[0] = 0;
+    /* each row: its best k, as records (row, n, n x (product, value)) */
+    size_t llen = 0;
+    if (!rc && !(lists = malloc((size_t)mine * (2 + 2 * (size_t)k) * sizeof(int32_t) + 1))) rc = -1;
+    for (int32_t q = 0; !rc && q < mine; q++) {
+        int32_t ii = me + N * q;
+        int32_t got =
+            ops->top(ops->ctx, ii, order + start[q], (size_t)(start[q + 1] - start[q]), buf);
+        if (got < 0 || got > k) {
+            rc = -1;
+            break;
+        }
+        memcpy(lists + llen, &ii, 4), memcpy(lists + llen + 4, &got, 4);
+        llen += 8;
+        for (int32_t r = 0; r < got; r++, llen += 8)
+            memcpy(lists + llen, &buf[r].index, 4), memcpy(lists + llen + 4, &buf[r].score, 4);
+    }
+    free(recv);
+    if (rc) prefrec_dist_fail(d, NULL);
+    /* every rank's rows to every rank */
+    size_t n_all = 0;
+    if (all_gather(d, lists ? lists : "", rc ? 0 : llen, &all, &n_all)) rc = -1;
+    for (size_t at = 0; !rc && at + 8 <= n_all;) {
+        int32_t ii, got;
+        memcpy(&ii, all + at, 4), memcpy(&got, all + at + 4, 4);
+        at += 8;
+        if (ii < 0 || ii >= nb || got < 0 || got > k || 8 * (size_t)got > n_all - at) {
+            rc = -1;
+            break;
+        }
+        int32_t i = prod[ii];
+        n_nbr[i] = got;
+        for (int32_t r = 0; r < got; r++, at += 8) {
+            memcpy(nbr + (size_t)i * k + r, all + at, 4);
+            memcpy(val + (size_t)i * k + r, all + at + 4, 4);
+        }
+    }
+    int64_t bad = rc != 0; /* one rank's failure is every rank's (the "fit" hook's sum) */
+    if (rank_dist_sum(x, &bad, 1) || bad) rc = -1;
+    free(cnt), free(buf), free(lists), free(all), free(start), free(order);
+    return rc;
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "prefrec/native/rankers.h"
+#include "prefrec/topk.h"
 
 /* v[0..n) summed over the ranks, in place. 0 or -1. */
 int rank_dist_sum(const prefrec_interactions *x, int64_t *v, size_t n);
@@ -31,5 +32,31 @@ int rank_dist_places(const prefrec_interactions *x, const int32_t *cust, size_t 
  * row1[k]) + ..., the bits a one-process loop over the customers in that order gives. 0 or -1. */
 int rank_dist_ordered_sum(const prefrec_interactions *x, const int64_t *pos, const double *rows,
                           size_t n, int w, double *out);
+
+/* The sparse row exchange of the item-to-item fits (ItemKNN's co-purchase counts, RP3beta's
+ * weighted sums): row ii of nb rows (products prod[ii]) belongs to rank ii % N. For every row,
+ * ops->emit puts this rank's partial sums over its own customers into the sink as records
+ * (product j, vsize bytes of value: rank_rows_put); they go to the rows' ranks in one
+ * all-to-all; there ops->top adds each of its rows' records (received in any order: the sums
+ * must be exact) and keeps the row's best in buf (at most k, the heap's order); the rows' lists
+ * then go to every rank, which writes row ii's into n_nbr[i], nbr[i * k ..], val[i * k ..] for
+ * i = prod[ii]. So every rank gets the one-process lists for any N. A rank sends 8 + vsize bytes
+ * per (row, product) record and 8 + 8 x (its rows' list entries). Collective: 0, or -1 on every
+ * rank (a rank's failure, its own or in a callback, is every rank's). */
+typedef struct rank_rows_sink rank_rows_sink;
+typedef struct rank_rows_ops {
+    size_t vsize; /* bytes of a record's value */
+    /* this rank's records of row ii (product prod[ii]): 0 or -1 */
+    int (*emit)(void *ctx, int32_t ii, rank_rows_sink *sink);
+    /* the n records of row ii, rec[t] each pointing at (int32 product, value): the row's best
+     * into buf[0..k) in the heap's order; their count, or -1 */
+    int32_t (*top)(void *ctx, int32_t ii, const char *const *rec, size_t n, prefrec_scored *buf);
+    void *ctx;
+} rank_rows_ops;
+/* Appends row ii's record (product j, value: vsize bytes) to the sink. 0 or -1. */
+int rank_rows_put(rank_rows_sink *s, int32_t ii, int32_t j, const void *value);
+/* ops NULL: this rank failed before the exchange (it still takes part: the job stops). */
+int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t nb, int32_t k,
+                   const rank_rows_ops *ops, int32_t *n_nbr, int32_t *nbr, float *val);
 
 #endif

@@ -91,140 +91,76 @@ static void *knn_rows(void *arg) {
     return NULL;
 }
 
-/* A growable array of int32 (the co-purchase records bound for one rank). */
-typedef struct i32buf {
-    int32_t *v;
-    size_t n, cap;
-} i32buf;
+/* Sharded (x->dist): the co-purchase counts of every row over each rank's own customers, summed
+ * on the row's rank (exact integers) and the row's best kept there as knn_rows does from the
+ * same counts (the heap orders ties by index, so the order of the pushes does not matter): the
+ * lists are the one-process lists for any N (rank_dist_rows; 12 bytes per (row, product) pair
+ * a rank's customers bought together, at most nb^2). */
+typedef struct knn_dist {
+    knn_model *m;
+    const int32_t *prod;
+    int64_t *acc; /* n_products, zero between rows */
+    int32_t *touched;
+    double shrink;
+} knn_dist;
 
-static int i32_put3(i32buf *b, int32_t p, int32_t q, int32_t r) {
-    if (b->n + 3 > b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 3 * 1024;
-        int32_t *v = realloc(b->v, cap * sizeof *v);
-        if (!v) return -1;
-        b->v = v, b->cap = cap;
+static int knn_emit(void *ctx, int32_t ii, rank_rows_sink *sink) {
+    knn_dist *kd = ctx;
+    const prefrec_interactions *x = kd->m->x;
+    int32_t i = kd->prod[ii], nt = 0;
+    for (int64_t a = x->col_start[i]; a < x->col_start[i + 1]; a++) {
+        int32_t c = x->col_customer[a];
+        for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
+            int32_t j = x->product[b];
+            if (j == i) continue;
+            if (kd->acc[j] == 0) kd->touched[nt++] = j;
+            kd->acc[j]++;
+        }
     }
-    b->v[b->n++] = p, b->v[b->n++] = q, b->v[b->n++] = r;
-    return 0;
+    int rc = 0;
+    for (int32_t t = 0; t < nt; t++) {
+        int32_t j = kd->touched[t], n = (int32_t)kd->acc[j];
+        if (!rc) rc = rank_rows_put(sink, ii, j, &n);
+        kd->acc[j] = 0;
+    }
+    return rc;
 }
 
-/* Sharded (x->dist): row ii of the nb products bought in the window (n_buyers, over every rank)
- * belongs to rank ii % N. Each rank counts the co-purchases of every row over its own
- * customers (sparse: the products its buyers bought) and sends each row's (row, product,
- * count) records to the row's rank (one all-to-all); there the counts are summed (exact
- * integers) and the row's best kept as knn_rows does from the same counts (the heap orders
- * ties by index, so the order of the pushes does not matter); the rows' lists then go to every
- * rank. So the lists are the one-process lists for any N; a rank sends 12 bytes per (row,
- * product) pair its customers bought together (at most nb^2) plus its rows' lists. */
+static int32_t knn_top(void *ctx, int32_t ii, const char *const *rec, size_t n,
+                       prefrec_scored *buf) {
+    knn_dist *kd = ctx;
+    const prefrec_interactions *x = kd->m->x;
+    int32_t i = kd->prod[ii], nt = 0;
+    for (size_t t = 0; t < n; t++) {
+        int32_t j, c;
+        memcpy(&j, rec[t], 4), memcpy(&c, rec[t] + 4, 4);
+        if (kd->acc[j] == 0) kd->touched[nt++] = j;
+        kd->acc[j] += c;
+    }
+    prefrec_topk_heap h;
+    prefrec_topk_heap_init(&h, buf, (size_t)kd->m->k);
+    double ni = x->n_buyers[i];
+    for (int32_t t = 0; t < nt; t++) {
+        int32_t j = kd->touched[t];
+        double s = (double)(float)kd->acc[j] / (sqrt(ni * (double)x->n_buyers[j]) + kd->shrink);
+        prefrec_topk_heap_push(&h, (float)s, j);
+        kd->acc[j] = 0;
+    }
+    return (int32_t)prefrec_topk_heap_finish(&h);
+}
+
 static int knn_rows_dist(knn_model *m, double shrink) {
     const prefrec_interactions *x = m->x;
-    prefrec_dist *d = x->dist;
-    int N = prefrec_dist_size(d), me = prefrec_dist_rank(d);
     int32_t np = x->n_products, nb = 0;
     int32_t *prod = malloc(((size_t)np + 1) * sizeof *prod);
-    int64_t *acc = calloc((size_t)np + 1, sizeof *acc);
-    int32_t *touched = malloc(((size_t)np + 1) * sizeof *touched);
-    i32buf *out = calloc((size_t)N, sizeof *out);
-    size_t *cnt = calloc(2 * (size_t)N, sizeof *cnt);
-    prefrec_scored *buf = malloc(((size_t)m->k + 1) * sizeof *buf);
-    char *send = NULL, *recv = NULL, *lists = NULL, *all = NULL;
-    int32_t *start = NULL, *rec = NULL;
-    int rc = prod && acc && touched && out && cnt && buf ? 0 : -1;
-    for (int32_t j = 0; !rc && j < np; j++)
+    knn_dist kd = {m, prod, calloc((size_t)np + 1, sizeof(int64_t)),
+                   malloc(((size_t)np + 1) * sizeof(int32_t)), shrink};
+    for (int32_t j = 0; prod && j < np; j++)
         if (x->n_buyers[j] > 0) prod[nb++] = j;
-    /* this rank's co-purchase counts, row by row, to the rows' ranks */
-    for (int32_t ii = 0; !rc && ii < nb; ii++) {
-        int32_t i = prod[ii], nt = 0;
-        for (int64_t a = x->col_start[i]; a < x->col_start[i + 1]; a++) {
-            int32_t c = x->col_customer[a];
-            for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
-                int32_t j = x->product[b];
-                if (j == i) continue;
-                if (acc[j] == 0) touched[nt++] = j;
-                acc[j]++;
-            }
-        }
-        for (int32_t t = 0; t < nt; t++) {
-            if (!rc) rc = i32_put3(&out[ii % N], ii, touched[t], (int32_t)acc[touched[t]]);
-            acc[touched[t]] = 0;
-        }
-    }
-    size_t total = 0;
-    for (int r = 0; !rc && r < N; r++) total += out[r].n * sizeof(int32_t);
-    if (!rc && !(send = malloc(total + 1))) rc = -1;
-    for (size_t r = 0, at = 0; !rc && r < (size_t)N; at += cnt[r++]) { /* one after another */
-        cnt[r] = out[r].n * sizeof(int32_t);
-        if (cnt[r]) memcpy(send + at, out[r].v, cnt[r]);
-    }
-    for (int r = 0; out && r < N; r++) free(out[r].v);
-    free(out);
-    out = NULL;
-    if (!rc && prefrec_dist_alltoallv(d, send ? send : "", cnt, &recv, cnt + N)) rc = -1;
-    free(send);
-    send = NULL;
-    /* the rows of this rank: ii = me + N q, q < mine; the records grouped by row */
-    int32_t mine = nb > me ? (nb - me + N - 1) / N : 0;
-    size_t n_rec = 0;
-    for (int r = 0; !rc && r < N; r++) n_rec += cnt[N + r] / (3 * sizeof(int32_t));
-    const int32_t *in = (const int32_t *)recv;
-    start = calloc((size_t)mine + 2, sizeof *start);
-    rec = malloc((2 * n_rec + 1) * sizeof *rec);
-    if (!rc && (!start || !rec)) rc = -1;
-    for (size_t k = 0; !rc && k < n_rec; k++) start[in[3 * k] / N + 1]++;
-    for (int32_t q = 0; !rc && q < mine; q++) start[q + 1] += start[q];
-    for (size_t k = 0; !rc && k < n_rec; k++) {
-        int32_t q = in[3 * k] / N, at = start[q]++;
-        rec[2 * at] = in[3 * k + 1], rec[2 * at + 1] = in[3 * k + 2];
-    }
-    for (int32_t q = mine; !rc && q > 0; q--) start[q] = start[q - 1];
-    if (!rc) start[0] = 0;
-    free(recv);
-    recv = NULL;
-    /* each row: the summed counts, the best k; as records (row, n, n x (product, sim)) */
-    size_t lcap = (size_t)mine * (2 + 2 * (size_t)m->k) * sizeof(int32_t), llen = 0;
-    if (!rc && !(lists = malloc(lcap + 1))) rc = -1;
-    for (int32_t q = 0; !rc && q < mine; q++) {
-        int32_t ii = me + N * q, i = prod[ii], nt = 0;
-        for (int32_t at = start[q]; at < start[q + 1]; at++) {
-            int32_t j = rec[2 * at];
-            if (acc[j] == 0) touched[nt++] = j;
-            acc[j] += rec[2 * at + 1];
-        }
-        prefrec_topk_heap h;
-        prefrec_topk_heap_init(&h, buf, (size_t)m->k);
-        double ni = x->n_buyers[i];
-        for (int32_t t = 0; t < nt; t++) {
-            int32_t j = touched[t];
-            double s = (double)(float)acc[j] / (sqrt(ni * (double)x->n_buyers[j]) + shrink);
-            prefrec_topk_heap_push(&h, (float)s, j);
-            acc[j] = 0;
-        }
-        int32_t got = (int32_t)prefrec_topk_heap_finish(&h);
-        memcpy(lists + llen, &ii, 4), memcpy(lists + llen + 4, &got, 4);
-        llen += 8;
-        for (int32_t r = 0; r < got; r++) {
-            memcpy(lists + llen, &buf[r].index, 4), memcpy(lists + llen + 4, &buf[r].score, 4);
-            llen += 8;
-        }
-    }
-    /* every rank's rows to every rank (collective: called also after a failure here) */
-    size_t n_all = 0;
-    if (rank_dist_all_gather(x, lists ? lists : "", rc ? 0 : llen, &all, &n_all)) rc = -1;
-    for (size_t at = 0; !rc && at + 8 <= n_all;) {
-        int32_t ii, got;
-        memcpy(&ii, all + at, 4), memcpy(&got, all + at + 4, 4);
-        at += 8;
-        int32_t i = prod[ii];
-        m->n_nbr[i] = got;
-        for (int32_t r = 0; r < got; r++, at += 8) {
-            memcpy(m->nbr + (size_t)i * m->k + r, all + at, 4);
-            memcpy(m->sim + (size_t)i * m->k + r, all + at + 4, 4);
-        }
-    }
-    int64_t bad = rc != 0; /* one rank's failure is every rank's */
-    if (rank_dist_sum(x, &bad, 1) || bad) rc = -1;
-    free(prod), free(acc), free(touched), free(cnt), free(buf);
-    free(lists), free(all), free(start), free(rec);
+    rank_rows_ops ops = {sizeof(int32_t), knn_emit, knn_top, &kd};
+    int ok = prod && kd.acc && kd.touched; /* else the exchange fails on every rank */
+    int rc = rank_dist_rows(x, prod, nb, m->k, ok ? &ops : NULL, m->n_nbr, m->nbr, m->sim);
+    free(prod), free(kd.acc), free(kd.touched);
     return rc;
 }
 

@@ -113,161 +113,90 @@ static void *rp3_rows(void *arg) {
     return NULL;
 }
 
-/* A growable byte buffer (the records bound for one rank). */
-typedef struct rp3_buf {
-    char *v;
-    size_t n, cap;
-} rp3_buf;
+/* Sharded (x->dist), as ItemKNN's exchange (rank_dist_rows): each rank sums, per row, its own
+ * customers' weights on the grid (sparse: the products its buyers bought with the row's) and
+ * sends the (row, product, sum as two int64 limbs) records, 24 bytes each, to the row's rank;
+ * there the sums are added exactly and the row's best kept as rp3_rows does (the heap orders
+ * ties by index, so the order of the pushes does not matter). So W is the one-process W for
+ * any N. 0 or -1 (on every rank). */
+typedef struct rp3_dist {
+    rp3_model *m;
+    const int32_t *prod;
+    const rank_fx *cu;
+    const double *dj;
+    rank_fx *acc; /* n_products, zero between rows */
+    int32_t *touched;
+    uint8_t *mark;
+} rp3_dist;
 
-/* Appends the record (row ii, product j, sum v as two limbs): 24 bytes. 0 or -1. */
-static int rp3_put(rp3_buf *b, int32_t ii, int32_t j, rank_fx v) {
-    if (b->n + 24 > b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 24 * 1024;
-        char *nv = realloc(b->v, cap);
-        if (!nv) return -1;
-        b->v = nv, b->cap = cap;
+static int rp3_emit(void *ctx, int32_t ii, rank_rows_sink *sink) {
+    rp3_dist *rd = ctx;
+    const prefrec_interactions *x = rd->m->x;
+    int32_t i = rd->prod[ii], nt = 0;
+    int rc = 0;
+    for (int64_t a = x->col_start[i]; !rc && a < x->col_start[i + 1]; a++) {
+        int32_t c = x->col_customer[a];
+        for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
+            int32_t j = x->product[b];
+            if (j == i) continue;
+            if (!rd->mark[j]) rd->mark[j] = 1, rd->touched[nt++] = j;
+            if (rank_fx_add_fx(&rd->acc[j], rd->cu[c])) rc = -1;
+        }
     }
-    int64_t limb[2];
-    rank_fx_to_limbs(v, limb);
-    memcpy(b->v + b->n, &ii, 4), memcpy(b->v + b->n + 4, &j, 4);
-    memcpy(b->v + b->n + 8, limb, 16);
-    b->n += 24;
-    return 0;
+    for (int32_t t = 0; t < nt; t++) {
+        int32_t j = rd->touched[t];
+        int64_t limb[2];
+        rank_fx_to_limbs(rd->acc[j], limb);
+        if (!rc) rc = rank_rows_put(sink, ii, j, limb);
+        rd->acc[j] = 0, rd->mark[j] = 0;
+    }
+    return rc;
 }
 
-/* Sharded (x->dist), as ItemKNN's exchange (rank_itemknn.c): row ii of the nb products bought
- * in the window (n_buyers, over every rank) belongs to rank ii % N. Each rank sums, per row, its
- * own customers' weights on the grid (sparse: the products its buyers bought with the row's)
- * and sends the (row, product, sum as two int64 limbs) records, 24 bytes each, to the row's rank
- * (one all-to-all); there the sums are added exactly and the row's best kept as rp3_rows does
- * (the heap orders ties by index, so the order of the pushes does not matter); the rows' lists
- * then go to every rank. So W is the one-process W for any N. 0 or -1 (on every rank). */
+static int32_t rp3_top(void *ctx, int32_t ii, const char *const *rec, size_t n,
+                       prefrec_scored *buf) {
+    rp3_dist *rd = ctx;
+    const prefrec_interactions *x = rd->m->x;
+    int32_t i = rd->prod[ii], nt = 0;
+    int rc = 0;
+    for (size_t t = 0; t < n; t++) {
+        int32_t j;
+        int64_t limb[2];
+        memcpy(&j, rec[t], 4), memcpy(limb, rec[t] + 4, 16);
+        if (j < 0 || j >= x->n_products) return -1; /* cannot: records this fit made */
+        if (!rd->mark[j]) rd->mark[j] = 1, rd->touched[nt++] = j;
+        if (rank_fx_add_fx(&rd->acc[j], rank_fx_from_limbs(limb))) rc = -1;
+    }
+    prefrec_topk_heap h;
+    prefrec_topk_heap_init(&h, buf, (size_t)rd->m->k);
+    double di = pow((double)x->n_buyers[i], -rd->m->p.alpha);
+    for (int32_t t = 0; t < nt; t++) {
+        int32_t j = rd->touched[t];
+        double sc = di * rank_fx_double(rd->acc[j]) * rd->dj[j];
+        if (sc > 0) prefrec_topk_heap_push(&h, (float)sc, j);
+        rd->acc[j] = 0, rd->mark[j] = 0;
+    }
+    int32_t got = (int32_t)prefrec_topk_heap_finish(&h);
+    return rc ? -1 : got;
+}
+
 static int rp3_rows_dist(rp3_model *m, const rank_fx *cu, const double *dj) {
     const prefrec_interactions *x = m->x;
-    prefrec_dist *d = x->dist;
-    int N = prefrec_dist_size(d), me = prefrec_dist_rank(d);
     int32_t np = x->n_products, nb = 0;
     int32_t *prod = malloc(((size_t)np + 1) * sizeof *prod);
-    rank_fx *acc = calloc((size_t)np + 1, sizeof *acc);
-    int32_t *touched = malloc(((size_t)np + 1) * sizeof *touched);
-    uint8_t *mark = calloc((size_t)np + 1, 1);
-    rp3_buf *out = calloc((size_t)N, sizeof *out);
-    size_t *cnt = calloc(2 * (size_t)N, sizeof *cnt);
-    prefrec_scored *buf = malloc(((size_t)m->k + 1) * sizeof *buf);
-    char *send = NULL, *recv = NULL, *lists = NULL, *all = NULL;
-    int32_t *start = NULL, *order = NULL;
-    if (!cnt) { /* cannot take part: the next collective stops the job (host/dist.h) */
-        prefrec_dist_fail(d, NULL);
-        free(prod), free(acc), free(touched), free(mark), free(out), free(buf);
-        return -1;
-    }
-    int rc = prod && acc && touched && mark && out && buf ? 0 : -1;
-    for (int32_t j = 0; !rc && j < np; j++)
+    rp3_dist rd = {m,
+                   prod,
+                   cu,
+                   dj,
+                   calloc((size_t)np + 1, sizeof(rank_fx)),
+                   malloc(((size_t)np + 1) * sizeof(int32_t)),
+                   calloc((size_t)np + 1, 1)};
+    for (int32_t j = 0; prod && j < np; j++)
         if (x->n_buyers[j] > 0) prod[nb++] = j;
-    /* this rank's sums, row by row, to the rows' ranks */
-    for (int32_t ii = 0; !rc && ii < nb; ii++) {
-        int32_t i = prod[ii], nt = 0;
-        for (int64_t a = x->col_start[i]; !rc && a < x->col_start[i + 1]; a++) {
-            int32_t c = x->col_customer[a];
-            for (int64_t b = x->row_start[c]; b < x->row_start[c + 1]; b++) {
-                int32_t j = x->product[b];
-                if (j == i) continue;
-                if (!mark[j]) mark[j] = 1, touched[nt++] = j;
-                if (rank_fx_add_fx(&acc[j], cu[c])) rc = -1;
-            }
-        }
-        for (int32_t t = 0; t < nt; t++) {
-            int32_t j = touched[t];
-            if (!rc) rc = rp3_put(&out[ii % N], ii, j, acc[j]);
-            acc[j] = 0, mark[j] = 0;
-        }
-    }
-    size_t total = 0;
-    for (int r = 0; !rc && r < N; r++) total += out[r].n;
-    if (!rc && !(send = malloc(total + 1))) rc = -1;
-    for (size_t r = 0, at = 0; !rc && r < (size_t)N; at += cnt[r++]) { /* one after another */
-        cnt[r] = out[r].n;
-        if (cnt[r]) memcpy(send + at, out[r].v, cnt[r]);
-    }
-    if (rc)
-        for (int r = 0; r < N; r++) cnt[r] = 0; /* send nothing, still take part */
-    for (int r = 0; out && r < N; r++) free(out[r].v);
-    free(out);
-    if (prefrec_dist_alltoallv(d, send ? send : "", cnt, &recv, cnt + N) && !rc) rc = -1;
-    free(send);
-    /* the rows of this rank: ii = me + N q, q < mine; the records' order grouped by row */
-    int32_t mine = nb > me ? (nb - me + N - 1) / N : 0;
-    size_t n_rec = 0;
-    for (int r = 0; !rc && r < N; r++) n_rec += cnt[N + r] / 24;
-    start = calloc((size_t)mine + 2, sizeof *start);
-    order = malloc((n_rec + 1) * sizeof *order);
-    if (!rc && (!start || !order)) rc = -1;
-    for (size_t k = 0; !rc && k < n_rec; k++) {
-        int32_t ii;
-        memcpy(&ii, recv + 24 * k, 4);
-        if (ii % N != me || ii / N >= mine) rc = -1; /* cannot happen: another rank's row */
-        if (!rc) start[ii / N + 1]++;
-    }
-    for (int32_t q = 0; !rc && q < mine; q++) start[q + 1] += start[q];
-    for (size_t k = 0; !rc && k < n_rec; k++) {
-        int32_t ii;
-        memcpy(&ii, recv + 24 * k, 4);
-        order[start[ii / N]++] = (int32_t)k;
-    }
-    for (int32_t q = mine; !rc && q > 0; q--) start[q] = start[q - 1];
-    if (!rc) start[0] = 0;
-    /* each row: the summed weights, the best k; as records (row, n, n x (product, w)) */
-    size_t lcap = (size_t)mine * (2 + 2 * (size_t)m->k) * sizeof(int32_t), llen = 0;
-    if (!rc && !(lists = malloc(lcap + 1))) rc = -1;
-    for (int32_t q = 0; !rc && q < mine; q++) {
-        int32_t ii = me + N * q, i = prod[ii], nt = 0;
-        for (int32_t at = start[q]; !rc && at < start[q + 1]; at++) {
-            const char *r = recv + 24 * (size_t)order[at];
-            int32_t j;
-            int64_t limb[2];
-            memcpy(&j, r + 4, 4), memcpy(limb, r + 8, 16);
-            if (!mark[j]) mark[j] = 1, touched[nt++] = j;
-            if (rank_fx_add_fx(&acc[j], rank_fx_from_limbs(limb))) rc = -1;
-        }
-        prefrec_topk_heap h;
-        prefrec_topk_heap_init(&h, buf, (size_t)m->k);
-        double di = pow((double)x->n_buyers[i], -m->p.alpha);
-        for (int32_t t = 0; t < nt; t++) {
-            int32_t j = touched[t];
-            double sc = di * rank_fx_double(acc[j]) * dj[j];
-            if (sc > 0) prefrec_topk_heap_push(&h, (float)sc, j);
-            acc[j] = 0, mark[j] = 0;
-        }
-        int32_t got = (int32_t)prefrec_topk_heap_finish(&h);
-        memcpy(lists + llen, &i, 4), memcpy(lists + llen + 4, &got, 4);
-        llen += 8;
-        for (int32_t r = 0; r < got; r++) {
-            memcpy(lists + llen, &buf[r].index, 4), memcpy(lists + llen + 4, &buf[r].score, 4);
-            llen += 8;
-        }
-    }
-    free(recv);
-    /* every rank's rows to every rank (collective: called also after a failure here) */
-    size_t n_all = 0;
-    if (rank_dist_all_gather(x, lists ? lists : "", rc ? 0 : llen, &all, &n_all)) rc = -1;
-    for (size_t at = 0; !rc && at + 8 <= n_all;) {
-        int32_t i, got;
-        memcpy(&i, all + at, 4), memcpy(&got, all + at + 4, 4);
-        at += 8;
-        if (i < 0 || i >= np || got < 0 || got > m->k || at + 8 * (size_t)got > n_all) {
-            rc = -1;
-            break;
-        }
-        m->n_nbr[i] = got;
-        for (int32_t r = 0; r < got; r++, at += 8) {
-            memcpy(m->nbr + (size_t)i * m->k + r, all + at, 4);
-            memcpy(m->w + (size_t)i * m->k + r, all + at + 4, 4);
-        }
-    }
-    int64_t bad = rc != 0; /* one rank's failure is every rank's */
-    if (rank_dist_sum(x, &bad, 1) || bad) rc = -1;
-    free(prod), free(acc), free(touched), free(mark), free(cnt), free(buf);
-    free(lists), free(all), free(start), free(order);
+    rank_rows_ops ops = {2 * sizeof(int64_t), rp3_emit, rp3_top, &rd};
+    int ok = prod && rd.acc && rd.touched && rd.mark; /* else the exchange fails everywhere */
+    int rc = rank_dist_rows(x, prod, nb, m->k, ok ? &ops : NULL, m->n_nbr, m->nbr, m->w);
+    free(prod), free(rd.acc), free(rd.touched), free(rd.mark);
     return rc;
 }
 

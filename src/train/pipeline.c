@@ -20,6 +20,8 @@
 #include "prefrec/native/blend_export.h"
 #include "prefrec/repeat.h"
 #include "prefrec/date.h"
+#include "rank/rank_dist.h"
+#include "rank/rank_exact.h"
 
 prefrec_pipeline_params prefrec_pipeline_default_params(void) {
     prefrec_pipeline_params p;
@@ -66,13 +68,28 @@ typedef struct aff_set {
     int32_t *cust, *prod, *cglob, *pglob, *pcat, *psub;
     float *target, *age;
     int8_t *gender;
+    uint8_t *valid; /* the split (set_split) */
     const char **pcode, **pname, **ccode;
 } aff_set;
 
 static void aff_free(aff_set *a) {
     free(a->cust), free(a->prod), free(a->cglob), free(a->pglob), free(a->pcat), free(a->psub);
     free(a->target), free(a->age), free(a->gender), free(a->pcode), free(a->pname), free(a->ccode);
+    free(a->valid);
     memset(a, 0, sizeof *a);
+}
+
+/* a->valid: the train:valid split of a's pairs by their codes (prefrec_train_split_valid), so
+ * the flag of a pair is the same in one process and on any rank of a sharded run. */
+static prefrec_status set_split(aff_set *a, const prefrec_train_params *tp, prefrec_error *err) {
+    free(a->valid);
+    a->valid = malloc(a->td.n_pairs + 1);
+    if (!a->valid) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    for (size_t i = 0; i < a->td.n_pairs; i++)
+        a->valid[i] = (uint8_t)prefrec_train_split_valid(tp->seed, a->ccode[a->cust[i]],
+                                                         a->pcode[a->prod[i]], tp->valid_frac);
+    a->td.is_valid = a->valid;
+    return PREFREC_OK;
 }
 
 /* What the pack carries besides the NeuMF: the served blend fitted on the affiliate's purchases
@@ -95,15 +112,55 @@ static void extras_free(pack_extras *e) {
     memset(e, 0, sizeof *e);
 }
 
+/* product.target and its mean: each product's mean score over the affiliate's pairs (all of them,
+ * training and validation), the mean over all pairs for a product without pairs. td: this rank's
+ * pairs, products in the pack's indices [0, P). The sums are exact (rank_exact.h: each score on
+ * the 2^-64 grid, integers added) and summed over the ranks of x's dist with the counts, so
+ * every rank gets the one-process figures, bit for bit, whatever N and the pairs' order. */
+static prefrec_status product_targets(const prefrec_interactions *x, const prefrec_train_data *td,
+                                      int32_t P, float **ptarget, double *mean,
+                                      prefrec_error *err) {
+    rank_fx *fx = calloc((size_t)P + 1, sizeof *fx);
+    int64_t *cnt = calloc((size_t)P + 1, sizeof *cnt);
+    *ptarget = malloc(((size_t)P + 1) * sizeof **ptarget);
+    prefrec_status st = fx && cnt && *ptarget
+        ? PREFREC_OK
+        : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    if (!(st = prefrec_dist_agree(x->dist, st, 0, err))) {
+        int bad = 0;
+        for (size_t i = 0; i < td->n_pairs; i++) {
+            int32_t q = td->product[i];
+            bad |= rank_fx_add(fx + q, td->target[i]) | rank_fx_add(fx + P, td->target[i]);
+            cnt[q]++;
+        }
+        cnt[P] = (int64_t)td->n_pairs;
+        /* both collectives on every rank, whatever failed before them */
+        bad |= rank_fx_sum_ranks(x, fx, (size_t)P + 1);
+        bad |= rank_dist_sum(x, cnt, (size_t)P + 1);
+        if (bad)
+            st = prefrec_error_set(err, PREFREC_E_RANGE,
+                                   "train: summing the scores per product (a score out of range)");
+    }
+    if (!st) {
+        *mean = cnt[P] ? rank_fx_double(fx[P]) / (double)cnt[P] : -1;
+        for (int32_t q = 0; q < P; q++)
+            (*ptarget)[q] = (float)(cnt[q] ? rank_fx_double(fx[q]) / (double)cnt[q] : *mean);
+    }
+    if (st) free(*ptarget), *ptarget = NULL;
+    free(fx);
+    free(cnt);
+    return st;
+}
+
 /* The served rankers fitted on the affiliate's purchases before asof. Sharded (d, every rank
  * calls it; the window is this rank's customers, customer_key their one-process order), the
  * fits are the one-process fits (src/rank/rank_dist.h); pmap (dataset -> pack product index)
- * and P are the pack's on every rank. a: the affiliate's set (one process, or rank 0 of a
- * sharded run: the pack's pairs for the mean targets), NULL on the other ranks, which keep only
- * what the collective fits need. The per-customer line counts are made here in one process
- * only (customer_key NULL: a->cglob are dataset customers there); train_one_dist gathers them. */
+ * and P are the pack's on every rank; td is this rank's pairs (pack product indices: the mean
+ * targets, summed over the ranks). a: the affiliate's set in one process (the per-customer line
+ * counts are made here then), NULL in a sharded run (train_one_dist gathers them). */
 static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof,
-                                 const aff_set *a, const int32_t *pmap, int32_t P, prefrec_dist *d,
+                                 const aff_set *a, const prefrec_train_data *td,
+                                 const int32_t *pmap, int32_t P, prefrec_dist *d,
                                  const uint64_t *customer_key, const prefrec_train_params *tp,
                                  int32_t neighbors, int32_t min_group, pack_extras *e,
                                  prefrec_error *err) {
@@ -126,34 +183,20 @@ static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t
         prefrec_fit_input in = {ds, x, tp->threads, tp->seed, verbose, min_group, NULL};
         st = prefrec_ranker_mixed.fit(&in, NULL, &mm, err);
     }
-    if (!st && a) {
+    if (!st) {
         const void *due = NULL;
         const float *prior = NULL;
         prefrec_mixed_fitted(mm, &e->share, &e->shrink, &due);
         prefrec_due_fitted(due, &e->rp, &prior);
-        e->prior = malloc(((size_t)a->td.n_products + 1) * sizeof *e->prior);
+        e->prior = malloc(((size_t)P + 1) * sizeof *e->prior);
         if (!e->prior) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        for (int32_t p = 0; !st && p < a->td.n_products; p++) e->prior[p] = prior[a->pglob[p]];
+        for (int32_t g = 0, NP = prefrec_dict_size(ds->products); !st && g < NP; g++)
+            if (pmap[g] >= 0) e->prior[pmap[g]] = prior[g];
     }
     prefrec_ranker_mixed.free(mm);
+    st = prefrec_dist_agree(d, st, 0, err);
+    if (!st) st = product_targets(x, td, P, &e->ptarget, &e->mean, err);
     if (!st && a) {
-        double sum = 0, *ps = calloc((size_t)P + 1, sizeof *ps);
-        int32_t *pn = calloc((size_t)P + 1, sizeof *pn);
-        e->ptarget = malloc(((size_t)P + 1) * sizeof *e->ptarget);
-        if (!ps || !pn || !e->ptarget)
-            st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-        for (size_t i = 0; !st && i < a->td.n_pairs; i++) {
-            sum += a->td.target[i];
-            ps[a->td.product[i]] += a->td.target[i];
-            pn[a->td.product[i]]++;
-        }
-        e->mean = a->td.n_pairs ? sum / (double)a->td.n_pairs : -1;
-        for (int32_t p = 0; !st && p < P; p++)
-            e->ptarget[p] = (float)(pn[p] ? ps[p] / pn[p] : e->mean);
-        free(ps);
-        free(pn);
-    }
-    if (!st && a && !customer_key) {
         int32_t NC = prefrec_dict_size(ds->customers), C = a->td.n_customers;
         int32_t *cmap = malloc(((size_t)NC + 1) * sizeof *cmap);
         e->lines = calloc((size_t)C + 1, sizeof *e->lines);
@@ -231,7 +274,7 @@ static prefrec_status build_set(const prefrec_dataset *ds, const prefrec_scores 
     }
     free(cmap);
     free(pmap);
-    prefrec_train_data td = {s->n, a->cust, a->prod, a->target, C, P, a->gender, a->age};
+    prefrec_train_data td = {s->n, a->cust, a->prod, a->target, C, P, a->gender, a->age, NULL};
     a->td = td;
     return PREFREC_OK;
 nomem:
@@ -241,13 +284,10 @@ nomem:
     return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
 }
 
-static prefrec_status dump_pairs(const aff_set *a, const prefrec_train_params *tp, const char *path,
-                                 prefrec_error *err) {
-    uint8_t *valid = malloc(a->td.n_pairs + 1);
-    if (!valid) return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
-    prefrec_status s = prefrec_train_split(a->td.n_pairs, tp->valid_frac, tp->seed, valid, err);
+static prefrec_status dump_pairs(const aff_set *a, const char *path, prefrec_error *err) {
+    const uint8_t *valid = a->valid;
     prefrec_atomic at;
-    if (!s) s = prefrec_atomic_open(&at, path, err);
+    prefrec_status s = prefrec_atomic_open(&at, path, err);
     if (!s) {
         fprintf(at.f, "customer,product,target,gender,age,valid\n");
         for (size_t i = 0; i < a->td.n_pairs; i++) {
@@ -261,7 +301,6 @@ static prefrec_status dump_pairs(const aff_set *a, const prefrec_train_params *t
         }
         s = prefrec_atomic_commit(&at, err);
     }
-    free(valid);
     return s;
 }
 
@@ -323,7 +362,7 @@ static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipelin
     tp.label = code;
     if (!st && p->dump_dir) {
         snprintf(path, plen, "%s/%s.pairs.csv", p->dump_dir, code);
-        st = dump_pairs(&a, &tp, path, err);
+        st = dump_pairs(&a, path, err);
     }
     prefrec_neumf *net = given;
     memset(res, 0, sizeof *res);
@@ -342,8 +381,8 @@ static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipelin
         for (int32_t g = 0; !st && g < NP; g++) pmap[g] = -1;
         for (int32_t q = 0; !st && q < a.td.n_products; q++) pmap[a.pglob[q]] = q;
         if (!st)
-            st = fit_extras(ds, ai, p->score.asof_day, &a, pmap, a.td.n_products, NULL, NULL, &tp,
-                            p->neighbors, p->min_group, &ex, err);
+            st = fit_extras(ds, ai, p->score.asof_day, &a, &a.td, pmap, a.td.n_products, NULL, NULL,
+                            &tp, p->neighbors, p->min_group, &ex, err);
         free(pmap);
         if (!st)
             note(p, "%s: served rankers (blend, due, mixed share) fitted in %.2f s", code,
@@ -417,7 +456,11 @@ static prefrec_status train_one(const prefrec_dataset *ds, const prefrec_pipelin
     aff_set a;
     st = build_set(ds, sc, &a, err);
     prefrec_scores_free(sc);
-    if (st) return st;
+    if (!st) st = set_split(&a, &p->train, err);
+    if (st) {
+        aff_free(&a);
+        return st;
+    }
     note(p, "%s: %zu pairs, %d customers, %d products (scored in %.2f s)", code, a.td.n_pairs,
          a.td.n_customers, a.td.n_products, now_seconds() - t0);
     st = train_set(ds, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, NULL, NULL, NULL, res,
@@ -501,18 +544,20 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
 }
 
 /* ---- the sharded path (mpirun -n N prefrec train, docs/mpi.md) --------------------------------
- * Each rank scores its own customers (prefrec_scores_compute_dist) and trains the NeuMF on them
- * data-parallel (trainer_dist.c). The pack's per-customer parts are gathered to rank 0 in the
- * one-process order (customers by customer_key, products as scored), which also makes the
- * one-process split of the pairs and sends each rank its pairs' validation flags. Records: per
- * customer, key u64, pairs u32, gender i32, age f32, code length u32, the code's bytes; per
- * pair, product i32 and target f32 (memcpy'd: no alignment). */
+ * Each rank scores its own customers (prefrec_scores_compute_dist), flags its own pairs for
+ * validation (prefrec_train_split_valid: a hash of the codes, the one-process flag) and trains the
+ * NeuMF on them data-parallel (trainer_dist.c); the pack's products and their mean scores are
+ * sums over the ranks (integer counts, exact sums), so nothing is gathered before training.
+ * After it, the pack's per-customer parts are gathered to rank 0 in the one-process order
+ * (customers by customer_key, products as scored). Records: per customer, key u64, pairs u32,
+ * gender i32, age f32, code length u32, the code's bytes; per pair, product i32 (the pack's
+ * index) and target f32 (memcpy'd: no alignment). */
 enum { CUST_REC = 24, PAIR_REC = 8 };
 
-/* This rank's customers and pairs of scores sc as records. */
+/* This rank's customers and pairs of scores sc as records (products mapped by pmap). */
 static prefrec_status pack_records(const prefrec_dataset *ds, const uint64_t *customer_key,
-                                   const prefrec_scores *sc, char **cbuf, size_t *clen, char **pbuf,
-                                   size_t *plen, prefrec_error *err) {
+                                   const prefrec_scores *sc, const int32_t *pmap, char **cbuf,
+                                   size_t *clen, char **pbuf, size_t *plen, prefrec_error *err) {
     FILE *cf = open_memstream(cbuf, clen);
     *pbuf = malloc(sc->n * PAIR_REC + 1);
     *plen = sc->n * PAIR_REC;
@@ -535,7 +580,7 @@ static prefrec_status pack_records(const prefrec_dataset *ds, const uint64_t *cu
         fwrite(rec, 1, CUST_REC, cf);
         fwrite(code, 1, len, cf);
         for (size_t i = j; i < k; i++) {
-            memcpy(*pbuf + i * PAIR_REC, &sc->product[i], 4);
+            memcpy(*pbuf + i * PAIR_REC, &pmap[sc->product[i]], 4);
             memcpy(*pbuf + i * PAIR_REC + 4, &sc->score[i], 4);
         }
         j = k;
@@ -544,27 +589,46 @@ static prefrec_status pack_records(const prefrec_dataset *ds, const uint64_t *cu
     return PREFREC_OK;
 }
 
+/* The pack's products: those any rank scored, ascending by id (build_set's order), from the
+ * pair counts per product summed over the ranks. *pmap (caller frees): product id -> pack
+ * index or -1; *P their count. Collective. */
+static prefrec_status pack_products(const prefrec_dataset *ds, const prefrec_scores *sc,
+                                    prefrec_dist *d, int32_t **pmap, int32_t *P,
+                                    prefrec_error *err) {
+    int32_t NP = prefrec_dict_size(ds->products);
+    int64_t *cnt = calloc((size_t)NP + 1, sizeof *cnt);
+    *pmap = malloc(((size_t)NP + 1) * sizeof **pmap);
+    prefrec_status st =
+        cnt && *pmap ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    if (!(st = prefrec_dist_agree(d, st, 0, err))) {
+        for (size_t i = 0; i < sc->n; i++) cnt[sc->product[i]]++;
+        if (prefrec_dist_allreduce_i64(d, cnt, (size_t)NP, PREFREC_DIST_SUM))
+            st =
+                prefrec_error_set(err, PREFREC_E_IO, "train: counting the products over the ranks");
+    }
+    *P = 0;
+    for (int32_t g = 0; !st && g < NP; g++) (*pmap)[g] = cnt[g] > 0 ? (*P)++ : -1;
+    free(cnt);
+    if (st) free(*pmap), *pmap = NULL;
+    return st;
+}
+
 /* Rank 0: the ranks' records merged into the affiliate's set, as build_set makes it from the
- * one-process scores (customers ascending in the one-process order, products ascending by id).
- * *arena (caller frees) holds the customer codes; *pmap_out (caller frees) maps product ids to
- * the pack's; *flags_out (caller frees): the one-process split's validation flag of every pair,
- * in the gathered (rank by rank) order; *csrc_out (caller frees): per customer, the rank it came
- * from and its place there. */
+ * one-process scores (customers ascending in the one-process order, products ascending by id:
+ * pmap, P of pack_products), with the split (set_split). *arena (caller frees) holds the
+ * customer codes; *csrc_out (caller frees): per customer, the rank it came from and its place
+ * there. */
 static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_train_params *tp,
                                     int n, const char *call, const size_t *ccnt, const char *pall,
-                                    const size_t *pcnt, aff_set *a, char **arena,
-                                    int32_t **pmap_out, uint8_t **flags_out, int32_t **csrc_out,
-                                    prefrec_error *err) {
+                                    const size_t *pcnt, const int32_t *pmap, int32_t P, aff_set *a,
+                                    char **arena, int32_t **csrc_out, prefrec_error *err) {
     memset(a, 0, sizeof *a);
-    *arena = NULL, *pmap_out = NULL, *flags_out = NULL, *csrc_out = NULL;
+    *arena = NULL, *csrc_out = NULL;
     size_t *ci = calloc(5 * (size_t)n, sizeof *ci), *pi = ci + n, *cb = ci + 2 * n,
            *pb = ci + 3 * n, *ck = ci + 4 * n;
     size_t C = 0, N = 0, bytes = 0;
-    int32_t NP = prefrec_dict_size(ds->products);
-    int32_t *pmap = malloc(((size_t)NP + 1) * sizeof *pmap), *csrc = NULL;
-    uint32_t *src = NULL;
-    uint8_t *valid = NULL, *flags = NULL;
-    if (!ci || !pmap) goto nomem;
+    int32_t NP = prefrec_dict_size(ds->products), *csrc = NULL;
+    if (!ci) goto nomem;
     for (int r = 0; r < n; r++) {
         if (r) cb[r] = cb[r - 1] + ccnt[r - 1], pb[r] = pb[r - 1] + pcnt[r - 1];
         N += pcnt[r] / PAIR_REC;
@@ -582,12 +646,9 @@ static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_tra
     a->age = malloc(C * sizeof *a->age + 1);
     a->ccode = malloc(C * sizeof *a->ccode + 1);
     *arena = malloc(bytes + 1);
-    src = malloc(N * sizeof *src + 1);
-    valid = malloc(N + 1);
-    flags = malloc(N + 1);
     csrc = malloc(2 * C * sizeof *csrc + 1);
     if (!a->cust || !a->prod || !a->target || !a->cglob || !a->gender || !a->age || !a->ccode ||
-        !*arena || !src || !valid || !flags || !csrc)
+        !*arena || !csrc)
         goto nomem;
     char *w = *arena;
     size_t i = 0;
@@ -616,14 +677,8 @@ static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_tra
             a->cust[i] = c;
             memcpy(a->prod + i, pall + pb[best] + pi[best], 4);
             memcpy(a->target + i, pall + pb[best] + pi[best] + 4, 4);
-            src[i] = (uint32_t)((pb[best] + pi[best]) / PAIR_REC);
         }
     }
-    int32_t P = 0;
-    for (int32_t g = 0; g < NP; g++) pmap[g] = -1;
-    for (size_t k = 0; k < N; k++) pmap[a->prod[k]] = 0;
-    for (int32_t g = 0; g < NP; g++)
-        if (pmap[g] == 0) pmap[g] = P++;
     a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
     a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
     a->pname = malloc((size_t)P * sizeof *a->pname + 1);
@@ -641,25 +696,22 @@ static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_tra
             a->psub[p] =
                 ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[g] : -1;
         }
-    for (size_t k = 0; k < N; k++) a->prod[k] = pmap[a->prod[k]];
-    prefrec_status st = prefrec_train_split(N, tp->valid_frac, tp->seed, valid, err);
+    free(ci);
+    prefrec_train_data td = {N, a->cust,   a->prod, a->target, (int32_t)C,
+                             P, a->gender, a->age,  NULL};
+    a->td = td;
+    prefrec_status st = set_split(a, tp, err);
     if (st) {
-        free(ci), free(pmap), free(src), free(valid), free(flags), free(csrc);
+        free(csrc);
         free(*arena);
         *arena = NULL;
         aff_free(a);
         return st;
     }
-    for (size_t k = 0; k < N; k++) flags[src[k]] = valid[k];
-    free(ci);
-    free(src);
-    free(valid);
-    *pmap_out = pmap, *flags_out = flags, *csrc_out = csrc;
-    prefrec_train_data td = {N, a->cust, a->prod, a->target, (int32_t)C, P, a->gender, a->age};
-    a->td = td;
+    *csrc_out = csrc;
     return PREFREC_OK;
 nomem:
-    free(ci), free(pmap), free(src), free(valid), free(flags), free(csrc);
+    free(ci), free(csrc);
     free(*arena);
     *arena = NULL;
     aff_free(a);
@@ -667,9 +719,11 @@ nomem:
 }
 
 /* This rank's training data from its scores: customers in the order of its records, products
- * in the pack's indices (pmap). Arrays owned by l (aff_free). */
+ * in the pack's indices (pmap), the split's flags (prefrec_train_split_valid of the codes).
+ * Arrays owned by l (aff_free). */
 static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores *sc,
-                                const int32_t *pmap, int32_t P, aff_set *l, prefrec_error *err) {
+                                const int32_t *pmap, int32_t P, const prefrec_train_params *tp,
+                                aff_set *l, prefrec_error *err) {
     memset(l, 0, sizeof *l);
     size_t C = 0;
     for (size_t j = 0; j < sc->n; j++)
@@ -677,9 +731,10 @@ static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores 
     l->cust = malloc(sc->n * sizeof *l->cust + 1);
     l->prod = malloc(sc->n * sizeof *l->prod + 1);
     l->target = malloc(sc->n * sizeof *l->target + 1);
+    l->valid = malloc(sc->n + 1);
     l->gender = malloc(C + 1);
     l->age = malloc(C * sizeof *l->age + 1);
-    if (!l->cust || !l->prod || !l->target || !l->gender || !l->age) {
+    if (!l->cust || !l->prod || !l->target || !l->valid || !l->gender || !l->age) {
         aff_free(l);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     }
@@ -695,8 +750,12 @@ static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores 
         l->cust[j] = c;
         l->prod[j] = pmap[sc->product[j]];
         l->target[j] = sc->score[j];
+        l->valid[j] = (uint8_t)prefrec_train_split_valid(
+            tp->seed, prefrec_dict_str(ds->customers, g),
+            prefrec_dict_str(ds->products, sc->product[j]), tp->valid_frac);
     }
-    prefrec_train_data td = {sc->n, l->cust, l->prod, l->target, (int32_t)C, P, l->gender, l->age};
+    prefrec_train_data td = {sc->n, l->cust,   l->prod, l->target, (int32_t)C,
+                             P,     l->gender, l->age,  l->valid};
     l->td = td;
     return PREFREC_OK;
 }
@@ -748,8 +807,10 @@ static prefrec_status place_customers(prefrec_neumf *net, int n, const char *row
     return PREFREC_OK;
 }
 
-/* One affiliate on every rank: scored where the customers are, the NeuMF trained data-parallel
- * (trainer_dist.c), the pack written by rank 0 (its per-customer parts gathered there). */
+/* One affiliate on every rank: scored where the customers are, each rank's pairs flagged for
+ * validation where they are, the pack's products and mean scores summed over the ranks, the
+ * NeuMF trained data-parallel (trainer_dist.c), the pack written by rank 0 (its per-customer
+ * parts gathered there after training). */
 static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
                                      prefrec_dist *d, const prefrec_pipeline_params *p, int32_t ai,
                                      const char *asof_s, const char *const *cats, int32_t n_cat,
@@ -764,14 +825,15 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
     prefrec_status st =
         prefrec_dist_agree(d, prefrec_scores_compute_dist(ds, &p->score, ai, d, &sc, err), 0, err);
     if (st) return st;
-    int64_t total = (int64_t)sc->n;
-    if (prefrec_dist_allreduce_i64(d, &total, 1, PREFREC_DIST_SUM)) {
+    int64_t total[2] = {(int64_t)sc->n, 0};
+    for (size_t j = 0; j < sc->n; j++) total[1] += j == 0 || sc->customer[j] != sc->customer[j - 1];
+    if (prefrec_dist_allreduce_i64(d, total, 2, PREFREC_DIST_SUM)) {
         prefrec_scores_free(sc);
         return prefrec_error_set(err, PREFREC_E_IO, "train: counting the pairs over the ranks");
     }
-    if (total < 20) {
+    if (total[0] < 20) {
         if (root)
-            note(p, "%s: only %lld scored pairs before %s; skipped", code, (long long)total,
+            note(p, "%s: only %lld scored pairs before %s; skipped", code, (long long)total[0],
                  asof_s);
         prefrec_scores_free(sc);
         return PREFREC_OK;
@@ -779,41 +841,21 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
     prefrec_train_params tp = p->train;
     tp.label = code;
     char *cbuf = NULL, *pbuf = NULL, *call = NULL, *pall = NULL, *arena = NULL, *rows = NULL;
-    char *myflags = NULL, *rall = NULL;
+    char *rall = NULL;
     float *my_lines = NULL;
-    int32_t *pmap = NULL, *csrc = NULL, NP = prefrec_dict_size(ds->products), P = 0;
-    uint8_t *flags = NULL;
+    int32_t *pmap = NULL, *csrc = NULL, P = 0;
     size_t clen = 0, plen = 0;
-    size_t *cnt = calloc(4 * (size_t)n, sizeof *cnt), *fcnt = cnt ? cnt + 2 * n : NULL;
-    st = cnt ? pack_records(ds, customer_key, sc, &cbuf, &clen, &pbuf, &plen, err)
-             : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
-    if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
-        (prefrec_dist_gatherv(d, cbuf, clen, 0, &call, cnt) ||
-         prefrec_dist_gatherv(d, pbuf, plen, 0, &pall, cnt + n)))
-        st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the pairs to rank 0 failed");
-    free(cbuf);
-    free(pbuf);
+    size_t *cnt = calloc(2 * (size_t)n, sizeof *cnt);
     aff_set a, l;
     memset(&a, 0, sizeof a);
     memset(&l, 0, sizeof l);
-    if (!st && root)
-        st = merge_records(ds, &tp, n, call, cnt, pall, cnt + n, &a, &arena, &pmap, &flags, &csrc,
-                           err);
-    free(call);
-    free(pall);
-    if (!st && !root && !(pmap = malloc(((size_t)NP + 1) * sizeof *pmap)))
-        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    st = cnt ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     st = prefrec_dist_agree(d, st, 0, err);
-    /* the pack's product indices to every rank; each rank's validation flags from rank 0 */
-    if (!st) {
-        if (root) P = a.td.n_products;
-        for (int r = 0; r < n; r++) fcnt[r] = root ? cnt[n + r] / PAIR_REC : 0;
-        if (prefrec_dist_bcast(d, pmap, (size_t)NP * sizeof *pmap, 0) ||
-            prefrec_dist_bcast(d, &P, sizeof P, 0) ||
-            prefrec_dist_alltoallv(d, root ? (const char *)flags : "", fcnt, &myflags, fcnt + n))
-            st = prefrec_error_set(err, PREFREC_E_IO, "train: sending the split failed");
-    }
-    if (!st) st = local_set(ds, sc, pmap, P, &l, err);
+    /* the pack's product indices: an integer sum over the ranks (no gather) */
+    if (!st) st = pack_products(ds, sc, d, &pmap, &P, err);
+    if (!st) st = local_set(ds, sc, pmap, P, &tp, &l, err);
+    /* this rank's part of the pack, sent to rank 0 after training */
+    if (!st) st = pack_records(ds, customer_key, sc, pmap, &cbuf, &clen, &pbuf, &plen, err);
     /* the blend's per-customer line counts (plan 1's weights), in this rank's customer order */
     if (!st && p->neighbors > 0) st = local_lines(ds, sc, ai, p->score.asof_day, &my_lines, err);
     prefrec_scores_free(sc);
@@ -822,11 +864,22 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
     prefrec_train_report rep;
     memset(&rep, 0, sizeof rep);
     if (!st && root)
-        note(p, "%s: %zu pairs, %d customers, %d products (scored on %d ranks in %.2f s)", code,
-             a.td.n_pairs, a.td.n_customers, a.td.n_products, n, now_seconds() - t0);
-    if (!st) st = nm_train_dist(&l.td, (const uint8_t *)myflags, d, &tp, &net, &rep, err);
+        note(p, "%s: %lld pairs, %lld customers, %d products (scored on %d ranks in %.2f s)", code,
+             (long long)total[0], (long long)total[1], P, n, now_seconds() - t0);
+    if (!st) st = nm_train_dist(&l.td, l.valid, d, &tp, &net, &rep, err);
+    /* the pack's per-customer parts to rank 0, merged in the one-process order */
+    if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
+        (prefrec_dist_gatherv(d, cbuf, clen, 0, &call, cnt) ||
+         prefrec_dist_gatherv(d, pbuf, plen, 0, &pall, cnt + n)))
+        st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the pairs to rank 0 failed");
+    free(cbuf);
+    free(pbuf);
+    if (!st && root)
+        st = merge_records(ds, &tp, n, call, cnt, pall, cnt + n, pmap, P, &a, &arena, &csrc, err);
+    free(call);
+    free(pall);
     /* the customer rows to rank 0, in each rank's order */
-    if (!st) {
+    if (!(st = prefrec_dist_agree(d, st, 0, err))) {
         size_t D = (size_t)net->dim + 1, C = (size_t)l.td.n_customers;
         rows = malloc(C * D * sizeof(float) + 1);
         for (size_t c = 0; rows && c < C; c++) {
@@ -839,13 +892,15 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
             st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the customers failed");
         if (!st && root) st = place_customers(net, n, rall, cnt, csrc, a.td.n_customers, err);
     }
+    free(rows), rows = NULL;
+    free(rall), rall = NULL;
     /* the served rankers, fitted by every rank on its customers (exact sums, fit_extras) */
     pack_extras ex;
     memset(&ex, 0, sizeof ex);
     st = prefrec_dist_agree(d, st, 0, err);
     if (!st && p->neighbors > 0) {
         double tb = now_seconds();
-        st = fit_extras(ds, ai, p->score.asof_day, root ? &a : NULL, pmap, P, d, customer_key, &tp,
+        st = fit_extras(ds, ai, p->score.asof_day, NULL, &l.td, pmap, P, d, customer_key, &tp,
                         p->neighbors, p->min_group, &ex, err);
         st = prefrec_dist_agree(d, st, 0, err);
         char *lall = NULL;
@@ -878,7 +933,7 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
     prefrec_neumf_free(net);
     aff_free(&a);
     aff_free(&l);
-    free(arena), free(pmap), free(flags), free(csrc), free(myflags), free(rows), free(rall);
+    free(arena), free(pmap), free(csrc), free(rows), free(rall);
     free(cnt);
     st = prefrec_dist_agree(d, st, 0, err);
     if (!st) *trained = 1;

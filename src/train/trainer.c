@@ -478,6 +478,23 @@ prefrec_status prefrec_train_split(size_t n, double valid_frac, uint64_t seed, u
     return PREFREC_OK;
 }
 
+static uint64_t fnv1a64(const char *s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return h;
+}
+
+/* Each code hashed apart (no separator can be confused with a code's bytes), mixed through
+ * splitmix64 steps; the top 53 bits as a uniform draw in [0, 1). */
+int prefrec_train_split_valid(uint64_t seed, const char *customer, const char *product,
+                              double valid_frac) {
+    uint64_t s = seed ^ 0x5f0d9b4e3c1a2786ull;
+    s = prefrec_splitmix64(&s) ^ fnv1a64(customer);
+    s = prefrec_splitmix64(&s) ^ fnv1a64(product);
+    uint64_t h = prefrec_splitmix64(&s);
+    return (double)(h >> 11) * 0x1p-53 < valid_frac;
+}
+
 typedef struct snapshot {
     float *ctab, *ptab, *dense;
 } snapshot;
@@ -619,8 +636,15 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
     nm_layout L;
     nm_layout_init(&L, tp->dim, tp->n_layers, tp->layers);
     size_t D = (size_t)L.d + 1, n = td->n_pairs, B = (size_t)tp->batch;
-    size_t n_valid = valid_count(n, tp->valid_frac);
+    size_t n_valid = 0;
+    if (td->is_valid)
+        for (size_t i = 0; i < n; i++) n_valid += td->is_valid[i] != 0;
+    else
+        n_valid = valid_count(n, tp->valid_frac);
     size_t n_train = n - n_valid;
+    if (n_train < 1)
+        return prefrec_error_set(err, PREFREC_E_EMPTY,
+                                 "train: no training pairs (all %zu pairs validate)", n);
 
     trainer tr;
     memset(&tr, 0, sizeof tr);
@@ -672,7 +696,11 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *td, const prefrec_t
         tr.seq = seq;
         for (int32_t c = 0; c < td->n_customers; c++) ac.slot[c] = -1;
         for (int32_t p = 0; p < td->n_products; p++) ap.slot[p] = -1;
-        split_perm(perm, n, tp->seed);
+        if (td->is_valid) /* the validation pairs first, then the training pairs, in pair order */
+            for (size_t i = 0, v = 0, t = n_valid; i < n; i++)
+                perm[td->is_valid[i] ? v++ : t++] = (uint32_t)i;
+        else
+            split_perm(perm, n, tp->seed);
         double mean = 0.0;
         for (size_t i = n_valid; i < n; i++) mean += td->target[perm[i]];
         mean /= (double)n_train;

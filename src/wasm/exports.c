@@ -26,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/num.h"
 #include "prefrec/api.h"
 #include "prefrec/demog.h"
 #include "prefrec/engine.h"
@@ -47,7 +48,7 @@ typedef struct prefrec_wasm_session {
 int prefrec_wasm_scan_lg(const char *s, const char *fmt, double *out) {
     (void)fmt;
     char *end;
-    *out = strtod(s, &end);
+    *out = prefrec_strtod(s, &end);
     return end != s;
 }
 

@@ -60,9 +60,11 @@ for n in 2 3; do
   check "score, the streamed merge" "$n" "$r:merge" "$merge" score --data "$work/d" --out "$work/o/s.csv"
   check "train, a NeuMF step" "$n" "$r:step:3" "$step" "${tr[@]}"
   # the sums of the served rankers' fits are the same calls on every rank: the 15th is the
-  # first affiliate's EASE Gram (14), the 39th a later one's, after packs were written (38)
+  # first affiliate's EASE Gram (14), the 40th a later one's, after packs were written (39:
+  # each affiliate's fits are followed by one more sum, its products' pair counts for
+  # product.target)
   check "train, EASE's Gram of the first affiliate" "$n" "$r:fit:14" "$gram" "${tr[@]}"
-  check "train, EASE's Gram after packs were written" "$n" "$r:fit:38" "$gram" "${tr[@]}"
+  check "train, EASE's Gram after packs were written" "$n" "$r:fit:39" "$gram" "${tr[@]}"
   check "eval, EASE's Gram" "$n" "$r:fit:4" "$gram" "${ev[@]}"
   check "eval, the per-user records" "$n" "$r:records:2" "$recs" "${ev[@]}"
   # mf's and rp3beta's fits (exact sums, docs/mpi.md): each agrees on failures with one sum, mf

@@ -15,7 +15,9 @@
  * are dense (0..n_customers-1, 0..n_products-1); gender per customer (0 male, 1 female, other
  * unknown) and age per customer (years, NaN unknown) may be NULL (all unknown).
  *
- * Training: pairs split train:valid by a seeded permutation (valid_frac, default 0.1); MSE +
+ * Training: pairs split train:valid by their is_valid flags (the training pipeline's: a hash of
+ * the seed and the pair's codes, prefrec_train_split_valid), or without flags by a seeded
+ * permutation (valid_frac, default 0.1); MSE +
  * l2 * (|u|^2 + |v|^2) per sample, averaged over the mini-batch; Adam (dense Adam for the MLP
  * and output layer, lazy "sparse" Adam for embedding and bias rows touched by the batch, with
  * the global step in the bias correction, as torch.optim.SparseAdam); early stopping on
@@ -48,6 +50,9 @@ typedef struct prefrec_train_data {
     int32_t n_customers, n_products;
     const int8_t *gender; /* [n_customers] or NULL */
     const float *age; /* [n_customers] or NULL */
+    /* [n_pairs] or NULL: 1 for a validation pair. NULL: the seeded permutation's split
+     * (prefrec_train_split). The pipeline gives prefrec_train_split_valid's flags. */
+    const uint8_t *is_valid;
 } prefrec_train_data;
 
 typedef struct prefrec_train_params {
@@ -97,10 +102,18 @@ prefrec_status prefrec_neumf_train(const prefrec_train_data *data,
                                    prefrec_train_report *report, prefrec_error *err);
 void prefrec_neumf_free(prefrec_neumf *net); /* accepts NULL */
 
-/* The split prefrec_neumf_train makes for n pairs: is_valid[i] = 1 for validation pairs.
- * (For benchmarks that must train another implementation on the same split.) */
+/* The split prefrec_neumf_train makes for n pairs given without is_valid flags: is_valid[i] = 1
+ * for validation pairs. (For benchmarks that must train another implementation on the same
+ * split.) */
 prefrec_status prefrec_train_split(size_t n, double valid_frac, uint64_t seed, uint8_t *is_valid,
                                    prefrec_error *err);
+
+/* The training pipeline's split: 1 if the pair (customer code, product code) validates. A
+ * counter-based hash of (seed, customer, product) against valid_frac, so a pair's flag depends
+ * on nothing else: the same on any rank of a sharded run, in any order of the pairs, in one
+ * process too; about valid_frac of the pairs validate. Borrows the codes. */
+int prefrec_train_split_valid(uint64_t seed, const char *customer, const char *product,
+                              double valid_frac);
 
 /* Replace the item-side weights (product.emb, product.bias, mlp.*, out.*) by what a version-2
  * item pack stored with plan decodes (prefrec/pack.h); 1 for a malformed plan or a value that
