@@ -1,6 +1,7 @@
 /* cmd_train.c - `prefrec train`: options in, the training pipeline (prefrec/native/pipeline.h) run,
  * one table row per affiliate out. */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,8 @@ static const char *usage_text =
     "  --epochs N         maximum epochs (20); early stopping after --patience (3) bad epochs\n"
     "  --batch N          mini-batch size (256)\n"
     "  --lr X --l2 X      Adam learning rate (0.002), L2 weight on embeddings (0.1)\n"
+    "  --lr-scale R       none (default) or sqrt: train a batch of N at --lr x sqrt(N / 256),\n"
+    "                     the rule that held on the batch sizes measured (docs/mpi.md)\n"
     "  --threads T        worker threads (1); results do not depend on T\n"
     "  --seed S           split, initialisation and shuffling seed (1)\n"
     "  --quiet            no per-epoch lines\n"
@@ -164,6 +167,7 @@ int prefrec_cmd_train(int argc, char **argv) {
     const char *data = NULL, *asof = NULL, *config = NULL, *opt_path = NULL;
     prefrec_pipeline_params pp = prefrec_pipeline_default_params();
     prefrec_train_params *tp = &pp.train;
+    int lr_sqrt = 0; /* --lr-scale sqrt */
     for (int i = 1; i < argc; i++) {
         int missing = 0;
         const char *v;
@@ -242,6 +246,11 @@ int prefrec_cmd_train(int argc, char **argv) {
                 return cli_usage_error("train", usage_text, "--lr '%s' is not a positive number",
                                        v);
             tp->lr = (float)d;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--lr-scale", &missing))) {
+            if (strcmp(v, "none") && strcmp(v, "sqrt"))
+                return cli_usage_error("train", usage_text, "--lr-scale '%s' is not none or sqrt",
+                                       v);
+            lr_sqrt = !strcmp(v, "sqrt");
         } else if ((v = cli_opt_value(argc, argv, &i, "--l2", &missing))) {
             if (cli_parse_double(v, &d) || d < 0)
                 return cli_usage_error("train", usage_text, "--l2 '%s' is not a number >= 0", v);
@@ -251,6 +260,9 @@ int prefrec_cmd_train(int argc, char **argv) {
         else
             return cli_usage_error("train", usage_text, "unknown option '%s'", argv[i]);
     }
+    /* the rate scaled to the batch once the options are read (in any order); from the float
+     * rate, so --lr 0.002 and the default give the same bits; the manifest records the result */
+    if (lr_sqrt) tp->lr = (float)((double)tp->lr * sqrt((double)tp->batch / 256.0));
     if (!data) return cli_usage_error("train", usage_text, "--data is required");
     if (!pp.out_dir) return cli_usage_error("train", usage_text, "--out is required");
 

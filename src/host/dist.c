@@ -67,7 +67,6 @@ int prefrec_dist_exscan_u64(prefrec_dist *d, uint64_t v, uint64_t *before) {
     return 0;
 }
 int prefrec_dist_bcast(prefrec_dist *d, void *buf, size_t len, int root) { return 0; }
-int prefrec_dist_bcast_noflag(prefrec_dist *d, void *buf, size_t len, int root) { return 0; }
 int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root) { return 0; }
 
 #else /* PREFREC_HAVE_MPI */
@@ -280,11 +279,6 @@ int prefrec_dist_bcast(prefrec_dist *d, void *buf, size_t len, int root) {
     return enter(d) ? -1 : bcast_raw(d, buf, len, root);
 }
 
-int prefrec_dist_bcast_noflag(prefrec_dist *d, void *buf, size_t len, int root) {
-    if (!d || d->size == 1) return 0;
-    return d->stopped ? -1 : bcast_raw(d, buf, len, root);
-}
-
 int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root) {
     if (!d || d->size == 1) return 0;
     if (enter(d)) return -1;
@@ -461,7 +455,93 @@ static int gatherv_mpi(prefrec_dist *d, const void *buf, size_t len, int root, c
     *recv = r;
     return 0;
 }
+
+/* Every rank's part on every rank: the parts' sizes go round first (an MPI_Allgather), so every
+ * rank knows every count and takes the same decision without another message: one
+ * MPI_Allgatherv when a rank receives at most call_max bytes in all, else rounds of cap =
+ * min(call_max, ROUND_MAX) / size bytes per rank through a receive staging buffer. */
+static int allgatherv_mpi(prefrec_dist *d, const void *buf, size_t len, char **recv,
+                          size_t *recv_counts) {
+    int n = d->size, fail = 0;
+    uint64_t mine = len, *all = malloc(2 * (size_t)n * sizeof *all), *off = all + n;
+    int *rc = malloc(2 * (size_t)n * sizeof *rc), *rd = rc + n;
+    if (!all || !rc) die(d, "in an all-gather");
+    if (MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD)) {
+        free(all);
+        free(rc);
+        return -1;
+    }
+    uint64_t tot = 0, largest = 0;
+    for (int i = 0; i < n; i++) {
+        off[i] = tot;
+        tot += all[i];
+        recv_counts[i] = (size_t)all[i];
+        if (all[i] > largest) largest = all[i];
+    }
+    char *r = malloc(tot ? tot : 1);
+    if (!r) die(d, "receiving an all-gather");
+    d->sent += (uint64_t)len * (uint64_t)(n - 1);
+    if (tot <= d->call_max) {
+        for (int i = 0; i < n; i++) rc[i] = (int)all[i], rd[i] = (int)off[i];
+        fail = MPI_Allgatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, MPI_COMM_WORLD) !=
+            MPI_SUCCESS;
+    } else {
+        uint64_t rounds, cap = round_cap(d, largest, &rounds);
+        char *rb = malloc(min_u64(tot, cap * n) + 1);
+        if (!rb) die(d, "in an all-gather's rounds");
+        for (uint64_t k = 0; k < rounds && !fail; k++) {
+            int rt = 0;
+            for (int i = 0; i < n; i++) {
+                rc[i] = piece(all[i], k, cap), rd[i] = rt;
+                rt += rc[i];
+            }
+            int p = piece(len, k, cap);
+            fail = MPI_Allgatherv(p ? (const char *)buf + k * cap : buf, p, MPI_BYTE, rb, rc, rd,
+                                  MPI_BYTE, MPI_COMM_WORLD) != MPI_SUCCESS;
+            for (int i = 0; i < n && !fail; i++)
+                if (rc[i]) memcpy(r + off[i] + k * cap, rb + rd[i], (size_t)rc[i]);
+        }
+        free(rb);
+    }
+    free(all);
+    free(rc);
+    if (fail) {
+        free(r);
+        return -1;
+    }
+    *recv = r;
+    return 0;
+}
 #endif
+
+/* One rank: its part is the whole. */
+static int allgatherv_one(const void *buf, size_t len, char **recv, size_t *recv_counts) {
+    recv_counts[0] = len;
+    *recv = malloc(len ? len : 1);
+    if (!*recv) return -1;
+    if (len) memcpy(*recv, buf, len);
+    return 0;
+}
+
+int prefrec_dist_allgatherv(prefrec_dist *d, const void *buf, size_t len, char **recv,
+                            size_t *recv_counts) {
+    *recv = NULL;
+#ifdef PREFREC_HAVE_MPI
+    if (d && d->size > 1) return enter(d) ? -1 : allgatherv_mpi(d, buf, len, recv, recv_counts);
+#endif
+    (void)d;
+    return allgatherv_one(buf, len, recv, recv_counts);
+}
+
+int prefrec_dist_allgatherv_noflag(prefrec_dist *d, const void *buf, size_t len, char **recv,
+                                   size_t *recv_counts) {
+    *recv = NULL;
+#ifdef PREFREC_HAVE_MPI
+    if (d && d->size > 1) return d->stopped ? -1 : allgatherv_mpi(d, buf, len, recv, recv_counts);
+#endif
+    (void)d;
+    return allgatherv_one(buf, len, recv, recv_counts);
+}
 
 int prefrec_dist_alltoallv(prefrec_dist *d, const char *send, const size_t *counts, char **recv,
                            size_t *recv_counts) {

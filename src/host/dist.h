@@ -87,10 +87,6 @@ int prefrec_dist_exscan_u64(prefrec_dist *d, uint64_t v, uint64_t *before);
 
 /* buf[0..len) of rank root to every rank (len the same everywhere). 0 or -1. */
 int prefrec_dist_bcast(prefrec_dist *d, void *buf, size_t len, int root);
-/* The same without a failure flag of its own, for a broadcast that continues a collective just
- * made (no failure can come between, and a stopped job left both out on every rank): the
- * NeuMF step's two broadcasts after its gather, one flag exchange per step instead of three. */
-int prefrec_dist_bcast_noflag(prefrec_dist *d, void *buf, size_t len, int root);
 /* A buffer of root's choosing to every rank: on root *buf and *len are given; elsewhere *buf is
  * allocated (caller frees with free()) and *len set. 0 or -1 (out of memory: the job ends). */
 int prefrec_dist_bcast_bytes(prefrec_dist *d, char **buf, size_t *len, int root);
@@ -107,6 +103,17 @@ int prefrec_dist_alltoallv(prefrec_dist *d, const char *send, const size_t *coun
  * recv_counts[src] (size entries); elsewhere *recv = NULL. 0 or -1. */
 int prefrec_dist_gatherv(prefrec_dist *d, const void *buf, size_t len, int root, char **recv,
                          size_t *recv_counts);
+
+/* Every rank's buf[0..len) to every rank, in rank order: *recv (caller frees) and
+ * recv_counts[src] (size entries, caller's array). 0 or -1. Past the per-call limit it goes in
+ * rounds through a receive staging buffer of at most 256 MiB. */
+int prefrec_dist_allgatherv(prefrec_dist *d, const void *buf, size_t len, char **recv,
+                            size_t *recv_counts);
+/* The same without a failure flag of its own, for an all-gather that continues a collective
+ * just made (no failure can come between, and a stopped job leaves both out on every rank):
+ * the NeuMF step's all-gather of the sums after its all-to-all, one flag exchange a step. */
+int prefrec_dist_allgatherv_noflag(prefrec_dist *d, const void *buf, size_t len, char **recv,
+                                   size_t *recv_counts);
 
 /* Agree on one error: each rank passes its status (0 = fine) and a key saying where its error
  * is (e.g. the global line number; smaller wins, then the lower rank). Returns the winning

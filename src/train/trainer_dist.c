@@ -7,9 +7,11 @@
  * takes the matching share of its n_r pairs, [s*B*n_r/NT, (s*B + bn)*n_r/NT), so a step holds
  * about B pairs over all ranks and an epoch NT. Each rank computes its pairs' gradients in
  * NM_CHUNK chunks (scaled by 1/bn, the global batch) and sums its dense and product-row
- * gradients in pair order; rank 0 gathers the ranks' parts, adds them in rank order and sends
- * the sum to every rank, and every rank takes the same Adam step (dense Adam, lazy Adam on the
- * product rows any rank touched), so the replicas stay bit-identical. Customer rows get lazy Adam on their owner. Losses and
+ * gradients in pair order; the sums over the ranks go without a hub (a reduce-scatter: each
+ * segment of the dense gradient and each product row summed in rank order by its owner rank,
+ * then an all-gather of the sums: `exchange`), and every rank takes the same Adam step (dense
+ * Adam, lazy Adam on the product rows any rank touched), so the replicas stay bit-identical.
+ * Customer rows get lazy Adam on their owner. Losses and
  * validation errors are per-rank sums added in rank order. For a given number of ranks and seed
  * the result is deterministic; it differs from the one-process training (batches mix ranks'
  * pairs), which docs/mpi.md's tolerance covers. */
@@ -29,40 +31,15 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Every rank's buf[0..len) on every rank, rank 0's first: *all (caller frees), counts[r]. */
-static int allgather(prefrec_dist *d, const void *buf, size_t len, char **all, size_t *counts) {
-    int n = prefrec_dist_size(d);
-    *all = NULL;
-    if (n == 1) {
-        *all = malloc(len + 1);
-        if (!*all) return -1;
-        memcpy(*all, buf, len);
-        counts[0] = len;
-        return 0;
-    }
-    char *g = NULL;
-    if (prefrec_dist_gatherv(d, buf, len, 0, &g, counts)) return -1;
-    if (prefrec_dist_bcast(d, counts, (size_t)n * sizeof *counts, 0)) {
-        free(g);
-        return -1;
-    }
-    size_t tot = 0;
-    for (int r = 0; r < n; r++) tot += counts[r];
-    if (prefrec_dist_rank(d) == 0 && !g) g = malloc(1);
-    if (prefrec_dist_bcast_bytes(d, &g, &tot, 0)) {
-        free(g);
-        return -1;
-    }
-    *all = g;
-    return 0;
-}
-
 /* out[0..k) = the ranks' v[0..k) added in rank order (the same bits on every rank). */
 static int sum_ranks(prefrec_dist *d, const double *v, size_t k, double *out) {
-    size_t counts[1024];
-    char *all = NULL;
     int n = prefrec_dist_size(d);
-    if (n > 1024 || allgather(d, v, k * sizeof *v, &all, counts)) return -1;
+    size_t *counts = malloc((size_t)n * sizeof *counts);
+    char *all = NULL;
+    if (!counts || prefrec_dist_allgatherv(d, v, k * sizeof *v, &all, counts)) {
+        free(counts);
+        return -1;
+    }
     for (size_t j = 0; j < k; j++) out[j] = 0.0;
     for (int r = 0; r < n; r++)
         for (size_t j = 0; j < k; j++) {
@@ -71,6 +48,7 @@ static int sum_ranks(prefrec_dist *d, const double *v, size_t k, double *out) {
             out[j] = r ? out[j] + x : x;
         }
     free(all);
+    free(counts);
     return 0;
 }
 
@@ -119,6 +97,110 @@ static int rmse_dist(prefrec_dist *d, const nm_net *net, const prefrec_train_dat
     double s = sse_of(net, td, idx, n, c, p, seq, scratch), t;
     if (sum_ranks(d, &s, 1, &t)) return -1;
     *out = total > 0 ? sqrt(t / (double)total) : NAN;
+    return 0;
+}
+
+/* The step's exchange, without a hub: a reduce-scatter, then an all-gather (docs/mpi.md,
+ * "train"). Rank s owns segment s of the dense gradient, [seg[s], seg[s + 1]), and the product
+ * rows p with p % n == s. Each rank sends every owner its part of that owner's segment and its
+ * summed rows of that owner (one all-to-all); the owner adds the ranks' parts in rank order, a
+ * row's over the ranks that touched it (the first one's value, then the others' added): the
+ * additions rank 0 made when it summed everything, so the sums are the bits they were for any
+ * N. Then every owner's sums go to every rank (one all-gather without a failure flag of its
+ * own: nothing can fail between the two, and a stopped job leaves both out on every rank).
+ * In: gd, this rank's dense gradient, and its np summed rows (row bp[list_p[k]], gradient at
+ * grow_p + list_p[k] * D). Out: gd the summed dense gradient, prow/pg the *npr summed rows of
+ * every owner (each row once). pslot: rows_sum's slots of this rank's rows before, -1
+ * everywhere after. */
+typedef struct {
+    size_t *seg; /* n + 1 */
+    size_t *counts, *recvd; /* n each: bytes to and from each rank */
+    size_t *cur; /* n: write positions in msg */
+    char *msg, *smsg; /* the all-to-all's and the all-gather's send buffers */
+} nm_xbuf;
+
+static int exchange(prefrec_dist *d, nm_xbuf *x, size_t D, float *gd, size_t np,
+                    const int32_t *list_p, const int32_t *bp, const float *grow_p, int32_t *pslot,
+                    int32_t *prow, float *pg, size_t *npr) {
+    const int n = prefrec_dist_size(d), me = prefrec_dist_rank(d);
+    const size_t row_bytes = 4 + D * sizeof(float);
+    for (int s = 0; s < n; s++) x->counts[s] = 0;
+    for (size_t k = 0; k < np; k++) x->counts[(uint32_t)bp[list_p[k]] % (uint32_t)n]++;
+    size_t at = 0;
+    for (int s = 0; s < n; s++) { /* owner s: its dense segment, the row count, the rows */
+        size_t ns = x->seg[s + 1] - x->seg[s];
+        uint32_t m = (uint32_t)x->counts[s];
+        memcpy(x->msg + at, gd + x->seg[s], ns * sizeof(float));
+        memcpy(x->msg + at + ns * sizeof(float), &m, 4);
+        x->cur[s] = at + ns * sizeof(float) + 4;
+        x->counts[s] = ns * sizeof(float) + 4 + m * row_bytes;
+        at += x->counts[s];
+    }
+    for (size_t k = 0; k < np; k++) {
+        size_t a = (size_t)list_p[k];
+        int s = (int)((uint32_t)bp[a] % (uint32_t)n);
+        memcpy(x->msg + x->cur[s], &bp[a], 4);
+        memcpy(x->msg + x->cur[s] + 4, grow_p + a * D, D * sizeof(float));
+        x->cur[s] += row_bytes;
+        pslot[bp[a]] = -1; /* rows_sum's slot */
+    }
+    char *all = NULL;
+    if (prefrec_dist_alltoallv(d, x->msg, x->counts, &all, x->recvd)) return -1;
+    /* this rank's segment and rows: the ranks' parts added in rank order */
+    const size_t s0 = x->seg[me], ns = x->seg[me + 1] - s0;
+    size_t nown = 0;
+    const char *y = all;
+    for (int r = 0; r < n; r++) {
+        const char *z = y;
+        for (size_t q = 0; q < ns; q++) {
+            float v;
+            memcpy(&v, z + q * sizeof(float), sizeof v);
+            gd[s0 + q] = r ? gd[s0 + q] + v : v;
+        }
+        z += ns * sizeof(float);
+        uint32_t m;
+        memcpy(&m, z, 4), z += 4;
+        for (uint32_t k = 0; k < m; k++, z += row_bytes) {
+            int32_t row, sl;
+            memcpy(&row, z, 4);
+            if ((sl = pslot[row]) < 0) {
+                sl = pslot[row] = (int32_t)nown;
+                prow[nown++] = row;
+                memcpy(pg + (size_t)sl * D, z + 4, D * sizeof(float));
+            } else {
+                for (size_t q = 0; q < D; q++) {
+                    float v;
+                    memcpy(&v, z + 4 + q * sizeof(float), sizeof v);
+                    pg[(size_t)sl * D + q] += v;
+                }
+            }
+        }
+        y += x->recvd[r];
+    }
+    free(all);
+    char *w = x->smsg;
+    uint32_t m = (uint32_t)nown;
+    memcpy(w, gd + s0, ns * sizeof(float)), w += ns * sizeof(float);
+    memcpy(w, &m, 4), w += 4;
+    memcpy(w, prow, nown * sizeof *prow), w += nown * sizeof *prow;
+    memcpy(w, pg, nown * D * sizeof(float)), w += nown * D * sizeof(float);
+    for (size_t k = 0; k < nown; k++) pslot[prow[k]] = -1;
+    if (prefrec_dist_allgatherv_noflag(d, x->smsg, (size_t)(w - x->smsg), &all, x->recvd))
+        return -1;
+    /* every owner's sums, in rank order */
+    *npr = 0;
+    y = all;
+    for (int r = 0; r < n; r++) {
+        const char *z = y;
+        size_t nr = x->seg[r + 1] - x->seg[r];
+        memcpy(gd + x->seg[r], z, nr * sizeof(float)), z += nr * sizeof(float);
+        memcpy(&m, z, 4), z += 4;
+        memcpy(prow + *npr, z, m * sizeof *prow), z += m * sizeof *prow;
+        memcpy(pg + *npr * D, z, m * D * sizeof(float));
+        *npr += m;
+        y += x->recvd[r];
+    }
+    free(all);
     return 0;
 }
 
@@ -184,14 +266,22 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
     /* the step's product rows of every rank, added in rank order: slot -> row, gradient */
     int32_t *prow = malloc((size_t)P * sizeof *prow);
     float *pg = malloc((size_t)P * D * sizeof *pg);
-    char *msg = malloc(nd * sizeof(float) + 4 + SB * (4 + D * sizeof(float)));
-    char *smsg = malloc(nd * sizeof(float) + 4 + (size_t)P * (4 + D * sizeof(float)));
+    /* the exchange: to every owner at most its segment, a count and SB rows; from this rank
+     * its segment, a count and at most P rows */
+    nm_xbuf xb;
+    xb.seg = malloc(((size_t)n + 1) * sizeof *xb.seg);
+    xb.counts = malloc(3 * (size_t)n * sizeof *xb.counts);
+    xb.recvd = xb.counts ? xb.counts + n : NULL;
+    xb.cur = xb.counts ? xb.counts + 2 * n : NULL;
+    xb.msg = malloc(nd * sizeof(float) + 4 * (size_t)n + SB * (4 + D * sizeof(float)));
+    xb.smsg =
+        malloc((nd / (size_t)n + 1) * sizeof(float) + 4 + (size_t)P * (4 + D * sizeof(float)));
+    for (int s = 0; xb.seg && s <= n; s++) xb.seg[s] = nd * (size_t)s / (size_t)n;
     float *best_c = malloc((size_t)C1 * D * sizeof(float)),
           *best_p = malloc((size_t)P * D * sizeof(float)), *best_d = malloc(nd * sizeof(float));
-    size_t *counts = calloc((size_t)n, sizeof *counts);
     int ok = seq && bc && bp && bt && gchunk && gd && grow_c && grow_p && scratch && list_c &&
-        list_p && cm && cv && pm && pv && dm && dv && cslot && pslot && prow && pg && msg && smsg &&
-        best_c && best_p && best_d && counts;
+        list_p && cm && cv && pm && pv && dm && dv && cslot && pslot && prow && pg && xb.seg &&
+        xb.counts && xb.msg && xb.smsg && best_c && best_p && best_d;
     if (!st && !ok) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     if (!st)
         st = nm_net_alloc(&net, &L, C1, P, C > 0 ? td->gender : NULL, C > 0 ? td->age : NULL, err);
@@ -257,16 +347,6 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
             }
             size_t nc = rows_sum(bc, bn, grow_c, D, cslot, list_c);
             size_t np = rows_sum(bp, bn, grow_p, D, pslot, list_p);
-            char *w = msg;
-            memcpy(w, gd, nd * sizeof(float)), w += nd * sizeof(float);
-            uint32_t np32 = (uint32_t)np;
-            memcpy(w, &np32, 4), w += 4;
-            for (size_t k = 0; k < np; k++) {
-                size_t at = (size_t)list_p[k];
-                memcpy(w, &bp[at], 4), w += 4;
-                memcpy(w, grow_p + at * D, D * sizeof(float)), w += D * sizeof(float);
-                pslot[bp[at]] = -1;
-            }
             /* PREFREC_MPI_FAIL=R:step:K (tests/mpi/fail.sh): rank R fails at its K-th step, as
              * an allocation failing here would; the others learn it in this step's exchange */
             if (prefrec_dist_hook(d, "step")) {
@@ -275,69 +355,11 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
                                        "a test hook)");
                 break;
             }
-            /* rank 0 adds the ranks' parts in rank order and sends the sum to every rank */
-            char *all = NULL;
-            uint64_t slen = 0;
-            if (prefrec_dist_gatherv(d, msg, (size_t)(w - msg), 0, &all, counts)) {
-                st = prefrec_error_set(err, PREFREC_E_IO, "train: exchanging gradients failed");
-                break;
-            }
+            /* the sums over the ranks, on every rank (one failure flag: the all-to-all's) */
             size_t npr = 0;
-            if (me == 0) {
-                size_t at = 0;
-                for (int rr = 0; rr < n; rr++) {
-                    const char *x = all + at;
-                    for (size_t q = 0; q < nd; q++) {
-                        float v;
-                        memcpy(&v, x + q * sizeof(float), sizeof v);
-                        gd[q] = rr ? gd[q] + v : v;
-                    }
-                    x += nd * sizeof(float);
-                    uint32_t m;
-                    memcpy(&m, x, 4), x += 4;
-                    for (uint32_t k = 0; k < m; k++) {
-                        int32_t row;
-                        memcpy(&row, x, 4), x += 4;
-                        int32_t sl = pslot[row];
-                        if (sl < 0) {
-                            sl = pslot[row] = (int32_t)npr;
-                            prow[npr++] = row;
-                            memcpy(pg + (size_t)sl * D, x, D * sizeof(float));
-                        } else {
-                            for (size_t q = 0; q < D; q++) {
-                                float v;
-                                memcpy(&v, x + q * sizeof(float), sizeof v);
-                                pg[(size_t)sl * D + q] += v;
-                            }
-                        }
-                        x += D * sizeof(float);
-                    }
-                    at += counts[rr];
-                }
-                char *y = smsg;
-                uint32_t m = (uint32_t)npr;
-                memcpy(y, gd, nd * sizeof(float)), y += nd * sizeof(float);
-                memcpy(y, &m, 4), y += 4;
-                memcpy(y, prow, npr * sizeof *prow), y += npr * sizeof *prow;
-                memcpy(y, pg, npr * D * sizeof(float)), y += npr * D * sizeof(float);
-                slen = (uint64_t)(y - smsg);
-                for (size_t k = 0; k < npr; k++) pslot[prow[k]] = -1;
-            }
-            free(all);
-            /* the gather's failure flag covers them (nothing can fail between: host/dist.h) */
-            if (prefrec_dist_bcast_noflag(d, &slen, sizeof slen, 0) ||
-                prefrec_dist_bcast_noflag(d, smsg, (size_t)slen, 0)) {
+            if (exchange(d, &xb, D, gd, np, list_p, bp, grow_p, pslot, prow, pg, &npr)) {
                 st = prefrec_error_set(err, PREFREC_E_IO, "train: exchanging gradients failed");
                 break;
-            }
-            if (me != 0) {
-                const char *y = smsg;
-                uint32_t m;
-                memcpy(gd, y, nd * sizeof(float)), y += nd * sizeof(float);
-                memcpy(&m, y, 4), y += 4;
-                npr = m;
-                memcpy(prow, y, npr * sizeof *prow), y += npr * sizeof *prow;
-                memcpy(pg, y, npr * D * sizeof(float));
             }
             b1t *= NM_ADAM_B1;
             b2t *= NM_ADAM_B2;
@@ -398,7 +420,7 @@ prefrec_status nm_train_dist(const prefrec_train_data *td, const uint8_t *is_val
     free(tidx), free(vidx), free(seq), free(bc), free(bp), free(bt), free(gchunk), free(gd);
     free(grow_c), free(grow_p), free(scratch), free(list_c), free(list_p);
     free(cm), free(cv), free(pm), free(pv), free(dm), free(dv), free(cslot), free(pslot);
-    free(prow), free(pg), free(msg), free(smsg), free(best_c), free(best_p), free(best_d),
-        free(counts);
+    free(prow), free(pg), free(xb.seg), free(xb.counts), free(xb.msg), free(xb.smsg);
+    free(best_c), free(best_p), free(best_d);
     return st;
 }

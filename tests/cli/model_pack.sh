@@ -16,6 +16,25 @@ grep -q '^A01 ' "$work/t1.out" || fail "no A01 summary line"
 # same seed, another thread count: byte-identical pack
 "$bin" train --data "$work/data" --affiliate A01 --epochs 3 --threads 1 --seed 4 --quiet --out "$work/p2" >/dev/null 2>&1
 cmp -s "$work/p1/A01.pack" "$work/p2/A01.pack" || fail "pack differs between --threads 2 and 1"
+# --lr-scale sqrt: a batch of 1024 trains at 0.002 x 2 = 0.004, the bytes of --lr 0.004 (the
+# manifest records the rate used), twice the same; at the default batch it changes nothing
+for k in 1 2; do
+  "$bin" train --data "$work/data" --affiliate A01 --epochs 2 --seed 4 --quiet --batch 1024 \
+    --lr-scale sqrt --out "$work/s$k" >/dev/null 2>&1 || fail "train --lr-scale sqrt"
+done
+"$bin" train --data "$work/data" --affiliate A01 --epochs 2 --seed 4 --quiet --batch 1024 \
+  --lr 0.004 --out "$work/s3" >/dev/null 2>&1 || fail "train --lr 0.004"
+cmp -s "$work/s1/A01.pack" "$work/s2/A01.pack" || fail "--lr-scale sqrt: two runs differ"
+cmp -s "$work/s1/A01.pack" "$work/s3/A01.pack" || fail "--lr-scale sqrt at batch 1024 is not --lr 0.004"
+grep -aq '"lr":[[:space:]]*0.004' "$work/s1/A01.pack" || fail "--lr-scale sqrt: the manifest's lr is not 0.004"
+"$bin" train --data "$work/data" --affiliate A01 --epochs 3 --threads 1 --seed 4 --quiet \
+  --lr-scale sqrt --out "$work/s4" >/dev/null 2>&1 || fail "train --lr-scale sqrt, batch 256"
+cmp -s "$work/p1/A01.pack" "$work/s4/A01.pack" || fail "--lr-scale sqrt changed the batch of 256"
+if "$bin" train --data "$work/data" --lr-scale linear --out "$work/s5" 2>"$work/s5.err"; then
+  fail "--lr-scale linear accepted"
+fi
+grep -q "lr-scale 'linear' is not none or sqrt" "$work/s5.err" && [[ ! -e "$work/s5" ]] ||
+  fail "--lr-scale linear: $(head -c 200 "$work/s5.err")"
 
 "$bin" inspect "$work/p1/A01.pack" >"$work/insp" || fail "inspect"
 grep -q '"kind":[[:space:]]*"neumf"' "$work/insp" || fail "inspect: no manifest kind"

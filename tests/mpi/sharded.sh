@@ -84,6 +84,14 @@ run 2 "$bin" train --data "$work/d" "${tr[@]}" --out "$work/n2a" >/dev/null 2>&1
 run 2 "$bin" train --data "$work/d" "${tr[@]}" --out "$work/n2b" >/dev/null 2>&1
 [[ -n $(ls "$work/n2a") ]] && diff -r "$work/n2a" "$work/n2b" >/dev/null &&
   ok "train, 2 ranks twice: the same packs" || bad "train, 2 ranks twice: packs differ"
+# --lr-scale sqrt at -n 3: --batch 1024 trains at --lr 0.004 (the same packs), twice the same
+rm -rf "$work/q1" "$work/q2" "$work/q3"
+run 3 "$bin" train --data "$work/d" "${tr[@]}" --batch 1024 --lr-scale sqrt --out "$work/q1" >/dev/null 2>&1
+run 3 "$bin" train --data "$work/d" "${tr[@]}" --batch 1024 --lr-scale sqrt --out "$work/q2" >/dev/null 2>&1
+run 3 "$bin" train --data "$work/d" "${tr[@]}" --batch 1024 --lr 0.004 --out "$work/q3" >/dev/null 2>&1
+[[ -n $(ls "$work/q1") ]] && diff -r "$work/q1" "$work/q2" >/dev/null && diff -r "$work/q1" "$work/q3" >/dev/null &&
+  ok "train --lr-scale sqrt, 3 ranks: twice the same packs, those of --lr 0.004 at batch 1024" ||
+  bad "train --lr-scale sqrt, 3 ranks: packs differ"
 # train with the blend (--neighbors 10, the default): every rank fits the served rankers (blend,
 # due, mixed share) on its customers, item-side counts summed over the ranks as integers and
 # tuning sums taken in the one-process customer order (docs/mpi.md), so every pack section but
