@@ -5,37 +5,13 @@
 #include <string.h>
 
 #include "host/dist.h"
-#include "rank_dist.h"
-
-int rank_fx_sum_ranks(const prefrec_interactions *x, rank_fx *v, size_t n) {
-    if (prefrec_dist_size(x->dist) <= 1) return 0;
-    int64_t *mine = malloc((2 * n + 1) * sizeof *mine);
-    char *all = NULL;
-    size_t n_all = 0;
-    for (size_t i = 0; mine && i < n; i++) rank_fx_to_limbs(v[i], mine + 2 * i);
-    /* collective: called also when the allocation failed, with nothing to send */
-    int rc = rank_dist_all_gather(x, mine ? (const void *)mine : "",
-                                  mine ? 2 * n * sizeof *mine : 0, &all, &n_all);
-    int had = mine != NULL;
-    free(mine);
-    /* a rank that could not send its sums makes the total short on every rank: -1 everywhere */
-    size_t rec = 2 * n * sizeof(int64_t);
-    if (!rc && (!had || n_all != (size_t)prefrec_dist_size(x->dist) * rec)) rc = -1;
-    if (!rc) memset(v, 0, n * sizeof *v);
-    for (size_t at = 0; !rc && rec && at < n_all; at += rec)
-        for (size_t i = 0; !rc && i < n; i++) {
-            int64_t limb[2];
-            memcpy(limb, all + at + 2 * i * sizeof(int64_t), sizeof limb);
-            rc = rank_fx_add_fx(&v[i], rank_fx_from_limbs(limb));
-        }
-    free(all);
-    return rc;
-}
 
 int rank_fx_sum_dist(prefrec_dist *d, rank_fx *v, size_t n) {
     if (prefrec_dist_size(d) <= 1) return 0;
     if (prefrec_dist_size(d) > (1 << 21)) return -1; /* the 42-bit lanes could overflow */
-    enum { CHUNK = 512 }; /* sums per reduction: the lanes on the stack, no allocation to fail */
+    enum {
+        CHUNK = 4096
+    }; /* sums per reduction: the lanes on the stack (96 KB), no allocation to fail */
     int64_t lane[3 * CHUNK];
     const rank_fx low = ((rank_fx)1 << 42) - 1;
     int rc = 0;

@@ -5,7 +5,7 @@
  *
  *   rank_fx s = 0;
  *   for (...) if (rank_fx_add(&s, term)) return error;      // |term| < 2^62, finite
- *   if (rank_fx_sum_ranks(x, &s, 1)) return error;           // collective; identity for 1 rank
+ *   if (rank_fx_sum_dist(x->dist, &s, 1)) return error;      // collective; identity for 1 rank
  *   double v = rank_fx_double(s);
  *
  * The accumulator is a signed 128-bit integer in units of 2^-64: sums hold |s| < 2^63. A term
@@ -88,17 +88,14 @@ static inline rank_fx rank_fx_from_limbs(const int64_t in[2]) {
     return (rank_fx)in[0] * ((rank_fx)1 << 64) + (rank_fx)(uint64_t)in[1];
 }
 
-/* v[0..n) summed over the ranks, in place (collective: every rank calls it; with x->dist NULL
- * or one rank, nothing). Every rank's values go to every rank as limbs and each adds them up,
- * exactly, so every rank gets the same sums. 0, or -1 (on every rank alike when a sum leaves
- * the range; out of memory or MPI failing on one rank: that rank). */
-int rank_fx_sum_ranks(const prefrec_interactions *x, rank_fx *v, size_t n);
-
-/* The same over d (NULL or one rank: nothing), as a true reduction: each sum is cut into three
- * int64 lanes (the top bits, signed, and two lanes of 42 bits), the lanes are summed with
- * MPI's integer sum (exact in any order for up to 2^21 ranks) and put back together, so a rank
- * holds n sums, not n per rank (eval's per-user figures and bootstrap replicates, docs/mpi.md).
- * 0, or -1 on every rank alike when a sum leaves the range (MPI failing: as its collectives). */
+/* v[0..n) summed over the ranks of d, in place (collective: every rank calls it with the same
+ * n; d NULL or one rank: nothing), as a true reduction: each sum is cut into three int64 lanes
+ * (the top bits, signed, and two lanes of 42 bits), the lanes are summed with MPI's integer sum
+ * (exact in any order for up to 2^21 ranks) and put back together, so every rank gets the same
+ * sums and holds n of them, not n per rank (mf's X'X, train's scores per product, eval's
+ * per-user figures and bootstrap replicates: docs/mpi.md). 0, or -1 on every rank alike when a
+ * sum leaves the range (MPI failing: as its collectives). A rank that cannot take part with n
+ * sums calls prefrec_dist_fail first (host/dist.h). */
 struct prefrec_dist;
 int rank_fx_sum_dist(struct prefrec_dist *d, rank_fx *v, size_t n);
 

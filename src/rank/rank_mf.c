@@ -661,7 +661,8 @@ static int item_step(const prefrec_interactions *x, const double *c1, const floa
     int sharded = prefrec_dist_size(x->dist) > 1;
     if (sharded) { /* collective: every rank calls it, also after a failure (its sums then 0) */
         if (rc && g) memset(g, 0, ng * sizeof *g);
-        if (rank_fx_sum_ranks(x, g ? g : (rank_fx[1]){0}, g ? ng : 0) && !rc) rc = 3;
+        if (!g) prefrec_dist_fail(x->dist, NULL); /* cannot make the n sums' calls */
+        if ((!g || rank_fx_sum_dist(x->dist, g, ng)) && !rc) rc = 3;
     }
     item_job base = {x, c1, cu, g, NULL, NULL, 0, 0, it, p->reg, d, p->cg_steps, 0};
     if (!sharded) {

@@ -135,7 +135,7 @@ static prefrec_status product_targets(const prefrec_interactions *x, const prefr
         }
         cnt[P] = (int64_t)td->n_pairs;
         /* both collectives on every rank, whatever failed before them */
-        bad |= rank_fx_sum_ranks(x, fx, (size_t)P + 1);
+        bad |= rank_fx_sum_dist(x->dist, fx, (size_t)P + 1);
         bad |= rank_dist_sum(x, cnt, (size_t)P + 1);
         if (bad)
             st = prefrec_error_set(err, PREFREC_E_RANGE,
