@@ -221,28 +221,27 @@ static void fig_clear(split *s) {
     memset(s->fig[0], 0, (s->u.n ? (size_t)s->u.n : 1) * PREFREC_EVAL_TASKS * sizeof *s->fig[0]);
 }
 
-/* The coverage flags of every rank OR-ed into rank 0's cover (collective; one process: as is). */
+/* The coverage flags (a byte each, 0 or 1) of every rank OR-ed, on every rank: 64 flags a
+ * word in one bitwise-OR reduction, ncov / 8 bytes whatever the number of ranks (collective;
+ * one process: as is). */
 static int cover_merge(const run_ctx *cx, uint8_t *cover, size_t ncov) {
     if (!cx->dist) return 0;
-    int nr = prefrec_dist_size(cx->dist);
-    size_t *cnt = calloc((size_t)nr, sizeof *cnt);
-    char *all = NULL;
-    int rc = cnt ? prefrec_dist_gatherv(cx->dist, cover, ncov, 0, &all, cnt) : -1;
-    for (int r = 0; !rc && cx->root && r < nr; r++) {
-        if (cnt[r] != ncov) {
-            rc = -1;
-            break;
-        }
-        for (size_t j = 0; j < ncov; j++) cover[j] |= (uint8_t)all[(size_t)r * ncov + j];
+    size_t nw = (ncov + 63) / 64;
+    uint64_t *w = calloc(nw ? nw : 1, sizeof *w);
+    if (!w) { /* cannot take part: the next collective stops the job (host/dist.h) */
+        prefrec_dist_fail(cx->dist, NULL);
+        return -1;
     }
-    free(all);
-    free(cnt);
+    for (size_t j = 0; j < ncov; j++) w[j / 64] |= (uint64_t)(cover[j] != 0) << (j % 64);
+    int rc = prefrec_dist_allreduce_i64(cx->dist, (int64_t *)(void *)w, nw, PREFREC_DIST_BOR);
+    for (size_t j = 0; !rc && j < ncov; j++) cover[j] = (uint8_t)(w[j / 64] >> (j % 64) & 1);
+    free(w);
     return rc;
 }
 
 /* Add the figures of ranker i on the tasks in mask (window w, affiliate slot a) to the sums:
  * this rank's users of s summed exactly per task and group (known, cold) and the sums added over
- * the ranks (collective), the coverage from cover (every rank's, OR-ed, on rank 0), and the
+ * the ranks (collective), the coverage from cover (every rank's, OR-ed: cover_merge), and the
  * bootstrap pool from this rank's own users. 0, or -1 (a sum out of range, the exchange). */
 static int accumulate(run_ctx *cx, int w, int a, size_t i, const split *s, unsigned mask,
                       const uint8_t *cover) {

@@ -137,7 +137,10 @@ int prefrec_dist_init(int *argc, char ***argv, prefrec_dist **out) {
 }
 
 static MPI_Op op_of(int op) {
-    return op == PREFREC_DIST_MIN ? MPI_MIN : op == PREFREC_DIST_MAX ? MPI_MAX : MPI_SUM;
+    return op == PREFREC_DIST_MIN ? MPI_MIN
+        : op == PREFREC_DIST_MAX  ? MPI_MAX
+        : op == PREFREC_DIST_BOR  ? MPI_BOR
+                                  : MPI_SUM;
 }
 
 /* Out of memory inside a collective, after its failure flag: the others are already in its

@@ -47,7 +47,7 @@ extern "C" {
 
 typedef struct prefrec_dist prefrec_dist;
 
-enum { PREFREC_DIST_SUM = 0, PREFREC_DIST_MIN = 1, PREFREC_DIST_MAX = 2 };
+enum { PREFREC_DIST_SUM = 0, PREFREC_DIST_MIN = 1, PREFREC_DIST_MAX = 2, PREFREC_DIST_BOR = 3 };
 
 /* This rank failed (err: its status and message; NULL: "failed"): the next collective of this
  * rank, whichever it is, stops the job on every rank with that error (above). Not collective;
@@ -76,7 +76,8 @@ int prefrec_dist_size(const prefrec_dist *d); /* ranks (NULL: 1) */
 /* Bytes this rank has handed to MPI to send to other ranks so far (sends to itself excluded). */
 uint64_t prefrec_dist_bytes_sent(const prefrec_dist *d);
 
-/* In-place reductions of v[0..n) over all ranks; op PREFREC_DIST_SUM / MIN / MAX. Integer sums
+/* In-place reductions of v[0..n) over all ranks; op PREFREC_DIST_SUM / MIN / MAX, and BOR (the
+ * bitwise OR, integers only). Integer sums, ORs
  * and min/max of doubles do not depend on the order of combination, so every rank gets the same
  * bits for any number of ranks (NaN must not be given to the double min/max). 0 or -1. */
 int prefrec_dist_allreduce_i64(prefrec_dist *d, int64_t *v, size_t n, int op);
