@@ -391,117 +391,59 @@ static int alltoallv_mpi(prefrec_dist *d, const char *send, const size_t *counts
     return 0;
 }
 
-/* One MPI_Gatherv when root receives at most call_max bytes in all; else rounds: in round k
- * every rank sends its bytes [k cap, (k + 1) cap), cap = min(call_max, ROUND_MAX) / size, into
- * a staging buffer on root, which copies them into place. */
-static int gatherv_mpi(prefrec_dist *d, const void *buf, size_t len, int root, char **recv,
-                       size_t *recv_counts) {
-    int n = d->size, fail = 0;
+/* Every rank's buf[0..len) to root (root >= 0: MPI_Gatherv) or to every rank (root < 0:
+ * MPI_Allgatherv). The parts' sizes go first (a gather, then root's total and the largest part
+ * to all; for an all-gather one MPI_Allgather tells every rank every size), so every rank
+ * takes the same decision: one call when a receiver gets at most call_max bytes in all, else
+ * rounds: in round k every rank sends its bytes [k cap, (k + 1) cap), cap = min(call_max,
+ * ROUND_MAX) / size, into a staging buffer on the receivers, which copy them into place. */
+static int gather_mpi(prefrec_dist *d, const void *buf, size_t len, int root, char **recv,
+                      size_t *recv_counts) {
+    int n = d->size, fail = 0, every = root < 0, gets = every || d->rank == root;
     uint64_t mine = len, *all = malloc(2 * (size_t)n * sizeof *all), *off = all + n;
     int *rc = malloc(2 * (size_t)n * sizeof *rc), *rd = rc + n;
-    if (!all || !rc) die(d, "in a gather");
-    if (MPI_Gather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, root, MPI_COMM_WORLD)) {
-        free(all);
-        free(rc);
-        return -1;
-    }
-    int64_t most[2] = {0, (int64_t)len}; /* root's total; the largest rank's part */
+    if (!all || !rc) die(d, every ? "in an all-gather" : "in a gather");
+    fail = every ? MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD)
+                 : MPI_Gather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, root, MPI_COMM_WORLD);
+    int64_t most[2] = {0, (int64_t)len}; /* a receiver's total; the largest rank's part */
     uint64_t tot = 0;
-    if (d->rank == root) {
-        for (int i = 0; i < n; i++) {
-            off[i] = tot;
-            tot += all[i];
-            recv_counts[i] = (size_t)all[i];
-        }
-        most[0] = (int64_t)tot;
+    for (int i = 0; !fail && gets && i < n; i++) {
+        off[i] = tot;
+        tot += all[i];
+        recv_counts[i] = (size_t)all[i];
+        if (every && (int64_t)all[i] > most[1]) most[1] = (int64_t)all[i];
     }
-    if (allreduce_raw(d, most, 2, MPI_INT64_T, PREFREC_DIST_MAX)) {
+    most[0] = (int64_t)tot;
+    if (!fail && !every) fail = allreduce_raw(d, most, 2, MPI_INT64_T, PREFREC_DIST_MAX);
+    if (fail) {
         free(all);
         free(rc);
         return -1;
     }
     char *r = NULL;
-    if (d->rank == root && !(r = malloc(tot ? tot : 1))) die(d, "receiving a gather");
-    if (d->rank != root) d->sent += len;
+    if (gets && !(r = malloc(tot ? tot : 1))) die(d, "receiving a gather");
+    d->sent += every ? (uint64_t)len * (uint64_t)(n - 1) : d->rank != root ? len : 0;
     if ((uint64_t)most[0] <= d->call_max) {
-        if (d->rank == root)
-            for (int i = 0; i < n; i++) rc[i] = (int)all[i], rd[i] = (int)off[i];
-        fail = MPI_Gatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, root, MPI_COMM_WORLD) !=
-            MPI_SUCCESS;
+        for (int i = 0; gets && i < n; i++) rc[i] = (int)all[i], rd[i] = (int)off[i];
+        fail = (every ? MPI_Allgatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, MPI_COMM_WORLD)
+                      : MPI_Gatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, root,
+                                    MPI_COMM_WORLD)) != MPI_SUCCESS;
     } else {
         uint64_t rounds, cap = round_cap(d, (uint64_t)most[1], &rounds);
         char *rb = NULL;
-        if (d->rank == root && !(rb = malloc(min_u64(tot, cap * n) + 1)))
-            die(d, "in a gather's rounds");
+        if (gets && !(rb = malloc(min_u64(tot, cap * n) + 1))) die(d, "in a gather's rounds");
         for (uint64_t k = 0; k < rounds && !fail; k++) {
             int rt = 0;
-            if (d->rank == root)
-                for (int i = 0; i < n; i++) {
-                    rc[i] = piece(all[i], k, cap), rd[i] = rt;
-                    rt += rc[i];
-                }
-            int p = piece(len, k, cap);
-            fail = MPI_Gatherv(p ? (const char *)buf + k * cap : buf, p, MPI_BYTE, rb, rc, rd,
-                               MPI_BYTE, root, MPI_COMM_WORLD) != MPI_SUCCESS;
-            if (d->rank == root)
-                for (int i = 0; i < n && !fail; i++)
-                    if (rc[i]) memcpy(r + off[i] + k * cap, rb + rd[i], (size_t)rc[i]);
-        }
-        free(rb);
-    }
-    free(all);
-    free(rc);
-    if (fail) {
-        free(r);
-        return -1;
-    }
-    *recv = r;
-    return 0;
-}
-
-/* Every rank's part on every rank: the parts' sizes go round first (an MPI_Allgather), so every
- * rank knows every count and takes the same decision without another message: one
- * MPI_Allgatherv when a rank receives at most call_max bytes in all, else rounds of cap =
- * min(call_max, ROUND_MAX) / size bytes per rank through a receive staging buffer. */
-static int allgatherv_mpi(prefrec_dist *d, const void *buf, size_t len, char **recv,
-                          size_t *recv_counts) {
-    int n = d->size, fail = 0;
-    uint64_t mine = len, *all = malloc(2 * (size_t)n * sizeof *all), *off = all + n;
-    int *rc = malloc(2 * (size_t)n * sizeof *rc), *rd = rc + n;
-    if (!all || !rc) die(d, "in an all-gather");
-    if (MPI_Allgather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, MPI_COMM_WORLD)) {
-        free(all);
-        free(rc);
-        return -1;
-    }
-    uint64_t tot = 0, largest = 0;
-    for (int i = 0; i < n; i++) {
-        off[i] = tot;
-        tot += all[i];
-        recv_counts[i] = (size_t)all[i];
-        if (all[i] > largest) largest = all[i];
-    }
-    char *r = malloc(tot ? tot : 1);
-    if (!r) die(d, "receiving an all-gather");
-    d->sent += (uint64_t)len * (uint64_t)(n - 1);
-    if (tot <= d->call_max) {
-        for (int i = 0; i < n; i++) rc[i] = (int)all[i], rd[i] = (int)off[i];
-        fail = MPI_Allgatherv(buf, (int)len, MPI_BYTE, r, rc, rd, MPI_BYTE, MPI_COMM_WORLD) !=
-            MPI_SUCCESS;
-    } else {
-        uint64_t rounds, cap = round_cap(d, largest, &rounds);
-        char *rb = malloc(min_u64(tot, cap * n) + 1);
-        if (!rb) die(d, "in an all-gather's rounds");
-        for (uint64_t k = 0; k < rounds && !fail; k++) {
-            int rt = 0;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; gets && i < n; i++) {
                 rc[i] = piece(all[i], k, cap), rd[i] = rt;
                 rt += rc[i];
             }
             int p = piece(len, k, cap);
-            fail = MPI_Allgatherv(p ? (const char *)buf + k * cap : buf, p, MPI_BYTE, rb, rc, rd,
-                                  MPI_BYTE, MPI_COMM_WORLD) != MPI_SUCCESS;
-            for (int i = 0; i < n && !fail; i++)
+            const char *from = p ? (const char *)buf + k * cap : buf;
+            fail = (every ? MPI_Allgatherv(from, p, MPI_BYTE, rb, rc, rd, MPI_BYTE, MPI_COMM_WORLD)
+                          : MPI_Gatherv(from, p, MPI_BYTE, rb, rc, rd, MPI_BYTE, root,
+                                        MPI_COMM_WORLD)) != MPI_SUCCESS;
+            for (int i = 0; gets && i < n && !fail; i++)
                 if (rc[i]) memcpy(r + off[i] + k * cap, rb + rd[i], (size_t)rc[i]);
         }
         free(rb);
@@ -530,7 +472,7 @@ int prefrec_dist_allgatherv(prefrec_dist *d, const void *buf, size_t len, char *
                             size_t *recv_counts) {
     *recv = NULL;
 #ifdef PREFREC_HAVE_MPI
-    if (d && d->size > 1) return enter(d) ? -1 : allgatherv_mpi(d, buf, len, recv, recv_counts);
+    if (d && d->size > 1) return enter(d) ? -1 : gather_mpi(d, buf, len, -1, recv, recv_counts);
 #endif
     (void)d;
     return allgatherv_one(buf, len, recv, recv_counts);
@@ -540,7 +482,7 @@ int prefrec_dist_allgatherv_noflag(prefrec_dist *d, const void *buf, size_t len,
                                    size_t *recv_counts) {
     *recv = NULL;
 #ifdef PREFREC_HAVE_MPI
-    if (d && d->size > 1) return d->stopped ? -1 : allgatherv_mpi(d, buf, len, recv, recv_counts);
+    if (d && d->size > 1) return d->stopped ? -1 : gather_mpi(d, buf, len, -1, recv, recv_counts);
 #endif
     (void)d;
     return allgatherv_one(buf, len, recv, recv_counts);
@@ -564,7 +506,7 @@ int prefrec_dist_gatherv(prefrec_dist *d, const void *buf, size_t len, int root,
                          size_t *recv_counts) {
     *recv = NULL;
 #ifdef PREFREC_HAVE_MPI
-    if (d && d->size > 1) return enter(d) ? -1 : gatherv_mpi(d, buf, len, root, recv, recv_counts);
+    if (d && d->size > 1) return enter(d) ? -1 : gather_mpi(d, buf, len, root, recv, recv_counts);
 #endif
     (void)d;
     (void)root;
