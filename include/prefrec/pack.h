@@ -285,6 +285,8 @@ uint32_t prefrec_crc32(uint32_t crc, const void *data, size_t len);
 
 /* FNV-1a 32-bit hash of a string (the customer shard key: shard = hash % n_shards). */
 uint32_t prefrec_fnv1a32(const char *s, size_t len);
+/* FNV-1a, 64 bits (the keys of train's hashed split and eval's bootstrap weights). */
+uint64_t prefrec_fnv1a64(const char *s, size_t len);
 
 #ifdef __cplusplus
 }

@@ -47,3 +47,12 @@ uint32_t prefrec_fnv1a32(const char *s, size_t len) {
     }
     return h;
 }
+
+uint64_t prefrec_fnv1a64(const char *s, size_t len) {
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 0x100000001b3u;
+    }
+    return h;
+}

@@ -22,6 +22,7 @@
 
 #include "eval_internal.h"
 #include "host/dist.h"
+#include "prefrec/pack.h"
 #include "prefrec/rng.h"
 
 enum { BLOCK = 1024 }; /* replicates summed per reduction */
@@ -73,11 +74,7 @@ static uint64_t mix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-uint64_t eval_boot_key(const char *code, size_t len) {
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
-    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)code[i]) * 0x100000001b3ull;
-    return mix64(h);
-}
+uint64_t eval_boot_key(const char *code, size_t len) { return mix64(prefrec_fnv1a64(code, len)); }
 
 uint64_t eval_boot_stream(uint64_t seed, uint64_t key) {
     return mix64(key ^ mix64(seed + 0x9e3779b97f4a7c15ull * 0xb007u));

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "neumf.h"
+#include "prefrec/pack.h"
 #include "prefrec/rng.h"
 
 /* The element-wise loops (gradient sums, Adam) compiled for each vector width, chosen at run
@@ -478,19 +479,13 @@ prefrec_status prefrec_train_split(size_t n, double valid_frac, uint64_t seed, u
     return PREFREC_OK;
 }
 
-static uint64_t fnv1a64(const char *s) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    return h;
-}
-
 /* Each code hashed apart (no separator can be confused with a code's bytes), mixed through
  * splitmix64 steps; the top 53 bits as a uniform draw in [0, 1). */
 int prefrec_train_split_valid(uint64_t seed, const char *customer, const char *product,
                               double valid_frac) {
     uint64_t s = seed ^ 0x5f0d9b4e3c1a2786ull;
-    s = prefrec_splitmix64(&s) ^ fnv1a64(customer);
-    s = prefrec_splitmix64(&s) ^ fnv1a64(product);
+    s = prefrec_splitmix64(&s) ^ prefrec_fnv1a64(customer, strlen(customer));
+    s = prefrec_splitmix64(&s) ^ prefrec_fnv1a64(product, strlen(product));
     uint64_t h = prefrec_splitmix64(&s);
     return (double)(h >> 11) * 0x1p-53 < valid_frac;
 }
