@@ -171,7 +171,7 @@ int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t n
         prefrec_dist_fail(d, NULL);
         for (int r = 0; cnt && r < N; r++) cnt[r] = 0;
     }
-    size_t dummy[1];
+    size_t dummy[1] = {0}; /* one rank without cnt: nothing sent, nothing read uninitialised */
     if (prefrec_dist_alltoallv(d, send ? send : "", cnt ? cnt : dummy, &recv,
                                cnt ? cnt + N : dummy) &&
         !rc)
