@@ -41,11 +41,12 @@ const prefrec_ranker_def *prefrec_ranker_find(const char *name) {
  * exact sum on a fixed-point grid (rank_exact.h: RP3beta's weighted co-purchases, ALS's item
  * side), or a maximum (the seed score's intervals), or a sum in the one-process customer order
  * (the blend's, due's and mixed's tuning); the rest read only the customer's own history (and
- * ALS's customer side the replicated item factors). Not here: bpr, tifu_knn, upcf, neumf,
- * neumf_blend300 (their fits read every customer's rows). */
+ * ALS's customer side the replicated item factors). neumf and neumf_blend300 fit the NeuMF with
+ * train's data-parallel trainer: the one-process figures within a tolerance, not the bits
+ * (rank_neumf.c). Not here: bpr, tifu_knn, upcf (their fits read every customer's rows). */
 static const char sharded_names[] =
     "pop,pop_seg,g_topfreq,p_topfreq,gp_topfreq,itemknn,rp3beta,ease,mf,rep_freq,rep_recency,"
-    "seed_score,blend,blend_served,due,mixed";
+    "seed_score,blend,blend_served,due,mixed,neumf,neumf_blend300";
 
 int prefrec_ranker_sharded(const prefrec_ranker_def *def) {
     if (!def || !def->name) return 0;
