@@ -46,7 +46,7 @@ const prefrec_ranker_def *prefrec_ranker_find(const char *name) {
  * (rank_neumf.c). Not here: bpr, tifu_knn, upcf (their fits read every customer's rows). */
 static const char sharded_names[] =
     "pop,pop_seg,g_topfreq,p_topfreq,gp_topfreq,itemknn,rp3beta,ease,mf,rep_freq,rep_recency,"
-    "seed_score,blend,blend_served,due,mixed,neumf,neumf_blend300,tifu_knn";
+    "seed_score,blend,blend_served,due,mixed,neumf,neumf_blend300,tifu_knn,upcf";
 
 int prefrec_ranker_sharded(const prefrec_ranker_def *def) {
     if (!def || !def->name) return 0;
