@@ -67,8 +67,9 @@ int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t n
  * call), so a rank holds its own block and one other at a time. The order of the visits
  * depends on N: what a fit takes from them must not (exact sums, a top-k ordered by the global
  * key). One process (dist NULL): the own block only. *sent (may be NULL) gets the bytes this
- * rank sent. Collective: 0, or -1 (a visit failed here, or on another rank: a rank that fails
- * leaves the ring with prefrec_dist_fail, so the others' next collective stops the job). */
+ * rank sent. Collective: 0, or -1: a visit failed here (this rank left the ring without another
+ * collective: its caller's next one must be an agree with its error, host/dist.h, which stops
+ * the others' exchange) or on another rank (the job is stopped). */
 typedef int (*rank_ring_visit)(void *ctx, int src, const char *blk, size_t len);
 int rank_dist_ring(const prefrec_interactions *x, const char *blk, size_t len,
                    rank_ring_visit visit, void *ctx, uint64_t *sent);

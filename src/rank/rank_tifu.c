@@ -366,7 +366,9 @@ static int user_lists(tifu_ring *r, rank_fx *acc, uint8_t *mark, int32_t *touche
 
 /* The sharded fit's second half: this rank's customers with history get their lists; the
  * customer vectors go round the ring once for the neighbours, then once per batch of users
- * (at most 8 M neighbour pairs a batch, 64 MiB) for the neighbours' vectors. Collective. */
+ * (at most 8 M neighbour pairs a batch, 64 MiB) for the neighbours' vectors. Collective;
+ * a rank that fails returns at once, leaving the rest out: its error goes to the caller's agree
+ * (eval), which stops the others where they are. */
 #define TIFU_BATCH_PAIRS ((int64_t)8 << 20)
 static prefrec_status tifu_fit_dist(tifu_model *m, int verbose, prefrec_error *err) {
     const prefrec_interactions *x = m->x;
@@ -418,8 +420,7 @@ static prefrec_status tifu_fit_dist(tifu_model *m, int verbose, prefrec_error *e
         }
         for (int32_t c = 0; c < x->n_customers; c++) m->slot[c] = -1;
         for (int32_t i = 0; i < nh; i++) m->slot[user[i]] = i;
-    } else
-        prefrec_dist_fail(x->dist, NULL);
+    }
     uint64_t sent = 0, s1 = 0;
     if (!rc) rc = rank_dist_ring(x, blk, len, ring_near, &r, &sent);
     free(r.dot), free(r.mark), free(r.touched);
@@ -452,10 +453,7 @@ static prefrec_status tifu_fit_dist(tifu_model *m, int verbose, prefrec_error *e
         r.ent_at = malloc((nb + 1) * sizeof *r.ent_at);
         r.ent_prod = malloc(((size_t)e + 1) * sizeof *r.ent_prod);
         r.ent_w = malloc(((size_t)e + 1) * sizeof *r.ent_w);
-        if (!r.ent_start || !r.ent_at || !r.ent_prod || !r.ent_w) {
-            prefrec_dist_fail(x->dist, NULL);
-            rc = -1;
-        }
+        if (!r.ent_start || !r.ent_at || !r.ent_prod || !r.ent_w) rc = -1;
         for (size_t i = 0; !rc && i <= nb; i++) {
             r.ent_start[i] = i ? r.ent_start[i - 1] : 0;
             if (i)
@@ -465,10 +463,7 @@ static prefrec_status tifu_fit_dist(tifu_model *m, int verbose, prefrec_error *e
         }
         if (!rc) rc = rank_dist_ring(x, blk, len, ring_vectors, &r, &s1);
         sent += s1;
-        if (!rc && user_lists(&r, acc, mark, touched, &n_res, &cap)) {
-            prefrec_dist_fail(x->dist, NULL);
-            rc = -1;
-        }
+        if (!rc && user_lists(&r, acc, mark, touched, &n_res, &cap)) rc = -1;
         free(r.ent_start), free(r.ent_at), free(r.ent_prod), free(r.ent_w);
         r.ent_start = r.ent_at = NULL, r.ent_prod = NULL, r.ent_w = NULL;
     }

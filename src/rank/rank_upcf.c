@@ -179,7 +179,9 @@ static int ring_sums(void *ctx, int src, const char *blk, size_t len) {
 
 /* The sharded fit's second half: this rank's customers with history get their lists, in batches
  * of users whose exact sums (16 bytes a product) fit in 64 MiB; the customer records go round the
- * ring once per batch, as many batches on every rank. Collective. */
+ * ring once per batch, as many batches on every rank. Collective;
+ * a rank that fails returns at once, leaving the rest out: its error goes to the caller's agree
+ * (eval), which stops the others where they are. */
 #define UPCF_BATCH_BYTES ((size_t)64 << 20)
 static prefrec_status upcf_fit_dist(upcf_model *m, int verbose, prefrec_error *err) {
     const prefrec_interactions *x = m->x;
@@ -233,7 +235,6 @@ static prefrec_status upcf_fit_dist(upcf_model *m, int verbose, prefrec_error *e
         }
     }
     int64_t most = rc ? 0 : (nh + bu - 1) / bu;
-    if (rc) prefrec_dist_fail(x->dist, NULL);
     if (!rc && prefrec_dist_allreduce_i64(x->dist, &most, 1, PREFREC_DIST_MAX)) rc = -1;
     uint64_t sent = 0, s1 = 0;
     int64_t n_res = 0, cap = 0;
@@ -250,7 +251,6 @@ static prefrec_status upcf_fit_dist(upcf_model *m, int verbose, prefrec_error *e
         free(ipow);
         ipow = malloc(((size_t)ip_start[r.n_user] + 1) * sizeof *ipow);
         if (!ipow) {
-            prefrec_dist_fail(x->dist, NULL);
             rc = -1;
             break;
         }
@@ -275,7 +275,6 @@ static prefrec_status upcf_fit_dist(upcf_model *m, int verbose, prefrec_error *e
                     float *rv = rp ? realloc(m->res_val, (size_t)nc * sizeof *rv) : NULL;
                     if (rv) m->res_val = rv;
                     if (!rp || !rv) {
-                        prefrec_dist_fail(x->dist, NULL);
                         rc = -1;
                         break;
                     }

@@ -7,7 +7,8 @@
 # and --affiliate too.
 # mf (ALS) and rp3beta, whose item-side sums over customers are exact (the 2^-64 grid,
 # src/rank/rank_exact.h), give the one-process bytes too (untuned, small, so quick).
-# neumf and neumf_blend300 (train's data-parallel NeuMF) give the one-process figures within a
+# tifu_knn and upcf (the customer records passed round the ranks) give the one-process bytes,
+# tuned; neumf and neumf_blend300 (train's data-parallel NeuMF) the one-process figures within a
 # tolerance, the other rankers' beside them exactly.
 # A ranker that is not sharded is refused by name before any work; a bad purchase line owned by
 # a rank other than 0 ends the job with the one-process file:line error and writes nothing.
@@ -105,6 +106,30 @@ for n in 1 2 3; do
   run "$n" "$bin" eval "${opts[@]}" --json "$work/n.json" --html "$work/n.html" >"$work/n.txt" 2>"$work/err" &&
     blank "$work/n" && same one n && ok "mf, rp3beta, 2 windows, $n ranks: the one-process JSON, HTML and table" ||
     bad "mf, rp3beta, $n ranks: $(diff "$work/one.json.b" "$work/n.json.b" | head -5) $(tail -c 300 "$work/err")"
+done
+
+# tifu_knn and upcf (their customers' lists made in the fit, the customer records passed round
+# the ranks: rank_dist_ring; neighbours by (distance, global key), sums exact), tuned on their
+# grids (tifu_knn's k 100 keeps fewer neighbours than A02's customers), the bootstrap against upcf
+opts=(--data "$work/d" --windows 1 --step 45 --bootstrap 20 --seed 9 --rankers tifu_knn,upcf,pop
+  --default upcf)
+one "$bin" eval "${opts[@]}" --json "$work/one.json" --html "$work/one.html" >"$work/one.txt" 2>/dev/null ||
+  bad "one-process eval (tifu_knn, upcf) failed"
+blank "$work/one"
+python3 - "$work/one.json" <<'EOF4' && ok "one process: tifu_knn and upcf measured and tuned" || bad "one-process JSON (tifu_knn, upcf, above)"
+import json, sys
+d = json.load(open(sys.argv[1]))
+o = d["new_items"]["overall"]
+assert set(o) == {"tifu_knn", "upcf", "pop"}, o.keys()
+assert o["tifu_knn"]["recall"] > 0 and o["upcf"]["recall"] > 0 and o["upcf"]["users"] > 100, o
+t = {(x["ranker"], x["params"]) for x in d["tuning"]}
+assert ("tifu_knn", "k=100 m=7 r_b=0.9 r_g=0.7 alpha=0.5") in t and any(r == "upcf" for r, _ in t), t
+EOF4
+for n in 1 2 3; do
+  rm -f "$work/n.json" "$work/n.html"
+  run "$n" "$bin" eval "${opts[@]}" --json "$work/n.json" --html "$work/n.html" >"$work/n.txt" 2>"$work/err" &&
+    blank "$work/n" && same one n && ok "tifu_knn, upcf, tuned, $n ranks: the one-process JSON, HTML and table" ||
+    bad "tifu_knn, upcf, $n ranks: $(diff "$work/one.json.b" "$work/n.json.b" | head -5) $(tail -c 300 "$work/err")"
 done
 
 # neumf and neumf_blend300: the NeuMF fitted as train fits it on several ranks (the sharded
