@@ -181,7 +181,7 @@ rm -f "$work/n.json"
 if run 2 "$bin" eval --data "$work/nothing" --rankers pop,bpr --json "$work/n.json" >/dev/null 2>"$work/err"; then
   bad "bpr on 2 ranks: exit 0"
 else
-  grep -q "ranker 'bpr' is not sharded: on several ranks eval runs pop,pop_seg,.*; run it in one process" "$work/err" &&
+  grep -q "ranker 'bpr' is not sharded (its SGD is one stream of steps.*): on several ranks eval runs pop,pop_seg,.*; run it in one process" "$work/err" &&
     ! grep -q "nothing" "$work/err" && [[ ! -e "$work/n.json" && $(grep -c "error:" "$work/err") -eq 1 ]] &&
     ok "bpr on 2 ranks: refused by name before loading: $(head -c 120 "$work/err")..." ||
     bad "bpr on 2 ranks: $(head -c 400 "$work/err")"
