@@ -58,8 +58,8 @@ static prefrec_status nr_fit_dist(const prefrec_fit_input *in, prefrec_train_par
     uint8_t *valid = malloc(n + 1);
     m->row = malloc(((size_t)NC + 1) * sizeof *m->row);
     s = cust && prod && target && age && gender && valid && m->row
-            ? PREFREC_OK
-            : prefrec_error_set(err, PREFREC_E_NOMEM, "neumf ranker: out of memory");
+        ? PREFREC_OK
+        : prefrec_error_set(err, PREFREC_E_NOMEM, "neumf ranker: out of memory");
     for (int32_t g = 0; !s && g < NC; g++) m->row[g] = -1;
     for (size_t j = 0; !s && j < n; j++) { /* the scores come customer by customer */
         int32_t g = sc->customer[j];
@@ -81,7 +81,8 @@ static prefrec_status nr_fit_dist(const prefrec_fit_input *in, prefrec_train_par
         prefrec_dist_allreduce_i64(d, &total, 1, PREFREC_DIST_SUM))
         s = prefrec_error_set(err, PREFREC_E_IO, "neumf ranker: counting the pairs over the ranks");
     if (!s && !total)
-        s = prefrec_error_set(err, PREFREC_E_EMPTY, "neumf ranker: no scored pairs before the cut-off");
+        s = prefrec_error_set(err, PREFREC_E_EMPTY,
+                              "neumf ranker: no scored pairs before the cut-off");
     prefrec_train_data td = {n, cust, prod, target, C, NP, gender, age, valid};
     prefrec_train_report rep;
     if (!s) s = nm_train_dist(&td, valid, d, tp, &m->net, &rep, err);

@@ -396,8 +396,8 @@ static prefrec_status tifu_fit_dist(tifu_model *m, int verbose, prefrec_error *e
     uint8_t *mark = calloc((size_t)np + 1, 1);
     int32_t *touched = malloc(((size_t)np + 1) * sizeof *touched);
     int rc = user && blk && r.heap && r.got && m->slot && m->res_start && acc && mark && touched
-                 ? 0
-                 : -1;
+        ? 0
+        : -1;
     if (!rc) {
         char *at = blk;
         memcpy(at, &nh, 4), memcpy(at + 4, &pairs, 8), at += 12;
@@ -468,12 +468,15 @@ static prefrec_status tifu_fit_dist(tifu_model *m, int verbose, prefrec_error *e
         r.ent_start = r.ent_at = NULL, r.ent_prod = NULL, r.ent_w = NULL;
     }
     if (!rc && verbose)
-        fprintf(stderr, "  tifu_knn: %d customers' lists on this rank, %lld batch(es), %llu bytes "
-                "sent round the ring\n", nh, (long long)most, (unsigned long long)sent);
+        fprintf(stderr,
+                "  tifu_knn: %d customers' lists on this rank, %lld batch(es), %llu bytes "
+                "sent round the ring\n",
+                nh, (long long)most, (unsigned long long)sent);
     free(user), free(blk), free(r.heap), free(r.got), free(acc), free(mark), free(touched);
-    return rc ? prefrec_error_set(err, PREFREC_E_NOMEM,
-                                  "tifu_knn: the customers' lists could not be made (out of memory)")
-              : PREFREC_OK;
+    return rc
+        ? prefrec_error_set(err, PREFREC_E_NOMEM,
+                            "tifu_knn: the customers' lists could not be made (out of memory)")
+        : PREFREC_OK;
 }
 
 static prefrec_status tifu_fit(const prefrec_fit_input *in, const void *params, void **model,

@@ -287,8 +287,10 @@ static prefrec_status upcf_fit_dist(upcf_model *m, int verbose, prefrec_error *e
         }
     }
     if (!rc && verbose)
-        fprintf(stderr, "  upcf: %d customers' lists on this rank, %lld batch(es), %llu bytes sent "
-                "round the ring\n", nh, (long long)most, (unsigned long long)sent);
+        fprintf(stderr,
+                "  upcf: %d customers' lists on this rank, %lld batch(es), %llu bytes sent "
+                "round the ring\n",
+                nh, (long long)most, (unsigned long long)sent);
     free(user), free(blk), free(r.acc), free(ip_start), free(ipow), free(r.inter), free(r.touched);
     return rc ? prefrec_error_set(err, PREFREC_E_NOMEM,
                                   "upcf: the customers' lists could not be made (out of memory, or "
