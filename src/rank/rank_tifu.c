@@ -11,8 +11,9 @@
  * The neighbours are the best k by (distance as a float, then the customer's place in the
  * one-process order), whatever order they are met in, and their vectors are summed exactly
  * (rank_exact.h: each weight on the 2^-64 grid), so the list does not depend on the order of
- * the additions. That is what lets a sharded window (x->dist, docs/mpi.md) give the one-process
- * bits: there fit computes every customer's list itself (tifu_fit_dist), the ranks' customer
+ * the additions. That is what lets a sharded window (x->dist and x->customer_key, docs/mpi.md;
+ * tests/test_rank_ring.c gives a key alone, one rank without MPI) give the one-process bits:
+ * there fit computes every customer's list itself (tifu_fit_dist), the ranks' customer
  * vectors passing round the ring (rank_dist_ring) twice, once for the neighbours and once for
  * their vectors.
  *
@@ -40,7 +41,7 @@ typedef struct tifu_model {
     double *norm2; /* n_customers */
     int32_t *by_norm; /* customers with history, by (norm2, index) ascending */
     int32_t n_hist;
-    /* sharded (x->dist): every customer with history's scores, computed by fit (rank_tifu_dist.c) */
+    /* sharded (x->dist): every customer with history's scores, made by fit (tifu_fit_dist) */
     int32_t *slot; /* n_customers: the customer's list, or -1 */
     int64_t *res_start; /* n_hist + 1 */
     int32_t *res_prod;
@@ -538,7 +539,7 @@ static prefrec_status tifu_fit(const prefrec_fit_input *in, const void *params, 
     free(pos);
     if (in->verbose)
         fprintf(stderr, "  tifu_knn: %d customers with baskets, k %d, m %d\n", m->n_hist, p.k, p.m);
-    if (x->dist) {
+    if (x->dist || x->customer_key) { /* sharded (or a test standing for one rank of it) */
         prefrec_status st = tifu_fit_dist(m, in->verbose, err);
         if (st) {
             tifu_free(m);

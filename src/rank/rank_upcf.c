@@ -9,8 +9,9 @@
  * the paper's sum over all users: that is where UP-CF's repeat strength comes from.
  *
  * The sum over customers is exact (rank_exact.h: each term sim^q rc(v, i) on the 2^-64 grid),
- * so it does not depend on the customers' order. That is what lets a sharded window (x->dist,
- * docs/mpi.md) give the one-process bits: there fit makes every customer's list itself
+ * so it does not depend on the customers' order. That is what lets a sharded window (x->dist and
+ * x->customer_key, docs/mpi.md; tests/test_rank_ring.c gives a key alone, one rank without
+ * MPI) give the one-process bits: there fit makes every customer's list itself
  * (upcf_fit_dist), the ranks' customer records passing round the ring (rank_dist_ring) once per
  * batch of users, whose sums it holds. */
 #include <math.h>
@@ -357,7 +358,7 @@ static prefrec_status upcf_fit(const prefrec_fit_input *in, const void *params, 
     if (in->verbose)
         fprintf(stderr, "  upcf: r %d, alpha %g, q %g: %lld recent pairs\n", p.recency, p.alpha,
                 p.q, (long long)n);
-    if (x->dist) {
+    if (x->dist || x->customer_key) { /* sharded (or a test standing for one rank of it) */
         prefrec_status st = upcf_fit_dist(m, in->verbose, err);
         if (st) {
             upcf_free(m);
