@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "prefrec/native/rankers.h"
 #include "prefrec/topk.h"
@@ -71,6 +72,17 @@ int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t n
  * collective: its caller's next one must be an agree with its error, host/dist.h, which stops
  * the others' exchange) or on another rank (the job is stopped). */
 typedef int (*rank_ring_visit)(void *ctx, int src, const char *blk, size_t len);
+/* A ring block's field of per-user runs: for each of user[0..n), its 4-byte values
+ * data[start[u] .. start[u + 1]) (CSR rows: products, weights), copied to at one after another;
+ * returns the end. */
+static inline char *rank_ring_put_rows(char *at, const int32_t *user, int32_t n,
+                                       const int64_t *start, const void *data) {
+    for (int32_t i = 0; i < n; i++) {
+        int64_t q0 = start[user[i]], len = start[user[i] + 1] - q0;
+        memcpy(at, (const char *)data + q0 * 4, (size_t)len * 4), at += len * 4;
+    }
+    return at;
+}
 int rank_dist_ring(const prefrec_interactions *x, const char *blk, size_t len,
                    rank_ring_visit visit, void *ctx, uint64_t *sent);
 

@@ -411,14 +411,8 @@ static prefrec_status tifu_fit_dist(tifu_model *m, int verbose, prefrec_error *e
             int32_t n = (int32_t)(x->row_start[user[i] + 1] - x->row_start[user[i]]);
             memcpy(at, &n, 4);
         }
-        for (int32_t i = 0; i < nh; i++) {
-            int64_t q0 = x->row_start[user[i]], n = x->row_start[user[i] + 1] - q0;
-            memcpy(at, x->product + q0, (size_t)n * 4), at += n * 4;
-        }
-        for (int32_t i = 0; i < nh; i++) {
-            int64_t q0 = x->row_start[user[i]], n = x->row_start[user[i] + 1] - q0;
-            memcpy(at, m->w + q0, (size_t)n * 4), at += n * 4;
-        }
+        at = rank_ring_put_rows(at, user, nh, x->row_start, x->product);
+        at = rank_ring_put_rows(at, user, nh, x->row_start, m->w);
         for (int32_t c = 0; c < x->n_customers; c++) m->slot[c] = -1;
         for (int32_t i = 0; i < nh; i++) m->slot[user[i]] = i;
     }

@@ -222,18 +222,9 @@ static prefrec_status upcf_fit_dist(upcf_model *m, int verbose, prefrec_error *e
                             (int32_t)(m->rc_start[user[i] + 1] - m->rc_start[user[i]])};
             memcpy(at, c, 8);
         }
-        for (int32_t i = 0; i < nh; i++) {
-            int64_t q0 = x->row_start[user[i]], n = x->row_start[user[i] + 1] - q0;
-            memcpy(at, x->product + q0, (size_t)n * 4), at += n * 4;
-        }
-        for (int32_t i = 0; i < nh; i++) {
-            int64_t q0 = m->rc_start[user[i]], n = m->rc_start[user[i] + 1] - q0;
-            memcpy(at, m->rc_item + q0, (size_t)n * 4), at += n * 4;
-        }
-        for (int32_t i = 0; i < nh; i++) {
-            int64_t q0 = m->rc_start[user[i]], n = m->rc_start[user[i] + 1] - q0;
-            memcpy(at, m->rc_val + q0, (size_t)n * 4), at += n * 4;
-        }
+        at = rank_ring_put_rows(at, user, nh, x->row_start, x->product);
+        at = rank_ring_put_rows(at, user, nh, m->rc_start, m->rc_item);
+        at = rank_ring_put_rows(at, user, nh, m->rc_start, m->rc_val);
     }
     int64_t most = rc ? 0 : (nh + bu - 1) / bu;
     if (!rc && prefrec_dist_allreduce_i64(x->dist, &most, 1, PREFREC_DIST_MAX)) rc = -1;
