@@ -251,8 +251,11 @@ prefrec_status nm_pack_save_dist(const prefrec_neumf *net, const prefrec_pack_me
         st = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open (rank %d): %s", tmp,
                                prefrec_dist_rank(d), strerror(errno));
     /* PREFREC_MPI_FAIL=R:pack (tests/mpi/fail.sh): rank R fails before writing its rows */
-    if (!st && prefrec_dist_hook(d, "pack"))
-        st = prefrec_error_set(err, PREFREC_E_IO, "pack: cannot write its rows (PREFREC_MPI_FAIL, a test hook)");
+    if (!st && prefrec_dist_hook(d, "pack")) { /* the job stops with "rank R: ..." */
+        st = prefrec_error_set(err, PREFREC_E_IO,
+                               "pack: cannot write its rows (PREFREC_MPI_FAIL, a test hook)");
+        prefrec_dist_fail(d, err);
+    }
     if (!st) {
         if (root) pw_put(&o, 0, head, hlen); /* header (CRC 0), manifest, table, item side */
         unsigned char b4[4];
