@@ -73,8 +73,8 @@ static int cmp_i32(const void *a, const void *b) {
 }
 
 /* The bought sets: each customer's distinct products among all pairs, ascending (CSR). */
-prefrec_status nm_pack_bought(const prefrec_train_data *td, uint32_t **off_out,
-                                 int32_t **idx_out, uint32_t *nnz, prefrec_error *err) {
+prefrec_status nm_pack_bought(const prefrec_train_data *td, uint32_t **off_out, int32_t **idx_out,
+                              uint32_t *nnz, prefrec_error *err) {
     uint32_t C = (uint32_t)td->n_customers;
     uint32_t *off = calloc((size_t)C + 1, sizeof *off);
     int32_t *idx = malloc(td->n_pairs * sizeof *idx + 1);

@@ -30,14 +30,13 @@ static int cmp_rec(const void *a, const void *b) {
 }
 
 /* Each local customer's place among all ranks' customers (ascending keys) and the code bytes and
- * bought entries of every customer before it: mine (n records, any order) sorted, then the
+ * bought entries of every customer before it: mine (n records, sorted by key) first, then the
  * block of each other rank in turn (step s: to rank me + s, from rank me - s, one all-to-all
  * carrying one block), merged against mine. A rank holds its block and one other, never every
- * customer. rec is sorted in place; place, code_before and bought_before follow its order. */
-static int global_places(prefrec_dist *d, place_rec *rec, size_t n, uint64_t *place,
+ * customer. place, code_before and bought_before follow rec's order. Collective. */
+static int global_places(prefrec_dist *d, const place_rec *rec, size_t n, uint64_t *place,
                          uint64_t *code_before, uint64_t *bought_before) {
     int N = prefrec_dist_size(d), me = prefrec_dist_rank(d), rc = 0;
-    qsort(rec, n, sizeof *rec, cmp_rec);
     uint64_t cb = 0, bb = 0;
     for (size_t i = 0; i < n; i++) {
         place[i] = i, code_before[i] = cb, bought_before[i] = bb;
@@ -148,12 +147,13 @@ static prefrec_status plan(const prefrec_neumf *net, const prefrec_pack_meta *me
     prefrec_pack_writer *w = prefrec_pack_writer_new();
     uint32_t c = (uint32_t)C, c1 = c + 1, nb = (uint32_t)code_bytes, z = (uint32_t)nnz;
     uint32_t sh2[2] = {c, (uint32_t)net->dim};
-    prefrec_status s =
-        w ? nm_pack_item_side(w, net, meta, c, z, err)
-          : prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
+    prefrec_status s = w ? nm_pack_item_side(w, net, meta, c, z, err)
+                         : prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
     size_t first = w ? prefrec_pack_writer_count(w) : 0;
-    if (!s) s = prefrec_pack_writer_add_deferred(w, "customer.code.off", PREFREC_DT_U32, 1, &c1, err);
-    if (!s) s = prefrec_pack_writer_add_deferred(w, "customer.code.str", PREFREC_DT_U8, 1, &nb, err);
+    if (!s)
+        s = prefrec_pack_writer_add_deferred(w, "customer.code.off", PREFREC_DT_U32, 1, &c1, err);
+    if (!s)
+        s = prefrec_pack_writer_add_deferred(w, "customer.code.str", PREFREC_DT_U8, 1, &nb, err);
     if (!s) s = prefrec_pack_writer_add_deferred(w, "customer.emb", PREFREC_DT_F32, 2, sh2, err);
     if (!s) s = prefrec_pack_writer_add_deferred(w, "customer.bias", PREFREC_DT_F32, 1, &c, err);
     if (!s) s = prefrec_pack_writer_add_deferred(w, "customer.gender", PREFREC_DT_I8, 1, &c, err);
@@ -182,10 +182,10 @@ prefrec_status nm_pack_save_dist(const prefrec_neumf *net, const prefrec_pack_me
     const int root = prefrec_dist_rank(d) == 0, N = prefrec_dist_size(d);
     size_t C = td ? (size_t)td->n_customers : 0, D = (size_t)net->dim;
     if (!td || td->n_customers != net->n_customers || td->n_products != net->n_products)
-        return prefrec_dist_agree(d,
-                                  prefrec_error_set(err, PREFREC_E_INVAL,
-                                                    "pack: training data do not match the model"),
-                                  0, err);
+        return prefrec_dist_agree(
+            d,
+            prefrec_error_set(err, PREFREC_E_INVAL, "pack: training data do not match the model"),
+            0, err);
     uint32_t *boff = NULL, nnz = 0;
     int32_t *bidx = NULL;
     prefrec_status st = nm_pack_bought(td, &boff, &bidx, &nnz, err);
@@ -204,19 +204,19 @@ prefrec_status nm_pack_save_dist(const prefrec_neumf *net, const prefrec_pack_me
     if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
         prefrec_dist_allreduce_i64(d, tot, 3, PREFREC_DIST_SUM))
         st = prefrec_error_set(err, PREFREC_E_IO, "pack: summing the sizes over the ranks");
-    if (!st && (tot[0] >= (int64_t)UINT32_MAX || tot[1] > (int64_t)UINT32_MAX ||
-                tot[2] > (int64_t)UINT32_MAX))
+    if (!st &&
+        (tot[0] >= (int64_t)UINT32_MAX || tot[1] > (int64_t)UINT32_MAX ||
+         tot[2] > (int64_t)UINT32_MAX))
         st = prefrec_error_set(err, PREFREC_E_RANGE,
                                "pack: %lld customers, %lld bytes of codes, %lld bought entries: "
                                "past the pack's 32-bit sizes",
                                (long long)tot[0], (long long)tot[1], (long long)tot[2]);
-    /* each customer's place: rec[].bought carries the local index through the sort, then the
-     * bought count the others need */
+    /* this rank's customers in key order (the pack's order): rec[].bought carries the local
+     * index through the sort, then the bought count the others need */
     size_t *local = malloc((C + 1) * sizeof *local);
     if (!st && !local) st = prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
     if (!st) {
-        place_rec *tmp = rec;
-        qsort(tmp, C, sizeof *tmp, cmp_rec);
+        qsort(rec, C, sizeof *rec, cmp_rec);
         for (size_t i = 0; i < C; i++) {
             local[i] = rec[i].bought;
             rec[i].bought = boff[local[i] + 1] - boff[local[i]];
@@ -238,14 +238,15 @@ prefrec_status nm_pack_save_dist(const prefrec_neumf *net, const prefrec_pack_me
         prefrec_dist_bcast(d, lay, sizeof lay, 0))
         st = prefrec_error_set(err, PREFREC_E_IO, "pack: sending the layout");
     uint64_t end = lay[T_COUNT];
-    if (!st) snprintf(tmp, strlen(path) + 32, "%s.tmp.%llu", path, (unsigned long long)lay[T_COUNT + 1]);
+    if (!st)
+        snprintf(tmp, strlen(path) + 32, "%s.tmp.%llu", path, (unsigned long long)lay[T_COUNT + 1]);
     int created = 0;
     if (!st && root) {
         o.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
         created = o.fd >= 0;
         if (o.fd < 0 || ftruncate(o.fd, (off_t)end))
-            st = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create: %s", tmp,
-                                   strerror(errno));
+            st =
+                prefrec_error_set(err, PREFREC_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
     }
     if (!(st = prefrec_dist_agree(d, st, 0, err)) && !root && (o.fd = open(tmp, O_WRONLY)) < 0)
         st = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot open (rank %d): %s", tmp,
@@ -269,29 +270,37 @@ prefrec_status nm_pack_save_dist(const prefrec_neumf *net, const prefrec_pack_me
                 float f;
                 int8_t g;
                 switch (t) {
-                case T_CODE_OFF:
-                    put_u32(b4, (uint32_t)cbf[i]);
-                    pw_put(&o, at + 4 * p, b4, 4);
-                    break;
-                case T_CODE_STR: pw_put(&o, at + cbf[i], meta->customer_code[c], rec[i].code); break;
-                case T_EMB: pw_put(&o, at + 4 * D * p, net->cemb + c * D, 4 * D); break;
-                case T_BIAS: pw_put(&o, at + 4 * p, net->cbias + c, 4); break;
-                case T_GENDER:
-                    g = nm_pack_gender(td, (uint32_t)c);
-                    pw_put(&o, at + p, &g, 1);
-                    break;
-                case T_AGE:
-                    f = td->age ? td->age[c] : NAN;
-                    pw_put(&o, at + 4 * p, &f, 4);
-                    break;
-                case T_BOFF:
-                    put_u32(b4, (uint32_t)bbf[i]);
-                    pw_put(&o, at + 4 * p, b4, 4);
-                    break;
-                case T_BIDX:
-                    pw_put(&o, at + 4 * bbf[i], bidx + boff[c], 4 * (size_t)rec[i].bought);
-                    break;
-                default: pw_put(&o, at + 4 * p, meta->customer_lines + c, 4); break;
+                    case T_CODE_OFF:
+                        put_u32(b4, (uint32_t)cbf[i]);
+                        pw_put(&o, at + 4 * p, b4, 4);
+                        break;
+                    case T_CODE_STR:
+                        pw_put(&o, at + cbf[i], meta->customer_code[c], rec[i].code);
+                        break;
+                    case T_EMB:
+                        pw_put(&o, at + 4 * D * p, net->cemb + c * D, 4 * D);
+                        break;
+                    case T_BIAS:
+                        pw_put(&o, at + 4 * p, net->cbias + c, 4);
+                        break;
+                    case T_GENDER:
+                        g = nm_pack_gender(td, (uint32_t)c);
+                        pw_put(&o, at + p, &g, 1);
+                        break;
+                    case T_AGE:
+                        f = td->age ? td->age[c] : NAN;
+                        pw_put(&o, at + 4 * p, &f, 4);
+                        break;
+                    case T_BOFF:
+                        put_u32(b4, (uint32_t)bbf[i]);
+                        pw_put(&o, at + 4 * p, b4, 4);
+                        break;
+                    case T_BIDX:
+                        pw_put(&o, at + 4 * bbf[i], bidx + boff[c], 4 * (size_t)rec[i].bought);
+                        break;
+                    default:
+                        pw_put(&o, at + 4 * p, meta->customer_lines + c, 4);
+                        break;
                 }
             }
             if (root && (t == T_CODE_OFF || t == T_BOFF)) { /* the offsets' last entry */
@@ -323,8 +332,8 @@ prefrec_status nm_pack_save_dist(const prefrec_neumf *net, const prefrec_pack_me
         put_u32(b4, crc);
         if (pwrite(o.fd, b4, 4, PREFREC_PACK_OFF_CRC) != 4 || fsync(o.fd) || close(o.fd) ||
             rename(tmp, path))
-            st = prefrec_error_set(err, PREFREC_E_IO, "%s: cannot write: %s", path,
-                                   strerror(errno));
+            st =
+                prefrec_error_set(err, PREFREC_E_IO, "%s: cannot write: %s", path, strerror(errno));
         o.fd = -1;
         if (!st) {
             created = 0;

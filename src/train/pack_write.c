@@ -377,9 +377,8 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
 
 size_t prefrec_pack_writer_count(const prefrec_pack_writer *w) { return w->n; }
 
-prefrec_status prefrec_pack_writer_head(const prefrec_pack_writer *w, uint64_t *off,
-                                        uint64_t *end, void **out, size_t *len,
-                                        prefrec_error *err) {
+prefrec_status prefrec_pack_writer_head(const prefrec_pack_writer *w, uint64_t *off, uint64_t *end,
+                                        void **out, size_t *len, prefrec_error *err) {
     unsigned char *b = NULL;
     *out = NULL;
     *len = 0;

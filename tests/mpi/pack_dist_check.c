@@ -63,8 +63,8 @@ static int one_case(prefrec_dist *d, const char *dir, int C, int with_lines, uin
             cust[np] = c, prod[np] = (int32_t)(sm(&s) % (uint64_t)P), tgt[np] = uf(&s) + 2.5f;
         }
     }
-    prefrec_neumf net = {D, 1, {8}, C, P, cemb, cbias, NULL, NULL, {NULL}, {NULL},
-                         NULL, NULL, 0.25f, seed};
+    prefrec_neumf net = {D,    1,      {8},    C,    P,    cemb,  cbias, NULL,
+                         NULL, {NULL}, {NULL}, NULL, NULL, 0.25f, seed};
     float *pemb = malloc((size_t)P * D * 4), *pbias = malloc((size_t)P * 4);
     float *w0 = malloc((size_t)8 * (2 * D + PREFREC_MODEL_N_DEMO) * 4), *b0 = malloc(8 * 4);
     float *wg = malloc((size_t)D * 4), *wm = malloc(8 * 4), *ptarget = malloc((size_t)P * 4);
@@ -86,10 +86,28 @@ static int one_case(prefrec_dist *d, const char *dir, int C, int with_lines, uin
     prefrec_train_report rep = {0};
     tp.dim = D, tp.epochs = 3, tp.batch = 256, tp.lr = 0.001f, tp.valid_frac = 0.1;
     prefrec_train_data all = {np, cust, prod, tgt, C, P, gender, age, NULL};
-    prefrec_pack_meta meta = {"A01", "2021-12-01", (const char *const *)pcode,
-                              (const char *const *)pcode, pcat, psub, cats, 3, subs, 5,
-                              (const char *const *)code, &all, &tp, &rep, NULL, ptarget, 2.5,
-                              with_lines ? lines : NULL, NULL, NULL, 0, 0};
+    prefrec_pack_meta meta = {"A01",
+                              "2021-12-01",
+                              (const char *const *)pcode,
+                              (const char *const *)pcode,
+                              pcat,
+                              psub,
+                              cats,
+                              3,
+                              subs,
+                              5,
+                              (const char *const *)code,
+                              &all,
+                              &tp,
+                              &rep,
+                              NULL,
+                              ptarget,
+                              2.5,
+                              with_lines ? lines : NULL,
+                              NULL,
+                              NULL,
+                              0,
+                              0};
     char one[4096], many[4096];
     snprintf(one, sizeof one, "%s/one.%d.%d.pack", dir, C, with_lines);
     snprintf(many, sizeof many, "%s/n%d.%d.%d.pack", dir, N, C, with_lines);
@@ -104,8 +122,7 @@ static int one_case(prefrec_dist *d, const char *dir, int C, int with_lines, uin
     int32_t nl = 0;
     size_t lnp = 0;
     for (int c = 0; c < C; c++)
-        lc[c] = prefrec_fnv1a32(code[c], strlen(code[c])) % (uint32_t)N == (uint32_t)me ? nl++
-                                                                                     : -1;
+        lc[c] = prefrec_fnv1a32(code[c], strlen(code[c])) % (uint32_t)N == (uint32_t)me ? nl++ : -1;
     const char **lcode = malloc((size_t)nl * sizeof *lcode + 8);
     uint64_t *lkey = malloc((size_t)nl * 8 + 8);
     float *lemb = malloc((size_t)nl * D * 4 + 4), *lbias = malloc((size_t)nl * 4 + 4),
@@ -127,7 +144,8 @@ static int one_case(prefrec_dist *d, const char *dir, int C, int with_lines, uin
     prefrec_neumf lnet = net;
     lnet.n_customers = nl, lnet.cemb = lemb, lnet.cbias = lbias;
     prefrec_pack_meta lmeta = meta;
-    lmeta.customer_code = lcode, lmeta.data = &mine, lmeta.customer_lines = with_lines ? llines : NULL;
+    lmeta.customer_code = lcode, lmeta.data = &mine,
+    lmeta.customer_lines = with_lines ? llines : NULL;
     size_t bytes = 0;
     prefrec_status st = nm_pack_save_dist(&lnet, &lmeta, d, lkey, many, &bytes, &err);
     if (st) {

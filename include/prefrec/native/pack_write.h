@@ -67,9 +67,8 @@ size_t prefrec_pack_writer_count(const prefrec_pack_writer *w);
  * tensor's data (header, manifest, tensor table, the tensors with data, zero padding), with the
  * CRC field 0: the file is these bytes, the deferred tensors at off[i], zeros between them, and
  * the CRC32 of all of it but the CRC field at PREFREC_PACK_OFF_CRC. */
-prefrec_status prefrec_pack_writer_head(const prefrec_pack_writer *w, uint64_t *off,
-                                        uint64_t *end, void **out, size_t *len,
-                                        prefrec_error *err);
+prefrec_status prefrec_pack_writer_head(const prefrec_pack_writer *w, uint64_t *off, uint64_t *end,
+                                        void **out, size_t *len, prefrec_error *err);
 /* Serialise: *out (caller frees with free()) holds *len bytes. */
 prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len,
                                           prefrec_error *err);
