@@ -158,7 +158,7 @@ static prefrec_status product_targets(const prefrec_interactions *x, const prefr
  * fits are the one-process fits (src/rank/rank_dist.h); pmap (dataset -> pack product index)
  * and P are the pack's on every rank; td is this rank's pairs (pack product indices: the mean
  * targets, summed over the ranks). a: the affiliate's set in one process (the per-customer line
- * counts are made here then), NULL in a sharded run (train_one_dist gathers them). */
+ * counts are made here then), NULL in a sharded run (each rank counts its own: local_lines). */
 static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof,
                                  const aff_set *a, const prefrec_train_data *td,
                                  const int32_t *pmap, int32_t P, prefrec_dist *d,
@@ -549,8 +549,9 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
  * validation (prefrec_train_split_valid: a hash of the codes, the one-process flag) and trains the
  * NeuMF on them data-parallel (trainer_dist.c); the pack's products and their mean scores are
  * sums over the ranks (integer counts, exact sums), so nothing is gathered before training.
- * After it, the pack's per-customer parts are gathered to rank 0 in the one-process order
- * (customers by customer_key, products as scored). Records: per customer, key u64, pairs u32,
+ * After it every rank writes its customers' rows of the pack (pack_dist.c). Only --dump-pairs
+ * gathers the pairs to rank 0, in the one-process order (customers by customer_key, products as
+ * scored: pack_records, merge_records, dump_dist). Records: per customer, key u64, pairs u32,
  * gender i32, age f32, code length u32, the code's bytes; per pair, product i32 (the pack's
  * index) and target f32 (memcpy'd: no alignment). */
 enum { CUST_REC = 24, PAIR_REC = 8 };
