@@ -242,7 +242,7 @@ prefrec_status nm_pack_save_dist(const prefrec_neumf *net, const prefrec_pack_me
         snprintf(tmp, strlen(path) + 32, "%s.tmp.%llu", path, (unsigned long long)lay[T_COUNT + 1]);
     int created = 0;
     if (!st && root) {
-        o.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        o.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
         created = o.fd >= 0;
         if (o.fd < 0 || ftruncate(o.fd, (off_t)end))
             st =
