@@ -90,6 +90,11 @@ static void tiny_store(tb *t, size_t n, const char *name, uint32_t dt, unsigned 
     }
 }
 
+/* tiny_pack's segment popularity with the quantised variants (10+): 0 as the default plan
+ * stores it (q8c), 1 stored as f16, 2 its f16-rounded values stored as f32 (the floats 1
+ * decodes to: the engine must answer both alike) */
+static int tiny_pop_f16;
+
 /* variant 0: NeuMF only; 1 and 2: with the blend (weights WV[variant]); 3: variant 1 with buy
  * again and the mixed list (no decay, w_due 1, beta 1; share 0.5, global) as of 2022-01-01 */
 static unsigned char *tiny_pack(size_t *len, int variant) {
@@ -103,7 +108,11 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
     static const float base[P] = {0.3f, 0.25f, 0.2f, 0.1f, 0.1f, 0.05f};
     static const float f30[P] = {0.05f, 0.1f, 0.1f, 0.3f, 0.25f, 0.2f};
     for (int s = 0; s < S; s++)
-        for (int p = 0; p < P; p++) pop_seg[s * P + p] = s == 25 ? f30[p] : base[p];
+        for (int p = 0; p < P; p++) {
+            pop_seg[s * P + p] = s == 25 ? f30[p] : base[p];
+            if (quant && tiny_pop_f16 == 2)
+                pop_seg[s * P + p] = prefrec_f16_to_f32(prefrec_f32_to_f16(pop_seg[s * P + p]));
+        }
     tb t[] = {{"product.emb", 0, 2, {P, 2}, pemb, sizeof pemb},
               {"product.bias", 0, 1, {P}, pbias, sizeof pbias},
               {"mlp.0.w", 0, 2, {2, 8}, w1, sizeof w1},
@@ -145,9 +154,11 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
                 {"product.emb", 9}, {"product.bias", 1},  {"mlp.0.w", 6},       {"mlp.0.b", 1},
                 {"out.gmf", 1},     {"out.mlp", 1},       {"out.bias", 1},      {"blend.ease.w", 6},
                 {"blend.knn.w", 7}, {"blend.pop.seg", 8}, {"blend.pop.all", 8}, {"blend.trend", 1}};
-    for (int q = 0; quant && q < 12; q++)
-        tiny_store(t, sizeof t / sizeof t[0], QT[q].name,
-                   q == 0 && emb_q8r ? PREFREC_DT_Q8R : QT[q].dt, qbuf[q]);
+    for (int q = 0; quant && q < 12; q++) {
+        uint32_t dt = q == 0 && emb_q8r ? PREFREC_DT_Q8R : QT[q].dt;
+        if (q == 9 && tiny_pop_f16) dt = tiny_pop_f16 == 1 ? PREFREC_DT_F16 : PREFREC_DT_F32;
+        if (dt != PREFREC_DT_F32) tiny_store(t, sizeof t / sizeof t[0], QT[q].name, dt, qbuf[q]);
+    }
     static uint16_t knn16[P * M]; /* and one index list u16 (-1 as 0xFFFF) */
     for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].name, "blend.knn.nbr")) {

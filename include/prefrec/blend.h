@@ -55,16 +55,17 @@ typedef struct prefrec_blend {
     /* the list weights as stored (f16, q8r, q4r in a version-2 pack, m <= PREFREC_BLEND_ROW_MAX):
      * read a row at a time, ease_w / knn_w then NULL; else NULL */
     const prefrec_tensor *ease_wt, *knn_wt;
-    /* the segment popularity as stored counts (pc8 / pc16 in a version-2 pack): read a segment's
-     * row or one value at a time (prefrec_blend_pop_row, prefrec_pc_read), pop_seg then NULL, pop_gl the
+    /* the segment popularity as stored in a version-2 pack, counts (pc8 / pc16) or f16 values:
+     * read a segment's row or one value at a time (prefrec_blend_pop_row; prefrec_pc_read, or
+     * prefrec_f16_to_f32 of the stored value), pop_seg then NULL; pop_gl, for counts, the
      * products' overall shares (owned: prefrec_blend_free); else NULL */
     const prefrec_tensor *pop_t;
     float *pop_gl;
 } prefrec_blend;
 
 /* Segment s's popularity row (n_products floats): b->pop_seg's, or decoded from the stored
- * counts into tmp (the same floats; one value at a time: prefrec_pc_reader_at and
- * prefrec_pc_read over b->pop_t and b->pop_gl). */
+ * counts or f16 values into tmp (the same floats; one value at a time: prefrec_pc_reader_at and
+ * prefrec_pc_read over b->pop_t and b->pop_gl, or prefrec_f16_to_f32). */
 const float *prefrec_blend_pop_row(const prefrec_blend *b, int s, float *tmp);
 
 /* What prefrec_blend_load allocated (the popularity shares); b stays loadable again. */

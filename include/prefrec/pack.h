@@ -198,7 +198,27 @@ static inline const char *prefrec_strings_at(const prefrec_strings *s, uint32_t 
 
 /* ---- quantised storage (src/core/quant.c): the writer's encoders and the reader's decoders,
  * bit-exact in every build (integer and single IEEE operations only) ------------------------ */
-float prefrec_f16_to_f32(uint16_t h); /* exact, NaN and infinities kept */
+/* Always inlined (GCC, clang): the decoders call these once a value, and neither -Os nor the
+ * browser's first tier (Liftoff, which runs a page's load) would inline the call. */
+#if defined(__GNUC__)
+#define PREFREC_ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define PREFREC_ALWAYS_INLINE static inline
+#endif
+
+/* exact, NaN and infinities kept */
+PREFREC_ALWAYS_INLINE float prefrec_f16_to_f32(uint16_t h) {
+    uint32_t em = h & 0x7FFFu;
+    union {
+        uint32_t u;
+        float f;
+    } v;
+    if (em - 0x0400u < 0x7800u) v.u = (em << 13) + 0x38000000u; /* normal: rebias 15 -> 127 */
+    else if (em >= 0x7C00u) v.u = 0x7F800000u | (em & 0x3FFu) << 13; /* infinity, NaN (payload) */
+    else v.f = (float)em * 0x1p-24f; /* subnormal or zero: em x 2^-24, exact */
+    v.u |= (uint32_t)(h & 0x8000u) << 16;
+    return v.f;
+}
 uint16_t prefrec_f32_to_f16(float f); /* round to nearest even; overflow to infinity */
 /* q8r, one row of n floats: scale = max |x| / 127 rounded up to 11 significant bits (an f16's
  * precision: gzip stores such f32s in fewer bytes; 0 for an all-zero row), q = x / scale

@@ -247,15 +247,16 @@ int prefrec_cmd_eval(int argc, char **argv) {
             return cli_usage_error("eval", usage_text,
                                    "--skip-bad-rows is not available on several ranks (the "
                                    "sharded load stops at the first bad line)");
-        /* refused before any work: a ranker whose fit reads every customer's rows */
+        /* refused before any work: a ranker whose fit is not written for a sharded window */
         for (size_t r = 0; prefrec_dist_size(cli_dist()) > 1 && r < n_rk; r++)
             if (!prefrec_ranker_sharded(rk[r].def)) {
                 if (prefrec_dist_rank(cli_dist()) == 0)
                     fprintf(stderr,
-                            "prefrec eval: error: ranker '%s' is not sharded: on several ranks "
-                            "eval runs %s; run it in one process (without mpirun, or "
+                            "prefrec eval: error: ranker '%s' is not sharded (%s): on several "
+                            "ranks eval runs %s; run it in one process (without mpirun, or "
                             "PREFREC_ONE_PROCESS=1)\n",
-                            rk[r].def->name, prefrec_rankers_sharded_names());
+                            rk[r].def->name, prefrec_ranker_unsharded_why(rk[r].def),
+                            prefrec_rankers_sharded_names());
                 return 1;
             }
         if (prefrec_dist_rank(cli_dist()) != 0) ep.verbose = 0;

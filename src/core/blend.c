@@ -37,14 +37,15 @@ static prefrec_status get_w(const prefrec_pack *pack, const char *name, uint32_t
     return get(pack, name, PREFREC_DT_F32, 2, P, M, (const void **)w, err);
 }
 
-/* The segment popularity: kept as its stored counts where the pack has them (pc8 / pc16: no
- * float table written at load; the shares pop_gl are made at the end of the load), else the
- * f32 table. */
+/* The segment popularity: kept as stored where the pack has it as counts (pc8 / pc16; the
+ * shares pop_gl are made at the end of the load) or as f16 values (a version-2 pack): no float
+ * table (33 x P) written into fresh memory at load. Else the f32 table. */
 static prefrec_status get_pop(const prefrec_pack *pack, uint32_t P, prefrec_blend *b,
                               prefrec_error *err) {
     const prefrec_tensor *t = prefrec_pack_find(pack, "blend.pop.seg");
     uint32_t want[2] = {PREFREC_N_SEGMENTS, P};
-    if (t && prefrec_pack_pc_table(pack, t))
+    if (t && (prefrec_pack_pc_table(pack, t) ||
+              (t->dtype == PREFREC_DT_F16 && prefrec_pack_by_rows(pack, t))))
         return prefrec_pack_get(pack, "blend.pop.seg", t->dtype, 2, want, &b->pop_t, err);
     return get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, PREFREC_N_SEGMENTS, P,
                (const void **)&b->pop_seg, err);
@@ -52,6 +53,10 @@ static prefrec_status get_pop(const prefrec_pack *pack, uint32_t P, prefrec_blen
 
 const float *prefrec_blend_pop_row(const prefrec_blend *b, int s, float *tmp) {
     if (b->pop_seg) return b->pop_seg + (size_t)s * (size_t)b->n_products;
+    if (b->pop_t->dtype == PREFREC_DT_F16) {
+        prefrec_pack_row_f32(b->pop_t, (uint64_t)s, 1, tmp);
+        return tmp;
+    }
     prefrec_pc_row(b->pop_t->dtype, (const unsigned char *)b->pop_t->data, PREFREC_N_SEGMENTS,
                    (uint64_t)b->n_products, b->pop_gl, (uint64_t)s, tmp);
     return tmp;
@@ -105,7 +110,7 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
     for (int k = 0; k < PREFREC_BW_COUNT; k++)
         b->w[k] = member_num(w, prefrec_blend_weight_names[k], 0);
     b->tiebreak = member_num(bl, "tiebreak", 1e-6);
-    if (b->pop_t) { /* last: nothing to free on the error paths above */
+    if (b->pop_t && b->pop_t->dtype != PREFREC_DT_F16) { /* last: nothing to free above */
         b->pop_gl = malloc((size_t)P * sizeof *b->pop_gl + 1);
         if (!b->pop_gl) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
         prefrec_pc_shares(b->pop_t->dtype, (const unsigned char *)b->pop_t->data,

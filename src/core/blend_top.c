@@ -120,8 +120,9 @@ prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *
     int ok = P > 0 && b->tiebreak >= 0;
     for (int k = 0; k < PREFREC_BW_COUNT; k++) ok = ok && w[k] >= 0;
     /* ub starts as the largest segment part of each product: each segment's row read once
-     * (decoded from its counts into row when the pack stores them so), checked, its max taken
-     * and its scaled values folded into ub */
+     * (decoded from its counts or f16 values into rowbuf when the pack stores them so), checked,
+     * its max taken and its scaled values folded into ub */
+    const int counts = !b->pop_seg && b->pop_t && b->pop_t->dtype != PREFREC_DT_F16;
     float seg_max[PREFREC_N_SEGMENTS], trend_max = 0.0f;
     float *ub = ok ? malloc((size_t)P * sizeof *ub) : NULL;
     float *rowbuf = ok && !b->pop_seg ? malloc((size_t)P * sizeof *rowbuf) : NULL;
@@ -132,7 +133,7 @@ prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *
     for (int32_t p = 0; ok && p < P; p++) ub[p] = 0.0f;
     for (int s = 0; ok && s < PREFREC_N_SEGMENTS; s++) {
         const float *row = prefrec_blend_pop_row(b, s, rowbuf);
-        if (b->pop_seg) {
+        if (!counts) {
             ok = max_finite_nonneg(row, (size_t)P, &seg_max[s]);
         } else { /* from counts: in [0, 1] by construction (each count is at most its row's
                     size: checked at open; each share at most 1), only the max to take */
@@ -221,8 +222,9 @@ typedef struct top_ctx {
     const int32_t *product_cat, *product_sub;
     int32_t n_cat, n_sub;
     size_t n;
-    const float *row, *cs, *ss; /* row: the segment's popularity, NULL when read from counts */
-    prefrec_pc_reader pc; /* (then) the segment's row of counts */
+    const float *row, *cs, *ss; /* row: the segment's popularity, NULL when read as stored */
+    const unsigned char *h16; /* (then) the segment's row of f16 values, or NULL and */
+    prefrec_pc_reader pc; /* the segment's row of counts */
     float fs, ft, inv, wc, wcp, wsp, t;
     prefrec_blend_top_scratch *sc;
     prefrec_blend_parts *parts;
@@ -245,7 +247,9 @@ static void visit(top_ctx *x, int32_t p) {
     parts->i2i[p] = ea;
     parts->i2i[p] *= parts->f_ease;
     parts->i2i[p] += parts->f_knn * ka;
-    float pv = x->row ? x->row[p] : prefrec_pc_read(&x->pc, b->pop_gl, (uint64_t)p);
+    float pv = x->row ? x->row[p]
+        : x->h16      ? prefrec_f16_to_f32((uint16_t)(x->h16[2 * p] | x->h16[2 * p + 1] << 8))
+                      : prefrec_pc_read(&x->pc, b->pop_gl, (uint64_t)p);
     parts->pop[p] = x->fs * pv + x->ft * b->trend[p];
     parts->cat[p] = 0.0f;
     if (x->n > 0) {
@@ -327,7 +331,10 @@ size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, 
     }
     int s = seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0;
     x.row = b->pop_seg ? b->pop_seg + (size_t)s * P : NULL; /* else a value at a time */
-    if (!x.row)
+    x.h16 = !x.row && b->pop_t->dtype == PREFREC_DT_F16
+        ? (const unsigned char *)b->pop_t->data + 2 * (size_t)s * P
+        : NULL;
+    if (!x.row && !x.h16)
         prefrec_pc_reader_at(b->pop_t->dtype, (const unsigned char *)b->pop_t->data,
                              PREFREC_N_SEGMENTS, (uint64_t)P, (uint64_t)s, &x.pc);
     x.fs = part_scale(w[PREFREC_BW_POP], ix->seg_max[s]);

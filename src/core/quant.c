@@ -14,27 +14,6 @@
 
 #include "prefrec/pack.h"
 
-float prefrec_f16_to_f32(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1Fu, m = h & 0x3FFu, x;
-    if (e == 0x1F) {
-        x = sign | 0x7F800000u | (m << 13); /* infinity or NaN (payload kept) */
-    } else if (e) {
-        x = sign | ((e + 112u) << 23) | (m << 13); /* rebias 15 -> 127 */
-    } else if (!m) {
-        x = sign;
-    } else { /* subnormal m x 2^-24: normalise */
-        e = 113;
-        while (!(m & 0x400u)) {
-            m <<= 1;
-            e--;
-        }
-        x = sign | (e << 23) | ((m & 0x3FFu) << 13);
-    }
-    float f;
-    memcpy(&f, &x, sizeof f);
-    return f;
-}
-
 uint16_t prefrec_f32_to_f16(float f) {
     uint32_t x;
     memcpy(&x, &f, sizeof x);

@@ -626,9 +626,10 @@ static prefrec_status run(const prefrec_dataset *ds, const uint64_t *customer_ke
                                      "eval: ranker '%s' has a grid but no params_size", rd->name);
         if (prefrec_dist_size(d) > 1 && !prefrec_ranker_sharded(rd))
             return prefrec_error_set(err, PREFREC_E_INVAL,
-                                     "eval: ranker '%s' is not sharded (on several ranks eval "
-                                     "runs %s; run it in one process)",
-                                     rd->name, prefrec_rankers_sharded_names());
+                                     "eval: ranker '%s' is not sharded (%s; on several ranks "
+                                     "eval runs %s; run it in one process)",
+                                     rd->name, prefrec_ranker_unsharded_why(rd),
+                                     prefrec_rankers_sharded_names());
     }
     prefrec_eval_window win[100];
     int n_win = 0;

@@ -39,13 +39,22 @@ const prefrec_ranker_def *prefrec_ranker_find(const char *name) {
  * every statistic they take over customers is an integer sum over the ranks (popularity, the
  * G-TopFreq lines, the ItemKNN co-purchases, the EASE Gram, the blend's and due's counts), or an
  * exact sum on a fixed-point grid (rank_exact.h: RP3beta's weighted co-purchases, ALS's item
- * side), or a maximum (the seed score's intervals), or a sum in the one-process customer order
- * (the blend's, due's and mixed's tuning); the rest read only the customer's own history (and
- * ALS's customer side the replicated item factors). Not here: bpr, tifu_knn, upcf, neumf,
- * neumf_blend300 (their fits read every customer's rows). */
+ * side, UP-CF's and TIFU-KNN's sums over customers, whose records pass round the ranks), or a
+ * maximum (the seed score's intervals), or a sum in the one-process customer order (the blend's,
+ * due's and mixed's tuning); the rest read only the customer's own history (and ALS's customer
+ * side the replicated item factors). neumf and neumf_blend300 fit the NeuMF with train's
+ * data-parallel trainer: the one-process figures within a tolerance, not the bits
+ * (rank_neumf.c). Not here: bpr (prefrec_ranker_unsharded_why). In report order. */
 static const char sharded_names[] =
-    "pop,pop_seg,g_topfreq,p_topfreq,gp_topfreq,itemknn,rp3beta,ease,mf,rep_freq,rep_recency,"
-    "seed_score,blend,blend_served,due,mixed";
+    "pop,pop_seg,g_topfreq,p_topfreq,gp_topfreq,itemknn,rp3beta,ease,mf,tifu_knn,upcf,rep_freq,"
+    "rep_recency,seed_score,neumf,blend,blend_served,due,mixed,neumf_blend300";
+
+const char *prefrec_ranker_unsharded_why(const prefrec_ranker_def *def) {
+    if (def && def->name && !strcmp(def->name, "bpr"))
+        return "its SGD is one stream of steps, each reading the factors the step before wrote, "
+               "so the steps cannot be split over ranks and give the same model";
+    return "its fit is not written for a sharded window";
+}
 
 int prefrec_ranker_sharded(const prefrec_ranker_def *def) {
     if (!def || !def->name) return 0;

@@ -239,3 +239,34 @@ int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t n
     free(cnt), free(buf), free(lists), free(all), free(start), free(order);
     return rc;
 }
+
+int rank_dist_ring(const prefrec_interactions *x, const char *blk, size_t len,
+                   rank_ring_visit visit, void *ctx, uint64_t *sent) {
+    prefrec_dist *d = x->dist;
+    int N = prefrec_dist_size(d), me = prefrec_dist_rank(d);
+    uint64_t sent0 = prefrec_dist_bytes_sent(d);
+    size_t *cnt = calloc(2 * (size_t)N, sizeof *cnt);
+    /* PREFREC_MPI_FAIL=R:ring:K (tests/mpi/fail.sh): rank R fails at its K-th visit, as a visit
+     * whose allocation failed does */
+    int rc = cnt && !prefrec_dist_hook(d, "ring") ? visit(ctx, me, blk, len) : -1;
+    const char *cur = blk; /* the block this rank passes on next: its own, then the last received */
+    size_t cur_len = len;
+    char *held = NULL;
+    for (int step = 1; step < N && !rc; step++) {
+        for (int r = 0; r < N; r++) cnt[r] = 0;
+        cnt[(me + 1) % N] = cur_len;
+        char *recv = NULL;
+        rc = prefrec_dist_alltoallv(d, cur, cnt, &recv, cnt + N);
+        free(held);
+        held = recv;
+        if (rc) break;
+        int src = ((me - step) % N + N) % N;
+        cur = held ? held : "";
+        cur_len = cnt[N + (me - 1 + N) % N];
+        rc = prefrec_dist_hook(d, "ring") ? -1 : visit(ctx, src, cur, cur_len);
+    }
+    free(held);
+    free(cnt);
+    if (sent) *sent = prefrec_dist_bytes_sent(d) - sent0;
+    return rc;
+}

@@ -59,4 +59,19 @@ int rank_rows_put(rank_rows_sink *s, int32_t ii, int32_t j, const void *value);
 int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t nb, int32_t k,
                    const rank_rows_ops *ops, int32_t *n_nbr, int32_t *nbr, float *val);
 
+/* The ring exchange of the user-neighbour fits (TIFU-KNN's nearest customers, UP-CF's similar
+ * customers: docs/mpi.md): every rank's block of customer records (blk[0..len), the fit's own
+ * format) passes every rank. visit(ctx, src, blk, len) is called first with this rank's own
+ * block (src = this rank), then N - 1 times with the block of rank me - 1, me - 2, ... (mod N),
+ * each received from the next rank down the ring in one all-to-all (a block goes one step a
+ * call), so a rank holds its own block and one other at a time. The order of the visits
+ * depends on N: what a fit takes from them must not (exact sums, a top-k ordered by the global
+ * key). One process (dist NULL): the own block only. *sent (may be NULL) gets the bytes this
+ * rank sent. Collective: 0, or -1: a visit failed here (this rank left the ring without another
+ * collective: its caller's next one must be an agree with its error, host/dist.h, which stops
+ * the others' exchange) or on another rank (the job is stopped). */
+typedef int (*rank_ring_visit)(void *ctx, int src, const char *blk, size_t len);
+int rank_dist_ring(const prefrec_interactions *x, const char *blk, size_t len,
+                   rank_ring_visit visit, void *ctx, uint64_t *sent);
+
 #endif

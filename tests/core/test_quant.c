@@ -45,6 +45,24 @@ static void test_f16(void) {
         if ((h & 0x7C00) != 0x7C00 || !(h & 0x3FF))
             same += prefrec_f32_to_f16(prefrec_f16_to_f32((uint16_t)h)) == h;
     CHECK_EQ_INT(same, 65536 - 2 * 1023);
+    /* every half against its value worked out apart: (-1)^s x m x 2^(e-25) with the implicit
+     * bit (e > 0), m x 2^-24 (e = 0); infinities and NaNs bit for bit (payload kept) */
+    int exact = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        uint32_t e = h >> 10 & 31, m = h & 1023, want;
+        if (e == 31) {
+            want = (h & 0x8000u) << 16 | 0x7F800000u | m << 13;
+        } else {
+            float f = e ? ldexpf((float)(m | 1024), (int)e - 25) : ldexpf((float)m, -24);
+            memcpy(&want, &f, sizeof want);
+            want |= (h & 0x8000u) << 16;
+        }
+        float got = prefrec_f16_to_f32((uint16_t)h);
+        uint32_t gb;
+        memcpy(&gb, &got, sizeof gb);
+        exact += gb == want;
+    }
+    CHECK_EQ_INT(exact, 65536);
 }
 
 static void test_q8(void) {
@@ -564,6 +582,49 @@ static void test_engine(void) {
     }
 }
 
+/* blend.pop.seg stored as f16 is read as stored (a row or a value at a time, no float table at
+ * load): every list and score is the one of the same pack with the decoded floats stored as
+ * f32, by segment and by customer, for both rankers and the default */
+static void test_pop_f16(void) {
+    char out[2][4096];
+    for (int f = 1; f <= 2; f++) {
+        tiny_pop_f16 = f;
+        size_t len, at = 0;
+        unsigned char *b = tiny_pack(&len, 12);
+        prefrec_pack *p = NULL;
+        prefrec_engine *e = NULL;
+        prefrec_error err = {0};
+        CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+        const prefrec_tensor *t = p ? prefrec_pack_find(p, "blend.pop.seg") : NULL;
+        CHECK(t && t->dtype == (f == 1 ? PREFREC_DT_F16 : PREFREC_DT_F32));
+        CHECK_EQ_INT(prefrec_engine_new(p, NULL, &e, &err), PREFREC_OK);
+        out[f - 1][0] = 0;
+        for (int ranker = PREFREC_RANKER_DEFAULT; e && ranker <= PREFREC_RANKER_NEUMF; ranker++)
+            for (int c = 0; c < 5; c++) {
+                static const char *const cust[2] = {"C0", "C1"};
+                prefrec_request rq = prefrec_request_default();
+                rq.k = 6;
+                rq.ranker = ranker;
+                if (c < 2)
+                    rq.customer = cust[c];
+                else
+                    rq.gender = c == 2 ? 1 : 0, rq.age = c == 4 ? 52.0f : 34.0f;
+                prefrec_response rs;
+                CHECK_EQ_INT(prefrec_engine_recommend(e, &rq, &rs, &err), PREFREC_OK);
+                CHECK(rs.n > 0);
+                for (uint32_t i = 0; i < rs.n && at + 64 < sizeof out[0]; i++)
+                    at += (size_t)snprintf(out[f - 1] + at, sizeof out[0] - at, " %d:%a",
+                                           rs.items[i].product, (double)rs.items[i].score);
+            }
+        prefrec_engine_free(e);
+        prefrec_pack_free(p);
+        free(b);
+    }
+    tiny_pop_f16 = 0;
+    CHECK(out[0][0] != 0);
+    CHECK_STR(out[0], out[1]);
+}
+
 int main(void) {
     test_f16();
     test_q8();
@@ -574,5 +635,6 @@ int main(void) {
     test_pc();
     test_d16_r16();
     test_engine();
+    test_pop_f16();
     return check_report("test_quant");
 }

@@ -4,7 +4,8 @@
 # allocation failing there would, at score's streamed merge, a NeuMF step of train, train's
 # writing of its rows into a pack, an EASE Gram
 # reduction of train's served rankers and of eval's fit, eval's sums of the users' figures,
-# mf's item step and rp3beta's exchange in eval.
+# mf's item step and rp3beta's exchange in eval, and a visit of tifu_knn's and upcf's ring
+# (src/rank/rank_dist.c: the rank leaves the ring, the others' next exchange stops).
 # For each, at -n 2 (rank 1) and -n 3 (rank 2, and rank 0 once): the job ends within a timeout
 # (a hang fails the test instead of blocking CI), exits non-zero, prints the failing rank's
 # message once, and leaves no output nor temp file (train: not even its output directory).
@@ -55,6 +56,8 @@ gram='ease: summing the Gram over the ranks'
 recs="eval: summing the users' figures failed"
 mfx='mf: out of memory (or MPI failed)'
 rpx="rp3beta: out of memory for a rank's co-purchase records, or MPI failed"
+tfx="tifu_knn: the customers' lists could not be made (out of memory)"
+upx="upcf: the customers' lists could not be made (out of memory, or a sum out of the exact"
 evx=(eval --data "$work/d" --windows 1 --step 45 --bootstrap 0 --affiliate A06 --no-tune
   --json "$work/o/e.json" --html "$work/o/e.html")
 for n in 2 3; do
@@ -78,6 +81,11 @@ for n in 2 3; do
   # at the end of every item half-step (the 3rd: 2), rp3beta after its exchange (0)
   check "eval, mf's item step" "$n" "$r:fit:2" "$mfx" "${evx[@]}" --rankers mf --default mf
   check "eval, rp3beta's exchange" "$n" "$r:fit:0" "$rpx" "${evx[@]}" --rankers rp3beta --default rp3beta
+  # tifu_knn's first ring at its second visit (after one exchange; at -n 2 the last, the
+  # others going on to the next collective), upcf's at its first (its own block, before any
+  # exchange)
+  check "eval, tifu_knn's ring" "$n" "$r:ring:1" "$tfx" "${evx[@]}" --rankers tifu_knn --default tifu_knn
+  check "eval, upcf's ring" "$n" "$r:ring:0" "$upx" "${evx[@]}" --rankers upcf --default upcf
 done
 check "train, a NeuMF step, rank 0" 3 "0:step" "$step" "${tr[@]}"
 check "eval, the users' figures, rank 0" 3 "0:users" "$recs" "${ev[@]}"
@@ -111,6 +119,9 @@ run 3 "$bin" "${ev[@]}" >/dev/null 2>&1 && [[ -s $work/o/e.json ]] && ok "eval, 
 rm -f "$work/o/e.json"
 run 3 "$bin" "${evx[@]}" --rankers mf,rp3beta --default mf >/dev/null 2>&1 && [[ -s $work/o/e.json ]] &&
   ok "eval mf, rp3beta, 3 ranks, no hook: JSON written" || bad "eval mf, rp3beta, 3 ranks, no hook"
+rm -f "$work/o/e.json"
+run 3 "$bin" "${evx[@]}" --rankers tifu_knn,upcf --default upcf >/dev/null 2>&1 && [[ -s $work/o/e.json ]] &&
+  ok "eval tifu_knn, upcf, 3 ranks, no hook: JSON written" || bad "eval tifu_knn, upcf, 3 ranks, no hook"
 
 [[ $fails -eq 0 ]] && echo "all fail checks passed" || {
   echo "$fails failed"

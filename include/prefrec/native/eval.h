@@ -209,6 +209,8 @@ prefrec_status prefrec_eval_run_dist(const prefrec_dataset *ds, const uint64_t *
 int prefrec_ranker_sharded(const prefrec_ranker_def *def);
 /* The sharded built-in rankers' names, comma-separated, in report order (static storage). */
 const char *prefrec_rankers_sharded_names(void);
+/* Why def is not sharded, a clause for an error message (static storage). */
+const char *prefrec_ranker_unsharded_why(const prefrec_ranker_def *def);
 
 /* The test windows of params on data spanning days [day_min, day_max] (the rule above): writes
  * up to cap windows into out (earliest first) and returns how many; note (may be NULL, 256
