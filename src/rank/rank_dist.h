@@ -73,5 +73,9 @@ int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t n
 typedef int (*rank_ring_visit)(void *ctx, int src, const char *blk, size_t len);
 int rank_dist_ring(const prefrec_interactions *x, const char *blk, size_t len,
                    rank_ring_visit visit, void *ctx, uint64_t *sent);
+/* The same ring on dist d, for callers without a window (train's pack: the customers' places,
+ * src/train/pack_dist.c). */
+int rank_dist_ring_on(struct prefrec_dist *d, const char *blk, size_t len, rank_ring_visit visit,
+                      void *ctx, uint64_t *sent);
 
 #endif

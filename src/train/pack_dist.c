@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "prefrec/pack.h"
+#include "rank/rank_dist.h"
 
 /* The customer side's tensors, in the pack's order (neumf_pack.c adds them so). */
 enum { T_CODE_OFF, T_CODE_STR, T_EMB, T_BIAS, T_GENDER, T_AGE, T_BOFF, T_BIDX, T_LINES, T_COUNT };
@@ -29,45 +30,46 @@ static int cmp_rec(const void *a, const void *b) {
     return (p > q) - (p < q);
 }
 
+/* The places' merge: a block of another rank's records (sorted by key) against this rank's. */
+typedef struct places_ctx {
+    const place_rec *rec; /* this rank's, sorted by key */
+    size_t n;
+    int me;
+    uint64_t *place, *code_before, *bought_before;
+} places_ctx;
+
+static int places_visit(void *ctx, int src, const char *blk, size_t len) {
+    places_ctx *c = ctx;
+    if (src == c->me) return 0; /* this rank's own: counted when the arrays were set */
+    const place_rec *o = (const place_rec *)(const void *)blk;
+    size_t m = len / sizeof *o, k = 0;
+    uint64_t oc = 0, ob = 0;
+    for (size_t i = 0; i < c->n; i++) { /* both ascend: one merge */
+        place_rec x;
+        for (; k < m; k++) {
+            memcpy(&x, o + k, sizeof x);
+            if (x.key >= c->rec[i].key) break;
+            oc += x.code, ob += x.bought;
+        }
+        c->place[i] += k, c->code_before[i] += oc, c->bought_before[i] += ob;
+    }
+    return 0;
+}
+
 /* Each local customer's place among all ranks' customers (ascending keys) and the code bytes and
- * bought entries of every customer before it: mine (n records, sorted by key) first, then the
- * block of each other rank in turn (step s: to rank me + s, from rank me - s, one all-to-all
- * carrying one block), merged against mine. A rank holds its block and one other, never every
- * customer. place, code_before and bought_before follow rec's order. Collective. */
+ * bought entries of every customer before it: mine (n records, sorted by key) first, then every
+ * other rank's block as it passes round the ring (rank_dist_ring_on: a rank holds its block and
+ * one other, never every customer), merged against mine. place, code_before and bought_before
+ * follow rec's order. Collective: 0 or -1 (the job is stopped). */
 static int global_places(prefrec_dist *d, const place_rec *rec, size_t n, uint64_t *place,
                          uint64_t *code_before, uint64_t *bought_before) {
-    int N = prefrec_dist_size(d), me = prefrec_dist_rank(d), rc = 0;
     uint64_t cb = 0, bb = 0;
     for (size_t i = 0; i < n; i++) {
         place[i] = i, code_before[i] = cb, bought_before[i] = bb;
         cb += rec[i].code, bb += rec[i].bought;
     }
-    size_t *cnt = calloc(2 * (size_t)N, sizeof *cnt);
-    if (!cnt) { /* the others learn it at their next collective (host/dist.h) */
-        prefrec_dist_fail(d, NULL);
-        return -1;
-    }
-    for (int s = 1; s < N && !rc; s++) {
-        char *got = NULL;
-        memset(cnt, 0, 2 * (size_t)N * sizeof *cnt);
-        cnt[(me + s) % N] = n * sizeof *rec;
-        if (prefrec_dist_alltoallv(d, (const char *)rec, cnt, &got, cnt + N)) rc = -1;
-        size_t m = rc ? 0 : cnt[N + (me - s + N) % N] / sizeof *rec;
-        const place_rec *o = (const place_rec *)(void *)got;
-        uint64_t k = 0, oc = 0, ob = 0;
-        for (size_t i = 0; i < n && !rc; i++) { /* both ascend: one merge */
-            place_rec x;
-            for (; k < m; k++) {
-                memcpy(&x, o + k, sizeof x);
-                if (x.key >= rec[i].key) break;
-                oc += x.code, ob += x.bought;
-            }
-            place[i] += k, code_before[i] += oc, bought_before[i] += ob;
-        }
-        free(got);
-    }
-    free(cnt);
-    return rc;
+    places_ctx c = {rec, n, prefrec_dist_rank(d), place, code_before, bought_before};
+    return rank_dist_ring_on(d, (const char *)rec, n * sizeof *rec, places_visit, &c, NULL);
 }
 
 /* ---- writes at offsets, with the CRC of what this rank wrote ---------------------------- */
