@@ -302,6 +302,11 @@ prefrec_status prefrec_quant_plan_check(const char *plan, prefrec_error *err);
 /* CRC32 (IEEE 802.3, reflected, init and final xor 0xFFFFFFFF; the zlib crc32). Pass 0 to
  * start, the previous result to continue over another piece. */
 uint32_t prefrec_crc32(uint32_t crc, const void *data, size_t len);
+/* The CRC32 of crc's data followed by n zero bytes (prefrec_crc32 over n zeros, in O(log n)). */
+uint32_t prefrec_crc32_zeros(uint32_t crc, uint64_t n);
+/* The CRC32 of A followed by B from crc1 = CRC32(A), crc2 = CRC32(B) and len2 = |B| (zlib's
+ * crc32_combine): so pieces of a file checksummed apart give the file's CRC. */
+uint32_t prefrec_crc32_combine(uint32_t crc1, uint32_t crc2, uint64_t len2);
 
 /* FNV-1a 32-bit hash of a string (the customer shard key: shard = hash % n_shards). */
 uint32_t prefrec_fnv1a32(const char *s, size_t len);

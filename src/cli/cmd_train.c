@@ -100,7 +100,8 @@ static prefrec_status opt_out(prefrec_dataset *ds, const char *path, prefrec_err
 }
 
 /* `mpirun -n N prefrec train` (the native-mpi build, docs/mpi.md): each rank loads and scores
- * its customers; rank 0 trains on the gathered pairs and writes the packs. */
+ * its customers, trains the NeuMF data-parallel and writes its customers' rows of each pack;
+ * rank 0 writes the rest of each pack (src/train/pack_dist.c). */
 static int train_sharded(const char *data, const char *opt_path, prefrec_pipeline_params *pp) {
     prefrec_dist *d = cli_dist();
     const int root = prefrec_dist_rank(d) == 0;

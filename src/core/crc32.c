@@ -56,3 +56,41 @@ uint64_t prefrec_fnv1a64(const char *s, size_t len) {
     }
     return h;
 }
+
+/* CRC32 over GF(2): a message is a polynomial and the CRC register its remainder modulo the
+ * polynomial P, so appending n zero bytes multiplies the register by x^(8n) mod P. Registers are
+ * reflected (bit 31 is x^0, the 0xEDB88320 form of P). mulmod is that product (shift-and-add,
+ * one bit of a at a time) and x8n the power x^(8n) by squaring, O(log n) products. With these
+ * the CRC of pieces written apart (every rank its rows of a pack, at their offsets) is put
+ * together without reading the whole file again. */
+static uint32_t mulmod(uint32_t a, uint32_t b) {
+    uint32_t p = 0;
+    for (uint32_t m = 1u << 31; m; m >>= 1) {
+        if (a & m) p ^= b;
+        b = (b & 1u) ? 0xEDB88320u ^ (b >> 1) : b >> 1; /* b * x */
+    }
+    return p;
+}
+
+static uint32_t x8n(uint64_t n) {
+    uint32_t p = 1u << 31, sq = 1u << 23; /* x^0, x^8 */
+    for (; n; n >>= 1) {
+        if (n & 1u) p = mulmod(sq, p);
+        sq = mulmod(sq, sq);
+    }
+    return p;
+}
+
+/* Short runs of zeros go through the byte-wise loop (cheaper than the ~60 products of a
+ * power); longer ones as the power. */
+static const unsigned char zero_bytes[256];
+
+uint32_t prefrec_crc32_zeros(uint32_t crc, uint64_t n) {
+    if (n <= sizeof zero_bytes) return prefrec_crc32(crc, zero_bytes, (size_t)n);
+    return ~mulmod(x8n(n), ~crc);
+}
+
+uint32_t prefrec_crc32_combine(uint32_t crc1, uint32_t crc2, uint64_t len2) {
+    /* the init and final inversions of the two CRCs cancel: crc(A B) = crc(A) x^(8|B|) ^ crc(B) */
+    return mulmod(x8n(len2), crc1) ^ crc2;
+}

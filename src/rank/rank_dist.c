@@ -242,7 +242,11 @@ int rank_dist_rows(const prefrec_interactions *x, const int32_t *prod, int32_t n
 
 int rank_dist_ring(const prefrec_interactions *x, const char *blk, size_t len,
                    rank_ring_visit visit, void *ctx, uint64_t *sent) {
-    prefrec_dist *d = x->dist;
+    return rank_dist_ring_on(x->dist, blk, len, visit, ctx, sent);
+}
+
+int rank_dist_ring_on(prefrec_dist *d, const char *blk, size_t len, rank_ring_visit visit,
+                      void *ctx, uint64_t *sent) {
     int N = prefrec_dist_size(d), me = prefrec_dist_rank(d);
     uint64_t sent0 = prefrec_dist_bytes_sent(d);
     size_t *cnt = calloc(2 * (size_t)N, sizeof *cnt);

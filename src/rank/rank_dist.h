@@ -85,5 +85,9 @@ static inline char *rank_ring_put_rows(char *at, const int32_t *user, int32_t n,
 }
 int rank_dist_ring(const prefrec_interactions *x, const char *blk, size_t len,
                    rank_ring_visit visit, void *ctx, uint64_t *sent);
+/* The same ring on dist d, for callers without a window (train's pack: the customers' places,
+ * src/train/pack_dist.c). */
+int rank_dist_ring_on(struct prefrec_dist *d, const char *blk, size_t len, rank_ring_visit visit,
+                      void *ctx, uint64_t *sent);
 
 #endif

@@ -13,6 +13,7 @@
 #include "prefrec/native/pack_write.h"
 #include "prefrec/native/train.h"
 #include "prefrec/repeat.h"
+#include "pack_dist.h"
 
 static prefrec_status add_f32(prefrec_pack_writer *w, const char *name, uint32_t a, uint32_t b,
                               const float *x, prefrec_error *err) {
@@ -72,8 +73,8 @@ static int cmp_i32(const void *a, const void *b) {
 }
 
 /* The bought sets: each customer's distinct products among all pairs, ascending (CSR). */
-static prefrec_status bought_csr(const prefrec_train_data *td, uint32_t **off_out,
-                                 int32_t **idx_out, uint32_t *nnz, prefrec_error *err) {
+prefrec_status nm_pack_bought(const prefrec_train_data *td, uint32_t **off_out, int32_t **idx_out,
+                              uint32_t *nnz, prefrec_error *err) {
     uint32_t C = (uint32_t)td->n_customers;
     uint32_t *off = calloc((size_t)C + 1, sizeof *off);
     int32_t *idx = malloc(td->n_pairs * sizeof *idx + 1);
@@ -106,7 +107,8 @@ static prefrec_status bought_csr(const prefrec_train_data *td, uint32_t **off_ou
     return PREFREC_OK;
 }
 
-static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *meta, uint32_t nnz) {
+static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *meta, uint32_t C,
+                           uint32_t nnz) {
     json_build jb = {0};
     cJSON *m = json_root(&jb);
     if (!m) return NULL;
@@ -124,7 +126,7 @@ static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *me
     json_str(&jb, m, "inputs", "u[dim], v[dim], male, female, (age-45)/15, age_unknown");
     json_num(&jb, m, "score_max", PREFREC_MODEL_SCORE_MAX);
     json_num(&jb, m, "n_products", net->n_products);
-    json_num(&jb, m, "n_customers", net->n_customers);
+    json_num(&jb, m, "n_customers", C);
     json_num(&jb, m, "n_categories", meta->n_categories);
     json_num(&jb, m, "n_subcategories", meta->n_subcategories);
     json_num(&jb, m, "n_bought", nnz);
@@ -169,23 +171,13 @@ static char *manifest_json(const prefrec_neumf *net, const prefrec_pack_meta *me
     return json_print(&jb, m, 0);
 }
 
-prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_pack_meta *meta,
-                                       const char *path, size_t *size_out, prefrec_error *err) {
-    const prefrec_train_data *td = meta->data;
-    if (!td || td->n_customers != net->n_customers || td->n_products != net->n_products)
-        return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "pack: training data do not match the model");
-    uint32_t P = (uint32_t)net->n_products, C = (uint32_t)net->n_customers, d = (uint32_t)net->dim;
-    uint32_t *boff = NULL, nnz = 0;
-    int32_t *bidx = NULL;
-    prefrec_status s = bought_csr(td, &boff, &bidx, &nnz, err);
-    if (s) return s;
-    prefrec_pack_writer *w = prefrec_pack_writer_new();
-    int8_t *gender = malloc((size_t)C + 1);
-    float *age = malloc((size_t)C * sizeof(float) + 1);
-    char *json = manifest_json(net, meta, nnz);
-    if (!w || !gender || !age || !json)
-        s = prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
+prefrec_status nm_pack_item_side(prefrec_pack_writer *w, const prefrec_neumf *net,
+                                 const prefrec_pack_meta *meta, uint32_t C, uint32_t nnz,
+                                 prefrec_error *err) {
+    uint32_t P = (uint32_t)net->n_products, d = (uint32_t)net->dim;
+    char *json = manifest_json(net, meta, C, nnz);
+    prefrec_status s =
+        json ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
     /* item side first: a browser could stop reading after it */
     if (!s) s = add_f32(w, "product.emb", P, d, net->pemb, err);
     if (!s) s = add_f32(w, "product.bias", P, 0, net->pbias, err);
@@ -221,11 +213,31 @@ prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_p
     if (!s && meta->blend) s = blend_add(w, meta->blend, err);
     if (!s && meta->repeat && meta->repeat_prior)
         s = add_f32(w, "repeat.prior", P, 0, meta->repeat_prior, err);
-    /* customer side */
+    if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
+    cJSON_free(json);
+    return s;
+}
+
+prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_pack_meta *meta,
+                                       const char *path, size_t *size_out, prefrec_error *err) {
+    const prefrec_train_data *td = meta->data;
+    if (!td || td->n_customers != net->n_customers || td->n_products != net->n_products)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "pack: training data do not match the model");
+    uint32_t C = (uint32_t)net->n_customers, d = (uint32_t)net->dim;
+    uint32_t *boff = NULL, nnz = 0;
+    int32_t *bidx = NULL;
+    prefrec_status s = nm_pack_bought(td, &boff, &bidx, &nnz, err);
+    if (s) return s;
+    prefrec_pack_writer *w = prefrec_pack_writer_new();
+    int8_t *gender = malloc((size_t)C + 1);
+    float *age = malloc((size_t)C * sizeof(float) + 1);
+    if (!w || !gender || !age) s = prefrec_error_set(err, PREFREC_E_NOMEM, "pack: out of memory");
+    if (!s) s = nm_pack_item_side(w, net, meta, C, nnz, err);
+    /* customer side (the sharded writer, pack_dist.c, writes these tensors in this order) */
     if (!s) {
         for (uint32_t c = 0; c < C; c++) {
-            int g = td->gender ? td->gender[c] : -1;
-            gender[c] = (int8_t)(g == 0 || g == 1 ? g : -1);
+            gender[c] = nm_pack_gender(td, c);
             age[c] = td->age ? td->age[c] : NAN;
         }
         s = prefrec_pack_writer_add_strings(w, "customer.code", meta->customer_code, C, err);
@@ -241,10 +253,8 @@ prefrec_status prefrec_neumf_save_pack(const prefrec_neumf *net, const prefrec_p
         s = prefrec_pack_writer_add(w, "customer.bought.idx", PREFREC_DT_I32, 1, &nnz, bidx, err);
     if (!s && meta->customer_lines)
         s = add_f32(w, "customer.lines", C, 0, meta->customer_lines, err);
-    if (!s) s = prefrec_pack_writer_set_manifest(w, json, err);
     if (!s) s = prefrec_pack_writer_save(w, path, size_out, err);
     prefrec_pack_writer_free(w);
-    cJSON_free(json);
     free(gender);
     free(age);
     free(boff);

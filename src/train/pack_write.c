@@ -14,6 +14,7 @@ typedef struct wtensor {
     uint32_t dtype, ndim, shape[PREFREC_PACK_MAX_DIMS];
     size_t n_bytes;
     void *data;
+    int deferred; /* its bytes written by the caller (prefrec_pack_writer_add_deferred) */
 } wtensor;
 
 struct prefrec_pack_writer {
@@ -46,9 +47,9 @@ static void put64(unsigned char *p, uint64_t v) {
     put32(p + 4, (uint32_t)(v >> 32));
 }
 
-prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name, uint32_t dtype,
-                                       uint32_t ndim, const uint32_t *shape, const void *data,
-                                       prefrec_error *err) {
+static prefrec_status add_entry(prefrec_pack_writer *w, const char *name, uint32_t dtype,
+                                uint32_t ndim, const uint32_t *shape, const void *data,
+                                int deferred, prefrec_error *err) {
     size_t nl = name ? strlen(name) : 0;
     if (nl == 0 || nl >= PREFREC_PACK_NAME_MAX)
         return prefrec_error_set(err, PREFREC_E_INVAL,
@@ -69,6 +70,9 @@ prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name,
     if (ndim < 1 || ndim > PREFREC_PACK_MAX_DIMS)
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "pack writer: tensor '%s': ndim %u not in 1..4", name, ndim);
+    if (!deferred && w->n && w->t[w->n - 1].deferred)
+        return prefrec_error_set(err, PREFREC_E_INVAL,
+                                 "pack writer: tensor '%s' added after a deferred tensor", name);
     if (w->n == PREFREC_PACK_MAX_TENSORS)
         return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: more than %u tensors",
                                  PREFREC_PACK_MAX_TENSORS);
@@ -90,6 +94,11 @@ prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name,
         n *= t->shape[d];
     }
     t->n_bytes = (size_t)prefrec_dtype_bytes(dtype, ndim, t->shape, n);
+    if (deferred) {
+        t->deferred = 1;
+        w->n++;
+        return PREFREC_OK;
+    }
     t->data = malloc(t->n_bytes ? t->n_bytes : 1);
     if (!t->data) return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory");
     if (t->n_bytes) {
@@ -102,6 +111,18 @@ prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name,
     }
     w->n++;
     return PREFREC_OK;
+}
+
+prefrec_status prefrec_pack_writer_add(prefrec_pack_writer *w, const char *name, uint32_t dtype,
+                                       uint32_t ndim, const uint32_t *shape, const void *data,
+                                       prefrec_error *err) {
+    return add_entry(w, name, dtype, ndim, shape, data, 0, err);
+}
+
+prefrec_status prefrec_pack_writer_add_deferred(prefrec_pack_writer *w, const char *name,
+                                                uint32_t dtype, uint32_t ndim,
+                                                const uint32_t *shape, prefrec_error *err) {
+    return add_entry(w, name, dtype, ndim, shape, NULL, 1, err);
 }
 
 prefrec_status prefrec_pack_writer_add_strings(prefrec_pack_writer *w, const char *base,
@@ -267,19 +288,23 @@ static uint64_t align_up(uint64_t x) {
     return (x + PREFREC_PACK_ALIGN - 1) / PREFREC_PACK_ALIGN * PREFREC_PACK_ALIGN;
 }
 
-prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len,
-                                          prefrec_error *err) {
-    *out = NULL;
-    *len = 0;
+/* The layout (every tensor's data offset into off, when given, and the file's size *end) and,
+ * when out is given, the bytes of the file up to the first deferred tensor's data (all of it
+ * when none is deferred), its CRC field 0. */
+static prefrec_status build(const prefrec_pack_writer *w, uint64_t *off, uint64_t *end_out,
+                            unsigned char **out, size_t *len, prefrec_error *err) {
     if (!w->manifest)
         return prefrec_error_set(err, PREFREC_E_INVAL, "pack writer: no manifest set");
     uint64_t m_size = strlen(w->manifest);
     uint64_t t_off = PREFREC_PACK_HEADER_SIZE + m_size;
     uint64_t d_off = align_up(t_off + (uint64_t)w->n * PREFREC_PACK_ENTRY_SIZE);
-    uint64_t end = d_off;
+    uint64_t end = d_off, head = 0;
     uint32_t version = w->version ? w->version : PREFREC_PACK_VERSION_MIN;
     for (size_t i = 0; i < w->n; i++) {
-        end = align_up(end) + w->t[i].n_bytes;
+        end = align_up(end);
+        if (off) off[i] = end;
+        if (w->t[i].deferred && !head) head = end;
+        end += w->t[i].n_bytes;
         if (w->t[i].dtype >= PREFREC_DT_Q8R && version < 2) {
             if (w->version)
                 return prefrec_error_set(err, PREFREC_E_INVAL,
@@ -289,12 +314,15 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
             version = 2;
         }
     }
+    if (!head) head = end;
     if (end > (uint64_t)SIZE_MAX / 2)
         return prefrec_error_set(err, PREFREC_E_RANGE, "pack writer: pack too large");
-    unsigned char *b = calloc(1, (size_t)end);
+    if (end_out) *end_out = end;
+    if (!out) return PREFREC_OK;
+    unsigned char *b = calloc(1, (size_t)head + 1);
     if (!b)
         return prefrec_error_set(err, PREFREC_E_NOMEM, "pack writer: out of memory (%llu bytes)",
-                                 (unsigned long long)end);
+                                 (unsigned long long)head);
     memcpy(b, PREFREC_PACK_MAGIC, 8); /* includes the NUL */
     put32(b + PREFREC_PACK_OFF_VERSION, version);
     put32(b + PREFREC_PACK_OFF_HEADER_SIZE, PREFREC_PACK_HEADER_SIZE);
@@ -317,15 +345,46 @@ prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **o
         put32(e + 36, t->ndim);
         for (uint32_t d = 0; d < PREFREC_PACK_MAX_DIMS; d++) put32(e + 40 + 4 * d, t->shape[d]);
         put64(e + 56, pos);
-        memcpy(b + pos, t->data, t->n_bytes);
+        if (!t->deferred) memcpy(b + pos, t->data, t->n_bytes);
         pos += t->n_bytes;
     }
+    *out = b;
+    *len = (size_t)head;
+    return PREFREC_OK;
+}
+
+prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len,
+                                          prefrec_error *err) {
+    *out = NULL;
+    *len = 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->t[i].deferred)
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "pack writer: tensor '%s' is deferred (its bytes are "
+                                     "written by the caller: prefrec_pack_writer_head)",
+                                     w->t[i].name);
+    unsigned char *b = NULL;
+    size_t end = 0;
+    prefrec_status s = build(w, NULL, NULL, &b, &end, err);
+    if (s) return s;
     uint32_t crc = prefrec_crc32(0, b, PREFREC_PACK_OFF_CRC);
-    crc = prefrec_crc32(crc, b + PREFREC_PACK_HEADER_SIZE, (size_t)end - PREFREC_PACK_HEADER_SIZE);
+    crc = prefrec_crc32(crc, b + PREFREC_PACK_HEADER_SIZE, end - PREFREC_PACK_HEADER_SIZE);
     put32(b + PREFREC_PACK_OFF_CRC, crc);
     *out = b;
-    *len = (size_t)end;
+    *len = end;
     return PREFREC_OK;
+}
+
+size_t prefrec_pack_writer_count(const prefrec_pack_writer *w) { return w->n; }
+
+prefrec_status prefrec_pack_writer_head(const prefrec_pack_writer *w, uint64_t *off, uint64_t *end,
+                                        void **out, size_t *len, prefrec_error *err) {
+    unsigned char *b = NULL;
+    *out = NULL;
+    *len = 0;
+    prefrec_status s = build(w, off, end, &b, len, err);
+    if (!s) *out = b;
+    return s;
 }
 
 prefrec_status prefrec_pack_writer_save(const prefrec_pack_writer *w, const char *path,

@@ -16,6 +16,7 @@
 #include "core/json_build.h"
 #include "host/dist.h"
 #include "neumf.h"
+#include "pack_dist.h"
 #include "prefrec/native/atomic.h"
 #include "prefrec/native/blend_export.h"
 #include "prefrec/repeat.h"
@@ -157,7 +158,7 @@ static prefrec_status product_targets(const prefrec_interactions *x, const prefr
  * fits are the one-process fits (src/rank/rank_dist.h); pmap (dataset -> pack product index)
  * and P are the pack's on every rank; td is this rank's pairs (pack product indices: the mean
  * targets, summed over the ranks). a: the affiliate's set in one process (the per-customer line
- * counts are made here then), NULL in a sharded run (train_one_dist gathers them). */
+ * counts are made here then), NULL in a sharded run (each rank counts its own: local_lines). */
 static prefrec_status fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof,
                                  const aff_set *a, const prefrec_train_data *td,
                                  const int32_t *pmap, int32_t P, prefrec_dist *d,
@@ -548,8 +549,9 @@ prefrec_status prefrec_pipeline_train(const prefrec_dataset *ds, const prefrec_p
  * validation (prefrec_train_split_valid: a hash of the codes, the one-process flag) and trains the
  * NeuMF on them data-parallel (trainer_dist.c); the pack's products and their mean scores are
  * sums over the ranks (integer counts, exact sums), so nothing is gathered before training.
- * After it, the pack's per-customer parts are gathered to rank 0 in the one-process order
- * (customers by customer_key, products as scored). Records: per customer, key u64, pairs u32,
+ * After it every rank writes its customers' rows of the pack (pack_dist.c). Only --dump-pairs
+ * gathers the pairs to rank 0, in the one-process order (customers by customer_key, products as
+ * scored: pack_records, merge_records, dump_dist). Records: per customer, key u64, pairs u32,
  * gender i32, age f32, code length u32, the code's bytes; per pair, product i32 (the pack's
  * index) and target f32 (memcpy'd: no alignment). */
 enum { CUST_REC = 24, PAIR_REC = 8 };
@@ -613,6 +615,30 @@ static prefrec_status pack_products(const prefrec_dataset *ds, const prefrec_sco
     return st;
 }
 
+/* The pack's product side of a (pglob, pcode, pname, pcat, psub) from pmap (product id -> pack
+ * index or -1) and P, as build_set makes it. 0, or -1 out of memory. */
+static int product_side(const prefrec_dataset *ds, const int32_t *pmap, int32_t P, aff_set *a) {
+    int32_t NP = prefrec_dict_size(ds->products);
+    a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
+    a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
+    a->pname = malloc((size_t)P * sizeof *a->pname + 1);
+    a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
+    a->psub = malloc((size_t)P * sizeof *a->psub + 1);
+    if (!a->pglob || !a->pcode || !a->pname || !a->pcat || !a->psub) return -1;
+    for (int32_t g = 0; g < NP; g++)
+        if (pmap[g] >= 0) {
+            int32_t p = pmap[g];
+            a->pglob[p] = g;
+            a->pcode[p] = prefrec_dict_str(ds->products, g);
+            a->pname[p] =
+                ds->product_name && ds->product_name[g] ? ds->product_name[g] : a->pcode[p];
+            a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[g] : -1;
+            a->psub[p] =
+                ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[g] : -1;
+        }
+    return 0;
+}
+
 /* Rank 0: the ranks' records merged into the affiliate's set, as build_set makes it from the
  * one-process scores (customers ascending in the one-process order, products ascending by id:
  * pmap, P of pack_products), with the split (set_split). *arena (caller frees) holds the
@@ -627,7 +653,7 @@ static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_tra
     size_t *ci = calloc(5 * (size_t)n, sizeof *ci), *pi = ci + n, *cb = ci + 2 * n,
            *pb = ci + 3 * n, *ck = ci + 4 * n;
     size_t C = 0, N = 0, bytes = 0;
-    int32_t NP = prefrec_dict_size(ds->products), *csrc = NULL;
+    int32_t *csrc = NULL;
     if (!ci) goto nomem;
     for (int r = 0; r < n; r++) {
         if (r) cb[r] = cb[r - 1] + ccnt[r - 1], pb[r] = pb[r - 1] + pcnt[r - 1];
@@ -679,23 +705,7 @@ static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_tra
             memcpy(a->target + i, pall + pb[best] + pi[best] + 4, 4);
         }
     }
-    a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
-    a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
-    a->pname = malloc((size_t)P * sizeof *a->pname + 1);
-    a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
-    a->psub = malloc((size_t)P * sizeof *a->psub + 1);
-    if (!a->pglob || !a->pcode || !a->pname || !a->pcat || !a->psub) goto nomem;
-    for (int32_t g = 0; g < NP; g++)
-        if (pmap[g] >= 0) {
-            int32_t p = pmap[g];
-            a->pglob[p] = g;
-            a->pcode[p] = prefrec_dict_str(ds->products, g);
-            a->pname[p] =
-                ds->product_name && ds->product_name[g] ? ds->product_name[g] : a->pcode[p];
-            a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[g] : -1;
-            a->psub[p] =
-                ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[g] : -1;
-        }
+    if (product_side(ds, pmap, P, a)) goto nomem;
     free(ci);
     prefrec_train_data td = {N, a->cust,   a->prod, a->target, (int32_t)C,
                              P, a->gender, a->age,  NULL};
@@ -718,8 +728,9 @@ nomem:
     return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
 }
 
-/* This rank's training data from its scores: customers in the order of its records, products
- * in the pack's indices (pmap), the split's flags (prefrec_train_split_valid of the codes).
+/* This rank's training data from its scores: customers in the order of its records (cglob,
+ * ccode: their ids and codes), products in the pack's indices (pmap), the split's flags
+ * (prefrec_train_split_valid of the codes).
  * Arrays owned by l (aff_free). */
 static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores *sc,
                                 const int32_t *pmap, int32_t P, const prefrec_train_params *tp,
@@ -734,7 +745,10 @@ static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores 
     l->valid = malloc(sc->n + 1);
     l->gender = malloc(C + 1);
     l->age = malloc(C * sizeof *l->age + 1);
-    if (!l->cust || !l->prod || !l->target || !l->valid || !l->gender || !l->age) {
+    l->cglob = malloc(C * sizeof *l->cglob + 1);
+    l->ccode = malloc(C * sizeof *l->ccode + 1);
+    if (!l->cust || !l->prod || !l->target || !l->valid || !l->gender || !l->age || !l->cglob ||
+        !l->ccode) {
         aff_free(l);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     }
@@ -743,6 +757,8 @@ static prefrec_status local_set(const prefrec_dataset *ds, const prefrec_scores 
         int32_t g = sc->customer[j];
         if (j == 0 || g != sc->customer[j - 1]) {
             c++;
+            l->cglob[c] = g;
+            l->ccode[c] = prefrec_dict_str(ds->customers, g);
             l->gender[c] = (int8_t)(ds->has_demographics && ds->gender ? ds->gender[g]
                                                                        : PREFREC_GENDER_UNKNOWN);
             l->age[c] = ds->has_demographics && ds->age ? ds->age[g] : NAN;
@@ -781,36 +797,44 @@ static prefrec_status local_lines(const prefrec_dataset *ds, const prefrec_score
     return PREFREC_OK;
 }
 
-/* Rank 0: the ranks' customer rows (embedding, bias; in each rank's order) put into net in the
- * pack's customer order. */
-static prefrec_status place_customers(prefrec_neumf *net, int n, const char *rows,
-                                      const size_t *counts, const int32_t *csrc, int32_t C,
-                                      prefrec_error *err) {
-    size_t d = (size_t)net->dim, rb = (d + 1) * sizeof(float);
-    size_t *base = calloc((size_t)n, sizeof *base);
-    float *cemb = malloc((size_t)C * d * sizeof *cemb + 1),
-          *cbias = malloc((size_t)C * sizeof *cbias + 1);
-    if (!base || !cemb || !cbias) {
-        free(base), free(cemb), free(cbias);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+/* --dump-pairs of a sharded run: the ranks' pairs gathered to rank 0 and merged into the
+ * one-process order (merge_records), which writes them (the one output of train whose every
+ * pair goes through rank 0: a debugging aid, asked for by name). Collective. */
+static prefrec_status dump_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
+                                prefrec_dist *d, const prefrec_pipeline_params *p,
+                                const prefrec_train_params *tp, const char *code,
+                                const prefrec_scores *sc, const int32_t *pmap, int32_t P,
+                                prefrec_error *err) {
+    const int root = prefrec_dist_rank(d) == 0, n = prefrec_dist_size(d);
+    char *cbuf = NULL, *pbuf = NULL, *call = NULL, *pall = NULL, *arena = NULL, *path = NULL;
+    int32_t *csrc = NULL;
+    size_t clen = 0, plen = 0, *cnt = calloc(2 * (size_t)n, sizeof *cnt);
+    aff_set a;
+    memset(&a, 0, sizeof a);
+    prefrec_status st =
+        cnt ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    if (!st) st = pack_records(ds, customer_key, sc, pmap, &cbuf, &clen, &pbuf, &plen, err);
+    if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
+        (prefrec_dist_gatherv(d, cbuf, clen, 0, &call, cnt) ||
+         prefrec_dist_gatherv(d, pbuf, plen, 0, &pall, cnt + n)))
+        st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the pairs to rank 0 failed");
+    if (!st && root)
+        st = merge_records(ds, tp, n, call, cnt, pall, cnt + n, pmap, P, &a, &arena, &csrc, err);
+    if (!st && root) {
+        size_t plen2 = strlen(p->dump_dir) + strlen(code) + 16;
+        if (!(path = malloc(plen2))) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
+        if (!st) snprintf(path, plen2, "%s/%s.pairs.csv", p->dump_dir, code);
+        if (!st) st = dump_pairs(&a, path, err);
     }
-    for (int r = 1; r < n; r++) base[r] = base[r - 1] + counts[r - 1];
-    for (int32_t c = 0; c < C; c++) {
-        const char *x = rows + base[csrc[2 * c]] + (size_t)csrc[2 * c + 1] * rb;
-        memcpy(cemb + (size_t)c * d, x, d * sizeof(float));
-        memcpy(cbias + c, x + d * sizeof(float), sizeof(float));
-    }
-    free(base);
-    free(net->cemb);
-    free(net->cbias);
-    net->cemb = cemb, net->cbias = cbias, net->n_customers = C;
-    return PREFREC_OK;
+    aff_free(&a);
+    free(cbuf), free(pbuf), free(call), free(pall), free(arena), free(csrc), free(cnt), free(path);
+    return prefrec_dist_agree(d, st, 0, err);
 }
 
 /* One affiliate on every rank: scored where the customers are, each rank's pairs flagged for
  * validation where they are, the pack's products and mean scores summed over the ranks, the
- * NeuMF trained data-parallel (trainer_dist.c), the pack written by rank 0 (its per-customer
- * parts gathered there after training). */
+ * NeuMF trained data-parallel (trainer_dist.c), the pack written by every rank at its
+ * customers' rows (pack_dist.c): nothing per customer goes to rank 0. */
 static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *customer_key,
                                      prefrec_dist *d, const prefrec_pipeline_params *p, int32_t ai,
                                      const char *asof_s, const char *const *cats, int32_t n_cat,
@@ -840,26 +864,25 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
     }
     prefrec_train_params tp = p->train;
     tp.label = code;
-    char *cbuf = NULL, *pbuf = NULL, *call = NULL, *pall = NULL, *arena = NULL, *rows = NULL;
-    char *rall = NULL;
     float *my_lines = NULL;
-    int32_t *pmap = NULL, *csrc = NULL, P = 0;
-    size_t clen = 0, plen = 0;
-    size_t *cnt = calloc(2 * (size_t)n, sizeof *cnt);
-    aff_set a, l;
-    memset(&a, 0, sizeof a);
+    uint64_t *my_keys = NULL;
+    int32_t *pmap = NULL, P = 0;
+    aff_set l;
     memset(&l, 0, sizeof l);
-    st = cnt ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
-    st = prefrec_dist_agree(d, st, 0, err);
     /* the pack's product indices: an integer sum over the ranks (no gather) */
-    if (!st) st = pack_products(ds, sc, d, &pmap, &P, err);
+    st = pack_products(ds, sc, d, &pmap, &P, err);
     if (!st) st = local_set(ds, sc, pmap, P, &tp, &l, err);
-    /* this rank's part of the pack, sent to rank 0 after training */
-    if (!st) st = pack_records(ds, customer_key, sc, pmap, &cbuf, &clen, &pbuf, &plen, err);
+    if (!st && product_side(ds, pmap, P, &l))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    /* the customers' keys: their places in the one-process order (pack_dist.c) */
+    if (!st && !(my_keys = malloc(((size_t)l.td.n_customers + 1) * sizeof *my_keys)))
+        st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
+    for (int32_t c = 0; !st && c < l.td.n_customers; c++) my_keys[c] = customer_key[l.cglob[c]];
     /* the blend's per-customer line counts (plan 1's weights), in this rank's customer order */
     if (!st && p->neighbors > 0) st = local_lines(ds, sc, ai, p->score.asof_day, &my_lines, err);
-    prefrec_scores_free(sc);
     st = prefrec_dist_agree(d, st, 0, err);
+    if (!st && p->dump_dir) st = dump_dist(ds, customer_key, d, p, &tp, code, sc, pmap, P, err);
+    prefrec_scores_free(sc);
     prefrec_neumf *net = NULL;
     prefrec_train_report rep;
     memset(&rep, 0, sizeof rep);
@@ -867,33 +890,6 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
         note(p, "%s: %lld pairs, %lld customers, %d products (scored on %d ranks in %.2f s)", code,
              (long long)total[0], (long long)total[1], P, n, now_seconds() - t0);
     if (!st) st = nm_train_dist(&l.td, l.valid, d, &tp, &net, &rep, err);
-    /* the pack's per-customer parts to rank 0, merged in the one-process order */
-    if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
-        (prefrec_dist_gatherv(d, cbuf, clen, 0, &call, cnt) ||
-         prefrec_dist_gatherv(d, pbuf, plen, 0, &pall, cnt + n)))
-        st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the pairs to rank 0 failed");
-    free(cbuf);
-    free(pbuf);
-    if (!st && root)
-        st = merge_records(ds, &tp, n, call, cnt, pall, cnt + n, pmap, P, &a, &arena, &csrc, err);
-    free(call);
-    free(pall);
-    /* the customer rows to rank 0, in each rank's order */
-    if (!(st = prefrec_dist_agree(d, st, 0, err))) {
-        size_t D = (size_t)net->dim + 1, C = (size_t)l.td.n_customers;
-        rows = malloc(C * D * sizeof(float) + 1);
-        for (size_t c = 0; rows && c < C; c++) {
-            memcpy(rows + c * D * sizeof(float), net->cemb + c * (D - 1), (D - 1) * sizeof(float));
-            memcpy(rows + (c * D + D - 1) * sizeof(float), net->cbias + c, sizeof(float));
-        }
-        if (!rows) st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
-        if (!(st = prefrec_dist_agree(d, st, 0, err)) &&
-            prefrec_dist_gatherv(d, rows, C * D * sizeof(float), 0, &rall, cnt))
-            st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the customers failed");
-        if (!st && root) st = place_customers(net, n, rall, cnt, csrc, a.td.n_customers, err);
-    }
-    free(rows), rows = NULL;
-    free(rall), rall = NULL;
     /* the served rankers, fitted by every rank on its customers (exact sums, fit_extras) */
     pack_extras ex;
     memset(&ex, 0, sizeof ex);
@@ -903,38 +899,66 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
         st = fit_extras(ds, ai, p->score.asof_day, NULL, &l.td, pmap, P, d, customer_key, &tp,
                         p->neighbors, p->min_group, &ex, err);
         st = prefrec_dist_agree(d, st, 0, err);
-        char *lall = NULL;
-        size_t C = (size_t)l.td.n_customers;
-        if (!st && prefrec_dist_gatherv(d, my_lines, C * sizeof(float), 0, &lall, cnt))
-            st = prefrec_error_set(err, PREFREC_E_IO, "train: gathering the line counts failed");
         if (!st && root) {
-            size_t *base = calloc((size_t)n, sizeof *base);
-            ex.lines = calloc((size_t)a.td.n_customers + 1, sizeof *ex.lines);
-            if (!base || !ex.lines) st = prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory");
-            for (int r = 1; !st && r < n; r++) base[r] = base[r - 1] + cnt[r - 1];
-            for (int32_t c = 0; !st && c < a.td.n_customers; c++)
-                memcpy(ex.lines + c,
-                       lall + base[csrc[2 * c]] + (size_t)csrc[2 * c + 1] * sizeof(float),
-                       sizeof(float));
-            free(base);
-        }
-        free(lall);
-        if (!st && root)
             note(p, "%s: served rankers (blend, due, mixed share) fitted on %d ranks in %.2f s",
                  code, n, now_seconds() - tb);
+            if (p->min_group > 1)
+                note(p,
+                     "%s: served aggregates rest on >= %d members: %d of %d segments served as "
+                     "the overall popularity, %lld of %lld neighbour entries dropped",
+                     code, (int)p->min_group, (int)ex.bt.seg_suppressed, (int)ex.bt.seg_nonempty,
+                     (long long)ex.bt.pairs_dropped,
+                     (long long)(ex.bt.pairs_dropped + ex.bt.pairs_kept));
+        }
     }
-    if (!st && root) {
-        st = train_set(NULL, p, ai, code, asof_s, cats, n_cat, subs, n_sub, &a, net, &rep,
-                       p->neighbors > 0 ? &ex : NULL, res, trained, err);
-        net = NULL; /* taken over */
+    /* the pack: every rank writes its customers' rows, rank 0 the rest (pack_dist.c) */
+    memset(res, 0, sizeof *res);
+    res->report = rep;
+    if (!st) {
+        int extra = p->neighbors > 0;
+        prefrec_pack_meta meta = {code,
+                                  asof_s,
+                                  l.pcode,
+                                  l.pname,
+                                  l.pcat,
+                                  l.psub,
+                                  cats,
+                                  n_cat,
+                                  subs,
+                                  n_sub,
+                                  l.ccode,
+                                  &l.td,
+                                  &tp,
+                                  &res->report,
+                                  extra ? &ex.bt : NULL,
+                                  extra ? ex.ptarget : NULL,
+                                  ex.mean,
+                                  extra ? my_lines : NULL,
+                                  extra ? ex.prior : NULL,
+                                  extra ? &ex.rp : NULL,
+                                  ex.share,
+                                  ex.shrink};
+        size_t plen = strlen(p->out_dir) + strlen(code) + 16;
+        char *path = malloc(plen);
+        if (path) snprintf(path, plen, "%s/%s.pack", p->out_dir, code);
+        st = prefrec_dist_agree(
+            d, path ? PREFREC_OK : prefrec_error_set(err, PREFREC_E_NOMEM, "out of memory"), 0,
+            err);
+        if (!st) st = nm_pack_save_dist(net, &meta, d, my_keys, path, &res->pack_bytes, err);
+        free(path);
+    }
+    if (!st) {
+        snprintf(res->code, sizeof res->code, "%s", code);
+        res->n_pairs = (size_t)total[0];
+        res->n_customers = (int32_t)total[1];
+        res->n_products = P;
     }
     extras_free(&ex);
     free(my_lines);
+    free(my_keys);
     prefrec_neumf_free(net);
-    aff_free(&a);
     aff_free(&l);
-    free(arena), free(pmap), free(csrc), free(rows), free(rall);
-    free(cnt);
+    free(pmap);
     st = prefrec_dist_agree(d, st, 0, err);
     if (!st) *trained = 1;
     return st;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fail.sh - a rank that fails after the load ends the job, never hangs (docs/mpi.md "Errors"):
 # with PREFREC_MPI_FAIL=RANK:SITE[:K] (a test hook, src/host/dist.h) rank RANK fails as an
-# allocation failing there would, at score's streamed merge, a NeuMF step of train, an EASE Gram
+# allocation failing there would, at score's streamed merge, a NeuMF step of train, train's
+# writing of its rows into a pack, an EASE Gram
 # reduction of train's served rankers and of eval's fit, eval's sums of the users' figures,
 # mf's item step and rp3beta's exchange in eval, and a visit of tifu_knn's and upcf's ring
 # (src/rank/rank_dist.c: the rank leaves the ring, the others' next exchange stops).
@@ -49,6 +50,7 @@ check() {
 }
 
 merge='out of memory writing its score lines (PREFREC_MPI_FAIL'
+packw='pack: cannot write its rows (PREFREC_MPI_FAIL'
 step='train: out of memory in a NeuMF step (PREFREC_MPI_FAIL'
 gram='ease: summing the Gram over the ranks'
 recs="eval: summing the users' figures failed"
@@ -66,6 +68,11 @@ for n in 2 3; do
   # first affiliate's EASE Gram (14), the 40th a later one's, after packs were written (39:
   # each affiliate's fits are followed by one more sum, its products' pair counts for
   # product.target)
+  # the pack, written by every rank at its rows' offsets (src/train/pack_dist.c): a rank that
+  # cannot write its rows, at the first affiliate's pack and at the third (after two packs
+  # were renamed into place: the output directory goes with them)
+  check "train, writing the first pack" "$n" "$r:pack" "$packw" "${tr[@]}"
+  check "train, writing the third pack" "$n" "$r:pack:2" "$packw" "${tr[@]}"
   check "train, EASE's Gram of the first affiliate" "$n" "$r:fit:14" "$gram" "${tr[@]}"
   check "train, EASE's Gram after packs were written" "$n" "$r:fit:39" "$gram" "${tr[@]}"
   check "eval, EASE's Gram" "$n" "$r:fit:4" "$gram" "${ev[@]}"
@@ -82,6 +89,14 @@ for n in 2 3; do
 done
 check "train, a NeuMF step, rank 0" 3 "0:step" "$step" "${tr[@]}"
 check "eval, the users' figures, rank 0" 3 "0:users" "$recs" "${ev[@]}"
+check "train, writing the first pack, rank 0" 3 "0:pack" "$packw" "${tr[@]}"
+# an output directory that was there: the job leaves it as it was (no pack, no temp file)
+rm -rf "$work/o" && mkdir -p "$work/o/packs" && echo old >"$work/o/packs/A06.pack"
+PREFREC_MPI_FAIL=1:pack timeout 120 "$mpiexec" --oversubscribe -n 3 "$bin" "${tr[@]}" &>/dev/null &&
+  bad "train with a rank failing at the pack exited 0"
+[[ $(cat "$work/o/packs/A06.pack") == old && $(ls -A "$work/o/packs") == A06.pack ]] &&
+  ok "train, a rank failing at the pack: the older pack untouched, no temp file" ||
+  bad "train, a rank failing at the pack: left $(ls -A "$work/o/packs" | tr '\n' ' ')"
 
 # an older output stays as it was (score: the atomic write is not committed)
 rm -rf "$work/o" && mkdir "$work/o" && echo old >"$work/o/s.csv"

@@ -45,8 +45,9 @@ PREFREC_MPI_CALL_MAX=1000 run 3 "$bin" validate --data "$work/d" --cutoff 2021-1
   --json "$work/n.json" >"$work/n.txt" 2>"$work/err" && cmp -s "$work/one.json" "$work/n.json" &&
   cmp -s "$work/one.txt" "$work/n.txt" && ok "validate, 3 ranks, 1000-byte calls: the same JSON and table" ||
   bad "validate, 3 ranks, 1000-byte calls: $(head -c 300 "$work/err")"
-# train with the blend at -n 2: its gathers and ItemKNN's all-to-all in rounds of 64 KiB give the
-# packs of the run without the limit (1000 bytes would make the Gram's reductions too slow here)
+# train with the blend at -n 2: its gathers, ItemKNN's all-to-all and the pack's places'
+# exchange in rounds of 64 KiB give the packs of the run without the limit (1000 bytes would
+# make the Gram's reductions too slow here)
 tr=(--epochs 1 --dim 8 --seed 5 --quiet)
 run 2 "$bin" train --data "$work/d" "${tr[@]}" --out "$work/ta" >/dev/null 2>&1 || bad "train, 2 ranks"
 PREFREC_MPI_CALL_MAX=65536 run 2 "$bin" train --data "$work/d" "${tr[@]}" --out "$work/tb" \

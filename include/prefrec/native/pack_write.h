@@ -52,6 +52,23 @@ prefrec_status prefrec_pack_writer_add_strings(prefrec_pack_writer *w, const cha
  * here (PREFREC_E_INVAL); the reader checks the whole manifest when the pack is opened. */
 prefrec_status prefrec_pack_writer_set_manifest(prefrec_pack_writer *w, const char *json,
                                                 prefrec_error *err);
+/* A tensor whose bytes the caller writes itself (nothing copied): the sharded train's customer
+ * side, each rank writing its rows at their offsets (src/train/pack_dist.c). Deferred tensors
+ * come after every tensor with data (adding one with data after them is an error); a writer
+ * with one cannot finish or save, only give its layout and head (below). */
+prefrec_status prefrec_pack_writer_add_deferred(prefrec_pack_writer *w, const char *name,
+                                                uint32_t dtype, uint32_t ndim,
+                                                const uint32_t *shape, prefrec_error *err);
+/* How many tensors were added. */
+size_t prefrec_pack_writer_count(const prefrec_pack_writer *w);
+/* The layout and the bytes the writer holds: off[i] (caller's array of
+ * prefrec_pack_writer_count entries) the data offset of tensor i, *end the file's size, and
+ * *out (caller frees with free()) the file's first *len bytes, up to the first deferred
+ * tensor's data (header, manifest, tensor table, the tensors with data, zero padding), with the
+ * CRC field 0: the file is these bytes, the deferred tensors at off[i], zeros between them, and
+ * the CRC32 of all of it but the CRC field at PREFREC_PACK_OFF_CRC. */
+prefrec_status prefrec_pack_writer_head(const prefrec_pack_writer *w, uint64_t *off, uint64_t *end,
+                                        void **out, size_t *len, prefrec_error *err);
 /* Serialise: *out (caller frees with free()) holds *len bytes. */
 prefrec_status prefrec_pack_writer_finish(const prefrec_pack_writer *w, void **out, size_t *len,
                                           prefrec_error *err);
