@@ -213,9 +213,12 @@ PREFREC_ALWAYS_INLINE float prefrec_f16_to_f32(uint16_t h) {
         uint32_t u;
         float f;
     } v;
-    if (em - 0x0400u < 0x7800u) v.u = (em << 13) + 0x38000000u; /* normal: rebias 15 -> 127 */
-    else if (em >= 0x7C00u) v.u = 0x7F800000u | (em & 0x3FFu) << 13; /* infinity, NaN (payload) */
-    else v.f = (float)em * 0x1p-24f; /* subnormal or zero: em x 2^-24, exact */
+    if (em - 0x0400u < 0x7800u)
+        v.u = (em << 13) + 0x38000000u; /* normal: rebias 15 -> 127 */
+    else if (em >= 0x7C00u)
+        v.u = 0x7F800000u | (em & 0x3FFu) << 13; /* infinity, NaN (payload) */
+    else
+        v.f = (float)em * 0x1p-24f; /* subnormal or zero: em x 2^-24, exact */
     v.u |= (uint32_t)(h & 0x8000u) << 16;
     return v.f;
 }

@@ -44,8 +44,9 @@ static prefrec_status get_pop(const prefrec_pack *pack, uint32_t P, prefrec_blen
                               prefrec_error *err) {
     const prefrec_tensor *t = prefrec_pack_find(pack, "blend.pop.seg");
     uint32_t want[2] = {PREFREC_N_SEGMENTS, P};
-    if (t && (prefrec_pack_pc_table(pack, t) ||
-              (t->dtype == PREFREC_DT_F16 && prefrec_pack_by_rows(pack, t))))
+    if (t &&
+        (prefrec_pack_pc_table(pack, t) ||
+         (t->dtype == PREFREC_DT_F16 && prefrec_pack_by_rows(pack, t))))
         return prefrec_pack_get(pack, "blend.pop.seg", t->dtype, 2, want, &b->pop_t, err);
     return get(pack, "blend.pop.seg", PREFREC_DT_F32, 2, PREFREC_N_SEGMENTS, P,
                (const void **)&b->pop_seg, err);
