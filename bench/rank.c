@@ -172,7 +172,7 @@ int main(int argc, char **argv) {
     for (int r = 0; r < 3; r++) {
         double t[100];
         void *model = NULL;
-        prefrec_fit_input in = {ds, tr, threads, 42, 0, 0};
+        prefrec_fit_input in = {ds, tr, threads, 42, 0, 0, NULL};
         for (int i = 0; i < runs; i++) {
             defs[r]->free(model);
             model = NULL;
