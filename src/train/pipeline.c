@@ -96,6 +96,17 @@ void pl_extras_free(pack_extras *e) {
  * pairs, products in the pack's indices [0, P). The sums are exact (rank_exact.h: each score on
  * the 2^-64 grid, integers added) and summed over the ranks of x's dist with the counts, so
  * every rank gets the one-process figures, bit for bit, whatever N and the pairs' order. */
+/* What the min_group rule (p->min_group > 1) took out of the served rankers, as a progress line. */
+void pl_note_min_group(const prefrec_pipeline_params *p, const char *code, const pack_extras *e) {
+    if (p->min_group > 1)
+        pl_note(p,
+                "%s: served aggregates rest on >= %d members: %d of %d segments served as the "
+                "overall popularity, %lld of %lld neighbour entries dropped",
+                code, (int)p->min_group, (int)e->bt.seg_suppressed, (int)e->bt.seg_nonempty,
+                (long long)e->bt.pairs_dropped,
+                (long long)(e->bt.pairs_dropped + e->bt.pairs_kept));
+}
+
 static prefrec_status product_targets(const prefrec_interactions *x, const prefrec_train_data *td,
                                       int32_t P, float **ptarget, double *mean,
                                       prefrec_error *err) {
@@ -366,15 +377,7 @@ static prefrec_status train_set(const prefrec_dataset *ds, const prefrec_pipelin
             pl_note(p, "%s: served rankers (blend, due, mixed share) fitted in %.2f s", code,
                     pl_now() - tb);
     }
-    if (!st && p->neighbors > 0) {
-        if (!st && p->min_group > 1)
-            pl_note(p,
-                    "%s: served aggregates rest on >= %d members: %d of %d segments served as the "
-                    "overall popularity, %lld of %lld neighbour entries dropped",
-                    code, (int)p->min_group, (int)ex.bt.seg_suppressed, (int)ex.bt.seg_nonempty,
-                    (long long)ex.bt.pairs_dropped,
-                    (long long)(ex.bt.pairs_dropped + ex.bt.pairs_kept));
-    }
+    if (!st && p->neighbors > 0) pl_note_min_group(p, code, &ex);
     if (!st) {
         int extra = p->neighbors > 0;
         prefrec_pack_meta meta = {code,

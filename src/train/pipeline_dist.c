@@ -374,13 +374,7 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
         if (!st && root) {
             pl_note(p, "%s: served rankers (blend, due, mixed share) fitted on %d ranks in %.2f s",
                     code, n, pl_now() - tb);
-            if (p->min_group > 1)
-                pl_note(p,
-                        "%s: served aggregates rest on >= %d members: %d of %d segments served as "
-                        "the overall popularity, %lld of %lld neighbour entries dropped",
-                        code, (int)p->min_group, (int)ex.bt.seg_suppressed, (int)ex.bt.seg_nonempty,
-                        (long long)ex.bt.pairs_dropped,
-                        (long long)(ex.bt.pairs_dropped + ex.bt.pairs_kept));
+            pl_note_min_group(p, code, &ex);
         }
     }
     /* the pack: every rank writes its customers' rows, rank 0 the rest (pack_dist.c) */

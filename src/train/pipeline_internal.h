@@ -38,6 +38,7 @@ prefrec_status pl_make_dir(const char *dir, prefrec_error *err);
 void pl_aff_free(aff_set *a);
 prefrec_status pl_set_split(aff_set *a, const prefrec_train_params *tp, prefrec_error *err);
 void pl_extras_free(pack_extras *e);
+void pl_note_min_group(const prefrec_pipeline_params *p, const char *code, const pack_extras *e);
 prefrec_status pl_fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t asof, const aff_set *a,
                              const prefrec_train_data *td, const int32_t *pmap, int32_t P,
                              prefrec_dist *d, const uint64_t *customer_key,
