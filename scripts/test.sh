@@ -94,13 +94,13 @@ else
   record "layers" 1
 fi
 
-# The MPI build (docs/mpi.md): only the CLI is built (the core and the other tests are those of
+# The MPI build (docs/mpi.md): only the CLI and the mpi tests' two programs are built (the core and the other tests are those of
 # native), then its mpi tests: mpirun -n 1..3 on small generated data, the same bytes as one
 # process. Root may run mpirun here (the test preset sets OpenMPI's two variables).
-echo "== mpi: native-mpi build (the prefrec CLI, records_dump) and ctest -L mpi"
+echo "== mpi: native-mpi build (the prefrec CLI, records_dump, pack_dist_check) and ctest -L mpi"
 log=build/native-mpi.build.log
 if cmake --preset native-mpi >"$log" 2>&1 &&
-  cmake --build --preset native-mpi -j "$jobs" --target prefrec records_dump >>"$log" 2>&1; then
+  cmake --build --preset native-mpi -j "$jobs" --target prefrec records_dump pack_dist_check >>"$log" 2>&1; then
   ctest --preset native-mpi -L mpi
   record "mpi (native-mpi build, ctest -L mpi)" $?
 else
