@@ -36,8 +36,7 @@ prefrec_status prefrec_atomic_open(prefrec_atomic *a, const char *path, prefrec_
     return PREFREC_OK;
 }
 
-/* fsync the directory holding path so the rename itself survives a crash. */
-static void sync_dir(const char *path) {
+void prefrec_atomic_sync_dir(const char *path) {
     const char *slash = strrchr(path, '/');
     char dir[4096];
     if (!slash) {
@@ -72,7 +71,7 @@ prefrec_status prefrec_atomic_commit(prefrec_atomic *a, prefrec_error *err) {
         release(a);
         return PREFREC_E_IO;
     }
-    sync_dir(a->path);
+    prefrec_atomic_sync_dir(a->path);
     release(a);
     return PREFREC_OK;
 }

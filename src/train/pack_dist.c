@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "prefrec/native/atomic.h"
 #include "prefrec/pack.h"
 #include "rank/rank_dist.h"
 
@@ -339,13 +340,7 @@ prefrec_status nm_pack_save_dist(const prefrec_neumf *net, const prefrec_pack_me
         o.fd = -1;
         if (!st) {
             created = 0;
-            /* the rename itself made durable: fsync the directory */
-            char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
-            int dfd = -1;
-            if (slash) *slash = '\0';
-            if (dir) dfd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY);
-            if (dfd >= 0) fsync(dfd), close(dfd);
-            free(dir);
+            prefrec_atomic_sync_dir(path); /* the rename itself made durable */
         }
     }
     if (o.fd >= 0) close(o.fd);

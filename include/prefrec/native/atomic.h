@@ -30,6 +30,9 @@ prefrec_status prefrec_atomic_open(prefrec_atomic *a, const char *path, prefrec_
 prefrec_status prefrec_atomic_commit(prefrec_atomic *a, prefrec_error *err);
 /* Drop the temporary file; path is untouched. Safe after a failed commit (no-op). */
 void prefrec_atomic_abort(prefrec_atomic *a);
+/* fsync the directory holding path, so that a rename into it survives a crash (commit does;
+ * for a file renamed by other means, e.g. train's pack written by every rank). */
+void prefrec_atomic_sync_dir(const char *path);
 
 /* Convenience: atomically replace path with len bytes of data. */
 prefrec_status prefrec_atomic_write_file(const char *path, const void *data, size_t len,
