@@ -205,6 +205,30 @@ prefrec_status pl_fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t aso
     return st;
 }
 
+/* The pack's product side of a (pglob, pcode, pname, pcat, psub) from pmap (product id -> pack
+ * index or -1) and P, as pl_build_set makes it (and calls it). 0, or -1 out of memory. */
+int pl_product_side(const prefrec_dataset *ds, const int32_t *pmap, int32_t P, aff_set *a) {
+    int32_t NP = prefrec_dict_size(ds->products);
+    a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
+    a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
+    a->pname = malloc((size_t)P * sizeof *a->pname + 1);
+    a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
+    a->psub = malloc((size_t)P * sizeof *a->psub + 1);
+    if (!a->pglob || !a->pcode || !a->pname || !a->pcat || !a->psub) return -1;
+    for (int32_t g = 0; g < NP; g++)
+        if (pmap[g] >= 0) {
+            int32_t p = pmap[g];
+            a->pglob[p] = g;
+            a->pcode[p] = prefrec_dict_str(ds->products, g);
+            a->pname[p] =
+                ds->product_name && ds->product_name[g] ? ds->product_name[g] : a->pcode[p];
+            a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[g] : -1;
+            a->psub[p] =
+                ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[g] : -1;
+        }
+    return 0;
+}
+
 /* Local indices: customers and products in ascending global index order. */
 prefrec_status pl_build_set(const prefrec_dataset *ds, const prefrec_scores *s, aff_set *a,
                             prefrec_error *err) {
@@ -225,16 +249,10 @@ prefrec_status pl_build_set(const prefrec_dataset *ds, const prefrec_scores *s, 
     for (int32_t i = 0; i < NP; i++)
         if (pmap[i] == 0) pmap[i] = P++;
     a->cglob = malloc((size_t)C * sizeof *a->cglob + 1);
-    a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
     a->gender = malloc((size_t)C + 1);
     a->age = malloc((size_t)C * sizeof *a->age + 1);
     a->ccode = malloc((size_t)C * sizeof *a->ccode + 1);
-    a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
-    a->pname = malloc((size_t)P * sizeof *a->pname + 1);
-    a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
-    a->psub = malloc((size_t)P * sizeof *a->psub + 1);
-    if (!a->cglob || !a->pglob || !a->gender || !a->age || !a->ccode || !a->pcode || !a->pname ||
-        !a->pcat || !a->psub)
+    if (!a->cglob || !a->gender || !a->age || !a->ccode || pl_product_side(ds, pmap, P, a))
         goto nomem;
     for (int32_t i = 0; i < NC; i++)
         if (cmap[i] >= 0) {
@@ -244,17 +262,6 @@ prefrec_status pl_build_set(const prefrec_dataset *ds, const prefrec_scores *s, 
             a->gender[c] = (int8_t)(ds->has_demographics && ds->gender ? ds->gender[i]
                                                                        : PREFREC_GENDER_UNKNOWN);
             a->age[c] = ds->has_demographics && ds->age ? ds->age[i] : NAN;
-        }
-    for (int32_t i = 0; i < NP; i++)
-        if (pmap[i] >= 0) {
-            int32_t p = pmap[i];
-            a->pglob[p] = i;
-            a->pcode[p] = prefrec_dict_str(ds->products, i);
-            a->pname[p] =
-                ds->product_name && ds->product_name[i] ? ds->product_name[i] : a->pcode[p];
-            a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[i] : -1;
-            a->psub[p] =
-                ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[i] : -1;
         }
     for (size_t i = 0; i < s->n; i++) {
         a->cust[i] = cmap[s->customer[i]];

@@ -87,30 +87,6 @@ static prefrec_status pack_products(const prefrec_dataset *ds, const prefrec_sco
     return st;
 }
 
-/* The pack's product side of a (pglob, pcode, pname, pcat, psub) from pmap (product id -> pack
- * index or -1) and P, as build_set makes it. 0, or -1 out of memory. */
-static int product_side(const prefrec_dataset *ds, const int32_t *pmap, int32_t P, aff_set *a) {
-    int32_t NP = prefrec_dict_size(ds->products);
-    a->pglob = malloc((size_t)P * sizeof *a->pglob + 1);
-    a->pcode = malloc((size_t)P * sizeof *a->pcode + 1);
-    a->pname = malloc((size_t)P * sizeof *a->pname + 1);
-    a->pcat = malloc((size_t)P * sizeof *a->pcat + 1);
-    a->psub = malloc((size_t)P * sizeof *a->psub + 1);
-    if (!a->pglob || !a->pcode || !a->pname || !a->pcat || !a->psub) return -1;
-    for (int32_t g = 0; g < NP; g++)
-        if (pmap[g] >= 0) {
-            int32_t p = pmap[g];
-            a->pglob[p] = g;
-            a->pcode[p] = prefrec_dict_str(ds->products, g);
-            a->pname[p] =
-                ds->product_name && ds->product_name[g] ? ds->product_name[g] : a->pcode[p];
-            a->pcat[p] = ds->has_catalog && ds->product_category ? ds->product_category[g] : -1;
-            a->psub[p] =
-                ds->has_catalog && ds->product_subcategory ? ds->product_subcategory[g] : -1;
-        }
-    return 0;
-}
-
 /* Rank 0: the ranks' records merged into the affiliate's set, as build_set makes it from the
  * one-process scores (customers ascending in the one-process order, products ascending by id:
  * pmap, P of pack_products), with the split (pl_set_split). *arena (caller frees) holds the
@@ -177,7 +153,7 @@ static prefrec_status merge_records(const prefrec_dataset *ds, const prefrec_tra
             memcpy(a->target + i, pall + pb[best] + pi[best] + 4, 4);
         }
     }
-    if (product_side(ds, pmap, P, a)) goto nomem;
+    if (pl_product_side(ds, pmap, P, a)) goto nomem;
     free(ci);
     prefrec_train_data td = {N, a->cust,   a->prod, a->target, (int32_t)C,
                              P, a->gender, a->age,  NULL};
@@ -344,7 +320,7 @@ static prefrec_status train_one_dist(const prefrec_dataset *ds, const uint64_t *
     /* the pack's product indices: an integer sum over the ranks (no gather) */
     st = pack_products(ds, sc, d, &pmap, &P, err);
     if (!st) st = local_set(ds, sc, pmap, P, &tp, &l, err);
-    if (!st && product_side(ds, pmap, P, &l))
+    if (!st && pl_product_side(ds, pmap, P, &l))
         st = prefrec_error_set(err, PREFREC_E_NOMEM, "train: out of memory");
     /* the customers' keys: their places in the one-process order (pack_dist.c) */
     if (!st && !(my_keys = malloc(((size_t)l.td.n_customers + 1) * sizeof *my_keys)))

@@ -44,6 +44,7 @@ prefrec_status pl_fit_extras(const prefrec_dataset *ds, int32_t aff, int32_t aso
                              prefrec_dist *d, const uint64_t *customer_key,
                              const prefrec_train_params *tp, int32_t neighbors, int32_t min_group,
                              pack_extras *e, prefrec_error *err);
+int pl_product_side(const prefrec_dataset *ds, const int32_t *pmap, int32_t P, aff_set *a);
 prefrec_status pl_build_set(const prefrec_dataset *ds, const prefrec_scores *s, aff_set *a,
                             prefrec_error *err);
 prefrec_status pl_dump_pairs(const aff_set *a, const char *path, prefrec_error *err);
