@@ -44,6 +44,8 @@ static inline unsigned char *tb_build(const char *manifest, const tb *t, size_t 
     if (!b) return NULL;
     uint32_t version = 1; /* 2 when a tensor needs it (q8r, q4r, q8c, q4c) */
     for (size_t i = 0; i < n; i++) version = t[i].dtype >= PREFREC_DT_Q8R ? 2 : version;
+    for (size_t i = 0; i < n; i++) /* 3 with compact neighbour lists (prefrec/blend.h) */
+        version = strstr(t[i].name, ".rows") ? 3 : version;
     memcpy(b, "PRFPACK", 8);
     tb_w32(b + 8, version);
     tb_w32(b + 12, 64);

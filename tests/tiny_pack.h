@@ -95,6 +95,11 @@ static void tiny_store(tb *t, size_t n, const char *name, uint32_t dt, unsigned 
  * decodes to: the engine must answer both alike) */
 static int tiny_pop_f16;
 
+/* tiny_pack's neighbour lists: 0 as above; 1 with rows emptied (products 1 and 4 have no EASE
+ * neighbours, product 2 no kNN ones), dense; 2 the same lists compact (blend.ease.rows,
+ * blend.knn.rows and only the rows that have neighbours: a version-3 pack) */
+static int tiny_compact;
+
 /* variant 0: NeuMF only; 1 and 2: with the blend (weights WV[variant]); 3: variant 1 with buy
  * again and the mixed list (no decay, w_due 1, beta 1; share 0.5, global) as of 2022-01-01 */
 static unsigned char *tiny_pack(size_t *len, int variant) {
@@ -113,6 +118,24 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
             if (quant && tiny_pop_f16 == 2)
                 pop_seg[s * P + p] = prefrec_f16_to_f32(prefrec_f32_to_f16(pop_seg[s * P + p]));
         }
+    static int32_t en[P * M], kn[P * M], er[P], kr[P];
+    static float ewc[P * M], kwc[P * M];
+    uint32_t ne = 0, nk = 0; /* the lists' rows */
+    for (int p = 0; p < P; p++) {
+        int e_none = tiny_compact && (p == 1 || p == 4), k_none = tiny_compact && p == 2;
+        for (int k = 0; k < M; k++) { /* an emptied row: -1 and 0, or no row (compact) */
+            if (!(e_none && tiny_compact == 2)) {
+                en[ne * M + k] = e_none ? -1 : ease_nbr[p * M + k];
+                ewc[ne * M + k] = e_none ? 0.0f : ease_w[p * M + k];
+            }
+            if (!(k_none && tiny_compact == 2)) {
+                kn[nk * M + k] = k_none ? -1 : knn_nbr[p * M + k];
+                kwc[nk * M + k] = k_none ? 0.0f : knn_w[p * M + k];
+            }
+        }
+        if (!(e_none && tiny_compact == 2)) er[ne++] = p;
+        if (!(k_none && tiny_compact == 2)) kr[nk++] = p;
+    }
     tb t[] = {{"product.emb", 0, 2, {P, 2}, pemb, sizeof pemb},
               {"product.bias", 0, 1, {P}, pbias, sizeof pbias},
               {"mlp.0.w", 0, 2, {2, 8}, w1, sizeof w1},
@@ -138,10 +161,10 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
               {"customer.age", 0, 1, {3}, cage, 12},
               {"customer.bought.off", 5, 1, {4}, boff, 16},
               {"customer.bought.idx", 4, 1, {9}, bidx, 36},
-              {"blend.ease.nbr", 4, 2, {P, M}, ease_nbr, sizeof ease_nbr},
-              {"blend.ease.w", 0, 2, {P, M}, ease_w, sizeof ease_w},
-              {"blend.knn.nbr", 4, 2, {P, M}, knn_nbr, sizeof knn_nbr},
-              {"blend.knn.w", 0, 2, {P, M}, knn_w, sizeof knn_w},
+              {"blend.ease.nbr", 4, 2, {ne, M}, en, ne * M * 4},
+              {"blend.ease.w", 0, 2, {ne, M}, ewc, ne * M * 4},
+              {"blend.knn.nbr", 4, 2, {nk, M}, kn, nk * M * 4},
+              {"blend.knn.w", 0, 2, {nk, M}, kwc, nk * M * 4},
               {"blend.pop.seg", 0, 2, {S, P}, pop_seg, sizeof pop_seg},
               {"blend.pop.all", 0, 1, {P}, pop_all, sizeof pop_all},
               {"blend.trend", 0, 1, {P}, trend, sizeof trend},
@@ -162,11 +185,10 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
     static uint16_t knn16[P * M]; /* and one index list u16 (-1 as 0xFFFF) */
     for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].name, "blend.knn.nbr")) {
-            for (int k = 0; k < P * M; k++)
-                knn16[k] = (uint16_t)(knn_nbr[k] < 0 ? 0xFFFF : knn_nbr[k]);
+            for (uint32_t k = 0; k < nk * M; k++) knn16[k] = (uint16_t)(kn[k] < 0 ? 0xFFFF : kn[k]);
             t[i].dtype = PREFREC_DT_U16;
             t[i].data = knn16;
-            t[i].nbytes = sizeof knn16;
+            t[i].nbytes = nk * M * 2;
         }
     static unsigned char name8[P + 1]; /* and one string table's offsets u8d (their steps) */
     for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
@@ -192,11 +214,17 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
     else
         snprintf(man, sizeof man,
                  "{\"kind\":\"neumf\",\"dim\":2,\"mlp\":[2],\"affiliate\":\"A01\"}");
-    return tb_build(man, t,
-                    rep           ? sizeof t / sizeof t[0]
-                        : variant ? sizeof t / sizeof t[0] - 1
-                                  : 25,
-                    len);
+    size_t nt = sizeof t / sizeof t[0], n = variant ? nt - 1 : 25; /* (repeat.prior last) */
+    tb all[sizeof t / sizeof t[0] + 2];
+    memcpy(all, t, n * sizeof *all);
+    if (variant && tiny_compact == 2) {
+        tb rows[2] = {{"blend.ease.rows", 4, 1, {ne}, er, ne * 4},
+                      {"blend.knn.rows", 4, 1, {nk}, kr, nk * 4}};
+        memcpy(all + n, rows, sizeof rows);
+        n += 2;
+    }
+    if (rep) all[n++] = t[nt - 1];
+    return tb_build(man, all, n, len);
 }
 
 #endif

@@ -9,7 +9,11 @@
  *   blend.pop.all  f32 [P]                               buyers / max buyers
  *   manifest "blend": {"w": {"ease", "knn", "pop", "trend", "cat", "catpop", "subpop"},
  *                      "tiebreak", "neighbors"}
- * Padding neighbours have index -1 and weight 0. For the distinct history set H and segment s,
+ * Padding neighbours have index -1 and weight 0. A version-3 pack keeps a list compact: only the
+ * rows of the products that have neighbours,
+ *   blend.ease.rows i32 [R] (ascending product indices), blend.ease.nbr i32 [R, M], .w [R, M]
+ * (likewise blend.knn.*; M <= PREFREC_BLEND_ROW_MAX), and a product without a row has none.
+ * For the distinct history set H and segment s,
  * with E[p] = sum over h in H of the EASE weight h -> p (likewise K), the score of product p is
  *   w.ease E[p]/max E + w.knn K[p]/max K + w.pop seg[s][p]/max seg[s] + w.trend T[p]/max T
  *   + w.cat c(p) + w.catpop c(p) all[p] + w.subpop u(p) all[p] + tiebreak all[p]
@@ -61,6 +65,11 @@ typedef struct prefrec_blend {
      * products' overall shares (owned: prefrec_blend_free); else NULL */
     const prefrec_tensor *pop_t;
     float *pop_gl;
+    /* compact lists (a version-3 pack): each product's row in ease_nbr / ease_w (knn_*), -1 for
+     * none (owned: prefrec_blend_free); NULL: row p is product p's. ease_rows / knn_rows: the
+     * lists' rows (n_products when dense) */
+    int32_t *ease_row, *knn_row;
+    int32_t ease_rows, knn_rows;
 } prefrec_blend;
 
 /* Segment s's popularity row (n_products floats): b->pop_seg's, or decoded from the stored
@@ -71,13 +80,34 @@ const float *prefrec_blend_pop_row(const prefrec_blend *b, int s, float *tmp);
 /* What prefrec_blend_load allocated (the popularity shares); b stays loadable again. */
 void prefrec_blend_free(prefrec_blend *b);
 
-/* Product p's m list weights: its row of w, or decoded from the stored tensor wt into tmp
- * (m floats; the same floats a whole decode gives). */
+/* Row r's m list weights: its row of w, or decoded from the stored tensor wt into tmp (m floats;
+ * the same floats a whole decode gives). Row r is product r's in a dense list. */
 static inline const float *prefrec_blend_w_row(const float *w, const prefrec_tensor *wt, int32_t m,
-                                               int32_t p, float *tmp) {
-    if (w) return w + (size_t)p * (size_t)m;
-    prefrec_pack_row_f32(wt, (uint64_t)p, 1, tmp);
+                                               int32_t r, float *tmp) {
+    if (w) return w + (size_t)r * (size_t)m;
+    prefrec_pack_row_f32(wt, (uint64_t)r, 1, tmp);
     return tmp;
+}
+
+/* A row of M -1s and one of M zeros (M <= PREFREC_BLEND_ROW_MAX): the lists of a product
+ * without a row in a compact list. */
+extern const int32_t prefrec_blend_no_nbr[PREFREC_BLEND_ROW_MAX];
+extern const float prefrec_blend_no_w[PREFREC_BLEND_ROW_MAX];
+
+/* Product p's neighbours in a list (nbr with row_of, as in prefrec_blend): its row, or the row
+ * of -1s when a compact list has none for it. */
+static inline const int32_t *prefrec_blend_nbr(const int32_t *nbr, const int32_t *row_of, int32_t m,
+                                               int32_t p) {
+    int32_t r = row_of ? row_of[p] : p;
+    return r < 0 ? prefrec_blend_no_nbr : nbr + (size_t)r * (size_t)m;
+}
+
+/* Product p's list weights (prefrec_blend_w_row of its row), or the row of zeros. */
+static inline const float *prefrec_blend_list_w(const float *w, const prefrec_tensor *wt,
+                                                const int32_t *row_of, int32_t m, int32_t p,
+                                                float *tmp) {
+    int32_t r = row_of ? row_of[p] : p;
+    return r < 0 ? prefrec_blend_no_w : prefrec_blend_w_row(w, wt, m, r, tmp);
 }
 
 /* Fill b from the pack (n_products from the catalog). PREFREC_E_NOTFOUND when the pack has no

@@ -38,7 +38,9 @@ extern "C" {
 #endif
 
 #define PREFREC_PACK_MAGIC "PRFPACK" /* 8 bytes on disk including the trailing NUL */
-#define PREFREC_PACK_VERSION 2u /* the newest version this reader reads (and the writer's) */
+#define PREFREC_PACK_VERSION 3u /* the newest version this reader reads (and the writer's) */
+/* version 3: version 2 with the blend's neighbour lists compact (prefrec/blend.h: blend.ease.rows,
+ * blend.knn.rows, only the rows of products that have neighbours) */
 #define PREFREC_PACK_VERSION_MIN 1u /* the oldest: version 1 has no q8r tensors */
 #define PREFREC_PACK_HEADER_SIZE 64u
 #define PREFREC_PACK_ENTRY_SIZE 64u

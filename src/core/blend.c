@@ -63,10 +63,75 @@ const float *prefrec_blend_pop_row(const prefrec_blend *b, int s, float *tmp) {
     return tmp;
 }
 
+const int32_t prefrec_blend_no_nbr[PREFREC_BLEND_ROW_MAX] = {
+#define N8 -1, -1, -1, -1, -1, -1, -1, -1
+#define N64 N8, N8, N8, N8, N8, N8, N8, N8
+    N64, N64, N64, N64
+#undef N64
+#undef N8
+};
+const float prefrec_blend_no_w[PREFREC_BLEND_ROW_MAX];
+
 void prefrec_blend_free(prefrec_blend *b) {
     if (!b) return;
     free(b->pop_gl);
+    free(b->ease_row);
+    free(b->knn_row);
     b->pop_gl = NULL;
+    b->ease_row = b->knn_row = NULL;
+}
+
+/* A neighbour list (name "blend.ease" or "blend.knn"): dense [P, M], or compact in a version-3
+ * pack (its .rows, ascending product indices, and [R, M] rows), *row_of then each product's row
+ * (-1: none; the caller frees it). Every neighbour index must be a product or -1: checked once
+ * here, trusted when serving. */
+static prefrec_status get_list(const prefrec_pack *pack, const char *name, uint32_t P, uint32_t M,
+                               const int32_t **nbr, const float **w, const prefrec_tensor **wt,
+                               int32_t **row_of, int32_t *n_rows, prefrec_error *err) {
+    char rn[32], nn[32], wn[32]; /* (no printf on the load path: docs/engine.md) */
+    size_t len = strlen(name);
+    memcpy(rn, name, len), memcpy(rn + len, ".rows", 6);
+    memcpy(nn, name, len), memcpy(nn + len, ".nbr", 5);
+    memcpy(wn, name, len), memcpy(wn + len, ".w", 3);
+    const prefrec_tensor *rt = prefrec_pack_find(pack, rn);
+    uint32_t R = P;
+    const int32_t *rows = NULL;
+    if (rt) {
+        if (prefrec_pack_version(pack) < 3)
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: tensor '%s' in a version-%u pack (compact neighbour "
+                                     "lists are version 3)",
+                                     rn, prefrec_pack_version(pack));
+        if (rt->ndim != 1 || rt->shape[0] > P || M > PREFREC_BLEND_ROW_MAX)
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: %s is not 1-d with at most %u rows of at most %d "
+                                     "neighbours",
+                                     rn, P, PREFREC_BLEND_ROW_MAX);
+        R = rt->shape[0];
+        prefrec_status s = get(pack, rn, PREFREC_DT_I32, 1, R, 0, (const void **)&rows, err);
+        if (s) return s;
+        for (uint32_t r = 0; r < R; r++)
+            if (rows[r] < (r ? rows[r - 1] + 1 : 0) || rows[r] >= (int32_t)P)
+                return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                         "pack: %s: row %u is product %d (expected ascending "
+                                         "product indices below %u)",
+                                         rn, r, rows[r], P);
+    }
+    prefrec_status s = get(pack, nn, PREFREC_DT_I32, 2, R, M, (const void **)nbr, err);
+    if (!s) s = get_w(pack, wn, R, M, w, wt, err);
+    if (s) return s;
+    for (size_t i = 0; i < (size_t)R * M; i++)
+        if ((*nbr)[i] < -1 || (*nbr)[i] >= (int32_t)P)
+            return prefrec_error_set(err, PREFREC_E_FORMAT,
+                                     "pack: %s neighbour %zu of %zu out of range", nn, i,
+                                     (size_t)R * M);
+    *n_rows = (int32_t)R;
+    if (!rows) return PREFREC_OK;
+    if (!(*row_of = malloc((size_t)P * sizeof **row_of + 1)))
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
+    for (uint32_t p = 0; p < P; p++) (*row_of)[p] = -1;
+    for (uint32_t r = 0; r < R; r++) (*row_of)[rows[r]] = (int32_t)r;
+    return PREFREC_OK;
 }
 
 prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, prefrec_blend *b,
@@ -88,30 +153,20 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
         return prefrec_error_set(err, PREFREC_E_FORMAT, "pack: blend has %u neighbours per product",
                                  M);
     prefrec_status s;
-    if ((s = get(pack, "blend.ease.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->ease_nbr,
-                 err)) ||
-        (s = get_w(pack, "blend.ease.w", P, M, &b->ease_w, &b->ease_wt, err)) ||
-        (s = get(pack, "blend.knn.nbr", PREFREC_DT_I32, 2, P, M, (const void **)&b->knn_nbr,
-                 err)) ||
-        (s = get_w(pack, "blend.knn.w", P, M, &b->knn_w, &b->knn_wt, err)) ||
+    if ((s = get_list(pack, "blend.ease", P, M, &b->ease_nbr, &b->ease_w, &b->ease_wt, &b->ease_row,
+                      &b->ease_rows, err)) ||
+        (s = get_list(pack, "blend.knn", P, M, &b->knn_nbr, &b->knn_w, &b->knn_wt, &b->knn_row,
+                      &b->knn_rows, err)) ||
         (s = get_pop(pack, P, b, err)) ||
         (s = get(pack, "blend.trend", PREFREC_DT_F32, 1, P, 0, (const void **)&b->trend, err)) ||
         (s = get(pack, "blend.pop.all", PREFREC_DT_F32, 1, P, 0, (const void **)&b->pop_all, err)))
-        return s;
-    /* every neighbour index must be a product or -1: checked once here, trusted when serving */
-    for (size_t i = 0; i < (size_t)P * M; i++) {
-        if (b->ease_nbr[i] < -1 || b->ease_nbr[i] >= n_products || b->knn_nbr[i] < -1 ||
-            b->knn_nbr[i] >= n_products)
-            return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                     "pack: blend neighbour %zu of %zu out of range", i,
-                                     (size_t)P * M);
-    }
+        return s; /* the rows allocated: prefrec_blend_free */
     b->n_products = n_products;
     b->m = (int32_t)M;
     for (int k = 0; k < PREFREC_BW_COUNT; k++)
         b->w[k] = member_num(w, prefrec_blend_weight_names[k], 0);
     b->tiebreak = member_num(bl, "tiebreak", 1e-6);
-    if (b->pop_t && b->pop_t->dtype != PREFREC_DT_F16) { /* last: nothing to free above */
+    if (b->pop_t && b->pop_t->dtype != PREFREC_DT_F16) {
         b->pop_gl = malloc((size_t)P * sizeof *b->pop_gl + 1);
         if (!b->pop_gl) return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
         prefrec_pc_shares(b->pop_t->dtype, (const unsigned char *)b->pop_t->data,
@@ -122,14 +177,15 @@ prefrec_status prefrec_blend_load(const prefrec_pack *pack, int32_t n_products, 
 
 /* acc[p] = sum over h in hist of w(h -> p); returns w / max(acc) (0 when max <= 0 or the weight
  * is 0). acc is left unscaled. */
-static float neighbour_sum(const int32_t *nbr, const float *w, const prefrec_tensor *wt, int32_t m,
-                           const int32_t *hist, size_t n, int32_t P, double weight, float *acc) {
+static float neighbour_sum(const int32_t *nbr, const float *w, const prefrec_tensor *wt,
+                           const int32_t *row_of, int32_t m, const int32_t *hist, size_t n,
+                           int32_t P, double weight, float *acc) {
     memset(acc, 0, (size_t)P * sizeof *acc);
     if (weight == 0) return 0.0f;
     float tmp[PREFREC_BLEND_ROW_MAX];
     for (size_t i = 0; i < n; i++) {
-        const int32_t *nb = nbr + (size_t)hist[i] * m;
-        const float *ww = prefrec_blend_w_row(w, wt, m, hist[i], tmp);
+        const int32_t *nb = prefrec_blend_nbr(nbr, row_of, m, hist[i]);
+        const float *ww = prefrec_blend_list_w(w, wt, row_of, m, hist[i], tmp);
         for (int32_t r = 0; r < m; r++)
             if (nb[r] >= 0) acc[nb[r]] += ww[r];
     }
@@ -152,11 +208,11 @@ void prefrec_blend_score(const prefrec_blend *b, const int32_t *hist, size_t n, 
                          prefrec_blend_parts *parts, float *out) {
     int32_t P = b->n_products;
     const double *w = b->w;
-    parts->f_ease = neighbour_sum(b->ease_nbr, b->ease_w, b->ease_wt, b->m, hist, n, P,
+    parts->f_ease = neighbour_sum(b->ease_nbr, b->ease_w, b->ease_wt, b->ease_row, b->m, hist, n, P,
                                   w[PREFREC_BW_EASE], parts->i2i);
     for (int32_t p = 0; p < P; p++) parts->i2i[p] *= parts->f_ease;
-    parts->f_knn =
-        neighbour_sum(b->knn_nbr, b->knn_w, b->knn_wt, b->m, hist, n, P, w[PREFREC_BW_KNN], tmp);
+    parts->f_knn = neighbour_sum(b->knn_nbr, b->knn_w, b->knn_wt, b->knn_row, b->m, hist, n, P,
+                                 w[PREFREC_BW_KNN], tmp);
     for (int32_t p = 0; p < P; p++) parts->i2i[p] += parts->f_knn * tmp[p];
 
     /* popularity: the segment's row and the trend, each scaled to max 1 */
@@ -213,10 +269,11 @@ void prefrec_blend_best_sources(const prefrec_blend *b, const int32_t *hist, siz
     }
     float te[PREFREC_BLEND_ROW_MAX], tk[PREFREC_BLEND_ROW_MAX];
     for (size_t i = 0; i < n; i++) {
-        const int32_t *ne = b->ease_nbr + (size_t)hist[i] * b->m;
-        const int32_t *nk = b->knn_nbr + (size_t)hist[i] * b->m;
-        const float *we = prefrec_blend_w_row(b->ease_w, b->ease_wt, b->m, hist[i], te);
-        const float *wk = prefrec_blend_w_row(b->knn_w, b->knn_wt, b->m, hist[i], tk);
+        const int32_t *ne = prefrec_blend_nbr(b->ease_nbr, b->ease_row, b->m, hist[i]);
+        const int32_t *nk = prefrec_blend_nbr(b->knn_nbr, b->knn_row, b->m, hist[i]);
+        const float *we =
+            prefrec_blend_list_w(b->ease_w, b->ease_wt, b->ease_row, b->m, hist[i], te);
+        const float *wk = prefrec_blend_list_w(b->knn_w, b->knn_wt, b->knn_row, b->m, hist[i], tk);
         for (size_t j = 0; j < k; j++) {
             knn_sum[j] = 0.0f;
             in_ease[j] = 0;

@@ -115,7 +115,9 @@ prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *
                                          prefrec_blend_index *ix, prefrec_error *err) {
     memset(ix, 0, sizeof *ix);
     int32_t P = b->n_products;
-    size_t PM = (size_t)P * (size_t)b->m;
+    /* the lists' weights: rows x m (a compact list has fewer rows than products) */
+    size_t EM = (size_t)(b->ease_row ? b->ease_rows : P) * (size_t)b->m,
+           KM = (size_t)(b->knn_row ? b->knn_rows : P) * (size_t)b->m;
     const double *w = b->w;
     int ok = P > 0 && b->tiebreak >= 0;
     for (int k = 0; k < PREFREC_BW_COUNT; k++) ok = ok && w[k] >= 0;
@@ -151,8 +153,8 @@ prefrec_status prefrec_blend_index_build(const prefrec_blend *b, const int32_t *
     free(rowbuf);
     ok = ok && max_finite_nonneg(b->trend, (size_t)P, &trend_max) &&
         max_finite_nonneg(b->pop_all, (size_t)P, NULL) &&
-        (b->ease_w ? finite_all(b->ease_w, PM) : prefrec_pack_finite(b->ease_wt)) &&
-        (b->knn_w ? finite_all(b->knn_w, PM) : prefrec_pack_finite(b->knn_wt));
+        (b->ease_w ? finite_all(b->ease_w, EM) : prefrec_pack_finite(b->ease_wt)) &&
+        (b->knn_w ? finite_all(b->knn_w, KM) : prefrec_pack_finite(b->knn_wt));
     if (ok && w[PREFREC_BW_SUBPOP] != 0 && nested(product_cat, product_sub, P, n_sub, &ok)) {
         free(ub);
         return prefrec_error_set(err, PREFREC_E_NOMEM, "engine: out of memory");
@@ -275,12 +277,13 @@ static int may_enter(const top_ctx *x, double bound) {
 
 /* acc[t] = sum over the history of list weights to t (neighbour_sum's order); marks t. Returns
  * the largest sum, from 0. */
-static float accumulate(const int32_t *nbr, const float *w, const prefrec_tensor *wt, int32_t m,
-                        const int32_t *hist, size_t n, uint8_t bit, float *acc, uint8_t *mark) {
+static float accumulate(const int32_t *nbr, const float *w, const prefrec_tensor *wt,
+                        const int32_t *row_of, int32_t m, const int32_t *hist, size_t n,
+                        uint8_t bit, float *acc, uint8_t *mark) {
     float tmp[PREFREC_BLEND_ROW_MAX];
     for (size_t i = 0; i < n; i++) {
-        const int32_t *nb = nbr + (size_t)hist[i] * m;
-        const float *ww = prefrec_blend_w_row(w, wt, m, hist[i], tmp);
+        const int32_t *nb = prefrec_blend_nbr(nbr, row_of, m, hist[i]);
+        const float *ww = prefrec_blend_list_w(w, wt, row_of, m, hist[i], tmp);
         for (int32_t r = 0; r < m; r++) {
             int32_t q = nb[r];
             if (q < 0) continue;
@@ -290,7 +293,7 @@ static float accumulate(const int32_t *nbr, const float *w, const prefrec_tensor
     }
     float mx = 0.0f;
     for (size_t i = 0; i < n; i++) {
-        const int32_t *nb = nbr + (size_t)hist[i] * m;
+        const int32_t *nb = prefrec_blend_nbr(nbr, row_of, m, hist[i]);
         for (int32_t r = 0; r < m; r++)
             if (nb[r] >= 0 && acc[nb[r]] > mx) mx = acc[nb[r]];
     }
@@ -320,13 +323,13 @@ size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, 
     /* the neighbour sums and their scales (neighbour_sum: 0 when the weight is 0) */
     parts->f_ease = parts->f_knn = 0.0f;
     if (w[PREFREC_BW_EASE] != 0) {
-        float mx = accumulate(b->ease_nbr, b->ease_w, b->ease_wt, b->m, hist, n, MARK_EASE,
-                              sc->acc_e, sc->mark);
+        float mx = accumulate(b->ease_nbr, b->ease_w, b->ease_wt, b->ease_row, b->m, hist, n,
+                              MARK_EASE, sc->acc_e, sc->mark);
         parts->f_ease = mx > 0.0f ? (float)(w[PREFREC_BW_EASE] / mx) : 0.0f;
     }
     if (w[PREFREC_BW_KNN] != 0) {
-        float mx = accumulate(b->knn_nbr, b->knn_w, b->knn_wt, b->m, hist, n, MARK_KNN, sc->acc_k,
-                              sc->mark);
+        float mx = accumulate(b->knn_nbr, b->knn_w, b->knn_wt, b->knn_row, b->m, hist, n, MARK_KNN,
+                              sc->acc_k, sc->mark);
         parts->f_knn = mx > 0.0f ? (float)(w[PREFREC_BW_KNN] / mx) : 0.0f;
     }
     int s = seg >= 0 && seg < PREFREC_N_SEGMENTS ? seg : 0;
@@ -368,9 +371,10 @@ size_t prefrec_blend_top(const prefrec_blend *b, const prefrec_blend_index *ix, 
     /* 1. the history's neighbours, scored exactly */
     for (int list = 0; list < 2; list++) {
         const int32_t *nbr = list ? b->knn_nbr : b->ease_nbr;
+        const int32_t *row_of = list ? b->knn_row : b->ease_row;
         if (w[list ? PREFREC_BW_KNN : PREFREC_BW_EASE] == 0) continue;
         for (size_t i = 0; i < n; i++) {
-            const int32_t *nb = nbr + (size_t)hist[i] * b->m;
+            const int32_t *nb = prefrec_blend_nbr(nbr, row_of, b->m, hist[i]);
             for (int32_t r = 0; r < b->m; r++)
                 if (nb[r] >= 0) visit(&x, nb[r]);
         }

@@ -605,8 +605,8 @@ static prefrec_status explain_all(const prefrec_engine *e, const req_state *st, 
         const prefrec_blend *b = &e->blend;
         int32_t *pos = (int32_t *)(void *)(st->work + 3 * (size_t)e->n_products);
         for (size_t i = 0; i < st->n_hist; i++) {
-            const int32_t *ne = b->ease_nbr + (size_t)st->hist[i] * b->m,
-                          *nk = b->knn_nbr + (size_t)st->hist[i] * b->m;
+            const int32_t *ne = prefrec_blend_nbr(b->ease_nbr, b->ease_row, b->m, st->hist[i]),
+                          *nk = prefrec_blend_nbr(b->knn_nbr, b->knn_row, b->m, st->hist[i]);
             for (int32_t r = 0; r < b->m; r++) {
                 if (ne[r] >= 0) pos[ne[r]] = -1;
                 if (nk[r] >= 0) pos[nk[r]] = -1;

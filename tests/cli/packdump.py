@@ -14,7 +14,7 @@ import zlib
 DTYPES = {0: ('f32', 4), 1: ('f16', 2), 2: ('i8', 1), 3: ('u8', 1), 4: ('i32', 4), 5: ('u32', 4),
           6: ('q8r', 1), 7: ('q4r', 1), 8: ('q8c', 1), 9: ('q4c', 1), 10: ('u16', 2), 11: ('u8d', 1),
           12: ('pc8', 1), 13: ('pc16', 2), 14: ('d16', 2), 15: ('r16', 2)}
-# 6..15: version 2; 6..9: an f32 scale per row on top (8, 9: and a codebook of 256 / 16 levels);
+# 6..15: version 2 (and 3: version 2 with compact neighbour lists, blend.*.rows); 6..9: an f32 scale per row on top (8, 9: and a codebook of 256 / 16 levels);
 # 12, 13: a prior and rows + 1 segment sizes, and a count row more; 15: an offset and a denominator
 
 
@@ -41,7 +41,7 @@ def dump(path, floats):
         raise bad('short or wrong magic')
     version, hsize, fsize, moff, mlen, toff, n, doff, dlen, flags, crc = struct.unpack_from(
         '<IIQIIIIQQII', buf, 8)
-    if version not in (1, 2) or hsize != 64 or fsize != len(buf) or flags != 0:
+    if version not in (1, 2, 3) or hsize != 64 or fsize != len(buf) or flags != 0:
         raise bad(f'header: version {version}, header size {hsize}, file size {fsize}')
     if zlib.crc32(buf[64:], zlib.crc32(buf[:60])) != crc:
         raise bad('CRC32')

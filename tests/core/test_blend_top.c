@@ -34,8 +34,8 @@ static void hand_worked(void) {
         float row[P] = {0.1f, 0.5f, 0.2f, 0.4f, 0.3f};
         memcpy(seg + s * P, row, sizeof row);
     }
-    prefrec_blend b = {P, 1,    nbr,  nbr,  ew,  kw, seg, trend, all, {1, 0, 1, 0, 0, 0, 0},
-                       0, NULL, NULL, NULL, NULL};
+    prefrec_blend b = {P, 1,    nbr,  nbr,  ew,   kw,   seg,  trend, all, {1, 0, 1, 0, 0, 0, 0},
+                       0, NULL, NULL, NULL, NULL, NULL, NULL, 0,     0};
     prefrec_blend_index ix;
     prefrec_error err = {0};
     CHECK_EQ_INT(prefrec_blend_index_build(&b, NULL, 0, NULL, 0, &ix, &err), PREFREC_OK);
@@ -116,8 +116,8 @@ static void world_free(world *w) {
 }
 
 static prefrec_blend world_blend(const world *w, const double wt[PREFREC_BW_COUNT], double tb) {
-    prefrec_blend b = {w->P,   w->M, w->nbr_e, w->nbr_k, w->ew, w->kw, w->seg, w->trend,
-                       w->all, {0},  tb,       NULL,     NULL,  NULL,  NULL};
+    prefrec_blend b = {w->P, w->M, w->nbr_e, w->nbr_k, w->ew, w->kw, w->seg, w->trend, w->all, {0},
+                       tb,   NULL, NULL,     NULL,     NULL,  NULL,  NULL,   0,        0};
     memcpy(b.w, wt, sizeof b.w);
     return b;
 }

@@ -65,15 +65,16 @@ static int open_and_serve(const unsigned char *c, size_t len, int *bad) {
 }
 
 /* Every damage above to the tiny pack of this variant (2: f32, version 1; 12: the same with
- * its float item tensors stored f16, q8r, q4r, q8c and q4c, version 2). */
+ * its float item tensors stored f16, q8r, q4r, q8c and q4c, version 2), its neighbour lists
+ * compact when tiny_compact is 2 (version 3). */
 static int fault_run(int variant) {
     size_t len;
     unsigned char *b = tiny_pack(&len, variant);
     unsigned char *c = malloc(len);
     if (!b || !c) return 1;
-    CHECK_EQ_INT(rd32(b + 8), variant >= 10 ? 2 : 1);
+    CHECK_EQ_INT(rd32(b + 8), tiny_compact == 2 ? 3 : variant >= 10 ? 2 : 1);
     const size_t toff = rd32(b + 32), n_t = rd32(b + 36), doff = (size_t)rd64(b + 40);
-    CHECK_EQ_INT(n_t, 32);
+    CHECK_EQ_INT(n_t, tiny_compact == 2 ? 34 : 32);
     int bad = 0;
     CHECK_EQ_INT(open_and_serve(b, len, &bad), 2); /* the undamaged pack serves */
     CHECK_EQ_INT(bad, 0);
@@ -93,7 +94,7 @@ static int fault_run(int variant) {
 
     /* 2 and 3. flips over header, manifest and table */
     int total = 0, by_crc = 0, fixed_open = 0, fixed_engine = 0, fixed_served = 0;
-    int structural = 0, structural_refused = 0, float_swaps = 0;
+    int structural = 0, structural_refused = 0, float_swaps = 0, version_up = 0;
     bad = 0;
     for (size_t i = 0; i < doff; i++) {
         if (i >= 60 && i < 64) continue; /* the CRC field itself: see below */
@@ -109,14 +110,22 @@ static int fault_run(int variant) {
             fixed_served += r == 2;
             /* header fields, and an entry's dtype, ndim, shape and offset (bytes 32..63) */
             int is_struct = i < 64 || (i >= toff && i < toff + 64 * n_t && (i - toff) % 64 >= 32);
-            /* version 2 reads f32, f16, q8r, q4r, q8c and q4c tensors alike (as f32): a dtype
-             * byte turned from f32 to f16, q8r to q4r or q8c to q4c (or back), CRC recomputed,
-             * can be a well-formed pack of other values, which may serve (in range, never
-             * reading outside: checked) */
-            if (variant >= 10 && i >= toff && (i - toff) % 64 == 32 && FLIPS[f] == 0x01 &&
+            /* versions 2 and 3 read f32, f16, q8r, q4r, q8c and q4c tensors alike (as f32): a
+             * dtype byte turned from f32 to f16, q8r to q4r or q8c to q4c (or back), CRC
+             * recomputed, can be a well-formed pack of other values, which may serve (in range,
+             * never reading outside: checked) */
+            if (rd32(b + 8) >= 2 && i >= toff && (i - toff) % 64 == 32 && FLIPS[f] == 0x01 &&
                 (b[i] <= PREFREC_DT_F16 || b[i] == PREFREC_DT_Q8R || b[i] == PREFREC_DT_Q4R ||
                  b[i] == PREFREC_DT_Q8C || b[i] == PREFREC_DT_Q4C)) {
                 float_swaps += r == 2;
+                is_struct = 0;
+            }
+            /* the version (byte 8) flipped to a newer one this engine reads: version 3 reads
+             * every version-1 and version-2 pack as they are, so 2 -> 3 (flip 0x01) and 1 -> 3
+             * (none of FLIPS) may serve */
+            if (i == 8 && (unsigned)(b[8] ^ FLIPS[f]) > b[8] &&
+                (unsigned)(b[8] ^ FLIPS[f]) <= PREFREC_PACK_VERSION) {
+                version_up += r == 2;
                 is_struct = 0;
             }
             if (is_struct) {
@@ -129,8 +138,9 @@ static int fault_run(int variant) {
     CHECK_EQ_INT(bad, 0);
     CHECK_EQ_INT(structural_refused, structural);
     printf("flips before data: %d; re-CRC'd: %d refused by open, %d by engine_new, %d served "
-           "(%d of them float dtype swaps: f32 <-> f16, q8r <-> q4r, q8c <-> q4c)\n",
-           total, fixed_open, fixed_engine, fixed_served, float_swaps);
+           "(%d of them float dtype swaps: f32 <-> f16, q8r <-> q4r, q8c <-> q4c; %d a newer "
+           "version read)\n",
+           total, fixed_open, fixed_engine, fixed_served, float_swaps, version_up);
     /* a flipped CRC field is a checksum mismatch */
     for (size_t i = 60; i < 64; i++) {
         memcpy(c, b, len);
@@ -157,6 +167,21 @@ static int fault_run(int variant) {
     CHECK_EQ_INT(data_crc, data_total);
     printf("pack %zu bytes (data from %zu): %zu truncations and %d data flips refused\n", len, doff,
            len, data_total);
+
+    /* 5. tensor data flipped with the CRC recomputed: refused with a message or served in range
+     * (a compact list's rows and indices are checked at load, never trusted) */
+    int served = 0;
+    bad = 0;
+    for (size_t i = doff; i < len; i++)
+        for (int f = 0; f < 3; f++) {
+            memcpy(c, b, len);
+            c[i] ^= FLIPS[f];
+            tb_fix_crc(c, len);
+            served += open_and_serve(c, len, &bad) == 2;
+        }
+    CHECK_EQ_INT(bad, 0);
+    printf("data flips, CRC recomputed: %d of %d served in range, the rest refused\n", served,
+           3 * (int)(len - doff));
     free(c);
     free(b);
     return 0;
@@ -164,5 +189,8 @@ static int fault_run(int variant) {
 
 int main(void) {
     if (fault_run(2) || fault_run(12)) return 1;
+    tiny_compact = 2; /* the neighbour lists compact (version 3) */
+    if (fault_run(2) || fault_run(12)) return 1;
+    tiny_compact = 0;
     return check_report("test_fault_pack");
 }

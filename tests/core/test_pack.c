@@ -127,17 +127,21 @@ static void test_corruption(void) {
     c[len - 1] ^= 1;
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_CHECKSUM);
     CHECK_CONTAINS(err.msg, "CRC32 mismatch");
-    /* unknown version, even with a valid checksum; version 2 (the same layout) opens */
+    /* unknown version, even with a valid checksum; versions 2 and 3 (the same layout) open */
     memcpy(c, b, len);
-    tb_w32(c + 8, 3);
+    tb_w32(c + 8, 4);
     tb_fix_crc(c, len);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_VERSION);
-    CHECK_CONTAINS(err.msg, "format version 3");
+    CHECK_CONTAINS(err.msg, "format version 4");
     CHECK_CONTAINS(err.msg, "needs a newer engine");
     tb_w32(c + 8, 0);
     tb_fix_crc(c, len);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_VERSION);
     tb_w32(c + 8, 2);
+    tb_fix_crc(c, len);
+    CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_OK);
+    prefrec_pack_free(p);
+    tb_w32(c + 8, 3);
     tb_fix_crc(c, len);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_OK);
     prefrec_pack_free(p);

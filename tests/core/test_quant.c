@@ -180,14 +180,14 @@ static void test_pack_v2(void) {
     prefrec_pack_free(p);
 
     unsigned char *c = malloc(len);
-    /* version 3: refused, naming the versions this engine reads */
+    /* version 4: refused, naming the versions this engine reads */
     memcpy(c, b, len);
-    c[8] = 3;
+    c[8] = 4;
     tb_fix_crc(c, len);
     memset(&err, 0, sizeof err);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_VERSION);
-    CHECK(strstr(err.msg, "version 3") && strstr(err.msg, "reads versions 1 to 2"));
-    printf("version 3: %s\n", err.msg);
+    CHECK(strstr(err.msg, "version 4") && strstr(err.msg, "reads versions 1 to 3"));
+    printf("version 4: %s\n", err.msg);
     /* version 1 cannot hold q8r */
     c[8] = 1;
     tb_fix_crc(c, len);
@@ -625,6 +625,112 @@ static void test_pop_f16(void) {
     CHECK_STR(out[0], out[1]);
 }
 
+/* Compact neighbour lists (version 3: blend.*.rows, only the rows of products that have
+ * neighbours) give the answers of the same lists dense, rows of -1 included: every list, score
+ * and reason, by customer, history and segment, for the default ranker and both rankers, with
+ * the weights f32 and stored q8r / q4r (read a row at a time) */
+static void test_compact(void) {
+    for (int variant = 3; variant <= 13; variant += 10) {
+        char out[3][8192];
+        for (int c = 0; c < 3; c++) { /* 0: the lists as they are; 1: rows emptied; 2: compact */
+            tiny_compact = c;
+            size_t len, at = 0;
+            unsigned char *b = tiny_pack(&len, variant);
+            prefrec_pack *p = NULL;
+            prefrec_engine *e = NULL;
+            prefrec_error err = {0};
+            CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+            CHECK_EQ_INT(p ? (int)prefrec_pack_version(p) : 0, c == 2 ? 3 : variant >= 10 ? 2 : 1);
+            CHECK_EQ_INT(prefrec_engine_new(p, NULL, &e, &err), PREFREC_OK);
+            out[c][0] = 0;
+            int32_t hist[3][2] = {{1, 4}, {2, 5}, {0, 3}};
+            for (int ranker = PREFREC_RANKER_DEFAULT; e && ranker <= PREFREC_RANKER_NEUMF; ranker++)
+                for (int q = 0; q < 7; q++) {
+                    static const char *const cust[2] = {"C0", "C1"};
+                    prefrec_request rq = prefrec_request_default();
+                    rq.k = 6;
+                    rq.ranker = ranker;
+                    if (q < 2)
+                        rq.customer = cust[q];
+                    else if (q < 5)
+                        rq.history = hist[q - 2], rq.n_history = 2;
+                    else
+                        rq.gender = 1, rq.age = q == 5 ? 34.0f : 52.0f;
+                    prefrec_response rs;
+                    prefrec_status st = prefrec_engine_recommend(e, &rq, &rs, &err);
+                    at += (size_t)snprintf(out[c] + at, sizeof out[0] - at, "|%d:", (int)st);
+                    for (uint32_t i = 0; st == PREFREC_OK && i < rs.n && at + 64 < sizeof out[0];
+                         i++)
+                        at += (size_t)snprintf(out[c] + at, sizeof out[0] - at, " %d:%a:%d:%d",
+                                               rs.items[i].product, (double)rs.items[i].score,
+                                               rs.items[i].reason, rs.items[i].reason_ref);
+                }
+            CHECK(at + 64 < sizeof out[0]);
+            prefrec_engine_free(e);
+            prefrec_pack_free(p);
+            free(b);
+        }
+        CHECK(strcmp(out[0], out[1]) != 0); /* emptying rows changes the answers */
+        CHECK_STR(out[1], out[2]);
+    }
+    tiny_compact = 0;
+    /* what a version-3 reader refuses: .rows in a version-2 pack, rows not ascending or out of
+     * range, a list whose rows do not match its .rows */
+    static const struct {
+        const char *what;
+        int set, at, value; /* .rows tensor (0 ease, 1 knn): entry at set to value; at -1: the
+                               version byte; at -2: one row fewer in the list */
+        const char *msg;
+    } BAD[] = {
+        {"version 2", 0, -1, 2, "compact neighbour lists are version 3"},
+        {"not ascending", 0, 1, 0, "expected ascending product indices below 6"},
+        {"out of range", 1, 4, 6, "expected ascending product indices below 6"},
+        {"negative", 1, 0, -1, "expected ascending product indices below 6"},
+        {"rows mismatch", 0, -2, 0, "blend.ease.nbr"},
+    };
+    for (size_t k = 0; k < sizeof BAD / sizeof BAD[0]; k++) {
+        tiny_compact = 2;
+        size_t len;
+        unsigned char *b = tiny_pack(&len, 3);
+        tiny_compact = 0;
+        prefrec_pack *p = NULL;
+        prefrec_engine *e = NULL;
+        prefrec_error err = {0};
+        CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+        const prefrec_tensor *t =
+            p ? prefrec_pack_find(p, BAD[k].set ? "blend.knn.rows" : "blend.ease.rows") : NULL;
+        CHECK(t != NULL);
+        if (!t) {
+            prefrec_pack_free(p);
+            free(b);
+            continue;
+        }
+        size_t off = (size_t)t->offset;
+        prefrec_pack_free(p);
+        p = NULL;
+        if (BAD[k].at == -1) {
+            b[8] = (unsigned char)BAD[k].value;
+        } else if (BAD[k].at == -2) { /* the .rows tensor's length, one fewer than the list's */
+            const size_t toff = (size_t)(b[32] | b[33] << 8 | b[34] << 16 | (size_t)b[35] << 24);
+            for (size_t i = 0; i < 34; i++) {
+                unsigned char *ent = b + toff + 64 * i;
+                if (!strcmp((const char *)ent, "blend.ease.rows")) ent[40]--; /* shape[0] */
+            }
+        } else {
+            put_u32(b + off + 4 * (size_t)BAD[k].at, (uint32_t)BAD[k].value);
+        }
+        tb_fix_crc(b, len);
+        prefrec_status s = prefrec_pack_open(b, len, &p, &err);
+        if (!s) s = prefrec_engine_new(p, NULL, &e, &err);
+        CHECK(s != PREFREC_OK && e == NULL);
+        CHECK(strstr(err.msg, BAD[k].msg) != NULL);
+        printf("compact lists, %s: %s\n", BAD[k].what, err.msg);
+        prefrec_engine_free(e);
+        prefrec_pack_free(p);
+        free(b);
+    }
+}
+
 int main(void) {
     test_f16();
     test_q8();
@@ -636,5 +742,6 @@ int main(void) {
     test_d16_r16();
     test_engine();
     test_pop_f16();
+    test_compact();
     return check_report("test_quant");
 }

@@ -49,7 +49,7 @@ export function readPack(buf, name) {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const u32 = (o) => dv.getUint32(o, true), u64 = (o) => Number(dv.getBigUint64(o, true));
   const version = u32(8);
-  if (version !== 1 && version !== 2) throw bad(`format version ${version} at byte 8 (this reader knows versions 1 and 2)`);
+  if (version < 1 || version > 3) throw bad(`format version ${version} at byte 8 (this reader knows versions 1 to 3)`);
   if (u32(12) !== 64) throw bad(`header size ${u32(12)} at byte 12 (expected 64)`);
   if (u64(16) !== buf.length) throw bad(`file size ${u64(16)} at byte 16, but the file has ${buf.length} bytes`);
   const mOff = u32(24), mLen = u32(28), tOff = u32(32), n = u32(36), dOff = u64(40), dLen = u64(48);

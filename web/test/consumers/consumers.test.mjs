@@ -128,7 +128,7 @@ async function shopPages(bundler, dist, { react = false } = {}) {
       assert.equal(await page.locator('#api').getAttribute('data-source'), 'segment');
       await page.locator('body[data-abort]').waitFor({ state: 'attached' });
       assert.equal(await page.locator('body').getAttribute('data-abort'), 'AbortError', 'load() with an aborted signal');
-      assert.equal(await page.locator('body').getAttribute('data-pack-formats'), '1,2');
+      assert.equal(await page.locator('body').getAttribute('data-pack-formats'), '1,2,3');
       await page.locator('#w1[state=ready]').waitFor();
       await page.locator('#w2[state=ready]').waitFor();
       assert.equal(await page.locator('#w1 .card').count(), 4);
@@ -225,7 +225,7 @@ test('SSR: the entry points import in node with no window or document; nothing r
   assert.equal(out.fetches, 0, 'nothing fetched before load()');
   assert.deepEqual(out.exports, ['PrefRec', 'default', 'fnv1a32', 'packFormats', 'shardFile', 'shardOf', 'shardPath']);
   assert.deepEqual(out.widget, ['PrefRecRecommendations']);
-  assert.deepEqual(out.packFormats, [1, 2]);
+  assert.deepEqual(out.packFormats, [1, 2, 3]);
   assert.equal(out.source, 'segment');
   // the same request as the worker's (gender M, age 45, k 5): the same products in node
   assert.deepEqual(out.codes, apps.vite.workerCodes);
