@@ -159,30 +159,28 @@ static prefrec_status add_compact_list(prefrec_pack_writer *w, const prefrec_pac
     prefrec_status s = prefrec_pack_get(full, wn, PREFREC_DT_F32, 2, NULL, &v, err);
     if (s) return s;
     uint32_t P = t->shape[0], M = t->shape[1], R = 0;
-    if (M > PREFREC_BLEND_ROW_MAX) { /* dense */
-        s = add_item_tensor(w, full, t, NULL, version, plan, err);
-        return s ? s : add_item_tensor(w, full, wt, NULL, version, plan, err);
-    }
     const int32_t *nbr = (const int32_t *)t->data;
     const float *wv = (const float *)v->data;
     int32_t *rows = malloc(((size_t)P + 1) * sizeof *rows);
-    int32_t *cn = malloc(((size_t)P * M + 1) * sizeof *cn);
-    float *cw = malloc(((size_t)P * M + 1) * sizeof *cw);
-    if (!rows || !cn || !cw) {
-        free(rows), free(cn), free(cw);
-        return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
-    }
+    if (!rows) return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     for (uint32_t p = 0; p < P; p++) {
         uint32_t k = 0;
         while (k < M && nbr[(size_t)p * M + k] < 0) k++;
         if (k < M) rows[R++] = (int32_t)p;
     }
-    if (2 * (uint64_t)R > P) { /* most rows hold neighbours: dense is smaller (as version 2) */
-        free(rows), free(cn), free(cw);
+    /* most rows hold neighbours (dense is smaller, as version 2), or rows too long: dense */
+    if (M > PREFREC_BLEND_ROW_MAX || 2 * (uint64_t)R > P) {
+        free(rows);
         s = add_item_tensor(w, full, t, NULL, version, plan, err);
         return s ? s : add_item_tensor(w, full, wt, NULL, version, plan, err);
     }
     if (R == 0 && P > 0) rows[R++] = 0; /* none has a neighbour: product 0's empty row */
+    int32_t *cn = malloc(((size_t)R * M + 1) * sizeof *cn);
+    float *cw = malloc(((size_t)R * M + 1) * sizeof *cw);
+    if (!cn || !cw) {
+        free(rows), free(cn), free(cw);
+        return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
+    }
     for (uint32_t r = 0; r < R; r++) {
         memcpy(cn + (size_t)r * M, nbr + (size_t)rows[r] * M, M * sizeof *cn);
         memcpy(cw + (size_t)r * M, wv + (size_t)rows[r] * M, M * sizeof *cw);
