@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# packsize.sh - item pack bytes, raw and gzipped, version 1 (all f32) against version 2 (the
-# default storage plan, or $PREFREC_STORAGE) and version 3 (the same with compact neighbour
-# lists, the default), for full packs written by `prefrec train`.
+# packsize.sh - item pack bytes, raw and gzipped, of each pack format version for full packs
+# written by `prefrec train`: version 1 (all f32), 2 (the default storage plan, or
+# $PREFREC_STORAGE), 3 (the same with compact neighbour lists) and 4 (the same with the segment
+# popularity's counts a byte each, without its empty segments: the default).
 #
 #   bash bench/packsize.sh demo/packs/A02.pack /tmp/d100000/packs/A02.pack ...
 #
-# Prints one line per pack: products, v1, v2 and v3 raw / gz, and the ratios of v1 to v3. gzip -9, as a
-# web server's static compression would serve the file. Packs of other sizes: `prefrec gen
+# Prints one line per pack: products, v1 to v4 raw / gz, and the ratios of v1 to v4. gzip -9, as
+# a web server's static compression would serve the file. Packs of other sizes: `prefrec gen
 # --products N` then `prefrec train` (docs/model.md, "Smaller packs").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,20 +18,23 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 storage=()
 [[ -n "${PREFREC_STORAGE:-}" ]] && storage=(--storage "$PREFREC_STORAGE")
-printf '%-40s %9s %10s %9s %10s %9s %10s %9s %7s %7s\n' pack products v1_raw v1_gz v2_raw v2_gz \
-  v3_raw v3_gz raw_x gz_x
+versions=(1 2 3 4)
+printf '%-40s %9s' pack products
+for v in "${versions[@]}"; do printf ' %10s %9s' "v${v}_raw" "v${v}_gz"; done
+printf ' %7s %7s\n' raw_x gz_x
 for pack in "$@"; do
-  for v in 1 2 3; do
+  stem=$(basename "$pack" .pack)
+  raw=() gz=()
+  for v in "${versions[@]}"; do
     mkdir -p "$tmp/v$v"
     "$bin" export --pack "$pack" --out "$tmp/v$v" --shards 1 --pack-version "$v" \
       ${storage[@]+"${storage[@]}"} --export-id 00000000000000000000000000000000 >/dev/null
+    raw+=("$(stat -c %s "$tmp/v$v/$stem.item.pack")")
+    gz+=("$(gzip -9 -c "$tmp/v$v/$stem.item.pack" | wc -c)")
   done
-  stem=$(basename "$pack" .pack)
-  i1=$tmp/v1/$stem.item.pack i2=$tmp/v2/$stem.item.pack i3=$tmp/v3/$stem.item.pack
-  products=$("$bin" inspect "$i1" | awk '$2 == "product.bias" {gsub(/[][]/, "", $4); print $4}')
-  r1=$(stat -c %s "$i1") r2=$(stat -c %s "$i2") r3=$(stat -c %s "$i3")
-  g1=$(gzip -9 -c "$i1" | wc -c) g2=$(gzip -9 -c "$i2" | wc -c) g3=$(gzip -9 -c "$i3" | wc -c)
-  printf '%-40s %9s %10d %9d %10d %9d %10d %9d %7.2f %7.2f\n' "$pack" "${products:-?}" "$r1" "$g1" \
-    "$r2" "$g2" "$r3" "$g3" "$(echo "$r1 / $r3" | bc -l)" "$(echo "$g1 / $g3" | bc -l)"
-  rm -rf "$tmp/v1" "$tmp/v2" "$tmp/v3"
+  products=$("$bin" inspect "$tmp/v1/$stem.item.pack" | awk '$2 == "product.bias" {gsub(/[][]/, "", $4); print $4}')
+  printf '%-40s %9s' "$pack" "${products:-?}"
+  for i in "${!versions[@]}"; do printf ' %10d %9d' "${raw[$i]}" "${gz[$i]}"; done
+  printf ' %7.2f %7.2f\n' "$(echo "${raw[0]} / ${raw[-1]}" | bc -l)" "$(echo "${gz[0]} / ${gz[-1]}" | bc -l)"
+  rm -rf "${tmp:?}"/v*
 done

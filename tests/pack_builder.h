@@ -46,6 +46,8 @@ static inline unsigned char *tb_build(const char *manifest, const tb *t, size_t 
     for (size_t i = 0; i < n; i++) version = t[i].dtype >= PREFREC_DT_Q8R ? 2 : version;
     for (size_t i = 0; i < n; i++) /* 3 with compact neighbour lists (prefrec/blend.h) */
         version = strstr(t[i].name, ".rows") ? 3 : version;
+    for (size_t i = 0; i < n; i++) /* 4 with a pcx table */
+        version = t[i].dtype == PREFREC_DT_PCX ? 4 : version;
     memcpy(b, "PRFPACK", 8);
     tb_w32(b + 8, version);
     tb_w32(b + 12, 64);

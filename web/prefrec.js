@@ -15,7 +15,7 @@ export { fnv1a32, shardOf, shardFile, shardPath } from './shard.js';
  * engine refuses another with 'unsupported version' naming them). package.json's
  * prefrec.packFormats says the same (test/package.test.mjs); the package's major version changes
  * when a format is no longer read. */
-export const packFormats = Object.freeze([1, 2, 3]);
+export const packFormats = Object.freeze([1, 2, 3, 4]);
 
 const WASM = new URL('./dist/prefrec-engine.wasm', import.meta.url);
 const NODE = typeof process == 'object' && !!process.versions?.node;

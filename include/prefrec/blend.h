@@ -59,7 +59,7 @@ typedef struct prefrec_blend {
     /* the list weights as stored (f16, q8r, q4r in a version-2 pack, m <= PREFREC_BLEND_ROW_MAX):
      * read a row at a time, ease_w / knn_w then NULL; else NULL */
     const prefrec_tensor *ease_wt, *knn_wt;
-    /* the segment popularity as stored in a version-2 pack, counts (pc8 / pc16) or f16 values:
+    /* the segment popularity as stored in a version-2 pack, counts (pc8 / pc16 / pcx) or f16:
      * read a segment's row or one value at a time (prefrec_blend_pop_row; prefrec_pc_read, or
      * prefrec_f16_to_f32 of the stored value), pop_seg then NULL; pop_gl, for counts, the
      * products' overall shares (owned: prefrec_blend_free); else NULL */

@@ -38,9 +38,10 @@ extern "C" {
 #endif
 
 #define PREFREC_PACK_MAGIC "PRFPACK" /* 8 bytes on disk including the trailing NUL */
-#define PREFREC_PACK_VERSION 3u /* the newest version this reader reads (and the writer's) */
+#define PREFREC_PACK_VERSION 4u /* the newest version this reader reads (and the writer's) */
 /* version 3: version 2 with the blend's neighbour lists compact (prefrec/blend.h: blend.ease.rows,
- * blend.knn.rows, only the rows of products that have neighbours) */
+ * blend.knn.rows, only the rows of products that have neighbours); version 4: version 3 with the
+ * segment popularity's counts a byte each, its empty segments not stored (pcx) */
 #define PREFREC_PACK_VERSION_MIN 1u /* the oldest: version 1 has no q8r tensors */
 #define PREFREC_PACK_HEADER_SIZE 64u
 #define PREFREC_PACK_ENTRY_SIZE 64u
@@ -114,6 +115,15 @@ typedef enum prefrec_dtype {
      * planes (every low byte, then every high byte). Written only where it gives the exact bits:
      * blend.pop.all (buyers / the most buyers), repeat.prior ((rebuyers + 1) / (most + 1)) */
     PREFREC_DT_R16 = 15,
+    /* version 4: the segment popularity table as pc8 / pc16's counts, smaller: f64 prior; rows
+     * + 1 u32 sizes as pc8's; u32 e, the escapes' number; rows + 1 u8 flags, 1 for a row with a
+     * high plane; then the count rows of the segments whose size (bit 31 masked) is not 0, in
+     * order (a segment of size 0, or served as the overall share, has only counts of 0: not
+     * stored), each a byte a count and, flagged, its high bytes after them; in a row of one
+     * plane 255 means "see the escapes"; then e escapes, (u32 k, u32 count) ascending by k, k
+     * the index of a 255 byte among the stored rows' counts (row by row, cols a row), count in
+     * 255..65535. Its bytes depend on its sizes, flags and e (prefrec_pcx_bytes). */
+    PREFREC_DT_PCX = 16,
     PREFREC_DT_COUNT
 } prefrec_dtype;
 
@@ -123,8 +133,12 @@ size_t prefrec_dtype_size(uint32_t dt);
 const char *prefrec_dtype_name(uint32_t dt); /* "f32", ...; "?" if unknown */
 /* Stored bytes of a tensor of dtype dt, shape[0..ndim) and n elements (q8r: rows x 4 + n;
  * q4r: rows x (4 + (cols + 1) / 2); q8c: 1024 + rows x 4 + n; q4c: 64 + rows x (4 + (cols + 1)
- * / 2)). */
+ * / 2)); pcx: its fixed head alone (the prior, the sizes, e and the flags), prefrec_pcx_bytes
+ * the rest. */
 uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, uint64_t n);
+/* The stored bytes of a pcx table (rows x cols) whose head (prefrec_dtype_bytes) is at in: the
+ * head, the count rows of its non-empty segments and its escapes. */
+uint64_t prefrec_pcx_bytes(const unsigned char *in, uint64_t rows, uint64_t cols);
 /* 1 when dt is stored quantised and read as f32 (f16, q8r, q4r, q8c, q4c). */
 int prefrec_dtype_quantised(uint32_t dt);
 
@@ -176,7 +190,7 @@ void prefrec_pack_row_f32(const prefrec_tensor *t, uint64_t r0, uint64_t n_rows,
  * (prefrec_pack_row_f32) instead of decoded whole by prefrec_pack_get: f16, q8r, q4r in a
  * version-2 pack (ask prefrec_pack_get for t->dtype to check its shape without decoding). */
 int prefrec_pack_by_rows(const prefrec_pack *p, const prefrec_tensor *t);
-/* 1 when t is a 2-d pc8 / pc16 table of a version-2 pack, checked at open and readable a row or
+/* 1 when t is a 2-d pc8 / pc16 / pcx table of a version-2 pack, checked at open and readable a row or
  * a value at a time from its counts (prefrec_pc_shares, prefrec_pc_row, prefrec_pc_read) */
 int prefrec_pack_pc_table(const prefrec_pack *p, const prefrec_tensor *t);
 /* 1 when every float t decodes to is finite, found without decoding: an f16's exponent, a q8r
@@ -252,11 +266,12 @@ int prefrec_quant_roundtrip(uint32_t dt, uint32_t rows, uint32_t cols, float *x)
  * for them, which prefrec_quant_roundtrip and the pack writer take as stores. */
 #define PREFREC_STORE_Q5R 271 /* 256 + 15 levels a side */
 #define PREFREC_STORE_Q6R 287 /* 256 + 31 */
-/* Plan word pcn: blend.pop.seg as its counts (pc8 or pc16, whichever holds them) when the full
+/* Plan word pcn: blend.pop.seg as its counts (pcx from version 4; before, pc8 or pc16, whichever
+ * holds them) when the full
  * pack carries them ("blend.pop.cnt", written by training) and they decode to its exact bits;
  * else f16. prefrec_quant_roundtrip takes it as no change. */
 #define PREFREC_STORE_PCN 512
-/* Decode a stored pc8 / pc16 tensor (rows x cols) into out: for each product p, g = the sum of
+/* Decode a stored pc8 / pc16 / pcx tensor (rows x cols) into out: for each product p, g = the sum of
  * its counts and gl = (float)(g / n), n the sum of the segment sizes; a row's value is gl when
  * the row is served as the overall share, else (float)((count + prior gl) / (size + prior)), in
  * double: rank_pop.c's formula, so the floats are training's bits in every build. Returns 0, or
@@ -270,9 +285,11 @@ static inline float prefrec_r16_value(uint32_t k, double a, double b) {
  * smallest x > 0), rounded (a product bought once, a product never rebought: k = 1): 1 with a
  * = 0, b and the k (k may be NULL); else 0 */
 int prefrec_r16_fit(const float *x, size_t n, double *a, double *b, uint16_t *k);
-/* pc8 / pc16 (rows x cols) into out: 0; else 1 (the prior), 2 (a count above its segment's
- * size), 3 (a size's bit 31), 5 (over 65,535 rows) with *bad the offending byte's offset in
- * `in`, 4 out of memory */
+/* pc8 / pc16 / pcx (rows x cols) into out: 0; else 1 (the prior), 2 (a count above its
+ * segment's size), 3 (a size's bit 31), 5 (over 65,535 rows), 6 (pcx: an escape out of order,
+ * outside the counts, not at a 255 byte of a row of one plane or not in 255..65535, or a 255
+ * byte of such a row without one), 7 (pcx: a row flag not 0 or 1, or 1 on a row not stored) with
+ * *bad the offending byte's offset in `in`, 4 out of memory. pcx: `in` holds prefrec_pcx_bytes. */
 int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                       float *out, uint64_t *bad);
 /* (out NULL: the checks alone, nothing written.) A table that passed them, read without a whole
@@ -286,16 +303,25 @@ void prefrec_pc_row(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_
  * a time at the cost of a stored float's read and a division (prefrec_pc_read: the same floats
  * as prefrec_pc_row). */
 typedef struct prefrec_pc_reader {
-    const unsigned char *lo, *hi; /* the row's counts: low bytes, high bytes (pc8: lo again) */
-    uint32_t mask; /* 0xFF00 (pc16) or 0 (pc8) */
+    const unsigned char *lo, *hi; /* the row's counts: low bytes, high bytes (pc8, pcx: lo) */
+    uint32_t mask; /* 0xFF00 (pc16) or 0 (pc8, pcx) */
+    uint32_t mark; /* pcx: 255, a count read from the escapes; else 0x10000 (no count is) */
+    size_t cmask; /* SIZE_MAX, or 0 for a pcx row not stored (its counts 0: lo is one 0 byte) */
+    const unsigned char *esc; /* pcx: the escapes, n_esc of them; base: the row's first k */
+    uint32_t n_esc;
+    uint64_t base;
     int whole; /* a row served as the overall share: the value is gl[c] */
     double prior, den;
 } prefrec_pc_reader;
 void prefrec_pc_reader_at(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                           uint64_t r, prefrec_pc_reader *rd);
+/* pcx: the count of column c of rd's row whose byte is 255, from the escapes (a search) */
+uint32_t prefrec_pc_escape(const prefrec_pc_reader *rd, uint64_t c);
 static inline float prefrec_pc_read(const prefrec_pc_reader *rd, const float *gl, uint64_t c) {
     if (rd->whole) return gl[c];
-    uint32_t k = (uint32_t)rd->lo[c] | ((uint32_t)rd->hi[c] << 8 & rd->mask);
+    size_t i = (size_t)c & rd->cmask;
+    uint32_t k = (uint32_t)rd->lo[i] | ((uint32_t)rd->hi[i] << 8 & rd->mask);
+    if (k == rd->mark) k = prefrec_pc_escape(rd, c);
     return (float)(((double)k + rd->prior * (double)gl[c]) / rd->den);
 }
 /* A storage plan: "name=dtype,name=dtype" (dtype f32, f16, q8r, q4r, q8c, q4c, u16, d16, u8d, r16, or q5r / q6r / pcn; a name may end in '*' to

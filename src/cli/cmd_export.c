@@ -24,7 +24,7 @@ static const char *usage_text =
     "usage: prefrec export --pack FILE [--pack FILE ...] --out DIR [--shards N]\n"
     "                      [--records DIR --data PATH --token-key FILE] [--opt-out FILE]\n"
     "                      [--site DIR] [--export-id HEX] [--sign-key FILE]\n"
-    "                      [--pack-version 1|2|3] [--storage PLAN]\n"
+    "                      [--pack-version 1..4] [--storage PLAN]\n"
     "  --pack FILE       a full pack written by prefrec train (DIR/A01.pack); repeatable\n"
     "  --out DIR         writes DIR/<name>.item.pack (product embeddings, MLP, catalog) and\n"
     "                    DIR/<name>.cust.000.pack .. (customer embeddings, biases, codes, bought\n"
@@ -47,12 +47,13 @@ static const char *usage_text =
     "                    FILE does not exist): writes DIR/<name>.item.pack.sig (64 bytes) beside\n"
     "                    each item pack (and into --site) and the public key to DIR/sign.pub;\n"
     "                    pages and kiosks verify with that public key (SECURITY.md)\n"
-    "  --pack-version V  format version of the packs written (3): version 3 keeps only the\n"
-    "                    neighbour rows of products that have neighbours (smaller where most\n"
-    "                    have none: large catalogues); version 2 the same storages with every\n"
-    "                    row, for engines older than version 3; both store the item pack's\n"
-    "                    float tensors as --storage says; version 1 all as f32\n"
-    "  --storage PLAN    version 2 and 3's storage per tensor, "
+    "  --pack-version V  format version of the packs written (4): version 4 stores the segment\n"
+    "                    popularity's counts a byte each, without its empty segments (pcx);\n"
+    "                    version 3 keeps only the neighbour rows of products that have\n"
+    "                    neighbours (smaller where most have none: large catalogues); version\n"
+    "                    2 every row, for older engines; 2 to 4 store the item pack's float\n"
+    "                    tensors as --storage says; version 1 all as f32\n"
+    "  --storage PLAN    version 2 to 4's storage per tensor, "
     "name=f32|f16|q8r|q4r|q8c|q4c|q5r|q6r|\n"
     "                    u16|d16|u8d|r16|pcn,... ('*' ends a prefix; unlisted: f32; q5r, q6r:\n"
     "                    q8r codes in -15..15, -31..31; u16, d16, u8d: an i32 index list (d16:\n"
@@ -418,7 +419,7 @@ int prefrec_cmd_export(int argc, char **argv) {
             storage = v;
         else if (!strcmp(o, "--pack-version")) {
             if (cli_parse_long(v, PREFREC_PACK_VERSION_MIN, PREFREC_PACK_VERSION, &version))
-                return cli_usage_error("export", usage_text, "--pack-version '%s' is not 1, 2 or 3",
+                return cli_usage_error("export", usage_text, "--pack-version '%s' is not in 1..4",
                                        v);
         } else if (cli_parse_long(v, 1, 4096, &shards))
             return cli_usage_error("export", usage_text, "--shards '%s' is not in 1..4096", v);

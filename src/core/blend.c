@@ -37,7 +37,7 @@ static prefrec_status get_w(const prefrec_pack *pack, const char *name, uint32_t
     return get(pack, name, PREFREC_DT_F32, 2, P, M, (const void **)w, err);
 }
 
-/* The segment popularity: kept as stored where the pack has it as counts (pc8 / pc16; the
+/* The segment popularity: kept as stored where the pack has it as counts (pc8 / pc16 / pcx; the
  * shares pop_gl are made at the end of the load) or as f16 values (a version-2 pack): no float
  * table (33 x P) written into fresh memory at load. Else the f32 table. */
 static prefrec_status get_pop(const prefrec_pack *pack, uint32_t P, prefrec_blend *b,

@@ -38,9 +38,9 @@ struct prefrec_pack {
 
 static const char *const dtype_names[PREFREC_DT_COUNT] = {"f32", "f16",  "i8",  "u8",  "i32", "u32",
                                                           "q8r", "q4r",  "q8c", "q4c", "u16", "u8d",
-                                                          "pc8", "pc16", "d16", "r16"};
-static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1,
-                                                     1, 1, 2, 1, 1, 2, 2, 2};
+                                                          "pc8", "pc16", "d16", "r16", "pcx"};
+static const size_t dtype_sizes[PREFREC_DT_COUNT] = {4, 2, 1, 1, 4, 4, 1, 1, 1,
+                                                     1, 2, 1, 1, 2, 2, 2, 1};
 
 size_t prefrec_dtype_size(uint32_t dt) { return dt < PREFREC_DT_COUNT ? dtype_sizes[dt] : 0; }
 const char *prefrec_dtype_name(uint32_t dt) {
@@ -49,10 +49,12 @@ const char *prefrec_dtype_name(uint32_t dt) {
 int prefrec_dtype_quantised(uint32_t dt) {
     return dt == PREFREC_DT_F16 || dt == PREFREC_DT_Q8R || dt == PREFREC_DT_Q4R ||
         dt == PREFREC_DT_Q8C || dt == PREFREC_DT_Q4C || dt == PREFREC_DT_PC8 ||
-        dt == PREFREC_DT_PC16 || dt == PREFREC_DT_R16;
+        dt == PREFREC_DT_PC16 || dt == PREFREC_DT_R16 || dt == PREFREC_DT_PCX;
 }
-/* 1 for the dtypes version 1 does not have */
-static int dtype_v2(uint32_t dt) { return dt >= PREFREC_DT_Q8R && dt < PREFREC_DT_COUNT; }
+/* The first pack version that has dtype dt */
+static uint32_t dtype_version(uint32_t dt) {
+    return dt == PREFREC_DT_PCX ? 4u : dt >= PREFREC_DT_Q8R ? 2u : 1u;
+}
 
 /* rows of a q8r tensor: shape[0], or 1 for a vector */
 static uint64_t q8_rows(uint32_t ndim, const uint32_t *shape) { return ndim > 1 ? shape[0] : 1; }
@@ -65,6 +67,7 @@ uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, 
     if (dt == PREFREC_DT_R16) return 16 + b;
     if (dt == PREFREC_DT_PC8 || dt == PREFREC_DT_PC16) /* a sizes entry and a count row more */
         return 8 + 4 * (rows + 1) + (rows ? b + b / rows : 0);
+    if (dt == PREFREC_DT_PCX) return 8 + 5 * (rows + 1) + 4; /* the head: prefrec_pcx_bytes */
     return dt == PREFREC_DT_Q8R ? b + 4 * rows : b;
 }
 
@@ -118,12 +121,12 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): unknown dtype %u", t->name,
                                  (unsigned long long)(at + 32), t->dtype);
-    if (dtype_v2(t->dtype) && p->version < 2)
+    if (p->version < dtype_version(t->dtype))
         return prefrec_error_set(err, PREFREC_E_FORMAT,
-                                 "pack: tensor '%s' (byte %llu): dtype %s needs pack version 2, "
+                                 "pack: tensor '%s' (byte %llu): dtype %s needs pack version %u, "
                                  "the header says %u",
                                  t->name, (unsigned long long)(at + 32), dtype_names[t->dtype],
-                                 p->version);
+                                 dtype_version(t->dtype), p->version);
     if (t->ndim < 1 || t->ndim > PREFREC_PACK_MAX_DIMS)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): ndim %u not in 1..4", t->name,
@@ -161,6 +164,17 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
             (unsigned long long)t->n_bytes, (unsigned long long)data_off,
             (unsigned long long)data_end);
     t->data = p->bytes + t->offset;
+    if (t->dtype == PREFREC_DT_PCX) { /* its head is in the data: the rest of its bytes */
+        uint64_t rows = q8_rows(t->ndim, t->shape);
+        t->n_bytes = prefrec_pcx_bytes(t->data, rows, rows ? n / rows : 0);
+        if (t->n_bytes > data_end - t->offset)
+            return prefrec_error_set(
+                err, PREFREC_E_FORMAT,
+                "pack: tensor '%s' (byte %llu): its sizes and escapes make %llu bytes, past the "
+                "data section's end %llu",
+                t->name, (unsigned long long)(t->offset + 8), (unsigned long long)t->n_bytes,
+                (unsigned long long)data_end);
+    }
     return PREFREC_OK;
 }
 
@@ -183,7 +197,7 @@ static int row_view(const prefrec_tensor *t) {
  * whole by the first prefrec_pack_get, or read a row or a value at a time from the counts
  * (prefrec_pc_row: the blend, which reads one segment's row per request). */
 static int pc_view(const prefrec_tensor *t) {
-    return t->dtype == PREFREC_DT_PC8 || t->dtype == PREFREC_DT_PC16;
+    return t->dtype == PREFREC_DT_PC8 || t->dtype == PREFREC_DT_PC16 || t->dtype == PREFREC_DT_PCX;
 }
 
 static int lazy_view(const prefrec_tensor *t) { return row_view(t) || pc_view(t); }
@@ -256,6 +270,10 @@ static prefrec_status pc_status(const prefrec_tensor *t, int bad, uint64_t at, p
                                  bad == 1       ? "the prior is not a finite number > 0"
                                      : bad == 2 ? "a count is above its segment's size"
                                      : bad == 5 ? "more than 65,535 segment rows"
+                                     : bad == 6 ? "an escape (k, count) does not match a 255 "
+                                                  "count, or a 255 count has no escape"
+                                     : bad == 7 ? "a row's high-plane flag is not 0 or 1, or set "
+                                                  "on a segment whose counts are not stored"
                                                 : "a segment size has bit 31 set");
     return PREFREC_OK;
 }

@@ -18,7 +18,8 @@ typedef struct wtensor {
 } wtensor;
 
 struct prefrec_pack_writer {
-    uint32_t version; /* 0: PREFREC_PACK_VERSION_MIN (1) unless a q8r..q4c tensor needs 2 */
+    uint32_t version; /* 0: PREFREC_PACK_VERSION_MIN (1) unless a tensor's dtype needs more
+                         (q8r..r16: 2, pcx: 4) */
     char *manifest;
     wtensor *t;
     size_t n, cap;
@@ -94,6 +95,13 @@ static prefrec_status add_entry(prefrec_pack_writer *w, const char *name, uint32
         n *= t->shape[d];
     }
     t->n_bytes = (size_t)prefrec_dtype_bytes(dtype, ndim, t->shape, n);
+    if (dtype == PREFREC_DT_PCX) { /* its bytes follow from its head */
+        if (deferred || !data)
+            return prefrec_error_set(err, PREFREC_E_INVAL,
+                                     "pack writer: tensor '%s': pcx needs its data", name);
+        size_t rows = ndim > 1 ? t->shape[0] : 1;
+        t->n_bytes = (size_t)prefrec_pcx_bytes(data, rows, rows ? n / rows : 0);
+    }
     if (deferred) {
         t->deferred = 1;
         w->n++;
@@ -201,14 +209,12 @@ prefrec_status prefrec_pack_writer_add_stored(prefrec_pack_writer *w, const char
     }
     int levels = store == PREFREC_STORE_Q5R ? 15 : store == PREFREC_STORE_Q6R ? 31 : 127;
     if (levels < 127) store = PREFREC_DT_Q8R; /* q5r, q6r: q8r codes in a narrower range */
-    if (!prefrec_dtype_quantised(store) || store == PREFREC_DT_PC8 || store == PREFREC_DT_PC16 ||
-        store == PREFREC_DT_R16)
-        return prefrec_error_set(err, PREFREC_E_INVAL,
-                                 "pack writer: tensor '%s': %s is not a storage of floats alone%s",
-                                 name, prefrec_dtype_name(store),
-                                 store == PREFREC_DT_PC8 || store == PREFREC_DT_PC16
-                                     ? " (counts: prefrec_pack_writer_add with the stored bytes)"
-                                     : "");
+    int counts = store == PREFREC_DT_PC8 || store == PREFREC_DT_PC16 || store == PREFREC_DT_PCX;
+    if (!prefrec_dtype_quantised(store) || counts || store == PREFREC_DT_R16)
+        return prefrec_error_set(
+            err, PREFREC_E_INVAL, "pack writer: tensor '%s': %s is not a storage of floats alone%s",
+            name, prefrec_dtype_name(store),
+            counts ? " (counts: prefrec_pack_writer_add with the stored bytes)" : "");
     if (ndim < 1 || ndim > PREFREC_PACK_MAX_DIMS)
         return prefrec_error_set(err, PREFREC_E_INVAL,
                                  "pack writer: tensor '%s': ndim %u not in 1..4", name, ndim);
@@ -305,13 +311,17 @@ static prefrec_status build(const prefrec_pack_writer *w, uint64_t *off, uint64_
         if (off) off[i] = end;
         if (w->t[i].deferred && !head) head = end;
         end += w->t[i].n_bytes;
-        if (w->t[i].dtype >= PREFREC_DT_Q8R && version < 2) {
+        uint32_t need = w->t[i].dtype == PREFREC_DT_PCX ? 4u
+            : w->t[i].dtype >= PREFREC_DT_Q8R           ? 2u
+                                                        : 1u;
+        if (need > version) {
             if (w->version)
                 return prefrec_error_set(err, PREFREC_E_INVAL,
                                          "pack writer: tensor '%s' is %s, which version %u "
-                                         "packs cannot hold (version 2 can)",
-                                         w->t[i].name, prefrec_dtype_name(w->t[i].dtype), version);
-            version = 2;
+                                         "packs cannot hold (version %u can)",
+                                         w->t[i].name, prefrec_dtype_name(w->t[i].dtype), version,
+                                         need);
+            version = need;
         }
     }
     if (!head) head = end;

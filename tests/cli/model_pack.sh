@@ -64,29 +64,35 @@ done
 [[ -n "$hit" ]] || fail "customer $cust in no shard"
 diff <(tail -n +2 "$work/pred") <(tail -n +2 "$work/pred2") >/dev/null || fail "item pack + shard scores differ from the full pack"
 
-# version 3 (the default) as version 2 with compact neighbour lists; version 2 and 3 use the
-# same storages: the lossless integer forms are chosen where training's tables are made
-# of counts (docs/model.md, "Third round"): blend.pop.seg as its counts (pc8 or pc16, from the
-# full pack's blend.pop.cnt, which no item pack carries), neighbour rows as steps (d16),
-# pop.all and repeat.prior as integers over a denominator (r16)
+# version 4 (the default) as version 3 with the segment popularity's counts a byte each (pcx),
+# version 3 as version 2 with compact neighbour lists; versions 2 to 4 use the same storages
+# otherwise: the lossless integer forms are chosen where training's tables are made of counts
+# (docs/model.md, "Third round"): blend.pop.seg as its counts (pcx, or pc8 / pc16 before version
+# 4, from the full pack's blend.pop.cnt, which no item pack carries), neighbour rows as steps
+# (d16), pop.all and repeat.prior as integers over a denominator (r16)
 grep -q ' blend.pop.cnt ' "$work/insp" || fail "full pack: no blend.pop.cnt"
-"$bin" export --pack "$work/p1/A01.pack" --out "$work/web2" --shards 4 >/dev/null || fail "export v2"
-"$bin" inspect "$work/web2/A01.item.pack" >"$work/insp2" || fail "inspect v2"
-for want in 'blend.pop.seg +pc(8|16) ' 'blend.ease.nbr +d16 ' 'blend.knn.nbr +d16 ' 'blend.pop.all +r16 ' 'repeat.prior +r16 '; do
-  grep -Eq "$want" "$work/insp2" || fail "v2 item pack: no '$want' in $(grep -E 'blend|repeat' "$work/insp2")"
+"$bin" export --pack "$work/p1/A01.pack" --out "$work/web2" --shards 4 >/dev/null || fail "export v4"
+"$bin" export --pack "$work/p1/A01.pack" --out "$work/web2c" --shards 4 --pack-version 3 >/dev/null || fail "export v3"
+"$bin" inspect "$work/web2/A01.item.pack" >"$work/insp2" || fail "inspect v4"
+"$bin" inspect "$work/web2c/A01.item.pack" >"$work/insp2c" || fail "inspect v3"
+for want in 'blend.pop.seg +pcx ' 'blend.ease.nbr +d16 ' 'blend.knn.nbr +d16 ' 'blend.pop.all +r16 ' 'repeat.prior +r16 ' 'product.cat +u16 '; do
+  grep -Eq "$want" "$work/insp2" || fail "v4 item pack: no '$want' in $(grep -E 'blend|repeat|product' "$work/insp2")"
 done
-grep -q ' blend.pop.cnt ' "$work/insp2" && fail "v2 item pack carries blend.pop.cnt"
-"$bin" predict --pack "$work/web2/A01.item.pack" --customers "$work/web2/$(basename "$hit")" --customer "$cust" --top 5 >/dev/null || fail "predict from the v2 packs"
+grep -Eq 'blend.pop.seg +pc(8|16) ' "$work/insp2c" || fail "v3 item pack: no pc8 / pc16 in $(grep -E 'blend' "$work/insp2c")"
+grep -q ' blend.pop.cnt ' "$work/insp2" && fail "v4 item pack carries blend.pop.cnt"
+"$bin" predict --pack "$work/web2/A01.item.pack" --customers "$work/web2/$(basename "$hit")" --customer "$cust" --top 5 >/dev/null || fail "predict from the v4 packs"
+grep -Eq '^format +prefrec pack version 4$' "$work/insp2" || fail "default export: not version 4"
+grep -Eq '^format +prefrec pack version 3$' "$work/insp2c" || fail "--pack-version 3: not version 3"
 # version 3 keeps only the neighbour rows of products that have neighbours (blend.*.rows); the
-# engine's answers are those of the same lists in version 2, every row kept
-grep -Eq '^format +prefrec pack version 3$' "$work/insp2" || fail "default export: not version 3"
-grep -Eq ' blend\.(ease|knn)\.rows ' "$work/insp2" || fail "v3 item pack: no compact list (blend.*.rows; at scale 0.01 most rows are empty)"
+# engine's answers are those of the same lists in version 2, every row kept, and of version 4
+grep -Eq ' blend\.(ease|knn)\.rows ' "$work/insp2" || fail "v4 item pack: no compact list (blend.*.rows; at scale 0.01 most rows are empty)"
 "$bin" export --pack "$work/p1/A01.pack" --out "$work/web2b" --shards 4 --pack-version 2 >/dev/null || fail "export --pack-version 2"
 "$bin" inspect "$work/web2b/A01.item.pack" >"$work/insp2b" || fail "inspect v2"
 grep -Eq '^format +prefrec pack version 2$' "$work/insp2b" || fail "--pack-version 2: not version 2"
 grep -q '\.rows ' "$work/insp2b" && fail "a version-2 item pack with compact lists"
-[[ $(stat -c %s "$work/web2/A01.item.pack") -lt $(stat -c %s "$work/web2b/A01.item.pack") ]] || fail "v3 item pack not smaller than v2"
-for v in web2 web2b; do
+[[ $(stat -c %s "$work/web2c/A01.item.pack") -lt $(stat -c %s "$work/web2b/A01.item.pack") ]] || fail "v3 item pack not smaller than v2"
+[[ $(stat -c %s "$work/web2/A01.item.pack") -lt $(stat -c %s "$work/web2c/A01.item.pack") ]] || fail "v4 item pack not smaller than v3"
+for v in web2 web2b web2c; do
   for r in blend default neumf; do
     for c in "--customer $cust" "--customer NEW --gender F --age 34" "--customer NEW --gender M --age 52"; do
       # shellcheck disable=SC2086
@@ -95,7 +101,8 @@ for v in web2 web2b; do
   done >"$work/rec.$v"
 done
 [[ -s "$work/rec.web2" ]] || fail "no recommendations"
-diff "$work/rec.web2" "$work/rec.web2b" >/dev/null || fail "version 3 answers differ from version 2"
+diff "$work/rec.web2c" "$work/rec.web2b" >/dev/null || fail "version 3 answers differ from version 2"
+diff "$work/rec.web2" "$work/rec.web2b" >/dev/null || fail "version 4 answers differ from version 2"
 
 
 # corrupted / truncated / wrong-shard packs are refused with a message

@@ -180,14 +180,14 @@ static void test_pack_v2(void) {
     prefrec_pack_free(p);
 
     unsigned char *c = malloc(len);
-    /* version 4: refused, naming the versions this engine reads */
+    /* version 5: refused, naming the versions this engine reads */
     memcpy(c, b, len);
-    c[8] = 4;
+    c[8] = 5;
     tb_fix_crc(c, len);
     memset(&err, 0, sizeof err);
     CHECK_EQ_INT(prefrec_pack_open(c, len, &p, &err), PREFREC_E_VERSION);
-    CHECK(strstr(err.msg, "version 4") && strstr(err.msg, "reads versions 1 to 3"));
-    printf("version 4: %s\n", err.msg);
+    CHECK(strstr(err.msg, "version 5") && strstr(err.msg, "reads versions 1 to 4"));
+    printf("version 5: %s\n", err.msg);
     /* version 1 cannot hold q8r */
     c[8] = 1;
     tb_fix_crc(c, len);
@@ -440,24 +440,33 @@ static void test_u16(void) {
     free(b);
 }
 
-/* pc8 / pc16: 2 segments x 3 products, prior 2. Segment 0 has 4 members, segment 1 is served as
- * the overall share (its counts fold into the last row, which holds 2 members). Counts: segment
- * 0 {2, 0, 4}, the rest {1, 2, 0}: buyers g = {3, 2, 4} of 6, overall gl = g / 6 = {0.5, 1/3,
- * 2/3}; segment 0 = (count + 2 gl) / (4 + 2): {(2 + 1) / 6 = 0.5, (2/3) / 6, (4 + 4/3) / 6 = 8/9}. */
+/* pc8 / pc16 / pcx: 2 segments x 3 products, prior 2. Segment 0 has 4 members, segment 1 is
+ * served as the overall share (its counts fold into the last row, which holds 2 members; pcx
+ * does not store its row). Counts: segment 0 {2, 0, 4}, the rest {1, 2, 0}: buyers g = {3, 2, 4}
+ * of 6, overall gl = g / 6 = {0.5, 1/3, 2/3}; segment 0 = (count + 2 gl) / (4 + 2): {(2 + 1) / 6
+ * = 0.5, (2/3) / 6, (4 + 4/3) / 6 = 8/9}. */
 static void test_pc(void) {
-    for (int wide = 0; wide < 2; wide++) {
+    for (int form = 0; form < 3; form++) { /* pc8, pc16, pcx */
         static const unsigned cnt[9] = {2, 0, 4, 0, 0, 0, 1, 2, 0};
         unsigned char in[8 + 12 + 18];
-        size_t nb = 8 + 12 + (wide ? 18 : 9);
+        size_t nb = 8 + 12 + (form == 1 ? 18 : form == 2 ? 4 + 3 + 6 : 9), q = 20;
         put_f64(in, 2.0);
         put_u32(in + 8, 4);
         put_u32(in + 12, 0x80000000u);
         put_u32(in + 16, 2);
-        for (int k = 0; k < 9; k++) {
-            in[20 + k] = (unsigned char)cnt[k];
-            if (wide) in[29 + k] = 0; /* the high plane */
+        if (form == 2) { /* no escapes, no high planes; rows 0 and 2 */
+            put_u32(in + 20, 0);
+            memset(in + 24, 0, 3);
+            q = 27;
+            for (int k = 0; k < 3; k++)
+                in[q + k] = (unsigned char)cnt[k], in[q + 3 + k] = (unsigned char)cnt[6 + k];
+        } else {
+            for (int k = 0; k < 9; k++) {
+                in[20 + k] = (unsigned char)cnt[k];
+                if (form == 1) in[29 + k] = 0; /* the high plane */
+            }
         }
-        uint32_t dt = wide ? PREFREC_DT_PC16 : PREFREC_DT_PC8;
+        uint32_t dt = form == 0 ? PREFREC_DT_PC8 : form == 1 ? PREFREC_DT_PC16 : PREFREC_DT_PCX;
         tb t[] = {{"blend.pop.seg", dt, 2, {2, 3}, in, nb}};
         size_t len;
         unsigned char *b;
@@ -465,7 +474,8 @@ static void test_pc(void) {
         prefrec_error err = {0};
         const prefrec_tensor *v;
         uint32_t sh[2] = {2, 3};
-        CHECK_EQ_INT(prefrec_dtype_bytes(dt, 2, sh, 6), nb);
+        CHECK_EQ_INT(form == 2 ? prefrec_pcx_bytes(in, 2, 3) : prefrec_dtype_bytes(dt, 2, sh, 6),
+                     nb);
         CHECK_EQ_INT(prefrec_pack_get(p, "blend.pop.seg", PREFREC_DT_F32, 2, NULL, &v, &err),
                      PREFREC_OK);
         const float *x = v->data;
@@ -477,7 +487,7 @@ static void test_pc(void) {
         CHECK(x[3] == 0.5f && x[4] == third && x[5] == two3); /* segment 1: the overall share */
         prefrec_pack_free(p);
         /* a count above its segment's size, a prior of 0, a size with bit 31 and a value */
-        size_t at[3] = {20 + 2, 0, 12};
+        size_t at[3] = {q + 2, 0, 11}; /* (segment 0's size 4 | 2^31) */
         const char *msg[3] = {"a count is above its segment's size",
                               "the prior is not a finite number > 0",
                               "a segment size has bit 31 set"};
@@ -487,20 +497,130 @@ static void test_pc(void) {
             size_t o = data_off(d);
             if (c == 0) d[o + at[c]] = 5;
             if (c == 1) memset(d + o, 0, 8);
-            if (c == 2) d[o + at[c]] = 1;
+            if (c == 2) d[o + at[c]] = 0x80;
             tb_fix_crc(d, len);
             CHECK_EQ_INT(prefrec_pack_open(d, len, &p, &err), PREFREC_E_FORMAT);
             CHECK(strstr(err.msg, msg[c]) != NULL);
             CHECK(strstr(err.msg, "blend.pop.seg") != NULL);
             free(d);
         }
-        flip_all(b, len, wide ? "pc16" : "pc8");
+        flip_all(b, len, form == 0 ? "pc8" : form == 1 ? "pc16" : "pcx");
         free(b);
     }
     CHECK_EQ_INT(prefrec_quant_plan_dtype("blend.pop.seg=pcn", "blend.pop.seg"), PREFREC_STORE_PCN);
     float f[2] = {0.1f, 0.3f}; /* pcn is the counts or f16 at export: no change here */
     CHECK_EQ_INT(prefrec_quant_roundtrip(PREFREC_STORE_PCN, 1, 2, f), 0);
     CHECK(f[0] == 0.1f && f[1] == 0.3f);
+}
+
+/* pcx's escapes, high planes and empty segments against pc16 holding the same counts: 3
+ * segments x 2 products, prior 0.5; sizes {300, 0, 1000} and 0 suppressed; counts {256, 3}, {0,
+ * 0}, {255, 999}, {0, 0}. pcx stores rows 0 and 2: as one plane each, {255, 3, 255, 255} and the
+ * escapes (0, 256), (2, 255), (3, 999); or row 0 with its high plane, {0, 3 | 1, 0}, and the
+ * escapes of row 2 alone. The same floats from a whole decode, a row and a value at a time. */
+static void test_pcx(void) {
+    static const uint32_t size[4] = {300, 0, 1000, 0}, cnt[8] = {256, 3, 0, 0, 255, 999, 0, 0};
+    unsigned char w[8 + 16 + 16];
+    put_f64(w, 0.5);
+    for (int r = 0; r < 4; r++) put_u32(w + 8 + 4 * r, size[r]);
+    for (int k = 0; k < 8; k++)
+        w[24 + k] = (unsigned char)cnt[k], w[32 + k] = (unsigned char)(cnt[k] >> 8);
+    float a[6], gl_a[2];
+    uint64_t bad = 0;
+    CHECK_EQ_INT(prefrec_pc_decode(PREFREC_DT_PC16, w, 3, 2, a, &bad), 0);
+    CHECK(a[0] == (float)((256 + 0.5 * (double)(float)(511.0 / 1300)) / 300.5));
+    prefrec_pc_shares(PREFREC_DT_PC16, w, 3, 2, gl_a);
+    CHECK(gl_a[1] == (float)(1002.0 / 1300));
+    for (int wide = 0; wide < 2; wide++) {
+        unsigned char x[8 + 16 + 4 + 4 + 4 + 24];
+        memcpy(x, w, 24);
+        put_u32(x + 24, wide ? 2 : 3);
+        static const unsigned char flags[2][4] = {{0, 0, 0, 0}, {1, 0, 0, 0}};
+        static const unsigned char planes[2][6] = {{255, 3, 255, 255}, {0, 3, 1, 0, 255, 255}};
+        static const uint32_t esc[6] = {0, 256, 2, 255, 3, 999};
+        memcpy(x + 28, flags[wide], 4);
+        memcpy(x + 32, planes[wide], wide ? 6 : 4);
+        size_t e0 = wide ? 38 : 36, nb = e0 + (wide ? 16 : 24);
+        for (int k = wide ? 2 : 0; k < 6; k++) put_u32(x + e0 + 4 * (k - (wide ? 2 : 0)), esc[k]);
+        CHECK_EQ_INT(prefrec_pcx_bytes(x, 3, 2), nb);
+        float c[6], gl_c[2], row[2];
+        CHECK_EQ_INT(prefrec_pc_decode(PREFREC_DT_PCX, x, 3, 2, c, &bad), 0);
+        CHECK(!memcmp(a, c, sizeof a));
+        prefrec_pc_shares(PREFREC_DT_PCX, x, 3, 2, gl_c);
+        CHECK(!memcmp(gl_a, gl_c, sizeof gl_a));
+        for (uint64_t r = 0; r < 3; r++) {
+            prefrec_pc_row(PREFREC_DT_PCX, x, 3, 2, gl_c, r, row);
+            CHECK(!memcmp(row, a + 2 * r, sizeof row));
+            prefrec_pc_reader rd;
+            prefrec_pc_reader_at(PREFREC_DT_PCX, x, 3, 2, r, &rd);
+            for (uint64_t k = 0; k < 2; k++) CHECK(prefrec_pc_read(&rd, gl_c, k) == a[2 * r + k]);
+        }
+        /* in a pack: version 4 (a version-3 header is refused naming the version it needs) */
+        tb t[] = {{"blend.pop.seg", PREFREC_DT_PCX, 2, {3, 2}, x, nb}};
+        size_t len;
+        unsigned char *b;
+        prefrec_pack *p = built(t, 1, &b, &len);
+        prefrec_error err = {0};
+        const prefrec_tensor *v;
+        CHECK_EQ_INT(b[8], 4);
+        CHECK(prefrec_pack_pc_table(p, prefrec_pack_find(p, "blend.pop.seg")));
+        CHECK_EQ_INT(prefrec_pack_get(p, "blend.pop.seg", PREFREC_DT_F32, 2, NULL, &v, &err),
+                     PREFREC_OK);
+        CHECK(!memcmp(v->data, a, sizeof a));
+        prefrec_pack_free(p);
+        flip_all(b, len, wide ? "pcx with a high plane" : "pcx with escapes");
+        size_t o = data_off(b);
+        /* each fault: the message, naming the tensor (at: from the escapes' start e0, the second
+         * escape's k at 8, the first's count at 4; else a byte of the tensor) */
+        static const struct {
+            size_t at;
+            int esc;
+            uint32_t v;
+            const char *msg;
+        } bads[] = {
+            {8, 1, 0, "does not match a 255"}, /* out of order: k 0 again / k 2 again */
+            {8, 1, 1, "does not match a 255"}, /* k 1: not a 255 of a row of one plane */
+            {4, 1, 254, "does not match a 255"}, /* a count below 255 */
+            {4, 1, 70000, "does not match a 255"}, /* above 65535 */
+            {4, 1, 1001, "above its segment's size"}, /* row 2 holds 1,000 members */
+            {8, 1, 9, "does not match a 255"}, /* k past the counts (4 of them) */
+            {29, 0, 1, "high-plane flag"}, /* a flag on segment 1, not stored */
+            {29, 0, 7, "high-plane flag"}, /* a flag not 0 or 1 */
+        };
+        for (size_t i = 0; i < sizeof bads / sizeof bads[0]; i++) {
+            unsigned char *d = malloc(len);
+            memcpy(d, b, len);
+            if (bads[i].esc)
+                put_u32(d + o + e0 + bads[i].at, bads[i].v);
+            else
+                d[o + bads[i].at] = (unsigned char)bads[i].v;
+            tb_fix_crc(d, len);
+            CHECK_EQ_INT(prefrec_pack_open(d, len, &p, &err), PREFREC_E_FORMAT);
+            CHECK(strstr(err.msg, bads[i].msg) != NULL && strstr(err.msg, "blend.pop.seg") != NULL);
+            free(d);
+        }
+        /* a 255 of a row of one plane without its escape */
+        unsigned char *d = malloc(len);
+        memcpy(d, b, len);
+        d[o + 33] = 255; /* row 0's second count, 3 */
+        tb_fix_crc(d, len);
+        CHECK_EQ_INT(prefrec_pack_open(d, len, &p, &err), wide ? PREFREC_OK : PREFREC_E_FORMAT);
+        if (wide)
+            prefrec_pack_free(p); /* a wide row's 255 is a count (255 <= its 300 members) */
+        else
+            CHECK(strstr(err.msg, "does not match a 255") != NULL);
+        free(d);
+        put_u32(b + o + 24, 4); /* escapes past the data */
+        tb_fix_crc(b, len);
+        CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_E_FORMAT);
+        CHECK(strstr(err.msg, "escapes make") != NULL);
+        put_u32(b + o + 24, wide ? 2 : 3);
+        b[8] = 3;
+        tb_fix_crc(b, len);
+        CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_E_FORMAT);
+        CHECK(strstr(err.msg, "dtype pcx needs pack version 4") != NULL);
+        free(b);
+    }
 }
 
 /* d16: rows {1, 5, 9} and {0, -1, -1} stored as their steps {1, 4, 4}, {0, none, none} in two
@@ -739,6 +859,7 @@ int main(void) {
     test_qc();
     test_u16();
     test_pc();
+    test_pcx();
     test_d16_r16();
     test_engine();
     test_pop_f16();

@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { shardFile } from '../shard.js';
 
 const MAGIC = 'PRFPACK\0';
-// f32 f16 i8 u8 i32 u32 q8r q4r q8c q4c u16 u8d pc8 pc16 d16 r16 (+ row scales, codebooks,
-// segment sizes, denominators)
-const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1, 1, 2, 2, 2];
+// f32 f16 i8 u8 i32 u32 q8r q4r q8c q4c u16 u8d pc8 pc16 d16 r16 pcx (+ row scales, codebooks,
+// segment sizes, denominators, escapes)
+const DTYPE_BYTES = [4, 2, 1, 1, 4, 4, 1, 1, 1, 1, 2, 1, 1, 2, 2, 2, 1];
 let crcTable;
 
 /** CRC32 (IEEE 802.3 / zlib) of the bytes, continuing from crc. */
@@ -49,7 +49,7 @@ export function readPack(buf, name) {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const u32 = (o) => dv.getUint32(o, true), u64 = (o) => Number(dv.getBigUint64(o, true));
   const version = u32(8);
-  if (version < 1 || version > 3) throw bad(`format version ${version} at byte 8 (this reader knows versions 1 to 3)`);
+  if (version < 1 || version > 4) throw bad(`format version ${version} at byte 8 (this reader knows versions 1 to 4)`);
   if (u32(12) !== 64) throw bad(`header size ${u32(12)} at byte 12 (expected 64)`);
   if (u64(16) !== buf.length) throw bad(`file size ${u64(16)} at byte 16, but the file has ${buf.length} bytes`);
   const mOff = u32(24), mLen = u32(28), tOff = u32(32), n = u32(36), dOff = u64(40), dLen = u64(48);
@@ -73,14 +73,24 @@ export function readPack(buf, name) {
     const e = tOff + 64 * i;
     const tname = buf.toString('latin1', e, e + 32).replace(/\0+$/, '');
     const dtype = u32(e + 32), ndim = u32(e + 36), offset = u64(e + 56);
-    if (!(dtype < DTYPE_BYTES.length) || ndim < 1 || ndim > 4 || (dtype >= 6 && version < 2)) throw bad(`tensor ${i} "${tname}" at byte ${e}: dtype ${dtype}, ndim ${ndim}`);
+    if (!(dtype < DTYPE_BYTES.length) || ndim < 1 || ndim > 4 || (dtype >= 6 && version < 2) || (dtype === 16 && version < 4)) throw bad(`tensor ${i} "${tname}" at byte ${e}: dtype ${dtype}, ndim ${ndim}`);
     const shape = [0, 1, 2, 3].slice(0, ndim).map((d) => u32(e + 40 + 4 * d));
     const elems = shape.reduce((a, b) => a * b, 1), rows = ndim > 1 ? shape[0] : 1;
     // q8r: a f32 scale per row, then a byte a value; q4r: a scale and (cols + 1) / 2 bytes a row;
     // q8c, q4c: the same after a codebook of 256 / 16 f32 levels
     const book = dtype === 8 ? 1024 : dtype === 9 ? 64 : 0;
-    // pc8, pc16: a prior, rows + 1 segment sizes and a count row more; r16: offset, denominator
-    const bytes = dtype === 6 || dtype === 8 ? book + 4 * rows + elems
+    // pc8, pc16: a prior, rows + 1 segment sizes and a count row more; r16: offset, denominator;
+    // pcx: the prior, the sizes, e, a flag a row, then the rows whose size (bit 31 masked) is not
+    // 0, a byte a count (two when flagged), then e escapes of 8 bytes (prefrec/pack.h)
+    const head = 8 + 5 * (rows + 1) + 4;
+    const pcx = () => {
+      if (offset + head > buf.length) return head;
+      let planes = 0;
+      for (let r = 0; r <= rows; r++) planes += (u32(offset + 8 + 4 * r) & 0x7fffffff) !== 0 ? 1 + (buf[offset + 12 + 4 * (rows + 1) + r] !== 0) : 0;
+      return head + planes * (rows ? elems / rows : 0) + 8 * u32(offset + 8 + 4 * (rows + 1));
+    };
+    const bytes = dtype === 16 ? pcx()
+      : dtype === 6 || dtype === 8 ? book + 4 * rows + elems
       : dtype === 7 || dtype === 9 ? book + (rows ? rows * (4 + Math.floor((elems / rows + 1) / 2)) : 0)
         : dtype === 12 || dtype === 13 ? 8 + 4 * (rows + 1) + (rows ? (elems + elems / rows) * DTYPE_BYTES[dtype] : 0)
           : dtype === 15 ? 16 + 2 * elems

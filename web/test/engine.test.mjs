@@ -333,7 +333,7 @@ describe('bad packs and bad requests: an Error in JS, a JSON error from WASI', {
     flipped[flipped.length - 100] ^= 0x40;
     v.flipped_byte = flipped;
     const ver = Uint8Array.from(good);
-    new DataView(ver.buffer).setUint32(8, 4, true); // a format from the future (the engine reads 1 to 3)
+    new DataView(ver.buffer).setUint32(8, 5, true); // a format from the future (the engine reads 1 to 4)
     v.wrong_version = ver;
     const ver2 = Uint8Array.from(ver); // wrong version with a valid checksum
     const body = new Uint8Array(ver2.length - 4);

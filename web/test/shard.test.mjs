@@ -59,7 +59,7 @@ test('the manifest pack reader refuses damaged packs, naming the file and what',
   };
   assert.throws(() => readPack(good.subarray(0, 40), 'x.pack'), /^Error: x\.pack: not a valid prefrec pack: 40 bytes, shorter than the 64-byte header$/);
   assert.throws(() => readPack(bad((b) => { b[0] = 0x51; }), 'x.pack'), /x\.pack: not a valid prefrec pack: wrong magic/);
-  assert.throws(() => readPack(bad((b) => { b.writeUInt32LE(4, 8); }), 'x.pack'), /format version 4 at byte 8/);
+  assert.throws(() => readPack(bad((b) => { b.writeUInt32LE(5, 8); }), 'x.pack'), /format version 5 at byte 8/);
   assert.throws(() => readPack(good.subarray(0, good.length - 1), 'x.pack'), /file size \d+ at byte 16, but the file has \d+ bytes/);
   assert.throws(() => readPack(bad((b) => { b.writeUInt32LE(5000, 36); }), 'x.pack'), /5000 tensors at byte 36/);
   assert.throws(() => readPack(bad((b) => { b.writeUInt32LE(1 << 30, 28); }), 'x.pack'), /tensor table offset \d+ at byte 32/);

@@ -106,7 +106,7 @@ prefrec_status prefrec_pack_export_rank(const prefrec_pack *full, const char *di
  * packs"): served lists' recall and NDCG within 0.5% of the f32 pack's. product.emb stays q8r:
  * q4r / q4c cost the NeuMF's new-item recall 1.4%, q5r 0.7%, q6r 0.7%; for blend.pop.seg
  * 8-bit codes (q8r linear, q8c logarithmic) cost completejourney's served new-item recall 1.1%
- * (and q8c its mixed list 2.4%), so it is stored as its buyer counts (pcn: pc8 / pc16,
+ * (and q8c its mixed list 2.4%), so it is stored as its buyer counts (pcn: pcx, pc8 / pc16,
  * lossless). Lossless too: neighbour lists as ascending steps (d16), string offsets u8d,
  * pop.all and repeat.prior as integers over a denominator (r16); product.target f16 (the
  * fold-in's top 30 unchanged for 400 of 400 demo histories); row scales are rounded to 11
@@ -115,7 +115,7 @@ prefrec_status prefrec_pack_export_rank(const prefrec_pack *full, const char *di
     "product.emb=q8r,product.bias=f16,mlp.*=f16,out.*=f16,blend.ease.w=q4r,blend.knn.w=q4r," \
     "blend.pop.seg=pcn,blend.pop.all=r16,blend.trend=f16,blend.ease.nbr=d16,blend.knn.nbr=d16," \
     "product.code.off=u8d,product.name.off=u8d,category.off=u8d,subcategory.off=u8d," \
-    "repeat.prior=r16,product.target=f16"
+    "repeat.prior=r16,product.target=f16,product.cat=u16,product.sub=u16"
 
 #ifdef __cplusplus
 }

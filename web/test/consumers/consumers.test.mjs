@@ -225,7 +225,7 @@ test('SSR: the entry points import in node with no window or document; nothing r
   assert.equal(out.fetches, 0, 'nothing fetched before load()');
   assert.deepEqual(out.exports, ['PrefRec', 'default', 'fnv1a32', 'packFormats', 'shardFile', 'shardOf', 'shardPath']);
   assert.deepEqual(out.widget, ['PrefRecRecommendations']);
-  assert.deepEqual(out.packFormats, [1, 2, 3]);
+  assert.deepEqual(out.packFormats, [1, 2, 3, 4]);
   assert.equal(out.source, 'segment');
   // the same request as the worker's (gender M, age 45, k 5): the same products in node
   assert.deepEqual(out.codes, apps.vite.workerCodes);
