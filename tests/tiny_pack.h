@@ -100,6 +100,53 @@ static int tiny_pop_f16;
  * blend.knn.rows and only the rows that have neighbours: a version-3 pack) */
 static int tiny_compact;
 
+/* tiny_pack's segment popularity as buyer counts, in the quantised variants (10+): 0 not; 1
+ * stored pcx (version 4: segment 0 with a high plane, segment 25 and the suppressed rows' sum of
+ * one plane, segment 25's 280 and 255 as escapes, segment 5 served as the overall share, the
+ * rest empty and not stored); 2 the same counts pc16; 3 the floats they decode to, f32 (the
+ * three must answer alike) */
+static int tiny_pop_counts;
+static const uint32_t tiny_pc_size[S + 1] = {[0] = 600, [5] = 0x80000000u, [25] = 300, [S] = 50};
+static const uint16_t tiny_pc_cnt[3][P] = {
+    {300, 20, 10, 5, 5, 1}, {280, 100, 80, 255, 20, 1}, {10, 0, 3, 0, 0, 40}};
+static unsigned char tiny_pc16[8 + 4 * (S + 1) + 4 * (S + 1) * P],
+    tiny_pcx[8 + 5 * (S + 1) + 4 + 4 * P + 16];
+/* fills tiny_pc16, tiny_pcx and (decoded) pop_seg */
+static void tiny_pop_tables(void) {
+    static const double prior = 50;
+    uint64_t bits;
+    memcpy(&bits, &prior, 8);
+    for (int k = 0; k < 8; k++) tiny_pc16[k] = tiny_pcx[k] = (unsigned char)(bits >> (8 * k));
+    for (int r = 0; r <= S; r++)
+        for (int k = 0; k < 4; k++)
+            tiny_pc16[8 + 4 * r + k] = tiny_pcx[8 + 4 * r + k] =
+                (unsigned char)(tiny_pc_size[r] >> (8 * k));
+    unsigned char *lo = tiny_pc16 + 8 + 4 * (S + 1), *hi = lo + (S + 1) * P;
+    memset(lo, 0, 2 * (S + 1) * P);
+    static const int row[3] = {0, 25, S};
+    for (int i = 0; i < 3; i++)
+        for (int c = 0; c < P; c++) {
+            lo[row[i] * P + c] = (unsigned char)tiny_pc_cnt[i][c];
+            hi[row[i] * P + c] = (unsigned char)(tiny_pc_cnt[i][c] >> 8);
+        }
+    unsigned char *x = tiny_pcx + 8 + 4 * (S + 1);
+    x[0] = 2, x[1] = x[2] = x[3] = 0; /* e: 280 and 255 of segment 25 */
+    memset(x + 4, 0, S + 1);
+    x[4] = 1; /* segment 0: a high plane */
+    unsigned char *q = x + 4 + S + 1;
+    for (int c = 0; c < P; c++) { /* segment 0's low and high bytes, 25's, the sum row's */
+        q[c] = (unsigned char)tiny_pc_cnt[0][c];
+        q[P + c] = (unsigned char)(tiny_pc_cnt[0][c] >> 8);
+        q[2 * P + c] = (unsigned char)(tiny_pc_cnt[1][c] < 255 ? tiny_pc_cnt[1][c] : 255);
+        q[3 * P + c] = (unsigned char)tiny_pc_cnt[2][c];
+    }
+    static const uint32_t esc[4] = {P + 0, 280, P + 3, 255}; /* k: ordinal 1's counts 0, 3 */
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 4; k++) q[4 * P + 4 * i + k] = (unsigned char)(esc[i] >> (8 * k));
+    uint64_t bad = 0;
+    prefrec_pc_decode(PREFREC_DT_PC16, tiny_pc16, S, P, pop_seg, &bad);
+}
+
 /* variant 0: NeuMF only; 1 and 2: with the blend (weights WV[variant]); 3: variant 1 with buy
  * again and the mixed list (no decay, w_due 1, beta 1; share 0.5, global) as of 2022-01-01 */
 static unsigned char *tiny_pack(size_t *len, int variant) {
@@ -180,8 +227,17 @@ static unsigned char *tiny_pack(size_t *len, int variant) {
     for (int q = 0; quant && q < 12; q++) {
         uint32_t dt = q == 0 && emb_q8r ? PREFREC_DT_Q8R : QT[q].dt;
         if (q == 9 && tiny_pop_f16) dt = tiny_pop_f16 == 1 ? PREFREC_DT_F16 : PREFREC_DT_F32;
+        if (q == 9 && tiny_pop_counts) dt = PREFREC_DT_F32; /* (below) */
         if (dt != PREFREC_DT_F32) tiny_store(t, sizeof t / sizeof t[0], QT[q].name, dt, qbuf[q]);
     }
+    for (size_t i = 0; quant && tiny_pop_counts && i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].name, "blend.pop.seg")) {
+            tiny_pop_tables(); /* pop_seg: the decoded counts (f32, tiny_pop_counts 3) */
+            if (tiny_pop_counts == 1)
+                t[i].dtype = PREFREC_DT_PCX, t[i].data = tiny_pcx, t[i].nbytes = sizeof tiny_pcx;
+            if (tiny_pop_counts == 2)
+                t[i].dtype = PREFREC_DT_PC16, t[i].data = tiny_pc16, t[i].nbytes = sizeof tiny_pc16;
+        }
     static uint16_t knn16[P * M]; /* and one index list u16 (-1 as 0xFFFF) */
     for (size_t i = 0; quant && i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(t[i].name, "blend.knn.nbr")) {

@@ -66,13 +66,18 @@ static int open_and_serve(const unsigned char *c, size_t len, int *bad) {
 
 /* Every damage above to the tiny pack of this variant (2: f32, version 1; 12: the same with
  * its float item tensors stored f16, q8r, q4r, q8c and q4c, version 2), its neighbour lists
- * compact when tiny_compact is 2 (version 3). */
+ * compact when tiny_compact is 2 (version 3), its segment popularity pcx when tiny_pop_counts is
+ * 1 (version 4). */
 static int fault_run(int variant) {
     size_t len;
     unsigned char *b = tiny_pack(&len, variant);
     unsigned char *c = malloc(len);
     if (!b || !c) return 1;
-    CHECK_EQ_INT(rd32(b + 8), tiny_compact == 2 ? 3 : variant >= 10 ? 2 : 1);
+    CHECK_EQ_INT(rd32(b + 8),
+                 tiny_pop_counts == 1    ? 4
+                     : tiny_compact == 2 ? 3
+                     : variant >= 10     ? 2
+                                         : 1);
     const size_t toff = rd32(b + 32), n_t = rd32(b + 36), doff = (size_t)rd64(b + 40);
     CHECK_EQ_INT(n_t, tiny_compact == 2 ? 34 : 32);
     int bad = 0;
@@ -191,6 +196,9 @@ int main(void) {
     if (fault_run(2) || fault_run(12)) return 1;
     tiny_compact = 2; /* the neighbour lists compact (version 3) */
     if (fault_run(2) || fault_run(12)) return 1;
+    tiny_pop_counts = 1; /* and the segment popularity pcx (version 4) */
+    if (fault_run(12)) return 1;
     tiny_compact = 0;
+    tiny_pop_counts = 0;
     return check_report("test_fault_pack");
 }

@@ -745,49 +745,86 @@ static void test_pop_f16(void) {
     CHECK_STR(out[0], out[1]);
 }
 
+/* The engine's answers from pack b, every list, score and reason, by customer, history and
+ * segment, for the default ranker and both rankers, into out (cap bytes); the pack's version
+ * in *version */
+static void engine_answers(const unsigned char *b, size_t len, char *out, size_t cap,
+                           int *version) {
+    size_t at = 0;
+    prefrec_pack *p = NULL;
+    prefrec_engine *e = NULL;
+    prefrec_error err = {0};
+    CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
+    *version = p ? (int)prefrec_pack_version(p) : 0;
+    CHECK_EQ_INT(prefrec_engine_new(p, NULL, &e, &err), PREFREC_OK);
+    out[0] = 0;
+    int32_t hist[3][2] = {{1, 4}, {2, 5}, {0, 3}};
+    for (int ranker = PREFREC_RANKER_DEFAULT; e && ranker <= PREFREC_RANKER_NEUMF; ranker++)
+        for (int q = 0; q < 7; q++) {
+            static const char *const cust[2] = {"C0", "C1"};
+            prefrec_request rq = prefrec_request_default();
+            rq.k = 6;
+            rq.ranker = ranker;
+            if (q < 2)
+                rq.customer = cust[q];
+            else if (q < 5)
+                rq.history = hist[q - 2], rq.n_history = 2;
+            else
+                rq.gender = 1, rq.age = q == 5 ? 34.0f : 52.0f;
+            prefrec_response rs;
+            prefrec_status st = prefrec_engine_recommend(e, &rq, &rs, &err);
+            at += (size_t)snprintf(out + at, cap - at, "|%d:", (int)st);
+            for (uint32_t i = 0; st == PREFREC_OK && i < rs.n && at + 64 < cap; i++)
+                at += (size_t)snprintf(out + at, cap - at, " %d:%a:%d:%d", rs.items[i].product,
+                                       (double)rs.items[i].score, rs.items[i].reason,
+                                       rs.items[i].reason_ref);
+        }
+    CHECK(at + 64 < cap);
+    prefrec_engine_free(e);
+    prefrec_pack_free(p);
+}
+
 /* Compact neighbour lists (version 3: blend.*.rows, only the rows of products that have
  * neighbours) give the answers of the same lists dense, rows of -1 included: every list, score
  * and reason, by customer, history and segment, for the default ranker and both rankers, with
  * the weights f32 and stored q8r / q4r (read a row at a time) */
+/* The segment popularity as buyer counts (tests/tiny_pack.h, tiny_pop_counts) stored pcx
+ * (version 4: a high plane, escapes, rows not stored), pc16, and as the floats they decode to
+ * (f32): the same answers; printed for the three builds' parity */
+static void test_pop_counts(void) {
+    char out[3][8192];
+    for (int c = 0; c < 3; c++) {
+        tiny_pop_counts = c + 1;
+        size_t len;
+        int version = 0;
+        unsigned char *b = tiny_pack(&len, 13);
+        engine_answers(b, len, out[c], sizeof out[c], &version);
+        CHECK_EQ_INT(version, c == 0 ? 4 : 2);
+        free(b);
+    }
+    tiny_pop_counts = 0;
+    CHECK_STR(out[0], out[1]);
+    CHECK_STR(out[0], out[2]);
+    char other[8192]; /* the counts matter: the pack's own table answers otherwise */
+    size_t len;
+    int version = 0;
+    unsigned char *b = tiny_pack(&len, 13);
+    engine_answers(b, len, other, sizeof other, &version);
+    CHECK(strcmp(other, out[0]) != 0);
+    free(b);
+    printf("pcx answers: %s\n", out[0]);
+}
+
 static void test_compact(void) {
     for (int variant = 3; variant <= 13; variant += 10) {
         char out[3][8192];
         for (int c = 0; c < 3; c++) { /* 0: the lists as they are; 1: rows emptied; 2: compact */
             tiny_compact = c;
-            size_t len, at = 0;
+            size_t len;
+            int version = 0;
             unsigned char *b = tiny_pack(&len, variant);
-            prefrec_pack *p = NULL;
-            prefrec_engine *e = NULL;
-            prefrec_error err = {0};
-            CHECK_EQ_INT(prefrec_pack_open(b, len, &p, &err), PREFREC_OK);
-            CHECK_EQ_INT(p ? (int)prefrec_pack_version(p) : 0, c == 2 ? 3 : variant >= 10 ? 2 : 1);
-            CHECK_EQ_INT(prefrec_engine_new(p, NULL, &e, &err), PREFREC_OK);
-            out[c][0] = 0;
-            int32_t hist[3][2] = {{1, 4}, {2, 5}, {0, 3}};
-            for (int ranker = PREFREC_RANKER_DEFAULT; e && ranker <= PREFREC_RANKER_NEUMF; ranker++)
-                for (int q = 0; q < 7; q++) {
-                    static const char *const cust[2] = {"C0", "C1"};
-                    prefrec_request rq = prefrec_request_default();
-                    rq.k = 6;
-                    rq.ranker = ranker;
-                    if (q < 2)
-                        rq.customer = cust[q];
-                    else if (q < 5)
-                        rq.history = hist[q - 2], rq.n_history = 2;
-                    else
-                        rq.gender = 1, rq.age = q == 5 ? 34.0f : 52.0f;
-                    prefrec_response rs;
-                    prefrec_status st = prefrec_engine_recommend(e, &rq, &rs, &err);
-                    at += (size_t)snprintf(out[c] + at, sizeof out[0] - at, "|%d:", (int)st);
-                    for (uint32_t i = 0; st == PREFREC_OK && i < rs.n && at + 64 < sizeof out[0];
-                         i++)
-                        at += (size_t)snprintf(out[c] + at, sizeof out[0] - at, " %d:%a:%d:%d",
-                                               rs.items[i].product, (double)rs.items[i].score,
-                                               rs.items[i].reason, rs.items[i].reason_ref);
-                }
-            CHECK(at + 64 < sizeof out[0]);
-            prefrec_engine_free(e);
-            prefrec_pack_free(p);
+            engine_answers(b, len, out[c], sizeof out[c], &version);
+            CHECK_EQ_INT(version, c == 2 ? 3 : variant >= 10 ? 2 : 1);
             free(b);
         }
         CHECK(strcmp(out[0], out[1]) != 0); /* emptying rows changes the answers */
@@ -864,5 +901,6 @@ int main(void) {
     test_engine();
     test_pop_f16();
     test_compact();
+    test_pop_counts();
     return check_report("test_quant");
 }
