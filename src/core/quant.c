@@ -225,43 +225,48 @@ int prefrec_qc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
 }
 
 /* ---- pc8 / pc16 / pcx: the segment popularity table as its counts --------------------------- */
+/* Sizes and indices in size_t: a table is checked to lie in the pack's bytes before any of this
+ * reads it (prefrec_pcx_bytes alone works in 64 bits, on the head), and 32-bit arithmetic is
+ * less code in wasm. */
 /* pcx: the byte planes a segment row has: 0 when its counts are not stored (its size, bit 31
  * masked, is 0: a row of size 0, or served as the overall share, has only counts of 0), 2 when
  * its flag asks for a high plane, else 1 */
-static uint64_t pcx_planes(uint32_t size, unsigned char wide) {
+static size_t pcx_planes(uint32_t size, unsigned char wide) {
     return (size & 0x7FFFFFFFu) ? 1u + (wide != 0) : 0u;
 }
 
 /* The parts of a pc table: the sizes, the counts (n a plane: pc16 has two; pcx: the stored
- * counts, the escapes' k range over them) and pcx's row flags and escapes */
+ * counts, the escapes' k range over them; planes: its byte planes) and pcx's row flags and
+ * escapes */
 typedef struct pc_table {
     uint32_t dt;
     const unsigned char *sz, *wide, *q, *esc;
-    uint64_t rows, cols, n;
+    size_t rows, cols, n;
+    uint64_t planes;
     uint32_t n_esc;
 } pc_table;
 static pc_table pc_parts(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols) {
-    pc_table t = {dt, in + 8, NULL, in + 8 + 4 * (rows + 1), NULL, rows, cols, (rows + 1) * cols,
-                  0};
+    size_t R = (size_t)rows, C = (size_t)cols;
+    pc_table t = {dt, in + 8, NULL, in + 8 + 4 * (R + 1), NULL, R, C, (R + 1) * C, 0, 0};
     if (dt == PREFREC_DT_PCX) {
-        uint64_t stored = 0, planes = 0;
+        size_t stored = 0;
         t.n_esc = qc_rd32(t.q);
         t.wide = t.q + 4;
-        t.q = t.wide + rows + 1;
-        for (uint64_t r = 0; r <= rows; r++) {
-            uint64_t k = pcx_planes(qc_rd32(t.sz + 4 * r), t.wide[r]);
+        t.q = t.wide + R + 1;
+        for (size_t r = 0; r <= R; r++) {
+            size_t k = pcx_planes(qc_rd32(t.sz + 4 * r), t.wide[r]);
             stored += k != 0;
-            planes += k;
+            t.planes += k;
         }
-        t.n = stored * cols;
-        t.esc = t.q + planes * cols;
+        t.n = stored * C;
+        t.esc = t.q + t.planes * C; /* (used once the bytes are known to be there) */
     }
     return t;
 }
 
 uint64_t prefrec_pcx_bytes(const unsigned char *in, uint64_t rows, uint64_t cols) {
     pc_table t = pc_parts(PREFREC_DT_PCX, in, rows, cols);
-    return (uint64_t)(t.esc - in) + 8 * (uint64_t)t.n_esc;
+    return (uint64_t)(t.q - in) + t.planes * cols + 8 * (uint64_t)t.n_esc;
 }
 
 /* Row r's counts (a byte, or a value from its low and high planes), read without a test of the
@@ -273,54 +278,57 @@ typedef struct pc_span {
     const unsigned char *lo, *hi;
     uint32_t mask, mark;
     int stored;
-    uint64_t base;
+    size_t base;
 } pc_span;
 static const unsigned char pc_zero[1];
 /* A walk over the rows in order (pc_next: row it->r's span, then on to the next row), each row
  * found in O(1) from the last: a table of 65,536 rows costs no more than its counts. */
 typedef struct pc_walk {
-    uint64_t r, ord, planes; /* the row, and (pcx) the stored rows before it and their planes */
+    size_t r, ord, planes; /* the row, and (pcx) the stored rows before it and their planes */
 } pc_walk;
 static pc_span pc_next(const pc_table *t, pc_walk *it) {
-    uint64_t r = it->r++;
+    size_t r = it->r++, k = 1;
     pc_span a = {t->q + r * t->cols, t->q + r * t->cols, 0u, 0x10000u, 1, r * t->cols};
-    if (t->dt == PREFREC_DT_PC16) {
-        a.hi = t->q + t->n + r * t->cols;
-        a.mask = 0xFF00u;
-    } else if (t->dt == PREFREC_DT_PCX) {
-        uint64_t k = pcx_planes(qc_rd32(t->sz + 4 * r), t->wide[r]);
+    if (t->dt == PREFREC_DT_PCX) {
+        k = pcx_planes(qc_rd32(t->sz + 4 * r), t->wide[r]);
         a.base = it->ord * t->cols;
         a.lo = a.hi = k ? t->q + it->planes * t->cols : pc_zero;
         a.stored = k != 0;
-        if (k == 2) {
-            a.hi = a.lo + t->cols;
-            a.mask = 0xFF00u;
-        } else if (k == 1) {
-            a.mark = 255u;
-        }
+        a.mark = k == 1 ? 255u : 0x10000u;
         it->ord += k != 0;
         it->planes += k;
     }
+    if (t->dt == PREFREC_DT_PC16 || k == 2) {
+        a.hi = t->dt == PREFREC_DT_PC16 ? t->q + t->n + r * t->cols : a.lo + t->cols;
+        a.mask = 0xFF00u;
+    }
     return a;
 }
-static pc_span pc_at(const pc_table *t, uint64_t r) {
+static pc_span pc_at(const pc_table *t, size_t r) {
     pc_walk it = {0, 0, 0};
     while (it.r < r) pc_next(t, &it);
     return pc_next(t, &it);
 }
 /* Always inlined, and the loops over a row count in size_t: in wasm's first tier (Chromium's
  * Liftoff, which runs a page's first load) a call per count, or 64-bit counters on 32-bit
- * addresses, cost more than the rest of the load's reading of the table (a table is checked to
- * lie in the pack's bytes, so its row fits size_t). Only for stored rows. */
+ * addresses, cost more than the rest of the load's reading of the table. Only for stored
+ * rows. */
 static inline __attribute__((always_inline)) uint32_t pc_k(pc_span a, size_t c) {
     return (uint32_t)a.lo[c] | ((uint32_t)a.hi[c] << 8 & a.mask);
 }
+/* pcx escape e: its k, its count */
+static size_t pc_esc_k(const unsigned char *esc, uint32_t e) {
+    return qc_rd32(esc + 8 * (size_t)e);
+}
+static uint32_t pc_esc_n(const unsigned char *esc, uint32_t e) {
+    return qc_rd32(esc + 8 * (size_t)e + 4);
+}
 /* pcx: the first escape whose k is >= k (n_esc when none) */
-static uint32_t pc_esc_from(const unsigned char *esc, uint32_t n_esc, uint64_t k) {
+static uint32_t pc_esc_from(const unsigned char *esc, uint32_t n_esc, size_t k) {
     uint32_t lo = 0, hi = n_esc;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if ((uint64_t)qc_rd32(esc + 8 * (uint64_t)mid) < k)
+        if (pc_esc_k(esc, mid) < k)
             lo = mid + 1;
         else
             hi = mid;
@@ -330,42 +338,30 @@ static uint32_t pc_esc_from(const unsigned char *esc, uint32_t n_esc, uint64_t k
 
 /* The checks of a pcx table's row flags, escapes and the 255 bytes of its one-plane rows (n255
  * of them) against the sizes: 0, or prefrec_pc_decode's code with *bad */
-static int pcx_check(const pc_table *t, const unsigned char *in, uint64_t n255, uint64_t *bad) {
-    for (uint64_t r = 0; r <= t->rows; r++)
+static int pcx_check(const pc_table *t, const unsigned char *in, size_t n255, uint64_t *bad) {
+    for (size_t r = 0; r <= t->rows; r++)
         if (t->wide[r] > 1 || (t->wide[r] && !pcx_planes(qc_rd32(t->sz + 4 * r), 0))) {
             *bad = (uint64_t)(t->wide + r - in);
             return 7;
         }
     pc_walk it = {0, 0, 0};
     pc_span a = pc_next(t, &it); /* the row of the escape's k: the first whose counts reach it */
-    uint64_t prev = 0;
     for (uint32_t e = 0; e < t->n_esc; e++) {
-        const unsigned char *x = t->esc + 8 * (uint64_t)e;
-        uint64_t k = qc_rd32(x);
-        uint32_t cnt = qc_rd32(x + 4);
-        *bad = (uint64_t)(x - in);
-        if ((e && k <= prev) || k >= t->n) return 6;
-        prev = k;
+        size_t k = pc_esc_k(t->esc, e);
+        uint32_t cnt = pc_esc_n(t->esc, e);
+        *bad = (uint64_t)(t->esc + 8 * (size_t)e - in);
+        if ((e && k <= pc_esc_k(t->esc, e - 1)) || k >= t->n) return 6;
         while (!a.stored || k >= a.base + t->cols) a = pc_next(t, &it); /* (k < n: it is there) */
         if (a.mark != 255 || a.lo[k - a.base] != 255 || cnt < 255 || cnt > 0xFFFF) return 6;
         if (cnt > (qc_rd32(t->sz + 4 * (it.r - 1)) & 0x7FFFFFFFu)) return 2;
     }
-    if (n255 == t->n_esc) return 0;
-    it = (pc_walk){0, 0, 0}; /* a 255 byte without its escape: the first */
-    for (uint64_t i = 0, e = 0; i <= t->rows; i++) {
-        a = pc_next(t, &it);
-        for (uint64_t c = 0; a.mark == 255 && c < t->cols; c++)
-            if (a.lo[c] == 255 && !(e < t->n_esc && qc_rd32(t->esc + 8 * e++) == a.base + c)) {
-                *bad = (uint64_t)(a.lo + c - in);
-                return 6;
-            }
-    }
-    return 0;
+    *bad = (uint64_t)(t->wide - 4 - in); /* e: not the number of 255 counts */
+    return n255 == t->n_esc ? 0 : 6;
 }
 
-static void pc_reader(const pc_table *t, const unsigned char *in, uint64_t r, pc_span a,
+static void pc_reader(const pc_table *t, const unsigned char *in, size_t r, pc_span a,
                       prefrec_pc_reader *rd);
-static void pc_row(const prefrec_pc_reader *rd, uint64_t cols, const float *gl, float *out);
+static void pc_row(const prefrec_pc_reader *rd, size_t cols, const float *gl, float *out);
 
 /* Checked, then decoded as prefrec_pc_shares and prefrec_pc_row read it (the floats training
  * computed): the products' overall shares first, then each segment's row. */
@@ -394,13 +390,13 @@ int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
     pc_table t = pc_parts(dt, in, rows, cols);
     int over = 0; /* each count against its size: a row at a time, in memory order (a pcx 255
                      is at most its escape's count, checked against the size by pcx_check) */
-    uint64_t n255 = 0;
+    size_t n255 = 0;
     pc_walk it = {0, 0, 0};
-    for (uint64_t r = 0; r <= rows; r++) {
+    for (size_t r = 0; r <= t.rows; r++) {
         uint32_t size = qc_rd32(sz + 4 * r) & 0x7FFFFFFFu;
         pc_span a = pc_next(&t, &it);
         uint32_t mx = 0, m255 = 0;
-        for (size_t c = 0; a.stored && c < (size_t)cols; c++) {
+        for (size_t c = 0; a.stored && c < t.cols; c++) {
             uint32_t k = pc_k(a, c);
             mx = k > mx ? k : mx;
             m255 += k == a.mark;
@@ -408,9 +404,9 @@ int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
         over |= mx > size;
         n255 += m255;
     }
-    for (uint64_t c = 0; over && c < cols; c++) { /* the first, product by product, to name it */
+    for (size_t c = 0; over && c < t.cols; c++) { /* the first, product by product, to name it */
         pc_walk w = {0, 0, 0};
-        for (uint64_t r = 0; r <= rows; r++) {
+        for (size_t r = 0; r <= t.rows; r++) {
             pc_span a = pc_next(&t, &w);
             if (pc_k(a, a.stored ? c : 0) > (qc_rd32(sz + 4 * r) & 0x7FFFFFFFu)) {
                 *bad = (uint64_t)(a.lo + c - in);
@@ -420,17 +416,17 @@ int prefrec_pc_decode(uint32_t dt, const unsigned char *in, uint64_t rows, uint6
     }
     int e = dt == PREFREC_DT_PCX ? pcx_check(&t, in, n255, bad) : 0;
     if (e || !out) return e;
-    float *gl = malloc((cols ? cols : 1) * sizeof *gl);
+    float *gl = malloc((t.cols ? t.cols : 1) * sizeof *gl);
     if (!gl) {
         *bad = 0;
         return 4; /* out of memory */
     }
     prefrec_pc_shares(dt, in, rows, cols, gl);
     it = (pc_walk){0, 0, 0};
-    for (uint64_t r = 0; r < rows; r++) {
+    for (size_t r = 0; r < t.rows; r++) {
         prefrec_pc_reader rd;
         pc_reader(&t, in, r, pc_next(&t, &it), &rd);
-        pc_row(&rd, cols, gl, out + r * cols);
+        pc_row(&rd, t.cols, gl, out + r * t.cols);
     }
     free(gl);
     return 0;
@@ -443,15 +439,15 @@ void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint
                        float *gl) {
     pc_table t = pc_parts(dt, in, rows, cols);
     double n_all = 0;
-    for (uint64_t r = 0; r <= rows; r++) n_all += (double)(qc_rd32(t.sz + 4 * r) & 0x7FFFFFFFu);
+    for (size_t r = 0; r <= t.rows; r++) n_all += (double)(qc_rd32(t.sz + 4 * r) & 0x7FFFFFFFu);
     /* the buyers g per product, integers summed a row at a time in gl's own words (at most
      * 65,536 rows of counts below 2^16, checked at open: below 2^32, so exact, the double sums
      * of the same counts), then g / n_all; a pcx escape adds its count less the 255 summed */
-    memset(gl, 0, (size_t)cols * sizeof *gl);
+    memset(gl, 0, t.cols * sizeof *gl);
     pc_walk it = {0, 0, 0};
-    for (uint64_t r = 0; r <= rows; r++) {
+    for (size_t r = 0; r <= t.rows; r++) {
         pc_span a = pc_next(&t, &it);
-        for (size_t c = 0; a.stored && c < (size_t)cols; c++) {
+        for (size_t c = 0; a.stored && c < t.cols; c++) {
             uint32_t g;
             memcpy(&g, &gl[c], sizeof g);
             g += pc_k(a, c);
@@ -459,13 +455,13 @@ void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint
         }
     }
     for (uint32_t e = 0; e < t.n_esc; e++) {
-        uint64_t c = qc_rd32(t.esc + 8 * (uint64_t)e) % cols;
+        size_t c = pc_esc_k(t.esc, e) % t.cols;
         uint32_t g;
         memcpy(&g, &gl[c], sizeof g);
-        g += qc_rd32(t.esc + 8 * (uint64_t)e + 4) - 255;
+        g += pc_esc_n(t.esc, e) - 255;
         memcpy(&gl[c], &g, sizeof g);
     }
-    for (uint64_t c = 0; c < cols; c++) {
+    for (size_t c = 0; c < t.cols; c++) {
         uint32_t g;
         memcpy(&g, &gl[c], sizeof g);
         gl[c] = n_all > 0 ? (float)((double)g / n_all) : 0.0f;
@@ -473,7 +469,7 @@ void prefrec_pc_shares(uint32_t dt, const unsigned char *in, uint64_t rows, uint
 }
 
 /* rd for row r of t, whose counts are a */
-static void pc_reader(const pc_table *t, const unsigned char *in, uint64_t r, pc_span a,
+static void pc_reader(const pc_table *t, const unsigned char *in, size_t r, pc_span a,
                       prefrec_pc_reader *rd) {
     uint64_t bits = (uint64_t)qc_rd32(in) | (uint64_t)qc_rd32(in + 4) << 32;
     memcpy(&rd->prior, &bits, sizeof rd->prior);
@@ -493,33 +489,32 @@ static void pc_reader(const pc_table *t, const unsigned char *in, uint64_t r, pc
 void prefrec_pc_reader_at(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_t cols,
                           uint64_t r, prefrec_pc_reader *rd) {
     pc_table t = pc_parts(dt, in, rows, cols);
-    pc_reader(&t, in, r, pc_at(&t, r), rd);
+    pc_reader(&t, in, (size_t)r, pc_at(&t, (size_t)r), rd);
 }
 
 uint32_t prefrec_pc_escape(const prefrec_pc_reader *rd, uint64_t c) {
-    uint32_t e = pc_esc_from(rd->esc, rd->n_esc, rd->base + c);
-    return e < rd->n_esc ? qc_rd32(rd->esc + 8 * (uint64_t)e + 4) : 255u; /* (always found) */
+    uint32_t e = pc_esc_from(rd->esc, rd->n_esc, (size_t)(rd->base + c));
+    return e < rd->n_esc ? pc_esc_n(rd->esc, e) : 255u; /* (always found) */
 }
 
 /* rd's row into out (cols values): prefrec_pc_read's arithmetic, without a call per value */
-static void pc_row(const prefrec_pc_reader *rd, uint64_t cols, const float *gl, float *out) {
+static void pc_row(const prefrec_pc_reader *rd, size_t cols, const float *gl, float *out) {
     if (rd->whole) {
-        memcpy(out, gl, (size_t)cols * sizeof *out);
+        memcpy(out, gl, cols * sizeof *out);
         return;
     }
-    pc_span a = {rd->lo, rd->hi, rd->mask, rd->mark, 1, rd->base};
-    if (!rd->cmask)
-        for (size_t c = 0; c < (size_t)cols; c++)
-            out[c] = (float)((0.0 + rd->prior * (double)gl[c]) / rd->den);
-    else
-        for (size_t c = 0; c < (size_t)cols; c++)
-            out[c] = (float)(((double)pc_k(a, c) + rd->prior * (double)gl[c]) / rd->den);
-    /* a pcx row's escapes, the counts in place of their 255s */
-    for (uint32_t e = rd->mark == 255 ? pc_esc_from(rd->esc, rd->n_esc, rd->base) : rd->n_esc;
-         e < rd->n_esc && qc_rd32(rd->esc + 8 * (uint64_t)e) < rd->base + cols; e++) {
-        uint64_t c = qc_rd32(rd->esc + 8 * (uint64_t)e) - rd->base;
-        uint32_t k = qc_rd32(rd->esc + 8 * (uint64_t)e + 4);
+    const unsigned char *lo = rd->lo, *hi = rd->hi; /* (a row not stored: one 0 byte, cmask 0) */
+    for (size_t c = 0; c < cols; c++) {
+        size_t i = c & rd->cmask;
+        uint32_t k = (uint32_t)lo[i] | ((uint32_t)hi[i] << 8 & rd->mask);
         out[c] = (float)(((double)k + rd->prior * (double)gl[c]) / rd->den);
+    }
+    /* a pcx row's escapes, the counts in place of their 255s */
+    size_t base = (size_t)rd->base;
+    for (uint32_t e = rd->mark == 255 ? pc_esc_from(rd->esc, rd->n_esc, base) : rd->n_esc;
+         e < rd->n_esc && pc_esc_k(rd->esc, e) < base + cols; e++) {
+        size_t c = pc_esc_k(rd->esc, e) - base;
+        out[c] = (float)(((double)pc_esc_n(rd->esc, e) + rd->prior * (double)gl[c]) / rd->den);
     }
 }
 
@@ -527,7 +522,7 @@ void prefrec_pc_row(uint32_t dt, const unsigned char *in, uint64_t rows, uint64_
                     const float *gl, uint64_t r, float *out) {
     prefrec_pc_reader rd;
     prefrec_pc_reader_at(dt, in, rows, cols, r, &rd);
-    pc_row(&rd, cols, gl, out);
+    pc_row(&rd, (size_t)cols, gl, out);
 }
 
 /* ---- r16: small integers over a common denominator --------------------------------------- */
