@@ -128,7 +128,7 @@ async function shopPages(bundler, dist, { react = false } = {}) {
       assert.equal(await page.locator('#api').getAttribute('data-source'), 'segment');
       await page.locator('body[data-abort]').waitFor({ state: 'attached' });
       assert.equal(await page.locator('body').getAttribute('data-abort'), 'AbortError', 'load() with an aborted signal');
-      assert.equal(await page.locator('body').getAttribute('data-pack-formats'), '1,2,3');
+      assert.equal(await page.locator('body').getAttribute('data-pack-formats'), '1,2,3,4');
       await page.locator('#w1[state=ready]').waitFor();
       await page.locator('#w2[state=ready]').waitFor();
       assert.equal(await page.locator('#w1 .card').count(), 4);
