@@ -141,6 +141,8 @@ uint64_t prefrec_dtype_bytes(uint32_t dt, uint32_t ndim, const uint32_t *shape, 
 uint64_t prefrec_pcx_bytes(const unsigned char *in, uint64_t rows, uint64_t cols);
 /* 1 when dt is stored quantised and read as f32 (f16, q8r, q4r, q8c, q4c). */
 int prefrec_dtype_quantised(uint32_t dt);
+/* The first pack version that has dtype dt: 1, 2 (q8r .. r16) or 4 (pcx). */
+uint32_t prefrec_dtype_version(uint32_t dt);
 
 typedef struct prefrec_tensor {
     char name[PREFREC_PACK_NAME_MAX]; /* NUL-terminated */

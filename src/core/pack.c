@@ -51,8 +51,7 @@ int prefrec_dtype_quantised(uint32_t dt) {
         dt == PREFREC_DT_Q8C || dt == PREFREC_DT_Q4C || dt == PREFREC_DT_PC8 ||
         dt == PREFREC_DT_PC16 || dt == PREFREC_DT_R16 || dt == PREFREC_DT_PCX;
 }
-/* The first pack version that has dtype dt */
-static uint32_t dtype_version(uint32_t dt) {
+uint32_t prefrec_dtype_version(uint32_t dt) {
     return dt == PREFREC_DT_PCX ? 4u : dt >= PREFREC_DT_Q8R ? 2u : 1u;
 }
 
@@ -121,12 +120,12 @@ static prefrec_status read_entry(const prefrec_pack *p, size_t i, uint64_t at, u
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): unknown dtype %u", t->name,
                                  (unsigned long long)(at + 32), t->dtype);
-    if (p->version < dtype_version(t->dtype))
+    if (p->version < prefrec_dtype_version(t->dtype))
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): dtype %s needs pack version %u, "
                                  "the header says %u",
                                  t->name, (unsigned long long)(at + 32), dtype_names[t->dtype],
-                                 dtype_version(t->dtype), p->version);
+                                 prefrec_dtype_version(t->dtype), p->version);
     if (t->ndim < 1 || t->ndim > PREFREC_PACK_MAX_DIMS)
         return prefrec_error_set(err, PREFREC_E_FORMAT,
                                  "pack: tensor '%s' (byte %llu): ndim %u not in 1..4", t->name,

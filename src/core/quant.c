@@ -503,12 +503,9 @@ static void pc_row(const prefrec_pc_reader *rd, size_t cols, const float *gl, fl
         memcpy(out, gl, cols * sizeof *out);
         return;
     }
-    const unsigned char *lo = rd->lo, *hi = rd->hi; /* (a row not stored: one 0 byte, cmask 0) */
-    for (size_t c = 0; c < cols; c++) {
-        size_t i = c & rd->cmask;
-        uint32_t k = (uint32_t)lo[i] | ((uint32_t)hi[i] << 8 & rd->mask);
-        out[c] = (float)(((double)k + rd->prior * (double)gl[c]) / rd->den);
-    }
+    pc_span a = {rd->lo, rd->hi, rd->mask, rd->mark, 1, 0}; /* (a row not stored: cmask 0) */
+    for (size_t c = 0; c < cols; c++)
+        out[c] = (float)(((double)pc_k(a, c & rd->cmask) + rd->prior * (double)gl[c]) / rd->den);
     /* a pcx row's escapes, the counts in place of their 255s */
     size_t base = (size_t)rd->base;
     for (uint32_t e = rd->mark == 255 ? pc_esc_from(rd->esc, rd->n_esc, base) : rd->n_esc;

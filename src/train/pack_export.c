@@ -69,6 +69,12 @@ static void put_u32(unsigned char *b, uint64_t v) {
     for (int k = 0; k < 4; k++) b[k] = (unsigned char)(v >> (8 * k));
 }
 
+/* 1 when segment row r of a pc table's sizes sz holds members (its size, bit 31 masked, is not
+ * 0): pcx stores only these rows */
+static int seg_stored(const unsigned char *sz, uint64_t r) {
+    return (sz[4 * r] | sz[4 * r + 1] | sz[4 * r + 2] | (sz[4 * r + 3] & 0x7F)) != 0;
+}
+
 /* The pc16 table c16 (rows x cols, checked) as pcx (prefrec/pack.h, version 4): the rows of the
  * segments that have members, a byte a count, the counts from 255 on as escapes, or as a high
  * plane in a row where more than 1 in 64 of them are: an escape takes 8 bytes raw and, its k
@@ -83,7 +89,7 @@ static prefrec_status add_pcx(prefrec_pack_writer *w, const prefrec_tensor *t,
     unsigned char *wide = calloc((size_t)rows + 1, 1);
     if (!wide) return prefrec_error_set(err, PREFREC_E_NOMEM, "export: out of memory");
     for (uint64_t r = 0; r <= rows; r++) {
-        if (!(sz[4 * r] | sz[4 * r + 1] | sz[4 * r + 2] | (sz[4 * r + 3] & 0x7F))) continue;
+        if (!seg_stored(sz, r)) continue;
         uint64_t e = 0;
         for (uint64_t k = r * cols; k < (r + 1) * cols; k++) e += hi[k] || lo[k] == 255;
         wide[r] = 64 * e > cols;
@@ -107,7 +113,7 @@ static prefrec_status add_pcx(prefrec_pack_writer *w, const prefrec_tensor *t,
     unsigned char *q = b + head + 4 + rows + 1, *esc = q + planes * cols;
     uint64_t j = 0; /* the count's index among the stored rows' (an escape's k) */
     for (uint64_t r = 0; r <= rows; r++) {
-        if (!(sz[4 * r] | sz[4 * r + 1] | sz[4 * r + 2] | (sz[4 * r + 3] & 0x7F))) continue;
+        if (!seg_stored(sz, r)) continue;
         for (uint64_t c = 0; c < cols; c++, j++) {
             uint32_t v = (uint32_t)lo[r * cols + c] | (uint32_t)hi[r * cols + c] << 8;
             q[c] = (unsigned char)(wide[r] || v < 255 ? v : 255);

@@ -311,9 +311,7 @@ static prefrec_status build(const prefrec_pack_writer *w, uint64_t *off, uint64_
         if (off) off[i] = end;
         if (w->t[i].deferred && !head) head = end;
         end += w->t[i].n_bytes;
-        uint32_t need = w->t[i].dtype == PREFREC_DT_PCX ? 4u
-            : w->t[i].dtype >= PREFREC_DT_Q8R           ? 2u
-                                                        : 1u;
+        uint32_t need = prefrec_dtype_version(w->t[i].dtype);
         if (need > version) {
             if (w->version)
                 return prefrec_error_set(err, PREFREC_E_INVAL,
